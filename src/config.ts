@@ -1,0 +1,180 @@
+// Environment → validated Config. The only module that reads process.env; everything else receives a Config.
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+/** Every lifetime is in seconds. */
+export interface Lifetimes {
+  accessToken: number;
+  idToken: number;
+  authorizationCode: number;
+  refreshToken: number;
+  refreshTokenIdle: number;
+  session: number;
+  sessionIdle: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Exactly the `iss` of every token and the `issuer` of discovery. */
+  issuer: string;
+  /** The path the issuer lives under ('' for the root), where every route is mounted. */
+  basePath: string;
+  /** Express `trust proxy`: false, a hop count, or the proxies' addresses and subnets. */
+  trustProxy: false | number | string[];
+  tls: { certFile: string; keyFile: string } | null;
+  dataDir: string;
+  keysDir: string;
+  sqliteFile: string;
+  sqliteSynchronous: SqliteSynchronous;
+  signingKeyBits: 2048 | 3072 | 4096;
+  passwordMinLength: number;
+  lifetimes: Lifetimes;
+  /** Cache-Control max-age of the JWKS, seconds: relying applications may keep a key set this long. */
+  jwksMaxAge: number;
+  discoveryMaxAge: number;
+  logLevel: LogLevel;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const NAMED_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+type Env = Record<string, string | undefined>;
+
+/** Reads one variable; an empty string counts as unset, as in most container runtimes. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function parseWith<T>(env: Env, name: string, schema: z.ZodType<T>, fallback: T): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const message = result.error.issues[0]?.message ?? 'is invalid';
+    throw new ConfigError(name, `${message} (got ${JSON.stringify(raw)})`);
+  }
+  return result.data;
+}
+
+function integer(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return z
+    .string()
+    .refine((v): v is T => (values as readonly string[]).includes(v), `must be one of ${values.join(', ')}`)
+    .transform((v) => v as T);
+}
+
+function lifetime(env: Env, name: string, fallback: number, max = 365 * DAY): number {
+  return parseWith(env, name, integer(1, max), fallback);
+}
+
+export function isLoopbackHostname(hostname: string): boolean {
+  if (LOOPBACK_HOSTS.has(hostname)) return true;
+  // Any address in 127.0.0.0/8 is loopback (RFC 1122 §3.2.1.3).
+  return isIP(hostname) === 4 && hostname.startsWith('127.');
+}
+
+function parseIssuer(raw: string): { issuer: string; basePath: string } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('ISSUER', `must be an absolute URL (got ${JSON.stringify(raw)})`);
+  }
+  const problem =
+    url.protocol !== 'https:' && url.protocol !== 'http:' ? 'must use https'
+    : raw.includes('?') ? 'must not have a query'
+    : raw.includes('#') ? 'must not have a fragment'
+    : url.username || url.password ? 'must not contain credentials'
+    : url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)
+      ? 'must use https unless the host is localhost, 127.0.0.1 or ::1'
+    : undefined;
+  if (problem) throw new ConfigError('ISSUER', `${problem} (got ${JSON.stringify(raw)})`);
+  return { issuer: raw, basePath: url.pathname.replace(/\/+$/, '') };
+}
+
+function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError('TRUST_PROXY', `must be a hop count from 0 to 10 or a list of proxy addresses (got ${JSON.stringify(raw)})`);
+    return hops;
+  }
+  if (raw === 'true') {
+    throw new ConfigError('TRUST_PROXY', 'must name the proxies (addresses, subnets, "loopback") or count them; "true" would let any client forge X-Forwarded-For');
+  }
+  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const validPrefix = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (isIP(address ?? '') === 6 ? 128 : 32));
+    if (NAMED_PROXY_RANGES.has(entry)) continue;
+    if (rest.length > 0 || !isIP(address ?? '') || !validPrefix) {
+      throw new ConfigError('TRUST_PROXY', `must be a hop count or a comma-separated list of IP addresses, subnets, loopback, linklocal or uniquelocal (bad entry ${JSON.stringify(entry)})`);
+    }
+  }
+  return entries;
+}
+
+/** Reads and validates the whole configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  if (read(env, 'DATABASE_URL') !== undefined) {
+    throw new ConfigError('DATABASE_URL', 'PostgreSQL storage is not available in this version yet; unset it to use the embedded SQLite store in DATA_DIR');
+  }
+  const port = parseWith(env, 'PORT', integer(1, 65535), 3000);
+  const host = parseWith(env, 'HOST', z.string().refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9.-]{1,253}$/.test(h), 'must be an IP address or a host name'), '0.0.0.0');
+
+  const certFile = read(env, 'TLS_CERT_FILE');
+  const keyFile = read(env, 'TLS_KEY_FILE');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    const missing = certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE';
+    throw new ConfigError(missing, 'must be set together with ' + (missing === 'TLS_CERT_FILE' ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'));
+  }
+  const tls = certFile && keyFile ? { certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile) } : null;
+
+  const { issuer, basePath } = parseIssuer(read(env, 'ISSUER') ?? `${tls ? 'https' : 'http'}://localhost:${port}`);
+  const dataDir = path.resolve(cwd, read(env, 'DATA_DIR') ?? './data');
+
+  return {
+    port,
+    host,
+    issuer,
+    basePath,
+    trustProxy: parseTrustProxy(read(env, 'TRUST_PROXY')),
+    tls,
+    dataDir,
+    keysDir: path.resolve(cwd, read(env, 'KEYS_DIR') ?? './keys'),
+    sqliteFile: path.join(dataDir, 'idp.sqlite'),
+    sqliteSynchronous: parseWith(env, 'SQLITE_SYNCHRONOUS', oneOf(['FULL', 'NORMAL'] as const), 'FULL'),
+    signingKeyBits: parseWith(env, 'SIGNING_KEY_BITS', oneOf(['2048', '3072', '4096'] as const).transform(Number), 2048) as 2048 | 3072 | 4096,
+    passwordMinLength: parseWith(env, 'PASSWORD_MIN_LENGTH', integer(8, 64), 15),
+    lifetimes: {
+      accessToken: lifetime(env, 'ACCESS_TOKEN_TTL', 10 * MINUTE, DAY),
+      idToken: lifetime(env, 'ID_TOKEN_TTL', HOUR, DAY),
+      authorizationCode: lifetime(env, 'AUTHORIZATION_CODE_TTL', MINUTE, 10 * MINUTE),
+      refreshToken: lifetime(env, 'REFRESH_TOKEN_TTL', 30 * DAY),
+      refreshTokenIdle: lifetime(env, 'REFRESH_TOKEN_IDLE_TTL', 14 * DAY),
+      session: lifetime(env, 'SESSION_TTL', 12 * HOUR, 90 * DAY),
+      sessionIdle: lifetime(env, 'SESSION_IDLE_TTL', 2 * HOUR, 90 * DAY),
+    },
+    jwksMaxAge: parseWith(env, 'JWKS_MAX_AGE', integer(0, DAY), 5 * MINUTE),
+    discoveryMaxAge: parseWith(env, 'DISCOVERY_MAX_AGE', integer(0, DAY), HOUR),
+    logLevel: parseWith(env, 'LOG_LEVEL', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info'),
+  };
+}
