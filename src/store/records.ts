@@ -1,0 +1,131 @@
+// Record types shared by every storage engine. Times are milliseconds since the epoch (UTC).
+// Secrets (session ids, codes, refresh tokens, client secrets) only ever appear here as SHA-256 hashes.
+
+export interface UserRecord {
+  /** Random, non-sequential; the OpenID Connect `sub`. */
+  id: string;
+  email: string;
+  name: string | null;
+  /** argon2id PHC string. */
+  passwordHash: string;
+  isAdmin: boolean;
+  disabled: boolean;
+  emailVerified: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt'>;
+export type UserPatch = Partial<Pick<UserRecord, 'email' | 'name' | 'passwordHash' | 'isAdmin' | 'disabled' | 'emailVerified'>>;
+
+export type ClientType = 'public' | 'confidential';
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface ClientRecord {
+  clientId: string;
+  name: string;
+  clientType: ClientType;
+  /** SHA-256 of the secret, base64url; null for public clients. */
+  secretHash: string | null;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** Compared by exact string equality (OIDC Core §3.1.2.1, RFC 9700 §4.1.3). */
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri: string | null;
+  grantTypes: string[];
+  scopes: string[];
+  /** RFC 7636 is required unless an operator registered this confidential client with PKCE optional. */
+  pkceRequired: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt'>;
+export type ClientPatch = Partial<Omit<ClientRecord, 'clientId' | 'createdAt' | 'updatedAt'>>;
+
+/** active: signs tokens; published: only listed in the JWKS; retired: listed nowhere. */
+export type SigningKeyState = 'active' | 'published' | 'retired';
+
+export interface SigningKeyRecord {
+  /** RFC 7638 JWK thumbprint of the public key. */
+  kid: string;
+  alg: 'RS256';
+  state: SigningKeyState;
+  /** The public JWK as JSON. */
+  publicJwk: string;
+  /** The private key, encrypted by the key store that wrote it; the store never sees it in clear. */
+  privateKeyCiphertext: string;
+  createdAt: number;
+  activatedAt: number | null;
+  retiredAt: number | null;
+}
+
+export interface SessionRecord {
+  idHash: string;
+  userId: string;
+  /** When the person last proved who they are (OIDC `auth_time`). */
+  authTime: number;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+export interface AuthorizationCodeRecord {
+  codeHash: string;
+  /** Ties the code to every token issued from it, so a replay revokes them all (RFC 6749 §4.1.2). */
+  grantId: string;
+  clientId: string;
+  userId: string;
+  sessionIdHash: string | null;
+  redirectUri: string;
+  scope: string;
+  nonce: string | null;
+  codeChallenge: string | null;
+  codeChallengeMethod: 'S256' | null;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+export type NewAuthorizationCode = Omit<AuthorizationCodeRecord, 'consumedAt'>;
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  /** Every token rotated from one grant shares it; reuse of a dead one revokes the family (RFC 9700 §4.14.2). */
+  grantId: string;
+  clientId: string;
+  userId: string;
+  sessionIdHash: string | null;
+  scope: string;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  /** Set when the token was exchanged for its successor. */
+  rotatedAt: number | null;
+  revokedAt: number | null;
+}
+
+export type NewRefreshToken = Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt'>;
+
+export interface AuditEventRecord {
+  id: number;
+  at: number;
+  /** Dotted name of what happened, e.g. `user.created`. */
+  type: string;
+  /** Who did it: a user id, `cli`, or `system`. */
+  actor: string;
+  /** What it was done to: a user id, client id or kid. */
+  subject: string | null;
+  ip: string | null;
+  /** Small structured facts; never a secret. */
+  details: Record<string, unknown>;
+}
+
+export type NewAuditEvent = Omit<AuditEventRecord, 'id'>;
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `after` to read the next page; null on the last page. */
+  next: string | null;
+}

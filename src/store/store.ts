@@ -1,0 +1,114 @@
+// The one storage interface. Every method is async so that an engine with a network round trip (PostgreSQL)
+// fits without touching a caller. Methods are named for their intent; single-use operations are atomic.
+import type {
+  AuditEventRecord,
+  AuthorizationCodeRecord,
+  ClientPatch,
+  ClientRecord,
+  NewAuditEvent,
+  NewAuthorizationCode,
+  NewClient,
+  NewRefreshToken,
+  NewUser,
+  Page,
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  SigningKeyState,
+  UserPatch,
+  UserRecord,
+} from './records.js';
+
+export interface ListOptions {
+  /** The `next` cursor of the previous page. */
+  after?: string | null;
+  limit: number;
+}
+
+export interface UserRepository {
+  /** Throws ConflictError when the email is taken (compared case-insensitively). */
+  create(user: NewUser, now: number): Promise<UserRecord>;
+  findById(id: string): Promise<UserRecord | null>;
+  findByEmail(email: string): Promise<UserRecord | null>;
+  /** Keyset pagination in email order. */
+  list(options: ListOptions): Promise<Page<UserRecord>>;
+  /** Returns the updated user, or null when there is none; throws ConflictError on a taken email. */
+  update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null>;
+  /** Deletes the user with their sessions, codes and refresh tokens; false when there was none. */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface ClientRepository {
+  create(client: NewClient, now: number): Promise<ClientRecord>;
+  findById(clientId: string): Promise<ClientRecord | null>;
+  /** Keyset pagination in name order. */
+  list(options: ListOptions): Promise<Page<ClientRecord>>;
+  update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null>;
+  delete(clientId: string): Promise<boolean>;
+}
+
+export interface SigningKeyRepository {
+  insert(key: SigningKeyRecord): Promise<void>;
+  /** Newest first. */
+  list(): Promise<SigningKeyRecord[]>;
+  /** Moves a key to a new state, stamping activatedAt or retiredAt; null when there is no such key. */
+  setState(kid: string, state: SigningKeyState, now: number): Promise<SigningKeyRecord | null>;
+}
+
+export interface SessionRepository {
+  create(session: SessionRecord): Promise<void>;
+  /** The session if it exists and has not expired at `now`. */
+  findLive(idHash: string, now: number): Promise<SessionRecord | null>;
+  touch(idHash: string, now: number): Promise<void>;
+  listForUser(userId: string, now: number): Promise<SessionRecord[]>;
+  /** Ends one session; false when there was none. */
+  delete(idHash: string): Promise<boolean>;
+  /** Ends every session of a user; returns how many. */
+  deleteForUser(userId: string): Promise<number>;
+}
+
+export interface AuthorizationCodeRepository {
+  create(code: NewAuthorizationCode): Promise<void>;
+  /**
+   * Marks an unexpired, unused code used and returns it; null for an unknown, expired or already used code.
+   * Exactly one of any number of concurrent callers wins.
+   */
+  consume(codeHash: string, now: number): Promise<AuthorizationCodeRecord | null>;
+  /** Looks a code up whatever its state, to tell a replay (RFC 6749 §4.1.2) from garbage. */
+  find(codeHash: string): Promise<AuthorizationCodeRecord | null>;
+  /** Removes codes that expired before `now`; returns how many. */
+  deleteExpired(now: number): Promise<number>;
+}
+
+export interface RefreshTokenRepository {
+  create(token: NewRefreshToken): Promise<void>;
+  find(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  /**
+   * Marks a live token rotated and returns it; null when it is unknown, expired, revoked or already rotated.
+   * Exactly one of any number of concurrent callers wins.
+   */
+  rotate(tokenHash: string, now: number): Promise<RefreshTokenRecord | null>;
+  /** Revokes every live token of a grant; returns how many. */
+  revokeGrant(grantId: string, now: number): Promise<number>;
+  /** Revokes every live token of a user; returns how many. */
+  revokeForUser(userId: string, now: number): Promise<number>;
+}
+
+export interface AuditRepository {
+  append(event: NewAuditEvent): Promise<AuditEventRecord>;
+  /** Newest first; `before` is an event id. */
+  list(options: { before?: number | null; limit: number }): Promise<AuditEventRecord[]>;
+}
+
+export interface Store {
+  readonly users: UserRepository;
+  readonly clients: ClientRepository;
+  readonly signingKeys: SigningKeyRepository;
+  readonly sessions: SessionRepository;
+  readonly codes: AuthorizationCodeRepository;
+  readonly refreshTokens: RefreshTokenRepository;
+  readonly audit: AuditRepository;
+  /** Resolves when the store answers a trivial query (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
