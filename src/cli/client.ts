@@ -1,0 +1,105 @@
+// `idp client …`: create, list, show, delete, rotate-secret.
+import type { Command } from 'commander';
+import { ValidationError } from '../errors.js';
+import { createClient, deleteClient, findClient, rotateClientSecret, type ClientWithSecret } from '../manage/clients.js';
+import type { ClientRecord } from '../store/records.js';
+import { collect, iso, print, withContext, type OutputOptions } from './run.js';
+
+/** The registration as RFC 7591 names its fields; the secret hash never leaves the store. */
+function clientJson(client: ClientRecord) {
+  return {
+    client_id: client.clientId,
+    client_name: client.name,
+    client_type: client.clientType,
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    backchannel_logout_uri: client.backchannelLogoutUri,
+    grant_types: client.grantTypes,
+    scope: client.scopes.join(' '),
+    pkce_required: client.pkceRequired,
+    created_at: iso(client.createdAt),
+    updated_at: iso(client.updatedAt),
+  };
+}
+
+function withSecretJson({ client, clientSecret }: ClientWithSecret) {
+  return { ...clientJson(client), ...(clientSecret === null ? {} : { client_secret: clientSecret }) };
+}
+
+function withSecretText({ client, clientSecret }: ClientWithSecret, verb: string): string {
+  const lines = [`${verb} client ${client.name}`, `client_id: ${client.clientId}`];
+  if (clientSecret !== null) lines.push(`client_secret: ${clientSecret}`, '(the secret is shown only now: store it in the application\'s configuration)');
+  return lines.join('\n');
+}
+
+export function registerClientCommands(program: Command): void {
+  const client = program.command('client').description('manage relying applications');
+
+  client.command('create')
+    .description('register an application and print its client_id and, once, its client_secret')
+    .requiredOption('--name <name>', 'name shown to people and administrators')
+    .option('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
+    .option('--post-logout-redirect-uri <uri>', 'exact post-logout redirect URI (repeatable)', collect, [])
+    .option('--backchannel-logout-uri <uri>', 'where to send back-channel logout tokens')
+    .option('--public', 'a public client (single-page or native app): no secret, PKCE always required')
+    .option('--pkce <mode>', 'required (default) or optional (confidential clients only)', 'required')
+    .option('--json', 'print JSON')
+    .action((options: OutputOptions & {
+      name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; backchannelLogoutUri?: string; public?: boolean; pkce: string;
+    }) =>
+      withContext(async (ctx) => {
+        if (options.pkce !== 'required' && options.pkce !== 'optional') throw new ValidationError('pkce', '--pkce must be required or optional');
+        const created = await createClient(ctx, {
+          name: options.name,
+          redirectUris: options.redirectUri,
+          postLogoutRedirectUris: options.postLogoutRedirectUri,
+          backchannelLogoutUri: options.backchannelLogoutUri,
+          isPublic: options.public ?? false,
+          pkce: options.pkce,
+        });
+        print(options, withSecretJson(created), withSecretText(created, 'created'));
+      }));
+
+  client.command('list')
+    .description('list applications in name order')
+    .option('--limit <n>', 'clients per page (1-1000)', '100')
+    .option('--after <cursor>', 'the cursor printed after the previous page')
+    .option('--json', 'print JSON')
+    .action((options: OutputOptions & { limit: string; after?: string }) =>
+      withContext(async (ctx) => {
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit', '--limit must be a whole number from 1 to 1000');
+        const page = await ctx.store.clients.list({ after: options.after ?? null, limit });
+        const lines = page.items.map((c) => [c.clientId, c.name, c.clientType].join('\t'));
+        if (page.next) lines.push(`(more: --after ${page.next})`);
+        print(options, { clients: page.items.map(clientJson), next: page.next }, lines.join('\n') || '(no clients)');
+      }));
+
+  client.command('show <clientId>')
+    .description('show one application')
+    .option('--json', 'print JSON')
+    .action((clientId: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const json = clientJson(await findClient(ctx, clientId));
+        print(options, json, Object.entries(json).map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : value ?? ''}`).join('\n'));
+      }));
+
+  client.command('delete <clientId>')
+    .description('delete an application with its codes and tokens')
+    .option('--json', 'print JSON')
+    .action((clientId: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const deleted = await deleteClient(ctx, clientId);
+        print(options, { deleted: true, client_id: deleted.clientId }, `deleted client ${deleted.clientId} (${deleted.name})`);
+      }));
+
+  client.command('rotate-secret <clientId>')
+    .description('replace a confidential client\'s secret and print the new one, once')
+    .option('--json', 'print JSON')
+    .action((clientId: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const rotated = await rotateClientSecret(ctx, clientId);
+        print(options, withSecretJson(rotated), withSecretText(rotated, 'rotated the secret of'));
+      }));
+}

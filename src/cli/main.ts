@@ -1,0 +1,15 @@
+// The `idp` command: the same configuration (environment) and store as the server.
+import { Command } from 'commander';
+import { registerClientCommands } from './client.js';
+import { registerKeyCommands } from './keys.js';
+import { registerUserCommands } from './user.js';
+
+const program = new Command('idp')
+  .description('Administer a Gatehouse identity provider (reads the same environment as the server: DATA_DIR, KEYS_DIR, …)')
+  .showHelpAfterError('(add --help for usage)');
+
+registerUserCommands(program);
+registerClientCommands(program);
+registerKeyCommands(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,112 @@
+// `idp user …`: create, list, show, disable, enable, delete, set-password.
+import type { Command } from 'commander';
+import { ValidationError } from '../errors.js';
+import { createUser, deleteUser, findUser, setDisabled, setPassword } from '../manage/users.js';
+import type { UserRecord } from '../store/records.js';
+import { iso, print, readStdin, withContext, type OutputOptions } from './run.js';
+
+interface PasswordOptions {
+  password?: string;
+  passwordStdin?: boolean;
+}
+
+/** The public view of a user: never the password hash. */
+function userJson(user: UserRecord) {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    email_verified: user.emailVerified,
+    admin: user.isAdmin,
+    disabled: user.disabled,
+    created_at: iso(user.createdAt),
+    updated_at: iso(user.updatedAt),
+  };
+}
+
+function userLine(user: UserRecord): string {
+  const flags = [user.isAdmin && 'admin', user.disabled && 'disabled'].filter(Boolean).join(',');
+  return [user.id, user.email, user.name ?? '', flags].join('\t');
+}
+
+async function passwordFrom(options: PasswordOptions): Promise<string> {
+  if (options.password !== undefined && options.passwordStdin) throw new ValidationError('password', 'give either --password or --password-stdin, not both');
+  if (options.passwordStdin) return readStdin();
+  if (options.password !== undefined) return options.password;
+  throw new ValidationError('password', 'a password is required: --password P or --password-stdin');
+}
+
+export function registerUserCommands(program: Command): void {
+  const user = program.command('user').description('manage the people who sign in');
+
+  user.command('create')
+    .description('create a user and print its id')
+    .requiredOption('--email <email>', 'email address (unique, case-insensitive)')
+    .option('--password <password>', 'the password (visible to other local users in the process list: prefer --password-stdin)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--name <name>', 'display name')
+    .option('--admin', 'allow this user into the admin screens')
+    .option('--json', 'print JSON')
+    .action((options: PasswordOptions & OutputOptions & { email: string; name?: string; admin?: boolean }) =>
+      withContext(async (ctx) => {
+        const password = await passwordFrom(options);
+        const created = await createUser(ctx, { email: options.email, password, name: options.name, isAdmin: options.admin ?? false });
+        print(options, userJson(created), `created user ${created.id} <${created.email}>${created.isAdmin ? ' (admin)' : ''}`);
+      }));
+
+  user.command('list')
+    .description('list users in email order')
+    .option('--limit <n>', 'users per page (1-1000)', '100')
+    .option('--after <cursor>', 'the cursor printed after the previous page')
+    .option('--json', 'print JSON')
+    .action((options: OutputOptions & { limit: string; after?: string }) =>
+      withContext(async (ctx) => {
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit', '--limit must be a whole number from 1 to 1000');
+        const page = await ctx.store.users.list({ after: options.after ?? null, limit });
+        const text = [...page.items.map(userLine), ...(page.next ? [`(more: --after ${page.next})`] : [])].join('\n') || '(no users)';
+        print(options, { users: page.items.map(userJson), next: page.next }, text);
+      }));
+
+  user.command('show <emailOrId>')
+    .description('show one user')
+    .option('--json', 'print JSON')
+    .action((emailOrId: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const found = await findUser(ctx.store, emailOrId);
+        const json = userJson(found);
+        print(options, json, Object.entries(json).map(([key, value]) => `${key}: ${value ?? ''}`).join('\n'));
+      }));
+
+  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+    user.command(`${name} <emailOrId>`)
+      .description(disabled ? 'stop a user from signing in and end their sessions' : 'let a disabled user sign in again')
+      .option('--json', 'print JSON')
+      .action((emailOrId: string, options: OutputOptions) =>
+        withContext(async (ctx) => {
+          const updated = await setDisabled(ctx, emailOrId, disabled);
+          print(options, userJson(updated), `${disabled ? 'disabled' : 'enabled'} user ${updated.id} <${updated.email}>`);
+        }));
+  }
+
+  user.command('delete <emailOrId>')
+    .description('delete a user with their sessions and tokens')
+    .option('--json', 'print JSON')
+    .action((emailOrId: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const deleted = await deleteUser(ctx, emailOrId);
+        print(options, { deleted: true, id: deleted.id, email: deleted.email }, `deleted user ${deleted.id} <${deleted.email}>`);
+      }));
+
+  user.command('set-password <emailOrId>')
+    .description("set a user's password and end their sessions")
+    .option('--password <password>', 'the new password (prefer --password-stdin)')
+    .option('--password-stdin', 'read the new password from standard input')
+    .option('--json', 'print JSON')
+    .action((emailOrId: string, options: PasswordOptions & OutputOptions) =>
+      withContext(async (ctx) => {
+        const password = await passwordFrom(options);
+        const updated = await setPassword(ctx, emailOrId, password);
+        print(options, userJson(updated), `set a new password for ${updated.id} <${updated.email}>`);
+      }));
+}

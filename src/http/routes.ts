@@ -1,0 +1,29 @@
+// The one table of named routes. app.ts mounts them; discovery advertises them from the same names.
+
+export const routes = {
+  home: '/',
+  discovery: '/.well-known/openid-configuration',
+  jwks: '/jwks',
+  health: '/healthz',
+  readiness: '/readyz',
+  static: '/static',
+} as const;
+
+export type RouteName = keyof typeof routes;
+
+/** Discovery metadata whose value is one of our URLs (OIDC Discovery 1.0 §3), grown as endpoints land. */
+export const advertisedEndpoints = {
+  jwks_uri: 'jwks',
+} as const satisfies Record<string, RouteName>;
+
+/** Paths that machines call: an unknown path below them answers JSON, any other unknown path an HTML page. */
+const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, '/token', '/userinfo', '/introspect', '/revoke'];
+
+export function isApiPath(path: string): boolean {
+  return API_PATHS.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));
+}
+
+/** Absolute URL of a route under the issuer (OIDC Discovery 1.0 §4: endpoints share the issuer's base). */
+export function routeUrl(issuer: string, name: RouteName): string {
+  return issuer.replace(/\/+$/, '') + routes[name];
+}

@@ -1,0 +1,94 @@
+// Registering relying applications: the rules shared by the `idp` tool and (later) the admin screens.
+// The client secret is returned once, at creation or rotation, and stored only as a SHA-256 hash.
+import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { ClientRecord } from '../store/records.js';
+import { checkClientUri } from './redirect-uris.js';
+import { audit, type ManageContext } from './users.js';
+
+export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
+export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+const MAX_NAME_LENGTH = 200;
+
+export interface NewClientInput {
+  name: string;
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  backchannelLogoutUri?: string;
+  isPublic?: boolean;
+  /** 'optional' only for confidential clients (the OpenID certification suite's static client needs it). */
+  pkce?: 'required' | 'optional';
+}
+
+export interface ClientWithSecret {
+  client: ClientRecord;
+  /** Present for confidential clients, only in this one answer. */
+  clientSecret: string | null;
+}
+
+function checkName(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw new ValidationError('name', 'the client needs a name');
+  if (trimmed.length > MAX_NAME_LENGTH) throw new ValidationError('name', `the name must be at most ${MAX_NAME_LENGTH} characters long`);
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ValidationError('name', 'the name must not contain control characters');
+  return trimmed;
+}
+
+function checkUris(uris: string[], field: string): string[] {
+  uris.forEach((uri) => checkClientUri(uri, field));
+  return [...new Set(uris)];
+}
+
+export async function findClient(ctx: ManageContext, clientId: string): Promise<ClientRecord> {
+  const client = await ctx.store.clients.findById(clientId);
+  if (!client) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
+  return client;
+}
+
+export async function createClient(ctx: ManageContext, input: NewClientInput): Promise<ClientWithSecret> {
+  const name = checkName(input.name);
+  if (input.redirectUris.length === 0) throw new ValidationError('redirect_uri', 'a client needs at least one redirect_uri');
+  const redirectUris = checkUris(input.redirectUris, 'redirect_uri');
+  const postLogoutRedirectUris = checkUris(input.postLogoutRedirectUris ?? [], 'post_logout_redirect_uri');
+  if (input.backchannelLogoutUri !== undefined) checkClientUri(input.backchannelLogoutUri, 'backchannel_logout_uri');
+  const isPublic = input.isPublic ?? false;
+  // RFC 9700 §2.1.1: a public client has no other defence against code interception.
+  if (isPublic && input.pkce === 'optional') throw new ValidationError('pkce', 'PKCE cannot be optional for a public client');
+  const clientSecret = isPublic ? null : randomSecret();
+  const client = await ctx.store.clients.create(
+    {
+      clientId: randomId(),
+      name,
+      clientType: isPublic ? 'public' : 'confidential',
+      secretHash: clientSecret === null ? null : hashSecret(clientSecret),
+      tokenEndpointAuthMethod: isPublic ? 'none' : 'client_secret_basic',
+      redirectUris,
+      postLogoutRedirectUris,
+      backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+      grantTypes: DEFAULT_GRANT_TYPES,
+      scopes: DEFAULT_SCOPES,
+      pkceRequired: input.pkce !== 'optional',
+    },
+    ctx.clock.now(),
+  );
+  await audit(ctx, 'client.created', client.clientId, { public: isPublic, pkce_required: client.pkceRequired });
+  return { client, clientSecret };
+}
+
+export async function rotateClientSecret(ctx: ManageContext, clientId: string): Promise<ClientWithSecret> {
+  const client = await findClient(ctx, clientId);
+  if (client.clientType === 'public') throw new ValidationError('client', `client ${clientId} is public and has no secret`);
+  const clientSecret = randomSecret();
+  const updated = await ctx.store.clients.update(clientId, { secretHash: hashSecret(clientSecret) }, ctx.clock.now());
+  if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
+  await audit(ctx, 'client.secret_rotated', clientId, {});
+  return { client: updated, clientSecret };
+}
+
+export async function deleteClient(ctx: ManageContext, clientId: string): Promise<ClientRecord> {
+  const client = await findClient(ctx, clientId);
+  // Its codes and refresh tokens go with it (ON DELETE CASCADE).
+  if (!(await ctx.store.clients.delete(clientId))) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
+  await audit(ctx, 'client.deleted', clientId, { name: client.name });
+  return client;
+}

@@ -1,0 +1,77 @@
+// Process entry for `npm start`: configuration, store, keys, then HTTP or HTTPS.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { systemClock } from './clock.js';
+import { loadConfig, type Config } from './config.js';
+import { ConfigError, GatehouseError } from './errors.js';
+import { createApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import { openServices } from './services.js';
+
+function createServer(config: Config): http.Server {
+  if (!config.tls) return http.createServer();
+  let cert: Buffer;
+  let key: Buffer;
+  try {
+    cert = readFileSync(config.tls.certFile);
+  } catch (error) {
+    throw new ConfigError('TLS_CERT_FILE', `cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    key = readFileSync(config.tls.keyFile);
+  } catch (error) {
+    throw new ConfigError('TLS_KEY_FILE', `cannot be read: ${(error as Error).message}`);
+  }
+  return https.createServer({ cert, key, minVersion: 'TLSv1.2' });
+}
+
+function listen(server: http.Server, config: Config): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve(server.address() as AddressInfo));
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const server = createServer(config);
+  const services = await openServices(config, systemClock);
+  const { store, keyRing } = services;
+  const stopFollowingKeys = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
+  server.on('request', createApp({ config, store, keyRing, clock: systemClock, logger }));
+  try {
+    const address = await listen(server, config);
+    logger.info({ issuer: config.issuer, host: address.address, port: address.port, tls: config.tls !== null, kid: keyRing.signingKey.kid }, 'Gatehouse is listening');
+  } catch (error) {
+    await services.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError('PORT', code === 'EADDRINUSE' ? `${config.port} is already in use on ${config.host}` : `cannot be bound on ${config.host}: ${(error as Error).message}`);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stopFollowingKeys();
+    server.close(() => {
+      services.close().finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+    // Requests still running after 10 s are cut off rather than holding the process forever.
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // Expected failures (bad configuration, unreadable keys, store down) are one line without a stack trace.
+  if (error instanceof ConfigError) console.error(`gatehouse: configuration error: ${error.message}`);
+  else if (error instanceof GatehouseError) console.error(`gatehouse: ${error.message}`);
+  else console.error('gatehouse: failed to start:', error);
+  process.exit(1);
+});

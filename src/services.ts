@@ -1,0 +1,45 @@
+// Opens what the server and the `idp` tool share: the store (migrated) and the signing keys.
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { FileKeyStore } from './signing/file-key-store.js';
+import { KeyRing } from './signing/key-ring.js';
+import type { KeyStore } from './signing/key-store.js';
+import { appliedSqliteMigrations, migrateSqlite, openSqliteDatabase } from './store/sqlite/database.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export function openStore(config: Config): Store {
+  return openSqliteStore({ file: config.sqliteFile, synchronous: config.sqliteSynchronous });
+}
+
+/** Applies pending migrations (`idp migrate`); the server and every other command also do it on opening. */
+export async function migrateDatabase(config: Config): Promise<{ applied: number[]; version: number }> {
+  const db = openSqliteDatabase(config.sqliteFile, { synchronous: config.sqliteSynchronous });
+  try {
+    const applied = migrateSqlite(db);
+    return { applied, version: appliedSqliteMigrations(db).at(-1) ?? 0 };
+  } finally {
+    db.close();
+  }
+}
+
+export function openKeyStore(config: Config): KeyStore {
+  return new FileKeyStore(config.keysDir, config.signingKeyBits);
+}
+
+export interface Services {
+  store: Store;
+  keyRing: KeyRing;
+  close(): Promise<void>;
+}
+
+export async function openServices(config: Config, clock: Clock): Promise<Services> {
+  const store = openStore(config);
+  try {
+    const keyRing = await KeyRing.open(openKeyStore(config), clock);
+    return { store, keyRing, close: () => store.close() };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,78 @@
+import type { NewRefreshToken, RefreshTokenRecord } from '../records.js';
+import type { RefreshTokenRepository } from '../store.js';
+import type { SqliteDatabase } from './database.js';
+
+interface RefreshTokenRow {
+  token_hash: string;
+  grant_id: string;
+  client_id: string;
+  user_id: string;
+  session_id_hash: string | null;
+  scope: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, scope, auth_time, created_at, expires_at, rotated_at, revoked_at';
+
+function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    sessionIdHash: row.session_id_hash,
+    scope: row.scope,
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    rotatedAt: row.rotated_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
+  private readonly insertStmt;
+  private readonly byHash;
+  private readonly rotateStmt;
+  private readonly revokeGrantStmt;
+  private readonly revokeForUserStmt;
+
+  constructor(db: SqliteDatabase) {
+    this.insertStmt = db.prepare(`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
+    this.byHash = db.prepare<[string], RefreshTokenRow>(`SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = ?`);
+    // One conditional statement, so of any number of concurrent rotations exactly one sees a row (RFC 9700 §4.14.2).
+    this.rotateStmt = db.prepare<[number, string, number], RefreshTokenRow>(
+      `UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ? AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ? RETURNING ${COLUMNS}`,
+    );
+    // Already revoked tokens keep the time they were first revoked.
+    this.revokeGrantStmt = db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
+    this.revokeForUserStmt = db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
+  }
+
+  async create(token: NewRefreshToken): Promise<void> {
+    this.insertStmt.run(token.tokenHash, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.scope,
+      token.authTime, token.createdAt, token.expiresAt);
+  }
+
+  async find(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    const row = this.byHash.get(tokenHash);
+    return row ? toRecord(row) : null;
+  }
+
+  async rotate(tokenHash: string, now: number): Promise<RefreshTokenRecord | null> {
+    const row = this.rotateStmt.get(now, tokenHash, now);
+    return row ? toRecord(row) : null;
+  }
+
+  async revokeGrant(grantId: string, now: number): Promise<number> {
+    return this.revokeGrantStmt.run(now, grantId).changes;
+  }
+
+  async revokeForUser(userId: string, now: number): Promise<number> {
+    return this.revokeForUserStmt.run(now, userId).changes;
+  }
+}

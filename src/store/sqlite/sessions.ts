@@ -1,0 +1,71 @@
+import type { SessionRecord } from '../records.js';
+import type { SessionRepository } from '../store.js';
+import type { SqliteDatabase } from './database.js';
+
+interface SessionRow {
+  id_hash: string;
+  user_id: string;
+  auth_time: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+const COLUMNS = 'id_hash, user_id, auth_time, created_at, last_seen_at, expires_at';
+
+function toRecord(row: SessionRow): SessionRecord {
+  return {
+    idHash: row.id_hash,
+    userId: row.user_id,
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+export class SqliteSessionRepository implements SessionRepository {
+  private readonly insertStmt;
+  private readonly liveById;
+  private readonly touchStmt;
+  private readonly liveForUser;
+  private readonly deleteStmt;
+  private readonly deleteForUserStmt;
+
+  constructor(db: SqliteDatabase) {
+    this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.liveById = db.prepare<[string, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id_hash = ? AND expires_at > ?`);
+    this.touchStmt = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
+    this.liveForUser = db.prepare<[string, number], SessionRow>(
+      `SELECT ${COLUMNS} FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash`,
+    );
+    this.deleteStmt = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
+    this.deleteForUserStmt = db.prepare('DELETE FROM sessions WHERE user_id = ?');
+  }
+
+  async create(session: SessionRecord): Promise<void> {
+    this.insertStmt.run(session.idHash, session.userId, session.authTime, session.createdAt, session.lastSeenAt, session.expiresAt);
+  }
+
+  async findLive(idHash: string, now: number): Promise<SessionRecord | null> {
+    const row = this.liveById.get(idHash, now);
+    return row ? toRecord(row) : null;
+  }
+
+  async touch(idHash: string, now: number): Promise<void> {
+    this.touchStmt.run(now, idHash);
+  }
+
+  /** The user's unexpired sessions, newest first. */
+  async listForUser(userId: string, now: number): Promise<SessionRecord[]> {
+    return this.liveForUser.all(userId, now).map(toRecord);
+  }
+
+  async delete(idHash: string): Promise<boolean> {
+    return this.deleteStmt.run(idHash).changes > 0;
+  }
+
+  async deleteForUser(userId: string): Promise<number> {
+    return this.deleteForUserStmt.run(userId).changes;
+  }
+}

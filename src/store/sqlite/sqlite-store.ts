@@ -1,0 +1,64 @@
+// The Store on one SQLite file: opens and migrates it, then hands out one repository per table.
+import type { SqliteSynchronous } from '../../config.js';
+import { StoreUnavailableError } from '../../errors.js';
+import type { Store } from '../store.js';
+import { SqliteAuditRepository } from './audit.js';
+import { SqliteClientRepository } from './clients.js';
+import { SqliteAuthorizationCodeRepository } from './codes.js';
+import { migrateSqlite, openSqliteDatabase, type SqliteDatabase } from './database.js';
+import { SqliteRefreshTokenRepository } from './refresh-tokens.js';
+import { SqliteSessionRepository } from './sessions.js';
+import { SqliteSigningKeyRepository } from './signing-keys.js';
+import { SqliteUserRepository } from './users.js';
+
+export interface SqliteStoreOptions {
+  file: string;
+  synchronous: SqliteSynchronous;
+}
+
+export class SqliteStore implements Store {
+  readonly users: SqliteUserRepository;
+  readonly clients: SqliteClientRepository;
+  readonly signingKeys: SqliteSigningKeyRepository;
+  readonly sessions: SqliteSessionRepository;
+  readonly codes: SqliteAuthorizationCodeRepository;
+  readonly refreshTokens: SqliteRefreshTokenRepository;
+  readonly audit: SqliteAuditRepository;
+  private readonly pingStmt;
+
+  /** Expects a migrated database; openSqliteStore is the usual way in. */
+  constructor(private readonly db: SqliteDatabase) {
+    this.users = new SqliteUserRepository(db);
+    this.clients = new SqliteClientRepository(db);
+    this.signingKeys = new SqliteSigningKeyRepository(db);
+    this.sessions = new SqliteSessionRepository(db);
+    this.codes = new SqliteAuthorizationCodeRepository(db);
+    this.refreshTokens = new SqliteRefreshTokenRepository(db);
+    this.audit = new SqliteAuditRepository(db);
+    this.pingStmt = db.prepare('SELECT 1');
+  }
+
+  async ping(): Promise<void> {
+    try {
+      this.pingStmt.get();
+    } catch (error) {
+      throw new StoreUnavailableError(`the SQLite database does not answer: ${(error as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    // better-sqlite3 treats closing a closed database as a no-op, so close() may be called twice.
+    this.db.close();
+  }
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  const db = openSqliteDatabase(options.file, { synchronous: options.synchronous });
+  try {
+    migrateSqlite(db);
+    return new SqliteStore(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

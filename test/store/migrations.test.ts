@@ -1,0 +1,116 @@
+// SQLite migrations: each applies exactly once, in its own transaction, and a broken one leaves nothing behind.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/errors.js';
+import { migrationsDir } from '../../src/paths.js';
+import { readMigrations } from '../../src/store/migrate.js';
+import {
+  appliedSqliteMigrations,
+  migrateSqlite,
+  openSqliteDatabase,
+  type SqliteDatabase,
+} from '../../src/store/sqlite/database.js';
+
+const INIT_SQL = fs.readFileSync(path.join(migrationsDir, 'sqlite', '0001_init.sql'), 'utf8');
+
+describe('SQLite migrations', () => {
+  let dir: string;
+  let file: string;
+  const open: SqliteDatabase[] = [];
+
+  function connect(): SqliteDatabase {
+    const db = openSqliteDatabase(file, { synchronous: 'NORMAL' });
+    open.push(db);
+    return db;
+  }
+
+  /** A migrations folder holding the real 0001 plus the given extra files. */
+  function migrationsFolder(extra: Record<string, string>): string {
+    const folder = path.join(dir, 'migrations');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, '0001_init.sql'), INIT_SQL);
+    for (const [name, sql] of Object.entries(extra)) fs.writeFileSync(path.join(folder, name), sql);
+    return folder;
+  }
+
+  function tableNames(db: SqliteDatabase): string[] {
+    return db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
+  }
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-'));
+    file = path.join(dir, 'gatehouse.db');
+  });
+
+  afterEach(() => {
+    for (const db of open.splice(0)) db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies the initial migration to a new database and records it', () => {
+    const db = connect();
+    expect(migrateSqlite(db)).toEqual([1]);
+    expect(appliedSqliteMigrations(db)).toEqual([1]);
+    expect(tableNames(db)).toEqual(expect.arrayContaining(['users', 'clients', 'signing_keys', 'sessions', 'authorization_codes', 'refresh_tokens', 'audit_events']));
+  });
+
+  it('applies nothing the second time and keeps the data', () => {
+    const db = connect();
+    migrateSqlite(db);
+    db.prepare("INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES ('u1', 'a@example.com', 'a@example.com', 'h', 1, 1)").run();
+    expect(migrateSqlite(db)).toEqual([]);
+    expect(appliedSqliteMigrations(db)).toEqual([1]);
+    expect(db.prepare('SELECT id FROM users').all()).toEqual([{ id: 'u1' }]);
+  });
+
+  it('applies a migration once when a second connection to the same file migrates after the first', () => {
+    const first = connect();
+    const second = connect();
+    expect(migrateSqlite(first)).toEqual([1]);
+    expect(migrateSqlite(second)).toEqual([]);
+    expect(appliedSqliteMigrations(second)).toEqual([1]);
+    expect(appliedSqliteMigrations(first)).toEqual([1]);
+  });
+
+  it('fails a broken migration with StoreUnavailableError naming it, and rolls back everything it did', () => {
+    const folder = migrationsFolder({ '0002_broken.sql': 'CREATE TABLE half_done (x INTEGER);\nCREATE TABLE oops (;\n' });
+    const db = connect();
+    let failure: unknown;
+    try {
+      migrateSqlite(db, readMigrations('sqlite', folder));
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(StoreUnavailableError);
+    expect((failure as Error).message).toContain('0002_broken');
+    expect(tableNames(db)).not.toContain('half_done');
+    expect(tableNames(db)).toContain('users');
+    expect(appliedSqliteMigrations(db)).toEqual([1]);
+  });
+
+  it('applies a later migration after the ones already recorded', () => {
+    const db = connect();
+    migrateSqlite(db);
+    const folder = migrationsFolder({ '0002_add_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY) STRICT;' });
+    expect(migrateSqlite(db, readMigrations('sqlite', folder))).toEqual([2]);
+    expect(appliedSqliteMigrations(db)).toEqual([1, 2]);
+    expect(tableNames(db)).toContain('notes');
+  });
+
+  it('reads migrations in version order with their names', () => {
+    const folder = migrationsFolder({ '0002_add_notes.sql': 'SELECT 2;' });
+    expect(readMigrations('sqlite', folder).map((m) => [m.version, m.name])).toEqual([[1, 'init'], [2, 'add_notes']]);
+  });
+
+  it('rejects a migration file that is not named NNNN_name.sql', () => {
+    const folder = migrationsFolder({ '2-add-notes.sql': 'SELECT 2;' });
+    expect(() => readMigrations('sqlite', folder)).toThrow(/2-add-notes\.sql.*NNNN_name\.sql/);
+  });
+
+  it('rejects a gap in the numbering', () => {
+    const folder = migrationsFolder({ '0003_skipped_two.sql': 'SELECT 3;' });
+    expect(() => readMigrations('sqlite', folder)).toThrow(/without gaps/);
+  });
+});
