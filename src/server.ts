@@ -38,9 +38,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const server = createServer(config);
-  const services = await openServices(config, systemClock);
+  const services = await openServices(config, systemClock, logger);
   const { store, keyRing } = services;
-  const stopFollowingKeys = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
   server.on('request', createApp({ config, store, keyRing, clock: systemClock, logger }));
   try {
     const address = await listen(server, config);
@@ -56,7 +55,6 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    stopFollowingKeys();
     server.close(() => {
       services.close().finally(() => process.exit(0));
     });

@@ -1,6 +1,7 @@
 // Opens what the server and the `idp` tool share: the store (migrated) and the signing keys.
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { Logger } from './logger.js';
 import { FileKeyStore } from './signing/file-key-store.js';
 import { KeyRing } from './signing/key-ring.js';
 import type { KeyStore } from './signing/key-store.js';
@@ -33,11 +34,20 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function openServices(config: Config, clock: Clock): Promise<Services> {
+/** The store and the key ring, which follows key changes made by other processes until close(). */
+export async function openServices(config: Config, clock: Clock, logger: Logger): Promise<Services> {
   const store = openStore(config);
   try {
     const keyRing = await KeyRing.open(openKeyStore(config), clock);
-    return { store, keyRing, close: () => store.close() };
+    const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
+    return {
+      store,
+      keyRing,
+      close: () => {
+        stopFollowing();
+        return store.close();
+      },
+    };
   } catch (error) {
     await store.close();
     throw error;

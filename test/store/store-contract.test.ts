@@ -460,10 +460,13 @@ describe.each(engines)('store contract on $name', (engine) => {
     it('removes only expired codes and counts them', async () => {
       await store.codes.create(newCode('gone-1', 'u1', 'rp', { expiresAt: T0 }));
       await store.codes.create(newCode('gone-2', 'u2', 'rp', { expiresAt: T0 + 1 }));
+      await store.codes.create(newCode('gone-at-now', 'u2', 'rp', { expiresAt: T0 + MINUTE }));
       await store.codes.create(newCode('kept', 'u1', 'rp', { expiresAt: T0 + 10 * MINUTE }));
-      expect(await store.codes.deleteExpired(T0 + MINUTE)).toBe(2);
+      // Expired from its expiry instant on, as consume sees it.
+      expect(await store.codes.deleteExpired(T0 + MINUTE)).toBe(3);
       expect(await store.codes.find('gone-1')).toBeNull();
       expect(await store.codes.find('gone-2')).toBeNull();
+      expect(await store.codes.find('gone-at-now')).toBeNull();
       expect(await store.codes.find('kept')).not.toBeNull();
       expect(await store.codes.deleteExpired(T0 + MINUTE)).toBe(0);
     });

@@ -1,0 +1,93 @@
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type RunningApp } from '../helpers/start-app.js';
+
+describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
+  let app: RunningApp;
+  const discoveryUrl = () => `${app.url}/.well-known/openid-configuration`;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(() => app.stop());
+
+  it('answers 200 JSON whose issuer is exactly ISSUER', async () => {
+    const response = await fetch(discoveryUrl());
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const metadata = (await response.json()) as Record<string, unknown>;
+    expect(metadata.issuer).toBe(app.config.issuer);
+  });
+
+  it('lists exactly what is implemented: the JWKS, public subjects and RS256 only (never none)', async () => {
+    const metadata = (await (await fetch(discoveryUrl())).json()) as Record<string, unknown>;
+    expect(metadata).toEqual({
+      issuer: app.config.issuer,
+      jwks_uri: `${app.config.issuer}/jwks`,
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+    });
+  });
+
+  it('advertises only URLs that answer', async () => {
+    const metadata = (await (await fetch(discoveryUrl())).json()) as Record<string, unknown>;
+    const urls = Object.entries(metadata).filter(([key]) => key.endsWith('_uri') || key.endsWith('_endpoint'));
+    expect(urls.length).toBeGreaterThan(0);
+    for (const [, url] of urls) expect((await fetch(String(url))).status).toBe(200);
+  });
+
+  it('is read by openid-client, a certified relying-party library', async () => {
+    const config = await oidc.discovery(new URL(app.config.issuer), 'some-client', undefined, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
+    expect(config.serverMetadata().issuer).toBe(app.config.issuer);
+    expect(config.serverMetadata().jwks_uri).toBe(`${app.config.issuer}/jwks`);
+  });
+
+  it('is cacheable, with an ETag answered by 304 Not Modified', async () => {
+    const first = await fetch(discoveryUrl());
+    expect(first.headers.get('cache-control')).toBe('public, max-age=3600');
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
+    const second = await fetch(discoveryUrl(), { headers: { 'If-None-Match': etag ?? '' } });
+    expect(second.status).toBe(304);
+    expect(await second.text()).toBe('');
+    const changed = await fetch(discoveryUrl(), { headers: { 'If-None-Match': '"something-else"' } });
+    expect(changed.status).toBe(200);
+  });
+
+  it('may be fetched from any origin (CORS), including a preflighted conditional request', async () => {
+    const response = await fetch(discoveryUrl(), { headers: { Origin: 'https://rp.example' } });
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    const preflight = await fetch(discoveryUrl(), {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://rp.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'if-none-match' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('If-None-Match');
+  });
+});
+
+describe('an issuer with a path (OpenID Connect Discovery 1.0 §4.1)', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startApp({ basePath: '/idp' });
+  });
+  afterAll(() => app.stop());
+
+  it('serves discovery under the issuer path and advertises endpoints under it', async () => {
+    expect(app.config.issuer).toMatch(/\/idp$/);
+    const response = await fetch(`${app.config.issuer}/.well-known/openid-configuration`);
+    expect(response.status).toBe(200);
+    const metadata = (await response.json()) as Record<string, string>;
+    expect(metadata.issuer).toBe(app.config.issuer);
+    expect(metadata.jwks_uri).toBe(`${app.config.issuer}/jwks`);
+    expect((await fetch(metadata.jwks_uri ?? '')).status).toBe(200);
+  });
+
+  it('serves nothing at the root path', async () => {
+    const root = new URL(app.config.issuer).origin;
+    expect((await fetch(`${root}/.well-known/openid-configuration`)).status).toBe(404);
+  });
+});
