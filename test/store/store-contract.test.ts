@@ -120,7 +120,7 @@ function newToken(tokenHash: string, userId: string, clientId: string, overrides
   };
 }
 
-describe.each(engines)('store contract on $name', (engine) => {
+describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {
   let opened: OpenedStore;
   let store: Store;
 
@@ -166,6 +166,7 @@ describe.each(engines)('store contract on $name', (engine) => {
     });
 
     it('answers null for an unknown id or email', async () => {
+      await store.users.create(newUser('u1', 'a@example.com'), T0);
       expect(await store.users.findById('nobody')).toBeNull();
       expect(await store.users.findByEmail('nobody@example.com')).toBeNull();
     });
@@ -191,15 +192,19 @@ describe.each(engines)('store contract on $name', (engine) => {
       expect((await store.users.findById('u2'))?.email).toBe('b@example.com');
     });
 
-    it('answers null when updating a user that does not exist', async () => {
-      expect(await store.users.update('nobody', { name: 'X' }, T0)).toBeNull();
+    it('answers null when updating a user that does not exist, and changes nobody else', async () => {
+      await store.users.create(newUser('u1', 'a@example.com', { name: 'A' }), T0);
+      expect(await store.users.update('nobody', { name: 'X' }, T0 + 1)).toBeNull();
+      expect(await store.users.findById('u1')).toMatchObject({ name: 'A', updatedAt: T0 });
     });
 
     it('deletes a user once and answers false the second time', async () => {
       await store.users.create(newUser('u1', 'a@example.com'), T0);
+      await store.users.create(newUser('u2', 'b@example.com'), T0);
       expect(await store.users.delete('u1')).toBe(true);
       expect(await store.users.findById('u1')).toBeNull();
       expect(await store.users.delete('u1')).toBe(false);
+      expect(await store.users.findById('u2')).not.toBeNull();
     });
 
     it('lists users in email order across three pages, with no next cursor on the last', async () => {
@@ -272,6 +277,7 @@ describe.each(engines)('store contract on $name', (engine) => {
     });
 
     it('answers null for an unknown client', async () => {
+      await store.clients.create(newClient('rp', 'RP'), T0);
       expect(await store.clients.findById('nobody')).toBeNull();
     });
 
@@ -290,15 +296,19 @@ describe.each(engines)('store contract on $name', (engine) => {
       expect(await store.clients.findById('rp')).toMatchObject({ clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' });
     });
 
-    it('answers null when updating a client that does not exist', async () => {
-      expect(await store.clients.update('nobody', { name: 'X' }, T0)).toBeNull();
+    it('answers null when updating a client that does not exist, and changes no other client', async () => {
+      await store.clients.create(newClient('rp', 'RP'), T0);
+      expect(await store.clients.update('nobody', { name: 'X' }, T0 + 1)).toBeNull();
+      expect(await store.clients.findById('rp')).toMatchObject({ name: 'RP', updatedAt: T0 });
     });
 
     it('deletes a client once and answers false the second time', async () => {
       await store.clients.create(newClient('rp', 'RP'), T0);
+      await store.clients.create(newClient('other', 'Other'), T0);
       expect(await store.clients.delete('rp')).toBe(true);
       expect(await store.clients.findById('rp')).toBeNull();
       expect(await store.clients.delete('rp')).toBe(false);
+      expect(await store.clients.findById('other')).not.toBeNull();
     });
 
     it('lists clients by name then id across three pages, even when equal names straddle a page', async () => {
@@ -335,13 +345,10 @@ describe.each(engines)('store contract on $name', (engine) => {
       expect(listed[0]).toEqual(keys[1]);
     });
 
-    it('answers an empty list when there are no keys', async () => {
-      expect(await store.signingKeys.list()).toEqual([]);
-    });
-
     it('refuses a second key with the same kid', async () => {
       await store.signingKeys.insert(newKey('k1', T0));
       await expect(store.signingKeys.insert(newKey('k1', T0 + 1))).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.signingKeys.list()).toEqual([newKey('k1', T0)]);
     });
 
     it('stamps activatedAt on the first activation only and retiredAt on retirement', async () => {
@@ -360,8 +367,10 @@ describe.each(engines)('store contract on $name', (engine) => {
       expect(await store.signingKeys.setState('k1', 'retired', T0 + 2)).toMatchObject({ retiredAt: T0 + 1, activatedAt: null });
     });
 
-    it('answers null when setting the state of an unknown key', async () => {
-      expect(await store.signingKeys.setState('nobody', 'active', T0)).toBeNull();
+    it('answers null when setting the state of an unknown key, and changes no other key', async () => {
+      await store.signingKeys.insert(newKey('k1', T0));
+      expect(await store.signingKeys.setState('nobody', 'active', T0 + 1)).toBeNull();
+      expect(await store.signingKeys.list()).toEqual([newKey('k1', T0)]);
     });
   });
 
@@ -436,9 +445,11 @@ describe.each(engines)('store contract on $name', (engine) => {
       expect((await store.codes.find('c1'))?.consumedAt).toBeNull();
     });
 
-    it('answers null for an unknown code', async () => {
+    it('answers null for an unknown code, and leaves the others unused', async () => {
+      await store.codes.create(newCode('c1', 'u1', 'rp'));
       expect(await store.codes.consume('nobody', T0)).toBeNull();
       expect(await store.codes.find('nobody')).toBeNull();
+      expect((await store.codes.find('c1'))?.consumedAt).toBeNull();
     });
 
     it('lets exactly one of twenty concurrent redeemers win', async () => {

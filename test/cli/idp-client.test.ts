@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { runIdp } from '../helpers/processes.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+interface ClientJson {
+  client_id: string;
+  client_secret?: string;
+  client_type: string;
+  token_endpoint_auth_method: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  pkce_required: boolean;
+}
+
+describe('idp client (the command-line tool, run as a child process)', () => {
+  let dir: string;
+  let remove: () => void;
+  let env: Record<string, string>;
+  const idp = (args: string[]) => runIdp(args, env);
+  const sqliteFile = () => path.join(dir, 'data', 'idp.sqlite');
+
+  async function withStore<T>(read: (store: Store) => Promise<T>): Promise<T> {
+    const store = openSqliteStore({ file: sqliteFile(), synchronous: 'FULL' });
+    try {
+      return await read(store);
+    } finally {
+      await store.close();
+    }
+  }
+  const clientCount = () => withStore(async (store) => (await store.clients.list({ limit: 1000 })).items.length);
+
+  beforeEach(() => {
+    ({ dir, remove } = tempDir());
+    env = { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys') };
+  });
+  afterEach(() => remove());
+
+  it('registers a confidential client, printing client_id and, once, a 256-bit client_secret stored only as a hash', async () => {
+    const result = await idp(['client', 'create', '--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/callback',
+      '--redirect-uri', 'http://127.0.0.1:8080/cb', '--post-logout-redirect-uri', 'https://wiki.example.com/', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const client = JSON.parse(result.stdout) as ClientJson;
+    expect(client).toMatchObject({
+      client_type: 'confidential',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: ['https://wiki.example.com/callback', 'http://127.0.0.1:8080/cb'],
+      post_logout_redirect_uris: ['https://wiki.example.com/'],
+      pkce_required: true,
+    });
+    expect(client.client_id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(client.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const stored = await withStore((store) => store.clients.findById(client.client_id));
+    expect(stored?.secretHash).toBe(createHash('sha256').update(client.client_secret ?? '').digest('base64url'));
+    // Not in the database file in clear, and never shown again.
+    await withStore((store) => store.ping());
+    expect(readFileSync(sqliteFile()).includes(client.client_secret ?? '')).toBe(false);
+    const shown = await idp(['client', 'show', client.client_id, '--json']);
+    expect(shown.stdout).not.toContain(client.client_secret);
+    expect(JSON.parse(shown.stdout)).not.toHaveProperty('client_secret');
+  });
+
+  it('registers a public client with no secret and PKCE required', async () => {
+    const client = JSON.parse((await idp(['client', 'create', '--name', 'SPA', '--redirect-uri', 'https://spa.example.com/', '--public', '--json'])).stdout) as ClientJson;
+    expect(client).toMatchObject({ client_type: 'public', token_endpoint_auth_method: 'none', pkce_required: true });
+    expect(client).not.toHaveProperty('client_secret');
+  });
+
+  it('registers a confidential client with PKCE optional, as the certification suite needs', async () => {
+    const client = JSON.parse((await idp(['client', 'create', '--name', 'Suite', '--redirect-uri', 'https://suite.example/cb', '--pkce', 'optional', '--json'])).stdout) as ClientJson;
+    expect(client.pkce_required).toBe(false);
+  });
+
+  describe('refuses bad input with a clear message, a non-zero exit, and writes nothing', () => {
+    const cases: [string, string[], RegExp][] = [
+      ['a redirect URI that is not absolute', ['--redirect-uri', '/callback'], /is not an absolute URL/],
+      ['a redirect URI with a fragment', ['--redirect-uri', 'https://app.example.com/cb#frag'], /must not have a fragment/],
+      ['a redirect URI with an empty fragment', ['--redirect-uri', 'https://app.example.com/cb#'], /must not have a fragment/],
+      ['http on a host that is not loopback', ['--redirect-uri', 'http://app.example.com/cb'], /uses http on a host that is not loopback/],
+      ['a custom scheme', ['--redirect-uri', 'javascript:alert(1)'], /must use https/],
+      ['a bad post-logout redirect URI next to a good redirect URI', ['--redirect-uri', 'https://ok.example/cb', '--post-logout-redirect-uri', 'http://evil.example/'], /post_logout_redirect_uri/],
+      ['no redirect URI', [], /at least one redirect_uri/],
+      ['PKCE optional for a public client', ['--redirect-uri', 'https://ok.example/cb', '--public', '--pkce', 'optional'], /cannot be optional for a public client/],
+      ['an unknown PKCE mode', ['--redirect-uri', 'https://ok.example/cb', '--pkce', 'plain'], /--pkce must be required or optional/],
+    ];
+    for (const [what, args, message] of cases) {
+      it(`refuses ${what}`, async () => {
+        const before = await clientCount();
+        const result = await idp(['client', 'create', '--name', 'App', ...args]);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(await clientCount()).toBe(before);
+      });
+    }
+  });
+
+  describe('managing an existing client', () => {
+    let client: ClientJson;
+    beforeEach(async () => {
+      client = JSON.parse((await idp(['client', 'create', '--name', 'CRM', '--redirect-uri', 'https://crm.example.com/cb', '--json'])).stdout) as ClientJson;
+    });
+
+    it('lists clients', async () => {
+      const listed = JSON.parse((await idp(['client', 'list', '--json'])).stdout) as { clients: ClientJson[] };
+      expect(listed.clients.map((c) => c.client_id)).toEqual([client.client_id]);
+      expect((await idp(['client', 'list'])).stdout).toContain('CRM');
+    });
+
+    it('rotates the secret: a new one is printed once and the old hash is replaced', async () => {
+      const rotated = JSON.parse((await idp(['client', 'rotate-secret', client.client_id, '--json'])).stdout) as ClientJson;
+      expect(rotated.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(rotated.client_secret).not.toBe(client.client_secret);
+      const stored = await withStore((store) => store.clients.findById(client.client_id));
+      expect(stored?.secretHash).toBe(createHash('sha256').update(rotated.client_secret ?? '').digest('base64url'));
+    });
+
+    it('refuses to rotate the secret of a public client', async () => {
+      const spa = JSON.parse((await idp(['client', 'create', '--name', 'SPA', '--redirect-uri', 'https://spa.example/', '--public', '--json'])).stdout) as ClientJson;
+      const result = await idp(['client', 'rotate-secret', spa.client_id]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/is public and has no secret/);
+    });
+
+    it('deletes a client, after which it is unknown', async () => {
+      expect(JSON.parse((await idp(['client', 'delete', client.client_id, '--json'])).stdout)).toEqual({ deleted: true, client_id: client.client_id });
+      const result = await idp(['client', 'show', client.client_id]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`idp: no client "${client.client_id}"\n`);
+    });
+
+    it('refuses to act on an unknown client', async () => {
+      for (const command of ['show', 'delete', 'rotate-secret']) {
+        const result = await idp(['client', command, 'no-such-client']);
+        expect(result.code, command).toBe(1);
+        expect(result.stderr, command).toBe('idp: no client "no-such-client"\n');
+      }
+      expect(await clientCount()).toBe(1);
+    });
+  });
+});

@@ -1,0 +1,169 @@
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyPassword } from '../../src/auth/password-hash.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { runIdp } from '../helpers/processes.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const GOOD_PASSWORD = 'correct horse battery staple';
+
+describe('idp user (the command-line tool, run as a child process)', () => {
+  let dir: string;
+  let remove: () => void;
+  let env: Record<string, string>;
+  const idp = (args: string[], stdin?: string) => runIdp(args, env, stdin);
+
+  /** Opens the same SQLite file the tool writes, as the running server would. */
+  async function withStore<T>(read: (store: Store) => Promise<T>): Promise<T> {
+    const store = openSqliteStore({ file: path.join(dir, 'data', 'idp.sqlite'), synchronous: 'FULL' });
+    try {
+      return await read(store);
+    } finally {
+      await store.close();
+    }
+  }
+  const counts = () =>
+    withStore(async (store) => ({
+      users: (await store.users.list({ limit: 1000 })).items.length,
+      audit: (await store.audit.list({ limit: 1000 })).length,
+    }));
+
+  beforeEach(() => {
+    ({ dir, remove } = tempDir());
+    env = { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys') };
+  });
+  afterEach(() => remove());
+
+  it('creates an admin and prints its id and email as JSON', async () => {
+    const result = await idp(['user', 'create', '--email', 'Ada@Example.com', '--password', GOOD_PASSWORD, '--name', 'Ada Lovelace', '--admin', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const user = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(user).toMatchObject({ email: 'Ada@Example.com', name: 'Ada Lovelace', admin: true, disabled: false, email_verified: false });
+    expect(user.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(JSON.stringify(user)).not.toContain('argon2');
+    const stored = await withStore((store) => store.users.findById(String(user.id)));
+    expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    expect(await verifyPassword(stored?.passwordHash ?? '', GOOD_PASSWORD)).toBe(true);
+    const events = await withStore((store) => store.audit.list({ limit: 10 }));
+    expect(events[0]).toMatchObject({ type: 'user.created', actor: 'cli', subject: user.id });
+  });
+
+  it('reads the password from standard input with --password-stdin', async () => {
+    const result = await idp(['user', 'create', '--email', 'grace@example.com', '--password-stdin', '--json'], `${GOOD_PASSWORD}\n`);
+    expect(result.code).toBe(0);
+    const { id } = JSON.parse(result.stdout) as { id: string };
+    const stored = await withStore((store) => store.users.findById(id));
+    expect(await verifyPassword(stored?.passwordHash ?? '', GOOD_PASSWORD)).toBe(true);
+  });
+
+  it('gives every user a different random id', async () => {
+    const a = JSON.parse((await idp(['user', 'create', '--email', 'a1@example.com', '--password', GOOD_PASSWORD, '--json'])).stdout) as { id: string };
+    const b = JSON.parse((await idp(['user', 'create', '--email', 'b1@example.com', '--password', GOOD_PASSWORD, '--json'])).stdout) as { id: string };
+    expect(a.id).not.toBe(b.id);
+  });
+
+  describe('refuses bad input with a clear message, a non-zero exit, and writes nothing', () => {
+    beforeEach(async () => {
+      expect((await idp(['user', 'create', '--email', 'taken@example.com', '--password', GOOD_PASSWORD])).code).toBe(0);
+    });
+
+    const cases: [string, string[], string | undefined, RegExp][] = [
+      ['a duplicate email, whatever its case', ['--email', 'TAKEN@example.com', '--password', GOOD_PASSWORD], undefined, /already exists/],
+      ['a malformed email', ['--email', 'not-an-email', '--password', GOOD_PASSWORD], undefined, /not a valid email address/],
+      ['a password shorter than PASSWORD_MIN_LENGTH', ['--email', 'new@example.com', '--password', 'short-password'], undefined, /at least 15 characters/],
+      ['a password longer than 256 characters', ['--email', 'new@example.com', '--password', 'x'.repeat(257)], undefined, /at most 256 characters/],
+      ['a password that contains the email local part', ['--email', 'margaret@example.com', '--password', 'my name is MARGARET ok'], undefined, /name part of the email/],
+      ['a password equal to the email local part', ['--email', 'correcthorsebatterystaple@example.com', '--password', 'correcthorsebatterystaple'], undefined, /name part of the email/],
+      ['both --password and --password-stdin', ['--email', 'new@example.com', '--password', GOOD_PASSWORD, '--password-stdin'], GOOD_PASSWORD, /either --password or --password-stdin/],
+      ['no password at all', ['--email', 'new@example.com'], undefined, /a password is required/],
+    ];
+    for (const [what, args, stdin, message] of cases) {
+      it(`refuses ${what}`, async () => {
+        const before = await counts();
+        const result = await idp(['user', 'create', ...args], stdin);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+        expect(await counts()).toEqual(before);
+      });
+    }
+
+    it('refuses one of the 10,000 most common passwords when the minimum length is lowered to 8', async () => {
+      env.PASSWORD_MIN_LENGTH = '8';
+      const before = await counts();
+      const result = await idp(['user', 'create', '--email', 'new@example.com', '--password', 'baseball1']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/most common passwords/);
+      expect(await counts()).toEqual(before);
+      expect((await idp(['user', 'create', '--email', 'new@example.com', '--password', 'Tr0ub4dor&3x'])).code).toBe(0);
+    });
+
+    it('refuses a bad configuration before touching anything', async () => {
+      env.PASSWORD_MIN_LENGTH = '4';
+      const result = await idp(['user', 'create', '--email', 'new@example.com', '--password', GOOD_PASSWORD]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^idp: configuration error: PASSWORD_MIN_LENGTH must be a whole number from 8 to 64/);
+    });
+  });
+
+  describe('managing an existing user by email or id', () => {
+    let id: string;
+    beforeEach(async () => {
+      id = (JSON.parse((await idp(['user', 'create', '--email', 'Lin@Example.com', '--password', GOOD_PASSWORD, '--json'])).stdout) as { id: string }).id;
+    });
+
+    it('shows a user found by email in any case, or by id', async () => {
+      const byEmail = JSON.parse((await idp(['user', 'show', 'lin@example.COM', '--json'])).stdout) as { id: string };
+      const byId = JSON.parse((await idp(['user', 'show', id, '--json'])).stdout) as { email: string };
+      expect(byEmail.id).toBe(id);
+      expect(byId.email).toBe('Lin@Example.com');
+    });
+
+    it('lists users, in JSON and as text', async () => {
+      const json = JSON.parse((await idp(['user', 'list', '--json'])).stdout) as { users: { id: string }[]; next: string | null };
+      expect(json.users.map((u) => u.id)).toEqual([id]);
+      expect(json.next).toBeNull();
+      expect((await idp(['user', 'list'])).stdout).toContain('Lin@Example.com');
+    });
+
+    it('disables and enables a user', async () => {
+      expect(JSON.parse((await idp(['user', 'disable', id, '--json'])).stdout)).toMatchObject({ disabled: true });
+      expect(await withStore(async (store) => (await store.users.findById(id))?.disabled)).toBe(true);
+      expect(JSON.parse((await idp(['user', 'enable', 'lin@example.com', '--json'])).stdout)).toMatchObject({ disabled: false });
+    });
+
+    it('sets a new password that then verifies, and refuses a weak one', async () => {
+      const newPassword = 'a completely different passphrase';
+      expect((await idp(['user', 'set-password', id, '--password-stdin'], newPassword)).code).toBe(0);
+      const hash = await withStore(async (store) => (await store.users.findById(id))?.passwordHash ?? '');
+      expect(await verifyPassword(hash, newPassword)).toBe(true);
+      const weak = await idp(['user', 'set-password', id, '--password', 'lin-is-my-name-ok!']);
+      expect(weak.code).toBe(1);
+      expect(weak.stderr).toMatch(/name part of the email/);
+      expect(await withStore(async (store) => (await store.users.findById(id))?.passwordHash)).toBe(hash);
+    });
+
+    it('deletes a user, after which it is unknown', async () => {
+      expect(JSON.parse((await idp(['user', 'delete', id, '--json'])).stdout)).toEqual({ deleted: true, id, email: 'Lin@Example.com' });
+      const shown = await idp(['user', 'show', id]);
+      expect(shown.code).toBe(1);
+      expect(shown.stderr).toBe(`idp: no user "${id}"\n`);
+    });
+
+    it('refuses to act on an unknown user, and writes nothing', async () => {
+      for (const command of ['show', 'disable', 'enable', 'delete']) {
+        const before = await counts();
+        const result = await idp(['user', command, 'nobody@example.com']);
+        expect(result.code, command).toBe(1);
+        expect(result.stderr, command).toBe('idp: no user "nobody@example.com"\n');
+        expect(await counts()).toEqual(before);
+      }
+      const result = await idp(['user', 'set-password', 'nobody@example.com', '--password', GOOD_PASSWORD]);
+      expect(result.code).toBe(1);
+    });
+  });
+});
