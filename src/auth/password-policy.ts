@@ -20,6 +20,13 @@ function isCommonPassword(password: string): boolean {
   return commonPasswords.has(password.toLowerCase());
 }
 
+/** The local part, and for a plus-address (alice+news@) also the part before the '+'. */
+function derivedFromEmail(loweredPassword: string, email: string): boolean {
+  const localPart = normalizePassword(email.split('@')[0]?.trim() ?? '').toLowerCase();
+  const names = new Set([localPart, localPart.split('+')[0] ?? '']);
+  return [...names].some((name) => name !== '' && (loweredPassword === name || (name.length >= MIN_LOCAL_PART_TO_MATCH && loweredPassword.includes(name))));
+}
+
 export interface PasswordContext {
   email: string;
   minLength: number;
@@ -32,9 +39,8 @@ export function checkPasswordPolicy(password: string, { email, minLength }: Pass
   const length = [...normalized].length;
   if (length < minLength) throw new ValidationError('password', `the password must be at least ${minLength} characters long`);
   if (length > PASSWORD_MAX_LENGTH) throw new ValidationError('password', `the password must be at most ${PASSWORD_MAX_LENGTH} characters long`);
-  const localPart = email.split('@')[0]?.trim().toLowerCase() ?? '';
   const lowered = normalized.toLowerCase();
-  if (localPart && (lowered === localPart || (localPart.length >= MIN_LOCAL_PART_TO_MATCH && lowered.includes(localPart)))) {
+  if (derivedFromEmail(lowered, email)) {
     throw new ValidationError('password', 'the password must not contain the name part of the email address');
   }
   if (isCommonPassword(normalized)) {

@@ -1,7 +1,7 @@
 // Signing keys as files in KEYS_DIR: <kid>.key.pem (PKCS#8, mode 0600) and <kid>.json (state and times).
 import { randomBytes } from 'node:crypto';
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { KeyStoreError } from '../errors.js';
@@ -40,23 +40,16 @@ export class FileKeyStore implements KeyStore {
   constructor(private readonly dir: string, private readonly bits: number) {}
 
   async load(now: number): Promise<SigningKey[]> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const files = await this.listFiles();
-    const kids = new Set<string>();
-    for (const file of files) {
-      if (file.endsWith(PRIVATE_KEY_SUFFIX)) kids.add(file.slice(0, -PRIVATE_KEY_SUFFIX.length));
-      else if (file.endsWith(METADATA_SUFFIX)) kids.add(file.slice(0, -METADATA_SUFFIX.length));
-    }
-    if (kids.size === 0) return [await this.create(now)];
-    const keys = await Promise.all([...kids].map((kid) => this.read(kid)));
+    const keys = await this.readAll();
+    if (keys.length === 0) return [await this.create(now)];
     if (!keys.some((key) => key.state === 'active')) {
       throw new KeyStoreError(`no active signing key in ${this.dir}: mark one key "active" in its .json file or run \`idp keys rotate\``);
     }
-    return keys.sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid));
+    return keys;
   }
 
   async rotate(now: number): Promise<SigningKey> {
-    const previous = (await this.load(now)).filter((key) => key.state === 'active');
+    const previous = (await this.readAll()).filter((key) => key.state === 'active');
     // The new key is written before the old one is demoted: a crash in between leaves two active keys
     // (the newest signs), never none.
     const created = await this.create(now);
@@ -81,6 +74,22 @@ export class FileKeyStore implements KeyStore {
       clearTimeout(timer);
       watcher.close();
     };
+  }
+
+  /** Every key in the directory, newest first; creates the directory, never a key. */
+  private async readAll(): Promise<SigningKey[]> {
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new KeyStoreError(`cannot create the key directory ${this.dir}: ${(error as Error).message}`);
+    }
+    const kids = new Set<string>();
+    for (const file of await this.listFiles()) {
+      if (file.endsWith(PRIVATE_KEY_SUFFIX)) kids.add(file.slice(0, -PRIVATE_KEY_SUFFIX.length));
+      else if (file.endsWith(METADATA_SUFFIX)) kids.add(file.slice(0, -METADATA_SUFFIX.length));
+    }
+    const keys = await Promise.all([...kids].map((kid) => this.read(kid)));
+    return keys.sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid));
   }
 
   private async listFiles(): Promise<string[]> {
@@ -116,6 +125,7 @@ export class FileKeyStore implements KeyStore {
     const privateKeyFile = this.privateKeyFile(kid);
     const metadataText = await this.readKeyFile(metadataFile, kid);
     const pem = await this.readKeyFile(privateKeyFile, kid);
+    await this.requirePrivateMode(privateKeyFile);
     let metadata: Metadata;
     try {
       metadata = metadataSchema.parse(JSON.parse(metadataText));
@@ -128,7 +138,10 @@ export class FileKeyStore implements KeyStore {
     } catch {
       throw new KeyStoreError(`signing key file ${privateKeyFile} is corrupted: it is not a PKCS#8 RSA private key`);
     }
-    if (material.kid !== kid || metadata.kid !== kid) {
+    if (metadata.kid !== kid) {
+      throw new KeyStoreError(`signing key file ${metadataFile} does not match its name: it describes ${metadata.kid}`);
+    }
+    if (material.kid !== kid) {
       throw new KeyStoreError(`signing key file ${privateKeyFile} does not match its name: its thumbprint is ${material.kid}`);
     }
     return {
@@ -139,6 +152,14 @@ export class FileKeyStore implements KeyStore {
       activatedAt: ms(metadata.activatedAt),
       retiredAt: ms(metadata.retiredAt),
     };
+  }
+
+  /** Like ssh, refuse a private key other local users can read rather than sign with a possibly leaked key. */
+  private async requirePrivateMode(file: string): Promise<void> {
+    const mode = (await stat(file)).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new KeyStoreError(`signing key file ${file} is accessible to other users (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 on it`);
+    }
   }
 
   private async readKeyFile(file: string, kid: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, exportJWK, importPKCS8, jwtVerify, type JSONWebKeySet } from 'jose';
@@ -227,7 +227,16 @@ describe('damaged key files are refused, never replaced (KeyStoreError)', () => 
   it('refuses metadata that names a different kid than its file', async () => {
     const kid = await firstKid();
     editMetadata(kid, { kid: 'B'.repeat(43) });
-    expect((await loadError()).message).toMatch(/does not match/);
+    const error = await loadError();
+    expect(error.message).toMatch(/does not match its name/);
+    expect(error.message).toContain(metadataFile(kid));
+  });
+
+  it('refuses a private key file that other users can read, naming it', async () => {
+    const kid = await firstKid();
+    chmodSync(pemFile(kid), 0o644);
+    const error = await loadError();
+    expect(error.message).toBe(`signing key file ${pemFile(kid)} is accessible to other users (mode 0644); run chmod 600 on it`);
   });
 
   it('refuses a key set with no active key, and does not generate one', async () => {
@@ -238,10 +247,10 @@ describe('damaged key files are refused, never replaced (KeyStoreError)', () => 
     expect(files()).toEqual(before);
   });
 
-  it('refuses a KEYS_DIR that is a file', async () => {
-    writeFileSync(path.join(root, 'not-a-dir'), '');
+  it('refuses a KEYS_DIR that is a file, naming it', async () => {
     keysDir = path.join(root, 'not-a-dir');
-    await expect(new FileKeyStore(keysDir, 2048).load(now)).rejects.toThrow();
+    writeFileSync(keysDir, '');
+    expect((await loadError()).message).toContain(keysDir);
   });
 });
 
@@ -265,6 +274,19 @@ describe('rotation (FileKeyStore.rotate)', () => {
     const created = await new FileKeyStore(keysDir, 2048).rotate(now);
     expect(readFileSync(pemFile(old), 'utf8')).toBe(pem);
     expect(files()).toEqual([`${old}.json`, `${old}.key.pem`, `${created.kid}.json`, `${created.kid}.key.pem`].sort());
+  });
+
+  it('makes exactly one key when there was none', async () => {
+    const created = await new FileKeyStore(keysDir, 2048).rotate(now);
+    expect(files()).toEqual([`${created.kid}.json`, `${created.kid}.key.pem`]);
+  });
+
+  it('repairs a key set with no active key, as the load error advises', async () => {
+    const old = await firstKid();
+    editMetadata(old, { state: 'published' });
+    const created = await new FileKeyStore(keysDir, 2048).rotate(now + 1);
+    const keys = await new FileKeyStore(keysDir, 2048).load(now + 1);
+    expect(keys.map((key) => [key.kid, key.state])).toEqual([[created.kid, 'active'], [old, 'published']]);
   });
 
   it('returns the new key as active', async () => {

@@ -90,6 +90,10 @@ describe('passwords derived from the account name (NIST SP 800-63B §3.1.1.2)', 
     expect(() => checkPasswordPolicy(PASSPHRASE, { email: 'ha@example.com', minLength: 15 })).not.toThrow();
   });
 
+  it('refuses a password containing the name before the + of a plus-address', () => {
+    expect(refusal('i am ALICE and proud of it', { email: 'alice+news@example.com', minLength: 15 }).message).toMatch(/name part of the email/);
+  });
+
   it('accepts a password that does not contain the local part', () => {
     expect(() => checkPasswordPolicy('alice martin walks slowly', CONTEXT)).not.toThrow();
   });
