@@ -49,6 +49,17 @@ describe('the server process (npm start) with the idp tool beside it', () => {
     expect(await server.stop()).toBe(0);
   });
 
+  it('shares the database safely: several idp processes write at once while the server runs', async () => {
+    await start();
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((n) => runIdp(['user', 'create', '--email', `user${n}@example.com`, '--password', GOOD_PASSWORD, '--json'], env)),
+    );
+    expect(results.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, ''], [0, ''], [0, '']]);
+    const listed = JSON.parse((await runIdp(['user', 'list', '--json'], env)).stdout) as { users: { email: string }[] };
+    expect(listed.users.map((u) => u.email)).toEqual(['user1@example.com', 'user2@example.com', 'user3@example.com', 'user4@example.com']);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+  });
+
   it('keeps its signing key across restarts', async () => {
     const first = await start();
     const before = await kids();
