@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { createClient, deleteClient, findClient, rotateClientSecret, type ClientWithSecret } from '../manage/clients.js';
 import type { ClientRecord } from '../store/records.js';
-import { collect, iso, print, withContext, type OutputOptions } from './run.js';
+import { collect, iso, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions } from './run.js';
 
 /** The registration as RFC 7591 names its fields; the secret hash never leaves the store. */
 function clientJson(client: ClientRecord) {
@@ -61,19 +61,12 @@ export function registerClientCommands(program: Command): void {
         print(options, withSecretJson(created), withSecretText(created, 'created'));
       }));
 
-  client.command('list')
-    .description('list applications in name order')
-    .option('--limit <n>', 'clients per page (1-1000)', '100')
-    .option('--after <cursor>', 'the cursor printed after the previous page')
-    .option('--json', 'print JSON')
-    .action((options: OutputOptions & { limit: string; after?: string }) =>
+  pageOptions(client.command('list').description('list applications in name order'), 'clients')
+    .action((options: PageOptions) =>
       withContext(async (ctx) => {
-        const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit', '--limit must be a whole number from 1 to 1000');
-        const page = await ctx.store.clients.list({ after: options.after ?? null, limit });
+        const page = await ctx.store.clients.list(pageRequest(options));
         const lines = page.items.map((c) => [c.clientId, c.name, c.clientType].join('\t'));
-        if (page.next) lines.push(`(more: --after ${page.next})`);
-        print(options, { clients: page.items.map(clientJson), next: page.next }, lines.join('\n') || '(no clients)');
+        print(options, { clients: page.items.map(clientJson), next: page.next }, pageText(lines, page.next, '(no clients)'));
       }));
 
   client.command('show <clientId>')

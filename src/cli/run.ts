@@ -1,9 +1,11 @@
 // What every `idp` command shares: the server's configuration and store, one-line errors, --json output.
 import { systemClock } from '../clock.js';
 import { loadConfig, type Config } from '../config.js';
-import { ConfigError, GatehouseError } from '../errors.js';
+import type { Command } from 'commander';
+import { ConfigError, GatehouseError, ValidationError } from '../errors.js';
 import type { ManageContext } from '../manage/users.js';
 import { openStore } from '../services.js';
+import type { ListOptions } from '../store/store.js';
 
 export interface CommandContext extends ManageContext {
   config: Config;
@@ -52,6 +54,31 @@ export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export interface PageOptions extends OutputOptions {
+  limit: string;
+  after?: string;
+}
+
+/** Adds --limit, --after and --json to a listing command. */
+export function pageOptions(command: Command, noun: string): Command {
+  return command
+    .option('--limit <n>', `${noun} per page (1-1000)`, '100')
+    .option('--after <cursor>', 'the cursor printed after the previous page')
+    .option('--json', 'print JSON');
+}
+
+export function pageRequest(options: PageOptions): ListOptions {
+  const limit = Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit', '--limit must be a whole number from 1 to 1000');
+  return { after: options.after ?? null, limit };
+}
+
+/** One line per item, then how to read the next page. */
+export function pageText(lines: string[], next: string | null, empty: string): string {
+  if (lines.length === 0) return empty;
+  return [...lines, ...(next ? [`(more: --after ${next})`] : [])].join('\n');
 }
 
 export function collect(value: string, previous: string[]): string[] {

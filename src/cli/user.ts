@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { createUser, deleteUser, findUser, setDisabled, setPassword } from '../manage/users.js';
 import type { UserRecord } from '../store/records.js';
-import { iso, print, readStdin, withContext, type OutputOptions } from './run.js';
+import { iso, pageOptions, pageRequest, pageText, print, readStdin, withContext, type OutputOptions, type PageOptions } from './run.js';
 
 interface PasswordOptions {
   password?: string;
@@ -54,18 +54,11 @@ export function registerUserCommands(program: Command): void {
         print(options, userJson(created), `created user ${created.id} <${created.email}>${created.isAdmin ? ' (admin)' : ''}`);
       }));
 
-  user.command('list')
-    .description('list users in email order')
-    .option('--limit <n>', 'users per page (1-1000)', '100')
-    .option('--after <cursor>', 'the cursor printed after the previous page')
-    .option('--json', 'print JSON')
-    .action((options: OutputOptions & { limit: string; after?: string }) =>
+  pageOptions(user.command('list').description('list users in email order'), 'users')
+    .action((options: PageOptions) =>
       withContext(async (ctx) => {
-        const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit', '--limit must be a whole number from 1 to 1000');
-        const page = await ctx.store.users.list({ after: options.after ?? null, limit });
-        const text = [...page.items.map(userLine), ...(page.next ? [`(more: --after ${page.next})`] : [])].join('\n') || '(no users)';
-        print(options, { users: page.items.map(userJson), next: page.next }, text);
+        const page = await ctx.store.users.list(pageRequest(options));
+        print(options, { users: page.items.map(userJson), next: page.next }, pageText(page.items.map(userLine), page.next, '(no users)'));
       }));
 
   user.command('show <emailOrId>')

@@ -130,6 +130,23 @@ describe('idp user (the command-line tool, run as a child process)', () => {
       expect((await idp(['user', 'list'])).stdout).toContain('Lin@Example.com');
     });
 
+    it('pages through users with --limit and --after, and refuses a bad --limit', async () => {
+      expect((await idp(['user', 'create', '--email', 'zed@example.com', '--password', GOOD_PASSWORD])).code).toBe(0);
+      const first = JSON.parse((await idp(['user', 'list', '--limit', '1', '--json'])).stdout) as { users: { email: string }[]; next: string };
+      expect(first.users.map((u) => u.email)).toEqual(['Lin@Example.com']);
+      expect((await idp(['user', 'list', '--limit', '1'])).stdout).toContain(`(more: --after ${first.next})`);
+      const second = JSON.parse((await idp(['user', 'list', '--limit', '1', '--after', first.next, '--json'])).stdout) as { users: { email: string }[]; next: string | null };
+      expect(second).toEqual({ users: [expect.objectContaining({ email: 'zed@example.com' })], next: null });
+      for (const bad of ['0', '1001', 'ten']) {
+        const result = await idp(['user', 'list', '--limit', bad]);
+        expect(result.code, bad).toBe(1);
+        expect(result.stderr, bad).toBe('idp: --limit must be a whole number from 1 to 1000\n');
+      }
+      const badCursor = await idp(['user', 'list', '--after', 'not-a-cursor']);
+      expect(badCursor.code).toBe(1);
+      expect(badCursor.stderr).toBe('idp: the page cursor is not valid\n');
+    });
+
     it('disables and enables a user', async () => {
       expect(JSON.parse((await idp(['user', 'disable', id, '--json'])).stdout)).toMatchObject({ disabled: true });
       expect(await withStore(async (store) => (await store.users.findById(id))?.disabled)).toBe(true);
