@@ -50,3 +50,94 @@ export class RouteNotFoundError extends GatehouseError {
 export class StoreUnavailableError extends GatehouseError {
   readonly status = 503;
 }
+
+/**
+ * An OAuth 2.0 / OpenID Connect protocol error (RFC 6749 §4.1.2.1 and §5.2, OIDC Core §3.1.2.6): an `error`
+ * code, a public `error_description` (RFC 6749 §5.2 characters only), and the HTTP status of a JSON answer.
+ */
+export abstract class OAuthError extends GatehouseError {
+  abstract readonly error: string;
+  readonly status: number = 400;
+
+  /** The message as error_description may carry it: RFC 6749 §5.2 allows %x20-21 / %x23-5B / %x5D-7E only. */
+  get description(): string {
+    return this.message.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
+  }
+}
+
+/** The request is missing a parameter, repeats one, or is otherwise malformed. */
+export class InvalidRequest extends OAuthError {
+  readonly error = 'invalid_request';
+}
+
+/** Client authentication failed: unknown client, wrong secret, or a method it is not registered for (401). */
+export class InvalidClient extends OAuthError {
+  readonly error = 'invalid_client';
+  override readonly status = 401;
+  /** Whether the client tried the Authorization header, which obliges a WWW-Authenticate answer (RFC 6749 §5.2). */
+  constructor(message: string, readonly usedAuthorizationHeader: boolean, detail?: string) {
+    super(message, detail);
+  }
+}
+
+/** The code or refresh token is invalid, expired, revoked, used, or issued to another client or redirect URI. */
+export class InvalidGrant extends OAuthError {
+  readonly error = 'invalid_grant';
+}
+
+/** The client may not use this grant type. */
+export class UnauthorizedClient extends OAuthError {
+  readonly error = 'unauthorized_client';
+}
+
+/** The grant type is not one this server supports. */
+export class UnsupportedGrantType extends OAuthError {
+  readonly error = 'unsupported_grant_type';
+}
+
+/** The response type is not one this server supports (only `code`). */
+export class UnsupportedResponseType extends OAuthError {
+  readonly error = 'unsupported_response_type';
+}
+
+/** The requested scope is invalid, unknown, or beyond what the client may ask for. */
+export class InvalidScope extends OAuthError {
+  readonly error = 'invalid_scope';
+}
+
+/** prompt=none, and the person would have to sign in (OIDC Core §3.1.2.6). */
+export class LoginRequired extends OAuthError {
+  readonly error = 'login_required';
+}
+
+/** The `request` parameter (a request object) is not supported (OIDC Core §6.1). */
+export class RequestNotSupported extends OAuthError {
+  readonly error = 'request_not_supported';
+}
+
+/** The `request_uri` parameter is not supported (OIDC Core §6.2). */
+export class RequestUriNotSupported extends OAuthError {
+  readonly error = 'request_uri_not_supported';
+}
+
+/** The bearer token at a protected resource is missing, malformed, expired or revoked (RFC 6750 §3.1). */
+export class InvalidToken extends OAuthError {
+  readonly error = 'invalid_token';
+  override readonly status = 401;
+  /** RFC 6750 §3.1: a request with no token at all gets the challenge without an error code. */
+  readonly challengeOnly: boolean;
+  constructor(message: string, detail?: string, { challengeOnly = false } = {}) {
+    super(message, detail);
+    this.challengeOnly = challengeOnly;
+  }
+}
+
+/** The authorization request cannot be trusted enough to redirect (unknown client, unregistered redirect_uri): an HTML page, never a redirect. */
+export class UntrustedAuthorizationRequest extends GatehouseError {
+  readonly status = 400;
+}
+
+/** A form came without a valid CSRF token, or from another browser than the one that started the sign-in. */
+export class ForbiddenForm extends GatehouseError {
+  readonly status = 403;
+}

@@ -1,17 +1,25 @@
 // createApp: the middleware order and the only place routes are mounted. Middleware goes only where it is
-// needed: discovery and JWKS get CORS and nothing else; no route here reads a body, cookie or session.
+// needed: discovery and JWKS get CORS and nothing else; only the form routes parse bodies; only the
+// sign-in routes read cookies.
 import express, { type Express } from 'express';
+import { Sessions } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { loginPage, loginSubmit } from '../interaction/login.js';
 import type { Logger } from '../logger.js';
+import { authorizeEndpoint } from '../oidc/authorize.js';
 import { discoveryHandler } from '../oidc/discovery.js';
 import { jwksHandler } from '../oidc/jwks.js';
+import { noStore, tokenEndpoint } from '../oidc/token.js';
+import { userinfoEndpoint } from '../oidc/userinfo.js';
 import { publicDir, viewsDir } from '../paths.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import type { Store } from '../store/store.js';
+import { Cookies } from './cookies.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { healthHandler, readinessHandler } from './health.js';
-import { publicCors } from './middleware/cors.js';
+import { apiCors, publicDocumentCors } from './middleware/cors.js';
+import { parseForm } from './middleware/parse-form.js';
 import { requestLog } from './middleware/request-log.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { routes, routeUrl } from './routes.js';
@@ -24,7 +32,7 @@ export interface AppDependencies {
   logger: Logger;
 }
 
-export function createApp({ config, store, keyRing, logger }: AppDependencies): Express {
+export function createApp({ config, store, keyRing, clock, logger }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   // Our cacheable documents carry their own precomputed ETags.
@@ -35,10 +43,26 @@ export function createApp({ config, store, keyRing, logger }: AppDependencies): 
   app.set('view cache', true);
   app.locals.basePath = config.basePath;
 
+  const cookies = new Cookies(config);
+  const sessions = new Sessions(store, clock, config.lifetimes, cookies);
+  const signIn = { store, clock, config, keyRing, cookies, sessions };
+  const grants = { store, clock, config, keyRing };
+
   const router = express.Router();
-  router.options([routes.discovery, routes.jwks], publicCors);
-  router.get(routes.discovery, publicCors, discoveryHandler(config));
-  router.get(routes.jwks, publicCors, jwksHandler(keyRing, config.jwksMaxAge));
+  router.options([routes.discovery, routes.jwks], publicDocumentCors);
+  router.get(routes.discovery, publicDocumentCors, discoveryHandler(config));
+  router.get(routes.jwks, publicDocumentCors, jwksHandler(keyRing, config.jwksMaxAge));
+
+  router.get(routes.authorization, authorizeEndpoint(signIn));
+  router.post(routes.authorization, parseForm, authorizeEndpoint(signIn));
+  router.get(routes.login, loginPage(signIn));
+  router.post(routes.login, parseForm, loginSubmit(signIn));
+
+  router.options([routes.token, routes.userinfo], apiCors);
+  router.post(routes.token, apiCors, noStore, parseForm, tokenEndpoint(grants));
+  router.get(routes.userinfo, apiCors, userinfoEndpoint(grants));
+  router.post(routes.userinfo, apiCors, parseForm, userinfoEndpoint(grants));
+
   router.get(routes.health, healthHandler);
   router.get(routes.readiness, readinessHandler(store));
   router.get(routes.home, (_req, res) => {
@@ -50,6 +74,6 @@ export function createApp({ config, store, keyRing, logger }: AppDependencies): 
   app.use(securityHeaders({ https: config.issuer.startsWith('https:') }));
   app.use(config.basePath || '/', router);
   app.use(notFound);
-  app.use(errorHandler);
+  app.use(errorHandler(config));
   return app;
 }

@@ -4,6 +4,10 @@ export const routes = {
   home: '/',
   discovery: '/.well-known/openid-configuration',
   jwks: '/jwks',
+  authorization: '/authorize',
+  token: '/token',
+  userinfo: '/userinfo',
+  login: '/login',
   health: '/healthz',
   readiness: '/readyz',
   static: '/static',
@@ -13,11 +17,14 @@ export type RouteName = keyof typeof routes;
 
 /** Discovery metadata whose value is one of our URLs (OIDC Discovery 1.0 §3), grown as endpoints land. */
 export const advertisedEndpoints = {
+  authorization_endpoint: 'authorization',
+  token_endpoint: 'token',
+  userinfo_endpoint: 'userinfo',
   jwks_uri: 'jwks',
 } as const satisfies Record<string, RouteName>;
 
 /** Paths that machines call: an unknown path below them answers JSON, any other unknown path an HTML page. */
-const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, '/token', '/userinfo', '/introspect', '/revoke'];
+const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, routes.token, routes.userinfo, '/introspect', '/revoke'];
 
 export function isApiPath(path: string): boolean {
   return API_PATHS.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));

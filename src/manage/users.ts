@@ -94,6 +94,7 @@ async function endAccess(ctx: ManageContext, userId: string): Promise<void> {
   const now = ctx.clock.now();
   await ctx.store.sessions.deleteForUser(userId);
   await ctx.store.refreshTokens.revokeForUser(userId, now);
+  await ctx.store.accessTokens.revokeForUser(userId, now);
 }
 
 export async function audit(ctx: ManageContext, type: string, subject: string, details: Record<string, unknown>): Promise<void> {

@@ -5,6 +5,10 @@ import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
 import { sendCachedDocument, type CachedDocument } from '../http/cached-document.js';
 import { advertisedEndpoints, routeUrl } from '../http/routes.js';
+import { PROMPT_VALUES } from './authorization-request.js';
+import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
+import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth.js';
+import { GRANT_TYPES_SUPPORTED } from './token.js';
 
 export function providerMetadata(config: Config): Record<string, unknown> {
   const endpoints = Object.fromEntries(
@@ -13,9 +17,22 @@ export function providerMetadata(config: Config): Record<string, unknown> {
   return {
     issuer: config.issuer,
     ...endpoints,
+    scopes_supported: SUPPORTED_SCOPES,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: GRANT_TYPES_SUPPORTED,
     subject_types_supported: ['public'],
     // RFC 8725 §3.1: one algorithm, never `none`.
     id_token_signing_alg_values_supported: ['RS256'],
+    token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+    code_challenge_methods_supported: ['S256'],
+    claims_supported: SUPPORTED_CLAIMS,
+    prompt_values_supported: [...PROMPT_VALUES],
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    // RFC 9207: the authorization response names its issuer, against mix-up attacks.
+    authorization_response_iss_parameter_supported: true,
   };
 }
 

@@ -62,7 +62,11 @@ export interface SigningKeyRecord {
 
 export interface SessionRecord {
   idHash: string;
+  /** Public random id, the ID token's `sid`; knowing it grants nothing. */
+  sid: string;
   userId: string;
+  /** RFC 8176 authentication method references, e.g. ['pwd']. */
+  amr: string[];
   /** When the person last proved who they are (OIDC `auth_time`). */
   authTime: number;
   createdAt: number;
@@ -77,6 +81,9 @@ export interface AuthorizationCodeRecord {
   clientId: string;
   userId: string;
   sessionIdHash: string | null;
+  /** The session's public id, for the ID token's `sid`. */
+  sid: string | null;
+  amr: string[];
   redirectUri: string;
   scope: string;
   nonce: string | null;
@@ -97,6 +104,8 @@ export interface RefreshTokenRecord {
   clientId: string;
   userId: string;
   sessionIdHash: string | null;
+  sid: string | null;
+  amr: string[];
   scope: string;
   authTime: number;
   createdAt: number;
@@ -107,6 +116,35 @@ export interface RefreshTokenRecord {
 }
 
 export type NewRefreshToken = Omit<RefreshTokenRecord, 'rotatedAt' | 'revokedAt'>;
+
+/** An authorization request waiting for the person to sign in, kept server-side (never in the browser). */
+export interface AuthorizationRequestRecord {
+  idHash: string;
+  /** Hash of the cookie of the browser that started the request. */
+  browserHash: string;
+  clientId: string;
+  /** The validated request parameters, as the authorization endpoint parsed them. */
+  params: Record<string, string>;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+export type NewAuthorizationRequest = Omit<AuthorizationRequestRecord, 'consumedAt'>;
+
+/** An issued JWT access token, recorded by jti so that it can be revoked before it expires. */
+export interface AccessTokenRecord {
+  jti: string;
+  grantId: string;
+  clientId: string;
+  userId: string;
+  sessionIdHash: string | null;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export type NewAccessToken = Omit<AccessTokenRecord, 'revokedAt'>;
 
 export interface AuditEventRecord {
   id: number;

@@ -1,11 +1,15 @@
 // The one storage interface. Every method is async so that an engine with a network round trip (PostgreSQL)
 // fits without touching a caller. Methods are named for their intent; single-use operations are atomic.
 import type {
+  AccessTokenRecord,
   AuditEventRecord,
+  AuthorizationRequestRecord,
   AuthorizationCodeRecord,
   ClientPatch,
   ClientRecord,
+  NewAccessToken,
   NewAuditEvent,
+  NewAuthorizationRequest,
   NewAuthorizationCode,
   NewClient,
   NewRefreshToken,
@@ -94,6 +98,25 @@ export interface RefreshTokenRepository {
   revokeForUser(userId: string, now: number): Promise<number>;
 }
 
+export interface AuthorizationRequestRepository {
+  create(request: NewAuthorizationRequest): Promise<void>;
+  /** The request if it exists, is unused and unexpired at `now`. */
+  findLive(idHash: string, now: number): Promise<AuthorizationRequestRecord | null>;
+  /** Marks a live request used and returns it; exactly one of any number of concurrent callers wins. */
+  consume(idHash: string, now: number): Promise<AuthorizationRequestRecord | null>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export interface AccessTokenRepository {
+  create(token: NewAccessToken): Promise<void>;
+  /** The token's record if it is unrevoked and unexpired at `now`. */
+  findLive(jti: string, now: number): Promise<AccessTokenRecord | null>;
+  /** Revokes every live access token of a grant; returns how many. */
+  revokeGrant(grantId: string, now: number): Promise<number>;
+  revokeForUser(userId: string, now: number): Promise<number>;
+  deleteExpired(now: number): Promise<number>;
+}
+
 export interface AuditRepository {
   append(event: NewAuditEvent): Promise<AuditEventRecord>;
   /** Newest first; `before` is an event id. */
@@ -107,6 +130,8 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;
   readonly refreshTokens: RefreshTokenRepository;
+  readonly authorizationRequests: AuthorizationRequestRepository;
+  readonly accessTokens: AccessTokenRepository;
   readonly audit: AuditRepository;
   /** Resolves when the store answers a trivial query (readiness). */
   ping(): Promise<void>;

@@ -1,69 +1,28 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+// FileKeyStore: first start, restart, damaged files and rotation. Shared helpers: ../helpers/keys.ts.
+import { chmodSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, exportJWK, importPKCS8, jwtVerify, type JSONWebKeySet } from 'jose';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.js';
-import { KeyStoreError } from '../../src/errors.js';
+import { calculateJwkThumbprint, exportJWK, importPKCS8 } from 'jose';
+import { describe, expect, it } from 'vitest';
 import { FileKeyStore } from '../../src/signing/file-key-store.js';
-import { KeyRing } from '../../src/signing/key-ring.js';
-import { signJwt } from '../../src/tokens/sign-jwt.js';
+import {
+  editMetadata,
+  files,
+  firstKid,
+  keysDir,
+  loadError,
+  metadataFile,
+  now,
+  pemFile,
+  readMetadata,
+  root,
+  rotatedOnce,
+  setKeysDir,
+  setNow,
+  T0,
+  useKeysDir,
+} from '../helpers/keys.js';
 
-const T0 = Date.parse('2025-03-01T10:00:00.000Z');
-
-let root: string;
-let keysDir: string;
-let now: number;
-const clock: Clock = { now: () => now };
-const stops: (() => void)[] = [];
-
-beforeEach(() => {
-  root = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-'));
-  keysDir = path.join(root, 'keys');
-  now = T0;
-});
-
-afterEach(() => {
-  for (const stop of stops.splice(0)) stop();
-  rmSync(root, { recursive: true, force: true });
-});
-
-const files = () => readdirSync(keysDir).sort();
-const pemFile = (kid: string) => path.join(keysDir, `${kid}.key.pem`);
-const metadataFile = (kid: string) => path.join(keysDir, `${kid}.json`);
-const readMetadata = (kid: string) => JSON.parse(readFileSync(metadataFile(kid), 'utf8')) as Record<string, unknown>;
-const editMetadata = (kid: string, patch: Record<string, unknown>) =>
-  writeFileSync(metadataFile(kid), JSON.stringify({ ...readMetadata(kid), ...patch }));
-
-/** Loads through a fresh FileKeyStore and returns the KeyStoreError it must reject with. */
-async function loadError(bits = 2048): Promise<KeyStoreError> {
-  const error: unknown = await new FileKeyStore(keysDir, bits).load(now).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected load() to reject').toBeInstanceOf(KeyStoreError);
-  return error as KeyStoreError;
-}
-
-interface PublishedKey {
-  [member: string]: string;
-}
-const jwksOf = (ring: KeyRing) => JSON.parse(ring.jwks.body.toString('utf8')) as { keys: PublishedKey[] };
-
-/** Creates the first key and returns its kid. */
-async function firstKid(): Promise<string> {
-  const [key] = await new FileKeyStore(keysDir, 2048).load(now);
-  if (!key) throw new Error('no key was generated');
-  return key.kid;
-}
-
-/** Creates a first key, then rotates once an hour later; returns [old, new] kids. */
-async function rotatedOnce(): Promise<[string, string]> {
-  const old = await firstKid();
-  now = T0 + 3_600_000;
-  const created = await new FileKeyStore(keysDir, 2048).rotate(now);
-  return [old, created.kid];
-}
+useKeysDir();
 
 describe('first start (FileKeyStore.load on an empty KEYS_DIR)', () => {
   it('generates exactly one active RS256 key and writes its .key.pem and .json', async () => {
@@ -122,7 +81,7 @@ describe('restart (FileKeyStore.load on existing keys)', () => {
   it('loads the same key in a second FileKeyStore and generates nothing new', async () => {
     const kid = await firstKid();
     const before = files();
-    now = T0 + 60_000;
+    setNow(T0 + 60_000);
     const keys = await new FileKeyStore(keysDir, 2048).load(now);
     expect(keys.map((key) => key.kid)).toEqual([kid]);
     expect(keys[0]).toMatchObject({ state: 'active', createdAt: T0, activatedAt: T0 });
@@ -248,7 +207,7 @@ describe('damaged key files are refused, never replaced (KeyStoreError)', () => 
   });
 
   it('refuses a KEYS_DIR that is a file, naming it', async () => {
-    keysDir = path.join(root, 'not-a-dir');
+    setKeysDir(path.join(root, 'not-a-dir'));
     writeFileSync(keysDir, '');
     expect((await loadError()).message).toContain(keysDir);
   });
@@ -270,7 +229,7 @@ describe('rotation (FileKeyStore.rotate)', () => {
   it('keeps the previous key file unchanged and adds one key', async () => {
     const old = await firstKid();
     const pem = readFileSync(pemFile(old), 'utf8');
-    now = T0 + 1000;
+    setNow(T0 + 1000);
     const created = await new FileKeyStore(keysDir, 2048).rotate(now);
     expect(readFileSync(pemFile(old), 'utf8')).toBe(pem);
     expect(files()).toEqual([`${old}.json`, `${old}.key.pem`, `${created.kid}.json`, `${created.kid}.key.pem`].sort());
@@ -293,150 +252,5 @@ describe('rotation (FileKeyStore.rotate)', () => {
     await firstKid();
     const created = await new FileKeyStore(keysDir, 2048).rotate(now + 1);
     expect(created).toMatchObject({ state: 'active', activatedAt: now + 1 });
-  });
-});
-
-describe('KeyRing: signing key and JWKS (RFC 7517 §5, RFC 7518 §6.3.1)', () => {
-  it('signs with the only key on first start', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    expect(ring.signingKey.kid).toBe(files()[0]?.replace(/\.json$/, ''));
-    expect(ring.signingKey.state).toBe('active');
-  });
-
-  it('publishes only the public members kty, kid, use, alg, n and e', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const { keys } = jwksOf(ring);
-    expect(keys).toHaveLength(1);
-    const [jwk] = keys;
-    expect(Object.keys(jwk ?? {}).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
-    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(jwk).not.toHaveProperty(member);
-    expect(jwk).toMatchObject({ kty: 'RSA', kid: ring.signingKey.kid, use: 'sig', alg: 'RS256', e: 'AQAB' });
-    expect(jwk?.n).toBe(ring.signingKey.publicJwk.n);
-  });
-
-  it('publishes both the new and the previous key after a rotation, and signs with the new one', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const old = ring.signingKey.kid;
-    now = T0 + 1000;
-    const created = await new FileKeyStore(keysDir, 2048).rotate(now);
-    await ring.reload();
-    const { keys } = jwksOf(ring);
-    expect(keys.map((key) => key.kid).sort()).toEqual([old, created.kid].sort());
-    for (const key of keys) {
-      expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
-      expect(key).toMatchObject({ use: 'sig', alg: 'RS256' });
-    }
-    expect(ring.signingKey.kid).toBe(created.kid);
-  });
-
-  it('does not publish a retired key', async () => {
-    const [old, created] = await rotatedOnce();
-    editMetadata(old, { state: 'retired', retiredAt: new Date(now).toISOString() });
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    expect(jwksOf(ring).keys.map((key) => key.kid)).toEqual([created]);
-  });
-
-  it('signs with the most recently activated key when two are active (a rotation interrupted by a crash)', async () => {
-    const [old, created] = await rotatedOnce();
-    editMetadata(old, { state: 'active' });
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    expect(ring.signingKey.kid).toBe(created);
-    // It is the activation time that decides, not the order of the files.
-    editMetadata(old, { activatedAt: new Date(now + 1000).toISOString() });
-    await ring.reload();
-    expect(ring.signingKey.kid).toBe(old);
-  });
-
-  it('never signs with a published key', async () => {
-    const [old, created] = await rotatedOnce();
-    editMetadata(old, { activatedAt: new Date(now + 1000).toISOString() });
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    expect(ring.signingKey.kid).toBe(created);
-  });
-
-  it('keeps the same quoted ETag while the key set is unchanged, in this ring and another', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const { etag, body } = ring.jwks;
-    expect(etag).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
-    await ring.reload();
-    expect(ring.jwks.etag).toBe(etag);
-    expect(ring.jwks.body.equals(body)).toBe(true);
-    const other = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    expect(other.jwks.etag).toBe(etag);
-  });
-
-  it('changes the ETag when a key is added and again when one is retired', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const first = ring.jwks.etag;
-    const old = ring.signingKey.kid;
-    now = T0 + 1000;
-    await new FileKeyStore(keysDir, 2048).rotate(now);
-    await ring.reload();
-    const second = ring.jwks.etag;
-    expect(second).not.toBe(first);
-    editMetadata(old, { state: 'retired' });
-    await ring.reload();
-    expect(ring.jwks.etag).not.toBe(second);
-    expect(ring.jwks.etag).not.toBe(first);
-  });
-
-  it('keeps serving its keys when a reload finds damaged files', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const { kid } = ring.signingKey;
-    const etag = ring.jwks.etag;
-    writeFileSync(pemFile(kid), 'garbage');
-    await expect(ring.reload()).rejects.toBeInstanceOf(KeyStoreError);
-    expect(ring.signingKey.kid).toBe(kid);
-    expect(ring.jwks.etag).toBe(etag);
-  });
-});
-
-describe('KeyRing.follow (keys rotated by another process, e.g. `idp keys rotate`)', () => {
-  it('reloads after another FileKeyStore on the same directory rotates', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const old = ring.signingKey.kid;
-    const errors: unknown[] = [];
-    stops.push(ring.follow((error) => errors.push(error)));
-
-    now = T0 + 1000;
-    const created = await new FileKeyStore(keysDir, 2048).rotate(now);
-    for (let attempt = 0; attempt < 50 && ring.signingKey.kid !== created.kid; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(ring.signingKey.kid).toBe(created.kid);
-    expect(jwksOf(ring).keys.map((key) => key.kid).sort()).toEqual([old, created.kid].sort());
-    expect(errors).toEqual([]);
-  });
-});
-
-describe('signed JWTs (RFC 7515, RFC 8725 §3.1)', () => {
-  it('verify with jose against the published JWKS, with header alg RS256, kid and typ JWT', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const token = await signJwt(ring.signingKey, { sub: 'x' });
-    expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', kid: ring.signingKey.kid, typ: 'JWT' });
-    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(JSON.parse(ring.jwks.body.toString('utf8')) as JSONWebKeySet));
-    expect(payload.sub).toBe('x');
-    expect(protectedHeader.kid).toBe(ring.signingKey.kid);
-  });
-
-  it('still verify after a rotation when signed by the previous, published key', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const token = await signJwt(ring.signingKey, { sub: 'before-rotation' });
-    now = T0 + 1000;
-    await new FileKeyStore(keysDir, 2048).rotate(now);
-    await ring.reload();
-    const { payload } = await jwtVerify(token, createLocalJWKSet(jwksOf(ring) as unknown as JSONWebKeySet));
-    expect(payload.sub).toBe('before-rotation');
-  });
-
-  it('no longer verify once their key is retired', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const old = ring.signingKey.kid;
-    const token = await signJwt(ring.signingKey, { sub: 'x' });
-    now = T0 + 1000;
-    await new FileKeyStore(keysDir, 2048).rotate(now);
-    editMetadata(old, { state: 'retired' });
-    await ring.reload();
-    await expect(jwtVerify(token, createLocalJWKSet(jwksOf(ring) as unknown as JSONWebKeySet))).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
   });
 });

@@ -14,6 +14,8 @@ import {
 } from '../../src/store/sqlite/database.js';
 
 const INIT_SQL = fs.readFileSync(path.join(migrationsDir, 'sqlite', '0001_init.sql'), 'utf8');
+/** Every shipped migration's version, in order. */
+const ALL = readMigrations('sqlite').map((migration) => migration.version);
 
 describe('SQLite migrations', () => {
   let dir: string;
@@ -27,8 +29,8 @@ describe('SQLite migrations', () => {
   }
 
   /** A migrations folder holding the real 0001 plus the given extra files. */
-  function migrationsFolder(extra: Record<string, string>): string {
-    const folder = path.join(dir, 'migrations');
+  function migrationsFolder(extra: Record<string, string>, name = 'migrations'): string {
+    const folder = path.join(dir, name);
     fs.mkdirSync(folder);
     fs.writeFileSync(path.join(folder, '0001_init.sql'), INIT_SQL);
     for (const [name, sql] of Object.entries(extra)) fs.writeFileSync(path.join(folder, name), sql);
@@ -51,9 +53,10 @@ describe('SQLite migrations', () => {
 
   it('applies the initial migration to a new database and records it', () => {
     const db = connect();
-    expect(migrateSqlite(db)).toEqual([1]);
-    expect(appliedSqliteMigrations(db)).toEqual([1]);
-    expect(tableNames(db)).toEqual(expect.arrayContaining(['users', 'clients', 'signing_keys', 'sessions', 'authorization_codes', 'refresh_tokens', 'audit_events']));
+    expect(ALL.slice(0, 2)).toEqual([1, 2]);
+    expect(migrateSqlite(db)).toEqual(ALL);
+    expect(appliedSqliteMigrations(db)).toEqual(ALL);
+    expect(tableNames(db)).toEqual(expect.arrayContaining(['users', 'clients', 'signing_keys', 'sessions', 'authorization_codes', 'refresh_tokens', 'audit_events', 'authorization_requests', 'access_tokens']));
   });
 
   it('applies nothing the second time and keeps the data', () => {
@@ -61,17 +64,17 @@ describe('SQLite migrations', () => {
     migrateSqlite(db);
     db.prepare("INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES ('u1', 'a@example.com', 'a@example.com', 'h', 1, 1)").run();
     expect(migrateSqlite(db)).toEqual([]);
-    expect(appliedSqliteMigrations(db)).toEqual([1]);
+    expect(appliedSqliteMigrations(db)).toEqual(ALL);
     expect(db.prepare('SELECT id FROM users').all()).toEqual([{ id: 'u1' }]);
   });
 
   it('applies a migration once when a second connection to the same file migrates after the first', () => {
     const first = connect();
     const second = connect();
-    expect(migrateSqlite(first)).toEqual([1]);
+    expect(migrateSqlite(first)).toEqual(ALL);
     expect(migrateSqlite(second)).toEqual([]);
-    expect(appliedSqliteMigrations(second)).toEqual([1]);
-    expect(appliedSqliteMigrations(first)).toEqual([1]);
+    expect(appliedSqliteMigrations(second)).toEqual(ALL);
+    expect(appliedSqliteMigrations(first)).toEqual(ALL);
   });
 
   it('fails a broken migration with StoreUnavailableError naming it, and rolls back everything it did', () => {
@@ -92,7 +95,7 @@ describe('SQLite migrations', () => {
 
   it('applies a later migration after the ones already recorded', () => {
     const db = connect();
-    migrateSqlite(db);
+    migrateSqlite(db, readMigrations('sqlite', migrationsFolder({}, 'first')));
     const folder = migrationsFolder({ '0002_add_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY) STRICT;' });
     expect(migrateSqlite(db, readMigrations('sqlite', folder))).toEqual([2]);
     expect(appliedSqliteMigrations(db)).toEqual([1, 2]);

@@ -1,18 +1,26 @@
-// CORS for the public, credential-free documents (discovery, JWKS) that browser-based relying parties fetch
-// from other origins. Written out rather than taken from a package: it is four headers on a hot path.
+// CORS for what browser-based relying parties call from other origins: discovery, JWKS, token, userinfo.
+// No cookies are involved (credentials are never allowed), so any origin may call. Written out rather than
+// taken from a package: it is a few headers on hot paths. Never used on the authorization endpoint or login.
 import type { NextFunction, Request, Response } from 'express';
 
-export function publicCors(req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-  if (req.method === 'OPTIONS') {
-    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD');
-    // If-None-Match is not CORS-safelisted, so a conditional fetch is preflighted.
-    res.setHeader('Access-Control-Allow-Headers', 'If-None-Match, Cache-Control');
-    res.setHeader('Access-Control-Max-Age', '86400');
-    res.status(204).end();
-    return;
-  }
-  res.setHeader('Access-Control-Expose-Headers', 'ETag');
-  next();
+export function cors({ methods, headers }: { methods: string; headers: string }) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Allow-Methods', methods);
+      res.setHeader('Access-Control-Allow-Headers', headers);
+      res.setHeader('Access-Control-Max-Age', '86400');
+      res.status(204).end();
+      return;
+    }
+    res.setHeader('Access-Control-Expose-Headers', 'ETag, WWW-Authenticate');
+    next();
+  };
 }
+
+/** Discovery and JWKS: GET only; If-None-Match is not CORS-safelisted, so a conditional fetch is preflighted. */
+export const publicDocumentCors = cors({ methods: 'GET, HEAD', headers: 'If-None-Match, Cache-Control' });
+
+/** Token and userinfo: POST forms and bearer tokens. */
+export const apiCors = cors({ methods: 'GET, POST', headers: 'Authorization, Content-Type' });

@@ -8,6 +8,8 @@ interface CodeRow {
   client_id: string;
   user_id: string;
   session_id_hash: string | null;
+  sid: string | null;
+  amr: string;
   redirect_uri: string;
   scope: string;
   nonce: string | null;
@@ -19,7 +21,7 @@ interface CodeRow {
   consumed_at: number | null;
 }
 
-const COLUMNS = 'code_hash, grant_id, client_id, user_id, session_id_hash, redirect_uri, scope, nonce, code_challenge, '
+const COLUMNS = 'code_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, redirect_uri, scope, nonce, code_challenge, '
   + 'code_challenge_method, auth_time, created_at, expires_at, consumed_at';
 
 function toRecord(row: CodeRow): AuthorizationCodeRecord {
@@ -29,6 +31,8 @@ function toRecord(row: CodeRow): AuthorizationCodeRecord {
     clientId: row.client_id,
     userId: row.user_id,
     sessionIdHash: row.session_id_hash,
+    sid: row.sid,
+    amr: JSON.parse(row.amr) as string[],
     redirectUri: row.redirect_uri,
     scope: row.scope,
     nonce: row.nonce,
@@ -48,7 +52,7 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
   private readonly deleteExpiredStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO authorization_codes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
+    this.insertStmt = db.prepare(`INSERT INTO authorization_codes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
     // One conditional statement, so of any number of concurrent redeemers exactly one sees a row (RFC 6749 §4.1.2).
     this.consumeStmt = db.prepare<[number, string, number], CodeRow>(
       `UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL AND expires_at > ? RETURNING ${COLUMNS}`,
@@ -58,7 +62,7 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
   }
 
   async create(code: NewAuthorizationCode): Promise<void> {
-    this.insertStmt.run(code.codeHash, code.grantId, code.clientId, code.userId, code.sessionIdHash, code.redirectUri, code.scope,
+    this.insertStmt.run(code.codeHash, code.grantId, code.clientId, code.userId, code.sessionIdHash, code.sid, JSON.stringify(code.amr), code.redirectUri, code.scope,
       code.nonce, code.codeChallenge, code.codeChallengeMethod, code.authTime, code.createdAt, code.expiresAt);
   }
 

@@ -8,6 +8,8 @@ interface RefreshTokenRow {
   client_id: string;
   user_id: string;
   session_id_hash: string | null;
+  sid: string | null;
+  amr: string;
   scope: string;
   auth_time: number;
   created_at: number;
@@ -16,7 +18,7 @@ interface RefreshTokenRow {
   revoked_at: number | null;
 }
 
-const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, scope, auth_time, created_at, expires_at, rotated_at, revoked_at';
+const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, rotated_at, revoked_at';
 
 function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
   return {
@@ -25,6 +27,8 @@ function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
     clientId: row.client_id,
     userId: row.user_id,
     sessionIdHash: row.session_id_hash,
+    sid: row.sid,
+    amr: JSON.parse(row.amr) as string[],
     scope: row.scope,
     authTime: row.auth_time,
     createdAt: row.created_at,
@@ -42,7 +46,7 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
   private readonly revokeForUserStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
+    this.insertStmt = db.prepare(`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
     this.byHash = db.prepare<[string], RefreshTokenRow>(`SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = ?`);
     // One conditional statement, so of any number of concurrent rotations exactly one sees a row (RFC 9700 §4.14.2).
     this.rotateStmt = db.prepare<[number, string, number], RefreshTokenRow>(
@@ -54,7 +58,7 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
   }
 
   async create(token: NewRefreshToken): Promise<void> {
-    this.insertStmt.run(token.tokenHash, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.scope,
+    this.insertStmt.run(token.tokenHash, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.sid, JSON.stringify(token.amr), token.scope,
       token.authTime, token.createdAt, token.expiresAt);
   }
 

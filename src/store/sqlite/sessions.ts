@@ -4,19 +4,23 @@ import type { SqliteDatabase } from './database.js';
 
 interface SessionRow {
   id_hash: string;
+  sid: string;
   user_id: string;
+  amr: string;
   auth_time: number;
   created_at: number;
   last_seen_at: number;
   expires_at: number;
 }
 
-const COLUMNS = 'id_hash, user_id, auth_time, created_at, last_seen_at, expires_at';
+const COLUMNS = 'id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at';
 
 function toRecord(row: SessionRow): SessionRecord {
   return {
     idHash: row.id_hash,
+    sid: row.sid,
     userId: row.user_id,
+    amr: JSON.parse(row.amr) as string[],
     authTime: row.auth_time,
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
@@ -33,7 +37,7 @@ export class SqliteSessionRepository implements SessionRepository {
   private readonly deleteForUserStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liveById = db.prepare<[string, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id_hash = ? AND expires_at > ?`);
     this.touchStmt = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
     this.liveForUser = db.prepare<[string, number], SessionRow>(
@@ -44,7 +48,7 @@ export class SqliteSessionRepository implements SessionRepository {
   }
 
   async create(session: SessionRecord): Promise<void> {
-    this.insertStmt.run(session.idHash, session.userId, session.authTime, session.createdAt, session.lastSeenAt, session.expiresAt);
+    this.insertStmt.run(session.idHash, session.sid, session.userId, JSON.stringify(session.amr), session.authTime, session.createdAt, session.lastSeenAt, session.expiresAt);
   }
 
   async findLive(idHash: string, now: number): Promise<SessionRecord | null> {

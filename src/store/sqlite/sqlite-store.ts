@@ -2,7 +2,9 @@
 import type { SqliteSynchronous } from '../../config.js';
 import { StoreUnavailableError } from '../../errors.js';
 import type { Store } from '../store.js';
+import { SqliteAccessTokenRepository } from './access-tokens.js';
 import { SqliteAuditRepository } from './audit.js';
+import { SqliteAuthorizationRequestRepository } from './authorization-requests.js';
 import { SqliteClientRepository } from './clients.js';
 import { SqliteAuthorizationCodeRepository } from './codes.js';
 import { migrateSqlite, openSqliteDatabase, type SqliteDatabase } from './database.js';
@@ -23,6 +25,8 @@ export class SqliteStore implements Store {
   readonly sessions: SqliteSessionRepository;
   readonly codes: SqliteAuthorizationCodeRepository;
   readonly refreshTokens: SqliteRefreshTokenRepository;
+  readonly authorizationRequests: SqliteAuthorizationRequestRepository;
+  readonly accessTokens: SqliteAccessTokenRepository;
   readonly audit: SqliteAuditRepository;
   private readonly pingStmt;
 
@@ -34,6 +38,8 @@ export class SqliteStore implements Store {
     this.sessions = new SqliteSessionRepository(db);
     this.codes = new SqliteAuthorizationCodeRepository(db);
     this.refreshTokens = new SqliteRefreshTokenRepository(db);
+    this.authorizationRequests = new SqliteAuthorizationRequestRepository(db);
+    this.accessTokens = new SqliteAccessTokenRepository(db);
     this.audit = new SqliteAuditRepository(db);
     this.pingStmt = db.prepare('SELECT 1');
   }

@@ -1,0 +1,32 @@
+// Checks an email and password. Every failure (unknown email, wrong password, disabled account) takes the
+// same path and about the same time, so the answer never reveals whether an account exists.
+import argon2 from 'argon2';
+import type { Clock } from '../clock.js';
+import type { UserRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { ARGON2_OPTIONS, hashPassword, verifyPassword } from './password-hash.js';
+import { randomSecret } from './secrets.js';
+
+/** Longer input is refused before any hashing: no one's email or password is this long (4 KiB). */
+export const MAX_CREDENTIAL_BYTES = 4096;
+
+let dummyHash: Promise<string> | undefined;
+
+/** A hash of a random password with the current parameters, verified when the email is unknown. */
+function dummy(): Promise<string> {
+  dummyHash ??= hashPassword(randomSecret());
+  return dummyHash;
+}
+
+export async function verifyCredentials(store: Store, clock: Clock, email: string, password: string): Promise<UserRecord | null> {
+  if (Buffer.byteLength(email) > MAX_CREDENTIAL_BYTES || Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) return null;
+  const user = email.trim() ? await store.users.findByEmail(email) : null;
+  // The password is used exactly as typed: no trimming, no case folding (only NFKC, as when it was set).
+  const matches = await verifyPassword(user?.passwordHash ?? (await dummy()), password);
+  if (!user || !matches || user.disabled) return null;
+  if (argon2.needsRehash(user.passwordHash, ARGON2_OPTIONS)) {
+    // A hash made with weaker parameters is upgraded while we hold the password.
+    return (await store.users.update(user.id, { passwordHash: await hashPassword(password) }, clock.now())) ?? user;
+  }
+  return user;
+}

@@ -1,0 +1,38 @@
+// The cookies Gatehouse sets: names and attributes decided once from the issuer. On https they take the
+// __Host- prefix (Secure, Path=/, no Domain), so no sibling subdomain can plant or overwrite them.
+import { parse, serialize, type SerializeOptions } from 'cookie';
+import type { Request, Response } from 'express';
+import type { Config } from '../config.js';
+
+export type CookieName = 'session' | 'browser';
+
+export class Cookies {
+  private readonly secure: boolean;
+  private readonly prefix: string;
+
+  constructor(config: Config) {
+    this.secure = config.issuer.startsWith('https:');
+    this.prefix = this.secure ? '__Host-gatehouse_' : 'gatehouse_';
+  }
+
+  name(cookie: CookieName): string {
+    return this.prefix + cookie;
+  }
+
+  read(req: Request, cookie: CookieName): string | undefined {
+    const header = req.headers.cookie;
+    if (!header) return undefined;
+    return parse(header)[this.name(cookie)];
+  }
+
+  /** HttpOnly and SameSite=Lax always: scripts never read them, and cross-site POSTs never carry them. */
+  set(res: Response, cookie: CookieName, value: string, maxAgeSeconds?: number): void {
+    const options: SerializeOptions = { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/' };
+    if (maxAgeSeconds !== undefined) options.maxAge = maxAgeSeconds;
+    res.append('Set-Cookie', serialize(this.name(cookie), value, options));
+  }
+
+  clear(res: Response, cookie: CookieName): void {
+    res.append('Set-Cookie', serialize(this.name(cookie), '', { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/', maxAge: 0 }));
+  }
+}

@@ -1,0 +1,75 @@
+// An authorization request waiting for the person to sign in. It lives in the store, referenced by an
+// opaque single-use id, and is bound to the browser that started it by a cookie, so credentials typed in
+// another browser never complete it. Its CSRF token is derived from that cookie and the request id.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { hashSecret, randomSecret } from '../auth/secrets.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { ForbiddenForm } from '../errors.js';
+import type { Cookies } from '../http/cookies.js';
+import { routes } from '../http/routes.js';
+import { storedParams, type AuthorizationRequest } from '../oidc/authorization-request.js';
+import type { AuthorizationRequestRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+
+/** How long someone may take to sign in before the application has to start over. */
+const PENDING_LIFETIME_MS = 30 * 60 * 1000;
+
+export interface PendingDependencies {
+  store: Store;
+  clock: Clock;
+  config: Config;
+  cookies: Cookies;
+}
+
+export function csrfTokenFor(browserSecret: string, requestId: string): string {
+  return createHash('sha256').update(`gatehouse-csrf\0${browserSecret}\0${requestId}`).digest('base64url');
+}
+
+function equal(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Keeps the request server-side and returns the login page URL that refers to it. */
+export async function startPendingRequest(deps: PendingDependencies, req: Request, res: Response, request: AuthorizationRequest): Promise<string> {
+  let browser = deps.cookies.read(req, 'browser');
+  if (!browser) {
+    browser = randomSecret();
+    deps.cookies.set(res, 'browser', browser);
+  }
+  const id = randomSecret();
+  const now = deps.clock.now();
+  await deps.store.authorizationRequests.create({
+    idHash: hashSecret(id),
+    browserHash: hashSecret(browser),
+    clientId: request.client.clientId,
+    params: storedParams(request),
+    createdAt: now,
+    expiresAt: now + PENDING_LIFETIME_MS,
+  });
+  return `${deps.config.basePath}${routes.login}?${new URLSearchParams({ request: id }).toString()}`;
+}
+
+export interface BoundRequest {
+  id: string;
+  record: AuthorizationRequestRecord;
+  csrfToken: string;
+}
+
+/** The live pending request `id`, if this browser started it; null when it expired or was used. */
+export async function findPendingRequest(deps: PendingDependencies, req: Request, id: string): Promise<BoundRequest | null> {
+  const record = await deps.store.authorizationRequests.findLive(hashSecret(id), deps.clock.now());
+  if (!record) return null;
+  const browser = deps.cookies.read(req, 'browser');
+  if (!browser || !equal(hashSecret(browser), record.browserHash)) {
+    throw new ForbiddenForm('This sign-in was started in another browser, or this browser does not keep cookies. Go back to the application and start again here.');
+  }
+  return { id, record, csrfToken: csrfTokenFor(browser, id) };
+}
+
+export function checkCsrf(bound: BoundRequest, presented: string): void {
+  if (!equal(bound.csrfToken, presented)) throw new ForbiddenForm('The form has expired or did not come from this site. Go back to the application and start again.');
+}

@@ -1,0 +1,173 @@
+// Reads and checks an authorization request (OIDC Core §3.1.2.1, RFC 6749 §4.1.1, RFC 7636 §4.3) in the
+// order that decides how errors are shown: until client_id and redirect_uri are trusted, an HTML page and
+// never a redirect; afterwards, a redirect to the client carrying `error` and the exact `state`.
+import {
+  InvalidRequest,
+  InvalidScope,
+  OAuthError,
+  RequestNotSupported,
+  RequestUriNotSupported,
+  UnsupportedResponseType,
+  UntrustedAuthorizationRequest,
+} from '../errors.js';
+import type { ClientRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { SUPPORTED_SCOPES } from './claims.js';
+
+export type RawParams = Record<string, unknown>;
+
+export const PROMPT_VALUES = ['none', 'login', 'consent', 'select_account'] as const;
+type Prompt = (typeof PROMPT_VALUES)[number];
+
+/** Longest value accepted for any one parameter; state and nonce of a few hundred characters fit easily. */
+const MAX_PARAM_LENGTH = 4096;
+/** RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is exactly 43 characters. */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+export interface AuthorizationRequest {
+  client: ClientRecord;
+  redirectUri: string;
+  state: string | undefined;
+  /** The scopes granted: asked for, registered for the client, and supported. Always includes openid. */
+  scope: string[];
+  nonce: string | undefined;
+  codeChallenge: string | undefined;
+  prompt: Set<Prompt>;
+  maxAge: number | undefined;
+  loginHint: string | undefined;
+  idTokenHint: string | undefined;
+}
+
+/** Where an error may be sent once the client and redirect URI are trusted. */
+export interface RedirectTarget {
+  redirectUri: string;
+  state: string | undefined;
+}
+
+/** Thrown for errors that go back to the client by redirect (OIDC Core §3.1.2.6). */
+export class AuthorizationErrorRedirect extends Error {
+  constructor(readonly error: OAuthError, readonly target: RedirectTarget) {
+    super(error.message);
+  }
+}
+
+/** One value of a parameter; RFC 6749 §3.1: parameters MUST NOT be included more than once. */
+function single(params: RawParams, name: string, onDuplicate: (message: string) => Error): string | undefined {
+  const value = params[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw onDuplicate(`${name} is included more than once`);
+  if (value.length > MAX_PARAM_LENGTH) throw onDuplicate(`${name} is longer than ${MAX_PARAM_LENGTH} characters`);
+  return value === '' ? undefined : value;
+}
+
+async function trustedTarget(store: Store, params: RawParams): Promise<{ client: ClientRecord; target: RedirectTarget }> {
+  const untrusted = (message: string) => new UntrustedAuthorizationRequest(message);
+  const clientId = single(params, 'client_id', untrusted);
+  if (!clientId) throw untrusted('The application did not say who it is (client_id is missing).');
+  const client = await store.clients.findById(clientId);
+  if (!client) throw untrusted('The application that sent you here is not registered with this sign-in service.');
+  const redirectUri = single(params, 'redirect_uri', untrusted);
+  if (!redirectUri) throw untrusted('The application did not say where to send you back (redirect_uri is missing).');
+  // Exact string comparison (OIDC Core §3.1.2.1, RFC 9700 §4.1.3): no normalisation, no prefix matching.
+  if (!client.redirectUris.includes(redirectUri)) {
+    throw untrusted('The address the application asked to send you back to is not registered for it.');
+  }
+  // The state is echoed even when it is the problem, so read it leniently: the first value if repeated.
+  const rawState = params.state;
+  const state = typeof rawState === 'string' && rawState !== '' ? rawState : Array.isArray(rawState) && typeof rawState[0] === 'string' ? rawState[0] : undefined;
+  return { client, target: { redirectUri, state } };
+}
+
+function parsePrompt(value: string | undefined): Set<Prompt> {
+  const values = new Set((value ?? '').split(' ').filter(Boolean));
+  for (const prompt of values) {
+    if (!(PROMPT_VALUES as readonly string[]).includes(prompt)) throw new InvalidRequest(`prompt value ${prompt} is not supported`);
+  }
+  // OIDC Core §3.1.2.1: none with any other value is an error.
+  if (values.has('none') && values.size > 1) throw new InvalidRequest('prompt=none cannot be combined with other prompt values');
+  return values as Set<Prompt>;
+}
+
+function parseMaxAge(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(value)) throw new InvalidRequest('max_age must be a whole number of seconds');
+  return Number(value);
+}
+
+function parsePkce(client: ClientRecord, challenge: string | undefined, method: string | undefined): string | undefined {
+  if (challenge === undefined) {
+    if (method !== undefined) throw new InvalidRequest('code_challenge_method was sent without code_challenge');
+    if (client.pkceRequired) throw new InvalidRequest('code_challenge is required (PKCE with S256)');
+    return undefined;
+  }
+  // RFC 7636 §4.3 makes plain the default; RFC 9700 §2.1.1 and we accept S256 only.
+  if (method !== 'S256') throw new InvalidRequest('code_challenge_method must be S256');
+  if (!S256_CHALLENGE.test(challenge)) throw new InvalidRequest('code_challenge must be 43 base64url characters');
+  return challenge;
+}
+
+function grantScope(client: ClientRecord, requested: string | undefined): string[] {
+  const asked = new Set((requested ?? '').split(' ').filter(Boolean));
+  if (!asked.has('openid')) throw new InvalidScope('scope must include openid');
+  // RFC 6749 §3.3: scopes the client may not have, or we do not know, are left out of the grant, not refused.
+  return [...asked].filter((scope) => SUPPORTED_SCOPES.includes(scope) && client.scopes.includes(scope));
+}
+
+export async function parseAuthorizationRequest(store: Store, params: RawParams): Promise<AuthorizationRequest> {
+  const { client, target } = await trustedTarget(store, params);
+  try {
+    const get = (name: string) => single(params, name, (message) => new InvalidRequest(message));
+    if (params.request !== undefined) throw new RequestNotSupported('request objects are not supported');
+    if (params.request_uri !== undefined) throw new RequestUriNotSupported('request_uri is not supported');
+    const state = get('state');
+    const responseType = get('response_type');
+    if (responseType === undefined) throw new InvalidRequest('response_type is missing');
+    if (responseType !== 'code') throw new UnsupportedResponseType('only response_type=code is supported');
+    const responseMode = get('response_mode');
+    if (responseMode !== undefined && responseMode !== 'query') throw new InvalidRequest('only response_mode=query is supported');
+    return {
+      client,
+      redirectUri: target.redirectUri,
+      state,
+      scope: grantScope(client, get('scope')),
+      nonce: get('nonce'),
+      codeChallenge: parsePkce(client, get('code_challenge'), get('code_challenge_method')),
+      prompt: parsePrompt(get('prompt')),
+      maxAge: parseMaxAge(get('max_age')),
+      loginHint: get('login_hint'),
+      idTokenHint: get('id_token_hint'),
+    };
+  } catch (error) {
+    if (error instanceof OAuthError) throw new AuthorizationErrorRedirect(error, target);
+    throw error;
+  }
+}
+
+/** What a pending request keeps server-side while the person signs in: the checked values, nothing more. */
+export function storedParams(request: AuthorizationRequest): Record<string, string> {
+  const entries: [string, string | undefined][] = [
+    ['redirect_uri', request.redirectUri],
+    ['state', request.state],
+    ['scope', request.scope.join(' ')],
+    ['nonce', request.nonce],
+    ['code_challenge', request.codeChallenge],
+    ['login_hint', request.loginHint],
+  ];
+  return Object.fromEntries(entries.filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+/** Rebuilds a request kept by storedParams; the client is looked up again, so a deleted client ends it. */
+export function restoreRequest(client: ClientRecord, params: Record<string, string>): AuthorizationRequest {
+  return {
+    client,
+    redirectUri: params.redirect_uri ?? '',
+    state: params.state,
+    scope: (params.scope ?? '').split(' ').filter(Boolean),
+    nonce: params.nonce,
+    codeChallenge: params.code_challenge,
+    prompt: new Set(),
+    maxAge: undefined,
+    loginHint: params.login_hint,
+    idTokenHint: undefined,
+  };
+}

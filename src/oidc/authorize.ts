@@ -1,0 +1,64 @@
+// The authorization endpoint (OIDC Core §3.1.2), GET and POST. With a usable single sign-on session the
+// browser goes straight back to the application with a code; otherwise to the login page, or, for
+// prompt=none, back with login_required.
+import type { Request, Response } from 'express';
+import { compactVerify } from 'jose';
+import type { ActiveSession, Sessions } from '../auth/sessions.js';
+import { InvalidRequest, LoginRequired } from '../errors.js';
+import { startPendingRequest, type PendingDependencies } from '../interaction/pending-request.js';
+import type { KeyRing } from '../signing/key-ring.js';
+import { AuthorizationErrorRedirect, parseAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
+import { issueCode } from './authorization-response.js';
+
+export interface AuthorizeDependencies extends PendingDependencies {
+  sessions: Sessions;
+  keyRing: KeyRing;
+}
+
+/**
+ * The subject of an id_token_hint we issued. Its signature is checked, its expiry is not (OIDC Core §3.1.2.1:
+ * the hint may have expired). A hint we did not sign is an invalid request.
+ */
+async function hintedSubject(keyRing: KeyRing, issuer: string, hint: string): Promise<string> {
+  try {
+    const { payload, protectedHeader } = await compactVerify(hint, keyRing.verificationKeys, { algorithms: ['RS256'] });
+    const claims = JSON.parse(new TextDecoder().decode(payload)) as { iss?: unknown; sub?: unknown };
+    if (protectedHeader.typ !== 'JWT' || claims.iss !== issuer || typeof claims.sub !== 'string') throw new Error('not one of our ID tokens');
+    return claims.sub;
+  } catch {
+    throw new InvalidRequest('id_token_hint is not an ID token issued by this server');
+  }
+}
+
+/** Whether the session may answer this request without the form (prompt=login and max_age may forbid it). */
+function sessionSatisfies(request: AuthorizationRequest, active: ActiveSession, now: number, hintedSub: string | undefined): boolean {
+  if (request.prompt.has('login')) return false;
+  // max_age=0 always asks again (OIDC Core §3.1.2.1).
+  if (request.maxAge !== undefined && now - active.session.authTime >= request.maxAge * 1000) return false;
+  return hintedSub === undefined || hintedSub === active.user.id;
+}
+
+export function authorizeEndpoint(deps: AuthorizeDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    res.setHeader('Cache-Control', 'no-store');
+    const params = (req.method === 'POST' ? req.body : req.query) as Record<string, unknown>;
+    const request = await parseAuthorizationRequest(deps.store, params ?? {});
+    const target = { redirectUri: request.redirectUri, state: request.state };
+    let hintedSub: string | undefined;
+    try {
+      hintedSub = request.idTokenHint === undefined ? undefined : await hintedSubject(deps.keyRing, deps.config.issuer, request.idTokenHint);
+    } catch (error) {
+      throw new AuthorizationErrorRedirect(error as InvalidRequest, target);
+    }
+    const active = await deps.sessions.current(req);
+    if (active && sessionSatisfies(request, active, deps.clock.now(), hintedSub)) {
+      await deps.sessions.touch(active.session);
+      res.redirect(303, await issueCode(deps, request, active.session));
+      return;
+    }
+    if (request.prompt.has('none')) {
+      throw new AuthorizationErrorRedirect(new LoginRequired('the user must sign in'), target);
+    }
+    res.redirect(303, await startPendingRequest(deps, req, res, request));
+  };
+}

@@ -1,0 +1,67 @@
+// Client authentication at the token endpoint (RFC 6749 §2.3.1, OIDC Core §9): client_secret_basic,
+// client_secret_post, or none for public clients, who are then bound by PKCE instead.
+import type { Request } from 'express';
+import { secretMatchesHash } from '../auth/secrets.js';
+import { InvalidClient, InvalidRequest } from '../errors.js';
+import type { ClientRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
+
+interface PresentedCredentials {
+  clientId: string;
+  secret: string | undefined;
+  viaHeader: boolean;
+}
+
+/** RFC 6749 §2.3.1: the id and secret are form-urlencoded before they are joined and base64-encoded. */
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+function fromBasicHeader(header: string): PresentedCredentials {
+  const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header.trim());
+  const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
+  if (colon < 1) throw new InvalidClient('the Authorization header does not hold client credentials', true);
+  try {
+    return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)), viaHeader: true };
+  } catch {
+    throw new InvalidClient('the client credentials are not correctly encoded', true);
+  }
+}
+
+function presented(req: Request): PresentedCredentials {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const bodyId = body.client_id;
+  const bodySecret = body.client_secret;
+  if ((bodyId !== undefined && typeof bodyId !== 'string') || (bodySecret !== undefined && typeof bodySecret !== 'string')) {
+    throw new InvalidRequest('client_id and client_secret must each be sent once');
+  }
+  const header = req.headers.authorization;
+  if (header !== undefined && /^Basic /i.test(header)) {
+    // RFC 6749 §2.3: a client MUST NOT use more than one authentication method in a request.
+    if (bodySecret !== undefined) throw new InvalidRequest('client credentials were sent both in the Authorization header and in the body');
+    const credentials = fromBasicHeader(header);
+    if (bodyId !== undefined && bodyId !== credentials.clientId) throw new InvalidRequest('client_id in the body differs from the Authorization header');
+    return credentials;
+  }
+  if (!bodyId) throw new InvalidClient('client authentication is required', false);
+  return { clientId: bodyId, secret: bodySecret, viaHeader: false };
+}
+
+/** Returns the authenticated client or throws InvalidClient, taking the same path for every failure. */
+export async function authenticateClient(store: Store, req: Request): Promise<ClientRecord> {
+  const credentials = presented(req);
+  const client = await store.clients.findById(credentials.clientId);
+  const refuse = (detail: string) => new InvalidClient('client authentication failed', credentials.viaHeader, detail);
+  if (!client) throw refuse(`unknown client ${credentials.clientId}`);
+  if (client.clientType === 'public') {
+    if (credentials.secret !== undefined) throw refuse('a public client presented a secret');
+    return client;
+  }
+  if (credentials.secret === undefined || client.secretHash === null) throw refuse('a confidential client presented no secret');
+  // Constant-time comparison of hashes (secretMatchesHash).
+  if (!secretMatchesHash(credentials.secret, client.secretHash)) throw refuse('wrong client secret');
+  return client;
+}

@@ -1,0 +1,78 @@
+// grant_type=authorization_code (RFC 6749 §4.1.3, OIDC Core §3.1.3.2, RFC 7636 §4.5).
+// The client is already authenticated when this runs; the code is checked before it is spent, and spent
+// by one atomic update, so that of two concurrent redemptions exactly one wins.
+import { hashSecret } from '../../auth/secrets.js';
+import { InvalidGrant, InvalidRequest } from '../../errors.js';
+import type { AuthorizationCodeRecord, ClientRecord } from '../../store/records.js';
+import { isWellFormedVerifier, verifierMatches } from '../pkce.js';
+import { issueTokens, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
+
+function field(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (value !== undefined && typeof value !== 'string') throw new InvalidRequest(`${name} is included more than once`);
+  return value === '' ? undefined : value;
+}
+
+/** RFC 6749 §4.1.2: a code used twice revokes every token issued from it. */
+async function revokeGrant(deps: GrantDependencies, code: AuthorizationCodeRecord): Promise<void> {
+  const now = deps.clock.now();
+  await deps.store.accessTokens.revokeGrant(code.grantId, now);
+  await deps.store.refreshTokens.revokeGrant(code.grantId, now);
+}
+
+function checkPkce(code: AuthorizationCodeRecord, verifier: string | undefined): void {
+  if (code.codeChallenge === null) {
+    if (verifier !== undefined) throw new InvalidGrant('code_verifier was sent for a code issued without a code_challenge');
+    return;
+  }
+  if (verifier === undefined) throw new InvalidGrant('code_verifier is required for this code');
+  if (!isWellFormedVerifier(verifier) || !verifierMatches(verifier, code.codeChallenge)) {
+    throw new InvalidGrant('code_verifier does not match the code_challenge');
+  }
+}
+
+export async function authorizationCodeGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
+  const code = field(body, 'code');
+  if (!code) throw new InvalidRequest('code is missing');
+  const redirectUri = field(body, 'redirect_uri');
+  const verifier = field(body, 'code_verifier');
+  const codeHash = hashSecret(code);
+  const now = deps.clock.now();
+
+  const record = await deps.store.codes.find(codeHash);
+  if (!record) throw new InvalidGrant('the authorization code is invalid');
+  if (record.consumedAt !== null) {
+    await revokeGrant(deps, record);
+    throw new InvalidGrant('the authorization code has already been used', `code reuse by ${client.clientId}; grant ${record.grantId} revoked`);
+  }
+  if (record.clientId !== client.clientId) {
+    // Another registered client holds this code: it leaked. Spend it and revoke whatever it produced.
+    await deps.store.codes.consume(codeHash, now);
+    await revokeGrant(deps, record);
+    throw new InvalidGrant('the authorization code was issued to another client', `code of ${record.clientId} presented by ${client.clientId}`);
+  }
+  if (record.expiresAt <= now) throw new InvalidGrant('the authorization code has expired');
+  if (redirectUri === undefined) throw new InvalidRequest('redirect_uri is missing');
+  if (redirectUri !== record.redirectUri) throw new InvalidGrant('redirect_uri does not match the authorization request');
+  checkPkce(record, verifier);
+
+  const consumed = await deps.store.codes.consume(codeHash, now);
+  if (!consumed) {
+    // Lost a race with another redemption of the same code: that is reuse too.
+    await revokeGrant(deps, record);
+    throw new InvalidGrant('the authorization code has already been used');
+  }
+  const user = await deps.store.users.findById(consumed.userId);
+  if (!user || user.disabled) throw new InvalidGrant('the user can no longer sign in');
+  return issueTokens(deps, {
+    grantId: consumed.grantId,
+    client,
+    user,
+    scope: consumed.scope.split(' ').filter(Boolean),
+    authTime: consumed.authTime,
+    nonce: consumed.nonce,
+    sessionIdHash: consumed.sessionIdHash,
+    sid: consumed.sid,
+    amr: consumed.amr,
+  });
+}

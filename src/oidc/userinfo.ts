@@ -1,0 +1,58 @@
+// The UserInfo endpoint (OIDC Core §5.3): the claims the access token's scopes release, `sub` first.
+// The bearer token comes in the Authorization header or, for POST, the form body (RFC 6750 §2.1, §2.2).
+import type { Request, Response } from 'express';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { InvalidRequest, InvalidToken } from '../errors.js';
+import { routeUrl } from '../http/routes.js';
+import type { KeyRing } from '../signing/key-ring.js';
+import type { Store } from '../store/store.js';
+import { ACCESS_TOKEN_TYPE } from '../tokens/access-token.js';
+import { scopedClaims } from './claims.js';
+
+export interface UserinfoDependencies {
+  store: Store;
+  clock: Clock;
+  config: Config;
+  keyRing: KeyRing;
+}
+
+function bearerToken(req: Request): string {
+  const header = req.headers.authorization;
+  const fromHeader = header !== undefined && /^Bearer /i.test(header) ? header.slice(7).trim() : undefined;
+  const body = req.method === 'POST' ? ((req.body ?? {}) as Record<string, unknown>).access_token : undefined;
+  if (body !== undefined && typeof body !== 'string') throw new InvalidRequest('access_token is included more than once');
+  // RFC 6750 §2: a client MUST NOT use more than one method to send the token.
+  if (fromHeader !== undefined && body !== undefined) throw new InvalidRequest('the access token was sent in more than one way');
+  const token = fromHeader ?? body;
+  if (!token) throw new InvalidToken('an access token is required', undefined, { challengeOnly: true });
+  return token;
+}
+
+export function userinfoEndpoint({ store, clock, config, keyRing }: UserinfoDependencies) {
+  const audience = routeUrl(config.issuer, 'userinfo');
+  return async (req: Request, res: Response): Promise<void> => {
+    res.setHeader('Cache-Control', 'no-store');
+    const token = bearerToken(req);
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, keyRing.verificationKeys, {
+        issuer: config.issuer,
+        audience,
+        typ: ACCESS_TOKEN_TYPE,
+        algorithms: ['RS256'],
+        currentDate: new Date(clock.now()),
+      }));
+    } catch (error) {
+      const reason = error instanceof joseErrors.JWTExpired ? 'the access token has expired' : 'the access token is not valid';
+      throw new InvalidToken(reason, (error as Error).message);
+    }
+    const record = typeof payload.jti === 'string' ? await store.accessTokens.findLive(payload.jti, clock.now()) : null;
+    if (!record || record.userId !== payload.sub) throw new InvalidToken('the access token has been revoked');
+    const user = await store.users.findById(record.userId);
+    if (!user || user.disabled) throw new InvalidToken('the access token is no longer valid');
+    const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+    res.json({ sub: user.id, ...scopedClaims(user, scope) });
+  };
+}

@@ -1,0 +1,68 @@
+import type { AccessTokenRecord, NewAccessToken } from '../records.js';
+import type { AccessTokenRepository } from '../store.js';
+import type { SqliteDatabase } from './database.js';
+
+interface AccessTokenRow {
+  jti: string;
+  grant_id: string;
+  client_id: string;
+  user_id: string;
+  session_id_hash: string | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+const COLUMNS = 'jti, grant_id, client_id, user_id, session_id_hash, created_at, expires_at, revoked_at';
+
+function toRecord(row: AccessTokenRow): AccessTokenRecord {
+  return {
+    jti: row.jti,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    sessionIdHash: row.session_id_hash,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export class SqliteAccessTokenRepository implements AccessTokenRepository {
+  private readonly insertStmt;
+  private readonly liveByJti;
+  private readonly revokeGrantStmt;
+  private readonly revokeForUserStmt;
+  private readonly deleteExpiredStmt;
+
+  constructor(db: SqliteDatabase) {
+    this.insertStmt = db.prepare(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`);
+    this.liveByJti = db.prepare<[string, number], AccessTokenRow>(
+      `SELECT ${COLUMNS} FROM access_tokens WHERE jti = ? AND revoked_at IS NULL AND expires_at > ?`,
+    );
+    this.revokeGrantStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
+    this.revokeForUserStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
+    this.deleteExpiredStmt = db.prepare('DELETE FROM access_tokens WHERE expires_at <= ?');
+  }
+
+  async create(token: NewAccessToken): Promise<void> {
+    this.insertStmt.run(token.jti, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.createdAt, token.expiresAt);
+  }
+
+  async findLive(jti: string, now: number): Promise<AccessTokenRecord | null> {
+    const row = this.liveByJti.get(jti, now);
+    return row ? toRecord(row) : null;
+  }
+
+  async revokeGrant(grantId: string, now: number): Promise<number> {
+    return this.revokeGrantStmt.run(now, grantId).changes;
+  }
+
+  async revokeForUser(userId: string, now: number): Promise<number> {
+    return this.revokeForUserStmt.run(now, userId).changes;
+  }
+
+  async deleteExpired(now: number): Promise<number> {
+    return this.deleteExpiredStmt.run(now).changes;
+  }
+}

@@ -1,0 +1,41 @@
+// Access tokens: JWTs per RFC 9068, recorded by jti so that they can be revoked before they expire.
+import { randomId } from '../auth/secrets.js';
+import type { SigningKey } from '../signing/key-store.js';
+import { signJwt } from './sign-jwt.js';
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+export interface AccessTokenInput {
+  issuer: string;
+  /** The resource the token is for (RFC 9068 §2.2 `aud`): our userinfo endpoint. */
+  audience: string;
+  clientId: string;
+  userId: string;
+  scope: readonly string[];
+  authTime: number;
+  now: number;
+  lifetimeSeconds: number;
+}
+
+export interface SignedAccessToken {
+  token: string;
+  jti: string;
+  expiresAt: number;
+}
+
+export async function signAccessToken(key: SigningKey, input: AccessTokenInput): Promise<SignedAccessToken> {
+  const iat = Math.floor(input.now / 1000);
+  const jti = randomId();
+  const token = await signJwt(key, {
+    iss: input.issuer,
+    sub: input.userId,
+    aud: input.audience,
+    exp: iat + input.lifetimeSeconds,
+    iat,
+    jti,
+    client_id: input.clientId,
+    scope: input.scope.join(' '),
+    auth_time: Math.floor(input.authTime / 1000),
+  }, ACCESS_TOKEN_TYPE);
+  return { token, jti, expiresAt: (iat + input.lifetimeSeconds) * 1000 };
+}

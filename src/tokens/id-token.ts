@@ -1,0 +1,46 @@
+// ID tokens (OIDC Core §2, §3.1.3.6): who signed in, when and how, for one client.
+import { createHash } from 'node:crypto';
+import type { SigningKey } from '../signing/key-store.js';
+import type { UserRecord } from '../store/records.js';
+import { scopedClaims } from '../oidc/claims.js';
+import { signJwt } from './sign-jwt.js';
+
+export interface IdTokenInput {
+  issuer: string;
+  clientId: string;
+  user: UserRecord;
+  scope: readonly string[];
+  /** Milliseconds since the epoch, like every stored time. */
+  authTime: number;
+  now: number;
+  lifetimeSeconds: number;
+  nonce: string | null;
+  sid: string | null;
+  amr: readonly string[];
+  accessToken: string;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** OIDC Core §3.1.3.6: the left half of the SHA-256 of the access token's ASCII octets, base64url. */
+export function accessTokenHash(accessToken: string): string {
+  return createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
+}
+
+export function signIdToken(key: SigningKey, input: IdTokenInput): Promise<string> {
+  const iat = seconds(input.now);
+  return signJwt(key, {
+    iss: input.issuer,
+    sub: input.user.id,
+    aud: input.clientId,
+    exp: iat + input.lifetimeSeconds,
+    iat,
+    auth_time: seconds(input.authTime),
+    ...(input.nonce !== null ? { nonce: input.nonce } : {}),
+    azp: input.clientId,
+    ...(input.sid !== null ? { sid: input.sid } : {}),
+    at_hash: accessTokenHash(input.accessToken),
+    ...(input.amr.length > 0 ? { amr: [...input.amr] } : {}),
+    ...scopedClaims(input.user, input.scope),
+  });
+}

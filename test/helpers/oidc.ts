@@ -1,0 +1,92 @@
+// Relying-party side of the tests: a registered client, a user, and openid-client (v6) configured against
+// a running app, plus the browser steps of a sign-in.
+import * as oidc from 'openid-client';
+import { expect } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { createClient, type NewClientInput } from '../../src/manage/clients.js';
+import { createUser } from '../../src/manage/users.js';
+import type { UserRecord } from '../../src/store/records.js';
+import { Browser, formAction, formFields, type Page } from './browser.js';
+import type { RunningApp } from './start-app.js';
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface TestClient {
+  clientId: string;
+  clientSecret: string | null;
+  redirectUri: string;
+  config: oidc.Configuration;
+}
+
+function manage(app: RunningApp) {
+  return { store: app.store, clock: systemClock, passwordMinLength: app.config.passwordMinLength, actor: 'test' };
+}
+
+export function addUser(app: RunningApp, email = 'ada@example.com', extra: { name?: string } = { name: 'Ada Lovelace' }): Promise<UserRecord> {
+  return createUser(manage(app), { email, password: PASSWORD, ...extra });
+}
+
+export async function addClient(app: RunningApp, input: Partial<NewClientInput> = {}): Promise<TestClient> {
+  const redirectUri = input.redirectUris?.[0] ?? 'https://rp.example/callback';
+  const { client, clientSecret } = await createClient(manage(app), { name: 'Test app', redirectUris: [redirectUri], ...input });
+  const config = await oidc.discovery(
+    new URL(app.config.issuer),
+    client.clientId,
+    clientSecret ?? undefined,
+    clientSecret ? oidc.ClientSecretBasic(clientSecret) : oidc.None(),
+    { execute: [oidc.allowInsecureRequests] },
+  );
+  return { clientId: client.clientId, clientSecret, redirectUri, config };
+}
+
+export interface AuthorizationStart {
+  url: URL;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export async function authorizationUrl(client: TestClient, extra: Record<string, string> = {}): Promise<AuthorizationStart> {
+  const codeVerifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(client.config, {
+    redirect_uri: client.redirectUri,
+    scope: 'openid email profile',
+    state,
+    nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  return { url, state, nonce, codeVerifier };
+}
+
+/** Opens the authorization URL and follows our own redirects: the login page, or the redirect to the client. */
+export async function open(browser: Browser, app: RunningApp, url: URL | string): Promise<Page> {
+  const origin = new URL(app.config.issuer).origin;
+  return browser.follow(await browser.get(url.toString()), origin);
+}
+
+/** Fills in and submits the login form shown on `page`. */
+export function submitLogin(browser: Browser, page: Page, email: string, password = PASSWORD): Promise<Page> {
+  expect(page.status, page.body).toBe(200);
+  const fields = formFields(page.body);
+  return browser.postForm(formAction(page.body, page.url), { ...fields, email, password });
+}
+
+/** A whole sign-in through the form; returns the redirect to the client (its code in the query). */
+export async function signIn(browser: Browser, app: RunningApp, start: AuthorizationStart, email: string): Promise<URL> {
+  const login = await open(browser, app, start.url);
+  const answer = await submitLogin(browser, login, email);
+  expect(answer.status, answer.body).toBe(303);
+  return new URL(answer.location ?? '');
+}
+
+export function redeem(client: TestClient, callback: URL, start: AuthorizationStart) {
+  return oidc.authorizationCodeGrant(client.config, callback, {
+    pkceCodeVerifier: start.codeVerifier,
+    expectedState: start.state,
+    expectedNonce: start.nonce,
+  });
+}

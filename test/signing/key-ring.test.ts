@@ -1,0 +1,156 @@
+// KeyRing (signing key, JWKS, follow) and the JWTs it signs. Shared helpers: ../helpers/keys.ts.
+import { writeFileSync } from 'node:fs';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { KeyStoreError } from '../../src/errors.js';
+import { FileKeyStore } from '../../src/signing/file-key-store.js';
+import { KeyRing } from '../../src/signing/key-ring.js';
+import { signJwt } from '../../src/tokens/sign-jwt.js';
+import { clock, editMetadata, files, jwksOf, keysDir, now, pemFile, rotatedOnce, setNow, stops, T0, useKeysDir } from '../helpers/keys.js';
+
+useKeysDir();
+
+describe('KeyRing: signing key and JWKS (RFC 7517 §5, RFC 7518 §6.3.1)', () => {
+  it('signs with the only key on first start', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    expect(ring.signingKey.kid).toBe(files()[0]?.replace(/\.json$/, ''));
+    expect(ring.signingKey.state).toBe('active');
+  });
+
+  it('publishes only the public members kty, kid, use, alg, n and e', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    const { keys } = jwksOf(ring);
+    expect(keys).toHaveLength(1);
+    const [jwk] = keys;
+    expect(Object.keys(jwk ?? {}).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(jwk).not.toHaveProperty(member);
+    expect(jwk).toMatchObject({ kty: 'RSA', kid: ring.signingKey.kid, use: 'sig', alg: 'RS256', e: 'AQAB' });
+    expect(jwk?.n).toBe(ring.signingKey.publicJwk.n);
+  });
+
+  it('publishes both the new and the previous key after a rotation, and signs with the new one', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    const old = ring.signingKey.kid;
+    setNow(T0 + 1000);
+    const created = await new FileKeyStore(keysDir, 2048).rotate(now);
+    await ring.reload();
+    const { keys } = jwksOf(ring);
+    expect(keys.map((key) => key.kid).sort()).toEqual([old, created.kid].sort());
+    for (const key of keys) {
+      expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+      expect(key).toMatchObject({ use: 'sig', alg: 'RS256' });
+    }
+    expect(ring.signingKey.kid).toBe(created.kid);
+  });
+
+  it('does not publish a retired key', async () => {
+    const [old, created] = await rotatedOnce();
+    editMetadata(old, { state: 'retired', retiredAt: new Date(now).toISOString() });
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    expect(jwksOf(ring).keys.map((key) => key.kid)).toEqual([created]);
+  });
+
+  it('signs with the most recently activated key when two are active (a rotation interrupted by a crash)', async () => {
+    const [old, created] = await rotatedOnce();
+    editMetadata(old, { state: 'active' });
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    expect(ring.signingKey.kid).toBe(created);
+    // It is the activation time that decides, not the order of the files.
+    editMetadata(old, { activatedAt: new Date(now + 1000).toISOString() });
+    await ring.reload();
+    expect(ring.signingKey.kid).toBe(old);
+  });
+
+  it('never signs with a published key', async () => {
+    const [old, created] = await rotatedOnce();
+    editMetadata(old, { activatedAt: new Date(now + 1000).toISOString() });
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    expect(ring.signingKey.kid).toBe(created);
+  });
+
+  it('keeps the same quoted ETag while the key set is unchanged, in this ring and another', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    const { etag, body } = ring.jwks;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
+    await ring.reload();
+    expect(ring.jwks.etag).toBe(etag);
+    expect(ring.jwks.body.equals(body)).toBe(true);
+    const other = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    expect(other.jwks.etag).toBe(etag);
+  });
+
+  it('changes the ETag when a key is added and again when one is retired', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    const first = ring.jwks.etag;
+    const old = ring.signingKey.kid;
+    setNow(T0 + 1000);
+    await new FileKeyStore(keysDir, 2048).rotate(now);
+    await ring.reload();
+    const second = ring.jwks.etag;
+    expect(second).not.toBe(first);
+    editMetadata(old, { state: 'retired' });
+    await ring.reload();
+    expect(ring.jwks.etag).not.toBe(second);
+    expect(ring.jwks.etag).not.toBe(first);
+  });
+
+  it('keeps serving its keys when a reload finds damaged files', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    const { kid } = ring.signingKey;
+    const etag = ring.jwks.etag;
+    writeFileSync(pemFile(kid), 'garbage');
+    await expect(ring.reload()).rejects.toBeInstanceOf(KeyStoreError);
+    expect(ring.signingKey.kid).toBe(kid);
+    expect(ring.jwks.etag).toBe(etag);
+  });
+});
+
+describe('KeyRing.follow (keys rotated by another process, e.g. `idp keys rotate`)', () => {
+  it('reloads after another FileKeyStore on the same directory rotates', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    const old = ring.signingKey.kid;
+    const errors: unknown[] = [];
+    stops.push(ring.follow((error) => errors.push(error)));
+
+    setNow(T0 + 1000);
+    const created = await new FileKeyStore(keysDir, 2048).rotate(now);
+    for (let attempt = 0; attempt < 50 && ring.signingKey.kid !== created.kid; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(ring.signingKey.kid).toBe(created.kid);
+    expect(jwksOf(ring).keys.map((key) => key.kid).sort()).toEqual([old, created.kid].sort());
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('signed JWTs (RFC 7515, RFC 8725 §3.1)', () => {
+  it('verify with jose against the published JWKS, with header alg RS256, kid and typ JWT', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    const token = await signJwt(ring.signingKey, { sub: 'x' });
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', kid: ring.signingKey.kid, typ: 'JWT' });
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(JSON.parse(ring.jwks.body.toString('utf8')) as JSONWebKeySet));
+    expect(payload.sub).toBe('x');
+    expect(protectedHeader.kid).toBe(ring.signingKey.kid);
+  });
+
+  it('still verify after a rotation when signed by the previous, published key', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    const token = await signJwt(ring.signingKey, { sub: 'before-rotation' });
+    setNow(T0 + 1000);
+    await new FileKeyStore(keysDir, 2048).rotate(now);
+    await ring.reload();
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwksOf(ring) as unknown as JSONWebKeySet));
+    expect(payload.sub).toBe('before-rotation');
+  });
+
+  it('no longer verify once their key is retired', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
+    const old = ring.signingKey.kid;
+    const token = await signJwt(ring.signingKey, { sub: 'x' });
+    setNow(T0 + 1000);
+    await new FileKeyStore(keysDir, 2048).rotate(now);
+    editMetadata(old, { state: 'retired' });
+    await ring.reload();
+    await expect(jwtVerify(token, createLocalJWKSet(jwksOf(ring) as unknown as JSONWebKeySet))).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+  });
+});

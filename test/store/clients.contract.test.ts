@@ -1,0 +1,97 @@
+// Store contract: clients (ClientRepository). Shared engines, setup and builders: ./engines.ts.
+import { describe, expect, it } from 'vitest';
+import { ConflictError, ValidationError } from '../../src/errors.js';
+import type { Store } from '../../src/store/store.js';
+import { engines, freshStorePerTest, T0, MINUTE, newUser, newClient } from './engines.js';
+
+describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {
+  let store: Store;
+  freshStorePerTest(engine, (opened) => {
+    store = opened;
+  });
+
+  describe('clients', () => {
+    it('creates a client and reads its URI, grant and scope lists back unchanged', async () => {
+      const input = newClient('rp', 'Relying party', {
+        redirectUris: ['https://rp.example/cb', 'https://rp.example/cb?x=1&y="2"'],
+        postLogoutRedirectUris: ['https://rp.example/bye'],
+        backchannelLogoutUri: 'https://rp.example/bcl',
+        scopes: ['openid', 'profile', 'email', 'offline_access'],
+        pkceRequired: false,
+      });
+      const created = await store.clients.create(input, T0);
+      expect(created).toEqual({ ...input, createdAt: T0, updatedAt: T0 });
+      expect(await store.clients.findById('rp')).toEqual(created);
+    });
+
+    it('stores a public client with no secret hash', async () => {
+      await store.clients.create(newClient('spa', 'SPA', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' }), T0);
+      expect(await store.clients.findById('spa')).toMatchObject({ clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none', pkceRequired: true });
+    });
+
+    it('refuses a second client with the same id', async () => {
+      await store.clients.create(newClient('rp', 'One'), T0);
+      await expect(store.clients.create(newClient('rp', 'Two'), T0)).rejects.toBeInstanceOf(ConflictError);
+      expect((await store.clients.findById('rp'))?.name).toBe('One');
+    });
+
+    it('answers null for an unknown client', async () => {
+      await store.clients.create(newClient('rp', 'RP'), T0);
+      expect(await store.clients.findById('nobody')).toBeNull();
+    });
+
+    it('updates only the patched fields, lists included, and stamps updatedAt', async () => {
+      const input = newClient('rp', 'Relying party');
+      await store.clients.create(input, T0);
+      const updated = await store.clients.update('rp', { name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false }, T0 + MINUTE);
+      const expected = { ...input, name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false, createdAt: T0, updatedAt: T0 + MINUTE };
+      expect(updated).toEqual(expected);
+      expect(await store.clients.findById('rp')).toEqual(expected);
+    });
+
+    it('turns a confidential client public when the patch clears its secret', async () => {
+      await store.clients.create(newClient('rp', 'RP'), T0);
+      await store.clients.update('rp', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' }, T0 + 1);
+      expect(await store.clients.findById('rp')).toMatchObject({ clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' });
+    });
+
+    it('answers null when updating a client that does not exist, and changes no other client', async () => {
+      await store.clients.create(newClient('rp', 'RP'), T0);
+      expect(await store.clients.update('nobody', { name: 'X' }, T0 + 1)).toBeNull();
+      expect(await store.clients.findById('rp')).toMatchObject({ name: 'RP', updatedAt: T0 });
+    });
+
+    it('deletes a client once and answers false the second time', async () => {
+      await store.clients.create(newClient('rp', 'RP'), T0);
+      await store.clients.create(newClient('other', 'Other'), T0);
+      expect(await store.clients.delete('rp')).toBe(true);
+      expect(await store.clients.findById('rp')).toBeNull();
+      expect(await store.clients.delete('rp')).toBe(false);
+      expect(await store.clients.findById('other')).not.toBeNull();
+    });
+
+    it('lists clients by name then id across three pages, even when equal names straddle a page', async () => {
+      for (const [id, name] of [['c1', 'Beta'], ['c2', 'Alpha'], ['c3', 'Alpha'], ['c0', 'Alpha'], ['c4', 'Gamma']] as const) {
+        await store.clients.create(newClient(id, name), T0);
+      }
+      const first = await store.clients.list({ limit: 2 });
+      expect(first.items.map((c) => c.clientId)).toEqual(['c0', 'c2']);
+      const second = await store.clients.list({ after: first.next, limit: 2 });
+      expect(second.items.map((c) => c.clientId)).toEqual(['c3', 'c1']);
+      expect(second.next).not.toBeNull();
+      const third = await store.clients.list({ after: second.next, limit: 2 });
+      expect(third.items.map((c) => c.clientId)).toEqual(['c4']);
+      expect(third.items[0]?.scopes).toEqual(['openid', 'email']);
+      expect(third.next).toBeNull();
+    });
+
+    it('rejects a page cursor that is garbage or has the wrong shape', async () => {
+      await store.users.create(newUser('u1', 'a@example.com'), T0);
+      await store.users.create(newUser('u2', 'b@example.com'), T0);
+      const userCursor = (await store.users.list({ limit: 1 })).next;
+      expect(userCursor).not.toBeNull();
+      await expect(store.clients.list({ after: 'not-a-cursor', limit: 2 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.clients.list({ after: userCursor, limit: 2 })).rejects.toBeInstanceOf(ValidationError);
+    });
+  });
+});

@@ -1,0 +1,150 @@
+// Shared pieces of the Store contract. The contract speaks only to the Store interface, one file per repository
+// (test/store/*.contract.test.ts), and every file runs `describe.each(engines)`: PostgreSQL joins by appending a
+// factory to `engines`, and then runs every file.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import type {
+  NewAuthorizationCode,
+  NewClient,
+  NewRefreshToken,
+  NewUser,
+  SessionRecord,
+  SigningKeyRecord,
+} from '../../src/store/records.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+
+export interface OpenedStore {
+  store: Store;
+  /** Closes the store (again, if a test already did) and removes everything the engine left behind. */
+  destroy(): Promise<void>;
+}
+
+export interface Engine {
+  name: string;
+  open(): Promise<OpenedStore>;
+}
+
+export const engines: Engine[] = [
+  {
+    name: 'SQLite',
+    async open() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-'));
+      const store = openSqliteStore({ file: path.join(dir, 'gatehouse.db'), synchronous: 'NORMAL' });
+      return {
+        store,
+        async destroy() {
+          await store.close();
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+];
+
+/**
+ * Opens a fresh, empty store of `engine` before each test of the calling describe block, hands it to `use`,
+ * and destroys it after the test.
+ */
+export function freshStorePerTest(engine: Engine, use: (store: Store) => void): void {
+  let opened: OpenedStore | undefined;
+
+  beforeEach(async () => {
+    opened = await engine.open();
+    use(opened.store);
+  });
+
+  afterEach(async () => {
+    await opened?.destroy();
+    opened = undefined;
+  });
+}
+
+export const T0 = 1_700_000_000_000;
+export const MINUTE = 60_000;
+
+export function newUser(id: string, email: string, overrides: Partial<NewUser> = {}): NewUser {
+  return { id, email, name: null, passwordHash: `$argon2id$v=19$${id}`, isAdmin: false, disabled: false, emailVerified: false, ...overrides };
+}
+
+export function newClient(clientId: string, name: string, overrides: Partial<NewClient> = {}): NewClient {
+  return {
+    clientId,
+    name,
+    clientType: 'confidential',
+    secretHash: `secret-hash-${clientId}`,
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    redirectUris: [`https://${clientId}.example/cb`],
+    postLogoutRedirectUris: [],
+    backchannelLogoutUri: null,
+    grantTypes: ['authorization_code', 'refresh_token'],
+    scopes: ['openid', 'email'],
+    pkceRequired: true,
+    ...overrides,
+  };
+}
+
+export function newKey(kid: string, createdAt: number, overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  return {
+    kid,
+    alg: 'RS256',
+    state: 'published',
+    publicJwk: JSON.stringify({ kty: 'RSA', kid }),
+    privateKeyCiphertext: `ciphertext-${kid}`,
+    createdAt,
+    activatedAt: null,
+    retiredAt: null,
+    ...overrides,
+  };
+}
+
+export function newSession(idHash: string, userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return { idHash, sid: `sid-${idHash}`, userId, amr: ['pwd'], authTime: T0, createdAt: T0, lastSeenAt: T0, expiresAt: T0 + 60 * MINUTE, ...overrides };
+}
+
+export function newCode(codeHash: string, userId: string, clientId: string, overrides: Partial<NewAuthorizationCode> = {}): NewAuthorizationCode {
+  return {
+    codeHash,
+    grantId: `grant-${codeHash}`,
+    clientId,
+    userId,
+    sessionIdHash: null,
+    sid: `sid-${codeHash}`,
+    amr: ['pwd'],
+    redirectUri: `https://${clientId}.example/cb`,
+    scope: 'openid email',
+    nonce: null,
+    codeChallenge: null,
+    codeChallengeMethod: null,
+    authTime: T0,
+    createdAt: T0,
+    expiresAt: T0 + MINUTE,
+    ...overrides,
+  };
+}
+
+export function newToken(tokenHash: string, userId: string, clientId: string, overrides: Partial<NewRefreshToken> = {}): NewRefreshToken {
+  return {
+    tokenHash,
+    grantId: 'grant-1',
+    clientId,
+    userId,
+    sessionIdHash: null,
+    sid: null,
+    amr: ['pwd', 'mfa'],
+    scope: 'openid offline_access',
+    authTime: T0,
+    createdAt: T0,
+    expiresAt: T0 + 30 * 24 * 60 * MINUTE,
+    ...overrides,
+  };
+}
+
+/** Users u1 and u2 and client rp, for the rows that reference both a user and a client. */
+export async function seedUserAndClient(store: Store): Promise<void> {
+  await store.users.create(newUser('u1', 'one@example.com'), T0);
+  await store.users.create(newUser('u2', 'two@example.com'), T0);
+  await store.clients.create(newClient('rp', 'Relying party'), T0);
+}
