@@ -2,7 +2,6 @@
 // a running app, plus the browser steps of a sign-in.
 import * as oidc from 'openid-client';
 import { expect } from 'vitest';
-import { systemClock } from '../../src/clock.js';
 import { createClient, type NewClientInput } from '../../src/manage/clients.js';
 import { createUser } from '../../src/manage/users.js';
 import type { UserRecord } from '../../src/store/records.js';
@@ -19,7 +18,7 @@ export interface TestClient {
 }
 
 function manage(app: RunningApp) {
-  return { store: app.store, clock: systemClock, passwordMinLength: app.config.passwordMinLength, actor: 'test' };
+  return { store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test' };
 }
 
 export function addUser(app: RunningApp, email = 'ada@example.com', extra: { name?: string } = { name: 'Ada Lovelace' }): Promise<UserRecord> {

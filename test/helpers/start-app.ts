@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { systemClock } from '../../src/clock.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
@@ -13,6 +13,7 @@ import { tempDir } from './temp-dir.js';
 export interface RunningApp extends Services {
   url: string;
   config: Config;
+  clock: Clock;
   dir: string;
   /** Every log line the app wrote, as parsed JSON. */
   logs: Record<string, unknown>[];
@@ -24,9 +25,11 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** A path for the issuer, e.g. '/idp'. */
   basePath?: string;
+  /** Time for the app (lifetimes, expiry); the system clock by default. */
+  clock?: Clock;
 }
 
-export async function startApp({ env = {}, basePath = '' }: StartOptions = {}): Promise<RunningApp> {
+export async function startApp({ env = {}, basePath = '', clock = systemClock }: StartOptions = {}): Promise<RunningApp> {
   const { dir, remove } = tempDir();
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,12 +46,13 @@ export async function startApp({ env = {}, basePath = '' }: StartOptions = {}): 
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const services = await openServices(config, systemClock, logger);
-  server.on('request', createApp({ config, store: services.store, keyRing: services.keyRing, clock: systemClock, logger }));
+  const services = await openServices(config, clock, logger);
+  server.on('request', createApp({ config, store: services.store, keyRing: services.keyRing, clock, logger }));
   return {
     ...services,
     url: `http://127.0.0.1:${port}${config.basePath}`,
     config,
+    clock,
     dir,
     logs,
     async stop() {
