@@ -9,6 +9,7 @@ import { ConfigError, GatehouseError } from './errors.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { openServices } from './services.js';
+import { startHousekeeping } from './store/housekeeping.js';
 
 function createServer(config: Config): http.Server {
   if (!config.tls) return http.createServer();
@@ -50,11 +51,13 @@ async function main(): Promise<void> {
     throw new ConfigError('PORT', code === 'EADDRINUSE' ? `${config.port} is already in use on ${config.host}` : `cannot be bound on ${config.host}: ${(error as Error).message}`);
   }
 
+  const stopHousekeeping = startHousekeeping(store, systemClock, logger);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    stopHousekeeping();
     server.close(() => {
       services.close().finally(() => process.exit(0));
     });
