@@ -31,8 +31,4 @@ export class Cookies {
     if (maxAgeSeconds !== undefined) options.maxAge = maxAgeSeconds;
     res.append('Set-Cookie', serialize(this.name(cookie), value, options));
   }
-
-  clear(res: Response, cookie: CookieName): void {
-    res.append('Set-Cookie', serialize(this.name(cookie), '', { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/', maxAge: 0 }));
-  }
 }

@@ -68,10 +68,6 @@ export class KeyRing {
     return this.current.verificationKeys;
   }
 
-  get keys(): readonly SigningKey[] {
-    return this.current.keys;
-  }
-
   /** Re-reads the store; on failure keeps serving the keys it has, so a half-written change never takes us down. */
   async reload(): Promise<void> {
     const keys = await this.store.load(this.clock.now());
