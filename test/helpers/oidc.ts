@@ -89,3 +89,17 @@ export function redeem(client: TestClient, callback: URL, start: AuthorizationSt
     expectedNonce: start.nonce,
   });
 }
+
+/**
+ * Redeems a code with plain HTTP and client_secret_basic, for tests whose fake clock moves token times away
+ * from real time (openid-client checks iat and exp against the real clock).
+ */
+export async function redeemRaw(app: RunningApp, client: TestClient, code: string, start: AuthorizationStart): Promise<Record<string, string>> {
+  const credentials = Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret ?? '')}`).toString('base64');
+  const response = await fetch(`${app.config.issuer}/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${credentials}` },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, code_verifier: start.codeVerifier }).toString(),
+  });
+  return (await response.json()) as Record<string, string>;
+}

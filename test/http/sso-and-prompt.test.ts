@@ -2,7 +2,7 @@ import { decodeJwt, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { addClient, addUser, authorizationUrl, open, submitLogin, type AuthorizationStart, type TestClient } from '../helpers/oidc.js';
+import { addClient, addUser, authorizationUrl, open, redeemRaw, submitLogin, type AuthorizationStart, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 const HOUR = 3_600_000;
@@ -17,12 +17,7 @@ describe('single sign-on, prompt, max_age and id_token_hint (OIDC Core §3.1.2.1
   async function idToken(client: TestClient, location: string | null, start: AuthorizationStart): Promise<JWTPayload> {
     const code = new URL(location ?? '').searchParams.get('code');
     expect(code, location ?? '').toBeTruthy();
-    const response = await fetch(`${app.config.issuer}/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: code ?? '', redirect_uri: client.redirectUri, code_verifier: start.codeVerifier }).toString(),
-    });
-    return decodeJwt(((await response.json()) as { id_token: string }).id_token);
+    return decodeJwt((await redeemRaw(app, client, code ?? '', start)).id_token ?? '');
   }
 
   /** Signs in through the form; returns the ID token. */
@@ -98,16 +93,9 @@ describe('single sign-on, prompt, max_age and id_token_hint (OIDC Core §3.1.2.1
   it('honours an id_token_hint for the signed-in user, even expired, and refuses another user\'s', async () => {
     const browser = new Browser();
     const first = await signIn(browser, a);
-    const hint = await (async () => {
-      const start = await authorizationUrl(a);
-      const page = await open(browser, app, start.url);
-      const response = await fetch(`${app.config.issuer}/token`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${a.clientId}:${a.clientSecret}`).toString('base64')}` },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: new URL(page.location ?? '').searchParams.get('code') ?? '', redirect_uri: a.redirectUri, code_verifier: start.codeVerifier }).toString(),
-      });
-      return ((await response.json()) as { id_token: string }).id_token;
-    })();
+    const start = await authorizationUrl(a);
+    const page = await open(browser, app, start.url);
+    const hint = (await redeemRaw(app, a, new URL(page.location ?? '').searchParams.get('code') ?? '', start)).id_token ?? '';
     clock.advance(HOUR + 60_000);
     const accepted = await silently(browser, a, { prompt: 'none', id_token_hint: hint });
     expect((await idToken(a, accepted.page.location, accepted.start)).sub).toBe(first.sub);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../src/store/records.js';
 import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { addClient, addUser, authorizationUrl, signIn, type TestClient } from '../helpers/oidc.js';
+import { addClient, addUser, authorizationUrl, redeemRaw, signIn, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 describe('UserInfo endpoint (OIDC Core §5.3, RFC 6750)', () => {
@@ -16,12 +16,7 @@ describe('UserInfo endpoint (OIDC Core §5.3, RFC 6750)', () => {
   async function tokens(email = 'ada@example.com', scope = 'openid email profile'): Promise<{ access_token: string; id_token: string }> {
     const start = await authorizationUrl(client, { scope });
     const callback = await signIn(new Browser(), app, start, email);
-    const response = await fetch(`${app.config.issuer}/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code') ?? '', redirect_uri: client.redirectUri, code_verifier: start.codeVerifier }).toString(),
-    });
-    return (await response.json()) as { access_token: string; id_token: string };
+    return (await redeemRaw(app, client, callback.searchParams.get('code') ?? '', start)) as { access_token: string; id_token: string };
   }
 
   const bearer = (token: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
