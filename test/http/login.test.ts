@@ -1,138 +1,279 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/auth/password-hash.js';
 import { hashSecret } from '../../src/auth/secrets.js';
-import { Browser, formAction, formFields } from '../helpers/browser.js';
-import { addClient, addUser, authorizationUrl, open, PASSWORD, submitLogin, type TestClient } from '../helpers/oidc.js';
+import { createClient } from '../../src/manage/clients.js';
+import type { UserRecord } from '../../src/store/records.js';
+import { Browser, formAction, formFields, type Page } from '../helpers/browser.js';
+import { addClient, addUser, authorizationUrl, open, PASSWORD, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
-describe('the sign-in page', () => {
-  let app: RunningApp;
-  let client: TestClient;
-  let origin: string;
+const GENERIC = 'Incorrect email or password.';
+const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
-  async function loginPage(browser = new Browser(), extra: Record<string, string> = {}) {
-    return open(browser, app, (await authorizationUrl(client, extra)).url);
+/** The message of the page's alert, if it shows one. */
+const alertOf = (page: Page) => /<p class="alert" role="alert" id="login-error">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
+/** The Set-Cookie line an answer sent for `name`, if any. */
+const setCookie = (page: Page, name: string) => page.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
+/** A Content-Security-Policy header as directive → values. */
+const directives = (csp: string) => new Map(csp.split(';').map((part) => part.trim().split(/\s+/)).map(([name = '', ...values]) => [name, values]));
+
+describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
+  let app: RunningApp;
+  let origin: string;
+  let client: TestClient;
+  let ada: UserRecord;
+
+  /** Starts an authorization request in `browser` and returns the login page it leads to. */
+  async function loginPage(browser: Browser, extra: Record<string, string> = {}): Promise<Page> {
+    const page = await open(browser, app, (await authorizationUrl(client, extra)).url);
+    expect(page.status, page.body).toBe(200);
+    return page;
+  }
+
+  /** Posts the page's form with its own hidden fields, overridden by `fields` (undefined removes one). */
+  function post(browser: Browser, page: Page, fields: Record<string, string | undefined>): Promise<Page> {
+    const merged: Record<string, string> = {};
+    for (const [name, value] of Object.entries({ ...formFields(page.body), ...fields })) if (value !== undefined) merged[name] = value;
+    return browser.postForm(formAction(page.body, page.url), merged);
+  }
+
+  async function attempt(email: string, password: string): Promise<{ browser: Browser; answer: Page }> {
+    const browser = new Browser();
+    const answer = await post(browser, await loginPage(browser), { email, password });
+    return { browser, answer };
+  }
+
+  function expectRefused(browser: Browser, answer: Page, status: number): void {
+    expect(answer.status, answer.body).toBe(status);
+    expect(answer.location).toBeNull();
+    expect(setCookie(answer, 'gatehouse_session')).toBeUndefined();
+    expect(browser.cookie(origin, 'gatehouse_session')).toBeUndefined();
   }
 
   beforeAll(async () => {
     app = await startApp();
     origin = new URL(app.config.issuer).origin;
-    await addUser(app);
-    client = await addClient(app, { name: '<b>Evil & Co</b>' });
+    ada = await addUser(app);
+    client = await addClient(app, { name: '<b>Evil & Co</b>', redirectUris: ['https://rp.example:8443/callback'] });
   });
   afterAll(() => app.stop());
 
-  it('is an accessible form with labels, autocomplete hints, a CSRF token and no inline code', async () => {
-    const page = await loginPage(new Browser(), { login_hint: 'a"<b>@example.com' });
-    expect(page.status).toBe(200);
-    expect(page.headers.get('cache-control')).toBe('no-store');
-    expect(page.body).toContain('to continue to <strong>&lt;b&gt;Evil &amp; Co&lt;/b&gt;</strong>');
-    expect(page.body).toMatch(/<label for="email">Email<\/label>\s*<input id="email" name="email" type="email" autocomplete="username"/);
-    expect(page.body).toMatch(/<label for="password">Password<\/label>\s*<input id="password" name="password" type="password" autocomplete="current-password"/);
-    expect(page.body).toContain('value="a&#34;&lt;b&gt;@example.com"');
-    expect(formFields(page.body).csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(page.body).not.toMatch(/<script|<style|\sstyle=/i);
-    const csp = page.headers.get('content-security-policy') ?? '';
-    expect(csp).toContain("form-action 'self' https://rp.example");
-    expect(csp).not.toContain('unsafe-inline');
+  describe('the form', () => {
+    it('is an uncached HTML page naming the application, HTML-escaped', async () => {
+      const page = await loginPage(new Browser());
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(page.headers.get('cache-control')).toBe('no-store');
+      expect(page.body).toContain('<h1>Sign in</h1>');
+      expect(page.body).toContain('to continue to <strong>&lt;b&gt;Evil &amp; Co&lt;/b&gt;</strong>');
+      expect(page.body).not.toContain('<b>Evil');
+    });
+
+    it('posts labelled email and password fields with autocomplete hints and hidden csrf and request fields', async () => {
+      const page = await loginPage(new Browser());
+      expect(page.body).toMatch(/<form method="post" action="\/login"/);
+      expect(page.body).toMatch(/<label for="email">[^<]+<\/label>/);
+      expect(page.body).toMatch(/<input id="email" name="email" type="email" autocomplete="username"/);
+      expect(page.body).toMatch(/<label for="password">[^<]+<\/label>/);
+      expect(page.body).toMatch(/<input id="password" name="password" type="password" autocomplete="current-password"/);
+      expect(page.body).toMatch(/<input type="hidden" name="csrf" value="[A-Za-z0-9_-]{43}">/);
+      expect(page.body).toMatch(/<input type="hidden" name="request" value="[A-Za-z0-9_-]{43}">/);
+    });
+
+    it('has no inline script or style, and a CSP without unsafe-inline whose form-action allows us and the client', async () => {
+      const page = await loginPage(new Browser());
+      expect(page.body).not.toMatch(/<script\b(?![^>]*\bsrc=)/i);
+      expect(page.body).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=/i);
+      const csp = page.headers.get('content-security-policy') ?? '';
+      expect(csp).not.toContain('unsafe-inline');
+      expect(directives(csp).get('form-action')).toEqual(["'self'", 'https://rp.example:8443']);
+      expect(directives(csp).get('script-src')).toEqual(["'self'"]);
+    });
+
+    it('pre-fills the email from login_hint, escaped', async () => {
+      const page = await loginPage(new Browser(), { login_hint: 'a"><script>@example.com' });
+      expect(page.body).toContain('value="a&#34;&gt;&lt;script&gt;@example.com"');
+      expect(formFields(page.body).email).toBe('a"><script>@example.com');
+    });
   });
 
-  it('answers a wrong password and an unknown email alike: same message, same status, no code, no session', async () => {
-    const answers = [];
-    for (const [email, password] of [['ada@example.com', 'a wrong password entirely'], ['nobody@example.com', PASSWORD]] as const) {
+  describe('refused credentials reveal nothing (ASVS V2.2.1, V3.2)', () => {
+    it('answers a wrong password and an unknown email with the same message, status and page, and no code or session', async () => {
+      const wrong = await attempt('ada@example.com', 'a wrong password entirely');
+      const unknown = await attempt('nobody@example.com', PASSWORD);
+      for (const { browser, answer } of [wrong, unknown]) {
+        expectRefused(browser, answer, 401);
+        expect(alertOf(answer)).toBe(GENERIC);
+      }
+      const blank = (page: Page) => page.body.replace(/value="[^"]*"/g, 'value=""');
+      expect(blank(wrong.answer)).toBe(blank(unknown.answer));
+    });
+
+    it('does not sign in a disabled user who knows the password', async () => {
+      const user = await addUser(app, 'off@example.com');
+      await app.store.users.update(user.id, { disabled: true }, app.clock.now());
+      const { browser, answer } = await attempt('off@example.com', PASSWORD);
+      expectRefused(browser, answer, 401);
+      expect(alertOf(answer)).toBe(GENERIC);
+    });
+
+    it('refuses a password or an email over 4 KiB with the same message, even when they are right', async () => {
+      const longPassword = 'x'.repeat(5000);
+      const longEmail = `${'a'.repeat(4988)}@example.com`;
+      // Credentials the management rules would refuse, written straight to the store: only the limit stops them.
+      const withLongPassword = await addUser(app, 'long-password@example.com');
+      await app.store.users.update(withLongPassword.id, { passwordHash: await hashPassword(longPassword) }, app.clock.now());
+      const withLongEmail = await addUser(app, 'long-email@example.com');
+      await app.store.users.update(withLongEmail.id, { email: longEmail }, app.clock.now());
+      for (const [email, password] of [['long-password@example.com', longPassword], [longEmail, PASSWORD]] as const) {
+        const { browser, answer } = await attempt(email, password);
+        expectRefused(browser, answer, 401);
+        expect(alertOf(answer)).toBe(GENERIC);
+      }
+    });
+
+    it('compares passwords exactly: a trailing space or another case fails', async () => {
+      for (const password of [`${PASSWORD} `, PASSWORD.toUpperCase()]) {
+        const { browser, answer } = await attempt('ada@example.com', password);
+        expectRefused(browser, answer, 401);
+        expect(alertOf(answer)).toBe(GENERIC);
+      }
+      expect((await attempt('ada@example.com', PASSWORD)).answer.status).toBe(303);
+    });
+  });
+
+  describe('forged and cross-browser submissions (ASVS V4.2.2)', () => {
+    it('refuses a POST without the csrf field or with a wrong one, then accepts the genuine form', async () => {
       const browser = new Browser();
-      const answer = await submitLogin(browser, await loginPage(browser), email, password);
-      expect(answer.location).toBeNull();
-      expect(browser.cookie(origin, 'gatehouse_session')).toBeUndefined();
-      answers.push([answer.status, /<p class="alert" role="alert" id="login-error">([^<]*)</.exec(answer.body)?.[1]]);
-    }
-    expect(answers).toEqual([[401, 'Incorrect email or password.'], [401, 'Incorrect email or password.']]);
+      const page = await loginPage(browser);
+      for (const csrf of [undefined, 'forged-value', '']) {
+        expectRefused(browser, await post(browser, page, { csrf, email: 'ada@example.com', password: PASSWORD }), 403);
+      }
+      const genuine = await post(browser, page, { email: 'ada@example.com', password: PASSWORD });
+      expect(genuine.status).toBe(303);
+      expect(new URL(genuine.location ?? '').searchParams.get('code')).toMatch(SECRET);
+    });
+
+    it('refuses credentials sent with another browser\'s request and csrf, and the first browser still completes', async () => {
+      const first = new Browser();
+      const page = await loginPage(first);
+      const withoutCookie = new Browser();
+      const withOwnCookie = new Browser();
+      await loginPage(withOwnCookie);
+      expect(withOwnCookie.cookie(origin, 'gatehouse_browser')).toMatch(SECRET);
+      for (const other of [withoutCookie, withOwnCookie]) {
+        expectRefused(other, await post(other, page, { email: 'ada@example.com', password: PASSWORD }), 403);
+      }
+      const answer = await post(first, page, { email: 'ada@example.com', password: PASSWORD });
+      expect(answer.status).toBe(303);
+      expect(new URL(answer.location ?? '').searchParams.get('code')).toMatch(SECRET);
+    });
   });
 
-  it('verifies passwords exactly and refuses input over 4 KiB with the same message', async () => {
-    for (const password of [`${PASSWORD} `, PASSWORD.toUpperCase(), 'x'.repeat(5000)]) {
+  describe('a successful sign-in (RFC 6749 §4.1.2, RFC 9700 §4.12)', () => {
+    it('answers 303 to the redirect_uri with a code and the state, and the pending request is single-use', async () => {
       const browser = new Browser();
-      const answer = await submitLogin(browser, await loginPage(browser), 'ada@example.com', password);
-      expect(answer.status).toBe(401);
-      expect(answer.body).toContain('Incorrect email or password.');
-    }
+      const start = await authorizationUrl(client);
+      const page = await open(browser, app, start.url);
+      const answer = await post(browser, page, { email: 'ada@example.com', password: PASSWORD });
+      expect(answer.status).toBe(303);
+      const location = new URL(answer.location ?? '');
+      expect(location.origin + location.pathname).toBe(client.redirectUri);
+      expect(location.searchParams.get('code')).toMatch(SECRET);
+      expect(location.searchParams.get('state')).toBe(start.state);
+      const replay = await post(browser, page, { email: 'ada@example.com', password: PASSWORD });
+      expect(replay.status).toBe(400);
+      expect(replay.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(replay.location).toBeNull();
+      expect(replay.body).not.toMatch(/code=/);
+    });
+
+    it('records a session.started audit event whose actor is the user', async () => {
+      const [last] = await app.store.audit.list({ limit: 1 });
+      expect((await attempt('ada@example.com', PASSWORD)).answer.status).toBe(303);
+      const fresh = (await app.store.audit.list({ limit: 10 })).filter((event) => event.id > (last?.id ?? 0));
+      expect(fresh).toHaveLength(1);
+      expect(fresh[0]).toMatchObject({ type: 'session.started', actor: ada.id, subject: client.clientId });
+    });
+
+    it('re-hashes a password stored with weaker argon2 parameters at m=19456,t=2,p=1', async () => {
+      const user = await addUser(app, 'legacy@example.com');
+      const weak = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
+      await app.store.users.update(user.id, { passwordHash: weak }, app.clock.now());
+      expect((await attempt('legacy@example.com', PASSWORD)).answer.status).toBe(303);
+      const stored = (await app.store.users.findById(user.id))?.passwordHash ?? '';
+      const params = Object.fromEntries((/^\$argon2id\$v=19\$([^$]+)\$/.exec(stored)?.[1] ?? '').split(',').map((pair) => pair.split('=')));
+      expect(params).toEqual({ m: '19456', t: '2', p: '1' });
+      expect((await attempt('legacy@example.com', PASSWORD)).answer.status).toBe(303);
+    });
   });
 
-  it('does not let a disabled user sign in', async () => {
-    const user = await addUser(app, 'off@example.com');
-    await app.store.users.update(user.id, { disabled: true }, Date.now());
-    const browser = new Browser();
-    const answer = await submitLogin(browser, await loginPage(browser), 'off@example.com');
-    expect(answer.status).toBe(401);
-    expect(answer.body).toContain('Incorrect email or password.');
-  });
+  describe('the session cookie (ASVS V3.2.1 fixation, V3.4 attributes, V3.2.3 storage)', () => {
+    it('replaces a session cookie planted before sign-in with a new, unguessable one', async () => {
+      const browser = new Browser();
+      browser.setCookie(origin, 'gatehouse_session', 'planted-by-an-attacker');
+      const answer = await post(browser, await loginPage(browser), { email: 'ada@example.com', password: PASSWORD });
+      expect(answer.status).toBe(303);
+      expect(browser.cookie(origin, 'gatehouse_session')).toMatch(SECRET);
+    });
 
-  it('gives no code to a POST without the right CSRF token, and still accepts the genuine one', async () => {
-    const browser = new Browser();
-    const page = await loginPage(browser);
-    const fields = { ...formFields(page.body), email: 'ada@example.com', password: PASSWORD };
-    for (const csrf of ['', 'forged-value']) {
-      const forged = await browser.postForm(formAction(page.body, page.url), { ...fields, csrf });
-      expect(forged.status).toBe(403);
-      expect(forged.location).toBeNull();
-    }
-    expect((await browser.postForm(formAction(page.body, page.url), fields)).status).toBe(303);
-  });
+    it('starts a new session id when the same browser signs in again, and ends the old one', async () => {
+      const browser = new Browser();
+      await post(browser, await loginPage(browser), { email: 'ada@example.com', password: PASSWORD });
+      const first = browser.cookie(origin, 'gatehouse_session') ?? '';
+      expect(await app.store.sessions.findLive(hashSecret(first), app.clock.now())).not.toBeNull();
+      const again = await post(browser, await loginPage(browser, { prompt: 'login' }), { email: 'ada@example.com', password: PASSWORD });
+      expect(again.status).toBe(303);
+      const second = browser.cookie(origin, 'gatehouse_session') ?? '';
+      expect(second).toMatch(SECRET);
+      expect(second).not.toBe(first);
+      expect(await app.store.sessions.findLive(hashSecret(first), app.clock.now())).toBeNull();
+    });
 
-  it('never completes a request with credentials sent from another browser', async () => {
-    const first = new Browser();
-    const page = await loginPage(first);
-    const fields = { ...formFields(page.body), email: 'ada@example.com', password: PASSWORD };
-    const attacker = new Browser();
-    await loginPage(attacker);
-    const stolen = await attacker.postForm(formAction(page.body, page.url), fields);
-    expect(stolen.status).toBe(403);
-    expect(stolen.location).toBeNull();
-    expect((await first.postForm(formAction(page.body, page.url), fields)).status).toBe(303);
-  });
+    it('is HttpOnly, SameSite=Lax, Path=/ and, on an http issuer, not Secure', async () => {
+      const { answer } = await attempt('ada@example.com', PASSWORD);
+      const line = setCookie(answer, 'gatehouse_session') ?? '';
+      expect(line).toMatch(/;\s*HttpOnly(;|$)/i);
+      expect(line).toMatch(/;\s*SameSite=Lax(;|$)/i);
+      expect(line).toMatch(/;\s*Path=\/(;|$)/i);
+      expect(line).not.toMatch(/;\s*Secure(;|$)/i);
+      expect(line).not.toMatch(/;\s*Domain=/i);
+    });
 
-  it('answers success with 303 to the client, and the pending request is single-use', async () => {
-    const browser = new Browser();
-    const page = await loginPage(browser);
-    const fields = { ...formFields(page.body), email: 'ada@example.com', password: PASSWORD };
-    const answer = await browser.postForm(formAction(page.body, page.url), fields);
-    expect(answer.status).toBe(303);
-    expect(new URL(answer.location ?? '').searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const replay = await browser.postForm(formAction(page.body, page.url), fields);
-    expect(replay.status).toBe(400);
-    expect(replay.location).toBeNull();
-  });
+    it('is stored only as its SHA-256 hash', async () => {
+      const { browser } = await attempt('ada@example.com', PASSWORD);
+      const id = browser.cookie(origin, 'gatehouse_session') ?? '';
+      expect(id).toMatch(SECRET);
+      const session = await app.store.sessions.findLive(hashSecret(id), app.clock.now());
+      expect(session?.userId).toBe(ada.id);
+      expect(session?.idHash).toBe(hashSecret(id));
+      const files = readdirSync(app.config.dataDir).filter((name) => name.startsWith(path.basename(app.config.sqliteFile)));
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) expect(readFileSync(path.join(app.config.dataDir, file)).includes(id), file).toBe(false);
+    });
 
-  it('starts a new session id at sign-in, in an HttpOnly SameSite=Lax cookie, stored only hashed (no fixation)', async () => {
-    const browser = new Browser();
-    browser.setCookie(origin, 'gatehouse_session', 'planted-by-an-attacker');
-    const page = await loginPage(browser);
-    const answer = await submitLogin(browser, page, 'ada@example.com');
-    const setCookie = answer.headers.getSetCookie().find((line) => line.startsWith('gatehouse_session=')) ?? '';
-    expect(setCookie).toMatch(/HttpOnly/);
-    expect(setCookie).toMatch(/SameSite=Lax/);
-    expect(setCookie).toMatch(/Path=\//);
-    const id = browser.cookie(origin, 'gatehouse_session') ?? '';
-    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(await app.store.sessions.findLive(hashSecret(id), Date.now())).not.toBeNull();
-    expect(readFileSync(path.join(app.config.dataDir, 'idp.sqlite')).includes(id)).toBe(false);
-  });
-
-  it('re-hashes a password stored with weaker argon2 parameters after a successful sign-in', async () => {
-    const user = await addUser(app, 'legacy@example.com');
-    const weak = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
-    await app.store.users.update(user.id, { passwordHash: weak }, Date.now());
-    const browser = new Browser();
-    expect((await submitLogin(browser, await loginPage(browser), 'legacy@example.com')).status).toBe(303);
-    expect((await app.store.users.findById(user.id))?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
-  });
-
-  it('records a session.started audit event for the user', async () => {
-    const browser = new Browser();
-    await submitLogin(browser, await loginPage(browser), 'ada@example.com');
-    const [event] = await app.store.audit.list({ limit: 1 });
-    expect(event).toMatchObject({ type: 'session.started', subject: client.clientId });
+    it('takes the __Host- prefix and Secure on an https issuer', async () => {
+      const https = await startApp({ env: { ISSUER: 'https://idp.example.test' } });
+      try {
+        await addUser(https);
+        const ctx = { store: https.store, clock: https.clock, passwordMinLength: https.config.passwordMinLength, actor: 'test' };
+        const { client: rp } = await createClient(ctx, { name: 'RP', redirectUris: ['https://rp.example/cb'], pkce: 'optional' });
+        const loopback = new URL(https.url).origin;
+        const query = new URLSearchParams({ client_id: rp.clientId, redirect_uri: 'https://rp.example/cb', response_type: 'code', scope: 'openid', state: 's' });
+        const browser = new Browser();
+        const started = await browser.get(`${https.url}/authorize?${query.toString()}`);
+        expect(started.status).toBe(303);
+        expect(setCookie(started, '__Host-gatehouse_browser')).toMatch(/^__Host-gatehouse_browser=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+        const page = await browser.follow(started, loopback);
+        const answer = await post(browser, page, { email: 'ada@example.com', password: PASSWORD });
+        expect(answer.status, answer.body).toBe(303);
+        expect(setCookie(answer, '__Host-gatehouse_session')).toMatch(/^__Host-gatehouse_session=[A-Za-z0-9_-]{43}; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+        expect(answer.headers.getSetCookie().some((line) => line.startsWith('gatehouse_'))).toBe(false);
+      } finally {
+        await https.stop();
+      }
+    });
   });
 });
