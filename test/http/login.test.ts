@@ -165,6 +165,10 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
       expect(withOwnCookie.cookie(origin, 'gatehouse_browser')).toMatch(SECRET);
       for (const other of [withoutCookie, withOwnCookie]) {
         expectRefused(other, await post(other, page, { email: 'ada@example.com', password: PASSWORD }), 403);
+        // Nor may the other browser open the form itself, which would give it a CSRF token of its own.
+        const opened = await other.get(page.url);
+        expect(opened.status).toBe(403);
+        expect(opened.body).not.toContain('name="csrf"');
       }
       const answer = await post(first, page, { email: 'ada@example.com', password: PASSWORD });
       expect(answer.status).toBe(303);
