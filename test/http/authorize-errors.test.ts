@@ -105,7 +105,11 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
 
     it('answers invalid_request for a repeated scope', async () => {
       const page = await new Browser().get(`${app.config.issuer}/authorize?${new URLSearchParams(valid()).toString()}&scope=openid`);
-      expect(new URL(page.location ?? '').searchParams.get('error')).toBe('invalid_request');
+      expect(page.status).toBe(303);
+      const location = new URL(page.location ?? '');
+      expect(location.searchParams.get('error')).toBe('invalid_request');
+      expect(location.searchParams.get('state')).toBe(STATE);
+      expect(location.searchParams.get('iss')).toBe(app.config.issuer);
     });
 
     it('keeps the query of a registered redirect URI exactly as registered', async () => {
@@ -126,9 +130,14 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
     });
 
     it('lets a PKCE-optional confidential client ask without PKCE', async () => {
-      const page = await authorize({ client_id: optional.clientId, redirect_uri: optional.redirectUri, response_type: 'code', scope: 'openid' });
-      expect(page.status).toBe(303);
-      expect(new URL(page.location ?? '').pathname).toBe('/login');
+      const before = rows();
+      const browser = new Browser();
+      const answer = await browser.get(`${app.config.issuer}/authorize?${new URLSearchParams({ client_id: optional.clientId, redirect_uri: optional.redirectUri, response_type: 'code', scope: 'openid' }).toString()}`);
+      expect(answer.status).toBe(303);
+      expect(new URL(answer.location ?? '').pathname).toBe('/login');
+      expect((await browser.follow(answer, new URL(app.config.issuer).origin)).status).toBe(200);
+      // The control for the "writes nothing" checks above: an accepted request is kept server-side.
+      expect(rows()).toEqual({ n: (before as { n: number }).n + 1 });
     });
 
     it('never opens /authorize or /login to other origins (no CORS)', async () => {

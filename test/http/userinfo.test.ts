@@ -16,15 +16,25 @@ describe('UserInfo endpoint (OIDC Core §5.3, RFC 6750)', () => {
   async function tokens(email = 'ada@example.com', scope = 'openid email profile'): Promise<{ access_token: string; id_token: string }> {
     const start = await authorizationUrl(client, { scope });
     const callback = await signIn(new Browser(), app, start, email);
-    return (await redeemRaw(app, client, callback.searchParams.get('code') ?? '', start)) as { access_token: string; id_token: string };
+    const answer = await redeemRaw(app, client, callback.searchParams.get('code') ?? '', start);
+    expect(answer.access_token, JSON.stringify(answer)).toEqual(expect.any(String));
+    return answer as { access_token: string; id_token: string };
   }
 
   const bearer = (token: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
   const form = (body: Record<string, string>, headers: Record<string, string> = {}) =>
     fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(body).toString() });
 
+  async function expectClaims(response: Response): Promise<Record<string, unknown>> {
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
   async function expectInvalidToken(response: Response): Promise<void> {
     expect(response.status).toBe(401);
+    expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="gatehouse", error="invalid_token"/);
   }
 
@@ -36,57 +46,87 @@ describe('UserInfo endpoint (OIDC Core §5.3, RFC 6750)', () => {
   });
   afterAll(() => app.stop());
 
-  it('answers GET with a Bearer header: sub and the claims of the granted scopes, not cached', async () => {
-    const response = await bearer((await tokens()).access_token, { headers: { Origin: 'https://spa.example' } });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(response.headers.get('access-control-allow-origin')).toBe('*');
-    expect(await response.json()).toEqual({ sub: user.id, name: 'Ada Lovelace', email: 'ada@example.com', email_verified: false });
+  describe('UserInfo request (OIDC Core §5.3.1, RFC 6750 §2)', () => {
+    it('answers GET with the token in a Bearer Authorization header', async () => {
+      const claims = await expectClaims(await bearer((await tokens()).access_token));
+      expect(claims.sub).toBe(user.id);
+    });
+
+    it('answers POST with the token in a Bearer Authorization header', async () => {
+      const claims = await expectClaims(await bearer((await tokens()).access_token, { method: 'POST' }));
+      expect(claims.sub).toBe(user.id);
+    });
+
+    it('answers POST with the token as access_token in the form body (RFC 6750 §2.2)', async () => {
+      const claims = await expectClaims(await form({ access_token: (await tokens()).access_token }));
+      expect(claims.sub).toBe(user.id);
+    });
+
+    it('allows other origins to read the answer (CORS)', async () => {
+      const response = await bearer((await tokens()).access_token, { headers: { Origin: 'https://spa.example' } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    });
   });
 
-  it('releases only sub for scope openid alone', async () => {
-    expect(await (await bearer((await tokens('ada@example.com', 'openid')).access_token)).json()).toEqual({ sub: user.id });
+  describe('UserInfo response (OIDC Core §5.3.2)', () => {
+    it('holds sub and the claims of the granted scopes, and may not be cached', async () => {
+      const claims = await expectClaims(await bearer((await tokens()).access_token));
+      expect(claims).toEqual({ sub: user.id, name: 'Ada Lovelace', email: 'ada@example.com', email_verified: false });
+    });
+
+    it('releases only sub for scope openid alone', async () => {
+      expect(await expectClaims(await bearer((await tokens('ada@example.com', 'openid')).access_token))).toEqual({ sub: user.id });
+    });
   });
 
-  it('answers POST with the token in the header or in the form body (RFC 6750 §2.2)', async () => {
-    const { access_token } = await tokens();
-    expect((await bearer(access_token, { method: 'POST' })).status).toBe(200);
-    expect(((await (await form({ access_token })).json()) as { sub: string }).sub).toBe(user.id);
-  });
+  describe('UserInfo errors (OIDC Core §5.3.3, RFC 6750 §3.1)', () => {
+    it('answers 400 invalid_request to a token sent both in the header and in the body', async () => {
+      const { access_token } = await tokens();
+      const response = await form({ access_token }, { Authorization: `Bearer ${access_token}` });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
+    });
 
-  it('refuses a token sent two ways at once with invalid_request', async () => {
-    const { access_token } = await tokens();
-    const response = await form({ access_token }, { Authorization: `Bearer ${access_token}` });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
-  });
+    it('answers a request without a token with 401 and a bare Bearer challenge, without an error attribute (§3.1)', async () => {
+      for (const response of [await fetch(url), await form({})]) {
+        expect(response.status).toBe(401);
+        expect(response.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse"');
+      }
+    });
 
-  it('answers a request without a token with a bare Bearer challenge', async () => {
-    const response = await fetch(url);
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse"');
-  });
+    it('answers 401 invalid_token to a garbage token', async () => {
+      await expectInvalidToken(await bearer('garbage'));
+      await expectInvalidToken(await form({ access_token: 'garbage' }));
+    });
 
-  it('refuses garbage, an ID token, and a token signed by a key that is not ours', async () => {
-    const { id_token } = await tokens();
-    const { privateKey } = await generateKeyPair('RS256');
-    const foreign = await new SignJWT({ sub: user.id, scope: 'openid', jti: 'x', client_id: client.clientId })
-      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: app.keyRing.signingKey.kid })
-      .setIssuer(app.config.issuer).setAudience(url).setIssuedAt().setExpirationTime('5m').sign(privateKey);
-    for (const token of ['garbage', id_token, foreign]) await expectInvalidToken(await bearer(token));
-  });
+    it('answers 401 invalid_token to an ID token used as an access token', async () => {
+      const { id_token } = await tokens();
+      await expectInvalidToken(await bearer(id_token));
+    });
 
-  it('refuses an expired token', async () => {
-    const { access_token } = await tokens();
-    clock.advance(11 * 60_000);
-    await expectInvalidToken(await bearer(access_token));
-  });
+    it('answers 401 invalid_token to a token signed by a key that is not ours', async () => {
+      const { privateKey } = await generateKeyPair('RS256');
+      const foreign = await new SignJWT({ sub: user.id, scope: 'openid', jti: 'x', client_id: client.clientId })
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: app.keyRing.signingKey.kid })
+        .setIssuer(app.config.issuer).setAudience(url).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+      await expectInvalidToken(await bearer(foreign));
+    });
 
-  it('refuses the token of a user disabled afterwards', async () => {
-    const leaver = await addUser(app, 'leaver@example.com');
-    const { access_token } = await tokens('leaver@example.com');
-    expect((await bearer(access_token)).status).toBe(200);
-    await app.store.users.update(leaver.id, { disabled: true }, clock.now());
-    await expectInvalidToken(await bearer(access_token));
+    it('answers 401 invalid_token to an expired token', async () => {
+      const { access_token } = await tokens();
+      await expectClaims(await bearer(access_token));
+      clock.advance(11 * 60_000);
+      await expectInvalidToken(await bearer(access_token));
+    });
+
+    it('answers 401 invalid_token to the token of a user disabled afterwards', async () => {
+      const leaver = await addUser(app, 'leaver@example.com');
+      const { access_token } = await tokens('leaver@example.com');
+      await expectClaims(await bearer(access_token));
+      await app.store.users.update(leaver.id, { disabled: true }, Date.now());
+      await expectInvalidToken(await bearer(access_token));
+    });
   });
 });
