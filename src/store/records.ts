@@ -109,7 +109,12 @@ export interface RefreshTokenRecord {
   scope: string;
   authTime: number;
   createdAt: number;
+  /** This token's own end: the grant's absolute end or its idle deadline, whichever comes first. */
   expiresAt: number;
+  /** The absolute end of the grant; rotation never moves it (RFC 9700 §4.14.2). */
+  grantExpiresAt: number;
+  /** The key that signed the tokens issued with this one; revoking that key revokes the grant. */
+  kid: string | null;
   /** Set when the token was exchanged for its successor. */
   rotatedAt: number | null;
   revokedAt: number | null;
@@ -139,12 +144,20 @@ export interface AccessTokenRecord {
   clientId: string;
   userId: string;
   sessionIdHash: string | null;
+  /** The key that signed it. */
+  kid: string | null;
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;
 }
 
 export type NewAccessToken = Omit<AccessTokenRecord, 'revokedAt'>;
+
+/** A grant found through one of its tokens: what to revoke, and the session it belongs to. */
+export interface GrantReference {
+  grantId: string;
+  sessionIdHash: string | null;
+}
 
 export interface AuditEventRecord {
   id: number;

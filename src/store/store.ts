@@ -6,6 +6,7 @@ import type {
   AuthorizationRequestRecord,
   AuthorizationCodeRecord,
   ClientPatch,
+  GrantReference,
   ClientRecord,
   NewAccessToken,
   NewAuditEvent,
@@ -69,6 +70,10 @@ export interface SessionRepository {
   delete(idHash: string): Promise<boolean>;
   /** Ends every session of a user; returns how many. */
   deleteForUser(userId: string): Promise<number>;
+  /** Remembers that a client received tokens in the session (for back-channel logout); idempotent. */
+  addClient(sid: string, clientId: string, now: number): Promise<void>;
+  /** The clients that received tokens in the session, in the order they first did. */
+  clientsOf(sid: string): Promise<string[]>;
 }
 
 export interface AuthorizationCodeRepository {
@@ -96,6 +101,13 @@ export interface RefreshTokenRepository {
   revokeGrant(grantId: string, now: number): Promise<number>;
   /** Revokes every live token of a user; returns how many. */
   revokeForUser(userId: string, now: number): Promise<number>;
+  /**
+   * Revokes the live tokens bound to a session; with `keepOffline`, those granted offline_access survive
+   * (OIDC Core §11). Returns how many.
+   */
+  revokeForSession(sessionIdHash: string, now: number, options: { keepOffline: boolean }): Promise<number>;
+  /** The grants that have a token issued with tokens signed by `kid`. */
+  grantsSignedBy(kid: string): Promise<GrantReference[]>;
 }
 
 export interface AuthorizationRequestRepository {
@@ -114,6 +126,12 @@ export interface AccessTokenRepository {
   /** Revokes every live access token of a grant; returns how many. */
   revokeGrant(grantId: string, now: number): Promise<number>;
   revokeForUser(userId: string, now: number): Promise<number>;
+  /** Revokes one token; false when it was unknown or already revoked. */
+  revoke(jti: string, now: number): Promise<boolean>;
+  /** Revokes every live access token bound to a session; returns how many. */
+  revokeForSession(sessionIdHash: string, now: number): Promise<number>;
+  /** The grants that have a recorded access token signed by `kid`. */
+  grantsSignedBy(kid: string): Promise<GrantReference[]>;
   deleteExpired(now: number): Promise<number>;
 }
 

@@ -75,10 +75,12 @@ describe('token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)', () => {
       expect(typeof answer.json.id_token).toBe('string');
     });
 
-    it('issues no refresh token when offline_access was not granted', async () => {
+    it('issues a refresh token bound to the sign-in session when offline_access was not granted (OIDC Core §11)', async () => {
       const answer = await redeem(client, await code(client, { scope: 'openid email profile' }));
       expect(answer.status).toBe(200);
-      expect(answer.json.refresh_token).toBeUndefined();
+      const stored = await app.store.refreshTokens.find(hashSecret(answer.json.refresh_token ?? ''));
+      expect(stored?.sessionIdHash).toEqual(expect.any(String));
+      expect(stored?.scope).toBe('openid email profile');
     });
 
     it('issues a refresh token, stored only as a hash, when offline_access is granted', async () => {

@@ -137,6 +137,8 @@ export function newToken(tokenHash: string, userId: string, clientId: string, ov
     scope: 'openid offline_access',
     authTime: T0,
     createdAt: T0,
+    grantExpiresAt: T0 + 30 * 24 * 60 * MINUTE,
+    kid: null,
     expiresAt: T0 + 30 * 24 * 60 * MINUTE,
     ...overrides,
   };

@@ -24,8 +24,8 @@ describe('housekeeping', () => {
     await store.codes.create(newCode('old', 'u1', 'rp', { expiresAt: T0 }));
     await store.codes.create(newCode('live', 'u1', 'rp', { expiresAt: T0 + MINUTE }));
     await store.authorizationRequests.create({ idHash: 'r-old', browserHash: 'b', clientId: 'rp', params: {}, createdAt: T0 - MINUTE, expiresAt: T0 });
-    await store.accessTokens.create({ jti: 'at-old', grantId: 'g', clientId: 'rp', userId: 'u1', sessionIdHash: null, createdAt: T0 - MINUTE, expiresAt: T0 });
-    await store.accessTokens.create({ jti: 'at-live', grantId: 'g', clientId: 'rp', userId: 'u1', sessionIdHash: null, createdAt: T0, expiresAt: T0 + MINUTE });
+    await store.accessTokens.create({ jti: 'at-old', grantId: 'g', clientId: 'rp', userId: 'u1', sessionIdHash: null, kid: null, createdAt: T0 - MINUTE, expiresAt: T0 });
+    await store.accessTokens.create({ jti: 'at-live', grantId: 'g', clientId: 'rp', userId: 'u1', sessionIdHash: null, kid: null, createdAt: T0, expiresAt: T0 + MINUTE });
     expect(await sweepExpired(store, T0)).toBe(3);
     expect(await store.codes.find('old')).toBeNull();
     expect(await store.codes.find('live')).not.toBeNull();

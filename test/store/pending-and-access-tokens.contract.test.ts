@@ -17,7 +17,7 @@ function pending(idHash: string, overrides: Partial<NewAuthorizationRequest> = {
 }
 
 function accessToken(jti: string, overrides: Partial<NewAccessToken> = {}): NewAccessToken {
-  return { jti, grantId: 'grant-1', clientId: 'rp', userId: 'u1', sessionIdHash: null, createdAt: T0, expiresAt: T0 + 10 * MINUTE, ...overrides };
+  return { jti, grantId: 'grant-1', clientId: 'rp', userId: 'u1', sessionIdHash: null, kid: null, createdAt: T0, expiresAt: T0 + 10 * MINUTE, ...overrides };
 }
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {

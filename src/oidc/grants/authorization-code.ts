@@ -5,7 +5,7 @@ import { hashSecret } from '../../auth/secrets.js';
 import { InvalidGrant, InvalidRequest } from '../../errors.js';
 import type { AuthorizationCodeRecord, ClientRecord } from '../../store/records.js';
 import { isWellFormedVerifier, verifierMatches } from '../pkce.js';
-import { issueTokens, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
+import { issueTokens, mayRefresh, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 
 function field(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
@@ -64,15 +64,19 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   }
   const user = await deps.store.users.findById(consumed.userId);
   if (!user || user.disabled) throw new InvalidGrant('the user can no longer sign in');
+  const scope = consumed.scope.split(' ').filter(Boolean);
+  const refresh = mayRefresh(client, scope, consumed.sessionIdHash)
+    ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 }
+    : null;
   return issueTokens(deps, {
     grantId: consumed.grantId,
     client,
     user,
-    scope: consumed.scope.split(' ').filter(Boolean),
+    scope,
     authTime: consumed.authTime,
     nonce: consumed.nonce,
     sessionIdHash: consumed.sessionIdHash,
     sid: consumed.sid,
     amr: consumed.amr,
-  });
+  }, refresh);
 }

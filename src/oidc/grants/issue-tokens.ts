@@ -1,5 +1,6 @@
-// What every grant ends with: an access token (recorded by jti), an ID token, and a refresh token when
-// offline_access was granted (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+// What every grant ends with: an access token (recorded by jti), an ID token, and a refresh token when the
+// client may refresh (RFC 6749 §5.1, OIDC Core §3.1.3.3, §12). A refresh token without offline_access is
+// bound to the sign-in session and dies with it; with offline_access it outlives the session (OIDC Core §11).
 import { hashSecret, randomSecret } from '../../auth/secrets.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
@@ -30,6 +31,14 @@ export interface Grant {
   amr: string[];
 }
 
+/** The refresh token to issue with the response. */
+export interface RefreshPlan {
+  /** The refresh token's scope: the grant's whole scope, even when this response was narrowed (RFC 6749 §6). */
+  scope: string[];
+  /** The grant's absolute end, which no rotation moves. */
+  grantExpiresAt: number;
+}
+
 export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
@@ -39,7 +48,12 @@ export interface TokenResponse {
   refresh_token?: string;
 }
 
-export async function issueTokens({ store, clock, config, keyRing }: GrantDependencies, grant: Grant): Promise<TokenResponse> {
+/** Whether a grant may hold a refresh token: the client may refresh, and the token is bounded by a session or offline_access. */
+export function mayRefresh(client: ClientRecord, scope: string[], sessionIdHash: string | null): boolean {
+  return client.grantTypes.includes('refresh_token') && (scope.includes('offline_access') || sessionIdHash !== null);
+}
+
+export async function issueTokens({ store, clock, config, keyRing }: GrantDependencies, grant: Grant, refresh: RefreshPlan | null): Promise<TokenResponse> {
   const now = clock.now();
   const key = keyRing.signingKey;
   const accessToken = await signAccessToken(key, {
@@ -58,9 +72,12 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
     clientId: grant.client.clientId,
     userId: grant.user.id,
     sessionIdHash: grant.sessionIdHash,
+    kid: key.kid,
     createdAt: now,
     expiresAt: accessToken.expiresAt,
   });
+  // Back-channel logout reaches every client that received tokens in the session.
+  if (grant.sid !== null) await store.sessions.addClient(grant.sid, grant.client.clientId, now);
   const idToken = await signIdToken(key, {
     issuer: config.issuer,
     clientId: grant.client.clientId,
@@ -81,7 +98,7 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
     id_token: idToken,
     scope: grant.scope.join(' '),
   };
-  if (grant.scope.includes('offline_access') && grant.client.grantTypes.includes('refresh_token')) {
+  if (refresh !== null) {
     const refreshToken = randomSecret();
     await store.refreshTokens.create({
       tokenHash: hashSecret(refreshToken),
@@ -91,10 +108,13 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
       sessionIdHash: grant.sessionIdHash,
       sid: grant.sid,
       amr: grant.amr,
-      scope: grant.scope.join(' '),
+      scope: refresh.scope.join(' '),
       authTime: grant.authTime,
       createdAt: now,
-      expiresAt: now + config.lifetimes.refreshToken * 1000,
+      // Each token must be used within the idle lifetime, and never past the grant's absolute end.
+      expiresAt: Math.min(refresh.grantExpiresAt, now + config.lifetimes.refreshTokenIdle * 1000),
+      grantExpiresAt: refresh.grantExpiresAt,
+      kid: key.kid,
     });
     response.refresh_token = refreshToken;
   }

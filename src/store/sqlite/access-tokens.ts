@@ -1,4 +1,4 @@
-import type { AccessTokenRecord, NewAccessToken } from '../records.js';
+import type { AccessTokenRecord, GrantReference, NewAccessToken } from '../records.js';
 import type { AccessTokenRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -8,12 +8,13 @@ interface AccessTokenRow {
   client_id: string;
   user_id: string;
   session_id_hash: string | null;
+  kid: string | null;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
 }
 
-const COLUMNS = 'jti, grant_id, client_id, user_id, session_id_hash, created_at, expires_at, revoked_at';
+const COLUMNS = 'jti, grant_id, client_id, user_id, session_id_hash, kid, created_at, expires_at, revoked_at';
 
 function toRecord(row: AccessTokenRow): AccessTokenRecord {
   return {
@@ -22,6 +23,7 @@ function toRecord(row: AccessTokenRow): AccessTokenRecord {
     clientId: row.client_id,
     userId: row.user_id,
     sessionIdHash: row.session_id_hash,
+    kid: row.kid,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -33,20 +35,28 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
   private readonly liveByJti;
   private readonly revokeGrantStmt;
   private readonly revokeForUserStmt;
+  private readonly revokeStmt;
+  private readonly revokeForSessionStmt;
+  private readonly grantsByKid;
   private readonly deleteExpiredStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`);
+    this.insertStmt = db.prepare(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
     this.liveByJti = db.prepare<[string, number], AccessTokenRow>(
       `SELECT ${COLUMNS} FROM access_tokens WHERE jti = ? AND revoked_at IS NULL AND expires_at > ?`,
     );
     this.revokeGrantStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
     this.revokeForUserStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
+    this.revokeStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL');
+    this.revokeForSessionStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE session_id_hash = ? AND revoked_at IS NULL');
+    this.grantsByKid = db.prepare<[string], { grant_id: string; session_id_hash: string | null }>(
+      'SELECT DISTINCT grant_id, session_id_hash FROM access_tokens WHERE kid = ? ORDER BY grant_id',
+    );
     this.deleteExpiredStmt = db.prepare('DELETE FROM access_tokens WHERE expires_at <= ?');
   }
 
   async create(token: NewAccessToken): Promise<void> {
-    this.insertStmt.run(token.jti, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.createdAt, token.expiresAt);
+    this.insertStmt.run(token.jti, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.kid, token.createdAt, token.expiresAt);
   }
 
   async findLive(jti: string, now: number): Promise<AccessTokenRecord | null> {
@@ -60,6 +70,18 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
 
   async revokeForUser(userId: string, now: number): Promise<number> {
     return this.revokeForUserStmt.run(now, userId).changes;
+  }
+
+  async revoke(jti: string, now: number): Promise<boolean> {
+    return this.revokeStmt.run(now, jti).changes > 0;
+  }
+
+  async revokeForSession(sessionIdHash: string, now: number): Promise<number> {
+    return this.revokeForSessionStmt.run(now, sessionIdHash).changes;
+  }
+
+  async grantsSignedBy(kid: string): Promise<GrantReference[]> {
+    return this.grantsByKid.all(kid).map((row) => ({ grantId: row.grant_id, sessionIdHash: row.session_id_hash }));
   }
 
   async deleteExpired(now: number): Promise<number> {

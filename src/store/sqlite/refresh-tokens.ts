@@ -1,4 +1,4 @@
-import type { NewRefreshToken, RefreshTokenRecord } from '../records.js';
+import type { GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
 import type { RefreshTokenRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -14,11 +14,15 @@ interface RefreshTokenRow {
   auth_time: number;
   created_at: number;
   expires_at: number;
+  grant_expires_at: number | null;
+  kid: string | null;
   rotated_at: number | null;
   revoked_at: number | null;
 }
 
-const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, rotated_at, revoked_at';
+const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at';
+/** Whether the space-separated scope holds offline_access. */
+const OFFLINE = "(' ' || scope || ' ') LIKE '% offline_access %'";
 
 function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
   return {
@@ -33,6 +37,8 @@ function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
     authTime: row.auth_time,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    grantExpiresAt: row.grant_expires_at ?? row.expires_at,
+    kid: row.kid,
     rotatedAt: row.rotated_at,
     revokedAt: row.revoked_at,
   };
@@ -44,9 +50,12 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
   private readonly rotateStmt;
   private readonly revokeGrantStmt;
   private readonly revokeForUserStmt;
+  private readonly revokeForSessionStmt;
+  private readonly revokeOnlineForSessionStmt;
+  private readonly grantsByKid;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
+    this.insertStmt = db.prepare(`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
     this.byHash = db.prepare<[string], RefreshTokenRow>(`SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = ?`);
     // One conditional statement, so of any number of concurrent rotations exactly one sees a row (RFC 9700 §4.14.2).
     this.rotateStmt = db.prepare<[number, string, number], RefreshTokenRow>(
@@ -55,11 +64,18 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
     // Already revoked tokens keep the time they were first revoked.
     this.revokeGrantStmt = db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
     this.revokeForUserStmt = db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
+    this.revokeForSessionStmt = db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE session_id_hash = ? AND revoked_at IS NULL');
+    this.revokeOnlineForSessionStmt = db.prepare(
+      `UPDATE refresh_tokens SET revoked_at = ? WHERE session_id_hash = ? AND revoked_at IS NULL AND NOT ${OFFLINE}`,
+    );
+    this.grantsByKid = db.prepare<[string], { grant_id: string; session_id_hash: string | null }>(
+      'SELECT DISTINCT grant_id, session_id_hash FROM refresh_tokens WHERE kid = ? ORDER BY grant_id',
+    );
   }
 
   async create(token: NewRefreshToken): Promise<void> {
     this.insertStmt.run(token.tokenHash, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.sid, JSON.stringify(token.amr), token.scope,
-      token.authTime, token.createdAt, token.expiresAt);
+      token.authTime, token.createdAt, token.expiresAt, token.grantExpiresAt, token.kid);
   }
 
   async find(tokenHash: string): Promise<RefreshTokenRecord | null> {
@@ -78,5 +94,14 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
 
   async revokeForUser(userId: string, now: number): Promise<number> {
     return this.revokeForUserStmt.run(now, userId).changes;
+  }
+
+  async revokeForSession(sessionIdHash: string, now: number, options: { keepOffline: boolean }): Promise<number> {
+    const statement = options.keepOffline ? this.revokeOnlineForSessionStmt : this.revokeForSessionStmt;
+    return statement.run(now, sessionIdHash).changes;
+  }
+
+  async grantsSignedBy(kid: string): Promise<GrantReference[]> {
+    return this.grantsByKid.all(kid).map((row) => ({ grantId: row.grant_id, sessionIdHash: row.session_id_hash }));
   }
 }

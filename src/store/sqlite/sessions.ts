@@ -35,6 +35,8 @@ export class SqliteSessionRepository implements SessionRepository {
   private readonly liveForUser;
   private readonly deleteStmt;
   private readonly deleteForUserStmt;
+  private readonly addClientStmt;
+  private readonly clientsOfStmt;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -45,6 +47,13 @@ export class SqliteSessionRepository implements SessionRepository {
     );
     this.deleteStmt = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
     this.deleteForUserStmt = db.prepare('DELETE FROM sessions WHERE user_id = ?');
+    // A session that has already ended gains no clients (the INSERT … SELECT finds no row).
+    this.addClientStmt = db.prepare(
+      'INSERT INTO session_clients (sid, client_id, first_issued_at) SELECT sid, ?, ? FROM sessions WHERE sid = ? ON CONFLICT (sid, client_id) DO NOTHING',
+    );
+    this.clientsOfStmt = db.prepare<[string], { client_id: string }>(
+      'SELECT client_id FROM session_clients WHERE sid = ? ORDER BY first_issued_at, client_id',
+    );
   }
 
   async create(session: SessionRecord): Promise<void> {
@@ -71,5 +80,13 @@ export class SqliteSessionRepository implements SessionRepository {
 
   async deleteForUser(userId: string): Promise<number> {
     return this.deleteForUserStmt.run(userId).changes;
+  }
+
+  async addClient(sid: string, clientId: string, now: number): Promise<void> {
+    this.addClientStmt.run(clientId, now, sid);
+  }
+
+  async clientsOf(sid: string): Promise<string[]> {
+    return this.clientsOfStmt.all(sid).map((row) => row.client_id);
   }
 }
