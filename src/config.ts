@@ -37,6 +37,10 @@ export interface Config {
   lifetimes: Lifetimes;
   /** Cache-Control max-age of the JWKS, seconds: relying applications may keep a key set this long. */
   jwksMaxAge: number;
+  /** Seconds a new signing key is published before it signs: longer than jwksMaxAge, so no cache misses it. */
+  keyPrepublish: number;
+  /** Seconds between automatic key rotations (each rotation's key activates this long after the previous). */
+  keyRotationInterval: number;
   discoveryMaxAge: number;
   logLevel: LogLevel;
 }
@@ -46,6 +50,8 @@ const NAMED_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+/** Seconds a new key is published beyond the JWKS cache lifetime before it may sign. */
+export const KEY_PREPUBLISH_MARGIN = MINUTE;
 
 type Env = Record<string, string | undefined>;
 
@@ -151,6 +157,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const { issuer, basePath } = parseIssuer(read(env, 'ISSUER') ?? `${tls ? 'https' : 'http'}://localhost:${port}`);
   const dataDir = path.resolve(cwd, read(env, 'DATA_DIR') ?? './data');
 
+  const jwksMaxAge = parseWith(env, 'JWKS_MAX_AGE', integer(0, DAY), 5 * MINUTE);
+  // A margin over the JWKS cache lifetime covers a response in flight and a relying party's clock.
+  const minimumPrepublish = jwksMaxAge + KEY_PREPUBLISH_MARGIN;
+  const keyPrepublish = parseWith(env, 'KEY_PREPUBLISH', integer(minimumPrepublish, 30 * DAY), Math.max(DAY, minimumPrepublish));
+  const keyRotationInterval = parseWith(env, 'KEY_ROTATION_INTERVAL', integer(keyPrepublish + 1, 3650 * DAY), Math.max(90 * DAY, keyPrepublish + 1));
+
   return {
     port,
     host,
@@ -173,7 +185,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       session: lifetime(env, 'SESSION_TTL', 12 * HOUR, 90 * DAY),
       sessionIdle: lifetime(env, 'SESSION_IDLE_TTL', 2 * HOUR, 90 * DAY),
     },
-    jwksMaxAge: parseWith(env, 'JWKS_MAX_AGE', integer(0, DAY), 5 * MINUTE),
+    jwksMaxAge,
+    keyPrepublish,
+    keyRotationInterval,
     discoveryMaxAge: parseWith(env, 'DISCOVERY_MAX_AGE', integer(0, DAY), HOUR),
     logLevel: parseWith(env, 'LOG_LEVEL', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info'),
   };

@@ -40,8 +40,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const server = createServer(config);
   const services = await openServices(config, systemClock, logger);
-  const { store, keyRing } = services;
-  server.on('request', createApp({ config, store, keyRing, clock: systemClock, logger }));
+  const { store, keyRing, sessionEnd } = services;
+  server.on('request', createApp({ config, store, keyRing, clock: systemClock, logger, sessionEnd }));
   try {
     const address = await listen(server, config);
     logger.info({ issuer: config.issuer, host: address.address, port: address.port, tls: config.tls !== null, kid: keyRing.signingKey.kid }, 'Gatehouse is listening');

@@ -2,6 +2,8 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { BackchannelLogout } from './logout/backchannel.js';
+import { SessionTerminator } from './logout/session-end.js';
 import { FileKeyStore } from './signing/file-key-store.js';
 import { KeyRing } from './signing/key-ring.js';
 import type { KeyStore } from './signing/key-store.js';
@@ -31,6 +33,8 @@ export function openKeyStore(config: Config): KeyStore {
 export interface Services {
   store: Store;
   keyRing: KeyRing;
+  /** Ends sessions and sends back-channel logouts. */
+  sessionEnd: SessionTerminator;
   close(): Promise<void>;
 }
 
@@ -40,11 +44,14 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
   try {
     const keyRing = await KeyRing.open(openKeyStore(config), clock);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
+    const backchannel = new BackchannelLogout({ store, clock, issuer: config.issuer, signingKey: () => keyRing.signingKey, logger });
     return {
       store,
       keyRing,
+      sessionEnd: new SessionTerminator(store, clock, backchannel),
       close: () => {
         stopFollowing();
+        backchannel.close();
         return store.close();
       },
     };

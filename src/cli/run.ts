@@ -4,7 +4,11 @@ import { loadConfig, type Config } from '../config.js';
 import type { Command } from 'commander';
 import { ConfigError, GatehouseError, ValidationError } from '../errors.js';
 import type { ManageContext } from '../manage/users.js';
-import { openStore } from '../services.js';
+import { BackchannelLogout } from '../logout/backchannel.js';
+import { SessionTerminator } from '../logout/session-end.js';
+import { openKeyStore, openStore } from '../services.js';
+import { KeyRing } from '../signing/key-ring.js';
+import type { SigningKey } from '../signing/key-store.js';
 import type { ListOptions } from '../store/store.js';
 
 export interface CommandContext extends ManageContext {
@@ -41,8 +45,14 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
   return runCommand(async () => {
     const config = loadConfig();
     const store = openStore(config);
+    // The keys are opened only if a command ends a session and must sign a logout token.
+    let keyRing: Promise<KeyRing> | undefined;
+    const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config), systemClock))).signingKey;
+    const sessionEnd = new SessionTerminator(store, systemClock, new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, signingKey }));
     try {
-      await command({ config, store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'cli' });
+      await command({ config, store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'cli', sessionEnd });
+      // Back-channel retries finish before the process exits.
+      await sessionEnd.drain();
     } finally {
       await store.close();
     }

@@ -6,10 +6,14 @@ import { Sessions } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { loginPage, loginSubmit } from '../interaction/login.js';
+import { endSessionEndpoint } from '../interaction/logout.js';
 import type { Logger } from '../logger.js';
+import type { SessionTerminator } from '../logout/session-end.js';
 import { authorizeEndpoint } from '../oidc/authorize.js';
 import { discoveryHandler } from '../oidc/discovery.js';
 import { jwksHandler } from '../oidc/jwks.js';
+import { introspectionEndpoint } from '../oidc/introspection.js';
+import { revocationEndpoint } from '../oidc/revocation.js';
 import { noStore, tokenEndpoint } from '../oidc/token.js';
 import { userinfoEndpoint } from '../oidc/userinfo.js';
 import { publicDir, viewsDir } from '../paths.js';
@@ -30,9 +34,10 @@ export interface AppDependencies {
   keyRing: KeyRing;
   clock: Clock;
   logger: Logger;
+  sessionEnd: SessionTerminator;
 }
 
-export function createApp({ config, store, keyRing, clock, logger }: AppDependencies): Express {
+export function createApp({ config, store, keyRing, clock, logger, sessionEnd }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   // Our cacheable documents carry their own precomputed ETags.
@@ -45,8 +50,8 @@ export function createApp({ config, store, keyRing, clock, logger }: AppDependen
 
   const cookies = new Cookies(config);
   const sessions = new Sessions(store, clock, config.lifetimes, cookies);
-  const signIn = { store, clock, config, keyRing, cookies, sessions };
-  const grants = { store, clock, config, keyRing };
+  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd };
+  const grants = { store, clock, config, keyRing, sessionEnd };
 
   const router = express.Router();
   router.options([routes.discovery, routes.jwks], publicDocumentCors);
@@ -58,8 +63,13 @@ export function createApp({ config, store, keyRing, clock, logger }: AppDependen
   router.get(routes.login, loginPage(signIn));
   router.post(routes.login, parseForm, loginSubmit(signIn));
 
-  router.options([routes.token, routes.userinfo], apiCors);
+  router.get(routes.endSession, endSessionEndpoint(signIn));
+  router.post(routes.endSession, parseForm, endSessionEndpoint(signIn));
+
+  router.options([routes.token, routes.userinfo, routes.revocation, routes.introspection], apiCors);
   router.post(routes.token, apiCors, noStore, parseForm, tokenEndpoint(grants));
+  router.post(routes.revocation, apiCors, noStore, parseForm, revocationEndpoint(grants));
+  router.post(routes.introspection, apiCors, noStore, parseForm, introspectionEndpoint(grants));
   router.get(routes.userinfo, apiCors, userinfoEndpoint(grants));
   router.post(routes.userinfo, apiCors, parseForm, userinfoEndpoint(grants));
 

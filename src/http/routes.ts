@@ -7,6 +7,9 @@ export const routes = {
   authorization: '/authorize',
   token: '/token',
   userinfo: '/userinfo',
+  revocation: '/revoke',
+  introspection: '/introspect',
+  endSession: '/logout',
   login: '/login',
   health: '/healthz',
   readiness: '/readyz',
@@ -21,10 +24,13 @@ export const advertisedEndpoints = {
   token_endpoint: 'token',
   userinfo_endpoint: 'userinfo',
   jwks_uri: 'jwks',
+  revocation_endpoint: 'revocation',
+  introspection_endpoint: 'introspection',
+  end_session_endpoint: 'endSession',
 } as const satisfies Record<string, RouteName>;
 
 /** Paths that machines call: an unknown path below them answers JSON, any other unknown path an HTML page. */
-const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, routes.token, routes.userinfo, '/introspect', '/revoke'];
+const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, routes.token, routes.userinfo, routes.introspection, routes.revocation];
 
 export function isApiPath(path: string): boolean {
   return API_PATHS.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));

@@ -5,6 +5,7 @@ import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
 import { randomId } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
+import type { SessionEndReason, SessionTerminator } from '../logout/session-end.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -15,6 +16,8 @@ export interface ManageContext {
   passwordMinLength: number;
   /** Who acts, for the audit log: a user id, or `cli`. */
   actor: string;
+  /** Ends sessions with back-channel logout; without it sessions are still removed, silently. */
+  sessionEnd?: SessionTerminator;
 }
 
 const emailSchema = z.email().max(254);
@@ -68,7 +71,7 @@ export async function setPassword(ctx: ManageContext, emailOrId: string, passwor
   const updated = await ctx.store.users.update(user.id, { passwordHash: await hashPassword(password) }, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
   // A new password ends every way in that the old one opened (ASVS V3.3.3).
-  await endAccess(ctx, user.id);
+  await endAccess(ctx, user.id, 'password_set');
   await audit(ctx, 'user.password_set', user.id, {});
   return updated;
 }
@@ -77,21 +80,24 @@ export async function setDisabled(ctx: ManageContext, emailOrId: string, disable
   const user = await findUser(ctx.store, emailOrId);
   const updated = await ctx.store.users.update(user.id, { disabled }, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
-  if (disabled) await endAccess(ctx, user.id);
+  if (disabled) await endAccess(ctx, user.id, 'user_disabled');
   await audit(ctx, disabled ? 'user.disabled' : 'user.enabled', user.id, {});
   return updated;
 }
 
 export async function deleteUser(ctx: ManageContext, emailOrId: string): Promise<UserRecord> {
   const user = await findUser(ctx.store, emailOrId);
-  // Sessions, codes and refresh tokens go with the user (ON DELETE CASCADE).
+  // The clients hear of the sessions' end first; the rows then go with the user (ON DELETE CASCADE).
+  await ctx.sessionEnd?.endAllForUser(user.id, { reason: 'user_deleted', actor: ctx.actor, keepOffline: false });
   if (!(await ctx.store.users.delete(user.id))) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
   await audit(ctx, 'user.deleted', user.id, {});
   return user;
 }
 
-async function endAccess(ctx: ManageContext, userId: string): Promise<void> {
+async function endAccess(ctx: ManageContext, userId: string, reason: SessionEndReason): Promise<void> {
+  await ctx.sessionEnd?.endAllForUser(userId, { reason, actor: ctx.actor, keepOffline: false });
   const now = ctx.clock.now();
+  // Whatever is left (expired sessions, offline grants) goes too.
   await ctx.store.sessions.deleteForUser(userId);
   await ctx.store.refreshTokens.revokeForUser(userId, now);
   await ctx.store.accessTokens.revokeForUser(userId, now);

@@ -25,6 +25,8 @@ export function providerMetadata(config: Config): Record<string, unknown> {
     // RFC 8725 §3.1: one algorithm, never `none`.
     id_token_signing_alg_values_supported: ['RS256'],
     token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+    revocation_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+    introspection_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
     code_challenge_methods_supported: ['S256'],
     claims_supported: SUPPORTED_CLAIMS,
     prompt_values_supported: [...PROMPT_VALUES],
@@ -33,6 +35,9 @@ export function providerMetadata(config: Config): Record<string, unknown> {
     request_uri_parameter_supported: false,
     // RFC 9207: the authorization response names its issuer, against mix-up attacks.
     authorization_response_iss_parameter_supported: true,
+    // Back-Channel Logout 1.0 §2.1: logout tokens always carry the session's `sid`.
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
   };
 }
 

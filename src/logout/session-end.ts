@@ -1,0 +1,63 @@
+// Ending sign-in sessions, whatever the cause (logout, an administrator, a disabled user, a new password, a
+// revoked key): the session goes, the tokens bound to it are revoked, and every client that received tokens
+// in it hears of it by back-channel logout. The one path, so that no cause forgets a step.
+import type { Clock } from '../clock.js';
+import type { ClientRecord, SessionRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import type { BackchannelLogout } from './backchannel.js';
+
+export type SessionEndReason = 'logout' | 'user_disabled' | 'user_deleted' | 'password_set' | 'key_revoked' | 'signed_in_again' | 'admin';
+
+export interface EndOptions {
+  reason: SessionEndReason;
+  /** Who ended it, for the audit log: a user id, `cli`, or `system`. */
+  actor: string;
+  /** Keep refresh tokens granted offline_access (RP-Initiated Logout); otherwise every token of the session goes. */
+  keepOffline: boolean;
+}
+
+export class SessionTerminator {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    /** Null where nothing can sign a logout token; sessions still end. */
+    private readonly backchannel: BackchannelLogout | null,
+  ) {}
+
+  /** Ends one session; resolves when the clients were told (bounded by the back-channel wait). */
+  async end(session: SessionRecord, options: EndOptions): Promise<void> {
+    const clients = await this.clientsOf(session);
+    const now = this.clock.now();
+    const ended = await this.store.sessions.delete(session.idHash);
+    await this.store.refreshTokens.revokeForSession(session.idHash, now, { keepOffline: options.keepOffline });
+    await this.store.accessTokens.revokeForSession(session.idHash, now);
+    if (!ended) return;
+    await this.store.audit.append({
+      at: now,
+      type: 'session.ended',
+      actor: options.actor,
+      subject: session.userId,
+      ip: null,
+      details: { sid: session.sid, reason: options.reason, clients: clients.map((client) => client.clientId) },
+    });
+    await this.backchannel?.notify(session, clients);
+  }
+
+  /** Ends every live session of a user, telling their clients in parallel. */
+  async endAllForUser(userId: string, options: EndOptions): Promise<number> {
+    const sessions = await this.store.sessions.listForUser(userId, this.clock.now());
+    await Promise.all(sessions.map((session) => this.end(session, options)));
+    return sessions.length;
+  }
+
+  /** Waits for back-channel retries still running (the `idp` tool, before it exits). */
+  async drain(): Promise<void> {
+    await this.backchannel?.drain();
+  }
+
+  private async clientsOf(session: SessionRecord): Promise<ClientRecord[]> {
+    const ids = await this.store.sessions.clientsOf(session.sid);
+    const clients = await Promise.all(ids.map((id) => this.store.clients.findById(id)));
+    return clients.filter((client): client is ClientRecord => client !== null);
+  }
+}
