@@ -137,6 +137,13 @@ export class UntrustedAuthorizationRequest extends GatehouseError {
   readonly status = 400;
 }
 
+/** A logout request that cannot be followed (unknown client, a hint for another client, a forged form). */
+export class LogoutRefused extends GatehouseError {
+  constructor(message: string, readonly status: 400 | 403 = 400) {
+    super(message);
+  }
+}
+
 /** A form came without a valid CSRF token, or from another browser than the one that started the sign-in. */
 export class ForbiddenForm extends GatehouseError {
   readonly status = 403;

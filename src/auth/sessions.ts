@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { Clock } from '../clock.js';
 import type { Lifetimes } from '../config.js';
 import type { Cookies } from '../http/cookies.js';
+import type { SessionTerminator } from '../logout/session-end.js';
 import type { SessionRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { hashSecret, randomId, randomSecret } from './secrets.js';
@@ -19,6 +20,7 @@ export class Sessions {
     private readonly clock: Clock,
     private readonly lifetimes: Pick<Lifetimes, 'session' | 'sessionIdle'>,
     private readonly cookies: Cookies,
+    private readonly sessionEnd: SessionTerminator,
   ) {}
 
   /** The browser's live session and its user, or null: expired, idle too long, or the user disabled or gone. */
@@ -35,10 +37,13 @@ export class Sessions {
 
   /** Starts a new session for a person who just proved who they are, ending the browser's previous one. */
   async start(req: Request, res: Response, userId: string, amr: string[]): Promise<SessionRecord> {
-    const previous = this.cookies.read(req, 'session');
-    if (previous) await this.store.sessions.delete(hashSecret(previous));
-    const id = randomSecret();
     const now = this.clock.now();
+    const previousId = this.cookies.read(req, 'session');
+    const previous = previousId ? await this.store.sessions.findLive(hashSecret(previousId), now) : null;
+    // The applications signed in through the old session hear that it ended.
+    if (previous) await this.sessionEnd.end(previous, { reason: 'signed_in_again', actor: userId, keepOffline: true });
+    else if (previousId) await this.store.sessions.delete(hashSecret(previousId));
+    const id = randomSecret();
     const session: SessionRecord = {
       idHash: hashSecret(id),
       sid: randomId(),
@@ -52,6 +57,12 @@ export class Sessions {
     await this.store.sessions.create(session);
     this.cookies.set(res, 'session', id, this.lifetimes.session);
     return session;
+  }
+
+  /** Ends the browser's session (logout): tokens bound to it are revoked, its clients told, the cookie dropped. */
+  async end(res: Response, active: ActiveSession): Promise<void> {
+    await this.sessionEnd.end(active.session, { reason: 'logout', actor: active.user.id, keepOffline: true });
+    this.cookies.clear(res, 'session');
   }
 
   /** Records activity, which keeps the session from idling out. */

@@ -49,7 +49,7 @@ export function createApp({ config, store, keyRing, clock, logger, sessionEnd }:
   app.locals.basePath = config.basePath;
 
   const cookies = new Cookies(config);
-  const sessions = new Sessions(store, clock, config.lifetimes, cookies);
+  const sessions = new Sessions(store, clock, config.lifetimes, cookies, sessionEnd);
   const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd };
   const grants = { store, clock, config, keyRing, sessionEnd };
 

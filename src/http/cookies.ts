@@ -31,4 +31,9 @@ export class Cookies {
     if (maxAgeSeconds !== undefined) options.maxAge = maxAgeSeconds;
     res.append('Set-Cookie', serialize(this.name(cookie), value, options));
   }
+
+  /** Tells the browser to drop the cookie (same name and attributes, expired). */
+  clear(res: Response, cookie: CookieName): void {
+    res.append('Set-Cookie', serialize(this.name(cookie), '', { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/', maxAge: 0 }));
+  }
 }

@@ -2,32 +2,24 @@
 // browser goes straight back to the application with a code; otherwise to the login page, or, for
 // prompt=none, back with login_required.
 import type { Request, Response } from 'express';
-import { compactVerify } from 'jose';
 import type { ActiveSession, Sessions } from '../auth/sessions.js';
 import { InvalidRequest, LoginRequired } from '../errors.js';
 import { startPendingRequest, type PendingDependencies } from '../interaction/pending-request.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import { AuthorizationErrorRedirect, parseAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
 import { issueCode } from './authorization-response.js';
+import { verifyIdTokenHint } from './id-token-hint.js';
 
 export interface AuthorizeDependencies extends PendingDependencies {
   sessions: Sessions;
   keyRing: KeyRing;
 }
 
-/**
- * The subject of an id_token_hint we issued. Its signature is checked, its expiry is not (OIDC Core §3.1.2.1:
- * the hint may have expired). A hint we did not sign is an invalid request.
- */
+/** The subject of an id_token_hint we issued; a hint we did not sign is an invalid request. */
 async function hintedSubject(keyRing: KeyRing, issuer: string, hint: string): Promise<string> {
-  try {
-    const { payload, protectedHeader } = await compactVerify(hint, keyRing.verificationKeys, { algorithms: ['RS256'] });
-    const claims = JSON.parse(new TextDecoder().decode(payload)) as { iss?: unknown; sub?: unknown };
-    if (protectedHeader.typ !== 'JWT' || claims.iss !== issuer || typeof claims.sub !== 'string') throw new Error('not one of our ID tokens');
-    return claims.sub;
-  } catch {
-    throw new InvalidRequest('id_token_hint is not an ID token issued by this server');
-  }
+  const verified = await verifyIdTokenHint(keyRing, issuer, hint);
+  if (!verified) throw new InvalidRequest('id_token_hint is not an ID token issued by this server');
+  return verified.sub;
 }
 
 /** Whether the session may answer this request without the form (prompt=login and max_age may forbid it). */
