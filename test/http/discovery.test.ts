@@ -19,7 +19,7 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
     expect(metadata.issuer).toBe(app.config.issuer);
   });
 
-  it('lists exactly what is implemented: code flow with S256 PKCE, RS256 only (never none), no request objects', async () => {
+  it('lists exactly what is implemented: code flow with S256 PKCE, RS256 only (never none), no request objects, refresh, revocation, introspection and logout', async () => {
     const metadata = (await (await fetch(discoveryUrl())).json()) as Record<string, unknown>;
     const issuer = app.config.issuer;
     expect(metadata).toEqual({
@@ -28,13 +28,18 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
       token_endpoint: `${issuer}/token`,
       userinfo_endpoint: `${issuer}/userinfo`,
       jwks_uri: `${issuer}/jwks`,
+      revocation_endpoint: `${issuer}/revoke`,
+      introspection_endpoint: `${issuer}/introspect`,
+      end_session_endpoint: `${issuer}/logout`,
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256'],
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'sid', 'at_hash', 'amr', 'name', 'email', 'email_verified'],
       prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
@@ -42,15 +47,20 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
       authorization_response_iss_parameter_supported: true,
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
     });
   });
 
   it('advertises only endpoints that are served', async () => {
     const metadata = (await (await fetch(discoveryUrl())).json()) as Record<string, unknown>;
     const urls = Object.entries(metadata).filter(([key]) => key.endsWith('_uri') || key.endsWith('_endpoint'));
-    expect(urls.map(([key]) => key).sort()).toEqual(['authorization_endpoint', 'jwks_uri', 'token_endpoint', 'userinfo_endpoint']);
+    expect(urls.map(([key]) => key).sort()).toEqual([
+      'authorization_endpoint', 'end_session_endpoint', 'introspection_endpoint', 'jwks_uri', 'revocation_endpoint', 'token_endpoint', 'userinfo_endpoint',
+    ]);
+    const postOnly = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint'];
     for (const [key, url] of urls) {
-      const response = await fetch(String(url), { method: key === 'token_endpoint' ? 'POST' : 'GET' });
+      const response = await fetch(String(url), { method: postOnly.includes(key) ? 'POST' : 'GET' });
       expect(response.status, key).not.toBe(404);
     }
   });
