@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { migrationsDir } from '../../src/paths.js';
 import { readMigrations } from '../../src/store/migrate.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import {
   appliedSqliteMigrations,
   migrateSqlite,
@@ -115,5 +116,20 @@ describe('SQLite migrations', () => {
   it('rejects a gap in the numbering', () => {
     const folder = migrationsFolder({ '0003_skipped_two.sql': 'SELECT 3;' });
     expect(() => readMigrations('sqlite', folder)).toThrow(/without gaps/);
+  });
+
+  it('keeps refresh tokens written before 0003 usable: their grant ends when they do', async () => {
+    const db = connect();
+    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 2));
+    db.prepare("INSERT INTO users (id, email, email_normalized, name, password_hash, is_admin, disabled, email_verified, created_at, updated_at) VALUES ('u1', 'a@example.com', 'a@example.com', NULL, 'h', 0, 0, 0, 1, 1)").run();
+    db.prepare("INSERT INTO clients (client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, scopes, created_at, updated_at) VALUES ('rp', 'RP', 'confidential', 'x', 'client_secret_basic', '[]', '[]', '[]', '[]', 1, 1)").run();
+    db.prepare("INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, created_at, expires_at) VALUES ('old', 'g', 'rp', 'u1', 'openid offline_access', 1, 1, 5000)").run();
+    db.close();
+    const store = openSqliteStore({ file, synchronous: 'NORMAL' });
+    try {
+      expect(await store.refreshTokens.find('old')).toMatchObject({ expiresAt: 5000, grantExpiresAt: 5000, kid: null, amr: [] });
+    } finally {
+      await store.close();
+    }
   });
 });
