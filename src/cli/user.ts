@@ -1,7 +1,7 @@
-// `idp user …`: create, list, show, disable, enable, delete, set-password.
+// `idp user …`: create, list, show, disable, enable, delete, set-password, sessions, sign-out.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
-import { createUser, deleteUser, findUser, setDisabled, setPassword } from '../manage/users.js';
+import { createUser, deleteUser, findUser, setDisabled, setPassword, signOutEverywhere } from '../manage/users.js';
 import type { UserRecord } from '../store/records.js';
 import { iso, pageOptions, pageRequest, pageText, print, readStdin, withContext, type OutputOptions, type PageOptions } from './run.js';
 
@@ -101,5 +101,31 @@ export function registerUserCommands(program: Command): void {
         const password = await passwordFrom(options);
         const updated = await setPassword(ctx, emailOrId, password);
         print(options, userJson(updated), `set a new password for ${updated.id} <${updated.email}>`);
+      }));
+
+  user.command('sessions <emailOrId>')
+    .description("list a user's live sign-in sessions and the applications that received tokens in each")
+    .option('--json', 'print JSON')
+    .action((emailOrId: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const found = await findUser(ctx.store, emailOrId);
+        const sessions = await Promise.all((await ctx.store.sessions.listForUser(found.id, ctx.clock.now())).map(async (session) => ({
+          sid: session.sid,
+          auth_time: iso(session.authTime),
+          last_seen_at: iso(session.lastSeenAt),
+          expires_at: iso(session.expiresAt),
+          clients: await ctx.store.sessions.clientsOf(session.sid),
+        })));
+        const lines = sessions.map((session) => [session.sid, session.auth_time, session.clients.join(',')].join('\t'));
+        print(options, { sessions }, lines.length ? lines.join('\n') : '(no sessions)');
+      }));
+
+  user.command('sign-out <emailOrId>')
+    .description('sign a user out everywhere: end every session (with back-channel logout) and revoke every token')
+    .option('--json', 'print JSON')
+    .action((emailOrId: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const { user: signedOut, sessions } = await signOutEverywhere(ctx, emailOrId);
+        print(options, { id: signedOut.id, email: signedOut.email, sessions_ended: sessions }, `signed out ${signedOut.id} <${signedOut.email}> everywhere (${sessions} session(s) ended)`);
       }));
 }

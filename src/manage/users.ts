@@ -94,6 +94,15 @@ export async function deleteUser(ctx: ManageContext, emailOrId: string): Promise
   return user;
 }
 
+/** "Sign out everywhere": ends every session and revokes every token of the user, offline grants included. */
+export async function signOutEverywhere(ctx: ManageContext, emailOrId: string): Promise<{ user: UserRecord; sessions: number }> {
+  const user = await findUser(ctx.store, emailOrId);
+  const sessions = (await ctx.store.sessions.listForUser(user.id, ctx.clock.now())).length;
+  await endAccess(ctx, user.id, 'admin');
+  await audit(ctx, 'user.signed_out_everywhere', user.id, { sessions });
+  return { user, sessions };
+}
+
 async function endAccess(ctx: ManageContext, userId: string, reason: SessionEndReason): Promise<void> {
   await ctx.sessionEnd?.endAllForUser(userId, { reason, actor: ctx.actor, keepOffline: false });
   const now = ctx.clock.now();
