@@ -41,7 +41,7 @@ export class Sessions {
     const previousId = this.cookies.read(req, 'session');
     const previous = previousId ? await this.store.sessions.findLive(hashSecret(previousId), now) : null;
     // The applications signed in through the old session hear that it ended.
-    if (previous) await this.sessionEnd.end(previous, { reason: 'signed_in_again', actor: userId, keepOffline: true });
+    if (previous) await this.sessionEnd.end(previous, { reason: 'signed_in_again', actor: userId, keepOffline: true, background: true });
     else if (previousId) await this.store.sessions.delete(hashSecret(previousId));
     const id = randomSecret();
     const session: SessionRecord = {

@@ -14,6 +14,8 @@ export interface EndOptions {
   actor: string;
   /** Keep refresh tokens granted offline_access (RP-Initiated Logout); otherwise every token of the session goes. */
   keepOffline: boolean;
+  /** Tell the clients without waiting for them (a sign-in must not wait on the previous session's clients). */
+  background?: boolean;
 }
 
 export class SessionTerminator {
@@ -40,7 +42,8 @@ export class SessionTerminator {
       ip: null,
       details: { sid: session.sid, reason: options.reason, clients: clients.map((client) => client.clientId) },
     });
-    await this.backchannel?.notify(session, clients);
+    const notified = this.backchannel?.notify(session, clients);
+    if (!options.background) await notified;
   }
 
   /** Ends every live session of a user, telling their clients in parallel. */
