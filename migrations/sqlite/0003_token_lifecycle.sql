@@ -13,6 +13,10 @@ ALTER TABLE access_tokens ADD COLUMN kid TEXT;
 CREATE INDEX access_tokens_by_session ON access_tokens (session_id_hash);
 CREATE INDEX access_tokens_by_kid ON access_tokens (kid);
 
+-- A code presented again marks itself, so a redemption still signing its tokens learns of the replay and
+-- revokes what it just issued (RFC 6749 §4.1.2), whichever request finished first.
+ALTER TABLE authorization_codes ADD COLUMN replayed_at INTEGER;
+
 CREATE TABLE session_clients (
   sid              TEXT NOT NULL REFERENCES sessions (sid) ON DELETE CASCADE,
   client_id        TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,

@@ -2,11 +2,21 @@
 // Every answer, success or error, is JSON that no cache may keep (RFC 6749 §5.1).
 import type { NextFunction, Request, Response } from 'express';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import type { ClientRecord } from '../store/records.js';
 import { authenticateClient } from './client-auth.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
-import type { GrantDependencies } from './grants/issue-tokens.js';
+import type { GrantDependencies, TokenResponse } from './grants/issue-tokens.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
 
-export const GRANT_TYPES_SUPPORTED = ['authorization_code'];
+type GrantHandler = (deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>) => Promise<TokenResponse>;
+
+const GRANTS: Record<string, GrantHandler> = {
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+};
+
+/** Advertised by discovery; the handlers above are the one list. */
+export const GRANT_TYPES_SUPPORTED = Object.keys(GRANTS);
 
 export function noStore(_req: Request, res: Response, next: NextFunction): void {
   res.setHeader('Cache-Control', 'no-store');
@@ -17,13 +27,15 @@ export function noStore(_req: Request, res: Response, next: NextFunction): void 
 export function tokenEndpoint(deps: GrantDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    // Guard-rail: the client is authenticated before anything touches the code.
+    // Guard-rail: the client is authenticated before anything touches the code or refresh token.
     const client = await authenticateClient(deps.store, req);
     const grantType = body.grant_type;
     if (grantType === undefined || grantType === '') throw new InvalidRequest('grant_type is missing');
     if (typeof grantType !== 'string') throw new InvalidRequest('grant_type is included more than once');
-    if (!GRANT_TYPES_SUPPORTED.includes(grantType)) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
+    // Object.hasOwn, so that a grant_type such as `constructor` is not found on the prototype.
+    const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
+    if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type ${grantType}`);
-    res.json(await authorizationCodeGrant(deps, client, body));
+    res.json(await grant(deps, client, body));
   };
 }

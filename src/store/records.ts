@@ -93,9 +93,11 @@ export interface AuthorizationCodeRecord {
   createdAt: number;
   expiresAt: number;
   consumedAt: number | null;
+  /** Set when the code was presented again after (or while) it was redeemed. */
+  replayedAt: number | null;
 }
 
-export type NewAuthorizationCode = Omit<AuthorizationCodeRecord, 'consumedAt'>;
+export type NewAuthorizationCode = Omit<AuthorizationCodeRecord, 'consumedAt' | 'replayedAt'>;
 
 export interface RefreshTokenRecord {
   tokenHash: string;

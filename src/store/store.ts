@@ -85,6 +85,8 @@ export interface AuthorizationCodeRepository {
   consume(codeHash: string, now: number): Promise<AuthorizationCodeRecord | null>;
   /** Looks a code up whatever its state, to tell a replay (RFC 6749 §4.1.2) from garbage. */
   find(codeHash: string): Promise<AuthorizationCodeRecord | null>;
+  /** Records that the code was presented again; the first time is kept. */
+  markReplayed(codeHash: string, now: number): Promise<void>;
   /** Removes codes that expired before `now`; returns how many. */
   deleteExpired(now: number): Promise<number>;
 }

@@ -145,6 +145,18 @@ describe('token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)', () => {
       expect((await app.store.refreshTokens.find(hashSecret(first.json.refresh_token ?? '')))?.revokedAt).not.toBeNull();
     });
 
+    it('lets one of two concurrent redemptions of a code win, and whatever the order, revokes what the winner got', async () => {
+      for (let round = 0; round < 3; round++) {
+        const issued = await code(client, { scope: 'openid offline_access' });
+        const answers = await Promise.all([redeem(client, issued), redeem(client, issued)]);
+        const winners = answers.filter((answer) => answer.status === 200);
+        expect(winners).toHaveLength(1);
+        const [winner] = winners;
+        expect((await userinfo(winner?.json.access_token ?? '')).status).toBe(401);
+        expect((await app.store.refreshTokens.find(hashSecret(winner?.json.refresh_token ?? '')))?.revokedAt).not.toBeNull();
+      }
+    });
+
     it('answers invalid_grant to a code presented by another authenticated client, and burns it', async () => {
       const issued = await code(client);
       expectError(await redeem(other, issued, { redirect_uri: client.redirectUri }), 400, 'invalid_grant');

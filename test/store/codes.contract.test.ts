@@ -15,7 +15,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     it('consumes a code once and returns it with every field and the consumption time', async () => {
       const code = newCode('c1', 'u1', 'rp', { sessionIdHash: 's1', nonce: 'n-0S6', codeChallenge: 'E9Melhoa2Ow', codeChallengeMethod: 'S256' });
       await store.codes.create(code);
-      expect(await store.codes.consume('c1', T0 + 1)).toEqual({ ...code, consumedAt: T0 + 1 });
+      expect(await store.codes.consume('c1', T0 + 1)).toEqual({ ...code, consumedAt: T0 + 1, replayedAt: null });
     });
 
     it('answers null to a second consumption of the same code', async () => {
@@ -48,9 +48,18 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     it('finds a code whatever its state, so a replay can be told from garbage', async () => {
       const code = newCode('c1', 'u1', 'rp');
       await store.codes.create(code);
-      expect(await store.codes.find('c1')).toEqual({ ...code, consumedAt: null });
+      expect(await store.codes.find('c1')).toEqual({ ...code, consumedAt: null, replayedAt: null });
       await store.codes.consume('c1', T0 + 5);
-      expect(await store.codes.find('c1')).toEqual({ ...code, consumedAt: T0 + 5 });
+      expect(await store.codes.find('c1')).toEqual({ ...code, consumedAt: T0 + 5, replayedAt: null });
+    });
+
+    it('records the first replay of a code and keeps that time', async () => {
+      await store.codes.create(newCode('c1', 'u1', 'rp'));
+      await store.codes.consume('c1', T0 + 1);
+      await store.codes.markReplayed('c1', T0 + 2);
+      await store.codes.markReplayed('c1', T0 + 3);
+      await store.codes.markReplayed('unknown', T0 + 3);
+      expect((await store.codes.find('c1'))?.replayedAt).toBe(T0 + 2);
     });
 
     it('removes only expired codes and counts them', async () => {

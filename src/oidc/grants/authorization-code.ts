@@ -5,17 +5,14 @@ import { hashSecret } from '../../auth/secrets.js';
 import { InvalidGrant, InvalidRequest } from '../../errors.js';
 import type { AuthorizationCodeRecord, ClientRecord } from '../../store/records.js';
 import { isWellFormedVerifier, verifierMatches } from '../pkce.js';
+import { field } from './form-field.js';
 import { issueTokens, mayRefresh, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
-
-function field(body: Record<string, unknown>, name: string): string | undefined {
-  const value = body[name];
-  if (value !== undefined && typeof value !== 'string') throw new InvalidRequest(`${name} is included more than once`);
-  return value === '' ? undefined : value;
-}
 
 /** RFC 6749 §4.1.2: a code used twice revokes every token issued from it. */
 async function revokeGrant(deps: GrantDependencies, code: AuthorizationCodeRecord): Promise<void> {
   const now = deps.clock.now();
+  // Marked first, so that a redemption still issuing its tokens sees it and revokes them after.
+  await deps.store.codes.markReplayed(code.codeHash, now);
   await deps.store.accessTokens.revokeGrant(code.grantId, now);
   await deps.store.refreshTokens.revokeGrant(code.grantId, now);
 }
@@ -68,7 +65,7 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   const refresh = mayRefresh(client, scope, consumed.sessionIdHash)
     ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 }
     : null;
-  return issueTokens(deps, {
+  const response = await issueTokens(deps, {
     grantId: consumed.grantId,
     client,
     user,
@@ -79,4 +76,8 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
     sid: consumed.sid,
     amr: consumed.amr,
   }, refresh);
+  // A replay that arrived while we were signing revoked the grant before our tokens existed: revoke again so
+  // they cannot escape. The answer still goes out; the client learns the tokens are dead at its next call.
+  if ((await deps.store.codes.find(codeHash))?.replayedAt != null) await revokeGrant(deps, consumed);
+  return response;
 }

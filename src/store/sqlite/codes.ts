@@ -19,10 +19,11 @@ interface CodeRow {
   created_at: number;
   expires_at: number;
   consumed_at: number | null;
+  replayed_at: number | null;
 }
 
 const COLUMNS = 'code_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, redirect_uri, scope, nonce, code_challenge, '
-  + 'code_challenge_method, auth_time, created_at, expires_at, consumed_at';
+  + 'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at';
 
 function toRecord(row: CodeRow): AuthorizationCodeRecord {
   return {
@@ -42,6 +43,7 @@ function toRecord(row: CodeRow): AuthorizationCodeRecord {
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     consumedAt: row.consumed_at,
+    replayedAt: row.replayed_at,
   };
 }
 
@@ -50,15 +52,17 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
   private readonly consumeStmt;
   private readonly byHash;
   private readonly deleteExpiredStmt;
+  private readonly markReplayedStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO authorization_codes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
+    this.insertStmt = db.prepare(`INSERT INTO authorization_codes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
     // One conditional statement, so of any number of concurrent redeemers exactly one sees a row (RFC 6749 §4.1.2).
     this.consumeStmt = db.prepare<[number, string, number], CodeRow>(
       `UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL AND expires_at > ? RETURNING ${COLUMNS}`,
     );
     this.byHash = db.prepare<[string], CodeRow>(`SELECT ${COLUMNS} FROM authorization_codes WHERE code_hash = ?`);
     this.deleteExpiredStmt = db.prepare('DELETE FROM authorization_codes WHERE expires_at <= ?');
+    this.markReplayedStmt = db.prepare('UPDATE authorization_codes SET replayed_at = ? WHERE code_hash = ? AND replayed_at IS NULL');
   }
 
   async create(code: NewAuthorizationCode): Promise<void> {
@@ -77,6 +81,10 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
   }
 
   /** A code counts as expired from its expires_at on, as in consume. */
+  async markReplayed(codeHash: string, now: number): Promise<void> {
+    this.markReplayedStmt.run(now, codeHash);
+  }
+
   async deleteExpired(now: number): Promise<number> {
     return this.deleteExpiredStmt.run(now).changes;
   }

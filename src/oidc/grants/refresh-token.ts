@@ -1,0 +1,108 @@
+// grant_type=refresh_token (RFC 6749 §6, OIDC Core §12, RFC 9700 §4.14.2).
+// The client is already authenticated when this runs. Every refresh rotates the token: the presented one is
+// spent by one atomic update and a successor is issued in the same family (grant id). A dead token presented
+// again means two parties hold the family, and the server cannot tell which is honest, so the family dies.
+import { hashSecret } from '../../auth/secrets.js';
+import { InvalidGrant, InvalidRequest, InvalidScope } from '../../errors.js';
+import type { ClientRecord, RefreshTokenRecord } from '../../store/records.js';
+import { field } from './form-field.js';
+import { issueTokens, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
+import { isOffline, refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces.
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+
+/** Revokes every refresh and access token of the family (RFC 9700 §4.14.2). */
+async function revokeFamily(deps: GrantDependencies, record: RefreshTokenRecord): Promise<void> {
+  const now = deps.clock.now();
+  await deps.store.refreshTokens.revokeGrant(record.grantId, now);
+  await deps.store.accessTokens.revokeGrant(record.grantId, now);
+}
+
+/** A dead token came back: the family is compromised. The audit trail names the grant, never the token. */
+async function reused(deps: GrantDependencies, client: ClientRecord, record: RefreshTokenRecord): Promise<InvalidGrant> {
+  await revokeFamily(deps, record);
+  await deps.store.audit.append({
+    at: deps.clock.now(),
+    type: 'refresh_token.reused',
+    actor: client.clientId,
+    subject: record.userId,
+    ip: null,
+    details: { client_id: client.clientId, grant_id: record.grantId },
+  });
+  return new InvalidGrant('the refresh token has already been used', `refresh token reuse by ${client.clientId}; grant ${record.grantId} revoked`);
+}
+
+const REFUSALS: Record<Exclude<RefreshTokenProblem, 'rotated'>, string> = {
+  revoked: 'the refresh token has been revoked',
+  expired: 'the refresh token has expired',
+  user_unavailable: 'the user can no longer sign in',
+  session_ended: 'the sign-in session of the refresh token has ended',
+};
+
+/**
+ * RFC 6749 §6: the requested scope may narrow the token's scope but never widen it. The ID token needs openid
+ * (OIDC Core §12.1), so it may not be narrowed away. Returns the scope in the token's own order.
+ */
+function narrowScope(granted: string[], requested: string | undefined): string[] {
+  if (requested === undefined) return granted;
+  if (!SCOPE.test(requested)) throw new InvalidScope('scope is malformed');
+  const wanted = new Set(requested.split(' '));
+  const beyond = [...wanted].filter((scope) => !granted.includes(scope));
+  if (beyond.length > 0) throw new InvalidScope(`scope ${beyond.join(' ')} was not granted to this refresh token`);
+  if (!wanted.has('openid')) throw new InvalidScope('scope must include openid: a refresh keeps the OpenID Connect grant');
+  return granted.filter((scope) => wanted.has(scope));
+}
+
+export async function refreshTokenGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
+  const token = field(body, 'refresh_token');
+  if (!token) throw new InvalidRequest('refresh_token is missing');
+  const requestedScope = field(body, 'scope');
+  const tokenHash = hashSecret(token);
+  const now = deps.clock.now();
+
+  const record = await deps.store.refreshTokens.find(tokenHash);
+  if (!record) throw new InvalidGrant('the refresh token is invalid');
+  if (record.clientId !== client.clientId) {
+    // RFC 6749 §10.4: a token in the hands of another registered client has leaked.
+    await revokeFamily(deps, record);
+    throw new InvalidGrant('the refresh token was issued to another client', `refresh token of ${record.clientId} presented by ${client.clientId}; grant ${record.grantId} revoked`);
+  }
+  const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, record, now);
+  if (!status.usable) {
+    if (status.problem === 'rotated') throw await reused(deps, client, record);
+    // A disabled or deleted user keeps nothing, even tokens nobody presents.
+    if (status.problem === 'user_unavailable') await revokeFamily(deps, record);
+    throw new InvalidGrant(REFUSALS[status.problem], `grant ${record.grantId}: ${status.problem}`);
+  }
+  const granted = record.scope.split(' ').filter(Boolean);
+  // Checked before rotating, so that a refused request leaves the token usable.
+  const scope = narrowScope(granted, requestedScope);
+
+  const rotated = await deps.store.refreshTokens.rotate(tokenHash, now);
+  // Another request with the same token won the race: that is reuse too.
+  if (!rotated) throw await reused(deps, client, record);
+  // An application that refreshes is in use, so the sign-in session its token depends on should not idle out.
+  if (!isOffline(rotated) && rotated.sessionIdHash !== null) await deps.store.sessions.touch(rotated.sessionIdHash, now);
+
+  const response = await issueTokens(deps, {
+    grantId: rotated.grantId,
+    client,
+    user: status.user,
+    scope,
+    authTime: rotated.authTime,
+    // OIDC Core §12.2: a refreshed ID token should carry no nonce.
+    nonce: null,
+    sessionIdHash: rotated.sessionIdHash,
+    sid: rotated.sid,
+    amr: rotated.amr,
+    // RFC 6749 §6: the new refresh token keeps the whole original scope; rotation never moves the absolute end.
+  }, { scope: granted, grantExpiresAt: rotated.grantExpiresAt });
+
+  // A reuse noticed while we were signing revoked the family before our successor existed (revoking a grant
+  // also stamps the rotated token we spent). Revoke again so that the successor cannot escape. The answer still
+  // goes out: this request won the rotation, and a client holding revoked tokens learns it at its next call.
+  const spent = await deps.store.refreshTokens.find(tokenHash);
+  if (spent === null || spent.revokedAt !== null) await revokeFamily(deps, rotated);
+  return response;
+}
