@@ -1,4 +1,4 @@
-// Removes rows that can no longer be used (expired codes, pending sign-ins and access-token records), so the
+// Removes rows that can no longer be used (expired codes, pending sign-ins, sessions and access-token records), so the
 // tables stay small. Revoked or rotated refresh tokens are kept until they expire: reuse detection needs them.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -11,6 +11,7 @@ export async function sweepExpired(store: Store, now: number): Promise<number> {
     store.codes.deleteExpired(now),
     store.authorizationRequests.deleteExpired(now),
     store.accessTokens.deleteExpired(now),
+    store.sessions.deleteExpired(now),
   ]);
   return counts.reduce((sum, count) => sum + count, 0);
 }

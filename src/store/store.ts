@@ -74,6 +74,8 @@ export interface SessionRepository {
   addClient(sid: string, clientId: string, now: number): Promise<void>;
   /** The clients that received tokens in the session, in the order they first did. */
   clientsOf(sid: string): Promise<string[]>;
+  /** Removes sessions that expired before `now` (with their client lists); returns how many. */
+  deleteExpired(now: number): Promise<number>;
 }
 
 export interface AuthorizationCodeRepository {

@@ -37,6 +37,7 @@ export class SqliteSessionRepository implements SessionRepository {
   private readonly deleteForUserStmt;
   private readonly addClientStmt;
   private readonly clientsOfStmt;
+  private readonly deleteExpiredStmt;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -51,6 +52,7 @@ export class SqliteSessionRepository implements SessionRepository {
     this.addClientStmt = db.prepare(
       'INSERT INTO session_clients (sid, client_id, first_issued_at) SELECT sid, ?, ? FROM sessions WHERE sid = ? ON CONFLICT (sid, client_id) DO NOTHING',
     );
+    this.deleteExpiredStmt = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
     this.clientsOfStmt = db.prepare<[string], { client_id: string }>(
       'SELECT client_id FROM session_clients WHERE sid = ? ORDER BY first_issued_at, client_id',
     );
@@ -88,5 +90,9 @@ export class SqliteSessionRepository implements SessionRepository {
 
   async clientsOf(sid: string): Promise<string[]> {
     return this.clientsOfStmt.all(sid).map((row) => row.client_id);
+  }
+
+  async deleteExpired(now: number): Promise<number> {
+    return this.deleteExpiredStmt.run(now).changes;
   }
 }
