@@ -49,10 +49,11 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
       store,
       keyRing,
       sessionEnd: new SessionTerminator(store, clock, backchannel),
-      close: () => {
+      close: async () => {
         stopFollowing();
-        backchannel.close();
-        return store.close();
+        // Abandoned deliveries are audited before the store closes.
+        await backchannel.close();
+        await store.close();
       },
     };
   } catch (error) {

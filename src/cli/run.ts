@@ -51,9 +51,9 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     const sessionEnd = new SessionTerminator(store, systemClock, new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, signingKey }));
     try {
       await command({ config, store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'cli', sessionEnd });
-      // Back-channel retries finish before the process exits.
-      await sessionEnd.drain();
     } finally {
+      // Back-channel retries finish, and are audited, before the process exits, even after a failed command.
+      await sessionEnd.drain();
       await store.close();
     }
   });

@@ -1,6 +1,7 @@
 // Back-Channel Logout 1.0 §2.5: POSTs a logout token to each client that received tokens in an ended
 // session. Every attempt has a short timeout and the attempts are few and spaced out; the person's logout
 // waits only for the first round, never longer than FIRST_ROUND_WAIT_MS, and retries go on in the background.
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { SigningKey } from '../signing/key-store.js';
@@ -30,25 +31,35 @@ export interface BackchannelDependencies {
 
 type Outcome = { delivered: true; status: number } | { delivered: false; reason: string };
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
+const SHUTDOWN = 'interrupted by shutdown';
+
+/** Resolves after `ms`, on `signal`, or on cancel(), which also drops the timer and the listener at once. */
+function sleep(ms: number, signal: AbortSignal): { done: Promise<void>; cancel: () => void } {
+  let cancel = () => {};
+  const done = new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(finish, ms);
     timer.unref();
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
+    signal.addEventListener('abort', finish, { once: true });
+    function finish() {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal.removeEventListener('abort', finish);
       resolve();
     }
+    cancel = finish;
   });
+  return { done, cancel };
 }
 
 export class BackchannelLogout {
   private readonly pending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
 
-  constructor(private readonly deps: BackchannelDependencies, private readonly options: BackchannelOptions = DEFAULT_BACKCHANNEL_OPTIONS) {}
+  constructor(private readonly deps: BackchannelDependencies, private readonly options: BackchannelOptions = DEFAULT_BACKCHANNEL_OPTIONS) {
+    // Every waiting logout and retry listens here, and each removes its listener when it ends: many at once
+    // (a busy server, a user with many sessions) is load, not the leak Node warns of after 10.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /**
    * Notifies the clients of an ended session. Resolves once every client answered its first attempt or
@@ -60,17 +71,34 @@ export class BackchannelLogout {
       .map((client) => this.track(this.deliver(session, client)));
     if (deliveries.length === 0) return;
     const firstRound = Promise.all(deliveries.map((delivery) => delivery.firstAttempt));
-    await Promise.race([firstRound, sleep(this.options.firstRoundWaitMs, this.stopping.signal)]);
+    const wait = sleep(this.options.firstRoundWaitMs, this.stopping.signal);
+    try {
+      await Promise.race([firstRound, wait.done]);
+    } finally {
+      wait.cancel();
+    }
   }
 
   /** Waits for every delivery still retrying (the `idp` tool does, before it exits). */
   async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    if (this.pending.size === 0) return;
+    // The retry timers are unref'd (a server must not be held open by them), and awaiting a promise holds
+    // nothing: without this handle a process with nothing else to do would exit in the middle of the wait.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
-  /** Abandons retries still waiting (server shutdown). */
-  close(): void {
+  /**
+   * Abandons retries still waiting (server shutdown). Resolves once every abandoned delivery is in the audit
+   * log, so the store must be closed only after it.
+   */
+  async close(): Promise<void> {
     this.stopping.abort();
+    await this.drain();
   }
 
   private track(delivery: { firstAttempt: Promise<void>; done: Promise<void> }) {
@@ -86,7 +114,7 @@ export class BackchannelLogout {
       let outcome: Outcome = { delivered: false, reason: 'not attempted' };
       let attempts = 0;
       for (const delay of [0, ...this.options.retryDelaysMs]) {
-        if (delay > 0) await sleep(delay, this.stopping.signal);
+        if (delay > 0) await sleep(delay, this.stopping.signal).done;
         if (this.stopping.signal.aborted) break;
         attempts += 1;
         outcome = await this.attempt(session, client);
@@ -94,6 +122,9 @@ export class BackchannelLogout {
         if (outcome.delivered) break;
       }
       firstAttemptDone();
+      if (!outcome.delivered && this.stopping.signal.aborted && outcome.reason !== SHUTDOWN) {
+        outcome = { delivered: false, reason: `${outcome.reason}; retries abandoned at shutdown` };
+      }
       await this.record(session, client, outcome, attempts);
     })().catch((error: unknown) => {
       firstAttemptDone();
@@ -125,6 +156,7 @@ export class BackchannelLogout {
       return { delivered: false, reason: `HTTP ${response.status}` };
     } catch (error) {
       const name = (error as Error).name;
+      if (this.stopping.signal.aborted) return { delivered: false, reason: SHUTDOWN };
       return { delivered: false, reason: name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (error as Error).message };
     }
   }
