@@ -1,56 +1,96 @@
-// What a token presented to revocation or introspection is. Refresh tokens are opaque and found by hash;
-// access tokens are our JWTs (RFC 9068), trusted only after their signature, and found by `jti`. The shape
-// decides which one to look for, so token_type_hint may be ignored (RFC 7009 §2.1, RFC 7662 §2.1).
-import { compactVerify, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+// What a token presented to revocation (RFC 7009) or introspection (RFC 7662) is, and whose. Refresh tokens
+// are opaque and found by their hash, whatever their state; access tokens are our JWTs (RFC 9068), trusted
+// only once their signature holds, and found by `jti`. Both endpoints then decide what the state means.
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { hashSecret } from '../auth/secrets.js';
+import { InvalidRequest } from '../errors.js';
 import type { AccessTokenRecord, RefreshTokenRecord } from '../store/records.js';
 import { ACCESS_TOKEN_TYPE } from '../tokens/access-token.js';
+import { field } from './form-field.js';
 import type { GrantDependencies } from './grants/issue-tokens.js';
 
+export type TokenType = 'access_token' | 'refresh_token';
+
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string;
+  sub: string;
+  jti: string;
+  client_id: string;
+}
+
 export type PresentedToken =
+  /** Any refresh token we issued, live or dead: its record tells which. */
   | { type: 'refresh_token'; clientId: string; record: RefreshTokenRecord }
-  | { type: 'access_token'; clientId: string; claims: JWTPayload & { jti: string; sub: string }; record: AccessTokenRecord | null };
+  /** An access token we signed, expired or not; `record` is its live record, null once expired or revoked. */
+  | { type: 'access_token'; clientId: string; claims: AccessTokenClaims; record: AccessTokenRecord | null };
 
-const looksLikeJwt = (token: string) => token.split('.').length === 3;
+export interface TokenRequest {
+  token: string;
+  hint: TokenType | null;
+}
 
-function ownAccessTokenClaims(payload: JWTPayload, issuer: string): (JWTPayload & { jti: string; sub: string; client_id: string }) | null {
-  if (payload.iss !== issuer || typeof payload.jti !== 'string' || typeof payload.sub !== 'string' || typeof payload.client_id !== 'string') return null;
-  return payload as JWTPayload & { jti: string; sub: string; client_id: string };
+/** Reads `token` and `token_type_hint` (RFC 7009 §2.1, RFC 7662 §2.1); the client is already authenticated. */
+export function tokenRequest(body: Record<string, unknown>): TokenRequest {
+  const token = field(body, 'token');
+  if (token === undefined) throw new InvalidRequest('token is missing');
+  const hint = field(body, 'token_type_hint');
+  // A hint we do not know is ignored rather than refused: both RFCs let the server ignore the hint.
+  return { token, hint: hint === 'access_token' || hint === 'refresh_token' ? hint : null };
+}
+
+function ownClaims(payload: JWTPayload, issuer: string): AccessTokenClaims | null {
+  const { iss, sub, jti, client_id: clientId } = payload;
+  if (iss !== issuer || typeof sub !== 'string' || typeof jti !== 'string' || typeof clientId !== 'string') return null;
+  return payload as AccessTokenClaims;
 }
 
 /**
- * Verifies an access token we signed. With `checkExpiry` false an expired token is still recognised (a
- * revocation of it is simply a no-op); anything forged, foreign or malformed is null.
+ * The claims of an access token we signed, or null for anything forged, foreign, malformed or of another
+ * type (an ID token is typ JWT). An expired token is still recognised, so that revocation can tell the
+ * client it is not its own; jose authenticates the token and checks typ and iss before it looks at exp.
  */
-async function accessTokenClaims(deps: GrantDependencies, token: string, checkExpiry: boolean) {
+async function accessTokenClaims(deps: GrantDependencies, token: string): Promise<AccessTokenClaims | null> {
   try {
-    if (checkExpiry) {
-      const { payload } = await jwtVerify(token, deps.keyRing.verificationKeys, {
-        issuer: deps.config.issuer,
-        typ: ACCESS_TOKEN_TYPE,
-        algorithms: ['RS256'],
-        currentDate: new Date(deps.clock.now()),
-      });
-      return ownAccessTokenClaims(payload, deps.config.issuer);
-    }
-    const { payload, protectedHeader } = await compactVerify(token, deps.keyRing.verificationKeys, { algorithms: ['RS256'] });
-    if (protectedHeader.typ !== ACCESS_TOKEN_TYPE) return null;
-    return ownAccessTokenClaims(JSON.parse(new TextDecoder().decode(payload)) as JWTPayload, deps.config.issuer);
+    const { payload } = await jwtVerify(token, deps.keyRing.verificationKeys, {
+      issuer: deps.config.issuer,
+      typ: ACCESS_TOKEN_TYPE,
+      algorithms: ['RS256'],
+      currentDate: new Date(deps.clock.now()),
+    });
+    return ownClaims(payload, deps.config.issuer);
   } catch (error) {
-    if (error instanceof joseErrors.JOSEError || error instanceof SyntaxError) return null;
+    if (error instanceof joseErrors.JWTExpired && error.claim === 'exp') return ownClaims(error.payload, deps.config.issuer);
+    if (error instanceof joseErrors.JOSEError) return null;
     throw error;
   }
 }
 
-export async function findPresentedToken(deps: GrantDependencies, token: string, options: { checkExpiry: boolean }): Promise<PresentedToken | null> {
-  if (!looksLikeJwt(token)) {
-    const record = await deps.store.refreshTokens.find(hashSecret(token));
-    return record ? { type: 'refresh_token', clientId: record.clientId, record } : null;
-  }
-  const claims = await accessTokenClaims(deps, token, options.checkExpiry);
+async function findRefreshToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
+  const record = await deps.store.refreshTokens.find(hashSecret(token));
+  return record ? { type: 'refresh_token', clientId: record.clientId, record } : null;
+}
+
+async function findAccessToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
+  const claims = await accessTokenClaims(deps, token);
   if (!claims) return null;
   const record = await deps.store.accessTokens.findLive(claims.jti, deps.clock.now());
-  // The record must be the one this token was recorded as: same subject and client.
+  // The record must be the one this token was recorded as, for the same person and client.
   const consistent = record !== null && record.userId === claims.sub && record.clientId === claims.client_id;
   return { type: 'access_token', clientId: claims.client_id, claims, record: consistent ? record : null };
+}
+
+const looksLikeJwt = (token: string) => token.split('.').length === 3;
+
+/**
+ * Finds the token, trying the hinted type first. RFC 7009 §2.1: a token not found under its hint is searched
+ * for under every other type; without a usable hint, the token's shape picks the likelier lookup first.
+ */
+export async function findPresentedToken(deps: GrantDependencies, { token, hint }: TokenRequest): Promise<PresentedToken | null> {
+  const first = hint ?? (looksLikeJwt(token) ? 'access_token' : 'refresh_token');
+  const lookups = first === 'access_token' ? [findAccessToken, findRefreshToken] : [findRefreshToken, findAccessToken];
+  for (const lookup of lookups) {
+    const found = await lookup(deps, token);
+    if (found) return found;
+  }
+  return null;
 }

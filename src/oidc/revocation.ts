@@ -2,48 +2,60 @@
 // grant with it, access tokens included (§2.1); an access token takes only itself. Unknown and already dead
 // tokens answer 200 like a success, because the client cannot act on the difference (§2.2).
 import type { Request, Response } from 'express';
-import { InvalidRequest, UnauthorizedClient } from '../errors.js';
+import { UnauthorizedClient } from '../errors.js';
+import type { ClientRecord } from '../store/records.js';
 import { authenticateClient } from './client-auth.js';
-import { field } from './grants/form-field.js';
 import type { GrantDependencies } from './grants/issue-tokens.js';
-import { findPresentedToken, type PresentedToken } from './presented-token.js';
+import { findPresentedToken, tokenRequest, type PresentedToken } from './presented-token.js';
 
-async function revoke(deps: GrantDependencies, found: PresentedToken): Promise<{ userId: string; grantId: string } | null> {
+interface Revoked {
+  userId: string;
+  grantId: string;
+}
+
+/** Revokes what the token stands for; null when nothing was left to revoke. */
+async function revoke(deps: GrantDependencies, found: PresentedToken): Promise<Revoked | null> {
   const now = deps.clock.now();
   if (found.type === 'refresh_token') {
     const { grantId, userId } = found.record;
-    const revoked = (await deps.store.refreshTokens.revokeGrant(grantId, now)) + (await deps.store.accessTokens.revokeGrant(grantId, now));
-    return revoked > 0 ? { userId, grantId } : null;
+    // §2.1: revoking a refresh token SHOULD also invalidate the access tokens of the same grant.
+    const refreshTokens = await deps.store.refreshTokens.revokeGrant(grantId, now);
+    const accessTokens = await deps.store.accessTokens.revokeGrant(grantId, now);
+    return refreshTokens + accessTokens > 0 ? { userId, grantId } : null;
   }
-  if (!found.record) return null;
-  return (await deps.store.accessTokens.revoke(found.record.jti, now)) ? { userId: found.record.userId, grantId: found.record.grantId } : null;
+  const { record } = found;
+  if (record === null) return null;
+  return (await deps.store.accessTokens.revoke(record.jti, now)) ? { userId: record.userId, grantId: record.grantId } : null;
+}
+
+/** The audit trail names the client, the person and the grant, never the token. */
+async function audit(deps: GrantDependencies, req: Request, client: ClientRecord, found: PresentedToken, revoked: Revoked): Promise<void> {
+  await deps.store.audit.append({
+    at: deps.clock.now(),
+    type: 'token.revoked',
+    actor: client.clientId,
+    subject: revoked.userId,
+    ip: req.ip ?? null,
+    details: { client_id: client.clientId, token_type: found.type, grant_id: revoked.grantId },
+  });
 }
 
 export function revocationEndpoint(deps: GrantDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
+    // §2.1: the client is authenticated before anything looks at the token.
     const client = await authenticateClient(deps.store, req);
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const token = field(body, 'token');
-    if (!token) throw new InvalidRequest('token is missing');
-    // Only checked for form: the token's shape tells us what it is (§2.1 lets the server ignore the hint).
-    field(body, 'token_type_hint');
-
-    const found = await findPresentedToken(deps, token, { checkExpiry: false });
-    if (found && found.clientId !== client.clientId) {
-      // §2.1: the server verifies that the token was issued to the client asking.
-      throw new UnauthorizedClient('the token was not issued to this client', `${client.clientId} tried to revoke a token of ${found.clientId}`);
+    const presented = tokenRequest((req.body ?? {}) as Record<string, unknown>);
+    const found = await findPresentedToken(deps, presented);
+    if (found !== null && found.clientId !== client.clientId) {
+      // §2.1: the server verifies that the token was issued to the client asking, and refuses otherwise.
+      throw new UnauthorizedClient(
+        'the token was not issued to this client',
+        `${client.clientId} tried to revoke ${found.type} of ${found.clientId}`,
+      );
     }
-    const revoked = found ? await revoke(deps, found) : null;
-    if (found && revoked) {
-      await deps.store.audit.append({
-        at: deps.clock.now(),
-        type: 'token.revoked',
-        actor: client.clientId,
-        subject: revoked.userId,
-        ip: req.ip ?? null,
-        details: { client_id: client.clientId, token_type: found.type, grant_id: revoked.grantId },
-      });
-    }
+    const revoked = found === null ? null : await revoke(deps, found);
+    if (found !== null && revoked !== null) await audit(deps, req, client, found, revoked);
+    // §2.2: 200 whether or not there was anything left to revoke; the body is empty.
     res.status(200).end();
   };
 }

@@ -1,145 +1,195 @@
 // Token introspection (RFC 7662) over real HTTP: a client learns whether its own tokens are active, and
-// nothing at all about anyone else's.
+// nothing at all about anyone else's, nor why a token is inactive.
+import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setDisabled } from '../../src/manage/users.js';
+import type { UserRecord } from '../../src/store/records.js';
 import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addClient, addUser, type TestClient } from '../helpers/oidc.js';
 import { basic, refresh, tokensFor, type Tokens } from '../helpers/refresh.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { asClient, expectOAuthError, introspect, post, publicClientTokens, revoke } from '../helpers/tokens.js';
+
+const INACTIVE = { active: false };
 
 describe('token introspection (RFC 7662)', () => {
   const clock = new FakeClock();
   let app: RunningApp;
   let client: TestClient;
   let other: TestClient;
+  let spa: TestClient;
+  let ada: UserRecord;
 
-  async function introspect(token: string, as: TestClient = client, extra: Record<string, string> = {}): Promise<Record<string, unknown>> {
-    const response = await fetch(`${app.config.issuer}/introspect`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(as.clientId, as.clientSecret ?? '') },
-      body: new URLSearchParams({ token, ...extra }).toString(),
-    });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    return (await response.json()) as Record<string, unknown>;
-  }
-
-  const tokens = (email = 'ada@example.com'): Promise<Tokens> => tokensFor(app, client, new Browser(), 'openid email offline_access', email);
+  const tokens = (scope = 'openid email offline_access', email = 'ada@example.com'): Promise<Tokens> => tokensFor(app, client, new Browser(), scope, email);
+  const inspect = (token: string, extra: Record<string, string> = {}) => introspect(app, client, token, extra);
   const seconds = () => Math.floor(clock.now() / 1000);
 
   beforeAll(async () => {
     app = await startApp({ clock });
-    await addUser(app, 'ada@example.com');
-    await addUser(app, 'grace@example.com');
+    ada = await addUser(app);
     client = await addClient(app);
     other = await addClient(app, { name: 'Other', redirectUris: ['https://other.example/cb'] });
+    spa = await addClient(app, { name: 'SPA', redirectUris: ['https://spa.example/'], isPublic: true });
   });
   afterAll(() => app.stop());
 
-  it('describes an active access token: scope, client_id, sub, exp, iat, iss, aud, jti and token_type (§2.2)', async () => {
-    const issued = await tokens();
-    const answer = await introspect(issued.access_token);
-    const users = await app.store.users.findByEmail('ada@example.com');
-    expect(answer).toEqual({
-      active: true,
-      scope: 'openid email offline_access',
-      client_id: client.clientId,
-      sub: users?.id,
-      exp: seconds() + app.config.lifetimes.accessToken,
-      iat: seconds(),
-      iss: app.config.issuer,
-      aud: `${app.config.issuer}/userinfo`,
-      jti: expect.any(String),
-      token_type: 'Bearer',
-      auth_time: seconds(),
+  it('is advertised by discovery with the client authentication methods it accepts (RFC 8414 §2)', async () => {
+    const metadata = (await (await fetch(`${app.config.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(metadata.introspection_endpoint).toBe(`${app.config.issuer}/introspect`);
+    expect(metadata.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+  });
+
+  describe('active tokens (§2.2)', () => {
+    it('describes an active access token with active, scope, client_id, sub, exp, iat, iss, aud, jti, token_type Bearer and auth_time, in an answer no cache may keep', async () => {
+      const issued = await tokens();
+      const answer = await post(app, 'introspect', { token: issued.access_token }, asClient(client));
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      expect(answer.headers.get('pragma')).toBe('no-cache');
+      expect(JSON.parse(answer.text)).toEqual({
+        active: true,
+        scope: 'openid email offline_access',
+        client_id: client.clientId,
+        sub: ada.id,
+        exp: seconds() + app.config.lifetimes.accessToken,
+        iat: seconds(),
+        iss: app.config.issuer,
+        aud: `${app.config.issuer}/userinfo`,
+        jti: decodeJwt(issued.access_token).jti,
+        token_type: 'Bearer',
+        auth_time: seconds(),
+      });
+    });
+
+    it('describes an active refresh token with active, scope, client_id, sub, exp (its idle deadline), iat, iss and token_type refresh_token', async () => {
+      const issued = await tokens();
+      expect(await inspect(issued.refresh_token)).toEqual({
+        active: true,
+        scope: 'openid email offline_access',
+        client_id: client.clientId,
+        sub: ada.id,
+        exp: seconds() + app.config.lifetimes.refreshTokenIdle,
+        iat: seconds(),
+        iss: app.config.issuer,
+        token_type: 'refresh_token',
+      });
+    });
+
+    it('finds the token when token_type_hint names the other type, and ignores a hint it does not know (§2.1)', async () => {
+      const issued = await tokens();
+      expect(await inspect(issued.refresh_token, { token_type_hint: 'access_token' })).toMatchObject({ active: true, token_type: 'refresh_token' });
+      expect(await inspect(issued.access_token, { token_type_hint: 'refresh_token' })).toMatchObject({ active: true, token_type: 'Bearer' });
+      expect(await inspect(issued.access_token, { token_type_hint: 'id_token' })).toMatchObject({ active: true, token_type: 'Bearer' });
+    });
+
+    it('answers a public client that authenticates with its client_id alone about its own token', async () => {
+      const issued = await publicClientTokens(app, spa, new Browser(), 'openid offline_access');
+      const answer = await post(app, 'introspect', { token: issued.refresh_token, client_id: spa.clientId });
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.text)).toMatchObject({ active: true, client_id: spa.clientId, token_type: 'refresh_token' });
+    });
+
+    it('serves openid-client, a certified relying-party library', async () => {
+      const issued = await tokens();
+      const answer = await oidc.tokenIntrospection(client.config, issued.access_token, { token_type_hint: 'access_token' });
+      expect(answer).toMatchObject({ active: true, client_id: client.clientId, sub: ada.id, token_type: 'Bearer' });
+      expect(await oidc.tokenIntrospection(client.config, 'no-such-token')).toEqual(INACTIVE);
     });
   });
 
-  it('describes an active refresh token', async () => {
-    const issued = await tokens();
-    expect(await introspect(issued.refresh_token, client, { token_type_hint: 'refresh_token' })).toEqual({
-      active: true,
-      scope: 'openid email offline_access',
-      client_id: client.clientId,
-      sub: expect.any(String),
-      exp: seconds() + app.config.lifetimes.refreshTokenIdle,
-      iat: seconds(),
-      iss: app.config.issuer,
-      token_type: 'refresh_token',
+  describe('inactive tokens: {"active": false} and nothing else (§2.2)', () => {
+    it('for an access token once it is revoked, while the refresh token stays active', async () => {
+      const issued = await tokens();
+      await revoke(app, client, issued.access_token);
+      expect(await inspect(issued.access_token)).toEqual(INACTIVE);
+      expect((await inspect(issued.refresh_token)).active).toBe(true);
+    });
+
+    it('for a refresh token once it is revoked, and for the access tokens of its grant', async () => {
+      const issued = await tokens();
+      await revoke(app, client, issued.refresh_token);
+      expect(await inspect(issued.refresh_token)).toEqual(INACTIVE);
+      expect(await inspect(issued.access_token)).toEqual(INACTIVE);
+    });
+
+    it('for a refresh token spent by rotation, while its successor is active (RFC 9700 §4.14.2)', async () => {
+      const issued = await tokens();
+      const rotated = await refresh(app, client, issued.refresh_token);
+      expect(rotated.status, JSON.stringify(rotated.json)).toBe(200);
+      expect(await inspect(issued.refresh_token)).toEqual(INACTIVE);
+      expect((await inspect(rotated.json.refresh_token ?? '')).active).toBe(true);
+    });
+
+    it('for an access token at the end of its lifetime, and for a refresh token at the end of its idle lifetime', async () => {
+      const issued = await tokens();
+      clock.advance(app.config.lifetimes.accessToken * 1000);
+      expect(await inspect(issued.access_token)).toEqual(INACTIVE);
+      expect((await inspect(issued.refresh_token)).active).toBe(true);
+      clock.advance((app.config.lifetimes.refreshTokenIdle - app.config.lifetimes.accessToken) * 1000);
+      expect(await inspect(issued.refresh_token)).toEqual(INACTIVE);
+    });
+
+    it('for a refresh token bound to a sign-in session that has ended, while one granted offline_access outlives it (OIDC Core §11)', async () => {
+      const bound = await tokens('openid email');
+      const offline = await tokens('openid email offline_access');
+      expect((await inspect(bound.refresh_token)).active).toBe(true);
+      clock.advance(app.config.lifetimes.sessionIdle * 1000);
+      expect(await inspect(bound.refresh_token)).toEqual(INACTIVE);
+      expect((await inspect(offline.refresh_token)).active).toBe(true);
+    });
+
+    it('for every token of a user disabled after they were issued, even before anything revoked them', async () => {
+      const grace = await addUser(app, 'grace@example.com', { name: 'Grace Hopper' });
+      const issued = await tokens('openid email offline_access', 'grace@example.com');
+      await app.store.users.update(grace.id, { disabled: true }, clock.now());
+      expect(await inspect(issued.access_token)).toEqual(INACTIVE);
+      expect(await inspect(issued.refresh_token)).toEqual(INACTIVE);
+      await app.store.users.update(grace.id, { disabled: false }, clock.now());
+      expect((await inspect(issued.access_token)).active).toBe(true);
+    });
+
+    it('for every token of a user deleted after they were issued', async () => {
+      const leaver = await addUser(app, 'leaver@example.com', { name: 'Leaver' });
+      const issued = await tokens('openid email offline_access', 'leaver@example.com');
+      expect(await app.store.users.delete(leaver.id)).toBe(true);
+      expect(await inspect(issued.access_token)).toEqual(INACTIVE);
+      expect(await inspect(issued.refresh_token)).toEqual(INACTIVE);
+    });
+
+    it('for tokens issued to another client, which learns nothing about them', async () => {
+      const issued = await tokens();
+      expect(await introspect(app, other, issued.access_token)).toEqual(INACTIVE);
+      expect(await introspect(app, other, issued.refresh_token)).toEqual(INACTIVE);
+      expect((await inspect(issued.access_token)).active).toBe(true);
+    });
+
+    it('for an unknown string, a malformed or forged JWT, and an ID token', async () => {
+      const issued = await tokens();
+      const [header, payload] = issued.access_token.split('.');
+      for (const token of ['no-such-token', 'x.y.z', `${header}.${payload}.${'A'.repeat(342)}`, issued.id_token]) {
+        expect(await inspect(token)).toEqual(INACTIVE);
+      }
     });
   });
 
-  it('answers only {"active": false} for another client’s tokens', async () => {
-    const issued = await tokens();
-    expect(await introspect(issued.access_token, other)).toEqual({ active: false });
-    expect(await introspect(issued.refresh_token, other)).toEqual({ active: false });
-  });
-
-  it('answers {"active": false} for unknown, malformed and forged tokens', async () => {
-    const issued = await tokens();
-    const [header, payload] = issued.access_token.split('.');
-    for (const token of ['no-such-token', 'x.y.z', `${header}.${payload}.${'A'.repeat(342)}`, issued.id_token]) {
-      expect(await introspect(token)).toEqual({ active: false });
-    }
-  });
-
-  it('answers {"active": false} once a token is revoked, and for a rotated refresh token', async () => {
-    const issued = await tokens();
-    const rotated = await refresh(app, client, issued.refresh_token);
-    expect(rotated.status).toBe(200);
-    expect(await introspect(issued.refresh_token)).toEqual({ active: false });
-    expect((await introspect(rotated.json.refresh_token ?? '')).active).toBe(true);
-    await fetch(`${app.config.issuer}/revoke`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(client.clientId, client.clientSecret ?? '') },
-      body: new URLSearchParams({ token: rotated.json.refresh_token ?? '' }).toString(),
+  describe('refused requests (§2.3, RFC 6749 §5.2)', () => {
+    it('answers invalid_request when token is missing or sent twice', async () => {
+      const issued = await tokens();
+      expectOAuthError(await post(app, 'introspect', {}, asClient(client)), 400, 'invalid_request', 'token is missing');
+      const twice = `token=${issued.access_token}&token=${issued.refresh_token}`;
+      expectOAuthError(await post(app, 'introspect', twice, asClient(client)), 400, 'invalid_request', 'token is included more than once');
+      expect((await inspect(issued.access_token)).active).toBe(true);
     });
-    expect(await introspect(rotated.json.refresh_token ?? '')).toEqual({ active: false });
-    expect(await introspect(rotated.json.access_token ?? '')).toEqual({ active: false });
-  });
 
-  it('answers {"active": false} for an access token past its expiry', async () => {
-    const issued = await tokens();
-    clock.advance(app.config.lifetimes.accessToken * 1000);
-    expect(await introspect(issued.access_token)).toEqual({ active: false });
-    expect((await introspect(issued.refresh_token)).active).toBe(true);
-  });
-
-  it('answers {"active": false} for every token of a disabled user', async () => {
-    const issued = await tokens('grace@example.com');
-    await setDisabled({ store: app.store, clock: app.clock, passwordMinLength: 15, actor: 'test' }, 'grace@example.com', true);
-    expect(await introspect(issued.access_token)).toEqual({ active: false });
-    expect(await introspect(issued.refresh_token)).toEqual({ active: false });
-  });
-
-  it('requires client authentication and the token parameter', async () => {
-    const anonymous = await fetch(`${app.config.issuer}/introspect`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: 'token=abc',
+    it('authenticates the client first: 401 invalid_client without credentials, and with a Basic challenge to a wrong secret', async () => {
+      const issued = await tokens();
+      const anonymous = await post(app, 'introspect', { token: issued.access_token });
+      expectOAuthError(anonymous, 401, 'invalid_client', 'client authentication is required');
+      expect(anonymous.headers.get('www-authenticate')).toBeNull();
+      const wrong = await post(app, 'introspect', { token: issued.access_token }, { Authorization: basic(client.clientId, 'wrong-secret') });
+      expectOAuthError(wrong, 401, 'invalid_client', 'client authentication failed');
+      expect(wrong.headers.get('www-authenticate')).toBe('Basic realm="gatehouse"');
+      expect((await inspect(issued.access_token)).active).toBe(true);
     });
-    expect([anonymous.status, ((await anonymous.json()) as { error: string }).error]).toEqual([401, 'invalid_client']);
-    const missing = await fetch(`${app.config.issuer}/introspect`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(client.clientId, client.clientSecret ?? '') },
-      body: '',
-    });
-    expect([missing.status, await missing.json()]).toEqual([400, { error: 'invalid_request', error_description: 'token is missing' }]);
-  });
-
-  it('is read by openid-client, a certified relying-party library', async () => {
-    const live = await startApp();
-    try {
-      await addUser(live);
-      const rp = await addClient(live);
-      const issued = await tokensFor(live, rp, new Browser(), 'openid offline_access');
-      const answer = await oidc.tokenIntrospection(rp.config, issued.access_token);
-      expect(answer).toMatchObject({ active: true, client_id: rp.clientId, token_type: 'Bearer' });
-    } finally {
-      await live.stop();
-    }
   });
 });

@@ -5,7 +5,7 @@ import { hashSecret } from '../../auth/secrets.js';
 import { InvalidGrant, InvalidRequest } from '../../errors.js';
 import type { AuthorizationCodeRecord, ClientRecord } from '../../store/records.js';
 import { isWellFormedVerifier, verifierMatches } from '../pkce.js';
-import { field } from './form-field.js';
+import { field } from '../form-field.js';
 import { issueTokens, mayRefresh, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 
 /** RFC 6749 §4.1.2: a code used twice revokes every token issued from it. */

@@ -5,7 +5,7 @@
 import { hashSecret } from '../../auth/secrets.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../../errors.js';
 import type { ClientRecord, RefreshTokenRecord } from '../../store/records.js';
-import { field } from './form-field.js';
+import { field } from '../form-field.js';
 import { issueTokens, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 import { isOffline, refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
 

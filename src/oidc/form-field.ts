@@ -1,5 +1,5 @@
 // One parameter of a token request body; an empty value counts as absent (RFC 6749 §3.1).
-import { InvalidRequest } from '../../errors.js';
+import { InvalidRequest } from '../errors.js';
 
 export function field(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
