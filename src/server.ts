@@ -9,6 +9,8 @@ import { ConfigError, GatehouseError } from './errors.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { openServices } from './services.js';
+import { startAutoRotation } from './signing/auto-rotation.js';
+import { keyPolicy } from './signing/key-schedule.js';
 import { startHousekeeping } from './store/housekeeping.js';
 
 function createServer(config: Config): http.Server {
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
   }
 
   const stopHousekeeping = startHousekeeping(store, systemClock, logger);
+  const stopRotation = startAutoRotation({ keyRing, store, clock: systemClock, policy: keyPolicy(config), logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -59,7 +62,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     stopHousekeeping();
     server.close(() => {
-      services.close().finally(() => process.exit(0));
+      stopRotation()
+        .then(() => services.close())
+        .finally(() => process.exit(0));
     });
     server.closeIdleConnections();
     // Requests still running after 10 s are cut off rather than holding the process forever.

@@ -6,6 +6,7 @@ import { BackchannelLogout } from './logout/backchannel.js';
 import { SessionTerminator } from './logout/session-end.js';
 import { FileKeyStore } from './signing/file-key-store.js';
 import { KeyRing } from './signing/key-ring.js';
+import { keyPolicy } from './signing/key-schedule.js';
 import type { KeyStore } from './signing/key-store.js';
 import { appliedSqliteMigrations, migrateSqlite, openSqliteDatabase } from './store/sqlite/database.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -42,7 +43,7 @@ export interface Services {
 export async function openServices(config: Config, clock: Clock, logger: Logger): Promise<Services> {
   const store = openStore(config);
   try {
-    const keyRing = await KeyRing.open(openKeyStore(config), clock);
+    const keyRing = await KeyRing.open(openKeyStore(config), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
     const backchannel = new BackchannelLogout({ store, clock, issuer: config.issuer, signingKey: () => keyRing.signingKey, logger });
     return {

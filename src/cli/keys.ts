@@ -1,44 +1,103 @@
 // `idp keys …` and `idp migrate`.
 import type { Command } from 'commander';
-import { audit } from '../manage/users.js';
+import { keySchedule, revokeKey, rotateKey, type KeyContext } from '../manage/keys.js';
 import { loadConfig } from '../config.js';
 import { migrateDatabase, openKeyStore } from '../services.js';
+import { keyPolicy, type KeyTimeline } from '../signing/key-schedule.js';
 import { describeKey, type SigningKey } from '../signing/key-store.js';
-import { iso, print, runCommand, withContext, type OutputOptions } from './run.js';
+import { iso, print, runCommand, withContext, type CommandContext, type OutputOptions } from './run.js';
 
-function keyJson(key: SigningKey) {
+function keyContext(ctx: CommandContext): KeyContext {
+  return { ...ctx, keys: openKeyStore(ctx.config), policy: keyPolicy(ctx.config) };
+}
+
+/** `activated_at` and `retired_at` (as before scheduled rotation) are set once they are past. */
+function keyJson({ key, state, retiresAt }: KeyTimeline<SigningKey>, now: number) {
   const info = describeKey(key);
+  const past = (at: number | null) => (at !== null && at <= now ? at : null);
   return {
     kid: info.kid,
     alg: info.alg,
-    state: info.state,
     bits: info.bits,
+    state,
+    published: state === 'pending' || state === 'active' || state === 'published',
     created_at: iso(info.createdAt),
-    activated_at: iso(info.activatedAt),
-    retired_at: iso(info.retiredAt),
+    activates_at: iso(info.activatedAt),
+    activated_at: iso(past(info.activatedAt)),
+    retires_at: iso(retiresAt),
+    retired_at: iso(past(retiresAt)),
+    revoked_at: iso(info.revokedAt),
   };
+}
+
+function keyLine(timeline: KeyTimeline<SigningKey>, now: number): string {
+  const json = keyJson(timeline, now);
+  const times = [`created ${json.created_at}`, `${json.activated_at ? 'activated' : 'activates'} ${json.activates_at}`];
+  if (json.revoked_at) times.push(`revoked ${json.revoked_at}`);
+  else if (json.retires_at) times.push(`${json.retired_at ? 'retired' : 'retires'} ${json.retires_at}`);
+  return [json.kid, json.state.padEnd(9), times.join('  ')].join('  ');
 }
 
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description('manage the keys that sign ID tokens');
 
   keys.command('list')
-    .description('list signing keys, newest first')
+    .description('list signing keys, newest first, with their state now and their scheduled times')
     .option('--json', 'print JSON')
     .action((options: OutputOptions) =>
       withContext(async (ctx) => {
-        const all = await openKeyStore(ctx.config).load(ctx.clock.now());
-        print(options, { keys: all.map(keyJson) }, all.map((k) => [k.kid, k.state, iso(k.createdAt)].join('\t')).join('\n'));
+        const schedule = await keySchedule(keyContext(ctx));
+        const now = schedule.at;
+        print(options, { keys: schedule.keys.map((t) => keyJson(t, now)) }, schedule.keys.map((t) => keyLine(t, now)).join('\n'));
       }));
 
   keys.command('rotate')
-    .description('create a new signing key; the previous one stays published so tokens it signed still verify')
+    .description('publish a new signing key now; it signs after KEY_PREPUBLISH, and the current key stays published until its tokens expire')
+    .option('--now', 'sign with the new key at once (emergencies: relying parties with a cached key set reject its tokens until they fetch it again)')
     .option('--json', 'print JSON')
-    .action((options: OutputOptions) =>
+    .action((options: OutputOptions & { now?: boolean }) =>
       withContext(async (ctx) => {
-        const created = await openKeyStore(ctx.config).rotate(ctx.clock.now());
-        await audit(ctx, 'key.rotated', created.kid, {});
-        print(options, keyJson(created), `new signing key ${created.kid} is active; the previous key stays published`);
+        const { key, previous, immediate } = await rotateKey(keyContext(ctx), { immediately: options.now === true });
+        const now = ctx.clock.now();
+        const json = { ...keyJson(key, now), previous_kid: previous?.kid ?? null };
+        const kid = key.key.kid;
+        const text = !immediate
+          ? `new signing key ${kid} is published now and signs from ${json.activates_at}` +
+            (previous ? `; until then ${previous.kid} signs, and it stays published until its tokens expire` : '')
+          : `new signing key ${kid} is active now` +
+            (previous ? `; ${previous.kid} stays published until its tokens expire` : '') +
+            (options.now ? `\nrelying parties with a cached copy of the JWKS reject tokens signed by ${kid} until they fetch it again (up to JWKS_MAX_AGE=${ctx.config.jwksMaxAge} s)` : '');
+        print(options, json, text);
+      }));
+
+  keys.command('revoke')
+    .description('revoke a compromised key: out of the JWKS at once, and its tokens, grants and sessions revoked')
+    .argument('<kid>', 'the key id, as `idp keys list` shows it')
+    .option('--json', 'print JSON')
+    .action((kid: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const result = await revokeKey(keyContext(ctx), kid);
+        const now = ctx.clock.now();
+        const replacement = result.replacement;
+        const json = {
+          ...keyJson(result.key, now),
+          was_signing: result.wasSigning,
+          replacement: replacement ? { ...keyJson(replacement.key, now), source: replacement.source } : null,
+          grants_revoked: result.grants,
+          refresh_tokens_revoked: result.refreshTokens,
+          access_tokens_revoked: result.accessTokens,
+          sessions_ended: result.sessions,
+        };
+        const lines = [`signing key ${kid} is revoked: it is out of the JWKS and never signs again`];
+        if (replacement) {
+          const which = replacement.source === 'scheduled' ? `the scheduled key ${replacement.key.key.kid}` : `a new key ${replacement.key.key.kid}`;
+          lines.push(
+            `it was the signing key: ${which} signs from now on. There was no other choice: relying parties with a cached ` +
+              `copy of the JWKS reject its tokens until they fetch it again (up to JWKS_MAX_AGE=${ctx.config.jwksMaxAge} s)`,
+          );
+        }
+        lines.push(`revoked ${result.grants} grant(s) (${result.refreshTokens} refresh and ${result.accessTokens} access token(s)) and ended ${result.sessions} session(s)`);
+        print(options, json, lines.join('\n'));
       }));
 
   program.command('migrate')

@@ -8,6 +8,7 @@ import { BackchannelLogout } from '../logout/backchannel.js';
 import { SessionTerminator } from '../logout/session-end.js';
 import { openKeyStore, openStore } from '../services.js';
 import { KeyRing } from '../signing/key-ring.js';
+import { keyPolicy } from '../signing/key-schedule.js';
 import type { SigningKey } from '../signing/key-store.js';
 import type { ListOptions } from '../store/store.js';
 
@@ -47,7 +48,7 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     const store = openStore(config);
     // The keys are opened only if a command ends a session and must sign a logout token.
     let keyRing: Promise<KeyRing> | undefined;
-    const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config), systemClock))).signingKey;
+    const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config), systemClock, keyPolicy(config).retirementDelayMs))).signingKey;
     const sessionEnd = new SessionTerminator(store, systemClock, new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, signingKey }));
     try {
       await command({ config, store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'cli', sessionEnd });

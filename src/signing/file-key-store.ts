@@ -1,27 +1,53 @@
-// Signing keys as files in KEYS_DIR: <kid>.key.pem (PKCS#8, mode 0600) and <kid>.json (state and times).
+// Signing keys as files in KEYS_DIR: <kid>.key.pem (PKCS#8, mode 0600) and <kid>.json (the key's times; its state
+// follows from them, see key-schedule.ts). Files written before scheduled rotation carry a `state` instead.
 import { randomBytes } from 'node:crypto';
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { KeyStoreError } from '../errors.js';
-import type { KeyStore, SigningKey } from './key-store.js';
+import { computeSchedule } from './key-schedule.js';
+import type { KeyChange, KeyStore, SigningKey } from './key-store.js';
 import { generateRsaKey, rsaKeyFromPem, rsaKeyToPem } from './rsa-key.js';
 
+const isoTime = z.iso.datetime();
 const metadataSchema = z.object({
   kid: z.string().min(1),
   alg: z.literal('RS256'),
-  state: z.enum(['active', 'published', 'retired']),
-  createdAt: z.iso.datetime(),
-  activatedAt: z.iso.datetime().nullable(),
-  retiredAt: z.iso.datetime().nullable(),
+  /** Only in files of earlier versions, which have no revokedAt. */
+  state: z.enum(['active', 'published', 'retired']).optional(),
+  createdAt: isoTime,
+  activatedAt: isoTime.nullable(),
+  retiredAt: isoTime.nullable(),
+  revokedAt: isoTime.nullable().optional(),
 });
 type Metadata = z.infer<typeof metadataSchema>;
+type Facts = Pick<SigningKey, 'createdAt' | 'activatedAt' | 'retiredAt' | 'revokedAt'>;
+
+/** A kid is a base64url thumbprint; anything else must never become part of a file name. */
+const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 const METADATA_SUFFIX = '.json';
 const PRIVATE_KEY_SUFFIX = '.key.pem';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const ms = (text: string | null) => (text === null ? null : Date.parse(text));
+const ms = (text: string | null | undefined) => (text === null || text === undefined ? null : Date.parse(text));
+
+/**
+ * The facts a metadata file states. An earlier version's file says `state` instead: `active` and `published` keys
+ * keep their activation (a published key was superseded by a later one, so the schedule retires it), a `retired`
+ * key is retired at its retiredAt, or at once when that is missing.
+ */
+function factsOf(metadata: Metadata): Facts | null {
+  const createdAt = ms(metadata.createdAt) ?? 0;
+  const activatedAt = ms(metadata.activatedAt);
+  if (metadata.state !== undefined && metadata.revokedAt === undefined) {
+    const activation = activatedAt ?? createdAt;
+    const retiredAt = metadata.state === 'retired' ? (ms(metadata.retiredAt) ?? activation) : null;
+    return { createdAt, activatedAt: activation, retiredAt, revokedAt: null };
+  }
+  if (activatedAt === null) return null;
+  return { createdAt, activatedAt, retiredAt: ms(metadata.retiredAt), revokedAt: ms(metadata.revokedAt) };
+}
 
 /** Writes a whole file under a temporary name, flushes it, then renames it: readers see old or new, never half. */
 async function writeFileAtomically(file: string, contents: string, mode: number): Promise<void> {
@@ -41,20 +67,41 @@ export class FileKeyStore implements KeyStore {
 
   async load(now: number): Promise<SigningKey[]> {
     const keys = await this.readAll();
-    if (keys.length === 0) return [await this.create(now)];
-    if (!keys.some((key) => key.state === 'active')) {
-      throw new KeyStoreError(`no active signing key in ${this.dir}: mark one key "active" in its .json file or run \`idp keys rotate\``);
+    if (keys.length === 0) return [await this.rotate(now)];
+    // Retirement by the schedule needs the token lifetimes; only explicit facts count here.
+    if (computeSchedule(keys, now, Infinity).signingKey === null) {
+      throw new KeyStoreError(`no signing key in ${this.dir} can sign now (every key is pending, retired or revoked): run \`idp keys rotate --now\``);
     }
     return keys;
   }
 
-  async rotate(now: number): Promise<SigningKey> {
-    const previous = (await this.readAll()).filter((key) => key.state === 'active');
-    // The new key is written before the old one is demoted: a crash in between leaves two active keys
-    // (the newest signs), never none.
-    const created = await this.create(now);
-    for (const key of previous) await this.writeMetadata({ ...key, state: 'published' });
-    return created;
+  list(): Promise<SigningKey[]> {
+    return this.readAll();
+  }
+
+  async rotate(now: number, activatesAt: number = now): Promise<SigningKey> {
+    await this.ensureDirectory();
+    const material = await generateRsaKey(this.bits);
+    const key: SigningKey = { ...material, alg: 'RS256', createdAt: now, activatedAt: activatesAt, retiredAt: null, revokedAt: null };
+    // A reader between these two writes is refused (a key with one file); the KeyRing then keeps the keys it has,
+    // and the second write triggers its next reload.
+    await writeFileAtomically(this.privateKeyFile(key.kid), await rsaKeyToPem(material), 0o600);
+    await this.writeMetadata(key);
+    return key;
+  }
+
+  async update(kid: string, change: KeyChange): Promise<SigningKey | null> {
+    if (!KID_PATTERN.test(kid)) return null;
+    const kids = new Set((await this.listFiles()).map((file) => file.slice(0, file.indexOf('.'))));
+    if (!kids.has(kid)) return null;
+    const key = await this.read(kid);
+    const updated: SigningKey = {
+      ...key,
+      activatedAt: change.activatedAt ?? key.activatedAt,
+      revokedAt: change.revokedAt ?? key.revokedAt,
+    };
+    await this.writeMetadata(updated);
+    return updated;
   }
 
   watch(onChange: () => void): () => void {
@@ -78,11 +125,7 @@ export class FileKeyStore implements KeyStore {
 
   /** Every key in the directory, newest first; creates the directory, never a key. */
   private async readAll(): Promise<SigningKey[]> {
-    try {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    } catch (error) {
-      throw new KeyStoreError(`cannot create the key directory ${this.dir}: ${(error as Error).message}`);
-    }
+    await this.ensureDirectory();
     const kids = new Set<string>();
     for (const file of await this.listFiles()) {
       if (file.endsWith(PRIVATE_KEY_SUFFIX)) kids.add(file.slice(0, -PRIVATE_KEY_SUFFIX.length));
@@ -90,6 +133,14 @@ export class FileKeyStore implements KeyStore {
     }
     const keys = await Promise.all([...kids].map((kid) => this.read(kid)));
     return keys.sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid));
+  }
+
+  private async ensureDirectory(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new KeyStoreError(`cannot create the key directory ${this.dir}: ${(error as Error).message}`);
+    }
   }
 
   private async listFiles(): Promise<string[]> {
@@ -100,22 +151,14 @@ export class FileKeyStore implements KeyStore {
     }
   }
 
-  private async create(now: number): Promise<SigningKey> {
-    const material = await generateRsaKey(this.bits);
-    const key: SigningKey = { ...material, alg: 'RS256', state: 'active', createdAt: now, activatedAt: now, retiredAt: null };
-    await writeFileAtomically(this.privateKeyFile(key.kid), await rsaKeyToPem(material), 0o600);
-    await this.writeMetadata(key);
-    return key;
-  }
-
   private async writeMetadata(key: SigningKey): Promise<void> {
     const metadata: Metadata = {
       kid: key.kid,
       alg: key.alg,
-      state: key.state,
       createdAt: iso(key.createdAt) ?? '',
       activatedAt: iso(key.activatedAt),
       retiredAt: iso(key.retiredAt),
+      revokedAt: iso(key.revokedAt),
     };
     await writeFileAtomically(this.metadataFile(key.kid), JSON.stringify(metadata, null, 2) + '\n', 0o644);
   }
@@ -126,12 +169,15 @@ export class FileKeyStore implements KeyStore {
     const metadataText = await this.readKeyFile(metadataFile, kid);
     const pem = await this.readKeyFile(privateKeyFile, kid);
     await this.requirePrivateMode(privateKeyFile);
-    let metadata: Metadata;
+    let facts: Facts | null = null;
+    let metadata: Metadata | undefined;
     try {
       metadata = metadataSchema.parse(JSON.parse(metadataText));
+      facts = factsOf(metadata);
     } catch {
-      throw new KeyStoreError(`signing key file ${metadataFile} is corrupted: it is not valid key metadata`);
+      // reported below
     }
+    if (!metadata || !facts) throw new KeyStoreError(`signing key file ${metadataFile} is corrupted: it is not valid key metadata`);
     let material;
     try {
       material = await rsaKeyFromPem(pem);
@@ -144,14 +190,7 @@ export class FileKeyStore implements KeyStore {
     if (material.kid !== kid) {
       throw new KeyStoreError(`signing key file ${privateKeyFile} does not match its name: its thumbprint is ${material.kid}`);
     }
-    return {
-      ...material,
-      alg: 'RS256',
-      state: metadata.state,
-      createdAt: ms(metadata.createdAt) ?? 0,
-      activatedAt: ms(metadata.activatedAt),
-      retiredAt: ms(metadata.retiredAt),
-    };
+    return { ...material, alg: 'RS256', ...facts };
   }
 
   /** Like ssh, refuse a private key other local users can read rather than sign with a possibly leaked key. */

@@ -1,8 +1,11 @@
 // The keys a running server uses: the one that signs, and the JWKS body, serialised once per key-set change.
+// It follows the rotation schedule by itself: the computed view knows when its next transition is due, and is
+// recomputed the first time the clock is past it, so keys activate and retire on time without a restart.
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { Clock } from '../clock.js';
 import { KeyStoreError } from '../errors.js';
+import { computeSchedule, MAX_RETIREMENT_DELAY_MS, type Schedule } from './key-schedule.js';
 import type { KeyStore, SigningKey } from './key-store.js';
 
 /** Our own public keys as jose wants them, to verify what we signed (access tokens, id_token_hint). */
@@ -15,63 +18,74 @@ export interface JwksDocument {
 }
 
 interface KeySetView {
-  keys: SigningKey[];
-  signingKey: SigningKey;
+  schedule: Schedule<SigningKey>;
   jwks: JwksDocument;
   verificationKeys: VerificationKeys;
 }
 
-function view(keys: SigningKey[]): KeySetView {
-  const jwks = serialiseJwks(keys);
-  const verificationKeys = createLocalJWKSet(JSON.parse(jwks.body.toString('utf8')) as JSONWebKeySet);
-  return { keys, signingKey: pickSigningKey(keys), jwks, verificationKeys };
-}
-
-function pickSigningKey(keys: SigningKey[]): SigningKey {
-  const active = keys.filter((key) => key.state === 'active').sort((a, b) => (b.activatedAt ?? 0) - (a.activatedAt ?? 0));
-  const newest = active[0];
-  if (!newest) throw new KeyStoreError('no active signing key');
-  return newest;
-}
-
 function serialiseJwks(keys: SigningKey[]): JwksDocument {
-  const published = keys
-    .filter((key) => key.state !== 'retired')
-    .map((key) => ({ kty: key.publicJwk.kty, kid: key.kid, use: 'sig', alg: key.alg, n: key.publicJwk.n, e: key.publicJwk.e }));
+  const published = keys.map((key) => ({ kty: key.publicJwk.kty, kid: key.kid, use: 'sig', alg: key.alg, n: key.publicJwk.n, e: key.publicJwk.e }));
   const body = Buffer.from(JSON.stringify({ keys: published }));
   return { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` };
 }
 
 export class KeyRing {
+  private view: KeySetView;
+
   private constructor(
     private readonly store: KeyStore,
     private readonly clock: Clock,
-    private current: KeySetView,
-  ) {}
-
-  static async open(store: KeyStore, clock: Clock): Promise<KeyRing> {
-    const keys = await store.load(clock.now());
-    return new KeyRing(store, clock, view(keys));
+    private readonly retirementDelayMs: number,
+    private keys: SigningKey[],
+  ) {
+    this.view = this.compute(null);
   }
 
-  /** The key that signs new tokens. */
+  /**
+   * `retirementDelayMs` (keyPolicy(config).retirementDelayMs) decides when superseded keys leave the JWKS; the
+   * default, for the longest token lifetimes allowed, never retires a key too early.
+   */
+  static async open(store: KeyStore, clock: Clock, retirementDelayMs: number = MAX_RETIREMENT_DELAY_MS): Promise<KeyRing> {
+    const ring = new KeyRing(store, clock, retirementDelayMs, await store.load(clock.now()));
+    // Refused at start rather than at the first token request.
+    if (ring.schedule.signingKey === null) throw new KeyStoreError('no signing key is active: every key is pending, retired or revoked; run `idp keys rotate --now`');
+    return ring;
+  }
+
+  /** The key that signs new tokens now. */
   get signingKey(): SigningKey {
-    return this.current.signingKey;
+    const key = this.current().schedule.signingKey;
+    if (!key) throw new KeyStoreError('no signing key is active: every key is pending, retired or revoked; run `idp keys rotate --now`');
+    return key;
   }
 
   get jwks(): JwksDocument {
-    return this.current.jwks;
+    return this.current().jwks;
   }
 
   /** The published keys, for verifying tokens we issued. */
   get verificationKeys(): VerificationKeys {
-    return this.current.verificationKeys;
+    return this.current().verificationKeys;
+  }
+
+  /** Every key with its state now and its scheduled times. */
+  get schedule(): Schedule<SigningKey> {
+    return this.current().schedule;
   }
 
   /** Re-reads the store; on failure keeps serving the keys it has, so a half-written change never takes us down. */
   async reload(): Promise<void> {
     const keys = await this.store.load(this.clock.now());
-    this.current = view(keys);
+    const previous = this.view;
+    this.keys = keys;
+    this.view = this.compute(previous);
+  }
+
+  /** Adds a key published now that signs from `activatesAt`, and serves it at once (not after the watch fires). */
+  async addKey(activatesAt: number): Promise<SigningKey> {
+    const key = await this.store.rotate(this.clock.now(), activatesAt);
+    await this.reload();
+    return key;
   }
 
   /** Follows changes another process makes; returns a stop function. */
@@ -79,5 +93,19 @@ export class KeyRing {
     return this.store.watch(() => {
       this.reload().catch(onError);
     });
+  }
+
+  private current(): KeySetView {
+    if (this.clock.now() >= this.view.schedule.nextChangeAt) this.view = this.compute(this.view);
+    return this.view;
+  }
+
+  private compute(previous: KeySetView | null): KeySetView {
+    const schedule = computeSchedule(this.keys, this.clock.now(), this.retirementDelayMs);
+    const jwks = serialiseJwks(schedule.published);
+    // An activation changes which key signs but not the key set: same body, same ETag, same jose key set.
+    if (previous && previous.jwks.etag === jwks.etag) return { schedule, jwks: previous.jwks, verificationKeys: previous.verificationKeys };
+    const verificationKeys = createLocalJWKSet(JSON.parse(jwks.body.toString('utf8')) as JSONWebKeySet);
+    return { schedule, jwks, verificationKeys };
   }
 }

@@ -1,15 +1,12 @@
 // What a signing key is, and the interface every key store (files now, the database later) implements.
 import type { CryptoKey, JWK } from 'jose';
-import type { SigningKeyState } from '../store/records.js';
+import type { KeyFacts } from './key-schedule.js';
 
-export interface SigningKey {
+/** The facts of src/signing/key-schedule.ts with the key material; its state at a time is computed from them. */
+export interface SigningKey extends KeyFacts {
   /** RFC 7638 SHA-256 JWK thumbprint of the public key. */
   kid: string;
   alg: 'RS256';
-  state: SigningKeyState;
-  createdAt: number;
-  activatedAt: number | null;
-  retiredAt: number | null;
   /** Public members only (kty, n, e): the private ones never leave the key store. */
   publicJwk: JWK;
   privateKey: CryptoKey;
@@ -18,11 +15,28 @@ export interface SigningKey {
 /** What `idp keys list` shows: everything but the private key. */
 export type SigningKeyInfo = Omit<SigningKey, 'privateKey' | 'publicJwk'> & { bits: number };
 
+/** The facts an operation may change after a key was created. */
+export interface KeyChange {
+  /** Brings a scheduled activation forward (a revoked signing key's replacement). */
+  activatedAt?: number;
+  revokedAt?: number;
+}
+
 export interface KeyStore {
-  /** Every key, newest first; generates the first key when there is none. Never silently replaces one. */
+  /**
+   * Every key, newest first; generates the first key when there is none. Never silently replaces one: a key set
+   * in which no key can sign at `now` (all pending, retired or revoked) is refused.
+   */
   load(now: number): Promise<SigningKey[]>;
-  /** Adds a new active key; the previous active key stays published so tokens it signed still verify. */
-  rotate(now: number): Promise<SigningKey>;
+  /** Every key, newest first; never writes a key. */
+  list(): Promise<SigningKey[]>;
+  /**
+   * Adds a key, published from `now`, that signs from `activatesAt` (now by default). Earlier keys are not
+   * touched: they stop signing and retire by the schedule.
+   */
+  rotate(now: number, activatesAt?: number): Promise<SigningKey>;
+  /** Records a change to one key's facts; null when there is no such key. */
+  update(kid: string, change: KeyChange): Promise<SigningKey | null>;
   /** Calls `onChange` when another process (the `idp` tool) changed the keys; returns a stop function. */
   watch(onChange: () => void): () => void;
 }

@@ -69,7 +69,7 @@ describe('the server process (npm start) with the idp tool beside it', () => {
     expect(await kids()).toEqual(before);
   });
 
-  it('publishes a key rotated with `idp keys rotate` without a restart, keeping the previous key', async () => {
+  it('publishes a key scheduled with `idp keys rotate` without a restart, while the previous key keeps signing', async () => {
     await start();
     const [previous] = await kids();
     const rotated = await runIdp(['keys', 'rotate', '--json'], env);
@@ -82,7 +82,7 @@ describe('the server process (npm start) with the idp tool beside it', () => {
     }
     expect(published.sort()).toEqual([previous, kid].sort());
     const listed = JSON.parse((await runIdp(['keys', 'list', '--json'], env)).stdout) as { keys: { kid: string; state: string }[] };
-    expect(listed.keys.map((k) => [k.kid, k.state])).toEqual([[kid, 'active'], [previous, 'published']]);
+    expect(listed.keys.map((k) => [k.kid, k.state])).toEqual([[kid, 'pending'], [previous, 'active']]);
   });
 
   it('applies migrations with `idp migrate` once, and reports nothing to do afterwards', async () => {

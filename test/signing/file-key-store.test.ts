@@ -1,9 +1,12 @@
-// FileKeyStore: first start, restart, damaged files and rotation. Shared helpers: ../helpers/keys.ts.
+// FileKeyStore: first start, restart, damaged files, rotation, revocation facts and files of earlier versions.
+// Shared helpers: ../helpers/keys.ts.
 import { chmodSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, importPKCS8 } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { FileKeyStore } from '../../src/signing/file-key-store.js';
+import { computeSchedule } from '../../src/signing/key-schedule.js';
+import type { SigningKey } from '../../src/signing/key-store.js';
 import {
   editMetadata,
   files,
@@ -29,7 +32,7 @@ describe('first start (FileKeyStore.load on an empty KEYS_DIR)', () => {
     const keys = await new FileKeyStore(keysDir, 2048).load(now);
     expect(keys).toHaveLength(1);
     const [key] = keys;
-    expect(key).toMatchObject({ alg: 'RS256', state: 'active', createdAt: T0, activatedAt: T0, retiredAt: null });
+    expect(key).toMatchObject({ alg: 'RS256', createdAt: T0, activatedAt: T0, retiredAt: null, revokedAt: null });
     expect(files()).toEqual([`${key?.kid}.json`, `${key?.kid}.key.pem`].sort());
   });
 
@@ -58,15 +61,15 @@ describe('first start (FileKeyStore.load on an empty KEYS_DIR)', () => {
     expect(Object.keys(key?.publicJwk ?? {}).sort()).toEqual(['e', 'kty', 'n']);
   });
 
-  it('records state and times in the metadata file and leaves no temporary file behind', async () => {
+  it('records times, not a state, in the metadata file and leaves no temporary file behind', async () => {
     const kid = await firstKid();
     expect(readMetadata(kid)).toEqual({
       kid,
       alg: 'RS256',
-      state: 'active',
       createdAt: '2025-03-01T10:00:00.000Z',
       activatedAt: '2025-03-01T10:00:00.000Z',
       retiredAt: null,
+      revokedAt: null,
     });
     expect(readdirSync(keysDir).filter((file) => file.startsWith('.'))).toEqual([]);
   });
@@ -84,7 +87,7 @@ describe('restart (FileKeyStore.load on existing keys)', () => {
     setNow(T0 + 60_000);
     const keys = await new FileKeyStore(keysDir, 2048).load(now);
     expect(keys.map((key) => key.kid)).toEqual([kid]);
-    expect(keys[0]).toMatchObject({ state: 'active', createdAt: T0, activatedAt: T0 });
+    expect(keys[0]).toMatchObject({ createdAt: T0, activatedAt: T0, revokedAt: null });
     expect(files()).toEqual(before);
   });
 
@@ -140,6 +143,8 @@ describe('damaged key files are refused, never replaced (KeyStoreError)', () => 
     ['another algorithm', { alg: 'ES256' }],
     ['a date that is not ISO 8601', { createdAt: 'yesterday' }],
     ['a missing kid', { kid: '' }],
+    ['no activation time', { activatedAt: null }],
+    ['a revocation time that is not ISO 8601', { revokedAt: 'now' }],
   ])('refuses metadata with %s', async (_what, patch) => {
     const kid = await firstKid();
     editMetadata(kid, patch);
@@ -198,11 +203,11 @@ describe('damaged key files are refused, never replaced (KeyStoreError)', () => 
     expect(error.message).toBe(`signing key file ${pemFile(kid)} is accessible to other users (mode 0644); run chmod 600 on it`);
   });
 
-  it('refuses a key set with no active key, and does not generate one', async () => {
+  it('refuses a key set in which no key can sign now, and does not generate one', async () => {
     const kid = await firstKid();
-    editMetadata(kid, { state: 'published' });
+    editMetadata(kid, { revokedAt: new Date(now).toISOString() });
     const before = files();
-    expect((await loadError()).message).toMatch(/no active signing key/);
+    expect((await loadError()).message).toMatch(/no signing key in .* can sign now/);
     expect(files()).toEqual(before);
   });
 
@@ -213,44 +218,54 @@ describe('damaged key files are refused, never replaced (KeyStoreError)', () => 
   });
 });
 
+const statesAt = (keys: SigningKey[], at: number, delay = 60_000) =>
+  computeSchedule(keys, at, delay).keys.map((t) => [t.key.kid, t.state]);
+
 describe('rotation (FileKeyStore.rotate)', () => {
-  it('makes the new key active and the previous one published', async () => {
+  it('adds a key that signs at once by default; the previous key stays published', async () => {
     const [old, created] = await rotatedOnce();
     expect(created).not.toBe(old);
     const keys = await new FileKeyStore(keysDir, 2048).load(now);
-    expect(keys.map((key) => [key.kid, key.state])).toEqual([
+    expect(statesAt(keys, now)).toEqual([
       [created, 'active'],
       [old, 'published'],
     ]);
-    expect(readMetadata(old).state).toBe('published');
-    expect(readMetadata(created)).toMatchObject({ state: 'active', activatedAt: '2025-03-01T11:00:00.000Z' });
+    expect(readMetadata(created)).toMatchObject({ activatedAt: '2025-03-01T11:00:00.000Z', revokedAt: null });
+    // The previous key's file is not rewritten: its retirement follows from the new key's activation.
+    expect(readMetadata(old)).toMatchObject({ activatedAt: '2025-03-01T10:00:00.000Z', retiredAt: null });
+  });
+
+  it('schedules a key that is published now and signs from its activation time', async () => {
+    const old = await firstKid();
+    const created = await new FileKeyStore(keysDir, 2048).rotate(now + 1000, now + 61_000);
+    expect(created).toMatchObject({ createdAt: now + 1000, activatedAt: now + 61_000, retiredAt: null, revokedAt: null });
+    const keys = await new FileKeyStore(keysDir, 2048).load(now + 1000);
+    expect(statesAt(keys, now + 1000)).toEqual([[created.kid, 'pending'], [old, 'active']]);
+    expect(statesAt(keys, now + 61_000)).toEqual([[created.kid, 'active'], [old, 'published']]);
+    expect(statesAt(keys, now + 121_000)).toEqual([[created.kid, 'active'], [old, 'retired']]);
   });
 
   it('keeps the previous key file unchanged and adds one key', async () => {
     const old = await firstKid();
     const pem = readFileSync(pemFile(old), 'utf8');
+    const json = readFileSync(metadataFile(old), 'utf8');
     setNow(T0 + 1000);
     const created = await new FileKeyStore(keysDir, 2048).rotate(now);
     expect(readFileSync(pemFile(old), 'utf8')).toBe(pem);
+    expect(readFileSync(metadataFile(old), 'utf8')).toBe(json);
     expect(files()).toEqual([`${old}.json`, `${old}.key.pem`, `${created.kid}.json`, `${created.kid}.key.pem`].sort());
   });
 
-  it('makes exactly one key when there was none', async () => {
+  it('makes exactly one key when there was none, creating KEYS_DIR', async () => {
     const created = await new FileKeyStore(keysDir, 2048).rotate(now);
     expect(files()).toEqual([`${created.kid}.json`, `${created.kid}.key.pem`]);
   });
 
-  it('repairs a key set with no active key, as the load error advises', async () => {
+  it('repairs a key set in which no key can sign, as the load error advises', async () => {
     const old = await firstKid();
-    editMetadata(old, { state: 'published' });
+    editMetadata(old, { revokedAt: new Date(now).toISOString() });
     const created = await new FileKeyStore(keysDir, 2048).rotate(now + 1);
     const keys = await new FileKeyStore(keysDir, 2048).load(now + 1);
-    expect(keys.map((key) => [key.kid, key.state])).toEqual([[created.kid, 'active'], [old, 'published']]);
-  });
-
-  it('returns the new key as active', async () => {
-    await firstKid();
-    const created = await new FileKeyStore(keysDir, 2048).rotate(now + 1);
-    expect(created).toMatchObject({ state: 'active', activatedAt: now + 1 });
+    expect(statesAt(keys, now + 1)).toEqual([[created.kid, 'active'], [old, 'revoked']]);
   });
 });

@@ -1,4 +1,5 @@
-// KeyRing (signing key, JWKS, follow) and the JWTs it signs. Shared helpers: ../helpers/keys.ts.
+// KeyRing (signing key, JWKS, the schedule it follows by the clock, follow) and the JWTs it signs.
+// Shared helpers: ../helpers/keys.ts.
 import { writeFileSync } from 'node:fs';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ describe('KeyRing: signing key and JWKS (RFC 7517 §5, RFC 7518 §6.3.1)', () =>
   it('signs with the only key on first start', async () => {
     const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
     expect(ring.signingKey.kid).toBe(files()[0]?.replace(/\.json$/, ''));
-    expect(ring.signingKey.state).toBe('active');
+    expect(ring.schedule.keys.map((t) => t.state)).toEqual(['active']);
   });
 
   it('publishes only the public members kty, kid, use, alg, n and e', async () => {
@@ -50,22 +51,22 @@ describe('KeyRing: signing key and JWKS (RFC 7517 §5, RFC 7518 §6.3.1)', () =>
     expect(jwksOf(ring).keys.map((key) => key.kid)).toEqual([created]);
   });
 
-  it('signs with the most recently activated key when two are active (a rotation interrupted by a crash)', async () => {
+  it('signs with the key activated last, whatever the order of the files', async () => {
     const [old, created] = await rotatedOnce();
-    editMetadata(old, { state: 'active' });
     const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
     expect(ring.signingKey.kid).toBe(created);
-    // It is the activation time that decides, not the order of the files.
-    editMetadata(old, { activatedAt: new Date(now + 1000).toISOString() });
+    editMetadata(created, { activatedAt: new Date(T0 - 1000).toISOString() });
     await ring.reload();
     expect(ring.signingKey.kid).toBe(old);
   });
 
-  it('never signs with a published key', async () => {
+  it('never signs with a pending key, and signs with it from its activation without a reload', async () => {
     const [old, created] = await rotatedOnce();
     editMetadata(old, { activatedAt: new Date(now + 1000).toISOString() });
     const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
     expect(ring.signingKey.kid).toBe(created);
+    setNow(now + 1000);
+    expect(ring.signingKey.kid).toBe(old);
   });
 
   it('keeps the same quoted ETag while the key set is unchanged, in this ring and another', async () => {
@@ -88,7 +89,7 @@ describe('KeyRing: signing key and JWKS (RFC 7517 §5, RFC 7518 §6.3.1)', () =>
     await ring.reload();
     const second = ring.jwks.etag;
     expect(second).not.toBe(first);
-    editMetadata(old, { state: 'retired' });
+    editMetadata(old, { retiredAt: new Date(now).toISOString() });
     await ring.reload();
     expect(ring.jwks.etag).not.toBe(second);
     expect(ring.jwks.etag).not.toBe(first);
@@ -102,6 +103,61 @@ describe('KeyRing: signing key and JWKS (RFC 7517 §5, RFC 7518 §6.3.1)', () =>
     await expect(ring.reload()).rejects.toBeInstanceOf(KeyStoreError);
     expect(ring.signingKey.kid).toBe(kid);
     expect(ring.jwks.etag).toBe(etag);
+  });
+});
+
+describe('KeyRing follows the rotation schedule by the clock alone (no reload, no restart)', () => {
+  const DELAY = 60_000;
+
+  it('publishes a scheduled key at once, signs with it from its activation, and retires the previous key after the delay', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock, DELAY);
+    const old = ring.signingKey.kid;
+    setNow(now + 1000);
+    const scheduled = await ring.addKey(now + 120_000);
+    const published = ring.jwks.etag;
+    expect(jwksOf(ring).keys.map((key) => key.kid)).toEqual([scheduled.kid, old]);
+    expect(ring.signingKey.kid).toBe(old);
+
+    setNow(now + 119_999);
+    expect(ring.signingKey.kid).toBe(old);
+    setNow(now + 1);
+    expect(ring.signingKey.kid).toBe(scheduled.kid);
+    // An activation changes which key signs, not the key set: caches stay valid.
+    expect(ring.jwks.etag).toBe(published);
+    expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([[scheduled.kid, 'active'], [old, 'published']]);
+
+    setNow(now + DELAY - 1);
+    expect(jwksOf(ring).keys).toHaveLength(2);
+    setNow(now + 1);
+    expect(jwksOf(ring).keys.map((key) => key.kid)).toEqual([scheduled.kid]);
+    expect(ring.jwks.etag).not.toBe(published);
+    expect(ring.schedule.keys.map((t) => t.state)).toEqual(['active', 'retired']);
+  });
+
+  it('takes a key revoked by another process out of the JWKS and the verification keys on reload', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock, DELAY);
+    const old = ring.signingKey;
+    const token = await signJwt(old, { sub: 'x' });
+    const replacement = await new FileKeyStore(keysDir, 2048).rotate(now, now);
+    await new FileKeyStore(keysDir, 2048).update(old.kid, { revokedAt: now });
+    await ring.reload();
+    expect(ring.signingKey.kid).toBe(replacement.kid);
+    expect(jwksOf(ring).keys.map((key) => key.kid)).toEqual([replacement.kid]);
+    await expect(jwtVerify(token, ring.verificationKeys)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+  });
+
+  it('keeps serving its keys when a reload finds a key set that cannot sign', async () => {
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock, DELAY);
+    const { kid } = ring.signingKey;
+    editMetadata(kid, { revokedAt: new Date(now).toISOString() });
+    await expect(ring.reload()).rejects.toBeInstanceOf(KeyStoreError);
+    expect(ring.signingKey.kid).toBe(kid);
+  });
+
+  it('refuses to open on a key set in which every key is revoked', async () => {
+    const [old, created] = await rotatedOnce();
+    for (const kid of [old, created]) editMetadata(kid, { revokedAt: new Date(now).toISOString() });
+    await expect(KeyRing.open(new FileKeyStore(keysDir, 2048), clock)).rejects.toThrow(/can sign now/);
   });
 });
 
@@ -144,13 +200,13 @@ describe('signed JWTs (RFC 7515, RFC 8725 §3.1)', () => {
   });
 
   it('no longer verify once their key is retired', async () => {
-    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock);
-    const old = ring.signingKey.kid;
+    const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock, 60_000);
     const token = await signJwt(ring.signingKey, { sub: 'x' });
     setNow(T0 + 1000);
     await new FileKeyStore(keysDir, 2048).rotate(now);
-    editMetadata(old, { state: 'retired' });
     await ring.reload();
+    await jwtVerify(token, ring.verificationKeys);
+    setNow(now + 60_000);
     await expect(jwtVerify(token, createLocalJWKSet(jwksOf(ring) as unknown as JSONWebKeySet))).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
   });
 });

@@ -1,0 +1,59 @@
+// Automatic rotation in the running server: every KEY_ROTATION_INTERVAL a new key is scheduled, published
+// KEY_PREPUBLISH before it signs. Checked at start and periodically; a late check only delays the rotation.
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import type { KeyRing } from './key-ring.js';
+import { nextAutomaticActivation, type KeyPolicy } from './key-schedule.js';
+import type { SigningKey } from './key-store.js';
+
+export interface AutoRotationDependencies {
+  keyRing: KeyRing;
+  /** For the audit log. */
+  store: Store;
+  clock: Clock;
+  policy: KeyPolicy;
+  logger?: Logger;
+}
+
+const HOUR_MS = 3600 * 1000;
+
+/** Schedules a new key when one is due; returns it, or null when nothing was due. */
+export async function rotateIfDue(deps: AutoRotationDependencies): Promise<SigningKey | null> {
+  // Fresh from the store: the `idp` tool may have scheduled a key that the directory watch has not reported yet.
+  await deps.keyRing.reload();
+  const { keys, signingKey } = deps.keyRing.schedule;
+  const now = deps.clock.now();
+  const activatesAt = nextAutomaticActivation(keys.map((timeline) => timeline.key), now, deps.policy);
+  if (activatesAt === null) return null;
+  const key = await deps.keyRing.addKey(activatesAt);
+  const details = { activates_at: new Date(activatesAt).toISOString(), previous_kid: signingKey?.kid ?? null, automatic: true };
+  await deps.store.audit.append({ at: now, type: 'key.rotation_scheduled', actor: 'system', subject: key.kid, ip: null, details });
+  deps.logger?.info({ kid: key.kid, activatesAt: details.activates_at }, 'scheduled a new signing key');
+  return key;
+}
+
+/**
+ * Checks now and then every `everyMs` (by default a tenth of KEY_PREPUBLISH, at most an hour) until the returned
+ * function is called; that function resolves once a check in progress has finished, so the store can close.
+ */
+export function startAutoRotation(deps: AutoRotationDependencies, everyMs = Math.min(HOUR_MS, Math.max(1000, deps.policy.prepublishMs / 10))): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  const run = () => {
+    running ??= rotateIfDue(deps)
+      .then(
+        () => undefined,
+        (error: unknown) => deps.logger?.error({ err: error }, 'automatic key rotation failed; will try again'),
+      )
+      .finally(() => {
+        running = null;
+      });
+  };
+  run();
+  const timer = setInterval(run, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
