@@ -160,8 +160,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const jwksMaxAge = parseWith(env, 'JWKS_MAX_AGE', integer(0, DAY), 5 * MINUTE);
   // A margin over the JWKS cache lifetime covers a response in flight and a relying party's clock.
   const minimumPrepublish = jwksMaxAge + KEY_PREPUBLISH_MARGIN;
-  const keyPrepublish = parseWith(env, 'KEY_PREPUBLISH', integer(minimumPrepublish, 30 * DAY), Math.max(DAY, minimumPrepublish));
-  const keyRotationInterval = parseWith(env, 'KEY_ROTATION_INTERVAL', integer(keyPrepublish + 1, 3650 * DAY), Math.max(90 * DAY, keyPrepublish + 1));
+  const keyPrepublish = parseWith(env, 'KEY_PREPUBLISH', integer(1, 30 * DAY), Math.max(DAY, minimumPrepublish));
+  if (keyPrepublish < minimumPrepublish) {
+    throw new ConfigError('KEY_PREPUBLISH', `must be at least JWKS_MAX_AGE + ${KEY_PREPUBLISH_MARGIN} (${minimumPrepublish}) seconds, so that every cached JWKS holds a new key before it signs (got ${keyPrepublish})`);
+  }
+  const keyRotationInterval = parseWith(env, 'KEY_ROTATION_INTERVAL', integer(1, 3650 * DAY), Math.max(90 * DAY, keyPrepublish + 1));
+  if (keyRotationInterval <= keyPrepublish) {
+    throw new ConfigError('KEY_ROTATION_INTERVAL', `must be longer than KEY_PREPUBLISH (${keyPrepublish} seconds) (got ${keyRotationInterval})`);
+  }
 
   return {
     port,
