@@ -1,10 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+// The store contract runs on every engine inside one suite (test/store/engines.ts); the HTTP suites run twice,
+// the second time with every app on PostgreSQL (test/helpers/start-app.ts): the same test code on both engines.
+const postgres = Boolean(process.env.TEST_DATABASE_URL);
+if (!postgres) {
+  if (process.env.GATEHOUSE_REQUIRE_POSTGRES_TESTS) {
+    throw new Error('GATEHOUSE_REQUIRE_POSTGRES_TESTS is set but TEST_DATABASE_URL is not: the PostgreSQL tests would be skipped');
+  }
+  // Vitest may read this file more than once in one process: say it once.
+  if (!process.env.GATEHOUSE_POSTGRES_SKIP_SAID) {
+    process.env.GATEHOUSE_POSTGRES_SKIP_SAID = '1';
+    console.warn('PostgreSQL tests skipped: set TEST_DATABASE_URL=postgres://USER:PASSWORD@127.0.0.1:5432/DATABASE to run them too (README, Tests)');
+  }
+}
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Key generation, argon2 and child processes take real time on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      ...(postgres
+        ? [{ extends: true as const, test: { name: 'postgres', include: ['test/http/**/*.test.ts'], env: { GATEHOUSE_TEST_ENGINE: 'postgres' } } }]
+        : []),
+    ],
   },
 });

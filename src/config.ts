@@ -18,6 +18,9 @@ export interface Lifetimes {
   sessionIdle: number;
 }
 
+/** Where the store lives: the embedded SQLite file (sqliteFile), or a PostgreSQL database shared by several nodes. */
+export type DatabaseConfig = { engine: 'sqlite' } | { engine: 'postgres'; url: string; poolSize: number };
+
 export interface Config {
   port: number;
   host: string;
@@ -32,6 +35,9 @@ export interface Config {
   keysDir: string;
   sqliteFile: string;
   sqliteSynchronous: SqliteSynchronous;
+  database: DatabaseConfig;
+  /** 32 bytes that encrypt private keys stored in PostgreSQL (AES-256-GCM); null in SQLite mode. */
+  keyEncryptionKey: Buffer | null;
   signingKeyBits: 2048 | 3072 | 4096;
   passwordMinLength: number;
   lifetimes: Lifetimes;
@@ -138,11 +144,33 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   return entries;
 }
 
+/** Never echoes the URL or the key: both hold secrets. */
+function parseDatabase(env: Env): { database: DatabaseConfig; keyEncryptionKey: Buffer | null } {
+  const raw = read(env, 'DATABASE_URL');
+  const poolSize = parseWith(env, 'DATABASE_POOL_SIZE', integer(1, 100), 10);
+  if (raw === undefined) return { database: { engine: 'sqlite' }, keyEncryptionKey: null };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'must be a URL such as postgres://USER:PASSWORD@HOST:5432/DATABASE');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `must be a postgres:// URL (got the scheme ${JSON.stringify(url.protocol.replace(/:$/, ''))}); unset it to use the embedded SQLite store`);
+  }
+  if (!url.hostname || url.pathname.length <= 1) throw new ConfigError('DATABASE_URL', 'must name a host and a database, as in postgres://USER:PASSWORD@HOST:5432/DATABASE');
+  const key = read(env, 'KEY_ENCRYPTION_KEY');
+  if (key === undefined) {
+    throw new ConfigError('KEY_ENCRYPTION_KEY', 'is required with DATABASE_URL: signing keys are stored encrypted in the database; generate one with `openssl rand -base64 32`');
+  }
+  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(key) ? Buffer.from(key, 'base64') : Buffer.alloc(0);
+  if (decoded.length !== 32) throw new ConfigError('KEY_ENCRYPTION_KEY', 'must be the base64 of exactly 32 random bytes, e.g. from `openssl rand -base64 32`');
+  return { database: { engine: 'postgres', url: raw, poolSize }, keyEncryptionKey: decoded };
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
-  if (read(env, 'DATABASE_URL') !== undefined) {
-    throw new ConfigError('DATABASE_URL', 'PostgreSQL storage is not available in this version yet; unset it to use the embedded SQLite store in DATA_DIR');
-  }
+  const { database, keyEncryptionKey } = parseDatabase(env);
   const port = parseWith(env, 'PORT', integer(1, 65535), 3000);
   const host = parseWith(env, 'HOST', z.string().refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9.-]{1,253}$/.test(h), 'must be an IP address or a host name'), '0.0.0.0');
 
@@ -180,6 +208,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     keysDir: path.resolve(cwd, read(env, 'KEYS_DIR') ?? './keys'),
     sqliteFile: path.join(dataDir, 'idp.sqlite'),
     sqliteSynchronous: parseWith(env, 'SQLITE_SYNCHRONOUS', oneOf(['FULL', 'NORMAL'] as const), 'FULL'),
+    database,
+    keyEncryptionKey,
     signingKeyBits: parseWith(env, 'SIGNING_KEY_BITS', oneOf(['2048', '3072', '4096'] as const).transform(Number), 2048) as 2048 | 3072 | 4096,
     passwordMinLength: parseWith(env, 'PASSWORD_MIN_LENGTH', integer(8, 64), 15),
     lifetimes: {

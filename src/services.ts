@@ -9,15 +9,28 @@ import { KeyRing } from './signing/key-ring.js';
 import { keyPolicy } from './signing/key-schedule.js';
 import type { KeyStore } from './signing/key-store.js';
 import { appliedSqliteMigrations, migrateSqlite, openSqliteDatabase } from './store/sqlite/database.js';
+import { appliedPostgresMigrations, migratePostgres, openPostgresPool } from './store/postgres/database.js';
+import { openPostgresStore } from './store/postgres/postgres-store.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 
-export function openStore(config: Config): Store {
+/** The configured store, migrated: SQLite in DATA_DIR, or PostgreSQL at DATABASE_URL. */
+export async function openStore(config: Config): Promise<Store> {
+  if (config.database.engine === 'postgres') return openPostgresStore({ url: config.database.url, poolSize: config.database.poolSize });
   return openSqliteStore({ file: config.sqliteFile, synchronous: config.sqliteSynchronous });
 }
 
 /** Applies pending migrations (`idp migrate`); the server and every other command also do it on opening. */
 export async function migrateDatabase(config: Config): Promise<{ applied: number[]; version: number }> {
+  if (config.database.engine === 'postgres') {
+    const pool = openPostgresPool({ url: config.database.url, poolSize: 1 });
+    try {
+      const applied = await migratePostgres(pool);
+      return { applied, version: (await appliedPostgresMigrations(pool)).at(-1) ?? 0 };
+    } finally {
+      await pool.end();
+    }
+  }
   const db = openSqliteDatabase(config.sqliteFile, { synchronous: config.sqliteSynchronous });
   try {
     const applied = migrateSqlite(db);
@@ -41,7 +54,7 @@ export interface Services {
 
 /** The store and the key ring, which follows key changes made by other processes until close(). */
 export async function openServices(config: Config, clock: Clock, logger: Logger): Promise<Services> {
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     const keyRing = await KeyRing.open(openKeyStore(config), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));

@@ -45,7 +45,7 @@ export async function runCommand(command: () => Promise<void>): Promise<void> {
 export function withContext(command: (ctx: CommandContext) => Promise<void>): Promise<void> {
   return runCommand(async () => {
     const config = loadConfig();
-    const store = openStore(config);
+    const store = await openStore(config);
     // The keys are opened only if a command ends a session and must sign a logout token.
     let keyRing: Promise<KeyRing> | undefined;
     const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config), systemClock, keyPolicy(config).retirementDelayMs))).signingKey;

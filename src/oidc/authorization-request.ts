@@ -57,6 +57,8 @@ function single(params: RawParams, name: string, onDuplicate: (message: string) 
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw onDuplicate(`${name} is included more than once`);
   if (value.length > MAX_PARAM_LENGTH) throw onDuplicate(`${name} is longer than ${MAX_PARAM_LENGTH} characters`);
+  // No protocol value holds a NUL, and PostgreSQL text cannot store one: refused here, not failed on later.
+  if (value.includes('\u0000')) throw onDuplicate(`${name} contains a NUL character`);
   return value === '' ? undefined : value;
 }
 

@@ -11,7 +11,7 @@ export interface Migration {
 
 const MIGRATION_FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
-export function readMigrations(engine: 'sqlite', dir: string = path.join(migrationsDir, engine)): Migration[] {
+export function readMigrations(engine: 'sqlite' | 'postgres', dir: string = path.join(migrationsDir, engine)): Migration[] {
   const migrations = readdirSync(dir)
     .filter((file) => file.endsWith('.sql'))
     .map((file) => {

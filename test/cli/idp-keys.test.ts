@@ -10,7 +10,7 @@ import { KeyRing } from '../../src/signing/key-ring.js';
 import { keyPolicy } from '../../src/signing/key-schedule.js';
 import { Browser } from '../helpers/browser.js';
 import { addClient, addUser, type TestClient } from '../helpers/oidc.js';
-import { runIdp } from '../helpers/processes.js';
+import { idpEnv, runIdp } from '../helpers/processes.js';
 import { tokensFor, type Tokens } from '../helpers/refresh.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -55,7 +55,7 @@ describe('idp keys (the command-line tool beside a running server)', () => {
   let keys: { dir: string; remove: () => void };
   async function start(): Promise<void> {
     app = await startApp({ env: { KEYS_DIR: keys.dir } });
-    env = { DATA_DIR: app.config.dataDir, KEYS_DIR: app.config.keysDir, ISSUER: app.config.issuer };
+    env = idpEnv(app);
   }
 
   beforeEach(async () => {

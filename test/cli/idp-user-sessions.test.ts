@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { Browser } from '../helpers/browser.js';
 import { addClient, addUser, authorizationUrl, open, redeemRaw, submitLogin, type TestClient } from '../helpers/oidc.js';
-import { runIdp } from '../helpers/processes.js';
+import { idpEnv, runIdp } from '../helpers/processes.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 describe('idp user sessions | sign-out (the command-line tool beside a running server)', () => {
@@ -23,7 +23,7 @@ describe('idp user sessions | sign-out (the command-line tool beside a running s
 
   beforeAll(async () => {
     app = await startApp();
-    env = { DATA_DIR: app.config.dataDir, KEYS_DIR: app.config.keysDir, ISSUER: app.config.issuer };
+    env = idpEnv(app);
     await addUser(app, 'ada@example.com');
     await addUser(app, 'grace@example.com');
     wiki = await addClient(app, { name: 'Wiki' });

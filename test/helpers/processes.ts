@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { packageRoot } from '../../src/paths.js';
+import type { RunningApp } from './start-app.js';
 
 export interface Finished {
   code: number | null;
@@ -13,6 +14,16 @@ export interface Finished {
 /** Only what the processes need: no variable from the developer's shell leaks into a test. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...env };
+}
+
+/** The environment under which the `idp` tool works on a running app's store and keys, whichever the engine. */
+export function idpEnv(app: RunningApp): Record<string, string> {
+  const env: Record<string, string> = { DATA_DIR: app.config.dataDir, KEYS_DIR: app.config.keysDir, ISSUER: app.config.issuer };
+  if (app.config.database.engine === 'postgres') {
+    env.DATABASE_URL = app.config.database.url;
+    env.KEY_ENCRYPTION_KEY = app.config.keyEncryptionKey?.toString('base64') ?? '';
+  }
+  return env;
 }
 
 export function runIdp(args: string[], env: Record<string, string>, stdin?: string): Promise<Finished> {

@@ -1,13 +1,12 @@
 // The refresh side of the token endpoint for tests: raw token requests (a fake clock moves token times away
 // from real time, which openid-client would refuse), sign-ins that end in tokens, and a read-only look at a
 // grant's rows, so that a test can tell what a refused request wrote or revoked.
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
 import type { RefreshTokenRecord } from '../../src/store/records.js';
 import type { Browser } from './browser.js';
 import { authorizationUrl, open, redeemRaw, submitLogin, type TestClient } from './oidc.js';
+import { queryRows } from './rows.js';
 import type { RunningApp } from './start-app.js';
 
 export interface TokenAnswer {
@@ -76,25 +75,18 @@ export interface Family {
   access: { live: number; revoked: number };
 }
 
-export function family(app: RunningApp, grantId: string): Family {
-  const db = new Database(path.join(app.config.dataDir, 'idp.sqlite'), { readonly: true });
-  try {
-    const refreshRows = db
-      .prepare<[string], { rotated_at: number | null; revoked_at: number | null }>('SELECT rotated_at, revoked_at FROM refresh_tokens WHERE grant_id = ?')
-      .all(grantId);
-    const accessRows = db.prepare<[string], { revoked_at: number | null }>('SELECT revoked_at FROM access_tokens WHERE grant_id = ?').all(grantId);
-    return {
-      refresh: {
-        live: refreshRows.filter((row) => row.rotated_at === null && row.revoked_at === null).length,
-        rotated: refreshRows.filter((row) => row.rotated_at !== null && row.revoked_at === null).length,
-        revoked: refreshRows.filter((row) => row.revoked_at !== null).length,
-      },
-      access: {
-        live: accessRows.filter((row) => row.revoked_at === null).length,
-        revoked: accessRows.filter((row) => row.revoked_at !== null).length,
-      },
-    };
-  } finally {
-    db.close();
-  }
+export async function family(app: RunningApp, grantId: string): Promise<Family> {
+  const refreshRows = await queryRows<{ rotated_at: unknown; revoked_at: unknown }>(app, 'SELECT rotated_at, revoked_at FROM refresh_tokens WHERE grant_id = ?', [grantId]);
+  const accessRows = await queryRows<{ revoked_at: unknown }>(app, 'SELECT revoked_at FROM access_tokens WHERE grant_id = ?', [grantId]);
+  return {
+    refresh: {
+      live: refreshRows.filter((row) => row.rotated_at === null && row.revoked_at === null).length,
+      rotated: refreshRows.filter((row) => row.rotated_at !== null && row.revoked_at === null).length,
+      revoked: refreshRows.filter((row) => row.revoked_at !== null).length,
+    },
+    access: {
+      live: accessRows.filter((row) => row.revoked_at === null).length,
+      revoked: accessRows.filter((row) => row.revoked_at !== null).length,
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { openServices, type Services } from '../../src/services.js';
+import { freshPostgresSchema, TEST_KEY_ENCRYPTION_KEY } from './postgres.js';
 import { tempDir } from './temp-dir.js';
 
 export interface RunningApp extends Services {
@@ -29,13 +30,26 @@ export interface StartOptions {
   clock?: Clock;
 }
 
+/**
+ * The store the HTTP suites run on: SQLite, or, in the vitest project `postgres` (GATEHOUSE_TEST_ENGINE), a
+ * fresh schema of TEST_DATABASE_URL per app — the same tests on both engines.
+ */
+async function storeEnv(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  const url = process.env.TEST_DATABASE_URL;
+  if (process.env.GATEHOUSE_TEST_ENGINE !== 'postgres') return { env: {}, drop: async () => undefined };
+  if (!url) throw new Error('GATEHOUSE_TEST_ENGINE=postgres needs TEST_DATABASE_URL');
+  const { url: schemaUrl, drop } = await freshPostgresSchema(url);
+  return { env: { DATABASE_URL: schemaUrl, DATABASE_POOL_SIZE: '4', KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY }, drop };
+}
+
 export async function startApp({ env = {}, basePath = '', clock = systemClock }: StartOptions = {}): Promise<RunningApp> {
   const { dir, remove } = tempDir();
+  const database = await storeEnv();
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const config = loadConfig(
-    { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), PORT: String(port), ISSUER: `http://127.0.0.1:${port}${basePath}`, LOG_LEVEL: 'info', ...env },
+    { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), PORT: String(port), ISSUER: `http://127.0.0.1:${port}${basePath}`, LOG_LEVEL: 'info', ...database.env, ...env },
     dir,
   );
   const logs: Record<string, unknown>[] = [];
@@ -59,6 +73,7 @@ export async function startApp({ env = {}, basePath = '', clock = systemClock }:
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.close();
+      await database.drop();
       remove();
     },
   };

@@ -76,5 +76,5 @@ export interface Snapshot {
 
 export async function snapshot(app: RunningApp, refreshToken: string): Promise<Snapshot> {
   const { grantId } = await stored(app, refreshToken);
-  return { family: family(app, grantId), auditEvents: (await app.store.audit.list({ limit: 1000 })).length };
+  return { family: await family(app, grantId), auditEvents: (await app.store.audit.list({ limit: 1000 })).length };
 }

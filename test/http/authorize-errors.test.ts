@@ -1,8 +1,7 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../helpers/browser.js';
 import { addClient, addUser, type TestClient } from '../helpers/oidc.js';
+import { countRows } from '../helpers/rows.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
@@ -19,14 +18,7 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
     client_id: client.clientId, redirect_uri: client.redirectUri, response_type: 'code', scope: 'openid',
     state: STATE, code_challenge: CHALLENGE, code_challenge_method: 'S256', ...extra,
   });
-  const rows = () => {
-    const db = new Database(path.join(app.config.dataDir, 'idp.sqlite'), { readonly: true });
-    try {
-      return db.prepare('SELECT (SELECT count(*) FROM authorization_requests) + (SELECT count(*) FROM authorization_codes) AS n').get();
-    } finally {
-      db.close();
-    }
-  };
+  const rows = () => countRows(app, 'SELECT (SELECT count(*) FROM authorization_requests) + (SELECT count(*) FROM authorization_codes) AS n');
 
   beforeAll(async () => {
     app = await startApp();
@@ -50,13 +42,13 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
     ];
     for (const [what, params] of cases) {
       it(`shows a 400 page for ${what}`, async () => {
-        const before = rows();
+        const before = await rows();
         const page = await authorize(params());
         expect(page.status).toBe(400);
         expect(page.location).toBeNull();
         expect(page.headers.get('content-type')).toMatch(/^text\/html/);
         expect(page.body).toContain('Sign-in cannot continue');
-        expect(rows()).toEqual(before);
+        expect(await rows()).toEqual(before);
       });
     }
 
@@ -86,10 +78,11 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
       ['a max_age that is not a number', () => valid({ max_age: 'abc' }), 'invalid_request'],
       ['response_mode=fragment', () => valid({ response_mode: 'fragment' }), 'invalid_request'],
       ['an id_token_hint we did not issue', () => valid({ id_token_hint: 'garbage' }), 'invalid_request'],
+      ['a nonce holding a NUL character', () => valid({ nonce: 'n\u0000once' }), 'invalid_request'],
     ];
     for (const [what, params, error] of cases) {
       it(`answers ${error} for ${what}`, async () => {
-        const before = rows();
+        const before = await rows();
         const page = await authorize(params());
         expect(page.status).toBe(303);
         expect(page.location).not.toContain('#');
@@ -99,7 +92,7 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
         expect(location.searchParams.get('error_description')).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
         expect(location.searchParams.get('state')).toBe(STATE);
         expect(location.searchParams.get('iss')).toBe(app.config.issuer);
-        expect(rows()).toEqual(before);
+        expect(await rows()).toEqual(before);
       });
     }
 
@@ -130,14 +123,14 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
     });
 
     it('lets a PKCE-optional confidential client ask without PKCE', async () => {
-      const before = rows();
+      const before = await rows();
       const browser = new Browser();
       const answer = await browser.get(`${app.config.issuer}/authorize?${new URLSearchParams({ client_id: optional.clientId, redirect_uri: optional.redirectUri, response_type: 'code', scope: 'openid' }).toString()}`);
       expect(answer.status).toBe(303);
       expect(new URL(answer.location ?? '').pathname).toBe('/login');
       expect((await browser.follow(answer, new URL(app.config.issuer).origin)).status).toBe(200);
       // The control for the "writes nothing" checks above: an accepted request is kept server-side.
-      expect(rows()).toEqual({ n: (before as { n: number }).n + 1 });
+      expect(await rows()).toBe(before + 1);
     });
 
     it('never opens /authorize or /login to other origins (no CORS)', async () => {

@@ -10,7 +10,7 @@ import type { AuditEventRecord, SessionRecord, UserRecord } from '../../src/stor
 import { Browser } from '../helpers/browser.js';
 import { LogoutReceiver, verifyLogoutToken } from '../helpers/logout-receiver.js';
 import { addClient, addUser, authorizationUrl, open, redeemRaw, submitLogin, type TestClient } from '../helpers/oidc.js';
-import { runIdp } from '../helpers/processes.js';
+import { idpEnv, runIdp } from '../helpers/processes.js';
 import { refresh } from '../helpers/refresh.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
@@ -255,7 +255,7 @@ describe('Back-Channel Logout 1.0', () => {
       const at = (await receiver()).answer([{ status: 500 }]);
       const wiki = await client('Wiki', at);
       const sids = await twoSessions(user, wiki);
-      const env = { DATA_DIR: app.config.dataDir, KEYS_DIR: app.config.keysDir, ISSUER: app.config.issuer };
+      const env = idpEnv(app);
       const result = await runIdp(['user', 'disable', user.email], env);
       expect(result.code, result.stderr).toBe(0);
       // One session's first POST got the 500 and was retried: three POSTs, every session told.

@@ -81,7 +81,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
       expectRefused(await refresh(app, client, first.refresh_token), 'invalid_grant', 'the refresh token has already been used');
       expectRefused(await refresh(app, client, second.json.refresh_token ?? ''), 'invalid_grant', 'the refresh token has been revoked');
       for (const accessToken of [first.access_token, second.json.access_token ?? '']) expect((await userinfo(accessToken)).status).toBe(401);
-      expect(family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 2 }, access: { live: 0, revoked: 2 } });
+      expect(await family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 2 }, access: { live: 0, revoked: 2 } });
       const [event] = await app.store.audit.list({ limit: 1 });
       expect(event).toMatchObject({ type: 'refresh_token.reused', actor: client.clientId, subject: ada.id, details: { client_id: client.clientId, grant_id: grantId } });
       const written = JSON.stringify([event, app.logs]);
@@ -95,7 +95,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
         const answers = await Promise.all([refresh(app, client, first.refresh_token), refresh(app, client, first.refresh_token)]);
         expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400]);
         expectRefused(answers.find((answer) => answer.status === 400) ?? answers[0]!, 'invalid_grant', 'the refresh token has already been used');
-        expect(family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 2 }, access: { live: 0, revoked: 2 } });
+        expect(await family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 2 }, access: { live: 0, revoked: 2 } });
       }
     });
 
@@ -120,7 +120,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
       } finally {
         users.findById = findById;
       }
-      expect(family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 2 }, access: { live: 0, revoked: 2 } });
+      expect(await family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 2 }, access: { live: 0, revoked: 2 } });
       expect((await app.store.audit.list({ limit: 1 }))[0]).toMatchObject({ type: 'refresh_token.reused', details: { grant_id: grantId } });
     });
 
@@ -128,7 +128,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
       const first = await tokens();
       const { grantId } = await stored(app, first.refresh_token);
       expectRefused(await refresh(app, other, first.refresh_token), 'invalid_grant', 'the refresh token was issued to another client');
-      expect(family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 1 }, access: { live: 0, revoked: 1 } });
+      expect(await family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 1 }, access: { live: 0, revoked: 1 } });
       expectRefused(await refresh(app, client, first.refresh_token), 'invalid_grant', 'the refresh token has been revoked');
     });
   });
@@ -151,7 +151,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
       const { grantId } = await stored(app, first.refresh_token);
       const widened = await refresh(app, client, first.refresh_token, { scope: 'openid email profile' });
       expectRefused(widened, 'invalid_scope', 'scope profile was not granted to this refresh token');
-      expect(family(app, grantId)).toEqual({ refresh: { live: 1, rotated: 0, revoked: 0 }, access: { live: 1, revoked: 0 } });
+      expect(await family(app, grantId)).toEqual({ refresh: { live: 1, rotated: 0, revoked: 0 }, access: { live: 1, revoked: 0 } });
       expect((await refresh(app, client, first.refresh_token)).status).toBe(200);
     });
 
@@ -160,7 +160,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
       const { grantId } = await stored(app, first.refresh_token);
       expectRefused(await refresh(app, client, first.refresh_token, { scope: 'email' }), 'invalid_scope', 'scope must include openid: a refresh keeps the OpenID Connect grant');
       expectRefused(await refresh(app, client, first.refresh_token, { scope: 'openid  email' }), 'invalid_scope', 'scope is malformed');
-      expect(family(app, grantId).refresh).toEqual({ live: 1, rotated: 0, revoked: 0 });
+      expect((await family(app, grantId)).refresh).toEqual({ live: 1, rotated: 0, revoked: 0 });
     });
   });
 
@@ -171,7 +171,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
       const { grantId } = await stored(app, first.refresh_token);
       await setDisabled(manage(), 'grace@example.com', true);
       expectRefused(await refresh(app, client, first.refresh_token), 'invalid_grant', 'the refresh token has been revoked');
-      expect(family(app, grantId).refresh.live).toBe(0);
+      expect((await family(app, grantId)).refresh.live).toBe(0);
     });
 
     it('answers invalid_grant to a user disabled behind its back (in the store) and revokes the family, which stays revoked after re-enabling', async () => {
@@ -180,7 +180,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
       const { grantId } = await stored(app, first.refresh_token);
       await app.store.users.update(user.id, { disabled: true }, clock.now());
       expectRefused(await refresh(app, client, first.refresh_token), 'invalid_grant', 'the user can no longer sign in');
-      expect(family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 1 }, access: { live: 0, revoked: 1 } });
+      expect(await family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 1 }, access: { live: 0, revoked: 1 } });
       await app.store.users.update(user.id, { disabled: false }, clock.now());
       expectRefused(await refresh(app, client, first.refresh_token), 'invalid_grant', 'the refresh token has been revoked');
     });
@@ -191,7 +191,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
       const { grantId } = await stored(app, first.refresh_token);
       await deleteUser(manage(), 'alan@example.com');
       expectRefused(await refresh(app, client, first.refresh_token), 'invalid_grant', 'the refresh token is invalid');
-      expect(family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 0 }, access: { live: 0, revoked: 0 } });
+      expect(await family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 0 }, access: { live: 0, revoked: 0 } });
     });
   });
 
@@ -279,7 +279,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
       const first = await tokens();
       const { grantId } = await stored(app, first.refresh_token);
       expectRefused(await refresh(app, codeOnly, first.refresh_token), 'unauthorized_client', 'this client may not use grant_type refresh_token');
-      expect(family(app, grantId)).toEqual({ refresh: { live: 1, rotated: 0, revoked: 0 }, access: { live: 1, revoked: 0 } });
+      expect(await family(app, grantId)).toEqual({ refresh: { live: 1, rotated: 0, revoked: 0 }, access: { live: 1, revoked: 0 } });
     });
 
     it('advertises refresh_token in grant_types_supported (OIDC Discovery §3)', async () => {

@@ -96,7 +96,7 @@ describe('the server process (npm start) with the idp tool beside it', () => {
     const refusals: [string, Record<string, string>, RegExp][] = [
       ['a PORT that is not a number', { PORT: 'abc' }, /^gatehouse: configuration error: PORT must be a whole number from 1 to 65535 \(got "abc"\)$/],
       ['an http ISSUER on a public host', { ISSUER: 'http://idp.example.com' }, /^gatehouse: configuration error: ISSUER must use https unless the host is localhost/],
-      ['DATABASE_URL, reserved for PostgreSQL', { DATABASE_URL: 'postgres://localhost/idp' }, /^gatehouse: configuration error: DATABASE_URL PostgreSQL storage is not available/],
+      ['DATABASE_URL without KEY_ENCRYPTION_KEY', { DATABASE_URL: 'postgres://localhost/idp' }, /^gatehouse: configuration error: KEY_ENCRYPTION_KEY is required with DATABASE_URL/],
       ['a TLS certificate file that cannot be read', { TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }, /^gatehouse: configuration error: TLS_CERT_FILE cannot be read/],
     ];
     for (const [what, extra, message] of refusals) {

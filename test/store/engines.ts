@@ -1,6 +1,6 @@
 // Shared pieces of the Store contract. The contract speaks only to the Store interface, one file per repository
-// (test/store/*.contract.test.ts), and every file runs `describe.each(engines)`: PostgreSQL joins by appending a
-// factory to `engines`, and then runs every file.
+// (test/store/*.contract.test.ts), and every file runs `describe.each(engines)`: SQLite always, PostgreSQL when
+// TEST_DATABASE_URL names a database the tests may create schemas in (each test gets its own, dropped after).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,9 @@ import type {
   SessionRecord,
   SigningKeyRecord,
 } from '../../src/store/records.js';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { freshPostgresSchema, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import type { Store } from '../../src/store/store.js';
 
 export interface OpenedStore {
@@ -43,6 +45,24 @@ export const engines: Engine[] = [
     },
   },
 ];
+
+if (TEST_DATABASE_URL) {
+  const url = TEST_DATABASE_URL;
+  engines.push({
+    name: 'PostgreSQL',
+    async open() {
+      const { schema, drop } = await freshPostgresSchema(url);
+      const store = await openPostgresStore({ url, poolSize: 4, schema });
+      return {
+        store,
+        async destroy() {
+          await store.close();
+          await drop();
+        },
+      };
+    },
+  });
+}
 
 /**
  * Opens a fresh, empty store of `engine` before each test of the calling describe block, hands it to `use`,

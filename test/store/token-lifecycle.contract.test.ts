@@ -44,8 +44,12 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       await store.refreshTokens.create(newToken('online', 'u1', 'rp', { sessionIdHash: 's1', scope: 'openid email' }));
       await store.refreshTokens.create(newToken('offline', 'u1', 'rp', { sessionIdHash: 's1', scope: 'openid offline_access email' }));
       await store.refreshTokens.create(newToken('near-miss', 'u1', 'rp', { sessionIdHash: 's1', scope: 'openid offline_accessible' }));
+      await store.refreshTokens.create(newToken('other-case', 'u1', 'rp', { sessionIdHash: 's1', scope: 'openid OFFLINE_ACCESS' }));
+      await store.refreshTokens.create(newToken('wildcard', 'u1', 'rp', { sessionIdHash: 's1', scope: 'openid offline-access' }));
       await store.refreshTokens.create(newToken('other-session', 'u1', 'rp', { sessionIdHash: 's2', scope: 'openid' }));
-      expect(await store.refreshTokens.revokeForSession('s1', T0 + 1, { keepOffline: true })).toBe(2);
+      expect(await store.refreshTokens.revokeForSession('s1', T0 + 1, { keepOffline: true })).toBe(4);
+      expect((await store.refreshTokens.find('other-case'))?.revokedAt).toBe(T0 + 1);
+      expect((await store.refreshTokens.find('wildcard'))?.revokedAt).toBe(T0 + 1);
       expect((await store.refreshTokens.find('online'))?.revokedAt).toBe(T0 + 1);
       expect((await store.refreshTokens.find('near-miss'))?.revokedAt).toBe(T0 + 1);
       expect((await store.refreshTokens.find('offline'))?.revokedAt).toBeNull();

@@ -181,9 +181,48 @@ describe('ISSUER (OIDC Discovery §4.1, RFC 8414 §2)', () => {
   });
 });
 
-describe('DATABASE_URL', () => {
-  it('is refused while PostgreSQL storage is not available, naming the variable', () => {
-    expectRefused({ DATABASE_URL: 'postgres://gatehouse@db/gatehouse' }, 'DATABASE_URL', /PostgreSQL/);
+describe('DATABASE_URL, DATABASE_POOL_SIZE and KEY_ENCRYPTION_KEY', () => {
+  const KEK = Buffer.alloc(32, 1).toString('base64');
+
+  it('uses the embedded SQLite store when DATABASE_URL is unset', () => {
+    expect(loadConfig({}, '/srv')).toMatchObject({ database: { engine: 'sqlite' }, keyEncryptionKey: null });
+  });
+
+  it('selects PostgreSQL for a postgres:// or postgresql:// URL, with a pool of 10 unless DATABASE_POOL_SIZE says otherwise', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/idp', KEY_ENCRYPTION_KEY: KEK }, '/srv').database)
+      .toEqual({ engine: 'postgres', url: 'postgres://u:p@db:5432/idp', poolSize: 10 });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/idp', DATABASE_POOL_SIZE: '3', KEY_ENCRYPTION_KEY: KEK }, '/srv').database)
+      .toMatchObject({ engine: 'postgres', poolSize: 3 });
+  });
+
+  it('decodes KEY_ENCRYPTION_KEY to the 32 bytes of an AES-256 key', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/idp', KEY_ENCRYPTION_KEY: KEK }, '/srv').keyEncryptionKey).toEqual(Buffer.alloc(32, 1));
+  });
+
+  it.each([
+    ['another scheme', 'mysql://u:secret@db/idp', /must be a postgres:\/\/ URL/],
+    ['something that is not a URL', 'not a url secret', /must be a URL/],
+    ['no database name', 'postgres://u:secret@db:5432/', /must name a host and a database/],
+  ])('refuses %s without echoing the URL, which may hold a password', (_name, url, pattern) => {
+    const error = expectRefused({ DATABASE_URL: url, KEY_ENCRYPTION_KEY: KEK }, 'DATABASE_URL', pattern);
+    expect(error.message).not.toContain('secret');
+  });
+
+  it('requires KEY_ENCRYPTION_KEY with PostgreSQL, saying how to make one', () => {
+    expectRefused({ DATABASE_URL: 'postgres://db/idp' }, 'KEY_ENCRYPTION_KEY', /openssl rand -base64 32/);
+  });
+
+  it.each([
+    ['16 bytes', Buffer.alloc(16, 1).toString('base64')],
+    ['33 bytes', Buffer.alloc(33, 1).toString('base64')],
+    ['text that is not base64', 'correct horse battery staple'],
+  ])('refuses a KEY_ENCRYPTION_KEY of %s without echoing it', (_name, key) => {
+    const error = expectRefused({ DATABASE_URL: 'postgres://db/idp', KEY_ENCRYPTION_KEY: key }, 'KEY_ENCRYPTION_KEY', /exactly 32 random bytes/);
+    expect(error.message).not.toContain(key);
+  });
+
+  it('refuses a pool size outside 1 to 100', () => {
+    expectRefused({ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE', /1 to 100/);
   });
 });
 

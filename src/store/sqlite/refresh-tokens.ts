@@ -21,8 +21,8 @@ interface RefreshTokenRow {
 }
 
 const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at';
-/** Whether the space-separated scope holds offline_access. */
-const OFFLINE = "(' ' || scope || ' ') LIKE '% offline_access %'";
+/** Whether the space-separated scope holds offline_access, compared exactly (LIKE would ignore case and treat _ as a wildcard). */
+const OFFLINE = "instr(' ' || scope || ' ', ' offline_access ') > 0";
 
 function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
   return {

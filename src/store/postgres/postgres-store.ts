@@ -1,0 +1,67 @@
+// The Store on a PostgreSQL database: opens a pool and migrates, then hands out one repository per table.
+import { StoreUnavailableError } from '../../errors.js';
+import type { Store } from '../store.js';
+import { PostgresAccessTokenRepository } from './access-tokens.js';
+import { PostgresAuditRepository } from './audit.js';
+import { PostgresAuthorizationRequestRepository } from './authorization-requests.js';
+import { PostgresClientRepository } from './clients.js';
+import { PostgresAuthorizationCodeRepository } from './codes.js';
+import { migratePostgres, openPostgresPool, type PostgresOptions, type PostgresPool } from './database.js';
+import { PostgresRefreshTokenRepository } from './refresh-tokens.js';
+import { PostgresSessionRepository } from './sessions.js';
+import { PostgresSigningKeyRepository } from './signing-keys.js';
+import { PostgresUserRepository } from './users.js';
+
+export type PostgresStoreOptions = PostgresOptions;
+
+export class PostgresStore implements Store {
+  readonly users: PostgresUserRepository;
+  readonly clients: PostgresClientRepository;
+  readonly signingKeys: PostgresSigningKeyRepository;
+  readonly sessions: PostgresSessionRepository;
+  readonly codes: PostgresAuthorizationCodeRepository;
+  readonly refreshTokens: PostgresRefreshTokenRepository;
+  readonly authorizationRequests: PostgresAuthorizationRequestRepository;
+  readonly accessTokens: PostgresAccessTokenRepository;
+  readonly audit: PostgresAuditRepository;
+  private ending: Promise<void> | undefined;
+
+  /** Expects a migrated database; openPostgresStore is the usual way in. */
+  constructor(private readonly pool: PostgresPool) {
+    this.users = new PostgresUserRepository(pool);
+    this.clients = new PostgresClientRepository(pool);
+    this.signingKeys = new PostgresSigningKeyRepository(pool);
+    this.sessions = new PostgresSessionRepository(pool);
+    this.codes = new PostgresAuthorizationCodeRepository(pool);
+    this.refreshTokens = new PostgresRefreshTokenRepository(pool);
+    this.authorizationRequests = new PostgresAuthorizationRequestRepository(pool);
+    this.accessTokens = new PostgresAccessTokenRepository(pool);
+    this.audit = new PostgresAuditRepository(pool);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (error) {
+      throw new StoreUnavailableError(`the PostgreSQL database does not answer: ${(error as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    // pg refuses to end a pool twice; close() may be called twice, as on SQLite.
+    this.ending ??= this.pool.end();
+    await this.ending;
+  }
+}
+
+/** Opens the pool and applies pending migrations (waiting for any other node doing the same). */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const pool = openPostgresPool(options);
+  try {
+    await migratePostgres(pool);
+    return new PostgresStore(pool);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,102 @@
+import type { GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
+import type { RefreshTokenRepository } from '../store.js';
+import { query, statement, type PostgresPool } from './database.js';
+
+interface RefreshTokenRow {
+  token_hash: string;
+  grant_id: string;
+  client_id: string;
+  user_id: string;
+  session_id_hash: string | null;
+  sid: string | null;
+  amr: string;
+  scope: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  grant_expires_at: number | null;
+  kid: string | null;
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at';
+/**
+ * Whether the space-separated scope holds offline_access, compared exactly (RFC 6749 §3.3: scope tokens are
+ * case-sensitive); strpos, unlike LIKE, has no wildcard in `_`.
+ */
+const OFFLINE = "strpos(' ' || scope || ' ', ' offline_access ') > 0";
+
+const INSERT = statement('refreshTokens.insert',
+  `INSERT INTO refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL)`);
+const BY_HASH = statement('refreshTokens.byHash', `SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = $1`);
+// One conditional statement, so of any number of concurrent rotations exactly one sees a row (RFC 9700 §4.14.2):
+// the others wait for its row lock, re-check the WHERE clause against the committed row, and match nothing.
+const ROTATE = statement('refreshTokens.rotate',
+  `UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $3 RETURNING ${COLUMNS}`);
+// Already revoked tokens keep the time they were first revoked.
+const REVOKE_GRANT = statement('refreshTokens.revokeGrant', 'UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL');
+const REVOKE_FOR_USER = statement('refreshTokens.revokeForUser', 'UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL');
+const REVOKE_FOR_SESSION = statement('refreshTokens.revokeForSession',
+  'UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL');
+const REVOKE_ONLINE_FOR_SESSION = statement('refreshTokens.revokeOnlineForSession',
+  `UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL AND NOT ${OFFLINE}`);
+const GRANTS_BY_KID = statement('refreshTokens.grantsByKid',
+  'SELECT DISTINCT grant_id, session_id_hash FROM refresh_tokens WHERE kid = $1 ORDER BY grant_id');
+
+function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    sessionIdHash: row.session_id_hash,
+    sid: row.sid,
+    amr: JSON.parse(row.amr) as string[],
+    scope: row.scope,
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    grantExpiresAt: row.grant_expires_at ?? row.expires_at,
+    kid: row.kid,
+    rotatedAt: row.rotated_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export class PostgresRefreshTokenRepository implements RefreshTokenRepository {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async create(token: NewRefreshToken): Promise<void> {
+    await query(this.pool, INSERT, [token.tokenHash, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.sid,
+      JSON.stringify(token.amr), token.scope, token.authTime, token.createdAt, token.expiresAt, token.grantExpiresAt, token.kid]);
+  }
+
+  async find(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    const row = (await query<RefreshTokenRow>(this.pool, BY_HASH, [tokenHash])).rows[0];
+    return row ? toRecord(row) : null;
+  }
+
+  async rotate(tokenHash: string, now: number): Promise<RefreshTokenRecord | null> {
+    const row = (await query<RefreshTokenRow>(this.pool, ROTATE, [now, tokenHash, now])).rows[0];
+    return row ? toRecord(row) : null;
+  }
+
+  async revokeGrant(grantId: string, now: number): Promise<number> {
+    return (await query(this.pool, REVOKE_GRANT, [now, grantId])).rowCount ?? 0;
+  }
+
+  async revokeForUser(userId: string, now: number): Promise<number> {
+    return (await query(this.pool, REVOKE_FOR_USER, [now, userId])).rowCount ?? 0;
+  }
+
+  async revokeForSession(sessionIdHash: string, now: number, options: { keepOffline: boolean }): Promise<number> {
+    const sql = options.keepOffline ? REVOKE_ONLINE_FOR_SESSION : REVOKE_FOR_SESSION;
+    return (await query(this.pool, sql, [now, sessionIdHash])).rowCount ?? 0;
+  }
+
+  async grantsSignedBy(kid: string): Promise<GrantReference[]> {
+    const { rows } = await query<{ grant_id: string; session_id_hash: string | null }>(this.pool, GRANTS_BY_KID, [kid]);
+    return rows.map((row) => ({ grantId: row.grant_id, sessionIdHash: row.session_id_hash }));
+  }
+}

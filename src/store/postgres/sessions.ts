@@ -1,0 +1,94 @@
+import type { SessionRecord } from '../records.js';
+import type { SessionRepository } from '../store.js';
+import { isForeignKeyViolation, query, statement, type PostgresPool } from './database.js';
+
+interface SessionRow {
+  id_hash: string;
+  sid: string;
+  user_id: string;
+  amr: string;
+  auth_time: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+const COLUMNS = 'id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at';
+
+const INSERT = statement('sessions.insert', `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`);
+const LIVE_BY_ID = statement('sessions.liveById', `SELECT ${COLUMNS} FROM sessions WHERE id_hash = $1 AND expires_at > $2`);
+const TOUCH = statement('sessions.touch', 'UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2');
+const LIVE_FOR_USER = statement('sessions.liveForUser',
+  `SELECT ${COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id_hash`);
+const DELETE = statement('sessions.delete', 'DELETE FROM sessions WHERE id_hash = $1');
+const DELETE_FOR_USER = statement('sessions.deleteForUser', 'DELETE FROM sessions WHERE user_id = $1');
+// A session that has already ended gains no clients (the INSERT … SELECT finds no row). The casts are needed
+// because a parameter in a SELECT list takes no type from the column it is inserted into.
+const ADD_CLIENT = statement('sessions.addClient',
+  'INSERT INTO session_clients (sid, client_id, first_issued_at) SELECT sid, $1::text, $2::bigint FROM sessions WHERE sid = $3 '
+  + 'ON CONFLICT (sid, client_id) DO NOTHING');
+const CLIENTS_OF = statement('sessions.clientsOf', 'SELECT client_id FROM session_clients WHERE sid = $1 ORDER BY first_issued_at, client_id');
+const DELETE_EXPIRED = statement('sessions.deleteExpired', 'DELETE FROM sessions WHERE expires_at <= $1');
+
+function toRecord(row: SessionRow): SessionRecord {
+  return {
+    idHash: row.id_hash,
+    sid: row.sid,
+    userId: row.user_id,
+    amr: JSON.parse(row.amr) as string[],
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+export class PostgresSessionRepository implements SessionRepository {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async create(session: SessionRecord): Promise<void> {
+    await query(this.pool, INSERT, [session.idHash, session.sid, session.userId, JSON.stringify(session.amr), session.authTime,
+      session.createdAt, session.lastSeenAt, session.expiresAt]);
+  }
+
+  async findLive(idHash: string, now: number): Promise<SessionRecord | null> {
+    const row = (await query<SessionRow>(this.pool, LIVE_BY_ID, [idHash, now])).rows[0];
+    return row ? toRecord(row) : null;
+  }
+
+  async touch(idHash: string, now: number): Promise<void> {
+    await query(this.pool, TOUCH, [now, idHash]);
+  }
+
+  /** The user's unexpired sessions, newest first. */
+  async listForUser(userId: string, now: number): Promise<SessionRecord[]> {
+    return (await query<SessionRow>(this.pool, LIVE_FOR_USER, [userId, now])).rows.map(toRecord);
+  }
+
+  async delete(idHash: string): Promise<boolean> {
+    return ((await query(this.pool, DELETE, [idHash])).rowCount ?? 0) > 0;
+  }
+
+  async deleteForUser(userId: string): Promise<number> {
+    return (await query(this.pool, DELETE_FOR_USER, [userId])).rowCount ?? 0;
+  }
+
+  async addClient(sid: string, clientId: string, now: number): Promise<void> {
+    try {
+      await query(this.pool, ADD_CLIENT, [clientId, now, sid]);
+    } catch (error) {
+      // The session ended between the SELECT and the foreign-key check (SQLite, one writer at a time, never
+      // sees that): it gains no clients, as if it had ended first.
+      if (isForeignKeyViolation(error, 'session_clients_sid_fkey')) return;
+      throw error;
+    }
+  }
+
+  async clientsOf(sid: string): Promise<string[]> {
+    return (await query<{ client_id: string }>(this.pool, CLIENTS_OF, [sid])).rows.map((row) => row.client_id);
+  }
+
+  async deleteExpired(now: number): Promise<number> {
+    return (await query(this.pool, DELETE_EXPIRED, [now])).rowCount ?? 0;
+  }
+}

@@ -1,0 +1,122 @@
+// PostgreSQL migrations: the same list as SQLite's; under the advisory lock, nodes starting together apply each
+// migration exactly once; a broken one rolls back, names itself, and leaves the lock free.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/errors.js';
+import { migrationsDir } from '../../src/paths.js';
+import { readMigrations } from '../../src/store/migrate.js';
+import { appliedPostgresMigrations, migratePostgres, openPostgresPool, type PostgresPool } from '../../src/store/postgres/database.js';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { freshPostgresSchema, TEST_DATABASE_URL } from '../helpers/postgres.js';
+
+/** Every shipped migration's version, in order. */
+const ALL = readMigrations('postgres').map((migration) => migration.version);
+
+describe('PostgreSQL migrations, without a database', () => {
+  it('match the SQLite migrations number for number and name for name', () => {
+    const names = (engine: 'sqlite' | 'postgres') => readMigrations(engine).map((m) => `${m.version}_${m.name}`);
+    expect(names('postgres')).toEqual(names('sqlite'));
+  });
+
+  it('refuse to open a store on an unreachable server with StoreUnavailableError, never echoing the password', async () => {
+    const failure = await openPostgresStore({ url: 'postgres://gatehouse:s3cret-pw@127.0.0.1:1/nowhere', poolSize: 1 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StoreUnavailableError);
+    expect((failure as Error).message).not.toContain('s3cret-pw');
+  });
+});
+
+const onDatabase = TEST_DATABASE_URL ? 'PostgreSQL migrations' : 'PostgreSQL migrations: skipped, set TEST_DATABASE_URL to run them';
+
+describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
+  const url = TEST_DATABASE_URL ?? '';
+  let schema: string;
+  let drop: () => Promise<void>;
+  let dir: string;
+  const pools: PostgresPool[] = [];
+
+  /** One node's connection pool on the test schema. */
+  function node(poolSize = 2): PostgresPool {
+    const pool = openPostgresPool({ url, poolSize, schema });
+    pools.push(pool);
+    return pool;
+  }
+
+  /** A migrations folder holding the shipped migrations up to `upTo`, plus the given extra files. */
+  function migrationsFolder(upTo: number, extra: Record<string, string>): string {
+    const folder = fs.mkdtempSync(path.join(dir, 'migrations-'));
+    for (const file of fs.readdirSync(path.join(migrationsDir, 'postgres'))) {
+      if (Number(file.slice(0, 4)) <= upTo) fs.copyFileSync(path.join(migrationsDir, 'postgres', file), path.join(folder, file));
+    }
+    for (const [name, sql] of Object.entries(extra)) fs.writeFileSync(path.join(folder, name), sql);
+    return folder;
+  }
+
+  async function tableNames(pool: PostgresPool): Promise<string[]> {
+    const { rows } = await pool.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name');
+    return rows.map((row) => row.table_name);
+  }
+
+  beforeEach(async () => {
+    ({ schema, drop } = await freshPostgresSchema(url));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.end()));
+    await drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies every migration to a new schema, records it, and applies nothing the second time', async () => {
+    const pool = node();
+    expect(await appliedPostgresMigrations(pool)).toEqual([]);
+    expect(await migratePostgres(pool)).toEqual(ALL);
+    expect(await migratePostgres(pool)).toEqual([]);
+    expect(await appliedPostgresMigrations(pool)).toEqual(ALL);
+    expect(await tableNames(pool)).toEqual(expect.arrayContaining(['users', 'clients', 'signing_keys', 'sessions', 'authorization_codes',
+      'refresh_tokens', 'audit_events', 'authorization_requests', 'access_tokens', 'session_clients', 'schema_migrations']));
+  });
+
+  it('applies each migration exactly once when six nodes migrate one schema at the same time', async () => {
+    // The slow last migration widens the window in which an unlocked runner would apply it twice.
+    const last = ALL.length + 1;
+    const folder = migrationsFolder(ALL.length, {
+      [`${String(last).padStart(4, '0')}_count_runs.sql`]: 'CREATE TABLE runs (n INTEGER);\nSELECT pg_sleep(0.3);\nINSERT INTO runs VALUES (1);\n',
+    });
+    const nodes = Array.from({ length: 6 }, () => node());
+    const applied = await Promise.all(nodes.map((pool) => migratePostgres(pool, readMigrations('postgres', folder))));
+    expect(applied.flat().sort((a, b) => a - b)).toEqual([...ALL, last]);
+    expect(await appliedPostgresMigrations(nodes[0]!)).toEqual([...ALL, last]);
+    expect((await nodes[0]!.query('SELECT n FROM runs')).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('fails a broken migration with StoreUnavailableError naming it, rolls back everything it did, and frees the lock', async () => {
+    const folder = migrationsFolder(1, { '0002_broken.sql': 'CREATE TABLE half_done (x INTEGER);\nCREATE TABLE oops (;\n' });
+    const pool = node(1);
+    const failure = await migratePostgres(pool, readMigrations('postgres', folder)).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StoreUnavailableError);
+    expect((failure as Error).message).toContain('0002_broken');
+    expect(await tableNames(pool)).not.toContain('half_done');
+    expect(await tableNames(pool)).toContain('users');
+    expect(await appliedPostgresMigrations(pool)).toEqual([1]);
+    // Another node is not kept waiting by a lock the failed run still holds, and carries on from 0002.
+    expect(await migratePostgres(node(1))).toEqual(ALL.slice(1));
+  });
+
+  it('keeps refresh tokens written before 0003 usable: their grant ends when they do', async () => {
+    const pool = node();
+    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 2));
+    await pool.query("INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES ('u1', 'a@example.com', 'a@example.com', 'h', 1, 1)");
+    await pool.query("INSERT INTO clients (client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, scopes, created_at, updated_at) VALUES ('rp', 'RP', 'confidential', 'x', 'client_secret_basic', '[]', '[]', '[]', '[]', 1, 1)");
+    await pool.query("INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, created_at, expires_at) VALUES ('old', 'g', 'rp', 'u1', 'openid offline_access', 1, 1, 5000)");
+    const store = await openPostgresStore({ url, poolSize: 1, schema });
+    try {
+      expect(await store.refreshTokens.find('old')).toMatchObject({ expiresAt: 5000, grantExpiresAt: 5000, kid: null, amr: [] });
+    } finally {
+      await store.close();
+    }
+  });
+});
