@@ -43,22 +43,28 @@ export interface ClientRecord {
 export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt'>;
 export type ClientPatch = Partial<Omit<ClientRecord, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
-/** active: signs tokens; published: only listed in the JWKS; retired: listed nowhere. */
-export type SigningKeyState = 'active' | 'published' | 'retired';
-
+/**
+ * A signing key as the store keeps it (PostgreSQL mode). Facts, not a state: the state at a time (pending,
+ * active, published, retired, revoked) is computed from them by src/signing/key-schedule.ts.
+ */
 export interface SigningKeyRecord {
   /** RFC 7638 JWK thumbprint of the public key. */
   kid: string;
   alg: 'RS256';
-  state: SigningKeyState;
   /** The public JWK as JSON. */
   publicJwk: string;
   /** The private key, encrypted by the key store that wrote it; the store never sees it in clear. */
   privateKeyCiphertext: string;
+  /** In the JWKS from this time. */
   createdAt: number;
-  activatedAt: number | null;
+  /** Signs from this time, possibly in the future. */
+  activatedAt: number;
   retiredAt: number | null;
+  revokedAt: number | null;
 }
+
+/** What may change in a key after it was written. */
+export type SigningKeyChange = Partial<Pick<SigningKeyRecord, 'activatedAt' | 'revokedAt'>>;
 
 export interface SessionRecord {
   idHash: string;

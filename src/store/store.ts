@@ -18,8 +18,8 @@ import type {
   Page,
   RefreshTokenRecord,
   SessionRecord,
+  SigningKeyChange,
   SigningKeyRecord,
-  SigningKeyState,
   UserPatch,
   UserRecord,
 } from './records.js';
@@ -56,8 +56,8 @@ export interface SigningKeyRepository {
   insert(key: SigningKeyRecord): Promise<void>;
   /** Newest first. */
   list(): Promise<SigningKeyRecord[]>;
-  /** Moves a key to a new state, stamping activatedAt or retiredAt; null when there is no such key. */
-  setState(kid: string, state: SigningKeyState, now: number): Promise<SigningKeyRecord | null>;
+  /** Records a change to one key's facts and returns the key; null when there is no such key. */
+  update(kid: string, change: SigningKeyChange): Promise<SigningKeyRecord | null>;
 }
 
 export interface SessionRepository {

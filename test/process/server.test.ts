@@ -88,8 +88,8 @@ describe('the server process (npm start) with the idp tool beside it', () => {
   it('applies migrations with `idp migrate` once, and reports nothing to do afterwards', async () => {
     const first = await runIdp(['migrate', '--json'], env);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ applied: [1, 2, 3], version: 3 });
-    expect(JSON.parse((await runIdp(['migrate', '--json'], env)).stdout)).toEqual({ applied: [], version: 3 });
+    expect(JSON.parse(first.stdout)).toEqual({ applied: [1, 2, 3, 4], version: 4 });
+    expect(JSON.parse((await runIdp(['migrate', '--json'], env)).stdout)).toEqual({ applied: [], version: 4 });
   });
 
   describe('refuses to start, with one line naming the problem and exit code 1', () => {

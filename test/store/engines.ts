@@ -110,12 +110,12 @@ export function newKey(kid: string, createdAt: number, overrides: Partial<Signin
   return {
     kid,
     alg: 'RS256',
-    state: 'published',
     publicJwk: JSON.stringify({ kty: 'RSA', kid }),
     privateKeyCiphertext: `ciphertext-${kid}`,
     createdAt,
-    activatedAt: null,
+    activatedAt: createdAt,
     retiredAt: null,
+    revokedAt: null,
     ...overrides,
   };
 }

@@ -1,4 +1,5 @@
-// Store contract: signing keys (SigningKeyRepository). Shared engines, setup and builders: ./engines.ts.
+// Store contract: signing keys (SigningKeyRepository), kept as facts (src/signing/key-schedule.ts computes the
+// state). Shared engines, setup and builders: ./engines.ts.
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
@@ -12,11 +13,16 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
 
   describe('signing keys', () => {
     it('lists keys newest first, ties broken by kid, with every field intact', async () => {
-      const keys = [newKey('k-old', T0), newKey('k-new', T0 + 2 * MINUTE, { state: 'active', activatedAt: T0 + 2 * MINUTE }), newKey('k-b', T0 + MINUTE), newKey('k-a', T0 + MINUTE)];
+      const keys = [
+        newKey('k-old', T0, { retiredAt: T0 + 5 * MINUTE }),
+        newKey('k-new', T0 + 2 * MINUTE, { activatedAt: T0 + 9 * MINUTE }),
+        newKey('k-b', T0 + MINUTE, { revokedAt: T0 + 3 * MINUTE }),
+        newKey('k-a', T0 + MINUTE),
+      ];
       for (const key of keys) await store.signingKeys.insert(key);
       const listed = await store.signingKeys.list();
       expect(listed.map((k) => k.kid)).toEqual(['k-new', 'k-a', 'k-b', 'k-old']);
-      expect(listed[0]).toEqual(keys[1]);
+      expect(listed).toEqual([keys[1], keys[3], keys[2], keys[0]]);
     });
 
     it('refuses a second key with the same kid', async () => {
@@ -25,25 +31,17 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.signingKeys.list()).toEqual([newKey('k1', T0)]);
     });
 
-    it('stamps activatedAt on the first activation only and retiredAt on retirement', async () => {
-      await store.signingKeys.insert(newKey('k1', T0));
-      expect(await store.signingKeys.setState('k1', 'active', T0 + 1)).toMatchObject({ state: 'active', activatedAt: T0 + 1, retiredAt: null });
-      expect(await store.signingKeys.setState('k1', 'published', T0 + 2)).toMatchObject({ state: 'published', activatedAt: T0 + 1, retiredAt: null });
-      expect(await store.signingKeys.setState('k1', 'active', T0 + 3)).toMatchObject({ state: 'active', activatedAt: T0 + 1, retiredAt: null });
-      const retired = await store.signingKeys.setState('k1', 'retired', T0 + 4);
-      expect(retired).toMatchObject({ state: 'retired', activatedAt: T0 + 1, retiredAt: T0 + 4 });
-      expect((await store.signingKeys.list())[0]).toEqual(retired);
+    it('records a brought-forward activation and a revocation, keeping every other fact', async () => {
+      await store.signingKeys.insert(newKey('k1', T0, { activatedAt: T0 + 10 * MINUTE }));
+      expect(await store.signingKeys.update('k1', { activatedAt: T0 + MINUTE })).toEqual(newKey('k1', T0, { activatedAt: T0 + MINUTE }));
+      const revoked = await store.signingKeys.update('k1', { revokedAt: T0 + 2 * MINUTE });
+      expect(revoked).toEqual(newKey('k1', T0, { activatedAt: T0 + MINUTE, revokedAt: T0 + 2 * MINUTE }));
+      expect(await store.signingKeys.list()).toEqual([revoked]);
     });
 
-    it('keeps the first retirement time when a retired key is retired again', async () => {
+    it('answers null when changing an unknown key, and changes no other key', async () => {
       await store.signingKeys.insert(newKey('k1', T0));
-      await store.signingKeys.setState('k1', 'retired', T0 + 1);
-      expect(await store.signingKeys.setState('k1', 'retired', T0 + 2)).toMatchObject({ retiredAt: T0 + 1, activatedAt: null });
-    });
-
-    it('answers null when setting the state of an unknown key, and changes no other key', async () => {
-      await store.signingKeys.insert(newKey('k1', T0));
-      expect(await store.signingKeys.setState('nobody', 'active', T0 + 1)).toBeNull();
+      expect(await store.signingKeys.update('nobody', { revokedAt: T0 + 1 })).toBeNull();
       expect(await store.signingKeys.list()).toEqual([newKey('k1', T0)]);
     });
   });
