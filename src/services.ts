@@ -4,6 +4,8 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { BackchannelLogout } from './logout/backchannel.js';
 import { SessionTerminator } from './logout/session-end.js';
+import { ConfigError } from './errors.js';
+import { DatabaseKeyStore } from './signing/database-key-store.js';
 import { FileKeyStore } from './signing/file-key-store.js';
 import { KeyRing } from './signing/key-ring.js';
 import { keyPolicy } from './signing/key-schedule.js';
@@ -40,7 +42,12 @@ export async function migrateDatabase(config: Config): Promise<{ applied: number
   }
 }
 
-export function openKeyStore(config: Config): KeyStore {
+/** The signing keys: files in KEYS_DIR with SQLite, the store itself (encrypted, shared by every node) with PostgreSQL. */
+export function openKeyStore(config: Config, store: Store): KeyStore {
+  if (config.database.engine === 'postgres') {
+    if (!config.keyEncryptionKey) throw new ConfigError('KEY_ENCRYPTION_KEY', 'is required with DATABASE_URL');
+    return new DatabaseKeyStore(store, config.keyEncryptionKey, config.signingKeyBits);
+  }
   return new FileKeyStore(config.keysDir, config.signingKeyBits);
 }
 
@@ -56,7 +63,7 @@ export interface Services {
 export async function openServices(config: Config, clock: Clock, logger: Logger): Promise<Services> {
   const store = await openStore(config);
   try {
-    const keyRing = await KeyRing.open(openKeyStore(config), clock, keyPolicy(config).retirementDelayMs);
+    const keyRing = await KeyRing.open(openKeyStore(config, store), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
     const backchannel = new BackchannelLogout({ store, clock, issuer: config.issuer, signingKey: () => keyRing.signingKey, logger });
     return {

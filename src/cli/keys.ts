@@ -8,7 +8,7 @@ import { describeKey, type SigningKey } from '../signing/key-store.js';
 import { iso, print, runCommand, withContext, type CommandContext, type OutputOptions } from './run.js';
 
 function keyContext(ctx: CommandContext): KeyContext {
-  return { ...ctx, keys: openKeyStore(ctx.config), policy: keyPolicy(ctx.config) };
+  return { ...ctx, keys: openKeyStore(ctx.config, ctx.store), policy: keyPolicy(ctx.config) };
 }
 
 /** `activated_at` and `retired_at` (as before scheduled rotation) are set once they are past. */

@@ -48,7 +48,7 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     const store = await openStore(config);
     // The keys are opened only if a command ends a session and must sign a logout token.
     let keyRing: Promise<KeyRing> | undefined;
-    const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config), systemClock, keyPolicy(config).retirementDelayMs))).signingKey;
+    const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config, store), systemClock, keyPolicy(config).retirementDelayMs))).signingKey;
     const sessionEnd = new SessionTerminator(store, systemClock, new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, signingKey }));
     try {
       await command({ config, store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'cli', sessionEnd });

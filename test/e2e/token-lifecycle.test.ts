@@ -96,7 +96,7 @@ describe('the token lifecycle with a real browser and a real relying-party libra
       clock: idp.clock,
       passwordMinLength: idp.config.passwordMinLength,
       actor: 'test',
-      keys: openKeyStore(idp.config),
+      keys: openKeyStore(idp.config, idp.store),
       policy: keyPolicy(idp.config),
     };
   }

@@ -1,6 +1,6 @@
 import { calculateJwkThumbprint, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileKeyStore } from '../../src/signing/file-key-store.js';
+import { openKeyStore } from '../../src/services.js';
 import { signJwt } from '../../src/tokens/sign-jwt.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
@@ -79,13 +79,13 @@ describe('JWKS endpoint (RFC 7517 §5, OIDC Core §10.1)', () => {
     expect(response.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
   });
 
-  it('serves a key rotated by another process, keeps the previous key, and changes its ETag', async () => {
+  it('serves a key rotated by another process (the database poll on PostgreSQL, under 30 s), keeps the previous key, and changes its ETag', async () => {
     const oldKey = app.keyRing.signingKey;
     const oldToken = await signJwt(oldKey, { sub: 'before-rotation' });
     const before = (await fetch(jwksUri)).headers.get('etag');
-    // What `idp keys rotate` does, from a second key store on the same directory.
-    const rotated = await new FileKeyStore(app.config.keysDir, 2048).rotate(Date.now());
-    await waitFor(async () => app.keyRing.signingKey.kid === rotated.kid);
+    // What `idp keys rotate --now` does, from a second key store on the same directory or database.
+    const rotated = await openKeyStore(app.config, app.store).rotate(Date.now());
+    await waitFor(async () => app.keyRing.signingKey.kid === rotated.kid, 600);
     const response = await fetch(jwksUri);
     expect(response.headers.get('etag')).not.toBe(before);
     const { keys } = (await response.json()) as Jwks;

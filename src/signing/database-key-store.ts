@@ -1,0 +1,107 @@
+// Signing keys in the store (PostgreSQL mode), shared by every node: the private key encrypted under
+// KEY_ENCRYPTION_KEY. Nodes learn of a rotation or revocation made elsewhere by polling, at most every
+// POLL_MS, which KEY_PREPUBLISH (at least 60 s more than the JWKS cache) comfortably exceeds.
+import { createHash } from 'node:crypto';
+import { KeyStoreError } from '../errors.js';
+import type { SigningKeyRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { decryptPrivateKey, encryptPrivateKey } from './key-encryption.js';
+import { computeSchedule } from './key-schedule.js';
+import type { KeyChange, KeyStore, SigningKey } from './key-store.js';
+import { generateRsaKey, rsaKeyFromPem, rsaKeyToPem } from './rsa-key.js';
+
+/** How often a node re-reads the key set; the issue bounds it at 30 s. */
+export const POLL_MS = 15_000;
+
+export class DatabaseKeyStore implements KeyStore {
+  /** Decrypted keys by kid: the ciphertext of a kid never changes, so each is decrypted once per process. */
+  private readonly material = new Map<string, Promise<Pick<SigningKey, 'publicJwk' | 'privateKey'>>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly kek: Buffer,
+    private readonly bits: number,
+    private readonly pollMs: number = POLL_MS,
+  ) {}
+
+  async load(now: number): Promise<SigningKey[]> {
+    let keys = await this.list();
+    // Two nodes starting on an empty database may each add a key; the newest activation signs, both are published.
+    if (keys.length === 0) keys = [await this.rotate(now)];
+    if (computeSchedule(keys, now, Infinity).signingKey === null) {
+      throw new KeyStoreError('no signing key in the database can sign now (every key is pending, retired or revoked): run `idp keys rotate --now`');
+    }
+    return keys;
+  }
+
+  async list(): Promise<SigningKey[]> {
+    return Promise.all((await this.store.signingKeys.list()).map((record) => this.fromRecord(record)));
+  }
+
+  async rotate(now: number, activatesAt: number = now): Promise<SigningKey> {
+    const material = await generateRsaKey(this.bits);
+    const record: SigningKeyRecord = {
+      kid: material.kid,
+      alg: 'RS256',
+      publicJwk: JSON.stringify(material.publicJwk),
+      privateKeyCiphertext: encryptPrivateKey(await rsaKeyToPem(material), material.kid, this.kek),
+      createdAt: now,
+      activatedAt: activatesAt,
+      retiredAt: null,
+      revokedAt: null,
+    };
+    await this.store.signingKeys.insert(record);
+    return this.fromRecord(record);
+  }
+
+  async update(kid: string, change: KeyChange): Promise<SigningKey | null> {
+    const record = await this.store.signingKeys.update(kid, change);
+    return record ? this.fromRecord(record) : null;
+  }
+
+  watch(onChange: () => void): () => void {
+    let last: string | null = null;
+    let running = false;
+    const check = async () => {
+      if (running) return;
+      running = true;
+      try {
+        const facts = (await this.store.signingKeys.list()).map((r) => [r.kid, r.createdAt, r.activatedAt, r.retiredAt, r.revokedAt]);
+        const fingerprint = createHash('sha256').update(JSON.stringify(facts)).digest('base64url');
+        if (last !== null && fingerprint !== last) onChange();
+        last = fingerprint;
+      } catch {
+        // The store is unreachable for now: the key ring keeps serving what it has; the next poll retries.
+      } finally {
+        running = false;
+      }
+    };
+    void check();
+    const timer = setInterval(() => void check(), this.pollMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private async fromRecord(record: SigningKeyRecord): Promise<SigningKey> {
+    let material = this.material.get(record.kid);
+    if (!material) {
+      material = rsaKeyFromPem(decryptPrivateKey(record.privateKeyCiphertext, record.kid, this.kek)).then((key) => {
+        if (key.kid !== record.kid) throw new KeyStoreError(`signing key ${record.kid} does not match its stored private key (thumbprint ${key.kid})`);
+        return { publicJwk: key.publicJwk, privateKey: key.privateKey };
+      });
+      material.catch(() => this.material.delete(record.kid));
+      this.material.set(record.kid, material);
+    }
+    const { publicJwk, privateKey } = await material;
+    return {
+      kid: record.kid,
+      alg: record.alg,
+      publicJwk,
+      privateKey,
+      createdAt: record.createdAt,
+      activatedAt: record.activatedAt,
+      retiredAt: record.retiredAt,
+      revokedAt: record.revokedAt,
+    };
+  }
+}
