@@ -1,20 +1,7 @@
 import type { AccessTokenRecord, GrantReference, NewAccessToken } from '../records.js';
 import type { AccessTokenRepository } from '../store.js';
 import { query, statement, type PostgresPool } from './database.js';
-
-interface AccessTokenRow {
-  jti: string;
-  grant_id: string;
-  client_id: string;
-  user_id: string;
-  session_id_hash: string | null;
-  kid: string | null;
-  created_at: number;
-  expires_at: number;
-  revoked_at: number | null;
-}
-
-const COLUMNS = 'jti, grant_id, client_id, user_id, session_id_hash, kid, created_at, expires_at, revoked_at';
+import { COLUMNS, toRecord, type AccessTokenRow } from '../rows/access-tokens.js';
 
 const INSERT = statement('accessTokens.insert', `INSERT INTO access_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)`);
 const LIVE_BY_JTI = statement('accessTokens.liveByJti',
@@ -27,20 +14,6 @@ const REVOKE_FOR_SESSION = statement('accessTokens.revokeForSession',
 const GRANTS_BY_KID = statement('accessTokens.grantsByKid',
   'SELECT DISTINCT grant_id, session_id_hash FROM access_tokens WHERE kid = $1 ORDER BY grant_id');
 const DELETE_EXPIRED = statement('accessTokens.deleteExpired', 'DELETE FROM access_tokens WHERE expires_at <= $1');
-
-function toRecord(row: AccessTokenRow): AccessTokenRecord {
-  return {
-    jti: row.jti,
-    grantId: row.grant_id,
-    clientId: row.client_id,
-    userId: row.user_id,
-    sessionIdHash: row.session_id_hash,
-    kid: row.kid,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  };
-}
 
 export class PostgresAccessTokenRepository implements AccessTokenRepository {
   constructor(private readonly pool: PostgresPool) {}

@@ -1,35 +1,12 @@
 import type { AuditEventRecord, NewAuditEvent } from '../records.js';
 import type { AuditRepository } from '../store.js';
 import { query, statement, type PostgresPool } from './database.js';
-
-interface AuditRow {
-  id: number;
-  at: number;
-  type: string;
-  actor: string;
-  subject: string | null;
-  ip: string | null;
-  details: string;
-}
-
-const COLUMNS = 'id, at, type, actor, subject, ip, details';
+import { COLUMNS, toRecord, type AuditRow } from '../rows/audit.js';
 
 const INSERT = statement('audit.insert',
   `INSERT INTO audit_events (at, type, actor, subject, ip, details) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`);
 const NEWEST = statement('audit.newest', `SELECT ${COLUMNS} FROM audit_events ORDER BY id DESC LIMIT $1`);
 const NEWEST_BEFORE = statement('audit.newestBefore', `SELECT ${COLUMNS} FROM audit_events WHERE id < $1 ORDER BY id DESC LIMIT $2`);
-
-function toRecord(row: AuditRow): AuditEventRecord {
-  return {
-    id: row.id,
-    at: row.at,
-    type: row.type,
-    actor: row.actor,
-    subject: row.subject,
-    ip: row.ip,
-    details: JSON.parse(row.details) as Record<string, unknown>,
-  };
-}
 
 export class PostgresAuditRepository implements AuditRepository {
   constructor(private readonly pool: PostgresPool) {}

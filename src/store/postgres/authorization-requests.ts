@@ -1,18 +1,7 @@
 import type { AuthorizationRequestRecord, NewAuthorizationRequest } from '../records.js';
 import type { AuthorizationRequestRepository } from '../store.js';
 import { query, statement, type PostgresPool } from './database.js';
-
-interface AuthorizationRequestRow {
-  id_hash: string;
-  browser_hash: string;
-  client_id: string;
-  params: string;
-  created_at: number;
-  expires_at: number;
-  consumed_at: number | null;
-}
-
-const COLUMNS = 'id_hash, browser_hash, client_id, params, created_at, expires_at, consumed_at';
+import { COLUMNS, toRecord, type AuthorizationRequestRow } from '../rows/authorization-requests.js';
 
 const INSERT = statement('authorizationRequests.insert',
   `INSERT INTO authorization_requests (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL)`);
@@ -22,18 +11,6 @@ const LIVE_BY_ID = statement('authorizationRequests.liveById',
 const CONSUME = statement('authorizationRequests.consume',
   `UPDATE authorization_requests SET consumed_at = $1 WHERE id_hash = $2 AND consumed_at IS NULL AND expires_at > $3 RETURNING ${COLUMNS}`);
 const DELETE_EXPIRED = statement('authorizationRequests.deleteExpired', 'DELETE FROM authorization_requests WHERE expires_at <= $1');
-
-function toRecord(row: AuthorizationRequestRow): AuthorizationRequestRecord {
-  return {
-    idHash: row.id_hash,
-    browserHash: row.browser_hash,
-    clientId: row.client_id,
-    params: JSON.parse(row.params) as Record<string, string>,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    consumedAt: row.consumed_at,
-  };
-}
 
 export class PostgresAuthorizationRequestRepository implements AuthorizationRequestRepository {
   constructor(private readonly pool: PostgresPool) {}

@@ -1,19 +1,7 @@
 import type { SessionRecord } from '../records.js';
 import type { SessionRepository } from '../store.js';
 import { isForeignKeyViolation, query, statement, type PostgresPool } from './database.js';
-
-interface SessionRow {
-  id_hash: string;
-  sid: string;
-  user_id: string;
-  amr: string;
-  auth_time: number;
-  created_at: number;
-  last_seen_at: number;
-  expires_at: number;
-}
-
-const COLUMNS = 'id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at';
+import { COLUMNS, toRecord, type SessionRow } from '../rows/sessions.js';
 
 const INSERT = statement('sessions.insert', `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`);
 const LIVE_BY_ID = statement('sessions.liveById', `SELECT ${COLUMNS} FROM sessions WHERE id_hash = $1 AND expires_at > $2`);
@@ -29,19 +17,6 @@ const ADD_CLIENT = statement('sessions.addClient',
   + 'ON CONFLICT (sid, client_id) DO NOTHING');
 const CLIENTS_OF = statement('sessions.clientsOf', 'SELECT client_id FROM session_clients WHERE sid = $1 ORDER BY first_issued_at, client_id');
 const DELETE_EXPIRED = statement('sessions.deleteExpired', 'DELETE FROM sessions WHERE expires_at <= $1');
-
-function toRecord(row: SessionRow): SessionRecord {
-  return {
-    idHash: row.id_hash,
-    sid: row.sid,
-    userId: row.user_id,
-    amr: JSON.parse(row.amr) as string[],
-    authTime: row.auth_time,
-    createdAt: row.created_at,
-    lastSeenAt: row.last_seen_at,
-    expiresAt: row.expires_at,
-  };
-}
 
 export class PostgresSessionRepository implements SessionRepository {
   constructor(private readonly pool: PostgresPool) {}

@@ -2,38 +2,13 @@ import { ConflictError } from '../../errors.js';
 import type { SigningKeyChange, SigningKeyRecord } from '../records.js';
 import type { SigningKeyRepository } from '../store.js';
 import { isUniqueViolation, query, statement, type PostgresPool } from './database.js';
-
-interface SigningKeyRow {
-  kid: string;
-  alg: string;
-  public_jwk: string;
-  private_key_ciphertext: string;
-  created_at: number;
-  activated_at: number;
-  retired_at: number | null;
-  revoked_at: number | null;
-}
-
-const COLUMNS = 'kid, alg, public_jwk, private_key_ciphertext, created_at, activated_at, retired_at, revoked_at';
+import { COLUMNS, toRecord, type SigningKeyRow } from '../rows/signing-keys.js';
 
 const INSERT = statement('signingKeys.insert', `INSERT INTO signing_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`);
 const LIST = statement('signingKeys.list', `SELECT ${COLUMNS} FROM signing_keys ORDER BY created_at DESC, kid`);
 // An absent fact keeps its value (COALESCE with NULL).
 const UPDATE = statement('signingKeys.update',
   `UPDATE signing_keys SET activated_at = COALESCE($2::bigint, activated_at), revoked_at = COALESCE($3::bigint, revoked_at) WHERE kid = $1 RETURNING ${COLUMNS}`);
-
-function toRecord(row: SigningKeyRow): SigningKeyRecord {
-  return {
-    kid: row.kid,
-    alg: row.alg as SigningKeyRecord['alg'],
-    publicJwk: row.public_jwk,
-    privateKeyCiphertext: row.private_key_ciphertext,
-    createdAt: row.created_at,
-    activatedAt: row.activated_at,
-    retiredAt: row.retired_at,
-    revokedAt: row.revoked_at,
-  };
-}
 
 export class PostgresSigningKeyRepository implements SigningKeyRepository {
   constructor(private readonly pool: PostgresPool) {}

@@ -1,34 +1,7 @@
 import type { AccessTokenRecord, GrantReference, NewAccessToken } from '../records.js';
 import type { AccessTokenRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
-
-interface AccessTokenRow {
-  jti: string;
-  grant_id: string;
-  client_id: string;
-  user_id: string;
-  session_id_hash: string | null;
-  kid: string | null;
-  created_at: number;
-  expires_at: number;
-  revoked_at: number | null;
-}
-
-const COLUMNS = 'jti, grant_id, client_id, user_id, session_id_hash, kid, created_at, expires_at, revoked_at';
-
-function toRecord(row: AccessTokenRow): AccessTokenRecord {
-  return {
-    jti: row.jti,
-    grantId: row.grant_id,
-    clientId: row.client_id,
-    userId: row.user_id,
-    sessionIdHash: row.session_id_hash,
-    kid: row.kid,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  };
-}
+import { COLUMNS, toRecord, type AccessTokenRow } from '../rows/access-tokens.js';
 
 export class SqliteAccessTokenRepository implements AccessTokenRepository {
   private readonly insertStmt;

@@ -1,30 +1,7 @@
 import type { AuditEventRecord, NewAuditEvent } from '../records.js';
 import type { AuditRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
-
-interface AuditRow {
-  id: number;
-  at: number;
-  type: string;
-  actor: string;
-  subject: string | null;
-  ip: string | null;
-  details: string;
-}
-
-const COLUMNS = 'id, at, type, actor, subject, ip, details';
-
-function toRecord(row: AuditRow): AuditEventRecord {
-  return {
-    id: row.id,
-    at: row.at,
-    type: row.type,
-    actor: row.actor,
-    subject: row.subject,
-    ip: row.ip,
-    details: JSON.parse(row.details) as Record<string, unknown>,
-  };
-}
+import { COLUMNS, toRecord, type AuditRow } from '../rows/audit.js';
 
 export class SqliteAuditRepository implements AuditRepository {
   private readonly insertStmt;

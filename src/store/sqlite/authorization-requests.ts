@@ -1,30 +1,7 @@
 import type { AuthorizationRequestRecord, NewAuthorizationRequest } from '../records.js';
 import type { AuthorizationRequestRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
-
-interface AuthorizationRequestRow {
-  id_hash: string;
-  browser_hash: string;
-  client_id: string;
-  params: string;
-  created_at: number;
-  expires_at: number;
-  consumed_at: number | null;
-}
-
-const COLUMNS = 'id_hash, browser_hash, client_id, params, created_at, expires_at, consumed_at';
-
-function toRecord(row: AuthorizationRequestRow): AuthorizationRequestRecord {
-  return {
-    idHash: row.id_hash,
-    browserHash: row.browser_hash,
-    clientId: row.client_id,
-    params: JSON.parse(row.params) as Record<string, string>,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    consumedAt: row.consumed_at,
-  };
-}
+import { COLUMNS, toRecord, type AuthorizationRequestRow } from '../rows/authorization-requests.js';
 
 export class SqliteAuthorizationRequestRepository implements AuthorizationRequestRepository {
   private readonly insertStmt;

@@ -1,51 +1,7 @@
 import type { AuthorizationCodeRecord, NewAuthorizationCode } from '../records.js';
 import type { AuthorizationCodeRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
-
-interface CodeRow {
-  code_hash: string;
-  grant_id: string;
-  client_id: string;
-  user_id: string;
-  session_id_hash: string | null;
-  sid: string | null;
-  amr: string;
-  redirect_uri: string;
-  scope: string;
-  nonce: string | null;
-  code_challenge: string | null;
-  code_challenge_method: string | null;
-  auth_time: number;
-  created_at: number;
-  expires_at: number;
-  consumed_at: number | null;
-  replayed_at: number | null;
-}
-
-const COLUMNS = 'code_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, redirect_uri, scope, nonce, code_challenge, '
-  + 'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at';
-
-function toRecord(row: CodeRow): AuthorizationCodeRecord {
-  return {
-    codeHash: row.code_hash,
-    grantId: row.grant_id,
-    clientId: row.client_id,
-    userId: row.user_id,
-    sessionIdHash: row.session_id_hash,
-    sid: row.sid,
-    amr: JSON.parse(row.amr) as string[],
-    redirectUri: row.redirect_uri,
-    scope: row.scope,
-    nonce: row.nonce,
-    codeChallenge: row.code_challenge,
-    codeChallengeMethod: row.code_challenge_method as AuthorizationCodeRecord['codeChallengeMethod'],
-    authTime: row.auth_time,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    consumedAt: row.consumed_at,
-    replayedAt: row.replayed_at,
-  };
-}
+import { COLUMNS, toRecord, type CodeRow } from '../rows/codes.js';
 
 export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepository {
   private readonly insertStmt;

@@ -1,48 +1,10 @@
 import type { GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
 import type { RefreshTokenRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
+import { COLUMNS, toRecord, type RefreshTokenRow } from '../rows/refresh-tokens.js';
 
-interface RefreshTokenRow {
-  token_hash: string;
-  grant_id: string;
-  client_id: string;
-  user_id: string;
-  session_id_hash: string | null;
-  sid: string | null;
-  amr: string;
-  scope: string;
-  auth_time: number;
-  created_at: number;
-  expires_at: number;
-  grant_expires_at: number | null;
-  kid: string | null;
-  rotated_at: number | null;
-  revoked_at: number | null;
-}
-
-const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at';
 /** Whether the space-separated scope holds offline_access, compared exactly (LIKE would ignore case and treat _ as a wildcard). */
 const OFFLINE = "instr(' ' || scope || ' ', ' offline_access ') > 0";
-
-function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
-  return {
-    tokenHash: row.token_hash,
-    grantId: row.grant_id,
-    clientId: row.client_id,
-    userId: row.user_id,
-    sessionIdHash: row.session_id_hash,
-    sid: row.sid,
-    amr: JSON.parse(row.amr) as string[],
-    scope: row.scope,
-    authTime: row.auth_time,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    grantExpiresAt: row.grant_expires_at ?? row.expires_at,
-    kid: row.kid,
-    rotatedAt: row.rotated_at,
-    revokedAt: row.revoked_at,
-  };
-}
 
 export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
   private readonly insertStmt;

@@ -1,32 +1,7 @@
 import type { SessionRecord } from '../records.js';
 import type { SessionRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
-
-interface SessionRow {
-  id_hash: string;
-  sid: string;
-  user_id: string;
-  amr: string;
-  auth_time: number;
-  created_at: number;
-  last_seen_at: number;
-  expires_at: number;
-}
-
-const COLUMNS = 'id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at';
-
-function toRecord(row: SessionRow): SessionRecord {
-  return {
-    idHash: row.id_hash,
-    sid: row.sid,
-    userId: row.user_id,
-    amr: JSON.parse(row.amr) as string[],
-    authTime: row.auth_time,
-    createdAt: row.created_at,
-    lastSeenAt: row.last_seen_at,
-    expiresAt: row.expires_at,
-  };
-}
+import { COLUMNS, toRecord, type SessionRow } from '../rows/sessions.js';
 
 export class SqliteSessionRepository implements SessionRepository {
   private readonly insertStmt;

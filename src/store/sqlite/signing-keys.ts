@@ -2,32 +2,7 @@ import { ConflictError } from '../../errors.js';
 import type { SigningKeyChange, SigningKeyRecord } from '../records.js';
 import type { SigningKeyRepository } from '../store.js';
 import { isUniqueViolation, type SqliteDatabase } from './database.js';
-
-interface SigningKeyRow {
-  kid: string;
-  alg: string;
-  public_jwk: string;
-  private_key_ciphertext: string;
-  created_at: number;
-  activated_at: number;
-  retired_at: number | null;
-  revoked_at: number | null;
-}
-
-const COLUMNS = 'kid, alg, public_jwk, private_key_ciphertext, created_at, activated_at, retired_at, revoked_at';
-
-function toRecord(row: SigningKeyRow): SigningKeyRecord {
-  return {
-    kid: row.kid,
-    alg: row.alg as SigningKeyRecord['alg'],
-    publicJwk: row.public_jwk,
-    privateKeyCiphertext: row.private_key_ciphertext,
-    createdAt: row.created_at,
-    activatedAt: row.activated_at,
-    retiredAt: row.retired_at,
-    revokedAt: row.revoked_at,
-  };
-}
+import { COLUMNS, toRecord, type SigningKeyRow } from '../rows/signing-keys.js';
 
 export class SqliteSigningKeyRepository implements SigningKeyRepository {
   private readonly insertStmt;

@@ -1,0 +1,42 @@
+// The refresh tokens table's columns and how a row becomes a record, shared by every engine.
+import type { RefreshTokenRecord } from '../records.js';
+
+export interface RefreshTokenRow {
+  token_hash: string;
+  grant_id: string;
+  client_id: string;
+  user_id: string;
+  session_id_hash: string | null;
+  sid: string | null;
+  amr: string;
+  scope: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  grant_expires_at: number | null;
+  kid: string | null;
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+export const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at';
+
+export function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    sessionIdHash: row.session_id_hash,
+    sid: row.sid,
+    amr: JSON.parse(row.amr) as string[],
+    scope: row.scope,
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    grantExpiresAt: row.grant_expires_at ?? row.expires_at,
+    kid: row.kid,
+    rotatedAt: row.rotated_at,
+    revokedAt: row.revoked_at,
+  };
+}

@@ -1,0 +1,28 @@
+// The sessions table's columns and how a row becomes a record, shared by every engine.
+import type { SessionRecord } from '../records.js';
+
+export interface SessionRow {
+  id_hash: string;
+  sid: string;
+  user_id: string;
+  amr: string;
+  auth_time: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export const COLUMNS = 'id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at';
+
+export function toRecord(row: SessionRow): SessionRecord {
+  return {
+    idHash: row.id_hash,
+    sid: row.sid,
+    userId: row.user_id,
+    amr: JSON.parse(row.amr) as string[],
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+  };
+}
