@@ -16,9 +16,14 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('base64url');
 }
 
+/** Compares two strings in constant time (for equal lengths): a presented secret or token against the expected one. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
 /** Compares a presented secret with a stored hash in constant time. */
 export function secretMatchesHash(secret: string, storedHash: string): boolean {
-  const presented = Buffer.from(hashSecret(secret));
-  const stored = Buffer.from(storedHash);
-  return presented.length === stored.length && timingSafeEqual(presented, stored);
+  return constantTimeEqual(hashSecret(secret), storedHash);
 }

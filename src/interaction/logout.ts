@@ -2,7 +2,8 @@
 // signed in here, the session ends at once and the browser goes back to the application's registered
 // post-logout URI with its `state`. Anything less certain asks the person first, on a CSRF-protected page,
 // and an unregistered or untrusted redirect is never followed (§3).
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { constantTimeEqual } from '../auth/secrets.js';
 import type { Request, Response } from 'express';
 import type { ActiveSession, Sessions } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
@@ -26,13 +27,6 @@ export interface LogoutDependencies {
 /** Bound to the session cookie: a page from another site cannot know it, and it dies with the session. */
 function csrfTokenFor(sessionSecret: string): string {
   return createHash('sha256').update(`gatehouse-logout\0${sessionSecret}`).digest('base64url');
-}
-
-function matches(presented: unknown, expected: string): boolean {
-  if (typeof presented !== 'string') return false;
-  const left = Buffer.from(presented);
-  const right = Buffer.from(expected);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function renderConfirmation(deps: LogoutDependencies, req: Request, res: Response, request: LogoutRequest, active: ActiveSession): void {
@@ -72,7 +66,7 @@ async function confirmed(deps: LogoutDependencies, req: Request, res: Response, 
     finish(deps, res, request, false);
     return;
   }
-  if (!matches(form.csrf, csrfTokenFor(deps.cookies.read(req, 'session') ?? ''))) {
+  if (typeof form.csrf !== 'string' || !constantTimeEqual(form.csrf, csrfTokenFor(deps.cookies.read(req, 'session') ?? ''))) {
     throw new LogoutRefused('The sign-out form has expired or did not come from this site. Go back to the application and sign out again.', 403);
   }
   await deps.sessions.end(res, active);

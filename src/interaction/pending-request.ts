@@ -1,9 +1,9 @@
 // An authorization request waiting for the person to sign in. It lives in the store, referenced by an
 // opaque single-use id, and is bound to the browser that started it by a cookie, so credentials typed in
 // another browser never complete it. Its CSRF token is derived from that cookie and the request id.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { hashSecret, randomSecret } from '../auth/secrets.js';
+import { constantTimeEqual, hashSecret, randomSecret } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { ForbiddenForm } from '../errors.js';
@@ -25,12 +25,6 @@ export interface PendingDependencies {
 
 export function csrfTokenFor(browserSecret: string, requestId: string): string {
   return createHash('sha256').update(`gatehouse-csrf\0${browserSecret}\0${requestId}`).digest('base64url');
-}
-
-function equal(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** Keeps the request server-side and returns the login page URL that refers to it. */
@@ -64,12 +58,12 @@ export async function findPendingRequest(deps: PendingDependencies, req: Request
   const record = await deps.store.authorizationRequests.findLive(hashSecret(id), deps.clock.now());
   if (!record) return null;
   const browser = deps.cookies.read(req, 'browser');
-  if (!browser || !equal(hashSecret(browser), record.browserHash)) {
+  if (!browser || !constantTimeEqual(hashSecret(browser), record.browserHash)) {
     throw new ForbiddenForm('This sign-in was started in another browser, or this browser does not keep cookies. Go back to the application and start again here.');
   }
   return { id, record, csrfToken: csrfTokenFor(browser, id) };
 }
 
 export function checkCsrf(bound: BoundRequest, presented: string): void {
-  if (!equal(bound.csrfToken, presented)) throw new ForbiddenForm('The form has expired or did not come from this site. Go back to the application and start again.');
+  if (!constantTimeEqual(bound.csrfToken, presented)) throw new ForbiddenForm('The form has expired or did not come from this site. Go back to the application and start again.');
 }

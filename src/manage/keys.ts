@@ -1,6 +1,8 @@
 // Signing-key rotation and revocation: the rules shared by the `idp` tool and (later) the admin screens.
 // Every operation checks before it writes, and is recorded in the audit log.
 import { ConflictError, NotFoundError } from '../errors.js';
+import { SessionTerminator } from '../logout/session-end.js';
+import { revokeGrant } from '../oidc/grants/revoke-grant.js';
 import { computeSchedule, type KeyPolicy, type KeyTimeline, type Schedule } from '../signing/key-schedule.js';
 import type { KeyStore, SigningKey } from '../signing/key-store.js';
 import { audit, type ManageContext } from './users.js';
@@ -107,19 +109,17 @@ async function revokeTokensSignedBy(ctx: KeyContext, kid: string) {
   let refreshTokens = 0;
   let accessTokens = 0;
   for (const grantId of grantIds) {
-    refreshTokens += await ctx.store.refreshTokens.revokeGrant(grantId, now);
-    accessTokens += await ctx.store.accessTokens.revokeGrant(grantId, now);
+    const revoked = await revokeGrant(ctx.store, grantId, now);
+    refreshTokens += revoked.refreshTokens;
+    accessTokens += revoked.accessTokens;
   }
+  // Without a back-channel (no key to sign logout tokens with) sessions still end, by the same path.
+  const sessionEnd = ctx.sessionEnd ?? new SessionTerminator(ctx.store, ctx.clock, null);
   let sessions = 0;
   for (const idHash of sessionIdHashes) {
     const session = await ctx.store.sessions.findLive(idHash, now);
     if (!session) continue;
-    if (ctx.sessionEnd) await ctx.sessionEnd.end(session, { reason: 'key_revoked', actor: ctx.actor, keepOffline: false });
-    else {
-      await ctx.store.sessions.delete(idHash);
-      await ctx.store.refreshTokens.revokeForSession(idHash, now, { keepOffline: false });
-      await ctx.store.accessTokens.revokeForSession(idHash, now);
-    }
+    await sessionEnd.end(session, { reason: 'key_revoked', actor: ctx.actor, keepOffline: false });
     sessions++;
   }
   return { grants: grantIds.size, refreshTokens, accessTokens, sessions };

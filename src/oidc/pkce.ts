@@ -1,5 +1,6 @@
 // Proof Key for Code Exchange (RFC 7636), S256 only.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { constantTimeEqual } from '../auth/secrets.js';
 
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -10,7 +11,5 @@ export function isWellFormedVerifier(verifier: string): boolean {
 
 /** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) equals the challenge, compared in constant time. */
 export function verifierMatches(verifier: string, challenge: string): boolean {
-  const computed = Buffer.from(createHash('sha256').update(verifier, 'ascii').digest('base64url'));
-  const expected = Buffer.from(challenge);
-  return computed.length === expected.length && timingSafeEqual(computed, expected);
+  return constantTimeEqual(createHash('sha256').update(verifier, 'ascii').digest('base64url'), challenge);
 }

@@ -6,6 +6,7 @@ import { UnauthorizedClient } from '../errors.js';
 import type { ClientRecord } from '../store/records.js';
 import { authenticateClient } from './client-auth.js';
 import type { GrantDependencies } from './grants/issue-tokens.js';
+import { revokeGrant } from './grants/revoke-grant.js';
 import { findPresentedToken, tokenRequest, type PresentedToken } from './presented-token.js';
 
 interface Revoked {
@@ -19,8 +20,7 @@ async function revoke(deps: GrantDependencies, found: PresentedToken): Promise<R
   if (found.type === 'refresh_token') {
     const { grantId, userId } = found.record;
     // §2.1: revoking a refresh token SHOULD also invalidate the access tokens of the same grant.
-    const refreshTokens = await deps.store.refreshTokens.revokeGrant(grantId, now);
-    const accessTokens = await deps.store.accessTokens.revokeGrant(grantId, now);
+    const { refreshTokens, accessTokens } = await revokeGrant(deps.store, grantId, now);
     return refreshTokens + accessTokens > 0 ? { userId, grantId } : null;
   }
   const { record } = found;

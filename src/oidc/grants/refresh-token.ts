@@ -6,6 +6,7 @@ import { hashSecret } from '../../auth/secrets.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../../errors.js';
 import type { ClientRecord, RefreshTokenRecord } from '../../store/records.js';
 import { field } from '../form-field.js';
+import { revokeGrant } from './revoke-grant.js';
 import { issueTokens, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 import { isOffline, refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
 
@@ -14,9 +15,7 @@ const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 
 /** Revokes every refresh and access token of the family (RFC 9700 §4.14.2). */
 async function revokeFamily(deps: GrantDependencies, record: RefreshTokenRecord): Promise<void> {
-  const now = deps.clock.now();
-  await deps.store.refreshTokens.revokeGrant(record.grantId, now);
-  await deps.store.accessTokens.revokeGrant(record.grantId, now);
+  await revokeGrant(deps.store, record.grantId, deps.clock.now());
 }
 
 /** A dead token came back: the family is compromised. The audit trail names the grant, never the token. */
