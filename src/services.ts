@@ -46,7 +46,7 @@ export async function migrateDatabase(config: Config): Promise<{ applied: number
 export function openKeyStore(config: Config, store: Store): KeyStore {
   if (config.database.engine === 'postgres') {
     if (!config.keyEncryptionKey) throw new ConfigError('KEY_ENCRYPTION_KEY', 'is required with DATABASE_URL');
-    return new DatabaseKeyStore(store, config.keyEncryptionKey, config.signingKeyBits);
+    return new DatabaseKeyStore(store, config.keyEncryptionKey, config.signingKeyBits, config.keyRefreshInterval * 1000);
   }
   return new FileKeyStore(config.keysDir, config.signingKeyBits);
 }

@@ -1,6 +1,6 @@
 // Signing keys in the store (PostgreSQL mode), shared by every node: the private key encrypted under
-// KEY_ENCRYPTION_KEY. Nodes learn of a rotation or revocation made elsewhere by polling, at most every
-// POLL_MS, which KEY_PREPUBLISH (at least 60 s more than the JWKS cache) comfortably exceeds.
+// KEY_ENCRYPTION_KEY. Nodes learn of a rotation or revocation made elsewhere by polling every
+// KEY_REFRESH_INTERVAL (at most 30 s), which KEY_PREPUBLISH (at least 60 s more than the JWKS cache) exceeds.
 import { createHash } from 'node:crypto';
 import { KeyStoreError } from '../errors.js';
 import type { SigningKeyRecord } from '../store/records.js';
@@ -10,9 +10,6 @@ import { computeSchedule } from './key-schedule.js';
 import type { KeyChange, KeyStore, SigningKey } from './key-store.js';
 import { generateRsaKey, rsaKeyFromPem, rsaKeyToPem } from './rsa-key.js';
 
-/** How often a node re-reads the key set; the issue bounds it at 30 s. */
-export const POLL_MS = 15_000;
-
 export class DatabaseKeyStore implements KeyStore {
   /** Decrypted keys by kid: the ciphertext of a kid never changes, so each is decrypted once per process. */
   private readonly material = new Map<string, Promise<Pick<SigningKey, 'publicJwk' | 'privateKey'>>>();
@@ -21,13 +18,17 @@ export class DatabaseKeyStore implements KeyStore {
     private readonly store: Store,
     private readonly kek: Buffer,
     private readonly bits: number,
-    private readonly pollMs: number = POLL_MS,
+    private readonly pollMs: number,
   ) {}
 
   async load(now: number): Promise<SigningKey[]> {
     let keys = await this.list();
-    // Two nodes starting on an empty database may each add a key; the newest activation signs, both are published.
-    if (keys.length === 0) keys = [await this.rotate(now)];
+    // Nodes starting together on an empty database agree on one first key: any other would be published by its
+    // own node alone, until the next poll, while tokens it signed reached relying parties.
+    if (keys.length === 0) {
+      await this.store.signingKeys.insertIfNone(await this.newRecord(now, now));
+      keys = await this.list();
+    }
     if (computeSchedule(keys, now, Infinity).signingKey === null) {
       throw new KeyStoreError('no signing key in the database can sign now (every key is pending, retired or revoked): run `idp keys rotate --now`');
     }
@@ -39,8 +40,14 @@ export class DatabaseKeyStore implements KeyStore {
   }
 
   async rotate(now: number, activatesAt: number = now): Promise<SigningKey> {
+    const record = await this.newRecord(now, activatesAt);
+    await this.store.signingKeys.insert(record);
+    return this.fromRecord(record);
+  }
+
+  private async newRecord(now: number, activatesAt: number): Promise<SigningKeyRecord> {
     const material = await generateRsaKey(this.bits);
-    const record: SigningKeyRecord = {
+    return {
       kid: material.kid,
       alg: 'RS256',
       publicJwk: JSON.stringify(material.publicJwk),
@@ -50,8 +57,6 @@ export class DatabaseKeyStore implements KeyStore {
       retiredAt: null,
       revokedAt: null,
     };
-    await this.store.signingKeys.insert(record);
-    return this.fromRecord(record);
   }
 
   async update(kid: string, change: KeyChange): Promise<SigningKey | null> {

@@ -54,6 +54,8 @@ export interface ClientRepository {
 
 export interface SigningKeyRepository {
   insert(key: SigningKeyRecord): Promise<void>;
+  /** Inserts the key only into an empty table; exactly one of any number of concurrent callers gets true. */
+  insertIfNone(key: SigningKeyRecord): Promise<boolean>;
   /** Newest first. */
   list(): Promise<SigningKeyRecord[]>;
   /** Records a change to one key's facts and returns the key; null when there is no such key. */

@@ -10,6 +10,11 @@ import type { RunningApp } from './start-app.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
+/** What the relying-party helpers need of an IdP: its issuer, whether one app in this process or a cluster of processes. */
+export interface Issuer {
+  config: { issuer: string };
+}
+
 export interface TestClient {
   clientId: string;
   clientSecret: string | null;
@@ -28,14 +33,19 @@ export function addUser(app: RunningApp, email = 'ada@example.com', extra: { nam
 export async function addClient(app: RunningApp, input: Partial<NewClientInput> = {}): Promise<TestClient> {
   const redirectUri = input.redirectUris?.[0] ?? 'https://rp.example/callback';
   const { client, clientSecret } = await createClient(manage(app), { name: 'Test app', redirectUris: [redirectUri], ...input });
+  return discoverAs(app, client.clientId, clientSecret, redirectUri);
+}
+
+/** openid-client configured for a registered client by discovery of `idp`. */
+export async function discoverAs(idp: Issuer, clientId: string, clientSecret: string | null, redirectUri: string): Promise<TestClient> {
   const config = await oidc.discovery(
-    new URL(app.config.issuer),
-    client.clientId,
+    new URL(idp.config.issuer),
+    clientId,
     clientSecret ?? undefined,
     clientSecret ? oidc.ClientSecretBasic(clientSecret) : oidc.None(),
     { execute: [oidc.allowInsecureRequests] },
   );
-  return { clientId: client.clientId, clientSecret, redirectUri, config };
+  return { clientId, clientSecret, redirectUri, config };
 }
 
 export interface AuthorizationStart {
@@ -62,7 +72,7 @@ export async function authorizationUrl(client: TestClient, extra: Record<string,
 }
 
 /** Opens the authorization URL and follows our own redirects: the login page, or the redirect to the client. */
-export async function open(browser: Browser, app: RunningApp, url: URL | string): Promise<Page> {
+export async function open(browser: Browser, app: Issuer, url: URL | string): Promise<Page> {
   const origin = new URL(app.config.issuer).origin;
   return browser.follow(await browser.get(url.toString()), origin);
 }
@@ -75,7 +85,7 @@ export function submitLogin(browser: Browser, page: Page, email: string, passwor
 }
 
 /** A whole sign-in through the form; returns the redirect to the client (its code in the query). */
-export async function signIn(browser: Browser, app: RunningApp, start: AuthorizationStart, email: string): Promise<URL> {
+export async function signIn(browser: Browser, app: Issuer, start: AuthorizationStart, email: string): Promise<URL> {
   const login = await open(browser, app, start.url);
   const answer = await submitLogin(browser, login, email);
   expect(answer.status, answer.body).toBe(303);
@@ -94,7 +104,7 @@ export function redeem(client: TestClient, callback: URL, start: AuthorizationSt
  * Redeems a code with plain HTTP and client_secret_basic, for tests whose fake clock moves token times away
  * from real time (openid-client checks iat and exp against the real clock).
  */
-export async function redeemRaw(app: RunningApp, client: TestClient, code: string, start: AuthorizationStart): Promise<Record<string, string>> {
+export async function redeemRaw(app: Issuer, client: TestClient, code: string, start: AuthorizationStart): Promise<Record<string, string>> {
   const credentials = Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret ?? '')}`).toString('base64');
   const response = await fetch(`${app.config.issuer}/token`, {
     method: 'POST',

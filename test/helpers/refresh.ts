@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
 import type { RefreshTokenRecord } from '../../src/store/records.js';
 import type { Browser } from './browser.js';
-import { authorizationUrl, open, redeemRaw, submitLogin, type TestClient } from './oidc.js';
+import { authorizationUrl, open, redeemRaw, submitLogin, type Issuer, type TestClient } from './oidc.js';
 import { queryRows } from './rows.js';
 import type { RunningApp } from './start-app.js';
 
@@ -25,7 +25,7 @@ export interface Tokens {
 export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 /** A token request with a raw form body (so that a parameter can be repeated); every answer must be uncacheable JSON (RFC 6749 §5.1). */
-export async function tokenRequest(app: RunningApp, body: string, headers: Record<string, string> = {}): Promise<TokenAnswer> {
+export async function tokenRequest(app: Issuer, body: string, headers: Record<string, string> = {}): Promise<TokenAnswer> {
   const response = await fetch(`${app.config.issuer}/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
@@ -37,7 +37,7 @@ export async function tokenRequest(app: RunningApp, body: string, headers: Recor
 }
 
 /** grant_type=refresh_token with client_secret_basic. */
-export function refresh(app: RunningApp, client: TestClient, refreshToken: string, extra: Record<string, string> = {}): Promise<TokenAnswer> {
+export function refresh(app: Issuer, client: TestClient, refreshToken: string, extra: Record<string, string> = {}): Promise<TokenAnswer> {
   const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }).toString();
   return tokenRequest(app, body, { Authorization: basic(client.clientId, client.clientSecret ?? '') });
 }
@@ -51,7 +51,7 @@ export function expectRefused(answer: TokenAnswer, error: string, description: s
  * Authorizes `client` in `browser` and redeems the code: through the login form when the browser has no
  * session, silently (single sign-on) when it has one.
  */
-export async function tokensFor(app: RunningApp, client: TestClient, browser: Browser, scope: string, email = 'ada@example.com'): Promise<Tokens> {
+export async function tokensFor(app: Issuer, client: TestClient, browser: Browser, scope: string, email = 'ada@example.com'): Promise<Tokens> {
   const start = await authorizationUrl(client, { scope });
   let page = await open(browser, app, start.url);
   if (page.status === 200) page = await submitLogin(browser, page, email);

@@ -16,21 +16,28 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('signing 
   });
 
   it('creates one active key on an empty store, stored encrypted, and every node then reads the same key', async () => {
-    const nodeA = new DatabaseKeyStore(store, KEK, 2048);
+    const nodeA = new DatabaseKeyStore(store, KEK, 2048, 15_000);
     const [created] = await nodeA.load(T0);
     const [row] = await store.signingKeys.list();
     expect(row?.kid).toBe(created?.kid);
     expect(row?.privateKeyCiphertext).toMatch(/^v1\./);
     expect(row?.privateKeyCiphertext).not.toContain('PRIVATE KEY');
     expect(JSON.parse(row?.publicJwk ?? '{}')).toEqual(created?.publicJwk);
-    const nodeB = new DatabaseKeyStore(store, KEK, 2048);
+    const nodeB = new DatabaseKeyStore(store, KEK, 2048, 15_000);
     const [seen] = await nodeB.load(T0 + 1);
     expect(seen?.kid).toBe(created?.kid);
     expect(seen?.activatedAt).toBe(T0);
   });
 
+  it('gives nodes that start together on an empty store one and the same first key', async () => {
+    const nodes = [1, 2, 3].map(() => new DatabaseKeyStore(store, KEK, 2048, 15_000));
+    const loaded = await Promise.all(nodes.map((node) => node.load(T0)));
+    expect(loaded.map((keys) => keys.map((key) => key.kid))).toEqual([0, 1, 2].map(() => [loaded[0]?.[0]?.kid]));
+    expect(await store.signingKeys.list()).toHaveLength(1);
+  });
+
   it('keeps scheduled activations and revocations as facts', async () => {
-    const keys = new DatabaseKeyStore(store, KEK, 2048);
+    const keys = new DatabaseKeyStore(store, KEK, 2048, 15_000);
     await keys.load(T0);
     const next = await keys.rotate(T0 + MINUTE, T0 + 10 * MINUTE);
     expect(await keys.update(next.kid, { revokedAt: T0 + 2 * MINUTE })).toMatchObject({ kid: next.kid, activatedAt: T0 + 10 * MINUTE, revokedAt: T0 + 2 * MINUTE });
@@ -39,8 +46,8 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('signing 
   });
 
   it('refuses to start with another KEY_ENCRYPTION_KEY rather than replace the keys', async () => {
-    await new DatabaseKeyStore(store, KEK, 2048).load(T0);
-    await expect(new DatabaseKeyStore(store, Buffer.alloc(32, 1), 2048).load(T0)).rejects.toThrow(KeyStoreError);
+    await new DatabaseKeyStore(store, KEK, 2048, 15_000).load(T0);
+    await expect(new DatabaseKeyStore(store, Buffer.alloc(32, 1), 2048, 15_000).load(T0)).rejects.toThrow(KeyStoreError);
     expect(await store.signingKeys.list()).toHaveLength(1);
   });
 

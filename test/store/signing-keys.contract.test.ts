@@ -25,6 +25,17 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(listed).toEqual([keys[1], keys[3], keys[2], keys[0]]);
     });
 
+    it('inserts a first key for exactly one of several concurrent callers, and none into a table that has a key', async () => {
+      // Every pooled connection open first, so that the callers really overlap.
+      await Promise.all(Array.from({ length: 8 }, () => store.signingKeys.list()));
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => `k${i}`).map((kid) => store.signingKeys.insertIfNone(newKey(kid, T0))));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const listed = await store.signingKeys.list();
+      expect(listed).toHaveLength(1);
+      expect(await store.signingKeys.insertIfNone(newKey('k5', T0))).toBe(false);
+      expect(await store.signingKeys.list()).toEqual(listed);
+    });
+
     it('refuses a second key with the same kid', async () => {
       await store.signingKeys.insert(newKey('k1', T0));
       await expect(store.signingKeys.insert(newKey('k1', T0 + 1))).rejects.toBeInstanceOf(ConflictError);

@@ -36,3 +36,20 @@ describe('KEY_PREPUBLISH and KEY_ROTATION_INTERVAL', () => {
     expect(() => load({ KEY_ROTATION_INTERVAL: '-5' })).toThrow(/^KEY_ROTATION_INTERVAL must be a whole number/);
   });
 });
+
+describe('KEY_REFRESH_INTERVAL (PostgreSQL: how often every node re-reads the shared key set)', () => {
+  it('defaults to 15 s, within the 30 s every node must serve a change made by another', () => {
+    expect(load({}).keyRefreshInterval).toBe(15);
+  });
+
+  it('is always shorter than the shortest possible prepublication, so every node publishes a key before any signs with it', () => {
+    const config = load({ JWKS_MAX_AGE: '0', KEY_PREPUBLISH: '60', KEY_ROTATION_INTERVAL: '61', KEY_REFRESH_INTERVAL: '30' });
+    expect(config.keyRefreshInterval).toBeLessThan(config.keyPrepublish);
+  });
+
+  it('refuses anything but 1 to 30 whole seconds', () => {
+    for (const bad of ['0', '31', '2.5', 'soon']) {
+      expect(() => load({ KEY_REFRESH_INTERVAL: bad })).toThrow(/^KEY_REFRESH_INTERVAL must be a whole number from 1 to 30/);
+    }
+  });
+});

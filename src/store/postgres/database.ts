@@ -87,6 +87,34 @@ export async function query<R extends pg.QueryResultRow>(pool: PostgresPool, sql
   }
 }
 
+/**
+ * Runs `work` in one transaction on one pooled connection: committed if it resolves, rolled back if it throws.
+ * A connection whose transaction state is unknown (a failed ROLLBACK) is closed, not handed back to the pool.
+ */
+export async function inTransaction<T>(pool: PostgresPool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw new StoreUnavailableError(`the PostgreSQL database is unavailable: ${describe(error)}`);
+  }
+  let discard = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {
+      discard = true;
+    });
+    if (isUnavailable(error)) throw new StoreUnavailableError(`the PostgreSQL database is unavailable: ${describe(error)}`);
+    throw error;
+  } finally {
+    client.release(discard);
+  }
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof pg.DatabaseError && error.code === '23505';
 }

@@ -1,7 +1,7 @@
 import { ConflictError } from '../../errors.js';
 import type { SigningKeyChange, SigningKeyRecord } from '../records.js';
 import type { SigningKeyRepository } from '../store.js';
-import { isUniqueViolation, query, statement, type PostgresPool } from './database.js';
+import { inTransaction, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 import { COLUMNS, toRecord, type SigningKeyRow } from '../rows/signing-keys.js';
 
 const INSERT = statement('signingKeys.insert', `INSERT INTO signing_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`);
@@ -21,6 +21,18 @@ export class PostgresSigningKeyRepository implements SigningKeyRepository {
       if (isUniqueViolation(error)) throw new ConflictError(`a signing key with the kid ${key.kid} already exists`);
       throw error;
     }
+  }
+
+  async insertIfNone(key: SigningKeyRecord): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      // SHARE ROW EXCLUSIVE conflicts with itself: nodes starting together on an empty table take turns, and
+      // each one after the first sees the first one's key.
+      await client.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
+      if ((await client.query('SELECT 1 FROM signing_keys LIMIT 1')).rowCount) return false;
+      await client.query({ name: INSERT.name, text: INSERT.text, values: [key.kid, key.alg, key.publicJwk, key.privateKeyCiphertext,
+        key.createdAt, key.activatedAt, key.retiredAt, key.revokedAt] });
+      return true;
+    });
   }
 
   async list(): Promise<SigningKeyRecord[]> {
