@@ -38,6 +38,8 @@ export interface Config {
   database: DatabaseConfig;
   /** 32 bytes that encrypt private keys stored in PostgreSQL (AES-256-GCM); null in SQLite mode. */
   keyEncryptionKey: Buffer | null;
+  /** 32 bytes that encrypt private keys inside an `idp export` file (TRANSFER_KEY); only the export and import need it. */
+  transferKey: Buffer | null;
   signingKeyBits: 2048 | 3072 | 4096;
   passwordMinLength: number;
   lifetimes: Lifetimes;
@@ -161,13 +163,20 @@ function parseDatabase(env: Env): { database: DatabaseConfig; keyEncryptionKey: 
     throw new ConfigError('DATABASE_URL', `must be a postgres:// URL (got the scheme ${JSON.stringify(url.protocol.replace(/:$/, ''))}); unset it to use the embedded SQLite store`);
   }
   if (!url.hostname || url.pathname.length <= 1) throw new ConfigError('DATABASE_URL', 'must name a host and a database, as in postgres://USER:PASSWORD@HOST:5432/DATABASE');
-  const key = read(env, 'KEY_ENCRYPTION_KEY');
-  if (key === undefined) {
+  const key = parseAesKey(env, 'KEY_ENCRYPTION_KEY');
+  if (key === null) {
     throw new ConfigError('KEY_ENCRYPTION_KEY', 'is required with DATABASE_URL: signing keys are stored encrypted in the database; generate one with `openssl rand -base64 32`');
   }
+  return { database: { engine: 'postgres', url: raw, poolSize }, keyEncryptionKey: key };
+}
+
+/** A 256-bit AES key given as base64; null when unset. Never echoes the value. */
+function parseAesKey(env: Env, name: string): Buffer | null {
+  const key = read(env, name);
+  if (key === undefined) return null;
   const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(key) ? Buffer.from(key, 'base64') : Buffer.alloc(0);
-  if (decoded.length !== 32) throw new ConfigError('KEY_ENCRYPTION_KEY', 'must be the base64 of exactly 32 random bytes, e.g. from `openssl rand -base64 32`');
-  return { database: { engine: 'postgres', url: raw, poolSize }, keyEncryptionKey: decoded };
+  if (decoded.length !== 32) throw new ConfigError(name, 'must be the base64 of exactly 32 random bytes, e.g. from `openssl rand -base64 32`');
+  return decoded;
 }
 
 /** Reads and validates the whole configuration; throws ConfigError naming the first bad variable. */
@@ -216,6 +225,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     sqliteSynchronous: parseWith(env, 'SQLITE_SYNCHRONOUS', oneOf(['FULL', 'NORMAL'] as const), 'FULL'),
     database,
     keyEncryptionKey,
+    transferKey: parseAesKey(env, 'TRANSFER_KEY'),
     signingKeyBits: parseWith(env, 'SIGNING_KEY_BITS', oneOf(['2048', '3072', '4096'] as const).transform(Number), 2048) as 2048 | 3072 | 4096,
     passwordMinLength: parseWith(env, 'PASSWORD_MIN_LENGTH', integer(8, 64), 15),
     lifetimes: {

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerClientCommands } from './client.js';
 import { registerKeyCommands } from './keys.js';
+import { registerTransferCommands } from './transfer.js';
 import { registerUserCommands } from './user.js';
 
 const program = new Command('idp')
@@ -11,5 +12,6 @@ const program = new Command('idp')
 registerUserCommands(program);
 registerClientCommands(program);
 registerKeyCommands(program);
+registerTransferCommands(program);
 
 await program.parseAsync(process.argv);

@@ -45,17 +45,25 @@ export class DatabaseKeyStore implements KeyStore {
     return this.fromRecord(record);
   }
 
+  async adopt(key: SigningKey): Promise<void> {
+    await this.store.signingKeys.insert(await this.toRecord(key));
+  }
+
   private async newRecord(now: number, activatesAt: number): Promise<SigningKeyRecord> {
     const material = await generateRsaKey(this.bits);
+    return this.toRecord({ ...material, alg: 'RS256', createdAt: now, activatedAt: activatesAt, retiredAt: null, revokedAt: null });
+  }
+
+  private async toRecord(key: SigningKey): Promise<SigningKeyRecord> {
     return {
-      kid: material.kid,
-      alg: 'RS256',
-      publicJwk: JSON.stringify(material.publicJwk),
-      privateKeyCiphertext: encryptPrivateKey(await rsaKeyToPem(material), material.kid, this.kek),
-      createdAt: now,
-      activatedAt: activatesAt,
-      retiredAt: null,
-      revokedAt: null,
+      kid: key.kid,
+      alg: key.alg,
+      publicJwk: JSON.stringify(key.publicJwk),
+      privateKeyCiphertext: encryptPrivateKey(await rsaKeyToPem(key), key.kid, this.kek),
+      createdAt: key.createdAt,
+      activatedAt: key.activatedAt,
+      retiredAt: key.retiredAt,
+      revokedAt: key.revokedAt,
     };
   }
 

@@ -5,7 +5,7 @@ import { watch as watchDirectory, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { KeyStoreError } from '../errors.js';
+import { ConflictError, KeyStoreError } from '../errors.js';
 import { computeSchedule } from './key-schedule.js';
 import type { KeyChange, KeyStore, SigningKey } from './key-store.js';
 import { generateRsaKey, rsaKeyFromPem, rsaKeyToPem } from './rsa-key.js';
@@ -80,14 +80,21 @@ export class FileKeyStore implements KeyStore {
   }
 
   async rotate(now: number, activatesAt: number = now): Promise<SigningKey> {
-    await this.ensureDirectory();
     const material = await generateRsaKey(this.bits);
     const key: SigningKey = { ...material, alg: 'RS256', createdAt: now, activatedAt: activatesAt, retiredAt: null, revokedAt: null };
+    await this.adopt(key);
+    return key;
+  }
+
+  async adopt(key: SigningKey): Promise<void> {
+    if (!KID_PATTERN.test(key.kid)) throw new KeyStoreError(`the kid ${JSON.stringify(key.kid)} cannot name a key file`);
+    await this.ensureDirectory();
+    const existing = (await this.listFiles()).some((file) => file === key.kid + METADATA_SUFFIX || file === key.kid + PRIVATE_KEY_SUFFIX);
+    if (existing) throw new ConflictError(`a signing key with the kid ${key.kid} already exists in ${this.dir}`);
     // A reader between these two writes is refused (a key with one file); the KeyRing then keeps the keys it has,
     // and the second write triggers its next reload.
-    await writeFileAtomically(this.privateKeyFile(key.kid), await rsaKeyToPem(material), 0o600);
+    await writeFileAtomically(this.privateKeyFile(key.kid), await rsaKeyToPem(key), 0o600);
     await this.writeMetadata(key);
-    return key;
   }
 
   async update(kid: string, change: KeyChange): Promise<SigningKey | null> {

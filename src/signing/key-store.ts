@@ -35,7 +35,9 @@ export interface KeyStore {
    * touched: they stop signing and retire by the schedule.
    */
   rotate(now: number, activatesAt?: number): Promise<SigningKey>;
-  /** Records a change to one key's facts; null when there is no such key. */
+  /** Stores a key made elsewhere (`idp import`) with its facts as they are; ConflictError when its kid exists. */
+  adopt(key: SigningKey): Promise<void>;
+    /** Records a change to one key's facts; null when there is no such key. */
   update(kid: string, change: KeyChange): Promise<SigningKey | null>;
   /** Calls `onChange` when another process (the `idp` tool) changed the keys; returns a stop function. */
   watch(onChange: () => void): () => void;

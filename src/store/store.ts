@@ -23,6 +23,7 @@ import type {
   UserPatch,
   UserRecord,
 } from './records.js';
+import type { TransferRow, TransferTable } from './transfer/tables.js';
 
 export interface ListOptions {
   /** The `next` cursor of the previous page. */
@@ -147,6 +148,30 @@ export interface AuditRepository {
   list(options: { before?: number | null; limit: number }): Promise<AuditEventRecord[]>;
 }
 
+/** One consistent view of the tables `idp export` moves (src/store/transfer/tables.ts). */
+export interface TransferReader {
+  count(table: TransferTable): Promise<number>;
+  /** The table's rows in its `orderBy` order, a batch at a time, as portable values. */
+  rows(table: TransferTable, batchSize: number): AsyncIterable<TransferRow[]>;
+}
+
+export interface TransferBatch {
+  table: TransferTable;
+  rows: TransferRow[];
+}
+
+export interface TransferRepository {
+  /** Runs `read` on one snapshot: rows written meanwhile (nodes keep serving) are wholly in it or not at all. */
+  snapshot<T>(read: (reader: TransferReader) => Promise<T>): Promise<T>;
+  /**
+   * Writes the batches into a store whose transfer tables are all empty (else ConflictError), in one
+   * transaction: if writing a row or reading the next batch throws, nothing is written.
+   */
+  load(batches: AsyncIterable<TransferBatch>): Promise<void>;
+  /** The latest migration applied: an export is imported only by the same schema. */
+  schemaVersion(): Promise<number>;
+}
+
 export interface Store {
   readonly users: UserRepository;
   readonly clients: ClientRepository;
@@ -157,6 +182,7 @@ export interface Store {
   readonly authorizationRequests: AuthorizationRequestRepository;
   readonly accessTokens: AccessTokenRepository;
   readonly audit: AuditRepository;
+  readonly transfer: TransferRepository;
   /** Resolves when the store answers a trivial query (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

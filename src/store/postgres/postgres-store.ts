@@ -10,6 +10,7 @@ import { migratePostgres, openPostgresPool, type PostgresOptions, type PostgresP
 import { PostgresRefreshTokenRepository } from './refresh-tokens.js';
 import { PostgresSessionRepository } from './sessions.js';
 import { PostgresSigningKeyRepository } from './signing-keys.js';
+import { PostgresTransferRepository } from './transfer.js';
 import { PostgresUserRepository } from './users.js';
 
 export type PostgresStoreOptions = PostgresOptions;
@@ -24,6 +25,7 @@ export class PostgresStore implements Store {
   readonly authorizationRequests: PostgresAuthorizationRequestRepository;
   readonly accessTokens: PostgresAccessTokenRepository;
   readonly audit: PostgresAuditRepository;
+  readonly transfer: PostgresTransferRepository;
   private ending: Promise<void> | undefined;
 
   /** Expects a migrated database; openPostgresStore is the usual way in. */
@@ -37,6 +39,7 @@ export class PostgresStore implements Store {
     this.authorizationRequests = new PostgresAuthorizationRequestRepository(pool);
     this.accessTokens = new PostgresAccessTokenRepository(pool);
     this.audit = new PostgresAuditRepository(pool);
+    this.transfer = new PostgresTransferRepository(pool);
   }
 
   async ping(): Promise<void> {

@@ -11,6 +11,7 @@ import { migrateSqlite, openSqliteDatabase, type SqliteDatabase } from './databa
 import { SqliteRefreshTokenRepository } from './refresh-tokens.js';
 import { SqliteSessionRepository } from './sessions.js';
 import { SqliteSigningKeyRepository } from './signing-keys.js';
+import { SqliteTransferRepository } from './transfer.js';
 import { SqliteUserRepository } from './users.js';
 
 export interface SqliteStoreOptions {
@@ -28,6 +29,7 @@ export class SqliteStore implements Store {
   readonly authorizationRequests: SqliteAuthorizationRequestRepository;
   readonly accessTokens: SqliteAccessTokenRepository;
   readonly audit: SqliteAuditRepository;
+  readonly transfer: SqliteTransferRepository;
   private readonly pingStmt;
 
   /** Expects a migrated database; openSqliteStore is the usual way in. */
@@ -41,6 +43,7 @@ export class SqliteStore implements Store {
     this.authorizationRequests = new SqliteAuthorizationRequestRepository(db);
     this.accessTokens = new SqliteAccessTokenRepository(db);
     this.audit = new SqliteAuditRepository(db);
+    this.transfer = new SqliteTransferRepository(db);
     this.pingStmt = db.prepare('SELECT 1');
   }
 

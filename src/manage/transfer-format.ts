@@ -1,0 +1,40 @@
+// The `idp export` file: JSON lines. The first line is a header (format, version, the schema it was read from,
+// and how many rows of each table and how many signing keys follow), then one line per signing key, then one
+// line per row, table by table. The header's counts let an import refuse a truncated file; private keys travel
+// encrypted under TRANSFER_KEY with the kid as associated data, as they rest in PostgreSQL under its own key.
+import { z } from 'zod';
+import { TRANSFER_TABLES } from '../store/transfer/tables.js';
+
+export const FORMAT = 'gatehouse-export';
+export const FORMAT_VERSION = 1;
+
+const count = z.number().int().nonnegative();
+const time = z.number().int().nonnegative();
+
+export const headerSchema = z.strictObject({
+  format: z.literal(FORMAT),
+  version: z.literal(FORMAT_VERSION),
+  schema_version: z.number().int().positive(),
+  exported_at: z.iso.datetime(),
+  issuer: z.string(),
+  signing_keys: count,
+  rows: z.strictObject(Object.fromEntries(TRANSFER_TABLES.map((table) => [table.name, count])) as Record<string, typeof count>),
+});
+export type Header = z.infer<typeof headerSchema>;
+
+export const keyLineSchema = z.strictObject({
+  signing_key: z.strictObject({
+    kid: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+    alg: z.literal('RS256'),
+    /** AES-256-GCM under TRANSFER_KEY, the kid as associated data (src/signing/key-encryption.ts). */
+    private_key: z.string().min(1),
+    created_at: time,
+    activated_at: time,
+    retired_at: time.nullable(),
+    revoked_at: time.nullable(),
+  }),
+});
+export type KeyLine = z.infer<typeof keyLineSchema>['signing_key'];
+
+const value = z.union([z.string(), z.number().int().refine(Number.isSafeInteger, 'must be a safe integer'), z.boolean(), z.null()]);
+export const rowLineSchema = z.strictObject({ table: z.string(), row: z.record(z.string(), value) });

@@ -1,0 +1,91 @@
+// The tables `idp export` and `idp import` move, in an order that satisfies every foreign key, with each
+// column's portable kind. A JSON line holds a row as these kinds (text, a safe integer, a boolean or null),
+// whichever engine wrote it. Signing keys are not here: they move through the key stores (files with SQLite,
+// encrypted rows with PostgreSQL), re-encrypted for the journey. A test checks this list against both schemas.
+import { ConflictError } from '../../errors.js';
+
+export type ColumnKind = 'text' | 'int' | 'bool';
+
+export interface TransferTable {
+  name: string;
+  columns: Readonly<Record<string, ColumnKind>>;
+  /** Rows are read in this order, so that two exports of the same data are the same file. */
+  orderBy: readonly string[];
+  /** A column the database numbers itself (the audit log's id), written as is and the numbering moved past it. */
+  identity?: string;
+}
+
+const ts = 'int' as const;
+
+export const TRANSFER_TABLES: readonly TransferTable[] = [
+  {
+    name: 'users',
+    columns: { id: 'text', email: 'text', email_normalized: 'text', name: 'text', password_hash: 'text', is_admin: 'bool', disabled: 'bool', email_verified: 'bool', created_at: ts, updated_at: ts },
+    orderBy: ['id'],
+  },
+  {
+    name: 'clients',
+    columns: {
+      client_id: 'text', name: 'text', client_type: 'text', secret_hash: 'text', token_endpoint_auth_method: 'text', redirect_uris: 'text',
+      post_logout_redirect_uris: 'text', backchannel_logout_uri: 'text', grant_types: 'text', scopes: 'text', pkce_required: 'bool', created_at: ts, updated_at: ts,
+    },
+    orderBy: ['client_id'],
+  },
+  {
+    name: 'sessions',
+    columns: { id_hash: 'text', sid: 'text', user_id: 'text', amr: 'text', auth_time: ts, created_at: ts, last_seen_at: ts, expires_at: ts },
+    orderBy: ['id_hash'],
+  },
+  {
+    name: 'session_clients',
+    columns: { sid: 'text', client_id: 'text', first_issued_at: ts },
+    orderBy: ['sid', 'client_id'],
+  },
+  {
+    name: 'authorization_requests',
+    columns: { id_hash: 'text', browser_hash: 'text', client_id: 'text', params: 'text', created_at: ts, expires_at: ts, consumed_at: ts },
+    orderBy: ['id_hash'],
+  },
+  {
+    name: 'authorization_codes',
+    columns: {
+      code_hash: 'text', grant_id: 'text', client_id: 'text', user_id: 'text', session_id_hash: 'text', redirect_uri: 'text', scope: 'text', nonce: 'text',
+      code_challenge: 'text', code_challenge_method: 'text', auth_time: ts, created_at: ts, expires_at: ts, consumed_at: ts, sid: 'text', amr: 'text', replayed_at: ts,
+    },
+    orderBy: ['code_hash'],
+  },
+  {
+    name: 'refresh_tokens',
+    columns: {
+      token_hash: 'text', grant_id: 'text', client_id: 'text', user_id: 'text', session_id_hash: 'text', scope: 'text', auth_time: ts, created_at: ts,
+      expires_at: ts, rotated_at: ts, revoked_at: ts, sid: 'text', amr: 'text', grant_expires_at: ts, kid: 'text',
+    },
+    orderBy: ['token_hash'],
+  },
+  {
+    name: 'access_tokens',
+    columns: { jti: 'text', grant_id: 'text', client_id: 'text', user_id: 'text', session_id_hash: 'text', created_at: ts, expires_at: ts, revoked_at: ts, kid: 'text' },
+    orderBy: ['jti'],
+  },
+  {
+    name: 'audit_events',
+    columns: { id: ts, at: ts, type: 'text', actor: 'text', subject: 'text', ip: 'text', details: 'text' },
+    orderBy: ['id'],
+    identity: 'id',
+  },
+];
+
+export type TransferValue = string | number | boolean | null;
+export type TransferRow = Record<string, TransferValue>;
+
+export function transferTable(name: string): TransferTable | undefined {
+  return TRANSFER_TABLES.find((table) => table.name === name);
+}
+
+/** Refuses to write into a store that holds anything, naming what it holds. */
+export function assertEmpty(counts: ReadonlyMap<string, number>): void {
+  const held = [...counts].filter(([, n]) => n > 0).map(([name, n]) => `${n} ${name}`);
+  if (held.length > 0) {
+    throw new ConflictError(`the target store is not empty (${held.join(', ')}): import only into a new database, before any node serves it`);
+  }
+}
