@@ -1,11 +1,9 @@
+// `idp client …` as a child process, on a store of its own on the engine under test (test/helpers/cli-store.ts):
+// what the tool writes is read back through the store, as the running server would read it.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import { toolStore, type ToolStore } from '../helpers/cli-store.js';
 import { runIdp } from '../helpers/processes.js';
-import { tempDir } from '../helpers/temp-dir.js';
 
 interface ClientJson {
   client_id: string;
@@ -17,28 +15,21 @@ interface ClientJson {
   pkce_required: boolean;
 }
 
-describe('idp client (the command-line tool, run as a child process)', () => {
-  let dir: string;
-  let remove: () => void;
-  let env: Record<string, string>;
-  const idp = (args: string[]) => runIdp(args, env);
-  const sqliteFile = () => path.join(dir, 'data', 'idp.sqlite');
+/** How the store keeps a client secret (src/auth/secrets.ts): its SHA-256, never the secret. */
+const secretHash = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 
-  async function withStore<T>(read: (store: Store) => Promise<T>): Promise<T> {
-    const store = openSqliteStore({ file: sqliteFile(), synchronous: 'FULL' });
-    try {
-      return await read(store);
-    } finally {
-      await store.close();
-    }
-  }
+describe('idp client (the command-line tool, run as a child process)', () => {
+  let tool: ToolStore;
+  const idp = (args: string[]) => runIdp(args, tool.env);
+  const withStore: ToolStore['withStore'] = (read) => tool.withStore(read);
   const clientCount = () => withStore(async (store) => (await store.clients.list({ limit: 1000 })).items.length);
 
-  beforeEach(() => {
-    ({ dir, remove } = tempDir());
-    env = { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys') };
+  beforeEach(async () => {
+    tool = await toolStore();
   });
-  afterEach(() => remove());
+  afterEach(async () => {
+    await tool?.drop();
+  });
 
   it('registers a confidential client, printing client_id and, once, a 256-bit client_secret stored only as a hash', async () => {
     const result = await idp(['client', 'create', '--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/callback',
@@ -56,10 +47,11 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     expect(client.client_id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(client.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const stored = await withStore((store) => store.clients.findById(client.client_id));
-    expect(stored?.secretHash).toBe(createHash('sha256').update(client.client_secret ?? '').digest('base64url'));
-    // Not in the database file in clear, and never shown again.
-    await withStore((store) => store.ping());
-    expect(readFileSync(sqliteFile()).includes(client.client_secret ?? '')).toBe(false);
+    expect(stored?.secretHash).toBe(secretHash(client.client_secret ?? ''));
+    // Nowhere in the store in clear (the hash above is there), and never shown again.
+    const contents = await tool.contentsAsText();
+    expect(contents).toContain(secretHash(client.client_secret ?? ''));
+    expect(contents).not.toContain(client.client_secret);
     const shown = await idp(['client', 'show', client.client_id, '--json']);
     expect(shown.stdout).not.toContain(client.client_secret);
     expect(JSON.parse(shown.stdout)).not.toHaveProperty('client_secret');
@@ -118,7 +110,7 @@ describe('idp client (the command-line tool, run as a child process)', () => {
       expect(rotated.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(rotated.client_secret).not.toBe(client.client_secret);
       const stored = await withStore((store) => store.clients.findById(client.client_id));
-      expect(stored?.secretHash).toBe(createHash('sha256').update(rotated.client_secret ?? '').digest('base64url'));
+      expect(stored?.secretHash).toBe(secretHash(rotated.client_secret ?? ''));
     });
 
     it('refuses to rotate the secret of a public client', async () => {

@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, beforeEach } from 'vitest';
 import type {
   NewAuthorizationCode,
@@ -20,6 +22,10 @@ import type { Store } from '../../src/store/store.js';
 
 export interface OpenedStore {
   store: Store;
+  /** Another store on the same database (another node, or the `idp` tool beside a server); the caller closes it. */
+  second(): Promise<Store>;
+  /** Each table's column names, sorted, read from the database itself; bookkeeping tables left out. */
+  columns(): Promise<Record<string, string[]>>;
   /** Closes the store (again, if a test already did) and removes everything the engine left behind. */
   destroy(): Promise<void>;
 }
@@ -34,9 +40,20 @@ export const engines: Engine[] = [
     name: 'SQLite',
     async open() {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-'));
-      const store = openSqliteStore({ file: path.join(dir, 'gatehouse.db'), synchronous: 'NORMAL' });
+      const file = path.join(dir, 'gatehouse.db');
+      const store = openSqliteStore({ file, synchronous: 'NORMAL' });
       return {
         store,
+        second: async () => openSqliteStore({ file, synchronous: 'NORMAL' }),
+        async columns() {
+          const db = new Database(file, { readonly: true });
+          try {
+            const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('schema_migrations', 'signing_keys', 'sqlite_sequence') ORDER BY name").all() as { name: string }[];
+            return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((c) => c.name).sort()]));
+          } finally {
+            db.close();
+          }
+        },
         async destroy() {
           await store.close();
           fs.rmSync(dir, { recursive: true, force: true });
@@ -55,6 +72,22 @@ if (TEST_DATABASE_URL) {
       const store = await openPostgresStore({ url, poolSize: 4, schema });
       return {
         store,
+        second: () => openPostgresStore({ url, poolSize: 2, schema }),
+        async columns() {
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          try {
+            const { rows } = await client.query<{ table_name: string; column_name: string }>(
+              `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name NOT IN ('schema_migrations', 'signing_keys') ORDER BY table_name COLLATE "C", column_name COLLATE "C"`,
+              [schema],
+            );
+            const columns: Record<string, string[]> = {};
+            for (const row of rows) (columns[row.table_name] ??= []).push(row.column_name);
+            return columns;
+          } finally {
+            await client.end();
+          }
+        },
         async destroy() {
           await store.close();
           await drop();

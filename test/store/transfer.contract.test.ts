@@ -1,0 +1,163 @@
+// Store contract: the transfer repository behind `idp export` / `idp import` (src/store/transfer/tables.ts). Rows
+// read from one engine and loaded into another (every pair of engines) come back as the same records; a load
+// is all or nothing and only into an empty store.
+import { describe, expect, it } from 'vitest';
+import { ConflictError } from '../../src/errors.js';
+import type { Store, TransferBatch } from '../../src/store/store.js';
+import { TRANSFER_TABLES, type TransferRow } from '../../src/store/transfer/tables.js';
+import { engines, newClient, newCode, newSession, newToken, newUser, T0, MINUTE, type Engine, type OpenedStore } from './engines.js';
+
+/** A little of everything, with the awkward values: booleans both ways, NULLs, a consumed code, a rotated token. */
+async function seed(store: Store): Promise<void> {
+  await store.users.create(newUser('u1', 'Ada@Example.com', { name: 'Ada', isAdmin: true, emailVerified: true }), T0);
+  await store.users.create(newUser('u2', 'grace@example.com', { disabled: true }), T0 + 1);
+  await store.clients.create(newClient('rp', 'Relying party', { postLogoutRedirectUris: ['https://rp.example/bye'], pkceRequired: false }), T0);
+  await store.clients.create(newClient('spa', 'Single page', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' }), T0);
+  await store.sessions.create(newSession('s1', 'u1'));
+  await store.sessions.addClient('sid-s1', 'rp', T0 + 2);
+  await store.authorizationRequests.create({ idHash: 'r1', browserHash: 'b1', clientId: 'spa', params: { scope: 'openid', state: 'ü ✓' }, createdAt: T0, expiresAt: T0 + MINUTE });
+  await store.codes.create(newCode('c1', 'u1', 'rp', { sessionIdHash: 's1', nonce: 'n', codeChallenge: 'x'.repeat(43), codeChallengeMethod: 'S256' }));
+  await store.codes.consume('c1', T0 + 3);
+  await store.refreshTokens.create(newToken('t1', 'u1', 'rp', { kid: 'k1' }));
+  await store.refreshTokens.rotate('t1', T0 + 4);
+  await store.refreshTokens.create(newToken('t2', 'u1', 'rp'));
+  await store.accessTokens.create({ jti: 'j1', grantId: 'grant-1', clientId: 'rp', userId: 'u1', sessionIdHash: 's1', kid: 'k1', createdAt: T0, expiresAt: T0 + MINUTE });
+  for (const type of ['user.created', 'client.created', 'session.started']) {
+    await store.audit.append({ at: T0, type, actor: 'cli', subject: 'u1', ip: null, details: { b: 1, a: [true, null] } });
+  }
+}
+
+async function readAll(store: Store): Promise<Map<string, TransferRow[]>> {
+  return store.transfer.snapshot(async (reader) => {
+    const tables = new Map<string, TransferRow[]>();
+    for (const table of TRANSFER_TABLES) {
+      const rows: TransferRow[] = [];
+      // A batch size of 2 makes every table with more rows than that arrive in several batches.
+      for await (const batch of reader.rows(table, 2)) rows.push(...batch);
+      expect(rows).toHaveLength(await reader.count(table));
+      tables.set(table.name, rows);
+    }
+    return tables;
+  });
+}
+
+async function* batchesOf(tables: Map<string, TransferRow[]>): AsyncGenerator<TransferBatch> {
+  for (const table of TRANSFER_TABLES) {
+    const rows = tables.get(table.name) ?? [];
+    if (rows.length > 0) yield { table, rows };
+  }
+}
+
+async function withStores(engines: Engine[], use: (...stores: Store[]) => Promise<void>): Promise<void> {
+  const opened: OpenedStore[] = [];
+  try {
+    for (const engine of engines) opened.push(await engine.open());
+    await use(...opened.map((o) => o.store));
+  } finally {
+    for (const o of opened) await o.destroy();
+  }
+}
+
+const pairs = engines.flatMap((from) => engines.map((to) => [`${from.name} → ${to.name}`, from, to] as const));
+
+describe.each(pairs)('moving a store %s', (_name, from, to) => {
+  it('reads every table as portable values and loads them into an empty store as the same records', async () => {
+    await withStores([from, to], async (source, target) => {
+      await seed(source);
+      const tables = await readAll(source);
+      expect(tables.get('users')?.map((row) => [row.id, row.is_admin, row.disabled, row.name])).toEqual([['u1', true, false, 'Ada'], ['u2', false, true, null]]);
+      expect(tables.get('audit_events')?.map((row) => row.id)).toEqual([1, 2, 3]);
+
+      await target.transfer.load(batchesOf(tables));
+      expect(await readAll(target)).toEqual(tables);
+      // Through the repositories, as the application reads them.
+      expect(await target.users.findByEmail('ada@example.com')).toEqual(await source.users.findByEmail('ada@example.com'));
+      expect(await target.clients.findById('spa')).toEqual(await source.clients.findById('spa'));
+      expect(await target.sessions.clientsOf('sid-s1')).toEqual(['rp']);
+      expect(await target.codes.consume('c1', T0 + 5)).toBeNull();
+      expect(await target.refreshTokens.rotate('t1', T0 + 5)).toBeNull();
+      expect(await target.refreshTokens.rotate('t2', T0 + 5)).toMatchObject({ tokenHash: 't2', amr: ['pwd', 'mfa'] });
+      expect(await target.audit.list({ limit: 10 })).toEqual(await source.audit.list({ limit: 10 }));
+      // The audit log numbers new events after the imported ones.
+      const next = await target.audit.append({ at: T0 + 9, type: 'import.done', actor: 'cli', subject: null, ip: null, details: {} });
+      expect(next.id).toBe(4);
+    });
+  });
+
+  it('refuses to load into a store that holds anything, naming what it holds, and writes nothing', async () => {
+    await withStores([from, to], async (source, target) => {
+      await seed(source);
+      await target.users.create(newUser('other', 'other@example.com'), T0);
+      const failure = await target.transfer.load(batchesOf(await readAll(source))).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ConflictError);
+      expect((failure as Error).message).toBe('the target store is not empty (1 users): import only into a new database, before any node serves it');
+      expect((await target.users.list({ limit: 10 })).items.map((user) => user.id)).toEqual(['other']);
+    });
+  });
+});
+
+describe.each(engines.map((engine) => [engine.name, engine] as const))('loading on %s', (_name, engine) => {
+  it('writes nothing when reading the batches fails part-way (a truncated file)', async () => {
+    await withStores([engine, engine], async (source, target) => {
+      await seed(source);
+      const tables = await readAll(source);
+      async function* failing(): AsyncGenerator<TransferBatch> {
+        for await (const batch of batchesOf(tables)) {
+          yield batch;
+          if (batch.table.name === 'sessions') throw new Error('the file ends here');
+        }
+      }
+      await expect(target.transfer.load(failing())).rejects.toThrow('the file ends here');
+      expect(await readAll(target)).toEqual(new Map(TRANSFER_TABLES.map((table) => [table.name, []])));
+    });
+  });
+
+  it('writes nothing when a row breaks a constraint (a session of a user who is not there)', async () => {
+    await withStores([engine, engine], async (source, target) => {
+      await seed(source);
+      const tables = await readAll(source);
+      tables.set('sessions', [{ ...(tables.get('sessions')?.[0] ?? {}), user_id: 'nobody' }]);
+      await expect(target.transfer.load(batchesOf(tables))).rejects.toThrow();
+      expect((await target.users.list({ limit: 10 })).items).toEqual([]);
+      // The store is still usable, and still counts as empty.
+      await target.transfer.load(batchesOf(new Map([['users', tables.get('users') ?? []]])));
+      expect((await target.users.list({ limit: 10 })).items).toHaveLength(2);
+    });
+  });
+
+  it('reads one snapshot: a row written by another connection after the export began is not in it', async () => {
+    const opened = await engine.open();
+    try {
+      await seed(opened.store);
+      const [users] = TRANSFER_TABLES;
+      if (!users) throw new Error('no tables');
+      const seen = await opened.store.transfer.snapshot(async (reader) => {
+        const counted = await reader.count(users);
+        // Another node writes while the export runs.
+        const other = await opened.second();
+        try {
+          await other.users.create(newUser('late', 'late@example.com'), T0);
+        } finally {
+          await other.close();
+        }
+        const rows: TransferRow[] = [];
+        for await (const batch of reader.rows(users, 100)) rows.push(...batch);
+        return { counted, read: rows.map((row) => row.id) };
+      });
+      expect(seen).toEqual({ counted: 2, read: ['u1', 'u2'] });
+      expect((await opened.store.users.list({ limit: 10 })).items).toHaveLength(3);
+    } finally {
+      await opened.destroy();
+    }
+  });
+
+  it('names every column of every table the database has, but the migrations and the signing keys (moved by the key stores)', async () => {
+    const opened = await engine.open();
+    try {
+      const expected = Object.fromEntries(TRANSFER_TABLES.map((table) => [table.name, Object.keys(table.columns).sort()]));
+      expect(await opened.columns()).toEqual(expected);
+    } finally {
+      await opened.destroy();
+    }
+  });
+});
