@@ -62,11 +62,11 @@ async function rowsAsText(url: string): Promise<string> {
  * A store of its own for `idp` processes, not yet opened (so not yet migrated). DATA_DIR and KEYS_DIR are a
  * temp directory on both engines, so that nothing ever falls back on the package's ./data and ./keys.
  */
-export async function toolStore(): Promise<ToolStore> {
+export async function toolStore(engine: TestEngine = testEngine): Promise<ToolStore> {
   const { dir, remove } = tempDir();
   const env: Record<string, string> = { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys') };
   let dropSchema = async (): Promise<void> => undefined;
-  if (testEngine === 'postgres') {
+  if (engine === 'postgres') {
     if (!TEST_DATABASE_URL) throw new Error('GATEHOUSE_TEST_ENGINE=postgres needs TEST_DATABASE_URL');
     const schema = await freshPostgresSchema(TEST_DATABASE_URL);
     env.DATABASE_URL = schema.url;
@@ -74,7 +74,7 @@ export async function toolStore(): Promise<ToolStore> {
     dropSchema = schema.drop;
   }
   const config = loadConfig(env, dir);
-  if (config.database.engine !== testEngine) throw new Error(`the tool's store is ${config.database.engine}, not ${testEngine}`);
+  if (config.database.engine !== engine) throw new Error(`the tool's store is ${config.database.engine}, not ${engine}`);
   return {
     env,
     config,
@@ -104,7 +104,7 @@ export async function toolStore(): Promise<ToolStore> {
  * The signing keys of a running app exactly as its engine keeps them at rest: the files of KEYS_DIR and their
  * contents with SQLite, the rows of `signing_keys` with PostgreSQL. Equal before and after means nothing was written.
  */
-export async function signingKeysAtRest(app: RunningApp): Promise<unknown> {
+export async function signingKeysAtRest(app: RunningApp): Promise<unknown[]> {
   if (app.config.database.engine === 'postgres') return queryRows(app, 'SELECT * FROM signing_keys ORDER BY kid');
   const dir = app.config.keysDir;
   return readdirSync(dir).sort().map((file) => [file, readFileSync(path.join(dir, file), 'utf8')]);
