@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// The store contract runs on every engine inside one suite (test/store/engines.ts); the HTTP suites run twice,
-// the second time with every app on PostgreSQL (test/helpers/start-app.ts): the same test code on both engines.
+// The store contract runs on every engine inside one suite (test/store/engines.ts); the HTTP, `idp` tool and
+// browser suites run twice, the second time with every app and tool on PostgreSQL (test/helpers/start-app.ts,
+// test/helpers/cli-store.ts): the same test code on both engines. test/cluster and test/transfer need
+// PostgreSQL and the SQLite project runs them.
 const postgres = Boolean(process.env.TEST_DATABASE_URL);
 if (!postgres) {
   if (process.env.GATEHOUSE_REQUIRE_POSTGRES_TESTS) {
@@ -22,7 +24,12 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
       ...(postgres
-        ? [{ extends: true as const, test: { name: 'postgres', include: ['test/http/**/*.test.ts'], env: { GATEHOUSE_TEST_ENGINE: 'postgres' } } }]
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'postgres', include: ['test/http/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/e2e/**/*.test.ts'], env: { GATEHOUSE_TEST_ENGINE: 'postgres' } },
+            },
+          ]
         : []),
     ],
   },

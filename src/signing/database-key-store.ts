@@ -10,6 +10,9 @@ import { computeSchedule } from './key-schedule.js';
 import type { KeyChange, KeyStore, SigningKey } from './key-store.js';
 import { generateRsaKey, rsaKeyFromPem, rsaKeyToPem } from './rsa-key.js';
 
+/** How far before its creation the first key of a database counts as published and signing: clock skew between nodes. */
+export const FIRST_KEY_BACKDATE_MS = 60_000;
+
 export class DatabaseKeyStore implements KeyStore {
   /** Decrypted keys by kid: the ciphertext of a kid never changes, so each is decrypted once per process. */
   private readonly material = new Map<string, Promise<Pick<SigningKey, 'publicJwk' | 'privateKey'>>>();
@@ -24,9 +27,12 @@ export class DatabaseKeyStore implements KeyStore {
   async load(now: number): Promise<SigningKey[]> {
     let keys = await this.list();
     // Nodes starting together on an empty database agree on one first key: any other would be published by its
-    // own node alone, until the next poll, while tokens it signed reached relying parties.
+    // own node alone, until the next poll, while tokens it signed reached relying parties. It counts from a
+    // little before now, so that a node whose `now` was read before the winner's (it waited for the lock), or
+    // whose clock lags, finds it already signing rather than pending with nothing else to sign.
     if (keys.length === 0) {
-      await this.store.signingKeys.insertIfNone(await this.newRecord(now, now));
+      const since = now - FIRST_KEY_BACKDATE_MS;
+      await this.store.signingKeys.insertIfNone(await this.newRecord(since, since));
       keys = await this.list();
     }
     if (computeSchedule(keys, now, Infinity).signingKey === null) {

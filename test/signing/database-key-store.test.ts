@@ -2,7 +2,7 @@
 // private keys are encrypted, and a change made by one node reaches the others by polling.
 import { describe, expect, it } from 'vitest';
 import { KeyStoreError } from '../../src/errors.js';
-import { DatabaseKeyStore } from '../../src/signing/database-key-store.js';
+import { DatabaseKeyStore, FIRST_KEY_BACKDATE_MS } from '../../src/signing/database-key-store.js';
 import type { Store } from '../../src/store/store.js';
 import { engines, freshStorePerTest, T0 } from '../store/engines.js';
 
@@ -26,7 +26,14 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('signing 
     const nodeB = new DatabaseKeyStore(store, KEK, 2048, 15_000);
     const [seen] = await nodeB.load(T0 + 1);
     expect(seen?.kid).toBe(created?.kid);
-    expect(seen?.activatedAt).toBe(T0);
+    expect(seen?.activatedAt).toBe(T0 - FIRST_KEY_BACKDATE_MS);
+  });
+
+  it('lets a node whose clock lags the creator’s (or that read the time before it) sign with the first key at once', async () => {
+    const [created] = await new DatabaseKeyStore(store, KEK, 2048, 15_000).load(T0);
+    // Up to the backdating margin behind: the key is active for this node too, not pending with nothing to sign.
+    const lagging = await new DatabaseKeyStore(store, KEK, 2048, 15_000).load(T0 - FIRST_KEY_BACKDATE_MS + 1);
+    expect(lagging.map((key) => key.kid)).toEqual([created?.kid]);
   });
 
   it('gives nodes that start together on an empty store one and the same first key', async () => {
