@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBalancer, type Balancer } from '../helpers/balancer.js';
 import { Browser } from '../helpers/browser.js';
-import { authorizationUrl, discoverAs, open, PASSWORD, redeem, redeemRaw, submitLogin, type Issuer, type TestClient } from '../helpers/oidc.js';
+import { authorizationUrl, discoverAs, hasSession, open, PASSWORD, redeem, redeemRaw, submitLogin, type Issuer, type TestClient } from '../helpers/oidc.js';
 import { freshPostgresSchema, TEST_DATABASE_URL, TEST_KEY_ENCRYPTION_KEY, type TestSchema } from '../helpers/postgres.js';
 import { freePort, runIdp, spawnServer, waitUntilServing, type ServerProcess } from '../helpers/processes.js';
 import { basic, refresh, tokensFor } from '../helpers/refresh.js';
@@ -61,15 +61,7 @@ describe.skipIf(!TEST_DATABASE_URL)('several Gatehouse nodes on one PostgreSQL d
     return false;
   }
 
-  /** Whether `as` still has a session, asked with prompt=none as an application would. */
-  async function signedIn(as: Browser): Promise<boolean> {
-    const start = await authorizationUrl(client, { prompt: 'none' });
-    const page = await open(as, idp, start.url);
-    const location = new URL(page.location ?? '');
-    if (location.searchParams.get('error') === 'login_required') return false;
-    expect(location.searchParams.get('code'), page.location ?? page.body).toBeTruthy();
-    return true;
-  }
+  const signedIn = (as: Browser) => hasSession(as, idp, client);
 
   beforeAll(async () => {
     schema = await freshPostgresSchema(TEST_DATABASE_URL ?? '');

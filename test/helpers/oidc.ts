@@ -77,6 +77,16 @@ export async function open(browser: Browser, app: Issuer, url: URL | string): Pr
   return browser.follow(await browser.get(url.toString()), origin);
 }
 
+/** Whether `browser` still has a session at `idp`, asked the way an application would: prompt=none. */
+export async function hasSession(browser: Browser, idp: Issuer, client: TestClient): Promise<boolean> {
+  const start = await authorizationUrl(client, { prompt: 'none' });
+  const page = await open(browser, idp, start.url);
+  const location = new URL(page.location ?? '');
+  if (location.searchParams.get('error') === 'login_required') return false;
+  expect(location.searchParams.get('code'), page.location ?? page.body).toBeTruthy();
+  return true;
+}
+
 /** Fills in and submits the login form shown on `page`. */
 export function submitLogin(browser: Browser, page: Page, email: string, password = PASSWORD): Promise<Page> {
   expect(page.status, page.body).toBe(200);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { Browser, formAction, formFields, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { addClient, addUser, authorizationUrl, open, redeemRaw, submitLogin, type TestClient } from '../helpers/oidc.js';
+import { addClient, addUser, authorizationUrl, hasSession, open, redeemRaw, submitLogin, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 const SIGNED_OUT_URI = 'https://rp.example/signed-out';
@@ -41,15 +41,7 @@ describe('RP-Initiated Logout 1.0 (end_session_endpoint)', () => {
     return as.get(`${app.config.issuer}/logout?${new URLSearchParams(params).toString()}`);
   }
 
-  /** Whether `as` still has a session, asked the way an application would: prompt=none. */
-  async function signedIn(as: Browser = browser): Promise<boolean> {
-    const start = await authorizationUrl(client, { prompt: 'none' });
-    const page = await open(as, app, start.url);
-    const location = new URL(page.location ?? '');
-    if (location.searchParams.get('error') === 'login_required') return false;
-    expect(location.searchParams.get('code'), page.location ?? page.body).toBeTruthy();
-    return true;
-  }
+  const signedIn = (as: Browser = browser) => hasSession(as, app, client);
 
   function userinfoStatus(accessToken: string): Promise<number> {
     return fetch(`${app.config.issuer}/userinfo`, { headers: { Authorization: `Bearer ${accessToken}` } }).then((r) => r.status);
