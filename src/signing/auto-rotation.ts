@@ -26,7 +26,9 @@ export async function rotateIfDue(deps: AutoRotationDependencies): Promise<Signi
   const now = deps.clock.now();
   const activatesAt = nextAutomaticActivation(keys.map((timeline) => timeline.key), now, deps.policy);
   if (activatesAt === null) return null;
-  const key = await deps.keyRing.addKey(activatesAt);
+  // Several nodes may find the same rotation due at once: one key is scheduled, the others see it.
+  const key = await deps.keyRing.scheduleKey(activatesAt);
+  if (key === null) return null;
   const details = { activates_at: new Date(activatesAt).toISOString(), previous_kid: signingKey?.kid ?? null, automatic: true };
   await deps.store.audit.append({ at: now, type: 'key.rotation_scheduled', actor: 'system', subject: key.kid, ip: null, details });
   deps.logger?.info({ kid: key.kid, activatesAt: details.activates_at }, 'scheduled a new signing key');

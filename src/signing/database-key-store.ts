@@ -32,7 +32,7 @@ export class DatabaseKeyStore implements KeyStore {
     // whose clock lags, finds it already signing rather than pending with nothing else to sign.
     if (keys.length === 0) {
       const since = now - FIRST_KEY_BACKDATE_MS;
-      await this.store.signingKeys.insertIfNone(await this.newRecord(since, since));
+      await this.store.signingKeys.insertUnlessScheduled(await this.newRecord(since, since), Number.MIN_SAFE_INTEGER);
       keys = await this.list();
     }
     if (computeSchedule(keys, now, Infinity).signingKey === null) {
@@ -49,6 +49,11 @@ export class DatabaseKeyStore implements KeyStore {
     const record = await this.newRecord(now, activatesAt);
     await this.store.signingKeys.insert(record);
     return this.fromRecord(record);
+  }
+
+  async rotateUnlessScheduled(now: number, activatesAt: number): Promise<SigningKey | null> {
+    const record = await this.newRecord(now, activatesAt);
+    return (await this.store.signingKeys.insertUnlessScheduled(record, now)) ? this.fromRecord(record) : null;
   }
 
   async adopt(key: SigningKey): Promise<void> {

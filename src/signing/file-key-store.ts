@@ -86,6 +86,12 @@ export class FileKeyStore implements KeyStore {
     return key;
   }
 
+  async rotateUnlessScheduled(now: number, activatesAt: number): Promise<SigningKey | null> {
+    // One server per key directory: a check, then the write, is enough here.
+    const scheduled = (await this.readAll()).some((key) => key.activatedAt > now && key.revokedAt === null);
+    return scheduled ? null : this.rotate(now, activatesAt);
+  }
+
   async adopt(key: SigningKey): Promise<void> {
     if (!KID_PATTERN.test(key.kid)) throw new KeyStoreError(`the kid ${JSON.stringify(key.kid)} cannot name a key file`);
     await this.ensureDirectory();

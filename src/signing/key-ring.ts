@@ -81,9 +81,12 @@ export class KeyRing {
     this.view = this.compute(previous);
   }
 
-  /** Adds a key published now that signs from `activatesAt`, and serves it at once (not after the watch fires). */
-  async addKey(activatesAt: number): Promise<SigningKey> {
-    const key = await this.store.rotate(this.clock.now(), activatesAt);
+  /**
+   * Adds a key published now that signs from `activatesAt`, and serves it at once (not after the watch fires);
+   * unless a key is already scheduled (by another node, just now): null then, and the ring reloaded.
+   */
+  async scheduleKey(activatesAt: number): Promise<SigningKey | null> {
+    const key = await this.store.rotateUnlessScheduled(this.clock.now(), activatesAt);
     await this.reload();
     return key;
   }

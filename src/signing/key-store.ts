@@ -35,6 +35,11 @@ export interface KeyStore {
    * touched: they stop signing and retire by the schedule.
    */
   rotate(now: number, activatesAt?: number): Promise<SigningKey>;
+  /**
+   * rotate(), unless an unrevoked key already activates after `now`: automatic rotation on several nodes at once
+   * schedules one key, not one per node. Null when another was scheduled.
+   */
+  rotateUnlessScheduled(now: number, activatesAt: number): Promise<SigningKey | null>;
   /** Stores a key made elsewhere (`idp import`) with its facts as they are; ConflictError when its kid exists. */
   adopt(key: SigningKey): Promise<void>;
     /** Records a change to one key's facts; null when there is no such key. */

@@ -55,8 +55,12 @@ export interface ClientRepository {
 
 export interface SigningKeyRepository {
   insert(key: SigningKeyRecord): Promise<void>;
-  /** Inserts the key only into an empty table; exactly one of any number of concurrent callers gets true. */
-  insertIfNone(key: SigningKeyRecord): Promise<boolean>;
+  /**
+   * Inserts the key unless an unrevoked key activates after `after` (a key already scheduled; with
+   * Number.MIN_SAFE_INTEGER, any unrevoked key at all). Of concurrent callers exactly one gets true: several
+   * nodes scheduling the same rotation, or creating the first key, add one key.
+   */
+  insertUnlessScheduled(key: SigningKeyRecord, after: number): Promise<boolean>;
   /** Newest first. */
   list(): Promise<SigningKeyRecord[]>;
   /** Records a change to one key's facts and returns the key; null when there is no such key. */

@@ -3,12 +3,14 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rotateIfDue, startAutoRotation } from '../../src/signing/auto-rotation.js';
+import { DatabaseKeyStore } from '../../src/signing/database-key-store.js';
 import { FileKeyStore } from '../../src/signing/file-key-store.js';
 import { KeyRing } from '../../src/signing/key-ring.js';
 import type { KeyPolicy } from '../../src/signing/key-schedule.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { clock, files, jwksOf, keysDir, now, root, setNow, T0, useKeysDir } from '../helpers/keys.js';
+import { engines, freshStorePerTest } from '../store/engines.js';
 
 useKeysDir();
 
@@ -90,5 +92,25 @@ describe('automatic rotation (KEY_ROTATION_INTERVAL, KEY_PREPUBLISH)', () => {
     setNow(T0 + 1680 * SECOND);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(ring.schedule.keys).toHaveLength(3);
+  });
+});
+
+describe.each(engines.map((engine) => [engine.name, engine] as const))('automatic rotation on several nodes sharing keys in the store on %s', (_name, engine) => {
+  let store: Store;
+  freshStorePerTest(engine, (opened) => {
+    store = opened;
+  });
+
+  it('schedules one key when every node finds the rotation due at the same moment', async () => {
+    const kek = Buffer.alloc(32, 5);
+    const rings = await Promise.all([1, 2, 3].map(() => KeyRing.open(new DatabaseKeyStore(store, kek, 2048, 15_000), clock, policy.retirementDelayMs)));
+    setNow(T0 + 480 * SECOND);
+    const scheduled = await Promise.all(rings.map((keyRing) => rotateIfDue({ keyRing, store, clock, policy })));
+    expect(scheduled.filter((key) => key !== null)).toHaveLength(1);
+    expect(await store.signingKeys.list()).toHaveLength(2);
+    // Every node serves the one scheduled key.
+    const kid = scheduled.find((key) => key !== null)?.kid;
+    for (const keyRing of rings) expect(jwksOf(keyRing).keys.map((k) => k.kid)).toContain(kid);
+    expect((await store.audit.list({ limit: 10 })).filter((event) => event.type === 'key.rotation_scheduled')).toHaveLength(1);
   });
 });

@@ -113,7 +113,9 @@ describe('KeyRing follows the rotation schedule by the clock alone (no reload, n
     const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock, DELAY);
     const old = ring.signingKey.kid;
     setNow(now + 1000);
-    const scheduled = await ring.addKey(now + 120_000);
+    const scheduled = await ring.scheduleKey(now + 120_000);
+    if (!scheduled) throw new Error('nothing else was scheduled, yet no key was');
+    expect(await ring.scheduleKey(now + 240_000)).toBeNull();
     const published = ring.jwks.etag;
     expect(jwksOf(ring).keys.map((key) => key.kid)).toEqual([scheduled.kid, old]);
     expect(ring.signingKey.kid).toBe(old);

@@ -28,12 +28,27 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     it('inserts a first key for exactly one of several concurrent callers, and none into a table that has a key', async () => {
       // Every pooled connection open first, so that the callers really overlap.
       await Promise.all(Array.from({ length: 8 }, () => store.signingKeys.list()));
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => `k${i}`).map((kid) => store.signingKeys.insertIfNone(newKey(kid, T0))));
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => `k${i}`).map((kid) => store.signingKeys.insertUnlessScheduled(newKey(kid, T0), Number.MIN_SAFE_INTEGER)));
       expect(results.filter(Boolean)).toHaveLength(1);
       const listed = await store.signingKeys.list();
       expect(listed).toHaveLength(1);
-      expect(await store.signingKeys.insertIfNone(newKey('k5', T0))).toBe(false);
+      expect(await store.signingKeys.insertUnlessScheduled(newKey('k5', T0), Number.MIN_SAFE_INTEGER)).toBe(false);
       expect(await store.signingKeys.list()).toEqual(listed);
+    });
+
+    it('schedules one key when several callers find the same rotation due, and one again once it has activated', async () => {
+      await store.signingKeys.insert(newKey('current', T0));
+      await Promise.all(Array.from({ length: 8 }, () => store.signingKeys.list()));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.signingKeys.insertUnlessScheduled(newKey(`next${i}`, T0 + MINUTE, { activatedAt: T0 + 10 * MINUTE + i }), T0 + MINUTE)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.signingKeys.list()).toHaveLength(2);
+      // A revoked scheduled key does not count, and neither does one that has activated by `after`.
+      const [scheduled] = await store.signingKeys.list();
+      await store.signingKeys.update(scheduled?.kid ?? '', { revokedAt: T0 + 2 * MINUTE });
+      expect(await store.signingKeys.insertUnlessScheduled(newKey('replacement', T0 + 2 * MINUTE, { activatedAt: T0 + 20 * MINUTE }), T0 + 2 * MINUTE)).toBe(true);
+      expect(await store.signingKeys.insertUnlessScheduled(newKey('later', T0 + 30 * MINUTE, { activatedAt: T0 + 40 * MINUTE }), T0 + 30 * MINUTE)).toBe(true);
     });
 
     it('refuses a second key with the same kid', async () => {

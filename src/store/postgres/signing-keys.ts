@@ -23,12 +23,12 @@ export class PostgresSigningKeyRepository implements SigningKeyRepository {
     }
   }
 
-  async insertIfNone(key: SigningKeyRecord): Promise<boolean> {
+  async insertUnlessScheduled(key: SigningKeyRecord, after: number): Promise<boolean> {
     return inTransaction(this.pool, async (client) => {
-      // SHARE ROW EXCLUSIVE conflicts with itself: nodes starting together on an empty table take turns, and
-      // each one after the first sees the first one's key.
+      // SHARE ROW EXCLUSIVE conflicts with itself: nodes scheduling together take turns, and each one after the
+      // first sees the first one's key.
       await client.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
-      if ((await client.query('SELECT 1 FROM signing_keys LIMIT 1')).rowCount) return false;
+      if ((await client.query('SELECT 1 FROM signing_keys WHERE activated_at > $1 AND revoked_at IS NULL LIMIT 1', [after])).rowCount) return false;
       await client.query({ name: INSERT.name, text: INSERT.text, values: [key.kid, key.alg, key.publicJwk, key.privateKeyCiphertext,
         key.createdAt, key.activatedAt, key.retiredAt, key.revokedAt] });
       return true;

@@ -8,7 +8,7 @@ export class SqliteSigningKeyRepository implements SigningKeyRepository {
   private readonly insertStmt;
   private readonly listStmt;
   private readonly updateStmt;
-  private readonly insertIfNoneTx;
+  private readonly insertUnlessScheduledTx;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO signing_keys (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -17,17 +17,17 @@ export class SqliteSigningKeyRepository implements SigningKeyRepository {
     this.updateStmt = db.prepare<[number | null, number | null, string], SigningKeyRow>(
       `UPDATE signing_keys SET activated_at = COALESCE(?, activated_at), revoked_at = COALESCE(?, revoked_at) WHERE kid = ? RETURNING ${COLUMNS}`,
     );
-    const anyStmt = db.prepare('SELECT 1 FROM signing_keys LIMIT 1');
-    this.insertIfNoneTx = db.transaction((key: SigningKeyRecord): boolean => {
-      if (anyStmt.get() !== undefined) return false;
+    const scheduledStmt = db.prepare('SELECT 1 FROM signing_keys WHERE activated_at > ? AND revoked_at IS NULL LIMIT 1');
+    this.insertUnlessScheduledTx = db.transaction((key: SigningKeyRecord, after: number): boolean => {
+      if (scheduledStmt.get(after) !== undefined) return false;
       this.insertStmt.run(key.kid, key.alg, key.publicJwk, key.privateKeyCiphertext, key.createdAt, key.activatedAt, key.retiredAt, key.revokedAt);
       return true;
     });
   }
 
-  async insertIfNone(key: SigningKeyRecord): Promise<boolean> {
-    // IMMEDIATE takes the write lock before reading, so two processes cannot both find the table empty.
-    return this.insertIfNoneTx.immediate(key);
+  async insertUnlessScheduled(key: SigningKeyRecord, after: number): Promise<boolean> {
+    // IMMEDIATE takes the write lock before reading, so two processes cannot both find nothing scheduled.
+    return this.insertUnlessScheduledTx.immediate(key, after);
   }
 
   async insert(key: SigningKeyRecord): Promise<void> {
