@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { createClient, deleteClient, findClient, rotateClientSecret, type ClientWithSecret } from '../manage/clients.js';
 import type { ClientRecord } from '../store/records.js';
-import { collect, iso, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions } from './run.js';
+import { collect, iso, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
 
 /** The registration as RFC 7591 names its fields; the secret hash never leaves the store. */
 function clientJson(client: ClientRecord) {
@@ -69,7 +69,7 @@ export function registerClientCommands(program: Command): void {
         print(options, { clients: page.items.map(clientJson), next: page.next }, pageText(lines, page.next, '(no clients)'));
       }));
 
-  client.command('show <clientId>')
+  takesId(client.command('show <clientId>'))
     .description('show one application')
     .option('--json', 'print JSON')
     .action((clientId: string, options: OutputOptions) =>
@@ -78,7 +78,7 @@ export function registerClientCommands(program: Command): void {
         print(options, json, Object.entries(json).map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : value ?? ''}`).join('\n'));
       }));
 
-  client.command('delete <clientId>')
+  takesId(client.command('delete <clientId>'))
     .description('delete an application with its codes and tokens')
     .option('--json', 'print JSON')
     .action((clientId: string, options: OutputOptions) =>
@@ -87,7 +87,7 @@ export function registerClientCommands(program: Command): void {
         print(options, { deleted: true, client_id: deleted.clientId }, `deleted client ${deleted.clientId} (${deleted.name})`);
       }));
 
-  client.command('rotate-secret <clientId>')
+  takesId(client.command('rotate-secret <clientId>'))
     .description('replace a confidential client\'s secret and print the new one, once')
     .option('--json', 'print JSON')
     .action((clientId: string, options: OutputOptions) =>

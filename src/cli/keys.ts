@@ -5,7 +5,7 @@ import { loadConfig } from '../config.js';
 import { migrateDatabase, openKeyStore } from '../services.js';
 import { keyPolicy, type KeyTimeline } from '../signing/key-schedule.js';
 import { describeKey, type SigningKey } from '../signing/key-store.js';
-import { iso, print, runCommand, withContext, type CommandContext, type OutputOptions } from './run.js';
+import { iso, print, runCommand, withContext, type CommandContext, type OutputOptions, takesId } from './run.js';
 
 function keyContext(ctx: CommandContext): KeyContext {
   return { ...ctx, keys: openKeyStore(ctx.config, ctx.store), policy: keyPolicy(ctx.config) };
@@ -70,7 +70,7 @@ export function registerKeyCommands(program: Command): void {
         print(options, json, text);
       }));
 
-  keys.command('revoke')
+  takesId(keys.command('revoke'))
     .description('revoke a compromised key: out of the JWKS at once, and its tokens, grants and sessions revoked')
     .argument('<kid>', 'the key id, as `idp keys list` shows it')
     .option('--json', 'print JSON')

@@ -92,6 +92,21 @@ export function pageText(lines: string[], next: string | null, empty: string): s
   return [...lines, ...(next ? [`(more: --after ${next})`] : [])].join('\n');
 }
 
+/**
+ * For a command whose argument is an id: ids are random base64url, so about one in 64 begins with '-', which
+ * would otherwise be refused as an unknown option. A word with one leading dash is taken as the id; a word
+ * with two is still an unknown option.
+ */
+export function takesId(command: Command): Command {
+  // Excess words are counted here, after the check for a mistyped option, which is the likelier mistake.
+  return command.allowUnknownOption().allowExcessArguments().hook('preAction', (_command, action) => {
+    const unknown = action.args.find((word) => word.startsWith('--'));
+    if (unknown !== undefined) action.error(`error: unknown option '${unknown}'`);
+    const expected = action.registeredArguments.length;
+    if (action.args.length > expected) action.error(`error: too many arguments for '${action.name()}'. Expected ${expected} argument${expected === 1 ? '' : 's'} but got ${action.args.length}.`);
+  });
+}
+
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }

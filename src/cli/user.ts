@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { createUser, deleteUser, findUser, setDisabled, setPassword, signOutEverywhere } from '../manage/users.js';
 import type { UserRecord } from '../store/records.js';
-import { iso, pageOptions, pageRequest, pageText, print, readStdin, withContext, type OutputOptions, type PageOptions } from './run.js';
+import { iso, pageOptions, pageRequest, pageText, print, readStdin, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
 
 interface PasswordOptions {
   password?: string;
@@ -61,7 +61,7 @@ export function registerUserCommands(program: Command): void {
         print(options, { users: page.items.map(userJson), next: page.next }, pageText(page.items.map(userLine), page.next, '(no users)'));
       }));
 
-  user.command('show <emailOrId>')
+  takesId(user.command('show <emailOrId>'))
     .description('show one user')
     .option('--json', 'print JSON')
     .action((emailOrId: string, options: OutputOptions) =>
@@ -72,7 +72,7 @@ export function registerUserCommands(program: Command): void {
       }));
 
   for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
-    user.command(`${name} <emailOrId>`)
+    takesId(user.command(`${name} <emailOrId>`))
       .description(disabled ? 'stop a user from signing in and end their sessions' : 'let a disabled user sign in again')
       .option('--json', 'print JSON')
       .action((emailOrId: string, options: OutputOptions) =>
@@ -82,7 +82,7 @@ export function registerUserCommands(program: Command): void {
         }));
   }
 
-  user.command('delete <emailOrId>')
+  takesId(user.command('delete <emailOrId>'))
     .description('delete a user with their sessions and tokens')
     .option('--json', 'print JSON')
     .action((emailOrId: string, options: OutputOptions) =>
@@ -91,7 +91,7 @@ export function registerUserCommands(program: Command): void {
         print(options, { deleted: true, id: deleted.id, email: deleted.email }, `deleted user ${deleted.id} <${deleted.email}>`);
       }));
 
-  user.command('set-password <emailOrId>')
+  takesId(user.command('set-password <emailOrId>'))
     .description("set a user's password and end their sessions")
     .option('--password <password>', 'the new password (prefer --password-stdin)')
     .option('--password-stdin', 'read the new password from standard input')
@@ -103,7 +103,7 @@ export function registerUserCommands(program: Command): void {
         print(options, userJson(updated), `set a new password for ${updated.id} <${updated.email}>`);
       }));
 
-  user.command('sessions <emailOrId>')
+  takesId(user.command('sessions <emailOrId>'))
     .description("list a user's live sign-in sessions and the applications that received tokens in each")
     .option('--json', 'print JSON')
     .action((emailOrId: string, options: OutputOptions) =>
@@ -120,7 +120,7 @@ export function registerUserCommands(program: Command): void {
         print(options, { sessions }, lines.length ? lines.join('\n') : '(no sessions)');
       }));
 
-  user.command('sign-out <emailOrId>')
+  takesId(user.command('sign-out <emailOrId>'))
     .description('sign a user out everywhere: end every session (with back-channel logout) and revoke every token')
     .option('--json', 'print JSON')
     .action((emailOrId: string, options: OutputOptions) =>

@@ -48,11 +48,11 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     expect(client.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const stored = await withStore((store) => store.clients.findById(client.client_id));
     expect(stored?.secretHash).toBe(secretHash(client.client_secret ?? ''));
-    // Nowhere in the store in clear (the hash above is there), and never shown again.
+    // The search finds the stored hash, so it would find the secret: it is nowhere in clear, and never shown again.
     const contents = await tool.contentsAsText();
     expect(contents).toContain(secretHash(client.client_secret ?? ''));
     expect(contents).not.toContain(client.client_secret);
-    const shown = await idp(['client', 'show', client.client_id, '--json']);
+    const shown = await idp(['client', 'show', '--json', client.client_id]);
     expect(shown.stdout).not.toContain(client.client_secret);
     expect(JSON.parse(shown.stdout)).not.toHaveProperty('client_secret');
   });
@@ -106,7 +106,7 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     });
 
     it('rotates the secret: a new one is printed once and the old hash is replaced', async () => {
-      const rotated = JSON.parse((await idp(['client', 'rotate-secret', client.client_id, '--json'])).stdout) as ClientJson;
+      const rotated = JSON.parse((await idp(['client', 'rotate-secret', '--json', client.client_id])).stdout) as ClientJson;
       expect(rotated.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(rotated.client_secret).not.toBe(client.client_secret);
       const stored = await withStore((store) => store.clients.findById(client.client_id));
@@ -121,7 +121,7 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     });
 
     it('deletes a client, after which it is unknown', async () => {
-      expect(JSON.parse((await idp(['client', 'delete', client.client_id, '--json'])).stdout)).toEqual({ deleted: true, client_id: client.client_id });
+      expect(JSON.parse((await idp(['client', 'delete', '--json', client.client_id])).stdout)).toEqual({ deleted: true, client_id: client.client_id });
       const result = await idp(['client', 'show', client.client_id]);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`idp: no client "${client.client_id}"\n`);

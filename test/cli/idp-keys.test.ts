@@ -1,19 +1,18 @@
-// `idp keys list | rotate | revoke`: real `idp` processes beside a running app that shares its KEYS_DIR and
-// DATA_DIR, and follows their changes through the directory watch.
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+// `idp keys list | rotate | revoke`: real `idp` processes beside a running app on the same store, on the engine
+// under test. The app follows their changes as it follows any other process's: with SQLite through the watch of
+// KEYS_DIR, with PostgreSQL by re-reading the keys every KEY_REFRESH_INTERVAL (1 s in tests).
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
-import { FileKeyStore } from '../../src/signing/file-key-store.js';
+import { openKeyStore } from '../../src/services.js';
 import { KeyRing } from '../../src/signing/key-ring.js';
 import { keyPolicy } from '../../src/signing/key-schedule.js';
 import { Browser } from '../helpers/browser.js';
+import { signingKeysAtRest, toolStore, type ToolStore } from '../helpers/cli-store.js';
 import { addClient, addUser, type TestClient } from '../helpers/oidc.js';
 import { idpEnv, runIdp } from '../helpers/processes.js';
 import { tokensFor, type Tokens } from '../helpers/refresh.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { tempDir } from '../helpers/temp-dir.js';
 
 interface ListedKey {
   kid: string;
@@ -32,8 +31,9 @@ describe('idp keys (the command-line tool beside a running server)', () => {
   let env: Record<string, string>;
   const idp = (...args: string[]) => runIdp(['keys', ...args], env);
 
-  async function json<T>(...args: string[]): Promise<T> {
-    const result = await idp(...args, '--json');
+  /** `--json` goes right after the command, before a `--` that ends the options. */
+  async function json<T>(command: string, ...args: string[]): Promise<T> {
+    const result = await idp(command, '--json', ...args);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     return JSON.parse(result.stdout) as T;
@@ -42,29 +42,39 @@ describe('idp keys (the command-line tool beside a running server)', () => {
   const states = async () => (await listed()).map((key) => [key.kid, key.state]);
   const published = async () => ((await (await fetch(`${app.config.issuer}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
 
-  /** The app learns of the tool's changes through the directory watch: wait (bounded) until it has. */
+  /**
+   * The app learns of the tool's changes a moment later: at once through the directory watch (SQLite), or at its
+   * next re-read of the shared keys (PostgreSQL, every KEY_REFRESH_INTERVAL). Wait until it has, within that
+   * interval plus 3 s (the margin the watch always had).
+   */
   async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 100; i++) {
-      if (await check()) return;
+    const refresh = app.config.database.engine === 'postgres' ? app.config.keyRefreshInterval * 1000 : 0;
+    const deadline = Date.now() + refresh + 3000;
+    while (!(await check())) {
+      if (Date.now() >= deadline) throw new Error(`the running app never saw: ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
-    throw new Error(`the running app never saw: ${what}`);
   }
 
-  /** KEYS_DIR outlives the app (whose own directory goes when it stops), so that the app can be restarted on it. */
-  let keys: { dir: string; remove: () => void };
+  /**
+   * The store (SQLite file and key files, or a PostgreSQL schema) outlives the app, whose own directory goes
+   * when it stops, so that the app can be restarted on it. startApp lets this environment override its own store.
+   */
+  let stored: ToolStore;
   async function start(): Promise<void> {
-    app = await startApp({ env: { KEYS_DIR: keys.dir } });
+    app = await startApp({ env: stored.env });
     env = idpEnv(app);
+    // The app runs on this store, not on one of startApp's own.
+    expect(env).toMatchObject(stored.env);
   }
 
   beforeEach(async () => {
-    keys = tempDir();
+    stored = await toolStore();
     await start();
   });
   afterEach(async () => {
     await app?.stop();
-    keys.remove();
+    await stored?.drop();
   });
 
   it('rotate schedules a key: published at once, signing after KEY_PREPUBLISH, while the current key still signs', async () => {
@@ -98,6 +108,8 @@ describe('idp keys (the command-line tool beside a running server)', () => {
     expect((await app.store.audit.list({ limit: 1 }))[0]).toMatchObject({ type: 'key.activated_now', subject: kid });
   });
 
+  // A kid is an RFC 7638 thumbprint in base64url and may begin with '-' (hence '-no-such-key' below): the tool
+  // takes such a word as the kid, not as an unknown option.
   describe('revoke', () => {
     let client: TestClient;
     const signIn = (email: string, scope: string) => tokensFor(app, client, new Browser(), scope, email);
@@ -174,15 +186,16 @@ describe('idp keys (the command-line tool beside a running server)', () => {
     });
 
     it('refuses an unknown kid clearly, with a non-zero exit, and writes nothing', async () => {
-      const files = () => readdirSync(app.config.keysDir).map((file) => [file, readFileSync(path.join(app.config.keysDir, file), 'utf8')]);
-      const before = { files: files(), audit: (await app.store.audit.list({ limit: 100 })).length };
-      for (const kid of ['no-such-key', '../keys/x']) {
+      const keysAtRest = () => signingKeysAtRest(app);
+      const before = { keys: await keysAtRest(), audit: (await app.store.audit.list({ limit: 100 })).length };
+      expect(before.keys).not.toHaveLength(0);
+      for (const kid of ['no-such-key', '../keys/x', '-no-such-key']) {
         const result = await idp('revoke', kid);
         expect(result.code).toBe(1);
         expect(result.stdout).toBe('');
         expect(result.stderr).toBe(`idp: no signing key ${JSON.stringify(kid)}\n`);
       }
-      expect({ files: files(), audit: (await app.store.audit.list({ limit: 100 })).length }).toEqual(before);
+      expect({ keys: await keysAtRest(), audit: (await app.store.audit.list({ limit: 100 })).length }).toEqual(before);
     });
 
     it('refuses to revoke a key twice', async () => {
@@ -205,7 +218,8 @@ describe('idp keys (the command-line tool beside a running server)', () => {
     await app.stop();
     await start();
     expect(await listed()).toEqual(before);
-    const ring = await KeyRing.open(new FileKeyStore(keys.dir, 2048), { now: () => Date.now() }, keyPolicy(app.config).retirementDelayMs);
+    // A key store of the engine's own kind (key files, or encrypted rows) reads back what the tool wrote.
+    const ring = await KeyRing.open(openKeyStore(app.config, app.store), { now: () => Date.now() }, keyPolicy(app.config).retirementDelayMs);
     expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([[pending, 'pending'], [second, 'active'], [first, 'revoked']]);
     expect(app.keyRing.signingKey.kid).toBe(second);
     expect((await published()).sort()).toEqual([pending, second].sort());

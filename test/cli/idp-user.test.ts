@@ -1,39 +1,31 @@
-import path from 'node:path';
+// `idp user …` as a child process, on a store of its own on the engine under test (test/helpers/cli-store.ts):
+// what the tool writes is read back through the store, as the running server would read it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/auth/password-hash.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/store/store.js';
+import { toolStore, type ToolStore } from '../helpers/cli-store.js';
 import { runIdp } from '../helpers/processes.js';
-import { tempDir } from '../helpers/temp-dir.js';
 
 const GOOD_PASSWORD = 'correct horse battery staple';
 
 describe('idp user (the command-line tool, run as a child process)', () => {
-  let dir: string;
-  let remove: () => void;
-  let env: Record<string, string>;
-  const idp = (args: string[], stdin?: string) => runIdp(args, env, stdin);
-
-  /** Opens the same SQLite file the tool writes, as the running server would. */
-  async function withStore<T>(read: (store: Store) => Promise<T>): Promise<T> {
-    const store = openSqliteStore({ file: path.join(dir, 'data', 'idp.sqlite'), synchronous: 'FULL' });
-    try {
-      return await read(store);
-    } finally {
-      await store.close();
-    }
-  }
+  let tool: ToolStore;
+  /** Extra configuration for the next commands (PASSWORD_MIN_LENGTH). */
+  let extraEnv: Record<string, string>;
+  const idp = (args: string[], stdin?: string) => runIdp(args, { ...tool.env, ...extraEnv }, stdin);
+  const withStore: ToolStore['withStore'] = (read) => tool.withStore(read);
   const counts = () =>
     withStore(async (store) => ({
       users: (await store.users.list({ limit: 1000 })).items.length,
       audit: (await store.audit.list({ limit: 1000 })).length,
     }));
 
-  beforeEach(() => {
-    ({ dir, remove } = tempDir());
-    env = { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys') };
+  beforeEach(async () => {
+    tool = await toolStore();
+    extraEnv = {};
   });
-  afterEach(() => remove());
+  afterEach(async () => {
+    await tool?.drop();
+  });
 
   it('creates an admin and prints its id and email as JSON', async () => {
     const result = await idp(['user', 'create', '--email', 'Ada@Example.com', '--password', GOOD_PASSWORD, '--name', 'Ada Lovelace', '--admin', '--json']);
@@ -67,6 +59,8 @@ describe('idp user (the command-line tool, run as a child process)', () => {
   describe('refuses bad input with a clear message, a non-zero exit, and writes nothing', () => {
     beforeEach(async () => {
       expect((await idp(['user', 'create', '--email', 'taken@example.com', '--password', GOOD_PASSWORD])).code).toBe(0);
+      // "Writes nothing" below is measured on the store the tool wrote this user to.
+      expect((await counts()).users).toBe(1);
     });
 
     const cases: [string, string[], string | undefined, RegExp][] = [
@@ -93,7 +87,7 @@ describe('idp user (the command-line tool, run as a child process)', () => {
     }
 
     it('refuses one of the 10,000 most common passwords when the minimum length is lowered to 8', async () => {
-      env.PASSWORD_MIN_LENGTH = '8';
+      extraEnv.PASSWORD_MIN_LENGTH = '8';
       const before = await counts();
       const result = await idp(['user', 'create', '--email', 'new@example.com', '--password', 'baseball1']);
       expect(result.code).toBe(1);
@@ -103,7 +97,7 @@ describe('idp user (the command-line tool, run as a child process)', () => {
     });
 
     it('refuses a bad configuration before touching anything', async () => {
-      env.PASSWORD_MIN_LENGTH = '4';
+      extraEnv.PASSWORD_MIN_LENGTH = '4';
       const result = await idp(['user', 'create', '--email', 'new@example.com', '--password', GOOD_PASSWORD]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^idp: configuration error: PASSWORD_MIN_LENGTH must be a whole number from 8 to 64/);
@@ -118,9 +112,23 @@ describe('idp user (the command-line tool, run as a child process)', () => {
 
     it('shows a user found by email in any case, or by id', async () => {
       const byEmail = JSON.parse((await idp(['user', 'show', 'lin@example.COM', '--json'])).stdout) as { id: string };
-      const byId = JSON.parse((await idp(['user', 'show', id, '--json'])).stdout) as { email: string };
+      const byId = JSON.parse((await idp(['user', 'show', '--json', id])).stdout) as { email: string };
       expect(byEmail.id).toBe(id);
       expect(byId.email).toBe('Lin@Example.com');
+    });
+
+    it('takes an id that begins with a dash (one in 64 random ids does) as the id, and a double-dash word as an unknown option', async () => {
+      const dashed = '-dash-first-user-id-01';
+      await withStore(async (store) => {
+        await store.users.create({ id: dashed, email: 'dash@example.com', name: null, passwordHash: 'x', isAdmin: false, disabled: false, emailVerified: false }, 0);
+      });
+      const shown = await idp(['user', 'show', dashed, '--json']);
+      expect(shown.stderr).toBe('');
+      expect(JSON.parse(shown.stdout)).toMatchObject({ id: dashed, email: 'dash@example.com' });
+      expect(JSON.parse((await idp(['user', 'disable', '--json', dashed])).stdout)).toMatchObject({ id: dashed, disabled: true });
+      const typo = await idp(['user', 'show', id, '--jsno']);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toContain("unknown option '--jsno'");
     });
 
     it('lists users, in JSON and as text', async () => {
@@ -148,24 +156,24 @@ describe('idp user (the command-line tool, run as a child process)', () => {
     });
 
     it('disables and enables a user', async () => {
-      expect(JSON.parse((await idp(['user', 'disable', id, '--json'])).stdout)).toMatchObject({ disabled: true });
+      expect(JSON.parse((await idp(['user', 'disable', '--json', id])).stdout)).toMatchObject({ disabled: true });
       expect(await withStore(async (store) => (await store.users.findById(id))?.disabled)).toBe(true);
       expect(JSON.parse((await idp(['user', 'enable', 'lin@example.com', '--json'])).stdout)).toMatchObject({ disabled: false });
     });
 
     it('sets a new password that then verifies, and refuses a weak one', async () => {
       const newPassword = 'a completely different passphrase';
-      expect((await idp(['user', 'set-password', id, '--password-stdin'], newPassword)).code).toBe(0);
+      expect((await idp(['user', 'set-password', '--password-stdin', id], newPassword)).code).toBe(0);
       const hash = await withStore(async (store) => (await store.users.findById(id))?.passwordHash ?? '');
       expect(await verifyPassword(hash, newPassword)).toBe(true);
-      const weak = await idp(['user', 'set-password', id, '--password', 'lin-is-my-name-ok!']);
+      const weak = await idp(['user', 'set-password', '--password', 'lin-is-my-name-ok!', id]);
       expect(weak.code).toBe(1);
       expect(weak.stderr).toMatch(/name part of the email/);
       expect(await withStore(async (store) => (await store.users.findById(id))?.passwordHash)).toBe(hash);
     });
 
     it('deletes a user, after which it is unknown', async () => {
-      expect(JSON.parse((await idp(['user', 'delete', id, '--json'])).stdout)).toEqual({ deleted: true, id, email: 'Lin@Example.com' });
+      expect(JSON.parse((await idp(['user', 'delete', '--json', id])).stdout)).toEqual({ deleted: true, id, email: 'Lin@Example.com' });
       const shown = await idp(['user', 'show', id]);
       expect(shown.code).toBe(1);
       expect(shown.stderr).toBe(`idp: no user "${id}"\n`);

@@ -265,7 +265,9 @@ describe('the token lifecycle with a real browser and a real relying-party libra
     expect(rotationA.previous?.kid).toBe(original);
     expect(rotationA.key.state).toBe('pending');
     expect(second.activatedAt - second.createdAt).toBe(KEY_PREPUBLISH * 1000);
-    // The server follows the key directory: its JWKS lists the new key before the key signs anything.
+    // The server follows changes another process makes to the keys (through the key directory with SQLite, by
+    // re-reading the shared keys every KEY_REFRESH_INTERVAL with PostgreSQL): its JWKS lists the new key before
+    // the key signs anything.
     await until('the second key in the JWKS', 5_000, () => published(second.kid));
 
     // The wiki keeps refreshing meanwhile, on the current key.
