@@ -137,6 +137,10 @@ export async function importData(deps: TransferDeps, source: AsyncIterator<strin
   if (header.schema_version !== schemaVersion) {
     throw new ValidationError('input', `the export was made at schema version ${header.schema_version} and this Gatehouse is at ${schemaVersion}: import it with the same Gatehouse version that exported it`);
   }
+  const tables = TRANSFER_TABLES.map((table) => table.name);
+  if (JSON.stringify(Object.keys(header.rows).sort()) !== JSON.stringify([...tables].sort())) {
+    throw new ValidationError('input', `the export's header does not list the tables of schema version ${schemaVersion} (${tables.join(', ')})`);
+  }
   const existing = await deps.keys.list();
   if (existing.length > 0) {
     throw new ConflictError(`the target already has ${existing.length} signing key(s): import only into a new database and key store, before any node serves it`);

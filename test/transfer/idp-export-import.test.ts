@@ -166,6 +166,16 @@ describe('idp export and idp import: moving a whole installation between stores'
       await expectImportable();
     });
 
+    it('refuses an export made by another schema version, saying to use the same Gatehouse version', async () => {
+      const [header = '', ...rest] = readFileSync(dump, 'utf8').split('\n');
+      const older = exportFile(`older-${engine}.jsonl`);
+      writeFileSync(older, [JSON.stringify({ ...(JSON.parse(header) as object), schema_version: 3 }), ...rest].join('\n'));
+      const refused = await importing(['--input', older]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^idp: the export was made at schema version 3 and this Gatehouse is at \d+: import it with the same Gatehouse version/);
+      await expectImportable();
+    });
+
     it('refuses a file that is not an export', async () => {
       const refused = await runIdp(['import'], { ...target.env, TRANSFER_KEY }, '{"hello":"world"}\n');
       expect(refused.code).toBe(1);
