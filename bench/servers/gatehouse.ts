@@ -1,0 +1,114 @@
+// Gatehouse as a benchmark target: the compiled server (`npm start`) as a child process on a temp directory
+// (SQLite) or a fresh PostgreSQL schema, with the bench user and one confidential client created beforehand
+// through the same code the `idp` tool uses.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { createClient } from '../../src/manage/clients.js';
+import { createUser } from '../../src/manage/users.js';
+import { packageRoot } from '../../src/paths.js';
+import { openKeyStore, openStore } from '../../src/services.js';
+import { BENCH_REDIRECT_URI, BENCH_USER, type Target } from '../target.js';
+import { waitForDiscovery } from './readiness.js';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function onDatabase(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface GatehouseOptions {
+  /** A PostgreSQL database the bench may create a schema in; SQLite when absent. */
+  databaseUrl?: string;
+  /** Extra server environment (LOG_LEVEL, …). */
+  env?: Record<string, string>;
+}
+
+export async function startGatehouse(options: GatehouseOptions = {}): Promise<Target> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-'));
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), ...options.env };
+  let dropSchema = async (): Promise<void> => undefined;
+  if (options.databaseUrl) {
+    const schema = `gatehouse_bench_${randomBytes(6).toString('hex')}`;
+    await onDatabase(options.databaseUrl, `CREATE SCHEMA ${schema}`);
+    const url = new URL(options.databaseUrl);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    env.DATABASE_URL = url.toString();
+    env.KEY_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+    dropSchema = () => onDatabase(options.databaseUrl ?? '', `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  }
+
+  const config = loadConfig(env, dir);
+  const store = await openStore(config);
+  let clientId: string;
+  let clientSecret: string;
+  try {
+    const ctx = { store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'bench' };
+    await createUser(ctx, { email: BENCH_USER.email, password: BENCH_USER.password, name: 'Bench User' });
+    const created = await createClient(ctx, { name: 'Bench app', redirectUris: [BENCH_REDIRECT_URI] });
+    clientId = created.client.clientId;
+    clientSecret = created.clientSecret ?? '';
+    // The signing key exists before the server starts, as the peer's does: cold start is a restart, not key generation.
+    await openKeyStore(config, store).load(systemClock.now());
+  } finally {
+    await store.close();
+  }
+
+  const started = performance.now();
+  const child = spawn(process.execPath, [path.join(packageRoot, 'dist/src/server.js')], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...env },
+    cwd: packageRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const coldStartMs = await waitForDiscovery(issuer, child, started);
+  const name = options.databaseUrl ? 'gatehouse-postgres' : 'gatehouse';
+  return {
+    name,
+    issuer,
+    client: { clientId, clientSecret, redirectUri: BENCH_REDIRECT_URI },
+    user: BENCH_USER,
+    process: child,
+    coldStartMs,
+    async stop() {
+      await stopChild(child);
+      await dropSchema();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+export function stopChild(child: ReturnType<typeof spawn>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
