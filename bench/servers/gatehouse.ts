@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -15,18 +14,7 @@ import { createUser } from '../../src/manage/users.js';
 import { packageRoot } from '../../src/paths.js';
 import { openKeyStore, openStore } from '../../src/services.js';
 import { BENCH_REDIRECT_URI, BENCH_USER, type Target } from '../target.js';
-import { waitForDiscovery } from './readiness.js';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, stopChild, waitForDiscovery } from './process.js';
 
 async function onDatabase(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -98,17 +86,4 @@ export async function startGatehouse(options: GatehouseOptions = {}): Promise<Ta
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
-export function stopChild(child: ReturnType<typeof spawn>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

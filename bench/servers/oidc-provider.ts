@@ -3,40 +3,15 @@
 // page). The key and the password hash are made here, before the spawn: cold start is a restart, not key generation.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import argon2 from 'argon2';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { packageRoot } from '../../src/paths.js';
 import { BENCH_REDIRECT_URI, BENCH_USER, type Target } from '../target.js';
-import { waitForDiscovery } from './readiness.js';
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+import { freePort, stopChild, waitForDiscovery } from './process.js';
 
 export async function startOidcProvider(): Promise<Target> {
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
   const jwk = await exportJWK(privateKey);
@@ -73,6 +48,6 @@ export async function startOidcProvider(): Promise<Target> {
     user: BENCH_USER,
     process: child,
     coldStartMs,
-    stop: () => stop(child),
+    stop: () => stopChild(child),
   };
 }
