@@ -1,7 +1,7 @@
 // oidc-provider (panva, v9) as a benchmark target: bench/peer/oidc-provider-server.ts as a child process, configured
 // as Gatehouse is (RS256 RSA-2048 key, one confidential client, PKCE required, argon2id m=19456 t=2 p=1, no consent
 // page). The key and the password hash are made here, before the spawn: cold start is a restart, not key generation.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import argon2 from 'argon2';
