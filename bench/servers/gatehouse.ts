@@ -31,6 +31,8 @@ export interface GatehouseOptions {
   databaseUrl?: string;
   /** Extra server environment (LOG_LEVEL, …). */
   env?: Record<string, string>;
+  /** Extra node arguments, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to find where a target is missed. */
+  nodeArgs?: string[];
 }
 
 export async function startGatehouse(options: GatehouseOptions = {}): Promise<Target> {
@@ -66,7 +68,7 @@ export async function startGatehouse(options: GatehouseOptions = {}): Promise<Ta
   }
 
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(packageRoot, 'dist/src/server.js')], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(packageRoot, 'dist/src/server.js')], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...env },
     cwd: packageRoot,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,6 +1,7 @@
 // createApp: the middleware order and the only place routes are mounted. Middleware goes only where it is
 // needed: discovery and JWKS get CORS and nothing else; only the form routes parse bodies; only the
 // sign-in routes read cookies.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { Sessions } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
@@ -24,6 +25,7 @@ import { errorHandler, notFound } from './error-handler.js';
 import { healthHandler, readinessHandler } from './health.js';
 import { apiCors, publicDocumentCors } from './middleware/cors.js';
 import { parseForm } from './middleware/parse-form.js';
+import { publicDocuments } from './public-documents.js';
 import { requestLog } from './middleware/request-log.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { routes, routeUrl } from './routes.js';
@@ -37,7 +39,18 @@ export interface AppDependencies {
   sessionEnd: SessionTerminator;
 }
 
-export function createApp({ config, store, keyRing, clock, logger, sessionEnd }: AppDependencies): Express {
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The request listener of the server: discovery and JWKS on the node:http fast path, everything else through Express. */
+export function createApp(deps: AppDependencies): RequestListener {
+  const documents = publicDocuments(deps.config, deps.keyRing, deps.logger);
+  const app = createExpressApp(deps);
+  return (req, res) => {
+    if (!documents(req, res)) app(req, res);
+  };
+}
+
+function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   // Our cacheable documents carry their own precomputed ETags.

@@ -213,6 +213,23 @@ describe('single sign-on and the authentication request parameters (OIDC Core §
       }
     });
 
+    it('records activity at most once a minute, so it idles out at most a minute early and never late', async () => {
+      const browser = new Browser();
+      await signIn(browser, a);
+      const lastSeen = async () => (await app.store.sessions.findLive(hashSecret(sessionCookie(browser)), clock.now()))?.lastSeenAt;
+      const signedInAt = await lastSeen();
+      clock.advance(MINUTE - 1_000);
+      await silently(browser, a, { prompt: 'none' });
+      // Within a minute: not written again (single sign-on costs no write).
+      expect(await lastSeen()).toBe(signedInAt);
+      clock.advance(1_000);
+      await silently(browser, a, { prompt: 'none' });
+      expect(await lastSeen()).toBe(clock.now());
+      // Idle from the recorded activity: the session ends on time.
+      clock.advance(2 * HOUR);
+      expect((await authorize(browser, a, { prompt: 'none' })).error).toBe('login_required');
+    });
+
     it('ends a session at SESSION_TTL even when it is used', async () => {
       expect(app.config.lifetimes.session * 1000).toBe(12 * HOUR);
       const browser = new Browser();

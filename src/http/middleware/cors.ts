@@ -20,7 +20,15 @@ export function cors({ methods, headers }: { methods: string; headers: string })
 }
 
 /** Discovery and JWKS: GET only; If-None-Match is not CORS-safelisted, so a conditional fetch is preflighted. */
-export const publicDocumentCors = cors({ methods: 'GET, HEAD', headers: 'If-None-Match, Cache-Control' });
+const PUBLIC_DOCUMENT_CORS = { methods: 'GET, HEAD', headers: 'If-None-Match, Cache-Control' };
+export const publicDocumentCors = cors(PUBLIC_DOCUMENT_CORS);
+
+/** The preflight answer's own headers, for the node:http fast path (public-documents.ts). */
+export const PUBLIC_DOCUMENT_PREFLIGHT: [string, string][] = [
+  ['Access-Control-Allow-Methods', PUBLIC_DOCUMENT_CORS.methods],
+  ['Access-Control-Allow-Headers', PUBLIC_DOCUMENT_CORS.headers],
+  ['Access-Control-Max-Age', '86400'],
+];
 
 /** Token and userinfo: POST forms and bearer tokens. */
 export const apiCors = cors({ methods: 'GET, POST', headers: 'Authorization, Content-Type' });
