@@ -6,7 +6,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import { routeUrl } from '../../http/routes.js';
 import type { KeyRing } from '../../signing/key-ring.js';
-import type { ClientRecord, UserRecord } from '../../store/records.js';
+import type { ClientRecord, NewRefreshToken, UserRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
 import { signAccessToken } from '../../tokens/access-token.js';
 import { signIdToken } from '../../tokens/id-token.js';
@@ -66,18 +66,6 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
     now,
     lifetimeSeconds: config.lifetimes.accessToken,
   });
-  await store.accessTokens.create({
-    jti: accessToken.jti,
-    grantId: grant.grantId,
-    clientId: grant.client.clientId,
-    userId: grant.user.id,
-    sessionIdHash: grant.sessionIdHash,
-    kid: key.kid,
-    createdAt: now,
-    expiresAt: accessToken.expiresAt,
-  });
-  // Back-channel logout reaches every client that received tokens in the session.
-  if (grant.sid !== null) await store.sessions.addClient(grant.sid, grant.client.clientId, now);
   const idToken = await signIdToken(key, {
     issuer: config.issuer,
     clientId: grant.client.clientId,
@@ -98,9 +86,10 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
     id_token: idToken,
     scope: grant.scope.join(' '),
   };
+  let refreshRecord: NewRefreshToken | null = null;
   if (refresh !== null) {
     const refreshToken = randomSecret();
-    await store.refreshTokens.create({
+    refreshRecord = {
       tokenHash: hashSecret(refreshToken),
       grantId: grant.grantId,
       clientId: grant.client.clientId,
@@ -115,8 +104,24 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
       expiresAt: Math.min(refresh.grantExpiresAt, now + config.lifetimes.refreshTokenIdle * 1000),
       grantExpiresAt: refresh.grantExpiresAt,
       kid: key.kid,
-    });
+    };
     response.refresh_token = refreshToken;
   }
+  // Recorded together, before the response leaves: the access token by jti (for revocation), the client among
+  // the session's (for back-channel logout), the refresh token by its hash.
+  await store.issuance.record({
+    accessToken: {
+      jti: accessToken.jti,
+      grantId: grant.grantId,
+      clientId: grant.client.clientId,
+      userId: grant.user.id,
+      sessionIdHash: grant.sessionIdHash,
+      kid: key.kid,
+      createdAt: now,
+      expiresAt: accessToken.expiresAt,
+    },
+    sessionClient: grant.sid === null ? null : { sid: grant.sid, clientId: grant.client.clientId, at: now },
+    refreshToken: refreshRecord,
+  });
   return response;
 }

@@ -10,6 +10,7 @@ import { migratePostgres, openPostgresPool, type PostgresOptions, type PostgresP
 import { PostgresRefreshTokenRepository } from './refresh-tokens.js';
 import { PostgresSessionRepository } from './sessions.js';
 import { PostgresSigningKeyRepository } from './signing-keys.js';
+import { PostgresIssuanceRepository } from './issuance.js';
 import { PostgresTransferRepository } from './transfer.js';
 import { PostgresUserRepository } from './users.js';
 
@@ -25,6 +26,7 @@ export class PostgresStore implements Store {
   readonly authorizationRequests: PostgresAuthorizationRequestRepository;
   readonly accessTokens: PostgresAccessTokenRepository;
   readonly audit: PostgresAuditRepository;
+  readonly issuance: PostgresIssuanceRepository;
   readonly transfer: PostgresTransferRepository;
   private ending: Promise<void> | undefined;
 
@@ -39,6 +41,7 @@ export class PostgresStore implements Store {
     this.authorizationRequests = new PostgresAuthorizationRequestRepository(pool);
     this.accessTokens = new PostgresAccessTokenRepository(pool);
     this.audit = new PostgresAuditRepository(pool);
+    this.issuance = new PostgresIssuanceRepository(this.accessTokens, this.sessions, this.refreshTokens);
     this.transfer = new PostgresTransferRepository(pool);
   }
 

@@ -29,6 +29,11 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
   }
 
   async create(token: NewAccessToken): Promise<void> {
+    this.createNow(token);
+  }
+
+  /** create(), synchronously: for a caller's transaction (issuance.ts). */
+  createNow(token: NewAccessToken): void {
     this.insertStmt.run(token.jti, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.kid, token.createdAt, token.expiresAt);
   }
 

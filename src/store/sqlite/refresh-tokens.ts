@@ -36,6 +36,11 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
   }
 
   async create(token: NewRefreshToken): Promise<void> {
+    this.createNow(token);
+  }
+
+  /** create(), synchronously: for a caller's transaction (issuance.ts). */
+  createNow(token: NewRefreshToken): void {
     this.insertStmt.run(token.tokenHash, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.sid, JSON.stringify(token.amr), token.scope,
       token.authTime, token.createdAt, token.expiresAt, token.grantExpiresAt, token.kid);
   }

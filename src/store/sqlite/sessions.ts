@@ -60,6 +60,11 @@ export class SqliteSessionRepository implements SessionRepository {
   }
 
   async addClient(sid: string, clientId: string, now: number): Promise<void> {
+    this.addClientNow(sid, clientId, now);
+  }
+
+  /** addClient(), synchronously: for a caller's transaction (issuance.ts). */
+  addClientNow(sid: string, clientId: string, now: number): void {
     this.addClientStmt.run(clientId, now, sid);
   }
 

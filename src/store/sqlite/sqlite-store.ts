@@ -11,6 +11,7 @@ import { migrateSqlite, openSqliteDatabase, type SqliteDatabase } from './databa
 import { SqliteRefreshTokenRepository } from './refresh-tokens.js';
 import { SqliteSessionRepository } from './sessions.js';
 import { SqliteSigningKeyRepository } from './signing-keys.js';
+import { SqliteIssuanceRepository } from './issuance.js';
 import { SqliteTransferRepository } from './transfer.js';
 import { SqliteUserRepository } from './users.js';
 
@@ -29,6 +30,7 @@ export class SqliteStore implements Store {
   readonly authorizationRequests: SqliteAuthorizationRequestRepository;
   readonly accessTokens: SqliteAccessTokenRepository;
   readonly audit: SqliteAuditRepository;
+  readonly issuance: SqliteIssuanceRepository;
   readonly transfer: SqliteTransferRepository;
   private readonly pingStmt;
 
@@ -43,6 +45,7 @@ export class SqliteStore implements Store {
     this.authorizationRequests = new SqliteAuthorizationRequestRepository(db);
     this.accessTokens = new SqliteAccessTokenRepository(db);
     this.audit = new SqliteAuditRepository(db);
+    this.issuance = new SqliteIssuanceRepository(db, this.accessTokens, this.sessions, this.refreshTokens);
     this.transfer = new SqliteTransferRepository(db);
     this.pingStmt = db.prepare('SELECT 1');
   }
