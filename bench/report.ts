@@ -99,7 +99,10 @@ export function markdown(input: { comparisons: Comparison[]; ceilings: Ceiling[]
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Horizontal bars of Gatehouse's advantage (ratio, inverted where smaller is better), with 1× and the target marked. */
+/**
+ * Horizontal bars of Gatehouse's advantage over oidc-provider (ratio, inverted where smaller is better), with 1×
+ * and the target marked. Only comparisons with oidc-provider belong here.
+ */
 export function chart(comparisons: Comparison[]): string {
   const rows = comparisons.map((c) => {
     const r = ratioOf(c);
@@ -119,7 +122,8 @@ export function chart(comparisons: Comparison[]): string {
     const good = row.goal === null || value >= row.goal;
     return [
       `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${escape(row.label)}</text>`,
-      `<rect x="${left}" y="${y + 3}" width="${(x(value) - left).toFixed(1)}" height="16" fill="${good ? '#2f7d4f' : '#b5472e'}"/>`,
+      // Green: target met; red: missed; grey: no target for this ratio.
+      `<rect x="${left}" y="${y + 3}" width="${(x(value) - left).toFixed(1)}" height="16" fill="${row.goal === null ? '#7a7a7a' : good ? '#2f7d4f' : '#b5472e'}"/>`,
       `<text x="${(x(value) + 4).toFixed(1)}" y="${y + 15}">${value.toFixed(2)}×</text>`,
       row.goal === null ? '' : `<line x1="${x(row.goal).toFixed(1)}" x2="${x(row.goal).toFixed(1)}" y1="${y}" y2="${y + 22}" stroke="#222" stroke-dasharray="3 2"/>`,
     ].join('');
