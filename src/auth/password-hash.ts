@@ -1,5 +1,7 @@
 // Password hashing: argon2id at OWASP's minimum parameters (m=19 MiB, t=2, p=1).
+import os from 'node:os';
 import argon2 from 'argon2';
+import pLimit from 'p-limit';
 
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
@@ -8,13 +10,29 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
+/**
+ * argon2 and token signing (jose's WebCrypto) share libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE
+ * says otherwise). Unbounded, a burst of sign-ins fills every thread with 30 ms hashes and each token signature
+ * queues behind them. At most half the pool (and no more than the cores) hashes at once; the rest stays free
+ * for signatures. Sign-ins beyond that wait their turn, which costs them nothing they would not lose to the
+ * contention anyway.
+ */
+const THREAD_POOL_SIZE = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+export const ARGON2_CONCURRENCY = Math.max(1, Math.min(Math.floor(THREAD_POOL_SIZE / 2), os.availableParallelism()));
+const argon2Slot = pLimit(ARGON2_CONCURRENCY);
+
+/** Hashes running and waiting now (for tests and diagnostics). */
+export function argon2Load(): { running: number; waiting: number } {
+  return { running: argon2Slot.activeCount, waiting: argon2Slot.pendingCount };
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return argon2.hash(normalizePassword(password), ARGON2_OPTIONS);
+  return argon2Slot(() => argon2.hash(normalizePassword(password), ARGON2_OPTIONS));
 }
 
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   try {
-    return await argon2.verify(hash, normalizePassword(password));
+    return await argon2Slot(() => argon2.verify(hash, normalizePassword(password)));
   } catch {
     // A malformed stored hash verifies nothing.
     return false;
