@@ -11,20 +11,28 @@ import { KeyRing } from './signing/key-ring.js';
 import { keyPolicy } from './signing/key-schedule.js';
 import type { KeyStore } from './signing/key-store.js';
 import { appliedSqliteMigrations, migrateSqlite, openSqliteDatabase } from './store/sqlite/database.js';
-import { appliedPostgresMigrations, migratePostgres, openPostgresPool } from './store/postgres/database.js';
-import { openPostgresStore } from './store/postgres/postgres-store.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 
+/** `pg` takes about 100 ms to load: an installation on SQLite never pays for it. */
+async function postgresModules() {
+  const [database, store] = await Promise.all([import('./store/postgres/database.js'), import('./store/postgres/postgres-store.js')]);
+  return { ...database, ...store };
+}
+
 /** The configured store, migrated: SQLite in DATA_DIR, or PostgreSQL at DATABASE_URL. */
 export async function openStore(config: Config): Promise<Store> {
-  if (config.database.engine === 'postgres') return openPostgresStore({ url: config.database.url, poolSize: config.database.poolSize });
+  if (config.database.engine === 'postgres') {
+    const { openPostgresStore } = await postgresModules();
+    return openPostgresStore({ url: config.database.url, poolSize: config.database.poolSize });
+  }
   return openSqliteStore({ file: config.sqliteFile, synchronous: config.sqliteSynchronous });
 }
 
 /** Applies pending migrations (`idp migrate`); the server and every other command also do it on opening. */
 export async function migrateDatabase(config: Config): Promise<{ applied: number[]; version: number }> {
   if (config.database.engine === 'postgres') {
+    const { appliedPostgresMigrations, migratePostgres, openPostgresPool } = await postgresModules();
     const pool = openPostgresPool({ url: config.database.url, poolSize: 1 });
     try {
       const applied = await migratePostgres(pool);
