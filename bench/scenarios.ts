@@ -29,14 +29,11 @@ export async function jwks(target: Target, durationMs: number): Promise<Sample> 
   return { value: await requestsPerSecond(ctx.jwksUri, Math.max(1, Math.round(durationMs / 1000))) };
 }
 
-const contexts = new WeakMap<Target, FlowContext & { jwksUri: string }>();
-async function contextOf(target: Target): Promise<FlowContext & { jwksUri: string }> {
+const contexts = new WeakMap<Target, Promise<FlowContext>>();
+/** Each target's endpoints and keys, discovered once. */
+function contextOf(target: Target): Promise<FlowContext> {
   let ctx = contexts.get(target);
-  if (!ctx) {
-    const metadata = (await (await fetch(`${target.issuer}/.well-known/openid-configuration`)).json()) as { jwks_uri: string };
-    ctx = { ...(await prepareFlows(target)), jwksUri: metadata.jwks_uri };
-    contexts.set(target, ctx);
-  }
+  if (!ctx) contexts.set(target, (ctx = prepareFlows(target)));
   return ctx;
 }
 

@@ -11,6 +11,7 @@ export interface FlowContext {
   target: Target;
   authorizationEndpoint: string;
   tokenEndpoint: string;
+  jwksUri: string;
   jwks: ReturnType<typeof createLocalJWKSet>;
   basic: string;
 }
@@ -23,6 +24,7 @@ export async function prepareFlows(target: Target): Promise<FlowContext> {
     target,
     authorizationEndpoint: metadata.authorization_endpoint ?? '',
     tokenEndpoint: metadata.token_endpoint ?? '',
+    jwksUri: metadata.jwks_uri ?? '',
     jwks: createLocalJWKSet(keys),
     basic: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
   };

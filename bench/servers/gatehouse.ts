@@ -6,25 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createClient } from '../../src/manage/clients.js';
 import { createUser } from '../../src/manage/users.js';
 import { packageRoot } from '../../src/paths.js';
 import { openKeyStore, openStore } from '../../src/services.js';
+import { freshPostgresSchema } from '../../test/helpers/postgres.js';
 import { BENCH_REDIRECT_URI, BENCH_USER, type Target } from '../target.js';
 import { freePort, stopChild, waitForDiscovery } from './process.js';
-
-async function onDatabase(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 export interface GatehouseOptions {
   /** A PostgreSQL database the bench may create a schema in; SQLite when absent. */
@@ -42,13 +32,10 @@ export async function startGatehouse(options: GatehouseOptions = {}): Promise<Ta
   const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), ...options.env };
   let dropSchema = async (): Promise<void> => undefined;
   if (options.databaseUrl) {
-    const schema = `gatehouse_bench_${randomBytes(6).toString('hex')}`;
-    await onDatabase(options.databaseUrl, `CREATE SCHEMA ${schema}`);
-    const url = new URL(options.databaseUrl);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    env.DATABASE_URL = url.toString();
+    const schema = await freshPostgresSchema(options.databaseUrl);
+    env.DATABASE_URL = schema.url;
     env.KEY_ENCRYPTION_KEY = randomBytes(32).toString('base64');
-    dropSchema = () => onDatabase(options.databaseUrl ?? '', `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    dropSchema = schema.drop;
   }
 
   const config = loadConfig(env, dir);

@@ -1,18 +1,7 @@
-// The server processes of the benchmark: a free loopback port, cold start as the issue defines it (from spawn
-// to the first 200 on discovery, polled every 5 ms), and stopping.
+// The server processes of the benchmark: a free loopback port (the tests' own helper), cold start as the issue
+// defines it (from spawn to the first 200 on discovery, polled every 5 ms), and stopping.
 import type { ChildProcess } from 'node:child_process';
-import net from 'node:net';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../test/helpers/processes.js';
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
 export function stopChild(child: ChildProcess): Promise<void> {

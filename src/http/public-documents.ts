@@ -33,33 +33,56 @@ function helmetHeaders(https: boolean): Headers {
 
 export type PublicDocumentHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
+/** The flat header lists of one document's answers, built once per body (the JWKS changes with the key set). */
+interface Answers {
+  body: Buffer;
+  ok: string[];
+  notModified: string[];
+}
+
+interface Served {
+  current: () => CachedDocument;
+  answers: (document: CachedDocument) => Answers;
+}
+
 export function publicDocuments(config: Config, keyRing: KeyRing, logger: Logger): PublicDocumentHandler {
   // Helmet's CORP is same-origin; these documents are read cross-origin, as the cors middleware says.
   const base = helmetHeaders(config.issuer.startsWith('https:')).filter(([name]) => name.toLowerCase() !== 'cross-origin-resource-policy');
   const common: Headers = [...base, ['Access-Control-Allow-Origin', '*'], ['Cross-Origin-Resource-Policy', 'cross-origin']];
+  const preflight = [...common, ...PUBLIC_DOCUMENT_PREFLIGHT].flat();
+
+  function served(contentType: string, maxAge: number, current: () => CachedDocument): Served {
+    let cached: Answers | null = null;
+    return {
+      current,
+      answers(document) {
+        if (cached?.body !== document.body) {
+          const cacheable: Headers = [...common, ['Access-Control-Expose-Headers', 'ETag, WWW-Authenticate'], ['Cache-Control', `public, max-age=${maxAge}`], ['ETag', document.etag]];
+          const ok: Headers = [...cacheable, ['Content-Type', contentType], ['Content-Length', String(document.body.length)]];
+          cached = { body: document.body, ok: ok.flat(), notModified: cacheable.flat() };
+        }
+        return cached;
+      },
+    };
+  }
+
   const discovery = discoveryDocument(config);
-  const documents = new Map<string, { contentType: string; maxAge: number; current: () => CachedDocument }>([
-    [config.basePath + routes.discovery, { contentType: 'application/json; charset=utf-8', maxAge: config.discoveryMaxAge, current: () => discovery }],
-    [config.basePath + routes.jwks, { contentType: 'application/jwk-set+json; charset=utf-8', maxAge: config.jwksMaxAge, current: () => keyRing.jwks }],
+  const documents = new Map<string, Served>([
+    [config.basePath + routes.discovery, served('application/json; charset=utf-8', config.discoveryMaxAge, () => discovery)],
+    [config.basePath + routes.jwks, served('application/jwk-set+json; charset=utf-8', config.jwksMaxAge, () => keyRing.jwks)],
   ]);
-  const preflight: Headers = [...common, ...PUBLIC_DOCUMENT_PREFLIGHT];
 
   return (req, res) => {
-    const served = documents.get(req.url ?? '');
-    if (!served || (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')) return false;
+    const document = documents.get(req.url ?? '');
+    if (!document || (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')) return false;
     const id = randomUUID();
-    const headers: Headers = [['X-Request-Id', id]];
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, [...headers, ...preflight].flat()).end();
+      res.writeHead(204, ['X-Request-Id', id, ...preflight]).end();
     } else {
-      const document = served.current();
-      headers.push(...common, ['Access-Control-Expose-Headers', 'ETag, WWW-Authenticate'], ['Cache-Control', `public, max-age=${served.maxAge}`], ['ETag', document.etag]);
-      if (ifNoneMatchHits(req.headers['if-none-match'], document.etag)) {
-        res.writeHead(304, headers.flat()).end();
-      } else {
-        headers.push(['Content-Type', served.contentType], ['Content-Length', String(document.body.length)]);
-        res.writeHead(200, headers.flat()).end(req.method === 'HEAD' ? undefined : document.body);
-      }
+      const current = document.current();
+      const answers = document.answers(current);
+      if (ifNoneMatchHits(req.headers['if-none-match'], current.etag)) res.writeHead(304, ['X-Request-Id', id, ...answers.notModified]).end();
+      else res.writeHead(200, ['X-Request-Id', id, ...answers.ok]).end(req.method === 'HEAD' ? undefined : current.body);
     }
     // Fetched by every relying party on a schedule: logged at debug, where they do not drown the sign-ins.
     if (logger.isLevelEnabled('debug')) logger.debug({ reqId: id, method: req.method, path: req.url, status: res.statusCode }, 'request');

@@ -1,33 +1,9 @@
-import { ConflictError } from '../../errors.js';
 import { decodeCursor, toPage } from '../cursor.js';
 import { normalizeEmail } from '../normalize-email.js';
 import type { NewUser, UserPatch, UserRecord } from '../records.js';
 import type { ListOptions, UserRepository } from '../store.js';
 import { isUniqueViolation, query, statement, type PostgresPool } from './database.js';
-
-interface UserRow {
-  id: string;
-  email: string;
-  email_normalized: string;
-  name: string | null;
-  password_hash: string;
-  is_admin: boolean;
-  disabled: boolean;
-  email_verified: boolean;
-  created_at: number;
-  updated_at: number;
-}
-
-const COLUMNS = 'id, email, email_normalized, name, password_hash, is_admin, disabled, email_verified, created_at, updated_at';
-
-const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
-  email: 'email',
-  name: 'name',
-  passwordHash: 'password_hash',
-  isAdmin: 'is_admin',
-  disabled: 'disabled',
-  emailVerified: 'email_verified',
-};
+import { COLUMNS, emailTaken, PATCH_COLUMNS, toRecord, type UserRow } from '../rows/users.js';
 
 const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`);
 const BY_ID = statement('users.byId', `SELECT ${COLUMNS} FROM users WHERE id = $1`);
@@ -35,24 +11,6 @@ const BY_EMAIL = statement('users.byEmail', `SELECT ${COLUMNS} FROM users WHERE 
 const FIRST_PAGE = statement('users.firstPage', `SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT $1`);
 const NEXT_PAGE = statement('users.nextPage', `SELECT ${COLUMNS} FROM users WHERE email_normalized > $1 ORDER BY email_normalized LIMIT $2`);
 const DELETE = statement('users.delete', 'DELETE FROM users WHERE id = $1');
-
-function toRecord(row: UserRow): UserRecord {
-  return {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    passwordHash: row.password_hash,
-    isAdmin: row.is_admin,
-    disabled: row.disabled,
-    emailVerified: row.email_verified,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function emailTaken(email: string): ConflictError {
-  return new ConflictError(`a user with the email ${email} already exists`);
-}
 
 export class PostgresUserRepository implements UserRepository {
   constructor(private readonly pool: PostgresPool) {}

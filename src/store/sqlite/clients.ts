@@ -1,58 +1,9 @@
 import { ConflictError } from '../../errors.js';
 import { decodeCursor, toPage } from '../cursor.js';
-import type { ClientPatch, ClientRecord, ClientType, NewClient, TokenEndpointAuthMethod } from '../records.js';
+import type { ClientPatch, ClientRecord, NewClient } from '../records.js';
 import type { ClientRepository, ListOptions } from '../store.js';
 import { isUniqueViolation, type SqliteDatabase } from './database.js';
-
-interface ClientRow {
-  client_id: string;
-  name: string;
-  client_type: string;
-  secret_hash: string | null;
-  token_endpoint_auth_method: string;
-  redirect_uris: string;
-  post_logout_redirect_uris: string;
-  backchannel_logout_uri: string | null;
-  grant_types: string;
-  scopes: string;
-  pkce_required: number;
-  created_at: number;
-  updated_at: number;
-}
-
-const COLUMNS = 'client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, '
-  + 'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, created_at, updated_at';
-
-const PATCH_COLUMNS: Record<keyof ClientPatch, string> = {
-  name: 'name',
-  clientType: 'client_type',
-  secretHash: 'secret_hash',
-  tokenEndpointAuthMethod: 'token_endpoint_auth_method',
-  redirectUris: 'redirect_uris',
-  postLogoutRedirectUris: 'post_logout_redirect_uris',
-  backchannelLogoutUri: 'backchannel_logout_uri',
-  grantTypes: 'grant_types',
-  scopes: 'scopes',
-  pkceRequired: 'pkce_required',
-};
-
-function toRecord(row: ClientRow): ClientRecord {
-  return {
-    clientId: row.client_id,
-    name: row.name,
-    clientType: row.client_type as ClientType,
-    secretHash: row.secret_hash,
-    tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
-    redirectUris: JSON.parse(row.redirect_uris) as string[],
-    postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
-    backchannelLogoutUri: row.backchannel_logout_uri,
-    grantTypes: JSON.parse(row.grant_types) as string[],
-    scopes: JSON.parse(row.scopes) as string[],
-    pkceRequired: row.pkce_required === 1,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+import { COLUMNS, PATCH_COLUMNS, toRecord, type ClientRow } from '../rows/clients.js';
 
 /** The column form of one patched value: arrays as JSON text, booleans as 0/1. */
 function toColumn(value: ClientPatch[keyof ClientPatch]): string | number | null {

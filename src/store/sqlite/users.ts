@@ -1,51 +1,9 @@
-import { ConflictError } from '../../errors.js';
 import { decodeCursor, toPage } from '../cursor.js';
 import { normalizeEmail } from '../normalize-email.js';
 import type { NewUser, UserPatch, UserRecord } from '../records.js';
 import type { ListOptions, UserRepository } from '../store.js';
 import { isUniqueViolation, type SqliteDatabase } from './database.js';
-
-interface UserRow {
-  id: string;
-  email: string;
-  email_normalized: string;
-  name: string | null;
-  password_hash: string;
-  is_admin: number;
-  disabled: number;
-  email_verified: number;
-  created_at: number;
-  updated_at: number;
-}
-
-const COLUMNS = 'id, email, email_normalized, name, password_hash, is_admin, disabled, email_verified, created_at, updated_at';
-
-const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
-  email: 'email',
-  name: 'name',
-  passwordHash: 'password_hash',
-  isAdmin: 'is_admin',
-  disabled: 'disabled',
-  emailVerified: 'email_verified',
-};
-
-function toRecord(row: UserRow): UserRecord {
-  return {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    passwordHash: row.password_hash,
-    isAdmin: row.is_admin === 1,
-    disabled: row.disabled === 1,
-    emailVerified: row.email_verified === 1,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function emailTaken(email: string): ConflictError {
-  return new ConflictError(`a user with the email ${email} already exists`);
-}
+import { COLUMNS, emailTaken, PATCH_COLUMNS, toRecord, type UserRow } from '../rows/users.js';
 
 export class SqliteUserRepository implements UserRepository {
   private readonly insertStmt;

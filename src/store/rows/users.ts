@@ -1,0 +1,46 @@
+// The users table's columns, its patchable fields and how a row becomes a record, shared by every engine.
+import { ConflictError } from '../../errors.js';
+import type { UserPatch, UserRecord } from '../records.js';
+
+export interface UserRow {
+  id: string;
+  email: string;
+  email_normalized: string;
+  name: string | null;
+  password_hash: string;
+  /** These three are 0 or 1 on SQLite, booleans on PostgreSQL. */
+  is_admin: number | boolean;
+  disabled: number | boolean;
+  email_verified: number | boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export const COLUMNS = 'id, email, email_normalized, name, password_hash, is_admin, disabled, email_verified, created_at, updated_at';
+
+export const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
+  email: 'email',
+  name: 'name',
+  passwordHash: 'password_hash',
+  isAdmin: 'is_admin',
+  disabled: 'disabled',
+  emailVerified: 'email_verified',
+};
+
+export function toRecord(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    passwordHash: row.password_hash,
+    isAdmin: Boolean(row.is_admin),
+    disabled: Boolean(row.disabled),
+    emailVerified: Boolean(row.email_verified),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function emailTaken(email: string): ConflictError {
+  return new ConflictError(`a user with the email ${email} already exists`);
+}
