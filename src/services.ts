@@ -12,6 +12,7 @@ import { keyPolicy } from './signing/key-schedule.js';
 import type { KeyStore } from './signing/key-store.js';
 import { appliedSqliteMigrations, migrateSqlite, openSqliteDatabase } from './store/sqlite/database.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { ThreadedSqliteStore } from './store/sqlite/thread/threaded-store.js';
 import type { Store } from './store/store.js';
 
 /** `pg` takes about 100 ms to load: an installation on SQLite never pays for it. */
@@ -20,13 +21,17 @@ async function postgresModules() {
   return { ...database, ...store };
 }
 
-/** The configured store, migrated: SQLite in DATA_DIR, or PostgreSQL at DATABASE_URL. */
-export async function openStore(config: Config): Promise<Store> {
+/**
+ * The configured store, migrated: SQLite in DATA_DIR, or PostgreSQL at DATABASE_URL. `server` puts SQLite on a
+ * thread of its own (group commit off the event loop); the `idp` tool's short runs use the connection directly.
+ */
+export async function openStore(config: Config, { server = false }: { server?: boolean } = {}): Promise<Store> {
   if (config.database.engine === 'postgres') {
     const { openPostgresStore } = await postgresModules();
     return openPostgresStore({ url: config.database.url, poolSize: config.database.poolSize });
   }
-  return openSqliteStore({ file: config.sqliteFile, synchronous: config.sqliteSynchronous });
+  const options = { file: config.sqliteFile, synchronous: config.sqliteSynchronous };
+  return server ? ThreadedSqliteStore.open(options) : openSqliteStore(options);
 }
 
 /** Applies pending migrations (`idp migrate`); the server and every other command also do it on opening. */
@@ -69,7 +74,7 @@ export interface Services {
 
 /** The store and the key ring, which follows key changes made by other processes until close(). */
 export async function openServices(config: Config, clock: Clock, logger: Logger): Promise<Services> {
-  const store = await openStore(config);
+  const store = await openStore(config, { server: true });
   try {
     const keyRing = await KeyRing.open(openKeyStore(config, store), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));

@@ -17,16 +17,17 @@ export interface AccessTokenInput {
   lifetimeSeconds: number;
 }
 
-export interface SignedAccessToken {
-  token: string;
+/** An access token's facts, fixed before it is signed: the store records them while the signature is computed. */
+export interface PlannedAccessToken {
   jti: string;
   expiresAt: number;
+  claims: Record<string, unknown>;
 }
 
-export async function signAccessToken(key: SigningKey, input: AccessTokenInput): Promise<SignedAccessToken> {
+export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
   const iat = Math.floor(input.now / 1000);
   const jti = randomId();
-  const token = await signJwt(key, {
+  const claims = {
     iss: input.issuer,
     sub: input.userId,
     aud: input.audience,
@@ -36,6 +37,10 @@ export async function signAccessToken(key: SigningKey, input: AccessTokenInput):
     client_id: input.clientId,
     scope: input.scope.join(' '),
     auth_time: Math.floor(input.authTime / 1000),
-  }, ACCESS_TOKEN_TYPE);
-  return { token, jti, expiresAt: (iat + input.lifetimeSeconds) * 1000 };
+  };
+  return { jti, expiresAt: (iat + input.lifetimeSeconds) * 1000, claims };
+}
+
+export function signAccessToken(key: SigningKey, planned: PlannedAccessToken): Promise<string> {
+  return signJwt(key, planned.claims, ACCESS_TOKEN_TYPE);
 }

@@ -17,6 +17,7 @@ import type {
 } from '../../src/store/records.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { ThreadedSqliteStore } from '../../src/store/sqlite/thread/threaded-store.js';
 import { freshPostgresSchema, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -35,32 +36,42 @@ export interface Engine {
   open(): Promise<OpenedStore>;
 }
 
-export const engines: Engine[] = [
-  {
-    name: 'SQLite',
+function sqliteColumns(file: string): Record<string, string[]> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('schema_migrations', 'signing_keys', 'sqlite_sequence') ORDER BY name").all() as { name: string }[];
+    return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((c) => c.name).sort()]));
+  } finally {
+    db.close();
+  }
+}
+
+/** SQLite in a temp directory, opened the way `open` does it; the second store is always a direct connection. */
+function sqliteEngine(name: string, open: (file: string) => Promise<Store>): Engine {
+  return {
+    name,
     async open() {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-'));
       const file = path.join(dir, 'gatehouse.db');
-      const store = openSqliteStore({ file, synchronous: 'NORMAL' });
+      const store = await open(file);
       return {
         store,
         second: async () => openSqliteStore({ file, synchronous: 'NORMAL' }),
-        async columns() {
-          const db = new Database(file, { readonly: true });
-          try {
-            const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('schema_migrations', 'signing_keys', 'sqlite_sequence') ORDER BY name").all() as { name: string }[];
-            return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((c) => c.name).sort()]));
-          } finally {
-            db.close();
-          }
-        },
+        columns: async () => sqliteColumns(file),
         async destroy() {
           await store.close();
           fs.rmSync(dir, { recursive: true, force: true });
         },
       };
     },
-  },
+  };
+}
+
+export const engines: Engine[] = [
+  // The `idp` tool's store: one connection on the caller's thread.
+  sqliteEngine('SQLite', async (file) => openSqliteStore({ file, synchronous: 'NORMAL' })),
+  // The server's store: writes on a thread of their own with group commit, reads on the caller's thread.
+  sqliteEngine('SQLite on its writer thread', (file) => ThreadedSqliteStore.open({ file, synchronous: 'NORMAL' })),
 ];
 
 if (TEST_DATABASE_URL) {

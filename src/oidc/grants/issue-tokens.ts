@@ -6,9 +6,10 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import { routeUrl } from '../../http/routes.js';
 import type { KeyRing } from '../../signing/key-ring.js';
+import type { SigningKey } from '../../signing/key-store.js';
 import type { ClientRecord, NewRefreshToken, UserRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
-import { signAccessToken } from '../../tokens/access-token.js';
+import { planAccessToken, signAccessToken, type PlannedAccessToken } from '../../tokens/access-token.js';
 import { signIdToken } from '../../tokens/id-token.js';
 
 export interface GrantDependencies {
@@ -53,44 +54,14 @@ export function mayRefresh(client: ClientRecord, scope: string[], sessionIdHash:
   return client.grantTypes.includes('refresh_token') && (scope.includes('offline_access') || sessionIdHash !== null);
 }
 
-export async function issueTokens({ store, clock, config, keyRing }: GrantDependencies, grant: Grant, refresh: RefreshPlan | null): Promise<TokenResponse> {
-  const now = clock.now();
-  const key = keyRing.signingKey;
-  const accessToken = await signAccessToken(key, {
-    issuer: config.issuer,
-    audience: routeUrl(config.issuer, 'userinfo'),
-    clientId: grant.client.clientId,
-    userId: grant.user.id,
-    scope: grant.scope,
-    authTime: grant.authTime,
-    now,
-    lifetimeSeconds: config.lifetimes.accessToken,
-  });
-  const idToken = await signIdToken(key, {
-    issuer: config.issuer,
-    clientId: grant.client.clientId,
-    user: grant.user,
-    scope: grant.scope,
-    authTime: grant.authTime,
-    now,
-    lifetimeSeconds: config.lifetimes.idToken,
-    nonce: grant.nonce,
-    sid: grant.sid,
-    amr: grant.amr,
-    accessToken: accessToken.token,
-  });
-  const response: TokenResponse = {
-    access_token: accessToken.token,
-    token_type: 'Bearer',
-    expires_in: config.lifetimes.accessToken,
-    id_token: idToken,
-    scope: grant.scope.join(' '),
-  };
-  let refreshRecord: NewRefreshToken | null = null;
-  if (refresh !== null) {
-    const refreshToken = randomSecret();
-    refreshRecord = {
-      tokenHash: hashSecret(refreshToken),
+/** The refresh token to hand out and its record, or neither when the grant may not refresh. */
+function planRefreshToken(grant: Grant, refresh: RefreshPlan | null, config: Config, now: number, kid: string): { token: string; record: NewRefreshToken } | null {
+  if (refresh === null) return null;
+  const token = randomSecret();
+  return {
+    token,
+    record: {
+      tokenHash: hashSecret(token),
       grantId: grant.grantId,
       clientId: grant.client.clientId,
       userId: grant.user.id,
@@ -103,25 +74,72 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
       // Each token must be used within the idle lifetime, and never past the grant's absolute end.
       expiresAt: Math.min(refresh.grantExpiresAt, now + config.lifetimes.refreshTokenIdle * 1000),
       grantExpiresAt: refresh.grantExpiresAt,
-      kid: key.kid,
-    };
-    response.refresh_token = refreshToken;
-  }
-  // Recorded together, before the response leaves: the access token by jti (for revocation), the client among
-  // the session's (for back-channel logout), the refresh token by its hash.
-  await store.issuance.record({
-    accessToken: {
-      jti: accessToken.jti,
-      grantId: grant.grantId,
-      clientId: grant.client.clientId,
-      userId: grant.user.id,
-      sessionIdHash: grant.sessionIdHash,
-      kid: key.kid,
-      createdAt: now,
-      expiresAt: accessToken.expiresAt,
+      kid,
     },
-    sessionClient: grant.sid === null ? null : { sid: grant.sid, clientId: grant.client.clientId, at: now },
-    refreshToken: refreshRecord,
+  };
+}
+
+/** The access token, then the ID token that carries its hash (at_hash): two signatures, one after the other. */
+async function signTokens(key: SigningKey, config: Config, grant: Grant, accessToken: PlannedAccessToken, now: number): Promise<{ accessToken: string; idToken: string }> {
+  const signedAccessToken = await signAccessToken(key, accessToken);
+  const idToken = await signIdToken(key, {
+    issuer: config.issuer,
+    clientId: grant.client.clientId,
+    user: grant.user,
+    scope: grant.scope,
+    authTime: grant.authTime,
+    now,
+    lifetimeSeconds: config.lifetimes.idToken,
+    nonce: grant.nonce,
+    sid: grant.sid,
+    amr: grant.amr,
+    accessToken: signedAccessToken,
   });
+  return { accessToken: signedAccessToken, idToken };
+}
+
+export async function issueTokens({ store, clock, config, keyRing }: GrantDependencies, grant: Grant, refresh: RefreshPlan | null): Promise<TokenResponse> {
+  const now = clock.now();
+  const key = keyRing.signingKey;
+  const accessToken = planAccessToken({
+    issuer: config.issuer,
+    audience: routeUrl(config.issuer, 'userinfo'),
+    clientId: grant.client.clientId,
+    userId: grant.user.id,
+    scope: grant.scope,
+    authTime: grant.authTime,
+    now,
+    lifetimeSeconds: config.lifetimes.accessToken,
+  });
+  const refreshToken = planRefreshToken(grant, refresh, config, now, key.kid);
+  // Recorded together, before the response leaves: the access token by jti (for revocation), the client among
+  // the session's (for back-channel logout), the refresh token by its hash. Everything recorded is known before
+  // signing, so the commit's wait for the disk overlaps the signatures instead of following them. A failed
+  // signature leaves records of tokens nobody holds, which expire unused.
+  const [signed] = await Promise.all([
+    signTokens(key, config, grant, accessToken, now),
+    store.issuance.record({
+      accessToken: {
+        jti: accessToken.jti,
+        grantId: grant.grantId,
+        clientId: grant.client.clientId,
+        userId: grant.user.id,
+        sessionIdHash: grant.sessionIdHash,
+        kid: key.kid,
+        createdAt: now,
+        expiresAt: accessToken.expiresAt,
+      },
+      sessionClient: grant.sid === null ? null : { sid: grant.sid, clientId: grant.client.clientId, at: now },
+      refreshToken: refreshToken?.record ?? null,
+    }),
+  ]);
+  const response: TokenResponse = {
+    access_token: signed.accessToken,
+    token_type: 'Bearer',
+    expires_in: config.lifetimes.accessToken,
+    id_token: signed.idToken,
+    scope: grant.scope.join(' '),
+  };
+  if (refreshToken) response.refresh_token = refreshToken.token;
   return response;
 }
