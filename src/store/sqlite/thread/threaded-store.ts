@@ -70,6 +70,7 @@ export class ThreadedSqliteStore implements Store {
   readonly audit: AuditRepository;
   readonly issuance: IssuanceRepository;
   private readonly pending = new Map<number, Pending>();
+  private readonly outbox: StoreCall[] = [];
   private nextId = 1;
   /** Set once the thread is gone or closing: every later call fails at once (fail closed). */
   private failure: Error | null = null;
@@ -85,7 +86,7 @@ export class ThreadedSqliteStore implements Store {
     this.accessTokens = this.repository('accessTokens');
     this.audit = this.repository('audit');
     this.issuance = this.repository('issuance');
-    worker.on('message', (reply: StoreReply) => this.settle(reply));
+    worker.on('message', (replies: StoreReply[]) => this.settle(replies));
     worker.on('error', (error) => this.fail(new StoreUnavailableError(`the SQLite thread failed: ${error.message}`)));
     worker.on('exit', () => this.fail(new StoreUnavailableError('the SQLite thread has stopped')));
   }
@@ -161,16 +162,29 @@ export class ThreadedSqliteStore implements Store {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, repository, method, args } satisfies StoreCall);
+      this.outbox.push({ id, repository, method, args });
+      if (this.outbox.length === 1) setImmediate(this.send);
     });
   }
 
-  private settle(reply: StoreReply): void {
-    const waiting = this.pending.get(reply.id);
-    if (!waiting) return;
-    this.pending.delete(reply.id);
-    if ('error' in reply) waiting.reject(deserializeError(reply.error));
-    else waiting.resolve(reply.value);
+  /**
+   * The calls of one turn of the event loop go as one message: each message wakes the thread, and on two cores
+   * a wake-up often costs the event loop its core, so fewer wake-ups leave more time for requests.
+   */
+  private readonly send = (): void => {
+    const calls = this.outbox.splice(0);
+    // After a failure the calls are already rejected; posting to a stopped thread does nothing.
+    if (calls.length > 0) this.worker.postMessage(calls);
+  };
+
+  private settle(replies: StoreReply[]): void {
+    for (const reply of replies) {
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) continue;
+      this.pending.delete(reply.id);
+      if ('error' in reply) waiting.reject(deserializeError(reply.error));
+      else waiting.resolve(reply.value);
+    }
   }
 
   private fail(error: Error): void {

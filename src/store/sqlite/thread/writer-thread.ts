@@ -35,15 +35,16 @@ function serve(port: NonNullable<typeof parentPort>, options: ThreadOptions): vo
 
   const runQueued = async (): Promise<void> => {
     // Take everything already waiting on the port, not just what the event loop has delivered so far.
-    for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) queued.push(next.message as StoreCall);
+    for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) queued.push(...(next.message as StoreCall[]));
     const batch = queued.splice(0);
     const closeAt = batch.findIndex((call) => call.repository === '$store' && call.method === 'close');
     const work = closeAt === -1 ? batch : batch.slice(0, closeAt);
-    for (const reply of await groupCommit.run(work)) port.postMessage(reply);
+    // One message for the whole batch's replies: one wake-up of the event loop.
+    if (work.length > 0) port.postMessage(await groupCommit.run(work));
     if (closeAt !== -1) {
       closed = true;
       await store.close();
-      port.postMessage({ id: batch[closeAt]!.id, value: undefined });
+      port.postMessage([{ id: batch[closeAt]!.id, value: undefined }]);
       port.close();
     }
   };
@@ -59,8 +60,9 @@ function serve(port: NonNullable<typeof parentPort>, options: ThreadOptions): vo
     });
   };
 
-  port.on('message', (call: StoreCall) => {
-    queued.push(call);
+  // Each message holds the calls of one turn of the server's event loop.
+  port.on('message', (calls: StoreCall[]) => {
+    queued.push(...calls);
     schedule();
   });
   port.postMessage({ ready: true } satisfies ReadyMessage);
