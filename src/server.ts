@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError, GatehouseError } from './errors.js';
-import { createApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { openServices } from './services.js';
 import { startAutoRotation } from './signing/auto-rotation.js';
@@ -41,7 +40,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const server = createServer(config);
-  const services = await openServices(config, systemClock, logger);
+  // The HTTP application (Express and every route, the larger part of the code) is loaded while the store opens
+  // (on SQLite, a thread of its own that boots in parallel), instead of before: neither waits for the other.
+  const [services, { createApp }] = await Promise.all([openServices(config, systemClock, logger), import('./http/app.js')]);
   const { store, keyRing, sessionEnd } = services;
   server.on('request', createApp({ config, store, keyRing, clock: systemClock, logger, sessionEnd }));
   try {

@@ -1,4 +1,4 @@
-// Gatehouse as a benchmark target: the compiled server (`npm start`) as a child process on a temp directory
+// Gatehouse as a benchmark target: the bundled server (`npm start`) as a child process on a temp directory
 // (SQLite) or a fresh PostgreSQL schema, with the bench user and one confidential client created beforehand
 // through the same code the `idp` tool uses.
 import { spawn } from 'node:child_process';
@@ -13,6 +13,7 @@ import { createUser } from '../../src/manage/users.js';
 import { packageRoot } from '../../src/paths.js';
 import { openKeyStore, openStore } from '../../src/services.js';
 import { freshPostgresSchema } from '../../test/helpers/postgres.js';
+import { SERVER_ENTRY } from '../../test/helpers/processes.js';
 import { BENCH_REDIRECT_URI, BENCH_USER, type Target } from '../target.js';
 import { freePort, stopChild, waitForDiscovery } from './process.js';
 
@@ -23,6 +24,8 @@ export interface GatehouseOptions {
   env?: Record<string, string>;
   /** Extra node arguments, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to find where a target is missed. */
   nodeArgs?: string[];
+  /** The server script, relative to the package root; when absent, what `npm start` runs (the bundle). */
+  entry?: string;
 }
 
 export async function startGatehouse(options: GatehouseOptions = {}): Promise<Target> {
@@ -55,7 +58,7 @@ export async function startGatehouse(options: GatehouseOptions = {}): Promise<Ta
   }
 
   const started = performance.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(packageRoot, 'dist/src/server.js')], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(packageRoot, options.entry ?? SERVER_ENTRY)], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...env },
     cwd: packageRoot,
     stdio: ['ignore', 'ignore', 'pipe'],

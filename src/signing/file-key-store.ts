@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+// zod/mini, as in config.ts: the server never loads the larger `zod` (only the idp tool's manage/ modules do).
+import * as z from 'zod/mini';
 import { ConflictError, KeyStoreError } from '../errors.js';
 import { computeSchedule } from './key-schedule.js';
 import type { KeyChange, KeyStore, SigningKey } from './key-store.js';
@@ -12,14 +13,14 @@ import { generateRsaKey, rsaKeyFromPem, rsaKeyToPem } from './rsa-key.js';
 
 const isoTime = z.iso.datetime();
 const metadataSchema = z.object({
-  kid: z.string().min(1),
+  kid: z.string().check(z.minLength(1)),
   alg: z.literal('RS256'),
   /** Only in files of earlier versions, which have no revokedAt. */
-  state: z.enum(['active', 'published', 'retired']).optional(),
+  state: z.optional(z.enum(['active', 'published', 'retired'])),
   createdAt: isoTime,
-  activatedAt: isoTime.nullable(),
-  retiredAt: isoTime.nullable(),
-  revokedAt: isoTime.nullable().optional(),
+  activatedAt: z.nullable(isoTime),
+  retiredAt: z.nullable(isoTime),
+  revokedAt: z.optional(z.nullable(isoTime)),
 });
 type Metadata = z.infer<typeof metadataSchema>;
 type Facts = Pick<SigningKey, 'createdAt' | 'activatedAt' | 'retiredAt' | 'revokedAt'>;

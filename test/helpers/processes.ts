@@ -1,4 +1,4 @@
-// Runs Gatehouse's own executables (the compiled `idp` tool and server) as child processes.
+// Runs Gatehouse's own executables (the compiled `idp` tool and the bundled server) as child processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -57,8 +57,11 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
+/** What `npm start` runs: the bundle that `npm run build` writes (scripts/bundle.mjs). */
+export const SERVER_ENTRY = 'dist/gatehouse.mjs';
+
 export function spawnServer(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, [path.join(packageRoot, 'dist/src/server.js')], { env: childEnv(env), cwd: packageRoot });
+  const child = spawn(process.execPath, [path.join(packageRoot, SERVER_ENTRY)], { env: childEnv(env), cwd: packageRoot });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

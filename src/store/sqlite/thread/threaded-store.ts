@@ -25,8 +25,8 @@ import { SqliteStore } from '../sqlite-store.js';
 import type { CommitCounts } from './group-commit.js';
 import { deserializeError, type ReadyMessage, type StoreCall, type StoreReply, type ThreadedRepository, type ThreadOptions } from './protocol.js';
 
-/** The compiled thread entry: a file of its own even when the server runs from a bundle. */
-const THREAD_ENTRY = path.join(packageRoot, 'dist/src/store/sqlite/thread/writer-thread.js');
+/** The thread's entry, bundled by `npm run build` (scripts/bundle.mjs) like the server: it starts faster and smaller. */
+const THREAD_ENTRY = path.join(packageRoot, 'dist/sqlite-writer.mjs');
 
 type Side = 'read' | 'write';
 
