@@ -8,6 +8,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, StoreUnavailableError } from '../../src/errors.js';
+import { migrateSqlite, openSqliteDatabase } from '../../src/store/sqlite/database.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { GroupCommit } from '../../src/store/sqlite/thread/group-commit.js';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/thread/threaded-store.js';
 import { newClient, newSession, newUser, T0 } from './engines.js';
 
@@ -104,5 +107,35 @@ describe('the SQLite store on its writer thread', () => {
     const blocked = path.join(dir, 'not-a-dir');
     fs.writeFileSync(blocked, '');
     await expect(ThreadedSqliteStore.open({ file: path.join(blocked, 'gatehouse.db'), synchronous: 'FULL' })).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+describe('group commit when SQLite rolls the whole transaction back (a full disk, an I/O error)', () => {
+  it('answers every call of the batch with the error, including those that ran before, and writes nothing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-group-'));
+    const db = openSqliteDatabase(path.join(dir, 'gatehouse.db'), { synchronous: 'NORMAL' });
+    try {
+      migrateSqlite(db);
+      const store = new SqliteStore(db);
+      // What SQLite does on such an error: the transaction is gone when the statement's error reaches us.
+      store.sessions.create = async () => {
+        db.exec('ROLLBACK');
+        throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+      };
+      const groupCommit = new GroupCommit(db, store);
+      const call = (id: number, repository: 'users' | 'sessions', method: string, args: unknown[]) => ({ id, repository, method, args });
+      const replies = await groupCommit.run([
+        call(1, 'users', 'create', [newUser('u1', 'one@example.com'), T0]),
+        call(2, 'sessions', 'create', [newSession('s1', 'u1')]),
+        call(3, 'users', 'create', [newUser('u3', 'three@example.com'), T0]),
+      ]);
+      expect(replies).toEqual([1, 2, 3].map((id) => ({ id, error: { name: 'Error', message: 'disk I/O error', code: 'SQLITE_IOERR' } })));
+      expect(db.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 0 });
+      // The next batch starts afresh.
+      expect(await groupCommit.run([call(4, 'users', 'create', [newUser('u4', 'four@example.com'), T0])])).toMatchObject([{ id: 4, value: { id: 'u4' } }]);
+    } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -50,11 +50,14 @@ export class GroupCommit {
    * one's writes, as it would have after that call's own commit. If the commit fails, every call fails.
    */
   async run(calls: StoreCall[]): Promise<StoreReply[]> {
+    const failAll = (error: unknown): StoreReply[] => {
+      const failed = serializeError(error);
+      return calls.map((call) => ({ id: call.id, error: failed }));
+    };
     try {
       this.begin.run();
     } catch (error) {
-      const failed = serializeError(error);
-      return calls.map((call) => ({ id: call.id, error: failed }));
+      return failAll(error);
     }
     const replies: StoreReply[] = [];
     for (const call of calls) {
@@ -65,6 +68,9 @@ export class GroupCommit {
         this.release.run();
         replies.push({ id: call.id, value });
       } catch (error) {
+        // Some errors (a full disk, an I/O error) make SQLite roll the whole transaction back: then the calls
+        // before this one were undone too, and none of them may be answered as done.
+        if (!this.db.inTransaction) return failAll(error);
         this.rollbackTo.run();
         this.release.run();
         replies.push({ id: call.id, error: serializeError(error) });
@@ -74,8 +80,7 @@ export class GroupCommit {
       this.commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.rollback.run();
-      const failed = serializeError(error);
-      return calls.map((call) => ({ id: call.id, error: failed }));
+      return failAll(error);
     }
     this.counts.commits++;
     this.counts.calls += calls.length;
