@@ -67,13 +67,15 @@ describe('the SQLite store on its writer thread', () => {
     expect([outsideSees('u1'), outsideSees('u2'), outsideSees('u3')]).toEqual([true, false, true]);
   });
 
-  it('runs calls in the order they were made: a read after a write on the thread sees the write', async () => {
+  it('applies the writes of one turn in the order they were made, and a read after them sees the last', async () => {
     await store.users.create(newUser('u1', 'one@example.com'), T0);
-    const [updated, found] = await Promise.all([store.users.update('u1', { name: 'Ada' }, T0 + 1), store.users.findById('u1')]);
-    expect(updated?.name).toBe('Ada');
-    // Reads run on the caller's connection, which sees every commit the thread has answered for.
-    expect((await store.users.findById('u1'))?.name).toBe('Ada');
-    expect(found?.id).toBe('u1');
+    const names = ['Ada', 'Grace', 'Linus', 'Barbara'];
+    // Made in one turn of the event loop: they travel to the thread as one message and share one commit.
+    const updated = await Promise.all(names.map((name, i) => store.users.update('u1', { name }, T0 + 1 + i)));
+    expect(updated.map((user) => user?.name)).toEqual(names);
+    // Reads run on the caller's own connection, which sees every commit the thread has answered for.
+    expect((await store.users.findById('u1'))?.name).toBe('Barbara');
+    expect(outside.prepare('SELECT name FROM users WHERE id = ?').get('u1')).toEqual({ name: 'Barbara' });
   });
 
   it('lets exactly one of fifty concurrent consumers of one pending request win within shared commits', async () => {
