@@ -36,6 +36,9 @@ export class ConflictError extends GatehouseError {
   readonly status = 409;
 }
 
+/** The change would leave no enabled admin: nobody could then manage the identity provider from its screens. */
+export class LastAdminError extends ConflictError {}
+
 /** A signing key file is missing, unreadable or does not match its metadata; never replaced silently. */
 export class KeyStoreError extends GatehouseError {
   readonly status = 500;
@@ -146,5 +149,10 @@ export class LogoutRefused extends GatehouseError {
 
 /** A form came without a valid CSRF token, or from another browser than the one that started the sign-in. */
 export class ForbiddenForm extends GatehouseError {
+  readonly status = 403;
+}
+
+/** A signed-in person without the admin flag asked for an admin page. */
+export class AdminOnly extends GatehouseError {
   readonly status = 403;
 }

@@ -167,21 +167,54 @@ export interface GrantReference {
   sessionIdHash: string | null;
 }
 
+export type AuditOutcome = 'success' | 'failure';
+
 export interface AuditEventRecord {
   id: number;
   at: number;
   /** Dotted name of what happened, e.g. `user.created`. */
   type: string;
-  /** Who did it: a user id, `cli`, or `system`. */
+  /** Who did it: a user id, `cli`, `system`, or `anonymous` (a failed sign-in). */
   actor: string;
   /** What it was done to: a user id, client id or kid. */
   subject: string | null;
+  /** The relying application involved, if any. */
+  clientId: string | null;
   ip: string | null;
+  outcome: AuditOutcome;
   /** Small structured facts; never a secret. */
   details: Record<string, unknown>;
+  /** The previous event's `hash` (GENESIS_HASH for the first): the chain that makes edits and deletions visible. */
+  prevHash: string;
+  /** SHA-256 of this event's fields and `prevHash` (src/audit/chain.ts). */
+  hash: string;
 }
 
-export type NewAuditEvent = Omit<AuditEventRecord, 'id'>;
+export type NewAuditEvent = Omit<AuditEventRecord, 'id' | 'clientId' | 'outcome' | 'prevHash' | 'hash'> & {
+  clientId?: string | null;
+  /** 'success' unless given. */
+  outcome?: AuditOutcome;
+};
+
+/** What the audit view filters by; every field narrows, none is required. */
+export interface AuditFilter {
+  /** An exact type (`user.created`) or a prefix ending in a dot (`user.`). */
+  type?: string;
+  actor?: string;
+  subject?: string;
+  clientId?: string;
+  outcome?: AuditOutcome;
+  /** Inclusive lower bound on `at`. */
+  since?: number;
+  /** Exclusive upper bound on `at`. */
+  until?: number;
+}
+
+/** The newest event the chain has reached, kept apart from the events so that cutting off the tail shows. */
+export interface AuditChainHead {
+  lastId: number;
+  lastHash: string;
+}
 
 export interface Page<T> {
   items: T[];

@@ -2,7 +2,9 @@
 // fits without touching a caller. Methods are named for their intent; single-use operations are atomic.
 import type {
   AccessTokenRecord,
+  AuditChainHead,
   AuditEventRecord,
+  AuditFilter,
   AuthorizationRequestRecord,
   AuthorizationCodeRecord,
   ClientPatch,
@@ -31,16 +33,29 @@ export interface ListOptions {
   limit: number;
 }
 
+export interface UserListOptions extends ListOptions {
+  /** Case-insensitive substring of the email or the name; empty or absent lists everyone. */
+  search?: string;
+}
+
 export interface UserRepository {
   /** Throws ConflictError when the email is taken (compared case-insensitively). */
   create(user: NewUser, now: number): Promise<UserRecord>;
   findById(id: string): Promise<UserRecord | null>;
   findByEmail(email: string): Promise<UserRecord | null>;
-  /** Keyset pagination in email order. */
-  list(options: ListOptions): Promise<Page<UserRecord>>;
-  /** Returns the updated user, or null when there is none; throws ConflictError on a taken email. */
+  /** Keyset pagination in email order, optionally narrowed by `search`. */
+  list(options: UserListOptions): Promise<Page<UserRecord>>;
+  count(): Promise<number>;
+  /**
+   * Returns the updated user, or null when there is none; throws ConflictError on a taken email, and
+   * LastAdminError when the change would leave no enabled admin where there was one (decided atomically).
+   */
   update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null>;
-  /** Deletes the user with their sessions, codes and refresh tokens; false when there was none. */
+  /**
+   * Deletes the user with their sessions, codes and refresh tokens; false when there was none. The id is
+   * retired: no user is ever created with it again (ConflictError), so a `sub` never names two people.
+   * Throws LastAdminError when it would delete the last enabled admin.
+   */
   delete(id: string): Promise<boolean>;
 }
 
@@ -49,6 +64,7 @@ export interface ClientRepository {
   findById(clientId: string): Promise<ClientRecord | null>;
   /** Keyset pagination in name order. */
   list(options: ListOptions): Promise<Page<ClientRecord>>;
+  count(): Promise<number>;
   update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null>;
   delete(clientId: string): Promise<boolean>;
 }
@@ -73,6 +89,12 @@ export interface SessionRepository {
   findLive(idHash: string, now: number): Promise<SessionRecord | null>;
   touch(idHash: string, now: number): Promise<void>;
   listForUser(userId: string, now: number): Promise<SessionRecord[]>;
+  /** A session by its public id, if it has not expired at `now`. */
+  findLiveBySid(sid: string, now: number): Promise<SessionRecord | null>;
+  /** Sessions unexpired at `now`. */
+  countLive(now: number): Promise<number>;
+  /** Records that the person proved who they are again (re-entered the password): moves `authTime`. */
+  reauthenticate(idHash: string, now: number): Promise<void>;
   /** Ends one session; false when there was none. */
   delete(idHash: string): Promise<boolean>;
   /** Ends every session of a user; returns how many. */
@@ -94,6 +116,8 @@ export interface AuthorizationCodeRepository {
   consume(codeHash: string, now: number): Promise<AuthorizationCodeRecord | null>;
   /** Looks a code up whatever its state, to tell a replay (RFC 6749 §4.1.2) from garbage. */
   find(codeHash: string): Promise<AuthorizationCodeRecord | null>;
+  /** Marks every unused code of a user used (the account was disabled); returns how many. */
+  revokeForUser(userId: string, now: number): Promise<number>;
   /** Records that the code was presented again; the first time is kept. */
   markReplayed(codeHash: string, now: number): Promise<void>;
   /** Removes codes that expired before `now`; returns how many. */
@@ -164,9 +188,19 @@ export interface IssuanceRepository {
 }
 
 export interface AuditRepository {
+  /**
+   * Appends the event to the hash chain: reads the head, links the event to it and moves the head, as one
+   * atomic step (concurrent appends on any number of nodes form one chain).
+   */
   append(event: NewAuditEvent): Promise<AuditEventRecord>;
   /** Newest first; `before` is an event id. */
-  list(options: { before?: number | null; limit: number }): Promise<AuditEventRecord[]>;
+  list(options: { before?: number | null; limit: number; filter?: AuditFilter }): Promise<AuditEventRecord[]>;
+  /** How many events match. */
+  count(filter: AuditFilter): Promise<number>;
+  /** Oldest first, the events with ids above `afterId` (the chain, read a batch at a time by `idp audit verify`). */
+  chain(afterId: number, limit: number): Promise<AuditEventRecord[]>;
+  /** Null until the first event is appended. */
+  head(): Promise<AuditChainHead | null>;
 }
 
 /** One consistent view of the tables `idp export` moves (src/store/transfer/tables.ts). */

@@ -1,7 +1,7 @@
 // What the server's event loop and the SQLite thread (writer-thread.ts) say to each other. Everything crosses by
 // structured clone, which keeps plain records intact but not error classes: errors travel as name and message
 // and become the same Gatehouse error class again on arrival, so callers catch ConflictError as before.
-import { ConflictError, GatehouseError, KeyStoreError, NotFoundError, StoreUnavailableError } from '../../../errors.js';
+import { ConflictError, GatehouseError, KeyStoreError, LastAdminError, NotFoundError, StoreUnavailableError } from '../../../errors.js';
 import type { SqliteSynchronous } from '../../../config.js';
 import type { Store } from '../../store.js';
 
@@ -45,6 +45,7 @@ export function serializeError(error: unknown): SerializedError {
 const REBUILT: Record<string, new (message: string, detail?: string) => GatehouseError> = {
   ConflictError,
   KeyStoreError,
+  LastAdminError,
   NotFoundError,
   StoreUnavailableError,
 };

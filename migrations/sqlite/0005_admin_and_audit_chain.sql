@@ -1,0 +1,41 @@
+-- 0005: the admin screens and the tamper-evident audit log.
+--
+-- Audit events gain the application involved, their outcome, and the hash chain (src/audit/chain.ts): each
+-- event stores the previous event's hash and its own. Events written before this migration are linked into
+-- the chain, in id order, by the migration step that runs with this file (src/store/sqlite/migration-steps.ts).
+ALTER TABLE audit_events ADD COLUMN client_id TEXT;
+ALTER TABLE audit_events ADD COLUMN outcome TEXT NOT NULL DEFAULT 'success' CHECK (outcome IN ('success', 'failure'));
+ALTER TABLE audit_events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_events_by_type ON audit_events (type, at);
+CREATE INDEX audit_events_by_actor ON audit_events (actor, id);
+CREATE INDEX audit_events_by_subject ON audit_events (subject, id);
+CREATE INDEX audit_events_by_client ON audit_events (client_id, id);
+
+-- The newest event the chain reached, kept apart from the events: deleting the newest events shows as a
+-- head pointing past the end. One row, written in the same transaction as every append.
+CREATE TABLE audit_chain_head (
+  singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+  last_id    INTEGER NOT NULL,
+  last_hash  TEXT NOT NULL
+) STRICT;
+
+-- A deleted user's id is never given to anyone else: it was the `sub` of every token they received, and
+-- relying applications key their accounts on it (OIDC Core §5.7). The database itself keeps the promise.
+CREATE TABLE retired_subjects (
+  id          TEXT PRIMARY KEY,
+  retired_at  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER users_retire_subject AFTER DELETE ON users
+BEGIN
+  INSERT OR IGNORE INTO retired_subjects (id, retired_at) VALUES (OLD.id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+END;
+
+CREATE TRIGGER users_refuse_retired_subject BEFORE INSERT ON users
+WHEN EXISTS (SELECT 1 FROM retired_subjects WHERE id = NEW.id)
+BEGIN
+  SELECT RAISE(ABORT, 'retired subject: this user id belonged to a deleted user');
+END;
+
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
