@@ -18,15 +18,28 @@ function dummy(): Promise<string> {
   return dummyHash;
 }
 
-export async function verifyCredentials(store: Store, clock: Clock, email: string, password: string): Promise<UserRecord | null> {
-  if (Buffer.byteLength(email) > MAX_CREDENTIAL_BYTES || Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) return null;
+/** Why a sign-in failed, for the audit log only: the person is told the same thing whatever the reason. */
+export type CredentialFailure = 'unknown_account' | 'wrong_password' | 'account_disabled' | 'input_too_long';
+
+export type CredentialCheck = { user: UserRecord } | { user: null; reason: CredentialFailure; userId: string | null };
+
+export async function checkCredentials(store: Store, clock: Clock, email: string, password: string): Promise<CredentialCheck> {
+  if (Buffer.byteLength(email) > MAX_CREDENTIAL_BYTES || Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) {
+    return { user: null, reason: 'input_too_long', userId: null };
+  }
   const user = email.trim() ? await store.users.findByEmail(email) : null;
   // The password is used exactly as typed: no trimming, no case folding (only NFKC, as when it was set).
   const matches = await verifyPassword(user?.passwordHash ?? (await dummy()), password);
-  if (!user || !matches || user.disabled) return null;
+  if (!user) return { user: null, reason: 'unknown_account', userId: null };
+  if (!matches) return { user: null, reason: 'wrong_password', userId: user.id };
+  if (user.disabled) return { user: null, reason: 'account_disabled', userId: user.id };
   if (argon2.needsRehash(user.passwordHash, ARGON2_OPTIONS)) {
     // A hash made with weaker parameters is upgraded while we hold the password.
-    return (await store.users.update(user.id, { passwordHash: await hashPassword(password) }, clock.now())) ?? user;
+    return { user: (await store.users.update(user.id, { passwordHash: await hashPassword(password) }, clock.now())) ?? user };
   }
-  return user;
+  return { user };
+}
+
+export async function verifyCredentials(store: Store, clock: Clock, email: string, password: string): Promise<UserRecord | null> {
+  return (await checkCredentials(store, clock, email, password)).user;
 }

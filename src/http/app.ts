@@ -3,6 +3,7 @@
 // sign-in routes read cookies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
+import { adminRouter } from '../admin/router.js';
 import { Sessions } from '../auth/sessions.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -75,6 +76,8 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd }:
   router.post(routes.authorization, parseForm, authorizeEndpoint(signIn));
   router.get(routes.login, loginPage(signIn));
   router.post(routes.login, parseForm, loginSubmit(signIn));
+
+  router.use(routes.admin, adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd }));
 
   router.get(routes.endSession, endSessionEndpoint(signIn));
   router.post(routes.endSession, parseForm, endSessionEndpoint(signIn));

@@ -3,7 +3,7 @@
 // the requester; the internal detail and stack go only to the log.
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config.js';
-import { ForbiddenForm, GatehouseError, InvalidClient, InvalidToken, LogoutRefused, OAuthError, RouteNotFoundError, UntrustedAuthorizationRequest } from '../errors.js';
+import { AdminOnly, ForbiddenForm, GatehouseError, InvalidClient, InvalidToken, LogoutRefused, OAuthError, RouteNotFoundError, UntrustedAuthorizationRequest } from '../errors.js';
 import { AuthorizationErrorRedirect } from '../oidc/authorization-request.js';
 import { errorRedirect } from '../oidc/authorization-response.js';
 import { isApiPath } from './routes.js';
@@ -28,6 +28,7 @@ const HTTP_ERROR_CODES: Record<number, string> = {
 function titleOf(error: unknown, status: number): string {
   if (error instanceof UntrustedAuthorizationRequest || error instanceof ForbiddenForm) return 'Sign-in cannot continue';
   if (error instanceof LogoutRefused) return 'Sign-out cannot continue';
+  if (error instanceof AdminOnly) return 'Administrators only';
   return status === 404 ? 'Page not found' : 'Something went wrong';
 }
 

@@ -11,6 +11,7 @@ export const routes = {
   introspection: '/introspect',
   endSession: '/logout',
   login: '/login',
+  admin: '/admin',
   health: '/healthz',
   readiness: '/readyz',
   static: '/static',

@@ -1,20 +1,33 @@
-// The sign-in page: GET shows the form for a pending authorization request, POST checks the credentials,
-// starts a session and sends the browser back to the application with a code (303, never 307/308).
+// The sign-in page. It serves two kinds of sign-in:
+// - for an application: GET shows the form for a pending authorization request (`request`), POST checks the
+//   credentials, starts a session and sends the browser back to the application with a code (303, never 307/308);
+// - for our own pages (`return_to`, e.g. the admin screens): POST starts a session and returns to that page.
+// Every attempt, successful or not, is recorded in the audit log.
 import type { Request, Response } from 'express';
-import { verifyCredentials } from '../auth/authenticate.js';
+import { checkCredentials, type CredentialFailure } from '../auth/authenticate.js';
+import { randomSecret } from '../auth/secrets.js';
 import type { Sessions } from '../auth/sessions.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
 import { issueCode } from '../oidc/authorization-response.js';
 import { restoreRequest } from '../oidc/authorization-request.js';
-import type { ClientRecord } from '../store/records.js';
-import { checkCsrf, findPendingRequest, type BoundRequest, type PendingDependencies } from './pending-request.js';
+import type { ClientRecord, UserRecord } from '../store/records.js';
+import { checkCsrf, checkCsrfToken, csrfTokenFor, findPendingRequest, type BoundRequest, type PendingDependencies } from './pending-request.js';
+import { safeReturnPath } from './return-to.js';
 
 export interface LoginDependencies extends PendingDependencies {
   sessions: Sessions;
 }
 
 const GENERIC_FAILURE = 'Incorrect email or password.';
+
+interface LoginForm {
+  /** Who the person signs in to, shown under the heading; null for our own pages. */
+  clientName: string | null;
+  /** The hidden fields that say where the sign-in goes on. */
+  hidden: Record<string, string>;
+  csrfToken: string;
+}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -31,37 +44,101 @@ async function pendingFor(deps: LoginDependencies, req: Request, id: string): Pr
   return { bound, client };
 }
 
-function renderForm(res: Response, bound: BoundRequest, client: ClientRecord, email: string, error: string | null): void {
+/** The CSRF token of a sign-in to one of our pages: bound to this browser's cookie and to where it returns. */
+function returnCsrf(browser: string, returnTo: string): string {
+  return csrfTokenFor(browser, `return\0${returnTo}`);
+}
+
+function renderForm(res: Response, form: LoginForm, email: string, error: string | null, csp: string | null): void {
   res.setHeader('Cache-Control', 'no-store');
-  // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
-  res.setHeader('Content-Security-Policy', formActionPolicy(bound.record.params.redirect_uri ?? ''));
-  res.render('login', { title: 'Sign in', clientName: client.name, requestId: bound.id, csrfToken: bound.csrfToken, email, error });
+  if (csp) res.setHeader('Content-Security-Policy', csp);
+  res.render('login', { title: 'Sign in', ...form, email, error });
+}
+
+function applicationForm(bound: BoundRequest, client: ClientRecord): LoginForm {
+  return { clientName: client.name, hidden: { request: bound.id }, csrfToken: bound.csrfToken };
+}
+
+async function auditFailure(deps: LoginDependencies, req: Request, reason: CredentialFailure, userId: string | null, clientId: string | null): Promise<void> {
+  await deps.store.audit.append({
+    at: deps.clock.now(), type: 'signin.failed', actor: 'anonymous', subject: userId, clientId, ip: req.ip ?? null, outcome: 'failure', details: { reason },
+  });
+}
+
+async function auditSuccess(deps: LoginDependencies, req: Request, user: UserRecord, clientId: string | null, sid: string): Promise<void> {
+  await deps.store.audit.append({ at: deps.clock.now(), type: 'signin.succeeded', actor: user.id, subject: user.id, clientId, ip: req.ip ?? null, details: { sid, amr: ['pwd'] } });
 }
 
 export function loginPage(deps: LoginDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
-    const { bound, client } = await pendingFor(deps, req, text(req.query.request));
-    renderForm(res, bound, client, bound.record.params.login_hint ?? '', null);
+    const requestId = text(req.query.request);
+    const returnTo = requestId ? null : safeReturnPath(deps.config.basePath, req.query.return_to);
+    if (returnTo) {
+      // Already signed in: nothing to ask.
+      if (await deps.sessions.current(req)) {
+        res.setHeader('Cache-Control', 'no-store');
+        res.redirect(303, returnTo);
+        return;
+      }
+      let browser = deps.cookies.read(req, 'browser');
+      if (!browser) {
+        browser = randomSecret();
+        deps.cookies.set(res, 'browser', browser);
+      }
+      renderForm(res, { clientName: null, hidden: { return_to: returnTo }, csrfToken: returnCsrf(browser, returnTo) }, '', null, null);
+      return;
+    }
+    const { bound, client } = await pendingFor(deps, req, requestId);
+    // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
+    renderForm(res, applicationForm(bound, client), bound.record.params.login_hint ?? '', null, formActionPolicy(bound.record.params.redirect_uri ?? ''));
   };
 }
 
 export function loginSubmit(deps: LoginDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const body = (req.body ?? {}) as Record<string, unknown>;
+    if (!text(body.request) && body.return_to !== undefined) {
+      await returnSignIn(deps, req, res, body);
+      return;
+    }
     const { bound, client } = await pendingFor(deps, req, text(body.request));
     checkCsrf(bound, text(body.csrf));
     const email = text(body.email);
-    const user = await verifyCredentials(deps.store, deps.clock, email, text(body.password));
-    if (!user) {
+    const check = await checkCredentials(deps.store, deps.clock, email, text(body.password));
+    if (!check.user) {
       req.log.info({ client: client.clientId }, 'sign-in refused');
+      await auditFailure(deps, req, check.reason, check.userId, client.clientId);
       res.status(401);
-      renderForm(res, bound, client, email.length <= 254 ? email : '', GENERIC_FAILURE);
+      renderForm(res, applicationForm(bound, client), email.length <= 254 ? email : '', GENERIC_FAILURE, formActionPolicy(bound.record.params.redirect_uri ?? ''));
       return;
     }
     const record = await deps.store.authorizationRequests.consume(bound.record.idHash, deps.clock.now());
     if (!record) throw expired();
-    const session = await deps.sessions.start(req, res, user.id, ['pwd']);
-    await deps.store.audit.append({ at: deps.clock.now(), type: 'session.started', actor: user.id, subject: client.clientId, ip: req.ip ?? null, details: {} });
+    const session = await deps.sessions.start(req, res, check.user.id, ['pwd']);
+    await auditSuccess(deps, req, check.user, client.clientId, session.sid);
     res.redirect(303, await issueCode(deps, restoreRequest(client, record.params), session));
   };
+}
+
+/** A sign-in to one of our own pages (`return_to`): no application, no code; back to the page. */
+async function returnSignIn(deps: LoginDependencies, req: Request, res: Response, body: Record<string, unknown>): Promise<void> {
+  const returnTo = safeReturnPath(deps.config.basePath, body.return_to);
+  if (!returnTo) throw new UntrustedAuthorizationRequest('This sign-in link is not valid. Open the page you wanted again.');
+  const browser = deps.cookies.read(req, 'browser');
+  if (!browser) throw new UntrustedAuthorizationRequest('This browser did not keep the sign-in cookie. Allow cookies for this site and open the page again.');
+  const csrfToken = returnCsrf(browser, returnTo);
+  checkCsrfToken(csrfToken, text(body.csrf), 'Open the page you wanted again.');
+  const email = text(body.email);
+  const check = await checkCredentials(deps.store, deps.clock, email, text(body.password));
+  if (!check.user) {
+    req.log.info('sign-in refused');
+    await auditFailure(deps, req, check.reason, check.userId, null);
+    res.status(401);
+    renderForm(res, { clientName: null, hidden: { return_to: returnTo }, csrfToken }, email.length <= 254 ? email : '', GENERIC_FAILURE, null);
+    return;
+  }
+  const session = await deps.sessions.start(req, res, check.user.id, ['pwd']);
+  await auditSuccess(deps, req, check.user, null, session.sid);
+  res.setHeader('Cache-Control', 'no-store');
+  res.redirect(303, returnTo);
 }

@@ -65,5 +65,10 @@ export async function findPendingRequest(deps: PendingDependencies, req: Request
 }
 
 export function checkCsrf(bound: BoundRequest, presented: string): void {
-  if (!constantTimeEqual(bound.csrfToken, presented)) throw new ForbiddenForm('The form has expired or did not come from this site. Go back to the application and start again.');
+  checkCsrfToken(bound.csrfToken, presented, 'Go back to the application and start again.');
+}
+
+/** Refuses a form whose CSRF token is not the expected one (compared in constant time). */
+export function checkCsrfToken(expected: string, presented: string, advice: string): void {
+  if (!constantTimeEqual(expected, presented)) throw new ForbiddenForm(`The form has expired or did not come from this site. ${advice}`);
 }

@@ -16,6 +16,8 @@ export interface ManageContext {
   passwordMinLength: number;
   /** Who acts, for the audit log: a user id, or `cli`. */
   actor: string;
+  /** The address the change came from (the admin screens), for the audit log. */
+  ip?: string | null;
   /** Ends sessions with back-channel logout; without it sessions are still removed, silently. */
   sessionEnd?: SessionTerminator;
 }
@@ -108,10 +110,11 @@ async function endAccess(ctx: ManageContext, userId: string, reason: SessionEndR
   const now = ctx.clock.now();
   // Whatever is left (expired sessions, offline grants) goes too.
   await ctx.store.sessions.deleteForUser(userId);
+  await ctx.store.codes.revokeForUser(userId, now);
   await ctx.store.refreshTokens.revokeForUser(userId, now);
   await ctx.store.accessTokens.revokeForUser(userId, now);
 }
 
 export async function audit(ctx: ManageContext, type: string, subject: string, details: Record<string, unknown>): Promise<void> {
-  await ctx.store.audit.append({ at: ctx.clock.now(), type, actor: ctx.actor, subject, ip: null, details });
+  await ctx.store.audit.append({ at: ctx.clock.now(), type, actor: ctx.actor, subject, ip: ctx.ip ?? null, details });
 }

@@ -53,6 +53,11 @@ export class KeyRing {
   }
 
   /** The key that signs new tokens now. */
+  /** Where the keys live: the admin screens rotate and revoke through it, then reload(). */
+  get keyStore(): KeyStore {
+    return this.store;
+  }
+
   get signingKey(): SigningKey {
     const key = this.current().schedule.signingKey;
     if (!key) throw new KeyStoreError('no signing key is active: every key is pending, retired or revoked; run `idp keys rotate --now`');

@@ -1,5 +1,5 @@
 // The users table's columns, its patchable fields and how a row becomes a record, shared by every engine.
-import { ConflictError } from '../../errors.js';
+import { ConflictError, LastAdminError } from '../../errors.js';
 import type { UserPatch, UserRecord } from '../records.js';
 
 export interface UserRow {
@@ -43,4 +43,30 @@ export function toRecord(row: UserRow): UserRecord {
 
 export function emailTaken(email: string): ConflictError {
   return new ConflictError(`a user with the email ${email} already exists`);
+}
+
+/** A deleted user's id is retired (migration 0005): its `sub` must never name another person. */
+export function idRetired(): ConflictError {
+  return new ConflictError('this user id belonged to a deleted user and is never reused');
+}
+
+/** The message of the triggers of migration 0005 that refuse a retired id, on both engines. */
+export const RETIRED_SUBJECT_MESSAGE = 'retired subject';
+
+export function lastAdmin(): LastAdminError {
+  return new LastAdminError('this is the only enabled admin: make another user an admin first');
+}
+
+/**
+ * Whether the patch leaves its user no enabled admin (is_admin AND NOT disabled), whatever the user was before:
+ * only such a patch can take the last one away. Any other patch keeps an enabled admin one.
+ */
+export function endsAdmin(patch: UserPatch): boolean {
+  return patch.isAdmin === false || patch.disabled === true;
+}
+
+/** The form a search is compared in (emails are stored lower-cased, names are lower-cased to compare); null for none. */
+export function normalizeSearch(search: string | undefined): string | null {
+  const term = search?.trim().toLowerCase() ?? '';
+  return term === '' ? null : term;
 }

@@ -1,0 +1,45 @@
+// Sensitive admin actions (deleting a user, granting admin, rotating or revoking keys, rotating a client
+// secret) need a sign-in within the last 15 minutes (OWASP ASVS V4.3.3 / NIST SP 800-63B §4.2.3 style
+// re-authentication). A stale session's form is answered with a page asking for the password, which posts the
+// same fields back with it; the action then goes ahead. Forms can also carry the password up front
+// (`confirm_password`, views/admin/partials/confirm-password.ejs).
+import type { NextFunction, Request, Response } from 'express';
+import { verifyPassword } from '../auth/password-hash.js';
+import { adminOf, type AdminDependencies } from './context.js';
+import { renderAdmin } from './render.js';
+
+/** Fields never echoed back into the confirmation page. */
+const NOT_ECHOED = new Set(['csrf', 'confirm_password']);
+
+export function requireRecentSignIn(deps: AdminDependencies, isSensitive: (req: Request) => boolean = () => true) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const admin = adminOf(res);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (admin.recentSignIn || !isSensitive(req)) {
+      delete body.confirm_password;
+      next();
+      return;
+    }
+    const password = typeof body.confirm_password === 'string' ? body.confirm_password : '';
+    delete body.confirm_password;
+    let error: string | null = null;
+    if (password) {
+      const now = deps.clock.now();
+      if (await verifyPassword(admin.user.passwordHash, password)) {
+        await deps.store.sessions.reauthenticate(admin.session.idHash, now);
+        await deps.store.audit.append({ at: now, type: 'admin.reauthenticated', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, details: { sid: admin.session.sid } });
+        admin.recentSignIn = true;
+        next();
+        return;
+      }
+      await deps.store.audit.append({
+        at: now, type: 'admin.reauthentication_failed', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, outcome: 'failure', details: { sid: admin.session.sid },
+      });
+      error = 'That password is not correct.';
+    }
+    const fields = Object.entries(body)
+      .filter(([name]) => !NOT_ECHOED.has(name))
+      .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string').map((v) => ({ name, value: v })));
+    renderAdmin(res, 'confirm-password', { title: 'Confirm it’s you', section: 'dashboard', action: req.originalUrl, fields, error }, 403);
+  };
+}
