@@ -47,3 +47,8 @@ END $$;
 CREATE TRIGGER users_refuse_retired_subject BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION gatehouse_refuse_retired_subject();
 
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+-- The last-admin rule (src/store/postgres/users.ts) locks the enabled admins on every demotion and deletion.
+CREATE INDEX users_enabled_admins ON users (id) WHERE is_admin AND NOT disabled;
+-- Disabling an account marks its unused codes used (codes.revokeForUser); deleting one cascades to them.
+CREATE INDEX authorization_codes_by_user ON authorization_codes (user_id);

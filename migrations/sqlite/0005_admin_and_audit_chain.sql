@@ -39,3 +39,8 @@ BEGIN
 END;
 
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+-- The last-admin rule (src/store/sqlite/users.ts) looks for another enabled admin on every demotion and deletion.
+CREATE INDEX users_enabled_admins ON users (id) WHERE is_admin = 1 AND disabled = 0;
+-- Disabling an account marks its unused codes used (codes.revokeForUser); deleting one cascades to them.
+CREATE INDEX authorization_codes_by_user ON authorization_codes (user_id);

@@ -1,5 +1,141 @@
-// Placeholder: filled in by the clients screen.
-import type { Router } from 'express';
-import type { AdminDependencies } from './context.js';
+// The Clients screens: list, register, edit, rotate the secret of and delete relying applications. Every change
+// goes through src/manage/clients.ts, the rules and audit events the `idp client` tool uses. A secret is shown
+// once, in the answer to the POST that made it (no-store, never stored in clear, never in a URL or a log).
+import type { Request, Response, Router } from 'express';
+import { createClient, deleteClient, findClient, rotateClientSecret, updateClient, type ClientWithSecret } from '../manage/clients.js';
+import { routeUrl } from '../http/routes.js';
+import { manageContext, type AdminDependencies } from './context.js';
+import { clientFormOf, EMPTY_CLIENT_FORM, fieldErrorsOf, newClientInput, clientSettings, readClientForm, type ClientForm, type FieldErrors } from './client-forms.js';
+import { clientFacts, clientRow, clientsPath, noticeFor, queryText } from './client-pages.js';
+import type { ClientRecord } from '../store/records.js';
+import { requireRecentSignIn } from './recent-sign-in.js';
+import { renderAdmin } from './render.js';
 
-export function clientRoutes(_router: Router, _deps: AdminDependencies): void {}
+/** Enough for a screen; more pages are a link away (keyset pagination, stable while clients are added). */
+export const CLIENTS_PER_PAGE = 50;
+
+// The client a page is about is the local `application`: ejs takes a local named `client` for its own
+// client-side compilation option (and then renders without `include`).
+const LIST_NOTICES: Record<string, string> = {
+  deleted: 'The client was deleted, with its authorization codes and tokens. Its users can no longer sign in to it.',
+};
+
+const DETAIL_NOTICES: Record<string, string> = {
+  saved: 'The changes were saved.',
+  unchanged: 'Nothing was changed: the form held the settings the client already had.',
+};
+
+function listPage(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const after = queryText(req, 'after');
+    const page = await deps.store.clients.list({ after, limit: CLIENTS_PER_PAGE });
+    renderAdmin(res, 'clients/list', {
+      title: 'Clients',
+      section: 'clients',
+      notice: noticeFor(req, LIST_NOTICES),
+      clients: page.items.map((client) => clientRow(deps, client)),
+      firstPage: after === null ? null : clientsPath(deps),
+      nextPage: page.next === null ? null : `${clientsPath(deps)}?after=${encodeURIComponent(page.next)}`,
+    });
+  };
+}
+
+function renderNewForm(res: Response, form: ClientForm, errors: FieldErrors, status = 200): void {
+  renderAdmin(res, 'clients/new', { title: 'Register a client', section: 'clients', form, errors }, status);
+}
+
+function renderCredentials(deps: AdminDependencies, res: Response, { client, clientSecret }: ClientWithSecret, rotated: boolean): void {
+  renderAdmin(res, 'clients/credentials', {
+    title: rotated ? `New secret for ${client.name}` : `Client ${client.name} registered`,
+    section: 'clients',
+    rotated,
+    application: clientRow(deps, client),
+    clientSecret,
+    discoveryUrl: routeUrl(deps.config.issuer, 'discovery'),
+  });
+}
+
+function create(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    try {
+      const created = await createClient(manageContext(deps, res, req.ip), newClientInput(req.body));
+      renderCredentials(deps, res, created, false);
+    } catch (error) {
+      const errors = fieldErrorsOf(error);
+      if (!errors) throw error;
+      renderNewForm(res, readClientForm(req.body), errors, 400);
+    }
+  };
+}
+
+function renderDetail(deps: AdminDependencies, req: Request, res: Response, client: ClientRecord, form: ClientForm, errors: FieldErrors, status = 200): void {
+  renderAdmin(res, 'clients/show', {
+    title: client.name,
+    section: 'clients',
+    notice: status === 200 ? noticeFor(req, DETAIL_NOTICES) : null,
+    application: clientFacts(deps, client),
+    form,
+    errors,
+    actions: { update: clientsPath(deps, client.clientId), rotateSecret: clientsPath(deps, client.clientId, 'rotate-secret'), delete: clientsPath(deps, client.clientId, 'delete') },
+  }, status);
+}
+
+/** The client named by the path; an unknown id is a NotFoundError, which the error handler turns into a 404 page. */
+function clientOf(deps: AdminDependencies, req: Request, res: Response): Promise<ClientRecord> {
+  return findClient(manageContext(deps, res, req.ip), String(req.params.id));
+}
+
+function detailPage(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const client = await clientOf(deps, req, res);
+    renderDetail(deps, req, res, client, clientFormOf(client), {});
+  };
+}
+
+function update(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const client = await clientOf(deps, req, res);
+    try {
+      const { changed } = await updateClient(manageContext(deps, res, req.ip), client.clientId, clientSettings(req.body));
+      res.redirect(303, `${clientsPath(deps, client.clientId)}?done=${changed.length > 0 ? 'saved' : 'unchanged'}`);
+    } catch (error) {
+      const errors = fieldErrorsOf(error);
+      if (!errors) throw error;
+      renderDetail(deps, req, res, client, { ...readClientForm(req.body), clientType: client.clientType, pkceOptional: !client.pkceRequired }, errors, 400);
+    }
+  };
+}
+
+function rotateSecret(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const rotated = await rotateClientSecret(manageContext(deps, res, req.ip), String(req.params.id));
+    renderCredentials(deps, res, rotated, true);
+  };
+}
+
+function deletePage(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const client = await clientOf(deps, req, res);
+    renderAdmin(res, 'clients/delete', { title: `Delete ${client.name}`, section: 'clients', application: clientRow(deps, client), action: clientsPath(deps, client.clientId, 'delete') });
+  };
+}
+
+function remove(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    await deleteClient(manageContext(deps, res, req.ip), String(req.params.id));
+    res.redirect(303, `${clientsPath(deps)}?done=deleted`);
+  };
+}
+
+export function clientRoutes(router: Router, deps: AdminDependencies): void {
+  router.get('/clients', listPage(deps));
+  // Before '/clients/:id', which would otherwise take "new" for a client id.
+  router.get('/clients/new', (_req: Request, res: Response) => renderNewForm(res, EMPTY_CLIENT_FORM, {}));
+  router.post('/clients', create(deps));
+  router.get('/clients/:id', detailPage(deps));
+  router.post('/clients/:id', update(deps));
+  // Whoever holds the new secret can act as the application: a sensitive action (recent-sign-in.ts).
+  router.post('/clients/:id/rotate-secret', requireRecentSignIn(deps), rotateSecret(deps));
+  router.get('/clients/:id/delete', deletePage(deps));
+  router.post('/clients/:id/delete', remove(deps));
+}

@@ -10,6 +10,8 @@ import { renderAdmin } from './render.js';
 
 /** Fields never echoed back into the confirmation page. */
 const NOT_ECHOED = new Set(['csrf', 'confirm_password']);
+/** A new user's password is asked for again rather than copied into the page. */
+const SECRET_FIELDS = new Set(['password']);
 
 export function requireRecentSignIn(deps: AdminDependencies, isSensitive: (req: Request) => boolean = () => true) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -38,8 +40,9 @@ export function requireRecentSignIn(deps: AdminDependencies, isSensitive: (req: 
       error = 'That password is not correct.';
     }
     const fields = Object.entries(body)
-      .filter(([name]) => !NOT_ECHOED.has(name))
+      .filter(([name]) => !NOT_ECHOED.has(name) && !SECRET_FIELDS.has(name))
       .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string').map((v) => ({ name, value: v })));
-    renderAdmin(res, 'confirm-password', { title: 'Confirm it’s you', section: 'dashboard', action: req.originalUrl, fields, error }, 403);
+    const retype = [...SECRET_FIELDS].filter((name) => typeof body[name] === 'string' && body[name] !== '');
+    renderAdmin(res, 'confirm-password', { title: 'Confirm it’s you', section: 'dashboard', action: req.originalUrl, fields, retype, error }, 403);
   };
 }

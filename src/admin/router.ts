@@ -27,8 +27,16 @@ function checkedForms(req: Request, res: Response, next: NextFunction): void {
     return;
   }
   parseForm(req, res, (error?: unknown) => {
-    if (error) next(error);
-    else checkAdminCsrf(req, res, next);
+    if (error) {
+      next(error);
+      return;
+    }
+    // Inside the body parser's callback Express no longer catches a throw: pass the refusal on explicitly.
+    try {
+      checkAdminCsrf(req, res, next);
+    } catch (refused) {
+      next(refused);
+    }
   });
 }
 

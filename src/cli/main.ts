@@ -1,5 +1,6 @@
 // The `idp` command: the same configuration (environment) and store as the server.
 import { Command } from 'commander';
+import { registerAuditCommands } from './audit.js';
 import { registerClientCommands } from './client.js';
 import { registerKeyCommands } from './keys.js';
 import { registerTransferCommands } from './transfer.js';
@@ -13,5 +14,6 @@ registerUserCommands(program);
 registerClientCommands(program);
 registerKeyCommands(program);
 registerTransferCommands(program);
+registerAuditCommands(program);
 
 await program.parseAsync(process.argv);

@@ -170,7 +170,9 @@ export class BackchannelLogout {
       type: outcome.delivered ? 'logout.backchannel_delivered' : 'logout.backchannel_failed',
       actor: 'system',
       subject: session.userId,
+      clientId: client.clientId,
       ip: null,
+      outcome: outcome.delivered ? 'success' : 'failure',
       details,
     });
     if (!outcome.delivered) this.deps.logger?.warn(details, 'back-channel logout was not delivered');

@@ -1,8 +1,8 @@
-// Registering relying applications: the rules shared by the `idp` tool and (later) the admin screens.
+// Registering relying applications: the rules shared by the `idp` tool and the admin screens.
 // The client secret is returned once, at creation or rotation, and stored only as a SHA-256 hash.
 import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { ClientRecord } from '../store/records.js';
+import type { ClientPatch, ClientRecord } from '../store/records.js';
 import { checkClientUri } from './redirect-uris.js';
 import { audit, type ManageContext } from './users.js';
 
@@ -10,11 +10,16 @@ export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 const MAX_NAME_LENGTH = 200;
 
-export interface NewClientInput {
+/** What may change after registration too (updateClient); checked by the same rules as at creation. */
+export interface ClientSettings {
   name: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
-  backchannelLogoutUri?: string;
+  /** Absent (or null) for no back-channel logout. */
+  backchannelLogoutUri?: string | null;
+}
+
+export interface NewClientInput extends ClientSettings {
   isPublic?: boolean;
   /** 'optional' only for confidential clients (the OpenID certification suite's static client needs it). */
   pkce?: 'required' | 'optional';
@@ -39,6 +44,16 @@ function checkUris(uris: string[], field: string): string[] {
   return [...new Set(uris)];
 }
 
+function checkRegistration(input: ClientSettings) {
+  const name = checkName(input.name);
+  if (input.redirectUris.length === 0) throw new ValidationError('redirect_uri', 'a client needs at least one redirect_uri');
+  const redirectUris = checkUris(input.redirectUris, 'redirect_uri');
+  const postLogoutRedirectUris = checkUris(input.postLogoutRedirectUris ?? [], 'post_logout_redirect_uri');
+  const backchannelLogoutUri = input.backchannelLogoutUri ?? null;
+  if (backchannelLogoutUri !== null) checkClientUri(backchannelLogoutUri, 'backchannel_logout_uri');
+  return { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri };
+}
+
 export async function findClient(ctx: ManageContext, clientId: string): Promise<ClientRecord> {
   const client = await ctx.store.clients.findById(clientId);
   if (!client) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
@@ -46,11 +61,7 @@ export async function findClient(ctx: ManageContext, clientId: string): Promise<
 }
 
 export async function createClient(ctx: ManageContext, input: NewClientInput): Promise<ClientWithSecret> {
-  const name = checkName(input.name);
-  if (input.redirectUris.length === 0) throw new ValidationError('redirect_uri', 'a client needs at least one redirect_uri');
-  const redirectUris = checkUris(input.redirectUris, 'redirect_uri');
-  const postLogoutRedirectUris = checkUris(input.postLogoutRedirectUris ?? [], 'post_logout_redirect_uri');
-  if (input.backchannelLogoutUri !== undefined) checkClientUri(input.backchannelLogoutUri, 'backchannel_logout_uri');
+  const { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri } = checkRegistration(input);
   const isPublic = input.isPublic ?? false;
   // RFC 9700 §2.1.1: a public client has no other defence against code interception.
   if (isPublic && input.pkce === 'optional') throw new ValidationError('pkce', 'PKCE cannot be optional for a public client');
@@ -64,7 +75,7 @@ export async function createClient(ctx: ManageContext, input: NewClientInput): P
       tokenEndpointAuthMethod: isPublic ? 'none' : 'client_secret_basic',
       redirectUris,
       postLogoutRedirectUris,
-      backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+      backchannelLogoutUri,
       grantTypes: DEFAULT_GRANT_TYPES,
       scopes: DEFAULT_SCOPES,
       pkceRequired: input.pkce !== 'optional',
@@ -73,6 +84,46 @@ export async function createClient(ctx: ManageContext, input: NewClientInput): P
   );
   await audit(ctx, 'client.created', client.clientId, { public: isPublic, pkce_required: client.pkceRequired });
   return { client, clientSecret };
+}
+
+export interface ClientUpdate {
+  client: ClientRecord;
+  /** The settings that changed, by their registration names (RFC 7591 §2); empty when nothing did. */
+  changed: string[];
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((value, i) => value === b[i]);
+
+/**
+ * Replaces a client's name and URIs, checked by the rules of createClient. Only a real change is written and
+ * audited (`client.updated`, naming the changed settings); its type, secret and PKCE rule stay as registered.
+ */
+export async function updateClient(ctx: ManageContext, clientId: string, input: ClientSettings): Promise<ClientUpdate> {
+  const settings = checkRegistration(input);
+  const client = await findClient(ctx, clientId);
+  const patch: ClientPatch = {};
+  const changed: string[] = [];
+  if (settings.name !== client.name) {
+    patch.name = settings.name;
+    changed.push('client_name');
+  }
+  if (!sameList(settings.redirectUris, client.redirectUris)) {
+    patch.redirectUris = settings.redirectUris;
+    changed.push('redirect_uris');
+  }
+  if (!sameList(settings.postLogoutRedirectUris, client.postLogoutRedirectUris)) {
+    patch.postLogoutRedirectUris = settings.postLogoutRedirectUris;
+    changed.push('post_logout_redirect_uris');
+  }
+  if (settings.backchannelLogoutUri !== client.backchannelLogoutUri) {
+    patch.backchannelLogoutUri = settings.backchannelLogoutUri;
+    changed.push('backchannel_logout_uri');
+  }
+  if (changed.length === 0) return { client, changed };
+  const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
+  if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
+  await audit(ctx, 'client.updated', clientId, { changed });
+  return { client: updated, changed };
 }
 
 export async function rotateClientSecret(ctx: ManageContext, clientId: string): Promise<ClientWithSecret> {

@@ -1,4 +1,4 @@
-// Managing people's accounts: the rules shared by the `idp` tool and (later) the admin screens.
+// Managing people's accounts: the rules shared by the `idp` tool and the admin screens (src/admin/user-*.ts).
 // Every change is validated before anything is written, and recorded in the audit log.
 import { z } from 'zod';
 import { hashPassword } from '../auth/password-hash.js';
@@ -7,7 +7,7 @@ import { randomId } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { SessionEndReason, SessionTerminator } from '../logout/session-end.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { UserRecord } from '../store/records.js';
+import type { SessionRecord, UserPatch, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
 export interface ManageContext {
@@ -31,7 +31,7 @@ export function checkEmail(email: string): string {
   return trimmed;
 }
 
-function checkName(name: string | undefined): string | null {
+export function checkName(name: string | undefined): string | null {
   if (name === undefined) return null;
   const trimmed = name.trim();
   if (trimmed.length > MAX_NAME_LENGTH) throw new ValidationError('name', `the name must be at most ${MAX_NAME_LENGTH} characters long`);
@@ -89,11 +89,82 @@ export async function setDisabled(ctx: ManageContext, emailOrId: string, disable
 
 export async function deleteUser(ctx: ManageContext, emailOrId: string): Promise<UserRecord> {
   const user = await findUser(ctx.store, emailOrId);
+  // Disabled first: the store refuses it atomically (LastAdminError) before any session is ended when this is
+  // the last enabled admin, and nobody can sign in as the user while their sessions end.
+  if (!user.disabled && !(await ctx.store.users.update(user.id, { disabled: true }, ctx.clock.now()))) {
+    throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
+  }
   // The clients hear of the sessions' end first; the rows then go with the user (ON DELETE CASCADE).
   await ctx.sessionEnd?.endAllForUser(user.id, { reason: 'user_deleted', actor: ctx.actor, keepOffline: false });
   if (!(await ctx.store.users.delete(user.id))) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
   await audit(ctx, 'user.deleted', user.id, {});
   return user;
+}
+
+/** What an edit may change; an absent field stays as it is. */
+export interface UserChanges {
+  email?: string;
+  name?: string;
+  emailVerified?: boolean;
+  isAdmin?: boolean;
+}
+
+/** The message of the one refusal no store rule covers: an administrator demoting themselves. */
+export const OWN_ADMIN_ACCESS = 'You cannot remove your own administrator access; ask another administrator.';
+
+/**
+ * Edits a user: validated like createUser, only the fields that differ are written. Audits `user.updated` with
+ * the changed field names, and `user.admin_granted` / `user.admin_revoked` when the flag moves. Removing the
+ * last enabled admin's flag is refused by the store (LastAdminError).
+ */
+export async function updateUser(ctx: ManageContext, emailOrId: string, changes: UserChanges): Promise<{ user: UserRecord; changed: (keyof UserPatch)[] }> {
+  const user = await findUser(ctx.store, emailOrId);
+  const patch: UserPatch = {};
+  if (changes.email !== undefined) {
+    const email = checkEmail(changes.email);
+    if (email !== user.email) patch.email = email;
+  }
+  if (changes.name !== undefined) {
+    const name = checkName(changes.name);
+    if (name !== user.name) patch.name = name;
+  }
+  if (changes.emailVerified !== undefined && changes.emailVerified !== user.emailVerified) patch.emailVerified = changes.emailVerified;
+  if (changes.isAdmin !== undefined && changes.isAdmin !== user.isAdmin) {
+    // Another administrator must agree to it: an admin locking themselves out by mistake cannot undo it.
+    if (!changes.isAdmin && user.id === ctx.actor) throw new ValidationError('admin', OWN_ADMIN_ACCESS);
+    patch.isAdmin = changes.isAdmin;
+  }
+  const changed = Object.keys(patch) as (keyof UserPatch)[];
+  if (changed.length === 0) return { user, changed };
+  if (patch.email !== undefined) {
+    // A friendly answer for the common case; the unique index still decides a race (ConflictError too).
+    const holder = await ctx.store.users.findByEmail(patch.email);
+    if (holder && holder.id !== user.id) throw new ConflictError(`a user with the email ${patch.email} already exists`);
+  }
+  const updated = await ctx.store.users.update(user.id, patch, ctx.clock.now());
+  if (!updated) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
+  await audit(ctx, 'user.updated', user.id, { fields: changed });
+  if (patch.isAdmin !== undefined) await audit(ctx, patch.isAdmin ? 'user.admin_granted' : 'user.admin_revoked', user.id, {});
+  return { user: updated, changed };
+}
+
+/**
+ * Ends one of a user's sessions (an administrator's "Revoke"): its clients hear of it by back-channel logout,
+ * its tokens are revoked except offline grants, as on logout. A session of someone else is unknown here.
+ */
+export async function revokeSession(ctx: ManageContext, userId: string, sid: string): Promise<SessionRecord> {
+  const now = ctx.clock.now();
+  const session = await ctx.store.sessions.findLiveBySid(sid, now);
+  if (!session || session.userId !== userId) throw new NotFoundError('This session has ended or belongs to someone else.');
+  if (ctx.sessionEnd) {
+    await ctx.sessionEnd.end(session, { reason: 'admin', actor: ctx.actor, keepOffline: true });
+  } else {
+    await ctx.store.sessions.delete(session.idHash);
+    await ctx.store.refreshTokens.revokeForSession(session.idHash, now, { keepOffline: true });
+    await ctx.store.accessTokens.revokeForSession(session.idHash, now);
+  }
+  await audit(ctx, 'session.revoked_by_admin', userId, { sid });
+  return session;
 }
 
 /** "Sign out everywhere": ends every session and revokes every token of the user, offline grants included. */

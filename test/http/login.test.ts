@@ -112,6 +112,19 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
       expect(blank(wrong.answer)).toBe(blank(unknown.answer));
     });
 
+    it('records each refusal as a signin.failed audit event with its reason, the client and the address, never the password', async () => {
+      const [last] = await app.store.audit.list({ limit: 1 });
+      await attempt('ada@example.com', 'a wrong password entirely');
+      await attempt('nobody@example.com', PASSWORD);
+      const fresh = (await app.store.audit.list({ limit: 10 })).filter((event) => event.id > (last?.id ?? 0)).reverse();
+      expect(fresh).toMatchObject([
+        { type: 'signin.failed', outcome: 'failure', actor: 'anonymous', subject: ada.id, clientId: client.clientId, ip: '127.0.0.1', details: { reason: 'wrong_password' } },
+        { type: 'signin.failed', outcome: 'failure', actor: 'anonymous', subject: null, clientId: client.clientId, ip: '127.0.0.1', details: { reason: 'unknown_account' } },
+      ]);
+      expect(JSON.stringify(fresh)).not.toContain('a wrong password entirely');
+      expect(JSON.stringify(fresh)).not.toContain('nobody@example.com');
+    });
+
     it('does not sign in a disabled user who knows the password', async () => {
       const user = await addUser(app, 'off@example.com');
       await app.store.users.update(user.id, { disabled: true }, app.clock.now());
@@ -195,12 +208,12 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
       expect(replay.body).not.toMatch(/code=/);
     });
 
-    it('records a session.started audit event whose actor is the user', async () => {
+    it('records a signin.succeeded audit event naming the user, the client and the session', async () => {
       const [last] = await app.store.audit.list({ limit: 1 });
       expect((await attempt('ada@example.com', PASSWORD)).answer.status).toBe(303);
       const fresh = (await app.store.audit.list({ limit: 10 })).filter((event) => event.id > (last?.id ?? 0));
       expect(fresh).toHaveLength(1);
-      expect(fresh[0]).toMatchObject({ type: 'session.started', actor: ada.id, subject: client.clientId });
+      expect(fresh[0]).toMatchObject({ type: 'signin.succeeded', actor: ada.id, subject: ada.id, clientId: client.clientId, outcome: 'success' });
     });
 
     it('re-hashes a password stored with weaker argon2 parameters at m=19456,t=2,p=1', async () => {

@@ -93,5 +93,14 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       await expect(store.clients.list({ after: 'not-a-cursor', limit: 2 })).rejects.toBeInstanceOf(ValidationError);
       await expect(store.clients.list({ after: userCursor, limit: 2 })).rejects.toBeInstanceOf(ValidationError);
     });
+
+    it('counts every client', async () => {
+      expect(await store.clients.count()).toBe(0);
+      await store.clients.create(newClient('rp', 'Relying party'), T0);
+      await store.clients.create(newClient('spa', 'SPA', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' }), T0);
+      expect(await store.clients.count()).toBe(2);
+      await store.clients.delete('rp');
+      expect(await store.clients.count()).toBe(1);
+    });
   });
 });

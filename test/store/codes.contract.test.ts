@@ -75,5 +75,21 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.codes.find('kept')).not.toBeNull();
       expect(await store.codes.deleteExpired(T0 + MINUTE)).toBe(0);
     });
+
+    it('marks every unused code of a user used (a disabled account), counts them, and then none redeems', async () => {
+      await store.codes.create(newCode('c1', 'u1', 'rp'));
+      await store.codes.create(newCode('c2', 'u1', 'rp', { expiresAt: T0 - 1 }));
+      await store.codes.create(newCode('used', 'u1', 'rp'));
+      await store.codes.create(newCode('other', 'u2', 'rp'));
+      await store.codes.consume('used', T0 + 1);
+      expect(await store.codes.revokeForUser('u1', T0 + 2)).toBe(2);
+      expect(await store.codes.consume('c1', T0 + 3)).toBeNull();
+      expect((await store.codes.find('c1'))?.consumedAt).toBe(T0 + 2);
+      expect((await store.codes.find('c2'))?.consumedAt).toBe(T0 + 2);
+      // A code used before keeps the time it was used.
+      expect((await store.codes.find('used'))?.consumedAt).toBe(T0 + 1);
+      expect(await store.codes.consume('other', T0 + 3)).not.toBeNull();
+      expect(await store.codes.revokeForUser('u1', T0 + 4)).toBe(0);
+    });
   });
 });

@@ -7,6 +7,7 @@ import { StoreUnavailableError } from '../../src/errors.js';
 import { migrationsDir } from '../../src/paths.js';
 import { readMigrations } from '../../src/store/migrate.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { expectUnbrokenChain } from './chain-check.js';
 import {
   appliedSqliteMigrations,
   migrateSqlite,
@@ -128,6 +129,28 @@ describe('SQLite migrations', () => {
     const store = openSqliteStore({ file, synchronous: 'NORMAL' });
     try {
       expect(await store.refreshTokens.find('old')).toMatchObject({ expiresAt: 5000, grantExpiresAt: 5000, kid: null, amr: [] });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('links the audit events written before 0005 into the hash chain in id order, and appends after them', async () => {
+    const db = connect();
+    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 4));
+    const insert = db.prepare('INSERT INTO audit_events (at, type, actor, subject, ip, details) VALUES (?, ?, ?, ?, ?, ?)');
+    insert.run(1000, 'user.created', 'cli', 'u1', null, JSON.stringify({ email: 'a@example.com' }));
+    insert.run(1001, 'client.created', 'u1', 'rp', '203.0.113.7', JSON.stringify({}));
+    insert.run(1002, 'user.deleted', 'system', null, null, JSON.stringify({ n: 1, list: [true, null, 'ü'] }));
+    db.close();
+    const store = openSqliteStore({ file, synchronous: 'NORMAL' });
+    try {
+      const linked = await expectUnbrokenChain(store);
+      expect(linked.map((event) => [event.type, event.clientId, event.outcome])).toEqual([
+        ['user.created', null, 'success'], ['client.created', null, 'success'], ['user.deleted', null, 'success'],
+      ]);
+      const next = await store.audit.append({ at: 2000, type: 'user.created', actor: 'cli', subject: 'u2', ip: null, details: {} });
+      expect(next.prevHash).toBe(linked[2]?.hash);
+      expect(await expectUnbrokenChain(store)).toHaveLength(4);
     } finally {
       await store.close();
     }

@@ -10,6 +10,7 @@ import { readMigrations } from '../../src/store/migrate.js';
 import { appliedPostgresMigrations, migratePostgres, openPostgresPool, type PostgresPool } from '../../src/store/postgres/database.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { freshPostgresSchema, TEST_DATABASE_URL } from '../helpers/postgres.js';
+import { expectUnbrokenChain } from './chain-check.js';
 
 /** Every shipped migration's version, in order. */
 const ALL = readMigrations('postgres').map((migration) => migration.version);
@@ -115,6 +116,27 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
     const store = await openPostgresStore({ url, poolSize: 1, schema });
     try {
       expect(await store.refreshTokens.find('old')).toMatchObject({ expiresAt: 5000, grantExpiresAt: 5000, kid: null, amr: [] });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('links the audit events written before 0005 into the hash chain in id order, and appends after them', async () => {
+    const pool = node();
+    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 4));
+    const insert = 'INSERT INTO audit_events (at, type, actor, subject, ip, details) VALUES ($1, $2, $3, $4, $5, $6)';
+    await pool.query(insert, [1000, 'user.created', 'cli', 'u1', null, JSON.stringify({ email: 'a@example.com' })]);
+    await pool.query(insert, [1001, 'client.created', 'u1', 'rp', '203.0.113.7', JSON.stringify({})]);
+    await pool.query(insert, [1002, 'user.deleted', 'system', null, null, JSON.stringify({ n: 1, list: [true, null, 'ü'] })]);
+    const store = await openPostgresStore({ url, poolSize: 2, schema });
+    try {
+      const linked = await expectUnbrokenChain(store);
+      expect(linked.map((event) => [event.type, event.clientId, event.outcome])).toEqual([
+        ['user.created', null, 'success'], ['client.created', null, 'success'], ['user.deleted', null, 'success'],
+      ]);
+      const next = await store.audit.append({ at: 2000, type: 'user.created', actor: 'cli', subject: 'u2', ip: null, details: {} });
+      expect(next.prevHash).toBe(linked[2]?.hash);
+      expect(await expectUnbrokenChain(store)).toHaveLength(4);
     } finally {
       await store.close();
     }

@@ -57,5 +57,32 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.sessions.deleteForUser('u1')).toBe(0);
       expect(await store.sessions.listForUser('u2', T0)).toHaveLength(1);
     });
+
+    it('finds a live session by its public id (sid), from nothing else and not once expired', async () => {
+      const session = newSession('s1', 'u1', { expiresAt: T0 + MINUTE });
+      await store.sessions.create(session);
+      expect(await store.sessions.findLiveBySid('sid-s1', T0)).toEqual(session);
+      expect(await store.sessions.findLiveBySid('s1', T0)).toBeNull();
+      expect(await store.sessions.findLiveBySid('sid-s1', T0 + MINUTE)).toBeNull();
+    });
+
+    it('counts the sessions live at a time, every user’s, from their expiry instant on no longer', async () => {
+      await store.sessions.create(newSession('s1', 'u1', { expiresAt: T0 + MINUTE }));
+      await store.sessions.create(newSession('s2', 'u1', { expiresAt: T0 + 2 * MINUTE }));
+      await store.sessions.create(newSession('s3', 'u2', { expiresAt: T0 + 2 * MINUTE }));
+      expect(await store.sessions.countLive(T0)).toBe(3);
+      expect(await store.sessions.countLive(T0 + MINUTE)).toBe(2);
+      expect(await store.sessions.countLive(T0 + 2 * MINUTE)).toBe(0);
+    });
+
+    it('records a new proof of identity: reauthenticate moves auth_time and last seen, and nothing else', async () => {
+      const session = newSession('s1', 'u1');
+      await store.sessions.create(session);
+      await store.sessions.create(newSession('s2', 'u1'));
+      await store.sessions.reauthenticate('s1', T0 + 5 * MINUTE);
+      await store.sessions.reauthenticate('nobody', T0 + 5 * MINUTE);
+      expect(await store.sessions.findLive('s1', T0)).toEqual({ ...session, authTime: T0 + 5 * MINUTE, lastSeenAt: T0 + 5 * MINUTE });
+      expect(await store.sessions.findLive('s2', T0)).toMatchObject({ authTime: T0, lastSeenAt: T0 });
+    });
   });
 });

@@ -4,13 +4,19 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.js';
 import type { Store, TransferBatch } from '../../src/store/store.js';
-import { TRANSFER_TABLES, type TransferRow } from '../../src/store/transfer/tables.js';
+import { TRANSFER_TABLES, transferTable, type TransferRow } from '../../src/store/transfer/tables.js';
+import { expectUnbrokenChain } from './chain-check.js';
 import { engines, newClient, newCode, newSession, newToken, newUser, T0, MINUTE, type Engine, type OpenedStore } from './engines.js';
 
-/** A little of everything, with the awkward values: booleans both ways, NULLs, a consumed code, a rotated token. */
+/**
+ * A little of everything, with the awkward values: booleans both ways, NULLs, a consumed code, a rotated token,
+ * a deleted user (whose id is retired) and audit events with and without an application and an outcome.
+ */
 async function seed(store: Store): Promise<void> {
   await store.users.create(newUser('u1', 'Ada@Example.com', { name: 'Ada', isAdmin: true, emailVerified: true }), T0);
   await store.users.create(newUser('u2', 'grace@example.com', { disabled: true }), T0 + 1);
+  await store.users.create(newUser('gone', 'gone@example.com'), T0);
+  await store.users.delete('gone');
   await store.clients.create(newClient('rp', 'Relying party', { postLogoutRedirectUris: ['https://rp.example/bye'], pkceRequired: false }), T0);
   await store.clients.create(newClient('spa', 'Single page', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' }), T0);
   await store.sessions.create(newSession('s1', 'u1'));
@@ -25,6 +31,7 @@ async function seed(store: Store): Promise<void> {
   for (const type of ['user.created', 'client.created', 'session.started']) {
     await store.audit.append({ at: T0, type, actor: 'cli', subject: 'u1', ip: null, details: { b: 1, a: [true, null] } });
   }
+  await store.audit.append({ at: T0 + 5, type: 'signin.failed', actor: 'anonymous', subject: 'u1', clientId: 'rp', ip: '203.0.113.7', outcome: 'failure', details: {} });
 }
 
 async function readAll(store: Store): Promise<Map<string, TransferRow[]>> {
@@ -66,7 +73,9 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       await seed(source);
       const tables = await readAll(source);
       expect(tables.get('users')?.map((row) => [row.id, row.is_admin, row.disabled, row.name])).toEqual([['u1', true, false, 'Ada'], ['u2', false, true, null]]);
-      expect(tables.get('audit_events')?.map((row) => row.id)).toEqual([1, 2, 3]);
+      expect(tables.get('audit_events')?.map((row) => row.id)).toEqual([1, 2, 3, 4]);
+      expect(tables.get('retired_subjects')?.map((row) => row.id)).toEqual(['gone']);
+      expect(tables.get('audit_chain_head')).toHaveLength(1);
 
       await target.transfer.load(batchesOf(tables));
       expect(await readAll(target)).toEqual(tables);
@@ -78,9 +87,15 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(await target.refreshTokens.rotate('t1', T0 + 5)).toBeNull();
       expect(await target.refreshTokens.rotate('t2', T0 + 5)).toMatchObject({ tokenHash: 't2', amr: ['pwd', 'mfa'] });
       expect(await target.audit.list({ limit: 10 })).toEqual(await source.audit.list({ limit: 10 }));
+      // The chain verifies after the move as before it, and goes on from the imported head.
+      const chain = await expectUnbrokenChain(target);
+      expect(chain).toEqual(await expectUnbrokenChain(source));
       // The audit log numbers new events after the imported ones.
       const next = await target.audit.append({ at: T0 + 9, type: 'import.done', actor: 'cli', subject: null, ip: null, details: {} });
-      expect(next.id).toBe(4);
+      expect(next).toMatchObject({ id: 5, prevHash: chain[3]?.hash });
+      await expectUnbrokenChain(target);
+      // A deleted user's id stays retired.
+      await expect(target.users.create(newUser('gone', 'back@example.com'), T0 + 9)).rejects.toThrow('this user id belonged to a deleted user and is never reused');
     });
   });
 
@@ -129,8 +144,8 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('loading 
     const opened = await engine.open();
     try {
       await seed(opened.store);
-      const [users] = TRANSFER_TABLES;
-      if (!users) throw new Error('no tables');
+      const users = transferTable('users');
+      if (!users) throw new Error('no users table');
       const seen = await opened.store.transfer.snapshot(async (reader) => {
         const counted = await reader.count(users);
         // Another node writes while the export runs.

@@ -10,11 +10,22 @@ import { revokeGrant } from './revoke-grant.js';
 import { issueTokens, mayRefresh, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 
 /** RFC 6749 §4.1.2: a code used twice revokes every token issued from it. */
-async function revokeReplayedCode(deps: GrantDependencies, code: AuthorizationCodeRecord): Promise<void> {
+/** A spent or misdirected code came back: its grant is compromised. The audit trail names the grant, never the code. */
+async function revokeReplayedCode(deps: GrantDependencies, code: AuthorizationCodeRecord, presenter: ClientRecord): Promise<void> {
   const now = deps.clock.now();
   // Marked first, so that a redemption still issuing its tokens sees it and revokes them after.
   await deps.store.codes.markReplayed(code.codeHash, now);
-  await revokeGrant(deps.store, code.grantId, now);
+  const revoked = await revokeGrant(deps.store, code.grantId, now);
+  await deps.store.audit.append({
+    at: now,
+    type: 'code.reused',
+    actor: presenter.clientId,
+    subject: code.userId,
+    clientId: code.clientId,
+    ip: null,
+    outcome: 'failure',
+    details: { grant_id: code.grantId, presented_by: presenter.clientId, revoked_refresh_tokens: revoked.refreshTokens, revoked_access_tokens: revoked.accessTokens },
+  });
 }
 
 function checkPkce(code: AuthorizationCodeRecord, verifier: string | undefined): void {
@@ -39,13 +50,13 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   const record = await deps.store.codes.find(codeHash);
   if (!record) throw new InvalidGrant('the authorization code is invalid');
   if (record.consumedAt !== null) {
-    await revokeReplayedCode(deps, record);
+    await revokeReplayedCode(deps, record, client);
     throw new InvalidGrant('the authorization code has already been used', `code reuse by ${client.clientId}; grant ${record.grantId} revoked`);
   }
   if (record.clientId !== client.clientId) {
     // Another registered client holds this code: it leaked. Spend it and revoke whatever it produced.
     await deps.store.codes.consume(codeHash, now);
-    await revokeReplayedCode(deps, record);
+    await revokeReplayedCode(deps, record, client);
     throw new InvalidGrant('the authorization code was issued to another client', `code of ${record.clientId} presented by ${client.clientId}`);
   }
   if (record.expiresAt <= now) throw new InvalidGrant('the authorization code has expired');
@@ -56,7 +67,7 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   const consumed = await deps.store.codes.consume(codeHash, now);
   if (!consumed) {
     // Lost a race with another redemption of the same code: that is reuse too.
-    await revokeReplayedCode(deps, record);
+    await revokeReplayedCode(deps, record, client);
     throw new InvalidGrant('the authorization code has already been used');
   }
   const user = await deps.store.users.findById(consumed.userId);
@@ -78,6 +89,6 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   }, refresh);
   // A replay that arrived while we were signing revoked the grant before our tokens existed: revoke again so
   // they cannot escape. The answer still goes out; the client learns the tokens are dead at its next call.
-  if ((await deps.store.codes.find(codeHash))?.replayedAt != null) await revokeReplayedCode(deps, consumed);
+  if ((await deps.store.codes.find(codeHash))?.replayedAt != null) await revokeGrant(deps.store, consumed.grantId, deps.clock.now());
   return response;
 }

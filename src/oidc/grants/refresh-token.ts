@@ -26,7 +26,9 @@ async function reused(deps: GrantDependencies, client: ClientRecord, record: Ref
     type: 'refresh_token.reused',
     actor: client.clientId,
     subject: record.userId,
+    clientId: record.clientId,
     ip: null,
+    outcome: 'failure',
     details: { client_id: client.clientId, grant_id: record.grantId },
   });
   return new InvalidGrant('the refresh token has already been used', `refresh token reuse by ${client.clientId}; grant ${record.grantId} revoked`);

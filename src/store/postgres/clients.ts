@@ -10,6 +10,7 @@ const BY_ID = statement('clients.byId', `SELECT ${COLUMNS} FROM clients WHERE cl
 const FIRST_PAGE = statement('clients.firstPage', `SELECT ${COLUMNS} FROM clients ORDER BY name, client_id LIMIT $1`);
 const NEXT_PAGE = statement('clients.nextPage',
   `SELECT ${COLUMNS} FROM clients WHERE (name, client_id) > ($1, $2) ORDER BY name, client_id LIMIT $3`);
+const COUNT = statement('clients.count', 'SELECT count(*) AS n FROM clients');
 const DELETE = statement('clients.delete', 'DELETE FROM clients WHERE client_id = $1');
 
 /** The column form of one patched value: arrays as JSON text (pg would send a JS array as a PostgreSQL array). */
@@ -48,6 +49,10 @@ export class PostgresClientRepository implements ClientRepository {
     }
     const page = toPage(rows, limit, (row) => [row.name, row.client_id]);
     return { items: page.items.map(toRecord), next: page.next };
+  }
+
+  async count(): Promise<number> {
+    return (await query<{ n: number }>(this.pool, COUNT)).rows[0]?.n ?? 0;
   }
 
   async update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null> {

@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { StoreUnavailableError } from '../../errors.js';
 import { readMigrations, type Migration } from '../migrate.js';
+import { POSTGRES_MIGRATION_STEPS } from './migration-steps.js';
 
 export type PostgresPool = pg.Pool;
 
@@ -132,9 +133,9 @@ function label(migration: Migration): string {
 }
 
 /**
- * Applies the migrations not yet recorded in schema_migrations, each in its own transaction, while holding a
- * session-level advisory lock: nodes starting together wait for each other, and each migration runs exactly
- * once. Returns the versions this call applied. A migration that cannot run in a transaction (CREATE INDEX
+ * Applies the migrations not yet recorded in schema_migrations, each in its own transaction (with its step from
+ * migration-steps.ts, if it has one), while holding a session-level advisory lock: nodes starting together
+ * wait for each other, and each migration runs exactly once. Returns the versions this call applied. A migration that cannot run in a transaction (CREATE INDEX
  * CONCURRENTLY) does not belong here.
  */
 export async function migratePostgres(pool: PostgresPool, migrations: Migration[] = readMigrations('postgres')): Promise<number[]> {
@@ -161,6 +162,7 @@ export async function migratePostgres(pool: PostgresPool, migrations: Migration[
         try {
           await client.query('BEGIN');
           await client.query(migration.sql);
+          await POSTGRES_MIGRATION_STEPS.get(migration.version)?.(client);
           await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, Date.now()]);
           await client.query('COMMIT');
         } catch (error) {

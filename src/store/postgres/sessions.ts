@@ -5,7 +5,11 @@ import { COLUMNS, toRecord, type SessionRow } from '../rows/sessions.js';
 
 const INSERT = statement('sessions.insert', `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`);
 const LIVE_BY_ID = statement('sessions.liveById', `SELECT ${COLUMNS} FROM sessions WHERE id_hash = $1 AND expires_at > $2`);
+const LIVE_BY_SID = statement('sessions.liveBySid', `SELECT ${COLUMNS} FROM sessions WHERE sid = $1 AND expires_at > $2`);
+const COUNT_LIVE = statement('sessions.countLive', 'SELECT count(*) AS n FROM sessions WHERE expires_at > $1');
 const TOUCH = statement('sessions.touch', 'UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2');
+// Proving who one is again is also being seen.
+const REAUTHENTICATE = statement('sessions.reauthenticate', 'UPDATE sessions SET auth_time = $1, last_seen_at = $1 WHERE id_hash = $2');
 const LIVE_FOR_USER = statement('sessions.liveForUser',
   `SELECT ${COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id_hash`);
 const DELETE = statement('sessions.delete', 'DELETE FROM sessions WHERE id_hash = $1');
@@ -33,6 +37,19 @@ export class PostgresSessionRepository implements SessionRepository {
 
   async touch(idHash: string, now: number): Promise<void> {
     await query(this.pool, TOUCH, [now, idHash]);
+  }
+
+  async findLiveBySid(sid: string, now: number): Promise<SessionRecord | null> {
+    const row = (await query<SessionRow>(this.pool, LIVE_BY_SID, [sid, now])).rows[0];
+    return row ? toRecord(row) : null;
+  }
+
+  async countLive(now: number): Promise<number> {
+    return (await query<{ n: number }>(this.pool, COUNT_LIVE, [now])).rows[0]?.n ?? 0;
+  }
+
+  async reauthenticate(idHash: string, now: number): Promise<void> {
+    await query(this.pool, REAUTHENTICATE, [now, idHash]);
   }
 
   /** The user's unexpired sessions, newest first. */

@@ -1,16 +1,43 @@
+import pg from 'pg';
 import { decodeCursor, toPage } from '../cursor.js';
 import { normalizeEmail } from '../normalize-email.js';
-import type { NewUser, UserPatch, UserRecord } from '../records.js';
-import type { ListOptions, UserRepository } from '../store.js';
-import { isUniqueViolation, query, statement, type PostgresPool } from './database.js';
-import { COLUMNS, emailTaken, PATCH_COLUMNS, toRecord, type UserRow } from '../rows/users.js';
+import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
+import type { UserListOptions, UserRepository } from '../store.js';
+import { inTransaction, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
+import {
+  COLUMNS, emailTaken, endsAdmin, idRetired, lastAdmin, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord, type UserRow,
+} from '../rows/users.js';
 
 const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`);
 const BY_ID = statement('users.byId', `SELECT ${COLUMNS} FROM users WHERE id = $1`);
 const BY_EMAIL = statement('users.byEmail', `SELECT ${COLUMNS} FROM users WHERE email_normalized = $1`);
 const FIRST_PAGE = statement('users.firstPage', `SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT $1`);
 const NEXT_PAGE = statement('users.nextPage', `SELECT ${COLUMNS} FROM users WHERE email_normalized > $1 ORDER BY email_normalized LIMIT $2`);
+// strpos() has no wildcards, so `%` and `_` in a search mean themselves. The rows are read in the order of the
+// email index and the scan stops at the page's last match: no sort, however many users there are.
+const MATCHES = '(strpos(email_normalized, $1) > 0 OR strpos(lower(name), $1) > 0)';
+const SEARCH_FIRST_PAGE = statement('users.searchFirstPage', `SELECT ${COLUMNS} FROM users WHERE ${MATCHES} ORDER BY email_normalized LIMIT $2`);
+const SEARCH_NEXT_PAGE = statement('users.searchNextPage',
+  `SELECT ${COLUMNS} FROM users WHERE email_normalized > $3 AND ${MATCHES} ORDER BY email_normalized LIMIT $2`);
+const COUNT = statement('users.count', 'SELECT count(*) AS n FROM users');
+/**
+ * The enabled admins, locked in one order (so that two of these never wait for each other in a cycle). Every
+ * change that can take an enabled admin away takes these locks first: of two demotions of the last two
+ * admins, the second waits for the first to commit, then reads what is left (READ COMMITTED re-reads the
+ * locked rows) and finds its target alone. A partial index (migration 0005) keeps this to the admins' rows.
+ */
+const LOCK_ENABLED_ADMINS = statement('users.lockEnabledAdmins', 'SELECT id FROM users WHERE is_admin AND NOT disabled ORDER BY id FOR UPDATE');
 const DELETE = statement('users.delete', 'DELETE FROM users WHERE id = $1');
+
+function isRetiredSubject(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code === '23505' && error.message.startsWith(RETIRED_SUBJECT_MESSAGE);
+}
+
+/** Refuses, inside the caller's transaction, a change that would take away the last enabled admin when it is `id`. */
+async function refuseLastAdmin(client: pg.PoolClient, id: string): Promise<void> {
+  const { rows } = await client.query<{ id: string }>({ name: LOCK_ENABLED_ADMINS.name, text: LOCK_ENABLED_ADMINS.text });
+  if (rows.length === 1 && rows[0]?.id === id) throw lastAdmin();
+}
 
 export class PostgresUserRepository implements UserRepository {
   constructor(private readonly pool: PostgresPool) {}
@@ -20,6 +47,8 @@ export class PostgresUserRepository implements UserRepository {
       await query(this.pool, INSERT, [user.id, user.email, normalizeEmail(user.email), user.name, user.passwordHash,
         user.isAdmin, user.disabled, user.emailVerified, now, now]);
     } catch (error) {
+      // The trigger of migration 0005 raises unique_violation too: tell it apart before the taken email.
+      if (isRetiredSubject(error)) throw idRetired();
       if (isUniqueViolation(error)) throw emailTaken(user.email);
       throw error;
     }
@@ -36,12 +65,25 @@ export class PostgresUserRepository implements UserRepository {
     return row ? toRecord(row) : null;
   }
 
-  async list({ after, limit }: ListOptions) {
-    const { rows } = after
-      ? await query<UserRow>(this.pool, NEXT_PAGE, [decodeCursor(after, 1)[0] ?? '', limit + 1])
-      : await query<UserRow>(this.pool, FIRST_PAGE, [limit + 1]);
+  async list({ after, limit, search }: UserListOptions): Promise<Page<UserRecord>> {
+    const afterEmail = after ? decodeCursor(after, 1)[0] ?? '' : null;
+    const term = normalizeSearch(search);
+    let rows: UserRow[];
+    if (term === null) {
+      rows = (afterEmail === null
+        ? await query<UserRow>(this.pool, FIRST_PAGE, [limit + 1])
+        : await query<UserRow>(this.pool, NEXT_PAGE, [afterEmail, limit + 1])).rows;
+    } else {
+      rows = (afterEmail === null
+        ? await query<UserRow>(this.pool, SEARCH_FIRST_PAGE, [term, limit + 1])
+        : await query<UserRow>(this.pool, SEARCH_NEXT_PAGE, [term, limit + 1, afterEmail])).rows;
+    }
     const page = toPage(rows, limit, (row) => [row.email_normalized]);
     return { items: page.items.map(toRecord), next: page.next };
+  }
+
+  async count(): Promise<number> {
+    return (await query<{ n: number }>(this.pool, COUNT)).rows[0]?.n ?? 0;
   }
 
   async update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null> {
@@ -59,9 +101,14 @@ export class PostgresUserRepository implements UserRepository {
     }
     assign('updated_at', now);
     values.push(id);
+    const text = `UPDATE users SET ${assignments.join(', ')} WHERE id = $${values.length} RETURNING ${COLUMNS}`;
     try {
-      const { rows } = await query<UserRow>(this.pool,
-        `UPDATE users SET ${assignments.join(', ')} WHERE id = $${values.length} RETURNING ${COLUMNS}`, values);
+      const { rows } = endsAdmin(patch)
+        ? await inTransaction(this.pool, async (client) => {
+          await refuseLastAdmin(client, id);
+          return client.query<UserRow>(text, values);
+        })
+        : await query<UserRow>(this.pool, text, values);
       return rows[0] ? toRecord(rows[0]) : null;
     } catch (error) {
       if (isUniqueViolation(error)) throw emailTaken(patch.email ?? '');
@@ -70,6 +117,10 @@ export class PostgresUserRepository implements UserRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    return ((await query(this.pool, DELETE, [id])).rowCount ?? 0) > 0;
+    // The user's sessions, codes and tokens go with them (ON DELETE CASCADE); a trigger retires the id.
+    return inTransaction(this.pool, async (client) => {
+      await refuseLastAdmin(client, id);
+      return ((await client.query({ name: DELETE.name, text: DELETE.text, values: [id] })).rowCount ?? 0) > 0;
+    });
   }
 }

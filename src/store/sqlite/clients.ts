@@ -17,6 +17,7 @@ export class SqliteClientRepository implements ClientRepository {
   private readonly byId;
   private readonly firstPage;
   private readonly nextPage;
+  private readonly countStmt;
   private readonly deleteStmt;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -26,6 +27,7 @@ export class SqliteClientRepository implements ClientRepository {
     this.nextPage = db.prepare<[string, string, number], ClientRow>(
       `SELECT ${COLUMNS} FROM clients WHERE (name, client_id) > (?, ?) ORDER BY name, client_id LIMIT ?`,
     );
+    this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM clients');
     this.deleteStmt = db.prepare('DELETE FROM clients WHERE client_id = ?');
   }
 
@@ -56,6 +58,10 @@ export class SqliteClientRepository implements ClientRepository {
     }
     const page = toPage(rows, limit, (row) => [row.name, row.client_id]);
     return { items: page.items.map(toRecord), next: page.next };
+  }
+
+  async count(): Promise<number> {
+    return this.countStmt.get()?.n ?? 0;
   }
 
   async update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null> {

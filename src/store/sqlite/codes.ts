@@ -9,6 +9,7 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
   private readonly byHash;
   private readonly deleteExpiredStmt;
   private readonly markReplayedStmt;
+  private readonly revokeForUserStmt;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO authorization_codes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
@@ -19,6 +20,8 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
     this.byHash = db.prepare<[string], CodeRow>(`SELECT ${COLUMNS} FROM authorization_codes WHERE code_hash = ?`);
     this.deleteExpiredStmt = db.prepare('DELETE FROM authorization_codes WHERE expires_at <= ?');
     this.markReplayedStmt = db.prepare('UPDATE authorization_codes SET replayed_at = ? WHERE code_hash = ? AND replayed_at IS NULL');
+    // Marked used rather than deleted: a code presented later is still recognised (find) and answered as a replay.
+    this.revokeForUserStmt = db.prepare('UPDATE authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL');
   }
 
   async create(code: NewAuthorizationCode): Promise<void> {
@@ -34,6 +37,10 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
   async find(codeHash: string): Promise<AuthorizationCodeRecord | null> {
     const row = this.byHash.get(codeHash);
     return row ? toRecord(row) : null;
+  }
+
+  async revokeForUser(userId: string, now: number): Promise<number> {
+    return this.revokeForUserStmt.run(now, userId).changes;
   }
 
   /** A code counts as expired from its expires_at on, as in consume. */

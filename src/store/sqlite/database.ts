@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { SqliteSynchronous } from '../../config.js';
 import { StoreUnavailableError } from '../../errors.js';
 import { readMigrations, type Migration } from '../migrate.js';
+import { SQLITE_MIGRATION_STEPS } from './migration-steps.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -32,8 +33,9 @@ export function openSqliteDatabase(file: string, options: SqliteOptions): Sqlite
 }
 
 /**
- * Applies the migrations not yet recorded in schema_migrations, each in its own IMMEDIATE transaction so
- * that two processes starting together apply each one exactly once. Returns the versions it applied.
+ * Applies the migrations not yet recorded in schema_migrations, each in its own IMMEDIATE transaction (with
+ * its step from migration-steps.ts, if it has one) so that two processes starting together apply each one
+ * exactly once. Returns the versions it applied.
  */
 export function migrateSqlite(db: SqliteDatabase, migrations: Migration[] = readMigrations('sqlite')): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -48,6 +50,7 @@ export function migrateSqlite(db: SqliteDatabase, migrations: Migration[] = read
     const apply = db.transaction(() => {
       if (isApplied.get(migration.version)) return false;
       db.exec(migration.sql);
+      SQLITE_MIGRATION_STEPS.get(migration.version)?.(db);
       record.run(migration.version, migration.name, Date.now());
       return true;
     });

@@ -6,6 +6,9 @@ import { COLUMNS, toRecord, type SessionRow } from '../rows/sessions.js';
 export class SqliteSessionRepository implements SessionRepository {
   private readonly insertStmt;
   private readonly liveById;
+  private readonly liveBySid;
+  private readonly countLiveStmt;
+  private readonly reauthenticateStmt;
   private readonly touchStmt;
   private readonly liveForUser;
   private readonly deleteStmt;
@@ -17,7 +20,11 @@ export class SqliteSessionRepository implements SessionRepository {
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liveById = db.prepare<[string, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id_hash = ? AND expires_at > ?`);
+    this.liveBySid = db.prepare<[string, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE sid = ? AND expires_at > ?`);
+    this.countLiveStmt = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM sessions WHERE expires_at > ?');
     this.touchStmt = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
+    // Proving who one is again is also being seen.
+    this.reauthenticateStmt = db.prepare('UPDATE sessions SET auth_time = ?, last_seen_at = ? WHERE id_hash = ?');
     this.liveForUser = db.prepare<[string, number], SessionRow>(
       `SELECT ${COLUMNS} FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash`,
     );
@@ -44,6 +51,19 @@ export class SqliteSessionRepository implements SessionRepository {
 
   async touch(idHash: string, now: number): Promise<void> {
     this.touchStmt.run(now, idHash);
+  }
+
+  async findLiveBySid(sid: string, now: number): Promise<SessionRecord | null> {
+    const row = this.liveBySid.get(sid, now);
+    return row ? toRecord(row) : null;
+  }
+
+  async countLive(now: number): Promise<number> {
+    return this.countLiveStmt.get(now)?.n ?? 0;
+  }
+
+  async reauthenticate(idHash: string, now: number): Promise<void> {
+    this.reauthenticateStmt.run(now, now, idHash);
   }
 
   /** The user's unexpired sessions, newest first. */

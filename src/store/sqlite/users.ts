@@ -1,9 +1,32 @@
+import type Database from 'better-sqlite3';
 import { decodeCursor, toPage } from '../cursor.js';
 import { normalizeEmail } from '../normalize-email.js';
-import type { NewUser, UserPatch, UserRecord } from '../records.js';
-import type { ListOptions, UserRepository } from '../store.js';
+import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
+import type { UserListOptions, UserRepository } from '../store.js';
 import { isUniqueViolation, type SqliteDatabase } from './database.js';
-import { COLUMNS, emailTaken, PATCH_COLUMNS, toRecord, type UserRow } from '../rows/users.js';
+import {
+  COLUMNS, emailTaken, endsAdmin, idRetired, lastAdmin, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord, type UserRow,
+} from '../rows/users.js';
+
+/**
+ * Keeps only the rows that are not the last enabled admin: one where another enabled admin exists, or that is
+ * not one itself. Part of the one UPDATE or DELETE statement, which SQLite runs under its single write lock,
+ * so two statements taking away the last two admins see each other's result: one of them matches nothing.
+ */
+const NOT_LAST_ADMIN = 'NOT (is_admin = 1 AND disabled = 0 AND NOT EXISTS '
+  + '(SELECT 1 FROM users AS other WHERE other.is_admin = 1 AND other.disabled = 0 AND other.id <> users.id))';
+
+/**
+ * SQLite's lower() folds ASCII letters only. A search with other letters compares names folded by JavaScript
+ * (as the search itself and every stored email are), through this function; ASCII searches keep the built-in
+ * one, which is several times faster over a large table.
+ */
+const UNICODE_LOWER = 'gatehouse_lower';
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+function isRetiredSubject(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_TRIGGER' && (error as Error).message.startsWith(RETIRED_SUBJECT_MESSAGE);
+}
 
 export class SqliteUserRepository implements UserRepository {
   private readonly insertStmt;
@@ -11,15 +34,41 @@ export class SqliteUserRepository implements UserRepository {
   private readonly byEmail;
   private readonly firstPage;
   private readonly nextPage;
+  private readonly searchFirstPage;
+  private readonly searchNextPage;
+  private readonly unicodeSearchFirstPage;
+  private readonly unicodeSearchNextPage;
+  private readonly countStmt;
   private readonly deleteStmt;
+  private readonly guardedTx;
 
   constructor(private readonly db: SqliteDatabase) {
+    db.function(UNICODE_LOWER, { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : null));
     this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
     this.byEmail = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized = ?`);
     this.firstPage = db.prepare<[number], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT ?`);
     this.nextPage = db.prepare<[string, number], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized > ? ORDER BY email_normalized LIMIT ?`);
-    this.deleteStmt = db.prepare('DELETE FROM users WHERE id = ?');
+    // instr() has no wildcards, so `%` and `_` in a search mean themselves. The rows are read in the order of the
+    // email index and the scan stops at the page's last match: no sort, however many users there are.
+    const matches = (lower: string) => `(instr(email_normalized, @term) > 0 OR instr(${lower}(name), @term) > 0)`;
+    this.searchFirstPage = db.prepare<[{ term: string; limit: number }], UserRow>(
+      `SELECT ${COLUMNS} FROM users WHERE ${matches('lower')} ORDER BY email_normalized LIMIT @limit`);
+    this.searchNextPage = db.prepare<[{ after: string; term: string; limit: number }], UserRow>(
+      `SELECT ${COLUMNS} FROM users WHERE email_normalized > @after AND ${matches('lower')} ORDER BY email_normalized LIMIT @limit`);
+    this.unicodeSearchFirstPage = db.prepare<[{ term: string; limit: number }], UserRow>(
+      `SELECT ${COLUMNS} FROM users WHERE ${matches(UNICODE_LOWER)} ORDER BY email_normalized LIMIT @limit`);
+    this.unicodeSearchNextPage = db.prepare<[{ after: string; term: string; limit: number }], UserRow>(
+      `SELECT ${COLUMNS} FROM users WHERE email_normalized > @after AND ${matches(UNICODE_LOWER)} ORDER BY email_normalized LIMIT @limit`);
+    this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
+    this.deleteStmt = db.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_LAST_ADMIN}`);
+    // A guarded write that changed nothing either found no user or refused the last admin: the look-up that
+    // tells which runs in the same transaction, so no other connection's write lands in between.
+    this.guardedTx = db.transaction((write: () => unknown, id: string): unknown => {
+      const result = write();
+      if (!result && this.byId.get(id)) throw lastAdmin();
+      return result;
+    });
   }
 
   async create(user: NewUser, now: number): Promise<UserRecord> {
@@ -27,6 +76,7 @@ export class SqliteUserRepository implements UserRepository {
       this.insertStmt.run(user.id, user.email, normalizeEmail(user.email), user.name, user.passwordHash,
         Number(user.isAdmin), Number(user.disabled), Number(user.emailVerified), now, now);
     } catch (error) {
+      if (isRetiredSubject(error)) throw idRetired();
       if (isUniqueViolation(error)) throw emailTaken(user.email);
       throw error;
     }
@@ -43,10 +93,24 @@ export class SqliteUserRepository implements UserRepository {
     return row ? toRecord(row) : null;
   }
 
-  async list({ after, limit }: ListOptions) {
-    const rows = after ? this.nextPage.all(decodeCursor(after, 1)[0] ?? '', limit + 1) : this.firstPage.all(limit + 1);
+  async list({ after, limit, search }: UserListOptions): Promise<Page<UserRecord>> {
+    const afterEmail = after ? decodeCursor(after, 1)[0] ?? '' : null;
+    const term = normalizeSearch(search);
+    let rows: UserRow[];
+    if (term === null) {
+      rows = afterEmail === null ? this.firstPage.all(limit + 1) : this.nextPage.all(afterEmail, limit + 1);
+    } else {
+      const unicode = NON_ASCII.test(term);
+      rows = afterEmail === null
+        ? (unicode ? this.unicodeSearchFirstPage : this.searchFirstPage).all({ term, limit: limit + 1 })
+        : (unicode ? this.unicodeSearchNextPage : this.searchNextPage).all({ after: afterEmail, term, limit: limit + 1 });
+    }
     const page = toPage(rows, limit, (row) => [row.email_normalized]);
     return { items: page.items.map(toRecord), next: page.next };
+  }
+
+  async count(): Promise<number> {
+    return this.countStmt.get()?.n ?? 0;
   }
 
   async update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null> {
@@ -62,10 +126,13 @@ export class SqliteUserRepository implements UserRepository {
         values.push(normalizeEmail(value as string));
       }
     }
+    const guarded = endsAdmin(patch);
+    const statement: Database.Statement<unknown[], UserRow> = this.db.prepare<unknown[], UserRow>(
+      `UPDATE users SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE id = ?${guarded ? ` AND ${NOT_LAST_ADMIN}` : ''} RETURNING ${COLUMNS}`,
+    );
     try {
-      const row = this.db.prepare<unknown[], UserRow>(
-        `UPDATE users SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE id = ? RETURNING ${COLUMNS}`,
-      ).get(...values, now, id);
+      const write = () => statement.get(...values, now, id);
+      const row = guarded ? this.guarded(id, write) : write();
       return row ? toRecord(row) : null;
     } catch (error) {
       if (isUniqueViolation(error)) throw emailTaken(patch.email ?? '');
@@ -74,6 +141,12 @@ export class SqliteUserRepository implements UserRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.deleteStmt.run(id).changes > 0;
+    // The user's sessions, codes and tokens go with them (ON DELETE CASCADE); a trigger retires the id.
+    return this.guarded(id, () => this.deleteStmt.run(id).changes > 0);
+  }
+
+  /** Runs a write guarded by NOT_LAST_ADMIN; throws LastAdminError when the guard, not a missing user, stopped it. */
+  private guarded<T>(id: string, write: () => T): T {
+    return this.guardedTx(write, id) as T;
   }
 }

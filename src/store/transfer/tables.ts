@@ -19,6 +19,13 @@ const ts = 'int' as const;
 
 export const TRANSFER_TABLES: readonly TransferTable[] = [
   {
+    // Before the users: a healthy store never has a live user with a retired id, so any order would load, and
+    // this one lets the trigger of migration 0005 refuse an altered export that brings one back to life.
+    name: 'retired_subjects',
+    columns: { id: 'text', retired_at: ts },
+    orderBy: ['id'],
+  },
+  {
     name: 'users',
     columns: { id: 'text', email: 'text', email_normalized: 'text', name: 'text', password_hash: 'text', is_admin: 'bool', disabled: 'bool', email_verified: 'bool', created_at: ts, updated_at: ts },
     orderBy: ['id'],
@@ -69,9 +76,18 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
   },
   {
     name: 'audit_events',
-    columns: { id: ts, at: ts, type: 'text', actor: 'text', subject: 'text', ip: 'text', details: 'text' },
+    columns: {
+      id: ts, at: ts, type: 'text', actor: 'text', subject: 'text', client_id: 'text', ip: 'text', outcome: 'text', details: 'text', prev_hash: 'text', hash: 'text',
+    },
     orderBy: ['id'],
     identity: 'id',
+  },
+  {
+    // The chain's head moves with the events it points at, so the imported log verifies as it did and the
+    // next append links to the last imported event.
+    name: 'audit_chain_head',
+    columns: { singleton: ts, last_id: ts, last_hash: 'text' },
+    orderBy: ['singleton'],
   },
 ];
 

@@ -37,19 +37,20 @@ type Side = 'read' | 'write';
  * microseconds instead of a round trip to the thread.
  */
 const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
-  users: { create: 'write', findById: 'read', findByEmail: 'read', list: 'read', update: 'write', delete: 'write' },
-  clients: { create: 'write', findById: 'read', list: 'read', update: 'write', delete: 'write' },
+  users: { create: 'write', findById: 'read', findByEmail: 'read', list: 'read', count: 'read', update: 'write', delete: 'write' },
+  clients: { create: 'write', findById: 'read', list: 'read', count: 'read', update: 'write', delete: 'write' },
   signingKeys: { insert: 'write', insertUnlessScheduled: 'write', list: 'read', update: 'write' },
   sessions: {
-    create: 'write', findLive: 'read', touch: 'write', listForUser: 'read', delete: 'write', deleteForUser: 'write', addClient: 'write', clientsOf: 'read', deleteExpired: 'write',
+    create: 'write', findLive: 'read', touch: 'write', listForUser: 'read', findLiveBySid: 'read', countLive: 'read', reauthenticate: 'write', delete: 'write',
+    deleteForUser: 'write', addClient: 'write', clientsOf: 'read', deleteExpired: 'write',
   },
-  codes: { create: 'write', consume: 'write', find: 'read', markReplayed: 'write', deleteExpired: 'write' },
+  codes: { create: 'write', consume: 'write', find: 'read', revokeForUser: 'write', markReplayed: 'write', deleteExpired: 'write' },
   refreshTokens: { create: 'write', find: 'read', rotate: 'write', revokeGrant: 'write', revokeForUser: 'write', revokeForSession: 'write', grantsSignedBy: 'read' },
   authorizationRequests: { create: 'write', findLive: 'read', consume: 'write', deleteExpired: 'write' },
   accessTokens: {
     create: 'write', findLive: 'read', revokeGrant: 'write', revokeForUser: 'write', revoke: 'write', revokeForSession: 'write', grantsSignedBy: 'read', deleteExpired: 'write',
   },
-  audit: { append: 'write', list: 'read' },
+  audit: { append: 'write', list: 'read', count: 'read', chain: 'read', head: 'read' },
   issuance: { record: 'write' },
 };
 

@@ -1,0 +1,148 @@
+// A fresh store with many users, fast: the schema comes from the project's own migrations, the seeded rows go
+// in with one bulk insert (one SQLite transaction, or PostgreSQL batches of unnest() arrays) in the columns of
+// src/store/rows/users.ts, all sharing one argon2id hash (they never sign in). The administrator who signs in
+// is created through the project's own createUser, and the signing key is made before the server starts, as
+// bench/servers/gatehouse.ts does.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { hashPassword } from '../../src/auth/password-hash.js';
+import { systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { createUser } from '../../src/manage/users.js';
+import { openKeyStore, openStore } from '../../src/services.js';
+import { COLUMNS } from '../../src/store/rows/users.js';
+import { migrateSqlite, openSqliteDatabase } from '../../src/store/sqlite/database.js';
+import { freshPostgresSchema } from '../../test/helpers/postgres.js';
+import { freePort } from '../servers/process.js';
+import { BENCH_USER } from '../target.js';
+import { ADMIN, type SeedUser } from './population.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface SeededStore {
+  engine: Engine;
+  /** The server's environment: loopback, a free port, this store. */
+  env: Record<string, string>;
+  issuer: string;
+  admin: { email: string; name: string; password: string };
+  /** Milliseconds: the bulk insert of the seeded users (with ANALYZE on PostgreSQL), and everything (hashes, admin, key) */
+  insertMs: number;
+  totalMs: number;
+  /** Removes the temporary directory and drops the PostgreSQL schema. */
+  drop(): Promise<void>;
+}
+
+const COLUMN_NAMES = COLUMNS.split(',').map((c) => c.trim());
+
+/** Each column of the users table, from a seeded user; a column this does not know stops the bench. */
+function valueOf(column: string, user: SeedUser, passwordHash: string): string | number | boolean | null {
+  switch (column) {
+    case 'id': return user.id;
+    case 'email': return user.email;
+    case 'email_normalized': return user.emailNormalized;
+    case 'name': return user.name;
+    case 'password_hash': return passwordHash;
+    case 'is_admin': return false;
+    case 'disabled': return user.disabled;
+    case 'email_verified': return user.emailVerified;
+    case 'created_at': return user.createdAt;
+    case 'updated_at': return user.createdAt;
+    default: throw new Error(`the users table has a column the seeding does not know: ${column} (bench/admin-users/seed.ts)`);
+  }
+}
+
+const POSTGRES_TYPES: Record<string, string> = {
+  is_admin: 'boolean', disabled: 'boolean', email_verified: 'boolean', created_at: 'bigint', updated_at: 'bigint',
+};
+
+function insertSqlite(file: string, synchronous: 'FULL' | 'NORMAL', users: SeedUser[], passwordHash: string): void {
+  const db = openSqliteDatabase(file, { synchronous });
+  try {
+    migrateSqlite(db);
+    const insert = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (${COLUMN_NAMES.map(() => '?').join(', ')})`);
+    db.transaction(() => {
+      for (const user of users) {
+        insert.run(...COLUMN_NAMES.map((column) => {
+          const value = valueOf(column, user, passwordHash);
+          return typeof value === 'boolean' ? Number(value) : value;
+        }));
+      }
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+const POSTGRES_BATCH = 10_000;
+
+async function insertPostgres(url: string, users: SeedUser[], passwordHash: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const sql = `INSERT INTO users (${COLUMNS}) SELECT * FROM unnest(${COLUMN_NAMES.map((c, i) => `$${i + 1}::${POSTGRES_TYPES[c] ?? 'text'}[]`).join(', ')})`;
+    await client.query('BEGIN');
+    for (let start = 0; start < users.length; start += POSTGRES_BATCH) {
+      const batch = users.slice(start, start + POSTGRES_BATCH);
+      await client.query(sql, COLUMN_NAMES.map((column) => batch.map((user) => valueOf(column, user, passwordHash))));
+    }
+    await client.query('COMMIT');
+    // What autovacuum would have done long before a real installation had this many users.
+    await client.query('ANALYZE users');
+  } finally {
+    await client.end();
+  }
+}
+
+/** A temporary DATA_DIR (SQLite) or a fresh schema of `databaseUrl` (PostgreSQL), seeded with `users` and the admin. */
+export async function seedStore(engine: Engine, users: SeedUser[], databaseUrl?: string): Promise<SeededStore> {
+  const started = performance.now();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-users-'));
+  let dropSchema = async (): Promise<void> => undefined;
+  const drop = async () => {
+    await dropSchema();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', ISSUER: issuer, DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys') };
+    if (engine === 'postgres') {
+      if (!databaseUrl) throw new Error('PostgreSQL needs a database URL');
+      const schema = await freshPostgresSchema(databaseUrl);
+      dropSchema = schema.drop;
+      env.DATABASE_URL = schema.url;
+      env.KEY_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+    }
+    const config = loadConfig(env, dir);
+    // One hash for every seeded user: a password nobody is told.
+    const sharedHash = await hashPassword(randomBytes(24).toString('base64url'));
+
+    let insertMs = 0;
+    let store;
+    if (engine === 'sqlite') {
+      const insertStarted = performance.now();
+      insertSqlite(config.sqliteFile, config.sqliteSynchronous, users, sharedHash);
+      insertMs = performance.now() - insertStarted;
+      store = await openStore(config);
+    } else {
+      store = await openStore(config); // migrates the fresh schema
+      const insertStarted = performance.now();
+      await insertPostgres(env.DATABASE_URL ?? '', users, sharedHash);
+      insertMs = performance.now() - insertStarted;
+    }
+    try {
+      const ctx = { store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'bench' };
+      await createUser(ctx, { email: ADMIN.email, name: ADMIN.name, password: BENCH_USER.password, isAdmin: true });
+      await openKeyStore(config, store).load(systemClock.now());
+    } finally {
+      await store.close();
+    }
+    return { engine, env, issuer, admin: { ...ADMIN, password: BENCH_USER.password }, insertMs, totalMs: performance.now() - started, drop };
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+// Work a migration needs beyond its SQL file, run right after that file inside the same transaction (so a
+// failure leaves neither behind), keyed by the migration's version. Only what plain SQL cannot do belongs here.
+import type pg from 'pg';
+import { eventHash, GENESIS_HASH } from '../../audit/chain.js';
+import { COLUMNS, storedFields, type AuditRow } from '../rows/audit.js';
+
+/** Events linked per round trip. */
+const BATCH = 1000;
+
+/**
+ * 0005: events written before the hash chain existed have empty hashes (the ALTER TABLE defaults). Link them,
+ * oldest first, from GENESIS_HASH, exactly as `append` would have, and point the head at the last one; a
+ * database without events keeps no head, as a new one has none.
+ */
+async function linkAuditChain(client: pg.PoolClient): Promise<void> {
+  let prevHash = GENESIS_HASH;
+  let lastId = 0;
+  for (;;) {
+    const { rows } = await client.query<AuditRow>(`SELECT ${COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`, [lastId, BATCH]);
+    if (rows.length === 0) break;
+    const ids: number[] = [];
+    const prevHashes: string[] = [];
+    const hashes: string[] = [];
+    for (const row of rows) {
+      // The store's pool reads BIGINT as a number (database.ts); hashing a string `at` would give another hash.
+      const hash = eventHash(prevHash, storedFields({ ...row, at: Number(row.at) }));
+      ids.push(Number(row.id));
+      prevHashes.push(prevHash);
+      hashes.push(hash);
+      prevHash = hash;
+      lastId = Number(row.id);
+    }
+    await client.query(
+      'UPDATE audit_events AS e SET prev_hash = v.prev_hash, hash = v.hash '
+      + 'FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v (id, prev_hash, hash) WHERE e.id = v.id',
+      [ids, prevHashes, hashes],
+    );
+  }
+  if (lastId > 0) await client.query('INSERT INTO audit_chain_head (singleton, last_id, last_hash) VALUES (1, $1, $2)', [lastId, prevHash]);
+}
+
+export const POSTGRES_MIGRATION_STEPS: ReadonlyMap<number, (client: pg.PoolClient) => Promise<void>> = new Map([[5, linkAuditChain]]);
