@@ -40,6 +40,9 @@ END;
 
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
+-- The users page's search (src/store/sqlite/user-search.ts) reads both compared columns from here, in email
+-- order, and the table only for the users who match.
+CREATE INDEX users_search ON users (email_normalized, name);
 -- The last-admin rule (src/store/sqlite/users.ts) looks for another enabled admin on every demotion and deletion.
 CREATE INDEX users_enabled_admins ON users (id) WHERE is_admin = 1 AND disabled = 0;
 -- Disabling an account marks its unused codes used (codes.revokeForUser); deleting one cascades to them.

@@ -82,7 +82,7 @@ export async function createClient(ctx: ManageContext, input: NewClientInput): P
     },
     ctx.clock.now(),
   );
-  await audit(ctx, 'client.created', client.clientId, { public: isPublic, pkce_required: client.pkceRequired });
+  await audit(ctx, 'client.created', client.clientId, { public: isPublic, pkce_required: client.pkceRequired }, client.clientId);
   return { client, clientSecret };
 }
 
@@ -122,7 +122,7 @@ export async function updateClient(ctx: ManageContext, clientId: string, input: 
   if (changed.length === 0) return { client, changed };
   const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
-  await audit(ctx, 'client.updated', clientId, { changed });
+  await audit(ctx, 'client.updated', clientId, { changed }, clientId);
   return { client: updated, changed };
 }
 
@@ -132,7 +132,7 @@ export async function rotateClientSecret(ctx: ManageContext, clientId: string): 
   const clientSecret = randomSecret();
   const updated = await ctx.store.clients.update(clientId, { secretHash: hashSecret(clientSecret) }, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
-  await audit(ctx, 'client.secret_rotated', clientId, {});
+  await audit(ctx, 'client.secret_rotated', clientId, {}, clientId);
   return { client: updated, clientSecret };
 }
 
@@ -140,6 +140,6 @@ export async function deleteClient(ctx: ManageContext, clientId: string): Promis
   const client = await findClient(ctx, clientId);
   // Its codes and refresh tokens go with it (ON DELETE CASCADE).
   if (!(await ctx.store.clients.delete(clientId))) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
-  await audit(ctx, 'client.deleted', clientId, { name: client.name });
+  await audit(ctx, 'client.deleted', clientId, { name: client.name }, clientId);
   return client;
 }

@@ -186,6 +186,7 @@ async function endAccess(ctx: ManageContext, userId: string, reason: SessionEndR
   await ctx.store.accessTokens.revokeForUser(userId, now);
 }
 
-export async function audit(ctx: ManageContext, type: string, subject: string, details: Record<string, unknown>): Promise<void> {
-  await ctx.store.audit.append({ at: ctx.clock.now(), type, actor: ctx.actor, subject, ip: ctx.ip ?? null, details });
+/** Records an administrative change; `clientId` names the application it concerns, so the log filters by it. */
+export async function audit(ctx: ManageContext, type: string, subject: string, details: Record<string, unknown>, clientId: string | null = null): Promise<void> {
+  await ctx.store.audit.append({ at: ctx.clock.now(), type, actor: ctx.actor, subject, clientId, ip: ctx.ip ?? null, details });
 }

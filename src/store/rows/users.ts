@@ -70,3 +70,8 @@ export function normalizeSearch(search: string | undefined): string | null {
   const term = search?.trim().toLowerCase() ?? '';
   return term === '' ? null : term;
 }
+
+/** Whether a search holds letters beyond ASCII, which the fast ASCII-only case folding of either engine would miss. */
+export function beyondAscii(term: string): boolean {
+  return /[^\u0000-\u007f]/.test(term);
+}

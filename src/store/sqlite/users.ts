@@ -4,6 +4,7 @@ import { normalizeEmail } from '../normalize-email.js';
 import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
 import type { UserListOptions, UserRepository } from '../store.js';
 import { isUniqueViolation, type SqliteDatabase } from './database.js';
+import { SqliteUserSearch } from './user-search.js';
 import {
   COLUMNS, emailTaken, endsAdmin, idRetired, lastAdmin, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord, type UserRow,
 } from '../rows/users.js';
@@ -16,14 +17,6 @@ import {
 const NOT_LAST_ADMIN = 'NOT (is_admin = 1 AND disabled = 0 AND NOT EXISTS '
   + '(SELECT 1 FROM users AS other WHERE other.is_admin = 1 AND other.disabled = 0 AND other.id <> users.id))';
 
-/**
- * SQLite's lower() folds ASCII letters only. A search with other letters compares names folded by JavaScript
- * (as the search itself and every stored email are), through this function; ASCII searches keep the built-in
- * one, which is several times faster over a large table.
- */
-const UNICODE_LOWER = 'gatehouse_lower';
-const NON_ASCII = /[^\u0000-\u007f]/;
-
 function isRetiredSubject(error: unknown): boolean {
   return (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_TRIGGER' && (error as Error).message.startsWith(RETIRED_SUBJECT_MESSAGE);
 }
@@ -34,32 +27,18 @@ export class SqliteUserRepository implements UserRepository {
   private readonly byEmail;
   private readonly firstPage;
   private readonly nextPage;
-  private readonly searchFirstPage;
-  private readonly searchNextPage;
-  private readonly unicodeSearchFirstPage;
-  private readonly unicodeSearchNextPage;
+  private readonly search;
   private readonly countStmt;
   private readonly deleteStmt;
   private readonly guardedTx;
 
   constructor(private readonly db: SqliteDatabase) {
-    db.function(UNICODE_LOWER, { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : null));
     this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
     this.byEmail = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized = ?`);
     this.firstPage = db.prepare<[number], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT ?`);
     this.nextPage = db.prepare<[string, number], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized > ? ORDER BY email_normalized LIMIT ?`);
-    // instr() has no wildcards, so `%` and `_` in a search mean themselves. The rows are read in the order of the
-    // email index and the scan stops at the page's last match: no sort, however many users there are.
-    const matches = (lower: string) => `(instr(email_normalized, @term) > 0 OR instr(${lower}(name), @term) > 0)`;
-    this.searchFirstPage = db.prepare<[{ term: string; limit: number }], UserRow>(
-      `SELECT ${COLUMNS} FROM users WHERE ${matches('lower')} ORDER BY email_normalized LIMIT @limit`);
-    this.searchNextPage = db.prepare<[{ after: string; term: string; limit: number }], UserRow>(
-      `SELECT ${COLUMNS} FROM users WHERE email_normalized > @after AND ${matches('lower')} ORDER BY email_normalized LIMIT @limit`);
-    this.unicodeSearchFirstPage = db.prepare<[{ term: string; limit: number }], UserRow>(
-      `SELECT ${COLUMNS} FROM users WHERE ${matches(UNICODE_LOWER)} ORDER BY email_normalized LIMIT @limit`);
-    this.unicodeSearchNextPage = db.prepare<[{ after: string; term: string; limit: number }], UserRow>(
-      `SELECT ${COLUMNS} FROM users WHERE email_normalized > @after AND ${matches(UNICODE_LOWER)} ORDER BY email_normalized LIMIT @limit`);
+    this.search = new SqliteUserSearch(db);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
     this.deleteStmt = db.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_LAST_ADMIN}`);
     // A guarded write that changed nothing either found no user or refused the last admin: the look-up that
@@ -97,14 +76,8 @@ export class SqliteUserRepository implements UserRepository {
     const afterEmail = after ? decodeCursor(after, 1)[0] ?? '' : null;
     const term = normalizeSearch(search);
     let rows: UserRow[];
-    if (term === null) {
-      rows = afterEmail === null ? this.firstPage.all(limit + 1) : this.nextPage.all(afterEmail, limit + 1);
-    } else {
-      const unicode = NON_ASCII.test(term);
-      rows = afterEmail === null
-        ? (unicode ? this.unicodeSearchFirstPage : this.searchFirstPage).all({ term, limit: limit + 1 })
-        : (unicode ? this.unicodeSearchNextPage : this.searchNextPage).all({ after: afterEmail, term, limit: limit + 1 });
-    }
+    if (term !== null) rows = this.search.page(term, afterEmail, limit + 1);
+    else rows = afterEmail === null ? this.firstPage.all(limit + 1) : this.nextPage.all(afterEmail, limit + 1);
     const page = toPage(rows, limit, (row) => [row.email_normalized]);
     return { items: page.items.map(toRecord), next: page.next };
   }
