@@ -3,6 +3,7 @@
 // PostgreSQL too when BENCH_DATABASE_URL (else TEST_DATABASE_URL) names a database it may create a schema in.
 // The report goes to bench/admin-users-results.md (or FILE) and to stdout. bench/admin-users.md explains it.
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { packageRoot } from '../src/paths.js';
@@ -78,6 +79,7 @@ async function runEngine(engine: Engine, seeded: ReturnType<typeof population>):
 
 async function main(): Promise<void> {
   const startedAt = new Date();
+  const loadAverage = os.loadavg();
   if (!Number.isInteger(users) || users < plan.walkPages * 50 + 50) throw new Error(`--users must be an integer of at least ${plan.walkPages * 50 + 50} (the walk needs that many)`);
   process.stderr.write(`gatehouse admin users bench${quick ? ' (quick)' : ''}: ${users.toLocaleString('en-US')} users on SQLite${databaseUrl ? ' and PostgreSQL' : ''}\n`);
   const generated = performance.now();
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - startedAt.getTime()) / 1000;
   const settings = `${quick ? 'quick run: ' : ''}${plan.firstPageSamples} first pages, a walk of ${plan.walkPages} pages, each search ${plan.searchRounds} × up to ${plan.searchPages} pages, after an untimed warm-up; `
     + `users generated in ${(generationMs / 1000).toFixed(1)} s (seeded pseudo-random, the same every run)${databaseUrl ? '' : '; PostgreSQL not run (set BENCH_DATABASE_URL or TEST_DATABASE_URL)'}`;
-  const text = markdown({ engines, settings, startedAt, seconds });
+  const text = markdown({ engines, settings, startedAt, seconds, loadAverage });
   writeFileSync(out, text);
   process.stdout.write(`${text}\n`);
   process.stderr.write(`\r\x1b[2Kdone in ${Math.round(seconds)} s: ${path.relative(process.cwd(), out) || out}\n`);

@@ -62,7 +62,7 @@ export function engineSection(engine: EngineReport): string[] {
   ];
 }
 
-export function markdown(input: { engines: EngineReport[]; settings: string; startedAt: Date; seconds: number }): string {
+export function markdown(input: { engines: EngineReport[]; settings: string; startedAt: Date; seconds: number; loadAverage: number[] }): string {
   const cpu = os.cpus();
   return [
     '# Admin users list: latency per page',
@@ -74,7 +74,7 @@ export function markdown(input: { engines: EngineReport[]; settings: string; sta
     '',
     '## Machine and versions',
     '',
-    `- ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
+    `- ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}; load average ${input.loadAverage.map((l) => l.toFixed(2)).join(', ')} at the start (latency shows anything else on the cores)`,
     `- Node ${process.versions.node}, gatehouse ${version('../')}, express ${version('express')}, ejs ${version('ejs')}, better-sqlite3 ${version('better-sqlite3')}, pg ${version('pg')}`,
     `- ${input.settings}`,
     '',

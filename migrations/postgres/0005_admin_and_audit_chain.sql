@@ -48,9 +48,12 @@ CREATE TRIGGER users_refuse_retired_subject BEFORE INSERT ON users FOR EACH ROW 
 
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
--- The users page's search (src/store/postgres/users.ts) reads both compared columns from here, in email order
--- (an index-only scan), and the table only for the users who match.
-CREATE INDEX users_search ON users (email_normalized) INCLUDE (name);
+-- The users page's search compares the email and the name lower-cased: the name, like the email, is stored
+-- beside itself in that form, lower-cased by the application (src/store/rows/users.ts, normalizeName) so that
+-- every engine folds letters alike; the migration step fills it for existing users. A search reads both from
+-- users_search, in email order, and the table only for the users who match.
+ALTER TABLE users ADD COLUMN name_normalized TEXT;
+CREATE INDEX users_search ON users (email_normalized) INCLUDE (name_normalized);
 -- The last-admin rule (src/store/postgres/users.ts) locks the enabled admins on every demotion and deletion.
 CREATE INDEX users_enabled_admins ON users (id) WHERE is_admin AND NOT disabled;
 -- Disabling an account marks its unused codes used (codes.revokeForUser); deleting one cascades to them.

@@ -40,9 +40,12 @@ END;
 
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
--- The users page's search (src/store/sqlite/user-search.ts) reads both compared columns from here, in email
--- order, and the table only for the users who match.
-CREATE INDEX users_search ON users (email_normalized, name);
+-- The users page's search compares the email and the name lower-cased: the name, like the email, is stored
+-- beside itself in that form, lower-cased by the application (src/store/rows/users.ts, normalizeName) so that
+-- every engine folds letters alike; the migration step fills it for existing users. A search reads both from
+-- users_search, in email order, and the table only for the users who match.
+ALTER TABLE users ADD COLUMN name_normalized TEXT;
+CREATE INDEX users_search ON users (email_normalized, name_normalized);
 -- The last-admin rule (src/store/sqlite/users.ts) looks for another enabled admin on every demotion and deletion.
 CREATE INDEX users_enabled_admins ON users (id) WHERE is_admin = 1 AND disabled = 0;
 -- Disabling an account marks its unused codes used (codes.revokeForUser); deleting one cascades to them.

@@ -155,4 +155,20 @@ describe('SQLite migrations', () => {
       await store.close();
     }
   });
+
+  it('folds the names of users written before 0005 for the search, as the application folds them', async () => {
+    const db = connect();
+    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 4));
+    const insert = db.prepare('INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 1)');
+    insert.run('u1', 'ed@example.fr', 'ed@example.fr', 'ÉDITH Piaf', 'h');
+    insert.run('u2', 'nn@example.com', 'nn@example.com', null, 'h');
+    db.close();
+    const store = openSqliteStore({ file, synchronous: 'NORMAL' });
+    try {
+      expect((await store.users.list({ limit: 10, search: 'édith p' })).items.map((user) => user.id)).toEqual(['u1']);
+      expect((await store.users.list({ limit: 10, search: 'nn@' })).items.map((user) => user.id)).toEqual(['u2']);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -141,4 +141,19 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
       await store.close();
     }
   });
+
+  it('folds the names of users written before 0005 for the search, as the application folds them', async () => {
+    const pool = node();
+    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 4));
+    const insert = 'INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at) VALUES ($1, $2, $2, $3, $4, 1, 1)';
+    await pool.query(insert, ['u1', 'ed@example.fr', 'ÉDITH Piaf', 'h']);
+    await pool.query(insert, ['u2', 'nn@example.com', null, 'h']);
+    const store = await openPostgresStore({ url, poolSize: 2, schema });
+    try {
+      expect((await store.users.list({ limit: 10, search: 'édith p' })).items.map((user) => user.id)).toEqual(['u1']);
+      expect((await store.users.list({ limit: 10, search: 'nn@' })).items.map((user) => user.id)).toEqual(['u2']);
+    } finally {
+      await store.close();
+    }
+  });
 });

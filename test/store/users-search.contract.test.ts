@@ -67,6 +67,24 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await emails({ limit: 10, search: '_' })).toEqual([['under_score@example.com']]);
     });
 
+    it('ignores case beyond ASCII letters too, in names', async () => {
+      await store.users.create(newUser('u8', 'lw@example.pl', { name: 'Łukasz Wiśniewski' }), T0);
+      await store.users.create(newUser('u9', 'ed@example.fr', { name: 'ÉDITH Piaf' }), T0);
+      expect(await emails({ limit: 10, search: 'łukasz wiś' })).toEqual([['lw@example.pl']]);
+      expect(await emails({ limit: 10, search: 'ÉDITH' })).toEqual([['ed@example.fr']]);
+      expect(await emails({ limit: 10, search: 'édith' })).toEqual([['ed@example.fr']]);
+      expect(await emails({ limit: 10, search: 'WIŚ' })).toEqual([['lw@example.pl']]);
+    });
+
+    it('finds a renamed user by the new name only, and one whose name was removed by the email only', async () => {
+      await store.users.update('u1', { name: 'Augusta King' }, T0 + 1);
+      await store.users.update('u4', { name: null }, T0 + 1);
+      expect(await emails({ limit: 10, search: 'augusta' })).toEqual([['ada@example.com']]);
+      expect(await emails({ limit: 10, search: 'lovelace' })).toEqual([[]]);
+      expect(await emails({ limit: 10, search: 'liskov' })).toEqual([[]]);
+      expect(await emails({ limit: 10, search: 'barbara' })).toEqual([['barbara@example.org']]);
+    });
+
     it('finds nobody for a search nothing contains, and everyone for an empty or blank one', async () => {
       expect(await emails({ limit: 10, search: 'nobody' })).toEqual([[]]);
       expect((await emails({ limit: 10, search: '' })).flat()).toHaveLength(7);

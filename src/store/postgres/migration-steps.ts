@@ -3,8 +3,9 @@
 import type pg from 'pg';
 import { eventHash, GENESIS_HASH } from '../../audit/chain.js';
 import { COLUMNS, storedFields, type AuditRow } from '../rows/audit.js';
+import { normalizeName } from '../rows/users.js';
 
-/** Events linked per round trip. */
+/** Rows written per round trip. */
 const BATCH = 1000;
 
 /**
@@ -39,4 +40,24 @@ async function linkAuditChain(client: pg.PoolClient): Promise<void> {
   if (lastId > 0) await client.query('INSERT INTO audit_chain_head (singleton, last_id, last_hash) VALUES (1, $1, $2)', [lastId, prevHash]);
 }
 
-export const POSTGRES_MIGRATION_STEPS: ReadonlyMap<number, (client: pg.PoolClient) => Promise<void>> = new Map([[5, linkAuditChain]]);
+/** 0005: the users written before name_normalized existed get it, folded as the application folds it. */
+async function normalizeNames(client: pg.PoolClient): Promise<void> {
+  let lastId = '';
+  for (;;) {
+    const { rows } = await client.query<{ id: string; name: string }>(
+      'SELECT id, name FROM users WHERE name IS NOT NULL AND id > $1 ORDER BY id LIMIT $2', [lastId, BATCH]);
+    if (rows.length === 0) break;
+    await client.query(
+      'UPDATE users AS u SET name_normalized = v.name_normalized FROM unnest($1::text[], $2::text[]) AS v (id, name_normalized) WHERE u.id = v.id',
+      [rows.map((row) => row.id), rows.map((row) => normalizeName(row.name))],
+    );
+    lastId = rows[rows.length - 1]?.id ?? lastId;
+  }
+}
+
+export const POSTGRES_MIGRATION_STEPS: ReadonlyMap<number, (client: pg.PoolClient) => Promise<void>> = new Map([
+  [5, async (client) => {
+    await linkAuditChain(client);
+    await normalizeNames(client);
+  }],
+]);

@@ -5,34 +5,28 @@ import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
 import type { UserListOptions, UserRepository } from '../store.js';
 import { inTransaction, isUniqueViolation, query, statement, type PostgresPool, type Statement } from './database.js';
 import {
-  beyondAscii, COLUMNS, emailTaken, endsAdmin, idRetired, lastAdmin, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord, type UserRow,
+  COLUMNS, emailTaken, endsAdmin, idRetired, lastAdmin, normalizeName, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord, type UserRow,
 } from '../rows/users.js';
 
-const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`);
+const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`);
 const BY_ID = statement('users.byId', `SELECT ${COLUMNS} FROM users WHERE id = $1`);
 const BY_EMAIL = statement('users.byEmail', `SELECT ${COLUMNS} FROM users WHERE email_normalized = $1`);
 const FIRST_PAGE = statement('users.firstPage', `SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT $1`);
 const NEXT_PAGE = statement('users.nextPage', `SELECT ${COLUMNS} FROM users WHERE email_normalized > $1 ORDER BY email_normalized LIMIT $2`);
 /**
- * The users page's search: users whose email or name contains the search, a page at a time in email order. An
- * admin usually searches for one person, so most searches match a handful of users and read the whole index to
- * fill the page: each row must cost little. The inner query reads users_search (email_normalized INCLUDE name;
- * migration 0005) alone, in an index-only scan, and yields at most a page of emails; only those rows are then
- * read from the table. strpos() has no wildcards, so `%` and `_` in a search mean themselves.
- *
- * The email is stored lower-cased. For the name, an ASCII search folds names in the "C" collation (ASCII letters
- * only, as SQLite does, and several times faster than the database's own rules); a search with other letters
- * folds them by the database's rules, to match as the search itself was folded.
+ * The users page's search. An admin usually looks for one person, so most searches match a handful of users and
+ * read the whole index to fill a page: each row must cost little. Both compared columns are stored lower-cased;
+ * the inner query reads them from users_search (email_normalized INCLUDE name_normalized; migration 0005) alone,
+ * in an index-only scan, and yields at most a page of emails: only those rows are then read from the table.
+ * strpos() has no wildcards, so `%` and `_` in a search mean themselves.
  */
-function searchPage(name: string, lowerName: string, after: boolean): Statement {
+function searchPage(name: string, after: boolean): Statement {
   const page = `SELECT email_normalized FROM users WHERE ${after ? 'email_normalized > $3 AND ' : ''}`
-    + `(strpos(email_normalized, $1) > 0 OR strpos(${lowerName}, $1) > 0) ORDER BY email_normalized LIMIT $2`;
+    + '(strpos(email_normalized, $1) > 0 OR strpos(name_normalized, $1) > 0) ORDER BY email_normalized LIMIT $2';
   return statement(name, `SELECT ${COLUMNS} FROM users WHERE email_normalized IN (${page}) ORDER BY email_normalized`);
 }
-const SEARCH = {
-  ascii: { first: searchPage('users.searchFirstPage', 'lower(name COLLATE "C")', false), next: searchPage('users.searchNextPage', 'lower(name COLLATE "C")', true) },
-  unicode: { first: searchPage('users.unicodeSearchFirstPage', 'lower(name)', false), next: searchPage('users.unicodeSearchNextPage', 'lower(name)', true) },
-};
+const SEARCH_FIRST_PAGE = searchPage('users.searchFirstPage', false);
+const SEARCH_NEXT_PAGE = searchPage('users.searchNextPage', true);
 const COUNT = statement('users.count', 'SELECT count(*) AS n FROM users');
 /**
  * The enabled admins, locked in one order (so that two of these never wait for each other in a cycle). Every
@@ -58,7 +52,7 @@ export class PostgresUserRepository implements UserRepository {
 
   async create(user: NewUser, now: number): Promise<UserRecord> {
     try {
-      await query(this.pool, INSERT, [user.id, user.email, normalizeEmail(user.email), user.name, user.passwordHash,
+      await query(this.pool, INSERT, [user.id, user.email, normalizeEmail(user.email), user.name, normalizeName(user.name), user.passwordHash,
         user.isAdmin, user.disabled, user.emailVerified, now, now]);
     } catch (error) {
       // The trigger of migration 0005 raises unique_violation too: tell it apart before the taken email.
@@ -88,10 +82,9 @@ export class PostgresUserRepository implements UserRepository {
         ? await query<UserRow>(this.pool, FIRST_PAGE, [limit + 1])
         : await query<UserRow>(this.pool, NEXT_PAGE, [afterEmail, limit + 1])).rows;
     } else {
-      const { first, next } = beyondAscii(term) ? SEARCH.unicode : SEARCH.ascii;
       rows = (afterEmail === null
-        ? await query<UserRow>(this.pool, first, [term, limit + 1])
-        : await query<UserRow>(this.pool, next, [term, limit + 1, afterEmail])).rows;
+        ? await query<UserRow>(this.pool, SEARCH_FIRST_PAGE, [term, limit + 1])
+        : await query<UserRow>(this.pool, SEARCH_NEXT_PAGE, [term, limit + 1, afterEmail])).rows;
     }
     const page = toPage(rows, limit, (row) => [row.email_normalized]);
     return { items: page.items.map(toRecord), next: page.next };
@@ -113,6 +106,7 @@ export class PostgresUserRepository implements UserRepository {
       if (value === undefined || !(key in PATCH_COLUMNS)) continue;
       assign(PATCH_COLUMNS[key], value);
       if (key === 'email') assign('email_normalized', normalizeEmail(value as string));
+      if (key === 'name') assign('name_normalized', normalizeName(value as string | null));
     }
     assign('updated_at', now);
     values.push(id);

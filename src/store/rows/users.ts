@@ -7,6 +7,8 @@ export interface UserRow {
   email: string;
   email_normalized: string;
   name: string | null;
+  /** The name lower-cased (normalizeName), as the users page's search compares it; written with the name. */
+  name_normalized: string | null;
   password_hash: string;
   /** These three are 0 or 1 on SQLite, booleans on PostgreSQL. */
   is_admin: number | boolean;
@@ -16,7 +18,7 @@ export interface UserRow {
   updated_at: number;
 }
 
-export const COLUMNS = 'id, email, email_normalized, name, password_hash, is_admin, disabled, email_verified, created_at, updated_at';
+export const COLUMNS = 'id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, created_at, updated_at';
 
 export const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   email: 'email',
@@ -65,13 +67,17 @@ export function endsAdmin(patch: UserPatch): boolean {
   return patch.isAdmin === false || patch.disabled === true;
 }
 
-/** The form a search is compared in (emails are stored lower-cased, names are lower-cased to compare); null for none. */
+/**
+ * The form a name is searched in, stored beside it as email_normalized is beside the email: lower-cased here, in
+ * JavaScript, because SQLite's lower() folds ASCII letters only and PostgreSQL's follows the database's locale;
+ * this way both engines fold names, emails and the search itself alike, and a search compares stored columns.
+ */
+export function normalizeName(name: string | null): string | null {
+  return name === null ? null : name.toLowerCase();
+}
+
+/** The form a search is compared in (emails and names are stored lower-cased beside themselves); null for none. */
 export function normalizeSearch(search: string | undefined): string | null {
   const term = search?.trim().toLowerCase() ?? '';
   return term === '' ? null : term;
-}
-
-/** Whether a search holds letters beyond ASCII, which the fast ASCII-only case folding of either engine would miss. */
-export function beyondAscii(term: string): boolean {
-  return /[^\u0000-\u007f]/.test(term);
 }

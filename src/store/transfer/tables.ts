@@ -27,7 +27,10 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
   },
   {
     name: 'users',
-    columns: { id: 'text', email: 'text', email_normalized: 'text', name: 'text', password_hash: 'text', is_admin: 'bool', disabled: 'bool', email_verified: 'bool', created_at: ts, updated_at: ts },
+    columns: {
+      id: 'text', email: 'text', email_normalized: 'text', name: 'text', name_normalized: 'text', password_hash: 'text', is_admin: 'bool', disabled: 'bool',
+      email_verified: 'bool', created_at: ts, updated_at: ts,
+    },
     orderBy: ['id'],
   },
   {
