@@ -5,9 +5,9 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { AdminDependencies } from './context.js';
-import { formatTime, renderAdmin } from './render.js';
+import { renderAdmin } from './render.js';
 import { noticeOf } from './user-forms.js';
-import { userPath, usersPath } from './user-page.js';
+import { userPath, usersPath, userView } from './user-page.js';
 
 export const USERS_PER_PAGE = 50;
 
@@ -36,15 +36,7 @@ export function listUsers(deps: AdminDependencies) {
       notice: noticeOf(req),
       newPath: usersPath(deps, '/new'),
       searchPath: usersPath(deps),
-      users: page.items.map((user) => ({
-        path: userPath(deps, user.id),
-        email: user.email,
-        name: user.name,
-        isAdmin: user.isAdmin,
-        disabled: user.disabled,
-        emailVerified: user.emailVerified,
-        created: formatTime(user.createdAt),
-      })),
+      users: page.items.map((user) => ({ ...userView(user), path: userPath(deps, user.id) })),
       firstPage: after ? withQuery({}) : null,
       nextPage: page.next ? withQuery({ after: page.next }) : null,
     });

@@ -15,6 +15,11 @@ import { noticeOf, type FieldErrors } from './user-forms.js';
 const RECENT_EVENTS = 10;
 
 /** The user an admin URL names; the ids are random, so an unknown one is a plain 404. */
+/** How a user reads in a list row or on their page: never the password hash. */
+export function userView(user: UserRecord) {
+  return { id: user.id, email: user.email, name: user.name, isAdmin: user.isAdmin, disabled: user.disabled, emailVerified: user.emailVerified, created: formatTime(user.createdAt) };
+}
+
 export async function userById(store: Store, id: string | string[] | undefined): Promise<UserRecord> {
   const user = typeof id === 'string' && id !== '' ? await store.users.findById(id) : null;
   if (!user) throw new NotFoundError('There is no such user. They may have been deleted.');
@@ -82,16 +87,7 @@ export async function renderUserPage(deps: AdminDependencies, req: Request, res:
   renderAdmin(res, 'users/show', {
     title: user.email,
     section: 'users',
-    user: {
-      id: user.id,
-      email: user.email,
-      name: user.name,
-      isAdmin: user.isAdmin,
-      disabled: user.disabled,
-      emailVerified: user.emailVerified,
-      created: formatTime(user.createdAt),
-      updated: formatTime(user.updatedAt),
-    },
+    user: { ...userView(user), updated: formatTime(user.updatedAt) },
     isSelf: user.id === adminOf(res).user.id,
     passwordMinLength: deps.config.passwordMinLength,
     paths: {

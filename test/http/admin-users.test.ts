@@ -71,10 +71,10 @@ describe('admin: users', () => {
   }
 
   /** Re-posts the "Confirm it's you" page's fields to `path` with the password typed in. */
-  function confirm(admin: SignedInAdmin, page: Page, path: string, password: string): Promise<Page> {
+  function confirm(admin: SignedInAdmin, page: Page, path: string, password: string, retyped: Record<string, string> = {}): Promise<Page> {
     const { csrf, ...fields } = formFields(page.body);
     expect(csrf).toBeTruthy();
-    return admin.post(path, { ...fields, confirm_password: password });
+    return admin.post(path, { ...fields, ...retyped, confirm_password: password });
   }
 
   function stored(id: string): Promise<UserRecord | null> {
@@ -244,12 +244,15 @@ describe('admin: users', () => {
 
       const asked = await admin.post('/admin/users', { email: 'boss@example.com', password: NEW_PASSWORD, admin: 'on' });
       expect(isConfirmPage(asked)).toBe(true);
+      // The new user's password is never copied into the page: the confirmation asks for it once more.
+      expect(asked.body).not.toContain(NEW_PASSWORD);
+      expect(asked.body).toContain('The new user’s password, once more');
       expect(await app.store.users.findByEmail('boss@example.com')).toBeNull();
-      const wrong = await confirm(admin, asked, '/admin/users', 'not my password at all');
+      const wrong = await confirm(admin, asked, '/admin/users', 'not my password at all', { password: NEW_PASSWORD });
       expect(isConfirmPage(wrong)).toBe(true);
       expect(wrong.body).toContain('That password is not correct.');
       expect(await app.store.users.findByEmail('boss@example.com')).toBeNull();
-      const right = await confirm(admin, wrong, '/admin/users', PASSWORD);
+      const right = await confirm(admin, wrong, '/admin/users', PASSWORD, { password: NEW_PASSWORD });
       expect(right.status, right.body).toBe(303);
       expect(await app.store.users.findByEmail('boss@example.com')).toMatchObject({ isAdmin: true });
     });

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readMigrations } from '../../src/store/migrate.js';
 import { exitOf, freePort, runIdp, spawnServer, waitUntilServing, type ServerProcess } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -88,8 +89,10 @@ describe('the server process (npm start) with the idp tool beside it', () => {
   it('applies migrations with `idp migrate` once, and reports nothing to do afterwards', async () => {
     const first = await runIdp(['migrate', '--json'], env);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ applied: [1, 2, 3, 4], version: 4 });
-    expect(JSON.parse((await runIdp(['migrate', '--json'], env)).stdout)).toEqual({ applied: [], version: 4 });
+    const versions = readMigrations('sqlite').map((migration) => migration.version);
+    expect(versions.length).toBeGreaterThanOrEqual(5);
+    expect(JSON.parse(first.stdout)).toEqual({ applied: versions, version: versions.at(-1) });
+    expect(JSON.parse((await runIdp(['migrate', '--json'], env)).stdout)).toEqual({ applied: [], version: versions.at(-1) });
   });
 
   describe('refuses to start, with one line naming the problem and exit code 1', () => {
