@@ -51,7 +51,9 @@ CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 -- The users page's search compares the email and the name lower-cased: the name, like the email, is stored
 -- beside itself in that form, lower-cased by the application (src/store/rows/users.ts, normalizeName) so that
 -- every engine folds letters alike; the migration step fills it for existing users. A search reads both from
--- users_search, in email order, and the table only for the users who match.
+-- users_search, in email order, and the table only for the users who match; or, when few users match, finds them
+-- in the trigram indexes (pg_trgm) that the migration step creates once the names are filled
+-- (src/store/postgres/migration-steps.ts; how a search chooses: src/store/rows/users.ts).
 ALTER TABLE users ADD COLUMN name_normalized TEXT;
 CREATE INDEX users_search ON users (email_normalized) INCLUDE (name_normalized);
 -- The last-admin rule (src/store/postgres/users.ts) locks the enabled admins on every demotion and deletion.

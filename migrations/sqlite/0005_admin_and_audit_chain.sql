@@ -43,7 +43,9 @@ CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 -- The users page's search compares the email and the name lower-cased: the name, like the email, is stored
 -- beside itself in that form, lower-cased by the application (src/store/rows/users.ts, normalizeName) so that
 -- every engine folds letters alike; the migration step fills it for existing users. A search reads both from
--- users_search, in email order, and the table only for the users who match.
+-- users_search, in email order, and the table only for the users who match; or, when few users match, asks the
+-- trigram index users_fts (FTS5) for them, which the migration step creates and fills once the names are
+-- (src/store/sqlite/migration-steps.ts; how a search chooses: src/store/rows/users.ts).
 ALTER TABLE users ADD COLUMN name_normalized TEXT;
 CREATE INDEX users_search ON users (email_normalized, name_normalized);
 -- The last-admin rule (src/store/sqlite/users.ts) looks for another enabled admin on every demotion and deletion.

@@ -15,17 +15,34 @@ import type {
   SessionRecord,
   SigningKeyRecord,
 } from '../../src/store/records.js';
+import { openPostgresPool } from '../../src/store/postgres/database.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import type { PostgresSearchTuning } from '../../src/store/postgres/user-search.js';
+import { PostgresUserRepository } from '../../src/store/postgres/users.js';
+import { openSqliteDatabase } from '../../src/store/sqlite/database.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteSearchTuning } from '../../src/store/sqlite/user-search.js';
+import { SqliteUserRepository } from '../../src/store/sqlite/users.js';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/thread/threaded-store.js';
 import { freshPostgresSchema, TEST_DATABASE_URL } from '../helpers/postgres.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store, UserRepository } from '../../src/store/store.js';
+
+/** The users page's search figures for each engine (src/store/rows/users.ts): small ones take every way with a few users. */
+export interface SearchTuning {
+  sqlite: SqliteSearchTuning;
+  postgres: PostgresSearchTuning;
+}
 
 export interface OpenedStore {
   store: Store;
+  /**
+   * The users of the same database, read on a connection of their own through a repository searching with these
+   * figures (the writes the store makes are there to read once it has answered); the caller closes it.
+   */
+  usersSearching(tuning: SearchTuning): { users: UserRepository; close(): Promise<void> };
   /** Another store on the same database (another node, or the `idp` tool beside a server); the caller closes it. */
   second(): Promise<Store>;
-  /** Each table's column names, sorted, read from the database itself; bookkeeping tables left out. */
+  /** Each table's column names, sorted, read from the database itself; bookkeeping tables and indexes' own tables left out. */
   columns(): Promise<Record<string, string[]>>;
   /** Closes the store (again, if a test already did) and removes everything the engine left behind. */
   destroy(): Promise<void>;
@@ -39,7 +56,9 @@ export interface Engine {
 function sqliteColumns(file: string): Record<string, string[]> {
   const db = new Database(file, { readonly: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('schema_migrations', 'signing_keys', 'sqlite_sequence') ORDER BY name").all() as { name: string }[];
+    // Ordinary tables only: the search's full-text index (a virtual table and its shadow tables) holds nothing the users
+    // do not, and an import fills it again through the triggers.
+    const tables = db.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN ('schema_migrations', 'signing_keys') ORDER BY name").all() as { name: string }[];
     return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((c) => c.name).sort()]));
   } finally {
     db.close();
@@ -56,6 +75,15 @@ function sqliteEngine(name: string, open: (file: string) => Promise<Store>): Eng
       const store = await open(file);
       return {
         store,
+        usersSearching(tuning) {
+          const db = openSqliteDatabase(file, { synchronous: 'NORMAL' });
+          return {
+            users: new SqliteUserRepository(db, tuning.sqlite),
+            close: async () => {
+              db.close();
+            },
+          };
+        },
         second: async () => openSqliteStore({ file, synchronous: 'NORMAL' }),
         columns: async () => sqliteColumns(file),
         async destroy() {
@@ -83,6 +111,10 @@ if (TEST_DATABASE_URL) {
       const store = await openPostgresStore({ url, poolSize: 4, schema });
       return {
         store,
+        usersSearching(tuning) {
+          const pool = openPostgresPool({ url, poolSize: 2, schema });
+          return { users: new PostgresUserRepository(pool, tuning.postgres), close: () => pool.end() };
+        },
         second: () => openPostgresStore({ url, poolSize: 2, schema }),
         async columns() {
           const client = new pg.Client({ connectionString: url });

@@ -7,6 +7,7 @@ import { StoreUnavailableError } from '../../src/errors.js';
 import { migrationsDir } from '../../src/paths.js';
 import { readMigrations } from '../../src/store/migrate.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqliteUserRepository } from '../../src/store/sqlite/users.js';
 import { expectUnbrokenChain } from './chain-check.js';
 import {
   appliedSqliteMigrations,
@@ -170,5 +171,43 @@ describe('SQLite migrations', () => {
     } finally {
       await store.close();
     }
+  });
+  /** Throws unless the search's full-text index holds exactly what the users hold (FTS5's own check). */
+  function checkSearchIndex(db: SqliteDatabase): void {
+    db.prepare("INSERT INTO users_fts (users_fts, rank) VALUES ('integrity-check', 1)").run();
+  }
+
+  it('indexes the users written before 0005 for the search, and keeps the index in step with every write after', async () => {
+    const db = connect();
+    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 4));
+    const insert = db.prepare('INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 1)');
+    insert.run('u1', 'ed@example.fr', 'ed@example.fr', 'ÉDITH Piaf', 'h');
+    insert.run('u2', 'nn@example.com', 'nn@example.com', null, 'h');
+    insert.run('u3', 'Kenji@Example.JP', 'kenji@example.jp', '山田 健二', 'h');
+    expect(migrateSqlite(db)).toEqual(ALL.slice(4));
+    checkSearchIndex(db);
+    // Through the trigram index: a window of one user, then every match from the index.
+    const users = new SqliteUserRepository(db, { window: 1, indexCap: 100 });
+    const ids = async (search: string) => (await users.list({ limit: 10, search })).items.map((user) => user.id);
+    expect(await ids('édith p')).toEqual(['u1']);
+    expect(await ids('nn@example')).toEqual(['u2']);
+    expect(await ids('山田 健')).toEqual(['u3']);
+    expect(await ids('@example.')).toEqual(['u1', 'u3', 'u2']);
+
+    const store = openSqliteStore({ file, synchronous: 'NORMAL' });
+    try {
+      await store.users.create({ id: 'u4', email: 'new@example.org', name: 'Nouvelle', passwordHash: 'h', isAdmin: false, disabled: false, emailVerified: false }, 2);
+      await store.users.update('u1', { name: 'Édith Gassion' }, 3);
+      await store.users.update('u3', { email: 'kenji@example.org', disabled: true }, 3);
+      await store.users.delete('u2');
+    } finally {
+      await store.close();
+    }
+    checkSearchIndex(db);
+    expect(await ids('piaf')).toEqual([]);
+    expect(await ids('gassion')).toEqual(['u1']);
+    expect(await ids('example.jp')).toEqual([]);
+    expect(await ids('example.org')).toEqual(['u3', 'u4']);
+    expect(await ids('nn@')).toEqual([]);
   });
 });

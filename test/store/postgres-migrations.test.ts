@@ -9,6 +9,7 @@ import { migrationsDir } from '../../src/paths.js';
 import { readMigrations } from '../../src/store/migrate.js';
 import { appliedPostgresMigrations, migratePostgres, openPostgresPool, type PostgresPool } from '../../src/store/postgres/database.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { PostgresUserRepository } from '../../src/store/postgres/users.js';
 import { freshPostgresSchema, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { expectUnbrokenChain } from './chain-check.js';
 
@@ -154,6 +155,56 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
       expect((await store.users.list({ limit: 10, search: 'nn@' })).items.map((user) => user.id)).toEqual(['u2']);
     } finally {
       await store.close();
+    }
+  });
+  /** The definitions of the users search's trigram indexes in the schema of `pool`. */
+  async function trigramIndexes(pool: PostgresPool): Promise<string[]> {
+    const { rows } = await pool.query<{ indexdef: string }>(
+      "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'users' AND indexdef LIKE '%gin_trgm_ops%' ORDER BY indexname");
+    return rows.map((row) => row.indexdef);
+  }
+
+  it('indexes the users written before 0005 for the search with pg_trgm, which the indexes find outside the schema', async () => {
+    const pool = node();
+    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 4));
+    const insert = 'INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, 1)';
+    await pool.query(insert, ['u1', 'ed@example.fr', 'ed@example.fr', 'ÉDITH Piaf', 'h']);
+    await pool.query(insert, ['u2', 'nn@example.com', 'nn@example.com', null, 'h']);
+    await pool.query(insert, ['u3', 'Kenji@Example.JP', 'kenji@example.jp', 'Yamada Kenji', 'h']);
+    expect(await migratePostgres(pool)).toEqual(ALL.slice(4));
+    const indexes = await trigramIndexes(pool);
+    expect(indexes).toHaveLength(2);
+    expect(indexes.join('\n')).toMatch(/users_email_trigrams .*gin \(email_normalized \S+\.gin_trgm_ops\)/);
+    expect(indexes.join('\n')).toMatch(/users_name_trigrams .*gin \(name_normalized \S+\.gin_trgm_ops\)/);
+    // The indexes answer LIKE, with no search_path beyond this schema (the extension lives elsewhere).
+    const client = await pool.connect();
+    try {
+      await client.query('SET enable_seqscan = off');
+      const plan = (await client.query<{ 'QUERY PLAN': string }>("EXPLAIN SELECT id FROM users WHERE name_normalized LIKE '%édith%'")).rows.map((row) => row['QUERY PLAN']).join('\n');
+      expect(plan).toContain('users_name_trigrams');
+      expect((await client.query("SELECT id FROM users WHERE name_normalized LIKE '%édith p%' OR email_normalized LIKE '%édith p%'")).rows).toEqual([{ id: 'u1' }]);
+    } finally {
+      client.release();
+    }
+    // Through the indexes: every search under the cap asks them.
+    const users = new PostgresUserRepository(pool, { indexCap: 100, sampleSize: 2000, sampleMaxAgeMs: 60_000 });
+    const ids = async (search: string) => (await users.list({ limit: 10, search })).items.map((user) => user.id);
+    expect(await ids('édith p')).toEqual(['u1']);
+    expect(await ids('nn@example')).toEqual(['u2']);
+    expect(await ids('yamada')).toEqual(['u3']);
+    expect(await ids('@example.')).toEqual(['u1', 'u3', 'u2']);
+  });
+
+  it('gives every schema its trigram indexes when several migrate at once, pg_trgm installed once in the database', async () => {
+    const others = await Promise.all([freshPostgresSchema(url), freshPostgresSchema(url)]);
+    const otherPools = others.map((other) => openPostgresPool({ url, poolSize: 1, schema: other.schema }));
+    try {
+      await Promise.all([node(), ...otherPools].map((pool) => migratePostgres(pool)));
+      for (const pool of [pools[0]!, ...otherPools]) expect(await trigramIndexes(pool)).toHaveLength(2);
+      expect((await pools[0]!.query("SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'pg_trgm'")).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await Promise.all(otherPools.map((pool) => pool.end()));
+      await Promise.all(others.map((other) => other.drop()));
     }
   });
 });

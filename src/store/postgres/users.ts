@@ -3,30 +3,17 @@ import { decodeCursor, toPage } from '../cursor.js';
 import { normalizeEmail } from '../normalize-email.js';
 import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
 import type { UserListOptions, UserRepository } from '../store.js';
-import { inTransaction, isUniqueViolation, query, statement, type PostgresPool, type Statement } from './database.js';
+import { inTransaction, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 import {
   COLUMNS, emailTaken, endsAdmin, idRetired, lastAdmin, normalizeName, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord, type UserRow,
 } from '../rows/users.js';
+import { PostgresUserSearch, POSTGRES_SEARCH_TUNING, type PostgresSearchTuning } from './user-search.js';
 
 const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`);
 const BY_ID = statement('users.byId', `SELECT ${COLUMNS} FROM users WHERE id = $1`);
 const BY_EMAIL = statement('users.byEmail', `SELECT ${COLUMNS} FROM users WHERE email_normalized = $1`);
 const FIRST_PAGE = statement('users.firstPage', `SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT $1`);
 const NEXT_PAGE = statement('users.nextPage', `SELECT ${COLUMNS} FROM users WHERE email_normalized > $1 ORDER BY email_normalized LIMIT $2`);
-/**
- * The users page's search. An admin usually looks for one person, so most searches match a handful of users and
- * read the whole index to fill a page: each row must cost little. Both compared columns are stored lower-cased;
- * the inner query reads them from users_search (email_normalized INCLUDE name_normalized; migration 0005) alone,
- * in an index-only scan, and yields at most a page of emails: only those rows are then read from the table.
- * strpos() has no wildcards, so `%` and `_` in a search mean themselves.
- */
-function searchPage(name: string, after: boolean): Statement {
-  const page = `SELECT email_normalized FROM users WHERE ${after ? 'email_normalized > $3 AND ' : ''}`
-    + '(strpos(email_normalized, $1) > 0 OR strpos(name_normalized, $1) > 0) ORDER BY email_normalized LIMIT $2';
-  return statement(name, `SELECT ${COLUMNS} FROM users WHERE email_normalized IN (${page}) ORDER BY email_normalized`);
-}
-const SEARCH_FIRST_PAGE = searchPage('users.searchFirstPage', false);
-const SEARCH_NEXT_PAGE = searchPage('users.searchNextPage', true);
 const COUNT = statement('users.count', 'SELECT count(*) AS n FROM users');
 /**
  * The enabled admins, locked in one order (so that two of these never wait for each other in a cycle). Every
@@ -48,7 +35,12 @@ async function refuseLastAdmin(client: pg.PoolClient, id: string): Promise<void>
 }
 
 export class PostgresUserRepository implements UserRepository {
-  constructor(private readonly pool: PostgresPool) {}
+  private readonly search: PostgresUserSearch;
+
+  /** `searchTuning`: the users page's search (./user-search.ts); tests pass small figures to take every way with few users. */
+  constructor(private readonly pool: PostgresPool, searchTuning: PostgresSearchTuning = POSTGRES_SEARCH_TUNING) {
+    this.search = new PostgresUserSearch(pool, searchTuning);
+  }
 
   async create(user: NewUser, now: number): Promise<UserRecord> {
     try {
@@ -82,9 +74,7 @@ export class PostgresUserRepository implements UserRepository {
         ? await query<UserRow>(this.pool, FIRST_PAGE, [limit + 1])
         : await query<UserRow>(this.pool, NEXT_PAGE, [afterEmail, limit + 1])).rows;
     } else {
-      rows = (afterEmail === null
-        ? await query<UserRow>(this.pool, SEARCH_FIRST_PAGE, [term, limit + 1])
-        : await query<UserRow>(this.pool, SEARCH_NEXT_PAGE, [term, limit + 1, afterEmail])).rows;
+      rows = await this.search.list(term, afterEmail, limit + 1);
     }
     const page = toPage(rows, limit, (row) => [row.email_normalized]);
     return { items: page.items.map(toRecord), next: page.next };

@@ -76,6 +76,26 @@ export function normalizeName(name: string | null): string | null {
   return name === null ? null : name.toLowerCase();
 }
 
+// The users page's search, on every engine (src/store/sqlite/user-search.ts, src/store/postgres/user-search.ts): the
+// users whose email or name contains the search, in email order, a page at a time (keyset pagination on the email).
+// Two ways find them, and give the same page:
+//
+//  - reading users in email order, keeping those that match: each user read costs little, and a search matching
+//    many users fills a page after a few, but one matching few reads them all (35-50 ms at 100,000 users);
+//  - a trigram index (migration 0005), which finds every match at once wherever it is in the email order, but each
+//    costs several user reads (its row looked up, on PostgreSQL rechecked), and all must be sorted by email before
+//    the page is known.
+//
+// So the index lists the matches when there are few (up to a cap), and reading in email order finds them when there
+// are many. The choice goes by how many match in all, not by how densely the users read so far match: matches do not
+// spread evenly along the email order (a first name begins the emails of one stretch of it), and a search can match
+// next to nobody for tens of thousands of users, then every other one. SQLite counts the matches in its index, up to
+// the cap, which costs little, after first reading a window of users in email order, where a common search fills its
+// page without counting at all. PostgreSQL's index costs as much to count matches as to list them, so it estimates
+// their number from a sample of users instead, and its index gives up if the estimate was far off. A search the index
+// cannot look up (under three characters; on PostgreSQL, without three letters or digits in a row) is read in email
+// order: being short, it matches densely.
+
 /** The form a search is compared in (emails and names are stored lower-cased beside themselves); null for none. */
 export function normalizeSearch(search: string | undefined): string | null {
   const term = search?.trim().toLowerCase() ?? '';

@@ -7,6 +7,7 @@ import { isUniqueViolation, type SqliteDatabase } from './database.js';
 import {
   COLUMNS, emailTaken, endsAdmin, idRetired, lastAdmin, normalizeName, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord, type UserRow,
 } from '../rows/users.js';
+import { SqliteUserSearch, SQLITE_SEARCH_TUNING, type SqliteSearchTuning } from './user-search.js';
 
 /**
  * Keeps only the rows that are not the last enabled admin: one where another enabled admin exists, or that is
@@ -26,28 +27,19 @@ export class SqliteUserRepository implements UserRepository {
   private readonly byEmail;
   private readonly firstPage;
   private readonly nextPage;
-  private readonly searchFirstPage;
-  private readonly searchNextPage;
+  private readonly search;
   private readonly countStmt;
   private readonly deleteStmt;
   private readonly guardedTx;
 
-  constructor(private readonly db: SqliteDatabase) {
+  /** `searchTuning`: the users page's search (./user-search.ts); tests pass small figures to take every way with few users. */
+  constructor(private readonly db: SqliteDatabase, searchTuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING) {
     this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
     this.byEmail = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized = ?`);
     this.firstPage = db.prepare<[number], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT ?`);
     this.nextPage = db.prepare<[string, number], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized > ? ORDER BY email_normalized LIMIT ?`);
-    // The users page's search. An admin usually looks for one person, so most searches match a handful of users
-    // and read the whole index to fill a page: each row must cost little. Both compared columns are stored
-    // lower-cased and read from users_search (migration 0005), so a row is read from the table only when it
-    // matches; INDEXED BY, because without statistics the planner prefers the UNIQUE index on the email, whose
-    // entries lack the name and cost a table read each. instr() has no wildcards: `%` and `_` mean themselves.
-    const matches = '(instr(email_normalized, @term) > 0 OR instr(name_normalized, @term) > 0)';
-    this.searchFirstPage = db.prepare<[{ term: string; limit: number }], UserRow>(
-      `SELECT ${COLUMNS} FROM users INDEXED BY users_search WHERE ${matches} ORDER BY email_normalized LIMIT @limit`);
-    this.searchNextPage = db.prepare<[{ term: string; after: string; limit: number }], UserRow>(
-      `SELECT ${COLUMNS} FROM users INDEXED BY users_search WHERE email_normalized > @after AND ${matches} ORDER BY email_normalized LIMIT @limit`);
+    this.search = new SqliteUserSearch(db, searchTuning);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
     this.deleteStmt = db.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_LAST_ADMIN}`);
     // A guarded write that changed nothing either found no user or refused the last admin: the look-up that
@@ -86,7 +78,7 @@ export class SqliteUserRepository implements UserRepository {
     const term = normalizeSearch(search);
     let rows: UserRow[];
     if (term === null) rows = afterEmail === null ? this.firstPage.all(limit + 1) : this.nextPage.all(afterEmail, limit + 1);
-    else rows = afterEmail === null ? this.searchFirstPage.all({ term, limit: limit + 1 }) : this.searchNextPage.all({ term, after: afterEmail, limit: limit + 1 });
+    else rows = this.search.list(term, afterEmail, limit + 1);
     const page = toPage(rows, limit, (row) => [row.email_normalized]);
     return { items: page.items.map(toRecord), next: page.next };
   }
