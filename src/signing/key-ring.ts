@@ -53,6 +53,9 @@ export class KeyRing {
   }
 
   /** The key that signs new tokens now. */
+  private reloadsStarted = 0;
+  private reloadApplied = 0;
+
   /** Where the keys live: the admin screens rotate and revoke through it, then reload(). */
   get keyStore(): KeyStore {
     return this.store;
@@ -80,7 +83,12 @@ export class KeyRing {
 
   /** Re-reads the store; on failure keeps serving the keys it has, so a half-written change never takes us down. */
   async reload(): Promise<void> {
+    // Reloads overlap (a file-watch event and an admin's rotation): one that started earlier may finish later,
+    // with what it read before the change. It must never replace what a later-started reload applied.
+    const started = ++this.reloadsStarted;
     const keys = await this.store.load(this.clock.now());
+    if (started < this.reloadApplied) return;
+    this.reloadApplied = started;
     const previous = this.view;
     this.keys = keys;
     this.view = this.compute(previous);

@@ -212,3 +212,36 @@ describe('signed JWTs (RFC 7515, RFC 8725 §3.1)', () => {
     await expect(jwtVerify(token, createLocalJWKSet(jwksOf(ring) as unknown as JSONWebKeySet))).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
   });
 });
+
+describe('KeyRing: overlapping reloads', () => {
+  it('never lets a reload that started earlier, and read the keys before a rotation, replace a later one', async () => {
+    const store = new FileKeyStore(keysDir, 2048);
+    const ring = await KeyRing.open(store, clock);
+    const old = ring.signingKey.kid;
+    // The first reload reads the key set now, and is held back until after the second has applied its own.
+    const staleKeys = await store.load(now);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const realLoad = store.load.bind(store);
+    let calls = 0;
+    store.load = async (at: number) => {
+      calls += 1;
+      if (calls === 1) {
+        await held;
+        return staleKeys;
+      }
+      return realLoad(at);
+    };
+    const slow = ring.reload();
+    setNow(T0 + 1000);
+    const created = await new FileKeyStore(keysDir, 2048).rotate(now);
+    await ring.reload();
+    expect(ring.signingKey.kid).toBe(created.kid);
+    release();
+    await slow;
+    expect(ring.signingKey.kid).toBe(created.kid);
+    expect(jwksOf(ring).keys.map((key) => key.kid).sort()).toEqual([old, created.kid].sort());
+  });
+});
