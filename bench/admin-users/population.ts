@@ -172,7 +172,7 @@ export interface Search {
 /** The searches of the issue: common, rare, an email domain, nothing; and one with a letter outside ASCII. */
 export const SEARCHES: Search[] = [
   { id: 'search-common', label: 'Search, common (a frequent first name)', q: 'James' },
-  { id: 'search-rare', label: `Search, rare (${RARE_COUNT} matches: scans)`, q: RARE_LAST_NAME },
+  { id: 'search-rare', label: `Search, rare (${RARE_COUNT} matches: read from the trigram index)`, q: RARE_LAST_NAME },
   { id: 'search-domain', label: 'Search, an email domain', q: '@initech.test' },
   { id: 'search-none', label: 'Search, no match', q: 'zzyzx-nobody' },
   { id: 'search-non-ascii', label: 'Search, non-ASCII name', q: 'Zoë' },
