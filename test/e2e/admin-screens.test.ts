@@ -4,14 +4,14 @@
 // runs under our strict CSP with no violation. Screenshots of the main screens go to test/artifacts/.
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAdmin } from '../helpers/admin.js';
 import { PASSWORD } from '../helpers/oidc.js';
 import { reserve, startRelyingApp, type RelyingApp } from '../helpers/relying-app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test/artifacts');
 const NEW_PERSON = 'grace@example.com';
 const NEW_PASSWORD = 'a passphrase chosen by the administrator';
@@ -39,12 +39,7 @@ describe('the admin screens in a real browser', () => {
     for (const file of readdirSync(ARTIFACTS)) if (file.startsWith('admin-')) rmSync(path.join(ARTIFACTS, file));
     idp = await startApp();
     await addAdmin(idp, 'root@example.com', 'Ada Admin');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

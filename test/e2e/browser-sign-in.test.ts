@@ -1,13 +1,13 @@
 // A person in headless Chromium signs in to an express-openid-connect application through our login page,
 // then reaches a second application without the form (single sign-on).
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/manage/clients.js';
 import { addUser, PASSWORD } from '../helpers/oidc.js';
 import { reserve, startRelyingApp, type RelyingApp } from '../helpers/relying-app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('signing in with a real browser and a real relying-party library', () => {
   let idp: RunningApp;
@@ -27,12 +27,7 @@ describe('signing in with a real browser and a real relying-party library', () =
     idp = await startApp();
     await addUser(idp, 'ada@example.com');
     // launch() gives every run a fresh, temporary user-data-dir of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

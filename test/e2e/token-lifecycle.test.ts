@@ -15,7 +15,8 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/manage/clients.js';
 import { rotateKey, type KeyContext, type Rotation } from '../../src/manage/keys.js';
@@ -26,7 +27,6 @@ import { addUser, PASSWORD } from '../helpers/oidc.js';
 import { reserve, startRelyingApp, type OutgoingRequest, type RelyingApp, type RelyingAppOptions, type TokensPage } from '../helpers/relying-app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const ADA = 'ada@example.com';
 const GRACE = 'grace@example.com';
@@ -176,12 +176,7 @@ describe('the token lifecycle with a real browser and a real relying-party libra
     });
     crm = await registerApp('127.0.0.3', 'CRM', {});
     // launch() gives every run a fresh, temporary user-data-dir of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await newContext();
     wikiTab = await context.newPage();
     crmTab = await context.newPage();
