@@ -88,6 +88,18 @@ export class InvalidGrant extends OAuthError {
   readonly error = 'invalid_grant';
 }
 
+/**
+ * Too many failed client authentications: refused without checking the secret until `retryAfterSeconds` have
+ * passed (429 with Retry-After, RFC 6585 §4). Still `invalid_client`: the client was not authenticated.
+ */
+export class ClientAuthenticationThrottled extends OAuthError {
+  readonly error = 'invalid_client';
+  override readonly status = 429;
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+
 /** The client may not use this grant type. */
 export class UnauthorizedClient extends OAuthError {
   readonly error = 'unauthorized_client';

@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import { BackchannelLogout } from './logout/backchannel.js';
 import { SessionTerminator } from './logout/session-end.js';
 import { ConfigError } from './errors.js';
+import { openMailer, type Mailer } from './mail/mailer.js';
 import { DatabaseKeyStore } from './signing/database-key-store.js';
 import { FileKeyStore } from './signing/file-key-store.js';
 import { KeyRing } from './signing/key-ring.js';
@@ -69,6 +70,8 @@ export interface Services {
   keyRing: KeyRing;
   /** Ends sessions and sends back-channel logouts. */
   sessionEnd: SessionTerminator;
+  /** Outgoing mail: SMTP_URL, or the outbox in DATA_DIR. */
+  mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -79,12 +82,15 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
     const keyRing = await KeyRing.open(openKeyStore(config, store), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
     const backchannel = new BackchannelLogout({ store, clock, issuer: config.issuer, signingKey: () => keyRing.signingKey, logger });
+    const mailer = openMailer(config, logger);
     return {
       store,
       keyRing,
       sessionEnd: new SessionTerminator(store, clock, backchannel),
+      mailer,
       close: async () => {
         stopFollowing();
+        await mailer.close();
         // Abandoned deliveries are audited before the store closes.
         await backchannel.close();
         await store.close();

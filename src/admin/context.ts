@@ -1,9 +1,12 @@
 // What every admin page gets: its dependencies, and the signed-in administrator of the request.
 import type { Response } from 'express';
 import type { Sessions } from '../auth/sessions.js';
+import type { Throttle } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Cookies } from '../http/cookies.js';
+import type { Logger } from '../logger.js';
+import type { Mailer } from '../mail/mailer.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import type { ManageContext } from '../manage/users.js';
 import type { KeyRing } from '../signing/key-ring.js';
@@ -18,6 +21,10 @@ export interface AdminDependencies {
   cookies: Cookies;
   sessions: Sessions;
   sessionEnd: SessionTerminator;
+  mailer: Mailer;
+  logger: Logger;
+  /** Re-entered passwords are throttled like sign-ins. */
+  throttle: Throttle;
 }
 
 /** The administrator behind a request, set by requireAdmin (access.ts) on `res.locals.admin`. */
@@ -39,5 +46,8 @@ export function adminOf(res: Response): AdminState {
 
 /** The context of the shared management functions (src/manage), acting as this administrator from this address. */
 export function manageContext(deps: AdminDependencies, res: Response, ip: string | undefined): ManageContext {
-  return { store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: adminOf(res).user.id, ip: ip ?? null, sessionEnd: deps.sessionEnd };
+  return {
+    store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: adminOf(res).user.id, ip: ip ?? null, sessionEnd: deps.sessionEnd,
+    mail: { store: deps.store, clock: deps.clock, config: deps.config, mailer: deps.mailer, logger: deps.logger },
+  };
 }

@@ -5,6 +5,7 @@
 // (`confirm_password`, views/admin/partials/confirm-password.ejs).
 import type { NextFunction, Request, Response } from 'express';
 import { verifyPassword } from '../auth/password-hash.js';
+import { retryAfterSeconds, tryAgainIn } from '../auth/throttle.js';
 import { adminOf, type AdminDependencies } from './context.js';
 import { renderAdmin } from './render.js';
 
@@ -25,9 +26,21 @@ export function requireRecentSignIn(deps: AdminDependencies, isSensitive: (req: 
     const password = typeof body.confirm_password === 'string' ? body.confirm_password : '';
     delete body.confirm_password;
     let error: string | null = null;
-    if (password) {
+    let status = 403;
+    // Throttled like a sign-in to the same account: a stolen admin session cannot be used to guess the password.
+    const admission = password ? await deps.throttle.admit('signin', admin.user.email, req.ip) : null;
+    if (admission && !admission.allowed) {
+      const now = deps.clock.now();
+      await deps.store.audit.append({
+        at: now, type: 'signin.throttled', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, outcome: 'failure', details: { by: admission.by, reauthentication: true },
+      });
+      error = `Too many failed attempts. Try again ${tryAgainIn(admission.retryAt, now)}.`;
+      status = 429;
+      res.setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
+    } else if (admission) {
       const now = deps.clock.now();
       if (await verifyPassword(admin.user.passwordHash, password)) {
+        await deps.throttle.succeeded(admission);
         await deps.store.sessions.reauthenticate(admin.session.idHash, now);
         await deps.store.audit.append({ at: now, type: 'admin.reauthenticated', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, details: { sid: admin.session.sid } });
         admin.recentSignIn = true;
@@ -43,6 +56,6 @@ export function requireRecentSignIn(deps: AdminDependencies, isSensitive: (req: 
       .filter(([name]) => !NOT_ECHOED.has(name) && !SECRET_FIELDS.has(name))
       .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string').map((v) => ({ name, value: v })));
     const retype = [...SECRET_FIELDS].filter((name) => typeof body[name] === 'string' && body[name] !== '');
-    renderAdmin(res, 'confirm-password', { title: 'Confirm it’s you', section: 'dashboard', action: req.originalUrl, fields, retype, error }, 403);
+    renderAdmin(res, 'confirm-password', { title: 'Confirm it’s you', section: 'dashboard', action: req.originalUrl, fields, retype, error }, status);
   };
 }

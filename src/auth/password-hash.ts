@@ -26,11 +26,19 @@ export function argon2Load(): { running: number; waiting: number } {
   return { running: argon2Slot.activeCount, waiting: argon2Slot.pendingCount };
 }
 
+let verifications = 0;
+
+/** How many password verifications have started since the process began (tests: a throttled sign-in starts none). */
+export function argon2Verifications(): number {
+  return verifications;
+}
+
 export function hashPassword(password: string): Promise<string> {
   return argon2Slot(() => argon2.hash(normalizePassword(password), ARGON2_OPTIONS));
 }
 
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  verifications += 1;
   try {
     return await argon2Slot(() => argon2.verify(hash, normalizePassword(password)));
   } catch {

@@ -3,13 +3,19 @@
 // sign-in routes read cookies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
+import { accountRouter } from '../account/router.js';
 import { adminRouter } from '../admin/router.js';
 import { Sessions } from '../auth/sessions.js';
+import { Throttle } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { forgotPasswordPage, forgotPasswordSubmit } from '../interaction/forgot-password.js';
 import { loginPage, loginSubmit } from '../interaction/login.js';
+import { resetPasswordPage, resetPasswordSubmit } from '../interaction/reset-password.js';
+import { verifyEmailPage, verifyEmailSubmit } from '../interaction/verify-email.js';
 import { endSessionEndpoint } from '../interaction/logout.js';
 import type { Logger } from '../logger.js';
+import type { Mailer } from '../mail/mailer.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { authorizeEndpoint } from '../oidc/authorize.js';
 import { discoveryHandler } from '../oidc/discovery.js';
@@ -38,6 +44,7 @@ export interface AppDependencies {
   clock: Clock;
   logger: Logger;
   sessionEnd: SessionTerminator;
+  mailer: Mailer;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -51,7 +58,7 @@ export function createApp(deps: AppDependencies): RequestListener {
   };
 }
 
-function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd }: AppDependencies): Express {
+function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, mailer }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   // Our cacheable documents carry their own precomputed ETags.
@@ -64,8 +71,10 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd }:
 
   const cookies = new Cookies(config);
   const sessions = new Sessions(store, clock, config.lifetimes, cookies, sessionEnd);
-  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd };
-  const grants = { store, clock, config, keyRing, sessionEnd };
+  const throttle = new Throttle(store, clock);
+  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle };
+  const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger };
+  const grants = { store, clock, config, keyRing, sessionEnd, throttle };
 
   const router = express.Router();
   router.options([routes.discovery, routes.jwks], publicDocumentCors);
@@ -77,7 +86,15 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd }:
   router.get(routes.login, loginPage(signIn));
   router.post(routes.login, parseForm, loginSubmit(signIn));
 
-  router.use(routes.admin, adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd }));
+  router.get(routes.forgotPassword, forgotPasswordPage(self));
+  router.post(routes.forgotPassword, parseForm, forgotPasswordSubmit(self));
+  router.get(routes.resetPassword, resetPasswordPage(self));
+  router.post(routes.resetPassword, parseForm, resetPasswordSubmit(self));
+  router.get(routes.verifyEmail, verifyEmailPage(self));
+  router.post(routes.verifyEmail, parseForm, verifyEmailSubmit(self));
+  router.use(routes.account, accountRouter(self));
+
+  router.use(routes.admin, adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd, mailer, logger, throttle }));
 
   router.get(routes.endSession, endSessionEndpoint(signIn));
   router.post(routes.endSession, parseForm, endSessionEndpoint(signIn));

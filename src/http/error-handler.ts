@@ -3,7 +3,7 @@
 // the requester; the internal detail and stack go only to the log.
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config.js';
-import { AdminOnly, ForbiddenForm, GatehouseError, InvalidClient, InvalidToken, LogoutRefused, OAuthError, RouteNotFoundError, UntrustedAuthorizationRequest } from '../errors.js';
+import { AdminOnly, ClientAuthenticationThrottled, ForbiddenForm, GatehouseError, InvalidClient, InvalidToken, LogoutRefused, OAuthError, RouteNotFoundError, UntrustedAuthorizationRequest } from '../errors.js';
 import { AuthorizationErrorRedirect } from '../oidc/authorization-request.js';
 import { errorRedirect } from '../oidc/authorization-response.js';
 import { isApiPath } from './routes.js';
@@ -53,6 +53,7 @@ function wantsJson(req: Request): boolean {
 
 /** RFC 6749 §5.2 and RFC 6750 §3: the challenges that go with 401 answers. */
 function setChallenge(res: Response, error: unknown, view: ErrorView): void {
+  if (error instanceof ClientAuthenticationThrottled) res.setHeader('Retry-After', String(error.retryAfterSeconds));
   if (error instanceof InvalidClient && error.usedAuthorizationHeader) res.setHeader('WWW-Authenticate', 'Basic realm="gatehouse"');
   if (error instanceof InvalidToken) {
     res.setHeader('WWW-Authenticate', error.challengeOnly ? 'Bearer realm="gatehouse"' : `Bearer realm="gatehouse", error="invalid_token", error_description="${view.description}"`);

@@ -4,19 +4,21 @@
 // - for our own pages (`return_to`, e.g. the admin screens): POST starts a session and returns to that page.
 // Every attempt, successful or not, is recorded in the audit log.
 import type { Request, Response } from 'express';
-import { checkCredentials, type CredentialFailure } from '../auth/authenticate.js';
 import { randomSecret } from '../auth/secrets.js';
 import type { Sessions } from '../auth/sessions.js';
+import { retryAfterSeconds, type Throttle } from '../auth/throttle.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
 import { issueCode } from '../oidc/authorization-response.js';
 import { restoreRequest } from '../oidc/authorization-request.js';
-import type { ClientRecord, UserRecord } from '../store/records.js';
+import type { ClientRecord } from '../store/records.js';
 import { checkCsrf, checkCsrfToken, csrfTokenFor, findPendingRequest, type BoundRequest, type PendingDependencies } from './pending-request.js';
 import { safeReturnPath } from './return-to.js';
+import { attemptSignIn, auditSignIn, type SignInAttempt } from './sign-in-attempt.js';
 
 export interface LoginDependencies extends PendingDependencies {
   sessions: Sessions;
+  throttle: Throttle;
 }
 
 const GENERIC_FAILURE = 'Incorrect email or password.';
@@ -59,14 +61,17 @@ function applicationForm(bound: BoundRequest, client: ClientRecord): LoginForm {
   return { clientName: client.name, hidden: { request: bound.id }, csrfToken: bound.csrfToken };
 }
 
-async function auditFailure(deps: LoginDependencies, req: Request, reason: CredentialFailure, userId: string | null, clientId: string | null): Promise<void> {
-  await deps.store.audit.append({
-    at: deps.clock.now(), type: 'signin.failed', actor: 'anonymous', subject: userId, clientId, ip: req.ip ?? null, outcome: 'failure', details: { reason },
-  });
+/** 401 for wrong credentials; 429 with Retry-After when throttled (RFC 6585 §4). */
+function refuse(deps: LoginDependencies, res: Response, attempt: Exclude<SignInAttempt, { outcome: 'signed_in' }>): void {
+  if (attempt.outcome === 'throttled') {
+    res.status(429).setHeader('Retry-After', String(retryAfterSeconds(attempt.retryAt, deps.clock.now())));
+  } else {
+    res.status(401);
+  }
 }
 
-async function auditSuccess(deps: LoginDependencies, req: Request, user: UserRecord, clientId: string | null, sid: string): Promise<void> {
-  await deps.store.audit.append({ at: deps.clock.now(), type: 'signin.succeeded', actor: user.id, subject: user.id, clientId, ip: req.ip ?? null, details: { sid, amr: ['pwd'] } });
+function failureMessage(attempt: Exclude<SignInAttempt, { outcome: 'signed_in' }>): string {
+  return attempt.outcome === 'throttled' ? attempt.message : GENERIC_FAILURE;
 }
 
 export function loginPage(deps: LoginDependencies) {
@@ -104,18 +109,16 @@ export function loginSubmit(deps: LoginDependencies) {
     const { bound, client } = await pendingFor(deps, req, text(body.request));
     checkCsrf(bound, text(body.csrf));
     const email = text(body.email);
-    const check = await checkCredentials(deps.store, deps.clock, email, text(body.password));
-    if (!check.user) {
-      req.log.info({ client: client.clientId }, 'sign-in refused');
-      await auditFailure(deps, req, check.reason, check.userId, client.clientId);
-      res.status(401);
-      renderForm(res, applicationForm(bound, client), email.length <= 254 ? email : '', GENERIC_FAILURE, formActionPolicy(bound.record.params.redirect_uri ?? ''));
+    const attempt = await attemptSignIn(deps, req, email, text(body.password), client.clientId);
+    if (attempt.outcome !== 'signed_in') {
+      refuse(deps, res, attempt);
+      renderForm(res, applicationForm(bound, client), email.length <= 254 ? email : '', failureMessage(attempt), formActionPolicy(bound.record.params.redirect_uri ?? ''));
       return;
     }
     const record = await deps.store.authorizationRequests.consume(bound.record.idHash, deps.clock.now());
     if (!record) throw expired();
-    const session = await deps.sessions.start(req, res, check.user.id, ['pwd']);
-    await auditSuccess(deps, req, check.user, client.clientId, session.sid);
+    const session = await deps.sessions.start(req, res, attempt.user.id, ['pwd']);
+    await auditSignIn(deps, req, attempt.user, client.clientId, session.sid);
     res.redirect(303, await issueCode(deps, restoreRequest(client, record.params), session));
   };
 }
@@ -129,16 +132,14 @@ async function returnSignIn(deps: LoginDependencies, req: Request, res: Response
   const csrfToken = returnCsrf(browser, returnTo);
   checkCsrfToken(csrfToken, text(body.csrf), 'Open the page you wanted again.');
   const email = text(body.email);
-  const check = await checkCredentials(deps.store, deps.clock, email, text(body.password));
-  if (!check.user) {
-    req.log.info('sign-in refused');
-    await auditFailure(deps, req, check.reason, check.userId, null);
-    res.status(401);
-    renderForm(res, { clientName: null, hidden: { return_to: returnTo }, csrfToken }, email.length <= 254 ? email : '', GENERIC_FAILURE, null);
+  const attempt = await attemptSignIn(deps, req, email, text(body.password), null);
+  if (attempt.outcome !== 'signed_in') {
+    refuse(deps, res, attempt);
+    renderForm(res, { clientName: null, hidden: { return_to: returnTo }, csrfToken }, email.length <= 254 ? email : '', failureMessage(attempt), null);
     return;
   }
-  const session = await deps.sessions.start(req, res, check.user.id, ['pwd']);
-  await auditSuccess(deps, req, check.user, null, session.sid);
+  const session = await deps.sessions.start(req, res, attempt.user.id, ['pwd']);
+  await auditSignIn(deps, req, attempt.user, null, session.sid);
   res.setHeader('Cache-Control', 'no-store');
   res.redirect(303, returnTo);
 }

@@ -1,10 +1,10 @@
-// Where a sign-in that did not come from an application (the admin screens, later the account page) returns.
+// Where a sign-in that did not come from an application (the admin screens, the account page) returns.
 // Only our own pages qualify: an absolute URL, a scheme-relative `//host` or a backslash trick would make the
 // login page an open redirector (RFC 9700 §4.11, OWASP ASVS V5.1.5).
 import { routes } from '../http/routes.js';
 
 /** Path prefixes (below the base path) a sign-in may return to. */
-const RETURNABLE = [routes.admin];
+const RETURNABLE = [routes.admin, routes.account];
 
 const MAX_LENGTH = 2048;
 

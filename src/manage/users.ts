@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
+import { mailVerification, type AccountMailDependencies } from '../auth/account-links.js';
 import { randomId } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { SessionEndReason, SessionTerminator } from '../logout/session-end.js';
@@ -20,6 +21,8 @@ export interface ManageContext {
   ip?: string | null;
   /** Ends sessions with back-channel logout; without it sessions are still removed, silently. */
   sessionEnd?: SessionTerminator;
+  /** Mails links (a new account's verification); without it no mail is sent. */
+  mail?: AccountMailDependencies;
 }
 
 const emailSchema = z.email().max(254);
@@ -64,6 +67,10 @@ export async function createUser(ctx: ManageContext, input: NewUserInput): Promi
     ctx.clock.now(),
   );
   await audit(ctx, 'user.created', user.id, { admin: user.isAdmin });
+  if (ctx.mail) {
+    // The account exists either way: a mail that cannot be sent now is logged, and its owner can ask again.
+    await mailVerification(ctx.mail, user, user.email, false).catch((error: unknown) => ctx.mail?.logger.error({ err: error }, 'mailing the verification link failed'));
+  }
   return user;
 }
 
@@ -176,7 +183,8 @@ export async function signOutEverywhere(ctx: ManageContext, emailOrId: string): 
   return { user, sessions };
 }
 
-async function endAccess(ctx: ManageContext, userId: string, reason: SessionEndReason): Promise<void> {
+/** Ends every way in that a user had: sessions (with back-channel logout), unused codes, refresh and access tokens. */
+export async function endAccess(ctx: ManageContext, userId: string, reason: SessionEndReason): Promise<void> {
   await ctx.sessionEnd?.endAllForUser(userId, { reason, actor: ctx.actor, keepOffline: false });
   const now = ctx.clock.now();
   // Whatever is left (expired sessions, offline grants) goes too.

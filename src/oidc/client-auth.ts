@@ -2,9 +2,17 @@
 // client_secret_post, or none for public clients, who are then bound by PKCE instead.
 import type { Request } from 'express';
 import { secretMatchesHash } from '../auth/secrets.js';
-import { InvalidClient, InvalidRequest } from '../errors.js';
+import { retryAfterSeconds, type Throttle } from '../auth/throttle.js';
+import type { Clock } from '../clock.js';
+import { ClientAuthenticationThrottled, InvalidClient, InvalidRequest } from '../errors.js';
 import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+
+export interface ClientAuthDependencies {
+  store: Store;
+  clock: Clock;
+  throttle: Throttle;
+}
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
 
@@ -50,18 +58,41 @@ function presented(req: Request): PresentedCredentials {
   return { clientId: bodyId, secret: bodySecret, viaHeader: false };
 }
 
-/** Returns the authenticated client or throws InvalidClient, taking the same path for every failure. */
-export async function authenticateClient(store: Store, req: Request): Promise<ClientRecord> {
+/**
+ * Returns the authenticated client or throws InvalidClient, taking the same path for every failure. Failures
+ * are counted per client id and per address (src/auth/throttle.ts); past the limit the client is refused with
+ * 429 before its secret is looked at, so guessing gains nothing.
+ */
+export async function authenticateClient(deps: ClientAuthDependencies, req: Request): Promise<ClientRecord> {
   const credentials = presented(req);
-  const client = await store.clients.findById(credentials.clientId);
-  const refuse = (detail: string) => new InvalidClient('client authentication failed', credentials.viaHeader, detail);
-  if (!client) throw refuse(`unknown client ${credentials.clientId}`);
-  if (client.clientType === 'public') {
-    if (credentials.secret !== undefined) throw refuse('a public client presented a secret');
-    return client;
+  const throttle = await deps.throttle.inspect('client', credentials.clientId, req.ip);
+  if (throttle.refusal) {
+    const seconds = retryAfterSeconds(throttle.refusal.retryAt, deps.clock.now());
+    await deps.store.audit.append({
+      at: deps.clock.now(), type: 'client_auth.throttled', actor: 'anonymous', subject: null, clientId: credentials.clientId.slice(0, 200), ip: req.ip ?? null,
+      outcome: 'failure', details: { by: throttle.refusal.by, retry_after: seconds },
+    });
+    throw new ClientAuthenticationThrottled(`too many failed client authentications; try again in ${seconds} seconds`, seconds);
   }
-  if (credentials.secret === undefined || client.secretHash === null) throw refuse('a confidential client presented no secret');
+  const verified = await verify(deps.store, credentials);
+  if ('refused' in verified) {
+    await throttle.failed();
+    throw new InvalidClient('client authentication failed', credentials.viaHeader, verified.refused);
+  }
+  await throttle.succeeded();
+  return verified.client;
+}
+
+/** The client whose credentials these are, or why not (for the log only). */
+async function verify(store: Store, credentials: PresentedCredentials): Promise<{ client: ClientRecord } | { refused: string }> {
+  const client = await store.clients.findById(credentials.clientId);
+  if (!client) return { refused: `unknown client ${credentials.clientId}` };
+  if (client.clientType === 'public') {
+    if (credentials.secret !== undefined) return { refused: 'a public client presented a secret' };
+    return { client };
+  }
+  if (credentials.secret === undefined || client.secretHash === null) return { refused: 'a confidential client presented no secret' };
   // Constant-time comparison of hashes (secretMatchesHash).
-  if (!secretMatchesHash(credentials.secret, client.secretHash)) throw refuse('wrong client secret');
-  return client;
+  if (!secretMatchesHash(credentials.secret, client.secretHash)) return { refused: 'wrong client secret' };
+  return { client };
 }

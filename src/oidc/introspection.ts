@@ -3,7 +3,7 @@
 // `{"active": false}` and nothing more (§2.2), so that the answer never tells a client why, nor anything
 // about tokens that are not its own.
 import type { Request, Response } from 'express';
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, type ClientAuthDependencies } from './client-auth.js';
 import type { GrantDependencies } from './grants/issue-tokens.js';
 import { refreshTokenStatus } from './grants/refresh-token-status.js';
 import { findPresentedToken, tokenRequest, type PresentedToken } from './presented-token.js';
@@ -51,10 +51,10 @@ async function describeAccessToken(deps: GrantDependencies, found: Extract<Prese
   };
 }
 
-export function introspectionEndpoint(deps: GrantDependencies) {
+export function introspectionEndpoint(deps: GrantDependencies & ClientAuthDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     // §2.1: the endpoint requires client authentication, against token scanning.
-    const client = await authenticateClient(deps.store, req);
+    const client = await authenticateClient(deps, req);
     const presented = tokenRequest((req.body ?? {}) as Record<string, unknown>);
     const found = await findPresentedToken(deps, presented);
     if (found === null || found.clientId !== client.clientId) {

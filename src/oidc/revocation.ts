@@ -4,7 +4,7 @@
 import type { Request, Response } from 'express';
 import { UnauthorizedClient } from '../errors.js';
 import type { ClientRecord } from '../store/records.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, type ClientAuthDependencies } from './client-auth.js';
 import type { GrantDependencies } from './grants/issue-tokens.js';
 import { revokeGrant } from './grants/revoke-grant.js';
 import { findPresentedToken, tokenRequest, type PresentedToken } from './presented-token.js';
@@ -40,10 +40,10 @@ async function audit(deps: GrantDependencies, req: Request, client: ClientRecord
   });
 }
 
-export function revocationEndpoint(deps: GrantDependencies) {
+export function revocationEndpoint(deps: GrantDependencies & ClientAuthDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     // §2.1: the client is authenticated before anything looks at the token.
-    const client = await authenticateClient(deps.store, req);
+    const client = await authenticateClient(deps, req);
     const presented = tokenRequest((req.body ?? {}) as Record<string, unknown>);
     const found = await findPresentedToken(deps, presented);
     if (found !== null && found.clientId !== client.clientId) {

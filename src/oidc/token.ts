@@ -3,7 +3,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import type { ClientRecord } from '../store/records.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, type ClientAuthDependencies } from './client-auth.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import type { GrantDependencies, TokenResponse } from './grants/issue-tokens.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
@@ -24,11 +24,11 @@ export function noStore(_req: Request, res: Response, next: NextFunction): void 
   next();
 }
 
-export function tokenEndpoint(deps: GrantDependencies) {
+export function tokenEndpoint(deps: GrantDependencies & ClientAuthDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     // Guard-rail: the client is authenticated before anything touches the code or refresh token.
-    const client = await authenticateClient(deps.store, req);
+    const client = await authenticateClient(deps, req);
     const grantType = body.grant_type;
     if (grantType === undefined || grantType === '') throw new InvalidRequest('grant_type is missing');
     if (typeof grantType !== 'string') throw new InvalidRequest('grant_type is included more than once');

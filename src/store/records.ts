@@ -221,3 +221,20 @@ export interface Page<T> {
   /** Pass as `after` to read the next page; null on the last page. */
   next: string | null;
 }
+
+/** Why a one-time link was mailed to a person. */
+export type AccountTokenPurpose = 'password_reset' | 'email_verification';
+
+/** A single-use token mailed in a link (password reset, email verification); only its SHA-256 hash is kept. */
+export interface AccountTokenRecord {
+  tokenHash: string;
+  purpose: AccountTokenPurpose;
+  userId: string;
+  /** The address the link was sent to; for a verification, the address it verifies (possibly a new one). */
+  email: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export type NewAccountToken = Omit<AccountTokenRecord, 'usedAt'>;

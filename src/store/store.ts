@@ -2,6 +2,9 @@
 // fits without touching a caller. Methods are named for their intent; single-use operations are atomic.
 import type {
   AccessTokenRecord,
+  AccountTokenPurpose,
+  AccountTokenRecord,
+  NewAccountToken,
   AuditChainHead,
   AuditEventRecord,
   AuditFilter,
@@ -25,6 +28,7 @@ import type {
   UserPatch,
   UserRecord,
 } from './records.js';
+import type { ThrottleCounter, ThrottleRule, ThrottleVerdict } from './throttle-counter.js';
 import type { TransferRow, TransferTable } from './transfer/tables.js';
 
 export interface ListOptions {
@@ -203,6 +207,45 @@ export interface AuditRepository {
   head(): Promise<AuditChainHead | null>;
 }
 
+/**
+ * Counters of attempts (sign-ins per account and per address, client authentications, reset requests), kept in
+ * the store so that they hold across restarts and nodes. The arithmetic is src/store/throttle-counter.ts.
+ */
+export interface ThrottleRepository {
+  /**
+   * Reads the key's counter, applies countAttempt and writes the result, as one atomic step: of concurrent
+   * attempts on any number of nodes, each sees the count the others left.
+   */
+  attempt(key: string, rule: ThrottleRule, now: number): Promise<ThrottleVerdict>;
+  /**
+   * The key's counter if it has not expired at `now`, without counting anything: for checks too cheap to need
+   * counting before they run (a client secret's hash), which count only their failures.
+   */
+  peek(key: string, now: number): Promise<ThrottleCounter | null>;
+  /** Takes one counted attempt back (refundAttempt), atomically: the attempt succeeded. */
+  refund(key: string, rule: ThrottleRule, now: number): Promise<void>;
+  /** Forgets the key's counter (an account signed in). */
+  clear(key: string): Promise<void>;
+  /** Removes counters that expired before `now`; returns how many. */
+  deleteExpired(now: number): Promise<number>;
+}
+
+/** Single-use tokens mailed in links: password reset and email verification. */
+export interface AccountTokenRepository {
+  create(token: NewAccountToken): Promise<void>;
+  /** The token if it has this purpose, is unused and unexpired at `now` (a form shows it before it is used). */
+  findLive(tokenHash: string, purpose: AccountTokenPurpose, now: number): Promise<AccountTokenRecord | null>;
+  /**
+   * Marks a live token of this purpose used and returns it; null for an unknown, expired, used or other-purpose
+   * token. Exactly one of any number of concurrent callers wins.
+   */
+  consume(tokenHash: string, purpose: AccountTokenPurpose, now: number): Promise<AccountTokenRecord | null>;
+  /** Marks every unused token of a user with this purpose used (a newer link replaces them); returns how many. */
+  revokeForUser(userId: string, purpose: AccountTokenPurpose, now: number): Promise<number>;
+  /** Removes tokens that expired before `now`; returns how many. */
+  deleteExpired(now: number): Promise<number>;
+}
+
 /** One consistent view of the tables `idp export` moves (src/store/transfer/tables.ts). */
 export interface TransferReader {
   count(table: TransferTable): Promise<number>;
@@ -237,6 +280,8 @@ export interface Store {
   readonly authorizationRequests: AuthorizationRequestRepository;
   readonly accessTokens: AccessTokenRepository;
   readonly audit: AuditRepository;
+  readonly throttle: ThrottleRepository;
+  readonly accountTokens: AccountTokenRepository;
   readonly issuance: IssuanceRepository;
   readonly transfer: TransferRepository;
   /** Resolves when the store answers a trivial query (readiness). */

@@ -1,0 +1,89 @@
+// Single-use links mailed to a person: a password reset (30 minutes) and an email verification (24 hours).
+// The token is 256-bit random and only its SHA-256 hash is stored (ARCHITECTURE: secrets at rest); each new
+// link of a kind replaces the user's earlier ones, so only the newest mail works.
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { routeUrl, type RouteName } from '../http/routes.js';
+import type { Logger } from '../logger.js';
+import type { Mailer } from '../mail/mailer.js';
+import { renderMail, type MailTemplate } from '../mail/templates.js';
+import type { AccountTokenPurpose, AccountTokenRecord, UserRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { hashSecret, randomSecret } from './secrets.js';
+
+export const RESET_LINK_LIFETIME_MS = 30 * 60 * 1000;
+export const VERIFICATION_LINK_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+export interface AccountMailDependencies {
+  store: Store;
+  clock: Clock;
+  config: Config;
+  mailer: Mailer;
+  logger: Logger;
+}
+
+const LINKS: Record<AccountTokenPurpose, { route: RouteName; lifetimeMs: number }> = {
+  password_reset: { route: 'resetPassword', lifetimeMs: RESET_LINK_LIFETIME_MS },
+  email_verification: { route: 'verifyEmail', lifetimeMs: VERIFICATION_LINK_LIFETIME_MS },
+};
+
+/** Stores a new token for the user (ending their earlier ones of the purpose) and returns the link that carries it. */
+async function issueLink(deps: AccountMailDependencies, purpose: AccountTokenPurpose, user: UserRecord, email: string): Promise<string> {
+  const now = deps.clock.now();
+  const token = randomSecret();
+  await deps.store.accountTokens.revokeForUser(user.id, purpose, now);
+  await deps.store.accountTokens.create({ tokenHash: hashSecret(token), purpose, userId: user.id, email, createdAt: now, expiresAt: now + LINKS[purpose].lifetimeMs });
+  return `${routeUrl(deps.config.issuer, LINKS[purpose].route)}?${new URLSearchParams({ token }).toString()}`;
+}
+
+/** The live token a link carries, or null: unknown, expired, used, or of another purpose. */
+export function findLinkToken(deps: Pick<AccountMailDependencies, 'store' | 'clock'>, purpose: AccountTokenPurpose, token: string): Promise<AccountTokenRecord | null> {
+  return token ? deps.store.accountTokens.findLive(hashSecret(token), purpose, deps.clock.now()) : Promise.resolve(null);
+}
+
+/** Uses the token up; of concurrent uses exactly one gets the record. */
+export function consumeLinkToken(deps: Pick<AccountMailDependencies, 'store' | 'clock'>, purpose: AccountTokenPurpose, token: string): Promise<AccountTokenRecord | null> {
+  return token ? deps.store.accountTokens.consume(hashSecret(token), purpose, deps.clock.now()) : Promise.resolve(null);
+}
+
+async function send(deps: AccountMailDependencies, to: string, template: MailTemplate, data: Parameters<typeof renderMail>[1]): Promise<void> {
+  const mail = await renderMail(template, data);
+  await deps.mailer.send({ to, ...mail });
+}
+
+/** A UTC time as the mails show it. */
+export function mailTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}
+
+export async function mailPasswordReset(deps: AccountMailDependencies, user: UserRecord): Promise<void> {
+  const link = await issueLink(deps, 'password_reset', user, user.email);
+  await send(deps, user.email, 'password-reset', { template: 'password-reset', name: user.name, issuer: deps.config.issuer, link, minutes: RESET_LINK_LIFETIME_MS / 60_000 });
+}
+
+/** Verifies `email`: the user's own address, or (`change`) the one they asked to move to, which takes effect only when verified. */
+export async function mailVerification(deps: AccountMailDependencies, user: UserRecord, email: string, change: boolean): Promise<void> {
+  const link = await issueLink(deps, 'email_verification', user, email);
+  await send(deps, email, 'email-verification', { template: 'email-verification', name: user.name, issuer: deps.config.issuer, link, hours: VERIFICATION_LINK_LIFETIME_MS / 3_600_000, change });
+}
+
+export async function mailPasswordChanged(deps: AccountMailDependencies, user: UserRecord, ip: string | null): Promise<void> {
+  await send(deps, user.email, 'password-changed', {
+    template: 'password-changed', name: user.name, issuer: deps.config.issuer, at: mailTime(deps.clock.now()), ip, forgotLink: routeUrl(deps.config.issuer, 'forgotPassword'),
+  });
+}
+
+/** Told to the old address: if someone else took the account, its owner hears of it. */
+export async function mailEmailChanged(deps: AccountMailDependencies, user: UserRecord, oldEmail: string): Promise<void> {
+  await send(deps, oldEmail, 'email-changed', { template: 'email-changed', name: user.name, issuer: deps.config.issuer, newEmail: user.email, at: mailTime(deps.clock.now()) });
+}
+
+/**
+ * Runs mail work after the answer is sent, so that the answer takes the same time whether or not there was a
+ * mail to send (no account enumeration by timing, OWASP Forgot Password Cheat Sheet); failures are logged.
+ */
+export function inBackground(logger: Logger, what: string, work: () => Promise<void>): void {
+  setImmediate(() => {
+    work().catch((error: unknown) => logger.error({ err: error }, `${what} failed`));
+  });
+}

@@ -1,0 +1,56 @@
+// Verifying email addresses: a new account's own address, and a change of address, which takes effect only
+// once the new address is verified (the account never points at a mailbox its owner has not shown they read).
+import { ConflictError, ValidationError } from '../errors.js';
+import { checkEmail } from '../manage/users.js';
+import { normalizeEmail } from '../store/normalize-email.js';
+import type { AccountTokenRecord, UserRecord } from '../store/records.js';
+import { mailEmailChanged, mailVerification, type AccountMailDependencies } from './account-links.js';
+
+export type EmailChangeRequest = { outcome: 'unchanged' } | { outcome: 'sent'; email: string };
+
+/**
+ * Mails a verification link to the new address; nothing changes until it is used. An address that belongs to
+ * another account gets no mail and the same answer, so the form cannot be used to find out who has an account.
+ */
+export async function requestEmailChange(deps: AccountMailDependencies, user: UserRecord, newEmail: string, ip: string | null): Promise<EmailChangeRequest> {
+  const email = checkEmail(newEmail);
+  if (normalizeEmail(email) === normalizeEmail(user.email)) {
+    if (email === user.email) return { outcome: 'unchanged' };
+    throw new ValidationError('email', 'this is already your address');
+  }
+  const holder = await deps.store.users.findByEmail(email);
+  await deps.store.audit.append({
+    at: deps.clock.now(), type: 'email.change_requested', actor: user.id, subject: user.id, ip, details: { sent: holder === null },
+  });
+  if (holder === null) await mailVerification(deps, user, email, true);
+  return { outcome: 'sent', email };
+}
+
+export type EmailConfirmation =
+  | { outcome: 'verified'; user: UserRecord }
+  | { outcome: 'changed'; user: UserRecord; oldEmail: string }
+  /** The address was taken by another account since the link was sent, or the account is gone or disabled. */
+  | { outcome: 'unavailable'; reason: string };
+
+/** Applies a used verification token: marks the address verified, or moves the account to it. */
+export async function confirmEmail(deps: AccountMailDependencies, token: AccountTokenRecord, ip: string | null): Promise<EmailConfirmation> {
+  const user = await deps.store.users.findById(token.userId);
+  if (!user || user.disabled) return { outcome: 'unavailable', reason: 'This account is no longer active.' };
+  const now = deps.clock.now();
+  if (normalizeEmail(token.email) === normalizeEmail(user.email)) {
+    const updated = user.emailVerified ? user : await deps.store.users.update(user.id, { emailVerified: true }, now);
+    await deps.store.audit.append({ at: now, type: 'email.verified', actor: user.id, subject: user.id, ip, details: {} });
+    return { outcome: 'verified', user: updated ?? user };
+  }
+  let updated: UserRecord | null;
+  try {
+    updated = await deps.store.users.update(user.id, { email: token.email, emailVerified: true }, now);
+  } catch (error) {
+    if (error instanceof ConflictError) return { outcome: 'unavailable', reason: `${token.email} now belongs to another account, so this account keeps its address.` };
+    throw error;
+  }
+  if (!updated) return { outcome: 'unavailable', reason: 'This account is no longer active.' };
+  await deps.store.audit.append({ at: now, type: 'email.changed', actor: user.id, subject: user.id, ip, details: {} });
+  await mailEmailChanged(deps, updated, user.email).catch((error: unknown) => deps.logger.error({ err: error }, 'mailing the email-change notice failed'));
+  return { outcome: 'changed', user: updated, oldEmail: user.email };
+}

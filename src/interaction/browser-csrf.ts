@@ -1,0 +1,31 @@
+// CSRF tokens for the forms a person fills in before signing in (forgot password, reset, verify email): bound
+// to the browser's own random cookie and to the form's purpose, so that no other site can post them for it.
+import type { Request, Response } from 'express';
+import { randomSecret } from '../auth/secrets.js';
+import { ForbiddenForm } from '../errors.js';
+import type { Cookies } from '../http/cookies.js';
+import { checkCsrfToken, csrfTokenFor } from './pending-request.js';
+
+/** The token for the form, setting the browser cookie first when the browser has none. */
+export function browserCsrfToken(cookies: Cookies, req: Request, res: Response, purpose: string): string {
+  let browser = cookies.read(req, 'browser');
+  if (!browser) {
+    browser = randomSecret();
+    cookies.set(res, 'browser', browser);
+  }
+  return csrfTokenFor(browser, purpose);
+}
+
+/** Refuses the form (403) unless it carries this browser's token for the purpose. */
+export function checkBrowserCsrf(cookies: Cookies, req: Request, purpose: string, advice: string): void {
+  const browser = cookies.read(req, 'browser');
+  if (!browser) throw new ForbiddenForm(`This browser did not keep the cookie the form needs. Allow cookies for this site. ${advice}`);
+  const presented = (req.body as Record<string, unknown> | undefined)?.csrf;
+  checkCsrfToken(csrfTokenFor(browser, purpose), typeof presented === 'string' ? presented : '', advice);
+}
+
+/** A form field as a string ('' when absent or repeated). */
+export function field(req: Request, name: string): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}

@@ -1,0 +1,65 @@
+// "Forgot password?": asks for an email and always answers the same way, whether or not an account has it
+// (OWASP Forgot Password Cheat Sheet). If one does, it gets a single-use link (account-links.ts); the mail is
+// prepared after the answer is sent, so the answer's timing does not tell either. Requests are throttled per
+// address typed and per client address, like sign-ins: nobody can flood a mailbox or spray the form.
+import type { Request, Response } from 'express';
+import { inBackground, mailPasswordReset, RESET_LINK_LIFETIME_MS, type AccountMailDependencies } from '../auth/account-links.js';
+import { retryAfterSeconds, tryAgainIn, type Throttle } from '../auth/throttle.js';
+import { ValidationError } from '../errors.js';
+import type { Cookies } from '../http/cookies.js';
+import { checkEmail } from '../manage/users.js';
+import { browserCsrfToken, checkBrowserCsrf, field } from './browser-csrf.js';
+
+export interface SelfServiceDependencies extends AccountMailDependencies {
+  cookies: Cookies;
+  throttle: Throttle;
+}
+
+const PURPOSE = 'forgot-password';
+
+function renderForm(deps: SelfServiceDependencies, req: Request, res: Response, email: string, error: string | null, status: number): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(status).render('forgot-password', { title: 'Reset your password', email, error, csrfToken: browserCsrfToken(deps.cookies, req, res, PURPOSE) });
+}
+
+/** GET /forgot-password */
+export function forgotPasswordPage(deps: SelfServiceDependencies) {
+  return (req: Request, res: Response): void => {
+    renderForm(deps, req, res, '', null, 200);
+  };
+}
+
+/** POST /forgot-password */
+export function forgotPasswordSubmit(deps: SelfServiceDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    checkBrowserCsrf(deps.cookies, req, PURPOSE, 'Open the page again and retry.');
+    const typed = field(req, 'email');
+    let email: string;
+    try {
+      email = checkEmail(typed);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      renderForm(deps, req, res, typed.length <= 254 ? typed : '', 'Enter the email address of your account.', 400);
+      return;
+    }
+    const admission = await deps.throttle.admit('reset', email, req.ip);
+    if (!admission.allowed) {
+      await deps.store.audit.append({
+        at: deps.clock.now(), type: 'password_reset.throttled', actor: 'anonymous', subject: null, ip: req.ip ?? null, outcome: 'failure', details: { by: admission.by },
+      });
+      res.setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, deps.clock.now())));
+      renderForm(deps, req, res, email, `Too many reset requests. Try again ${tryAgainIn(admission.retryAt, deps.clock.now())}.`, 429);
+      return;
+    }
+    const ip = req.ip ?? null;
+    inBackground(deps.logger, 'password-reset mail', async () => {
+      const user = await deps.store.users.findByEmail(email);
+      // A disabled account cannot sign in with any password: no link would help, and none is sent.
+      if (!user || user.disabled) return;
+      await mailPasswordReset(deps, user);
+      await deps.store.audit.append({ at: deps.clock.now(), type: 'password_reset.requested', actor: 'anonymous', subject: user.id, ip, details: {} });
+    });
+    res.setHeader('Cache-Control', 'no-store');
+    res.render('forgot-password-sent', { title: 'Check your email', email, minutes: RESET_LINK_LIFETIME_MS / 60_000 });
+  };
+}

@@ -1,0 +1,94 @@
+// The page a password-reset link opens: a form for a new password, under the same rules as everywhere
+// (NIST SP 800-63B). The link's token is used up only by a successful change, in one atomic step (exactly one of
+// concurrent submissions wins). A new password ends every way into the account the old one opened: every
+// session (with back-channel logout), refresh and access token, and unused code; the owner gets a notice.
+import type { Request, Response } from 'express';
+import { consumeLinkToken, findLinkToken, inBackground, mailPasswordChanged } from '../auth/account-links.js';
+import { hashPassword } from '../auth/password-hash.js';
+import { checkPasswordPolicy } from '../auth/password-policy.js';
+import { ValidationError } from '../errors.js';
+import { routes } from '../http/routes.js';
+import type { SessionTerminator } from '../logout/session-end.js';
+import { endAccess } from '../manage/users.js';
+import type { AccountTokenRecord, UserRecord } from '../store/records.js';
+import { browserCsrfToken, checkBrowserCsrf, field } from './browser-csrf.js';
+import type { SelfServiceDependencies } from './forgot-password.js';
+
+export interface ResetDependencies extends SelfServiceDependencies {
+  sessionEnd: SessionTerminator;
+}
+
+const PURPOSE = 'reset-password';
+
+type FieldErrors = Partial<Record<'password' | 'confirm', string>>;
+
+function linkExpired(deps: ResetDependencies, res: Response): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(400).render('link-expired', {
+    title: 'This link no longer works',
+    message: 'This password-reset link has expired or was already used. Links work once, for 30 minutes.',
+    retryPath: `${deps.config.basePath}${routes.forgotPassword}`,
+    retryLabel: 'Ask for a new link',
+  });
+}
+
+function renderForm(deps: ResetDependencies, req: Request, res: Response, token: string, user: UserRecord, errors: FieldErrors, status: number): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(status).render('reset-password', {
+    title: 'Choose a new password', token, email: user.email, errors, passwordMinLength: deps.config.passwordMinLength,
+    csrfToken: browserCsrfToken(deps.cookies, req, res, PURPOSE),
+  });
+}
+
+/** The token's user, if the token is live and the account can still sign in. */
+async function liveUser(deps: ResetDependencies, token: string): Promise<{ record: AccountTokenRecord; user: UserRecord } | null> {
+  const record = await findLinkToken(deps, 'password_reset', token);
+  const user = record ? await deps.store.users.findById(record.userId) : null;
+  return record && user && !user.disabled ? { record, user } : null;
+}
+
+/** GET /reset-password?token=… : never uses the token (mail scanners open links too). */
+export function resetPasswordPage(deps: ResetDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const token = typeof req.query.token === 'string' ? req.query.token : '';
+    const live = await liveUser(deps, token);
+    if (!live) return linkExpired(deps, res);
+    renderForm(deps, req, res, token, live.user, {}, 200);
+  };
+}
+
+/** POST /reset-password */
+export function resetPasswordSubmit(deps: ResetDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    checkBrowserCsrf(deps.cookies, req, PURPOSE, 'Open the link from the email again.');
+    const token = field(req, 'token');
+    const live = await liveUser(deps, token);
+    if (!live) return linkExpired(deps, res);
+    const password = field(req, 'password');
+    const errors: FieldErrors = {};
+    try {
+      checkPasswordPolicy(password, { email: live.user.email, minLength: deps.config.passwordMinLength });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      errors.password = error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.';
+    }
+    if (!errors.password && field(req, 'confirm') !== password) errors.confirm = 'The two passwords are not the same.';
+    if (errors.password || errors.confirm) return renderForm(deps, req, res, token, live.user, errors, 400);
+
+    const passwordHash = await hashPassword(password);
+    const used = await consumeLinkToken(deps, 'password_reset', token);
+    if (!used) return linkExpired(deps, res);
+    const ip = req.ip ?? null;
+    // Reading the mail proved the address, when the link went to the account's current one.
+    const verified = used.email === live.user.email ? { emailVerified: true } : {};
+    const user = (await deps.store.users.update(live.user.id, { passwordHash, ...verified }, deps.clock.now())) ?? live.user;
+    await endAccess({ store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: user.id, ip, sessionEnd: deps.sessionEnd }, user.id, 'password_set');
+    await deps.store.accountTokens.revokeForUser(user.id, 'password_reset', deps.clock.now());
+    // The person proved who they are another way: the sign-in backoff an attacker may have run up is lifted.
+    await deps.throttle.forget('signin', user.email);
+    await deps.store.audit.append({ at: deps.clock.now(), type: 'password_reset.completed', actor: user.id, subject: user.id, ip, details: {} });
+    inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, user, ip));
+    res.setHeader('Cache-Control', 'no-store');
+    res.render('password-reset-done', { title: 'Password changed', accountPath: `${deps.config.basePath}${routes.account}` });
+  };
+}
