@@ -4,7 +4,9 @@ import { loadConfig, type Config } from '../config.js';
 import type { Command } from 'commander';
 import { ConfigError, GatehouseError, ValidationError } from '../errors.js';
 import type { ManageContext } from '../manage/users.js';
+import { createLogger } from '../logger.js';
 import { BackchannelLogout } from '../logout/backchannel.js';
+import { openMailer } from '../mail/mailer.js';
 import { SessionTerminator } from '../logout/session-end.js';
 import { openKeyStore, openStore } from '../services.js';
 import { KeyRing } from '../signing/key-ring.js';
@@ -50,9 +52,14 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     let keyRing: Promise<KeyRing> | undefined;
     const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config, store), systemClock, keyPolicy(config).retirementDelayMs))).signingKey;
     const sessionEnd = new SessionTerminator(store, systemClock, new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, signingKey }));
+    // Mail (a new account's verification link) goes where the server's goes; only problems are reported, on stderr.
+    const logger = createLogger('warn', process.stderr);
+    const mailer = openMailer(config, logger);
+    const mail = { store, clock: systemClock, config, mailer, logger };
     try {
-      await command({ config, store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'cli', sessionEnd });
+      await command({ config, store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'cli', sessionEnd, mail });
     } finally {
+      await mailer.close();
       // Back-channel retries finish, and are audited, before the process exits, even after a failed command.
       await sessionEnd.drain();
       await store.close();

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { openServices, type Services } from '../../src/services.js';
 import { freshPostgresSchema, TEST_KEY_ENCRYPTION_KEY } from './postgres.js';
 import { tempDir } from './temp-dir.js';
@@ -18,6 +18,7 @@ export interface RunningApp extends Services {
   dir: string;
   /** Every log line the app wrote, as parsed JSON. */
   logs: Record<string, unknown>[];
+  logger: Logger;
   stop(): Promise<void>;
 }
 
@@ -70,6 +71,7 @@ export async function startApp({ env = {}, basePath = '', clock = systemClock }:
     clock,
     dir,
     logs,
+    logger,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
