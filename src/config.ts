@@ -55,6 +55,10 @@ export interface Config {
   keyRefreshInterval: number;
   discoveryMaxAge: number;
   logLevel: LogLevel;
+  /** SMTP_URL: where outgoing mail goes (smtp:// or smtps://, may hold a password); null writes it to DATA_DIR/outbox/. */
+  smtpUrl: string | null;
+  /** MAIL_FROM: the From of every outgoing mail, `address` or `Name <address>`. */
+  mailFrom: string;
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -180,6 +184,50 @@ function parseAesKey(env: Env, name: string): Buffer | null {
   return decoded;
 }
 
+/** Never echoes the URL: its user part may hold the relay's password. */
+function parseSmtpUrl(env: Env): string | null {
+  const raw = read(env, 'SMTP_URL');
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('SMTP_URL', 'must be a URL such as smtp://USER:PASSWORD@HOST:587 or smtps://USER:PASSWORD@HOST:465; unset it to write mail to DATA_DIR/outbox/');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    // Not even the scheme is echoed: in a mistyped value such as `user:password@host` it is the user name.
+    throw new ConfigError('SMTP_URL', 'must be an smtp:// or smtps:// URL; unset it to write mail to DATA_DIR/outbox/');
+  }
+  if (!url.hostname) throw new ConfigError('SMTP_URL', 'must name a host, as in smtp://USER:PASSWORD@HOST:587');
+  return raw;
+}
+
+// An RFC 5322 addr-spec restricted to what a deployment plausibly uses: a dot-atom local part and a domain name
+// or address literal. Neither part may hold whitespace, so no CR or LF can reach the From header.
+const ADDRESS = String.raw`[A-Za-z0-9!#$%&'*+/=?^_\x60{|}~.-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[A-Za-z0-9.:]+\])`;
+const BARE_ADDRESS = new RegExp(`^${ADDRESS}$`);
+// The display name, optional: quoted text, or unquoted text without RFC 5322 §3.2.3 specials (a comma would make
+// a second address); neither may hold a control character (C0, DEL, C1): a CR or LF would start a header of the
+// sender's choosing.
+const DISPLAY_NAME = String.raw`"[^"\\\x00-\x1f\x7f-\x9f]*"|[^()<>[\]:;@\\,"\x00-\x1f\x7f-\x9f]*[^()<>[\]:;@\\,"\s\x00-\x1f\x7f-\x9f]`;
+const NAMED_ADDRESS = new RegExp(String.raw`^(?:(?:${DISPLAY_NAME})\s*)?<${ADDRESS}>$`);
+
+/** The issuer's host as the domain of an address: a name as is, an IP address as an RFC 5321 §4.1.3 literal. */
+function mailDomain(issuer: string): string {
+  const hostname = new URL(issuer).hostname;
+  if (hostname.startsWith('[')) return `[IPv6:${hostname.slice(1, -1)}]`;
+  return isIP(hostname) === 4 ? `[${hostname}]` : hostname;
+}
+
+function parseMailFrom(env: Env, issuer: string): string {
+  const raw = read(env, 'MAIL_FROM');
+  if (raw === undefined) return `Gatehouse <no-reply@${mailDomain(issuer)}>`;
+  if (!BARE_ADDRESS.test(raw) && !NAMED_ADDRESS.test(raw)) {
+    throw new ConfigError('MAIL_FROM', `must be an address (no-reply@example.com) or a name and an address (Gatehouse <no-reply@example.com>), on one line (got ${JSON.stringify(raw)})`);
+  }
+  return raw;
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const { database, keyEncryptionKey } = parseDatabase(env);
@@ -244,5 +292,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     keyRefreshInterval,
     discoveryMaxAge: parseWith(env, 'DISCOVERY_MAX_AGE', integer(0, DAY), HOUR),
     logLevel: parseWith(env, 'LOG_LEVEL', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info'),
+    smtpUrl: parseSmtpUrl(env),
+    mailFrom: parseMailFrom(env, issuer),
   };
 }

@@ -4,7 +4,7 @@ import { ConflictError, ValidationError } from '../errors.js';
 import { checkEmail } from '../manage/users.js';
 import { normalizeEmail } from '../store/normalize-email.js';
 import type { AccountTokenRecord, UserRecord } from '../store/records.js';
-import { mailEmailChanged, mailVerification, type AccountMailDependencies } from './account-links.js';
+import { inBackground, mailEmailChanged, mailVerification, type AccountMailDependencies } from './account-links.js';
 
 export type EmailChangeRequest = { outcome: 'unchanged' } | { outcome: 'sent'; email: string };
 
@@ -22,7 +22,8 @@ export async function requestEmailChange(deps: AccountMailDependencies, user: Us
   await deps.store.audit.append({
     at: deps.clock.now(), type: 'email.change_requested', actor: user.id, subject: user.id, ip, details: { sent: holder === null },
   });
-  if (holder === null) await mailVerification(deps, user, email, true);
+  // Sent after the answer: a mail sent only for a free address would otherwise show in the answer's timing.
+  if (holder === null) inBackground(deps.logger, 'verification mail', () => mailVerification(deps, user, email, true));
   return { outcome: 'sent', email };
 }
 

@@ -23,8 +23,8 @@ export const THROTTLE_RULES = {
   address: { limit: 100, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
 } as const satisfies Record<string, ThrottleRule>;
 
-/** What is guarded: sign-in passwords, client secrets at the token endpoint, password-reset requests. */
-export type ThrottleScope = 'signin' | 'client' | 'reset';
+/** What is guarded: sign-in passwords, client secrets at the token endpoint, password-reset and verification-link requests. */
+export type ThrottleScope = 'signin' | 'client' | 'reset' | 'verify';
 
 /** Which counter refused: the account's or the address's. */
 export type ThrottledBy = 'account' | 'address';
@@ -42,13 +42,21 @@ export interface Refusal {
   by: ThrottledBy;
 }
 
-/** Keys hold hashes, not emails or client ids as typed: the table never collects the addresses people mistype. */
-function guards(scope: ThrottleScope, account: string, ip: string | undefined): Guard[] {
+/**
+ * The counters of one attempt, the address's first: when the account's then refuses, the address's count is
+ * taken back exactly (a window counter's refund is exact; a backoff counter's would not restore its old block).
+ * Keys hold hashes, not emails or client ids as typed: the table never collects the addresses people mistype.
+ */
+function guards(scope: ThrottleScope, account: string, ip: string | undefined): [address: Guard, account: Guard] {
   const name = scope === 'client' ? account : normalizeEmail(account);
   return [
-    { key: `${scope}:account:${hashSecret(name)}`, rule: THROTTLE_RULES.account, by: 'account' },
     { key: `${scope}:address:${ip ?? 'unknown'}`, rule: THROTTLE_RULES.address, by: 'address' },
+    { key: accountKey(scope, name), rule: THROTTLE_RULES.account, by: 'account' },
   ];
+}
+
+function accountKey(scope: ThrottleScope, name: string): string {
+  return `${scope}:account:${hashSecret(name)}`;
 }
 
 function blockedUntil(counter: ThrottleCounter | null, now: number): number | null {
@@ -72,7 +80,7 @@ export class Throttle {
     for (const guard of guards(scope, account, ip)) {
       const verdict = await this.store.throttle.attempt(guard.key, guard.rule, now);
       if (!verdict.allowed) {
-        // The counters already passed were not at fault: the refused attempt does not count on them.
+        // The address's counter was not at fault: the refused attempt does not count on it.
         await Promise.all(counted.map((done) => this.store.throttle.refund(done.key, done.rule, now)));
         return { allowed: false, retryAt: verdict.retryAt, by: guard.by };
       }
@@ -92,8 +100,7 @@ export class Throttle {
 
   /** Lifts the account's counter (the person proved who they are another way: a password reset by mail). */
   async forget(scope: ThrottleScope, account: string): Promise<void> {
-    const [guard] = guards(scope, account, undefined);
-    if (guard) await this.store.throttle.clear(guard.key);
+    await this.store.throttle.clear(accountKey(scope, scope === 'client' ? account : normalizeEmail(account)));
   }
 
   /**
@@ -109,7 +116,8 @@ export class Throttle {
       const until = blockedUntil(counter, now);
       if (until !== null && (refusal === null || until > refusal.retryAt)) refusal = { retryAt: until, by: all[index]!.by };
     });
-    const accountGuard = all[0]!;
+    const [, accountGuard] = all;
+    const accountCounter = counters[1];
     return {
       refusal,
       failed: async () => {
@@ -118,7 +126,7 @@ export class Throttle {
       },
       // Only written when there were failures to forget: a client's every token request costs no write.
       succeeded: async () => {
-        if (counters[0]) await this.store.throttle.clear(accountGuard.key);
+        if (accountCounter) await this.store.throttle.clear(accountGuard.key);
       },
     };
   }

@@ -26,7 +26,8 @@ const HTTP_ERROR_CODES: Record<number, string> = {
 };
 
 function titleOf(error: unknown, status: number): string {
-  if (error instanceof UntrustedAuthorizationRequest || error instanceof ForbiddenForm) return 'Sign-in cannot continue';
+  if (error instanceof UntrustedAuthorizationRequest) return 'Sign-in cannot continue';
+  if (error instanceof ForbiddenForm) return 'This form cannot be accepted';
   if (error instanceof LogoutRefused) return 'Sign-out cannot continue';
   if (error instanceof AdminOnly) return 'Administrators only';
   return status === 404 ? 'Page not found' : 'Something went wrong';

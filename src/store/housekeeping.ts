@@ -1,5 +1,6 @@
-// Removes rows that can no longer be used (expired codes, pending sign-ins, sessions and access-token records), so the
-// tables stay small. Revoked or rotated refresh tokens are kept until they expire: reuse detection needs them.
+// Removes rows that can no longer be used (expired codes, pending sign-ins, sessions, access-token records, throttle
+// counters and mailed account tokens), so the tables stay small. Revoked or rotated refresh tokens are kept until
+// they expire: reuse detection needs them.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Store } from './store.js';
@@ -12,6 +13,8 @@ export async function sweepExpired(store: Store, now: number): Promise<number> {
     store.authorizationRequests.deleteExpired(now),
     store.accessTokens.deleteExpired(now),
     store.sessions.deleteExpired(now),
+    store.throttle.deleteExpired(now),
+    store.accountTokens.deleteExpired(now),
   ]);
   return counts.reduce((sum, count) => sum + count, 0);
 }

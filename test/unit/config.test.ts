@@ -77,6 +77,11 @@ describe('defaults (nothing set)', () => {
     expect(config.trustProxy).toBe(false);
     expect(config.tls).toBeNull();
   });
+
+  it('writes mail to the outbox (no SMTP relay), from Gatehouse <no-reply@localhost>', () => {
+    expect(config.smtpUrl).toBeNull();
+    expect(config.mailFrom).toBe('Gatehouse <no-reply@localhost>');
+  });
 });
 
 describe('derived settings', () => {
@@ -110,7 +115,7 @@ describe('derived settings', () => {
 
   it('counts an empty or blank variable as unset', () => {
     const config = loadConfig(
-      { PORT: '', HOST: ' ', ISSUER: '', DATA_DIR: '', TRUST_PROXY: '', LOG_LEVEL: '  ', DATABASE_URL: '', TLS_CERT_FILE: '', TLS_KEY_FILE: '', ACCESS_TOKEN_TTL: '' },
+      { PORT: '', HOST: ' ', ISSUER: '', DATA_DIR: '', TRUST_PROXY: '', LOG_LEVEL: '  ', DATABASE_URL: '', TLS_CERT_FILE: '', TLS_KEY_FILE: '', ACCESS_TOKEN_TTL: '', SMTP_URL: '', MAIL_FROM: ' ' },
       CWD,
     );
     expect(config).toEqual(loadConfig({}, CWD));
@@ -335,5 +340,70 @@ describe('LOG_LEVEL', () => {
 
   it.each(['verbose', 'INFO'])('refuses %j', (value) => {
     expectRefused({ LOG_LEVEL: value }, 'LOG_LEVEL', /must be one of/);
+  });
+});
+
+describe('SMTP_URL (outgoing mail relay; unset, mail goes to DATA_DIR/outbox/)', () => {
+  it.each(['smtp://mail.example.com:587', 'smtps://gatehouse:s3cret@mail.example.com:465', 'smtp://127.0.0.1:2525?ignoreTLS=true'])('accepts %j as given', (url) => {
+    expect(loadConfig({ SMTP_URL: url }, CWD).smtpUrl).toBe(url);
+  });
+
+  it.each([
+    ['another scheme', 'https://user:secret@mail.example.com', /must be an smtp:\/\/ or smtps:\/\/ URL/],
+    ['a URL without its scheme', 'gatehouse:secret@mail.example.com:587', /must be an smtp:\/\/ or smtps:\/\/ URL/],
+    ['something that is not a URL', 'not a url secret', /must be a URL/],
+    ['no host', 'smtp:///secret', /must name a host/],
+  ])('refuses %s without echoing the URL, which may hold a password', (_name, url, pattern) => {
+    const error = expectRefused({ SMTP_URL: url }, 'SMTP_URL', pattern);
+    expect(error.message).not.toContain('secret');
+    expect(error.message).not.toContain('gatehouse');
+  });
+
+  it('says how to fall back to the outbox', () => {
+    expectRefused({ SMTP_URL: 'mailto:ops@example.com' }, 'SMTP_URL', /unset it to write mail to DATA_DIR\/outbox\//);
+  });
+});
+
+describe('MAIL_FROM (the From of every mail)', () => {
+  it('defaults to Gatehouse at the no-reply address of the issuer host', () => {
+    expect(loadConfig({ ISSUER: 'https://sso.example.com:8443/idp' }, CWD).mailFrom).toBe('Gatehouse <no-reply@sso.example.com>');
+  });
+
+  it('writes an IP address issuer host as an RFC 5321 §4.1.3 address literal', () => {
+    expect(loadConfig({ ISSUER: 'http://127.0.0.1:3000' }, CWD).mailFrom).toBe('Gatehouse <no-reply@[127.0.0.1]>');
+    expect(loadConfig({ ISSUER: 'http://[::1]:3000' }, CWD).mailFrom).toBe('Gatehouse <no-reply@[IPv6:::1]>');
+  });
+
+  it.each([
+    'no-reply@example.com',
+    'Example Sign-in <sso@example.com>',
+    '"Example, Inc." <sso@example.com>',
+    'J. Doe <j.doe+sso@mail.example.com>',
+    'Zoë Ünïcode <zoe@example.com>',
+    '<sso@example.com>',
+  ])('accepts %j as given', (value) => {
+    expect(loadConfig({ MAIL_FROM: value }, CWD).mailFrom).toBe(value);
+  });
+
+  it.each([
+    ['a CR LF that would add a header', 'sso@example.com\r\nBcc: everyone@example.com'],
+    ['a LF inside the display name', 'Sign-in\nBcc: x@example.com <sso@example.com>'],
+    ['a C1 control character', 'Sign\u0085in <sso@example.com>'],
+  ])('refuses %s (header injection), showing it escaped on one line', (_name, value) => {
+    const error = expectRefused({ MAIL_FROM: value }, 'MAIL_FROM', /must be an address/);
+    expect(error.message).toContain(JSON.stringify(value));
+  });
+
+  it.each([
+    'not an address',
+    'sso@',
+    '@example.com',
+    'two words@example.com',
+    'Example, Inc. <sso@example.com>',
+    'Sign-in <sso@example.com',
+    'a@example.com, b@example.com',
+    'Sign-in <sso@-example.com>',
+  ])('refuses %j', (value) => {
+    expectRefused({ MAIL_FROM: value }, 'MAIL_FROM', /must be an address \(no-reply@example\.com\) or a name and an address/);
   });
 });

@@ -2,6 +2,7 @@
 import { StoreUnavailableError } from '../../errors.js';
 import type { Store } from '../store.js';
 import { PostgresAccessTokenRepository } from './access-tokens.js';
+import { PostgresAccountTokenRepository } from './account-tokens.js';
 import { PostgresAuditRepository } from './audit.js';
 import { PostgresAuthorizationRequestRepository } from './authorization-requests.js';
 import { PostgresClientRepository } from './clients.js';
@@ -10,6 +11,7 @@ import { migratePostgres, openPostgresPool, type PostgresOptions, type PostgresP
 import { PostgresRefreshTokenRepository } from './refresh-tokens.js';
 import { PostgresSessionRepository } from './sessions.js';
 import { PostgresSigningKeyRepository } from './signing-keys.js';
+import { PostgresThrottleRepository } from './throttle.js';
 import { PostgresIssuanceRepository } from './issuance.js';
 import { PostgresTransferRepository } from './transfer.js';
 import { PostgresUserRepository } from './users.js';
@@ -26,6 +28,8 @@ export class PostgresStore implements Store {
   readonly authorizationRequests: PostgresAuthorizationRequestRepository;
   readonly accessTokens: PostgresAccessTokenRepository;
   readonly audit: PostgresAuditRepository;
+  readonly throttle: PostgresThrottleRepository;
+  readonly accountTokens: PostgresAccountTokenRepository;
   readonly issuance: PostgresIssuanceRepository;
   readonly transfer: PostgresTransferRepository;
   private ending: Promise<void> | undefined;
@@ -41,6 +45,8 @@ export class PostgresStore implements Store {
     this.authorizationRequests = new PostgresAuthorizationRequestRepository(pool);
     this.accessTokens = new PostgresAccessTokenRepository(pool);
     this.audit = new PostgresAuditRepository(pool);
+    this.throttle = new PostgresThrottleRepository(pool);
+    this.accountTokens = new PostgresAccountTokenRepository(pool);
     this.issuance = new PostgresIssuanceRepository(this.accessTokens, this.sessions, this.refreshTokens);
     this.transfer = new PostgresTransferRepository(pool);
   }

@@ -3,6 +3,7 @@ import type { SqliteSynchronous } from '../../config.js';
 import { StoreUnavailableError } from '../../errors.js';
 import type { Store } from '../store.js';
 import { SqliteAccessTokenRepository } from './access-tokens.js';
+import { SqliteAccountTokenRepository } from './account-tokens.js';
 import { SqliteAuditRepository } from './audit.js';
 import { SqliteAuthorizationRequestRepository } from './authorization-requests.js';
 import { SqliteClientRepository } from './clients.js';
@@ -11,6 +12,7 @@ import { migrateSqlite, openSqliteDatabase, type SqliteDatabase } from './databa
 import { SqliteRefreshTokenRepository } from './refresh-tokens.js';
 import { SqliteSessionRepository } from './sessions.js';
 import { SqliteSigningKeyRepository } from './signing-keys.js';
+import { SqliteThrottleRepository } from './throttle.js';
 import { SqliteIssuanceRepository } from './issuance.js';
 import { SqliteTransferRepository } from './transfer.js';
 import { SqliteUserRepository } from './users.js';
@@ -30,6 +32,8 @@ export class SqliteStore implements Store {
   readonly authorizationRequests: SqliteAuthorizationRequestRepository;
   readonly accessTokens: SqliteAccessTokenRepository;
   readonly audit: SqliteAuditRepository;
+  readonly throttle: SqliteThrottleRepository;
+  readonly accountTokens: SqliteAccountTokenRepository;
   readonly issuance: SqliteIssuanceRepository;
   readonly transfer: SqliteTransferRepository;
   private readonly pingStmt;
@@ -45,6 +49,8 @@ export class SqliteStore implements Store {
     this.authorizationRequests = new SqliteAuthorizationRequestRepository(db);
     this.accessTokens = new SqliteAccessTokenRepository(db);
     this.audit = new SqliteAuditRepository(db);
+    this.throttle = new SqliteThrottleRepository(db);
+    this.accountTokens = new SqliteAccountTokenRepository(db);
     this.issuance = new SqliteIssuanceRepository(db, this.accessTokens, this.sessions, this.refreshTokens);
     this.transfer = new SqliteTransferRepository(db);
     this.pingStmt = db.prepare('SELECT 1');

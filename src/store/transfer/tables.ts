@@ -78,6 +78,17 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
     orderBy: ['jti'],
   },
   {
+    // Counters move too: an import must not hand an attacker a fresh budget.
+    name: 'throttle_counters',
+    columns: { key: 'text', attempts: ts, window_started_at: ts, blocked_until: ts, last_attempt_at: ts, expires_at: ts },
+    orderBy: ['key'],
+  },
+  {
+    name: 'account_tokens',
+    columns: { token_hash: 'text', purpose: 'text', user_id: 'text', email: 'text', created_at: ts, expires_at: ts, used_at: ts },
+    orderBy: ['token_hash'],
+  },
+  {
     name: 'audit_events',
     columns: {
       id: ts, at: ts, type: 'text', actor: 'text', subject: 'text', client_id: 'text', ip: 'text', outcome: 'text', details: 'text', prev_hash: 'text', hash: 'text',

@@ -8,6 +8,7 @@ import { StoreUnavailableError } from '../../../errors.js';
 import { packageRoot } from '../../../paths.js';
 import type {
   AccessTokenRepository,
+  AccountTokenRepository,
   AuditRepository,
   AuthorizationCodeRepository,
   AuthorizationRequestRepository,
@@ -17,6 +18,7 @@ import type {
   SessionRepository,
   SigningKeyRepository,
   Store,
+  ThrottleRepository,
   TransferRepository,
   UserRepository,
 } from '../../store.js';
@@ -51,6 +53,9 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
     create: 'write', findLive: 'read', revokeGrant: 'write', revokeForUser: 'write', revoke: 'write', revokeForSession: 'write', grantsSignedBy: 'read', deleteExpired: 'write',
   },
   audit: { append: 'write', list: 'read', count: 'read', chain: 'read', head: 'read' },
+  // An attempt reads and writes its counter in one transaction: the whole call runs on the thread.
+  throttle: { attempt: 'write', peek: 'read', refund: 'write', clear: 'write', deleteExpired: 'write' },
+  accountTokens: { create: 'write', findLive: 'read', consume: 'write', revokeForUser: 'write', deleteExpired: 'write' },
   issuance: { record: 'write' },
 };
 
@@ -69,6 +74,8 @@ export class ThreadedSqliteStore implements Store {
   readonly authorizationRequests: AuthorizationRequestRepository;
   readonly accessTokens: AccessTokenRepository;
   readonly audit: AuditRepository;
+  readonly throttle: ThrottleRepository;
+  readonly accountTokens: AccountTokenRepository;
   readonly issuance: IssuanceRepository;
   private readonly pending = new Map<number, Pending>();
   private readonly outbox: StoreCall[] = [];
@@ -86,6 +93,8 @@ export class ThreadedSqliteStore implements Store {
     this.authorizationRequests = this.repository('authorizationRequests');
     this.accessTokens = this.repository('accessTokens');
     this.audit = this.repository('audit');
+    this.throttle = this.repository('throttle');
+    this.accountTokens = this.repository('accountTokens');
     this.issuance = this.repository('issuance');
     worker.on('message', (replies: StoreReply[]) => this.settle(replies));
     worker.on('error', (error) => this.fail(new StoreUnavailableError(`the SQLite thread failed: ${error.message}`)));

@@ -1,0 +1,30 @@
+// What every account page gets: its dependencies, and the signed-in person of the request.
+import type { Response } from 'express';
+import type { AccountMailDependencies } from '../auth/account-links.js';
+import type { Sessions } from '../auth/sessions.js';
+import type { Throttle } from '../auth/throttle.js';
+import type { Cookies } from '../http/cookies.js';
+import type { SessionTerminator } from '../logout/session-end.js';
+import type { SessionRecord, UserRecord } from '../store/records.js';
+
+export interface AccountDependencies extends AccountMailDependencies {
+  cookies: Cookies;
+  sessions: Sessions;
+  sessionEnd: SessionTerminator;
+  throttle: Throttle;
+}
+
+/** The person behind a request, set by requireAccount on `res.locals.account`. */
+export interface AccountState {
+  user: UserRecord;
+  session: SessionRecord;
+  /** The token every account form carries. */
+  csrfToken: string;
+}
+
+export function accountOf(res: Response): AccountState {
+  const state = res.locals.account as AccountState | undefined;
+  // Only reachable if a route were mounted without requireAccount: fail closed.
+  if (!state) throw new Error('account route reached without requireAccount');
+  return state;
+}

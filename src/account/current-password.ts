@@ -1,0 +1,48 @@
+// The current password, asked again before the account's address or password changes (OWASP ASVS V2.1.5 /
+// V3.7.1): whoever holds a left-open session must still know the password. Each check is throttled exactly like
+// a sign-in, on the same counters (the account's email and the address): a stolen session is no way around the
+// sign-in throttle, and a refused check never reaches argon2.
+import type { Request } from 'express';
+import { MAX_CREDENTIAL_BYTES } from '../auth/authenticate.js';
+import { verifyPassword } from '../auth/password-hash.js';
+import { tryAgainIn, type ThrottledBy } from '../auth/throttle.js';
+import type { UserRecord } from '../store/records.js';
+import type { AccountDependencies } from './context.js';
+
+export type PasswordCheck =
+  | { outcome: 'confirmed' }
+  /** `message` goes next to the field. */
+  | { outcome: 'wrong'; message: string }
+  /** Too many failures: `retryAt` gives the Retry-After header, `message` says plainly when to try again. */
+  | { outcome: 'throttled'; retryAt: number; message: string };
+
+const THROTTLED_MESSAGE: Record<ThrottledBy, string> = {
+  account: 'Too many wrong passwords for this account.',
+  address: 'Too many wrong passwords from your network.',
+};
+
+/** What the account page calls the check in the audit log (`account.password_check_failed`, `…_throttled`). */
+const AUDIT_PREFIX = 'account.password_check';
+
+export async function checkCurrentPassword(deps: AccountDependencies, req: Request, user: UserRecord, password: string): Promise<PasswordCheck> {
+  // Nothing typed is no guess: it is not counted, and costs no argon2.
+  if (password === '') return { outcome: 'wrong', message: 'Enter your current password.' };
+  const admission = await deps.throttle.admit('signin', user.email, req.ip);
+  const now = deps.clock.now();
+  if (!admission.allowed) {
+    await deps.store.audit.append({
+      at: now, type: `${AUDIT_PREFIX}_throttled`, actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure',
+      details: { by: admission.by, retry_at: new Date(admission.retryAt).toISOString() },
+    });
+    req.log.info({ by: admission.by }, 'account password check throttled');
+    return { outcome: 'throttled', retryAt: admission.retryAt, message: `${THROTTLED_MESSAGE[admission.by]} Try again ${tryAgainIn(admission.retryAt, now)}.` };
+  }
+  const matches = Buffer.byteLength(password) <= MAX_CREDENTIAL_BYTES && (await verifyPassword(user.passwordHash, password));
+  if (!matches) {
+    // The attempt stays counted (admit counted it before the check).
+    await deps.store.audit.append({ at: deps.clock.now(), type: `${AUDIT_PREFIX}_failed`, actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure', details: {} });
+    return { outcome: 'wrong', message: 'That is not your current password.' };
+  }
+  await deps.throttle.succeeded(admission);
+  return { outcome: 'confirmed' };
+}

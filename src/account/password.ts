@@ -1,0 +1,56 @@
+// Changing one's own password: the current one first (throttled like a sign-in), the new one through the
+// policy (NIST SP 800-63B §3.1.1.2). A new password ends every other session of the account (OWASP ASVS V3.3.3:
+// whoever else was in with the old one is out), keeps this one, and the account's address hears of it.
+import type { Request, Response } from 'express';
+import { inBackground, mailPasswordChanged } from '../auth/account-links.js';
+import { hashPassword } from '../auth/password-hash.js';
+import { checkPasswordPolicy } from '../auth/password-policy.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { accountPath } from './access.js';
+import { accountOf, type AccountDependencies } from './context.js';
+import { checkCurrentPassword } from './current-password.js';
+import { parseAccountForm, passwordSchema, sentence, type FieldErrors } from './forms.js';
+import { refuseCurrentPassword } from './refusal.js';
+import { renderAccountPage } from './render.js';
+
+/** The new password's errors: the policy's, and a confirmation that does not match. */
+function newPasswordErrors(deps: AccountDependencies, email: string, form: { new_password: string; confirm_password: string }): FieldErrors {
+  const errors: FieldErrors = {};
+  try {
+    checkPasswordPolicy(form.new_password, { email, minLength: deps.config.passwordMinLength });
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    errors.new_password = sentence(error.message);
+  }
+  if (form.confirm_password !== form.new_password) errors.confirm_password = 'The two new passwords are not the same.';
+  return errors;
+}
+
+/** POST /account/password (`current_password`, `new_password`, `confirm_password`). */
+export function changePassword(deps: AccountDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { user, session } = accountOf(res);
+    const form = parseAccountForm(passwordSchema, req);
+    // The new password is judged before the current one is checked: a form that fails anyway spends no guess.
+    const errors = newPasswordErrors(deps, user.email, form);
+    if (form.current_password === '') errors.current_password = 'Enter your current password.';
+    if (Object.keys(errors).length > 0) {
+      await renderAccountPage(deps, req, res, { errors: { password: errors } }, 400);
+      return;
+    }
+    const check = await checkCurrentPassword(deps, req, user, form.current_password);
+    if (check.outcome !== 'confirmed') {
+      await refuseCurrentPassword(deps, req, res, 'password', check);
+      return;
+    }
+    const ip = req.ip ?? null;
+    if (!(await deps.store.users.update(user.id, { passwordHash: await hashPassword(form.new_password) }, deps.clock.now()))) {
+      throw new NotFoundError('This account no longer exists.');
+    }
+    const others = (await deps.store.sessions.listForUser(user.id, deps.clock.now())).filter((other) => other.idHash !== session.idHash);
+    await Promise.all(others.map((other) => deps.sessionEnd.end(other, { reason: 'password_set', actor: user.id, keepOffline: false })));
+    await deps.store.audit.append({ at: deps.clock.now(), type: 'account.password_changed', actor: user.id, subject: user.id, ip, details: { sessions_ended: others.length } });
+    inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, user, ip));
+    res.redirect(303, accountPath(deps, '?done=password-changed'));
+  };
+}

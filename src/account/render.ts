@@ -1,0 +1,62 @@
+// The account page: the person's details, the forms to change them, their sessions and their security events.
+// Every answer about the account (the page itself, a form sent back with its errors, a notice) is rendered
+// here, so a form with errors comes back on the full page with the other sections as they are.
+import type { Request, Response } from 'express';
+import { accountPath } from './access.js';
+import { accountOf, type AccountDependencies } from './context.js';
+import { noticeOf, type FieldErrors } from './forms.js';
+import { clientNamer, securityEvents } from './security-events.js';
+import { sessionViews } from './sessions.js';
+import { formatTime } from './time.js';
+
+/** What the forms show: the account as stored, or what was posted when a form comes back with errors. Never a password. */
+export interface FormValues {
+  name: string;
+  email: string;
+}
+
+export interface PageState {
+  values?: Partial<FormValues>;
+  /** Errors by form (`name`, `email`, `password`), then by field. */
+  errors?: { name?: FieldErrors; email?: FieldErrors; password?: FieldErrors };
+  /** Tells what a POST just did, when it is answered with the page rather than a redirect. */
+  notice?: string | null;
+}
+
+export async function renderAccountPage(deps: AccountDependencies, req: Request, res: Response, state: PageState = {}, status = 200): Promise<void> {
+  const { user, session, csrfToken } = accountOf(res);
+  const clientName = clientNamer(deps.store);
+  const [sessions, events] = await Promise.all([
+    sessionViews(deps.store, user.id, session.idHash, deps.clock.now(), clientName),
+    securityEvents(deps.store, user.id, clientName),
+  ]);
+  const path = (suffix: string) => accountPath(deps, suffix);
+  res.status(status).render('account/index', {
+    title: 'Your account',
+    csrfToken,
+    user: { name: user.name, email: user.email, emailVerified: user.emailVerified, created: formatTime(user.createdAt) },
+    values: { name: user.name ?? '', email: '', ...state.values },
+    errors: { name: {}, email: {}, password: {}, ...state.errors },
+    // A form sent back with errors is about that form, not about the change the query string reported.
+    notice: state.notice ?? (status === 200 ? noticeOf(req) : null),
+    passwordMinLength: deps.config.passwordMinLength,
+    currentSid: session.sid,
+    paths: {
+      name: path('/name'),
+      email: path('/email'),
+      verification: path('/email/verification'),
+      password: path('/password'),
+      signOut: path('/sessions/sign-out'),
+      signOutAll: path('/sessions/sign-out-all'),
+    },
+    sessions,
+    events,
+  });
+}
+
+/** GET /account */
+export function accountPage(deps: AccountDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    await renderAccountPage(deps, req, res);
+  };
+}
