@@ -2,8 +2,8 @@
 // parses its form and checks the CSRF token before any handler runs (as on the admin screens). State changes
 // happen only on POST, each answered with a 303 back to the page (or the page itself with its errors). The
 // guard sits on the routes rather than the whole prefix, so an unknown path under /account is a plain 404.
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { parseForm } from '../http/middleware/parse-form.js';
+import express, { type Router } from 'express';
+import { checkedForm } from '../http/middleware/checked-form.js';
 import { requireAccount } from './access.js';
 import type { AccountDependencies } from './context.js';
 import { checkAccountCsrf } from './csrf.js';
@@ -12,25 +12,10 @@ import { changeEmail, changeName, resendVerification } from './profile.js';
 import { accountPage } from './render.js';
 import { signOutEverywhere, signOutSession } from './sessions.js';
 
-/** Parses the form and checks its CSRF token, before any handler sees it. */
-function checkedForms(req: Request, res: Response, next: NextFunction): void {
-  parseForm(req, res, (error?: unknown) => {
-    if (error) {
-      next(error);
-      return;
-    }
-    // Inside the body parser's callback Express no longer catches a throw: pass the refusal on explicitly.
-    try {
-      checkAccountCsrf(req, res, next);
-    } catch (refused) {
-      next(refused);
-    }
-  });
-}
-
 export function accountRouter(deps: AccountDependencies): Router {
   const router = express.Router();
   const signedIn = requireAccount(deps);
+  const checkedForms = checkedForm(checkAccountCsrf);
   router.get('/', signedIn, accountPage(deps));
   router.post('/name', signedIn, checkedForms, changeName(deps));
   router.post('/email', signedIn, checkedForms, changeEmail(deps));

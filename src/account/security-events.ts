@@ -21,6 +21,7 @@ const SENTENCES: Record<string, string> = {
   'email.change_requested': 'Change of email address requested',
   'email.changed': 'Email address changed',
   'email.verified': 'Email address verified',
+  'email.verification_throttled': 'Verification links held back after too many requests',
   'admin.reauthenticated': 'Password confirmed on the admin screens',
   'admin.reauthentication_failed': 'Wrong password entered on the admin screens',
   'session.revoked_by_admin': 'Signed out by an administrator',

@@ -1,7 +1,7 @@
 // The admin screens under /admin: every route behind requireAdmin; every POST parses its form and checks the
 // CSRF token before any handler runs. State changes happen only on POST. Each screen registers its own routes.
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { parseForm } from '../http/middleware/parse-form.js';
+import express, { type Request, type Response, type Router } from 'express';
+import { checkedForm } from '../http/middleware/checked-form.js';
 import { requireAdmin } from './access.js';
 import { auditRoutes } from './audit.js';
 import { clientRoutes } from './clients.js';
@@ -20,30 +20,13 @@ function signOut(deps: AdminDependencies) {
   };
 }
 
-/** Parses and checks the form of every POST; other methods pass through untouched. */
-function checkedForms(req: Request, res: Response, next: NextFunction): void {
-  if (req.method !== 'POST') {
-    next();
-    return;
-  }
-  parseForm(req, res, (error?: unknown) => {
-    if (error) {
-      next(error);
-      return;
-    }
-    // Inside the body parser's callback Express no longer catches a throw: pass the refusal on explicitly.
-    try {
-      checkAdminCsrf(req, res, next);
-    } catch (refused) {
-      next(refused);
-    }
-  });
-}
+const checkedForms = checkedForm(checkAdminCsrf);
 
 export function adminRouter(deps: AdminDependencies): Router {
   const router = express.Router();
   router.use(requireAdmin(deps));
-  router.use(checkedForms);
+  // Every POST is parsed and checked; other methods pass through untouched.
+  router.use((req, res, next) => (req.method === 'POST' ? checkedForms(req, res, next) : next()));
   router.get('/', dashboardPage(deps));
   router.post('/sign-out', signOut(deps));
   userRoutes(router, deps);

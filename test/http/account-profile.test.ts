@@ -100,6 +100,8 @@ describe('account page: profile', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('60');
     expect(refused.body).toContain('Too many links asked for. Try again in 1 minute.');
+    const [event] = await app.store.audit.list({ limit: 1, filter: { type: 'email.verification_throttled' } });
+    expect(event).toMatchObject({ actor: user.id, subject: user.id, outcome: 'failure' });
     await waitForMail(app.config.dataDir, user.email, { subject: /Verify your email address/, skip: 4 });
     clock.advance(60_000);
     expect((await person.post('/account/email/verification')).status).toBe(303);
