@@ -1,6 +1,7 @@
 // Changing one's own password: the current one first (throttled like a sign-in), the new one through the
-// policy (NIST SP 800-63B §3.1.1.2). A new password ends every other session of the account (OWASP ASVS V3.3.3:
-// whoever else was in with the old one is out), keeps this one, and the account's address hears of it.
+// policy (NIST SP 800-63B §3.1.1.2). A new password ends every other session of the account and revokes every
+// refresh and access token (OWASP ASVS V3.3.3: whoever else was in with the old one is out, relying parties
+// included), keeps this session, and the account's address hears of it.
 import type { Request, Response } from 'express';
 import { inBackground, mailPasswordChanged } from '../auth/account-links.js';
 import { hashPassword } from '../auth/password-hash.js';
@@ -49,6 +50,11 @@ export function changePassword(deps: AccountDependencies) {
     }
     const others = (await deps.store.sessions.listForUser(user.id, deps.clock.now())).filter((other) => other.idHash !== session.idHash);
     await Promise.all(others.map((other) => deps.sessionEnd.end(other, { reason: 'password_set', actor: user.id, keepOffline: false })));
+    // Offline grants outlive their sessions: they were opened with the old password too. Applications signed in
+    // through this browser get new tokens silently, from the session that stays.
+    const now = deps.clock.now();
+    await deps.store.refreshTokens.revokeForUser(user.id, now);
+    await deps.store.accessTokens.revokeForUser(user.id, now);
     await deps.store.audit.append({ at: deps.clock.now(), type: 'account.password_changed', actor: user.id, subject: user.id, ip, details: { sessions_ended: others.length } });
     inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, user, ip));
     res.redirect(303, accountPath(deps, '?done=password-changed'));

@@ -2,7 +2,9 @@
 // what the tool writes is read back through the store, as the running server would read it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/auth/password-hash.js';
+import { hashSecret } from '../../src/auth/secrets.js';
 import { toolStore, type ToolStore } from '../helpers/cli-store.js';
+import { waitForMail } from '../helpers/outbox.js';
 import { runIdp } from '../helpers/processes.js';
 
 const GOOD_PASSWORD = 'correct horse battery staple';
@@ -25,6 +27,18 @@ describe('idp user (the command-line tool, run as a child process)', () => {
   });
   afterEach(async () => {
     await tool?.drop();
+  });
+
+  it('mails the new account a link to verify its address, to DATA_DIR/outbox when SMTP_URL is unset', async () => {
+    const result = await idp(['user', 'create', '--email', 'grace@example.com', '--password', GOOD_PASSWORD, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    const mail = await waitForMail(tool.env.DATA_DIR ?? '', 'grace@example.com', { subject: /^Verify your email address/ });
+    const link = mail.links.find((url) => /\/verify-email\?token=[A-Za-z0-9_-]{43}$/.test(url));
+    expect(link, mail.text).toBeDefined();
+    const id = String((JSON.parse(result.stdout) as Record<string, unknown>).id);
+    const token = new URL(link ?? '').searchParams.get('token') ?? '';
+    expect(await withStore((store) => store.accountTokens.findLive(hashSecret(token), 'email_verification', Date.now()))).toMatchObject({ userId: id, email: 'grace@example.com' });
   });
 
   it('creates an admin and prints its id and email as JSON', async () => {

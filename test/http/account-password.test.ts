@@ -61,6 +61,21 @@ describe('account page: changing the password', () => {
     expect(withNew.location).toBe(`${app.url}/account`);
   });
 
+  it('revokes offline grants whose session had already ended, and the tokens of this browser\'s applications too', async () => {
+    const user = await newPerson(app, 'offline');
+    const person = await signedInPerson(app, user);
+    // Signed in to the wiki with offline access, then logged out there: the refresh token outlives the session.
+    const offline = await signInTo(app, wiki, new Browser(), user, 'openid offline_access');
+    const ended = await app.store.sessions.findLiveBySid(offline.sid, Date.now());
+    await app.sessionEnd.end(ended!, { reason: 'logout', actor: user.id, keepOffline: true });
+    const stillWorks = await refresh(app, wiki, offline.refresh_token);
+    expect(stillWorks.status, JSON.stringify(stillWorks.json)).toBe(200);
+
+    expect((await person.post('/account/password', change(PASSWORD))).status).toBe(303);
+    expect((await refresh(app, wiki, stillWorks.json.refresh_token ?? '')).json.error).toBe('invalid_grant');
+    expect(await person.signedIn()).toBe(true);
+  });
+
   it('refuses a wrong current password (400) and changes nothing', async () => {
     const user = await newPerson(app, 'wrong');
     const person = await signedInPerson(app, user);
