@@ -3,9 +3,7 @@
 // a sign-in, on the same counters (the account's email and the address): a stolen session is no way around the
 // sign-in throttle, and a refused check never reaches argon2.
 import type { Request } from 'express';
-import { MAX_CREDENTIAL_BYTES } from '../auth/authenticate.js';
-import { verifyPassword } from '../auth/password-hash.js';
-import { tryAgainIn, type ThrottledBy } from '../auth/throttle.js';
+import { checkPasswordThrottled, tryAgainIn, type ThrottledBy } from '../auth/throttle.js';
 import type { UserRecord } from '../store/records.js';
 import type { AccountDependencies } from './context.js';
 
@@ -27,22 +25,21 @@ const AUDIT_PREFIX = 'account.password_check';
 export async function checkCurrentPassword(deps: AccountDependencies, req: Request, user: UserRecord, password: string): Promise<PasswordCheck> {
   // Nothing typed is no guess: it is not counted, and costs no argon2.
   if (password === '') return { outcome: 'wrong', message: 'Enter your current password.' };
-  const admission = await deps.throttle.admit('signin', user.email, req.ip);
+  const check = await checkPasswordThrottled(deps.throttle, user.email, req.ip, user.passwordHash, password);
   const now = deps.clock.now();
-  if (!admission.allowed) {
+  if (check.outcome === 'throttled') {
+    const { by, retryAt } = check.refusal;
     await deps.store.audit.append({
       at: now, type: `${AUDIT_PREFIX}_throttled`, actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure',
-      details: { by: admission.by, retry_at: new Date(admission.retryAt).toISOString() },
+      details: { by, retry_at: new Date(retryAt).toISOString() },
     });
-    req.log.info({ by: admission.by }, 'account password check throttled');
-    return { outcome: 'throttled', retryAt: admission.retryAt, message: `${THROTTLED_MESSAGE[admission.by]} Try again ${tryAgainIn(admission.retryAt, now)}.` };
+    req.log.info({ by }, 'account password check throttled');
+    return { outcome: 'throttled', retryAt, message: `${THROTTLED_MESSAGE[by]} Try again ${tryAgainIn(retryAt, now)}.` };
   }
-  const matches = Buffer.byteLength(password) <= MAX_CREDENTIAL_BYTES && (await verifyPassword(user.passwordHash, password));
-  if (!matches) {
-    // The attempt stays counted (admit counted it before the check).
-    await deps.store.audit.append({ at: deps.clock.now(), type: `${AUDIT_PREFIX}_failed`, actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure', details: {} });
+  if (check.outcome === 'mismatch') {
+    // Counted as a failure on the sign-in counters by checkPasswordThrottled.
+    await deps.store.audit.append({ at: now, type: `${AUDIT_PREFIX}_failed`, actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure', details: {} });
     return { outcome: 'wrong', message: 'That is not your current password.' };
   }
-  await deps.throttle.succeeded(admission);
   return { outcome: 'confirmed' };
 }

@@ -4,8 +4,7 @@
 // same fields back with it; the action then goes ahead. Forms can also carry the password up front
 // (`confirm_password`, views/admin/partials/confirm-password.ejs).
 import type { NextFunction, Request, Response } from 'express';
-import { verifyPassword } from '../auth/password-hash.js';
-import { retryAfterSeconds, tryAgainIn } from '../auth/throttle.js';
+import { checkPasswordThrottled, retryAfterSeconds, tryAgainIn } from '../auth/throttle.js';
 import { adminOf, type AdminDependencies } from './context.js';
 import { renderAdmin } from './render.js';
 
@@ -28,25 +27,23 @@ export function requireRecentSignIn(deps: AdminDependencies, isSensitive: (req: 
     let error: string | null = null;
     let status = 403;
     // Throttled like a sign-in to the same account: a stolen admin session cannot be used to guess the password.
-    const admission = password ? await deps.throttle.admit('signin', admin.user.email, req.ip) : null;
-    if (admission && !admission.allowed) {
-      const now = deps.clock.now();
+    const check = password ? await checkPasswordThrottled(deps.throttle, admin.user.email, req.ip, admin.user.passwordHash, password) : null;
+    const now = deps.clock.now();
+    if (check?.outcome === 'throttled') {
+      const { by, retryAt } = check.refusal;
       await deps.store.audit.append({
-        at: now, type: 'signin.throttled', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, outcome: 'failure', details: { by: admission.by, reauthentication: true },
+        at: now, type: 'signin.throttled', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, outcome: 'failure', details: { by, reauthentication: true },
       });
-      error = `Too many failed attempts. Try again ${tryAgainIn(admission.retryAt, now)}.`;
+      error = `Too many failed attempts. Try again ${tryAgainIn(retryAt, now)}.`;
       status = 429;
-      res.setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
-    } else if (admission) {
-      const now = deps.clock.now();
-      if (await verifyPassword(admin.user.passwordHash, password)) {
-        await deps.throttle.succeeded(admission);
-        await deps.store.sessions.reauthenticate(admin.session.idHash, now);
-        await deps.store.audit.append({ at: now, type: 'admin.reauthenticated', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, details: { sid: admin.session.sid } });
-        admin.recentSignIn = true;
-        next();
-        return;
-      }
+      res.setHeader('Retry-After', String(retryAfterSeconds(retryAt, now)));
+    } else if (check?.outcome === 'match') {
+      await deps.store.sessions.reauthenticate(admin.session.idHash, now);
+      await deps.store.audit.append({ at: now, type: 'admin.reauthenticated', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, details: { sid: admin.session.sid } });
+      admin.recentSignIn = true;
+      next();
+      return;
+    } else if (check) {
       await deps.store.audit.append({
         at: now, type: 'admin.reauthentication_failed', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, outcome: 'failure', details: { sid: admin.session.sid },
       });

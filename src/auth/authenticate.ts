@@ -4,7 +4,7 @@ import argon2 from 'argon2';
 import type { Clock } from '../clock.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import { ARGON2_OPTIONS, hashPassword, verifyPassword } from './password-hash.js';
+import { ARGON2_OPTIONS, hashPassword, verifyPassword, verifyPasswordGated, type HashingGate } from './password-hash.js';
 import { randomSecret } from './secrets.js';
 
 /** Longer input is refused before any hashing: no one's email or password is this long (4 KiB). */
@@ -18,18 +18,25 @@ function dummy(): Promise<string> {
   return dummyHash;
 }
 
-/** Why a sign-in failed, for the audit log only: the person is told the same thing whatever the reason. */
-export type CredentialFailure = 'unknown_account' | 'wrong_password' | 'account_disabled' | 'input_too_long';
+/**
+ * Why a sign-in failed, for the audit log only: the person is told the same thing whatever the reason, except
+ * `throttled` (the gate refused it in the hashing slot), which says when to try again.
+ */
+export type CredentialFailure = 'unknown_account' | 'wrong_password' | 'account_disabled' | 'input_too_long' | 'throttled';
 
 export type CredentialCheck = { user: UserRecord } | { user: null; reason: CredentialFailure; userId: string | null };
 
-export async function checkCredentials(store: Store, clock: Clock, email: string, password: string): Promise<CredentialCheck> {
+/** With a gate (the throttle), the hash is checked only if the gate admits it once the hashing slot is ours. */
+export async function checkCredentials(store: Store, clock: Clock, email: string, password: string, gate?: HashingGate): Promise<CredentialCheck> {
   if (Buffer.byteLength(email) > MAX_CREDENTIAL_BYTES || Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) {
     return { user: null, reason: 'input_too_long', userId: null };
   }
   const user = email.trim() ? await store.users.findByEmail(email) : null;
   // The password is used exactly as typed: no trimming, no case folding (only NFKC, as when it was set).
-  const matches = await verifyPassword(user?.passwordHash ?? (await dummy()), password);
+  const hash = user?.passwordHash ?? (await dummy());
+  const verdict = gate ? await verifyPasswordGated(hash, password, gate) : (await verifyPassword(hash, password)) ? 'match' : 'mismatch';
+  if (verdict === 'refused') return { user: null, reason: 'throttled', userId: user?.id ?? null };
+  const matches = verdict === 'match';
   if (!user) return { user: null, reason: 'unknown_account', userId: null };
   if (!matches) return { user: null, reason: 'wrong_password', userId: user.id };
   if (user.disabled) return { user: null, reason: 'account_disabled', userId: user.id };

@@ -37,6 +37,34 @@ export function hashPassword(password: string): Promise<string> {
   return argon2Slot(() => argon2.hash(normalizePassword(password), ARGON2_OPTIONS));
 }
 
+/** What runs around one verification inside its hashing slot: the throttle's last word (src/auth/throttle.ts). */
+export interface HashingGate {
+  /** Just before hashing: false refuses the attempt, and nothing is hashed. */
+  admit(): Promise<boolean>;
+  /** Just after a mismatch, before the slot is freed, so that the next attempt in line sees it. */
+  mismatched(): Promise<void>;
+}
+
+/**
+ * verifyPassword under a gate. Attempts wait their turn for a hashing slot, so the gate asks again once the turn
+ * has come: a burst of guesses queued behind one another is cut off as soon as the failures before it reach the
+ * limit, with at most ARGON2_CONCURRENCY − 1 more hashed per process.
+ */
+export async function verifyPasswordGated(hash: string, password: string, gate: HashingGate): Promise<'match' | 'mismatch' | 'refused'> {
+  return argon2Slot(async () => {
+    if (!(await gate.admit())) return 'refused';
+    verifications += 1;
+    let matches = false;
+    try {
+      matches = await argon2.verify(hash, normalizePassword(password));
+    } catch {
+      // A malformed stored hash verifies nothing.
+    }
+    if (!matches) await gate.mismatched();
+    return matches ? 'match' : 'mismatch';
+  });
+}
+
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   verifications += 1;
   try {

@@ -6,6 +6,8 @@ import type { Clock } from '../clock.js';
 import { normalizeEmail } from '../store/normalize-email.js';
 import type { ThrottleCounter, ThrottleRule } from '../store/throttle-counter.js';
 import type { Store } from '../store/store.js';
+import { MAX_CREDENTIAL_BYTES } from './authenticate.js';
+import { verifyPasswordGated, type HashingGate } from './password-hash.js';
 import { hashSecret } from './secrets.js';
 
 const MINUTE = 60_000;
@@ -35,7 +37,7 @@ interface Guard {
   by: ThrottledBy;
 }
 
-export type Admission = { allowed: true; guards: Guard[] } | { allowed: false; retryAt: number; by: ThrottledBy };
+export type Admission = { allowed: true } | { allowed: false; retryAt: number; by: ThrottledBy };
 
 export interface Refusal {
   retryAt: number;
@@ -70,75 +72,95 @@ export class Throttle {
   ) {}
 
   /**
-   * Counts an attempt before it is checked (a password against its argon2 hash), on the account and on the
-   * address; refused, counting nothing, when either is blocked. Counting first means that concurrent guesses
-   * cannot all slip in under the limit. A success then takes its count back (succeeded).
+   * The gate of one attempt whose failures count (a password, a client secret): refused on arrival when a counter
+   * is blocked; for a password asked again in the hashing slot (HashingGate); a failure counted on the account and
+   * the address; a success forgetting the account's failures. Only failures count, as the limits say ("5 failures
+   * within 15 minutes", "100 failed attempts an hour"), so people signing in to one account at once never
+   * throttle each other.
+   */
+  async gate(scope: ThrottleScope, account: string, ip: string | undefined): Promise<ThrottleGate> {
+    const all = guards(scope, account, ip);
+    const read = async () => {
+      const now = this.clock.now();
+      const counters = await Promise.all(all.map((guard) => this.store.throttle.peek(guard.key, now)));
+      let refusal: Refusal | null = null;
+      counters.forEach((counter, index) => {
+        const until = blockedUntil(counter, now);
+        if (until !== null && (refusal === null || until > refusal.retryAt)) refusal = { retryAt: until, by: all[index]!.by };
+      });
+      return { refusal, accountCounted: counters[1] !== null };
+    };
+    let state = await read();
+    const count = async () => {
+      const now = this.clock.now();
+      await Promise.all(all.map((guard) => this.store.throttle.attempt(guard.key, guard.rule, now)));
+      state.accountCounted = true;
+    };
+    const gate: ThrottleGate = {
+      refusal: state.refusal,
+      admit: async () => {
+        state = await read();
+        gate.refusal = state.refusal;
+        return state.refusal === null;
+      },
+      mismatched: count,
+      failed: count,
+      // Only written when there were failures to forget: a client's every token request costs no write.
+      succeeded: async () => {
+        if (state.accountCounted) await this.store.throttle.clear(all[1].key);
+      },
+    };
+    return gate;
+  }
+
+  /**
+   * Counts a request whose every instance costs something whatever its outcome (a reset request sends a mail),
+   * on the address and the account; refused, counting nothing, when either is blocked.
    */
   async admit(scope: ThrottleScope, account: string, ip: string | undefined): Promise<Admission> {
     const now = this.clock.now();
-    const counted: Guard[] = [];
-    for (const guard of guards(scope, account, ip)) {
-      const verdict = await this.store.throttle.attempt(guard.key, guard.rule, now);
-      if (!verdict.allowed) {
-        // The address's counter was not at fault: the refused attempt does not count on it.
-        await Promise.all(counted.map((done) => this.store.throttle.refund(done.key, done.rule, now)));
-        return { allowed: false, retryAt: verdict.retryAt, by: guard.by };
-      }
-      counted.push(guard);
+    const [address, accountGuard] = guards(scope, account, ip);
+    const first = await this.store.throttle.attempt(address.key, address.rule, now);
+    if (!first.allowed) return { allowed: false, retryAt: first.retryAt, by: 'address' };
+    const second = await this.store.throttle.attempt(accountGuard.key, accountGuard.rule, now);
+    if (!second.allowed) {
+      // The address was not at fault: the refused request does not count on it (a window counter's refund is exact).
+      await this.store.throttle.refund(address.key, address.rule, now);
+      return { allowed: false, retryAt: second.retryAt, by: 'account' };
     }
-    return { allowed: true, guards: counted };
-  }
-
-  /** The attempt succeeded: the account's failures are forgotten, and the address gets its attempt back. */
-  async succeeded(admission: Admission): Promise<void> {
-    if (!admission.allowed) return;
-    const now = this.clock.now();
-    await Promise.all(
-      admission.guards.map((guard) => (guard.by === 'account' ? this.store.throttle.clear(guard.key) : this.store.throttle.refund(guard.key, guard.rule, now))),
-    );
+    return { allowed: true };
   }
 
   /** Lifts the account's counter (the person proved who they are another way: a password reset by mail). */
   async forget(scope: ThrottleScope, account: string): Promise<void> {
     await this.store.throttle.clear(accountKey(scope, scope === 'client' ? account : normalizeEmail(account)));
   }
-
-  /**
-   * For checks too cheap to count ahead (a client secret's SHA-256): reads the counters, counting nothing. The
-   * check's outcome then goes to failed() or succeeded() of the answer.
-   */
-  async inspect(scope: ThrottleScope, account: string, ip: string | undefined): Promise<Inspection> {
-    const now = this.clock.now();
-    const all = guards(scope, account, ip);
-    const counters = await Promise.all(all.map((guard) => this.store.throttle.peek(guard.key, now)));
-    let refusal: Refusal | null = null;
-    counters.forEach((counter, index) => {
-      const until = blockedUntil(counter, now);
-      if (until !== null && (refusal === null || until > refusal.retryAt)) refusal = { retryAt: until, by: all[index]!.by };
-    });
-    const [, accountGuard] = all;
-    const accountCounter = counters[1];
-    return {
-      refusal,
-      failed: async () => {
-        const at = this.clock.now();
-        await Promise.all(all.map((guard) => this.store.throttle.attempt(guard.key, guard.rule, at)));
-      },
-      // Only written when there were failures to forget: a client's every token request costs no write.
-      succeeded: async () => {
-        if (accountCounter) await this.store.throttle.clear(accountGuard.key);
-      },
-    };
-  }
 }
 
-export interface Inspection {
-  /** Set when the attempt must be refused now. */
+export interface ThrottleGate extends HashingGate {
+  /** Set when the attempt is refused: on arrival, or once its turn to hash came (admit). */
   refusal: Refusal | null;
-  /** Counts the failed check on the account and the address. */
+  /** Counts a failure that no hash mismatch counted (a wrong client secret, a disabled account, input too long). */
   failed(): Promise<void>;
   /** Forgets the account's failures. */
   succeeded(): Promise<void>;
+}
+
+export type PasswordCheck = { outcome: 'match' } | { outcome: 'mismatch' } | { outcome: 'throttled'; refusal: Refusal };
+
+/** A password checked against a known account's hash under the throttle (a re-entered or current password). */
+export async function checkPasswordThrottled(throttle: Throttle, email: string, ip: string | undefined, hash: string, password: string): Promise<PasswordCheck> {
+  const gate = await throttle.gate('signin', email, ip);
+  if (gate.refusal) return { outcome: 'throttled', refusal: gate.refusal };
+  if (Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) {
+    await gate.failed();
+    return { outcome: 'mismatch' };
+  }
+  const verdict = await verifyPasswordGated(hash, password, gate);
+  if (verdict === 'refused' && gate.refusal) return { outcome: 'throttled', refusal: gate.refusal };
+  if (verdict !== 'match') return { outcome: 'mismatch' };
+  await gate.succeeded();
+  return { outcome: 'match' };
 }
 
 /** Whole seconds until `retryAt`, at least 1: the Retry-After header (RFC 9110 §10.2.3). */

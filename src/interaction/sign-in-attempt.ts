@@ -1,9 +1,10 @@
 // One attempt to sign in with an email and a password, wherever the form is (the login page, later the MFA
-// steps): throttled first, so that a refused attempt never reaches argon2, then checked, then audited. The
-// answer a person sees depends only on the outcome, never on whether the account exists.
+// steps): throttled on arrival and again when its turn to hash comes, so that a refused attempt never reaches
+// argon2; then checked, counted if it failed, and audited. The answer a person sees depends only on the
+// outcome, never on whether the account exists.
 import type { Request } from 'express';
 import { checkCredentials, MAX_CREDENTIAL_BYTES, type CredentialFailure } from '../auth/authenticate.js';
-import { tryAgainIn, type Throttle, type ThrottledBy } from '../auth/throttle.js';
+import { tryAgainIn, type Refusal, type Throttle, type ThrottledBy } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -26,20 +27,26 @@ const THROTTLED_MESSAGE: Record<ThrottledBy, string> = {
 };
 
 export async function attemptSignIn(deps: SignInAttemptDependencies, req: Request, email: string, password: string, clientId: string | null): Promise<SignInAttempt> {
-  const admission = await deps.throttle.admit('signin', email, req.ip);
-  if (!admission.allowed) {
-    await auditThrottled(deps, req, email, admission.by, admission.retryAt, clientId);
-    req.log.info({ client: clientId, by: admission.by }, 'sign-in throttled');
-    return { outcome: 'throttled', retryAt: admission.retryAt, message: `${THROTTLED_MESSAGE[admission.by]} Try again ${tryAgainIn(admission.retryAt, deps.clock.now())}.` };
+  const gate = await deps.throttle.gate('signin', email, req.ip);
+  if (gate.refusal) return throttled(deps, req, email, gate.refusal, clientId);
+  const check = await checkCredentials(deps.store, deps.clock, email, password, gate);
+  if (check.user) {
+    await gate.succeeded();
+    return { outcome: 'signed_in', user: check.user };
   }
-  const check = await checkCredentials(deps.store, deps.clock, email, password);
-  if (!check.user) {
-    req.log.info({ client: clientId }, 'sign-in refused');
-    await auditFailure(deps, req, check.reason, check.userId, clientId);
-    return { outcome: 'refused' };
-  }
-  await deps.throttle.succeeded(admission);
-  return { outcome: 'signed_in', user: check.user };
+  // Refused once its turn to hash came: the failures before it in line reached the limit.
+  if (check.reason === 'throttled' && gate.refusal) return throttled(deps, req, email, gate.refusal, clientId);
+  // A wrong password (or an unknown account's dummy hash) was counted in the hashing slot; the rest count here.
+  if (check.reason === 'account_disabled' || check.reason === 'input_too_long') await gate.failed();
+  req.log.info({ client: clientId }, 'sign-in refused');
+  await auditFailure(deps, req, check.reason, check.userId, clientId);
+  return { outcome: 'refused' };
+}
+
+async function throttled(deps: SignInAttemptDependencies, req: Request, email: string, { by, retryAt }: Refusal, clientId: string | null): Promise<SignInAttempt> {
+  await auditThrottled(deps, req, email, by, retryAt, clientId);
+  req.log.info({ client: clientId, by }, 'sign-in throttled');
+  return { outcome: 'throttled', retryAt, message: `${THROTTLED_MESSAGE[by]} Try again ${tryAgainIn(retryAt, deps.clock.now())}.` };
 }
 
 async function auditFailure(deps: SignInAttemptDependencies, req: Request, reason: CredentialFailure, userId: string | null, clientId: string | null): Promise<void> {

@@ -65,7 +65,7 @@ function presented(req: Request): PresentedCredentials {
  */
 export async function authenticateClient(deps: ClientAuthDependencies, req: Request): Promise<ClientRecord> {
   const credentials = presented(req);
-  const throttle = await deps.throttle.inspect('client', credentials.clientId, req.ip);
+  const throttle = await deps.throttle.gate('client', credentials.clientId, req.ip);
   if (throttle.refusal) {
     const seconds = retryAfterSeconds(throttle.refusal.retryAt, deps.clock.now());
     await deps.store.audit.append({

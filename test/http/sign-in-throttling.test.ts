@@ -2,8 +2,9 @@
 // minutes then a backoff of 1 minute doubling to 1 hour; per client address, 100 failures an hour. A throttled
 // attempt never reaches argon2 and is audited; the answer never tells an account from an address without one.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { argon2Verifications } from '../../src/auth/password-hash.js';
+import { ARGON2_CONCURRENCY, argon2Verifications } from '../../src/auth/password-hash.js';
 import type { UserRecord } from '../../src/store/records.js';
+import { signedInAdmin } from '../helpers/admin.js';
 import { Browser, formFields, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addUser, PASSWORD } from '../helpers/oidc.js';
@@ -109,6 +110,44 @@ describe('sign-in throttling per account and per client address', () => {
     const unknown = await sequence('nobody-here@example.com');
     expect(unknown).toEqual(known);
     expect(known.filter((line) => line.startsWith('429'))).toHaveLength(2);
+  });
+
+  it('counts only failures: 16 people signing in to one account at the same time are all let in', async () => {
+    const forms = await Promise.all(Array.from({ length: 16 }, () => signInForm('198.51.100.200')));
+    const answers = await Promise.all(forms.map((form) => form.submit(ada.email, PASSWORD)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array<number>(16).fill(303));
+  });
+
+  it('cuts a burst of concurrent wrong guesses off at the limit: at most ARGON2_CONCURRENCY − 1 more are hashed', async () => {
+    const forms = await Promise.all(Array.from({ length: 30 }, () => signInForm('198.51.100.201')));
+    const before = argon2Verifications();
+    const answers = await Promise.all(forms.map((form) => form.submit(ada.email, WRONG)));
+    const hashed = argon2Verifications() - before;
+    expect(hashed).toBeGreaterThanOrEqual(5);
+    expect(hashed).toBeLessThanOrEqual(5 + ARGON2_CONCURRENCY - 1);
+    expect(answers.filter((answer) => answer.status === 401)).toHaveLength(hashed);
+    expect(answers.filter((answer) => answer.status === 429)).toHaveLength(30 - hashed);
+  });
+
+  it('throttles a password re-entered for a sensitive admin action like a sign-in to that account', async () => {
+    const admin = await signedInAdmin(app, 'throttled-admin@example.com');
+    clock.advance(16 * MINUTE);
+    const before = app.keyRing.schedule.keys.length;
+    for (let i = 0; i < 5; i++) expect((await admin.post('/admin/keys/rotate', { confirm_password: WRONG })).status).toBe(403);
+    const hashes = argon2Verifications();
+    const refused = await admin.post('/admin/keys/rotate', { confirm_password: PASSWORD });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect(refused.body).toContain('Too many failed attempts. Try again in 1 minute.');
+    expect(argon2Verifications()).toBe(hashes);
+    expect(app.keyRing.schedule.keys.length).toBe(before);
+    // The same counter as the sign-in form's.
+    const form = await signInForm();
+    expect((await form.submit('throttled-admin@example.com', PASSWORD)).status).toBe(429);
+    clock.advance(MINUTE);
+    expect((await admin.post('/admin/keys/rotate', { confirm_password: PASSWORD })).status).toBe(303);
+    await app.keyRing.reload();
+    expect(app.keyRing.schedule.keys.length).toBe(before + 1);
   });
 
   it('forgets the failures when the right password is given', async () => {
