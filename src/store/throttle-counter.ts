@@ -1,7 +1,7 @@
 // The throttle's arithmetic, shared by every engine so that they count alike: one counter per key (an account,
 // an address, a client), moved by one attempt at a time inside the engine's atomic step (ThrottleRepository).
-// Attempts are counted before the guarded check runs (a password hash, a client secret), so that concurrent
-// attempts cannot all slip in under the limit; a success takes its attempt back (clear or refund).
+// What an attempt is, the caller decides (src/auth/throttle.ts): a failed password or client secret, or a request
+// that sends a mail whatever its outcome; refund takes one back.
 
 /** How many attempts a key may make, and what happens after. */
 export interface ThrottleRule {
