@@ -41,6 +41,11 @@ describe('the single node', () => {
     const environment = service('gatehouse').environment ?? {};
     expect(environment).not.toHaveProperty('DATABASE_URL');
     expect(loadConfig(interpolate(environment), '/app').database.engine).toBe('sqlite');
+    // Mail goes to the outbox on the data volume unless SMTP_URL is given.
+    expect(loadConfig(interpolate(environment), '/app')).toMatchObject({ smtpUrl: null, mailFrom: 'Gatehouse <no-reply@localhost>' });
+    expect(loadConfig(interpolate(environment, { SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'IdP <idp@example.com>' }), '/app')).toMatchObject({
+      smtpUrl: 'smtp://mail:587', mailFrom: 'IdP <idp@example.com>',
+    });
   });
 });
 
