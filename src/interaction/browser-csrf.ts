@@ -29,3 +29,9 @@ export function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' ? value : '';
 }
+
+/** The page of a mailed link that no longer works (expired, used, replaced), with where to get a new one. */
+export function renderLinkExpired(res: Response, view: { title: string; message: string; retryPath: string; retryLabel: string }, status = 400): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(status).render('link-expired', view);
+}

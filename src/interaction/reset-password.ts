@@ -11,7 +11,7 @@ import { routes } from '../http/routes.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { endAccess } from '../manage/users.js';
 import type { AccountTokenRecord, UserRecord } from '../store/records.js';
-import { browserCsrfToken, checkBrowserCsrf, field } from './browser-csrf.js';
+import { browserCsrfToken, checkBrowserCsrf, field, renderLinkExpired } from './browser-csrf.js';
 import type { SelfServiceDependencies } from './forgot-password.js';
 
 export interface ResetDependencies extends SelfServiceDependencies {
@@ -23,8 +23,7 @@ const PURPOSE = 'reset-password';
 type FieldErrors = Partial<Record<'password' | 'confirm', string>>;
 
 function linkExpired(deps: ResetDependencies, res: Response): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.status(400).render('link-expired', {
+  renderLinkExpired(res, {
     title: 'This link no longer works',
     message: 'This password-reset link has expired or was already used. Links work once, for 30 minutes.',
     retryPath: `${deps.config.basePath}${routes.forgotPassword}`,

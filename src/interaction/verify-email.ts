@@ -6,14 +6,13 @@ import { consumeLinkToken, findLinkToken } from '../auth/account-links.js';
 import { confirmEmail } from '../auth/email-verification.js';
 import { routes } from '../http/routes.js';
 import type { AccountTokenRecord } from '../store/records.js';
-import { browserCsrfToken, checkBrowserCsrf, field } from './browser-csrf.js';
+import { browserCsrfToken, checkBrowserCsrf, field, renderLinkExpired } from './browser-csrf.js';
 import type { SelfServiceDependencies } from './forgot-password.js';
 
 const PURPOSE = 'verify-email';
 
 function linkExpired(deps: SelfServiceDependencies, res: Response): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.status(400).render('link-expired', {
+  renderLinkExpired(res, {
     title: 'This link no longer works',
     message: 'This verification link has expired, was already used, or was replaced by a newer one. Links work once, for 24 hours.',
     retryPath: `${deps.config.basePath}${routes.account}`,
@@ -47,11 +46,11 @@ export function verifyEmailSubmit(deps: SelfServiceDependencies) {
     const used = await consumeLinkToken(deps, 'email_verification', token);
     if (!used) return linkExpired(deps, res);
     const result = await confirmEmail(deps, used, req.ip ?? null);
-    res.setHeader('Cache-Control', 'no-store');
     if (result.outcome === 'unavailable') {
-      res.status(409).render('link-expired', { title: 'Address not changed', message: result.reason, retryPath: `${deps.config.basePath}${routes.account}`, retryLabel: 'Go to your account' });
+      renderLinkExpired(res, { title: 'Address not changed', message: result.reason, retryPath: `${deps.config.basePath}${routes.account}`, retryLabel: 'Go to your account' }, 409);
       return;
     }
+    res.setHeader('Cache-Control', 'no-store');
     res.render('email-verified', {
       title: 'Email address confirmed', email: result.user.email, changed: result.outcome === 'changed', accountPath: `${deps.config.basePath}${routes.account}`,
     });
