@@ -1,6 +1,7 @@
 // Store contract: finding users for the admin screens (UserRepository.list with `search`, count). Shared
 // engines, setup and builders: ./engines.ts.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generator } from '../../bench/admin-users/population.js';
 import type { Store, UserListOptions, UserRepository } from '../../src/store/store.js';
 import { engines, freshStorePerTest, newUser, T0, type OpenedStore, type SearchTuning } from './engines.js';
 
@@ -50,18 +51,6 @@ function expectedPages(people: { email: string; name: string | null }[], search:
   const pages: string[][] = [];
   for (let start = 0; start < found.length || pages.length === 0; start += limit) pages.push(found.slice(start, start + limit));
   return pages;
-}
-
-/** mulberry32: the same people and searches on every run. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A few hundred people whose emails and names hold what a search must take literally or fold: accents, CJK, emoji, quotes, wildcards. */
