@@ -1,6 +1,6 @@
-// docker-compose.yml read as Compose would read it: the single node by default, the cluster profile on demand.
-// No Docker here: the file is parsed, its variables interpolated, and each node's environment fed to loadConfig.
-import { existsSync, readFileSync } from 'node:fs';
+// docker-compose.yml read as Compose would read it: the single node by default, the cluster and example profiles on
+// demand. No Docker here: the file is parsed, its variables interpolated, and each node's environment fed to loadConfig.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -9,6 +9,8 @@ import { ConfigError } from '../../src/errors.js';
 import { packageRoot } from '../../src/paths.js';
 
 interface Service {
+  build?: string | { context?: string };
+  network_mode?: string;
   profiles?: string[];
   image?: string;
   ports?: string[];
@@ -114,5 +116,82 @@ describe("the proxy's nginx.conf", () => {
   it('moves to the other node only on connection errors, never resending a request a node received', () => {
     expect(conf).toMatch(/proxy_next_upstream\s+error\s+timeout;/);
     expect(conf).not.toContain('non_idempotent');
+  });
+});
+
+describe('the example profile', () => {
+  const example = () => service('example-app');
+  const build = service('example-app').build;
+  const context = typeof build === 'string' ? build : build?.context;
+  const exampleDir = path.resolve(packageRoot, context ?? '');
+
+  it('is example app 1 alone, built from its own folder', () => {
+    expect(Object.keys(services).filter((name) => services[name]?.profiles?.includes('example'))).toEqual(['example-app']);
+    expect(context).toBe('./examples/express-app');
+    expect(existsSync(path.join(exampleDir, 'Dockerfile'))).toBe(true);
+    expect(example().image).toBe('gatehouse-example-app:latest');
+  });
+
+  it("lives in gatehouse's network namespace, so gatehouse publishes the example's port", () => {
+    expect(example().network_mode).toBe('service:gatehouse');
+    // Compose refuses ports on a service that borrows another's network.
+    expect(example().ports).toBeUndefined();
+    const port = example().environment?.PORT;
+    expect(port).toBe('3001');
+    expect(service('gatehouse').ports).toContain(`${port}:${port}`);
+  });
+
+  it('sets exactly the variables the example reads', () => {
+    const sources = readdirSync(exampleDir).filter((file) => file.endsWith('.js')).map((file) => readFileSync(path.join(exampleDir, file), 'utf8'));
+    const read = new Set(sources.flatMap((source) => [...source.matchAll(/process\.env\.(\w+)/g)].map((match) => match[1])));
+    expect(Object.keys(example().environment ?? {}).sort()).toEqual([...read].sort());
+  });
+
+  it("uses gatehouse's issuer, on another host than its own BASE_URL so that the browser keeps the cookies apart", () => {
+    for (const vars of [{}, { ISSUER: 'https://idp.example.com' }] as Record<string, string>[]) {
+      const environment = interpolate(example().environment, vars);
+      expect(environment.ISSUER).toBe(interpolate(service('gatehouse').environment, vars).ISSUER);
+      const baseUrl = new URL(environment.BASE_URL ?? '');
+      expect(baseUrl.hostname).not.toBe(new URL(environment.ISSUER ?? '').hostname);
+      expect(baseUrl.port).toBe(environment.PORT);
+    }
+  });
+
+  it('takes its client and session secret from .env and starts once gatehouse is healthy', () => {
+    const vars = { EXAMPLE_CLIENT_ID: 'client-1', EXAMPLE_CLIENT_SECRET: 'secret-1', EXAMPLE_SESSION_SECRET: 'f'.repeat(64) };
+    expect(interpolate(example().environment, vars)).toMatchObject({ CLIENT_ID: 'client-1', CLIENT_SECRET: 'secret-1', SESSION_SECRET: 'f'.repeat(64) });
+    expect(example().depends_on?.gatehouse?.condition).toBe('service_healthy');
+  });
+});
+
+describe("the example's image and packages", () => {
+  const exampleDir = path.join(packageRoot, 'examples', 'express-app');
+  const read = (file: string) => readFileSync(path.join(exampleDir, file), 'utf8');
+  const dockerfile = read('Dockerfile').replace(/^\s*#.*$/gm, '');
+
+  it('installs from its lock without dev packages, copies every module, runs as a non-root user and has a health check', () => {
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev$/m);
+    const copied = [...dockerfile.matchAll(/^COPY\s+(.+)$/gm)].flatMap((match) => match[1]?.split(/\s+/).slice(0, -1) ?? []);
+    expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', ...readdirSync(exampleDir).filter((file) => file.endsWith('.js'))]));
+    const users = [...dockerfile.matchAll(/^USER\s+(\S+)/gm)].map((match) => match[1]);
+    expect(users.length).toBeGreaterThan(0);
+    expect(['root', '0']).not.toContain(users.at(-1));
+    expect(dockerfile).toMatch(/^HEALTHCHECK\s.*\bCMD\s/m);
+  });
+
+  it("pins the root package.json's exact versions, and its lock records the same", () => {
+    type Manifest = { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    const root = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as Manifest;
+    const manifest = JSON.parse(read('package.json')) as Manifest;
+    const lock = JSON.parse(read('package-lock.json')) as { packages?: Record<string, { version?: string; dependencies?: Record<string, string> }> };
+    const dependencies = Object.entries(manifest.dependencies ?? {});
+    expect(dependencies.length).toBeGreaterThan(0);
+    expect(manifest.devDependencies).toBeUndefined();
+    for (const [name, version] of dependencies) {
+      expect(version, name).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(version, name).toBe(root.dependencies?.[name] ?? root.devDependencies?.[name]);
+      expect(lock.packages?.[`node_modules/${name}`]?.version, name).toBe(version);
+    }
+    expect(lock.packages?.['']?.dependencies).toEqual(manifest.dependencies);
   });
 });

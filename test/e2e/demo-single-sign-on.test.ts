@@ -5,6 +5,7 @@
 // and signing out at app 1 (RP-Initiated Logout 1.0) signs them out of app 2 by Back-Channel Logout 1.0 and
 // makes the SPA's next silent renewal fail (its refresh token died with the session, OIDC Core §12).
 // Each step leaves a screenshot in test/artifacts/demo/ (git-ignored).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -127,5 +128,16 @@ describe('the demo: single sign-on and logout everywhere across three applicatio
     await expect.poll(() => page.textContent('[role=alert]')).toBe('Incorrect email or password.');
     expect(new URL(page.url()).origin).toBe(demo.summary.issuer);
     await shot(page, '09-wrong-password');
+  });
+});
+
+describe('the demo script', () => {
+  it('refuses an unknown --ports value before it creates anything', async () => {
+    const child = spawn(process.execPath, [path.join(packageRoot, 'scripts/demo.mjs'), '--ports', '9000'], { cwd: packageRoot });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--ports is "auto" or absent');
   });
 });

@@ -1,0 +1,120 @@
+// The single-page application: signs in with oidc-client-ts (authorization code flow with PKCE, RFC 7636,
+// as a public client), calls its API with the access token, and checks the Gatehouse session with the
+// refresh token. `oidc` is the global defined by /vendor/oidc-client-ts.min.js.
+'use strict';
+
+const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+const show = (id, text) => { byTestId(id).textContent = text; };
+
+function nameOf(profile) {
+  return profile.name || profile.email || profile.sub;
+}
+
+function showSignedIn(user) {
+  const { email } = user.profile;
+  show('status', email ? `Signed in as ${nameOf(user.profile)} (${email})` : `Signed in as ${nameOf(user.profile)}`);
+  document.getElementById('signed-in').hidden = false;
+  document.getElementById('signed-out').hidden = true;
+}
+
+function showSignedOut() {
+  show('status', 'Signed out');
+  document.getElementById('signed-in').hidden = true;
+  document.getElementById('signed-out').hidden = false;
+}
+
+async function main() {
+  const config = await (await fetch('/config.json')).json();
+  // The page is served from BASE_URL, so its origin is the registered one.
+  const baseUrl = window.location.origin;
+
+  const userManager = new oidc.UserManager({
+    authority: config.issuer,
+    client_id: config.clientId,
+    redirect_uri: `${baseUrl}/`,
+    post_logout_redirect_uri: `${baseUrl}/?signed-out`,
+    response_type: 'code',
+    // No offline_access: Gatehouse then ties the refresh token to the sign-in session, so a refresh fails
+    // once the person signs out anywhere (OIDC Core §11). That is how this page notices a logout elsewhere.
+    scope: 'openid email profile',
+    // Renewal uses the refresh token, not a hidden iframe with prompt=none: Gatehouse's login cookies are
+    // SameSite, so a third-party iframe would not carry them.
+    automaticSilentRenew: true,
+    // The ID token already carries the profile claims we show.
+    loadUserInfo: false,
+    // Tokens live only as long as the tab, not in localStorage.
+    userStore: new oidc.WebStorageStateStore({ store: window.sessionStorage }),
+  });
+
+  async function sessionEnded(error) {
+    show('session-result', `Session check failed: ${error.message}`);
+    await userManager.removeUser();
+    showSignedOut();
+  }
+
+  userManager.events.addSilentRenewError(sessionEnded);
+
+  byTestId('sign-in').addEventListener('click', () => userManager.signinRedirect());
+
+  // RP-Initiated Logout 1.0: oidc-client-ts sends the id_token_hint and a state, and forgets the user.
+  byTestId('sign-out').addEventListener('click', () => userManager.signoutRedirect());
+
+  byTestId('call-api').addEventListener('click', async () => {
+    const user = await userManager.getUser();
+    if (!user) return showSignedOut();
+    try {
+      const res = await fetch(`${config.apiUrl}/api/me`, { headers: { Authorization: `Bearer ${user.access_token}` } });
+      const body = await res.json().catch(() => ({}));
+      if (res.ok) {
+        show('api-result', `API says: hello ${body.name || nameOf(user.profile)} (sub ${body.sub}) via ${body.client_id}`);
+      } else {
+        show('api-result', `API refused: ${res.status} ${body.error || res.statusText}`);
+      }
+    } catch (error) {
+      show('api-result', `API call failed: ${error.message}`);
+    }
+  });
+
+  byTestId('check-session').addEventListener('click', async () => {
+    show('session-result', 'Checking…');
+    try {
+      // With a refresh token, oidc-client-ts refreshes at the token endpoint (OIDC Core §12); Gatehouse
+      // refuses once the sign-in session has ended.
+      const user = await userManager.signinSilent();
+      showSignedIn(user);
+      const until = new Date(user.expires_at * 1000).toLocaleTimeString('en-GB');
+      show('session-result', `Session active; access token valid until ${until}`);
+    } catch (error) {
+      await sessionEnded(error);
+    }
+  });
+
+  const params = new URLSearchParams(window.location.search);
+  if (params.has('state') && (params.has('code') || params.has('error'))) {
+    // Back from the authorization endpoint; an error response throws, which must not loop into a new sign-in.
+    try {
+      showSignedIn(await userManager.signinRedirectCallback());
+    } catch (error) {
+      show('session-result', `Sign-in failed: ${error.message}`);
+      showSignedOut();
+    }
+    // Keep the code out of the history and out of a reload.
+    window.history.replaceState(null, '', '/');
+  } else if (params.has('signed-out')) {
+    // Back from RP-Initiated Logout: check the state and drop it from the address.
+    if (params.has('state')) {
+      await userManager.signoutRedirectCallback().catch(() => {});
+      window.history.replaceState(null, '', '/?signed-out');
+    }
+    showSignedOut();
+  } else {
+    const user = await userManager.getUser();
+    // With a Gatehouse session, the person comes back signed in without seeing a form.
+    if (!user || user.expired) return userManager.signinRedirect();
+    showSignedIn(user);
+  }
+}
+
+main().catch((error) => {
+  show('status', `Error: ${error.message}`);
+});
