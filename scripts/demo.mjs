@@ -122,6 +122,7 @@ async function main() {
     admin: { email: admin.email, password: admin.password, url: `${issuer}/admin` },
     user,
     apps: { express: `${url('express')}/`, openidClient: `${url('openidClient')}/`, spa: `${url('spa')}/`, api: `${url('api')}/api/me` },
+    clientIds: { express: clients.app1.client_id, openidClient: clients.app2.client_id, spa: clients.spa.client_id },
     dataDir: dataRoot,
   };
   if (options.json) {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
@@ -94,6 +95,36 @@ describe('the demo: single sign-on and logout everywhere across three applicatio
     await spa.getByTestId('check-session').click();
     await expect.poll(() => textOf(spa, 'session-result')).toMatch(/^Session active/);
     await shot(spa, '05-spa-api-and-session');
+  });
+
+  it('refuses logout tokens and access tokens that Gatehouse did not sign, and keeps every session', async () => {
+    // Right claims, wrong key: what an attacker who knows the client ids could forge.
+    const { privateKey } = await generateKeyPair('RS256');
+    const forge = (claims: JWTPayload, typ: string, audience: string) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ, kid: 'forged' }).setIssuer(demo.summary.issuer).setAudience(audience).setIssuedAt().setExpirationTime('2m').sign(privateKey);
+    const logoutToken = (audience: string) =>
+      forge({ sub: 'anyone', jti: 'forged', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }, 'logout+jwt', audience);
+    for (const [app, clientId] of [[demo.summary.apps.express, demo.summary.clientIds.express], [demo.summary.apps.openidClient, demo.summary.clientIds.openidClient]] as const) {
+      const answer = await fetch(new URL('/backchannel-logout', app), { method: 'POST', body: new URLSearchParams({ logout_token: await logoutToken(clientId) }) });
+      // Back-Channel Logout 1.0 §2.8: a logout token that fails validation gets 400.
+      expect(answer.status, app).toBe(400);
+      expect(((await answer.json()) as { error: string }).error).toBe('invalid_request');
+    }
+
+    const api = (authorization?: string) => fetch(demo.summary.apps.api, authorization ? { headers: { Authorization: authorization } } : {});
+    const missing = await api();
+    // RFC 6750 §3.1: no credentials, no error code; bad credentials, invalid_token.
+    expect([missing.status, missing.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
+    const forged = await forge({ sub: 'anyone', client_id: demo.summary.clientIds.spa, scope: 'openid' }, 'at+jwt', `${demo.summary.issuer}/userinfo`);
+    for (const authorization of [`Bearer ${forged}`, 'Bearer not-a-token']) {
+      const refused = await api(authorization);
+      expect([refused.status, refused.headers.get('www-authenticate')]).toEqual([401, 'Bearer error="invalid_token"']);
+    }
+
+    const app2 = tabs.app2!;
+    await app2.reload();
+    expect(await textOf(app2, 'name')).toBe('Ada Lovelace');
+    expect(demo.lines.some((line) => /back-channel logout: [1-9]/.test(line))).toBe(false);
   });
 
   it('signs out of app 1 at Gatehouse, which signs the person out of app 2 by back-channel logout and fails the SPA\'s next silent check', async () => {

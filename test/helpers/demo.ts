@@ -10,6 +10,7 @@ export interface DemoSummary {
   admin: { email: string; password: string; url: string };
   user: { email: string; name: string; password: string };
   apps: { express: string; openidClient: string; spa: string; api: string };
+  clientIds: { express: string; openidClient: string; spa: string };
   dataDir: string;
 }
 
