@@ -59,6 +59,8 @@ export interface Config {
   smtpUrl: string | null;
   /** MAIL_FROM: the From of every outgoing mail, `address` or `Name <address>`. */
   mailFrom: string;
+  /** REQUIRE_MFA: every sign-in ends with a second factor; a person without one sets it up first. */
+  requireMfa: boolean;
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -294,5 +296,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: parseWith(env, 'LOG_LEVEL', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info'),
     smtpUrl: parseSmtpUrl(env),
     mailFrom: parseMailFrom(env, issuer),
+    requireMfa: parseWith(env, 'REQUIRE_MFA', oneOf(['true', 'false'] as const), 'false') === 'true',
   };
 }

@@ -1,6 +1,7 @@
 // What every account page gets: its dependencies, and the signed-in person of the request.
 import type { Response } from 'express';
 import type { AccountMailDependencies } from '../auth/account-links.js';
+import type { SecretBox } from '../auth/secret-box.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { Throttle } from '../auth/throttle.js';
 import type { Cookies } from '../http/cookies.js';
@@ -12,6 +13,8 @@ export interface AccountDependencies extends AccountMailDependencies {
   sessions: Sessions;
   sessionEnd: SessionTerminator;
   throttle: Throttle;
+  /** Seals TOTP secrets at rest (opened on first use). */
+  secretBox: () => Promise<SecretBox>;
 }
 
 /** The person behind a request, set by requireAccount on `res.locals.account`. */

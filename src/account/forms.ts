@@ -14,6 +14,8 @@ export const nameSchema = z.object({ name: text });
 export const emailSchema = z.object({ email: text, current_password: text });
 export const passwordSchema = z.object({ current_password: text, new_password: text, confirm_password: text });
 export const sessionSchema = z.object({ sid: text });
+export const currentPasswordSchema = z.object({ current_password: text });
+export const codeSchema = z.object({ code: text });
 
 /** Parses the request's form; a malformed one (a field twice, a field far too long) is a 400 page. */
 export function parseAccountForm<T extends z.ZodType>(schema: T, req: Request): z.output<T> {
@@ -37,6 +39,7 @@ const NOTICES: Record<string, string> = {
   'already-verified': 'Your address is already verified.',
   'password-changed': 'Your password was changed, and your other sessions were signed out.',
   'signed-out': 'That session was signed out.',
+  'two-factor-off': 'Two-step verification is off. Your recovery codes no longer work.',
 };
 
 export function noticeOf(req: Request): string | null {

@@ -10,7 +10,7 @@ export async function refuseCurrentPassword(
   deps: AccountDependencies,
   req: Request,
   res: Response,
-  form: 'email' | 'password',
+  form: 'email' | 'password' | 'twoFactor',
   check: Exclude<PasswordCheck, { outcome: 'confirmed' }>,
   values: Partial<FormValues> = {},
 ): Promise<void> {

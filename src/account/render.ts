@@ -8,6 +8,8 @@ import { noticeOf, type FieldErrors } from './forms.js';
 import { clientNamer, securityEvents } from './security-events.js';
 import { sessionViews } from './sessions.js';
 import { formatTime } from './time.js';
+import { twoFactorPaths, twoFactorView } from './two-factor-view.js';
+import { passkeyNotice, passkeyPaths, passkeyViews } from './passkeys.js';
 
 /** What the forms show: the account as stored, or what was posted when a form comes back with errors. Never a password. */
 export interface FormValues {
@@ -18,7 +20,7 @@ export interface FormValues {
 export interface PageState {
   values?: Partial<FormValues>;
   /** Errors by form (`name`, `email`, `password`), then by field. */
-  errors?: { name?: FieldErrors; email?: FieldErrors; password?: FieldErrors };
+  errors?: { name?: FieldErrors; email?: FieldErrors; password?: FieldErrors; twoFactor?: FieldErrors; passkeys?: FieldErrors };
   /** Tells what a POST just did, when it is answered with the page rather than a redirect. */
   notice?: string | null;
 }
@@ -26,9 +28,11 @@ export interface PageState {
 export async function renderAccountPage(deps: AccountDependencies, req: Request, res: Response, state: PageState = {}, status = 200): Promise<void> {
   const { user, session, csrfToken } = accountOf(res);
   const clientName = clientNamer(deps.store);
-  const [sessions, events] = await Promise.all([
+  const [sessions, events, twoFactor, passkeys] = await Promise.all([
     sessionViews(deps.store, user.id, session.idHash, deps.clock.now(), clientName),
     securityEvents(deps.store, user.id, clientName),
+    twoFactorView(deps.store, user.id),
+    passkeyViews(deps.store, user.id),
   ]);
   const path = (suffix: string) => accountPath(deps, suffix);
   res.status(status).render('account/index', {
@@ -36,9 +40,9 @@ export async function renderAccountPage(deps: AccountDependencies, req: Request,
     csrfToken,
     user: { name: user.name, email: user.email, emailVerified: user.emailVerified, created: formatTime(user.createdAt) },
     values: { name: user.name ?? '', email: '', ...state.values },
-    errors: { name: {}, email: {}, password: {}, ...state.errors },
+    errors: { name: {}, email: {}, password: {}, twoFactor: {}, passkeys: {}, ...state.errors },
     // A form sent back with errors is about that form, not about the change the query string reported.
-    notice: state.notice ?? (status === 200 ? noticeOf(req) : null),
+    notice: state.notice ?? (status === 200 ? (noticeOf(req) ?? passkeyNotice(req)) : null),
     passwordMinLength: deps.config.passwordMinLength,
     currentSid: session.sid,
     paths: {
@@ -48,7 +52,11 @@ export async function renderAccountPage(deps: AccountDependencies, req: Request,
       password: path('/password'),
       signOut: path('/sessions/sign-out'),
       signOutAll: path('/sessions/sign-out-all'),
+      ...twoFactorPaths(deps),
+      ...passkeyPaths(deps),
     },
+    twoFactor,
+    passkeys,
     sessions,
     events,
   });

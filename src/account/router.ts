@@ -11,6 +11,9 @@ import { changePassword } from './password.js';
 import { changeEmail, changeName, resendVerification } from './profile.js';
 import { accountPage } from './render.js';
 import { signOutEverywhere, signOutSession } from './sessions.js';
+import { jsonRefusal, parseJson } from '../interaction/passkey-sign-in.js';
+import { addPasskey, passkeyRegistrationOptions, removePasskey, renamePasskey } from './passkeys.js';
+import { confirmTwoFactor, replaceRecoveryCodes, startTwoFactorSetup, turnOffTwoFactor, twoFactorSetupPage } from './two-factor.js';
 
 export function accountRouter(deps: AccountDependencies): Router {
   const router = express.Router();
@@ -23,5 +26,15 @@ export function accountRouter(deps: AccountDependencies): Router {
   router.post('/password', signedIn, checkedForms, changePassword(deps));
   router.post('/sessions/sign-out', signedIn, checkedForms, signOutSession(deps));
   router.post('/sessions/sign-out-all', signedIn, checkedForms, signOutEverywhere(deps));
+  router.get('/two-factor', signedIn, twoFactorSetupPage(deps));
+  router.post('/two-factor/setup', signedIn, checkedForms, startTwoFactorSetup(deps));
+  router.post('/two-factor/confirm', signedIn, checkedForms, confirmTwoFactor(deps));
+  router.post('/two-factor/recovery-codes', signedIn, checkedForms, replaceRecoveryCodes(deps));
+  router.post('/two-factor/remove', signedIn, checkedForms, turnOffTwoFactor(deps));
+  // Adding a passkey is driven by a script (public/passkeys.js): JSON in, JSON out, refusals too.
+  router.post('/passkeys/options', signedIn, parseJson, checkAccountCsrf, passkeyRegistrationOptions(deps), jsonRefusal);
+  router.post('/passkeys', signedIn, parseJson, checkAccountCsrf, addPasskey(deps), jsonRefusal);
+  router.post('/passkeys/rename', signedIn, checkedForms, renamePasskey(deps));
+  router.post('/passkeys/remove', signedIn, checkedForms, removePasskey(deps));
   return router;
 }

@@ -13,6 +13,8 @@ export interface ClientForm {
   /** 'confidential' or 'public' once valid; anything else is refused by newClientInput. */
   clientType: string;
   pkceOptional: boolean;
+  /** Everyone signing in to it passes a second factor. */
+  requireMfa: boolean;
 }
 
 /** A message per field, keyed by the field names of ValidationError (`redirect_uri`, not `redirect_uris`). */
@@ -28,6 +30,7 @@ const ERROR_FIELD: Record<string, string> = {
   backchannel_logout_uri: 'backchannel_logout_uri',
   client_type: 'client_type',
   pkce: 'pkce',
+  require_mfa: 'require_mfa',
 };
 
 export const EMPTY_CLIENT_FORM: ClientForm = {
@@ -37,6 +40,7 @@ export const EMPTY_CLIENT_FORM: ClientForm = {
   backchannelLogoutUri: '',
   clientType: 'confidential',
   pkceOptional: false,
+  requireMfa: false,
 };
 
 function bodyOf(body: unknown): FormBody {
@@ -60,6 +64,7 @@ export function readClientForm(body: unknown): ClientForm {
     backchannelLogoutUri: shown(form, 'backchannel_logout_uri'),
     clientType: shown(form, 'client_type') || EMPTY_CLIENT_FORM.clientType,
     pkceOptional: shown(form, 'pkce') === 'optional',
+    requireMfa: shown(form, 'require_mfa') === 'on',
   };
 }
 
@@ -72,6 +77,7 @@ export function clientFormOf(client: ClientRecord): ClientForm {
     backchannelLogoutUri: client.backchannelLogoutUri ?? '',
     clientType: client.clientType,
     pkceOptional: !client.pkceRequired,
+    requireMfa: client.requireMfa,
   };
 }
 
@@ -101,6 +107,8 @@ export function clientSettings(body: unknown): ClientSettings {
     redirectUris: lines(form.redirectUris),
     postLogoutRedirectUris: lines(form.postLogoutRedirectUris),
     backchannelLogoutUri: backchannel === '' ? null : backchannel,
+    // An unticked box is not sent: absent means off, on the edit form as on the registration form.
+    requireMfa: form.requireMfa,
   };
 }
 

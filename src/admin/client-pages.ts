@@ -20,6 +20,7 @@ export interface ClientRow {
 export interface ClientFacts extends ClientRow {
   authMethod: string;
   pkceRequired: boolean;
+  requireMfa: boolean;
   grantTypes: string;
   scopes: string;
   updated: string;
@@ -52,6 +53,7 @@ export function clientFacts(deps: AdminDependencies, client: ClientRecord): Clie
     ...clientRow(deps, client),
     authMethod: client.tokenEndpointAuthMethod,
     pkceRequired: client.pkceRequired,
+    requireMfa: client.requireMfa,
     grantTypes: client.grantTypes.join(' '),
     scopes: client.scopes.join(' '),
     updated: formatTime(client.updatedAt),

@@ -4,7 +4,7 @@
 import type { Request, Response } from 'express';
 import { generatePassword } from '../auth/generated-password.js';
 import { LastAdminError, ValidationError } from '../errors.js';
-import { revokeSession, setDisabled, setPassword, signOutEverywhere } from '../manage/users.js';
+import { resetSecondFactors, revokeSession, setDisabled, setPassword, signOutEverywhere } from '../manage/users.js';
 import { manageContext, type AdminDependencies } from './context.js';
 import { parseForm, passwordChoice, passwordSchema, sentence } from './user-forms.js';
 import { renderUserPage, userById, userPath } from './user-page.js';
@@ -48,6 +48,15 @@ export function setUserDisabled(deps: AdminDependencies, disabled: boolean) {
     }
     // Disabling oneself ends one's own session too: this redirect then leads to the sign-in page.
     res.redirect(303, userPath(deps, user.id, `?done=${disabled ? 'disabled' : 'enabled'}`));
+  };
+}
+
+/** POST /admin/users/:id/reset-second-factors (a recent sign-in): for a person who lost their authenticator. */
+export function resetUserSecondFactors(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const user = await userById(deps.store, req.params.id);
+    await resetSecondFactors(manageContext(deps, res, req.ip), user.id);
+    res.redirect(303, userPath(deps, user.id, '?done=second-factors-reset'));
   };
 }
 

@@ -96,6 +96,7 @@ const NOTICES: Record<string, string> = {
   enabled: 'The user can sign in again.',
   'signed-out': 'The user was signed out everywhere.',
   revoked: 'The session was ended.',
+  'second-factors-reset': 'The user\'s second factors were removed: they sign in with their password and set up new ones.',
   deleted: 'The user was deleted.',
 };
 

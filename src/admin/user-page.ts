@@ -53,6 +53,12 @@ export interface UserPageState {
   generatedPassword?: string | null;
 }
 
+/** What second factors the user has: an authenticator app (confirmed), recovery codes left, passkeys. */
+async function secondFactorsOf(store: Store, userId: string) {
+  const [totp, recoveryCodes, passkeys] = await Promise.all([store.totp.find(userId), store.recoveryCodes.countUnused(userId), store.passkeys.listForUser(userId)]);
+  return { totp: totp?.confirmedAt != null, recoveryCodes, passkeys: passkeys.length };
+}
+
 /** The user's live sessions, each with the names of the applications that received tokens in it. */
 async function sessionsOf(deps: AdminDependencies, res: Response, user: UserRecord) {
   const now = deps.clock.now();
@@ -79,9 +85,10 @@ async function sessionsOf(deps: AdminDependencies, res: Response, user: UserReco
 }
 
 export async function renderUserPage(deps: AdminDependencies, req: Request, res: Response, user: UserRecord, state: UserPageState = {}, status = 200): Promise<void> {
-  const [sessions, events] = await Promise.all([
+  const [sessions, events, secondFactors] = await Promise.all([
     sessionsOf(deps, res, user),
     deps.store.audit.list({ limit: RECENT_EVENTS, filter: { subject: user.id } }),
+    secondFactorsOf(deps.store, user.id),
   ]);
   const path = (suffix: string) => userPath(deps, user.id, suffix);
   renderAdmin(res, 'users/show', {
@@ -97,6 +104,7 @@ export async function renderUserPage(deps: AdminDependencies, req: Request, res:
       disable: path('/disable'),
       enable: path('/enable'),
       signOut: path('/sign-out-everywhere'),
+      resetSecondFactors: path('/reset-second-factors'),
       delete: path('/delete'),
       audit: `${deps.config.basePath}${routes.admin}/audit?${new URLSearchParams({ subject: user.id }).toString()}`,
     },
@@ -108,6 +116,7 @@ export async function renderUserPage(deps: AdminDependencies, req: Request, res:
     notice: status === 200 ? noticeOf(req) : null,
     generatedPassword: state.generatedPassword ?? null,
     sessions,
+    secondFactors,
     events: events.map((event) => ({ ...describeEvent(event), at: formatTime(event.at) })),
   }, status);
 }

@@ -25,8 +25,11 @@ export const THROTTLE_RULES = {
   address: { limit: 100, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
 } as const satisfies Record<string, ThrottleRule>;
 
-/** What is guarded: sign-in passwords, client secrets at the token endpoint, password-reset and verification-link requests. */
-export type ThrottleScope = 'signin' | 'client' | 'reset' | 'verify';
+/**
+ * What is guarded: sign-in passwords, client secrets at the token endpoint, password-reset and verification-link
+ * requests, and second-factor codes (TOTP and recovery codes, keyed by the account's email like passwords).
+ */
+export type ThrottleScope = 'signin' | 'client' | 'reset' | 'verify' | 'second_factor';
 
 /** Which counter refused: the account's or the address's. */
 export type ThrottledBy = 'account' | 'address';

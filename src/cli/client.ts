@@ -1,7 +1,7 @@
-// `idp client …`: create, list, show, delete, rotate-secret.
+// `idp client …`: create, list, show, delete, rotate-secret, require-mfa.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
-import { createClient, deleteClient, findClient, rotateClientSecret, type ClientWithSecret } from '../manage/clients.js';
+import { createClient, deleteClient, findClient, rotateClientSecret, setClientRequireMfa, type ClientWithSecret } from '../manage/clients.js';
 import type { ClientRecord } from '../store/records.js';
 import { collect, iso, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
 
@@ -18,6 +18,7 @@ function clientJson(client: ClientRecord) {
     grant_types: client.grantTypes,
     scope: client.scopes.join(' '),
     pkce_required: client.pkceRequired,
+    require_mfa: client.requireMfa,
     created_at: iso(client.createdAt),
     updated_at: iso(client.updatedAt),
   };
@@ -44,9 +45,10 @@ export function registerClientCommands(program: Command): void {
     .option('--backchannel-logout-uri <uri>', 'where to send back-channel logout tokens')
     .option('--public', 'a public client (single-page or native app): no secret, PKCE always required')
     .option('--pkce <mode>', 'required (default) or optional (confidential clients only)', 'required')
+    .option('--require-mfa', 'everyone signing in to it passes a second factor (or sets one up first)')
     .option('--json', 'print JSON')
     .action((options: OutputOptions & {
-      name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; backchannelLogoutUri?: string; public?: boolean; pkce: string;
+      name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; backchannelLogoutUri?: string; public?: boolean; pkce: string; requireMfa?: boolean;
     }) =>
       withContext(async (ctx) => {
         if (options.pkce !== 'required' && options.pkce !== 'optional') throw new ValidationError('pkce', '--pkce must be required or optional');
@@ -57,8 +59,21 @@ export function registerClientCommands(program: Command): void {
           backchannelLogoutUri: options.backchannelLogoutUri,
           isPublic: options.public ?? false,
           pkce: options.pkce,
+          requireMfa: options.requireMfa ?? false,
         });
         print(options, withSecretJson(created), withSecretText(created, 'created'));
+      }));
+
+  client.command('require-mfa')
+    .description('turn the client\'s "require multi-factor" rule on or off')
+    .argument('<client_id>')
+    .argument('<on|off>')
+    .option('--json', 'print JSON')
+    .action((clientId: string, setting: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        if (setting !== 'on' && setting !== 'off') throw new ValidationError('setting', 'the setting must be on or off');
+        const { client: updated } = await setClientRequireMfa(ctx, clientId, setting === 'on');
+        print(options, clientJson(updated), `client ${updated.clientId}: multi-factor ${updated.requireMfa ? 'required' : 'not required'}`);
       }));
 
   pageOptions(client.command('list').description('list applications in name order'), 'clients')

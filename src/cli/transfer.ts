@@ -5,6 +5,7 @@ import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { openSecretBox, type SecretBox } from '../auth/secret-box.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { exportData, type Progress, type TransferDeps, type TransferSummary } from '../manage/export.js';
 import { importData } from '../manage/import.js';
@@ -19,9 +20,12 @@ interface TransferOptions extends OutputOptions {
 function deps(ctx: CommandContext): TransferDeps {
   const { transferKey } = ctx.config;
   if (!transferKey) {
-    throw new ConfigError('TRANSFER_KEY', 'is required by idp export and idp import: private signing keys travel encrypted under it; generate one with `openssl rand -base64 32` and give both commands the same value');
+    throw new ConfigError('TRANSFER_KEY', 'is required by idp export and idp import: private signing keys and authenticator secrets travel encrypted under it; generate one with `openssl rand -base64 32` and give both commands the same value');
   }
-  return { store: ctx.store, keys: openKeyStore(ctx.config, ctx.store), transferKey, issuer: ctx.config.issuer, clock: ctx.clock };
+  // Opened on first use, once: only TOTP secrets need it, and with SQLite it may create KEYS_DIR/secrets.key.
+  let box: Promise<SecretBox> | undefined;
+  const secretBox = () => (box ??= openSecretBox(ctx.config));
+  return { store: ctx.store, keys: openKeyStore(ctx.config, ctx.store), transferKey, secretBox, issuer: ctx.config.issuer, clock: ctx.clock };
 }
 
 /** A bar on standard error when it is a terminal (or with --progress); silent otherwise. */

@@ -1,7 +1,7 @@
 // `idp user …`: create, list, show, disable, enable, delete, set-password, sessions, sign-out.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
-import { createUser, deleteUser, findUser, setDisabled, setPassword, signOutEverywhere } from '../manage/users.js';
+import { createUser, deleteUser, findUser, resetSecondFactors, setDisabled, setPassword, signOutEverywhere } from '../manage/users.js';
 import type { UserRecord } from '../store/records.js';
 import { iso, pageOptions, pageRequest, pageText, print, readStdin, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
 
@@ -127,5 +127,15 @@ export function registerUserCommands(program: Command): void {
       withContext(async (ctx) => {
         const { user: signedOut, sessions } = await signOutEverywhere(ctx, emailOrId);
         print(options, { id: signedOut.id, email: signedOut.email, sessions_ended: sessions }, `signed out ${signedOut.id} <${signedOut.email}> everywhere (${sessions} session(s) ended)`);
+      }));
+
+  takesId(user.command('reset-mfa <emailOrId>'))
+    .description('remove a user\'s second factors (authenticator app, recovery codes, passkeys), for one who lost them')
+    .option('--json', 'print JSON')
+    .action((emailOrId: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const reset = await resetSecondFactors(ctx, emailOrId);
+        const json = { id: reset.user.id, email: reset.user.email, totp_removed: reset.totp, recovery_codes_removed: reset.recoveryCodes, passkeys_removed: reset.passkeys };
+        print(options, json, `reset the second factors of ${reset.user.id} <${reset.user.email}> (authenticator: ${reset.totp ? 'removed' : 'none'}, ${reset.passkeys} passkey(s) removed)`);
       }));
 }

@@ -2,6 +2,8 @@
 // needed: discovery and JWKS get CORS and nothing else; only the form routes parse bodies; only the
 // sign-in routes read cookies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import express, { type Express } from 'express';
 import { accountRouter } from '../account/router.js';
 import { adminRouter } from '../admin/router.js';
@@ -11,6 +13,9 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { forgotPasswordPage, forgotPasswordSubmit } from '../interaction/forgot-password.js';
 import { loginPage, loginSubmit } from '../interaction/login.js';
+import { secondFactorPage, secondFactorSubmit } from '../interaction/second-factor.js';
+import { jsonRefusal, parseJson, passkeySignIn, passkeySignInOptions } from '../interaction/passkey-sign-in.js';
+import { openSecretBox, type SecretBox } from '../auth/secret-box.js';
 import { resetPasswordPage, resetPasswordSubmit } from '../interaction/reset-password.js';
 import { verifyEmailPage, verifyEmailSubmit } from '../interaction/verify-email.js';
 import { endSessionEndpoint } from '../interaction/logout.js';
@@ -24,7 +29,7 @@ import { introspectionEndpoint } from '../oidc/introspection.js';
 import { revocationEndpoint } from '../oidc/revocation.js';
 import { noStore, tokenEndpoint } from '../oidc/token.js';
 import { userinfoEndpoint } from '../oidc/userinfo.js';
-import { publicDir, viewsDir } from '../paths.js';
+import { packageRoot, publicDir, viewsDir } from '../paths.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import type { Store } from '../store/store.js';
 import { Cookies } from './cookies.js';
@@ -72,8 +77,14 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
   const cookies = new Cookies(config);
   const sessions = new Sessions(store, clock, config.lifetimes, cookies, sessionEnd);
   const throttle = new Throttle(store, clock);
-  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle };
-  const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger };
+  // Opened on first use: only second factors need it, and in SQLite mode it may create the key file.
+  let box: Promise<SecretBox> | undefined;
+  const secretBox = () => (box ??= openSecretBox(config).catch((error: unknown) => {
+    box = undefined;
+    throw error;
+  }));
+  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox };
+  const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle };
 
   const router = express.Router();
@@ -85,6 +96,10 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
   router.post(routes.authorization, parseForm, authorizeEndpoint(signIn));
   router.get(routes.login, loginPage(signIn));
   router.post(routes.login, parseForm, loginSubmit(signIn));
+  router.get(routes.secondFactor, secondFactorPage(signIn));
+  router.post(routes.secondFactor, parseForm, secondFactorSubmit(signIn));
+  router.post(routes.passkeySignInOptions, parseJson, passkeySignInOptions(signIn), jsonRefusal);
+  router.post(routes.passkeySignIn, parseJson, passkeySignIn(signIn), jsonRefusal);
 
   router.get(routes.forgotPassword, forgotPasswordPage(self));
   router.post(routes.forgotPassword, parseForm, forgotPasswordSubmit(self));
@@ -111,6 +126,13 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
   router.get(routes.home, (_req, res) => {
     res.render('home', { title: 'Single sign-on', issuer: config.issuer, discoveryUrl: routeUrl(config.issuer, 'discovery') });
   });
+  // The WebAuthn browser library, served from our own origin (the CSP allows no other), straight from its package.
+  const webAuthnBrowser = webAuthnBrowserBundle();
+  router.get(`${routes.static}/vendor/simplewebauthn-browser.js`, (_req, res, next) => {
+    res.sendFile(webAuthnBrowser, { maxAge: '1h' }, (error) => {
+      if (error) next(error);
+    });
+  });
   router.use(routes.static, express.static(publicDir, { index: false, maxAge: '1h' }));
 
   app.use(requestLog(logger));
@@ -119,4 +141,10 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
   app.use(notFound);
   app.use(errorHandler(config));
   return app;
+}
+
+/** The UMD build of @simplewebauthn/browser (global `SimpleWebAuthnBrowser`); its package exports no subpaths, so found beside its entry. */
+function webAuthnBrowserBundle(): string {
+  const entry = createRequire(path.join(packageRoot, 'package.json')).resolve('@simplewebauthn/browser');
+  return path.join(path.dirname(entry), '..', 'dist', 'bundle', 'index.umd.min.js');
 }

@@ -2,24 +2,23 @@
 // - for an application: GET shows the form for a pending authorization request (`request`), POST checks the
 //   credentials, starts a session and sends the browser back to the application with a code (303, never 307/308);
 // - for our own pages (`return_to`, e.g. the admin screens): POST starts a session and returns to that page.
+// A person with a second factor is sent on to its step (second-factor.ts) instead of being signed in here.
 // Every attempt, successful or not, is recorded in the audit log.
 import type { Request, Response } from 'express';
 import { randomSecret } from '../auth/secrets.js';
-import type { Sessions } from '../auth/sessions.js';
-import { retryAfterSeconds, type Throttle } from '../auth/throttle.js';
+import { retryAfterSeconds } from '../auth/throttle.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
-import { issueCode } from '../oidc/authorization-response.js';
-import { restoreRequest } from '../oidc/authorization-request.js';
-import type { ClientRecord } from '../store/records.js';
-import { checkCsrf, checkCsrfToken, csrfTokenFor, findPendingRequest, type BoundRequest, type PendingDependencies } from './pending-request.js';
+import { mfaRequired } from '../auth/mfa-policy.js';
+import { hasSecondFactor } from '../auth/second-factor.js';
+import type { ClientRecord, UserRecord } from '../store/records.js';
+import { applicationTarget, completeSignIn, type SignInTarget } from './complete-sign-in.js';
+import { checkCsrf, checkCsrfToken, csrfTokenFor, type BoundRequest } from './pending-request.js';
 import { safeReturnPath } from './return-to.js';
-import { attemptSignIn, auditSignIn, type SignInAttempt } from './sign-in-attempt.js';
+import { startSecondFactor, type SecondFactorPageDependencies } from './second-factor.js';
+import { attemptSignIn, type SignInAttempt } from './sign-in-attempt.js';
 
-export interface LoginDependencies extends PendingDependencies {
-  sessions: Sessions;
-  throttle: Throttle;
-}
+export type LoginDependencies = SecondFactorPageDependencies;
 
 const GENERIC_FAILURE = 'Incorrect email or password.';
 
@@ -33,17 +32,6 @@ interface LoginForm {
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
-}
-
-function expired(): UntrustedAuthorizationRequest {
-  return new UntrustedAuthorizationRequest('This sign-in link has expired or was already used. Go back to the application and sign in again.');
-}
-
-async function pendingFor(deps: LoginDependencies, req: Request, id: string): Promise<{ bound: BoundRequest; client: ClientRecord }> {
-  const bound = id ? await findPendingRequest(deps, req, id) : null;
-  const client = bound ? await deps.store.clients.findById(bound.record.clientId) : null;
-  if (!bound || !client) throw expired();
-  return { bound, client };
 }
 
 /** The CSRF token of a sign-in to one of our pages: bound to this browser's cookie and to where it returns. */
@@ -93,7 +81,7 @@ export function loginPage(deps: LoginDependencies) {
       renderForm(res, { clientName: null, hidden: { return_to: returnTo }, csrfToken: returnCsrf(browser, returnTo) }, '', null, null);
       return;
     }
-    const { bound, client } = await pendingFor(deps, req, requestId);
+    const { bound, client } = await applicationTarget(deps, req, requestId);
     // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
     renderForm(res, applicationForm(bound, client), bound.record.params.login_hint ?? '', null, formActionPolicy(bound.record.params.redirect_uri ?? ''));
   };
@@ -106,7 +94,8 @@ export function loginSubmit(deps: LoginDependencies) {
       await returnSignIn(deps, req, res, body);
       return;
     }
-    const { bound, client } = await pendingFor(deps, req, text(body.request));
+    const target = await applicationTarget(deps, req, text(body.request));
+    const { bound, client } = target;
     checkCsrf(bound, text(body.csrf));
     const email = text(body.email);
     const attempt = await attemptSignIn(deps, req, email, text(body.password), client.clientId);
@@ -115,12 +104,25 @@ export function loginSubmit(deps: LoginDependencies) {
       renderForm(res, applicationForm(bound, client), email.length <= 254 ? email : '', failureMessage(attempt), formActionPolicy(bound.record.params.redirect_uri ?? ''));
       return;
     }
-    const record = await deps.store.authorizationRequests.consume(bound.record.idHash, deps.clock.now());
-    if (!record) throw expired();
-    const session = await deps.sessions.start(req, res, attempt.user.id, ['pwd']);
-    await auditSignIn(deps, req, attempt.user, client.clientId, session.sid);
-    res.redirect(303, await issueCode(deps, restoreRequest(client, record.params), session));
+    await passwordAccepted(deps, req, res, target, attempt.user);
   };
+}
+
+/**
+ * The password was right: the second step when the person has a second factor, or must have one here (they set
+ * it up there); otherwise signed in.
+ */
+async function passwordAccepted(deps: LoginDependencies, req: Request, res: Response, target: SignInTarget, user: UserRecord): Promise<void> {
+  const policy = {
+    requireMfa: deps.config.requireMfa,
+    client: target.kind === 'application' ? target.client : null,
+    acrValues: target.kind === 'application' ? (target.bound.record.params.acr_values ?? '').split(' ').filter(Boolean) : [],
+  };
+  if (mfaRequired(policy) || (await hasSecondFactor(deps.store, user.id))) {
+    await startSecondFactor(deps, req, res, user, target, ['pwd']);
+    return;
+  }
+  await completeSignIn(deps, req, res, target, user, ['pwd']);
 }
 
 /** A sign-in to one of our own pages (`return_to`): no application, no code; back to the page. */
@@ -138,8 +140,5 @@ async function returnSignIn(deps: LoginDependencies, req: Request, res: Response
     renderForm(res, { clientName: null, hidden: { return_to: returnTo }, csrfToken }, email.length <= 254 ? email : '', failureMessage(attempt), null);
     return;
   }
-  const session = await deps.sessions.start(req, res, attempt.user.id, ['pwd']);
-  await auditSignIn(deps, req, attempt.user, null, session.sid);
-  res.setHeader('Cache-Control', 'no-store');
-  res.redirect(303, returnTo);
+  await passwordAccepted(deps, req, res, { kind: 'page', returnTo }, attempt.user);
 }

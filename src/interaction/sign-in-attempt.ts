@@ -64,6 +64,6 @@ async function auditThrottled(deps: SignInAttemptDependencies, req: Request, ema
   });
 }
 
-export async function auditSignIn(deps: SignInAttemptDependencies, req: Request, user: UserRecord, clientId: string | null, sid: string): Promise<void> {
-  await deps.store.audit.append({ at: deps.clock.now(), type: 'signin.succeeded', actor: user.id, subject: user.id, clientId, ip: req.ip ?? null, details: { sid, amr: ['pwd'] } });
+export async function auditSignIn(deps: Pick<SignInAttemptDependencies, 'store' | 'clock'>, req: Request, user: UserRecord, clientId: string | null, sid: string, amr: string[]): Promise<void> {
+  await deps.store.audit.append({ at: deps.clock.now(), type: 'signin.succeeded', actor: user.id, subject: user.id, clientId, ip: req.ip ?? null, details: { sid, amr } });
 }

@@ -17,6 +17,8 @@ export interface ClientSettings {
   postLogoutRedirectUris?: string[];
   /** Absent (or null) for no back-channel logout. */
   backchannelLogoutUri?: string | null;
+  /** Everyone signing in to it passes a second factor; absent leaves it as it is (false for a new client). */
+  requireMfa?: boolean;
 }
 
 export interface NewClientInput extends ClientSettings {
@@ -79,10 +81,11 @@ export async function createClient(ctx: ManageContext, input: NewClientInput): P
       grantTypes: DEFAULT_GRANT_TYPES,
       scopes: DEFAULT_SCOPES,
       pkceRequired: input.pkce !== 'optional',
+      requireMfa: input.requireMfa ?? false,
     },
     ctx.clock.now(),
   );
-  await audit(ctx, 'client.created', client.clientId, { public: isPublic, pkce_required: client.pkceRequired }, client.clientId);
+  await audit(ctx, 'client.created', client.clientId, { public: isPublic, pkce_required: client.pkceRequired, require_mfa: client.requireMfa }, client.clientId);
   return { client, clientSecret };
 }
 
@@ -95,7 +98,7 @@ export interface ClientUpdate {
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((value, i) => value === b[i]);
 
 /**
- * Replaces a client's name and URIs, checked by the rules of createClient. Only a real change is written and
+ * Replaces a client's name and URIs (and its multi-factor rule, when given), checked by the rules of createClient. Only a real change is written and
  * audited (`client.updated`, naming the changed settings); its type, secret and PKCE rule stay as registered.
  */
 export async function updateClient(ctx: ManageContext, clientId: string, input: ClientSettings): Promise<ClientUpdate> {
@@ -118,6 +121,10 @@ export async function updateClient(ctx: ManageContext, clientId: string, input: 
   if (settings.backchannelLogoutUri !== client.backchannelLogoutUri) {
     patch.backchannelLogoutUri = settings.backchannelLogoutUri;
     changed.push('backchannel_logout_uri');
+  }
+  if (input.requireMfa !== undefined && input.requireMfa !== client.requireMfa) {
+    patch.requireMfa = input.requireMfa;
+    changed.push('require_mfa');
   }
   if (changed.length === 0) return { client, changed };
   const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
@@ -142,4 +149,16 @@ export async function deleteClient(ctx: ManageContext, clientId: string): Promis
   if (!(await ctx.store.clients.delete(clientId))) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
   await audit(ctx, 'client.deleted', clientId, { name: client.name }, clientId);
   return client;
+}
+
+/** Turns the client's "require multi-factor" rule on or off (`idp client require-mfa`). */
+export async function setClientRequireMfa(ctx: ManageContext, clientId: string, requireMfa: boolean): Promise<ClientUpdate> {
+  const client = await findClient(ctx, clientId);
+  return updateClient(ctx, clientId, {
+    name: client.name,
+    redirectUris: client.redirectUris,
+    postLogoutRedirectUris: client.postLogoutRedirectUris,
+    backchannelLogoutUri: client.backchannelLogoutUri,
+    requireMfa,
+  });
 }

@@ -1,5 +1,6 @@
 // `idp export`: everything a Gatehouse store holds, and its signing keys, as JSON lines (transfer-format.ts),
 // read from one snapshot while the servers keep running.
+import { secretBox, type SecretBox } from '../auth/secret-box.js';
 import type { Clock } from '../clock.js';
 import { encryptPrivateKey } from '../signing/key-encryption.js';
 import type { KeyStore } from '../signing/key-store.js';
@@ -7,12 +8,18 @@ import { rsaKeyToPem } from '../signing/rsa-key.js';
 import type { Store } from '../store/store.js';
 import { TRANSFER_TABLES } from '../store/transfer/tables.js';
 import { FORMAT, FORMAT_VERSION, type Header, type KeyLine } from './transfer-format.js';
+import { holdsSealedSecrets, resealRow } from './transfer-secrets.js';
 
 export interface TransferDeps {
   store: Store;
   keys: KeyStore;
-  /** Encrypts (export) or decrypts (import) the private keys inside the file. */
+  /** Encrypts (export) or decrypts (import) the private keys and the sealed secrets inside the file. */
   transferKey: Buffer;
+  /**
+   * This store's box for secrets at rest (src/auth/secret-box.ts): opens them for an export, seals them on an
+   * import. Asked for only when there is a TOTP secret to move (with SQLite it may create KEYS_DIR/secrets.key).
+   */
+  secretBox: () => Promise<SecretBox>;
   issuer: string;
   clock: Clock;
 }
@@ -31,6 +38,9 @@ export interface TransferSummary {
 
 /** Rows read per round trip. */
 const BATCH = 500;
+
+const CANNOT_OPEN_STORED =
+  'this store\'s secrets key (KEYS_DIR/secrets.key with SQLite, KEY_ENCRYPTION_KEY with PostgreSQL) is not the one it was sealed with, or the row was altered';
 
 export async function exportData(deps: TransferDeps, writeLine: (line: string) => Promise<void>, progress: Progress): Promise<TransferSummary> {
   const keys = await deps.keys.list();
@@ -62,10 +72,16 @@ export async function exportData(deps: TransferDeps, writeLine: (line: string) =
         await writeLine(JSON.stringify({ signing_key: line }));
         progress.advance(1);
       }
+      const transferBox = secretBox(deps.transferKey);
       for (const table of TRANSFER_TABLES) {
         let written = 0;
         for await (const batch of reader.rows(table, BATCH)) {
-          for (const row of batch) await writeLine(JSON.stringify({ table: table.name, row }));
+          // Secrets sealed under this store's key leave it sealed under TRANSFER_KEY (transfer-secrets.ts).
+          const from = holdsSealedSecrets(table.name) && batch.length > 0 ? await deps.secretBox() : null;
+          for (const row of batch) {
+            const line = from ? resealRow(table.name, row, from, transferBox, CANNOT_OPEN_STORED) : row;
+            await writeLine(JSON.stringify({ table: table.name, row: line }));
+          }
           written += batch.length;
           progress.advance(batch.length);
         }

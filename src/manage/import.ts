@@ -1,7 +1,10 @@
 // `idp import`: reads an `idp export` file into an empty store. Everything is checked before anything is kept:
 // the header, the schema version, every signing key (decrypted and matched to its kid before a row is
 // written), every row's table and columns, and the counts the header promised. The rows go in one
-// transaction; the keys are stored after it commits, into an empty key store.
+// transaction; the keys are stored after it commits, into an empty key store. TOTP secrets are opened with
+// TRANSFER_KEY and sealed under this store's secrets key as their rows go in (transfer-secrets.ts): one that
+// does not open fails the whole import.
+import { secretBox, type SecretBox } from '../auth/secret-box.js';
 import { ConflictError, KeyStoreError, ValidationError } from '../errors.js';
 import { decryptPrivateKey } from '../signing/key-encryption.js';
 import type { SigningKey } from '../signing/key-store.js';
@@ -10,8 +13,11 @@ import type { TransferBatch } from '../store/store.js';
 import { TRANSFER_TABLES, transferTable, type TransferRow, type TransferTable } from '../store/transfer/tables.js';
 import type { Progress, TransferDeps, TransferSummary } from './export.js';
 import { headerSchema, keyLineSchema, rowLineSchema, type Header, type KeyLine } from './transfer-format.js';
+import { holdsSealedSecrets, resealRow } from './transfer-secrets.js';
 
 const BATCH = 500;
+
+const CANNOT_OPEN_EXPORTED = 'TRANSFER_KEY is not the key the export was made with, or the file was altered';
 
 export interface ImportResult extends TransferSummary {
   /** The issuer the data was exported from, when it is not this one's: relying parties see a new `iss`. */
@@ -90,7 +96,9 @@ function checkRow(lines: Lines, table: TransferTable, row: Record<string, unknow
 }
 
 /** Every row line, checked and batched, in table order; ends by comparing what came with the header's counts. */
-async function* rowBatches(lines: Lines, header: Header, progress: Progress): AsyncGenerator<TransferBatch> {
+async function* rowBatches(lines: Lines, header: Header, deps: TransferDeps, progress: Progress): AsyncGenerator<TransferBatch> {
+  // Opened at the first sealed secret: an export without any needs no secrets key here.
+  let boxes: { from: SecretBox; to: SecretBox } | undefined;
   const seen = new Map<string, number>(TRANSFER_TABLES.map((table) => [table.name, 0]));
   let position = 0;
   let batch: TransferBatch | null = null;
@@ -103,7 +111,11 @@ async function* rowBatches(lines: Lines, header: Header, progress: Progress): As
     // Tables come in foreign-key order, so a row never arrives before what it refers to.
     if (index < position) throw lines.error(`has a row of ${table.name} after rows of ${TRANSFER_TABLES[position]?.name}`);
     position = index;
-    const row = checkRow(lines, table, parsed.data.row);
+    let row = checkRow(lines, table, parsed.data.row);
+    if (holdsSealedSecrets(table.name)) {
+      boxes ??= { from: secretBox(deps.transferKey), to: await deps.secretBox() };
+      row = resealRow(table.name, row, boxes.from, boxes.to, CANNOT_OPEN_EXPORTED);
+    }
     seen.set(table.name, (seen.get(table.name) ?? 0) + 1);
     if (batch && batch.table !== table) {
       yield batch;
@@ -150,7 +162,7 @@ export async function importData(deps: TransferDeps, source: AsyncIterator<strin
 
   progress.start(header.signing_keys + Object.values(header.rows).reduce((sum, n) => sum + n, 0));
   try {
-    await deps.store.transfer.load(rowBatches(lines, header, progress));
+    await deps.store.transfer.load(rowBatches(lines, header, deps, progress));
     for (const key of keys) {
       await deps.keys.adopt(key);
       progress.advance(1);

@@ -2,6 +2,11 @@
 // and how many rows of each table and how many signing keys follow), then one line per signing key, then one
 // line per row, table by table. The header's counts let an import refuse a truncated file; private keys travel
 // encrypted under TRANSFER_KEY with the kid as associated data, as they rest in PostgreSQL under its own key.
+// TOTP secrets (`totp_credentials.sealed_secret`) rest sealed under a key of the store's own (secrets.key with
+// SQLite, KEY_ENCRYPTION_KEY with PostgreSQL, src/auth/secret-box.ts), which the target need not share: the export
+// opens each one and seals it again under TRANSFER_KEY (same format, `totp:<userId>` as associated data), and the
+// import opens it with TRANSFER_KEY and seals it under the target's key (transfer-secrets.ts). A secret that does
+// not open fails the export or the whole import, naming the user id. Every other row travels as it is.
 import { z } from 'zod';
 
 export const FORMAT = 'gatehouse-export';

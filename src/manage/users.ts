@@ -183,6 +183,19 @@ export async function signOutEverywhere(ctx: ManageContext, emailOrId: string): 
   return { user, sessions };
 }
 
+/**
+ * Removes every second factor of a user (authenticator app, recovery codes, passkeys), for a person who lost
+ * them: they sign in with the password again, and set up new ones (or are led to, where policy requires).
+ */
+export async function resetSecondFactors(ctx: ManageContext, emailOrId: string): Promise<{ user: UserRecord; totp: boolean; recoveryCodes: number; passkeys: number }> {
+  const user = await findUser(ctx.store, emailOrId);
+  const totp = await ctx.store.totp.remove(user.id);
+  const recoveryCodes = await ctx.store.recoveryCodes.removeAll(user.id);
+  const passkeys = await ctx.store.passkeys.removeAllForUser(user.id);
+  await audit(ctx, 'user.second_factors_reset', user.id, { totp, recovery_codes: recoveryCodes, passkeys });
+  return { user, totp, recoveryCodes, passkeys };
+}
+
 /** Ends every way in that a user had: sessions (with back-channel logout), unused codes, refresh and access tokens. */
 export async function endAccess(ctx: ManageContext, userId: string, reason: SessionEndReason): Promise<void> {
   await ctx.sessionEnd?.endAllForUser(userId, { reason, actor: ctx.actor, keepOffline: false });

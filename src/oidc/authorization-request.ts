@@ -36,6 +36,8 @@ export interface AuthorizationRequest {
   maxAge: number | undefined;
   loginHint: string | undefined;
   idTokenHint: string | undefined;
+  /** acr_values, most preferred first (OIDC Core §3.1.2.1); values we do not issue are kept and ignored. */
+  acrValues: string[];
 }
 
 /** Where an error may be sent once the client and redirect URI are trusted. */
@@ -96,6 +98,12 @@ function parseMaxAge(value: string | undefined): number | undefined {
   return Number(value);
 }
 
+function parseAcrValues(value: string | undefined): string[] {
+  const values = (value ?? '').split(' ').filter(Boolean);
+  if (values.length > 10) throw new InvalidRequest('acr_values holds too many values');
+  return values;
+}
+
 function parsePkce(client: ClientRecord, challenge: string | undefined, method: string | undefined): string | undefined {
   if (challenge === undefined) {
     if (method !== undefined) throw new InvalidRequest('code_challenge_method was sent without code_challenge');
@@ -138,6 +146,7 @@ export async function parseAuthorizationRequest(store: Store, params: RawParams)
       maxAge: parseMaxAge(get('max_age')),
       loginHint: get('login_hint'),
       idTokenHint: get('id_token_hint'),
+      acrValues: parseAcrValues(get('acr_values')),
     };
   } catch (error) {
     if (error instanceof OAuthError) throw new AuthorizationErrorRedirect(error, target);
@@ -154,6 +163,7 @@ export function storedParams(request: AuthorizationRequest): Record<string, stri
     ['nonce', request.nonce],
     ['code_challenge', request.codeChallenge],
     ['login_hint', request.loginHint],
+    ['acr_values', request.acrValues.length > 0 ? request.acrValues.join(' ') : undefined],
   ];
   return Object.fromEntries(entries.filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
@@ -171,5 +181,6 @@ export function restoreRequest(client: ClientRecord, params: Record<string, stri
     maxAge: undefined,
     loginHint: params.login_hint,
     idTokenHint: undefined,
+    acrValues: (params.acr_values ?? '').split(' ').filter(Boolean),
   };
 }

@@ -1,7 +1,8 @@
 // The authorization endpoint (OIDC Core §3.1.2), GET and POST. With a usable single sign-on session the
 // browser goes straight back to the application with a code; otherwise to the login page, or, for
-// prompt=none, back with login_required.
+// prompt=none, back with login_required (also when only a second factor is missing: it needs the person).
 import type { Request, Response } from 'express';
+import { satisfiesMfaPolicy } from '../auth/mfa-policy.js';
 import type { ActiveSession, Sessions } from '../auth/sessions.js';
 import { InvalidRequest, LoginRequired } from '../errors.js';
 import { startPendingRequest, type PendingDependencies } from '../interaction/pending-request.js';
@@ -22,11 +23,15 @@ async function hintedSubject(keyRing: KeyRing, issuer: string, hint: string): Pr
   return verified.sub;
 }
 
-/** Whether the session may answer this request without the form (prompt=login and max_age may forbid it). */
-function sessionSatisfies(request: AuthorizationRequest, active: ActiveSession, now: number, hintedSub: string | undefined): boolean {
+/**
+ * Whether the session may answer this request without the form: prompt=login and max_age may forbid it, and a
+ * session signed in with one factor does not answer a request that needs two (the person steps up).
+ */
+function sessionSatisfies(deps: AuthorizeDependencies, request: AuthorizationRequest, active: ActiveSession, hintedSub: string | undefined): boolean {
   if (request.prompt.has('login')) return false;
   // max_age=0 always asks again (OIDC Core §3.1.2.1).
-  if (request.maxAge !== undefined && now - active.session.authTime >= request.maxAge * 1000) return false;
+  if (request.maxAge !== undefined && deps.clock.now() - active.session.authTime >= request.maxAge * 1000) return false;
+  if (!satisfiesMfaPolicy(active.session.amr, { requireMfa: deps.config.requireMfa, client: request.client, acrValues: request.acrValues })) return false;
   return hintedSub === undefined || hintedSub === active.user.id;
 }
 
@@ -43,7 +48,7 @@ export function authorizeEndpoint(deps: AuthorizeDependencies) {
       throw new AuthorizationErrorRedirect(error as InvalidRequest, target);
     }
     const active = await deps.sessions.current(req);
-    if (active && sessionSatisfies(request, active, deps.clock.now(), hintedSub)) {
+    if (active && sessionSatisfies(deps, request, active, hintedSub)) {
       await deps.sessions.touch(active.session);
       res.redirect(303, await issueCode(deps, request, active.session));
       return;

@@ -3,7 +3,7 @@ import type { UserRecord } from '../store/records.js';
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
-export const SUPPORTED_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'sid', 'at_hash', 'amr', 'name', 'email', 'email_verified'];
+export const SUPPORTED_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'sid', 'at_hash', 'amr', 'acr', 'name', 'email', 'email_verified'];
 
 /** The user claims the granted scopes release; `name` only when the user has one. */
 export function scopedClaims(user: UserRecord, scope: readonly string[]): Record<string, unknown> {

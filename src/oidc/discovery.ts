@@ -7,6 +7,7 @@ import { sendCachedDocument, type CachedDocument } from '../http/cached-document
 import { advertisedEndpoints, routeUrl } from '../http/routes.js';
 import { PROMPT_VALUES } from './authorization-request.js';
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
+import { ACR_VALUES_SUPPORTED } from '../auth/mfa-policy.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth.js';
 import { GRANT_TYPES_SUPPORTED } from './token.js';
 
@@ -29,6 +30,8 @@ export function providerMetadata(config: Config): Record<string, unknown> {
     introspection_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
     code_challenge_methods_supported: ['S256'],
     claims_supported: SUPPORTED_CLAIMS,
+    // OIDC Core §3.1.2.1: acr_values naming ACR_MFA asks for a second factor (src/auth/mfa-policy.ts).
+    acr_values_supported: ACR_VALUES_SUPPORTED,
     prompt_values_supported: [...PROMPT_VALUES],
     claims_parameter_supported: false,
     request_parameter_supported: false,

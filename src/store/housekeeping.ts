@@ -1,6 +1,6 @@
 // Removes rows that can no longer be used (expired codes, pending sign-ins, sessions, access-token records, throttle
-// counters and mailed account tokens), so the tables stay small. Revoked or rotated refresh tokens are kept until
-// they expire: reuse detection needs them.
+// counters, mailed account tokens and sign-in challenges), so the tables stay small. Revoked or rotated refresh
+// tokens are kept until they expire: reuse detection needs them.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Store } from './store.js';
@@ -15,6 +15,7 @@ export async function sweepExpired(store: Store, now: number): Promise<number> {
     store.sessions.deleteExpired(now),
     store.throttle.deleteExpired(now),
     store.accountTokens.deleteExpired(now),
+    store.signInChallenges.deleteExpired(now),
   ]);
   return counts.reduce((sum, count) => sum + count, 0);
 }

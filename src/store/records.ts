@@ -36,11 +36,14 @@ export interface ClientRecord {
   scopes: string[];
   /** RFC 7636 is required unless an operator registered this confidential client with PKCE optional. */
   pkceRequired: boolean;
+  /** Everyone signing in to this client passes a second factor (or enrols one first). */
+  requireMfa: boolean;
   createdAt: number;
   updatedAt: number;
 }
 
-export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt'>;
+/** `requireMfa` is false unless given. */
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'requireMfa'> & { requireMfa?: boolean };
 export type ClientPatch = Partial<Omit<ClientRecord, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
 /**
@@ -238,3 +241,67 @@ export interface AccountTokenRecord {
 }
 
 export type NewAccountToken = Omit<AccountTokenRecord, 'usedAt'>;
+
+/** A person's TOTP authenticator (RFC 6238). The shared secret is sealed (src/auth/secret-box.ts), never stored in clear. */
+export interface TotpCredentialRecord {
+  userId: string;
+  sealedSecret: string;
+  /** Null while enrolment waits for the first code; only a confirmed authenticator signs anyone in. */
+  confirmedAt: number | null;
+  /** The last time step whose code was accepted: no step is accepted twice (RFC 6238 §5.2); -1 before any. */
+  lastUsedStep: number;
+  createdAt: number;
+}
+
+export type NewTotpCredential = Pick<TotpCredentialRecord, 'userId' | 'sealedSecret' | 'createdAt'>;
+
+/** A single-use recovery code; only its SHA-256 hash is kept. */
+export interface RecoveryCodeRecord {
+  userId: string;
+  codeHash: string;
+  createdAt: number;
+  usedAt: number | null;
+}
+
+/** A WebAuthn credential (passkey) registered by a person. */
+export interface PasskeyRecord {
+  /** The credential id, base64url. */
+  credentialId: string;
+  userId: string;
+  /** The person's own name for it ("Work laptop"). */
+  name: string;
+  /** The COSE public key, base64url. */
+  publicKey: string;
+  /** The authenticator's signature counter (0 for authenticators that keep none). */
+  counter: number;
+  transports: string[];
+  /** `multiDevice` for a synced passkey, `singleDevice` for one bound to its authenticator. */
+  deviceType: 'singleDevice' | 'multiDevice';
+  backedUp: boolean;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export type NewPasskey = Omit<PasskeyRecord, 'lastUsedAt'>;
+
+export type SignInChallengePurpose = 'second_factor' | 'passkey_sign_in' | 'passkey_registration';
+
+/**
+ * One step of a sign-in in progress, bound to the browser that started it: a person who passed the password and
+ * owes a second factor, or a WebAuthn challenge waiting for its answer. Only the SHA-256 of its id is kept.
+ */
+export interface SignInChallengeRecord {
+  idHash: string;
+  purpose: SignInChallengePurpose;
+  /** SHA-256 of the browser cookie it is bound to. */
+  browserHash: string;
+  /** Who passed the first factor (second_factor) or registers a passkey; null for a passkey sign-in. */
+  userId: string | null;
+  /** What the step checks: the WebAuthn challenge, or for a second factor the factors passed so far (`pwd`). */
+  value: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export type NewSignInChallenge = Omit<SignInChallengeRecord, 'usedAt'>;

@@ -20,11 +20,18 @@ import type {
   NewClient,
   NewRefreshToken,
   NewUser,
+  NewPasskey,
+  NewSignInChallenge,
+  NewTotpCredential,
   Page,
+  PasskeyRecord,
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyChange,
   SigningKeyRecord,
+  SignInChallengePurpose,
+  SignInChallengeRecord,
+  TotpCredentialRecord,
   UserPatch,
   UserRecord,
 } from './records.js';
@@ -246,6 +253,59 @@ export interface AccountTokenRepository {
   deleteExpired(now: number): Promise<number>;
 }
 
+/** TOTP authenticators, at most one per person. */
+export interface TotpRepository {
+  /**
+   * Starts an enrolment: stores an unconfirmed authenticator, replacing an unconfirmed one. False, and nothing
+   * written, when the person already has a confirmed authenticator.
+   */
+  begin(credential: NewTotpCredential): Promise<boolean>;
+  find(userId: string): Promise<TotpCredentialRecord | null>;
+  /** Confirms the pending authenticator, recording `step` as used; false when there is none pending. */
+  confirm(userId: string, step: number, now: number): Promise<boolean>;
+  /**
+   * Accepts time step `step` once: true only for a confirmed authenticator whose last used step is lower (one
+   * conditional update: of concurrent callers with the same step, exactly one wins).
+   */
+  useStep(userId: string, step: number): Promise<boolean>;
+  /** Removes the authenticator, confirmed or not; false when there was none. */
+  remove(userId: string): Promise<boolean>;
+}
+
+export interface RecoveryCodeRepository {
+  /** Replaces every code of the person with these hashes (a new set voids the old one). */
+  replace(userId: string, codeHashes: string[], now: number): Promise<void>;
+  /** Marks an unused code used; true for exactly one of any number of concurrent callers. */
+  consume(userId: string, codeHash: string, now: number): Promise<boolean>;
+  countUnused(userId: string): Promise<number>;
+  /** Removes every code of the person; returns how many. */
+  removeAll(userId: string): Promise<number>;
+}
+
+export interface PasskeyRepository {
+  /** Throws ConflictError when the credential id is already registered (to anyone). */
+  create(passkey: NewPasskey): Promise<void>;
+  findById(credentialId: string): Promise<PasskeyRecord | null>;
+  /** Oldest first. */
+  listForUser(userId: string): Promise<PasskeyRecord[]>;
+  /** After a sign-in: the authenticator's new signature counter and the time. */
+  recordUse(credentialId: string, counter: number, now: number): Promise<void>;
+  /** False when the person has no such passkey. */
+  rename(userId: string, credentialId: string, name: string): Promise<boolean>;
+  remove(userId: string, credentialId: string): Promise<boolean>;
+  removeAllForUser(userId: string): Promise<number>;
+}
+
+export interface SignInChallengeRepository {
+  create(challenge: NewSignInChallenge): Promise<void>;
+  /** The challenge if it has this purpose and is unused and unexpired at `now`. */
+  findLive(idHash: string, purpose: SignInChallengePurpose, now: number): Promise<SignInChallengeRecord | null>;
+  /** Marks a live challenge of this purpose used and returns it; exactly one of concurrent callers wins. */
+  consume(idHash: string, purpose: SignInChallengePurpose, now: number): Promise<SignInChallengeRecord | null>;
+  /** Removes challenges that expired before `now`; returns how many. */
+  deleteExpired(now: number): Promise<number>;
+}
+
 /** One consistent view of the tables `idp export` moves (src/store/transfer/tables.ts). */
 export interface TransferReader {
   count(table: TransferTable): Promise<number>;
@@ -282,6 +342,10 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly throttle: ThrottleRepository;
   readonly accountTokens: AccountTokenRepository;
+  readonly totp: TotpRepository;
+  readonly recoveryCodes: RecoveryCodeRepository;
+  readonly passkeys: PasskeyRepository;
+  readonly signInChallenges: SignInChallengeRepository;
   readonly issuance: IssuanceRepository;
   readonly transfer: TransferRepository;
   /** Resolves when the store answers a trivial query (readiness). */

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { SigningKey } from '../signing/key-store.js';
 import type { UserRecord } from '../store/records.js';
 import { scopedClaims } from '../oidc/claims.js';
+import { acrOf } from '../auth/mfa-policy.js';
 import { signJwt } from './sign-jwt.js';
 
 export interface IdTokenInput {
@@ -40,7 +41,7 @@ export function signIdToken(key: SigningKey, input: IdTokenInput): Promise<strin
     azp: input.clientId,
     ...(input.sid !== null ? { sid: input.sid } : {}),
     at_hash: accessTokenHash(input.accessToken),
-    ...(input.amr.length > 0 ? { amr: [...input.amr] } : {}),
+    ...(input.amr.length > 0 ? { amr: [...input.amr], acr: acrOf(input.amr) } : {}),
     ...scopedClaims(input.user, input.scope),
   });
 }

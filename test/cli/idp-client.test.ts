@@ -136,4 +136,26 @@ describe('idp client (the command-line tool, run as a child process)', () => {
       expect(await clientCount()).toBe(1);
     });
   });
+
+  it('registers a client that requires multi-factor sign-in with --require-mfa, and turns the rule off and on with require-mfa', async () => {
+    const created = await idp(['client', 'create', '--name', 'Payroll', '--redirect-uri', 'https://pay.example.com/cb', '--require-mfa', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const client = JSON.parse(created.stdout) as ClientJson & { require_mfa: boolean };
+    expect(client.require_mfa).toBe(true);
+    const off = await idp(['client', 'require-mfa', client.client_id, 'off', '--json']);
+    expect(off.code, off.stderr).toBe(0);
+    expect((JSON.parse(off.stdout) as { require_mfa: boolean }).require_mfa).toBe(false);
+    expect(await withStore(async (store) => (await store.clients.findById(client.client_id))?.requireMfa)).toBe(false);
+    const [event] = await withStore((store) => store.audit.list({ limit: 1, filter: { type: 'client.updated' } }));
+    expect(event?.details).toEqual({ changed: ['require_mfa'] });
+  });
+
+  it('refuses a require-mfa setting other than on and off, changing nothing', async () => {
+    const created = await idp(['client', 'create', '--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/cb', '--json']);
+    const { client_id: clientId } = JSON.parse(created.stdout) as ClientJson;
+    const result = await idp(['client', 'require-mfa', clientId, 'yes']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('on or off');
+    expect(await withStore(async (store) => (await store.clients.findById(clientId))?.requireMfa)).toBe(false);
+  });
 });

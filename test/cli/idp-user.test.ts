@@ -205,4 +205,22 @@ describe('idp user (the command-line tool, run as a child process)', () => {
       expect(result.code).toBe(1);
     });
   });
+
+  it('resets a user\'s second factors with reset-mfa, auditing it, and says when there is no such user', async () => {
+    const created = await idp(['user', 'create', '--email', 'lost@example.com', '--password', GOOD_PASSWORD, '--json']);
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    await withStore(async (store) => {
+      await store.totp.begin({ userId: id, sealedSecret: 'v1.a.b.c', createdAt: Date.now() });
+      await store.totp.confirm(id, 1, Date.now());
+      await store.recoveryCodes.replace(id, ['hash-one', 'hash-two'], Date.now());
+    });
+    const result = await idp(['user', 'reset-mfa', 'lost@example.com', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ id, email: 'lost@example.com', totp_removed: true, recovery_codes_removed: 2, passkeys_removed: 0 });
+    expect(await withStore((store) => store.totp.find(id))).toBeNull();
+    const [event] = await withStore((store) => store.audit.list({ limit: 1, filter: { type: 'user.second_factors_reset' } }));
+    expect(event).toMatchObject({ actor: 'cli', subject: id });
+    const missing = await idp(['user', 'reset-mfa', 'nobody@example.com']);
+    expect(missing.code).toBe(1);
+  });
 });

@@ -136,6 +136,21 @@ describe('admin: the Clients screens (issue 7)', () => {
       expect(stored).toMatchObject({ clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none', backchannelLogoutUri: null, pkceRequired: true });
     });
 
+    it('registers a client that requires multi-factor sign-in when its box is ticked, and turns it off from the edit form', async () => {
+      const answer = await admin.post('/admin/clients', { ...validForm, name: 'Payroll', require_mfa: 'on' });
+      expect(answer.status, answer.body).toBe(200);
+      const clientId = inputValue(answer, 'client_id') ?? '';
+      expect((await app.store.clients.findById(clientId))?.requireMfa).toBe(true);
+      const shown = await admin.page(`/admin/clients/${clientId}`);
+      expect(shown.body).toContain('<dt>Multi-factor sign-in</dt><dd>required</dd>');
+      expect(shown.body).toMatch(/name="require_mfa" type="checkbox" value="on" checked/);
+      const { client_type: _type, ...settings } = validForm;
+      const edited = await admin.post(`/admin/clients/${clientId}`, { ...settings, name: 'Payroll' });
+      expect(edited.status, edited.body).toBe(303);
+      expect((await app.store.clients.findById(clientId))?.requireMfa).toBe(false);
+      expect((await events('client.updated'))[0]).toMatchObject({ subject: clientId, details: { changed: ['require_mfa'] } });
+    });
+
     it('registers a confidential client with PKCE optional when the advanced box is ticked', async () => {
       const answer = await admin.post('/admin/clients', { ...validForm, name: 'Legacy', pkce: 'optional' });
       expect(answer.status, answer.body).toBe(200);

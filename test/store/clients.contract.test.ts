@@ -20,8 +20,24 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
         pkceRequired: false,
       });
       const created = await store.clients.create(input, T0);
-      expect(created).toEqual({ ...input, createdAt: T0, updatedAt: T0 });
+      expect(created).toEqual({ ...input, requireMfa: false, createdAt: T0, updatedAt: T0 });
       expect(await store.clients.findById('rp')).toEqual(created);
+    });
+
+    it('requires no second factor of a client unless asked to, and keeps the demand when asked', async () => {
+      expect(await store.clients.create(newClient('rp', 'RP'), T0)).toMatchObject({ requireMfa: false });
+      expect(await store.clients.findById('rp')).toMatchObject({ requireMfa: false });
+      expect(await store.clients.create(newClient('strict', 'Strict', { requireMfa: true }), T0)).toMatchObject({ requireMfa: true });
+      expect(await store.clients.findById('strict')).toMatchObject({ requireMfa: true });
+    });
+
+    it('turns the second-factor demand on and off by a patch, touching nothing else', async () => {
+      await store.clients.create(newClient('rp', 'RP'), T0);
+      const before = await store.clients.findById('rp');
+      expect(await store.clients.update('rp', { requireMfa: true }, T0 + 1)).toEqual({ ...before, requireMfa: true, updatedAt: T0 + 1 });
+      expect(await store.clients.findById('rp')).toMatchObject({ requireMfa: true, pkceRequired: true });
+      expect(await store.clients.update('rp', { requireMfa: false }, T0 + 2)).toMatchObject({ requireMfa: false });
+      expect(await store.clients.findById('rp')).toMatchObject({ requireMfa: false, updatedAt: T0 + 2 });
     });
 
     it('stores a public client with no secret hash', async () => {
@@ -44,7 +60,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       const input = newClient('rp', 'Relying party');
       await store.clients.create(input, T0);
       const updated = await store.clients.update('rp', { name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false }, T0 + MINUTE);
-      const expected = { ...input, name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false, createdAt: T0, updatedAt: T0 + MINUTE };
+      const expected = { ...input, name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false, requireMfa: false, createdAt: T0, updatedAt: T0 + MINUTE };
       expect(updated).toEqual(expected);
       expect(await store.clients.findById('rp')).toEqual(expected);
     });

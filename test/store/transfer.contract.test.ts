@@ -10,14 +10,15 @@ import { engines, newClient, newCode, newSession, newToken, newUser, T0, MINUTE,
 
 /**
  * A little of everything, with the awkward values: booleans both ways, NULLs, a consumed code, a rotated token,
- * a deleted user (whose id is retired) and audit events with and without an application and an outcome.
+ * a deleted user (whose id is retired), audit events with and without an application and an outcome, and second
+ * factors confirmed and pending, used and not.
  */
 async function seed(store: Store): Promise<void> {
   await store.users.create(newUser('u1', 'Ada@Example.com', { name: 'Ada', isAdmin: true, emailVerified: true }), T0);
   await store.users.create(newUser('u2', 'grace@example.com', { disabled: true }), T0 + 1);
   await store.users.create(newUser('gone', 'gone@example.com'), T0);
   await store.users.delete('gone');
-  await store.clients.create(newClient('rp', 'Relying party', { postLogoutRedirectUris: ['https://rp.example/bye'], pkceRequired: false }), T0);
+  await store.clients.create(newClient('rp', 'Relying party', { postLogoutRedirectUris: ['https://rp.example/bye'], pkceRequired: false, requireMfa: true }), T0);
   await store.clients.create(newClient('spa', 'Single page', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' }), T0);
   await store.sessions.create(newSession('s1', 'u1'));
   await store.sessions.addClient('sid-s1', 'rp', T0 + 2);
@@ -28,6 +29,18 @@ async function seed(store: Store): Promise<void> {
   await store.refreshTokens.rotate('t1', T0 + 4);
   await store.refreshTokens.create(newToken('t2', 'u1', 'rp'));
   await store.accessTokens.create({ jti: 'j1', grantId: 'grant-1', clientId: 'rp', userId: 'u1', sessionIdHash: 's1', kid: 'k1', createdAt: T0, expiresAt: T0 + MINUTE });
+  await store.totp.begin({ userId: 'u1', sealedSecret: 'sealed-u1', createdAt: T0 });
+  await store.totp.confirm('u1', 56_666_666, T0 + 1);
+  await store.totp.begin({ userId: 'u2', sealedSecret: 'sealed-u2', createdAt: T0 });
+  await store.recoveryCodes.replace('u1', ['rc-a', 'rc-b', 'rc-c'], T0);
+  await store.recoveryCodes.consume('u1', 'rc-b', T0 + 2);
+  const passkey = { userId: 'u1', publicKey: 'pQECAyYg', counter: 0, createdAt: T0 } as const;
+  await store.passkeys.create({ ...passkey, credentialId: 'pk-1', name: 'Laptop', transports: ['internal', 'hybrid'], deviceType: 'multiDevice', backedUp: true });
+  await store.passkeys.create({ ...passkey, credentialId: 'pk-2', name: 'Key', transports: [], deviceType: 'singleDevice', backedUp: false, createdAt: T0 + 1 });
+  await store.passkeys.recordUse('pk-2', 2 ** 32 - 1, T0 + 3);
+  await store.signInChallenges.create({ idHash: 'ch-1', purpose: 'second_factor', browserHash: 'b1', userId: 'u1', value: 'pwd', createdAt: T0, expiresAt: T0 + MINUTE });
+  await store.signInChallenges.create({ idHash: 'ch-2', purpose: 'passkey_sign_in', browserHash: 'b2', userId: null, value: 'challenge', createdAt: T0, expiresAt: T0 + MINUTE });
+  await store.signInChallenges.consume('ch-1', 'second_factor', T0 + 4);
   for (const type of ['user.created', 'client.created', 'session.started']) {
     await store.audit.append({ at: T0, type, actor: 'cli', subject: 'u1', ip: null, details: { b: 1, a: [true, null] } });
   }
@@ -76,12 +89,25 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(tables.get('audit_events')?.map((row) => row.id)).toEqual([1, 2, 3, 4]);
       expect(tables.get('retired_subjects')?.map((row) => row.id)).toEqual(['gone']);
       expect(tables.get('audit_chain_head')).toHaveLength(1);
+      expect(tables.get('clients')?.map((row) => [row.client_id, row.require_mfa])).toEqual([['rp', true], ['spa', false]]);
+      expect(tables.get('passkeys')?.map((row) => [row.credential_id, row.backed_up, row.counter])).toEqual([['pk-1', true, 0], ['pk-2', false, 2 ** 32 - 1]]);
+      expect(tables.get('recovery_codes')?.map((row) => [row.code_hash, row.used_at])).toEqual([['rc-a', null], ['rc-b', T0 + 2], ['rc-c', null]]);
 
       await target.transfer.load(batchesOf(tables));
       expect(await readAll(target)).toEqual(tables);
       // Through the repositories, as the application reads them.
       expect(await target.users.findByEmail('ada@example.com')).toEqual(await source.users.findByEmail('ada@example.com'));
       expect(await target.clients.findById('spa')).toEqual(await source.clients.findById('spa'));
+      expect(await target.clients.findById('rp')).toEqual(await source.clients.findById('rp'));
+      // Second factors move with the people, used steps and codes included.
+      expect(await target.totp.find('u1')).toEqual(await source.totp.find('u1'));
+      expect(await target.totp.find('u2')).toMatchObject({ confirmedAt: null });
+      expect(await target.totp.useStep('u1', 56_666_666)).toBe(false);
+      expect(await target.recoveryCodes.countUnused('u1')).toBe(2);
+      expect(await target.recoveryCodes.consume('u1', 'rc-b', T0 + 5)).toBe(false);
+      expect(await target.passkeys.listForUser('u1')).toEqual(await source.passkeys.listForUser('u1'));
+      expect(await target.signInChallenges.findLive('ch-1', 'second_factor', T0)).toBeNull();
+      expect(await target.signInChallenges.findLive('ch-2', 'passkey_sign_in', T0)).toEqual(await source.signInChallenges.findLive('ch-2', 'passkey_sign_in', T0));
       expect(await target.sessions.clientsOf('sid-s1')).toEqual(['rp']);
       expect(await target.codes.consume('c1', T0 + 5)).toBeNull();
       expect(await target.refreshTokens.rotate('t1', T0 + 5)).toBeNull();

@@ -5,7 +5,7 @@ import type { ClientRepository, ListOptions } from '../store.js';
 import { isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 import { COLUMNS, PATCH_COLUMNS, toRecord, type ClientRow } from '../rows/clients.js';
 
-const INSERT = statement('clients.insert', `INSERT INTO clients (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`);
+const INSERT = statement('clients.insert', `INSERT INTO clients (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`);
 const BY_ID = statement('clients.byId', `SELECT ${COLUMNS} FROM clients WHERE client_id = $1`);
 const FIRST_PAGE = statement('clients.firstPage', `SELECT ${COLUMNS} FROM clients ORDER BY name, client_id LIMIT $1`);
 const NEXT_PAGE = statement('clients.nextPage',
@@ -23,15 +23,16 @@ export class PostgresClientRepository implements ClientRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async create(client: NewClient, now: number): Promise<ClientRecord> {
+    const requireMfa = client.requireMfa ?? false;
     try {
       await query(this.pool, INSERT, [client.clientId, client.name, client.clientType, client.secretHash, client.tokenEndpointAuthMethod,
         JSON.stringify(client.redirectUris), JSON.stringify(client.postLogoutRedirectUris), client.backchannelLogoutUri,
-        JSON.stringify(client.grantTypes), JSON.stringify(client.scopes), client.pkceRequired, now, now]);
+        JSON.stringify(client.grantTypes), JSON.stringify(client.scopes), client.pkceRequired, requireMfa, now, now]);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a client with the id ${client.clientId} already exists`);
       throw error;
     }
-    return { ...client, createdAt: now, updatedAt: now };
+    return { ...client, requireMfa, createdAt: now, updatedAt: now };
   }
 
   async findById(clientId: string): Promise<ClientRecord | null> {

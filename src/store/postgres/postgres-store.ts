@@ -8,10 +8,14 @@ import { PostgresAuthorizationRequestRepository } from './authorization-requests
 import { PostgresClientRepository } from './clients.js';
 import { PostgresAuthorizationCodeRepository } from './codes.js';
 import { migratePostgres, openPostgresPool, type PostgresOptions, type PostgresPool } from './database.js';
+import { PostgresPasskeyRepository } from './passkeys.js';
+import { PostgresRecoveryCodeRepository } from './recovery-codes.js';
 import { PostgresRefreshTokenRepository } from './refresh-tokens.js';
 import { PostgresSessionRepository } from './sessions.js';
+import { PostgresSignInChallengeRepository } from './sign-in-challenges.js';
 import { PostgresSigningKeyRepository } from './signing-keys.js';
 import { PostgresThrottleRepository } from './throttle.js';
+import { PostgresTotpRepository } from './totp.js';
 import { PostgresIssuanceRepository } from './issuance.js';
 import { PostgresTransferRepository } from './transfer.js';
 import { PostgresUserRepository } from './users.js';
@@ -30,6 +34,10 @@ export class PostgresStore implements Store {
   readonly audit: PostgresAuditRepository;
   readonly throttle: PostgresThrottleRepository;
   readonly accountTokens: PostgresAccountTokenRepository;
+  readonly totp: PostgresTotpRepository;
+  readonly recoveryCodes: PostgresRecoveryCodeRepository;
+  readonly passkeys: PostgresPasskeyRepository;
+  readonly signInChallenges: PostgresSignInChallengeRepository;
   readonly issuance: PostgresIssuanceRepository;
   readonly transfer: PostgresTransferRepository;
   private ending: Promise<void> | undefined;
@@ -47,6 +55,10 @@ export class PostgresStore implements Store {
     this.audit = new PostgresAuditRepository(pool);
     this.throttle = new PostgresThrottleRepository(pool);
     this.accountTokens = new PostgresAccountTokenRepository(pool);
+    this.totp = new PostgresTotpRepository(pool);
+    this.recoveryCodes = new PostgresRecoveryCodeRepository(pool);
+    this.passkeys = new PostgresPasskeyRepository(pool);
+    this.signInChallenges = new PostgresSignInChallengeRepository(pool);
     this.issuance = new PostgresIssuanceRepository(this.accessTokens, this.sessions, this.refreshTokens);
     this.transfer = new PostgresTransferRepository(pool);
   }

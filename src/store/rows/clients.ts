@@ -12,14 +12,15 @@ export interface ClientRow {
   backchannel_logout_uri: string | null;
   grant_types: string;
   scopes: string;
-  /** 0 or 1 on SQLite, a boolean on PostgreSQL. */
+  /** These two are 0 or 1 on SQLite, booleans on PostgreSQL. */
   pkce_required: number | boolean;
+  require_mfa: number | boolean;
   created_at: number;
   updated_at: number;
 }
 
 export const COLUMNS = 'client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, '
-  + 'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, created_at, updated_at';
+  + 'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, created_at, updated_at';
 
 export const PATCH_COLUMNS: Record<keyof ClientPatch, string> = {
   name: 'name',
@@ -32,6 +33,7 @@ export const PATCH_COLUMNS: Record<keyof ClientPatch, string> = {
   grantTypes: 'grant_types',
   scopes: 'scopes',
   pkceRequired: 'pkce_required',
+  requireMfa: 'require_mfa',
 };
 
 export function toRecord(row: ClientRow): ClientRecord {
@@ -47,6 +49,7 @@ export function toRecord(row: ClientRow): ClientRecord {
     grantTypes: JSON.parse(row.grant_types) as string[],
     scopes: JSON.parse(row.scopes) as string[],
     pkceRequired: Boolean(row.pkce_required),
+    requireMfa: Boolean(row.require_mfa),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

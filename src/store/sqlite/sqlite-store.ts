@@ -9,10 +9,14 @@ import { SqliteAuthorizationRequestRepository } from './authorization-requests.j
 import { SqliteClientRepository } from './clients.js';
 import { SqliteAuthorizationCodeRepository } from './codes.js';
 import { migrateSqlite, openSqliteDatabase, type SqliteDatabase } from './database.js';
+import { SqlitePasskeyRepository } from './passkeys.js';
+import { SqliteRecoveryCodeRepository } from './recovery-codes.js';
 import { SqliteRefreshTokenRepository } from './refresh-tokens.js';
 import { SqliteSessionRepository } from './sessions.js';
+import { SqliteSignInChallengeRepository } from './sign-in-challenges.js';
 import { SqliteSigningKeyRepository } from './signing-keys.js';
 import { SqliteThrottleRepository } from './throttle.js';
+import { SqliteTotpRepository } from './totp.js';
 import { SqliteIssuanceRepository } from './issuance.js';
 import { SqliteTransferRepository } from './transfer.js';
 import { SqliteUserRepository } from './users.js';
@@ -34,6 +38,10 @@ export class SqliteStore implements Store {
   readonly audit: SqliteAuditRepository;
   readonly throttle: SqliteThrottleRepository;
   readonly accountTokens: SqliteAccountTokenRepository;
+  readonly totp: SqliteTotpRepository;
+  readonly recoveryCodes: SqliteRecoveryCodeRepository;
+  readonly passkeys: SqlitePasskeyRepository;
+  readonly signInChallenges: SqliteSignInChallengeRepository;
   readonly issuance: SqliteIssuanceRepository;
   readonly transfer: SqliteTransferRepository;
   private readonly pingStmt;
@@ -51,6 +59,10 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditRepository(db);
     this.throttle = new SqliteThrottleRepository(db);
     this.accountTokens = new SqliteAccountTokenRepository(db);
+    this.totp = new SqliteTotpRepository(db);
+    this.recoveryCodes = new SqliteRecoveryCodeRepository(db);
+    this.passkeys = new SqlitePasskeyRepository(db);
+    this.signInChallenges = new SqliteSignInChallengeRepository(db);
     this.issuance = new SqliteIssuanceRepository(db, this.accessTokens, this.sessions, this.refreshTokens);
     this.transfer = new SqliteTransferRepository(db);
     this.pingStmt = db.prepare('SELECT 1');

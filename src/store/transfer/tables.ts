@@ -37,7 +37,8 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
     name: 'clients',
     columns: {
       client_id: 'text', name: 'text', client_type: 'text', secret_hash: 'text', token_endpoint_auth_method: 'text', redirect_uris: 'text',
-      post_logout_redirect_uris: 'text', backchannel_logout_uri: 'text', grant_types: 'text', scopes: 'text', pkce_required: 'bool', created_at: ts, updated_at: ts,
+      post_logout_redirect_uris: 'text', backchannel_logout_uri: 'text', grant_types: 'text', scopes: 'text', pkce_required: 'bool', require_mfa: 'bool',
+      created_at: ts, updated_at: ts,
     },
     orderBy: ['client_id'],
   },
@@ -87,6 +88,33 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
     name: 'account_tokens',
     columns: { token_hash: 'text', purpose: 'text', user_id: 'text', email: 'text', created_at: ts, expires_at: ts, used_at: ts },
     orderBy: ['token_hash'],
+  },
+  {
+    // Second factors move with the people: after an import nobody signs in with less than before.
+    name: 'totp_credentials',
+    columns: { user_id: 'text', sealed_secret: 'text', confirmed_at: ts, last_used_step: ts, created_at: ts },
+    orderBy: ['user_id'],
+  },
+  {
+    name: 'recovery_codes',
+    columns: { user_id: 'text', code_hash: 'text', created_at: ts, used_at: ts },
+    orderBy: ['user_id', 'code_hash'],
+  },
+  {
+    name: 'passkeys',
+    columns: {
+      credential_id: 'text', user_id: 'text', name: 'text', public_key: 'text', counter: ts, transports: 'text', device_type: 'text', backed_up: 'bool',
+      created_at: ts, last_used_at: ts,
+    },
+    orderBy: ['credential_id'],
+  },
+  {
+    // Sign-ins in progress move too, as pending authorization requests do: a person half-way through one finishes it.
+    name: 'sign_in_challenges',
+    columns: {
+      id_hash: 'text', purpose: 'text', browser_hash: 'text', user_id: 'text', value: 'text', created_at: ts, expires_at: ts, used_at: ts,
+    },
+    orderBy: ['id_hash'],
   },
   {
     name: 'audit_events',

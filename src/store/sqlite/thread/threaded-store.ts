@@ -14,11 +14,15 @@ import type {
   AuthorizationRequestRepository,
   ClientRepository,
   IssuanceRepository,
+  PasskeyRepository,
+  RecoveryCodeRepository,
   RefreshTokenRepository,
   SessionRepository,
+  SignInChallengeRepository,
   SigningKeyRepository,
   Store,
   ThrottleRepository,
+  TotpRepository,
   TransferRepository,
   UserRepository,
 } from '../../store.js';
@@ -56,6 +60,12 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
   // An attempt reads and writes its counter in one transaction: the whole call runs on the thread.
   throttle: { attempt: 'write', peek: 'read', refund: 'write', clear: 'write', deleteExpired: 'write' },
   accountTokens: { create: 'write', findLive: 'read', consume: 'write', revokeForUser: 'write', deleteExpired: 'write' },
+  totp: { begin: 'write', find: 'read', confirm: 'write', useStep: 'write', remove: 'write' },
+  recoveryCodes: { replace: 'write', consume: 'write', countUnused: 'read', removeAll: 'write' },
+  passkeys: {
+    create: 'write', findById: 'read', listForUser: 'read', recordUse: 'write', rename: 'write', remove: 'write', removeAllForUser: 'write',
+  },
+  signInChallenges: { create: 'write', findLive: 'read', consume: 'write', deleteExpired: 'write' },
   issuance: { record: 'write' },
 };
 
@@ -76,6 +86,10 @@ export class ThreadedSqliteStore implements Store {
   readonly audit: AuditRepository;
   readonly throttle: ThrottleRepository;
   readonly accountTokens: AccountTokenRepository;
+  readonly totp: TotpRepository;
+  readonly recoveryCodes: RecoveryCodeRepository;
+  readonly passkeys: PasskeyRepository;
+  readonly signInChallenges: SignInChallengeRepository;
   readonly issuance: IssuanceRepository;
   private readonly pending = new Map<number, Pending>();
   private readonly outbox: StoreCall[] = [];
@@ -95,6 +109,10 @@ export class ThreadedSqliteStore implements Store {
     this.audit = this.repository('audit');
     this.throttle = this.repository('throttle');
     this.accountTokens = this.repository('accountTokens');
+    this.totp = this.repository('totp');
+    this.recoveryCodes = this.repository('recoveryCodes');
+    this.passkeys = this.repository('passkeys');
+    this.signInChallenges = this.repository('signInChallenges');
     this.issuance = this.repository('issuance');
     worker.on('message', (replies: StoreReply[]) => this.settle(replies));
     worker.on('error', (error) => this.fail(new StoreUnavailableError(`the SQLite thread failed: ${error.message}`)));

@@ -1,0 +1,115 @@
+// Two-step verification on the account page (issue 10): setting up an authenticator app (RFC 6238 TOTP),
+// confirming it with a first code, ten single-use recovery codes shown once, new codes, and turning it off.
+// Every change asks for the current password first (OWASP ASVS V2.1.5: a left-open session must not be enough
+// to add or remove a factor) and is audited; a sealed secret is only ever opened for its owner.
+import type { Request, Response } from 'express';
+import { beginEnrolment, confirmEnrolment, enrolmentDisplay, issueRecoveryCodes } from '../auth/totp-enrolment.js';
+import type { UserRecord } from '../store/records.js';
+import { accountPath } from './access.js';
+import { accountOf, type AccountDependencies } from './context.js';
+import { checkCurrentPassword } from './current-password.js';
+import { codeSchema, currentPasswordSchema, parseAccountForm } from './forms.js';
+import { refuseCurrentPassword } from './refusal.js';
+import { twoFactorPaths } from './two-factor-view.js';
+
+async function audit(deps: AccountDependencies, req: Request, user: UserRecord, type: string, details: Record<string, unknown> = {}): Promise<void> {
+  await deps.store.audit.append({ at: deps.clock.now(), type, actor: user.id, subject: user.id, ip: req.ip ?? null, details });
+}
+
+/** What the account layout needs on every page (the header's name and sign-out form). */
+function layout(deps: AccountDependencies, res: Response) {
+  const { user, session, csrfToken } = accountOf(res);
+  return {
+    title: 'Two-step verification', csrfToken, user: { name: user.name, email: user.email }, currentSid: session.sid, account: accountPath(deps),
+    paths: { ...twoFactorPaths(deps), signOut: accountPath(deps, '/sessions/sign-out') },
+  };
+}
+
+function renderCodes(deps: AccountDependencies, res: Response, codes: string[], heading: string): void {
+  res.render('account/two-factor', { ...layout(deps, res), mode: 'codes', heading, codes, error: null });
+}
+
+/** GET /account/two-factor: the QR code and the secret of an authenticator being set up. */
+export function twoFactorSetupPage(deps: AccountDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    await renderSetup(deps, res, null, 200);
+  };
+}
+
+async function renderSetup(deps: AccountDependencies, res: Response, error: string | null, status: number): Promise<void> {
+  const display = await enrolmentDisplay(deps, accountOf(res).user);
+  if (!display) {
+    res.redirect(303, accountPath(deps));
+    return;
+  }
+  res.status(status).render('account/two-factor', { ...layout(deps, res), mode: 'setup', heading: 'Set up your authenticator app', ...display, error });
+}
+
+/** POST /account/two-factor/setup (`current_password`): a new, unconfirmed authenticator. */
+export function startTwoFactorSetup(deps: AccountDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { user } = accountOf(res);
+    const form = parseAccountForm(currentPasswordSchema, req);
+    const check = await checkCurrentPassword(deps, req, user, form.current_password);
+    if (check.outcome !== 'confirmed') {
+      await refuseCurrentPassword(deps, req, res, 'twoFactor', check);
+      return;
+    }
+    // Refused (nothing written) when an authenticator is already on: turning it off comes first.
+    if (await beginEnrolment(deps, user.id)) await audit(deps, req, user, 'account.totp_setup_started');
+    res.redirect(303, accountPath(deps, '/two-factor'));
+  };
+}
+
+/** POST /account/two-factor/confirm (`code`): the first code proves the app holds the secret; then the codes. */
+export function confirmTwoFactor(deps: AccountDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { user } = accountOf(res);
+    const form = parseAccountForm(codeSchema, req);
+    const codes = await confirmEnrolment(deps, user.id, form.code);
+    if (!codes) {
+      await renderSetup(deps, res, 'That code is not right. Enter the 6-digit code your app shows now.', 400);
+      return;
+    }
+    await audit(deps, req, user, 'account.totp_enabled');
+    renderCodes(deps, res, codes, 'Two-step verification is on');
+  };
+}
+
+/** POST /account/two-factor/recovery-codes (`current_password`): ten new codes; the old ones stop working. */
+export function replaceRecoveryCodes(deps: AccountDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { user } = accountOf(res);
+    const form = parseAccountForm(currentPasswordSchema, req);
+    const credential = await deps.store.totp.find(user.id);
+    if (!credential || credential.confirmedAt === null) {
+      res.redirect(303, accountPath(deps));
+      return;
+    }
+    const check = await checkCurrentPassword(deps, req, user, form.current_password);
+    if (check.outcome !== 'confirmed') {
+      await refuseCurrentPassword(deps, req, res, 'twoFactor', check);
+      return;
+    }
+    const codes = await issueRecoveryCodes(deps, user.id);
+    await audit(deps, req, user, 'account.recovery_codes_replaced');
+    renderCodes(deps, res, codes, 'Your new recovery codes');
+  };
+}
+
+/** POST /account/two-factor/remove (`current_password`): the authenticator and the recovery codes go. */
+export function turnOffTwoFactor(deps: AccountDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { user } = accountOf(res);
+    const form = parseAccountForm(currentPasswordSchema, req);
+    const check = await checkCurrentPassword(deps, req, user, form.current_password);
+    if (check.outcome !== 'confirmed') {
+      await refuseCurrentPassword(deps, req, res, 'twoFactor', check);
+      return;
+    }
+    const removed = await deps.store.totp.remove(user.id);
+    await deps.store.recoveryCodes.removeAll(user.id);
+    if (removed) await audit(deps, req, user, 'account.totp_disabled');
+    res.redirect(303, accountPath(deps, '?done=two-factor-off'));
+  };
+}

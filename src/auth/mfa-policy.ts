@@ -1,0 +1,32 @@
+// When a sign-in must end with two factors, and how an ID token says which it had. Three things ask for it:
+// the operator for everyone (REQUIRE_MFA), the operator for one application (its "require multi-factor"
+// setting), and the application for one request (acr_values naming ACR_MFA, OIDC Core §3.1.2.1).
+import type { ClientRecord } from '../store/records.js';
+
+/** The authentication context classes we issue (OIDC Core §2 `acr`), advertised in discovery. */
+export const ACR_PASSWORD = 'urn:gatehouse:acr:password';
+export const ACR_MFA = 'urn:gatehouse:acr:mfa';
+export const ACR_VALUES_SUPPORTED = [ACR_PASSWORD, ACR_MFA];
+
+/** The `acr` of a sign-in from its `amr` (RFC 8176): two factors, or one. */
+export function acrOf(amr: readonly string[]): string {
+  return amr.includes('mfa') ? ACR_MFA : ACR_PASSWORD;
+}
+
+export interface MfaPolicyInput {
+  /** REQUIRE_MFA */
+  requireMfa: boolean;
+  /** The application signed in to; null for our own pages (account, admin). */
+  client: Pick<ClientRecord, 'requireMfa'> | null;
+  /** The request's acr_values, most preferred first. */
+  acrValues: readonly string[];
+}
+
+export function mfaRequired({ requireMfa, client, acrValues }: MfaPolicyInput): boolean {
+  return requireMfa || (client?.requireMfa ?? false) || acrValues.includes(ACR_MFA);
+}
+
+/** Whether a sign-in with these methods satisfies the policy (an existing session, for single sign-on). */
+export function satisfiesMfaPolicy(amr: readonly string[], input: MfaPolicyInput): boolean {
+  return !mfaRequired(input) || amr.includes('mfa');
+}

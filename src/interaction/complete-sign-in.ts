@@ -1,0 +1,71 @@
+// Where every sign-in ends once the person is authenticated, whichever factors they used: a session with its
+// `amr` (RFC 8176), the audit record, and the way on: a code to the application that asked (the pending
+// authorization request is used up exactly once), or back to our own page.
+import type { Request, Response } from 'express';
+import type { Sessions } from '../auth/sessions.js';
+import { UntrustedAuthorizationRequest } from '../errors.js';
+import { issueCode } from '../oidc/authorization-response.js';
+import { restoreRequest } from '../oidc/authorization-request.js';
+import type { ClientRecord, UserRecord } from '../store/records.js';
+import { findPendingRequest, type BoundRequest, type PendingDependencies } from './pending-request.js';
+import { safeReturnPath } from './return-to.js';
+import { auditSignIn } from './sign-in-attempt.js';
+
+export interface CompletionDependencies extends PendingDependencies {
+  sessions: Sessions;
+}
+
+/** Where a sign-in goes on: an application's pending request, or one of our own pages (`return_to`). */
+export type SignInTarget = { kind: 'application'; bound: BoundRequest; client: ClientRecord } | { kind: 'page'; returnTo: string };
+
+export function expiredSignIn(): UntrustedAuthorizationRequest {
+  return new UntrustedAuthorizationRequest('This sign-in link has expired or was already used. Go back to the application and sign in again.');
+}
+
+/** The application's pending request `id`, bound to this browser; refused when it expired or was used. */
+export async function applicationTarget(deps: PendingDependencies, req: Request, id: string): Promise<Extract<SignInTarget, { kind: 'application' }>> {
+  const bound = id ? await findPendingRequest(deps, req, id) : null;
+  const client = bound ? await deps.store.clients.findById(bound.record.clientId) : null;
+  if (!bound || !client) throw expiredSignIn();
+  return { kind: 'application', bound, client };
+}
+
+/** The target named by a later step's fields (`request` or `return_to`), checked again as at the first step. */
+export async function targetOf(deps: PendingDependencies, req: Request, fields: { request?: unknown; return_to?: unknown }): Promise<SignInTarget> {
+  if (typeof fields.request === 'string' && fields.request !== '') return applicationTarget(deps, req, fields.request);
+  const returnTo = safeReturnPath(deps.config.basePath, fields.return_to);
+  if (!returnTo) throw new UntrustedAuthorizationRequest('This sign-in link is not valid. Open the page you wanted again.');
+  return { kind: 'page', returnTo };
+}
+
+/** The hidden fields that carry the target from one sign-in step to the next. */
+export function targetFields(target: SignInTarget): Record<string, string> {
+  return target.kind === 'application' ? { request: target.bound.id } : { return_to: target.returnTo };
+}
+
+/**
+ * `respond` sends the browser on to the URL: a 303 by default; a sign-in driven by a script (a passkey's answer
+ * comes by fetch()) answers the URL as JSON instead, and the script goes there.
+ */
+export async function completeSignIn(
+  deps: CompletionDependencies,
+  req: Request,
+  res: Response,
+  target: SignInTarget,
+  user: UserRecord,
+  amr: string[],
+  respond: (url: string) => void = (url) => res.redirect(303, url),
+): Promise<void> {
+  if (target.kind === 'page') {
+    const session = await deps.sessions.start(req, res, user.id, amr);
+    await auditSignIn(deps, req, user, null, session.sid, amr);
+    res.setHeader('Cache-Control', 'no-store');
+    respond(target.returnTo);
+    return;
+  }
+  const record = await deps.store.authorizationRequests.consume(target.bound.record.idHash, deps.clock.now());
+  if (!record) throw expiredSignIn();
+  const session = await deps.sessions.start(req, res, user.id, amr);
+  await auditSignIn(deps, req, user, target.client.clientId, session.sid, amr);
+  respond(await issueCode(deps, restoreRequest(target.client, record.params), session));
+}

@@ -1,0 +1,148 @@
+// Signing in with a passkey instead of a password (issue 10), driven by public/passkeys.js on the login page:
+// POST /login/passkey/options gives the WebAuthn options and a challenge bound to this browser's cookie;
+// POST /login/passkey checks the authenticator's answer and ends the sign-in like every other (complete-sign-in.ts),
+// answering the next URL as JSON for the script to follow. Both take JSON and the login form's CSRF token, and
+// answer every refusal as JSON `{ error, message }`, the message for the page to show.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { authenticationResponseSchema, passkeyAmr, signInOptions, verifySignIn } from '../auth/passkeys.js';
+import { hashSecret } from '../auth/secrets.js';
+import { retryAfterSeconds, tryAgainIn, type Throttle } from '../auth/throttle.js';
+import { ForbiddenForm, GatehouseError, UntrustedAuthorizationRequest, ValidationError } from '../errors.js';
+import { completeSignIn, targetOf, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
+import { checkCsrfToken, csrfTokenFor } from './pending-request.js';
+
+export interface PasskeySignInDependencies extends CompletionDependencies {
+  throttle: Throttle;
+}
+
+/** JSON bodies, only on the passkey routes; as small as the forms' limit (an answer is a few kilobytes). */
+export const parseJson = express.json({ limit: '32kb' });
+
+const NOT_ACCEPTED = 'This passkey was not accepted. Try again, or sign in with your password.';
+const EXPIRED = 'This passkey request expired or was already answered. Try again.';
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** The parsed JSON body as an object (anything else is an empty one, refused by the checks that follow). */
+export function jsonBody(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+}
+
+/** A refusal a script shows: `message` is a sentence for the person. */
+export function refuseJson(res: Response, status: number, error: string, message: string): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(status).json({ error, message });
+}
+
+function errorCode(error: GatehouseError): string {
+  if (error instanceof ForbiddenForm) return 'forbidden';
+  if (error instanceof UntrustedAuthorizationRequest) return 'expired';
+  if (error instanceof ValidationError) return 'invalid_request';
+  return error.status === 404 ? 'not_found' : 'invalid_request';
+}
+
+/**
+ * The error step of a JSON route: an expected refusal (a stale or forged form, an unreadable body) becomes JSON
+ * for the script rather than a page; anything else goes on to the one error handler.
+ */
+export function jsonRefusal(error: unknown, req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
+  if (error instanceof GatehouseError && error.status < 500) {
+    req.log.info({ error: error.name, detail: error.detail }, 'request refused');
+    refuseJson(res, error.status, errorCode(error), error.message);
+    return;
+  }
+  // Body parser errors (malformed JSON, too large) carry a 4xx status.
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
+    refuseJson(res, status, status === 413 ? 'request_too_large' : 'invalid_request', 'The request could not be read. Reload the page and try again.');
+    return;
+  }
+  next(error);
+}
+
+interface CheckedTarget {
+  browser: string;
+  target: SignInTarget;
+}
+
+/**
+ * Where the sign-in goes, checked as the login form is: the pending request bound to this browser, or a safe
+ * return path; and the CSRF token that login page carries (the same derivation: a passkey on the login page is
+ * one more way to answer the same form, from the same browser).
+ */
+async function checkedTarget(deps: PasskeySignInDependencies, req: Request, body: Record<string, unknown>): Promise<CheckedTarget> {
+  const browser = deps.cookies.read(req, 'browser');
+  if (!browser) throw new ForbiddenForm('This browser did not keep the sign-in cookie. Allow cookies for this site and open the page again.');
+  const target = await targetOf(deps, req, { request: body.request, return_to: body.return_to });
+  const expected = target.kind === 'application' ? target.bound.csrfToken : csrfTokenFor(browser, `return\0${target.returnTo}`);
+  checkCsrfToken(expected, text(body.csrf), 'Reload the sign-in page and try again.');
+  return { browser, target };
+}
+
+/** POST /login/passkey/options (`request` or `return_to`, `csrf`) → `{ challengeId, options }` */
+export function passkeySignInOptions(deps: PasskeySignInDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const { browser } = await checkedTarget(deps, req, jsonBody(req));
+    const ceremony = await signInOptions(deps, hashSecret(browser));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(ceremony);
+  };
+}
+
+/**
+ * The throttle key of an answer: its owner's email, on the same counters as second-factor codes (NIST SP
+ * 800-63B §5.2.2); for a key we do not know, a name of the address's own, so it is never unthrottled.
+ */
+function throttleKey(email: string | undefined, ip: string | undefined): string {
+  return email ?? `unknown-passkey@${ip ?? 'unknown'}`;
+}
+
+/** POST /login/passkey (`challengeId`, `response`, `request` or `return_to`, `csrf`) → `{ redirect }` */
+export function passkeySignIn(deps: PasskeySignInDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const body = jsonBody(req);
+    const { browser, target } = await checkedTarget(deps, req, body);
+    const parsed = authenticationResponseSchema.safeParse(body.response);
+    if (!parsed.success) {
+      refuseJson(res, 400, 'invalid_request', 'The passkey’s answer could not be read. Try again.');
+      return;
+    }
+    const answer = parsed.data;
+    const passkey = await deps.store.passkeys.findById(answer.id);
+    const user = passkey ? await deps.store.users.findById(passkey.userId) : null;
+    const gate = await deps.throttle.gate('second_factor', throttleKey(user?.email, req.ip), req.ip);
+    if (gate.refusal) {
+      res.setHeader('Retry-After', String(retryAfterSeconds(gate.refusal.retryAt, deps.clock.now())));
+      refuseJson(res, 429, 'throttled', `Too many failed attempts. Try again ${tryAgainIn(gate.refusal.retryAt, deps.clock.now())}.`);
+      return;
+    }
+    const result = await verifySignIn(deps, hashSecret(browser), text(body.challengeId), answer, passkey);
+    if (result.outcome === 'expired') {
+      refuseJson(res, 400, 'expired', EXPIRED);
+      return;
+    }
+    if (result.outcome === 'refused' || !user || user.disabled) {
+      await gate.failed();
+      const reason = result.outcome === 'refused' ? 'passkey_refused' : 'account_disabled';
+      req.log.info({ reason, detail: result.outcome === 'refused' ? result.detail : undefined }, 'passkey sign-in refused');
+      await deps.store.audit.append({
+        at: deps.clock.now(), type: 'signin.failed', actor: 'anonymous', subject: user?.id ?? null, clientId: target.kind === 'application' ? target.client.clientId : null,
+        ip: req.ip ?? null, outcome: 'failure', details: { reason },
+      });
+      refuseJson(res, 401, 'not_accepted', NOT_ACCEPTED);
+      return;
+    }
+    await gate.succeeded();
+    await completeSignIn(deps, req, res, target, user, passkeyAmr(result.passkey), (url) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ redirect: url });
+    });
+  };
+}
