@@ -45,16 +45,20 @@ async function renderSetup(deps: AccountDependencies, res: Response, error: stri
   res.status(status).render('account/two-factor', { ...layout(deps, res), mode: 'setup', heading: 'Set up your authenticator app', ...display, error });
 }
 
+/** Checks the form's current password; on a refusal answers with the page (400 or 429) and returns false. */
+async function passwordConfirmed(deps: AccountDependencies, req: Request, res: Response, user: UserRecord): Promise<boolean> {
+  const form = parseAccountForm(currentPasswordSchema, req);
+  const check = await checkCurrentPassword(deps, req, user, form.current_password);
+  if (check.outcome === 'confirmed') return true;
+  await refuseCurrentPassword(deps, req, res, 'twoFactor', check);
+  return false;
+}
+
 /** POST /account/two-factor/setup (`current_password`): a new, unconfirmed authenticator. */
 export function startTwoFactorSetup(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user } = accountOf(res);
-    const form = parseAccountForm(currentPasswordSchema, req);
-    const check = await checkCurrentPassword(deps, req, user, form.current_password);
-    if (check.outcome !== 'confirmed') {
-      await refuseCurrentPassword(deps, req, res, 'twoFactor', check);
-      return;
-    }
+    if (!(await passwordConfirmed(deps, req, res, user))) return;
     // Refused (nothing written) when an authenticator is already on: turning it off comes first.
     if (await beginEnrolment(deps, user.id)) await audit(deps, req, user, 'account.totp_setup_started');
     res.redirect(303, accountPath(deps, '/two-factor'));
@@ -80,17 +84,12 @@ export function confirmTwoFactor(deps: AccountDependencies) {
 export function replaceRecoveryCodes(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user } = accountOf(res);
-    const form = parseAccountForm(currentPasswordSchema, req);
     const credential = await deps.store.totp.find(user.id);
     if (!credential || credential.confirmedAt === null) {
       res.redirect(303, accountPath(deps));
       return;
     }
-    const check = await checkCurrentPassword(deps, req, user, form.current_password);
-    if (check.outcome !== 'confirmed') {
-      await refuseCurrentPassword(deps, req, res, 'twoFactor', check);
-      return;
-    }
+    if (!(await passwordConfirmed(deps, req, res, user))) return;
     const codes = await issueRecoveryCodes(deps, user.id);
     await audit(deps, req, user, 'account.recovery_codes_replaced');
     renderCodes(deps, res, codes, 'Your new recovery codes');
@@ -101,12 +100,7 @@ export function replaceRecoveryCodes(deps: AccountDependencies) {
 export function turnOffTwoFactor(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user } = accountOf(res);
-    const form = parseAccountForm(currentPasswordSchema, req);
-    const check = await checkCurrentPassword(deps, req, user, form.current_password);
-    if (check.outcome !== 'confirmed') {
-      await refuseCurrentPassword(deps, req, res, 'twoFactor', check);
-      return;
-    }
+    if (!(await passwordConfirmed(deps, req, res, user))) return;
     const removed = await deps.store.totp.remove(user.id);
     await deps.store.recoveryCodes.removeAll(user.id);
     if (removed) await audit(deps, req, user, 'account.totp_disabled');
