@@ -3,6 +3,7 @@
 // a WebAuthn ceremony run by public/passkeys.js with two JSON requests; renaming and removing are plain forms.
 // The registration challenge is bound to this session, so it dies with it.
 import type { Request, Response } from 'express';
+import { tellSecondFactorChanged } from '../auth/account-links.js';
 import { z } from 'zod';
 import { MAX_PASSKEY_NAME_LENGTH, MAX_PASSKEYS, passkeyName, registerPasskey, registrationOptions, registrationResponseSchema } from '../auth/passkeys.js';
 import { retryAfterSeconds } from '../auth/throttle.js';
@@ -122,6 +123,7 @@ export function addPasskey(deps: AccountDependencies) {
       return;
     }
     await audit(deps, req, user, 'account.passkey_added', { credential_id: result.passkey.credentialId, name, device_type: result.passkey.deviceType });
+    tellSecondFactorChanged(deps, user, `A passkey named “${name}” was added; it can sign in to your account without a password.`, req.ip ?? null);
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json({ redirect: accountPath(deps, '?done=passkey-added') });
   };
@@ -160,7 +162,10 @@ export function removePasskey(deps: AccountDependencies) {
       return;
     }
     const removed = await deps.store.passkeys.remove(user.id, form.credential_id);
-    if (removed) await audit(deps, req, user, 'account.passkey_removed', { credential_id: form.credential_id });
+    if (removed) {
+      await audit(deps, req, user, 'account.passkey_removed', { credential_id: form.credential_id });
+      tellSecondFactorChanged(deps, user, 'A passkey was removed from your account.', req.ip ?? null);
+    }
     res.redirect(303, accountPath(deps, removed ? '?done=passkey-removed' : ''));
   };
 }

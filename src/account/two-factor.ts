@@ -3,7 +3,8 @@
 // Every change asks for the current password first (OWASP ASVS V2.1.5: a left-open session must not be enough
 // to add or remove a factor) and is audited; a sealed secret is only ever opened for its owner.
 import type { Request, Response } from 'express';
-import { beginEnrolment, confirmEnrolment, enrolmentDisplay, issueRecoveryCodes } from '../auth/totp-enrolment.js';
+import { tellSecondFactorChanged } from '../auth/account-links.js';
+import { beginEnrolment, confirmEnrolment, enrolmentDisplay, issueRecoveryCodes, TOTP_ON } from '../auth/totp-enrolment.js';
 import type { UserRecord } from '../store/records.js';
 import { accountPath } from './access.js';
 import { accountOf, type AccountDependencies } from './context.js';
@@ -76,6 +77,7 @@ export function confirmTwoFactor(deps: AccountDependencies) {
       return;
     }
     await audit(deps, req, user, 'account.totp_enabled');
+    tellSecondFactorChanged(deps, user, TOTP_ON, req.ip ?? null);
     renderCodes(deps, res, codes, 'Two-step verification is on');
   };
 }
@@ -92,6 +94,7 @@ export function replaceRecoveryCodes(deps: AccountDependencies) {
     if (!(await passwordConfirmed(deps, req, res, user))) return;
     const codes = await issueRecoveryCodes(deps, user.id);
     await audit(deps, req, user, 'account.recovery_codes_replaced');
+    tellSecondFactorChanged(deps, user, 'New recovery codes were made for your account; the old ones no longer work.', req.ip ?? null);
     renderCodes(deps, res, codes, 'Your new recovery codes');
   };
 }
@@ -103,7 +106,10 @@ export function turnOffTwoFactor(deps: AccountDependencies) {
     if (!(await passwordConfirmed(deps, req, res, user))) return;
     const removed = await deps.store.totp.remove(user.id);
     await deps.store.recoveryCodes.removeAll(user.id);
-    if (removed) await audit(deps, req, user, 'account.totp_disabled');
+    if (removed) {
+      await audit(deps, req, user, 'account.totp_disabled');
+      tellSecondFactorChanged(deps, user, 'Two-step verification was turned off: signing in no longer asks for a code from an authenticator app.', req.ip ?? null);
+    }
     res.redirect(303, accountPath(deps, '?done=two-factor-off'));
   };
 }

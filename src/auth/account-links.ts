@@ -73,6 +73,21 @@ export async function mailPasswordChanged(deps: AccountMailDependencies, user: U
   });
 }
 
+/**
+ * Told when a second factor is added or removed (`change`, a sentence: "Two-step verification was turned on."):
+ * someone who learnt the password and set up their own authenticator is noticed by the account's owner.
+ */
+export async function mailSecondFactorChanged(deps: AccountMailDependencies, user: UserRecord, change: string, ip: string | null): Promise<void> {
+  await send(deps, user.email, 'second-factor-changed', {
+    template: 'second-factor-changed', name: user.name, issuer: deps.config.issuer, change, at: mailTime(deps.clock.now()), ip, accountLink: routeUrl(deps.config.issuer, 'account'),
+  });
+}
+
+/** The same mail, sent after the answer (a mail server's delay never holds up the page). */
+export function tellSecondFactorChanged(deps: AccountMailDependencies, user: UserRecord, change: string, ip: string | null): void {
+  inBackground(deps.logger, 'second-factor mail', () => mailSecondFactorChanged(deps, user, change, ip));
+}
+
 /** Told to the old address: if someone else took the account, its owner hears of it. */
 export async function mailEmailChanged(deps: AccountMailDependencies, user: UserRecord, oldEmail: string): Promise<void> {
   await send(deps, oldEmail, 'email-changed', { template: 'email-changed', name: user.name, issuer: deps.config.issuer, newEmail: user.email, at: mailTime(deps.clock.now()) });

@@ -83,7 +83,7 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
     box = undefined;
     throw error;
   }));
-  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox };
+  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle };
 

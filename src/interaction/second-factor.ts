@@ -4,7 +4,8 @@
 // cookie (never the person's id in a form field): it names who passed the password, and is used up once.
 import type { Request, Response } from 'express';
 import { checkSecondFactor, hasSecondFactor, type SecondFactorCheck, type SecondFactorDependencies } from '../auth/second-factor.js';
-import { beginEnrolment, confirmEnrolment, enrolmentDisplay, type EnrolmentDisplay } from '../auth/totp-enrolment.js';
+import { tellSecondFactorChanged, type AccountMailDependencies } from '../auth/account-links.js';
+import { beginEnrolment, confirmEnrolment, enrolmentDisplay, TOTP_ON, type EnrolmentDisplay } from '../auth/totp-enrolment.js';
 import { constantTimeEqual, hashSecret, randomSecret } from '../auth/secrets.js';
 import { retryAfterSeconds, tryAgainIn } from '../auth/throttle.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
@@ -13,7 +14,7 @@ import type { SignInChallengeRecord, UserRecord } from '../store/records.js';
 import { completeSignIn, expiredSignIn, targetFields, targetOf, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
 import { checkCsrfToken, csrfTokenFor } from './pending-request.js';
 
-export type SecondFactorPageDependencies = CompletionDependencies & SecondFactorDependencies;
+export type SecondFactorPageDependencies = CompletionDependencies & SecondFactorDependencies & Pick<AccountMailDependencies, 'mailer' | 'logger'>;
 
 /** Long enough to open an authenticator app; short enough that a password typed on a shared computer goes stale. */
 const CHALLENGE_LIFETIME_MS = 10 * 60 * 1000;
@@ -82,6 +83,8 @@ interface View {
   error?: string | null;
   enrolment?: EnrolmentDisplay;
   codes?: string[];
+  /** Setting up an authenticator, a person who has a passkey is told it would do instead. */
+  hasPasskey?: boolean;
 }
 
 function render(res: Response, step: Step, view: View): void {
@@ -105,7 +108,8 @@ export function secondFactorPage(deps: SecondFactorPageDependencies) {
     const mode = await modeOf(deps, step);
     if (mode === 'verified') return render(res, step, { mode: 'continue' });
     if (mode === 'code') return render(res, step, { mode: 'code' });
-    render(res, step, { mode: 'enrol', enrolment: await pendingEnrolment(deps, step) });
+    const hasPasskey = (await deps.store.passkeys.listForUser(step.user.id)).length > 0;
+    render(res, step, { mode: 'enrol', enrolment: await pendingEnrolment(deps, step), hasPasskey });
   };
 }
 
@@ -169,6 +173,7 @@ async function confirmInSignIn(deps: SecondFactorPageDependencies, req: Request,
     return render(res, step, { mode: 'enrol', enrolment: await pendingEnrolment(deps, step), error: 'That code is not right. Enter the 6-digit code your app shows now.' });
   }
   await deps.store.audit.append({ at: deps.clock.now(), type: 'account.totp_enabled', actor: step.user.id, subject: step.user.id, ip: req.ip ?? null, details: { during: 'sign-in' } });
+  tellSecondFactorChanged(deps, step.user, TOTP_ON, req.ip ?? null);
   if (!(await deps.store.signInChallenges.consume(step.challenge.idHash, 'second_factor', deps.clock.now()))) throw expiredSignIn();
   const browser = deps.cookies.read(req, 'browser') ?? '';
   const id = await createChallenge(deps, browser, step.user.id, signedInWith(step.challenge.value));

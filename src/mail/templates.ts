@@ -41,7 +41,16 @@ export interface EmailChangedMail extends Recipient {
   at: string;
 }
 
-export type MailData = PasswordResetMail | PasswordChangedMail | EmailVerificationMail | EmailChangedMail;
+/** A second factor was added or removed (`change` says which, as a sentence), so a stranger's change is noticed. */
+export interface SecondFactorChangedMail extends Recipient {
+  template: 'second-factor-changed';
+  change: string;
+  at: string;
+  ip: string | null;
+  accountLink: string;
+}
+
+export type MailData = PasswordResetMail | PasswordChangedMail | EmailVerificationMail | EmailChangedMail | SecondFactorChangedMail;
 export type MailTemplate = MailData['template'];
 
 export interface RenderedMail {
@@ -62,6 +71,8 @@ function subjectOf(data: MailData, host: string): string {
       return data.change ? `Confirm your new email address at ${host}` : `Verify your email address at ${host}`;
     case 'email-changed':
       return `The email address of your account at ${host} was changed`;
+    case 'second-factor-changed':
+      return `How you sign in at ${host} changed`;
   }
 }
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
-import { mailVerification, type AccountMailDependencies } from '../auth/account-links.js';
+import { mailSecondFactorChanged, mailVerification, type AccountMailDependencies } from '../auth/account-links.js';
 import { randomId } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { SessionEndReason, SessionTerminator } from '../logout/session-end.js';
@@ -193,6 +193,11 @@ export async function resetSecondFactors(ctx: ManageContext, emailOrId: string):
   const recoveryCodes = await ctx.store.recoveryCodes.removeAll(user.id);
   const passkeys = await ctx.store.passkeys.removeAllForUser(user.id);
   await audit(ctx, 'user.second_factors_reset', user.id, { totp, recovery_codes: recoveryCodes, passkeys });
+  if (ctx.mail) {
+    // The reset is done either way: a mail that cannot be sent now is logged.
+    const change = 'An administrator removed the second factors of your account (authenticator app, recovery codes and passkeys): you sign in with your password, and can set up new ones.';
+    await mailSecondFactorChanged(ctx.mail, user, change, ctx.ip ?? null).catch((error: unknown) => ctx.mail?.logger.error({ err: error }, 'mailing the second-factor notice failed'));
+  }
   return { user, totp, recoveryCodes, passkeys };
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashRecoveryCode } from '../../src/auth/recovery-codes.js';
 import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { waitForMail } from '../helpers/outbox.js';
 import { signedInAdmin } from '../helpers/admin.js';
 import { addClient, authorizationUrl, open, PASSWORD, submitLogin } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -49,6 +50,8 @@ describe('resetting a user\'s second factors from the admin screens', () => {
     expect(await app.store.passkeys.listForUser(user.id)).toEqual([]);
     const [event] = await app.store.audit.list({ limit: 1, filter: { type: 'user.second_factors_reset' } });
     expect(event).toMatchObject({ actor: admin.user.id, subject: user.id, details: { totp: true, recovery_codes: 2, passkeys: 1 } });
+    const mail = await waitForMail(app.config.dataDir, user.email, { subject: /^How you sign in at / });
+    expect(mail.text).toContain('An administrator removed the second factors of your account');
 
     const client = await addClient(app);
     const browser = new Browser();

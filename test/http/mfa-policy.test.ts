@@ -79,6 +79,18 @@ describe('multi-factor policy (issue 10): who must pass a second factor, and wha
     expect((await app.store.totp.find(user.id))?.confirmedAt).not.toBeNull();
   });
 
+  it('tells a person who has a passkey but no authenticator app, setting one up, that the passkey would do instead', async () => {
+    const user = await newPerson(app, 'haspasskey');
+    await app.store.passkeys.create({
+      credentialId: `cred-${user.id}`, userId: user.id, name: 'Laptop', publicKey: 'AQID', counter: 0, transports: [], deviceType: 'multiDevice', backedUp: true, createdAt: clock.now(),
+    });
+    const browser = new Browser();
+    const start = await authorizationUrl(strict);
+    const passed = await submitLogin(browser, await open(browser, app, start.url), user.email);
+    const setUp = await browser.get(passed.location ?? '');
+    expect(setUp.body).toContain('data-testid="passkey-hint"');
+  });
+
   it('honours acr_values asking for multi-factor on a client that does not require it', async () => {
     const user = await newPerson(app, 'acr');
     const browser = new Browser();

@@ -6,6 +6,7 @@ import { totpCodeAt, totpStep } from '../../src/auth/totp.js';
 import type { UserRecord } from '../../src/store/records.js';
 import { Browser, formAction, formFields, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { waitForMail } from '../helpers/outbox.js';
 import { addClient, authorizationUrl, open, PASSWORD, redeemRaw, submitLogin, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { newPerson, signedInPerson, type SignedInPerson } from './account-helpers.js';
@@ -75,6 +76,10 @@ describe('two-step verification with an authenticator app (RFC 6238) and recover
     expect((await person.page()).body).toContain('10 of 10 recovery codes left.');
     const events = await app.store.audit.list({ limit: 20, filter: { subject: user.id } });
     expect(events.map((event) => event.type)).toContain('account.totp_enabled');
+    // The owner hears of it: someone who learnt the password cannot quietly add their own authenticator.
+    const mail = await waitForMail(app.config.dataDir, user.email, { subject: /^How you sign in at .+ changed$/ });
+    expect(mail.text).toContain('Two-step verification was turned on');
+    expect(mail.text).toContain(`${app.url}/account`);
   });
 
   it('refuses to start without the current password, and to confirm with a wrong code, writing nothing', async () => {
@@ -174,6 +179,8 @@ describe('two-step verification with an authenticator app (RFC 6238) and recover
     expect(off.status).toBe(303);
     expect(await app.store.totp.find(user.id)).toBeNull();
     expect(await app.store.recoveryCodes.countUnused(user.id)).toBe(0);
+    const mail = await waitForMail(app.config.dataDir, user.email, { subject: /^How you sign in at /, skip: 1 });
+    expect(mail.text).toContain('Two-step verification was turned off');
 
     const start = await authorizationUrl(client);
     const browser = new Browser();
