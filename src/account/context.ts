@@ -1,5 +1,5 @@
 // What every account page gets: its dependencies, and the signed-in person of the request.
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { AccountMailDependencies } from '../auth/account-links.js';
 import type { SecretBox } from '../auth/secret-box.js';
 import type { Sessions } from '../auth/sessions.js';
@@ -23,6 +23,11 @@ export interface AccountState {
   session: SessionRecord;
   /** The token every account form carries. */
   csrfToken: string;
+}
+
+/** Records a change the person made to their own account (actor and subject are both them). */
+export async function auditAccount(deps: Pick<AccountDependencies, 'store' | 'clock'>, req: Request, user: UserRecord, type: string, details: Record<string, unknown> = {}): Promise<void> {
+  await deps.store.audit.append({ at: deps.clock.now(), type, actor: user.id, subject: user.id, ip: req.ip ?? null, details });
 }
 
 export function accountOf(res: Response): AccountState {

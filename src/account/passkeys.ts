@@ -11,7 +11,7 @@ import { jsonBody, refuseJson } from '../interaction/passkey-sign-in.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { accountPath } from './access.js';
-import { accountOf, type AccountDependencies } from './context.js';
+import { accountOf, auditAccount, type AccountDependencies } from './context.js';
 import { checkCurrentPassword } from './current-password.js';
 import { parseAccountForm } from './forms.js';
 import { renderAccountPage } from './render.js';
@@ -64,10 +64,6 @@ function stringOf(value: unknown): string {
 }
 const renameSchema = z.object({ credential_id: text, name: text });
 const removeSchema = z.object({ credential_id: text, current_password: text });
-
-async function audit(deps: AccountDependencies, req: Request, user: UserRecord, type: string, details: Record<string, unknown>): Promise<void> {
-  await deps.store.audit.append({ at: deps.clock.now(), type, actor: user.id, subject: user.id, ip: req.ip ?? null, details });
-}
 
 /** POST /account/passkeys/options (JSON: `csrf`, `current_password`) → `{ challengeId, options }` */
 export function passkeyRegistrationOptions(deps: AccountDependencies) {
@@ -122,7 +118,7 @@ export function addPasskey(deps: AccountDependencies) {
       refuseJson(res, 400, 'not_accepted', 'The passkey could not be added. Try again, with an authenticator that asks for your PIN, fingerprint or face.');
       return;
     }
-    await audit(deps, req, user, 'account.passkey_added', { credential_id: result.passkey.credentialId, name, device_type: result.passkey.deviceType });
+    await auditAccount(deps, req, user, 'account.passkey_added', { credential_id: result.passkey.credentialId, name, device_type: result.passkey.deviceType });
     tellSecondFactorChanged(deps, user, `A passkey named “${name}” was added; it can sign in to your account without a password.`, req.ip ?? null);
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json({ redirect: accountPath(deps, '?done=passkey-added') });
@@ -163,7 +159,7 @@ export function removePasskey(deps: AccountDependencies) {
     }
     const removed = await deps.store.passkeys.remove(user.id, form.credential_id);
     if (removed) {
-      await audit(deps, req, user, 'account.passkey_removed', { credential_id: form.credential_id });
+      await auditAccount(deps, req, user, 'account.passkey_removed', { credential_id: form.credential_id });
       tellSecondFactorChanged(deps, user, 'A passkey was removed from your account.', req.ip ?? null);
     }
     res.redirect(303, accountPath(deps, removed ? '?done=passkey-removed' : ''));

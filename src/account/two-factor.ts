@@ -7,15 +7,11 @@ import { tellSecondFactorChanged } from '../auth/account-links.js';
 import { beginEnrolment, confirmEnrolment, enrolmentDisplay, issueRecoveryCodes, TOTP_ON } from '../auth/totp-enrolment.js';
 import type { UserRecord } from '../store/records.js';
 import { accountPath } from './access.js';
-import { accountOf, type AccountDependencies } from './context.js';
+import { accountOf, auditAccount, type AccountDependencies } from './context.js';
 import { checkCurrentPassword } from './current-password.js';
 import { codeSchema, currentPasswordSchema, parseAccountForm } from './forms.js';
 import { refuseCurrentPassword } from './refusal.js';
 import { twoFactorPaths } from './two-factor-view.js';
-
-async function audit(deps: AccountDependencies, req: Request, user: UserRecord, type: string, details: Record<string, unknown> = {}): Promise<void> {
-  await deps.store.audit.append({ at: deps.clock.now(), type, actor: user.id, subject: user.id, ip: req.ip ?? null, details });
-}
 
 /** What the account layout needs on every page (the header's name and sign-out form). */
 function layout(deps: AccountDependencies, res: Response) {
@@ -61,7 +57,7 @@ export function startTwoFactorSetup(deps: AccountDependencies) {
     const { user } = accountOf(res);
     if (!(await passwordConfirmed(deps, req, res, user))) return;
     // Refused (nothing written) when an authenticator is already on: turning it off comes first.
-    if (await beginEnrolment(deps, user.id)) await audit(deps, req, user, 'account.totp_setup_started');
+    if (await beginEnrolment(deps, user.id)) await auditAccount(deps, req, user, 'account.totp_setup_started');
     res.redirect(303, accountPath(deps, '/two-factor'));
   };
 }
@@ -76,7 +72,7 @@ export function confirmTwoFactor(deps: AccountDependencies) {
       await renderSetup(deps, res, 'That code is not right. Enter the 6-digit code your app shows now.', 400);
       return;
     }
-    await audit(deps, req, user, 'account.totp_enabled');
+    await auditAccount(deps, req, user, 'account.totp_enabled');
     tellSecondFactorChanged(deps, user, TOTP_ON, req.ip ?? null);
     renderCodes(deps, res, codes, 'Two-step verification is on');
   };
@@ -93,7 +89,7 @@ export function replaceRecoveryCodes(deps: AccountDependencies) {
     }
     if (!(await passwordConfirmed(deps, req, res, user))) return;
     const codes = await issueRecoveryCodes(deps, user.id);
-    await audit(deps, req, user, 'account.recovery_codes_replaced');
+    await auditAccount(deps, req, user, 'account.recovery_codes_replaced');
     tellSecondFactorChanged(deps, user, 'New recovery codes were made for your account; the old ones no longer work.', req.ip ?? null);
     renderCodes(deps, res, codes, 'Your new recovery codes');
   };
@@ -107,7 +103,7 @@ export function turnOffTwoFactor(deps: AccountDependencies) {
     const removed = await deps.store.totp.remove(user.id);
     await deps.store.recoveryCodes.removeAll(user.id);
     if (removed) {
-      await audit(deps, req, user, 'account.totp_disabled');
+      await auditAccount(deps, req, user, 'account.totp_disabled');
       tellSecondFactorChanged(deps, user, 'Two-step verification was turned off: signing in no longer asks for a code from an authenticator app.', req.ip ?? null);
     }
     res.redirect(303, accountPath(deps, '?done=two-factor-off'));

@@ -4,7 +4,7 @@
 import type { Clock } from '../clock.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
+import { hashRecoveryCode, looksLikeRecoveryCode } from './recovery-codes.js';
 import type { SecretBox } from './secret-box.js';
 import type { Refusal, Throttle } from './throttle.js';
 import { matchTotp, totpSecretAad } from './totp.js';
@@ -48,8 +48,7 @@ async function verify(deps: SecondFactorDependencies, userId: string, code: stri
     const step = matchTotp(secret, digits, deps.clock.now());
     return step !== null && (await deps.store.totp.useStep(userId, step)) ? 'totp' : null;
   }
-  const normalized = normalizeRecoveryCode(code);
-  // Bounded before hashing: a recovery code is short, and nothing longer is worth a lookup.
-  if (normalized.length === 0 || normalized.length > 64) return null;
-  return (await deps.store.recoveryCodes.consume(userId, hashRecoveryCode(normalized), deps.clock.now())) ? 'recovery_code' : null;
+  // Only input shaped like a recovery code is worth a lookup.
+  if (!looksLikeRecoveryCode(code)) return null;
+  return (await deps.store.recoveryCodes.consume(userId, hashRecoveryCode(code), deps.clock.now())) ? 'recovery_code' : null;
 }

@@ -38,6 +38,11 @@ export async function targetOf(deps: PendingDependencies, req: Request, fields: 
   return { kind: 'page', returnTo };
 }
 
+/** The application a sign-in is for, for the audit log; null for our own pages. */
+export function targetClientId(target: SignInTarget): string | null {
+  return target.kind === 'application' ? target.client.clientId : null;
+}
+
 /** The hidden fields that carry the target from one sign-in step to the next. */
 export function targetFields(target: SignInTarget): Record<string, string> {
   return target.kind === 'application' ? { request: target.bound.id } : { return_to: target.returnTo };

@@ -10,6 +10,7 @@ import { retryAfterSeconds } from '../auth/throttle.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
 import { mfaRequired } from '../auth/mfa-policy.js';
+import { storedAcrValues } from '../oidc/authorization-request.js';
 import { hasSecondFactor } from '../auth/second-factor.js';
 import type { ClientRecord, UserRecord } from '../store/records.js';
 import { applicationTarget, completeSignIn, type SignInTarget } from './complete-sign-in.js';
@@ -116,7 +117,7 @@ async function passwordAccepted(deps: LoginDependencies, req: Request, res: Resp
   const policy = {
     requireMfa: deps.config.requireMfa,
     client: target.kind === 'application' ? target.client : null,
-    acrValues: target.kind === 'application' ? (target.bound.record.params.acr_values ?? '').split(' ').filter(Boolean) : [],
+    acrValues: target.kind === 'application' ? storedAcrValues(target.bound.record.params) : [],
   };
   if (mfaRequired(policy) || (await hasSecondFactor(deps.store, user.id))) {
     await startSecondFactor(deps, req, res, user, target, ['pwd']);

@@ -8,8 +8,9 @@ import { authenticationResponseSchema, passkeyAmr, signInOptions, verifySignIn }
 import { hashSecret } from '../auth/secrets.js';
 import { retryAfterSeconds, tryAgainIn, type Throttle } from '../auth/throttle.js';
 import { ForbiddenForm, GatehouseError, UntrustedAuthorizationRequest, ValidationError } from '../errors.js';
-import { completeSignIn, targetOf, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
+import { completeSignIn, targetClientId, targetOf, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
 import { checkCsrfToken, csrfTokenFor } from './pending-request.js';
+import { auditFailure } from './sign-in-attempt.js';
 
 export interface PasskeySignInDependencies extends CompletionDependencies {
   throttle: Throttle;
@@ -132,10 +133,7 @@ export function passkeySignIn(deps: PasskeySignInDependencies) {
       await gate.failed();
       const reason = result.outcome === 'refused' ? 'passkey_refused' : 'account_disabled';
       req.log.info({ reason, detail: result.outcome === 'refused' ? result.detail : undefined }, 'passkey sign-in refused');
-      await deps.store.audit.append({
-        at: deps.clock.now(), type: 'signin.failed', actor: 'anonymous', subject: user?.id ?? null, clientId: target.kind === 'application' ? target.client.clientId : null,
-        ip: req.ip ?? null, outcome: 'failure', details: { reason },
-      });
+      await auditFailure(deps, req, reason, user?.id ?? null, targetClientId(target));
       refuseJson(res, 401, 'not_accepted', NOT_ACCEPTED);
       return;
     }

@@ -11,8 +11,9 @@ import { retryAfterSeconds, tryAgainIn } from '../auth/throttle.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
 import { routes } from '../http/routes.js';
 import type { SignInChallengeRecord, UserRecord } from '../store/records.js';
-import { completeSignIn, expiredSignIn, targetFields, targetOf, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
+import { completeSignIn, expiredSignIn, targetClientId, targetFields, targetOf, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
 import { checkCsrfToken, csrfTokenFor } from './pending-request.js';
+import { auditFailure } from './sign-in-attempt.js';
 
 export type SecondFactorPageDependencies = CompletionDependencies & SecondFactorDependencies & Pick<AccountMailDependencies, 'mailer' | 'logger'>;
 
@@ -154,10 +155,7 @@ async function refuse(deps: SecondFactorPageDependencies, req: Request, res: Res
     res.status(429).setHeader('Retry-After', String(retryAfterSeconds(check.refusal.retryAt, deps.clock.now())));
     return render(res, step, { mode: 'code', error: `Too many wrong codes for this account. Try again ${tryAgainIn(check.refusal.retryAt, deps.clock.now())}.` });
   }
-  await deps.store.audit.append({
-    at: deps.clock.now(), type: 'signin.failed', actor: 'anonymous', subject: step.user.id, clientId: step.target.kind === 'application' ? step.target.client.clientId : null,
-    ip: req.ip ?? null, outcome: 'failure', details: { reason: 'wrong_second_factor' },
-  });
+  await auditFailure(deps, req, 'wrong_second_factor', step.user.id, targetClientId(step.target));
   res.status(401);
   render(res, step, { mode: 'code', error: WRONG_CODE });
 }

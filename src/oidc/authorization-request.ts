@@ -181,6 +181,11 @@ export function restoreRequest(client: ClientRecord, params: Record<string, stri
     maxAge: undefined,
     loginHint: params.login_hint,
     idTokenHint: undefined,
-    acrValues: (params.acr_values ?? '').split(' ').filter(Boolean),
+    acrValues: storedAcrValues(params),
   };
+}
+
+/** The acr_values a pending request kept (storedParams), most preferred first. */
+export function storedAcrValues(params: Record<string, string>): string[] {
+  return (params.acr_values ?? '').split(' ').filter(Boolean);
 }
