@@ -26,13 +26,13 @@ async function postgresModules() {
  * The configured store, migrated: SQLite in DATA_DIR, or PostgreSQL at DATABASE_URL. `server` puts SQLite on a
  * thread of its own (group commit off the event loop); the `idp` tool's short runs use the connection directly.
  */
-export async function openStore(config: Config, { server = false }: { server?: boolean } = {}): Promise<Store> {
+export async function openStore(config: Config, { server = false, warn }: { server?: boolean; warn?: (message: string) => void } = {}): Promise<Store> {
   if (config.database.engine === 'postgres') {
     const { openPostgresStore } = await postgresModules();
     return openPostgresStore({ url: config.database.url, poolSize: config.database.poolSize });
   }
   const options = { file: config.sqliteFile, synchronous: config.sqliteSynchronous };
-  return server ? ThreadedSqliteStore.open(options) : openSqliteStore(options);
+  return server ? ThreadedSqliteStore.open(options, { warn }) : openSqliteStore(options);
 }
 
 /** Applies pending migrations (`idp migrate`); the server and every other command also do it on opening. */
@@ -77,7 +77,8 @@ export interface Services {
 
 /** The store and the key ring, which follows key changes made by other processes until close(). */
 export async function openServices(config: Config, clock: Clock, logger: Logger): Promise<Services> {
-  const store = await openStore(config, { server: true });
+  // A database file readable by others is made private at start: the operator hears of it in the log.
+  const store = await openStore(config, { server: true, warn: (message) => logger.warn(message) });
   try {
     const keyRing = await KeyRing.open(openKeyStore(config, store), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));

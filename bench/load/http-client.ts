@@ -17,9 +17,24 @@ export function closeAgent(): void {
   agent.destroy();
 }
 
-/** One virtual user: its own cookies, per origin. */
+let nextAddress = 0;
+/** Few enough that the keep-alive pools (one per source address) stay small, enough for any run's sign-ins. */
+const SOURCE_ADDRESSES = 250;
+
+/**
+ * A loopback source address for each virtual user, taken in turn from 127.0.1.1 … 127.0.1.250 (Linux routes all
+ * of 127.0.0.0/8 to lo): people signing in come from many addresses, and a server that admits so many sign-in
+ * starts per address (Gatehouse's admission limit, 600 in 10 minutes) would otherwise see the whole benchmark
+ * as one network. Both servers get the same addresses.
+ */
+function nextLoopbackAddress(): string {
+  return `127.0.1.${1 + (nextAddress++ % SOURCE_ADDRESSES)}`;
+}
+
+/** One virtual user: its own cookies, per origin, and its own source address. */
 export class VirtualUser {
   private readonly cookies = new Map<string, Map<string, string>>();
+  private readonly localAddress = nextLoopbackAddress();
 
   request(method: 'GET' | 'POST', url: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {
     const target = new URL(url);
@@ -31,7 +46,7 @@ export class VirtualUser {
       all['content-length'] = String(Buffer.byteLength(body));
     }
     return new Promise((resolve, reject) => {
-      const req = http.request(target, { method, headers: all, agent }, (res) => {
+      const req = http.request(target, { method, headers: all, agent, localAddress: this.localAddress }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {

@@ -194,7 +194,11 @@ export async function registerPasskey(deps: PasskeyDependencies, user: UserRecor
   return { outcome: 'registered', passkey };
 }
 
-/** Options to sign in with any passkey of this site (no allowCredentials: the authenticator offers its own); `binding` is the browser cookie's hash. */
+/**
+ * Options to sign in with any passkey of this site (no allowCredentials: the authenticator offers its own);
+ * `binding` is the browser cookie's hash. Anyone may ask, and each answer stores a challenge: the route admits
+ * the request per client address first (src/interaction/passkey-sign-in.ts).
+ */
 export async function signInOptions(deps: PasskeyDependencies, binding: string): Promise<Ceremony<PublicKeyCredentialRequestOptionsJSON>> {
   const options = await (await webauthn()).generateAuthenticationOptions({ rpID: relyingParty(deps.config.issuer).id, userVerification: 'required', timeout: PASSKEY_CHALLENGE_LIFETIME_MS });
   return { challengeId: await startCeremony(deps, 'passkey_sign_in', binding, null, options.challenge), options };

@@ -2,6 +2,11 @@
 // restarts and nodes. Two counters watch every guarded attempt: one per account (keyed by the email as typed,
 // normalised, so an address with no account is throttled exactly like one with an account: the answer never
 // tells them apart), and one per client address across all accounts (credential stuffing).
+// Client authentication is not an account: its failures count per client address only (clientFailure), so that
+// nobody can lock an application out by naming its public client_id. Unauthenticated requests that store a row
+// (a pending sign-in, a passkey challenge) are admitted per client address (admitAddress), which bounds the rows
+// one address can leave in the store.
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Clock } from '../clock.js';
 import { normalizeEmail } from '../store/normalize-email.js';
 import type { ThrottleCounter, ThrottleRule } from '../store/throttle-counter.js';
@@ -21,15 +26,26 @@ export const THROTTLE_RULES = {
    * block does not buy a fresh set of five guesses.
    */
   account: { limit: 5, windowMs: 15 * MINUTE, block: { kind: 'backoff', baseMs: MINUTE, maxMs: HOUR }, memoryMs: DAY },
-  /** Per client address, across accounts: 100 attempts an hour. */
+  /** Per client address, across accounts (and, for client authentication, across clients): 100 failures an hour. */
   address: { limit: 100, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
+  /**
+   * Per client address, every unauthenticated request that stores a row: 600 in 10 minutes, one a second on
+   * average. A person starts a handful of sign-ins in ten minutes; 600 leaves room for hundreds of people behind
+   * one NAT. What one address can keep stored is then bounded: a pending sign-in lives 30 minutes and is swept
+   * within 10 more (src/store/housekeeping.ts), so at most 4 × 600 of them per address; a passkey challenge lives
+   * 5 minutes, so at most 2 × 600. The counter is one row per address and scope, gone with its window.
+   */
+  admission: { limit: 600, windowMs: 10 * MINUTE, block: { kind: 'window' }, memoryMs: 10 * MINUTE },
 } as const satisfies Record<string, ThrottleRule>;
 
 /**
- * What is guarded: sign-in passwords, client secrets at the token endpoint, password-reset and verification-link
- * requests, and second-factor codes (TOTP and recovery codes, keyed by the account's email like passwords).
+ * What is guarded per account: sign-in passwords, password-reset and verification-link requests, and
+ * second-factor codes (TOTP and recovery codes, keyed by the account's email like passwords).
  */
-export type ThrottleScope = 'signin' | 'client' | 'reset' | 'verify' | 'second_factor';
+export type ThrottleScope = 'signin' | 'reset' | 'verify' | 'second_factor';
+
+/** Unauthenticated requests that store a row, admitted per address: GET /authorize's pending sign-in, a passkey sign-in's challenge. */
+export type AdmissionScope = 'authorize' | 'passkey_options';
 
 /** Which counter refused: the account's or the address's. */
 export type ThrottledBy = 'account' | 'address';
@@ -42,6 +58,15 @@ interface Guard {
 
 export type Admission = { allowed: true } | { allowed: false; retryAt: number; by: ThrottledBy };
 
+/** An address's admission: refused past its budget; `blockedUntil` when this request used the last of it. */
+export type AddressAdmission = { allowed: true; blockedUntil: number | null } | { allowed: false; retryAt: number };
+
+/**
+ * A failed client authentication: counted on the address (`blockedUntil` set when it used up the budget), or
+ * not counted because the address is already blocked (answer 429 until `retryAt`).
+ */
+export type ClientFailure = { counted: true; blockedUntil: number | null } | { counted: false; retryAt: number };
+
 export interface Refusal {
   retryAt: number;
   by: ThrottledBy;
@@ -50,14 +75,46 @@ export interface Refusal {
 /**
  * The counters of one attempt, the address's first: when the account's then refuses, the address's count is
  * taken back exactly (a window counter's refund is exact; a backoff counter's would not restore its old block).
- * Keys hold hashes, not emails or client ids as typed: the table never collects the addresses people mistype.
+ * Keys hold hashes, not emails as typed: the table never collects the addresses people mistype.
  */
 function guards(scope: ThrottleScope, account: string, ip: string | undefined): [address: Guard, account: Guard] {
-  const name = scope === 'client' ? account : normalizeEmail(account);
   return [
-    { key: `${scope}:address:${ip ?? 'unknown'}`, rule: THROTTLE_RULES.address, by: 'address' },
-    { key: accountKey(scope, name), rule: THROTTLE_RULES.account, by: 'account' },
+    { key: addressKey(scope, ip), rule: THROTTLE_RULES.address, by: 'address' },
+    { key: accountKey(scope, normalizeEmail(account)), rule: THROTTLE_RULES.account, by: 'account' },
   ];
+}
+
+function addressKey(scope: ThrottleScope | AdmissionScope | 'client', ip: string | undefined): string {
+  return `${scope}:address:${addressBucket(ip)}`;
+}
+
+/**
+ * The part of a client address that names one subscriber: an IPv4 address as it is (an IPv4-mapped IPv6
+ * address as its IPv4 address), an IPv6 address by its /64 prefix, which one subscriber or network segment
+ * receives whole (RFC 6177, RFC 7421): counting single IPv6 addresses would hand anyone 2^64 budgets.
+ */
+export function addressBucket(ip: string | undefined): string {
+  if (!ip) return 'unknown';
+  const bare = ip.replace(/%.*$/, '');
+  if (isIPv4(bare) || !isIPv6(bare)) return bare;
+  const groups = ipv6Groups(bare);
+  // ::ffff:a.b.c.d is an IPv4 client of a dual-stack socket.
+  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
+    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  }
+  return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address. */
+function ipv6Groups(address: string): number[] {
+  // A dotted IPv4 tail stands for the last two groups.
+  const text = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_all, a: string, b: string, c: string, d: string) =>
+    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`);
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = tail === undefined ? [] : Array.from({ length: 8 - left.length - right.length }, () => '0');
+  return [...left, ...zeros, ...right].map((group) => parseInt(group, 16));
 }
 
 function accountKey(scope: ThrottleScope, name: string): string {
@@ -75,7 +132,7 @@ export class Throttle {
   ) {}
 
   /**
-   * The gate of one attempt whose failures count (a password, a client secret): refused on arrival when a counter
+   * The gate of one attempt whose failures count (a password, a code): refused on arrival when a counter
    * is blocked; for a password asked again in the hashing slot (HashingGate); a failure counted on the account and
    * the address; a success forgetting the account's failures. Only failures count, as the limits say ("5 failures
    * within 15 minutes", "100 failed attempts an hour"), so people signing in to one account at once never
@@ -108,7 +165,7 @@ export class Throttle {
       },
       mismatched: count,
       failed: count,
-      // Only written when there were failures to forget: a client's every token request costs no write.
+      // Only written when there were failures to forget: a successful sign-in usually costs no write.
       succeeded: async () => {
         if (state.accountCounted) await this.store.throttle.clear(all[1].key);
       },
@@ -136,7 +193,45 @@ export class Throttle {
 
   /** Lifts the account's counter (the person proved who they are another way: a password reset by mail). */
   async forget(scope: ThrottleScope, account: string): Promise<void> {
-    await this.store.throttle.clear(accountKey(scope, scope === 'client' ? account : normalizeEmail(account)));
+    await this.store.throttle.clear(accountKey(scope, normalizeEmail(account)));
+  }
+
+  /**
+   * Counts a failed client authentication on the client address alone (THROTTLE_RULES.address: 100 an hour,
+   * across every client id tried), never on the client id: client ids are public, and a counter per client id
+   * let anyone lock an application out of the token endpoint. Guessing is left to the secrets themselves, 256
+   * random bits (RFC 6819 §5.1.4.2.2): the budget only stops one address from hammering, and bounds the
+   * failures it can have audited. Read first, so that a blocked address's failures cost no write.
+   */
+  async clientFailure(ip: string | undefined): Promise<ClientFailure> {
+    const key = addressKey('client', ip);
+    const now = this.clock.now();
+    const blocked = blockedUntil(await this.store.throttle.peek(key, now), now);
+    if (blocked !== null) return { counted: false, retryAt: blocked };
+    const verdict = await this.store.throttle.attempt(key, THROTTLE_RULES.address, now);
+    if (!verdict.allowed) return { counted: false, retryAt: verdict.retryAt };
+    return { counted: true, blockedUntil: await this.blockStartedBy(verdict.attempts, key, THROTTLE_RULES.address, now) };
+  }
+
+  /**
+   * Admits one unauthenticated request that stores a row (THROTTLE_RULES.admission), counted on its address
+   * whatever becomes of it; refused, counting and storing nothing, once the address has used its budget. Read
+   * first, so that refusing a flood costs no write.
+   */
+  async admitAddress(scope: AdmissionScope, ip: string | undefined): Promise<AddressAdmission> {
+    const key = addressKey(scope, ip);
+    const now = this.clock.now();
+    const blocked = blockedUntil(await this.store.throttle.peek(key, now), now);
+    if (blocked !== null) return { allowed: false, retryAt: blocked };
+    const verdict = await this.store.throttle.attempt(key, THROTTLE_RULES.admission, now);
+    if (!verdict.allowed) return { allowed: false, retryAt: verdict.retryAt };
+    return { allowed: true, blockedUntil: await this.blockStartedBy(verdict.attempts, key, THROTTLE_RULES.admission, now) };
+  }
+
+  /** When the attempt just counted reached the rule's limit, the block it started (read once per block); else null. */
+  private async blockStartedBy(attempts: number, key: string, rule: ThrottleRule, now: number): Promise<number | null> {
+    if (attempts !== rule.limit) return null;
+    return blockedUntil(await this.store.throttle.peek(key, now), now);
   }
 }
 

@@ -87,10 +87,29 @@ async function checkedTarget(deps: PasskeySignInDependencies, req: Request, body
   return { browser, target };
 }
 
-/** POST /login/passkey/options (`request` or `return_to`, `csrf`) → `{ challengeId, options }` */
+/**
+ * POST /login/passkey/options (`request` or `return_to`, `csrf`) → `{ challengeId, options }`. Each answer
+ * stores a challenge, and anyone can ask (the CSRF token only binds the form to a browser cookie, which the
+ * asker chooses): admitted per client address (Throttle.admitAddress: 600 in 10 minutes), past which the answer
+ * is 429 with Retry-After and nothing is stored. The request that uses up the budget is audited once.
+ */
 export function passkeySignInOptions(deps: PasskeySignInDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
-    const { browser } = await checkedTarget(deps, req, jsonBody(req));
+    const { browser, target } = await checkedTarget(deps, req, jsonBody(req));
+    const admission = await deps.throttle.admitAddress('passkey_options', req.ip);
+    const now = deps.clock.now();
+    if (!admission.allowed) {
+      req.log.info({ scope: 'passkey_options', retryAt: admission.retryAt }, 'passkey challenge not issued: too many from this address');
+      res.setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
+      refuseJson(res, 429, 'throttled', `Too many passkey sign-ins were started from your network. Try again ${tryAgainIn(admission.retryAt, now)}.`);
+      return;
+    }
+    if (admission.blockedUntil !== null) {
+      await deps.store.audit.append({
+        at: now, type: 'admission.throttled', actor: 'anonymous', subject: null, clientId: targetClientId(target), ip: req.ip ?? null, outcome: 'failure',
+        details: { scope: 'passkey_options', retry_after: retryAfterSeconds(admission.blockedUntil, now) },
+      });
+    }
     const ceremony = await signInOptions(deps, hashSecret(browser));
     res.setHeader('Cache-Control', 'no-store');
     res.json(ceremony);

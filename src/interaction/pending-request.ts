@@ -27,7 +27,10 @@ export function csrfTokenFor(browserSecret: string, requestId: string): string {
   return createHash('sha256').update(`gatehouse-csrf\0${browserSecret}\0${requestId}`).digest('base64url');
 }
 
-/** Keeps the request server-side and returns the login page URL that refers to it. */
+/**
+ * Keeps the request server-side and returns the login page URL that refers to it. Anyone may start one: the
+ * caller admits it first, per client address (authorize.ts, Throttle.admitAddress).
+ */
 export async function startPendingRequest(deps: PendingDependencies, req: Request, res: Response, request: AuthorizationRequest): Promise<string> {
   let browser = deps.cookies.read(req, 'browser');
   if (!browser) {

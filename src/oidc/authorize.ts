@@ -1,9 +1,11 @@
 // The authorization endpoint (OIDC Core §3.1.2), GET and POST. With a usable single sign-on session the
 // browser goes straight back to the application with a code; otherwise to the login page, or, for
 // prompt=none, back with login_required (also when only a second factor is missing: it needs the person).
+// Sending the browser to the login page stores a pending request: admitted per client address (F9 of issue 19).
 import type { Request, Response } from 'express';
 import { satisfiesMfaPolicy } from '../auth/mfa-policy.js';
 import type { ActiveSession, Sessions } from '../auth/sessions.js';
+import { retryAfterSeconds, tryAgainIn, type Throttle } from '../auth/throttle.js';
 import { InvalidRequest, LoginRequired } from '../errors.js';
 import { startPendingRequest, type PendingDependencies } from '../interaction/pending-request.js';
 import type { KeyRing } from '../signing/key-ring.js';
@@ -14,6 +16,7 @@ import { verifyIdTokenHint } from './id-token-hint.js';
 export interface AuthorizeDependencies extends PendingDependencies {
   sessions: Sessions;
   keyRing: KeyRing;
+  throttle: Throttle;
 }
 
 /** The subject of an id_token_hint we issued; a hint we did not sign is an invalid request. */
@@ -56,6 +59,39 @@ export function authorizeEndpoint(deps: AuthorizeDependencies) {
     if (request.prompt.has('none')) {
       throw new AuthorizationErrorRedirect(new LoginRequired('the user must sign in'), target);
     }
+    if (!(await admitted(deps, req, res, request))) return;
     res.redirect(303, await startPendingRequest(deps, req, res, request));
   };
+}
+
+/**
+ * Whether this address may store one more pending request (Throttle.admitAddress: 600 in 10 minutes). Past its
+ * budget the browser gets a page of ours, 429 with Retry-After (RFC 6585 §4), and nothing is stored. Not a
+ * redirect to the client with `temporarily_unavailable` (RFC 6749 §4.1.2.1): the refusal is about this address,
+ * not the application, whose usual answer to an error is to start the sign-in again, spending more of the
+ * budget; and a redirect would hand an abuser's flood on to the application. The request that uses up the
+ * budget is audited once (admission.throttled); the refusals that follow are logged, not stored.
+ */
+async function admitted(deps: AuthorizeDependencies, req: Request, res: Response, request: AuthorizationRequest): Promise<boolean> {
+  const admission = await deps.throttle.admitAddress('authorize', req.ip);
+  const now = deps.clock.now();
+  if (admission.allowed) {
+    if (admission.blockedUntil !== null) {
+      await deps.store.audit.append({
+        at: now, type: 'admission.throttled', actor: 'anonymous', subject: null, clientId: request.client.clientId, ip: req.ip ?? null, outcome: 'failure',
+        details: { scope: 'authorize', retry_after: retryAfterSeconds(admission.blockedUntil, now) },
+      });
+    }
+    return true;
+  }
+  req.log.info({ scope: 'authorize', retryAt: admission.retryAt }, 'sign-in not started: too many from this address');
+  res.status(429).setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
+  res.render('error', {
+    status: 429,
+    error: 'too_many_requests',
+    title: 'Too many sign-ins started',
+    description: `Too many sign-ins were started from your network in the last few minutes. Try again ${tryAgainIn(admission.retryAt, now)}.`,
+    requestId: req.id,
+  });
+  return false;
 }

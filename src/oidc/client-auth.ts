@@ -58,41 +58,60 @@ function presented(req: Request): PresentedCredentials {
   return { clientId: bodyId, secret: bodySecret, viaHeader: false };
 }
 
+/** Why client authentication failed, as the audit log records it: a category, never what was presented. */
+export type ClientAuthFailure = 'unknown_client' | 'wrong_secret' | 'missing_secret' | 'public_client_sent_secret';
+
 /**
- * Returns the authenticated client or throws InvalidClient, taking the same path for every failure. Failures
- * are counted per client id and per address (src/auth/throttle.ts); past the limit the client is refused with
- * 429 before its secret is looked at, so guessing gains nothing.
+ * Returns the authenticated client or throws InvalidClient, taking the same path for every failure. The
+ * credentials are checked first, always: a client id is public (every authorization URL carries it), so nothing
+ * a stranger does may refuse the right secret, or a public client's PKCE redemption. Only failures count, on the
+ * client address alone (Throttle.clientFailure: 100 an hour); an address past its budget has its failures
+ * answered 429 with Retry-After, and its right credentials still served: the 256-bit secrets (randomSecret) are
+ * what defeats guessing (RFC 6819 §5.1.4.2.2), so a block before the secret would only lock out whoever shares
+ * the address. Each counted failure is audited (client_auth.failed, with its category); the failure that uses up
+ * the budget also as client_auth.throttled. Failures refused while blocked are logged, not audited, so that one
+ * address cannot grow the audit log without end.
  */
 export async function authenticateClient(deps: ClientAuthDependencies, req: Request): Promise<ClientRecord> {
   const credentials = presented(req);
-  const throttle = await deps.throttle.gate('client', credentials.clientId, req.ip);
-  if (throttle.refusal) {
-    const seconds = retryAfterSeconds(throttle.refusal.retryAt, deps.clock.now());
-    await deps.store.audit.append({
-      at: deps.clock.now(), type: 'client_auth.throttled', actor: 'anonymous', subject: null, clientId: credentials.clientId.slice(0, 200), ip: req.ip ?? null,
-      outcome: 'failure', details: { by: throttle.refusal.by, retry_after: seconds },
-    });
-    throw new ClientAuthenticationThrottled(`too many failed client authentications; try again in ${seconds} seconds`, seconds);
-  }
   const verified = await verify(deps.store, credentials);
-  if ('refused' in verified) {
-    await throttle.failed();
-    throw new InvalidClient('client authentication failed', credentials.viaHeader, verified.refused);
+  if ('client' in verified) return verified.client;
+  const failure = await deps.throttle.clientFailure(req.ip);
+  const now = deps.clock.now();
+  if (!failure.counted) {
+    const seconds = retryAfterSeconds(failure.retryAt, now);
+    throw new ClientAuthenticationThrottled(`too many failed client authentications from this address; try again in ${seconds} seconds`, seconds);
   }
-  await throttle.succeeded();
-  return verified.client;
+  const event = { at: now, actor: 'anonymous', subject: null, clientId: verified.clientId, ip: req.ip ?? null, outcome: 'failure' } as const;
+  await deps.store.audit.append({ ...event, type: 'client_auth.failed', details: { reason: verified.refused, method: methodOf(credentials) } });
+  if (failure.blockedUntil !== null) {
+    await deps.store.audit.append({ ...event, type: 'client_auth.throttled', details: { by: 'address', retry_after: retryAfterSeconds(failure.blockedUntil, now) } });
+  }
+  throw new InvalidClient('client authentication failed', credentials.viaHeader, verified.detail);
 }
 
-/** The client whose credentials these are, or why not (for the log only). */
-async function verify(store: Store, credentials: PresentedCredentials): Promise<{ client: ClientRecord } | { refused: string }> {
+function methodOf(credentials: PresentedCredentials): string {
+  if (credentials.viaHeader) return 'client_secret_basic';
+  return credentials.secret === undefined ? 'none' : 'client_secret_post';
+}
+
+type Verified = { client: ClientRecord } | { refused: ClientAuthFailure; detail: string; clientId: string | null };
+
+/**
+ * The client whose credentials these are, or why not: the category for the audit log, the detail for the log
+ * only, and the client id when it names a registered client (an unknown one, chosen by whoever sent it, is kept
+ * out of the audit log).
+ */
+async function verify(store: Store, credentials: PresentedCredentials): Promise<Verified> {
   const client = await store.clients.findById(credentials.clientId);
-  if (!client) return { refused: `unknown client ${credentials.clientId}` };
+  if (!client) return { refused: 'unknown_client', detail: `unknown client ${credentials.clientId.slice(0, 200)}`, clientId: null };
+  const refused = (reason: ClientAuthFailure, detail: string): Verified => ({ refused: reason, detail, clientId: client.clientId });
   if (client.clientType === 'public') {
-    if (credentials.secret !== undefined) return { refused: 'a public client presented a secret' };
+    if (credentials.secret !== undefined) return refused('public_client_sent_secret', 'a public client presented a secret');
     return { client };
   }
-  if (credentials.secret === undefined || client.secretHash === null) return { refused: 'a confidential client presented no secret' };
+  if (credentials.secret === undefined || client.secretHash === null) return refused('missing_secret', 'a confidential client presented no secret');
   // Constant-time comparison of hashes (secretMatchesHash).
-  if (!secretMatchesHash(credentials.secret, client.secretHash)) return { refused: 'wrong client secret' };
+  if (!secretMatchesHash(credentials.secret, client.secretHash)) return refused('wrong_secret', 'wrong client secret');
   return { client };
 }

@@ -1,6 +1,12 @@
 // Removes rows that can no longer be used (expired codes, pending sign-ins, sessions, access-token records, throttle
 // counters, mailed account tokens and sign-in challenges), so the tables stay small. Revoked or rotated refresh
 // tokens are kept until they expire: reuse detection needs them.
+// What unauthenticated requests store is bounded by this sweep and the per-address admission limits together
+// (THROTTLE_RULES.admission in src/auth/throttle.ts): a pending sign-in (30 minutes) or a passkey challenge
+// (5 minutes), used or not, is removed within ten minutes of its expiry, so an address holds at most the rows of
+// its last few admission windows; each admission counter is one row per address and scope, removed with its
+// window. Used rows go at their expiry like unused ones: removing them earlier would shrink the usual table, not
+// the bound, since every used row was first admitted.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Store } from './store.js';

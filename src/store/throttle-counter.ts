@@ -1,7 +1,7 @@
 // The throttle's arithmetic, shared by every engine so that they count alike: one counter per key (an account,
-// an address, a client), moved by one attempt at a time inside the engine's atomic step (ThrottleRepository).
-// What an attempt is, the caller decides (src/auth/throttle.ts): a failed password or client secret, or a request
-// that sends a mail whatever its outcome; refund takes one back.
+// or a client address in one scope), moved by one attempt at a time inside the engine's atomic step
+// (ThrottleRepository). What an attempt is, the caller decides (src/auth/throttle.ts): a failed password or
+// client secret, or a request that sends a mail or stores a row whatever its outcome; refund takes one back.
 
 /** How many attempts a key may make, and what happens after. */
 export interface ThrottleRule {

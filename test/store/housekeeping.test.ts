@@ -1,26 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Housekeeping (src/store/housekeeping.ts) on every engine: rows that can no longer be used are removed, so that
+// the tables stay bounded. With the per-address admission limits (issue 19, F9) this bounds what unauthenticated
+// requests can leave behind: pending sign-ins and passkey challenges (used or not) go once expired, and so do
+// the throttle counters that admitted them.
+import { describe, expect, it } from 'vitest';
+import { THROTTLE_RULES } from '../../src/auth/throttle.js';
 import { sweepExpired } from '../../src/store/housekeeping.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { tempDir } from '../helpers/temp-dir.js';
-import { MINUTE, newCode, newSession, seedUserAndClient, T0 } from './engines.js';
+import { engines, freshStorePerTest, MINUTE, newCode, newSession, seedUserAndClient, T0 } from './engines.js';
 
-describe('housekeeping', () => {
+describe.each(engines.map((engine) => [engine.name, engine] as const))('housekeeping on %s', (_name, engine) => {
   let store: Store;
-  let remove: () => void;
-
-  beforeEach(async () => {
-    const temp = tempDir();
-    remove = temp.remove;
-    store = openSqliteStore({ file: `${temp.dir}/idp.sqlite`, synchronous: 'NORMAL' });
-    await seedUserAndClient(store);
-  });
-  afterEach(async () => {
-    await store.close();
-    remove();
+  freshStorePerTest(engine, (opened) => {
+    store = opened;
   });
 
   it('removes expired codes, pending sign-ins, sessions and access-token records, and keeps live ones', async () => {
+    await seedUserAndClient(store);
     await store.codes.create(newCode('old', 'u1', 'rp', { expiresAt: T0 }));
     await store.codes.create(newCode('live', 'u1', 'rp', { expiresAt: T0 + MINUTE }));
     await store.authorizationRequests.create({ idHash: 'r-old', browserHash: 'b', clientId: 'rp', params: {}, createdAt: T0 - MINUTE, expiresAt: T0 });
@@ -36,5 +31,31 @@ describe('housekeeping', () => {
     expect(await store.codes.find('live')).not.toBeNull();
     expect(await store.accessTokens.findLive('at-live', T0)).not.toBeNull();
     expect(await sweepExpired(store, T0)).toBe(0);
+  });
+
+  it('removes the rows unauthenticated requests leave, used or not, once expired: pending sign-ins, passkey challenges and admission counters', async () => {
+    await seedUserAndClient(store);
+    const request = (idHash: string, expiresAt: number) => ({ idHash, browserHash: 'b', clientId: 'rp', params: { state: 's' }, createdAt: T0 - 30 * MINUTE, expiresAt });
+    const challenge = (idHash: string, expiresAt: number) => ({ idHash, purpose: 'passkey_sign_in' as const, browserHash: 'b', userId: null, value: 'c', createdAt: T0 - 5 * MINUTE, expiresAt });
+    await store.authorizationRequests.create(request('r-expired', T0));
+    await store.authorizationRequests.create(request('r-used-expired', T0));
+    await store.authorizationRequests.create(request('r-live', T0 + MINUTE));
+    expect(await store.authorizationRequests.consume('r-used-expired', T0 - MINUTE)).not.toBeNull();
+    await store.signInChallenges.create(challenge('c-expired', T0));
+    await store.signInChallenges.create(challenge('c-used-expired', T0));
+    await store.signInChallenges.create(challenge('c-live', T0 + MINUTE));
+    expect(await store.signInChallenges.consume('c-used-expired', 'passkey_sign_in', T0 - MINUTE)).not.toBeNull();
+    // An admission counter lasts as long as its window.
+    const rule = THROTTLE_RULES.admission;
+    await store.throttle.attempt('authorize:address:192.0.2.1', rule, T0 - rule.windowMs);
+    await store.throttle.attempt('authorize:address:192.0.2.2', rule, T0 - rule.windowMs + 1);
+
+    expect(await sweepExpired(store, T0)).toBe(5);
+    expect(await store.authorizationRequests.findLive('r-live', T0)).not.toBeNull();
+    expect(await store.signInChallenges.findLive('c-live', 'passkey_sign_in', T0)).not.toBeNull();
+    expect(await store.throttle.peek('authorize:address:192.0.2.1', T0 - 1)).toBeNull();
+    expect(await store.throttle.peek('authorize:address:192.0.2.2', T0)).toMatchObject({ attempts: 1 });
+    expect(await sweepExpired(store, T0 + MINUTE)).toBe(3);
+    expect(await sweepExpired(store, T0 + MINUTE)).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 // Opens the SQLite file with the settings every connection needs, and applies migrations.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqliteSynchronous } from '../../config.js';
@@ -14,14 +14,73 @@ export interface SqliteOptions {
   synchronous: SqliteSynchronous;
   /** How long a writer waits for another process's (the CLI's or the server's) lock, ms. */
   busyTimeoutMs?: number;
+  /** Told when a file's mode had to be tightened (secureDatabaseFiles); a process warning by default. */
+  warn?: (message: string) => void;
+}
+
+/** The database and its companions hold password hashes, sealed second-factor keys and token hashes: owner only. */
+const FILE_MODE = 0o600;
+const DIRECTORY_MODE = 0o700;
+
+function processWarning(message: string): void {
+  process.emitWarning(message, { code: 'GATEHOUSE_FILE_MODE' });
+}
+
+function modeText(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
+/**
+ * Makes the database file and its WAL companions private to their owner, whatever the umask: a directory we
+ * create is 0700, a database file we create is 0600 before SQLite first opens it. SQLite creates `-wal` and
+ * `-shm` with the database file's own mode (os_unix.c, robust_open and findCreateFileMode), so they follow it
+ * (test/store/sqlite-file-modes.test.ts checks that too). A file that exists with any group or other bit (made
+ * by an older version under a 022 umask, or copied in) is tightened to 0600, with a warning: refusing to start
+ * would stop every such installation at its upgrade, and the owner keeps all it needs. One that cannot be
+ * tightened (another owner) is refused: the server does not run on a database others may read.
+ */
+export function secureDatabaseFiles(file: string, warn: (message: string) => void = processWarning): void {
+  const directory = path.dirname(file);
+  // mkdir's mode passes through the umask: set it again on the directory we created (not on one that was there).
+  if (mkdirSync(directory, { recursive: true, mode: DIRECTORY_MODE }) !== undefined) chmodSync(directory, DIRECTORY_MODE);
+  try {
+    // O_EXCL: created here, by this call, or left alone; an empty file is an empty SQLite database.
+    const fd = openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, FILE_MODE);
+    try {
+      fchmodSync(fd, FILE_MODE);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  for (const candidate of [file, `${file}-wal`, `${file}-shm`]) tighten(candidate, warn);
+}
+
+function tighten(file: string, warn: (message: string) => void): void {
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if ((mode & 0o077) === 0) return;
+  try {
+    chmodSync(file, FILE_MODE);
+  } catch (error) {
+    throw new StoreUnavailableError(`${file} is accessible to other users (mode ${modeText(mode)}) and cannot be made private (${(error as Error).message}); run chmod 600 on it as its owner`);
+  }
+  warn(`${file} was accessible to other users (mode ${modeText(mode)}); its mode is now ${modeText(FILE_MODE)}`);
 }
 
 export function openSqliteDatabase(file: string, options: SqliteOptions): SqliteDatabase {
   let db: SqliteDatabase;
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    secureDatabaseFiles(file, options.warn);
     db = new Database(file);
   } catch (error) {
+    if (error instanceof StoreUnavailableError) throw error;
     throw new StoreUnavailableError(`cannot open the SQLite database ${file}: ${(error as Error).message}`);
   }
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);

@@ -26,7 +26,7 @@ import type {
   TransferRepository,
   UserRepository,
 } from '../../store.js';
-import { openSqliteDatabase } from '../database.js';
+import { openSqliteDatabase, secureDatabaseFiles } from '../database.js';
 import { SqliteStore } from '../sqlite-store.js';
 import type { CommitCounts } from './group-commit.js';
 import { deserializeError, type ReadyMessage, type StoreCall, type StoreReply, type ThreadedRepository, type ThreadOptions } from './protocol.js';
@@ -50,7 +50,7 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
     create: 'write', findLive: 'read', touch: 'write', listForUser: 'read', findLiveBySid: 'read', countLive: 'read', reauthenticate: 'write', delete: 'write',
     deleteForUser: 'write', addClient: 'write', clientsOf: 'read', deleteExpired: 'write',
   },
-  codes: { create: 'write', consume: 'write', find: 'read', revokeForUser: 'write', markReplayed: 'write', deleteExpired: 'write' },
+  codes: { create: 'write', consume: 'write', find: 'read', revokeForUser: 'write', revokeForSession: 'write', markReplayed: 'write', deleteExpired: 'write' },
   refreshTokens: { create: 'write', find: 'read', rotate: 'write', revokeGrant: 'write', revokeForUser: 'write', revokeForSession: 'write', grantsSignedBy: 'read' },
   authorizationRequests: { create: 'write', findLive: 'read', consume: 'write', deleteExpired: 'write' },
   accessTokens: {
@@ -65,7 +65,7 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
   passkeys: {
     create: 'write', findById: 'read', listForUser: 'read', recordUse: 'write', rename: 'write', remove: 'write', removeAllForUser: 'write',
   },
-  signInChallenges: { create: 'write', findLive: 'read', consume: 'write', deleteExpired: 'write' },
+  signInChallenges: { create: 'write', findLive: 'read', consume: 'write', deleteForUser: 'write', deleteExpired: 'write' },
   issuance: { record: 'write' },
 };
 
@@ -119,7 +119,18 @@ export class ThreadedSqliteStore implements Store {
     worker.on('exit', () => this.fail(new StoreUnavailableError('the SQLite thread has stopped')));
   }
 
-  static async open(options: ThreadOptions): Promise<ThreadedSqliteStore> {
+  /**
+   * `warn` hears of a database file whose mode had to be tightened: the files are made private here, on the
+   * caller's thread, before the thread opens them, so that the warning reaches the caller (a function cannot
+   * cross to the thread).
+   */
+  static async open(options: ThreadOptions, { warn }: { warn?: (message: string) => void } = {}): Promise<ThreadedSqliteStore> {
+    try {
+      secureDatabaseFiles(options.file, warn);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(`cannot open the SQLite database ${options.file}: ${(error as Error).message}`);
+    }
     const worker = new Worker(THREAD_ENTRY, { workerData: options });
     let ready: ReadyMessage;
     const listeners: { message?: (m: ReadyMessage) => void; error?: (e: Error) => void; exit?: (code: number) => void } = {};
@@ -144,7 +155,7 @@ export class ThreadedSqliteStore implements Store {
     // Opened after the thread has migrated the database, so its statements see the current schema.
     let local: SqliteStore;
     try {
-      local = new SqliteStore(openSqliteDatabase(options.file, { synchronous: options.synchronous }));
+      local = new SqliteStore(openSqliteDatabase(options.file, { synchronous: options.synchronous, warn }));
     } catch (error) {
       await worker.terminate();
       throw error;
