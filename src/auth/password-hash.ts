@@ -27,10 +27,35 @@ export function argon2Load(): { running: number; waiting: number } {
 }
 
 let verifications = 0;
+let performed = 0;
+let lastParameters: string | null = null;
 
 /** How many password verifications have started since the process began (tests: a throttled sign-in starts none). */
 export function argon2Verifications(): number {
   return verifications;
+}
+
+export interface PerformedVerifications {
+  /** Verifications in which argon2 ran to the end on a well-formed hash (a malformed one throws at once). */
+  count: number;
+  /** The algorithm, version and parameters of the last one's hash (`$argon2id$v=19$m=…`): no salt, no digest. */
+  lastParameters: string | null;
+}
+
+/**
+ * Verifications actually performed, for tests: an unknown email must cost one full verification at the current
+ * parameters, as a known one does (the decoy hash of authenticate.ts), or the time taken tells which accounts exist.
+ */
+export function argon2VerificationsPerformed(): PerformedVerifications {
+  return { count: performed, lastParameters };
+}
+
+/** argon2.verify, counted once it has run to the end; throws on a malformed hash, as argon2.verify does. */
+async function argon2Verify(hash: string, password: string): Promise<boolean> {
+  const matches = await argon2.verify(hash, normalizePassword(password));
+  performed += 1;
+  lastParameters = hash.split('$').slice(0, 4).join('$');
+  return matches;
 }
 
 export function hashPassword(password: string): Promise<string> {
@@ -56,7 +81,7 @@ export async function verifyPasswordGated(hash: string, password: string, gate: 
     verifications += 1;
     let matches = false;
     try {
-      matches = await argon2.verify(hash, normalizePassword(password));
+      matches = await argon2Verify(hash, password);
     } catch {
       // A malformed stored hash verifies nothing.
     }
@@ -68,7 +93,7 @@ export async function verifyPasswordGated(hash: string, password: string, gate: 
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   verifications += 1;
   try {
-    return await argon2Slot(() => argon2.verify(hash, normalizePassword(password)));
+    return await argon2Slot(() => argon2Verify(hash, password));
   } catch {
     // A malformed stored hash verifies nothing.
     return false;

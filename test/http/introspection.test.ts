@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../src/store/records.js';
 import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { alteredClaims, forgeries } from '../helpers/forged-tokens.js';
 import { addClient, addUser, type TestClient } from '../helpers/oidc.js';
 import { basic, refresh, tokensFor, type Tokens } from '../helpers/refresh.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -163,7 +164,21 @@ describe('token introspection (RFC 7662)', () => {
       expect((await inspect(issued.access_token)).active).toBe(true);
     });
 
-    it('for an unknown string, a malformed or forged JWT, and an ID token', async () => {
+    // The forgeries carry a live token's claims (its jti is in the store): only the signature check refuses them.
+    it('for a live access token\'s own claims signed by a key that is not ours, with alg none, with HS256 keyed by our public key, or altered under its signature', async () => {
+      const issued = await tokens();
+      const forged = [
+        ...(await forgeries(issued.access_token, app.keyRing.signingKey.publicJwk)),
+        { name: 'the scope widened under its own signature', token: alteredClaims(issued.access_token, (claims) => ({ ...claims, scope: 'openid email profile offline_access' })) },
+      ];
+      expect(forged.length).toBeGreaterThanOrEqual(8);
+      const answers: Record<string, unknown> = {};
+      for (const { name, token } of forged) answers[name] = [await inspect(token), await inspect(token, { token_type_hint: 'access_token' })];
+      expect(answers).toEqual(Object.fromEntries(forged.map(({ name }) => [name, [INACTIVE, INACTIVE]])));
+      expect(await inspect(issued.access_token)).toMatchObject({ active: true, scope: 'openid email offline_access' });
+    });
+
+    it('for an unknown string, a malformed JWT, a JWT with a signature of junk, and an ID token', async () => {
       const issued = await tokens();
       const [header, payload] = issued.access_token.split('.');
       for (const token of ['no-such-token', 'x.y.z', `${header}.${payload}.${'A'.repeat(342)}`, issued.id_token]) {

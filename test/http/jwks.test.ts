@@ -16,6 +16,42 @@ async function waitFor(check: () => Promise<boolean>, attempts = 60, delayMs = 5
   throw new Error('condition not met in time');
 }
 
+describe('every key of the JWKS, active and pending (RFC 7517 §5, RFC 7518 §6.3.2, RFC 7638)', () => {
+  let app: RunningApp;
+  let active: string;
+  let pending: string;
+
+  /** The published keys, which must be exactly the active and the pending key: no test below loops over nothing. */
+  async function publishedKeys(): Promise<Jwks['keys']> {
+    const { keys } = (await (await fetch(`${app.config.issuer}/jwks`)).json()) as Jwks;
+    expect(keys.map((key) => key.kid).sort()).toEqual([active, pending].sort());
+    return keys;
+  }
+
+  beforeAll(async () => {
+    app = await startApp();
+    active = app.keyRing.signingKey.kid;
+    // Scheduled an hour ahead: published now, signing later (what automatic rotation does).
+    pending = (await app.keyRing.scheduleKey(Date.now() + 3_600_000))?.kid ?? '';
+    expect(app.keyRing.schedule.keys.map((timeline) => [timeline.key.kid, timeline.state])).toEqual([[pending, 'pending'], [active, 'active']]);
+  });
+  afterAll(() => app.stop());
+
+  it('never publishes a private member of any key (RFC 7518 §6.3.2)', async () => {
+    for (const key of await publishedKeys()) {
+      expect(Object.keys(key).sort(), key.kid).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+      expect(key, key.kid).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', e: 'AQAB' });
+    }
+  });
+
+  it('names each key by its RFC 7638 thumbprint', async () => {
+    const keys = await publishedKeys();
+    for (const key of keys) expect(key.kid).toBe(await calculateJwkThumbprint({ kty: key.kty, n: key.n, e: key.e }, 'sha256'));
+    // Two different keys: the thumbprint is of each key's own modulus.
+    expect(new Set(keys.map((key) => key.n)).size).toBe(2);
+  });
+});
+
 describe('JWKS endpoint (RFC 7517 §5, OIDC Core §10.1)', () => {
   let app: RunningApp;
   let jwksUri: string;
@@ -34,16 +70,6 @@ describe('JWKS endpoint (RFC 7517 §5, OIDC Core §10.1)', () => {
     const { keys } = (await response.json()) as Jwks;
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ kty: 'RSA', kid: app.keyRing.signingKey.kid, alg: 'RS256', use: 'sig', e: 'AQAB' });
-  });
-
-  it('never publishes a private member (RFC 7518 §6.3.2)', async () => {
-    const { keys } = (await (await fetch(jwksUri)).json()) as Jwks;
-    for (const key of keys) expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
-  });
-
-  it('names each key by its RFC 7638 thumbprint', async () => {
-    const { keys } = (await (await fetch(jwksUri)).json()) as Jwks;
-    for (const key of keys) expect(key.kid).toBe(await calculateJwkThumbprint({ kty: key.kty, n: key.n, e: key.e }, 'sha256'));
   });
 
   it('lets a relying party verify a token signed with the active key using jose.createRemoteJWKSet', async () => {

@@ -115,6 +115,9 @@ describe('signing-key rotation never breaks a relying party (simulated clock, re
     let codeFlows = 0;
     let refreshToken = (await tokensFor(app, client, browser, 'openid email')).refresh_token;
     let realTokens = 0;
+    /** Held tokens checked at the last step they may be accepted: the half of the invariant about old tokens. */
+    let lateChecks = 0;
+    const lateCheckedKids = new Set<string>();
 
     /**
      * Real ID tokens from the token endpoint at every other step: by the refresh grant, and every 20th step by a
@@ -148,6 +151,7 @@ describe('signing-key rotation never breaks a relying party (simulated clock, re
       const observed = await fetch(jwksUri);
       expect(observed.headers.get('cache-control')).toBe('public, max-age=60');
       const { keys } = (await observed.json()) as { keys: Record<string, unknown>[] };
+      expect(keys.length, 'the JWKS is never empty').toBeGreaterThan(0);
       for (const key of keys) {
         expect(Object.keys(key).sort(), 'a JWKS key has only public members').toEqual(PUBLIC_MEMBERS);
         if (!firstPublished.has(String(key.kid))) firstPublished.set(String(key.kid), now);
@@ -169,6 +173,8 @@ describe('signing-key rotation never breaks a relying party (simulated clock, re
         // A token it holds must still verify at the last step at which it may accept it (before exp plus the skew).
         const last = party.held.filter((h) => h.lastAcceptedAt < now + STEP);
         for (const held of last) {
+          lateChecks++;
+          lateCheckedKids.add(held.kid);
           const late = await party.verify(held.token, now, app.config.issuer, client.clientId);
           if (late) failures.push(`t+${(now - start) / SECOND}s held token of ${held.kid}: ${late}`);
         }
@@ -178,11 +184,14 @@ describe('signing-key rotation never breaks a relying party (simulated clock, re
     }
 
     expect(failures).toEqual([]);
+    // Old tokens were checked late, by every party, including tokens of every key that signed before the last.
+    expect(lateChecks).toBeGreaterThan(parties.length * 10);
     expect(rotations).toBeGreaterThanOrEqual(3);
     expect(codeFlows).toBeGreaterThan(0);
     expect(realTokens).toBeGreaterThan(DURATION / STEP / 2 - 1);
     const signers = [...firstSigned.keys()];
     expect(signers).toHaveLength(4);
+    for (const kid of signers.slice(0, -1)) expect(lateCheckedKids.has(kid), `a token of ${kid} checked at its last moment`).toBe(true);
     // Each party refetched about every max-age (at the first step after it), never more often.
     for (const party of parties) expect(party.fetches).toBeGreaterThan(DURATION / (60 * SECOND + STEP) - 2);
     for (const party of parties) expect(party.fetches).toBeLessThanOrEqual(Math.ceil(DURATION / (60 * SECOND + STEP)) + 1);

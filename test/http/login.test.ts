@@ -2,10 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/auth/password-hash.js';
-import { hashSecret } from '../../src/auth/secrets.js';
+import { argon2VerificationsPerformed, hashPassword } from '../../src/auth/password-hash.js';
+import { hashSecret, randomSecret } from '../../src/auth/secrets.js';
 import { createClient } from '../../src/manage/clients.js';
 import type { UserRecord } from '../../src/store/records.js';
+import { argon2Parameters, CURRENT_ARGON2 } from '../helpers/argon2.js';
 import { Browser, formAction, formFields, type Page } from '../helpers/browser.js';
 import { addClient, addUser, authorizationUrl, open, PASSWORD, type TestClient } from '../helpers/oidc.js';
 import { queryRows } from '../helpers/rows.js';
@@ -125,6 +126,38 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
       expect(JSON.stringify(fresh)).not.toContain('nobody@example.com');
     });
 
+    // The defence against account discovery by timing (authenticate.ts verifies a decoy hash for an unknown email),
+    // checked by counting what argon2 did rather than by timing it.
+    it('costs every sign-in exactly one argon2id verification at the current parameters: unknown email, wrong password, disabled account and success alike', async () => {
+      await addUser(app, 'decoy-known@example.com');
+      const disabled = await addUser(app, 'decoy-disabled@example.com');
+      await app.store.users.update(disabled.id, { disabled: true }, app.clock.now());
+      const cases: [string, string, string, number][] = [
+        ['an unknown email', 'decoy-nobody@example.com', PASSWORD, 401],
+        ['a wrong password', 'decoy-known@example.com', 'a wrong password entirely', 401],
+        ['a disabled account with its password', 'decoy-disabled@example.com', PASSWORD, 401],
+        ['the right password', 'decoy-known@example.com', PASSWORD, 303],
+      ];
+      const costs: Record<string, unknown> = {};
+      for (const [what, email, password, status] of cases) {
+        const before = argon2VerificationsPerformed().count;
+        const { answer } = await attempt(email, password);
+        expect(answer.status, what).toBe(status);
+        const after = argon2VerificationsPerformed();
+        costs[what] = { verifications: after.count - before, parameters: argon2Parameters(after.lastParameters) };
+      }
+      expect(costs).toEqual(Object.fromEntries(cases.map(([what]) => [what, { verifications: 1, parameters: CURRENT_ARGON2 }])));
+    });
+
+    it('hashes nothing for an email or a password over 4 KiB, whether or not the account exists', async () => {
+      await addUser(app, 'long-input@example.com');
+      const before = argon2VerificationsPerformed().count;
+      for (const [email, password] of [['long-input@example.com', 'x'.repeat(5000)], ['decoy-nobody@example.com', 'x'.repeat(5000)], [`${'a'.repeat(4988)}@example.com`, PASSWORD]] as const) {
+        expect((await attempt(email, password)).answer.status).toBe(401);
+      }
+      expect(argon2VerificationsPerformed().count).toBe(before);
+    });
+
     it('does not sign in a disabled user who knows the password', async () => {
       const user = await addUser(app, 'off@example.com');
       await app.store.users.update(user.id, { disabled: true }, app.clock.now());
@@ -222,19 +255,49 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
       await app.store.users.update(user.id, { passwordHash: weak }, app.clock.now());
       expect((await attempt('legacy@example.com', PASSWORD)).answer.status).toBe(303);
       const stored = (await app.store.users.findById(user.id))?.passwordHash ?? '';
-      const params = Object.fromEntries((/^\$argon2id\$v=19\$([^$]+)\$/.exec(stored)?.[1] ?? '').split(',').map((pair) => pair.split('=')));
-      expect(params).toEqual({ m: '19456', t: '2', p: '1' });
+      expect(argon2Parameters(stored)).toEqual(CURRENT_ARGON2);
       expect((await attempt('legacy@example.com', PASSWORD)).answer.status).toBe(303);
     });
   });
 
   describe('the session cookie (ASVS V3.2.1 fixation, V3.4 attributes, V3.2.3 storage)', () => {
-    it('replaces a session cookie planted before sign-in with a new, unguessable one', async () => {
+    /** A session id of a sign-in in a browser of its own, as an attacker would obtain one. */
+    async function sessionIdOf(email: string): Promise<string> {
+      const { browser, answer } = await attempt(email, PASSWORD);
+      expect(answer.status, answer.body).toBe(303);
+      const id = browser.cookie(origin, 'gatehouse_session') ?? '';
+      expect(await app.store.sessions.findLive(hashSecret(id), app.clock.now())).not.toBeNull();
+      return id;
+    }
+
+    // A well-formed planted id is what a fixation attack uses: a server that adopted it would keep it as the
+    // session's id (ASVS V3.2.1); a malformed one would be refused by its shape alone.
+    it.each([
+      ['a malformed value', async () => 'planted-by-an-attacker'],
+      ['a well-formed id that names no session', async () => randomSecret()],
+      ['the id of a session that was signed in and has ended', async () => {
+        const id = await sessionIdOf('ada@example.com');
+        const session = await app.store.sessions.findLive(hashSecret(id), app.clock.now());
+        await app.sessionEnd.end(session!, { reason: 'logout', actor: 'test', keepOffline: true });
+        expect(await app.store.sessions.findLive(hashSecret(id), app.clock.now())).toBeNull();
+        return id;
+      }],
+      ["the id of the attacker's own live session", async () => {
+        if (!(await app.store.users.findByEmail('mallory@example.com'))) await addUser(app, 'mallory@example.com', { name: 'Mallory' });
+        return sessionIdOf('mallory@example.com');
+      }],
+    ])('replaces a session cookie planted before sign-in (%s) with a new, unguessable one, and the planted id names no session', async (_what, plant) => {
+      const planted = await plant();
       const browser = new Browser();
-      browser.setCookie(origin, 'gatehouse_session', 'planted-by-an-attacker');
-      const answer = await post(browser, await loginPage(browser), { email: 'ada@example.com', password: PASSWORD });
-      expect(answer.status).toBe(303);
-      expect(browser.cookie(origin, 'gatehouse_session')).toMatch(SECRET);
+      browser.setCookie(origin, 'gatehouse_session', planted);
+      // prompt=login: a live planted session would otherwise answer the request at once (single sign-on).
+      const answer = await post(browser, await loginPage(browser, { prompt: 'login' }), { email: 'ada@example.com', password: PASSWORD });
+      expect(answer.status, answer.body).toBe(303);
+      const id = browser.cookie(origin, 'gatehouse_session') ?? '';
+      expect(id).toMatch(SECRET);
+      expect(id).not.toBe(planted);
+      expect(await app.store.sessions.findLive(hashSecret(planted), app.clock.now())).toBeNull();
+      expect((await app.store.sessions.findLive(hashSecret(id), app.clock.now()))?.userId).toBe(ada.id);
     });
 
     it('starts a new session id when the same browser signs in again, and ends the old one', async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../src/store/records.js';
 import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { forgeries } from '../helpers/forged-tokens.js';
 import { addClient, addUser, type TestClient } from '../helpers/oidc.js';
 import { basic, expectRefused, family, refresh, stored, tokensFor, type Tokens } from '../helpers/refresh.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -122,7 +123,22 @@ describe('token revocation (RFC 7009)', () => {
       expect((await refresh(app, client, issued.refresh_token)).status).toBe(200);
     });
 
-    it('answers 200 and changes nothing for an unknown string, a malformed or forged JWT, and an ID token, which are not tokens it can revoke', async () => {
+    // The forgeries carry a live token's claims (its jti is in the store): only the signature check stops them
+    // from revoking it.
+    it('answers 200 and revokes nothing for a live access token\'s own claims signed by a key that is not ours, with alg none, or with HS256 keyed by our public key', async () => {
+      const issued = await tokens();
+      const before = await snapshot(app, issued.refresh_token);
+      const forged = await forgeries(issued.access_token, app.keyRing.signingKey.publicJwk);
+      expect(forged.length).toBeGreaterThanOrEqual(7);
+      for (const { token } of forged) {
+        await revoke(app, client, token);
+        await revoke(app, client, token, { token_type_hint: 'access_token' });
+      }
+      expect(await snapshot(app, issued.refresh_token)).toEqual(before);
+      expect(await userinfo(issued.access_token)).toBe(200);
+    });
+
+    it('answers 200 and changes nothing for an unknown string, a malformed JWT, a JWT with a signature of junk, and an ID token, which are not tokens it can revoke', async () => {
       const issued = await tokens();
       const before = await snapshot(app, issued.refresh_token);
       const [header, payload] = issued.access_token.split('.');
@@ -169,9 +185,10 @@ describe('token revocation (RFC 7009)', () => {
       expect(await snapshot(app, issued.refresh_token)).toEqual(before);
     });
 
-    it('authenticates the client first: 401 invalid_client without credentials, to an unknown client or a wrong secret, with a Basic challenge when Basic was used', async () => {
+    it('authenticates the client first: 401 invalid_client without credentials, to an unknown client or a wrong secret, with a Basic challenge when Basic was used, and revokes nothing', async () => {
       const issued = await tokens();
       const before = await snapshot(app, issued.refresh_token);
+      const [last] = await app.store.audit.list({ limit: 1 });
       const anonymous = await post(app, 'revoke', { token: issued.refresh_token });
       expectOAuthError(anonymous, 401, 'invalid_client', 'client authentication is required');
       expect(anonymous.headers.get('www-authenticate')).toBeNull();
@@ -181,7 +198,10 @@ describe('token revocation (RFC 7009)', () => {
       const wrong = await post(app, 'revoke', { token: issued.refresh_token }, { Authorization: basic(client.clientId, 'wrong-secret') });
       expectOAuthError(wrong, 401, 'invalid_client', 'client authentication failed');
       expect(wrong.headers.get('www-authenticate')).toBe('Basic realm="gatehouse"');
-      expect(await snapshot(app, issued.refresh_token)).toEqual(before);
+      expect((await snapshot(app, issued.refresh_token)).family).toEqual(before.family);
+      // The failed authentications are audited (client_auth.failed), and nothing else was written.
+      const fresh = (await app.store.audit.list({ limit: 20 })).filter((event) => event.id > (last?.id ?? 0));
+      expect(fresh.map((event) => event.type)).toEqual(['client_auth.failed', 'client_auth.failed']);
     });
 
     it('never writes the presented token to the log, whether it revokes it or refuses the request', async () => {

@@ -12,7 +12,8 @@ import { startApp, type RunningApp } from '../helpers/start-app.js';
 /** A Content-Security-Policy header as directive → values. */
 const directives = (csp: string) => new Map(csp.split(';').map((part) => part.trim().split(/\s+/)).map(([name = '', ...values]) => [name, values]));
 
-function expectStrictPage(page: Page, label: string): void {
+/** Asserts the strict headers and body; returns how many POST forms it found (each checked for a CSRF token). */
+function expectStrictPage(page: Page, label: string): number {
   expect(page.status, `${label}: ${page.body.slice(0, 300)}`).toBe(200);
   const csp = directives(page.headers.get('content-security-policy') ?? '');
   expect(csp.get('default-src'), label).toEqual(["'self'"]);
@@ -31,9 +32,9 @@ function expectStrictPage(page: Page, label: string): void {
   expect(page.body, label).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
   expect(page.body, label).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=/i);
   // Every form that changes something carries a CSRF token.
-  for (const form of page.body.match(/<form\b[\s\S]*?<\/form>/g) ?? []) {
-    if (/method="post"/i.test(form)) expect(form, label).toMatch(/<input type="hidden" name="csrf" value="[A-Za-z0-9_-]{43}">/);
-  }
+  const postForms = (page.body.match(/<form\b[\s\S]*?<\/form>/g) ?? []).filter((form) => /method="post"/i.test(form));
+  for (const form of postForms) expect(form, label).toMatch(/<input type="hidden" name="csrf" value="[A-Za-z0-9_-]{43}">/);
+  return postForms.length;
 }
 
 function cookieLine(page: Page, name: string): string {
@@ -61,20 +62,25 @@ describe('security headers and cookies of the pages people see', () => {
     const reset = (await waitForMail(app.config.dataDir, user.email, { subject: /^Reset/ })).links.find((link) => link.includes('/reset-password?')) ?? '';
     const verify = (await waitForMail(app.config.dataDir, user.email, { subject: /^Verify/ })).links.find((link) => link.includes('/verify-email?')) ?? '';
     const browser = new Browser();
+    const postForms: Record<string, number> = {};
     for (const [label, url] of [
       ['login', `${app.url}/login?return_to=%2Faccount`],
       ['forgot password', `${app.url}/forgot-password`],
       ['reset password', reset],
       ['verify email', verify],
     ] as const) {
-      expectStrictPage(await browser.get(url), label);
+      postForms[label] = expectStrictPage(await browser.get(url), label);
     }
+    // The CSRF check above ran on a form of every page (a page without one would have passed it vacuously).
+    expect(Object.entries(postForms).filter(([, count]) => count === 0)).toEqual([]);
   });
 
   it('serves the account page and the admin screens with the strict headers', async () => {
     const admin = await signedInAdmin(app, 'headers-admin@example.com');
-    expectStrictPage(await admin.page('/account'), 'account');
-    for (const path of ['/admin', '/admin/users', '/admin/clients', '/admin/keys', '/admin/audit']) expectStrictPage(await admin.page(path), path);
+    const postForms: Record<string, number> = { account: expectStrictPage(await admin.page('/account'), 'account') };
+    for (const path of ['/admin', '/admin/users', '/admin/clients', '/admin/keys', '/admin/audit']) postForms[path] = expectStrictPage(await admin.page(path), path);
+    // The CSRF check ran on a form of every page (each has at least its sign-out form).
+    expect(Object.entries(postForms).filter(([, count]) => count === 0)).toEqual([]);
   });
 
   it('sets the browser and session cookies HttpOnly, SameSite=Lax, Path=/, without Secure only on a loopback http issuer', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { Browser, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { forgeries } from '../helpers/forged-tokens.js';
 import { addClient, addUser, authorizationUrl, open, redeemRaw, submitLogin, type AuthorizationStart, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
@@ -183,6 +184,18 @@ describe('single sign-on and the authentication request parameters (OIDC Core §
     it('answers login_required for another user\'s ID token, and shows the form without prompt=none', async () => {
       expect((await authorize(browser, a, { prompt: 'none', id_token_hint: otherHint })).error).toBe('login_required');
       expect((await authorize(browser, a, { id_token_hint: otherHint })).showsForm).toBe(true);
+    });
+
+    // The forgeries carry the signed-in person's own claims: only the signature check tells them from `hint`.
+    it('answers invalid_request, never a code, to the signed-in user\'s own ID token signed by a key that is not ours, with alg none, or with HS256 keyed by our public key', async () => {
+      const forged = await forgeries(hint, app.keyRing.signingKey.publicJwk);
+      expect(forged.length).toBeGreaterThanOrEqual(7);
+      const errors: Record<string, unknown> = {};
+      for (const { name, token } of forged) {
+        errors[name] = [(await authorize(browser, a, { prompt: 'none', id_token_hint: token })).error, (await authorize(browser, a, { id_token_hint: token })).error];
+      }
+      expect(errors).toEqual(Object.fromEntries(forged.map(({ name }) => [name, ['invalid_request', 'invalid_request']])));
+      expect((await silently(browser, a, { prompt: 'none', id_token_hint: hint })).sub).toBe(first.sub);
     });
 
     it('still accepts the hint after it has expired', async () => {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addClient, addUser, authorizationUrl, signIn, type AuthorizationStart, type TestClient } from '../helpers/oidc.js';
+import { queryRows } from '../helpers/rows.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 interface Answer {
@@ -86,15 +87,23 @@ describe('token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)', () => {
     it('issues a refresh token, stored only as a hash, when offline_access is granted', async () => {
       const answer = await redeem(client, await code(client, { scope: 'openid offline_access' }));
       expect(answer.status).toBe(200);
-      expect(answer.json.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(await app.store.refreshTokens.find(hashSecret(answer.json.refresh_token ?? ''))).not.toBeNull();
+      const refreshToken = answer.json.refresh_token ?? '';
+      expect(refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect((await app.store.refreshTokens.find(hashSecret(refreshToken)))?.tokenHash).toBe(hashSecret(refreshToken));
+      // Every column of every stored refresh token: the token itself is in none.
+      const rows = await queryRows<Record<string, unknown>>(app, 'SELECT * FROM refresh_tokens');
+      expect(rows.length).toBeGreaterThan(0);
+      expect(JSON.stringify(rows)).not.toContain(refreshToken);
     });
   });
 
   describe('ID token (OIDC Core §2, §3.1.3.6)', () => {
-    it('is signed with RS256 under the active key id', async () => {
+    it('is signed with RS256 under the active key id, verifiably with the published JWKS', async () => {
       const answer = await redeem(client, await code(client, { scope: 'openid' }));
       expect(decodeProtectedHeader(answer.json.id_token ?? '')).toEqual({ alg: 'RS256', kid: app.keyRing.signingKey.kid, typ: 'JWT' });
+      const jwks = createLocalJWKSet((await (await fetch(`${app.config.issuer}/jwks`)).json()) as JSONWebKeySet);
+      const { payload } = await jwtVerify(answer.json.id_token ?? '', jwks, { algorithms: ['RS256'], issuer: app.config.issuer, audience: client.clientId, currentDate: new Date(clock.now()) });
+      expect(payload.azp).toBe(client.clientId);
     });
 
     it('carries auth_time, azp, sid, amr and an at_hash of the access token, and no profile claims for scope openid alone', async () => {
@@ -170,10 +179,16 @@ describe('token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)', () => {
       expect((await redeem(client, issued)).status).toBe(200);
     });
 
-    it('answers invalid_grant to a code older than its 60 second lifetime', async () => {
-      const issued = await code(client);
-      clock.advance(61_000);
-      expectError(await redeem(client, issued), 400, 'invalid_grant');
+    it('answers invalid_grant to a code older than its 60 second lifetime, and redeems one just younger', async () => {
+      expect(app.config.lifetimes.authorizationCode).toBe(60);
+      const young = await code(client);
+      clock.advance(59_000);
+      expect((await redeem(client, young)).status).toBe(200);
+      const old = await code(client);
+      clock.advance(60_000);
+      const answer = await redeem(client, old);
+      expectError(answer, 400, 'invalid_grant');
+      expect(answer.json.error_description).toMatch(/expired/);
     });
 
     it('answers invalid_request when grant_type is missing', async () => {

@@ -1,8 +1,8 @@
-import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../src/store/records.js';
 import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { alteredClaims, forgeries } from '../helpers/forged-tokens.js';
 import { addClient, addUser, authorizationUrl, redeemRaw, signIn, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
@@ -32,10 +32,10 @@ describe('UserInfo endpoint (OIDC Core §5.3, RFC 6750)', () => {
     return (await response.json()) as Record<string, unknown>;
   }
 
-  async function expectInvalidToken(response: Response): Promise<void> {
-    expect(response.status).toBe(401);
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="gatehouse", error="invalid_token"/);
+  async function expectInvalidToken(response: Response, label?: string): Promise<void> {
+    expect(response.status, label).toBe(401);
+    expect(response.headers.get('cache-control'), label).toBe('no-store');
+    expect(response.headers.get('www-authenticate'), label).toMatch(/^Bearer realm="gatehouse", error="invalid_token"/);
   }
 
   beforeAll(async () => {
@@ -106,12 +106,28 @@ describe('UserInfo endpoint (OIDC Core §5.3, RFC 6750)', () => {
       await expectInvalidToken(await bearer(id_token));
     });
 
-    it('answers 401 invalid_token to a token signed by a key that is not ours', async () => {
-      const { privateKey } = await generateKeyPair('RS256');
-      const foreign = await new SignJWT({ sub: user.id, scope: 'openid', jti: 'x', client_id: client.clientId })
-        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: app.keyRing.signingKey.kid })
-        .setIssuer(app.config.issuer).setAudience(url).setIssuedAt().setExpirationTime('5m').sign(privateKey);
-      await expectInvalidToken(await bearer(foreign));
+    // The forgeries carry a real token's claims (its jti is live in the store, its sub and client are real): only
+    // the signature check can refuse them.
+    it('answers 401 invalid_token to a live token\'s own claims signed by a key that is not ours, with alg none, or with HS256 keyed by our public key (RFC 8725 §2.1)', async () => {
+      const { access_token } = await tokens();
+      const forged = await forgeries(access_token, app.keyRing.signingKey.publicJwk);
+      expect(forged.length).toBeGreaterThanOrEqual(7);
+      // Every answer first, so that a failure names every forgery that got through.
+      const answers = new Map<string, Response[]>();
+      for (const { name, token } of forged) answers.set(name, [await bearer(token), await form({ access_token: token })]);
+      expect(Object.fromEntries([...answers].map(([name, responses]) => [name, responses.map((r) => r.status)]))).toEqual(
+        Object.fromEntries(forged.map(({ name }) => [name, [401, 401]])),
+      );
+      for (const [name, responses] of answers) for (const response of responses) await expectInvalidToken(response, name);
+      // The genuine token is live all along: the refusals were the signature's.
+      expect((await expectClaims(await bearer(access_token))).sub).toBe(user.id);
+    });
+
+    it('answers 401 invalid_token to a live token whose scope was widened under its own signature', async () => {
+      const { access_token } = await tokens('ada@example.com', 'openid');
+      const widened = alteredClaims(access_token, (claims) => ({ ...claims, scope: 'openid email profile' }));
+      await expectInvalidToken(await bearer(widened));
+      expect(await expectClaims(await bearer(access_token))).toEqual({ sub: user.id });
     });
 
     it('answers 401 invalid_token to an expired token', async () => {

@@ -80,7 +80,7 @@ describe('automatic rotation (KEY_ROTATION_INTERVAL, KEY_PREPUBLISH)', () => {
     expect(ring.schedule.keys.map((t) => t.state)).toEqual(['active', 'retired', 'retired', 'retired']);
   });
 
-  it('checks at start and on its timer, and its stop function waits for a check in progress', async () => {
+  it('checks at start and on its timer, and no more once stopped', async () => {
     setNow(T0 + 480 * SECOND);
     const stop = startAutoRotation(deps(), 20);
     for (let i = 0; i < 100 && ring.schedule.keys.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -92,6 +92,35 @@ describe('automatic rotation (KEY_ROTATION_INTERVAL, KEY_PREPUBLISH)', () => {
     setNow(T0 + 1680 * SECOND);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(ring.schedule.keys).toHaveLength(3);
+  });
+
+  it('its stop function resolves only once a check in progress has finished, so the store can close after it', async () => {
+    // The check at start is held inside its reload until released: it is in progress when stop() is called.
+    const reload = ring.reload.bind(ring);
+    let entered!: () => void;
+    const inProgress = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    ring.reload = async () => {
+      entered();
+      await held;
+      return reload();
+    };
+    setNow(T0 + 480 * SECOND);
+    const stop = startAutoRotation(deps(), 60_000);
+    await inProgress;
+    let stopped = false;
+    const stopping = stop().then(() => {
+      stopped = true;
+    });
+    // Every pending callback has run: stop() is still waiting for the check.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    // The check finished before stop() resolved: its key is scheduled and audited.
+    expect(ring.schedule.keys).toHaveLength(2);
+    expect((await store.audit.list({ limit: 1 }))[0]).toMatchObject({ type: 'key.rotation_scheduled' });
   });
 });
 

@@ -50,6 +50,9 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('signing 
     expect(await keys.update(next.kid, { revokedAt: T0 + 2 * MINUTE })).toMatchObject({ kid: next.kid, activatedAt: T0 + 10 * MINUTE, revokedAt: T0 + 2 * MINUTE });
     expect((await keys.list()).map((key) => key.kid)[0]).toBe(next.kid);
     expect(await keys.update('no-such-kid', { revokedAt: T0 })).toBeNull();
+    // Kept in the store: another node reads the same facts back.
+    const [readBack] = await new DatabaseKeyStore(store, KEK, 2048, 15_000).list();
+    expect(readBack).toMatchObject({ kid: next.kid, createdAt: T0 + MINUTE, activatedAt: T0 + 10 * MINUTE, revokedAt: T0 + 2 * MINUTE });
   });
 
   it('refuses to start with another KEY_ENCRYPTION_KEY rather than replace the keys', async () => {

@@ -93,8 +93,14 @@ describe('restart (FileKeyStore.load on existing keys)', () => {
 
   it('keeps existing keys when SIGNING_KEY_BITS changes; the size applies to the next key only', async () => {
     const kid = await firstKid();
-    const keys = await new FileKeyStore(keysDir, 3072).load(now);
-    expect(keys.map((key) => key.kid)).toEqual([kid]);
+    const bits = (key: SigningKey | undefined) => Buffer.from(key?.publicJwk.n ?? '', 'base64url').length * 8;
+    const larger = new FileKeyStore(keysDir, 3072);
+    const keys = await larger.load(now);
+    expect(keys.map((key) => [key.kid, bits(key)])).toEqual([[kid, 2048]]);
+    setNow(T0 + 1000);
+    const next = await larger.rotate(now);
+    expect(bits(next)).toBe(3072);
+    expect((await new FileKeyStore(keysDir, 2048).load(now)).map((key) => [key.kid, bits(key)])).toEqual([[next.kid, 3072], [kid, 2048]]);
   });
 
   it('ignores hidden files and README.md in KEYS_DIR', async () => {

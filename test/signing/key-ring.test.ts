@@ -151,9 +151,12 @@ describe('KeyRing follows the rotation schedule by the clock alone (no reload, n
   it('keeps serving its keys when a reload finds a key set that cannot sign', async () => {
     const ring = await KeyRing.open(new FileKeyStore(keysDir, 2048), clock, DELAY);
     const { kid } = ring.signingKey;
+    const { etag } = ring.jwks;
     editMetadata(kid, { revokedAt: new Date(now).toISOString() });
     await expect(ring.reload()).rejects.toBeInstanceOf(KeyStoreError);
     expect(ring.signingKey.kid).toBe(kid);
+    expect(ring.jwks.etag).toBe(etag);
+    expect(jwksOf(ring).keys.map((key) => key.kid)).toEqual([kid]);
   });
 
   it('refuses to open on a key set in which every key is revoked', async () => {
