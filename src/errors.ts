@@ -168,3 +168,11 @@ export class ForbiddenForm extends GatehouseError {
 export class AdminOnly extends GatehouseError {
   readonly status = 403;
 }
+
+/**
+ * The request asks for an authentication the person cannot give here (OpenID Connect Unmet Authentication
+ * Requirements 1.0 §3): acr_values asking for two factors, of a person who has no second factor.
+ */
+export class UnmetAuthenticationRequirements extends OAuthError {
+  readonly error = 'unmet_authentication_requirements';
+}

@@ -1,10 +1,12 @@
 // The current password, asked again before the account's address or password changes (OWASP ASVS V2.1.5 /
-// V3.7.1): whoever holds a left-open session must still know the password. Each check is throttled exactly like
+// V3.7.1): whoever holds a left-open session must still know the password. And the current second factor,
+// asked again before a factor goes or the recovery codes are replaced (checkCurrentFactor). Each check is throttled exactly like
 // a sign-in, on the same counters (the account's email and the address): a stolen session is no way around the
 // sign-in throttle, and a refused check never reaches argon2.
 import type { Request } from 'express';
+import { checkSecondFactor, hasSecondFactor } from '../auth/second-factor.js';
 import { checkPasswordThrottled, tryAgainIn, type ThrottledBy } from '../auth/throttle.js';
-import type { UserRecord } from '../store/records.js';
+import type { SessionRecord, UserRecord } from '../store/records.js';
 import type { AccountDependencies } from './context.js';
 
 export type PasswordCheck =
@@ -42,4 +44,43 @@ export async function checkCurrentPassword(deps: AccountDependencies, req: Reque
     return { outcome: 'wrong', message: 'That is not your current password.' };
   }
   return { outcome: 'confirmed' };
+}
+
+/**
+ * How long a sign-in with two factors stands in for a code on the account page. The same window as the admin
+ * screens' recent sign-in (src/admin/recent-sign-in.ts): long enough to sign in and then tidy one's factors,
+ * short enough that a session left open on a shared computer soon needs the factor again.
+ */
+export const RECENT_MULTI_FACTOR_MS = 15 * 60 * 1000;
+
+/** Whether this session's sign-in was itself multi-factor (RFC 8176 `mfa`: a code or a passkey) within the window. */
+export function recentMultiFactor(session: Pick<SessionRecord, 'amr' | 'authTime'>, now: number): boolean {
+  return session.amr.includes('mfa') && now - session.authTime < RECENT_MULTI_FACTOR_MS;
+}
+
+export type FactorCheck = PasswordCheck;
+
+/**
+ * The current second factor, asked before one is removed or the recovery codes are replaced (NIST SP 800-63B-4,
+ * authenticator events: changing an account's authenticators takes authentication at the level they give). Either
+ * a code from the authenticator app or a recovery code, checked and throttled as at sign-in (a TOTP step or a
+ * recovery code is used up), or a session whose own sign-in had two factors in the last 15 minutes (the only way
+ * for a person whose factors are passkeys, which no form field can carry). With the password, which the forms
+ * still ask first, a stolen session and a known password are not enough.
+ */
+export async function checkCurrentFactor(deps: AccountDependencies, req: Request, user: UserRecord, session: SessionRecord, code: string): Promise<FactorCheck> {
+  const now = deps.clock.now();
+  if (recentMultiFactor(session, now)) return { outcome: 'confirmed' };
+  if (!(await hasSecondFactor(deps.store, user.id))) {
+    return { outcome: 'wrong', message: 'This needs a sign-in with your passkey in the last 15 minutes. Sign out, sign in again with “Use a passkey”, then come back.' };
+  }
+  if (code.trim() === '') return { outcome: 'wrong', message: 'Enter a code from your authenticator app, or one of your recovery codes.' };
+  const check = await checkSecondFactor(deps, user, code, req.ip);
+  if (check.outcome === 'accepted') return { outcome: 'confirmed' };
+  if (check.outcome === 'throttled') {
+    req.log.info({ by: check.refusal.by }, 'account second-factor check throttled');
+    return { outcome: 'throttled', retryAt: check.refusal.retryAt, message: `Too many wrong codes for this account. Try again ${tryAgainIn(check.refusal.retryAt, now)}.` };
+  }
+  await deps.store.audit.append({ at: now, type: 'account.second_factor_check_failed', actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure', details: {} });
+  return { outcome: 'wrong', message: 'That code is not right. Enter the 6-digit code your app shows now, or a recovery code.' };
 }

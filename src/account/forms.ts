@@ -16,6 +16,8 @@ export const passwordSchema = z.object({ current_password: text, new_password: t
 export const sessionSchema = z.object({ sid: text });
 export const currentPasswordSchema = z.object({ current_password: text });
 export const codeSchema = z.object({ code: text });
+/** Removing a second factor or replacing the recovery codes: the password, and a code unless the sign-in was recent and two-factor. */
+export const factorChangeSchema = z.object({ current_password: text, code: text });
 
 /** Parses the request's form; a malformed one (a field twice, a field far too long) is a 400 page. */
 export function parseAccountForm<T extends z.ZodType>(schema: T, req: Request): z.output<T> {

@@ -1,7 +1,10 @@
 // Passkeys on the account page (issue 10): the list (name, created, last used), adding one (current password
 // first, as for every new factor: OWASP ASVS V2.1.5), renaming and removing (current password again). Adding is
 // a WebAuthn ceremony run by public/passkeys.js with two JSON requests; renaming and removing are plain forms.
-// The registration challenge is bound to this session, so it dies with it.
+// The registration challenge is bound to this session, so it dies with it. Removing a passkey takes away a second
+// factor, so it asks for one too (checkCurrentFactor): a code from the authenticator app or a recovery code, or a
+// two-factor sign-in in the last 15 minutes, which for a person whose only factor is this passkey means having
+// just signed in with it. A refusal writes nothing.
 import type { Request, Response } from 'express';
 import { tellSecondFactorChanged } from '../auth/account-links.js';
 import { z } from 'zod';
@@ -12,7 +15,7 @@ import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { accountPath } from './access.js';
 import { accountOf, auditAccount, type AccountDependencies } from './context.js';
-import { checkCurrentPassword } from './current-password.js';
+import { checkCurrentFactor, checkCurrentPassword } from './current-password.js';
 import { parseAccountForm } from './forms.js';
 import { renderAccountPage } from './render.js';
 import { formatTime } from './time.js';
@@ -63,7 +66,7 @@ function stringOf(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 const renameSchema = z.object({ credential_id: text, name: text });
-const removeSchema = z.object({ credential_id: text, current_password: text });
+const removeSchema = z.object({ credential_id: text, current_password: text, code: text });
 
 /** POST /account/passkeys/options (JSON: `csrf`, `current_password`) → `{ challengeId, options }` */
 export function passkeyRegistrationOptions(deps: AccountDependencies) {
@@ -146,15 +149,27 @@ export function renamePasskey(deps: AccountDependencies) {
   };
 }
 
-/** POST /account/passkeys/remove (`credential_id`, `current_password`) */
+/** POST /account/passkeys/remove (`credential_id`, `current_password`, and `code` when the account has an authenticator app) */
 export function removePasskey(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
-    const { user } = accountOf(res);
+    const { user, session } = accountOf(res);
     const form = parseAccountForm(removeSchema, req);
     const check = await checkCurrentPassword(deps, req, user, form.current_password);
     if (check.outcome !== 'confirmed') {
       if (check.outcome === 'throttled') res.setHeader('Retry-After', String(retryAfterSeconds(check.retryAt, deps.clock.now())));
       await refuseForm(deps, req, res, form.credential_id, 'current_password', check.message, check.outcome === 'throttled' ? 429 : 400);
+      return;
+    }
+    // Another person's credential id (or none) removes nothing: no code is spent on it.
+    const passkey = await deps.store.passkeys.findById(form.credential_id);
+    if (!passkey || passkey.userId !== user.id) {
+      res.redirect(303, accountPath(deps));
+      return;
+    }
+    const factor = await checkCurrentFactor(deps, req, user, session, form.code);
+    if (factor.outcome !== 'confirmed') {
+      if (factor.outcome === 'throttled') res.setHeader('Retry-After', String(retryAfterSeconds(factor.retryAt, deps.clock.now())));
+      await refuseForm(deps, req, res, form.credential_id, 'code', factor.message, factor.outcome === 'throttled' ? 429 : 400);
       return;
     }
     const removed = await deps.store.passkeys.remove(user.id, form.credential_id);

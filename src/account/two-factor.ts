@@ -1,16 +1,20 @@
 // Two-step verification on the account page (issue 10): setting up an authenticator app (RFC 6238 TOTP),
 // confirming it with a first code, ten single-use recovery codes shown once, new codes, and turning it off.
 // Every change asks for the current password first (OWASP ASVS V2.1.5: a left-open session must not be enough
-// to add or remove a factor) and is audited; a sealed secret is only ever opened for its owner.
+// to add or remove a factor) and is audited; a sealed secret is only ever opened for its owner. Turning it off
+// and new recovery codes ask for the factor too: a code, or a recent two-factor sign-in (checkCurrentFactor), so
+// a known password and a stolen session cannot strip the account's second factor. A refusal writes nothing.
 import type { Request, Response } from 'express';
 import { tellSecondFactorChanged } from '../auth/account-links.js';
+import { retryAfterSeconds } from '../auth/throttle.js';
 import { beginEnrolment, confirmEnrolment, enrolmentDisplay, issueRecoveryCodes, TOTP_ON } from '../auth/totp-enrolment.js';
 import type { UserRecord } from '../store/records.js';
 import { accountPath } from './access.js';
 import { accountOf, auditAccount, type AccountDependencies } from './context.js';
-import { checkCurrentPassword } from './current-password.js';
-import { codeSchema, currentPasswordSchema, parseAccountForm } from './forms.js';
+import { checkCurrentFactor, checkCurrentPassword } from './current-password.js';
+import { codeSchema, currentPasswordSchema, factorChangeSchema, parseAccountForm } from './forms.js';
 import { refuseCurrentPassword } from './refusal.js';
+import { renderAccountPage } from './render.js';
 import { twoFactorPaths } from './two-factor-view.js';
 
 /** What the account layout needs on every page (the header's name and sign-out form). */
@@ -51,6 +55,24 @@ async function passwordConfirmed(deps: AccountDependencies, req: Request, res: R
   return false;
 }
 
+/**
+ * The current password, then the current second factor (a code, or a recent two-factor sign-in); on a refusal
+ * answers with the page, the message beside the field it is about (400, or 429 with Retry-After), and returns false.
+ */
+async function passwordAndFactorConfirmed(deps: AccountDependencies, req: Request, res: Response, user: UserRecord): Promise<boolean> {
+  const form = parseAccountForm(factorChangeSchema, req);
+  const password = await checkCurrentPassword(deps, req, user, form.current_password);
+  if (password.outcome !== 'confirmed') {
+    await refuseCurrentPassword(deps, req, res, 'twoFactor', password);
+    return false;
+  }
+  const factor = await checkCurrentFactor(deps, req, user, accountOf(res).session, form.code);
+  if (factor.outcome === 'confirmed') return true;
+  if (factor.outcome === 'throttled') res.setHeader('Retry-After', String(retryAfterSeconds(factor.retryAt, deps.clock.now())));
+  await renderAccountPage(deps, req, res, { errors: { twoFactor: { code: factor.message } } }, factor.outcome === 'throttled' ? 429 : 400);
+  return false;
+}
+
 /** POST /account/two-factor/setup (`current_password`): a new, unconfirmed authenticator. */
 export function startTwoFactorSetup(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
@@ -78,7 +100,7 @@ export function confirmTwoFactor(deps: AccountDependencies) {
   };
 }
 
-/** POST /account/two-factor/recovery-codes (`current_password`): ten new codes; the old ones stop working. */
+/** POST /account/two-factor/recovery-codes (`current_password`, `code`): ten new codes; the old ones stop working. */
 export function replaceRecoveryCodes(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user } = accountOf(res);
@@ -87,7 +109,7 @@ export function replaceRecoveryCodes(deps: AccountDependencies) {
       res.redirect(303, accountPath(deps));
       return;
     }
-    if (!(await passwordConfirmed(deps, req, res, user))) return;
+    if (!(await passwordAndFactorConfirmed(deps, req, res, user))) return;
     const codes = await issueRecoveryCodes(deps, user.id);
     await auditAccount(deps, req, user, 'account.recovery_codes_replaced');
     tellSecondFactorChanged(deps, user, 'New recovery codes were made for your account; the old ones no longer work.', req.ip ?? null);
@@ -95,11 +117,16 @@ export function replaceRecoveryCodes(deps: AccountDependencies) {
   };
 }
 
-/** POST /account/two-factor/remove (`current_password`): the authenticator and the recovery codes go. */
+/**
+ * POST /account/two-factor/remove (`current_password`, and `code` when it is on): the authenticator and the
+ * recovery codes go. A set-up never confirmed is no factor: the password alone drops it.
+ */
 export function turnOffTwoFactor(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user } = accountOf(res);
-    if (!(await passwordConfirmed(deps, req, res, user))) return;
+    const credential = await deps.store.totp.find(user.id);
+    const on = credential !== null && credential.confirmedAt !== null;
+    if (!(await (on ? passwordAndFactorConfirmed : passwordConfirmed)(deps, req, res, user))) return;
     const removed = await deps.store.totp.remove(user.id);
     await deps.store.recoveryCodes.removeAll(user.id);
     if (removed) {

@@ -1,6 +1,12 @@
 // When a sign-in must end with two factors, and how an ID token says which it had. Three things ask for it:
 // the operator for everyone (REQUIRE_MFA), the operator for one application (its "require multi-factor"
 // setting), and the application for one request (acr_values naming ACR_MFA, OIDC Core §3.1.2.1).
+// Only the operator's rules may make a person who has no second factor set one up during a sign-in
+// (enrolmentRequired): acr_values come with whatever link a stranger sends, so a request asking for two factors
+// of a person who has none is answered `unmet_authentication_requirements`, and never binds a new authenticator
+// on a password alone (NIST SP 800-63B-4, authenticator binding: a new authenticator is bound under
+// authentication at the level it will give, or, for an account that has only a password, with a notice to its
+// owner; a stranger's link is neither).
 import type { ClientRecord } from '../store/records.js';
 
 /** The authentication context classes we issue (OIDC Core §2 `acr`), advertised in discovery. */
@@ -24,6 +30,14 @@ export interface MfaPolicyInput {
 
 export function mfaRequired({ requireMfa, client, acrValues }: MfaPolicyInput): boolean {
   return requireMfa || (client?.requireMfa ?? false) || acrValues.includes(ACR_MFA);
+}
+
+/**
+ * Whether a person with no second factor is set one up during this sign-in: only when the operator demands two
+ * factors (for everyone, or for this application), never because the request asked (acr_values).
+ */
+export function enrolmentRequired({ requireMfa, client }: Pick<MfaPolicyInput, 'requireMfa' | 'client'>): boolean {
+  return requireMfa || (client?.requireMfa ?? false);
 }
 
 /** Whether a sign-in with these methods satisfies the policy (an existing session, for single sign-on). */

@@ -1,7 +1,16 @@
 // Recovery codes: ten single-use codes shown once when a second factor is set up, for when the authenticator is
-// lost. Each is 10 characters of a 32-symbol alphabet (50 bits), stored only as a SHA-256 hash, like every other
-// secret (src/auth/secrets.ts): 50 random bits per code cannot be guessed online against the sign-in throttle.
-import { randomBytes } from 'node:crypto';
+// lost. Each is 10 characters of a 32-symbol alphabet (50 bits): enough online, against the sign-in throttle, but
+// not offline: a plain SHA-256 of 50 bits falls to one sweep of 2^50 hashes, every account's codes at once. So
+// what the store keeps is keyed and bound to its person (`h1:`, recoveryCodeHash below): a copy of the database
+// alone gives nothing to sweep, and even with the secrets key each person's codes are a sweep of their own.
+//
+// Why a keyed permutation and not an HMAC: an HMAC cannot be moved to another key. `idp import` into a store with
+// another secrets key (every SQLite to PostgreSQL move: KEYS_DIR/secrets.key there, KEY_ENCRYPTION_KEY here) would
+// silently void every person's codes, found out only on the day the phone is lost. One AES block under a key
+// derived for this alone (SecretBox.encipherBlock) is as opaque without the key, and the transfer takes it off
+// under one key and puts it on under the next, as it re-seals TOTP secrets (src/manage/transfer-secrets.ts).
+import { createHash, randomBytes } from 'node:crypto';
+import type { SecretBox } from './secret-box.js';
 import { hashSecret } from './secrets.js';
 
 /**
@@ -38,7 +47,45 @@ export function looksLikeRecoveryCode(input: string): boolean {
   return NORMALIZED_PATTERN.test(normalizeRecoveryCode(input));
 }
 
-/** What the store keeps and looks up: SHA-256, base64url, of the normalized code. */
-export function hashRecoveryCode(code: string): string {
+/** Marks a stored code of the keyed format; a value without it is a legacy plain SHA-256 (legacyRecoveryCodeHash). */
+export const RECOVERY_HASH_PREFIX = 'h1:';
+
+/**
+ * The person-bound digest under the key: SHA-256 of a label, the user id and the normalized code, cut to one AES
+ * block (128 bits: far beyond the code's own 50, so a collision costs more than guessing the code).
+ */
+function recoveryCodeDigest(userId: string, code: string): Buffer {
+  return createHash('sha256').update(`gatehouse/recovery-code/v1\0${userId}\0${normalizeRecoveryCode(code)}`).digest().subarray(0, 16);
+}
+
+/** What the store keeps and looks up for a code made now: `h1:` and the keyed digest, base64url. */
+export function recoveryCodeHash(box: SecretBox, userId: string, code: string): string {
+  return RECOVERY_HASH_PREFIX + box.encipherBlock(recoveryCodeDigest(userId, code)).toString('base64url');
+}
+
+/**
+ * What codes made before the keyed format were stored as (SHA-256, base64url, of the normalized code). Still
+ * accepted, each once, until used or replaced: nobody loses the codes they printed.
+ */
+export function legacyRecoveryCodeHash(code: string): string {
   return hashSecret(normalizeRecoveryCode(code));
+}
+
+/** @deprecated The legacy format, under its old name, for callers that store made-up codes (tests); use recoveryCodeHash. */
+export const hashRecoveryCode = legacyRecoveryCodeHash;
+
+/** The forms a typed code may be stored under, the current one first. */
+export function recoveryCodeCandidates(box: SecretBox, userId: string, code: string): string[] {
+  return [recoveryCodeHash(box, userId, code), legacyRecoveryCodeHash(code)];
+}
+
+/**
+ * A stored value moved from one box's key to another's (`idp export`, `idp import`); a legacy value is keyed by
+ * nothing and moves as it is. Null when the value claims the keyed format but is not one.
+ */
+export function rekeyRecoveryCodeHash(stored: string, from: SecretBox, to: SecretBox): string | null {
+  if (!stored.startsWith(RECOVERY_HASH_PREFIX)) return stored;
+  const block = Buffer.from(stored.slice(RECOVERY_HASH_PREFIX.length), 'base64url');
+  if (block.length !== 16 || block.toString('base64url') !== stored.slice(RECOVERY_HASH_PREFIX.length)) return null;
+  return RECOVERY_HASH_PREFIX + to.encipherBlock(from.decipherBlock(block)).toString('base64url');
 }

@@ -49,8 +49,17 @@ async function throttled(deps: SignInAttemptDependencies, req: Request, email: s
   return { outcome: 'throttled', retryAt, message: `${THROTTLED_MESSAGE[by]} Try again ${tryAgainIn(retryAt, deps.clock.now())}.` };
 }
 
-/** A refused sign-in step (a password, a second-factor code, a passkey), with why; the person stays anonymous. */
-export async function auditFailure(deps: Pick<SignInAttemptDependencies, 'store' | 'clock'>, req: Request, reason: CredentialFailure | 'wrong_second_factor' | 'passkey_refused', userId: string | null, clientId: string | null): Promise<void> {
+/**
+ * A refused sign-in step (a password, a second-factor code, a passkey; or a request asking for a second factor
+ * the person does not have), with why; the person stays anonymous.
+ */
+export async function auditFailure(
+  deps: Pick<SignInAttemptDependencies, 'store' | 'clock'>,
+  req: Request,
+  reason: CredentialFailure | 'wrong_second_factor' | 'passkey_refused' | 'second_factor_missing',
+  userId: string | null,
+  clientId: string | null,
+): Promise<void> {
   await deps.store.audit.append({
     at: deps.clock.now(), type: 'signin.failed', actor: 'anonymous', subject: userId, clientId, ip: req.ip ?? null, outcome: 'failure', details: { reason },
   });

@@ -17,7 +17,8 @@ export interface TransferDeps {
   transferKey: Buffer;
   /**
    * This store's box for secrets at rest (src/auth/secret-box.ts): opens them for an export, seals them on an
-   * import. Asked for only when there is a TOTP secret to move (with SQLite it may create KEYS_DIR/secrets.key).
+   * import. Asked for only when there is a TOTP secret or a recovery code to move (with SQLite it may create
+   * KEYS_DIR/secrets.key).
    */
   secretBox: () => Promise<SecretBox>;
   issuer: string;
@@ -76,7 +77,8 @@ export async function exportData(deps: TransferDeps, writeLine: (line: string) =
       for (const table of TRANSFER_TABLES) {
         let written = 0;
         for await (const batch of reader.rows(table, BATCH)) {
-          // Secrets sealed under this store's key leave it sealed under TRANSFER_KEY (transfer-secrets.ts).
+          // Secrets sealed under this store's key leave it sealed under TRANSFER_KEY (transfer-secrets.ts), and
+          // keyed recovery codes leave keyed under TRANSFER_KEY.
           const from = holdsSealedSecrets(table.name) && batch.length > 0 ? await deps.secretBox() : null;
           for (const row of batch) {
             const line = from ? resealRow(table.name, row, from, transferBox, CANNOT_OPEN_STORED) : row;

@@ -3,7 +3,8 @@
 // written), every row's table and columns, and the counts the header promised. The rows go in one
 // transaction; the keys are stored after it commits, into an empty key store. TOTP secrets are opened with
 // TRANSFER_KEY and sealed under this store's secrets key as their rows go in (transfer-secrets.ts): one that
-// does not open fails the whole import.
+// does not open fails the whole import. Keyed recovery codes are moved to this store's key likewise, so they go
+// on working whatever secrets key the target has.
 import { secretBox, type SecretBox } from '../auth/secret-box.js';
 import { ConflictError, KeyStoreError, ValidationError } from '../errors.js';
 import { decryptPrivateKey } from '../signing/key-encryption.js';

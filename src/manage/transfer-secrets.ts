@@ -2,17 +2,22 @@
 // is its own (KEYS_DIR/secrets.key with SQLite, KEY_ENCRYPTION_KEY with PostgreSQL), so `idp export` opens each
 // sealed value with the source's box and seals it again under TRANSFER_KEY, and `idp import` opens it with
 // TRANSFER_KEY and seals it under the target's box. The associated data stays `totp:<userId>` throughout.
-// Only `totp_credentials.sealed_secret` is sealed this way; every other row travels as it is.
+// Recovery codes in the keyed format (`h1:`, src/auth/recovery-codes.ts) move the same way: the source's lookup
+// key is taken off and TRANSFER_KEY's put on, then TRANSFER_KEY's off and the target's on, so the codes people
+// printed keep working in a store with another secrets key. Legacy codes (plain SHA-256) travel as they are.
+// Every other row travels as it is.
+import { rekeyRecoveryCodeHash } from '../auth/recovery-codes.js';
 import type { SecretBox } from '../auth/secret-box.js';
 import { totpSecretAad } from '../auth/totp.js';
 import { KeyStoreError } from '../errors.js';
 import type { TransferRow } from '../store/transfer/tables.js';
 
 const SEALED_TABLE = 'totp_credentials';
+const RECOVERY_CODES_TABLE = 'recovery_codes';
 
-/** Whether rows of this table hold a sealed secret, so that resealing them needs the boxes. */
+/** Whether rows of this table hold a value under a store's key, so that moving them needs the boxes. */
 export function holdsSealedSecrets(tableName: string): boolean {
-  return tableName === SEALED_TABLE;
+  return tableName === SEALED_TABLE || tableName === RECOVERY_CODES_TABLE;
 }
 
 /**
@@ -20,6 +25,7 @@ export function holdsSealedSecrets(tableName: string): boolean {
  * `from` cannot open is a KeyStoreError naming the person (never the secret), `cannotOpen` saying why it may be.
  */
 export function resealRow(tableName: string, row: TransferRow, from: SecretBox, to: SecretBox, cannotOpen: string): TransferRow {
+  if (tableName === RECOVERY_CODES_TABLE) return rekeyRecoveryCodes(row, from, to);
   if (!holdsSealedSecrets(tableName)) return row;
   const { user_id: userId, sealed_secret: sealed } = row;
   if (typeof userId !== 'string' || typeof sealed !== 'string') {
@@ -34,4 +40,18 @@ export function resealRow(tableName: string, row: TransferRow, from: SecretBox, 
     throw new KeyStoreError(`the authenticator secret of user ${userId} cannot be decrypted: ${cannotOpen}`);
   }
   return { ...row, sealed_secret: to.seal(secret, aad) };
+}
+
+/**
+ * A recovery code row with its keyed hash moved from `from`'s lookup key to `to`'s. A permutation has no tag to
+ * check: a wrong key gives a value that matches no code rather than an error. TRANSFER_KEY is checked on the
+ * signing keys before any row, and a person with recovery codes has an authenticator whose sealed secret (moved
+ * before these rows) fails loudly under a wrong secrets key.
+ */
+function rekeyRecoveryCodes(row: TransferRow, from: SecretBox, to: SecretBox): TransferRow {
+  const { user_id: userId, code_hash: stored } = row;
+  if (typeof userId !== 'string' || typeof stored !== 'string') throw new KeyStoreError(`a ${RECOVERY_CODES_TABLE} row has no user id or no code hash`);
+  const moved = rekeyRecoveryCodeHash(stored, from, to);
+  if (moved === null) throw new KeyStoreError(`a recovery code of user ${userId} is not in a format this version reads`);
+  return { ...row, code_hash: moved };
 }

@@ -4,11 +4,15 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACR_MFA } from '../../src/auth/mfa-policy.js';
+import { openSecretBox } from '../../src/auth/secret-box.js';
+import { newTotpSecret, totpCodeAt, totpSecretAad, totpStep } from '../../src/auth/totp.js';
 import type { UserRecord } from '../../src/store/records.js';
 import { Browser, formFields, type Page } from '../helpers/browser.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { addClient, authorizationUrl, open, PASSWORD, redeemRaw, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { newPerson, signedInPerson, type SignedInPerson } from './account-helpers.js';
+import { newPerson, personIn, signedInPerson, type SignedInPerson } from './account-helpers.js';
 
 const b64u = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest();
@@ -82,10 +86,14 @@ function passkeyFields(page: Page): Record<string, string> {
 describe('passkeys (WebAuthn Level 2) on the account page and the login page', () => {
   let app: RunningApp;
   let client: TestClient;
+  let strict: TestClient;
+  // Moves only when told to (how recent a sign-in is); five seconds into a TOTP time step.
+  const clock = new FakeClock(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
 
   beforeAll(async () => {
-    app = await startApp();
+    app = await startApp({ clock });
     client = await addClient(app);
+    strict = await addClient(app, { name: 'Payroll', requireMfa: true });
   });
 
   afterAll(async () => {
@@ -108,8 +116,8 @@ describe('passkeys (WebAuthn Level 2) on the account page and the login page', (
   }
 
   /** Opens the login page of a new authorization request and asks for passkey options. */
-  async function startSignIn(browser = new Browser()) {
-    const start = await authorizationUrl(client);
+  async function startSignIn(browser = new Browser(), to = client, extra: Record<string, string> = {}) {
+    const start = await authorizationUrl(to, extra);
     const fields = passkeyFields(await open(browser, app, start.url));
     const options = await postJson(browser, `${app.url}/login/passkey/options`, fields);
     expect(options.status, JSON.stringify(options.json)).toBe(200);
@@ -235,9 +243,19 @@ describe('passkeys (WebAuthn Level 2) on the account page and the login page', (
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 
+  /** Signs in to the account page with `key` in `browser` (return_to), as public/passkeys.js does: amr hwk, mfa. */
+  async function passkeySignInToAccount(browser: Browser, key: SoftKey, user: UserRecord): Promise<SignedInPerson> {
+    const fields = passkeyFields(await browser.get(`${app.url}/login?return_to=${encodeURIComponent('/account')}`));
+    const options = await postJson(browser, `${app.url}/login/passkey/options`, fields);
+    const done = await postJson(browser, `${app.url}/login/passkey`, { ...fields, challengeId: options.json.challengeId, response: key.assertion(options.json.options.challenge) });
+    expect(done.json).toEqual({ redirect: '/account' });
+    return personIn(app, user, browser);
+  }
+
   it('renames and removes a passkey with forms (removing asks for the current password); a removed passkey signs nobody in', async () => {
-    const person = await signedInPerson(app, await newPerson(app, 'remove'));
-    const key = await register(person);
+    const user = await newPerson(app, 'remove');
+    const key = await register(await signedInPerson(app, user));
+    const person = await passkeySignInToAccount(new Browser(), key, user);
     const tooLong = await person.post('/account/passkeys/rename', { credential_id: key.id, name: 'x'.repeat(61) });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body).toContain('Use at most 60 characters.');
@@ -256,6 +274,61 @@ describe('passkeys (WebAuthn Level 2) on the account page and the login page', (
     expect(events.map((event) => event.type)).toContain('account.passkey_removed');
     const attempt = await startSignIn();
     expect((await attempt.answer(key.assertion(attempt.options.challenge))).status).toBe(401);
+  });
+
+  it('refuses to remove a passkey with the password alone: its owner proves it with a passkey sign-in of the last 15 minutes (issue 19, F8)', async () => {
+    const user = await newPerson(app, 'strip');
+    // A session signed in with the password: what a thief with the password and an open browser has.
+    const byPassword = await signedInPerson(app, user);
+    const key = await register(byPassword);
+    const page = await byPassword.page();
+    expect(page.body).toContain('Removing a passkey needs a sign-in with a passkey in the last 15 minutes.');
+    const refused = await byPassword.post('/account/passkeys/remove', { credential_id: key.id, current_password: PASSWORD });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('This needs a sign-in with your passkey in the last 15 minutes.');
+    expect(refused.body).toContain('id="passkey-remove-code-0-error"');
+    expect(await app.store.passkeys.findById(key.id)).not.toBeNull();
+
+    // Signed in with the passkey, but 15 minutes ago: no longer enough.
+    const byPasskey = await passkeySignInToAccount(new Browser(), key, user);
+    clock.advance(15 * 60 * 1000);
+    expect((await byPasskey.post('/account/passkeys/remove', { credential_id: key.id, current_password: PASSWORD })).status).toBe(400);
+    expect(await app.store.passkeys.findById(key.id)).not.toBeNull();
+    const events = await app.store.audit.list({ limit: 10, filter: { subject: user.id } });
+    expect(events.map((event) => event.type)).not.toContain('account.passkey_removed');
+
+    const again = await passkeySignInToAccount(new Browser(), key, user);
+    const removed = await again.post('/account/passkeys/remove', { credential_id: key.id, current_password: PASSWORD });
+    expect(removed.location).toBe(`${app.url}/account?done=passkey-removed`);
+  });
+
+  it('takes a code from the authenticator app to remove a passkey, when the account has one', async () => {
+    const user = await newPerson(app, 'withapp');
+    const person = await signedInPerson(app, user);
+    const key = await register(person);
+    const secret = newTotpSecret();
+    await app.store.totp.begin({ userId: user.id, sealedSecret: (await openSecretBox(app.config)).seal(secret, totpSecretAad(user.id)), createdAt: clock.now() });
+    await app.store.totp.confirm(user.id, totpStep(clock.now()) - 10, clock.now());
+    expect((await person.page()).body).toContain('id="passkey-remove-code-0"');
+    const noCode = await person.post('/account/passkeys/remove', { credential_id: key.id, current_password: PASSWORD });
+    expect(noCode.status).toBe(400);
+    expect(noCode.body).toContain('Enter a code from your authenticator app, or one of your recovery codes.');
+    expect(await app.store.passkeys.findById(key.id)).not.toBeNull();
+    const removed = await person.post('/account/passkeys/remove', { credential_id: key.id, current_password: PASSWORD, code: totpCodeAt(secret, totpStep(clock.now())) });
+    expect(removed.location).toBe(`${app.url}/account?done=passkey-removed`);
+  });
+
+  it('meets a request for two factors with a passkey sign-in alone: acr_values and a client that requires them get the mfa acr', async () => {
+    const user = await newPerson(app, 'stepup');
+    const key = await register(await signedInPerson(app, user));
+    for (const [to, extra] of [[client, { acr_values: ACR_MFA }], [strict, {}]] as const) {
+      const { start, options, answer } = await startSignIn(new Browser(), to, extra);
+      const done = await answer(key.assertion(options.options.challenge));
+      expect(done.status, JSON.stringify(done.json)).toBe(200);
+      const tokens = await redeemRaw(app, to, new URL(done.json.redirect).searchParams.get('code') ?? '', start);
+      expect(decodeJwt(tokens.id_token ?? '')).toMatchObject({ amr: ['hwk', 'mfa'], acr: ACR_MFA });
+    }
+    expect(await app.store.totp.find(user.id)).toBeNull();
   });
 
   it('serves the WebAuthn browser library from our origin, cached like our static files', async () => {

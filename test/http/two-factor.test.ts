@@ -1,15 +1,17 @@
 // Two-step verification with an authenticator app (RFC 6238 TOTP) and recovery codes: set up from the account
 // page, then asked after the password at every sign-in. The fake clock places each code in its time step.
+import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCodeAt, totpStep } from '../../src/auth/totp.js';
 import type { UserRecord } from '../../src/store/records.js';
 import { Browser, formAction, formFields, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { waitForMail } from '../helpers/outbox.js';
+import { readOutbox, waitForMail } from '../helpers/outbox.js';
+import { queryRows } from '../helpers/rows.js';
 import { addClient, authorizationUrl, open, PASSWORD, redeemRaw, submitLogin, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { newPerson, signedInPerson, type SignedInPerson } from './account-helpers.js';
+import { newPerson, personIn, signedInPerson, signInToAccount, type SignedInPerson } from './account-helpers.js';
 
 const STEP_MS = 30_000;
 
@@ -171,12 +173,13 @@ describe('two-step verification with an authenticator app (RFC 6238) and recover
     expect(posted.location).toBeNull();
   });
 
-  it('turns off with the current password: the recovery codes go, and sign-in asks only for the password again', async () => {
+  it('turns off with the current password and a current code: the recovery codes go, and sign-in asks only for the password again', async () => {
     const user = await newPerson(app, 'off');
     const person = await signedInPerson(app, user);
-    await enrol(person);
-    const off = await person.post('/account/two-factor/remove', { current_password: PASSWORD });
-    expect(off.status).toBe(303);
+    const { secret } = await enrol(person);
+    clock.advance(STEP_MS);
+    const off = await person.post('/account/two-factor/remove', { current_password: PASSWORD, code: codeNow(secret) });
+    expect(off.status, off.body).toBe(303);
     expect(await app.store.totp.find(user.id)).toBeNull();
     expect(await app.store.recoveryCodes.countUnused(user.id)).toBe(0);
     const mail = await waitForMail(app.config.dataDir, user.email, { subject: /^How you sign in at /, skip: 1 });
@@ -187,5 +190,108 @@ describe('two-step verification with an authenticator app (RFC 6238) and recover
     const answer = await submitLogin(browser, await open(browser, app, start.url), user.email);
     expect(answer.status).toBe(303);
     expect(answer.location?.startsWith(client.redirectUri)).toBe(true);
+  });
+
+  /** The mails the outbox holds for `email` now. */
+  const mailsTo = async (email: string) => (await readOutbox(app.config.dataDir)).filter((mail) => mail.to === email).length;
+
+  it('refuses, with the password alone, to turn two-step verification off or to make new recovery codes, writing nothing (issue 19, F8)', async () => {
+    const user = await newPerson(app, 'strip');
+    // Signed in with the password only: a stolen session and a known password.
+    const person = await signedInPerson(app, user);
+    const { secret, codes } = await enrol(person);
+    await waitForMail(app.config.dataDir, user.email, { subject: /^How you sign in at / });
+    const credential = await app.store.totp.find(user.id);
+    const mails = await mailsTo(user.email);
+    clock.advance(STEP_MS);
+
+    for (const path of ['/account/two-factor/remove', '/account/two-factor/recovery-codes']) {
+      const refused = await person.post(path, { current_password: PASSWORD });
+      expect(refused.status, path).toBe(400);
+      expect(refused.body).toContain('id="two-factor-code-error"');
+      expect(refused.body).toContain('Enter a code from your authenticator app, or one of your recovery codes.');
+      const wrong = await person.post(path, { current_password: PASSWORD, code: codeNow(secret) === '123456' ? '654321' : '123456' });
+      expect(wrong.status, path).toBe(400);
+      expect(wrong.body).toContain('That code is not right.');
+    }
+    // Nothing written: the same authenticator, the same ten codes, no notice mailed.
+    expect(await app.store.totp.find(user.id)).toEqual(credential);
+    expect(await app.store.recoveryCodes.countUnused(user.id)).toBe(10);
+    expect(await mailsTo(user.email)).toBe(mails);
+    const events = await app.store.audit.list({ limit: 10, filter: { subject: user.id } });
+    expect(events.map((event) => event.type)).not.toContain('account.totp_disabled');
+    expect(events.map((event) => event.type)).toContain('account.second_factor_check_failed');
+
+    // A recovery code is a current factor: new codes are made, and that one is used up with the old set.
+    const replaced = await person.post('/account/two-factor/recovery-codes', { current_password: PASSWORD, code: codes[0] ?? '' });
+    expect(replaced.status, replaced.body).toBe(200);
+    expect(replaced.body.match(/<li><code>/g)).toHaveLength(10);
+    // So is a code from the app.
+    const off = await person.post('/account/two-factor/remove', { current_password: PASSWORD, code: codeNow(secret) });
+    expect(off.status, off.body).toBe(303);
+    expect(await app.store.totp.find(user.id)).toBeNull();
+  });
+
+  it('takes a sign-in with two factors in the last 15 minutes instead of a code, and not later', async () => {
+    const user = await newPerson(app, 'recent');
+    const { secret } = await enrol(await signedInPerson(app, user));
+    clock.advance(STEP_MS);
+    // Signed in to the account page with the password and a code: the session's amr says mfa.
+    const browser = new Browser();
+    const passed = await signInToAccount(app, user.email, browser);
+    const step = await browser.get(passed.location ?? '');
+    expect((await submitCode(browser, step, codeNow(secret))).status).toBe(303);
+    const person = personIn(app, user, browser);
+
+    clock.advance(14 * 60 * 1000);
+    const fresh = await person.post('/account/two-factor/recovery-codes', { current_password: PASSWORD });
+    expect(fresh.status, fresh.body).toBe(200);
+    expect(fresh.body.match(/<li><code>/g)).toHaveLength(10);
+
+    clock.advance(60 * 1000);
+    const credential = await app.store.totp.find(user.id);
+    const stale = await person.post('/account/two-factor/remove', { current_password: PASSWORD });
+    expect(stale.status).toBe(400);
+    expect(stale.body).toContain('Enter a code from your authenticator app');
+    expect(await app.store.totp.find(user.id)).toEqual(credential);
+    const off = await person.post('/account/two-factor/remove', { current_password: PASSWORD, code: codeNow(secret) });
+    expect(off.status, off.body).toBe(303);
+    expect(await app.store.totp.find(user.id)).toBeNull();
+  });
+
+  it('still asks only for the password to drop a set-up that was never confirmed (it is no factor yet)', async () => {
+    const user = await newPerson(app, 'unconfirmed');
+    const person = await signedInPerson(app, user);
+    await person.post('/account/two-factor/setup', { current_password: PASSWORD });
+    const dropped = await person.post('/account/two-factor/remove', { current_password: PASSWORD });
+    expect(dropped.status).toBe(303);
+    expect(await app.store.totp.find(user.id)).toBeNull();
+  });
+
+  it('keeps recovery codes keyed at rest: no stored value is the SHA-256 of a code (issue 19, F7)', async () => {
+    const user = await newPerson(app, 'keyed');
+    const { codes } = await enrol(await signedInPerson(app, user));
+    const stored = (await queryRows<{ code_hash: string }>(app, 'SELECT code_hash FROM recovery_codes WHERE user_id = ?', [user.id])).map((row) => row.code_hash);
+    expect(stored).toHaveLength(10);
+    // Computed here with node:crypto, not with the code under test: the plain hash a database copy would give away.
+    const plain = new Set(codes.map((code) => createHash('sha256').update(code.replace(/-/g, '')).digest('base64url')));
+    for (const value of stored) {
+      expect(plain.has(value)).toBe(false);
+      expect(plain.has(value.replace(/^h1:/, ''))).toBe(false);
+      expect(value).toMatch(/^h1:[A-Za-z0-9_-]{22}$/);
+    }
+  });
+
+  it('still accepts, once, a recovery code stored the old way (plain SHA-256)', async () => {
+    const user = await newPerson(app, 'legacy');
+    await enrol(await signedInPerson(app, user));
+    const legacy = 'abcde-fghjk';
+    await app.store.recoveryCodes.replace(user.id, [createHash('sha256').update('abcdefghjk').digest('base64url')], clock.now());
+    clock.advance(STEP_MS);
+    const first = await passPassword(user);
+    expect((await submitCode(first.browser, first.step, legacy.toUpperCase())).status).toBe(303);
+    expect(await app.store.recoveryCodes.countUnused(user.id)).toBe(0);
+    const again = await passPassword(user);
+    expect((await submitCode(again.browser, again.step, legacy)).status).toBe(401);
   });
 });

@@ -2,11 +2,13 @@
 // code, into another SQLite one). Real `idp` processes; the imported store then serves a real app, where the
 // person signs in with the same password, the application with the same secret, and the tokens issued before
 // the move still work, signed and verified with the same keys. An authenticator (TOTP) secret, sealed at rest under
-// the source's own key, leaves sealed under TRANSFER_KEY and arrives sealed under the target's.
+// the source's own key, leaves sealed under TRANSFER_KEY and arrives sealed under the target's; recovery codes,
+// keyed at rest, are moved from key to key the same way, so the codes a person printed work after the move.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { legacyRecoveryCodeHash, recoveryCodeHash } from '../../src/auth/recovery-codes.js';
 import { openSecretBox, secretBox } from '../../src/auth/secret-box.js';
 import { newTotpSecret, totpCodeAt, totpSecretAad, totpStep } from '../../src/auth/totp.js';
 import { Browser, formAction, formFields } from '../helpers/browser.js';
@@ -22,6 +24,9 @@ import { newUser } from '../store/engines.js';
 const TRANSFER_KEY = Buffer.alloc(32, 3).toString('base64');
 const OTHER_KEY = Buffer.alloc(32, 4).toString('base64');
 const transferBox = secretBox(Buffer.from(TRANSFER_KEY, 'base64'));
+/** Grace's recovery codes: one made now (keyed), one stored before the keyed format (plain SHA-256). */
+const KEYED_CODE = 'abcde-fghjk';
+const LEGACY_CODE = 'mnpqr-stuvw';
 const targets: TestEngine[] = TEST_DATABASE_URL ? ['postgres', 'sqlite'] : ['sqlite'];
 
 describe('idp export and idp import: moving a whole installation between stores', () => {
@@ -53,6 +58,9 @@ describe('idp export and idp import: moving a whole installation between stores'
     expect(await source.store.totp.begin({ userId: graceId, sealedSecret: sourceSealed, createdAt: Date.now() })).toBe(true);
     // Confirmed with a step well in the past, so that the current code is accepted after the move.
     expect(await source.store.totp.confirm(graceId, totpStep(Date.now()) - 10, Date.now())).toBe(true);
+    await source.store.recoveryCodes.replace(
+      graceId, [recoveryCodeHash(await openSecretBox(source.config), graceId, KEYED_CODE), legacyRecoveryCodeHash(LEGACY_CODE)], Date.now(),
+    );
     dump = exportFile('gatehouse.jsonl');
     const exported = await runIdp(['export', '--output', dump, '--json'], { ...idpEnv(source), TRANSFER_KEY });
     expect(exported.stderr).toBe('');
@@ -86,6 +94,13 @@ describe('idp export and idp import: moving a whole installation between stores'
       const { row } = JSON.parse(rows[0] ?? '') as { row: { user_id: string; sealed_secret: string } };
       expect(row.user_id).toBe(graceId);
       expect(transferBox.open(row.sealed_secret, totpSecretAad(graceId))).toBe(totpSecret);
+    });
+
+    it('carries keyed recovery codes keyed under TRANSFER_KEY, not as the source keeps them; older ones as they are', async () => {
+      const rows = readFileSync(dump, 'utf8').split('\n').filter((line) => line.startsWith('{"table":"recovery_codes"'));
+      const hashes = rows.map((line) => (JSON.parse(line) as { row: { code_hash: string } }).row.code_hash).sort();
+      expect(hashes).toEqual([recoveryCodeHash(transferBox, graceId, KEYED_CODE), legacyRecoveryCodeHash(LEGACY_CODE)].sort());
+      expect(hashes).not.toContain(recoveryCodeHash(await openSecretBox(source.config), graceId, KEYED_CODE));
     });
 
     it('refuses to export an authenticator secret this store cannot open, naming the user, and leaves no file', async () => {
@@ -195,6 +210,16 @@ describe('idp export and idp import: moving a whole installation between stores'
         expect(code.status, code.body).toBe(303);
         const graceTokens = await redeem(rp, new URL(code.location ?? ''), started);
         expect(graceTokens.claims()).toMatchObject({ sub: graceId, email: 'grace@example.com', amr: ['pwd', 'otp', 'mfa'] });
+        // Her recovery codes work too, under the target's own key: the one made keyed, and the older one.
+        for (const recoveryCode of [KEYED_CODE, LEGACY_CODE]) {
+          const lost = new Browser();
+          const again = await authorizationUrl(rp);
+          const passed = await submitLogin(lost, await open(lost, app, again.url), 'grace@example.com');
+          const codeStep = await lost.get(passed.location ?? '');
+          const used = await lost.postForm(formAction(codeStep.body, codeStep.url), { ...formFields(codeStep.body), code: recoveryCode });
+          expect(used.status, `${recoveryCode}: ${used.body}`).toBe(303);
+        }
+        expect(await app.store.recoveryCodes.countUnused(graceId)).toBe(0);
       } finally {
         await app.stop();
       }

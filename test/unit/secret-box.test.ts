@@ -1,6 +1,6 @@
 // Small secrets at rest (src/auth/secret-box.ts): AES-256-GCM bound to the row by associated data, under
 // KEY_ENCRYPTION_KEY with PostgreSQL or KEYS_DIR/secrets.key with SQLite.
-import { statSync, writeFileSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, KeyStoreError } from '../../src/errors.js';
@@ -55,6 +55,17 @@ describe('secret box (AES-256-GCM, the associated data binds a value to its row)
   it('refuses a key that is not 32 bytes', () => {
     expect(() => secretBox(Buffer.alloc(16))).toThrow(KeyStoreError);
   });
+
+  it('enciphers single blocks for lookups deterministically, reversibly, and under a key of their own', () => {
+    const box = secretBox(KEY);
+    const block = Buffer.alloc(16, 1);
+    const enciphered = box.encipherBlock(block);
+    expect(enciphered).toHaveLength(16);
+    expect(box.encipherBlock(block).equals(enciphered)).toBe(true);
+    expect(box.decipherBlock(enciphered).equals(block)).toBe(true);
+    expect(secretBox(Buffer.alloc(32, 8)).encipherBlock(block).equals(enciphered)).toBe(false);
+    expect(() => box.encipherBlock(Buffer.alloc(32))).toThrow(KeyStoreError);
+  });
 });
 
 describe('openSecretBox: where the key comes from', () => {
@@ -90,6 +101,38 @@ describe('openSecretBox: where the key comes from', () => {
     const sealed = boxes[0]!.seal(SECRET, 'totp:u');
     for (const box of boxes) expect(box.open(sealed, 'totp:u')).toBe(SECRET);
     expect(readdirSync(dir)).toEqual([SECRETS_KEY_FILE]);
+  });
+
+  it('refuses a secrets.key other local users can read, like a signing key, and leaves it as it is (issue 19, F10)', async () => {
+    const dir = keysDir();
+    const first = await openSecretBox(sqlite(dir));
+    const file = path.join(dir, SECRETS_KEY_FILE);
+    const sealed = first.seal(SECRET, 'totp:u');
+    for (const mode of [0o640, 0o604, 0o660]) {
+      chmodSync(file, mode);
+      await expect(openSecretBox(sqlite(dir))).rejects.toThrow(KeyStoreError);
+      await expect(openSecretBox(sqlite(dir))).rejects.toThrow(
+        `secrets key file ${file} is accessible to other users (mode 0${mode.toString(8)}); run chmod 600 on it`,
+      );
+      expect(statSync(file).mode & 0o777).toBe(mode);
+    }
+    chmodSync(file, 0o600);
+    expect((await openSecretBox(sqlite(dir))).open(sealed, 'totp:u')).toBe(SECRET);
+  });
+
+  it('creates secrets.key with mode 0600 whatever the umask', async () => {
+    for (const umask of [0o000, 0o022, 0o277]) {
+      const dir = keysDir();
+      // The directory as an operator made it; the umask then applies to the key file alone.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const previous = process.umask(umask);
+      try {
+        await openSecretBox(sqlite(dir));
+      } finally {
+        process.umask(previous);
+      }
+      expect(statSync(path.join(dir, SECRETS_KEY_FILE)).mode & 0o777).toBe(0o600);
+    }
   });
 
   it('refuses a key file of the wrong length instead of replacing it', async () => {
