@@ -61,6 +61,12 @@ export interface Config {
   mailFrom: string;
   /** REQUIRE_MFA: every sign-in ends with a second factor; a person without one sets it up first. */
   requireMfa: boolean;
+  /**
+   * ALLOW_PRIVATE_CLIENT_URLS: whether a client's back-channel logout URI may name a private, loopback,
+   * link-local or other special-purpose address (src/manage/client-urls.ts), at registration and at delivery.
+   * By default only when the issuer itself is on loopback (development, tests, the demo).
+   */
+  allowPrivateClientUrls: boolean;
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -112,6 +118,14 @@ export function isLoopbackHostname(hostname: string): boolean {
   if (LOOPBACK_HOSTS.has(hostname)) return true;
   // Any address in 127.0.0.0/8 is loopback (RFC 1122 §3.2.1.3).
   return isIP(hostname) === 4 && hostname.startsWith('127.');
+}
+
+/**
+ * Whether the issuer is a development set-up: its host is a loopback address, so nothing outside this machine
+ * can use it, and its applications' back-channel receivers are on loopback too.
+ */
+export function isLoopbackIssuer(issuer: string): boolean {
+  return isLoopbackHostname(new URL(issuer).hostname);
 }
 
 function parseIssuer(raw: string): { issuer: string; basePath: string } {
@@ -297,5 +311,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     smtpUrl: parseSmtpUrl(env),
     mailFrom: parseMailFrom(env, issuer),
     requireMfa: parseWith(env, 'REQUIRE_MFA', oneOf(['true', 'false'] as const), 'false') === 'true',
+    // Server-side requests to an address the administrator names can reach what only this host can (a cloud
+    // metadata service, an admin port): outside development they are refused unless the operator says otherwise.
+    allowPrivateClientUrls: parseWith(env, 'ALLOW_PRIVATE_CLIENT_URLS', oneOf(['true', 'false'] as const), isLoopbackIssuer(issuer) ? 'true' : 'false') === 'true',
   };
 }

@@ -82,7 +82,7 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
   try {
     const keyRing = await KeyRing.open(openKeyStore(config, store), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
-    const backchannel = new BackchannelLogout({ store, clock, issuer: config.issuer, signingKey: () => keyRing.signingKey, logger });
+    const backchannel = new BackchannelLogout({ store, clock, issuer: config.issuer, allowPrivateAddresses: config.allowPrivateClientUrls, signingKey: () => keyRing.signingKey, logger });
     const mailer = openMailer(config, logger);
     return {
       store,

@@ -1,7 +1,9 @@
 // Changing one's own password: the current one first (throttled like a sign-in), the new one through the
 // policy (NIST SP 800-63B §3.1.1.2). A new password ends every other session of the account and revokes every
-// refresh and access token (OWASP ASVS V3.3.3: whoever else was in with the old one is out, relying parties
-// included), keeps this session, and the account's address hears of it.
+// unused code, refresh and access token (OWASP ASVS V3.3.3: whoever else was in with the old one is out, relying
+// parties included; a code minted in a hijacked session is not redeemed later, issue 19 F5), drops sign-ins that
+// passed the old password and still owe a second factor, and every mailed link (the store, with the new hash);
+// keeps this session, and the account's address hears of it.
 import type { Request, Response } from 'express';
 import { inBackground, mailPasswordChanged } from '../auth/account-links.js';
 import { hashPassword } from '../auth/password-hash.js';
@@ -53,8 +55,11 @@ export function changePassword(deps: AccountDependencies) {
     // Offline grants outlive their sessions: they were opened with the old password too. Applications signed in
     // through this browser get new tokens silently, from the session that stays.
     const now = deps.clock.now();
+    await deps.store.codes.revokeForUser(user.id, now);
     await deps.store.refreshTokens.revokeForUser(user.id, now);
     await deps.store.accessTokens.revokeForUser(user.id, now);
+    // Someone who passed the old password elsewhere and waits at the second step does not finish with a code.
+    await deps.store.signInChallenges.deleteForUser(user.id, 'second_factor');
     await deps.store.audit.append({ at: deps.clock.now(), type: 'account.password_changed', actor: user.id, subject: user.id, ip, details: { sessions_ended: others.length } });
     inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, user, ip));
     res.redirect(303, accountPath(deps, '?done=password-changed'));

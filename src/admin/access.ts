@@ -5,11 +5,20 @@ import type { NextFunction, Request, Response } from 'express';
 import { AdminOnly } from '../errors.js';
 import { loginUrlFor } from '../interaction/return-to.js';
 import { routes } from '../http/routes.js';
+import type { SessionRecord } from '../store/records.js';
 import type { AdminDependencies, AdminState } from './context.js';
 import { adminCsrfToken } from './csrf.js';
 
 /** How long after signing in (or re-entering the password) sensitive actions go ahead without asking again. */
 export const RECENT_SIGN_IN_MS = 15 * 60 * 1000;
+
+/**
+ * When the person last proved the password to this session: the sign-in, or a later re-entry on the admin screens.
+ * The re-entry is kept apart from `authTime` (issue 19, F6), which ID tokens and `max_age` read as the sign-in's.
+ */
+export function lastProvedAt(session: SessionRecord): number {
+  return Math.max(session.authTime, session.reauthenticatedAt ?? session.authTime);
+}
 
 export function requireAdmin(deps: AdminDependencies) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -30,7 +39,7 @@ export function requireAdmin(deps: AdminDependencies) {
       user: active.user,
       session: active.session,
       csrfToken: adminCsrfToken(secret),
-      recentSignIn: deps.clock.now() - active.session.authTime < RECENT_SIGN_IN_MS,
+      recentSignIn: deps.clock.now() - lastProvedAt(active.session) < RECENT_SIGN_IN_MS,
     };
     res.locals.admin = state;
     next();

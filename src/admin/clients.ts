@@ -1,8 +1,11 @@
 // The Clients screens: list, register, edit, rotate the secret of and delete relying applications. Every change
 // goes through src/manage/clients.ts, the rules and audit events the `idp client` tool uses. A secret is shown
 // once, in the answer to the POST that made it (no-store, never stored in clear, never in a URL or a log).
+// Registering, deleting, rotating the secret and any edit but a renaming need a recent sign-in (recent-sign-in.ts):
+// whoever sets a redirect URI receives the application's codes, and the multi-factor rule guards its sign-ins.
 import type { Request, Response, Router } from 'express';
-import { createClient, deleteClient, findClient, rotateClientSecret, updateClient, type ClientWithSecret } from '../manage/clients.js';
+import { ValidationError } from '../errors.js';
+import { clientChanges, createClient, deleteClient, findClient, rotateClientSecret, updateClient, type ClientWithSecret } from '../manage/clients.js';
 import { routeUrl } from '../http/routes.js';
 import { manageContext, type AdminDependencies } from './context.js';
 import { clientFormOf, EMPTY_CLIENT_FORM, fieldErrorsOf, newClientInput, clientSettings, readClientForm, type ClientForm, type FieldErrors } from './client-forms.js';
@@ -127,15 +130,42 @@ function remove(deps: AdminDependencies) {
   };
 }
 
+/** Always sensitive, once the client is known: an unknown id is a 404 before any password is asked for. */
+function knownClient(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<boolean> => {
+    await clientOf(deps, req, res);
+    return true;
+  };
+}
+
+/**
+ * An edit is sensitive when it changes anything but the name: a URI (where codes, people and logout tokens go)
+ * or the multi-factor rule. A renaming grants nothing (the redirect URIs stay the application's), so it needs no
+ * password, like a user's. A form the rules refuse writes nothing and comes back with its errors first.
+ */
+function changesMoreThanTheName(deps: AdminDependencies) {
+  return async (req: Request, res: Response): Promise<boolean> => {
+    const client = await clientOf(deps, req, res);
+    try {
+      return clientChanges(client, clientSettings(req.body)).some((setting) => setting !== 'client_name');
+    } catch (error) {
+      if (error instanceof ValidationError) return false;
+      throw error;
+    }
+  };
+}
+
 export function clientRoutes(router: Router, deps: AdminDependencies): void {
   router.get('/clients', listPage(deps));
   // Before '/clients/:id', which would otherwise take "new" for a client id.
   router.get('/clients/new', (_req: Request, res: Response) => renderNewForm(res, EMPTY_CLIENT_FORM, {}));
-  router.post('/clients', create(deps));
+  // A new client is a new place codes are sent to.
+  router.post('/clients', requireRecentSignIn(deps), create(deps));
   router.get('/clients/:id', detailPage(deps));
-  router.post('/clients/:id', update(deps));
-  // Whoever holds the new secret can act as the application: a sensitive action (recent-sign-in.ts).
-  router.post('/clients/:id/rotate-secret', requireRecentSignIn(deps), rotateSecret(deps));
+  router.post('/clients/:id', requireRecentSignIn(deps, changesMoreThanTheName(deps)), update(deps));
+  // Whoever holds the new secret can act as the application.
+  router.post('/clients/:id/rotate-secret', requireRecentSignIn(deps, knownClient(deps)), rotateSecret(deps));
   router.get('/clients/:id/delete', deletePage(deps));
-  router.post('/clients/:id/delete', remove(deps));
+  // Deleting stops every sign-in to the application.
+  router.post('/clients/:id/delete', requireRecentSignIn(deps, knownClient(deps)), remove(deps));
 }

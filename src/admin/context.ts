@@ -8,7 +8,7 @@ import type { Cookies } from '../http/cookies.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { SessionTerminator } from '../logout/session-end.js';
-import type { ManageContext } from '../manage/users.js';
+import type { ClientContext } from '../manage/clients.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import type { SessionRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -44,9 +44,13 @@ export function adminOf(res: Response): AdminState {
   return state;
 }
 
-/** The context of the shared management functions (src/manage), acting as this administrator from this address. */
-export function manageContext(deps: AdminDependencies, res: Response, ip: string | undefined): ManageContext {
+/**
+ * The context of the shared management functions (src/manage), acting as this administrator from this address,
+ * under this server's configuration (which client URLs may be registered, src/manage/client-urls.ts).
+ */
+export function manageContext(deps: AdminDependencies, res: Response, ip: string | undefined): ClientContext & { config: Config } {
   return {
+    config: deps.config,
     store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: adminOf(res).user.id, ip: ip ?? null, sessionEnd: deps.sessionEnd,
     mail: { store: deps.store, clock: deps.clock, config: deps.config, mailer: deps.mailer, logger: deps.logger },
   };

@@ -1,8 +1,17 @@
-// Sensitive admin actions (deleting a user, granting admin, rotating or revoking keys, rotating a client
-// secret) need a sign-in within the last 15 minutes (OWASP ASVS V4.3.3 / NIST SP 800-63B §4.2.3 style
-// re-authentication). A stale session's form is answered with a page asking for the password, which posts the
-// same fields back with it; the action then goes ahead. Forms can also carry the password up front
-// (`confirm_password`, views/admin/partials/confirm-password.ejs).
+// Sensitive admin actions need a sign-in within the last 15 minutes (OWASP ASVS V4.3.3 / NIST SP 800-63B
+// §4.2.3 style re-authentication): every action by which whoever holds a left-open or stolen admin session could
+// take over an account or an application, or change which tokens are trusted:
+//   - users: setting a password (anyone's, other administrators' included), changing an email address (an
+//     edit whose email differs from the stored one; the address receives reset links), granting admin
+//     (at creation or by an edit), resetting second factors, deleting a user;
+//   - clients: registering one, changing any URI (redirect, post-logout, back-channel logout) or the
+//     multi-factor rule, rotating the secret, deleting one;
+//   - signing keys: a rotation, a revocation.
+// Not sensitive: renaming a user or a client (the name grants nothing), email verification, disabling, enabling
+// and signing out (they take access away), and reading anything.
+// A stale session's form is answered with a page asking for the password, which posts the same fields back with
+// it; the action then goes ahead. Forms can also carry the password up front (`confirm_password`,
+// views/admin/partials/confirm-password.ejs, optional-confirm-password.ejs for forms sensitive only sometimes).
 import type { NextFunction, Request, Response } from 'express';
 import { checkPasswordThrottled, retryAfterSeconds, tryAgainIn } from '../auth/throttle.js';
 import { adminOf, type AdminDependencies } from './context.js';
@@ -10,14 +19,25 @@ import { renderAdmin } from './render.js';
 
 /** Fields never echoed back into the confirmation page. */
 const NOT_ECHOED = new Set(['csrf', 'confirm_password']);
-/** A new user's password is asked for again rather than copied into the page. */
+/** A new password (a new user's, or a user's new one) is asked for again rather than copied into the page. */
 const SECRET_FIELDS = new Set(['password']);
 
-export function requireRecentSignIn(deps: AdminDependencies, isSensitive: (req: Request) => boolean = () => true) {
+/**
+ * Whether this request is sensitive. It may read the store (whether an edit changes the stored email); an error
+ * it throws (an unknown id: a 404) is answered before any password is asked for.
+ */
+export type SensitivePredicate = (req: Request, res: Response) => boolean | Promise<boolean>;
+
+export interface RecentSignInOptions {
+  /** The label of a secret field asked for again on the confirmation page (SECRET_FIELDS). */
+  retypeLabel?: string;
+}
+
+export function requireRecentSignIn(deps: AdminDependencies, isSensitive: SensitivePredicate = () => true, options: RecentSignInOptions = {}) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const admin = adminOf(res);
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (admin.recentSignIn || !isSensitive(req)) {
+    if (admin.recentSignIn || !(await isSensitive(req, res))) {
       delete body.confirm_password;
       next();
       return;
@@ -52,7 +72,9 @@ export function requireRecentSignIn(deps: AdminDependencies, isSensitive: (req: 
     const fields = Object.entries(body)
       .filter(([name]) => !NOT_ECHOED.has(name) && !SECRET_FIELDS.has(name))
       .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string').map((v) => ({ name, value: v })));
-    const retype = [...SECRET_FIELDS].filter((name) => typeof body[name] === 'string' && body[name] !== '');
+    const retype = [...SECRET_FIELDS]
+      .filter((name) => typeof body[name] === 'string' && body[name] !== '')
+      .map((name) => ({ name, label: options.retypeLabel ?? 'The new password, once more' }));
     renderAdmin(res, 'confirm-password', { title: 'Confirm it’s you', section: 'dashboard', action: req.originalUrl, fields, retype, error }, status);
   };
 }

@@ -1,23 +1,38 @@
-// POST /admin/users/:id: the edit form (name, email, email verified, admin flag). Granting admin is sensitive
-// (a recent sign-in); removing one's own flag is refused, and so is removing the last enabled admin's.
-import type { NextFunction, Request, Response } from 'express';
+// POST /admin/users/:id: the edit form (name, email, email verified, admin flag). Granting admin and changing the
+// email are sensitive (a recent sign-in): the email is where reset links go, so whoever sets it can take the
+// account. Removing one's own flag is refused, and so is removing the last enabled admin's.
+import type { Request, Response } from 'express';
 import { ConflictError, LastAdminError, ValidationError } from '../errors.js';
-import { updateUser } from '../manage/users.js';
+import { checkEmail, updateUser } from '../manage/users.js';
 import { manageContext, type AdminDependencies } from './context.js';
 import { requireRecentSignIn } from './recent-sign-in.js';
 import { editErrors, editSchema, parseForm, sentence, ticks } from './user-forms.js';
 import { renderUserPage, userById, userPath } from './user-page.js';
 
+/** The email the edit form posts, as updateUser would store it; null when it is not one (the edit is refused). */
+function postedEmail(req: Request): string | null {
+  const email = (req.body as Record<string, unknown> | undefined)?.email;
+  if (typeof email !== 'string') return null;
+  try {
+    return checkEmail(email);
+  } catch (error) {
+    if (error instanceof ValidationError) return null;
+    throw error;
+  }
+}
+
 /**
- * requireRecentSignIn for an edit that grants admin: whether it does depends on the stored user, so the user
- * is read first (an unknown id is a 404 before any password is asked for).
+ * requireRecentSignIn for an edit that grants admin or changes the email (compared as updateUser compares it):
+ * whether it does depends on the stored user, so the user is read first (an unknown id is a 404 before any
+ * password is asked for). A name-only edit, or one the rules refuse anyway, needs no password.
  */
-export function requireRecentSignInToGrantAdmin(deps: AdminDependencies) {
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+export function requireRecentSignInForSensitiveEdit(deps: AdminDependencies) {
+  return requireRecentSignIn(deps, async (req) => {
     const user = await userById(deps.store, req.params.id);
     const grants = ticks(req, 'admin') && !user.isAdmin;
-    await requireRecentSignIn(deps, () => grants)(req, res, next);
-  };
+    const email = postedEmail(req);
+    return grants || (email !== null && email !== user.email);
+  });
 }
 
 export function editUser(deps: AdminDependencies) {

@@ -1,12 +1,17 @@
-// Single-use links mailed to a person: a password reset (30 minutes) and an email verification (24 hours).
-// The token is 256-bit random and only its SHA-256 hash is stored (ARCHITECTURE: secrets at rest); each new
-// link of a kind replaces the user's earlier ones, so only the newest mail works.
+// Single-use links mailed to a person: a password reset (30 minutes), and an email verification or change of
+// address (24 hours). The token is 256-bit random and only its SHA-256 hash is stored (ARCHITECTURE: secrets at
+// rest); each new link of a kind replaces the user's earlier ones, so only the newest mail works. A link records
+// what it is for and the address it went to, and does only that (issue 19, F1): a verification link verifies the
+// account's address only while the account still has it, a change link moves the account to its address, a reset
+// link works only while its address is the account's. A new email or password ends every link still unused
+// (UserRepository.update).
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { routeUrl, type RouteName } from '../http/routes.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import { renderMail, type MailTemplate } from '../mail/templates.js';
+import { normalizeEmail } from '../store/normalize-email.js';
 import type { AccountTokenPurpose, AccountTokenRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { hashSecret, randomSecret } from './secrets.js';
@@ -25,6 +30,7 @@ export interface AccountMailDependencies {
 const LINKS: Record<AccountTokenPurpose, { route: RouteName; lifetimeMs: number }> = {
   password_reset: { route: 'resetPassword', lifetimeMs: RESET_LINK_LIFETIME_MS },
   email_verification: { route: 'verifyEmail', lifetimeMs: VERIFICATION_LINK_LIFETIME_MS },
+  email_change: { route: 'verifyEmail', lifetimeMs: VERIFICATION_LINK_LIFETIME_MS },
 };
 
 /** Stores a new token for the user (ending their earlier ones of the purpose) and returns the link that carries it. */
@@ -36,9 +42,30 @@ async function issueLink(deps: AccountMailDependencies, purpose: AccountTokenPur
   return `${routeUrl(deps.config.issuer, LINKS[purpose].route)}?${new URLSearchParams({ token }).toString()}`;
 }
 
-/** The live token a link carries, or null: unknown, expired, used, or of another purpose. */
-export function findLinkToken(deps: Pick<AccountMailDependencies, 'store' | 'clock'>, purpose: AccountTokenPurpose, token: string): Promise<AccountTokenRecord | null> {
-  return token ? deps.store.accountTokens.findLive(hashSecret(token), purpose, deps.clock.now()) : Promise.resolve(null);
+/** The live token a link carries, or null: unknown, expired, used, or of none of these purposes. */
+export async function findLinkToken(
+  deps: Pick<AccountMailDependencies, 'store' | 'clock'>, purposes: AccountTokenPurpose | readonly AccountTokenPurpose[], token: string,
+): Promise<AccountTokenRecord | null> {
+  if (!token) return null;
+  for (const purpose of typeof purposes === 'string' ? [purposes] : purposes) {
+    const record = await deps.store.accountTokens.findLive(hashSecret(token), purpose, deps.clock.now());
+    if (record) return record;
+  }
+  return null;
+}
+
+/**
+ * Whether a link may still act on the account as it is now. A verification or reset link went to the address the
+ * account had then: it counts only while the account still has that address (else whoever holds that mailbox, a
+ * typo's or a former address's, would verify it back onto the account or set its password). A change link went to
+ * the address the person asked to move to, which is not the account's yet: it is checked when it is used
+ * (confirmEmail). A new email or password already ended every older link (UserRepository.update); this holds
+ * without that too.
+ */
+export function linkStillApplies(token: AccountTokenRecord, user: UserRecord): boolean {
+  if (token.userId !== user.id) return false;
+  if (token.purpose === 'email_change') return true;
+  return normalizeEmail(token.email) === normalizeEmail(user.email);
 }
 
 /** Uses the token up; of concurrent uses exactly one gets the record. */
@@ -61,9 +88,12 @@ export async function mailPasswordReset(deps: AccountMailDependencies, user: Use
   await send(deps, user.email, 'password-reset', { template: 'password-reset', name: user.name, issuer: deps.config.issuer, link, minutes: RESET_LINK_LIFETIME_MS / 60_000 });
 }
 
-/** Verifies `email`: the user's own address, or (`change`) the one they asked to move to, which takes effect only when verified. */
+/**
+ * Verifies `email`: the user's own address (an `email_verification` link), or (`change`) the one they asked to move
+ * to (an `email_change` link), which takes effect only when verified.
+ */
 export async function mailVerification(deps: AccountMailDependencies, user: UserRecord, email: string, change: boolean): Promise<void> {
-  const link = await issueLink(deps, 'email_verification', user, email);
+  const link = await issueLink(deps, change ? 'email_change' : 'email_verification', user, email);
   await send(deps, email, 'email-verification', { template: 'email-verification', name: user.name, issuer: deps.config.issuer, link, hours: VERIFICATION_LINK_LIFETIME_MS / 3_600_000, change });
 }
 

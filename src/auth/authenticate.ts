@@ -42,7 +42,8 @@ export async function checkCredentials(store: Store, clock: Clock, email: string
   if (user.disabled) return { user: null, reason: 'account_disabled', userId: user.id };
   if (argon2.needsRehash(user.passwordHash, ARGON2_OPTIONS)) {
     // A hash made with weaker parameters is upgraded while we hold the password.
-    return { user: (await store.users.update(user.id, { passwordHash: await hashPassword(password) }, clock.now())) ?? user };
+    // The same password: the account's mailed links stay (UserUpdateOptions.rehash).
+    return { user: (await store.users.update(user.id, { passwordHash: await hashPassword(password) }, clock.now(), { rehash: true })) ?? user };
   }
   return { user };
 }

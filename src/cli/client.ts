@@ -1,4 +1,7 @@
-// `idp client …`: create, list, show, delete, rotate-secret, require-mfa.
+// `idp client …`: create, list, show, delete, rotate-secret, require-mfa. The context carries the server's
+// configuration, so a back-channel logout URI is held to the same address rule as on the admin screens
+// (ALLOW_PRIVATE_CLIENT_URLS, src/manage/client-urls.ts). The tool needs no re-authentication: whoever runs
+// it already holds the server's configuration and store.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { createClient, deleteClient, findClient, rotateClientSecret, setClientRequireMfa, type ClientWithSecret } from '../manage/clients.js';

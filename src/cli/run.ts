@@ -51,7 +51,7 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     // The keys are opened only if a command ends a session and must sign a logout token.
     let keyRing: Promise<KeyRing> | undefined;
     const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config, store), systemClock, keyPolicy(config).retirementDelayMs))).signingKey;
-    const sessionEnd = new SessionTerminator(store, systemClock, new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, signingKey }));
+    const sessionEnd = new SessionTerminator(store, systemClock, new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, allowPrivateAddresses: config.allowPrivateClientUrls, signingKey }));
     // Mail (a new account's verification link) goes where the server's goes; only problems are reported, on stderr.
     const logger = createLogger('warn', process.stderr);
     const mailer = openMailer(config, logger);

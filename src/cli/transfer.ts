@@ -22,7 +22,7 @@ function deps(ctx: CommandContext): TransferDeps {
   if (!transferKey) {
     throw new ConfigError('TRANSFER_KEY', 'is required by idp export and idp import: private signing keys and authenticator secrets travel encrypted under it; generate one with `openssl rand -base64 32` and give both commands the same value');
   }
-  // Opened on first use, once: only TOTP secrets need it, and with SQLite it may create KEYS_DIR/secrets.key.
+  // Opened on first use, once: only TOTP secrets and keyed recovery codes need it, and with SQLite it may create KEYS_DIR/secrets.key.
   let box: Promise<SecretBox> | undefined;
   const secretBox = () => (box ??= openSecretBox(ctx.config));
   return { store: ctx.store, keys: openKeyStore(ctx.config, ctx.store), transferKey, secretBox, issuer: ctx.config.issuer, clock: ctx.clock };

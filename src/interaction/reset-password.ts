@@ -1,9 +1,11 @@
 // The page a password-reset link opens: a form for a new password, under the same rules as everywhere
 // (NIST SP 800-63B). The link's token is used up only by a successful change, in one atomic step (exactly one of
-// concurrent submissions wins). A new password ends every way into the account the old one opened: every
-// session (with back-channel logout), refresh and access token, and unused code; the owner gets a notice.
+// concurrent submissions wins). A link works only while the address it was mailed to is still the account's
+// (issue 19, F1): a reset mailed to an address the account has since left hands nothing to that mailbox. A new
+// password ends every way into the account the old one opened: every session (with back-channel logout), refresh
+// and access token, unused code, sign-in still owing its second factor, and mailed link; the owner gets a notice.
 import type { Request, Response } from 'express';
-import { consumeLinkToken, findLinkToken, inBackground, mailPasswordChanged } from '../auth/account-links.js';
+import { consumeLinkToken, findLinkToken, inBackground, linkStillApplies, mailPasswordChanged } from '../auth/account-links.js';
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
 import { ValidationError } from '../errors.js';
@@ -39,11 +41,11 @@ function renderForm(deps: ResetDependencies, req: Request, res: Response, token:
   });
 }
 
-/** The token's user, if the token is live and the account can still sign in. */
+/** The token's user, if the token is live, the account can still sign in, and its address is still the one the link went to. */
 async function liveUser(deps: ResetDependencies, token: string): Promise<{ record: AccountTokenRecord; user: UserRecord } | null> {
   const record = await findLinkToken(deps, 'password_reset', token);
   const user = record ? await deps.store.users.findById(record.userId) : null;
-  return record && user && !user.disabled ? { record, user } : null;
+  return record && user && !user.disabled && linkStillApplies(record, user) ? { record, user } : null;
 }
 
 /** GET /reset-password?token=… : never uses the token (mail scanners open links too). */
@@ -78,11 +80,12 @@ export function resetPasswordSubmit(deps: ResetDependencies) {
     const used = await consumeLinkToken(deps, 'password_reset', token);
     if (!used) return linkExpired(deps, res);
     const ip = req.ip ?? null;
-    // Reading the mail proved the address, when the link went to the account's current one.
-    const verified = used.email === live.user.email ? { emailVerified: true } : {};
-    const user = (await deps.store.users.update(live.user.id, { passwordHash, ...verified }, deps.clock.now())) ?? live.user;
+    // Written only while the account still has the address the link went to (an address changed since the form
+    // was shown ended the link; one changed since it was used stops the write here). Reading the mail proved that
+    // address. The store ends every other mailed link of the account with the new password.
+    const user = await deps.store.users.update(live.user.id, { passwordHash, emailVerified: true }, deps.clock.now(), { onlyIfEmail: used.email });
+    if (!user) return linkExpired(deps, res);
     await endAccess({ store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: user.id, ip, sessionEnd: deps.sessionEnd }, user.id, 'password_set');
-    await deps.store.accountTokens.revokeForUser(user.id, 'password_reset', deps.clock.now());
     // The person proved who they are another way: the sign-in backoff an attacker may have run up is lifted.
     await deps.throttle.forget('signin', user.email);
     await deps.store.audit.append({ at: deps.clock.now(), type: 'password_reset.completed', actor: user.id, subject: user.id, ip, details: {} });

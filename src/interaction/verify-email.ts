@@ -1,15 +1,20 @@
 // The page an email-verification link opens. Opening it changes nothing: the person confirms with a button
 // (a POST), because mail scanners fetch links too, and an address must not be verified, or an account moved
-// to it, by a machine that merely read the mail.
+// to it, by a machine that merely read the mail. Two kinds of link open it (issue 19, F1): one that verifies the
+// account's own address, which works only while the account still has that address, and one that moves the account
+// to the new address it was sent to; a link that no longer fits the account is answered as an expired one.
 import type { Request, Response } from 'express';
-import { consumeLinkToken, findLinkToken } from '../auth/account-links.js';
+import { consumeLinkToken, findLinkToken, linkStillApplies } from '../auth/account-links.js';
 import { confirmEmail } from '../auth/email-verification.js';
 import { routes } from '../http/routes.js';
-import type { AccountTokenRecord } from '../store/records.js';
+import type { AccountTokenPurpose, AccountTokenRecord } from '../store/records.js';
 import { browserCsrfToken, checkBrowserCsrf, field, renderLinkExpired } from './browser-csrf.js';
 import type { SelfServiceDependencies } from './forgot-password.js';
 
 const PURPOSE = 'verify-email';
+
+/** The links this page takes: a verification of the account's address, and a change to a new one. */
+const LINK_PURPOSES: readonly AccountTokenPurpose[] = ['email_verification', 'email_change'];
 
 function linkExpired(deps: SelfServiceDependencies, res: Response): void {
   renderLinkExpired(res, {
@@ -20,10 +25,11 @@ function linkExpired(deps: SelfServiceDependencies, res: Response): void {
   });
 }
 
+/** The link's live token, if the account can still sign in and the link still fits it (linkStillApplies). */
 async function liveToken(deps: SelfServiceDependencies, token: string): Promise<AccountTokenRecord | null> {
-  const record = await findLinkToken(deps, 'email_verification', token);
+  const record = await findLinkToken(deps, LINK_PURPOSES, token);
   const user = record ? await deps.store.users.findById(record.userId) : null;
-  return record && user && !user.disabled ? record : null;
+  return record && user && !user.disabled && linkStillApplies(record, user) ? record : null;
 }
 
 /** GET /verify-email?token=… */
@@ -33,7 +39,10 @@ export function verifyEmailPage(deps: SelfServiceDependencies) {
     const record = await liveToken(deps, token);
     if (!record) return linkExpired(deps, res);
     res.setHeader('Cache-Control', 'no-store');
-    res.render('verify-email', { title: 'Confirm your email address', email: record.email, token, csrfToken: browserCsrfToken(deps.cookies, req, res, PURPOSE) });
+    const change = record.purpose === 'email_change';
+    res.render('verify-email', {
+      title: change ? 'Confirm your new email address' : 'Confirm your email address', email: record.email, token, csrfToken: browserCsrfToken(deps.cookies, req, res, PURPOSE),
+    });
   };
 }
 
@@ -42,9 +51,11 @@ export function verifyEmailSubmit(deps: SelfServiceDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     checkBrowserCsrf(deps.cookies, req, PURPOSE, 'Open the link from the email again.');
     const token = field(req, 'token');
-    if (!(await liveToken(deps, token))) return linkExpired(deps, res);
-    const used = await consumeLinkToken(deps, 'email_verification', token);
+    const live = await liveToken(deps, token);
+    if (!live) return linkExpired(deps, res);
+    const used = await consumeLinkToken(deps, live.purpose, token);
     if (!used) return linkExpired(deps, res);
+    // confirmEmail checks again what the link may do, against the account as it is when it writes.
     const result = await confirmEmail(deps, used, req.ip ?? null);
     if (result.outcome === 'unavailable') {
       renderLinkExpired(res, { title: 'Address not changed', message: result.reason, retryPath: `${deps.config.basePath}${routes.account}`, retryLabel: 'Go to your account' }, 409);

@@ -1,9 +1,21 @@
 // Back-Channel Logout 1.0 §2.5: POSTs a logout token to each client that received tokens in an ended
 // session. Every attempt has a short timeout and the attempts are few and spaced out; the person's logout
 // waits only for the first round, never longer than FIRST_ROUND_WAIT_MS, and retries go on in the background.
+// The receiver's address is an administrator's choice, and this server makes the request from inside its
+// network: outside development, private, loopback, link-local and other special-purpose addresses are refused
+// (src/manage/client-urls.ts) on every address the host name resolves to at each attempt, and the connection
+// goes to an address that was checked (the request's own `lookup`), so a DNS answer that changes between the
+// check and the connection (DNS rebinding) cannot redirect it. The audit log says only what kind of failure it
+// was (FailureReason), never the network's error text, so that it is no port scanner's read-out.
+import { lookup as systemLookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import type { Clock } from '../clock.js';
+import { isLoopbackIssuer } from '../config.js';
 import type { Logger } from '../logger.js';
+import { hostOf, isSpecialPurposeAddress } from '../manage/client-urls.js';
 import type { SigningKey } from '../signing/key-store.js';
 import type { ClientRecord, SessionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -20,6 +32,28 @@ export interface BackchannelOptions {
 
 export const DEFAULT_BACKCHANNEL_OPTIONS: BackchannelOptions = { timeoutMs: 1500, retryDelaysMs: [1000, 5000], firstRoundWaitMs: 2000 };
 
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
+
+/** Every address a host name has; by default the system's resolver (dns.lookup: /etc/hosts, then DNS). */
+export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
+
+/** The waits of a delivery (attempt timeouts, retry delays, the first-round wait): tests drive them by hand. */
+export interface Timers {
+  /** Calls `fire` after `ms` unless the returned function is called first. Never holds a process open. */
+  schedule(ms: number, fire: () => void): () => void;
+}
+
+export const systemTimers: Timers = {
+  schedule(ms, fire) {
+    const timer = setTimeout(fire, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
 export interface BackchannelDependencies {
   store: Store;
   clock: Clock;
@@ -27,25 +61,47 @@ export interface BackchannelDependencies {
   /** The key that signs right now (a getter, so a rotation between attempts is followed; the `idp` tool opens its keys only when needed). */
   signingKey: () => SigningKey | Promise<SigningKey>;
   logger?: Logger;
+  /** config.allowPrivateClientUrls; when absent, its default: allowed only when the issuer is on loopback. */
+  allowPrivateAddresses?: boolean;
+  resolve?: Resolver;
+  timers?: Timers;
 }
 
-type Outcome = { delivered: true; status: number } | { delivered: false; reason: string };
+/**
+ * Why a delivery failed, coarse on purpose: `timeout` (no answer within the attempt's time), `connection_failed`
+ * (no connection or no HTTP answer: refused, unreachable, unknown name, TLS), `http_status` (an answer other
+ * than 200 or 204, its status alongside), `refused_address` (a special-purpose address, not tried: not
+ * retried either), `shutdown` (the server stopped during the attempt).
+ */
+export type FailureReason = 'timeout' | 'connection_failed' | 'http_status' | 'refused_address' | 'shutdown';
 
-const SHUTDOWN = 'interrupted by shutdown';
+type Outcome =
+  | { delivered: true; status: number }
+  | { delivered: false; reason: FailureReason; status?: number; abandonedAtShutdown?: boolean };
+
+/** The receiver's host is, or resolves to, an address this server does not send requests to. */
+class RefusedAddressError extends Error {
+  readonly code = 'GATEHOUSE_REFUSED_ADDRESS';
+  constructor() {
+    super('the receiver is on a special-purpose address');
+  }
+}
+
+const resolveWithSystem: Resolver = (hostname) => systemLookup(hostname, { all: true, verbatim: true });
 
 /** Resolves after `ms`, on `signal`, or on cancel(), which also drops the timer and the listener at once. */
-function sleep(ms: number, signal: AbortSignal): { done: Promise<void>; cancel: () => void } {
+function sleep(timers: Timers, ms: number, signal: AbortSignal): { done: Promise<void>; cancel: () => void } {
   let cancel = () => {};
   const done = new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
-    const timer = setTimeout(finish, ms);
-    timer.unref();
-    signal.addEventListener('abort', finish, { once: true });
-    function finish() {
-      clearTimeout(timer);
+    let cancelTimer = () => {};
+    const finish = () => {
+      cancelTimer();
       signal.removeEventListener('abort', finish);
       resolve();
-    }
+    };
+    cancelTimer = timers.schedule(ms, finish);
+    signal.addEventListener('abort', finish, { once: true });
     cancel = finish;
   });
   return { done, cancel };
@@ -54,11 +110,17 @@ function sleep(ms: number, signal: AbortSignal): { done: Promise<void>; cancel: 
 export class BackchannelLogout {
   private readonly pending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
+  private readonly allowPrivate: boolean;
+  private readonly resolve: Resolver;
+  private readonly timers: Timers;
 
   constructor(private readonly deps: BackchannelDependencies, private readonly options: BackchannelOptions = DEFAULT_BACKCHANNEL_OPTIONS) {
     // Every waiting logout and retry listens here, and each removes its listener when it ends: many at once
     // (a busy server, a user with many sessions) is load, not the leak Node warns of after 10.
     setMaxListeners(0, this.stopping.signal);
+    this.allowPrivate = deps.allowPrivateAddresses ?? isLoopbackIssuer(deps.issuer);
+    this.resolve = deps.resolve ?? resolveWithSystem;
+    this.timers = deps.timers ?? systemTimers;
   }
 
   /**
@@ -71,7 +133,7 @@ export class BackchannelLogout {
       .map((client) => this.track(this.deliver(session, client)));
     if (deliveries.length === 0) return;
     const firstRound = Promise.all(deliveries.map((delivery) => delivery.firstAttempt));
-    const wait = sleep(this.options.firstRoundWaitMs, this.stopping.signal);
+    const wait = sleep(this.timers, this.options.firstRoundWaitMs, this.stopping.signal);
     try {
       await Promise.race([firstRound, wait.done]);
     } finally {
@@ -111,19 +173,20 @@ export class BackchannelLogout {
     let firstAttemptDone!: () => void;
     const firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
     const done = (async () => {
-      let outcome: Outcome = { delivered: false, reason: 'not attempted' };
+      let outcome: Outcome = { delivered: false, reason: 'shutdown' };
       let attempts = 0;
       for (const delay of [0, ...this.options.retryDelaysMs]) {
-        if (delay > 0) await sleep(delay, this.stopping.signal).done;
+        if (delay > 0) await sleep(this.timers, delay, this.stopping.signal).done;
         if (this.stopping.signal.aborted) break;
         attempts += 1;
         outcome = await this.attempt(session, client);
         if (attempts === 1) firstAttemptDone();
-        if (outcome.delivered) break;
+        // A refused address is refused again: asking once more would only probe the resolver.
+        if (outcome.delivered || outcome.reason === 'refused_address') break;
       }
       firstAttemptDone();
-      if (!outcome.delivered && this.stopping.signal.aborted && outcome.reason !== SHUTDOWN) {
-        outcome = { delivered: false, reason: `${outcome.reason}; retries abandoned at shutdown` };
+      if (!outcome.delivered && this.stopping.signal.aborted && outcome.reason !== 'shutdown') {
+        outcome = { ...outcome, abandonedAtShutdown: true };
       }
       await this.record(session, client, outcome, attempts);
     })().catch((error: unknown) => {
@@ -141,30 +204,86 @@ export class BackchannelLogout {
       sid: session.sid,
       now: this.deps.clock.now(),
     });
+    const timeout = new AbortController();
+    const cancelTimeout = this.timers.schedule(this.options.timeoutMs, () => timeout.abort());
     try {
-      const response = await fetch(client.backchannelLogoutUri ?? '', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-store' },
-        body: new URLSearchParams({ logout_token: logoutToken }).toString(),
-        // A redirect would send the token somewhere the client did not register.
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.stopping.signal]),
-      });
-      await response.body?.cancel();
+      const status = await this.post(client.backchannelLogoutUri ?? '', new URLSearchParams({ logout_token: logoutToken }).toString(), AbortSignal.any([timeout.signal, this.stopping.signal]));
       // §2.8: 200 OK, though some frameworks answer 204 for an empty body.
-      if (response.status === 200 || response.status === 204) return { delivered: true, status: response.status };
-      return { delivered: false, reason: `HTTP ${response.status}` };
+      if (status === 200 || status === 204) return { delivered: true, status };
+      return { delivered: false, reason: 'http_status', status };
     } catch (error) {
-      const name = (error as Error).name;
-      if (this.stopping.signal.aborted) return { delivered: false, reason: SHUTDOWN };
-      return { delivered: false, reason: name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (error as Error).message };
+      if (this.stopping.signal.aborted) return { delivered: false, reason: 'shutdown' };
+      if (timeout.signal.aborted) return { delivered: false, reason: 'timeout' };
+      if (error instanceof RefusedAddressError) return { delivered: false, reason: 'refused_address' };
+      return { delivered: false, reason: 'connection_failed' };
+    } finally {
+      cancelTimeout();
     }
   }
+
+  /** POSTs the form and resolves with the answer's status; the body is never read. */
+  private post(uri: string, form: string, signal: AbortSignal): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const url = URL.canParse(uri) ? new URL(uri) : null;
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return reject(new Error('not an http(s) URL'));
+      // An address literal never reaches `lookup`: it is checked here.
+      const host = hostOf(url);
+      if (isIP(host) !== 0 && this.refuses(host)) return reject(new RefusedAddressError());
+      const request = (url.protocol === 'https:' ? https : http).request(
+        url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(form) },
+          // A connection of its own, to the address just checked: a pooled one may have been opened for another.
+          agent: false,
+          lookup: this.checkedLookup,
+          signal,
+        },
+        (response) => {
+          // Only the status counts; a redirect is not followed (it would send the token where the client did
+          // not register), and an endless body is not read.
+          resolve(response.statusCode ?? 0);
+          response.destroy();
+        },
+      );
+      request.on('error', reject);
+      request.end(form);
+    });
+  }
+
+  private refuses(address: string): boolean {
+    return !this.allowPrivate && isSpecialPurposeAddress(address);
+  }
+
+  /**
+   * The request's name resolution: every address of the name is checked, and one special-purpose address refuses
+   * them all (a name with a public and a private address would otherwise reach the private one on a retry).
+   * Only checked addresses are handed to the connection.
+   */
+  private readonly checkedLookup: LookupFunction = (hostname, options, callback) => {
+    this.resolve(hostname).then(
+      (addresses) => {
+        if (addresses.length === 0) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+        if (addresses.some((entry) => this.refuses(entry.address))) return callback(new RefusedAddressError(), '', 0);
+        if (options.all) return callback(null, addresses);
+        const [first] = addresses as [ResolvedAddress];
+        callback(null, first.address, first.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
+  };
 
   private async record(session: SessionRecord, client: ClientRecord, outcome: Outcome, attempts: number): Promise<void> {
     const details = outcome.delivered
       ? { client_id: client.clientId, sid: session.sid, attempts, status: outcome.status }
-      : { client_id: client.clientId, sid: session.sid, attempts, reason: outcome.reason };
+      : {
+        client_id: client.clientId,
+        sid: session.sid,
+        attempts,
+        reason: outcome.reason,
+        ...(outcome.status === undefined ? {} : { status: outcome.status }),
+        ...(outcome.abandonedAtShutdown ? { abandoned_at_shutdown: true } : {}),
+      };
     await this.deps.store.audit.append({
       at: this.deps.clock.now(),
       type: outcome.delivered ? 'logout.backchannel_delivered' : 'logout.backchannel_failed',

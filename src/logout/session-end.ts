@@ -1,6 +1,6 @@
 // Ending sign-in sessions, whatever the cause (logout, an administrator, a disabled user, a new password, a
-// revoked key): the session goes, the tokens bound to it are revoked, and every client that received tokens
-// in it hears of it by back-channel logout. The one path, so that no cause forgets a step.
+// revoked key): the session goes, the codes minted in it and the tokens bound to it are revoked, and every client
+// that received tokens in it hears of it by back-channel logout. The one path, so that no cause forgets a step.
 import type { Clock } from '../clock.js';
 import type { ClientRecord, SessionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -31,6 +31,9 @@ export class SessionTerminator {
     const clients = await this.clientsOf(session);
     const now = this.clock.now();
     const ended = await this.store.sessions.delete(session.idHash);
+    // A code not yet redeemed dies with its session, offline_access or not: redeeming it would open a grant after
+    // the person signed out (issue 19, F5). Redemption also refuses a code whose session is gone.
+    await this.store.codes.revokeForSession(session.idHash, now);
     await this.store.refreshTokens.revokeForSession(session.idHash, now, { keepOffline: options.keepOffline });
     await this.store.accessTokens.revokeForSession(session.idHash, now);
     if (!ended) return;

@@ -1,10 +1,22 @@
 // Registering relying applications: the rules shared by the `idp` tool and the admin screens.
 // The client secret is returned once, at creation or rotation, and stored only as a SHA-256 hash.
 import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
+import type { Config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ClientPatch, ClientRecord } from '../store/records.js';
+import { checkPublicClientUrl } from './client-urls.js';
 import { checkClientUri } from './redirect-uris.js';
 import { audit, type ManageContext } from './users.js';
+
+/**
+ * The management context with the configuration's rule for the URLs Gatehouse itself requests
+ * (ALLOW_PRIVATE_CLIENT_URLS, src/manage/client-urls.ts). The admin screens and `idp client` always give it.
+ * Without it (code that registers clients directly: test set-ups, benchmarks) no address is refused at
+ * registration; each delivery still applies the server's rule.
+ */
+export interface ClientContext extends ManageContext {
+  config?: Pick<Config, 'allowPrivateClientUrls'>;
+}
 
 export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -46,14 +58,27 @@ function checkUris(uris: string[], field: string): string[] {
   return [...new Set(uris)];
 }
 
-function checkRegistration(input: ClientSettings) {
+/**
+ * The rules of every setting. `backchannelRule`, the address rule of the configuration (addressRule), comes before
+ * the scheme rule, so that a private address is refused as such rather than for its http.
+ */
+function checkRegistration(input: ClientSettings, backchannelRule?: (uri: string) => void) {
   const name = checkName(input.name);
   if (input.redirectUris.length === 0) throw new ValidationError('redirect_uri', 'a client needs at least one redirect_uri');
   const redirectUris = checkUris(input.redirectUris, 'redirect_uri');
   const postLogoutRedirectUris = checkUris(input.postLogoutRedirectUris ?? [], 'post_logout_redirect_uri');
   const backchannelLogoutUri = input.backchannelLogoutUri ?? null;
-  if (backchannelLogoutUri !== null) checkClientUri(backchannelLogoutUri, 'backchannel_logout_uri');
+  if (backchannelLogoutUri !== null) {
+    backchannelRule?.(backchannelLogoutUri);
+    checkClientUri(backchannelLogoutUri, 'backchannel_logout_uri');
+  }
   return { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri };
+}
+
+/** The refusal of back-channel logout URIs on private addresses, unless the configuration allows them. */
+function addressRule(ctx: ClientContext): ((uri: string) => void) | undefined {
+  if (ctx.config === undefined || ctx.config.allowPrivateClientUrls) return undefined;
+  return (uri) => checkPublicClientUrl(uri, 'backchannel_logout_uri');
 }
 
 export async function findClient(ctx: ManageContext, clientId: string): Promise<ClientRecord> {
@@ -62,8 +87,8 @@ export async function findClient(ctx: ManageContext, clientId: string): Promise<
   return client;
 }
 
-export async function createClient(ctx: ManageContext, input: NewClientInput): Promise<ClientWithSecret> {
-  const { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri } = checkRegistration(input);
+export async function createClient(ctx: ClientContext, input: NewClientInput): Promise<ClientWithSecret> {
+  const { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri } = checkRegistration(input, addressRule(ctx));
   const isPublic = input.isPublic ?? false;
   // RFC 9700 §2.1.1: a public client has no other defence against code interception.
   if (isPublic && input.pkce === 'optional') throw new ValidationError('pkce', 'PKCE cannot be optional for a public client');
@@ -97,13 +122,9 @@ export interface ClientUpdate {
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((value, i) => value === b[i]);
 
-/**
- * Replaces a client's name and URIs (and its multi-factor rule, when given), checked by the rules of createClient. Only a real change is written and
- * audited (`client.updated`, naming the changed settings); its type, secret and PKCE rule stay as registered.
- */
-export async function updateClient(ctx: ManageContext, clientId: string, input: ClientSettings): Promise<ClientUpdate> {
-  const settings = checkRegistration(input);
-  const client = await findClient(ctx, clientId);
+/** What `input` would change in `client`, after the rules of createClient (a ValidationError if it breaks one). */
+function plannedUpdate(client: ClientRecord, input: ClientSettings, backchannelRule?: (uri: string) => void): { patch: ClientPatch; changed: string[] } {
+  const settings = checkRegistration(input, backchannelRule);
   const patch: ClientPatch = {};
   const changed: string[] = [];
   if (settings.name !== client.name) {
@@ -126,6 +147,28 @@ export async function updateClient(ctx: ManageContext, clientId: string, input: 
     patch.requireMfa = input.requireMfa;
     changed.push('require_mfa');
   }
+  return { patch, changed };
+}
+
+/**
+ * The settings (registration names, as updateClient audits them) that `input` would change, without writing
+ * anything: the admin screens ask for a recent sign-in when any but the name would. Throws the ValidationError
+ * updateClient would.
+ */
+export function clientChanges(client: ClientRecord, input: ClientSettings): string[] {
+  return plannedUpdate(client, input).changed;
+}
+
+/**
+ * Replaces a client's name and URIs (and its multi-factor rule, when given), checked by the rules of createClient. Only a real change is written and
+ * audited (`client.updated`, naming the changed settings); its type, secret and PKCE rule stay as registered.
+ * The address rule applies to a new back-channel logout URI only: one stored before the rule (or while the
+ * configuration allowed it) does not block editing the rest, and each delivery to it is still checked.
+ */
+export async function updateClient(ctx: ClientContext, clientId: string, input: ClientSettings): Promise<ClientUpdate> {
+  const client = await findClient(ctx, clientId);
+  const newBackchannel = (input.backchannelLogoutUri ?? null) !== client.backchannelLogoutUri;
+  const { patch, changed } = plannedUpdate(client, input, newBackchannel ? addressRule(ctx) : undefined);
   if (changed.length === 0) return { client, changed };
   const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
@@ -152,7 +195,7 @@ export async function deleteClient(ctx: ManageContext, clientId: string): Promis
 }
 
 /** Turns the client's "require multi-factor" rule on or off (`idp client require-mfa`). */
-export async function setClientRequireMfa(ctx: ManageContext, clientId: string, requireMfa: boolean): Promise<ClientUpdate> {
+export async function setClientRequireMfa(ctx: ClientContext, clientId: string, requireMfa: boolean): Promise<ClientUpdate> {
   const client = await findClient(ctx, clientId);
   return updateClient(ctx, clientId, {
     name: client.name,

@@ -1,6 +1,7 @@
 // Rules for the URIs a client registers (OIDC Core §3.1.2.1, RFC 9700 §2.1, RFC 8252 §7.3): absolute,
 // no fragment, no credentials, https except on loopback hosts. They are stored exactly as given, because
-// the authorization endpoint compares them by exact string equality.
+// the authorization endpoint compares them by exact string equality. The back-channel logout URI, the one
+// Gatehouse requests itself, also must not name a private address outside development (client-urls.ts).
 import { isLoopbackHostname } from '../config.js';
 import { ValidationError } from '../errors.js';
 

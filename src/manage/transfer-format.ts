@@ -6,7 +6,9 @@
 // SQLite, KEY_ENCRYPTION_KEY with PostgreSQL, src/auth/secret-box.ts), which the target need not share: the export
 // opens each one and seals it again under TRANSFER_KEY (same format, `totp:<userId>` as associated data), and the
 // import opens it with TRANSFER_KEY and seals it under the target's key (transfer-secrets.ts). A secret that does
-// not open fails the export or the whole import, naming the user id. Every other row travels as it is.
+// not open fails the export or the whole import, naming the user id. Keyed recovery codes (`recovery_codes.code_hash`
+// in the `h1:` form, src/auth/recovery-codes.ts) are moved from the source's key to the target's the same way, so
+// printed codes keep working; legacy (plain SHA-256) codes and every other row travel as they are.
 import { z } from 'zod';
 
 export const FORMAT = 'gatehouse-export';

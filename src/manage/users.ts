@@ -77,6 +77,7 @@ export async function createUser(ctx: ManageContext, input: NewUserInput): Promi
 export async function setPassword(ctx: ManageContext, emailOrId: string, password: string): Promise<UserRecord> {
   const user = await findUser(ctx.store, emailOrId);
   checkPasswordPolicy(password, { email: user.email, minLength: ctx.passwordMinLength });
+  // The store ends the user's mailed links with the new password (UserRepository.update).
   const updated = await ctx.store.users.update(user.id, { passwordHash: await hashPassword(password) }, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
   // A new password ends every way in that the old one opened (ASVS V3.3.3).
@@ -143,6 +144,8 @@ export async function updateUser(ctx: ManageContext, emailOrId: string, changes:
   }
   const changed = Object.keys(patch) as (keyof UserPatch)[];
   if (changed.length === 0) return { user, changed };
+  // A new address ends every link mailed before it (UserRepository.update): a verification link to a mistyped
+  // address, or a reset link to a former one, hands nothing to whoever reads that mailbox (issue 19, F1).
   if (patch.email !== undefined) {
     // A friendly answer for the common case; the unique index still decides a race (ConflictError too).
     const holder = await ctx.store.users.findByEmail(patch.email);
@@ -201,12 +204,16 @@ export async function resetSecondFactors(ctx: ManageContext, emailOrId: string):
   return { user, totp, recoveryCodes, passkeys };
 }
 
-/** Ends every way in that a user had: sessions (with back-channel logout), unused codes, refresh and access tokens. */
+/**
+ * Ends every way in that a user had: sessions (with back-channel logout), unused codes, refresh and access tokens,
+ * and sign-ins in progress (a password passed, a second factor still owed; a passkey being registered).
+ */
 export async function endAccess(ctx: ManageContext, userId: string, reason: SessionEndReason): Promise<void> {
   await ctx.sessionEnd?.endAllForUser(userId, { reason, actor: ctx.actor, keepOffline: false });
   const now = ctx.clock.now();
   // Whatever is left (expired sessions, offline grants) goes too.
   await ctx.store.sessions.deleteForUser(userId);
+  await ctx.store.signInChallenges.deleteForUser(userId);
   await ctx.store.codes.revokeForUser(userId, now);
   await ctx.store.refreshTokens.revokeForUser(userId, now);
   await ctx.store.accessTokens.revokeForUser(userId, now);

@@ -76,8 +76,14 @@ export interface SessionRecord {
   userId: string;
   /** RFC 8176 authentication method references, e.g. ['pwd']. */
   amr: string[];
-  /** When the person last proved who they are (OIDC `auth_time`). */
+  /** When the person signed in (OIDC `auth_time`): what ID tokens and `max_age` go by. Never moved by a re-entered password. */
   authTime: number;
+  /**
+   * When the person last re-entered the password for a sensitive admin action (src/admin/recent-sign-in.ts), kept
+   * apart from `authTime`: that proved the password again, not the factors (`amr`) of the sign-in. Null (or absent
+   * in a record not read from the store) when they never did.
+   */
+  reauthenticatedAt?: number | null;
   createdAt: number;
   lastSeenAt: number;
   expiresAt: number;
@@ -225,15 +231,20 @@ export interface Page<T> {
   next: string | null;
 }
 
-/** Why a one-time link was mailed to a person. */
-export type AccountTokenPurpose = 'password_reset' | 'email_verification';
+/**
+ * Why a one-time link was mailed to a person, which decides what it may do (src/auth/email-verification.ts,
+ * src/interaction/reset-password.ts): `email_verification` verifies the account's address only while the account
+ * still has it; `email_change` moves the account to the address it was sent to; `password_reset` sets a password
+ * only while the address it went to is the account's.
+ */
+export type AccountTokenPurpose = 'password_reset' | 'email_verification' | 'email_change';
 
-/** A single-use token mailed in a link (password reset, email verification); only its SHA-256 hash is kept. */
+/** A single-use token mailed in a link (password reset, email verification or change); only its SHA-256 hash is kept. */
 export interface AccountTokenRecord {
   tokenHash: string;
   purpose: AccountTokenPurpose;
   userId: string;
-  /** The address the link was sent to; for a verification, the address it verifies (possibly a new one). */
+  /** The address the link was sent to: for a verification, the account's address; for a change, the new one. */
   email: string;
   createdAt: number;
   expiresAt: number;

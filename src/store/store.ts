@@ -49,6 +49,20 @@ export interface UserListOptions extends ListOptions {
   search?: string;
 }
 
+export interface UserUpdateOptions {
+  /**
+   * Writes only while the user's address is this one (compared as normalizeEmail compares them); otherwise null,
+   * and nothing written. A mailed link acts on the account only while it has the address the link went to, and an
+   * address changed meanwhile must not be verified, or given a password, by the old mailbox's link.
+   */
+  onlyIfEmail?: string;
+  /**
+   * The patch's `passwordHash` is the same password hashed again (upgraded parameters at sign-in): the mailed
+   * links stay, since neither the password nor the address changed.
+   */
+  rehash?: boolean;
+}
+
 export interface UserRepository {
   /** Throws ConflictError when the email is taken (compared case-insensitively). */
   create(user: NewUser, now: number): Promise<UserRecord>;
@@ -58,10 +72,17 @@ export interface UserRepository {
   list(options: UserListOptions): Promise<Page<UserRecord>>;
   count(): Promise<number>;
   /**
-   * Returns the updated user, or null when there is none; throws ConflictError on a taken email, and
+   * Returns the updated user, or null when there is none (or `options.onlyIfEmail` does not match); throws
+   * ConflictError on a taken email, and
    * LastAdminError when the change would leave no enabled admin where there was one (decided atomically).
+   *
+   * A patch that sets `email` or `passwordHash` also marks every unused mailed link of the user used (account
+   * tokens of every purpose), in the same transaction or statement: a link mailed before a new address or password
+   * never acts on what came after (a verification link for an address the account no longer has, a reset link to
+   * a mailbox it left). Done here, not by the callers, so that no way of changing either (account page, reset,
+   * admin screens, `idp user set-password`, a confirmed change of address) can forget it; only `options.rehash` keeps them.
    */
-  update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null>;
+  update(id: string, patch: UserPatch, now: number, options?: UserUpdateOptions): Promise<UserRecord | null>;
   /**
    * Deletes the user with their sessions, codes and refresh tokens; false when there was none. The id is
    * retired: no user is ever created with it again (ConflictError), so a `sub` never names two people.
@@ -104,7 +125,10 @@ export interface SessionRepository {
   findLiveBySid(sid: string, now: number): Promise<SessionRecord | null>;
   /** Sessions unexpired at `now`. */
   countLive(now: number): Promise<number>;
-  /** Records that the person proved who they are again (re-entered the password): moves `authTime`. */
+  /**
+   * Records that the person re-entered the password (the admin screens' recent sign-in): sets `reauthenticatedAt`
+   * and last seen, never `authTime`, which ID tokens and `max_age` read as the time of the sign-in and its `amr`.
+   */
   reauthenticate(idHash: string, now: number): Promise<void>;
   /** Ends one session; false when there was none. */
   delete(idHash: string): Promise<boolean>;
@@ -127,8 +151,13 @@ export interface AuthorizationCodeRepository {
   consume(codeHash: string, now: number): Promise<AuthorizationCodeRecord | null>;
   /** Looks a code up whatever its state, to tell a replay (RFC 6749 §4.1.2) from garbage. */
   find(codeHash: string): Promise<AuthorizationCodeRecord | null>;
-  /** Marks every unused code of a user used (the account was disabled); returns how many. */
+  /** Marks every unused code of a user used (the account was disabled, a new password was set); returns how many. */
   revokeForUser(userId: string, now: number): Promise<number>;
+  /**
+   * Marks every unused code minted in a session used (the session ended: a code is worth no more than the
+   * session it came from); returns how many.
+   */
+  revokeForSession(sessionIdHash: string, now: number): Promise<number>;
   /** Records that the code was presented again; the first time is kept. */
   markReplayed(codeHash: string, now: number): Promise<void>;
   /** Removes codes that expired before `now`; returns how many. */
@@ -237,7 +266,10 @@ export interface ThrottleRepository {
   deleteExpired(now: number): Promise<number>;
 }
 
-/** Single-use tokens mailed in links: password reset and email verification. */
+/**
+ * Single-use tokens mailed in links: password reset, email verification and change. UserRepository.update marks a
+ * user's unused tokens used whenever their email or password changes.
+ */
 export interface AccountTokenRepository {
   create(token: NewAccountToken): Promise<void>;
   /** The token if it has this purpose, is unused and unexpired at `now` (a form shows it before it is used). */
@@ -302,6 +334,11 @@ export interface SignInChallengeRepository {
   findLive(idHash: string, purpose: SignInChallengePurpose, now: number): Promise<SignInChallengeRecord | null>;
   /** Marks a live challenge of this purpose used and returns it; exactly one of concurrent callers wins. */
   consume(idHash: string, purpose: SignInChallengePurpose, now: number): Promise<SignInChallengeRecord | null>;
+  /**
+   * Removes the user's challenges, of this purpose or (without one) of every purpose, used or not: a new password
+   * drops a sign-in that passed the old one and still owes its second factor. Returns how many.
+   */
+  deleteForUser(userId: string, purpose?: SignInChallengePurpose): Promise<number>;
   /** Removes challenges that expired before `now`; returns how many. */
   deleteExpired(now: number): Promise<number>;
 }

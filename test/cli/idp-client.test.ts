@@ -93,6 +93,27 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     }
   });
 
+  describe('back-channel logout URIs on private addresses (issue 19, N1)', () => {
+    const create = (uri: string, env: Record<string, string>) =>
+      runIdp(['client', 'create', '--name', 'Internal', '--redirect-uri', 'https://rp.example/cb', '--backchannel-logout-uri', uri, '--json'], { ...tool.env, ...env });
+
+    it.each(['http://10.0.0.1/', 'http://169.254.169.254/', 'http://[::1]/', 'http://[::ffff:127.0.0.1]/'])('refuses %s under a public issuer, in one line, writing nothing', async (uri) => {
+      const result = await create(uri, { ISSUER: 'https://idp.example' });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`idp: backchannel_logout_uri ${JSON.stringify(uri)} points at a private, loopback, link-local or other special-purpose address, where Gatehouse does not send requests; use the application's public address, or set ALLOW_PRIVATE_CLIENT_URLS=true if it runs on your own network\n`);
+      expect(await clientCount()).toBe(0);
+    });
+
+    it('accepts one with ALLOW_PRIVATE_CLIENT_URLS=true, and a loopback one under a loopback issuer (the demo, docker-compose)', async () => {
+      const allowed = await create('https://10.0.0.1/bc', { ISSUER: 'https://idp.example', ALLOW_PRIVATE_CLIENT_URLS: 'true' });
+      expect(allowed.code, allowed.stderr).toBe(0);
+      const local = await create('http://127.0.0.1:3001/backchannel-logout', { ISSUER: 'http://localhost:3000' });
+      expect(local.code, local.stderr).toBe(0);
+      expect(await clientCount()).toBe(2);
+    });
+  });
+
   describe('managing an existing client', () => {
     let client: ClientJson;
     beforeEach(async () => {

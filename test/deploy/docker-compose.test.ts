@@ -51,6 +51,32 @@ describe('the single node', () => {
   });
 });
 
+/** Whether a node of this environment accepts and delivers to back-channel logout URIs on private addresses. */
+const allowsPrivateClientUrls = (environment: Record<string, string> | undefined, vars: Record<string, string> = {}) =>
+  loadConfig(interpolate(environment, vars), '/app').allowPrivateClientUrls;
+
+describe('the single node and ALLOW_PRIVATE_CLIENT_URLS', () => {
+  const environment = () => service('gatehouse').environment;
+
+  it('passes the variable through from .env', () => {
+    expect(environment()?.ALLOW_PRIVATE_CLIENT_URLS).toMatch(/^\$\{ALLOW_PRIVATE_CLIENT_URLS(:-)?\}$/);
+  });
+
+  it("accepts the example app's loopback back-channel logout URI under the default loopback issuer", () => {
+    const header = readFileSync(path.join(packageRoot, 'docker-compose.yml'), 'utf8');
+    const registered = /--backchannel-logout-uri (\S+)/.exec(header)?.[1] ?? '';
+    expect(new URL(registered).hostname).toBe('127.0.0.1');
+    expect(allowsPrivateClientUrls(environment())).toBe(true);
+  });
+
+  it('refuses private addresses under a public issuer unless ALLOW_PRIVATE_CLIENT_URLS=true, and always with false', () => {
+    const issuer = { ISSUER: 'https://idp.example.com' };
+    expect(allowsPrivateClientUrls(environment(), issuer)).toBe(false);
+    expect(allowsPrivateClientUrls(environment(), { ...issuer, ALLOW_PRIVATE_CLIENT_URLS: 'true' })).toBe(true);
+    expect(allowsPrivateClientUrls(environment(), { ALLOW_PRIVATE_CLIENT_URLS: 'false' })).toBe(false);
+  });
+});
+
 describe('the cluster profile', () => {
   it('is PostgreSQL, two Gatehouse nodes and a proxy', () => {
     expect(clusterNames.sort()).toEqual(['gatehouse-a', 'gatehouse-b', 'postgres', 'proxy']);
@@ -78,6 +104,16 @@ describe('the cluster profile', () => {
       expect(service(name).environment?.KEY_ENCRYPTION_KEY).toMatch(/^\$\{KEY_ENCRYPTION_KEY(:-)?\}$/);
       const environment = interpolate(service(name).environment, { POSTGRES_PASSWORD: dotEnv.POSTGRES_PASSWORD });
       expect(() => loadConfig(environment, '/app')).toThrow(ConfigError);
+    }
+  });
+
+  it('allows private back-channel logout URIs under the default loopback CLUSTER_ISSUER only, unless .env says ALLOW_PRIVATE_CLIENT_URLS=true', () => {
+    for (const name of nodeNames) {
+      expect(service(name).environment?.ALLOW_PRIVATE_CLIENT_URLS).toMatch(/^\$\{ALLOW_PRIVATE_CLIENT_URLS(:-)?\}$/);
+      expect(allowsPrivateClientUrls(service(name).environment, dotEnv)).toBe(true);
+      const publicIssuer = { ...dotEnv, CLUSTER_ISSUER: 'https://idp.example.com' };
+      expect(allowsPrivateClientUrls(service(name).environment, publicIssuer)).toBe(false);
+      expect(allowsPrivateClientUrls(service(name).environment, { ...publicIssuer, ALLOW_PRIVATE_CLIENT_URLS: 'true' })).toBe(true);
     }
   });
 

@@ -1,6 +1,7 @@
 // Who may use the admin screens (issue 7; OWASP ASVS V4.1, V4.2.2, V3.7.1): every route refuses anonymous
 // visitors (to the login page and back), signed-in non-admins (403), forms without this session's CSRF token
-// (403), and sensitive actions of a sign-in older than 15 minutes (a password prompt). Each screen's own test
+// (403), and sensitive actions of a sign-in older than 15 minutes (a password prompt; the list of sensitive actions
+// is src/admin/recent-sign-in.ts's, tested end to end in admin-reauthentication.test.ts). Each screen's own test
 // file covers what its routes do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../src/store/records.js';
@@ -32,7 +33,9 @@ const ROUTES: AdminRoute[] = [
   { method: 'GET', path: '/admin/users/:user' },
   { method: 'POST', path: '/admin/users/:user', form: { email: 'target@example.com', name: 'Target', email_verified: 'on' } },
   { method: 'POST', path: '/admin/users/:user', form: { email: 'target@example.com', name: 'Target', admin: 'on' }, sensitive: true },
-  { method: 'POST', path: '/admin/users/:user/password', form: { password: 'a brand new passphrase for you' } },
+  { method: 'POST', path: '/admin/users/:user', form: { email: 'moved@example.com', name: 'Target' }, sensitive: true },
+  { method: 'POST', path: '/admin/users/:user/password', form: { password: 'a brand new passphrase for you' }, sensitive: true },
+  { method: 'POST', path: '/admin/users/:user/password', form: { generate: 'on' }, sensitive: true },
   { method: 'POST', path: '/admin/users/:user/disable' },
   { method: 'POST', path: '/admin/users/:user/enable' },
   { method: 'POST', path: '/admin/users/:user/sign-out-everywhere' },
@@ -48,12 +51,17 @@ const ROUTES: AdminRoute[] = [
     method: 'POST',
     path: '/admin/clients',
     form: { name: 'Wiki', redirect_uris: 'https://wiki.example.com/callback', post_logout_redirect_uris: '', backchannel_logout_uri: '', client_type: 'confidential' },
+    sensitive: true,
   },
   { method: 'GET', path: '/admin/clients/:client' },
-  { method: 'POST', path: '/admin/clients/:client', form: { name: 'Wiki', redirect_uris: 'https://wiki.example.com/callback', post_logout_redirect_uris: '', backchannel_logout_uri: '' } },
+  // A renaming (the client of addClient keeps its URIs) is not sensitive; a change of URI or rule is.
+  { method: 'POST', path: '/admin/clients/:client', form: { name: 'Wiki', redirect_uris: 'https://rp.example/callback', post_logout_redirect_uris: '', backchannel_logout_uri: '' } },
+  { method: 'POST', path: '/admin/clients/:client', form: { name: 'Wiki', redirect_uris: 'https://wiki.example.com/callback', post_logout_redirect_uris: '', backchannel_logout_uri: '' }, sensitive: true },
+  { method: 'POST', path: '/admin/clients/:client', form: { name: 'Test app', redirect_uris: 'https://rp.example/callback', backchannel_logout_uri: 'https://evil.example/bc' }, sensitive: true },
+  { method: 'POST', path: '/admin/clients/:client', form: { name: 'Test app', redirect_uris: 'https://rp.example/callback', require_mfa: 'on' }, sensitive: true },
   { method: 'POST', path: '/admin/clients/:client/rotate-secret', sensitive: true },
   { method: 'GET', path: '/admin/clients/:client/delete' },
-  { method: 'POST', path: '/admin/clients/:client/delete' },
+  { method: 'POST', path: '/admin/clients/:client/delete', sensitive: true },
   { method: 'GET', path: '/admin/keys' },
   { method: 'POST', path: '/admin/keys/rotate', sensitive: true },
   { method: 'GET', path: '/admin/keys/:kid/revoke' },

@@ -1,6 +1,6 @@
-// Store contract: password reset and email verification tokens (AccountTokenRepository), mailed in single-use
-// links; and the housekeeping sweep over them and the throttle counters. Shared engines, setup and builders:
-// ./engines.ts.
+// Store contract: password reset, email verification and email change tokens (AccountTokenRepository), mailed in
+// single-use links; their end with every new email or password (UserRepository.update); and the housekeeping sweep
+// over them and the throttle counters. Shared engines, setup and builders: ./engines.ts.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sweepExpired } from '../../src/store/housekeeping.js';
 import type { NewAccountToken } from '../../src/store/records.js';
@@ -59,9 +59,82 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
 
     it('refuses a token presented for another purpose, and leaves it usable for its own', async () => {
       await store.accountTokens.create(newAccountToken('reset', 'u1', { purpose: 'password_reset' }));
+      await store.accountTokens.create(newAccountToken('change', 'u1', { purpose: 'email_change', email: 'new@example.com' }));
       expect(await store.accountTokens.findLive('reset', 'email_verification', T0)).toBeNull();
       expect(await store.accountTokens.consume('reset', 'email_verification', T0)).toBeNull();
       expect(await store.accountTokens.consume('reset', 'password_reset', T0 + 1)).toMatchObject({ tokenHash: 'reset', usedAt: T0 + 1 });
+      // A change link is not a verification link (issue 19, F1).
+      expect(await store.accountTokens.findLive('change', 'email_verification', T0)).toBeNull();
+      expect(await store.accountTokens.consume('change', 'email_verification', T0)).toBeNull();
+      expect(await store.accountTokens.consume('change', 'email_change', T0 + 1)).toMatchObject({ purpose: 'email_change', email: 'new@example.com', usedAt: T0 + 1 });
+    });
+
+    it('refuses a purpose it does not know', async () => {
+      await expect(store.accountTokens.create(newAccountToken('t1', 'u1', { purpose: 'sign_in' as never }))).rejects.toThrow();
+    });
+
+    describe('ended by a new email or password (issue 19, F1)', () => {
+      async function linksOfEveryKind(userId: string): Promise<void> {
+        await store.accountTokens.create(newAccountToken(`${userId}-reset`, userId));
+        await store.accountTokens.create(newAccountToken(`${userId}-verify`, userId, { purpose: 'email_verification' }));
+        await store.accountTokens.create(newAccountToken(`${userId}-change`, userId, { purpose: 'email_change', email: `${userId}.new@example.com` }));
+      }
+      const live = async (userId: string) => [
+        await store.accountTokens.findLive(`${userId}-reset`, 'password_reset', T0 + 2),
+        await store.accountTokens.findLive(`${userId}-verify`, 'email_verification', T0 + 2),
+        await store.accountTokens.findLive(`${userId}-change`, 'email_change', T0 + 2),
+      ].filter((token) => token !== null).length;
+
+      beforeEach(async () => {
+        await linksOfEveryKind('u1');
+        await linksOfEveryKind('u2');
+      });
+
+      it('marks every unused link of the user used with a new password, and no one else\'s', async () => {
+        expect(await store.users.update('u1', { passwordHash: '$argon2id$new' }, T0 + 1)).toMatchObject({ passwordHash: '$argon2id$new' });
+        expect(await live('u1')).toBe(0);
+        expect(await live('u2')).toBe(3);
+        expect(await store.accountTokens.consume('u1-reset', 'password_reset', T0 + 2)).toBeNull();
+      });
+
+      it('marks every unused link of the user used with a new address', async () => {
+        expect(await store.users.update('u1', { email: 'u1.moved@example.com' }, T0 + 1)).toMatchObject({ email: 'u1.moved@example.com' });
+        expect(await live('u1')).toBe(0);
+        expect(await live('u2')).toBe(3);
+      });
+
+      it('keeps the links when the same password is only hashed again (rehash at sign-in), ends them with a new address even so', async () => {
+        expect(await store.users.update('u1', { passwordHash: '$argon2id$rehashed' }, T0 + 1, { rehash: true })).toMatchObject({ passwordHash: '$argon2id$rehashed' });
+        expect(await live('u1')).toBe(3);
+        await store.users.update('u1', { email: 'u1.moved@example.com', passwordHash: '$argon2id$again' }, T0 + 1, { rehash: true });
+        expect(await live('u1')).toBe(0);
+      });
+
+      it('keeps the links through any other change', async () => {
+        await store.users.update('u1', { name: 'U One', emailVerified: true, isAdmin: true }, T0 + 1);
+        await store.users.update('u2', { isAdmin: true }, T0 + 1);
+        await store.users.update('u1', { disabled: true }, T0 + 1);
+        expect(await live('u1')).toBe(3);
+      });
+
+      it('ends nothing when the change is refused (a taken address) or its condition does not hold', async () => {
+        await expect(store.users.update('u1', { email: 'U2@example.com' }, T0 + 1)).rejects.toThrow(/already exists/);
+        expect(await store.users.update('u1', { passwordHash: '$argon2id$new' }, T0 + 1, { onlyIfEmail: 'someone.else@example.com' })).toBeNull();
+        expect(await live('u1')).toBe(3);
+        expect((await store.users.findById('u1'))?.passwordHash).toBe(newUser('u1', 'u1@example.com').passwordHash);
+      });
+    });
+
+    it('writes a user only while the address is the one given (onlyIfEmail, compared case-insensitively)', async () => {
+      expect(await store.users.update('u1', { emailVerified: true }, T0 + 1, { onlyIfEmail: 'u1.old@example.com' })).toBeNull();
+      expect((await store.users.findById('u1'))?.emailVerified).toBe(false);
+      expect(await store.users.update('u1', { emailVerified: true }, T0 + 1, { onlyIfEmail: ' U1@Example.com ' })).toMatchObject({ emailVerified: true, updatedAt: T0 + 1 });
+      expect(await store.users.update('nobody', { emailVerified: true }, T0 + 1, { onlyIfEmail: 'u1@example.com' })).toBeNull();
+    });
+
+    it('tells a write whose address condition failed from the last admin refused: null, not LastAdminError', async () => {
+      await store.users.update('u1', { isAdmin: true }, T0);
+      expect(await store.users.update('u1', { disabled: true }, T0 + 1, { onlyIfEmail: 'elsewhere@example.com' })).toBeNull();
     });
 
     it('answers null for an unknown token', async () => {

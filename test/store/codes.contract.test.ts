@@ -91,5 +91,23 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.codes.consume('other', T0 + 3)).not.toBeNull();
       expect(await store.codes.revokeForUser('u1', T0 + 4)).toBe(0);
     });
+
+    it('marks every unused code minted in one session used (the session ended), counts them, and touches no other session\'s (issue 19, F5)', async () => {
+      await store.codes.create(newCode('c1', 'u1', 'rp', { sessionIdHash: 's1' }));
+      await store.codes.create(newCode('c2', 'u1', 'rp', { sessionIdHash: 's1', expiresAt: T0 - 1 }));
+      await store.codes.create(newCode('used', 'u1', 'rp', { sessionIdHash: 's1' }));
+      await store.codes.create(newCode('other-session', 'u1', 'rp', { sessionIdHash: 's2' }));
+      await store.codes.create(newCode('no-session', 'u1', 'rp'));
+      await store.codes.consume('used', T0 + 1);
+      expect(await store.codes.revokeForSession('s1', T0 + 2)).toBe(2);
+      expect(await store.codes.consume('c1', T0 + 3)).toBeNull();
+      expect((await store.codes.find('c1'))?.consumedAt).toBe(T0 + 2);
+      expect((await store.codes.find('c2'))?.consumedAt).toBe(T0 + 2);
+      expect((await store.codes.find('used'))?.consumedAt).toBe(T0 + 1);
+      expect(await store.codes.consume('other-session', T0 + 3)).not.toBeNull();
+      expect(await store.codes.consume('no-session', T0 + 3)).not.toBeNull();
+      expect(await store.codes.revokeForSession('s1', T0 + 4)).toBe(0);
+      expect(await store.codes.revokeForSession('nobody', T0 + 4)).toBe(0);
+    });
   });
 });

@@ -197,7 +197,7 @@ export function newKey(kid: string, createdAt: number, overrides: Partial<Signin
 }
 
 export function newSession(idHash: string, userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return { idHash, sid: `sid-${idHash}`, userId, amr: ['pwd'], authTime: T0, createdAt: T0, lastSeenAt: T0, expiresAt: T0 + 60 * MINUTE, ...overrides };
+  return { idHash, sid: `sid-${idHash}`, userId, amr: ['pwd'], authTime: T0, createdAt: T0, lastSeenAt: T0, expiresAt: T0 + 60 * MINUTE, reauthenticatedAt: null, ...overrides };
 }
 
 export function newCode(codeHash: string, userId: string, clientId: string, overrides: Partial<NewAuthorizationCode> = {}): NewAuthorizationCode {

@@ -210,4 +210,39 @@ describe('SQLite migrations', () => {
     expect(await ids('example.org')).toEqual(['u3', 'u4']);
     expect(await ids('nn@')).toEqual([]);
   });
+
+  it('fails closed on the verification links written before 0008 whose address is not the account\'s, keeps the rest, and admits change links and re-authentication times after', async () => {
+    const db = connect();
+    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 7));
+    db.prepare("INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES ('u1', 'bob@real.example', 'bob@real.example', 'h', 1, 1)").run();
+    db.prepare("INSERT INTO sessions (id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at) VALUES ('s1', 'sid-1', 'u1', '[\"pwd\"]', 1, 1, 1, ?)").run(Date.now() + 3_600_000);
+    const insert = db.prepare('INSERT INTO account_tokens (token_hash, purpose, user_id, email, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, 1, ?, ?)');
+    const expiresAt = Date.now() + 3_600_000;
+    // A verification of an address the account has since left, and a change waiting for its confirmation: one kind then.
+    insert.run('stale-verification', 'email_verification', 'u1', 'bob@typo.example', expiresAt, null);
+    insert.run('pending-change', 'email_verification', 'u1', 'bob@new.example', expiresAt, null);
+    insert.run('own-verification', 'email_verification', 'u1', 'bob@real.example', expiresAt, null);
+    insert.run('reset', 'password_reset', 'u1', 'bob@real.example', expiresAt, null);
+    insert.run('used-before', 'email_verification', 'u1', 'bob@typo.example', expiresAt, 5);
+    const before = Date.now();
+    expect(migrateSqlite(db)).toEqual(ALL.slice(7));
+    const usedAt = (hash: string) => db.prepare<[string], { used_at: number | null }>('SELECT used_at FROM account_tokens WHERE token_hash = ?').get(hash)?.used_at;
+    expect(usedAt('stale-verification')).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(usedAt('pending-change')).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(usedAt('own-verification')).toBeNull();
+    expect(usedAt('reset')).toBeNull();
+    expect(usedAt('used-before')).toBe(5);
+    const store = openSqliteStore({ file, synchronous: 'NORMAL' });
+    try {
+      const now = Date.now();
+      expect(await store.accountTokens.findLive('own-verification', 'email_verification', now)).not.toBeNull();
+      await store.accountTokens.create({ tokenHash: 'change', purpose: 'email_change', userId: 'u1', email: 'bob@new.example', createdAt: now, expiresAt: now + 60_000 });
+      expect(await store.accountTokens.findLive('change', 'email_change', now)).toMatchObject({ email: 'bob@new.example' });
+      expect((await store.sessions.findLive('s1', now))?.reauthenticatedAt).toBeNull();
+      await store.sessions.reauthenticate('s1', now);
+      expect(await store.sessions.findLive('s1', now)).toMatchObject({ authTime: 1, reauthenticatedAt: now });
+    } finally {
+      await store.close();
+    }
+  });
 });

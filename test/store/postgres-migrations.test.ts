@@ -207,4 +207,39 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
       await Promise.all(others.map((other) => other.drop()));
     }
   });
+
+  it('fails closed on the verification links written before 0008 whose address is not the account\'s, keeps the rest, and admits change links and re-authentication times after', async () => {
+    const pool = node();
+    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 7));
+    await pool.query("INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES ('u1', 'bob@real.example', 'bob@real.example', 'h', 1, 1)");
+    await pool.query("INSERT INTO sessions (id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at) VALUES ('s1', 'sid-1', 'u1', '[\"pwd\"]', 1, 1, 1, $1)", [Date.now() + 3_600_000]);
+    const insert = 'INSERT INTO account_tokens (token_hash, purpose, user_id, email, created_at, expires_at, used_at) VALUES ($1, $2, \'u1\', $3, 1, $4, $5)';
+    const expiresAt = Date.now() + 3_600_000;
+    // A verification of an address the account has since left, and a change waiting for its confirmation: one kind then.
+    await pool.query(insert, ['stale-verification', 'email_verification', 'bob@typo.example', expiresAt, null]);
+    await pool.query(insert, ['pending-change', 'email_verification', 'bob@new.example', expiresAt, null]);
+    await pool.query(insert, ['own-verification', 'email_verification', 'bob@real.example', expiresAt, null]);
+    await pool.query(insert, ['reset', 'password_reset', 'bob@real.example', expiresAt, null]);
+    await pool.query(insert, ['used-before', 'email_verification', 'bob@typo.example', expiresAt, 5]);
+    const before = Date.now();
+    expect(await migratePostgres(pool)).toEqual(ALL.slice(7));
+    const usedAt = async (hash: string) => Number((await pool.query<{ used_at: string | null }>('SELECT used_at FROM account_tokens WHERE token_hash = $1', [hash])).rows[0]?.used_at ?? Number.NaN);
+    expect(await usedAt('stale-verification')).toBeGreaterThanOrEqual(before - 1000);
+    expect(await usedAt('pending-change')).toBeGreaterThanOrEqual(before - 1000);
+    expect((await pool.query("SELECT token_hash FROM account_tokens WHERE used_at IS NULL ORDER BY token_hash")).rows).toEqual([{ token_hash: 'own-verification' }, { token_hash: 'reset' }]);
+    expect(await usedAt('used-before')).toBe(5);
+    const store = await openPostgresStore({ url, poolSize: 2, schema });
+    try {
+      const now = Date.now();
+      expect(await store.accountTokens.findLive('own-verification', 'email_verification', now)).not.toBeNull();
+      await store.accountTokens.create({ tokenHash: 'change', purpose: 'email_change', userId: 'u1', email: 'bob@new.example', createdAt: now, expiresAt: now + 60_000 });
+      expect(await store.accountTokens.findLive('change', 'email_change', now)).toMatchObject({ email: 'bob@new.example' });
+      await expect(store.accountTokens.create({ tokenHash: 'odd', purpose: 'sign_in' as never, userId: 'u1', email: 'bob@real.example', createdAt: now, expiresAt: now + 60_000 })).rejects.toThrow();
+      expect((await store.sessions.findLive('s1', now))?.reauthenticatedAt).toBeNull();
+      await store.sessions.reauthenticate('s1', now);
+      expect(await store.sessions.findLive('s1', now)).toMatchObject({ authTime: 1, reauthenticatedAt: now });
+    } finally {
+      await store.close();
+    }
+  });
 });

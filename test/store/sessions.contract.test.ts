@@ -75,14 +75,20 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.sessions.countLive(T0 + 2 * MINUTE)).toBe(0);
     });
 
-    it('records a new proof of identity: reauthenticate moves auth_time and last seen, and nothing else', async () => {
+    it('records a re-entered password apart from the sign-in: reauthenticate sets reauthenticated_at and last seen, never auth_time (issue 19, F6)', async () => {
       const session = newSession('s1', 'u1');
       await store.sessions.create(session);
       await store.sessions.create(newSession('s2', 'u1'));
+      expect((await store.sessions.findLive('s1', T0))?.reauthenticatedAt).toBeNull();
       await store.sessions.reauthenticate('s1', T0 + 5 * MINUTE);
       await store.sessions.reauthenticate('nobody', T0 + 5 * MINUTE);
-      expect(await store.sessions.findLive('s1', T0)).toEqual({ ...session, authTime: T0 + 5 * MINUTE, lastSeenAt: T0 + 5 * MINUTE });
-      expect(await store.sessions.findLive('s2', T0)).toMatchObject({ authTime: T0, lastSeenAt: T0 });
+      expect(await store.sessions.findLive('s1', T0)).toEqual({ ...session, reauthenticatedAt: T0 + 5 * MINUTE, lastSeenAt: T0 + 5 * MINUTE });
+      await store.sessions.reauthenticate('s1', T0 + 9 * MINUTE);
+      expect(await store.sessions.findLive('s1', T0)).toMatchObject({ authTime: T0, reauthenticatedAt: T0 + 9 * MINUTE });
+      expect(await store.sessions.findLive('s2', T0)).toMatchObject({ authTime: T0, lastSeenAt: T0, reauthenticatedAt: null });
+      // Listed and found by sid with it too.
+      expect((await store.sessions.listForUser('u1', T0)).find((s) => s.idHash === 's1')?.reauthenticatedAt).toBe(T0 + 9 * MINUTE);
+      expect((await store.sessions.findLiveBySid('sid-s1', T0))?.reauthenticatedAt).toBe(T0 + 9 * MINUTE);
     });
   });
 });

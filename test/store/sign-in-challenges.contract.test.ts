@@ -87,6 +87,25 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.signInChallenges.deleteExpired(T0 + 60 * MINUTE)).toBe(2);
     });
 
+    it('deletes a person\'s challenges of one purpose (a new password drops a sign-in owing its second factor), counts them, and keeps the rest (issue 19, F5)', async () => {
+      await store.signInChallenges.create(newChallenge('owed'));
+      await store.signInChallenges.create(newChallenge('owed-used'));
+      await store.signInChallenges.consume('owed-used', 'second_factor', T0);
+      await store.signInChallenges.create(newChallenge('registering', { purpose: 'passkey_registration' }));
+      await store.signInChallenges.create(newChallenge('theirs', { userId: 'u2' }));
+      await store.signInChallenges.create(newChallenge('anyone', { purpose: 'passkey_sign_in', userId: null }));
+      expect(await store.signInChallenges.deleteForUser('u1', 'second_factor')).toBe(2);
+      expect(await store.signInChallenges.findLive('owed', 'second_factor', T0)).toBeNull();
+      expect(await store.signInChallenges.findLive('registering', 'passkey_registration', T0)).not.toBeNull();
+      expect(await store.signInChallenges.findLive('theirs', 'second_factor', T0)).not.toBeNull();
+      expect(await store.signInChallenges.deleteForUser('u1', 'second_factor')).toBe(0);
+      // Without a purpose, every one of the person's goes.
+      expect(await store.signInChallenges.deleteForUser('u1')).toBe(1);
+      expect(await store.signInChallenges.findLive('registering', 'passkey_registration', T0)).toBeNull();
+      expect(await store.signInChallenges.findLive('anyone', 'passkey_sign_in', T0)).not.toBeNull();
+      expect(await store.signInChallenges.deleteExpired(T0 + 60 * MINUTE)).toBe(2);
+    });
+
     it('removes only expired challenges, used or not, from their expiry instant on, and counts them', async () => {
       await store.signInChallenges.create(newChallenge('gone', { expiresAt: T0 }));
       await store.signInChallenges.create(newChallenge('gone-used', { expiresAt: T0 + 1 }));

@@ -407,3 +407,30 @@ describe('MAIL_FROM (the From of every mail)', () => {
     expectRefused({ MAIL_FROM: value }, 'MAIL_FROM', /must be an address \(no-reply@example\.com\) or a name and an address/);
   });
 });
+
+describe('ALLOW_PRIVATE_CLIENT_URLS (back-channel logout receivers on private addresses: server-side request forgery)', () => {
+  it.each(['http://localhost:3000', 'http://127.0.0.1:8080', 'https://127.9.9.9:3000', 'http://[::1]:3000/idp'])('allows them by default under the loopback issuer %j (development)', (issuer) => {
+    expect(loadConfig({ ISSUER: issuer }, CWD).allowPrivateClientUrls).toBe(true);
+  });
+
+  it('allows them under the default issuer, which is loopback', () => {
+    expect(loadConfig({}, CWD).allowPrivateClientUrls).toBe(true);
+  });
+
+  it.each(['https://sso.example.com', 'https://10.0.0.1', 'https://localhost.example.com', 'https://[fd00::1]'])('refuses them by default under the issuer %j', (issuer) => {
+    expect(loadConfig({ ISSUER: issuer }, CWD).allowPrivateClientUrls).toBe(false);
+  });
+
+  it('true allows them under any issuer; false refuses them even under a loopback issuer', () => {
+    expect(loadConfig({ ISSUER: 'https://sso.example.com', ALLOW_PRIVATE_CLIENT_URLS: 'true' }, CWD).allowPrivateClientUrls).toBe(true);
+    expect(loadConfig({ ISSUER: 'http://127.0.0.1:3000', ALLOW_PRIVATE_CLIENT_URLS: 'false' }, CWD).allowPrivateClientUrls).toBe(false);
+  });
+
+  it('counts an empty value as unset', () => {
+    expect(loadConfig({ ISSUER: 'https://sso.example.com', ALLOW_PRIVATE_CLIENT_URLS: ' ' }, CWD).allowPrivateClientUrls).toBe(false);
+  });
+
+  it.each(['yes', '1', 'TRUE', 'on'])('refuses %j: only true or false', (value) => {
+    expectRefused({ ALLOW_PRIVATE_CLIENT_URLS: value }, 'ALLOW_PRIVATE_CLIENT_URLS', /must be one of true, false/);
+  });
+});

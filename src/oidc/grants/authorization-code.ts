@@ -1,6 +1,8 @@
 // grant_type=authorization_code (RFC 6749 §4.1.3, OIDC Core §3.1.3.2, RFC 7636 §4.5).
 // The client is already authenticated when this runs; the code is checked before it is spent, and spent
-// by one atomic update, so that of two concurrent redemptions exactly one wins.
+// by one atomic update, so that of two concurrent redemptions exactly one wins. A code is worth no more than the
+// session it was minted in (issue 19, F5): ending the session revokes its codes, a code whose session is gone is
+// refused, and a session that ends while the tokens are being issued takes them with it.
 import { hashSecret } from '../../auth/secrets.js';
 import { InvalidGrant, InvalidRequest } from '../../errors.js';
 import type { AuthorizationCodeRecord, ClientRecord } from '../../store/records.js';
@@ -72,6 +74,9 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   }
   const user = await deps.store.users.findById(consumed.userId);
   if (!user || user.disabled) throw new InvalidGrant('the user can no longer sign in');
+  // The session ended (logout, a new password, an administrator) since the code was minted: the sign-in it
+  // stood for is over, and nothing may be issued from it. The code stays spent.
+  if (!(await sessionLives(deps, consumed))) throw new InvalidGrant('the sign-in session of this code has ended');
   const scope = consumed.scope.split(' ').filter(Boolean);
   const refresh = mayRefresh(client, scope, consumed.sessionIdHash)
     ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 }
@@ -87,8 +92,16 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
     sid: consumed.sid,
     amr: consumed.amr,
   }, refresh);
-  // A replay that arrived while we were signing revoked the grant before our tokens existed: revoke again so
-  // they cannot escape. The answer still goes out; the client learns the tokens are dead at its next call.
-  if ((await deps.store.codes.find(codeHash))?.replayedAt != null) await revokeGrant(deps.store, consumed.grantId, deps.clock.now());
+  // A replay that arrived while we were signing revoked the grant before our tokens existed, and a session that
+  // ended meanwhile revoked its tokens before ours were recorded: revoke again so they cannot escape (an offline
+  // refresh token too: the code was redeemed after its session ended). The answer still goes out; the client
+  // learns the tokens are dead at its next call.
+  const replayed = (await deps.store.codes.find(codeHash))?.replayedAt != null;
+  if (replayed || !(await sessionLives(deps, consumed))) await revokeGrant(deps.store, consumed.grantId, deps.clock.now());
   return response;
+}
+
+/** Whether the session the code was minted in still lives (a code minted without one has none to lose). */
+async function sessionLives(deps: GrantDependencies, code: AuthorizationCodeRecord): Promise<boolean> {
+  return code.sessionIdHash === null || (await deps.store.sessions.findLive(code.sessionIdHash, deps.clock.now())) !== null;
 }

@@ -13,6 +13,8 @@ const BY_HASH = statement('codes.byHash', `SELECT ${COLUMNS} FROM authorization_
 const DELETE_EXPIRED = statement('codes.deleteExpired', 'DELETE FROM authorization_codes WHERE expires_at <= $1');
 // Marked used rather than deleted: a code presented later is still recognised (find) and answered as a replay.
 const REVOKE_FOR_USER = statement('codes.revokeForUser', 'UPDATE authorization_codes SET consumed_at = $1 WHERE user_id = $2 AND consumed_at IS NULL');
+const REVOKE_FOR_SESSION = statement('codes.revokeForSession',
+  'UPDATE authorization_codes SET consumed_at = $1 WHERE session_id_hash = $2 AND consumed_at IS NULL');
 const MARK_REPLAYED = statement('codes.markReplayed', 'UPDATE authorization_codes SET replayed_at = $1 WHERE code_hash = $2 AND replayed_at IS NULL');
 
 export class PostgresAuthorizationCodeRepository implements AuthorizationCodeRepository {
@@ -36,6 +38,10 @@ export class PostgresAuthorizationCodeRepository implements AuthorizationCodeRep
 
   async revokeForUser(userId: string, now: number): Promise<number> {
     return (await query(this.pool, REVOKE_FOR_USER, [now, userId])).rowCount ?? 0;
+  }
+
+  async revokeForSession(sessionIdHash: string, now: number): Promise<number> {
+    return (await query(this.pool, REVOKE_FOR_SESSION, [now, sessionIdHash])).rowCount ?? 0;
   }
 
   /** A code counts as expired from its expires_at on, as in consume. */

@@ -1,15 +1,15 @@
 import type { SessionRecord } from '../records.js';
 import type { SessionRepository } from '../store.js';
 import { isForeignKeyViolation, query, statement, type PostgresPool } from './database.js';
-import { COLUMNS, toRecord, type SessionRow } from '../rows/sessions.js';
+import { COLUMNS, toRecord, toValues, type SessionRow } from '../rows/sessions.js';
 
-const INSERT = statement('sessions.insert', `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`);
+const INSERT = statement('sessions.insert', `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`);
 const LIVE_BY_ID = statement('sessions.liveById', `SELECT ${COLUMNS} FROM sessions WHERE id_hash = $1 AND expires_at > $2`);
 const LIVE_BY_SID = statement('sessions.liveBySid', `SELECT ${COLUMNS} FROM sessions WHERE sid = $1 AND expires_at > $2`);
 const COUNT_LIVE = statement('sessions.countLive', 'SELECT count(*) AS n FROM sessions WHERE expires_at > $1');
 const TOUCH = statement('sessions.touch', 'UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2');
-// Proving who one is again is also being seen.
-const REAUTHENTICATE = statement('sessions.reauthenticate', 'UPDATE sessions SET auth_time = $1, last_seen_at = $1 WHERE id_hash = $2');
+// Re-entering the password is also being seen; auth_time stays the sign-in's (SessionRepository.reauthenticate).
+const REAUTHENTICATE = statement('sessions.reauthenticate', 'UPDATE sessions SET reauthenticated_at = $1, last_seen_at = $1 WHERE id_hash = $2');
 const LIVE_FOR_USER = statement('sessions.liveForUser',
   `SELECT ${COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id_hash`);
 const DELETE = statement('sessions.delete', 'DELETE FROM sessions WHERE id_hash = $1');
@@ -26,8 +26,7 @@ export class PostgresSessionRepository implements SessionRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async create(session: SessionRecord): Promise<void> {
-    await query(this.pool, INSERT, [session.idHash, session.sid, session.userId, JSON.stringify(session.amr), session.authTime,
-      session.createdAt, session.lastSeenAt, session.expiresAt]);
+    await query(this.pool, INSERT, toValues(session));
   }
 
   async findLive(idHash: string, now: number): Promise<SessionRecord | null> {

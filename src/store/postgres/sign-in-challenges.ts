@@ -12,6 +12,8 @@ const LIVE_BY_HASH = statement('signInChallenges.liveByHash',
 const CONSUME = statement('signInChallenges.consume',
   `UPDATE sign_in_challenges SET used_at = $1 WHERE id_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4 RETURNING ${COLUMNS}`);
 const DELETE_EXPIRED = statement('signInChallenges.deleteExpired', 'DELETE FROM sign_in_challenges WHERE expires_at <= $1');
+const DELETE_FOR_USER = statement('signInChallenges.deleteForUser', 'DELETE FROM sign_in_challenges WHERE user_id = $1');
+const DELETE_FOR_USER_PURPOSE = statement('signInChallenges.deleteForUserPurpose', 'DELETE FROM sign_in_challenges WHERE user_id = $1 AND purpose = $2');
 
 export class PostgresSignInChallengeRepository implements SignInChallengeRepository {
   constructor(private readonly pool: PostgresPool) {}
@@ -28,6 +30,11 @@ export class PostgresSignInChallengeRepository implements SignInChallengeReposit
   async consume(idHash: string, purpose: SignInChallengePurpose, now: number): Promise<SignInChallengeRecord | null> {
     const row = (await query<SignInChallengeRow>(this.pool, CONSUME, [now, idHash, purpose, now])).rows[0];
     return row ? toRecord(row) : null;
+  }
+
+  async deleteForUser(userId: string, purpose?: SignInChallengePurpose): Promise<number> {
+    const result = purpose === undefined ? await query(this.pool, DELETE_FOR_USER, [userId]) : await query(this.pool, DELETE_FOR_USER_PURPOSE, [userId, purpose]);
+    return result.rowCount ?? 0;
   }
 
   /** A challenge counts as expired from its expires_at on, as in consume. */

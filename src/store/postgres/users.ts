@@ -2,10 +2,11 @@ import pg from 'pg';
 import { decodeCursor, toPage } from '../cursor.js';
 import { normalizeEmail } from '../normalize-email.js';
 import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
-import type { UserListOptions, UserRepository } from '../store.js';
+import type { UserListOptions, UserRepository, UserUpdateOptions } from '../store.js';
 import { inTransaction, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 import {
-  COLUMNS, emailTaken, endsAdmin, idRetired, lastAdmin, normalizeName, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord, type UserRow,
+  COLUMNS, emailTaken, endsAdmin, endsMailedLinks, idRetired, lastAdmin, normalizeName, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord,
+  type UserRow,
 } from '../rows/users.js';
 import { PostgresUserSearch, POSTGRES_SEARCH_TUNING, type PostgresSearchTuning } from './user-search.js';
 
@@ -23,6 +24,7 @@ const COUNT = statement('users.count', 'SELECT count(*) AS n FROM users');
  */
 const LOCK_ENABLED_ADMINS = statement('users.lockEnabledAdmins', 'SELECT id FROM users WHERE is_admin AND NOT disabled ORDER BY id FOR UPDATE');
 const DELETE = statement('users.delete', 'DELETE FROM users WHERE id = $1');
+const BY_ID_AND_EMAIL = statement('users.byIdAndEmail', 'SELECT id FROM users WHERE id = $1 AND email_normalized = $2');
 
 function isRetiredSubject(error: unknown): boolean {
   return error instanceof pg.DatabaseError && error.code === '23505' && error.message.startsWith(RETIRED_SUBJECT_MESSAGE);
@@ -32,6 +34,11 @@ function isRetiredSubject(error: unknown): boolean {
 async function refuseLastAdmin(client: pg.PoolClient, id: string): Promise<void> {
   const { rows } = await client.query<{ id: string }>({ name: LOCK_ENABLED_ADMINS.name, text: LOCK_ENABLED_ADMINS.text });
   if (rows.length === 1 && rows[0]?.id === id) throw lastAdmin();
+}
+
+async function hasEmail(client: pg.PoolClient, id: string, email: string): Promise<boolean> {
+  const { rows } = await client.query<{ id: string }>({ name: BY_ID_AND_EMAIL.name, text: BY_ID_AND_EMAIL.text, values: [id, normalizeEmail(email)] });
+  return rows.length > 0;
 }
 
 export class PostgresUserRepository implements UserRepository {
@@ -84,7 +91,7 @@ export class PostgresUserRepository implements UserRepository {
     return (await query<{ n: number }>(this.pool, COUNT)).rows[0]?.n ?? 0;
   }
 
-  async update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null> {
+  async update(id: string, patch: UserPatch, now: number, options: UserUpdateOptions = {}): Promise<UserRecord | null> {
     // Only the patched columns are written, so two concurrent edits of different fields both survive.
     const assignments: string[] = [];
     const values: unknown[] = [];
@@ -99,11 +106,26 @@ export class PostgresUserRepository implements UserRepository {
       if (key === 'name') assign('name_normalized', normalizeName(value as string | null));
     }
     assign('updated_at', now);
+    const nowParameter = `$${values.length}`;
     values.push(id);
-    const text = `UPDATE users SET ${assignments.join(', ')} WHERE id = $${values.length} RETURNING ${COLUMNS}`;
+    const conditions = [`id = $${values.length}`];
+    if (options.onlyIfEmail !== undefined) {
+      values.push(normalizeEmail(options.onlyIfEmail));
+      conditions.push(`email_normalized = $${values.length}`);
+    }
+    let text = `UPDATE users SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${COLUMNS}`;
+    if (endsMailedLinks(patch, options)) {
+      // A new email or password and the end of the mailed links are one statement: no link outlives the change. The
+      // links' update takes the user from the users' update, so a user that is not there (or not changed) ends none.
+      text = `WITH updated AS (${text}), ended_links AS (`
+        + `UPDATE account_tokens SET used_at = ${nowParameter} WHERE user_id IN (SELECT id FROM updated) AND used_at IS NULL) SELECT ${COLUMNS} FROM updated`;
+    }
     try {
       const { rows } = endsAdmin(patch)
         ? await inTransaction(this.pool, async (client) => {
+          // A user not at the address the write is conditioned on is left alone (null), as on SQLite, rather than
+          // refused as the last admin; the UPDATE's own condition still decides a change made in between.
+          if (options.onlyIfEmail !== undefined && !(await hasEmail(client, id, options.onlyIfEmail))) return { rows: [] as UserRow[] };
           await refuseLastAdmin(client, id);
           return client.query<UserRow>(text, values);
         })

@@ -10,9 +10,10 @@ export interface SessionRow {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  reauthenticated_at: number | null;
 }
 
-export const COLUMNS = 'id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at';
+export const COLUMNS = 'id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at, reauthenticated_at';
 
 export function toRecord(row: SessionRow): SessionRecord {
   return {
@@ -24,5 +25,14 @@ export function toRecord(row: SessionRow): SessionRecord {
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
+    reauthenticatedAt: row.reauthenticated_at,
   };
+}
+
+export type SessionValues = [string, string, string, string, number, number, number, number, number | null];
+
+/** A session's values in COLUMNS order. */
+export function toValues(session: SessionRecord): SessionValues {
+  return [session.idHash, session.sid, session.userId, JSON.stringify(session.amr), session.authTime, session.createdAt, session.lastSeenAt, session.expiresAt,
+    session.reauthenticatedAt ?? null];
 }

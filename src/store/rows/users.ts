@@ -68,6 +68,14 @@ export function endsAdmin(patch: UserPatch): boolean {
 }
 
 /**
+ * Whether the patch gives the user a new email or password, which ends every mailed link still unused
+ * (UserRepository.update): each engine writes both in one transaction or statement.
+ */
+export function endsMailedLinks(patch: UserPatch, options: { rehash?: boolean } = {}): boolean {
+  return patch.email !== undefined || (patch.passwordHash !== undefined && !options.rehash);
+}
+
+/**
  * The form a name is searched in, stored beside it as email_normalized is beside the email: lower-cased here, in
  * JavaScript, because SQLite's lower() folds ASCII letters only and PostgreSQL's follows the database's locale;
  * this way both engines fold names, emails and the search itself alike, and a search compares stored columns.

@@ -10,6 +10,7 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
   private readonly deleteExpiredStmt;
   private readonly markReplayedStmt;
   private readonly revokeForUserStmt;
+  private readonly revokeForSessionStmt;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO authorization_codes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
@@ -22,6 +23,7 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
     this.markReplayedStmt = db.prepare('UPDATE authorization_codes SET replayed_at = ? WHERE code_hash = ? AND replayed_at IS NULL');
     // Marked used rather than deleted: a code presented later is still recognised (find) and answered as a replay.
     this.revokeForUserStmt = db.prepare('UPDATE authorization_codes SET consumed_at = ? WHERE user_id = ? AND consumed_at IS NULL');
+    this.revokeForSessionStmt = db.prepare('UPDATE authorization_codes SET consumed_at = ? WHERE session_id_hash = ? AND consumed_at IS NULL');
   }
 
   async create(code: NewAuthorizationCode): Promise<void> {
@@ -41,6 +43,10 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
 
   async revokeForUser(userId: string, now: number): Promise<number> {
     return this.revokeForUserStmt.run(now, userId).changes;
+  }
+
+  async revokeForSession(sessionIdHash: string, now: number): Promise<number> {
+    return this.revokeForSessionStmt.run(now, sessionIdHash).changes;
   }
 
   /** A code counts as expired from its expires_at on, as in consume. */

@@ -1,7 +1,7 @@
 import type { SessionRecord } from '../records.js';
 import type { SessionRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
-import { COLUMNS, toRecord, type SessionRow } from '../rows/sessions.js';
+import { COLUMNS, toRecord, toValues, type SessionRow } from '../rows/sessions.js';
 
 export class SqliteSessionRepository implements SessionRepository {
   private readonly insertStmt;
@@ -18,13 +18,13 @@ export class SqliteSessionRepository implements SessionRepository {
   private readonly deleteExpiredStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liveById = db.prepare<[string, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id_hash = ? AND expires_at > ?`);
     this.liveBySid = db.prepare<[string, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE sid = ? AND expires_at > ?`);
     this.countLiveStmt = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM sessions WHERE expires_at > ?');
     this.touchStmt = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
-    // Proving who one is again is also being seen.
-    this.reauthenticateStmt = db.prepare('UPDATE sessions SET auth_time = ?, last_seen_at = ? WHERE id_hash = ?');
+    // Re-entering the password is also being seen; auth_time stays the sign-in's (SessionRepository.reauthenticate).
+    this.reauthenticateStmt = db.prepare('UPDATE sessions SET reauthenticated_at = ?, last_seen_at = ? WHERE id_hash = ?');
     this.liveForUser = db.prepare<[string, number], SessionRow>(
       `SELECT ${COLUMNS} FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash`,
     );
@@ -41,7 +41,7 @@ export class SqliteSessionRepository implements SessionRepository {
   }
 
   async create(session: SessionRecord): Promise<void> {
-    this.insertStmt.run(session.idHash, session.sid, session.userId, JSON.stringify(session.amr), session.authTime, session.createdAt, session.lastSeenAt, session.expiresAt);
+    this.insertStmt.run(...toValues(session));
   }
 
   async findLive(idHash: string, now: number): Promise<SessionRecord | null> {

@@ -9,6 +9,8 @@ export class SqliteSignInChallengeRepository implements SignInChallengeRepositor
   private readonly liveByHash;
   private readonly consumeStmt;
   private readonly deleteExpiredStmt;
+  private readonly deleteForUserStmt;
+  private readonly deleteForUserPurposeStmt;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare<SignInChallengeValues>(`INSERT INTO sign_in_challenges (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`);
@@ -20,6 +22,8 @@ export class SqliteSignInChallengeRepository implements SignInChallengeRepositor
       `UPDATE sign_in_challenges SET used_at = ? WHERE id_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ? RETURNING ${COLUMNS}`,
     );
     this.deleteExpiredStmt = db.prepare<[number]>('DELETE FROM sign_in_challenges WHERE expires_at <= ?');
+    this.deleteForUserStmt = db.prepare<[string]>('DELETE FROM sign_in_challenges WHERE user_id = ?');
+    this.deleteForUserPurposeStmt = db.prepare<[string, SignInChallengePurpose]>('DELETE FROM sign_in_challenges WHERE user_id = ? AND purpose = ?');
   }
 
   async create(challenge: NewSignInChallenge): Promise<void> {
@@ -34,6 +38,10 @@ export class SqliteSignInChallengeRepository implements SignInChallengeRepositor
   async consume(idHash: string, purpose: SignInChallengePurpose, now: number): Promise<SignInChallengeRecord | null> {
     const row = this.consumeStmt.get(now, idHash, purpose, now);
     return row ? toRecord(row) : null;
+  }
+
+  async deleteForUser(userId: string, purpose?: SignInChallengePurpose): Promise<number> {
+    return (purpose === undefined ? this.deleteForUserStmt.run(userId) : this.deleteForUserPurposeStmt.run(userId, purpose)).changes;
   }
 
   /** A challenge counts as expired from its expires_at on, as in consume. */

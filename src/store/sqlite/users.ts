@@ -2,10 +2,11 @@ import type Database from 'better-sqlite3';
 import { decodeCursor, toPage } from '../cursor.js';
 import { normalizeEmail } from '../normalize-email.js';
 import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
-import type { UserListOptions, UserRepository } from '../store.js';
+import type { UserListOptions, UserRepository, UserUpdateOptions } from '../store.js';
 import { isUniqueViolation, type SqliteDatabase } from './database.js';
 import {
-  COLUMNS, emailTaken, endsAdmin, idRetired, lastAdmin, normalizeName, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord, type UserRow,
+  COLUMNS, emailTaken, endsAdmin, endsMailedLinks, idRetired, lastAdmin, normalizeName, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord,
+  type UserRow,
 } from '../rows/users.js';
 import { SqliteUserSearch, SQLITE_SEARCH_TUNING, type SqliteSearchTuning } from './user-search.js';
 
@@ -31,6 +32,8 @@ export class SqliteUserRepository implements UserRepository {
   private readonly countStmt;
   private readonly deleteStmt;
   private readonly guardedTx;
+  private readonly endMailedLinks;
+  private readonly inTransaction;
 
   /** `searchTuning`: the users page's search (./user-search.ts); tests pass small figures to take every way with few users. */
   constructor(private readonly db: SqliteDatabase, searchTuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING) {
@@ -42,13 +45,17 @@ export class SqliteUserRepository implements UserRepository {
     this.search = new SqliteUserSearch(db, searchTuning);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
     this.deleteStmt = db.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_LAST_ADMIN}`);
-    // A guarded write that changed nothing either found no user or refused the last admin: the look-up that
-    // tells which runs in the same transaction, so no other connection's write lands in between.
-    this.guardedTx = db.transaction((write: () => unknown, id: string): unknown => {
+    // A guarded write that changed nothing either found no user (or not at the address it was to have) or refused
+    // the last admin: the look-up that tells which runs in the same transaction, so no other connection's write
+    // lands in between.
+    this.guardedTx = db.transaction((write: () => unknown, id: string, emailNormalized: string | null): unknown => {
       const result = write();
-      if (!result && this.byId.get(id)) throw lastAdmin();
+      const user = result ? undefined : this.byId.get(id);
+      if (user && (emailNormalized === null || user.email_normalized === emailNormalized)) throw lastAdmin();
       return result;
     });
+    this.endMailedLinks = db.prepare<[number, string]>('UPDATE account_tokens SET used_at = ? WHERE user_id = ? AND used_at IS NULL');
+    this.inTransaction = db.transaction((write: () => unknown): unknown => write());
   }
 
   async create(user: NewUser, now: number): Promise<UserRecord> {
@@ -87,7 +94,7 @@ export class SqliteUserRepository implements UserRepository {
     return this.countStmt.get()?.n ?? 0;
   }
 
-  async update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null> {
+  async update(id: string, patch: UserPatch, now: number, options: UserUpdateOptions = {}): Promise<UserRecord | null> {
     // Only the patched columns are written, so two concurrent edits of different fields both survive.
     const assignments: string[] = [];
     const values: (string | number | null)[] = [];
@@ -105,12 +112,22 @@ export class SqliteUserRepository implements UserRepository {
       }
     }
     const guarded = endsAdmin(patch);
+    const onlyIf = options.onlyIfEmail === undefined ? null : normalizeEmail(options.onlyIfEmail);
+    const conditions = ['id = ?', ...(onlyIf === null ? [] : ['email_normalized = ?']), ...(guarded ? [NOT_LAST_ADMIN] : [])];
     const statement: Database.Statement<unknown[], UserRow> = this.db.prepare<unknown[], UserRow>(
-      `UPDATE users SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE id = ?${guarded ? ` AND ${NOT_LAST_ADMIN}` : ''} RETURNING ${COLUMNS}`,
+      `UPDATE users SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${COLUMNS}`,
     );
+    const endsLinks = endsMailedLinks(patch, options);
     try {
-      const write = () => statement.get(...values, now, id);
-      const row = guarded ? this.guarded(id, write) : write();
+      // A new email or password and the end of the mailed links are one write: no link outlives the change.
+      const write = () => {
+        const updated = statement.get(...values, now, id, ...(onlyIf === null ? [] : [onlyIf]));
+        if (updated && endsLinks) this.endMailedLinks.run(now, id);
+        return updated;
+      };
+      let row: UserRow | undefined;
+      if (guarded) row = this.guardedTx(write, id, onlyIf) as UserRow | undefined;
+      else row = endsLinks ? (this.inTransaction(write) as UserRow | undefined) : write();
       return row ? toRecord(row) : null;
     } catch (error) {
       if (isUniqueViolation(error)) throw emailTaken(patch.email ?? '');
@@ -120,11 +137,6 @@ export class SqliteUserRepository implements UserRepository {
 
   async delete(id: string): Promise<boolean> {
     // The user's sessions, codes and tokens go with them (ON DELETE CASCADE); a trigger retires the id.
-    return this.guarded(id, () => this.deleteStmt.run(id).changes > 0);
-  }
-
-  /** Runs a write guarded by NOT_LAST_ADMIN; throws LastAdminError when the guard, not a missing user, stopped it. */
-  private guarded<T>(id: string, write: () => T): T {
-    return this.guardedTx(write, id) as T;
+    return this.guardedTx(() => this.deleteStmt.run(id).changes > 0, id, null) as boolean;
   }
 }

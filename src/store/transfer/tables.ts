@@ -44,7 +44,9 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
   },
   {
     name: 'sessions',
-    columns: { id_hash: 'text', sid: 'text', user_id: 'text', amr: 'text', auth_time: ts, created_at: ts, last_seen_at: ts, expires_at: ts },
+    columns: {
+      id_hash: 'text', sid: 'text', user_id: 'text', amr: 'text', auth_time: ts, created_at: ts, last_seen_at: ts, expires_at: ts, reauthenticated_at: ts,
+    },
     orderBy: ['id_hash'],
   },
   {
