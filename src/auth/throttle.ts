@@ -36,6 +36,13 @@ export const THROTTLE_RULES = {
    * 5 minutes, so at most 2 × 600. The counter is one row per address and scope, gone with its window.
    */
   admission: { limit: 600, windowMs: 10 * MINUTE, block: { kind: 'window' }, memoryMs: 10 * MINUTE },
+  /**
+   * Per client address, the audit events of refused attempts (a throttled sign-in or reset request): 20 an hour,
+   * then the refusals are only logged. Each audit event is a row in a table nobody prunes (the hash chain), and
+   * refusals, unlike failures, have no budget of their own: without this a blocked address could grow the audit
+   * log by one row per request for ever.
+   */
+  refusalAudit: { limit: 20, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
 } as const satisfies Record<string, ThrottleRule>;
 
 /**
@@ -46,6 +53,9 @@ export type ThrottleScope = 'signin' | 'reset' | 'verify' | 'second_factor';
 
 /** Unauthenticated requests that store a row, admitted per address: GET /authorize's pending sign-in, a passkey sign-in's challenge. */
 export type AdmissionScope = 'authorize' | 'passkey_options';
+
+/** Audit events of refused attempts, bounded per address (THROTTLE_RULES.refusalAudit). */
+export type RefusalAuditScope = 'signin_refusal_audit' | 'reset_refusal_audit';
 
 /** Which counter refused: the account's or the address's. */
 export type ThrottledBy = 'account' | 'address';
@@ -84,7 +94,7 @@ function guards(scope: ThrottleScope, account: string, ip: string | undefined): 
   ];
 }
 
-function addressKey(scope: ThrottleScope | AdmissionScope | 'client', ip: string | undefined): string {
+function addressKey(scope: ThrottleScope | AdmissionScope | RefusalAuditScope | 'client', ip: string | undefined): string {
   return `${scope}:address:${addressBucket(ip)}`;
 }
 
@@ -219,13 +229,25 @@ export class Throttle {
    * first, so that refusing a flood costs no write.
    */
   async admitAddress(scope: AdmissionScope, ip: string | undefined): Promise<AddressAdmission> {
+    return this.admitUnder(scope, THROTTLE_RULES.admission, ip);
+  }
+
+  /**
+   * Whether a refused attempt from this address may still be audited (THROTTLE_RULES.refusalAudit); past the
+   * budget it is only logged. A blocked address's refusals cost a read, no write.
+   */
+  async mayAuditRefusal(scope: RefusalAuditScope, ip: string | undefined): Promise<boolean> {
+    return (await this.admitUnder(scope, THROTTLE_RULES.refusalAudit, ip)).allowed;
+  }
+
+  private async admitUnder(scope: AdmissionScope | RefusalAuditScope, rule: ThrottleRule, ip: string | undefined): Promise<AddressAdmission> {
     const key = addressKey(scope, ip);
     const now = this.clock.now();
     const blocked = blockedUntil(await this.store.throttle.peek(key, now), now);
     if (blocked !== null) return { allowed: false, retryAt: blocked };
-    const verdict = await this.store.throttle.attempt(key, THROTTLE_RULES.admission, now);
+    const verdict = await this.store.throttle.attempt(key, rule, now);
     if (!verdict.allowed) return { allowed: false, retryAt: verdict.retryAt };
-    return { allowed: true, blockedUntil: await this.blockStartedBy(verdict.attempts, key, THROTTLE_RULES.admission, now) };
+    return { allowed: true, blockedUntil: await this.blockStartedBy(verdict.attempts, key, rule, now) };
   }
 
   /** When the attempt just counted reached the rule's limit, the block it started (read once per block); else null. */

@@ -44,9 +44,14 @@ export function forgotPasswordSubmit(deps: SelfServiceDependencies) {
     }
     const admission = await deps.throttle.admit('reset', email, req.ip);
     if (!admission.allowed) {
-      await deps.store.audit.append({
-        at: deps.clock.now(), type: 'password_reset.throttled', actor: 'anonymous', subject: null, ip: req.ip ?? null, outcome: 'failure', details: { by: admission.by },
-      });
+      // Bounded per address (Throttle.mayAuditRefusal), like throttled sign-ins.
+      if (await deps.throttle.mayAuditRefusal('reset_refusal_audit', req.ip)) {
+        await deps.store.audit.append({
+          at: deps.clock.now(), type: 'password_reset.throttled', actor: 'anonymous', subject: null, ip: req.ip ?? null, outcome: 'failure', details: { by: admission.by },
+        });
+      } else {
+        req.log.info({ by: admission.by }, 'password-reset request throttled');
+      }
       res.setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, deps.clock.now())));
       renderForm(deps, req, res, email, `Too many reset requests. Try again ${tryAgainIn(admission.retryAt, deps.clock.now())}.`, 429);
       return;

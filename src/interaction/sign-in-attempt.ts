@@ -44,7 +44,8 @@ export async function attemptSignIn(deps: SignInAttemptDependencies, req: Reques
 }
 
 async function throttled(deps: SignInAttemptDependencies, req: Request, email: string, { by, retryAt }: Refusal, clientId: string | null): Promise<SignInAttempt> {
-  await auditThrottled(deps, req, email, by, retryAt, clientId);
+  // Bounded per address (Throttle.mayAuditRefusal): a blocked guesser cannot grow the audit log without end.
+  if (await deps.throttle.mayAuditRefusal('signin_refusal_audit', req.ip)) await auditThrottled(deps, req, email, by, retryAt, clientId);
   req.log.info({ client: clientId, by }, 'sign-in throttled');
   return { outcome: 'throttled', retryAt, message: `${THROTTLED_MESSAGE[by]} Try again ${tryAgainIn(retryAt, deps.clock.now())}.` };
 }

@@ -174,6 +174,19 @@ describe('sign-in throttling per account and per client address', () => {
     expect((await form.submit('ada@example.com', WRONG)).status).toBe(429);
   });
 
+  it('audits at most 20 throttled attempts an hour per address, then only logs them: refusals cannot grow the audit log without end', async () => {
+    const form = await signInForm('203.0.113.77');
+    for (let i = 0; i < 5; i++) expect((await form.submit(ada.email, WRONG)).status).toBe(401);
+    for (let i = 0; i < 30; i++) expect((await form.submit(ada.email, WRONG)).status, `refusal ${i + 1}`).toBe(429);
+    const audited = async () => (await app.store.audit.list({ limit: 100, filter: { type: 'signin.throttled' } })).filter((event) => event.ip === '203.0.113.77').length;
+    expect(await audited()).toBe(20);
+    // A new hour, a new budget of audit events; the refusals themselves go on as before.
+    clock.advance(61 * MINUTE);
+    expect((await form.submit(ada.email, WRONG)).status).toBe(401);
+    expect((await form.submit(ada.email, WRONG)).status).toBe(429);
+    expect(await audited()).toBe(21);
+  });
+
   it('allows one client address 100 failed attempts an hour across all accounts, then answers 429 with Retry-After', async () => {
     const form = await signInForm('203.0.113.9');
     for (let i = 0; i < 100; i++) {
