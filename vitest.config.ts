@@ -21,6 +21,8 @@ export default defineConfig({
     // Key generation, argon2 and child processes take real time on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Mutation testing's sandboxes and reports (npm run mutate, docs/mutation-testing.md) hold copies of the tests.
+    exclude: [...configDefaults.exclude, '.stryker-tmp/**', 'reports/**'],
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
       ...(postgres
@@ -31,7 +33,7 @@ export default defineConfig({
                 name: 'postgres',
                 include: ['test/http/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/e2e/**/*.test.ts'],
                 // The demo is SQLite by design (a fresh data directory); the same journey runs once.
-                exclude: [...configDefaults.exclude, 'test/e2e/demo-*.test.ts'],
+                exclude: [...configDefaults.exclude, '.stryker-tmp/**', 'reports/**', 'test/e2e/demo-*.test.ts'],
                 env: { GATEHOUSE_TEST_ENGINE: 'postgres' },
               },
             },

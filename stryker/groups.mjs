@@ -1,0 +1,164 @@
+// The module groups of `npm run mutate` (docs/mutation-testing.md): for each security-critical module, its source
+// files, split into units, each unit with the test files whose subject it is. Read by scripts/mutate.mjs and
+// stryker/vitest.config.ts.
+//
+// Why a test set per unit, not per group and not the whole suite: a mutant runs the tests that reached it (perTest
+// coverage), and a mutant reached outside any test (an app started, a token fetched in a `beforeAll`) runs the
+// unit's whole test set with the modules loaded afresh. Nearly every HTTP suite signs someone in and redeems a code,
+// so with a broad set most mutants of src/oidc/ or src/auth/ would rerun ten suites or more, each starting an app:
+// the set is what bounds the run. Each set is the suites that assert on what its files do; a suite that only passes
+// through the code costs time and kills nothing. A mutant that survives its unit's set is reported, whoever else
+// might have caught it: that is the finding (a property this unit's own tests do not pin down).
+//
+// A file of a group that no unit names is not mutated, and `npm run mutate -- --list` names it: add new files and
+// new test suites here.
+
+/** Suites that run the compiled dist/, a child process, Chromium or a second database: a mutant in src/ is invisible to them. */
+export const neverMutationTests = [
+  'test/cli/**',
+  'test/process/**',
+  'test/e2e/**',
+  'test/cluster/**',
+  'test/bench/**',
+  'test/deploy/**',
+  'test/docs/**',
+  'test/transfer/**',
+  'test/unit/chromium-check.test.ts',
+];
+
+/**
+ * @typedef {{ mutate: string[]; tests: string[] }} Unit
+ * @type {Record<string, { files: string; units: Record<string, Unit> }>}
+ */
+export const groups = {
+  oidc: {
+    files: 'src/oidc/**/*.ts',
+    units: {
+      authorize: {
+        mutate: ['src/oidc/authorization-request.ts', 'src/oidc/authorization-response.ts', 'src/oidc/authorize.ts'],
+        tests: ['test/http/authorize-errors.test.ts', 'test/http/sso-and-prompt.test.ts', 'test/http/code-flow.test.ts'],
+      },
+      'code-grant': {
+        mutate: ['src/oidc/token.ts', 'src/oidc/form-field.ts', 'src/oidc/pkce.ts', 'src/oidc/grants/authorization-code.ts', 'src/oidc/grants/issue-tokens.ts', 'src/oidc/claims.ts'],
+        tests: ['test/http/token-endpoint.test.ts', 'test/http/code-flow.test.ts', 'test/http/userinfo.test.ts'],
+      },
+      'client-auth': {
+        mutate: ['src/oidc/client-auth.ts'],
+        tests: ['test/http/token-endpoint.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/introspection.test.ts', 'test/http/revocation.test.ts'],
+      },
+      'refresh-grant': {
+        mutate: ['src/oidc/grants/refresh-token.ts', 'src/oidc/grants/refresh-token-status.ts', 'src/oidc/grants/revoke-grant.ts'],
+        tests: ['test/http/refresh-grant.test.ts', 'test/http/revocation.test.ts'],
+      },
+      'presented-tokens': {
+        mutate: ['src/oidc/presented-token.ts', 'src/oidc/userinfo.ts', 'src/oidc/introspection.ts', 'src/oidc/revocation.ts'],
+        tests: ['test/http/userinfo.test.ts', 'test/http/introspection.test.ts', 'test/http/revocation.test.ts'],
+      },
+      documents: {
+        mutate: ['src/oidc/discovery.ts', 'src/oidc/jwks.ts'],
+        tests: ['test/http/discovery.test.ts', 'test/http/jwks.test.ts', 'test/http/public-documents.test.ts'],
+      },
+      'id-token-hint': {
+        mutate: ['src/oidc/id-token-hint.ts'],
+        tests: ['test/http/logout.test.ts'],
+      },
+    },
+  },
+  tokens: {
+    files: 'src/tokens/**/*.ts',
+    units: {
+      tokens: {
+        mutate: ['src/tokens/**/*.ts'],
+        // code-flow: openid-client checks the ID token's times and nonce as a relying party does.
+        tests: ['test/http/token-endpoint.test.ts', 'test/http/code-flow.test.ts', 'test/http/userinfo.test.ts', 'test/http/introspection.test.ts', 'test/signing/key-ring.test.ts'],
+      },
+    },
+  },
+  signing: {
+    files: 'src/signing/**/*.ts',
+    units: {
+      'file-keys': {
+        mutate: ['src/signing/file-key-store.ts', 'src/signing/key-store.ts', 'src/signing/rsa-key.ts'],
+        tests: ['test/signing/file-key-store.test.ts', 'test/signing/key-metadata.test.ts'],
+      },
+      'database-keys': {
+        mutate: ['src/signing/database-key-store.ts', 'src/signing/key-encryption.ts'],
+        tests: ['test/signing/database-key-store.test.ts', 'test/signing/key-encryption.test.ts', 'test/store/signing-keys.contract.test.ts'],
+      },
+      'key-ring': {
+        mutate: ['src/signing/key-ring.ts'],
+        tests: ['test/signing/key-ring.test.ts', 'test/http/jwks.test.ts'],
+      },
+      rotation: {
+        mutate: ['src/signing/key-schedule.ts', 'src/signing/auto-rotation.ts'],
+        tests: ['test/signing/key-schedule.test.ts', 'test/signing/auto-rotation.test.ts', 'test/http/key-rotation.test.ts'],
+      },
+    },
+  },
+  auth: {
+    files: 'src/auth/**/*.ts',
+    units: {
+      secrets: {
+        mutate: ['src/auth/secrets.ts'],
+        tests: ['test/http/token-endpoint.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/login.test.ts'],
+      },
+      passwords: {
+        mutate: ['src/auth/password-hash.ts', 'src/auth/password-policy.ts', 'src/auth/generated-password.ts'],
+        tests: ['test/unit/password-hash.test.ts', 'test/unit/password-policy.test.ts', 'test/http/account-password.test.ts', 'test/http/admin-users.test.ts'],
+      },
+      'sign-in': {
+        mutate: ['src/auth/authenticate.ts', 'src/auth/throttle.ts', 'src/auth/sessions.ts'],
+        tests: ['test/http/login.test.ts', 'test/http/sign-in-throttling.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/account-sessions.test.ts'],
+      },
+      'second-factors': {
+        mutate: ['src/auth/totp.ts', 'src/auth/totp-enrolment.ts', 'src/auth/recovery-codes.ts', 'src/auth/second-factor.ts', 'src/auth/secret-box.ts', 'src/auth/mfa-policy.ts', 'src/auth/qr-svg.ts'],
+        tests: [
+          'test/unit/totp.test.ts',
+          'test/unit/recovery-codes.test.ts',
+          'test/unit/secret-box.test.ts',
+          'test/unit/qr-svg.test.ts',
+          'test/http/two-factor.test.ts',
+          'test/http/mfa-policy.test.ts',
+          'test/http/admin-second-factors.test.ts',
+        ],
+      },
+      passkeys: {
+        mutate: ['src/auth/passkeys.ts'],
+        tests: ['test/http/passkeys.test.ts'],
+      },
+      'mailed-links': {
+        mutate: ['src/auth/account-links.ts', 'src/auth/email-verification.ts'],
+        tests: ['test/http/email-verification.test.ts', 'test/http/mailed-links.test.ts', 'test/http/password-reset.test.ts'],
+      },
+    },
+  },
+  interaction: {
+    files: 'src/interaction/**/*.ts',
+    units: {
+      login: {
+        mutate: ['src/interaction/login.ts', 'src/interaction/sign-in-attempt.ts', 'src/interaction/browser-csrf.ts', 'src/interaction/complete-sign-in.ts'],
+        tests: ['test/http/login.test.ts', 'test/http/sign-in-throttling.test.ts', 'test/http/security-headers.test.ts'],
+      },
+      'pending-request': {
+        mutate: ['src/interaction/pending-request.ts', 'src/interaction/return-to.ts'],
+        tests: ['test/http/sso-and-prompt.test.ts', 'test/http/account-access.test.ts', 'test/http/login.test.ts'],
+      },
+      'second-factor': {
+        mutate: ['src/interaction/second-factor.ts'],
+        tests: ['test/http/two-factor.test.ts', 'test/http/mfa-policy.test.ts'],
+      },
+      'passkey-sign-in': {
+        mutate: ['src/interaction/passkey-sign-in.ts'],
+        tests: ['test/http/passkeys.test.ts'],
+      },
+      'mailed-links': {
+        mutate: ['src/interaction/forgot-password.ts', 'src/interaction/reset-password.ts', 'src/interaction/verify-email.ts'],
+        tests: ['test/http/password-reset.test.ts', 'test/http/email-verification.test.ts', 'test/http/mailed-links.test.ts'],
+      },
+      logout: {
+        mutate: ['src/interaction/logout.ts', 'src/interaction/logout-request.ts'],
+        tests: ['test/http/logout.test.ts'],
+      },
+    },
+  },
+};
