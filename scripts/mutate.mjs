@@ -8,7 +8,7 @@
 //                                                    one unit against other test files
 //   npm run mutate -- --list                         groups, units, files and test sets
 //   options: --concurrency 1|2 (default 2), --incremental (reuse the unit's last results where code and tests
-//            did not change)
+//            did not change), --ignore-static (leave out module-level mutants, which rerun the whole test set)
 //
 // Each unit is one Stryker run, in a process of its own (stryker/run.mjs), with the unit's `mutate` files and its
 // test set (stryker/groups.mjs, handed to stryker/vitest.config.ts in GATEHOUSE_MUTATION_TESTS). Reports:
@@ -26,7 +26,7 @@ const reportsRoot = path.join(root, 'reports/mutation');
 
 function usage(message) {
   if (message) console.error(`mutate: ${message}`);
-  console.error('usage: npm run mutate -- [group|group/unit ...] [--mutate file[,file]] [--tests file[,file]] [--concurrency 1|2] [--incremental] [--list]');
+  console.error('usage: npm run mutate -- [group|group/unit ...] [--mutate file[,file]] [--tests file[,file]] [--concurrency 1|2] [--incremental] [--ignore-static] [--list]');
   console.error(`groups: ${Object.keys(groups).join(', ')}`);
   process.exit(2);
 }
@@ -56,7 +56,7 @@ function unassigned(group) {
 }
 
 function parseArgs(argv) {
-  const args = { targets: [], mutate: undefined, tests: undefined, concurrency: undefined, incremental: false, list: false };
+  const args = { targets: [], mutate: undefined, tests: undefined, concurrency: undefined, incremental: false, ignoreStatic: false, list: false };
   const values = (value, flag) => {
     if (!value || value.startsWith('--')) usage(`${flag} needs a value`);
     return value.split(',').map((entry) => entry.trim()).filter(Boolean);
@@ -67,6 +67,9 @@ function parseArgs(argv) {
     else if (arg === '--tests') args.tests = values(argv[++i], arg);
     else if (arg === '--concurrency') args.concurrency = Number(argv[++i]);
     else if (arg === '--incremental') args.incremental = true;
+    // Static mutants (module-level code: constants, regular expressions, tables) rerun the unit's whole test set
+    // in fresh modules, 10 to 20 s each: most of a unit's time. --ignore-static leaves them out of a quick pass.
+    else if (arg === '--ignore-static') args.ignoreStatic = true;
     else if (arg === '--list') args.list = true;
     else if (arg === '--help' || arg === '-h') usage();
     else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
@@ -197,6 +200,7 @@ for (const run of runs) {
     jsonReporter: { fileName: path.join(dir, 'mutation.json') },
     ...(args.concurrency ? { concurrency: args.concurrency } : {}),
     ...(args.incremental ? { incremental: true, incrementalFile: path.join(dir, 'incremental.json') } : {}),
+    ...(args.ignoreStatic ? { ignoreStatic: true } : {}),
   };
   console.log(`\nmutate: ${label}: mutating ${run.mutate.join(' ')}\nmutate: ${label}: against ${run.tests.join(' ')}`);
   const started = Date.now();

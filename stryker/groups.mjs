@@ -36,11 +36,11 @@ export const groups = {
     units: {
       authorize: {
         mutate: ['src/oidc/authorization-request.ts', 'src/oidc/authorization-response.ts', 'src/oidc/authorize.ts'],
-        tests: ['test/http/authorize-errors.test.ts', 'test/http/sso-and-prompt.test.ts', 'test/http/code-flow.test.ts'],
+        tests: ['test/http/authorize-errors.test.ts', 'test/http/sso-and-prompt.test.ts', 'test/http/code-flow.test.ts', 'test/http/admission-limits.test.ts'],
       },
       'code-grant': {
         mutate: ['src/oidc/token.ts', 'src/oidc/form-field.ts', 'src/oidc/pkce.ts', 'src/oidc/grants/authorization-code.ts', 'src/oidc/grants/issue-tokens.ts', 'src/oidc/claims.ts'],
-        tests: ['test/http/token-endpoint.test.ts', 'test/http/code-flow.test.ts', 'test/http/userinfo.test.ts'],
+        tests: ['test/http/token-endpoint.test.ts', 'test/http/code-flow.test.ts', 'test/http/userinfo.test.ts', 'test/http/codes-after-session-end.test.ts'],
       },
       'client-auth': {
         mutate: ['src/oidc/client-auth.ts'],
@@ -108,7 +108,7 @@ export const groups = {
       },
       'sign-in': {
         mutate: ['src/auth/authenticate.ts', 'src/auth/throttle.ts', 'src/auth/sessions.ts'],
-        tests: ['test/http/login.test.ts', 'test/http/sign-in-throttling.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/account-sessions.test.ts'],
+        tests: ['test/http/login.test.ts', 'test/http/sign-in-throttling.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/account-sessions.test.ts', 'test/unit/throttle-address.test.ts', 'test/http/admission-limits.test.ts'],
       },
       'second-factors': {
         mutate: ['src/auth/totp.ts', 'src/auth/totp-enrolment.ts', 'src/auth/recovery-codes.ts', 'src/auth/second-factor.ts', 'src/auth/secret-box.ts', 'src/auth/mfa-policy.ts', 'src/auth/qr-svg.ts'],
@@ -149,7 +149,7 @@ export const groups = {
       },
       'passkey-sign-in': {
         mutate: ['src/interaction/passkey-sign-in.ts'],
-        tests: ['test/http/passkeys.test.ts'],
+        tests: ['test/http/passkeys.test.ts', 'test/http/admission-limits.test.ts'],
       },
       'mailed-links': {
         mutate: ['src/interaction/forgot-password.ts', 'src/interaction/reset-password.ts', 'src/interaction/verify-email.ts'],

@@ -217,6 +217,23 @@ describe('token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)', () => {
       expect((await redeem(client, issued)).status).toBe(200);
     });
 
+    it('answers invalid_grant to a malformed code_verifier even when its S256 matches the challenge (RFC 7636 §4.1: 43 to 128 unreserved characters)', async () => {
+      // The client's own challenge is computed from the malformed verifier, so only the shape check can refuse it.
+      for (const verifier of ['a'.repeat(129), `!${'a'.repeat(43)}`, `${'a'.repeat(43)}!`, `${'a'.repeat(21)} ${'a'.repeat(21)}`]) {
+        const challenge = createHash('sha256').update(verifier, 'ascii').digest('base64url');
+        const start = await authorizationUrl(client, { code_challenge: challenge });
+        const callback = await signIn(new Browser(), app, start, 'ada@example.com');
+        const issued = { code: callback.searchParams.get('code') ?? '', start };
+        expectError(await redeem(client, issued, { code_verifier: verifier }), 400, 'invalid_grant');
+      }
+      // The longest and shortest well-formed verifiers are accepted.
+      for (const verifier of ['a'.repeat(128), '-._~'.repeat(10) + 'Zz9']) {
+        const start = await authorizationUrl(client, { code_challenge: createHash('sha256').update(verifier, 'ascii').digest('base64url') });
+        const callback = await signIn(new Browser(), app, start, 'ada@example.com');
+        expect((await redeem(client, { code: callback.searchParams.get('code') ?? '', start }, { code_verifier: verifier })).status).toBe(200);
+      }
+    });
+
     it('answers invalid_grant to a code_verifier for a code issued without a challenge', async () => {
       const optional = await addClient(app, { name: 'Suite', redirectUris: ['https://suite.example/cb'], pkce: 'optional' });
       const start = await authorizationUrl(optional);
