@@ -40,11 +40,20 @@ export const groups = {
       },
       'code-grant': {
         mutate: ['src/oidc/token.ts', 'src/oidc/form-field.ts', 'src/oidc/pkce.ts', 'src/oidc/grants/authorization-code.ts', 'src/oidc/grants/issue-tokens.ts', 'src/oidc/claims.ts'],
-        tests: ['test/http/token-endpoint.test.ts', 'test/http/code-flow.test.ts', 'test/http/userinfo.test.ts', 'test/http/codes-after-session-end.test.ts'],
+        tests: [
+          'test/http/token-endpoint.test.ts',
+          'test/http/code-flow.test.ts',
+          'test/http/userinfo.test.ts',
+          'test/http/codes-after-session-end.test.ts',
+          'test/http/token-request-parameters.test.ts',
+          'test/http/token-code-replay.test.ts',
+          'test/http/token-issuance.test.ts',
+          'test/http/claims-without-name.test.ts',
+        ],
       },
       'client-auth': {
         mutate: ['src/oidc/client-auth.ts'],
-        tests: ['test/http/token-endpoint.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/introspection.test.ts', 'test/http/revocation.test.ts'],
+        tests: ['test/http/token-endpoint.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/introspection.test.ts', 'test/http/revocation.test.ts', 'test/http/client-authentication.test.ts'],
       },
       'refresh-grant': {
         mutate: ['src/oidc/grants/refresh-token.ts', 'src/oidc/grants/refresh-token-status.ts', 'src/oidc/grants/revoke-grant.ts'],
@@ -60,7 +69,7 @@ export const groups = {
       },
       'id-token-hint': {
         mutate: ['src/oidc/id-token-hint.ts'],
-        tests: ['test/http/logout.test.ts'],
+        tests: ['test/http/logout.test.ts', 'test/http/id-token-hint.test.ts'],
       },
     },
   },

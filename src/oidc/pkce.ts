@@ -11,6 +11,8 @@ export function isWellFormedVerifier(verifier: string): boolean {
 
 /** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) equals the challenge, compared in constant time. */
 export function verifierMatches(verifier: string, challenge: string): boolean {
+  const hash = createHash('sha256');
   // Stryker disable next-line StringLiteral: equivalent; callers pass only a verifier isWellFormedVerifier accepted (ASCII), whose bytes are the same in every encoding.
-  return constantTimeEqual(createHash('sha256').update(verifier, 'ascii').digest('base64url'), challenge);
+  hash.update(verifier, 'ascii');
+  return constantTimeEqual(hash.digest('base64url'), challenge);
 }
