@@ -36,7 +36,14 @@ export const groups = {
     units: {
       authorize: {
         mutate: ['src/oidc/authorization-request.ts', 'src/oidc/authorization-response.ts', 'src/oidc/authorize.ts'],
-        tests: ['test/http/authorize-errors.test.ts', 'test/http/sso-and-prompt.test.ts', 'test/http/code-flow.test.ts', 'test/http/admission-limits.test.ts'],
+        tests: [
+          'test/http/authorize-errors.test.ts',
+          'test/http/sso-and-prompt.test.ts',
+          'test/http/code-flow.test.ts',
+          'test/http/admission-limits.test.ts',
+          'test/http/authorize-parameters.test.ts',
+          'test/http/authorize-response.test.ts',
+        ],
       },
       'code-grant': {
         mutate: ['src/oidc/token.ts', 'src/oidc/form-field.ts', 'src/oidc/pkce.ts', 'src/oidc/grants/authorization-code.ts', 'src/oidc/grants/issue-tokens.ts', 'src/oidc/claims.ts'],

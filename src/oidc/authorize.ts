@@ -84,6 +84,7 @@ async function admitted(deps: AuthorizeDependencies, req: Request, res: Response
     }
     return true;
   }
+  // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line, not stored or shown; what the person and the store see is tested
   req.log.info({ scope: 'authorize', retryAt: admission.retryAt }, 'sign-in not started: too many from this address');
   res.status(429).setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
   res.render('error', {
