@@ -64,11 +64,11 @@ export const groups = {
       },
       'refresh-grant': {
         mutate: ['src/oidc/grants/refresh-token.ts', 'src/oidc/grants/refresh-token-status.ts', 'src/oidc/grants/revoke-grant.ts'],
-        tests: ['test/http/refresh-grant.test.ts', 'test/http/revocation.test.ts'],
+        tests: ['test/http/refresh-grant.test.ts', 'test/http/revocation.test.ts', 'test/http/refresh-edge-cases.test.ts'],
       },
       'presented-tokens': {
         mutate: ['src/oidc/presented-token.ts', 'src/oidc/userinfo.ts', 'src/oidc/introspection.ts', 'src/oidc/revocation.ts'],
-        tests: ['test/http/userinfo.test.ts', 'test/http/introspection.test.ts', 'test/http/revocation.test.ts'],
+        tests: ['test/http/userinfo.test.ts', 'test/http/introspection.test.ts', 'test/http/revocation.test.ts', 'test/http/presented-token-edge-cases.test.ts'],
       },
       documents: {
         mutate: ['src/oidc/discovery.ts', 'src/oidc/jwks.ts'],
@@ -86,7 +86,7 @@ export const groups = {
       tokens: {
         mutate: ['src/tokens/**/*.ts'],
         // code-flow: openid-client checks the ID token's times and nonce as a relying party does.
-        tests: ['test/http/token-endpoint.test.ts', 'test/http/code-flow.test.ts', 'test/http/userinfo.test.ts', 'test/http/introspection.test.ts', 'test/signing/key-ring.test.ts'],
+        tests: ['test/http/token-endpoint.test.ts', 'test/http/code-flow.test.ts', 'test/http/userinfo.test.ts', 'test/http/introspection.test.ts', 'test/signing/key-ring.test.ts', 'test/http/id-token-claims.test.ts'],
       },
     },
   },

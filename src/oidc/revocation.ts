@@ -50,10 +50,12 @@ export function revocationEndpoint(deps: GrantDependencies & ClientAuthDependenc
       // §2.1: the server verifies that the token was issued to the client asking, and refuses otherwise.
       throw new UnauthorizedClient(
         'the token was not issued to this client',
+        // Stryker disable next-line StringLiteral: log-only detail, never sent to the client; its wording is not behaviour.
         `${client.clientId} tried to revoke ${found.type} of ${found.clientId}`,
       );
     }
     const revoked = found === null ? null : await revoke(deps, found);
+    // Stryker disable next-line ConditionalExpression: equivalent for `found !== null` -> true; revoked is null whenever found is (the whole-condition mutants die in revocation.test.ts)
     if (found !== null && revoked !== null) await audit(deps, req, client, found, revoked);
     // §2.2: 200 whether or not there was anything left to revoke; the body is empty.
     res.status(200).end();

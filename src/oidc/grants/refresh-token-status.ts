@@ -25,6 +25,7 @@ export async function refreshTokenStatus(
   const user = await store.users.findById(record.userId);
   if (!user || user.disabled) return { usable: false, problem: 'user_unavailable' };
   if (!isOffline(record)) {
+    // Stryker disable next-line ConditionalExpression: equivalent for -> false; no session has a null id hash, so findLive(null) finds none either (the -> true mutant, which refuses every session-bound token, dies in refresh-grant.test.ts)
     const session = record.sessionIdHash === null ? null : await store.sessions.findLive(record.sessionIdHash, now);
     if (!session || session.lastSeenAt + lifetimes.sessionIdle * 1000 <= now) return { usable: false, problem: 'session_ended' };
   }
