@@ -46,7 +46,7 @@ export async function startGatehouse(options: GatehouseOptions = {}): Promise<Ta
   let clientId: string;
   let clientSecret: string;
   try {
-    const ctx = { store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'bench' };
+    const ctx = { store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'bench', config };
     await createUser(ctx, { email: BENCH_USER.email, password: BENCH_USER.password, name: 'Bench User' });
     const created = await createClient(ctx, { name: 'Bench app', redirectUris: [BENCH_REDIRECT_URI] });
     clientId = created.client.clientId;

@@ -13,7 +13,6 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Clock } from '../clock.js';
-import { isLoopbackIssuer } from '../config.js';
 import type { Logger } from '../logger.js';
 import { hostOf, isSpecialPurposeAddress } from '../manage/client-urls.js';
 import type { SigningKey } from '../signing/key-store.js';
@@ -61,8 +60,8 @@ export interface BackchannelDependencies {
   /** The key that signs right now (a getter, so a rotation between attempts is followed; the `idp` tool opens its keys only when needed). */
   signingKey: () => SigningKey | Promise<SigningKey>;
   logger?: Logger;
-  /** config.allowPrivateClientUrls; when absent, its default: allowed only when the issuer is on loopback. */
-  allowPrivateAddresses?: boolean;
+  /** config.allowPrivateClientUrls (whose default, read once in src/config.ts, follows the issuer). */
+  allowPrivateAddresses: boolean;
   resolve?: Resolver;
   timers?: Timers;
 }
@@ -118,7 +117,7 @@ export class BackchannelLogout {
     // Every waiting logout and retry listens here, and each removes its listener when it ends: many at once
     // (a busy server, a user with many sessions) is load, not the leak Node warns of after 10.
     setMaxListeners(0, this.stopping.signal);
-    this.allowPrivate = deps.allowPrivateAddresses ?? isLoopbackIssuer(deps.issuer);
+    this.allowPrivate = deps.allowPrivateAddresses;
     this.resolve = deps.resolve ?? resolveWithSystem;
     this.timers = deps.timers ?? systemTimers;
   }

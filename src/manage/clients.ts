@@ -10,12 +10,11 @@ import { audit, type ManageContext } from './users.js';
 
 /**
  * The management context with the configuration's rule for the URLs Gatehouse itself requests
- * (ALLOW_PRIVATE_CLIENT_URLS, src/manage/client-urls.ts). The admin screens and `idp client` always give it.
- * Without it (code that registers clients directly: test set-ups, benchmarks) no address is refused at
- * registration; each delivery still applies the server's rule.
+ * (ALLOW_PRIVATE_CLIENT_URLS, src/manage/client-urls.ts): required, so that no way of registering a client
+ * skips the rule; each delivery applies it again.
  */
 export interface ClientContext extends ManageContext {
-  config?: Pick<Config, 'allowPrivateClientUrls'>;
+  config: Pick<Config, 'allowPrivateClientUrls'>;
 }
 
 export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
@@ -77,7 +76,7 @@ function checkRegistration(input: ClientSettings, backchannelRule?: (uri: string
 
 /** The refusal of back-channel logout URIs on private addresses, unless the configuration allows them. */
 function addressRule(ctx: ClientContext): ((uri: string) => void) | undefined {
-  if (ctx.config === undefined || ctx.config.allowPrivateClientUrls) return undefined;
+  if (ctx.config.allowPrivateClientUrls) return undefined;
   return (uri) => checkPublicClientUrl(uri, 'backchannel_logout_uri');
 }
 

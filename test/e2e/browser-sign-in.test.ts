@@ -16,7 +16,7 @@ describe('signing in with a real browser and a real relying-party library', () =
 
   async function registerApp(host: string, name: string): Promise<RelyingApp> {
     const reserved = await reserve(host);
-    const ctx = { store: idp.store, clock: idp.clock, passwordMinLength: 15, actor: 'test' };
+    const ctx = { store: idp.store, clock: idp.clock, passwordMinLength: 15, actor: 'test', config: idp.config };
     const { client, clientSecret } = await createClient(ctx, { name, redirectUris: [`${reserved.baseUrl}/callback`] });
     const app = startRelyingApp(reserved, idp.config.issuer, client.clientId, clientSecret ?? '');
     apps.push(app);

@@ -69,7 +69,7 @@ describe('the token lifecycle with a real browser and a real relying-party libra
 
   async function registerApp(host: string, name: string, options: RelyingAppOptions): Promise<RelyingApp> {
     const reserved = await reserve(host);
-    const ctx = { store: idp.store, clock: idp.clock, passwordMinLength: idp.config.passwordMinLength, actor: 'test' };
+    const ctx = { store: idp.store, clock: idp.clock, passwordMinLength: idp.config.passwordMinLength, actor: 'test', config: idp.config };
     const { client, clientSecret } = await createClient(ctx, {
       name,
       redirectUris: [`${reserved.baseUrl}/callback`],

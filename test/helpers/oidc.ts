@@ -23,7 +23,7 @@ export interface TestClient {
 }
 
 function manage(app: RunningApp) {
-  return { store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test' };
+  return { store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', config: app.config };
 }
 
 export function addUser(app: RunningApp, email = 'ada@example.com', extra: { name?: string } = { name: 'Ada Lovelace' }): Promise<UserRecord> {

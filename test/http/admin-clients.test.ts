@@ -37,7 +37,7 @@ describe('admin: the Clients screens (issue 7)', () => {
 
   /** A client registered directly, as the `idp` tool would. */
   async function register(name: string, input: Partial<NewClientInput> = {}): Promise<{ client: ClientRecord; clientSecret: string | null }> {
-    const ctx = { store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test' };
+    const ctx = { store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', config: app.config };
     return createClient(ctx, { name, redirectUris: ['https://rp.example/callback'], ...input });
   }
 

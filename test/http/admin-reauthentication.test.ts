@@ -45,7 +45,7 @@ describe('admin: re-authentication before account and application takeover actio
   }
 
   function register(name: string, input: Partial<NewClientInput> = {}): Promise<ClientRecord> {
-    const ctx = { store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test' };
+    const ctx = { store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', config: app.config };
     return createClient(ctx, { name, redirectUris: ['https://rp.example/callback'], ...input }).then(({ client }) => client);
   }
 

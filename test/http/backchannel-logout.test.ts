@@ -5,6 +5,7 @@ import { createRemoteJWKSet, decodeJwt, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomId } from '../../src/auth/secrets.js';
 import { BackchannelLogout, DEFAULT_BACKCHANNEL_OPTIONS, type BackchannelDependencies, type BackchannelOptions, type Resolver } from '../../src/logout/backchannel.js';
+import { createClient } from '../../src/manage/clients.js';
 import { deleteUser, setDisabled } from '../../src/manage/users.js';
 import type { AuditEventRecord, ClientRecord, SessionRecord, UserRecord } from '../../src/store/records.js';
 import { Browser } from '../helpers/browser.js';
@@ -158,7 +159,7 @@ describe('Back-Channel Logout 1.0', () => {
     function manualDelivery(deps: Partial<BackchannelDependencies> = {}, options: Partial<BackchannelOptions> = {}) {
       const timers = new ManualTimers();
       const backchannel = new BackchannelLogout(
-        { store: app.store, clock: app.clock, issuer: app.config.issuer, signingKey: () => app.keyRing.signingKey, timers, ...deps },
+        { store: app.store, clock: app.clock, issuer: app.config.issuer, allowPrivateAddresses: app.config.allowPrivateClientUrls, signingKey: () => app.keyRing.signingKey, timers, ...deps },
         { ...DEFAULT_BACKCHANNEL_OPTIONS, ...options },
       );
       deliveries.push(backchannel);
@@ -309,9 +310,10 @@ describe('Back-Channel Logout 1.0', () => {
   });
 
   describe('receivers on private addresses (issue 19, N1: no probing of internal hosts)', () => {
-    const publicIssuer = { issuer: 'https://idp.example' };
+    // What the configuration decides for a public issuer (src/config.ts): private receivers refused.
+    const publicIssuer = { issuer: 'https://idp.example', allowPrivateAddresses: false };
     const direct = (deps: Partial<BackchannelDependencies>) => {
-      const backchannel = new BackchannelLogout({ store: app.store, clock: app.clock, issuer: app.config.issuer, signingKey: () => app.keyRing.signingKey, ...deps });
+      const backchannel = new BackchannelLogout({ store: app.store, clock: app.clock, issuer: app.config.issuer, allowPrivateAddresses: app.config.allowPrivateClientUrls, signingKey: () => app.keyRing.signingKey, ...deps });
       deliveries.push(backchannel);
       return backchannel;
     };
@@ -380,7 +382,8 @@ describe('Back-Channel Logout 1.0', () => {
         const user = await addUser(strict, 'strict@example.com');
         const at = await receiver();
         // Registered without the configuration's rule, as a client stored before it was: each delivery still checks.
-        const registered = await addClient(strict, { name: 'Strict', redirectUris: ['https://strict.example/cb'], backchannelLogoutUri: at.url });
+        const stored = { store: strict.store, clock: strict.clock, passwordMinLength: strict.config.passwordMinLength, actor: 'test', config: { allowPrivateClientUrls: true } };
+        const { client: registered } = await createClient(stored, { name: 'Strict', redirectUris: ['https://strict.example/cb'], backchannelLogoutUri: at.url });
         const session = sessionRecord(user.id);
         await strict.store.sessions.create(session);
         await strict.store.sessions.addClient(session.sid, registered.clientId, Date.now());

@@ -92,7 +92,8 @@ describe('back-channel logout URIs on private addresses (issue 19, N1)', () => {
     });
 
     it('still edits the rest of a client whose stored URI predates the rule (each delivery checks it)', async () => {
-      const { client } = await register({ ...publicIssuer(), config: undefined }, 'http://127.0.0.1:3001/bc');
+      // Registered while private addresses were allowed (an earlier version, or the flag since turned off).
+      const { client } = await register({ ...publicIssuer(), config: { allowPrivateClientUrls: true } }, 'http://127.0.0.1:3001/bc');
       const renamed = await updateClient(publicIssuer(), client.clientId, { name: 'Renamed', redirectUris: client.redirectUris, backchannelLogoutUri: client.backchannelLogoutUri });
       expect(renamed.changed).toEqual(['client_name']);
       expect((await setClientRequireMfa(publicIssuer(), client.clientId, true)).changed).toEqual(['require_mfa']);

@@ -346,7 +346,7 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
       const https = await startApp({ env: { ISSUER: 'https://idp.example.test' } });
       try {
         await addUser(https);
-        const ctx = { store: https.store, clock: https.clock, passwordMinLength: https.config.passwordMinLength, actor: 'test' };
+        const ctx = { store: https.store, clock: https.clock, passwordMinLength: https.config.passwordMinLength, actor: 'test', config: https.config };
         const { client: rp } = await createClient(ctx, { name: 'RP', redirectUris: ['https://rp.example/cb'], pkce: 'optional' });
         const loopback = new URL(https.url).origin;
         const query = new URLSearchParams({ client_id: rp.clientId, redirect_uri: 'https://rp.example/cb', response_type: 'code', scope: 'openid', state: 's' });
