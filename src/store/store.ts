@@ -172,7 +172,11 @@ export interface RefreshTokenRepository {
    * Exactly one of any number of concurrent callers wins.
    */
   rotate(tokenHash: string, now: number): Promise<RefreshTokenRecord | null>;
-  /** Revokes every live token of a grant; returns how many. */
+  /**
+   * Revokes every live token of a grant; returns how many. This and the two below also reach a successor that a
+   * concurrent refresh records while they run, provided that refresh reads its spent token after recording it
+   * (test/store/postgres-revocation-race.test.ts).
+   */
   revokeGrant(grantId: string, now: number): Promise<number>;
   /** Revokes every live token of a user; returns how many. */
   revokeForUser(userId: string, now: number): Promise<number>;

@@ -1,6 +1,6 @@
 import type { GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
 import type { RefreshTokenRepository } from '../store.js';
-import { query, statement, type PostgresPool } from './database.js';
+import { query, statement, type PostgresPool, type Statement } from './database.js';
 import { COLUMNS, toRecord, type RefreshTokenRow } from '../rows/refresh-tokens.js';
 
 /**
@@ -26,6 +26,21 @@ const REVOKE_ONLINE_FOR_SESSION = statement('refreshTokens.revokeOnlineForSessio
 const GRANTS_BY_KID = statement('refreshTokens.grantsByKid',
   'SELECT DISTINCT grant_id, session_id_hash FROM refresh_tokens WHERE kid = $1 ORDER BY grant_id');
 
+/**
+ * Runs a family sweep twice, each its own committed statement, and counts what both revoked. Under READ COMMITTED
+ * a sweep sees the rows of the snapshot its statement began with, so a successor recorded by a refresh that won
+ * its rotation meanwhile can escape the first sweep. The refresh reads its spent token after recording the
+ * successor (src/oidc/grants/refresh-token.ts): either that read sees the first sweep's revocation and revokes
+ * again, or it came before the first sweep committed, so the successor was recorded before the second sweep's
+ * snapshot and the second sweep revokes it. Every family member is swept by the first (a rotated token is not yet
+ * revoked), so its commit is what the refresh sees (test/store/postgres-revocation-race.test.ts forces the race).
+ */
+async function sweepTwice(pool: PostgresPool, sql: Statement, params: unknown[]): Promise<number> {
+  const first = (await query(pool, sql, params)).rowCount ?? 0;
+  const second = (await query(pool, sql, params)).rowCount ?? 0;
+  return first + second;
+}
+
 export class PostgresRefreshTokenRepository implements RefreshTokenRepository {
   constructor(private readonly pool: PostgresPool) {}
 
@@ -45,16 +60,16 @@ export class PostgresRefreshTokenRepository implements RefreshTokenRepository {
   }
 
   async revokeGrant(grantId: string, now: number): Promise<number> {
-    return (await query(this.pool, REVOKE_GRANT, [now, grantId])).rowCount ?? 0;
+    return sweepTwice(this.pool, REVOKE_GRANT, [now, grantId]);
   }
 
   async revokeForUser(userId: string, now: number): Promise<number> {
-    return (await query(this.pool, REVOKE_FOR_USER, [now, userId])).rowCount ?? 0;
+    return sweepTwice(this.pool, REVOKE_FOR_USER, [now, userId]);
   }
 
   async revokeForSession(sessionIdHash: string, now: number, options: { keepOffline: boolean }): Promise<number> {
     const sql = options.keepOffline ? REVOKE_ONLINE_FOR_SESSION : REVOKE_FOR_SESSION;
-    return (await query(this.pool, sql, [now, sessionIdHash])).rowCount ?? 0;
+    return sweepTwice(this.pool, sql, [now, sessionIdHash]);
   }
 
   async grantsSignedBy(kid: string): Promise<GrantReference[]> {
