@@ -67,7 +67,16 @@ export interface Config {
    * By default only when the issuer itself is on loopback (development, tests, the demo).
    */
   allowPrivateClientUrls: boolean;
+  /**
+   * REFRESH_REUSE_GRACE, seconds (0: strict rotation): how long after a rotation the same client may present the
+   * spent refresh token again and receive the same successor (src/oidc/grants/refresh-retry.ts). A client may
+   * override it.
+   */
+  refreshReuseGrace: number;
 }
+
+/** The longest refresh reuse grace, seconds: a retry of a lost response comes within moments, a thief has all day. */
+export const MAX_REFRESH_REUSE_GRACE = 300;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const NAMED_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -314,5 +323,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     // Server-side requests to an address the administrator names can reach what only this host can (a cloud
     // metadata service, an admin port): outside development they are refused unless the operator says otherwise.
     allowPrivateClientUrls: parseWith(env, 'ALLOW_PRIVATE_CLIENT_URLS', oneOf(['true', 'false'] as const), isLoopbackIssuer(issuer) ? 'true' : 'false') === 'true',
+    refreshReuseGrace: parseWith(env, 'REFRESH_REUSE_GRACE', integer(0, MAX_REFRESH_REUSE_GRACE), 0),
   };
 }

@@ -15,6 +15,8 @@ export interface ClientForm {
   pkceOptional: boolean;
   /** Everyone signing in to it passes a second factor. */
   requireMfa: boolean;
+  /** Seconds, as typed; empty for the server's REFRESH_REUSE_GRACE. */
+  refreshReuseGrace: string;
 }
 
 /** A message per field, keyed by the field names of ValidationError (`redirect_uri`, not `redirect_uris`). */
@@ -31,6 +33,7 @@ const ERROR_FIELD: Record<string, string> = {
   client_type: 'client_type',
   pkce: 'pkce',
   require_mfa: 'require_mfa',
+  refresh_reuse_grace: 'refresh_reuse_grace',
 };
 
 export const EMPTY_CLIENT_FORM: ClientForm = {
@@ -41,6 +44,7 @@ export const EMPTY_CLIENT_FORM: ClientForm = {
   clientType: 'confidential',
   pkceOptional: false,
   requireMfa: false,
+  refreshReuseGrace: '',
 };
 
 function bodyOf(body: unknown): FormBody {
@@ -65,6 +69,7 @@ export function readClientForm(body: unknown): ClientForm {
     clientType: shown(form, 'client_type') || EMPTY_CLIENT_FORM.clientType,
     pkceOptional: shown(form, 'pkce') === 'optional',
     requireMfa: shown(form, 'require_mfa') === 'on',
+    refreshReuseGrace: shown(form, 'refresh_reuse_grace'),
   };
 }
 
@@ -78,6 +83,7 @@ export function clientFormOf(client: ClientRecord): ClientForm {
     clientType: client.clientType,
     pkceOptional: !client.pkceRequired,
     requireMfa: client.requireMfa,
+    refreshReuseGrace: client.refreshReuseGrace === null ? '' : String(client.refreshReuseGrace),
   };
 }
 
@@ -97,6 +103,18 @@ function lines(text: string): string[] {
   return text.split(/\r?\n|\r/).map((line) => line.trim()).filter((line) => line !== '');
 }
 
+/**
+ * The reuse grace as posted: absent (a form without the field) leaves it as it is, empty is the server's, digits
+ * are seconds (the shared rules check the range).
+ */
+function graceOf(body: unknown, typed: string): number | null | undefined {
+  if (!('refresh_reuse_grace' in bodyOf(body))) return undefined;
+  const trimmed = typed.trim();
+  if (trimmed === '') return null;
+  if (!/^\d{1,6}$/.test(trimmed)) throw new ValidationError('refresh_reuse_grace', 'the refresh reuse grace is a whole number of seconds, or empty for the server’s setting');
+  return Number(trimmed);
+}
+
 /** The settings both forms share; the shared rules check them (updateClient, createClient). */
 export function clientSettings(body: unknown): ClientSettings {
   refuseRepeated(body);
@@ -109,6 +127,7 @@ export function clientSettings(body: unknown): ClientSettings {
     backchannelLogoutUri: backchannel === '' ? null : backchannel,
     // An unticked box is not sent: absent means off, on the edit form as on the registration form.
     requireMfa: form.requireMfa,
+    refreshReuseGrace: graceOf(body, form.refreshReuseGrace),
   };
 }
 

@@ -21,6 +21,8 @@ export interface ClientFacts extends ClientRow {
   authMethod: string;
   pkceRequired: boolean;
   requireMfa: boolean;
+  /** The client's refresh reuse grace as shown, its own or the server's. */
+  refreshReuseGrace: string;
   grantTypes: string;
   scopes: string;
   updated: string;
@@ -54,6 +56,9 @@ export function clientFacts(deps: AdminDependencies, client: ClientRecord): Clie
     authMethod: client.tokenEndpointAuthMethod,
     pkceRequired: client.pkceRequired,
     requireMfa: client.requireMfa,
+    refreshReuseGrace: client.refreshReuseGrace === null
+      ? `server setting (${deps.config.refreshReuseGrace === 0 ? 'strict rotation' : `${deps.config.refreshReuseGrace} s`})`
+      : client.refreshReuseGrace === 0 ? 'none: strict rotation' : `${client.refreshReuseGrace} s`,
     grantTypes: client.grantTypes.join(' '),
     scopes: client.scopes.join(' '),
     updated: formatTime(client.updatedAt),

@@ -29,6 +29,11 @@ export interface SecretBox {
   encipherBlock(block: Buffer): Buffer;
   /** The inverse of encipherBlock, to move a value from one key to another (`idp export` / `idp import`). */
   decipherBlock(block: Buffer): Buffer;
+  /**
+   * A 32-byte key of its own for `info` (RFC 5869 HKDF-SHA-256 from the secrets key), for a keyed derivation that
+   * must give the same answer on every node (the successor of a refresh token, src/oidc/grants/refresh-retry.ts).
+   */
+  subkey(info: string): Buffer;
 }
 
 /**
@@ -57,6 +62,7 @@ export function secretBox(key: Buffer): SecretBox {
   const box: SecretBox = {
     encipherBlock: (block) => blockCipher(lookupKey, block, 'encipher'),
     decipherBlock: (block) => blockCipher(lookupKey, block, 'decipher'),
+    subkey: (info) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), info, KEY_BYTES)),
     seal: (plaintext, aad) => seal(plaintext, aad, key),
     open(sealed, aad) {
       const opened = openSealed(sealed, aad, key);

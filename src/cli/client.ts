@@ -1,10 +1,10 @@
-// `idp client …`: create, list, show, delete, rotate-secret, require-mfa. The context carries the server's
+// `idp client …`: create, list, show, delete, rotate-secret, require-mfa, refresh-reuse-grace. The context carries the server's
 // configuration, so a back-channel logout URI is held to the same address rule as on the admin screens
 // (ALLOW_PRIVATE_CLIENT_URLS, src/manage/client-urls.ts). The tool needs no re-authentication: whoever runs
 // it already holds the server's configuration and store.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
-import { createClient, deleteClient, findClient, rotateClientSecret, setClientRequireMfa, type ClientWithSecret } from '../manage/clients.js';
+import { createClient, deleteClient, findClient, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa, type ClientWithSecret } from '../manage/clients.js';
 import type { ClientRecord } from '../store/records.js';
 import { collect, iso, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
 
@@ -22,6 +22,8 @@ function clientJson(client: ClientRecord) {
     scope: client.scopes.join(' '),
     pkce_required: client.pkceRequired,
     require_mfa: client.requireMfa,
+    /** null: the server's REFRESH_REUSE_GRACE applies. */
+    refresh_reuse_grace: client.refreshReuseGrace,
     created_at: iso(client.createdAt),
     updated_at: iso(client.updatedAt),
   };
@@ -37,6 +39,12 @@ function withSecretText({ client, clientSecret }: ClientWithSecret, verb: string
   return lines.join('\n');
 }
 
+/** `--refresh-reuse-grace` and the `refresh-reuse-grace` command: whole seconds (the shared rules check the range). */
+function seconds(text: string): number {
+  if (!/^\d{1,6}$/.test(text)) throw new ValidationError('refresh_reuse_grace', 'the refresh reuse grace must be a whole number of seconds');
+  return Number(text);
+}
+
 export function registerClientCommands(program: Command): void {
   const client = program.command('client').description('manage relying applications');
 
@@ -49,9 +57,11 @@ export function registerClientCommands(program: Command): void {
     .option('--public', 'a public client (single-page or native app): no secret, PKCE always required')
     .option('--pkce <mode>', 'required (default) or optional (confidential clients only)', 'required')
     .option('--require-mfa', 'everyone signing in to it passes a second factor (or sets one up first)')
+    .option('--refresh-reuse-grace <seconds>', 'seconds within which a retried refresh gets the same new refresh token (0-300; default: REFRESH_REUSE_GRACE)')
     .option('--json', 'print JSON')
     .action((options: OutputOptions & {
       name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; backchannelLogoutUri?: string; public?: boolean; pkce: string; requireMfa?: boolean;
+      refreshReuseGrace?: string;
     }) =>
       withContext(async (ctx) => {
         if (options.pkce !== 'required' && options.pkce !== 'optional') throw new ValidationError('pkce', '--pkce must be required or optional');
@@ -63,6 +73,7 @@ export function registerClientCommands(program: Command): void {
           isPublic: options.public ?? false,
           pkce: options.pkce,
           requireMfa: options.requireMfa ?? false,
+          refreshReuseGrace: options.refreshReuseGrace === undefined ? null : seconds(options.refreshReuseGrace),
         });
         print(options, withSecretJson(created), withSecretText(created, 'created'));
       }));
@@ -77,6 +88,18 @@ export function registerClientCommands(program: Command): void {
         if (setting !== 'on' && setting !== 'off') throw new ValidationError('setting', 'the setting must be on or off');
         const { client: updated } = await setClientRequireMfa(ctx, clientId, setting === 'on');
         print(options, clientJson(updated), `client ${updated.clientId}: multi-factor ${updated.requireMfa ? 'required' : 'not required'}`);
+      }));
+
+  client.command('refresh-reuse-grace')
+    .description('set the seconds within which a retried refresh gets the same new refresh token, or "default" for REFRESH_REUSE_GRACE')
+    .argument('<client_id>')
+    .argument('<seconds|default>')
+    .option('--json', 'print JSON')
+    .action((clientId: string, setting: string, options: OutputOptions) =>
+      withContext(async (ctx) => {
+        const { client: updated } = await setClientRefreshReuseGrace(ctx, clientId, setting === 'default' ? null : seconds(setting));
+        const shown = updated.refreshReuseGrace === null ? 'the server setting' : `${updated.refreshReuseGrace} s`;
+        print(options, clientJson(updated), `client ${updated.clientId}: refresh reuse grace ${shown}`);
       }));
 
   pageOptions(client.command('list').description('list applications in name order'), 'clients')

@@ -77,7 +77,7 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
   const cookies = new Cookies(config);
   const sessions = new Sessions(store, clock, config.lifetimes, cookies, sessionEnd);
   const throttle = new Throttle(store, clock);
-  // Opened on first use: only second factors need it, and in SQLite mode it may create the key file.
+  // Opened on first use: second factors and refresh successors need it; in SQLite mode it may create the key file.
   let box: Promise<SecretBox> | undefined;
   const secretBox = () => (box ??= openSecretBox(config).catch((error: unknown) => {
     box = undefined;
@@ -85,7 +85,7 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
   }));
   const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox };
-  const grants = { store, clock, config, keyRing, sessionEnd, throttle };
+  const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox };
 
   const router = express.Router();
   router.options([routes.discovery, routes.jwks], publicDocumentCors);

@@ -1,7 +1,7 @@
 // Registering relying applications: the rules shared by the `idp` tool and the admin screens.
 // The client secret is returned once, at creation or rotation, and stored only as a SHA-256 hash.
 import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
-import type { Config } from '../config.js';
+import { MAX_REFRESH_REUSE_GRACE, type Config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ClientPatch, ClientRecord } from '../store/records.js';
 import { checkPublicClientUrl } from './client-urls.js';
@@ -30,6 +30,11 @@ export interface ClientSettings {
   backchannelLogoutUri?: string | null;
   /** Everyone signing in to it passes a second factor; absent leaves it as it is (false for a new client). */
   requireMfa?: boolean;
+  /**
+   * Seconds within which a spent refresh token presented again by this client is a retry, not reuse
+   * (src/oidc/grants/refresh-retry.ts); null for the server's REFRESH_REUSE_GRACE; absent leaves it as it is.
+   */
+  refreshReuseGrace?: number | null;
 }
 
 export interface NewClientInput extends ClientSettings {
@@ -52,6 +57,14 @@ function checkName(name: string): string {
   return trimmed;
 }
 
+function checkGrace(grace: number | null | undefined): number | null | undefined {
+  if (grace === undefined || grace === null) return grace;
+  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_REFRESH_REUSE_GRACE) {
+    throw new ValidationError('refresh_reuse_grace', `the refresh reuse grace must be a whole number of seconds from 0 to ${MAX_REFRESH_REUSE_GRACE}`);
+  }
+  return grace;
+}
+
 function checkUris(uris: string[], field: string): string[] {
   uris.forEach((uri) => checkClientUri(uri, field));
   return [...new Set(uris)];
@@ -71,7 +84,7 @@ function checkRegistration(input: ClientSettings, backchannelRule?: (uri: string
     backchannelRule?.(backchannelLogoutUri);
     checkClientUri(backchannelLogoutUri, 'backchannel_logout_uri');
   }
-  return { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri };
+  return { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, refreshReuseGrace: checkGrace(input.refreshReuseGrace) };
 }
 
 /** The refusal of back-channel logout URIs on private addresses, unless the configuration allows them. */
@@ -87,7 +100,7 @@ export async function findClient(ctx: ManageContext, clientId: string): Promise<
 }
 
 export async function createClient(ctx: ClientContext, input: NewClientInput): Promise<ClientWithSecret> {
-  const { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri } = checkRegistration(input, addressRule(ctx));
+  const { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, refreshReuseGrace } = checkRegistration(input, addressRule(ctx));
   const isPublic = input.isPublic ?? false;
   // RFC 9700 §2.1.1: a public client has no other defence against code interception.
   if (isPublic && input.pkce === 'optional') throw new ValidationError('pkce', 'PKCE cannot be optional for a public client');
@@ -106,10 +119,13 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
       scopes: DEFAULT_SCOPES,
       pkceRequired: input.pkce !== 'optional',
       requireMfa: input.requireMfa ?? false,
+      refreshReuseGrace: refreshReuseGrace ?? null,
     },
     ctx.clock.now(),
   );
-  await audit(ctx, 'client.created', client.clientId, { public: isPublic, pkce_required: client.pkceRequired, require_mfa: client.requireMfa }, client.clientId);
+  await audit(ctx, 'client.created', client.clientId, {
+    public: isPublic, pkce_required: client.pkceRequired, require_mfa: client.requireMfa, refresh_reuse_grace: client.refreshReuseGrace,
+  }, client.clientId);
   return { client, clientSecret };
 }
 
@@ -145,6 +161,10 @@ function plannedUpdate(client: ClientRecord, input: ClientSettings, backchannelR
   if (input.requireMfa !== undefined && input.requireMfa !== client.requireMfa) {
     patch.requireMfa = input.requireMfa;
     changed.push('require_mfa');
+  }
+  if (settings.refreshReuseGrace !== undefined && settings.refreshReuseGrace !== client.refreshReuseGrace) {
+    patch.refreshReuseGrace = settings.refreshReuseGrace;
+    changed.push('refresh_reuse_grace');
   }
   return { patch, changed };
 }
@@ -193,14 +213,24 @@ export async function deleteClient(ctx: ManageContext, clientId: string): Promis
   return client;
 }
 
-/** Turns the client's "require multi-factor" rule on or off (`idp client require-mfa`). */
-export async function setClientRequireMfa(ctx: ClientContext, clientId: string, requireMfa: boolean): Promise<ClientUpdate> {
+/** Changes one of the client's rules, its registration otherwise as it is. */
+async function setClientRule(ctx: ClientContext, clientId: string, rule: Pick<ClientSettings, 'requireMfa' | 'refreshReuseGrace'>): Promise<ClientUpdate> {
   const client = await findClient(ctx, clientId);
   return updateClient(ctx, clientId, {
     name: client.name,
     redirectUris: client.redirectUris,
     postLogoutRedirectUris: client.postLogoutRedirectUris,
     backchannelLogoutUri: client.backchannelLogoutUri,
-    requireMfa,
+    ...rule,
   });
+}
+
+/** Turns the client's "require multi-factor" rule on or off (`idp client require-mfa`). */
+export function setClientRequireMfa(ctx: ClientContext, clientId: string, requireMfa: boolean): Promise<ClientUpdate> {
+  return setClientRule(ctx, clientId, { requireMfa });
+}
+
+/** Sets the client's refresh reuse grace in seconds, or null for the server's (`idp client refresh-reuse-grace`). */
+export function setClientRefreshReuseGrace(ctx: ClientContext, clientId: string, refreshReuseGrace: number | null): Promise<ClientUpdate> {
+  return setClientRule(ctx, clientId, { refreshReuseGrace });
 }

@@ -38,12 +38,20 @@ export interface ClientRecord {
   pkceRequired: boolean;
   /** Everyone signing in to this client passes a second factor (or enrols one first). */
   requireMfa: boolean;
+  /**
+   * Seconds after a rotation during which this client may present the spent refresh token again and receive the
+   * same successor (src/oidc/grants/refresh-retry.ts); null: the server's REFRESH_REUSE_GRACE.
+   */
+  refreshReuseGrace: number | null;
   createdAt: number;
   updatedAt: number;
 }
 
-/** `requireMfa` is false unless given. */
-export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'requireMfa'> & { requireMfa?: boolean };
+/** `requireMfa` is false and `refreshReuseGrace` null unless given. */
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'requireMfa' | 'refreshReuseGrace'> & {
+  requireMfa?: boolean;
+  refreshReuseGrace?: number | null;
+};
 export type ClientPatch = Partial<Omit<ClientRecord, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
 /**

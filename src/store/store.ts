@@ -165,6 +165,11 @@ export interface AuthorizationCodeRepository {
 }
 
 export interface RefreshTokenRepository {
+  /**
+   * Records a token; one whose hash is already recorded is kept as it was. A successor is derived from the token
+   * it replaces, so a retry within the reuse grace may record it before the rotation that first issued it does
+   * (src/oidc/grants/refresh-retry.ts).
+   */
   create(token: NewRefreshToken): Promise<void>;
   find(tokenHash: string): Promise<RefreshTokenRecord | null>;
   /**

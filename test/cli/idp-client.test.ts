@@ -171,6 +171,30 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     expect(event?.details).toEqual({ changed: ['require_mfa'] });
   });
 
+  it('registers a client with --refresh-reuse-grace, changes it with refresh-reuse-grace, and gives it back to REFRESH_REUSE_GRACE with "default"', async () => {
+    const created = await idp(['client', 'create', '--name', 'Phone', '--redirect-uri', 'https://phone.example.com/cb', '--refresh-reuse-grace', '10', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const client = JSON.parse(created.stdout) as ClientJson & { refresh_reuse_grace: number | null };
+    expect(client.refresh_reuse_grace).toBe(10);
+    const changed = await idp(['client', 'refresh-reuse-grace', client.client_id, '0', '--json']);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect((JSON.parse(changed.stdout) as { refresh_reuse_grace: number | null }).refresh_reuse_grace).toBe(0);
+    const reset = await idp(['client', 'refresh-reuse-grace', client.client_id, 'default']);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toContain('refresh reuse grace the server setting');
+    expect(await withStore(async (store) => (await store.clients.findById(client.client_id))?.refreshReuseGrace)).toBeNull();
+    const [event] = await withStore((store) => store.audit.list({ limit: 1, filter: { type: 'client.updated' } }));
+    expect(event?.details).toEqual({ changed: ['refresh_reuse_grace'] });
+  });
+
+  it.each(['301', '-5', 'soon'])('refuses a refresh reuse grace of %j, registering nothing', async (grace) => {
+    const before = await clientCount();
+    const result = await idp(['client', 'create', '--name', 'Bad', '--redirect-uri', 'https://bad.example.com/cb', '--refresh-reuse-grace', grace]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/refresh reuse grace must be a whole number of seconds/);
+    expect(await clientCount()).toBe(before);
+  });
+
   it('refuses a require-mfa setting other than on and off, changing nothing', async () => {
     const created = await idp(['client', 'create', '--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/cb', '--json']);
     const { client_id: clientId } = JSON.parse(created.stdout) as ClientJson;

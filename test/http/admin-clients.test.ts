@@ -151,6 +151,32 @@ describe('admin: the Clients screens (issue 7)', () => {
       expect((await events('client.updated'))[0]).toMatchObject({ subject: clientId, details: { changed: ['require_mfa'] } });
     });
 
+    it('registers a client with a refresh reuse grace of its own, shows it, and gives it back to the server setting when emptied', async () => {
+      const answer = await admin.post('/admin/clients', { ...validForm, name: 'Mobile', refresh_reuse_grace: '15' });
+      expect(answer.status, answer.body).toBe(200);
+      const clientId = inputValue(answer, 'client_id') ?? '';
+      expect((await app.store.clients.findById(clientId))?.refreshReuseGrace).toBe(15);
+      expect((await events('client.created'))[0]).toMatchObject({ subject: clientId, details: { refresh_reuse_grace: 15 } });
+      const shown = await admin.page(`/admin/clients/${clientId}`);
+      expect(shown.body).toContain('<dt>Refresh reuse grace</dt><dd>15 s</dd>');
+      expect(inputValue(shown, 'refresh_reuse_grace')).toBe('15');
+      const { client_type: _type, ...settings } = validForm;
+      const edited = await admin.post(`/admin/clients/${clientId}`, { ...settings, name: 'Mobile', refresh_reuse_grace: '' });
+      expect(edited.status, edited.body).toBe(303);
+      expect((await app.store.clients.findById(clientId))?.refreshReuseGrace).toBeNull();
+      expect((await events('client.updated'))[0]).toMatchObject({ subject: clientId, details: { changed: ['refresh_reuse_grace'] } });
+      expect((await admin.page(`/admin/clients/${clientId}`)).body).toContain('<dt>Refresh reuse grace</dt><dd>server setting (strict rotation)</dd>');
+    });
+
+    it.each(['301', '-1', '2.5', 'ten', '1e2'])('refuses a refresh reuse grace of %j with a message at the field, and registers nothing', async (grace) => {
+      const before = await app.store.clients.count();
+      const answer = await admin.post('/admin/clients', { ...validForm, name: 'Bad grace', refresh_reuse_grace: grace });
+      expect(answer.status).toBe(400);
+      expect(fieldError(answer, 'refresh_reuse_grace')).toMatch(/whole number of seconds/);
+      expect(inputValue(answer, 'refresh_reuse_grace')).toBe(grace);
+      expect(await app.store.clients.count()).toBe(before);
+    });
+
     it('registers a confidential client with PKCE optional when the advanced box is ticked', async () => {
       const answer = await admin.post('/admin/clients', { ...validForm, name: 'Legacy', pkce: 'optional' });
       expect(answer.status, answer.body).toBe(200);

@@ -238,6 +238,7 @@ describe('admin: re-authentication before account and application takeover actio
       ['the back-channel logout URI', { backchannel_logout_uri: 'https://evil.example/bc' }],
       ['the back-channel logout URI, removed', { backchannel_logout_uri: '' }],
       ['the multi-factor rule, turned off', { require_mfa: undefined }],
+      ['the refresh reuse grace (a longer window for a stolen token)', { refresh_reuse_grace: '300' }],
     ])('refuses a stale session that changes %s: the confirmation page, the client unchanged, nothing audited', async (_what, change) => {
       const client = await register(`Edited ${people++}`, settings);
       const admin = await staleAdmin();

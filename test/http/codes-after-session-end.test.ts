@@ -5,6 +5,7 @@
 // session that ends while the tokens are being issued takes them with it. A sign-in half-way through (password
 // passed, second factor owed) goes too when the password changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSecretBox } from '../../src/auth/secret-box.js';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { setPassword } from '../../src/manage/users.js';
 import { authorizationCodeGrant } from '../../src/oidc/grants/authorization-code.js';
@@ -141,7 +142,7 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
     const store = Object.assign(Object.create(app.store) as Store, { issuance });
     const registered = (await app.store.clients.findById(client.clientId)) as ClientRecord;
 
-    const response = await authorizationCodeGrant({ store, clock: app.clock, config: app.config, keyRing: app.keyRing }, registered, {
+    const response = await authorizationCodeGrant({ store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config) }, registered, {
       code: minted.code, redirect_uri: client.redirectUri, code_verifier: minted.start.codeVerifier,
     });
 

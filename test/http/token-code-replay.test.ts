@@ -2,6 +2,7 @@
 // while its tokens are being issued. Every time the answer is invalid_grant, whatever the code produced is revoked,
 // and the audit trail names the grant and who presented the code, never the code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSecretBox } from '../../src/auth/secret-box.js';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { InvalidGrant } from '../../src/errors.js';
 import { authorizationCodeGrant } from '../../src/oidc/grants/authorization-code.js';
@@ -45,7 +46,7 @@ describe('codes presented again (RFC 6749 §4.1.2)', () => {
     { Authorization: basic(presenter.clientId, presenter.clientSecret ?? '') },
   );
 
-  const deps = (store: Store) => ({ store, clock: app.clock, config: app.config, keyRing: app.keyRing });
+  const deps = (store: Store) => ({ store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config) });
   const registered = async () => (await app.store.clients.findById(client.clientId)) as ClientRecord;
   const grantIdOf = async (issued: Issued) => (await app.store.codes.find(hashSecret(issued.code)))?.grantId ?? '';
 

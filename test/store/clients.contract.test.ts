@@ -20,7 +20,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
         pkceRequired: false,
       });
       const created = await store.clients.create(input, T0);
-      expect(created).toEqual({ ...input, requireMfa: false, createdAt: T0, updatedAt: T0 });
+      expect(created).toEqual({ ...input, requireMfa: false, refreshReuseGrace: null, createdAt: T0, updatedAt: T0 });
       expect(await store.clients.findById('rp')).toEqual(created);
     });
 
@@ -29,6 +29,14 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.clients.findById('rp')).toMatchObject({ requireMfa: false });
       expect(await store.clients.create(newClient('strict', 'Strict', { requireMfa: true }), T0)).toMatchObject({ requireMfa: true });
       expect(await store.clients.findById('strict')).toMatchObject({ requireMfa: true });
+    });
+
+    it('keeps a refresh reuse grace of its own, sets and clears it by a patch (null: the server setting)', async () => {
+      expect(await store.clients.create(newClient('rp', 'RP', { refreshReuseGrace: 10 }), T0)).toMatchObject({ refreshReuseGrace: 10 });
+      expect(await store.clients.findById('rp')).toMatchObject({ refreshReuseGrace: 10 });
+      expect(await store.clients.update('rp', { refreshReuseGrace: 0 }, T0 + 1)).toMatchObject({ refreshReuseGrace: 0, requireMfa: false });
+      expect(await store.clients.update('rp', { refreshReuseGrace: null }, T0 + 2)).toMatchObject({ refreshReuseGrace: null });
+      expect(await store.clients.findById('rp')).toMatchObject({ refreshReuseGrace: null, updatedAt: T0 + 2 });
     });
 
     it('turns the second-factor demand on and off by a patch, touching nothing else', async () => {
@@ -60,7 +68,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       const input = newClient('rp', 'Relying party');
       await store.clients.create(input, T0);
       const updated = await store.clients.update('rp', { name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false }, T0 + MINUTE);
-      const expected = { ...input, name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false, requireMfa: false, createdAt: T0, updatedAt: T0 + MINUTE };
+      const expected = { ...input, name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false, requireMfa: false, refreshReuseGrace: null, createdAt: T0, updatedAt: T0 + MINUTE };
       expect(updated).toEqual(expected);
       expect(await store.clients.findById('rp')).toEqual(expected);
     });

@@ -27,6 +27,14 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect((await store.refreshTokens.find('r1'))?.rotatedAt).toBe(T0 + 1);
     });
 
+    it('keeps the first record of a token recorded twice (a derived successor recorded by its retry first)', async () => {
+      const token = newToken('r1', 'u1', 'rp', { createdAt: T0 });
+      await store.refreshTokens.create(token);
+      await store.refreshTokens.create({ ...token, createdAt: T0 + 5, expiresAt: T0 + 10 });
+      await Promise.all([store.refreshTokens.create({ ...token, createdAt: T0 + 6 }), store.refreshTokens.create({ ...token, createdAt: T0 + 7 })]);
+      expect(await store.refreshTokens.find('r1')).toEqual({ ...token, rotatedAt: null, revokedAt: null });
+    });
+
     it('lets exactly one of twenty concurrent rotations win', async () => {
       await store.refreshTokens.create(newToken('r1', 'u1', 'rp'));
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.refreshTokens.rotate('r1', T0 + 1 + i)));

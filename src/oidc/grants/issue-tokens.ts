@@ -4,6 +4,7 @@
 import { hashSecret, randomSecret } from '../../auth/secrets.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
+import type { SecretBox } from '../../auth/secret-box.js';
 import { routeUrl } from '../../http/routes.js';
 import type { KeyRing } from '../../signing/key-ring.js';
 import type { SigningKey } from '../../signing/key-store.js';
@@ -17,6 +18,8 @@ export interface GrantDependencies {
   clock: Clock;
   config: Config;
   keyRing: KeyRing;
+  /** Opened on first use (src/http/app.ts): a refresh derives its successor under a key from it. */
+  secretBox: () => Promise<SecretBox>;
 }
 
 /** Everything a grant carries from the moment the person signed in. */
@@ -38,6 +41,11 @@ export interface RefreshPlan {
   scope: string[];
   /** The grant's absolute end, which no rotation moves. */
   grantExpiresAt: number;
+  /**
+   * The token itself when the grant derives it (a refresh's successor, src/oidc/grants/refresh-retry.ts); random
+   * otherwise. A derived token already recorded is handed out again and recorded once.
+   */
+  token?: string;
 }
 
 export interface TokenResponse {
@@ -57,7 +65,7 @@ export function mayRefresh(client: ClientRecord, scope: string[], sessionIdHash:
 /** The refresh token to hand out and its record, or neither when the grant may not refresh. */
 function planRefreshToken(grant: Grant, refresh: RefreshPlan | null, config: Config, now: number, kid: string): { token: string; record: NewRefreshToken } | null {
   if (refresh === null) return null;
-  const token = randomSecret();
+  const token = refresh.token ?? randomSecret();
   return {
     token,
     record: {

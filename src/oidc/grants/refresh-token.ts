@@ -1,7 +1,8 @@
 // grant_type=refresh_token (RFC 6749 §6, OIDC Core §12, RFC 9700 §4.14.2).
 // The client is already authenticated when this runs. Every refresh rotates the token: the presented one is
 // spent by one atomic update and a successor is issued in the same family (grant id). A dead token presented
-// again means two parties hold the family, and the server cannot tell which is honest, so the family dies.
+// again means two parties hold the family, and the server cannot tell which is honest, so the family dies,
+// unless the same client presents it again within the reuse grace (refresh-retry.ts).
 import { hashSecret } from '../../auth/secrets.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../../errors.js';
 import type { ClientRecord, RefreshTokenRecord } from '../../store/records.js';
@@ -9,6 +10,7 @@ import { field } from '../form-field.js';
 import { revokeGrant } from './revoke-grant.js';
 import { issueTokens, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 import { isOffline, refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
+import { reuseGraceOf, successorToken, withinGrace } from './refresh-retry.js';
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces.
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
@@ -45,6 +47,14 @@ const REFUSALS: Record<Exclude<RefreshTokenProblem, 'rotated'>, string> = {
   session_ended: 'the sign-in session of the refresh token has ended',
 };
 
+/** A token that may no longer be used for another reason than reuse. */
+async function refused(deps: GrantDependencies, record: RefreshTokenRecord, problem: Exclude<RefreshTokenProblem, 'rotated'>): Promise<InvalidGrant> {
+  // A disabled or deleted user keeps nothing, even tokens nobody presents.
+  if (problem === 'user_unavailable') await revokeFamily(deps, record);
+  // Stryker disable next-line StringLiteral: log-only detail, never sent to the client; its wording is not behaviour.
+  return new InvalidGrant(REFUSALS[problem], `grant ${record.grantId}: ${problem}`);
+}
+
 /**
  * RFC 6749 §6: the requested scope may narrow the token's scope but never widen it. The ID token needs openid
  * (OIDC Core §12.1), so it may not be narrowed away. Returns the scope in the token's own order.
@@ -79,11 +89,8 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
   }
   const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, record, now);
   if (!status.usable) {
-    if (status.problem === 'rotated') throw await reused(deps, client, record);
-    // A disabled or deleted user keeps nothing, even tokens nobody presents.
-    if (status.problem === 'user_unavailable') await revokeFamily(deps, record);
-    // Stryker disable next-line StringLiteral: log-only detail, never sent to the client; its wording is not behaviour.
-    throw new InvalidGrant(REFUSALS[status.problem], `grant ${record.grantId}: ${status.problem}`);
+    if (status.problem === 'rotated') return retryWithinGrace(deps, client, token, record, requestedScope);
+    throw await refused(deps, record, status.problem);
   }
   // Stryker disable next-line MethodExpression: equivalent; a stored scope is the granted names joined by one space, openid always among them, so no empty name to drop.
   const granted = record.scope.split(' ').filter(Boolean);
@@ -91,8 +98,8 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
   const scope = narrowScope(granted, requestedScope);
 
   const rotated = await deps.store.refreshTokens.rotate(tokenHash, now);
-  // Another request with the same token won the race: that is reuse too.
-  if (!rotated) throw await reused(deps, client, record);
+  // Another request with the same token won the race: reuse, or a retry if the grace covers it (two tabs).
+  if (!rotated) return retryWithinGrace(deps, client, token, (await deps.store.refreshTokens.find(tokenHash)) ?? record, requestedScope);
   // An application that refreshes is in use, so the sign-in session its token depends on should not idle out.
   // Stryker disable next-line ConditionalExpression: equivalent for `sessionIdHash !== null` -> true; refreshTokenStatus refuses a token without offline_access and without a session (the whole-condition mutants die in refresh-edge-cases.test.ts)
   if (!isOffline(rotated) && rotated.sessionIdHash !== null) await deps.store.sessions.touch(rotated.sessionIdHash, now);
@@ -109,12 +116,66 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
     sid: rotated.sid,
     amr: rotated.amr,
     // RFC 6749 §6: the new refresh token keeps the whole original scope; rotation never moves the absolute end.
-  }, { scope: granted, grantExpiresAt: rotated.grantExpiresAt });
+  }, { scope: granted, grantExpiresAt: rotated.grantExpiresAt, token: successorToken(await deps.secretBox(), token) });
 
   // A reuse noticed while we were signing revoked the family before our successor existed (revoking a grant
   // also stamps the rotated token we spent). Revoke again so that the successor cannot escape. The answer still
   // goes out: this request won the rotation, and a client holding revoked tokens learns it at its next call.
   const spent = await deps.store.refreshTokens.find(tokenHash);
   if (spent === null || spent.revokedAt !== null) await revokeFamily(deps, rotated);
+  return response;
+}
+
+/**
+ * A spent token presented again. Within the client's reuse grace, and while its successor is unused, the client
+ * receives that same successor with new access and ID tokens (refresh-retry.ts); otherwise it is reuse and the
+ * family dies. The retry passes the same checks as a first presentation: the user, the session, the expiry.
+ */
+async function retryWithinGrace(
+  deps: GrantDependencies,
+  client: ClientRecord,
+  presented: string,
+  record: RefreshTokenRecord,
+  requestedScope: string | undefined,
+): Promise<TokenResponse> {
+  const now = deps.clock.now();
+  if (!withinGrace(record, reuseGraceOf(deps.config, client), now)) throw await reused(deps, client, record);
+  const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, { ...record, rotatedAt: null }, now);
+  // Stryker disable next-line ConditionalExpression: the presented token is live but for its rotation here, so `rotated` cannot come back
+  if (!status.usable) throw await refused(deps, record, status.problem === 'rotated' ? 'revoked' : status.problem);
+  const successor = successorToken(await deps.secretBox(), presented);
+  const successorHash = hashSecret(successor);
+  const next = await deps.store.refreshTokens.find(successorHash);
+  // The successor was used or revoked: the spent token is in other hands now, whoever presents it.
+  if (next !== null && (next.rotatedAt !== null || next.revokedAt !== null)) throw await reused(deps, client, record);
+  const granted = record.scope.split(' ');
+  const scope = narrowScope(granted, requestedScope);
+  if (!isOffline(record) && record.sessionIdHash !== null) await deps.store.sessions.touch(record.sessionIdHash, now);
+
+  // The successor is recorded by whichever of the rotation and this retry gets there first, and only once.
+  const response = await issueTokens(deps, {
+    grantId: record.grantId,
+    client,
+    user: status.user,
+    scope,
+    authTime: record.authTime,
+    nonce: null,
+    sessionIdHash: record.sessionIdHash,
+    sid: record.sid,
+    amr: record.amr,
+  }, { scope: granted, grantExpiresAt: record.grantExpiresAt, token: successor });
+  await deps.store.audit.append({
+    at: now,
+    type: 'refresh_token.retried',
+    actor: client.clientId,
+    subject: record.userId,
+    clientId: record.clientId,
+    ip: null,
+    outcome: 'success',
+    details: { client_id: client.clientId, grant_id: record.grantId },
+  });
+  // As after a rotation: a revocation that ran while we were signing must reach the tokens we recorded.
+  const [spent, issued] = await Promise.all([deps.store.refreshTokens.find(hashSecret(presented)), deps.store.refreshTokens.find(successorHash)]);
+  if (spent?.revokedAt !== null || issued === null || issued.revokedAt !== null) await revokeFamily(deps, record);
   return response;
 }

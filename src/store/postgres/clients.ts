@@ -5,7 +5,7 @@ import type { ClientRepository, ListOptions } from '../store.js';
 import { isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 import { COLUMNS, PATCH_COLUMNS, toRecord, type ClientRow } from '../rows/clients.js';
 
-const INSERT = statement('clients.insert', `INSERT INTO clients (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`);
+const INSERT = statement('clients.insert', `INSERT INTO clients (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`);
 const BY_ID = statement('clients.byId', `SELECT ${COLUMNS} FROM clients WHERE client_id = $1`);
 const FIRST_PAGE = statement('clients.firstPage', `SELECT ${COLUMNS} FROM clients ORDER BY name, client_id LIMIT $1`);
 const NEXT_PAGE = statement('clients.nextPage',
@@ -14,7 +14,7 @@ const COUNT = statement('clients.count', 'SELECT count(*) AS n FROM clients');
 const DELETE = statement('clients.delete', 'DELETE FROM clients WHERE client_id = $1');
 
 /** The column form of one patched value: arrays as JSON text (pg would send a JS array as a PostgreSQL array). */
-function toColumn(value: ClientPatch[keyof ClientPatch]): string | boolean | null {
+function toColumn(value: ClientPatch[keyof ClientPatch]): string | number | boolean | null {
   if (Array.isArray(value)) return JSON.stringify(value);
   return value ?? null;
 }
@@ -24,15 +24,16 @@ export class PostgresClientRepository implements ClientRepository {
 
   async create(client: NewClient, now: number): Promise<ClientRecord> {
     const requireMfa = client.requireMfa ?? false;
+    const refreshReuseGrace = client.refreshReuseGrace ?? null;
     try {
       await query(this.pool, INSERT, [client.clientId, client.name, client.clientType, client.secretHash, client.tokenEndpointAuthMethod,
         JSON.stringify(client.redirectUris), JSON.stringify(client.postLogoutRedirectUris), client.backchannelLogoutUri,
-        JSON.stringify(client.grantTypes), JSON.stringify(client.scopes), client.pkceRequired, requireMfa, now, now]);
+        JSON.stringify(client.grantTypes), JSON.stringify(client.scopes), client.pkceRequired, requireMfa, refreshReuseGrace, now, now]);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a client with the id ${client.clientId} already exists`);
       throw error;
     }
-    return { ...client, requireMfa, createdAt: now, updatedAt: now };
+    return { ...client, requireMfa, refreshReuseGrace, createdAt: now, updatedAt: now };
   }
 
   async findById(clientId: string): Promise<ClientRecord | null> {

@@ -10,7 +10,7 @@ import { COLUMNS, toRecord, type RefreshTokenRow } from '../rows/refresh-tokens.
 const OFFLINE = "strpos(' ' || scope || ' ', ' offline_access ') > 0";
 
 const INSERT = statement('refreshTokens.insert',
-  `INSERT INTO refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL)`);
+  `INSERT INTO refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL) ON CONFLICT (token_hash) DO NOTHING`);
 const BY_HASH = statement('refreshTokens.byHash', `SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = $1`);
 // One conditional statement, so of any number of concurrent rotations exactly one sees a row (RFC 9700 §4.14.2):
 // the others wait for its row lock, re-check the WHERE clause against the committed row, and match nothing.

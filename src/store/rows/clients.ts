@@ -15,12 +15,13 @@ export interface ClientRow {
   /** These two are 0 or 1 on SQLite, booleans on PostgreSQL. */
   pkce_required: number | boolean;
   require_mfa: number | boolean;
+  refresh_reuse_grace: number | null;
   created_at: number;
   updated_at: number;
 }
 
 export const COLUMNS = 'client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, '
-  + 'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, created_at, updated_at';
+  + 'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, refresh_reuse_grace, created_at, updated_at';
 
 export const PATCH_COLUMNS: Record<keyof ClientPatch, string> = {
   name: 'name',
@@ -34,6 +35,7 @@ export const PATCH_COLUMNS: Record<keyof ClientPatch, string> = {
   scopes: 'scopes',
   pkceRequired: 'pkce_required',
   requireMfa: 'require_mfa',
+  refreshReuseGrace: 'refresh_reuse_grace',
 };
 
 export function toRecord(row: ClientRow): ClientRecord {
@@ -50,6 +52,7 @@ export function toRecord(row: ClientRow): ClientRecord {
     scopes: JSON.parse(row.scopes) as string[],
     pkceRequired: Boolean(row.pkce_required),
     requireMfa: Boolean(row.require_mfa),
+    refreshReuseGrace: row.refresh_reuse_grace,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -21,7 +21,7 @@ export class SqliteClientRepository implements ClientRepository {
   private readonly deleteStmt;
 
   constructor(private readonly db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO clients (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO clients (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE client_id = ?`);
     this.firstPage = db.prepare<[number], ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY name, client_id LIMIT ?`);
     this.nextPage = db.prepare<[string, string, number], ClientRow>(
@@ -33,15 +33,17 @@ export class SqliteClientRepository implements ClientRepository {
 
   async create(client: NewClient, now: number): Promise<ClientRecord> {
     const requireMfa = client.requireMfa ?? false;
+    const refreshReuseGrace = client.refreshReuseGrace ?? null;
     try {
       this.insertStmt.run(client.clientId, client.name, client.clientType, client.secretHash, client.tokenEndpointAuthMethod,
         JSON.stringify(client.redirectUris), JSON.stringify(client.postLogoutRedirectUris), client.backchannelLogoutUri,
-        JSON.stringify(client.grantTypes), JSON.stringify(client.scopes), Number(client.pkceRequired), Number(requireMfa), now, now);
+        JSON.stringify(client.grantTypes), JSON.stringify(client.scopes), Number(client.pkceRequired), Number(requireMfa),
+        refreshReuseGrace, now, now);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a client with the id ${client.clientId} already exists`);
       throw error;
     }
-    return { ...client, requireMfa, createdAt: now, updatedAt: now };
+    return { ...client, requireMfa, refreshReuseGrace, createdAt: now, updatedAt: now };
   }
 
   async findById(clientId: string): Promise<ClientRecord | null> {

@@ -38,7 +38,7 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
     columns: {
       client_id: 'text', name: 'text', client_type: 'text', secret_hash: 'text', token_endpoint_auth_method: 'text', redirect_uris: 'text',
       post_logout_redirect_uris: 'text', backchannel_logout_uri: 'text', grant_types: 'text', scopes: 'text', pkce_required: 'bool', require_mfa: 'bool',
-      created_at: ts, updated_at: ts,
+      refresh_reuse_grace: 'int', created_at: ts, updated_at: ts,
     },
     orderBy: ['client_id'],
   },
