@@ -69,6 +69,17 @@ function narrowScope(granted: string[], requested: string | undefined): string[]
   return granted.filter((scope) => wanted.has(scope));
 }
 
+/**
+ * The token as the client may still hold it: an administrator may have taken scopes away from the client since
+ * the grant, and a refresh token keeps only those it still has, from its next use on (issue 20). openid stays:
+ * every refresh answers with an ID token (OIDC Core §12.1). A token that loses offline_access this way is bound
+ * to its sign-in session again, and is checked as such.
+ */
+function withinClientScopes(record: RefreshTokenRecord, client: ClientRecord): RefreshTokenRecord {
+  const kept = record.scope.split(' ').filter((scope) => scope === 'openid' || client.scopes.includes(scope));
+  return { ...record, scope: kept.join(' ') };
+}
+
 export async function refreshTokenGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
   const token = field(body, 'refresh_token');
   if (!token) throw new InvalidRequest('refresh_token is missing');
@@ -87,22 +98,25 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
       `refresh token of ${record.clientId} presented by ${client.clientId}; grant ${record.grantId} revoked`,
     );
   }
-  const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, record, now);
+  const current = withinClientScopes(record, client);
+  const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, current, now);
   if (!status.usable) {
-    if (status.problem === 'rotated') return retryWithinGrace(deps, client, token, record, requestedScope);
+    if (status.problem === 'rotated') return retryWithinGrace(deps, client, token, current, requestedScope);
     throw await refused(deps, record, status.problem);
   }
-  // Stryker disable next-line MethodExpression: equivalent; a stored scope is the granted names joined by one space, openid always among them, so no empty name to drop.
-  const granted = record.scope.split(' ').filter(Boolean);
+  const granted = current.scope.split(' ');
   // Checked before rotating, so that a refused request leaves the token usable.
   const scope = narrowScope(granted, requestedScope);
 
   const rotated = await deps.store.refreshTokens.rotate(tokenHash, now);
   // Another request with the same token won the race: reuse, or a retry if the grace covers it (two tabs).
-  if (!rotated) return retryWithinGrace(deps, client, token, (await deps.store.refreshTokens.find(tokenHash)) ?? record, requestedScope);
+  if (!rotated) {
+    const latest = (await deps.store.refreshTokens.find(tokenHash)) ?? record;
+    return retryWithinGrace(deps, client, token, withinClientScopes(latest, client), requestedScope);
+  }
   // An application that refreshes is in use, so the sign-in session its token depends on should not idle out.
   // Stryker disable next-line ConditionalExpression: equivalent for `sessionIdHash !== null` -> true; refreshTokenStatus refuses a token without offline_access and without a session (the whole-condition mutants die in refresh-edge-cases.test.ts)
-  if (!isOffline(rotated) && rotated.sessionIdHash !== null) await deps.store.sessions.touch(rotated.sessionIdHash, now);
+  if (!isOffline(current) && rotated.sessionIdHash !== null) await deps.store.sessions.touch(rotated.sessionIdHash, now);
 
   const response = await issueTokens(deps, {
     grantId: rotated.grantId,
