@@ -6,7 +6,7 @@ import type { ChainVerification } from '../audit/verify.js';
 import { ValidationError } from '../errors.js';
 import { ChainStatusCache } from './audit-chain-status.js';
 import { filterQuery, readAuditFilters, type FilterField } from './audit-filters.js';
-import { eventRow } from './audit-view.js';
+import { eventRows } from './audit-view.js';
 import type { AdminDependencies } from './context.js';
 import { formatTime, renderAdmin } from './render.js';
 
@@ -36,7 +36,7 @@ function auditPage(deps: AdminDependencies, chainStatus: ChainStatusCache) {
       values: form.values,
       errors: form.errors,
       total,
-      events: events.map(eventRow),
+      events: await eventRows(deps, events),
       chain: { intact: chain.verification.intact, summary: chainSummary(chain.verification), checkedAt: formatTime(chain.checkedAt) },
       links: {
         clear: base,

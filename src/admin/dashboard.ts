@@ -2,8 +2,8 @@
 // last 24 hours, with the newest audit events.
 import type { Request, Response } from 'express';
 import type { AdminDependencies } from './context.js';
-import { describeEvent } from './audit-view.js';
-import { formatTime, renderAdmin } from './render.js';
+import { eventRows } from './audit-view.js';
+import { renderAdmin } from './render.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -23,7 +23,7 @@ export function dashboardPage(deps: AdminDependencies) {
       title: 'Dashboard',
       section: 'dashboard',
       counts: { users, clients, sessions, signIns, failures },
-      recent: recent.map((event) => ({ ...describeEvent(event), at: formatTime(event.at) })),
+      recent: await eventRows(deps, recent),
     });
   };
 }

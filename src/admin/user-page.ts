@@ -6,7 +6,7 @@ import { routes } from '../http/routes.js';
 import { NotFoundError } from '../errors.js';
 import type { ClientRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import { describeEvent } from './audit-view.js';
+import { eventRows } from './audit-view.js';
 import { adminOf, type AdminDependencies } from './context.js';
 import { formatTime, renderAdmin } from './render.js';
 import { noticeOf, type FieldErrors } from './user-forms.js';
@@ -117,7 +117,7 @@ export async function renderUserPage(deps: AdminDependencies, req: Request, res:
     generatedPassword: state.generatedPassword ?? null,
     sessions,
     secondFactors,
-    events: events.map((event) => ({ ...describeEvent(event), at: formatTime(event.at) })),
+    events: await eventRows(deps, events),
   }, status);
 }
 
