@@ -73,6 +73,11 @@ export interface Config {
    * override it.
    */
   refreshReuseGrace: number;
+  /**
+   * AUDIT_CHAIN_KEY: 32 bytes; new audit events are chained with HMAC-SHA-256 under it (src/audit/chain.ts), so
+   * rewriting the chain needs the key as well as the database. Null: SHA-256 only.
+   */
+  auditChainKey: Buffer | null;
 }
 
 /** The longest refresh reuse grace, seconds: a retry of a lost response comes within moments, a thief has all day. */
@@ -324,5 +329,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     // metadata service, an admin port): outside development they are refused unless the operator says otherwise.
     allowPrivateClientUrls: parseWith(env, 'ALLOW_PRIVATE_CLIENT_URLS', oneOf(['true', 'false'] as const), isLoopbackIssuer(issuer) ? 'true' : 'false') === 'true',
     refreshReuseGrace: parseWith(env, 'REFRESH_REUSE_GRACE', integer(0, MAX_REFRESH_REUSE_GRACE), 0),
+    auditChainKey: parseAesKey(env, 'AUDIT_CHAIN_KEY'),
   };
 }

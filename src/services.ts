@@ -29,9 +29,9 @@ async function postgresModules() {
 export async function openStore(config: Config, { server = false, warn }: { server?: boolean; warn?: (message: string) => void } = {}): Promise<Store> {
   if (config.database.engine === 'postgres') {
     const { openPostgresStore } = await postgresModules();
-    return openPostgresStore({ url: config.database.url, poolSize: config.database.poolSize });
+    return openPostgresStore({ url: config.database.url, poolSize: config.database.poolSize, auditChainKey: config.auditChainKey });
   }
-  const options = { file: config.sqliteFile, synchronous: config.sqliteSynchronous };
+  const options = { file: config.sqliteFile, synchronous: config.sqliteSynchronous, auditChainKey: config.auditChainKey };
   return server ? ThreadedSqliteStore.open(options, { warn }) : openSqliteStore(options);
 }
 

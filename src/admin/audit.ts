@@ -2,8 +2,8 @@
 // chain's status on top; and the same selection as a JSON-lines download. Both are GET and change nothing.
 import type { Request, Response, Router } from 'express';
 import { auditJsonLines } from '../audit/export.js';
-import type { ChainVerification } from '../audit/verify.js';
 import { ValidationError } from '../errors.js';
+import { keyedPart, type ChainVerification } from '../audit/verify.js';
 import { ChainStatusCache } from './audit-chain-status.js';
 import { filterQuery, readAuditFilters, type FilterField } from './audit-filters.js';
 import { eventRows } from './audit-view.js';
@@ -13,7 +13,7 @@ import { formatTime, renderAdmin } from './render.js';
 export const AUDIT_PAGE_SIZE = 50;
 
 function chainSummary(result: ChainVerification): string {
-  if (result.intact) return result.lastId === null ? 'Chain intact: no events yet' : `Chain intact: ${result.events} events, last #${result.lastId}`;
+  if (result.intact) return result.lastId === null ? 'Chain intact: no events yet' : `Chain intact: ${result.events} events, last #${result.lastId}, ${keyedPart(result)}`;
   return result.brokenAt === null ? `Chain broken at the end of the log: ${result.message}` : `Chain broken at event #${result.brokenAt}: ${result.message}`;
 }
 
@@ -82,7 +82,7 @@ function auditExport(deps: AdminDependencies) {
 
 export function auditRoutes(router: Router, deps: AdminDependencies): void {
   // One per app: the cached status belongs to this app's store.
-  const chainStatus = new ChainStatusCache(deps.store, deps.clock);
+  const chainStatus = new ChainStatusCache(deps.store, deps.clock, { key: deps.config.auditChainKey });
   router.get('/audit', auditPage(deps, chainStatus));
   router.get('/audit/export', auditExport(deps));
 }

@@ -4,18 +4,18 @@
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { auditJsonLines } from '../audit/export.js';
-import { verifyAuditChain, type ChainVerification } from '../audit/verify.js';
+import { keyedPart, verifyAuditChain, type ChainVerification } from '../audit/verify.js';
 import { ValidationError } from '../errors.js';
 import { print, withContext, type OutputOptions } from './run.js';
 
 function verificationJson(result: ChainVerification) {
   return result.intact
-    ? { intact: true, events: result.events, last_id: result.lastId, last_hash: result.lastHash }
+    ? { intact: true, events: result.events, last_id: result.lastId, last_hash: result.lastHash, keyed_from: result.keyedFrom, keyed_events: result.keyedEvents }
     : { intact: false, events: result.events, broken_at: result.brokenAt, reason: result.reason, message: result.message };
 }
 
 function verificationText(result: ChainVerification): string {
-  if (result.intact) return result.lastId === null ? 'intact (0 events)' : `intact (${result.events} events, last #${result.lastId})`;
+  if (result.intact) return result.lastId === null ? 'intact (0 events)' : `intact (${result.events} events, last #${result.lastId}, ${keyedPart(result)})`;
   return result.brokenAt === null ? `broken at the end of the log: ${result.message}` : `broken at event #${result.brokenAt}: ${result.message}`;
 }
 
@@ -69,7 +69,7 @@ export function registerAuditCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: OutputOptions) =>
       withContext(async (ctx) => {
-        const result = await verifyAuditChain(ctx.store);
+        const result = await verifyAuditChain(ctx.store, { key: ctx.config.auditChainKey });
         print(options, verificationJson(result), verificationText(result));
         if (!result.intact) process.exitCode = 1;
       }));

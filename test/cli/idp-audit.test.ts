@@ -72,7 +72,25 @@ describe('idp audit (the command-line tool, run as a child process)', () => {
       await seed();
       const result = await idp(['audit', 'verify']);
       expect(result.stderr).toBe('');
-      expect(result).toMatchObject({ code: 0, stdout: `intact (5 events, last #${id(4)})\n` });
+      expect(result).toMatchObject({ code: 0, stdout: `intact (5 events, last #${id(4)}, not keyed)\n` });
+    });
+
+    it('with AUDIT_CHAIN_KEY, chains new events under it and says from which event the chain is keyed; without the key it cannot tell, and exits 1', async () => {
+      await seed();
+      const key = Buffer.alloc(32, 3).toString('base64');
+      const keyed = { ...tool.env, AUDIT_CHAIN_KEY: key };
+      const created = await runIdp(['user', 'create', '--email', 'keyed@example.com', '--password', 'a long enough passphrase here', '--json'], keyed);
+      expect(created.code, created.stderr).toBe(0);
+      const head = await tool.withStore((store) => store.audit.head());
+      const result = await runIdp(['audit', 'verify'], keyed);
+      expect(result).toMatchObject({ code: 0, stdout: `intact (6 events, last #${head?.lastId}, keyed from #${head?.lastId} (1 event))\n` });
+      const unkeyed = await idp(['audit', 'verify']);
+      expect(unkeyed.code).toBe(1);
+      expect(unkeyed.stdout).toContain(`broken at event #${head?.lastId}: event #${head?.lastId} and those after it are chained under AUDIT_CHAIN_KEY`);
+      const refused = await runIdp(['audit', 'verify'], { ...tool.env, AUDIT_CHAIN_KEY: 'not-a-key' });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('AUDIT_CHAIN_KEY');
+      expect(refused.stderr).not.toContain('not-a-key');
     });
 
     it('prints the result as JSON with --json', async () => {
@@ -80,7 +98,7 @@ describe('idp audit (the command-line tool, run as a child process)', () => {
       const head = await tool.withStore((store) => store.audit.head());
       const result = await idp(['audit', 'verify', '--json']);
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ intact: true, events: 5, last_id: id(4), last_hash: head?.lastHash });
+      expect(JSON.parse(result.stdout)).toEqual({ intact: true, events: 5, last_id: id(4), last_hash: head?.lastHash, keyed_from: null, keyed_events: 0 });
     });
 
     it('names an edited event and exits 1', async () => {
@@ -128,7 +146,7 @@ describe('idp audit (the command-line tool, run as a child process)', () => {
       const checker = new ChainChecker();
       for (const line of lines) expect(checker.check(fromExportedLine(line))).toBeNull();
       const head = await tool.withStore((store) => store.audit.head());
-      expect(checker.result()).toEqual({ intact: true, events: 5, lastId: id(4), lastHash: head?.lastHash });
+      expect(checker.result()).toEqual({ intact: true, events: 5, lastId: id(4), lastHash: head?.lastHash, keyedFrom: null, keyedEvents: 0 });
     });
 
     it('accepts --json-lines, the default format', async () => {

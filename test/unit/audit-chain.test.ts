@@ -55,14 +55,14 @@ describe('the audit hash chain (src/audit/verify.ts)', () => {
   });
 
   it('finds an empty log intact', async () => {
-    expect(await verifyAuditChain(store)).toEqual({ intact: true, events: 0, lastId: null, lastHash: GENESIS_HASH });
+    expect(await verifyAuditChain(store)).toEqual({ intact: true, events: 0, lastId: null, lastHash: GENESIS_HASH, keyedFrom: null, keyedEvents: 0 });
   });
 
   it('finds an untouched log intact, across many batches, and names its last event and hash', async () => {
     await append(7);
     const head = await store.audit.head();
     for (const batchSize of [1, 2, 3, 7, 1000]) {
-      expect(await verifyAuditChain(store, { batchSize })).toEqual({ intact: true, events: 7, lastId: id(6), lastHash: head?.lastHash });
+      expect(await verifyAuditChain(store, { batchSize })).toEqual({ intact: true, events: 7, lastId: id(6), lastHash: head?.lastHash, keyedFrom: null, keyedEvents: 0 });
     }
   });
 
@@ -184,7 +184,7 @@ describe('the audit hash chain (src/audit/verify.ts)', () => {
       expect(events.map((e) => e.id)).toEqual(ids);
       const checker = new ChainChecker();
       for (const event of events) expect(checker.check(event)).toBeNull();
-      expect(checker.result()).toEqual({ intact: true, events: 5, lastId: id(4), lastHash: (await store.audit.head())?.lastHash });
+      expect(checker.result()).toEqual({ intact: true, events: 5, lastId: id(4), lastHash: (await store.audit.head())?.lastHash, keyedFrom: null, keyedEvents: 0 });
     });
 
     it('selects the events the screen’s filters select, in the same way as the store', async () => {

@@ -32,14 +32,15 @@ function binder(values: AuditFilterValue[]): (value: AuditFilterValue) => string
 }
 
 export class PostgresAuditRepository implements AuditRepository {
-  constructor(private readonly pool: PostgresPool) {}
+  /** `chainKey`: AUDIT_CHAIN_KEY, under which new events are chained (src/audit/chain.ts); null for SHA-256. */
+  constructor(private readonly pool: PostgresPool, private readonly chainKey: Buffer | null = null) {}
 
   async append(event: NewAuditEvent): Promise<AuditEventRecord> {
     const fields = chainedFields(event);
     const row = await inTransaction(this.pool, async (client) => {
       const head = (await client.query<AuditChainHeadRow>({ name: LOCK_HEAD.name, text: LOCK_HEAD.text, values: [GENESIS_HASH] })).rows[0];
       const prevHash = head?.last_hash ?? GENESIS_HASH;
-      const hash = eventHash(prevHash, fields);
+      const hash = eventHash(prevHash, fields, this.chainKey);
       const { rows } = await client.query<AuditRow>({
         name: INSERT_AND_MOVE_HEAD.name,
         text: INSERT_AND_MOVE_HEAD.text,

@@ -20,7 +20,10 @@ import { PostgresIssuanceRepository } from './issuance.js';
 import { PostgresTransferRepository } from './transfer.js';
 import { PostgresUserRepository } from './users.js';
 
-export type PostgresStoreOptions = PostgresOptions;
+export type PostgresStoreOptions = PostgresOptions & {
+  /** AUDIT_CHAIN_KEY: new audit events are chained with HMAC-SHA-256 under it (src/audit/chain.ts). */
+  auditChainKey?: Buffer | null;
+};
 
 export class PostgresStore implements Store {
   readonly users: PostgresUserRepository;
@@ -43,7 +46,7 @@ export class PostgresStore implements Store {
   private ending: Promise<void> | undefined;
 
   /** Expects a migrated database; openPostgresStore is the usual way in. */
-  constructor(private readonly pool: PostgresPool) {
+  constructor(private readonly pool: PostgresPool, { auditChainKey = null }: Pick<PostgresStoreOptions, 'auditChainKey'> = {}) {
     this.users = new PostgresUserRepository(pool);
     this.clients = new PostgresClientRepository(pool);
     this.signingKeys = new PostgresSigningKeyRepository(pool);
@@ -52,7 +55,7 @@ export class PostgresStore implements Store {
     this.refreshTokens = new PostgresRefreshTokenRepository(pool);
     this.authorizationRequests = new PostgresAuthorizationRequestRepository(pool);
     this.accessTokens = new PostgresAccessTokenRepository(pool);
-    this.audit = new PostgresAuditRepository(pool);
+    this.audit = new PostgresAuditRepository(pool, auditChainKey);
     this.throttle = new PostgresThrottleRepository(pool);
     this.accountTokens = new PostgresAccountTokenRepository(pool);
     this.totp = new PostgresTotpRepository(pool);
@@ -83,7 +86,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const pool = openPostgresPool(options);
   try {
     await migratePostgres(pool);
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, options);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;

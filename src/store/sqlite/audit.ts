@@ -13,7 +13,8 @@ export class SqliteAuditRepository implements AuditRepository {
   /** The filtered queries, prepared once per combination of filters (a few dozen at most). */
   private readonly filtered = new Map<string, Database.Statement<unknown[], unknown>>();
 
-  constructor(private readonly db: SqliteDatabase) {
+  /** `chainKey`: AUDIT_CHAIN_KEY, under which new events are chained (src/audit/chain.ts); null for SHA-256. */
+  constructor(private readonly db: SqliteDatabase, chainKey: Buffer | null = null) {
     this.headStmt = db.prepare<[], AuditChainHeadRow>('SELECT last_id, last_hash FROM audit_chain_head WHERE singleton = 1');
     this.chainStmt = db.prepare<[number, number], AuditRow>(`SELECT ${COLUMNS} FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`);
     const insertStmt = db.prepare<[number, string, string, string | null, string | null, string | null, string, string, string, string], AuditRow>(
@@ -32,7 +33,7 @@ export class SqliteAuditRepository implements AuditRepository {
       const head = this.headStmt.get();
       const fields = chainedFields(event);
       const prevHash = head?.last_hash ?? GENESIS_HASH;
-      const hash = eventHash(prevHash, fields);
+      const hash = eventHash(prevHash, fields, chainKey);
       const row = insertStmt.get(fields.at, fields.type, fields.actor, fields.subject, fields.clientId, fields.ip, fields.outcome, fields.detailsJson, prevHash, hash);
       if (!row) throw new Error('INSERT … RETURNING returned no row');
       moveHeadStmt.run(row.id, hash);

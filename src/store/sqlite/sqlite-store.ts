@@ -24,6 +24,8 @@ import { SqliteUserRepository } from './users.js';
 export interface SqliteStoreOptions {
   file: string;
   synchronous: SqliteSynchronous;
+  /** AUDIT_CHAIN_KEY: new audit events are chained with HMAC-SHA-256 under it (src/audit/chain.ts). */
+  auditChainKey?: Uint8Array | null;
 }
 
 export class SqliteStore implements Store {
@@ -47,7 +49,7 @@ export class SqliteStore implements Store {
   private readonly pingStmt;
 
   /** Expects a migrated database; openSqliteStore is the usual way in. */
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase, { auditChainKey = null }: Pick<SqliteStoreOptions, 'auditChainKey'> = {}) {
     this.users = new SqliteUserRepository(db);
     this.clients = new SqliteClientRepository(db);
     this.signingKeys = new SqliteSigningKeyRepository(db);
@@ -56,7 +58,8 @@ export class SqliteStore implements Store {
     this.refreshTokens = new SqliteRefreshTokenRepository(db);
     this.authorizationRequests = new SqliteAuthorizationRequestRepository(db);
     this.accessTokens = new SqliteAccessTokenRepository(db);
-    this.audit = new SqliteAuditRepository(db);
+    // A key that crossed to the writer thread arrives as a plain Uint8Array.
+    this.audit = new SqliteAuditRepository(db, auditChainKey ? Buffer.from(auditChainKey) : null);
     this.throttle = new SqliteThrottleRepository(db);
     this.accountTokens = new SqliteAccountTokenRepository(db);
     this.totp = new SqliteTotpRepository(db);
@@ -86,7 +89,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const db = openSqliteDatabase(options.file, { synchronous: options.synchronous });
   try {
     migrateSqlite(db);
-    return new SqliteStore(db);
+    return new SqliteStore(db, options);
   } catch (error) {
     db.close();
     throw error;

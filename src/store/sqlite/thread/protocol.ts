@@ -31,6 +31,8 @@ export type ReadyMessage = { ready: true } | { ready: false; error: SerializedEr
 export interface ThreadOptions {
   file: string;
   synchronous: SqliteSynchronous;
+  /** AUDIT_CHAIN_KEY (SqliteStoreOptions): the thread writes the audit events. */
+  auditChainKey?: Uint8Array | null;
 }
 
 export function serializeError(error: unknown): SerializedError {

@@ -11,7 +11,7 @@ function open(options: ThreadOptions): { store: SqliteStore; groupCommit: GroupC
   const db = openSqliteDatabase(options.file, { synchronous: options.synchronous });
   try {
     migrateSqlite(db);
-    const store = new SqliteStore(db);
+    const store = new SqliteStore(db, options);
     return { store, groupCommit: new GroupCommit(db, store) };
   } catch (error) {
     db.close();
