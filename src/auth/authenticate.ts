@@ -4,6 +4,7 @@ import argon2 from 'argon2';
 import type { Clock } from '../clock.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+import { canonicalArgon2, isCanonicalArgon2 } from './phc.js';
 import { ARGON2_OPTIONS, hashPassword, verifyPassword, verifyPasswordGated, type HashingGate } from './password-hash.js';
 import { randomSecret } from './secrets.js';
 
@@ -31,6 +32,7 @@ export async function checkCredentials(store: Store, clock: Clock, email: string
   if (Buffer.byteLength(email) > MAX_CREDENTIAL_BYTES || Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) {
     return { user: null, reason: 'input_too_long', userId: null };
   }
+  // Stryker disable next-line MethodExpression: equivalent; findByEmail trims too, and a blank address names no account (emails are checked when set)
   const user = email.trim() ? await store.users.findByEmail(email) : null;
   // The password is used exactly as typed: no trimming, no case folding (only NFKC, as when it was set).
   const hash = user?.passwordHash ?? (await dummy());
@@ -40,10 +42,14 @@ export async function checkCredentials(store: Store, clock: Clock, email: string
   if (!user) return { user: null, reason: 'unknown_account', userId: null };
   if (!matches) return { user: null, reason: 'wrong_password', userId: user.id };
   if (user.disabled) return { user: null, reason: 'account_disabled', userId: user.id };
-  if (argon2.needsRehash(user.passwordHash, ARGON2_OPTIONS)) {
-    // A hash made with weaker parameters is upgraded while we hold the password.
-    // The same password: the account's mailed links stay (UserUpdateOptions.rehash).
-    return { user: (await store.users.update(user.id, { passwordHash: await hashPassword(password) }, clock.now(), { rehash: true })) ?? user };
+  const weaker = argon2.needsRehash(user.passwordHash, ARGON2_OPTIONS);
+  if (weaker || !isCanonicalArgon2(user.passwordHash)) {
+    // A hash made with weaker parameters is upgraded while we hold the password; one in the old parameter order
+    // (m,p,t) is only put in canonical order, same salt and digest (src/auth/phc.ts). The same password: the
+    // account's mailed links stay (UserUpdateOptions.rehash), and a password changed meanwhile stays changed.
+    const passwordHash = weaker ? await hashPassword(password) : canonicalArgon2(user.passwordHash);
+    const options = { rehash: true, onlyIfPasswordHash: user.passwordHash };
+    return { user: (await store.users.update(user.id, { passwordHash }, clock.now(), options)) ?? user };
   }
   return { user };
 }

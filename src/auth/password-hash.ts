@@ -2,6 +2,7 @@
 import os from 'node:os';
 import argon2 from 'argon2';
 import pLimit from 'p-limit';
+import { canonicalArgon2 } from './phc.js';
 
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
@@ -58,8 +59,9 @@ async function argon2Verify(hash: string, password: string): Promise<boolean> {
   return matches;
 }
 
-export function hashPassword(password: string): Promise<string> {
-  return argon2Slot(() => argon2.hash(normalizePassword(password), ARGON2_OPTIONS));
+/** A new hash, in the canonical PHC order m, t, p that other argon2 implementations read (src/auth/phc.ts). */
+export async function hashPassword(password: string): Promise<string> {
+  return canonicalArgon2(await argon2Slot(() => argon2.hash(normalizePassword(password), ARGON2_OPTIONS)));
 }
 
 /** What runs around one verification inside its hashing slot: the throttle's last word (src/auth/throttle.ts). */

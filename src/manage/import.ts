@@ -15,6 +15,7 @@ import { TRANSFER_TABLES, transferTable, type TransferRow, type TransferTable } 
 import type { Progress, TransferDeps, TransferSummary } from './export.js';
 import { headerSchema, keyLineSchema, rowLineSchema, type Header, type KeyLine } from './transfer-format.js';
 import { holdsSealedSecrets, resealRow } from './transfer-secrets.js';
+import { canonicalArgon2 } from '../auth/phc.js';
 
 const BATCH = 500;
 
@@ -113,6 +114,8 @@ async function* rowBatches(lines: Lines, header: Header, deps: TransferDeps, pro
     if (index < position) throw lines.error(`has a row of ${table.name} after rows of ${TRANSFER_TABLES[position]?.name}`);
     position = index;
     let row = checkRow(lines, table, parsed.data.row);
+    // Password hashes go in in the canonical PHC order that other argon2 implementations read (src/auth/phc.ts).
+    if (table.name === 'users' && typeof row.password_hash === 'string') row = { ...row, password_hash: canonicalArgon2(row.password_hash) };
     if (holdsSealedSecrets(table.name)) {
       boxes ??= { from: secretBox(deps.transferKey), to: await deps.secretBox() };
       row = resealRow(table.name, row, boxes.from, boxes.to, CANNOT_OPEN_EXPORTED);

@@ -61,6 +61,11 @@ export interface UserUpdateOptions {
    * links stay, since neither the password nor the address changed.
    */
   rehash?: boolean;
+  /**
+   * Write only while the stored password hash is exactly this one (else null, and nothing written): a hash
+   * upgraded at sign-in never overwrites a password changed in the meantime.
+   */
+  onlyIfPasswordHash?: string;
 }
 
 export interface UserRepository {

@@ -51,8 +51,9 @@ describe('idp user (the command-line tool, run as a child process)', () => {
     expect(user.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(JSON.stringify(user)).not.toContain('argon2');
     const stored = await withStore((store) => store.users.findById(String(user.id)));
-    // By name, whatever the order argon2 writes them in (the PHC format fixes m,t,p; argon2 0.45.1 writes m,p,t).
+    // In the canonical PHC order m,t,p (src/auth/phc.ts), which other argon2 implementations read.
     expect(argon2Parameters(stored?.passwordHash)).toEqual({ algorithm: 'argon2id', version: 19, m: 19456, t: 2, p: 1 });
+    expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(await verifyPassword(stored?.passwordHash ?? '', GOOD_PASSWORD)).toBe(true);
     const events = await withStore((store) => store.audit.list({ limit: 10 }));
     expect(events[0]).toMatchObject({ type: 'user.created', actor: 'cli', subject: user.id });

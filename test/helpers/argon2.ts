@@ -1,6 +1,6 @@
 // An argon2 hash in the PHC string format ($argon2id$v=19$m=19456,t=2,p=1$salt$digest), read by name rather
-// than by position: the format fixes the order m,t,p, but argon2 0.45.1 writes m,p,t, and a test should hold
-// whichever order the library writes.
+// than by position: Gatehouse writes the canonical order m,t,p (src/auth/phc.ts), but hashes stored before it
+// (argon2 0.45.1 writes m,p,t) are still read, and a test should hold either.
 
 export interface Argon2Parameters {
   algorithm: string;

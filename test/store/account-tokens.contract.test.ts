@@ -132,6 +132,16 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.users.update('nobody', { emailVerified: true }, T0 + 1, { onlyIfEmail: 'u1@example.com' })).toBeNull();
     });
 
+    it('writes an upgraded hash only while the stored hash is the one verified (onlyIfPasswordHash), keeping the links', async () => {
+      const verified = newUser('u1', 'u1@example.com').passwordHash;
+      // A password changed since the sign-in verified the old one stays changed.
+      await store.users.update('u1', { passwordHash: '$argon2id$changed-meanwhile' }, T0 + 1);
+      expect(await store.users.update('u1', { passwordHash: '$argon2id$upgraded' }, T0 + 2, { rehash: true, onlyIfPasswordHash: verified })).toBeNull();
+      expect((await store.users.findById('u1'))?.passwordHash).toBe('$argon2id$changed-meanwhile');
+      expect(await store.users.update('u1', { passwordHash: '$argon2id$upgraded' }, T0 + 3, { rehash: true, onlyIfPasswordHash: '$argon2id$changed-meanwhile' }))
+        .toMatchObject({ passwordHash: '$argon2id$upgraded', updatedAt: T0 + 3 });
+    });
+
     it('tells a write whose address condition failed from the last admin refused: null, not LastAdminError', async () => {
       await store.users.update('u1', { isAdmin: true }, T0);
       expect(await store.users.update('u1', { disabled: true }, T0 + 1, { onlyIfEmail: 'elsewhere@example.com' })).toBeNull();

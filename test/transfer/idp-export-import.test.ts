@@ -272,6 +272,20 @@ describe('idp export and idp import: moving a whole installation between stores'
       await expectImportable();
     });
 
+    it('puts a password hash exported in the old parameter order (m,p,t) in canonical order on import (src/auth/phc.ts)', async () => {
+      const lines = readFileSync(dump, 'utf8').trimEnd().split('\n');
+      const index = lines.findIndex((line) => line.startsWith('{"table":"users"'));
+      const row = JSON.parse(lines[index] ?? '') as { table: string; row: Record<string, unknown> };
+      const canonical = String(row.row.password_hash);
+      expect(canonical).toMatch(/\$m=19456,t=2,p=1\$/);
+      lines[index] = JSON.stringify({ ...row, row: { ...row.row, password_hash: canonical.replace('m=19456,t=2,p=1', 'm=19456,p=1,t=2') } });
+      const legacy = exportFile(`legacy-hash-${engine}.jsonl`);
+      writeFileSync(legacy, lines.join('\n') + '\n');
+      const imported = await importing(['--input', legacy]);
+      expect(imported.code, imported.stderr).toBe(0);
+      expect((await target.withStore((store) => store.users.findById(String(row.row.id))))?.passwordHash).toBe(canonical);
+    });
+
     it('refuses an export made by another schema version, saying to use the same Gatehouse version', async () => {
       const [header = '', ...rest] = readFileSync(dump, 'utf8').split('\n');
       const older = exportFile(`older-${engine}.jsonl`);

@@ -113,6 +113,10 @@ export class PostgresUserRepository implements UserRepository {
       values.push(normalizeEmail(options.onlyIfEmail));
       conditions.push(`email_normalized = $${values.length}`);
     }
+    if (options.onlyIfPasswordHash !== undefined) {
+      values.push(options.onlyIfPasswordHash);
+      conditions.push(`password_hash = $${values.length}`);
+    }
     let text = `UPDATE users SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${COLUMNS}`;
     if (endsMailedLinks(patch, options)) {
       // A new email or password and the end of the mailed links are one statement: no link outlives the change. The

@@ -113,7 +113,8 @@ export class SqliteUserRepository implements UserRepository {
     }
     const guarded = endsAdmin(patch);
     const onlyIf = options.onlyIfEmail === undefined ? null : normalizeEmail(options.onlyIfEmail);
-    const conditions = ['id = ?', ...(onlyIf === null ? [] : ['email_normalized = ?']), ...(guarded ? [NOT_LAST_ADMIN] : [])];
+    const onlyIfHash = options.onlyIfPasswordHash ?? null;
+    const conditions = ['id = ?', ...(onlyIf === null ? [] : ['email_normalized = ?']), ...(onlyIfHash === null ? [] : ['password_hash = ?']), ...(guarded ? [NOT_LAST_ADMIN] : [])];
     const statement: Database.Statement<unknown[], UserRow> = this.db.prepare<unknown[], UserRow>(
       `UPDATE users SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${COLUMNS}`,
     );
@@ -121,7 +122,7 @@ export class SqliteUserRepository implements UserRepository {
     try {
       // A new email or password and the end of the mailed links are one write: no link outlives the change.
       const write = () => {
-        const updated = statement.get(...values, now, id, ...(onlyIf === null ? [] : [onlyIf]));
+        const updated = statement.get(...values, now, id, ...(onlyIf === null ? [] : [onlyIf]), ...(onlyIfHash === null ? [] : [onlyIfHash]));
         if (updated && endsLinks) this.endMailedLinks.run(now, id);
         return updated;
       };
