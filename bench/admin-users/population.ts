@@ -114,7 +114,7 @@ const LOCAL_PARTS: [(first: string, last: string, n: number) => string, number][
   [(f, l) => `${f[0]}${l}`, 10],
   [(f, l) => `${f}_${l}`, 6],
   [(f, l, n) => `${f}.${l}${n}`, 14],
-  [(f, l, n) => `${f}${n}`, 6],
+  [(f, _l, n) => `${f}${n}`, 6],
   [(f, l) => `${l}.${f}`, 6],
   [(f, l) => `${l}${f[0]}`, 4],
 ];

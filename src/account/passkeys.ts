@@ -11,7 +11,6 @@ import { z } from 'zod';
 import { MAX_PASSKEY_NAME_LENGTH, MAX_PASSKEYS, passkeyName, registerPasskey, registrationOptions, registrationResponseSchema } from '../auth/passkeys.js';
 import { retryAfterSeconds } from '../auth/throttle.js';
 import { jsonBody, refuseJson } from '../interaction/passkey-sign-in.js';
-import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { accountPath } from './access.js';
 import { accountOf, auditAccount, type AccountDependencies } from './context.js';

@@ -32,7 +32,7 @@ function renderCodes(deps: AccountDependencies, res: Response, codes: string[], 
 
 /** GET /account/two-factor: the QR code and the secret of an authenticator being set up. */
 export function twoFactorSetupPage(deps: AccountDependencies) {
-  return async (req: Request, res: Response): Promise<void> => {
+  return async (_req: Request, res: Response): Promise<void> => {
     await renderSetup(deps, res, null, 200);
   };
 }
