@@ -40,7 +40,8 @@ async function reused(deps: GrantDependencies, client: ClientRecord, record: Ref
   );
 }
 
-const REFUSALS: Record<Exclude<RefreshTokenProblem, 'rotated'>, string> = {
+const REFUSALS: Record<RefreshTokenProblem, string> = {
+  rotated: 'the refresh token has already been used',
   revoked: 'the refresh token has been revoked',
   expired: 'the refresh token has expired',
   user_unavailable: 'the user can no longer sign in',
@@ -48,7 +49,7 @@ const REFUSALS: Record<Exclude<RefreshTokenProblem, 'rotated'>, string> = {
 };
 
 /** A token that may no longer be used for another reason than reuse. */
-async function refused(deps: GrantDependencies, record: RefreshTokenRecord, problem: Exclude<RefreshTokenProblem, 'rotated'>): Promise<InvalidGrant> {
+async function refused(deps: GrantDependencies, record: RefreshTokenRecord, problem: RefreshTokenProblem): Promise<InvalidGrant> {
   // A disabled or deleted user keeps nothing, even tokens nobody presents.
   if (problem === 'user_unavailable') await revokeFamily(deps, record);
   // Stryker disable next-line StringLiteral: log-only detail, never sent to the client; its wording is not behaviour.
@@ -155,13 +156,13 @@ async function retryWithinGrace(
   const now = deps.clock.now();
   if (!withinGrace(record, reuseGraceOf(deps.config, client), now)) throw await reused(deps, client, record);
   const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, { ...record, rotatedAt: null }, now);
-  // Stryker disable next-line ConditionalExpression: the presented token is live but for its rotation here, so `rotated` cannot come back
-  if (!status.usable) throw await refused(deps, record, status.problem === 'rotated' ? 'revoked' : status.problem);
+  if (!status.usable) throw await refused(deps, record, status.problem);
   const successor = successorToken(await deps.secretBox(), presented);
   const successorHash = hashSecret(successor);
   const next = await deps.store.refreshTokens.find(successorHash);
-  // The successor was used or revoked: the spent token is in other hands now, whoever presents it.
-  if (next !== null && (next.rotatedAt !== null || next.revokedAt !== null)) throw await reused(deps, client, record);
+  // The successor was used: the spent token is in other hands now, whoever presents it. (A revoked successor
+  // means a revoked family, spent token included, which the status above has refused already.)
+  if (next !== null && next.rotatedAt !== null) throw await reused(deps, client, record);
   const granted = record.scope.split(' ');
   const scope = narrowScope(granted, requestedScope);
   if (!isOffline(record) && record.sessionIdHash !== null) await deps.store.sessions.touch(record.sessionIdHash, now);
@@ -189,7 +190,8 @@ async function retryWithinGrace(
     details: { client_id: client.clientId, grant_id: record.grantId },
   });
   // As after a rotation: a revocation that ran while we were signing must reach the tokens we recorded.
-  const [spent, issued] = await Promise.all([deps.store.refreshTokens.find(hashSecret(presented)), deps.store.refreshTokens.find(successorHash)]);
-  if (spent?.revokedAt !== null || issued === null || issued.revokedAt !== null) await revokeFamily(deps, record);
+  // Revoking the family stamps the spent token too, so that is the one to read.
+  const spent = await deps.store.refreshTokens.find(hashSecret(presented));
+  if (spent === null || spent.revokedAt !== null) await revokeFamily(deps, record);
   return response;
 }
