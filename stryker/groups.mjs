@@ -63,8 +63,8 @@ export const groups = {
         tests: ['test/http/token-endpoint.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/introspection.test.ts', 'test/http/revocation.test.ts', 'test/http/client-authentication.test.ts'],
       },
       'refresh-grant': {
-        mutate: ['src/oidc/grants/refresh-token.ts', 'src/oidc/grants/refresh-token-status.ts', 'src/oidc/grants/revoke-grant.ts'],
-        tests: ['test/http/refresh-grant.test.ts', 'test/http/revocation.test.ts', 'test/http/refresh-edge-cases.test.ts'],
+        mutate: ['src/oidc/grants/refresh-token.ts', 'src/oidc/grants/refresh-token-status.ts', 'src/oidc/grants/revoke-grant.ts', 'src/oidc/grants/refresh-retry.ts'],
+        tests: ['test/http/refresh-grant.test.ts', 'test/http/revocation.test.ts', 'test/http/refresh-edge-cases.test.ts', 'test/http/refresh-reuse-grace.test.ts', 'test/unit/refresh-successor.test.ts', 'test/http/refresh-scope-narrowing.test.ts', 'test/http/refresh-retry-edge-cases.test.ts'],
       },
       'presented-tokens': {
         mutate: ['src/oidc/presented-token.ts', 'src/oidc/userinfo.ts', 'src/oidc/introspection.ts', 'src/oidc/revocation.ts'],
@@ -173,7 +173,7 @@ export const groups = {
       },
       logout: {
         mutate: ['src/interaction/logout.ts', 'src/interaction/logout-request.ts'],
-        tests: ['test/http/logout.test.ts'],
+        tests: ['test/http/logout.test.ts', 'test/http/logout-edge-cases.test.ts'],
       },
     },
   },

@@ -70,6 +70,7 @@ async function confirmed(deps: LogoutDependencies, req: Request, res: Response, 
     throw new LogoutRefused('The sign-out form has expired or did not come from this site. Go back to the application and sign out again.', 403);
   }
   await deps.sessions.end(res, active);
+  // Stryker disable next-line ObjectLiteral,StringLiteral: a log line, not stored or shown; what the person and the store see is tested
   req.log.info({ client: request.client?.clientId }, 'signed out after confirmation');
   finish(deps, res, request, true);
 }
@@ -92,6 +93,7 @@ export function endSessionEndpoint(deps: LogoutDependencies) {
     }
     if (active) {
       await deps.sessions.end(res, active);
+      // Stryker disable next-line ObjectLiteral,StringLiteral: a log line, not stored or shown; what the person and the store see is tested
       req.log.info({ client: request.client?.clientId }, 'signed out by the application');
     }
     finish(deps, res, request, trusted);
