@@ -136,6 +136,12 @@ export const groups = {
           'test/http/two-factor.test.ts',
           'test/http/mfa-policy.test.ts',
           'test/http/admin-second-factors.test.ts',
+          'test/unit/totp-edge-cases.test.ts',
+          'test/unit/recovery-codes-edge-cases.test.ts',
+          'test/unit/secret-box-edge-cases.test.ts',
+          'test/unit/qr-svg-edge-cases.test.ts',
+          'test/unit/mfa-policy.test.ts',
+          'test/http/second-factor-edge-cases.test.ts',
         ],
       },
       passkeys: {
@@ -161,7 +167,7 @@ export const groups = {
       },
       'second-factor': {
         mutate: ['src/interaction/second-factor.ts'],
-        tests: ['test/http/two-factor.test.ts', 'test/http/mfa-policy.test.ts'],
+        tests: ['test/http/two-factor.test.ts', 'test/http/mfa-policy.test.ts', 'test/http/second-factor-edge-cases.test.ts'],
       },
       'passkey-sign-in': {
         mutate: ['src/interaction/passkey-sign-in.ts'],

@@ -10,6 +10,7 @@ const SVG_SHAPE = /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="0 0 \
 /** `<svg role="img" aria-label="…" class="qr-code" …>`; the page's stylesheet sizes it through the class. */
 export async function qrSvg(text: string): Promise<string> {
   const svg = (await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })).trim();
+  // Stryker disable next-line StringLiteral,CallExpression: unreachable with the pinned qrcode, which always writes this shape; the guard is for a future version
   if (!SVG_SHAPE.test(svg)) throw new Error('qrcode wrote an SVG of an unexpected shape; refusing to embed it');
   return svg.replace('<svg ', `<svg role="img" aria-label="${LABEL}" class="qr-code" `);
 }
