@@ -150,7 +150,14 @@ export const groups = {
       },
       'mailed-links': {
         mutate: ['src/auth/account-links.ts', 'src/auth/email-verification.ts'],
-        tests: ['test/http/email-verification.test.ts', 'test/http/mailed-links.test.ts', 'test/http/password-reset.test.ts'],
+        tests: [
+          'test/http/email-verification.test.ts',
+          'test/http/mailed-links.test.ts',
+          'test/http/password-reset.test.ts',
+          'test/unit/account-links.test.ts',
+          'test/http/mailed-link-edge-cases.test.ts',
+          'test/http/mailed-link-pages.test.ts',
+        ],
       },
     },
   },
@@ -175,7 +182,7 @@ export const groups = {
       },
       'mailed-links': {
         mutate: ['src/interaction/forgot-password.ts', 'src/interaction/reset-password.ts', 'src/interaction/verify-email.ts'],
-        tests: ['test/http/password-reset.test.ts', 'test/http/email-verification.test.ts', 'test/http/mailed-links.test.ts'],
+        tests: ['test/http/password-reset.test.ts', 'test/http/email-verification.test.ts', 'test/http/mailed-links.test.ts', 'test/http/mailed-link-pages.test.ts', 'test/http/mailed-link-edge-cases.test.ts'],
       },
       logout: {
         mutate: ['src/interaction/logout.ts', 'src/interaction/logout-request.ts'],

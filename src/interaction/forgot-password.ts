@@ -42,9 +42,11 @@ export function forgotPasswordSubmit(deps: SelfServiceDependencies) {
       renderForm(deps, req, res, typed.length <= 254 ? typed : '', 'Enter the email address of your account.', 400);
       return;
     }
+    // Stryker disable next-line StringLiteral: equivalent; the scope only prefixes this throttle's counter keys, and no other scope is ''
     const admission = await deps.throttle.admit('reset', email, req.ip);
     if (!admission.allowed) {
       // Bounded per address (Throttle.mayAuditRefusal), like throttled sign-ins.
+      // Stryker disable next-line StringLiteral: equivalent; the scope only prefixes this budget's counter key, and no other scope is ''
       if (await deps.throttle.mayAuditRefusal('reset_refusal_audit', req.ip)) {
         await deps.store.audit.append({
           at: deps.clock.now(), type: 'password_reset.throttled', actor: 'anonymous', subject: null, ip: req.ip ?? null, outcome: 'failure', details: { by: admission.by },
