@@ -146,7 +146,7 @@ export const groups = {
       },
       passkeys: {
         mutate: ['src/auth/passkeys.ts'],
-        tests: ['test/http/passkeys.test.ts'],
+        tests: ['test/http/passkeys.test.ts', 'test/unit/passkeys.test.ts', 'test/http/passkey-registration-edge-cases.test.ts', 'test/http/passkey-sign-in-edge-cases.test.ts'],
       },
       'mailed-links': {
         mutate: ['src/auth/account-links.ts', 'src/auth/email-verification.ts'],
@@ -178,7 +178,7 @@ export const groups = {
       },
       'passkey-sign-in': {
         mutate: ['src/interaction/passkey-sign-in.ts'],
-        tests: ['test/http/passkeys.test.ts', 'test/http/admission-limits.test.ts'],
+        tests: ['test/http/passkeys.test.ts', 'test/http/admission-limits.test.ts', 'test/http/passkey-sign-in-edge-cases.test.ts'],
       },
       'mailed-links': {
         mutate: ['src/interaction/forgot-password.ts', 'src/interaction/reset-password.ts', 'src/interaction/verify-email.ts'],
