@@ -190,11 +190,18 @@ export const groups = {
     units: {
       login: {
         mutate: ['src/interaction/login.ts', 'src/interaction/sign-in-attempt.ts', 'src/interaction/browser-csrf.ts', 'src/interaction/complete-sign-in.ts'],
-        tests: ['test/http/login.test.ts', 'test/http/sign-in-throttling.test.ts', 'test/http/security-headers.test.ts'],
+        tests: [
+          'test/http/login.test.ts',
+          'test/http/sign-in-throttling.test.ts',
+          'test/http/security-headers.test.ts',
+          'test/http/login-edge-cases.test.ts',
+          'test/http/anonymous-form-csrf.test.ts',
+          'test/http/sign-in-second-step-target.test.ts',
+        ],
       },
       'pending-request': {
         mutate: ['src/interaction/pending-request.ts', 'src/interaction/return-to.ts'],
-        tests: ['test/http/sso-and-prompt.test.ts', 'test/http/account-access.test.ts', 'test/http/login.test.ts'],
+        tests: ['test/http/sso-and-prompt.test.ts', 'test/http/account-access.test.ts', 'test/http/login.test.ts', 'test/unit/return-to.test.ts', 'test/http/pending-request-edge-cases.test.ts'],
       },
       'second-factor': {
         mutate: ['src/interaction/second-factor.ts'],
