@@ -95,19 +95,19 @@ export const groups = {
     units: {
       'file-keys': {
         mutate: ['src/signing/file-key-store.ts', 'src/signing/key-store.ts', 'src/signing/rsa-key.ts'],
-        tests: ['test/signing/file-key-store.test.ts', 'test/signing/key-metadata.test.ts'],
+        tests: ['test/signing/file-key-store.test.ts', 'test/signing/key-metadata.test.ts', 'test/signing/file-key-store-edge-cases.test.ts', 'test/signing/key-directory-watch.test.ts', 'test/signing/key-info.test.ts'],
       },
       'database-keys': {
         mutate: ['src/signing/database-key-store.ts', 'src/signing/key-encryption.ts'],
-        tests: ['test/signing/database-key-store.test.ts', 'test/signing/key-encryption.test.ts', 'test/store/signing-keys.contract.test.ts'],
+        tests: ['test/signing/database-key-store.test.ts', 'test/signing/key-encryption.test.ts', 'test/store/signing-keys.contract.test.ts', 'test/signing/database-key-store-edge-cases.test.ts', 'test/signing/sealed-values.test.ts'],
       },
       'key-ring': {
         mutate: ['src/signing/key-ring.ts'],
-        tests: ['test/signing/key-ring.test.ts', 'test/http/jwks.test.ts'],
+        tests: ['test/signing/key-ring.test.ts', 'test/http/jwks.test.ts', 'test/signing/key-ring-edge-cases.test.ts'],
       },
       rotation: {
         mutate: ['src/signing/key-schedule.ts', 'src/signing/auto-rotation.ts'],
-        tests: ['test/signing/key-schedule.test.ts', 'test/signing/auto-rotation.test.ts', 'test/http/key-rotation.test.ts'],
+        tests: ['test/signing/key-schedule.test.ts', 'test/signing/auto-rotation.test.ts', 'test/http/key-rotation.test.ts', 'test/signing/key-schedule-edge-cases.test.ts', 'test/signing/auto-rotation-edge-cases.test.ts'],
       },
     },
   },

