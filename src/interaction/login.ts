@@ -84,7 +84,7 @@ export function loginPage(deps: LoginDependencies) {
     }
     const { bound, client } = await applicationTarget(deps, req, requestId);
     // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
-    renderForm(res, applicationForm(bound, client), bound.record.params.login_hint ?? '', null, formActionPolicy(bound.record.params.redirect_uri ?? ''));
+    renderForm(res, applicationForm(bound, client), bound.record.params.login_hint ?? '', null, formActionPolicy(res, bound.record.params.redirect_uri ?? ''));
   };
 }
 
@@ -102,7 +102,7 @@ export function loginSubmit(deps: LoginDependencies) {
     const attempt = await attemptSignIn(deps, req, email, text(body.password), client.clientId);
     if (attempt.outcome !== 'signed_in') {
       refuse(deps, res, attempt);
-      renderForm(res, applicationForm(bound, client), email.length <= 254 ? email : '', failureMessage(attempt), formActionPolicy(bound.record.params.redirect_uri ?? ''));
+      renderForm(res, applicationForm(bound, client), email.length <= 254 ? email : '', failureMessage(attempt), formActionPolicy(res, bound.record.params.redirect_uri ?? ''));
       return;
     }
     await passwordAccepted(deps, req, res, target, attempt.user);

@@ -31,7 +31,7 @@ function csrfTokenFor(sessionSecret: string): string {
 
 function renderConfirmation(deps: LogoutDependencies, req: Request, res: Response, request: LogoutRequest, active: ActiveSession): void {
   // The confirmed form redirects to the application: browsers apply form-action to that redirect too.
-  if (request.redirectUri) res.setHeader('Content-Security-Policy', formActionPolicy(request.redirectUri));
+  if (request.redirectUri) res.setHeader('Content-Security-Policy', formActionPolicy(res, request.redirectUri));
   res.render('logout', {
     title: 'Sign out',
     email: active.user.email,

@@ -198,7 +198,7 @@ interface View {
 function render(res: Response, step: Step, view: View): void {
   res.setHeader('Cache-Control', 'no-store');
   // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
-  if (step.target.kind === 'application') res.setHeader('Content-Security-Policy', formActionPolicy(step.target.bound.record.params.redirect_uri ?? ''));
+  if (step.target.kind === 'application') res.setHeader('Content-Security-Policy', formActionPolicy(res, step.target.bound.record.params.redirect_uri ?? ''));
   res.render('second-factor', {
     title: 'Two-step verification',
     clientName: step.target.kind === 'application' ? step.target.client.name : null,

@@ -1,4 +1,5 @@
 // Security headers on every response (OWASP ASVS V14.4), via helmet.
+import type { Response } from 'express';
 import helmet from 'helmet';
 
 const CSP_DIRECTIVES = {
@@ -19,15 +20,19 @@ const CSP_DIRECTIVES = {
  * The policy of a page whose form leads, by redirect, to an application: browsers apply form-action to
  * every redirect after a form submission, so the application's origin must be allowed too.
  */
-export function formActionPolicy(redirectUri: string): string {
+export function formActionPolicy(res: Pick<Response, 'getHeader'>, redirectUri: string): string {
   let origin = '';
   try {
     origin = new URL(redirectUri).origin;
   } catch {
     // no extra origin: the redirect will be refused by the browser rather than widen the policy
   }
-  const directives: Record<string, string[]> = { ...CSP_DIRECTIVES, 'form-action': ["'self'", ...(origin && origin !== 'null' ? [origin] : [])] };
-  return Object.entries(directives).map(([name, values]) => `${name} ${values.join(' ')}`).join(';');
+  const formAction = ["form-action 'self'", ...(origin && origin !== 'null' ? [origin] : [])].join(' ');
+  // The site-wide policy helmet set on this response, with only form-action widened: everything else it holds
+  // (upgrade-insecure-requests on an https issuer among it) stays as it is.
+  const current = res.getHeader('Content-Security-Policy');
+  const base = typeof current === 'string' ? current : Object.entries(CSP_DIRECTIVES).map(([name, values]) => `${name} ${values.join(' ')}`).join(';');
+  return base.split(';').map((directive) => (directive.trim().startsWith('form-action') ? formAction : directive)).join(';');
 }
 
 /** `https` is false only for a loopback development issuer, where HSTS and upgrades would break the page. */
