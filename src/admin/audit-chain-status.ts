@@ -15,8 +15,6 @@ export const WHOLE_WALK_MAX_AGE_MS = 60 * 60 * 1000;
 export interface ChainStatus {
   verification: ChainVerification;
   checkedAt: number;
-  /** Whether this check walked the whole log, or went on from the last intact position. */
-  whole: boolean;
 }
 
 const headKey = (head: AuditChainHead | null): string => (head ? `${head.lastId}:${head.lastHash}` : 'none');
@@ -60,9 +58,9 @@ export class ChainStatusCache {
     const whole = checkpoint === null || checkedAt - checkpoint.wholeWalkAt >= this.wholeWalkMaxAgeMs;
     const verification = await verifyAuditChain(this.store, { key: this.key, from: whole ? undefined : checkpoint.position });
     // A broken chain is walked whole next time: the break stays in view until it is gone.
-    this.checkpoint = verification.intact ? { position: verification, wholeWalkAt: whole ? checkedAt : (checkpoint?.wholeWalkAt ?? checkedAt) } : null;
+    this.checkpoint = verification.intact ? { position: verification, wholeWalkAt: whole ? checkedAt : checkpoint.wholeWalkAt } : null;
     // Kept under the head read before the walk: if events arrived meanwhile, the next view verifies again.
-    const status = { verification, checkedAt, whole };
+    const status = { verification, checkedAt };
     this.cached = { head, status };
     return status;
   }

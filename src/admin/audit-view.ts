@@ -41,8 +41,9 @@ async function namesOf(deps: Pick<AdminDependencies, 'store' | 'config'>, events
   }
   const admin = `${deps.config.basePath}${routes.admin}`;
   const entries = await Promise.all([...ids].map(async (id): Promise<[string, Omit<Party, 'id'>]> => {
-    const [user, client] = await Promise.all([deps.store.users.findById(id), deps.store.clients.findById(id)]);
+    const user = await deps.store.users.findById(id);
     if (user) return [id, { name: user.email, kind: 'person', page: `${admin}/users/${encodeURIComponent(id)}` }];
+    const client = await deps.store.clients.findById(id);
     if (client) return [id, { name: client.name, kind: 'application', page: `${admin}/clients/${encodeURIComponent(id)}` }];
     return [id, { name: null, kind: null, page: null }];
   }));

@@ -1,7 +1,7 @@
 // The client registration form: what a person typed, kept as typed so that a refused form comes back exactly
 // as it was sent, and turned into the input of the shared rules (src/manage/clients.ts) only when it is posted.
 import { ValidationError } from '../errors.js';
-import type { ClientSettings, NewClientInput } from '../manage/clients.js';
+import { graceFromText, type ClientSettings, type NewClientInput } from '../manage/clients.js';
 import type { ClientRecord } from '../store/records.js';
 
 /** The form's fields as text, the URI lists one per line, as the textareas hold them. */
@@ -109,10 +109,7 @@ function lines(text: string): string[] {
  */
 function graceOf(body: unknown, typed: string): number | null | undefined {
   if (!('refresh_reuse_grace' in bodyOf(body))) return undefined;
-  const trimmed = typed.trim();
-  if (trimmed === '') return null;
-  if (!/^\d{1,6}$/.test(trimmed)) throw new ValidationError('refresh_reuse_grace', 'the refresh reuse grace is a whole number of seconds, or empty for the server’s setting');
-  return Number(trimmed);
+  return typed.trim() === '' ? null : graceFromText(typed);
 }
 
 /** The settings both forms share; the shared rules check them (updateClient, createClient). */

@@ -4,7 +4,7 @@
 // it already holds the server's configuration and store.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
-import { createClient, deleteClient, findClient, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa, type ClientWithSecret } from '../manage/clients.js';
+import { createClient, deleteClient, findClient, graceFromText, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa, type ClientWithSecret } from '../manage/clients.js';
 import type { ClientRecord } from '../store/records.js';
 import { collect, iso, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
 
@@ -39,12 +39,6 @@ function withSecretText({ client, clientSecret }: ClientWithSecret, verb: string
   return lines.join('\n');
 }
 
-/** `--refresh-reuse-grace` and the `refresh-reuse-grace` command: whole seconds (the shared rules check the range). */
-function seconds(text: string): number {
-  if (!/^\d{1,6}$/.test(text)) throw new ValidationError('refresh_reuse_grace', 'the refresh reuse grace must be a whole number of seconds');
-  return Number(text);
-}
-
 export function registerClientCommands(program: Command): void {
   const client = program.command('client').description('manage relying applications');
 
@@ -73,7 +67,7 @@ export function registerClientCommands(program: Command): void {
           isPublic: options.public ?? false,
           pkce: options.pkce,
           requireMfa: options.requireMfa ?? false,
-          refreshReuseGrace: options.refreshReuseGrace === undefined ? null : seconds(options.refreshReuseGrace),
+          refreshReuseGrace: options.refreshReuseGrace === undefined ? null : graceFromText(options.refreshReuseGrace),
         });
         print(options, withSecretJson(created), withSecretText(created, 'created'));
       }));
@@ -97,7 +91,7 @@ export function registerClientCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((clientId: string, setting: string, options: OutputOptions) =>
       withContext(async (ctx) => {
-        const { client: updated } = await setClientRefreshReuseGrace(ctx, clientId, setting === 'default' ? null : seconds(setting));
+        const { client: updated } = await setClientRefreshReuseGrace(ctx, clientId, setting === 'default' ? null : graceFromText(setting));
         const shown = updated.refreshReuseGrace === null ? 'the server setting' : `${updated.refreshReuseGrace} s`;
         print(options, clientJson(updated), `client ${updated.clientId}: refresh reuse grace ${shown}`);
       }));

@@ -57,12 +57,19 @@ function checkName(name: string): string {
   return trimmed;
 }
 
+const GRACE_RULE = `the refresh reuse grace must be a whole number of seconds from 0 to ${MAX_REFRESH_REUSE_GRACE}`;
+
 function checkGrace(grace: number | null | undefined): number | null | undefined {
   if (grace === undefined || grace === null) return grace;
-  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_REFRESH_REUSE_GRACE) {
-    throw new ValidationError('refresh_reuse_grace', `the refresh reuse grace must be a whole number of seconds from 0 to ${MAX_REFRESH_REUSE_GRACE}`);
-  }
+  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_REFRESH_REUSE_GRACE) throw new ValidationError('refresh_reuse_grace', GRACE_RULE);
   return grace;
+}
+
+/** A grace as typed (the admin form, `idp client`): digits only; the range is checked with the other rules. */
+export function graceFromText(text: string): number {
+  const trimmed = text.trim();
+  if (!/^\d{1,6}$/.test(trimmed)) throw new ValidationError('refresh_reuse_grace', GRACE_RULE);
+  return Number(trimmed);
 }
 
 function checkUris(uris: string[], field: string): string[] {
