@@ -78,6 +78,11 @@ export interface Config {
    * rewriting the chain needs the key as well as the database. Null: SHA-256 only.
    */
   auditChainKey: Buffer | null;
+  /**
+   * BREACHED_PASSWORDS_FILE: a local breach corpus (sorted upper-case SHA-1 lines, as the Have I Been Pwned
+   * downloader writes them); a person whose password is in it chooses a new one when signing in. Null: no check.
+   */
+  breachedPasswordsFile: string | null;
 }
 
 /** The longest refresh reuse grace, seconds: a retry of a lost response comes within moments, a thief has all day. */
@@ -97,6 +102,12 @@ type Env = Record<string, string | undefined>;
 function read(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** A file the operator names, resolved against the working directory; unset or blank is none. */
+function optionalPath(env: Env, name: string, cwd: string): string | null {
+  const value = read(env, name);
+  return value === undefined ? null : path.resolve(cwd, value);
 }
 
 function parseWith<T>(env: Env, name: string, schema: z.ZodMiniType<T>, fallback: T): T {
@@ -330,5 +341,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     allowPrivateClientUrls: parseWith(env, 'ALLOW_PRIVATE_CLIENT_URLS', oneOf(['true', 'false'] as const), isLoopbackIssuer(issuer) ? 'true' : 'false') === 'true',
     refreshReuseGrace: parseWith(env, 'REFRESH_REUSE_GRACE', integer(0, MAX_REFRESH_REUSE_GRACE), 0),
     auditChainKey: parseAesKey(env, 'AUDIT_CHAIN_KEY'),
+    breachedPasswordsFile: optionalPath(env, 'BREACHED_PASSWORDS_FILE', cwd),
   };
 }

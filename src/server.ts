@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   // (on SQLite, a thread of its own that boots in parallel), instead of before: neither waits for the other.
   const [services, { createApp }] = await Promise.all([openServices(config, systemClock, logger), import('./http/app.js')]);
   const { store, keyRing, sessionEnd, mailer } = services;
-  server.on('request', createApp({ config, store, keyRing, clock: systemClock, logger, sessionEnd, mailer }));
+  server.on('request', createApp({ config, store, keyRing, clock: systemClock, logger, sessionEnd, mailer, breachedPasswords: services.breachedPasswords }));
   try {
     const address = await listen(server, config);
     logger.info({ issuer: config.issuer, host: address.address, port: address.port, tls: config.tls !== null, kid: keyRing.signingKey.kid }, 'Gatehouse is listening');
@@ -63,9 +63,16 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     stopHousekeeping();
     server.close(() => {
+      // A failure to close the store is said, and the exit code says the shutdown was not clean.
       stopRotation()
         .then(() => services.close())
-        .finally(() => process.exit(0));
+        .then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutting down failed');
+            process.exit(1);
+          },
+        );
     });
     server.closeIdleConnections();
     // Requests still running after 10 s are cut off rather than holding the process forever.

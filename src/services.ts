@@ -1,4 +1,5 @@
 // Opens what the server and the `idp` tool share: the store (migrated) and the signing keys.
+import { BreachedPasswords } from './auth/breached-passwords.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -72,6 +73,8 @@ export interface Services {
   sessionEnd: SessionTerminator;
   /** Outgoing mail: SMTP_URL, or the outbox in DATA_DIR. */
   mailer: Mailer;
+  /** BREACHED_PASSWORDS_FILE, opened (and sampled) once; null when not configured. */
+  breachedPasswords: BreachedPasswords | null;
   close(): Promise<void>;
 }
 
@@ -79,7 +82,10 @@ export interface Services {
 export async function openServices(config: Config, clock: Clock, logger: Logger): Promise<Services> {
   // A database file readable by others is made private at start: the operator hears of it in the log.
   const store = await openStore(config, { server: true, warn: (message) => logger.warn(message) });
+  let breachedPasswords: BreachedPasswords | null = null;
   try {
+    // Fails closed: a corpus that is missing or not what it should be stops the start, it is never skipped.
+    breachedPasswords = config.breachedPasswordsFile ? await BreachedPasswords.open(config.breachedPasswordsFile) : null;
     const keyRing = await KeyRing.open(openKeyStore(config, store), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
     const backchannel = new BackchannelLogout({ store, clock, issuer: config.issuer, allowPrivateAddresses: config.allowPrivateClientUrls, signingKey: () => keyRing.signingKey, logger });
@@ -89,15 +95,18 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
       keyRing,
       sessionEnd: new SessionTerminator(store, clock, backchannel),
       mailer,
+      breachedPasswords,
       close: async () => {
         stopFollowing();
         await mailer.close();
         // Abandoned deliveries are audited before the store closes.
         await backchannel.close();
+        await breachedPasswords?.close();
         await store.close();
       },
     };
   } catch (error) {
+    await breachedPasswords?.close();
     await store.close();
     throw error;
   }

@@ -58,8 +58,10 @@ export function changePassword(deps: AccountDependencies) {
     await deps.store.codes.revokeForUser(user.id, now);
     await deps.store.refreshTokens.revokeForUser(user.id, now);
     await deps.store.accessTokens.revokeForUser(user.id, now);
-    // Someone who passed the old password elsewhere and waits at the second step does not finish with a code.
+    // Someone who passed the old password elsewhere and waits at the second step (or is asked for a new password
+    // because the old one was breached) does not finish with a code.
     await deps.store.signInChallenges.deleteForUser(user.id, 'second_factor');
+    await deps.store.signInChallenges.deleteForUser(user.id, 'new_password');
     await deps.store.audit.append({ at: deps.clock.now(), type: 'account.password_changed', actor: user.id, subject: user.id, ip, details: { sessions_ended: others.length } });
     inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, user, ip));
     res.redirect(303, accountPath(deps, '?done=password-changed'));

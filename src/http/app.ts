@@ -7,12 +7,14 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 import { accountRouter } from '../account/router.js';
 import { adminRouter } from '../admin/router.js';
+import type { BreachedPasswords } from '../auth/breached-passwords.js';
 import { Sessions } from '../auth/sessions.js';
 import { Throttle } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { forgotPasswordPage, forgotPasswordSubmit } from '../interaction/forgot-password.js';
 import { loginPage, loginSubmit } from '../interaction/login.js';
+import { newPasswordPage, newPasswordSubmit } from '../interaction/new-password.js';
 import { secondFactorPage, secondFactorSubmit } from '../interaction/second-factor.js';
 import { jsonRefusal, parseJson, passkeySignIn, passkeySignInOptions } from '../interaction/passkey-sign-in.js';
 import { openSecretBox, type SecretBox } from '../auth/secret-box.js';
@@ -50,6 +52,8 @@ export interface AppDependencies {
   logger: Logger;
   sessionEnd: SessionTerminator;
   mailer: Mailer;
+  /** BREACHED_PASSWORDS_FILE, opened; null (or absent) when not configured. */
+  breachedPasswords?: BreachedPasswords | null;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -63,7 +67,7 @@ export function createApp(deps: AppDependencies): RequestListener {
   };
 }
 
-function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, mailer }: AppDependencies): Express {
+function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   // Our cacheable documents carry their own precomputed ETags.
@@ -83,7 +87,7 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
     box = undefined;
     throw error;
   }));
-  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger };
+  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox };
 
@@ -98,6 +102,8 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
   router.post(routes.login, parseForm, loginSubmit(signIn));
   router.get(routes.secondFactor, secondFactorPage(signIn));
   router.post(routes.secondFactor, parseForm, secondFactorSubmit(signIn));
+  router.get(routes.newPassword, newPasswordPage(signIn));
+  router.post(routes.newPassword, parseForm, newPasswordSubmit(signIn));
   router.post(routes.passkeySignInOptions, parseJson, passkeySignInOptions(signIn), jsonRefusal);
   router.post(routes.passkeySignIn, parseJson, passkeySignIn(signIn), jsonRefusal);
 

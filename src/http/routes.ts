@@ -12,6 +12,7 @@ export const routes = {
   endSession: '/logout',
   login: '/login',
   secondFactor: '/login/second-factor',
+  newPassword: '/login/new-password',
   passkeySignInOptions: '/login/passkey/options',
   passkeySignIn: '/login/passkey',
   forgotPassword: '/forgot-password',

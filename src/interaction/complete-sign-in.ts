@@ -9,7 +9,7 @@ import { restoreRequest } from '../oidc/authorization-request.js';
 import type { ClientRecord, UserRecord } from '../store/records.js';
 import { findPendingRequest, type BoundRequest, type PendingDependencies } from './pending-request.js';
 import { safeReturnPath } from './return-to.js';
-import { auditSignIn } from './sign-in-attempt.js';
+import { auditSignIn } from './sign-in-audit.js';
 
 export interface CompletionDependencies extends PendingDependencies {
   sessions: Sessions;

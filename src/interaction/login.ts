@@ -2,24 +2,23 @@
 // - for an application: GET shows the form for a pending authorization request (`request`), POST checks the
 //   credentials, starts a session and sends the browser back to the application with a code (303, never 307/308);
 // - for our own pages (`return_to`, e.g. the admin screens): POST starts a session and returns to that page.
-// A person with a second factor is sent on to its step (second-factor.ts) instead of being signed in here.
+// Once the password is right, the sign-in goes through its steps (sign-in-steps.ts: a second factor, a new password
+// when this one is in the breach corpus) before it completes.
 // Every attempt, successful or not, is recorded in the audit log.
 import type { Request, Response } from 'express';
 import { randomSecret } from '../auth/secrets.js';
 import { retryAfterSeconds } from '../auth/throttle.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
-import { mfaRequired } from '../auth/mfa-policy.js';
-import { storedAcrValues } from '../oidc/authorization-request.js';
-import { hasSecondFactor } from '../auth/second-factor.js';
 import type { ClientRecord, UserRecord } from '../store/records.js';
-import { applicationTarget, completeSignIn, type SignInTarget } from './complete-sign-in.js';
+import { applicationTarget, type SignInTarget } from './complete-sign-in.js';
 import { checkCsrf, checkCsrfToken, csrfTokenFor, type BoundRequest } from './pending-request.js';
 import { safeReturnPath } from './return-to.js';
-import { startSecondFactor, type SecondFactorPageDependencies } from './second-factor.js';
 import { attemptSignIn, type SignInAttempt } from './sign-in-attempt.js';
+import type { SignInStepDependencies } from './sign-in-progress.js';
+import { proceed } from './sign-in-steps.js';
 
-export type LoginDependencies = SecondFactorPageDependencies;
+export type LoginDependencies = SignInStepDependencies;
 
 const GENERIC_FAILURE = 'Incorrect email or password.';
 
@@ -105,26 +104,17 @@ export function loginSubmit(deps: LoginDependencies) {
       renderForm(res, applicationForm(bound, client), email.length <= 254 ? email : '', failureMessage(attempt), formActionPolicy(res, bound.record.params.redirect_uri ?? ''));
       return;
     }
-    await passwordAccepted(deps, req, res, target, attempt.user);
+    await passwordAccepted(deps, req, res, target, attempt.user, text(body.password));
   };
 }
 
 /**
- * The password was right: the second step when the person has a second factor, or must have one here (they set
- * it up there); otherwise signed in.
+ * The password was right: the steps that follow it. Whether it is in the breach corpus is known only now, while it
+ * is at hand; the step that asks for a new one comes after every other factor.
  */
-async function passwordAccepted(deps: LoginDependencies, req: Request, res: Response, target: SignInTarget, user: UserRecord): Promise<void> {
-  const policy = {
-    requireMfa: deps.config.requireMfa,
-    client: target.kind === 'application' ? target.client : null,
-    // Stryker disable next-line ArrayDeclaration: equivalent; mfaRequired looks in acrValues only for ACR_MFA, and our own pages carry no acr_values
-    acrValues: target.kind === 'application' ? storedAcrValues(target.bound.record.params) : [],
-  };
-  if (mfaRequired(policy) || (await hasSecondFactor(deps.store, user.id))) {
-    await startSecondFactor(deps, req, res, user, target, ['pwd']);
-    return;
-  }
-  await completeSignIn(deps, req, res, target, user, ['pwd']);
+async function passwordAccepted(deps: LoginDependencies, req: Request, res: Response, target: SignInTarget, user: UserRecord, password: string): Promise<void> {
+  const breached = (await deps.breachedPasswords?.contains(password)) === true;
+  await proceed(deps, req, res, { user, target, factors: ['pwd'], flags: breached ? ['password_breached'] : [] });
 }
 
 /** A sign-in to one of our own pages (`return_to`): no application, no code; back to the page. */
@@ -142,5 +132,5 @@ async function returnSignIn(deps: LoginDependencies, req: Request, res: Response
     renderForm(res, { clientName: null, hidden: { return_to: returnTo }, csrfToken }, email.length <= 254 ? email : '', failureMessage(attempt), null);
     return;
   }
-  await passwordAccepted(deps, req, res, { kind: 'page', returnTo }, attempt.user);
+  await passwordAccepted(deps, req, res, { kind: 'page', returnTo }, attempt.user, text(body.password));
 }

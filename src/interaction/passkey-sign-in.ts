@@ -8,13 +8,13 @@ import { authenticationResponseSchema, passkeyAmr, signInOptions, verifySignIn }
 import { hashSecret } from '../auth/secrets.js';
 import { retryAfterSeconds, tryAgainIn, type Throttle } from '../auth/throttle.js';
 import { ForbiddenForm, GatehouseError, UntrustedAuthorizationRequest, ValidationError } from '../errors.js';
-import { completeSignIn, targetClientId, targetOf, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
+import { targetClientId, targetOf, type SignInTarget } from './complete-sign-in.js';
 import { checkCsrfToken, csrfTokenFor } from './pending-request.js';
-import { auditFailure } from './sign-in-attempt.js';
+import { auditFailure } from './sign-in-audit.js';
+import type { SignInStepDependencies } from './sign-in-progress.js';
+import { proceed } from './sign-in-steps.js';
 
-export interface PasskeySignInDependencies extends CompletionDependencies {
-  throttle: Throttle;
-}
+export type PasskeySignInDependencies = SignInStepDependencies & { throttle: Throttle };
 
 /** JSON bodies, only on the passkey routes; as small as the forms' limit (an answer is a few kilobytes). */
 export const parseJson = express.json({ limit: '32kb' });
@@ -162,7 +162,8 @@ export function passkeySignIn(deps: PasskeySignInDependencies) {
       return;
     }
     await gate.succeeded();
-    await completeSignIn(deps, req, res, target, user, passkeyAmr(result.passkey), (url) => {
+    // A passkey is both factors, and no password was typed: the steps that follow one ask nothing here.
+    await proceed(deps, req, res, { user, target, factors: passkeyAmr(result.passkey), flags: [] }, null, (url) => {
       res.setHeader('Cache-Control', 'no-store');
       res.json({ redirect: url });
     });

@@ -7,29 +7,27 @@
 //   application's rule); the secret is this sign-in's own, kept sealed in its challenge, never the account page's
 //   pending one, and the owner is mailed once it is on. Where only the request asked (acr_values), the application
 //   is answered `unmet_authentication_requirements` (OpenID Connect Unmet Authentication Requirements 1.0).
-// Between the steps, the store holds a short-lived challenge bound to this browser's cookie (never the person's
-// id in a form field): it names who passed the password, and is used up once.
+// It is the first of the sign-in steps (sign-in-steps.ts); between its pages the progress travels in a challenge
+// (sign-in-progress.ts).
 import type { Request, Response } from 'express';
 import { enrolmentRequired, mfaRequired } from '../auth/mfa-policy.js';
 import { checkSecondFactor, heldFactors, type SecondFactorCheck, type SecondFactorDependencies } from '../auth/second-factor.js';
 import { tellSecondFactorChanged, type AccountMailDependencies } from '../auth/account-links.js';
 import { bindAuthenticator, displayOf, TOTP_ON, type EnrolmentDisplay } from '../auth/totp-enrolment.js';
-import { constantTimeEqual, hashSecret, randomSecret } from '../auth/secrets.js';
 import { retryAfterSeconds, tryAgainIn } from '../auth/throttle.js';
 import { newTotpSecret } from '../auth/totp.js';
 import { KeyStoreError, UnmetAuthenticationRequirements } from '../errors.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
 import { routes } from '../http/routes.js';
 import { AuthorizationErrorRedirect, restoreRequest, storedAcrValues } from '../oidc/authorization-request.js';
-import type { SignInChallengeRecord, UserRecord } from '../store/records.js';
-import { completeSignIn, expiredSignIn, targetClientId, targetFields, targetOf, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
-import { checkCsrfToken, csrfTokenFor } from './pending-request.js';
-import { auditFailure } from './sign-in-attempt.js';
+import type { UserRecord } from '../store/records.js';
+import { expiredSignIn, targetClientId, targetFields, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
+import { checkCsrfToken } from './pending-request.js';
+import { auditFailure } from './sign-in-audit.js';
+import { createStepChallenge, stepCsrf, stepStateOf, type SignInFlag, type SignInStepDependencies, type StepState } from './sign-in-progress.js';
+import { proceed, type SignInStep } from './sign-in-steps.js';
 
 export type SecondFactorPageDependencies = CompletionDependencies & SecondFactorDependencies & Pick<AccountMailDependencies, 'mailer' | 'logger'>;
-
-/** Long enough to open an authenticator app; short enough that a password typed on a shared computer goes stale. */
-const CHALLENGE_LIFETIME_MS = 10 * 60 * 1000;
 
 const WRONG_CODE = 'That code is not right. Check your authenticator app and try again.';
 
@@ -46,30 +44,41 @@ function policyOf(deps: SecondFactorPageDependencies, target: SignInTarget) {
   };
 }
 
-/** After the password, where a second factor is owed or held: the step that fits what the person has (see the top). */
-export async function startSecondFactor(deps: SecondFactorPageDependencies, req: Request, res: Response, user: UserRecord, target: SignInTarget, factors: string[]): Promise<void> {
-  const browser = deps.cookies.read(req, 'browser');
-  // Both kinds of sign-in form set this cookie before they are shown.
-  if (!browser) throw expiredSignIn();
-  const policy = policyOf(deps, target);
-  const held = await heldFactors(deps.store, user.id);
-  let id: string;
-  if (held.totp) {
-    id = await createChallenge(deps, browser, user.id, factors, false);
-  } else if (!mfaRequired(policy)) {
-    // Nothing asks for more, and the authenticator went since the password was checked: the password is enough.
-    return completeSignIn(deps, req, res, target, user, factors);
-  } else if (held.passkeys > 0) {
-    return usePasskeyInstead(deps, res, target);
-  } else if (enrolmentRequired(policy)) {
-    id = await createChallenge(deps, browser, user.id, factors, true);
-  } else {
-    return unmetRequirements(deps, req, target, user);
-  }
-  const query = new URLSearchParams({ challenge: id, ...targetFields(target) });
-  res.setHeader('Cache-Control', 'no-store');
-  res.redirect(303, `${deps.config.basePath}${routes.secondFactor}?${query.toString()}`);
-}
+/**
+ * The second-factor step: after a password, where a second factor is owed or held, the step that fits what the
+ * person has (see the top). A passkey is both factors already: nothing more is asked of it.
+ */
+export const secondFactorStep: SignInStep = {
+  name: 'second_factor',
+  async run(deps, req, res, progress) {
+    if (!progress.factors.includes('pwd') || progress.factors.includes('mfa')) return 'continue';
+    const { user, target } = progress;
+    const policy = policyOf(deps, target);
+    const held = await heldFactors(deps.store, user.id);
+    let enrol: boolean;
+    if (held.totp) {
+      enrol = false;
+    } else if (!mfaRequired(policy)) {
+      // Nothing asks for more (a passkey alone is no second step after a password): the password is enough.
+      return 'continue';
+    } else if (held.passkeys > 0) {
+      usePasskeyInstead(deps, res, target);
+      return 'answered';
+    } else if (enrolmentRequired(policy)) {
+      enrol = true;
+    } else {
+      return unmetRequirements(deps, req, target, user);
+    }
+    const browser = deps.cookies.read(req, 'browser');
+    // Both kinds of sign-in form set this cookie before they are shown.
+    if (!browser) throw expiredSignIn();
+    const id = await createChallenge(deps, browser, user.id, progress.factors, progress.flags, enrol);
+    const query = new URLSearchParams({ challenge: id, ...targetFields(target) });
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, `${deps.config.basePath}${routes.secondFactor}?${query.toString()}`);
+    return 'answered';
+  },
+};
 
 /**
  * The request asked for two factors (acr_values) of a person who has none, and nothing else demands them: the
@@ -102,71 +111,28 @@ function usePasskeyInstead(deps: SecondFactorPageDependencies, res: Response, ta
   });
 }
 
-/** What a challenge holds: the factors passed so far, and for a set-up, the secret being set up, sealed. */
-interface ChallengeValue {
-  factors: string[];
-  enrolment: string | null;
-}
-
-const ENROLMENT_TOKEN = 'enrol=';
-
-function parseValue(value: string): ChallengeValue {
-  // Stryker disable next-line MethodExpression: equivalent; createChallenge writes every value as non-empty tokens joined by single spaces
-  const tokens = value.split(' ').filter(Boolean);
-  const enrolment = tokens.find((token) => token.startsWith(ENROLMENT_TOKEN));
-  return { factors: tokens.filter((token) => !token.startsWith(ENROLMENT_TOKEN)), enrolment: enrolment ? enrolment.slice(ENROLMENT_TOKEN.length) : null };
-}
-
 /** The associated data of a sign-in's own secret: it opens only from the challenge it was made for. */
 function enrolmentAad(userId: string, challengeIdHash: string): string {
   return `totp-sign-in:${userId}:${challengeIdHash}`;
 }
 
 /** A challenge naming who passed which factors, bound to this browser, with a new secret when it sets one up; returns its id. */
-async function createChallenge(deps: SecondFactorPageDependencies, browser: string, userId: string, factors: string[], enrol: boolean): Promise<string> {
-  const id = randomSecret();
-  const idHash = hashSecret(id);
-  const now = deps.clock.now();
-  const tokens = [...factors];
-  if (enrol) tokens.push(ENROLMENT_TOKEN + (await deps.secretBox()).seal(newTotpSecret(), enrolmentAad(userId, idHash)));
-  await deps.store.signInChallenges.create({
-    idHash, purpose: 'second_factor', browserHash: hashSecret(browser), userId, value: tokens.join(' '), createdAt: now, expiresAt: now + CHALLENGE_LIFETIME_MS,
-  });
-  return id;
+async function createChallenge(deps: SecondFactorPageDependencies, browser: string, userId: string, factors: string[], flags: SignInFlag[], enrol: boolean): Promise<string> {
+  return createStepChallenge(deps, browser, 'second_factor', userId, async (idHash) => ({
+    factors,
+    flags,
+    enrolment: enrol ? (await deps.secretBox()).seal(newTotpSecret(), enrolmentAad(userId, idHash)) : null,
+  }));
 }
 
-function stepCsrf(browser: string, id: string): string {
-  return csrfTokenFor(browser, `second-factor\0${id}`);
-}
-
-interface Step {
-  id: string;
-  challenge: SignInChallengeRecord;
-  value: ChallengeValue;
-  user: UserRecord;
-  target: SignInTarget;
-  csrfToken: string;
-}
-
-/** The live challenge named by `fields`, started in this browser, for a person who may still sign in. */
-async function stepOf(deps: SecondFactorPageDependencies, req: Request, fields: Record<string, unknown>): Promise<Step> {
-  const id = text(fields.challenge);
-  const browser = deps.cookies.read(req, 'browser');
-  // Stryker disable next-line LogicalOperator: equivalent; a missing browser cookie is refused on the next line, and no challenge has the hash of an empty id
-  const challenge = id && browser ? await deps.store.signInChallenges.findLive(hashSecret(id), 'second_factor', deps.clock.now()) : null;
-  if (!challenge || !browser || !constantTimeEqual(hashSecret(browser), challenge.browserHash) || !challenge.userId) throw expiredSignIn();
-  const user = await deps.store.users.findById(challenge.userId);
-  if (!user || user.disabled) throw expiredSignIn();
-  const target = await targetOf(deps, req, fields);
-  return { id, challenge, value: parseValue(challenge.value), user, target, csrfToken: stepCsrf(browser, id) };
-}
+type Step = StepState;
 
 /** What the step asks: a code; setting up an authenticator first (the operator's policy needs one); or nothing more. */
 type Mode = 'code' | 'enrol' | 'verified';
 
 async function modeOf(deps: SecondFactorPageDependencies, step: Step): Promise<Mode> {
   if (step.value.factors.includes('mfa')) return 'verified';
-  const held = await heldFactors(deps.store, step.user.id);
+  const held = await heldFactors(deps.store, step.progress.user.id);
   if (held.totp) return 'code';
   // A set-up goes on only while the person still has no factor at all: a passkey added meanwhile ends it.
   if (step.value.enrolment !== null && held.passkeys === 0) return 'enrol';
@@ -181,7 +147,7 @@ async function enrolmentSecret(deps: SecondFactorPageDependencies, step: Step): 
   const box = await deps.secretBox();
   try {
     // Stryker disable next-line StringLiteral: unreachable; modeOf answers 'enrol' only for a challenge that holds a sealed secret
-    return box.open(step.value.enrolment ?? '', enrolmentAad(step.user.id, step.challenge.idHash));
+    return box.open(step.value.enrolment ?? '', enrolmentAad(step.progress.user.id, step.challenge.idHash));
   } catch (error) {
     if (error instanceof KeyStoreError) throw expiredSignIn();
     throw error;
@@ -198,11 +164,11 @@ interface View {
 function render(res: Response, step: Step, view: View): void {
   res.setHeader('Cache-Control', 'no-store');
   // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
-  if (step.target.kind === 'application') res.setHeader('Content-Security-Policy', formActionPolicy(res, step.target.bound.record.params.redirect_uri ?? ''));
+  if (step.progress.target.kind === 'application') res.setHeader('Content-Security-Policy', formActionPolicy(res, step.progress.target.bound.record.params.redirect_uri ?? ''));
   res.render('second-factor', {
     title: 'Two-step verification',
-    clientName: step.target.kind === 'application' ? step.target.client.name : null,
-    hidden: { challenge: step.id, ...targetFields(step.target) },
+    clientName: step.progress.target.kind === 'application' ? step.progress.target.client.name : null,
+    hidden: { challenge: step.id, ...targetFields(step.progress.target) },
     csrfToken: step.csrfToken,
     error: null,
     ...view,
@@ -210,31 +176,31 @@ function render(res: Response, step: Step, view: View): void {
 }
 
 /** GET /login/second-factor */
-export function secondFactorPage(deps: SecondFactorPageDependencies) {
+export function secondFactorPage(deps: SignInStepDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
-    const step = await stepOf(deps, req, req.query);
+    const step = await stepStateOf(deps, req, 'second_factor', req.query);
     const mode = await modeOf(deps, step);
     if (mode === 'verified') return render(res, step, { mode: 'continue' });
     if (mode === 'code') return render(res, step, { mode: 'code' });
-    render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.user, await enrolmentSecret(deps, step)) });
+    render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, await enrolmentSecret(deps, step)) });
   };
 }
 
 /** POST /login/second-factor (`challenge`, `request` or `return_to`, `csrf`, and `code` unless verified) */
-export function secondFactorSubmit(deps: SecondFactorPageDependencies) {
+export function secondFactorSubmit(deps: SignInStepDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const step = await stepOf(deps, req, body);
+    const step = await stepStateOf(deps, req, 'second_factor', body);
     checkCsrfToken(step.csrfToken, text(body.csrf), 'Go back to the application and sign in again.');
     const mode = await modeOf(deps, step);
     const code = text(body.code).slice(0, 100);
     if (mode === 'enrol') return confirmInSignIn(deps, req, res, step, code);
     if (mode === 'code') {
-      const check = await checkSecondFactor(deps, step.user, code, req.ip);
+      const check = await checkSecondFactor(deps, step.progress.user, code, req.ip);
       if (check.outcome !== 'accepted') return refuse(deps, req, res, step, check);
     }
     if (!(await deps.store.signInChallenges.consume(step.challenge.idHash, 'second_factor', deps.clock.now()))) throw expiredSignIn();
-    await completeSignIn(deps, req, res, step.target, step.user, signedInWith(step.value.factors));
+    await proceed(deps, req, res, { ...step.progress, factors: signedInWith(step.value.factors) }, 'second_factor');
   };
 }
 
@@ -250,7 +216,7 @@ async function refuse(deps: SecondFactorPageDependencies, req: Request, res: Res
     res.status(429).setHeader('Retry-After', String(retryAfterSeconds(check.refusal.retryAt, deps.clock.now())));
     return render(res, step, { mode: 'code', error: `Too many wrong codes for this account. Try again ${tryAgainIn(check.refusal.retryAt, deps.clock.now())}.` });
   }
-  await auditFailure(deps, req, 'wrong_second_factor', step.user.id, targetClientId(step.target));
+  await auditFailure(deps, req, 'wrong_second_factor', step.progress.user.id, targetClientId(step.progress.target));
   res.status(401);
   render(res, step, { mode: 'code', error: WRONG_CODE });
 }
@@ -260,21 +226,21 @@ async function refuse(deps: SecondFactorPageDependencies, req: Request, res: Res
  * sees their recovery codes once, and goes on with a new challenge that says both factors were passed: reloading
  * that page shows no codes. The owner is mailed, as for every new factor.
  */
-async function confirmInSignIn(deps: SecondFactorPageDependencies, req: Request, res: Response, step: Step, code: string): Promise<void> {
+async function confirmInSignIn(deps: SignInStepDependencies, req: Request, res: Response, step: Step, code: string): Promise<void> {
   const secret = await enrolmentSecret(deps, step);
-  const bound = await bindAuthenticator(deps, step.user.id, secret, code);
+  const bound = await bindAuthenticator(deps, step.progress.user.id, secret, code);
   // Someone confirmed an authenticator for this account meanwhile: this sign-in starts again.
   // Stryker disable next-line StringLiteral: 'taken' needs an authenticator confirmed between modeOf and bindAuthenticator, a race no test can time
   if (bound.outcome === 'taken') throw expiredSignIn();
   if (bound.outcome === 'wrong_code') {
     res.status(400);
-    return render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.user, secret), error: 'That code is not right. Enter the 6-digit code your app shows now.' });
+    return render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, secret), error: 'That code is not right. Enter the 6-digit code your app shows now.' });
   }
   const { codes } = bound;
-  await deps.store.audit.append({ at: deps.clock.now(), type: 'account.totp_enabled', actor: step.user.id, subject: step.user.id, ip: req.ip ?? null, details: { during: 'sign-in' } });
-  tellSecondFactorChanged(deps, step.user, TOTP_ON, req.ip ?? null);
+  await deps.store.audit.append({ at: deps.clock.now(), type: 'account.totp_enabled', actor: step.progress.user.id, subject: step.progress.user.id, ip: req.ip ?? null, details: { during: 'sign-in' } });
+  tellSecondFactorChanged(deps, step.progress.user, TOTP_ON, req.ip ?? null);
   if (!(await deps.store.signInChallenges.consume(step.challenge.idHash, 'second_factor', deps.clock.now()))) throw expiredSignIn();
   const browser = deps.cookies.read(req, 'browser') ?? '';
-  const id = await createChallenge(deps, browser, step.user.id, signedInWith(step.value.factors), false);
-  render(res, { ...step, id, csrfToken: stepCsrf(browser, id) }, { mode: 'codes', codes });
+  const id = await createChallenge(deps, browser, step.progress.user.id, signedInWith(step.value.factors), step.value.flags, false);
+  render(res, { ...step, id, csrfToken: stepCsrf(browser, 'second_factor', id) }, { mode: 'codes', codes });
 }

@@ -3,11 +3,12 @@
 // argon2; then checked, counted if it failed, and audited. The answer a person sees depends only on the
 // outcome, never on whether the account exists.
 import type { Request } from 'express';
-import { checkCredentials, MAX_CREDENTIAL_BYTES, type CredentialFailure } from '../auth/authenticate.js';
+import { checkCredentials, MAX_CREDENTIAL_BYTES } from '../auth/authenticate.js';
 import { tryAgainIn, type Refusal, type Throttle, type ThrottledBy } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+import { auditFailure } from './sign-in-audit.js';
 
 export interface SignInAttemptDependencies {
   store: Store;
@@ -55,22 +56,6 @@ async function throttled(deps: SignInAttemptDependencies, req: Request, email: s
   return { outcome: 'throttled', retryAt, message: `${THROTTLED_MESSAGE[by]} Try again ${tryAgainIn(retryAt, deps.clock.now())}.` };
 }
 
-/**
- * A refused sign-in step (a password, a second-factor code, a passkey; or a request asking for a second factor
- * the person does not have), with why; the person stays anonymous.
- */
-export async function auditFailure(
-  deps: Pick<SignInAttemptDependencies, 'store' | 'clock'>,
-  req: Request,
-  reason: CredentialFailure | 'wrong_second_factor' | 'passkey_refused' | 'second_factor_missing',
-  userId: string | null,
-  clientId: string | null,
-): Promise<void> {
-  await deps.store.audit.append({
-    at: deps.clock.now(), type: 'signin.failed', actor: 'anonymous', subject: userId, clientId, ip: req.ip ?? null, outcome: 'failure', details: { reason },
-  });
-}
-
 /** The account's owner sees it among their security events; an address with no account is recorded without one. */
 async function auditThrottled(deps: SignInAttemptDependencies, req: Request, email: string, by: ThrottledBy, retryAt: number, clientId: string | null): Promise<void> {
   // Stryker disable next-line MethodExpression: equivalent; findByEmail trims too, and no account has a blank email
@@ -79,8 +64,4 @@ async function auditThrottled(deps: SignInAttemptDependencies, req: Request, ema
     at: deps.clock.now(), type: 'signin.throttled', actor: 'anonymous', subject: user?.id ?? null, clientId, ip: req.ip ?? null, outcome: 'failure',
     details: { by, retry_at: new Date(retryAt).toISOString() },
   });
-}
-
-export async function auditSignIn(deps: Pick<SignInAttemptDependencies, 'store' | 'clock'>, req: Request, user: UserRecord, clientId: string | null, sid: string, amr: string[]): Promise<void> {
-  await deps.store.audit.append({ at: deps.clock.now(), type: 'signin.succeeded', actor: user.id, subject: user.id, clientId, ip: req.ip ?? null, details: { sid, amr } });
 }

@@ -303,7 +303,7 @@ export interface PasskeyRecord {
 
 export type NewPasskey = Omit<PasskeyRecord, 'lastUsedAt'>;
 
-export type SignInChallengePurpose = 'second_factor' | 'passkey_sign_in' | 'passkey_registration';
+export type SignInChallengePurpose = 'second_factor' | 'new_password' | 'passkey_sign_in' | 'passkey_registration';
 
 /**
  * One step of a sign-in in progress, bound to the browser that started it: a person who passed the password and

@@ -1,0 +1,118 @@
+// The new-password step of a sign-in (issue 20): the password a person just signed in with is in the operator's
+// breach corpus (BREACHED_PASSWORDS_FILE; NIST SP 800-63B-4 §3.1.1.2: a password known to be compromised is
+// changed). It comes after every factor (sign-in-steps.ts), so the breached password alone never chooses the next
+// one; the person picks a new password under the usual policy, and the sign-in then goes on where it was going
+// (the application's pending request resumes). Choosing it has the effects of a password change elsewhere: the
+// account's other sessions end and its tokens are revoked (whoever else knew the old one is out), the owner is
+// mailed, and it is audited.
+import type { Request, Response } from 'express';
+import { inBackground, mailPasswordChanged } from '../auth/account-links.js';
+import { hashPassword } from '../auth/password-hash.js';
+import { checkPasswordPolicy } from '../auth/password-policy.js';
+import { ValidationError } from '../errors.js';
+import { formActionPolicy } from '../http/middleware/security-headers.js';
+import { routes } from '../http/routes.js';
+import { endAccess } from '../manage/users.js';
+import { expiredSignIn, targetClientId, targetFields } from './complete-sign-in.js';
+import { checkCsrfToken } from './pending-request.js';
+import { auditBreachedPassword } from './sign-in-audit.js';
+import { createStepChallenge, passwordFingerprint, stepStateOf, type SignInProgress, type SignInStepDependencies, type StepState } from './sign-in-progress.js';
+import { proceed, type SignInStep } from './sign-in-steps.js';
+
+const BREACHED = 'This password is on a list of passwords exposed in data breaches; choose another.';
+
+export const newPasswordStep: SignInStep = {
+  name: 'new_password',
+  async run(deps, req, res, progress) {
+    if (!progress.flags.includes('password_breached')) return 'continue';
+    const browser = deps.cookies.read(req, 'browser');
+    // Both kinds of sign-in form set this cookie before they are shown.
+    if (!browser) throw expiredSignIn();
+    const { user } = progress;
+    const id = await createStepChallenge(deps, browser, 'new_password', user.id, () => ({
+      factors: progress.factors, flags: progress.flags, enrolment: null, password: passwordFingerprint(user.passwordHash),
+    }));
+    await auditBreachedPassword(deps, req, progress.user, targetClientId(progress.target));
+    const query = new URLSearchParams({ challenge: id, ...targetFields(progress.target) });
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, `${deps.config.basePath}${routes.newPassword}?${query.toString()}`);
+    return 'answered';
+  },
+};
+
+interface FieldErrors {
+  password?: string;
+  confirm?: string;
+}
+
+function field(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function render(deps: SignInStepDependencies, res: Response, state: StepState, errors: FieldErrors, status = 200): void {
+  const { target, user } = state.progress;
+  res.setHeader('Cache-Control', 'no-store');
+  // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
+  if (target.kind === 'application') res.setHeader('Content-Security-Policy', formActionPolicy(res, target.bound.record.params.redirect_uri ?? ''));
+  res.status(status).render('new-password', {
+    title: 'Choose a new password',
+    clientName: target.kind === 'application' ? target.client.name : null,
+    email: user.email,
+    hidden: { challenge: state.id, ...targetFields(target) },
+    csrfToken: state.csrfToken,
+    passwordMinLength: deps.config.passwordMinLength,
+    errors,
+  });
+}
+
+/** The policy's refusal, the corpus's, and a confirmation that does not match; empty when the password will do. */
+async function newPasswordErrors(deps: SignInStepDependencies, progress: SignInProgress, password: string, confirm: string): Promise<FieldErrors> {
+  const errors: FieldErrors = {};
+  try {
+    checkPasswordPolicy(password, { email: progress.user.email, minLength: deps.config.passwordMinLength });
+    // The same one again, or another from the corpus, would be asked for again at the next sign-in.
+    if (await deps.breachedPasswords?.contains(password)) errors.password = BREACHED;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    errors.password = error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.';
+  }
+  if (!errors.password && confirm !== password) errors.confirm = 'The two passwords are not the same.';
+  return errors;
+}
+
+/** GET /login/new-password */
+export function newPasswordPage(deps: SignInStepDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    render(deps, res, await stepStateOf(deps, req, 'new_password', req.query), {});
+  };
+}
+
+/** POST /login/new-password (`challenge`, `request` or `return_to`, `csrf`, `password`, `confirm`) */
+export function newPasswordSubmit(deps: SignInStepDependencies) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const state = await stepStateOf(deps, req, 'new_password', body);
+    checkCsrfToken(state.csrfToken, field(body, 'csrf'), 'Go back to the application and sign in again.');
+    // Only over the password this sign-in passed: one set meanwhile elsewhere (reset, account page, admin) stands.
+    if (state.value.password !== passwordFingerprint(state.progress.user.passwordHash)) throw expiredSignIn();
+    const password = field(body, 'password');
+    const errors = await newPasswordErrors(deps, state.progress, password, field(body, 'confirm'));
+    if (errors.password || errors.confirm) return render(deps, res, state, errors, 400);
+
+    const { user } = state.progress;
+    const passwordHash = await hashPassword(password);
+    // One winner: a form sent twice sets the password once, and the second finds the step used.
+    if (!(await deps.store.signInChallenges.consume(state.challenge.idHash, 'new_password', deps.clock.now()))) throw expiredSignIn();
+    // The same, against a change between the check above and this write.
+    const updated = await deps.store.users.update(user.id, { passwordHash }, deps.clock.now(), { onlyIfPasswordHash: user.passwordHash });
+    if (!updated) throw expiredSignIn();
+    const ip = req.ip ?? null;
+    await endAccess({ store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: user.id, ip, sessionEnd: deps.sessionEnd }, user.id, 'password_set');
+    await deps.store.audit.append({
+      at: deps.clock.now(), type: 'account.password_changed', actor: user.id, subject: user.id, clientId: targetClientId(state.progress.target), ip, details: { during: 'sign-in', reason: 'breached' },
+    });
+    inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, updated, ip));
+    await proceed(deps, req, res, { ...state.progress, user: updated, flags: state.progress.flags.filter((flag) => flag !== 'password_breached') }, 'new_password');
+  };
+}

@@ -1,0 +1,40 @@
+// The audit records of a sign-in's steps: a refused step (the person stays anonymous), a breached password met
+// at sign-in, and the sign-in itself with its session and `amr`.
+import type { Request } from 'express';
+import type { CredentialFailure } from '../auth/authenticate.js';
+import type { Clock } from '../clock.js';
+import type { UserRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+
+interface AuditDependencies {
+  store: Store;
+  clock: Clock;
+}
+
+/**
+ * A refused sign-in step (a password, a second-factor code, a passkey; or a request asking for a second factor
+ * the person does not have), with why; the person stays anonymous.
+ */
+export async function auditFailure(
+  deps: AuditDependencies,
+  req: Request,
+  reason: CredentialFailure | 'wrong_second_factor' | 'passkey_refused' | 'second_factor_missing',
+  userId: string | null,
+  clientId: string | null,
+): Promise<void> {
+  await deps.store.audit.append({
+    at: deps.clock.now(), type: 'signin.failed', actor: 'anonymous', subject: userId, clientId, ip: req.ip ?? null, outcome: 'failure', details: { reason },
+  });
+}
+
+export async function auditSignIn(deps: AuditDependencies, req: Request, user: UserRecord, clientId: string | null, sid: string, amr: string[]): Promise<void> {
+  await deps.store.audit.append({ at: deps.clock.now(), type: 'signin.succeeded', actor: user.id, subject: user.id, clientId, ip: req.ip ?? null, details: { sid, amr } });
+}
+
+/**
+ * The password just used is in the breach corpus (BREACHED_PASSWORDS_FILE): recorded when the person, past every
+ * factor, is asked for a new one. The account's owner sees it among their security events.
+ */
+export async function auditBreachedPassword(deps: AuditDependencies, req: Request, user: UserRecord, clientId: string | null): Promise<void> {
+  await deps.store.audit.append({ at: deps.clock.now(), type: 'signin.password_breached', actor: user.id, subject: user.id, clientId, ip: req.ip ?? null, details: {} });
+}
