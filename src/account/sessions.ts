@@ -45,7 +45,8 @@ export function signOutSession(deps: AccountDependencies) {
     const session = sid ? await deps.store.sessions.findLiveBySid(sid, deps.clock.now()) : null;
     if (!session || session.userId !== user.id) throw new NotFoundError('This session has already ended.');
     if (session.idHash === current.idHash) {
-      await deps.sessions.end(res, { session, user });
+      await deps.sessions.end({ session, user });
+      deps.cookies.clear(res, 'session');
       res.redirect(303, accountLoginUrl(deps));
       return;
     }

@@ -15,7 +15,8 @@ import { userRoutes } from './users.js';
 function signOut(deps: AdminDependencies) {
   return async (_req: Request, res: Response): Promise<void> => {
     const admin = adminOf(res);
-    await deps.sessions.end(res, { session: admin.session, user: admin.user });
+    await deps.sessions.end({ session: admin.session, user: admin.user });
+    deps.cookies.clear(res, 'session');
     res.render('logged-out', { title: 'Signed out', clientName: null, returnUrl: null });
   };
 }

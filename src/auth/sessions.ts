@@ -1,6 +1,8 @@
 // Single sign-on sessions: a random 256-bit id in a cookie, only its hash in the store, with absolute and
 // idle lifetimes (OWASP ASVS V3.3). A sign-in always starts a new session id (no fixation, ASVS V3.2.1).
-import type { Request, Response } from 'express';
+// This module reads the cookie; setting and clearing it is the pages' part (interaction/, account/, admin/), so
+// that the domain never writes to a response.
+import type { Request } from 'express';
 import type { Clock } from '../clock.js';
 import type { Lifetimes } from '../config.js';
 import type { Cookies } from '../http/cookies.js';
@@ -8,6 +10,13 @@ import type { SessionTerminator } from '../logout/session-end.js';
 import type { SessionRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { hashSecret, randomId, randomSecret } from './secrets.js';
+
+export interface StartedSession {
+  session: SessionRecord;
+  /** The session cookie's value: the id whose hash the store keeps. */
+  id: string;
+  maxAgeSeconds: number;
+}
 
 export interface ActiveSession {
   session: SessionRecord;
@@ -38,8 +47,11 @@ export class Sessions {
     return { session, user };
   }
 
-  /** Starts a new session for a person who just proved who they are, ending the browser's previous one. */
-  async start(req: Request, res: Response, userId: string, amr: string[]): Promise<SessionRecord> {
+  /**
+   * Starts a new session for a person who just proved who they are, ending the browser's previous one. Returns
+   * the record and the id for the caller to set as the session cookie (StartedSession.cookie).
+   */
+  async start(req: Request, userId: string, amr: string[]): Promise<StartedSession> {
     const now = this.clock.now();
     const previousId = this.cookies.read(req, 'session');
     const previous = previousId ? await this.store.sessions.findLive(hashSecret(previousId), now) : null;
@@ -58,14 +70,12 @@ export class Sessions {
       expiresAt: now + this.lifetimes.session * 1000,
     };
     await this.store.sessions.create(session);
-    this.cookies.set(res, 'session', id, this.lifetimes.session);
-    return session;
+    return { session, id, maxAgeSeconds: this.lifetimes.session };
   }
 
-  /** Ends the browser's session (logout): tokens bound to it are revoked, its clients told, the cookie dropped. */
-  async end(res: Response, active: ActiveSession): Promise<void> {
+  /** Ends the browser's session (logout): tokens bound to it are revoked, its clients told. The caller drops the cookie. */
+  async end(active: ActiveSession): Promise<void> {
     await this.sessionEnd.end(active.session, { reason: 'logout', actor: active.user.id, keepOffline: true });
-    this.cookies.clear(res, 'session');
   }
 
   /**

@@ -6,7 +6,7 @@ import type { Sessions } from '../auth/sessions.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
 import { issueCode } from '../oidc/authorization-response.js';
 import { restoreRequest } from '../oidc/authorization-request.js';
-import type { ClientRecord, UserRecord } from '../store/records.js';
+import type { ClientRecord, SessionRecord, UserRecord } from '../store/records.js';
 import { findPendingRequest, type BoundRequest, type PendingDependencies } from './pending-request.js';
 import { safeReturnPath } from './return-to.js';
 import { auditSignIn } from './sign-in-audit.js';
@@ -49,6 +49,13 @@ export function targetFields(target: SignInTarget): Record<string, string> {
   return target.kind === 'application' ? { request: target.bound.id } : { return_to: target.returnTo };
 }
 
+/** A new session, its cookie set on this response (ASVS V3.2.1: a new id at every sign-in). */
+async function startSession(deps: CompletionDependencies, req: Request, res: Response, user: UserRecord, amr: string[]): Promise<SessionRecord> {
+  const started = await deps.sessions.start(req, user.id, amr);
+  deps.cookies.set(res, 'session', started.id, started.maxAgeSeconds);
+  return started.session;
+}
+
 /**
  * `respond` sends the browser on to the URL: a 303 by default; a sign-in driven by a script (a passkey's answer
  * comes by fetch()) answers the URL as JSON instead, and the script goes there.
@@ -63,7 +70,7 @@ export async function completeSignIn(
   respond: (url: string) => void = (url) => res.redirect(303, url),
 ): Promise<void> {
   if (target.kind === 'page') {
-    const session = await deps.sessions.start(req, res, user.id, amr);
+    const session = await startSession(deps, req, res, user, amr);
     await auditSignIn(deps, req, user, null, session.sid, amr);
     res.setHeader('Cache-Control', 'no-store');
     respond(target.returnTo);
@@ -71,7 +78,7 @@ export async function completeSignIn(
   }
   const record = await deps.store.authorizationRequests.consume(target.bound.record.idHash, deps.clock.now());
   if (!record) throw expiredSignIn();
-  const session = await deps.sessions.start(req, res, user.id, amr);
+  const session = await startSession(deps, req, res, user, amr);
   await auditSignIn(deps, req, user, target.client.clientId, session.sid, amr);
   respond(await issueCode(deps, restoreRequest(target.client, record.params), session));
 }

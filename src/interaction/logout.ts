@@ -69,7 +69,7 @@ async function confirmed(deps: LogoutDependencies, req: Request, res: Response, 
   if (typeof form.csrf !== 'string' || !constantTimeEqual(form.csrf, csrfTokenFor(deps.cookies.read(req, 'session') ?? ''))) {
     throw new LogoutRefused('The sign-out form has expired or did not come from this site. Go back to the application and sign out again.', 403);
   }
-  await deps.sessions.end(res, active);
+  await deps.sessions.end(active);
   // Stryker disable next-line ObjectLiteral,StringLiteral: a log line, not stored or shown; what the person and the store see is tested
   req.log.info({ client: request.client?.clientId }, 'signed out after confirmation');
   finish(deps, res, request, true);
@@ -92,7 +92,7 @@ export function endSessionEndpoint(deps: LogoutDependencies) {
       return;
     }
     if (active) {
-      await deps.sessions.end(res, active);
+      await deps.sessions.end(active);
       // Stryker disable next-line ObjectLiteral,StringLiteral: a log line, not stored or shown; what the person and the store see is tested
       req.log.info({ client: request.client?.clientId }, 'signed out by the application');
     }
