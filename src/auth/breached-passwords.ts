@@ -1,8 +1,8 @@
 // A local copy of a breach corpus (BREACHED_PASSWORDS_FILE), looked up without the network and without reading it
 // into memory: the file Have I Been Pwned's downloader writes (PwnedPasswordsDownloader, SHA-1 mode) holds one
 // upper-case hex SHA-1 per line, sorted, each followed by `:count` (e.g. `000000005AD76BD555C1D6D771DE417A4B87E4B4:4`),
-// lines ending in LF or CRLF; tens of gigabytes. A lookup is a binary search over byte offsets, about two reads of
-// 256 bytes per halving (~35 halvings for the full corpus), then one read of the last few kilobytes.
+// lines ending in LF or CRLF; some 40 GB. A lookup is a binary search over byte offsets, two reads of 256 bytes per
+// halving (about 24 halvings for the full corpus), then one read of the last few kilobytes.
 // NIST SP 800-63B-4 §3.1.1.2: compare passwords against values known to be compromised.
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
