@@ -168,6 +168,10 @@ export const groups = {
           'test/http/second-factor-edge-cases.test.ts',
         ],
       },
+      'breached-passwords': {
+        mutate: ['src/auth/breached-passwords.ts'],
+        tests: ['test/unit/breached-passwords.test.ts', 'test/http/breached-password-sign-in.test.ts'],
+      },
       passkeys: {
         mutate: ['src/auth/passkeys.ts'],
         tests: ['test/http/passkeys.test.ts', 'test/unit/passkeys.test.ts', 'test/http/passkey-registration-edge-cases.test.ts', 'test/http/passkey-sign-in-edge-cases.test.ts'],
@@ -197,6 +201,16 @@ export const groups = {
           'test/http/login-edge-cases.test.ts',
           'test/http/anonymous-form-csrf.test.ts',
           'test/http/sign-in-second-step-target.test.ts',
+        ],
+      },
+      'sign-in-steps': {
+        mutate: ['src/interaction/sign-in-steps.ts', 'src/interaction/sign-in-progress.ts', 'src/interaction/sign-in-audit.ts', 'src/interaction/new-password.ts'],
+        tests: [
+          'test/http/breached-password-sign-in.test.ts',
+          'test/unit/sign-in-progress.test.ts',
+          'test/http/sign-in-second-step-target.test.ts',
+          'test/http/second-factor-edge-cases.test.ts',
+          'test/http/login-edge-cases.test.ts',
         ],
       },
       'pending-request': {
