@@ -11,7 +11,11 @@ function keyContext(ctx: CommandContext): KeyContext {
   return { ...ctx, keys: openKeyStore(ctx.config, ctx.store), policy: keyPolicy(ctx.config) };
 }
 
-/** `activated_at` and `retired_at` (as before scheduled rotation) are set once they are past. */
+/**
+ * `activated_at` and `retired_at` (as before scheduled rotation) are set once they are past. `retirement_decided`
+ * tells a stored retirement (decided by the server when the key stopped signing, or set by hand), which no change
+ * of token lifetimes moves, from one expected from this configuration's lifetimes (src/signing/key-retirement.ts).
+ */
 function keyJson({ key, state, retiresAt }: KeyTimeline<SigningKey>, now: number) {
   const info = describeKey(key);
   const past = (at: number | null) => (at !== null && at <= now ? at : null);
@@ -26,6 +30,7 @@ function keyJson({ key, state, retiresAt }: KeyTimeline<SigningKey>, now: number
     activated_at: iso(past(info.activatedAt)),
     retires_at: iso(retiresAt),
     retired_at: iso(past(retiresAt)),
+    retirement_decided: info.retiredAt !== null,
     revoked_at: iso(info.revokedAt),
   };
 }
@@ -34,7 +39,7 @@ function keyLine(timeline: KeyTimeline<SigningKey>, now: number): string {
   const json = keyJson(timeline, now);
   const times = [`created ${json.created_at}`, `${json.activated_at ? 'activated' : 'activates'} ${json.activates_at}`];
   if (json.revoked_at) times.push(`revoked ${json.revoked_at}`);
-  else if (json.retires_at) times.push(`${json.retired_at ? 'retired' : 'retires'} ${json.retires_at}`);
+  else if (json.retires_at) times.push(`${json.retired_at ? 'retired' : 'retires'} ${json.retires_at}${json.retirement_decided ? '' : ' (expected)'}`);
   return [json.kid, json.state.padEnd(9), times.join('  ')].join('  ');
 }
 

@@ -27,11 +27,15 @@ export async function rotateIfDue(deps: AutoRotationDependencies): Promise<Signi
   const activatesAt = nextAutomaticActivation(keys.map((timeline) => timeline.key), now, deps.policy);
   if (activatesAt === null) return null;
   // Several nodes may find the same rotation due at once: one key is scheduled, the others see it.
-  const key = await deps.keyRing.scheduleKey(activatesAt);
-  if (key === null) return null;
-  const details = { activates_at: new Date(activatesAt).toISOString(), previous_kid: signingKey?.kid ?? null, automatic: true };
-  await deps.store.audit.append({ at: now, type: 'key.rotation_scheduled', actor: 'system', subject: key.kid, ip: null, details });
-  deps.logger?.info({ kid: key.kid, activatesAt: details.activates_at }, 'scheduled a new signing key');
+  const key = await deps.keyRing.keyStore.rotateUnlessScheduled(now, activatesAt);
+  if (key !== null) {
+    const details = { activates_at: new Date(activatesAt).toISOString(), previous_kid: signingKey?.kid ?? null, automatic: true };
+    await deps.store.audit.append({ at: now, type: 'key.rotation_scheduled', actor: 'system', subject: key.kid, ip: null, details });
+    deps.logger?.info({ kid: key.kid, activatesAt: details.activates_at }, 'scheduled a new signing key');
+  }
+  // Served at once, not after the watch fires. Reloaded once the key is on record: a reload may refuse the key
+  // set (nothing can sign until the new key activates), and a key it wrote is audited all the same.
+  await deps.keyRing.reload();
   return key;
 }
 

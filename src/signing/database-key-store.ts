@@ -83,6 +83,13 @@ export class DatabaseKeyStore implements KeyStore {
     return record ? this.fromRecord(record) : null;
   }
 
+  async decideRetirement(kid: string, retiresAt: number): Promise<SigningKey | null> {
+    // The repository stores a retirement only while the row has none, in one statement: of nodes deciding at
+    // once the first wins, and every one gets the stored value back.
+    const record = await this.store.signingKeys.update(kid, { retiredAt: retiresAt });
+    return record ? this.fromRecord(record) : null;
+  }
+
   watch(onChange: () => void): () => void {
     let last: string | null = null;
     let running = false;

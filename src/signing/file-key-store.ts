@@ -1,8 +1,9 @@
 // Signing keys as files in KEYS_DIR: <kid>.key.pem (PKCS#8, mode 0600) and <kid>.json (the key's times; its state
-// follows from them, see key-schedule.ts). Files written before scheduled rotation carry a `state` instead.
+// follows from them, see key-schedule.ts), and once the key is superseded <kid>.retirement (its retirement, decided
+// once: key-retirement.ts). Files written before scheduled rotation carry a `state` instead.
 import { randomBytes } from 'node:crypto';
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 // zod/mini, as in config.ts: the server never loads the larger `zod` (only the idp tool's manage/ modules do).
 import * as z from 'zod/mini';
@@ -30,6 +31,7 @@ const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 const METADATA_SUFFIX = '.json';
 const PRIVATE_KEY_SUFFIX = '.key.pem';
+const RETIREMENT_SUFFIX = '.retirement';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const ms = (text: string | null | undefined) => (text === null || text === undefined ? null : Date.parse(text));
 
@@ -50,8 +52,8 @@ function factsOf(metadata: Metadata): Facts | null {
   return { createdAt, activatedAt, retiredAt: ms(metadata.retiredAt), revokedAt: ms(metadata.revokedAt) };
 }
 
-/** Writes a whole file under a temporary name, flushes it, then renames it: readers see old or new, never half. */
-async function writeFileAtomically(file: string, contents: string, mode: number): Promise<void> {
+/** Writes a whole file, flushed, under a temporary name beside `file` (hidden, so never read as a key); returns that name. */
+async function writeTemporaryFile(file: string, contents: string, mode: number): Promise<string> {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temporary, 'wx', mode);
   try {
@@ -60,7 +62,12 @@ async function writeFileAtomically(file: string, contents: string, mode: number)
   } finally {
     await handle.close();
   }
-  await rename(temporary, file);
+  return temporary;
+}
+
+/** Writes a whole file under a temporary name, then renames it: readers see old or new, never half. */
+async function writeFileAtomically(file: string, contents: string, mode: number): Promise<void> {
+  await rename(await writeTemporaryFile(file, contents, mode), file);
 }
 
 export class FileKeyStore implements KeyStore {
@@ -69,7 +76,7 @@ export class FileKeyStore implements KeyStore {
   async load(now: number): Promise<SigningKey[]> {
     const keys = await this.readAll();
     if (keys.length === 0) return [await this.rotate(now)];
-    // Retirement by the schedule needs the token lifetimes; only explicit facts count here.
+    // Retirement by the schedule needs the token lifetimes; only stored retirements count here.
     if (computeSchedule(keys, now, Infinity).signingKey === null) {
       throw new KeyStoreError(`no signing key in ${this.dir} can sign now (every key is pending, retired or revoked): run \`idp keys rotate --now\``);
     }
@@ -98,6 +105,8 @@ export class FileKeyStore implements KeyStore {
     await this.ensureDirectory();
     const existing = (await this.listFiles()).some((file) => file === key.kid + METADATA_SUFFIX || file === key.kid + PRIVATE_KEY_SUFFIX);
     if (existing) throw new ConflictError(`a signing key with the kid ${key.kid} already exists in ${this.dir}`);
+    // A retirement decided for a key of this kid that was since deleted by hand is not this key's.
+    await rm(this.retirementFile(key.kid), { force: true });
     // A reader between these two writes is refused (a key with one file); the KeyRing then keeps the keys it has,
     // and the second write triggers its next reload.
     await writeFileAtomically(this.privateKeyFile(key.kid), await rsaKeyToPem(key), 0o600);
@@ -105,9 +114,7 @@ export class FileKeyStore implements KeyStore {
   }
 
   async update(kid: string, change: KeyChange): Promise<SigningKey | null> {
-    if (!KID_PATTERN.test(kid)) return null;
-    const kids = new Set((await this.listFiles()).map((file) => file.slice(0, file.indexOf('.'))));
-    if (!kids.has(kid)) return null;
+    if (!(await this.exists(kid))) return null;
     const key = await this.read(kid);
     const updated: SigningKey = {
       ...key,
@@ -116,6 +123,26 @@ export class FileKeyStore implements KeyStore {
     };
     await this.writeMetadata(updated);
     return updated;
+  }
+
+  async decideRetirement(kid: string, retiresAt: number): Promise<SigningKey | null> {
+    if (!(await this.exists(kid))) return null;
+    const key = await this.read(kid);
+    if (key.retiredAt !== null) return key;
+    // Never into <kid>.json: `idp keys revoke` rewrites that file (read, change, write), and a write of ours in
+    // between would put the key back unrevoked. A file of its own, created once: link() refuses to replace one, so
+    // of processes deciding at once (a restart overlapping the old server, the `idp` tool) the first one wins and
+    // the others read its decision; the name appears with the whole content, never half of it.
+    const file = this.retirementFile(kid);
+    const temporary = await writeTemporaryFile(file, `${iso(retiresAt)}\n`, 0o644);
+    try {
+      await link(temporary, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new KeyStoreError(`cannot write ${file}: ${(error as Error).message}`);
+    } finally {
+      await rm(temporary, { force: true });
+    }
+    return { ...key, retiredAt: await this.readRetirement(kid) };
   }
 
   watch(onChange: () => void): () => void {
@@ -167,6 +194,28 @@ export class FileKeyStore implements KeyStore {
     }
   }
 
+  /** Whether the directory holds a key of this kid (its metadata or its private key). */
+  private async exists(kid: string): Promise<boolean> {
+    if (!KID_PATTERN.test(kid)) return false;
+    const files = await this.listFiles();
+    return files.includes(kid + METADATA_SUFFIX) || files.includes(kid + PRIVATE_KEY_SUFFIX);
+  }
+
+  /** The retirement decided for a key (decideRetirement); null while none was. */
+  private async readRetirement(kid: string): Promise<number | null> {
+    const file = this.retirementFile(kid);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new KeyStoreError(`signing key ${kid}: ${file} cannot be read (${(error as Error).message})`);
+    }
+    const parsed = isoTime.safeParse(text.trim());
+    if (!parsed.success) throw new KeyStoreError(`signing key file ${file} is corrupted: it is not a retirement time`);
+    return Date.parse(parsed.data);
+  }
+
   private async writeMetadata(key: SigningKey): Promise<void> {
     const metadata: Metadata = {
       kid: key.kid,
@@ -207,7 +256,9 @@ export class FileKeyStore implements KeyStore {
     if (material.kid !== kid) {
       throw new KeyStoreError(`signing key file ${privateKeyFile} does not match its name: its thumbprint is ${material.kid}`);
     }
-    return { ...material, alg: 'RS256', ...facts };
+    // A retirement in the metadata (a hand edit, an import, a file of an earlier version) is the operator's word
+    // and wins; otherwise the one decided when the key was superseded, if it was.
+    return { ...material, alg: 'RS256', ...facts, retiredAt: facts.retiredAt ?? (await this.readRetirement(kid)) };
   }
 
   /** Like ssh, refuse a private key other local users can read rather than sign with a possibly leaked key. */
@@ -233,5 +284,9 @@ export class FileKeyStore implements KeyStore {
 
   private privateKeyFile(kid: string): string {
     return path.join(this.dir, kid + PRIVATE_KEY_SUFFIX);
+  }
+
+  private retirementFile(kid: string): string {
+    return path.join(this.dir, kid + RETIREMENT_SUFFIX);
   }
 }

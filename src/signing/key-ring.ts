@@ -1,10 +1,12 @@
 // The keys a running server uses: the one that signs, and the JWKS body, serialised once per key-set change.
 // It follows the rotation schedule by itself: the computed view knows when its next transition is due, and is
-// recomputed the first time the clock is past it, so keys activate and retire on time without a restart.
+// recomputed the first time the clock is past it, so keys activate and retire on time without a restart. Each
+// time it sees a key superseded it stores the key's retirement, decided once (key-retirement.ts).
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { Clock } from '../clock.js';
 import { KeyStoreError } from '../errors.js';
+import { decideRetirements, undecidedRetirements } from './key-retirement.js';
 import { computeSchedule, MAX_RETIREMENT_DELAY_MS, type Schedule } from './key-schedule.js';
 import type { KeyStore, SigningKey } from './key-store.js';
 
@@ -42,11 +44,12 @@ export class KeyRing {
   }
 
   /**
-   * `retirementDelayMs` (keyPolicy(config).retirementDelayMs) decides when superseded keys leave the JWKS; the
-   * default, for the longest token lifetimes allowed, never retires a key too early.
+   * `retirementDelayMs` (keyPolicy(config).retirementDelayMs) decides when the keys this ring sees superseded leave
+   * the JWKS, stored for each once; the default, for the longest token lifetimes allowed, never retires a key too early.
    */
   static async open(store: KeyStore, clock: Clock, retirementDelayMs: number = MAX_RETIREMENT_DELAY_MS): Promise<KeyRing> {
-    const ring = new KeyRing(store, clock, retirementDelayMs, await store.load(clock.now()));
+    const now = clock.now();
+    const ring = new KeyRing(store, clock, retirementDelayMs, await decideRetirements(store, await store.load(now), now, retirementDelayMs));
     // Refused at start rather than at the first token request.
     if (ring.schedule.signingKey === null) throw new KeyStoreError('no signing key is active: every key is pending, retired or revoked; run `idp keys rotate --now`');
     return ring;
@@ -55,6 +58,10 @@ export class KeyRing {
   /** The key that signs new tokens now. */
   private reloadsStarted = 0;
   private reloadApplied = 0;
+  /** Set while following (follow()): where a reload started in the background reports its failure. */
+  private onError: ((error: unknown) => void) | null = null;
+  /** A reload started in the background to store the retirement of a key the clock has just superseded. */
+  private deciding: Promise<void> | null = null;
 
   /** Where the keys live: the admin screens rotate and revoke through it, then reload(). */
   get keyStore(): KeyStore {
@@ -86,7 +93,8 @@ export class KeyRing {
     // Reloads overlap (a file-watch event and an admin's rotation): one that started earlier may finish later,
     // with what it read before the change. It must never replace what a later-started reload applied.
     const started = ++this.reloadsStarted;
-    const keys = await this.store.load(this.clock.now());
+    const now = this.clock.now();
+    const keys = await decideRetirements(this.store, await this.store.load(now), now, this.retirementDelayMs);
     if (started < this.reloadApplied) return;
     this.reloadApplied = started;
     const previous = this.view;
@@ -104,16 +112,43 @@ export class KeyRing {
     return key;
   }
 
-  /** Follows changes another process makes; returns a stop function. */
+  /**
+   * Follows changes another process makes, and stores the retirement of a key as soon as the clock supersedes it
+   * (not at the next reload: a restart in between would decide it with the next configuration); returns a stop
+   * function.
+   */
   follow(onError: (error: unknown) => void): () => void {
-    return this.store.watch(() => {
+    this.onError = onError;
+    const stop = this.store.watch(() => {
       this.reload().catch(onError);
     });
+    return () => {
+      this.onError = null;
+      stop();
+    };
+  }
+
+  /** Resolves once the retirement decision started in the background (while following), if any, is stored or has failed. */
+  async retirementsStored(): Promise<void> {
+    await this.deciding;
   }
 
   private current(): KeySetView {
-    if (this.clock.now() >= this.view.schedule.nextChangeAt) this.view = this.compute(this.view);
+    if (this.clock.now() >= this.view.schedule.nextChangeAt) {
+      this.view = this.compute(this.view);
+      // Until it is stored the view already retires the key as this ring decides (supersession + its own delay).
+      if (this.onError && !this.deciding && undecidedRetirements(this.view.schedule).length > 0) this.decideInBackground();
+    }
     return this.view;
+  }
+
+  private decideInBackground(): void {
+    this.deciding = this.reload()
+      // Stopped following meanwhile (shutting down, the store closing): nobody to tell; the next start decides.
+      .catch((error: unknown) => this.onError?.(error))
+      .finally(() => {
+        this.deciding = null;
+      });
   }
 
   private compute(previous: KeySetView | null): KeySetView {

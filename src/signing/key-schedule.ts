@@ -1,6 +1,7 @@
 // The rotation timeline as a pure function of facts (when each key was created, activates, was retired or
-// revoked), not of stored states: activation and retirement then happen on time without anyone writing a file,
-// and every process that reads the same facts at the same time agrees on which key signs.
+// revoked), not of stored states: activation and retirement then happen on time without anyone writing a file
+// at that moment, and every process that reads the same facts at the same time agrees on which key signs. The one
+// fact written later is a superseded key's retirement, decided once (key-retirement.ts).
 import type { Config, Lifetimes } from '../config.js';
 import { LOGOUT_TOKEN_LIFETIME_SECONDS } from '../logout/logout-token.js';
 
@@ -16,7 +17,11 @@ export interface KeyFacts {
   createdAt: number;
   /** Signs from this time (possibly in the future), until a key activated later takes over. */
   activatedAt: number;
-  /** An explicit retirement (files of earlier versions, hand edits); otherwise it follows from the schedule. */
+  /**
+   * The stored retirement: decided once when the key was superseded (key-retirement.ts), or explicit (files of
+   * earlier versions, hand edits). Once stored it is used as it is, whatever the token lifetimes say now; while
+   * none is, a superseded key's retirement is computed from the lifetimes.
+   */
   retiredAt: number | null;
   revokedAt: number | null;
 }
@@ -26,7 +31,7 @@ export interface KeyTimeline<K extends KeyFacts> {
   state: KeyState;
   /** When a later key takes (or took) over signing; null while none is scheduled. */
   supersededAt: number | null;
-  /** When it leaves (or left) the JWKS by retirement; null while not scheduled. */
+  /** When it leaves (or left) the JWKS by retirement: the stored retirement, else as scheduled; null while neither. */
   retiresAt: number | null;
 }
 
@@ -47,7 +52,10 @@ export interface KeyPolicy {
   prepublishMs: number;
   /** Time between automatic activations (KEY_ROTATION_INTERVAL). */
   rotationIntervalMs: number;
-  /** How long a superseded key stays published: until every token it signed has expired. */
+  /**
+   * How long a superseded key stays published: until every token it signed has expired. Applied once per key,
+   * when its retirement is decided and stored (key-retirement.ts).
+   */
   retirementDelayMs: number;
 }
 
@@ -86,8 +94,9 @@ export function computeSchedule<K extends KeyFacts>(keys: readonly K[], now: num
   for (let i = ordered.length - 1; i >= 0; i--) {
     const key = ordered[i] as K;
     const supersededAt = successor ? successor.activatedAt : null;
-    const scheduled = supersededAt === null ? Infinity : supersededAt + retirementDelay;
-    const retiresAt = Math.min(key.retiredAt ?? Infinity, scheduled);
+    // A stored retirement wins over the schedule, later or earlier: it was decided with the lifetimes of the
+    // tokens the key signed, which a changed ID_TOKEN_TTL no longer tells (Gatehouse issue 20).
+    const retiresAt = key.retiredAt ?? (supersededAt === null ? Infinity : supersededAt + retirementDelay);
     timelines.set(key, { supersededAt, retiresAt: retiresAt === Infinity ? null : retiresAt });
     if (tookOver(key)) successor = key;
   }

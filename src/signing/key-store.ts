@@ -44,6 +44,12 @@ export interface KeyStore {
   adopt(key: SigningKey): Promise<void>;
     /** Records a change to one key's facts; null when there is no such key. */
   update(kid: string, change: KeyChange): Promise<SigningKey | null>;
+  /**
+   * Stores `retiresAt` as the retirement of a superseded key unless one is stored already, atomically for every
+   * process on the store: the first decision wins, and every caller gets the key with the retirement stored
+   * (key-retirement.ts). Null when there is no such key.
+   */
+  decideRetirement(kid: string, retiresAt: number): Promise<SigningKey | null>;
   /** Calls `onChange` when another process (the `idp` tool) changed the keys; returns a stop function. */
   watch(onChange: () => void): () => void;
 }

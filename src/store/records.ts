@@ -74,8 +74,12 @@ export interface SigningKeyRecord {
   revokedAt: number | null;
 }
 
-/** What may change in a key after it was written. */
-export type SigningKeyChange = Partial<Pick<SigningKeyRecord, 'activatedAt' | 'revokedAt'>>;
+/**
+ * What may change in a key after it was written. activatedAt and revokedAt replace the stored value; retiredAt
+ * (a superseded key's retirement, decided once: src/signing/key-retirement.ts) is stored only while the key has
+ * none, so that of nodes deciding at once the first one wins and the others read its decision back.
+ */
+export type SigningKeyChange = Partial<Pick<SigningKeyRecord, 'activatedAt' | 'revokedAt' | 'retiredAt'>>;
 
 export interface SessionRecord {
   idHash: string;

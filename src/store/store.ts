@@ -116,7 +116,10 @@ export interface SigningKeyRepository {
   insertUnlessScheduled(key: SigningKeyRecord, after: number): Promise<boolean>;
   /** Newest first. */
   list(): Promise<SigningKeyRecord[]>;
-  /** Records a change to one key's facts and returns the key; null when there is no such key. */
+  /**
+   * Records a change to one key's facts and returns the key; null when there is no such key. A retirement is
+   * stored only while the key has none (SigningKeyChange): concurrent callers all get the first one back.
+   */
   update(kid: string, change: SigningKeyChange): Promise<SigningKeyRecord | null>;
 }
 

@@ -21,6 +21,7 @@ interface ListedKey {
   activates_at: string;
   activated_at: string | null;
   retires_at: string | null;
+  retirement_decided: boolean;
   revoked_at: string | null;
 }
 
@@ -93,6 +94,34 @@ describe('idp keys (the command-line tool beside a running server)', () => {
     expect(Date.parse(keys[1]?.retires_at ?? '')).toBe(Date.parse(rotated.activates_at) + HOUR + 60_000);
     const [event] = await app.store.audit.list({ limit: 1 });
     expect(event).toMatchObject({ type: 'key.rotation_scheduled', actor: 'cli', subject: rotated.kid, details: { previous_kid: current } });
+  });
+
+  it('list shows the retirement the server decided as the key stopped signing, whatever ID_TOKEN_TTL the tool runs with', async () => {
+    const current = app.keyRing.signingKey.kid;
+    const rotated = await json<ListedKey>('rotate', '--now');
+    // The app decides as it sees the new key take over: its 1 h ID tokens + 60 s, from the new key's activation.
+    const decided = new Date(Date.parse(rotated.activates_at) + HOUR + 60_000).toISOString();
+    await until(async () => (await listed()).find((key) => key.kid === current)?.retirement_decided === true, 'the retirement of the superseded key decided');
+    // A tool (or a restarted server) with 10 h ID tokens would expect a later retirement: the decided one stands.
+    const longTokens = { ...env, ID_TOKEN_TTL: '36000' };
+    const result = await runIdp(['keys', 'list', '--json'], longTokens);
+    expect(result.code).toBe(0);
+    const keys = (JSON.parse(result.stdout) as { keys: ListedKey[] }).keys;
+    expect(keys.find((key) => key.kid === current)).toMatchObject({ state: 'published', retires_at: decided, retired_at: null, retirement_decided: true });
+    expect(keys.find((key) => key.kid === rotated.kid)).toMatchObject({ state: 'active', retires_at: null, retirement_decided: false });
+    const text = await runIdp(['keys', 'list'], longTokens);
+    const line = text.stdout.split('\n').find((l) => l.startsWith(current));
+    expect(line).toMatch(new RegExp(`  retires ${decided.replace(/\./g, '\\.')}$`));
+  });
+
+  it('list marks a retirement not decided yet as expected, from its own token lifetimes', async () => {
+    const current = app.keyRing.signingKey.kid;
+    const rotated = await json<ListedKey>('rotate');
+    const keys = await listed();
+    expect(keys.find((key) => key.kid === current)).toMatchObject({ state: 'active', retirement_decided: false });
+    const text = await idp('list');
+    const line = text.stdout.split('\n').find((l) => l.startsWith(current));
+    expect(line).toContain(`  retires ${new Date(Date.parse(rotated.activates_at) + HOUR + 60_000).toISOString()} (expected)`);
   });
 
   it('rotate --now signs with the new key at once, and warns that cached key sets reject it until refetched', async () => {

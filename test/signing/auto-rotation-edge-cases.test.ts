@@ -99,17 +99,26 @@ describe('startAutoRotation and rotateIfDue: edge cases', () => {
   });
 
   it('schedules a replacement, and audits no previous key, when no key can sign (the last one revoked after its predecessor retired)', async () => {
-    // A signs from T0; B takes over at T0 + 1 h and is revoked a second later; A retires by the schedule.
+    // A signs from T0; B takes over at T0 + 1 h and is revoked a second later (by hand: `idp keys revoke` would
+    // have put a replacement in); A retires by the schedule, and the check's first reload stores that retirement.
     const [first] = ring.schedule.keys.map((t) => t.key.kid);
     setNow(T0 + HOUR);
     const replaced = await new FileKeyStore(keysDir, 2048).rotate(T0 + HOUR);
     await new FileKeyStore(keysDir, 2048).update(replaced.kid, { revokedAt: T0 + HOUR + SECOND });
     setNow(T0 + HOUR + policy.retirementDelayMs + SECOND);
-    const key = await rotateIfDue({ keyRing: ring, store, clock, policy });
-    expect(key).toMatchObject({ activatedAt: T0 + HOUR + policy.retirementDelayMs + SECOND + policy.prepublishMs });
-    expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([[key?.kid, 'pending'], [replaced.kid, 'revoked'], [first, 'retired']]);
+    const activatesAt = T0 + HOUR + policy.retirementDelayMs + SECOND + policy.prepublishMs;
+    // The key set is then one nobody can sign with until the replacement activates: the reload after scheduling
+    // it says so, naming the way out, once the replacement is on record.
+    await expect(rotateIfDue({ keyRing: ring, store, clock, policy })).rejects.toThrow(/can sign now.*idp keys rotate --now/);
+    const keys = await new FileKeyStore(keysDir, 2048).list();
+    const key = keys.find((k) => k.kid !== first && k.kid !== replaced.kid);
+    expect(key).toMatchObject({ activatedAt: activatesAt });
+    expect(keys.find((k) => k.kid === first)?.retiredAt).toBe(T0 + HOUR + policy.retirementDelayMs);
     const [event] = await store.audit.list({ limit: 1 });
     expect(event).toMatchObject({ type: 'key.rotation_scheduled', subject: key?.kid, details: { previous_kid: null, automatic: true } });
+    setNow(activatesAt);
+    await ring.reload();
+    expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([[key?.kid, 'active'], [replaced.kid, 'revoked'], [first, 'retired']]);
   });
 
   it('starts no check while one is in progress', async () => {

@@ -72,6 +72,12 @@ describe('computeSchedule: edge cases', () => {
     expect(at(keys, 330).next).toBe(400);
   });
 
+  it('keeps a stored retirement later than the schedule: decided with the longer lifetimes of the tokens the key signed', () => {
+    const keys = [key('B', 100), key('A', 0, 0, { retiredAt: 400 })];
+    expect(at(keys, 300)).toMatchObject({ states: { A: 'published', B: 'active' }, published: ['B', 'A'], next: 400, retires: { A: 400 } });
+    expect(at(keys, 400)).toMatchObject({ states: { A: 'retired' }, published: ['B'] });
+  });
+
   it('counts an explicit retirement and a scheduled one at the same moment once', () => {
     const keys = [key('B', 100), key('A', 0, 0, { retiredAt: 150 })];
     expect(at(keys, 120)).toMatchObject({ next: 150, retires: { A: 150 } });

@@ -1,9 +1,9 @@
 // Store contract: signing keys (SigningKeyRepository), kept as facts (src/signing/key-schedule.ts computes the
 // state). Shared engines, setup and builders: ./engines.ts.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
-import { engines, freshStorePerTest, T0, MINUTE, newKey } from './engines.js';
+import { engines, freshStorePerTest, T0, MINUTE, newKey, type OpenedStore } from './engines.js';
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {
   let store: Store;
@@ -65,10 +65,49 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.signingKeys.list()).toEqual([revoked]);
     });
 
+    it('stores a retirement only while the key has none: the first one stays, every other fact is kept', async () => {
+      await store.signingKeys.insert(newKey('k1', T0, { activatedAt: T0 + MINUTE }));
+      const decided = newKey('k1', T0, { activatedAt: T0 + MINUTE, retiredAt: T0 + 60 * MINUTE });
+      expect(await store.signingKeys.update('k1', { retiredAt: T0 + 60 * MINUTE })).toEqual(decided);
+      // Later decisions (other lifetimes, later or earlier) change nothing and get the stored one back.
+      expect(await store.signingKeys.update('k1', { retiredAt: T0 + 600 * MINUTE })).toEqual(decided);
+      expect(await store.signingKeys.update('k1', { retiredAt: T0 + 6 * MINUTE })).toEqual(decided);
+      // A revocation is recorded over it, the retirement kept.
+      const revoked = await store.signingKeys.update('k1', { revokedAt: T0 + 2 * MINUTE });
+      expect(revoked).toEqual({ ...decided, revokedAt: T0 + 2 * MINUTE });
+      expect(await store.signingKeys.list()).toEqual([revoked]);
+    });
+
     it('answers null when changing an unknown key, and changes no other key', async () => {
       await store.signingKeys.insert(newKey('k1', T0));
       expect(await store.signingKeys.update('nobody', { revokedAt: T0 + 1 })).toBeNull();
       expect(await store.signingKeys.list()).toEqual([newKey('k1', T0)]);
+    });
+  });
+
+  describe('signing keys on several connections', () => {
+    let opened: OpenedStore;
+    const seconds: Store[] = [];
+    beforeEach(async () => {
+      opened = await engine.open();
+      for (let i = 0; i < 3; i++) seconds.push(await opened.second());
+    });
+    afterEach(async () => {
+      for (const second of seconds.splice(0)) await second.close();
+      await opened.destroy();
+    });
+
+    it('keeps one retirement when nodes decide at once, and tells every node that one', async () => {
+      await opened.store.signingKeys.insert(newKey('k1', T0));
+      const nodes = [opened.store, ...seconds];
+      // Every pooled connection open first, so that the decisions really overlap.
+      await Promise.all(nodes.map((node) => node.signingKeys.list()));
+      const candidates = nodes.map((_, i) => T0 + (i + 1) * 60 * MINUTE);
+      const answers = await Promise.all(nodes.map((node, i) => node.signingKeys.update('k1', { retiredAt: candidates[i] ?? 0 })));
+      const retiredAt = answers[0]?.retiredAt;
+      expect(candidates).toContain(retiredAt);
+      expect(answers.map((answer) => answer?.retiredAt)).toEqual(nodes.map(() => retiredAt));
+      expect(await opened.store.signingKeys.list()).toEqual([newKey('k1', T0, { retiredAt })]);
     });
   });
 });

@@ -6,9 +6,12 @@ import { COLUMNS, toRecord, type SigningKeyRow } from '../rows/signing-keys.js';
 
 const INSERT = statement('signingKeys.insert', `INSERT INTO signing_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`);
 const LIST = statement('signingKeys.list', `SELECT ${COLUMNS} FROM signing_keys ORDER BY created_at DESC, kid`);
-// An absent fact keeps its value (COALESCE with NULL).
+// An absent fact keeps its value (COALESCE with NULL); a stored retirement is never replaced (COALESCE the other
+// way round). Nodes deciding at once: the row lock makes the later UPDATE wait, then re-evaluate on the row the
+// first one committed (READ COMMITTED), so it keeps the first decision and returns it.
 const UPDATE = statement('signingKeys.update',
-  `UPDATE signing_keys SET activated_at = COALESCE($2::bigint, activated_at), revoked_at = COALESCE($3::bigint, revoked_at) WHERE kid = $1 RETURNING ${COLUMNS}`);
+  `UPDATE signing_keys SET activated_at = COALESCE($2::bigint, activated_at), revoked_at = COALESCE($3::bigint, revoked_at),
+   retired_at = COALESCE(retired_at, $4::bigint) WHERE kid = $1 RETURNING ${COLUMNS}`);
 
 export class PostgresSigningKeyRepository implements SigningKeyRepository {
   constructor(private readonly pool: PostgresPool) {}
@@ -40,7 +43,7 @@ export class PostgresSigningKeyRepository implements SigningKeyRepository {
   }
 
   async update(kid: string, change: SigningKeyChange): Promise<SigningKeyRecord | null> {
-    const row = (await query<SigningKeyRow>(this.pool, UPDATE, [kid, change.activatedAt ?? null, change.revokedAt ?? null])).rows[0];
+    const row = (await query<SigningKeyRow>(this.pool, UPDATE, [kid, change.activatedAt ?? null, change.revokedAt ?? null, change.retiredAt ?? null])).rows[0];
     return row ? toRecord(row) : null;
   }
 }

@@ -13,9 +13,11 @@ export class SqliteSigningKeyRepository implements SigningKeyRepository {
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO signing_keys (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.listStmt = db.prepare<[], SigningKeyRow>(`SELECT ${COLUMNS} FROM signing_keys ORDER BY created_at DESC, kid`);
-    // An absent fact keeps its value (COALESCE with NULL).
-    this.updateStmt = db.prepare<[number | null, number | null, string], SigningKeyRow>(
-      `UPDATE signing_keys SET activated_at = COALESCE(?, activated_at), revoked_at = COALESCE(?, revoked_at) WHERE kid = ? RETURNING ${COLUMNS}`,
+    // An absent fact keeps its value (COALESCE with NULL); a stored retirement is never replaced (COALESCE the
+    // other way round), and one statement makes that check and write atomic.
+    this.updateStmt = db.prepare<[number | null, number | null, number | null, string], SigningKeyRow>(
+      `UPDATE signing_keys SET activated_at = COALESCE(?, activated_at), revoked_at = COALESCE(?, revoked_at), retired_at = COALESCE(retired_at, ?)
+       WHERE kid = ? RETURNING ${COLUMNS}`,
     );
     const scheduledStmt = db.prepare('SELECT 1 FROM signing_keys WHERE activated_at > ? AND revoked_at IS NULL LIMIT 1');
     this.insertUnlessScheduledTx = db.transaction((key: SigningKeyRecord, after: number): boolean => {
@@ -45,7 +47,7 @@ export class SqliteSigningKeyRepository implements SigningKeyRepository {
   }
 
   async update(kid: string, change: SigningKeyChange): Promise<SigningKeyRecord | null> {
-    const row = this.updateStmt.get(change.activatedAt ?? null, change.revokedAt ?? null, kid);
+    const row = this.updateStmt.get(change.activatedAt ?? null, change.revokedAt ?? null, change.retiredAt ?? null, kid);
     return row ? toRecord(row) : null;
   }
 }
