@@ -71,8 +71,8 @@ process.on('SIGTERM', () => void shutdown(0));
 function start(label, script, env, readyLine, readyCount = 1) {
   const child = startProcess({ root, label, script, env, readyLine, readyCount, relay });
   running.push(child);
-  // One application gone means the demo no longer shows what it promises: stop the rest.
-  child.exited.then((code) => {
+  // One application gone means the demo no longer shows what it promises: stop the rest. (`exited` never rejects.)
+  void child.exited.then((code) => {
     if (stopping) return;
     console.error(`demo: ${label} stopped unexpectedly (${code}); stopping the demo`);
     void shutdown(1);

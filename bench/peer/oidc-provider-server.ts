@@ -150,7 +150,7 @@ async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
 /** Gatehouse's check: bounded input, always one argon2 verification, NFKC, the email compared case-insensitively. */
 async function verifyCredentials(email: string, password: string): Promise<boolean> {
   if (Buffer.byteLength(email) > MAX_CREDENTIAL_BYTES || Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) return false;
-  let matches = false;
+  let matches: boolean;
   try {
     matches = await argon2.verify(passwordHash, password.normalize('NFKC'));
   } catch {

@@ -59,7 +59,8 @@ export function startProcess({ root, label, script, env, readyLine, readyCount =
     });
   }
   if (!readyLine) resolveReady([]);
-  exited.then((code) => rejectReady(new Error(`${label} exited (${code}) before it was ready`)));
+  // `exited` never rejects; once `ready` has settled, this rejection is a no-op.
+  void exited.then((code) => rejectReady(new Error(`${label} exited (${code}) before it was ready`)));
   ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
 
   return {

@@ -31,7 +31,8 @@ const DATE_MESSAGE = 'Enter a date as YYYY-MM-DD, or a date and time as YYYY-MM-
 export function parseDateSpan(text: string): { start: number; end: number } | null {
   const match = DATE.exec(text);
   if (!match) return null;
-  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => (part === undefined ? undefined : Number(part)));
+  // An optional group that took no part in the match is undefined, though lib.d.ts types every group a string.
+  const [year, month, day, hour, minute, second] = match.slice(1).map((part: string | undefined) => (part === undefined ? undefined : Number(part)));
   if (year === undefined || month === undefined || day === undefined) return null;
   const start = Date.UTC(year, month - 1, day, hour ?? 0, minute ?? 0, second ?? 0);
   const back = new Date(start);

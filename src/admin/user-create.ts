@@ -48,9 +48,10 @@ export function createUserSubmit(deps: AdminDependencies) {
     try {
       user = await createUser(manageContext(deps, res, req.ip), { email, name: form.name, isAdmin: form.admin, password: generated ?? form.password });
     } catch (error) {
-      if (error instanceof ConflictError) return renderForm(deps, res, values, { email: sentence(error.message) }, 409);
-      if (error instanceof ValidationError) return renderForm(deps, res, values, { [error.field]: sentence(error.message) }, 400);
-      throw error;
+      if (error instanceof ConflictError) renderForm(deps, res, values, { email: sentence(error.message) }, 409);
+      else if (error instanceof ValidationError) renderForm(deps, res, values, { [error.field]: sentence(error.message) }, 400);
+      else throw error;
+      return;
     }
     if (generated === null) {
       res.redirect(303, userPath(deps, user.id, '?done=created'));

@@ -3,7 +3,6 @@
 // challenge lives in the store (sign-in challenges), bound to who started it (a browser cookie or a session, as
 // a hash), for five minutes, and is used up by the first answer: a replayed answer finds no challenge.
 import type {
-  AuthenticationResponseJSON,
   AuthenticatorTransportFuture,
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
@@ -11,6 +10,7 @@ import type {
 } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
+import { codePointLength } from '../code-points.js';
 import type { Config } from '../config.js';
 import { ConflictError } from '../errors.js';
 import type { NewPasskey, PasskeyRecord, SignInChallengePurpose, SignInChallengeRecord, UserRecord } from '../store/records.js';
@@ -97,7 +97,7 @@ export type SignInAnswer = z.output<typeof authenticationResponseSchema>;
 export function passkeyName(raw: string): string | null {
   const name = raw.trim();
   if (name === '') return DEFAULT_PASSKEY_NAME;
-  if ([...name].length > MAX_PASSKEY_NAME_LENGTH || /\p{Cc}/u.test(name)) return null;
+  if (codePointLength(name) > MAX_PASSKEY_NAME_LENGTH || /\p{Cc}/u.test(name)) return null;
   return name;
 }
 
@@ -223,7 +223,7 @@ export async function verifySignIn(deps: PasskeyDependencies, binding: string, c
   let info;
   try {
     const verification = await (await webauthn()).verifyAuthenticationResponse({
-      response: answer as AuthenticationResponseJSON,
+      response: answer,
       expectedChallenge: challenge.value,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,

@@ -110,8 +110,8 @@ export async function loadOrCreateKeyFile(file: string): Promise<Buffer> {
       await handle.close();
     }
     // Stryker disable next-line BlockStatement: linking our own new file in the same directory fails only with EEXIST (the race handled here); no test can make it fail otherwise
-    await link(temporary, file).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw new KeyStoreError(`cannot create ${file}: ${error.message}`);
+    await link(temporary, file).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new KeyStoreError(`cannot create ${file}: ${(error as Error).message}`);
     });
   } finally {
     await unlink(temporary).catch(() => undefined);

@@ -110,7 +110,7 @@ export function addressBucket(ip: string | undefined): string {
   const groups = ipv6Groups(bare);
   // ::ffff:a.b.c.d is an IPv4 client of a dual-stack socket.
   if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
-    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+    return groups.slice(6, 8).flatMap((group) => [group >> 8, group & 0xff]).join('.');
   }
   return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
 }
@@ -156,10 +156,10 @@ export class Throttle {
       const now = this.clock.now();
       const counters = await Promise.all(all.map((guard) => this.store.throttle.peek(guard.key, now)));
       let refusal: Refusal | null = null;
-      counters.forEach((counter, index) => {
-        const until = blockedUntil(counter, now);
-        if (until !== null && (refusal === null || until > refusal.retryAt)) refusal = { retryAt: until, by: all[index]!.by };
-      });
+      for (const [index, guard] of all.entries()) {
+        const until = blockedUntil(counters[index] ?? null, now);
+        if (until !== null && (refusal === null || until > refusal.retryAt)) refusal = { retryAt: until, by: guard.by };
+      }
       return { refusal, accountCounted: counters[1] !== null };
     };
     let state = await read();
@@ -273,7 +273,9 @@ export type PasswordCheck = { outcome: 'match' } | { outcome: 'mismatch' } | { o
 /** A password checked against a known account's hash under the throttle (a re-entered or current password). */
 export async function checkPasswordThrottled(throttle: Throttle, email: string, ip: string | undefined, hash: string, password: string): Promise<PasswordCheck> {
   const gate = await throttle.gate('signin', email, ip);
-  if (gate.refusal) return { outcome: 'throttled', refusal: gate.refusal };
+  // Read into a constant: gate.refusal itself changes while the password waits for its turn to hash (gate.admit).
+  const onArrival = gate.refusal;
+  if (onArrival) return { outcome: 'throttled', refusal: onArrival };
   if (Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) {
     await gate.failed();
     return { outcome: 'mismatch' };

@@ -25,9 +25,12 @@ function helmetHeaders(https: boolean): Headers {
     removeHeader: (name: string) => recorded.splice(0, recorded.length, ...recorded.filter(([n]) => n.toLowerCase() !== name.toLowerCase())),
     getHeader: () => undefined,
   };
-  let called = false;
-  securityHeaders({ https })({ headers: {} } as never, res as never, () => (called = true));
-  if (!called) throw new Error('helmet did not finish synchronously');
+  // A property, not a local: TypeScript would take a local `false` for false still after the callback set it.
+  const finished = { called: false };
+  securityHeaders({ https })({ headers: {} } as never, res as never, () => {
+    finished.called = true;
+  });
+  if (!finished.called) throw new Error('helmet did not finish synchronously');
   return recorded;
 }
 

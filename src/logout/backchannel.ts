@@ -92,7 +92,10 @@ const resolveWithSystem: Resolver = (hostname) => systemLookup(hostname, { all: 
 function sleep(timers: Timers, ms: number, signal: AbortSignal): { done: Promise<void>; cancel: () => void } {
   let cancel = () => {};
   const done = new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
     let cancelTimer = () => {};
     const finish = () => {
       cancelTimer();
@@ -224,10 +227,16 @@ export class BackchannelLogout {
   private post(uri: string, form: string, signal: AbortSignal): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       const url = URL.canParse(uri) ? new URL(uri) : null;
-      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return reject(new Error('not an http(s) URL'));
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+        reject(new Error('not an http(s) URL'));
+        return;
+      }
       // An address literal never reaches `lookup`: it is checked here.
       const host = hostOf(url);
-      if (isIP(host) !== 0 && this.refuses(host)) return reject(new RefusedAddressError());
+      if (isIP(host) !== 0 && this.refuses(host)) {
+        reject(new RefusedAddressError());
+        return;
+      }
       const request = (url.protocol === 'https:' ? https : http).request(
         url,
         {
@@ -262,13 +271,16 @@ export class BackchannelLogout {
   private readonly checkedLookup: LookupFunction = (hostname, options, callback) => {
     this.resolve(hostname).then(
       (addresses) => {
-        if (addresses.length === 0) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
-        if (addresses.some((entry) => this.refuses(entry.address))) return callback(new RefusedAddressError(), '', 0);
-        if (options.all) return callback(null, addresses);
-        const [first] = addresses as [ResolvedAddress];
-        callback(null, first.address, first.family);
+        const [first] = addresses;
+        if (first === undefined) callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+        else if (addresses.some((entry) => this.refuses(entry.address))) callback(new RefusedAddressError(), '', 0);
+        else if (options.all) callback(null, addresses);
+        else callback(null, first.address, first.family);
       },
-      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+      // The resolver's rejection is handed on as the lookup's error (one that is not an Error becomes the cause of one).
+      (error: unknown) => {
+        callback(error instanceof Error ? error : new Error(`no address for ${hostname}`, { cause: error }), '', 0);
+      },
     );
   };
 

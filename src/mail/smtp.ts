@@ -1,5 +1,6 @@
 // Sends mail through the relay named by SMTP_URL (nodemailer parses the URL: smtps:// is TLS from the start,
 // smtp:// upgrades with STARTTLS when the server offers it; query options such as ?ignoreTLS=true pass through).
+import type { SMTPSentMessageInfo, SMTPTransportOptions, Transporter } from 'nodemailer';
 import type { Logger } from '../logger.js';
 import type { Mailer, MailMessage } from './mailer.js';
 import { loadNodemailer } from './nodemailer.js';
@@ -15,7 +16,8 @@ export interface SmtpOptions {
 // sends a reset mail, so an unreachable relay should fail in seconds. The URL's own query options win over these.
 const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
-type Transport = ReturnType<Awaited<ReturnType<typeof loadNodemailer>>['createTransport']>;
+// Named, not ReturnType<createTransport>: that is its last overload's, Transporter<any, any>, and `any` would leak into `info`.
+type Transport = Transporter<SMTPSentMessageInfo, SMTPTransportOptions>;
 
 export function openSmtp(options: SmtpOptions): Mailer {
   // Opened on the first send: nodemailer is only loaded when there is mail (src/mail/nodemailer.ts).

@@ -81,9 +81,14 @@ function quantity(count: number, unit: string): string {
   return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
-/** The text views print values as they are: HTML escaping would turn "O'Brien" into "O&#39;Brien". */
+/**
+ * The text views print values as they are: HTML escaping would turn "O'Brien" into "O&#39;Brien". They print
+ * strings, numbers and booleans (MailData); anything else is a mistake in a view, not "[object Object]" in a mail.
+ */
 function verbatim(value: unknown): string {
-  return value === undefined || value === null ? '' : String(value);
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new TypeError(`a text mail view printed a value of type ${typeof value}`);
 }
 
 /** Renders views/mail/<template>.text.ejs and .html.ejs; the subject is decided here per template. */

@@ -29,7 +29,8 @@ export interface ImportResult extends TransferSummary {
 /** The file's lines, numbered, for messages that point at the offending line. */
 class Lines {
   private number = 0;
-  constructor(private readonly source: AsyncIterator<string>) {}
+  // What the source returns at its end is never read: `unknown`, not the default `any`.
+  constructor(private readonly source: AsyncIterator<string, unknown>) {}
 
   get lineNumber(): number {
     return this.number;
@@ -38,8 +39,9 @@ class Lines {
   /** The next non-empty line parsed as JSON; null at the end. */
   async next(): Promise<unknown> {
     for (;;) {
-      const { value, done } = await this.source.next();
-      if (done) return null;
+      const next = await this.source.next();
+      if (next.done) return null;
+      const value = next.value;
       this.number++;
       if (value.trim() === '') continue;
       try {

@@ -41,7 +41,8 @@ function sessionSatisfies(deps: AuthorizeDependencies, request: AuthorizationReq
 export function authorizeEndpoint(deps: AuthorizeDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     res.setHeader('Cache-Control', 'no-store');
-    const params = (req.method === 'POST' ? req.body : req.query) as Record<string, unknown>;
+    // Express 5 leaves req.body undefined when no body was parsed (a POST without a form).
+    const params = (req.method === 'POST' ? req.body : req.query) as Record<string, unknown> | undefined;
     const request = await parseAuthorizationRequest(deps.store, params ?? {});
     const target = { redirectUri: request.redirectUri, state: request.state };
     let hintedSub: string | undefined;

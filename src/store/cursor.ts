@@ -8,7 +8,7 @@ export function encodeCursor(key: string[]): string {
 export function decodeCursor(cursor: string, parts: number): string[] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === parts && key.every((k) => typeof k === 'string')) return key as string[];
+    if (Array.isArray(key) && key.length === parts && key.every((k) => typeof k === 'string')) return key;
   } catch {
     // fall through to the one error below
   }

@@ -78,7 +78,7 @@ export async function waitForMail(dataDir: string, to: string, options: { subjec
   const { subject, skip = 0, timeoutMs = 5000 } = options;
   const wanted = (mail: ReceivedMail) => mail.to.toLowerCase() === to.toLowerCase() && (!subject || mail.subject.search(subject) !== -1);
   const deadline = Date.now() + timeoutMs;
-  let mails: ReceivedMail[] = [];
+  let mails: ReceivedMail[];
   // Bounded by the deadline: at most timeoutMs / 20 rounds.
   for (;;) {
     mails = await readOutbox(dataDir);

@@ -15,7 +15,7 @@ describe('foreign-key columns are indexed', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-fk-'));
     try {
       const file = path.join(dir, 'idp.sqlite');
-      const store = await openSqliteStore({ file, synchronous: 'NORMAL' });
+      const store = openSqliteStore({ file, synchronous: 'NORMAL' });
       await store.close();
       const db = new Database(file, { readonly: true });
       const unindexed: string[] = [];

@@ -16,6 +16,10 @@ export interface PostgresOptions {
 
 const INT8_OID = 20;
 
+// pg-types declares a parser as `any` and an OID as its own enum, though pg asks for any OID (an extension's types
+// too): typed once here, so that no `any` leaks past this file.
+const builtinParser = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => (text: string) => unknown;
+
 /**
  * pg reads BIGINT as a string by default. Every BIGINT we store (millisecond times, audit ids) is far below
  * 2^53, so this pool, and only this pool, reads them as numbers, as better-sqlite3 does; a value that would
@@ -23,7 +27,7 @@ const INT8_OID = 20;
  */
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if (oid !== INT8_OID || format === 'binary') return pg.types.getTypeParser(oid, format);
+    if (oid !== INT8_OID || format === 'binary') return builtinParser(oid, format);
     return (text: string) => {
       const value = Number(text);
       if (!Number.isSafeInteger(value)) throw new RangeError(`the BIGINT ${text} does not fit in a JavaScript number`);

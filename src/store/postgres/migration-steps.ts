@@ -5,6 +5,12 @@ import { eventHash, GENESIS_HASH } from '../../audit/chain.js';
 import { COLUMNS, storedFields, type AuditRow } from '../rows/audit.js';
 import { normalizeName } from '../rows/users.js';
 
+/**
+ * An audit row as this step reads it: its BIGINTs are numbers only through the store's own pool (database.ts),
+ * and the step, handed a client, does not count on it.
+ */
+type ReadAuditRow = Omit<AuditRow, 'id' | 'at'> & { id: number | string; at: number | string };
+
 /** Rows written per round trip. */
 const BATCH = 1000;
 
@@ -17,19 +23,20 @@ async function linkAuditChain(client: pg.PoolClient): Promise<void> {
   let prevHash = GENESIS_HASH;
   let lastId = 0;
   for (;;) {
-    const { rows } = await client.query<AuditRow>(`SELECT ${COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`, [lastId, BATCH]);
+    const { rows } = await client.query<ReadAuditRow>(`SELECT ${COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`, [lastId, BATCH]);
     if (rows.length === 0) break;
     const ids: number[] = [];
     const prevHashes: string[] = [];
     const hashes: string[] = [];
     for (const row of rows) {
-      // The store's pool reads BIGINT as a number (database.ts); hashing a string `at` would give another hash.
-      const hash = eventHash(prevHash, storedFields({ ...row, at: Number(row.at) }));
-      ids.push(Number(row.id));
+      // Numbers, as `append` hashed them: hashing a string `at` would give another hash.
+      const id = Number(row.id);
+      const hash = eventHash(prevHash, storedFields({ ...row, id, at: Number(row.at) }));
+      ids.push(id);
       prevHashes.push(prevHash);
       hashes.push(hash);
       prevHash = hash;
-      lastId = Number(row.id);
+      lastId = id;
     }
     await client.query(
       'UPDATE audit_events AS e SET prev_hash = v.prev_hash, hash = v.hash '

@@ -13,9 +13,15 @@ function toPortable(table: TransferTable, row: Record<string, unknown>): Transfe
   const out: TransferRow = {};
   for (const [column, kind] of Object.entries(table.columns)) {
     const value = row[column] ?? null;
-    out[column] = value === null ? null : kind === 'bool' ? Boolean(value) : kind === 'int' ? Number(value) : String(value);
+    out[column] = value === null ? null : kind === 'bool' ? Boolean(value) : kind === 'int' ? Number(value) : textOf(table, column, value);
   }
   return out;
+}
+
+/** A text column's value: every one is TEXT in the schema (JSON too, kept as written), so pg reads a string. */
+function textOf(table: TransferTable, column: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  throw new Error(`${table.name}.${column} was read as ${typeof value}, not text: the transfer table list and the schema disagree`);
 }
 
 async function insertRows(client: pg.PoolClient, table: TransferTable, rows: TransferRow[]): Promise<void> {
@@ -42,7 +48,7 @@ export class PostgresTransferRepository implements TransferRepository {
           await client.query(`DECLARE transfer_rows NO SCROLL CURSOR FOR SELECT ${Object.keys(table.columns).join(', ')} FROM ${table.name} ORDER BY ${table.orderBy.join(', ')}`);
           try {
             for (;;) {
-              const { rows } = await client.query(`FETCH FORWARD ${Number(batchSize)} FROM transfer_rows`);
+              const { rows } = await client.query(`FETCH FORWARD ${batchSize} FROM transfer_rows`);
               if (rows.length === 0) break;
               yield rows.map((row: Record<string, unknown>) => toPortable(table, row));
             }

@@ -65,6 +65,9 @@ const INDEXED = statement('users.searchIndexed', `WITH matching AS MATERIALIZED 
     SELECT id FROM matching WHERE $3::text IS NULL OR email_normalized > $3 ORDER BY email_normalized LIMIT $4)) AS page ON true
   ORDER BY page.email_normalized`);
 
+/** A row of INDEXED: the count of matches, with a user of the page or, when the page is empty, nulls (the LEFT JOIN). */
+type IndexedRow = { found: number } & (UserRow | { [Column in keyof UserRow]: null });
+
 /**
  * Each user with the same chance, `$1` percent (BERNOULLI reads every page of the table, but only some 5 ms of it
  * at 100,000 users). The table's size from the statistics (-1 before the first ANALYZE: then counted) sets the
@@ -98,7 +101,8 @@ class UserSample {
    */
   private take(): Promise<void> {
     this.taking ??= (async () => {
-      const size = Number((await query<{ size: number }>(this.pool, SIZE)).rows[0]?.size ?? 0);
+      // float8: pg reads it as a number.
+      const size = (await query<{ size: number }>(this.pool, SIZE)).rows[0]?.size ?? 0;
       const percent = Math.min(100, (100 * this.tuning.sampleSize) / Math.max(size, 1));
       this.users = (await query<{ email_normalized: string; name_normalized: string | null }>(this.pool, SAMPLE, [percent])).rows;
       this.weight = percent > 0 ? 100 / percent : 0;
@@ -124,8 +128,8 @@ export class PostgresUserSearch {
       // changed much since), while one near the cap often errs a little either side, and giving up there would
       // waste the work done before reading in email order. Up to that plus one, so that reaching it shows.
       const cap = 2 * this.tuning.indexCap + 1;
-      const rows = (await query<UserRow & { found: number }>(this.pool, INDEXED, [containing(term), cap, after, limit])).rows;
-      if ((rows[0]?.found ?? 0) < cap) return rows.filter((row) => row.id !== null);
+      const rows = (await query<IndexedRow>(this.pool, INDEXED, [containing(term), cap, after, limit])).rows;
+      if ((rows[0]?.found ?? 0) < cap) return rows.filter((row): row is IndexedRow & UserRow => row.id !== null);
     }
     return (after === null
       ? await query<UserRow>(this.pool, SCAN_FIRST, [term, limit])

@@ -11,7 +11,7 @@ export class SqliteAuditRepository implements AuditRepository {
   private readonly headStmt;
   private readonly chainStmt;
   /** The filtered queries, prepared once per combination of filters (a few dozen at most). */
-  private readonly filtered = new Map<string, Database.Statement<unknown[], unknown>>();
+  private readonly filtered = new Map<string, Database.Statement>();
 
   /** `chainKey`: AUDIT_CHAIN_KEY, under which new events are chained (src/audit/chain.ts); null for SHA-256. */
   constructor(private readonly db: SqliteDatabase, chainKey: Buffer | null = null) {
@@ -75,7 +75,7 @@ export class SqliteAuditRepository implements AuditRepository {
   private statement<R>(sql: string): Database.Statement<unknown[], R> {
     let prepared = this.filtered.get(sql);
     if (!prepared) {
-      prepared = this.db.prepare<unknown[], unknown>(sql);
+      prepared = this.db.prepare(sql);
       this.filtered.set(sql, prepared);
     }
     // Each SQL text is always read as the same row type: the one its caller gave it.

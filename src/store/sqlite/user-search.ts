@@ -1,5 +1,6 @@
 // The users page's search on SQLite (how it chooses its way: src/store/rows/users.ts): reading users_search in email
 // order, or asking the trigram index users_fts (migration 0005) for every match when it counts few.
+import { codePointLength } from '../../code-points.js';
 import { COLUMNS, type UserRow } from '../rows/users.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -83,7 +84,7 @@ export class SqliteUserSearch {
   }
 
   private find(term: string, after: string | null, limit: number): UserRow[] {
-    if ([...term].length < TRIGRAM) return this.scan(term, after, limit);
+    if (codePointLength(term) < TRIGRAM) return this.scan(term, after, limit);
     // The window, when as many users follow `after`; when fewer do, reading them all is the window.
     const skip = this.tuning.window - 1;
     const upto = after === null ? this.windowEndFirst.get({ skip }) : this.windowEndNext.get({ after, skip });

@@ -133,20 +133,19 @@ export class ThreadedSqliteStore implements Store {
     }
     const worker = new Worker(THREAD_ENTRY, { workerData: options });
     let ready: ReadyMessage;
-    const listeners: { message?: (m: ReadyMessage) => void; error?: (e: Error) => void; exit?: (code: number) => void } = {};
+    let stopListening = () => {};
     try {
       ready = await new Promise<ReadyMessage>((resolve, reject) => {
-        listeners.message = resolve;
-        listeners.error = reject;
-        listeners.exit = (code) => reject(new Error(`it exited with ${code}`));
-        worker.once('message', listeners.message).once('error', listeners.error).once('exit', listeners.exit);
+        const exited = (code: number) => reject(new Error(`it exited with ${code}`));
+        worker.once('message', resolve).once('error', reject).once('exit', exited);
+        // Only our own listeners: the Worker keeps internal ones that deliver its messages.
+        stopListening = () => worker.off('message', resolve).off('error', reject).off('exit', exited);
       });
     } catch (error) {
       await worker.terminate();
       throw new StoreUnavailableError(`the SQLite thread did not start: ${(error as Error).message}`);
     } finally {
-      // Only our own listeners: the Worker keeps internal ones that deliver its messages.
-      worker.off('message', listeners.message!).off('error', listeners.error!).off('exit', listeners.exit!);
+      stopListening();
     }
     if (!ready.ready) {
       await worker.terminate();
@@ -188,12 +187,18 @@ export class ThreadedSqliteStore implements Store {
     await this.worker.terminate();
   }
 
-  private repository<R>(repository: ThreadedRepository): R {
-    const local = this.local[repository] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    const methods = Object.entries(METHODS[repository]) as [string, Side][];
+  private repository<R extends ThreadedRepository>(repository: R): Store[R] {
+    const local = this.local[repository] as unknown as Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
+    const methods = Object.entries<Side>(METHODS[repository]);
+    const readLocally = (method: string) => {
+      const own = local[method];
+      if (own === undefined) throw new Error(`the SQLite store has no ${repository}.${method}`);
+      return own.bind(local);
+    };
+    // Every method of Store[R], one by one: METHODS names them all (the compiler checks its keys against Store[R]).
     return Object.fromEntries(
-      methods.map(([method, side]) => [method, side === 'read' ? local[method]!.bind(local) : (...args: unknown[]) => this.call(repository, method, args)]),
-    ) as R;
+      methods.map(([method, side]) => [method, side === 'read' ? readLocally(method) : (...args: unknown[]) => this.call(repository, method, args)]),
+    ) as unknown as Store[R];
   }
 
   private call(repository: StoreCall['repository'], method: string, args: unknown[]): Promise<unknown> {

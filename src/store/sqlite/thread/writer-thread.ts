@@ -38,13 +38,14 @@ function serve(port: NonNullable<typeof parentPort>, options: ThreadOptions): vo
     for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) queued.push(...(next.message as StoreCall[]));
     const batch = queued.splice(0);
     const closeAt = batch.findIndex((call) => call.repository === '$store' && call.method === 'close');
-    const work = closeAt === -1 ? batch : batch.slice(0, closeAt);
+    const close = batch[closeAt];
+    const work = close === undefined ? batch : batch.slice(0, closeAt);
     // One message for the whole batch's replies: one wake-up of the event loop.
     if (work.length > 0) port.postMessage(await groupCommit.run(work));
-    if (closeAt !== -1) {
+    if (close !== undefined) {
       closed = true;
       await store.close();
-      port.postMessage([{ id: batch[closeAt]!.id, value: undefined }]);
+      port.postMessage([{ id: close.id, value: undefined }]);
       port.close();
     }
   };
