@@ -32,7 +32,7 @@
         body: JSON.stringify(body),
       });
     } catch (networkError) {
-      throw new Error('Gatehouse could not be reached. Check your connection and try again.');
+      throw new Error('Gatehouse could not be reached. Check your connection and try again.', { cause: networkError });
     }
     var type = response.headers.get('Content-Type') || '';
     var data = type.indexOf('application/json') === 0 ? await response.json() : null;
@@ -63,7 +63,7 @@
         try {
           answer = await lib.startAuthentication({ optionsJSON: ceremony.options });
         } catch (error) {
-          throw new Error(ceremonyMessage(error));
+          throw new Error(ceremonyMessage(error), { cause: error });
         }
         var done = await postJson(button.getAttribute('data-verify-url'), Object.assign({}, fields, { challengeId: ceremony.challengeId, response: answer }));
         window.location.assign(done.redirect);
@@ -95,7 +95,7 @@
         try {
           answer = await lib.startRegistration({ optionsJSON: ceremony.options });
         } catch (error) {
-          throw new Error(ceremonyMessage(error));
+          throw new Error(ceremonyMessage(error), { cause: error });
         }
         var done = await postJson(form.getAttribute('data-create-url'), { csrf: csrf, challengeId: ceremony.challengeId, name: name.value, response: answer });
         window.location.assign(done.redirect);

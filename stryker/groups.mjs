@@ -119,10 +119,15 @@ export const groups = {
         tests: ['test/http/token-endpoint.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/login.test.ts'],
       },
       passwords: {
-        mutate: ['src/auth/password-hash.ts', 'src/auth/password-policy.ts', 'src/auth/generated-password.ts', 'src/auth/phc.ts'],
+        mutate: ['src/auth/password-hash.ts', 'src/auth/password-policy.ts', 'src/auth/password-strength.ts', 'src/auth/common-passwords.ts', 'src/auth/generated-password.ts', 'src/auth/phc.ts'],
         tests: [
           'test/unit/password-hash.test.ts',
           'test/unit/password-policy.test.ts',
+          'test/unit/password-policy-reasons.test.ts',
+          'test/unit/password-policy-strength.test.ts',
+          'test/http/password-reasons-admin.test.ts',
+          'test/http/password-reasons-account.test.ts',
+          'test/http/password-reasons-reset.test.ts',
           'test/http/account-password.test.ts',
           'test/http/admin-users.test.ts',
           'test/unit/generated-password.test.ts',

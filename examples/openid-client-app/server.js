@@ -46,7 +46,6 @@ app.use(session({
 
 app.use(appRoutes({ config, oidc, sessionIndex, cookie: { name: COOKIE_NAME, options: cookieOptions } }));
 
-// eslint-disable-next-line no-unused-vars
 app.use((err, req, res, next) => {
   if (res.headersSent) return next(err);
   const status = err.expose && err.status >= 400 && err.status < 500 ? err.status : 500;

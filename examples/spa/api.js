@@ -97,7 +97,8 @@ export function createApi({ issuer, clientId, allowedOrigin }) {
 
   app.use((req, res) => res.status(404).json({ error: 'not_found' }));
   // Express 5 passes rejected promises here; never echo the request.
-  app.use((err, req, res, next) => {
+  // Four parameters: Express tells an error handler by its arity.
+  app.use((err, req, res, _next) => {
     console.error(`api: ${err.message}`);
     res.status(500).json({ error: 'server_error' });
   });

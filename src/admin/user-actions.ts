@@ -17,7 +17,7 @@ export function setUserPassword(deps: AdminDependencies) {
     const minLength = deps.config.passwordMinLength;
     let typed: string | null;
     try {
-      typed = passwordChoice(form, user.email, minLength);
+      typed = passwordChoice(form, user.email, minLength, { name: user.name, issuer: deps.config.issuer });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       await renderUserPage(deps, req, res, user, { passwordErrors: { password: sentence(error.message) } }, 400);

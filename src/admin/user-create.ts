@@ -36,7 +36,7 @@ export function createUserSubmit(deps: AdminDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const form: NewUserForm = parseForm(newUserSchema, req);
     const values: NewUserValues = { email: form.email, name: form.name, admin: form.admin, generate: form.generate };
-    const errors = newUserErrors(form, deps.config.passwordMinLength);
+    const errors = newUserErrors(form, deps.config.passwordMinLength, deps.config.issuer);
     if (Object.keys(errors).length > 0) {
       renderForm(deps, res, values, errors, 400);
       return;

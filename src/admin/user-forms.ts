@@ -3,7 +3,7 @@
 // messages shown next to their fields.
 import type { Request } from 'express';
 import { z } from 'zod';
-import { checkPasswordPolicy } from '../auth/password-policy.js';
+import { checkPasswordPolicy, type PasswordContext } from '../auth/password-policy.js';
 import { ValidationError } from '../errors.js';
 import { checkEmail, checkName } from '../manage/users.js';
 
@@ -58,12 +58,16 @@ export function collectErrors(checks: (() => unknown)[]): FieldErrors {
   return errors;
 }
 
-/** The checks of createUser, run before it so that every field's error shows, not only the first. */
-export function newUserErrors(form: NewUserForm, passwordMinLength: number): FieldErrors {
+/**
+ * The checks of createUser, run before it so that every field's error shows, not only the first. The password is
+ * judged against the name typed too; `issuer` (config.issuer) adds the service's address, which createUser checks
+ * in any case.
+ */
+export function newUserErrors(form: NewUserForm, passwordMinLength: number, issuer?: string): FieldErrors {
   return collectErrors([
     () => checkEmail(form.email),
     () => checkName(form.name),
-    () => passwordChoice(form, form.email.trim(), passwordMinLength),
+    () => passwordChoice(form, form.email.trim(), passwordMinLength, { name: form.name, issuer }),
   ]);
 }
 
@@ -72,17 +76,21 @@ export function editErrors(form: EditForm): FieldErrors {
   return collectErrors([() => checkEmail(form.email), () => checkName(form.name)]);
 }
 
+/** What a typed password is judged against besides the email: the person's name and the issuer (PasswordContext). */
+export type PasswordJudgedAgainst = Pick<PasswordContext, 'name' | 'issuer'>;
+
 /**
  * Either a password typed by the administrator or "generate one", never both (the typed one would be
- * silently dropped). Returns the typed password to use, or null to generate one.
+ * silently dropped). Returns the typed password to use, or null to generate one. The management functions
+ * (createUser, setPassword) judge the password again with the account's name and the issuer's host.
  */
-export function passwordChoice(form: PasswordForm, email: string, passwordMinLength: number): string | null {
+export function passwordChoice(form: PasswordForm, email: string, passwordMinLength: number, against: PasswordJudgedAgainst = {}): string | null {
   if (form.generate) {
     if (form.password !== '') throw new ValidationError('password', 'Leave the password empty to have one generated, or untick “Generate a password”.');
     return null;
   }
   if (form.password === '') throw new ValidationError('password', 'Enter a password, or tick “Generate a password”.');
-  checkPasswordPolicy(form.password, { email, minLength: passwordMinLength });
+  checkPasswordPolicy(form.password, { email, minLength: passwordMinLength, ...against });
   return form.password;
 }
 

@@ -8,7 +8,10 @@ const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const GROUP = 4;
 /** Five groups of four from 31 symbols: about 99 bits, far beyond any online or offline guessing. */
 const MIN_GROUPS = 5;
-/** A random password can contain the email's name part or be common only by a vanishing chance; retry then. */
+/**
+ * A random password contains the email's name part, is on the breach list or is rated guessable (zxcvbn puts five
+ * groups above 10^22 guesses, the bound is 10^10) only by a vanishing chance; retry then.
+ */
 const ATTEMPTS = 20;
 
 function candidate(minLength: number): string {
@@ -16,7 +19,7 @@ function candidate(minLength: number): string {
   // Groups are joined by '-': add groups until the whole reaches the configured minimum length.
   while (groups.length < MIN_GROUPS || groups.length * (GROUP + 1) - 1 < minLength) {
     let group = '';
-    for (let i = 0; i < GROUP; i++) group += ALPHABET[randomInt(ALPHABET.length)];
+    for (let i = 0; i < GROUP; i++) group += ALPHABET.charAt(randomInt(ALPHABET.length));
     groups.push(group);
   }
   return groups.join('-');

@@ -1,24 +1,19 @@
-// NIST SP 800-63B (rev. 4) §3.1.1.2 password rules: a minimum length, a generous maximum, no composition
-// rules, and a refusal of passwords that are common or derived from the account name.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+// NIST SP 800-63B-4 §3.1.1.2 password rules: a minimum length, a generous maximum, no composition rules, and a
+// refusal of passwords that are commonly used, expected or compromised, at any minimum length: on a list of
+// passwords seen in breaches (src/auth/common-passwords.ts), repetitive or sequential, or built from words of
+// the context (the service's name, its address, the person's email and name), judged by zxcvbn
+// (src/auth/password-strength.ts). Each refusal says why in one plain sentence.
+import { codePointLength } from '../code-points.js';
 import { ValidationError } from '../errors.js';
-import { resourcesDir } from '../paths.js';
+import { isCommonPassword } from './common-passwords.js';
 import { normalizePassword } from './password-hash.js';
+import { contextWords, minGuessesFor, passwordWeakness, REASONS } from './password-strength.js';
 
 export const PASSWORD_MAX_LENGTH = 256;
+/** The service's name as people see it, until it can be configured. */
+export const DEFAULT_SERVICE_NAME = 'Gatehouse';
 /** Local parts shorter than this are too short to judge "contains" by (every password holds an "a"). */
 const MIN_LOCAL_PART_TO_MATCH = 3;
-
-let commonPasswords: Set<string> | undefined;
-
-/** The 10,000 most common passwords (resources/common-passwords.txt), lower-cased, read on first use. */
-function isCommonPassword(password: string): boolean {
-  commonPasswords ??= new Set(
-    readFileSync(path.join(resourcesDir, 'common-passwords.txt'), 'utf8').split('\n').map((line) => line.trim().toLowerCase()).filter(Boolean),
-  );
-  return commonPasswords.has(password.toLowerCase());
-}
 
 /** The local part, and for a plus-address (alice+news@) also the part before the '+'. */
 function derivedFromEmail(loweredPassword: string, email: string): boolean {
@@ -29,23 +24,32 @@ function derivedFromEmail(loweredPassword: string, email: string): boolean {
   return [...names].some((name) => name !== '' && (loweredPassword === name || (name.length >= MIN_LOCAL_PART_TO_MATCH && loweredPassword.includes(name))));
 }
 
+/** Who the password is for and where: what it is judged against. */
 export interface PasswordContext {
+  /** The account's email address. */
   email: string;
+  /** PASSWORD_MIN_LENGTH. */
   minLength: number;
+  /** The person's display name, when known. */
+  name?: string | null;
+  /** config.issuer: its host is a word of this service. Every form passes it; only generated passwords go without. */
+  issuer?: string;
+  /** The service's name as people see it; DEFAULT_SERVICE_NAME when absent. */
+  serviceName?: string;
 }
 
 /** Throws ValidationError('password', …) saying plainly what is wrong. */
-export function checkPasswordPolicy(password: string, { email, minLength }: PasswordContext): void {
+export function checkPasswordPolicy(password: string, context: PasswordContext): void {
+  const { email, minLength } = context;
   const normalized = normalizePassword(password);
   // Length counts characters (code points), not UTF-16 units or bytes.
-  const length = [...normalized].length;
+  const length = codePointLength(normalized);
   if (length < minLength) throw new ValidationError('password', `the password must be at least ${minLength} characters long`);
   if (length > PASSWORD_MAX_LENGTH) throw new ValidationError('password', `the password must be at most ${PASSWORD_MAX_LENGTH} characters long`);
-  const lowered = normalized.toLowerCase();
-  if (derivedFromEmail(lowered, email)) {
+  if (derivedFromEmail(normalized.toLowerCase(), email)) {
     throw new ValidationError('password', 'the password must not contain the name part of the email address');
   }
-  if (isCommonPassword(normalized)) {
-    throw new ValidationError('password', 'the password is one of the 10,000 most common passwords; choose another');
-  }
+  const words = contextWords({ email, name: context.name, issuer: context.issuer, serviceName: context.serviceName ?? DEFAULT_SERVICE_NAME });
+  const weakness = passwordWeakness(normalized, words, { listed: isCommonPassword(normalized), minGuesses: minGuessesFor(minLength) });
+  if (weakness !== null) throw new ValidationError('password', `the password ${REASONS[weakness]}`);
 }

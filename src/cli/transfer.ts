@@ -40,7 +40,7 @@ function progressBar(options: TransferOptions, verb: string): Progress {
 function lineWriter(stream: Writable): (line: string) => Promise<void> {
   return (line) =>
     new Promise((resolve, reject) => {
-      if (stream.write(line + '\n')) return resolve();
+      if (stream.write(line + '\n')) { resolve(); return; }
       // Respect backpressure, so a large export never sits in memory.
       const onError = (error: Error) => reject(error);
       stream.once('error', onError);

@@ -53,7 +53,7 @@ export async function parseLogoutRequest(deps: LogoutRequestDependencies, params
     hint,
     hintRejected,
     client,
-    redirectUri: registered ? (requestedUri ?? null) : null,
+    redirectUri: registered ? requestedUri : null,
     redirectRefused: requestedUri !== undefined && !registered,
     state,
   };

@@ -70,7 +70,7 @@ function render(deps: SignInStepDependencies, res: Response, state: StepState, e
 async function newPasswordErrors(deps: SignInStepDependencies, progress: SignInProgress, password: string, confirm: string): Promise<FieldErrors> {
   const errors: FieldErrors = {};
   try {
-    checkPasswordPolicy(password, { email: progress.user.email, minLength: deps.config.passwordMinLength });
+    checkPasswordPolicy(password, { email: progress.user.email, name: progress.user.name, issuer: deps.config.issuer, minLength: deps.config.passwordMinLength });
     // The same one again, or another from the corpus, would be asked for again at the next sign-in.
     if (await deps.breachedPasswords?.contains(password)) errors.password = BREACHED;
   } catch (error) {
@@ -98,7 +98,7 @@ export function newPasswordSubmit(deps: SignInStepDependencies) {
     if (state.value.password !== passwordFingerprint(state.progress.user.passwordHash)) throw expiredSignIn();
     const password = field(body, 'password');
     const errors = await newPasswordErrors(deps, state.progress, password, field(body, 'confirm'));
-    if (errors.password || errors.confirm) return render(deps, res, state, errors, 400);
+    if (errors.password || errors.confirm) { render(deps, res, state, errors, 400); return; }
 
     const { user } = state.progress;
     const passwordHash = await hashPassword(password);
@@ -113,6 +113,7 @@ export function newPasswordSubmit(deps: SignInStepDependencies) {
       at: deps.clock.now(), type: 'account.password_changed', actor: user.id, subject: user.id, clientId: targetClientId(state.progress.target), ip, details: { during: 'sign-in', reason: 'breached' },
     });
     inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, updated, ip));
-    await proceed(deps, req, res, { ...state.progress, user: updated, flags: state.progress.flags.filter((flag) => flag !== 'password_breached') }, 'new_password');
+    // The breached password is replaced (the only flag so far): no later step needs to know of it.
+    await proceed(deps, req, res, { ...state.progress, user: updated, flags: [] }, 'new_password');
   };
 }

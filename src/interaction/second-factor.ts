@@ -180,8 +180,8 @@ export function secondFactorPage(deps: SignInStepDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const step = await stepStateOf(deps, req, 'second_factor', req.query);
     const mode = await modeOf(deps, step);
-    if (mode === 'verified') return render(res, step, { mode: 'continue' });
-    if (mode === 'code') return render(res, step, { mode: 'code' });
+    if (mode === 'verified') { render(res, step, { mode: 'continue' }); return; }
+    if (mode === 'code') { render(res, step, { mode: 'code' }); return; }
     render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, await enrolmentSecret(deps, step)) });
   };
 }
@@ -214,7 +214,7 @@ function signedInWith(factors: readonly string[]): string[] {
 async function refuse(deps: SecondFactorPageDependencies, req: Request, res: Response, step: Step, check: Exclude<SecondFactorCheck, { outcome: 'accepted' }>): Promise<void> {
   if (check.outcome === 'throttled') {
     res.status(429).setHeader('Retry-After', String(retryAfterSeconds(check.refusal.retryAt, deps.clock.now())));
-    return render(res, step, { mode: 'code', error: `Too many wrong codes for this account. Try again ${tryAgainIn(check.refusal.retryAt, deps.clock.now())}.` });
+    render(res, step, { mode: 'code', error: `Too many wrong codes for this account. Try again ${tryAgainIn(check.refusal.retryAt, deps.clock.now())}.` }); return;
   }
   await auditFailure(deps, req, 'wrong_second_factor', step.progress.user.id, targetClientId(step.progress.target));
   res.status(401);
@@ -234,7 +234,7 @@ async function confirmInSignIn(deps: SignInStepDependencies, req: Request, res: 
   if (bound.outcome === 'taken') throw expiredSignIn();
   if (bound.outcome === 'wrong_code') {
     res.status(400);
-    return render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, secret), error: 'That code is not right. Enter the 6-digit code your app shows now.' });
+    render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, secret), error: 'That code is not right. Enter the 6-digit code your app shows now.' }); return;
   }
   const { codes } = bound;
   await deps.store.audit.append({ at: deps.clock.now(), type: 'account.totp_enabled', actor: step.progress.user.id, subject: step.progress.user.id, ip: req.ip ?? null, details: { during: 'sign-in' } });

@@ -29,7 +29,9 @@ const THROTTLED_MESSAGE: Record<ThrottledBy, string> = {
 
 export async function attemptSignIn(deps: SignInAttemptDependencies, req: Request, email: string, password: string, clientId: string | null): Promise<SignInAttempt> {
   const gate = await deps.throttle.gate('signin', email, req.ip);
-  if (gate.refusal) return throttled(deps, req, email, gate.refusal, clientId);
+  // Read into a constant: gate.refusal itself changes while the password waits for its turn to hash (gate.admit).
+  const onArrival = gate.refusal;
+  if (onArrival) return throttled(deps, req, email, onArrival, clientId);
   const check = await checkCredentials(deps.store, deps.clock, email, password, gate);
   if (check.user) {
     await gate.succeeded();

@@ -37,7 +37,7 @@ export function verifyEmailPage(deps: SelfServiceDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const record = await liveToken(deps, token);
-    if (!record) return linkExpired(deps, res);
+    if (!record) { linkExpired(deps, res); return; }
     res.setHeader('Cache-Control', 'no-store');
     const change = record.purpose === 'email_change';
     res.render('verify-email', {
@@ -52,9 +52,9 @@ export function verifyEmailSubmit(deps: SelfServiceDependencies) {
     checkBrowserCsrf(deps.cookies, req, PURPOSE, 'Open the link from the email again.');
     const token = field(req, 'token');
     const live = await liveToken(deps, token);
-    if (!live) return linkExpired(deps, res);
+    if (!live) { linkExpired(deps, res); return; }
     const used = await consumeLinkToken(deps, live.purpose, token);
-    if (!used) return linkExpired(deps, res);
+    if (!used) { linkExpired(deps, res); return; }
     // confirmEmail checks again what the link may do, against the account as it is when it writes.
     const result = await confirmEmail(deps, used, req.ip ?? null);
     if (result.outcome === 'unavailable') {

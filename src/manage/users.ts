@@ -6,6 +6,7 @@ import { checkPasswordPolicy } from '../auth/password-policy.js';
 import { mailSecondFactorChanged, mailVerification, type AccountMailDependencies } from '../auth/account-links.js';
 import { randomId } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
 import type { SessionEndReason, SessionTerminator } from '../logout/session-end.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SessionRecord, UserPatch, UserRecord } from '../store/records.js';
@@ -24,6 +25,12 @@ export interface ManageContext {
   /** Mails links (a new account's verification); without it no mail is sent. */
   mail?: AccountMailDependencies;
 }
+
+/**
+ * Where a password is set: the issuer's host is one of the words it must not be built from (src/auth/password-
+ * policy.ts). The admin screens and the `idp` tool pass their configuration; without it only that word is missed.
+ */
+export type PasswordSettingContext = ManageContext & { config?: Pick<Config, 'issuer'> };
 
 const emailSchema = z.email().max(254);
 const MAX_NAME_LENGTH = 200;
@@ -56,10 +63,10 @@ export interface NewUserInput {
   isAdmin?: boolean;
 }
 
-export async function createUser(ctx: ManageContext, input: NewUserInput): Promise<UserRecord> {
+export async function createUser(ctx: PasswordSettingContext, input: NewUserInput): Promise<UserRecord> {
   const email = checkEmail(input.email);
   const name = checkName(input.name);
-  checkPasswordPolicy(input.password, { email, minLength: ctx.passwordMinLength });
+  checkPasswordPolicy(input.password, { email, name, minLength: ctx.passwordMinLength, issuer: ctx.config?.issuer });
   // Checked before hashing so a duplicate costs no argon2 work; the unique index still decides a race.
   if (await ctx.store.users.findByEmail(email)) throw new ConflictError(`a user with the email ${email} already exists`);
   const user = await ctx.store.users.create(
@@ -74,9 +81,9 @@ export async function createUser(ctx: ManageContext, input: NewUserInput): Promi
   return user;
 }
 
-export async function setPassword(ctx: ManageContext, emailOrId: string, password: string): Promise<UserRecord> {
+export async function setPassword(ctx: PasswordSettingContext, emailOrId: string, password: string): Promise<UserRecord> {
   const user = await findUser(ctx.store, emailOrId);
-  checkPasswordPolicy(password, { email: user.email, minLength: ctx.passwordMinLength });
+  checkPasswordPolicy(password, { email: user.email, name: user.name, minLength: ctx.passwordMinLength, issuer: ctx.config?.issuer });
   // The store ends the user's mailed links with the new password (UserRepository.update).
   const updated = await ctx.store.users.update(user.id, { passwordHash: await hashPassword(password) }, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
