@@ -21,9 +21,7 @@ function option(name: string): string | undefined {
 const quick = process.argv.includes('--quick');
 const users = Number(option('--users') ?? (quick ? 10_000 : 100_000));
 const out = path.resolve(option('--out') ?? path.join(packageRoot, 'bench', 'admin-users-results.md'));
-const plan: Plan = quick
-  ? { firstPageSamples: 10, walkPages: 20, searchRounds: 2, searchPages: 3 }
-  : { firstPageSamples: 100, walkPages: 200, searchRounds: 10, searchPages: 3 };
+const plan: Plan = quick ? { firstPageSamples: 10, walkPages: 20, searchRounds: 2, searchPages: 3 } : { firstPageSamples: 100, walkPages: 200, searchRounds: 10, searchPages: 3 };
 const databaseUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
 
 function progress(what: string): void {
@@ -91,8 +89,9 @@ async function main(): Promise<void> {
     engines.push(report);
   }
   const seconds = (Date.now() - startedAt.getTime()) / 1000;
-  const settings = `${quick ? 'quick run: ' : ''}${plan.firstPageSamples} first pages, a walk of ${plan.walkPages} pages, each search ${plan.searchRounds} × up to ${plan.searchPages} pages, after an untimed warm-up; `
-    + `users generated in ${(generationMs / 1000).toFixed(1)} s (seeded pseudo-random, the same every run)${databaseUrl ? '' : '; PostgreSQL not run (set BENCH_DATABASE_URL or TEST_DATABASE_URL)'}`;
+  const settings =
+    `${quick ? 'quick run: ' : ''}${plan.firstPageSamples} first pages, a walk of ${plan.walkPages} pages, each search ${plan.searchRounds} × up to ${plan.searchPages} pages, after an untimed warm-up; ` +
+    `users generated in ${(generationMs / 1000).toFixed(1)} s (seeded pseudo-random, the same every run)${databaseUrl ? '' : '; PostgreSQL not run (set BENCH_DATABASE_URL or TEST_DATABASE_URL)'}`;
   const text = markdown({ engines, settings, startedAt, seconds, loadAverage });
   writeFileSync(out, text);
   process.stdout.write(`${text}\n`);

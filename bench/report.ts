@@ -88,7 +88,10 @@ export function markdown(input: { comparisons: Comparison[]; ceilings: Ceiling[]
       '',
       '| run | Gatehouse | peer |',
       '| --- | --- | --- |',
-      ...c.runs.gatehouse.map((g, i) => `| ${i + 1} | ${fmt(g)} ${c.unit}${c.detail ? ` (${c.detail.gatehouse[i] ?? ''})` : ''} | ${fmt(c.runs.peer[i] ?? NaN)} ${c.unit}${c.detail ? ` (${c.detail.peer[i] ?? ''})` : ''} |`),
+      ...c.runs.gatehouse.map(
+        (g, i) =>
+          `| ${i + 1} | ${fmt(g)} ${c.unit}${c.detail ? ` (${c.detail.gatehouse[i] ?? ''})` : ''} | ${fmt(c.runs.peer[i] ?? NaN)} ${c.unit}${c.detail ? ` (${c.detail.peer[i] ?? ''})` : ''} |`,
+      ),
       '',
     ]),
   ];

@@ -52,7 +52,16 @@ const scenarios: Scenario[] = [
 
 async function alternate(label: string, a: Target, b: Target, measure: Measure, into: { a: Sample[]; b: Sample[] }): Promise<void> {
   for (let run = 0; run < RUNS; run++) {
-    const order: [Target, Sample[]][] = run % 2 === 0 ? [[a, into.a], [b, into.b]] : [[b, into.b], [a, into.a]];
+    const order: [Target, Sample[]][] =
+      run % 2 === 0
+        ? [
+            [a, into.a],
+            [b, into.b],
+          ]
+        : [
+            [b, into.b],
+            [a, into.a],
+          ];
     for (const [target, samples] of order) {
       progress(`${label} · ${target.name} · run ${run + 1}/${RUNS}`);
       samples.push(await measure(target));

@@ -54,15 +54,21 @@ const compressed = gzipSync(list, { level: 9 });
 writeFileSync(output, compressed);
 
 const longest = sorted.reduce((max, entry) => Math.max(max, [...entry.toString('utf8')].length), 0);
-console.log(JSON.stringify({
-  source: path.basename(source),
-  source_sha256: createHash('sha256').update(bytes).digest('hex'),
-  source_entries: lines,
-  entries: sorted.length,
-  entries_15_or_more: sorted.filter((entry) => [...entry.toString('utf8')].length >= 15).length,
-  longest,
-  uncompressed_bytes: list.length,
-  output: path.relative(root, output),
-  output_bytes: compressed.length,
-  output_sha256: createHash('sha256').update(compressed).digest('hex'),
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      source: path.basename(source),
+      source_sha256: createHash('sha256').update(bytes).digest('hex'),
+      source_entries: lines,
+      entries: sorted.length,
+      entries_15_or_more: sorted.filter((entry) => [...entry.toString('utf8')].length >= 15).length,
+      longest,
+      uncompressed_bytes: list.length,
+      output: path.relative(root, output),
+      output_bytes: compressed.length,
+      output_sha256: createHash('sha256').update(compressed).digest('hex'),
+    },
+    null,
+    2,
+  ),
+);

@@ -83,10 +83,18 @@ function start(label, script, env, readyLine, readyCount = 1) {
 async function registerClients() {
   const server = (name) => ({ redirect: `${url(name)}/callback`, signedOut: `${url(name)}/signed-out`, backchannel: `${url(name)}/backchannel-logout` });
   const confidential = (name, label) =>
-    runIdp(root, ['client', 'create', '--name', label, '--redirect-uri', server(name).redirect, '--post-logout-redirect-uri', server(name).signedOut, '--backchannel-logout-uri', server(name).backchannel], gatehouseEnv);
+    runIdp(
+      root,
+      ['client', 'create', '--name', label, '--redirect-uri', server(name).redirect, '--post-logout-redirect-uri', server(name).signedOut, '--backchannel-logout-uri', server(name).backchannel],
+      gatehouseEnv,
+    );
   const app1 = await confidential('express', 'Example app 1 (express-openid-connect)');
   const app2 = await confidential('openidClient', 'Example app 2 (openid-client)');
-  const spa = await runIdp(root, ['client', 'create', '--public', '--name', 'Example SPA (oidc-client-ts)', '--redirect-uri', `${url('spa')}/`, '--post-logout-redirect-uri', `${url('spa')}/?signed-out`], gatehouseEnv);
+  const spa = await runIdp(
+    root,
+    ['client', 'create', '--public', '--name', 'Example SPA (oidc-client-ts)', '--redirect-uri', `${url('spa')}/`, '--post-logout-redirect-uri', `${url('spa')}/?signed-out`],
+    gatehouseEnv,
+  );
   return { app1, app2, spa };
 }
 
@@ -103,17 +111,46 @@ async function main() {
 
   const listening = /^listening on /;
   const apps = [
-    start('app1', 'examples/express-app/server.js', {
-      ISSUER: issuer, HOST: HOSTS.express, PORT: String(ports.express),
-      CLIENT_ID: clients.app1.client_id, CLIENT_SECRET: clients.app1.client_secret, SESSION_SECRET: secret(),
-    }, listening),
-    start('app2', 'examples/openid-client-app/server.js', {
-      ISSUER: issuer, HOST: HOSTS.openidClient, PORT: String(ports.openidClient),
-      CLIENT_ID: clients.app2.client_id, CLIENT_SECRET: clients.app2.client_secret, SESSION_SECRET: secret(),
-    }, listening),
-    start('spa', 'examples/spa/server.js', {
-      ISSUER: issuer, HOST: HOSTS.spa, PORT: String(ports.spa), API_HOST: HOSTS.api, API_PORT: String(ports.api), CLIENT_ID: clients.spa.client_id,
-    }, listening, 2),
+    start(
+      'app1',
+      'examples/express-app/server.js',
+      {
+        ISSUER: issuer,
+        HOST: HOSTS.express,
+        PORT: String(ports.express),
+        CLIENT_ID: clients.app1.client_id,
+        CLIENT_SECRET: clients.app1.client_secret,
+        SESSION_SECRET: secret(),
+      },
+      listening,
+    ),
+    start(
+      'app2',
+      'examples/openid-client-app/server.js',
+      {
+        ISSUER: issuer,
+        HOST: HOSTS.openidClient,
+        PORT: String(ports.openidClient),
+        CLIENT_ID: clients.app2.client_id,
+        CLIENT_SECRET: clients.app2.client_secret,
+        SESSION_SECRET: secret(),
+      },
+      listening,
+    ),
+    start(
+      'spa',
+      'examples/spa/server.js',
+      {
+        ISSUER: issuer,
+        HOST: HOSTS.spa,
+        PORT: String(ports.spa),
+        API_HOST: HOSTS.api,
+        API_PORT: String(ports.api),
+        CLIENT_ID: clients.spa.client_id,
+      },
+      listening,
+      2,
+    ),
   ];
   await Promise.all(apps.map((app) => app.ready));
 

@@ -40,9 +40,7 @@ function globRegExp(pattern) {
   return new RegExp(`^${body}$`);
 }
 
-const treeFiles = ['src', 'test'].flatMap((dir) =>
-  readdirSync(path.join(root, dir), { recursive: true }).map((file) => `${dir}/${String(file).split(path.sep).join('/')}`),
-);
+const treeFiles = ['src', 'test'].flatMap((dir) => readdirSync(path.join(root, dir), { recursive: true }).map((file) => `${dir}/${String(file).split(path.sep).join('/')}`));
 
 /** The files that patterns name; a Stryker line range (`file:10-20`) names its file. */
 function expand(patterns) {
@@ -59,7 +57,10 @@ function parseArgs(argv) {
   const args = { targets: [], mutate: undefined, tests: undefined, concurrency: undefined, incremental: false, ignoreStatic: false, list: false };
   const values = (value, flag) => {
     if (!value || value.startsWith('--')) usage(`${flag} needs a value`);
-    return value.split(',').map((entry) => entry.trim()).filter(Boolean);
+    return value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -213,7 +214,10 @@ for (const run of runs) {
   }
   const mutants = readMutants(options.jsonReporter.fileName);
   const result = { ...run, seconds: Math.round(ms / 1000), ...score(mutants), mutants };
-  writeFileSync(path.join(dir, 'summary.json'), `${JSON.stringify({ ...result, mutants: undefined, undetected: mutants.filter(({ status }) => UNDETECTED.has(status)).map(describeUndetected) }, null, 2)}\n`);
+  writeFileSync(
+    path.join(dir, 'summary.json'),
+    `${JSON.stringify({ ...result, mutants: undefined, undetected: mutants.filter(({ status }) => UNDETECTED.has(status)).map(describeUndetected) }, null, 2)}\n`,
+  );
   done.push(result);
 }
 
@@ -232,7 +236,11 @@ for (const group of new Set(done.map((run) => run.group))) {
       `${JSON.stringify({ group, seconds, ...total, units: units.map(({ unit, seconds: s, score: sc, valid }) => ({ unit, seconds: s, score: sc, valid })), files, undetected }, null, 2)}\n`,
     );
   }
-  console.log(`\n${group}${whole ? '' : ' (part)'}: ${duration(seconds * 1000)}, mutation score ${total.score ?? '-'}% of ${total.valid} (${Object.entries(total.counts).map(([status, n]) => `${status} ${n}`).join(', ')})`);
+  console.log(
+    `\n${group}${whole ? '' : ' (part)'}: ${duration(seconds * 1000)}, mutation score ${total.score ?? '-'}% of ${total.valid} (${Object.entries(total.counts)
+      .map(([status, n]) => `${status} ${n}`)
+      .join(', ')})`,
+  );
   for (const run of units) console.log(`  ${run.group}/${run.unit}: ${duration(run.seconds * 1000)}, ${run.score ?? '-'}% of ${run.valid}`);
   for (const file of files) console.log(`  ${file.file}: ${file.score ?? '-'}% of ${file.valid}`);
   for (const line of undetected) console.log(`  ${line}`);

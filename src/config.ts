@@ -123,9 +123,7 @@ function parseWith<T>(env: Env, name: string, schema: z.ZodMiniType<T>, fallback
 
 function integer(min: number, max: number) {
   const message = `must be a whole number from ${min} to ${max}`;
-  return z
-    .pipe(z.string().check(z.regex(/^\d+$/, message)), z.transform(Number))
-    .check(z.refine((n: number) => n >= min && n <= max, message));
+  return z.pipe(z.string().check(z.regex(/^\d+$/, message)), z.transform(Number)).check(z.refine((n: number) => n >= min && n <= max, message));
 }
 
 function oneOf<T extends string>(values: readonly T[]) {
@@ -161,13 +159,17 @@ function parseIssuer(raw: string): { issuer: string; basePath: string } {
     throw new ConfigError('ISSUER', `must be an absolute URL (got ${JSON.stringify(raw)})`);
   }
   const problem =
-    url.protocol !== 'https:' && url.protocol !== 'http:' ? 'must use https'
-    : raw.includes('?') ? 'must not have a query'
-    : raw.includes('#') ? 'must not have a fragment'
-    : url.username || url.password ? 'must not contain credentials'
-    : url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)
-      ? 'must use https unless the host is localhost, 127.0.0.1 or ::1'
-    : undefined;
+    url.protocol !== 'https:' && url.protocol !== 'http:'
+      ? 'must use https'
+      : raw.includes('?')
+        ? 'must not have a query'
+        : raw.includes('#')
+          ? 'must not have a fragment'
+          : url.username || url.password
+            ? 'must not contain credentials'
+            : url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)
+              ? 'must use https unless the host is localhost, 127.0.0.1 or ::1'
+              : undefined;
   if (problem) throw new ConfigError('ISSUER', `${problem} (got ${JSON.stringify(raw)})`);
   return { issuer: raw, basePath: url.pathname.replace(/\/+$/, '') };
 }
@@ -182,7 +184,10 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   if (raw === 'true') {
     throw new ConfigError('TRUST_PROXY', 'must name the proxies (addresses, subnets, "loopback") or count them; "true" would let any client forge X-Forwarded-For');
   }
-  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     const [address, prefix, ...rest] = entry.split('/');
     const validPrefix = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (isIP(address ?? '') === 6 ? 128 : 32));
@@ -291,7 +296,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const minimumPrepublish = jwksMaxAge + KEY_PREPUBLISH_MARGIN;
   const keyPrepublish = parseWith(env, 'KEY_PREPUBLISH', integer(1, 30 * DAY), Math.max(DAY, minimumPrepublish));
   if (keyPrepublish < minimumPrepublish) {
-    throw new ConfigError('KEY_PREPUBLISH', `must be at least JWKS_MAX_AGE + ${KEY_PREPUBLISH_MARGIN} (${minimumPrepublish}) seconds, so that every cached JWKS holds a new key before it signs (got ${keyPrepublish})`);
+    throw new ConfigError(
+      'KEY_PREPUBLISH',
+      `must be at least JWKS_MAX_AGE + ${KEY_PREPUBLISH_MARGIN} (${minimumPrepublish}) seconds, so that every cached JWKS holds a new key before it signs (got ${keyPrepublish})`,
+    );
   }
   const keyRotationInterval = parseWith(env, 'KEY_ROTATION_INTERVAL', integer(1, 3650 * DAY), Math.max(90 * DAY, keyPrepublish + 1));
   if (keyRotationInterval <= keyPrepublish) {

@@ -4,7 +4,10 @@
 /** Base of every expected error: a public message and an optional internal detail for the log. */
 export abstract class GatehouseError extends Error {
   abstract readonly status: number;
-  constructor(message: string, readonly detail?: string) {
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -13,7 +16,10 @@ export abstract class GatehouseError extends Error {
 /** A configuration variable is missing or malformed; the process must not start. */
 export class ConfigError extends GatehouseError {
   readonly status = 500;
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`${variable} ${problem}`);
   }
 }
@@ -21,7 +27,10 @@ export class ConfigError extends GatehouseError {
 /** Input from an operator or a form broke a rule (bad email, weak password, bad redirect URI). */
 export class ValidationError extends GatehouseError {
   readonly status = 400;
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -78,7 +87,11 @@ export class InvalidClient extends OAuthError {
   readonly error = 'invalid_client';
   override readonly status = 401;
   /** Whether the client tried the Authorization header, which obliges a WWW-Authenticate answer (RFC 6749 §5.2). */
-  constructor(message: string, readonly usedAuthorizationHeader: boolean, detail?: string) {
+  constructor(
+    message: string,
+    readonly usedAuthorizationHeader: boolean,
+    detail?: string,
+  ) {
     super(message, detail);
   }
 }
@@ -95,7 +108,10 @@ export class InvalidGrant extends OAuthError {
 export class ClientAuthenticationThrottled extends OAuthError {
   readonly error = 'invalid_client';
   override readonly status = 429;
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }
@@ -154,7 +170,10 @@ export class UntrustedAuthorizationRequest extends GatehouseError {
 
 /** A logout request that cannot be followed (unknown client, a hint for another client, a forged form). */
 export class LogoutRefused extends GatehouseError {
-  constructor(message: string, readonly status: 400 | 403 = 400) {
+  constructor(
+    message: string,
+    readonly status: 400 | 403 = 400,
+  ) {
     super(message);
   }
 }

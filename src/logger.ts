@@ -5,8 +5,19 @@ import type { LogLevel } from './config.js';
 export type { Logger };
 
 const SECRET_FIELDS = [
-  'password', 'secret', 'client_secret', 'code', 'code_verifier', 'token', 'access_token', 'refresh_token',
-  'id_token', 'id_token_hint', 'authorization', 'cookie', 'set-cookie',
+  'password',
+  'secret',
+  'client_secret',
+  'code',
+  'code_verifier',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'id_token_hint',
+  'authorization',
+  'cookie',
+  'set-cookie',
 ];
 
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {

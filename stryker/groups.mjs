@@ -60,11 +60,25 @@ export const groups = {
       },
       'client-auth': {
         mutate: ['src/oidc/client-auth.ts'],
-        tests: ['test/http/token-endpoint.test.ts', 'test/http/client-auth-throttling.test.ts', 'test/http/introspection.test.ts', 'test/http/revocation.test.ts', 'test/http/client-authentication.test.ts'],
+        tests: [
+          'test/http/token-endpoint.test.ts',
+          'test/http/client-auth-throttling.test.ts',
+          'test/http/introspection.test.ts',
+          'test/http/revocation.test.ts',
+          'test/http/client-authentication.test.ts',
+        ],
       },
       'refresh-grant': {
         mutate: ['src/oidc/grants/refresh-token.ts', 'src/oidc/grants/refresh-token-status.ts', 'src/oidc/grants/revoke-grant.ts', 'src/oidc/grants/refresh-retry.ts'],
-        tests: ['test/http/refresh-grant.test.ts', 'test/http/revocation.test.ts', 'test/http/refresh-edge-cases.test.ts', 'test/http/refresh-reuse-grace.test.ts', 'test/unit/refresh-successor.test.ts', 'test/http/refresh-scope-narrowing.test.ts', 'test/http/refresh-retry-edge-cases.test.ts'],
+        tests: [
+          'test/http/refresh-grant.test.ts',
+          'test/http/revocation.test.ts',
+          'test/http/refresh-edge-cases.test.ts',
+          'test/http/refresh-reuse-grace.test.ts',
+          'test/unit/refresh-successor.test.ts',
+          'test/http/refresh-scope-narrowing.test.ts',
+          'test/http/refresh-retry-edge-cases.test.ts',
+        ],
       },
       'presented-tokens': {
         mutate: ['src/oidc/presented-token.ts', 'src/oidc/userinfo.ts', 'src/oidc/introspection.ts', 'src/oidc/revocation.ts'],
@@ -86,7 +100,14 @@ export const groups = {
       tokens: {
         mutate: ['src/tokens/**/*.ts'],
         // code-flow: openid-client checks the ID token's times and nonce as a relying party does.
-        tests: ['test/http/token-endpoint.test.ts', 'test/http/code-flow.test.ts', 'test/http/userinfo.test.ts', 'test/http/introspection.test.ts', 'test/signing/key-ring.test.ts', 'test/http/id-token-claims.test.ts'],
+        tests: [
+          'test/http/token-endpoint.test.ts',
+          'test/http/code-flow.test.ts',
+          'test/http/userinfo.test.ts',
+          'test/http/introspection.test.ts',
+          'test/signing/key-ring.test.ts',
+          'test/http/id-token-claims.test.ts',
+        ],
       },
     },
   },
@@ -95,11 +116,23 @@ export const groups = {
     units: {
       'file-keys': {
         mutate: ['src/signing/file-key-store.ts', 'src/signing/key-store.ts', 'src/signing/rsa-key.ts'],
-        tests: ['test/signing/file-key-store.test.ts', 'test/signing/key-metadata.test.ts', 'test/signing/file-key-store-edge-cases.test.ts', 'test/signing/key-directory-watch.test.ts', 'test/signing/key-info.test.ts'],
+        tests: [
+          'test/signing/file-key-store.test.ts',
+          'test/signing/key-metadata.test.ts',
+          'test/signing/file-key-store-edge-cases.test.ts',
+          'test/signing/key-directory-watch.test.ts',
+          'test/signing/key-info.test.ts',
+        ],
       },
       'database-keys': {
         mutate: ['src/signing/database-key-store.ts', 'src/signing/key-encryption.ts'],
-        tests: ['test/signing/database-key-store.test.ts', 'test/signing/key-encryption.test.ts', 'test/store/signing-keys.contract.test.ts', 'test/signing/database-key-store-edge-cases.test.ts', 'test/signing/sealed-values.test.ts'],
+        tests: [
+          'test/signing/database-key-store.test.ts',
+          'test/signing/key-encryption.test.ts',
+          'test/store/signing-keys.contract.test.ts',
+          'test/signing/database-key-store-edge-cases.test.ts',
+          'test/signing/sealed-values.test.ts',
+        ],
       },
       'key-ring': {
         mutate: ['src/signing/key-ring.ts'],
@@ -107,7 +140,13 @@ export const groups = {
       },
       rotation: {
         mutate: ['src/signing/key-schedule.ts', 'src/signing/auto-rotation.ts'],
-        tests: ['test/signing/key-schedule.test.ts', 'test/signing/auto-rotation.test.ts', 'test/http/key-rotation.test.ts', 'test/signing/key-schedule-edge-cases.test.ts', 'test/signing/auto-rotation-edge-cases.test.ts'],
+        tests: [
+          'test/signing/key-schedule.test.ts',
+          'test/signing/auto-rotation.test.ts',
+          'test/http/key-rotation.test.ts',
+          'test/signing/key-schedule-edge-cases.test.ts',
+          'test/signing/auto-rotation-edge-cases.test.ts',
+        ],
       },
     },
   },
@@ -156,7 +195,15 @@ export const groups = {
         ],
       },
       'second-factors': {
-        mutate: ['src/auth/totp.ts', 'src/auth/totp-enrolment.ts', 'src/auth/recovery-codes.ts', 'src/auth/second-factor.ts', 'src/auth/secret-box.ts', 'src/auth/mfa-policy.ts', 'src/auth/qr-svg.ts'],
+        mutate: [
+          'src/auth/totp.ts',
+          'src/auth/totp-enrolment.ts',
+          'src/auth/recovery-codes.ts',
+          'src/auth/second-factor.ts',
+          'src/auth/secret-box.ts',
+          'src/auth/mfa-policy.ts',
+          'src/auth/qr-svg.ts',
+        ],
         tests: [
           'test/unit/totp.test.ts',
           'test/unit/recovery-codes.test.ts',
@@ -232,7 +279,13 @@ export const groups = {
       },
       'mailed-links': {
         mutate: ['src/interaction/forgot-password.ts', 'src/interaction/reset-password.ts', 'src/interaction/verify-email.ts'],
-        tests: ['test/http/password-reset.test.ts', 'test/http/email-verification.test.ts', 'test/http/mailed-links.test.ts', 'test/http/mailed-link-pages.test.ts', 'test/http/mailed-link-edge-cases.test.ts'],
+        tests: [
+          'test/http/password-reset.test.ts',
+          'test/http/email-verification.test.ts',
+          'test/http/mailed-links.test.ts',
+          'test/http/mailed-link-pages.test.ts',
+          'test/http/mailed-link-edge-cases.test.ts',
+        ],
       },
       logout: {
         mutate: ['src/interaction/logout.ts', 'src/interaction/logout-request.ts'],

@@ -15,7 +15,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 import { groups, neverMutationTests } from './groups.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fromDriver = process.env.GATEHOUSE_MUTATION_TESTS?.split(',').map((entry) => entry.trim()).filter(Boolean);
+const fromDriver = process.env.GATEHOUSE_MUTATION_TESTS?.split(',')
+  .map((entry) => entry.trim())
+  .filter(Boolean);
 const everyUnitsTests = Object.values(groups).flatMap((group) => Object.values(group.units).flatMap((unit) => unit.tests));
 const include = fromDriver?.length ? fromDriver : [...new Set(everyUnitsTests)];
 

@@ -40,23 +40,39 @@ const COLUMN_NAMES = COLUMNS.split(',').map((c) => c.trim());
 /** Each column of the users table, from a seeded user; a column this does not know stops the bench. */
 function valueOf(column: string, user: SeedUser, passwordHash: string): string | number | boolean | null {
   switch (column) {
-    case 'id': return user.id;
-    case 'email': return user.email;
-    case 'email_normalized': return user.emailNormalized;
-    case 'name': return user.name;
-    case 'name_normalized': return normalizeName(user.name);
-    case 'password_hash': return passwordHash;
-    case 'is_admin': return false;
-    case 'disabled': return user.disabled;
-    case 'email_verified': return user.emailVerified;
-    case 'created_at': return user.createdAt;
-    case 'updated_at': return user.createdAt;
-    default: throw new Error(`the users table has a column the seeding does not know: ${column} (bench/admin-users/seed.ts)`);
+    case 'id':
+      return user.id;
+    case 'email':
+      return user.email;
+    case 'email_normalized':
+      return user.emailNormalized;
+    case 'name':
+      return user.name;
+    case 'name_normalized':
+      return normalizeName(user.name);
+    case 'password_hash':
+      return passwordHash;
+    case 'is_admin':
+      return false;
+    case 'disabled':
+      return user.disabled;
+    case 'email_verified':
+      return user.emailVerified;
+    case 'created_at':
+      return user.createdAt;
+    case 'updated_at':
+      return user.createdAt;
+    default:
+      throw new Error(`the users table has a column the seeding does not know: ${column} (bench/admin-users/seed.ts)`);
   }
 }
 
 const POSTGRES_TYPES: Record<string, string> = {
-  is_admin: 'boolean', disabled: 'boolean', email_verified: 'boolean', created_at: 'bigint', updated_at: 'bigint',
+  is_admin: 'boolean',
+  disabled: 'boolean',
+  email_verified: 'boolean',
+  created_at: 'bigint',
+  updated_at: 'bigint',
 };
 
 function insertSqlite(file: string, synchronous: 'FULL' | 'NORMAL', users: SeedUser[], passwordHash: string): void {
@@ -66,10 +82,12 @@ function insertSqlite(file: string, synchronous: 'FULL' | 'NORMAL', users: SeedU
     const insert = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (${COLUMN_NAMES.map(() => '?').join(', ')})`);
     db.transaction(() => {
       for (const user of users) {
-        insert.run(...COLUMN_NAMES.map((column) => {
-          const value = valueOf(column, user, passwordHash);
-          return typeof value === 'boolean' ? Number(value) : value;
-        }));
+        insert.run(
+          ...COLUMN_NAMES.map((column) => {
+            const value = valueOf(column, user, passwordHash);
+            return typeof value === 'boolean' ? Number(value) : value;
+          }),
+        );
       }
     })();
   } finally {
@@ -87,7 +105,10 @@ async function insertPostgres(url: string, users: SeedUser[], passwordHash: stri
     await client.query('BEGIN');
     for (let start = 0; start < users.length; start += POSTGRES_BATCH) {
       const batch = users.slice(start, start + POSTGRES_BATCH);
-      await client.query(sql, COLUMN_NAMES.map((column) => batch.map((user) => valueOf(column, user, passwordHash))));
+      await client.query(
+        sql,
+        COLUMN_NAMES.map((column) => batch.map((user) => valueOf(column, user, passwordHash))),
+      );
     }
     await client.query('COMMIT');
     // What autovacuum does within a minute of such a load (PostgreSQL 13+ vacuums after inserts too): statistics

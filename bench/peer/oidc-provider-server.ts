@@ -200,7 +200,11 @@ async function interactionRoute(req: http.IncomingMessage, res: http.ServerRespo
     send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
     return;
   }
-  if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+  if (
+    !String(req.headers['content-type'] ?? '')
+      .toLowerCase()
+      .startsWith('application/x-www-form-urlencoded')
+  ) {
     send(res, 415, 'text/plain; charset=utf-8', 'Expected a form\n');
     return;
   }

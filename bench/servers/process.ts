@@ -16,7 +16,6 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-
 export async function waitForDiscovery(issuer: string, child: ChildProcess, startedAt: number, timeoutMs = 15_000): Promise<number> {
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));

@@ -19,18 +19,27 @@ ${body}
 }
 
 export function homePage(user) {
-  return layout(TITLE, `<h1>${escapeHtml(TITLE)}</h1>
+  return layout(
+    TITLE,
+    `<h1>${escapeHtml(TITLE)}</h1>
 <p>Signed in as <strong data-testid="name">${escapeHtml(user.name || user.email)}</strong> (<span data-testid="email">${escapeHtml(user.email)}</span>)</p>
-<p><a href="/logout" data-testid="logout">Sign out everywhere</a></p>`);
+<p><a href="/logout" data-testid="logout">Sign out everywhere</a></p>`,
+  );
 }
 
 export function signedOutPage() {
-  return layout(`Signed out - ${TITLE}`, `<h1>Signed out</h1>
-<p><a href="/">Sign in again</a></p>`);
+  return layout(
+    `Signed out - ${TITLE}`,
+    `<h1>Signed out</h1>
+<p><a href="/">Sign in again</a></p>`,
+  );
 }
 
 export function errorPage(status, message) {
-  return layout(`Error - ${TITLE}`, `<h1>Something went wrong</h1>
+  return layout(
+    `Error - ${TITLE}`,
+    `<h1>Something went wrong</h1>
 <p>${escapeHtml(status)}: ${escapeHtml(message)}</p>
-<p><a href="/">Back to the start</a></p>`);
+<p><a href="/">Back to the start</a></p>`,
+  );
 }

@@ -23,23 +23,33 @@ ${body}
 }
 
 export function homePage({ name, email, accessTokenSeconds }) {
-  const lifetime = accessTokenSeconds === undefined
-    ? 'The access token has no stated lifetime.'
-    : `The access token expires in <span data-testid="access-token-seconds">${escapeHtml(accessTokenSeconds)}</span> seconds.`;
-  return layout(TITLE, `<h1>${escapeHtml(TITLE)}</h1>
+  const lifetime =
+    accessTokenSeconds === undefined
+      ? 'The access token has no stated lifetime.'
+      : `The access token expires in <span data-testid="access-token-seconds">${escapeHtml(accessTokenSeconds)}</span> seconds.`;
+  return layout(
+    TITLE,
+    `<h1>${escapeHtml(TITLE)}</h1>
 <p>Signed in as <strong data-testid="name">${escapeHtml(name)}</strong> (<span data-testid="email">${escapeHtml(email)}</span>)</p>
 <p>${lifetime}</p>
 <form method="post" action="/refresh"><button>Refresh tokens</button></form>
-<p><a href="/logout" data-testid="logout">Sign out everywhere</a></p>`);
+<p><a href="/logout" data-testid="logout">Sign out everywhere</a></p>`,
+  );
 }
 
 export function signedOutPage() {
-  return layout('Signed out', `<h1>Signed out</h1>
-<p><a href="/">Sign in again</a></p>`);
+  return layout(
+    'Signed out',
+    `<h1>Signed out</h1>
+<p><a href="/">Sign in again</a></p>`,
+  );
 }
 
 export function errorPage(status, message) {
-  return layout('Something went wrong', `<h1>Something went wrong</h1>
+  return layout(
+    'Something went wrong',
+    `<h1>Something went wrong</h1>
 <p>${escapeHtml(message)}</p>
-<p>HTTP status ${escapeHtml(status)}. <a href="/">Back to the start</a></p>`);
+<p>HTTP status ${escapeHtml(status)}. <a href="/">Back to the start</a></p>`,
+  );
 }

@@ -35,14 +35,16 @@ app.use((req, res, next) => {
 // Gatehouse calls this server to server, with no cookie: it comes before the session middleware.
 app.use(backchannelLogout({ oidc, sessionIndex, store }));
 
-app.use(session({
-  name: COOKIE_NAME,
-  secret: config.sessionSecret,
-  store,
-  resave: false,
-  saveUninitialized: false,
-  cookie: { ...cookieOptions, maxAge: 8 * 60 * 60 * 1000 },
-}));
+app.use(
+  session({
+    name: COOKIE_NAME,
+    secret: config.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    cookie: { ...cookieOptions, maxAge: 8 * 60 * 60 * 1000 },
+  }),
+);
 
 app.use(appRoutes({ config, oidc, sessionIndex, cookie: { name: COOKIE_NAME, options: cookieOptions } }));
 

@@ -30,7 +30,9 @@ export function createApi({ issuer, clientId, allowedOrigin }) {
       };
     })();
     // A failed discovery is tried again at the next request instead of being cached.
-    verifier.catch(() => { verifier = null; });
+    verifier.catch(() => {
+      verifier = null;
+    });
     return verifier;
   }
 

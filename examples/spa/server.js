@@ -29,7 +29,7 @@ function portFrom(name, value) {
 
 const env = process.env;
 if (!env.ISSUER) fail('ISSUER is required (the Gatehouse issuer URL)');
-if (!env.CLIENT_ID) fail('CLIENT_ID is required (the SPA\'s client id, a public client)');
+if (!env.CLIENT_ID) fail("CLIENT_ID is required (the SPA's client id, a public client)");
 const issuer = env.ISSUER;
 const clientId = env.CLIENT_ID;
 const issuerOrigin = urlFrom('ISSUER', issuer).origin;
@@ -45,10 +45,7 @@ const apiOrigin = urlFrom('API_URL', apiUrl).origin;
 const here = dirname(fileURLToPath(import.meta.url));
 const publicFile = (name) => join(here, 'public', name);
 // The package's exports allow only its package.json; the browser build sits beside it.
-const vendorFile = join(
-  dirname(createRequire(import.meta.url).resolve('oidc-client-ts/package.json')),
-  'dist/browser/oidc-client-ts.min.js',
-);
+const vendorFile = join(dirname(createRequire(import.meta.url).resolve('oidc-client-ts/package.json')), 'dist/browser/oidc-client-ts.min.js');
 
 // The browser talks to Gatehouse (discovery, token endpoint) and to the API; nothing is inline.
 const csp = [

@@ -61,7 +61,10 @@ export function startProcess({ root, label, script, env, readyLine, readyCount =
   if (!readyLine) resolveReady([]);
   // `exited` never rejects; once `ready` has settled, this rejection is a no-op.
   void exited.then((code) => rejectReady(new Error(`${label} exited (${code}) before it was ready`)));
-  ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
+  ready.then(
+    () => clearTimeout(timer),
+    () => clearTimeout(timer),
+  );
 
   return {
     label,

@@ -32,7 +32,12 @@ export async function checkCurrentPassword(deps: AccountDependencies, req: Reque
   if (check.outcome === 'throttled') {
     const { by, retryAt } = check.refusal;
     await deps.store.audit.append({
-      at: now, type: `${AUDIT_PREFIX}_throttled`, actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure',
+      at: now,
+      type: `${AUDIT_PREFIX}_throttled`,
+      actor: user.id,
+      subject: user.id,
+      ip: req.ip ?? null,
+      outcome: 'failure',
       details: { by, retry_at: new Date(retryAt).toISOString() },
     });
     req.log.info({ by }, 'account password check throttled');

@@ -46,5 +46,5 @@ const NOTICES: Record<string, string> = {
 
 export function noticeOf(req: Request): string | null {
   const done = req.query.done;
-  return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? NOTICES[done] ?? null : null;
+  return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? (NOTICES[done] ?? null) : null;
 }

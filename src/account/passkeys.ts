@@ -56,7 +56,7 @@ const NOTICES: Record<string, string> = {
 /** What `?done=` says after a passkey change (unknown words say nothing). */
 export function passkeyNotice(req: Request): string | null {
   const done = req.query.done;
-  return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? NOTICES[done] ?? null : null;
+  return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? (NOTICES[done] ?? null) : null;
 }
 
 const text = z.string().max(1024).default('');

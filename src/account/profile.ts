@@ -96,7 +96,13 @@ export function resendVerification(deps: AccountDependencies) {
     if (!admission.allowed) {
       const now = deps.clock.now();
       await deps.store.audit.append({
-        at: now, type: 'email.verification_throttled', actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure', details: { by: admission.by },
+        at: now,
+        type: 'email.verification_throttled',
+        actor: user.id,
+        subject: user.id,
+        ip: req.ip ?? null,
+        outcome: 'failure',
+        details: { by: admission.by },
       });
       res.setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
       await renderAccountPage(deps, req, res, { notice: `Too many links asked for. Try again ${tryAgainIn(admission.retryAt, now)}.` }, 429);

@@ -79,13 +79,15 @@ export async function securityEvents(store: Store, userId: string, clientName: (
   const events = await store.audit.list({ limit: RECENT_EVENTS, filter: { subject: userId } });
   return Promise.all(
     // The store already filters by subject; checked again so that a filter bug can never show another person's events.
-    events.filter((event) => event.subject === userId).map(async (event) => ({
-      at: formatTime(event.at),
-      text: eventSentence(event),
-      ip: event.actor === userId || event.actor === 'anonymous' ? event.ip : null,
-      application: event.clientId ? await clientName(event.clientId) : null,
-      failure: event.outcome === 'failure',
-    })),
+    events
+      .filter((event) => event.subject === userId)
+      .map(async (event) => ({
+        at: formatTime(event.at),
+        text: eventSentence(event),
+        ip: event.actor === userId || event.actor === 'anonymous' ? event.ip : null,
+        application: event.clientId ? await clientName(event.clientId) : null,
+        failure: event.outcome === 'failure',
+      })),
   );
 }
 

@@ -21,7 +21,11 @@ import { twoFactorPaths } from './two-factor-view.js';
 function layout(deps: AccountDependencies, res: Response) {
   const { user, session, csrfToken } = accountOf(res);
   return {
-    title: 'Two-step verification', csrfToken, user: { name: user.name, email: user.email }, currentSid: session.sid, account: accountPath(deps),
+    title: 'Two-step verification',
+    csrfToken,
+    user: { name: user.name, email: user.email },
+    currentSid: session.sid,
+    account: accountPath(deps),
     paths: { ...twoFactorPaths(deps), signOut: accountPath(deps, '/sessions/sign-out') },
   };
 }

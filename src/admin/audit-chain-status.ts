@@ -36,7 +36,11 @@ export class ChainStatusCache {
   private readonly maxAgeMs: number;
   private readonly wholeWalkMaxAgeMs: number;
 
-  constructor(private readonly store: Pick<Store, 'audit'>, private readonly clock: Clock, options: ChainStatusOptions = {}) {
+  constructor(
+    private readonly store: Pick<Store, 'audit'>,
+    private readonly clock: Clock,
+    options: ChainStatusOptions = {},
+  ) {
     this.key = options.key ?? null;
     this.maxAgeMs = options.maxAgeMs ?? CHAIN_STATUS_MAX_AGE_MS;
     this.wholeWalkMaxAgeMs = options.wholeWalkMaxAgeMs ?? WHOLE_WALK_MAX_AGE_MS;

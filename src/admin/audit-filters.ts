@@ -37,8 +37,13 @@ export function parseDateSpan(text: string): { start: number; end: number } | nu
   const start = Date.UTC(year, month - 1, day, hour ?? 0, minute ?? 0, second ?? 0);
   const back = new Date(start);
   // Date.UTC rolls 2025-02-30 over into March: only a date that reads back the same exists.
-  const exists = back.getUTCFullYear() === year && back.getUTCMonth() === month - 1 && back.getUTCDate() === day
-    && back.getUTCHours() === (hour ?? 0) && back.getUTCMinutes() === (minute ?? 0) && back.getUTCSeconds() === (second ?? 0);
+  const exists =
+    back.getUTCFullYear() === year &&
+    back.getUTCMonth() === month - 1 &&
+    back.getUTCDate() === day &&
+    back.getUTCHours() === (hour ?? 0) &&
+    back.getUTCMinutes() === (minute ?? 0) &&
+    back.getUTCSeconds() === (second ?? 0);
   if (!exists) return null;
   const unit = hour === undefined ? 24 * 60 * 60 * 1000 : second === undefined ? 60 * 1000 : 1000;
   return { start, end: start + unit };
@@ -64,7 +69,11 @@ export function readAuditFilters(query: Record<string, unknown>): FilterForm {
     if (values.type.length > MAX_TYPE || !TYPE.test(values.type)) errors.type = 'Enter an event type such as user.created, or the start of one ending in a dot, such as user.';
     else filter.type = values.type;
   }
-  for (const [field, key] of [['actor', 'actor'], ['subject', 'subject'], ['client', 'clientId']] as const) {
+  for (const [field, key] of [
+    ['actor', 'actor'],
+    ['subject', 'subject'],
+    ['client', 'clientId'],
+  ] as const) {
     if (!values[field] || errors[field]) continue;
     if (values[field].length > MAX_ID) errors[field] = `Enter at most ${MAX_ID} characters.`;
     else filter[key] = values[field];

@@ -40,13 +40,15 @@ async function namesOf(deps: Pick<AdminDependencies, 'store' | 'config'>, events
     if (event.clientId !== null) ids.add(event.clientId);
   }
   const admin = `${deps.config.basePath}${routes.admin}`;
-  const entries = await Promise.all([...ids].map(async (id): Promise<[string, Omit<Party, 'id'>]> => {
-    const user = await deps.store.users.findById(id);
-    if (user) return [id, { name: user.email, kind: 'person', page: `${admin}/users/${encodeURIComponent(id)}` }];
-    const client = await deps.store.clients.findById(id);
-    if (client) return [id, { name: client.name, kind: 'application', page: `${admin}/clients/${encodeURIComponent(id)}` }];
-    return [id, { name: null, kind: null, page: null }];
-  }));
+  const entries = await Promise.all(
+    [...ids].map(async (id): Promise<[string, Omit<Party, 'id'>]> => {
+      const user = await deps.store.users.findById(id);
+      if (user) return [id, { name: user.email, kind: 'person', page: `${admin}/users/${encodeURIComponent(id)}` }];
+      const client = await deps.store.clients.findById(id);
+      if (client) return [id, { name: client.name, kind: 'application', page: `${admin}/clients/${encodeURIComponent(id)}` }];
+      return [id, { name: null, kind: null, page: null }];
+    }),
+  );
   return new Map(entries);
 }
 

@@ -30,21 +30,26 @@ function auditPage(deps: AdminDependencies, chainStatus: ChainStatusCache) {
     ]);
     const events = found.slice(0, AUDIT_PAGE_SIZE);
     const last = events[events.length - 1];
-    renderAdmin(res, 'audit/index', {
-      title: 'Audit log',
-      section: 'audit',
-      values: form.values,
-      errors: form.errors,
-      total,
-      events: await eventRows(deps, events),
-      chain: { intact: chain.verification.intact, summary: chainSummary(chain.verification), checkedAt: formatTime(chain.checkedAt) },
-      links: {
-        clear: base,
-        newest: form.before !== null ? `${base}${filterQuery(form.values)}` : null,
-        older: found.length > AUDIT_PAGE_SIZE && last ? `${base}${filterQuery(form.values, { before: String(last.id) })}` : null,
-        export: invalid ? null : `${base}/export${filterQuery(form.values)}`,
+    renderAdmin(
+      res,
+      'audit/index',
+      {
+        title: 'Audit log',
+        section: 'audit',
+        values: form.values,
+        errors: form.errors,
+        total,
+        events: await eventRows(deps, events),
+        chain: { intact: chain.verification.intact, summary: chainSummary(chain.verification), checkedAt: formatTime(chain.checkedAt) },
+        links: {
+          clear: base,
+          newest: form.before !== null ? `${base}${filterQuery(form.values)}` : null,
+          older: found.length > AUDIT_PAGE_SIZE && last ? `${base}${filterQuery(form.values, { before: String(last.id) })}` : null,
+          export: invalid ? null : `${base}/export${filterQuery(form.values)}`,
+        },
       },
-    }, invalid ? 400 : 200);
+      invalid ? 400 : 200,
+    );
   };
 }
 

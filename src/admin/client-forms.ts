@@ -100,7 +100,10 @@ function refuseRepeated(body: unknown): void {
  * whitespace, so nothing that is part of a URI is lost, and anything else is left to the shared rules.
  */
 function lines(text: string): string[] {
-  return text.split(/\r?\n|\r/).map((line) => line.trim()).filter((line) => line !== '');
+  return text
+    .split(/\r?\n|\r/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 }
 
 /**

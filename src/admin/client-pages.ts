@@ -56,9 +56,12 @@ export function clientFacts(deps: AdminDependencies, client: ClientRecord): Clie
     authMethod: client.tokenEndpointAuthMethod,
     pkceRequired: client.pkceRequired,
     requireMfa: client.requireMfa,
-    refreshReuseGrace: client.refreshReuseGrace === null
-      ? `server setting (${deps.config.refreshReuseGrace === 0 ? 'strict rotation' : `${deps.config.refreshReuseGrace} s`})`
-      : client.refreshReuseGrace === 0 ? 'none: strict rotation' : `${client.refreshReuseGrace} s`,
+    refreshReuseGrace:
+      client.refreshReuseGrace === null
+        ? `server setting (${deps.config.refreshReuseGrace === 0 ? 'strict rotation' : `${deps.config.refreshReuseGrace} s`})`
+        : client.refreshReuseGrace === 0
+          ? 'none: strict rotation'
+          : `${client.refreshReuseGrace} s`,
     grantTypes: client.grantTypes.join(' '),
     scopes: client.scopes.join(' '),
     updated: formatTime(client.updatedAt),

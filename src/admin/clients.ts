@@ -72,15 +72,20 @@ function create(deps: AdminDependencies) {
 }
 
 function renderDetail(deps: AdminDependencies, req: Request, res: Response, client: ClientRecord, form: ClientForm, errors: FieldErrors, status = 200): void {
-  renderAdmin(res, 'clients/show', {
-    title: client.name,
-    section: 'clients',
-    notice: status === 200 ? noticeFor(req, DETAIL_NOTICES) : null,
-    application: clientFacts(deps, client),
-    form,
-    errors,
-    actions: { update: clientsPath(deps, client.clientId), rotateSecret: clientsPath(deps, client.clientId, 'rotate-secret'), delete: clientsPath(deps, client.clientId, 'delete') },
-  }, status);
+  renderAdmin(
+    res,
+    'clients/show',
+    {
+      title: client.name,
+      section: 'clients',
+      notice: status === 200 ? noticeFor(req, DETAIL_NOTICES) : null,
+      application: clientFacts(deps, client),
+      form,
+      errors,
+      actions: { update: clientsPath(deps, client.clientId), rotateSecret: clientsPath(deps, client.clientId, 'rotate-secret'), delete: clientsPath(deps, client.clientId, 'delete') },
+    },
+    status,
+  );
 }
 
 /** The client named by the path; an unknown id is a NotFoundError, which the error handler turns into a 404 page. */

@@ -51,7 +51,12 @@ export function adminOf(res: Response): AdminState {
 export function manageContext(deps: AdminDependencies, res: Response, ip: string | undefined): ClientContext & { config: Config } {
   return {
     config: deps.config,
-    store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: adminOf(res).user.id, ip: ip ?? null, sessionEnd: deps.sessionEnd,
+    store: deps.store,
+    clock: deps.clock,
+    passwordMinLength: deps.config.passwordMinLength,
+    actor: adminOf(res).user.id,
+    ip: ip ?? null,
+    sessionEnd: deps.sessionEnd,
     mail: { store: deps.store, clock: deps.clock, config: deps.config, mailer: deps.mailer, logger: deps.logger },
   };
 }

@@ -76,7 +76,12 @@ export function keyView(deps: AdminDependencies, timeline: KeyTimeline<SigningKe
 /** A policy duration in words: "5 minutes", "1 day", "90 seconds". */
 export function duration(ms: number): string {
   const seconds = Math.round(ms / 1000);
-  const units: [number, string][] = [[86_400, 'day'], [3_600, 'hour'], [60, 'minute'], [1, 'second']];
+  const units: [number, string][] = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
   for (const [size, unit] of units) {
     if (seconds >= size && seconds % size === 0) {
       const count = seconds / size;

@@ -52,7 +52,13 @@ export function requireRecentSignIn(deps: AdminDependencies, isSensitive: Sensit
     if (check?.outcome === 'throttled') {
       const { by, retryAt } = check.refusal;
       await deps.store.audit.append({
-        at: now, type: 'signin.throttled', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, outcome: 'failure', details: { by, reauthentication: true },
+        at: now,
+        type: 'signin.throttled',
+        actor: admin.user.id,
+        subject: admin.user.id,
+        ip: req.ip ?? null,
+        outcome: 'failure',
+        details: { by, reauthentication: true },
       });
       error = `Too many failed attempts. Try again ${tryAgainIn(retryAt, now)}.`;
       status = 429;
@@ -65,16 +71,20 @@ export function requireRecentSignIn(deps: AdminDependencies, isSensitive: Sensit
       return;
     } else if (check) {
       await deps.store.audit.append({
-        at: now, type: 'admin.reauthentication_failed', actor: admin.user.id, subject: admin.user.id, ip: req.ip ?? null, outcome: 'failure', details: { sid: admin.session.sid },
+        at: now,
+        type: 'admin.reauthentication_failed',
+        actor: admin.user.id,
+        subject: admin.user.id,
+        ip: req.ip ?? null,
+        outcome: 'failure',
+        details: { sid: admin.session.sid },
       });
       error = 'That password is not correct.';
     }
     const fields = Object.entries(body)
       .filter(([name]) => !NOT_ECHOED.has(name) && !SECRET_FIELDS.has(name))
       .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string').map((v) => ({ name, value: v })));
-    const retype = [...SECRET_FIELDS]
-      .filter((name) => typeof body[name] === 'string' && body[name] !== '')
-      .map((name) => ({ name, label: options.retypeLabel ?? 'The new password, once more' }));
+    const retype = [...SECRET_FIELDS].filter((name) => typeof body[name] === 'string' && body[name] !== '').map((name) => ({ name, label: options.retypeLabel ?? 'The new password, once more' }));
     renderAdmin(res, 'confirm-password', { title: 'Confirm it’s you', section: 'dashboard', action: req.originalUrl, fields, retype, error }, status);
   };
 }

@@ -25,5 +25,8 @@ export function renderAdmin(res: Response, view: string, page: AdminPage, status
 /** Formats a time for the admin pages: UTC, to the second, the same on every screen. */
 export function formatTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
 }

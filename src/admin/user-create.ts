@@ -19,9 +19,20 @@ interface NewUserValues {
 }
 
 function renderForm(deps: AdminDependencies, res: Response, values: NewUserValues, errors: FieldErrors, status: number): void {
-  renderAdmin(res, 'users/new', {
-    title: 'New user', section: 'users', action: usersPath(deps), cancel: usersPath(deps), passwordMinLength: deps.config.passwordMinLength, values, errors,
-  }, status);
+  renderAdmin(
+    res,
+    'users/new',
+    {
+      title: 'New user',
+      section: 'users',
+      action: usersPath(deps),
+      cancel: usersPath(deps),
+      passwordMinLength: deps.config.passwordMinLength,
+      values,
+      errors,
+    },
+    status,
+  );
 }
 
 /** GET /admin/users/new */

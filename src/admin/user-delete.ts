@@ -10,15 +10,20 @@ import { sentence } from './user-forms.js';
 import { userById, userPath, usersPath } from './user-page.js';
 
 function renderConfirmation(deps: AdminDependencies, res: Response, user: UserRecord, alert: string | null, status: number): void {
-  renderAdmin(res, 'users/delete', {
-    title: `Delete ${user.email}`,
-    section: 'users',
-    user: { email: user.email, name: user.name, isAdmin: user.isAdmin },
-    isSelf: user.id === adminOf(res).user.id,
-    action: userPath(deps, user.id, '/delete'),
-    cancel: userPath(deps, user.id),
-    alert,
-  }, status);
+  renderAdmin(
+    res,
+    'users/delete',
+    {
+      title: `Delete ${user.email}`,
+      section: 'users',
+      user: { email: user.email, name: user.name, isAdmin: user.isAdmin },
+      isSelf: user.id === adminOf(res).user.id,
+      action: userPath(deps, user.id, '/delete'),
+      cancel: userPath(deps, user.id),
+      alert,
+    },
+    status,
+  );
 }
 
 /** GET /admin/users/:id/delete */

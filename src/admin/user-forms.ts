@@ -13,7 +13,10 @@ export type FieldErrors = Record<string, string>;
 /** Generous bounds: the rules (checkEmail, checkName, the password policy) say the precise limits. */
 const text = z.string().max(1024).default('');
 /** A ticked checkbox sends `on` (the value our forms give it); any other value is a forged form. */
-const checkbox = z.literal('on').optional().transform((value) => value === 'on');
+const checkbox = z
+  .literal('on')
+  .optional()
+  .transform((value) => value === 'on');
 
 const userFields = { email: text, name: text, admin: checkbox };
 
@@ -64,11 +67,7 @@ export function collectErrors(checks: (() => unknown)[]): FieldErrors {
  * in any case.
  */
 export function newUserErrors(form: NewUserForm, passwordMinLength: number, issuer?: string): FieldErrors {
-  return collectErrors([
-    () => checkEmail(form.email),
-    () => checkName(form.name),
-    () => passwordChoice(form, form.email.trim(), passwordMinLength, { name: form.name, issuer }),
-  ]);
+  return collectErrors([() => checkEmail(form.email), () => checkName(form.name), () => passwordChoice(form, form.email.trim(), passwordMinLength, { name: form.name, issuer })]);
 }
 
 /** The checks of updateUser. */
@@ -104,11 +103,11 @@ const NOTICES: Record<string, string> = {
   enabled: 'The user can sign in again.',
   'signed-out': 'The user was signed out everywhere.',
   revoked: 'The session was ended.',
-  'second-factors-reset': 'The user\'s second factors were removed: they sign in with their password and set up new ones.',
+  'second-factors-reset': "The user's second factors were removed: they sign in with their password and set up new ones.",
   deleted: 'The user was deleted.',
 };
 
 export function noticeOf(req: Request): string | null {
   const done = req.query.done;
-  return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? NOTICES[done] ?? null : null;
+  return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? (NOTICES[done] ?? null) : null;
 }

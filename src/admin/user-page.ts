@@ -91,34 +91,39 @@ export async function renderUserPage(deps: AdminDependencies, req: Request, res:
     secondFactorsOf(deps.store, user.id),
   ]);
   const path = (suffix: string) => userPath(deps, user.id, suffix);
-  renderAdmin(res, 'users/show', {
-    title: user.email,
-    section: 'users',
-    user: { ...userView(user), updated: formatTime(user.updatedAt) },
-    isSelf: user.id === adminOf(res).user.id,
-    passwordMinLength: deps.config.passwordMinLength,
-    paths: {
-      list: usersPath(deps),
-      edit: path(''),
-      password: path('/password'),
-      disable: path('/disable'),
-      enable: path('/enable'),
-      signOut: path('/sign-out-everywhere'),
-      resetSecondFactors: path('/reset-second-factors'),
-      delete: path('/delete'),
-      audit: `${deps.config.basePath}${routes.admin}/audit?${new URLSearchParams({ subject: user.id }).toString()}`,
+  renderAdmin(
+    res,
+    'users/show',
+    {
+      title: user.email,
+      section: 'users',
+      user: { ...userView(user), updated: formatTime(user.updatedAt) },
+      isSelf: user.id === adminOf(res).user.id,
+      passwordMinLength: deps.config.passwordMinLength,
+      paths: {
+        list: usersPath(deps),
+        edit: path(''),
+        password: path('/password'),
+        disable: path('/disable'),
+        enable: path('/enable'),
+        signOut: path('/sign-out-everywhere'),
+        resetSecondFactors: path('/reset-second-factors'),
+        delete: path('/delete'),
+        audit: `${deps.config.basePath}${routes.admin}/audit?${new URLSearchParams({ subject: user.id }).toString()}`,
+      },
+      values: state.values ?? { email: user.email, name: user.name ?? '', emailVerified: user.emailVerified, admin: user.isAdmin },
+      errors: state.errors ?? {},
+      passwordErrors: state.passwordErrors ?? {},
+      alert: state.alert ?? null,
+      // A form sent back with errors is about that form, not about the change the query string reported.
+      notice: status === 200 ? noticeOf(req) : null,
+      generatedPassword: state.generatedPassword ?? null,
+      sessions,
+      secondFactors,
+      events: await eventRows(deps, events),
     },
-    values: state.values ?? { email: user.email, name: user.name ?? '', emailVerified: user.emailVerified, admin: user.isAdmin },
-    errors: state.errors ?? {},
-    passwordErrors: state.passwordErrors ?? {},
-    alert: state.alert ?? null,
-    // A form sent back with errors is about that form, not about the change the query string reported.
-    notice: status === 200 ? noticeOf(req) : null,
-    generatedPassword: state.generatedPassword ?? null,
-    sessions,
-    secondFactors,
-    events: await eventRows(deps, events),
-  }, status);
+    status,
+  );
 }
 
 /** GET /admin/users/:id */

@@ -25,7 +25,11 @@ export function userRoutes(router: Router, deps: AdminDependencies): void {
   router.get('/users', listUsers(deps));
   // Before '/users/:id', which would otherwise take "new" for an id.
   router.get('/users/new', newUserPage(deps));
-  router.post('/users', requireRecentSignIn(deps, (req) => ticks(req, 'admin'), { retypeLabel: 'The new user’s password, once more' }), createUserSubmit(deps));
+  router.post(
+    '/users',
+    requireRecentSignIn(deps, (req) => ticks(req, 'admin'), { retypeLabel: 'The new user’s password, once more' }),
+    createUserSubmit(deps),
+  );
   router.get('/users/:id', showUser(deps));
   router.post('/users/:id', requireRecentSignInForSensitiveEdit(deps), editUser(deps));
   // Whoever sets the password can sign in as the user (another administrator too): always sensitive.

@@ -42,7 +42,17 @@ export function toExported(event: AuditEventRecord): ExportedEvent {
 export function fromExportedLine(line: string): AuditEventRecord {
   const e = JSON.parse(line) as ExportedEvent;
   return {
-    id: e.id, at: e.at, type: e.type, actor: e.actor, subject: e.subject, clientId: e.client_id, ip: e.ip, outcome: e.outcome, details: e.details, prevHash: e.prev_hash, hash: e.hash,
+    id: e.id,
+    at: e.at,
+    type: e.type,
+    actor: e.actor,
+    subject: e.subject,
+    clientId: e.client_id,
+    ip: e.ip,
+    outcome: e.outcome,
+    details: e.details,
+    prevHash: e.prev_hash,
+    hash: e.hash,
   };
 }
 

@@ -59,16 +59,20 @@ export const DEFAULT_BATCH_SIZE = 1000;
 
 /** What an event's hash covers, read back from the record (`details` as the JSON text it was stored as). */
 export function recomputedHash(event: AuditEventRecord, key: Buffer | null = null): string {
-  return eventHash(event.prevHash, {
-    at: event.at,
-    type: event.type,
-    actor: event.actor,
-    subject: event.subject,
-    clientId: event.clientId,
-    ip: event.ip,
-    outcome: event.outcome,
-    detailsJson: JSON.stringify(event.details),
-  }, key);
+  return eventHash(
+    event.prevHash,
+    {
+      at: event.at,
+      type: event.type,
+      actor: event.actor,
+      subject: event.subject,
+      clientId: event.clientId,
+      ip: event.ip,
+      outcome: event.outcome,
+      detailsJson: JSON.stringify(event.details),
+    },
+    key,
+  );
 }
 
 /** Follows a chain one event at a time, oldest first, and remembers where it stands. */
@@ -83,7 +87,10 @@ export class ChainChecker {
    * `startHash`: GENESIS_HASH for a whole log; an export that starts later begins at its first event's prevHash.
    * `key`: AUDIT_CHAIN_KEY, without which keyed events cannot be checked.
    */
-  constructor(startHash: string = GENESIS_HASH, private readonly key: Buffer | null = null) {
+  constructor(
+    startHash: string = GENESIS_HASH,
+    private readonly key: Buffer | null = null,
+  ) {
     this.lastHash = startHash;
   }
 
@@ -102,7 +109,11 @@ export class ChainChecker {
   check(event: AuditEventRecord): ChainBroken | null {
     const keyed = isKeyedHash(event.hash);
     if (!keyed && this.keyedFrom !== null) {
-      return this.broken(event.id, 'unkeyed_after_keyed', `event #${event.id} is hashed without AUDIT_CHAIN_KEY although the chain is keyed from #${this.keyedFrom}: it was rewritten by someone without the key`);
+      return this.broken(
+        event.id,
+        'unkeyed_after_keyed',
+        `event #${event.id} is hashed without AUDIT_CHAIN_KEY although the chain is keyed from #${this.keyedFrom}: it was rewritten by someone without the key`,
+      );
     }
     if (keyed && this.key === null) {
       return this.broken(event.id, 'key_missing', `event #${event.id} and those after it are chained under AUDIT_CHAIN_KEY: give this check the key to verify them`);
@@ -115,9 +126,10 @@ export class ChainChecker {
       return this.broken(event.id, 'edited', message);
     }
     if (event.prevHash !== this.lastHash) {
-      const message = this.lastId === null
-        ? `event #${event.id} is the first one stored, but it does not start the chain: the events before it were deleted`
-        : `event #${event.id} does not link to event #${this.lastId} stored before it: events between them were deleted (or #${this.lastId} was rewritten)`;
+      const message =
+        this.lastId === null
+          ? `event #${event.id} is the first one stored, but it does not start the chain: the events before it were deleted`
+          : `event #${event.id} does not link to event #${this.lastId} stored before it: events between them were deleted (or #${this.lastId} was rewritten)`;
       return this.broken(event.id, 'deleted_before', message);
     }
     this.events += 1;
@@ -140,7 +152,11 @@ export class ChainChecker {
       return this.broken(null, 'truncated', `the chain head points at event #${head.lastId} but the log ends at #${this.lastId}: the newest events were deleted`);
     }
     if (head.lastId < this.lastId) {
-      return this.broken(firstPastHead, 'head_mismatch', `the chain head points at event #${head.lastId} but the log goes on to #${this.lastId}: events were added without going through the chain`);
+      return this.broken(
+        firstPastHead,
+        'head_mismatch',
+        `the chain head points at event #${head.lastId} but the log goes on to #${this.lastId}: events were added without going through the chain`,
+      );
     }
     if (head.lastHash !== this.lastHash) {
       return this.broken(this.lastId, 'head_mismatch', `the chain head does not hold the hash of the last event #${this.lastId}: the head or that event was rewritten`);

@@ -44,7 +44,9 @@ async function issueLink(deps: AccountMailDependencies, purpose: AccountTokenPur
 
 /** The live token a link carries, or null: unknown, expired, used, or of none of these purposes. */
 export async function findLinkToken(
-  deps: Pick<AccountMailDependencies, 'store' | 'clock'>, purposes: AccountTokenPurpose | readonly AccountTokenPurpose[], token: string,
+  deps: Pick<AccountMailDependencies, 'store' | 'clock'>,
+  purposes: AccountTokenPurpose | readonly AccountTokenPurpose[],
+  token: string,
 ): Promise<AccountTokenRecord | null> {
   if (!token) return null;
   for (const purpose of typeof purposes === 'string' ? [purposes] : purposes) {
@@ -80,7 +82,10 @@ async function send(deps: AccountMailDependencies, to: string, template: MailTem
 
 /** A UTC time as the mails show it. */
 export function mailTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
 }
 
 export async function mailPasswordReset(deps: AccountMailDependencies, user: UserRecord): Promise<void> {
@@ -99,7 +104,12 @@ export async function mailVerification(deps: AccountMailDependencies, user: User
 
 export async function mailPasswordChanged(deps: AccountMailDependencies, user: UserRecord, ip: string | null): Promise<void> {
   await send(deps, user.email, 'password-changed', {
-    template: 'password-changed', name: user.name, issuer: deps.config.issuer, at: mailTime(deps.clock.now()), ip, forgotLink: routeUrl(deps.config.issuer, 'forgotPassword'),
+    template: 'password-changed',
+    name: user.name,
+    issuer: deps.config.issuer,
+    at: mailTime(deps.clock.now()),
+    ip,
+    forgotLink: routeUrl(deps.config.issuer, 'forgotPassword'),
   });
 }
 
@@ -109,7 +119,13 @@ export async function mailPasswordChanged(deps: AccountMailDependencies, user: U
  */
 export async function mailSecondFactorChanged(deps: AccountMailDependencies, user: UserRecord, change: string, ip: string | null): Promise<void> {
   await send(deps, user.email, 'second-factor-changed', {
-    template: 'second-factor-changed', name: user.name, issuer: deps.config.issuer, change, at: mailTime(deps.clock.now()), ip, accountLink: routeUrl(deps.config.issuer, 'account'),
+    template: 'second-factor-changed',
+    name: user.name,
+    issuer: deps.config.issuer,
+    change,
+    at: mailTime(deps.clock.now()),
+    ip,
+    accountLink: routeUrl(deps.config.issuer, 'account'),
   });
 }
 

@@ -165,7 +165,10 @@ export class BreachedPasswords {
       // Stryker disable next-line Regex: equivalent; the bytes read end at the line's newline, the only one they hold
       const text = (await this.read(line.start, line.next - line.start)).toString('latin1').replace(/\r?\n$/, '');
       if (!LINE_PATTERN.test(text)) {
-        throw new ConfigError('BREACHED_PASSWORDS_FILE', `${filePath} is not a file of upper-case SHA-1 hashes, one per line (as the Have I Been Pwned downloader writes in SHA-1 mode); found ${JSON.stringify(text.slice(0, 60))} at byte ${line.start}`);
+        throw new ConfigError(
+          'BREACHED_PASSWORDS_FILE',
+          `${filePath} is not a file of upper-case SHA-1 hashes, one per line (as the Have I Been Pwned downloader writes in SHA-1 mode); found ${JSON.stringify(text.slice(0, 60))} at byte ${line.start}`,
+        );
       }
       if (line.key < previous) throw new ConfigError('BREACHED_PASSWORDS_FILE', `${filePath} is not sorted (at byte ${line.start}); sort it by hash`);
       previous = line.key;

@@ -49,4 +49,3 @@ export function isCommonPassword(candidate: string): boolean {
   }
   return false;
 }
-

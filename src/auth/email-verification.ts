@@ -22,7 +22,12 @@ export async function requestEmailChange(deps: AccountMailDependencies, user: Us
   }
   const holder = await deps.store.users.findByEmail(email);
   await deps.store.audit.append({
-    at: deps.clock.now(), type: 'email.change_requested', actor: user.id, subject: user.id, ip, details: { sent: holder === null },
+    at: deps.clock.now(),
+    type: 'email.change_requested',
+    actor: user.id,
+    subject: user.id,
+    ip,
+    details: { sent: holder === null },
   });
   // Sent after the answer: a mail sent only for a free address would otherwise show in the answer's timing.
   if (holder === null) inBackground(deps.logger, 'verification mail', () => mailVerification(deps, user, email, true));

@@ -2,12 +2,7 @@
 // browser passes to navigator.credentials, and the checks of what the authenticator answers. Each ceremony's
 // challenge lives in the store (sign-in challenges), bound to who started it (a browser cookie or a session, as
 // a hash), for five minutes, and is used up by the first answer: a replayed answer finds no challenge.
-import type {
-  AuthenticatorTransportFuture,
-  PublicKeyCredentialCreationOptionsJSON,
-  PublicKeyCredentialRequestOptionsJSON,
-  RegistrationResponseJSON,
-} from '@simplewebauthn/server';
+import type { AuthenticatorTransportFuture, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { codePointLength } from '../code-points.js';
@@ -53,7 +48,10 @@ export interface Ceremony<Options> {
 export type RegistrationResult = { outcome: 'registered'; passkey: NewPasskey } | { outcome: 'expired' } | { outcome: 'duplicate' } | { outcome: 'refused'; detail: string };
 export type SignInResult = { outcome: 'verified'; passkey: PasskeyRecord } | { outcome: 'expired' } | { outcome: 'refused'; detail: string };
 
-const base64url = z.string().max(16_384).regex(/^[A-Za-z0-9_-]*$/);
+const base64url = z
+  .string()
+  .max(16_384)
+  .regex(/^[A-Za-z0-9_-]*$/);
 const credentialId = base64url.min(1).max(1366);
 const extensions = z.record(z.string(), z.unknown()).default({});
 const attachment = z.enum(['platform', 'cross-platform']).optional();
@@ -139,7 +137,9 @@ function failure(error: unknown): { outcome: 'refused'; detail: string } {
 /** Options to create a discoverable passkey for `user`, who proved who they are moments ago; `binding` is the session's hash. */
 export async function registrationOptions(deps: PasskeyDependencies, user: UserRecord, binding: string, existing: PasskeyRecord[]): Promise<Ceremony<PublicKeyCredentialCreationOptionsJSON>> {
   const rp = relyingParty(deps.config.issuer);
-  const options = await (await webauthn()).generateRegistrationOptions({
+  const options = await (
+    await webauthn()
+  ).generateRegistrationOptions({
     rpName: 'Gatehouse',
     rpID: rp.id,
     userID: userHandle(user.id),
@@ -163,7 +163,9 @@ export async function registerPasskey(deps: PasskeyDependencies, user: UserRecor
   const rp = relyingParty(deps.config.issuer);
   let info;
   try {
-    const verification = await (await webauthn()).verifyRegistrationResponse({
+    const verification = await (
+      await webauthn()
+    ).verifyRegistrationResponse({
       response: answer as RegistrationResponseJSON,
       expectedChallenge: challenge.value,
       expectedOrigin: rp.origin,
@@ -222,12 +224,19 @@ export async function verifySignIn(deps: PasskeyDependencies, binding: string, c
   const rp = relyingParty(deps.config.issuer);
   let info;
   try {
-    const verification = await (await webauthn()).verifyAuthenticationResponse({
+    const verification = await (
+      await webauthn()
+    ).verifyAuthenticationResponse({
       response: answer,
       expectedChallenge: challenge.value,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
-      credential: { id: passkey.credentialId, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports as AuthenticatorTransportFuture[] },
+      credential: {
+        id: passkey.credentialId,
+        publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
+        counter: passkey.counter,
+        transports: passkey.transports as AuthenticatorTransportFuture[],
+      },
       requireUserVerification: true,
     });
     if (!verification.verified) return { outcome: 'refused', detail: 'signature not verified' };

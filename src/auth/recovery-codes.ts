@@ -39,7 +39,10 @@ function newRecoveryCode(): string {
 
 /** What a person typed, as it was generated: lower case, without spaces or dashes, l and 1 read as i. */
 export function normalizeRecoveryCode(input: string): string {
-  return input.toLowerCase().replace(/[\s-]+/g, '').replace(/[l1]/g, 'i');
+  return input
+    .toLowerCase()
+    .replace(/[\s-]+/g, '')
+    .replace(/[l1]/g, 'i');
 }
 
 /** Whether the input has the shape of a recovery code (rather than, say, a six-digit TOTP code). */
@@ -55,7 +58,10 @@ export const RECOVERY_HASH_PREFIX = 'h1:';
  * block (128 bits: far beyond the code's own 50, so a collision costs more than guessing the code).
  */
 function recoveryCodeDigest(userId: string, code: string): Buffer {
-  return createHash('sha256').update(`gatehouse/recovery-code/v1\0${userId}\0${normalizeRecoveryCode(code)}`).digest().subarray(0, 16);
+  return createHash('sha256')
+    .update(`gatehouse/recovery-code/v1\0${userId}\0${normalizeRecoveryCode(code)}`)
+    .digest()
+    .subarray(0, 16);
 }
 
 /** What the store keeps and looks up for a code made now: `h1:` and the keyed digest, base64url. */

@@ -147,9 +147,7 @@ async function readKeyFile(file: string): Promise<Buffer | null> {
     throw new KeyStoreError(`secrets key file ${file} is accessible to other users (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 on it`);
   }
   if (key.length !== KEY_BYTES) {
-    throw new KeyStoreError(
-      `${file} holds ${key.length} bytes, not ${KEY_BYTES}: restore it from a backup (a new key would make every stored TOTP secret unreadable)`,
-    );
+    throw new KeyStoreError(`${file} holds ${key.length} bytes, not ${KEY_BYTES}: restore it from a backup (a new key would make every stored TOTP secret unreadable)`);
   }
   return key;
 }

@@ -110,16 +110,24 @@ export function addressBucket(ip: string | undefined): string {
   const groups = ipv6Groups(bare);
   // ::ffff:a.b.c.d is an IPv4 client of a dual-stack socket.
   if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
-    return groups.slice(6, 8).flatMap((group) => [group >> 8, group & 0xff]).join('.');
+    return groups
+      .slice(6, 8)
+      .flatMap((group) => [group >> 8, group & 0xff])
+      .join('.');
   }
-  return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(':')}::/64`;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address. */
 function ipv6Groups(address: string): number[] {
   // A dotted IPv4 tail stands for the last two groups.
-  const text = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_all, a: string, b: string, c: string, d: string) =>
-    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`);
+  const text = address.replace(
+    /(\d+)\.(\d+)\.(\d+)\.(\d+)$/,
+    (_all, a: string, b: string, c: string, d: string) => `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`,
+  );
   const [head = '', tail] = text.split('::');
   const left = head === '' ? [] : head.split(':');
   // Stryker disable next-line ArrayDeclaration: equivalent; an extra group lands last, after the /64 and the mapped IPv4 groups (a NaN there reads as 0)

@@ -50,7 +50,11 @@ export async function displayOf(deps: Pick<EnrolmentDependencies, 'config'>, use
 export async function issueRecoveryCodes(deps: Pick<EnrolmentDependencies, 'store' | 'clock' | 'secretBox'>, userId: string): Promise<string[]> {
   const codes = newRecoveryCodes();
   const box = await deps.secretBox();
-  await deps.store.recoveryCodes.replace(userId, codes.map((code) => recoveryCodeHash(box, userId, code)), deps.clock.now());
+  await deps.store.recoveryCodes.replace(
+    userId,
+    codes.map((code) => recoveryCodeHash(box, userId, code)),
+    deps.clock.now(),
+  );
   return codes;
 }
 
@@ -59,7 +63,12 @@ export async function issueRecoveryCodes(deps: Pick<EnrolmentDependencies, 'stor
  * was pending (the account page's, never shown here) and is confirmed at once. `wrong_code` writes nothing;
  * `taken` (nothing written either) when an authenticator was confirmed for the person meanwhile.
  */
-export async function bindAuthenticator(deps: EnrolmentDependencies, userId: string, secret: string, code: string): Promise<{ outcome: 'bound'; codes: string[] } | { outcome: 'wrong_code' } | { outcome: 'taken' }> {
+export async function bindAuthenticator(
+  deps: EnrolmentDependencies,
+  userId: string,
+  secret: string,
+  code: string,
+): Promise<{ outcome: 'bound'; codes: string[] } | { outcome: 'wrong_code' } | { outcome: 'taken' }> {
   const now = deps.clock.now();
   const step = matchTotp(secret, code, now);
   if (step === null) return { outcome: 'wrong_code' };

@@ -64,7 +64,8 @@ async function writeAll(stream: Writable, chunks: AsyncIterable<string>): Promis
 export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('check and copy the tamper-evident audit log');
 
-  audit.command('verify')
+  audit
+    .command('verify')
     .description('check the hash chain of the audit log from the first event to the last; exits 1 if it is broken')
     .option('--json', 'print JSON')
     .action((options: OutputOptions) =>
@@ -72,9 +73,11 @@ export function registerAuditCommands(program: Command): void {
         const result = await verifyAuditChain(ctx.store, { key: ctx.config.auditChainKey });
         print(options, verificationJson(result), verificationText(result));
         if (!result.intact) process.exitCode = 1;
-      }));
+      }),
+    );
 
-  audit.command('export')
+  audit
+    .command('export')
     .description('write every audit event as one JSON object per line to standard output, oldest first, with its hashes')
     .option('--since <iso>', 'only events at or after this time (ISO 8601, e.g. 2025-01-31 or 2025-01-31T12:00:00Z)')
     .option('--json-lines', 'JSON lines (the default and only format)')
@@ -82,5 +85,6 @@ export function registerAuditCommands(program: Command): void {
       withContext(async (ctx) => {
         const since = options.since === undefined ? undefined : parseSince(options.since);
         await writeAll(process.stdout, auditJsonLines(ctx.store, { filter: since === undefined ? {} : { since } }));
-      }));
+      }),
+    );
 }

@@ -35,14 +35,15 @@ function withSecretJson({ client, clientSecret }: ClientWithSecret) {
 
 function withSecretText({ client, clientSecret }: ClientWithSecret, verb: string): string {
   const lines = [`${verb} client ${client.name}`, `client_id: ${client.clientId}`];
-  if (clientSecret !== null) lines.push(`client_secret: ${clientSecret}`, '(the secret is shown only now: store it in the application\'s configuration)');
+  if (clientSecret !== null) lines.push(`client_secret: ${clientSecret}`, "(the secret is shown only now: store it in the application's configuration)");
   return lines.join('\n');
 }
 
 export function registerClientCommands(program: Command): void {
   const client = program.command('client').description('manage relying applications');
 
-  client.command('create')
+  client
+    .command('create')
     .description('register an application and print its client_id and, once, its client_secret')
     .requiredOption('--name <name>', 'name shown to people and administrators')
     .option('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
@@ -53,26 +54,37 @@ export function registerClientCommands(program: Command): void {
     .option('--require-mfa', 'everyone signing in to it passes a second factor (or sets one up first)')
     .option('--refresh-reuse-grace <seconds>', 'seconds within which a retried refresh gets the same new refresh token (0-300; default: REFRESH_REUSE_GRACE)')
     .option('--json', 'print JSON')
-    .action((options: OutputOptions & {
-      name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; backchannelLogoutUri?: string; public?: boolean; pkce: string; requireMfa?: boolean;
-      refreshReuseGrace?: string;
-    }) =>
-      withContext(async (ctx) => {
-        if (options.pkce !== 'required' && options.pkce !== 'optional') throw new ValidationError('pkce', '--pkce must be required or optional');
-        const created = await createClient(ctx, {
-          name: options.name,
-          redirectUris: options.redirectUri,
-          postLogoutRedirectUris: options.postLogoutRedirectUri,
-          backchannelLogoutUri: options.backchannelLogoutUri,
-          isPublic: options.public ?? false,
-          pkce: options.pkce,
-          requireMfa: options.requireMfa ?? false,
-          refreshReuseGrace: options.refreshReuseGrace === undefined ? null : graceFromText(options.refreshReuseGrace),
-        });
-        print(options, withSecretJson(created), withSecretText(created, 'created'));
-      }));
+    .action(
+      (
+        options: OutputOptions & {
+          name: string;
+          redirectUri: string[];
+          postLogoutRedirectUri: string[];
+          backchannelLogoutUri?: string;
+          public?: boolean;
+          pkce: string;
+          requireMfa?: boolean;
+          refreshReuseGrace?: string;
+        },
+      ) =>
+        withContext(async (ctx) => {
+          if (options.pkce !== 'required' && options.pkce !== 'optional') throw new ValidationError('pkce', '--pkce must be required or optional');
+          const created = await createClient(ctx, {
+            name: options.name,
+            redirectUris: options.redirectUri,
+            postLogoutRedirectUris: options.postLogoutRedirectUri,
+            backchannelLogoutUri: options.backchannelLogoutUri,
+            isPublic: options.public ?? false,
+            pkce: options.pkce,
+            requireMfa: options.requireMfa ?? false,
+            refreshReuseGrace: options.refreshReuseGrace === undefined ? null : graceFromText(options.refreshReuseGrace),
+          });
+          print(options, withSecretJson(created), withSecretText(created, 'created'));
+        }),
+    );
 
-  client.command('require-mfa')
+  client
+    .command('require-mfa')
     .description('turn the client\'s "require multi-factor" rule on or off')
     .argument('<client_id>')
     .argument('<on|off>')
@@ -82,9 +94,11 @@ export function registerClientCommands(program: Command): void {
         if (setting !== 'on' && setting !== 'off') throw new ValidationError('setting', 'the setting must be on or off');
         const { client: updated } = await setClientRequireMfa(ctx, clientId, setting === 'on');
         print(options, clientJson(updated), `client ${updated.clientId}: multi-factor ${updated.requireMfa ? 'required' : 'not required'}`);
-      }));
+      }),
+    );
 
-  client.command('refresh-reuse-grace')
+  client
+    .command('refresh-reuse-grace')
     .description('set the seconds within which a retried refresh gets the same new refresh token, or "default" for REFRESH_REUSE_GRACE')
     .argument('<client_id>')
     .argument('<seconds|default>')
@@ -94,15 +108,16 @@ export function registerClientCommands(program: Command): void {
         const { client: updated } = await setClientRefreshReuseGrace(ctx, clientId, setting === 'default' ? null : graceFromText(setting));
         const shown = updated.refreshReuseGrace === null ? 'the server setting' : `${updated.refreshReuseGrace} s`;
         print(options, clientJson(updated), `client ${updated.clientId}: refresh reuse grace ${shown}`);
-      }));
+      }),
+    );
 
-  pageOptions(client.command('list').description('list applications in name order'), 'clients')
-    .action((options: PageOptions) =>
-      withContext(async (ctx) => {
-        const page = await ctx.store.clients.list(pageRequest(options));
-        const lines = page.items.map((c) => [c.clientId, c.name, c.clientType].join('\t'));
-        print(options, { clients: page.items.map(clientJson), next: page.next }, pageText(lines, page.next, '(no clients)'));
-      }));
+  pageOptions(client.command('list').description('list applications in name order'), 'clients').action((options: PageOptions) =>
+    withContext(async (ctx) => {
+      const page = await ctx.store.clients.list(pageRequest(options));
+      const lines = page.items.map((c) => [c.clientId, c.name, c.clientType].join('\t'));
+      print(options, { clients: page.items.map(clientJson), next: page.next }, pageText(lines, page.next, '(no clients)'));
+    }),
+  );
 
   takesId(client.command('show <clientId>'))
     .description('show one application')
@@ -110,8 +125,15 @@ export function registerClientCommands(program: Command): void {
     .action((clientId: string, options: OutputOptions) =>
       withContext(async (ctx) => {
         const json = clientJson(await findClient(ctx, clientId));
-        print(options, json, Object.entries(json).map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : value ?? ''}`).join('\n'));
-      }));
+        print(
+          options,
+          json,
+          Object.entries(json)
+            .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : (value ?? '')}`)
+            .join('\n'),
+        );
+      }),
+    );
 
   takesId(client.command('delete <clientId>'))
     .description('delete an application with its codes and tokens')
@@ -120,14 +142,16 @@ export function registerClientCommands(program: Command): void {
       withContext(async (ctx) => {
         const deleted = await deleteClient(ctx, clientId);
         print(options, { deleted: true, client_id: deleted.clientId }, `deleted client ${deleted.clientId} (${deleted.name})`);
-      }));
+      }),
+    );
 
   takesId(client.command('rotate-secret <clientId>'))
-    .description('replace a confidential client\'s secret and print the new one, once')
+    .description("replace a confidential client's secret and print the new one, once")
     .option('--json', 'print JSON')
     .action((clientId: string, options: OutputOptions) =>
       withContext(async (ctx) => {
         const rotated = await rotateClientSecret(ctx, clientId);
         print(options, withSecretJson(rotated), withSecretText(rotated, 'rotated the secret of'));
-      }));
+      }),
+    );
 }

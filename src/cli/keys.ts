@@ -46,7 +46,8 @@ function keyLine(timeline: KeyTimeline<SigningKey>, now: number): string {
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description('manage the keys that sign ID tokens');
 
-  keys.command('list')
+  keys
+    .command('list')
     .description('list signing keys, newest first, with their state now and their scheduled times')
     .option('--json', 'print JSON')
     .action((options: OutputOptions) =>
@@ -54,9 +55,11 @@ export function registerKeyCommands(program: Command): void {
         const schedule = await keySchedule(keyContext(ctx));
         const now = schedule.at;
         print(options, { keys: schedule.keys.map((t) => keyJson(t, now)) }, schedule.keys.map((t) => keyLine(t, now)).join('\n'));
-      }));
+      }),
+    );
 
-  keys.command('rotate')
+  keys
+    .command('rotate')
     .description('publish a new signing key now; it signs after KEY_PREPUBLISH, and the current key stays published until its tokens expire')
     .option('--now', 'sign with the new key at once (emergencies: relying parties with a cached key set reject its tokens until they fetch it again)')
     .option('--json', 'print JSON')
@@ -67,13 +70,13 @@ export function registerKeyCommands(program: Command): void {
         const json = { ...keyJson(key, now), previous_kid: previous?.kid ?? null };
         const kid = key.key.kid;
         const text = !immediate
-          ? `new signing key ${kid} is published now and signs from ${json.activates_at}` +
-            (previous ? `; until then ${previous.kid} signs, and it stays published until its tokens expire` : '')
+          ? `new signing key ${kid} is published now and signs from ${json.activates_at}` + (previous ? `; until then ${previous.kid} signs, and it stays published until its tokens expire` : '')
           : `new signing key ${kid} is active now` +
             (previous ? `; ${previous.kid} stays published until its tokens expire` : '') +
             (options.now ? `\nrelying parties with a cached copy of the JWKS reject tokens signed by ${kid} until they fetch it again (up to JWKS_MAX_AGE=${ctx.config.jwksMaxAge} s)` : '');
         print(options, json, text);
-      }));
+      }),
+    );
 
   takesId(keys.command('revoke'))
     .description('revoke a compromised key: out of the JWKS at once, and its tokens, grants and sessions revoked')
@@ -103,9 +106,11 @@ export function registerKeyCommands(program: Command): void {
         }
         lines.push(`revoked ${result.grants} grant(s) (${result.refreshTokens} refresh and ${result.accessTokens} access token(s)) and ended ${result.sessions} session(s)`);
         print(options, json, lines.join('\n'));
-      }));
+      }),
+    );
 
-  program.command('migrate')
+  program
+    .command('migrate')
     .description('apply database migrations (the server also applies them at start)')
     .option('--json', 'print JSON')
     .action((options: OutputOptions) =>
@@ -113,5 +118,6 @@ export function registerKeyCommands(program: Command): void {
         const { applied, version } = await migrateDatabase(loadConfig());
         const text = applied.length ? `applied migrations ${applied.join(', ')}; schema version ${version}` : `nothing to apply; schema version ${version}`;
         print(options, { applied, version }, text);
-      }));
+      }),
+    );
 }

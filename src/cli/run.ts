@@ -51,7 +51,11 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     // The keys are opened only if a command ends a session and must sign a logout token.
     let keyRing: Promise<KeyRing> | undefined;
     const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config, store), systemClock, keyPolicy(config).retirementDelayMs))).signingKey;
-    const sessionEnd = new SessionTerminator(store, systemClock, new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, allowPrivateAddresses: config.allowPrivateClientUrls, signingKey }));
+    const sessionEnd = new SessionTerminator(
+      store,
+      systemClock,
+      new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, allowPrivateAddresses: config.allowPrivateClientUrls, signingKey }),
+    );
     // Mail (a new account's verification link) goes where the server's goes; only problems are reported, on stderr.
     const logger = createLogger('warn', process.stderr);
     const mailer = openMailer(config, logger);
@@ -71,7 +75,9 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export interface PageOptions extends OutputOptions {
@@ -81,10 +87,7 @@ export interface PageOptions extends OutputOptions {
 
 /** Adds --limit, --after and --json to a listing command. */
 export function pageOptions(command: Command, noun: string): Command {
-  return command
-    .option('--limit <n>', `${noun} per page (1-1000)`, '100')
-    .option('--after <cursor>', 'the cursor printed after the previous page')
-    .option('--json', 'print JSON');
+  return command.option('--limit <n>', `${noun} per page (1-1000)`, '100').option('--after <cursor>', 'the cursor printed after the previous page').option('--json', 'print JSON');
 }
 
 export function pageRequest(options: PageOptions): ListOptions {
@@ -106,12 +109,16 @@ export function pageText(lines: string[], next: string | null, empty: string): s
  */
 export function takesId(command: Command): Command {
   // Excess words are counted here, after the check for a mistyped option, which is the likelier mistake.
-  return command.allowUnknownOption().allowExcessArguments().hook('preAction', (_command, action) => {
-    const unknown = action.args.find((word) => word.startsWith('--'));
-    if (unknown !== undefined) action.error(`error: unknown option '${unknown}'`);
-    const expected = action.registeredArguments.length;
-    if (action.args.length > expected) action.error(`error: too many arguments for '${action.name()}'. Expected ${expected} argument${expected === 1 ? '' : 's'} but got ${action.args.length}.`);
-  });
+  return command
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .hook('preAction', (_command, action) => {
+      const unknown = action.args.find((word) => word.startsWith('--'));
+      if (unknown !== undefined) action.error(`error: unknown option '${unknown}'`);
+      const expected = action.registeredArguments.length;
+      if (action.args.length > expected)
+        action.error(`error: too many arguments for '${action.name()}'. Expected ${expected} argument${expected === 1 ? '' : 's'} but got ${action.args.length}.`);
+    });
 }
 
 export function collect(value: string, previous: string[]): string[] {

@@ -20,7 +20,10 @@ interface TransferOptions extends OutputOptions {
 function deps(ctx: CommandContext): TransferDeps {
   const { transferKey } = ctx.config;
   if (!transferKey) {
-    throw new ConfigError('TRANSFER_KEY', 'is required by idp export and idp import: private signing keys and authenticator secrets travel encrypted under it; generate one with `openssl rand -base64 32` and give both commands the same value');
+    throw new ConfigError(
+      'TRANSFER_KEY',
+      'is required by idp export and idp import: private signing keys and authenticator secrets travel encrypted under it; generate one with `openssl rand -base64 32` and give both commands the same value',
+    );
   }
   // Opened on first use, once: only TOTP secrets and keyed recovery codes need it, and with SQLite it may create KEYS_DIR/secrets.key.
   let box: Promise<SecretBox> | undefined;
@@ -31,7 +34,13 @@ function deps(ctx: CommandContext): TransferDeps {
 /** A bar on standard error when it is a terminal (or with --progress); silent otherwise. */
 function progressBar(options: TransferOptions, verb: string): Progress {
   const bar = new SingleBar(
-    { stream: process.stderr, format: `${verb} [{bar}] {percentage}% | {value}/{total} rows and keys | {duration_formatted}`, noTTYOutput: options.progress ?? false, notTTYSchedule: 1000, hideCursor: true },
+    {
+      stream: process.stderr,
+      format: `${verb} [{bar}] {percentage}% | {value}/{total} rows and keys | {duration_formatted}`,
+      noTTYOutput: options.progress ?? false,
+      notTTYSchedule: 1000,
+      hideCursor: true,
+    },
     Presets.shades_classic,
   );
   return { start: (total) => bar.start(total, 0), advance: (done) => bar.increment(done), stop: () => bar.stop() };
@@ -40,7 +49,10 @@ function progressBar(options: TransferOptions, verb: string): Progress {
 function lineWriter(stream: Writable): (line: string) => Promise<void> {
   return (line) =>
     new Promise((resolve, reject) => {
-      if (stream.write(line + '\n')) { resolve(); return; }
+      if (stream.write(line + '\n')) {
+        resolve();
+        return;
+      }
       // Respect backpressure, so a large export never sits in memory.
       const onError = (error: Error) => reject(error);
       stream.once('error', onError);
@@ -52,7 +64,9 @@ function lineWriter(stream: Writable): (line: string) => Promise<void> {
 }
 
 function summaryText(verb: string, summary: TransferSummary): string {
-  const rows = Object.entries(summary.rows).filter(([, n]) => n > 0).map(([table, n]) => `${table}: ${n}`);
+  const rows = Object.entries(summary.rows)
+    .filter(([, n]) => n > 0)
+    .map(([table, n]) => `${table}: ${n}`);
   return `${verb} signing keys: ${summary.signingKeys}${rows.length ? `, ${rows.join(', ')}` : ', no rows'}`;
 }
 
@@ -89,7 +103,8 @@ async function openInput(file: string): Promise<Readable> {
 }
 
 export function registerTransferCommands(program: Command): void {
-  program.command('export')
+  program
+    .command('export')
     .description('write every user, client, session, token, audit event and signing key as JSON lines (needs TRANSFER_KEY)')
     .option('--output <file>', 'write to this new file (mode 0600) instead of standard output')
     .option('--progress', 'show the progress bar even when standard error is not a terminal')
@@ -101,9 +116,11 @@ export function registerTransferCommands(program: Command): void {
         const json = { signing_keys: summary.signingKeys, rows: summary.rows };
         if (options.output) print(options, json, `${summaryText('exported', summary)} to ${options.output}`);
         else process.stderr.write(summaryText('exported', summary) + '\n');
-      }));
+      }),
+    );
 
-  program.command('import')
+  program
+    .command('import')
     .description('read an export into this (empty) store and key store, all or nothing (needs the TRANSFER_KEY of the export)')
     .option('--input <file>', 'read this file instead of standard input')
     .option('--progress', 'show the progress bar even when standard error is not a terminal')
@@ -123,5 +140,6 @@ export function registerTransferCommands(program: Command): void {
           lines.close();
           input.destroy();
         }
-      }));
+      }),
+    );
 }

@@ -39,7 +39,8 @@ async function passwordFrom(options: PasswordOptions): Promise<string> {
 export function registerUserCommands(program: Command): void {
   const user = program.command('user').description('manage the people who sign in');
 
-  user.command('create')
+  user
+    .command('create')
     .description('create a user and print its id')
     .requiredOption('--email <email>', 'email address (unique, case-insensitive)')
     .option('--password <password>', 'the password (visible to other local users in the process list: prefer --password-stdin)')
@@ -52,14 +53,15 @@ export function registerUserCommands(program: Command): void {
         const password = await passwordFrom(options);
         const created = await createUser(ctx, { email: options.email, password, name: options.name, isAdmin: options.admin ?? false });
         print(options, userJson(created), `created user ${created.id} <${created.email}>${created.isAdmin ? ' (admin)' : ''}`);
-      }));
+      }),
+    );
 
-  pageOptions(user.command('list').description('list users in email order'), 'users')
-    .action((options: PageOptions) =>
-      withContext(async (ctx) => {
-        const page = await ctx.store.users.list(pageRequest(options));
-        print(options, { users: page.items.map(userJson), next: page.next }, pageText(page.items.map(userLine), page.next, '(no users)'));
-      }));
+  pageOptions(user.command('list').description('list users in email order'), 'users').action((options: PageOptions) =>
+    withContext(async (ctx) => {
+      const page = await ctx.store.users.list(pageRequest(options));
+      print(options, { users: page.items.map(userJson), next: page.next }, pageText(page.items.map(userLine), page.next, '(no users)'));
+    }),
+  );
 
   takesId(user.command('show <emailOrId>'))
     .description('show one user')
@@ -68,10 +70,20 @@ export function registerUserCommands(program: Command): void {
       withContext(async (ctx) => {
         const found = await findUser(ctx.store, emailOrId);
         const json = userJson(found);
-        print(options, json, Object.entries(json).map(([key, value]) => `${key}: ${value ?? ''}`).join('\n'));
-      }));
+        print(
+          options,
+          json,
+          Object.entries(json)
+            .map(([key, value]) => `${key}: ${value ?? ''}`)
+            .join('\n'),
+        );
+      }),
+    );
 
-  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
     takesId(user.command(`${name} <emailOrId>`))
       .description(disabled ? 'stop a user from signing in and end their sessions' : 'let a disabled user sign in again')
       .option('--json', 'print JSON')
@@ -79,7 +91,8 @@ export function registerUserCommands(program: Command): void {
         withContext(async (ctx) => {
           const updated = await setDisabled(ctx, emailOrId, disabled);
           print(options, userJson(updated), `${disabled ? 'disabled' : 'enabled'} user ${updated.id} <${updated.email}>`);
-        }));
+        }),
+      );
   }
 
   takesId(user.command('delete <emailOrId>'))
@@ -89,7 +102,8 @@ export function registerUserCommands(program: Command): void {
       withContext(async (ctx) => {
         const deleted = await deleteUser(ctx, emailOrId);
         print(options, { deleted: true, id: deleted.id, email: deleted.email }, `deleted user ${deleted.id} <${deleted.email}>`);
-      }));
+      }),
+    );
 
   takesId(user.command('set-password <emailOrId>'))
     .description("set a user's password and end their sessions")
@@ -101,7 +115,8 @@ export function registerUserCommands(program: Command): void {
         const password = await passwordFrom(options);
         const updated = await setPassword(ctx, emailOrId, password);
         print(options, userJson(updated), `set a new password for ${updated.id} <${updated.email}>`);
-      }));
+      }),
+    );
 
   takesId(user.command('sessions <emailOrId>'))
     .description("list a user's live sign-in sessions and the applications that received tokens in each")
@@ -109,16 +124,19 @@ export function registerUserCommands(program: Command): void {
     .action((emailOrId: string, options: OutputOptions) =>
       withContext(async (ctx) => {
         const found = await findUser(ctx.store, emailOrId);
-        const sessions = await Promise.all((await ctx.store.sessions.listForUser(found.id, ctx.clock.now())).map(async (session) => ({
-          sid: session.sid,
-          auth_time: iso(session.authTime),
-          last_seen_at: iso(session.lastSeenAt),
-          expires_at: iso(session.expiresAt),
-          clients: await ctx.store.sessions.clientsOf(session.sid),
-        })));
+        const sessions = await Promise.all(
+          (await ctx.store.sessions.listForUser(found.id, ctx.clock.now())).map(async (session) => ({
+            sid: session.sid,
+            auth_time: iso(session.authTime),
+            last_seen_at: iso(session.lastSeenAt),
+            expires_at: iso(session.expiresAt),
+            clients: await ctx.store.sessions.clientsOf(session.sid),
+          })),
+        );
         const lines = sessions.map((session) => [session.sid, session.auth_time, session.clients.join(',')].join('\t'));
         print(options, { sessions }, lines.length ? lines.join('\n') : '(no sessions)');
-      }));
+      }),
+    );
 
   takesId(user.command('sign-out <emailOrId>'))
     .description('sign a user out everywhere: end every session (with back-channel logout) and revoke every token')
@@ -127,15 +145,17 @@ export function registerUserCommands(program: Command): void {
       withContext(async (ctx) => {
         const { user: signedOut, sessions } = await signOutEverywhere(ctx, emailOrId);
         print(options, { id: signedOut.id, email: signedOut.email, sessions_ended: sessions }, `signed out ${signedOut.id} <${signedOut.email}> everywhere (${sessions} session(s) ended)`);
-      }));
+      }),
+    );
 
   takesId(user.command('reset-mfa <emailOrId>'))
-    .description('remove a user\'s second factors (authenticator app, recovery codes, passkeys), for one who lost them')
+    .description("remove a user's second factors (authenticator app, recovery codes, passkeys), for one who lost them")
     .option('--json', 'print JSON')
     .action((emailOrId: string, options: OutputOptions) =>
       withContext(async (ctx) => {
         const reset = await resetSecondFactors(ctx, emailOrId);
         const json = { id: reset.user.id, email: reset.user.email, totp_removed: reset.totp, recovery_codes_removed: reset.recoveryCodes, passkeys_removed: reset.passkeys };
         print(options, json, `reset the second factors of ${reset.user.id} <${reset.user.email}> (authenticator: ${reset.totp ? 'removed' : 'none'}, ${reset.passkeys} passkey(s) removed)`);
-      }));
+      }),
+    );
 }

@@ -83,10 +83,11 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
   const throttle = new Throttle(store, clock);
   // Opened on first use: second factors and refresh successors need it; in SQLite mode it may create the key file.
   let box: Promise<SecretBox> | undefined;
-  const secretBox = () => (box ??= openSecretBox(config).catch((error: unknown) => {
-    box = undefined;
-    throw error;
-  }));
+  const secretBox = () =>
+    (box ??= openSecretBox(config).catch((error: unknown) => {
+      box = undefined;
+      throw error;
+    }));
   const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox };

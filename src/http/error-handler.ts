@@ -3,7 +3,18 @@
 // the requester; the internal detail and stack go only to the log.
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config.js';
-import { AdminOnly, ClientAuthenticationThrottled, ForbiddenForm, GatehouseError, InvalidClient, InvalidToken, LogoutRefused, OAuthError, RouteNotFoundError, UntrustedAuthorizationRequest } from '../errors.js';
+import {
+  AdminOnly,
+  ClientAuthenticationThrottled,
+  ForbiddenForm,
+  GatehouseError,
+  InvalidClient,
+  InvalidToken,
+  LogoutRefused,
+  OAuthError,
+  RouteNotFoundError,
+  UntrustedAuthorizationRequest,
+} from '../errors.js';
 import { AuthorizationErrorRedirect } from '../oidc/authorization-request.js';
 import { errorRedirect } from '../oidc/authorization-response.js';
 import { isApiPath } from './routes.js';

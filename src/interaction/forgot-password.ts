@@ -49,7 +49,13 @@ export function forgotPasswordSubmit(deps: SelfServiceDependencies) {
       // Stryker disable next-line StringLiteral: equivalent; the scope only prefixes this budget's counter key, and no other scope is ''
       if (await deps.throttle.mayAuditRefusal('reset_refusal_audit', req.ip)) {
         await deps.store.audit.append({
-          at: deps.clock.now(), type: 'password_reset.throttled', actor: 'anonymous', subject: null, ip: req.ip ?? null, outcome: 'failure', details: { by: admission.by },
+          at: deps.clock.now(),
+          type: 'password_reset.throttled',
+          actor: 'anonymous',
+          subject: null,
+          ip: req.ip ?? null,
+          outcome: 'failure',
+          details: { by: admission.by },
         });
       } else {
         req.log.info({ by: admission.by }, 'password-reset request throttled');

@@ -30,7 +30,10 @@ export const newPasswordStep: SignInStep = {
     if (!browser) throw expiredSignIn();
     const { user } = progress;
     const id = await createStepChallenge(deps, browser, 'new_password', user.id, () => ({
-      factors: progress.factors, flags: progress.flags, enrolment: null, password: passwordFingerprint(user.passwordHash),
+      factors: progress.factors,
+      flags: progress.flags,
+      enrolment: null,
+      password: passwordFingerprint(user.passwordHash),
     }));
     await auditBreachedPassword(deps, req, progress.user, targetClientId(progress.target));
     const query = new URLSearchParams({ challenge: id, ...targetFields(progress.target) });
@@ -98,7 +101,10 @@ export function newPasswordSubmit(deps: SignInStepDependencies) {
     if (state.value.password !== passwordFingerprint(state.progress.user.passwordHash)) throw expiredSignIn();
     const password = field(body, 'password');
     const errors = await newPasswordErrors(deps, state.progress, password, field(body, 'confirm'));
-    if (errors.password || errors.confirm) { render(deps, res, state, errors, 400); return; }
+    if (errors.password || errors.confirm) {
+      render(deps, res, state, errors, 400);
+      return;
+    }
 
     const { user } = state.progress;
     const passwordHash = await hashPassword(password);
@@ -110,7 +116,13 @@ export function newPasswordSubmit(deps: SignInStepDependencies) {
     const ip = req.ip ?? null;
     await endAccess({ store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: user.id, ip, sessionEnd: deps.sessionEnd }, user.id, 'password_set');
     await deps.store.audit.append({
-      at: deps.clock.now(), type: 'account.password_changed', actor: user.id, subject: user.id, clientId: targetClientId(state.progress.target), ip, details: { during: 'sign-in', reason: 'breached' },
+      at: deps.clock.now(),
+      type: 'account.password_changed',
+      actor: user.id,
+      subject: user.id,
+      clientId: targetClientId(state.progress.target),
+      ip,
+      details: { during: 'sign-in', reason: 'breached' },
     });
     inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, updated, ip));
     // The breached password is replaced (the only flag so far): no later step needs to know of it.

@@ -111,7 +111,13 @@ export function passkeySignInOptions(deps: PasskeySignInDependencies) {
     }
     if (admission.blockedUntil !== null) {
       await deps.store.audit.append({
-        at: now, type: 'admission.throttled', actor: 'anonymous', subject: null, clientId: targetClientId(target), ip: req.ip ?? null, outcome: 'failure',
+        at: now,
+        type: 'admission.throttled',
+        actor: 'anonymous',
+        subject: null,
+        clientId: targetClientId(target),
+        ip: req.ip ?? null,
+        outcome: 'failure',
         details: { scope: 'passkey_options', retry_after: retryAfterSeconds(admission.blockedUntil, now) },
       });
     }

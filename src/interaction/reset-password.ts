@@ -36,7 +36,11 @@ function linkExpired(deps: ResetDependencies, res: Response): void {
 function renderForm(deps: ResetDependencies, req: Request, res: Response, token: string, user: UserRecord, errors: FieldErrors, status: number): void {
   res.setHeader('Cache-Control', 'no-store');
   res.status(status).render('reset-password', {
-    title: 'Choose a new password', token, email: user.email, errors, passwordMinLength: deps.config.passwordMinLength,
+    title: 'Choose a new password',
+    token,
+    email: user.email,
+    errors,
+    passwordMinLength: deps.config.passwordMinLength,
     csrfToken: browserCsrfToken(deps.cookies, req, res, PURPOSE),
   });
 }
@@ -53,7 +57,10 @@ export function resetPasswordPage(deps: ResetDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const live = await liveUser(deps, token);
-    if (!live) { linkExpired(deps, res); return; }
+    if (!live) {
+      linkExpired(deps, res);
+      return;
+    }
     renderForm(deps, req, res, token, live.user, {}, 200);
   };
 }
@@ -64,7 +71,10 @@ export function resetPasswordSubmit(deps: ResetDependencies) {
     checkBrowserCsrf(deps.cookies, req, PURPOSE, 'Open the link from the email again.');
     const token = field(req, 'token');
     const live = await liveUser(deps, token);
-    if (!live) { linkExpired(deps, res); return; }
+    if (!live) {
+      linkExpired(deps, res);
+      return;
+    }
     const password = field(req, 'password');
     const errors: FieldErrors = {};
     try {
@@ -74,17 +84,26 @@ export function resetPasswordSubmit(deps: ResetDependencies) {
       errors.password = error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.';
     }
     if (!errors.password && field(req, 'confirm') !== password) errors.confirm = 'The two passwords are not the same.';
-    if (errors.password || errors.confirm) { renderForm(deps, req, res, token, live.user, errors, 400); return; }
+    if (errors.password || errors.confirm) {
+      renderForm(deps, req, res, token, live.user, errors, 400);
+      return;
+    }
 
     const passwordHash = await hashPassword(password);
     const used = await consumeLinkToken(deps, 'password_reset', token);
-    if (!used) { linkExpired(deps, res); return; }
+    if (!used) {
+      linkExpired(deps, res);
+      return;
+    }
     const ip = req.ip ?? null;
     // Written only while the account still has the address the link went to (an address changed since the form
     // was shown ended the link; one changed since it was used stops the write here). Reading the mail proved that
     // address. The store ends every other mailed link of the account with the new password.
     const user = await deps.store.users.update(live.user.id, { passwordHash, emailVerified: true }, deps.clock.now(), { onlyIfEmail: used.email });
-    if (!user) { linkExpired(deps, res); return; }
+    if (!user) {
+      linkExpired(deps, res);
+      return;
+    }
     await endAccess({ store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: user.id, ip, sessionEnd: deps.sessionEnd }, user.id, 'password_set');
     // The person proved who they are another way: the sign-in backoff an attacker may have run up is lifted.
     await deps.throttle.forget('signin', user.email);

@@ -16,9 +16,8 @@ export function safeReturnPath(basePath: string, value: unknown): string | null 
   let parsed: URL;
   try {
     parsed = new URL(value, 'http://gatehouse.invalid');
-  }
-  // Stryker disable next-line BlockStatement: unreachable; a value starting with one '/' and no backslash is a path-absolute reference, which parses against a valid base whatever follows
-  catch {
+  } catch {
+    // Stryker disable next-line BlockStatement: unreachable; a value starting with one '/' and no backslash is a path-absolute reference, which parses against a valid base whatever follows
     return null;
   }
   if (parsed.origin !== 'http://gatehouse.invalid') return null;

@@ -92,10 +92,10 @@ async function unmetRequirements(deps: SecondFactorPageDependencies, req: Reques
   if (!record) throw expiredSignIn();
   await auditFailure(deps, req, 'second_factor_missing', user.id, target.client.clientId);
   const request = restoreRequest(target.client, record.params);
-  throw new AuthorizationErrorRedirect(
-    new UnmetAuthenticationRequirements('the request asks for multi-factor authentication (acr_values) and the user has no second factor'),
-    { redirectUri: request.redirectUri, state: request.state },
-  );
+  throw new AuthorizationErrorRedirect(new UnmetAuthenticationRequirements('the request asks for multi-factor authentication (acr_values) and the user has no second factor'), {
+    redirectUri: request.redirectUri,
+    state: request.state,
+  });
 }
 
 /** A person with a passkey but no authenticator app, asked for two factors: the passkey is both; nothing is set up. */
@@ -180,8 +180,14 @@ export function secondFactorPage(deps: SignInStepDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const step = await stepStateOf(deps, req, 'second_factor', req.query);
     const mode = await modeOf(deps, step);
-    if (mode === 'verified') { render(res, step, { mode: 'continue' }); return; }
-    if (mode === 'code') { render(res, step, { mode: 'code' }); return; }
+    if (mode === 'verified') {
+      render(res, step, { mode: 'continue' });
+      return;
+    }
+    if (mode === 'code') {
+      render(res, step, { mode: 'code' });
+      return;
+    }
     render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, await enrolmentSecret(deps, step)) });
   };
 }
@@ -214,7 +220,8 @@ function signedInWith(factors: readonly string[]): string[] {
 async function refuse(deps: SecondFactorPageDependencies, req: Request, res: Response, step: Step, check: Exclude<SecondFactorCheck, { outcome: 'accepted' }>): Promise<void> {
   if (check.outcome === 'throttled') {
     res.status(429).setHeader('Retry-After', String(retryAfterSeconds(check.refusal.retryAt, deps.clock.now())));
-    render(res, step, { mode: 'code', error: `Too many wrong codes for this account. Try again ${tryAgainIn(check.refusal.retryAt, deps.clock.now())}.` }); return;
+    render(res, step, { mode: 'code', error: `Too many wrong codes for this account. Try again ${tryAgainIn(check.refusal.retryAt, deps.clock.now())}.` });
+    return;
   }
   await auditFailure(deps, req, 'wrong_second_factor', step.progress.user.id, targetClientId(step.progress.target));
   res.status(401);
@@ -234,10 +241,18 @@ async function confirmInSignIn(deps: SignInStepDependencies, req: Request, res: 
   if (bound.outcome === 'taken') throw expiredSignIn();
   if (bound.outcome === 'wrong_code') {
     res.status(400);
-    render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, secret), error: 'That code is not right. Enter the 6-digit code your app shows now.' }); return;
+    render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, secret), error: 'That code is not right. Enter the 6-digit code your app shows now.' });
+    return;
   }
   const { codes } = bound;
-  await deps.store.audit.append({ at: deps.clock.now(), type: 'account.totp_enabled', actor: step.progress.user.id, subject: step.progress.user.id, ip: req.ip ?? null, details: { during: 'sign-in' } });
+  await deps.store.audit.append({
+    at: deps.clock.now(),
+    type: 'account.totp_enabled',
+    actor: step.progress.user.id,
+    subject: step.progress.user.id,
+    ip: req.ip ?? null,
+    details: { during: 'sign-in' },
+  });
   tellSecondFactorChanged(deps, step.progress.user, TOTP_ON, req.ip ?? null);
   if (!(await deps.store.signInChallenges.consume(step.challenge.idHash, 'second_factor', deps.clock.now()))) throw expiredSignIn();
   const browser = deps.cookies.read(req, 'browser') ?? '';

@@ -63,7 +63,13 @@ async function auditThrottled(deps: SignInAttemptDependencies, req: Request, ema
   // Stryker disable next-line MethodExpression: equivalent; findByEmail trims too, and no account has a blank email
   const user = email.trim() && Buffer.byteLength(email) <= MAX_CREDENTIAL_BYTES ? await deps.store.users.findByEmail(email) : null;
   await deps.store.audit.append({
-    at: deps.clock.now(), type: 'signin.throttled', actor: 'anonymous', subject: user?.id ?? null, clientId, ip: req.ip ?? null, outcome: 'failure',
+    at: deps.clock.now(),
+    type: 'signin.throttled',
+    actor: 'anonymous',
+    subject: user?.id ?? null,
+    clientId,
+    ip: req.ip ?? null,
+    outcome: 'failure',
     details: { by, retry_at: new Date(retryAt).toISOString() },
   });
 }

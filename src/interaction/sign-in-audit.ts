@@ -23,7 +23,14 @@ export async function auditFailure(
   clientId: string | null,
 ): Promise<void> {
   await deps.store.audit.append({
-    at: deps.clock.now(), type: 'signin.failed', actor: 'anonymous', subject: userId, clientId, ip: req.ip ?? null, outcome: 'failure', details: { reason },
+    at: deps.clock.now(),
+    type: 'signin.failed',
+    actor: 'anonymous',
+    subject: userId,
+    clientId,
+    ip: req.ip ?? null,
+    outcome: 'failure',
+    details: { reason },
   });
 }
 

@@ -92,7 +92,13 @@ export async function createStepChallenge(
   const idHash = hashSecret(id);
   const now = deps.clock.now();
   await deps.store.signInChallenges.create({
-    idHash, purpose, browserHash: hashSecret(browser), userId, value: encodeChallengeValue(await value(idHash)), createdAt: now, expiresAt: now + CHALLENGE_LIFETIME_MS,
+    idHash,
+    purpose,
+    browserHash: hashSecret(browser),
+    userId,
+    value: encodeChallengeValue(await value(idHash)),
+    createdAt: now,
+    expiresAt: now + CHALLENGE_LIFETIME_MS,
   });
   return id;
 }

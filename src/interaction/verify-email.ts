@@ -37,11 +37,17 @@ export function verifyEmailPage(deps: SelfServiceDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const record = await liveToken(deps, token);
-    if (!record) { linkExpired(deps, res); return; }
+    if (!record) {
+      linkExpired(deps, res);
+      return;
+    }
     res.setHeader('Cache-Control', 'no-store');
     const change = record.purpose === 'email_change';
     res.render('verify-email', {
-      title: change ? 'Confirm your new email address' : 'Confirm your email address', email: record.email, token, csrfToken: browserCsrfToken(deps.cookies, req, res, PURPOSE),
+      title: change ? 'Confirm your new email address' : 'Confirm your email address',
+      email: record.email,
+      token,
+      csrfToken: browserCsrfToken(deps.cookies, req, res, PURPOSE),
     });
   };
 }
@@ -52,9 +58,15 @@ export function verifyEmailSubmit(deps: SelfServiceDependencies) {
     checkBrowserCsrf(deps.cookies, req, PURPOSE, 'Open the link from the email again.');
     const token = field(req, 'token');
     const live = await liveToken(deps, token);
-    if (!live) { linkExpired(deps, res); return; }
+    if (!live) {
+      linkExpired(deps, res);
+      return;
+    }
     const used = await consumeLinkToken(deps, live.purpose, token);
-    if (!used) { linkExpired(deps, res); return; }
+    if (!used) {
+      linkExpired(deps, res);
+      return;
+    }
     // confirmEmail checks again what the link may do, against the account as it is when it writes.
     const result = await confirmEmail(deps, used, req.ip ?? null);
     if (result.outcome === 'unavailable') {
@@ -63,7 +75,10 @@ export function verifyEmailSubmit(deps: SelfServiceDependencies) {
     }
     res.setHeader('Cache-Control', 'no-store');
     res.render('email-verified', {
-      title: 'Email address confirmed', email: result.user.email, changed: result.outcome === 'changed', accountPath: `${deps.config.basePath}${routes.account}`,
+      title: 'Email address confirmed',
+      email: result.user.email,
+      changed: result.outcome === 'changed',
+      accountPath: `${deps.config.basePath}${routes.account}`,
     });
   };
 }

@@ -74,9 +74,7 @@ export interface BackchannelDependencies {
  */
 export type FailureReason = 'timeout' | 'connection_failed' | 'http_status' | 'refused_address' | 'shutdown';
 
-type Outcome =
-  | { delivered: true; status: number }
-  | { delivered: false; reason: FailureReason; status?: number; abandonedAtShutdown?: boolean };
+type Outcome = { delivered: true; status: number } | { delivered: false; reason: FailureReason; status?: number; abandonedAtShutdown?: boolean };
 
 /** The receiver's host is, or resolves to, an address this server does not send requests to. */
 class RefusedAddressError extends Error {
@@ -116,7 +114,10 @@ export class BackchannelLogout {
   private readonly resolve: Resolver;
   private readonly timers: Timers;
 
-  constructor(private readonly deps: BackchannelDependencies, private readonly options: BackchannelOptions = DEFAULT_BACKCHANNEL_OPTIONS) {
+  constructor(
+    private readonly deps: BackchannelDependencies,
+    private readonly options: BackchannelOptions = DEFAULT_BACKCHANNEL_OPTIONS,
+  ) {
     // Every waiting logout and retry listens here, and each removes its listener when it ends: many at once
     // (a busy server, a user with many sessions) is load, not the leak Node warns of after 10.
     setMaxListeners(0, this.stopping.signal);
@@ -130,9 +131,7 @@ export class BackchannelLogout {
    * `firstRoundWaitMs` passed, whichever is first; never rejects.
    */
   async notify(session: SessionRecord, clients: ClientRecord[]): Promise<void> {
-    const deliveries = clients
-      .filter((client) => client.backchannelLogoutUri !== null)
-      .map((client) => this.track(this.deliver(session, client)));
+    const deliveries = clients.filter((client) => client.backchannelLogoutUri !== null).map((client) => this.track(this.deliver(session, client)));
     if (deliveries.length === 0) return;
     const firstRound = Promise.all(deliveries.map((delivery) => delivery.firstAttempt));
     const wait = sleep(this.timers, this.options.firstRoundWaitMs, this.stopping.signal);
@@ -288,13 +287,13 @@ export class BackchannelLogout {
     const details = outcome.delivered
       ? { client_id: client.clientId, sid: session.sid, attempts, status: outcome.status }
       : {
-        client_id: client.clientId,
-        sid: session.sid,
-        attempts,
-        reason: outcome.reason,
-        ...(outcome.status === undefined ? {} : { status: outcome.status }),
-        ...(outcome.abandonedAtShutdown ? { abandoned_at_shutdown: true } : {}),
-      };
+          client_id: client.clientId,
+          sid: session.sid,
+          attempts,
+          reason: outcome.reason,
+          ...(outcome.status === undefined ? {} : { status: outcome.status }),
+          ...(outcome.abandonedAtShutdown ? { abandoned_at_shutdown: true } : {}),
+        };
     await this.deps.store.audit.append({
       at: this.deps.clock.now(),
       type: outcome.delivered ? 'logout.backchannel_delivered' : 'logout.backchannel_failed',

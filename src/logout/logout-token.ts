@@ -19,14 +19,18 @@ export interface LogoutTokenInput {
 
 export function signLogoutToken(key: SigningKey, input: LogoutTokenInput): Promise<string> {
   const iat = Math.floor(input.now / 1000);
-  return signJwt(key, {
-    iss: input.issuer,
-    aud: input.clientId,
-    iat,
-    exp: iat + LOGOUT_TOKEN_LIFETIME_SECONDS,
-    jti: randomId(),
-    sub: input.userId,
-    sid: input.sid,
-    events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
-  }, LOGOUT_TOKEN_TYPE);
+  return signJwt(
+    key,
+    {
+      iss: input.issuer,
+      aud: input.clientId,
+      iat,
+      exp: iat + LOGOUT_TOKEN_LIFETIME_SECONDS,
+      jti: randomId(),
+      sub: input.userId,
+      sid: input.sid,
+      events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+    },
+    LOGOUT_TOKEN_TYPE,
+  );
 }

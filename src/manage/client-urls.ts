@@ -91,6 +91,6 @@ export function checkPublicClientUrl(uri: string, field: string): void {
   throw new ValidationError(
     field,
     `${field} ${JSON.stringify(uri)} points at a private, loopback, link-local or other special-purpose address, where Gatehouse does not send requests; ` +
-      'use the application\'s public address, or set ALLOW_PRIVATE_CLIENT_URLS=true if it runs on your own network',
+      "use the application's public address, or set ALLOW_PRIVATE_CLIENT_URLS=true if it runs on your own network",
   );
 }

@@ -130,9 +130,18 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
     },
     ctx.clock.now(),
   );
-  await audit(ctx, 'client.created', client.clientId, {
-    public: isPublic, pkce_required: client.pkceRequired, require_mfa: client.requireMfa, refresh_reuse_grace: client.refreshReuseGrace,
-  }, client.clientId);
+  await audit(
+    ctx,
+    'client.created',
+    client.clientId,
+    {
+      public: isPublic,
+      pkce_required: client.pkceRequired,
+      require_mfa: client.requireMfa,
+      refresh_reuse_grace: client.refreshReuseGrace,
+    },
+    client.clientId,
+  );
   return { client, clientSecret };
 }
 

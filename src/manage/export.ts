@@ -40,8 +40,7 @@ export interface TransferSummary {
 /** Rows read per round trip. */
 const BATCH = 500;
 
-const CANNOT_OPEN_STORED =
-  'this store\'s secrets key (KEYS_DIR/secrets.key with SQLite, KEY_ENCRYPTION_KEY with PostgreSQL) is not the one it was sealed with, or the row was altered';
+const CANNOT_OPEN_STORED = "this store's secrets key (KEYS_DIR/secrets.key with SQLite, KEY_ENCRYPTION_KEY with PostgreSQL) is not the one it was sealed with, or the row was altered";
 
 export async function exportData(deps: TransferDeps, writeLine: (line: string) => Promise<void>, progress: Progress): Promise<TransferSummary> {
   const keys = await deps.keys.list();

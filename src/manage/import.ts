@@ -153,7 +153,10 @@ export async function importData(deps: TransferDeps, source: AsyncIterator<strin
   const header = await readHeader(lines);
   const schemaVersion = await deps.store.transfer.schemaVersion();
   if (header.schema_version !== schemaVersion) {
-    throw new ValidationError('input', `the export was made at schema version ${header.schema_version} and this Gatehouse is at ${schemaVersion}: import it with the same Gatehouse version that exported it`);
+    throw new ValidationError(
+      'input',
+      `the export was made at schema version ${header.schema_version} and this Gatehouse is at ${schemaVersion}: import it with the same Gatehouse version that exported it`,
+    );
   }
   const tables = TRANSFER_TABLES.map((table) => table.name);
   if (JSON.stringify(Object.keys(header.rows).sort()) !== JSON.stringify([...tables].sort())) {

@@ -79,7 +79,10 @@ export async function revokeKey(ctx: KeyContext, kid: string): Promise<Revocatio
   let successor: { kid: string; source: 'scheduled' | 'new' } | null = null;
   if (wasSigning) {
     // A scheduled key has been in the JWKS since its creation, so more caches know it than a brand-new key.
-    const scheduled = before.keys.filter((t) => t.state === 'pending').map((t) => t.key).sort((a, b) => a.activatedAt - b.activatedAt)[0];
+    const scheduled = before.keys
+      .filter((t) => t.state === 'pending')
+      .map((t) => t.key)
+      .sort((a, b) => a.activatedAt - b.activatedAt)[0];
     const key = scheduled ? await ctx.keys.update(scheduled.kid, { activatedAt: now }) : await ctx.keys.rotate(now, now);
     if (!key) throw new NotFoundError(`no signing key ${JSON.stringify(scheduled?.kid)}`);
     successor = { kid: key.kid, source: scheduled ? 'scheduled' : 'new' };

@@ -1,15 +1,7 @@
 // Reads and checks an authorization request (OIDC Core §3.1.2.1, RFC 6749 §4.1.1, RFC 7636 §4.3) in the
 // order that decides how errors are shown: until client_id and redirect_uri are trusted, an HTML page and
 // never a redirect; afterwards, a redirect to the client carrying `error` and the exact `state`.
-import {
-  InvalidRequest,
-  InvalidScope,
-  OAuthError,
-  RequestNotSupported,
-  RequestUriNotSupported,
-  UnsupportedResponseType,
-  UntrustedAuthorizationRequest,
-} from '../errors.js';
+import { InvalidRequest, InvalidScope, OAuthError, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType, UntrustedAuthorizationRequest } from '../errors.js';
 import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { SUPPORTED_SCOPES } from './claims.js';
@@ -48,7 +40,10 @@ export interface RedirectTarget {
 
 /** Thrown for errors that go back to the client by redirect (OIDC Core §3.1.2.6). */
 export class AuthorizationErrorRedirect extends Error {
-  constructor(readonly error: OAuthError, readonly target: RedirectTarget) {
+  constructor(
+    readonly error: OAuthError,
+    readonly target: RedirectTarget,
+  ) {
     super(error.message);
   }
 }
@@ -78,9 +73,14 @@ async function trustedTarget(store: Store, params: RawParams): Promise<{ client:
   }
   // The state is echoed even when it is the problem, so read it leniently: the first value if repeated.
   const rawState = params.state;
-  const state = typeof rawState === 'string' && rawState !== '' ? rawState : Array.isArray(rawState) &&
-    // Stryker disable next-line ConditionalExpression: equivalent; Express's query and urlencoded (extended: false) parsers give arrays of strings only
-    typeof rawState[0] === 'string' ? rawState[0] : undefined;
+  const state =
+    typeof rawState === 'string' && rawState !== ''
+      ? rawState
+      : Array.isArray(rawState) &&
+          // Stryker disable next-line ConditionalExpression: equivalent; Express's query and urlencoded (extended: false) parsers give arrays of strings only
+          typeof rawState[0] === 'string'
+        ? rawState[0]
+        : undefined;
   return { client, target: { redirectUri, state } };
 }
 
@@ -120,8 +120,7 @@ function parsePkce(client: ClientRecord, challenge: string | undefined, method: 
 
 function grantScope(client: ClientRecord, requested: string | undefined): string[] {
   // Stryker disable next-line MethodExpression,StringLiteral: equivalent; an empty string is not a supported scope, and a set without openid is refused the same
-  const asked = new Set((requested ?? '')
-    .split(' ').filter(Boolean));
+  const asked = new Set((requested ?? '').split(' ').filter(Boolean));
   if (!asked.has('openid')) throw new InvalidScope('scope must include openid');
   // RFC 6749 §3.3: scopes the client may not have, or we do not know, are left out of the grant, not refused.
   return [...asked].filter((scope) => SUPPORTED_SCOPES.includes(scope) && client.scopes.includes(scope));
@@ -181,8 +180,7 @@ export function restoreRequest(client: ClientRecord, params: Record<string, stri
     redirectUri: params.redirect_uri ?? '',
     state: params.state,
     // Stryker disable next-line MethodExpression,StringLiteral: equivalent; storedParams always keeps scope, joined from non-empty scopes
-    scope: (params.scope ?? '')
-      .split(' ').filter(Boolean),
+    scope: (params.scope ?? '').split(' ').filter(Boolean),
     nonce: params.nonce,
     codeChallenge: params.code_challenge,
     prompt: new Set(),
@@ -196,6 +194,5 @@ export function restoreRequest(client: ClientRecord, params: Record<string, stri
 /** The acr_values a pending request kept (storedParams), most preferred first. */
 export function storedAcrValues(params: Record<string, string>): string[] {
   // Stryker disable next-line MethodExpression,StringLiteral: equivalent; kept joined from non-empty values, and only ACR_MFA among them is ever looked for
-  return (params.acr_values ?? '')
-    .split(' ').filter(Boolean);
+  return (params.acr_values ?? '').split(' ').filter(Boolean);
 }

@@ -79,7 +79,13 @@ async function admitted(deps: AuthorizeDependencies, req: Request, res: Response
   if (admission.allowed) {
     if (admission.blockedUntil !== null) {
       await deps.store.audit.append({
-        at: now, type: 'admission.throttled', actor: 'anonymous', subject: null, clientId: request.client.clientId, ip: req.ip ?? null, outcome: 'failure',
+        at: now,
+        type: 'admission.throttled',
+        actor: 'anonymous',
+        subject: null,
+        clientId: request.client.clientId,
+        ip: req.ip ?? null,
+        outcome: 'failure',
         details: { scope: 'authorize', retry_after: retryAfterSeconds(admission.blockedUntil, now) },
       });
     }

@@ -119,7 +119,8 @@ async function verify(store: Store, credentials: PresentedCredentials): Promise<
     credentials.secret === undefined ||
     // Stryker disable next-line ConditionalExpression: equivalent; the schema's CHECK gives every confidential client a secret hash: this test only narrows the type
     client.secretHash === null
-  ) return refused('missing_secret', 'a confidential client presented no secret');
+  )
+    return refused('missing_secret', 'a confidential client presented no secret');
   // Constant-time comparison of hashes (secretMatchesHash).
   if (!secretMatchesHash(credentials.secret, client.secretHash)) return refused('wrong_secret', 'wrong client secret');
   return { client };

@@ -12,9 +12,7 @@ import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth.js';
 import { GRANT_TYPES_SUPPORTED } from './token.js';
 
 export function providerMetadata(config: Config): Record<string, unknown> {
-  const endpoints = Object.fromEntries(
-    Object.entries(advertisedEndpoints).map(([metadataName, route]) => [metadataName, routeUrl(config.issuer, route)]),
-  );
+  const endpoints = Object.fromEntries(Object.entries(advertisedEndpoints).map(([metadataName, route]) => [metadataName, routeUrl(config.issuer, route)]));
   return {
     issuer: config.issuer,
     ...endpoints,

@@ -24,7 +24,11 @@ export async function rotateIfDue(deps: AutoRotationDependencies): Promise<Signi
   await deps.keyRing.reload();
   const { keys, signingKey } = deps.keyRing.schedule;
   const now = deps.clock.now();
-  const activatesAt = nextAutomaticActivation(keys.map((timeline) => timeline.key), now, deps.policy);
+  const activatesAt = nextAutomaticActivation(
+    keys.map((timeline) => timeline.key),
+    now,
+    deps.policy,
+  );
   if (activatesAt === null) return null;
   // Several nodes may find the same rotation due at once: one key is scheduled, the others see it.
   const key = await deps.keyRing.keyStore.rotateUnlessScheduled(now, activatesAt);

@@ -71,7 +71,10 @@ async function writeFileAtomically(file: string, contents: string, mode: number)
 }
 
 export class FileKeyStore implements KeyStore {
-  constructor(private readonly dir: string, private readonly bits: number) {}
+  constructor(
+    private readonly dir: string,
+    private readonly bits: number,
+  ) {}
 
   async load(now: number): Promise<SigningKey[]> {
     const keys = await this.readAll();

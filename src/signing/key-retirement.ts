@@ -24,9 +24,8 @@ export interface RetirementDecision {
  */
 export function undecidedRetirements<K extends KeyFacts>(schedule: Schedule<K>): RetirementDecision[] {
   return schedule.keys.flatMap(({ key, state, supersededAt, retiresAt }) =>
-    supersededAt !== null && supersededAt <= schedule.at && key.retiredAt === null && state !== 'revoked' && retiresAt !== null
-      ? [{ kid: key.kid, retiresAt }]
-      : []);
+    supersededAt !== null && supersededAt <= schedule.at && key.retiredAt === null && state !== 'revoked' && retiresAt !== null ? [{ kid: key.kid, retiresAt }] : [],
+  );
 }
 
 /**

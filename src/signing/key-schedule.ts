@@ -105,8 +105,7 @@ export function computeSchedule<K extends KeyFacts>(keys: readonly K[], now: num
     const retiresAt = timelines.get(key)?.retiresAt ?? null;
     return retiresAt !== null && retiresAt <= at;
   };
-  const signingKey =
-    ordered.findLast((key) => key.activatedAt <= now && !revokedBy(key, now) && !retiredBy(key, now)) ?? null;
+  const signingKey = ordered.findLast((key) => key.activatedAt <= now && !revokedBy(key, now) && !retiredBy(key, now)) ?? null;
 
   let nextChangeAt = Infinity;
   const result: KeyTimeline<K>[] = keys.map((key) => {
@@ -115,12 +114,7 @@ export function computeSchedule<K extends KeyFacts>(keys: readonly K[], now: num
     for (const at of [key.activatedAt, retiresAt, key.revokedAt]) {
       if (at !== null && at > now && at < nextChangeAt) nextChangeAt = at;
     }
-    const state: KeyState =
-      revokedBy(key, now) ? 'revoked'
-      : retiredBy(key, now) ? 'retired'
-      : key === signingKey ? 'active'
-      : key.activatedAt > now ? 'pending'
-      : 'published';
+    const state: KeyState = revokedBy(key, now) ? 'revoked' : retiredBy(key, now) ? 'retired' : key === signingKey ? 'active' : key.activatedAt > now ? 'pending' : 'published';
     return { key, state, supersededAt, retiresAt };
   });
   return {

@@ -42,7 +42,7 @@ export interface KeyStore {
   rotateUnlessScheduled(now: number, activatesAt: number): Promise<SigningKey | null>;
   /** Stores a key made elsewhere (`idp import`) with its facts as they are; ConflictError when its kid exists. */
   adopt(key: SigningKey): Promise<void>;
-    /** Records a change to one key's facts; null when there is no such key. */
+  /** Records a change to one key's facts; null when there is no such key. */
   update(kid: string, change: KeyChange): Promise<SigningKey | null>;
   /**
    * Stores `retiresAt` as the retirement of a superseded key unless one is stored already, atomically for every

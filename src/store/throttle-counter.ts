@@ -51,9 +51,7 @@ export function countAttempt(stored: ThrottleCounter | null, key: string, rule: 
   const attempts = (restart ? 0 : counter.attempts) + 1;
   let blockedUntil: number | null = null;
   if (attempts >= rule.limit) {
-    blockedUntil = rule.block.kind === 'window'
-      ? windowStartedAt + rule.windowMs
-      : now + Math.min(rule.block.maxMs, rule.block.baseMs * 2 ** Math.min(attempts - rule.limit, 40));
+    blockedUntil = rule.block.kind === 'window' ? windowStartedAt + rule.windowMs : now + Math.min(rule.block.maxMs, rule.block.baseMs * 2 ** Math.min(attempts - rule.limit, 40));
   }
   const expiresAt = rule.block.kind === 'window' ? windowStartedAt + rule.windowMs : Math.max(now + rule.memoryMs, blockedUntil ?? 0);
   return { verdict: { allowed: true, attempts }, next: { key, attempts, windowStartedAt, blockedUntil, lastAttemptAt: now, expiresAt } };

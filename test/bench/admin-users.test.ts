@@ -19,7 +19,8 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     const child = spawn(process.execPath, [SCRIPT, ...args], {
       cwd: packageRoot,
       env: {
-        PATH: process.env.PATH, HOME: process.env.HOME,
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
         ...(process.env.BENCH_DATABASE_URL ? { BENCH_DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
         ...(process.env.TEST_DATABASE_URL ? { TEST_DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
       },
@@ -56,26 +57,22 @@ describe('the admin users benchmark', () => {
     expect(nextLink('<a href="/admin/users">First page</a>', 'http://127.0.0.1:1/admin/users')).toBeNull();
   });
 
-  it(
-    `runs its quick mode to the end${postgres ? ' on SQLite and PostgreSQL' : ''} and writes a table with every scenario`,
-    async () => {
-      const out = path.join(dir, 'results.md');
-      const result = await run(['--quick', '--out', out]);
-      expect(result.code, result.stderr).toBe(0);
-      const report = readFileSync(out, 'utf8');
-      expect(result.stdout).toContain(report.split('\n')[0]);
-      const sections = report.split(/^## /m).filter((s) => /, [\d,]+ users$/.test(s.split('\n')[0] ?? ''));
-      expect(sections.map((s) => s.split(',')[0])).toEqual(postgres ? ['SQLite', expect.stringMatching(/^PostgreSQL \d+/)] : ['SQLite']);
-      for (const section of sections) {
-        expect(section).toMatch(/Seeded in [\d.]+ s/);
-        for (const label of ['First page', 'Walk: pages 2–21 via Next', ...SEARCHES.map((s) => s.label)]) {
-          const row = section.split('\n').find((line) => line.startsWith(`| ${label} |`));
-          expect(row, `${label} in ${section.split('\n')[0]}`).toBeDefined();
-          // pages measured, p50, p95, max, then the ratio to the budget with its verdict
-          expect(row).toMatch(/\| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ (✅ met|❌ missed) \|$/);
-        }
+  it(`runs its quick mode to the end${postgres ? ' on SQLite and PostgreSQL' : ''} and writes a table with every scenario`, async () => {
+    const out = path.join(dir, 'results.md');
+    const result = await run(['--quick', '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = readFileSync(out, 'utf8');
+    expect(result.stdout).toContain(report.split('\n')[0]);
+    const sections = report.split(/^## /m).filter((s) => /, [\d,]+ users$/.test(s.split('\n')[0] ?? ''));
+    expect(sections.map((s) => s.split(',')[0])).toEqual(postgres ? ['SQLite', expect.stringMatching(/^PostgreSQL \d+/)] : ['SQLite']);
+    for (const section of sections) {
+      expect(section).toMatch(/Seeded in [\d.]+ s/);
+      for (const label of ['First page', 'Walk: pages 2–21 via Next', ...SEARCHES.map((s) => s.label)]) {
+        const row = section.split('\n').find((line) => line.startsWith(`| ${label} |`));
+        expect(row, `${label} in ${section.split('\n')[0]}`).toBeDefined();
+        // pages measured, p50, p95, max, then the ratio to the budget with its verdict
+        expect(row).toMatch(/\| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ (✅ met|❌ missed) \|$/);
       }
-    },
-    180_000,
-  );
+    }
+  }, 180_000);
 });

@@ -27,7 +27,10 @@ async function rawSql(config: Config, sql: string, params: unknown[] = []): Prom
   const client = new pg.Client({ connectionString: config.database.url });
   await client.connect();
   try {
-    await client.query(sql.replace(/\?/g, () => `$${++index}`), params);
+    await client.query(
+      sql.replace(/\?/g, () => `$${++index}`),
+      params,
+    );
   } finally {
     await client.end();
   }
@@ -47,7 +50,15 @@ describe('idp audit (the command-line tool, run as a child process)', () => {
   async function seed(): Promise<void> {
     await tool.withStore(async (store) => {
       for (let i = 0; i < 5; i++) {
-        const event = await store.audit.append({ at: T0 + i * DAY, type: i === 2 ? 'signin.failed' : 'user.created', actor: i === 2 ? 'anonymous' : 'cli', subject: `u${i}`, ip: '203.0.113.9', outcome: i === 2 ? 'failure' : 'success', details: { n: i, note: 'line\nbreak "quoted" <b>' } });
+        const event = await store.audit.append({
+          at: T0 + i * DAY,
+          type: i === 2 ? 'signin.failed' : 'user.created',
+          actor: i === 2 ? 'anonymous' : 'cli',
+          subject: `u${i}`,
+          ip: '203.0.113.9',
+          outcome: i === 2 ? 'failure' : 'success',
+          details: { n: i, note: 'line\nbreak "quoted" <b>' },
+        });
         ids.push(event.id);
       }
     });
@@ -140,8 +151,18 @@ describe('idp audit (the command-line tool, run as a child process)', () => {
       const lines = result.stdout.trimEnd().split('\n');
       expect(lines).toHaveLength(5);
       expect(JSON.parse(lines[2] ?? '')).toEqual({
-        id: id(2), at: T0 + 2 * DAY, time: '2025-02-02T12:00:00.000Z', type: 'signin.failed', actor: 'anonymous', subject: 'u2', client_id: null, ip: '203.0.113.9',
-        outcome: 'failure', details: { n: 2, note: 'line\nbreak "quoted" <b>' }, prev_hash: expect.stringMatching(/^[0-9a-f]{64}$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        id: id(2),
+        at: T0 + 2 * DAY,
+        time: '2025-02-02T12:00:00.000Z',
+        type: 'signin.failed',
+        actor: 'anonymous',
+        subject: 'u2',
+        client_id: null,
+        ip: '203.0.113.9',
+        outcome: 'failure',
+        details: { n: 2, note: 'line\nbreak "quoted" <b>' },
+        prev_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        hash: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
       const checker = new ChainChecker();
       for (const line of lines) expect(checker.check(fromExportedLine(line))).toBeNull();
@@ -159,9 +180,19 @@ describe('idp audit (the command-line tool, run as a child process)', () => {
       await seed();
       const since = await idp(['audit', 'export', '--since', '2025-02-03']);
       expect(since.code).toBe(0);
-      expect(since.stdout.trimEnd().split('\n').map((line) => fromExportedLine(line).id)).toEqual([id(3), id(4)]);
+      expect(
+        since.stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => fromExportedLine(line).id),
+      ).toEqual([id(3), id(4)]);
       const exact = await idp(['audit', 'export', '--since', '2025-02-02T12:00:00Z']);
-      expect(exact.stdout.trimEnd().split('\n').map((line) => fromExportedLine(line).id)).toEqual([id(2), id(3), id(4)]);
+      expect(
+        exact.stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => fromExportedLine(line).id),
+      ).toEqual([id(2), id(3), id(4)]);
       const bare = await idp(['audit', 'export', '--since', '2025-02-02T12:00']);
       expect(bare.stdout).toBe(exact.stdout);
     });

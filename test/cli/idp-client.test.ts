@@ -32,8 +32,19 @@ describe('idp client (the command-line tool, run as a child process)', () => {
   });
 
   it('registers a confidential client, printing client_id and, once, a 256-bit client_secret stored only as a hash', async () => {
-    const result = await idp(['client', 'create', '--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/callback',
-      '--redirect-uri', 'http://127.0.0.1:8080/cb', '--post-logout-redirect-uri', 'https://wiki.example.com/', '--json']);
+    const result = await idp([
+      'client',
+      'create',
+      '--name',
+      'Wiki',
+      '--redirect-uri',
+      'https://wiki.example.com/callback',
+      '--redirect-uri',
+      'http://127.0.0.1:8080/cb',
+      '--post-logout-redirect-uri',
+      'https://wiki.example.com/',
+      '--json',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const client = JSON.parse(result.stdout) as ClientJson;
@@ -75,7 +86,11 @@ describe('idp client (the command-line tool, run as a child process)', () => {
       ['a redirect URI with an empty fragment', ['--redirect-uri', 'https://app.example.com/cb#'], /must not have a fragment/],
       ['http on a host that is not loopback', ['--redirect-uri', 'http://app.example.com/cb'], /uses http on a host that is not loopback/],
       ['a custom scheme', ['--redirect-uri', 'javascript:alert(1)'], /must use https/],
-      ['a bad post-logout redirect URI next to a good redirect URI', ['--redirect-uri', 'https://ok.example/cb', '--post-logout-redirect-uri', 'http://evil.example/'], /post_logout_redirect_uri/],
+      [
+        'a bad post-logout redirect URI next to a good redirect URI',
+        ['--redirect-uri', 'https://ok.example/cb', '--post-logout-redirect-uri', 'http://evil.example/'],
+        /post_logout_redirect_uri/,
+      ],
       ['no redirect URI', [], /at least one redirect_uri/],
       ['PKCE optional for a public client', ['--redirect-uri', 'https://ok.example/cb', '--public', '--pkce', 'optional'], /cannot be optional for a public client/],
       ['an unknown PKCE mode', ['--redirect-uri', 'https://ok.example/cb', '--pkce', 'plain'], /--pkce must be required or optional/],
@@ -101,7 +116,9 @@ describe('idp client (the command-line tool, run as a child process)', () => {
       const result = await create(uri, { ISSUER: 'https://idp.example' });
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toBe(`idp: backchannel_logout_uri ${JSON.stringify(uri)} points at a private, loopback, link-local or other special-purpose address, where Gatehouse does not send requests; use the application's public address, or set ALLOW_PRIVATE_CLIENT_URLS=true if it runs on your own network\n`);
+      expect(result.stderr).toBe(
+        `idp: backchannel_logout_uri ${JSON.stringify(uri)} points at a private, loopback, link-local or other special-purpose address, where Gatehouse does not send requests; use the application's public address, or set ALLOW_PRIVATE_CLIENT_URLS=true if it runs on your own network\n`,
+      );
       expect(await clientCount()).toBe(0);
     });
 

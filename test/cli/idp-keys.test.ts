@@ -89,7 +89,10 @@ describe('idp keys (the command-line tool beside a running server)', () => {
     expect(app.keyRing.signingKey.kid).toBe(current);
 
     const keys = await listed();
-    expect(keys.map((key) => [key.kid, key.state])).toEqual([[rotated.kid, 'pending'], [current, 'active']]);
+    expect(keys.map((key) => [key.kid, key.state])).toEqual([
+      [rotated.kid, 'pending'],
+      [current, 'active'],
+    ]);
     // The current key retires once the tokens it signs until the activation have expired (1 h ID tokens + 60 s).
     expect(Date.parse(keys[1]?.retires_at ?? '')).toBe(Date.parse(rotated.activates_at) + HOUR + 60_000);
     const [event] = await app.store.audit.list({ limit: 1 });
@@ -132,7 +135,10 @@ describe('idp keys (the command-line tool beside a running server)', () => {
     expect(kid).toBeDefined();
     expect(result.stdout).toMatch(/relying parties with a cached copy of the JWKS reject tokens signed by \S+ until they fetch it again \(up to JWKS_MAX_AGE=300 s\)/);
     await until(() => app.keyRing.signingKey.kid === kid, 'the new signing key');
-    expect(await states()).toEqual([[kid, 'active'], [current, 'published']]);
+    expect(await states()).toEqual([
+      [kid, 'active'],
+      [current, 'published'],
+    ]);
     expect((await published()).sort()).toEqual([current, kid].sort());
     expect((await app.store.audit.list({ limit: 1 }))[0]).toMatchObject({ type: 'key.activated_now', subject: kid });
   });
@@ -201,7 +207,10 @@ describe('idp keys (the command-line tool beside a running server)', () => {
       await until(() => app.keyRing.signingKey.kid === replacement, 'the replacement signing key');
       expect(await published()).toEqual([replacement]);
       expect(await refreshRevoked(ada)).toBe(true);
-      expect(await states()).toEqual([[replacement, 'active'], [old, 'revoked']]);
+      expect(await states()).toEqual([
+        [replacement, 'active'],
+        [old, 'revoked'],
+      ]);
     });
 
     it('brings a scheduled key forward rather than make a new one, as it is in more caches already', async () => {
@@ -211,7 +220,10 @@ describe('idp keys (the command-line tool beside a running server)', () => {
       expect(revoked.was_signing).toBe(true);
       expect(revoked.replacement).toMatchObject({ kid: scheduled.kid, state: 'active', source: 'scheduled', created_at: scheduled.created_at });
       await until(() => app.keyRing.signingKey.kid === scheduled.kid, 'the scheduled key signing');
-      expect(await states()).toEqual([[scheduled.kid, 'active'], [old, 'revoked']]);
+      expect(await states()).toEqual([
+        [scheduled.kid, 'active'],
+        [old, 'revoked'],
+      ]);
     });
 
     it('refuses an unknown kid clearly, with a non-zero exit, and writes nothing', async () => {
@@ -242,14 +254,22 @@ describe('idp keys (the command-line tool beside a running server)', () => {
     expect((await idp('revoke', first)).code).toBe(0);
     const pending = (await json<ListedKey>('rotate')).kid;
     const before = await listed();
-    expect(before.map((key) => [key.kid, key.state])).toEqual([[pending, 'pending'], [second, 'active'], [first, 'revoked']]);
+    expect(before.map((key) => [key.kid, key.state])).toEqual([
+      [pending, 'pending'],
+      [second, 'active'],
+      [first, 'revoked'],
+    ]);
 
     await app.stop();
     await start();
     expect(await listed()).toEqual(before);
     // A key store of the engine's own kind (key files, or encrypted rows) reads back what the tool wrote.
     const ring = await KeyRing.open(openKeyStore(app.config, app.store), { now: () => Date.now() }, keyPolicy(app.config).retirementDelayMs);
-    expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([[pending, 'pending'], [second, 'active'], [first, 'revoked']]);
+    expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([
+      [pending, 'pending'],
+      [second, 'active'],
+      [first, 'revoked'],
+    ]);
     expect(app.keyRing.signingKey.kid).toBe(second);
     expect((await published()).sort()).toEqual([pending, second].sort());
   });

@@ -209,7 +209,7 @@ describe('idp user (the command-line tool, run as a child process)', () => {
     });
   });
 
-  it('resets a user\'s second factors with reset-mfa, auditing it, and says when there is no such user', async () => {
+  it("resets a user's second factors with reset-mfa, auditing it, and says when there is no such user", async () => {
     const created = await idp(['user', 'create', '--email', 'lost@example.com', '--password', GOOD_PASSWORD, '--json']);
     const { id } = JSON.parse(created.stdout) as { id: string };
     await withStore(async (store) => {

@@ -89,10 +89,7 @@ describe.skipIf(!TEST_DATABASE_URL)('several Gatehouse nodes on one PostgreSQL d
     await Promise.all([a, b].map((node) => waitUntilServing(`${node.url}/.well-known/openid-configuration`, node.process, 300)));
 
     expect((await runIdp(['user', 'create', '--email', 'ada@example.com', '--password', PASSWORD, '--name', 'Ada Lovelace'], env)).code).toBe(0);
-    const created = await runIdp(
-      ['client', 'create', '--name', 'Team wiki', '--redirect-uri', 'https://wiki.example/callback', '--post-logout-redirect-uri', SIGNED_OUT_URI, '--json'],
-      env,
-    );
+    const created = await runIdp(['client', 'create', '--name', 'Team wiki', '--redirect-uri', 'https://wiki.example/callback', '--post-logout-redirect-uri', SIGNED_OUT_URI, '--json'], env);
     expect(created.code, created.stderr).toBe(0);
     const { client_id: clientId, client_secret: clientSecret } = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
     client = await discoverAs(idp, clientId, clientSecret, 'https://wiki.example/callback');

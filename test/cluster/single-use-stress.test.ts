@@ -48,19 +48,24 @@ describe.skipIf(!TEST_DATABASE_URL)('single use across two nodes on one PostgreS
     return { code: new URL(page.location ?? '').searchParams.get('code') ?? '', start };
   }
 
-  const redemption = ({ code, start }: { code: string; start: AuthorizationStart }) =>
-    ({ grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, code_verifier: start.codeVerifier });
+  const redemption = ({ code, start }: { code: string; start: AuthorizationStart }) => ({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: client.redirectUri,
+    code_verifier: start.codeVerifier,
+  });
 
   /** The grant's tokens still alive, read from the shared database. */
   async function liveTokens(grantId: string): Promise<number> {
     const { rows } = await db.query<{ n: string }>(
       `SELECT (SELECT count(*) FROM refresh_tokens WHERE grant_id = $1 AND revoked_at IS NULL AND rotated_at IS NULL)
-            + (SELECT count(*) FROM access_tokens WHERE grant_id = $1 AND revoked_at IS NULL) AS n`, [grantId]);
+            + (SELECT count(*) FROM access_tokens WHERE grant_id = $1 AND revoked_at IS NULL) AS n`,
+      [grantId],
+    );
     return Number(rows[0]?.n);
   }
 
-  const grantOfCode = async (code: string) =>
-    (await db.query<{ grant_id: string }>('SELECT grant_id FROM authorization_codes WHERE code_hash = $1', [hashSecret(code)])).rows[0]?.grant_id ?? '';
+  const grantOfCode = async (code: string) => (await db.query<{ grant_id: string }>('SELECT grant_id FROM authorization_codes WHERE code_hash = $1', [hashSecret(code)])).rows[0]?.grant_id ?? '';
 
   beforeAll(async () => {
     schema = await freshPostgresSchema(TEST_DATABASE_URL ?? '');
@@ -116,8 +121,7 @@ describe.skipIf(!TEST_DATABASE_URL)('single use across two nodes on one PostgreS
       const first = await tokenAt(round % 2, redemption(issued));
       expect(first.status, JSON.stringify(first.json)).toBe(200);
       const refreshToken = first.json.refresh_token ?? '';
-      const answers = await Promise.all(Array.from({ length: presentationsIn(round) }, (_, i) =>
-        tokenAt(i % 2, { grant_type: 'refresh_token', refresh_token: refreshToken })));
+      const answers = await Promise.all(Array.from({ length: presentationsIn(round) }, (_, i) => tokenAt(i % 2, { grant_type: 'refresh_token', refresh_token: refreshToken })));
       const won = answers.filter((answer) => answer.status === 200);
       expect(won.length, `round ${round}: ${JSON.stringify(answers.map((a) => a.status))}`).toBeLessThanOrEqual(1);
       for (const answer of answers) if (answer.status !== 200) expect(answer.json.error, `round ${round}`).toBe('invalid_grant');

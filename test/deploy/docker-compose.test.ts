@@ -46,14 +46,14 @@ describe('the single node', () => {
     // Mail goes to the outbox on the data volume unless SMTP_URL is given.
     expect(loadConfig(interpolate(environment), '/app')).toMatchObject({ smtpUrl: null, mailFrom: 'Gatehouse <no-reply@localhost>' });
     expect(loadConfig(interpolate(environment, { SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'IdP <idp@example.com>' }), '/app')).toMatchObject({
-      smtpUrl: 'smtp://mail:587', mailFrom: 'IdP <idp@example.com>',
+      smtpUrl: 'smtp://mail:587',
+      mailFrom: 'IdP <idp@example.com>',
     });
   });
 });
 
 /** Whether a node of this environment accepts and delivers to back-channel logout URIs on private addresses. */
-const allowsPrivateClientUrls = (environment: Record<string, string> | undefined, vars: Record<string, string> = {}) =>
-  loadConfig(interpolate(environment, vars), '/app').allowPrivateClientUrls;
+const allowsPrivateClientUrls = (environment: Record<string, string> | undefined, vars: Record<string, string> = {}) => loadConfig(interpolate(environment, vars), '/app').allowPrivateClientUrls;
 
 describe('the single node and ALLOW_PRIVATE_CLIENT_URLS', () => {
   const environment = () => service('gatehouse').environment;
@@ -178,7 +178,9 @@ describe('the example profile', () => {
   });
 
   it('sets exactly the variables the example reads', () => {
-    const sources = readdirSync(exampleDir).filter((file) => file.endsWith('.js')).map((file) => readFileSync(path.join(exampleDir, file), 'utf8'));
+    const sources = readdirSync(exampleDir)
+      .filter((file) => file.endsWith('.js'))
+      .map((file) => readFileSync(path.join(exampleDir, file), 'utf8'));
     const read = new Set(sources.flatMap((source) => [...source.matchAll(/process\.env\.(\w+)/g)].map((match) => match[1])));
     expect(Object.keys(example().environment ?? {}).sort()).toEqual([...read].sort());
   });

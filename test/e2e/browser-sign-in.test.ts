@@ -8,7 +8,6 @@ import { addUser, PASSWORD } from '../helpers/oidc.js';
 import { reserve, startRelyingApp, type RelyingApp } from '../helpers/relying-app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
-
 describe('signing in with a real browser and a real relying-party library', () => {
   let idp: RunningApp;
   let browser: Browser;

@@ -102,9 +102,11 @@ describe('the demo: single sign-on and logout everywhere across three applicatio
     const { privateKey } = await generateKeyPair('RS256');
     const forge = (claims: JWTPayload, typ: string, audience: string) =>
       new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ, kid: 'forged' }).setIssuer(demo.summary.issuer).setAudience(audience).setIssuedAt().setExpirationTime('2m').sign(privateKey);
-    const logoutToken = (audience: string) =>
-      forge({ sub: 'anyone', jti: 'forged', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }, 'logout+jwt', audience);
-    for (const [app, clientId] of [[demo.summary.apps.express, demo.summary.clientIds.express], [demo.summary.apps.openidClient, demo.summary.clientIds.openidClient]] as const) {
+    const logoutToken = (audience: string) => forge({ sub: 'anyone', jti: 'forged', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }, 'logout+jwt', audience);
+    for (const [app, clientId] of [
+      [demo.summary.apps.express, demo.summary.clientIds.express],
+      [demo.summary.apps.openidClient, demo.summary.clientIds.openidClient],
+    ] as const) {
       const answer = await fetch(new URL('/backchannel-logout', app), { method: 'POST', body: new URLSearchParams({ logout_token: await logoutToken(clientId) }) });
       // Back-Channel Logout 1.0 §2.8: a logout token that fails validation gets 400.
       expect(answer.status, app).toBe(400);
@@ -127,7 +129,7 @@ describe('the demo: single sign-on and logout everywhere across three applicatio
     expect(demo.lines.some((line) => /back-channel logout: [1-9]/.test(line))).toBe(false);
   });
 
-  it('signs out of app 1 at Gatehouse, which signs the person out of app 2 by back-channel logout and fails the SPA\'s next silent check', async () => {
+  it("signs out of app 1 at Gatehouse, which signs the person out of app 2 by back-channel logout and fails the SPA's next silent check", async () => {
     const app1 = tabs.app1!;
     await app1.getByTestId('logout').click();
     await app1.waitForURL(`${new URL(demo.summary.apps.express).origin}/signed-out**`, NAVIGATION);

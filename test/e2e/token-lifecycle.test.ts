@@ -107,8 +107,7 @@ describe('the token lifecycle with a real browser and a real relying-party libra
   }
 
   /** How often the application's library, or its own code, downloaded our JWKS. */
-  const jwksDownloads = (app: RelyingApp, by: OutgoingRequest['by']) =>
-    app.outgoing.filter((request) => request.by === by && request.url === jwksUri).length;
+  const jwksDownloads = (app: RelyingApp, by: OutgoingRequest['by']) => app.outgoing.filter((request) => request.by === by && request.url === jwksUri).length;
 
   async function screenshot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(ARTIFACTS, `token-lifecycle-${name}.png`), fullPage: true });
@@ -230,8 +229,7 @@ describe('the token lifecycle with a real browser and a real relying-party libra
     expect(await grace.textContent('body')).toContain(GRACE);
     await grace.goto(`${wiki.baseUrl}/logout`);
     await grace.waitForURL(`${wiki.postLogoutRedirectUri}?state=${LOGOUT_STATE}`, { timeout: 10_000 });
-    await until('both applications answering a logout token', 10_000, async () =>
-      wiki.backchannelDeliveries.length > 0 && crm.backchannelDeliveries.length > 0 ? true : undefined);
+    await until('both applications answering a logout token', 10_000, async () => (wiki.backchannelDeliveries.length > 0 && crm.backchannelDeliveries.length > 0 ? true : undefined));
     expect(wiki.backchannelDeliveries.map((delivery) => delivery.status)).toEqual([204]);
     expect(crm.backchannelDeliveries.map((delivery) => delivery.status)).toEqual([204]);
     expect(jwksDownloads(wiki, 'library')).toBe(1);
@@ -323,9 +321,13 @@ describe('the token lifecycle with a real browser and a real relying-party libra
     // Both applications received tokens in the session, so both get a logout token, signed by the third key.
     // The libraries' copies of the key set, from Grace's logout, lack it: they download the JWKS again.
     await until('both applications answering a logout token', 10_000, async () =>
-      crm.backchannelDeliveries.length > crmDeliveries && wiki.backchannelDeliveries.length > wikiDeliveries ? true : undefined);
+      crm.backchannelDeliveries.length > crmDeliveries && wiki.backchannelDeliveries.length > wikiDeliveries ? true : undefined,
+    );
     const signingKid = crm.signIns.at(-1)?.idTokenKid;
-    for (const [app, before] of [[crm, crmDeliveries], [wiki, wikiDeliveries]] as const) {
+    for (const [app, before] of [
+      [crm, crmDeliveries],
+      [wiki, wikiDeliveries],
+    ] as const) {
       expect(app.backchannelDeliveries.slice(before).map(({ status, kid }) => ({ status, kid }))).toEqual([{ status: 204, kid: signingKid }]);
       expect(jwksDownloads(app, 'library')).toBe(2);
     }

@@ -107,5 +107,7 @@ export async function toolStore(engine: TestEngine = testEngine): Promise<ToolSt
 export async function signingKeysAtRest(app: RunningApp): Promise<unknown[]> {
   if (app.config.database.engine === 'postgres') return queryRows(app, 'SELECT * FROM signing_keys ORDER BY kid');
   const dir = app.config.keysDir;
-  return readdirSync(dir).sort().map((file) => [file, readFileSync(path.join(dir, file), 'utf8')]);
+  return readdirSync(dir)
+    .sort()
+    .map((file) => [file, readFileSync(path.join(dir, file), 'utf8')]);
 }

@@ -32,8 +32,7 @@ export async function forgeries(genuine: string, publicJwk: JWK, claims: (genuin
   const payload = claims(decodeJwt(genuine));
   const { privateKey, kid: foreignKid } = await foreignKey();
   const pem = await exportSPKI((await importJWK({ ...publicJwk, alg: 'RS256' }, 'RS256', { extractable: true })) as CryptoKey);
-  const sign = (protectedHeader: Record<string, unknown>, key: CryptoKey | Uint8Array) =>
-    new SignJWT(payload).setProtectedHeader(protectedHeader as { alg: string }).sign(key);
+  const sign = (protectedHeader: Record<string, unknown>, key: CryptoKey | Uint8Array) => new SignJWT(payload).setProtectedHeader(protectedHeader as { alg: string }).sign(key);
   const { alg: _alg, kid: _kid, ...rest } = header;
   return [
     { name: 'a foreign RSA key under our kid', token: await sign({ ...header, alg: 'RS256' }, privateKey) },

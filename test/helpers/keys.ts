@@ -51,8 +51,7 @@ export const files = () => readdirSync(keysDir).sort();
 export const pemFile = (kid: string) => path.join(keysDir, `${kid}.key.pem`);
 export const metadataFile = (kid: string) => path.join(keysDir, `${kid}.json`);
 export const readMetadata = (kid: string) => JSON.parse(readFileSync(metadataFile(kid), 'utf8')) as Record<string, unknown>;
-export const editMetadata = (kid: string, patch: Record<string, unknown>) =>
-  writeFileSync(metadataFile(kid), JSON.stringify({ ...readMetadata(kid), ...patch }));
+export const editMetadata = (kid: string, patch: Record<string, unknown>) => writeFileSync(metadataFile(kid), JSON.stringify({ ...readMetadata(kid), ...patch }));
 
 /** Loads through a fresh FileKeyStore and returns the KeyStoreError it must reject with. */
 export async function loadError(bits = 2048): Promise<KeyStoreError> {

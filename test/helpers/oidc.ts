@@ -38,13 +38,9 @@ export async function addClient(app: RunningApp, input: Partial<NewClientInput> 
 
 /** openid-client configured for a registered client by discovery of `idp`. */
 export async function discoverAs(idp: Issuer, clientId: string, clientSecret: string | null, redirectUri: string): Promise<TestClient> {
-  const config = await oidc.discovery(
-    new URL(idp.config.issuer),
-    clientId,
-    clientSecret ?? undefined,
-    clientSecret ? oidc.ClientSecretBasic(clientSecret) : oidc.None(),
-    { execute: [oidc.allowInsecureRequests] },
-  );
+  const config = await oidc.discovery(new URL(idp.config.issuer), clientId, clientSecret ?? undefined, clientSecret ? oidc.ClientSecretBasic(clientSecret) : oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+  });
   return { clientId, clientSecret, redirectUri, config };
 }
 

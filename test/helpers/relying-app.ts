@@ -118,13 +118,7 @@ export async function reserve(host: string): Promise<{ server: http.Server; base
   return { server, baseUrl: `http://${host}:${(server.address() as AddressInfo).port}` };
 }
 
-export function startRelyingApp(
-  reserved: { server: http.Server; baseUrl: string },
-  issuer: string,
-  clientId: string,
-  clientSecret: string,
-  options: RelyingAppOptions = {},
-): RelyingApp {
+export function startRelyingApp(reserved: { server: http.Server; baseUrl: string }, issuer: string, clientId: string, clientSecret: string, options: RelyingAppOptions = {}): RelyingApp {
   const outgoing: OutgoingRequest[] = [];
   const backchannelDeliveries: BackchannelDelivery[] = [];
   const signIns: TokenEvent[] = [];
@@ -145,10 +139,7 @@ export function startRelyingApp(
   const appFetch = recording('app');
 
   let metadata: Promise<{ userinfo_endpoint: string; jwks_uri: string }> | undefined;
-  const discover = () =>
-    (metadata ??= appFetch(`${issuer}/.well-known/openid-configuration`).then(
-      (response) => response.json() as Promise<{ userinfo_endpoint: string; jwks_uri: string }>,
-    ));
+  const discover = () => (metadata ??= appFetch(`${issuer}/.well-known/openid-configuration`).then((response) => response.json() as Promise<{ userinfo_endpoint: string; jwks_uri: string }>));
   let keySet: ReturnType<typeof createRemoteJWKSet> | undefined;
   /** Checks an ID token's signature and claims with a cached copy of our JWKS. */
   async function checkIdToken(idToken: string | undefined): Promise<TokenEvent> {

@@ -19,7 +19,12 @@ export async function queryRows<T>(app: RunningApp, sql: string, params: unknown
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
-    return (await client.query(sql.replace(/\?/g, () => `$${++index}`), params)).rows as T[];
+    return (
+      await client.query(
+        sql.replace(/\?/g, () => `$${++index}`),
+        params,
+      )
+    ).rows as T[];
   } finally {
     await client.end();
   }

@@ -63,7 +63,19 @@ export async function startApp({ env = {}, basePath = '', clock = systemClock }:
   });
   const logger = createLogger(config.logLevel, sink);
   const services = await openServices(config, clock, logger);
-  server.on('request', createApp({ config, store: services.store, keyRing: services.keyRing, clock, logger, sessionEnd: services.sessionEnd, mailer: services.mailer, breachedPasswords: services.breachedPasswords }));
+  server.on(
+    'request',
+    createApp({
+      config,
+      store: services.store,
+      keyRing: services.keyRing,
+      clock,
+      logger,
+      sessionEnd: services.sessionEnd,
+      mailer: services.mailer,
+      breachedPasswords: services.breachedPasswords,
+    }),
+  );
   return {
     ...services,
     url: `http://127.0.0.1:${port}${config.basePath}`,

@@ -149,7 +149,11 @@ describe('account page: every form needs this session’s CSRF token (403, nothi
   it('refuses a repeated field as a malformed form, after the token is checked', async () => {
     const person = await signedInPerson(app, await newPerson(app, 'repeated'));
     const csrf = await person.csrf();
-    const body = new URLSearchParams([['csrf', csrf], ['name', 'One'], ['name', 'Two']]).toString();
+    const body = new URLSearchParams([
+      ['csrf', csrf],
+      ['name', 'One'],
+      ['name', 'Two'],
+    ]).toString();
     const answer = await person.browser.request(`${app.url}/account/name`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
     expect(answer.status).toBe(400);
     expect((await app.store.users.findById(person.user.id))?.name).toBe('Ada Lovelace');

@@ -61,7 +61,7 @@ describe('account page: changing the password', () => {
     expect(withNew.location).toBe(`${app.url}/account`);
   });
 
-  it('revokes offline grants whose session had already ended, and the tokens of this browser\'s applications too', async () => {
+  it("revokes offline grants whose session had already ended, and the tokens of this browser's applications too", async () => {
     const user = await newPerson(app, 'offline');
     const person = await signedInPerson(app, user);
     // Signed in to the wiki with offline access, then logged out there: the refresh token outlives the session.

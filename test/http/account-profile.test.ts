@@ -77,7 +77,9 @@ describe('account page: profile', () => {
     const answer = await person.post('/account/name', { name: `Ada\u0007 ${XSS}` });
     expect(answer.status).toBe(400);
     expect(answer.headers.get('cache-control')).toBe('no-store');
-    expect(answer.body).toMatch(/<input id="name" name="name" type="text" value="Ada\u0007 &lt;script&gt;alert\(1\)&lt;\/script&gt;"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error" id="name-error">The name must not contain control characters.<\/p>/);
+    expect(answer.body).toMatch(
+      /<input id="name" name="name" type="text" value="Ada\u0007 &lt;script&gt;alert\(1\)&lt;\/script&gt;"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error" id="name-error">The name must not contain control characters.<\/p>/,
+    );
     expect((await app.store.users.findById(user.id))?.name).toBe('Ada Lovelace');
   });
 

@@ -56,7 +56,12 @@ const ROUTES: AdminRoute[] = [
   { method: 'GET', path: '/admin/clients/:client' },
   // A renaming (the client of addClient keeps its URIs) is not sensitive; a change of URI or rule is.
   { method: 'POST', path: '/admin/clients/:client', form: { name: 'Wiki', redirect_uris: 'https://rp.example/callback', post_logout_redirect_uris: '', backchannel_logout_uri: '' } },
-  { method: 'POST', path: '/admin/clients/:client', form: { name: 'Wiki', redirect_uris: 'https://wiki.example.com/callback', post_logout_redirect_uris: '', backchannel_logout_uri: '' }, sensitive: true },
+  {
+    method: 'POST',
+    path: '/admin/clients/:client',
+    form: { name: 'Wiki', redirect_uris: 'https://wiki.example.com/callback', post_logout_redirect_uris: '', backchannel_logout_uri: '' },
+    sensitive: true,
+  },
   { method: 'POST', path: '/admin/clients/:client', form: { name: 'Test app', redirect_uris: 'https://rp.example/callback', backchannel_logout_uri: 'https://evil.example/bc' }, sensitive: true },
   { method: 'POST', path: '/admin/clients/:client', form: { name: 'Test app', redirect_uris: 'https://rp.example/callback', require_mfa: 'on' }, sensitive: true },
   { method: 'POST', path: '/admin/clients/:client/rotate-secret', sensitive: true },
@@ -78,8 +83,7 @@ describe('admin screens: access control (issue 7, OWASP ASVS V4)', () => {
   let client: TestClient;
 
   let targetSid = 'no-session';
-  const fill = (path: string) =>
-    path.replace(':user', target.id).replace(':client', client.clientId).replace(':kid', app.keyRing.signingKey.kid).replace(':sid', targetSid);
+  const fill = (path: string) => path.replace(':user', target.id).replace(':client', client.clientId).replace(':kid', app.keyRing.signingKey.kid).replace(':sid', targetSid);
 
   beforeAll(async () => {
     clock = new FakeClock();
@@ -201,7 +205,7 @@ describe('admin screens: access control (issue 7, OWASP ASVS V4)', () => {
     });
 
     it.each(ROUTES.filter((r) => r.method === 'POST').map((r) => [r.path, r] as const))(
-      'POST %s without the CSRF token, or with another session\'s, is refused with 403 and changes nothing',
+      "POST %s without the CSRF token, or with another session's, is refused with 403 and changes nothing",
       async (_p, route) => {
         const other = await signedInAdmin(app, 'second-admin@example.com');
         const [before] = await app.store.audit.list({ limit: 1 });
@@ -261,7 +265,7 @@ describe('admin screens: access control (issue 7, OWASP ASVS V4)', () => {
   });
 
   describe('signing out', () => {
-    it('ends the administrator\'s session: the next admin page asks to sign in again', async () => {
+    it("ends the administrator's session: the next admin page asks to sign in again", async () => {
       const leaving = await signedInAdmin(app, 'leaving-admin@example.com');
       const answer = await leaving.post('/admin/sign-out', {});
       expect(answer.status).toBe(200);

@@ -39,7 +39,10 @@ async function rawSql(app: RunningApp, sql: string, params: unknown[] = []): Pro
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
-    await client.query(sql.replace(/\?/g, () => `$${++index}`), params);
+    await client.query(
+      sql.replace(/\?/g, () => `$${++index}`),
+      params,
+    );
   } finally {
     await client.end();
   }
@@ -60,7 +63,11 @@ describe('the audit log screen (/admin/audit)', () => {
   /** Every event in the log, oldest first. */
   const everything = () => app.store.audit.chain(0, 10_000);
   /** The ids the screen should list for a filter: newest first, as `keep` selects them. */
-  const expectedIds = async (keep: (event: AuditEventRecord) => boolean) => (await everything()).filter(keep).map((e) => e.id).reverse();
+  const expectedIds = async (keep: (event: AuditEventRecord) => boolean) =>
+    (await everything())
+      .filter(keep)
+      .map((e) => e.id)
+      .reverse();
 
   beforeAll(async () => {
     clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
@@ -83,7 +90,16 @@ describe('the audit log screen (/admin/audit)', () => {
     expect(listedIds(page)).toEqual(await expectedIds(() => true));
     const signInFailure = seeded[2];
     const row = new RegExp(`<tr>\\s*<td>${signInFailure?.id}</td>[\\s\\S]*?</tr>`).exec(page.body)?.[0] ?? '';
-    for (const cell of ['2025-01-12 00:00:00 UTC', '<code>signin.failed</code>', 'badge-bad">failure<', '<code>anonymous</code>', '<code>u-ada</code>', '<code>crm</code>', '198.51.100.2', '{&#34;reason&#34;:&#34;password&#34;}']) {
+    for (const cell of [
+      '2025-01-12 00:00:00 UTC',
+      '<code>signin.failed</code>',
+      'badge-bad">failure<',
+      '<code>anonymous</code>',
+      '<code>u-ada</code>',
+      '<code>crm</code>',
+      '198.51.100.2',
+      '{&#34;reason&#34;:&#34;password&#34;}',
+    ]) {
       expect(row).toContain(cell);
     }
     expect(page.body).toMatch(new RegExp(`${(await everything()).length} matching events`));
@@ -114,7 +130,14 @@ describe('the audit log screen (/admin/audit)', () => {
 
     it('keeps the filters in the form', async () => {
       const page = await admin.page('/admin/audit?type=user.&actor=cli&subject=u-ada&client=crm&outcome=failure&from=2025-01-11&to=2025-01-12T00:00');
-      for (const [name, value] of [['type', 'user.'], ['actor', 'cli'], ['subject', 'u-ada'], ['client', 'crm'], ['from', '2025-01-11'], ['to', '2025-01-12T00:00']] as const) {
+      for (const [name, value] of [
+        ['type', 'user.'],
+        ['actor', 'cli'],
+        ['subject', 'u-ada'],
+        ['client', 'crm'],
+        ['from', '2025-01-11'],
+        ['to', '2025-01-12T00:00'],
+      ] as const) {
         expect(page.body).toMatch(new RegExp(`<input id="filter-${name}" name="${name}" value="${value.replace('.', '\\.')}"`));
       }
       expect(page.body).toContain('<option value="failure" selected>');
@@ -167,7 +190,10 @@ describe('the audit log screen (/admin/audit)', () => {
   });
 
   it('pages through 50 events at a time, older pages by the last id shown, keeping the filters', async () => {
-    const bulk = await seedEvents(app, Array.from({ length: 120 }, (_, i) => ({ at: at('2025-02-01T00:00:00Z') + i, type: `bulk.n${i % 3}`, actor: 'cli', subject: null, ip: null, details: { i } })));
+    const bulk = await seedEvents(
+      app,
+      Array.from({ length: 120 }, (_, i) => ({ at: at('2025-02-01T00:00:00Z') + i, type: `bulk.n${i % 3}`, actor: 'cli', subject: null, ip: null, details: { i } })),
+    );
     const newestFirst = bulk.map((e) => e.id).reverse();
     const first = await admin.page('/admin/audit?type=bulk.&outcome=success');
     expect(listedIds(first)).toEqual(newestFirst.slice(0, 50));
@@ -249,7 +275,10 @@ describe('the hash chain status on the audit log screen', () => {
     clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
     app = await startApp({ clock });
     admin = await signedInAdmin(app);
-    seeded = await seedEvents(app, ['one', 'two', 'three'].map((name, i) => ({ at: clock.now() + i, type: 'user.created', actor: 'cli', subject: name, ip: null, details: { name } })));
+    seeded = await seedEvents(
+      app,
+      ['one', 'two', 'three'].map((name, i) => ({ at: clock.now() + i, type: 'user.created', actor: 'cli', subject: name, ip: null, details: { name } })),
+    );
   });
   afterEach(() => app?.stop());
 

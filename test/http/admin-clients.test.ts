@@ -287,7 +287,12 @@ describe('admin: the Clients screens (issue 7)', () => {
     it('writes and records nothing when the form holds the settings the client already has', async () => {
       const { client } = await register('Unchanged', { redirectUris: ['https://u.example/cb'] });
       const updates = (await events('client.updated')).length;
-      const answer = await admin.post(`/admin/clients/${client.clientId}`, { name: 'Unchanged', redirect_uris: 'https://u.example/cb\r\n', post_logout_redirect_uris: '', backchannel_logout_uri: '' });
+      const answer = await admin.post(`/admin/clients/${client.clientId}`, {
+        name: 'Unchanged',
+        redirect_uris: 'https://u.example/cb\r\n',
+        post_logout_redirect_uris: '',
+        backchannel_logout_uri: '',
+      });
       expect(answer.status).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/clients/${client.clientId}?done=unchanged`);
       expect((await app.store.clients.findById(client.clientId))?.updatedAt).toBe(client.updatedAt);
@@ -296,7 +301,12 @@ describe('admin: the Clients screens (issue 7)', () => {
 
     it('refuses an edit that leaves no redirect URI next to the field, keeps the typed values, and changes nothing', async () => {
       const { client } = await register('Keep me');
-      const answer = await admin.post(`/admin/clients/${client.clientId}`, { name: `Renamed ${XSS}`, redirect_uris: '', post_logout_redirect_uris: 'https://keep.example/', backchannel_logout_uri: '' });
+      const answer = await admin.post(`/admin/clients/${client.clientId}`, {
+        name: `Renamed ${XSS}`,
+        redirect_uris: '',
+        post_logout_redirect_uris: 'https://keep.example/',
+        backchannel_logout_uri: '',
+      });
       expect(answer.status).toBe(400);
       expect(fieldError(answer, 'redirect_uri')).toBe('a client needs at least one redirect_uri');
       expect(tagOf(answer, 'redirect_uri')).toContain('aria-invalid="true"');

@@ -33,8 +33,7 @@ describe('admin re-authentication keeps auth_time (issue 19, F6)', () => {
   const grantAdmin = (admin: SignedInAdmin, target: UserRecord, extra: Record<string, string> = {}) =>
     admin.post(`/admin/users/${target.id}`, { email: target.email, name: target.name ?? '', admin: 'on', ...extra });
 
-  const sessionOf = async (admin: SignedInAdmin) =>
-    app.store.sessions.findLive(hashSecret(admin.browser.cookie(new URL(app.url).origin, 'gatehouse_session') ?? ''), clock.now());
+  const sessionOf = async (admin: SignedInAdmin) => app.store.sessions.findLive(hashSecret(admin.browser.cookie(new URL(app.url).origin, 'gatehouse_session') ?? ''), clock.now());
 
   it('leaves auth_time at the sign-in while the admin gate counts the re-entered password as recent', async () => {
     const admin = await signedInAdmin(app);

@@ -54,7 +54,10 @@ describe('admin: re-authentication before account and application takeover actio
   }
 
   async function eventTypesSince(after: number): Promise<string[]> {
-    return (await app.store.audit.list({ limit: 100 })).filter((event) => event.id > after).map((event) => event.type).reverse();
+    return (await app.store.audit.list({ limit: 100 }))
+      .filter((event) => event.id > after)
+      .map((event) => event.type)
+      .reverse();
   }
 
   /** Posts the "Confirm it's you" page back, as a browser would: its hidden fields, what is typed again, the password. */

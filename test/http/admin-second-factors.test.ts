@@ -10,7 +10,7 @@ import { addClient, authorizationUrl, open, PASSWORD, submitLogin } from '../hel
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { newPerson } from './account-helpers.js';
 
-describe('resetting a user\'s second factors from the admin screens', () => {
+describe("resetting a user's second factors from the admin screens", () => {
   let app: RunningApp;
   let clock: FakeClock;
 
@@ -29,9 +29,21 @@ describe('resetting a user\'s second factors from the admin screens', () => {
     const now = clock.now();
     await app.store.totp.begin({ userId: user.id, sealedSecret: 'v1.sealed.elsewhere.tag', createdAt: now });
     await app.store.totp.confirm(user.id, 1, now);
-    await app.store.recoveryCodes.replace(user.id, ['aaaaa-bbbbb', 'ccccc-ddddd'].map((code) => hashRecoveryCode(code)), now);
+    await app.store.recoveryCodes.replace(
+      user.id,
+      ['aaaaa-bbbbb', 'ccccc-ddddd'].map((code) => hashRecoveryCode(code)),
+      now,
+    );
     await app.store.passkeys.create({
-      credentialId: `cred-${label}`, userId: user.id, name: 'Laptop', publicKey: 'AQID', counter: 0, transports: ['internal'], deviceType: 'singleDevice', backedUp: false, createdAt: now,
+      credentialId: `cred-${label}`,
+      userId: user.id,
+      name: 'Laptop',
+      publicKey: 'AQID',
+      counter: 0,
+      transports: ['internal'],
+      deviceType: 'singleDevice',
+      backedUp: false,
+      createdAt: now,
     });
     return user;
   }

@@ -133,7 +133,7 @@ describe("admin: a user's sessions", () => {
     expect((await admin.page(`/admin/users/${user.id}?done=revoked`)).body).toContain('The session was ended.');
   });
 
-  it("answers 404 for a session of someone else or one that has ended, and ends nothing", async () => {
+  it('answers 404 for a session of someone else or one that has ended, and ends nothing', async () => {
     const [user, other] = [await person(), await person()];
     const wiki = await client('Wiki', await receiver());
     const theirs = await signIn(new Browser(), wiki, other);
@@ -161,7 +161,10 @@ describe("admin: a user's sessions", () => {
     expect(await refused(wiki, first.refresh_token)).toBe(true);
     expect(await refused(wiki, second.refresh_token)).toBe(true);
     expect((await eventsAbout(user.id, before)).find((event) => event.type === 'user.signed_out_everywhere')).toMatchObject({
-      actor: admin.user.id, subject: user.id, ip: '127.0.0.1', details: { sessions: 2 },
+      actor: admin.user.id,
+      subject: user.id,
+      ip: '127.0.0.1',
+      details: { sessions: 2 },
     });
     expect((await admin.page(`/admin/users/${user.id}`)).body).toContain('No active sessions.');
   });

@@ -474,9 +474,7 @@ describe('admin: users', () => {
       expect(answer.status, answer.body).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/users?done=deleted`);
       expect(await stored(user.id)).toBeNull();
-      expect((await eventsAbout(user.id, before)).filter((event) => event.type === 'user.deleted')).toMatchObject([
-        { actor: admin.user.id, subject: user.id, ip: '127.0.0.1' },
-      ]);
+      expect((await eventsAbout(user.id, before)).filter((event) => event.type === 'user.deleted')).toMatchObject([{ actor: admin.user.id, subject: user.id, ip: '127.0.0.1' }]);
       const list = await admin.page('/admin/users?done=deleted');
       expect(noticeOf(list)).toBe('The user was deleted.');
       expect((await admin.page(`/admin/users?q=${encodeURIComponent(user.email)}`)).body).not.toContain(`>${user.email}<`);

@@ -95,16 +95,21 @@ describe('CSRF tokens of the forms before sign-in', () => {
     const spelled = [...Buffer.from(token)].map((byte): [string, string] => ['csrf', String(byte)]);
     const answer = await postRaw(browser, [...spelled, ['email', 'someone@example.com']]);
     expect(answer.status).toBe(403);
-    expect((await postRaw(browser, [['csrf', token], ['csrf', token], ['email', 'someone@example.com']])).status).toBe(403);
+    expect(
+      (
+        await postRaw(browser, [
+          ['csrf', token],
+          ['csrf', token],
+          ['email', 'someone@example.com'],
+        ])
+      ).status,
+    ).toBe(403);
   });
 
   it('refuses a post that is not a form with 403, not an error', async () => {
     const browser = new Browser();
     await forgotForm(browser);
-    for (const init of [
-      { method: 'POST' },
-      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ csrf: 'x', email: 'someone@example.com' }) },
-    ]) {
+    for (const init of [{ method: 'POST' }, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ csrf: 'x', email: 'someone@example.com' }) }]) {
       expect((await browser.request(`${app.url}/forgot-password`, init)).status).toBe(403);
     }
   });
@@ -112,7 +117,11 @@ describe('CSRF tokens of the forms before sign-in', () => {
   it('takes a repeated field as absent once the token is right: a repeated email is asked for again', async () => {
     const browser = new Browser();
     const token = formFields((await forgotForm(browser)).body).csrf ?? '';
-    const answer = await postRaw(browser, [['csrf', token], ['email', 'someone@example.com'], ['email', 'someone@example.com']]);
+    const answer = await postRaw(browser, [
+      ['csrf', token],
+      ['email', 'someone@example.com'],
+      ['email', 'someone@example.com'],
+    ]);
     expect(answer.status).toBe(400);
     expect(answer.body).toContain('Enter the email address of your account.');
     expect(formFields(answer.body).email).toBe('');

@@ -15,8 +15,14 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
 
   const authorize = (params: Record<string, string>) => new Browser().get(`${app.config.issuer}/authorize?${new URLSearchParams(params).toString()}`);
   const valid = (extra: Record<string, string> = {}) => ({
-    client_id: client.clientId, redirect_uri: client.redirectUri, response_type: 'code', scope: 'openid',
-    state: STATE, code_challenge: CHALLENGE, code_challenge_method: 'S256', ...extra,
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    state: STATE,
+    code_challenge: CHALLENGE,
+    code_challenge_method: 'S256',
+    ...extra,
   });
   const rows = () => countRows(app, 'SELECT (SELECT count(*) FROM authorization_requests) + (SELECT count(*) FROM authorization_codes) AS n');
 
@@ -32,8 +38,22 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
   describe('before client_id and redirect_uri are trusted: an error page, never a redirect', () => {
     const cases: [string, () => Record<string, string>][] = [
       ['an unknown client_id', () => valid({ client_id: 'nobody' })],
-      ['a missing client_id', () => { const p = valid(); delete (p as Partial<typeof p>).client_id; return p; }],
-      ['a missing redirect_uri', () => { const p = valid(); delete (p as Partial<typeof p>).redirect_uri; return p; }],
+      [
+        'a missing client_id',
+        () => {
+          const p = valid();
+          delete (p as Partial<typeof p>).client_id;
+          return p;
+        },
+      ],
+      [
+        'a missing redirect_uri',
+        () => {
+          const p = valid();
+          delete (p as Partial<typeof p>).redirect_uri;
+          return p;
+        },
+      ],
       ['a redirect_uri with a longer path', () => valid({ redirect_uri: 'https://rp.example/callback/more' })],
       ['a redirect_uri on another port', () => valid({ redirect_uri: 'https://rp.example:8443/callback' })],
       ['a redirect_uri with an added query', () => valid({ redirect_uri: 'https://rp.example/callback?foo=bar' })],
@@ -63,12 +83,29 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
 
   describe('after they are trusted: a redirect with error, error_description, iss and the exact state', () => {
     const cases: [string, () => Record<string, string>, string][] = [
-      ['a missing response_type', () => { const p = valid(); delete (p as Partial<typeof p>).response_type; return p; }, 'invalid_request'],
+      [
+        'a missing response_type',
+        () => {
+          const p = valid();
+          delete (p as Partial<typeof p>).response_type;
+          return p;
+        },
+        'invalid_request',
+      ],
       ['response_type=token', () => valid({ response_type: 'token' }), 'unsupported_response_type'],
       ['response_type=code id_token', () => valid({ response_type: 'code id_token' }), 'unsupported_response_type'],
       ['a scope without openid', () => valid({ scope: 'email profile' }), 'invalid_scope'],
       ['code_challenge_method=plain', () => valid({ code_challenge_method: 'plain' }), 'invalid_request'],
-      ['no code_challenge for a client that requires PKCE', () => { const p = valid(); delete (p as Partial<typeof p>).code_challenge; delete (p as Partial<typeof p>).code_challenge_method; return p; }, 'invalid_request'],
+      [
+        'no code_challenge for a client that requires PKCE',
+        () => {
+          const p = valid();
+          delete (p as Partial<typeof p>).code_challenge;
+          delete (p as Partial<typeof p>).code_challenge_method;
+          return p;
+        },
+        'invalid_request',
+      ],
       ['a malformed code_challenge', () => valid({ code_challenge: 'short' }), 'invalid_request'],
       ['a request object', () => valid({ request: 'eyJhbGciOiJub25lIn0.e30.' }), 'request_not_supported'],
       ['a request_uri', () => valid({ request_uri: 'https://rp.example/req' }), 'request_uri_not_supported'],
@@ -114,10 +151,23 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
   describe('parameters that must not cause errors', () => {
     it('ignores unknown and optional parameters and pre-fills login_hint (RFC 6749 §3.1)', async () => {
       const browser = new Browser();
-      const page = await browser.follow(await browser.get(`${app.config.issuer}/authorize?${new URLSearchParams(valid({
-        extra: 'foobar', display: 'popup', ui_locales: 'fr-CA fr', claims_locales: 'de', acr_values: '1 2',
-        claims: '{"userinfo":{"name":{"essential":true}}}', login_hint: 'ada@example.com', prompt: 'consent',
-      })).toString()}`), new URL(app.config.issuer).origin);
+      const page = await browser.follow(
+        await browser.get(
+          `${app.config.issuer}/authorize?${new URLSearchParams(
+            valid({
+              extra: 'foobar',
+              display: 'popup',
+              ui_locales: 'fr-CA fr',
+              claims_locales: 'de',
+              acr_values: '1 2',
+              claims: '{"userinfo":{"name":{"essential":true}}}',
+              login_hint: 'ada@example.com',
+              prompt: 'consent',
+            }),
+          ).toString()}`,
+        ),
+        new URL(app.config.issuer).origin,
+      );
       expect(page.status).toBe(200);
       expect(page.body).toContain('value="ada@example.com"');
     });
@@ -125,7 +175,9 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
     it('lets a PKCE-optional confidential client ask without PKCE', async () => {
       const before = await rows();
       const browser = new Browser();
-      const answer = await browser.get(`${app.config.issuer}/authorize?${new URLSearchParams({ client_id: optional.clientId, redirect_uri: optional.redirectUri, response_type: 'code', scope: 'openid' }).toString()}`);
+      const answer = await browser.get(
+        `${app.config.issuer}/authorize?${new URLSearchParams({ client_id: optional.clientId, redirect_uri: optional.redirectUri, response_type: 'code', scope: 'openid' }).toString()}`,
+      );
       expect(answer.status).toBe(303);
       expect(new URL(answer.location ?? '').pathname).toBe('/login');
       expect((await browser.follow(answer, new URL(app.config.issuer).origin)).status).toBe(200);

@@ -16,8 +16,14 @@ describe('authorization request parameters (OIDC Core §3.1.2.1, RFC 6749 §3.1)
   let optional: TestClient;
 
   const valid = (extra: Record<string, string> = {}): Record<string, string> => ({
-    client_id: client.clientId, redirect_uri: client.redirectUri, response_type: 'code', scope: 'openid',
-    state: STATE, code_challenge: CHALLENGE, code_challenge_method: 'S256', ...extra,
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    state: STATE,
+    code_challenge: CHALLENGE,
+    code_challenge_method: 'S256',
+    ...extra,
   });
   const without = (name: string, params = valid()) => Object.fromEntries(Object.entries(params).filter(([key]) => key !== name));
   const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
@@ -151,7 +157,11 @@ describe('authorization request parameters (OIDC Core §3.1.2.1, RFC 6749 §3.1)
   });
 
   describe('code_challenge (RFC 7636 §4.2: BASE64URL of a SHA-256 hash, exactly 43 characters)', () => {
-    for (const [what, challenge] of [['44 characters', `${CHALLENGE}A`], ['a character outside base64url before 43 valid ones', `.${CHALLENGE}`], ['one after them', `${CHALLENGE}.`]]) {
+    for (const [what, challenge] of [
+      ['44 characters', `${CHALLENGE}A`],
+      ['a character outside base64url before 43 valid ones', `.${CHALLENGE}`],
+      ['one after them', `${CHALLENGE}.`],
+    ]) {
       it(`refuses a code_challenge of ${what} with invalid_request`, async () => {
         const refused = errorIn(await authorize(query(valid({ code_challenge: challenge ?? '' }))));
         expect(refused).toMatchObject({ error: 'invalid_request', state: [STATE] });

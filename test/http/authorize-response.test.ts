@@ -20,8 +20,13 @@ describe('the authorization response and what a request keeps (OIDC Core §3.1.2
   let client: TestClient;
 
   const params = (to: TestClient, extra: Record<string, string> = {}): Record<string, string> => ({
-    client_id: to.clientId, redirect_uri: to.redirectUri, response_type: 'code', scope: 'openid',
-    code_challenge: CHALLENGE, code_challenge_method: 'S256', ...extra,
+    client_id: to.clientId,
+    redirect_uri: to.redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: CHALLENGE,
+    code_challenge_method: 'S256',
+    ...extra,
   });
   const url = (query: Record<string, string>) => `${app.config.issuer}/authorize?${new URLSearchParams(query).toString()}`;
 
@@ -106,12 +111,18 @@ describe('the authorization response and what a request keeps (OIDC Core §3.1.2
       clock.advance(1_000);
       await new Browser().get(url(params(kept, { state: 's', nonce: 'n', login_hint: 'ada@example.com', acr_values: ` ${ACR_MFA}  urn:example:other `, prompt: 'login', max_age: '60' })));
       expect(await storedFor(kept.clientId)).toEqual({
-        redirect_uri: kept.redirectUri, state: 's', scope: 'openid', nonce: 'n', code_challenge: CHALLENGE, login_hint: 'ada@example.com', acr_values: `${ACR_MFA} urn:example:other`,
+        redirect_uri: kept.redirectUri,
+        state: 's',
+        scope: 'openid',
+        nonce: 'n',
+        code_challenge: CHALLENGE,
+        login_hint: 'ada@example.com',
+        acr_values: `${ACR_MFA} urn:example:other`,
       });
     });
   });
 
-  describe('two factors asked for (OIDC Core §3.1.2.1 acr_values; the client\'s setting)', () => {
+  describe("two factors asked for (OIDC Core §3.1.2.1 acr_values; the client's setting)", () => {
     it('still asks for them after the password: a person without a second factor gets unmet_authentication_requirements, never a code', async () => {
       const browser = new Browser();
       const start = await authorizationUrl(client, { acr_values: ACR_MFA });
@@ -126,7 +137,10 @@ describe('the authorization response and what a request keeps (OIDC Core §3.1.2
     it('does not answer them from a one-factor session: login_required for prompt=none, the form otherwise', async () => {
       const browser = await signedIn(client);
       const strict = await addClient(app, { redirectUris: ['https://strict.example/cb'], requireMfa: true });
-      const cases: [TestClient, Record<string, string>][] = [[client, { acr_values: ACR_MFA }], [strict, {}]];
+      const cases: [TestClient, Record<string, string>][] = [
+        [client, { acr_values: ACR_MFA }],
+        [strict, {}],
+      ];
       for (const [to, extra] of cases) {
         const silent = await browser.get(url(params(to, { ...extra, state: 's', prompt: 'none' })));
         expect(new URL(silent.location ?? '').searchParams.get('error')).toBe('login_required');
@@ -148,7 +162,12 @@ describe('the authorization response and what a request keeps (OIDC Core §3.1.2
       expect(last.status).toBe(303);
       const [event] = await app.store.audit.list({ limit: 1, filter: { type: 'admission.throttled' } });
       expect(event).toMatchObject({
-        type: 'admission.throttled', actor: 'anonymous', subject: null, clientId: client.clientId, ip, outcome: 'failure',
+        type: 'admission.throttled',
+        actor: 'anonymous',
+        subject: null,
+        clientId: client.clientId,
+        ip,
+        outcome: 'failure',
         details: { scope: 'authorize', retry_after: rule.windowMs / 1000 },
       });
       const refused = await requestFrom(ip, url(params(client, { state: 's' })));

@@ -110,7 +110,10 @@ describe('Back-Channel Logout 1.0', () => {
     const loggedOut = Math.ceil(Date.now() / 1000);
 
     const jtis: unknown[] = [];
-    for (const [at, to] of [[wikiAt, wiki], [crmAt, crm]] as const) {
+    for (const [at, to] of [
+      [wikiAt, wiki],
+      [crmAt, crm],
+    ] as const) {
       expect(at.received).toHaveLength(1);
       const [request] = at.received;
       expect(request).toMatchObject({ method: 'POST', path: '/backchannel-logout', contentType: 'application/x-www-form-urlencoded' });
@@ -124,7 +127,10 @@ describe('Back-Channel Logout 1.0', () => {
     }
     expect(new Set(jtis).size).toBe(2);
     expect(events.map((event) => [event.type, event.details.client_id, event.details.attempts]).sort()).toEqual(
-      [['logout.backchannel_delivered', wiki.clientId, 1], ['logout.backchannel_delivered', crm.clientId, 1]].sort(),
+      [
+        ['logout.backchannel_delivered', wiki.clientId, 1],
+        ['logout.backchannel_delivered', crm.clientId, 1],
+      ].sort(),
     );
   });
 
@@ -175,7 +181,10 @@ describe('Back-Channel Logout 1.0', () => {
     /** Whether `promise` has settled once every pending callback and I/O event has run. */
     async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
       let settled = false;
-      void promise.then(() => (settled = true), () => (settled = true));
+      void promise.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
       await new Promise((resolve) => setImmediate(resolve));
       return settled;
     }
@@ -313,7 +322,14 @@ describe('Back-Channel Logout 1.0', () => {
     // What the configuration decides for a public issuer (src/config.ts): private receivers refused.
     const publicIssuer = { issuer: 'https://idp.example', allowPrivateAddresses: false };
     const direct = (deps: Partial<BackchannelDependencies>) => {
-      const backchannel = new BackchannelLogout({ store: app.store, clock: app.clock, issuer: app.config.issuer, allowPrivateAddresses: app.config.allowPrivateClientUrls, signingKey: () => app.keyRing.signingKey, ...deps });
+      const backchannel = new BackchannelLogout({
+        store: app.store,
+        clock: app.clock,
+        issuer: app.config.issuer,
+        allowPrivateAddresses: app.config.allowPrivateClientUrls,
+        signingKey: () => app.keyRing.signingKey,
+        ...deps,
+      });
       deliveries.push(backchannel);
       return backchannel;
     };
@@ -352,7 +368,10 @@ describe('Back-Channel Logout 1.0', () => {
       const asked: string[] = [];
       const resolve: Resolver = async (hostname) => {
         asked.push(hostname);
-        return [{ address: '93.184.215.14', family: 4 }, { address: '::ffff:10.0.0.1', family: 6 }];
+        return [
+          { address: '93.184.215.14', family: 4 },
+          { address: '::ffff:10.0.0.1', family: 6 },
+        ];
       };
       const record = { ...(await clientRecord('Rebound', 'https://rp.example/bc')), backchannelLogoutUri: 'https://rebound.example/bc' };
       const event = await deliverOnce(direct({ ...publicIssuer, resolve }), user.id, record);
@@ -457,7 +476,10 @@ describe('Back-Channel Logout 1.0', () => {
       expect(at.received).toHaveLength(3);
       expect([...new Set(await sidsReceived(at, 3, wiki.clientId, user.id))]).toEqual(sids.sort());
       const events = [...(await backchannelEvents(sids[0] ?? '', 1)), ...(await backchannelEvents(sids[1] ?? '', 1))];
-      expect(events.map((event) => [event.type, event.actor]).sort()).toEqual([['logout.backchannel_delivered', 'system'], ['logout.backchannel_delivered', 'system']]);
+      expect(events.map((event) => [event.type, event.actor]).sort()).toEqual([
+        ['logout.backchannel_delivered', 'system'],
+        ['logout.backchannel_delivered', 'system'],
+      ]);
       expect(events.map((event) => event.details.attempts).sort()).toEqual([1, 2]);
     });
 
@@ -484,7 +506,7 @@ describe('Back-Channel Logout 1.0', () => {
       expect(warnings.map((warning) => warning.message)).toEqual([]);
     });
 
-    it('sends the old session\'s clients a logout token for the old sid when another person signs in in the same browser', async () => {
+    it("sends the old session's clients a logout token for the old sid when another person signs in in the same browser", async () => {
       const [ada, grace] = [await person(), await person()];
       const at = await receiver();
       const wiki = await client('Wiki', at);
@@ -500,7 +522,7 @@ describe('Back-Channel Logout 1.0', () => {
     });
   });
 
-  it('leaves the session\'s tokens dead after the logout: the access token at userinfo, the session-bound refresh token', async () => {
+  it("leaves the session's tokens dead after the logout: the access token at userinfo, the session-bound refresh token", async () => {
     const user = await person();
     const at = await receiver();
     const wiki = await client('Wiki', at);

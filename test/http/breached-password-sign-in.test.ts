@@ -52,7 +52,11 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
   });
 
   const submit = (browser: Browser, page: Page, fields: Record<string, string> = {}) => browser.postForm(formAction(page.body, page.url), { ...formFields(page.body), ...fields });
-  const events = async (userId: string) => (await app.store.audit.list({ limit: 200 })).filter((event) => event.subject === userId).map((event) => event.type).reverse();
+  const events = async (userId: string) =>
+    (await app.store.audit.list({ limit: 200 }))
+      .filter((event) => event.subject === userId)
+      .map((event) => event.type)
+      .reverse();
 
   /** A person whose current password is the breached one. */
   async function breachedPerson(label: string): Promise<UserRecord> {

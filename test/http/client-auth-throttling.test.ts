@@ -62,7 +62,7 @@ describe('client authentication throttling (per client address, never per client
     return app.store.audit.list({ limit: 1000, filter: { type } });
   }
 
-  it('five wrong secrets sent from one address under an application\'s client id do not stop its redemption with the right secret from another address', async () => {
+  it("five wrong secrets sent from one address under an application's client id do not stop its redemption with the right secret from another address", async () => {
     for (let i = 0; i < 5; i++) {
       const answer = await tokenWithSecret('127.0.0.2', confidential.clientId, 'wrong-secret');
       expect([answer.status, answer.json.error], `attempt ${i + 1}`).toEqual([401, 'invalid_client']);
@@ -72,7 +72,7 @@ describe('client authentication throttling (per client address, never per client
     expect(redeemed.json.access_token).toEqual(expect.any(String));
   });
 
-  it('five junk secrets sent under a public client\'s id do not stop its PKCE redemption from another address', async () => {
+  it("five junk secrets sent under a public client's id do not stop its PKCE redemption from another address", async () => {
     for (let i = 0; i < 5; i++) {
       const answer = await postFormFrom('127.0.0.4', endpoint('token'), { ...JUNK_GRANT, client_id: spa.clientId, client_secret: 'junk' });
       expect([answer.status, answer.json.error], `attempt ${i + 1}`).toEqual([401, 'invalid_client']);
@@ -104,7 +104,7 @@ describe('client authentication throttling (per client address, never per client
     expect((await tokenWithSecret(attacker, confidential.clientId, 'wrong-secret')).status).toBe(401);
   });
 
-  it('serves right credentials even from an address past its budget: the block holds only the address\'s failures', async () => {
+  it("serves right credentials even from an address past its budget: the block holds only the address's failures", async () => {
     const shared = '127.0.1.3';
     for (let i = 0; i < 100; i++) expect((await tokenWithSecret(shared, `stranger-${i}`, 'guess')).status, `attempt ${i + 1}`).toBe(401);
     expect((await tokenWithSecret(shared, confidential.clientId, 'wrong-secret')).status).toBe(429);

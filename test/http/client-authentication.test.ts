@@ -53,9 +53,17 @@ describe('client credentials at the token endpoints (RFC 6749 §2.3.1, OIDC Core
   async function registerConfidential(clientId: string, secret: string): Promise<void> {
     await app.store.clients.create(
       {
-        clientId, name: `Client ${clientId}`, clientType: 'confidential', secretHash: hashSecret(secret), tokenEndpointAuthMethod: 'client_secret_basic',
-        redirectUris: ['https://legacy.example/cb'], postLogoutRedirectUris: [], backchannelLogoutUri: null,
-        grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid'], pkceRequired: true,
+        clientId,
+        name: `Client ${clientId}`,
+        clientType: 'confidential',
+        secretHash: hashSecret(secret),
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        redirectUris: ['https://legacy.example/cb'],
+        postLogoutRedirectUris: [],
+        backchannelLogoutUri: null,
+        grantTypes: ['authorization_code', 'refresh_token'],
+        scopes: ['openid'],
+        pkceRequired: true,
       },
       app.clock.now(),
     );
@@ -122,7 +130,7 @@ describe('client credentials at the token endpoints (RFC 6749 §2.3.1, OIDC Core
       expectInvalidRequest(answer, /Authorization header.*body/);
     });
 
-    it('accepts a client_id in the body that repeats the header\'s, and answers invalid_request to one that differs', async () => {
+    it("accepts a client_id in the body that repeats the header's, and answers invalid_request to one that differs", async () => {
       served(await introspect({ client_id: confidential.clientId }, { Authorization: `Basic ${right()}` }));
       expectInvalidRequest(await introspect({ client_id: spa.clientId }, { Authorization: `Basic ${right()}` }), /client_id/);
     });
@@ -137,7 +145,12 @@ describe('client credentials at the token endpoints (RFC 6749 §2.3.1, OIDC Core
     });
 
     it.each(['client_id', 'client_secret'])('answers invalid_request, naming the parameter, to %s sent twice', async (name) => {
-      const fields: [string, string][] = [['token', 'not-a-token'], ['client_id', confidential.clientId], ['client_secret', confidential.clientSecret ?? ''], [name, 'again']];
+      const fields: [string, string][] = [
+        ['token', 'not-a-token'],
+        ['client_id', confidential.clientId],
+        ['client_secret', confidential.clientSecret ?? ''],
+        [name, 'again'],
+      ];
       const answer = await introspect(new URLSearchParams(fields).toString());
       expectInvalidRequest(answer, new RegExp(name));
       // Sent once, the same credentials are served.
@@ -148,7 +161,7 @@ describe('client credentials at the token endpoints (RFC 6749 §2.3.1, OIDC Core
   describe('what the log says of a refusal', () => {
     const refusal = (answer: Answer) => app.logs.find((line) => line.reqId === answer.requestId && line.msg === 'request refused');
 
-    it('logs why each client authentication failed, bounding the sender\'s client id to 200 characters and never the secret', async () => {
+    it("logs why each client authentication failed, bounding the sender's client id to 200 characters and never the secret", async () => {
       const secret = 'a-guessed-secret-that-must-not-be-logged';
       const longId = `unknown-${'z'.repeat(1000)}`;
       const cases: [Answer, RegExp][] = [

@@ -29,7 +29,10 @@ describe('back-channel logout URIs on private addresses (issue 19, N1)', () => {
     createClient(ctx, { name: 'Internal', redirectUris: ['https://rp.example/cb'], backchannelLogoutUri, ...extra });
 
   async function refusal(attempt: Promise<unknown>): Promise<ValidationError> {
-    const error = await attempt.then(() => null, (caught: unknown) => caught);
+    const error = await attempt.then(
+      () => null,
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(ValidationError);
     return error as ValidationError;
   }
@@ -103,7 +106,13 @@ describe('back-channel logout URIs on private addresses (issue 19, N1)', () => {
   describe('the admin form', () => {
     let strict: RunningApp;
     let admin: SignedInAdmin;
-    const form = { name: 'Intranet', redirect_uris: 'https://intranet.example/cb', post_logout_redirect_uris: '', backchannel_logout_uri: 'http://127.0.0.1:3001/bc', client_type: 'confidential' };
+    const form = {
+      name: 'Intranet',
+      redirect_uris: 'https://intranet.example/cb',
+      post_logout_redirect_uris: '',
+      backchannel_logout_uri: 'http://127.0.0.1:3001/bc',
+      client_type: 'confidential',
+    };
 
     beforeAll(async () => {
       strict = await startApp({ env: { ALLOW_PRIVATE_CLIENT_URLS: 'false' } });

@@ -55,11 +55,10 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
     return { browser, code, start, session: session! };
   }
 
-  const redeem = (minted: MintedCode): Promise<TokenAnswer> => tokenRequest(
-    app,
-    new URLSearchParams({ grant_type: 'authorization_code', code: minted.code, redirect_uri: client.redirectUri, code_verifier: minted.start.codeVerifier }).toString(),
-    { Authorization: basic(client.clientId, client.clientSecret ?? '') },
-  );
+  const redeem = (minted: MintedCode): Promise<TokenAnswer> =>
+    tokenRequest(app, new URLSearchParams({ grant_type: 'authorization_code', code: minted.code, redirect_uri: client.redirectUri, code_verifier: minted.start.codeVerifier }).toString(), {
+      Authorization: basic(client.clientId, client.clientSecret ?? ''),
+    });
 
   /** Refresh and access tokens of the user that still work. */
   const liveTokens = async (userId: string) => ({
@@ -72,7 +71,7 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
     expect(answer.json.access_token).toBeUndefined();
   }
 
-  it('refuses the hijacker\'s code after the victim changes the password on the account page, and issues nothing', async () => {
+  it("refuses the hijacker's code after the victim changes the password on the account page, and issues nothing", async () => {
     const victim = await newPerson(app, 'victim');
     const person = await signedInPerson(app, victim);
     const minted = await hijackersCode(victim);
@@ -84,7 +83,7 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
     expect(await liveTokens(victim.id)).toEqual({ refresh: 0, access: 0 });
   });
 
-  it('refuses a code after an administrator sets a new password (the admin screens\' and `idp user set-password`\'s way)', async () => {
+  it("refuses a code after an administrator sets a new password (the admin screens' and `idp user set-password`'s way)", async () => {
     const victim = await newPerson(app, 'admin-set');
     const minted = await hijackersCode(victim);
     await setPassword({ store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', sessionEnd: app.sessionEnd }, victim.id, NEW_PASSWORD);
@@ -92,7 +91,7 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
     expect(await liveTokens(victim.id)).toEqual({ refresh: 0, access: 0 });
   });
 
-  it('refuses the hijacker\'s code after the victim signs that session out on the account page', async () => {
+  it("refuses the hijacker's code after the victim signs that session out on the account page", async () => {
     const victim = await newPerson(app, 'sign-out');
     const person = await signedInPerson(app, victim);
     const minted = await hijackersCode(victim);
@@ -129,7 +128,7 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
     expect(await liveTokens(victim.id)).toEqual({ refresh: 0, access: 0 });
   });
 
-  it('leaves no working token when the session ends while the code\'s tokens are being issued', async () => {
+  it("leaves no working token when the session ends while the code's tokens are being issued", async () => {
     const victim = await newPerson(app, 'race');
     const minted = await hijackersCode(victim);
     // The logout lands at the one instant a check before issuing cannot see: after it, while the tokens are recorded.
@@ -143,7 +142,9 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
     const registered = (await app.store.clients.findById(client.clientId)) as ClientRecord;
 
     const response = await authorizationCodeGrant({ store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config) }, registered, {
-      code: minted.code, redirect_uri: client.redirectUri, code_verifier: minted.start.codeVerifier,
+      code: minted.code,
+      redirect_uri: client.redirectUri,
+      code_verifier: minted.start.codeVerifier,
     });
 
     // The answer went out, but nothing in it works: not even the offline grant a logout would otherwise keep.

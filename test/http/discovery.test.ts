@@ -57,7 +57,13 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
     const metadata = (await (await fetch(discoveryUrl())).json()) as Record<string, unknown>;
     const urls = Object.entries(metadata).filter(([key]) => key.endsWith('_uri') || key.endsWith('_endpoint'));
     expect(urls.map(([key]) => key).sort()).toEqual([
-      'authorization_endpoint', 'end_session_endpoint', 'introspection_endpoint', 'jwks_uri', 'revocation_endpoint', 'token_endpoint', 'userinfo_endpoint',
+      'authorization_endpoint',
+      'end_session_endpoint',
+      'introspection_endpoint',
+      'jwks_uri',
+      'revocation_endpoint',
+      'token_endpoint',
+      'userinfo_endpoint',
     ]);
     const postOnly = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint'];
     for (const [key, url] of urls) {

@@ -142,7 +142,7 @@ describe('email verification', () => {
     expect((await confirm(second)).status).toBe(200);
   });
 
-  it('refuses a confirmation without this browser\'s CSRF token', async () => {
+  it("refuses a confirmation without this browser's CSRF token", async () => {
     const margaret = await addUser(app, 'margaret@example.com');
     await mailVerification(mail(), margaret, margaret.email, false);
     const link = await verificationLink(margaret.email);

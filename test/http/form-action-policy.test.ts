@@ -7,7 +7,13 @@ import { createClient } from '../../src/manage/clients.js';
 import { Browser } from '../helpers/browser.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
-const directives = (policy: string | null) => new Map((policy ?? '').split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name ?? '', values]));
+const directives = (policy: string | null) =>
+  new Map(
+    (policy ?? '')
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...values]) => [name ?? '', values]),
+  );
 
 describe('the form-action policy of a sign-in for an application', () => {
   let app: RunningApp;
@@ -18,7 +24,9 @@ describe('the form-action policy of a sign-in for an application', () => {
     app = await startApp({ env: { ISSUER: 'https://idp.example.test' } });
     base = `http://127.0.0.1:${app.config.port}`;
     const ctx = { store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', config: app.config };
-    ({ client: { clientId } } = await createClient(ctx, { name: 'Wiki', redirectUris: ['https://wiki.example.com/callback'] }));
+    ({
+      client: { clientId },
+    } = await createClient(ctx, { name: 'Wiki', redirectUris: ['https://wiki.example.com/callback'] }));
   });
   afterAll(() => app.stop());
 
@@ -26,8 +34,14 @@ describe('the form-action policy of a sign-in for an application', () => {
     const browser = new Browser();
     const verifier = randomBytes(32).toString('base64url');
     const query = new URLSearchParams({
-      response_type: 'code', client_id: clientId, redirect_uri: 'https://wiki.example.com/callback', scope: 'openid', state: 's', nonce: 'n',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: 'https://wiki.example.com/callback',
+      scope: 'openid',
+      state: 's',
+      nonce: 'n',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
     });
     const authorize = await browser.get(`${base}/authorize?${query.toString()}`);
     expect(authorize.status).toBe(303);

@@ -20,17 +20,21 @@ export interface AddressRequest {
 /** One request to `url` over a connection whose client end is `localAddress`; redirects are not followed. */
 export function requestFrom(localAddress: string, url: string | URL, { method = 'GET', headers = {}, body }: AddressRequest = {}): Promise<AddressAnswer> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method, headers: { ...headers, ...(body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }) }, localAddress, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: Record<string, any> = {};
-        if (response.headers['content-type']?.startsWith('application/json')) json = JSON.parse(text) as Record<string, any>;
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text, json });
-      });
-    });
+    const request = http.request(
+      url,
+      { method, headers: { ...headers, ...(body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }) }, localAddress, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: Record<string, any> = {};
+          if (response.headers['content-type']?.startsWith('application/json')) json = JSON.parse(text) as Record<string, any>;
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text, json });
+        });
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });

@@ -63,12 +63,12 @@ describe('id_token_hint at the end-session endpoint: only our own ID tokens are 
     browser = new Browser();
   });
 
-  it('trusts a token of ours with the genuine ID token\'s claims (the control for the cases below)', async () => {
+  it("trusts a token of ours with the genuine ID token's claims (the control for the cases below)", async () => {
     const { claims } = await signIn();
     await expectTrusted(await ours(claims));
   });
 
-  it('asks first for the signed-in person\'s own access token (typ at+jwt), signed by the same key, and for a token of ours with no typ', async () => {
+  it("asks first for the signed-in person's own access token (typ at+jwt), signed by the same key, and for a token of ours with no typ", async () => {
     const { claims, accessToken } = await signIn();
     expect(decodeJwt(accessToken).sub).toBe(claims.sub);
     await expectAsked(accessToken);

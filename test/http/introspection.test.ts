@@ -165,7 +165,7 @@ describe('token introspection (RFC 7662)', () => {
     });
 
     // The forgeries carry a live token's claims (its jti is in the store): only the signature check refuses them.
-    it('for a live access token\'s own claims signed by a key that is not ours, with alg none, with HS256 keyed by our public key, or altered under its signature', async () => {
+    it("for a live access token's own claims signed by a key that is not ours, with alg none, with HS256 keyed by our public key, or altered under its signature", async () => {
       const issued = await tokens();
       const forged = [
         ...(await forgeries(issued.access_token, app.keyRing.signingKey.publicJwk)),

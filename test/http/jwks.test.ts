@@ -33,7 +33,10 @@ describe('every key of the JWKS, active and pending (RFC 7517 §5, RFC 7518 §6.
     active = app.keyRing.signingKey.kid;
     // Scheduled an hour ahead: published now, signing later (what automatic rotation does).
     pending = (await app.keyRing.scheduleKey(Date.now() + 3_600_000))?.kid ?? '';
-    expect(app.keyRing.schedule.keys.map((timeline) => [timeline.key.kid, timeline.state])).toEqual([[pending, 'pending'], [active, 'active']]);
+    expect(app.keyRing.schedule.keys.map((timeline) => [timeline.key.kid, timeline.state])).toEqual([
+      [pending, 'pending'],
+      [active, 'active'],
+    ]);
   });
   afterAll(() => app.stop());
 

@@ -37,7 +37,14 @@ describe('password hashes stored in the old parameter order', () => {
 
   it('signs the person in and rewrites the hash in canonical order, same salt and digest, mailed links kept', async () => {
     const user = await legacyUser('old@example.com');
-    await app.store.accountTokens.create({ tokenHash: hashSecret('a-reset-link'), purpose: 'password_reset', userId: user.id, email: user.email, createdAt: clock.now(), expiresAt: clock.now() + 3_600_000 });
+    await app.store.accountTokens.create({
+      tokenHash: hashSecret('a-reset-link'),
+      purpose: 'password_reset',
+      userId: user.id,
+      email: user.email,
+      createdAt: clock.now(),
+      expiresAt: clock.now() + 3_600_000,
+    });
     clock.advance(1000);
     expect(await signInAs(user.email)).toBe(303);
     const stored = await app.store.users.findById(user.id);

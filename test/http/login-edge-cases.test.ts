@@ -15,7 +15,13 @@ const SECRET = /^[A-Za-z0-9_-]{43}$/;
 const alertOf = (page: Page) => /<p class="alert" role="alert" id="login-error">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
 const setCookie = (page: Page, name: string) => page.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
 /** A Content-Security-Policy header as directive → values. */
-const directives = (csp: string) => new Map(csp.split(';').map((part) => part.trim().split(/\s+/)).map(([name = '', ...values]) => [name, values]));
+const directives = (csp: string) =>
+  new Map(
+    csp
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .map(([name = '', ...values]) => [name, values]),
+  );
 
 describe('the sign-in page: edge cases', () => {
   let app: RunningApp;
@@ -95,7 +101,7 @@ describe('the sign-in page: edge cases', () => {
       expect(new URL(answer.location ?? '').searchParams.get('code')).toMatch(SECRET);
     });
 
-    it('binds the CSRF token to the page it returns to: the /account form\'s token does not sign in to /admin (ASVS V4.2.2)', async () => {
+    it("binds the CSRF token to the page it returns to: the /account form's token does not sign in to /admin (ASVS V4.2.2)", async () => {
       const user = await person('bound');
       const browser = new Browser();
       const form = await pageForm(browser, '/account');
@@ -212,10 +218,7 @@ describe('the sign-in page: edge cases', () => {
     it('answers a post that is not a form with 400, not an error', async () => {
       const browser = new Browser();
       await pageForm(browser);
-      for (const init of [
-        { method: 'POST' },
-        { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ return_to: '/account', email: 'x@example.com' }) },
-      ]) {
+      for (const init of [{ method: 'POST' }, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ return_to: '/account', email: 'x@example.com' }) }]) {
         const answer = await browser.request(`${app.url}/login`, init);
         expect(answer.status).toBe(400);
         expect(answer.body).toContain('This sign-in link has expired or was already used.');
@@ -229,26 +232,44 @@ describe('the sign-in page: edge cases', () => {
       const fields = formFields(form.body);
       const send = (pairs: [string, string][]) =>
         browser.request(`${app.url}/login`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(pairs).toString() });
-      const repeatedEmail = await send([['request', fields.request ?? ''], ['csrf', fields.csrf ?? ''], ['email', user.email], ['email', user.email], ['password', PASSWORD]]);
+      const repeatedEmail = await send([
+        ['request', fields.request ?? ''],
+        ['csrf', fields.csrf ?? ''],
+        ['email', user.email],
+        ['email', user.email],
+        ['password', PASSWORD],
+      ]);
       expect(repeatedEmail.status).toBe(401);
       expect(alertOf(repeatedEmail)).toBe('Incorrect email or password.');
-      const repeatedRequest = await send([['request', fields.request ?? ''], ['request', fields.request ?? ''], ['csrf', fields.csrf ?? ''], ['email', user.email], ['password', PASSWORD]]);
+      const repeatedRequest = await send([
+        ['request', fields.request ?? ''],
+        ['request', fields.request ?? ''],
+        ['csrf', fields.csrf ?? ''],
+        ['email', user.email],
+        ['password', PASSWORD],
+      ]);
       expect(repeatedRequest.status).toBe(400);
       expectNoSession(browser, repeatedRequest);
-      const repeatedTarget = await send([['return_to', '/account'], ['return_to', '/account'], ['csrf', fields.csrf ?? ''], ['email', user.email], ['password', PASSWORD]]);
+      const repeatedTarget = await send([
+        ['return_to', '/account'],
+        ['return_to', '/account'],
+        ['csrf', fields.csrf ?? ''],
+        ['email', user.email],
+        ['password', PASSWORD],
+      ]);
       expect(repeatedTarget.status).toBe(400);
       expectNoSession(browser, repeatedTarget);
     });
   });
 
-  describe('an application\'s sign-in', () => {
+  describe("an application's sign-in", () => {
     it('leaves the email field empty, and focused, without a login_hint', async () => {
       const form = await applicationForm(new Browser());
       expect(formFields(form.body).email).toBe('');
       expect(form.body).toMatch(/<input id="email" name="email" type="email" autocomplete="username" required value="" autofocus>/);
     });
 
-    it('shows the form again after a wrong password with the client\'s form-action, and that form signs in', async () => {
+    it("shows the form again after a wrong password with the client's form-action, and that form signs in", async () => {
       const user = await person('retry-app');
       const browser = new Browser();
       const form = await applicationForm(browser);
@@ -310,7 +331,15 @@ describe('the sign-in page: edge cases', () => {
       expect((await post(browser, form, { email: user.email, password: PASSWORD })).status).toBe(303);
       const [session] = await app.store.sessions.listForUser(user.id, app.clock.now());
       expect(await eventsSince(before)).toEqual([
-        expect.objectContaining({ type: 'signin.succeeded', actor: user.id, subject: user.id, clientId: client.clientId, ip: '127.0.0.1', outcome: 'success', details: { sid: session?.sid, amr: ['pwd'] } }),
+        expect.objectContaining({
+          type: 'signin.succeeded',
+          actor: user.id,
+          subject: user.id,
+          clientId: client.clientId,
+          ip: '127.0.0.1',
+          outcome: 'success',
+          details: { sid: session?.sid, amr: ['pwd'] },
+        }),
       ]);
     });
   });
@@ -346,12 +375,17 @@ describe('the sign-in page: edge cases', () => {
       const longer = await person('longer');
       const longerEmail = `l${exactEmail}`;
       await app.store.users.update(longer.id, { email: longerEmail }, app.clock.now());
-      for (const [user, email] of [[exactly, exactEmail], [longer, longerEmail]] as const) {
+      for (const [user, email] of [
+        [exactly, exactEmail],
+        [longer, longerEmail],
+      ] as const) {
         const { browser, form } = await failFiveTimes(email, WRONG);
         const before = await lastEventId();
         expect((await post(browser, form, { email, password: WRONG })).status).toBe(429);
         const events = await eventsSince(before);
-        expect(events).toEqual([expect.objectContaining({ type: 'signin.throttled', actor: 'anonymous', subject: user === exactly ? user.id : null, details: expect.objectContaining({ by: 'account' }) })]);
+        expect(events).toEqual([
+          expect.objectContaining({ type: 'signin.throttled', actor: 'anonymous', subject: user === exactly ? user.id : null, details: expect.objectContaining({ by: 'account' }) }),
+        ]);
       }
     });
   });

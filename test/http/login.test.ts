@@ -20,7 +20,13 @@ const alertOf = (page: Page) => /<p class="alert" role="alert" id="login-error">
 /** The Set-Cookie line an answer sent for `name`, if any. */
 const setCookie = (page: Page, name: string) => page.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
 /** A Content-Security-Policy header as directive → values. */
-const directives = (csp: string) => new Map(csp.split(';').map((part) => part.trim().split(/\s+/)).map(([name = '', ...values]) => [name, values]));
+const directives = (csp: string) =>
+  new Map(
+    csp
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .map(([name = '', ...values]) => [name, values]),
+  );
 
 describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
   let app: RunningApp;
@@ -152,7 +158,11 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
     it('hashes nothing for an email or a password over 4 KiB, whether or not the account exists', async () => {
       await addUser(app, 'long-input@example.com');
       const before = argon2VerificationsPerformed().count;
-      for (const [email, password] of [['long-input@example.com', 'x'.repeat(5000)], ['decoy-nobody@example.com', 'x'.repeat(5000)], [`${'a'.repeat(4988)}@example.com`, PASSWORD]] as const) {
+      for (const [email, password] of [
+        ['long-input@example.com', 'x'.repeat(5000)],
+        ['decoy-nobody@example.com', 'x'.repeat(5000)],
+        [`${'a'.repeat(4988)}@example.com`, PASSWORD],
+      ] as const) {
         expect((await attempt(email, password)).answer.status).toBe(401);
       }
       expect(argon2VerificationsPerformed().count).toBe(before);
@@ -174,7 +184,10 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
       await app.store.users.update(withLongPassword.id, { passwordHash: await hashPassword(longPassword) }, app.clock.now());
       const withLongEmail = await addUser(app, 'long-email@example.com');
       await app.store.users.update(withLongEmail.id, { email: longEmail }, app.clock.now());
-      for (const [email, password] of [['long-password@example.com', longPassword], [longEmail, PASSWORD]] as const) {
+      for (const [email, password] of [
+        ['long-password@example.com', longPassword],
+        [longEmail, PASSWORD],
+      ] as const) {
         const { browser, answer } = await attempt(email, password);
         expectRefused(browser, answer, 401);
         expect(alertOf(answer)).toBe(GENERIC);
@@ -203,7 +216,7 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
       expect(new URL(genuine.location ?? '').searchParams.get('code')).toMatch(SECRET);
     });
 
-    it('refuses credentials sent with another browser\'s request and csrf, and the first browser still completes', async () => {
+    it("refuses credentials sent with another browser's request and csrf, and the first browser still completes", async () => {
       const first = new Browser();
       const page = await loginPage(first);
       const withoutCookie = new Browser();
@@ -275,17 +288,23 @@ describe('the sign-in page (OIDC Core §3.1.2.3, OWASP ASVS V2 and V3)', () => {
     it.each([
       ['a malformed value', async () => 'planted-by-an-attacker'],
       ['a well-formed id that names no session', async () => randomSecret()],
-      ['the id of a session that was signed in and has ended', async () => {
-        const id = await sessionIdOf('ada@example.com');
-        const session = await app.store.sessions.findLive(hashSecret(id), app.clock.now());
-        await app.sessionEnd.end(session!, { reason: 'logout', actor: 'test', keepOffline: true });
-        expect(await app.store.sessions.findLive(hashSecret(id), app.clock.now())).toBeNull();
-        return id;
-      }],
-      ["the id of the attacker's own live session", async () => {
-        if (!(await app.store.users.findByEmail('mallory@example.com'))) await addUser(app, 'mallory@example.com', { name: 'Mallory' });
-        return sessionIdOf('mallory@example.com');
-      }],
+      [
+        'the id of a session that was signed in and has ended',
+        async () => {
+          const id = await sessionIdOf('ada@example.com');
+          const session = await app.store.sessions.findLive(hashSecret(id), app.clock.now());
+          await app.sessionEnd.end(session!, { reason: 'logout', actor: 'test', keepOffline: true });
+          expect(await app.store.sessions.findLive(hashSecret(id), app.clock.now())).toBeNull();
+          return id;
+        },
+      ],
+      [
+        "the id of the attacker's own live session",
+        async () => {
+          if (!(await app.store.users.findByEmail('mallory@example.com'))) await addUser(app, 'mallory@example.com', { name: 'Mallory' });
+          return sessionIdOf('mallory@example.com');
+        },
+      ],
     ])('replaces a session cookie planted before sign-in (%s) with a new, unguessable one, and the planted id names no session', async (_what, plant) => {
       const planted = await plant();
       const browser = new Browser();

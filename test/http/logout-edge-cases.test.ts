@@ -85,7 +85,7 @@ describe('RP-Initiated Logout 1.0: edge cases of the end-session endpoint', () =
       expect(await signedIn()).toBe(false);
     });
 
-    it('treats an id_token_hint sent empty as absent, not as a rejected hint (§2, §4): the client_id\'s registered URI is followed once confirmed', async () => {
+    it("treats an id_token_hint sent empty as absent, not as a rejected hint (§2, §4): the client_id's registered URI is followed once confirmed", async () => {
       await signIn();
       const page = await logout(`id_token_hint=&client_id=${client.clientId}&post_logout_redirect_uri=${encodeURIComponent(SIGNED_OUT_URI)}&state=e`);
       expectAsked(page);
@@ -179,7 +179,7 @@ describe('RP-Initiated Logout 1.0: edge cases of the end-session endpoint', () =
   });
 
   describe('the confirmation (§6: without a valid hint the End-User confirms first)', () => {
-    it('binds the confirmation form to the session: another browser\'s form is refused with 403, saying why, and both stay signed in', async () => {
+    it("binds the confirmation form to the session: another browser's form is refused with 403, saying why, and both stay signed in", async () => {
       const other = new Browser();
       await signIn();
       await signIn(other);
@@ -192,7 +192,7 @@ describe('RP-Initiated Logout 1.0: edge cases of the end-session endpoint', () =
       expect(await signedIn(other)).toBe(true);
     });
 
-    it('only asks again for a GET that carries the confirmation form\'s fields, CSRF token included: confirming is a POST', async () => {
+    it("only asks again for a GET that carries the confirmation form's fields, CSRF token included: confirming is a POST", async () => {
       await signIn();
       const page = await logout({ client_id: client.clientId, post_logout_redirect_uri: SIGNED_OUT_URI, state: 'g' });
       const fields = formFields(page.body);

@@ -5,7 +5,17 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLinkToken, inBackground, mailEmailChanged, mailPasswordChanged, mailPasswordReset, mailSecondFactorChanged, mailTime, mailVerification, tellSecondFactorChanged } from '../../src/auth/account-links.js';
+import {
+  findLinkToken,
+  inBackground,
+  mailEmailChanged,
+  mailPasswordChanged,
+  mailPasswordReset,
+  mailSecondFactorChanged,
+  mailTime,
+  mailVerification,
+  tellSecondFactorChanged,
+} from '../../src/auth/account-links.js';
 import { confirmEmail, requestEmailChange } from '../../src/auth/email-verification.js';
 import { hashSecret, randomSecret } from '../../src/auth/secrets.js';
 import { ValidationError } from '../../src/errors.js';
@@ -59,7 +69,7 @@ describe('mailed links and notices: edge cases', () => {
   }
 
   describe('what the mails say', () => {
-    it('mails a reset link to the account\'s address that works for 30 minutes, naming the page and carrying a 256-bit token (OWASP Forgot Password)', async () => {
+    it("mails a reset link to the account's address that works for 30 minutes, naming the page and carrying a 256-bit token (OWASP Forgot Password)", async () => {
       const ada = await addUser(app, 'ada.lifetime@example.com');
       await mailPasswordReset(mail(), ada);
       const received = await waitForMail(app.config.dataDir, ada.email, { subject: /^Reset your password at 127\.0\.0\.1:/ });
@@ -169,7 +179,7 @@ describe('mailed links and notices: edge cases', () => {
       expect((await user(gus.id)).email).toBe('gus@example.com');
     });
 
-    it('audits each request as the person\'s own, from their address, saying whether a link was sent (never to whom)', async () => {
+    it("audits each request as the person's own, from their address, saying whether a link was sent (never to whom)", async () => {
       const hal = await addUser(app, 'hal@example.com');
       await addUser(app, 'hal.taken@example.com');
       await requestEmailChange(mail(), hal, 'hal.taken@example.com', '198.51.100.9');
@@ -219,7 +229,7 @@ describe('mailed links and notices: edge cases', () => {
       expect(await user(lou.id)).toMatchObject({ email: 'lou@real.example', emailVerified: false });
     });
 
-    it('verifies the account\'s address with a change link to the address it already has, without moving it or telling anyone of a move', async () => {
+    it("verifies the account's address with a change link to the address it already has, without moving it or telling anyone of a move", async () => {
       const max = await addUser(app, 'max@example.com');
       const record = await used(max, 'email_change', 'MAX@example.com');
       const result = await confirmEmail(mail(), record, null);

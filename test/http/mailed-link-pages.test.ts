@@ -61,7 +61,11 @@ describe('mailed-link pages: edge cases', () => {
   /** What a link that no longer works is answered with, on each page. */
   const EXPIRED = {
     reset: { retry: '/forgot-password', label: 'Ask for a new link', says: 'This password-reset link has expired or was already used. Links work once, for 30 minutes.' },
-    verify: { retry: '/account', label: 'Ask for a new link from your account page', says: 'This verification link has expired, was already used, or was replaced by a newer one. Links work once, for 24 hours.' },
+    verify: {
+      retry: '/account',
+      label: 'Ask for a new link from your account page',
+      says: 'This verification link has expired, was already used, or was replaced by a newer one. Links work once, for 24 hours.',
+    },
   } as const;
 
   /** The answer is an expired-link page that says so and whose one link leads to where a new link is had. */
@@ -278,16 +282,21 @@ describe('mailed-link pages: edge cases', () => {
       const link = await resetLink(gus.email);
       const first = await open(link);
       const second = await open(link);
-      const answers = await bothReadFirst(() => Promise.all([
-        first.browser.postForm(`${app.url}/reset-password`, { ...first.fields, password: NEW_PASSWORD, confirm: NEW_PASSWORD }),
-        second.browser.postForm(`${app.url}/reset-password`, { ...second.fields, password: `${NEW_PASSWORD} too`, confirm: `${NEW_PASSWORD} too` }),
-      ]));
+      const answers = await bothReadFirst(() =>
+        Promise.all([
+          first.browser.postForm(`${app.url}/reset-password`, { ...first.fields, password: NEW_PASSWORD, confirm: NEW_PASSWORD }),
+          second.browser.postForm(`${app.url}/reset-password`, { ...second.fields, password: `${NEW_PASSWORD} too`, confirm: `${NEW_PASSWORD} too` }),
+        ]),
+      );
       expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400]);
-      expectExpired(answers.find((answer) => answer.status === 400)!, 'reset');
+      expectExpired(
+        answers.find((answer) => answer.status === 400)!,
+        'reset',
+      );
       expect(await app.store.audit.count({ subject: gus.id, type: 'password_reset.completed' })).toBe(1);
     });
 
-    it('sets no password when the account\'s address changed between the link\'s use and the write', async () => {
+    it("sets no password when the account's address changed between the link's use and the write", async () => {
       const hal = await addUser(app, 'hal.reset@example.com');
       await mailPasswordReset(mail(), hal);
       const { browser, fields } = await open(await resetLink(hal.email));
@@ -310,7 +319,7 @@ describe('mailed-link pages: edge cases', () => {
       expect(await app.store.audit.count({ subject: hal.id, type: 'password_reset.completed' })).toBe(0);
     });
 
-    it('ends the account\'s sessions as ended by a new password, by the account itself', async () => {
+    it("ends the account's sessions as ended by a new password, by the account itself", async () => {
       const tom = await addUser(app, 'tom.reset@example.com');
       expect((await signInToAccount(app, tom.email)).status).toBe(303);
       await mailPasswordReset(mail(), tom);
@@ -375,7 +384,7 @@ describe('mailed-link pages: edge cases', () => {
   });
 
   describe('verify email', () => {
-    it('records the confirmation as the person\'s own, from the address it came from', async () => {
+    it("records the confirmation as the person's own, from the address it came from", async () => {
       const sue = await addUser(app, 'sue.verify@example.com');
       await mailVerification(mail(), sue, sue.email, false);
       const { browser, fields } = await open(await verifyLink(sue.email));
@@ -425,12 +434,12 @@ describe('mailed-link pages: edge cases', () => {
       const link = await verifyLink(lou.email);
       const first = await open(link);
       const second = await open(link);
-      const answers = await bothReadFirst(() => Promise.all([
-        first.browser.postForm(`${app.url}/verify-email`, first.fields),
-        second.browser.postForm(`${app.url}/verify-email`, second.fields),
-      ]));
+      const answers = await bothReadFirst(() => Promise.all([first.browser.postForm(`${app.url}/verify-email`, first.fields), second.browser.postForm(`${app.url}/verify-email`, second.fields)]));
       expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400]);
-      expectExpired(answers.find((answer) => answer.status === 400)!, 'verify');
+      expectExpired(
+        answers.find((answer) => answer.status === 400)!,
+        'verify',
+      );
       expect(await app.store.audit.count({ subject: lou.id, type: 'email.verified' })).toBe(1);
     });
 
@@ -450,7 +459,7 @@ describe('mailed-link pages: edge cases', () => {
   });
 
   describe('mail that cannot be sent', () => {
-    it('logs a reset link or a password-changed notice that could not be sent, for the operator, and the person\'s answer is the same', async () => {
+    it("logs a reset link or a password-changed notice that could not be sent, for the operator, and the person's answer is the same", async () => {
       const uma = await addUser(app, 'uma.unsent@example.com');
       await mailPasswordReset(mail(), uma);
       const { browser, fields } = await open(await resetLink(uma.email));

@@ -88,7 +88,7 @@ describe('mailed links do only what they were sent for (issue 19, F1)', () => {
     expect(await app.store.audit.count({ subject: bob.id, type: 'email.changed' })).toBe(0);
   });
 
-  it('refuses a verification link whose address is no longer the account\'s even if nothing revoked it, and changes nothing', async () => {
+  it("refuses a verification link whose address is no longer the account's even if nothing revoked it, and changes nothing", async () => {
     const dave = await addUser(app, 'dave@real.example', { name: 'Dave' });
     // A link of an older version, mailed to verify an address the account had then.
     const { token, tokenHash } = await leftOverLink(dave, 'email_verification', 'dave@typo.example');
@@ -115,14 +115,14 @@ describe('mailed links do only what they were sent for (issue 19, F1)', () => {
     expect(await app.store.audit.count({ subject: carol.id, type: 'password_reset.completed' })).toBe(0);
   });
 
-  it('refuses a reset link whose address is not the account\'s even if nothing revoked it', async () => {
+  it("refuses a reset link whose address is not the account's even if nothing revoked it", async () => {
     const erin = await addUser(app, 'erin@new.example', { name: 'Erin' });
     const { token } = await leftOverLink(erin, 'password_reset', 'erin@old.example');
     expect((await new Browser().get(`${app.url}/reset-password?token=${token}`)).status).toBe(400);
     expect((await user(erin.id)).passwordHash).toBe(erin.passwordHash);
   });
 
-  it('records what each link is for: a change link moves the account to its address, a verification link verifies the account\'s own', async () => {
+  it("records what each link is for: a change link moves the account to its address, a verification link verifies the account's own", async () => {
     const heidi = await addUser(app, 'heidi@example.com', { name: 'Heidi' });
     await mailVerification(mail(), heidi, heidi.email, false);
     const verify = await verificationLink('heidi@example.com');
@@ -177,7 +177,7 @@ describe('mailed links do only what they were sent for (issue 19, F1)', () => {
     expect(await user(grace.id)).toMatchObject({ email: 'grace@other.example', emailVerified: false });
   });
 
-  it('ends every outstanding link of an account when a new password is set for it (the admin screens\' and `idp user set-password`\'s way)', async () => {
+  it("ends every outstanding link of an account when a new password is set for it (the admin screens' and `idp user set-password`'s way)", async () => {
     const ivan = await addUser(app, 'ivan@example.com', { name: 'Ivan' });
     await mailVerification(mail(), ivan, ivan.email, false);
     const verify = await verificationLink('ivan@example.com');

@@ -94,7 +94,15 @@ describe('multi-factor policy (issue 10): who must pass a second factor, and wha
 
   async function withPasskey(user: UserRecord): Promise<void> {
     await app.store.passkeys.create({
-      credentialId: `cred-${user.id}`, userId: user.id, name: 'Laptop', publicKey: 'AQID', counter: 0, transports: [], deviceType: 'multiDevice', backedUp: true, createdAt: clock.now(),
+      credentialId: `cred-${user.id}`,
+      userId: user.id,
+      name: 'Laptop',
+      publicKey: 'AQID',
+      counter: 0,
+      transports: [],
+      deviceType: 'multiDevice',
+      backedUp: true,
+      createdAt: clock.now(),
     });
   }
 
@@ -157,7 +165,10 @@ describe('multi-factor policy (issue 10): who must pass a second factor, and wha
   it('never sets an authenticator up on a password for a person who has a passkey: the passkey is asked for, nothing is written', async () => {
     const user = await newPerson(app, 'haspasskey');
     await withPasskey(user);
-    for (const [client, extra] of [[strict, {}], [plain, { acr_values: ACR_MFA }]] as const) {
+    for (const [client, extra] of [
+      [strict, {}],
+      [plain, { acr_values: ACR_MFA }],
+    ] as const) {
       const browser = new Browser();
       const start = await authorizationUrl(client, extra);
       const answer = await submitLogin(browser, await open(browser, app, start.url), user.email);

@@ -107,7 +107,12 @@ export interface JsonAnswer {
 
 export async function postJson(browser: Browser, url: string, body: unknown, contentType = 'application/json'): Promise<JsonAnswer> {
   const page = await browser.request(url, { method: 'POST', headers: { 'Content-Type': contentType, Accept: 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: page.status, location: page.location, headers: page.headers, json: page.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(page.body) as Record<string, any>) : {} };
+  return {
+    status: page.status,
+    location: page.location,
+    headers: page.headers,
+    json: page.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(page.body) as Record<string, any>) : {},
+  };
 }
 
 /** What public/passkeys.js sends from the login page: the password form's target and CSRF token. */

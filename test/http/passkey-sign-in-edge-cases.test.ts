@@ -35,8 +35,15 @@ describe('passkey sign-in: edge cases', () => {
   async function enrol(user: UserRecord, deviceType: PasskeyRecord['deviceType'] = 'singleDevice'): Promise<SoftKey> {
     const key = new SoftKey(app.url, user.id);
     await app.store.passkeys.create({
-      credentialId: key.id, userId: user.id, name: 'Key', publicKey: b64u(key.cose()), counter: 0, transports: ['internal'],
-      deviceType, backedUp: deviceType === 'multiDevice', createdAt: clock.now(),
+      credentialId: key.id,
+      userId: user.id,
+      name: 'Key',
+      publicKey: b64u(key.cose()),
+      counter: 0,
+      transports: ['internal'],
+      deviceType,
+      backedUp: deviceType === 'multiDevice',
+      createdAt: clock.now(),
     });
     return key;
   }
@@ -257,7 +264,10 @@ describe('passkey sign-in: edge cases', () => {
       const { browser, fields } = await startSignIn();
       const challenges = app.store.signInChallenges;
       const create = challenges.create;
-      for (const [error, status] of [[new StoreUnavailableError('the database is not answering'), 503], [new KeyStoreError('no key to sign with'), 500]] as const) {
+      for (const [error, status] of [
+        [new StoreUnavailableError('the database is not answering'), 503],
+        [new KeyStoreError('no key to sign with'), 500],
+      ] as const) {
         challenges.create = async () => {
           throw error;
         };
@@ -353,7 +363,13 @@ describe('passkey sign-in: edge cases', () => {
       const events = await audited();
       expect(events.length).toBe(before + 1);
       expect(events[0]).toMatchObject({
-        type: 'admission.throttled', actor: 'anonymous', subject: null, clientId: null, ip, outcome: 'failure', at: clock.now(),
+        type: 'admission.throttled',
+        actor: 'anonymous',
+        subject: null,
+        clientId: null,
+        ip,
+        outcome: 'failure',
+        at: clock.now(),
         details: { scope: 'passkey_options', retry_after: rule.windowMs / 1000 },
       });
       const refused = await requestFrom(ip, `${app.url}/login/passkey/options`, { method: 'POST', headers, body });

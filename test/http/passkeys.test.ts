@@ -23,7 +23,10 @@ class SoftKey {
   counter = 0;
   private readonly key: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
-  constructor(private readonly origin: string, private readonly userId: string) {}
+  constructor(
+    private readonly origin: string,
+    private readonly userId: string,
+  ) {}
 
   /** The COSE_Key (RFC 9052 §7): kty EC2, alg ES256, crv P-256, x, y. */
   cose(): Buffer {
@@ -49,7 +52,13 @@ class SoftKey {
     length.writeUInt16BE(id.length);
     const authData = this.authData(0x45, 0, Buffer.concat([Buffer.alloc(16), length, id, this.cose()]));
     const attestationObject = Buffer.concat([Buffer.from('a363666d74646e6f6e656761747453746d74a068617574684461746158', 'hex'), Buffer.from([authData.length]), authData]);
-    return { id: this.id, rawId: this.id, type: 'public-key', response: { clientDataJSON: b64u(this.clientData('webauthn.create', challenge)), attestationObject: b64u(attestationObject), transports: ['internal'] }, clientExtensionResults: {} };
+    return {
+      id: this.id,
+      rawId: this.id,
+      type: 'public-key',
+      response: { clientDataJSON: b64u(this.clientData('webauthn.create', challenge)), attestationObject: b64u(attestationObject), transports: ['internal'] },
+      clientExtensionResults: {},
+    };
   }
 
   /** What startAuthentication() passes on: flags UP and UV, the counter, signed with `signer` (this key by default). */
@@ -58,7 +67,10 @@ class SoftKey {
     const authenticatorData = this.authData(0x05, counter);
     const signature = sign('sha256', Buffer.concat([authenticatorData, sha256(clientDataJSON)]), signer);
     return {
-      id: this.id, rawId: this.id, type: 'public-key', clientExtensionResults: {},
+      id: this.id,
+      rawId: this.id,
+      type: 'public-key',
+      clientExtensionResults: {},
       response: { clientDataJSON: b64u(clientDataJSON), authenticatorData: b64u(authenticatorData), signature: b64u(signature), userHandle: b64u(Buffer.from(this.userId)) },
     };
   }
@@ -73,7 +85,12 @@ interface JsonAnswer {
 
 async function postJson(browser: Browser, url: string, body: unknown): Promise<JsonAnswer> {
   const page = await browser.request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
-  return { status: page.status, location: page.location, headers: page.headers, json: page.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(page.body) as Record<string, any>) : {} };
+  return {
+    status: page.status,
+    location: page.location,
+    headers: page.headers,
+    json: page.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(page.body) as Record<string, any>) : {},
+  };
 }
 
 /** What public/passkeys.js sends from the login page: the password form's target and CSRF token. */
@@ -109,7 +126,12 @@ describe('passkeys (WebAuthn Level 2) on the account page and the login page', (
     const csrf = await person.csrf();
     const options = await postJson(person.browser, `${app.url}/account/passkeys/options`, { csrf, current_password: PASSWORD });
     expect(options.status, JSON.stringify(options.json)).toBe(200);
-    const created = await postJson(person.browser, `${app.url}/account/passkeys`, { csrf, challengeId: options.json.challengeId, name, response: key.attestation(options.json.options.challenge) });
+    const created = await postJson(person.browser, `${app.url}/account/passkeys`, {
+      csrf,
+      challengeId: options.json.challengeId,
+      name,
+      response: key.attestation(options.json.options.challenge),
+    });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     expect(created.json.redirect).toBe('/account?done=passkey-added');
     return key;
@@ -130,12 +152,19 @@ describe('passkeys (WebAuthn Level 2) on the account page and the login page', (
     const csrf = await person.csrf();
     const options = await postJson(person.browser, `${app.url}/account/passkeys/options`, { csrf, current_password: PASSWORD });
     expect(options.json.options).toMatchObject({
-      rp: { name: 'Gatehouse', id: '127.0.0.1' }, user: { id: b64u(Buffer.from(person.user.id)), name: person.user.email },
-      authenticatorSelection: { residentKey: 'required', userVerification: 'required' }, attestation: 'none',
+      rp: { name: 'Gatehouse', id: '127.0.0.1' },
+      user: { id: b64u(Buffer.from(person.user.id)), name: person.user.email },
+      authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+      attestation: 'none',
     });
     expect(options.json.options.pubKeyCredParams.map((param: { alg: number }) => param.alg)).toEqual([-7, -257]);
     const key = new SoftKey(app.url, person.user.id);
-    const created = await postJson(person.browser, `${app.url}/account/passkeys`, { csrf, challengeId: options.json.challengeId, name: '  Work laptop  ', response: key.attestation(options.json.options.challenge) });
+    const created = await postJson(person.browser, `${app.url}/account/passkeys`, {
+      csrf,
+      challengeId: options.json.challengeId,
+      name: '  Work laptop  ',
+      response: key.attestation(options.json.options.challenge),
+    });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     expect(await app.store.passkeys.listForUser(person.user.id)).toMatchObject([{ credentialId: key.id, name: 'Work laptop', deviceType: 'singleDevice', counter: 0 }]);
     const page = await person.page('?done=passkey-added');
@@ -160,7 +189,12 @@ describe('passkeys (WebAuthn Level 2) on the account page and the login page', (
     const wrong = await postJson(person.browser, `${app.url}/account/passkeys/options`, { csrf: await person.csrf(), current_password: 'not my password at all' });
     expect(wrong.status).toBe(400);
     expect(wrong.json).toEqual({ error: 'wrong_password', message: 'That is not your current password.' });
-    const forged = await postJson(person.browser, `${app.url}/account/passkeys`, { csrf: await person.csrf(), challengeId: 'made-up', name: 'x', response: new SoftKey(app.url, person.user.id).attestation('made-up') });
+    const forged = await postJson(person.browser, `${app.url}/account/passkeys`, {
+      csrf: await person.csrf(),
+      challengeId: 'made-up',
+      name: 'x',
+      response: new SoftKey(app.url, person.user.id).attestation('made-up'),
+    });
     expect(forged.status).toBe(400);
     expect(forged.json.error).toBe('expired');
     expect(await challengeRows()).toBe(0);
@@ -321,7 +355,10 @@ describe('passkeys (WebAuthn Level 2) on the account page and the login page', (
   it('meets a request for two factors with a passkey sign-in alone: acr_values and a client that requires them get the mfa acr', async () => {
     const user = await newPerson(app, 'stepup');
     const key = await register(await signedInPerson(app, user));
-    for (const [to, extra] of [[client, { acr_values: ACR_MFA }], [strict, {}]] as const) {
+    for (const [to, extra] of [
+      [client, { acr_values: ACR_MFA }],
+      [strict, {}],
+    ] as const) {
       const { start, options, answer } = await startSignIn(new Browser(), to, extra);
       const done = await answer(key.assertion(options.options.challenge));
       expect(done.status, JSON.stringify(done.json)).toBe(200);

@@ -48,7 +48,7 @@ describe('admin password forms: every refusal says why and writes nothing', () =
     expect(await verifyPassword(created?.passwordHash ?? '', PASSPHRASE)).toBe(true);
   });
 
-  it('refuses each of them when setting a user\'s password, and the old password stays', async () => {
+  it("refuses each of them when setting a user's password, and the old password stays", async () => {
     people += 1;
     const created = await admin.post('/admin/users', { email: `countess${people}@example.com`, name: PERSON_NAME, password: PASSPHRASE });
     expect(created.status, created.body).toBe(303);
@@ -73,7 +73,7 @@ describe('admin password forms: every refusal says why and writes nothing', () =
     expect(await lastEventId()).toBe(before);
   });
 
-  it('sets a long random passphrase as a user\'s password', async () => {
+  it("sets a long random passphrase as a user's password", async () => {
     people += 1;
     const created = await admin.post('/admin/users', { email: `countess${people}@example.com`, name: PERSON_NAME, generate: 'on' });
     expect(created.status, created.body).toBe(200);

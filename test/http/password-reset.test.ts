@@ -77,7 +77,11 @@ describe('password reset by mail', () => {
     const link = await resetLink(ada.email);
     const token = new URL(link).searchParams.get('token') ?? '';
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const rows = await queryRows<{ token_hash: string; purpose: string; expires_at: number | string }>(app, "SELECT token_hash, purpose, expires_at FROM account_tokens WHERE user_id = ? AND purpose = 'password_reset'", [ada.id]);
+    const rows = await queryRows<{ token_hash: string; purpose: string; expires_at: number | string }>(
+      app,
+      "SELECT token_hash, purpose, expires_at FROM account_tokens WHERE user_id = ? AND purpose = 'password_reset'",
+      [ada.id],
+    );
     expect(rows).toEqual([{ token_hash: hashSecret(token), purpose: 'password_reset', expires_at: expect.anything() }]);
     expect(Number(rows[0]?.expires_at)).toBe(clock.now() + 30 * MINUTE);
     // No mail went to the address without an account, and its request left no trace of the address.
@@ -174,7 +178,7 @@ describe('password reset by mail', () => {
     expect((await new Browser().get(second)).status).toBe(200);
   });
 
-  it('refuses a reset form that does not carry this browser\'s CSRF token', async () => {
+  it("refuses a reset form that does not carry this browser's CSRF token", async () => {
     const ada = await newUser('ada.csrf@example.com');
     await requestReset(ada.email);
     const link = await resetLink(ada.email);

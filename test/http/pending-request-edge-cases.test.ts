@@ -88,7 +88,10 @@ describe('pending authorization requests: edge cases', () => {
     expect(secondCsrf).toMatch(SECRET);
     expect(firstCsrf).not.toBe(secondCsrf);
     // A token is bound to its request: one request's token does not complete the other.
-    for (const [page, csrf] of [[first, secondCsrf], [second, firstCsrf]] as const) {
+    for (const [page, csrf] of [
+      [first, secondCsrf],
+      [second, firstCsrf],
+    ] as const) {
       const crossed = await post(browser, page, { csrf });
       expect(crossed.status).toBe(403);
       expect(crossed.body).toContain('The form has expired or did not come from this site. Go back to the application and start again.');

@@ -25,11 +25,9 @@ describe('presented tokens: edge cases', () => {
 
   const tokens = (scope = 'openid email offline_access'): Promise<Tokens> => tokensFor(app, client, new Browser(), scope);
   const userinfo = (headers: Record<string, string>, init: RequestInit = {}) => fetch(url, { ...init, headers });
-  const form = (body: string, headers: Record<string, string> = {}) =>
-    fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body });
+  const form = (body: string, headers: Record<string, string> = {}) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body });
   /** The access token's own claims changed, signed again with our active key: genuine in every way but the change. */
-  const resigned = (accessToken: string, change: Record<string, unknown>) =>
-    signJwt(app.keyRing.signingKey, { ...decodeJwt(accessToken), ...change }, ACCESS_TOKEN_TYPE);
+  const resigned = (accessToken: string, change: Record<string, unknown>) => signJwt(app.keyRing.signingKey, { ...decodeJwt(accessToken), ...change }, ACCESS_TOKEN_TYPE);
 
   beforeAll(async () => {
     app = await startApp({ clock });
@@ -197,6 +195,5 @@ describe('presented tokens: edge cases', () => {
       const [event] = (await app.store.audit.list({ limit: 5 })).filter((e) => e.type === 'token.revoked');
       expect(event?.ip).toMatch(/127\.0\.0\.1$/);
     });
-
   });
 });

@@ -70,9 +70,7 @@ describe('refresh reuse grace: a retried refresh gets the same successor', () =>
   it('stores neither the successor nor the spent token in clear, only their hashes', async () => {
     const first = await tokens(graceful);
     const answer = ok(await refresh(app, graceful, first.refresh_token));
-    const rows = await queryRows<Record<string, unknown>>(app, 'SELECT * FROM refresh_tokens WHERE token_hash IN (?, ?)', [
-      hashSecret(first.refresh_token), hashSecret(answer.refresh_token),
-    ]);
+    const rows = await queryRows<Record<string, unknown>>(app, 'SELECT * FROM refresh_tokens WHERE token_hash IN (?, ?)', [hashSecret(first.refresh_token), hashSecret(answer.refresh_token)]);
     expect(rows).toHaveLength(2);
     expect(JSON.stringify(rows)).not.toContain(answer.refresh_token);
     expect(JSON.stringify(rows)).not.toContain(first.refresh_token);

@@ -63,7 +63,7 @@ describe('token revocation (RFC 7009)', () => {
       expect(JSON.stringify(event)).not.toContain(second.json.refresh_token);
     });
 
-    it('revokes an access token alone: it stops working while the grant\'s other access token and its refresh token stay active', async () => {
+    it("revokes an access token alone: it stops working while the grant's other access token and its refresh token stay active", async () => {
       const first = await tokens();
       const second = await refresh(app, client, first.refresh_token);
       expect(second.status, JSON.stringify(second.json)).toBe(200);
@@ -125,7 +125,7 @@ describe('token revocation (RFC 7009)', () => {
 
     // The forgeries carry a live token's claims (its jti is in the store): only the signature check stops them
     // from revoking it.
-    it('answers 200 and revokes nothing for a live access token\'s own claims signed by a key that is not ours, with alg none, or with HS256 keyed by our public key', async () => {
+    it("answers 200 and revokes nothing for a live access token's own claims signed by a key that is not ours, with alg none, or with HS256 keyed by our public key", async () => {
       const issued = await tokens();
       const before = await snapshot(app, issued.refresh_token);
       const forged = await forgeries(issued.access_token, app.keyRing.signingKey.publicJwk);

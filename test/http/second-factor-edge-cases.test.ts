@@ -45,7 +45,7 @@ describe('the second step of a sign-in: edge cases', () => {
   });
 
   const codeOf = (secret: string, offset = 0) => totpCodeAt(secret, totpStep(clock.now()) + offset);
-  const secretOn = (page: Page) => (/data-testid="totp-secret">([^<]+)</.exec(page.body)?.[1] ?? '');
+  const secretOn = (page: Page) => /data-testid="totp-secret">([^<]+)</.exec(page.body)?.[1] ?? '';
   const submit = (browser: Browser, page: Page, fields: Record<string, string> = {}) => browser.postForm(formAction(page.body, page.url), { ...formFields(page.body), ...fields });
   const box = () => openSecretBox(app.config);
   const browserCookie = (browser: Browser) => browser.cookie(new URL(app.url).origin, 'gatehouse_browser') ?? '';
@@ -60,7 +60,15 @@ describe('the second step of a sign-in: edge cases', () => {
 
   async function withPasskey(user: UserRecord): Promise<void> {
     await app.store.passkeys.create({
-      credentialId: `cred-${user.id}`, userId: user.id, name: 'Laptop', publicKey: 'AQID', counter: 0, transports: [], deviceType: 'multiDevice', backedUp: true, createdAt: clock.now(),
+      credentialId: `cred-${user.id}`,
+      userId: user.id,
+      name: 'Laptop',
+      publicKey: 'AQID',
+      counter: 0,
+      transports: [],
+      deviceType: 'multiDevice',
+      backedUp: true,
+      createdAt: clock.now(),
     });
   }
 
@@ -186,7 +194,13 @@ describe('the second step of a sign-in: edge cases', () => {
       const now = clock.now();
       const planted = async (id: string, copied: string) => {
         await app.store.signInChallenges.create({
-          idHash: sha256(id), purpose: 'second_factor', browserHash: sha256(browserCookie(browser)), userId: user.id, value: copied, createdAt: now, expiresAt: now + 60_000,
+          idHash: sha256(id),
+          purpose: 'second_factor',
+          browserHash: sha256(browserCookie(browser)),
+          userId: user.id,
+          value: copied,
+          createdAt: now,
+          expiresAt: now + 60_000,
         });
         return browser.get(`${app.url}/login/second-factor?${new URLSearchParams({ challenge: id, request })}`);
       };
@@ -227,7 +241,9 @@ describe('the second step of a sign-in: edge cases', () => {
       fields.append('code', codeOf(secret));
       fields.append('code', codeOf(secret));
       const answer = await browser.request(formAction(step.body, step.url), {
-        method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: fields.toString(),
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: fields.toString(),
       });
       expect(answer.status).toBe(401);
       expect(answer.body).toContain('That code is not right.');
@@ -240,7 +256,9 @@ describe('the second step of a sign-in: edge cases', () => {
       const fields = new URLSearchParams({ ...formFields(step.body), code: codeOf(secret) });
       fields.append('challenge', challenge);
       const answer = await browser.request(formAction(step.body, step.url), {
-        method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: fields.toString(),
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: fields.toString(),
       });
       expect(answer.status).toBe(400);
       expect((await challengeRow(challenge))?.used_at).toBeNull();
@@ -444,7 +462,15 @@ describe('the second step of a sign-in: edge cases', () => {
       await withAuthenticator(user);
       const credentialId = Buffer.from(`shared-${user.id}`).toString('base64url');
       await app.store.passkeys.create({
-        credentialId, userId: user.id, name: 'Laptop', publicKey: 'AQID', counter: 0, transports: [], deviceType: 'multiDevice', backedUp: true, createdAt: clock.now(),
+        credentialId,
+        userId: user.id,
+        name: 'Laptop',
+        publicKey: 'AQID',
+        counter: 0,
+        transports: [],
+        deviceType: 'multiDevice',
+        backedUp: true,
+        createdAt: clock.now(),
       });
       const { browser, step } = await passPassword(plain, user);
       for (let attempt = 0; attempt < 5; attempt++) expect((await submit(browser, step, { code: 'aaaaa-bbbbb' })).status).toBe(401);
@@ -454,7 +480,9 @@ describe('the second step of a sign-in: edge cases', () => {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify({
-          request: fields.request, csrf: fields.csrf, challengeId: 'none',
+          request: fields.request,
+          csrf: fields.csrf,
+          challengeId: 'none',
           response: { id: credentialId, rawId: credentialId, type: 'public-key', response: { clientDataJSON: 'AA', authenticatorData: 'AA', signature: 'AA' } },
         }),
       });
@@ -467,7 +495,11 @@ describe('the second step of a sign-in: edge cases', () => {
       await withAuthenticator(user);
       const codes = ['23456-7abcd', 'abcd2-34567'];
       const secrets = await box();
-      await app.store.recoveryCodes.replace(user.id, codes.map((code) => recoveryCodeHash(secrets, user.id, code)), clock.now());
+      await app.store.recoveryCodes.replace(
+        user.id,
+        codes.map((code) => recoveryCodeHash(secrets, user.id, code)),
+        clock.now(),
+      );
       for (const typed of ['23456 7abcd', 'abcd2 34567']) {
         const { browser, step } = await passPassword(plain, user);
         expect((await submit(browser, step, { code: typed })).status, typed).toBe(303);
@@ -500,7 +532,15 @@ describe('the second step of a sign-in: edge cases', () => {
     it('tells a person with a passkey to use it, with the way back to the same page’s sign-in, naming no application', async () => {
       const user = await newPerson(strictApp, 'ownpasskey');
       await strictApp.store.passkeys.create({
-        credentialId: `own-${user.id}`, userId: user.id, name: 'Laptop', publicKey: 'AQID', counter: 0, transports: [], deviceType: 'multiDevice', backedUp: true, createdAt: clock.now(),
+        credentialId: `own-${user.id}`,
+        userId: user.id,
+        name: 'Laptop',
+        publicKey: 'AQID',
+        counter: 0,
+        transports: [],
+        deviceType: 'multiDevice',
+        backedUp: true,
+        createdAt: clock.now(),
       });
       const browser = new Browser();
       const answer = await signInToAccount(strictApp, user.email, browser);

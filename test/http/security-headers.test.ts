@@ -10,7 +10,13 @@ import { waitForMail } from '../helpers/outbox.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 /** A Content-Security-Policy header as directive → values. */
-const directives = (csp: string) => new Map(csp.split(';').map((part) => part.trim().split(/\s+/)).map(([name = '', ...values]) => [name, values]));
+const directives = (csp: string) =>
+  new Map(
+    csp
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .map(([name = '', ...values]) => [name, values]),
+  );
 
 /** Asserts the strict headers and body; returns how many POST forms it found (each checked for a CSRF token). */
 function expectStrictPage(page: Page, label: string): number {

@@ -54,7 +54,7 @@ describe('the step after the password, and the target it carries', () => {
     return { user, secret };
   }
 
-  it('sends a person with an authenticator from an application\'s sign-in to the code step carrying the request; the code completes it with amr pwd, otp, mfa', async () => {
+  it("sends a person with an authenticator from an application's sign-in to the code step carrying the request; the code completes it with amr pwd, otp, mfa", async () => {
     const { user, secret } = await withAuthenticator('app-step');
     const browser = new Browser();
     const login = await open(browser, app, (await authorizationUrl(client)).url);
@@ -78,7 +78,9 @@ describe('the step after the password, and the target it carries', () => {
     const answer = await submit(browser, step, { code: totpCodeAt(secret, totpStep(clock.now())) });
     expect(answer.status, answer.body).toBe(303);
     expect(answer.location?.startsWith(`${client.redirectUri}?`)).toBe(true);
-    expect(await eventsSince(before)).toEqual([expect.objectContaining({ type: 'signin.succeeded', subject: user.id, clientId: client.clientId, details: expect.objectContaining({ amr: ['pwd', 'otp', 'mfa'] }) })]);
+    expect(await eventsSince(before)).toEqual([
+      expect.objectContaining({ type: 'signin.succeeded', subject: user.id, clientId: client.clientId, details: expect.objectContaining({ amr: ['pwd', 'otp', 'mfa'] }) }),
+    ]);
   });
 
   it('sends a person with an authenticator from a sign-in to our own page to the code step carrying return_to, and checks it again there', async () => {

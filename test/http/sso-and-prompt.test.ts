@@ -106,7 +106,7 @@ describe('single sign-on and the authentication request parameters (OIDC Core §
       expect(page.location).toContain(`state=${state}`);
     });
 
-    it('answers with a code and no form when signed in, with the first ID token\'s sub and auth_time', async () => {
+    it("answers with a code and no form when signed in, with the first ID token's sub and auth_time", async () => {
       const browser = new Browser();
       const first = await signIn(browser, a);
       clock.advance(4_000);
@@ -176,18 +176,18 @@ describe('single sign-on and the authentication request parameters (OIDC Core §
       expect(decodeJwt(otherHint).sub).not.toBe(first.sub);
     });
 
-    it('answers prompt=none at once for the signed-in user\'s own ID token', async () => {
+    it("answers prompt=none at once for the signed-in user's own ID token", async () => {
       const second = await silently(browser, a, { prompt: 'none', id_token_hint: hint });
       expect([second.sub, second.auth_time]).toEqual([first.sub, first.auth_time]);
     });
 
-    it('answers login_required for another user\'s ID token, and shows the form without prompt=none', async () => {
+    it("answers login_required for another user's ID token, and shows the form without prompt=none", async () => {
       expect((await authorize(browser, a, { prompt: 'none', id_token_hint: otherHint })).error).toBe('login_required');
       expect((await authorize(browser, a, { id_token_hint: otherHint })).showsForm).toBe(true);
     });
 
     // The forgeries carry the signed-in person's own claims: only the signature check tells them from `hint`.
-    it('answers invalid_request, never a code, to the signed-in user\'s own ID token signed by a key that is not ours, with alg none, or with HS256 keyed by our public key', async () => {
+    it("answers invalid_request, never a code, to the signed-in user's own ID token signed by a key that is not ours, with alg none, or with HS256 keyed by our public key", async () => {
       const forged = await forgeries(hint, app.keyRing.signingKey.publicJwk);
       expect(forged.length).toBeGreaterThanOrEqual(7);
       const errors: Record<string, unknown> = {};

@@ -40,11 +40,10 @@ describe('codes presented again (RFC 6749 §4.1.2)', () => {
     return { code: callback.searchParams.get('code') ?? '', start };
   }
 
-  const redeem = (issued: Issued, presenter: TestClient = client): Promise<TokenAnswer> => tokenRequest(
-    app,
-    new URLSearchParams({ grant_type: 'authorization_code', code: issued.code, redirect_uri: client.redirectUri, code_verifier: issued.start.codeVerifier }).toString(),
-    { Authorization: basic(presenter.clientId, presenter.clientSecret ?? '') },
-  );
+  const redeem = (issued: Issued, presenter: TestClient = client): Promise<TokenAnswer> =>
+    tokenRequest(app, new URLSearchParams({ grant_type: 'authorization_code', code: issued.code, redirect_uri: client.redirectUri, code_verifier: issued.start.codeVerifier }).toString(), {
+      Authorization: basic(presenter.clientId, presenter.clientSecret ?? ''),
+    });
 
   const deps = (store: Store) => ({ store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config) });
   const registered = async () => (await app.store.clients.findById(client.clientId)) as ClientRecord;
@@ -113,7 +112,9 @@ describe('codes presented again (RFC 6749 §4.1.2)', () => {
     const store = Object.assign(Object.create(app.store) as Store, { codes });
 
     const redemption = authorizationCodeGrant(deps(store), await registered(), {
-      code: issued.code, redirect_uri: client.redirectUri, code_verifier: issued.start.codeVerifier,
+      code: issued.code,
+      redirect_uri: client.redirectUri,
+      code_verifier: issued.start.codeVerifier,
     });
     await expect(redemption).rejects.toBeInstanceOf(InvalidGrant);
     await expect(redemption).rejects.toThrow(/already been used/);
@@ -134,7 +135,9 @@ describe('codes presented again (RFC 6749 §4.1.2)', () => {
     const store = Object.assign(Object.create(app.store) as Store, { issuance });
 
     const response = await authorizationCodeGrant(deps(store), await registered(), {
-      code: issued.code, redirect_uri: client.redirectUri, code_verifier: issued.start.codeVerifier,
+      code: issued.code,
+      redirect_uri: client.redirectUri,
+      code_verifier: issued.start.codeVerifier,
     });
 
     // The answer went out, but nothing in it works.
@@ -157,7 +160,9 @@ describe('codes presented again (RFC 6749 §4.1.2)', () => {
     const store = Object.assign(Object.create(app.store) as Store, { issuance });
 
     const response = await authorizationCodeGrant(deps(store), await registered(), {
-      code: issued.code, redirect_uri: client.redirectUri, code_verifier: issued.start.codeVerifier,
+      code: issued.code,
+      redirect_uri: client.redirectUri,
+      code_verifier: issued.start.codeVerifier,
     });
 
     expect(await family(app, grantId)).toEqual({ refresh: { live: 1, rotated: 0, revoked: 0 }, access: { live: 1, revoked: 0 } });

@@ -114,7 +114,11 @@ describe('token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)', () => {
       expect(typeof id.sid).toBe('string');
       expect(id.name).toBeUndefined();
       expect(id.email).toBeUndefined();
-      const leftHalf = createHash('sha256').update(answer.json.access_token ?? '').digest().subarray(0, 16).toString('base64url');
+      const leftHalf = createHash('sha256')
+        .update(answer.json.access_token ?? '')
+        .digest()
+        .subarray(0, 16)
+        .toString('base64url');
       expect(id.at_hash).toBe(leftHalf);
     });
 
@@ -201,7 +205,11 @@ describe('token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)', () => {
     });
 
     it('answers invalid_request when the code is missing', async () => {
-      expectError(await token({ grant_type: 'authorization_code', redirect_uri: client.redirectUri }, { Authorization: basic(client.clientId, client.clientSecret ?? '') }), 400, 'invalid_request');
+      expectError(
+        await token({ grant_type: 'authorization_code', redirect_uri: client.redirectUri }, { Authorization: basic(client.clientId, client.clientSecret ?? '') }),
+        400,
+        'invalid_request',
+      );
     });
   });
 
@@ -265,8 +273,12 @@ describe('token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)', () => {
     it('accepts client_secret_post', async () => {
       const issued = await code(client);
       const answer = await token({
-        grant_type: 'authorization_code', code: issued.code, redirect_uri: client.redirectUri, code_verifier: issued.start.codeVerifier,
-        client_id: client.clientId, client_secret: client.clientSecret ?? '',
+        grant_type: 'authorization_code',
+        code: issued.code,
+        redirect_uri: client.redirectUri,
+        code_verifier: issued.start.codeVerifier,
+        client_id: client.clientId,
+        client_secret: client.clientSecret ?? '',
       });
       expect(answer.status).toBe(200);
       expect(answer.json.token_type).toBe('Bearer');

@@ -35,11 +35,12 @@ describe('tokens issued for a code (RFC 6749 §5.1, OIDC Core §3.1.3.3)', () =>
     return { code: callback.searchParams.get('code') ?? '', start };
   }
 
-  const redeem = (forClient: TestClient, issued: Issued, extra: Record<string, string> = {}): Promise<TokenAnswer> => tokenRequest(
-    app,
-    new URLSearchParams({ grant_type: 'authorization_code', code: issued.code, redirect_uri: forClient.redirectUri, code_verifier: issued.start.codeVerifier, ...extra }).toString(),
-    { Authorization: basic(forClient.clientId, forClient.clientSecret ?? '') },
-  );
+  const redeem = (forClient: TestClient, issued: Issued, extra: Record<string, string> = {}): Promise<TokenAnswer> =>
+    tokenRequest(
+      app,
+      new URLSearchParams({ grant_type: 'authorization_code', code: issued.code, redirect_uri: forClient.redirectUri, code_verifier: issued.start.codeVerifier, ...extra }).toString(),
+      { Authorization: basic(forClient.clientId, forClient.clientSecret ?? '') },
+    );
 
   const userinfoStatus = async (accessToken: string) => (await fetch(`${app.url}/userinfo`, { headers: { Authorization: `Bearer ${accessToken}` } })).status;
 
@@ -49,7 +50,7 @@ describe('tokens issued for a code (RFC 6749 §5.1, OIDC Core §3.1.3.3)', () =>
     expect(answer.json.scope).toBe('openid email profile');
   });
 
-  it('gives the refresh token the grant\'s absolute lifetime and, within it, the idle lifetime', async () => {
+  it("gives the refresh token the grant's absolute lifetime and, within it, the idle lifetime", async () => {
     const { refreshToken, refreshTokenIdle } = app.config.lifetimes;
     expect(refreshTokenIdle).toBeLessThan(refreshToken);
     const answer = await redeem(client, await code(client, 'openid offline_access'));
@@ -75,7 +76,7 @@ describe('tokens issued for a code (RFC 6749 §5.1, OIDC Core §3.1.3.3)', () =>
     }
   });
 
-  it('records the client among the session\'s, for back-channel logout (Back-Channel Logout 1.0 §2.6)', async () => {
+  it("records the client among the session's, for back-channel logout (Back-Channel Logout 1.0 §2.6)", async () => {
     const listed = await addClient(app, { name: 'Listed', redirectUris: ['https://listed.example/cb'] });
     const answer = await redeem(listed, await code(listed, 'openid'));
     expect(answer.status, JSON.stringify(answer.json)).toBe(200);
@@ -101,18 +102,29 @@ describe('tokens issued for a code (RFC 6749 §5.1, OIDC Core §3.1.3.3)', () =>
       const codeValue = randomSecret();
       const now = clock.now();
       await app.store.codes.create({
-        codeHash: hashSecret(codeValue), grantId: randomId(), clientId: client.clientId, userId: user.id, sessionIdHash: null, sid: null,
-        amr: ['pwd'], redirectUri: client.redirectUri, scope, nonce: null, codeChallenge: null, codeChallengeMethod: null,
-        authTime: now, createdAt: now, expiresAt: now + 60_000,
+        codeHash: hashSecret(codeValue),
+        grantId: randomId(),
+        clientId: client.clientId,
+        userId: user.id,
+        sessionIdHash: null,
+        sid: null,
+        amr: ['pwd'],
+        redirectUri: client.redirectUri,
+        scope,
+        nonce: null,
+        codeChallenge: null,
+        codeChallengeMethod: null,
+        authTime: now,
+        createdAt: now,
+        expiresAt: now + 60_000,
       });
       return codeValue;
     }
 
-    const redeemSessionless = (codeValue: string) => tokenRequest(
-      app,
-      new URLSearchParams({ grant_type: 'authorization_code', code: codeValue, redirect_uri: client.redirectUri }).toString(),
-      { Authorization: basic(client.clientId, client.clientSecret ?? '') },
-    );
+    const redeemSessionless = (codeValue: string) =>
+      tokenRequest(app, new URLSearchParams({ grant_type: 'authorization_code', code: codeValue, redirect_uri: client.redirectUri }).toString(), {
+        Authorization: basic(client.clientId, client.clientSecret ?? ''),
+      });
 
     it('is redeemed, with no sid and no refresh token when offline_access was not granted', async () => {
       const answer = await redeemSessionless(await sessionlessCode('openid'));

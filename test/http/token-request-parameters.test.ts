@@ -36,7 +36,10 @@ describe('token request parameters (RFC 6749 §3.2, §4.1.3, §5.2)', () => {
   }
 
   const fields = (issued: Issued, forClient: TestClient = client) => ({
-    grant_type: 'authorization_code', code: issued.code, redirect_uri: forClient.redirectUri, code_verifier: issued.start.codeVerifier,
+    grant_type: 'authorization_code',
+    code: issued.code,
+    redirect_uri: forClient.redirectUri,
+    code_verifier: issued.start.codeVerifier,
   });
   const form = (entries: Record<string, string>) => new URLSearchParams(entries).toString();
 
@@ -76,7 +79,7 @@ describe('token request parameters (RFC 6749 §3.2, §4.1.3, §5.2)', () => {
       await expectRedeemable(issued);
     });
 
-    it('answers unsupported_grant_type naming the grant type, also for a name found on every object\'s prototype', async () => {
+    it("answers unsupported_grant_type naming the grant type, also for a name found on every object's prototype", async () => {
       expectError(await post(form({ grant_type: 'password', username: 'ada@example.com', password: 'x' })), 'unsupported_grant_type', /password/);
       expectError(await post(form({ grant_type: 'constructor' })), 'unsupported_grant_type', /constructor/);
     });

@@ -108,16 +108,14 @@ describe('UserInfo endpoint (OIDC Core §5.3, RFC 6750)', () => {
 
     // The forgeries carry a real token's claims (its jti is live in the store, its sub and client are real): only
     // the signature check can refuse them.
-    it('answers 401 invalid_token to a live token\'s own claims signed by a key that is not ours, with alg none, or with HS256 keyed by our public key (RFC 8725 §2.1)', async () => {
+    it("answers 401 invalid_token to a live token's own claims signed by a key that is not ours, with alg none, or with HS256 keyed by our public key (RFC 8725 §2.1)", async () => {
       const { access_token } = await tokens();
       const forged = await forgeries(access_token, app.keyRing.signingKey.publicJwk);
       expect(forged.length).toBeGreaterThanOrEqual(7);
       // Every answer first, so that a failure names every forgery that got through.
       const answers = new Map<string, Response[]>();
       for (const { name, token } of forged) answers.set(name, [await bearer(token), await form({ access_token: token })]);
-      expect(Object.fromEntries([...answers].map(([name, responses]) => [name, responses.map((r) => r.status)]))).toEqual(
-        Object.fromEntries(forged.map(({ name }) => [name, [401, 401]])),
-      );
+      expect(Object.fromEntries([...answers].map(([name, responses]) => [name, responses.map((r) => r.status)]))).toEqual(Object.fromEntries(forged.map(({ name }) => [name, [401, 401]])));
       for (const [name, responses] of answers) for (const response of responses) await expectInvalidToken(response, name);
       // The genuine token is live all along: the refusals were the signature's.
       expect((await expectClaims(await bearer(access_token))).sub).toBe(user.id);

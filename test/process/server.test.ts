@@ -52,10 +52,13 @@ describe('the server process (npm start) with the idp tool beside it', () => {
 
   it('shares the database safely: several idp processes write at once while the server runs', async () => {
     await start();
-    const results = await Promise.all(
-      [1, 2, 3, 4].map((n) => runIdp(['user', 'create', '--email', `user${n}@example.com`, '--password', GOOD_PASSWORD, '--json'], env)),
-    );
-    expect(results.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, ''], [0, ''], [0, '']]);
+    const results = await Promise.all([1, 2, 3, 4].map((n) => runIdp(['user', 'create', '--email', `user${n}@example.com`, '--password', GOOD_PASSWORD, '--json'], env)));
+    expect(results.map((r) => [r.code, r.stderr])).toEqual([
+      [0, ''],
+      [0, ''],
+      [0, ''],
+      [0, ''],
+    ]);
     const listed = JSON.parse((await runIdp(['user', 'list', '--json'], env)).stdout) as { users: { email: string }[] };
     expect(listed.users.map((u) => u.email)).toEqual(['user1@example.com', 'user2@example.com', 'user3@example.com', 'user4@example.com']);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
@@ -83,7 +86,10 @@ describe('the server process (npm start) with the idp tool beside it', () => {
     }
     expect(published.sort()).toEqual([previous, kid].sort());
     const listed = JSON.parse((await runIdp(['keys', 'list', '--json'], env)).stdout) as { keys: { kid: string; state: string }[] };
-    expect(listed.keys.map((k) => [k.kid, k.state])).toEqual([[kid, 'pending'], [previous, 'active']]);
+    expect(listed.keys.map((k) => [k.kid, k.state])).toEqual([
+      [kid, 'pending'],
+      [previous, 'active'],
+    ]);
   });
 
   it('applies migrations with `idp migrate` once, and reports nothing to do afterwards', async () => {
@@ -100,7 +106,11 @@ describe('the server process (npm start) with the idp tool beside it', () => {
       ['a PORT that is not a number', { PORT: 'abc' }, /^gatehouse: configuration error: PORT must be a whole number from 1 to 65535 \(got "abc"\)$/],
       ['an http ISSUER on a public host', { ISSUER: 'http://idp.example.com' }, /^gatehouse: configuration error: ISSUER must use https unless the host is localhost/],
       ['DATABASE_URL without KEY_ENCRYPTION_KEY', { DATABASE_URL: 'postgres://localhost/idp' }, /^gatehouse: configuration error: KEY_ENCRYPTION_KEY is required with DATABASE_URL/],
-      ['a TLS certificate file that cannot be read', { TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }, /^gatehouse: configuration error: TLS_CERT_FILE cannot be read/],
+      [
+        'a TLS certificate file that cannot be read',
+        { TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' },
+        /^gatehouse: configuration error: TLS_CERT_FILE cannot be read/,
+      ],
     ];
     for (const [what, extra, message] of refusals) {
       it(`refuses ${what}`, async () => {
@@ -139,18 +149,21 @@ describe('the server process (npm start) with the idp tool beside it', () => {
   it('serves HTTPS itself when TLS_CERT_FILE and TLS_KEY_FILE are set', async () => {
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], {
+      stdio: 'ignore',
+    });
     const port = env.PORT;
     const server = spawnServer({ ...env, ISSUER: '', TLS_CERT_FILE: cert, TLS_KEY_FILE: key });
     servers.push(server);
     const get = () =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        https.get({ host: '127.0.0.1', servername: 'localhost', port, path: '/.well-known/openid-configuration', ca: readFileSync(cert, 'utf8') }, (response) => {
-          let body = '';
-          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-        }).on('error', reject);
+        https
+          .get({ host: '127.0.0.1', servername: 'localhost', port, path: '/.well-known/openid-configuration', ca: readFileSync(cert, 'utf8') }, (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          })
+          .on('error', reject);
       });
     let answer: { status: number; body: string } | undefined;
     for (let i = 0; i < 100 && !answer; i++) {
@@ -162,4 +175,3 @@ describe('the server process (npm start) with the idp tool beside it', () => {
     expect((JSON.parse(answer?.body ?? '{}') as { issuer: string }).issuer).toBe(`https://localhost:${port}`);
   });
 });
-

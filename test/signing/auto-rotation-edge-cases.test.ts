@@ -118,7 +118,11 @@ describe('startAutoRotation and rotateIfDue: edge cases', () => {
     expect(event).toMatchObject({ type: 'key.rotation_scheduled', subject: key?.kid, details: { previous_kid: null, automatic: true } });
     setNow(activatesAt);
     await ring.reload();
-    expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([[key?.kid, 'active'], [replaced.kid, 'revoked'], [first, 'retired']]);
+    expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([
+      [key?.kid, 'active'],
+      [replaced.kid, 'revoked'],
+      [first, 'retired'],
+    ]);
   });
 
   it('starts no check while one is in progress', async () => {

@@ -218,13 +218,15 @@ describe('the files it writes', () => {
 
   it('leaves no file of KEYS_DIR open after a rotation and an update', async () => {
     const openInKeysDir = () =>
-      readdirSync('/proc/self/fd').flatMap((fd) => {
-        try {
-          return [readlinkSync(`/proc/self/fd/${fd}`)];
-        } catch {
-          return [];
-        }
-      }).filter((target) => target.startsWith(keysDir + path.sep));
+      readdirSync('/proc/self/fd')
+        .flatMap((fd) => {
+          try {
+            return [readlinkSync(`/proc/self/fd/${fd}`)];
+          } catch {
+            return [];
+          }
+        })
+        .filter((target) => target.startsWith(keysDir + path.sep));
     const kid = await firstKid();
     await store().rotate(now + 1000);
     await store().update(kid, { revokedAt: now + 2000 });

@@ -7,23 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { FileKeyStore } from '../../src/signing/file-key-store.js';
 import { computeSchedule } from '../../src/signing/key-schedule.js';
 import type { SigningKey } from '../../src/signing/key-store.js';
-import {
-  editMetadata,
-  files,
-  firstKid,
-  keysDir,
-  loadError,
-  metadataFile,
-  now,
-  pemFile,
-  readMetadata,
-  root,
-  rotatedOnce,
-  setKeysDir,
-  setNow,
-  T0,
-  useKeysDir,
-} from '../helpers/keys.js';
+import { editMetadata, files, firstKid, keysDir, loadError, metadataFile, now, pemFile, readMetadata, root, rotatedOnce, setKeysDir, setNow, T0, useKeysDir } from '../helpers/keys.js';
 
 useKeysDir();
 
@@ -100,7 +84,10 @@ describe('restart (FileKeyStore.load on existing keys)', () => {
     setNow(T0 + 1000);
     const next = await larger.rotate(now);
     expect(bits(next)).toBe(3072);
-    expect((await new FileKeyStore(keysDir, 2048).load(now)).map((key) => [key.kid, bits(key)])).toEqual([[next.kid, 3072], [kid, 2048]]);
+    expect((await new FileKeyStore(keysDir, 2048).load(now)).map((key) => [key.kid, bits(key)])).toEqual([
+      [next.kid, 3072],
+      [kid, 2048],
+    ]);
   });
 
   it('ignores hidden files and README.md in KEYS_DIR', async () => {
@@ -224,8 +211,7 @@ describe('damaged key files are refused, never replaced (KeyStoreError)', () => 
   });
 });
 
-const statesAt = (keys: SigningKey[], at: number, delay = 60_000) =>
-  computeSchedule(keys, at, delay).keys.map((t) => [t.key.kid, t.state]);
+const statesAt = (keys: SigningKey[], at: number, delay = 60_000) => computeSchedule(keys, at, delay).keys.map((t) => [t.key.kid, t.state]);
 
 describe('rotation (FileKeyStore.rotate)', () => {
   it('adds a key that signs at once by default; the previous key stays published', async () => {
@@ -246,9 +232,18 @@ describe('rotation (FileKeyStore.rotate)', () => {
     const created = await new FileKeyStore(keysDir, 2048).rotate(now + 1000, now + 61_000);
     expect(created).toMatchObject({ createdAt: now + 1000, activatedAt: now + 61_000, retiredAt: null, revokedAt: null });
     const keys = await new FileKeyStore(keysDir, 2048).load(now + 1000);
-    expect(statesAt(keys, now + 1000)).toEqual([[created.kid, 'pending'], [old, 'active']]);
-    expect(statesAt(keys, now + 61_000)).toEqual([[created.kid, 'active'], [old, 'published']]);
-    expect(statesAt(keys, now + 121_000)).toEqual([[created.kid, 'active'], [old, 'retired']]);
+    expect(statesAt(keys, now + 1000)).toEqual([
+      [created.kid, 'pending'],
+      [old, 'active'],
+    ]);
+    expect(statesAt(keys, now + 61_000)).toEqual([
+      [created.kid, 'active'],
+      [old, 'published'],
+    ]);
+    expect(statesAt(keys, now + 121_000)).toEqual([
+      [created.kid, 'active'],
+      [old, 'retired'],
+    ]);
   });
 
   it('keeps the previous key file unchanged and adds one key', async () => {
@@ -272,6 +267,9 @@ describe('rotation (FileKeyStore.rotate)', () => {
     editMetadata(old, { revokedAt: new Date(now).toISOString() });
     const created = await new FileKeyStore(keysDir, 2048).rotate(now + 1);
     const keys = await new FileKeyStore(keysDir, 2048).load(now + 1);
-    expect(statesAt(keys, now + 1)).toEqual([[created.kid, 'active'], [old, 'revoked']]);
+    expect(statesAt(keys, now + 1)).toEqual([
+      [created.kid, 'active'],
+      [old, 'revoked'],
+    ]);
   });
 });

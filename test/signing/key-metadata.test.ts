@@ -10,8 +10,7 @@ import { files, firstKid, keysDir, metadataFile, now, readMetadata, rotatedOnce,
 
 useKeysDir();
 
-const statesAt = (keys: SigningKey[], at: number, delay = 60_000) =>
-  computeSchedule(keys, at, delay).keys.map((t) => [t.key.kid, t.state]);
+const statesAt = (keys: SigningKey[], at: number, delay = 60_000) => computeSchedule(keys, at, delay).keys.map((t) => [t.key.kid, t.state]);
 
 describe('changing a key (FileKeyStore.update) and listing (FileKeyStore.list)', () => {
   it('records a revocation, keeping every other fact', async () => {
@@ -29,7 +28,11 @@ describe('changing a key (FileKeyStore.update) and listing (FileKeyStore.list)',
     expect(readMetadata(scheduled.kid)).toMatchObject({ activatedAt: '2025-03-01T10:00:00.010Z' });
   });
 
-  it.each([['an unknown kid', 'A'.repeat(43)], ['a kid that is a path', '../keys/x'], ['an empty kid', '']])('answers null for %s and writes nothing', async (_what, kid) => {
+  it.each([
+    ['an unknown kid', 'A'.repeat(43)],
+    ['a kid that is a path', '../keys/x'],
+    ['an empty kid', ''],
+  ])('answers null for %s and writes nothing', async (_what, kid) => {
     await firstKid();
     const before = files().map((file) => readFileSync(path.join(keysDir, file), 'utf8'));
     expect(await new FileKeyStore(keysDir, 2048).update(kid, { revokedAt: now })).toBeNull();
@@ -56,8 +59,14 @@ describe('metadata files of earlier versions (a `state` and no revokedAt) still 
       [created, T0 + 3_600_000, null, null],
       [old, T0, null, null],
     ]);
-    expect(statesAt(keys, now)).toEqual([[created, 'active'], [old, 'published']]);
-    expect(statesAt(keys, now + 60_000)).toEqual([[created, 'active'], [old, 'retired']]);
+    expect(statesAt(keys, now)).toEqual([
+      [created, 'active'],
+      [old, 'published'],
+    ]);
+    expect(statesAt(keys, now + 60_000)).toEqual([
+      [created, 'active'],
+      [old, 'retired'],
+    ]);
   });
 
   it('reads a retired key as retired at its retiredAt, or at once when it has none', async () => {
@@ -68,7 +77,10 @@ describe('metadata files of earlier versions (a `state` and no revokedAt) still 
     legacy(old, 'retired', '2025-03-01T10:00:00.000Z', null);
     keys = await new FileKeyStore(keysDir, 2048).load(now);
     expect(keys.find((k) => k.kid === old)?.retiredAt).toBe(T0);
-    expect(statesAt(keys, now)).toEqual([[created, 'active'], [old, 'retired']]);
+    expect(statesAt(keys, now)).toEqual([
+      [created, 'active'],
+      [old, 'retired'],
+    ]);
   });
 
   it('reads a key without an activation time as activated at its creation', async () => {

@@ -126,7 +126,10 @@ describe('KeyRing follows the rotation schedule by the clock alone (no reload, n
     expect(ring.signingKey.kid).toBe(scheduled.kid);
     // An activation changes which key signs, not the key set: caches stay valid.
     expect(ring.jwks.etag).toBe(published);
-    expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([[scheduled.kid, 'active'], [old, 'published']]);
+    expect(ring.schedule.keys.map((t) => [t.key.kid, t.state])).toEqual([
+      [scheduled.kid, 'active'],
+      [old, 'published'],
+    ]);
 
     setNow(now + DELAY - 1);
     expect(jwksOf(ring).keys).toHaveLength(2);
@@ -179,7 +182,11 @@ describe('KeyRing.follow (keys rotated by another process, e.g. `idp keys rotate
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(ring.signingKey.kid).toBe(created.kid);
-    expect(jwksOf(ring).keys.map((key) => key.kid).sort()).toEqual([old, created.kid].sort());
+    expect(
+      jwksOf(ring)
+        .keys.map((key) => key.kid)
+        .sort(),
+    ).toEqual([old, created.kid].sort());
     expect(errors).toEqual([]);
   });
 });
@@ -245,6 +252,10 @@ describe('KeyRing: overlapping reloads', () => {
     release();
     await slow;
     expect(ring.signingKey.kid).toBe(created.kid);
-    expect(jwksOf(ring).keys.map((key) => key.kid).sort()).toEqual([old, created.kid].sort());
+    expect(
+      jwksOf(ring)
+        .keys.map((key) => key.kid)
+        .sort(),
+    ).toEqual([old, created.kid].sort());
   });
 });

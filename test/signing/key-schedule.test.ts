@@ -1,14 +1,7 @@
 // The rotation timeline as a pure function: states, signing key, JWKS membership and next transition from facts.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import {
-  computeSchedule,
-  keyPolicy,
-  nextAutomaticActivation,
-  retirementDelayMs,
-  type KeyFacts,
-  type KeyPolicy,
-} from '../../src/signing/key-schedule.js';
+import { computeSchedule, keyPolicy, nextAutomaticActivation, retirementDelayMs, type KeyFacts, type KeyPolicy } from '../../src/signing/key-schedule.js';
 
 const DELAY = 50;
 

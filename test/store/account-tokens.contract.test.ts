@@ -79,18 +79,19 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
         await store.accountTokens.create(newAccountToken(`${userId}-verify`, userId, { purpose: 'email_verification' }));
         await store.accountTokens.create(newAccountToken(`${userId}-change`, userId, { purpose: 'email_change', email: `${userId}.new@example.com` }));
       }
-      const live = async (userId: string) => [
-        await store.accountTokens.findLive(`${userId}-reset`, 'password_reset', T0 + 2),
-        await store.accountTokens.findLive(`${userId}-verify`, 'email_verification', T0 + 2),
-        await store.accountTokens.findLive(`${userId}-change`, 'email_change', T0 + 2),
-      ].filter((token) => token !== null).length;
+      const live = async (userId: string) =>
+        [
+          await store.accountTokens.findLive(`${userId}-reset`, 'password_reset', T0 + 2),
+          await store.accountTokens.findLive(`${userId}-verify`, 'email_verification', T0 + 2),
+          await store.accountTokens.findLive(`${userId}-change`, 'email_change', T0 + 2),
+        ].filter((token) => token !== null).length;
 
       beforeEach(async () => {
         await linksOfEveryKind('u1');
         await linksOfEveryKind('u2');
       });
 
-      it('marks every unused link of the user used with a new password, and no one else\'s', async () => {
+      it("marks every unused link of the user used with a new password, and no one else's", async () => {
         expect(await store.users.update('u1', { passwordHash: '$argon2id$new' }, T0 + 1)).toMatchObject({ passwordHash: '$argon2id$new' });
         expect(await live('u1')).toBe(0);
         expect(await live('u2')).toBe(3);
@@ -138,8 +139,10 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       await store.users.update('u1', { passwordHash: '$argon2id$changed-meanwhile' }, T0 + 1);
       expect(await store.users.update('u1', { passwordHash: '$argon2id$upgraded' }, T0 + 2, { rehash: true, onlyIfPasswordHash: verified })).toBeNull();
       expect((await store.users.findById('u1'))?.passwordHash).toBe('$argon2id$changed-meanwhile');
-      expect(await store.users.update('u1', { passwordHash: '$argon2id$upgraded' }, T0 + 3, { rehash: true, onlyIfPasswordHash: '$argon2id$changed-meanwhile' }))
-        .toMatchObject({ passwordHash: '$argon2id$upgraded', updatedAt: T0 + 3 });
+      expect(await store.users.update('u1', { passwordHash: '$argon2id$upgraded' }, T0 + 3, { rehash: true, onlyIfPasswordHash: '$argon2id$changed-meanwhile' })).toMatchObject({
+        passwordHash: '$argon2id$upgraded',
+        updatedAt: T0 + 3,
+      });
     });
 
     it('tells a write whose address condition failed from the last admin refused: null, not LastAdminError', async () => {
@@ -173,7 +176,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.accountTokens.revokeForUser('u1', 'password_reset', T0 + 5)).toBe(0);
     });
 
-    it('deletes a user\'s tokens with the user', async () => {
+    it("deletes a user's tokens with the user", async () => {
       await store.accountTokens.create(newAccountToken('r1', 'u1'));
       await store.accountTokens.create(newAccountToken('v1', 'u1', { purpose: 'email_verification' }));
       await store.accountTokens.create(newAccountToken('kept', 'u2'));

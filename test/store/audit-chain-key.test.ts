@@ -65,7 +65,10 @@ async function postgres(): Promise<Opened> {
   };
 }
 
-const ways: [string, () => Promise<Opened>][] = [['SQLite', sqlite(false)], ['SQLite on its writer thread', sqlite(true)]];
+const ways: [string, () => Promise<Opened>][] = [
+  ['SQLite', sqlite(false)],
+  ['SQLite on its writer thread', sqlite(true)],
+];
 if (TEST_DATABASE_URL) ways.push(['PostgreSQL', postgres]);
 
 const event = (n: number): NewAuditEvent => ({ at: T0 + n, type: 'user.created', actor: 'cli', subject: `u${n}`, clientId: null, ip: null, outcome: 'success', details: { n } });
@@ -100,7 +103,18 @@ describe.each(ways)('AUDIT_CHAIN_KEY on %s', (_name, way) => {
     expect(plain.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).toBe(true);
     const first = keyed[0] as AuditEventRecord;
     expect(first.prevHash).toBe(plain[1]?.hash);
-    const framed = JSON.stringify(['gatehouse-audit-hmac-v1', first.prevHash, first.at, first.type, first.actor, first.subject, first.clientId, first.ip, first.outcome, JSON.stringify(first.details)]);
+    const framed = JSON.stringify([
+      'gatehouse-audit-hmac-v1',
+      first.prevHash,
+      first.at,
+      first.type,
+      first.actor,
+      first.subject,
+      first.clientId,
+      first.ip,
+      first.outcome,
+      JSON.stringify(first.details),
+    ]);
     expect(first.hash).toBe(`k1:${createHmac('sha256', KEY).update(framed).digest('hex')}`);
   });
 

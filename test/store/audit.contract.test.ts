@@ -17,12 +17,28 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
 
   describe('audit events', () => {
     it('appends events with increasing ids and reads their details back', async () => {
-      const first = await store.audit.append({ at: T0, type: 'user.created', actor: 'cli', subject: 'u1', ip: '203.0.113.7', details: { email: 'a@example.com', roles: ['admin'], n: 1, nested: { ok: true } } });
+      const first = await store.audit.append({
+        at: T0,
+        type: 'user.created',
+        actor: 'cli',
+        subject: 'u1',
+        ip: '203.0.113.7',
+        details: { email: 'a@example.com', roles: ['admin'], n: 1, nested: { ok: true } },
+      });
       const second = await store.audit.append(event('user.deleted', T0 + 1));
       expect(second.id).toBeGreaterThan(first.id);
       expect(first).toEqual({
-        id: first.id, at: T0, type: 'user.created', actor: 'cli', subject: 'u1', clientId: null, ip: '203.0.113.7', outcome: 'success',
-        details: { email: 'a@example.com', roles: ['admin'], n: 1, nested: { ok: true } }, prevHash: GENESIS_HASH, hash: expectedHash(first, GENESIS_HASH),
+        id: first.id,
+        at: T0,
+        type: 'user.created',
+        actor: 'cli',
+        subject: 'u1',
+        clientId: null,
+        ip: '203.0.113.7',
+        outcome: 'success',
+        details: { email: 'a@example.com', roles: ['admin'], n: 1, nested: { ok: true } },
+        prevHash: GENESIS_HASH,
+        hash: expectedHash(first, GENESIS_HASH),
       });
       expect(await store.audit.list({ limit: 10 })).toEqual([second, first]);
     });

@@ -68,7 +68,16 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       const input = newClient('rp', 'Relying party');
       await store.clients.create(input, T0);
       const updated = await store.clients.update('rp', { name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false }, T0 + MINUTE);
-      const expected = { ...input, name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false, requireMfa: false, refreshReuseGrace: null, createdAt: T0, updatedAt: T0 + MINUTE };
+      const expected = {
+        ...input,
+        name: 'Renamed',
+        redirectUris: ['https://a.example/1', 'https://a.example/2'],
+        pkceRequired: false,
+        requireMfa: false,
+        refreshReuseGrace: null,
+        createdAt: T0,
+        updatedAt: T0 + MINUTE,
+      };
       expect(updated).toEqual(expected);
       expect(await store.clients.findById('rp')).toEqual(expected);
     });
@@ -95,7 +104,13 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     });
 
     it('lists clients by name then id across three pages, even when equal names straddle a page', async () => {
-      for (const [id, name] of [['c1', 'Beta'], ['c2', 'Alpha'], ['c3', 'Alpha'], ['c0', 'Alpha'], ['c4', 'Gamma']] as const) {
+      for (const [id, name] of [
+        ['c1', 'Beta'],
+        ['c2', 'Alpha'],
+        ['c3', 'Alpha'],
+        ['c0', 'Alpha'],
+        ['c4', 'Gamma'],
+      ] as const) {
         await store.clients.create(newClient(id, name), T0);
       }
       const first = await store.clients.list({ limit: 2 });

@@ -92,7 +92,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.codes.revokeForUser('u1', T0 + 4)).toBe(0);
     });
 
-    it('marks every unused code minted in one session used (the session ended), counts them, and touches no other session\'s (issue 19, F5)', async () => {
+    it("marks every unused code minted in one session used (the session ended), counts them, and touches no other session's (issue 19, F5)", async () => {
       await store.codes.create(newCode('c1', 'u1', 'rp', { sessionIdHash: 's1' }));
       await store.codes.create(newCode('c2', 'u1', 'rp', { sessionIdHash: 's1', expiresAt: T0 - 1 }));
       await store.codes.create(newCode('used', 'u1', 'rp', { sessionIdHash: 's1' }));

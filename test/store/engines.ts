@@ -7,14 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach } from 'vitest';
-import type {
-  NewAuthorizationCode,
-  NewClient,
-  NewRefreshToken,
-  NewUser,
-  SessionRecord,
-  SigningKeyRecord,
-} from '../../src/store/records.js';
+import type { NewAuthorizationCode, NewClient, NewRefreshToken, NewUser, SessionRecord, SigningKeyRecord } from '../../src/store/records.js';
 import { openPostgresPool } from '../../src/store/postgres/database.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { PostgresSearchTuning } from '../../src/store/postgres/user-search.js';
@@ -58,7 +51,11 @@ function sqliteColumns(file: string): Record<string, string[]> {
   try {
     // Ordinary tables only: the search's full-text index (a virtual table and its shadow tables) holds nothing the users
     // do not, and an import fills it again through the triggers.
-    const tables = db.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN ('schema_migrations', 'signing_keys') ORDER BY name").all() as { name: string }[];
+    const tables = db
+      .prepare(
+        "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN ('schema_migrations', 'signing_keys') ORDER BY name",
+      )
+      .all() as { name: string }[];
     return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((c) => c.name).sort()]));
   } finally {
     db.close();

@@ -23,7 +23,9 @@ describe('foreign-key columns are indexed', () => {
       const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
       for (const { name } of tables) {
         const leading = new Set(
-          db.prepare<[], { name: string }>(`SELECT name FROM pragma_index_list('${name}')`).all()
+          db
+            .prepare<[], { name: string }>(`SELECT name FROM pragma_index_list('${name}')`)
+            .all()
             .map((index) => db.prepare<[], { name: string }>(`SELECT name FROM pragma_index_info('${index.name}') ORDER BY seqno LIMIT 1`).get()?.name),
         );
         for (const column of db.prepare<[], { name: string; pk: number }>(`SELECT name, pk FROM pragma_table_info('${name}')`).all()) {

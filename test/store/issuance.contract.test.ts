@@ -7,7 +7,15 @@ import type { Store } from '../../src/store/store.js';
 import { engines, freshStorePerTest, MINUTE, newSession, newToken, seedUserAndClient, T0 } from './engines.js';
 
 const accessToken = (jti: string, overrides: Partial<NewAccessToken> = {}): NewAccessToken => ({
-  jti, grantId: 'grant-1', clientId: 'rp', userId: 'u1', sessionIdHash: 's1', kid: 'k1', createdAt: T0, expiresAt: T0 + 10 * MINUTE, ...overrides,
+  jti,
+  grantId: 'grant-1',
+  clientId: 'rp',
+  userId: 'u1',
+  sessionIdHash: 's1',
+  kid: 'k1',
+  createdAt: T0,
+  expiresAt: T0 + 10 * MINUTE,
+  ...overrides,
 });
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {

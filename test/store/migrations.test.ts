@@ -9,12 +9,7 @@ import { readMigrations } from '../../src/store/migrate.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SqliteUserRepository } from '../../src/store/sqlite/users.js';
 import { expectUnbrokenChain } from './chain-check.js';
-import {
-  appliedSqliteMigrations,
-  migrateSqlite,
-  openSqliteDatabase,
-  type SqliteDatabase,
-} from '../../src/store/sqlite/database.js';
+import { appliedSqliteMigrations, migrateSqlite, openSqliteDatabase, type SqliteDatabase } from '../../src/store/sqlite/database.js';
 
 const INIT_SQL = fs.readFileSync(path.join(migrationsDir, 'sqlite', '0001_init.sql'), 'utf8');
 /** Every shipped migration's version, in order. */
@@ -41,7 +36,10 @@ describe('SQLite migrations', () => {
   }
 
   function tableNames(db: SqliteDatabase): string[] {
-    return db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
+    return db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .all()
+      .map((r) => r.name);
   }
 
   beforeEach(() => {
@@ -59,7 +57,9 @@ describe('SQLite migrations', () => {
     expect(ALL.slice(0, 2)).toEqual([1, 2]);
     expect(migrateSqlite(db)).toEqual(ALL);
     expect(appliedSqliteMigrations(db)).toEqual(ALL);
-    expect(tableNames(db)).toEqual(expect.arrayContaining(['users', 'clients', 'signing_keys', 'sessions', 'authorization_codes', 'refresh_tokens', 'audit_events', 'authorization_requests', 'access_tokens']));
+    expect(tableNames(db)).toEqual(
+      expect.arrayContaining(['users', 'clients', 'signing_keys', 'sessions', 'authorization_codes', 'refresh_tokens', 'audit_events', 'authorization_requests', 'access_tokens']),
+    );
   });
 
   it('applies nothing the second time and keeps the data', () => {
@@ -107,7 +107,10 @@ describe('SQLite migrations', () => {
 
   it('reads migrations in version order with their names', () => {
     const folder = migrationsFolder({ '0002_add_notes.sql': 'SELECT 2;' });
-    expect(readMigrations('sqlite', folder).map((m) => [m.version, m.name])).toEqual([[1, 'init'], [2, 'add_notes']]);
+    expect(readMigrations('sqlite', folder).map((m) => [m.version, m.name])).toEqual([
+      [1, 'init'],
+      [2, 'add_notes'],
+    ]);
   });
 
   it('rejects a migration file that is not named NNNN_name.sql', () => {
@@ -122,10 +125,19 @@ describe('SQLite migrations', () => {
 
   it('keeps refresh tokens written before 0003 usable: their grant ends when they do', async () => {
     const db = connect();
-    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 2));
-    db.prepare("INSERT INTO users (id, email, email_normalized, name, password_hash, is_admin, disabled, email_verified, created_at, updated_at) VALUES ('u1', 'a@example.com', 'a@example.com', NULL, 'h', 0, 0, 0, 1, 1)").run();
-    db.prepare("INSERT INTO clients (client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, scopes, created_at, updated_at) VALUES ('rp', 'RP', 'confidential', 'x', 'client_secret_basic', '[]', '[]', '[]', '[]', 1, 1)").run();
-    db.prepare("INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, created_at, expires_at) VALUES ('old', 'g', 'rp', 'u1', 'openid offline_access', 1, 1, 5000)").run();
+    migrateSqlite(
+      db,
+      readMigrations('sqlite').filter((migration) => migration.version <= 2),
+    );
+    db.prepare(
+      "INSERT INTO users (id, email, email_normalized, name, password_hash, is_admin, disabled, email_verified, created_at, updated_at) VALUES ('u1', 'a@example.com', 'a@example.com', NULL, 'h', 0, 0, 0, 1, 1)",
+    ).run();
+    db.prepare(
+      "INSERT INTO clients (client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, scopes, created_at, updated_at) VALUES ('rp', 'RP', 'confidential', 'x', 'client_secret_basic', '[]', '[]', '[]', '[]', 1, 1)",
+    ).run();
+    db.prepare(
+      "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, created_at, expires_at) VALUES ('old', 'g', 'rp', 'u1', 'openid offline_access', 1, 1, 5000)",
+    ).run();
     db.close();
     const store = openSqliteStore({ file, synchronous: 'NORMAL' });
     try {
@@ -137,7 +149,10 @@ describe('SQLite migrations', () => {
 
   it('links the audit events written before 0005 into the hash chain in id order, and appends after them', async () => {
     const db = connect();
-    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 4));
+    migrateSqlite(
+      db,
+      readMigrations('sqlite').filter((migration) => migration.version <= 4),
+    );
     const insert = db.prepare('INSERT INTO audit_events (at, type, actor, subject, ip, details) VALUES (?, ?, ?, ?, ?, ?)');
     insert.run(1000, 'user.created', 'cli', 'u1', null, JSON.stringify({ email: 'a@example.com' }));
     insert.run(1001, 'client.created', 'u1', 'rp', '203.0.113.7', JSON.stringify({}));
@@ -147,7 +162,9 @@ describe('SQLite migrations', () => {
     try {
       const linked = await expectUnbrokenChain(store);
       expect(linked.map((event) => [event.type, event.clientId, event.outcome])).toEqual([
-        ['user.created', null, 'success'], ['client.created', null, 'success'], ['user.deleted', null, 'success'],
+        ['user.created', null, 'success'],
+        ['client.created', null, 'success'],
+        ['user.deleted', null, 'success'],
       ]);
       const next = await store.audit.append({ at: 2000, type: 'user.created', actor: 'cli', subject: 'u2', ip: null, details: {} });
       expect(next.prevHash).toBe(linked[2]?.hash);
@@ -159,7 +176,10 @@ describe('SQLite migrations', () => {
 
   it('folds the names of users written before 0005 for the search, as the application folds them', async () => {
     const db = connect();
-    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 4));
+    migrateSqlite(
+      db,
+      readMigrations('sqlite').filter((migration) => migration.version <= 4),
+    );
     const insert = db.prepare('INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 1)');
     insert.run('u1', 'ed@example.fr', 'ed@example.fr', 'ÉDITH Piaf', 'h');
     insert.run('u2', 'nn@example.com', 'nn@example.com', null, 'h');
@@ -179,7 +199,10 @@ describe('SQLite migrations', () => {
 
   it('indexes the users written before 0005 for the search, and keeps the index in step with every write after', async () => {
     const db = connect();
-    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 4));
+    migrateSqlite(
+      db,
+      readMigrations('sqlite').filter((migration) => migration.version <= 4),
+    );
     const insert = db.prepare('INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 1)');
     insert.run('u1', 'ed@example.fr', 'ed@example.fr', 'ÉDITH Piaf', 'h');
     insert.run('u2', 'nn@example.com', 'nn@example.com', null, 'h');
@@ -211,11 +234,16 @@ describe('SQLite migrations', () => {
     expect(await ids('nn@')).toEqual([]);
   });
 
-  it('fails closed on the verification links written before 0008 whose address is not the account\'s, keeps the rest, and admits change links and re-authentication times after', async () => {
+  it("fails closed on the verification links written before 0008 whose address is not the account's, keeps the rest, and admits change links and re-authentication times after", async () => {
     const db = connect();
-    migrateSqlite(db, readMigrations('sqlite').filter((migration) => migration.version <= 7));
+    migrateSqlite(
+      db,
+      readMigrations('sqlite').filter((migration) => migration.version <= 7),
+    );
     db.prepare("INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES ('u1', 'bob@real.example', 'bob@real.example', 'h', 1, 1)").run();
-    db.prepare("INSERT INTO sessions (id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at) VALUES ('s1', 'sid-1', 'u1', '[\"pwd\"]', 1, 1, 1, ?)").run(Date.now() + 3_600_000);
+    db.prepare("INSERT INTO sessions (id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at) VALUES ('s1', 'sid-1', 'u1', '[\"pwd\"]', 1, 1, 1, ?)").run(
+      Date.now() + 3_600_000,
+    );
     const insert = db.prepare('INSERT INTO account_tokens (token_hash, purpose, user_id, email, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, 1, ?, ?)');
     const expiresAt = Date.now() + 3_600_000;
     // A verification of an address the account has since left, and a change waiting for its confirmation: one kind then.

@@ -50,7 +50,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.passkeys.findById('cred-1')).toMatchObject({ userId: 'u1', name: 'Key cred-1' });
     });
 
-    it('lists a person\'s passkeys oldest first, and only theirs', async () => {
+    it("lists a person's passkeys oldest first, and only theirs", async () => {
       await store.passkeys.create(newPasskey('c-newest', 'u1', { createdAt: T0 + 2 * MINUTE }));
       await store.passkeys.create(newPasskey('c-oldest', 'u1', { createdAt: T0 }));
       await store.passkeys.create(newPasskey('c-middle', 'u1', { createdAt: T0 + MINUTE }));
@@ -70,7 +70,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.passkeys.findById('cred-2')).toMatchObject({ counter: 5, lastUsedAt: null });
     });
 
-    it('renames only the owner\'s passkey', async () => {
+    it("renames only the owner's passkey", async () => {
       await store.passkeys.create(newPasskey('cred-1', 'u1'));
       expect(await store.passkeys.rename('u2', 'cred-1', 'Mine now')).toBe(false);
       expect(await store.passkeys.findById('cred-1')).toMatchObject({ name: 'Key cred-1' });
@@ -79,7 +79,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.passkeys.rename('u1', 'unknown', 'X')).toBe(false);
     });
 
-    it('removes only the owner\'s passkey, once', async () => {
+    it("removes only the owner's passkey, once", async () => {
       await store.passkeys.create(newPasskey('cred-1', 'u1'));
       await store.passkeys.create(newPasskey('cred-2', 'u1'));
       expect(await store.passkeys.remove('u2', 'cred-1')).toBe(false);
@@ -90,7 +90,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect((await store.passkeys.listForUser('u1')).map((passkey) => passkey.credentialId)).toEqual(['cred-2']);
     });
 
-    it('removes every passkey of a person, counts them, and keeps everyone else\'s', async () => {
+    it("removes every passkey of a person, counts them, and keeps everyone else's", async () => {
       await store.passkeys.create(newPasskey('cred-1', 'u1'));
       await store.passkeys.create(newPasskey('cred-2', 'u1'));
       await store.passkeys.create(newPasskey('cred-3', 'u2'));
@@ -112,7 +112,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.passkeys.findById('cred-1')).toBeNull();
     });
 
-    it('deletes a person\'s passkeys with the person, and no one else\'s', async () => {
+    it("deletes a person's passkeys with the person, and no one else's", async () => {
       await store.passkeys.create(newPasskey('cred-1', 'u1'));
       await store.passkeys.create(newPasskey('cred-2', 'u2'));
       expect(await store.users.delete('u1')).toBe(true);

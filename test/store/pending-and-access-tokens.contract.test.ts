@@ -81,7 +81,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.accessTokens.findLive('b1', T0 + 3)).not.toBeNull();
     });
 
-    it("revokes every live token of a user and counts them", async () => {
+    it('revokes every live token of a user and counts them', async () => {
       await store.accessTokens.create(accessToken('a1'));
       await store.accessTokens.create(accessToken('c1', { userId: 'u2' }));
       expect(await store.accessTokens.revokeForUser('u1', T0 + 1)).toBe(1);

@@ -56,8 +56,7 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
   }
 
   async function tableNames(pool: PostgresPool): Promise<string[]> {
-    const { rows } = await pool.query<{ table_name: string }>(
-      'SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name');
+    const { rows } = await pool.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name');
     return rows.map((row) => row.table_name);
   }
 
@@ -78,8 +77,21 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
     expect(await migratePostgres(pool)).toEqual(ALL);
     expect(await migratePostgres(pool)).toEqual([]);
     expect(await appliedPostgresMigrations(pool)).toEqual(ALL);
-    expect(await tableNames(pool)).toEqual(expect.arrayContaining(['users', 'clients', 'signing_keys', 'sessions', 'authorization_codes',
-      'refresh_tokens', 'audit_events', 'authorization_requests', 'access_tokens', 'session_clients', 'schema_migrations']));
+    expect(await tableNames(pool)).toEqual(
+      expect.arrayContaining([
+        'users',
+        'clients',
+        'signing_keys',
+        'sessions',
+        'authorization_codes',
+        'refresh_tokens',
+        'audit_events',
+        'authorization_requests',
+        'access_tokens',
+        'session_clients',
+        'schema_migrations',
+      ]),
+    );
   });
 
   it('applies each migration exactly once when six nodes migrate one schema at the same time', async () => {
@@ -110,10 +122,17 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
 
   it('keeps refresh tokens written before 0003 usable: their grant ends when they do', async () => {
     const pool = node();
-    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 2));
+    await migratePostgres(
+      pool,
+      readMigrations('postgres').filter((migration) => migration.version <= 2),
+    );
     await pool.query("INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES ('u1', 'a@example.com', 'a@example.com', 'h', 1, 1)");
-    await pool.query("INSERT INTO clients (client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, scopes, created_at, updated_at) VALUES ('rp', 'RP', 'confidential', 'x', 'client_secret_basic', '[]', '[]', '[]', '[]', 1, 1)");
-    await pool.query("INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, created_at, expires_at) VALUES ('old', 'g', 'rp', 'u1', 'openid offline_access', 1, 1, 5000)");
+    await pool.query(
+      "INSERT INTO clients (client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, scopes, created_at, updated_at) VALUES ('rp', 'RP', 'confidential', 'x', 'client_secret_basic', '[]', '[]', '[]', '[]', 1, 1)",
+    );
+    await pool.query(
+      "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, auth_time, created_at, expires_at) VALUES ('old', 'g', 'rp', 'u1', 'openid offline_access', 1, 1, 5000)",
+    );
     const store = await openPostgresStore({ url, poolSize: 1, schema });
     try {
       expect(await store.refreshTokens.find('old')).toMatchObject({ expiresAt: 5000, grantExpiresAt: 5000, kid: null, amr: [] });
@@ -124,7 +143,10 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
 
   it('links the audit events written before 0005 into the hash chain in id order, and appends after them', async () => {
     const pool = node();
-    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 4));
+    await migratePostgres(
+      pool,
+      readMigrations('postgres').filter((migration) => migration.version <= 4),
+    );
     const insert = 'INSERT INTO audit_events (at, type, actor, subject, ip, details) VALUES ($1, $2, $3, $4, $5, $6)';
     await pool.query(insert, [1000, 'user.created', 'cli', 'u1', null, JSON.stringify({ email: 'a@example.com' })]);
     await pool.query(insert, [1001, 'client.created', 'u1', 'rp', '203.0.113.7', JSON.stringify({})]);
@@ -133,7 +155,9 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
     try {
       const linked = await expectUnbrokenChain(store);
       expect(linked.map((event) => [event.type, event.clientId, event.outcome])).toEqual([
-        ['user.created', null, 'success'], ['client.created', null, 'success'], ['user.deleted', null, 'success'],
+        ['user.created', null, 'success'],
+        ['client.created', null, 'success'],
+        ['user.deleted', null, 'success'],
       ]);
       const next = await store.audit.append({ at: 2000, type: 'user.created', actor: 'cli', subject: 'u2', ip: null, details: {} });
       expect(next.prevHash).toBe(linked[2]?.hash);
@@ -145,7 +169,10 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
 
   it('folds the names of users written before 0005 for the search, as the application folds them', async () => {
     const pool = node();
-    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 4));
+    await migratePostgres(
+      pool,
+      readMigrations('postgres').filter((migration) => migration.version <= 4),
+    );
     const insert = 'INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at) VALUES ($1, $2, $2, $3, $4, 1, 1)';
     await pool.query(insert, ['u1', 'ed@example.fr', 'ÉDITH Piaf', 'h']);
     await pool.query(insert, ['u2', 'nn@example.com', null, 'h']);
@@ -160,13 +187,17 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
   /** The definitions of the users search's trigram indexes in the schema of `pool`. */
   async function trigramIndexes(pool: PostgresPool): Promise<string[]> {
     const { rows } = await pool.query<{ indexdef: string }>(
-      "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'users' AND indexdef LIKE '%gin_trgm_ops%' ORDER BY indexname");
+      "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'users' AND indexdef LIKE '%gin_trgm_ops%' ORDER BY indexname",
+    );
     return rows.map((row) => row.indexdef);
   }
 
   it('indexes the users written before 0005 for the search with pg_trgm, which the indexes find outside the schema', async () => {
     const pool = node();
-    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 4));
+    await migratePostgres(
+      pool,
+      readMigrations('postgres').filter((migration) => migration.version <= 4),
+    );
     const insert = 'INSERT INTO users (id, email, email_normalized, name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, 1)';
     await pool.query(insert, ['u1', 'ed@example.fr', 'ed@example.fr', 'ÉDITH Piaf', 'h']);
     await pool.query(insert, ['u2', 'nn@example.com', 'nn@example.com', null, 'h']);
@@ -208,12 +239,17 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
     }
   });
 
-  it('fails closed on the verification links written before 0008 whose address is not the account\'s, keeps the rest, and admits change links and re-authentication times after', async () => {
+  it("fails closed on the verification links written before 0008 whose address is not the account's, keeps the rest, and admits change links and re-authentication times after", async () => {
     const pool = node();
-    await migratePostgres(pool, readMigrations('postgres').filter((migration) => migration.version <= 7));
+    await migratePostgres(
+      pool,
+      readMigrations('postgres').filter((migration) => migration.version <= 7),
+    );
     await pool.query("INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES ('u1', 'bob@real.example', 'bob@real.example', 'h', 1, 1)");
-    await pool.query("INSERT INTO sessions (id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at) VALUES ('s1', 'sid-1', 'u1', '[\"pwd\"]', 1, 1, 1, $1)", [Date.now() + 3_600_000]);
-    const insert = 'INSERT INTO account_tokens (token_hash, purpose, user_id, email, created_at, expires_at, used_at) VALUES ($1, $2, \'u1\', $3, 1, $4, $5)';
+    await pool.query("INSERT INTO sessions (id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at) VALUES ('s1', 'sid-1', 'u1', '[\"pwd\"]', 1, 1, 1, $1)", [
+      Date.now() + 3_600_000,
+    ]);
+    const insert = "INSERT INTO account_tokens (token_hash, purpose, user_id, email, created_at, expires_at, used_at) VALUES ($1, $2, 'u1', $3, 1, $4, $5)";
     const expiresAt = Date.now() + 3_600_000;
     // A verification of an address the account has since left, and a change waiting for its confirmation: one kind then.
     await pool.query(insert, ['stale-verification', 'email_verification', 'bob@typo.example', expiresAt, null]);
@@ -223,10 +259,11 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
     await pool.query(insert, ['used-before', 'email_verification', 'bob@typo.example', expiresAt, 5]);
     const before = Date.now();
     expect(await migratePostgres(pool)).toEqual(ALL.slice(7));
-    const usedAt = async (hash: string) => Number((await pool.query<{ used_at: string | null }>('SELECT used_at FROM account_tokens WHERE token_hash = $1', [hash])).rows[0]?.used_at ?? Number.NaN);
+    const usedAt = async (hash: string) =>
+      Number((await pool.query<{ used_at: string | null }>('SELECT used_at FROM account_tokens WHERE token_hash = $1', [hash])).rows[0]?.used_at ?? Number.NaN);
     expect(await usedAt('stale-verification')).toBeGreaterThanOrEqual(before - 1000);
     expect(await usedAt('pending-change')).toBeGreaterThanOrEqual(before - 1000);
-    expect((await pool.query("SELECT token_hash FROM account_tokens WHERE used_at IS NULL ORDER BY token_hash")).rows).toEqual([{ token_hash: 'own-verification' }, { token_hash: 'reset' }]);
+    expect((await pool.query('SELECT token_hash FROM account_tokens WHERE used_at IS NULL ORDER BY token_hash')).rows).toEqual([{ token_hash: 'own-verification' }, { token_hash: 'reset' }]);
     expect(await usedAt('used-before')).toBe(5);
     const store = await openPostgresStore({ url, poolSize: 2, schema });
     try {
@@ -234,7 +271,9 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
       expect(await store.accountTokens.findLive('own-verification', 'email_verification', now)).not.toBeNull();
       await store.accountTokens.create({ tokenHash: 'change', purpose: 'email_change', userId: 'u1', email: 'bob@new.example', createdAt: now, expiresAt: now + 60_000 });
       expect(await store.accountTokens.findLive('change', 'email_change', now)).toMatchObject({ email: 'bob@new.example' });
-      await expect(store.accountTokens.create({ tokenHash: 'odd', purpose: 'sign_in' as never, userId: 'u1', email: 'bob@real.example', createdAt: now, expiresAt: now + 60_000 })).rejects.toThrow();
+      await expect(
+        store.accountTokens.create({ tokenHash: 'odd', purpose: 'sign_in' as never, userId: 'u1', email: 'bob@real.example', createdAt: now, expiresAt: now + 60_000 }),
+      ).rejects.toThrow();
       expect((await store.sessions.findLive('s1', now))?.reauthenticatedAt).toBeNull();
       await store.sessions.reauthenticate('s1', now);
       expect(await store.sessions.findLive('s1', now)).toMatchObject({ authTime: 1, reauthenticatedAt: now });

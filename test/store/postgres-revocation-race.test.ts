@@ -15,9 +15,7 @@ import { newToken, seedUserAndClient, T0 } from './engines.js';
 async function untilSomeoneWaitsOnALock(admin: pg.Client): Promise<void> {
   // Bounded: 500 polls of 10 ms; the statement reaches its lock at once, so this rarely polls twice.
   for (let i = 0; i < 500; i++) {
-    const { rows } = await admin.query<{ waiting: string }>(
-      "SELECT count(*) AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
-    );
+    const { rows } = await admin.query<{ waiting: string }>("SELECT count(*) AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
     if (Number(rows[0]?.waiting) > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

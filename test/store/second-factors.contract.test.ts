@@ -102,7 +102,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.totp.find('nobody')).toBeNull();
     });
 
-    it('deletes a person\'s authenticator with the person, and no one else\'s', async () => {
+    it("deletes a person's authenticator with the person, and no one else's", async () => {
       await store.totp.begin(newTotp('u1'));
       await store.totp.confirm('u1', STEP, T0);
       await store.totp.begin(newTotp('u2'));
@@ -141,7 +141,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.recoveryCodes.removeAll('u1')).toBe(3);
     });
 
-    it('replaces one person\'s codes and leaves everyone else\'s', async () => {
+    it("replaces one person's codes and leaves everyone else's", async () => {
       await store.recoveryCodes.replace('u1', ['a'], T0);
       await store.recoveryCodes.replace('u2', ['a', 'b'], T0);
       await store.recoveryCodes.replace('u1', ['c'], T0 + 1);
@@ -184,7 +184,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.recoveryCodes.countUnused('nobody')).toBe(0);
     });
 
-    it('deletes a person\'s codes with the person, and no one else\'s', async () => {
+    it("deletes a person's codes with the person, and no one else's", async () => {
       await store.recoveryCodes.replace('u1', ['a', 'b'], T0);
       await store.recoveryCodes.replace('u2', ['a'], T0);
       expect(await store.users.delete('u1')).toBe(true);

@@ -75,7 +75,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.signInChallenges.findLive('c1', 'second_factor', T0)).toBeNull();
     });
 
-    it('deletes a person\'s challenges with the person, and keeps others and those of no one', async () => {
+    it("deletes a person's challenges with the person, and keeps others and those of no one", async () => {
       await store.signInChallenges.create(newChallenge('mine'));
       await store.signInChallenges.create(newChallenge('theirs', { userId: 'u2' }));
       await store.signInChallenges.create(newChallenge('anyone', { purpose: 'passkey_sign_in', userId: null }));
@@ -87,7 +87,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.signInChallenges.deleteExpired(T0 + 60 * MINUTE)).toBe(2);
     });
 
-    it('deletes a person\'s challenges of one purpose (a new password drops a sign-in owing its second factor), counts them, and keeps the rest (issue 19, F5)', async () => {
+    it("deletes a person's challenges of one purpose (a new password drops a sign-in owing its second factor), counts them, and keeps the rest (issue 19, F5)", async () => {
       await store.signInChallenges.create(newChallenge('owed'));
       await store.signInChallenges.create(newChallenge('owed-used'));
       await store.signInChallenges.consume('owed-used', 'second_factor', T0);

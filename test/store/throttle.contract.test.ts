@@ -40,7 +40,12 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       const verdicts = await Promise.all(Array.from({ length: 20 }, () => store.throttle.attempt('account:ada', BACKOFF, T0)));
       expect(tally(verdicts)).toEqual({ allowed: [1, 2, 3, 4, 5], retryAt: [T0 + MINUTE] });
       expect(await store.throttle.peek('account:ada', T0)).toEqual({
-        key: 'account:ada', attempts: 5, windowStartedAt: T0, blockedUntil: T0 + MINUTE, lastAttemptAt: T0, expiresAt: T0 + DAY,
+        key: 'account:ada',
+        attempts: 5,
+        windowStartedAt: T0,
+        blockedUntil: T0 + MINUTE,
+        lastAttemptAt: T0,
+        expiresAt: T0 + DAY,
       });
     });
 
@@ -88,7 +93,12 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.throttle.attempt('ip:203.0.113.7', HOURLY, T0 + 59 * MINUTE)).toEqual({ allowed: false, retryAt: T0 + HOUR });
       expect(await store.throttle.attempt('ip:203.0.113.7', HOURLY, T0 + HOUR)).toEqual({ allowed: true, attempts: 1 });
       expect(await store.throttle.peek('ip:203.0.113.7', T0 + HOUR)).toEqual({
-        key: 'ip:203.0.113.7', attempts: 1, windowStartedAt: T0 + HOUR, blockedUntil: null, lastAttemptAt: T0 + HOUR, expiresAt: T0 + 2 * HOUR,
+        key: 'ip:203.0.113.7',
+        attempts: 1,
+        windowStartedAt: T0 + HOUR,
+        blockedUntil: null,
+        lastAttemptAt: T0 + HOUR,
+        expiresAt: T0 + 2 * HOUR,
       });
     });
 
@@ -207,10 +217,15 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
           for await (const batch of reader.rows(table, 100)) read.push(...batch);
           return read;
         });
-        expect(rows.map((row) => [row.key, row.blocked_until])).toEqual([['blocked', T0 + MINUTE], ['open', null]]);
-        await target.store.transfer.load((async function* () {
-          yield { table, rows };
-        })());
+        expect(rows.map((row) => [row.key, row.blocked_until])).toEqual([
+          ['blocked', T0 + MINUTE],
+          ['open', null],
+        ]);
+        await target.store.transfer.load(
+          (async function* () {
+            yield { table, rows };
+          })(),
+        );
         expect(await target.store.throttle.peek('blocked', T0)).toEqual(await source.store.throttle.peek('blocked', T0));
         expect(await target.store.throttle.attempt('blocked', BACKOFF, T0 + 1)).toEqual({ allowed: false, retryAt: T0 + MINUTE });
       } finally {

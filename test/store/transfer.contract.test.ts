@@ -85,13 +85,26 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
     await withStores([from, to], async (source, target) => {
       await seed(source);
       const tables = await readAll(source);
-      expect(tables.get('users')?.map((row) => [row.id, row.is_admin, row.disabled, row.name])).toEqual([['u1', true, false, 'Ada'], ['u2', false, true, null]]);
+      expect(tables.get('users')?.map((row) => [row.id, row.is_admin, row.disabled, row.name])).toEqual([
+        ['u1', true, false, 'Ada'],
+        ['u2', false, true, null],
+      ]);
       expect(tables.get('audit_events')?.map((row) => row.id)).toEqual([1, 2, 3, 4]);
       expect(tables.get('retired_subjects')?.map((row) => row.id)).toEqual(['gone']);
       expect(tables.get('audit_chain_head')).toHaveLength(1);
-      expect(tables.get('clients')?.map((row) => [row.client_id, row.require_mfa])).toEqual([['rp', true], ['spa', false]]);
-      expect(tables.get('passkeys')?.map((row) => [row.credential_id, row.backed_up, row.counter])).toEqual([['pk-1', true, 0], ['pk-2', false, 2 ** 32 - 1]]);
-      expect(tables.get('recovery_codes')?.map((row) => [row.code_hash, row.used_at])).toEqual([['rc-a', null], ['rc-b', T0 + 2], ['rc-c', null]]);
+      expect(tables.get('clients')?.map((row) => [row.client_id, row.require_mfa])).toEqual([
+        ['rp', true],
+        ['spa', false],
+      ]);
+      expect(tables.get('passkeys')?.map((row) => [row.credential_id, row.backed_up, row.counter])).toEqual([
+        ['pk-1', true, 0],
+        ['pk-2', false, 2 ** 32 - 1],
+      ]);
+      expect(tables.get('recovery_codes')?.map((row) => [row.code_hash, row.used_at])).toEqual([
+        ['rc-a', null],
+        ['rc-b', T0 + 2],
+        ['rc-c', null],
+      ]);
 
       await target.transfer.load(batchesOf(tables));
       expect(await readAll(target)).toEqual(tables);

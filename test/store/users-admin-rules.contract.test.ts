@@ -14,7 +14,11 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
   });
 
   describe('users: the last enabled admin', () => {
-    const takingAway: [string, UserPatch][] = [['demoting', { isAdmin: false }], ['disabling', { disabled: true }], ['demoting and renaming', { isAdmin: false, name: 'X' }]];
+    const takingAway: [string, UserPatch][] = [
+      ['demoting', { isAdmin: false }],
+      ['disabling', { disabled: true }],
+      ['demoting and renaming', { isAdmin: false, name: 'X' }],
+    ];
 
     it.each(takingAway)('refuses %s the only enabled admin with LastAdminError, and writes nothing', async (_what, patch) => {
       const admin = await store.users.create(newUser('a1', 'admin@example.com', { isAdmin: true, name: 'Admin' }), T0);

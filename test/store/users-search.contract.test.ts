@@ -10,23 +10,35 @@ import { engines, freshStorePerTest, newUser, T0, type OpenedStore, type SearchT
  * own figures read a few users in email order only.
  */
 const WAYS: [string, SearchTuning][] = [
-  ['the trigram index', {
-    sqlite: { window: 1, indexCap: 1_000_000 },
-    postgres: { indexCap: 1_000_000, sampleSize: 2000, sampleMaxAgeMs: 60_000 },
-  }],
-  ['a window, then the index for few matches and reading on for many', {
-    sqlite: { window: 5, indexCap: 40 },
-    postgres: { indexCap: 40, sampleSize: 2000, sampleMaxAgeMs: 60_000 },
-  }],
-  ['the index giving up at its cap, then reading on', {
-    sqlite: { window: 1, indexCap: 0 },
-    // No sample at all: every search asks the indexes, which give up at the first match.
-    postgres: { indexCap: 0, sampleSize: 0, sampleMaxAgeMs: 60_000 },
-  }],
-  ['reading in email order', {
-    sqlite: { window: 1_000_000, indexCap: 1_000_000 },
-    postgres: { indexCap: -1, sampleSize: 2000, sampleMaxAgeMs: 60_000 },
-  }],
+  [
+    'the trigram index',
+    {
+      sqlite: { window: 1, indexCap: 1_000_000 },
+      postgres: { indexCap: 1_000_000, sampleSize: 2000, sampleMaxAgeMs: 60_000 },
+    },
+  ],
+  [
+    'a window, then the index for few matches and reading on for many',
+    {
+      sqlite: { window: 5, indexCap: 40 },
+      postgres: { indexCap: 40, sampleSize: 2000, sampleMaxAgeMs: 60_000 },
+    },
+  ],
+  [
+    'the index giving up at its cap, then reading on',
+    {
+      sqlite: { window: 1, indexCap: 0 },
+      // No sample at all: every search asks the indexes, which give up at the first match.
+      postgres: { indexCap: 0, sampleSize: 0, sampleMaxAgeMs: 60_000 },
+    },
+  ],
+  [
+    'reading in email order',
+    {
+      sqlite: { window: 1_000_000, indexCap: 1_000_000 },
+      postgres: { indexCap: -1, sampleSize: 2000, sampleMaxAgeMs: 60_000 },
+    },
+  ],
 ];
 
 /** Every page's emails under `search`, following the cursor to the end. */
@@ -57,11 +69,62 @@ function expectedPages(people: { email: string; name: string | null }[], search:
 function people(count: number): { id: string; email: string; name: string | null }[] {
   const random = generator(7);
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)] as T;
-  const firsts = ['Ada', 'Zoë', 'ZOË', 'Łukasz', 'Renée', 'José', 'Søren', 'Björn', '東京', '山田 太郎', 'Анна', 'ΩMEGA', "O'Brien", 'Mc"Quote"', 'Back\\Slash',
-    '100% Sure', 'Under_Score', 'Emoji😀Fan', '🎉 Party', 'İlkay', 'ǅemal', 'Straße', 'ﬁnn', 'E\u0301clair', 'Ann-Marie', 'anna'];
+  const firsts = [
+    'Ada',
+    'Zoë',
+    'ZOË',
+    'Łukasz',
+    'Renée',
+    'José',
+    'Søren',
+    'Björn',
+    '東京',
+    '山田 太郎',
+    'Анна',
+    'ΩMEGA',
+    "O'Brien",
+    'Mc"Quote"',
+    'Back\\Slash',
+    '100% Sure',
+    'Under_Score',
+    'Emoji😀Fan',
+    '🎉 Party',
+    'İlkay',
+    'ǅemal',
+    'Straße',
+    'ﬁnn',
+    'E\u0301clair',
+    'Ann-Marie',
+    'anna',
+  ];
   const lasts = ['Lovelace', 'Hopper', 'Dijkstra', 'Featherstonehaugh', 'Nguyễn', '李', '田中', 'O"Neil', "D'Arcy", '50%', 'x_y', 'Smith', 'smithson', '😀😀', 'Q\\R'];
-  const locals = ['ada', 'zoe', 'lukasz', 'renee', 'jose', 'soren', 'bjorn', 'tokyo', 'yamada', 'anna', 'omega', "o'brien", 'mc"quote"', 'back\\slash',
-    '100%', 'under_score', 'emoji😀', 'party🎉', 'ilkay', 'zoë', 'straße', 'é.clair', 'a.b', 'Grace.Hopper', 'SMITH'];
+  const locals = [
+    'ada',
+    'zoe',
+    'lukasz',
+    'renee',
+    'jose',
+    'soren',
+    'bjorn',
+    'tokyo',
+    'yamada',
+    'anna',
+    'omega',
+    "o'brien",
+    'mc"quote"',
+    'back\\slash',
+    '100%',
+    'under_score',
+    'emoji😀',
+    'party🎉',
+    'ilkay',
+    'zoë',
+    'straße',
+    'é.clair',
+    'a.b',
+    'Grace.Hopper',
+    'SMITH',
+  ];
   const domains = ['example.com', 'Example.ORG', 'exämple.org', '例え.jp', 'mail.test', 'x_y.example', 'pct%.example', 'quote".example', 'b\\s.example'];
   return Array.from({ length: count }, (_, i) => {
     const name = random() < 0.15 ? null : `${pick(firsts)} ${pick(lasts)}`;
@@ -74,9 +137,58 @@ function people(count: number): { id: string; email: string; name: string | null
 /** Substrings of the people's emails and names, 1 to 10 code points long, cased as stored or upper-cased, and a few picked by hand. */
 function searches(of: { email: string; name: string | null }[], count: number): string[] {
   const random = generator(11);
-  const picked = new Set(['%', '_', '"', "'", '\\', '%_', '\\%', '""', 'c"q', "o'b", '😀', '😀a', 'i😀', 'y🎉', '🎉 pa', '東京', '山田 太', '太郎', 'zoë', 'ZOË', 'zoe',
-    'ł', 'i̇l', 'ss', 'ß', 'é', 'e\u0301', 'ﬁ', 'fi', ' ', '  ann ', 'nobody-at-all', '.', '@', '@ex', 'example', 'EXAMPLE.COM', 'smith', 'ada lovelace', 'a l',
-    'x_y', '50%', '0% s', '%.ex', 'featherstonehaugh', 'nguyễn', 'анна', 'ωmega', 'ǆ', 'strasse']);
+  const picked = new Set([
+    '%',
+    '_',
+    '"',
+    "'",
+    '\\',
+    '%_',
+    '\\%',
+    '""',
+    'c"q',
+    "o'b",
+    '😀',
+    '😀a',
+    'i😀',
+    'y🎉',
+    '🎉 pa',
+    '東京',
+    '山田 太',
+    '太郎',
+    'zoë',
+    'ZOË',
+    'zoe',
+    'ł',
+    'i̇l',
+    'ss',
+    'ß',
+    'é',
+    'e\u0301',
+    'ﬁ',
+    'fi',
+    ' ',
+    '  ann ',
+    'nobody-at-all',
+    '.',
+    '@',
+    '@ex',
+    'example',
+    'EXAMPLE.COM',
+    'smith',
+    'ada lovelace',
+    'a l',
+    'x_y',
+    '50%',
+    '0% s',
+    '%.ex',
+    'featherstonehaugh',
+    'nguyễn',
+    'анна',
+    'ωmega',
+    'ǆ',
+    'strasse',
+  ]);
   while (picked.size < count) {
     const person = of[Math.floor(random() * of.length)]!;
     const text = [...(random() < 0.5 || person.name === null ? person.email.toLowerCase() : person.name.toLowerCase())];
@@ -205,14 +317,18 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       for (const term of terms) expect([term, await allPages(opened.store.users, term, 25)]).toEqual([term, expectedPages(population, term, 25)]);
     }, 120_000);
 
-    it.each(WAYS)('finds exactly the users a brute-force filter finds, page after page, through %s', async (_way, tuning) => {
-      const searching = opened.usersSearching(tuning);
-      try {
-        for (const term of terms) expect([term, await allPages(searching.users, term, 25)]).toEqual([term, expectedPages(population, term, 25)]);
-      } finally {
-        await searching.close();
-      }
-    }, 120_000);
+    it.each(WAYS)(
+      'finds exactly the users a brute-force filter finds, page after page, through %s',
+      async (_way, tuning) => {
+        const searching = opened.usersSearching(tuning);
+        try {
+          for (const term of terms) expect([term, await allPages(searching.users, term, 25)]).toEqual([term, expectedPages(population, term, 25)]);
+        } finally {
+          await searching.close();
+        }
+      },
+      120_000,
+    );
   });
 
   describe.each(WAYS)('users, searched through %s after they change', (_way, tuning) => {

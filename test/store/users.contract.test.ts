@@ -78,7 +78,13 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     });
 
     it('lists users in email order across three pages, with no next cursor on the last', async () => {
-      for (const [id, email] of [['u1', 'eve@example.com'], ['u2', 'bob@example.com'], ['u3', 'dan@example.com'], ['u4', 'alice@example.com'], ['u5', 'carol@example.com']] as const) {
+      for (const [id, email] of [
+        ['u1', 'eve@example.com'],
+        ['u2', 'bob@example.com'],
+        ['u3', 'dan@example.com'],
+        ['u4', 'alice@example.com'],
+        ['u5', 'carol@example.com'],
+      ] as const) {
         await store.users.create(newUser(id, email), T0);
       }
       const first = await store.users.list({ limit: 2 });

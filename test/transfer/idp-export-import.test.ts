@@ -58,9 +58,7 @@ describe('idp export and idp import: moving a whole installation between stores'
     expect(await source.store.totp.begin({ userId: graceId, sealedSecret: sourceSealed, createdAt: Date.now() })).toBe(true);
     // Confirmed with a step well in the past, so that the current code is accepted after the move.
     expect(await source.store.totp.confirm(graceId, totpStep(Date.now()) - 10, Date.now())).toBe(true);
-    await source.store.recoveryCodes.replace(
-      graceId, [recoveryCodeHash(await openSecretBox(source.config), graceId, KEYED_CODE), legacyRecoveryCodeHash(LEGACY_CODE)], Date.now(),
-    );
+    await source.store.recoveryCodes.replace(graceId, [recoveryCodeHash(await openSecretBox(source.config), graceId, KEYED_CODE), legacyRecoveryCodeHash(LEGACY_CODE)], Date.now());
     dump = exportFile('gatehouse.jsonl');
     const exported = await runIdp(['export', '--output', dump, '--json'], { ...idpEnv(source), TRANSFER_KEY });
     expect(exported.stderr).toBe('');
@@ -97,7 +95,9 @@ describe('idp export and idp import: moving a whole installation between stores'
     });
 
     it('carries keyed recovery codes keyed under TRANSFER_KEY, not as the source keeps them; older ones as they are', async () => {
-      const rows = readFileSync(dump, 'utf8').split('\n').filter((line) => line.startsWith('{"table":"recovery_codes"'));
+      const rows = readFileSync(dump, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('{"table":"recovery_codes"'));
       const hashes = rows.map((line) => (JSON.parse(line) as { row: { code_hash: string } }).row.code_hash).sort();
       expect(hashes).toEqual([recoveryCodeHash(transferBox, graceId, KEYED_CODE), legacyRecoveryCodeHash(LEGACY_CODE)].sort());
       expect(hashes).not.toContain(recoveryCodeHash(await openSecretBox(source.config), graceId, KEYED_CODE));
@@ -154,8 +154,7 @@ describe('idp export and idp import: moving a whole installation between stores'
 
   describe.each(targets)('import into %s', (engine) => {
     let target: ToolStore;
-    const importing = (args: string[], env: Record<string, string> = {}) =>
-      runIdp(['import', ...args], { ...target.env, ISSUER: source.config.issuer, TRANSFER_KEY, ...env });
+    const importing = (args: string[], env: Record<string, string> = {}) => runIdp(['import', ...args], { ...target.env, ISSUER: source.config.issuer, TRANSFER_KEY, ...env });
     /** Nothing was written when a complete import still succeeds afterwards (it only goes into an empty store). */
     async function expectImportable(): Promise<void> {
       const imported = await importing(['--input', dump]);
@@ -242,9 +241,7 @@ describe('idp export and idp import: moving a whole installation between stores'
       writeFileSync(altered, lines.join('\n') + '\n');
       const refused = await importing(['--input', altered]);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toBe(
-        `idp: the authenticator secret of user ${graceId} cannot be decrypted: TRANSFER_KEY is not the key the export was made with, or the file was altered\n`,
-      );
+      expect(refused.stderr).toBe(`idp: the authenticator secret of user ${graceId} cannot be decrypted: TRANSFER_KEY is not the key the export was made with, or the file was altered\n`);
       expect(await target.withStore((store) => store.users.list({ limit: 10 }))).toMatchObject({ items: [] });
       await expectImportable();
     });

@@ -5,7 +5,15 @@ import { linkStillApplies, mailTime } from '../../src/auth/account-links.js';
 import type { AccountTokenPurpose, AccountTokenRecord, UserRecord } from '../../src/store/records.js';
 
 const USER: UserRecord = {
-  id: 'user-1', email: 'Ada@Example.com', name: 'Ada', passwordHash: '$argon2id$x', isAdmin: false, disabled: false, emailVerified: false, createdAt: 0, updatedAt: 0,
+  id: 'user-1',
+  email: 'Ada@Example.com',
+  name: 'Ada',
+  passwordHash: '$argon2id$x',
+  isAdmin: false,
+  disabled: false,
+  emailVerified: false,
+  createdAt: 0,
+  updatedAt: 0,
 };
 
 function link(purpose: AccountTokenPurpose, email: string, userId = USER.id): AccountTokenRecord {
@@ -20,7 +28,7 @@ describe('linkStillApplies (issue 19, F1)', () => {
     }
   });
 
-  it('lets a change link act though its address is not the account\'s yet (confirmEmail checks it when used)', () => {
+  it("lets a change link act though its address is not the account's yet (confirmEmail checks it when used)", () => {
     expect(linkStillApplies(link('email_change', 'ada@new.example'), USER)).toBe(true);
   });
 

@@ -32,7 +32,14 @@ describe('the audit hash chain (src/audit/verify.ts)', () => {
 
   async function append(count: number, from = 0): Promise<void> {
     for (let i = from; i < from + count; i++) {
-      const event: NewAuditEvent = { at: T0 + i * 1000, type: i % 2 ? 'user.created' : 'signin.succeeded', actor: 'cli', subject: `u${i}`, ip: '203.0.113.7', details: { n: i, email: `p${i}@example.com` } };
+      const event: NewAuditEvent = {
+        at: T0 + i * 1000,
+        type: i % 2 ? 'user.created' : 'signin.succeeded',
+        actor: 'cli',
+        subject: `u${i}`,
+        ip: '203.0.113.7',
+        details: { n: i, email: `p${i}@example.com` },
+      };
       ids.push((await store.audit.append(event)).id);
     }
   }
@@ -94,7 +101,16 @@ describe('the audit hash chain (src/audit/verify.ts)', () => {
       await append(5);
       const [event] = await store.audit.chain(id(1), 1);
       if (!event) throw new Error('no event');
-      const forged = eventHash(event.prevHash, { at: event.at, type: event.type, actor: 'u-innocent', subject: event.subject, clientId: event.clientId, ip: event.ip, outcome: event.outcome, detailsJson: JSON.stringify(event.details) });
+      const forged = eventHash(event.prevHash, {
+        at: event.at,
+        type: event.type,
+        actor: 'u-innocent',
+        subject: event.subject,
+        clientId: event.clientId,
+        ip: event.ip,
+        outcome: event.outcome,
+        detailsJson: JSON.stringify(event.details),
+      });
       tamper('UPDATE audit_events SET actor = ?, hash = ? WHERE id = ?', 'u-innocent', forged, id(2));
       expect(await verifyAuditChain(store)).toMatchObject({ intact: false, brokenAt: id(3), reason: 'deleted_before' });
     });
@@ -147,7 +163,16 @@ describe('the audit hash chain (src/audit/verify.ts)', () => {
     // Even linked and hashed correctly, it is not where the head says the chain ends.
     tamper(
       'INSERT INTO audit_events (at, type, actor, subject, client_id, ip, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      fields.at, fields.type, fields.actor, fields.subject, null, null, 'success', '{}', head?.lastHash, eventHash(head?.lastHash ?? '', fields),
+      fields.at,
+      fields.type,
+      fields.actor,
+      fields.subject,
+      null,
+      null,
+      'success',
+      '{}',
+      head?.lastHash,
+      eventHash(head?.lastHash ?? '', fields),
     );
     const [added] = await store.audit.chain(id(2), 1);
     expect(await verifyAuditChain(store)).toMatchObject({ intact: false, brokenAt: added?.id, reason: 'head_mismatch', events: 4 });
@@ -189,10 +214,21 @@ describe('the audit hash chain (src/audit/verify.ts)', () => {
 
     it('selects the events the screen’s filters select, in the same way as the store', async () => {
       await append(6);
-      const filters = [{ type: 'user.' }, { type: 'user.created' }, { type: 'user' }, { subject: 'u2' }, { actor: 'nobody' }, { since: T0 + 2000, until: T0 + 4000 }, { outcome: 'success' as const }];
+      const filters = [
+        { type: 'user.' },
+        { type: 'user.created' },
+        { type: 'user' },
+        { subject: 'u2' },
+        { actor: 'nobody' },
+        { since: T0 + 2000, until: T0 + 4000 },
+        { outcome: 'success' as const },
+      ];
       for (const filter of filters) {
         const byStore = (await store.audit.list({ limit: 100, filter })).map((e) => e.id).reverse();
-        expect((await exported(filter)).map((e) => e.id), JSON.stringify(filter)).toEqual(byStore);
+        expect(
+          (await exported(filter)).map((e) => e.id),
+          JSON.stringify(filter),
+        ).toEqual(byStore);
         for (const event of await store.audit.chain(0, 100)) expect(matchesAuditFilter(event, filter)).toBe(byStore.includes(event.id));
       }
     });

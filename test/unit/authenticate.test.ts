@@ -86,7 +86,7 @@ describe('checking credentials', () => {
     expect(argon2Verifications()).toBe(started + 2);
   });
 
-  it('upgrades a hash made with weaker parameters while it holds the password, keeping the account\'s mailed links', async () => {
+  it("upgrades a hash made with weaker parameters while it holds the password, keeping the account's mailed links", async () => {
     const weak = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
     await store.users.update(ada.id, { passwordHash: weak }, clock.now());
     const link = { tokenHash: hashSecret('a reset link'), purpose: 'password_reset' as const, userId: ada.id, email: ada.email, createdAt: clock.now(), expiresAt: clock.now() + 3_600_000 };
@@ -113,7 +113,10 @@ describe('checking credentials', () => {
 
   it('under a gate that refuses once the turn to hash has come, answers throttled, naming the account if there is one, and hashes nothing', async () => {
     const throttle = new Throttle(store, clock);
-    for (const [email, userId] of [['ada@example.com', ada.id], ['nobody@example.com', null]] as const) {
+    for (const [email, userId] of [
+      ['ada@example.com', ada.id],
+      ['nobody@example.com', null],
+    ] as const) {
       const gate = await throttle.gate('signin', email, '203.0.113.5');
       for (let i = 0; i < THROTTLE_RULES.account.limit; i++) await (await throttle.gate('signin', email, '198.51.100.1')).failed();
       const before = argon2Verifications();

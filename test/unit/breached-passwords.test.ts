@@ -40,30 +40,31 @@ const variants = [
 describe('breached-password corpus lookups', () => {
   // The default window ends most searches in a scan of the last 4 KiB; a window of 1 and of one line's length
   // runs the binary search itself down to single lines.
-  for (const variant of variants) for (const scanWindow of [undefined, 1, 45]) {
-    it(`finds every hash and nothing else (${variant.crlf ? 'CRLF' : 'LF'}, ${variant.counts ? 'with' : 'without'} counts, ${variant.finalNewline ? '' : 'no '}final newline, scan window ${scanWindow ?? 'default'})`, async () => {
-      const corpusFile = corpus(`corpus-${variant.crlf}-${variant.counts}-${variant.finalNewline}.txt`, present, variant);
-      const lookup = await BreachedPasswords.open(corpusFile, { scanWindow });
-      try {
-        for (const password of breached) expect(await lookup.contains(password)).toBe(true);
-        for (const hash of present.filter((_, i) => i % 97 === 0)) expect(await lookup.containsKey(hash)).toBe(true);
-        for (const hash of [...present.slice(0, 3), ...present.slice(-3)]) expect(await lookup.containsKey(hash)).toBe(true);
-        // Absent: before the first line, after the last, and next to present ones.
-        expect(await lookup.containsKey('0'.repeat(40))).toBe(present[0] === '0'.repeat(40));
-        expect(await lookup.containsKey('F'.repeat(40))).toBe(present.at(-1) === 'F'.repeat(40));
-        const presentSet = new Set(present);
-        for (const hash of present.filter((_, i) => i % 211 === 0)) {
-          const neighbour = hash.slice(0, 39) + (hash.endsWith('0') ? '1' : '0');
-          expect(await lookup.containsKey(neighbour)).toBe(presentSet.has(neighbour));
+  for (const variant of variants)
+    for (const scanWindow of [undefined, 1, 45]) {
+      it(`finds every hash and nothing else (${variant.crlf ? 'CRLF' : 'LF'}, ${variant.counts ? 'with' : 'without'} counts, ${variant.finalNewline ? '' : 'no '}final newline, scan window ${scanWindow ?? 'default'})`, async () => {
+        const corpusFile = corpus(`corpus-${variant.crlf}-${variant.counts}-${variant.finalNewline}.txt`, present, variant);
+        const lookup = await BreachedPasswords.open(corpusFile, { scanWindow });
+        try {
+          for (const password of breached) expect(await lookup.contains(password)).toBe(true);
+          for (const hash of present.filter((_, i) => i % 97 === 0)) expect(await lookup.containsKey(hash)).toBe(true);
+          for (const hash of [...present.slice(0, 3), ...present.slice(-3)]) expect(await lookup.containsKey(hash)).toBe(true);
+          // Absent: before the first line, after the last, and next to present ones.
+          expect(await lookup.containsKey('0'.repeat(40))).toBe(present[0] === '0'.repeat(40));
+          expect(await lookup.containsKey('F'.repeat(40))).toBe(present.at(-1) === 'F'.repeat(40));
+          const presentSet = new Set(present);
+          for (const hash of present.filter((_, i) => i % 211 === 0)) {
+            const neighbour = hash.slice(0, 39) + (hash.endsWith('0') ? '1' : '0');
+            expect(await lookup.containsKey(neighbour)).toBe(presentSet.has(neighbour));
+          }
+          expect(await lookup.contains('a long passphrase nobody has leaked yet 9f2c')).toBe(false);
+          // As typed: the corpus hashes the leaked string, not our normalised form.
+          expect(await lookup.contains('password1!')).toBe(false);
+        } finally {
+          await lookup.close();
         }
-        expect(await lookup.contains('a long passphrase nobody has leaked yet 9f2c')).toBe(false);
-        // As typed: the corpus hashes the leaked string, not our normalised form.
-        expect(await lookup.contains('password1!')).toBe(false);
-      } finally {
-        await lookup.close();
-      }
-    });
-  }
+      });
+    }
 
   it('reads a bounded amount per lookup: about two probes per halving, then one window', async () => {
     const corpusFile = corpus('bounded.txt', present);
@@ -96,7 +97,15 @@ describe('breached-password corpus lookups', () => {
   it('stops at a line longer than a probe found while looking up, rather than answering from a broken file', async () => {
     // The sampled lines are sound; the last one is not (300 characters), and only a search that reaches it sees it.
     const file = path.join(dir, 'long-last-line.txt');
-    writeFileSync(file, present.slice(0, 2000).map((hash) => `${hash}:1\n`).join('') + 'F'.repeat(300) + '\n');
+    writeFileSync(
+      file,
+      present
+        .slice(0, 2000)
+        .map((hash) => `${hash}:1\n`)
+        .join('') +
+        'F'.repeat(300) +
+        '\n',
+    );
     const lookup = await BreachedPasswords.open(file, { scanWindow: 1 });
     try {
       await expect(lookup.containsKey('F'.repeat(40))).rejects.toMatchObject({ name: 'BreachedFileError', message: expect.stringMatching(/longer than 256 bytes/) });
@@ -149,21 +158,34 @@ describe('breached-password corpus lookups', () => {
     // NTLM mode (32 hex digits) and lower case are not what we hash.
     const ntlm = corpus('ntlm.txt', random.map((hash) => hash.slice(0, 32)).sort());
     await expect(BreachedPasswords.open(ntlm)).rejects.toThrow(ConfigError);
-    const lower = corpus('lower.txt', present.map((hash) => hash.toLowerCase()));
+    const lower = corpus(
+      'lower.txt',
+      present.map((hash) => hash.toLowerCase()),
+    );
     await expect(BreachedPasswords.open(lower)).rejects.toThrow(`BREACHED_PASSWORDS_FILE ${lower} is not a file of upper-case SHA-1 hashes`);
     const unsorted = corpus('unsorted.txt', [...present].reverse());
     await expect(BreachedPasswords.open(unsorted)).rejects.toThrow(`BREACHED_PASSWORDS_FILE ${unsorted} is not sorted (at byte `);
     // Something before or after the hash on a line.
-    const prefixed = corpus('prefixed.txt', present.map((hash) => `x${hash}`));
+    const prefixed = corpus(
+      'prefixed.txt',
+      present.map((hash) => `x${hash}`),
+    );
     await expect(BreachedPasswords.open(prefixed)).rejects.toThrow(/upper-case SHA-1/);
-    const suffixed = corpus('suffixed.txt', present.map((hash) => `${hash}:12 extra`), { counts: false });
+    const suffixed = corpus(
+      'suffixed.txt',
+      present.map((hash) => `${hash}:12 extra`),
+      { counts: false },
+    );
     await expect(BreachedPasswords.open(suffixed)).rejects.toThrow(/upper-case SHA-1/);
   });
 
   it('quotes at most 60 characters of a foreign line', async () => {
     const file = path.join(dir, 'foreign.txt');
     writeFileSync(file, `${'x'.repeat(100)}\n`);
-    const refusal = (await BreachedPasswords.open(file).then(() => new Error('opened'), (error: unknown) => error)) as Error;
+    const refusal = (await BreachedPasswords.open(file).then(
+      () => new Error('opened'),
+      (error: unknown) => error,
+    )) as Error;
     expect(refusal.message).toContain(`found "${'x'.repeat(60)}" at byte 0`);
   });
 

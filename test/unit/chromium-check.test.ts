@@ -9,7 +9,7 @@ describe('the browser suites without Chromium', () => {
     expect(message).toContain('apt-get install -y chromium');
   });
 
-  it('find Debian\'s Chromium on a machine prepared like CI', () => {
+  it("find Debian's Chromium on a machine prepared like CI", () => {
     expect(chromiumMissing(CHROMIUM)).toBeNull();
   });
 });

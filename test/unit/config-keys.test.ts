@@ -26,9 +26,7 @@ describe('KEY_PREPUBLISH and KEY_ROTATION_INTERVAL', () => {
   });
 
   it('refuse a rotation interval not longer than the prepublication', () => {
-    expect(() => load({ KEY_PREPUBLISH: '3600', KEY_ROTATION_INTERVAL: '3600' })).toThrow(
-      'KEY_ROTATION_INTERVAL must be longer than KEY_PREPUBLISH (3600 seconds) (got 3600)',
-    );
+    expect(() => load({ KEY_PREPUBLISH: '3600', KEY_ROTATION_INTERVAL: '3600' })).toThrow('KEY_ROTATION_INTERVAL must be longer than KEY_PREPUBLISH (3600 seconds) (got 3600)');
   });
 
   it('refuse values that are not whole numbers of seconds', () => {

@@ -115,7 +115,20 @@ describe('derived settings', () => {
 
   it('counts an empty or blank variable as unset', () => {
     const config = loadConfig(
-      { PORT: '', HOST: ' ', ISSUER: '', DATA_DIR: '', TRUST_PROXY: '', LOG_LEVEL: '  ', DATABASE_URL: '', TLS_CERT_FILE: '', TLS_KEY_FILE: '', ACCESS_TOKEN_TTL: '', SMTP_URL: '', MAIL_FROM: ' ' },
+      {
+        PORT: '',
+        HOST: ' ',
+        ISSUER: '',
+        DATA_DIR: '',
+        TRUST_PROXY: '',
+        LOG_LEVEL: '  ',
+        DATABASE_URL: '',
+        TLS_CERT_FILE: '',
+        TLS_KEY_FILE: '',
+        ACCESS_TOKEN_TTL: '',
+        SMTP_URL: '',
+        MAIL_FROM: ' ',
+      },
       CWD,
     );
     expect(config).toEqual(loadConfig({}, CWD));
@@ -194,10 +207,8 @@ describe('DATABASE_URL, DATABASE_POOL_SIZE and KEY_ENCRYPTION_KEY', () => {
   });
 
   it('selects PostgreSQL for a postgres:// or postgresql:// URL, with a pool of 10 unless DATABASE_POOL_SIZE says otherwise', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/idp', KEY_ENCRYPTION_KEY: KEK }, '/srv').database)
-      .toEqual({ engine: 'postgres', url: 'postgres://u:p@db:5432/idp', poolSize: 10 });
-    expect(loadConfig({ DATABASE_URL: 'postgresql://db/idp', DATABASE_POOL_SIZE: '3', KEY_ENCRYPTION_KEY: KEK }, '/srv').database)
-      .toMatchObject({ engine: 'postgres', poolSize: 3 });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/idp', KEY_ENCRYPTION_KEY: KEK }, '/srv').database).toEqual({ engine: 'postgres', url: 'postgres://u:p@db:5432/idp', poolSize: 10 });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/idp', DATABASE_POOL_SIZE: '3', KEY_ENCRYPTION_KEY: KEK }, '/srv').database).toMatchObject({ engine: 'postgres', poolSize: 3 });
   });
 
   it('decodes KEY_ENCRYPTION_KEY to the 32 bytes of an AES-256 key', () => {

@@ -26,7 +26,13 @@ describe('generated passwords (NIST SP 800-63B §3.1.1.2)', () => {
 
   it('add whole groups until the configured minimum length is reached, and no more', () => {
     // 5 groups are 24 characters, 6 are 29, 13 are 64 (the largest PASSWORD_MIN_LENGTH allowed).
-    for (const [minLength, groups] of [[25, 6], [26, 6], [29, 6], [30, 7], [64, 13]] as const) {
+    for (const [minLength, groups] of [
+      [25, 6],
+      [26, 6],
+      [29, 6],
+      [30, 7],
+      [64, 13],
+    ] as const) {
       const password = generatePassword({ email: EMAIL, minLength });
       expect(groupsOf(password), `minLength ${minLength}`).toHaveLength(groups);
       expect(password).toHaveLength(groups * 5 - 1);

@@ -44,7 +44,11 @@ describe('satisfiesMfaPolicy: whether an existing sign-in is enough (single sign
   });
 
   it('takes only a sign-in with mfa in its amr where two factors are asked for', () => {
-    for (const input of [{ ...nothing, requireMfa: true }, { ...nothing, client: strict }, { ...nothing, acrValues: [ACR_MFA] }]) {
+    for (const input of [
+      { ...nothing, requireMfa: true },
+      { ...nothing, client: strict },
+      { ...nothing, acrValues: [ACR_MFA] },
+    ]) {
       expect(satisfiesMfaPolicy(['pwd'], input)).toBe(false);
       expect(satisfiesMfaPolicy(['pwd', 'otp'], input)).toBe(false);
       expect(satisfiesMfaPolicy(['pwd', 'otp', 'mfa'], input)).toBe(true);

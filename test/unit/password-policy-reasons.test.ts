@@ -64,7 +64,7 @@ describe('the passwords of issue 20 (NIST SP 800-63B-4 §3.1.1.2: repetitive, se
 });
 
 describe('context-specific words: the person, the service and its address', () => {
-  it('refuses a password built on the person\'s name, or on pieces of their email address', () => {
+  it("refuses a password built on the person's name, or on pieces of their email address", () => {
     expect(reasonOf('AdaLovelace1815!')).toBe(ACCOUNT);
     expect(reasonOf('Ada Lovelace 1815')).toBe(ACCOUNT);
     expect(reasonOf('lovelace-lovelace')).toBe(ACCOUNT);
@@ -83,7 +83,7 @@ describe('context-specific words: the person, the service and its address', () =
     expect(reasonOf('portal portal 99', acme)).toBe(SERVICE);
   });
 
-  it('refuses a password built on the issuer\'s host, or on its labels', () => {
+  it("refuses a password built on the issuer's host, or on its labels", () => {
     expect(reasonOf('127.0.0.1 rocks!')).toBe(SERVICE);
     expect(reasonOf('http://127.0.0.1')).toBe(SERVICE);
     const named = { ...CONTEXT, issuer: 'https://login.example.com/idp' };

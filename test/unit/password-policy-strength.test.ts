@@ -45,9 +45,16 @@ describe('the words of the context', () => {
     expect(contextWords({ email: 'al.bo@example.com', name: 'Jo Li', serviceName: 'Gatehouse' }).account).toEqual(['al.bo', 'albo', 'jo li', 'joli']);
   });
 
-  it('takes the service name and its words, the issuer host, and a host name\'s labels but the top-level one', () => {
-    expect(contextWords({ email: 'x@example.com', issuer: 'https://login.acme-corp.example/idp', serviceName: 'Acme Portal' }).service)
-      .toEqual(['acme portal', 'acmeportal', 'acme', 'portal', 'login.acme-corp.example', 'login', 'acme-corp']);
+  it("takes the service name and its words, the issuer host, and a host name's labels but the top-level one", () => {
+    expect(contextWords({ email: 'x@example.com', issuer: 'https://login.acme-corp.example/idp', serviceName: 'Acme Portal' }).service).toEqual([
+      'acme portal',
+      'acmeportal',
+      'acme',
+      'portal',
+      'login.acme-corp.example',
+      'login',
+      'acme-corp',
+    ]);
     expect(contextWords({ email: 'x@example.com', issuer: 'http://127.0.0.1:3000', serviceName: 'Gatehouse' }).service).toEqual(['gatehouse', '127.0.0.1']);
     expect(contextWords({ email: 'x@example.com', issuer: 'http://[::1]:3000', serviceName: 'Gatehouse' }).service).toEqual(['gatehouse', '::1']);
     expect(contextWords({ email: 'x@example.com', issuer: 'not a url', serviceName: 'Gatehouse' }).service).toEqual(['gatehouse']);

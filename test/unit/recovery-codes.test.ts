@@ -3,7 +3,14 @@
 import { createCipheriv, createHash, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  legacyRecoveryCodeHash, looksLikeRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, RECOVERY_ALPHABET, recoveryCodeCandidates, recoveryCodeHash, rekeyRecoveryCodeHash,
+  legacyRecoveryCodeHash,
+  looksLikeRecoveryCode,
+  newRecoveryCodes,
+  normalizeRecoveryCode,
+  RECOVERY_ALPHABET,
+  recoveryCodeCandidates,
+  recoveryCodeHash,
+  rekeyRecoveryCodeHash,
 } from '../../src/auth/recovery-codes.js';
 import { secretBox } from '../../src/auth/secret-box.js';
 
@@ -23,7 +30,11 @@ describe('recovery codes', () => {
     expect(new Set(RECOVERY_ALPHABET).size).toBe(32);
     expect(RECOVERY_ALPHABET).not.toMatch(/[0o1lA-Z]/);
     expect(10 * Math.log2(RECOVERY_ALPHABET.length)).toBeGreaterThanOrEqual(50);
-    const seen = new Set(Array.from({ length: 40 }, () => newRecoveryCodes().join('')).join('').replace(/-/g, ''));
+    const seen = new Set(
+      Array.from({ length: 40 }, () => newRecoveryCodes().join(''))
+        .join('')
+        .replace(/-/g, ''),
+    );
     expect([...seen].every((symbol) => RECOVERY_ALPHABET.includes(symbol))).toBe(true);
     expect(seen.size).toBe(32);
   });

@@ -22,24 +22,19 @@ function refusal(uri: string, field = FIELD): ValidationError {
 }
 
 describe('accepted client URIs (OIDC Core §3.1.2.1, RFC 9700 §2.1)', () => {
-  it.each([
-    'https://app.example.com/callback',
-    'https://app.example.com/oidc/callback?tenant=acme&x=1',
-    'https://app.example.com:8443/cb',
-    'https://app.example.com',
-  ])('accepts https %j', (uri) => {
-    expect(() => checkClientUri(uri, FIELD)).not.toThrow();
-  });
+  it.each(['https://app.example.com/callback', 'https://app.example.com/oidc/callback?tenant=acme&x=1', 'https://app.example.com:8443/cb', 'https://app.example.com'])(
+    'accepts https %j',
+    (uri) => {
+      expect(() => checkClientUri(uri, FIELD)).not.toThrow();
+    },
+  );
 
-  it.each([
-    'http://localhost:8080/callback',
-    'http://localhost/callback',
-    'http://127.0.0.1:49152/cb',
-    'http://127.1.2.3:3000/cb',
-    'http://[::1]:8080/callback',
-  ])('accepts http on the loopback host of %j (RFC 8252 §7.3)', (uri) => {
-    expect(() => checkClientUri(uri, FIELD)).not.toThrow();
-  });
+  it.each(['http://localhost:8080/callback', 'http://localhost/callback', 'http://127.0.0.1:49152/cb', 'http://127.1.2.3:3000/cb', 'http://[::1]:8080/callback'])(
+    'accepts http on the loopback host of %j (RFC 8252 §7.3)',
+    (uri) => {
+      expect(() => checkClientUri(uri, FIELD)).not.toThrow();
+    },
+  );
 
   it('accepts a URI of exactly 2000 characters', () => {
     const base = 'https://app.example.com/';
@@ -58,12 +53,17 @@ describe('refused client URIs (OIDC Core §3.1.2.1, RFC 9700 §2.1, RFC 6749 §3
     expect(refusal(uri).message).toMatch(/fragment/);
   });
 
-  it.each(['http://example.com/callback', 'http://app.example.com:8080/cb', 'http://10.0.0.1/callback', 'http://192.168.1.5:3000/cb', 'http://localhost.example.com/cb', 'http://127.0.0.1.nip.io/cb', 'http://[::2]/cb'])(
-    'refuses http on the non-loopback host of %j',
-    (uri) => {
-      expect(refusal(uri).message).toMatch(/not loopback/);
-    },
-  );
+  it.each([
+    'http://example.com/callback',
+    'http://app.example.com:8080/cb',
+    'http://10.0.0.1/callback',
+    'http://192.168.1.5:3000/cb',
+    'http://localhost.example.com/cb',
+    'http://127.0.0.1.nip.io/cb',
+    'http://[::2]/cb',
+  ])('refuses http on the non-loopback host of %j', (uri) => {
+    expect(refusal(uri).message).toMatch(/not loopback/);
+  });
 
   it.each(['com.example.app:/callback', 'myapp://callback', 'javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'ftp://app.example.com/cb', 'file:///tmp/cb'])(
     'refuses the scheme of %j',

@@ -31,7 +31,7 @@ describe('refresh token successors', () => {
     expect(successorToken(secretBox(Buffer.alloc(32, 8)), 'a')).not.toBe(successorToken(box, 'a'));
   });
 
-  it("derives subkeys per label, none of them the secrets key itself", () => {
+  it('derives subkeys per label, none of them the secrets key itself', () => {
     expect(box.subkey('one')).toEqual(hkdf(key, 'one'));
     expect(box.subkey('one')).not.toEqual(box.subkey('two'));
     expect(box.subkey('one')).toHaveLength(32);

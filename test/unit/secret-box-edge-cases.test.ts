@@ -112,7 +112,6 @@ describe('what the operator is told', () => {
     );
   });
 
-
   it('says a secrets key must be 32 bytes', () => {
     for (const size of [0, 16, 31, 33]) {
       expect(() => secretBox(Buffer.alloc(size))).toThrow(KeyStoreError);

@@ -111,9 +111,7 @@ describe('openSecretBox: where the key comes from', () => {
     for (const mode of [0o640, 0o604, 0o660]) {
       chmodSync(file, mode);
       await expect(openSecretBox(sqlite(dir))).rejects.toThrow(KeyStoreError);
-      await expect(openSecretBox(sqlite(dir))).rejects.toThrow(
-        `secrets key file ${file} is accessible to other users (mode 0${mode.toString(8)}); run chmod 600 on it`,
-      );
+      await expect(openSecretBox(sqlite(dir))).rejects.toThrow(`secrets key file ${file} is accessible to other users (mode 0${mode.toString(8)}); run chmod 600 on it`);
       expect(statSync(file).mode & 0o777).toBe(mode);
     }
     chmodSync(file, 0o600);

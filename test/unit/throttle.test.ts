@@ -80,7 +80,7 @@ describe('the throttle', () => {
       expect((await throttle.gate('signin', EMAIL, '203.0.113.6')).refusal).toBeNull();
     });
 
-    it('gives the later of two refusals: the address\'s hour over the account\'s minute, and the account\'s over what is left of the hour', async () => {
+    it("gives the later of two refusals: the address's hour over the account's minute, and the account's over what is left of the hour", async () => {
       const start = clock.now();
       for (let i = 0; i < THROTTLE_RULES.address.limit; i++) await fail(1, `person${i}@example.com`);
       // The account's five failures from other addresses block it for one minute.
@@ -102,7 +102,7 @@ describe('the throttle', () => {
       expect(early.refusal).toEqual({ by: 'account', retryAt: clock.now() + MINUTE });
     });
 
-    it('forgets the account\'s failures, not the address\'s, on a success', async () => {
+    it("forgets the account's failures, not the address's, on a success", async () => {
       await fail(3);
       const gate = await throttle.gate('signin', EMAIL, IP);
       await gate.succeeded();
@@ -118,7 +118,7 @@ describe('the throttle', () => {
       expect(await counted()).toEqual({ account: 0, address: 2 });
     });
 
-    it('keeps each scope\'s counters apart: wrong codes do not block the password, nor the other way round', async () => {
+    it("keeps each scope's counters apart: wrong codes do not block the password, nor the other way round", async () => {
       await fail(THROTTLE_RULES.account.limit, EMAIL, IP, 'second_factor');
       expect((await throttle.gate('second_factor', EMAIL, IP)).refusal).toMatchObject({ by: 'account' });
       expect((await throttle.gate('signin', EMAIL, IP)).refusal).toBeNull();
@@ -154,10 +154,22 @@ describe('the throttle', () => {
       const repository = store.throttle;
       const calls = { peek: 0, attempt: 0, refund: 0, clear: 0 };
       const originals = { peek: repository.peek, attempt: repository.attempt, refund: repository.refund, clear: repository.clear };
-      repository.peek = (...args) => { calls.peek += 1; return originals.peek.apply(repository, args); };
-      repository.attempt = (...args) => { calls.attempt += 1; return originals.attempt.apply(repository, args); };
-      repository.refund = (...args) => { calls.refund += 1; return originals.refund.apply(repository, args); };
-      repository.clear = (...args) => { calls.clear += 1; return originals.clear.apply(repository, args); };
+      repository.peek = (...args) => {
+        calls.peek += 1;
+        return originals.peek.apply(repository, args);
+      };
+      repository.attempt = (...args) => {
+        calls.attempt += 1;
+        return originals.attempt.apply(repository, args);
+      };
+      repository.refund = (...args) => {
+        calls.refund += 1;
+        return originals.refund.apply(repository, args);
+      };
+      repository.clear = (...args) => {
+        calls.clear += 1;
+        return originals.clear.apply(repository, args);
+      };
       try {
         await run();
       } finally {
@@ -166,13 +178,13 @@ describe('the throttle', () => {
       return calls;
     }
 
-    it('a success with no failures to forget writes nothing; one after failures clears the account\'s counter once', async () => {
+    it("a success with no failures to forget writes nothing; one after failures clears the account's counter once", async () => {
       expect(await callsDuring(async () => (await throttle.gate('signin', EMAIL, IP)).succeeded())).toEqual({ peek: 2, attempt: 0, refund: 0, clear: 0 });
       await fail(1);
       expect(await callsDuring(async () => (await throttle.gate('signin', EMAIL, IP)).succeeded())).toEqual({ peek: 2, attempt: 0, refund: 0, clear: 1 });
     });
 
-    it('a blocked address\'s client failures and admissions are answered from a read, with no write', async () => {
+    it("a blocked address's client failures and admissions are answered from a read, with no write", async () => {
       for (let i = 0; i < THROTTLE_RULES.address.limit; i++) await throttle.clientFailure(IP);
       expect(await callsDuring(() => throttle.clientFailure(IP))).toEqual({ peek: 1, attempt: 0, refund: 0, clear: 0 });
       for (let i = 0; i < THROTTLE_RULES.refusalAudit.limit; i++) await throttle.mayAuditRefusal('signin_refusal_audit', IP);
@@ -191,7 +203,12 @@ describe('the throttle', () => {
       const start = clock.now();
       for (let i = 1; i < THROTTLE_RULES.address.limit; i++) await throttle.clientFailure(IP);
       const both = await Promise.all([throttle.clientFailure(IP), throttle.clientFailure(IP)]);
-      expect(both).toEqual(expect.arrayContaining([{ counted: true, blockedUntil: start + HOUR }, { counted: false, retryAt: start + HOUR }]));
+      expect(both).toEqual(
+        expect.arrayContaining([
+          { counted: true, blockedUntil: start + HOUR },
+          { counted: false, retryAt: start + HOUR },
+        ]),
+      );
     });
 
     it('admits one and refuses the other when two requests arrive together for the last admission', async () => {
@@ -199,7 +216,12 @@ describe('the throttle', () => {
       const { limit, windowMs } = THROTTLE_RULES.admission;
       for (let i = 1; i < limit; i++) await throttle.admitAddress('authorize', IP);
       const both = await Promise.all([throttle.admitAddress('authorize', IP), throttle.admitAddress('authorize', IP)]);
-      expect(both).toEqual(expect.arrayContaining([{ allowed: true, blockedUntil: start + windowMs }, { allowed: false, retryAt: start + windowMs }]));
+      expect(both).toEqual(
+        expect.arrayContaining([
+          { allowed: true, blockedUntil: start + windowMs },
+          { allowed: false, retryAt: start + windowMs },
+        ]),
+      );
     });
   });
 
@@ -219,7 +241,7 @@ describe('the throttle', () => {
       expect(await counted('reset')).toEqual({ account: 0, address: THROTTLE_RULES.address.limit });
     });
 
-    it('forget lifts the account\'s counter of that scope only', async () => {
+    it("forget lifts the account's counter of that scope only", async () => {
       await fail(2);
       for (let i = 0; i < 2; i++) await throttle.admit('reset', EMAIL, IP);
       await throttle.forget('signin', ' ADA@example.com');
@@ -259,7 +281,7 @@ describe('the throttle', () => {
       hash = await hashPassword(PASSWORD);
     });
 
-    it('matches the right password and forgets the account\'s failures', async () => {
+    it("matches the right password and forgets the account's failures", async () => {
       await fail(3);
       expect(await checkPasswordThrottled(throttle, EMAIL, IP, hash, PASSWORD)).toEqual({ outcome: 'match' });
       expect(await counted()).toEqual({ account: 0, address: 3 });

@@ -72,9 +72,7 @@ describe('TOTP secrets and key URIs', () => {
 
   it('writes the otpauth key URI with the issuer as label prefix and as parameter', () => {
     const uri = otpauthUri({ secret: RFC_SECRET, accountName: 'ada+mfa@example.com', issuer: 'Gatehouse' });
-    expect(uri).toBe(
-      `otpauth://totp/Gatehouse:ada%2Bmfa%40example.com?secret=${RFC_SECRET}&issuer=Gatehouse&algorithm=SHA1&digits=6&period=30`,
-    );
+    expect(uri).toBe(`otpauth://totp/Gatehouse:ada%2Bmfa%40example.com?secret=${RFC_SECRET}&issuer=Gatehouse&algorithm=SHA1&digits=6&period=30`);
     const parsed = new URL(uri);
     expect(parsed.protocol).toBe('otpauth:');
     expect(parsed.searchParams.get('issuer')).toBe('Gatehouse');

@@ -37,14 +37,25 @@ describe('a SQLite database from before issue 20', () => {
   beforeAll(async () => {
     mkdirSync(dataDir, { recursive: true });
     const old = openSqliteDatabase(file, { synchronous: 'NORMAL' });
-    migrateSqlite(old, readMigrations('sqlite').filter((migration) => migration.version <= BEFORE_ISSUE_20));
+    migrateSqlite(
+      old,
+      readMigrations('sqlite').filter((migration) => migration.version <= BEFORE_ISSUE_20),
+    );
     legacyHash = await argon2.hash(normalizePassword(PASSWORD), ARGON2_OPTIONS);
     expect(legacyHash).toMatch(/\$m=19456,p=1,t=2\$/);
     const now = Date.now();
-    old.prepare(`INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, 0, 0, 1, ?, ?)`).run(USER_ID, EMAIL, EMAIL, 'Grace Hopper', 'grace hopper', legacyHash, now, now);
-    old.prepare(`INSERT INTO sign_in_challenges (id_hash, purpose, browser_hash, user_id, value, created_at, expires_at, used_at)
-      VALUES (?, 'second_factor', ?, ?, 'pwd', ?, ?, NULL)`).run(challengeHash, hashSecret('a browser'), USER_ID, now, now + 600_000);
+    old
+      .prepare(
+        `INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, 0, 0, 1, ?, ?)`,
+      )
+      .run(USER_ID, EMAIL, EMAIL, 'Grace Hopper', 'grace hopper', legacyHash, now, now);
+    old
+      .prepare(
+        `INSERT INTO sign_in_challenges (id_hash, purpose, browser_hash, user_id, value, created_at, expires_at, used_at)
+      VALUES (?, 'second_factor', ?, ?, 'pwd', ?, ?, NULL)`,
+      )
+      .run(challengeHash, hashSecret('a browser'), USER_ID, now, now + 600_000);
     old.close();
     app = await startApp({ env: { DATA_DIR: dataDir } });
   });

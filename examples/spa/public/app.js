@@ -4,7 +4,9 @@
 'use strict';
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
-const show = (id, text) => { byTestId(id).textContent = text; };
+const show = (id, text) => {
+  byTestId(id).textContent = text;
+};
 
 function nameOf(profile) {
   return profile.name || profile.email || profile.sub;

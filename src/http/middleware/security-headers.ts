@@ -31,8 +31,16 @@ export function formActionPolicy(res: Pick<Response, 'getHeader'>, redirectUri: 
   // The site-wide policy helmet set on this response, with only form-action widened: everything else it holds
   // (upgrade-insecure-requests on an https issuer among it) stays as it is.
   const current = res.getHeader('Content-Security-Policy');
-  const base = typeof current === 'string' ? current : Object.entries(CSP_DIRECTIVES).map(([name, values]) => `${name} ${values.join(' ')}`).join(';');
-  return base.split(';').map((directive) => (directive.trim().startsWith('form-action') ? formAction : directive)).join(';');
+  const base =
+    typeof current === 'string'
+      ? current
+      : Object.entries(CSP_DIRECTIVES)
+          .map(([name, values]) => `${name} ${values.join(' ')}`)
+          .join(';');
+  return base
+    .split(';')
+    .map((directive) => (directive.trim().startsWith('form-action') ? formAction : directive))
+    .join(';');
 }
 
 /** `https` is false only for a loopback development issuer, where HSTS and upgrades would break the page. */

@@ -87,20 +87,22 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   if (!(await sessionLives(deps, consumed))) throw new InvalidGrant('the sign-in session of this code has ended');
   // Stryker disable next-line MethodExpression: equivalent; a stored scope is the granted names joined by one space, openid always among them, so no empty name to drop.
   const scope = consumed.scope.split(' ').filter(Boolean);
-  const refresh = mayRefresh(client, scope, consumed.sessionIdHash)
-    ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 }
-    : null;
-  const response = await issueTokens(deps, {
-    grantId: consumed.grantId,
-    client,
-    user,
-    scope,
-    authTime: consumed.authTime,
-    nonce: consumed.nonce,
-    sessionIdHash: consumed.sessionIdHash,
-    sid: consumed.sid,
-    amr: consumed.amr,
-  }, refresh);
+  const refresh = mayRefresh(client, scope, consumed.sessionIdHash) ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 } : null;
+  const response = await issueTokens(
+    deps,
+    {
+      grantId: consumed.grantId,
+      client,
+      user,
+      scope,
+      authTime: consumed.authTime,
+      nonce: consumed.nonce,
+      sessionIdHash: consumed.sessionIdHash,
+      sid: consumed.sid,
+      amr: consumed.amr,
+    },
+    refresh,
+  );
   // A replay that arrived while we were signing revoked the grant before our tokens existed, and a session that
   // ended meanwhile revoked its tokens before ours were recorded: revoke again so they cannot escape (an offline
   // refresh token too: the code was redeemed after its session ended). The answer still goes out; the client

@@ -13,12 +13,7 @@ export function isOffline(record: RefreshTokenRecord): boolean {
   return record.scope.split(' ').includes('offline_access');
 }
 
-export async function refreshTokenStatus(
-  store: Store,
-  lifetimes: Pick<Lifetimes, 'sessionIdle'>,
-  record: RefreshTokenRecord,
-  now: number,
-): Promise<RefreshTokenStatus> {
+export async function refreshTokenStatus(store: Store, lifetimes: Pick<Lifetimes, 'sessionIdle'>, record: RefreshTokenRecord, now: number): Promise<RefreshTokenStatus> {
   if (record.revokedAt !== null) return { usable: false, problem: 'revoked' };
   if (record.rotatedAt !== null) return { usable: false, problem: 'rotated' };
   if (record.expiresAt <= now) return { usable: false, problem: 'expired' };

@@ -119,19 +119,23 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
   // Stryker disable next-line ConditionalExpression: equivalent for `sessionIdHash !== null` -> true; refreshTokenStatus refuses a token without offline_access and without a session (the whole-condition mutants die in refresh-edge-cases.test.ts)
   if (!isOffline(current) && rotated.sessionIdHash !== null) await deps.store.sessions.touch(rotated.sessionIdHash, now);
 
-  const response = await issueTokens(deps, {
-    grantId: rotated.grantId,
-    client,
-    user: status.user,
-    scope,
-    authTime: rotated.authTime,
-    // OIDC Core §12.2: a refreshed ID token should carry no nonce.
-    nonce: null,
-    sessionIdHash: rotated.sessionIdHash,
-    sid: rotated.sid,
-    amr: rotated.amr,
-    // RFC 6749 §6: the new refresh token keeps the whole original scope; rotation never moves the absolute end.
-  }, { scope: granted, grantExpiresAt: rotated.grantExpiresAt, token: successorToken(await deps.secretBox(), token) });
+  const response = await issueTokens(
+    deps,
+    {
+      grantId: rotated.grantId,
+      client,
+      user: status.user,
+      scope,
+      authTime: rotated.authTime,
+      // OIDC Core §12.2: a refreshed ID token should carry no nonce.
+      nonce: null,
+      sessionIdHash: rotated.sessionIdHash,
+      sid: rotated.sid,
+      amr: rotated.amr,
+      // RFC 6749 §6: the new refresh token keeps the whole original scope; rotation never moves the absolute end.
+    },
+    { scope: granted, grantExpiresAt: rotated.grantExpiresAt, token: successorToken(await deps.secretBox(), token) },
+  );
 
   // A reuse noticed while we were signing revoked the family before our successor existed (revoking a grant
   // also stamps the rotated token we spent). Revoke again so that the successor cannot escape. The answer still
@@ -146,13 +150,7 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
  * receives that same successor with new access and ID tokens (refresh-retry.ts); otherwise it is reuse and the
  * family dies. The retry passes the same checks as a first presentation: the user, the session, the expiry.
  */
-async function retryWithinGrace(
-  deps: GrantDependencies,
-  client: ClientRecord,
-  presented: string,
-  record: RefreshTokenRecord,
-  requestedScope: string | undefined,
-): Promise<TokenResponse> {
+async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, presented: string, record: RefreshTokenRecord, requestedScope: string | undefined): Promise<TokenResponse> {
   const now = deps.clock.now();
   if (!withinGrace(record, reuseGraceOf(deps.config, client), now)) throw await reused(deps, client, record);
   const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, { ...record, rotatedAt: null }, now);
@@ -168,17 +166,21 @@ async function retryWithinGrace(
   if (!isOffline(record) && record.sessionIdHash !== null) await deps.store.sessions.touch(record.sessionIdHash, now);
 
   // The successor is recorded by whichever of the rotation and this retry gets there first, and only once.
-  const response = await issueTokens(deps, {
-    grantId: record.grantId,
-    client,
-    user: status.user,
-    scope,
-    authTime: record.authTime,
-    nonce: null,
-    sessionIdHash: record.sessionIdHash,
-    sid: record.sid,
-    amr: record.amr,
-  }, { scope: granted, grantExpiresAt: record.grantExpiresAt, token: successor });
+  const response = await issueTokens(
+    deps,
+    {
+      grantId: record.grantId,
+      client,
+      user: status.user,
+      scope,
+      authTime: record.authTime,
+      nonce: null,
+      sessionIdHash: record.sessionIdHash,
+      sid: record.sid,
+      amr: record.amr,
+    },
+    { scope: granted, grantExpiresAt: record.grantExpiresAt, token: successor },
+  );
   await deps.store.audit.append({
     at: now,
     type: 'refresh_token.retried',

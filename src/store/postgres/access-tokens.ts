@@ -4,23 +4,19 @@ import { query, statement, type PostgresPool } from './database.js';
 import { COLUMNS, toRecord, type AccessTokenRow } from '../rows/access-tokens.js';
 
 const INSERT = statement('accessTokens.insert', `INSERT INTO access_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)`);
-const LIVE_BY_JTI = statement('accessTokens.liveByJti',
-  `SELECT ${COLUMNS} FROM access_tokens WHERE jti = $1 AND revoked_at IS NULL AND expires_at > $2`);
+const LIVE_BY_JTI = statement('accessTokens.liveByJti', `SELECT ${COLUMNS} FROM access_tokens WHERE jti = $1 AND revoked_at IS NULL AND expires_at > $2`);
 const REVOKE_GRANT = statement('accessTokens.revokeGrant', 'UPDATE access_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL');
 const REVOKE_FOR_USER = statement('accessTokens.revokeForUser', 'UPDATE access_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL');
 const REVOKE = statement('accessTokens.revoke', 'UPDATE access_tokens SET revoked_at = $1 WHERE jti = $2 AND revoked_at IS NULL');
-const REVOKE_FOR_SESSION = statement('accessTokens.revokeForSession',
-  'UPDATE access_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL');
-const GRANTS_BY_KID = statement('accessTokens.grantsByKid',
-  'SELECT DISTINCT grant_id, session_id_hash FROM access_tokens WHERE kid = $1 ORDER BY grant_id');
+const REVOKE_FOR_SESSION = statement('accessTokens.revokeForSession', 'UPDATE access_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL');
+const GRANTS_BY_KID = statement('accessTokens.grantsByKid', 'SELECT DISTINCT grant_id, session_id_hash FROM access_tokens WHERE kid = $1 ORDER BY grant_id');
 const DELETE_EXPIRED = statement('accessTokens.deleteExpired', 'DELETE FROM access_tokens WHERE expires_at <= $1');
 
 export class PostgresAccessTokenRepository implements AccessTokenRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async create(token: NewAccessToken): Promise<void> {
-    await query(this.pool, INSERT, [token.jti, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.kid,
-      token.createdAt, token.expiresAt]);
+    await query(this.pool, INSERT, [token.jti, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.kid, token.createdAt, token.expiresAt]);
   }
 
   async findLive(jti: string, now: number): Promise<AccessTokenRecord | null> {

@@ -11,15 +11,18 @@ import { chainedFields, COLUMNS, toHead, toRecord, type AuditChainHeadRow, type 
  * waits for the first to commit, then takes the lock and reads the head the first one left. Before the first
  * event the head reads as last_id 0 and GENESIS_HASH; nobody else ever sees that, the append moves it.
  */
-const LOCK_HEAD = statement('audit.lockHead',
-  'INSERT INTO audit_chain_head (singleton, last_id, last_hash) VALUES (1, 0, $1) '
-  + 'ON CONFLICT (singleton) DO UPDATE SET singleton = audit_chain_head.singleton RETURNING last_id, last_hash');
+const LOCK_HEAD = statement(
+  'audit.lockHead',
+  'INSERT INTO audit_chain_head (singleton, last_id, last_hash) VALUES (1, 0, $1) ' + 'ON CONFLICT (singleton) DO UPDATE SET singleton = audit_chain_head.singleton RETURNING last_id, last_hash',
+);
 // The event and the head's move in one statement: one round trip fewer while the head is locked.
-const INSERT_AND_MOVE_HEAD = statement('audit.insertAndMoveHead',
-  'WITH event AS (INSERT INTO audit_events (at, type, actor, subject, client_id, ip, outcome, details, prev_hash, hash) '
-  + `VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}), `
-  + 'moved AS (UPDATE audit_chain_head SET last_id = (SELECT id FROM event), last_hash = $10 WHERE singleton = 1) '
-  + 'SELECT * FROM event');
+const INSERT_AND_MOVE_HEAD = statement(
+  'audit.insertAndMoveHead',
+  'WITH event AS (INSERT INTO audit_events (at, type, actor, subject, client_id, ip, outcome, details, prev_hash, hash) ' +
+    `VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}), ` +
+    'moved AS (UPDATE audit_chain_head SET last_id = (SELECT id FROM event), last_hash = $10 WHERE singleton = 1) ' +
+    'SELECT * FROM event',
+);
 const CHAIN = statement('audit.chain', `SELECT ${COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`);
 const HEAD = statement('audit.head', 'SELECT last_id, last_hash FROM audit_chain_head WHERE singleton = 1');
 
@@ -33,7 +36,10 @@ function binder(values: AuditFilterValue[]): (value: AuditFilterValue) => string
 
 export class PostgresAuditRepository implements AuditRepository {
   /** `chainKey`: AUDIT_CHAIN_KEY, under which new events are chained (src/audit/chain.ts); null for SHA-256. */
-  constructor(private readonly pool: PostgresPool, private readonly chainKey: Buffer | null = null) {}
+  constructor(
+    private readonly pool: PostgresPool,
+    private readonly chainKey: Buffer | null = null,
+  ) {}
 
   async append(event: NewAuditEvent): Promise<AuditEventRecord> {
     const fields = chainedFields(event);

@@ -8,8 +8,7 @@ import { COLUMNS, PATCH_COLUMNS, toRecord, type ClientRow } from '../rows/client
 const INSERT = statement('clients.insert', `INSERT INTO clients (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`);
 const BY_ID = statement('clients.byId', `SELECT ${COLUMNS} FROM clients WHERE client_id = $1`);
 const FIRST_PAGE = statement('clients.firstPage', `SELECT ${COLUMNS} FROM clients ORDER BY name, client_id LIMIT $1`);
-const NEXT_PAGE = statement('clients.nextPage',
-  `SELECT ${COLUMNS} FROM clients WHERE (name, client_id) > ($1, $2) ORDER BY name, client_id LIMIT $3`);
+const NEXT_PAGE = statement('clients.nextPage', `SELECT ${COLUMNS} FROM clients WHERE (name, client_id) > ($1, $2) ORDER BY name, client_id LIMIT $3`);
 const COUNT = statement('clients.count', 'SELECT count(*) AS n FROM clients');
 const DELETE = statement('clients.delete', 'DELETE FROM clients WHERE client_id = $1');
 
@@ -26,9 +25,23 @@ export class PostgresClientRepository implements ClientRepository {
     const requireMfa = client.requireMfa ?? false;
     const refreshReuseGrace = client.refreshReuseGrace ?? null;
     try {
-      await query(this.pool, INSERT, [client.clientId, client.name, client.clientType, client.secretHash, client.tokenEndpointAuthMethod,
-        JSON.stringify(client.redirectUris), JSON.stringify(client.postLogoutRedirectUris), client.backchannelLogoutUri,
-        JSON.stringify(client.grantTypes), JSON.stringify(client.scopes), client.pkceRequired, requireMfa, refreshReuseGrace, now, now]);
+      await query(this.pool, INSERT, [
+        client.clientId,
+        client.name,
+        client.clientType,
+        client.secretHash,
+        client.tokenEndpointAuthMethod,
+        JSON.stringify(client.redirectUris),
+        JSON.stringify(client.postLogoutRedirectUris),
+        client.backchannelLogoutUri,
+        JSON.stringify(client.grantTypes),
+        JSON.stringify(client.scopes),
+        client.pkceRequired,
+        requireMfa,
+        refreshReuseGrace,
+        now,
+        now,
+      ]);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a client with the id ${client.clientId} already exists`);
       throw error;
@@ -69,8 +82,7 @@ export class PostgresClientRepository implements ClientRepository {
     values.push(now);
     assignments.push(`updated_at = $${values.length}`);
     values.push(clientId);
-    const { rows } = await query<ClientRow>(this.pool,
-      `UPDATE clients SET ${assignments.join(', ')} WHERE client_id = $${values.length} RETURNING ${COLUMNS}`, values);
+    const { rows } = await query<ClientRow>(this.pool, `UPDATE clients SET ${assignments.join(', ')} WHERE client_id = $${values.length} RETURNING ${COLUMNS}`, values);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 

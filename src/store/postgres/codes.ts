@@ -3,27 +3,38 @@ import type { AuthorizationCodeRepository } from '../store.js';
 import { query, statement, type PostgresPool } from './database.js';
 import { COLUMNS, toRecord, type CodeRow } from '../rows/codes.js';
 
-const INSERT = statement('codes.insert',
-  `INSERT INTO authorization_codes (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL)`);
+const INSERT = statement('codes.insert', `INSERT INTO authorization_codes (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL)`);
 // One conditional statement, so of any number of concurrent redeemers exactly one sees a row (RFC 6749 §4.1.2):
 // the others wait for its row lock, re-check the WHERE clause against the committed row, and match nothing.
-const CONSUME = statement('codes.consume',
-  `UPDATE authorization_codes SET consumed_at = $1 WHERE code_hash = $2 AND consumed_at IS NULL AND expires_at > $3 RETURNING ${COLUMNS}`);
+const CONSUME = statement('codes.consume', `UPDATE authorization_codes SET consumed_at = $1 WHERE code_hash = $2 AND consumed_at IS NULL AND expires_at > $3 RETURNING ${COLUMNS}`);
 const BY_HASH = statement('codes.byHash', `SELECT ${COLUMNS} FROM authorization_codes WHERE code_hash = $1`);
 const DELETE_EXPIRED = statement('codes.deleteExpired', 'DELETE FROM authorization_codes WHERE expires_at <= $1');
 // Marked used rather than deleted: a code presented later is still recognised (find) and answered as a replay.
 const REVOKE_FOR_USER = statement('codes.revokeForUser', 'UPDATE authorization_codes SET consumed_at = $1 WHERE user_id = $2 AND consumed_at IS NULL');
-const REVOKE_FOR_SESSION = statement('codes.revokeForSession',
-  'UPDATE authorization_codes SET consumed_at = $1 WHERE session_id_hash = $2 AND consumed_at IS NULL');
+const REVOKE_FOR_SESSION = statement('codes.revokeForSession', 'UPDATE authorization_codes SET consumed_at = $1 WHERE session_id_hash = $2 AND consumed_at IS NULL');
 const MARK_REPLAYED = statement('codes.markReplayed', 'UPDATE authorization_codes SET replayed_at = $1 WHERE code_hash = $2 AND replayed_at IS NULL');
 
 export class PostgresAuthorizationCodeRepository implements AuthorizationCodeRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async create(code: NewAuthorizationCode): Promise<void> {
-    await query(this.pool, INSERT, [code.codeHash, code.grantId, code.clientId, code.userId, code.sessionIdHash, code.sid,
-      JSON.stringify(code.amr), code.redirectUri, code.scope, code.nonce, code.codeChallenge, code.codeChallengeMethod,
-      code.authTime, code.createdAt, code.expiresAt]);
+    await query(this.pool, INSERT, [
+      code.codeHash,
+      code.grantId,
+      code.clientId,
+      code.userId,
+      code.sessionIdHash,
+      code.sid,
+      JSON.stringify(code.amr),
+      code.redirectUri,
+      code.scope,
+      code.nonce,
+      code.codeChallenge,
+      code.codeChallengeMethod,
+      code.authTime,
+      code.createdAt,
+      code.expiresAt,
+    ]);
   }
 
   async consume(codeHash: string, now: number): Promise<AuthorizationCodeRecord | null> {

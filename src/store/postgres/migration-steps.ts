@@ -38,11 +38,11 @@ async function linkAuditChain(client: pg.PoolClient): Promise<void> {
       prevHash = hash;
       lastId = id;
     }
-    await client.query(
-      'UPDATE audit_events AS e SET prev_hash = v.prev_hash, hash = v.hash '
-      + 'FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v (id, prev_hash, hash) WHERE e.id = v.id',
-      [ids, prevHashes, hashes],
-    );
+    await client.query('UPDATE audit_events AS e SET prev_hash = v.prev_hash, hash = v.hash ' + 'FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v (id, prev_hash, hash) WHERE e.id = v.id', [
+      ids,
+      prevHashes,
+      hashes,
+    ]);
   }
   if (lastId > 0) await client.query('INSERT INTO audit_chain_head (singleton, last_id, last_hash) VALUES (1, $1, $2)', [lastId, prevHash]);
 }
@@ -51,13 +51,12 @@ async function linkAuditChain(client: pg.PoolClient): Promise<void> {
 async function normalizeNames(client: pg.PoolClient): Promise<void> {
   let lastId = '';
   for (;;) {
-    const { rows } = await client.query<{ id: string; name: string }>(
-      'SELECT id, name FROM users WHERE name IS NOT NULL AND id > $1 ORDER BY id LIMIT $2', [lastId, BATCH]);
+    const { rows } = await client.query<{ id: string; name: string }>('SELECT id, name FROM users WHERE name IS NOT NULL AND id > $1 ORDER BY id LIMIT $2', [lastId, BATCH]);
     if (rows.length === 0) break;
-    await client.query(
-      'UPDATE users AS u SET name_normalized = v.name_normalized FROM unnest($1::text[], $2::text[]) AS v (id, name_normalized) WHERE u.id = v.id',
-      [rows.map((row) => row.id), rows.map((row) => normalizeName(row.name))],
-    );
+    await client.query('UPDATE users AS u SET name_normalized = v.name_normalized FROM unnest($1::text[], $2::text[]) AS v (id, name_normalized) WHERE u.id = v.id', [
+      rows.map((row) => row.id),
+      rows.map((row) => normalizeName(row.name)),
+    ]);
     lastId = rows[rows.length - 1]?.id ?? lastId;
   }
 }
@@ -99,9 +98,12 @@ END
 $$`;
 
 export const POSTGRES_MIGRATION_STEPS: ReadonlyMap<number, (client: pg.PoolClient) => Promise<void>> = new Map([
-  [5, async (client) => {
-    await linkAuditChain(client);
-    await normalizeNames(client);
-    await client.query(TRIGRAM_INDEXES);
-  }],
+  [
+    5,
+    async (client) => {
+      await linkAuditChain(client);
+      await normalizeNames(client);
+      await client.query(TRIGRAM_INDEXES);
+    },
+  ],
 ]);

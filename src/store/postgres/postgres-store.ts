@@ -46,7 +46,10 @@ export class PostgresStore implements Store {
   private ending: Promise<void> | undefined;
 
   /** Expects a migrated database; openPostgresStore is the usual way in. */
-  constructor(private readonly pool: PostgresPool, { auditChainKey = null }: Pick<PostgresStoreOptions, 'auditChainKey'> = {}) {
+  constructor(
+    private readonly pool: PostgresPool,
+    { auditChainKey = null }: Pick<PostgresStoreOptions, 'auditChainKey'> = {},
+  ) {
     this.users = new PostgresUserRepository(pool);
     this.clients = new PostgresClientRepository(pool);
     this.signingKeys = new PostgresSigningKeyRepository(pool);

@@ -10,12 +10,10 @@ import { COLUMNS } from '../rows/recovery-codes.js';
  */
 const LOCK_USER = statement('recoveryCodes.lockUser', 'SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE');
 const DELETE_FOR_USER = statement('recoveryCodes.deleteForUser', 'DELETE FROM recovery_codes WHERE user_id = $1');
-const INSERT_ALL = statement('recoveryCodes.insertAll',
-  `INSERT INTO recovery_codes (${COLUMNS}) SELECT $1::text, code_hash, $3::bigint, NULL::bigint FROM unnest($2::text[]) AS code_hash`);
+const INSERT_ALL = statement('recoveryCodes.insertAll', `INSERT INTO recovery_codes (${COLUMNS}) SELECT $1::text, code_hash, $3::bigint, NULL::bigint FROM unnest($2::text[]) AS code_hash`);
 // One conditional statement, so of any number of concurrent uses of a code exactly one succeeds: the others wait
 // for its row lock, re-check the WHERE clause against the committed row, and match nothing.
-const CONSUME = statement('recoveryCodes.consume',
-  'UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL');
+const CONSUME = statement('recoveryCodes.consume', 'UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL');
 const COUNT_UNUSED = statement('recoveryCodes.countUnused', 'SELECT count(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL');
 
 export class PostgresRecoveryCodeRepository implements RecoveryCodeRepository {

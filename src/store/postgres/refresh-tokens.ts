@@ -9,22 +9,26 @@ import { COLUMNS, toRecord, type RefreshTokenRow } from '../rows/refresh-tokens.
  */
 const OFFLINE = "strpos(' ' || scope || ' ', ' offline_access ') > 0";
 
-const INSERT = statement('refreshTokens.insert',
-  `INSERT INTO refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL) ON CONFLICT (token_hash) DO NOTHING`);
+const INSERT = statement(
+  'refreshTokens.insert',
+  `INSERT INTO refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL) ON CONFLICT (token_hash) DO NOTHING`,
+);
 const BY_HASH = statement('refreshTokens.byHash', `SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = $1`);
 // One conditional statement, so of any number of concurrent rotations exactly one sees a row (RFC 9700 §4.14.2):
 // the others wait for its row lock, re-check the WHERE clause against the committed row, and match nothing.
-const ROTATE = statement('refreshTokens.rotate',
-  `UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $3 RETURNING ${COLUMNS}`);
+const ROTATE = statement(
+  'refreshTokens.rotate',
+  `UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $3 RETURNING ${COLUMNS}`,
+);
 // Already revoked tokens keep the time they were first revoked.
 const REVOKE_GRANT = statement('refreshTokens.revokeGrant', 'UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL');
 const REVOKE_FOR_USER = statement('refreshTokens.revokeForUser', 'UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL');
-const REVOKE_FOR_SESSION = statement('refreshTokens.revokeForSession',
-  'UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL');
-const REVOKE_ONLINE_FOR_SESSION = statement('refreshTokens.revokeOnlineForSession',
-  `UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL AND NOT ${OFFLINE}`);
-const GRANTS_BY_KID = statement('refreshTokens.grantsByKid',
-  'SELECT DISTINCT grant_id, session_id_hash FROM refresh_tokens WHERE kid = $1 ORDER BY grant_id');
+const REVOKE_FOR_SESSION = statement('refreshTokens.revokeForSession', 'UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL');
+const REVOKE_ONLINE_FOR_SESSION = statement(
+  'refreshTokens.revokeOnlineForSession',
+  `UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL AND NOT ${OFFLINE}`,
+);
+const GRANTS_BY_KID = statement('refreshTokens.grantsByKid', 'SELECT DISTINCT grant_id, session_id_hash FROM refresh_tokens WHERE kid = $1 ORDER BY grant_id');
 
 /**
  * Runs a family sweep twice, each its own committed statement, and counts what both revoked. Under READ COMMITTED
@@ -45,8 +49,21 @@ export class PostgresRefreshTokenRepository implements RefreshTokenRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async create(token: NewRefreshToken): Promise<void> {
-    await query(this.pool, INSERT, [token.tokenHash, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.sid,
-      JSON.stringify(token.amr), token.scope, token.authTime, token.createdAt, token.expiresAt, token.grantExpiresAt, token.kid]);
+    await query(this.pool, INSERT, [
+      token.tokenHash,
+      token.grantId,
+      token.clientId,
+      token.userId,
+      token.sessionIdHash,
+      token.sid,
+      JSON.stringify(token.amr),
+      token.scope,
+      token.authTime,
+      token.createdAt,
+      token.expiresAt,
+      token.grantExpiresAt,
+      token.kid,
+    ]);
   }
 
   async find(tokenHash: string): Promise<RefreshTokenRecord | null> {

@@ -10,15 +10,15 @@ const COUNT_LIVE = statement('sessions.countLive', 'SELECT count(*) AS n FROM se
 const TOUCH = statement('sessions.touch', 'UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2');
 // Re-entering the password is also being seen; auth_time stays the sign-in's (SessionRepository.reauthenticate).
 const REAUTHENTICATE = statement('sessions.reauthenticate', 'UPDATE sessions SET reauthenticated_at = $1, last_seen_at = $1 WHERE id_hash = $2');
-const LIVE_FOR_USER = statement('sessions.liveForUser',
-  `SELECT ${COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id_hash`);
+const LIVE_FOR_USER = statement('sessions.liveForUser', `SELECT ${COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id_hash`);
 const DELETE = statement('sessions.delete', 'DELETE FROM sessions WHERE id_hash = $1');
 const DELETE_FOR_USER = statement('sessions.deleteForUser', 'DELETE FROM sessions WHERE user_id = $1');
 // A session that has already ended gains no clients (the INSERT … SELECT finds no row). The casts are needed
 // because a parameter in a SELECT list takes no type from the column it is inserted into.
-const ADD_CLIENT = statement('sessions.addClient',
-  'INSERT INTO session_clients (sid, client_id, first_issued_at) SELECT sid, $1::text, $2::bigint FROM sessions WHERE sid = $3 '
-  + 'ON CONFLICT (sid, client_id) DO NOTHING');
+const ADD_CLIENT = statement(
+  'sessions.addClient',
+  'INSERT INTO session_clients (sid, client_id, first_issued_at) SELECT sid, $1::text, $2::bigint FROM sessions WHERE sid = $3 ' + 'ON CONFLICT (sid, client_id) DO NOTHING',
+);
 const CLIENTS_OF = statement('sessions.clientsOf', 'SELECT client_id FROM session_clients WHERE sid = $1 ORDER BY first_issued_at, client_id');
 const DELETE_EXPIRED = statement('sessions.deleteExpired', 'DELETE FROM sessions WHERE expires_at <= $1');
 

@@ -5,12 +5,13 @@ import { query, statement, type PostgresPool } from './database.js';
 import { COLUMNS, toRecord, toValues, type SignInChallengeRow } from '../rows/sign-in-challenges.js';
 
 const INSERT = statement('signInChallenges.insert', `INSERT INTO sign_in_challenges (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`);
-const LIVE_BY_HASH = statement('signInChallenges.liveByHash',
-  `SELECT ${COLUMNS} FROM sign_in_challenges WHERE id_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`);
+const LIVE_BY_HASH = statement('signInChallenges.liveByHash', `SELECT ${COLUMNS} FROM sign_in_challenges WHERE id_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`);
 // One conditional statement, so of any number of concurrent answers to a challenge exactly one sees a row: the
 // others wait for its row lock, re-check the WHERE clause against the committed row, and match nothing.
-const CONSUME = statement('signInChallenges.consume',
-  `UPDATE sign_in_challenges SET used_at = $1 WHERE id_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4 RETURNING ${COLUMNS}`);
+const CONSUME = statement(
+  'signInChallenges.consume',
+  `UPDATE sign_in_challenges SET used_at = $1 WHERE id_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4 RETURNING ${COLUMNS}`,
+);
 const DELETE_EXPIRED = statement('signInChallenges.deleteExpired', 'DELETE FROM sign_in_challenges WHERE expires_at <= $1');
 const DELETE_FOR_USER = statement('signInChallenges.deleteForUser', 'DELETE FROM sign_in_challenges WHERE user_id = $1');
 const DELETE_FOR_USER_PURPOSE = statement('signInChallenges.deleteForUserPurpose', 'DELETE FROM sign_in_challenges WHERE user_id = $1 AND purpose = $2');

@@ -9,17 +9,18 @@ const LIST = statement('signingKeys.list', `SELECT ${COLUMNS} FROM signing_keys 
 // An absent fact keeps its value (COALESCE with NULL); a stored retirement is never replaced (COALESCE the other
 // way round). Nodes deciding at once: the row lock makes the later UPDATE wait, then re-evaluate on the row the
 // first one committed (READ COMMITTED), so it keeps the first decision and returns it.
-const UPDATE = statement('signingKeys.update',
+const UPDATE = statement(
+  'signingKeys.update',
   `UPDATE signing_keys SET activated_at = COALESCE($2::bigint, activated_at), revoked_at = COALESCE($3::bigint, revoked_at),
-   retired_at = COALESCE(retired_at, $4::bigint) WHERE kid = $1 RETURNING ${COLUMNS}`);
+   retired_at = COALESCE(retired_at, $4::bigint) WHERE kid = $1 RETURNING ${COLUMNS}`,
+);
 
 export class PostgresSigningKeyRepository implements SigningKeyRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async insert(key: SigningKeyRecord): Promise<void> {
     try {
-      await query(this.pool, INSERT, [key.kid, key.alg, key.publicJwk, key.privateKeyCiphertext, key.createdAt,
-        key.activatedAt, key.retiredAt, key.revokedAt]);
+      await query(this.pool, INSERT, [key.kid, key.alg, key.publicJwk, key.privateKeyCiphertext, key.createdAt, key.activatedAt, key.retiredAt, key.revokedAt]);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a signing key with the kid ${key.kid} already exists`);
       throw error;
@@ -32,8 +33,11 @@ export class PostgresSigningKeyRepository implements SigningKeyRepository {
       // first sees the first one's key.
       await client.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
       if ((await client.query('SELECT 1 FROM signing_keys WHERE activated_at > $1 AND revoked_at IS NULL LIMIT 1', [after])).rowCount) return false;
-      await client.query({ name: INSERT.name, text: INSERT.text, values: [key.kid, key.alg, key.publicJwk, key.privateKeyCiphertext,
-        key.createdAt, key.activatedAt, key.retiredAt, key.revokedAt] });
+      await client.query({
+        name: INSERT.name,
+        text: INSERT.text,
+        values: [key.kid, key.alg, key.publicJwk, key.privateKeyCiphertext, key.createdAt, key.activatedAt, key.retiredAt, key.revokedAt],
+      });
       return true;
     });
   }

@@ -17,11 +17,11 @@ const LOCK = statement('throttle.lock', `SELECT ${COLUMNS} FROM throttle_counter
  * Two first attempts conflict on the key; the second waits for the first to commit, then DO UPDATE locks the row
  * the first left and returns it (or inserts, if that one was deleted meanwhile): no retry loop.
  */
-const LOCK_NEW = statement('throttle.lockNew',
-  `INSERT INTO throttle_counters (${COLUMNS}) VALUES ($1, 0, $2, NULL, $2, $2) `
-  + `ON CONFLICT (key) DO UPDATE SET attempts = throttle_counters.attempts RETURNING ${COLUMNS}`);
-const UPSERT = statement('throttle.upsert',
-  `INSERT INTO throttle_counters (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO UPDATE SET ${UPDATE_FROM_EXCLUDED}`);
+const LOCK_NEW = statement(
+  'throttle.lockNew',
+  `INSERT INTO throttle_counters (${COLUMNS}) VALUES ($1, 0, $2, NULL, $2, $2) ` + `ON CONFLICT (key) DO UPDATE SET attempts = throttle_counters.attempts RETURNING ${COLUMNS}`,
+);
+const UPSERT = statement('throttle.upsert', `INSERT INTO throttle_counters (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO UPDATE SET ${UPDATE_FROM_EXCLUDED}`);
 const DELETE = statement('throttle.delete', 'DELETE FROM throttle_counters WHERE key = $1');
 const DELETE_EXPIRED = statement('throttle.deleteExpired', 'DELETE FROM throttle_counters WHERE expires_at <= $1');
 

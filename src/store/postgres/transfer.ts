@@ -72,9 +72,7 @@ export class PostgresTransferRepository implements TransferRepository {
       for (const table of TRANSFER_TABLES) {
         if (!table.identity) continue;
         // The next event the database numbers comes after the imported ones.
-        await client.query(
-          `SELECT setval(pg_get_serial_sequence('${table.name}', '${table.identity}'), COALESCE((SELECT max(${table.identity}) FROM ${table.name}), 0) + 1, false)`,
-        );
+        await client.query(`SELECT setval(pg_get_serial_sequence('${table.name}', '${table.identity}'), COALESCE((SELECT max(${table.identity}) FROM ${table.name}), 0) + 1, false)`);
       }
     });
   }

@@ -41,8 +41,9 @@ function containing(term: string): string {
  * page of emails: only those rows are then read from the table.
  */
 function scanned(name: string, after: boolean): { name: string; text: string } {
-  const page = `SELECT email_normalized FROM users WHERE ${after ? 'email_normalized > $3 AND ' : ''}`
-    + '(strpos(email_normalized, $1) > 0 OR strpos(name_normalized, $1) > 0) ORDER BY email_normalized LIMIT $2';
+  const page =
+    `SELECT email_normalized FROM users WHERE ${after ? 'email_normalized > $3 AND ' : ''}` +
+    '(strpos(email_normalized, $1) > 0 OR strpos(name_normalized, $1) > 0) ORDER BY email_normalized LIMIT $2';
   return statement(name, `SELECT ${COLUMNS} FROM users WHERE email_normalized IN (${page}) ORDER BY email_normalized`);
 }
 
@@ -57,13 +58,18 @@ const SCAN_NEXT = scanned('users.searchNextPage', true);
  * few; a plan for each search would follow PostgreSQL's own estimate of the pattern, which is coarser (it counts the
  * users whose email and name both match twice, and misses rare letters), and pay for planning every time.
  */
-const INDEXED = statement('users.searchIndexed', `WITH matching AS MATERIALIZED (
+const INDEXED = statement(
+  'users.searchIndexed',
+  `WITH matching AS MATERIALIZED (
     SELECT id, email_normalized FROM users WHERE email_normalized LIKE $1 OR name_normalized LIKE $1 LIMIT $2)
-  SELECT total.found, ${COLUMNS.split(',').map((column) => `page.${column.trim()}`).join(', ')}
+  SELECT total.found, ${COLUMNS.split(',')
+    .map((column) => `page.${column.trim()}`)
+    .join(', ')}
   FROM (SELECT count(*)::int AS found FROM matching) AS total
   LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM users WHERE id IN (
     SELECT id FROM matching WHERE $3::text IS NULL OR email_normalized > $3 ORDER BY email_normalized LIMIT $4)) AS page ON true
-  ORDER BY page.email_normalized`);
+  ORDER BY page.email_normalized`,
+);
 
 /** A row of INDEXED: the count of matches, with a user of the page or, when the page is empty, nulls (the LEFT JOIN). */
 type IndexedRow = { found: number } & (UserRow | { [Column in keyof UserRow]: null });
@@ -73,8 +79,10 @@ type IndexedRow = { found: number } & (UserRow | { [Column in keyof UserRow]: nu
  * at 100,000 users). The table's size from the statistics (-1 before the first ANALYZE: then counted) sets the
  * percentage.
  */
-const SIZE = statement('users.searchSampleSize',
-  "SELECT CASE WHEN reltuples >= 0 THEN reltuples::float8 ELSE (SELECT count(*) FROM users)::float8 END AS size FROM pg_class WHERE oid = 'users'::regclass");
+const SIZE = statement(
+  'users.searchSampleSize',
+  "SELECT CASE WHEN reltuples >= 0 THEN reltuples::float8 ELSE (SELECT count(*) FROM users)::float8 END AS size FROM pg_class WHERE oid = 'users'::regclass",
+);
 const SAMPLE = statement('users.searchSample', 'SELECT email_normalized, name_normalized FROM users TABLESAMPLE BERNOULLI ($1)');
 
 /** A sample of the users, to estimate how many a search matches: each sampled user stands for `weight` users. */
@@ -84,7 +92,10 @@ class UserSample {
   private takenAt: number | null = null;
   private taking: Promise<void> | null = null;
 
-  constructor(private readonly pool: PostgresPool, private readonly tuning: PostgresSearchTuning) {}
+  constructor(
+    private readonly pool: PostgresPool,
+    private readonly tuning: PostgresSearchTuning,
+  ) {}
 
   /** About how many users contain `term`; the first call waits for the first sample, later ones never wait. */
   async estimate(term: string): Promise<number> {
@@ -107,9 +118,11 @@ class UserSample {
       this.users = (await query<{ email_normalized: string; name_normalized: string | null }>(this.pool, SAMPLE, [percent])).rows;
       this.weight = percent > 0 ? 100 / percent : 0;
       this.takenAt = Date.now();
-    })().catch(() => undefined).finally(() => {
-      this.taking = null;
-    });
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.taking = null;
+      });
     return this.taking;
   }
 }
@@ -117,7 +130,10 @@ class UserSample {
 export class PostgresUserSearch {
   private readonly sample: UserSample;
 
-  constructor(private readonly pool: PostgresPool, private readonly tuning: PostgresSearchTuning = POSTGRES_SEARCH_TUNING) {
+  constructor(
+    private readonly pool: PostgresPool,
+    private readonly tuning: PostgresSearchTuning = POSTGRES_SEARCH_TUNING,
+  ) {
     this.sample = new UserSample(pool, tuning);
   }
 
@@ -131,8 +147,6 @@ export class PostgresUserSearch {
       const rows = (await query<IndexedRow>(this.pool, INDEXED, [containing(term), cap, after, limit])).rows;
       if ((rows[0]?.found ?? 0) < cap) return rows.filter((row): row is IndexedRow & UserRow => row.id !== null);
     }
-    return (after === null
-      ? await query<UserRow>(this.pool, SCAN_FIRST, [term, limit])
-      : await query<UserRow>(this.pool, SCAN_NEXT, [term, limit, after])).rows;
+    return (after === null ? await query<UserRow>(this.pool, SCAN_FIRST, [term, limit]) : await query<UserRow>(this.pool, SCAN_NEXT, [term, limit, after])).rows;
   }
 }

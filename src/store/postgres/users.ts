@@ -5,7 +5,17 @@ import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
 import type { UserListOptions, UserRepository, UserUpdateOptions } from '../store.js';
 import { inTransaction, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 import {
-  COLUMNS, emailTaken, endsAdmin, endsMailedLinks, idRetired, lastAdmin, normalizeName, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord,
+  COLUMNS,
+  emailTaken,
+  endsAdmin,
+  endsMailedLinks,
+  idRetired,
+  lastAdmin,
+  normalizeName,
+  normalizeSearch,
+  PATCH_COLUMNS,
+  RETIRED_SUBJECT_MESSAGE,
+  toRecord,
   type UserRow,
 } from '../rows/users.js';
 import { PostgresUserSearch, POSTGRES_SEARCH_TUNING, type PostgresSearchTuning } from './user-search.js';
@@ -45,14 +55,28 @@ export class PostgresUserRepository implements UserRepository {
   private readonly search: PostgresUserSearch;
 
   /** `searchTuning`: the users page's search (./user-search.ts); tests pass small figures to take every way with few users. */
-  constructor(private readonly pool: PostgresPool, searchTuning: PostgresSearchTuning = POSTGRES_SEARCH_TUNING) {
+  constructor(
+    private readonly pool: PostgresPool,
+    searchTuning: PostgresSearchTuning = POSTGRES_SEARCH_TUNING,
+  ) {
     this.search = new PostgresUserSearch(pool, searchTuning);
   }
 
   async create(user: NewUser, now: number): Promise<UserRecord> {
     try {
-      await query(this.pool, INSERT, [user.id, user.email, normalizeEmail(user.email), user.name, normalizeName(user.name), user.passwordHash,
-        user.isAdmin, user.disabled, user.emailVerified, now, now]);
+      await query(this.pool, INSERT, [
+        user.id,
+        user.email,
+        normalizeEmail(user.email),
+        user.name,
+        normalizeName(user.name),
+        user.passwordHash,
+        user.isAdmin,
+        user.disabled,
+        user.emailVerified,
+        now,
+        now,
+      ]);
     } catch (error) {
       // The trigger of migration 0005 raises unique_violation too: tell it apart before the taken email.
       if (isRetiredSubject(error)) throw idRetired();
@@ -73,13 +97,11 @@ export class PostgresUserRepository implements UserRepository {
   }
 
   async list({ after, limit, search }: UserListOptions): Promise<Page<UserRecord>> {
-    const afterEmail = after ? decodeCursor(after, 1)[0] ?? '' : null;
+    const afterEmail = after ? (decodeCursor(after, 1)[0] ?? '') : null;
     const term = normalizeSearch(search);
     let rows: UserRow[];
     if (term === null) {
-      rows = (afterEmail === null
-        ? await query<UserRow>(this.pool, FIRST_PAGE, [limit + 1])
-        : await query<UserRow>(this.pool, NEXT_PAGE, [afterEmail, limit + 1])).rows;
+      rows = (afterEmail === null ? await query<UserRow>(this.pool, FIRST_PAGE, [limit + 1]) : await query<UserRow>(this.pool, NEXT_PAGE, [afterEmail, limit + 1])).rows;
     } else {
       rows = await this.search.list(term, afterEmail, limit + 1);
     }
@@ -121,18 +143,19 @@ export class PostgresUserRepository implements UserRepository {
     if (endsMailedLinks(patch, options)) {
       // A new email or password and the end of the mailed links are one statement: no link outlives the change. The
       // links' update takes the user from the users' update, so a user that is not there (or not changed) ends none.
-      text = `WITH updated AS (${text}), ended_links AS (`
-        + `UPDATE account_tokens SET used_at = ${nowParameter} WHERE user_id IN (SELECT id FROM updated) AND used_at IS NULL) SELECT ${COLUMNS} FROM updated`;
+      text =
+        `WITH updated AS (${text}), ended_links AS (` +
+        `UPDATE account_tokens SET used_at = ${nowParameter} WHERE user_id IN (SELECT id FROM updated) AND used_at IS NULL) SELECT ${COLUMNS} FROM updated`;
     }
     try {
       const { rows } = endsAdmin(patch)
         ? await inTransaction(this.pool, async (client) => {
-          // A user not at the address the write is conditioned on is left alone (null), as on SQLite, rather than
-          // refused as the last admin; the UPDATE's own condition still decides a change made in between.
-          if (options.onlyIfEmail !== undefined && !(await hasEmail(client, id, options.onlyIfEmail))) return { rows: [] as UserRow[] };
-          await refuseLastAdmin(client, id);
-          return client.query<UserRow>(text, values);
-        })
+            // A user not at the address the write is conditioned on is left alone (null), as on SQLite, rather than
+            // refused as the last admin; the UPDATE's own condition still decides a change made in between.
+            if (options.onlyIfEmail !== undefined && !(await hasEmail(client, id, options.onlyIfEmail))) return { rows: [] as UserRow[] };
+            await refuseLastAdmin(client, id);
+            return client.query<UserRow>(text, values);
+          })
         : await query<UserRow>(this.pool, text, values);
       return rows[0] ? toRecord(rows[0]) : null;
     } catch (error) {

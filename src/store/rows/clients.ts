@@ -20,8 +20,9 @@ export interface ClientRow {
   updated_at: number;
 }
 
-export const COLUMNS = 'client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, '
-  + 'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, refresh_reuse_grace, created_at, updated_at';
+export const COLUMNS =
+  'client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, ' +
+  'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, refresh_reuse_grace, created_at, updated_at';
 
 export const PATCH_COLUMNS: Record<keyof ClientPatch, string> = {
   name: 'name',

@@ -21,8 +21,9 @@ export interface CodeRow {
   replayed_at: number | null;
 }
 
-export const COLUMNS = 'code_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, redirect_uri, scope, nonce, code_challenge, '
-  + 'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at';
+export const COLUMNS =
+  'code_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, redirect_uri, scope, nonce, code_challenge, ' +
+  'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at';
 
 export function toRecord(row: CodeRow): AuthorizationCodeRecord {
   return {

@@ -42,6 +42,15 @@ export type PasskeyValues<B> = [string, string, string, string, number, string, 
  * through `bool`: SQLite stores 0 or 1 (`Number`), PostgreSQL a boolean (`Boolean`).
  */
 export function toValues<B>(passkey: NewPasskey, bool: (value: boolean) => B): PasskeyValues<B> {
-  return [passkey.credentialId, passkey.userId, passkey.name, passkey.publicKey, passkey.counter, JSON.stringify(passkey.transports),
-    passkey.deviceType, bool(passkey.backedUp), passkey.createdAt];
+  return [
+    passkey.credentialId,
+    passkey.userId,
+    passkey.name,
+    passkey.publicKey,
+    passkey.counter,
+    JSON.stringify(passkey.transports),
+    passkey.deviceType,
+    bool(passkey.backedUp),
+    passkey.createdAt,
+  ];
 }

@@ -13,8 +13,9 @@ export interface ThrottleRow {
 export const COLUMNS = 'key, attempts, window_started_at, blocked_until, last_attempt_at, expires_at';
 
 /** The SET clause of the upsert that stores a counter (`excluded` is the row the INSERT proposed; both engines). */
-export const UPDATE_FROM_EXCLUDED = 'attempts = excluded.attempts, window_started_at = excluded.window_started_at, '
-  + 'blocked_until = excluded.blocked_until, last_attempt_at = excluded.last_attempt_at, expires_at = excluded.expires_at';
+export const UPDATE_FROM_EXCLUDED =
+  'attempts = excluded.attempts, window_started_at = excluded.window_started_at, ' +
+  'blocked_until = excluded.blocked_until, last_attempt_at = excluded.last_attempt_at, expires_at = excluded.expires_at';
 
 export type ThrottleValues = [string, number, number, number | null, number, number];
 

@@ -15,16 +15,12 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
-    this.liveByJti = db.prepare<[string, number], AccessTokenRow>(
-      `SELECT ${COLUMNS} FROM access_tokens WHERE jti = ? AND revoked_at IS NULL AND expires_at > ?`,
-    );
+    this.liveByJti = db.prepare<[string, number], AccessTokenRow>(`SELECT ${COLUMNS} FROM access_tokens WHERE jti = ? AND revoked_at IS NULL AND expires_at > ?`);
     this.revokeGrantStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
     this.revokeForUserStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
     this.revokeStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL');
     this.revokeForSessionStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE session_id_hash = ? AND revoked_at IS NULL');
-    this.grantsByKid = db.prepare<[string], { grant_id: string; session_id_hash: string | null }>(
-      'SELECT DISTINCT grant_id, session_id_hash FROM access_tokens WHERE kid = ? ORDER BY grant_id',
-    );
+    this.grantsByKid = db.prepare<[string], { grant_id: string; session_id_hash: string | null }>('SELECT DISTINCT grant_id, session_id_hash FROM access_tokens WHERE kid = ? ORDER BY grant_id');
     this.deleteExpiredStmt = db.prepare('DELETE FROM access_tokens WHERE expires_at <= ?');
   }
 

@@ -21,9 +21,7 @@ export class SqliteAccountTokenRepository implements AccountTokenRepository {
       `UPDATE account_tokens SET used_at = ? WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ? RETURNING ${COLUMNS}`,
     );
     // Marked used rather than deleted, as codes are: a replaced link then reads like a used one.
-    this.revokeForUserStmt = db.prepare<[number, string, AccountTokenPurpose]>(
-      'UPDATE account_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL',
-    );
+    this.revokeForUserStmt = db.prepare<[number, string, AccountTokenPurpose]>('UPDATE account_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL');
     this.deleteExpiredStmt = db.prepare<[number]>('DELETE FROM account_tokens WHERE expires_at <= ?');
   }
 

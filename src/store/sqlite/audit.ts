@@ -14,7 +14,10 @@ export class SqliteAuditRepository implements AuditRepository {
   private readonly filtered = new Map<string, Database.Statement>();
 
   /** `chainKey`: AUDIT_CHAIN_KEY, under which new events are chained (src/audit/chain.ts); null for SHA-256. */
-  constructor(private readonly db: SqliteDatabase, chainKey: Buffer | null = null) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    chainKey: Buffer | null = null,
+  ) {
     this.headStmt = db.prepare<[], AuditChainHeadRow>('SELECT last_id, last_hash FROM audit_chain_head WHERE singleton = 1');
     this.chainStmt = db.prepare<[number, number], AuditRow>(`SELECT ${COLUMNS} FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`);
     const insertStmt = db.prepare<[number, string, string, string | null, string | null, string | null, string, string, string, string], AuditRow>(

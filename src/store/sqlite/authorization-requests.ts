@@ -11,9 +11,7 @@ export class SqliteAuthorizationRequestRepository implements AuthorizationReques
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO authorization_requests (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL)`);
-    this.liveById = db.prepare<[string, number], AuthorizationRequestRow>(
-      `SELECT ${COLUMNS} FROM authorization_requests WHERE id_hash = ? AND consumed_at IS NULL AND expires_at > ?`,
-    );
+    this.liveById = db.prepare<[string, number], AuthorizationRequestRow>(`SELECT ${COLUMNS} FROM authorization_requests WHERE id_hash = ? AND consumed_at IS NULL AND expires_at > ?`);
     // One conditional statement: a request completes once, even when the form is submitted twice at once.
     this.consumeStmt = db.prepare<[number, string, number], AuthorizationRequestRow>(
       `UPDATE authorization_requests SET consumed_at = ? WHERE id_hash = ? AND consumed_at IS NULL AND expires_at > ? RETURNING ${COLUMNS}`,
@@ -22,8 +20,7 @@ export class SqliteAuthorizationRequestRepository implements AuthorizationReques
   }
 
   async create(request: NewAuthorizationRequest): Promise<void> {
-    this.insertStmt.run(request.idHash, request.browserHash, request.clientId, JSON.stringify(request.params),
-      request.createdAt, request.expiresAt);
+    this.insertStmt.run(request.idHash, request.browserHash, request.clientId, JSON.stringify(request.params), request.createdAt, request.expiresAt);
   }
 
   async findLive(idHash: string, now: number): Promise<AuthorizationRequestRecord | null> {

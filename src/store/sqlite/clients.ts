@@ -24,9 +24,7 @@ export class SqliteClientRepository implements ClientRepository {
     this.insertStmt = db.prepare(`INSERT INTO clients (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE client_id = ?`);
     this.firstPage = db.prepare<[number], ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY name, client_id LIMIT ?`);
-    this.nextPage = db.prepare<[string, string, number], ClientRow>(
-      `SELECT ${COLUMNS} FROM clients WHERE (name, client_id) > (?, ?) ORDER BY name, client_id LIMIT ?`,
-    );
+    this.nextPage = db.prepare<[string, string, number], ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE (name, client_id) > (?, ?) ORDER BY name, client_id LIMIT ?`);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM clients');
     this.deleteStmt = db.prepare('DELETE FROM clients WHERE client_id = ?');
   }
@@ -35,10 +33,23 @@ export class SqliteClientRepository implements ClientRepository {
     const requireMfa = client.requireMfa ?? false;
     const refreshReuseGrace = client.refreshReuseGrace ?? null;
     try {
-      this.insertStmt.run(client.clientId, client.name, client.clientType, client.secretHash, client.tokenEndpointAuthMethod,
-        JSON.stringify(client.redirectUris), JSON.stringify(client.postLogoutRedirectUris), client.backchannelLogoutUri,
-        JSON.stringify(client.grantTypes), JSON.stringify(client.scopes), Number(client.pkceRequired), Number(requireMfa),
-        refreshReuseGrace, now, now);
+      this.insertStmt.run(
+        client.clientId,
+        client.name,
+        client.clientType,
+        client.secretHash,
+        client.tokenEndpointAuthMethod,
+        JSON.stringify(client.redirectUris),
+        JSON.stringify(client.postLogoutRedirectUris),
+        client.backchannelLogoutUri,
+        JSON.stringify(client.grantTypes),
+        JSON.stringify(client.scopes),
+        Number(client.pkceRequired),
+        Number(requireMfa),
+        refreshReuseGrace,
+        now,
+        now,
+      );
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a client with the id ${client.clientId} already exists`);
       throw error;
@@ -76,9 +87,9 @@ export class SqliteClientRepository implements ClientRepository {
       assignments.push(`${PATCH_COLUMNS[key]} = ?`);
       values.push(toColumn(value));
     }
-    const row = this.db.prepare<unknown[], ClientRow>(
-      `UPDATE clients SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE client_id = ? RETURNING ${COLUMNS}`,
-    ).get(...values, now, clientId);
+    const row = this.db
+      .prepare<unknown[], ClientRow>(`UPDATE clients SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE client_id = ? RETURNING ${COLUMNS}`)
+      .get(...values, now, clientId);
     return row ? toRecord(row) : null;
   }
 

@@ -27,8 +27,23 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
   }
 
   async create(code: NewAuthorizationCode): Promise<void> {
-    this.insertStmt.run(code.codeHash, code.grantId, code.clientId, code.userId, code.sessionIdHash, code.sid, JSON.stringify(code.amr), code.redirectUri, code.scope,
-      code.nonce, code.codeChallenge, code.codeChallengeMethod, code.authTime, code.createdAt, code.expiresAt);
+    this.insertStmt.run(
+      code.codeHash,
+      code.grantId,
+      code.clientId,
+      code.userId,
+      code.sessionIdHash,
+      code.sid,
+      JSON.stringify(code.amr),
+      code.redirectUri,
+      code.scope,
+      code.nonce,
+      code.codeChallenge,
+      code.codeChallengeMethod,
+      code.authTime,
+      code.createdAt,
+      code.expiresAt,
+    );
   }
 
   async consume(codeHash: string, now: number): Promise<AuthorizationCodeRecord | null> {

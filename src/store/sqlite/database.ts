@@ -124,7 +124,10 @@ export function migrateSqlite(db: SqliteDatabase, migrations: Migration[] = read
 
 /** The versions recorded as applied, in order. */
 export function appliedSqliteMigrations(db: SqliteDatabase): number[] {
-  return db.prepare<[], { version: number }>('SELECT version FROM schema_migrations ORDER BY version').all().map((r) => r.version);
+  return db
+    .prepare<[], { version: number }>('SELECT version FROM schema_migrations ORDER BY version')
+    .all()
+    .map((r) => r.version);
 }
 
 export function isUniqueViolation(error: unknown): boolean {

@@ -74,9 +74,12 @@ INSERT INTO users_fts (users_fts) VALUES ('rebuild');
 `;
 
 export const SQLITE_MIGRATION_STEPS: ReadonlyMap<number, (db: SqliteDatabase) => void> = new Map([
-  [5, (db) => {
-    linkAuditChain(db);
-    normalizeNames(db);
-    db.exec(USER_SEARCH_INDEX);
-  }],
+  [
+    5,
+    (db) => {
+      linkAuditChain(db);
+      normalizeNames(db);
+      db.exec(USER_SEARCH_INDEX);
+    },
+  ],
 ]);

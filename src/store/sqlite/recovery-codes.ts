@@ -19,9 +19,7 @@ export class SqliteRecoveryCodeRepository implements RecoveryCodeRepository {
       for (const codeHash of codeHashes) insert.run(userId, codeHash, now);
     });
     // One conditional statement, so of any number of concurrent uses of a code exactly one succeeds.
-    this.consumeStmt = db.prepare<[number, string, string]>(
-      'UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL',
-    );
+    this.consumeStmt = db.prepare<[number, string, string]>('UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL');
     this.countUnusedStmt = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL');
   }
 

@@ -27,12 +27,8 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
     this.revokeGrantStmt = db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
     this.revokeForUserStmt = db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
     this.revokeForSessionStmt = db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE session_id_hash = ? AND revoked_at IS NULL');
-    this.revokeOnlineForSessionStmt = db.prepare(
-      `UPDATE refresh_tokens SET revoked_at = ? WHERE session_id_hash = ? AND revoked_at IS NULL AND NOT ${OFFLINE}`,
-    );
-    this.grantsByKid = db.prepare<[string], { grant_id: string; session_id_hash: string | null }>(
-      'SELECT DISTINCT grant_id, session_id_hash FROM refresh_tokens WHERE kid = ? ORDER BY grant_id',
-    );
+    this.revokeOnlineForSessionStmt = db.prepare(`UPDATE refresh_tokens SET revoked_at = ? WHERE session_id_hash = ? AND revoked_at IS NULL AND NOT ${OFFLINE}`);
+    this.grantsByKid = db.prepare<[string], { grant_id: string; session_id_hash: string | null }>('SELECT DISTINCT grant_id, session_id_hash FROM refresh_tokens WHERE kid = ? ORDER BY grant_id');
   }
 
   async create(token: NewRefreshToken): Promise<void> {
@@ -41,8 +37,21 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
 
   /** create(), synchronously: for a caller's transaction (issuance.ts). */
   createNow(token: NewRefreshToken): void {
-    this.insertStmt.run(token.tokenHash, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.sid, JSON.stringify(token.amr), token.scope,
-      token.authTime, token.createdAt, token.expiresAt, token.grantExpiresAt, token.kid);
+    this.insertStmt.run(
+      token.tokenHash,
+      token.grantId,
+      token.clientId,
+      token.userId,
+      token.sessionIdHash,
+      token.sid,
+      JSON.stringify(token.amr),
+      token.scope,
+      token.authTime,
+      token.createdAt,
+      token.expiresAt,
+      token.grantExpiresAt,
+      token.kid,
+    );
   }
 
   async find(tokenHash: string): Promise<RefreshTokenRecord | null> {

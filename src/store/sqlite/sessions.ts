@@ -25,19 +25,13 @@ export class SqliteSessionRepository implements SessionRepository {
     this.touchStmt = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
     // Re-entering the password is also being seen; auth_time stays the sign-in's (SessionRepository.reauthenticate).
     this.reauthenticateStmt = db.prepare('UPDATE sessions SET reauthenticated_at = ?, last_seen_at = ? WHERE id_hash = ?');
-    this.liveForUser = db.prepare<[string, number], SessionRow>(
-      `SELECT ${COLUMNS} FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash`,
-    );
+    this.liveForUser = db.prepare<[string, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash`);
     this.deleteStmt = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
     this.deleteForUserStmt = db.prepare('DELETE FROM sessions WHERE user_id = ?');
     // A session that has already ended gains no clients (the INSERT … SELECT finds no row).
-    this.addClientStmt = db.prepare(
-      'INSERT INTO session_clients (sid, client_id, first_issued_at) SELECT sid, ?, ? FROM sessions WHERE sid = ? ON CONFLICT (sid, client_id) DO NOTHING',
-    );
+    this.addClientStmt = db.prepare('INSERT INTO session_clients (sid, client_id, first_issued_at) SELECT sid, ?, ? FROM sessions WHERE sid = ? ON CONFLICT (sid, client_id) DO NOTHING');
     this.deleteExpiredStmt = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
-    this.clientsOfStmt = db.prepare<[string], { client_id: string }>(
-      'SELECT client_id FROM session_clients WHERE sid = ? ORDER BY first_issued_at, client_id',
-    );
+    this.clientsOfStmt = db.prepare<[string], { client_id: string }>('SELECT client_id FROM session_clients WHERE sid = ? ORDER BY first_issued_at, client_id');
   }
 
   async create(session: SessionRecord): Promise<void> {

@@ -34,8 +34,7 @@ export class SqliteSigningKeyRepository implements SigningKeyRepository {
 
   async insert(key: SigningKeyRecord): Promise<void> {
     try {
-      this.insertStmt.run(key.kid, key.alg, key.publicJwk, key.privateKeyCiphertext, key.createdAt,
-        key.activatedAt, key.retiredAt, key.revokedAt);
+      this.insertStmt.run(key.kid, key.alg, key.publicJwk, key.privateKeyCiphertext, key.createdAt, key.activatedAt, key.retiredAt, key.revokedAt);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a signing key with the kid ${key.kid} already exists`);
       throw error;

@@ -49,7 +49,10 @@ export class SqliteStore implements Store {
   private readonly pingStmt;
 
   /** Expects a migrated database; openSqliteStore is the usual way in. */
-  constructor(private readonly db: SqliteDatabase, { auditChainKey = null }: Pick<SqliteStoreOptions, 'auditChainKey'> = {}) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    { auditChainKey = null }: Pick<SqliteStoreOptions, 'auditChainKey'> = {},
+  ) {
     this.users = new SqliteUserRepository(db);
     this.clients = new SqliteClientRepository(db);
     this.signingKeys = new SqliteSigningKeyRepository(db);

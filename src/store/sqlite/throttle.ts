@@ -17,9 +17,7 @@ export class SqliteThrottleRepository implements ThrottleRepository {
 
   constructor(db: SqliteDatabase) {
     const byKey = db.prepare<[string], ThrottleRow>(`SELECT ${COLUMNS} FROM throttle_counters WHERE key = ?`);
-    const upsert = db.prepare<ThrottleValues>(
-      `INSERT INTO throttle_counters (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET ${UPDATE_FROM_EXCLUDED}`,
-    );
+    const upsert = db.prepare<ThrottleValues>(`INSERT INTO throttle_counters (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET ${UPDATE_FROM_EXCLUDED}`);
     this.liveByKey = db.prepare<[string, number], ThrottleRow>(`SELECT ${COLUMNS} FROM throttle_counters WHERE key = ? AND expires_at > ?`);
     this.deleteStmt = db.prepare<[string]>('DELETE FROM throttle_counters WHERE key = ?');
     this.deleteExpiredStmt = db.prepare<[number]>('DELETE FROM throttle_counters WHERE expires_at <= ?');

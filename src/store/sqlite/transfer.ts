@@ -56,10 +56,12 @@ export class SqliteTransferRepository implements TransferRepository {
     db.exec('BEGIN IMMEDIATE');
     try {
       assertEmpty(new Map(TRANSFER_TABLES.map((table) => [table.name, (db.prepare(`SELECT count(*) AS n FROM ${table.name}`).get() as { n: number }).n])));
-      const inserts = new Map(TRANSFER_TABLES.map((table) => {
-        const columns = Object.keys(table.columns);
-        return [table.name, db.prepare(`INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)];
-      }));
+      const inserts = new Map(
+        TRANSFER_TABLES.map((table) => {
+          const columns = Object.keys(table.columns);
+          return [table.name, db.prepare(`INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)];
+        }),
+      );
       for await (const { table, rows } of batches) {
         const insert = inserts.get(table.name);
         if (!insert) throw new Error(`no table ${table.name}`);

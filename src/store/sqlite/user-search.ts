@@ -30,7 +30,9 @@ const TRIGRAM = 3;
 const MATCHES = '(instr(email_normalized, @term) > 0 OR instr(name_normalized, @term) > 0)';
 
 /** The columns of users, named through the table: json_each, joined beside it, has an `id` of its own. */
-const USER_COLUMNS = COLUMNS.split(',').map((column) => `users.${column.trim()}`).join(', ');
+const USER_COLUMNS = COLUMNS.split(',')
+  .map((column) => `users.${column.trim()}`)
+  .join(', ');
 
 /**
  * An FTS5 phrase of the whole search: a run of consecutive trigrams, which the trigram tokenizer matches exactly
@@ -52,28 +54,33 @@ export class SqliteUserSearch {
   private readonly indexedPage;
   private readonly page;
 
-  constructor(db: SqliteDatabase, private readonly tuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING) {
-    const scan = (after: string, upto: string) => db.prepare<[Record<string, string | number>], UserRow>(
-      `SELECT ${COLUMNS} FROM users INDEXED BY users_search WHERE ${after}${upto}${MATCHES} ORDER BY email_normalized LIMIT @limit`);
+  constructor(
+    db: SqliteDatabase,
+    private readonly tuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING,
+  ) {
+    const scan = (after: string, upto: string) =>
+      db.prepare<[Record<string, string | number>], UserRow>(`SELECT ${COLUMNS} FROM users INDEXED BY users_search WHERE ${after}${upto}${MATCHES} ORDER BY email_normalized LIMIT @limit`);
     this.scanFirst = scan('', '');
     this.scanNext = scan('email_normalized > @after AND ', '');
     this.windowFirst = scan('', 'email_normalized <= @upto AND ');
     this.windowNext = scan('email_normalized > @after AND ', 'email_normalized <= @upto AND ');
     // The last email of a window (read from an index of the emails alone).
-    const windowEnd = (after: string) => db.prepare<[Record<string, string | number>], string>(
-      `SELECT email_normalized FROM users ${after}ORDER BY email_normalized LIMIT 1 OFFSET @skip`).pluck();
+    const windowEnd = (after: string) =>
+      db.prepare<[Record<string, string | number>], string>(`SELECT email_normalized FROM users ${after}ORDER BY email_normalized LIMIT 1 OFFSET @skip`).pluck();
     this.windowEndFirst = windowEnd('');
     this.windowEndNext = windowEnd('WHERE email_normalized > @after ');
     // How many match (up to the cap), and their rowids as one JSON array: one row, not one per match.
     this.indexed = db.prepare<[{ phrase: string; cap: number }], { found: number; rowids: string }>(
-      'SELECT count(*) AS found, json_group_array(rowid) AS rowids FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH @phrase LIMIT @cap)');
+      'SELECT count(*) AS found, json_group_array(rowid) AS rowids FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH @phrase LIMIT @cap)',
+    );
     // CROSS JOIN keeps the matches the outer loop: without it the planner may walk the email index instead and
     // probe the list for each of 100,000 users, the very scan the index is here to avoid. Each match is checked
     // again as the scan checks it, for next to nothing: an index out of step with the users (a rowid changed
     // behind the triggers' back) could then only miss someone, never show someone else.
     this.indexedPage = db.prepare<[{ rowids: string; term: string; after: string; limit: number }], UserRow>(
-      `SELECT ${USER_COLUMNS} FROM json_each(@rowids) AS found CROSS JOIN users ON users.rowid = found.value `
-      + `WHERE users.email_normalized > @after AND ${MATCHES} ORDER BY users.email_normalized LIMIT @limit`);
+      `SELECT ${USER_COLUMNS} FROM json_each(@rowids) AS found CROSS JOIN users ON users.rowid = found.value ` +
+        `WHERE users.email_normalized > @after AND ${MATCHES} ORDER BY users.email_normalized LIMIT @limit`,
+    );
     // One read transaction: every statement of a page sees the same snapshot, whatever other connections commit.
     this.page = db.transaction((term: string, after: string | null, limit: number): UserRow[] => this.find(term, after, limit));
   }
@@ -94,9 +101,7 @@ export class SqliteUserSearch {
     // Counted up to the cap plus one, so that reaching the cap shows.
     const rest = limit - found.length;
     const matches = this.indexed.get({ phrase: phrase(term), cap: this.tuning.indexCap + 1 });
-    const more = matches && matches.found <= this.tuning.indexCap
-      ? this.indexedPage.all({ rowids: matches.rowids, term, after: upto, limit: rest })
-      : this.scan(term, upto, rest);
+    const more = matches && matches.found <= this.tuning.indexCap ? this.indexedPage.all({ rowids: matches.rowids, term, after: upto, limit: rest }) : this.scan(term, upto, rest);
     return found.concat(more);
   }
 

@@ -5,7 +5,17 @@ import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
 import type { UserListOptions, UserRepository, UserUpdateOptions } from '../store.js';
 import { isUniqueViolation, type SqliteDatabase } from './database.js';
 import {
-  COLUMNS, emailTaken, endsAdmin, endsMailedLinks, idRetired, lastAdmin, normalizeName, normalizeSearch, PATCH_COLUMNS, RETIRED_SUBJECT_MESSAGE, toRecord,
+  COLUMNS,
+  emailTaken,
+  endsAdmin,
+  endsMailedLinks,
+  idRetired,
+  lastAdmin,
+  normalizeName,
+  normalizeSearch,
+  PATCH_COLUMNS,
+  RETIRED_SUBJECT_MESSAGE,
+  toRecord,
   type UserRow,
 } from '../rows/users.js';
 import { SqliteUserSearch, SQLITE_SEARCH_TUNING, type SqliteSearchTuning } from './user-search.js';
@@ -15,8 +25,7 @@ import { SqliteUserSearch, SQLITE_SEARCH_TUNING, type SqliteSearchTuning } from 
  * not one itself. Part of the one UPDATE or DELETE statement, which SQLite runs under its single write lock,
  * so two statements taking away the last two admins see each other's result: one of them matches nothing.
  */
-const NOT_LAST_ADMIN = 'NOT (is_admin = 1 AND disabled = 0 AND NOT EXISTS '
-  + '(SELECT 1 FROM users AS other WHERE other.is_admin = 1 AND other.disabled = 0 AND other.id <> users.id))';
+const NOT_LAST_ADMIN = 'NOT (is_admin = 1 AND disabled = 0 AND NOT EXISTS ' + '(SELECT 1 FROM users AS other WHERE other.is_admin = 1 AND other.disabled = 0 AND other.id <> users.id))';
 
 function isRetiredSubject(error: unknown): boolean {
   return (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_TRIGGER' && (error as Error).message.startsWith(RETIRED_SUBJECT_MESSAGE);
@@ -36,7 +45,10 @@ export class SqliteUserRepository implements UserRepository {
   private readonly inTransaction;
 
   /** `searchTuning`: the users page's search (./user-search.ts); tests pass small figures to take every way with few users. */
-  constructor(private readonly db: SqliteDatabase, searchTuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    searchTuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING,
+  ) {
     this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
     this.byEmail = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized = ?`);
@@ -60,8 +72,19 @@ export class SqliteUserRepository implements UserRepository {
 
   async create(user: NewUser, now: number): Promise<UserRecord> {
     try {
-      this.insertStmt.run(user.id, user.email, normalizeEmail(user.email), user.name, normalizeName(user.name), user.passwordHash,
-        Number(user.isAdmin), Number(user.disabled), Number(user.emailVerified), now, now);
+      this.insertStmt.run(
+        user.id,
+        user.email,
+        normalizeEmail(user.email),
+        user.name,
+        normalizeName(user.name),
+        user.passwordHash,
+        Number(user.isAdmin),
+        Number(user.disabled),
+        Number(user.emailVerified),
+        now,
+        now,
+      );
     } catch (error) {
       if (isRetiredSubject(error)) throw idRetired();
       if (isUniqueViolation(error)) throw emailTaken(user.email);
@@ -81,7 +104,7 @@ export class SqliteUserRepository implements UserRepository {
   }
 
   async list({ after, limit, search }: UserListOptions): Promise<Page<UserRecord>> {
-    const afterEmail = after ? decodeCursor(after, 1)[0] ?? '' : null;
+    const afterEmail = after ? (decodeCursor(after, 1)[0] ?? '') : null;
     const term = normalizeSearch(search);
     let rows: UserRow[];
     if (term === null) rows = afterEmail === null ? this.firstPage.all(limit + 1) : this.nextPage.all(afterEmail, limit + 1);

@@ -36,7 +36,10 @@ export class GroupCommit {
   private readonly rollbackTo;
   readonly counts: CommitCounts = { commits: 0, calls: 0 };
 
-  constructor(private readonly db: SqliteDatabase, private readonly store: SqliteStore) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly store: SqliteStore,
+  ) {
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');

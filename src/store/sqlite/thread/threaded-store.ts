@@ -47,14 +47,31 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
   clients: { create: 'write', findById: 'read', list: 'read', count: 'read', update: 'write', delete: 'write' },
   signingKeys: { insert: 'write', insertUnlessScheduled: 'write', list: 'read', update: 'write' },
   sessions: {
-    create: 'write', findLive: 'read', touch: 'write', listForUser: 'read', findLiveBySid: 'read', countLive: 'read', reauthenticate: 'write', delete: 'write',
-    deleteForUser: 'write', addClient: 'write', clientsOf: 'read', deleteExpired: 'write',
+    create: 'write',
+    findLive: 'read',
+    touch: 'write',
+    listForUser: 'read',
+    findLiveBySid: 'read',
+    countLive: 'read',
+    reauthenticate: 'write',
+    delete: 'write',
+    deleteForUser: 'write',
+    addClient: 'write',
+    clientsOf: 'read',
+    deleteExpired: 'write',
   },
   codes: { create: 'write', consume: 'write', find: 'read', revokeForUser: 'write', revokeForSession: 'write', markReplayed: 'write', deleteExpired: 'write' },
   refreshTokens: { create: 'write', find: 'read', rotate: 'write', revokeGrant: 'write', revokeForUser: 'write', revokeForSession: 'write', grantsSignedBy: 'read' },
   authorizationRequests: { create: 'write', findLive: 'read', consume: 'write', deleteExpired: 'write' },
   accessTokens: {
-    create: 'write', findLive: 'read', revokeGrant: 'write', revokeForUser: 'write', revoke: 'write', revokeForSession: 'write', grantsSignedBy: 'read', deleteExpired: 'write',
+    create: 'write',
+    findLive: 'read',
+    revokeGrant: 'write',
+    revokeForUser: 'write',
+    revoke: 'write',
+    revokeForSession: 'write',
+    grantsSignedBy: 'read',
+    deleteExpired: 'write',
   },
   audit: { append: 'write', list: 'read', count: 'read', chain: 'read', head: 'read' },
   // An attempt reads and writes its counter in one transaction: the whole call runs on the thread.
@@ -63,7 +80,13 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
   totp: { begin: 'write', find: 'read', confirm: 'write', useStep: 'write', remove: 'write' },
   recoveryCodes: { replace: 'write', consume: 'write', countUnused: 'read', removeAll: 'write' },
   passkeys: {
-    create: 'write', findById: 'read', listForUser: 'read', recordUse: 'write', rename: 'write', remove: 'write', removeAllForUser: 'write',
+    create: 'write',
+    findById: 'read',
+    listForUser: 'read',
+    recordUse: 'write',
+    rename: 'write',
+    remove: 'write',
+    removeAllForUser: 'write',
   },
   signInChallenges: { create: 'write', findLive: 'read', consume: 'write', deleteForUser: 'write', deleteExpired: 'write' },
   issuance: { record: 'write' },
@@ -97,7 +120,10 @@ export class ThreadedSqliteStore implements Store {
   /** Set once the thread is gone or closing: every later call fails at once (fail closed). */
   private failure: Error | null = null;
 
-  private constructor(private readonly worker: Worker, private readonly local: SqliteStore) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly local: SqliteStore,
+  ) {
     this.users = this.repository('users');
     this.clients = this.repository('clients');
     this.signingKeys = this.repository('signingKeys');
