@@ -17,6 +17,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { addClient, authorizationUrl, open, PASSWORD, redeemRaw, submitLogin, type TestClient } from '../helpers/oidc.js';
 import { readOutbox } from '../helpers/outbox.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { refusedPasswords } from './password-reasons-cases.js';
 import { newPerson, signedInPerson } from './account-helpers.js';
 
 const STEP_MS = 30_000;
@@ -107,6 +108,15 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
     const short = await submit(browser, page, { password: 'short', confirm: 'short' });
     expect(short.status).toBe(400);
     expect(short.body).toMatch(/at least \d+ characters/);
+    // The same policy as every other form, with its reasons (test/http/password-reasons-cases.ts).
+    for (const [weak, reason] of refusedPasswords(app.config.issuer)) {
+      const refused = await submit(browser, page, { password: weak, confirm: weak });
+      expect(refused.status, weak).toBe(400);
+      expect(refused.body, weak).toContain(reason);
+    }
+    const named = await submit(browser, page, { password: 'Ada Lovelace forever', confirm: 'Ada Lovelace forever' });
+    expect(named.status).toBe(400);
+    expect(named.body).toContain('contains the name or email address of the account');
     const forged = await submit(browser, page, { password: NEW_PASSWORD, confirm: NEW_PASSWORD, csrf: 'forged' });
     expect(forged.status).toBe(403);
     expect(await passwordIs(user.id, BREACHED)).toBe(true);
