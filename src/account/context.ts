@@ -1,4 +1,5 @@
 // What every account page gets: its dependencies, and the signed-in person of the request.
+import type { BreachedPasswords } from '../auth/breached-passwords.js';
 import type { Request, Response } from 'express';
 import type { AccountMailDependencies } from '../auth/account-links.js';
 import type { SecretBox } from '../auth/secret-box.js';
@@ -15,6 +16,8 @@ export interface AccountDependencies extends AccountMailDependencies {
   throttle: Throttle;
   /** Seals TOTP secrets at rest (opened on first use). */
   secretBox: () => Promise<SecretBox>;
+  /** BREACHED_PASSWORDS_FILE, opened; null when not configured. */
+  breachedPasswords: BreachedPasswords | null;
 }
 
 /** The person behind a request, set by requireAccount on `res.locals.account`. */

@@ -6,6 +6,7 @@
 // keeps this session, and the account's address hears of it.
 import type { Request, Response } from 'express';
 import { inBackground, mailPasswordChanged } from '../auth/account-links.js';
+import { refuseBreached } from '../auth/breached-passwords.js';
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
 import { NotFoundError, ValidationError } from '../errors.js';
@@ -17,11 +18,15 @@ import { parseAccountForm, passwordSchema, sentence, type FieldErrors } from './
 import { refuseCurrentPassword } from './refusal.js';
 import { renderAccountPage } from './render.js';
 
-/** The new password's errors: the policy's (with the person's name and this issuer's host), and a confirmation that does not match. */
-function newPasswordErrors(deps: AccountDependencies, user: UserRecord, form: { new_password: string; confirm_password: string }): FieldErrors {
+/**
+ * The new password's errors: the policy's (with the person's name and this issuer's host), the breach corpus's,
+ * and a confirmation that does not match.
+ */
+async function newPasswordErrors(deps: AccountDependencies, user: UserRecord, form: { new_password: string; confirm_password: string }): Promise<FieldErrors> {
   const errors: FieldErrors = {};
   try {
     checkPasswordPolicy(form.new_password, { email: user.email, name: user.name, minLength: deps.config.passwordMinLength, issuer: deps.config.issuer });
+    await refuseBreached(deps.breachedPasswords, form.new_password);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     errors.new_password = sentence(error.message);
@@ -36,7 +41,7 @@ export function changePassword(deps: AccountDependencies) {
     const { user, session } = accountOf(res);
     const form = parseAccountForm(passwordSchema, req);
     // The new password is judged before the current one is checked: a form that fails anyway spends no guess.
-    const errors = newPasswordErrors(deps, user, form);
+    const errors = await newPasswordErrors(deps, user, form);
     if (form.current_password === '') errors.current_password = 'Enter your current password.';
     if (Object.keys(errors).length > 0) {
       await renderAccountPage(deps, req, res, { errors: { password: errors } }, 400);

@@ -1,4 +1,5 @@
 // What every admin page gets: its dependencies, and the signed-in administrator of the request.
+import type { BreachedPasswords } from '../auth/breached-passwords.js';
 import type { Response } from 'express';
 import type { Sessions } from '../auth/sessions.js';
 import type { Throttle } from '../auth/throttle.js';
@@ -25,6 +26,8 @@ export interface AdminDependencies {
   logger: Logger;
   /** Re-entered passwords are throttled like sign-ins. */
   throttle: Throttle;
+  /** BREACHED_PASSWORDS_FILE, opened; null when not configured. */
+  breachedPasswords: BreachedPasswords | null;
 }
 
 /** The administrator behind a request, set by requireAdmin (access.ts) on `res.locals.admin`. */
@@ -58,5 +61,6 @@ export function manageContext(deps: AdminDependencies, res: Response, ip: string
     ip: ip ?? null,
     sessionEnd: deps.sessionEnd,
     mail: { store: deps.store, clock: deps.clock, config: deps.config, mailer: deps.mailer, logger: deps.logger },
+    breachedPasswords: deps.breachedPasswords,
   };
 }

@@ -24,7 +24,14 @@ export function setUserPassword(deps: AdminDependencies) {
       return;
     }
     const password = typed ?? generatePassword({ email: user.email, minLength });
-    await setPassword(manageContext(deps, res, req.ip), user.id, password);
+    try {
+      await setPassword(manageContext(deps, res, req.ip), user.id, password);
+    } catch (error) {
+      // The checks only the store's side can make (the breach corpus), next to the field like the others.
+      if (!(error instanceof ValidationError)) throw error;
+      await renderUserPage(deps, req, res, user, { passwordErrors: { password: sentence(error.message) } }, 400);
+      return;
+    }
     if (typed !== null) {
       res.redirect(303, userPath(deps, user.id, '?done=password'));
       return;

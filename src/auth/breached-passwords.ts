@@ -6,7 +6,8 @@
 // NIST SP 800-63B-4 §3.1.1.2: compare passwords against values known to be compromised.
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ValidationError } from '../errors.js';
+import { REASONS } from './password-strength.js';
 
 const HASH_LENGTH = 40;
 /** A line is a hash, an optional `:count` and an optional CR: far less than this. */
@@ -25,6 +26,15 @@ const NEWLINE = 0x0a;
  */
 export function breachKey(password: string): string {
   return createHash('sha1').update(password).digest('hex').toUpperCase();
+}
+
+/**
+ * Refuses a new password found in the corpus, wherever one is set (the admin screens, the account page, the reset
+ * form, the new password at sign-in, `idp`): one set there would be asked to change at the next sign-in. No
+ * corpus configured: nothing to refuse.
+ */
+export async function refuseBreached(corpus: BreachedPasswords | null | undefined, password: string): Promise<void> {
+  if (corpus && (await corpus.contains(password))) throw new ValidationError('password', `the password ${REASONS.breached}`);
 }
 
 /** The corpus is not what it should be (found while looking up, past the sample taken at opening). */

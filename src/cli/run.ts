@@ -1,4 +1,5 @@
 // What every `idp` command shares: the server's configuration and store, one-line errors, --json output.
+import { BreachedPasswords } from '../auth/breached-passwords.js';
 import { systemClock } from '../clock.js';
 import { loadConfig, type Config } from '../config.js';
 import type { Command } from 'commander';
@@ -48,6 +49,13 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
   return runCommand(async () => {
     const config = loadConfig();
     const store = await openStore(config);
+    // A new password set here is checked against the breach corpus, as on every form (fails closed when unusable).
+    const breachedPasswords = config.breachedPasswordsFile
+      ? await BreachedPasswords.open(config.breachedPasswordsFile).catch(async (error: unknown) => {
+          await store.close();
+          throw error;
+        })
+      : null;
     // The keys are opened only if a command ends a session and must sign a logout token.
     let keyRing: Promise<KeyRing> | undefined;
     const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config, store), systemClock, keyPolicy(config).retirementDelayMs))).signingKey;
@@ -61,8 +69,9 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     const mailer = openMailer(config, logger);
     const mail = { store, clock: systemClock, config, mailer, logger };
     try {
-      await command({ config, store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'cli', sessionEnd, mail });
+      await command({ config, store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'cli', sessionEnd, mail, breachedPasswords });
     } finally {
+      await breachedPasswords?.close();
       await mailer.close();
       // Back-channel retries finish, and are audited, before the process exits, even after a failed command.
       await sessionEnd.drain();

@@ -89,7 +89,7 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
       throw error;
     }));
   const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords };
-  const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox };
+  const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox, breachedPasswords };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox };
 
   const router = express.Router();
@@ -116,7 +116,7 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
   router.post(routes.verifyEmail, parseForm, verifyEmailSubmit(self));
   router.use(routes.account, accountRouter(self));
 
-  router.use(routes.admin, adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd, mailer, logger, throttle }));
+  router.use(routes.admin, adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd, mailer, logger, throttle, breachedPasswords }));
 
   router.get(routes.endSession, endSessionEndpoint(signIn));
   router.post(routes.endSession, parseForm, endSessionEndpoint(signIn));

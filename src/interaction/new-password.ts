@@ -7,6 +7,7 @@
 // mailed, and it is audited.
 import type { Request, Response } from 'express';
 import { inBackground, mailPasswordChanged } from '../auth/account-links.js';
+import { refuseBreached } from '../auth/breached-passwords.js';
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
 import { ValidationError } from '../errors.js';
@@ -18,8 +19,6 @@ import { checkCsrfToken } from './pending-request.js';
 import { auditBreachedPassword } from './sign-in-audit.js';
 import { createStepChallenge, passwordFingerprint, stepStateOf, type SignInProgress, type SignInStepDependencies, type StepState } from './sign-in-progress.js';
 import { proceed, type SignInStep } from './sign-in-steps.js';
-
-const BREACHED = 'This password is on a list of passwords exposed in data breaches; choose another.';
 
 export const newPasswordStep: SignInStep = {
   name: 'new_password',
@@ -75,7 +74,7 @@ async function newPasswordErrors(deps: SignInStepDependencies, progress: SignInP
   try {
     checkPasswordPolicy(password, { email: progress.user.email, name: progress.user.name, issuer: deps.config.issuer, minLength: deps.config.passwordMinLength });
     // The same one again, or another from the corpus, would be asked for again at the next sign-in.
-    if (await deps.breachedPasswords?.contains(password)) errors.password = BREACHED;
+    await refuseBreached(deps.breachedPasswords, password);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     errors.password = error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.';

@@ -4,6 +4,7 @@
 // (issue 19, F1): a reset mailed to an address the account has since left hands nothing to that mailbox. A new
 // password ends every way into the account the old one opened: every session (with back-channel logout), refresh
 // and access token, unused code, sign-in still owing its second factor, and mailed link; the owner gets a notice.
+import { refuseBreached, type BreachedPasswords } from '../auth/breached-passwords.js';
 import type { Request, Response } from 'express';
 import { consumeLinkToken, findLinkToken, inBackground, linkStillApplies, mailPasswordChanged } from '../auth/account-links.js';
 import { hashPassword } from '../auth/password-hash.js';
@@ -18,6 +19,8 @@ import type { SelfServiceDependencies } from './forgot-password.js';
 
 export interface ResetDependencies extends SelfServiceDependencies {
   sessionEnd: SessionTerminator;
+  /** BREACHED_PASSWORDS_FILE, opened; null when not configured. */
+  breachedPasswords: BreachedPasswords | null;
 }
 
 const PURPOSE = 'reset-password';
@@ -79,6 +82,7 @@ export function resetPasswordSubmit(deps: ResetDependencies) {
     const errors: FieldErrors = {};
     try {
       checkPasswordPolicy(password, { email: live.user.email, name: live.user.name, minLength: deps.config.passwordMinLength, issuer: deps.config.issuer });
+      await refuseBreached(deps.breachedPasswords, password);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       errors.password = error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.';

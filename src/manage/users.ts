@@ -1,5 +1,6 @@
 // Managing people's accounts: the rules shared by the `idp` tool and the admin screens (src/admin/user-*.ts).
 // Every change is validated before anything is written, and recorded in the audit log.
+import { refuseBreached, type BreachedPasswords } from '../auth/breached-passwords.js';
 import { z } from 'zod';
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
@@ -24,6 +25,8 @@ export interface ManageContext {
   sessionEnd?: SessionTerminator;
   /** Mails links (a new account's verification); without it no mail is sent. */
   mail?: AccountMailDependencies;
+  /** BREACHED_PASSWORDS_FILE, opened: a new password found in it is refused. */
+  breachedPasswords?: BreachedPasswords | null;
 }
 
 /**
@@ -67,6 +70,7 @@ export async function createUser(ctx: PasswordSettingContext, input: NewUserInpu
   const email = checkEmail(input.email);
   const name = checkName(input.name);
   checkPasswordPolicy(input.password, { email, name, minLength: ctx.passwordMinLength, issuer: ctx.config?.issuer });
+  await refuseBreached(ctx.breachedPasswords, input.password);
   // Checked before hashing so a duplicate costs no argon2 work; the unique index still decides a race.
   if (await ctx.store.users.findByEmail(email)) throw new ConflictError(`a user with the email ${email} already exists`);
   const user = await ctx.store.users.create(
@@ -84,6 +88,7 @@ export async function createUser(ctx: PasswordSettingContext, input: NewUserInpu
 export async function setPassword(ctx: PasswordSettingContext, emailOrId: string, password: string): Promise<UserRecord> {
   const user = await findUser(ctx.store, emailOrId);
   checkPasswordPolicy(password, { email: user.email, name: user.name, minLength: ctx.passwordMinLength, issuer: ctx.config?.issuer });
+  await refuseBreached(ctx.breachedPasswords, password);
   // The store ends the user's mailed links with the new password (UserRepository.update).
   const updated = await ctx.store.users.update(user.id, { passwordHash: await hashPassword(password) }, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);

@@ -101,10 +101,10 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
     expect(mismatch.body).toContain('The two passwords are not the same.');
     const again = await submit(browser, page, { password: BREACHED, confirm: BREACHED });
     expect(again.status).toBe(400);
-    expect(again.body).toContain('exposed in data breaches');
+    expect(again.body).toContain('is on a list of passwords seen in breaches');
     const other = await submit(browser, page, { password: ALSO_BREACHED, confirm: ALSO_BREACHED });
     expect(other.status).toBe(400);
-    expect(other.body).toContain('exposed in data breaches');
+    expect(other.body).toContain('is on a list of passwords seen in breaches');
     const short = await submit(browser, page, { password: 'short', confirm: 'short' });
     expect(short.status).toBe(400);
     expect(short.body).toMatch(/at least \d+ characters/);
