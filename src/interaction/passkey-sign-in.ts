@@ -169,7 +169,7 @@ export function passkeySignIn(deps: PasskeySignInDependencies) {
     }
     await gate.succeeded();
     // A passkey is both factors, and no password was typed: the steps that follow one ask nothing here.
-    await proceed(deps, req, res, { user, target, factors: passkeyAmr(result.passkey), flags: [] }, null, (url) => {
+    await proceed(deps, req, res, { user, target, factors: passkeyAmr(result.passkey), flags: [] }, (url) => {
       res.setHeader('Cache-Control', 'no-store');
       res.json({ redirect: url });
     });

@@ -206,7 +206,7 @@ export function secondFactorSubmit(deps: SignInStepDependencies) {
       if (check.outcome !== 'accepted') return refuse(deps, req, res, step, check);
     }
     if (!(await deps.store.signInChallenges.consume(step.challenge.idHash, 'second_factor', deps.clock.now()))) throw expiredSignIn();
-    await proceed(deps, req, res, { ...step.progress, factors: signedInWith(step.value.factors) }, 'second_factor');
+    await proceed(deps, req, res, { ...step.progress, factors: signedInWith(step.value.factors) });
   };
 }
 

@@ -105,7 +105,7 @@ export async function createStepChallenge(
 
 /** The CSRF token of a step's form: bound to this browser's cookie, the step and its challenge. */
 export function stepCsrf(browser: string, purpose: StepPurpose, id: string): string {
-  return csrfTokenFor(browser, `${purpose === 'second_factor' ? 'second-factor' : 'new-password'}\0${id}`);
+  return csrfTokenFor(browser, `sign-in-step\0${purpose}\0${id}`);
 }
 
 export interface StepState {

@@ -1,13 +1,16 @@
 // A sign-in as one explicit sequence of named steps (node-oidc-provider's interaction policy is the model: a prompt
 // made of checks). Once a first factor is proven (a password: login.ts; a passkey: passkey-sign-in.ts), `proceed`
-// runs the steps in order. Each decides one of:
-// - 'continue': nothing to ask, the next step runs;
-// - 'answered': it answered the browser itself (showed its page, sent it on to one, or refused). When its page is
-//   done, the step's own handler calls `proceed` again from after itself (`resumeAfter`).
+// runs the steps in order. Each decides, from the progress alone, one of:
+// - 'continue': nothing (left) to ask, the next step runs;
+// - 'answered': it answered the browser itself (showed its page, sent it on to one, or refused).
+// When a step's page is done, its handler records what it proved in the progress and calls `proceed` again: the
+// whole sequence runs again from the start and every step asks afresh whether it still has something to ask (as
+// node-oidc-provider re-checks every prompt after an interaction), so no step is skipped because of where the
+// sign-in came from.
 // After the last step the sign-in completes (complete-sign-in.ts: a session, the audit, the code or the page).
 // Between pages the only state is the pending request (or `return_to`) and a challenge in the store bound to this
 // browser, holding a SignInProgress (sign-in-progress.ts); cookies are set only here in interaction/ and in http/.
-// Later steps (access rules, federation links, consent) slot in as one more entry of SIGN_IN_STEPS.
+// Later steps (access rules, federation links, consent) slot in as one more entry of signInSteps().
 import type { Request, Response } from 'express';
 import { completeSignIn } from './complete-sign-in.js';
 import { newPasswordStep } from './new-password.js';
@@ -17,7 +20,7 @@ import type { SignInProgress, SignInStepDependencies } from './sign-in-progress.
 export type StepDecision = 'continue' | 'answered';
 
 export interface SignInStep {
-  /** Names the step for `resumeAfter` and in the challenge that carries the progress to its page. */
+  /** Names the step in the log. */
   readonly name: StepName;
   run(deps: SignInStepDependencies, req: Request, res: Response, progress: SignInProgress): Promise<StepDecision>;
 }
@@ -34,21 +37,17 @@ function signInSteps(): readonly SignInStep[] {
 }
 
 /**
- * Runs the steps after `resumeAfter` (all of them without it), then completes the sign-in. `respond` sends the
- * browser to a URL (a 303 by default; a passkey's script-driven sign-in answers JSON).
+ * Runs the steps, then completes the sign-in once none has anything to ask. `respond` sends the browser to a URL
+ * (a 303 by default; a passkey's script-driven sign-in answers JSON).
  */
-export async function proceed(
-  deps: SignInStepDependencies,
-  req: Request,
-  res: Response,
-  progress: SignInProgress,
-  resumeAfter: StepName | null = null,
-  respond?: (url: string) => void,
-): Promise<void> {
-  const steps = signInSteps();
-  const first = resumeAfter === null ? 0 : steps.findIndex((step) => step.name === resumeAfter) + 1;
-  for (const step of steps.slice(first)) {
-    if ((await step.run(deps, req, res, progress)) === 'answered') return;
+export async function proceed(deps: SignInStepDependencies, req: Request, res: Response, progress: SignInProgress, respond?: (url: string) => void): Promise<void> {
+  for (const step of signInSteps()) {
+    // Anything but 'continue' stops here: a step that answered, and (failing closed) any other value.
+    if ((await step.run(deps, req, res, progress)) !== 'continue') {
+      // Stryker disable next-line ObjectLiteral,StringLiteral: a log line only
+      req.log.debug({ step: step.name }, 'sign-in step answered');
+      return;
+    }
   }
   await completeSignIn(deps, req, res, progress.target, progress.user, progress.factors, respond);
 }

@@ -76,6 +76,7 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
     const login = await open(browser, app, start.url);
     const passed = await submitLogin(browser, login, user.email, BREACHED);
     expect(passed.status, passed.body).toBe(303);
+    expect(passed.headers.get('cache-control')).toBe('no-store');
     const next = new URL(passed.location ?? '');
     expect(next.pathname).toBe('/login/new-password');
     expect(next.searchParams.get('request')).toBe(formFields(login.body).request);
@@ -90,7 +91,11 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
     const { browser, start, page } = await atNewPasswordStep(user);
     expect(page.status).toBe(200);
     expect(page.body).toContain('data-testid="breached-notice"');
-    expect(page.body).toContain('Wiki');
+    expect(page.body).toContain('<strong>Wiki</strong>');
+    expect(page.body).toMatch(/<title>[^<]*Choose a new password[^<]*<\/title>/);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    // The form posts here, then the browser goes on to the application: form-action allows its origin.
+    expect(page.headers.get('content-security-policy')).toContain(`form-action 'self' ${new URL(client.redirectUri).origin}`);
     // No session, no code yet: the step stands between the password and the application.
     expect(browser.cookie(origin, 'gatehouse_session')).toBeUndefined();
     expect(await events(user.id)).toContain('signin.password_breached');
@@ -107,7 +112,7 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
     expect(other.body).toContain('is on a list of passwords seen in breaches');
     const short = await submit(browser, page, { password: 'short', confirm: 'short' });
     expect(short.status).toBe(400);
-    expect(short.body).toMatch(/at least \d+ characters/);
+    expect(short.body).toContain(`<p class="field-error" id="password-error">The password must be at least ${app.config.passwordMinLength} characters long.</p>`);
     // The same policy as every other form, with its reasons (test/http/password-reasons-cases.ts).
     for (const [weak, reason] of refusedPasswords(app.config.issuer)) {
       const refused = await submit(browser, page, { password: weak, confirm: weak });
@@ -119,6 +124,7 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
     expect(named.body).toContain('contains the name or email address of the account');
     const forged = await submit(browser, page, { password: NEW_PASSWORD, confirm: NEW_PASSWORD, csrf: 'forged' });
     expect(forged.status).toBe(403);
+    expect(forged.body).toContain('Go back to the application and sign in again.');
     expect(await passwordIs(user.id, BREACHED)).toBe(true);
     expect(await elsewhere.signedIn()).toBe(true);
 
@@ -136,8 +142,15 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
     expect(await elsewhere.signedIn()).toBe(false);
     const types = await events(user.id);
     expect(types.slice(types.indexOf('signin.password_breached'))).toEqual(['signin.password_breached', 'session.ended', 'account.password_changed', 'signin.succeeded']);
-    const changed = (await app.store.audit.list({ limit: 50 })).find((event) => event.type === 'account.password_changed' && event.subject === user.id);
-    expect(changed).toMatchObject({ actor: user.id, clientId: client.clientId, details: { during: 'sign-in', reason: 'breached' } });
+    const mine = (await app.store.audit.list({ limit: 50 })).filter((event) => event.subject === user.id);
+    expect(mine.find((event) => event.type === 'account.password_changed')).toMatchObject({
+      actor: user.id,
+      clientId: client.clientId,
+      ip: '127.0.0.1',
+      details: { during: 'sign-in', reason: 'breached' },
+    });
+    expect(mine.find((event) => event.type === 'signin.password_breached')).toMatchObject({ actor: user.id, clientId: client.clientId, ip: '127.0.0.1' });
+    expect(mine.find((event) => event.type === 'session.ended')?.details).toMatchObject({ reason: 'password_set' });
     await expect.poll(async () => (await readOutbox(app.config.dataDir)).some((mail) => mail.to === user.email && /password/i.test(mail.subject))).toBe(true);
 
     // The same form again: the step was used; the password stays the chosen one.
@@ -175,6 +188,18 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
     expect(await passwordIs(user.id, NEW_PASSWORD)).toBe(true);
     const stored = await app.store.sessions.listForUser(user.id, clock.now());
     expect(stored.map((session) => session.amr)).toEqual([['pwd', 'otp', 'mfa']]);
+  });
+
+  it('sets the password once when the form is sent twice at the same time: one answer goes on, the other finds the step used', async () => {
+    const user = await breachedPerson('breached-twice');
+    const { browser, page } = await atNewPasswordStep(user);
+    const first = 'copper lantern beside the winter canal 81';
+    const second = 'seventeen quiet herons over marsh water';
+    const answers = await Promise.all([submit(browser, page, { password: first, confirm: first }), submit(browser, page, { password: second, confirm: second })]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([303, 400]);
+    const won = answers[0]?.status === 303 ? first : second;
+    expect(await passwordIs(user.id, won)).toBe(true);
+    expect((await events(user.id)).filter((type) => type === 'account.password_changed')).toHaveLength(1);
   });
 
   it('is bound to the browser that passed the factors: another browser can neither see nor send it', async () => {

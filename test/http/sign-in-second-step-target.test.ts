@@ -72,7 +72,9 @@ describe('the step after the password, and the target it carries', () => {
 
     let before = await lastEventId();
     expect((await submit(browser, step, { code: wrongCode(secret) })).status).toBe(401);
-    expect(await eventsSince(before)).toEqual([expect.objectContaining({ type: 'signin.failed', subject: user.id, clientId: client.clientId, details: { reason: 'wrong_second_factor' } })]);
+    expect(await eventsSince(before)).toEqual([
+      expect.objectContaining({ type: 'signin.failed', actor: 'anonymous', subject: user.id, clientId: client.clientId, ip: '127.0.0.1', details: { reason: 'wrong_second_factor' } }),
+    ]);
 
     before = await lastEventId();
     const answer = await submit(browser, step, { code: totpCodeAt(secret, totpStep(clock.now())) });
