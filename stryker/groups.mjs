@@ -139,8 +139,9 @@ export const groups = {
         tests: ['test/signing/key-ring.test.ts', 'test/http/jwks.test.ts', 'test/signing/key-ring-edge-cases.test.ts'],
       },
       rotation: {
-        mutate: ['src/signing/key-schedule.ts', 'src/signing/auto-rotation.ts'],
+        mutate: ['src/signing/key-schedule.ts', 'src/signing/auto-rotation.ts', 'src/signing/key-retirement.ts'],
         tests: [
+          'test/signing/key-retirement.test.ts',
           'test/signing/key-schedule.test.ts',
           'test/signing/auto-rotation.test.ts',
           'test/http/key-rotation.test.ts',
