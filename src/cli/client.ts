@@ -83,8 +83,7 @@ export function registerClientCommands(program: Command): void {
         }),
     );
 
-  client
-    .command('require-mfa')
+  takesId(client.command('require-mfa'))
     .description('turn the client\'s "require multi-factor" rule on or off')
     .argument('<client_id>')
     .argument('<on|off>')
@@ -97,8 +96,7 @@ export function registerClientCommands(program: Command): void {
       }),
     );
 
-  client
-    .command('refresh-reuse-grace')
+  takesId(client.command('refresh-reuse-grace'))
     .description('set the seconds within which a retried refresh gets the same new refresh token, or "default" for REFRESH_REUSE_GRACE')
     .argument('<client_id>')
     .argument('<seconds|default>')

@@ -212,6 +212,29 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     expect(await clientCount()).toBe(before);
   });
 
+  it('takes a client id that begins with a dash (one in 64 random ids does) in require-mfa and refresh-reuse-grace', async () => {
+    const created = JSON.parse((await idp(['client', 'create', '--name', 'Dashed', '--redirect-uri', 'https://dashed.example.com/cb', '--json'])).stdout) as ClientJson;
+    const dashed = '-dash-first-client-id-01';
+    await withStore(async (store) => {
+      const record = await store.clients.findById(created.client_id);
+      if (!record) throw new Error('the client just created is missing');
+      await store.clients.create({ ...record, clientId: dashed }, Date.now());
+    });
+    const mfa = await idp(['client', 'require-mfa', dashed, 'on', '--json']);
+    expect(mfa.stderr).toBe('');
+    expect(JSON.parse(mfa.stdout)).toMatchObject({ client_id: dashed });
+    const grace = await idp(['client', 'refresh-reuse-grace', dashed, '10']);
+    expect(grace.stderr).toBe('');
+    expect(await withStore(async (store) => await store.clients.findById(dashed))).toMatchObject({ requireMfa: true, refreshReuseGrace: 10 });
+    // A negative number is a word with one dash too: refused as a value, not as an unknown option.
+    const negative = await idp(['client', 'refresh-reuse-grace', dashed, '-5']);
+    expect(negative.code).toBe(1);
+    expect(negative.stderr).not.toContain('unknown option');
+    const typo = await idp(['client', 'require-mfa', dashed, 'on', '--jsno']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain("unknown option '--jsno'");
+  });
+
   it('refuses a require-mfa setting other than on and off, changing nothing', async () => {
     const created = await idp(['client', 'create', '--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/cb', '--json']);
     const { client_id: clientId } = JSON.parse(created.stdout) as ClientJson;
