@@ -1,5 +1,6 @@
 // The account forms: each body parsed by a schema before any logic runs (a repeated or oversized field is
 // refused whole, as on the admin screens), and what `?done=` says after a change (POST, then 303 to the page).
+import { sentence } from '../http/sentence.js';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
@@ -27,12 +28,6 @@ export function parseAccountForm<T extends z.ZodType>(schema: T, req: Request): 
   throw new ValidationError(field, `The form field “${field}” is not valid: it must be sent once, as text.`);
 }
 
-/** A rule's message as a sentence on the page: the shared rules write them for a command line. */
-export function sentence(message: string): string {
-  const capitalised = message.charAt(0).toUpperCase() + message.slice(1);
-  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
-}
-
 /** What `?done=` says on the page. Unknown words say nothing, so a crafted link cannot put text on the page. */
 const NOTICES: Record<string, string> = {
   'name-changed': 'Your name was changed.',
@@ -48,3 +43,5 @@ export function noticeOf(req: Request): string | null {
   const done = req.query.done;
   return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? (NOTICES[done] ?? null) : null;
 }
+
+export { sentence };

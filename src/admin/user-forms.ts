@@ -1,6 +1,7 @@
 // The forms of the users screens: each body parsed by a schema before any logic runs (a repeated or
 // oversized field is refused whole), and the rule errors of the shared management functions turned into
 // messages shown next to their fields.
+import { sentence } from '../http/sentence.js';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { checkPasswordPolicy, type PasswordContext } from '../auth/password-policy.js';
@@ -39,12 +40,6 @@ export function parseForm<T extends z.ZodType>(schema: T, req: Request): z.outpu
 /** Whether the posted form ticks `name`, exactly as the schemas read it (for the recent-sign-in predicates). */
 export function ticks(req: Request, name: string): boolean {
   return (req.body as Record<string, unknown> | undefined)?.[name] === 'on';
-}
-
-/** A rule's message as a sentence on the page: the shared functions write them for a command line. */
-export function sentence(message: string): string {
-  const capitalised = message.charAt(0).toUpperCase() + message.slice(1);
-  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }
 
 /** Runs every check, collecting each field's error, so that a form shows all its mistakes at once. */
@@ -111,3 +106,5 @@ export function noticeOf(req: Request): string | null {
   const done = req.query.done;
   return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? (NOTICES[done] ?? null) : null;
 }
+
+export { sentence };

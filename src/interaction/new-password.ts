@@ -11,6 +11,7 @@ import { refuseBreached } from '../auth/breached-passwords.js';
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
 import { ValidationError } from '../errors.js';
+import { sentence } from '../http/sentence.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
 import { routes } from '../http/routes.js';
 import { endAccess } from '../manage/users.js';
@@ -84,7 +85,7 @@ async function newPasswordErrors(deps: SignInStepDependencies, progress: SignInP
   } catch (error) {
     // Stryker disable next-line ConditionalExpression: only an unexpected failure (a corpus found corrupt while looking up) is rethrown here
     if (!(error instanceof ValidationError)) throw error;
-    errors.password = error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.';
+    errors.password = sentence(error.message);
   }
   if (!errors.password && confirm !== password) errors.confirm = 'The two passwords are not the same.';
   return errors;

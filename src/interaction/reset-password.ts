@@ -10,6 +10,7 @@ import { consumeLinkToken, findLinkToken, inBackground, linkStillApplies, mailPa
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
 import { ValidationError } from '../errors.js';
+import { sentence } from '../http/sentence.js';
 import { routes } from '../http/routes.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { endAccess } from '../manage/users.js';
@@ -85,7 +86,7 @@ export function resetPasswordSubmit(deps: ResetDependencies) {
       await refuseBreached(deps.breachedPasswords, password);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      errors.password = error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.';
+      errors.password = sentence(error.message);
     }
     if (!errors.password && field(req, 'confirm') !== password) errors.confirm = 'The two passwords are not the same.';
     if (errors.password || errors.confirm) {

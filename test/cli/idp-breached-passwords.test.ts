@@ -1,12 +1,12 @@
 // `idp user create` and `idp user set-password` (child processes, on the engine under test) with
 // BREACHED_PASSWORDS_FILE: a password found in the corpus is refused with the reason every form gives, on one line
 // of stderr and exit code 1, and nothing is written; a corpus that cannot be used stops the command (fails closed).
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/auth/password-hash.js';
+import { corpusOf } from '../helpers/breach-corpus.js';
 import { toolStore, type ToolStore } from '../helpers/cli-store.js';
 import { runIdp } from '../helpers/processes.js';
 import { PASSPHRASE } from '../http/password-reasons-cases.js';
@@ -21,8 +21,7 @@ describe('idp user with BREACHED_PASSWORDS_FILE', () => {
   const users = () => tool.withStore(async (store) => store.users.count());
 
   beforeAll(async () => {
-    const hashes = [createHash('sha1').update(BREACHED).digest('hex').toUpperCase(), ...Array.from({ length: 500 }, () => randomBytes(20).toString('hex').toUpperCase())].sort();
-    writeFileSync(corpus, hashes.map((hash) => `${hash}:7\r\n`).join(''));
+    corpusOf(corpus, [BREACHED], 500, { crlf: true });
     tool = await toolStore();
   });
   afterAll(async () => {

@@ -2,12 +2,12 @@
 // reason as the shipped list ("is on a list of passwords seen in breaches"), and writes nothing: a password set
 // there would be asked to change at the next sign-in (test/http/breached-password-sign-in.test.ts). The `idp`
 // side is test/cli/idp-breached-passwords.test.ts.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/auth/password-hash.js';
+import { corpusOf } from '../helpers/breach-corpus.js';
 import { signedInAdmin, type SignedInAdmin } from '../helpers/admin.js';
 import { Browser, formFields } from '../helpers/browser.js';
 import { addUser, PASSWORD } from '../helpers/oidc.js';
@@ -27,8 +27,7 @@ describe('a new password found in BREACHED_PASSWORDS_FILE is refused on every fo
 
   beforeAll(async () => {
     const corpus = path.join(dir, 'corpus.txt');
-    const hashes = [createHash('sha1').update(BREACHED).digest('hex').toUpperCase(), ...Array.from({ length: 500 }, () => randomBytes(20).toString('hex').toUpperCase())].sort();
-    writeFileSync(corpus, hashes.map((hash) => `${hash}:3\n`).join(''));
+    corpusOf(corpus, [BREACHED]);
     app = await startApp({ env: { BREACHED_PASSWORDS_FILE: corpus } });
     admin = await signedInAdmin(app);
   });

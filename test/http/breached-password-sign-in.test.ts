@@ -3,7 +3,6 @@
 // pending request resumes. The abuse cases: the breached password alone never chooses the next one (the second
 // factor comes first); the step is bound to the browser that passed the factors, used once, refused over a
 // password changed meanwhile, and a refusal (CSRF, mismatch, weak or breached new password) writes nothing.
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword } from '../../src/auth/password-hash.js';
 import { totpCodeAt, totpStep } from '../../src/auth/totp.js';
 import type { UserRecord } from '../../src/store/records.js';
+import { corpusOf } from '../helpers/breach-corpus.js';
 import { Browser, formAction, formFields, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addClient, authorizationUrl, open, PASSWORD, redeemRaw, submitLogin, type TestClient } from '../helpers/oidc.js';
@@ -27,10 +27,6 @@ const BREACHED = 'Tr0ub4dor&3 from an old breach';
 const ALSO_BREACHED = 'another phrase leaked somewhere else';
 const NEW_PASSWORD = 'violet kettle drums under quiet harbour 47';
 
-function sha1(text: string): string {
-  return createHash('sha1').update(text, 'utf8').digest('hex').toUpperCase();
-}
-
 describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-breach-'));
   const corpus = path.join(dir, 'pwned-passwords-sha1-ordered-by-hash.txt');
@@ -40,8 +36,7 @@ describe('a breached password at sign-in (BREACHED_PASSWORDS_FILE)', () => {
   let origin: string;
 
   beforeAll(async () => {
-    const hashes = [sha1(BREACHED), sha1(ALSO_BREACHED), ...Array.from({ length: 3000 }, () => randomBytes(20).toString('hex').toUpperCase())].sort();
-    writeFileSync(corpus, hashes.map((hash, i) => `${hash}:${i + 1}\r\n`).join(''));
+    corpusOf(corpus, [BREACHED, ALSO_BREACHED], 3000, { crlf: true });
     clock = new FakeClock(Math.floor(Date.now() / STEP_MS) * STEP_MS + 5_000);
     app = await startApp({ clock, env: { BREACHED_PASSWORDS_FILE: corpus } });
     origin = new URL(app.config.issuer).origin;

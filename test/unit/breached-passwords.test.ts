@@ -1,31 +1,23 @@
 // BREACHED_PASSWORDS_FILE lookups (src/auth/breached-passwords.ts) on generated corpora in the format the Have I
 // Been Pwned downloader writes (SHA-1 mode: upper-case hex, sorted, `:count`, LF or CRLF). Every present hash is
 // found and every absent one is not, whatever its place (before the first, between two, after the last line).
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BreachedFileError, BreachedPasswords, breachKey } from '../../src/auth/breached-passwords.js';
 import { ConfigError } from '../../src/errors.js';
+import { randomHashes, sha1, writeCorpus, type CorpusShape } from '../helpers/breach-corpus.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-breached-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function sha1(text: string): string {
-  return createHash('sha1').update(text, 'utf8').digest('hex').toUpperCase();
-}
-
-function corpus(name: string, hashes: string[], { crlf = false, counts = true, finalNewline = true } = {}): string {
-  const file = path.join(dir, name);
-  const eol = crlf ? '\r\n' : '\n';
-  const text = hashes.map((hash, i) => (counts ? `${hash}:${(i * 7919) % 100000}` : hash) + eol).join('');
-  writeFileSync(file, finalNewline ? text : text.slice(0, -eol.length));
-  return file;
+function corpus(name: string, hashes: string[], shape?: CorpusShape): string {
+  return writeCorpus(path.join(dir, name), hashes, shape);
 }
 
 const breached = ['Password1!', 'correct horse battery staple', 'iloveyouiloveyou', 'Pässwörter sind überall', '🔑🔑🔑🔑🔑🔑🔑🔑'];
-const random = Array.from({ length: 20_000 }, () => randomBytes(20).toString('hex').toUpperCase());
+const random = randomHashes(20_000);
 const present = [...new Set([...random, ...breached.map(sha1)])].sort();
 
 const variants = [
