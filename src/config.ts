@@ -4,6 +4,7 @@ import path from 'node:path';
 // zod/mini: the same validation core as `zod`, without the chaining API and English messages (every message
 // here is our own), a fraction of its start-up cost (about 15 ms and 2.5 MiB of the server's start).
 import * as z from 'zod/mini';
+import { codePointLength } from './code-points.js';
 import { ConfigError } from './errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -83,7 +84,16 @@ export interface Config {
    * downloader writes them); a person whose password is in it chooses a new one when signing in. Null: no check.
    */
   breachedPasswordsFile: string | null;
+  /**
+   * ACCESS_CONTACT: whom a person refused by an application's access rule should ask (free text, at most
+   * MAX_ACCESS_CONTACT_LENGTH characters, no control characters), shown on the "You don't have access" page when the
+   * application names nobody itself. Null: "your administrator".
+   */
+  accessContact: string | null;
 }
+
+/** The longest ACCESS_CONTACT, in Unicode code points: a name, an address or a short sentence. */
+export const MAX_ACCESS_CONTACT_LENGTH = 200;
 
 /** The longest refresh reuse grace, seconds: a retry of a lost response comes within moments, a thief has all day. */
 export const MAX_REFRESH_REUSE_GRACE = 300;
@@ -274,6 +284,17 @@ function parseMailFrom(env: Env, issuer: string): string {
   return raw;
 }
 
+/**
+ * Free text shown on a page (escaped there), on one line: a control character (a newline, an escape sequence) has
+ * no place in it and would garble the page or a log line quoting it.
+ */
+function oneLineText(max: number) {
+  return z.string().check(
+    z.refine((text: string) => !/\p{Cc}/u.test(text), 'must not contain control characters (a newline, a tab)'),
+    z.refine((text: string) => codePointLength(text) <= max, `must be at most ${max} characters`),
+  );
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const { database, keyEncryptionKey } = parseDatabase(env);
@@ -350,5 +371,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     refreshReuseGrace: parseWith(env, 'REFRESH_REUSE_GRACE', integer(0, MAX_REFRESH_REUSE_GRACE), 0),
     auditChainKey: parseAesKey(env, 'AUDIT_CHAIN_KEY'),
     breachedPasswordsFile: optionalPath(env, 'BREACHED_PASSWORDS_FILE', cwd),
+    accessContact: parseWith<string | null>(env, 'ACCESS_CONTACT', oneLineText(MAX_ACCESS_CONTACT_LENGTH), null),
   };
 }

@@ -141,6 +141,12 @@ export class LoginRequired extends OAuthError {
   readonly error = 'login_required';
 }
 
+/** RFC 6749 §4.1.2.1 `access_denied`: the application's access rule does not admit the person (issue 21). */
+export class AccessDenied extends OAuthError {
+  readonly error = 'access_denied';
+  override readonly status = 403;
+}
+
 /** The `request` parameter (a request object) is not supported (OIDC Core §6.1). */
 export class RequestNotSupported extends OAuthError {
   readonly error = 'request_not_supported';

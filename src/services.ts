@@ -7,6 +7,7 @@ import { BackchannelLogout } from './logout/backchannel.js';
 import { SessionTerminator } from './logout/session-end.js';
 import { ConfigError } from './errors.js';
 import { openMailer, type Mailer } from './mail/mailer.js';
+import { claimCatalogOf, type ClaimCatalog } from './oidc/claim-catalog.js';
 import { DatabaseKeyStore } from './signing/database-key-store.js';
 import { FileKeyStore } from './signing/file-key-store.js';
 import { KeyRing } from './signing/key-ring.js';
@@ -75,6 +76,8 @@ export interface Services {
   mailer: Mailer;
   /** BREACHED_PASSWORDS_FILE, opened (and sampled) once; null when not configured. */
   breachedPasswords: BreachedPasswords | null;
+  /** The attribute definitions as tokens and discovery release them, cached a few seconds (one per process). */
+  claimCatalog: ClaimCatalog;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,9 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
     const keyRing = await KeyRing.open(openKeyStore(config, store), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
     const backchannel = new BackchannelLogout({ store, clock, issuer: config.issuer, allowPrivateAddresses: config.allowPrivateClientUrls, signingKey: () => keyRing.signingKey, logger });
+    const claimCatalog = claimCatalogOf(store, clock);
+    // Loaded before the first request, so that discovery's fast path has its document from the start.
+    await claimCatalog.definitions();
     const mailer = openMailer(config, logger);
     return {
       store,
@@ -96,6 +102,7 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
       sessionEnd: new SessionTerminator(store, clock, backchannel),
       mailer,
       breachedPasswords,
+      claimCatalog,
       close: async () => {
         stopFollowing();
         await mailer.close();

@@ -47,7 +47,7 @@ export async function signInAdmin(issuer: string, email: string, password: strin
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-function decodeHtml(text: string): string {
+export function decodeHtml(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, entity: string) => {
     if (entity[0] === '#') return String.fromCodePoint(entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10));
     return ENTITIES[entity.toLowerCase()] ?? whole;
@@ -66,11 +66,11 @@ export function nextLink(html: string, base: string): string | null {
   return null;
 }
 
-async function timedGet(browser: Browser, url: string): Promise<{ ms: number; page: Page }> {
+export async function timedGet(browser: Browser, url: string): Promise<{ ms: number; page: Page }> {
   const started = performance.now();
   const page = await browser.get(url); // reads the whole body
   const ms = performance.now() - started;
-  if (page.status !== 200) throw new Error(`GET ${url} answered ${page.status}${page.status === 404 ? ' (is the users screen, src/admin/users.ts, there yet?)' : ''}`);
+  if (page.status !== 200) throw new Error(`GET ${url} answered ${page.status}${page.status === 404 ? ' (is the screen, src/admin/, there yet?)' : ''}`);
   return { ms, page };
 }
 

@@ -2,7 +2,8 @@
 // in with one bulk insert (one SQLite transaction, or PostgreSQL batches of unnest() arrays) in the columns of
 // src/store/rows/users.ts, all sharing one argon2id hash (they never sign in). The administrator who signs in
 // is created through the project's own createUser, and the signing key is made before the server starts, as
-// bench/servers/gatehouse.ts does.
+// bench/servers/gatehouse.ts does. The groups and their memberships (issue 21) follow the users the same way
+// (./seed-groups.ts).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { systemClock } from '../../src/clock.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import { createUser } from '../../src/manage/users.js';
 import { openKeyStore, openStore } from '../../src/services.js';
 import { COLUMNS, normalizeName } from '../../src/store/rows/users.js';
@@ -18,7 +19,9 @@ import { migrateSqlite, openSqliteDatabase } from '../../src/store/sqlite/databa
 import { freshPostgresSchema } from '../../test/helpers/postgres.js';
 import { freePort } from '../servers/process.js';
 import { BENCH_USER } from '../target.js';
+import type { GroupPopulation } from './groups.js';
 import { ADMIN, type SeedUser } from './population.js';
+import { insertGroupsPostgres, insertGroupsSqlite } from './seed-groups.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -27,9 +30,15 @@ export interface SeededStore {
   /** The server's environment: loopback, a free port, this store. */
   env: Record<string, string>;
   issuer: string;
+  /** The server's configuration, for what the benchmark reads from the store itself (./groups-of.ts). */
+  config: Config;
   admin: { email: string; name: string; password: string };
-  /** Milliseconds: the bulk insert of the seeded users (with VACUUM ANALYZE on PostgreSQL), and everything (hashes, admin, key). */
+  /**
+   * Milliseconds: the bulk insert of the seeded users, of the groups with their memberships (each with VACUUM
+   * ANALYZE on PostgreSQL), and everything (hashes, admin, key).
+   */
   insertMs: number;
+  groupsInsertMs: number;
   totalMs: number;
   /** Removes the temporary directory and drops the PostgreSQL schema. */
   drop(): Promise<void>;
@@ -75,7 +84,9 @@ const POSTGRES_TYPES: Record<string, string> = {
   updated_at: 'bigint',
 };
 
-function insertSqlite(file: string, synchronous: 'FULL' | 'NORMAL', users: SeedUser[], passwordHash: string): void {
+/** Returns the milliseconds each insert took: the users (with the migrations), then the groups. */
+function insertSqlite(file: string, synchronous: 'FULL' | 'NORMAL', users: SeedUser[], passwordHash: string, groups: GroupPopulation): { usersMs: number; groupsMs: number } {
+  const started = performance.now();
   const db = openSqliteDatabase(file, { synchronous });
   try {
     migrateSqlite(db);
@@ -90,6 +101,9 @@ function insertSqlite(file: string, synchronous: 'FULL' | 'NORMAL', users: SeedU
         );
       }
     })();
+    const usersMs = performance.now() - started;
+    insertGroupsSqlite(db, users, groups);
+    return { usersMs, groupsMs: performance.now() - started - usersMs };
   } finally {
     db.close();
   }
@@ -97,7 +111,8 @@ function insertSqlite(file: string, synchronous: 'FULL' | 'NORMAL', users: SeedU
 
 const POSTGRES_BATCH = 10_000;
 
-async function insertPostgres(url: string, users: SeedUser[], passwordHash: string): Promise<void> {
+async function insertPostgres(url: string, users: SeedUser[], passwordHash: string, groups: GroupPopulation): Promise<{ usersMs: number; groupsMs: number }> {
+  const started = performance.now();
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -115,13 +130,16 @@ async function insertPostgres(url: string, users: SeedUser[], passwordHash: stri
     // for the planner, and the visibility map without which an index-only scan still reads every table row.
     // Done here, so that autovacuum does not do it in the middle of the measurements.
     await client.query('VACUUM (ANALYZE) users');
+    const usersMs = performance.now() - started;
+    await insertGroupsPostgres(client, users, groups);
+    return { usersMs, groupsMs: performance.now() - started - usersMs };
   } finally {
     await client.end();
   }
 }
 
-/** A temporary DATA_DIR (SQLite) or a fresh schema of `databaseUrl` (PostgreSQL), seeded with `users` and the admin. */
-export async function seedStore(engine: Engine, users: SeedUser[], databaseUrl?: string): Promise<SeededStore> {
+/** A temporary DATA_DIR (SQLite) or a fresh schema of `databaseUrl` (PostgreSQL), seeded with `users`, their groups and the admin. */
+export async function seedStore(engine: Engine, users: SeedUser[], groups: GroupPopulation, databaseUrl?: string): Promise<SeededStore> {
   const started = performance.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-users-'));
   let dropSchema = async (): Promise<void> => undefined;
@@ -144,18 +162,14 @@ export async function seedStore(engine: Engine, users: SeedUser[], databaseUrl?:
     // One hash for every seeded user: a password nobody is told.
     const sharedHash = await hashPassword(randomBytes(24).toString('base64url'));
 
-    let insertMs = 0;
+    let inserted: { usersMs: number; groupsMs: number };
     let store;
     if (engine === 'sqlite') {
-      const insertStarted = performance.now();
-      insertSqlite(config.sqliteFile, config.sqliteSynchronous, users, sharedHash);
-      insertMs = performance.now() - insertStarted;
+      inserted = insertSqlite(config.sqliteFile, config.sqliteSynchronous, users, sharedHash, groups);
       store = await openStore(config);
     } else {
       store = await openStore(config); // migrates the fresh schema
-      const insertStarted = performance.now();
-      await insertPostgres(env.DATABASE_URL ?? '', users, sharedHash);
-      insertMs = performance.now() - insertStarted;
+      inserted = await insertPostgres(env.DATABASE_URL ?? '', users, sharedHash, groups);
     }
     try {
       const ctx = { store, clock: systemClock, passwordMinLength: config.passwordMinLength, actor: 'bench' };
@@ -164,7 +178,17 @@ export async function seedStore(engine: Engine, users: SeedUser[], databaseUrl?:
     } finally {
       await store.close();
     }
-    return { engine, env, issuer, admin: { ...ADMIN, password: BENCH_USER.password }, insertMs, totalMs: performance.now() - started, drop };
+    return {
+      engine,
+      env,
+      issuer,
+      config,
+      admin: { ...ADMIN, password: BENCH_USER.password },
+      insertMs: inserted.usersMs,
+      groupsInsertMs: inserted.groupsMs,
+      totalMs: performance.now() - started,
+      drop,
+    };
   } catch (error) {
     await drop();
     throw error;

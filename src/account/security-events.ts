@@ -42,6 +42,11 @@ const SENTENCES: Record<string, string> = {
   'code.reused': 'A sign-in code was used twice, or after it was withdrawn (a sign-out or a new password); the tokens issued with it were revoked',
   'refresh_token.reused': 'An application’s refresh token was used twice; its access was revoked',
   'token.revoked': 'An application gave up its access',
+  'signin.denied': 'Sign-in refused: the application is only for members of certain groups',
+  'token.denied': 'An application’s access ended: it is only for members of certain groups',
+  'group.member_added': 'Added to a group by an administrator',
+  'group.member_removed': 'Removed from a group by an administrator',
+  'user.attribute_set': 'Account details changed by an administrator',
 };
 
 /** Why a session ended (SessionEndReason), as the end of a sentence. */

@@ -3,9 +3,12 @@
 import { ValidationError } from '../errors.js';
 import { graceFromText, type ClientSettings, type NewClientInput } from '../manage/clients.js';
 import type { ClientRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { accessFormOf, accessSettings, ACCESS_ERROR_FIELDS, EMPTY_ACCESS_FORM, readAccessForm, typedAccess, type ClientAccessForm } from './client-access-form.js';
+import { bodyOf, lines, shown } from './client-form-text.js';
 
-/** The form's fields as text, the URI lists one per line, as the textareas hold them. */
-export interface ClientForm {
+/** The form's fields as text, the URI lists one per line, as the textareas hold them; the access fields with them. */
+export interface ClientForm extends ClientAccessForm {
   name: string;
   redirectUris: string;
   postLogoutRedirectUris: string;
@@ -22,8 +25,6 @@ export interface ClientForm {
 /** A message per field, keyed by the field names of ValidationError (`redirect_uri`, not `redirect_uris`). */
 export type FieldErrors = Record<string, string>;
 
-type FormBody = Record<string, unknown>;
-
 /** Form field name → the ValidationError field its mistakes are reported under. */
 const ERROR_FIELD: Record<string, string> = {
   name: 'name',
@@ -34,6 +35,7 @@ const ERROR_FIELD: Record<string, string> = {
   pkce: 'pkce',
   require_mfa: 'require_mfa',
   refresh_reuse_grace: 'refresh_reuse_grace',
+  ...ACCESS_ERROR_FIELDS,
 };
 
 export const EMPTY_CLIENT_FORM: ClientForm = {
@@ -45,23 +47,17 @@ export const EMPTY_CLIENT_FORM: ClientForm = {
   pkceOptional: false,
   requireMfa: false,
   refreshReuseGrace: '',
+  ...EMPTY_ACCESS_FORM,
 };
 
-function bodyOf(body: unknown): FormBody {
-  return typeof body === 'object' && body !== null ? (body as FormBody) : {};
-}
-
-/** A field as text for showing it again: the first value when it was sent twice, which is refused anyway. */
-function shown(body: FormBody, name: string): string {
-  const value = body[name];
-  const first = Array.isArray(value) ? (value as unknown[])[0] : value;
-  return typeof first === 'string' ? first : '';
-}
-
-/** What was posted, for redisplay; never throws. */
-export function readClientForm(body: unknown): ClientForm {
+/**
+ * What was posted, for redisplay; never throws. An access field the form did not have shows `fallback`'s (the
+ * client's settings when an edit is refused), as the shared rules leave that setting as it is.
+ */
+export function readClientForm(body: unknown, fallback: ClientForm = EMPTY_CLIENT_FORM): ClientForm {
   const form = bodyOf(body);
   return {
+    ...readAccessForm(form, fallback),
     name: shown(form, 'name'),
     redirectUris: shown(form, 'redirect_uris'),
     postLogoutRedirectUris: shown(form, 'post_logout_redirect_uris'),
@@ -73,9 +69,10 @@ export function readClientForm(body: unknown): ClientForm {
   };
 }
 
-/** A registered client's settings in the edit form. */
-export function clientFormOf(client: ClientRecord): ClientForm {
+/** A registered client's settings in the edit form; `groupNames` gives its groups' ids their names. */
+export function clientFormOf(client: ClientRecord, groupNames: ReadonlyMap<string, string>): ClientForm {
   return {
+    ...accessFormOf(client, groupNames),
     name: client.name,
     redirectUris: client.redirectUris.join('\n'),
     postLogoutRedirectUris: client.postLogoutRedirectUris.join('\n'),
@@ -96,17 +93,6 @@ function refuseRepeated(body: unknown): void {
 }
 
 /**
- * One URI a line. Blank lines and the spaces a textarea adds around a line are dropped: a URI cannot contain
- * whitespace, so nothing that is part of a URI is lost, and anything else is left to the shared rules.
- */
-function lines(text: string): string[] {
-  return text
-    .split(/\r?\n|\r/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '');
-}
-
-/**
  * The reuse grace as posted: absent (a form without the field) leaves it as it is, empty is the server's, digits
  * are seconds (the shared rules check the range).
  */
@@ -115,11 +101,15 @@ function graceOf(body: unknown, typed: string): number | null | undefined {
   return typed.trim() === '' ? null : graceFromText(typed);
 }
 
-/** The settings both forms share; the shared rules check them (updateClient, createClient). */
-export function clientSettings(body: unknown): ClientSettings {
+/**
+ * The settings both forms share; the shared rules check them (updateClient, createClient). Group names are
+ * looked up here (an unknown one is a ValidationError at its field), so the group lists are ids.
+ */
+export async function clientSettings(store: Store, body: unknown): Promise<ClientSettings> {
   refuseRepeated(body);
   const form = readClientForm(body);
   const backchannel = form.backchannelLogoutUri.trim();
+  const access = await accessSettings(store, typedAccess(bodyOf(body)));
   return {
     name: form.name,
     redirectUris: lines(form.redirectUris),
@@ -128,18 +118,21 @@ export function clientSettings(body: unknown): ClientSettings {
     // An unticked box is not sent: absent means off, on the edit form as on the registration form.
     requireMfa: form.requireMfa,
     refreshReuseGrace: graceOf(body, form.refreshReuseGrace),
+    ...access,
   };
 }
 
 /** The registration form: the shared settings, and the type and PKCE rule that only creation sets. */
-export function newClientInput(body: unknown): NewClientInput {
-  const settings = clientSettings(body);
+export async function newClientInput(store: Store, body: unknown): Promise<NewClientInput> {
+  // The rules of the form itself first: no group is looked up for a form refused anyway.
+  refuseRepeated(body);
   const form = readClientForm(body);
   if (form.clientType !== 'confidential' && form.clientType !== 'public') {
     throw new ValidationError('client_type', 'choose whether the client is confidential or public');
   }
   const pkce = shown(bodyOf(body), 'pkce');
   if (pkce !== '' && pkce !== 'optional') throw new ValidationError('pkce', 'PKCE is required unless this box says optional');
+  const settings = await clientSettings(store, body);
   return {
     ...settings,
     backchannelLogoutUri: settings.backchannelLogoutUri ?? undefined,
@@ -151,4 +144,27 @@ export function newClientInput(body: unknown): NewClientInput {
 /** The field errors of a refused form; any other error is not the form's and goes on to the error page. */
 export function fieldErrorsOf(error: unknown): FieldErrors | null {
   return error instanceof ValidationError ? { [error.field]: error.message } : null;
+}
+
+/** The element a field's error is about, for the error summary's links (the first radio button of a choice). */
+const ERROR_TARGET: Record<string, string> = {
+  client_type: 'client_type-confidential',
+  access_policy: 'access_policy-everyone',
+};
+
+export interface ErrorLink {
+  message: string;
+  /** The id of the field's element on the page. */
+  target: string;
+}
+
+/**
+ * The error summary at the top of a refused form: each message with a link to its field (GOV.UK-style error
+ * summary; WCAG 2.2 SC 3.3.1), since the field may be far down a long form.
+ */
+export function errorSummary(errors: FieldErrors, form: Pick<ClientForm, 'groupsClaim'>): ErrorLink[] {
+  return Object.entries(errors).map(([field, message]) => ({
+    message,
+    target: field === 'groups_claim' ? (form.groupsClaim === 'prefix' ? 'groups_claim_prefix' : 'groups_claim-all') : (ERROR_TARGET[field] ?? field),
+  }));
 }

@@ -8,7 +8,9 @@ import { ValidationError } from '../errors.js';
 import { clientChanges, createClient, deleteClient, findClient, rotateClientSecret, updateClient, type ClientWithSecret } from '../manage/clients.js';
 import { routeUrl } from '../http/routes.js';
 import { manageContext, type AdminDependencies } from './context.js';
-import { clientFormOf, EMPTY_CLIENT_FORM, fieldErrorsOf, newClientInput, clientSettings, readClientForm, type ClientForm, type FieldErrors } from './client-forms.js';
+import { clientFormOf, EMPTY_CLIENT_FORM, errorSummary, fieldErrorsOf, newClientInput, clientSettings, readClientForm, type ClientForm, type FieldErrors } from './client-forms.js';
+import { groupNamesById } from './client-access-form.js';
+import { clientAccessFacts, groupChoices } from './client-access-facts.js';
 import { clientFacts, clientRow, clientsPath, noticeFor, queryText } from './client-pages.js';
 import type { ClientRecord } from '../store/records.js';
 import { requireRecentSignIn } from './recent-sign-in.js';
@@ -43,8 +45,8 @@ function listPage(deps: AdminDependencies) {
   };
 }
 
-function renderNewForm(res: Response, form: ClientForm, errors: FieldErrors, status = 200): void {
-  renderAdmin(res, 'clients/new', { title: 'Register a client', section: 'clients', form, errors }, status);
+async function renderNewForm(deps: AdminDependencies, res: Response, form: ClientForm, errors: FieldErrors, status = 200): Promise<void> {
+  renderAdmin(res, 'clients/new', { title: 'Register a client', section: 'clients', form, errors, errorLinks: errorSummary(errors, form), groups: await groupChoices(deps) }, status);
 }
 
 function renderCredentials(deps: AdminDependencies, res: Response, { client, clientSecret }: ClientWithSecret, rotated: boolean): void {
@@ -61,17 +63,18 @@ function renderCredentials(deps: AdminDependencies, res: Response, { client, cli
 function create(deps: AdminDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     try {
-      const created = await createClient(manageContext(deps, res, req.ip), newClientInput(req.body));
+      const created = await createClient(manageContext(deps, res, req.ip), await newClientInput(deps.store, req.body));
       renderCredentials(deps, res, created, false);
     } catch (error) {
       const errors = fieldErrorsOf(error);
       if (!errors) throw error;
-      renderNewForm(res, readClientForm(req.body), errors, 400);
+      await renderNewForm(deps, res, readClientForm(req.body), errors, 400);
     }
   };
 }
 
-function renderDetail(deps: AdminDependencies, req: Request, res: Response, client: ClientRecord, form: ClientForm, errors: FieldErrors, status = 200): void {
+async function renderDetail(deps: AdminDependencies, req: Request, res: Response, client: ClientRecord, form: ClientForm, errors: FieldErrors, status = 200): Promise<void> {
+  const [access, groups] = await Promise.all([clientAccessFacts(deps, client), groupChoices(deps)]);
   renderAdmin(
     res,
     'clients/show',
@@ -80,12 +83,20 @@ function renderDetail(deps: AdminDependencies, req: Request, res: Response, clie
       section: 'clients',
       notice: status === 200 ? noticeFor(req, DETAIL_NOTICES) : null,
       application: clientFacts(deps, client),
+      access,
+      groups,
       form,
       errors,
+      errorLinks: errorSummary(errors, form),
       actions: { update: clientsPath(deps, client.clientId), rotateSecret: clientsPath(deps, client.clientId, 'rotate-secret'), delete: clientsPath(deps, client.clientId, 'delete') },
     },
     status,
   );
+}
+
+/** The edit form filled with the client's settings, its groups by name. */
+async function currentForm(deps: AdminDependencies, client: ClientRecord): Promise<ClientForm> {
+  return clientFormOf(client, await groupNamesById(deps.store, [...client.accessGroups, ...client.claimGroups]));
 }
 
 /** The client named by the path; an unknown id is a NotFoundError, which the error handler turns into a 404 page. */
@@ -96,7 +107,7 @@ function clientOf(deps: AdminDependencies, req: Request, res: Response): Promise
 function detailPage(deps: AdminDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const client = await clientOf(deps, req, res);
-    renderDetail(deps, req, res, client, clientFormOf(client), {});
+    await renderDetail(deps, req, res, client, await currentForm(deps, client), {});
   };
 }
 
@@ -104,12 +115,13 @@ function update(deps: AdminDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const client = await clientOf(deps, req, res);
     try {
-      const { changed } = await updateClient(manageContext(deps, res, req.ip), client.clientId, clientSettings(req.body));
+      const { changed } = await updateClient(manageContext(deps, res, req.ip), client.clientId, await clientSettings(deps.store, req.body));
       res.redirect(303, `${clientsPath(deps, client.clientId)}?done=${changed.length > 0 ? 'saved' : 'unchanged'}`);
     } catch (error) {
       const errors = fieldErrorsOf(error);
       if (!errors) throw error;
-      renderDetail(deps, req, res, client, { ...readClientForm(req.body), clientType: client.clientType, pkceOptional: !client.pkceRequired }, errors, 400);
+      const typed = readClientForm(req.body, await currentForm(deps, client));
+      await renderDetail(deps, req, res, client, { ...typed, clientType: client.clientType, pkceOptional: !client.pkceRequired }, errors, 400);
     }
   };
 }
@@ -152,7 +164,8 @@ function changesMoreThanTheName(deps: AdminDependencies) {
   return async (req: Request, res: Response): Promise<boolean> => {
     const client = await clientOf(deps, req, res);
     try {
-      return clientChanges(client, clientSettings(req.body)).some((setting) => setting !== 'client_name');
+      // The group lists come back as ids, as stored: an unchanged list is no change.
+      return clientChanges(client, await clientSettings(deps.store, req.body)).some((setting) => setting !== 'client_name');
     } catch (error) {
       if (error instanceof ValidationError) return false;
       throw error;
@@ -163,7 +176,7 @@ function changesMoreThanTheName(deps: AdminDependencies) {
 export function clientRoutes(router: Router, deps: AdminDependencies): void {
   router.get('/clients', listPage(deps));
   // Before '/clients/:id', which would otherwise take "new" for a client id.
-  router.get('/clients/new', (_req: Request, res: Response) => renderNewForm(res, EMPTY_CLIENT_FORM, {}));
+  router.get('/clients/new', (_req: Request, res: Response) => renderNewForm(deps, res, EMPTY_CLIENT_FORM, {}));
   // A new client is a new place codes are sent to.
   router.post('/clients', requireRecentSignIn(deps), create(deps));
   router.get('/clients/:id', detailPage(deps));

@@ -4,11 +4,16 @@
 //   - users: setting a password (anyone's, other administrators' included), changing an email address (an
 //     edit whose email differs from the stored one; the address receives reset links), granting admin
 //     (at creation or by an edit), resetting second factors, deleting a user;
-//   - clients: registering one, changing any URI (redirect, post-logout, back-channel logout) or the
-//     multi-factor rule, rotating the secret, deleting one;
+//   - clients: registering one, changing anything but the name (any URI, the multi-factor rule, who may use it,
+//     which groups its tokens carry, the access contact), rotating the secret, deleting one;
+//   - groups (issue 21): adding a member (membership opens applications), renaming (a claim applications act
+//     on), changing or removing from a group that requires a second factor, deleting one;
+//   - attributes: changing a definition's claim or scope, deleting one, setting a person's value (claims that
+//     applications act on);
 //   - signing keys: a rotation, a revocation.
 // Not sensitive: renaming a user or a client (the name grants nothing), email verification, disabling, enabling
-// and signing out (they take access away), and reading anything.
+// and signing out (they take access away), creating a group, a description, a definition's visibility, clearing
+// a value, and reading anything.
 // A stale session's form is answered with a page asking for the password, which posts the same fields back with
 // it; the action then goes ahead. Forms can also carry the password up front (`confirm_password`,
 // views/admin/partials/confirm-password.ejs, optional-confirm-password.ejs for forms sensitive only sometimes).

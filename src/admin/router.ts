@@ -3,11 +3,13 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { checkedForm } from '../http/middleware/checked-form.js';
 import { requireAdmin } from './access.js';
+import { attributeRoutes } from './attributes.js';
 import { auditRoutes } from './audit.js';
 import { clientRoutes } from './clients.js';
 import { adminOf, type AdminDependencies } from './context.js';
 import { checkAdminCsrf } from './csrf.js';
 import { dashboardPage } from './dashboard.js';
+import { groupRoutes } from './groups.js';
 import { keyRoutes } from './keys.js';
 import { userRoutes } from './users.js';
 
@@ -31,6 +33,8 @@ export function adminRouter(deps: AdminDependencies): Router {
   router.get('/', dashboardPage(deps));
   router.post('/sign-out', signOut(deps));
   userRoutes(router, deps);
+  groupRoutes(router, deps);
+  attributeRoutes(router, deps);
   clientRoutes(router, deps);
   keyRoutes(router, deps);
   auditRoutes(router, deps);

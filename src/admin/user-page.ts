@@ -1,13 +1,16 @@
 // One user's page: their details and edit form, their live sessions with the applications each signed in to,
-// the password and access forms, and what the audit log says about them. Every answer about a user (the
+// the password and access forms, their groups and attribute values with their forms (issue 21: group-members.ts,
+// attribute-values.ts), and what the audit log says about them. Every answer about a user (the
 // page itself, a form sent back with its errors, a generated password shown once) is rendered here.
 import type { Request, Response } from 'express';
 import { routes } from '../http/routes.js';
 import { NotFoundError } from '../errors.js';
 import type { ClientRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+import { definitionView, shownValue } from './attribute-forms.js';
 import { eventRows } from './audit-view.js';
 import { adminOf, type AdminDependencies } from './context.js';
+import { attributesPath, groupsPath, memberGroupView, noticeIn, USER_PAGE_NOTICES } from './group-pages.js';
 import { formatTime, renderAdmin } from './render.js';
 import { noticeOf, type FieldErrors } from './user-forms.js';
 
@@ -51,6 +54,12 @@ export interface UserPageState {
   alert?: string | null;
   /** A password Gatehouse just generated: shown in this answer only, never stored or logged in clear. */
   generatedPassword?: string | null;
+  /** The group typed into "Add to a group", and its error (`group`). */
+  groupValue?: string;
+  groupErrors?: FieldErrors;
+  /** Values typed into the attribute forms, and their errors, by attribute name. */
+  attributeValues?: Record<string, string>;
+  attributeErrors?: Record<string, string>;
 }
 
 /** What second factors the user has: an authenticator app (confirmed), recovery codes left, passkeys. */
@@ -84,11 +93,35 @@ async function sessionsOf(deps: AdminDependencies, res: Response, user: UserReco
   );
 }
 
+/**
+ * The person's groups (one indexed query; a person is in tens of groups, not thousands), each with its remove
+ * form, and every defined attribute with the person's value and its forms.
+ */
+async function groupsAndAttributesOf(deps: AdminDependencies, user: UserRecord, state: UserPageState) {
+  const [groups, definitions, values] = await Promise.all([deps.store.groups.groupsOf(user.id), deps.store.attributes.list(), deps.store.attributes.valuesOf(user.id)]);
+  return {
+    groups: groups.map((group) => ({ ...memberGroupView(deps, group), removePath: userPath(deps, user.id, `/groups/${encodeURIComponent(group.id)}/remove`) })),
+    groupValue: state.groupValue ?? '',
+    groupErrors: state.groupErrors ?? {},
+    attributes: definitions.map((definition) => ({
+      ...definitionView(deps, definition),
+      inputId: `attribute-${definition.name}`,
+      hasValue: Object.hasOwn(values, definition.name),
+      stored: Object.hasOwn(values, definition.name) ? shownValue(values[definition.name]) : null,
+      value: state.attributeValues?.[definition.name] ?? shownValue(values[definition.name]),
+      error: state.attributeErrors?.[definition.name] ?? null,
+      setPath: userPath(deps, user.id, `/attributes/${encodeURIComponent(definition.name)}`),
+      clearPath: userPath(deps, user.id, `/attributes/${encodeURIComponent(definition.name)}/clear`),
+    })),
+  };
+}
+
 export async function renderUserPage(deps: AdminDependencies, req: Request, res: Response, user: UserRecord, state: UserPageState = {}, status = 200): Promise<void> {
-  const [sessions, events, secondFactors] = await Promise.all([
+  const [sessions, events, secondFactors, membership] = await Promise.all([
     sessionsOf(deps, res, user),
     deps.store.audit.list({ limit: RECENT_EVENTS, filter: { subject: user.id } }),
     secondFactorsOf(deps.store, user.id),
+    groupsAndAttributesOf(deps, user, state),
   ]);
   const path = (suffix: string) => userPath(deps, user.id, suffix);
   renderAdmin(
@@ -110,17 +143,21 @@ export async function renderUserPage(deps: AdminDependencies, req: Request, res:
         resetSecondFactors: path('/reset-second-factors'),
         delete: path('/delete'),
         audit: `${deps.config.basePath}${routes.admin}/audit?${new URLSearchParams({ subject: user.id }).toString()}`,
+        addGroup: path('/groups'),
+        groupSuggest: groupsPath(deps, '/suggest'),
+        attributes: attributesPath(deps),
       },
       values: state.values ?? { email: user.email, name: user.name ?? '', emailVerified: user.emailVerified, admin: user.isAdmin },
       errors: state.errors ?? {},
       passwordErrors: state.passwordErrors ?? {},
       alert: state.alert ?? null,
       // A form sent back with errors is about that form, not about the change the query string reported.
-      notice: status === 200 ? noticeOf(req) : null,
+      notice: status === 200 ? (noticeOf(req) ?? noticeIn(req, USER_PAGE_NOTICES)) : null,
       generatedPassword: state.generatedPassword ?? null,
       sessions,
       secondFactors,
       events: await eventRows(deps, events),
+      ...membership,
     },
     status,
   );

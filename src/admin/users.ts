@@ -1,9 +1,12 @@
-// The users screens (section 'users'): the list, a new user, one user's page with its forms, and deletion.
+// The users screens (section 'users'): the list, a new user, one user's page with its forms, and deletion. The
+// forms of a person's groups and attribute values on their page are registered with the groups and attributes
+// screens (groups.ts, attributes.ts).
 // The router has already checked admin access, parsed every POST's form and checked its CSRF token. Sensitive
 // actions (setting a password, changing an email, granting admin, resetting second factors, deleting a user)
 // need a recent sign-in (recent-sign-in.ts).
 import type { Request, Router } from 'express';
 import type { AdminDependencies } from './context.js';
+import { sameOriginOnly, suggestUsers } from './group-suggest.js';
 import { requireRecentSignIn } from './recent-sign-in.js';
 import { resetUserSecondFactors, revokeUserSession, setUserDisabled, setUserPassword, signOutUserEverywhere } from './user-actions.js';
 import { createUserSubmit, newUserPage } from './user-create.js';
@@ -25,6 +28,8 @@ export function userRoutes(router: Router, deps: AdminDependencies): void {
   router.get('/users', listUsers(deps));
   // Before '/users/:id', which would otherwise take "new" for an id.
   router.get('/users/new', newUserPage(deps));
+  // The autocomplete of the membership forms (group-suggest.ts); before '/users/:id' too.
+  router.get('/users/suggest', sameOriginOnly, suggestUsers(deps));
   router.post(
     '/users',
     requireRecentSignIn(deps, (req) => ticks(req, 'admin'), { retypeLabel: 'The new user’s password, once more' }),

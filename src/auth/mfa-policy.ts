@@ -1,6 +1,7 @@
-// When a sign-in must end with two factors, and how an ID token says which it had. Three things ask for it:
+// When a sign-in must end with two factors, and how an ID token says which it had. Four things ask for it:
 // the operator for everyone (REQUIRE_MFA), the operator for one application (its "require multi-factor"
-// setting), and the application for one request (acr_values naming ACR_MFA, OIDC Core §3.1.2.1).
+// setting), the operator for the members of a group (its "require multi-factor", everywhere: issue 21), and the
+// application for one request (acr_values naming ACR_MFA, OIDC Core §3.1.2.1).
 // Only the operator's rules may make a person who has no second factor set one up during a sign-in
 // (enrolmentRequired): acr_values come with whatever link a stranger sends, so a request asking for two factors
 // of a person who has none is answered `unmet_authentication_requirements`, and never binds a new authenticator
@@ -26,18 +27,21 @@ export interface MfaPolicyInput {
   client: Pick<ClientRecord, 'requireMfa'> | null;
   /** The request's acr_values, most preferred first. */
   acrValues: readonly string[];
+  /** One of the person's groups requires a second factor (src/auth/access-rules.ts groupsRequireMfa). */
+  groupRequiresMfa?: boolean;
 }
 
-export function mfaRequired({ requireMfa, client, acrValues }: MfaPolicyInput): boolean {
-  return requireMfa || (client?.requireMfa ?? false) || acrValues.includes(ACR_MFA);
+export function mfaRequired({ requireMfa, client, acrValues, groupRequiresMfa = false }: MfaPolicyInput): boolean {
+  return requireMfa || (client?.requireMfa ?? false) || groupRequiresMfa || acrValues.includes(ACR_MFA);
 }
 
 /**
  * Whether a person with no second factor is set one up during this sign-in: only when the operator demands two
- * factors (for everyone, or for this application), never because the request asked (acr_values).
+ * factors (for everyone, for this application, or for one of the person's groups), never because the request
+ * asked (acr_values).
  */
-export function enrolmentRequired({ requireMfa, client }: Pick<MfaPolicyInput, 'requireMfa' | 'client'>): boolean {
-  return requireMfa || (client?.requireMfa ?? false);
+export function enrolmentRequired({ requireMfa, client, groupRequiresMfa = false }: Pick<MfaPolicyInput, 'requireMfa' | 'client' | 'groupRequiresMfa'>): boolean {
+  return requireMfa || (client?.requireMfa ?? false) || groupRequiresMfa;
 }
 
 /** Whether a sign-in with these methods satisfies the policy (an existing session, for single sign-on). */

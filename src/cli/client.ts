@@ -1,36 +1,17 @@
-// `idp client …`: create, list, show, delete, rotate-secret, require-mfa, refresh-reuse-grace. The context carries the server's
+// `idp client …`: create, list, show, delete, rotate-secret, require-mfa, refresh-reuse-grace, and (issue 21) set-access,
+// set-groups-claim, set-initiate-login-uri, set-logo-uri, set-access-contact. The context carries the server's
 // configuration, so a back-channel logout URI is held to the same address rule as on the admin screens
 // (ALLOW_PRIVATE_CLIENT_URLS, src/manage/client-urls.ts). The tool needs no re-authentication: whoever runs
 // it already holds the server's configuration and store.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { createClient, deleteClient, findClient, graceFromText, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa, type ClientWithSecret } from '../manage/clients.js';
-import type { ClientRecord } from '../store/records.js';
-import { collect, iso, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
+import { registerClientAccessCommands } from './client-access.js';
+import { clientJson, groupNamesOf } from './client-json.js';
+import { collect, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
 
-/** The registration as RFC 7591 names its fields; the secret hash never leaves the store. */
-function clientJson(client: ClientRecord) {
-  return {
-    client_id: client.clientId,
-    client_name: client.name,
-    client_type: client.clientType,
-    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
-    redirect_uris: client.redirectUris,
-    post_logout_redirect_uris: client.postLogoutRedirectUris,
-    backchannel_logout_uri: client.backchannelLogoutUri,
-    grant_types: client.grantTypes,
-    scope: client.scopes.join(' '),
-    pkce_required: client.pkceRequired,
-    require_mfa: client.requireMfa,
-    /** null: the server's REFRESH_REUSE_GRACE applies. */
-    refresh_reuse_grace: client.refreshReuseGrace,
-    created_at: iso(client.createdAt),
-    updated_at: iso(client.updatedAt),
-  };
-}
-
-function withSecretJson({ client, clientSecret }: ClientWithSecret) {
-  return { ...clientJson(client), ...(clientSecret === null ? {} : { client_secret: clientSecret }) };
+function withSecretJson({ client, clientSecret }: ClientWithSecret, groupNames?: ReadonlyMap<string, string>) {
+  return { ...clientJson(client, groupNames), ...(clientSecret === null ? {} : { client_secret: clientSecret }) };
 }
 
 function withSecretText({ client, clientSecret }: ClientWithSecret, verb: string): string {
@@ -53,6 +34,12 @@ export function registerClientCommands(program: Command): void {
     .option('--pkce <mode>', 'required (default) or optional (confidential clients only)', 'required')
     .option('--require-mfa', 'everyone signing in to it passes a second factor (or sets one up first)')
     .option('--refresh-reuse-grace <seconds>', 'seconds within which a retried refresh gets the same new refresh token (0-300; default: REFRESH_REUSE_GRACE)')
+    .option('--allowed-group <group>', 'only members of this group may sign in (repeatable; name or id)', collect, [])
+    .option('--groups-claim <mode>', "which of a person's groups the groups claim carries: all (default), listed, or prefix:P")
+    .option('--claim-group <group>', 'a group the groups claim may also carry with --groups-claim listed (repeatable)', collect, [])
+    .option('--initiate-login-uri <uri>', 'where "Your applications" starts a sign-in at the application (OIDC Core §4; https)')
+    .option('--logo-uri <uri>', 'a logo shown beside its name on the account page (https)')
+    .option('--access-contact <text>', 'whom a person refused by the access rule should ask (default: ACCESS_CONTACT)')
     .option('--json', 'print JSON')
     .action(
       (
@@ -65,6 +52,12 @@ export function registerClientCommands(program: Command): void {
           pkce: string;
           requireMfa?: boolean;
           refreshReuseGrace?: string;
+          allowedGroup: string[];
+          groupsClaim?: string;
+          claimGroup: string[];
+          initiateLoginUri?: string;
+          logoUri?: string;
+          accessContact?: string;
         },
       ) =>
         withContext(async (ctx) => {
@@ -78,8 +71,14 @@ export function registerClientCommands(program: Command): void {
             pkce: options.pkce,
             requireMfa: options.requireMfa ?? false,
             refreshReuseGrace: options.refreshReuseGrace === undefined ? null : graceFromText(options.refreshReuseGrace),
+            ...(options.allowedGroup.length ? { accessPolicy: 'groups' as const, accessGroups: options.allowedGroup } : {}),
+            groupsClaim: options.groupsClaim,
+            claimGroups: options.claimGroup,
+            initiateLoginUri: options.initiateLoginUri,
+            logoUri: options.logoUri,
+            accessContact: options.accessContact,
           });
-          print(options, withSecretJson(created), withSecretText(created, 'created'));
+          print(options, withSecretJson(created, await groupNamesOf(ctx.store, [created.client])), withSecretText(created, 'created'));
         }),
     );
 
@@ -92,7 +91,7 @@ export function registerClientCommands(program: Command): void {
       withContext(async (ctx) => {
         if (setting !== 'on' && setting !== 'off') throw new ValidationError('setting', 'the setting must be on or off');
         const { client: updated } = await setClientRequireMfa(ctx, clientId, setting === 'on');
-        print(options, clientJson(updated), `client ${updated.clientId}: multi-factor ${updated.requireMfa ? 'required' : 'not required'}`);
+        print(options, clientJson(updated, await groupNamesOf(ctx.store, [updated])), `client ${updated.clientId}: multi-factor ${updated.requireMfa ? 'required' : 'not required'}`);
       }),
     );
 
@@ -105,15 +104,16 @@ export function registerClientCommands(program: Command): void {
       withContext(async (ctx) => {
         const { client: updated } = await setClientRefreshReuseGrace(ctx, clientId, setting === 'default' ? null : graceFromText(setting));
         const shown = updated.refreshReuseGrace === null ? 'the server setting' : `${updated.refreshReuseGrace} s`;
-        print(options, clientJson(updated), `client ${updated.clientId}: refresh reuse grace ${shown}`);
+        print(options, clientJson(updated, await groupNamesOf(ctx.store, [updated])), `client ${updated.clientId}: refresh reuse grace ${shown}`);
       }),
     );
 
   pageOptions(client.command('list').description('list applications in name order'), 'clients').action((options: PageOptions) =>
     withContext(async (ctx) => {
       const page = await ctx.store.clients.list(pageRequest(options));
+      const names = await groupNamesOf(ctx.store, page.items);
       const lines = page.items.map((c) => [c.clientId, c.name, c.clientType].join('\t'));
-      print(options, { clients: page.items.map(clientJson), next: page.next }, pageText(lines, page.next, '(no clients)'));
+      print(options, { clients: page.items.map((c) => clientJson(c, names)), next: page.next }, pageText(lines, page.next, '(no clients)'));
     }),
   );
 
@@ -122,7 +122,8 @@ export function registerClientCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((clientId: string, options: OutputOptions) =>
       withContext(async (ctx) => {
-        const json = clientJson(await findClient(ctx, clientId));
+        const found = await findClient(ctx, clientId);
+        const json = clientJson(found, await groupNamesOf(ctx.store, [found]));
         print(
           options,
           json,
@@ -149,7 +150,9 @@ export function registerClientCommands(program: Command): void {
     .action((clientId: string, options: OutputOptions) =>
       withContext(async (ctx) => {
         const rotated = await rotateClientSecret(ctx, clientId);
-        print(options, withSecretJson(rotated), withSecretText(rotated, 'rotated the secret of'));
+        print(options, withSecretJson(rotated, await groupNamesOf(ctx.store, [rotated.client])), withSecretText(rotated, 'rotated the secret of'));
       }),
     );
+
+  registerClientAccessCommands(client);
 }

@@ -1,7 +1,9 @@
 // The `idp` command: the same configuration (environment) and store as the server.
 import { Command } from 'commander';
+import { registerAttributeCommands } from './attribute.js';
 import { registerAuditCommands } from './audit.js';
 import { registerClientCommands } from './client.js';
+import { registerGroupCommands } from './group.js';
 import { registerKeyCommands } from './keys.js';
 import { registerTransferCommands } from './transfer.js';
 import { registerUserCommands } from './user.js';
@@ -12,6 +14,8 @@ const program = new Command('idp')
 
 registerUserCommands(program);
 registerClientCommands(program);
+registerGroupCommands(program);
+registerAttributeCommands(program);
 registerKeyCommands(program);
 registerTransferCommands(program);
 registerAuditCommands(program);

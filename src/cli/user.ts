@@ -1,6 +1,7 @@
-// `idp user …`: create, list, show, disable, enable, delete, set-password, sessions, sign-out.
+// `idp user …`: create, list, show, disable, enable, delete, set-password, sessions, sign-out, reset-mfa, set-attribute.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
+import { formatAttributeValue, setUserAttribute } from '../manage/attributes.js';
 import { createUser, deleteUser, findUser, resetSecondFactors, setDisabled, setPassword, signOutEverywhere } from '../manage/users.js';
 import type { UserRecord } from '../store/records.js';
 import { iso, pageOptions, pageRequest, pageText, print, readStdin, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
@@ -69,14 +70,15 @@ export function registerUserCommands(program: Command): void {
     .action((emailOrId: string, options: OutputOptions) =>
       withContext(async (ctx) => {
         const found = await findUser(ctx.store, emailOrId);
-        const json = userJson(found);
-        print(
-          options,
-          json,
-          Object.entries(json)
-            .map(([key, value]) => `${key}: ${value ?? ''}`)
-            .join('\n'),
-        );
+        // Issue 21: the person's groups (what the groups claim and access rules read) and attribute values.
+        const groups = await ctx.store.groups.groupsOf(found.id);
+        const attributes = await ctx.store.attributes.valuesOf(found.id);
+        const json = { ...userJson(found), groups: groups.map((group) => ({ id: group.id, name: group.name })), attributes };
+        const lines = Object.entries(userJson(found)).map(([key, value]) => `${key}: ${value ?? ''}`);
+        lines.push(`groups: ${groups.map((group) => group.name).join(', ')}`);
+        const values = Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1));
+        lines.push(values.length ? 'attributes:' : 'attributes: (none)', ...values.map(([name, value]) => `  ${name}: ${formatAttributeValue(value)}`));
+        print(options, json, lines.join('\n'));
       }),
     );
 
@@ -156,6 +158,27 @@ export function registerUserCommands(program: Command): void {
         const reset = await resetSecondFactors(ctx, emailOrId);
         const json = { id: reset.user.id, email: reset.user.email, totp_removed: reset.totp, recovery_codes_removed: reset.recoveryCodes, passkeys_removed: reset.passkeys };
         print(options, json, `reset the second factors of ${reset.user.id} <${reset.user.email}> (authenticator: ${reset.totp ? 'removed' : 'none'}, ${reset.passkeys} passkey(s) removed)`);
+      }),
+    );
+
+  takesId(user.command('set-attribute'))
+    .description("set a user's value of an attribute (idp attribute list), or clear it with --clear")
+    .argument('<emailOrId>')
+    .argument('<name>')
+    .argument('[value]', "as the attribute's type reads it: text, a number, true/false, or a list (a JSON array of strings, or comma-separated)")
+    .option('--clear', 'remove the value')
+    .option('--json', 'print JSON')
+    .action((emailOrId: string, name: string, value: string | undefined, options: OutputOptions & { clear?: boolean }) =>
+      withContext(async (ctx) => {
+        if (options.clear && value !== undefined) throw new ValidationError('value', 'give either a value or --clear, not both');
+        if (!options.clear && value === undefined) throw new ValidationError('value', 'a value is required (or --clear to remove it)');
+        const set = await setUserAttribute(ctx, emailOrId, name, options.clear ? null : (value ?? null));
+        const who = `${set.user.id} <${set.user.email}>`;
+        print(
+          options,
+          { id: set.user.id, email: set.user.email, name: set.definition.name, claim: set.definition.claim, value: set.value },
+          set.value === null ? `cleared ${set.definition.name} of ${who}` : `set ${set.definition.name} of ${who} to ${formatAttributeValue(set.value)}`,
+        );
       }),
     );
 }

@@ -25,7 +25,8 @@ import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { authorizeEndpoint } from '../oidc/authorize.js';
-import { discoveryHandler } from '../oidc/discovery.js';
+import { claimCatalogOf, type ClaimCatalog } from '../oidc/claim-catalog.js';
+import { discoveryHandler, DiscoveryDocuments } from '../oidc/discovery.js';
 import { jwksHandler } from '../oidc/jwks.js';
 import { introspectionEndpoint } from '../oidc/introspection.js';
 import { revocationEndpoint } from '../oidc/revocation.js';
@@ -54,20 +55,28 @@ export interface AppDependencies {
   mailer: Mailer;
   /** BREACHED_PASSWORDS_FILE, opened; null (or absent) when not configured. */
   breachedPasswords?: BreachedPasswords | null;
+  /** The services' claim catalog (src/services.ts); absent, the store's one (claimCatalogOf), the same instance. */
+  claimCatalog?: ClaimCatalog;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** The request listener of the server: discovery and JWKS on the node:http fast path, everything else through Express. */
 export function createApp(deps: AppDependencies): RequestListener {
-  const documents = publicDocuments(deps.config, deps.keyRing, deps.logger);
-  const app = createExpressApp(deps);
+  const claimCatalog = deps.claimCatalog ?? claimCatalogOf(deps.store, deps.clock);
+  const discovery = new DiscoveryDocuments(deps.config, claimCatalog);
+  const documents = publicDocuments(deps.config, deps.keyRing, deps.logger, discovery);
+  const app = createExpressApp(deps, claimCatalog, discovery);
   return (req, res) => {
     if (!documents(req, res)) app(req, res);
   };
 }
 
-function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null }: AppDependencies): Express {
+function createExpressApp(
+  { config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null }: AppDependencies,
+  claimCatalog: ClaimCatalog,
+  discovery: DiscoveryDocuments,
+): Express {
   const app = express();
   app.disable('x-powered-by');
   // Our cacheable documents carry their own precomputed ETags.
@@ -88,13 +97,13 @@ function createExpressApp({ config, store, keyRing, clock, logger, sessionEnd, m
       box = undefined;
       throw error;
     }));
-  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords };
+  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords, claimCatalog };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox, breachedPasswords };
-  const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox };
+  const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog };
 
   const router = express.Router();
   router.options([routes.discovery, routes.jwks], publicDocumentCors);
-  router.get(routes.discovery, publicDocumentCors, discoveryHandler(config));
+  router.get(routes.discovery, publicDocumentCors, discoveryHandler(config, discovery));
   router.get(routes.jwks, publicDocumentCors, jwksHandler(keyRing, config.jwksMaxAge));
 
   router.get(routes.authorization, authorizeEndpoint(signIn));

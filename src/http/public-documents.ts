@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { discoveryDocument } from '../oidc/discovery.js';
+import type { DiscoveryDocuments } from '../oidc/discovery.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import { ifNoneMatchHits, type CachedDocument } from './cached-document.js';
 import { PUBLIC_DOCUMENT_PREFLIGHT } from './middleware/cors.js';
@@ -44,17 +44,18 @@ interface Answers {
 }
 
 interface Served {
-  current: () => CachedDocument;
+  /** Null: not ready without waiting (discovery before the claim catalog first loaded); Express answers instead. */
+  current: () => CachedDocument | null;
   answers: (document: CachedDocument) => Answers;
 }
 
-export function publicDocuments(config: Config, keyRing: KeyRing, logger: Logger): PublicDocumentHandler {
+export function publicDocuments(config: Config, keyRing: KeyRing, logger: Logger, discovery: DiscoveryDocuments): PublicDocumentHandler {
   // Helmet's CORP is same-origin; these documents are read cross-origin, as the cors middleware says.
   const base = helmetHeaders(config.issuer.startsWith('https:')).filter(([name]) => name.toLowerCase() !== 'cross-origin-resource-policy');
   const common: Headers = [...base, ['Access-Control-Allow-Origin', '*'], ['Cross-Origin-Resource-Policy', 'cross-origin']];
   const preflight = [...common, ...PUBLIC_DOCUMENT_PREFLIGHT].flat();
 
-  function served(contentType: string, maxAge: number, current: () => CachedDocument): Served {
+  function served(contentType: string, maxAge: number, current: () => CachedDocument | null): Served {
     let cached: Answers | null = null;
     return {
       current,
@@ -69,20 +70,25 @@ export function publicDocuments(config: Config, keyRing: KeyRing, logger: Logger
     };
   }
 
-  const discovery = discoveryDocument(config);
   const documents = new Map<string, Served>([
-    [config.basePath + routes.discovery, served('application/json; charset=utf-8', config.discoveryMaxAge, () => discovery)],
+    // Re-serialised when an attribute scope or claim is defined (src/oidc/discovery.ts DiscoveryDocuments).
+    [config.basePath + routes.discovery, served('application/json; charset=utf-8', config.discoveryMaxAge, () => discovery.current())],
     [config.basePath + routes.jwks, served('application/jwk-set+json; charset=utf-8', config.jwksMaxAge, () => keyRing.jwks)],
   ]);
 
   return (req, res) => {
     const document = documents.get(req.url ?? '');
     if (!document || (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')) return false;
+    let current: CachedDocument | null = null;
+    if (req.method !== 'OPTIONS') {
+      current = document.current();
+      // Not ready without waiting: the Express route answers, the same way.
+      if (current === null) return false;
+    }
     const id = randomUUID();
-    if (req.method === 'OPTIONS') {
+    if (current === null) {
       res.writeHead(204, ['X-Request-Id', id, ...preflight]).end();
     } else {
-      const current = document.current();
       const answers = document.answers(current);
       if (ifNoneMatchHits(req.headers['if-none-match'], current.etag)) res.writeHead(304, ['X-Request-Id', id, ...answers.notModified]).end();
       else res.writeHead(200, ['X-Request-Id', id, ...answers.ok]).end(req.method === 'HEAD' ? undefined : current.body);

@@ -3,7 +3,7 @@
 //   credentials, starts a session and sends the browser back to the application with a code (303, never 307/308);
 // - for our own pages (`return_to`, e.g. the admin screens): POST starts a session and returns to that page.
 // Once the password is right, the sign-in goes through its steps (sign-in-steps.ts: a second factor, a new password
-// when this one is in the breach corpus) before it completes.
+// when this one is in the breach corpus, the application's access rule) before it completes.
 // Every attempt, successful or not, is recorded in the audit log.
 import type { Request, Response } from 'express';
 import { randomSecret } from '../auth/secrets.js';

@@ -4,13 +4,15 @@
 //   to an account that already has one (NIST SP 800-63B-4, authenticator binding: that takes authentication at
 //   the level the account already gives);
 // - who has nothing sets an authenticator up here, but only where the operator demands it (REQUIRE_MFA, the
-//   application's rule); the secret is this sign-in's own, kept sealed in its challenge, never the account page's
+//   application's rule, a group of the person's that requires it: issue 21, everywhere, our own pages included);
+//   the secret is this sign-in's own, kept sealed in its challenge, never the account page's
 //   pending one, and the owner is mailed once it is on. Where only the request asked (acr_values), the application
 //   is answered `unmet_authentication_requirements` (OpenID Connect Unmet Authentication Requirements 1.0).
 // It is the first of the sign-in steps (sign-in-steps.ts); between its pages the progress travels in a challenge
 // (sign-in-progress.ts).
 import type { Request, Response } from 'express';
-import { enrolmentRequired, mfaRequired } from '../auth/mfa-policy.js';
+import { groupsRequireMfa } from '../auth/access-rules.js';
+import { enrolmentRequired, mfaRequired, type MfaPolicyInput } from '../auth/mfa-policy.js';
 import { checkSecondFactor, heldFactors, type SecondFactorCheck, type SecondFactorDependencies } from '../auth/second-factor.js';
 import { tellSecondFactorChanged, type AccountMailDependencies } from '../auth/account-links.js';
 import { bindAuthenticator, displayOf, TOTP_ON, type EnrolmentDisplay } from '../auth/totp-enrolment.js';
@@ -24,7 +26,7 @@ import type { UserRecord } from '../store/records.js';
 import { expiredSignIn, targetClientId, targetFields, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
 import { checkCsrfToken } from './pending-request.js';
 import { auditFailure } from './sign-in-audit.js';
-import { createStepChallenge, stepCsrf, stepStateOf, type SignInFlag, type SignInStepDependencies, type StepState } from './sign-in-progress.js';
+import { createStepChallenge, personGroups, stepCsrf, stepStateOf, type SignInFlag, type SignInProgress, type SignInStepDependencies, type StepState } from './sign-in-progress.js';
 import { proceed, type SignInStep } from './sign-in-steps.js';
 
 export type SecondFactorPageDependencies = CompletionDependencies & SecondFactorDependencies & Pick<AccountMailDependencies, 'mailer' | 'logger'>;
@@ -35,12 +37,15 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function policyOf(deps: SecondFactorPageDependencies, target: SignInTarget) {
+/** What asks this sign-in for two factors; the person's groups are read for it (personGroups: one query). */
+async function policyOf(deps: SecondFactorPageDependencies, progress: SignInProgress): Promise<MfaPolicyInput> {
+  const { target } = progress;
   return {
     requireMfa: deps.config.requireMfa,
     client: target.kind === 'application' ? target.client : null,
     // Stryker disable next-line ArrayDeclaration: equivalent; only ACR_MFA is ever looked for in the list, and a made-up value is not it
     acrValues: target.kind === 'application' ? storedAcrValues(target.bound.record.params) : [],
+    groupRequiresMfa: groupsRequireMfa(await personGroups(deps, progress)),
   };
 }
 
@@ -53,21 +58,24 @@ export const secondFactorStep: SignInStep = {
   async run(deps, req, res, progress) {
     if (!progress.factors.includes('pwd') || progress.factors.includes('mfa')) return 'continue';
     const { user, target } = progress;
-    const policy = policyOf(deps, target);
     const held = await heldFactors(deps.store, user.id);
     let enrol: boolean;
     if (held.totp) {
+      // Asked whatever the policy says: the policy (and the groups it reads) is not needed.
       enrol = false;
-    } else if (!mfaRequired(policy)) {
-      // Nothing asks for more (a passkey alone is no second step after a password): the password is enough.
-      return 'continue';
-    } else if (held.passkeys > 0) {
-      usePasskeyInstead(deps, res, target);
-      return 'answered';
-    } else if (enrolmentRequired(policy)) {
-      enrol = true;
     } else {
-      return unmetRequirements(deps, req, target, user);
+      const policy = await policyOf(deps, progress);
+      if (!mfaRequired(policy)) {
+        // Nothing asks for more (a passkey alone is no second step after a password): the password is enough.
+        return 'continue';
+      } else if (held.passkeys > 0) {
+        usePasskeyInstead(deps, res, target);
+        return 'answered';
+      } else if (enrolmentRequired(policy)) {
+        enrol = true;
+      } else {
+        return unmetRequirements(deps, req, target, user);
+      }
     }
     const browser = deps.cookies.read(req, 'browser');
     // Both kinds of sign-in form set this cookie before they are shown.
@@ -86,7 +94,7 @@ export const secondFactorStep: SignInStep = {
  * authorization error (OpenID Connect Unmet Authentication Requirements 1.0 §3; RFC 9207). No session starts.
  */
 async function unmetRequirements(deps: SecondFactorPageDependencies, req: Request, target: SignInTarget, user: UserRecord): Promise<never> {
-  // Our own pages never carry acr_values: only REQUIRE_MFA asks there, and it sets a factor up.
+  // Our own pages never carry acr_values: only REQUIRE_MFA and a group's rule ask there, and both set a factor up.
   if (target.kind !== 'application') throw expiredSignIn();
   const record = await deps.store.authorizationRequests.consume(target.bound.record.idHash, deps.clock.now());
   if (!record) throw expiredSignIn();

@@ -1,5 +1,5 @@
 // The audit records of a sign-in's steps: a refused step (the person stays anonymous), a breached password met
-// at sign-in, and the sign-in itself with its session and `amr`.
+// at sign-in, a refusal by an application's access rule, and the sign-in itself with its session and `amr`.
 import type { Request } from 'express';
 import type { CredentialFailure } from '../auth/authenticate.js';
 import type { Clock } from '../clock.js';
@@ -44,4 +44,22 @@ export async function auditSignIn(deps: AuditDependencies, req: Request, user: U
  */
 export async function auditBreachedPassword(deps: AuditDependencies, req: Request, user: UserRecord, clientId: string | null): Promise<void> {
   await deps.store.audit.append({ at: deps.clock.now(), type: 'signin.password_breached', actor: user.id, subject: user.id, clientId, ip: req.ip ?? null, details: {} });
+}
+
+/**
+ * A person who proved who they are was refused by an application's access rule (issue 21): at the end of a sign-in
+ * (no session was started) or on a single sign-on answer. Their own act, so they are the actor; the account's
+ * owner sees it among their security events.
+ */
+export async function auditAccessDenied(deps: AuditDependencies, req: Request, userId: string, clientId: string): Promise<void> {
+  await deps.store.audit.append({
+    at: deps.clock.now(),
+    type: 'signin.denied',
+    actor: userId,
+    subject: userId,
+    clientId,
+    ip: req.ip ?? null,
+    outcome: 'failure',
+    details: { reason: 'access_rule' },
+  });
 }

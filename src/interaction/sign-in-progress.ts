@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import type { BreachedPasswords } from '../auth/breached-passwords.js';
 import { constantTimeEqual, hashSecret, randomSecret } from '../auth/secrets.js';
 import type { SessionTerminator } from '../logout/session-end.js';
-import type { SignInChallengeRecord, UserRecord } from '../store/records.js';
+import type { MemberGroup, SignInChallengeRecord, UserRecord } from '../store/records.js';
 import { expiredSignIn, targetOf, type SignInTarget } from './complete-sign-in.js';
 import { csrfTokenFor } from './pending-request.js';
 import type { SecondFactorPageDependencies } from './second-factor.js';
@@ -29,6 +29,19 @@ export interface SignInProgress {
   /** The RFC 8176 `amr` values earned so far. */
   factors: string[];
   flags: SignInFlag[];
+  /** The person's groups once a step has read them (personGroups); never carried between pages. */
+  groups?: readonly MemberGroup[];
+}
+
+/**
+ * The person's groups, as the store has them now (issue 21: a group may demand a second factor of its members, an
+ * application may admit only some groups). Read at most once per run of the steps, by the first step that needs
+ * them, and kept on this progress for the next: one indexed query per sign-in (GroupRepository.groupsOf), which a
+ * sign-in can afford; every page of a sign-in reads them afresh, so a change in between counts.
+ */
+export async function personGroups(deps: Pick<SignInStepDependencies, 'store'>, progress: SignInProgress): Promise<readonly MemberGroup[]> {
+  progress.groups ??= await deps.store.groups.groupsOf(progress.user.id);
+  return progress.groups;
 }
 
 /** The steps whose pages carry a challenge. */

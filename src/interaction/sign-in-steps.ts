@@ -10,8 +10,9 @@
 // After the last step the sign-in completes (complete-sign-in.ts: a session, the audit, the code or the page).
 // Between pages the only state is the pending request (or `return_to`) and a challenge in the store bound to this
 // browser, holding a SignInProgress (sign-in-progress.ts); cookies are set only here in interaction/ and in http/.
-// Later steps (access rules, federation links, consent) slot in as one more entry of signInSteps().
+// Later steps (federation links, consent) slot in as one more entry of signInSteps().
 import type { Request, Response } from 'express';
+import { accessStep } from './access-step.js';
 import { completeSignIn } from './complete-sign-in.js';
 import { newPasswordStep } from './new-password.js';
 import { secondFactorStep } from './second-factor.js';
@@ -22,18 +23,22 @@ export type StepDecision = 'continue' | 'answered';
 export interface SignInStep {
   /** Names the step in the log. */
   readonly name: StepName;
-  run(deps: SignInStepDependencies, req: Request, res: Response, progress: SignInProgress): Promise<StepDecision>;
+  /** `viaScript`: the sign-in is driven by a script that expects JSON (a passkey's), not a browser that shows pages. */
+  run(deps: SignInStepDependencies, req: Request, res: Response, progress: SignInProgress, viaScript: boolean): Promise<StepDecision>;
 }
 
-export type StepName = 'second_factor' | 'new_password';
+export type StepName = 'second_factor' | 'new_password' | 'access';
 
 /**
  * The order matters: the second factor comes before the new password, so a password found in a breach corpus
  * alone never lets anyone choose the account's next password (NIST SP 800-63B-4 §3.1.1.2 asks for a change, not
- * for a weaker sign-in). A function, not a constant: the step modules import `proceed` from here in turn.
+ * for a weaker sign-in). The access rule (issue 21) comes last: whether an account may use an application is told
+ * only to whoever passed every factor the account owes, not to someone holding its password alone; and a breached
+ * password is replaced even by a person the application then refuses (the password is the account's, whatever
+ * application they were going to). A function, not a constant: the step modules import `proceed` from here in turn.
  */
 function signInSteps(): readonly SignInStep[] {
-  return [secondFactorStep, newPasswordStep];
+  return [secondFactorStep, newPasswordStep, accessStep];
 }
 
 /**
@@ -43,7 +48,7 @@ function signInSteps(): readonly SignInStep[] {
 export async function proceed(deps: SignInStepDependencies, req: Request, res: Response, progress: SignInProgress, respond?: (url: string) => void): Promise<void> {
   for (const step of signInSteps()) {
     // Anything but 'continue' stops here: a step that answered, and (failing closed) any other value.
-    if ((await step.run(deps, req, res, progress)) !== 'continue') {
+    if ((await step.run(deps, req, res, progress, respond !== undefined)) !== 'continue') {
       // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line only
       req.log.debug({ step: step.name }, 'sign-in step answered');
       return;

@@ -4,9 +4,12 @@ import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
 import { MAX_REFRESH_REUSE_GRACE, type Config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ClientPatch, ClientRecord } from '../store/records.js';
+import { accessChanges, accessFields, accessFieldsAsGiven, DEFAULT_ACCESS, formatGroupsClaim, type AccessFields, type AccessSettings } from './client-access.js';
 import { checkPublicClientUrl } from './client-urls.js';
 import { checkClientUri } from './redirect-uris.js';
 import { audit, type ManageContext } from './users.js';
+
+export { formatGroupsClaim, parseGroupsClaim, resolveGroupLists } from './client-access.js';
 
 /**
  * The management context with the configuration's rule for the URLs Gatehouse itself requests
@@ -21,8 +24,13 @@ export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 const MAX_NAME_LENGTH = 200;
 
-/** What may change after registration too (updateClient); checked by the same rules as at creation. */
-export interface ClientSettings {
+/**
+ * What may change after registration too (updateClient); checked by the same rules as at creation. The access
+ * settings (AccessSettings, src/manage/client-access.ts: accessPolicy, accessGroups and claimGroups as group
+ * names or ids, groupsClaim as 'all' | 'listed' | 'prefix:P', initiateLoginUri, logoUri, accessContact) keep
+ * their value when absent; null or empty text clears an optional URI or the contact.
+ */
+export interface ClientSettings extends AccessSettings {
   name: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
@@ -111,6 +119,7 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
   const isPublic = input.isPublic ?? false;
   // RFC 9700 §2.1.1: a public client has no other defence against code interception.
   if (isPublic && input.pkce === 'optional') throw new ValidationError('pkce', 'PKCE cannot be optional for a public client');
+  const access = await accessFields(ctx.store, input, DEFAULT_ACCESS);
   const clientSecret = isPublic ? null : randomSecret();
   const client = await ctx.store.clients.create(
     {
@@ -127,6 +136,7 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
       pkceRequired: input.pkce !== 'optional',
       requireMfa: input.requireMfa ?? false,
       refreshReuseGrace: refreshReuseGrace ?? null,
+      ...access,
     },
     ctx.clock.now(),
   );
@@ -139,6 +149,10 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
       pkce_required: client.pkceRequired,
       require_mfa: client.requireMfa,
       refresh_reuse_grace: client.refreshReuseGrace,
+      access_policy: client.accessPolicy,
+      access_groups: client.accessGroups,
+      claim_groups: client.claimGroups,
+      groups_claim: formatGroupsClaim(client.groupsClaim),
     },
     client.clientId,
   );
@@ -153,8 +167,11 @@ export interface ClientUpdate {
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((value, i) => value === b[i]);
 
-/** What `input` would change in `client`, after the rules of createClient (a ValidationError if it breaks one). */
-function plannedUpdate(client: ClientRecord, input: ClientSettings, backchannelRule?: (uri: string) => void): { patch: ClientPatch; changed: string[] } {
+/**
+ * What `input` would change in `client`, after the rules of createClient (a ValidationError if it breaks one);
+ * `access` is what the access settings make of the client's (accessFields).
+ */
+function plannedUpdate(client: ClientRecord, input: ClientSettings, access: AccessFields, backchannelRule?: (uri: string) => void): { patch: ClientPatch; changed: string[] } {
   const settings = checkRegistration(input, backchannelRule);
   const patch: ClientPatch = {};
   const changed: string[] = [];
@@ -182,16 +199,18 @@ function plannedUpdate(client: ClientRecord, input: ClientSettings, backchannelR
     patch.refreshReuseGrace = settings.refreshReuseGrace;
     changed.push('refresh_reuse_grace');
   }
-  return { patch, changed };
+  const accessChange = accessChanges(client, access);
+  return { patch: { ...patch, ...accessChange.patch }, changed: [...changed, ...accessChange.changed] };
 }
 
 /**
  * The settings (registration names, as updateClient audits them) that `input` would change, without writing
  * anything: the admin screens ask for a recent sign-in when any but the name would. Throws the ValidationError
- * updateClient would.
+ * updateClient would. Group lists are compared as ids: resolve names first (resolveGroupLists), or a list of
+ * names counts as changed (asking for more, never less).
  */
 export function clientChanges(client: ClientRecord, input: ClientSettings): string[] {
-  return plannedUpdate(client, input).changed;
+  return plannedUpdate(client, input, accessFieldsAsGiven(input, client)).changed;
 }
 
 /**
@@ -203,7 +222,10 @@ export function clientChanges(client: ClientRecord, input: ClientSettings): stri
 export async function updateClient(ctx: ClientContext, clientId: string, input: ClientSettings): Promise<ClientUpdate> {
   const client = await findClient(ctx, clientId);
   const newBackchannel = (input.backchannelLogoutUri ?? null) !== client.backchannelLogoutUri;
-  const { patch, changed } = plannedUpdate(client, input, newBackchannel ? addressRule(ctx) : undefined);
+  const backchannelRule = newBackchannel ? addressRule(ctx) : undefined;
+  // Every rule first (nothing read for settings that break one), then the group names resolved.
+  plannedUpdate(client, input, accessFieldsAsGiven(input, client), backchannelRule);
+  const { patch, changed } = plannedUpdate(client, input, await accessFields(ctx.store, input, client), backchannelRule);
   if (changed.length === 0) return { client, changed };
   const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
@@ -229,8 +251,8 @@ export async function deleteClient(ctx: ManageContext, clientId: string): Promis
   return client;
 }
 
-/** Changes one of the client's rules, its registration otherwise as it is. */
-async function setClientRule(ctx: ClientContext, clientId: string, rule: Pick<ClientSettings, 'requireMfa' | 'refreshReuseGrace'>): Promise<ClientUpdate> {
+/** Changes some of the client's rules, its registration otherwise as it is. */
+async function setClientRule(ctx: ClientContext, clientId: string, rule: Pick<ClientSettings, 'requireMfa' | 'refreshReuseGrace'> & AccessSettings): Promise<ClientUpdate> {
   const client = await findClient(ctx, clientId);
   return updateClient(ctx, clientId, {
     name: client.name,
@@ -249,4 +271,12 @@ export function setClientRequireMfa(ctx: ClientContext, clientId: string, requir
 /** Sets the client's refresh reuse grace in seconds, or null for the server's (`idp client refresh-reuse-grace`). */
 export function setClientRefreshReuseGrace(ctx: ClientContext, clientId: string, refreshReuseGrace: number | null): Promise<ClientUpdate> {
   return setClientRule(ctx, clientId, { refreshReuseGrace });
+}
+
+/**
+ * Changes some of the client's access settings (who may use it, its groups claim, its login URI, logo and
+ * contact), the rest as it is: `idp client set-access`, `set-groups-claim`, `set-initiate-login-uri`, … .
+ */
+export function setClientAccess(ctx: ClientContext, clientId: string, settings: AccessSettings): Promise<ClientUpdate> {
+  return setClientRule(ctx, clientId, settings);
 }

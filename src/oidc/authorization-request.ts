@@ -4,7 +4,8 @@
 import { InvalidRequest, InvalidScope, OAuthError, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType, UntrustedAuthorizationRequest } from '../errors.js';
 import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import { SUPPORTED_SCOPES } from './claims.js';
+import { attributeScopes, type ClaimCatalog } from './claim-catalog.js';
+import { CLIENT_REGISTERED_SCOPES, GROUPS_SCOPE } from './claims.js';
 
 export type RawParams = Record<string, unknown>;
 
@@ -118,15 +119,26 @@ function parsePkce(client: ClientRecord, challenge: string | undefined, method: 
   return challenge;
 }
 
-function grantScope(client: ClientRecord, requested: string | undefined): string[] {
+/**
+ * The scopes granted: of openid, profile, email and offline_access those registered for the client (as before
+ * issue 21), plus `groups` and every attribute's scope for any client (issue 21: its groups-claim mode and the
+ * person's values decide what they release). An attribute released with `profile` follows `profile`.
+ */
+function grantScope(client: ClientRecord, requested: string | undefined, forEveryClient: ReadonlySet<string>): string[] {
   // Stryker disable next-line MethodExpression,StringLiteral: equivalent; an empty string is not a supported scope, and a set without openid is refused the same
   const asked = new Set((requested ?? '').split(' ').filter(Boolean));
   if (!asked.has('openid')) throw new InvalidScope('scope must include openid');
   // RFC 6749 §3.3: scopes the client may not have, or we do not know, are left out of the grant, not refused.
-  return [...asked].filter((scope) => SUPPORTED_SCOPES.includes(scope) && client.scopes.includes(scope));
+  return [...asked].filter((scope) => (CLIENT_REGISTERED_SCOPES.includes(scope) ? client.scopes.includes(scope) : scope === GROUPS_SCOPE || forEveryClient.has(scope)));
 }
 
-export async function parseAuthorizationRequest(store: Store, params: RawParams): Promise<AuthorizationRequest> {
+/** The attribute scopes: from the process's catalog, or (a caller without one) straight from the store. */
+async function grantableAttributeScopes(store: Store, catalog: Pick<ClaimCatalog, 'definitions'> | undefined): Promise<ReadonlySet<string>> {
+  const definitions = catalog ? await catalog.definitions() : await store.attributes.list();
+  return new Set(attributeScopes(definitions));
+}
+
+export async function parseAuthorizationRequest(store: Store, params: RawParams, catalog?: Pick<ClaimCatalog, 'definitions'>): Promise<AuthorizationRequest> {
   const { client, target } = await trustedTarget(store, params);
   try {
     const get = (name: string) => single(params, name, (message) => new InvalidRequest(message));
@@ -142,7 +154,7 @@ export async function parseAuthorizationRequest(store: Store, params: RawParams)
       client,
       redirectUri: target.redirectUri,
       state,
-      scope: grantScope(client, get('scope')),
+      scope: grantScope(client, get('scope'), await grantableAttributeScopes(store, catalog)),
       nonce: get('nonce'),
       codeChallenge: parsePkce(client, get('code_challenge'), get('code_challenge_method')),
       prompt: parsePrompt(get('prompt')),

@@ -1,22 +1,31 @@
 // OpenID Connect Discovery 1.0 §3/§4: the provider metadata, listing exactly what Gatehouse implements.
-// Serialised once at start: the document only changes with a deploy.
+// Everything in it changes only with a deploy, except the attribute scopes and claims (issue 21), which an
+// administrator defines at run time: the document is serialised again when the claim catalog's list changes
+// (src/oidc/claim-catalog.ts, at most FRESH_MS old) and otherwise served as the same bytes and ETag.
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
 import { sendCachedDocument, type CachedDocument } from '../http/cached-document.js';
 import { advertisedEndpoints, routeUrl } from '../http/routes.js';
 import { PROMPT_VALUES } from './authorization-request.js';
-import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
+import { attributeClaims, attributeScopes, type ClaimCatalog } from './claim-catalog.js';
+import { BUILTIN_CLAIMS, BUILTIN_SCOPES } from './claims.js';
+import type { AttributeDefinition } from '../store/records.js';
 import { ACR_VALUES_SUPPORTED } from '../auth/mfa-policy.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth.js';
 import { GRANT_TYPES_SUPPORTED } from './token.js';
 
-export function providerMetadata(config: Config): Record<string, unknown> {
+/** Ours first, then the attributes' (each once: an attribute may use a built-in scope such as profile). */
+function merged(builtin: readonly string[], extra: readonly string[]): string[] {
+  return [...new Set([...builtin, ...extra])];
+}
+
+export function providerMetadata(config: Config, definitions: readonly AttributeDefinition[] = []): Record<string, unknown> {
   const endpoints = Object.fromEntries(Object.entries(advertisedEndpoints).map(([metadataName, route]) => [metadataName, routeUrl(config.issuer, route)]));
   return {
     issuer: config.issuer,
     ...endpoints,
-    scopes_supported: SUPPORTED_SCOPES,
+    scopes_supported: merged(BUILTIN_SCOPES, attributeScopes(definitions)),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: GRANT_TYPES_SUPPORTED,
@@ -27,7 +36,7 @@ export function providerMetadata(config: Config): Record<string, unknown> {
     revocation_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
     introspection_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
     code_challenge_methods_supported: ['S256'],
-    claims_supported: SUPPORTED_CLAIMS,
+    claims_supported: merged(BUILTIN_CLAIMS, attributeClaims(definitions)),
     // OIDC Core §3.1.2.1: acr_values naming ACR_MFA asks for a second factor (src/auth/mfa-policy.ts).
     acr_values_supported: ACR_VALUES_SUPPORTED,
     prompt_values_supported: [...PROMPT_VALUES],
@@ -42,14 +51,48 @@ export function providerMetadata(config: Config): Record<string, unknown> {
   };
 }
 
-export function discoveryDocument(config: Config): CachedDocument {
-  const body = Buffer.from(JSON.stringify(providerMetadata(config)));
+export function discoveryDocument(config: Config, definitions: readonly AttributeDefinition[] = []): CachedDocument {
+  const body = Buffer.from(JSON.stringify(providerMetadata(config, definitions)));
   return { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` };
 }
 
-export function discoveryHandler(config: Config) {
-  const document = discoveryDocument(config);
-  return (req: Request, res: Response): void => {
-    sendCachedDocument(req, res, document, 'application/json; charset=utf-8', config.discoveryMaxAge);
+/**
+ * The discovery document of the catalog's current definitions, serialised once per distinct list of scopes and
+ * claims (the same Buffer, so that its ETag and the fast path's prepared headers are reused).
+ */
+export class DiscoveryDocuments {
+  private rendered: { key: string; document: CachedDocument } | null = null;
+
+  constructor(
+    private readonly config: Config,
+    private readonly catalog: ClaimCatalog,
+  ) {}
+
+  /** The document of definitions at most FRESH_MS old: what the Express route serves. */
+  async fresh(): Promise<CachedDocument> {
+    return this.render(await this.catalog.definitions());
+  }
+
+  /**
+   * The document without waiting, for the node:http fast path (src/http/public-documents.ts): null until the
+   * catalog first loaded (the request then goes to the Express route). A list older than FRESH_MS is served while
+   * the catalog loads it again: the next request sees the change, well within DISCOVERY_MAX_AGE, which relying
+   * parties are told they may cache the document for anyway.
+   */
+  current(): CachedDocument | null {
+    const definitions = this.catalog.peek();
+    return definitions === null ? null : this.render(definitions);
+  }
+
+  private render(definitions: readonly AttributeDefinition[]): CachedDocument {
+    const key = JSON.stringify([attributeScopes(definitions), attributeClaims(definitions)]);
+    if (this.rendered?.key !== key) this.rendered = { key, document: discoveryDocument(this.config, definitions) };
+    return this.rendered.document;
+  }
+}
+
+export function discoveryHandler(config: Config, documents: DiscoveryDocuments) {
+  return async (req: Request, res: Response): Promise<void> => {
+    sendCachedDocument(req, res, await documents.fresh(), 'application/json; charset=utf-8', config.discoveryMaxAge);
   };
 }

@@ -1,5 +1,6 @@
-// The UserInfo endpoint (OIDC Core §5.3): the claims the access token's scopes release, `sub` first.
-// The bearer token comes in the Authorization header or, for POST, the form body (RFC 6750 §2.1, §2.2).
+// The UserInfo endpoint (OIDC Core §5.3): the claims the access token's scopes release, `sub` first, with the
+// person's groups and attribute values as they are now (issue 21), filtered by the token's client's groups-claim
+// mode. The bearer token comes in the Authorization header or, for POST, the form body (RFC 6750 §2.1, §2.2).
 import type { Request, Response } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Clock } from '../clock.js';
@@ -9,14 +10,22 @@ import { routeUrl } from '../http/routes.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import type { Store } from '../store/store.js';
 import { ACCESS_TOKEN_TYPE } from '../tokens/access-token.js';
-import { scopedClaims } from './claims.js';
+import type { ClaimCatalog } from './claim-catalog.js';
+import { loadClaimFacts, scopedClaims } from './claims.js';
 
 export interface UserinfoDependencies {
   store: Store;
   clock: Clock;
   config: Config;
   keyRing: KeyRing;
+  claimCatalog: ClaimCatalog;
 }
+
+/**
+ * Userinfo does not decide access (the token endpoint does, at every refresh: src/oidc/grants/access-check.ts), so
+ * the groups are read only when the scope releases them, whatever the client's access rule.
+ */
+const NOT_DECIDING_ACCESS = { accessPolicy: 'everyone' } as const;
 
 function bearerToken(req: Request): string {
   const header = req.headers.authorization;
@@ -32,7 +41,7 @@ function bearerToken(req: Request): string {
   return token;
 }
 
-export function userinfoEndpoint({ store, clock, config, keyRing }: UserinfoDependencies) {
+export function userinfoEndpoint({ store, clock, config, keyRing, claimCatalog }: UserinfoDependencies) {
   const audience = routeUrl(config.issuer, 'userinfo');
   return async (req: Request, res: Response): Promise<void> => {
     res.setHeader('Cache-Control', 'no-store');
@@ -57,6 +66,10 @@ export function userinfoEndpoint({ store, clock, config, keyRing }: UserinfoDepe
     if (!user || user.disabled) throw new InvalidToken('the access token is no longer valid');
     // Stryker disable next-line ArrayDeclaration: equivalent; a scope name nobody defined releases no claim, as no scope does
     const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-    res.json({ sub: user.id, ...scopedClaims(user, scope) });
+    // The groups claim is filtered by the mode of the client the token was issued to; a deleted client's tokens
+    // are gone with it, and one missing here is refused the same way.
+    const [client, facts] = await Promise.all([store.clients.findById(record.clientId), loadClaimFacts(store, claimCatalog, NOT_DECIDING_ACCESS, user.id, scope)]);
+    if (!client) throw new InvalidToken('the access token is no longer valid');
+    res.json({ sub: user.id, ...scopedClaims(user, scope, client, facts) });
   };
 }

@@ -43,15 +43,41 @@ export interface ClientRecord {
    * same successor (src/oidc/grants/refresh-retry.ts); null: the server's REFRESH_REUSE_GRACE.
    */
   refreshReuseGrace: number | null;
+  /** Who may sign in: everyone, or only members of `accessGroups` (none left admits nobody: fail closed). */
+  accessPolicy: AccessPolicy;
+  /** Group ids: the groups whose members may sign in when `accessPolicy` is 'groups'. */
+  accessGroups: string[];
+  /** Which of the person's groups the `groups` claim releases to this client. */
+  groupsClaim: GroupsClaimMode;
+  /** Group ids the client may also see with `groupsClaim` 'listed' (besides its access groups). */
+  claimGroups: string[];
+  /** OIDC Core §4: where "Your applications" sends a person to start a sign-in at the client; null: not listed. */
+  initiateLoginUri: string | null;
+  /** A logo shown beside the client's name on the account page; null for none. */
+  logoUri: string | null;
+  /** Whom a person refused by the access rule should ask (free text); null: the server's ACCESS_CONTACT. */
+  accessContact: string | null;
   createdAt: number;
   updatedAt: number;
 }
 
-/** `requireMfa` is false and `refreshReuseGrace` null unless given. */
-export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'requireMfa' | 'refreshReuseGrace'> & {
-  requireMfa?: boolean;
-  refreshReuseGrace?: number | null;
-};
+export type AccessPolicy = 'everyone' | 'groups';
+
+/**
+ * 'all': every group of the person; 'listed': those among the client's access and claim groups; a prefix: those
+ * whose name starts with it (compared case-insensitively, as names are).
+ */
+export type GroupsClaimMode = { kind: 'all' } | { kind: 'listed' } | { kind: 'prefix'; prefix: string };
+
+/** The issue-21 fields take their defaults (everyone, all groups, none listed, no URIs) unless given. */
+export type NewClient = Omit<
+  ClientRecord,
+  'createdAt' | 'updatedAt' | 'requireMfa' | 'refreshReuseGrace' | 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact'
+> &
+  Partial<Pick<ClientRecord, 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact'>> & {
+    requireMfa?: boolean;
+    refreshReuseGrace?: number | null;
+  };
 export type ClientPatch = Partial<Omit<ClientRecord, 'clientId' | 'createdAt' | 'updatedAt'>>;
 
 /**
@@ -236,6 +262,57 @@ export interface AuditChainHead {
   lastId: number;
   lastHash: string;
 }
+
+/** A group of people (issue 21). The name is unique compared case-insensitively and shown as entered. */
+export interface GroupRecord {
+  /** Random; what clients and memberships refer to, so a rename touches one row. */
+  id: string;
+  /** `[A-Za-z0-9._-]{1,64}` (src/manage/groups.ts checks it). */
+  name: string;
+  description: string;
+  /** Every member passes a second factor on every sign-in. */
+  requireMfa: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface GroupSummary extends GroupRecord {
+  memberCount: number;
+}
+
+export type NewGroup = Pick<GroupRecord, 'id' | 'name' | 'description'> & { requireMfa?: boolean };
+export type GroupPatch = Partial<Pick<GroupRecord, 'name' | 'description' | 'requireMfa'>>;
+
+/** What the token path and the sign-in need of a person's group: its id (client rules), name (claim) and policy. */
+export interface MemberGroup {
+  id: string;
+  name: string;
+  requireMfa: boolean;
+}
+
+/** An application that names a group, and in which roles (the admin screens list them before a delete). */
+export interface GroupUse {
+  clientId: string;
+  name: string;
+  roles: ('access' | 'claim')[];
+}
+
+export type AttributeType = 'string' | 'number' | 'boolean' | 'list';
+export type AttributeValue = string | number | boolean | string[];
+
+/** A user attribute an administrator defined, released as `claim` with `scope` (issue 21). */
+export interface AttributeDefinition {
+  /** `[a-z][a-z0-9_]{0,63}`. */
+  name: string;
+  type: AttributeType;
+  claim: string;
+  scope: string;
+  /** Shown to the person on the account page. */
+  userVisible: boolean;
+  createdAt: number;
+}
+
+export type AttributePatch = Partial<Pick<AttributeDefinition, 'claim' | 'scope' | 'userVisible'>>;
 
 export interface Page<T> {
   items: T[];

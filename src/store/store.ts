@@ -1,6 +1,15 @@
 // The one storage interface. Every method is async so that an engine with a network round trip (PostgreSQL)
 // fits without touching a caller. Methods are named for their intent; single-use operations are atomic.
 import type {
+  AttributeDefinition,
+  AttributePatch,
+  AttributeValue,
+  GroupPatch,
+  GroupRecord,
+  GroupSummary,
+  GroupUse,
+  MemberGroup,
+  NewGroup,
   AccessTokenRecord,
   AccountTokenPurpose,
   AccountTokenRecord,
@@ -46,6 +55,13 @@ export interface ListOptions {
 
 export interface UserListOptions extends ListOptions {
   /** Case-insensitive substring of the email or the name; empty or absent lists everyone. */
+  search?: string;
+  /** Only members of this group (an id): the group page's members and the users list filtered by group. */
+  inGroup?: string;
+}
+
+export interface GroupListOptions extends ListOptions {
+  /** Case-insensitive substring of the name; empty or absent lists every group. */
   search?: string;
 }
 
@@ -104,6 +120,52 @@ export interface ClientRepository {
   count(): Promise<number>;
   update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null>;
   delete(clientId: string): Promise<boolean>;
+}
+
+/**
+ * Groups and their members (issue 21). Deleting a group removes its memberships and the client rules naming it;
+ * deleting a user removes their memberships (foreign keys, ON DELETE CASCADE).
+ */
+export interface GroupRepository {
+  /** Throws ConflictError when the name is taken (compared case-insensitively). */
+  create(group: NewGroup, now: number): Promise<GroupRecord>;
+  findById(id: string): Promise<GroupRecord | null>;
+  /** Compared case-insensitively. */
+  findByName(name: string): Promise<GroupRecord | null>;
+  /** Keyset pagination in (case-insensitive) name order, with each group's member count. */
+  list(options: GroupListOptions): Promise<Page<GroupSummary>>;
+  count(): Promise<number>;
+  /** Null when there is none; throws ConflictError when a new name is taken. */
+  update(id: string, patch: GroupPatch, now: number): Promise<GroupRecord | null>;
+  delete(id: string): Promise<boolean>;
+  /** True when added, false when already a member; throws NotFoundError when the group or the user is gone. */
+  addMember(groupId: string, userId: string, now: number): Promise<boolean>;
+  /** False when the person was not a member. */
+  removeMember(groupId: string, userId: string): Promise<boolean>;
+  countMembers(groupId: string): Promise<number>;
+  /** The person's groups in name order: one indexed query, run on every token response that needs them. */
+  groupsOf(userId: string): Promise<MemberGroup[]>;
+  /** The clients naming the group in a rule, in client name order. */
+  usesOf(groupId: string): Promise<GroupUse[]>;
+}
+
+/** Attribute definitions and each person's values (issue 21). Deleting a definition deletes its values. */
+export interface AttributeRepository {
+  /** Throws ConflictError when the name or the claim is taken. */
+  define(definition: Omit<AttributeDefinition, 'createdAt'>, now: number): Promise<AttributeDefinition>;
+  /** In name order. */
+  list(): Promise<AttributeDefinition[]>;
+  find(name: string): Promise<AttributeDefinition | null>;
+  /** Null when there is none; throws ConflictError when a new claim is taken. */
+  update(name: string, patch: AttributePatch): Promise<AttributeDefinition | null>;
+  remove(name: string): Promise<boolean>;
+  /**
+   * Sets (or with null clears) one value of a person, stored as JSON; the caller has checked it against the
+   * definition's type. Throws NotFoundError when the user or the definition is gone.
+   */
+  setValue(userId: string, name: string, value: AttributeValue | null, now: number): Promise<void>;
+  /** The person's values by attribute name. */
+  valuesOf(userId: string): Promise<Record<string, AttributeValue>>;
 }
 
 export interface SigningKeyRepository {
@@ -387,6 +449,8 @@ export interface TransferRepository {
 export interface Store {
   readonly users: UserRepository;
   readonly clients: ClientRepository;
+  readonly groups: GroupRepository;
+  readonly attributes: AttributeRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;

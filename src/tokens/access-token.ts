@@ -1,4 +1,6 @@
-// Access tokens: JWTs per RFC 9068, recorded by jti so that they can be revoked before they expire.
+// Access tokens: JWTs per RFC 9068, recorded by jti so that they can be revoked before they expire. They carry
+// the person's released groups and attribute claims (RFC 9068 §2.2.3.1: groups, roles, entitlements), so that a
+// resource server can decide without calling userinfo; identity claims (name, email) stay in the ID token.
 import { randomId } from '../auth/secrets.js';
 import type { SigningKey } from '../signing/key-store.js';
 import { signJwt } from './sign-jwt.js';
@@ -15,6 +17,8 @@ export interface AccessTokenInput {
   authTime: number;
   now: number;
   lifetimeSeconds: number;
+  /** `groups` and attribute claims (src/oidc/claims.ts releasedClaims); the token's own claims win over them. */
+  claims?: Record<string, unknown>;
 }
 
 /** An access token's facts, fixed before it is signed: the store records them while the signature is computed. */
@@ -28,6 +32,7 @@ export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
   const iat = Math.floor(input.now / 1000);
   const jti = randomId();
   const claims = {
+    ...input.claims,
     iss: input.issuer,
     sub: input.userId,
     aud: input.audience,

@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import type { SigningKey } from '../signing/key-store.js';
 import type { UserRecord } from '../store/records.js';
-import { scopedClaims } from '../oidc/claims.js';
 import { acrOf } from '../auth/mfa-policy.js';
 import { signJwt } from './sign-jwt.js';
 
@@ -10,7 +9,8 @@ export interface IdTokenInput {
   issuer: string;
   clientId: string;
   user: UserRecord;
-  scope: readonly string[];
+  /** The user claims the granted scopes release (src/oidc/claims.ts scopedClaims); a protocol claim wins over them. */
+  claims: Record<string, unknown>;
   /** Milliseconds since the epoch, like every stored time. */
   authTime: number;
   now: number;
@@ -32,6 +32,7 @@ export function accessTokenHash(accessToken: string): string {
 export function signIdToken(key: SigningKey, input: IdTokenInput): Promise<string> {
   const iat = seconds(input.now);
   return signJwt(key, {
+    ...input.claims,
     iss: input.issuer,
     sub: input.user.id,
     aud: input.clientId,
@@ -43,6 +44,5 @@ export function signIdToken(key: SigningKey, input: IdTokenInput): Promise<strin
     ...(input.sid !== null ? { sid: input.sid } : {}),
     at_hash: accessTokenHash(input.accessToken),
     ...(input.amr.length > 0 ? { amr: [...input.amr], acr: acrOf(input.amr) } : {}),
-    ...scopedClaims(input.user, input.scope),
   });
 }

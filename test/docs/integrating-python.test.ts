@@ -8,7 +8,8 @@ import { exportJWK, generateKeyPair, SignJWT, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { Browser } from '../helpers/browser.js';
-import { addClient, addUser, type TestClient } from '../helpers/oidc.js';
+import { addMember, createGroup } from '../../src/manage/groups.js';
+import { addClient, addUser, manage, type TestClient } from '../helpers/oidc.js';
 import { tokensFor } from '../helpers/refresh.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
@@ -33,9 +34,10 @@ describe('the Python verification of docs/integrating.md', () => {
   let client: TestClient;
   let script: string;
 
-  function verify(token: string, clientId = client.clientId): Promise<Run> {
+  function verify(token: string, clientId = client.clientId, requiredGroup?: string): Promise<Run> {
+    const env = { PATH: '/usr/bin:/bin', ISSUER: app.config.issuer, CLIENT_ID: clientId, ...(requiredGroup === undefined ? {} : { REQUIRED_GROUP: requiredGroup }) };
     return new Promise((resolve) => {
-      execFile(PYTHON, [script, token], { env: { PATH: '/usr/bin:/bin', ISSUER: app.config.issuer, CLIENT_ID: clientId }, timeout: 20_000 }, (error, stdout, stderr) => {
+      execFile(PYTHON, [script, token], { env, timeout: 20_000 }, (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: stdout.trim(), stderr: stderr.trim() });
       });
     });
@@ -52,7 +54,10 @@ describe('the Python verification of docs/integrating.md', () => {
     script = path.join(app.dir, 'verify.py');
     writeFileSync(script, documentedScript());
     client = await addClient(app);
-    await addUser(app);
+    const ada = await addUser(app);
+    await addUser(app, 'grace@example.com', { name: 'Grace Hopper' });
+    const editors = await createGroup(manage(app), { name: 'wiki-editors' });
+    await addMember(manage(app), editors.id, ada.id);
   });
 
   afterAll(async () => {
@@ -63,6 +68,25 @@ describe('the Python verification of docs/integrating.md', () => {
     const tokens = await tokensFor(app, client, new Browser(), 'openid email offline_access');
     const run = await verify(tokens.id_token);
     expect(run, run.stderr).toMatchObject({ code: 0, stdout: String(decodeJwt(tokens.id_token).sub) });
+  });
+
+  it('lets a member of REQUIRED_GROUP in, reading the groups claim of an ID token (section 9)', async () => {
+    const tokens = await tokensFor(app, client, new Browser(), 'openid groups offline_access');
+    expect(decodeJwt(tokens.id_token).groups).toEqual(['wiki-editors']);
+    const run = await verify(tokens.id_token, client.clientId, 'wiki-editors');
+    expect(run, run.stderr).toMatchObject({ code: 0, stdout: String(decodeJwt(tokens.id_token).sub) });
+  });
+
+  it('refuses a person outside REQUIRED_GROUP, and a token issued without the groups scope', async () => {
+    const grace = await tokensFor(app, client, new Browser(), 'openid groups offline_access', 'grace@example.com');
+    expect(decodeJwt(grace.id_token).groups).toEqual([]);
+    const outsider = await verify(grace.id_token, client.clientId, 'wiki-editors');
+    expect(outsider.code).not.toBe(0);
+    expect(outsider.stderr).toBe('refused: not a member of wiki-editors');
+    const withoutScope = await tokensFor(app, client, new Browser(), 'openid offline_access');
+    expect(decodeJwt(withoutScope.id_token).groups).toBeUndefined();
+    const run = await verify(withoutScope.id_token, client.clientId, 'wiki-editors');
+    expect(run.stderr).toBe('refused: not a member of wiki-editors');
   });
 
   it('refuses an ID token issued to another application', async () => {

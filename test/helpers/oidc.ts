@@ -22,7 +22,8 @@ export interface TestClient {
   config: oidc.Configuration;
 }
 
-function manage(app: RunningApp) {
+/** The management context the tests act through, as the `idp` tool would (actor `test`). */
+export function manage(app: RunningApp) {
   return { store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', config: app.config };
 }
 

@@ -2,9 +2,9 @@
 // loopback address of its own so that its cookies never mix with ours or another application's.
 //
 // Besides `/` (who is signed in), every app has `/tokens`, which refreshes an access token that has expired (or
-// expires within a second) and asks our userinfo with the access token it then holds, and `/signed-out`, its
-// post-logout page. With options it signs out at the identity provider too (RP-Initiated Logout) and accepts
-// Back-Channel Logout.
+// expires within a second) and asks our userinfo with the access token it then holds, `/claims`, the claims it
+// received (ID token, access token, userinfo: e.g. `groups`), and `/signed-out`, its post-logout page. With
+// options it signs out at the identity provider too (RP-Initiated Logout) and accepts Back-Channel Logout.
 //
 // express-openid-connect 3.4.0 does not check the signature of an ID token it receives from the token endpoint
 // (openid-client 6 without enableNonRepudiationChecks, as OIDC Core §3.1.3.7 allows); it checks the signatures of
@@ -18,7 +18,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request as ExpressRequest, type Response } from 'express';
 import { auth, requiresAuth } from 'express-openid-connect';
-import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 
 export const BACKCHANNEL_LOGOUT_PATH = '/backchannel-logout';
 export const SIGNED_OUT_PATH = '/signed-out';
@@ -68,6 +68,16 @@ export interface TokensPage {
   userinfo: { status: number; sub?: string; email?: string; error?: string };
   idTokenKid: string | undefined;
   accessTokenExpiresIn: number | undefined;
+}
+
+/** What `/claims` answers: the claims the app received for the person signed in, from each of our three sources. */
+export interface ClaimsPage {
+  /** The ID token's claims, as the library keeps them. */
+  idToken: Record<string, unknown>;
+  /** The access token's claims (a JWT, RFC 9068), read without checking: the app only passes it on. */
+  accessToken: Record<string, unknown>;
+  /** Our userinfo's answer to that access token. */
+  userinfo: { status: number; claims: Record<string, unknown> };
 }
 
 export interface RelyingApp {
@@ -205,6 +215,17 @@ export function startRelyingApp(reserved: { server: http.Server; baseUrl: string
       userinfo: { status: answer.status, sub: claims.sub, email: claims.email, ...(error && { error }) },
       idTokenKid: (await checkIdToken(req.oidc.idToken)).idTokenKid,
       accessTokenExpiresIn: accessToken.expires_in,
+    };
+    res.set('Cache-Control', 'no-store').json(page);
+  });
+  app.get('/claims', requiresAuth(), async (req, res) => {
+    const accessToken = req.oidc.accessToken;
+    if (!accessToken) throw new Error('the session holds no access token');
+    const answer = await appFetch((await discover()).userinfo_endpoint, { headers: { Authorization: `Bearer ${accessToken.access_token}` } });
+    const page: ClaimsPage = {
+      idToken: req.oidc.idTokenClaims ?? {},
+      accessToken: decodeJwt(accessToken.access_token),
+      userinfo: { status: answer.status, claims: answer.ok ? ((await answer.json()) as Record<string, unknown>) : {} },
     };
     res.set('Cache-Control', 'no-store').json(page);
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, ValidationError } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
-import { engines, freshStorePerTest, T0, MINUTE, newUser, newClient } from './engines.js';
+import { CLIENT_DEFAULTS, engines, freshStorePerTest, T0, MINUTE, newUser, newClient } from './engines.js';
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {
   let store: Store;
@@ -20,7 +20,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
         pkceRequired: false,
       });
       const created = await store.clients.create(input, T0);
-      expect(created).toEqual({ ...input, requireMfa: false, refreshReuseGrace: null, createdAt: T0, updatedAt: T0 });
+      expect(created).toEqual({ ...input, ...CLIENT_DEFAULTS, createdAt: T0, updatedAt: T0 });
       expect(await store.clients.findById('rp')).toEqual(created);
     });
 
@@ -70,6 +70,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       const updated = await store.clients.update('rp', { name: 'Renamed', redirectUris: ['https://a.example/1', 'https://a.example/2'], pkceRequired: false }, T0 + MINUTE);
       const expected = {
         ...input,
+        ...CLIENT_DEFAULTS,
         name: 'Renamed',
         redirectUris: ['https://a.example/1', 'https://a.example/2'],
         pkceRequired: false,

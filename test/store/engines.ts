@@ -10,10 +10,12 @@ import { afterEach, beforeEach } from 'vitest';
 import type { NewAuthorizationCode, NewClient, NewRefreshToken, NewUser, SessionRecord, SigningKeyRecord } from '../../src/store/records.js';
 import { openPostgresPool } from '../../src/store/postgres/database.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import type { PostgresMemberListTuning } from '../../src/store/postgres/group-members.js';
 import type { PostgresSearchTuning } from '../../src/store/postgres/user-search.js';
 import { PostgresUserRepository } from '../../src/store/postgres/users.js';
 import { openSqliteDatabase } from '../../src/store/sqlite/database.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteMemberListTuning } from '../../src/store/sqlite/group-members.js';
 import type { SqliteSearchTuning } from '../../src/store/sqlite/user-search.js';
 import { SqliteUserRepository } from '../../src/store/sqlite/users.js';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/thread/threaded-store.js';
@@ -24,6 +26,8 @@ import type { Store, UserRepository } from '../../src/store/store.js';
 export interface SearchTuning {
   sqlite: SqliteSearchTuning;
   postgres: PostgresSearchTuning;
+  /** A group's members (src/store/sqlite/group-members.ts); the store's own figures when absent. */
+  members?: { sqlite: SqliteMemberListTuning; postgres: PostgresMemberListTuning };
 }
 
 export interface OpenedStore {
@@ -75,7 +79,7 @@ function sqliteEngine(name: string, open: (file: string) => Promise<Store>): Eng
         usersSearching(tuning) {
           const db = openSqliteDatabase(file, { synchronous: 'NORMAL' });
           return {
-            users: new SqliteUserRepository(db, tuning.sqlite),
+            users: new SqliteUserRepository(db, tuning.sqlite, tuning.members?.sqlite),
             close: async () => {
               db.close();
             },
@@ -110,7 +114,7 @@ if (TEST_DATABASE_URL) {
         store,
         usersSearching(tuning) {
           const pool = openPostgresPool({ url, poolSize: 2, schema });
-          return { users: new PostgresUserRepository(pool, tuning.postgres), close: () => pool.end() };
+          return { users: new PostgresUserRepository(pool, tuning.postgres, tuning.members?.postgres), close: () => pool.end() };
         },
         second: () => openPostgresStore({ url, poolSize: 2, schema }),
         async columns() {
@@ -161,6 +165,19 @@ export const MINUTE = 60_000;
 export function newUser(id: string, email: string, overrides: Partial<NewUser> = {}): NewUser {
   return { id, email, name: null, passwordHash: `$argon2id$v=19$${id}`, isAdmin: false, disabled: false, emailVerified: false, ...overrides };
 }
+
+/** What a client created without them has for the fields NewClient leaves optional. */
+export const CLIENT_DEFAULTS = {
+  requireMfa: false,
+  refreshReuseGrace: null,
+  accessPolicy: 'everyone',
+  accessGroups: [],
+  groupsClaim: { kind: 'all' },
+  claimGroups: [],
+  initiateLoginUri: null,
+  logoUri: null,
+  accessContact: null,
+} as const;
 
 export function newClient(clientId: string, name: string, overrides: Partial<NewClient> = {}): NewClient {
   return {

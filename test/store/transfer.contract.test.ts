@@ -18,8 +18,33 @@ async function seed(store: Store): Promise<void> {
   await store.users.create(newUser('u2', 'grace@example.com', { disabled: true }), T0 + 1);
   await store.users.create(newUser('gone', 'gone@example.com'), T0);
   await store.users.delete('gone');
-  await store.clients.create(newClient('rp', 'Relying party', { postLogoutRedirectUris: ['https://rp.example/bye'], pkceRequired: false, requireMfa: true }), T0);
+  // Groups, their members and the client rules naming them, and attributes with values (issue 21).
+  await store.groups.create({ id: 'g1', name: 'Staff', description: 'Everyone on staff', requireMfa: true }, T0);
+  await store.groups.create({ id: 'g2', name: 'app-admins', description: '' }, T0);
+  await store.groups.addMember('g1', 'u1', T0);
+  await store.groups.addMember('g2', 'u1', T0);
+  await store.groups.addMember('g1', 'u2', T0);
+  await store.clients.create(
+    newClient('rp', 'Relying party', {
+      postLogoutRedirectUris: ['https://rp.example/bye'],
+      pkceRequired: false,
+      requireMfa: true,
+      accessPolicy: 'groups',
+      accessGroups: ['g1'],
+      groupsClaim: { kind: 'prefix', prefix: 'app-' },
+      claimGroups: ['g2'],
+      initiateLoginUri: 'https://rp.example/login',
+      logoUri: 'https://rp.example/logo.png',
+      accessContact: 'Ask the help desk',
+    }),
+    T0,
+  );
   await store.clients.create(newClient('spa', 'Single page', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' }), T0);
+  await store.attributes.define({ name: 'department', type: 'string', claim: 'department', scope: 'org', userVisible: true }, T0);
+  await store.attributes.define({ name: 'projects', type: 'list', claim: 'projects', scope: 'org', userVisible: false }, T0);
+  await store.attributes.setValue('u1', 'department', 'R&D "labs"', T0);
+  await store.attributes.setValue('u1', 'projects', ['a', 'b, c'], T0);
+  await store.attributes.setValue('u2', 'department', 'Sales', T0);
   await store.sessions.create(newSession('s1', 'u1'));
   await store.sessions.addClient('sid-s1', 'rp', T0 + 2);
   await store.authorizationRequests.create({ idHash: 'r1', browserHash: 'b1', clientId: 'spa', params: { scope: 'openid', state: 'ü ✓' }, createdAt: T0, expiresAt: T0 + MINUTE });
@@ -112,6 +137,18 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(await target.users.findByEmail('ada@example.com')).toEqual(await source.users.findByEmail('ada@example.com'));
       expect(await target.clients.findById('spa')).toEqual(await source.clients.findById('spa'));
       expect(await target.clients.findById('rp')).toEqual(await source.clients.findById('rp'));
+      expect(await target.clients.findById('rp')).toMatchObject({ accessPolicy: 'groups', accessGroups: ['g1'], claimGroups: ['g2'], groupsClaim: { kind: 'prefix', prefix: 'app-' } });
+      // Groups, memberships and attributes move with the people.
+      expect(await target.groups.groupsOf('u1')).toEqual(await source.groups.groupsOf('u1'));
+      expect(await target.groups.groupsOf('u1')).toEqual([
+        { id: 'g2', name: 'app-admins', requireMfa: false },
+        { id: 'g1', name: 'Staff', requireMfa: true },
+      ]);
+      expect(await target.groups.findByName('staff')).toEqual(await source.groups.findByName('staff'));
+      expect(await target.groups.list({ limit: 10 })).toEqual(await source.groups.list({ limit: 10 }));
+      expect(await target.attributes.list()).toEqual(await source.attributes.list());
+      expect(await target.attributes.valuesOf('u1')).toEqual({ department: 'R&D "labs"', projects: ['a', 'b, c'] });
+      expect((await target.users.list({ limit: 10, inGroup: 'g1' })).items.map((user) => user.id)).toEqual(['u1', 'u2']);
       // Second factors move with the people, used steps and codes included.
       expect(await target.totp.find('u1')).toEqual(await source.totp.find('u1'));
       expect(await target.totp.find('u2')).toMatchObject({ confirmedAt: null });

@@ -70,3 +70,21 @@ describe('acrOf (OIDC Core §2 acr from the RFC 8176 amr)', () => {
     expect(ACR_PASSWORD).toBe('urn:gatehouse:acr:password');
   });
 });
+
+describe('a group that requires a second factor of its members (issue 21)', () => {
+  const none = { requireMfa: false, client: null, acrValues: [] };
+
+  it('requires it, and its set-up, for a member on any application and on our own pages', () => {
+    expect(mfaRequired({ ...none, groupRequiresMfa: true })).toBe(true);
+    expect(mfaRequired({ ...none, client: { requireMfa: false }, groupRequiresMfa: true })).toBe(true);
+    expect(enrolmentRequired({ requireMfa: false, client: null, groupRequiresMfa: true })).toBe(true);
+    expect(satisfiesMfaPolicy(['pwd'], { ...none, groupRequiresMfa: true })).toBe(false);
+    expect(satisfiesMfaPolicy(['pwd', 'otp', 'mfa'], { ...none, groupRequiresMfa: true })).toBe(true);
+  });
+
+  it('asks nothing of a person in no such group', () => {
+    expect(mfaRequired({ ...none, groupRequiresMfa: false })).toBe(false);
+    expect(enrolmentRequired({ requireMfa: false, client: null, groupRequiresMfa: false })).toBe(false);
+    expect(mfaRequired(none)).toBe(false);
+  });
+});

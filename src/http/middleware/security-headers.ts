@@ -16,31 +16,54 @@ const CSP_DIRECTIVES = {
   'form-action': ["'self'"],
 };
 
+/** The site-wide policy helmet set on this response (else the directives above), as one header value. */
+function currentPolicy(res: Pick<Response, 'getHeader'>): string {
+  const current = res.getHeader('Content-Security-Policy');
+  return typeof current === 'string'
+    ? current
+    : Object.entries(CSP_DIRECTIVES)
+        .map(([name, values]) => `${name} ${values.join(' ')}`)
+        .join(';');
+}
+
+/**
+ * The policy with one directive replaced: everything else helmet set on this response (upgrade-insecure-requests
+ * on an https issuer among it) stays as it is.
+ */
+function withDirective(res: Pick<Response, 'getHeader'>, name: string, value: string): string {
+  return currentPolicy(res)
+    .split(';')
+    .map((directive) => (directive.trim().split(' ')[0] === name ? value : directive))
+    .join(';');
+}
+
+/** The origin of an absolute URL, or null (an opaque origin widens nothing). */
+function originOf(url: string): string | null {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The policy of a page whose form leads, by redirect, to an application: browsers apply form-action to
  * every redirect after a form submission, so the application's origin must be allowed too.
  */
 export function formActionPolicy(res: Pick<Response, 'getHeader'>, redirectUri: string): string {
-  let origin = '';
-  try {
-    origin = new URL(redirectUri).origin;
-  } catch {
-    // no extra origin: the redirect will be refused by the browser rather than widen the policy
-  }
-  const formAction = ["form-action 'self'", ...(origin && origin !== 'null' ? [origin] : [])].join(' ');
-  // The site-wide policy helmet set on this response, with only form-action widened: everything else it holds
-  // (upgrade-insecure-requests on an https issuer among it) stays as it is.
-  const current = res.getHeader('Content-Security-Policy');
-  const base =
-    typeof current === 'string'
-      ? current
-      : Object.entries(CSP_DIRECTIVES)
-          .map(([name, values]) => `${name} ${values.join(' ')}`)
-          .join(';');
-  return base
-    .split(';')
-    .map((directive) => (directive.trim().startsWith('form-action') ? formAction : directive))
-    .join(';');
+  const origin = originOf(redirectUri);
+  return withDirective(res, 'form-action', ["form-action 'self'", ...(origin ? [origin] : [])].join(' '));
+}
+
+/**
+ * The policy of a page that shows images from these https URLs (the applications' logos on the account page,
+ * issue 21): img-src widened by exactly their origins, not by every https origin, so a page of ours loads no
+ * image an administrator did not register.
+ */
+export function imagePolicy(res: Pick<Response, 'getHeader'>, imageUrls: readonly string[]): string {
+  const origins = [...new Set(imageUrls.filter((url) => url.startsWith('https:')).map(originOf))].filter((origin): origin is string => origin !== null);
+  return withDirective(res, 'img-src', [`img-src ${CSP_DIRECTIVES['img-src'].join(' ')}`, ...origins].join(' '));
 }
 
 /** `https` is false only for a loopback development issuer, where HSTS and upgrades would break the page. */

@@ -9,6 +9,7 @@ import type { AuthorizationCodeRecord, ClientRecord } from '../../store/records.
 import { isWellFormedVerifier, verifierMatches } from '../pkce.js';
 import { field } from '../form-field.js';
 import { revokeGrant } from './revoke-grant.js';
+import { admittedClaimFacts } from './access-check.js';
 import { issueTokens, mayRefresh, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 
 /** RFC 6749 §4.1.2: a code used twice revokes every token issued from it. */
@@ -87,6 +88,9 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   if (!(await sessionLives(deps, consumed))) throw new InvalidGrant('the sign-in session of this code has ended');
   // Stryker disable next-line MethodExpression: equivalent; a stored scope is the granted names joined by one space, openid always among them, so no empty name to drop.
   const scope = consumed.scope.split(' ').filter(Boolean);
+  // Issue 21: the person must still be admitted by the client's access rule (a group taken away since the
+  // sign-in); refused, the grant is revoked and nothing is issued. The code stays spent.
+  const facts = await admittedClaimFacts(deps, client, { grantId: consumed.grantId, userId: user.id, scope, grantType: 'authorization_code' });
   const refresh = mayRefresh(client, scope, consumed.sessionIdHash) ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 } : null;
   const response = await issueTokens(
     deps,
@@ -100,6 +104,7 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
       sessionIdHash: consumed.sessionIdHash,
       sid: consumed.sid,
       amr: consumed.amr,
+      facts,
     },
     refresh,
   );

@@ -12,6 +12,8 @@ import type { ClientRecord, NewRefreshToken, UserRecord } from '../../store/reco
 import type { Store } from '../../store/store.js';
 import { planAccessToken, signAccessToken, type PlannedAccessToken } from '../../tokens/access-token.js';
 import { signIdToken } from '../../tokens/id-token.js';
+import type { ClaimCatalog } from '../claim-catalog.js';
+import { releasedClaims, scopedClaims, type ClaimFacts } from '../claims.js';
 
 export interface GrantDependencies {
   store: Store;
@@ -20,6 +22,8 @@ export interface GrantDependencies {
   keyRing: KeyRing;
   /** Opened on first use (src/http/app.ts): a refresh derives its successor under a key from it. */
   secretBox: () => Promise<SecretBox>;
+  /** The attribute definitions, cached per process (src/oidc/claim-catalog.ts); absent, the store's (claimCatalogOf). */
+  claimCatalog?: ClaimCatalog;
 }
 
 /** Everything a grant carries from the moment the person signed in. */
@@ -33,6 +37,8 @@ export interface Grant {
   sessionIdHash: string | null;
   sid: string | null;
   amr: string[];
+  /** The person's groups and attribute values, read for this response (src/oidc/grants/access-check.ts). */
+  facts: ClaimFacts;
 }
 
 /** The refresh token to issue with the response. */
@@ -94,7 +100,7 @@ async function signTokens(key: SigningKey, config: Config, grant: Grant, accessT
     issuer: config.issuer,
     clientId: grant.client.clientId,
     user: grant.user,
-    scope: grant.scope,
+    claims: scopedClaims(grant.user, grant.scope, grant.client, grant.facts),
     authTime: grant.authTime,
     now,
     lifetimeSeconds: config.lifetimes.idToken,
@@ -118,6 +124,7 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
     authTime: grant.authTime,
     now,
     lifetimeSeconds: config.lifetimes.accessToken,
+    claims: releasedClaims(grant.scope, grant.client, grant.facts),
   });
   const refreshToken = planRefreshToken(grant, refresh, config, now, key.kid);
   // Recorded together, before the response leaves: the access token by jti (for revocation), the client among

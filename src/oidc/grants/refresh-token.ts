@@ -6,8 +6,10 @@
 import { hashSecret } from '../../auth/secrets.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../../errors.js';
 import type { ClientRecord, RefreshTokenRecord } from '../../store/records.js';
+import { CLIENT_REGISTERED_SCOPES } from '../claims.js';
 import { field } from '../form-field.js';
 import { revokeGrant } from './revoke-grant.js';
+import { admittedClaimFacts } from './access-check.js';
 import { issueTokens, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 import { isOffline, refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
 import { reuseGraceOf, successorToken, withinGrace } from './refresh-retry.js';
@@ -74,10 +76,11 @@ function narrowScope(granted: string[], requested: string | undefined): string[]
  * The token as the client may still hold it: an administrator may have taken scopes away from the client since
  * the grant, and a refresh token keeps only those it still has, from its next use on (issue 20). openid stays:
  * every refresh answers with an ID token (OIDC Core §12.1). A token that loses offline_access this way is bound
- * to its sign-in session again, and is checked as such.
+ * to its sign-in session again, and is checked as such. `groups` and attribute scopes are every client's (issue
+ * 21): registration takes none of them away.
  */
 function withinClientScopes(record: RefreshTokenRecord, client: ClientRecord): RefreshTokenRecord {
-  const kept = record.scope.split(' ').filter((scope) => scope === 'openid' || client.scopes.includes(scope));
+  const kept = record.scope.split(' ').filter((scope) => scope === 'openid' || !CLIENT_REGISTERED_SCOPES.includes(scope) || client.scopes.includes(scope));
   return { ...record, scope: kept.join(' ') };
 }
 
@@ -108,6 +111,8 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
   const granted = current.scope.split(' ');
   // Checked before rotating, so that a refused request leaves the token usable.
   const scope = narrowScope(granted, requestedScope);
+  // Issue 21: the client's access rule, with the membership as it is now; refused, the family is revoked.
+  const facts = await admittedClaimFacts(deps, client, { grantId: current.grantId, userId: current.userId, scope, grantType: 'refresh_token' });
 
   const rotated = await deps.store.refreshTokens.rotate(tokenHash, now);
   // Another request with the same token won the race: reuse, or a retry if the grace covers it (two tabs).
@@ -132,6 +137,7 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
       sessionIdHash: rotated.sessionIdHash,
       sid: rotated.sid,
       amr: rotated.amr,
+      facts,
       // RFC 6749 §6: the new refresh token keeps the whole original scope; rotation never moves the absolute end.
     },
     { scope: granted, grantExpiresAt: rotated.grantExpiresAt, token: successorToken(await deps.secretBox(), token) },
@@ -163,6 +169,8 @@ async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, p
   if (next !== null && next.rotatedAt !== null) throw await reused(deps, client, record);
   const granted = record.scope.split(' ');
   const scope = narrowScope(granted, requestedScope);
+  // A retry is a refresh: the access rule is asked again.
+  const facts = await admittedClaimFacts(deps, client, { grantId: record.grantId, userId: record.userId, scope, grantType: 'refresh_token' });
   if (!isOffline(record) && record.sessionIdHash !== null) await deps.store.sessions.touch(record.sessionIdHash, now);
 
   // The successor is recorded by whichever of the rotation and this retry gets there first, and only once.
@@ -178,6 +186,7 @@ async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, p
       sessionIdHash: record.sessionIdHash,
       sid: record.sid,
       amr: record.amr,
+      facts,
     },
     { scope: granted, grantExpiresAt: record.grantExpiresAt, token: successor },
   );

@@ -1,52 +1,108 @@
+import type pg from 'pg';
 import { ConflictError } from '../../errors.js';
 import { decodeCursor, toPage } from '../cursor.js';
 import type { ClientPatch, ClientRecord, NewClient } from '../records.js';
 import type { ClientRepository, ListOptions } from '../store.js';
-import { isUniqueViolation, query, statement, type PostgresPool } from './database.js';
-import { COLUMNS, PATCH_COLUMNS, toRecord, type ClientRow } from '../rows/clients.js';
+import { inTransaction, isAnyForeignKeyViolation, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
+import {
+  accessDefaults,
+  COLUMNS,
+  GROUP_ROLES,
+  groupIdList,
+  groupsClaimColumn,
+  INSERT_PLACEHOLDERS,
+  PATCH_COLUMNS,
+  patchValue,
+  selectColumns,
+  toRecord,
+  unknownGroup,
+  type ClientRow,
+  type ColumnPatch,
+} from '../rows/clients.js';
 
-const INSERT = statement('clients.insert', `INSERT INTO clients (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`);
-const BY_ID = statement('clients.byId', `SELECT ${COLUMNS} FROM clients WHERE client_id = $1`);
-const FIRST_PAGE = statement('clients.firstPage', `SELECT ${COLUMNS} FROM clients ORDER BY name, client_id LIMIT $1`);
-const NEXT_PAGE = statement('clients.nextPage', `SELECT ${COLUMNS} FROM clients WHERE (name, client_id) > ($1, $2) ORDER BY name, client_id LIMIT $3`);
+/** Each role's group ids as one JSON array in id order (group_id is COLLATE "C": bytewise, as on SQLite). */
+const SELECT = selectColumns(
+  (role) =>
+    `(SELECT coalesce(json_agg(group_id ORDER BY group_id), '[]')::text FROM client_groups WHERE client_groups.client_id = clients.client_id AND role = '${role}')`,
+);
+
+const INSERT = statement('clients.insert', `INSERT INTO clients (${COLUMNS}) VALUES (${Array.from({ length: INSERT_PLACEHOLDERS }, (_, i) => `$${i + 1}`).join(', ')})`);
+const BY_ID = statement('clients.byId', `SELECT ${SELECT} FROM clients WHERE client_id = $1`);
+const FIRST_PAGE = statement('clients.firstPage', `SELECT ${SELECT} FROM clients ORDER BY name, client_id LIMIT $1`);
+const NEXT_PAGE = statement('clients.nextPage', `SELECT ${SELECT} FROM clients WHERE (name, client_id) > ($1, $2) ORDER BY name, client_id LIMIT $3`);
 const COUNT = statement('clients.count', 'SELECT count(*) AS n FROM clients');
 const DELETE = statement('clients.delete', 'DELETE FROM clients WHERE client_id = $1');
+const KNOWN_GROUPS = statement('clients.knownGroups', 'SELECT id FROM groups WHERE id = ANY($1::text[])');
+const INSERT_GROUPS = statement('clients.insertGroups', 'INSERT INTO client_groups (client_id, group_id, role) SELECT $1, unnest($3::text[]), $2');
+const DELETE_GROUPS = statement('clients.deleteGroups', 'DELETE FROM client_groups WHERE client_id = $1 AND role = $2');
 
-/** The column form of one patched value: arrays as JSON text (pg would send a JS array as a PostgreSQL array). */
-function toColumn(value: ClientPatch[keyof ClientPatch]): string | number | boolean | null {
-  if (Array.isArray(value)) return JSON.stringify(value);
-  return value ?? null;
+async function run<R extends pg.QueryResultRow>(client: pg.PoolClient, sql: { name: string; text: string }, values: unknown[]): Promise<pg.QueryResult<R>> {
+  return client.query<R>({ name: sql.name, text: sql.text, values });
+}
+
+/**
+ * Inside the caller's transaction: the first id that names no group refuses the whole write. A group deleted
+ * after this look-up is caught by the foreign key (the insert locks the group rows it names).
+ */
+async function writeGroups(client: pg.PoolClient, clientId: string, role: 'access' | 'claim', ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const known = new Set((await run<{ id: string }>(client, KNOWN_GROUPS, [ids])).rows.map((row) => row.id));
+  const missing = ids.find((id) => !known.has(id));
+  if (missing !== undefined) throw unknownGroup(missing);
+  await run(client, INSERT_GROUPS, [clientId, role, ids]);
 }
 
 export class PostgresClientRepository implements ClientRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async create(client: NewClient, now: number): Promise<ClientRecord> {
-    const requireMfa = client.requireMfa ?? false;
-    const refreshReuseGrace = client.refreshReuseGrace ?? null;
+    const record: ClientRecord = {
+      ...client,
+      requireMfa: client.requireMfa ?? false,
+      refreshReuseGrace: client.refreshReuseGrace ?? null,
+      ...accessDefaults(client),
+      createdAt: now,
+      updatedAt: now,
+    };
+    const values = [
+      client.clientId,
+      client.name,
+      client.clientType,
+      client.secretHash,
+      client.tokenEndpointAuthMethod,
+      JSON.stringify(client.redirectUris),
+      JSON.stringify(client.postLogoutRedirectUris),
+      client.backchannelLogoutUri,
+      JSON.stringify(client.grantTypes),
+      JSON.stringify(client.scopes),
+      client.pkceRequired,
+      record.requireMfa,
+      record.refreshReuseGrace,
+      record.accessPolicy,
+      groupsClaimColumn(record.groupsClaim),
+      record.initiateLoginUri,
+      record.logoUri,
+      record.accessContact,
+      now,
+      now,
+    ];
     try {
-      await query(this.pool, INSERT, [
-        client.clientId,
-        client.name,
-        client.clientType,
-        client.secretHash,
-        client.tokenEndpointAuthMethod,
-        JSON.stringify(client.redirectUris),
-        JSON.stringify(client.postLogoutRedirectUris),
-        client.backchannelLogoutUri,
-        JSON.stringify(client.grantTypes),
-        JSON.stringify(client.scopes),
-        client.pkceRequired,
-        requireMfa,
-        refreshReuseGrace,
-        now,
-        now,
-      ]);
+      if (record.accessGroups.length === 0 && record.claimGroups.length === 0) {
+        // No rules: one statement, as before issue 21.
+        await query(this.pool, INSERT, values);
+      } else {
+        // The client and its group rules are one write: a rule naming a group that is not there writes nothing.
+        await inTransaction(this.pool, async (connection) => {
+          await run(connection, INSERT, values);
+          for (const { role, field } of GROUP_ROLES) await writeGroups(connection, client.clientId, role, record[field]);
+        });
+      }
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a client with the id ${client.clientId} already exists`);
+      if (isAnyForeignKeyViolation(error)) throw unknownGroup(null);
       throw error;
     }
-    return { ...client, requireMfa, refreshReuseGrace, createdAt: now, updatedAt: now };
+    return record;
   }
 
   async findById(clientId: string): Promise<ClientRecord | null> {
@@ -74,16 +130,32 @@ export class PostgresClientRepository implements ClientRepository {
     // Only the patched columns are written, so two concurrent edits of different fields both survive.
     const assignments: string[] = [];
     const values: unknown[] = [];
-    for (const [key, value] of Object.entries(patch) as [keyof ClientPatch, ClientPatch[keyof ClientPatch]][]) {
+    for (const [key, value] of Object.entries(patch) as [keyof ColumnPatch, ColumnPatch[keyof ColumnPatch]][]) {
       if (value === undefined || !(key in PATCH_COLUMNS)) continue;
-      values.push(toColumn(value));
+      values.push(patchValue(key, value));
       assignments.push(`${PATCH_COLUMNS[key]} = $${values.length}`);
     }
     values.push(now);
     assignments.push(`updated_at = $${values.length}`);
     values.push(clientId);
-    const { rows } = await query<ClientRow>(this.pool, `UPDATE clients SET ${assignments.join(', ')} WHERE client_id = $${values.length} RETURNING ${COLUMNS}`, values);
-    return rows[0] ? toRecord(rows[0]) : null;
+    const text = `UPDATE clients SET ${assignments.join(', ')} WHERE client_id = $${values.length}`;
+    try {
+      const row = await inTransaction(this.pool, async (connection) => {
+        if (((await connection.query(text, values)).rowCount ?? 0) === 0) return undefined;
+        // A role's rules are replaced only when its list is in the patch.
+        for (const { role, field } of GROUP_ROLES) {
+          const ids = patch[field];
+          if (ids === undefined) continue;
+          await run(connection, DELETE_GROUPS, [clientId, role]);
+          await writeGroups(connection, clientId, role, groupIdList(ids));
+        }
+        return (await run<ClientRow>(connection, BY_ID, [clientId])).rows[0];
+      });
+      return row ? toRecord(row) : null;
+    } catch (error) {
+      if (isAnyForeignKeyViolation(error)) throw unknownGroup(null);
+      throw error;
+    }
   }
 
   async delete(clientId: string): Promise<boolean> {

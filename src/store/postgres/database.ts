@@ -128,6 +128,11 @@ export function isForeignKeyViolation(error: unknown, constraint: string): boole
   return error instanceof pg.DatabaseError && error.code === '23503' && error.constraint === constraint;
 }
 
+/** A row naming a parent that is not there, whichever foreign key refused it. */
+export function isAnyForeignKeyViolation(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code === '23503';
+}
+
 // Two int4 keys: one for "Gatehouse migrations", one for the schema, so that stores in different schemas of one
 // database (the tests) migrate side by side while nodes sharing a schema take turns.
 const LOCK_KEYS = "hashtext('gatehouse.schema_migrations'), hashtext(coalesce(current_schema(), ''))";

@@ -4,10 +4,12 @@ import type { Store } from '../store.js';
 import { PostgresAccessTokenRepository } from './access-tokens.js';
 import { PostgresAccountTokenRepository } from './account-tokens.js';
 import { PostgresAuditRepository } from './audit.js';
+import { PostgresAttributeRepository } from './attributes.js';
 import { PostgresAuthorizationRequestRepository } from './authorization-requests.js';
 import { PostgresClientRepository } from './clients.js';
 import { PostgresAuthorizationCodeRepository } from './codes.js';
 import { migratePostgres, openPostgresPool, type PostgresOptions, type PostgresPool } from './database.js';
+import { PostgresGroupRepository } from './groups.js';
 import { PostgresPasskeyRepository } from './passkeys.js';
 import { PostgresRecoveryCodeRepository } from './recovery-codes.js';
 import { PostgresRefreshTokenRepository } from './refresh-tokens.js';
@@ -28,6 +30,8 @@ export type PostgresStoreOptions = PostgresOptions & {
 export class PostgresStore implements Store {
   readonly users: PostgresUserRepository;
   readonly clients: PostgresClientRepository;
+  readonly groups: PostgresGroupRepository;
+  readonly attributes: PostgresAttributeRepository;
   readonly signingKeys: PostgresSigningKeyRepository;
   readonly sessions: PostgresSessionRepository;
   readonly codes: PostgresAuthorizationCodeRepository;
@@ -52,6 +56,8 @@ export class PostgresStore implements Store {
   ) {
     this.users = new PostgresUserRepository(pool);
     this.clients = new PostgresClientRepository(pool);
+    this.groups = new PostgresGroupRepository(pool);
+    this.attributes = new PostgresAttributeRepository(pool);
     this.signingKeys = new PostgresSigningKeyRepository(pool);
     this.sessions = new PostgresSessionRepository(pool);
     this.codes = new PostgresAuthorizationCodeRepository(pool);

@@ -18,6 +18,7 @@ import {
   toRecord,
   type UserRow,
 } from '../rows/users.js';
+import { PostgresGroupMembers, POSTGRES_MEMBER_LIST_TUNING, type PostgresMemberListTuning } from './group-members.js';
 import { PostgresUserSearch, POSTGRES_SEARCH_TUNING, type PostgresSearchTuning } from './user-search.js';
 
 const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`);
@@ -53,13 +54,19 @@ async function hasEmail(client: pg.PoolClient, id: string, email: string): Promi
 
 export class PostgresUserRepository implements UserRepository {
   private readonly search: PostgresUserSearch;
+  private readonly members: PostgresGroupMembers;
 
-  /** `searchTuning`: the users page's search (./user-search.ts); tests pass small figures to take every way with few users. */
+  /**
+   * `searchTuning`: the users page's search (./user-search.ts); `memberTuning`: a group's members (./group-members.ts).
+   * Tests pass small figures to take every way with few users.
+   */
   constructor(
     private readonly pool: PostgresPool,
     searchTuning: PostgresSearchTuning = POSTGRES_SEARCH_TUNING,
+    memberTuning: PostgresMemberListTuning = POSTGRES_MEMBER_LIST_TUNING,
   ) {
     this.search = new PostgresUserSearch(pool, searchTuning);
+    this.members = new PostgresGroupMembers(pool, memberTuning);
   }
 
   async create(user: NewUser, now: number): Promise<UserRecord> {
@@ -96,11 +103,13 @@ export class PostgresUserRepository implements UserRepository {
     return row ? toRecord(row) : null;
   }
 
-  async list({ after, limit, search }: UserListOptions): Promise<Page<UserRecord>> {
+  async list({ after, limit, search, inGroup }: UserListOptions): Promise<Page<UserRecord>> {
     const afterEmail = after ? (decodeCursor(after, 1)[0] ?? '') : null;
     const term = normalizeSearch(search);
     let rows: UserRow[];
-    if (term === null) {
+    if (inGroup !== undefined) {
+      rows = await this.members.list(inGroup, term, afterEmail, limit + 1);
+    } else if (term === null) {
       rows = (afterEmail === null ? await query<UserRow>(this.pool, FIRST_PAGE, [limit + 1]) : await query<UserRow>(this.pool, NEXT_PAGE, [afterEmail, limit + 1])).rows;
     } else {
       rows = await this.search.list(term, afterEmail, limit + 1);

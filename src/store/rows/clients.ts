@@ -1,5 +1,6 @@
 // The clients table's columns, its patchable fields and how a row becomes a record, shared by every engine.
-import type { ClientPatch, ClientRecord, ClientType, TokenEndpointAuthMethod } from '../records.js';
+import { NotFoundError } from '../../errors.js';
+import type { AccessPolicy, ClientPatch, ClientRecord, ClientType, GroupsClaimMode, TokenEndpointAuthMethod } from '../records.js';
 
 export interface ClientRow {
   client_id: string;
@@ -16,15 +17,42 @@ export interface ClientRow {
   pkce_required: number | boolean;
   require_mfa: number | boolean;
   refresh_reuse_grace: number | null;
+  access_policy: string;
+  groups_claim: string;
+  initiate_login_uri: string | null;
+  logo_uri: string | null;
+  access_contact: string | null;
   created_at: number;
   updated_at: number;
+  /** The client's client_groups rows of each role, as a JSON array of group ids (read in the same query). */
+  access_groups: string;
+  claim_groups: string;
 }
 
+/** The columns of the clients table itself, in the order an INSERT gives them. */
 export const COLUMNS =
   'client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, ' +
-  'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, refresh_reuse_grace, created_at, updated_at';
+  'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, refresh_reuse_grace, ' +
+  'access_policy, groups_claim, initiate_login_uri, logo_uri, access_contact, created_at, updated_at';
 
-export const PATCH_COLUMNS: Record<keyof ClientPatch, string> = {
+export const INSERT_PLACEHOLDERS = COLUMNS.split(',').length;
+
+/**
+ * What a read selects: the columns and each role's group ids, aggregated by a correlated subquery so that a client
+ * (on the token path, at every request) is one query, however many groups it names. `groupIds` is the engine's
+ * aggregate of the group ids of one role: SQLite's json_group_array, PostgreSQL's json_agg.
+ */
+export function selectColumns(groupIds: (role: 'access' | 'claim') => string): string {
+  const own = COLUMNS.split(',')
+    .map((column) => `clients.${column.trim()}`)
+    .join(', ');
+  return `${own}, ${groupIds('access')} AS access_groups, ${groupIds('claim')} AS claim_groups`;
+}
+
+/** The patchable fields stored in a column of their own; the two group lists are client_groups rows. */
+export type ColumnPatch = Omit<ClientPatch, 'accessGroups' | 'claimGroups'>;
+
+export const PATCH_COLUMNS: Record<keyof ColumnPatch, string> = {
   name: 'name',
   clientType: 'client_type',
   secretHash: 'secret_hash',
@@ -37,7 +65,58 @@ export const PATCH_COLUMNS: Record<keyof ClientPatch, string> = {
   pkceRequired: 'pkce_required',
   requireMfa: 'require_mfa',
   refreshReuseGrace: 'refresh_reuse_grace',
+  accessPolicy: 'access_policy',
+  groupsClaim: 'groups_claim',
+  initiateLoginUri: 'initiate_login_uri',
+  logoUri: 'logo_uri',
+  accessContact: 'access_contact',
 };
+
+/** The roles a client names groups in, with the record field holding each list. */
+export const GROUP_ROLES = [
+  { role: 'access', field: 'accessGroups' },
+  { role: 'claim', field: 'claimGroups' },
+] as const;
+
+const PREFIX = 'prefix:';
+
+/** The column form of a groups-claim mode: 'all', 'listed' or 'prefix:<P>'. */
+export function groupsClaimColumn(mode: GroupsClaimMode): string {
+  return mode.kind === 'prefix' ? `${PREFIX}${mode.prefix}` : mode.kind;
+}
+
+/**
+ * The mode a column holds. Anything else (the column has no CHECK: the prefix is free text) is read as 'listed',
+ * which releases the fewest groups: a damaged row fails closed rather than releasing every group of the person.
+ */
+export function groupsClaimMode(column: string): GroupsClaimMode {
+  if (column === 'all' || column === 'listed') return { kind: column };
+  if (column.startsWith(PREFIX) && column.length > PREFIX.length) return { kind: 'prefix', prefix: column.slice(PREFIX.length) };
+  return { kind: 'listed' };
+}
+
+/** Each group id once, in the order reads give them (bytewise, as both engines sort the ids). */
+export function groupIdList(ids: readonly string[]): string[] {
+  return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A NewClient's issue-21 fields with their defaults (everyone, every group, none named, no URIs). */
+export function accessDefaults(client: Partial<Pick<ClientRecord, 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact'>>) {
+  return {
+    accessPolicy: client.accessPolicy ?? 'everyone',
+    accessGroups: groupIdList(client.accessGroups ?? []),
+    groupsClaim: client.groupsClaim ?? { kind: 'all' },
+    claimGroups: groupIdList(client.claimGroups ?? []),
+    initiateLoginUri: client.initiateLoginUri ?? null,
+    logoUri: client.logoUri ?? null,
+    accessContact: client.accessContact ?? null,
+  } satisfies Partial<ClientRecord>;
+}
+
+/** Anything but 'everyone' (a damaged row) admits only the listed groups' members: fail closed. */
+function accessPolicy(column: string): AccessPolicy {
+  return column === 'everyone' ? 'everyone' : 'groups';
+}
 
 export function toRecord(row: ClientRow): ClientRecord {
   return {
@@ -54,7 +133,26 @@ export function toRecord(row: ClientRow): ClientRecord {
     pkceRequired: Boolean(row.pkce_required),
     requireMfa: Boolean(row.require_mfa),
     refreshReuseGrace: row.refresh_reuse_grace,
+    accessPolicy: accessPolicy(row.access_policy),
+    accessGroups: groupIdList(JSON.parse(row.access_groups) as string[]),
+    groupsClaim: groupsClaimMode(row.groups_claim),
+    claimGroups: groupIdList(JSON.parse(row.claim_groups) as string[]),
+    initiateLoginUri: row.initiate_login_uri,
+    logoUri: row.logo_uri,
+    accessContact: row.access_contact,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** The column form of one patched value: arrays as JSON text, a groups-claim mode as its text. */
+export function patchValue(key: keyof ColumnPatch, value: ColumnPatch[keyof ColumnPatch]): string | number | boolean | null {
+  if (key === 'groupsClaim') return groupsClaimColumn(value as GroupsClaimMode);
+  if (Array.isArray(value)) return JSON.stringify(value);
+  return (value as string | number | boolean | null | undefined) ?? null;
+}
+
+/** A client rule naming a group that is not there (or was deleted meanwhile): nothing is written. */
+export function unknownGroup(id: string | null): NotFoundError {
+  return new NotFoundError(id === null ? 'a group the application names no longer exists' : `there is no group with the id ${id}`);
 }

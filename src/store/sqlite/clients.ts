@@ -2,14 +2,35 @@ import { ConflictError } from '../../errors.js';
 import { decodeCursor, toPage } from '../cursor.js';
 import type { ClientPatch, ClientRecord, NewClient } from '../records.js';
 import type { ClientRepository, ListOptions } from '../store.js';
-import { isUniqueViolation, type SqliteDatabase } from './database.js';
-import { COLUMNS, PATCH_COLUMNS, toRecord, type ClientRow } from '../rows/clients.js';
+import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from './database.js';
+import {
+  accessDefaults,
+  COLUMNS,
+  GROUP_ROLES,
+  groupIdList,
+  groupsClaimColumn,
+  INSERT_PLACEHOLDERS,
+  PATCH_COLUMNS,
+  patchValue,
+  selectColumns,
+  toRecord,
+  unknownGroup,
+  type ClientRow,
+  type ColumnPatch,
+} from '../rows/clients.js';
 
-/** The column form of one patched value: arrays as JSON text, booleans as 0/1. */
-function toColumn(value: ClientPatch[keyof ClientPatch]): string | number | null {
-  if (Array.isArray(value)) return JSON.stringify(value);
-  if (typeof value === 'boolean') return Number(value);
-  return value ?? null;
+/**
+ * Each role's group ids as one JSON array, in id order: the primary key (client_id, role, group_id) hands them over
+ * in that order, and ORDER BY inside the aggregate (SQLite 3.44) says so rather than relying on it.
+ */
+const SELECT = selectColumns(
+  (role) => `(SELECT json_group_array(group_id ORDER BY group_id) FROM client_groups WHERE client_groups.client_id = clients.client_id AND role = '${role}')`,
+);
+
+/** The column form of one patched value, booleans as 0/1. */
+function toColumn(key: keyof ColumnPatch, value: ColumnPatch[keyof ColumnPatch]): string | number | null {
+  const column = patchValue(key, value);
+  return typeof column === 'boolean' ? Number(column) : column;
 }
 
 export class SqliteClientRepository implements ClientRepository {
@@ -19,20 +40,24 @@ export class SqliteClientRepository implements ClientRepository {
   private readonly nextPage;
   private readonly countStmt;
   private readonly deleteStmt;
+  private readonly knownGroups;
+  private readonly insertGroups;
+  private readonly deleteGroups;
+  private readonly createTx;
+  private readonly updateTx;
 
   constructor(private readonly db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO clients (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.byId = db.prepare<[string], ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE client_id = ?`);
-    this.firstPage = db.prepare<[number], ClientRow>(`SELECT ${COLUMNS} FROM clients ORDER BY name, client_id LIMIT ?`);
-    this.nextPage = db.prepare<[string, string, number], ClientRow>(`SELECT ${COLUMNS} FROM clients WHERE (name, client_id) > (?, ?) ORDER BY name, client_id LIMIT ?`);
+    this.insertStmt = db.prepare(`INSERT INTO clients (${COLUMNS}) VALUES (${Array(INSERT_PLACEHOLDERS).fill('?').join(', ')})`);
+    this.byId = db.prepare<[string], ClientRow>(`SELECT ${SELECT} FROM clients WHERE client_id = ?`);
+    this.firstPage = db.prepare<[number], ClientRow>(`SELECT ${SELECT} FROM clients ORDER BY name, client_id LIMIT ?`);
+    this.nextPage = db.prepare<[string, string, number], ClientRow>(`SELECT ${SELECT} FROM clients WHERE (name, client_id) > (?, ?) ORDER BY name, client_id LIMIT ?`);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM clients');
     this.deleteStmt = db.prepare('DELETE FROM clients WHERE client_id = ?');
-  }
-
-  async create(client: NewClient, now: number): Promise<ClientRecord> {
-    const requireMfa = client.requireMfa ?? false;
-    const refreshReuseGrace = client.refreshReuseGrace ?? null;
-    try {
+    this.knownGroups = db.prepare<[string], string>('SELECT id FROM groups WHERE id IN (SELECT value FROM json_each(?))').pluck();
+    this.insertGroups = db.prepare<[string, string, string]>('INSERT INTO client_groups (client_id, group_id, role) SELECT ?, value, ? FROM json_each(?)');
+    this.deleteGroups = db.prepare<[string, string]>('DELETE FROM client_groups WHERE client_id = ? AND role = ?');
+    // The client and its group rules are one write: a rule naming a group that is not there writes nothing at all.
+    this.createTx = db.transaction((client: NewClient, record: ClientRecord, now: number) => {
       this.insertStmt.run(
         client.clientId,
         client.name,
@@ -45,16 +70,67 @@ export class SqliteClientRepository implements ClientRepository {
         JSON.stringify(client.grantTypes),
         JSON.stringify(client.scopes),
         Number(client.pkceRequired),
-        Number(requireMfa),
-        refreshReuseGrace,
+        Number(record.requireMfa),
+        record.refreshReuseGrace,
+        record.accessPolicy,
+        groupsClaimColumn(record.groupsClaim),
+        record.initiateLoginUri,
+        record.logoUri,
+        record.accessContact,
         now,
         now,
       );
+      for (const { role, field } of GROUP_ROLES) this.writeGroups(client.clientId, role, record[field]);
+    });
+    this.updateTx = db.transaction((clientId: string, patch: ClientPatch, now: number): ClientRow | undefined => {
+      // Only the patched columns are written, so two concurrent edits of different fields both survive.
+      const assignments: string[] = [];
+      const values: (string | number | null)[] = [];
+      for (const [key, value] of Object.entries(patch) as [keyof ColumnPatch, ColumnPatch[keyof ColumnPatch]][]) {
+        if (value === undefined || !(key in PATCH_COLUMNS)) continue;
+        assignments.push(`${PATCH_COLUMNS[key]} = ?`);
+        values.push(toColumn(key, value));
+      }
+      const updated = this.db.prepare(`UPDATE clients SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE client_id = ?`).run(...values, now, clientId);
+      if (updated.changes === 0) return undefined;
+      // A role's rules are replaced only when its list is in the patch.
+      for (const { role, field } of GROUP_ROLES) {
+        const ids = patch[field];
+        if (ids === undefined) continue;
+        this.deleteGroups.run(clientId, role);
+        this.writeGroups(clientId, role, groupIdList(ids));
+      }
+      return this.byId.get(clientId);
+    });
+  }
+
+  /** Inside the caller's transaction: the first id that names no group refuses the whole write. */
+  private writeGroups(clientId: string, role: 'access' | 'claim', ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const json = JSON.stringify(ids);
+    const known = new Set(this.knownGroups.all(json));
+    const missing = ids.find((id) => !known.has(id));
+    if (missing !== undefined) throw unknownGroup(missing);
+    this.insertGroups.run(clientId, role, json);
+  }
+
+  async create(client: NewClient, now: number): Promise<ClientRecord> {
+    const record: ClientRecord = {
+      ...client,
+      requireMfa: client.requireMfa ?? false,
+      refreshReuseGrace: client.refreshReuseGrace ?? null,
+      ...accessDefaults(client),
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      this.createTx(client, record, now);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a client with the id ${client.clientId} already exists`);
+      if (isForeignKeyViolation(error)) throw unknownGroup(null);
       throw error;
     }
-    return { ...client, requireMfa, refreshReuseGrace, createdAt: now, updatedAt: now };
+    return record;
   }
 
   async findById(clientId: string): Promise<ClientRecord | null> {
@@ -79,17 +155,13 @@ export class SqliteClientRepository implements ClientRepository {
   }
 
   async update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null> {
-    // Only the patched columns are written, so two concurrent edits of different fields both survive.
-    const assignments: string[] = [];
-    const values: (string | number | null)[] = [];
-    for (const [key, value] of Object.entries(patch) as [keyof ClientPatch, ClientPatch[keyof ClientPatch]][]) {
-      if (value === undefined || !(key in PATCH_COLUMNS)) continue;
-      assignments.push(`${PATCH_COLUMNS[key]} = ?`);
-      values.push(toColumn(value));
+    let row: ClientRow | undefined;
+    try {
+      row = this.updateTx(clientId, patch, now);
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw unknownGroup(null);
+      throw error;
     }
-    const row = this.db
-      .prepare<unknown[], ClientRow>(`UPDATE clients SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE client_id = ? RETURNING ${COLUMNS}`)
-      .get(...values, now, clientId);
     return row ? toRecord(row) : null;
   }
 

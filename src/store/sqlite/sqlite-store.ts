@@ -5,10 +5,12 @@ import type { Store } from '../store.js';
 import { SqliteAccessTokenRepository } from './access-tokens.js';
 import { SqliteAccountTokenRepository } from './account-tokens.js';
 import { SqliteAuditRepository } from './audit.js';
+import { SqliteAttributeRepository } from './attributes.js';
 import { SqliteAuthorizationRequestRepository } from './authorization-requests.js';
 import { SqliteClientRepository } from './clients.js';
 import { SqliteAuthorizationCodeRepository } from './codes.js';
 import { migrateSqlite, openSqliteDatabase, type SqliteDatabase } from './database.js';
+import { SqliteGroupRepository } from './groups.js';
 import { SqlitePasskeyRepository } from './passkeys.js';
 import { SqliteRecoveryCodeRepository } from './recovery-codes.js';
 import { SqliteRefreshTokenRepository } from './refresh-tokens.js';
@@ -31,6 +33,8 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly users: SqliteUserRepository;
   readonly clients: SqliteClientRepository;
+  readonly groups: SqliteGroupRepository;
+  readonly attributes: SqliteAttributeRepository;
   readonly signingKeys: SqliteSigningKeyRepository;
   readonly sessions: SqliteSessionRepository;
   readonly codes: SqliteAuthorizationCodeRepository;
@@ -55,6 +59,8 @@ export class SqliteStore implements Store {
   ) {
     this.users = new SqliteUserRepository(db);
     this.clients = new SqliteClientRepository(db);
+    this.groups = new SqliteGroupRepository(db);
+    this.attributes = new SqliteAttributeRepository(db);
     this.signingKeys = new SqliteSigningKeyRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.codes = new SqliteAuthorizationCodeRepository(db);

@@ -18,6 +18,7 @@ import {
   toRecord,
   type UserRow,
 } from '../rows/users.js';
+import { SqliteGroupMembers, SQLITE_MEMBER_LIST_TUNING, type SqliteMemberListTuning } from './group-members.js';
 import { SqliteUserSearch, SQLITE_SEARCH_TUNING, type SqliteSearchTuning } from './user-search.js';
 
 /**
@@ -38,16 +39,21 @@ export class SqliteUserRepository implements UserRepository {
   private readonly firstPage;
   private readonly nextPage;
   private readonly search;
+  private readonly members;
   private readonly countStmt;
   private readonly deleteStmt;
   private readonly guardedTx;
   private readonly endMailedLinks;
   private readonly inTransaction;
 
-  /** `searchTuning`: the users page's search (./user-search.ts); tests pass small figures to take every way with few users. */
+  /**
+   * `searchTuning`: the users page's search (./user-search.ts); `memberTuning`: a group's members (./group-members.ts).
+   * Tests pass small figures to take every way with few users.
+   */
   constructor(
     private readonly db: SqliteDatabase,
     searchTuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING,
+    memberTuning: SqliteMemberListTuning = SQLITE_MEMBER_LIST_TUNING,
   ) {
     this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
@@ -55,6 +61,7 @@ export class SqliteUserRepository implements UserRepository {
     this.firstPage = db.prepare<[number], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT ?`);
     this.nextPage = db.prepare<[string, number], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized > ? ORDER BY email_normalized LIMIT ?`);
     this.search = new SqliteUserSearch(db, searchTuning);
+    this.members = new SqliteGroupMembers(db, memberTuning);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
     this.deleteStmt = db.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_LAST_ADMIN}`);
     // A guarded write that changed nothing either found no user (or not at the address it was to have) or refused
@@ -103,11 +110,12 @@ export class SqliteUserRepository implements UserRepository {
     return row ? toRecord(row) : null;
   }
 
-  async list({ after, limit, search }: UserListOptions): Promise<Page<UserRecord>> {
+  async list({ after, limit, search, inGroup }: UserListOptions): Promise<Page<UserRecord>> {
     const afterEmail = after ? (decodeCursor(after, 1)[0] ?? '') : null;
     const term = normalizeSearch(search);
     let rows: UserRow[];
-    if (term === null) rows = afterEmail === null ? this.firstPage.all(limit + 1) : this.nextPage.all(afterEmail, limit + 1);
+    if (inGroup !== undefined) rows = this.members.list(inGroup, term, afterEmail, limit + 1);
+    else if (term === null) rows = afterEmail === null ? this.firstPage.all(limit + 1) : this.nextPage.all(afterEmail, limit + 1);
     else rows = this.search.list(term, afterEmail, limit + 1);
     const page = toPage(rows, limit, (row) => [row.email_normalized]);
     return { items: page.items.map(toRecord), next: page.next };

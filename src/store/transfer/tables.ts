@@ -58,10 +58,43 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
       pkce_required: 'bool',
       require_mfa: 'bool',
       refresh_reuse_grace: 'int',
+      access_policy: 'text',
+      groups_claim: 'text',
+      initiate_login_uri: 'text',
+      logo_uri: 'text',
+      access_contact: 'text',
       created_at: ts,
       updated_at: ts,
     },
     orderBy: ['client_id'],
+  },
+  {
+    // Groups (issue 21) after the users and the clients their rows name: memberships and client rules move with them,
+    // so that an imported server admits to each application exactly whom the old one did.
+    name: 'groups',
+    columns: { id: 'text', name: 'text', name_key: 'text', description: 'text', require_mfa: 'bool', created_at: ts, updated_at: ts },
+    orderBy: ['id'],
+  },
+  {
+    name: 'group_members',
+    columns: { group_id: 'text', user_id: 'text', added_at: ts },
+    orderBy: ['group_id', 'user_id'],
+  },
+  {
+    name: 'client_groups',
+    columns: { client_id: 'text', group_id: 'text', role: 'text' },
+    orderBy: ['client_id', 'role', 'group_id'],
+  },
+  {
+    name: 'attribute_definitions',
+    columns: { name: 'text', type: 'text', claim: 'text', scope: 'text', user_visible: 'bool', created_at: ts },
+    orderBy: ['name'],
+  },
+  {
+    // Values are JSON text, moved as written.
+    name: 'user_attributes',
+    columns: { user_id: 'text', name: 'text', value: 'text', updated_at: ts },
+    orderBy: ['user_id', 'name'],
   },
   {
     name: 'sessions',

@@ -9,10 +9,12 @@ import { packageRoot } from '../../../paths.js';
 import type {
   AccessTokenRepository,
   AccountTokenRepository,
+  AttributeRepository,
   AuditRepository,
   AuthorizationCodeRepository,
   AuthorizationRequestRepository,
   ClientRepository,
+  GroupRepository,
   IssuanceRepository,
   PasskeyRepository,
   RecoveryCodeRepository,
@@ -45,6 +47,21 @@ type Side = 'read' | 'write';
 const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
   users: { create: 'write', findById: 'read', findByEmail: 'read', list: 'read', count: 'read', update: 'write', delete: 'write' },
   clients: { create: 'write', findById: 'read', list: 'read', count: 'read', update: 'write', delete: 'write' },
+  groups: {
+    create: 'write',
+    findById: 'read',
+    findByName: 'read',
+    list: 'read',
+    count: 'read',
+    update: 'write',
+    delete: 'write',
+    addMember: 'write',
+    removeMember: 'write',
+    countMembers: 'read',
+    groupsOf: 'read',
+    usesOf: 'read',
+  },
+  attributes: { define: 'write', list: 'read', find: 'read', update: 'write', remove: 'write', setValue: 'write', valuesOf: 'read' },
   signingKeys: { insert: 'write', insertUnlessScheduled: 'write', list: 'read', update: 'write' },
   sessions: {
     create: 'write',
@@ -100,6 +117,8 @@ interface Pending {
 export class ThreadedSqliteStore implements Store {
   readonly users: UserRepository;
   readonly clients: ClientRepository;
+  readonly groups: GroupRepository;
+  readonly attributes: AttributeRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;
@@ -126,6 +145,8 @@ export class ThreadedSqliteStore implements Store {
   ) {
     this.users = this.repository('users');
     this.clients = this.repository('clients');
+    this.groups = this.repository('groups');
+    this.attributes = this.repository('attributes');
     this.signingKeys = this.repository('signingKeys');
     this.sessions = this.repository('sessions');
     this.codes = this.repository('codes');
