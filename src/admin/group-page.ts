@@ -1,5 +1,5 @@
 // One group's page: its name, description and second-factor rule with their forms, its members (50 to a page by
-// keyset pagination, searchable by email or name: users.list with inGroup, one query a page), the form that adds a
+// keyset pagination, searchable by email or name: users.list with inGroup, which reads only the group's members or the users in email order, never the whole table: src/store/sqlite/group-members.ts), the form that adds a
 // member by email, and the applications whose rules name the group. Every answer about a group (the page, a form
 // sent back with its errors) is rendered here.
 import type { Request, Response } from 'express';

@@ -86,13 +86,27 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       await groups('g1', 'g2');
       await store.clients.create(newClient('rp', 'RP', { accessPolicy: 'groups', accessGroups: ['g1'] }), T0);
       const before = await store.clients.findById('rp');
-      const failure = await store.clients
-        .update('rp', { name: 'Lost', accessPolicy: 'everyone', accessGroups: ['g2', 'ghost'], claimGroups: ['g2'] }, T0 + 1)
-        .catch((error: unknown) => error);
+      const failure = await store.clients.update('rp', { name: 'Lost', accessPolicy: 'everyone', accessGroups: ['g2', 'ghost'], claimGroups: ['g2'] }, T0 + 1).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(NotFoundError);
       expect((failure as Error).message).toBe('there is no group with the id ghost');
       expect(await store.clients.findById('rp')).toEqual(before);
       expect(await store.groups.usesOf('g2')).toEqual([]);
+    });
+
+    it('replaces the rules whole when two updates race: one list wins, never a mixture, and neither fails', async () => {
+      await groups('g1', 'g2', 'g3', 'g4');
+      await store.clients.create(newClient('rp', 'RP', { accessPolicy: 'groups', accessGroups: ['g1'] }), T0);
+      for (let round = 0; round < 5; round++) {
+        await Promise.all([
+          store.clients.update('rp', { accessGroups: ['g1', 'g2', 'g3'], claimGroups: ['g4'] }, T0 + 1),
+          store.clients.update('rp', { accessGroups: ['g2', 'g3', 'g4'], claimGroups: [] }, T0 + 1),
+        ]);
+        const after = await store.clients.findById('rp');
+        expect([
+          [['g1', 'g2', 'g3'], ['g4']],
+          [['g2', 'g3', 'g4'], []],
+        ]).toContainEqual([after?.accessGroups, after?.claimGroups]);
+      }
     });
 
     it('answers null when updating the rules of a client that does not exist, and writes no rule', async () => {

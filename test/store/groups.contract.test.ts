@@ -196,7 +196,10 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     it('searches group names by case-insensitive substring, with wildcards meaning themselves, across pages', async () => {
       const names = ['Sales-EU', 'sales_us', 'presales', 'Support', 'salesXus', 'a%b', 'axb', 'ops'];
       for (const [index, name] of names.entries()) await store.groups.create(newGroup(`g${index}`, name), T0);
-      expect(await allPages(store, 2, 'SALES')).toEqual([['presales', 'Sales-EU'], ['sales_us', 'salesXus']]);
+      expect(await allPages(store, 2, 'SALES')).toEqual([
+        ['presales', 'Sales-EU'],
+        ['sales_us', 'salesXus'],
+      ]);
       expect(await allPages(store, 10, 'es_u')).toEqual([['sales_us']]);
       expect(await allPages(store, 10, '%')).toEqual([['a%b']]);
       expect(await allPages(store, 10, '  Port ')).toEqual([['Support']]);

@@ -106,7 +106,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     const population = Array.from({ length: 120 }, (_, i) => ({
       id: `p${i}`,
       email: `${['ada', 'Bob', 'carol', 'dave', 'erin'][i % 5]}.${(i * 37) % 120}@${['example.com', 'Example.org', 'x_y.test'][i % 3]}`,
-      name: i % 4 === 0 ? null : `${['Ann', 'Ben', 'Cat'][i % 3]} ${['Smith', 'Jones', '100%'][i % 7 % 3]}`,
+      name: i % 4 === 0 ? null : `${['Ann', 'Ben', 'Cat'][i % 3]} ${['Smith', 'Jones', '100%'][(i % 7) % 3]}`,
     }));
     const groups: [string, (i: number) => boolean][] = [
       ['all', () => true],

@@ -26,7 +26,8 @@ describe('access rules (issue 21)', () => {
   });
 
   it('compares group ids, not names: a group renamed keeps its rule, another of the same name does not inherit it', () => {
-    expect(mayUse({ accessPolicy: 'groups', accessGroups: ['g-staff'] }, [{ id: 'g-new', name: 'staff', requireMfa: false }])).toBe(false);
+    const namesake = { id: 'g-new', name: 'staff', requireMfa: false };
+    expect(mayUse({ accessPolicy: 'groups', accessGroups: ['g-staff'] }, [namesake])).toBe(false);
   });
 
   it('fails closed on a policy it does not know', () => {

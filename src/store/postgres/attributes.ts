@@ -1,18 +1,7 @@
 // Attribute definitions and people's values on PostgreSQL (issue 21, migration 0012).
 import pg from 'pg';
 import type { AttributeDefinition, AttributePatch, AttributeValue } from '../records.js';
-import {
-  attributeNameTaken,
-  attributeNotFound,
-  claimTaken,
-  COLUMNS,
-  toDefinition,
-  toValues,
-  userNotFound,
-  valueColumn,
-  type AttributeRow,
-  type ValueRow,
-} from '../rows/attributes.js';
+import { attributeNameTaken, attributeNotFound, claimTaken, COLUMNS, toDefinition, toValues, userNotFound, valueColumn, type AttributeRow, type ValueRow } from '../rows/attributes.js';
 import type { AttributeRepository } from '../store.js';
 import { isAnyForeignKeyViolation, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 

@@ -22,8 +22,7 @@ import {
 
 /** Each role's group ids as one JSON array in id order (group_id is COLLATE "C": bytewise, as on SQLite). */
 const SELECT = selectColumns(
-  (role) =>
-    `(SELECT coalesce(json_agg(group_id ORDER BY group_id), '[]')::text FROM client_groups WHERE client_groups.client_id = clients.client_id AND role = '${role}')`,
+  (role) => `(SELECT coalesce(json_agg(group_id ORDER BY group_id), '[]')::text FROM client_groups WHERE client_groups.client_id = clients.client_id AND role = '${role}')`,
 );
 
 const INSERT = statement('clients.insert', `INSERT INTO clients (${COLUMNS}) VALUES (${Array.from({ length: INSERT_PLACEHOLDERS }, (_, i) => `$${i + 1}`).join(', ')})`);
@@ -141,6 +140,9 @@ export class PostgresClientRepository implements ClientRepository {
     const text = `UPDATE clients SET ${assignments.join(', ')} WHERE client_id = $${values.length}`;
     try {
       const row = await inTransaction(this.pool, async (connection) => {
+        // The client's row first: its lock makes a second update of the same client wait for this one to commit, and
+        // then its DELETE (a new snapshot, READ COMMITTED) sees the rows this one wrote. Rules written first would
+        // leave two racing updates a mixture of both lists, or a duplicate key.
         if (((await connection.query(text, values)).rowCount ?? 0) === 0) return undefined;
         // A role's rules are replaced only when its list is in the patch.
         for (const { role, field } of GROUP_ROLES) {

@@ -57,7 +57,7 @@ export function toRecord(row: GroupRow): GroupRecord {
 }
 
 export function toSummary(row: GroupSummaryRow): GroupSummary {
-  return { ...toRecord(row), memberCount: Number(row.member_count) };
+  return { ...toRecord(row), memberCount: row.member_count };
 }
 
 export function toMemberGroup(row: MemberGroupRow): MemberGroup {

@@ -1,17 +1,6 @@
 // Attribute definitions and people's values on SQLite (issue 21, migration 0012).
 import type { AttributeDefinition, AttributePatch, AttributeValue } from '../records.js';
-import {
-  attributeNameTaken,
-  attributeNotFound,
-  claimTaken,
-  COLUMNS,
-  toDefinition,
-  toValues,
-  userNotFound,
-  valueColumn,
-  type AttributeRow,
-  type ValueRow,
-} from '../rows/attributes.js';
+import { attributeNameTaken, attributeNotFound, claimTaken, COLUMNS, toDefinition, toValues, userNotFound, valueColumn, type AttributeRow, type ValueRow } from '../rows/attributes.js';
 import type { AttributeRepository } from '../store.js';
 import { isForeignKeyViolation, type SqliteDatabase } from './database.js';
 

@@ -23,9 +23,7 @@ import {
  * Each role's group ids as one JSON array, in id order: the primary key (client_id, role, group_id) hands them over
  * in that order, and ORDER BY inside the aggregate (SQLite 3.44) says so rather than relying on it.
  */
-const SELECT = selectColumns(
-  (role) => `(SELECT json_group_array(group_id ORDER BY group_id) FROM client_groups WHERE client_groups.client_id = clients.client_id AND role = '${role}')`,
-);
+const SELECT = selectColumns((role) => `(SELECT json_group_array(group_id ORDER BY group_id) FROM client_groups WHERE client_groups.client_id = clients.client_id AND role = '${role}')`);
 
 /** The column form of one patched value, booleans as 0/1. */
 function toColumn(key: keyof ColumnPatch, value: ColumnPatch[keyof ColumnPatch]): string | number | null {

@@ -140,9 +140,7 @@ export class SqliteGroupRepository implements GroupRepository {
       values.push(Number(patch.requireMfa));
     }
     try {
-      const row = this.db
-        .prepare<unknown[], GroupRow>(`UPDATE groups SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE id = ? RETURNING ${COLUMNS}`)
-        .get(...values, now, id);
+      const row = this.db.prepare<unknown[], GroupRow>(`UPDATE groups SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE id = ? RETURNING ${COLUMNS}`).get(...values, now, id);
       return row ? toRecord(row) : null;
     } catch (error) {
       if (isUniqueCode(error) === 'name') throw nameTaken(patch.name ?? '');
