@@ -21,14 +21,16 @@ async function allPages(users: UserRepository, options: Omit<UserListOptions, 'a
 }
 
 /** Each way to a page, forced with a few users by the window's size (the search's own figures stay the store's). */
-function membersTuning(window: number): SearchTuning {
-  return { sqlite: SQLITE_SEARCH_TUNING, postgres: POSTGRES_SEARCH_TUNING, members: { sqlite: { window }, postgres: { window } } };
+function membersTuning(window: number, scanAbove = 1_000_000): SearchTuning {
+  return { sqlite: SQLITE_SEARCH_TUNING, postgres: POSTGRES_SEARCH_TUNING, members: { sqlite: { window, scanAbove }, postgres: { window, scanAbove } } };
 }
 
 const WAYS: [string, SearchTuning][] = [
   ['the memberships alone (a window of one user)', membersTuning(1)],
   ['a small window, then the memberships', membersTuning(7)],
   ['a window holding every user', membersTuning(1_000_000)],
+  ['a small window, then (searching a group of more than one member) the users in email order', membersTuning(7, 1)],
+  ['a window of one user, then (searching) the users in email order', membersTuning(1, 0)],
 ];
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {

@@ -8,12 +8,18 @@
 // email order first: a group with many members fills its page there; one with few reaches the end of the window
 // with its page unfilled, and is then read from its memberships, which are few (at most about
 // window × page / users). Neither way ever reads all users.
+// A search is the exception: a term that matches few people in the window says nothing about the group's size, and
+// reading a large group's every member (100,000 of them) to keep those that match took 200 ms. So a search whose
+// window leaves the page unfilled reads on in email order (matching first, then probing the membership, as the
+// window does) when the group has more than `scanAbove` members, and from the memberships otherwise.
 import { COLUMNS, type UserRow } from '../rows/users.js';
 import type { SqliteDatabase } from './database.js';
 
 export interface SqliteMemberListTuning {
   /** Users read in email order before reading the group's memberships. */
   window: number;
+  /** A search in a group with more members than this reads on in email order rather than from its memberships. */
+  scanAbove: number;
 }
 
 /**
@@ -21,7 +27,7 @@ export interface SqliteMemberListTuning {
  * about 1 ms, of 50,000 members 0.3 ms, of 10 or 500 (the window, then the memberships) 1-3 ms; a rare search among
  * 5,000 members 7 ms, among 50,000 some 35 ms (the window finds none, and every member is read).
  */
-export const SQLITE_MEMBER_LIST_TUNING: Readonly<SqliteMemberListTuning> = { window: 2000 };
+export const SQLITE_MEMBER_LIST_TUNING: Readonly<SqliteMemberListTuning> = { window: 2000, scanAbove: 5000 };
 
 const USER_COLUMNS = COLUMNS.split(',')
   .map((column) => `users.${column.trim()}`)
@@ -56,7 +62,15 @@ export class SqliteGroupMembers {
     if (upto === undefined) return this.members(group, term, after, limit);
     const found = this.rows('window', after, term, { group, limit, upto, ...(after === null ? {} : { after }), ...(term === null ? {} : { term }) });
     if (found.length >= limit) return found;
-    return found.concat(this.members(group, term, upto, limit - found.length));
+    const rest = limit - found.length;
+    if (term !== null && this.larger(group, this.tuning.scanAbove)) return found.concat(this.rows('scan', upto, term, { group, limit: rest, after: upto, term }));
+    return found.concat(this.members(group, term, upto, rest));
+  }
+
+  /** Whether the group has more than `count` members: counted no further than that, along its primary key. */
+  private larger(group: string, count: number): boolean {
+    const statement = this.prepared('larger', () => 'SELECT count(*) FROM (SELECT 1 FROM group_members WHERE group_id = @group LIMIT @cap)');
+    return (statement.pluck().get({ group, cap: count + 1 }) as number) > count;
   }
 
   /** The email `window` users after `after`: the window's last, or undefined when fewer follow (then none is needed). */
@@ -71,12 +85,12 @@ export class SqliteGroupMembers {
     return this.rows('members', after, term, { group, limit, ...(after === null ? {} : { after }), ...(term === null ? {} : { term }) });
   }
 
-  private rows(way: 'window' | 'members', after: string | null, term: string | null, parameters: Parameters): UserRow[] {
+  private rows(way: 'window' | 'scan' | 'members', after: string | null, term: string | null, parameters: Parameters): UserRow[] {
     const key = `${way}:${after === null}:${term === null}`;
     const statement = this.prepared(key, () => {
       const conditions = [...(after === null ? [] : ['users.email_normalized > @after']), ...(term === null ? [] : [MATCHES])];
-      if (way === 'window') {
-        conditions.push('users.email_normalized <= @upto', IS_MEMBER);
+      if (way === 'window' || way === 'scan') {
+        conditions.push(...(way === 'window' ? ['users.email_normalized <= @upto'] : []), IS_MEMBER);
         return `SELECT ${USER_COLUMNS} FROM users WHERE ${conditions.join(' AND ')} ORDER BY users.email_normalized LIMIT @limit`;
       }
       return (
