@@ -6,21 +6,13 @@
 // never in the audit log.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defineAttribute } from '../../src/manage/attributes.js';
-import type { AttributeDefinition, AuditEventRecord, AttributeType } from '../../src/store/records.js';
+import type { AttributeDefinition, AttributeType } from '../../src/store/records.js';
 import { signedInAdmin, signInToAdmin, type SignedInAdmin } from '../helpers/admin.js';
-import { Browser, formFields, type Page } from '../helpers/browser.js';
+import { Browser, formFields } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addUser, PASSWORD } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
-
-const MINUTE = 60_000;
-const XSS = '<script>alert(1)</script>';
-const XSS_ESCAPED = '&lt;script&gt;alert(1)&lt;/script&gt;';
-
-const fieldError = (page: Page, id: string) => new RegExp(`<p class="field-error" id="${id}-error">([^<]*)</p>`).exec(page.body)?.[1] ?? null;
-const noticeOf = (page: Page) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
-const inputTag = (page: Page, id: string) => new RegExp(`<input id="${id}"[^>]*>`).exec(page.body)?.[0] ?? '';
-const isConfirmPage = (page: Page) => page.status === 403 && page.body.includes('<h1>Confirm it’s you</h1>');
+import { eventsSince, fieldError, inputTag, isConfirmPage, lastEventId, noticeOf, XSS, XSS_ESCAPED, asStaleAdmin as staleAdmin } from './admin-screen-helpers.js';
 
 describe('admin: the Attributes screens (issue 21)', () => {
   const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
@@ -36,24 +28,7 @@ describe('admin: the Attributes screens (issue 21)', () => {
     return addUser(app, `person${serial}@example.com`, { name: `Person ${serial}` });
   };
 
-  async function lastEventId(): Promise<number> {
-    return (await app.store.audit.list({ limit: 1 }))[0]?.id ?? 0;
-  }
-  async function eventsSince(after: number): Promise<AuditEventRecord[]> {
-    return (await app.store.audit.list({ limit: 100 })).filter((event) => event.id > after).reverse();
-  }
-
-  async function asStaleAdmin<T>(body: (stale: SignedInAdmin) => Promise<T>): Promise<T> {
-    serial += 1;
-    const stale = await signedInAdmin(app, `stale${serial}@example.com`);
-    clock.advance(16 * MINUTE);
-    try {
-      return await body(stale);
-    } finally {
-      clock.advance(-16 * MINUTE);
-      await app.store.sessions.deleteForUser(stale.user.id);
-    }
-  }
+  const asStaleAdmin = <T>(body: (stale: SignedInAdmin) => Promise<T>): Promise<T> => staleAdmin(app, clock, `stale${(serial += 1)}@example.com`, body);
 
   beforeAll(async () => {
     app = await startApp({ clock });
@@ -99,13 +74,13 @@ describe('admin: the Attributes screens (issue 21)', () => {
 
     it('sends anonymous visitors to the login page and refuses non-administrators with a 403, changing nothing', async () => {
       for (const route of routes()) {
-        const before = await lastEventId();
+        const before = await lastEventId(app);
         const anonymous = route.method === 'GET' ? await new Browser().get(app.url + route.path) : await new Browser().postForm(app.url + route.path, route.form ?? {});
         expect(anonymous.status, route.path).toBe(303);
         const refused = route.method === 'GET' ? await plain.get(app.url + route.path) : await plain.postForm(app.url + route.path, { csrf: 'x', ...route.form });
         expect(refused.status, route.path).toBe(403);
         expect(refused.body).toContain('Administrators only');
-        expect(await lastEventId()).toBe(before);
+        expect(await lastEventId(app)).toBe(before);
       }
       expect(await app.store.attributes.find('acl_new')).toBeNull();
       expect(await app.store.attributes.valuesOf(userId)).toEqual({ acl_attr: 'Sales' });
@@ -121,12 +96,12 @@ describe('admin: the Attributes screens (issue 21)', () => {
       }
       const other = await signedInAdmin(app, 'acl-second-admin@example.com');
       for (const route of routes().filter((r) => r.method === 'POST')) {
-        const before = await lastEventId();
+        const before = await lastEventId(app);
         for (const csrf of [undefined, 'forged', await other.csrf()]) {
           const answer = await admin.browser.postForm(app.url + route.path, csrf === undefined ? { ...route.form } : { ...route.form, csrf });
           expect(answer.status, route.path).toBe(403);
         }
-        expect(await lastEventId()).toBe(before);
+        expect(await lastEventId(app)).toBe(before);
       }
       expect(await app.store.attributes.find('acl_attr')).toMatchObject({ claim: 'acl_attr', scope: 'org', userVisible: false });
     });
@@ -134,10 +109,10 @@ describe('admin: the Attributes screens (issue 21)', () => {
     it('asks a stale administrator for the password before each sensitive change, and changes nothing', async () => {
       for (const route of routes().filter((r) => r.sensitive)) {
         await asStaleAdmin(async (stale) => {
-          const before = await lastEventId();
+          const before = await lastEventId(app);
           const answer = await stale.post(route.path, route.form ?? {});
           expect(isConfirmPage(answer), route.path).toBe(true);
-          expect(await lastEventId()).toBe(before);
+          expect(await lastEventId(app)).toBe(before);
         });
       }
       expect(await app.store.attributes.find('acl_attr')).toMatchObject({ claim: 'acl_attr', scope: 'org' });
@@ -161,12 +136,12 @@ describe('admin: the Attributes screens (issue 21)', () => {
       expect(page.body).toContain('<a href="/admin/attributes" aria-current="page">Attributes</a>');
       for (const label of ['<label for="name">Name</label>', '<label for="type">Type</label>', '<label for="claim">Claim</label>', '<label for="scope">Scope</label>'])
         expect(page.body).toContain(label);
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post('/admin/attributes', { name: 'department', type: 'list', claim: 'https://example.com/department', scope: 'org', user_visible: 'on' });
       expect(answer.status, answer.body).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/attributes?done=defined`);
       expect(await app.store.attributes.find('department')).toMatchObject({ type: 'list', claim: 'https://example.com/department', scope: 'org', userVisible: true });
-      expect(await eventsSince(before)).toMatchObject([{ type: 'attribute.defined', actor: admin.user.id, subject: 'department', ip: '127.0.0.1' }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'attribute.defined', actor: admin.user.id, subject: 'department', ip: '127.0.0.1' }]);
       const list = await admin.page('/admin/attributes?done=defined');
       expect(noticeOf(list)).toContain('The attribute is defined.');
       expect(list.body).toMatch(
@@ -188,19 +163,19 @@ describe('admin: the Attributes screens (issue 21)', () => {
       ['bad characters in the claim', { name: 'spaced', claim: 'has space', scope: 'org' }, 'claim', 'not a valid claim name'],
       ['a forged type', { name: 'typed', claim: 'typed', scope: 'org', type: 'date' }, 'type', 'must be one of'],
     ])('refuses %s (400), under the field with the form kept, and writes nothing', async (_what, form, field, message) => {
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const count = (await app.store.attributes.list()).length;
       const answer = await admin.post('/admin/attributes', { type: 'string', ...form });
       expect(answer.status).toBe(400);
       expect(fieldError(answer, field)).toContain(message);
       expect(inputTag(answer, 'claim')).toContain(`value="${form.claim}"`);
       expect((await app.store.attributes.list()).length).toBe(count);
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
     });
 
     it('refuses a name or a claim another attribute has (409) under its field, and writes nothing', async () => {
       await define('taken_name', 'string', { claim: 'taken_claim' });
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const name = await admin.post('/admin/attributes', { name: 'taken_name', type: 'string', claim: 'fresh_claim', scope: 'org' });
       expect(name.status).toBe(409);
       expect(fieldError(name, 'name')).toContain('already exists');
@@ -208,7 +183,7 @@ describe('admin: the Attributes screens (issue 21)', () => {
       expect(claim.status).toBe(409);
       expect(fieldError(claim, 'claim')).toContain('already released');
       expect(await app.store.attributes.find('fresh_name')).toBeNull();
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
     });
   });
 
@@ -218,19 +193,19 @@ describe('admin: the Attributes screens (issue 21)', () => {
       const page = await admin.page('/admin/attributes/team');
       expect(page.body).toContain('<h1>team</h1>');
       expect(inputTag(page, 'claim')).toContain('value="team"');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post('/admin/attributes/team', { claim: 'https://example.com/team', scope: 'teams', user_visible: 'on' });
       expect(answer.status).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/attributes/team?done=saved`);
       expect(await app.store.attributes.find('team')).toMatchObject({ claim: 'https://example.com/team', scope: 'teams', userVisible: true });
-      expect(await eventsSince(before)).toMatchObject([{ type: 'attribute.updated', actor: admin.user.id, subject: 'team' }]);
-      const middle = await lastEventId();
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'attribute.updated', actor: admin.user.id, subject: 'team' }]);
+      const middle = await lastEventId(app);
       const refused = await admin.post('/admin/attributes/team', { claim: 'AUD', scope: 'teams', user_visible: 'on' });
       expect(refused.status).toBe(400);
       expect(fieldError(refused, 'claim')).toContain('reserved');
       expect(inputTag(refused, 'claim')).toContain('value="AUD"');
       expect((await app.store.attributes.find('team'))?.claim).toBe('https://example.com/team');
-      expect(await lastEventId()).toBe(middle);
+      expect(await lastEventId(app)).toBe(middle);
       expect((await admin.browser.get(`${app.url}/admin/attributes/no_such_attribute`)).status).toBe(404);
     });
 
@@ -242,12 +217,12 @@ describe('admin: the Attributes screens (issue 21)', () => {
       expect(page.body).toContain('<h1>Delete the attribute badge?</h1>');
       expect(page.body).toContain('Every person’s value of it is deleted too.');
       expect(page.body).toContain('<form method="post" action="/admin/attributes/badge/delete" class="form">');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post('/admin/attributes/badge/delete', {});
       expect(answer.location).toBe(`${app.url}/admin/attributes?done=deleted`);
       expect(await app.store.attributes.find('badge')).toBeNull();
       expect(await app.store.attributes.valuesOf(ada.id)).toEqual({});
-      expect(await eventsSince(before)).toMatchObject([{ type: 'attribute.deleted', actor: admin.user.id, subject: 'badge' }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'attribute.deleted', actor: admin.user.id, subject: 'badge' }]);
     });
   });
 
@@ -278,7 +253,7 @@ describe('admin: the Attributes screens (issue 21)', () => {
 
     it('sets each type from its text, audited as user.attribute_set with the name and never the value', async () => {
       const ada = await person();
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       for (const [name, value] of [
         ['v_text', 'Engineering'],
         ['v_number', '42.5'],
@@ -290,7 +265,7 @@ describe('admin: the Attributes screens (issue 21)', () => {
         expect(answer.location).toBe(`${app.url}/admin/users/${ada.id}?done=attribute-set`);
       }
       expect(await app.store.attributes.valuesOf(ada.id)).toEqual({ v_text: 'Engineering', v_number: 42.5, v_flag: true, v_list: ['red', 'green', 'blue'] });
-      const events = await eventsSince(before);
+      const events = await eventsSince(app, before);
       expect(events.map((event) => [event.type, event.subject, event.details?.name])).toEqual([
         ['user.attribute_set', ada.id, 'v_text'],
         ['user.attribute_set', ada.id, 'v_number'],
@@ -304,7 +279,7 @@ describe('admin: the Attributes screens (issue 21)', () => {
     it('refuses a value that does not fit the type (400) under that attribute’s field with what was typed, and writes nothing', async () => {
       const ada = await person();
       await app.store.attributes.setValue(ada.id, 'v_number', 7, clock.now());
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       for (const [name, value] of [
         ['v_number', 'forty-two'],
         ['v_flag', 'maybe'],
@@ -321,18 +296,18 @@ describe('admin: the Attributes screens (issue 21)', () => {
       expect(inputTag(shown, 'attribute-v_number')).toContain('aria-invalid="true"');
       expect(shown.body).not.toContain(XSS);
       expect(await app.store.attributes.valuesOf(ada.id)).toEqual({ v_number: 7 });
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
       expect((await admin.post(`/admin/users/${ada.id}/attributes/no_such_attribute`, { value: 'x' })).status).toBe(404);
     });
 
     it('clears a value, audited', async () => {
       const ada = await person();
       await app.store.attributes.setValue(ada.id, 'v_text', 'Sales', clock.now());
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post(`/admin/users/${ada.id}/attributes/v_text/clear`, {});
       expect(answer.location).toBe(`${app.url}/admin/users/${ada.id}?done=attribute-cleared`);
       expect(await app.store.attributes.valuesOf(ada.id)).toEqual({});
-      expect(await eventsSince(before)).toMatchObject([{ type: 'user.attribute_set', subject: ada.id, details: { name: 'v_text' } }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'user.attribute_set', subject: ada.id, details: { name: 'v_text' } }]);
     });
 
     it('sets a value after the "Confirm it’s you" page of a stale sign-in, with the password', async () => {

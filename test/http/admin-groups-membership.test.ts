@@ -5,25 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGroup } from '../../src/manage/groups.js';
-import type { AuditEventRecord, GroupRecord, UserRecord } from '../../src/store/records.js';
+import type { GroupRecord, UserRecord } from '../../src/store/records.js';
 import { signedInAdmin, signInToAdmin, type SignedInAdmin } from '../helpers/admin.js';
 import { Browser, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addUser } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
-
-const XSS = '<script>alert(1)</script>';
-const XSS_ESCAPED = '&lt;script&gt;alert(1)&lt;/script&gt;';
-
-const fieldError = (page: Page, id: string) => new RegExp(`<p class="field-error" id="${id}-error">([^<]*)</p>`).exec(page.body)?.[1] ?? null;
-const noticeOf = (page: Page) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
-const inputTag = (page: Page, id: string) => new RegExp(`<input id="${id}"[^>]*>`).exec(page.body)?.[0] ?? '';
-function link(page: Page, text: string): string | null {
-  const href = new RegExp(`<a href="([^"]*)"[^>]*>${text}</a>`).exec(page.body)?.[1];
-  if (!href) return null;
-  const url = new URL(href.replace(/&amp;/g, '&'), page.url);
-  return url.pathname + url.search;
-}
+import { eventsSince, fieldError, inputTag, lastEventId, link, noticeOf, XSS, XSS_ESCAPED } from './admin-screen-helpers.js';
 
 describe('admin: groups on the users screens, and the suggestions (issue 21)', () => {
   const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
@@ -37,13 +25,6 @@ describe('admin: groups on the users screens, and the suggestions (issue 21)', (
     serial += 1;
     return addUser(app, `${prefix}${String(serial).padStart(3, '0')}@example.com`, { name: name ?? `Person ${serial}` });
   };
-
-  async function lastEventId(): Promise<number> {
-    return (await app.store.audit.list({ limit: 1 }))[0]?.id ?? 0;
-  }
-  async function eventsSince(after: number): Promise<AuditEventRecord[]> {
-    return (await app.store.audit.list({ limit: 100 })).filter((event) => event.id > after).reverse();
-  }
 
   beforeAll(async () => {
     app = await startApp({ clock });
@@ -203,22 +184,22 @@ describe('admin: groups on the users screens, and the suggestions (issue 21)', (
     it('adds the person to a group named in any case, audited; again: already a member, nothing written', async () => {
       const ada = await person('ada');
       const team = await group('User-Page-Team');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post(`/admin/users/${ada.id}/groups`, { group: 'user-page-team' });
       expect(answer.status, answer.body).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/users/${ada.id}?done=group-added`);
       expect((await app.store.groups.groupsOf(ada.id)).map((g) => g.id)).toEqual([team.id]);
-      expect(await eventsSince(before)).toMatchObject([{ type: 'group.member_added', actor: admin.user.id, subject: ada.id, details: { group_id: team.id, group: 'User-Page-Team' } }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'group.member_added', actor: admin.user.id, subject: ada.id, details: { group_id: team.id, group: 'User-Page-Team' } }]);
       expect(noticeOf(await admin.page(`/admin/users/${ada.id}?done=group-added`))).toBe('The user was added to the group.');
-      const middle = await lastEventId();
+      const middle = await lastEventId(app);
       const again = await admin.post(`/admin/users/${ada.id}/groups`, { group: team.id });
       expect(again.location).toBe(`${app.url}/admin/users/${ada.id}?done=group-already`);
-      expect(await lastEventId()).toBe(middle);
+      expect(await lastEventId(app)).toBe(middle);
     });
 
     it('refuses a group nobody made under the field with what was typed (escaped), and writes nothing', async () => {
       const ada = await person('ada');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post(`/admin/users/${ada.id}/groups`, { group: `no-such-${XSS}` });
       expect(answer.status).toBe(404);
       expect(fieldError(answer, 'group')).toContain('No group');
@@ -226,28 +207,28 @@ describe('admin: groups on the users screens, and the suggestions (issue 21)', (
       expect(inputTag(answer, 'group')).toContain('aria-invalid="true"');
       expect(answer.body).not.toContain(XSS);
       expect(await app.store.groups.groupsOf(ada.id)).toEqual([]);
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
     });
 
     it('removes the person from a group, audited', async () => {
       const ada = await person('ada');
       const team = await group('user-page-remove');
       await app.store.groups.addMember(team.id, ada.id, clock.now());
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post(`/admin/users/${ada.id}/groups/${team.id}/remove`, {});
       expect(answer.location).toBe(`${app.url}/admin/users/${ada.id}?done=group-removed`);
       expect(await app.store.groups.groupsOf(ada.id)).toEqual([]);
-      expect(await eventsSince(before)).toMatchObject([{ type: 'group.member_removed', actor: admin.user.id, subject: ada.id, details: { group_id: team.id } }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'group.member_removed', actor: admin.user.id, subject: ada.id, details: { group_id: team.id } }]);
     });
 
     it('answers an unknown person or group with a 404 and writes nothing', async () => {
       const ada = await person('ada');
       const team = await group('user-page-404');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       expect((await admin.post(`/admin/users/no-such-user/groups`, { group: 'user-page-404' })).status).toBe(404);
       expect((await admin.post(`/admin/users/${ada.id}/groups/no-such-group/remove`, {})).status).toBe(404);
       expect((await admin.post(`/admin/users/no-such-user/groups/${team.id}/remove`, {})).status).toBe(404);
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
     });
   });
 

@@ -9,28 +9,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { randomId } from '../../src/auth/secrets.js';
 import { createGroup } from '../../src/manage/groups.js';
-import type { AuditEventRecord, GroupRecord, UserRecord } from '../../src/store/records.js';
+import type { GroupRecord, UserRecord } from '../../src/store/records.js';
 import { signedInAdmin, signInToAdmin, type SignedInAdmin } from '../helpers/admin.js';
 import { Browser, formFields, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addClient, addUser, PASSWORD } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
-
-const MINUTE = 60_000;
-const XSS = '<script>alert(1)</script>';
-const XSS_ESCAPED = '&lt;script&gt;alert(1)&lt;/script&gt;';
-
-const fieldError = (page: Page, id: string) => new RegExp(`<p class="field-error" id="${id}-error">([^<]*)</p>`).exec(page.body)?.[1] ?? null;
-const noticeOf = (page: Page) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
-const inputTag = (page: Page, id: string) => new RegExp(`<input id="${id}"[^>]*>`).exec(page.body)?.[0] ?? '';
-const isConfirmPage = (page: Page) => page.status === 403 && page.body.includes('<h1>Confirm it’s you</h1>');
-/** The href of the link with exactly this text, unescaped, as a path and query. */
-function link(page: Page, text: string): string | null {
-  const href = new RegExp(`<a href="([^"]*)"[^>]*>${text}</a>`).exec(page.body)?.[1];
-  if (!href) return null;
-  const url = new URL(href.replace(/&amp;/g, '&'), page.url);
-  return url.pathname + url.search;
-}
+import { eventsSince, fieldError, inputTag, isConfirmPage, lastEventId, link, noticeOf, XSS, XSS_ESCAPED, asStaleAdmin as staleAdmin } from './admin-screen-helpers.js';
 
 describe('admin: the Groups screens (issue 21)', () => {
   const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
@@ -43,25 +28,7 @@ describe('admin: the Groups screens (issue 21)', () => {
   const group = (name = unique('team'), extra: { description?: string; requireMfa?: boolean } = {}) => createGroup(ctx(), { name, ...extra });
   const person = (name?: string) => addUser(app, `${unique('person')}@example.com`, { name: name ?? `Person ${serial}` });
 
-  async function lastEventId(): Promise<number> {
-    return (await app.store.audit.list({ limit: 1 }))[0]?.id ?? 0;
-  }
-
-  async function eventsSince(after: number): Promise<AuditEventRecord[]> {
-    return (await app.store.audit.list({ limit: 100 })).filter((event) => event.id > after).reverse();
-  }
-
-  /** Runs `body` as an administrator whose sign-in is 16 minutes old; the clock goes back afterwards. */
-  async function asStaleAdmin<T>(body: (stale: SignedInAdmin) => Promise<T>): Promise<T> {
-    const stale = await signedInAdmin(app, `${unique('stale')}@example.com`);
-    clock.advance(16 * MINUTE);
-    try {
-      return await body(stale);
-    } finally {
-      clock.advance(-16 * MINUTE);
-      await app.store.sessions.deleteForUser(stale.user.id);
-    }
-  }
+  const asStaleAdmin = <T>(body: (stale: SignedInAdmin) => Promise<T>): Promise<T> => staleAdmin(app, clock, `${unique('stale')}@example.com`, body);
 
   beforeAll(async () => {
     app = await startApp({ clock });
@@ -120,23 +87,23 @@ describe('admin: the Groups screens (issue 21)', () => {
 
     it('sends anonymous visitors to the login page, and changes nothing', async () => {
       for (const route of routes()) {
-        const before = await lastEventId();
+        const before = await lastEventId(app);
         const browser = new Browser();
         const answer = route.method === 'GET' ? await browser.get(app.url + route.path) : await browser.postForm(app.url + route.path, route.form ?? {});
         expect(answer.status, `${route.method} ${route.path}`).toBe(303);
         expect(new URL(answer.location ?? '').pathname).toBe('/login');
-        expect(await lastEventId()).toBe(before);
+        expect(await lastEventId(app)).toBe(before);
       }
     });
 
     it('answers a signed-in person without the admin flag with a 403 page, and changes nothing', async () => {
       for (const route of routes()) {
-        const before = await lastEventId();
+        const before = await lastEventId(app);
         const answer = route.method === 'GET' ? await plain.get(app.url + route.path) : await plain.postForm(app.url + route.path, { csrf: 'x', ...route.form });
         expect(answer.status, `${route.method} ${route.path}`).toBe(403);
         expect(answer.body).toContain('Administrators only');
         expect(answer.body).not.toContain('acl-member@example.com');
-        expect(await lastEventId()).toBe(before);
+        expect(await lastEventId(app)).toBe(before);
       }
       expect(await app.store.groups.findByName('acl-new')).toBeNull();
       expect(await app.store.groups.countMembers(target.id)).toBe(1);
@@ -161,14 +128,14 @@ describe('admin: the Groups screens (issue 21)', () => {
     it("refuses every POST without the CSRF token, or with another session's, with 403, and changes nothing", async () => {
       const other = await signedInAdmin(app, 'acl-second-admin@example.com');
       for (const route of routes().filter((r) => r.method === 'POST')) {
-        const before = await lastEventId();
+        const before = await lastEventId(app);
         for (const csrf of [undefined, '', 'forged', await other.csrf()]) {
           const fields = csrf === undefined ? { ...route.form } : { ...route.form, csrf };
           const answer = await admin.browser.postForm(app.url + route.path, fields);
           expect(answer.status, route.path).toBe(403);
           expect(answer.body).toContain('did not come from this site');
         }
-        expect(await lastEventId()).toBe(before);
+        expect(await lastEventId(app)).toBe(before);
       }
       expect(await app.store.groups.findByName('acl-new')).toBeNull();
       expect((await app.store.groups.findById(target.id))?.name).toBe('acl-target');
@@ -177,11 +144,11 @@ describe('admin: the Groups screens (issue 21)', () => {
     it('asks an administrator signed in more than 15 minutes ago for the password before each sensitive change, and changes nothing', async () => {
       for (const route of routes().filter((r) => r.sensitive)) {
         await asStaleAdmin(async (stale) => {
-          const before = await lastEventId();
+          const before = await lastEventId(app);
           const answer = await stale.post(route.path, route.form ?? {});
           expect(isConfirmPage(answer), route.path).toBe(true);
           expect(answer.body).toContain('name="confirm_password"');
-          expect(await lastEventId()).toBe(before);
+          expect(await lastEventId(app)).toBe(before);
         });
       }
       expect(await app.store.groups.findById(target.id)).toMatchObject({ name: 'acl-target', requireMfa: false });
@@ -247,13 +214,13 @@ describe('admin: the Groups screens (issue 21)', () => {
       const form = await admin.page('/admin/groups');
       expect(form.body).toMatch(/<form method="post" action="\/admin\/groups" class="form">\s*<input type="hidden" name="csrf" value="[^"]+">/);
       expect(form.body).toContain('<label for="name">Name</label>');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post('/admin/groups', { name: 'Wiki-Editors', description: 'People who edit the wiki', require_mfa: 'on' });
       expect(answer.status, answer.body).toBe(303);
       const created = await app.store.groups.findByName('wiki-editors');
       expect(created).toMatchObject({ name: 'Wiki-Editors', description: 'People who edit the wiki', requireMfa: true });
       expect(answer.location).toBe(`${app.url}/admin/groups/${created?.id}?done=created`);
-      expect(await eventsSince(before)).toMatchObject([{ type: 'group.created', actor: admin.user.id, subject: created?.id, ip: '127.0.0.1', outcome: 'success' }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'group.created', actor: admin.user.id, subject: created?.id, ip: '127.0.0.1', outcome: 'success' }]);
       const page = await admin.page(`/admin/groups/${created?.id}?done=created`);
       expect(noticeOf(page)).toBe('The group was created. Add its members below.');
       expect(page.body).toContain('<h1>Wiki-Editors <span class="badge badge-info">second factor required</span></h1>');
@@ -261,7 +228,7 @@ describe('admin: the Groups screens (issue 21)', () => {
 
     it('refuses a name another group has in another case (409), next to the field with the form kept, and writes nothing', async () => {
       await group('Finance');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const count = await app.store.groups.count();
       const answer = await admin.post('/admin/groups', { name: 'FINANCE', description: 'A second one' });
       expect(answer.status).toBe(409);
@@ -270,11 +237,11 @@ describe('admin: the Groups screens (issue 21)', () => {
       expect(inputTag(answer, 'name')).toContain('aria-invalid="true"');
       expect(inputTag(answer, 'description')).toContain('value="A second one"');
       expect(await app.store.groups.count()).toBe(count);
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
     });
 
     it('refuses bad characters, an empty name and a description with control characters (400), showing every mistake, and writes nothing', async () => {
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const count = await app.store.groups.count();
       for (const name of ['wiki editors', 'wiki/editors', 'é-team', XSS, '', 'x'.repeat(65)]) {
         const answer = await admin.post('/admin/groups', { name, description: 'ok' });
@@ -287,7 +254,7 @@ describe('admin: the Groups screens (issue 21)', () => {
       expect(fieldError(both, 'name')).toBeTruthy();
       expect(fieldError(both, 'description')).toContain('control characters');
       expect(await app.store.groups.count()).toBe(count);
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
     });
 
     it('refuses a form field sent twice with a 400 page, and writes nothing', async () => {
@@ -328,19 +295,19 @@ describe('admin: the Groups screens (issue 21)', () => {
 
     it('answers an unknown group id with a 404 page', async () => {
       expect((await admin.browser.get(`${app.url}/admin/groups/no-such-group`)).status).toBe(404);
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       expect((await admin.post('/admin/groups/no-such-group/rename', { name: 'x' })).status).toBe(404);
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
     });
 
     it('saves the description and the second-factor rule, audited as group.updated', async () => {
       const team = await group('settings-team');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post(`/admin/groups/${team.id}`, { description: 'Now described', require_mfa: 'on' });
       expect(answer.status).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/groups/${team.id}?done=saved`);
       expect(await app.store.groups.findById(team.id)).toMatchObject({ description: 'Now described', requireMfa: true });
-      expect(await eventsSince(before)).toMatchObject([{ type: 'group.updated', actor: admin.user.id, subject: team.id, details: { require_mfa: true } }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'group.updated', actor: admin.user.id, subject: team.id, details: { require_mfa: true } }]);
       const unchanged = await admin.post(`/admin/groups/${team.id}`, { description: 'Now described', require_mfa: 'on' });
       expect(unchanged.location).toBe(`${app.url}/admin/groups/${team.id}?done=unchanged`);
       const refused = await admin.post(`/admin/groups/${team.id}`, { description: 'x'.repeat(501), require_mfa: 'on' });
@@ -351,12 +318,12 @@ describe('admin: the Groups screens (issue 21)', () => {
 
     it('renames the group, audited as group.renamed with the old and new names; another case of its own name is a rename', async () => {
       const team = await group('rename-me');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post(`/admin/groups/${team.id}/rename`, { name: 'renamed-team' });
       expect(answer.status).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/groups/${team.id}?done=renamed`);
       expect((await app.store.groups.findById(team.id))?.name).toBe('renamed-team');
-      expect(await eventsSince(before)).toMatchObject([{ type: 'group.renamed', actor: admin.user.id, subject: team.id, details: { from: 'rename-me', to: 'renamed-team' } }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'group.renamed', actor: admin.user.id, subject: team.id, details: { from: 'rename-me', to: 'renamed-team' } }]);
       expect((await admin.post(`/admin/groups/${team.id}/rename`, { name: 'Renamed-Team' })).status).toBe(303);
       expect((await app.store.groups.findById(team.id))?.name).toBe('Renamed-Team');
     });
@@ -364,7 +331,7 @@ describe('admin: the Groups screens (issue 21)', () => {
     it("refuses a rename to another group's name in any case, or with bad characters, under the rename field, writing nothing", async () => {
       const team = await group('rename-src');
       await group('rename-taken');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const taken = await admin.post(`/admin/groups/${team.id}/rename`, { name: 'RENAME-TAKEN' });
       expect(taken.status).toBe(409);
       expect(fieldError(taken, 'rename')).toContain('already exists');
@@ -373,7 +340,7 @@ describe('admin: the Groups screens (issue 21)', () => {
       expect(bad.status).toBe(400);
       expect(fieldError(bad, 'rename')).toContain('not a valid group name');
       expect((await app.store.groups.findById(team.id))?.name).toBe('rename-src');
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
     });
   });
 
@@ -381,24 +348,26 @@ describe('admin: the Groups screens (issue 21)', () => {
     it('adds a person by email, audited as group.member_added about them; adding them again writes nothing', async () => {
       const team = await group('add-team');
       const ada = await person('Ada Member');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post(`/admin/groups/${team.id}/members`, { email: ada.email.toUpperCase() });
       expect(answer.status, answer.body).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/groups/${team.id}?done=added`);
       expect((await app.store.groups.groupsOf(ada.id)).map((g) => g.id)).toEqual([team.id]);
-      expect(await eventsSince(before)).toMatchObject([{ type: 'group.member_added', actor: admin.user.id, subject: ada.id, ip: '127.0.0.1', details: { group_id: team.id, group: 'add-team' } }]);
+      expect(await eventsSince(app, before)).toMatchObject([
+        { type: 'group.member_added', actor: admin.user.id, subject: ada.id, ip: '127.0.0.1', details: { group_id: team.id, group: 'add-team' } },
+      ]);
       const page = await admin.page(`/admin/groups/${team.id}?done=added`);
       expect(noticeOf(page)).toBe('The person was added to the group.');
       expect(page.body).toContain(`<a href="/admin/users/${ada.id}">${ada.email}</a>`);
-      const middle = await lastEventId();
+      const middle = await lastEventId(app);
       const again = await admin.post(`/admin/groups/${team.id}/members`, { email: ada.email });
       expect(again.location).toBe(`${app.url}/admin/groups/${team.id}?done=already`);
-      expect(await lastEventId()).toBe(middle);
+      expect(await lastEventId(app)).toBe(middle);
     });
 
     it('refuses an email nobody has, or none, under the field with what was typed, and writes nothing', async () => {
       const team = await group('add-refused');
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const unknown = await admin.post(`/admin/groups/${team.id}/members`, { email: 'nobody@nowhere.example' });
       expect(unknown.status).toBe(404);
       expect(fieldError(unknown, 'member')).toContain('No user');
@@ -408,7 +377,7 @@ describe('admin: the Groups screens (issue 21)', () => {
       expect(empty.status).toBe(400);
       expect(fieldError(empty, 'member')).toBe('Enter the email address of the person to add.');
       expect(await app.store.groups.countMembers(team.id)).toBe(0);
-      expect(await lastEventId()).toBe(before);
+      expect(await lastEventId(app)).toBe(before);
     });
 
     it('removes a member with the form of their row, audited as group.member_removed', async () => {
@@ -419,11 +388,11 @@ describe('admin: the Groups screens (issue 21)', () => {
       const action = `/admin/groups/${team.id}/members/${ada.id}/remove`;
       expect(page.body).toContain(`<form method="post" action="${action}" class="inline">`);
       expect(page.body).toContain(`aria-label="Remove ${ada.email} from remove-team">Remove</button>`);
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post(action, {});
       expect(answer.location).toBe(`${app.url}/admin/groups/${team.id}?done=removed`);
       expect(await app.store.groups.groupsOf(ada.id)).toEqual([]);
-      expect(await eventsSince(before)).toMatchObject([{ type: 'group.member_removed', actor: admin.user.id, subject: ada.id, details: { group_id: team.id, group: 'remove-team' } }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'group.member_removed', actor: admin.user.id, subject: ada.id, details: { group_id: team.id, group: 'remove-team' } }]);
     });
 
     it('pages the members 50 at a time in email order and searches among them only', async () => {
@@ -465,14 +434,14 @@ describe('admin: the Groups screens (issue 21)', () => {
       expect(page.body).toContain('only its members may sign in');
       expect(page.body).toContain('admits nobody once it is deleted');
       expect(page.body).toContain(`<form method="post" action="/admin/groups/${team.id}/delete" class="form">`);
-      const before = await lastEventId();
+      const before = await lastEventId(app);
       const answer = await admin.post(`/admin/groups/${team.id}/delete`, {});
       expect(answer.status).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/groups?done=deleted`);
       expect(await app.store.groups.findById(team.id)).toBeNull();
       expect(await app.store.groups.groupsOf(ada.id)).toEqual([]);
       expect(await app.store.clients.findById(wiki.clientId)).toMatchObject({ accessPolicy: 'groups', accessGroups: [] });
-      expect(await eventsSince(before)).toMatchObject([{ type: 'group.deleted', actor: admin.user.id, subject: team.id, details: { name: 'delete-team', clients: [wiki.clientId] } }]);
+      expect(await eventsSince(app, before)).toMatchObject([{ type: 'group.deleted', actor: admin.user.id, subject: team.id, details: { name: 'delete-team', clients: [wiki.clientId] } }]);
       expect(noticeOf(await admin.page('/admin/groups?done=deleted'))).toContain('The group was deleted');
     });
 
