@@ -132,13 +132,12 @@ function grantScope(client: ClientRecord, requested: string | undefined, forEver
   return [...asked].filter((scope) => (CLIENT_REGISTERED_SCOPES.includes(scope) ? client.scopes.includes(scope) : scope === GROUPS_SCOPE || forEveryClient.has(scope)));
 }
 
-/** The attribute scopes: from the process's catalog, or (a caller without one) straight from the store. */
-async function grantableAttributeScopes(store: Store, catalog: Pick<ClaimCatalog, 'definitions'> | undefined): Promise<ReadonlySet<string>> {
-  const definitions = catalog ? await catalog.definitions() : await store.attributes.list();
-  return new Set(attributeScopes(definitions));
+/** The attribute scopes, from the process's catalog (cached: no query per request). */
+async function grantableAttributeScopes(catalog: Pick<ClaimCatalog, 'definitions'>): Promise<ReadonlySet<string>> {
+  return new Set(attributeScopes(await catalog.definitions()));
 }
 
-export async function parseAuthorizationRequest(store: Store, params: RawParams, catalog?: Pick<ClaimCatalog, 'definitions'>): Promise<AuthorizationRequest> {
+export async function parseAuthorizationRequest(store: Store, params: RawParams, catalog: Pick<ClaimCatalog, 'definitions'>): Promise<AuthorizationRequest> {
   const { client, target } = await trustedTarget(store, params);
   try {
     const get = (name: string) => single(params, name, (message) => new InvalidRequest(message));
@@ -154,7 +153,7 @@ export async function parseAuthorizationRequest(store: Store, params: RawParams,
       client,
       redirectUri: target.redirectUri,
       state,
-      scope: grantScope(client, get('scope'), await grantableAttributeScopes(store, catalog)),
+      scope: grantScope(client, get('scope'), await grantableAttributeScopes(catalog)),
       nonce: get('nonce'),
       codeChallenge: parsePkce(client, get('code_challenge'), get('code_challenge_method')),
       prompt: parsePrompt(get('prompt')),

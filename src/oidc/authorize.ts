@@ -23,8 +23,8 @@ export interface AuthorizeDependencies extends PendingDependencies {
   sessions: Sessions;
   keyRing: KeyRing;
   throttle: Throttle;
-  /** The attribute scopes a request may ask for, cached (src/oidc/claim-catalog.ts); absent, read from the store. */
-  claimCatalog?: ClaimCatalog;
+  /** The attribute scopes a request may ask for, cached (src/oidc/claim-catalog.ts). */
+  claimCatalog: ClaimCatalog;
 }
 
 /** The subject of an id_token_hint we issued; a hint we did not sign is an invalid request. */

@@ -3,7 +3,7 @@
 // refusal exits 1 with one line on stderr and writes nothing; the audit log names the attribute, never the value.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
-import { toolStore, type ToolStore } from '../helpers/cli-store.js';
+import { toolStore, type ToolStore, runIdpJson } from '../helpers/cli-store.js';
 import { runIdp } from '../helpers/processes.js';
 import { newUser } from '../store/engines.js';
 
@@ -19,12 +19,7 @@ describe('idp attribute and idp user set-attribute (the command-line tool, run a
   let tool: ToolStore;
   const idp = (args: string[]) => runIdp(args, tool.env);
   const withStore = <T>(read: (store: Store) => Promise<T>) => tool.withStore(read);
-  async function ok<T>(args: string[]): Promise<T> {
-    const result = await idp(args);
-    expect(result.stderr, args.join(' ')).toBe('');
-    expect(result.code, args.join(' ')).toBe(0);
-    return JSON.parse(result.stdout) as T;
-  }
+  const ok = <T>(args: string[]) => runIdpJson<T>(args, tool.env);
   const written = () =>
     withStore(async (store) => ({
       definitions: await store.attributes.list(),

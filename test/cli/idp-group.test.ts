@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomId } from '../../src/auth/secrets.js';
 import type { Store } from '../../src/store/store.js';
-import { toolStore, type ToolStore } from '../helpers/cli-store.js';
+import { toolStore, type ToolStore, runIdpJson } from '../helpers/cli-store.js';
 import { runIdp, type Finished } from '../helpers/processes.js';
 import { newUser } from '../store/engines.js';
 
@@ -20,13 +20,7 @@ describe('idp group (the command-line tool, run as a child process)', () => {
   let tool: ToolStore;
   const idp = (args: string[]) => runIdp(args, tool.env);
   const withStore = <T>(read: (store: Store) => Promise<T>) => tool.withStore(read);
-  /** Runs a command that must succeed, and reads its --json answer. */
-  async function ok<T>(args: string[]): Promise<T> {
-    const result = await idp(args);
-    expect(result.stderr, args.join(' ')).toBe('');
-    expect(result.code, args.join(' ')).toBe(0);
-    return JSON.parse(result.stdout) as T;
-  }
+  const ok = <T>(args: string[]) => runIdpJson<T>(args, tool.env);
   /** Everything these commands may write: groups, memberships, clients and their rules, the audit log. */
   const written = () =>
     withStore(async (store) => {

@@ -4,9 +4,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openStore } from '../../src/services.js';
 import type { Store } from '../../src/store/store.js';
+import { runIdp } from './processes.js';
 import { freshPostgresSchema, TEST_DATABASE_URL, TEST_KEY_ENCRYPTION_KEY } from './postgres.js';
 import { queryRows } from './rows.js';
 import type { RunningApp } from './start-app.js';
@@ -110,4 +112,12 @@ export async function signingKeysAtRest(app: RunningApp): Promise<unknown[]> {
   return readdirSync(dir)
     .sort()
     .map((file) => [file, readFileSync(path.join(dir, file), 'utf8')]);
+}
+
+/** Runs an `idp` command that must succeed (no stderr, exit 0) and reads its --json answer. */
+export async function runIdpJson<T>(args: string[], env: Record<string, string>): Promise<T> {
+  const result = await runIdp(args, env);
+  expect(result.stderr, args.join(' ')).toBe('');
+  expect(result.code, args.join(' ')).toBe(0);
+  return JSON.parse(result.stdout) as T;
 }

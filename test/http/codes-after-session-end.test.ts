@@ -141,11 +141,15 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
     const store = Object.assign(Object.create(app.store) as Store, { issuance });
     const registered = (await app.store.clients.findById(client.clientId)) as ClientRecord;
 
-    const response = await authorizationCodeGrant({ store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config) }, registered, {
-      code: minted.code,
-      redirect_uri: client.redirectUri,
-      code_verifier: minted.start.codeVerifier,
-    });
+    const response = await authorizationCodeGrant(
+      { store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config), claimCatalog: app.claimCatalog },
+      registered,
+      {
+        code: minted.code,
+        redirect_uri: client.redirectUri,
+        code_verifier: minted.start.codeVerifier,
+      },
+    );
 
     // The answer went out, but nothing in it works: not even the offline grant a logout would otherwise keep.
     expect(response.refresh_token).toEqual(expect.any(String));

@@ -67,7 +67,7 @@ describe('a refresh retried within its grace: sessions and revocations', () => {
     };
     const store = Object.assign(Object.create(app.store) as Store, { issuance });
     const registered = (await app.store.clients.findById(client.clientId)) as ClientRecord;
-    const deps = { store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config) };
+    const deps = { store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config), claimCatalog: app.claimCatalog };
     const retried = await refreshTokenGrant(deps, registered, { grant_type: 'refresh_token', refresh_token: first.refresh_token });
     expect(retried.refresh_token).toBe(next.refresh_token);
     // The access token the retry recorded after the revocation is revoked too: nothing of the family lives.

@@ -45,7 +45,7 @@ describe('codes presented again (RFC 6749 §4.1.2)', () => {
       Authorization: basic(presenter.clientId, presenter.clientSecret ?? ''),
     });
 
-  const deps = (store: Store) => ({ store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config) });
+  const deps = (store: Store) => ({ store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config), claimCatalog: app.claimCatalog });
   const registered = async () => (await app.store.clients.findById(client.clientId)) as ClientRecord;
   const grantIdOf = async (issued: Issued) => (await app.store.codes.find(hashSecret(issued.code)))?.grantId ?? '';
 

@@ -9,7 +9,6 @@
 import { mayUse } from '../../auth/access-rules.js';
 import { InvalidGrant } from '../../errors.js';
 import type { ClientRecord } from '../../store/records.js';
-import { claimCatalogOf } from '../claim-catalog.js';
 import { loadClaimFacts, type ClaimFacts } from '../claims.js';
 import type { GrantDependencies } from './issue-tokens.js';
 import { revokeGrant } from './revoke-grant.js';
@@ -24,8 +23,7 @@ export interface AccessCheck {
 
 /** The claim facts of the response, once the client's access rule admits the person; otherwise invalid_grant. */
 export async function admittedClaimFacts(deps: GrantDependencies, client: ClientRecord, check: AccessCheck): Promise<ClaimFacts> {
-  const catalog = deps.claimCatalog ?? claimCatalogOf(deps.store, deps.clock);
-  const facts = await loadClaimFacts(deps.store, catalog, client, check.userId, check.scope);
+  const facts = await loadClaimFacts(deps.store, deps.claimCatalog, client, check.userId, check.scope);
   // loadClaimFacts reads the groups whenever the client is restricted; an unrestricted client needs none.
   if (mayUse(client, facts.groups ?? [])) return facts;
   const now = deps.clock.now();

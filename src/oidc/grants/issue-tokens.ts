@@ -22,8 +22,8 @@ export interface GrantDependencies {
   keyRing: KeyRing;
   /** Opened on first use (src/http/app.ts): a refresh derives its successor under a key from it. */
   secretBox: () => Promise<SecretBox>;
-  /** The attribute definitions, cached per process (src/oidc/claim-catalog.ts); absent, the store's (claimCatalogOf). */
-  claimCatalog?: ClaimCatalog;
+  /** The attribute definitions, cached per process (src/oidc/claim-catalog.ts). */
+  claimCatalog: ClaimCatalog;
 }
 
 /** Everything a grant carries from the moment the person signed in. */
