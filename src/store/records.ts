@@ -19,13 +19,19 @@ export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt'>;
 export type UserPatch = Partial<Pick<UserRecord, 'email' | 'name' | 'passwordHash' | 'isAdmin' | 'disabled' | 'emailVerified'>>;
 
 export type ClientType = 'public' | 'confidential';
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+/** private_key_jwt (RFC 7523 §2.2, OIDC Core §9): a confidential client without a secret, proving itself with its key. */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+
+/** RFC 6749 §4.4: a machine client's grant. */
+export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
+/** RFC 8628 §3.4. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export interface ClientRecord {
   clientId: string;
   name: string;
   clientType: ClientType;
-  /** SHA-256 of the secret, base64url; null for public clients. */
+  /** SHA-256 of the secret, base64url; null for public clients and for those authenticating with private_key_jwt. */
   secretHash: string | null;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   /** Compared by exact string equality (OIDC Core §3.1.2.1, RFC 9700 §4.1.3). */
@@ -57,6 +63,13 @@ export interface ClientRecord {
   logoUri: string | null;
   /** Whom a person refused by the access rule should ask (free text); null: the server's ACCESS_CONTACT. */
   accessContact: string | null;
+  /**
+   * The client's public keys as a JWKS (JSON text, public members only), for private_key_jwt (issue 22); null when it
+   * registered none or registered `jwksUri` instead (never both).
+   */
+  jwks: string | null;
+  /** Where the client publishes its JWKS (https, or http on loopback); fetched and cached by src/oidc/client-jwks.ts. */
+  jwksUri: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -69,12 +82,24 @@ export type AccessPolicy = 'everyone' | 'groups';
  */
 export type GroupsClaimMode = { kind: 'all' } | { kind: 'listed' } | { kind: 'prefix'; prefix: string };
 
-/** The issue-21 fields take their defaults (everyone, all groups, none listed, no URIs) unless given. */
+/** The issue-21 and issue-22 fields take their defaults (everyone, all groups, none listed, no URIs, no keys) unless given. */
 export type NewClient = Omit<
   ClientRecord,
-  'createdAt' | 'updatedAt' | 'requireMfa' | 'refreshReuseGrace' | 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'requireMfa'
+  | 'refreshReuseGrace'
+  | 'accessPolicy'
+  | 'accessGroups'
+  | 'groupsClaim'
+  | 'claimGroups'
+  | 'initiateLoginUri'
+  | 'logoUri'
+  | 'accessContact'
+  | 'jwks'
+  | 'jwksUri'
 > &
-  Partial<Pick<ClientRecord, 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact'>> & {
+  Partial<Pick<ClientRecord, 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact' | 'jwks' | 'jwksUri'>> & {
     requireMfa?: boolean;
     refreshReuseGrace?: number | null;
   };
@@ -143,6 +168,11 @@ export interface AuthorizationCodeRecord {
   codeChallenge: string | null;
   codeChallengeMethod: 'S256' | null;
   authTime: number;
+  /**
+   * The APIs the authorization request named (RFC 8707 `resource`, their identifiers), [] for none: the code's
+   * tokens may be for one of them, never another (issue 22).
+   */
+  resources: string[];
   createdAt: number;
   expiresAt: number;
   consumedAt: number | null;
@@ -163,6 +193,8 @@ export interface RefreshTokenRecord {
   amr: string[];
   scope: string;
   authTime: number;
+  /** The grant's APIs (RFC 8707), carried from its code: a refresh may narrow to one of them (issue 22). */
+  resources: string[];
   createdAt: number;
   /** This token's own end: the grant's absolute end or its idle deadline, whichever comes first. */
   expiresAt: number;
@@ -192,21 +224,35 @@ export interface AuthorizationRequestRecord {
 
 export type NewAuthorizationRequest = Omit<AuthorizationRequestRecord, 'consumedAt'>;
 
-/** An issued JWT access token, recorded by jti so that it can be revoked before it expires. */
+export type AccessTokenFormat = 'jwt' | 'opaque';
+
+/**
+ * An issued access token, recorded so that it can be revoked before it expires: a JWT by its jti, an opaque token
+ * (an API's choice, issue 22) by the SHA-256 of the token itself in `jti`, its record then being all there is of it.
+ */
 export interface AccessTokenRecord {
   jti: string;
   grantId: string;
   clientId: string;
-  userId: string;
+  /** The person; null for a machine's token (client_credentials: `sub` is the client id, RFC 9068 §2.2). */
+  userId: string | null;
   sessionIdHash: string | null;
-  /** The key that signed it. */
+  /** The key that signed it (null for an opaque token). */
   kid: string | null;
+  format: AccessTokenFormat;
+  /** The token's `aud`: an API's identifier or our userinfo endpoint; null only for tokens recorded before issue 22. */
+  audience: string | null;
+  /** The token's scope, space-separated; null only for tokens recorded before issue 22. */
+  scope: string | null;
+  /** When the person signed in (ms); null for a machine's token and for tokens recorded before issue 22. */
+  authTime: number | null;
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;
 }
 
-export type NewAccessToken = Omit<AccessTokenRecord, 'revokedAt'>;
+/** format, audience, scope and authTime are required of every token written from issue 22 on. */
+export type NewAccessToken = Omit<AccessTokenRecord, 'revokedAt' | 'audience' | 'scope'> & { audience: string; scope: string };
 
 /** A grant found through one of its tokens: what to revoke, and the session it belongs to. */
 export interface GrantReference {
@@ -405,3 +451,103 @@ export interface SignInChallengeRecord {
 }
 
 export type NewSignInChallenge = Omit<SignInChallengeRecord, 'usedAt'>;
+
+/** An API scope an administrator defined (issue 22): its name is what a client asks for, its description what a person reads. */
+export interface ApiScope {
+  /** `[A-Za-z0-9_.:/-]{1,100}`, not one of the OpenID Connect scopes (src/manage/apis.ts checks it). */
+  name: string;
+  description: string;
+}
+
+/** Whose tokens an API takes: people's (authorization code, device), machines' (client credentials), or both. */
+export type ApiAudience = 'people' | 'machines' | 'both';
+
+/** An API (resource server, RFC 8707), the `aud` of the access tokens minted for it (issue 22). */
+export interface ApiRecord {
+  /** Random; what client grants refer to, so that a change of identifier touches one row. */
+  id: string;
+  name: string;
+  /** An absolute URI without a fragment (RFC 8707 §2); unique. */
+  identifier: string;
+  /** In the order the administrator gave them. */
+  scopes: ApiScope[];
+  /** Access-token lifetime in seconds (60–86,400); null: the server's ACCESS_TOKEN_TTL. */
+  tokenLifetime: number | null;
+  /** 'jwt' (RFC 9068) or 'opaque' (a random string the API introspects, RFC 7662). */
+  tokenFormat: AccessTokenFormat;
+  accepts: ApiAudience;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewApi = Omit<ApiRecord, 'createdAt' | 'updatedAt'>;
+export type ApiPatch = Partial<Pick<ApiRecord, 'name' | 'identifier' | 'scopes' | 'tokenLifetime' | 'tokenFormat' | 'accepts'>>;
+
+/** 'request': the client may ask for tokens for the API; 'introspect': it may introspect the API's tokens (the API's own credentials). */
+export type ClientApiRole = 'request' | 'introspect';
+
+/** One thing a client may do with an API. */
+export interface ClientApiGrant {
+  apiId: string;
+  role: ClientApiRole;
+  /** For 'request': the API's scopes the client may ask for; null: every scope the API defines, now and later. Always null for 'introspect'. */
+  scopes: string[] | null;
+}
+
+/** A client's grants with the API each names, as the token path and the screens read them. */
+export interface ClientApiAccess extends ClientApiGrant {
+  api: ApiRecord;
+}
+
+/** A client that names an API, and in which roles (listed before an API is deleted). */
+export interface ApiUse {
+  clientId: string;
+  name: string;
+  roles: ClientApiRole[];
+}
+
+export type DeviceCodeStatus = 'pending' | 'approved' | 'denied';
+
+/** A device authorization (RFC 8628 §3.2); both codes only as SHA-256 hashes (the user code's of its normalised form). */
+export interface DeviceCodeRecord {
+  deviceCodeHash: string;
+  userCodeHash: string;
+  clientId: string;
+  /** The scope the device asked for, already checked against the client (space-separated). */
+  scope: string;
+  /** RFC 8707 resources named by the device, [] for none. */
+  resources: string[];
+  createdAt: number;
+  expiresAt: number;
+  /** Seconds the device waits between polls; each slow_down adds 5 (RFC 8628 §3.5). */
+  interval: number;
+  lastPolledAt: number | null;
+  status: DeviceCodeStatus;
+  /** Set by the approval: the person, their session and how they signed in. */
+  userId: string | null;
+  sessionIdHash: string | null;
+  sid: string | null;
+  amr: string[];
+  authTime: number | null;
+  decidedAt: number | null;
+  /** Set once, by the token request that received the tokens. */
+  consumedAt: number | null;
+}
+
+export type NewDeviceCode = Pick<DeviceCodeRecord, 'deviceCodeHash' | 'userCodeHash' | 'clientId' | 'scope' | 'resources' | 'createdAt' | 'expiresAt' | 'interval'>;
+
+/** The person's approval, written onto a pending device code. */
+export interface DeviceApproval {
+  userId: string;
+  sessionIdHash: string | null;
+  sid: string | null;
+  amr: string[];
+  authTime: number;
+}
+
+/** What a poll found (DeviceCodeRepository.poll). */
+export interface DevicePoll {
+  record: DeviceCodeRecord;
+  /** The device polled before its interval had passed: answer slow_down (the interval has grown by 5 s already). */
+  tooSoon: boolean;
+}

@@ -1,6 +1,16 @@
 // The one storage interface. Every method is async so that an engine with a network round trip (PostgreSQL)
 // fits without touching a caller. Methods are named for their intent; single-use operations are atomic.
 import type {
+  ApiPatch,
+  ApiRecord,
+  ApiUse,
+  ClientApiAccess,
+  ClientApiGrant,
+  DeviceApproval,
+  DeviceCodeRecord,
+  DevicePoll,
+  NewApi,
+  NewDeviceCode,
   AttributeDefinition,
   AttributePatch,
   AttributeValue,
@@ -166,6 +176,63 @@ export interface AttributeRepository {
   setValue(userId: string, name: string, value: AttributeValue | null, now: number): Promise<void>;
   /** The person's values by attribute name. */
   valuesOf(userId: string): Promise<Record<string, AttributeValue>>;
+}
+
+/**
+ * APIs (resource servers, RFC 8707) and what each client may do with them (issue 22). Deleting an API removes the
+ * grants naming it; deleting a client removes its grants (foreign keys, ON DELETE CASCADE).
+ */
+export interface ApiRepository {
+  /** Throws ConflictError when the identifier is taken. */
+  create(api: NewApi, now: number): Promise<ApiRecord>;
+  findById(id: string): Promise<ApiRecord | null>;
+  /** Exact string comparison, as RFC 8707 §2 resource values are compared. */
+  findByIdentifier(identifier: string): Promise<ApiRecord | null>;
+  /** Keyset pagination in name order (then id). */
+  list(options: ListOptions): Promise<Page<ApiRecord>>;
+  count(): Promise<number>;
+  /** Null when there is none; `scopes`, when given, replaces the whole list; throws ConflictError when a new identifier is taken. */
+  update(id: string, patch: ApiPatch, now: number): Promise<ApiRecord | null>;
+  delete(id: string): Promise<boolean>;
+  /** The clients naming the API, in client name order. */
+  usesOf(apiId: string): Promise<ApiUse[]>;
+  /** The client's grants, each with its API, in API name order: one query (the token path reads it when a resource is named). */
+  accessOf(clientId: string): Promise<ClientApiAccess[]>;
+  /**
+   * Replaces all of the client's grants with these, in one transaction; the first that names no API (or a client
+   * that is gone) refuses the whole write with NotFoundError.
+   */
+  setGrants(clientId: string, grants: ClientApiGrant[]): Promise<void>;
+}
+
+/** RFC 8628 device authorizations (issue 22). Every decision and the spending of a code are one conditional write. */
+export interface DeviceCodeRepository {
+  /** Throws ConflictError when the user code's hash is taken (the caller draws another). */
+  create(code: NewDeviceCode): Promise<void>;
+  find(deviceCodeHash: string): Promise<DeviceCodeRecord | null>;
+  /** The pending, unexpired authorization with this user code, or null. */
+  findPending(userCodeHash: string, now: number): Promise<DeviceCodeRecord | null>;
+  /**
+   * Records a poll. When the last poll was less than the interval ago, the interval grows by 5 s and `tooSoon` is
+   * true (RFC 8628 §3.5); either way `lastPolledAt` becomes now. Null when there is no such code.
+   */
+  poll(deviceCodeHash: string, now: number): Promise<DevicePoll | null>;
+  /** Approves a pending, unexpired authorization: of two decisions at once, one wins. Null when it was not pending. */
+  approve(userCodeHash: string, approval: DeviceApproval, now: number): Promise<DeviceCodeRecord | null>;
+  /** Denies a pending, unexpired authorization; false when it was not pending. */
+  deny(userCodeHash: string, now: number): Promise<boolean>;
+  /** Spends an approved, unexpired, unspent code: exactly one caller receives the record. */
+  consume(deviceCodeHash: string, now: number): Promise<DeviceCodeRecord | null>;
+  /** Ends the user's pending and approved-but-unspent authorizations (a disabled or deleted person). */
+  deleteForUser(userId: string): Promise<number>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+/** RFC 7523 §3 (7): the jti of each client assertion, remembered until it expires so that it is used once. */
+export interface ClientAssertionRepository {
+  /** True when this (client, jti) was not seen before and is now recorded; false for a replay. One winner. */
+  use(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
+  deleteExpired(now: number): Promise<number>;
 }
 
 export interface SigningKeyRepository {
@@ -451,6 +518,9 @@ export interface Store {
   readonly clients: ClientRepository;
   readonly groups: GroupRepository;
   readonly attributes: AttributeRepository;
+  readonly apis: ApiRepository;
+  readonly deviceCodes: DeviceCodeRepository;
+  readonly clientAssertions: ClientAssertionRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;

@@ -105,18 +105,28 @@ export function migrateSqlite(db: SqliteDatabase, migrations: Migration[] = read
   const isApplied = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?');
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   const applied: number[] = [];
+  const danglingReference = db.prepare<[], { table: string; parent: string }>('PRAGMA foreign_key_check');
   for (const migration of migrations) {
     const apply = db.transaction(() => {
       if (isApplied.get(migration.version)) return false;
       db.exec(migration.sql);
       SQLITE_MIGRATION_STEPS.get(migration.version)?.(db);
+      // Foreign keys are off while a migration runs (below), so they are checked here, before the commit.
+      const dangling = danglingReference.get();
+      if (dangling) throw new Error(`a row of ${dangling.table} names a missing row of ${dangling.parent}`);
       record.run(migration.version, migration.name, Date.now());
       return true;
     });
+    // A table whose CHECK constraints change is rebuilt (https://sqlite.org/lang_altertable.html §7): dropping a
+    // parent with foreign keys on would cascade its deletion into every child table. The pragma has no effect inside
+    // a transaction, hence around it; the check above puts back the guarantee it suspends.
+    db.pragma('foreign_keys = OFF');
     try {
       if (apply.immediate()) applied.push(migration.version);
     } catch (error) {
       throw new StoreUnavailableError(`migration ${String(migration.version).padStart(4, '0')}_${migration.name} failed: ${(error as Error).message}`);
+    } finally {
+      db.pragma('foreign_keys = ON');
     }
   }
   return applied;
