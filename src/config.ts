@@ -19,6 +19,8 @@ export interface Lifetimes {
   refreshTokenIdle: number;
   session: number;
   sessionIdle: number;
+  /** RFC 8628 device codes (DEVICE_CODE_TTL, default 600 s). */
+  deviceCode: number;
 }
 
 /** Where the store lives: the embedded SQLite file (sqliteFile), or a PostgreSQL database shared by several nodes. */
@@ -355,6 +357,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       refreshTokenIdle: lifetime(env, 'REFRESH_TOKEN_IDLE_TTL', 14 * DAY),
       session: lifetime(env, 'SESSION_TTL', 12 * HOUR, 90 * DAY),
       sessionIdle: lifetime(env, 'SESSION_IDLE_TTL', 2 * HOUR, 90 * DAY),
+      // RFC 8628 §3.2: long enough to find the code on another device, short enough that a stray one soon dies.
+      deviceCode: lifetime(env, 'DEVICE_CODE_TTL', 10 * MINUTE, HOUR),
     },
     jwksMaxAge,
     keyPrepublish,

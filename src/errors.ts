@@ -136,6 +136,34 @@ export class InvalidScope extends OAuthError {
   readonly error = 'invalid_scope';
 }
 
+/**
+ * RFC 8707 §2: the `resource` is malformed, unknown, not granted to the client, or not one the grant covers; also
+ * several resources where one token can only have one audience.
+ */
+export class InvalidTarget extends OAuthError {
+  readonly error = 'invalid_target';
+}
+
+/** RFC 8628 §3.5: the person has not decided yet; the device polls again after its interval. */
+export class AuthorizationPending extends OAuthError {
+  readonly error = 'authorization_pending';
+}
+
+/** RFC 8628 §3.5: the device polled too soon; its interval has grown by 5 seconds. */
+export class SlowDown extends OAuthError {
+  readonly error = 'slow_down';
+}
+
+/** RFC 8628 §3.5: the device code expired before the person approved it. */
+export class ExpiredToken extends OAuthError {
+  readonly error = 'expired_token';
+}
+
+/** RFC 8628 §3.5 `access_denied` at the token endpoint (a 400 error response, RFC 6749 §5.2): the person said no. */
+export class DeviceAuthorizationDenied extends OAuthError {
+  readonly error = 'access_denied';
+}
+
 /** prompt=none, and the person would have to sign in (OIDC Core §3.1.2.6). */
 export class LoginRequired extends OAuthError {
   readonly error = 'login_required';

@@ -9,6 +9,8 @@ export const routes = {
   userinfo: '/userinfo',
   revocation: '/revoke',
   introspection: '/introspect',
+  deviceAuthorization: '/device_authorization',
+  device: '/device',
   endSession: '/logout',
   login: '/login',
   secondFactor: '/login/second-factor',
@@ -36,10 +38,11 @@ export const advertisedEndpoints = {
   revocation_endpoint: 'revocation',
   introspection_endpoint: 'introspection',
   end_session_endpoint: 'endSession',
+  device_authorization_endpoint: 'deviceAuthorization',
 } as const satisfies Record<string, RouteName>;
 
 /** Paths that machines call: an unknown path below them answers JSON, any other unknown path an HTML page. */
-const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, routes.token, routes.userinfo, routes.introspection, routes.revocation];
+const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, routes.token, routes.userinfo, routes.introspection, routes.revocation, routes.deviceAuthorization];
 
 export function isApiPath(path: string): boolean {
   return API_PATHS.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));
