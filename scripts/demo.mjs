@@ -1,6 +1,7 @@
 // `npm run demo`: Gatehouse and the three example applications (examples/), on loopback addresses of their own,
-// with a fresh data directory, a demo administrator and a demo user. Ctrl-C stops everything and deletes the
-// data directory.
+// with a fresh data directory, a demo administrator and a demo user. The SPA's API is registered as an API (its
+// tokens carry its identifier as `aud`), and the device-flow command-line tool (examples/device-cli) as a client
+// that the banner says how to run. Ctrl-C stops everything and deletes the data directory.
 //
 //   --ports auto   pick free ports instead of 4000–4004 (the browser tests run the demo beside other tests)
 //   --json         print the addresses and credentials as one JSON line instead of the banner
@@ -80,8 +81,13 @@ function start(label, script, env, readyLine, readyCount = 1) {
   return child;
 }
 
+/** The demo API (examples/spa/api.js): its identifier at Gatehouse is the `aud` of its tokens (RFC 8707). */
+const DEMO_API = { name: 'Demo API', scope: 'demo:read', description: 'Read who you are' };
+
 async function registerClients() {
   const server = (name) => ({ redirect: `${url(name)}/callback`, signedOut: `${url(name)}/signed-out`, backchannel: `${url(name)}/backchannel-logout` });
+  const apiIdentifier = `${url('api')}/api`;
+  await runIdp(root, ['api', 'create', '--name', DEMO_API.name, '--identifier', apiIdentifier, '--scope', `${DEMO_API.scope}=${DEMO_API.description}`], gatehouseEnv);
   const confidential = (name, label) =>
     runIdp(
       root,
@@ -92,10 +98,12 @@ async function registerClients() {
   const app2 = await confidential('openidClient', 'Example app 2 (openid-client)');
   const spa = await runIdp(
     root,
-    ['client', 'create', '--public', '--name', 'Example SPA (oidc-client-ts)', '--redirect-uri', `${url('spa')}/`, '--post-logout-redirect-uri', `${url('spa')}/?signed-out`],
+    ['client', 'create', '--public', '--name', 'Example SPA (oidc-client-ts)', '--redirect-uri', `${url('spa')}/`, '--post-logout-redirect-uri', `${url('spa')}/?signed-out`, '--api', apiIdentifier],
     gatehouseEnv,
   );
-  return { app1, app2, spa };
+  // examples/device-cli: a command-line tool, signed in by the device flow (RFC 8628), calling the same API.
+  const deviceCli = await runIdp(root, ['client', 'create', '--device', '--public', '--name', 'Example device CLI (openid-client)', '--api', apiIdentifier], gatehouseEnv);
+  return { app1, app2, spa, deviceCli, apiIdentifier };
 }
 
 async function main() {
@@ -146,6 +154,7 @@ async function main() {
         PORT: String(ports.spa),
         API_HOST: HOSTS.api,
         API_PORT: String(ports.api),
+        API_IDENTIFIER: clients.apiIdentifier,
         CLIENT_ID: clients.spa.client_id,
       },
       listening,
@@ -159,9 +168,11 @@ async function main() {
     admin: { email: admin.email, password: admin.password, url: `${issuer}/admin` },
     user,
     apps: { express: `${url('express')}/`, openidClient: `${url('openidClient')}/`, spa: `${url('spa')}/`, api: `${url('api')}/api/me` },
-    clientIds: { express: clients.app1.client_id, openidClient: clients.app2.client_id, spa: clients.spa.client_id },
+    api: { url: url('api'), identifier: clients.apiIdentifier, scope: DEMO_API.scope },
+    clientIds: { express: clients.app1.client_id, openidClient: clients.app2.client_id, spa: clients.spa.client_id, deviceCli: clients.deviceCli.client_id },
     dataDir: dataRoot,
   };
+  const deviceCliCommand = `ISSUER=${issuer} CLIENT_ID=${summary.clientIds.deviceCli} API_URL=${summary.api.url} node examples/device-cli/cli.js`;
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ demo: summary })}\n`);
     return;
@@ -172,7 +183,10 @@ async function main() {
       `Gatehouse demo is running (issuer ${issuer}). Open, in one browser:`,
       `  app 1, express-openid-connect   ${summary.apps.express}`,
       `  app 2, openid-client            ${summary.apps.openidClient}`,
-      `  single-page app, oidc-client-ts ${summary.apps.spa}   (its API: ${summary.apps.api})`,
+      `  single-page app, oidc-client-ts ${summary.apps.spa}   (its API: ${summary.apps.api}, for tokens with aud ${summary.api.identifier})`,
+      '',
+      'The device flow from a terminal (sign in at the address it prints, then it calls the same API):',
+      `  ${deviceCliCommand}`,
       '',
       `Sign in as ${user.email} with the password ${user.password}`,
       `Admin screens: ${summary.admin.url} as ${admin.email} with the password ${admin.password}`,

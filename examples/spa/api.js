@@ -1,5 +1,9 @@
-// The SPA's API: a resource server that accepts Gatehouse access tokens (RFC 9068 JWTs) as Bearer tokens
-// (RFC 6750) and answers only the SPA's origin (CORS).
+// The demo API: a resource server that accepts Gatehouse access tokens (RFC 9068 JWTs) as Bearer tokens
+// (RFC 6750), only those minted for it, and answers only the SPA's origin (CORS). Gatehouse knows it as an API
+// (`idp api create --identifier <audience> --scope demo:read`); a client asks for a token for it with
+// `resource=<audience>` (RFC 8707) and gets one whose `aud` is that identifier. Any client granted the API may
+// call it (the SPA in the browser, the device CLI of examples/device-cli, a machine client): the audience, not a
+// list of client ids, says who the token is for.
 import express from 'express';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 
@@ -9,7 +13,11 @@ const UNAVAILABLE = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
 // RFC 6750 §2.1: b64token syntax.
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 
-export function createApi({ issuer, clientId, allowedOrigin }) {
+/**
+ * `audience`: this API's identifier as registered with Gatehouse (the `aud` its tokens carry); `scope`: the scope
+ * a token must carry to read `/api/me`; `allowedOrigin`: the one browser origin CORS lets in.
+ */
+export function createApi({ issuer, audience, scope, allowedOrigin }) {
   // Discovered on the first request, not at start-up, so that the API does not need Gatehouse to be up first.
   let verifier = null;
   function discover() {
@@ -20,14 +28,9 @@ export function createApi({ issuer, clientId, allowedOrigin }) {
       const metadata = await res.json();
       // OIDC Discovery 1.0 §4.3: the issuer in the document must be the one we were configured with.
       if (metadata.issuer !== issuer) throw new Error('discovery names another issuer');
-      return {
-        // jose keeps the key set cached and refetches it only for an unknown kid (after a key rotation),
-        // no more often than its cooldown allows.
-        jwks: createRemoteJWKSet(new URL(metadata.jwks_uri)),
-        // RFC 9068 §3: the aud of an access token names the resource it is for. Gatehouse issues its tokens
-        // for its userinfo endpoint, so that is the audience we accept.
-        audience: metadata.userinfo_endpoint,
-      };
+      // jose keeps the key set cached and refetches it only for an unknown kid (after a key rotation),
+      // no more often than its cooldown allows.
+      return createRemoteJWKSet(new URL(metadata.jwks_uri));
     })();
     // A failed discovery is tried again at the next request instead of being cached.
     verifier.catch(() => {
@@ -63,7 +66,7 @@ export function createApi({ issuer, clientId, allowedOrigin }) {
   app.get('/api/me', async (req, res) => {
     const refuse = () => {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-      res.status(401).json({ error: 'invalid_token', error_description: 'the access token is missing, invalid or expired' });
+      res.status(401).json({ error: 'invalid_token', error_description: 'the access token is missing, invalid, expired or not for this API' });
     };
     const authorization = req.get('Authorization');
     if (authorization === undefined) {
@@ -76,9 +79,10 @@ export function createApi({ issuer, clientId, allowedOrigin }) {
 
     let payload;
     try {
-      const { jwks, audience } = await discover();
-      ({ payload } = await jwtVerify(match[1], jwks, {
+      ({ payload } = await jwtVerify(match[1], await discover(), {
         issuer,
+        // RFC 9068 §4, RFC 8707: a token for another API, or for Gatehouse's userinfo endpoint, is refused here
+        // even though Gatehouse signed it.
         audience,
         algorithms: ['RS256'],
         // RFC 9068 §4: check the type so that an ID token or a logout token is never taken for an access token.
@@ -89,12 +93,17 @@ export function createApi({ issuer, clientId, allowedOrigin }) {
       console.error(`api: cannot verify tokens now: ${err.message}`);
       return res.status(503).json({ error: 'temporarily_unavailable' });
     }
-    // Any application of this issuer can hold a valid access token; only the SPA's are meant for this API.
-    if (payload.client_id !== clientId) return refuse();
+    // RFC 6750 §3.1: a valid token without the scope this call needs is a 403, naming the scope.
+    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+    if (!scopes.includes(scope)) {
+      res.set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${scope}"`);
+      return res.status(403).json({ error: 'insufficient_scope', error_description: `the access token lacks the scope ${scope}` });
+    }
 
-    // Verified locally, the token is trusted until it expires: keep access tokens short-lived.
-    const { sub, name, email, client_id, scope } = payload;
-    res.json({ sub, name, email, client_id, scope });
+    // Verified locally, the token is trusted until it expires: keep access tokens short-lived. `sub` is the person
+    // (or, for a machine client, its client id, RFC 9068 §2.2); `client_id` the application that holds the token.
+    const { sub, client_id } = payload;
+    res.json({ sub, client_id, scope: payload.scope });
   });
 
   app.use((req, res) => res.status(404).json({ error: 'not_found' }));

@@ -41,6 +41,11 @@ const apiHost = env.API_HOST || '127.0.0.5';
 const apiPort = portFrom('API_PORT', env.API_PORT || '4004');
 const apiUrl = (env.API_URL || `http://${apiHost}:${apiPort}`).replace(/\/$/, '');
 const apiOrigin = urlFrom('API_URL', apiUrl).origin;
+// The API's identifier at Gatehouse: the `resource` the SPA asks for and the `aud` the API accepts (RFC 8707).
+const apiIdentifier = env.API_IDENTIFIER || `${apiUrl}/api`;
+urlFrom('API_IDENTIFIER', apiIdentifier);
+// The one scope the API defines; `/api/me` needs it.
+const apiScope = 'demo:read';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const publicFile = (name) => join(here, 'public', name);
@@ -80,10 +85,10 @@ spa.get('/app.js', (req, res) => res.sendFile(publicFile('app.js')));
 spa.get('/style.css', (req, res) => res.sendFile(publicFile('style.css')));
 spa.get('/vendor/oidc-client-ts.min.js', (req, res) => res.sendFile(vendorFile));
 // Configuration as JSON, so that the page needs no inline script.
-spa.get('/config.json', (req, res) => res.json({ issuer, clientId, apiUrl }));
+spa.get('/config.json', (req, res) => res.json({ issuer, clientId, apiUrl, apiIdentifier, apiScope }));
 spa.use((req, res) => res.status(404).type('text').send('Not found'));
 
-const api = createApi({ issuer, clientId, allowedOrigin: spaOrigin });
+const api = createApi({ issuer, audience: apiIdentifier, scope: apiScope, allowedOrigin: spaOrigin });
 
 function listen(app, listenPort, listenHost, url) {
   return new Promise((resolve, reject) => {

@@ -2,10 +2,11 @@
 // as it was sent, and turned into the input of the shared rules (src/manage/clients.ts) only when it is posted.
 import { ValidationError } from '../errors.js';
 import { graceFromText, type ClientSettings, type NewClientInput } from '../manage/clients.js';
-import type { ClientRecord } from '../store/records.js';
+import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, type ApiRecord, type ClientApiAccess, type ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { accessFormOf, accessSettings, ACCESS_ERROR_FIELDS, EMPTY_ACCESS_FORM, readAccessForm, typedAccess, type ClientAccessForm } from './client-access-form.js';
-import { bodyOf, lines, shown } from './client-form-text.js';
+import { apiGrantsFormOf, apiRefusalField, apiSettingsOf, EMPTY_API_GRANTS, readApiGrants, type ClientApiForm } from './client-api-form.js';
+import { bodyOf, lines, sent, shown } from './client-form-text.js';
 
 /** The form's fields as text, the URI lists one per line, as the textareas hold them; the access fields with them. */
 export interface ClientForm extends ClientAccessForm {
@@ -20,6 +21,16 @@ export interface ClientForm extends ClientAccessForm {
   requireMfa: boolean;
   /** Seconds, as typed; empty for the server's REFRESH_REUSE_GRACE. */
   refreshReuseGrace: string;
+  /** A machine client (client credentials only, issue 22): chosen at registration. */
+  machine: boolean;
+  /** May use the device authorization grant: chosen at registration. */
+  device: boolean;
+  /** The public JWKS (private_key_jwt) as typed, or the stored one. */
+  jwks: string;
+  /** Where the client publishes its JWKS, as typed. */
+  jwksUri: string;
+  /** The APIs it may request tokens for, or introspect. */
+  apiGrants: ClientApiForm;
 }
 
 /** A message per field, keyed by the field names of ValidationError (`redirect_uri`, not `redirect_uris`). */
@@ -35,6 +46,10 @@ const ERROR_FIELD: Record<string, string> = {
   pkce: 'pkce',
   require_mfa: 'require_mfa',
   refresh_reuse_grace: 'refresh_reuse_grace',
+  machine: 'machine',
+  device: 'device',
+  jwks: 'jwks',
+  jwks_uri: 'jwks_uri',
   ...ACCESS_ERROR_FIELDS,
 };
 
@@ -47,16 +62,29 @@ export const EMPTY_CLIENT_FORM: ClientForm = {
   pkceOptional: false,
   requireMfa: false,
   refreshReuseGrace: '',
+  machine: false,
+  device: false,
+  jwks: '',
+  jwksUri: '',
+  apiGrants: EMPTY_API_GRANTS,
   ...EMPTY_ACCESS_FORM,
 };
 
 /**
  * What was posted, for redisplay; never throws. An access field the form did not have shows `fallback`'s (the
- * client's settings when an edit is refused), as the shared rules leave that setting as it is.
+ * client's settings when an edit is refused), as the shared rules leave that setting as it is; so do the kind (fixed
+ * at registration: the edit form has no such boxes), the keys and the APIs (`apis`: every API the form offered).
  */
-export function readClientForm(body: unknown, fallback: ClientForm = EMPTY_CLIENT_FORM): ClientForm {
+export function readClientForm(body: unknown, fallback: ClientForm = EMPTY_CLIENT_FORM, apis: readonly ApiRecord[] = []): ClientForm {
   const form = bodyOf(body);
+  const kept = (name: string, key: 'jwks' | 'jwksUri') => (sent(form, name) ? shown(form, name) : fallback[key]);
+  const ticked = (name: string, key: 'machine' | 'device') => (sent(form, name) ? shown(form, name) === 'on' : fallback[key]);
   return {
+    machine: ticked('machine', 'machine'),
+    device: ticked('device', 'device'),
+    jwks: kept('jwks', 'jwks'),
+    jwksUri: kept('jwks_uri', 'jwksUri'),
+    apiGrants: readApiGrants(form, apis, fallback.apiGrants),
     ...readAccessForm(form, fallback),
     name: shown(form, 'name'),
     redirectUris: shown(form, 'redirect_uris'),
@@ -69,9 +97,31 @@ export function readClientForm(body: unknown, fallback: ClientForm = EMPTY_CLIEN
   };
 }
 
-/** A registered client's settings in the edit form; `groupNames` gives its groups' ids their names. */
-export function clientFormOf(client: ClientRecord, groupNames: ReadonlyMap<string, string>): ClientForm {
+/** Whether a registered client is a machine client, and whether it may use the device flow (fixed at registration). */
+export const isMachine = (client: Pick<ClientRecord, 'grantTypes'>) => client.grantTypes.includes(CLIENT_CREDENTIALS_GRANT);
+export const usesDeviceFlow = (client: Pick<ClientRecord, 'grantTypes'>) => client.grantTypes.includes(DEVICE_CODE_GRANT);
+
+/** The stored JWKS as the textarea shows it: indented, one member a line, so that a key is recognisable. */
+function jwksText(jwks: string | null): string {
+  if (jwks === null) return '';
+  try {
+    return JSON.stringify(JSON.parse(jwks), null, 2);
+  } catch {
+    return jwks;
+  }
+}
+
+/**
+ * A registered client's settings in the edit form; `groupNames` gives its groups' ids their names, `access` its API
+ * grants.
+ */
+export function clientFormOf(client: ClientRecord, groupNames: ReadonlyMap<string, string>, access: readonly ClientApiAccess[] = []): ClientForm {
   return {
+    machine: isMachine(client),
+    device: usesDeviceFlow(client),
+    jwks: jwksText(client.jwks),
+    jwksUri: client.jwksUri ?? '',
+    apiGrants: apiGrantsFormOf(access),
     ...accessFormOf(client, groupNames),
     name: client.name,
     redirectUris: client.redirectUris.join('\n'),
@@ -118,12 +168,18 @@ export async function clientSettings(store: Store, body: unknown): Promise<Clien
     // An unticked box is not sent: absent means off, on the edit form as on the registration form.
     requireMfa: form.requireMfa,
     refreshReuseGrace: graceOf(body, form.refreshReuseGrace),
+    // Absent from the form leaves the keys as they are; empty clears (src/manage/client-keys.ts plannedKeys).
+    jwks: sent(bodyOf(body), 'jwks') ? form.jwks : undefined,
+    jwksUri: sent(bodyOf(body), 'jwks_uri') ? form.jwksUri.trim() : undefined,
     ...access,
   };
 }
 
-/** The registration form: the shared settings, and the type and PKCE rule that only creation sets. */
-export async function newClientInput(store: Store, body: unknown): Promise<NewClientInput> {
+/**
+ * The registration form: the shared settings, and what only creation sets: the type, the PKCE rule, whether it is a
+ * machine client or may use the device flow, and its APIs (`apis`: every API the form offered).
+ */
+export async function newClientInput(store: Store, body: unknown, apis: readonly ApiRecord[] = []): Promise<NewClientInput> {
   // The rules of the form itself first: no group is looked up for a form refused anyway.
   refuseRepeated(body);
   const form = readClientForm(body);
@@ -132,18 +188,29 @@ export async function newClientInput(store: Store, body: unknown): Promise<NewCl
   }
   const pkce = shown(bodyOf(body), 'pkce');
   if (pkce !== '' && pkce !== 'optional') throw new ValidationError('pkce', 'PKCE is required unless this box says optional');
+  for (const box of ['machine', 'device']) {
+    const value = shown(bodyOf(body), box);
+    if (value !== '' && value !== 'on') throw new ValidationError(box, 'this box is ticked or not: any other value is not from this form');
+  }
+  const grants = apiSettingsOf(bodyOf(body), apis);
   const settings = await clientSettings(store, body);
   return {
     ...settings,
     backchannelLogoutUri: settings.backchannelLogoutUri ?? undefined,
     isPublic: form.clientType === 'public',
     pkce: form.pkceOptional ? 'optional' : 'required',
+    machine: form.machine,
+    device: form.device,
+    ...(grants === undefined ? {} : { apis: grants }),
   };
 }
 
-/** The field errors of a refused form; any other error is not the form's and goes on to the error page. */
-export function fieldErrorsOf(error: unknown): FieldErrors | null {
-  return error instanceof ValidationError ? { [error.field]: error.message } : null;
+/**
+ * The field errors of a refused form; any other error is not the form's and goes on to the error page. A refusal of
+ * the API grants shows at the API it names (`apis`: the APIs the form offered).
+ */
+export function fieldErrorsOf(error: unknown, apis: readonly ApiRecord[] = []): FieldErrors | null {
+  return error instanceof ValidationError ? { [apiRefusalField(error, apis)]: error.message } : null;
 }
 
 /** The element a field's error is about, for the error summary's links (the first radio button of a choice). */

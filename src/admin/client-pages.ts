@@ -2,9 +2,14 @@
 // outcomes (`?done=…`) a redirect after a change carries to the page it lands on.
 import type { Request } from 'express';
 import { routes } from '../http/routes.js';
-import type { ClientRecord } from '../store/records.js';
+import { describeKey, jwksKeys } from '../manage/client-keys.js';
+import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, type ClientApiAccess, type ClientRecord } from '../store/records.js';
+import { apiPath } from './api-pages.js';
 import type { AdminDependencies } from './context.js';
 import { formatTime } from './render.js';
+
+/** What a client is for (issue 22), by its grant types, fixed at registration. */
+export type ClientKind = 'browser' | 'machine' | 'device' | 'browser-device';
 
 export interface ClientRow {
   clientId: string;
@@ -12,6 +17,7 @@ export interface ClientRow {
   path: string;
   name: string;
   type: ClientRecord['clientType'];
+  kind: ClientKind;
   firstRedirectUri: string;
   redirectUriCount: number;
   created: string;
@@ -29,6 +35,27 @@ export interface ClientFacts extends ClientRow {
   postLogoutRedirectUris: string[];
   redirectUris: string[];
   backchannelLogoutUri: string | null;
+  /** Authenticates with its key (private_key_jwt) rather than a secret. */
+  privateKeyJwt: boolean;
+  /** Its registered keys, each described ("RSA 2048 RS256 kid=…"): never the key material itself. */
+  keys: string[];
+  jwksUri: string | null;
+}
+
+/** One API grant of a client as its page shows it. */
+export interface ClientApiFact {
+  name: string;
+  identifier: string;
+  path: string;
+  role: ClientApiAccess['role'];
+  /** The scopes it may ask for; null: all the API defines, now and later. */
+  scopes: string[] | null;
+}
+
+export function clientKind(client: Pick<ClientRecord, 'grantTypes'>): ClientKind {
+  if (client.grantTypes.includes(CLIENT_CREDENTIALS_GRANT)) return 'machine';
+  if (!client.grantTypes.includes(DEVICE_CODE_GRANT)) return 'browser';
+  return client.grantTypes.includes('authorization_code') ? 'browser-device' : 'device';
 }
 
 /** Where the client screens live, under the issuer's base path. */
@@ -44,6 +71,7 @@ export function clientRow(deps: AdminDependencies, client: ClientRecord): Client
     path: clientsPath(deps, client.clientId),
     name: client.name,
     type: client.clientType,
+    kind: clientKind(client),
     firstRedirectUri: client.redirectUris[0] ?? '',
     redirectUriCount: client.redirectUris.length,
     created: formatTime(client.createdAt),
@@ -68,7 +96,14 @@ export function clientFacts(deps: AdminDependencies, client: ClientRecord): Clie
     redirectUris: client.redirectUris,
     postLogoutRedirectUris: client.postLogoutRedirectUris,
     backchannelLogoutUri: client.backchannelLogoutUri,
+    privateKeyJwt: client.tokenEndpointAuthMethod === 'private_key_jwt',
+    keys: jwksKeys(client.jwks).map(describeKey),
+    jwksUri: client.jwksUri,
   };
+}
+
+export function clientApiFacts(deps: AdminDependencies, access: readonly ClientApiAccess[]): ClientApiFact[] {
+  return access.map((grant) => ({ name: grant.api.name, identifier: grant.api.identifier, path: apiPath(deps, grant.apiId), role: grant.role, scopes: grant.scopes }));
 }
 
 /** The notice for `?done=<word>`; unknown words (a hand-edited URL) show nothing rather than arbitrary text. */

@@ -1,8 +1,9 @@
 // The admin screens under /admin: every route behind requireAdmin; every POST parses its form and checks the
 // CSRF token before any handler runs. State changes happen only on POST. Each screen registers its own routes.
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { checkedForm } from '../http/middleware/checked-form.js';
 import { requireAdmin } from './access.js';
+import { apiRoutes } from './apis.js';
 import { attributeRoutes } from './attributes.js';
 import { auditRoutes } from './audit.js';
 import { clientRoutes } from './clients.js';
@@ -25,17 +26,40 @@ function signOut(deps: AdminDependencies) {
 
 const checkedForms = checkedForm(checkAdminCsrf);
 
+/**
+ * The API form (a row of two fields per scope, up to 100 scopes) and the client form (a box per API and per scope
+ * it may request, and a pasted JWKS of up to 64 KiB) need more than the 100 parameters and 32 kB every other form
+ * gets (src/http/middleware/parse-form.ts). Still bounded; read only for an administrator (requireAdmin runs first).
+ */
+const largeFormParser = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 1000 });
+const LARGE_FORMS = /^\/(apis|clients)(\/|$)/;
+
+function checkedLargeForms(req: Request, res: Response, next: NextFunction): void {
+  largeFormParser(req, res, (error?: unknown) => {
+    if (error) {
+      next(error);
+      return;
+    }
+    try {
+      checkAdminCsrf(req, res, next);
+    } catch (refused) {
+      next(refused);
+    }
+  });
+}
+
 export function adminRouter(deps: AdminDependencies): Router {
   const router = express.Router();
   router.use(requireAdmin(deps));
   // Every POST is parsed and checked; other methods pass through untouched.
-  router.use((req, res, next) => (req.method === 'POST' ? checkedForms(req, res, next) : next()));
+  router.use((req, res, next) => (req.method !== 'POST' ? next() : LARGE_FORMS.test(req.path) ? checkedLargeForms(req, res, next) : checkedForms(req, res, next)));
   router.get('/', dashboardPage(deps));
   router.post('/sign-out', signOut(deps));
   userRoutes(router, deps);
   groupRoutes(router, deps);
   attributeRoutes(router, deps);
   clientRoutes(router, deps);
+  apiRoutes(router, deps);
   keyRoutes(router, deps);
   auditRoutes(router, deps);
   return router;

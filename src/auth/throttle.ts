@@ -43,6 +43,21 @@ export const THROTTLE_RULES = {
    * log by one row per request for ever.
    */
   refusalAudit: { limit: 20, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
+  /**
+   * Device user codes typed at /device (RFC 8628 §5.1, issue 22), every wrong one counted, on three counters:
+   * 10 per browser in 15 minutes (a person mistyping from a television's screen needs a few tries, never ten),
+   * 50 per signed-in person and 50 per client address an hour. There are 20^8 ≈ 2.6 × 10^10 codes (src/oidc/user-code.ts)
+   * and a code lives 10 minutes by default (DEVICE_CODE_TTL): even with 1,000 codes waiting at every moment, one
+   * guess finds one with odds of 1 in 2.6 × 10^7, so an address (or a person: nobody signs up here, an
+   * administrator makes every account) allowed 50 an hour, 438,000 a year, expects under 0.02 hits a year. The
+   * browser's counter is the one a person meets; the person's and the address's hold against whoever clears their
+   * cookies. A code found is never a reason to forget failures: anyone can make valid codes with a public device
+   * client, so a success must not buy a fresh budget. Window blocks: past the limit even the right code waits for
+   * the window to end.
+   */
+  deviceCodeBrowser: { limit: 10, windowMs: 15 * MINUTE, block: { kind: 'window' }, memoryMs: 15 * MINUTE },
+  deviceCodePerson: { limit: 50, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
+  deviceCodeAddress: { limit: 50, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
 } as const satisfies Record<string, ThrottleRule>;
 
 /**
@@ -51,8 +66,11 @@ export const THROTTLE_RULES = {
  */
 export type ThrottleScope = 'signin' | 'reset' | 'verify' | 'second_factor';
 
-/** Unauthenticated requests that store a row, admitted per address: GET /authorize's pending sign-in, a passkey sign-in's challenge. */
-export type AdmissionScope = 'authorize' | 'passkey_options';
+/**
+ * Unauthenticated requests that store a row, admitted per address: GET /authorize's pending sign-in, a passkey
+ * sign-in's challenge, a device authorization (a public device client authenticates with its client_id alone).
+ */
+export type AdmissionScope = 'authorize' | 'passkey_options' | 'device_authorization';
 
 /** Audit events of refused attempts, bounded per address (THROTTLE_RULES.refusalAudit). */
 export type RefusalAuditScope = 'signin_refusal_audit' | 'reset_refusal_audit';
@@ -94,7 +112,7 @@ function guards(scope: ThrottleScope, account: string, ip: string | undefined): 
   ];
 }
 
-function addressKey(scope: ThrottleScope | AdmissionScope | RefusalAuditScope | 'client', ip: string | undefined): string {
+function addressKey(scope: ThrottleScope | AdmissionScope | RefusalAuditScope | 'client' | 'device_code', ip: string | undefined): string {
   return `${scope}:address:${addressBucket(ip)}`;
 }
 
@@ -250,6 +268,38 @@ export class Throttle {
     return (await this.admitUnder(scope, THROTTLE_RULES.refusalAudit, ip)).allowed;
   }
 
+  /**
+   * The gate of one user code typed at /device (THROTTLE_RULES.deviceCodeBrowser, …Person, …Address): refused on
+   * arrival while any of the three is blocked, so that past the limit nothing is looked up, not even the right code.
+   * `browser` is the browser cookie's value and `userId` the signed-in person; both are kept only hashed.
+   */
+  async deviceCodeGate(browser: string, userId: string, ip: string | undefined): Promise<DeviceCodeGate> {
+    const counters: { key: string; rule: ThrottleRule; by: DeviceCodeCounter }[] = [
+      { key: `device_code:browser:${hashSecret(browser)}`, rule: THROTTLE_RULES.deviceCodeBrowser, by: 'browser' },
+      { key: `device_code:person:${hashSecret(userId)}`, rule: THROTTLE_RULES.deviceCodePerson, by: 'person' },
+      { key: addressKey('device_code', ip), rule: THROTTLE_RULES.deviceCodeAddress, by: 'address' },
+    ];
+    const latest = async (now: number): Promise<DeviceCodeRefusal | null> => {
+      const stored = await Promise.all(counters.map((counter) => this.store.throttle.peek(counter.key, now)));
+      let refusal: DeviceCodeRefusal | null = null;
+      for (const [index, counter] of counters.entries()) {
+        const until = blockedUntil(stored[index] ?? null, now);
+        if (until !== null && (refusal === null || until > refusal.retryAt)) refusal = { retryAt: until, by: counter.by };
+      }
+      return refusal;
+    };
+    return {
+      refusal: await latest(this.clock.now()),
+      failed: async () => {
+        const now = this.clock.now();
+        const verdicts = await Promise.all(counters.map((counter) => this.store.throttle.attempt(counter.key, counter.rule, now)));
+        // Only the failure that reached a limit started a block; the ones after it are refused on arrival.
+        const reached = verdicts.some((verdict, index) => verdict.allowed && verdict.attempts === counters[index]?.rule.limit);
+        return reached ? latest(now) : null;
+      },
+    };
+  }
+
   private async admitUnder(scope: AdmissionScope | RefusalAuditScope, rule: ThrottleRule, ip: string | undefined): Promise<AddressAdmission> {
     const key = addressKey(scope, ip);
     const now = this.clock.now();
@@ -265,6 +315,22 @@ export class Throttle {
     if (attempts !== rule.limit) return null;
     return blockedUntil(await this.store.throttle.peek(key, now), now);
   }
+}
+
+/** Which counter refused a device user code (THROTTLE_RULES.deviceCode*). */
+export type DeviceCodeCounter = 'browser' | 'person' | 'address';
+
+export interface DeviceCodeRefusal {
+  retryAt: number;
+  by: DeviceCodeCounter;
+}
+
+/** The gate of one device user code typed at /device (Throttle.deviceCodeGate). */
+export interface DeviceCodeGate {
+  /** Set when a counter is blocked: the code is not looked up. */
+  refusal: DeviceCodeRefusal | null;
+  /** Counts a wrong code on every counter; returns the block this failure started (for the audit log), else null. */
+  failed(): Promise<DeviceCodeRefusal | null>;
 }
 
 export interface ThrottleGate extends HashingGate {

@@ -5,13 +5,13 @@ import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { setClientAccess } from '../manage/clients.js';
 import type { AccessSettings } from '../manage/client-access.js';
-import { clientJson, groupNamesOf, type ClientJson } from './client-json.js';
+import { oneClientJson, type ClientJson } from './client-json.js';
 import { collect, print, takesId, withContext, type CommandContext, type OutputOptions } from './run.js';
 
 /** Applies the settings and prints the client, with what changed ("no change" when nothing did). */
 async function apply(ctx: CommandContext, clientId: string, settings: AccessSettings, options: OutputOptions, describe: (json: ClientJson) => string): Promise<void> {
   const update = await setClientAccess(ctx, clientId, settings);
-  const json = clientJson(update.client, await groupNamesOf(ctx.store, [update.client]));
+  const json = await oneClientJson(ctx.store, update.client);
   print(options, { ...json, changed: update.changed }, `client ${update.client.clientId}: ${update.changed.length ? describe(json) : 'no change'}`);
 }
 

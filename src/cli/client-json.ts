@@ -1,9 +1,16 @@
 // How `idp client` prints an application: its registration as RFC 7591 (and OIDC Registration) names the
-// fields, with its groups by name.
+// fields, with its groups by name, and (issue 22) its keys and the APIs it may request or introspect.
 import { formatGroupsClaim } from '../manage/clients.js';
-import type { ClientRecord } from '../store/records.js';
+import { describeKey, jwksKeys } from '../manage/client-keys.js';
+import type { ClientApiAccess, ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { iso } from './run.js';
+
+/** What a client's JSON needs beyond its record: group names by id, and its API grants by client id. */
+export interface ClientViews {
+  groupNames: ReadonlyMap<string, string>;
+  apis: ReadonlyMap<string, readonly ClientApiAccess[]>;
+}
 
 /** Group names by id, for the clients about to be shown (a group deleted meanwhile is simply left out). */
 export async function groupNamesOf(store: Store, clients: readonly ClientRecord[]): Promise<Map<string, string>> {
@@ -15,14 +22,29 @@ export async function groupNamesOf(store: Store, clients: readonly ClientRecord[
   return names;
 }
 
+/** Everything clientJson needs for these clients, read from the store. */
+export async function clientViews(store: Store, clients: readonly ClientRecord[]): Promise<ClientViews> {
+  const apis = new Map<string, ClientApiAccess[]>();
+  for (const client of clients) apis.set(client.clientId, await store.apis.accessOf(client.clientId));
+  return { groupNames: await groupNamesOf(store, clients), apis };
+}
+
+/** The API grants as shown: the APIs it may request tokens for (scopes null: all of them), and those it may introspect. */
+function apisJson(access: readonly ClientApiAccess[]) {
+  return {
+    apis: access.filter((grant) => grant.role === 'request').map((grant) => ({ identifier: grant.api.identifier, name: grant.api.name, scopes: grant.scopes })),
+    introspect_apis: access.filter((grant) => grant.role === 'introspect').map((grant) => ({ identifier: grant.api.identifier, name: grant.api.name })),
+  };
+}
+
 /**
  * The registration as RFC 7591 names its fields; the secret hash never leaves the store. Groups are shown by
- * name (what --allowed-group and --claim-group take), sorted.
+ * name (what --allowed-group and --claim-group take), sorted; `jwks` is the public key set as stored.
  */
-export function clientJson(client: ClientRecord, groupNames: ReadonlyMap<string, string> = new Map()) {
+export function clientJson(client: ClientRecord, views: ClientViews) {
   const named = (ids: readonly string[]) =>
     ids
-      .map((id) => groupNames.get(id))
+      .map((id) => views.groupNames.get(id))
       .filter((name): name is string => name !== undefined)
       .sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
   return {
@@ -48,9 +70,31 @@ export function clientJson(client: ClientRecord, groupNames: ReadonlyMap<string,
     logo_uri: client.logoUri,
     /** null: the server's ACCESS_CONTACT. */
     access_contact: client.accessContact,
+    jwks: client.jwks === null ? null : (JSON.parse(client.jwks) as { keys: unknown[] }),
+    jwks_uri: client.jwksUri,
+    ...apisJson(views.apis.get(client.clientId) ?? []),
     created_at: iso(client.createdAt),
     updated_at: iso(client.updatedAt),
   };
 }
 
 export type ClientJson = ReturnType<typeof clientJson>;
+
+/** The JSON of one client, read with what it needs. */
+export async function oneClientJson(store: Store, client: ClientRecord): Promise<ClientJson> {
+  return clientJson(client, await clientViews(store, [client]));
+}
+
+/** `idp client show` as text: one `field: value` line each, then the keys and APIs spelled out. */
+export function clientText(json: ClientJson): string {
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(json)) {
+    if (key === 'jwks' || key === 'apis' || key === 'introspect_apis') continue;
+    lines.push(`${key}: ${Array.isArray(value) ? value.join(' ') : (value ?? '')}`);
+  }
+  const keys = json.jwks === null ? [] : jwksKeys(JSON.stringify(json.jwks));
+  lines.push(keys.length ? 'keys:' : 'keys: (none)', ...keys.map((key) => `  ${describeKey(key)}`));
+  lines.push(json.apis.length ? 'apis:' : 'apis: (none)', ...json.apis.map((api) => `  ${api.identifier}\t${api.scopes === null ? '(all scopes)' : api.scopes.join(' ')}`));
+  if (json.introspect_apis.length) lines.push('introspects:', ...json.introspect_apis.map((api) => `  ${api.identifier}`));
+  return lines.join('\n');
+}

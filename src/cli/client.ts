@@ -1,33 +1,25 @@
-// `idp client …`: create, list, show, delete, rotate-secret, require-mfa, refresh-reuse-grace, and (issue 21) set-access,
-// set-groups-claim, set-initiate-login-uri, set-logo-uri, set-access-contact. The context carries the server's
+// `idp client …`: create, list, show, delete, rotate-secret, require-mfa, refresh-reuse-grace, (issue 21) set-access,
+// set-groups-claim, set-initiate-login-uri, set-logo-uri, set-access-contact, and (issue 22) set-apis, set-jwks,
+// use-secret, with `create --machine | --device | --api | --introspect-api | --jwks-uri | --jwks-file`. The context carries the server's
 // configuration, so a back-channel logout URI is held to the same address rule as on the admin screens
 // (ALLOW_PRIVATE_CLIENT_URLS, src/manage/client-urls.ts). The tool needs no re-authentication: whoever runs
 // it already holds the server's configuration and store.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
-import { createClient, deleteClient, findClient, graceFromText, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa, type ClientWithSecret } from '../manage/clients.js';
+import { createClient, deleteClient, findClient, graceFromText, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa } from '../manage/clients.js';
 import { registerClientAccessCommands } from './client-access.js';
-import { clientJson, groupNamesOf } from './client-json.js';
+import { apiSettings, readJwksFile, registerClientApiCommands, withSecretJson, withSecretText } from './client-apis.js';
+import { clientJson, clientText, clientViews, oneClientJson } from './client-json.js';
 import { collect, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
-
-function withSecretJson({ client, clientSecret }: ClientWithSecret, groupNames?: ReadonlyMap<string, string>) {
-  return { ...clientJson(client, groupNames), ...(clientSecret === null ? {} : { client_secret: clientSecret }) };
-}
-
-function withSecretText({ client, clientSecret }: ClientWithSecret, verb: string): string {
-  const lines = [`${verb} client ${client.name}`, `client_id: ${client.clientId}`];
-  if (clientSecret !== null) lines.push(`client_secret: ${clientSecret}`, "(the secret is shown only now: store it in the application's configuration)");
-  return lines.join('\n');
-}
 
 export function registerClientCommands(program: Command): void {
   const client = program.command('client').description('manage relying applications');
 
   client
     .command('create')
-    .description('register an application and print its client_id and, once, its client_secret')
+    .description('register an application and print its client_id and, once, its client_secret (none for a public client or one with keys)')
     .requiredOption('--name <name>', 'name shown to people and administrators')
-    .option('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
+    .option('--redirect-uri <uri>', 'exact redirect URI (repeatable; none for --machine, optional with --device)', collect, [])
     .option('--post-logout-redirect-uri <uri>', 'exact post-logout redirect URI (repeatable)', collect, [])
     .option('--backchannel-logout-uri <uri>', 'where to send back-channel logout tokens')
     .option('--public', 'a public client (single-page or native app): no secret, PKCE always required')
@@ -40,6 +32,12 @@ export function registerClientCommands(program: Command): void {
     .option('--initiate-login-uri <uri>', 'where "Your applications" starts a sign-in at the application (OIDC Core §4; https)')
     .option('--logo-uri <uri>', 'a logo shown beside its name on the account page (https)')
     .option('--access-contact <text>', 'whom a person refused by the access rule should ask (default: ACCESS_CONTACT)')
+    .option('--machine', 'a machine client (a back end, a job): client credentials only, no redirect URIs, no person signs in')
+    .option('--device', 'may use the device authorization grant (a TV, a command-line tool); redirect URIs then optional')
+    .option('--api <uri>', 'an API it may request tokens for: "URI" (all its scopes) or "URI scope1 scope2" (those only); repeatable', collect, [])
+    .option('--introspect-api <uri>', "an API whose tokens it may introspect (the API's own credentials); repeatable", collect, [])
+    .option('--jwks-uri <uri>', 'authenticate with private_key_jwt, its public keys published at this https URI (no secret)')
+    .option('--jwks-file <file>', 'authenticate with private_key_jwt, its public keys in this JWKS file (no secret)')
     .option('--json', 'print JSON')
     .action(
       (
@@ -58,10 +56,18 @@ export function registerClientCommands(program: Command): void {
           initiateLoginUri?: string;
           logoUri?: string;
           accessContact?: string;
+          machine?: boolean;
+          device?: boolean;
+          api: string[];
+          introspectApi: string[];
+          jwksUri?: string;
+          jwksFile?: string;
         },
       ) =>
         withContext(async (ctx) => {
           if (options.pkce !== 'required' && options.pkce !== 'optional') throw new ValidationError('pkce', '--pkce must be required or optional');
+          if (options.jwksUri !== undefined && options.jwksFile !== undefined) throw new ValidationError('jwks', 'give --jwks-uri or --jwks-file, not both');
+          const jwks = options.jwksFile === undefined ? undefined : await readJwksFile(options.jwksFile);
           const created = await createClient(ctx, {
             name: options.name,
             redirectUris: options.redirectUri,
@@ -77,8 +83,13 @@ export function registerClientCommands(program: Command): void {
             initiateLoginUri: options.initiateLoginUri,
             logoUri: options.logoUri,
             accessContact: options.accessContact,
+            machine: options.machine ?? false,
+            device: options.device ?? false,
+            jwks,
+            jwksUri: options.jwksUri,
+            apis: apiSettings(options.api, options.introspectApi),
           });
-          print(options, withSecretJson(created, await groupNamesOf(ctx.store, [created.client])), withSecretText(created, 'created'));
+          print(options, await withSecretJson(ctx.store, created), withSecretText(created, 'created'));
         }),
     );
 
@@ -91,7 +102,7 @@ export function registerClientCommands(program: Command): void {
       withContext(async (ctx) => {
         if (setting !== 'on' && setting !== 'off') throw new ValidationError('setting', 'the setting must be on or off');
         const { client: updated } = await setClientRequireMfa(ctx, clientId, setting === 'on');
-        print(options, clientJson(updated, await groupNamesOf(ctx.store, [updated])), `client ${updated.clientId}: multi-factor ${updated.requireMfa ? 'required' : 'not required'}`);
+        print(options, await oneClientJson(ctx.store, updated), `client ${updated.clientId}: multi-factor ${updated.requireMfa ? 'required' : 'not required'}`);
       }),
     );
 
@@ -104,33 +115,26 @@ export function registerClientCommands(program: Command): void {
       withContext(async (ctx) => {
         const { client: updated } = await setClientRefreshReuseGrace(ctx, clientId, setting === 'default' ? null : graceFromText(setting));
         const shown = updated.refreshReuseGrace === null ? 'the server setting' : `${updated.refreshReuseGrace} s`;
-        print(options, clientJson(updated, await groupNamesOf(ctx.store, [updated])), `client ${updated.clientId}: refresh reuse grace ${shown}`);
+        print(options, await oneClientJson(ctx.store, updated), `client ${updated.clientId}: refresh reuse grace ${shown}`);
       }),
     );
 
   pageOptions(client.command('list').description('list applications in name order'), 'clients').action((options: PageOptions) =>
     withContext(async (ctx) => {
       const page = await ctx.store.clients.list(pageRequest(options));
-      const names = await groupNamesOf(ctx.store, page.items);
-      const lines = page.items.map((c) => [c.clientId, c.name, c.clientType].join('\t'));
-      print(options, { clients: page.items.map((c) => clientJson(c, names)), next: page.next }, pageText(lines, page.next, '(no clients)'));
+      const views = await clientViews(ctx.store, page.items);
+      const lines = page.items.map((c) => [c.clientId, c.name, c.clientType, ...(c.grantTypes.includes('client_credentials') ? ['machine'] : [])].join('\t'));
+      print(options, { clients: page.items.map((c) => clientJson(c, views)), next: page.next }, pageText(lines, page.next, '(no clients)'));
     }),
   );
 
   takesId(client.command('show <clientId>'))
-    .description('show one application')
+    .description('show one application, with its keys and the APIs it may request or introspect')
     .option('--json', 'print JSON')
     .action((clientId: string, options: OutputOptions) =>
       withContext(async (ctx) => {
-        const found = await findClient(ctx, clientId);
-        const json = clientJson(found, await groupNamesOf(ctx.store, [found]));
-        print(
-          options,
-          json,
-          Object.entries(json)
-            .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : (value ?? '')}`)
-            .join('\n'),
-        );
+        const json = await oneClientJson(ctx.store, await findClient(ctx, clientId));
+        print(options, json, clientText(json));
       }),
     );
 
@@ -150,9 +154,10 @@ export function registerClientCommands(program: Command): void {
     .action((clientId: string, options: OutputOptions) =>
       withContext(async (ctx) => {
         const rotated = await rotateClientSecret(ctx, clientId);
-        print(options, withSecretJson(rotated, await groupNamesOf(ctx.store, [rotated.client])), withSecretText(rotated, 'rotated the secret of'));
+        print(options, await withSecretJson(ctx.store, rotated), withSecretText(rotated, 'rotated the secret of'));
       }),
     );
 
   registerClientAccessCommands(client);
+  registerClientApiCommands(client);
 }

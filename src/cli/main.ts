@@ -1,5 +1,6 @@
 // The `idp` command: the same configuration (environment) and store as the server.
 import { Command } from 'commander';
+import { registerApiCommands } from './api.js';
 import { registerAttributeCommands } from './attribute.js';
 import { registerAuditCommands } from './audit.js';
 import { registerClientCommands } from './client.js';
@@ -16,6 +17,7 @@ registerUserCommands(program);
 registerClientCommands(program);
 registerGroupCommands(program);
 registerAttributeCommands(program);
+registerApiCommands(program);
 registerKeyCommands(program);
 registerTransferCommands(program);
 registerAuditCommands(program);

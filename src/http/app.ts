@@ -20,12 +20,14 @@ import { jsonRefusal, parseJson, passkeySignIn, passkeySignInOptions } from '../
 import { openSecretBox, type SecretBox } from '../auth/secret-box.js';
 import { resetPasswordPage, resetPasswordSubmit } from '../interaction/reset-password.js';
 import { verifyEmailPage, verifyEmailSubmit } from '../interaction/verify-email.js';
+import { deviceCodeSubmit, deviceDecision, devicePage, deviceSignInAgain } from '../interaction/device.js';
 import { endSessionEndpoint } from '../interaction/logout.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { authorizeEndpoint } from '../oidc/authorize.js';
 import { claimCatalogOf, type ClaimCatalog } from '../oidc/claim-catalog.js';
+import { deviceAuthorizationEndpoint } from '../oidc/device-authorization.js';
 import { discoveryHandler, DiscoveryDocuments } from '../oidc/discovery.js';
 import { jwksHandler } from '../oidc/jwks.js';
 import { introspectionEndpoint } from '../oidc/introspection.js';
@@ -100,6 +102,7 @@ function createExpressApp(
   const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords, claimCatalog };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox, breachedPasswords };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog };
+  const device = { store, clock, config, cookies, sessions, throttle, secretBox, claimCatalog };
 
   const router = express.Router();
   router.options([routes.discovery, routes.jwks], publicDocumentCors);
@@ -127,11 +130,18 @@ function createExpressApp(
 
   router.use(routes.admin, adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd, mailer, logger, throttle, breachedPasswords }));
 
+  // RFC 8628 §3.3: where a person types a device's code; signed-in pages like the account's.
+  router.get(routes.device, devicePage(device));
+  router.post(routes.device, parseForm, deviceCodeSubmit(device));
+  router.post(`${routes.device}/decision`, parseForm, deviceDecision(device));
+  router.post(`${routes.device}/sign-in-again`, parseForm, deviceSignInAgain(device));
+
   router.get(routes.endSession, endSessionEndpoint(signIn));
   router.post(routes.endSession, parseForm, endSessionEndpoint(signIn));
 
-  router.options([routes.token, routes.userinfo, routes.revocation, routes.introspection], apiCors);
+  router.options([routes.token, routes.userinfo, routes.revocation, routes.introspection, routes.deviceAuthorization], apiCors);
   router.post(routes.token, apiCors, noStore, parseForm, tokenEndpoint(grants));
+  router.post(routes.deviceAuthorization, apiCors, noStore, parseForm, deviceAuthorizationEndpoint(grants));
   router.post(routes.revocation, apiCors, noStore, parseForm, revocationEndpoint(grants));
   router.post(routes.introspection, apiCors, noStore, parseForm, introspectionEndpoint(grants));
   router.get(routes.userinfo, apiCors, userinfoEndpoint(grants));

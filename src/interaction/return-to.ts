@@ -3,8 +3,8 @@
 // login page an open redirector (RFC 9700 §4.11, OWASP ASVS V5.1.5).
 import { routes } from '../http/routes.js';
 
-/** Path prefixes (below the base path) a sign-in may return to. */
-const RETURNABLE = [routes.admin, routes.account];
+/** Path prefixes (below the base path) a sign-in may return to: the admin screens, the account page, the device page (issue 22). */
+const RETURNABLE = [routes.admin, routes.account, routes.device];
 
 const MAX_LENGTH = 2048;
 

@@ -1,10 +1,24 @@
 // Registering relying applications: the rules shared by the `idp` tool and the admin screens.
 // The client secret is returned once, at creation or rotation, and stored only as a SHA-256 hash.
+//
+// Issue 22 adds three kinds of client beside the browser application (authorization code):
+// - a machine client (`machine`): confidential, grant types ['client_credentials'] only, scopes [] (OIDC scopes mean
+//   nothing to it), and none of what concerns a person: no redirect, post-logout or back-channel URIs, no
+//   multi-factor or group rule, no login URI;
+// - a device client (`device`): may use the device authorization grant (RFC 8628), public or confidential; without
+//   redirect URIs it uses only that grant ([device_code, refresh_token]) and takes none later;
+// - a private_key_jwt client (`jwks` or `jwksUri`, RFC 7523): confidential, holds no secret. Giving keys to a client
+//   that has a secret drops the secret (the keys replace it); rotateClientSecret refuses a client with keys, and
+//   useClientSecret switches one back (its keys go, a new secret is shown once). A private_key_jwt client cannot
+//   lose its keys otherwise: it would have no way to authenticate.
+// Whether a client is a machine, a device or a browser application is fixed at registration, like its type.
 import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
 import { MAX_REFRESH_REUSE_GRACE, type Config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { ClientPatch, ClientRecord } from '../store/records.js';
+import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, type ClientPatch, type ClientRecord } from '../store/records.js';
 import { accessChanges, accessFields, accessFieldsAsGiven, DEFAULT_ACCESS, formatGroupsClaim, type AccessFields, type AccessSettings } from './client-access.js';
+import { grantSummary, NO_APIS, planClientApis, writeGrants, type ClientApiSettings } from './client-apis.js';
+import { plannedKeys, type ClientKeys } from './client-keys.js';
 import { checkPublicClientUrl } from './client-urls.js';
 import { checkClientUri } from './redirect-uris.js';
 import { audit, type ManageContext } from './users.js';
@@ -43,12 +57,25 @@ export interface ClientSettings extends AccessSettings {
    * (src/oidc/grants/refresh-retry.ts); null for the server's REFRESH_REUSE_GRACE; absent leaves it as it is.
    */
   refreshReuseGrace?: number | null;
+  /**
+   * The client's public JWKS as text (src/manage/client-keys.ts checkJwks) or the URI where it publishes one: either
+   * makes it a private_key_jwt client. Absent (both) leaves the keys as they are; giving one replaces the other; empty
+   * text or null clears (refused for a private_key_jwt client: see useClientSecret).
+   */
+  jwks?: string | null;
+  jwksUri?: string | null;
 }
 
 export interface NewClientInput extends ClientSettings {
   isPublic?: boolean;
   /** 'optional' only for confidential clients (the OpenID certification suite's static client needs it). */
   pkce?: 'required' | 'optional';
+  /** A machine client: client_credentials only (see the head of this file). */
+  machine?: boolean;
+  /** May use the device authorization grant; redirect URIs then optional. */
+  device?: boolean;
+  /** The APIs it may request tokens for, or introspect (src/manage/client-apis.ts); none unless given. */
+  apis?: ClientApiSettings;
 }
 
 export interface ClientWithSecret {
@@ -85,27 +112,75 @@ function checkUris(uris: string[], field: string): string[] {
   return [...new Set(uris)];
 }
 
+/** What a client is, by its grants: decided at registration (see the head of this file). */
+interface ClientShape {
+  machine: boolean;
+  /** Uses the authorization code grant, and so needs a redirect URI. */
+  code: boolean;
+}
+
+function shapeOf(client: Pick<ClientRecord, 'grantTypes'>): ClientShape {
+  return { machine: client.grantTypes.includes(CLIENT_CREDENTIALS_GRANT), code: client.grantTypes.includes('authorization_code') };
+}
+
+const MACHINE = 'a machine client signs in no person';
+
+/** A machine client has none of the settings that concern a person (they would be silently ignored). */
+function checkMachineSettings(input: ClientSettings): void {
+  if (input.redirectUris.length > 0) throw new ValidationError('redirect_uri', `${MACHINE}: it has no redirect URIs`);
+  if ((input.postLogoutRedirectUris ?? []).length > 0) throw new ValidationError('post_logout_redirect_uri', `${MACHINE}: it has no post-logout redirect URIs`);
+  if ((input.backchannelLogoutUri ?? null) !== null) throw new ValidationError('backchannel_logout_uri', `${MACHINE}: it has no back-channel logout URI`);
+  if (input.requireMfa === true) throw new ValidationError('require_mfa', `${MACHINE}: it has no multi-factor rule`);
+  if (input.accessPolicy === 'groups' || (input.accessGroups ?? []).some((group) => group.trim() !== '')) {
+    throw new ValidationError('access_groups', `${MACHINE}: it has no access rule (grant it the APIs it may call instead)`);
+  }
+  if (input.initiateLoginUri) throw new ValidationError('initiate_login_uri', `${MACHINE}: it has no login URI`);
+}
+
+/** The address rules of the configuration for the URLs Gatehouse requests itself (addressRule); each applies to a new value. */
+interface UrlRules {
+  backchannel?: (uri: string) => void;
+  jwksUri?: (uri: string) => void;
+}
+
 /**
- * The rules of every setting. `backchannelRule`, the address rule of the configuration (addressRule), comes before
+ * The rules of every setting. The backchannel rule, the address rule of the configuration (addressRule), comes before
  * the scheme rule, so that a private address is refused as such rather than for its http.
  */
-function checkRegistration(input: ClientSettings, backchannelRule?: (uri: string) => void) {
+function checkRegistration(input: ClientSettings, shape: ClientShape, rules: UrlRules = {}) {
   const name = checkName(input.name);
-  if (input.redirectUris.length === 0) throw new ValidationError('redirect_uri', 'a client needs at least one redirect_uri');
+  if (shape.machine) checkMachineSettings(input);
+  else if (shape.code && input.redirectUris.length === 0) throw new ValidationError('redirect_uri', 'a client needs at least one redirect_uri');
+  else if (!shape.code && input.redirectUris.length > 0) {
+    throw new ValidationError('redirect_uri', 'this client uses only the device flow and has no redirect URIs (register another client for a browser sign-in)');
+  }
+  if (input.jwksUri) rules.jwksUri?.(input.jwksUri);
   const redirectUris = checkUris(input.redirectUris, 'redirect_uri');
   const postLogoutRedirectUris = checkUris(input.postLogoutRedirectUris ?? [], 'post_logout_redirect_uri');
   const backchannelLogoutUri = input.backchannelLogoutUri ?? null;
   if (backchannelLogoutUri !== null) {
-    backchannelRule?.(backchannelLogoutUri);
+    rules.backchannel?.(backchannelLogoutUri);
     checkClientUri(backchannelLogoutUri, 'backchannel_logout_uri');
   }
   return { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, refreshReuseGrace: checkGrace(input.refreshReuseGrace) };
 }
 
-/** The refusal of back-channel logout URIs on private addresses, unless the configuration allows them. */
-function addressRule(ctx: ClientContext): ((uri: string) => void) | undefined {
+/**
+ * The refusal of private addresses for the URLs Gatehouse requests itself (the back-channel logout URI, the JWKS
+ * URI), unless the configuration allows them.
+ */
+function addressRule(ctx: ClientContext, field: 'backchannel_logout_uri' | 'jwks_uri'): ((uri: string) => void) | undefined {
   if (ctx.config.allowPrivateClientUrls) return undefined;
-  return (uri) => checkPublicClientUrl(uri, 'backchannel_logout_uri');
+  return (uri) => checkPublicClientUrl(uri, field);
+}
+
+const NO_KEYS: ClientKeys = { jwks: null, jwksUri: null };
+
+/** The grant types of a new client: see the head of this file. */
+function grantTypesOf(machine: boolean, device: boolean, code: boolean): string[] {
+  if (machine) return [CLIENT_CREDENTIALS_GRANT];
+  if (!device) return DEFAULT_GRANT_TYPES;
+  return code ? [...DEFAULT_GRANT_TYPES, DEVICE_CODE_GRANT] : [DEVICE_CODE_GRANT, 'refresh_token'];
 }
 
 export async function findClient(ctx: ManageContext, clientId: string): Promise<ClientRecord> {
@@ -114,38 +189,67 @@ export async function findClient(ctx: ManageContext, clientId: string): Promise<
   return client;
 }
 
+/**
+ * Registers a client; every rule is checked (and every API named looked up) before anything is written. Audited as
+ * `client.created` with its kind, authentication method and API grants.
+ */
 export async function createClient(ctx: ClientContext, input: NewClientInput): Promise<ClientWithSecret> {
-  const { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, refreshReuseGrace } = checkRegistration(input, addressRule(ctx));
   const isPublic = input.isPublic ?? false;
+  const machine = input.machine ?? false;
+  const device = input.device ?? false;
+  if (machine && isPublic) throw new ValidationError('client_type', 'a machine client is confidential: it authenticates with a secret or with its key (private_key_jwt)');
+  if (machine && device) throw new ValidationError('device', `${MACHINE}: the device flow is for applications people sign in to`);
+  const shape: ClientShape = { machine, code: !machine && (!device || input.redirectUris.length > 0) };
+  const rules = { backchannel: addressRule(ctx, 'backchannel_logout_uri'), jwksUri: addressRule(ctx, 'jwks_uri') };
+  const { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, refreshReuseGrace } = checkRegistration(input, shape, rules);
   // RFC 9700 §2.1.1: a public client has no other defence against code interception.
   if (isPublic && input.pkce === 'optional') throw new ValidationError('pkce', 'PKCE cannot be optional for a public client');
+  const keys = plannedKeys(input, isPublic) ?? NO_KEYS;
+  const privateKeyJwt = keys.jwks !== null || keys.jwksUri !== null;
+  const grantTypes = grantTypesOf(machine, device, shape.code);
+  const clientType = isPublic ? 'public' : 'confidential';
   const access = await accessFields(ctx.store, input, DEFAULT_ACCESS);
-  const clientSecret = isPublic ? null : randomSecret();
+  const apis = await planClientApis(ctx.store, { clientType, grantTypes }, input.apis ?? NO_APIS);
+  const clientSecret = isPublic || privateKeyJwt ? null : randomSecret();
   const client = await ctx.store.clients.create(
     {
       clientId: randomId(),
       name,
-      clientType: isPublic ? 'public' : 'confidential',
+      clientType,
       secretHash: clientSecret === null ? null : hashSecret(clientSecret),
-      tokenEndpointAuthMethod: isPublic ? 'none' : 'client_secret_basic',
+      tokenEndpointAuthMethod: isPublic ? 'none' : privateKeyJwt ? 'private_key_jwt' : 'client_secret_basic',
       redirectUris,
       postLogoutRedirectUris,
       backchannelLogoutUri,
-      grantTypes: DEFAULT_GRANT_TYPES,
-      scopes: DEFAULT_SCOPES,
+      grantTypes,
+      scopes: machine ? [] : DEFAULT_SCOPES,
       pkceRequired: input.pkce !== 'optional',
       requireMfa: input.requireMfa ?? false,
       refreshReuseGrace: refreshReuseGrace ?? null,
+      ...keys,
       ...access,
     },
     ctx.clock.now(),
   );
+  if (apis.length > 0) {
+    try {
+      await writeGrants(ctx.store, client.clientId, apis);
+    } catch (error) {
+      // An API deleted since it was looked up: the registration is refused whole.
+      await ctx.store.clients.delete(client.clientId);
+      throw error;
+    }
+  }
   await audit(
     ctx,
     'client.created',
     client.clientId,
     {
       public: isPublic,
+      machine,
+      device,
+      token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+      grant_types: client.grantTypes,
       pkce_required: client.pkceRequired,
       require_mfa: client.requireMfa,
       refresh_reuse_grace: client.refreshReuseGrace,
@@ -153,6 +257,9 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
       access_groups: client.accessGroups,
       claim_groups: client.claimGroups,
       groups_claim: formatGroupsClaim(client.groupsClaim),
+      jwks: client.jwks !== null,
+      jwks_uri: client.jwksUri,
+      apis: grantSummary(apis),
     },
     client.clientId,
   );
@@ -171,10 +278,11 @@ const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.
  * What `input` would change in `client`, after the rules of createClient (a ValidationError if it breaks one);
  * `access` is what the access settings make of the client's (accessFields).
  */
-function plannedUpdate(client: ClientRecord, input: ClientSettings, access: AccessFields, backchannelRule?: (uri: string) => void): { patch: ClientPatch; changed: string[] } {
-  const settings = checkRegistration(input, backchannelRule);
+function plannedUpdate(client: ClientRecord, input: ClientSettings, access: AccessFields, rules: UrlRules = {}): { patch: ClientPatch; changed: string[] } {
+  const settings = checkRegistration(input, shapeOf(client), rules);
   const patch: ClientPatch = {};
   const changed: string[] = [];
+  const keys = keysUpdate(client, input);
   if (settings.name !== client.name) {
     patch.name = settings.name;
     changed.push('client_name');
@@ -200,7 +308,37 @@ function plannedUpdate(client: ClientRecord, input: ClientSettings, access: Acce
     changed.push('refresh_reuse_grace');
   }
   const accessChange = accessChanges(client, access);
-  return { patch: { ...patch, ...accessChange.patch }, changed: [...changed, ...accessChange.changed] };
+  return { patch: { ...patch, ...keys.patch, ...accessChange.patch }, changed: [...changed, ...keys.changed, ...accessChange.changed] };
+}
+
+const USE_SECRET = 'to give it a secret instead, switch it to a secret (idp client use-secret), which removes its keys';
+
+/** What the settings change in the client's keys and so in how it authenticates (see the head of this file). */
+function keysUpdate(client: ClientRecord, input: ClientSettings): { patch: ClientPatch; changed: string[] } {
+  const keys = plannedKeys(input, client.clientType === 'public');
+  if (keys === undefined) return { patch: {}, changed: [] };
+  const hasKeys = keys.jwks !== null || keys.jwksUri !== null;
+  const patch: ClientPatch = {};
+  const changed: string[] = [];
+  if (!hasKeys) {
+    if (client.tokenEndpointAuthMethod === 'private_key_jwt') throw new ValidationError('jwks', `this client authenticates with its keys (private_key_jwt) and cannot lose them: ${USE_SECRET}`);
+    return { patch, changed };
+  }
+  if (client.tokenEndpointAuthMethod !== 'private_key_jwt') {
+    // The keys replace the secret: a client authenticates one way only (RFC 6749 §2.3, OIDC Registration §2).
+    patch.tokenEndpointAuthMethod = 'private_key_jwt';
+    patch.secretHash = null;
+    changed.push('token_endpoint_auth_method');
+  }
+  if (keys.jwks !== client.jwks) {
+    patch.jwks = keys.jwks;
+    changed.push('jwks');
+  }
+  if (keys.jwksUri !== client.jwksUri) {
+    patch.jwksUri = keys.jwksUri;
+    changed.push('jwks_uri');
+  }
+  return { patch, changed };
 }
 
 /**
@@ -215,17 +353,22 @@ export function clientChanges(client: ClientRecord, input: ClientSettings): stri
 
 /**
  * Replaces a client's name and URIs (and its multi-factor rule, when given), checked by the rules of createClient. Only a real change is written and
- * audited (`client.updated`, naming the changed settings); its type, secret and PKCE rule stay as registered.
- * The address rule applies to a new back-channel logout URI only: one stored before the rule (or while the
+ * audited (`client.updated`, naming the changed settings); its type, kind (machine, device), PKCE rule and secret
+ * stay as registered, except that keys given to a client with a secret replace the secret (private_key_jwt).
+ * The address rule applies to a new back-channel logout URI (or JWKS URI) only: one stored before the rule (or while the
  * configuration allowed it) does not block editing the rest, and each delivery to it is still checked.
  */
 export async function updateClient(ctx: ClientContext, clientId: string, input: ClientSettings): Promise<ClientUpdate> {
   const client = await findClient(ctx, clientId);
   const newBackchannel = (input.backchannelLogoutUri ?? null) !== client.backchannelLogoutUri;
-  const backchannelRule = newBackchannel ? addressRule(ctx) : undefined;
+  const newJwksUri = Boolean(input.jwksUri) && input.jwksUri !== client.jwksUri;
+  const rules: UrlRules = {
+    backchannel: newBackchannel ? addressRule(ctx, 'backchannel_logout_uri') : undefined,
+    jwksUri: newJwksUri ? addressRule(ctx, 'jwks_uri') : undefined,
+  };
   // Every rule first (nothing read for settings that break one), then the group names resolved.
-  plannedUpdate(client, input, accessFieldsAsGiven(input, client), backchannelRule);
-  const { patch, changed } = plannedUpdate(client, input, await accessFields(ctx.store, input, client), backchannelRule);
+  plannedUpdate(client, input, accessFieldsAsGiven(input, client), rules);
+  const { patch, changed } = plannedUpdate(client, input, await accessFields(ctx.store, input, client), rules);
   if (changed.length === 0) return { client, changed };
   const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
@@ -236,10 +379,31 @@ export async function updateClient(ctx: ClientContext, clientId: string, input: 
 export async function rotateClientSecret(ctx: ManageContext, clientId: string): Promise<ClientWithSecret> {
   const client = await findClient(ctx, clientId);
   if (client.clientType === 'public') throw new ValidationError('client', `client ${clientId} is public and has no secret`);
+  if (client.tokenEndpointAuthMethod === 'private_key_jwt') {
+    throw new ValidationError('client', `client ${clientId} authenticates with its keys (private_key_jwt) and has no secret to rotate; ${USE_SECRET}`);
+  }
   const clientSecret = randomSecret();
   const updated = await ctx.store.clients.update(clientId, { secretHash: hashSecret(clientSecret) }, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
   await audit(ctx, 'client.secret_rotated', clientId, {}, clientId);
+  return { client: updated, clientSecret };
+}
+
+/**
+ * Switches a private_key_jwt client to a secret: its keys are removed, and the new secret is returned once (as at
+ * registration). Audited as `client.updated` naming the method, the keys and the secret.
+ */
+export async function useClientSecret(ctx: ManageContext, clientId: string): Promise<ClientWithSecret> {
+  const client = await findClient(ctx, clientId);
+  if (client.tokenEndpointAuthMethod !== 'private_key_jwt') {
+    throw new ValidationError('client', client.clientType === 'public' ? `client ${clientId} is public and has no secret` : `client ${clientId} already authenticates with a secret`);
+  }
+  const clientSecret = randomSecret();
+  const patch: ClientPatch = { tokenEndpointAuthMethod: 'client_secret_basic', secretHash: hashSecret(clientSecret), jwks: null, jwksUri: null };
+  const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
+  if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
+  const changed = ['token_endpoint_auth_method', ...(client.jwks === null ? [] : ['jwks']), ...(client.jwksUri === null ? [] : ['jwks_uri']), 'client_secret'];
+  await audit(ctx, 'client.updated', clientId, { changed }, clientId);
   return { client: updated, clientSecret };
 }
 
@@ -252,7 +416,7 @@ export async function deleteClient(ctx: ManageContext, clientId: string): Promis
 }
 
 /** Changes some of the client's rules, its registration otherwise as it is. */
-async function setClientRule(ctx: ClientContext, clientId: string, rule: Pick<ClientSettings, 'requireMfa' | 'refreshReuseGrace'> & AccessSettings): Promise<ClientUpdate> {
+async function setClientRule(ctx: ClientContext, clientId: string, rule: Pick<ClientSettings, 'requireMfa' | 'refreshReuseGrace' | 'jwks' | 'jwksUri'> & AccessSettings): Promise<ClientUpdate> {
   const client = await findClient(ctx, clientId);
   return updateClient(ctx, clientId, {
     name: client.name,
@@ -279,4 +443,13 @@ export function setClientRefreshReuseGrace(ctx: ClientContext, clientId: string,
  */
 export function setClientAccess(ctx: ClientContext, clientId: string, settings: AccessSettings): Promise<ClientUpdate> {
   return setClientRule(ctx, clientId, settings);
+}
+
+/**
+ * Gives the client its public keys, inline or by URI (`idp client set-jwks`): a client with a secret becomes a
+ * private_key_jwt client and its secret is removed; one with keys has them replaced.
+ */
+export async function setClientKeys(ctx: ClientContext, clientId: string, keys: { jwks?: string | null; jwksUri?: string | null }): Promise<ClientUpdate> {
+  if (!keys.jwks === !keys.jwksUri) throw new ValidationError('jwks', 'give the client keys inline (a JWKS) or by reference (a JWKS URI): one of the two');
+  return setClientRule(ctx, clientId, { jwks: keys.jwks ?? null, jwksUri: keys.jwksUri ?? null });
 }

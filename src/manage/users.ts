@@ -218,7 +218,8 @@ export async function resetSecondFactors(ctx: ManageContext, emailOrId: string):
 
 /**
  * Ends every way in that a user had: sessions (with back-channel logout), unused codes, refresh and access tokens,
- * and sign-ins in progress (a password passed, a second factor still owed; a passkey being registered).
+ * sign-ins in progress (a password passed, a second factor still owed; a passkey being registered), and device
+ * authorizations they approved but the device has not yet spent (RFC 8628: it would otherwise still receive tokens).
  */
 export async function endAccess(ctx: ManageContext, userId: string, reason: SessionEndReason): Promise<void> {
   await ctx.sessionEnd?.endAllForUser(userId, { reason, actor: ctx.actor, keepOffline: false });
@@ -229,6 +230,7 @@ export async function endAccess(ctx: ManageContext, userId: string, reason: Sess
   await ctx.store.codes.revokeForUser(userId, now);
   await ctx.store.refreshTokens.revokeForUser(userId, now);
   await ctx.store.accessTokens.revokeForUser(userId, now);
+  await ctx.store.deviceCodes.deleteForUser(userId);
 }
 
 /** Records an administrative change; `clientId` names the application it concerns, so the log filters by it. */

@@ -1,11 +1,12 @@
 // Reads and checks an authorization request (OIDC Core §3.1.2.1, RFC 6749 §4.1.1, RFC 7636 §4.3) in the
 // order that decides how errors are shown: until client_id and redirect_uri are trusted, an HTML page and
 // never a redirect; afterwards, a redirect to the client carrying `error` and the exact `state`.
-import { InvalidRequest, InvalidScope, OAuthError, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType, UntrustedAuthorizationRequest } from '../errors.js';
+import { InvalidRequest, OAuthError, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType, UntrustedAuthorizationRequest } from '../errors.js';
 import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import { attributeScopes, type ClaimCatalog } from './claim-catalog.js';
-import { CLIENT_REGISTERED_SCOPES, GROUPS_SCOPE } from './claims.js';
+import type { ClaimCatalog } from './claim-catalog.js';
+import { grantRequestedScope } from './requested-scope.js';
+import { resourceParameter } from './resource.js';
 
 export type RawParams = Record<string, unknown>;
 
@@ -23,6 +24,8 @@ export interface AuthorizationRequest {
   state: string | undefined;
   /** The scopes granted: asked for, registered for the client, and supported. Always includes openid. */
   scope: string[];
+  /** The APIs named with `resource` (RFC 8707 §2), each granted to the client; [] for none. */
+  resources: string[];
   nonce: string | undefined;
   codeChallenge: string | undefined;
   prompt: Set<Prompt>;
@@ -119,24 +122,6 @@ function parsePkce(client: ClientRecord, challenge: string | undefined, method: 
   return challenge;
 }
 
-/**
- * The scopes granted: of openid, profile, email and offline_access those registered for the client (as before
- * issue 21), plus `groups` and every attribute's scope for any client (issue 21: its groups-claim mode and the
- * person's values decide what they release). An attribute released with `profile` follows `profile`.
- */
-function grantScope(client: ClientRecord, requested: string | undefined, forEveryClient: ReadonlySet<string>): string[] {
-  // Stryker disable next-line MethodExpression,StringLiteral: equivalent; an empty string is not a supported scope, and a set without openid is refused the same
-  const asked = new Set((requested ?? '').split(' ').filter(Boolean));
-  if (!asked.has('openid')) throw new InvalidScope('scope must include openid');
-  // RFC 6749 §3.3: scopes the client may not have, or we do not know, are left out of the grant, not refused.
-  return [...asked].filter((scope) => (CLIENT_REGISTERED_SCOPES.includes(scope) ? client.scopes.includes(scope) : scope === GROUPS_SCOPE || forEveryClient.has(scope)));
-}
-
-/** The attribute scopes, from the process's catalog (cached: no query per request). */
-async function grantableAttributeScopes(catalog: Pick<ClaimCatalog, 'definitions'>): Promise<ReadonlySet<string>> {
-  return new Set(attributeScopes(await catalog.definitions()));
-}
-
 export async function parseAuthorizationRequest(store: Store, params: RawParams, catalog: Pick<ClaimCatalog, 'definitions'>): Promise<AuthorizationRequest> {
   const { client, target } = await trustedTarget(store, params);
   try {
@@ -149,11 +134,14 @@ export async function parseAuthorizationRequest(store: Store, params: RawParams,
     if (responseType !== 'code') throw new UnsupportedResponseType('only response_type=code is supported');
     const responseMode = get('response_mode');
     if (responseMode !== undefined && responseMode !== 'query') throw new InvalidRequest('only response_mode=query is supported');
+    // RFC 8707 §2: `resource` may repeat; errors in it go back to the client like any other (invalid_target).
+    const resources = resourceParameter(params);
     return {
       client,
       redirectUri: target.redirectUri,
       state,
-      scope: grantScope(client, get('scope'), await grantableAttributeScopes(catalog)),
+      scope: await grantRequestedScope(store, catalog, client, get('scope'), resources, { requireOpenid: true }),
+      resources,
       nonce: get('nonce'),
       codeChallenge: parsePkce(client, get('code_challenge'), get('code_challenge_method')),
       prompt: parsePrompt(get('prompt')),
@@ -174,6 +162,8 @@ export function storedParams(request: AuthorizationRequest): Record<string, stri
     ['redirect_uri', request.redirectUri],
     ['state', request.state],
     ['scope', request.scope.join(' ')],
+    // Identifiers hold no white space (src/oidc/resource.ts), so one space joins them unambiguously.
+    ['resource', request.resources.length > 0 ? request.resources.join(' ') : undefined],
     ['nonce', request.nonce],
     ['code_challenge', request.codeChallenge],
     ['login_hint', request.loginHint],
@@ -192,6 +182,8 @@ export function restoreRequest(client: ClientRecord, params: Record<string, stri
     state: params.state,
     // Stryker disable next-line MethodExpression,StringLiteral: equivalent; storedParams always keeps scope, joined from non-empty scopes
     scope: (params.scope ?? '').split(' ').filter(Boolean),
+    // A request kept before issue 22, or one naming no resource, has none.
+    resources: (params.resource ?? '').split(' ').filter(Boolean),
     nonce: params.nonce,
     codeChallenge: params.code_challenge,
     prompt: new Set(),

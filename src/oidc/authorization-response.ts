@@ -46,6 +46,7 @@ export async function issueCode({ store, clock, config }: CodeIssuer, request: A
     codeChallenge: request.codeChallenge ?? null,
     codeChallengeMethod: request.codeChallenge ? 'S256' : null,
     authTime: session.authTime,
+    resources: request.resources,
     createdAt: now,
     expiresAt: now + config.lifetimes.authorizationCode * 1000,
   });

@@ -12,6 +12,7 @@ import { attributeClaims, attributeScopes, type ClaimCatalog } from './claim-cat
 import { BUILTIN_CLAIMS, BUILTIN_SCOPES } from './claims.js';
 import type { AttributeDefinition } from '../store/records.js';
 import { ACR_VALUES_SUPPORTED } from '../auth/mfa-policy.js';
+import { ASSERTION_SIGNING_ALGS } from './client-assertion.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth.js';
 import { GRANT_TYPES_SUPPORTED } from './token.js';
 
@@ -33,8 +34,12 @@ export function providerMetadata(config: Config, definitions: readonly Attribute
     // RFC 8725 §3.1: one algorithm, never `none`.
     id_token_signing_alg_values_supported: ['RS256'],
     token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+    // OIDC Discovery 1.0 §3, RFC 8414 §2: the algorithms of private_key_jwt assertions (never none, never HMAC).
+    token_endpoint_auth_signing_alg_values_supported: ASSERTION_SIGNING_ALGS,
     revocation_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_SIGNING_ALGS,
     introspection_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_SIGNING_ALGS,
     code_challenge_methods_supported: ['S256'],
     claims_supported: merged(BUILTIN_CLAIMS, attributeClaims(definitions)),
     // OIDC Core §3.1.2.1: acr_values naming ACR_MFA asks for a second factor (src/auth/mfa-policy.ts).

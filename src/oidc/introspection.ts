@@ -1,8 +1,10 @@
-// Token introspection (RFC 7662): a client asks whether one of its own tokens is active. Anything unknown,
-// expired, revoked, rotated, of a disabled or deleted user, of an ended session or of another client is
-// `{"active": false}` and nothing more (§2.2), so that the answer never tells a client why, nor anything
-// about tokens that are not its own.
+// Token introspection (RFC 7662): a client asks whether one of its own tokens is active, or an API (a client
+// granted 'introspect' on it, issue 22: the API's own credentials, §4) asks about an access token minted for it.
+// Anything unknown, expired, revoked, rotated, of a disabled or deleted user, of an ended session or of anyone else
+// is `{"active": false}` and nothing more (§2.2), so that the answer never tells a client why, nor anything about
+// tokens that are neither its own nor for its API.
 import type { Request, Response } from 'express';
+import type { ClientRecord } from '../store/records.js';
 import { authenticateClient, type ClientAuthDependencies } from './client-auth.js';
 import type { GrantDependencies } from './grants/issue-tokens.js';
 import { refreshTokenStatus } from './grants/refresh-token-status.js';
@@ -29,12 +31,32 @@ async function describeRefreshToken(deps: GrantDependencies, found: Extract<Pres
   };
 }
 
-async function describeAccessToken(deps: GrantDependencies, found: Extract<PresentedToken, { type: 'access_token' }>): Promise<Record<string, unknown>> {
+type FoundAccessToken = Extract<PresentedToken, { type: 'access_token' }>;
+
+async function describeAccessToken(deps: GrantDependencies, found: FoundAccessToken): Promise<Record<string, unknown>> {
   // The same rules as the UserInfo endpoint: a live record (not expired, not revoked) and a user who may sign in.
-  if (found.record === null) return INACTIVE;
-  const user = await deps.store.users.findById(found.record.userId);
-  if (!user || user.disabled) return INACTIVE;
-  const { claims } = found;
+  // A machine's token (client_credentials) has no person: its client is its subject (RFC 9068 §2.2).
+  const { record, claims } = found;
+  if (record === null) return INACTIVE;
+  if (record.userId !== null) {
+    const user = await deps.store.users.findById(record.userId);
+    if (!user || user.disabled) return INACTIVE;
+  }
+  if (claims === null) {
+    // An opaque token: its record is all there is of it.
+    return {
+      active: true,
+      scope: record.scope ?? '',
+      client_id: record.clientId,
+      sub: record.userId ?? record.clientId,
+      exp: seconds(record.expiresAt),
+      iat: seconds(record.createdAt),
+      iss: deps.config.issuer,
+      aud: record.audience,
+      token_type: 'Bearer',
+      ...(record.authTime !== null ? { auth_time: seconds(record.authTime) } : {}),
+    };
+  }
   return {
     active: true,
     scope: claims.scope,
@@ -51,16 +73,34 @@ async function describeAccessToken(deps: GrantDependencies, found: Extract<Prese
   };
 }
 
+/**
+ * Whether `caller` may hear about this access token: it is the caller's own, or the caller holds the 'introspect'
+ * grant on the API the token is for (its audience as recorded; a JWT's `aud` for a record from before issue 22).
+ */
+async function mayIntrospect(deps: GrantDependencies, caller: ClientRecord, found: FoundAccessToken): Promise<boolean> {
+  if (found.clientId === caller.clientId) return true;
+  if (found.record === null) return false;
+  const audience = found.record.audience ?? found.claims?.aud;
+  if (typeof audience !== 'string') return false;
+  const access = await deps.store.apis.accessOf(caller.clientId);
+  return access.some((entry) => entry.role === 'introspect' && entry.api.identifier === audience);
+}
+
 export function introspectionEndpoint(deps: GrantDependencies & ClientAuthDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     // §2.1: the endpoint requires client authentication, against token scanning.
     const client = await authenticateClient(deps, req);
     const presented = tokenRequest((req.body ?? {}) as Record<string, unknown>);
     const found = await findPresentedToken(deps, presented);
-    if (found === null || found.clientId !== client.clientId) {
+    if (found === null) {
       res.json(INACTIVE);
       return;
     }
-    res.json(found.type === 'refresh_token' ? await describeRefreshToken(deps, found) : await describeAccessToken(deps, found));
+    if (found.type === 'refresh_token') {
+      // A refresh token is for its client alone: no API ever sees one.
+      res.json(found.clientId === client.clientId ? await describeRefreshToken(deps, found) : INACTIVE);
+      return;
+    }
+    res.json((await mayIntrospect(deps, client, found)) ? await describeAccessToken(deps, found) : INACTIVE);
   };
 }

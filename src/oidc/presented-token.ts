@@ -1,6 +1,7 @@
 // What a token presented to revocation (RFC 7009) or introspection (RFC 7662) is, and whose. Refresh tokens
 // are opaque and found by their hash, whatever their state; access tokens are our JWTs (RFC 9068), trusted
-// only once their signature holds, and found by `jti`. Both endpoints then decide what the state means.
+// only once their signature holds, and found by `jti`, or opaque strings an API asked for (issue 22), found by their
+// hash while they live. Both endpoints then decide what the state means.
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { hashSecret } from '../auth/secrets.js';
 import { InvalidRequest } from '../errors.js';
@@ -21,8 +22,11 @@ export interface AccessTokenClaims extends JWTPayload {
 export type PresentedToken =
   /** Any refresh token we issued, live or dead: its record tells which. */
   | { type: 'refresh_token'; clientId: string; record: RefreshTokenRecord }
-  /** An access token we signed, expired or not; `record` is its live record, null once expired or revoked. */
-  | { type: 'access_token'; clientId: string; claims: AccessTokenClaims; record: AccessTokenRecord | null };
+  /**
+   * An access token: a JWT we signed, expired or not (`claims`; `record` its live record, null once expired or
+   * revoked), or a live opaque token (`claims` null: its record is all there is of it).
+   */
+  | { type: 'access_token'; clientId: string; claims: AccessTokenClaims | null; record: AccessTokenRecord | null };
 
 export interface TokenRequest {
   token: string;
@@ -74,17 +78,40 @@ async function findRefreshToken(deps: GrantDependencies, token: string): Promise
   return record ? { type: 'refresh_token', clientId: record.clientId, record } : null;
 }
 
-async function findAccessToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
+/**
+ * Whether a JWT's live record is the one it was recorded as: the same client, and the same person, or for a machine's
+ * token (no person, RFC 9068 §2.2) the client itself as `sub`.
+ */
+function consistentRecord(record: AccessTokenRecord, claims: AccessTokenClaims): boolean {
+  if (record.format !== 'jwt' || record.clientId !== claims.client_id) return false;
+  return record.userId === null ? claims.sub === record.clientId : record.userId === claims.sub;
+}
+
+async function findJwtAccessToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
   const claims = await accessTokenClaims(deps, token);
   if (!claims) return null;
   const record = await deps.store.accessTokens.findLive(claims.jti, deps.clock.now());
-  // The record must be the one this token was recorded as, for the same person and client.
-  const consistent = record !== null && record.userId === claims.sub && record.clientId === claims.client_id;
-  return { type: 'access_token', clientId: claims.client_id, claims, record: consistent ? record : null };
+  return { type: 'access_token', clientId: claims.client_id, claims, record: record !== null && consistentRecord(record, claims) ? record : null };
 }
 
-// Stryker disable next-line ArrowFunction,ConditionalExpression,EqualityOperator,StringLiteral: equivalent; the hint and the token's shape only order the two lookups, both are tried, and a token matches at most one
+/**
+ * An opaque access token, by the hash its record is keyed by. Only a live one is found: once expired or revoked
+ * nothing tells whose it was, and both endpoints answer as for an unknown token.
+ */
+async function findOpaqueAccessToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
+  const record = await deps.store.accessTokens.findLive(hashSecret(token), deps.clock.now());
+  // A JWT's record is keyed by its jti, which nobody presents as a token; the format makes sure.
+  if (record === null || record.format !== 'opaque') return null;
+  return { type: 'access_token', clientId: record.clientId, claims: null, record };
+}
+
+// Three dot-separated parts (RFC 7515 §7.1); an opaque token (base64url, src/auth/secrets.ts randomSecret) has none.
 const looksLikeJwt = (token: string) => token.split('.').length === 3;
+
+/** A JWT-shaped token is one of our JWTs or nothing; any other may be an opaque access token. */
+function findAccessToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
+  return looksLikeJwt(token) ? findJwtAccessToken(deps, token) : findOpaqueAccessToken(deps, token);
+}
 
 /**
  * Finds the token, trying the hinted type first. RFC 7009 §2.1: a token not found under its hint is searched

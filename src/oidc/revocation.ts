@@ -1,5 +1,6 @@
 // Token revocation (RFC 7009): a client tells us it no longer needs a token. A refresh token takes its whole
-// grant with it, access tokens included (§2.1); an access token takes only itself. Unknown and already dead
+// grant with it, access tokens included (§2.1); an access token (a JWT, or an opaque one, issue 22) takes only
+// itself. Only the token's own client may revoke it, even an API that may introspect it (§2.1). Unknown and already dead
 // tokens answer 200 like a success, because the client cannot act on the difference (§2.2).
 import type { Request, Response } from 'express';
 import { UnauthorizedClient } from '../errors.js';
@@ -10,7 +11,8 @@ import { revokeGrant } from './grants/revoke-grant.js';
 import { findPresentedToken, tokenRequest, type PresentedToken } from './presented-token.js';
 
 interface Revoked {
-  userId: string;
+  /** The person; for a machine's token, its client (RFC 9068 §2.2: the client is its subject). */
+  subject: string;
   grantId: string;
 }
 
@@ -21,11 +23,12 @@ async function revoke(deps: GrantDependencies, found: PresentedToken): Promise<R
     const { grantId, userId } = found.record;
     // §2.1: revoking a refresh token SHOULD also invalidate the access tokens of the same grant.
     const { refreshTokens, accessTokens } = await revokeGrant(deps.store, grantId, now);
-    return refreshTokens + accessTokens > 0 ? { userId, grantId } : null;
+    return refreshTokens + accessTokens > 0 ? { subject: userId, grantId } : null;
   }
   const { record } = found;
   if (record === null) return null;
-  return (await deps.store.accessTokens.revoke(record.jti, now)) ? { userId: record.userId, grantId: record.grantId } : null;
+  // An opaque token's record is keyed by its hash (jti), as found.
+  return (await deps.store.accessTokens.revoke(record.jti, now)) ? { subject: record.userId ?? record.clientId, grantId: record.grantId } : null;
 }
 
 /** The audit trail names the client, the person and the grant, never the token. */
@@ -34,7 +37,7 @@ async function audit(deps: GrantDependencies, req: Request, client: ClientRecord
     at: deps.clock.now(),
     type: 'token.revoked',
     actor: client.clientId,
-    subject: revoked.userId,
+    subject: revoked.subject,
     ip: req.ip ?? null,
     details: { client_id: client.clientId, token_type: found.type, grant_id: revoked.grantId },
   });

@@ -2,17 +2,22 @@
 // Every answer, success or error, is JSON that no cache may keep (RFC 6749 §5.1).
 import type { NextFunction, Request, Response } from 'express';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
-import type { ClientRecord } from '../store/records.js';
+import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, type ClientRecord } from '../store/records.js';
 import { authenticateClient, type ClientAuthDependencies } from './client-auth.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
+import { clientCredentialsGrant } from './grants/client-credentials.js';
+import { deviceCodeGrant } from './grants/device-code.js';
 import type { GrantDependencies, TokenResponse } from './grants/issue-tokens.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 
+/** Every grant answers with an access token (RFC 6749 §5.1); an ID token and a refresh token only when it has them. */
 type GrantHandler = (deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>) => Promise<TokenResponse>;
 
 const GRANTS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
+  [CLIENT_CREDENTIALS_GRANT]: clientCredentialsGrant,
+  [DEVICE_CODE_GRANT]: deviceCodeGrant,
 };
 
 /** Advertised by discovery; the handlers above are the one list. */

@@ -61,7 +61,10 @@ export function userinfoEndpoint({ store, clock, config, keyRing, claimCatalog }
     }
     // Stryker disable next-line ConditionalExpression: equivalent; findLive of a missing jti finds no record, as null stands for
     const record = typeof payload.jti === 'string' ? await store.accessTokens.findLive(payload.jti, clock.now()) : null;
-    if (!record || record.userId !== payload.sub) throw new InvalidToken('the access token has been revoked');
+    if (!record) throw new InvalidToken('the access token has been revoked');
+    // A machine's token (client_credentials, issue 22) has no person to describe; its audience is an API anyway.
+    if (record.userId === null) throw new InvalidToken('the access token is not for a person');
+    if (record.userId !== payload.sub) throw new InvalidToken('the access token has been revoked');
     const user = await store.users.findById(record.userId);
     if (!user || user.disabled) throw new InvalidToken('the access token is no longer valid');
     // Stryker disable next-line ArrayDeclaration: equivalent; a scope name nobody defined releases no claim, as no scope does

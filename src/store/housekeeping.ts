@@ -1,5 +1,5 @@
 // Removes rows that can no longer be used (expired codes, pending sign-ins, sessions, access-token records, throttle
-// counters, mailed account tokens and sign-in challenges), so the tables stay small. Revoked or rotated refresh
+// counters, mailed account tokens, sign-in challenges, device authorizations and client assertion jtis), so the tables stay small. Revoked or rotated refresh
 // tokens are kept until they expire: reuse detection needs them.
 // What unauthenticated requests store is bounded by this sweep and the per-address admission limits together
 // (THROTTLE_RULES.admission in src/auth/throttle.ts): a pending sign-in (30 minutes) or a passkey challenge
@@ -22,6 +22,8 @@ export async function sweepExpired(store: Store, now: number): Promise<number> {
     store.throttle.deleteExpired(now),
     store.accountTokens.deleteExpired(now),
     store.signInChallenges.deleteExpired(now),
+    store.deviceCodes.deleteExpired(now),
+    store.clientAssertions.deleteExpired(now),
   ]);
   return counts.reduce((sum, count) => sum + count, 0);
 }

@@ -1,15 +1,16 @@
 // The whole journey across applications on other origins, in headless Chromium, against `npm run demo`:
 // Gatehouse and the three examples (examples/) as their own processes, each on a loopback address of its own.
 // A person signs in once at app 1, reaches app 2 and the single-page app without a form (OIDC Core §3.1.2.3,
-// single sign-on), the SPA calls its API with an access token the API verifies against our JWKS (RFC 9068),
-// and signing out at app 1 (RP-Initiated Logout 1.0) signs them out of app 2 by Back-Channel Logout 1.0 and
+// single sign-on), the SPA calls its API with an access token minted for that API (RFC 8707 `resource`: its `aud`
+// is the API's identifier) that the API verifies against our JWKS (RFC 9068), and signing out at app 1 (RP-Initiated Logout 1.0) signs them out of app 2 by Back-Channel Logout 1.0 and
 // makes the SPA's next silent renewal fail (its refresh token died with the session, OIDC Core §12).
 // Each step leaves a screenshot in test/artifacts/demo/ (git-ignored).
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
@@ -88,13 +89,50 @@ describe('the demo: single sign-on and logout everywhere across three applicatio
     await shot(spa, '04-spa-single-sign-on');
   });
 
-  it("lets the single-page app call its API, which verifies the access token against Gatehouse's JWKS", async () => {
+  it("lets the single-page app call its API with a token for that API, which verifies it against Gatehouse's JWKS, also after a refresh", async () => {
     const spa = tabs.spa!;
+    const apiAnswer = new RegExp(`^API says: hello Ada Lovelace \\(sub [\\w-]+\\) via ${demo.summary.clientIds.spa} with ${demo.summary.api.scope}$`);
     await spa.getByTestId('call-api').click();
-    await expect.poll(() => textOf(spa, 'api-result')).toMatch(/^API says: hello Ada Lovelace \(sub [\w-]+\) via [\w-]+$/);
+    await expect.poll(() => textOf(spa, 'api-result')).toMatch(apiAnswer);
     await spa.getByTestId('check-session').click();
     await expect.poll(() => textOf(spa, 'session-result')).toMatch(/^Session active/);
+    // The refreshed access token is for the API too. (The page shows "Calling the API…" as soon as it is clicked.)
+    await spa.getByTestId('call-api').click();
+    await expect.poll(() => textOf(spa, 'api-result')).toMatch(apiAnswer);
     await shot(spa, '05-spa-api-and-session');
+  });
+
+  it("refuses a genuine Gatehouse access token that is for userinfo rather than the API (the SPA's own, asked for without resource)", async () => {
+    // The person's browser has a Gatehouse session, so the authorization endpoint answers the SPA's client at once
+    // with a code (single sign-on); this request names no resource, so the token's audience is userinfo, as
+    // before issue 22.
+    const verifier = randomBytes(32).toString('base64url');
+    const authorize = new URL(`${demo.summary.issuer}/authorize`);
+    for (const [name, value] of Object.entries({
+      response_type: 'code',
+      client_id: demo.summary.clientIds.spa,
+      redirect_uri: demo.summary.apps.spa,
+      scope: 'openid email profile',
+      state: randomBytes(16).toString('base64url'),
+      nonce: randomBytes(16).toString('base64url'),
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    }))
+      authorize.searchParams.set(name, value);
+    const answer = await context.request.get(authorize.href, { maxRedirects: 0 });
+    const code = new URL(answer.headers().location ?? '', demo.summary.issuer).searchParams.get('code');
+    expect(code, `status ${answer.status()}`).toBeTruthy();
+    const exchanged = await fetch(`${demo.summary.issuer}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: demo.summary.apps.spa, client_id: demo.summary.clientIds.spa, code_verifier: verifier }),
+    });
+    const { access_token: forUserinfo } = (await exchanged.json()) as { access_token: string };
+    expect(decodeJwt(forUserinfo).aud).toBe(`${demo.summary.issuer}/userinfo`);
+    // A valid token: userinfo takes it...
+    expect((await fetch(`${demo.summary.issuer}/userinfo`, { headers: { Authorization: `Bearer ${forUserinfo}` } })).status).toBe(200);
+    // ...and the API, which accepts only tokens whose aud is its own identifier, does not.
+    const refused = await fetch(demo.summary.apps.api, { headers: { Authorization: `Bearer ${forUserinfo}` } });
+    expect([refused.status, refused.headers.get('www-authenticate')]).toEqual([401, 'Bearer error="invalid_token"']);
   });
 
   it('refuses logout tokens and access tokens that Gatehouse did not sign, and keeps every session', async () => {
@@ -117,7 +155,7 @@ describe('the demo: single sign-on and logout everywhere across three applicatio
     const missing = await api();
     // RFC 6750 §3.1: no credentials, no error code; bad credentials, invalid_token.
     expect([missing.status, missing.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
-    const forged = await forge({ sub: 'anyone', client_id: demo.summary.clientIds.spa, scope: 'openid' }, 'at+jwt', `${demo.summary.issuer}/userinfo`);
+    const forged = await forge({ sub: 'anyone', client_id: demo.summary.clientIds.spa, scope: demo.summary.api.scope }, 'at+jwt', demo.summary.api.identifier);
     for (const authorization of [`Bearer ${forged}`, 'Bearer not-a-token']) {
       const refused = await api(authorization);
       expect([refused.status, refused.headers.get('www-authenticate')]).toEqual([401, 'Bearer error="invalid_token"']);

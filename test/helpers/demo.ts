@@ -10,7 +10,9 @@ export interface DemoSummary {
   admin: { email: string; password: string; url: string };
   user: { email: string; name: string; password: string };
   apps: { express: string; openidClient: string; spa: string; api: string };
-  clientIds: { express: string; openidClient: string; spa: string };
+  /** The SPA's API: where it listens, its identifier at Gatehouse (the `aud` it accepts) and the scope it needs. */
+  api: { url: string; identifier: string; scope: string };
+  clientIds: { express: string; openidClient: string; spa: string; deviceCli: string };
   dataDir: string;
 }
 

@@ -134,6 +134,37 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       await expect(store.clients.list({ after: userCursor, limit: 2 })).rejects.toBeInstanceOf(ValidationError);
     });
 
+    it('stores a private_key_jwt client with its JWKS inline or its jwks_uri, and no secret (issue 22)', async () => {
+      const jwks = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] });
+      const machine = newClient('m2m', 'Nightly job', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', redirectUris: [], grantTypes: ['client_credentials'], scopes: [], jwks });
+      const created = await store.clients.create(machine, T0);
+      expect(created).toEqual({ ...machine, ...CLIENT_DEFAULTS, jwks, createdAt: T0, updatedAt: T0 });
+      expect(await store.clients.findById('m2m')).toEqual(created);
+      await store.clients.create(newClient('cli', 'CLI', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://cli.example/jwks.json' }), T0);
+      expect(await store.clients.findById('cli')).toMatchObject({ jwks: null, jwksUri: 'https://cli.example/jwks.json', secretHash: null });
+      // The key source changes by a patch, one replacing the other; the rest stays.
+      expect(await store.clients.update('cli', { jwks, jwksUri: null }, T0 + 1)).toMatchObject({ jwks, jwksUri: null, name: 'CLI', tokenEndpointAuthMethod: 'private_key_jwt' });
+      // Back to a secret: the keys cleared in the same patch.
+      expect(await store.clients.update('cli', { tokenEndpointAuthMethod: 'client_secret_basic', secretHash: 'h', jwks: null }, T0 + 2)).toMatchObject({
+        jwks: null,
+        jwksUri: null,
+        secretHash: 'h',
+      });
+    });
+
+    it('refuses a private_key_jwt client without keys, with both key sources, or with a secret, and writes nothing (the schema’s CHECKs)', async () => {
+      const jwks = JSON.stringify({ keys: [] });
+      const keyClient = (overrides: Parameters<typeof newClient>[2]) => newClient('m2m', 'M2M', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', ...overrides });
+      await expect(store.clients.create(keyClient({}), T0)).rejects.toThrow();
+      await expect(store.clients.create(keyClient({ jwks, jwksUri: 'https://m2m.example/jwks' }), T0)).rejects.toThrow();
+      await expect(store.clients.create(keyClient({ jwks, secretHash: 'h' }), T0)).rejects.toThrow();
+      expect(await store.clients.count()).toBe(0);
+      await store.clients.create(keyClient({ jwks }), T0);
+      await expect(store.clients.update('m2m', { jwks: null }, T0 + 1)).rejects.toThrow();
+      await expect(store.clients.update('m2m', { jwksUri: 'https://m2m.example/jwks' }, T0 + 1)).rejects.toThrow();
+      expect(await store.clients.findById('m2m')).toMatchObject({ jwks, jwksUri: null, updatedAt: T0 });
+    });
+
     it('counts every client', async () => {
       expect(await store.clients.count()).toBe(0);
       await store.clients.create(newClient('rp', 'Relying party'), T0);

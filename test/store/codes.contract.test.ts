@@ -18,6 +18,15 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.codes.consume('c1', T0 + 1)).toEqual({ ...code, consumedAt: T0 + 1, replayedAt: null });
     });
 
+    it('keeps the resources the authorization named (RFC 8707), in order, and none as an empty list (issue 22)', async () => {
+      const code = newCode('c1', 'u1', 'rp', { resources: ['https://orders.example/api', 'http://127.0.0.1:9000/billing?x=1&y="2"'] });
+      await store.codes.create(code);
+      await store.codes.create(newCode('c2', 'u1', 'rp'));
+      expect(await store.codes.find('c1')).toMatchObject({ resources: code.resources });
+      expect(await store.codes.consume('c1', T0 + 1)).toEqual({ ...code, consumedAt: T0 + 1, replayedAt: null });
+      expect(await store.codes.consume('c2', T0 + 1)).toMatchObject({ resources: [] });
+    });
+
     it('answers null to a second consumption of the same code', async () => {
       await store.codes.create(newCode('c1', 'u1', 'rp'));
       expect(await store.codes.consume('c1', T0 + 1)).not.toBeNull();

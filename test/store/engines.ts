@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach } from 'vitest';
-import type { NewAuthorizationCode, NewClient, NewRefreshToken, NewUser, SessionRecord, SigningKeyRecord } from '../../src/store/records.js';
+import type { NewAccessToken, NewApi, NewAuthorizationCode, NewClient, NewRefreshToken, NewUser, SessionRecord, SigningKeyRecord } from '../../src/store/records.js';
 import { openPostgresPool } from '../../src/store/postgres/database.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { PostgresMemberListTuning } from '../../src/store/postgres/group-members.js';
@@ -177,6 +177,8 @@ export const CLIENT_DEFAULTS = {
   initiateLoginUri: null,
   logoUri: null,
   accessContact: null,
+  jwks: null,
+  jwksUri: null,
 } as const;
 
 export function newClient(clientId: string, name: string, overrides: Partial<NewClient> = {}): NewClient {
@@ -229,6 +231,7 @@ export function newCode(codeHash: string, userId: string, clientId: string, over
     codeChallenge: null,
     codeChallengeMethod: null,
     authTime: T0,
+    resources: [],
     createdAt: T0,
     expiresAt: T0 + MINUTE,
     ...overrides,
@@ -246,10 +249,35 @@ export function newToken(tokenHash: string, userId: string, clientId: string, ov
     amr: ['pwd', 'mfa'],
     scope: 'openid offline_access',
     authTime: T0,
+    resources: [],
     createdAt: T0,
     grantExpiresAt: T0 + 30 * 24 * 60 * MINUTE,
     kid: null,
     expiresAt: T0 + 30 * 24 * 60 * MINUTE,
+    ...overrides,
+  };
+}
+
+/** An API with one scope, tokens as JWTs for people and machines, the server's lifetime (issue 22). */
+export function newApi(id: string, name: string, identifier: string, overrides: Partial<NewApi> = {}): NewApi {
+  return { id, name, identifier, scopes: [{ name: 'pay', description: 'Pay for things' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both', ...overrides };
+}
+
+/** A person's JWT access token for the userinfo endpoint, as every token response records one (issue 22 fields set). */
+export function newAccessToken(jti: string, overrides: Partial<NewAccessToken> = {}): NewAccessToken {
+  return {
+    jti,
+    grantId: 'grant-1',
+    clientId: 'rp',
+    userId: 'u1',
+    sessionIdHash: null,
+    kid: null,
+    format: 'jwt',
+    audience: 'https://idp.example/userinfo',
+    scope: 'openid email',
+    authTime: T0,
+    createdAt: T0,
+    expiresAt: T0 + 10 * MINUTE,
     ...overrides,
   };
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { THROTTLE_RULES } from '../../src/auth/throttle.js';
 import { sweepExpired } from '../../src/store/housekeeping.js';
 import type { Store } from '../../src/store/store.js';
-import { engines, freshStorePerTest, MINUTE, newCode, newSession, seedUserAndClient, T0 } from './engines.js';
+import { engines, freshStorePerTest, MINUTE, newAccessToken, newCode, newSession, seedUserAndClient, T0 } from './engines.js';
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('housekeeping on %s', (_name, engine) => {
   let store: Store;
@@ -19,8 +19,8 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('housekee
     await store.codes.create(newCode('old', 'u1', 'rp', { expiresAt: T0 }));
     await store.codes.create(newCode('live', 'u1', 'rp', { expiresAt: T0 + MINUTE }));
     await store.authorizationRequests.create({ idHash: 'r-old', browserHash: 'b', clientId: 'rp', params: {}, createdAt: T0 - MINUTE, expiresAt: T0 });
-    await store.accessTokens.create({ jti: 'at-old', grantId: 'g', clientId: 'rp', userId: 'u1', sessionIdHash: null, kid: null, createdAt: T0 - MINUTE, expiresAt: T0 });
-    await store.accessTokens.create({ jti: 'at-live', grantId: 'g', clientId: 'rp', userId: 'u1', sessionIdHash: null, kid: null, createdAt: T0, expiresAt: T0 + MINUTE });
+    await store.accessTokens.create(newAccessToken('at-old', { grantId: 'g', createdAt: T0 - MINUTE, expiresAt: T0 }));
+    await store.accessTokens.create(newAccessToken('at-live', { grantId: 'g', createdAt: T0, expiresAt: T0 + MINUTE }));
     await store.sessions.create(newSession('s-old', 'u1', { expiresAt: T0 }));
     await store.sessions.create(newSession('s-live', 'u1', { expiresAt: T0 + MINUTE }));
     await store.sessions.addClient('sid-s-old', 'rp', T0 - MINUTE);
@@ -57,5 +57,25 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('housekee
     expect(await store.throttle.peek('authorize:address:192.0.2.2', T0)).toMatchObject({ attempts: 1 });
     expect(await sweepExpired(store, T0 + MINUTE)).toBe(3);
     expect(await sweepExpired(store, T0 + MINUTE)).toBe(0);
+  });
+
+  it('removes expired device authorizations, spent or not, and expired client assertion jtis (issue 22), and keeps live ones', async () => {
+    await seedUserAndClient(store);
+    const device = (hash: string, expiresAt: number) => ({ deviceCodeHash: hash, userCodeHash: `u-${hash}`, clientId: 'rp', scope: 'openid', resources: [], createdAt: T0 - 10 * MINUTE, expiresAt, interval: 5 });
+    await store.deviceCodes.create(device('d-expired', T0));
+    await store.deviceCodes.create(device('d-spent-expired', T0));
+    await store.deviceCodes.create(device('d-live', T0 + MINUTE));
+    await store.deviceCodes.approve('u-d-spent-expired', { userId: 'u1', sessionIdHash: null, sid: null, amr: ['pwd'], authTime: T0 - MINUTE }, T0 - MINUTE);
+    expect(await store.deviceCodes.consume('d-spent-expired', T0 - MINUTE)).not.toBeNull();
+    await store.clientAssertions.use('rp', 'jti-expired', T0);
+    await store.clientAssertions.use('rp', 'jti-live', T0 + MINUTE);
+
+    expect(await sweepExpired(store, T0)).toBe(3);
+    expect(await store.deviceCodes.find('d-expired')).toBeNull();
+    expect(await store.deviceCodes.find('d-spent-expired')).toBeNull();
+    expect(await store.deviceCodes.find('d-live')).not.toBeNull();
+    expect(await store.clientAssertions.use('rp', 'jti-live', T0 + MINUTE)).toBe(false);
+    expect(await store.clientAssertions.use('rp', 'jti-expired', T0 + MINUTE)).toBe(true);
+    expect(await sweepExpired(store, T0 + MINUTE)).toBe(3);
   });
 });

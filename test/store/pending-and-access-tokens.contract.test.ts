@@ -1,8 +1,8 @@
 // Store contract: pending authorization requests and access-token records. Shared pieces: ./engines.ts.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { NewAccessToken, NewAuthorizationRequest } from '../../src/store/records.js';
+import type { NewAuthorizationRequest } from '../../src/store/records.js';
 import type { Store } from '../../src/store/store.js';
-import { engines, freshStorePerTest, MINUTE, seedUserAndClient, T0 } from './engines.js';
+import { engines, freshStorePerTest, MINUTE, newAccessToken, seedUserAndClient, T0 } from './engines.js';
 
 function pending(idHash: string, overrides: Partial<NewAuthorizationRequest> = {}): NewAuthorizationRequest {
   return {
@@ -16,9 +16,7 @@ function pending(idHash: string, overrides: Partial<NewAuthorizationRequest> = {
   };
 }
 
-function accessToken(jti: string, overrides: Partial<NewAccessToken> = {}): NewAccessToken {
-  return { jti, grantId: 'grant-1', clientId: 'rp', userId: 'u1', sessionIdHash: null, kid: null, createdAt: T0, expiresAt: T0 + 10 * MINUTE, ...overrides };
-}
+const accessToken = newAccessToken;
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {
   let store: Store;
@@ -69,6 +67,27 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.accessTokens.findLive('a1', T0 + 1)).toEqual({ ...accessToken('a1'), revokedAt: null });
       expect(await store.accessTokens.findLive('a1', T0 + 10 * MINUTE)).toBeNull();
       expect(await store.accessTokens.findLive('nope', T0)).toBeNull();
+    });
+
+    it("records a machine's opaque token with no person, its audience, scope and format, and reads them back (issue 22)", async () => {
+      const machine = accessToken('sha256-of-the-token', {
+        userId: null,
+        format: 'opaque',
+        audience: 'https://orders.example/api',
+        scope: 'orders:read orders:write',
+        authTime: null,
+        grantId: 'grant-m2m',
+      });
+      await store.accessTokens.create(machine);
+      expect(await store.accessTokens.findLive('sha256-of-the-token', T0 + 1)).toEqual({ ...machine, revokedAt: null });
+      // A person's token keeps the time they signed in.
+      await store.accessTokens.create(accessToken('a1', { authTime: T0 - MINUTE }));
+      expect(await store.accessTokens.findLive('a1', T0 + 1)).toMatchObject({ userId: 'u1', format: 'jwt', authTime: T0 - MINUTE, audience: 'https://idp.example/userinfo' });
+      // Revoking a person's tokens leaves the machine's alone; revoking its grant or the token itself reaches it.
+      expect(await store.accessTokens.revokeForUser('u1', T0 + 2)).toBe(1);
+      expect(await store.accessTokens.findLive('sha256-of-the-token', T0 + 2)).not.toBeNull();
+      expect(await store.accessTokens.revokeGrant('grant-m2m', T0 + 3)).toBe(1);
+      expect(await store.accessTokens.findLive('sha256-of-the-token', T0 + 3)).toBeNull();
     });
 
     it('revokes every live token of a grant and counts them, leaving other grants alone', async () => {

@@ -19,6 +19,15 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.refreshTokens.find('nobody')).toBeNull();
     });
 
+    it("keeps the grant's resources (RFC 8707) on each token, in order, and none as an empty list (issue 22)", async () => {
+      const token = newToken('r1', 'u1', 'rp', { resources: ['https://orders.example/api', 'https://billing.example/'] });
+      await store.refreshTokens.create(token);
+      await store.refreshTokens.create(newToken('r2', 'u1', 'rp'));
+      expect(await store.refreshTokens.find('r1')).toEqual({ ...token, rotatedAt: null, revokedAt: null });
+      expect(await store.refreshTokens.rotate('r1', T0 + 1)).toMatchObject({ resources: token.resources });
+      expect(await store.refreshTokens.find('r2')).toMatchObject({ resources: [] });
+    });
+
     it('rotates a live token once and answers null the second time', async () => {
       const token = newToken('r1', 'u1', 'rp');
       await store.refreshTokens.create(token);

@@ -1,13 +1,10 @@
 // Store contract: what ending a session and revoking a key need — session-bound revocation, the clients a
 // session served, and the grants a key signed for. Shared engines, setup and builders: ./engines.ts.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { NewAccessToken } from '../../src/store/records.js';
 import type { Store } from '../../src/store/store.js';
-import { engines, freshStorePerTest, MINUTE, newClient, newSession, newToken, seedUserAndClient, T0 } from './engines.js';
+import { engines, freshStorePerTest, MINUTE, newAccessToken, newClient, newSession, newToken, seedUserAndClient, T0 } from './engines.js';
 
-function accessToken(jti: string, overrides: Partial<NewAccessToken> = {}): NewAccessToken {
-  return { jti, grantId: 'grant-1', clientId: 'rp', userId: 'u1', sessionIdHash: null, kid: null, createdAt: T0, expiresAt: T0 + 10 * MINUTE, ...overrides };
-}
+const accessToken = newAccessToken;
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {
   let store: Store;

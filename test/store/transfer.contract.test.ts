@@ -6,13 +6,17 @@ import { ConflictError } from '../../src/errors.js';
 import type { Store, TransferBatch } from '../../src/store/store.js';
 import { TRANSFER_TABLES, transferTable, type TransferRow } from '../../src/store/transfer/tables.js';
 import { expectUnbrokenChain } from './chain-check.js';
-import { engines, newClient, newCode, newSession, newToken, newUser, T0, MINUTE, type Engine, type OpenedStore } from './engines.js';
+import { engines, newAccessToken, newApi, newClient, newCode, newSession, newToken, newUser, T0, MINUTE, type Engine, type OpenedStore } from './engines.js';
 
 /**
  * A little of everything, with the awkward values: booleans both ways, NULLs, a consumed code, a rotated token,
- * a deleted user (whose id is retired), audit events with and without an application and an outcome, and second
- * factors confirmed and pending, used and not.
+ * a deleted user (whose id is retired), audit events with and without an application and an outcome, second
+ * factors confirmed and pending, used and not, and (issue 22) APIs with grants of every kind, private_key_jwt
+ * clients, resources on codes and refresh tokens, a machine's opaque token, device authorizations and used
+ * client assertion jtis.
  */
+const JWKS = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }] });
+
 async function seed(store: Store): Promise<void> {
   await store.users.create(newUser('u1', 'Ada@Example.com', { name: 'Ada', isAdmin: true, emailVerified: true }), T0);
   await store.users.create(newUser('u2', 'grace@example.com', { disabled: true }), T0 + 1);
@@ -40,6 +44,23 @@ async function seed(store: Store): Promise<void> {
     T0,
   );
   await store.clients.create(newClient('spa', 'Single page', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none' }), T0);
+  // APIs and what clients may do with them, private_key_jwt clients (issue 22).
+  await store.clients.create(
+    newClient('m2m', 'Nightly job', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', redirectUris: [], grantTypes: ['client_credentials'], scopes: [], jwks: JWKS }),
+    T0,
+  );
+  await store.clients.create(newClient('tv', 'Television', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none', jwksUri: null }), T0);
+  await store.clients.create(newClient('cli', 'CLI', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://cli.example/jwks.json' }), T0);
+  await store.apis.create(newApi('api-orders', 'Orders', 'https://orders.example/api', { scopes: [{ name: 'orders:read', description: 'See "orders" ✓' }, { name: 'orders:write', description: '' }], tokenLifetime: 900, tokenFormat: 'opaque', accepts: 'people' }), T0);
+  await store.apis.create(newApi('api-billing', 'Billing', 'http://127.0.0.1:9000/billing'), T0 + 1);
+  await store.apis.setGrants('rp', [
+    { apiId: 'api-orders', role: 'request', scopes: ['orders:read'] },
+    { apiId: 'api-billing', role: 'request', scopes: null },
+  ]);
+  await store.apis.setGrants('m2m', [
+    { apiId: 'api-billing', role: 'request', scopes: [] },
+    { apiId: 'api-orders', role: 'introspect', scopes: null },
+  ]);
   await store.attributes.define({ name: 'department', type: 'string', claim: 'department', scope: 'org', userVisible: true }, T0);
   await store.attributes.define({ name: 'projects', type: 'list', claim: 'projects', scope: 'org', userVisible: false }, T0);
   await store.attributes.setValue('u1', 'department', 'R&D "labs"', T0);
@@ -50,10 +71,24 @@ async function seed(store: Store): Promise<void> {
   await store.authorizationRequests.create({ idHash: 'r1', browserHash: 'b1', clientId: 'spa', params: { scope: 'openid', state: 'ü ✓' }, createdAt: T0, expiresAt: T0 + MINUTE });
   await store.codes.create(newCode('c1', 'u1', 'rp', { sessionIdHash: 's1', nonce: 'n', codeChallenge: 'x'.repeat(43), codeChallengeMethod: 'S256' }));
   await store.codes.consume('c1', T0 + 3);
+  await store.codes.create(newCode('c2', 'u1', 'rp', { resources: ['https://orders.example/api', 'http://127.0.0.1:9000/billing'] }));
   await store.refreshTokens.create(newToken('t1', 'u1', 'rp', { kid: 'k1' }));
   await store.refreshTokens.rotate('t1', T0 + 4);
-  await store.refreshTokens.create(newToken('t2', 'u1', 'rp'));
-  await store.accessTokens.create({ jti: 'j1', grantId: 'grant-1', clientId: 'rp', userId: 'u1', sessionIdHash: 's1', kid: 'k1', createdAt: T0, expiresAt: T0 + MINUTE });
+  await store.refreshTokens.create(newToken('t2', 'u1', 'rp', { resources: ['https://orders.example/api'] }));
+  await store.accessTokens.create(newAccessToken('j1', { sessionIdHash: 's1', kid: 'k1', expiresAt: T0 + MINUTE }));
+  await store.accessTokens.create(
+    newAccessToken('opaque-hash', { clientId: 'm2m', userId: null, format: 'opaque', audience: 'http://127.0.0.1:9000/billing', scope: 'pay', authTime: null, expiresAt: T0 + MINUTE }),
+  );
+  // Device authorizations: one waiting with a slowed-down interval, one approved and not yet spent, one denied.
+  const device = (hash: string) => ({ deviceCodeHash: hash, userCodeHash: `user-${hash}`, clientId: 'tv', scope: 'openid orders:read', resources: ['https://orders.example/api'], createdAt: T0, expiresAt: T0 + 10 * MINUTE, interval: 5 });
+  await store.deviceCodes.create(device('d-pending'));
+  await store.deviceCodes.poll('d-pending', T0 + 1);
+  await store.deviceCodes.poll('d-pending', T0 + 2);
+  await store.deviceCodes.create(device('d-approved'));
+  await store.deviceCodes.approve('user-d-approved', { userId: 'u1', sessionIdHash: 's1', sid: 'sid-s1', amr: ['pwd', 'otp'], authTime: T0 }, T0 + 3);
+  await store.deviceCodes.create(device('d-denied'));
+  await store.deviceCodes.deny('user-d-denied', T0 + 3);
+  await store.clientAssertions.use('m2m', 'jti-used', T0 + 5 * MINUTE);
   await store.totp.begin({ userId: 'u1', sealedSecret: 'sealed-u1', createdAt: T0 });
   await store.totp.confirm('u1', 56_666_666, T0 + 1);
   await store.totp.begin({ userId: 'u2', sealedSecret: 'sealed-u2', createdAt: T0 });
@@ -117,9 +152,22 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(tables.get('audit_events')?.map((row) => row.id)).toEqual([1, 2, 3, 4]);
       expect(tables.get('retired_subjects')?.map((row) => row.id)).toEqual(['gone']);
       expect(tables.get('audit_chain_head')).toHaveLength(1);
-      expect(tables.get('clients')?.map((row) => [row.client_id, row.require_mfa])).toEqual([
-        ['rp', true],
-        ['spa', false],
+      expect(tables.get('clients')?.map((row) => [row.client_id, row.require_mfa, row.jwks_uri])).toEqual([
+        ['cli', false, 'https://cli.example/jwks.json'],
+        ['m2m', false, null],
+        ['rp', true, null],
+        ['spa', false, null],
+        ['tv', false, null],
+      ]);
+      expect(tables.get('client_apis')?.map((row) => [row.client_id, row.api_id, row.role, row.scopes])).toEqual([
+        ['m2m', 'api-billing', 'request', '[]'],
+        ['m2m', 'api-orders', 'introspect', null],
+        ['rp', 'api-billing', 'request', null],
+        ['rp', 'api-orders', 'request', '["orders:read"]'],
+      ]);
+      expect(tables.get('apis')?.map((row) => [row.id, row.token_lifetime])).toEqual([
+        ['api-billing', null],
+        ['api-orders', 900],
       ]);
       expect(tables.get('passkeys')?.map((row) => [row.credential_id, row.backed_up, row.counter])).toEqual([
         ['pk-1', true, 0],
@@ -161,8 +209,30 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(await target.sessions.clientsOf('sid-s1')).toEqual(['rp']);
       expect(await target.codes.consume('c1', T0 + 5)).toBeNull();
       expect(await target.refreshTokens.rotate('t1', T0 + 5)).toBeNull();
-      expect(await target.refreshTokens.rotate('t2', T0 + 5)).toMatchObject({ tokenHash: 't2', amr: ['pwd', 'mfa'] });
+      expect(await target.refreshTokens.rotate('t2', T0 + 5)).toMatchObject({ tokenHash: 't2', amr: ['pwd', 'mfa'], resources: ['https://orders.example/api'] });
       expect(await target.audit.list({ limit: 10 })).toEqual(await source.audit.list({ limit: 10 }));
+      // Issue 22: APIs and grants, key-authenticated clients, resources, a machine's token, device authorizations
+      // in every state, and the jtis already used.
+      expect(await target.apis.list({ limit: 10 })).toEqual(await source.apis.list({ limit: 10 }));
+      expect(await target.apis.accessOf('rp')).toEqual(await source.apis.accessOf('rp'));
+      expect(await target.apis.accessOf('m2m')).toEqual(await source.apis.accessOf('m2m'));
+      expect((await target.apis.accessOf('rp')).map(({ apiId, scopes }) => [apiId, scopes])).toEqual([
+        ['api-billing', null],
+        ['api-orders', ['orders:read']],
+      ]);
+      expect(await target.apis.findByIdentifier('https://orders.example/api')).toMatchObject({ tokenFormat: 'opaque', accepts: 'people', tokenLifetime: 900 });
+      expect(await target.clients.findById('m2m')).toEqual(await source.clients.findById('m2m'));
+      expect(await target.clients.findById('m2m')).toMatchObject({ jwks: JWKS, jwksUri: null, secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt' });
+      expect(await target.clients.findById('cli')).toEqual(await source.clients.findById('cli'));
+      expect(await target.codes.find('c2')).toEqual(await source.codes.find('c2'));
+      expect(await target.codes.find('c2')).toMatchObject({ resources: ['https://orders.example/api', 'http://127.0.0.1:9000/billing'] });
+      expect(await target.accessTokens.findLive('opaque-hash', T0)).toEqual(await source.accessTokens.findLive('opaque-hash', T0));
+      expect(await target.accessTokens.findLive('opaque-hash', T0)).toMatchObject({ userId: null, format: 'opaque', scope: 'pay', authTime: null });
+      expect(await target.accessTokens.findLive('j1', T0)).toEqual(await source.accessTokens.findLive('j1', T0));
+      for (const hash of ['d-pending', 'd-approved', 'd-denied']) expect(await target.deviceCodes.find(hash)).toEqual(await source.deviceCodes.find(hash));
+      expect(await target.deviceCodes.find('d-pending')).toMatchObject({ interval: 10, lastPolledAt: T0 + 2 });
+      expect(await target.deviceCodes.consume('d-approved', T0 + 4)).toMatchObject({ userId: 'u1', amr: ['pwd', 'otp'], sid: 'sid-s1' });
+      expect(await target.clientAssertions.use('m2m', 'jti-used', T0 + 5 * MINUTE)).toBe(false);
       // The chain verifies after the move as before it, and goes on from the imported head.
       const chain = await expectUnbrokenChain(target);
       expect(chain).toEqual(await expectUnbrokenChain(source));

@@ -38,7 +38,17 @@ async function main() {
     response_type: 'code',
     // No offline_access: Gatehouse then ties the refresh token to the sign-in session, so a refresh fails
     // once the person signs out anywhere (OIDC Core §11). That is how this page notices a logout elsewhere.
-    scope: 'openid email profile',
+    // The API's scope (demo:read) comes with the API's identifier as `resource`.
+    scope: `openid email profile ${config.apiScope}`,
+    // RFC 8707 resource indicators: the access token is for the API (its `aud` is the API's identifier), not for
+    // Gatehouse's userinfo endpoint; the API refuses any other. Named on the authorization request and again when
+    // the code is exchanged.
+    extraQueryParams: { resource: config.apiIdentifier },
+    extraTokenParams: { resource: config.apiIdentifier },
+    // A refresh sends no `scope` (an empty one counts as absent, RFC 6749 §3.1), so that it keeps the whole grant
+    // (RFC 6749 §6): by default oidc-client-ts would send the last token response's scope, which for an API token
+    // is the API's scopes alone (demo:read), and that would ask Gatehouse to narrow the grant away from openid.
+    refreshTokenAllowedScope: '',
     // Renewal uses the refresh token, not a hidden iframe with prompt=none: Gatehouse's login cookies are
     // SameSite, so a third-party iframe would not carry them.
     automaticSilentRenew: true,
@@ -62,13 +72,14 @@ async function main() {
   byTestId('sign-out').addEventListener('click', () => userManager.signoutRedirect());
 
   byTestId('call-api').addEventListener('click', async () => {
+    show('api-result', 'Calling the API…');
     const user = await userManager.getUser();
     if (!user) return showSignedOut();
     try {
       const res = await fetch(`${config.apiUrl}/api/me`, { headers: { Authorization: `Bearer ${user.access_token}` } });
       const body = await res.json().catch(() => ({}));
       if (res.ok) {
-        show('api-result', `API says: hello ${body.name || nameOf(user.profile)} (sub ${body.sub}) via ${body.client_id}`);
+        show('api-result', `API says: hello ${nameOf(user.profile)} (sub ${body.sub}) via ${body.client_id} with ${body.scope}`);
       } else {
         show('api-result', `API refused: ${res.status} ${body.error || res.statusText}`);
       }
@@ -82,7 +93,9 @@ async function main() {
     try {
       // With a refresh token, oidc-client-ts refreshes at the token endpoint (OIDC Core §12); Gatehouse
       // refuses once the sign-in session has ended.
-      const user = await userManager.signinSilent();
+      // The refresh names the API again. (oidc-client-ts's automatic renewal names none: Gatehouse then gives the
+      // grant's one resource, the same API.)
+      const user = await userManager.signinSilent({ resource: config.apiIdentifier });
       showSignedIn(user);
       const until = new Date(user.expires_at * 1000).toLocaleTimeString('en-GB');
       show('session-result', `Session active; access token valid until ${until}`);

@@ -8,7 +8,7 @@
 // the rule its answer and the `groups` claim its names.
 import { mayUse } from '../../auth/access-rules.js';
 import { InvalidGrant } from '../../errors.js';
-import type { ClientRecord } from '../../store/records.js';
+import type { ClientRecord, DEVICE_CODE_GRANT } from '../../store/records.js';
 import { loadClaimFacts, type ClaimFacts } from '../claims.js';
 import type { GrantDependencies } from './issue-tokens.js';
 import { revokeGrant } from './revoke-grant.js';
@@ -18,7 +18,7 @@ export interface AccessCheck {
   userId: string;
   /** The scope of the response about to be issued: it decides which facts are read. */
   scope: readonly string[];
-  grantType: 'authorization_code' | 'refresh_token';
+  grantType: 'authorization_code' | 'refresh_token' | typeof DEVICE_CODE_GRANT;
 }
 
 /** The claim facts of the response, once the client's access rule admits the person; otherwise invalid_grant. */

@@ -1,19 +1,21 @@
-// What every grant ends with: an access token (recorded by jti), an ID token, and a refresh token when the
-// client may refresh (RFC 6749 §5.1, OIDC Core §3.1.3.3, §12). A refresh token without offline_access is
-// bound to the sign-in session and dies with it; with offline_access it outlives the session (OIDC Core §11).
+// What every grant for a person ends with: an access token (recorded by jti, or by its hash when opaque), an ID
+// token when the grant has openid, and a refresh token when the client may refresh (RFC 6749 §5.1, OIDC Core
+// §3.1.3.3, §12). A refresh token without offline_access is bound to the sign-in session and dies with it; with
+// offline_access it outlives the session (OIDC Core §11). The access token is for the audience the grant decided
+// (src/oidc/grant-audience.ts, issue 22): an API, or the userinfo endpoint.
 import { hashSecret, randomSecret } from '../../auth/secrets.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { SecretBox } from '../../auth/secret-box.js';
-import { routeUrl } from '../../http/routes.js';
 import type { KeyRing } from '../../signing/key-ring.js';
 import type { SigningKey } from '../../signing/key-store.js';
 import type { ClientRecord, NewRefreshToken, UserRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
-import { planAccessToken, signAccessToken, type PlannedAccessToken } from '../../tokens/access-token.js';
+import { accessTokenRecord, finishAccessToken, planAccessToken, type PlannedAccessToken } from '../../tokens/access-token.js';
 import { signIdToken } from '../../tokens/id-token.js';
 import type { ClaimCatalog } from '../claim-catalog.js';
 import { releasedClaims, scopedClaims, type ClaimFacts } from '../claims.js';
+import type { Audience } from '../grant-audience.js';
 
 export interface GrantDependencies {
   store: Store;
@@ -31,7 +33,10 @@ export interface Grant {
   grantId: string;
   client: ClientRecord;
   user: UserRecord;
+  /** The grant's scope for this response (narrowed by a refresh's `scope`); the access token's may be narrower still. */
   scope: string[];
+  /** The APIs the grant named (RFC 8707), kept on its refresh token so that a refresh may narrow to one of them. */
+  resources: string[];
   authTime: number;
   nonce: string | null;
   sessionIdHash: string | null;
@@ -58,7 +63,9 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  id_token: string;
+  /** Only when the grant has openid (a device grant may not; a machine's never does). */
+  id_token?: string;
+  /** The access token's scope (RFC 6749 §5.1). */
   scope: string;
   refresh_token?: string;
 }
@@ -83,6 +90,7 @@ function planRefreshToken(grant: Grant, refresh: RefreshPlan | null, config: Con
       sid: grant.sid,
       amr: grant.amr,
       scope: refresh.scope.join(' '),
+      resources: grant.resources,
       authTime: grant.authTime,
       createdAt: now,
       // Each token must be used within the idle lifetime, and never past the grant's absolute end.
@@ -93,9 +101,13 @@ function planRefreshToken(grant: Grant, refresh: RefreshPlan | null, config: Con
   };
 }
 
-/** The access token, then the ID token that carries its hash (at_hash): two signatures, one after the other. */
-async function signTokens(key: SigningKey, config: Config, grant: Grant, accessToken: PlannedAccessToken, now: number): Promise<{ accessToken: string; idToken: string }> {
-  const signedAccessToken = await signAccessToken(key, accessToken);
+/**
+ * The access token, then the ID token that carries its hash (at_hash): two signatures, one after the other. OIDC
+ * Core §3.1.3.8: the ID token only when the grant has openid (a device grant may be OAuth alone).
+ */
+async function signTokens(key: SigningKey, config: Config, grant: Grant, accessToken: PlannedAccessToken, now: number): Promise<{ accessToken: string; idToken: string | null }> {
+  const finished = await finishAccessToken(key, accessToken);
+  if (!grant.scope.includes('openid')) return { accessToken: finished, idToken: null };
   const idToken = await signIdToken(key, {
     issuer: config.issuer,
     clientId: grant.client.clientId,
@@ -107,23 +119,29 @@ async function signTokens(key: SigningKey, config: Config, grant: Grant, accessT
     nonce: grant.nonce,
     sid: grant.sid,
     amr: grant.amr,
-    accessToken: signedAccessToken,
+    accessToken: finished,
   });
-  return { accessToken: signedAccessToken, idToken };
+  return { accessToken: finished, idToken };
 }
 
-export async function issueTokens({ store, clock, config, keyRing }: GrantDependencies, grant: Grant, refresh: RefreshPlan | null): Promise<TokenResponse> {
+/**
+ * Issues the response of a person's grant for `audience` (src/oidc/grant-audience.ts): the access token has the
+ * audience's scope, lifetime and format, and the person's released groups and attribute claims as the grant's scope
+ * releases them (RFC 9068 §2.2.3.1), whatever the audience.
+ */
+export async function issueTokens({ store, clock, config, keyRing }: GrantDependencies, grant: Grant, audience: Audience, refresh: RefreshPlan | null): Promise<TokenResponse> {
   const now = clock.now();
   const key = keyRing.signingKey;
   const accessToken = planAccessToken({
     issuer: config.issuer,
-    audience: routeUrl(config.issuer, 'userinfo'),
+    audience: audience.audience,
     clientId: grant.client.clientId,
-    userId: grant.user.id,
-    scope: grant.scope,
+    subject: grant.user.id,
+    scope: audience.scope,
     authTime: grant.authTime,
     now,
-    lifetimeSeconds: config.lifetimes.accessToken,
+    lifetimeSeconds: audience.lifetimeSeconds,
+    format: audience.format,
     claims: releasedClaims(grant.scope, grant.client, grant.facts),
   });
   const refreshToken = planRefreshToken(grant, refresh, config, now, key.kid);
@@ -134,16 +152,7 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
   const [signed] = await Promise.all([
     signTokens(key, config, grant, accessToken, now),
     store.issuance.record({
-      accessToken: {
-        jti: accessToken.jti,
-        grantId: grant.grantId,
-        clientId: grant.client.clientId,
-        userId: grant.user.id,
-        sessionIdHash: grant.sessionIdHash,
-        kid: key.kid,
-        createdAt: now,
-        expiresAt: accessToken.expiresAt,
-      },
+      accessToken: accessTokenRecord(accessToken, { grantId: grant.grantId, userId: grant.user.id, sessionIdHash: grant.sessionIdHash, kid: key.kid, createdAt: now }),
       sessionClient: grant.sid === null ? null : { sid: grant.sid, clientId: grant.client.clientId, at: now },
       refreshToken: refreshToken?.record ?? null,
     }),
@@ -151,9 +160,9 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
   const response: TokenResponse = {
     access_token: signed.accessToken,
     token_type: 'Bearer',
-    expires_in: config.lifetimes.accessToken,
-    id_token: signed.idToken,
-    scope: grant.scope.join(' '),
+    expires_in: audience.lifetimeSeconds,
+    ...(signed.idToken !== null ? { id_token: signed.idToken } : {}),
+    scope: audience.scope.join(' '),
   };
   if (refreshToken) response.refresh_token = refreshToken.token;
   return response;

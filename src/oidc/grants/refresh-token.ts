@@ -8,6 +8,8 @@ import { InvalidGrant, InvalidRequest, InvalidScope } from '../../errors.js';
 import type { ClientRecord, RefreshTokenRecord } from '../../store/records.js';
 import { CLIENT_REGISTERED_SCOPES } from '../claims.js';
 import { field } from '../form-field.js';
+import { grantAudience } from '../grant-audience.js';
+import { oneResource } from '../resource.js';
 import { revokeGrant } from './revoke-grant.js';
 import { admittedClaimFacts } from './access-check.js';
 import { issueTokens, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
@@ -60,7 +62,8 @@ async function refused(deps: GrantDependencies, record: RefreshTokenRecord, prob
 
 /**
  * RFC 6749 §6: the requested scope may narrow the token's scope but never widen it. The ID token needs openid
- * (OIDC Core §12.1), so it may not be narrowed away. Returns the scope in the token's own order.
+ * (OIDC Core §12.1), so a grant that has it may not narrow it away (a device grant may have none to keep). Returns
+ * the scope in the token's own order.
  */
 function narrowScope(granted: string[], requested: string | undefined): string[] {
   if (requested === undefined) return granted;
@@ -68,7 +71,7 @@ function narrowScope(granted: string[], requested: string | undefined): string[]
   const wanted = new Set(requested.split(' '));
   const beyond = [...wanted].filter((scope) => !granted.includes(scope));
   if (beyond.length > 0) throw new InvalidScope(`scope ${beyond.join(' ')} was not granted to this refresh token`);
-  if (!wanted.has('openid')) throw new InvalidScope('scope must include openid: a refresh keeps the OpenID Connect grant');
+  if (granted.includes('openid') && !wanted.has('openid')) throw new InvalidScope('scope must include openid: a refresh keeps the OpenID Connect grant');
   return granted.filter((scope) => wanted.has(scope));
 }
 
@@ -102,15 +105,19 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
       `refresh token of ${record.clientId} presented by ${client.clientId}; grant ${record.grantId} revoked`,
     );
   }
+  // RFC 8707 §2.2: a refresh may narrow to one of the grant's resources (grant-audience.ts checks which).
+  const requestedResource = oneResource(body);
   const current = withinClientScopes(record, client);
   const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, current, now);
   if (!status.usable) {
-    if (status.problem === 'rotated') return retryWithinGrace(deps, client, token, current, requestedScope);
+    if (status.problem === 'rotated') return retryWithinGrace(deps, client, token, current, { scope: requestedScope, resource: requestedResource });
     throw await refused(deps, record, status.problem);
   }
   const granted = current.scope.split(' ');
   // Checked before rotating, so that a refused request leaves the token usable.
   const scope = narrowScope(granted, requestedScope);
+  // Issue 22: the audience, with the client's API grants as they are now (a withdrawn one is invalid_target).
+  const audience = await grantAudience(deps, client, { grantResources: current.resources, grantScope: scope, requested: requestedResource });
   // Issue 21: the client's access rule, with the membership as it is now; refused, the family is revoked.
   const facts = await admittedClaimFacts(deps, client, { grantId: current.grantId, userId: current.userId, scope, grantType: 'refresh_token' });
 
@@ -118,7 +125,7 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
   // Another request with the same token won the race: reuse, or a retry if the grace covers it (two tabs).
   if (!rotated) {
     const latest = (await deps.store.refreshTokens.find(tokenHash)) ?? record;
-    return retryWithinGrace(deps, client, token, withinClientScopes(latest, client), requestedScope);
+    return retryWithinGrace(deps, client, token, withinClientScopes(latest, client), { scope: requestedScope, resource: requestedResource });
   }
   // An application that refreshes is in use, so the sign-in session its token depends on should not idle out.
   // Stryker disable next-line ConditionalExpression: equivalent for `sessionIdHash !== null` -> true; refreshTokenStatus refuses a token without offline_access and without a session (the whole-condition mutants die in refresh-edge-cases.test.ts)
@@ -131,6 +138,7 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
       client,
       user: status.user,
       scope,
+      resources: rotated.resources,
       authTime: rotated.authTime,
       // OIDC Core §12.2: a refreshed ID token should carry no nonce.
       nonce: null,
@@ -140,6 +148,7 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
       facts,
       // RFC 6749 §6: the new refresh token keeps the whole original scope; rotation never moves the absolute end.
     },
+    audience,
     { scope: granted, grantExpiresAt: rotated.grantExpiresAt, token: successorToken(await deps.secretBox(), token) },
   );
 
@@ -156,7 +165,13 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
  * receives that same successor with new access and ID tokens (refresh-retry.ts); otherwise it is reuse and the
  * family dies. The retry passes the same checks as a first presentation: the user, the session, the expiry.
  */
-async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, presented: string, record: RefreshTokenRecord, requestedScope: string | undefined): Promise<TokenResponse> {
+/** What the refresh request asked for besides the token: a narrower `scope`, one `resource`. */
+interface RefreshAsk {
+  scope: string | undefined;
+  resource: string | undefined;
+}
+
+async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, presented: string, record: RefreshTokenRecord, ask: RefreshAsk): Promise<TokenResponse> {
   const now = deps.clock.now();
   if (!withinGrace(record, reuseGraceOf(deps.config, client), now)) throw await reused(deps, client, record);
   const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, { ...record, rotatedAt: null }, now);
@@ -168,8 +183,10 @@ async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, p
   // means a revoked family, spent token included, which the status above has refused already.)
   if (next !== null && next.rotatedAt !== null) throw await reused(deps, client, record);
   const granted = record.scope.split(' ');
-  const scope = narrowScope(granted, requestedScope);
-  // A retry is a refresh: the access rule is asked again.
+  const scope = narrowScope(granted, ask.scope);
+  // A retry is a refresh: the audience is decided again (it may name another of the grant's resources), and the
+  // access rule is asked again.
+  const audience = await grantAudience(deps, client, { grantResources: record.resources, grantScope: scope, requested: ask.resource });
   const facts = await admittedClaimFacts(deps, client, { grantId: record.grantId, userId: record.userId, scope, grantType: 'refresh_token' });
   if (!isOffline(record) && record.sessionIdHash !== null) await deps.store.sessions.touch(record.sessionIdHash, now);
 
@@ -181,6 +198,7 @@ async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, p
       client,
       user: status.user,
       scope,
+      resources: record.resources,
       authTime: record.authTime,
       nonce: null,
       sessionIdHash: record.sessionIdHash,
@@ -188,6 +206,7 @@ async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, p
       amr: record.amr,
       facts,
     },
+    audience,
     { scope: granted, grantExpiresAt: record.grantExpiresAt, token: successor },
   );
   await deps.store.audit.append({

@@ -82,6 +82,8 @@ export class PostgresClientRepository implements ClientRepository {
       record.initiateLoginUri,
       record.logoUri,
       record.accessContact,
+      record.jwks,
+      record.jwksUri,
       now,
       now,
     ];

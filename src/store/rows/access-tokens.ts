@@ -1,19 +1,30 @@
 // The access tokens table's columns and how a row becomes a record, shared by every engine.
-import type { AccessTokenRecord } from '../records.js';
+import type { AccessTokenFormat, AccessTokenRecord } from '../records.js';
 
 export interface AccessTokenRow {
   jti: string;
   grant_id: string;
   client_id: string;
-  user_id: string;
+  /** NULL for a machine's token (client_credentials, issue 22). */
+  user_id: string | null;
   session_id_hash: string | null;
   kid: string | null;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+  format: string;
+  /** NULL only in rows written before migration 0013. */
+  audience: string | null;
+  scope: string | null;
+  auth_time: number | null;
 }
 
-export const COLUMNS = 'jti, grant_id, client_id, user_id, session_id_hash, kid, created_at, expires_at, revoked_at';
+export const COLUMNS = 'jti, grant_id, client_id, user_id, session_id_hash, kid, created_at, expires_at, revoked_at, format, audience, scope, auth_time';
+
+/** Anything but 'opaque' is read as 'jwt': the column's CHECK allows nothing else. */
+function format(column: string): AccessTokenFormat {
+  return column === 'opaque' ? 'opaque' : 'jwt';
+}
 
 export function toRecord(row: AccessTokenRow): AccessTokenRecord {
   return {
@@ -23,6 +34,10 @@ export function toRecord(row: AccessTokenRow): AccessTokenRecord {
     userId: row.user_id,
     sessionIdHash: row.session_id_hash,
     kid: row.kid,
+    format: format(row.format),
+    audience: row.audience,
+    scope: row.scope,
+    authTime: row.auth_time,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,

@@ -22,6 +22,9 @@ export interface ClientRow {
   initiate_login_uri: string | null;
   logo_uri: string | null;
   access_contact: string | null;
+  /** private_key_jwt (issue 22): an inline public JWKS (JSON text) or where to fetch one, never both. */
+  jwks: string | null;
+  jwks_uri: string | null;
   created_at: number;
   updated_at: number;
   /** The client's client_groups rows of each role, as a JSON array of group ids (read in the same query). */
@@ -33,7 +36,7 @@ export interface ClientRow {
 export const COLUMNS =
   'client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, ' +
   'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, refresh_reuse_grace, ' +
-  'access_policy, groups_claim, initiate_login_uri, logo_uri, access_contact, created_at, updated_at';
+  'access_policy, groups_claim, initiate_login_uri, logo_uri, access_contact, jwks, jwks_uri, created_at, updated_at';
 
 export const INSERT_PLACEHOLDERS = COLUMNS.split(',').length;
 
@@ -70,6 +73,8 @@ export const PATCH_COLUMNS: Record<keyof ColumnPatch, string> = {
   initiateLoginUri: 'initiate_login_uri',
   logoUri: 'logo_uri',
   accessContact: 'access_contact',
+  jwks: 'jwks',
+  jwksUri: 'jwks_uri',
 };
 
 /** The roles a client names groups in, with the record field holding each list. */
@@ -100,8 +105,10 @@ export function groupIdList(ids: readonly string[]): string[] {
   return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** A NewClient's issue-21 fields with their defaults (everyone, every group, none named, no URIs). */
-export function accessDefaults(client: Partial<Pick<ClientRecord, 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact'>>) {
+/** A NewClient's issue-21 and issue-22 fields with their defaults (everyone, every group, none named, no URIs, no keys). */
+export function accessDefaults(
+  client: Partial<Pick<ClientRecord, 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact' | 'jwks' | 'jwksUri'>>,
+) {
   return {
     accessPolicy: client.accessPolicy ?? 'everyone',
     accessGroups: groupIdList(client.accessGroups ?? []),
@@ -110,6 +117,8 @@ export function accessDefaults(client: Partial<Pick<ClientRecord, 'accessPolicy'
     initiateLoginUri: client.initiateLoginUri ?? null,
     logoUri: client.logoUri ?? null,
     accessContact: client.accessContact ?? null,
+    jwks: client.jwks ?? null,
+    jwksUri: client.jwksUri ?? null,
   } satisfies Partial<ClientRecord>;
 }
 
@@ -140,6 +149,8 @@ export function toRecord(row: ClientRow): ClientRecord {
     initiateLoginUri: row.initiate_login_uri,
     logoUri: row.logo_uri,
     accessContact: row.access_contact,
+    jwks: row.jwks,
+    jwksUri: row.jwks_uri,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

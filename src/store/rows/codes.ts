@@ -19,11 +19,13 @@ export interface CodeRow {
   expires_at: number;
   consumed_at: number | null;
   replayed_at: number | null;
+  /** A JSON array of API identifiers (RFC 8707), '[]' for none. */
+  resources: string;
 }
 
 export const COLUMNS =
   'code_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, redirect_uri, scope, nonce, code_challenge, ' +
-  'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at';
+  'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at, resources';
 
 export function toRecord(row: CodeRow): AuthorizationCodeRecord {
   return {
@@ -40,6 +42,7 @@ export function toRecord(row: CodeRow): AuthorizationCodeRecord {
     codeChallenge: row.code_challenge,
     codeChallengeMethod: row.code_challenge_method as AuthorizationCodeRecord['codeChallengeMethod'],
     authTime: row.auth_time,
+    resources: JSON.parse(row.resources) as string[],
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     consumedAt: row.consumed_at,

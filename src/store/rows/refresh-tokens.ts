@@ -17,9 +17,11 @@ export interface RefreshTokenRow {
   kid: string | null;
   rotated_at: number | null;
   revoked_at: number | null;
+  /** A JSON array of API identifiers (RFC 8707), '[]' for none. */
+  resources: string;
 }
 
-export const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at';
+export const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at, resources';
 
 export function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
   return {
@@ -32,6 +34,7 @@ export function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
     amr: JSON.parse(row.amr) as string[],
     scope: row.scope,
     authTime: row.auth_time,
+    resources: JSON.parse(row.resources) as string[],
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     grantExpiresAt: row.grant_expires_at ?? row.expires_at,

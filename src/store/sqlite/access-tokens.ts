@@ -14,7 +14,7 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
   private readonly deleteExpiredStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
+    this.insertStmt = db.prepare(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`);
     this.liveByJti = db.prepare<[string, number], AccessTokenRow>(`SELECT ${COLUMNS} FROM access_tokens WHERE jti = ? AND revoked_at IS NULL AND expires_at > ?`);
     this.revokeGrantStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
     this.revokeForUserStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
@@ -30,7 +30,20 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
 
   /** create(), synchronously: for a caller's transaction (issuance.ts). */
   createNow(token: NewAccessToken): void {
-    this.insertStmt.run(token.jti, token.grantId, token.clientId, token.userId, token.sessionIdHash, token.kid, token.createdAt, token.expiresAt);
+    this.insertStmt.run(
+      token.jti,
+      token.grantId,
+      token.clientId,
+      token.userId,
+      token.sessionIdHash,
+      token.kid,
+      token.createdAt,
+      token.expiresAt,
+      token.format,
+      token.audience,
+      token.scope,
+      token.authTime,
+    );
   }
 
   async findLive(jti: string, now: number): Promise<AccessTokenRecord | null> {

@@ -75,6 +75,8 @@ export class SqliteClientRepository implements ClientRepository {
         record.initiateLoginUri,
         record.logoUri,
         record.accessContact,
+        record.jwks,
+        record.jwksUri,
         now,
         now,
       );

@@ -9,11 +9,14 @@ import { packageRoot } from '../../../paths.js';
 import type {
   AccessTokenRepository,
   AccountTokenRepository,
+  ApiRepository,
   AttributeRepository,
   AuditRepository,
   AuthorizationCodeRepository,
   AuthorizationRequestRepository,
+  ClientAssertionRepository,
   ClientRepository,
+  DeviceCodeRepository,
   GroupRepository,
   IssuanceRepository,
   PasskeyRepository,
@@ -62,6 +65,31 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
     usesOf: 'read',
   },
   attributes: { define: 'write', list: 'read', find: 'read', update: 'write', remove: 'write', setValue: 'write', valuesOf: 'read' },
+  apis: {
+    create: 'write',
+    findById: 'read',
+    findByIdentifier: 'read',
+    list: 'read',
+    count: 'read',
+    update: 'write',
+    delete: 'write',
+    usesOf: 'read',
+    accessOf: 'read',
+    setGrants: 'write',
+  },
+  // A poll reads the previous state and writes the next in one transaction: the whole call runs on the thread.
+  deviceCodes: {
+    create: 'write',
+    find: 'read',
+    findPending: 'read',
+    poll: 'write',
+    approve: 'write',
+    deny: 'write',
+    consume: 'write',
+    deleteForUser: 'write',
+    deleteExpired: 'write',
+  },
+  clientAssertions: { use: 'write', deleteExpired: 'write' },
   signingKeys: { insert: 'write', insertUnlessScheduled: 'write', list: 'read', update: 'write' },
   sessions: {
     create: 'write',
@@ -119,6 +147,9 @@ export class ThreadedSqliteStore implements Store {
   readonly clients: ClientRepository;
   readonly groups: GroupRepository;
   readonly attributes: AttributeRepository;
+  readonly apis: ApiRepository;
+  readonly deviceCodes: DeviceCodeRepository;
+  readonly clientAssertions: ClientAssertionRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;
@@ -147,6 +178,9 @@ export class ThreadedSqliteStore implements Store {
     this.clients = this.repository('clients');
     this.groups = this.repository('groups');
     this.attributes = this.repository('attributes');
+    this.apis = this.repository('apis');
+    this.deviceCodes = this.repository('deviceCodes');
+    this.clientAssertions = this.repository('clientAssertions');
     this.signingKeys = this.repository('signingKeys');
     this.sessions = this.repository('sessions');
     this.codes = this.repository('codes');
