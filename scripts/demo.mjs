@@ -98,7 +98,19 @@ async function registerClients() {
   const app2 = await confidential('openidClient', 'Example app 2 (openid-client)');
   const spa = await runIdp(
     root,
-    ['client', 'create', '--public', '--name', 'Example SPA (oidc-client-ts)', '--redirect-uri', `${url('spa')}/`, '--post-logout-redirect-uri', `${url('spa')}/?signed-out`, '--api', apiIdentifier],
+    [
+      'client',
+      'create',
+      '--public',
+      '--name',
+      'Example SPA (oidc-client-ts)',
+      '--redirect-uri',
+      `${url('spa')}/`,
+      '--post-logout-redirect-uri',
+      `${url('spa')}/?signed-out`,
+      '--api',
+      apiIdentifier,
+    ],
     gatehouseEnv,
   );
   // examples/device-cli: a command-line tool, signed in by the device flow (RFC 8628), calling the same API.

@@ -1,4 +1,4 @@
-// The admin home: how many people, applications and live sessions there are, and how sign-ins went in the
+// The admin home: how many people, applications, APIs and live sessions there are, and how sign-ins went in the
 // last 24 hours, with the newest audit events.
 import type { Request, Response } from 'express';
 import type { AdminDependencies } from './context.js';
@@ -11,9 +11,10 @@ export function dashboardPage(deps: AdminDependencies) {
   return async (_req: Request, res: Response): Promise<void> => {
     const now = deps.clock.now();
     const since = now - DAY_MS;
-    const [users, clients, sessions, signIns, failures, recent] = await Promise.all([
+    const [users, clients, apis, sessions, signIns, failures, recent] = await Promise.all([
       deps.store.users.count(),
       deps.store.clients.count(),
+      deps.store.apis.count(),
       deps.store.sessions.countLive(now),
       deps.store.audit.count({ type: 'signin.succeeded', since }),
       deps.store.audit.count({ type: 'signin.failed', since }),
@@ -22,7 +23,7 @@ export function dashboardPage(deps: AdminDependencies) {
     renderAdmin(res, 'dashboard', {
       title: 'Dashboard',
       section: 'dashboard',
-      counts: { users, clients, sessions, signIns, failures },
+      counts: { users, clients, apis, sessions, signIns, failures },
       recent: await eventRows(deps, recent),
     });
   };

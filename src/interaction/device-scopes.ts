@@ -63,7 +63,11 @@ function aboutYou(scope: readonly string[], client: Pick<ClientRecord, 'name'>, 
 }
 
 /** What the pending authorization asks for, read for the approval page. */
-export async function describeRequest(deps: { store: Store; claimCatalog: Pick<ClaimCatalog, 'definitions'> }, client: Pick<ClientRecord, 'name'>, record: Pick<DeviceCodeRecord, 'scope' | 'resources'>): Promise<RequestView> {
+export async function describeRequest(
+  deps: { store: Store; claimCatalog: Pick<ClaimCatalog, 'definitions'> },
+  client: Pick<ClientRecord, 'name'>,
+  record: Pick<DeviceCodeRecord, 'scope' | 'resources'>,
+): Promise<RequestView> {
   const scope = record.scope.split(' ').filter(Boolean);
   const [attributes, apis] = await Promise.all([deps.claimCatalog.definitions(), Promise.all(record.resources.map((identifier) => deps.store.apis.findByIdentifier(identifier)))]);
   const apiViews: ApiRequestView[] = [];

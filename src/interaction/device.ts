@@ -179,7 +179,11 @@ export function deviceDecision(deps: DeviceDependencies) {
     // Checked again: the rules or the person's groups may have changed since the approval page was shown.
     if (!(await admitted(deps, req, res, visitor, client, null))) return;
     const { session } = visitor;
-    const approved = await deps.store.deviceCodes.approve(target.userCodeHash, { userId: visitor.user.id, sessionIdHash: session.idHash, sid: session.sid, amr: session.amr, authTime: session.authTime }, now);
+    const approved = await deps.store.deviceCodes.approve(
+      target.userCodeHash,
+      { userId: visitor.user.id, sessionIdHash: session.idHash, sid: session.sid, amr: session.amr, authTime: session.authTime },
+      now,
+    );
     if (!approved) {
       gone(res, visitor);
       return;
@@ -215,7 +219,7 @@ async function admitted(deps: DeviceDependencies, req: Request, res: Response, v
   // One indexed query: the groups decide both rules (a group may require two factors, the client may admit some groups).
   const groups = await deps.store.groups.groupsOf(visitor.user.id);
   const groupRequiresMfa = groupsRequireMfa(groups);
-  if (false && !satisfiesMfaPolicy(visitor.session.amr, { requireMfa: deps.config.requireMfa, client, acrValues: [], groupRequiresMfa })) {
+  if (!satisfiesMfaPolicy(visitor.session.amr, { requireMfa: deps.config.requireMfa, client, acrValues: [], groupRequiresMfa })) {
     await renderStepUp(deps, res, visitor, client, code, groupRequiresMfa);
     return false;
   }

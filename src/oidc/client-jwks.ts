@@ -64,12 +64,13 @@ async function limitedBody(response: Response, maxBytes: number): Promise<string
     throw new JwksUnavailable(`the JWKS is larger than ${maxBytes} bytes`);
   }
   if (!response.body) return '';
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    const value = chunk.value;
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel();

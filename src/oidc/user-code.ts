@@ -18,9 +18,7 @@ const NORMALISED = new RegExp(`^[${USER_CODE_ALPHABET}]{${USER_CODE_LENGTH}}$`);
 
 /** A new code, normalised (eight letters, no dash): each letter drawn uniformly with the CSPRNG (crypto.randomInt). */
 export function drawUserCode(): string {
-  let code = '';
-  for (let index = 0; index < USER_CODE_LENGTH; index += 1) code += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)];
-  return code;
+  return Array.from({ length: USER_CODE_LENGTH }, () => USER_CODE_ALPHABET.charAt(randomInt(USER_CODE_ALPHABET.length))).join('');
 }
 
 /** The normalised code as people read it: `BDFG-HJKL`. */

@@ -57,7 +57,13 @@ export function machineToken(app: RunningApp, machine: { clientId: string; clien
 }
 
 /** A code flow of the shop for Ada (signed in once in `browser`), with `extra` on the authorization request. */
-async function shopTokens(app: RunningApp, shop: { clientId: string; clientSecret: string }, browser: Browser, scope: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+async function shopTokens(
+  app: RunningApp,
+  shop: { clientId: string; clientSecret: string },
+  browser: Browser,
+  scope: string,
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
   const verifier = randomBytes(32).toString('base64url');
   const url = new URL(`${app.config.issuer}/authorize`);
   const params = {
@@ -88,9 +94,26 @@ export async function issueTokens(): Promise<Issued> {
   const clock = new FakeClock(Date.now() - HOUR);
   const app = await startApp({ clock });
   const ctx = manage(app);
-  await createApi(ctx, { name: 'Orders API', identifier: ORDERS_API, scopes: [{ name: 'orders:read', description: 'Read your orders' }, { name: 'orders:write', description: 'Place orders' }] });
+  await createApi(ctx, {
+    name: 'Orders API',
+    identifier: ORDERS_API,
+    scopes: [
+      { name: 'orders:read', description: 'Read your orders' },
+      { name: 'orders:write', description: 'Place orders' },
+    ],
+  });
   await createApi(ctx, { name: 'Billing API', identifier: BILLING_API, scopes: [{ name: 'billing:read', description: 'Read your invoices' }] });
-  const shopClient = await createClient(ctx, { name: 'Shop', redirectUris: [SHOP_REDIRECT], apis: { request: [{ api: ORDERS_API, scopes: null }, { api: BILLING_API, scopes: null }], introspect: [] } });
+  const shopClient = await createClient(ctx, {
+    name: 'Shop',
+    redirectUris: [SHOP_REDIRECT],
+    apis: {
+      request: [
+        { api: ORDERS_API, scopes: null },
+        { api: BILLING_API, scopes: null },
+      ],
+      introspect: [],
+    },
+  });
   const machineClient = await createClient(ctx, { name: 'Nightly export', redirectUris: [], machine: true, apis: { request: [{ api: ORDERS_API, scopes: ['orders:read'] }], introspect: [] } });
   const shop = { clientId: shopClient.client.clientId, clientSecret: shopClient.clientSecret ?? '' };
   const machine = { clientId: machineClient.client.clientId, clientSecret: machineClient.clientSecret ?? '' };

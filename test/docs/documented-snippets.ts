@@ -1,18 +1,16 @@
-// The code blocks of docs/integrating.md that the tests run, taken from between their markers exactly as a reader
-// copies them (`<!-- NAME:start -->`, one fenced block, `<!-- NAME:end -->`).
+// The code blocks of docs/integrating.md (and README.md) that the tests run, taken from between their markers
+// exactly as a reader copies them (`<!-- NAME:start -->`, one fenced block, `<!-- NAME:end -->`).
 import { execFile } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 
-const GUIDE = path.join(packageRoot, 'docs/integrating.md');
-
-/** The code of the fenced block between `<!-- name:start -->` and `<!-- name:end -->`. */
-export function documentedSnippet(name: string): string {
-  const guide = readFileSync(GUIDE, 'utf8');
+/** The code of the fenced block between `<!-- name:start -->` and `<!-- name:end -->` of `file` (the guide by default). */
+export function documentedSnippet(name: string, file = 'docs/integrating.md'): string {
+  const text = readFileSync(path.join(packageRoot, file), 'utf8');
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const match = new RegExp(`<!-- ${escaped}:start -->\\s*\`\`\`[a-z]*\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${escaped}:end -->`).exec(guide);
-  if (!match?.[1]) throw new Error(`docs/integrating.md has no ${name} block`);
+  const match = new RegExp(`<!-- ${escaped}:start -->\\s*\`\`\`[a-z]*\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${escaped}:end -->`).exec(text);
+  if (!match?.[1]) throw new Error(`${file} has no ${name} block`);
   return match[1];
 }
 

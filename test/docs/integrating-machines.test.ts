@@ -21,7 +21,14 @@ describe('the machine-client programs of docs/integrating.md section 10', () => 
 
   beforeAll(async () => {
     app = await startApp();
-    await createApi(manage(app), { name: 'Orders API', identifier: ORDERS_API, scopes: [{ name: 'orders:read', description: 'Read orders' }, { name: 'orders:write', description: 'Place orders' }] });
+    await createApi(manage(app), {
+      name: 'Orders API',
+      identifier: ORDERS_API,
+      scopes: [
+        { name: 'orders:read', description: 'Read orders' },
+        { name: 'orders:write', description: 'Place orders' },
+      ],
+    });
     await createApi(manage(app), { name: 'Ledger API', identifier: OPAQUE_API, scopes: [{ name: 'ledger:read', description: 'Read the ledger' }], tokenFormat: 'opaque' });
   });
 
@@ -37,7 +44,13 @@ describe('the machine-client programs of docs/integrating.md section 10', () => 
     expect(made.stdout).toBe(`kid ${kid}`);
     expect(jwks).not.toMatch(/"d"\s*:/);
 
-    const { client, clientSecret } = await createClient(manage(app), { name: 'Nightly export', redirectUris: [], machine: true, jwks, apis: { request: [{ api: ORDERS_API, scopes: ['orders:read'] }], introspect: [] } });
+    const { client, clientSecret } = await createClient(manage(app), {
+      name: 'Nightly export',
+      redirectUris: [],
+      machine: true,
+      jwks,
+      apis: { request: [{ api: ORDERS_API, scopes: ['orders:read'] }], introspect: [] },
+    });
     expect(clientSecret).toBeNull();
     const env = { ISSUER: app.config.issuer, CLIENT_ID: client.clientId, API_IDENTIFIER: ORDERS_API, SCOPE: 'orders:read' };
     const got = await run(process.execPath, [writeNodeProgram(app.dir, 'machine-token.mjs', 'node-client-credentials')], env, app.dir);
@@ -55,16 +68,33 @@ describe('the machine-client programs of docs/integrating.md section 10', () => 
     expect(refused.stderr).toContain('invalid_scope');
   });
 
-  it("lets an API introspect the opaque tokens minted for it with its own credentials, and nothing else", async () => {
+  it('lets an API introspect the opaque tokens minted for it with its own credentials, and nothing else', async () => {
     const ctx = manage(app);
-    const caller = await createClient(ctx, { name: 'Ledger sync', redirectUris: [], machine: true, apis: { request: [{ api: OPAQUE_API, scopes: null }, { api: ORDERS_API, scopes: null }], introspect: [] } });
+    const caller = await createClient(ctx, {
+      name: 'Ledger sync',
+      redirectUris: [],
+      machine: true,
+      apis: {
+        request: [
+          { api: OPAQUE_API, scopes: null },
+          { api: ORDERS_API, scopes: null },
+        ],
+        introspect: [],
+      },
+    });
     const ledger = await createClient(ctx, { name: 'Ledger API', redirectUris: [], machine: true, apis: { request: [], introspect: [OPAQUE_API] } });
     const callerCredentials = { clientId: caller.client.clientId, clientSecret: caller.clientSecret ?? '' };
     const opaque = await machineToken(app, callerCredentials, OPAQUE_API, 'ledger:read');
     expect(opaque.split('.')).toHaveLength(1);
 
     const program = writeNodeProgram(app.dir, 'introspect-api-token.mjs', 'node-introspect');
-    const env = { ISSUER: app.config.issuer, API_IDENTIFIER: OPAQUE_API, REQUIRED_SCOPE: 'ledger:read', INTROSPECTION_CLIENT_ID: ledger.client.clientId, INTROSPECTION_CLIENT_SECRET: ledger.clientSecret ?? '' };
+    const env = {
+      ISSUER: app.config.issuer,
+      API_IDENTIFIER: OPAQUE_API,
+      REQUIRED_SCOPE: 'ledger:read',
+      INTROSPECTION_CLIENT_ID: ledger.client.clientId,
+      INTROSPECTION_CLIENT_SECRET: ledger.clientSecret ?? '',
+    };
     const introspect = (token: string, extra: Record<string, string> = {}) => run(process.execPath, [program, token], { ...env, ...extra });
 
     const accepted = await introspect(opaque);

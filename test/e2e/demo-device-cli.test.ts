@@ -31,16 +31,17 @@ describe('examples/device-cli: a command-line tool signed in with the device flo
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  const started: ChildProcess[] = [];
+  /** Every tool started, so that none outlives the suite (a failed test leaves one polling). */
+  const started: { child: ChildProcess; exited: Promise<number | null> }[] = [];
 
   function startCli(env: Record<string, string>): RunningCli {
     const child = spawn(process.execPath, [CLI], { cwd: packageRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
-    started.push(child);
     const lines: string[] = [];
     let stderr = '';
     readline.createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    started.push({ child, exited });
     const line = async (pattern: RegExp) => {
       await expect.poll(() => lines.some((text) => pattern.test(text)), { timeout: 20_000, message: `${pattern} in ${JSON.stringify(lines)} ${stderr}` }).toBe(true);
       return pattern.exec(lines.find((text) => pattern.test(text)) ?? '')!;
@@ -60,8 +61,8 @@ describe('examples/device-cli: a command-line tool signed in with the device flo
   }, 120_000);
 
   afterAll(async () => {
-    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await Promise.all(started.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+    for (const { child } of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.all(started.map(({ exited }) => exited));
     await browser?.close();
     if (demo) expect(await demo.stop()).toBe(0);
   }, 30_000);
@@ -85,7 +86,9 @@ describe('examples/device-cli: a command-line tool signed in with the device flo
     await page.getByRole('button', { name: 'Continue' }).click();
     await expect.poll(() => page.getByTestId('device-client').textContent(), NAVIGATION).toBe('Example device CLI (openid-client)');
     expect(await page.getByTestId('device-user-code').textContent()).toBe(userCode);
-    expect(await page.getByTestId('device-asks').textContent()).toContain('Demo API');
+    const asks = await page.getByTestId('device-asks').textContent();
+    expect(asks).toContain('Demo API');
+    expect(asks).toContain('Read who you are');
     await shot('11-device-approve');
     await page.getByRole('button', { name: 'Allow' }).click();
     await expect.poll(() => page.getByTestId('device-outcome').textContent(), NAVIGATION).toMatch(/^You allowed Example device CLI/);

@@ -196,6 +196,7 @@ describe('admin: the APIs screens (issue 22)', () => {
       await setClientApis(ctx(), two.clientId, { request: [], introspect: [listed.id] });
       const home = await admin.page('/admin');
       expect(home.body).toContain('<a href="/admin/apis">APIs</a>');
+      expect(home.body).toContain(`<a href="/admin/apis"><span class="stat-value">${await app.store.apis.count()}</span> <span class="stat-label">APIs</span></a>`);
       const page = await admin.page('/admin/apis');
       expect(page.body).toContain('<a href="/admin/apis" aria-current="page">APIs</a>');
       expect(page.body).toContain('<a class="button" href="/admin/apis/new">New API</a>');

@@ -162,6 +162,8 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
       expect(page.body).not.toContain('id="access-heading"');
       expect(page.body).toContain('<h2>Client secret</h2>');
       expect(page.body).not.toContain(XSS);
+      const list = await admin.page('/admin/clients');
+      expect(list.body).toMatch(new RegExp(`<td><code>${clientId}</code></td>[\\s\\S]*?<span class="muted">none: machine client</span>`));
 
       // The token endpoint takes its secret (RFC 6749 §4.4): a token for the API.
       const token = await tokenRequest({ grant_type: 'client_credentials', resource: orders.identifier }, { Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}` });

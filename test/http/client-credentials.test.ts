@@ -70,7 +70,13 @@ describe('client_credentials (RFC 6749 §4.4) with a client secret', () => {
     const record = await app.store.accessTokens.findLive(decodeJwt(tokens.access_token).jti ?? '', app.clock.now());
     expect(record).toMatchObject({ clientId: machine.clientId, userId: null, sessionIdHash: null, format: 'jwt', audience: ORDERS, scope: 'orders:read orders:write', authTime: null });
     const [event] = await app.store.audit.list({ limit: 1, filter: { type: 'token.client_credentials' } });
-    expect(event).toMatchObject({ actor: machine.clientId, subject: machine.clientId, clientId: machine.clientId, outcome: 'success', details: { api: ORDERS, scope: 'orders:read orders:write' } });
+    expect(event).toMatchObject({
+      actor: machine.clientId,
+      subject: machine.clientId,
+      clientId: machine.clientId,
+      outcome: 'success',
+      details: { api: ORDERS, scope: 'orders:read orders:write' },
+    });
   });
 
   it('is introspected and revoked by its own client', async () => {
@@ -84,7 +90,7 @@ describe('client_credentials (RFC 6749 §4.4) with a client secret', () => {
     expect(event).toMatchObject({ actor: machine.clientId, details: { client_id: machine.clientId, token_type: 'access_token' } });
   });
 
-  it("an API with opaque tokens and its own lifetime: a random token, described by introspection", async () => {
+  it('an API with opaque tokens and its own lifetime: a random token, described by introspection', async () => {
     const inventory = await addApi(app, { identifier: 'https://inventory.example/', scopes: ['stock:read'], tokenFormat: 'opaque', tokenLifetime: 120 });
     const client = await addMachine(app, { auth: { secret: true }, grants: [requestGrant(inventory)] });
     const clientConfig = await secretConfig(client);
@@ -101,7 +107,12 @@ describe('client_credentials (RFC 6749 §4.4) with a client secret', () => {
   });
 
   describe('refusals, each writing no access-token record', () => {
-    async function refused(client: MachineClient, clientConfig: oidc.Configuration, parameters: Record<string, string>, expected: { status?: number; error: string; description: string | RegExp }) {
+    async function refused(
+      client: MachineClient,
+      clientConfig: oidc.Configuration,
+      parameters: Record<string, string>,
+      expected: { status?: number; error: string; description: string | RegExp },
+    ) {
       const before = await accessTokenRecords(app, client.clientId);
       const answer = await refusal(oidc.clientCredentialsGrant(clientConfig, parameters));
       expect(answer.status).toBe(expected.status ?? 400);
@@ -117,7 +128,12 @@ describe('client_credentials (RFC 6749 §4.4) with a client secret', () => {
     });
 
     it('a scope the API defines but the client was not granted, and one nobody defines: invalid_scope', async () => {
-      await refused(machine, config, { resource: ORDERS, scope: 'orders:read orders:admin' }, { error: 'invalid_scope', description: 'scope orders:admin is not one this client may request of this API' });
+      await refused(
+        machine,
+        config,
+        { resource: ORDERS, scope: 'orders:read orders:admin' },
+        { error: 'invalid_scope', description: 'scope orders:admin is not one this client may request of this API' },
+      );
       await refused(machine, config, { resource: ORDERS, scope: 'invoices:read' }, { error: 'invalid_scope', description: 'scope invoices:read is not one this client may request of this API' });
     });
 

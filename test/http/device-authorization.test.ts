@@ -127,7 +127,14 @@ describe('the device authorization endpoint (RFC 8628 §3.1)', () => {
   });
 
   it('refuses a repeated scope with invalid_request', async () => {
-    const answer = await authorizeDevice(app, tv, new URLSearchParams([['scope', 'openid'], ['scope', 'profile']]));
+    const answer = await authorizeDevice(
+      app,
+      tv,
+      new URLSearchParams([
+        ['scope', 'openid'],
+        ['scope', 'profile'],
+      ]),
+    );
     expect({ status: answer.status, error: answer.json.error }).toEqual({ status: 400, error: 'invalid_request' });
   });
 

@@ -37,7 +37,15 @@ describe('the device page (/device)', () => {
     tv = await addDeviceClient(app, { name: 'Living-room <b>TV</b>' });
     ada = await addUser(app, 'ada@example.com', { name: 'Ada Lovelace' });
     orders = await app.store.apis.create(
-      { id: randomId(), name: 'Orders API', identifier: 'https://orders.example/api', scopes: [{ name: 'orders:read', description: 'Read your orders' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both' },
+      {
+        id: randomId(),
+        name: 'Orders API',
+        identifier: 'https://orders.example/api',
+        scopes: [{ name: 'orders:read', description: 'Read your orders' }],
+        tokenLifetime: null,
+        tokenFormat: 'jwt',
+        accepts: 'both',
+      },
       clock.now(),
     );
     await app.store.apis.setGrants(tv.record.clientId, [{ apiId: orders.id, role: 'request', scopes: null }]);

@@ -152,7 +152,15 @@ describe('polling the token endpoint with a device code (RFC 8628 §3.4, §3.5)'
 
   it('mints an access token for the API the device named, with its scopes only', async () => {
     const api: ApiRecord = await app.store.apis.create(
-      { id: randomId(), name: 'Recordings', identifier: 'https://tv.example/recordings', scopes: [{ name: 'recordings:read', description: 'Watch your recordings' }], tokenLifetime: 300, tokenFormat: 'jwt', accepts: 'people' },
+      {
+        id: randomId(),
+        name: 'Recordings',
+        identifier: 'https://tv.example/recordings',
+        scopes: [{ name: 'recordings:read', description: 'Watch your recordings' }],
+        tokenLifetime: 300,
+        tokenFormat: 'jwt',
+        accepts: 'people',
+      },
       clock.now(),
     );
     await app.store.apis.setGrants(tv.record.clientId, [{ apiId: api.id, role: 'request', scopes: null }]);

@@ -58,6 +58,7 @@ describe('ID token claims (OIDC Core §2)', () => {
       userId: ada.id,
       sessionIdHash: null,
       sid: null,
+      resources: [],
       amr: [],
       scope: 'openid offline_access',
       authTime: now,

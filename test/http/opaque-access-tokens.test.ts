@@ -40,7 +40,17 @@ describe('opaque access tokens and introspection by an API', () => {
 
   /** A machine's token as the client credentials grant records it (no person: sub = client_id, no auth_time). */
   async function machineToken(client: TestClient, audience: string, format: 'jwt' | 'opaque'): Promise<string> {
-    const planned = planAccessToken({ issuer: app.config.issuer, audience, clientId: client.clientId, subject: client.clientId, scope: ['orders:read'], authTime: null, now: clock.now(), lifetimeSeconds: 300, format });
+    const planned = planAccessToken({
+      issuer: app.config.issuer,
+      audience,
+      clientId: client.clientId,
+      subject: client.clientId,
+      scope: ['orders:read'],
+      authTime: null,
+      now: clock.now(),
+      lifetimeSeconds: 300,
+      format,
+    });
     const token = await finishAccessToken(app.keyRing.signingKey, planned);
     await app.store.accessTokens.create(accessTokenRecord(planned, { grantId: randomId(), userId: null, sessionIdHash: null, kid: app.keyRing.signingKey.kid, createdAt: clock.now() }));
     return token;
@@ -157,7 +167,17 @@ describe('opaque access tokens and introspection by an API', () => {
       const machine = await addClient(app, { name: 'Opaque job', redirectUris: ['https://opaque-job.example/cb'] });
       const token = await machineToken(machine, BILLING, 'opaque');
       const answer = await introspect(app, billingApi, token);
-      expect(answer).toEqual({ active: true, scope: 'orders:read', client_id: machine.clientId, sub: machine.clientId, exp: seconds() + 300, iat: seconds(), iss: app.config.issuer, aud: BILLING, token_type: 'Bearer' });
+      expect(answer).toEqual({
+        active: true,
+        scope: 'orders:read',
+        client_id: machine.clientId,
+        sub: machine.clientId,
+        exp: seconds() + 300,
+        iat: seconds(),
+        iss: app.config.issuer,
+        aud: BILLING,
+        token_type: 'Bearer',
+      });
       await revoke(app, machine, token);
       expect((await revocations())[0]).toMatchObject({ actor: machine.clientId, subject: machine.clientId });
       expect(await introspect(app, billingApi, token)).toEqual(INACTIVE);

@@ -194,6 +194,20 @@ describe('private_key_jwt (RFC 7523, OIDC Core §9)', () => {
       await expectRefused(other, async () => tokenWithAssertion(app, await assertion(app, inline.clientId, key), { client_id: other.clientId }), 'invalid_assertion');
     });
 
+    it('an assertion naming no registered client, or unreadable and sent without client_id: audited without a client id', async () => {
+      const anonymousFailures = async () => (await app.store.audit.list({ limit: 20, filter: { type: 'client_auth.failed' } })).filter((event) => event.clientId === null);
+      const before = (await anonymousFailures()).length;
+      for (const [sent, reason] of [
+        [await assertion(app, 'nobody-registered', key), 'unknown_client'],
+        ['not-a-jwt', 'invalid_assertion'],
+      ] as const) {
+        const answer = await tokenWithAssertion(app, sent);
+        expect([answer.status, answer.json.error], reason).toEqual([401, 'invalid_client']);
+        expect((await anonymousFailures())[0]?.details, reason).toEqual({ reason, method: 'private_key_jwt' });
+      }
+      expect((await anonymousFailures()).length).toBe(before + 2);
+    });
+
     it('a client registered with a secret sending an assertion (it must use its registered method)', async () => {
       const secretClient = await addMachine(app, { auth: { secret: true }, grants: [requestGrant(api)] });
       const before = await accessTokenRecords(app, secretClient.clientId);
@@ -222,9 +236,18 @@ describe('private_key_jwt (RFC 7523, OIDC Core §9)', () => {
     });
 
     it('an assertion together with a secret, or with another assertion type: invalid_request (two methods, RFC 6749 §2.3)', async () => {
-      const withSecret = await postForm(app, 'token', { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(app, inline.clientId, key), client_secret: 'x' });
+      const withSecret = await postForm(app, 'token', {
+        grant_type: 'client_credentials',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: await assertion(app, inline.clientId, key),
+        client_secret: 'x',
+      });
       expect([withSecret.status, withSecret.json.error]).toEqual([400, 'invalid_request']);
-      const otherType = await postForm(app, 'token', { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer', client_assertion: await assertion(app, inline.clientId, key) });
+      const otherType = await postForm(app, 'token', {
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer',
+        client_assertion: await assertion(app, inline.clientId, key),
+      });
       expect([otherType.status, otherType.json]).toEqual([400, { error: 'invalid_request', error_description: `client_assertion_type must be ${JWT_BEARER}` }]);
     });
 
@@ -251,12 +274,20 @@ describe('private_key_jwt (RFC 7523, OIDC Core §9)', () => {
         await expectRefused(client, async () => tokenWithAssertion(app, await assertion(app, client.clientId, urlKey)), 'jwks_unavailable');
         expect(server.requests, behaviour).toBe(1);
       }
+      // Why, for the operator: in the log, never in the answer.
+      const refusals = app.logs.filter((line) => line.msg === 'request refused').map((line) => String(line.detail));
+      expect(refusals).toEqual(expect.arrayContaining(['jwks_uri could not be fetched (ECONNREFUSED)', 'jwks_uri did not answer within 5000 ms', 'the JWKS is larger than 65536 bytes']));
     });
   });
 
   it('failed assertions count on the address budget like wrong secrets: 429 after 100, the right assertion still served', async () => {
     const address = '127.0.2.1';
-    const wrongAud = async () => postFormFrom(address, `${app.config.issuer}/token`, { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(app, inline.clientId, key, { aud: 'https://elsewhere.example/' }) });
+    const wrongAud = async () =>
+      postFormFrom(address, `${app.config.issuer}/token`, {
+        grant_type: 'client_credentials',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: await assertion(app, inline.clientId, key, { aud: 'https://elsewhere.example/' }),
+      });
     for (let i = 0; i < 100; i++) expect((await wrongAud()).status, `attempt ${i + 1}`).toBe(401);
     const throttled = await wrongAud();
     expect([throttled.status, throttled.json.error]).toEqual([429, 'invalid_client']);
@@ -264,7 +295,11 @@ describe('private_key_jwt (RFC 7523, OIDC Core §9)', () => {
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(3000);
     const [event] = await app.store.audit.list({ limit: 1, filter: { type: 'client_auth.throttled' } });
     expect(event).toMatchObject({ clientId: inline.clientId, details: { by: 'address' } });
-    const right = await postFormFrom(address, `${app.config.issuer}/token`, { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(app, inline.clientId, key) });
+    const right = await postFormFrom(address, `${app.config.issuer}/token`, {
+      grant_type: 'client_credentials',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: await assertion(app, inline.clientId, key),
+    });
     expect(right.status, right.body).toBe(200);
   });
 

@@ -30,8 +30,7 @@ describe('resource indicators in the authorization code flow (RFC 8707)', () => 
 
   const jwks = () => createRemoteJWKSet(new URL(`${app.config.issuer}/jwks`));
   /** Rows a refused request must not have written: pending requests, codes and access tokens. */
-  const written = () =>
-    countRows(app, 'SELECT (SELECT count(*) FROM authorization_requests) + (SELECT count(*) FROM authorization_codes) + (SELECT count(*) FROM access_tokens) AS n');
+  const written = () => countRows(app, 'SELECT (SELECT count(*) FROM authorization_requests) + (SELECT count(*) FROM authorization_codes) + (SELECT count(*) FROM access_tokens) AS n');
   const userinfoStatus = async (token: string) => (await fetch(`${app.config.issuer}/userinfo`, { headers: { Authorization: `Bearer ${token}` } })).status;
 
   beforeAll(async () => {
@@ -52,7 +51,12 @@ describe('resource indicators in the authorization code flow (RFC 8707)', () => 
     it('has the API identifier as aud, typ at+jwt, and the granted API scopes only; openid-client redeems it with an ID token', async () => {
       const start = await resourceAuthorization(rp, 'openid email orders:read offline_access', [ORDERS]);
       const callback = await signIn(new Browser(), app, start, 'ada@example.com');
-      const tokens = await oidc.authorizationCodeGrant(rp.config, callback, { pkceCodeVerifier: start.codeVerifier, expectedState: start.state, expectedNonce: start.nonce }, { resource: ORDERS });
+      const tokens = await oidc.authorizationCodeGrant(
+        rp.config,
+        callback,
+        { pkceCodeVerifier: start.codeVerifier, expectedState: start.state, expectedNonce: start.nonce },
+        { resource: ORDERS },
+      );
       expect(tokens.scope).toBe('orders:read');
       expect(tokens.expires_in).toBe(app.config.lifetimes.accessToken);
       expect(tokens.claims()).toMatchObject({ sub: ada.id, aud: rp.clientId, email: 'ada@example.com' });
@@ -69,7 +73,7 @@ describe('resource indicators in the authorization code flow (RFC 8707)', () => 
       expect(record?.scope).toBe('openid email orders:read offline_access');
     });
 
-    it('is for the grant\'s only resource when the token request names none', async () => {
+    it("is for the grant's only resource when the token request names none", async () => {
       const { code, start } = await codeFor(app, rp, new Browser(), 'openid orders:read', [ORDERS]);
       const answer = granted(await redeemFor(app, rp, code, start));
       expect(decodeJwt(answer.access_token ?? '')).toMatchObject({ aud: ORDERS, scope: 'orders:read' });
@@ -99,11 +103,21 @@ describe('resource indicators in the authorization code flow (RFC 8707)', () => 
     const refusals: [string, () => { scope: string; resources: string[] }, string, string][] = [
       ['an unknown resource', () => ({ scope: 'openid', resources: ['https://nowhere.example/'] }), 'invalid_target', 'the resource is not an API this client may request tokens for'],
       ['an API not granted to the client', () => ({ scope: 'openid', resources: [HR] }), 'invalid_target', 'the resource is not an API this client may request tokens for'],
-      ['one unknown resource among granted ones', () => ({ scope: 'openid', resources: [ORDERS, 'https://nowhere.example/'] }), 'invalid_target', 'the resource is not an API this client may request tokens for'],
+      [
+        'one unknown resource among granted ones',
+        () => ({ scope: 'openid', resources: [ORDERS, 'https://nowhere.example/'] }),
+        'invalid_target',
+        'the resource is not an API this client may request tokens for',
+      ],
       ['an API that accepts only machines', () => ({ scope: 'openid', resources: [BATCH] }), 'invalid_target', 'this API accepts only tokens for machine clients'],
       ['a resource with a fragment', () => ({ scope: 'openid', resources: [`${ORDERS}#x`] }), 'invalid_target', 'resource must not include a fragment'],
       ['a relative resource', () => ({ scope: 'openid', resources: ['/orders'] }), 'invalid_target', 'resource must be an absolute URI'],
-      ['an API scope the client was not granted', () => ({ scope: 'openid orders:read orders:write', resources: [ORDERS] }), 'invalid_scope', 'scope orders:write is not granted to this client for the resources named'],
+      [
+        'an API scope the client was not granted',
+        () => ({ scope: 'openid orders:read orders:write', resources: [ORDERS] }),
+        'invalid_scope',
+        'scope orders:write is not granted to this client for the resources named',
+      ],
     ];
     it.each(refusals)('refuses %s', async (_name, request, error, description) => {
       const before = await written();

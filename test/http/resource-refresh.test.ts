@@ -41,7 +41,7 @@ describe('resource indicators at the refresh grant', () => {
   });
   afterAll(() => app.stop());
 
-  it('narrows to each of the grant\'s resources in turn, each token with that API\'s scopes, lifetime and aud', async () => {
+  it("narrows to each of the grant's resources in turn, each token with that API's scopes, lifetime and aud", async () => {
     const { client, refreshToken } = await grantNamingBoth('Narrowing');
     const toBilling = granted(await refresh(app, client, refreshToken, { resource: BILLING }));
     expect(toBilling.scope).toBe('invoices:read');
@@ -74,7 +74,11 @@ describe('resource indicators at the refresh grant', () => {
     expectRefused(await refresh(app, client, refreshToken), 'invalid_target', 'name one of the resources of this grant: each access token is for one API');
     const both = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, resource: ORDERS });
     both.append('resource', BILLING);
-    expectRefused(await tokenRequest(app, both.toString(), { Authorization: basic(client.clientId, client.clientSecret ?? '') }), 'invalid_target', 'name one resource per token request: each access token is for one API');
+    expectRefused(
+      await tokenRequest(app, both.toString(), { Authorization: basic(client.clientId, client.clientSecret ?? '') }),
+      'invalid_target',
+      'name one resource per token request: each access token is for one API',
+    );
     expect(await family(app, grantId)).toEqual(before);
     granted(await refresh(app, client, refreshToken, { resource: BILLING }));
   });
@@ -89,7 +93,7 @@ describe('resource indicators at the refresh grant', () => {
     expectRefused(await refresh(app, client, refreshToken, { resource: HR }), 'invalid_target', 'the resource was not named when this grant was authorized');
   });
 
-  it('refuses an API whose grant was withdrawn, or that was deleted, and still refreshes for the grant\'s other API', async () => {
+  it("refuses an API whose grant was withdrawn, or that was deleted, and still refreshes for the grant's other API", async () => {
     const { client, refreshToken } = await grantNamingBoth('Withdrawn');
     await grantApis(app, client, [requestGrant(billing)]);
     expectRefused(await refresh(app, client, refreshToken, { resource: ORDERS }), 'invalid_target', 'the resource is not an API this client may request tokens for');
@@ -119,7 +123,7 @@ describe('resource indicators at the refresh grant', () => {
     expect(decodeJwt(next.access_token ?? '').scope).toBe('orders:read');
   });
 
-  it('without resources, refreshes as before: userinfo audience, the grant\'s scope, no resources kept', async () => {
+  it("without resources, refreshes as before: userinfo audience, the grant's scope, no resources kept", async () => {
     const client = await addClient(app, { name: 'Plain', redirectUris: ['https://plain.example/cb'] });
     const { code, start } = await codeFor(app, client, new Browser(), 'openid email offline_access', []);
     const first = granted(await redeemFor(app, client, code, start));

@@ -108,6 +108,7 @@ describe('tokens issued for a code (RFC 6749 §5.1, OIDC Core §3.1.3.3)', () =>
         userId: user.id,
         sessionIdHash: null,
         sid: null,
+        resources: [],
         amr: ['pwd'],
         redirectUri: client.redirectUri,
         scope,

@@ -8,6 +8,7 @@ import { migrationsDir } from '../../src/paths.js';
 import { readMigrations } from '../../src/store/migrate.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SqliteUserRepository } from '../../src/store/sqlite/users.js';
+import { BEFORE_0013, expectConstraintsHold, expectRowsKept, rowsAt0012, snapshot, type RawDatabase } from './before-0013.js';
 import { expectUnbrokenChain } from './chain-check.js';
 import { appliedSqliteMigrations, migrateSqlite, openSqliteDatabase, type SqliteDatabase } from '../../src/store/sqlite/database.js';
 
@@ -272,5 +273,32 @@ describe('SQLite migrations', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('rebuilds clients and access_tokens in 0013 keeping every row and every foreign key, and then holds the new CHECKs (issue 22)', async () => {
+    const db = connect();
+    migrateSqlite(
+      db,
+      readMigrations('sqlite').filter((migration) => migration.version <= BEFORE_0013),
+    );
+    for (const sql of rowsAt0012(1_700_000_000_000)) db.exec(sql);
+    const raw: RawDatabase = {
+      rows: async (sql) => db.prepare<[], Record<string, unknown>>(sql).all(),
+      run: async (sql) => {
+        db.exec(sql);
+      },
+    };
+    const before = await snapshot(raw);
+    expect(migrateSqlite(db)).toEqual(ALL.slice(BEFORE_0013));
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.prepare('PRAGMA foreign_key_check').all()).toEqual([]);
+    // Every table naming a client still names the rebuilt one, cascading; the rebuilt access_tokens names its user.
+    const references = (table: string) => db.prepare<[string], { table: string; on_delete: string }>('SELECT "table", on_delete FROM pragma_foreign_key_list(?)').all(table);
+    for (const table of ['authorization_codes', 'refresh_tokens', 'authorization_requests', 'session_clients', 'client_groups', 'access_tokens', 'client_apis', 'device_codes', 'client_assertion_jtis']) {
+      expect(references(table), table).toContainEqual({ table: 'clients', on_delete: 'CASCADE' });
+    }
+    expect(references('access_tokens')).toContainEqual({ table: 'users', on_delete: 'CASCADE' });
+    await expectRowsKept(raw, before);
+    await expectConstraintsHold(raw);
   });
 });

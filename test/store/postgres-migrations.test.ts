@@ -11,6 +11,7 @@ import { appliedPostgresMigrations, migratePostgres, openPostgresPool, type Post
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { PostgresUserRepository } from '../../src/store/postgres/users.js';
 import { freshPostgresSchema, TEST_DATABASE_URL } from '../helpers/postgres.js';
+import { BEFORE_0013, expectConstraintsHold, expectRowsKept, rowsAt0012, snapshot, type RawDatabase } from './before-0013.js';
 import { expectUnbrokenChain } from './chain-check.js';
 
 /** Every shipped migration's version, in order. */
@@ -118,6 +119,25 @@ describe.skipIf(!TEST_DATABASE_URL)(onDatabase, () => {
     expect(await appliedPostgresMigrations(pool)).toEqual([1]);
     // Another node is not kept waiting by a lock the failed run still holds, and carries on from 0002.
     expect(await migratePostgres(node(1))).toEqual(ALL.slice(1));
+  });
+
+  it('changes clients and access_tokens in 0013 keeping every row and every foreign key, and then holds the new CHECKs (issue 22)', async () => {
+    const pool = node();
+    await migratePostgres(
+      pool,
+      readMigrations('postgres').filter((migration) => migration.version <= BEFORE_0013),
+    );
+    for (const sql of rowsAt0012(1_700_000_000_000)) await pool.query(sql);
+    const raw: RawDatabase = {
+      rows: async (sql) => (await pool.query<Record<string, unknown>>(sql)).rows,
+      run: async (sql) => {
+        await pool.query(sql);
+      },
+    };
+    const before = await snapshot(raw);
+    expect(await migratePostgres(pool)).toEqual(ALL.slice(BEFORE_0013));
+    await expectRowsKept(raw, before);
+    await expectConstraintsHold(raw);
   });
 
   it('keeps refresh tokens written before 0003 usable: their grant ends when they do', async () => {

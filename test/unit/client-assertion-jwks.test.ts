@@ -57,7 +57,10 @@ async function server(answer: Server['answer']): Promise<Server> {
   return state;
 }
 
-const json = (body: unknown, type = 'application/json') => (res: http.ServerResponse) => res.writeHead(200, { 'Content-Type': type }).end(JSON.stringify(body));
+const json =
+  (body: unknown, type = 'application/json') =>
+  (res: http.ServerResponse) =>
+    res.writeHead(200, { 'Content-Type': type }).end(JSON.stringify(body));
 
 function client(clientId: string, fields: Partial<ClientRecord>): ClientRecord {
   return { clientId, jwks: null, jwksUri: null, tokenEndpointAuthMethod: 'private_key_jwt', clientType: 'confidential', ...fields } as ClientRecord;

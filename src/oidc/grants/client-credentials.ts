@@ -33,9 +33,7 @@ async function target(deps: GrantDependencies, client: ClientRecord, body: Recor
   const requestable = (await deps.store.apis.accessOf(client.clientId)).filter((access) => access.role === 'request');
   const [only] = requestable;
   if (requestable.length === 1 && only) return apiTarget(deps.store, client.clientId, only.api.identifier, 'machines');
-  throw new InvalidTarget(
-    requestable.length === 0 ? 'this client may not request tokens for any API' : 'name the API with the resource parameter: this client may request tokens for several',
-  );
+  throw new InvalidTarget(requestable.length === 0 ? 'this client may not request tokens for any API' : 'name the API with the resource parameter: this client may request tokens for several');
 }
 
 /** The token's scope, in the API's order: what was asked for, or everything the client may ask of the API. */
