@@ -52,12 +52,7 @@ function listPage(deps: AdminDependencies) {
 }
 
 function renderNew(deps: AdminDependencies, res: Response, form: ApiForm, errors: FieldErrors, status = 200): void {
-  renderApis(
-    res,
-    'new',
-    { title: 'New API', form: formView(form), errors, action: apisPath(deps), cancel: apisPath(deps), defaultLifetime: deps.config.lifetimes.accessToken },
-    status,
-  );
+  renderApis(res, 'new', { title: 'New API', form: formView(form), errors, action: apisPath(deps), cancel: apisPath(deps), defaultLifetime: deps.config.lifetimes.accessToken }, status);
 }
 
 function create(deps: AdminDependencies) {
@@ -128,7 +123,11 @@ function update(deps: AdminDependencies) {
 }
 
 const sameScopes = (a: ApiRecord['scopes'], b: ApiRecord['scopes']) =>
-  a.length === b.length && a.every((scope, i) => scope.name === b[i]?.name && scope.description === b[i]?.description);
+  a.length === b.length &&
+  a.every((scope, i) => {
+    const other = b[i];
+    return other !== undefined && scope.name === other.name && scope.description === other.description;
+  });
 
 /**
  * An edit is sensitive when it changes anything but the name. A form with mistakes of its own is not: it writes

@@ -1,6 +1,6 @@
 // The admin screens under /admin: every route behind requireAdmin; every POST parses its form and checks the
 // CSRF token before any handler runs. State changes happen only on POST. Each screen registers its own routes.
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { checkedForm } from '../http/middleware/checked-form.js';
 import { requireAdmin } from './access.js';
 import { apiRoutes } from './apis.js';
@@ -31,7 +31,8 @@ const checkedForms = checkedForm(checkAdminCsrf);
  * it may request, and a pasted JWKS of up to 64 KiB) need more than the 100 parameters and 32 kB every other form
  * gets (src/http/middleware/parse-form.ts). Still bounded; read only for an administrator (requireAdmin runs first).
  */
-const largeFormParser = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 1000 });
+// body-parser types its middleware for Node's IncomingMessage; ours take Express's Request, which extends it.
+const largeFormParser: RequestHandler = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 1000 });
 const LARGE_FORMS = /^\/(apis|clients)(\/|$)/;
 
 function checkedLargeForms(req: Request, res: Response, next: NextFunction): void {

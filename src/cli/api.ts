@@ -79,7 +79,7 @@ export function registerApiCommands(program: Command): void {
       .command('create')
       .description('register an API: its identifier (an https URI) becomes the aud of its tokens')
       .requiredOption('--name <name>', 'name shown to people and administrators')
-      .requiredOption('--identifier <uri>', 'the absolute https URI that names the API (the resource parameter, the tokens\' aud)'),
+      .requiredOption('--identifier <uri>', "the absolute https URI that names the API (the resource parameter, the tokens' aud)"),
     false,
   ).action((options: ApiOptions & { name: string; identifier: string }) =>
     withContext(async (ctx) => {

@@ -52,13 +52,15 @@ export function registerClientApiCommands(client: Command): void {
         const settings = apiSettings(options.api, options.introspectApi);
         const access = await setClientApis(ctx, clientId, settings);
         const json = await oneClientJson(ctx.store, await findClient(ctx, clientId));
-        const shown = access.map((grant) => `${grant.role === 'introspect' ? 'introspect ' : ''}${grant.api.identifier}${grant.role === 'request' && grant.scopes !== null ? ` (${grant.scopes.join(' ')})` : ''}`);
+        const shown = access.map(
+          (grant) => `${grant.role === 'introspect' ? 'introspect ' : ''}${grant.api.identifier}${grant.role === 'request' && grant.scopes !== null ? ` (${grant.scopes.join(' ')})` : ''}`,
+        );
         print(options, json, `client ${clientId}: ${shown.length ? `APIs ${shown.join(', ')}` : 'no APIs'}`);
       }),
     );
 
   takesId(client.command('set-jwks'))
-    .description("give the application its public keys (private_key_jwt): a client with a secret then authenticates with its keys only, and its secret is removed")
+    .description('give the application its public keys (private_key_jwt): a client with a secret then authenticates with its keys only, and its secret is removed')
     .argument('<client_id>')
     .option('--jwks-uri <uri>', 'where the application publishes its JWKS (https)')
     .option('--jwks-file <file>', 'a file holding its JWKS (public keys only)')

@@ -87,14 +87,11 @@ export async function oneClientJson(store: Store, client: ClientRecord): Promise
 
 /** `idp client show` as text: one `field: value` line each, then the keys and APIs spelled out. */
 export function clientText(json: ClientJson): string {
-  const lines: string[] = [];
-  for (const [key, value] of Object.entries(json)) {
-    if (key === 'jwks' || key === 'apis' || key === 'introspect_apis') continue;
-    lines.push(`${key}: ${Array.isArray(value) ? value.join(' ') : (value ?? '')}`);
-  }
-  const keys = json.jwks === null ? [] : jwksKeys(JSON.stringify(json.jwks));
+  const { jwks, apis, introspect_apis: introspected, ...fields } = json;
+  const lines = Object.entries(fields).map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : String(value ?? '')}`);
+  const keys = jwks === null ? [] : jwksKeys(JSON.stringify(jwks));
   lines.push(keys.length ? 'keys:' : 'keys: (none)', ...keys.map((key) => `  ${describeKey(key)}`));
-  lines.push(json.apis.length ? 'apis:' : 'apis: (none)', ...json.apis.map((api) => `  ${api.identifier}\t${api.scopes === null ? '(all scopes)' : api.scopes.join(' ')}`));
-  if (json.introspect_apis.length) lines.push('introspects:', ...json.introspect_apis.map((api) => `  ${api.identifier}`));
+  lines.push(apis.length ? 'apis:' : 'apis: (none)', ...apis.map((api) => `  ${api.identifier}\t${api.scopes === null ? '(all scopes)' : api.scopes.join(' ')}`));
+  if (introspected.length) lines.push('introspects:', ...introspected.map((api) => `  ${api.identifier}`));
   return lines.join('\n');
 }

@@ -170,7 +170,12 @@ export async function createApi(ctx: ManageContext, input: ApiInput): Promise<Ap
   return api;
 }
 
-const sameScopes = (a: readonly ApiScope[], b: readonly ApiScope[]) => a.length === b.length && a.every((scope, i) => scope.name === b[i]?.name && scope.description === b[i]?.description);
+const sameScopes = (a: readonly ApiScope[], b: readonly ApiScope[]) =>
+  a.length === b.length &&
+  a.every((scope, i) => {
+    const other = b[i];
+    return other !== undefined && scope.name === other.name && scope.description === other.description;
+  });
 
 /** The fields an update would change, by the names the audit log and `--json` use. */
 const FIELD_NAMES: Record<keyof ApiPatch, string> = {

@@ -52,7 +52,8 @@ export async function planClientApis(store: Store, client: ClientKind, settings:
     const api = await apiNamed(store, entry.api);
     if (planned.some((grant) => grant.apiId === api.id)) throw new ValidationError('apis', `the API ${api.identifier} is listed twice: give it once, with all the scopes the client may ask for`);
     if (api.accepts === 'people' && !servesPeople(client)) throw new ValidationError('apis', `the API ${api.identifier} accepts only tokens for people, and this machine client obtains none`);
-    if (api.accepts === 'machines' && !servesMachines(client)) throw new ValidationError('apis', `the API ${api.identifier} accepts only tokens for machine clients (client credentials), and this client is not one`);
+    if (api.accepts === 'machines' && !servesMachines(client))
+      throw new ValidationError('apis', `the API ${api.identifier} accepts only tokens for machine clients (client credentials), and this client is not one`);
     let scopes: string[] | null = null;
     if (entry.scopes !== null) {
       scopes = [...new Set(entry.scopes.map((scope) => scope.trim()).filter((scope) => scope !== ''))];

@@ -6,6 +6,7 @@
 // stored is the JWKS written again with the public members only, so that nothing else ever reaches the store.
 import { createPublicKey } from 'node:crypto';
 import { ValidationError } from '../errors.js';
+import type { ClientPatch, ClientRecord } from '../store/records.js';
 import { checkClientUri } from './redirect-uris.js';
 
 /** The most a JWKS may weigh, inline or fetched (src/oidc/client-jwks.ts applies the same limit). */
@@ -67,9 +68,9 @@ function checkKey(value: unknown, index: number): PublicJwk {
     throw refuse(`${which}: "kid" must be text of 1 to ${MAX_KID_LENGTH} characters`);
   }
   const jwk: PublicJwk = { kty };
-  if (key.kid !== undefined) jwk.kid = key.kid as string;
+  if (typeof key.kid === 'string') jwk.kid = key.kid;
   if (key.use !== undefined) jwk.use = 'sig';
-  if (key.alg !== undefined) jwk.alg = key.alg as string;
+  if (typeof key.alg === 'string') jwk.alg = key.alg;
   if (kty === 'RSA') {
     jwk.n = base64urlMember(key, 'n', which);
     jwk.e = base64urlMember(key, 'e', which);
@@ -168,4 +169,37 @@ export function plannedKeys(input: { jwks?: string | null; jwksUri?: string | nu
     throw new ValidationError('jwks', 'a public client has no keys: private_key_jwt is for confidential clients');
   }
   return keys;
+}
+
+export const USE_SECRET = 'to give it a secret instead, switch it to a secret (idp client use-secret), which removes its keys';
+
+/**
+ * What the settings change in the client's keys, and so in how it authenticates (src/manage/clients.ts): keys given
+ * to a client with a secret replace the secret; keys replace keys; a private_key_jwt client cannot just lose them.
+ */
+export function keysChange(client: ClientRecord, input: { jwks?: string | null; jwksUri?: string | null }): { patch: ClientPatch; changed: string[] } {
+  const keys = plannedKeys(input, client.clientType === 'public');
+  if (keys === undefined) return { patch: {}, changed: [] };
+  const hasKeys = keys.jwks !== null || keys.jwksUri !== null;
+  const patch: ClientPatch = {};
+  const changed: string[] = [];
+  if (!hasKeys) {
+    if (client.tokenEndpointAuthMethod === 'private_key_jwt') throw new ValidationError('jwks', `this client authenticates with its keys (private_key_jwt) and cannot lose them: ${USE_SECRET}`);
+    return { patch, changed };
+  }
+  if (client.tokenEndpointAuthMethod !== 'private_key_jwt') {
+    // The keys replace the secret: a client authenticates one way only (RFC 6749 §2.3, OIDC Registration §2).
+    patch.tokenEndpointAuthMethod = 'private_key_jwt';
+    patch.secretHash = null;
+    changed.push('token_endpoint_auth_method');
+  }
+  if (keys.jwks !== client.jwks) {
+    patch.jwks = keys.jwks;
+    changed.push('jwks');
+  }
+  if (keys.jwksUri !== client.jwksUri) {
+    patch.jwksUri = keys.jwksUri;
+    changed.push('jwks_uri');
+  }
+  return { patch, changed };
 }

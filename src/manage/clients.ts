@@ -18,7 +18,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, type ClientPatch, type ClientRecord } from '../store/records.js';
 import { accessChanges, accessFields, accessFieldsAsGiven, DEFAULT_ACCESS, formatGroupsClaim, type AccessFields, type AccessSettings } from './client-access.js';
 import { grantSummary, NO_APIS, planClientApis, writeGrants, type ClientApiSettings } from './client-apis.js';
-import { plannedKeys, type ClientKeys } from './client-keys.js';
+import { keysChange, plannedKeys, USE_SECRET, type ClientKeys } from './client-keys.js';
 import { checkPublicClientUrl } from './client-urls.js';
 import { checkClientUri } from './redirect-uris.js';
 import { audit, type ManageContext } from './users.js';
@@ -282,7 +282,7 @@ function plannedUpdate(client: ClientRecord, input: ClientSettings, access: Acce
   const settings = checkRegistration(input, shapeOf(client), rules);
   const patch: ClientPatch = {};
   const changed: string[] = [];
-  const keys = keysUpdate(client, input);
+  const keys = keysChange(client, input);
   if (settings.name !== client.name) {
     patch.name = settings.name;
     changed.push('client_name');
@@ -309,36 +309,6 @@ function plannedUpdate(client: ClientRecord, input: ClientSettings, access: Acce
   }
   const accessChange = accessChanges(client, access);
   return { patch: { ...patch, ...keys.patch, ...accessChange.patch }, changed: [...changed, ...keys.changed, ...accessChange.changed] };
-}
-
-const USE_SECRET = 'to give it a secret instead, switch it to a secret (idp client use-secret), which removes its keys';
-
-/** What the settings change in the client's keys and so in how it authenticates (see the head of this file). */
-function keysUpdate(client: ClientRecord, input: ClientSettings): { patch: ClientPatch; changed: string[] } {
-  const keys = plannedKeys(input, client.clientType === 'public');
-  if (keys === undefined) return { patch: {}, changed: [] };
-  const hasKeys = keys.jwks !== null || keys.jwksUri !== null;
-  const patch: ClientPatch = {};
-  const changed: string[] = [];
-  if (!hasKeys) {
-    if (client.tokenEndpointAuthMethod === 'private_key_jwt') throw new ValidationError('jwks', `this client authenticates with its keys (private_key_jwt) and cannot lose them: ${USE_SECRET}`);
-    return { patch, changed };
-  }
-  if (client.tokenEndpointAuthMethod !== 'private_key_jwt') {
-    // The keys replace the secret: a client authenticates one way only (RFC 6749 §2.3, OIDC Registration §2).
-    patch.tokenEndpointAuthMethod = 'private_key_jwt';
-    patch.secretHash = null;
-    changed.push('token_endpoint_auth_method');
-  }
-  if (keys.jwks !== client.jwks) {
-    patch.jwks = keys.jwks;
-    changed.push('jwks');
-  }
-  if (keys.jwksUri !== client.jwksUri) {
-    patch.jwksUri = keys.jwksUri;
-    changed.push('jwks_uri');
-  }
-  return { patch, changed };
 }
 
 /**

@@ -214,22 +214,30 @@ export class ClientKeys {
     // stranger, by naming it), make every request wait for another timeout.
     const { failure } = slot;
     if (failure !== null && this.clock.now() - failure.at < this.options.failureBackoffMs) return Promise.reject(failure.error);
-    slot.pending ??= (async () => {
-      try {
-        const jwks = await this.fetchSet(uri, this.options);
-        const entry = { resolver: localSet(jwks), fetchedAt: this.clock.now() };
-        slot.entry = entry;
-        slot.failure = null;
-        return entry;
-      } catch (error) {
-        const unavailable = error instanceof JwksUnavailable ? error : new JwksUnavailable('the JWKS could not be read');
-        slot.failure = { at: this.clock.now(), error: unavailable };
-        throw unavailable;
-      } finally {
-        slot.pending = null;
-      }
-    })();
+    if (slot.pending === null) {
+      const pending = this.load(slot, uri);
+      slot.pending = pending;
+      // Cleared once settled (also when the fetch failed at once), so that the next request may fetch again.
+      pending.then(
+        () => (slot.pending = null),
+        () => (slot.pending = null),
+      );
+    }
     return slot.pending;
+  }
+
+  private async load(slot: Slot, uri: string): Promise<Entry> {
+    try {
+      const jwks = await this.fetchSet(uri, this.options);
+      const entry = { resolver: localSet(jwks), fetchedAt: this.clock.now() };
+      slot.entry = entry;
+      slot.failure = null;
+      return entry;
+    } catch (error) {
+      const unavailable = error instanceof JwksUnavailable ? error : new JwksUnavailable('the JWKS could not be read');
+      slot.failure = { at: this.clock.now(), error: unavailable };
+      throw unavailable;
+    }
   }
 }
 

@@ -49,8 +49,7 @@ describe('idp api (the command-line tool, run as a child process)', () => {
     return result;
   }
   const lastEvent = () => withStore(async (store) => (await store.audit.list({ limit: 1 }))[0]);
-  const createOrders = () =>
-    ok<ApiJson>(['api', 'create', '--name', 'Orders', '--identifier', ORDERS, '--scope', 'orders:read=Read your orders', '--scope', 'orders:write', '--json']);
+  const createOrders = () => ok<ApiJson>(['api', 'create', '--name', 'Orders', '--identifier', ORDERS, '--scope', 'orders:read=Read your orders', '--scope', 'orders:write', '--json']);
 
   beforeEach(async () => {
     tool = await toolStore();
@@ -75,7 +74,22 @@ describe('idp api (the command-line tool, run as a child process)', () => {
     expect(created.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(await withStore((store) => store.apis.findByIdentifier(ORDERS))).toMatchObject({ id: created.id, name: 'Orders', tokenFormat: 'jwt', accepts: 'both' });
     expect(await lastEvent()).toMatchObject({ type: 'api.created', actor: 'cli', subject: created.id, details: { identifier: ORDERS, scopes: ['orders:read', 'orders:write'] } });
-    const text = await idp(['api', 'create', '--name', 'Billing', '--identifier', 'https://billing.example', '--scope', 'billing', '--token-lifetime', '300', '--token-format', 'opaque', '--accepts', 'machines']);
+    const text = await idp([
+      'api',
+      'create',
+      '--name',
+      'Billing',
+      '--identifier',
+      'https://billing.example',
+      '--scope',
+      'billing',
+      '--token-lifetime',
+      '300',
+      '--token-format',
+      'opaque',
+      '--accepts',
+      'machines',
+    ]);
     expect(text.stderr).toBe('');
     expect(text.stdout).toMatch(/^created API Billing \([A-Za-z0-9_-]{22}\)\nidentifier: https:\/\/billing.example\n$/);
     expect(await withStore((store) => store.apis.findByIdentifier('https://billing.example'))).toMatchObject({ tokenLifetime: 300, tokenFormat: 'opaque', accepts: 'machines' });
@@ -164,7 +178,22 @@ describe('idp api (the command-line tool, run as a child process)', () => {
 
   it('updates what is given (--scope replaces the whole list; "default" is the server lifetime), audited; no change writes nothing', async () => {
     const created = await createOrders();
-    const updated = await ok<ApiJson>(['api', 'update', ORDERS, '--name', 'Orders v2', '--scope', 'orders:read=Read orders', '--token-lifetime', '900', '--token-format', 'opaque', '--accepts', 'people', '--json']);
+    const updated = await ok<ApiJson>([
+      'api',
+      'update',
+      ORDERS,
+      '--name',
+      'Orders v2',
+      '--scope',
+      'orders:read=Read orders',
+      '--token-lifetime',
+      '900',
+      '--token-format',
+      'opaque',
+      '--accepts',
+      'people',
+      '--json',
+    ]);
     expect(updated).toMatchObject({
       id: created.id,
       name: 'Orders v2',

@@ -99,7 +99,11 @@ describe('idp client for machines, devices, keys and APIs (the command-line tool
       introspect_apis: [{ identifier: ORDERS, name: 'Orders' }],
     });
     expect(client.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(await withStore((store) => store.clients.findById(client.client_id))).toMatchObject({ secretHash: hashSecret(client.client_secret ?? ''), grantTypes: [CLIENT_CREDENTIALS_GRANT], scopes: [] });
+    expect(await withStore((store) => store.clients.findById(client.client_id))).toMatchObject({
+      secretHash: hashSecret(client.client_secret ?? ''),
+      grantTypes: [CLIENT_CREDENTIALS_GRANT],
+      scopes: [],
+    });
     expect(await lastEvent()).toMatchObject({ type: 'client.created', actor: 'cli', subject: client.client_id, details: { machine: true, token_endpoint_auth_method: 'client_secret_basic' } });
     const text = await idp(['client', 'create', '--name', 'Other job', '--machine']);
     expect(text.stdout).toMatch(/^created client Other job\nclient_id: [A-Za-z0-9_-]{22}\nclient_secret: [A-Za-z0-9_-]{43}\n/);
@@ -147,13 +151,25 @@ describe('idp client for machines, devices, keys and APIs (the command-line tool
       await refused(['client', 'create', '--name', 'Job', '--machine', '--jwks-file', file('oct.json', '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}')], /symmetric \(oct\) key/);
       await refused(['client', 'create', '--name', 'Job', '--machine', '--jwks-file', file('pem.json', '-----BEGIN PUBLIC KEY-----')], /the JWKS is not JSON/);
       await refused(['client', 'create', '--name', 'Job', '--machine', '--jwks-uri', 'http://job.example/jwks'], /jwks_uri "http:\/\/job.example\/jwks" uses http on a host that is not loopback/);
-      await refused(['client', 'create', '--name', 'SPA', '--public', '--redirect-uri', 'https://spa.example/cb', '--jwks-file', jwksFile], 'a public client has no keys: private_key_jwt is for confidential clients');
+      await refused(
+        ['client', 'create', '--name', 'SPA', '--public', '--redirect-uri', 'https://spa.example/cb', '--jwks-file', jwksFile],
+        'a public client has no keys: private_key_jwt is for confidential clients',
+      );
     });
     it('an unknown API or scope, an API for the other kind of client, introspection by a public client', async () => {
-      await refused(['client', 'create', '--name', 'Job', '--machine', '--api', 'https://nope.example'], 'no API "https://nope.example": register it first (idp api create), or check its identifier');
-      await refused(['client', 'create', '--name', 'Job', '--machine', '--api', `${ORDERS} orders:delete`], 'the API https://api.example.com/orders defines no scope "orders:delete" (it defines: orders:read, orders:write)');
+      await refused(
+        ['client', 'create', '--name', 'Job', '--machine', '--api', 'https://nope.example'],
+        'no API "https://nope.example": register it first (idp api create), or check its identifier',
+      );
+      await refused(
+        ['client', 'create', '--name', 'Job', '--machine', '--api', `${ORDERS} orders:delete`],
+        'the API https://api.example.com/orders defines no scope "orders:delete" (it defines: orders:read, orders:write)',
+      );
       await refused(['client', 'create', '--name', 'Web', '--redirect-uri', 'https://web.example/cb', '--api', BILLING], /accepts only tokens for machine clients/);
-      await refused(['client', 'create', '--name', 'SPA', '--public', '--redirect-uri', 'https://spa.example/cb', '--introspect-api', ORDERS], /a public client cannot authenticate, so it cannot introspect tokens/);
+      await refused(
+        ['client', 'create', '--name', 'SPA', '--public', '--redirect-uri', 'https://spa.example/cb', '--introspect-api', ORDERS],
+        /a public client cannot authenticate, so it cannot introspect tokens/,
+      );
     });
     it('set-apis, set-jwks, use-secret and rotate-secret where they do not apply', async () => {
       const job = await ok(['client', 'create', '--name', 'Job', '--machine', '--jwks-file', jwksFile, '--json']);
@@ -194,7 +210,9 @@ describe('idp client for machines, devices, keys and APIs (the command-line tool
   it('lists machine clients as such, with their new fields in --json', async () => {
     const job = await ok(['client', 'create', '--name', 'Job', '--machine', '--api', ORDERS, '--json']);
     const listed = await ok<{ clients: ClientJson[] }>(['client', 'list', '--json']);
-    expect(listed.clients).toEqual([expect.objectContaining({ client_id: job.client_id, grant_types: [CLIENT_CREDENTIALS_GRANT], apis: [{ identifier: ORDERS, name: 'Orders', scopes: null }], introspect_apis: [] })]);
+    expect(listed.clients).toEqual([
+      expect.objectContaining({ client_id: job.client_id, grant_types: [CLIENT_CREDENTIALS_GRANT], apis: [{ identifier: ORDERS, name: 'Orders', scopes: null }], introspect_apis: [] }),
+    ]);
     expect((await idp(['client', 'list'])).stdout).toBe(`${job.client_id}\tJob\tconfidential\tmachine\n`);
   });
 });

@@ -16,12 +16,14 @@ npx() { [ "$1" = idp ] || exit 97; shift; idp "$@"; }
 
 type Json = Record<string, unknown>;
 
-/** The JSON documents `--json` printed one after another. */
-function documents(stdout: string): Json[] {
-  return stdout
+/** The seven JSON documents `--json` printed one after another (each command of a block prints one). */
+function sevenDocuments(stdout: string): [Json, Json, Json, Json, Json, Json, Json] {
+  const all = stdout
     .trim()
     .split(/(?<=^\})\n(?=\{)/m)
     .map((text) => JSON.parse(text) as Json);
+  expect(all).toHaveLength(7);
+  return all as [Json, Json, Json, Json, Json, Json, Json];
 }
 
 describe('the idp commands of the API documentation', () => {
@@ -38,8 +40,7 @@ describe('the idp commands of the API documentation', () => {
     expect(made, made.stderr).toMatchObject({ code: 0 });
     const result = await run('/bin/bash', ['-c', script(documentedSnippet('idp-api-register'), documentedSnippet('idp-api-clients'))], env(), dir);
     expect(result, result.stderr).toMatchObject({ code: 0 });
-    const [api, shop, viewer, machine, keyed, cli, introspection, ...rest] = documents(result.stdout);
-    expect(rest).toEqual([]);
+    const [api, shop, viewer, machine, keyed, cli, introspection] = sevenDocuments(result.stdout);
     expect(api).toMatchObject({
       identifier: 'https://api.example.com/orders',
       scopes: [
@@ -62,8 +63,7 @@ describe('the idp commands of the API documentation', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-readme-commands-'));
     const result = await run('/bin/bash', ['-c', script(documentedSnippet('readme-apis-example', 'README.md'))], env(), dir);
     expect(result, result.stderr).toMatchObject({ code: 0 });
-    const [api, shop, machine, keyed, cli, introspection, shown, ...rest] = documents(result.stdout);
-    expect(rest).toEqual([]);
+    const [api, shop, machine, keyed, cli, introspection, shown] = sevenDocuments(result.stdout);
     expect(api).toMatchObject({ identifier: 'https://api.example.com/orders', accepts: 'both' });
     expect(shop).toMatchObject({ grant_types: expect.arrayContaining(['authorization_code']), apis: [{ scopes: null }] });
     expect(machine).toMatchObject({ grant_types: ['client_credentials'], client_secret: expect.any(String) });

@@ -83,7 +83,11 @@ describe('admin: the APIs screens (issue 22)', () => {
       { method: 'GET', path: '/admin/apis/new' },
       { method: 'POST', path: '/admin/apis', form: apiForm({ name: 'Acl new', identifier: 'https://acl-new.example.com/' }) },
       { method: 'GET', path: `/admin/apis/${target.id}` },
-      { method: 'POST', path: `/admin/apis/${target.id}`, form: apiForm({ name: 'Acl renamed', identifier: target.identifier, scope_name_0: 'read', scope_description_0: 'Read things', scope_name_1: '', scope_description_1: '' }) },
+      {
+        method: 'POST',
+        path: `/admin/apis/${target.id}`,
+        form: apiForm({ name: 'Acl renamed', identifier: target.identifier, scope_name_0: 'read', scope_description_0: 'Read things', scope_name_1: '', scope_description_1: '' }),
+      },
       { method: 'POST', path: `/admin/apis/${target.id}`, form: apiForm({ name: target.name, identifier: 'https://acl-moved.example.com/' }), sensitive: true },
       { method: 'GET', path: `/admin/apis/${target.id}/delete` },
       { method: 'POST', path: `/admin/apis/${target.id}/delete`, sensitive: true },
@@ -169,7 +173,10 @@ describe('admin: the APIs screens (issue 22)', () => {
       await asStaleAdmin(async (stale) => {
         const created = await stale.post('/admin/apis', apiForm({ name: 'Stale created', identifier: 'https://stale-created.example.com/' }));
         expect(created.status, created.body).toBe(303);
-        const renamed = await stale.post(`/admin/apis/${target.id}`, apiForm({ name: 'Acl renamed', identifier: target.identifier, scope_name_0: 'read', scope_description_0: 'Read things', scope_name_1: '', scope_description_1: '' }));
+        const renamed = await stale.post(
+          `/admin/apis/${target.id}`,
+          apiForm({ name: 'Acl renamed', identifier: target.identifier, scope_name_0: 'read', scope_description_0: 'Read things', scope_name_1: '', scope_description_1: '' }),
+        );
         expect(renamed.status, renamed.body).toBe(303);
       });
       expect((await app.store.apis.findById(target.id))?.name).toBe('Acl renamed');
@@ -417,14 +424,35 @@ describe('admin: the APIs screens (issue 22)', () => {
       expect(noticeOf(saved)).toBe('The changes were saved.');
       // The same form again changes nothing and writes nothing.
       const middle = await lastEventId(app);
-      const again = await admin.post(`/admin/apis/${edited.id}`, apiForm({ name: 'Edited', identifier: 'https://edited.example.com/', scope_description_0: 'Read everything', scope_name_0: 'read', scope_name_1: 'write', scope_description_1: 'Write things', token_lifetime: '120', accepts: 'machines' }));
+      const again = await admin.post(
+        `/admin/apis/${edited.id}`,
+        apiForm({
+          name: 'Edited',
+          identifier: 'https://edited.example.com/',
+          scope_description_0: 'Read everything',
+          scope_name_0: 'read',
+          scope_name_1: 'write',
+          scope_description_1: 'Write things',
+          token_lifetime: '120',
+          accepts: 'machines',
+        }),
+      );
       expect(again.location).toBe(`${app.url}/admin/apis/${edited.id}?done=unchanged`);
       expect(await lastEventId(app)).toBe(middle);
     });
 
     it('removes a scope whose row is cleared, and returns to the server’s lifetime when the field is emptied', async () => {
-      const trimmed = await api({ scopes: [{ name: 'one', description: '' }, { name: 'two', description: '' }], tokenLifetime: 300 });
-      const answer = await admin.post(`/admin/apis/${trimmed.id}`, apiForm({ name: trimmed.name, identifier: trimmed.identifier, scope_name_0: '', scope_description_0: '', scope_name_1: 'two', scope_description_1: '' }));
+      const trimmed = await api({
+        scopes: [
+          { name: 'one', description: '' },
+          { name: 'two', description: '' },
+        ],
+        tokenLifetime: 300,
+      });
+      const answer = await admin.post(
+        `/admin/apis/${trimmed.id}`,
+        apiForm({ name: trimmed.name, identifier: trimmed.identifier, scope_name_0: '', scope_description_0: '', scope_name_1: 'two', scope_description_1: '' }),
+      );
       expect(answer.status, answer.body).toBe(303);
       expect(await app.store.apis.findById(trimmed.id)).toMatchObject({ scopes: [{ name: 'two', description: '' }], tokenLifetime: null });
     });
@@ -441,7 +469,10 @@ describe('admin: the APIs screens (issue 22)', () => {
       const bad = await admin.post(`/admin/apis/${mine.id}`, apiForm({ name: 'Mine', identifier: mine.identifier, scope_name_0: 'profile' }));
       expect(bad.status).toBe(400);
       expect(fieldError(bad, 'scope_name_0')).toContain('OpenID Connect');
-      const none = await admin.post(`/admin/apis/${mine.id}`, apiForm({ name: 'Mine', identifier: mine.identifier, scope_name_0: '', scope_description_0: '', scope_name_1: '', scope_description_1: '' }));
+      const none = await admin.post(
+        `/admin/apis/${mine.id}`,
+        apiForm({ name: 'Mine', identifier: mine.identifier, scope_name_0: '', scope_description_0: '', scope_name_1: '', scope_description_1: '' }),
+      );
       expect(none.status).toBe(400);
       expect(fieldError(none, 'scopes')).toBeTruthy();
       expect(await app.store.apis.findById(mine.id)).toEqual(mine);
@@ -455,7 +486,13 @@ describe('admin: the APIs screens (issue 22)', () => {
       const keeper = await api({ name: 'Keeper' });
       const requester = await addClient(app, { name: `Requester ${XSS}` });
       const introspector = await addClient(app, { name: 'Introspector' });
-      await setClientApis(ctx(), requester.clientId, { request: [{ api: doomed.id, scopes: null }, { api: keeper.id, scopes: null }], introspect: [] });
+      await setClientApis(ctx(), requester.clientId, {
+        request: [
+          { api: doomed.id, scopes: null },
+          { api: keeper.id, scopes: null },
+        ],
+        introspect: [],
+      });
       await setClientApis(ctx(), introspector.clientId, { request: [], introspect: [doomed.id] });
       const page = await admin.page(`/admin/apis/${doomed.id}`);
       expect(page.body).toContain(`<a class="button danger" href="/admin/apis/${doomed.id}/delete">Delete this API…</a>`);

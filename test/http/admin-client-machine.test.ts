@@ -95,7 +95,15 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
 
   beforeAll(async () => {
     app = await startApp({ clock });
-    orders = await api({ name: `Orders ${XSS}`, identifier: 'https://orders.example.com/', scopes: [{ name: 'orders:read', description: `Read ${XSS}` }, { name: 'orders:write', description: 'Write' }], accepts: 'both' });
+    orders = await api({
+      name: `Orders ${XSS}`,
+      identifier: 'https://orders.example.com/',
+      scopes: [
+        { name: 'orders:read', description: `Read ${XSS}` },
+        { name: 'orders:write', description: 'Write' },
+      ],
+      accepts: 'both',
+    });
     people = await api({ name: 'Profiles', identifier: 'https://profiles.example.com/', accepts: 'people' });
     const pair = await generateKeyPair('RS256', { extractable: true });
     key = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) };
@@ -111,7 +119,9 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
     it('offers the kind boxes, the key fields and every API with its scopes, “all scopes” chosen, all labelled', async () => {
       const page = await admin.page('/admin/clients/new');
       expect(page.body).toContain('<legend>Kind</legend>');
-      expect(page.body).toMatch(/<label class="checkbox" for="machine"><input id="machine" name="machine" type="checkbox" value="on"[^>]*> Machine client \(client credentials only, no redirect URIs\)<\/label>/);
+      expect(page.body).toMatch(
+        /<label class="checkbox" for="machine"><input id="machine" name="machine" type="checkbox" value="on"[^>]*> Machine client \(client credentials only, no redirect URIs\)<\/label>/,
+      );
       expect(page.body).toMatch(/<label class="checkbox" for="device"><input id="device" name="device" type="checkbox" value="on"[^>]*> May use the device flow<\/label>/);
       expect(page.body).toContain('<label for="jwks">Public keys (JWKS)</label>');
       expect(page.body).toContain('<label for="jwks_uri">Or a JWKS URI</label>');
@@ -166,7 +176,10 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
       expect(list.body).toMatch(new RegExp(`<td><code>${clientId}</code></td>[\\s\\S]*?<span class="muted">none: machine client</span>`));
 
       // The token endpoint takes its secret (RFC 6749 §4.4): a token for the API.
-      const token = await tokenRequest({ grant_type: 'client_credentials', resource: orders.identifier }, { Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}` });
+      const token = await tokenRequest(
+        { grant_type: 'client_credentials', resource: orders.identifier },
+        { Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}` },
+      );
       expect(token.status, await token.clone().text()).toBe(200);
       expect(await token.json()).toMatchObject({ token_type: 'Bearer', scope: 'orders:read orders:write' });
     });
@@ -220,7 +233,12 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
       const device = await admin.post('/admin/clients', { ...baseForm, name: 'TV app', client_type: 'public', device: 'on', ...apiFields(people, { request: true }) });
       expect(device.status, device.body).toBe(200);
       const deviceId = inputValue(device, 'client_id') ?? '';
-      expect(await app.store.clients.findById(deviceId)).toMatchObject({ clientType: 'public', tokenEndpointAuthMethod: 'none', redirectUris: [], grantTypes: [DEVICE_CODE_GRANT, 'refresh_token'] });
+      expect(await app.store.clients.findById(deviceId)).toMatchObject({
+        clientType: 'public',
+        tokenEndpointAuthMethod: 'none',
+        redirectUris: [],
+        grantTypes: [DEVICE_CODE_GRANT, 'refresh_token'],
+      });
       expect(await app.store.apis.accessOf(deviceId)).toMatchObject([{ apiId: people.id, role: 'request' }]);
       expect((await admin.page(`/admin/clients/${deviceId}`)).body).toContain('<dt>Kind</dt><dd>device flow only');
     });
@@ -286,7 +304,10 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
       expect(inputTag(page, `api_request_${people.id}`)).not.toContain('checked');
 
       const before = await lastEventId(app);
-      const answer = await admin.post(`/admin/clients/${client.clientId}`, editForm(client, { ...apiFields(orders, { request: true, scopes: ['orders:write'], introspect: true }), ...apiFields(people, { request: true }) }));
+      const answer = await admin.post(
+        `/admin/clients/${client.clientId}`,
+        editForm(client, { ...apiFields(orders, { request: true, scopes: ['orders:write'], introspect: true }), ...apiFields(people, { request: true }) }),
+      );
       expect(answer.status, answer.body).toBe(303);
       expect(answer.location).toBe(`${app.url}/admin/clients/${client.clientId}?done=saved`);
       const grants = (await app.store.apis.accessOf(client.clientId)).map(({ apiId, role, scopes }) => ({ apiId, role, scopes }));
@@ -328,7 +349,10 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
 
     it('refuses a grant the rules refuse with the rest of the form unsaved: neither the name nor any grant is written', async () => {
       const client = await register({ name: 'Careful', isPublic: true });
-      const answer = await refused(`/admin/clients/${client.clientId}`, editForm(client, { name: 'Careful renamed', client_type: 'public', ...apiFields(orders, { request: true, introspect: true }) }));
+      const answer = await refused(
+        `/admin/clients/${client.clientId}`,
+        editForm(client, { name: 'Careful renamed', client_type: 'public', ...apiFields(orders, { request: true, introspect: true }) }),
+      );
       expect(fieldError(answer, 'apis')).toContain('public client cannot authenticate');
       expect(inputValue(answer, 'name')).toBe('Careful renamed');
       expect(inputTag(answer, `api_introspect_${orders.id}`)).toContain('checked');

@@ -31,15 +31,19 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
       revocation_endpoint: `${issuer}/revoke`,
       introspection_endpoint: `${issuer}/introspect`,
       end_session_endpoint: `${issuer}/logout`,
+      device_authorization_endpoint: `${issuer}/device_authorization`,
       scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'groups'],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code', 'refresh_token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      revocation_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      introspection_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
       code_challenge_methods_supported: ['S256'],
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'sid', 'at_hash', 'amr', 'acr', 'name', 'email', 'email_verified', 'groups'],
       acr_values_supported: ['urn:gatehouse:acr:password', 'urn:gatehouse:acr:mfa'],
@@ -58,6 +62,7 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
     const urls = Object.entries(metadata).filter(([key]) => key.endsWith('_uri') || key.endsWith('_endpoint'));
     expect(urls.map(([key]) => key).sort()).toEqual([
       'authorization_endpoint',
+      'device_authorization_endpoint',
       'end_session_endpoint',
       'introspection_endpoint',
       'jwks_uri',
@@ -65,7 +70,7 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
       'token_endpoint',
       'userinfo_endpoint',
     ]);
-    const postOnly = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint'];
+    const postOnly = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'device_authorization_endpoint'];
     for (const [key, url] of urls) {
       const response = await fetch(String(url), { method: postOnly.includes(key) ? 'POST' : 'GET' });
       // Served: answered by its route (a refusal of the empty request is fine), neither missing nor failing.

@@ -38,7 +38,7 @@ describe('token introspection (RFC 7662)', () => {
   it('is advertised by discovery with the client authentication methods it accepts (RFC 8414 §2)', async () => {
     const metadata = (await (await fetch(`${app.config.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(metadata.introspection_endpoint).toBe(`${app.config.issuer}/introspect`);
-    expect(metadata.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+    expect(metadata.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
   });
 
   describe('active tokens (§2.2)', () => {

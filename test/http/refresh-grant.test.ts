@@ -284,7 +284,7 @@ describe('refresh token grant (RFC 6749 §6, OIDC Core §12)', () => {
 
     it('advertises refresh_token in grant_types_supported (OIDC Discovery §3)', async () => {
       const metadata = (await (await fetch(`${app.config.issuer}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] };
-      expect(metadata.grant_types_supported).toEqual(['authorization_code', 'refresh_token']);
+      expect(metadata.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']);
     });
   });
 });

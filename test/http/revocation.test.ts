@@ -36,7 +36,7 @@ describe('token revocation (RFC 7009)', () => {
   it('is advertised by discovery with the client authentication methods it accepts (RFC 8414 §2)', async () => {
     const metadata = (await (await fetch(`${app.config.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(metadata.revocation_endpoint).toBe(`${app.config.issuer}/revoke`);
-    expect(metadata.revocation_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+    expect(metadata.revocation_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
   });
 
   describe('revocation request (§2.1)', () => {

@@ -73,7 +73,7 @@ describe('checkJwks', () => {
     refusal(jwks(ecKeys('secp256k1').publicJwk), /curve P-256/);
   });
 
-  it('refuses other key types, an alg that is not the key type\'s, a use other than sig, and a point off the curve', () => {
+  it("refuses other key types, an alg that is not the key type's, a use other than sig, and a point off the curve", () => {
     refusal(jwks({ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }), /must be RSA or EC/);
     refusal(jwks({ ...rsa.publicJwk, alg: 'HS256' }), /"alg" must be RS256 or PS256/);
     refusal(jwks({ ...rsa.publicJwk, alg: 'none' }), /"alg" must be RS256 or PS256/);

@@ -9,7 +9,17 @@ import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { createApi } from '../../src/manage/apis.js';
 import { clientApis, parseApiArgument, setClientApis } from '../../src/manage/client-apis.js';
 import { checkJwks } from '../../src/manage/client-keys.js';
-import { clientChanges, createClient, rotateClientSecret, setClientKeys, setClientRequireMfa, updateClient, useClientSecret, type ClientContext, type NewClientInput } from '../../src/manage/clients.js';
+import {
+  clientChanges,
+  createClient,
+  rotateClientSecret,
+  setClientKeys,
+  setClientRequireMfa,
+  updateClient,
+  useClientSecret,
+  type ClientContext,
+  type NewClientInput,
+} from '../../src/manage/clients.js';
 import { setDisabled } from '../../src/manage/users.js';
 import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT } from '../../src/store/records.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -74,7 +84,15 @@ describe('machine, device and private_key_jwt clients, and their APIs, on a real
 
   describe('a machine client', () => {
     it('is confidential with a secret, client_credentials only, no OIDC scopes, and its APIs; audited with all of it', async () => {
-      const { client, clientSecret } = await createClient(ctx, machine({ apis: grants([{ api: ORDERS, scopes: ['orders:read'] }, { api: BILLING, scopes: null }]) }));
+      const { client, clientSecret } = await createClient(
+        ctx,
+        machine({
+          apis: grants([
+            { api: ORDERS, scopes: ['orders:read'] },
+            { api: BILLING, scopes: null },
+          ]),
+        }),
+      );
       expect(clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(client).toMatchObject({
         clientType: 'confidential',
@@ -205,12 +223,33 @@ describe('machine, device and private_key_jwt clients, and their APIs, on a real
   describe('API grants', () => {
     it('grants a browser client a people API with some scopes; refuses an unknown API, an unknown scope, an API twice and an API for the other kind', async () => {
       const web = { name: 'Web', redirectUris: ['https://web.example/cb'] };
-      const { client } = await createClient(ctx, { ...web, apis: grants([{ api: PROFILE_API, scopes: null }, { api: ordersId, scopes: ['orders:read'] }]) });
+      const { client } = await createClient(ctx, {
+        ...web,
+        apis: grants([
+          { api: PROFILE_API, scopes: null },
+          { api: ordersId, scopes: ['orders:read'] },
+        ]),
+      });
       expect((await clientApis(store, client.clientId)).map((grant) => grant.api.identifier)).toEqual([ORDERS, PROFILE_API]);
       await refused(() => createClient(ctx, { ...web, apis: grants([{ api: 'https://nope.example', scopes: null }]) }), ValidationError, /no API "https:\/\/nope.example": register it first/);
-      await refused(() => createClient(ctx, { ...web, apis: grants([{ api: ORDERS, scopes: ['orders:delete'] }]) }), ValidationError, /defines no scope "orders:delete" \(it defines: orders:read, orders:write\)/);
+      await refused(
+        () => createClient(ctx, { ...web, apis: grants([{ api: ORDERS, scopes: ['orders:delete'] }]) }),
+        ValidationError,
+        /defines no scope "orders:delete" \(it defines: orders:read, orders:write\)/,
+      );
       await refused(() => createClient(ctx, { ...web, apis: grants([{ api: ORDERS, scopes: [] }]) }), ValidationError, /at least one scope/);
-      await refused(() => createClient(ctx, { ...web, apis: grants([{ api: ORDERS, scopes: null }, { api: ordersId, scopes: ['orders:read'] }]) }), ValidationError, /listed twice/);
+      await refused(
+        () =>
+          createClient(ctx, {
+            ...web,
+            apis: grants([
+              { api: ORDERS, scopes: null },
+              { api: ordersId, scopes: ['orders:read'] },
+            ]),
+          }),
+        ValidationError,
+        /listed twice/,
+      );
       await refused(() => createClient(ctx, { ...web, apis: grants([{ api: BILLING, scopes: null }]) }), ValidationError, /accepts only tokens for machine clients/);
       await refused(() => createClient(ctx, machine({ apis: grants([{ api: PROFILE_API, scopes: null }]) })), ValidationError, /accepts only tokens for people/);
       await refused(() => createClient(ctx, { ...web, isPublic: true, apis: grants([], [ORDERS]) }), ValidationError, /a public client cannot authenticate, so it cannot introspect/);
@@ -238,7 +277,16 @@ describe('machine, device and private_key_jwt clients, and their APIs, on a real
   it('disabling a person ends the device authorizations they approved but the device has not spent', async () => {
     await store.users.create(newUser('u-ada', 'ada@example.com'), T0);
     const { client } = await createClient(ctx, { name: 'TV app', redirectUris: [], device: true, isPublic: true });
-    await store.deviceCodes.create({ deviceCodeHash: 'dc-1', userCodeHash: 'uc-1', clientId: client.clientId, scope: 'openid', resources: [], createdAt: T0, expiresAt: T0 + 10 * MINUTE, interval: 5 });
+    await store.deviceCodes.create({
+      deviceCodeHash: 'dc-1',
+      userCodeHash: 'uc-1',
+      clientId: client.clientId,
+      scope: 'openid',
+      resources: [],
+      createdAt: T0,
+      expiresAt: T0 + 10 * MINUTE,
+      interval: 5,
+    });
     await store.deviceCodes.approve('uc-1', { userId: 'u-ada', sessionIdHash: null, sid: null, amr: ['pwd'], authTime: T0 }, T0);
     await setDisabled(ctx, 'u-ada', true);
     expect(await store.deviceCodes.consume('dc-1', T0 + MINUTE)).toBeNull();

@@ -45,7 +45,14 @@ describe('API settings as typed', () => {
     const many = Array.from({ length: 101 }, (_, i) => ({ name: `s${i}`, description: '' }));
     expect(validation(() => checkApiScopes(many)).message).toMatch(/at most 100 scopes/);
     expect(checkApiScopes(many.slice(0, 100))).toHaveLength(100);
-    expect(validation(() => checkApiScopes([{ name: 'a', description: '' }, { name: 'a', description: 'again' }])).message).toMatch(/the scope a is listed twice/);
+    expect(
+      validation(() =>
+        checkApiScopes([
+          { name: 'a', description: '' },
+          { name: 'a', description: 'again' },
+        ]),
+      ).message,
+    ).toMatch(/the scope a is listed twice/);
   });
 
   it('takes an identifier that is an absolute https URI (http on loopback), no fragment, at most 512 characters, exactly as given', () => {
@@ -153,9 +160,21 @@ describe('managing APIs on a real store', () => {
       accepts: 'people',
     });
     expect(changed).toEqual(['name', 'identifier', 'scopes', 'token_lifetime', 'token_format', 'accepts']);
-    expect(updated).toMatchObject({ id: api.id, name: 'Orders v2', identifier: 'https://api.example.com/orders/v2', tokenLifetime: 900, tokenFormat: 'opaque', accepts: 'people', updatedAt: T0 + MINUTE });
+    expect(updated).toMatchObject({
+      id: api.id,
+      name: 'Orders v2',
+      identifier: 'https://api.example.com/orders/v2',
+      tokenLifetime: 900,
+      tokenFormat: 'opaque',
+      accepts: 'people',
+      updatedAt: T0 + MINUTE,
+    });
     expect(updated.scopes).toEqual([{ name: 'orders:read', description: 'Read your orders' }]);
-    expect(await lastEvent()).toMatchObject({ type: 'api.updated', subject: api.id, details: { changed, identifier: 'https://api.example.com/orders/v2', previous_identifier: orders.identifier } });
+    expect(await lastEvent()).toMatchObject({
+      type: 'api.updated',
+      subject: api.id,
+      details: { changed, identifier: 'https://api.example.com/orders/v2', previous_identifier: orders.identifier },
+    });
     const events = await store.audit.count({});
     expect((await updateApi(ctx, api.id, { name: ' Orders v2 ', accepts: 'people', scopes: updated.scopes })).changed).toEqual([]);
     expect(await store.audit.count({})).toBe(events);
