@@ -4,17 +4,16 @@
 // The receiver's address is an administrator's choice, and this server makes the request from inside its
 // network: outside development, private, loopback, link-local and other special-purpose addresses are refused
 // (src/manage/client-urls.ts) on every address the host name resolves to at each attempt, and the connection
-// goes to an address that was checked (the request's own `lookup`), so a DNS answer that changes between the
-// check and the connection (DNS rebinding) cannot redirect it. The audit log says only what kind of failure it
-// was (FailureReason), never the network's error text, so that it is no port scanner's read-out.
-import { lookup as systemLookup } from 'node:dns/promises';
+// goes to an address that was checked (the request's own `lookup`, src/http/outbound-request.ts), so a DNS
+// answer that changes between the check and the connection (DNS rebinding) cannot redirect it. The audit log
+// says only what kind of failure it was (FailureReason), never the network's error text, so that it is no port
+// scanner's read-out.
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import type { Clock } from '../clock.js';
+import { checkedConnection, RefusedAddressError, type OutboundAddressPolicy, type Resolver } from '../http/outbound-request.js';
 import type { Logger } from '../logger.js';
-import { hostOf, isSpecialPurposeAddress } from '../manage/client-urls.js';
 import type { SigningKey } from '../signing/key-store.js';
 import type { ClientRecord, SessionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -31,13 +30,8 @@ export interface BackchannelOptions {
 
 export const DEFAULT_BACKCHANNEL_OPTIONS: BackchannelOptions = { timeoutMs: 1500, retryDelaysMs: [1000, 5000], firstRoundWaitMs: 2000 };
 
-export interface ResolvedAddress {
-  address: string;
-  family: number;
-}
-
-/** Every address a host name has; by default the system's resolver (dns.lookup: /etc/hosts, then DNS). */
-export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
+// The resolver's types, where the back-channel tests have always found them.
+export type { ResolvedAddress, Resolver } from '../http/outbound-request.js';
 
 /** The waits of a delivery (attempt timeouts, retry delays, the first-round wait): tests drive them by hand. */
 export interface Timers {
@@ -76,16 +70,6 @@ export type FailureReason = 'timeout' | 'connection_failed' | 'http_status' | 'r
 
 type Outcome = { delivered: true; status: number } | { delivered: false; reason: FailureReason; status?: number; abandonedAtShutdown?: boolean };
 
-/** The receiver's host is, or resolves to, an address this server does not send requests to. */
-class RefusedAddressError extends Error {
-  readonly code = 'GATEHOUSE_REFUSED_ADDRESS';
-  constructor() {
-    super('the receiver is on a special-purpose address');
-  }
-}
-
-const resolveWithSystem: Resolver = (hostname) => systemLookup(hostname, { all: true, verbatim: true });
-
 /** Resolves after `ms`, on `signal`, or on cancel(), which also drops the timer and the listener at once. */
 function sleep(timers: Timers, ms: number, signal: AbortSignal): { done: Promise<void>; cancel: () => void } {
   let cancel = () => {};
@@ -110,8 +94,7 @@ function sleep(timers: Timers, ms: number, signal: AbortSignal): { done: Promise
 export class BackchannelLogout {
   private readonly pending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
-  private readonly allowPrivate: boolean;
-  private readonly resolve: Resolver;
+  private readonly addresses: OutboundAddressPolicy;
   private readonly timers: Timers;
 
   constructor(
@@ -121,8 +104,7 @@ export class BackchannelLogout {
     // Every waiting logout and retry listens here, and each removes its listener when it ends: many at once
     // (a busy server, a user with many sessions) is load, not the leak Node warns of after 10.
     setMaxListeners(0, this.stopping.signal);
-    this.allowPrivate = deps.allowPrivateAddresses;
-    this.resolve = deps.resolve ?? resolveWithSystem;
+    this.addresses = { allowPrivateAddresses: deps.allowPrivateAddresses, resolve: deps.resolve };
     this.timers = deps.timers ?? systemTimers;
   }
 
@@ -230,10 +212,12 @@ export class BackchannelLogout {
         reject(new Error('not an http(s) URL'));
         return;
       }
-      // An address literal never reaches `lookup`: it is checked here.
-      const host = hostOf(url);
-      if (isIP(host) !== 0 && this.refuses(host)) {
-        reject(new RefusedAddressError());
+      // A refused address literal throws here; a name is checked by the connection's own `lookup`.
+      let connection: ReturnType<typeof checkedConnection>;
+      try {
+        connection = checkedConnection(url, this.addresses);
+      } catch (error) {
+        reject(error);
         return;
       }
       const request = (url.protocol === 'https:' ? https : http).request(
@@ -241,9 +225,8 @@ export class BackchannelLogout {
         {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(form) },
-          // A connection of its own, to the address just checked: a pooled one may have been opened for another.
-          agent: false,
-          lookup: this.checkedLookup,
+          // A connection of its own (agent: false), to an address just checked.
+          ...connection,
           signal,
         },
         (response) => {
@@ -257,31 +240,6 @@ export class BackchannelLogout {
       request.end(form);
     });
   }
-
-  private refuses(address: string): boolean {
-    return !this.allowPrivate && isSpecialPurposeAddress(address);
-  }
-
-  /**
-   * The request's name resolution: every address of the name is checked, and one special-purpose address refuses
-   * them all (a name with a public and a private address would otherwise reach the private one on a retry).
-   * Only checked addresses are handed to the connection.
-   */
-  private readonly checkedLookup: LookupFunction = (hostname, options, callback) => {
-    this.resolve(hostname).then(
-      (addresses) => {
-        const [first] = addresses;
-        if (first === undefined) callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
-        else if (addresses.some((entry) => this.refuses(entry.address))) callback(new RefusedAddressError(), '', 0);
-        else if (options.all) callback(null, addresses);
-        else callback(null, first.address, first.family);
-      },
-      // The resolver's rejection is handed on as the lookup's error (one that is not an Error becomes the cause of one).
-      (error: unknown) => {
-        callback(error instanceof Error ? error : new Error(`no address for ${hostname}`, { cause: error }), '', 0);
-      },
-    );
-  };
 
   private async record(session: SessionRecord, client: ClientRecord, outcome: Outcome, attempts: number): Promise<void> {
     const details = outcome.delivered

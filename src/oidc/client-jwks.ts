@@ -2,19 +2,30 @@
 // JWKS it publishes at its jwks_uri, fetched here. That URI is an administrator's choice and this server requests
 // it itself, so the request is kept small and short: https only (http on a loopback host, for development), no
 // redirects (a redirect could lead anywhere), a 5 s timeout that covers the body too, at most 64 KiB read from the
-// body stream whatever Content-Length says, and a JSON content type. A set is kept 5 minutes per client and URI;
+// body stream whatever Content-Length says, and a JSON content type. And, as for the back-channel logout POST,
+// outside development (ALLOW_PRIVATE_CLIENT_URLS) no request goes to a private, loopback, link-local or other
+// special-purpose address, however the name resolves at that moment (server-side request forgery, CWE-918;
+// src/http/outbound-request.ts): hence node:http's request with its checked `lookup`, not fetch, whose
+// connections cannot be given one. Such a refusal is logged as `refused_address`. A set is kept 5 minutes per client and URI;
 // a `kid` it does not hold makes it fetched again at once (the client rotated its key, OIDC Core §10.1.1), but at
 // most once per 30 s per client, so that assertions naming made-up kids cannot turn us into a stream of requests
 // to the client's host.
+import http from 'node:http';
+import https from 'node:https';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { isLoopbackHostname } from '../config.js';
 import type { Clock } from '../clock.js';
+import { isLoopbackHostname, type Config } from '../config.js';
+import { checkedConnection, RefusedAddressError, type Resolver } from '../http/outbound-request.js';
 import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
 export interface JwksFetchOptions {
   timeoutMs: number;
   maxBytes: number;
+  /** config.allowPrivateClientUrls: whether the jwks_uri may be on a special-purpose address (development). */
+  allowPrivateAddresses: boolean;
+  /** Name resolution; the system's when absent (tests inject one). */
+  resolve?: Resolver;
 }
 
 export interface ClientKeysOptions extends JwksFetchOptions {
@@ -35,6 +46,8 @@ export const DEFAULT_CLIENT_KEYS_OPTIONS: ClientKeysOptions = {
   refetchIntervalMs: 30_000,
   failureBackoffMs: 10_000,
   maxEntries: 1_000,
+  // Refused unless the configuration says otherwise (clientKeysOf): a caller that forgot it fails closed.
+  allowPrivateAddresses: false,
 };
 
 /** The client's JWKS could not be had: the request failed, or its answer is not a JWKS. The message is for the log. */
@@ -56,58 +69,87 @@ function checkedUrl(uri: string): URL {
   throw new JwksUnavailable('jwks_uri must use https (http only on a loopback host)');
 }
 
-/** The body, read up to `maxBytes`: a larger one is abandoned at once, never read whole. */
-async function limitedBody(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw new JwksUnavailable(`the JWKS is larger than ${maxBytes} bytes`);
-  }
-  if (!response.body) return '';
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const chunk = await reader.read();
-    if (chunk.done) break;
-    const value = chunk.value;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new JwksUnavailable(`the JWKS is larger than ${maxBytes} bytes`);
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+
+/** A network failure, for the log: its code only (ECONNREFUSED, ENOTFOUND, a TLS code), never its text. */
+function networkFailure(error: unknown): JwksUnavailable {
+  if (error instanceof JwksUnavailable) return error;
+  if (error instanceof RefusedAddressError) return new JwksUnavailable('jwks_uri could not be fetched (refused_address)');
+  const code = (error as { code?: unknown } | null)?.code;
+  return new JwksUnavailable(`jwks_uri could not be fetched (${typeof code === 'string' ? code : 'connection_failed'})`.slice(0, 200));
+}
+
+/**
+ * GETs the URL and resolves with the body as text: a 200 with a JSON content type, read up to `maxBytes` (a larger
+ * one is abandoned at once, never read whole), all within `timeoutMs`. Anything else rejects with JwksUnavailable.
+ */
+function getJson(url: URL, options: JwksFetchOptions): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let connection: ReturnType<typeof checkedConnection>;
+    try {
+      connection = checkedConnection(url, { allowPrivateAddresses: options.allowPrivateAddresses, resolve: options.resolve });
+    } catch (error) {
+      reject(networkFailure(error));
+      return;
     }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+    let settled = false;
+    let request: http.ClientRequest | null = null;
+    const finish = (outcome: { text: string } | { error: JwksUnavailable }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if ('text' in outcome) {
+        resolve(outcome.text);
+      } else {
+        // Drops the connection, and with it whatever of the answer is still to come.
+        request?.destroy();
+        reject(outcome.error);
+      }
+    };
+    const fail = (message: string) => finish({ error: new JwksUnavailable(message) });
+    // One timer from the request to the body's last byte: a server that trickles its answer is cut off too.
+    const timer = setTimeout(() => fail(`jwks_uri did not answer within ${options.timeoutMs} ms`), options.timeoutMs);
+    request = (url.protocol === 'https:' ? https : http).request(
+      url,
+      {
+        method: 'GET',
+        // identity: a compressed body would need inflating, and its size limit would then be the inflated one's.
+        headers: { accept: 'application/jwk-set+json, application/json', 'accept-encoding': 'identity' },
+        ...connection,
+      },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        // Not followed: the Location could name any address, this server's neighbours included.
+        if (REDIRECT.has(status)) return fail('jwks_uri could not be fetched (redirect)');
+        if (status !== 200) return fail(`jwks_uri answered HTTP ${status}`);
+        if (!JSON_CONTENT_TYPE.test(response.headers['content-type'] ?? '')) return fail('jwks_uri did not answer with JSON');
+        const encoding = response.headers['content-encoding'];
+        if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return fail('jwks_uri answered with an encoded body');
+        const declared = Number(response.headers['content-length']);
+        if (Number.isFinite(declared) && declared > options.maxBytes) return fail(`the JWKS is larger than ${options.maxBytes} bytes`);
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.byteLength;
+          if (size > options.maxBytes) fail(`the JWKS is larger than ${options.maxBytes} bytes`);
+          else chunks.push(chunk);
+        });
+        response.on('end', () => finish({ text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', (error) => finish({ error: networkFailure(error) }));
+        // The connection closed before the body was complete (after 'end', finish is a no-op).
+        response.on('close', () => {
+          if (!response.complete) fail('jwks_uri could not be fetched (connection_failed)');
+        });
+      },
+    );
+    request.on('error', (error) => finish({ error: networkFailure(error) }));
+    request.end();
+  });
 }
 
 /** Fetches a JWKS; any failure is JwksUnavailable with a short reason (never the network's full error text). */
 export async function fetchJwks(uri: string, options: JwksFetchOptions): Promise<JSONWebKeySet> {
-  const url = checkedUrl(uri);
-  let text: string;
-  try {
-    const response = await fetch(url, {
-      redirect: 'error',
-      signal: AbortSignal.timeout(options.timeoutMs),
-      headers: { accept: 'application/jwk-set+json, application/json' },
-    });
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new JwksUnavailable(`jwks_uri answered HTTP ${response.status}`);
-    }
-    if (!JSON_CONTENT_TYPE.test(response.headers.get('content-type') ?? '')) {
-      await response.body?.cancel();
-      throw new JwksUnavailable('jwks_uri did not answer with JSON');
-    }
-    text = await limitedBody(response, options.maxBytes);
-  } catch (error) {
-    if (error instanceof JwksUnavailable) throw error;
-    const name = (error as Error).name;
-    if (name === 'TimeoutError' || name === 'AbortError') throw new JwksUnavailable(`jwks_uri did not answer within ${options.timeoutMs} ms`);
-    // undici: "fetch failed", its cause naming a refused connection, an unknown host, TLS or a redirect.
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new JwksUnavailable(`jwks_uri could not be fetched (${cause?.code ?? cause?.message ?? name})`.slice(0, 200));
-  }
+  const text = await getJson(checkedUrl(uri), options);
   let jwks: unknown;
   try {
     jwks = JSON.parse(text);
@@ -243,11 +285,15 @@ export class ClientKeys {
 
 const perStore = new WeakMap<Store, ClientKeys>();
 
-/** The app's ClientKeys: one per store, so that every endpoint of one app shares the cache (and tests' apps do not). */
-export function clientKeysOf(store: Store, clock: Clock): ClientKeys {
+/**
+ * The app's ClientKeys: one per store, so that every endpoint of one app shares the cache (and tests' apps do not).
+ * `config.allowPrivateClientUrls` decides whether a jwks_uri may be on a special-purpose address; without a config
+ * it may not (fail closed). The first call for a store decides (there is one config per app).
+ */
+export function clientKeysOf(store: Store, clock: Clock, config?: Pick<Config, 'allowPrivateClientUrls'>): ClientKeys {
   let keys = perStore.get(store);
   if (!keys) {
-    keys = new ClientKeys(clock);
+    keys = new ClientKeys(clock, { ...DEFAULT_CLIENT_KEYS_OPTIONS, allowPrivateAddresses: config?.allowPrivateClientUrls ?? false });
     perStore.set(store, keys);
   }
   return keys;

@@ -57,6 +57,25 @@ describe('resource indicators at the refresh grant', () => {
     expect(successor.scope).toBe('openid email orders:read invoices:read offline_access');
   });
 
+  it("accepts the API token's own scope sent back at a refresh (without openid): the API token, and no ID token", async () => {
+    // oidc-client-ts, among others, sends the scope of the last token response with the refresh.
+    const { client, refreshToken } = await grantNamingBoth('Echoing');
+    const echoed = granted(await refresh(app, client, refreshToken, { resource: ORDERS, scope: 'orders:read' }));
+    expect(echoed.scope).toBe('orders:read');
+    expect(decodeJwt(echoed.access_token ?? '')).toMatchObject({ aud: ORDERS, scope: 'orders:read' });
+    expect(echoed.id_token).toBeUndefined();
+    // The grant keeps openid: the next refresh without a narrowed scope has its ID token again.
+    expect((await stored(app, echoed.refresh_token ?? '')).scope).toBe('openid email orders:read invoices:read offline_access');
+    expect(granted(await refresh(app, client, echoed.refresh_token ?? '', { resource: ORDERS })).id_token).toEqual(expect.any(String));
+  });
+
+  it('still refuses narrowing openid away from a grant refreshed for the userinfo endpoint', async () => {
+    const client = await addClient(app, { name: 'Plain', redirectUris: ['https://plain.example/cb'] });
+    const { code, start } = await codeFor(app, client, new Browser(), 'openid email offline_access', []);
+    const answer = granted(await redeemFor(app, client, code, start, []));
+    expectRefused(await refresh(app, client, answer.refresh_token ?? '', { scope: 'email' }), 'invalid_scope', 'scope must include openid: a refresh keeps the OpenID Connect grant');
+  });
+
   it('refuses a resource the grant did not name, even one granted to the client, and the refresh token stays usable', async () => {
     const { client, refreshToken } = await grantNamingBoth('Beyond');
     const { grantId } = await stored(app, refreshToken);

@@ -1,13 +1,17 @@
 // The keys of private_key_jwt clients (src/oidc/client-jwks.ts): the jwks_uri fetcher's limits (https or loopback
 // http, no redirects, timeout, byte limit read from the stream, JSON content type) against real loopback servers,
 // and the cache's rules on a fake clock: a set kept 5 minutes per client, an unknown kid fetched again at most once
-// per 30 s per client, a failure remembered briefly, concurrent requests sharing one fetch.
+// per 30 s per client, a failure remembered briefly, concurrent requests sharing one fetch. And the address rule
+// (src/http/outbound-request.ts): with private addresses not allowed, a jwks_uri that is, or resolves to, a
+// special-purpose address is refused before any connection.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientKeys, DEFAULT_CLIENT_KEYS_OPTIONS, fetchJwks, JwksUnavailable, type ClientKeysOptions } from '../../src/oidc/client-jwks.js';
+import type { Resolver } from '../../src/http/outbound-request.js';
+import { ClientKeys, clientKeysOf, DEFAULT_CLIENT_KEYS_OPTIONS, fetchJwks, JwksUnavailable, type ClientKeysOptions } from '../../src/oidc/client-jwks.js';
 import type { ClientRecord } from '../../src/store/records.js';
+import type { Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 interface Key {
@@ -33,6 +37,8 @@ function signed(key: Key): Promise<string> {
 interface Server {
   url: string;
   requests: number;
+  /** TCP connections accepted, whether or not a request followed. */
+  connections: number;
   answer: (res: http.ServerResponse) => void;
   stop(): Promise<void>;
 }
@@ -42,12 +48,14 @@ async function server(answer: Server['answer']): Promise<Server> {
   const state: Server = {
     url: '',
     requests: 0,
+    connections: 0,
     answer,
     async stop() {
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
   };
+  httpServer.on('connection', () => (state.connections += 1));
   httpServer.on('request', (_req, res: http.ServerResponse) => {
     state.requests += 1;
     state.answer(res);
@@ -66,7 +74,10 @@ function client(clientId: string, fields: Partial<ClientRecord>): ClientRecord {
   return { clientId, jwks: null, jwksUri: null, tokenEndpointAuthMethod: 'private_key_jwt', clientType: 'confidential', ...fields } as ClientRecord;
 }
 
-const OPTIONS = { timeoutMs: 300, maxBytes: 2048 };
+// These servers are on loopback: allowed here as in development (ALLOW_PRIVATE_CLIENT_URLS=true).
+const OPTIONS = { timeoutMs: 300, maxBytes: 2048, allowPrivateAddresses: true };
+const STRICT = { ...OPTIONS, allowPrivateAddresses: false };
+const REFUSED = 'jwks_uri could not be fetched (refused_address)';
 
 async function unavailable(call: Promise<unknown>): Promise<string> {
   const error = await call.then(
@@ -154,6 +165,90 @@ describe('fetchJwks: the jwks_uri request', () => {
     await s.stop();
     expect(await unavailable(fetchJwks(s.url, OPTIONS))).toBe('jwks_uri could not be fetched (ECONNREFUSED)');
   });
+
+  it('refuses a compressed body (identity is asked for: a size limit on compressed bytes would say little)', async () => {
+    const s = await start((res) => res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end('not really gzip'));
+    expect(await unavailable(fetchJwks(s.url, OPTIONS))).toBe('jwks_uri answered with an encoded body');
+  });
+
+  it('a connection closed in the middle of the body', async () => {
+    const s = await start((res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+      res.write('{"keys": [', () => res.destroy());
+    });
+    expect(await unavailable(fetchJwks(s.url, OPTIONS))).toMatch(/^jwks_uri could not be fetched \((connection_failed|ECONNRESET)\)$/);
+  });
+});
+
+describe('fetchJwks: special-purpose addresses, refused unless ALLOW_PRIVATE_CLIENT_URLS (CWE-918)', () => {
+  const servers: Server[] = [];
+  let keys: JSONWebKeySet;
+  const start = async () => {
+    const s = await server(json(keys));
+    servers.push(s);
+    return s;
+  };
+  /** A resolver that answers `addresses` for every name, and records the names it was asked. */
+  const resolverOf = (...addresses: string[]) => {
+    const asked: string[] = [];
+    const resolve: Resolver = async (hostname) => {
+      asked.push(hostname);
+      return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    };
+    return { asked, resolve };
+  };
+
+  beforeAll(async () => {
+    keys = setOf(await newKey());
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+  });
+
+  it('refuses a loopback address literal without connecting', async () => {
+    const s = await start();
+    expect(await unavailable(fetchJwks(s.url, STRICT))).toBe(REFUSED);
+    expect(await unavailable(fetchJwks(s.url.replace('127.0.0.1', '127.1.2.3'), STRICT))).toBe(REFUSED);
+    expect(await unavailable(fetchJwks(s.url.replace('127.0.0.1', '[::1]'), STRICT))).toBe(REFUSED);
+    expect(s.connections).toBe(0);
+  });
+
+  it('refuses a name that resolves to a private address, asking the resolver once', async () => {
+    const { asked, resolve } = resolverOf('10.0.0.1');
+    // Were it tried, 10.0.0.1 would not answer within the timeout: the reason says it was not.
+    expect(await unavailable(fetchJwks('https://keys.example/jwks', { ...STRICT, resolve }))).toBe(REFUSED);
+    expect(asked).toEqual(['keys.example']);
+  });
+
+  it('refuses a name when any of its addresses is special-purpose (one private answer among public ones: DNS rebinding)', async () => {
+    const { resolve } = resolverOf('93.184.215.14', '::ffff:10.0.0.1');
+    expect(await unavailable(fetchJwks('https://keys.example/jwks', { ...STRICT, resolve }))).toBe(REFUSED);
+  });
+
+  it('refuses a name resolving to loopback without connecting to the server there', async () => {
+    const s = await start();
+    const { asked, resolve } = resolverOf('127.0.0.1');
+    expect(await unavailable(fetchJwks(s.url.replace('127.0.0.1', 'localhost'), { ...STRICT, resolve }))).toBe(REFUSED);
+    expect(asked).toEqual(['localhost']);
+    expect(s.connections).toBe(0);
+  });
+
+  it('refuses the metadata address as an IPv4-mapped IPv6 literal, without asking the resolver', async () => {
+    const { asked, resolve } = resolverOf('93.184.215.14');
+    for (const uri of ['https://[::ffff:169.254.169.254]/keys', 'https://169.254.169.254/latest/meta-data/', 'https://[fd00::1]/keys']) {
+      expect(await unavailable(fetchJwks(uri, { ...STRICT, resolve })), uri).toBe(REFUSED);
+    }
+    expect(asked).toEqual([]);
+  });
+
+  it('with private addresses allowed, a loopback jwks_uri is fetched, through the checked resolver for a name', async () => {
+    const s = await start();
+    expect(await fetchJwks(s.url, OPTIONS)).toEqual(keys);
+    const { asked, resolve } = resolverOf('127.0.0.1');
+    expect(await fetchJwks(s.url.replace('127.0.0.1', 'localhost'), { ...OPTIONS, resolve })).toEqual(keys);
+    expect(asked).toEqual(['localhost']);
+    expect(s.requests).toBe(2);
+  });
 });
 
 describe('ClientKeys: the cache of jwks_uri sets', () => {
@@ -164,7 +259,8 @@ describe('ClientKeys: the cache of jwks_uri sets', () => {
   let keys: ClientKeys;
   let published: JSONWebKeySet;
 
-  const options: ClientKeysOptions = { ...DEFAULT_CLIENT_KEYS_OPTIONS, timeoutMs: 1000 };
+  // The server is on loopback: allowed here as in development (ALLOW_PRIVATE_CLIENT_URLS=true).
+  const options: ClientKeysOptions = { ...DEFAULT_CLIENT_KEYS_OPTIONS, timeoutMs: 1000, allowPrivateAddresses: true };
 
   beforeAll(async () => {
     [first, second] = [await newKey(), await newKey()];
@@ -261,6 +357,25 @@ describe('ClientKeys: the cache of jwks_uri sets', () => {
     expect(() => keys.resolverFor(client('a', { jwks: '{"keys": 1}' }))).toThrow(JwksUnavailable);
     expect(() => keys.resolverFor(client('a', { jwks: 'not json' }))).toThrow(JwksUnavailable);
     expect(() => keys.resolverFor(client('a', {}))).toThrow('the client has registered no keys');
+  });
+
+  it('a jwks_uri on a special-purpose address is jwks-unavailable unless the config allows it; without a config it is refused', async () => {
+    fresh();
+    const refusedBy = async (clientKeys: ClientKeys) => {
+      const error = await jwtVerify(await signed(first), clientKeys.resolverFor(client('a', { jwksUri: s.url }))).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(JwksUnavailable);
+      return (error as Error).message;
+    };
+    expect(await refusedBy(new ClientKeys(clock, { ...options, allowPrivateAddresses: false }))).toBe(REFUSED);
+    expect(await refusedBy(new ClientKeys(clock))).toBe(REFUSED);
+    expect(await refusedBy(clientKeysOf({} as Store, clock))).toBe(REFUSED);
+    expect(await refusedBy(clientKeysOf({} as Store, clock, { allowPrivateClientUrls: false }))).toBe(REFUSED);
+    expect(s.requests).toBe(0);
+    await jwtVerify(await signed(first), clientKeysOf({} as Store, clock, { allowPrivateClientUrls: true }).resolverFor(client('a', { jwksUri: s.url })));
+    expect(s.requests).toBe(1);
   });
 
   it('a served set holding a private key is refused when the key is used', async () => {

@@ -8,7 +8,7 @@ import { InvalidGrant, InvalidRequest, InvalidScope } from '../../errors.js';
 import type { ClientRecord, RefreshTokenRecord } from '../../store/records.js';
 import { CLIENT_REGISTERED_SCOPES } from '../claims.js';
 import { field } from '../form-field.js';
-import { grantAudience } from '../grant-audience.js';
+import { grantAudience, type Audience } from '../grant-audience.js';
 import { oneResource } from '../resource.js';
 import { revokeGrant } from './revoke-grant.js';
 import { admittedClaimFacts } from './access-check.js';
@@ -61,9 +61,8 @@ async function refused(deps: GrantDependencies, record: RefreshTokenRecord, prob
 }
 
 /**
- * RFC 6749 §6: the requested scope may narrow the token's scope but never widen it. The ID token needs openid
- * (OIDC Core §12.1), so a grant that has it may not narrow it away (a device grant may have none to keep). Returns
- * the scope in the token's own order.
+ * RFC 6749 §6: the requested scope may narrow the token's scope but never widen it. Returns the scope in the
+ * token's own order.
  */
 function narrowScope(granted: string[], requested: string | undefined): string[] {
   if (requested === undefined) return granted;
@@ -71,8 +70,19 @@ function narrowScope(granted: string[], requested: string | undefined): string[]
   const wanted = new Set(requested.split(' '));
   const beyond = [...wanted].filter((scope) => !granted.includes(scope));
   if (beyond.length > 0) throw new InvalidScope(`scope ${beyond.join(' ')} was not granted to this refresh token`);
-  if (granted.includes('openid') && !wanted.has('openid')) throw new InvalidScope('scope must include openid: a refresh keeps the OpenID Connect grant');
   return granted.filter((scope) => wanted.has(scope));
+}
+
+/**
+ * A refresh for our userinfo endpoint keeps the OpenID Connect grant: with openid granted, it answers with an ID
+ * token (OIDC Core §12.1), so openid may not be narrowed away. A refresh for an API may leave it out (a client that
+ * echoes the API token's scope, as oidc-client-ts does, asks for the API's scopes alone): it then receives the API
+ * token without an ID token.
+ */
+function keepsOpenid(granted: string[], scope: string[], audience: Audience): void {
+  if (audience.api === null && granted.includes('openid') && !scope.includes('openid')) {
+    throw new InvalidScope('scope must include openid: a refresh keeps the OpenID Connect grant');
+  }
 }
 
 /**
@@ -118,6 +128,7 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
   const scope = narrowScope(granted, requestedScope);
   // Issue 22: the audience, with the client's API grants as they are now (a withdrawn one is invalid_target).
   const audience = await grantAudience(deps, client, { grantResources: current.resources, grantScope: scope, requested: requestedResource });
+  keepsOpenid(granted, scope, audience);
   // Issue 21: the client's access rule, with the membership as it is now; refused, the family is revoked.
   const facts = await admittedClaimFacts(deps, client, { grantId: current.grantId, userId: current.userId, scope, grantType: 'refresh_token' });
 
@@ -187,6 +198,7 @@ async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, p
   // A retry is a refresh: the audience is decided again (it may name another of the grant's resources), and the
   // access rule is asked again.
   const audience = await grantAudience(deps, client, { grantResources: record.resources, grantScope: scope, requested: ask.resource });
+  keepsOpenid(granted, scope, audience);
   const facts = await admittedClaimFacts(deps, client, { grantId: record.grantId, userId: record.userId, scope, grantType: 'refresh_token' });
   if (!isOffline(record) && record.sessionIdHash !== null) await deps.store.sessions.touch(record.sessionIdHash, now);
 
