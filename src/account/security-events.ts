@@ -47,6 +47,9 @@ const SENTENCES: Record<string, string> = {
   'group.member_added': 'Added to a group by an administrator',
   'group.member_removed': 'Removed from a group by an administrator',
   'user.attribute_set': 'Account details changed by an administrator',
+  'device.approved': 'A device was allowed to sign in to an application with a code',
+  'device.denied': 'A device’s request to sign in with a code was denied',
+  'device.code_throttled': 'Device codes held back after too many wrong ones',
 };
 
 /** Why a session ended (SessionEndReason), as the end of a sentence. */

@@ -16,7 +16,7 @@ export const APIS_PER_PAGE = 50;
  * The navigation section of these screens. AdminSection (render.ts) does not name it yet; the layout
  * (views/admin/partials/head.ejs) marks the "APIs" link current by this key.
  */
-const APIS_SECTION = 'apis' as unknown as AdminSection;
+const APIS_SECTION: AdminSection = 'apis';
 
 export function renderApis(res: Response, view: string, page: { title: string; [field: string]: unknown }, status = 200): void {
   renderAdmin(res, `apis/${view}`, { ...page, section: APIS_SECTION }, status);

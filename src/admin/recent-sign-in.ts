@@ -5,15 +5,18 @@
 //     edit whose email differs from the stored one; the address receives reset links), granting admin
 //     (at creation or by an edit), resetting second factors, deleting a user;
 //   - clients: registering one, changing anything but the name (any URI, the multi-factor rule, who may use it,
-//     which groups its tokens carry, the access contact), rotating the secret, deleting one;
+//     which groups its tokens carry, the access contact, its keys for private_key_jwt, the APIs it may request
+//     or introspect: issue 22), rotating the secret or switching a key client to a secret, deleting one;
+//   - APIs (issue 22): changing anything but the name (the identifier is the audience APIs check, the scopes and
+//     who may hold tokens decide what tokens grant), deleting one;
 //   - groups (issue 21): adding a member (membership opens applications), renaming (a claim applications act
 //     on), changing or removing from a group that requires a second factor, deleting one;
 //   - attributes: changing a definition's claim or scope, deleting one, setting a person's value (claims that
 //     applications act on);
 //   - signing keys: a rotation, a revocation.
-// Not sensitive: renaming a user or a client (the name grants nothing), email verification, disabling, enabling
-// and signing out (they take access away), creating a group, a description, a definition's visibility, clearing
-// a value, and reading anything.
+// Not sensitive: renaming a user, a client or an API (the name grants nothing), email verification, disabling,
+// enabling and signing out (they take access away), creating a group or an API (an API grants nothing until a
+// client is granted it), a description, a definition's visibility, clearing a value, and reading anything.
 // A stale session's form is answered with a page asking for the password, which posts the same fields back with
 // it; the action then goes ahead. Forms can also carry the password up front (`confirm_password`,
 // views/admin/partials/confirm-password.ejs, optional-confirm-password.ejs for forms sensitive only sometimes).

@@ -46,8 +46,9 @@ async function main() {
     extraQueryParams: { resource: config.apiIdentifier },
     extraTokenParams: { resource: config.apiIdentifier },
     // A refresh sends no `scope` (an empty one counts as absent, RFC 6749 §3.1), so that it keeps the whole grant
-    // (RFC 6749 §6): by default oidc-client-ts would send the last token response's scope, which for an API token
-    // is the API's scopes alone (demo:read), and that would ask Gatehouse to narrow the grant away from openid.
+    // (RFC 6749 §6) and each refresh brings a new ID token too: by default oidc-client-ts would send the last token
+    // response's scope, which for an API token is the API's scopes alone (demo:read), and Gatehouse would then
+    // answer with the API token only.
     refreshTokenAllowedScope: '',
     // Renewal uses the refresh token, not a hidden iframe with prompt=none: Gatehouse's login cookies are
     // SameSite, so a third-party iframe would not carry them.
