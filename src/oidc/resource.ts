@@ -34,7 +34,7 @@ function checkResource(value: string): string {
 export function resourceParameter(params: Record<string, unknown>): string[] {
   const raw = params.resource;
   if (raw === undefined) return [];
-  const values = typeof raw === 'string' ? [raw] : Array.isArray(raw) && raw.every((value) => typeof value === 'string') ? (raw as string[]) : null;
+  const values = typeof raw === 'string' ? [raw] : Array.isArray(raw) && raw.every((value) => typeof value === 'string') ? raw : null;
   if (values === null) throw new InvalidRequest('resource must be text');
   if (values.length > MAX_RESOURCES) throw new InvalidTarget(`at most ${MAX_RESOURCES} resources may be named`);
   return [...new Set(values.map(checkResource))];

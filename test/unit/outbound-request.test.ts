@@ -3,7 +3,8 @@
 // name is checked in the connection's own lookup, every address it resolves to, one special-purpose address
 // refusing all; ALLOW_PRIVATE_CLIENT_URLS (allowPrivateAddresses) lifts the rule. Against a real loopback server.
 import http from 'node:http';
-import type { AddressInfo, LookupAddress, LookupOptions } from 'node:net';
+import type { LookupAddress } from 'node:dns';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkedConnection, checkedLookup, RefusedAddressError, refusesAddress, type Resolver } from '../../src/http/outbound-request.js';
 
@@ -19,9 +20,9 @@ const resolverOf = (...addresses: string[]) => {
 type LookupResult = { error: NodeJS.ErrnoException | null; address: string | LookupAddress[]; family?: number };
 
 /** Calls a LookupFunction and collects what it answers. */
-function lookUp(lookup: ReturnType<typeof checkedLookup>, hostname: string, options: LookupOptions): Promise<LookupResult> {
+function lookUp(lookup: LookupFunction, hostname: string, options: Partial<Parameters<LookupFunction>[1]>): Promise<LookupResult> {
   return new Promise((resolve) => {
-    lookup(hostname, options, (error, address, family) => resolve({ error, address, family }));
+    lookup(hostname, options as Parameters<LookupFunction>[1], (error, address, family) => resolve({ error, address, family }));
   });
 }
 
