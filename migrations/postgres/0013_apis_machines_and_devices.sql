@@ -15,7 +15,7 @@ CREATE TABLE apis (
 CREATE INDEX apis_by_name ON apis (name, id);
 
 CREATE TABLE client_apis (
-  client_id  TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+  client_id  TEXT COLLATE "C" NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
   api_id     TEXT COLLATE "C" NOT NULL REFERENCES apis (id) ON DELETE CASCADE,
   role       TEXT NOT NULL CHECK (role IN ('request', 'introspect')),
   scopes     TEXT,
@@ -47,7 +47,7 @@ ALTER TABLE refresh_tokens ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
 CREATE TABLE device_codes (
   device_code_hash  TEXT COLLATE "C" PRIMARY KEY,
   user_code_hash    TEXT COLLATE "C" NOT NULL UNIQUE,
-  client_id         TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+  client_id         TEXT COLLATE "C" NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
   scope             TEXT NOT NULL,
   resources         TEXT NOT NULL DEFAULT '[]',
   created_at        BIGINT NOT NULL,
@@ -69,7 +69,7 @@ CREATE INDEX device_codes_by_user ON device_codes (user_id);
 CREATE INDEX device_codes_by_expiry ON device_codes (expires_at);
 
 CREATE TABLE client_assertion_jtis (
-  client_id   TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+  client_id   TEXT COLLATE "C" NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
   jti         TEXT COLLATE "C" NOT NULL,
   expires_at  BIGINT NOT NULL,
   PRIMARY KEY (client_id, jti)

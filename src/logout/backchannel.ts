@@ -217,7 +217,7 @@ export class BackchannelLogout {
       try {
         connection = checkedConnection(url, this.addresses);
       } catch (error) {
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
         return;
       }
       const request = (url.protocol === 'https:' ? https : http).request(

@@ -4,12 +4,12 @@
 // redirects (a redirect could lead anywhere), a 5 s timeout that covers the body too, at most 64 KiB read from the
 // body stream whatever Content-Length says, and a JSON content type. And, as for the back-channel logout POST,
 // outside development (ALLOW_PRIVATE_CLIENT_URLS) no request goes to a private, loopback, link-local or other
-// special-purpose address, however the name resolves at that moment (server-side request forgery, CWE-918;
-// src/http/outbound-request.ts): hence node:http's request with its checked `lookup`, not fetch, whose
-// connections cannot be given one. Such a refusal is logged as `refused_address`. A set is kept 5 minutes per client and URI;
-// a `kid` it does not hold makes it fetched again at once (the client rotated its key, OIDC Core §10.1.1), but at
-// most once per 30 s per client, so that assertions naming made-up kids cannot turn us into a stream of requests
-// to the client's host.
+// special-purpose address, however the name resolves at that moment (server-side request forgery, CWE-918, ASVS
+// V12.6.1; src/http/outbound-request.ts): hence node:http's request with its checked `lookup` rather than fetch,
+// whose connections cannot be given one. Such a refusal is logged as `refused_address`. A set is kept 5 minutes
+// per client and URI; a `kid` it does not hold makes it fetched again at once (the client rotated its key, OIDC
+// Core §10.1.1), but at most once per 30 s per client, so that assertions naming made-up kids cannot turn us into
+// a stream of requests to the client's host.
 import http from 'node:http';
 import https from 'node:https';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
@@ -79,6 +79,21 @@ function networkFailure(error: unknown): JwksUnavailable {
   return new JwksUnavailable(`jwks_uri could not be fetched (${typeof code === 'string' ? code : 'connection_failed'})`.slice(0, 200));
 }
 
+/** Why the answer's status and headers make it no JWKS worth reading; null when the body may be read. */
+function refusalOf(response: http.IncomingMessage, maxBytes: number): string | null {
+  const status = response.statusCode ?? 0;
+  // Not followed: the Location could name any address, this server's neighbours included.
+  if (REDIRECT.has(status)) return 'jwks_uri could not be fetched (redirect)';
+  if (status !== 200) return `jwks_uri answered HTTP ${status}`;
+  if (!JSON_CONTENT_TYPE.test(response.headers['content-type'] ?? '')) return 'jwks_uri did not answer with JSON';
+  // identity was asked for: a compressed body would need inflating, and its limit would then be the inflated size.
+  const encoding = response.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return 'jwks_uri answered with an encoded body';
+  const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return `the JWKS is larger than ${maxBytes} bytes`;
+  return null;
+}
+
 /**
  * GETs the URL and resolves with the body as text: a 200 with a JSON content type, read up to `maxBytes` (a larger
  * one is abandoned at once, never read whole), all within `timeoutMs`. Anything else rejects with JwksUnavailable.
@@ -113,20 +128,15 @@ function getJson(url: URL, options: JwksFetchOptions): Promise<string> {
       url,
       {
         method: 'GET',
-        // identity: a compressed body would need inflating, and its size limit would then be the inflated one's.
         headers: { accept: 'application/jwk-set+json, application/json', 'accept-encoding': 'identity' },
         ...connection,
       },
       (response) => {
-        const status = response.statusCode ?? 0;
-        // Not followed: the Location could name any address, this server's neighbours included.
-        if (REDIRECT.has(status)) return fail('jwks_uri could not be fetched (redirect)');
-        if (status !== 200) return fail(`jwks_uri answered HTTP ${status}`);
-        if (!JSON_CONTENT_TYPE.test(response.headers['content-type'] ?? '')) return fail('jwks_uri did not answer with JSON');
-        const encoding = response.headers['content-encoding'];
-        if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return fail('jwks_uri answered with an encoded body');
-        const declared = Number(response.headers['content-length']);
-        if (Number.isFinite(declared) && declared > options.maxBytes) return fail(`the JWKS is larger than ${options.maxBytes} bytes`);
+        const refusal = refusalOf(response, options.maxBytes);
+        if (refusal !== null) {
+          fail(refusal);
+          return;
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {

@@ -42,7 +42,14 @@ export function rowsAt0012(now: number): string[] {
     `INSERT INTO users (id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, created_at, updated_at) VALUES ('u2', 'bob@example.com', 'bob@example.com', NULL, NULL, 'h2', FALSE, FALSE, FALSE, ${now}, ${now})`,
     `INSERT INTO groups (id, name, name_key, description, require_mfa, created_at, updated_at) VALUES ('g1', 'Staff', 'staff', 'On staff', FALSE, ${now}, ${now})`,
     `INSERT INTO group_members (group_id, user_id, added_at) VALUES ('g1', 'u1', ${now})`,
-    client('rp', 'Relying party', 'confidential', hashSecret(RP_SECRET), 'client_secret_basic', `TRUE, ${now}, ${now}, FALSE, 30, 'groups', 'prefix:app-', 'https://rp.example/login', NULL, 'Ask IT'`),
+    client(
+      'rp',
+      'Relying party',
+      'confidential',
+      hashSecret(RP_SECRET),
+      'client_secret_basic',
+      `TRUE, ${now}, ${now}, FALSE, 30, 'groups', 'prefix:app-', 'https://rp.example/login', NULL, 'Ask IT'`,
+    ),
     client('svc', 'Service', 'confidential', 'svc-secret-hash', 'client_secret_post', `FALSE, ${now}, ${now}, FALSE, NULL, 'everyone', 'all', NULL, NULL, NULL`),
     client('spa', 'Single page', 'public', null, 'none', `TRUE, ${now}, ${now}, FALSE, NULL, 'everyone', 'listed', NULL, 'https://spa.example/logo.png', NULL`),
     "INSERT INTO client_groups (client_id, group_id, role) VALUES ('rp', 'g1', 'access')",
@@ -123,7 +130,10 @@ export async function expectRowsKept(db: RawDatabase, before: Snapshot): Promise
   for (const [table, rows] of Object.entries(before)) {
     expect(rows.length, table).toBeGreaterThan(0);
     const columns = Object.keys(rows[0] ?? {});
-    expect(after[table]?.map((row) => Object.fromEntries(columns.map((column) => [column, row[column]]))), table).toEqual(rows);
+    expect(
+      after[table]?.map((row) => Object.fromEntries(columns.map((column) => [column, row[column]]))),
+      table,
+    ).toEqual(rows);
   }
   expect(after.clients?.map((row) => [row.client_id, row.jwks, row.jwks_uri])).toEqual([
     ['rp', null, null],

@@ -61,7 +61,16 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('housekee
 
   it('removes expired device authorizations, spent or not, and expired client assertion jtis (issue 22), and keeps live ones', async () => {
     await seedUserAndClient(store);
-    const device = (hash: string, expiresAt: number) => ({ deviceCodeHash: hash, userCodeHash: `u-${hash}`, clientId: 'rp', scope: 'openid', resources: [], createdAt: T0 - 10 * MINUTE, expiresAt, interval: 5 });
+    const device = (hash: string, expiresAt: number) => ({
+      deviceCodeHash: hash,
+      userCodeHash: `u-${hash}`,
+      clientId: 'rp',
+      scope: 'openid',
+      resources: [],
+      createdAt: T0 - 10 * MINUTE,
+      expiresAt,
+      interval: 5,
+    });
     await store.deviceCodes.create(device('d-expired', T0));
     await store.deviceCodes.create(device('d-spent-expired', T0));
     await store.deviceCodes.create(device('d-live', T0 + MINUTE));

@@ -294,7 +294,17 @@ describe('SQLite migrations', () => {
     expect(db.prepare('PRAGMA foreign_key_check').all()).toEqual([]);
     // Every table naming a client still names the rebuilt one, cascading; the rebuilt access_tokens names its user.
     const references = (table: string) => db.prepare<[string], { table: string; on_delete: string }>('SELECT "table", on_delete FROM pragma_foreign_key_list(?)').all(table);
-    for (const table of ['authorization_codes', 'refresh_tokens', 'authorization_requests', 'session_clients', 'client_groups', 'access_tokens', 'client_apis', 'device_codes', 'client_assertion_jtis']) {
+    for (const table of [
+      'authorization_codes',
+      'refresh_tokens',
+      'authorization_requests',
+      'session_clients',
+      'client_groups',
+      'access_tokens',
+      'client_apis',
+      'device_codes',
+      'client_assertion_jtis',
+    ]) {
       expect(references(table), table).toContainEqual({ table: 'clients', on_delete: 'CASCADE' });
     }
     expect(references('access_tokens')).toContainEqual({ table: 'users', on_delete: 'CASCADE' });

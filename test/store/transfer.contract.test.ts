@@ -51,7 +51,18 @@ async function seed(store: Store): Promise<void> {
   );
   await store.clients.create(newClient('tv', 'Television', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none', jwksUri: null }), T0);
   await store.clients.create(newClient('cli', 'CLI', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://cli.example/jwks.json' }), T0);
-  await store.apis.create(newApi('api-orders', 'Orders', 'https://orders.example/api', { scopes: [{ name: 'orders:read', description: 'See "orders" ✓' }, { name: 'orders:write', description: '' }], tokenLifetime: 900, tokenFormat: 'opaque', accepts: 'people' }), T0);
+  await store.apis.create(
+    newApi('api-orders', 'Orders', 'https://orders.example/api', {
+      scopes: [
+        { name: 'orders:read', description: 'See "orders" ✓' },
+        { name: 'orders:write', description: '' },
+      ],
+      tokenLifetime: 900,
+      tokenFormat: 'opaque',
+      accepts: 'people',
+    }),
+    T0,
+  );
   await store.apis.create(newApi('api-billing', 'Billing', 'http://127.0.0.1:9000/billing'), T0 + 1);
   await store.apis.setGrants('rp', [
     { apiId: 'api-orders', role: 'request', scopes: ['orders:read'] },
@@ -80,7 +91,16 @@ async function seed(store: Store): Promise<void> {
     newAccessToken('opaque-hash', { clientId: 'm2m', userId: null, format: 'opaque', audience: 'http://127.0.0.1:9000/billing', scope: 'pay', authTime: null, expiresAt: T0 + MINUTE }),
   );
   // Device authorizations: one waiting with a slowed-down interval, one approved and not yet spent, one denied.
-  const device = (hash: string) => ({ deviceCodeHash: hash, userCodeHash: `user-${hash}`, clientId: 'tv', scope: 'openid orders:read', resources: ['https://orders.example/api'], createdAt: T0, expiresAt: T0 + 10 * MINUTE, interval: 5 });
+  const device = (hash: string) => ({
+    deviceCodeHash: hash,
+    userCodeHash: `user-${hash}`,
+    clientId: 'tv',
+    scope: 'openid orders:read',
+    resources: ['https://orders.example/api'],
+    createdAt: T0,
+    expiresAt: T0 + 10 * MINUTE,
+    interval: 5,
+  });
   await store.deviceCodes.create(device('d-pending'));
   await store.deviceCodes.poll('d-pending', T0 + 1);
   await store.deviceCodes.poll('d-pending', T0 + 2);
