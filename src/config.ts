@@ -65,8 +65,9 @@ export interface Config {
   /** REQUIRE_MFA: every sign-in ends with a second factor; a person without one sets it up first. */
   requireMfa: boolean;
   /**
-   * ALLOW_PRIVATE_CLIENT_URLS: whether a client's back-channel logout URI may name a private, loopback,
-   * link-local or other special-purpose address (src/manage/client-urls.ts), at registration and at delivery.
+   * ALLOW_PRIVATE_CLIENT_URLS: whether a client's back-channel logout URI and jwks_uri may name a private,
+   * loopback, link-local or other special-purpose address (src/manage/client-urls.ts), at registration and at
+   * each request.
    * By default only when the issuer itself is on loopback (development, tests, the demo).
    */
   allowPrivateClientUrls: boolean;

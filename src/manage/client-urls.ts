@@ -1,11 +1,12 @@
-// The one client URL Gatehouse requests itself: the back-channel logout URI (Back-Channel Logout 1.0 §2.5).
-// A redirect URI is followed by the person's browser; this one is POSTed to by the server, from inside its
-// network. Pointed at a cloud metadata service (169.254.169.254), an internal admin port or a database, it
-// would make Gatehouse a probe of what only it can reach (server-side request forgery, CWE-918, OWASP ASVS
-// V12.6.1). Outside development such addresses are refused twice: at registration, by address literal or
-// localhost name, with a field error (src/manage/clients.ts, for the admin screens and `idp client` alike);
-// and at delivery, on every address the host name resolves to at that moment (src/logout/backchannel.ts),
-// since DNS may answer differently later (DNS rebinding). ALLOW_PRIVATE_CLIENT_URLS (src/config.ts) lifts both.
+// The client URLs Gatehouse requests itself: the back-channel logout URI (Back-Channel Logout 1.0 §2.5) and the
+// jwks_uri of a private_key_jwt client (issue 22). A redirect URI is followed by the person's browser; these are
+// requested by the server, from inside its network. Pointed at a cloud metadata service (169.254.169.254), an
+// internal admin port or a database, they would make Gatehouse a probe of what only it can reach (server-side
+// request forgery, CWE-918, OWASP ASVS V12.6.1). Outside development such addresses are refused twice: at
+// registration, by address literal or localhost name, with a field error (src/manage/clients.ts, for the admin
+// screens and `idp client` alike); and at each request, on every address the host name resolves to at that moment
+// (src/http/outbound-request.ts, used by src/logout/backchannel.ts and src/oidc/client-jwks.ts), since DNS may
+// answer differently later (DNS rebinding). ALLOW_PRIVATE_CLIENT_URLS (src/config.ts) lifts both.
 import { BlockList, isIP } from 'node:net';
 import { ValidationError } from '../errors.js';
 

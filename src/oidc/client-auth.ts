@@ -18,8 +18,11 @@ export interface ClientAuthDependencies {
   store: Store;
   clock: Clock;
   throttle: Throttle;
-  /** The issuer and its endpoints: what a client assertion's `aud` must name. */
-  config: Pick<Config, 'issuer'>;
+  /**
+   * The issuer and its endpoints (what a client assertion's `aud` must name), and whether a jwks_uri may be on a
+   * private or special-purpose address (ALLOW_PRIVATE_CLIENT_URLS, src/http/outbound-request.ts).
+   */
+  config: Pick<Config, 'issuer' | 'allowPrivateClientUrls'>;
   /** The private_key_jwt clients' keys; by default one cache per store (src/oidc/client-jwks.ts). */
   clientKeys?: ClientKeys;
 }
@@ -172,7 +175,7 @@ async function verify(deps: ClientAuthDependencies, req: Request, credentials: P
   if (credentials.kind === 'assertion') {
     if (!keyClient) return refused('wrong_method', `a client registered for ${client.tokenEndpointAuthMethod} presented a client assertion`);
     const outcome = await verifyClientAssertion(
-      { store: deps.store, keys: deps.clientKeys ?? clientKeysOf(deps.store, deps.clock), audiences: assertionAudiences(deps.config.issuer, req), now: deps.clock.now() },
+      { store: deps.store, keys: deps.clientKeys ?? clientKeysOf(deps.store, deps.clock, deps.config), audiences: assertionAudiences(deps.config.issuer, req), now: deps.clock.now() },
       client,
       credentials.assertion,
     );
