@@ -67,6 +67,7 @@ describe('defaults (nothing set)', () => {
       refreshTokenIdle: 14 * 86400,
       session: 12 * 3600,
       sessionIdle: 2 * 3600,
+      deviceCode: 600,
     });
     expect(config.jwksMaxAge).toBe(300);
     expect(config.discoveryMaxAge).toBe(3600);
@@ -338,7 +339,12 @@ describe('lifetimes (whole seconds)', () => {
     expectRefused({ AUTHORIZATION_CODE_TTL: '601' }, 'AUTHORIZATION_CODE_TTL');
   });
 
-  it.each(['ID_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_TOKEN_IDLE_TTL', 'SESSION_TTL', 'SESSION_IDLE_TTL'])('refuses %s=0', (variable) => {
+  it('caps a device code at an hour (RFC 8628 §3.2: a stray code soon dies)', () => {
+    expect(loadConfig({ DEVICE_CODE_TTL: '3600' }, CWD).lifetimes.deviceCode).toBe(3600);
+    expectRefused({ DEVICE_CODE_TTL: '3601' }, 'DEVICE_CODE_TTL');
+  });
+
+  it.each(['ID_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_TOKEN_IDLE_TTL', 'SESSION_TTL', 'SESSION_IDLE_TTL', 'DEVICE_CODE_TTL'])('refuses %s=0', (variable) => {
     expectRefused({ [variable]: '0' }, variable);
   });
 });
