@@ -1,7 +1,8 @@
 // How an audit event reads on the admin pages (dashboard, audit log, user page): the same fields everywhere,
 // details as compact text, and the people and applications it names shown by their email and name, with their id
-// in the link's title (issue 20). An id that names nobody any more (a deleted user, `cli`, `system`, a key id) is
-// shown as it is.
+// in the link's title (issue 20); so is the target of an API's or a group's own events (api.created, group.renamed, …,
+// whose subject is the API's or the group's id), by its name. An id that names nobody any more (a deleted user, API or
+// group, `cli`, `system`, a key id) is shown as it is.
 import { routes } from '../http/routes.js';
 import type { AuditEventRecord } from '../store/records.js';
 import type { AdminDependencies } from './context.js';
@@ -10,9 +11,9 @@ import { formatTime } from './render.js';
 /** Someone or something an event names. */
 export interface Party {
   id: string;
-  /** The person's email or the application's name; null when the id names neither (any more). */
+  /** The person's email, or the application's, API's or group's name; null when the id names none (any more). */
   name: string | null;
-  kind: 'person' | 'application' | null;
+  kind: 'person' | 'application' | 'API' | 'group' | null;
   /** Their admin page, when they have one. */
   page: string | null;
 }
@@ -31,29 +32,54 @@ export interface EventView {
 
 type Names = Map<string, Omit<Party, 'id'>>;
 
-/** Looks each distinct id up once, as a person first, then as an application. */
+const UNKNOWN: Omit<Party, 'id'> = { name: null, kind: null, page: null };
+
+/**
+ * What an event's subject may be besides a person or an application: the API of an `api.*` event, the group of a
+ * `group.*` event (its member events name the person, found first).
+ */
+function subjectKind(event: AuditEventRecord): 'API' | 'group' | null {
+  if (event.type.startsWith('api.')) return 'API';
+  if (event.type.startsWith('group.')) return 'group';
+  return null;
+}
+
+/**
+ * Looks each distinct id up once, as a person first, then as an application, then, when some event's subject may be
+ * one, as an API or a group.
+ */
 async function namesOf(deps: Pick<AdminDependencies, 'store' | 'config'>, events: AuditEventRecord[]): Promise<Names> {
-  const ids = new Set<string>();
+  const ids = new Map<string, Set<'API' | 'group'>>();
+  const add = (id: string, kind: 'API' | 'group' | null = null) => {
+    const kinds = ids.get(id) ?? new Set();
+    if (kind !== null) kinds.add(kind);
+    ids.set(id, kinds);
+  };
   for (const event of events) {
-    ids.add(event.actor);
-    if (event.subject !== null) ids.add(event.subject);
-    if (event.clientId !== null) ids.add(event.clientId);
+    add(event.actor);
+    if (event.subject !== null) add(event.subject, subjectKind(event));
+    if (event.clientId !== null) add(event.clientId);
   }
   const admin = `${deps.config.basePath}${routes.admin}`;
+  const page = (section: string, id: string) => `${admin}/${section}/${encodeURIComponent(id)}`;
   const entries = await Promise.all(
-    [...ids].map(async (id): Promise<[string, Omit<Party, 'id'>]> => {
+    [...ids].map(async ([id, kinds]): Promise<[string, Omit<Party, 'id'>]> => {
       const user = await deps.store.users.findById(id);
-      if (user) return [id, { name: user.email, kind: 'person', page: `${admin}/users/${encodeURIComponent(id)}` }];
+      if (user) return [id, { name: user.email, kind: 'person', page: page('users', id) }];
       const client = await deps.store.clients.findById(id);
-      if (client) return [id, { name: client.name, kind: 'application', page: `${admin}/clients/${encodeURIComponent(id)}` }];
-      return [id, { name: null, kind: null, page: null }];
+      if (client) return [id, { name: client.name, kind: 'application', page: page('clients', id) }];
+      const api = kinds.has('API') ? await deps.store.apis.findById(id) : null;
+      if (api) return [id, { name: api.name, kind: 'API', page: page('apis', id) }];
+      const group = kinds.has('group') ? await deps.store.groups.findById(id) : null;
+      if (group) return [id, { name: group.name, kind: 'group', page: page('groups', id) }];
+      return [id, UNKNOWN];
     }),
   );
   return new Map(entries);
 }
 
 function party(names: Names, id: string): Party {
-  return { id, ...(names.get(id) ?? { name: null, kind: null, page: null }) };
+  return { id, ...(names.get(id) ?? UNKNOWN) };
 }
 
 /** The events as rows of views/admin/partials/events.ejs, newest first as given. */

@@ -3,12 +3,26 @@
 // rules of a URI that names something (RFC 8707 §2: absolute, no fragment) and to those of the URIs clients register
 // (https, or http on a loopback host). Its scopes are what clients ask for and what a person reads on the consent and
 // device pages. Every change is checked before anything is written, and audited.
+//
+// An API's identifier is never Gatehouse's own address (the issuer, or anything under it): a token minted for such an
+// "API" would carry one of our own endpoints as its audience (the userinfo endpoint checks exactly
+// `${issuer}/userinfo`), so whoever may request that API's tokens, a machine client among them, would hold tokens our
+// endpoints accept. That is why creating or changing an API needs the issuer (ApiContext).
 import { randomId } from '../auth/secrets.js';
+import type { Config } from '../config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { AccessTokenFormat, ApiAudience, ApiPatch, ApiRecord, ApiScope, ApiUse } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { checkClientUri } from './redirect-uris.js';
 import { audit, type ManageContext } from './users.js';
+
+/**
+ * The management context with the issuer, so that no way of registering an API skips the rule of the head of this
+ * file (the `idp` tool and the admin screens pass their configuration).
+ */
+export interface ApiContext extends ManageContext {
+  config: Pick<Config, 'issuer'>;
+}
 
 export interface ApiInput {
   name: string;
@@ -57,6 +71,28 @@ export function checkApiIdentifier(identifier: string): string {
   if (identifier.length > MAX_IDENTIFIER_LENGTH) throw new ValidationError('identifier', `the identifier must be at most ${MAX_IDENTIFIER_LENGTH} characters long`);
   checkClientUri(identifier, 'identifier');
   return identifier;
+}
+
+/** A URL's path for the comparison: without its final slashes, lower-cased (Express routes ignore case and a final slash). */
+const pathForComparison = (url: URL) => url.pathname.replace(/\/+$/, '').toLowerCase();
+
+/**
+ * Refuses an identifier that is the issuer or lies under it (the head of this file): the same origin (scheme, host,
+ * port, as the URL parser normalises them) and a path that is the issuer's or below it. An identifier that
+ * checkApiIdentifier took is an absolute URI, so it parses.
+ */
+export function refuseOwnAddress(identifier: string, issuer: string): void {
+  const api = new URL(identifier);
+  const own = new URL(issuer);
+  if (api.origin !== own.origin) return;
+  const base = pathForComparison(own);
+  const path = pathForComparison(api);
+  if (path === base || path.startsWith(`${base}/`)) {
+    throw new ValidationError(
+      'identifier',
+      `the identifier is this server's own address: ${issuer} and every address under it are Gatehouse's endpoints, which would accept the API's tokens; give the API an address of its own`,
+    );
+  }
 }
 
 /** One scope as it will be stored (name as given, description trimmed), or a ValidationError('scopes', …). */
@@ -160,8 +196,9 @@ const apiDetails = (api: ApiRecord) => ({
   accepts: api.accepts,
 });
 
-export async function createApi(ctx: ManageContext, input: ApiInput): Promise<ApiRecord> {
+export async function createApi(ctx: ApiContext, input: ApiInput): Promise<ApiRecord> {
   const checked = checkInput(input);
+  refuseOwnAddress(checked.identifier, ctx.config.issuer);
   await refuseAttributeScopes(ctx.store, checked.scopes);
   // A friendly answer for the common case; the unique index still decides a race (ConflictError too).
   if (await ctx.store.apis.findByIdentifier(checked.identifier)) throw taken(checked.identifier);
@@ -193,10 +230,11 @@ const FIELD_NAMES: Record<keyof ApiPatch, string> = {
  *
  * What a change means for what was issued: tokens already minted keep their `aud` and scopes until they expire. A new
  * identifier is a new audience: a grant (code, refresh token) that named the old one is refused (invalid_target) when
- * it names it again. A scope removed is no longer granted to any client, also where a client's grant lists it
- * (src/oidc/resource.ts apiTarget); a client granted "all scopes" gains the scopes added.
+ * it names it again (and a new identifier is held to the rule of the head of this file). A scope removed is no longer
+ * granted to any client, also where a client's grant lists it (src/oidc/resource.ts apiTarget); a client granted "all
+ * scopes" gains the scopes added.
  */
-export async function updateApi(ctx: ManageContext, idOrIdentifier: string, changes: Partial<ApiInput>): Promise<{ api: ApiRecord; changed: string[] }> {
+export async function updateApi(ctx: ApiContext, idOrIdentifier: string, changes: Partial<ApiInput>): Promise<{ api: ApiRecord; changed: string[] }> {
   const api = await findApi(ctx.store, idOrIdentifier);
   const patch: ApiPatch = {};
   if (changes.name !== undefined) {
@@ -205,7 +243,11 @@ export async function updateApi(ctx: ManageContext, idOrIdentifier: string, chan
   }
   if (changes.identifier !== undefined) {
     const identifier = checkApiIdentifier(changes.identifier);
-    if (identifier !== api.identifier) patch.identifier = identifier;
+    if (identifier !== api.identifier) {
+      // A new identifier only: one stored before this rule does not block editing the rest (as a client's URLs).
+      refuseOwnAddress(identifier, ctx.config.issuer);
+      patch.identifier = identifier;
+    }
   }
   if (changes.scopes !== undefined) {
     const scopes = checkApiScopes(changes.scopes);

@@ -1,29 +1,23 @@
 // Registering relying applications: the rules shared by the `idp` tool and the admin screens.
 // The client secret is returned once, at creation or rotation, and stored only as a SHA-256 hash.
 //
-// Issue 22 adds three kinds of client beside the browser application (authorization code):
-// - a machine client (`machine`): confidential, grant types ['client_credentials'] only, scopes [] (OIDC scopes mean
-//   nothing to it), and none of what concerns a person: no redirect, post-logout or back-channel URIs, no
-//   multi-factor or group rule, no login URI;
-// - a device client (`device`): may use the device authorization grant (RFC 8628), public or confidential; without
-//   redirect URIs it uses only that grant ([device_code, refresh_token]) and takes none later;
-// - a private_key_jwt client (`jwks` or `jwksUri`, RFC 7523): confidential, holds no secret. Giving keys to a client
-//   that has a secret drops the secret (the keys replace it); rotateClientSecret refuses a client with keys, and
-//   useClientSecret switches one back (its keys go, a new secret is shown once). A private_key_jwt client cannot
-//   lose its keys otherwise: it would have no way to authenticate.
-// Whether a client is a machine, a device or a browser application is fixed at registration, like its type.
+// The rules of each setting and of each kind of client (issue 22: machine, device) are in
+// src/manage/client-registration-rules.ts. A private_key_jwt client (`jwks` or `jwksUri`, RFC 7523) is confidential
+// and holds no secret. Giving keys to a client that has a secret drops the secret (the keys replace it);
+// rotateClientSecret refuses a client with keys, and useClientSecret switches one back (its keys go, a new secret is
+// shown once). A private_key_jwt client cannot lose its keys otherwise: it would have no way to authenticate.
 import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
-import { MAX_REFRESH_REUSE_GRACE, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, type ClientPatch, type ClientRecord } from '../store/records.js';
+import type { ClientPatch, ClientRecord } from '../store/records.js';
 import { accessChanges, accessFields, accessFieldsAsGiven, DEFAULT_ACCESS, formatGroupsClaim, type AccessFields, type AccessSettings } from './client-access.js';
 import { grantSummary, NO_APIS, planClientApis, writeGrants, type ClientApiSettings } from './client-apis.js';
+import { addressRule, checkRegistration, grantTypesOf, newClientShape, scopesOf, shapeOf, type UrlRules } from './client-registration-rules.js';
 import { keysChange, plannedKeys, USE_SECRET, type ClientKeys } from './client-keys.js';
-import { checkPublicClientUrl } from './client-urls.js';
-import { checkClientUri } from './redirect-uris.js';
 import { audit, type ManageContext } from './users.js';
 
 export { formatGroupsClaim, parseGroupsClaim, resolveGroupLists } from './client-access.js';
+export { DEFAULT_GRANT_TYPES, DEFAULT_SCOPES, graceFromText } from './client-registration-rules.js';
 
 /**
  * The management context with the configuration's rule for the URLs Gatehouse itself requests
@@ -33,10 +27,6 @@ export { formatGroupsClaim, parseGroupsClaim, resolveGroupLists } from './client
 export interface ClientContext extends ManageContext {
   config: Pick<Config, 'allowPrivateClientUrls'>;
 }
-
-export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
-export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
-const MAX_NAME_LENGTH = 200;
 
 /**
  * What may change after registration too (updateClient); checked by the same rules as at creation. The access
@@ -70,7 +60,7 @@ export interface NewClientInput extends ClientSettings {
   isPublic?: boolean;
   /** 'optional' only for confidential clients (the OpenID certification suite's static client needs it). */
   pkce?: 'required' | 'optional';
-  /** A machine client: client_credentials only (see the head of this file). */
+  /** A machine client: client_credentials only (see src/manage/client-registration-rules.ts). */
   machine?: boolean;
   /** May use the device authorization grant; redirect URIs then optional. */
   device?: boolean;
@@ -84,104 +74,7 @@ export interface ClientWithSecret {
   clientSecret: string | null;
 }
 
-function checkName(name: string): string {
-  const trimmed = name.trim();
-  if (!trimmed) throw new ValidationError('name', 'the client needs a name');
-  if (trimmed.length > MAX_NAME_LENGTH) throw new ValidationError('name', `the name must be at most ${MAX_NAME_LENGTH} characters long`);
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ValidationError('name', 'the name must not contain control characters');
-  return trimmed;
-}
-
-const GRACE_RULE = `the refresh reuse grace must be a whole number of seconds from 0 to ${MAX_REFRESH_REUSE_GRACE}`;
-
-function checkGrace(grace: number | null | undefined): number | null | undefined {
-  if (grace === undefined || grace === null) return grace;
-  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_REFRESH_REUSE_GRACE) throw new ValidationError('refresh_reuse_grace', GRACE_RULE);
-  return grace;
-}
-
-/** A grace as typed (the admin form, `idp client`): digits only; the range is checked with the other rules. */
-export function graceFromText(text: string): number {
-  const trimmed = text.trim();
-  if (!/^\d{1,6}$/.test(trimmed)) throw new ValidationError('refresh_reuse_grace', GRACE_RULE);
-  return Number(trimmed);
-}
-
-function checkUris(uris: string[], field: string): string[] {
-  uris.forEach((uri) => checkClientUri(uri, field));
-  return [...new Set(uris)];
-}
-
-/** What a client is, by its grants: decided at registration (see the head of this file). */
-interface ClientShape {
-  machine: boolean;
-  /** Uses the authorization code grant, and so needs a redirect URI. */
-  code: boolean;
-}
-
-function shapeOf(client: Pick<ClientRecord, 'grantTypes'>): ClientShape {
-  return { machine: client.grantTypes.includes(CLIENT_CREDENTIALS_GRANT), code: client.grantTypes.includes('authorization_code') };
-}
-
-const MACHINE = 'a machine client signs in no person';
-
-/** A machine client has none of the settings that concern a person (they would be silently ignored). */
-function checkMachineSettings(input: ClientSettings): void {
-  if (input.redirectUris.length > 0) throw new ValidationError('redirect_uri', `${MACHINE}: it has no redirect URIs`);
-  if ((input.postLogoutRedirectUris ?? []).length > 0) throw new ValidationError('post_logout_redirect_uri', `${MACHINE}: it has no post-logout redirect URIs`);
-  if ((input.backchannelLogoutUri ?? null) !== null) throw new ValidationError('backchannel_logout_uri', `${MACHINE}: it has no back-channel logout URI`);
-  if (input.requireMfa === true) throw new ValidationError('require_mfa', `${MACHINE}: it has no multi-factor rule`);
-  if (input.accessPolicy === 'groups' || (input.accessGroups ?? []).some((group) => group.trim() !== '')) {
-    throw new ValidationError('access_groups', `${MACHINE}: it has no access rule (grant it the APIs it may call instead)`);
-  }
-  if (input.initiateLoginUri) throw new ValidationError('initiate_login_uri', `${MACHINE}: it has no login URI`);
-}
-
-/** The address rules of the configuration for the URLs Gatehouse requests itself (addressRule); each applies to a new value. */
-interface UrlRules {
-  backchannel?: (uri: string) => void;
-  jwksUri?: (uri: string) => void;
-}
-
-/**
- * The rules of every setting. The backchannel rule, the address rule of the configuration (addressRule), comes before
- * the scheme rule, so that a private address is refused as such rather than for its http.
- */
-function checkRegistration(input: ClientSettings, shape: ClientShape, rules: UrlRules = {}) {
-  const name = checkName(input.name);
-  if (shape.machine) checkMachineSettings(input);
-  else if (shape.code && input.redirectUris.length === 0) throw new ValidationError('redirect_uri', 'a client needs at least one redirect_uri');
-  else if (!shape.code && input.redirectUris.length > 0) {
-    throw new ValidationError('redirect_uri', 'this client uses only the device flow and has no redirect URIs (register another client for a browser sign-in)');
-  }
-  if (input.jwksUri) rules.jwksUri?.(input.jwksUri);
-  const redirectUris = checkUris(input.redirectUris, 'redirect_uri');
-  const postLogoutRedirectUris = checkUris(input.postLogoutRedirectUris ?? [], 'post_logout_redirect_uri');
-  const backchannelLogoutUri = input.backchannelLogoutUri ?? null;
-  if (backchannelLogoutUri !== null) {
-    rules.backchannel?.(backchannelLogoutUri);
-    checkClientUri(backchannelLogoutUri, 'backchannel_logout_uri');
-  }
-  return { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, refreshReuseGrace: checkGrace(input.refreshReuseGrace) };
-}
-
-/**
- * The refusal of private addresses for the URLs Gatehouse requests itself (the back-channel logout URI, the JWKS
- * URI), unless the configuration allows them.
- */
-function addressRule(ctx: ClientContext, field: 'backchannel_logout_uri' | 'jwks_uri'): ((uri: string) => void) | undefined {
-  if (ctx.config.allowPrivateClientUrls) return undefined;
-  return (uri) => checkPublicClientUrl(uri, field);
-}
-
 const NO_KEYS: ClientKeys = { jwks: null, jwksUri: null };
-
-/** The grant types of a new client: see the head of this file. */
-function grantTypesOf(machine: boolean, device: boolean, code: boolean): string[] {
-  if (machine) return [CLIENT_CREDENTIALS_GRANT];
-  if (!device) return DEFAULT_GRANT_TYPES;
-  return code ? [...DEFAULT_GRANT_TYPES, DEVICE_CODE_GRANT] : [DEVICE_CODE_GRANT, 'refresh_token'];
-}
 
 export async function findClient(ctx: ManageContext, clientId: string): Promise<ClientRecord> {
   const client = await ctx.store.clients.findById(clientId);
@@ -195,18 +88,16 @@ export async function findClient(ctx: ManageContext, clientId: string): Promise<
  */
 export async function createClient(ctx: ClientContext, input: NewClientInput): Promise<ClientWithSecret> {
   const isPublic = input.isPublic ?? false;
-  const machine = input.machine ?? false;
   const device = input.device ?? false;
-  if (machine && isPublic) throw new ValidationError('client_type', 'a machine client is confidential: it authenticates with a secret or with its key (private_key_jwt)');
-  if (machine && device) throw new ValidationError('device', `${MACHINE}: the device flow is for applications people sign in to`);
-  const shape: ClientShape = { machine, code: !machine && (!device || input.redirectUris.length > 0) };
-  const rules = { backchannel: addressRule(ctx, 'backchannel_logout_uri'), jwksUri: addressRule(ctx, 'jwks_uri') };
+  const shape = newClientShape(input);
+  const { machine } = shape;
+  const rules = { backchannel: addressRule(ctx.config, 'backchannel_logout_uri'), jwksUri: addressRule(ctx.config, 'jwks_uri') };
   const { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, refreshReuseGrace } = checkRegistration(input, shape, rules);
   // RFC 9700 §2.1.1: a public client has no other defence against code interception.
   if (isPublic && input.pkce === 'optional') throw new ValidationError('pkce', 'PKCE cannot be optional for a public client');
   const keys = plannedKeys(input, isPublic) ?? NO_KEYS;
   const privateKeyJwt = keys.jwks !== null || keys.jwksUri !== null;
-  const grantTypes = grantTypesOf(machine, device, shape.code);
+  const grantTypes = grantTypesOf(shape, device);
   const clientType = isPublic ? 'public' : 'confidential';
   const access = await accessFields(ctx.store, input, DEFAULT_ACCESS);
   const apis = await planClientApis(ctx.store, { clientType, grantTypes }, input.apis ?? NO_APIS);
@@ -222,7 +113,7 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
       postLogoutRedirectUris,
       backchannelLogoutUri,
       grantTypes,
-      scopes: machine ? [] : DEFAULT_SCOPES,
+      scopes: scopesOf(shape),
       pkceRequired: input.pkce !== 'optional',
       requireMfa: input.requireMfa ?? false,
       refreshReuseGrace: refreshReuseGrace ?? null,
@@ -333,8 +224,8 @@ export async function updateClient(ctx: ClientContext, clientId: string, input: 
   const newBackchannel = (input.backchannelLogoutUri ?? null) !== client.backchannelLogoutUri;
   const newJwksUri = Boolean(input.jwksUri) && input.jwksUri !== client.jwksUri;
   const rules: UrlRules = {
-    backchannel: newBackchannel ? addressRule(ctx, 'backchannel_logout_uri') : undefined,
-    jwksUri: newJwksUri ? addressRule(ctx, 'jwks_uri') : undefined,
+    backchannel: newBackchannel ? addressRule(ctx.config, 'backchannel_logout_uri') : undefined,
+    jwksUri: newJwksUri ? addressRule(ctx.config, 'jwks_uri') : undefined,
   };
   // Every rule first (nothing read for settings that break one), then the group names resolved.
   plannedUpdate(client, input, accessFieldsAsGiven(input, client), rules);

@@ -4,7 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { runIdpJson, toolStore, type ToolStore } from '../helpers/cli-store.js';
-import { runIdp, type Finished } from '../helpers/processes.js';
+import { cliRefusals, writtenReaders } from '../helpers/cli-refusals.js';
+import { runIdp } from '../helpers/processes.js';
 
 interface ApiJson {
   id: string;
@@ -26,28 +27,7 @@ describe('idp api (the command-line tool, run as a child process)', () => {
   const withStore = <T>(read: (store: Store) => Promise<T>) => tool.withStore(read);
   const ok = <T>(args: string[]) => runIdpJson<T>(args, tool.env);
   /** Everything these commands may write: APIs, clients and their grants, the audit log. */
-  const written = () =>
-    withStore(async (store) => {
-      const clients = (await store.clients.list({ limit: 1000 })).items;
-      return {
-        apis: (await store.apis.list({ limit: 1000 })).items,
-        clients,
-        grants: await Promise.all(clients.map((client) => store.apis.accessOf(client.clientId))),
-        audit: await store.audit.count({}),
-      };
-    });
-  /** Runs a command that must be refused with `message` (one line, exit 1, nothing on stdout) and write nothing. */
-  async function refused(args: string[], message: string | RegExp): Promise<Finished> {
-    const before = await written();
-    const result = await idp(args);
-    expect(result.code, args.join(' ')).toBe(1);
-    expect(result.stdout).toBe('');
-    if (typeof message === 'string') expect(result.stderr).toBe(`idp: ${message}\n`);
-    else expect(result.stderr).toMatch(message);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(await written()).toEqual(before);
-    return result;
-  }
+  const { refused } = cliRefusals(() => tool, { apis: writtenReaders.apis, clients: writtenReaders.clients, grants: writtenReaders.grants, audit: writtenReaders.audit });
   const lastEvent = () => withStore(async (store) => (await store.audit.list({ limit: 1 }))[0]);
   const createOrders = () => ok<ApiJson>(['api', 'create', '--name', 'Orders', '--identifier', ORDERS, '--scope', 'orders:read=Read your orders', '--scope', 'orders:write', '--json']);
 
@@ -225,5 +205,25 @@ describe('idp api (the command-line tool, run as a child process)', () => {
     expect((await idp(['--help'])).stdout).toMatch(/\n {2}api +manage APIs \(resource servers\)/);
     const help = (await idp(['api', '--help'])).stdout;
     for (const command of ['create', 'list', 'show', 'update', 'delete']) expect(help).toContain(`  ${command}`);
+  });
+});
+
+describe("idp api: an identifier that is Gatehouse's own address", () => {
+  let tool: ToolStore;
+  const { refused } = cliRefusals(() => tool, { apis: writtenReaders.apis, audit: writtenReaders.audit });
+
+  beforeEach(async () => {
+    tool = await toolStore();
+  });
+  afterEach(async () => {
+    await tool?.drop();
+  });
+
+  it('is refused at create and update (its tokens would be accepted at our userinfo endpoint), writing nothing', async () => {
+    const own = `${tool.config.issuer}/userinfo`;
+    const message = `idp: the identifier is this server's own address: ${tool.config.issuer} and every address under it are Gatehouse's endpoints`;
+    expect((await refused(['api', 'create', '--name', 'Mine', '--identifier', own, '--scope', 'read'], /^idp: the identifier is this server's own address/)).stderr).toContain(message);
+    await runIdpJson(['api', 'create', '--name', 'Orders', '--identifier', ORDERS, '--scope', 'read', '--json'], tool.env);
+    expect((await refused(['api', 'update', ORDERS, '--identifier', own], /^idp: the identifier is this server's own address/)).stderr).toContain(message);
   });
 });

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { toolStore, type ToolStore, runIdpJson } from '../helpers/cli-store.js';
+import { cliRefusals, writtenReaders } from '../helpers/cli-refusals.js';
 import { runIdp } from '../helpers/processes.js';
 import { newUser } from '../store/engines.js';
 
@@ -20,22 +21,8 @@ describe('idp attribute and idp user set-attribute (the command-line tool, run a
   const idp = (args: string[]) => runIdp(args, tool.env);
   const withStore = <T>(read: (store: Store) => Promise<T>) => tool.withStore(read);
   const ok = <T>(args: string[]) => runIdpJson<T>(args, tool.env);
-  const written = () =>
-    withStore(async (store) => ({
-      definitions: await store.attributes.list(),
-      values: await store.attributes.valuesOf('u-ada'),
-      audit: await store.audit.count({}),
-    }));
-  async function refused(args: string[], message: string | RegExp): Promise<void> {
-    const before = await written();
-    const result = await idp(args);
-    expect(result.code, args.join(' ')).toBe(1);
-    expect(result.stdout).toBe('');
-    if (typeof message === 'string') expect(result.stderr).toBe(`idp: ${message}\n`);
-    else expect(result.stderr).toMatch(message);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(await written()).toEqual(before);
-  }
+  /** Everything these commands may write: the definitions, Ada's values, the audit log. */
+  const { refused } = cliRefusals(() => tool, { definitions: writtenReaders.definitions, values: writtenReaders.valuesOf('u-ada'), audit: writtenReaders.audit });
   const lastEvent = () => withStore(async (store) => (await store.audit.list({ limit: 1 }))[0]);
   const define = (name: string, claim: string, scope: string, type = 'string') =>
     ok<AttributeJson>(['attribute', 'create', '--name', name, '--claim', claim, '--scope', scope, '--type', type, '--json']);

@@ -11,16 +11,12 @@ import { hashSecret } from '../../src/auth/secrets.js';
 import { checkJwks } from '../../src/manage/client-keys.js';
 import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT } from '../../src/store/records.js';
 import type { Store } from '../../src/store/store.js';
-import { runIdpJson, toolStore, type ToolStore } from '../helpers/cli-store.js';
-import { runIdp, type Finished } from '../helpers/processes.js';
+import { runIdpJson, toolStore, type ClientJsonBase, type ToolStore } from '../helpers/cli-store.js';
+import { cliRefusals, writtenReaders } from '../helpers/cli-refusals.js';
+import { runIdp } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-interface ClientJson {
-  client_id: string;
-  client_secret?: string;
-  client_type: string;
-  token_endpoint_auth_method: string;
-  redirect_uris: string[];
+interface ClientJson extends ClientJsonBase {
   grant_types: string[];
   scope: string;
   jwks: { keys: Record<string, unknown>[] } | null;
@@ -42,22 +38,8 @@ describe('idp client for machines, devices, keys and APIs (the command-line tool
   const idp = (args: string[]) => runIdp(args, tool.env);
   const withStore = <T>(read: (store: Store) => Promise<T>) => tool.withStore(read);
   const ok = <T = ClientJson>(args: string[]) => runIdpJson<T>(args, tool.env);
-  const written = () =>
-    withStore(async (store) => {
-      const clients = (await store.clients.list({ limit: 1000 })).items;
-      return { clients, grants: await Promise.all(clients.map((client) => store.apis.accessOf(client.clientId))), audit: await store.audit.count({}) };
-    });
-  async function refused(args: string[], message: string | RegExp): Promise<Finished> {
-    const before = await written();
-    const result = await idp(args);
-    expect(result.code, args.join(' ')).toBe(1);
-    expect(result.stdout).toBe('');
-    if (typeof message === 'string') expect(result.stderr).toBe(`idp: ${message}\n`);
-    else expect(result.stderr).toMatch(message);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(await written()).toEqual(before);
-    return result;
-  }
+  /** Everything these commands may write: clients and their grants, the audit log. */
+  const { refused } = cliRefusals(() => tool, { clients: writtenReaders.clients, grants: writtenReaders.grants, audit: writtenReaders.audit });
   const lastEvent = () => withStore(async (store) => (await store.audit.list({ limit: 1 }))[0]);
   const file = (name: string, text: string) => {
     const where = path.join(files.dir, name);

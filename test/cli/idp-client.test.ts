@@ -2,15 +2,10 @@
 // what the tool writes is read back through the store, as the running server would read it.
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toolStore, type ToolStore } from '../helpers/cli-store.js';
+import { toolStore, type ClientJsonBase, type ToolStore } from '../helpers/cli-store.js';
 import { runIdp } from '../helpers/processes.js';
 
-interface ClientJson {
-  client_id: string;
-  client_secret?: string;
-  client_type: string;
-  token_endpoint_auth_method: string;
-  redirect_uris: string[];
+interface ClientJson extends ClientJsonBase {
   post_logout_redirect_uris: string[];
   pkce_required: boolean;
 }

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomId } from '../../src/auth/secrets.js';
 import type { Store } from '../../src/store/store.js';
 import { toolStore, type ToolStore, runIdpJson } from '../helpers/cli-store.js';
-import { runIdp, type Finished } from '../helpers/processes.js';
+import { cliRefusals, writtenReaders } from '../helpers/cli-refusals.js';
+import { runIdp } from '../helpers/processes.js';
 import { newUser } from '../store/engines.js';
 
 interface GroupJson {
@@ -22,28 +23,7 @@ describe('idp group (the command-line tool, run as a child process)', () => {
   const withStore = <T>(read: (store: Store) => Promise<T>) => tool.withStore(read);
   const ok = <T>(args: string[]) => runIdpJson<T>(args, tool.env);
   /** Everything these commands may write: groups, memberships, clients and their rules, the audit log. */
-  const written = () =>
-    withStore(async (store) => {
-      const groups = (await store.groups.list({ limit: 1000 })).items;
-      return {
-        groups,
-        members: await Promise.all(groups.map((group) => store.users.list({ limit: 1000, inGroup: group.id }))),
-        clients: (await store.clients.list({ limit: 1000 })).items,
-        audit: await store.audit.count({}),
-      };
-    });
-  /** Runs a command that must be refused with `message` (one line, exit 1, nothing on stdout) and write nothing. */
-  async function refused(args: string[], message: string | RegExp): Promise<Finished> {
-    const before = await written();
-    const result = await idp(args);
-    expect(result.code, args.join(' ')).toBe(1);
-    expect(result.stdout).toBe('');
-    if (typeof message === 'string') expect(result.stderr).toBe(`idp: ${message}\n`);
-    else expect(result.stderr).toMatch(message);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(await written()).toEqual(before);
-    return result;
-  }
+  const { refused } = cliRefusals(() => tool, { groups: writtenReaders.groups, members: writtenReaders.members, clients: writtenReaders.clients, audit: writtenReaders.audit });
   const lastEvent = () => withStore(async (store) => (await store.audit.list({ limit: 1 }))[0]);
 
   beforeEach(async () => {

@@ -19,6 +19,15 @@ export type TestEngine = 'sqlite' | 'postgres';
 /** The engine this run proves (the vitest project `postgres` sets GATEHOUSE_TEST_ENGINE). */
 export const testEngine: TestEngine = process.env.GATEHOUSE_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
 
+/** The fields of a client in the --json answer of `idp client` that the client tests all read; each adds its own. */
+export interface ClientJsonBase {
+  client_id: string;
+  client_secret?: string;
+  client_type: string;
+  token_endpoint_auth_method: string;
+  redirect_uris: string[];
+}
+
 export interface ToolStore {
   /** The environment under which the `idp` tool (or a server) works on this store. */
   env: Record<string, string>;

@@ -4,16 +4,18 @@
 // nothing written), editing (scopes as rows, with blank rows for new ones), deleting after a confirmation naming the
 // clients that use it, and who may do any of it (anonymous, not an administrator, no CSRF token, a stale sign-in for
 // the sensitive changes). Every change goes through src/manage/apis.ts and is audited as the administrator.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createApi, type ApiInput } from '../../src/manage/apis.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApi, deleteApi, type ApiInput } from '../../src/manage/apis.js';
+import { createGroup } from '../../src/manage/groups.js';
 import { setClientApis } from '../../src/manage/client-apis.js';
 import type { ApiRecord } from '../../src/store/records.js';
-import { signedInAdmin, signInToAdmin, type SignedInAdmin } from '../helpers/admin.js';
+import { signedInAdmin, type SignedInAdmin } from '../helpers/admin.js';
 import { Browser, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { addClient, addUser } from '../helpers/oidc.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { eventsSince, fieldError, inputTag, isConfirmPage, lastEventId, noticeOf, XSS, XSS_ESCAPED, asStaleAdmin as staleAdmin } from './admin-screen-helpers.js';
+import { addClient } from '../helpers/oidc.js';
+import type { RunningApp } from '../helpers/start-app.js';
+import { expectAnonymousSentToLogin, expectCsrfRefused, expectNonAdminRefused, expectStaleAdminAsked, expectStrictAdminPages, signedInNonAdmin, type AdminRoute } from './admin-access-checks.js';
+import { appWithAdminPerTest, eventsSince, fieldError, inputTag, lastEventId, noticeOf, XSS, XSS_ESCAPED, asStaleAdmin as staleAdmin } from './admin-screen-helpers.js';
 
 /** A valid "New API" form: two scopes in the first rows, the rest of the rows left blank as a browser sends them. */
 function apiForm(fields: Record<string, string> = {}): Record<string, string> {
@@ -50,7 +52,7 @@ describe('admin: the APIs screens (issue 22)', () => {
   let admin: SignedInAdmin;
   let serial = 0;
 
-  const ctx = () => ({ store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test' });
+  const ctx = () => ({ store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', config: app.config });
   const unique = (prefix: string) => `${prefix}-${(serial += 1)}`;
   const api = (input: Partial<ApiInput> = {}): Promise<ApiRecord> => {
     const n = (serial += 1);
@@ -58,27 +60,13 @@ describe('admin: the APIs screens (issue 22)', () => {
   };
   const asStaleAdmin = <T>(body: (stale: SignedInAdmin) => Promise<T>): Promise<T> => staleAdmin(app, clock, `${unique('stale')}@example.com`, body);
 
-  beforeAll(async () => {
-    app = await startApp({ clock });
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
-  beforeEach(async () => {
-    admin = await signedInAdmin(app);
-  });
+  appWithAdminPerTest(clock, { started: (started) => (app = started), signedIn: (signedIn) => (admin = signedIn) });
 
   describe('who may use them', () => {
     let target: ApiRecord;
     let plain: Browser;
 
-    interface Route {
-      method: 'GET' | 'POST';
-      path: string;
-      form?: Record<string, string>;
-      sensitive?: boolean;
-    }
-    const routes = (): Route[] => [
+    const routes = (): AdminRoute[] => [
       { method: 'GET', path: '/admin/apis' },
       { method: 'GET', path: '/admin/apis/new' },
       { method: 'POST', path: '/admin/apis', form: apiForm({ name: 'Acl new', identifier: 'https://acl-new.example.com/' }) },
@@ -95,77 +83,31 @@ describe('admin: the APIs screens (issue 22)', () => {
 
     beforeAll(async () => {
       target = await api({ name: 'Acl target', identifier: 'https://acl-target.example.com/' });
-      await addUser(app, 'apis-plain@example.com', { name: 'Plain' });
-      plain = new Browser();
-      expect((await signInToAdmin(app, 'apis-plain@example.com', plain)).status).toBe(303);
+      plain = await signedInNonAdmin(app, 'apis-plain@example.com');
     });
 
     it('sends anonymous visitors to the login page, and changes nothing', async () => {
-      for (const route of routes()) {
-        const before = await lastEventId(app);
-        const browser = new Browser();
-        const answer = route.method === 'GET' ? await browser.get(app.url + route.path) : await browser.postForm(app.url + route.path, route.form ?? {});
-        expect(answer.status, `${route.method} ${route.path}`).toBe(303);
-        expect(new URL(answer.location ?? '').pathname).toBe('/login');
-        expect(await lastEventId(app)).toBe(before);
-      }
+      await expectAnonymousSentToLogin(app, routes());
     });
 
     it('answers a signed-in person without the admin flag with a 403 page, and changes nothing', async () => {
-      for (const route of routes()) {
-        const before = await lastEventId(app);
-        const answer = route.method === 'GET' ? await plain.get(app.url + route.path) : await plain.postForm(app.url + route.path, { csrf: 'x', ...route.form });
-        expect(answer.status, `${route.method} ${route.path}`).toBe(403);
-        expect(answer.body).toContain('Administrators only');
-        expect(answer.body).not.toContain('acl-target.example.com');
-        expect(await lastEventId(app)).toBe(before);
-      }
+      await expectNonAdminRefused(app, plain, routes(), 'acl-target.example.com');
       expect(await app.store.apis.findByIdentifier('https://acl-new.example.com/')).toBeNull();
       expect(await app.store.apis.findById(target.id)).toMatchObject({ name: 'Acl target', identifier: 'https://acl-target.example.com/' });
     });
 
     it('answers an administrator’s GET with 200, never cached, under the strict CSP, every POST form carrying the CSRF token', async () => {
-      for (const route of routes().filter((r) => r.method === 'GET')) {
-        const page = await admin.browser.get(app.url + route.path);
-        expect(page.status, route.path).toBe(200);
-        expect(page.headers.get('cache-control')).toBe('no-store');
-        const csp = page.headers.get('content-security-policy') ?? '';
-        expect(csp).toContain("script-src 'self'");
-        expect(csp).not.toContain('unsafe-inline');
-        expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|\sstyle="|\son[a-z]+="/i);
-        for (const form of page.body.match(/<form\b[\s\S]*?<\/form>/g) ?? []) {
-          if (/<form\b[^>]*method="get"/i.test(form)) expect(form).not.toContain('name="csrf"');
-          else expect(form).toMatch(/name="csrf" value="[A-Za-z0-9_-]{43}"/);
-        }
-      }
+      await expectStrictAdminPages(app, admin, routes());
     });
 
     it("refuses every POST without the CSRF token, or with another session's, with 403, and changes nothing", async () => {
-      const other = await signedInAdmin(app, 'apis-second-admin@example.com');
-      for (const route of routes().filter((r) => r.method === 'POST')) {
-        const before = await lastEventId(app);
-        for (const csrf of [undefined, '', 'forged', await other.csrf()]) {
-          const fields = csrf === undefined ? { ...route.form } : { ...route.form, csrf };
-          const answer = await admin.browser.postForm(app.url + route.path, fields);
-          expect(answer.status, route.path).toBe(403);
-          expect(answer.body).toContain('did not come from this site');
-        }
-        expect(await lastEventId(app)).toBe(before);
-      }
+      await expectCsrfRefused(app, admin, await signedInAdmin(app, 'apis-second-admin@example.com'), routes());
       expect(await app.store.apis.findByIdentifier('https://acl-new.example.com/')).toBeNull();
       expect(await app.store.apis.findById(target.id)).toMatchObject({ name: 'Acl target', identifier: 'https://acl-target.example.com/' });
     });
 
     it('asks an administrator signed in more than 15 minutes ago for the password before each sensitive change, and changes nothing', async () => {
-      for (const route of routes().filter((r) => r.sensitive)) {
-        await asStaleAdmin(async (stale) => {
-          const before = await lastEventId(app);
-          const answer = await stale.post(route.path, route.form ?? {});
-          expect(isConfirmPage(answer), route.path).toBe(true);
-          expect(answer.body).toContain('name="confirm_password"');
-          expect(await lastEventId(app)).toBe(before);
-        });
-      }
+      await expectStaleAdminAsked(app, routes(), asStaleAdmin);
       expect(await app.store.apis.findById(target.id)).toMatchObject({ identifier: 'https://acl-target.example.com/' });
     });
 
@@ -520,5 +462,39 @@ describe('admin: the APIs screens (issue 22)', () => {
       const lonely = await api();
       expect((await admin.page(`/admin/apis/${lonely.id}/delete`)).body).toContain('<p>No client is granted this API.</p>');
     });
+  });
+});
+
+describe("admin: an API named by Gatehouse's own address; APIs and groups named in the audit log", () => {
+  const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
+  let app: RunningApp;
+  let admin: SignedInAdmin;
+  const ctx = () => ({ store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', config: app.config });
+
+  appWithAdminPerTest(clock, { started: (started) => (app = started), signedIn: (signedIn) => (admin = signedIn) });
+
+  it('refuses an identifier under the issuer next to the field, with the form kept, and writes nothing', async () => {
+    const own = `${app.config.issuer}/userinfo`;
+    const count = await app.store.apis.count();
+    const before = await lastEventId(app);
+    const answer = await admin.post('/admin/apis', apiForm({ name: 'Mine', identifier: own }));
+    expect(answer.status, answer.body).toBe(400);
+    expect(fieldError(answer, 'identifier')).toMatch(/^The identifier is this server(&#39;|')s own address/);
+    expect(inputTag(answer, 'identifier')).toContain(`value="${own}"`);
+    expect(await app.store.apis.count()).toBe(count);
+    expect(await lastEventId(app)).toBe(before);
+  });
+
+  it('shows the API of an api.* event and the group of a group.* event by name, linked to its page; by id once deleted', async () => {
+    const orders = await createApi(ctx(), { name: `Orders ${XSS}`, identifier: 'https://audit-orders.example.com/', scopes: [{ name: 'read', description: '' }] });
+    const team = await createGroup(ctx(), { name: 'auditors' });
+    const page = await admin.page('/admin/audit');
+    expect(page.body).toContain(`<a href="/admin/apis/${orders.id}" title="API ${orders.id}">Orders ${XSS_ESCAPED}</a>`);
+    expect(page.body).toContain(`<a href="/admin/groups/${team.id}" title="group ${team.id}">auditors</a>`);
+    expect(page.body).not.toContain(XSS);
+    await deleteApi(ctx(), orders.id);
+    const after = await admin.page(`/admin/audit?subject=${orders.id}`);
+    expect(after.body).toContain(`<code>${orders.id}</code>`);
+    expect(after.body).not.toContain(`href="/admin/apis/${orders.id}"`);
   });
 });

@@ -4,15 +4,16 @@
 // a confirmation that says the values go too; and a person's values on their page: set (read against the type),
 // refused when they do not fit it, cleared. Every change is audited through src/manage/attributes.ts, a value
 // never in the audit log.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { defineAttribute } from '../../src/manage/attributes.js';
 import type { AttributeDefinition, AttributeType } from '../../src/store/records.js';
-import { signedInAdmin, signInToAdmin, type SignedInAdmin } from '../helpers/admin.js';
+import { signedInAdmin, type SignedInAdmin } from '../helpers/admin.js';
 import { Browser, formFields } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addUser, PASSWORD } from '../helpers/oidc.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { eventsSince, fieldError, inputTag, isConfirmPage, lastEventId, noticeOf, XSS, XSS_ESCAPED, asStaleAdmin as staleAdmin } from './admin-screen-helpers.js';
+import type { RunningApp } from '../helpers/start-app.js';
+import { expectAnonymousSentToLogin, expectCsrfRefused, expectNonAdminRefused, expectStaleAdminAsked, expectStrictAdminPages, signedInNonAdmin, type AdminRoute } from './admin-access-checks.js';
+import { appWithAdminPerTest, eventsSince, fieldError, inputTag, isConfirmPage, lastEventId, noticeOf, XSS, XSS_ESCAPED, asStaleAdmin as staleAdmin } from './admin-screen-helpers.js';
 
 describe('admin: the Attributes screens (issue 21)', () => {
   const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
@@ -30,26 +31,12 @@ describe('admin: the Attributes screens (issue 21)', () => {
 
   const asStaleAdmin = <T>(body: (stale: SignedInAdmin) => Promise<T>): Promise<T> => staleAdmin(app, clock, `stale${(serial += 1)}@example.com`, body);
 
-  beforeAll(async () => {
-    app = await startApp({ clock });
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
-  beforeEach(async () => {
-    admin = await signedInAdmin(app);
-  });
+  appWithAdminPerTest(clock, { started: (started) => (app = started), signedIn: (signedIn) => (admin = signedIn) });
 
   describe('who may use them', () => {
     let userId: string;
     let plain: Browser;
-    interface Route {
-      method: 'GET' | 'POST';
-      path: string;
-      form?: Record<string, string>;
-      sensitive?: boolean;
-    }
-    const routes = (): Route[] => [
+    const routes = (): AdminRoute[] => [
       { method: 'GET', path: '/admin/attributes' },
       { method: 'POST', path: '/admin/attributes', form: { name: 'acl_new', type: 'string', claim: 'acl_new', scope: 'org' } },
       { method: 'GET', path: '/admin/attributes/acl_attr' },
@@ -67,54 +54,24 @@ describe('admin: the Attributes screens (issue 21)', () => {
       const user = await addUser(app, 'acl-user@example.com', { name: 'Acl User' });
       userId = user.id;
       await app.store.attributes.setValue(userId, 'acl_attr', 'Sales', clock.now());
-      await addUser(app, 'acl-plain@example.com', { name: 'Plain' });
-      plain = new Browser();
-      expect((await signInToAdmin(app, 'acl-plain@example.com', plain)).status).toBe(303);
+      plain = await signedInNonAdmin(app, 'acl-plain@example.com');
     });
 
     it('sends anonymous visitors to the login page and refuses non-administrators with a 403, changing nothing', async () => {
-      for (const route of routes()) {
-        const before = await lastEventId(app);
-        const anonymous = route.method === 'GET' ? await new Browser().get(app.url + route.path) : await new Browser().postForm(app.url + route.path, route.form ?? {});
-        expect(anonymous.status, route.path).toBe(303);
-        const refused = route.method === 'GET' ? await plain.get(app.url + route.path) : await plain.postForm(app.url + route.path, { csrf: 'x', ...route.form });
-        expect(refused.status, route.path).toBe(403);
-        expect(refused.body).toContain('Administrators only');
-        expect(await lastEventId(app)).toBe(before);
-      }
+      await expectAnonymousSentToLogin(app, routes());
+      await expectNonAdminRefused(app, plain, routes());
       expect(await app.store.attributes.find('acl_new')).toBeNull();
       expect(await app.store.attributes.valuesOf(userId)).toEqual({ acl_attr: 'Sales' });
     });
 
     it('answers GETs with 200 under the strict CSP, and refuses POSTs without this session’s CSRF token, changing nothing', async () => {
-      for (const route of routes().filter((r) => r.method === 'GET')) {
-        const page = await admin.page(route.path);
-        expect(page.headers.get('cache-control')).toBe('no-store');
-        expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
-        expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|\sstyle="|\son[a-z]+="/i);
-        for (const form of page.body.match(/<form\b[\s\S]*?<\/form>/g) ?? []) expect(form).toMatch(/name="csrf" value="[A-Za-z0-9_-]{43}"/);
-      }
-      const other = await signedInAdmin(app, 'acl-second-admin@example.com');
-      for (const route of routes().filter((r) => r.method === 'POST')) {
-        const before = await lastEventId(app);
-        for (const csrf of [undefined, 'forged', await other.csrf()]) {
-          const answer = await admin.browser.postForm(app.url + route.path, csrf === undefined ? { ...route.form } : { ...route.form, csrf });
-          expect(answer.status, route.path).toBe(403);
-        }
-        expect(await lastEventId(app)).toBe(before);
-      }
+      await expectStrictAdminPages(app, admin, routes());
+      await expectCsrfRefused(app, admin, await signedInAdmin(app, 'acl-second-admin@example.com'), routes());
       expect(await app.store.attributes.find('acl_attr')).toMatchObject({ claim: 'acl_attr', scope: 'org', userVisible: false });
     });
 
     it('asks a stale administrator for the password before each sensitive change, and changes nothing', async () => {
-      for (const route of routes().filter((r) => r.sensitive)) {
-        await asStaleAdmin(async (stale) => {
-          const before = await lastEventId(app);
-          const answer = await stale.post(route.path, route.form ?? {});
-          expect(isConfirmPage(answer), route.path).toBe(true);
-          expect(await lastEventId(app)).toBe(before);
-        });
-      }
+      await expectStaleAdminAsked(app, routes(), asStaleAdmin);
       expect(await app.store.attributes.find('acl_attr')).toMatchObject({ claim: 'acl_attr', scope: 'org' });
       expect(await app.store.attributes.valuesOf(userId)).toEqual({ acl_attr: 'Sales' });
     });

@@ -6,45 +6,43 @@
 // once; keys and API grants are sensitive changes; markup in names is text. The clients made through the forms then
 // get tokens at the token endpoint with their secret or their key (RFC 6749 §4.4, RFC 7523).
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret, randomId } from '../../src/auth/secrets.js';
 import { createApi, type ApiInput } from '../../src/manage/apis.js';
 import { setClientApis } from '../../src/manage/client-apis.js';
 import { createClient, type NewClientInput } from '../../src/manage/clients.js';
 import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, type ApiRecord, type ClientRecord } from '../../src/store/records.js';
-import { signedInAdmin, signInToAdmin, type SignedInAdmin } from '../helpers/admin.js';
-import { Browser, type Page } from '../helpers/browser.js';
+import type { SignedInAdmin } from '../helpers/admin.js';
+import type { Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { addUser } from '../helpers/oidc.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { eventsSince, fieldError, inputTag, isConfirmPage, lastEventId, noticeOf, XSS, XSS_ESCAPED, asStaleAdmin as staleAdmin } from './admin-screen-helpers.js';
+import type { RunningApp } from '../helpers/start-app.js';
+import { signedInNonAdmin } from './admin-access-checks.js';
+import {
+  appWithAdminPerTest,
+  blankClientFields,
+  eventsSince,
+  fieldError,
+  inputTag,
+  inputValue,
+  isConfirmPage,
+  lastEventId,
+  noticeOf,
+  XSS,
+  XSS_ESCAPED,
+  asStaleAdmin as staleAdmin,
+  textareaText as escapedTextareaText,
+} from './admin-screen-helpers.js';
 
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
-/** The value of a read-only (or any) input by id. */
-const inputValue = (page: Page, id: string) => new RegExp(`<input id="${id}"[^>]*\\bvalue="([^"]*)"`).exec(page.body)?.[1] ?? null;
 /** The text of a textarea by id, unescaped. */
-const textareaText = (page: Page, id: string) =>
-  (new RegExp(`<textarea id="${id}"[^>]*>([^<]*)</textarea>`).exec(page.body)?.[1] ?? '').replace(/&#34;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const textareaText = (page: Page, id: string) => (escapedTextareaText(page, id) ?? '').replace(/&#34;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /** The fields a browser sends for the registration form, every person-related field left as it comes. */
 const baseForm = {
   name: 'Nightly job',
   redirect_uris: '',
-  post_logout_redirect_uris: '',
-  backchannel_logout_uri: '',
-  client_type: 'confidential',
-  refresh_reuse_grace: '',
-  access_policy: 'everyone',
-  access_groups: '',
-  access_group_add: '',
-  groups_claim: 'all',
-  groups_claim_prefix: '',
-  claim_groups: '',
-  claim_group_add: '',
-  initiate_login_uri: '',
-  logo_uri: '',
-  access_contact: '',
+  ...blankClientFields,
   jwks: '',
   jwks_uri: '',
   apis_listed: '1',
@@ -93,8 +91,9 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
     return fetch(`${app.url}/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields) });
   }
 
+  appWithAdminPerTest(clock, { started: (started) => (app = started), signedIn: (signedIn) => (admin = signedIn) });
+
   beforeAll(async () => {
-    app = await startApp({ clock });
     orders = await api({
       name: `Orders ${XSS}`,
       identifier: 'https://orders.example.com/',
@@ -107,12 +106,6 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
     people = await api({ name: 'Profiles', identifier: 'https://profiles.example.com/', accepts: 'people' });
     const pair = await generateKeyPair('RS256', { extractable: true });
     key = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) };
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
-  beforeEach(async () => {
-    admin = await signedInAdmin(app);
   });
 
   describe('the registration form', () => {
@@ -406,9 +399,7 @@ describe('admin: machine, device and private_key_jwt clients and their APIs (iss
   describe('who may use them', () => {
     it('refuses the forms without the CSRF token, and a signed-in person without the admin flag, writing nothing', async () => {
       const client = await register({ name: 'Protected' });
-      await addUser(app, 'machine-plain@example.com', { name: 'Plain' });
-      const plain = new Browser();
-      expect((await signInToAdmin(app, 'machine-plain@example.com', plain)).status).toBe(303);
+      const plain = await signedInNonAdmin(app, 'machine-plain@example.com');
       const posts: [string, Record<string, string>][] = [
         ['/admin/clients', { ...baseForm, machine: 'on', ...apiFields(orders, { request: true }) }],
         [`/admin/clients/${client.clientId}`, { ...baseForm, name: client.name, redirect_uris: 'https://rp.example/cb', ...apiFields(orders, { request: true }) }],

@@ -3,28 +3,24 @@
 // prefix), its initiate login URI, logo and access contact. What the forms write and audit, how the client page
 // shows them (each group a link to its page), and the refusals: an unknown group, a bad prefix, an http logo, a
 // javascript: URI, each at its field with the form shown again and nothing written; CSRF; a stale sign-in.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomId } from '../../src/auth/secrets.js';
 import { createClient, type NewClientInput } from '../../src/manage/clients.js';
 import type { AuditEventRecord, ClientRecord, GroupRecord } from '../../src/store/records.js';
-import { signedInAdmin, type SignedInAdmin } from '../helpers/admin.js';
+import type { SignedInAdmin } from '../helpers/admin.js';
 import type { Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { PASSWORD } from '../helpers/oidc.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
+import type { RunningApp } from '../helpers/start-app.js';
+import { appWithAdminPerTest, blankClientFields, escaped, fieldError, inputValue, tagOf, textareaText } from './admin-screen-helpers.js';
 
 const MINUTE = 60_000;
 
-const inputValue = (page: Page, id: string) => new RegExp(`<input id="${id}"[^>]*\\bvalue="([^"]*)"`).exec(page.body)?.[1] ?? null;
-const textareaText = (page: Page, id: string) => new RegExp(`<textarea id="${id}"[^>]*>([^<]*)</textarea>`).exec(page.body)?.[1] ?? null;
-const tagOf = (page: Page, id: string) => new RegExp(`<(?:input|textarea) id="${id}"[^>]*>`).exec(page.body)?.[0] ?? '';
-const fieldError = (page: Page, field: string) => new RegExp(`<p class="field-error" id="${field}-error">([^<]*)</p>`).exec(page.body)?.[1] ?? null;
 /** The error summary's links: [target id, message]. */
 const summaryLinks = (page: Page) =>
   [...(/<div class="alert" role="alert" id="error-summary">([\s\S]*?)<\/div>/.exec(page.body)?.[1] ?? '').matchAll(/<a href="#([^"]+)">([^<]*)<\/a>/g)].map((m) => [m[1], m[2]]);
 /** The text of the client page's Access facts. */
 const accessFact = (page: Page, term: string) => new RegExp(`<dt>${term}</dt><dd>([\\s\\S]*?)</dd>`).exec(page.body)?.[1] ?? null;
-const escaped = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;');
 
 describe('admin: the access settings of a client (issue 21)', () => {
   const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
@@ -51,34 +47,16 @@ describe('admin: the access settings of a client (issue 21)', () => {
   const validForm = {
     name: 'Wiki',
     redirect_uris: 'https://wiki.example.com/callback',
-    post_logout_redirect_uris: '',
-    backchannel_logout_uri: '',
-    client_type: 'confidential',
-    refresh_reuse_grace: '',
-    access_policy: 'everyone',
-    access_groups: '',
-    access_group_add: '',
-    groups_claim: 'all',
-    groups_claim_prefix: '',
-    claim_groups: '',
-    claim_group_add: '',
-    initiate_login_uri: '',
-    logo_uri: '',
-    access_contact: '',
+    ...blankClientFields,
   };
   const { client_type: _type, ...editForm } = validForm;
 
+  appWithAdminPerTest(clock, { started: (started) => (app = started), signedIn: (signedIn) => (admin = signedIn) });
+
   beforeAll(async () => {
-    app = await startApp({ clock });
     staff = await group('Staff');
     contractors = await group('contractors');
     wikiEditors = await group('wiki-editors');
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
-  beforeEach(async () => {
-    admin = await signedInAdmin(app);
   });
 
   describe('registering', () => {

@@ -2,33 +2,20 @@
 // store and to the audit log, how a refused form comes back, that names are shown as text, and that rotating a
 // secret asks a stale administrator for the password first. (Anonymous and non-admin access, and CSRF, are
 // tested for every admin route in admin-access.test.ts.)
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatTime } from '../../src/admin/render.js';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { createClient, type NewClientInput } from '../../src/manage/clients.js';
 import type { AuditEventRecord, ClientRecord } from '../../src/store/records.js';
-import { signedInAdmin, type SignedInAdmin } from '../helpers/admin.js';
+import type { SignedInAdmin } from '../helpers/admin.js';
 import type { Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { PASSWORD } from '../helpers/oidc.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
+import type { RunningApp } from '../helpers/start-app.js';
+import { appWithAdminPerTest, escaped, fieldError, inputValue, noticeOf, tagOf, textareaText, XSS, XSS_ESCAPED } from './admin-screen-helpers.js';
 
 const MINUTE = 60_000;
-const XSS = '<script>alert(1)</script>';
-const XSS_ESCAPED = '&lt;script&gt;alert(1)&lt;/script&gt;';
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
-
-/** The value of a read-only (or any) input by id. */
-const inputValue = (page: Page, id: string) => new RegExp(`<input id="${id}"[^>]*\\bvalue="([^"]*)"`).exec(page.body)?.[1] ?? null;
-/** The text of a textarea by id. */
-const textareaText = (page: Page, id: string) => new RegExp(`<textarea id="${id}"[^>]*>([^<]*)</textarea>`).exec(page.body)?.[1] ?? null;
-/** The opening tag of the element with this id. */
-const tagOf = (page: Page, id: string) => new RegExp(`<(?:input|textarea) id="${id}"[^>]*>`).exec(page.body)?.[0] ?? '';
-/** The message shown next to a field, if any. */
-const fieldError = (page: Page, field: string) => new RegExp(`<p class="field-error" id="${field}-error">([^<]*)</p>`).exec(page.body)?.[1] ?? null;
-const noticeOf = (page: Page) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
-/** How the CLI-style messages look once HTML-escaped (quotes become &#34;). */
-const escaped = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;');
 
 describe('admin: the Clients screens (issue 7)', () => {
   const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
@@ -53,16 +40,7 @@ describe('admin: the Clients screens (issue 7)', () => {
     client_type: 'confidential',
   };
 
-  beforeAll(async () => {
-    app = await startApp({ clock });
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
-  beforeEach(async () => {
-    // A fresh sign-in for every test: some move the clock past the 15 minutes of a recent sign-in.
-    admin = await signedInAdmin(app);
-  });
+  appWithAdminPerTest(clock, { started: (started) => (app = started), signedIn: (signedIn) => (admin = signedIn) });
 
   describe('the list', () => {
     it('lists clients with their name, client id, type, first redirect URI and creation time', async () => {

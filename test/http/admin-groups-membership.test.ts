@@ -3,15 +3,16 @@
 // membership forms use (administrators only, at most 10 matches, JSON, never cached, same origin); and the user
 // page's groups: listed with links, a person added to a group by name and removed, each change audited.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createGroup } from '../../src/manage/groups.js';
 import type { GroupRecord, UserRecord } from '../../src/store/records.js';
-import { signedInAdmin, signInToAdmin, type SignedInAdmin } from '../helpers/admin.js';
+import type { SignedInAdmin } from '../helpers/admin.js';
 import { Browser, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addUser } from '../helpers/oidc.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { eventsSince, fieldError, inputTag, lastEventId, link, noticeOf, XSS, XSS_ESCAPED } from './admin-screen-helpers.js';
+import type { RunningApp } from '../helpers/start-app.js';
+import { signedInNonAdmin } from './admin-access-checks.js';
+import { appWithAdminPerTest, eventsSince, fieldError, inputTag, lastEventId, link, noticeOf, XSS, XSS_ESCAPED } from './admin-screen-helpers.js';
 
 describe('admin: groups on the users screens, and the suggestions (issue 21)', () => {
   const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
@@ -26,15 +27,7 @@ describe('admin: groups on the users screens, and the suggestions (issue 21)', (
     return addUser(app, `${prefix}${String(serial).padStart(3, '0')}@example.com`, { name: name ?? `Person ${serial}` });
   };
 
-  beforeAll(async () => {
-    app = await startApp({ clock });
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
-  beforeEach(async () => {
-    admin = await signedInAdmin(app);
-  });
+  appWithAdminPerTest(clock, { started: (started) => (app = started), signedIn: (signedIn) => (admin = signedIn) });
 
   describe('the users list filtered by a group', () => {
     let readers: GroupRecord;
@@ -124,9 +117,7 @@ describe('admin: groups on the users screens, and the suggestions (issue 21)', (
       const anonymous = await new Browser().get(`${app.url}/admin/users/suggest?q=suggest`);
       expect(anonymous.status).toBe(303);
       expect(anonymous.body).not.toContain('suggest00');
-      await addUser(app, 'suggest-plain@example.org', { name: 'Plain' });
-      const plain = new Browser();
-      expect((await signInToAdmin(app, 'suggest-plain@example.org', plain)).status).toBe(303);
+      const plain = await signedInNonAdmin(app, 'suggest-plain@example.org');
       for (const path of ['/admin/users/suggest?q=suggest', '/admin/groups/suggest?q=suggest']) {
         const refused = await plain.get(app.url + path);
         expect(refused.status).toBe(403);

@@ -5,17 +5,18 @@
 // naming those applications. Every change is audited as the administrator from their address, through the same
 // rules as `idp group` (src/manage/groups.ts). Who may reach each route is tested here too, as admin-access.test.ts
 // does for the older screens.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { randomId } from '../../src/auth/secrets.js';
 import { createGroup } from '../../src/manage/groups.js';
 import type { GroupRecord, UserRecord } from '../../src/store/records.js';
-import { signedInAdmin, signInToAdmin, type SignedInAdmin } from '../helpers/admin.js';
+import { signedInAdmin, type SignedInAdmin } from '../helpers/admin.js';
 import { Browser, formFields, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addClient, addUser, PASSWORD } from '../helpers/oidc.js';
-import { startApp, type RunningApp } from '../helpers/start-app.js';
-import { eventsSince, fieldError, inputTag, isConfirmPage, lastEventId, link, noticeOf, XSS, XSS_ESCAPED, asStaleAdmin as staleAdmin } from './admin-screen-helpers.js';
+import type { RunningApp } from '../helpers/start-app.js';
+import { expectAnonymousSentToLogin, expectCsrfRefused, expectNonAdminRefused, expectStaleAdminAsked, expectStrictAdminPages, signedInNonAdmin, type AdminRoute } from './admin-access-checks.js';
+import { appWithAdminPerTest, eventsSince, fieldError, inputTag, isConfirmPage, lastEventId, link, noticeOf, XSS, XSS_ESCAPED, asStaleAdmin as staleAdmin } from './admin-screen-helpers.js';
 
 describe('admin: the Groups screens (issue 21)', () => {
   const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
@@ -30,15 +31,7 @@ describe('admin: the Groups screens (issue 21)', () => {
 
   const asStaleAdmin = <T>(body: (stale: SignedInAdmin) => Promise<T>): Promise<T> => staleAdmin(app, clock, `${unique('stale')}@example.com`, body);
 
-  beforeAll(async () => {
-    app = await startApp({ clock });
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
-  beforeEach(async () => {
-    admin = await signedInAdmin(app);
-  });
+  appWithAdminPerTest(clock, { started: (started) => (app = started), signedIn: (signedIn) => (admin = signedIn) });
 
   describe('who may use them', () => {
     let target: GroupRecord;
@@ -46,13 +39,7 @@ describe('admin: the Groups screens (issue 21)', () => {
     let member: UserRecord;
     let plain: Browser;
 
-    interface Route {
-      method: 'GET' | 'POST';
-      path: string;
-      form?: Record<string, string>;
-      sensitive?: boolean;
-    }
-    const routes = (): Route[] => [
+    const routes = (): AdminRoute[] => [
       { method: 'GET', path: '/admin/groups' },
       { method: 'GET', path: '/admin/groups?q=acl' },
       { method: 'POST', path: '/admin/groups', form: { name: 'acl-new', description: '' } },
@@ -80,77 +67,35 @@ describe('admin: the Groups screens (issue 21)', () => {
       await addUser(app, 'acl-outsider@example.com', { name: 'Acl Outsider' });
       await app.store.groups.addMember(target.id, member.id, clock.now());
       await app.store.groups.addMember(mfaTarget.id, member.id, clock.now());
-      await addUser(app, 'acl-plain@example.com', { name: 'Plain' });
-      plain = new Browser();
-      expect((await signInToAdmin(app, 'acl-plain@example.com', plain)).status).toBe(303);
+      plain = await signedInNonAdmin(app, 'acl-plain@example.com');
     });
 
     it('sends anonymous visitors to the login page, and changes nothing', async () => {
-      for (const route of routes()) {
-        const before = await lastEventId(app);
-        const browser = new Browser();
-        const answer = route.method === 'GET' ? await browser.get(app.url + route.path) : await browser.postForm(app.url + route.path, route.form ?? {});
-        expect(answer.status, `${route.method} ${route.path}`).toBe(303);
-        expect(new URL(answer.location ?? '').pathname).toBe('/login');
-        expect(await lastEventId(app)).toBe(before);
-      }
+      await expectAnonymousSentToLogin(app, routes());
     });
 
     it('answers a signed-in person without the admin flag with a 403 page, and changes nothing', async () => {
-      for (const route of routes()) {
-        const before = await lastEventId(app);
-        const answer = route.method === 'GET' ? await plain.get(app.url + route.path) : await plain.postForm(app.url + route.path, { csrf: 'x', ...route.form });
-        expect(answer.status, `${route.method} ${route.path}`).toBe(403);
-        expect(answer.body).toContain('Administrators only');
-        expect(answer.body).not.toContain('acl-member@example.com');
-        expect(await lastEventId(app)).toBe(before);
-      }
+      await expectNonAdminRefused(app, plain, routes(), 'acl-member@example.com');
       expect(await app.store.groups.findByName('acl-new')).toBeNull();
       expect(await app.store.groups.countMembers(target.id)).toBe(1);
     });
 
     it('answers an administrator’s GET with 200, never cached, under the strict CSP, every POST form carrying the CSRF token', async () => {
-      for (const route of routes().filter((r) => r.method === 'GET' && !r.path.includes('/suggest'))) {
-        const page = await admin.browser.get(app.url + route.path);
-        expect(page.status, route.path).toBe(200);
-        expect(page.headers.get('cache-control')).toBe('no-store');
-        const csp = page.headers.get('content-security-policy') ?? '';
-        expect(csp).toContain("script-src 'self'");
-        expect(csp).not.toContain('unsafe-inline');
-        expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|\sstyle="|\son[a-z]+="/i);
-        for (const form of page.body.match(/<form\b[\s\S]*?<\/form>/g) ?? []) {
-          if (/<form\b[^>]*method="get"/i.test(form)) expect(form).not.toContain('name="csrf"');
-          else expect(form).toMatch(/name="csrf" value="[A-Za-z0-9_-]{43}"/);
-        }
-      }
+      await expectStrictAdminPages(
+        app,
+        admin,
+        routes().filter((r) => !r.path.includes('/suggest')),
+      );
     });
 
     it("refuses every POST without the CSRF token, or with another session's, with 403, and changes nothing", async () => {
-      const other = await signedInAdmin(app, 'acl-second-admin@example.com');
-      for (const route of routes().filter((r) => r.method === 'POST')) {
-        const before = await lastEventId(app);
-        for (const csrf of [undefined, '', 'forged', await other.csrf()]) {
-          const fields = csrf === undefined ? { ...route.form } : { ...route.form, csrf };
-          const answer = await admin.browser.postForm(app.url + route.path, fields);
-          expect(answer.status, route.path).toBe(403);
-          expect(answer.body).toContain('did not come from this site');
-        }
-        expect(await lastEventId(app)).toBe(before);
-      }
+      await expectCsrfRefused(app, admin, await signedInAdmin(app, 'acl-second-admin@example.com'), routes());
       expect(await app.store.groups.findByName('acl-new')).toBeNull();
       expect((await app.store.groups.findById(target.id))?.name).toBe('acl-target');
     });
 
     it('asks an administrator signed in more than 15 minutes ago for the password before each sensitive change, and changes nothing', async () => {
-      for (const route of routes().filter((r) => r.sensitive)) {
-        await asStaleAdmin(async (stale) => {
-          const before = await lastEventId(app);
-          const answer = await stale.post(route.path, route.form ?? {});
-          expect(isConfirmPage(answer), route.path).toBe(true);
-          expect(answer.body).toContain('name="confirm_password"');
-          expect(await lastEventId(app)).toBe(before);
-        });
-      }
+      await expectStaleAdminAsked(app, routes(), asStaleAdmin);
       expect(await app.store.groups.findById(target.id)).toMatchObject({ name: 'acl-target', requireMfa: false });
       expect((await app.store.groups.groupsOf(member.id)).map((g) => g.name).sort()).toEqual(['acl-mfa', 'acl-target']);
     });

@@ -1,11 +1,13 @@
-// What the admin screen tests of issue 21 (groups, group membership, attributes) read off a page and off the audit
-// log, shared instead of copied into each: a field's error, the notice, an input's tag, the recent sign-in page, a
-// link by its text, and the events appended since a point.
+// What the admin screen tests (clients, groups, attributes, APIs) read off a page and off the audit log, shared
+// instead of copied into each: a field's error, the notice, an input's tag and value, a textarea's text, the recent
+// sign-in page, a link by its text, the events appended since a point; the client form as a browser sends it; and
+// the app with a fresh administrator per test. The checks each screen makes on every route: ./admin-access-checks.ts.
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { AuditEventRecord } from '../../src/store/records.js';
 import { signedInAdmin, type SignedInAdmin } from '../helpers/admin.js';
 import type { Page } from '../helpers/browser.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
-import type { RunningApp } from '../helpers/start-app.js';
+import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 const MINUTE = 60_000;
 
@@ -18,6 +20,14 @@ export const fieldError = (page: Page, id: string): string | null => new RegExp(
 export const noticeOf = (page: Page): string | null => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
 /** The whole <input> tag with this id, or ''. */
 export const inputTag = (page: Page, id: string): string => new RegExp(`<input id="${id}"[^>]*>`).exec(page.body)?.[0] ?? '';
+/** The value of an input by id (a read-only one included), as the page has it (escaped), or null. */
+export const inputValue = (page: Page, id: string): string | null => new RegExp(`<input id="${id}"[^>]*\\bvalue="([^"]*)"`).exec(page.body)?.[1] ?? null;
+/** The text of a textarea by id, as the page has it (escaped), or null. */
+export const textareaText = (page: Page, id: string): string | null => new RegExp(`<textarea id="${id}"[^>]*>([^<]*)</textarea>`).exec(page.body)?.[1] ?? null;
+/** The opening tag of the input or textarea with this id, or ''. */
+export const tagOf = (page: Page, id: string): string => new RegExp(`<(?:input|textarea) id="${id}"[^>]*>`).exec(page.body)?.[0] ?? '';
+/** How a message looks once HTML-escaped (quotes become &#34;). */
+export const escaped = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;');
 /** Whether the answer is the recent sign-in page (src/admin/recent-sign-in.ts) rather than the action. */
 export const isConfirmPage = (page: Page): boolean => page.status === 403 && page.body.includes('<h1>Confirm it’s you</h1>');
 
@@ -52,4 +62,45 @@ export async function asStaleAdmin<T>(app: RunningApp, clock: FakeClock, email: 
     clock.advance(-16 * MINUTE);
     await app.store.sessions.deleteForUser(stale.user.id);
   }
+}
+
+/**
+ * The fields of the client registration form a browser sends with nothing typed in them but the name and redirect
+ * URIs (put before these), the radio buttons on their first choice: the issue-7 and issue-21 fields.
+ */
+export const blankClientFields = {
+  post_logout_redirect_uris: '',
+  backchannel_logout_uri: '',
+  client_type: 'confidential',
+  refresh_reuse_grace: '',
+  access_policy: 'everyone',
+  access_groups: '',
+  access_group_add: '',
+  groups_claim: 'all',
+  groups_claim_prefix: '',
+  claim_groups: '',
+  claim_group_add: '',
+  initiate_login_uri: '',
+  logo_uri: '',
+  access_contact: '',
+};
+
+/**
+ * Starts the app on `clock` for the enclosing describe block (`started` gets it before any other beforeAll of the
+ * block runs) and stops it afterwards; signs a fresh administrator in before each test (`signedIn`), since some tests
+ * move the clock past the 15 minutes of a recent sign-in.
+ */
+export function appWithAdminPerTest(clock: FakeClock, set: { started: (app: RunningApp) => void; signedIn: (admin: SignedInAdmin) => void }): void {
+  let app: RunningApp | undefined;
+  beforeAll(async () => {
+    app = await startApp({ clock });
+    set.started(app);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+  beforeEach(async () => {
+    if (!app) throw new Error('the app did not start');
+    set.signedIn(await signedInAdmin(app));
+  });
 }

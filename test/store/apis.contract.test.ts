@@ -4,17 +4,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors.js';
 import type { ClientApiGrant } from '../../src/store/records.js';
 import type { Store } from '../../src/store/store.js';
-import { engines, freshStorePerTest, MINUTE, newApi, newClient, T0 } from './engines.js';
+import { engines, freshStorePerTest, MINUTE, newApi, newClient, newOrdersApi, T0 } from './engines.js';
 
-const ORDERS = newApi('api-orders', 'Orders', 'https://orders.example/api', {
-  scopes: [
-    { name: 'orders:read', description: 'See your orders' },
-    { name: 'orders:write', description: 'Place "orders" & cancel them' },
-  ],
-  tokenLifetime: 900,
-  tokenFormat: 'opaque',
-  accepts: 'people',
-});
+const ORDERS = newOrdersApi('See your orders', 'Place "orders" & cancel them');
 const BILLING = newApi('api-billing', 'Billing', 'http://127.0.0.1:9000/billing');
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {

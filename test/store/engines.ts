@@ -263,6 +263,19 @@ export function newApi(id: string, name: string, identifier: string, overrides: 
   return { id, name, identifier, scopes: [{ name: 'pay', description: 'Pay for things' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both', ...overrides };
 }
 
+/** The Orders API (api-orders) with every setting off its default: two scopes, described as given, 900 s opaque tokens, for people. */
+export function newOrdersApi(readDescription: string, writeDescription: string): NewApi {
+  return newApi('api-orders', 'Orders', 'https://orders.example/api', {
+    scopes: [
+      { name: 'orders:read', description: readDescription },
+      { name: 'orders:write', description: writeDescription },
+    ],
+    tokenLifetime: 900,
+    tokenFormat: 'opaque',
+    accepts: 'people',
+  });
+}
+
 /** A person's JWT access token for the userinfo endpoint, as every token response records one (issue 22 fields set). */
 export function newAccessToken(jti: string, overrides: Partial<NewAccessToken> = {}): NewAccessToken {
   return {

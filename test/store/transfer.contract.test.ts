@@ -6,7 +6,7 @@ import { ConflictError } from '../../src/errors.js';
 import type { Store, TransferBatch } from '../../src/store/store.js';
 import { TRANSFER_TABLES, transferTable, type TransferRow } from '../../src/store/transfer/tables.js';
 import { expectUnbrokenChain } from './chain-check.js';
-import { engines, newAccessToken, newApi, newClient, newCode, newSession, newToken, newUser, T0, MINUTE, type Engine, type OpenedStore } from './engines.js';
+import { engines, newAccessToken, newApi, newClient, newOrdersApi, newCode, newSession, newToken, newUser, T0, MINUTE, type Engine, type OpenedStore } from './engines.js';
 
 /**
  * A little of everything, with the awkward values: booleans both ways, NULLs, a consumed code, a rotated token,
@@ -51,18 +51,7 @@ async function seed(store: Store): Promise<void> {
   );
   await store.clients.create(newClient('tv', 'Television', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none', jwksUri: null }), T0);
   await store.clients.create(newClient('cli', 'CLI', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://cli.example/jwks.json' }), T0);
-  await store.apis.create(
-    newApi('api-orders', 'Orders', 'https://orders.example/api', {
-      scopes: [
-        { name: 'orders:read', description: 'See "orders" ✓' },
-        { name: 'orders:write', description: '' },
-      ],
-      tokenLifetime: 900,
-      tokenFormat: 'opaque',
-      accepts: 'people',
-    }),
-    T0,
-  );
+  await store.apis.create(newOrdersApi('See "orders" ✓', ''), T0);
   await store.apis.create(newApi('api-billing', 'Billing', 'http://127.0.0.1:9000/billing'), T0 + 1);
   await store.apis.setGrants('rp', [
     { apiId: 'api-orders', role: 'request', scopes: ['orders:read'] },

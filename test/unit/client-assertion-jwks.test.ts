@@ -5,14 +5,13 @@
 // (src/http/outbound-request.ts): with private addresses not allowed, a jwks_uri that is, or resolves to, a
 // special-purpose address is refused before any connection.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Resolver } from '../../src/http/outbound-request.js';
 import { ClientKeys, clientKeysOf, DEFAULT_CLIENT_KEYS_OPTIONS, fetchJwks, JwksUnavailable, type ClientKeysOptions } from '../../src/oidc/client-jwks.js';
 import type { ClientRecord } from '../../src/store/records.js';
 import type { Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { loopbackServer, loopbackServersPerBlock, resolverOf, type LoopbackServer } from '../helpers/loopback-server.js';
 
 interface Key {
   privateKey: CryptoKey;
@@ -33,37 +32,9 @@ function signed(key: Key): Promise<string> {
   return new SignJWT({ iss: 'c' }).setProtectedHeader({ alg: 'ES256', kid: key.kid }).sign(key.privateKey);
 }
 
-/** A loopback server whose one route answers as `answer` says; counts its requests. */
-interface Server {
-  url: string;
-  requests: number;
-  /** TCP connections accepted, whether or not a request followed. */
-  connections: number;
-  answer: (res: http.ServerResponse) => void;
-  stop(): Promise<void>;
-}
-
-async function server(answer: Server['answer']): Promise<Server> {
-  const httpServer = http.createServer();
-  const state: Server = {
-    url: '',
-    requests: 0,
-    connections: 0,
-    answer,
-    async stop() {
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    },
-  };
-  httpServer.on('connection', () => (state.connections += 1));
-  httpServer.on('request', (_req, res: http.ServerResponse) => {
-    state.requests += 1;
-    state.answer(res);
-  });
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/keys`;
-  return state;
-}
+/** The servers here answer on /keys. */
+type Server = LoopbackServer;
+const server = (answer: Server['answer']): Promise<Server> => loopbackServer(answer, '/keys');
 
 const json =
   (body: unknown, type = 'application/json') =>
@@ -89,19 +60,11 @@ async function unavailable(call: Promise<unknown>): Promise<string> {
 }
 
 describe('fetchJwks: the jwks_uri request', () => {
-  const servers: Server[] = [];
   let keys: JSONWebKeySet;
-  const start = async (answer: Server['answer']) => {
-    const s = await server(answer);
-    servers.push(s);
-    return s;
-  };
+  const start = loopbackServersPerBlock('/keys');
 
   beforeAll(async () => {
     keys = setOf(await newKey());
-  });
-  afterAll(async () => {
-    for (const s of servers) await s.stop();
   });
 
   it('reads a JWKS served as application/json or application/jwk-set+json', async () => {
@@ -181,28 +144,12 @@ describe('fetchJwks: the jwks_uri request', () => {
 });
 
 describe('fetchJwks: special-purpose addresses, refused unless ALLOW_PRIVATE_CLIENT_URLS (CWE-918)', () => {
-  const servers: Server[] = [];
   let keys: JSONWebKeySet;
-  const start = async () => {
-    const s = await server(json(keys));
-    servers.push(s);
-    return s;
-  };
-  /** A resolver that answers `addresses` for every name, and records the names it was asked. */
-  const resolverOf = (...addresses: string[]) => {
-    const asked: string[] = [];
-    const resolve: Resolver = async (hostname) => {
-      asked.push(hostname);
-      return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-    };
-    return { asked, resolve };
-  };
+  const startServer = loopbackServersPerBlock('/keys');
+  const start = () => startServer(json(keys));
 
   beforeAll(async () => {
     keys = setOf(await newKey());
-  });
-  afterAll(async () => {
-    for (const s of servers) await s.stop();
   });
 
   it('refuses a loopback address literal without connecting', async () => {

@@ -2,11 +2,10 @@
 // clients, device clients, private_key_jwt clients and the APIs a client may request or introspect. Each refusal is
 // the error it should be and writes nothing (no client, no grant, no audit event); each change is audited.
 import { generateKeyPairSync } from 'node:crypto';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
-import { createApi } from '../../src/manage/apis.js';
+import { createApi, type ApiContext } from '../../src/manage/apis.js';
 import { clientApis, parseApiArgument, setClientApis } from '../../src/manage/client-apis.js';
 import { checkJwks } from '../../src/manage/client-keys.js';
 import {
@@ -22,14 +21,14 @@ import {
 } from '../../src/manage/clients.js';
 import { setDisabled } from '../../src/manage/users.js';
 import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT } from '../../src/store/records.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { manageStorePerTest, refusedWithoutWriting } from '../helpers/manage-store.js';
 import { MINUTE, newUser, T0 } from '../store/engines.js';
 
 const ecJwk = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
 const JWKS = JSON.stringify({ keys: [{ ...ecJwk(), kid: 'k1' }] });
+const ISSUER = 'https://id.example.com';
 const ORDERS = 'https://api.example.com/orders';
 const PROFILE_API = 'https://profile.example.com';
 const BILLING = 'https://billing.example.com';
@@ -44,31 +43,22 @@ describe('the --api argument', () => {
 
 describe('machine, device and private_key_jwt clients, and their APIs, on a real store', () => {
   let store: Store;
-  let remove: () => void;
   let clock: FakeClock;
-  let ctx: ClientContext;
+  let ctx: ClientContext & ApiContext;
   let ordersId: string;
 
   const snapshot = async () => {
     const clients = (await store.clients.list({ limit: 100 })).items;
     return { clients, grants: await Promise.all(clients.map((client) => store.apis.accessOf(client.clientId))), audit: await store.audit.count({}) };
   };
-  async function refused(action: () => Promise<unknown>, kind: new (...args: never[]) => Error, message: RegExp): Promise<void> {
-    const before = await snapshot();
-    await expect(action()).rejects.toThrow(kind);
-    await expect(action()).rejects.toThrow(message);
-    expect(await snapshot()).toEqual(before);
-  }
+  const refused = refusedWithoutWriting(snapshot);
   const lastEvent = async () => (await store.audit.list({ limit: 1 }))[0];
   const machine = (overrides: Partial<NewClientInput> = {}): NewClientInput => ({ name: 'Nightly job', redirectUris: [], machine: true, ...overrides });
   const grants = (request: { api: string; scopes: string[] | null }[], introspect: string[] = []) => ({ request, introspect });
 
-  beforeEach(async () => {
-    const dir = tempDir();
-    remove = dir.remove;
-    store = openSqliteStore({ file: path.join(dir.dir, 'gatehouse.db'), synchronous: 'NORMAL' });
-    clock = new FakeClock(T0);
-    ctx = { store, clock, passwordMinLength: 8, actor: 'admin-1', ip: '192.0.2.1', config: { allowPrivateClientUrls: false } };
+  manageStorePerTest(async (fresh) => {
+    ({ store, clock } = fresh);
+    ctx = { ...fresh.ctx, config: { ...fresh.ctx.config, issuer: ISSUER } };
     const scopes = [
       { name: 'orders:read', description: 'Read your orders' },
       { name: 'orders:write', description: 'Change your orders' },
@@ -76,10 +66,6 @@ describe('machine, device and private_key_jwt clients, and their APIs, on a real
     ordersId = (await createApi(ctx, { name: 'Orders', identifier: ORDERS, scopes })).id;
     await createApi(ctx, { name: 'Profile', identifier: PROFILE_API, scopes: [{ name: 'profile:read', description: '' }], accepts: 'people' });
     await createApi(ctx, { name: 'Billing', identifier: BILLING, scopes: [{ name: 'billing', description: '' }], accepts: 'machines' });
-  });
-  afterEach(async () => {
-    await store.close();
-    remove();
   });
 
   describe('a machine client', () => {

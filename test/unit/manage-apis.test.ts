@@ -1,16 +1,29 @@
 // The rules of src/manage/apis.ts (issue 22) on a real SQLite store: an API's name, identifier, scopes, token lifetime,
 // format and audience; each refusal is the error it should be and writes nothing (no row, no audit event); each change
 // is audited with the actor and the API.
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors.js';
-import { checkApiIdentifier, checkApiScopes, createApi, deleteApi, findApi, parseScopeArgument, tokenLifetimeFromText, updateApi, type ApiInput } from '../../src/manage/apis.js';
+import {
+  checkApiIdentifier,
+  checkApiScopes,
+  createApi,
+  deleteApi,
+  findApi,
+  parseScopeArgument,
+  refuseOwnAddress,
+  tokenLifetimeFromText,
+  updateApi,
+  type ApiContext,
+  type ApiInput,
+} from '../../src/manage/apis.js';
 import { createClient, type ClientContext } from '../../src/manage/clients.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { manageStorePerTest, refusedWithoutWriting } from '../helpers/manage-store.js';
 import { MINUTE, T0 } from '../store/engines.js';
+
+/** The issuer of the tests' context: an API may not be named by an address under it. */
+const ISSUER = 'https://id.example.com/idp';
 
 /** The ValidationError `action` throws, with its field and message. */
 function validation(action: () => unknown): ValidationError {
@@ -74,9 +87,8 @@ describe('API settings as typed', () => {
 
 describe('managing APIs on a real store', () => {
   let store: Store;
-  let remove: () => void;
   let clock: FakeClock;
-  let ctx: ClientContext;
+  let ctx: ClientContext & ApiContext;
   const orders: ApiInput = {
     name: 'Orders',
     identifier: 'https://api.example.com/orders',
@@ -90,24 +102,12 @@ describe('managing APIs on a real store', () => {
     apis: (await store.apis.list({ limit: 100 })).items,
     audit: await store.audit.count({}),
   });
-  async function refused(action: () => Promise<unknown>, kind: new (...args: never[]) => Error, message: RegExp): Promise<void> {
-    const before = await snapshot();
-    await expect(action()).rejects.toThrow(kind);
-    await expect(action()).rejects.toThrow(message);
-    expect(await snapshot()).toEqual(before);
-  }
+  const refused = refusedWithoutWriting(snapshot);
   const lastEvent = async () => (await store.audit.list({ limit: 1 }))[0];
 
-  beforeEach(() => {
-    const dir = tempDir();
-    remove = dir.remove;
-    store = openSqliteStore({ file: path.join(dir.dir, 'gatehouse.db'), synchronous: 'NORMAL' });
-    clock = new FakeClock(T0);
-    ctx = { store, clock, passwordMinLength: 8, actor: 'admin-1', ip: '192.0.2.1', config: { allowPrivateClientUrls: false } };
-  });
-  afterEach(async () => {
-    await store.close();
-    remove();
+  manageStorePerTest((fresh) => {
+    ({ store, clock } = fresh);
+    ctx = { ...fresh.ctx, config: { ...fresh.ctx.config, issuer: ISSUER } };
   });
 
   it('creates an API with the defaults (server lifetime, jwt, both), audited with the actor and the API', async () => {
@@ -205,5 +205,65 @@ describe('managing APIs on a real store', () => {
     expect(await store.apis.accessOf(client.clientId)).toEqual([]);
     expect(await store.clients.findById(client.clientId)).not.toBeNull();
     await refused(() => deleteApi(ctx, orders.identifier), NotFoundError, /no API/);
+  });
+});
+
+describe("an API's identifier is never Gatehouse's own address (a token for it would be accepted at our endpoints)", () => {
+  let store: Store;
+  let clock: FakeClock;
+  let ctx: ClientContext & ApiContext;
+  const OWN = /the identifier is this server's own address: https:\/\/id\.example\.com\/idp and every address under it/;
+  const api = (identifier: string): ApiInput => ({ name: 'Mine', identifier, scopes: [{ name: 'read', description: '' }] });
+  const refused = refusedWithoutWriting(async () => ({ apis: (await store.apis.list({ limit: 100 })).items, audit: await store.audit.count({}) }));
+
+  manageStorePerTest((fresh) => {
+    ({ store, clock } = fresh);
+    ctx = { ...fresh.ctx, config: { ...fresh.ctx.config, issuer: ISSUER } };
+  });
+
+  it('refuses the issuer and every address under it, compared as parsed URLs (host case, default port, final slash, path case)', () => {
+    for (const id of [
+      ISSUER,
+      `${ISSUER}/`,
+      `${ISSUER}/userinfo`,
+      `${ISSUER}/token?x=1`,
+      'https://ID.Example.COM:443/idp/userinfo',
+      'https://id.example.com/IDP/userinfo',
+      'https://id.example.com/other/../idp/userinfo',
+    ]) {
+      expect(
+        validation(() => refuseOwnAddress(id, ISSUER)),
+        id,
+      ).toMatchObject({ field: 'identifier', message: expect.stringMatching(OWN) as unknown });
+    }
+    for (const id of [
+      'https://id.example.com/idpx',
+      'https://id.example.com/',
+      'https://id.example.com/api/idp',
+      'https://id.example.com:8443/idp/userinfo',
+      'https://api.example.com/idp',
+      'http://id.example.com/idp',
+    ]) {
+      expect(() => refuseOwnAddress(id, ISSUER), id).not.toThrow();
+    }
+    // An issuer at the root of its host owns the whole origin.
+    expect(() => refuseOwnAddress('https://id.example.com/orders', 'https://id.example.com')).toThrow(/this server's own address/);
+    expect(() => refuseOwnAddress('https://orders.id.example.com/', 'https://id.example.com')).not.toThrow();
+  });
+
+  it('refuses to create such an API, writing nothing', async () => {
+    await refused(() => createApi(ctx, api(`${ISSUER}/userinfo`)), ValidationError, OWN);
+    await refused(() => createApi(ctx, api(ISSUER)), ValidationError, OWN);
+    expect((await createApi(ctx, api('https://id.example.com/orders'))).identifier).toBe('https://id.example.com/orders');
+  });
+
+  it('refuses to change an identifier to such an address, writing nothing; one stored before the rule does not block the rest', async () => {
+    const orders = await createApi(ctx, api('https://api.example.com/orders'));
+    await refused(() => updateApi(ctx, orders.id, { identifier: `${ISSUER}/userinfo` }), ValidationError, OWN);
+    const old = await store.apis.create(
+      { id: 'old-api', name: 'Old', identifier: `${ISSUER}/old`, scopes: [{ name: 'read', description: '' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both' },
+      clock.now(),
+    );
+    expect(await updateApi(ctx, old.id, { name: 'Renamed', identifier: old.identifier })).toMatchObject({ changed: ['name'] });
   });
 });

@@ -20,6 +20,7 @@ import type { AttributeType } from '../../src/store/records.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { refusedWithoutWriting } from '../helpers/manage-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { newUser, T0 } from '../store/engines.js';
 
@@ -103,12 +104,7 @@ describe('managing attributes on a real store', () => {
   let ctx: ManageContext;
 
   const snapshot = async () => ({ definitions: await store.attributes.list(), values: await store.attributes.valuesOf('u-ada'), audit: await store.audit.count({}) });
-  async function refused(action: () => Promise<unknown>, kind: new (...args: never[]) => Error, message: RegExp): Promise<void> {
-    const before = await snapshot();
-    await expect(action()).rejects.toThrow(kind);
-    await expect(action()).rejects.toThrow(message);
-    expect(await snapshot()).toEqual(before);
-  }
+  const refused = refusedWithoutWriting(snapshot);
 
   beforeEach(async () => {
     const dir = tempDir();

@@ -1,15 +1,12 @@
 // The rules of src/manage/groups.ts and the access settings of src/manage/clients.ts (issue 21), on a real SQLite
 // store: each refusal is the error it should be and writes nothing (no row, no audit event); each change is audited
 // with the actor, the group and the member.
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/errors.js';
 import { clientChanges, createClient, formatGroupsClaim, parseGroupsClaim, resolveGroupLists, setClientAccess, updateClient, type ClientContext } from '../../src/manage/clients.js';
 import { addMember, checkGroupDescription, checkGroupName, createGroup, deleteGroup, findGroup, groupIdsFromNames, removeMember, renameGroup, updateGroup } from '../../src/manage/groups.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { manageStorePerTest, refusedWithoutWriting } from '../helpers/manage-store.js';
 import { newUser, T0 } from '../store/engines.js';
 
 describe('group names and descriptions', () => {
@@ -55,8 +52,6 @@ describe('the groups claim mode', () => {
 
 describe('managing groups on a real store', () => {
   let store: Store;
-  let remove: () => void;
-  let clock: FakeClock;
   let ctx: ClientContext;
 
   const snapshot = async () => ({
@@ -65,25 +60,12 @@ describe('managing groups on a real store', () => {
     clients: (await store.clients.list({ limit: 100 })).items,
   });
   /** Runs `action`, expects it to throw `kind` matching `message`, and that nothing was written. */
-  async function refused(action: () => Promise<unknown>, kind: new (...args: never[]) => Error, message: RegExp): Promise<void> {
-    const before = await snapshot();
-    await expect(action()).rejects.toThrow(kind);
-    await expect(action()).rejects.toThrow(message);
-    expect(await snapshot()).toEqual(before);
-  }
+  const refused = refusedWithoutWriting(snapshot);
 
-  beforeEach(async () => {
-    const dir = tempDir();
-    remove = dir.remove;
-    store = openSqliteStore({ file: path.join(dir.dir, 'gatehouse.db'), synchronous: 'NORMAL' });
-    clock = new FakeClock(T0);
-    ctx = { store, clock, passwordMinLength: 8, actor: 'admin-1', ip: '192.0.2.1', config: { allowPrivateClientUrls: false } };
+  manageStorePerTest(async (fresh) => {
+    ({ store, ctx } = fresh);
     await store.users.create(newUser('u-ada', 'ada@example.com'), T0);
     await store.users.create(newUser('u-lin', 'lin@example.com'), T0);
-  });
-  afterEach(async () => {
-    await store.close();
-    remove();
   });
 
   it('creates a group, audited with the actor and the group', async () => {

@@ -4,18 +4,10 @@
 // refusing all; ALLOW_PRIVATE_CLIENT_URLS (allowPrivateAddresses) lifts the rule. Against a real loopback server.
 import http from 'node:http';
 import type { LookupAddress } from 'node:dns';
-import type { AddressInfo, LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkedConnection, checkedLookup, RefusedAddressError, refusesAddress, type Resolver } from '../../src/http/outbound-request.js';
-
-const resolverOf = (...addresses: string[]) => {
-  const asked: string[] = [];
-  const resolve: Resolver = async (hostname) => {
-    asked.push(hostname);
-    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-  };
-  return { asked, resolve };
-};
+import { loopbackServer, resolverOf, type LoopbackServer } from '../helpers/loopback-server.js';
 
 type LookupResult = { error: NodeJS.ErrnoException | null; address: string | LookupAddress[]; family?: number };
 
@@ -99,19 +91,15 @@ describe('checkedLookup', () => {
 });
 
 describe('a request through checkedConnection', () => {
-  let server: http.Server;
-  let port = 0;
-  let connections = 0;
+  let server: LoopbackServer;
+  let port = '';
 
   beforeAll(async () => {
-    server = http.createServer((_req, res) => res.end('ok'));
-    server.on('connection', () => (connections += 1));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    server = await loopbackServer((res) => res.end('ok'));
+    port = new URL(server.url).port;
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.stop();
   });
 
   /** GETs the URL with the policy's connection options: the status, or the request's error. */
@@ -136,18 +124,18 @@ describe('a request through checkedConnection', () => {
 
   it('never connects to a refused address, by literal or by name', async () => {
     const { asked, resolve } = resolverOf('127.0.0.1');
-    connections = 0;
+    server.connections = 0;
     expect(await get(`http://127.0.0.1:${port}/`, false, resolve)).toBeInstanceOf(RefusedAddressError);
     expect(await get(`http://receiver.invalid:${port}/`, false, resolve)).toBeInstanceOf(RefusedAddressError);
     expect(asked).toEqual(['receiver.invalid']);
-    expect(connections).toBe(0);
+    expect(server.connections).toBe(0);
   });
 
   it('connects to the address the check resolved (no DNS knows this name) when private addresses are allowed', async () => {
     const { asked, resolve } = resolverOf('127.0.0.1');
-    connections = 0;
+    server.connections = 0;
     expect(await get(`http://receiver.invalid:${port}/`, true, resolve)).toBe(200);
     expect(asked).toEqual(['receiver.invalid']);
-    expect(connections).toBe(1);
+    expect(server.connections).toBe(1);
   });
 });

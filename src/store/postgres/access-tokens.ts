@@ -1,9 +1,9 @@
 import type { AccessTokenRecord, GrantReference, NewAccessToken } from '../records.js';
 import type { AccessTokenRepository } from '../store.js';
 import { query, statement, type PostgresPool } from './database.js';
-import { COLUMNS, toRecord, type AccessTokenRow } from '../rows/access-tokens.js';
+import { COLUMNS, toRecord, toValues, type AccessTokenRow } from '../rows/access-tokens.js';
 
-const INSERT = statement('accessTokens.insert', `INSERT INTO access_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11, $12)`);
+const INSERT = statement('accessTokens.insert', `INSERT INTO access_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`);
 const LIVE_BY_JTI = statement('accessTokens.liveByJti', `SELECT ${COLUMNS} FROM access_tokens WHERE jti = $1 AND revoked_at IS NULL AND expires_at > $2`);
 const REVOKE_GRANT = statement('accessTokens.revokeGrant', 'UPDATE access_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL');
 const REVOKE_FOR_USER = statement('accessTokens.revokeForUser', 'UPDATE access_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL');
@@ -16,20 +16,7 @@ export class PostgresAccessTokenRepository implements AccessTokenRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async create(token: NewAccessToken): Promise<void> {
-    await query(this.pool, INSERT, [
-      token.jti,
-      token.grantId,
-      token.clientId,
-      token.userId,
-      token.sessionIdHash,
-      token.kid,
-      token.createdAt,
-      token.expiresAt,
-      token.format,
-      token.audience,
-      token.scope,
-      token.authTime,
-    ]);
+    await query(this.pool, INSERT, toValues(token));
   }
 
   async findLive(jti: string, now: number): Promise<AccessTokenRecord | null> {

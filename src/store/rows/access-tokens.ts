@@ -1,5 +1,5 @@
 // The access tokens table's columns and how a row becomes a record, shared by every engine.
-import type { AccessTokenFormat, AccessTokenRecord } from '../records.js';
+import type { AccessTokenFormat, AccessTokenRecord, NewAccessToken } from '../records.js';
 
 export interface AccessTokenRow {
   jti: string;
@@ -42,4 +42,39 @@ export function toRecord(row: AccessTokenRow): AccessTokenRecord {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
   };
+}
+
+export type AccessTokenValues = [
+  jti: string,
+  grantId: string,
+  clientId: string,
+  userId: string | null,
+  sessionIdHash: string | null,
+  kid: string | null,
+  createdAt: number,
+  expiresAt: number,
+  revokedAt: null,
+  format: AccessTokenFormat,
+  audience: string | null,
+  scope: string | null,
+  authTime: number | null,
+];
+
+/** A new token's values in COLUMNS order, for every engine's INSERT; a new token is not revoked (revoked_at NULL). */
+export function toValues(token: NewAccessToken): AccessTokenValues {
+  return [
+    token.jti,
+    token.grantId,
+    token.clientId,
+    token.userId,
+    token.sessionIdHash,
+    token.kid,
+    token.createdAt,
+    token.expiresAt,
+    null,
+    token.format,
+    token.audience,
+    token.scope,
+    token.authTime,
+  ];
 }

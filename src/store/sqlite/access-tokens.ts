@@ -1,7 +1,7 @@
 import type { AccessTokenRecord, GrantReference, NewAccessToken } from '../records.js';
 import type { AccessTokenRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
-import { COLUMNS, toRecord, type AccessTokenRow } from '../rows/access-tokens.js';
+import { COLUMNS, toRecord, toValues, type AccessTokenRow, type AccessTokenValues } from '../rows/access-tokens.js';
 
 export class SqliteAccessTokenRepository implements AccessTokenRepository {
   private readonly insertStmt;
@@ -14,7 +14,7 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
   private readonly deleteExpiredStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare<AccessTokenValues>(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liveByJti = db.prepare<[string, number], AccessTokenRow>(`SELECT ${COLUMNS} FROM access_tokens WHERE jti = ? AND revoked_at IS NULL AND expires_at > ?`);
     this.revokeGrantStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
     this.revokeForUserStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
@@ -30,20 +30,7 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
 
   /** create(), synchronously: for a caller's transaction (issuance.ts). */
   createNow(token: NewAccessToken): void {
-    this.insertStmt.run(
-      token.jti,
-      token.grantId,
-      token.clientId,
-      token.userId,
-      token.sessionIdHash,
-      token.kid,
-      token.createdAt,
-      token.expiresAt,
-      token.format,
-      token.audience,
-      token.scope,
-      token.authTime,
-    );
+    this.insertStmt.run(...toValues(token));
   }
 
   async findLive(jti: string, now: number): Promise<AccessTokenRecord | null> {
