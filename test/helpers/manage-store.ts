@@ -3,6 +3,7 @@
 // 192.0.2.1; `refusedWithoutWriting` holds an action to the error it should throw and to writing nothing.
 import path from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
+import type { ApiContext } from '../../src/manage/apis.js';
 import type { ClientContext } from '../../src/manage/clients.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -13,9 +14,12 @@ import { tempDir } from './temp-dir.js';
 export interface ManageStore {
   store: Store;
   clock: FakeClock;
-  /** admin-1 from 192.0.2.1, passwords of 8 characters or more, private client URLs refused. */
-  ctx: ClientContext;
+  /** admin-1 from 192.0.2.1, passwords of 8 characters or more, private client URLs refused, issuer MANAGE_ISSUER. */
+  ctx: ClientContext & ApiContext;
 }
+
+/** The issuer of the manage tests' context: an API's identifier may not be under it. */
+export const MANAGE_ISSUER = 'https://id.example.com/idp';
 
 /**
  * Before each test of the enclosing block, a new store, clock and context handed to `opened` (which may seed the
@@ -31,7 +35,7 @@ export function manageStorePerTest(opened: (fresh: ManageStore) => void | Promis
       dir.remove();
     };
     const clock = new FakeClock(T0);
-    await opened({ store, clock, ctx: { store, clock, passwordMinLength: 8, actor: 'admin-1', ip: '192.0.2.1', config: { allowPrivateClientUrls: false } } });
+    await opened({ store, clock, ctx: { store, clock, passwordMinLength: 8, actor: 'admin-1', ip: '192.0.2.1', config: { allowPrivateClientUrls: false, issuer: MANAGE_ISSUER } } });
   });
   afterEach(async () => {
     await close();

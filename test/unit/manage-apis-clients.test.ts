@@ -28,7 +28,6 @@ import { MINUTE, newUser, T0 } from '../store/engines.js';
 
 const ecJwk = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
 const JWKS = JSON.stringify({ keys: [{ ...ecJwk(), kid: 'k1' }] });
-const ISSUER = 'https://id.example.com';
 const ORDERS = 'https://api.example.com/orders';
 const PROFILE_API = 'https://profile.example.com';
 const BILLING = 'https://billing.example.com';
@@ -58,7 +57,7 @@ describe('machine, device and private_key_jwt clients, and their APIs, on a real
 
   manageStorePerTest(async (fresh) => {
     ({ store, clock } = fresh);
-    ctx = { ...fresh.ctx, config: { ...fresh.ctx.config, issuer: ISSUER } };
+    ctx = fresh.ctx;
     const scopes = [
       { name: 'orders:read', description: 'Read your orders' },
       { name: 'orders:write', description: 'Change your orders' },

@@ -19,11 +19,10 @@ import {
 import { createClient, type ClientContext } from '../../src/manage/clients.js';
 import type { Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { manageStorePerTest, refusedWithoutWriting } from '../helpers/manage-store.js';
+import { MANAGE_ISSUER, manageStorePerTest, refusedWithoutWriting } from '../helpers/manage-store.js';
 import { MINUTE, T0 } from '../store/engines.js';
 
 /** The issuer of the tests' context: an API may not be named by an address under it. */
-const ISSUER = 'https://id.example.com/idp';
 
 /** The ValidationError `action` throws, with its field and message. */
 function validation(action: () => unknown): ValidationError {
@@ -107,7 +106,7 @@ describe('managing APIs on a real store', () => {
 
   manageStorePerTest((fresh) => {
     ({ store, clock } = fresh);
-    ctx = { ...fresh.ctx, config: { ...fresh.ctx.config, issuer: ISSUER } };
+    ctx = fresh.ctx;
   });
 
   it('creates an API with the defaults (server lifetime, jwt, both), audited with the actor and the API', async () => {
@@ -218,21 +217,21 @@ describe("an API's identifier is never Gatehouse's own address (a token for it w
 
   manageStorePerTest((fresh) => {
     ({ store, clock } = fresh);
-    ctx = { ...fresh.ctx, config: { ...fresh.ctx.config, issuer: ISSUER } };
+    ctx = fresh.ctx;
   });
 
   it('refuses the issuer and every address under it, compared as parsed URLs (host case, default port, final slash, path case)', () => {
     for (const id of [
-      ISSUER,
-      `${ISSUER}/`,
-      `${ISSUER}/userinfo`,
-      `${ISSUER}/token?x=1`,
+      MANAGE_ISSUER,
+      `${MANAGE_ISSUER}/`,
+      `${MANAGE_ISSUER}/userinfo`,
+      `${MANAGE_ISSUER}/token?x=1`,
       'https://ID.Example.COM:443/idp/userinfo',
       'https://id.example.com/IDP/userinfo',
       'https://id.example.com/other/../idp/userinfo',
     ]) {
       expect(
-        validation(() => refuseOwnAddress(id, ISSUER)),
+        validation(() => refuseOwnAddress(id, MANAGE_ISSUER)),
         id,
       ).toMatchObject({ field: 'identifier', message: expect.stringMatching(OWN) as unknown });
     }
@@ -244,7 +243,7 @@ describe("an API's identifier is never Gatehouse's own address (a token for it w
       'https://api.example.com/idp',
       'http://id.example.com/idp',
     ]) {
-      expect(() => refuseOwnAddress(id, ISSUER), id).not.toThrow();
+      expect(() => refuseOwnAddress(id, MANAGE_ISSUER), id).not.toThrow();
     }
     // An issuer at the root of its host owns the whole origin.
     expect(() => refuseOwnAddress('https://id.example.com/orders', 'https://id.example.com')).toThrow(/this server's own address/);
@@ -252,16 +251,16 @@ describe("an API's identifier is never Gatehouse's own address (a token for it w
   });
 
   it('refuses to create such an API, writing nothing', async () => {
-    await refused(() => createApi(ctx, api(`${ISSUER}/userinfo`)), ValidationError, OWN);
-    await refused(() => createApi(ctx, api(ISSUER)), ValidationError, OWN);
+    await refused(() => createApi(ctx, api(`${MANAGE_ISSUER}/userinfo`)), ValidationError, OWN);
+    await refused(() => createApi(ctx, api(MANAGE_ISSUER)), ValidationError, OWN);
     expect((await createApi(ctx, api('https://id.example.com/orders'))).identifier).toBe('https://id.example.com/orders');
   });
 
   it('refuses to change an identifier to such an address, writing nothing; one stored before the rule does not block the rest', async () => {
     const orders = await createApi(ctx, api('https://api.example.com/orders'));
-    await refused(() => updateApi(ctx, orders.id, { identifier: `${ISSUER}/userinfo` }), ValidationError, OWN);
+    await refused(() => updateApi(ctx, orders.id, { identifier: `${MANAGE_ISSUER}/userinfo` }), ValidationError, OWN);
     const old = await store.apis.create(
-      { id: 'old-api', name: 'Old', identifier: `${ISSUER}/old`, scopes: [{ name: 'read', description: '' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both' },
+      { id: 'old-api', name: 'Old', identifier: `${MANAGE_ISSUER}/old`, scopes: [{ name: 'read', description: '' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both' },
       clock.now(),
     );
     expect(await updateApi(ctx, old.id, { name: 'Renamed', identifier: old.identifier })).toMatchObject({ changed: ['name'] });
