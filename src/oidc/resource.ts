@@ -3,7 +3,7 @@
 // the API takes (people's or machines'). Unknown, ungranted and refused resources all answer invalid_target
 // (§2), with one message, so that a client cannot learn which APIs exist beyond its own.
 import { InvalidRequest, InvalidTarget } from '../errors.js';
-import type { ApiRecord } from '../store/records.js';
+import type { ApiRecord, ClientApiAccess } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
 /** Longer than any identifier an administrator registers (src/manage/apis.ts caps them at 512). */
@@ -56,11 +56,10 @@ export interface ApiTarget {
 const NOT_A_TARGET = 'the resource is not an API this client may request tokens for';
 
 /**
- * The API named by `identifier` as a target for this client and this kind of token, or InvalidTarget. The grant is
- * read now, so that a grant withdrawn (or an API deleted) stops the next refresh too.
+ * The API named by `identifier` among the client's grants (`access`, as store.apis.accessOf read it), as a target
+ * for this kind of token, or InvalidTarget.
  */
-export async function apiTarget(store: Store, clientId: string, identifier: string, holder: TokenHolder): Promise<ApiTarget> {
-  const access = await store.apis.accessOf(clientId);
+export function targetAmong(access: readonly ClientApiAccess[], clientId: string, identifier: string, holder: TokenHolder): ApiTarget {
   const grant = access.find((entry) => entry.role === 'request' && entry.api.identifier === identifier);
   if (!grant) throw new InvalidTarget(NOT_A_TARGET, `${clientId} named ${identifier.slice(0, 200)}, which it is not granted`);
   const { api } = grant;
@@ -73,7 +72,17 @@ export async function apiTarget(store: Store, clientId: string, identifier: stri
   return { api, scopes };
 }
 
+/**
+ * The API named by `identifier` as a target for this client and this kind of token, or InvalidTarget. The grant is
+ * read now, so that a grant withdrawn (or an API deleted) stops the next refresh too.
+ */
+export async function apiTarget(store: Store, clientId: string, identifier: string, holder: TokenHolder): Promise<ApiTarget> {
+  return targetAmong(await store.apis.accessOf(clientId), clientId, identifier, holder);
+}
+
 /** The API targets of several resources (an authorization request's), in the order named. */
-export function apiTargets(store: Store, clientId: string, identifiers: readonly string[], holder: TokenHolder): Promise<ApiTarget[]> {
-  return Promise.all(identifiers.map((identifier) => apiTarget(store, clientId, identifier, holder)));
+export async function apiTargets(store: Store, clientId: string, identifiers: readonly string[], holder: TokenHolder): Promise<ApiTarget[]> {
+  // One read of the client's grants for all of them.
+  const access = await store.apis.accessOf(clientId);
+  return identifiers.map((identifier) => targetAmong(access, clientId, identifier, holder));
 }

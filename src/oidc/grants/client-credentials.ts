@@ -9,7 +9,7 @@ import { InvalidScope, InvalidTarget, UnauthorizedClient } from '../../errors.js
 import type { ClientRecord } from '../../store/records.js';
 import { accessTokenRecord, finishAccessToken, planAccessToken } from '../../tokens/access-token.js';
 import { field } from '../form-field.js';
-import { apiTarget, oneResource, type ApiTarget } from '../resource.js';
+import { oneResource, targetAmong, type ApiTarget } from '../resource.js';
 import type { GrantDependencies } from './issue-tokens.js';
 
 /** RFC 6749 §4.4.3, §5.1: an access token and its scope, nothing else. */
@@ -29,10 +29,12 @@ const PERSON_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'address',
 /** The API the token is for: the one named by `resource`, else the client's only API (RFC 8707 §2 leaves the default to us). */
 async function target(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>): Promise<ApiTarget> {
   const named = oneResource(body);
-  if (named !== undefined) return apiTarget(deps.store, client.clientId, named, 'machines');
-  const requestable = (await deps.store.apis.accessOf(client.clientId)).filter((access) => access.role === 'request');
+  // One read of the client's grants, on every request of a busy machine client.
+  const access = await deps.store.apis.accessOf(client.clientId);
+  if (named !== undefined) return targetAmong(access, client.clientId, named, 'machines');
+  const requestable = access.filter((entry) => entry.role === 'request');
   const [only] = requestable;
-  if (requestable.length === 1 && only) return apiTarget(deps.store, client.clientId, only.api.identifier, 'machines');
+  if (requestable.length === 1 && only) return targetAmong(access, client.clientId, only.api.identifier, 'machines');
   throw new InvalidTarget(requestable.length === 0 ? 'this client may not request tokens for any API' : 'name the API with the resource parameter: this client may request tokens for several');
 }
 
