@@ -71,6 +71,8 @@ export interface Config {
    * By default only when the issuer itself is on loopback (development, tests, the demo).
    */
   allowPrivateClientUrls: boolean;
+  /** FEDERATION_TIMEOUT_MS: the bound on each call to an upstream provider or directory (default 10 s). */
+  federationTimeoutMs: number;
   /**
    * REFRESH_REUSE_GRACE, seconds (0: strict rotation): how long after a rotation the same client may present the
    * spent refresh token again and receive the same successor (src/oidc/grants/refresh-retry.ts). A client may
@@ -377,5 +379,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     auditChainKey: parseAesKey(env, 'AUDIT_CHAIN_KEY'),
     breachedPasswordsFile: optionalPath(env, 'BREACHED_PASSWORDS_FILE', cwd),
     accessContact: parseWith<string | null>(env, 'ACCESS_CONTACT', oneLineText(MAX_ACCESS_CONTACT_LENGTH), null),
+    // Issue 23: every call to an upstream identity provider or directory ends within this many milliseconds (a
+    // page says the provider did not answer; nothing waits for ever, nothing falls back to a local password).
+    federationTimeoutMs: parseWith(env, 'FEDERATION_TIMEOUT_MS', integer(100, 60_000), 10_000),
   };
 }

@@ -229,3 +229,24 @@ export class AdminOnly extends GatehouseError {
 export class UnmetAuthenticationRequirements extends OAuthError {
   readonly error = 'unmet_authentication_requirements';
 }
+
+/**
+ * An upstream identity provider refused the sign-in, answered something a strict relying party must not accept
+ * (a wrong `iss`, `state` or `nonce`, an ID token that does not verify), was down or too slow (issue 23). A page
+ * for the person ("the sign-in at <provider> did not complete"), never a stack trace and never a fallback to a
+ * local sign-in; `detail` (the log only) says what exactly went wrong.
+ */
+export class UpstreamSignInFailed extends GatehouseError {
+  constructor(
+    message: string,
+    detail?: string,
+    readonly status: 400 | 403 | 502 | 504 = 502,
+  ) {
+    super(message, detail);
+  }
+}
+
+/** A directory (LDAP) did not answer in time or refused the service account: its people cannot sign in now (fail closed). */
+export class DirectoryUnavailable extends GatehouseError {
+  readonly status = 503;
+}

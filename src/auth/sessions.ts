@@ -51,7 +51,8 @@ export class Sessions {
    * Starts a new session for a person who just proved who they are, ending the browser's previous one. Returns
    * the record and the id for the caller to set as the session cookie (StartedSession.cookie).
    */
-  async start(req: Request, userId: string, amr: string[]): Promise<StartedSession> {
+  /** `idp`: the upstream provider the sign-in went through (issue 23), null for none. */
+  async start(req: Request, userId: string, amr: string[], idp: string | null = null): Promise<StartedSession> {
     const now = this.clock.now();
     const previousId = this.cookies.read(req, 'session');
     const previous = previousId ? await this.store.sessions.findLive(hashSecret(previousId), now) : null;
@@ -64,6 +65,7 @@ export class Sessions {
       sid: randomId(),
       userId,
       amr,
+      idp,
       authTime: now,
       createdAt: now,
       lastSeenAt: now,

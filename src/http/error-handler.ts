@@ -7,6 +7,8 @@ import {
   AdminOnly,
   ClientAuthenticationThrottled,
   ForbiddenForm,
+  UpstreamSignInFailed,
+  DirectoryUnavailable,
   GatehouseError,
   InvalidClient,
   InvalidToken,
@@ -33,6 +35,8 @@ const HTTP_ERROR_CODES: Record<number, string> = {
   405: 'method_not_allowed',
   409: 'conflict',
   413: 'request_too_large',
+  502: 'upstream_error',
+  504: 'upstream_timeout',
   503: 'temporarily_unavailable',
 };
 
@@ -41,6 +45,8 @@ function titleOf(error: unknown, status: number): string {
   if (error instanceof ForbiddenForm) return 'This form cannot be accepted';
   if (error instanceof LogoutRefused) return 'Sign-out cannot continue';
   if (error instanceof AdminOnly) return 'Administrators only';
+  if (error instanceof UpstreamSignInFailed) return 'Sign-in did not complete';
+  if (error instanceof DirectoryUnavailable) return 'Sign-in is not available right now';
   return status === 404 ? 'Page not found' : 'Something went wrong';
 }
 

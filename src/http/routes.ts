@@ -20,6 +20,8 @@ export const routes = {
   forgotPassword: '/forgot-password',
   resetPassword: '/reset-password',
   verifyEmail: '/verify-email',
+  /** Issue 23: `/federation/<slug>/start` and the exact redirect URI `/federation/<slug>/callback` per provider. */
+  federation: '/federation',
   account: '/account',
   admin: '/admin',
   health: '/healthz',

@@ -50,8 +50,8 @@ export function targetFields(target: SignInTarget): Record<string, string> {
 }
 
 /** A new session, its cookie set on this response (ASVS V3.2.1: a new id at every sign-in). */
-async function startSession(deps: CompletionDependencies, req: Request, res: Response, user: UserRecord, amr: string[]): Promise<SessionRecord> {
-  const started = await deps.sessions.start(req, user.id, amr);
+async function startSession(deps: CompletionDependencies, req: Request, res: Response, user: UserRecord, amr: string[], idp: string | null): Promise<SessionRecord> {
+  const started = await deps.sessions.start(req, user.id, amr, idp);
   deps.cookies.set(res, 'session', started.id, started.maxAgeSeconds);
   return started.session;
 }
@@ -68,9 +68,10 @@ export async function completeSignIn(
   user: UserRecord,
   amr: string[],
   respond: (url: string) => void = (url) => res.redirect(303, url),
+  idp: string | null = null,
 ): Promise<void> {
   if (target.kind === 'page') {
-    const session = await startSession(deps, req, res, user, amr);
+    const session = await startSession(deps, req, res, user, amr, idp);
     await auditSignIn(deps, req, user, null, session.sid, amr);
     res.setHeader('Cache-Control', 'no-store');
     respond(target.returnTo);
@@ -78,7 +79,7 @@ export async function completeSignIn(
   }
   const record = await deps.store.authorizationRequests.consume(target.bound.record.idHash, deps.clock.now());
   if (!record) throw expiredSignIn();
-  const session = await startSession(deps, req, res, user, amr);
+  const session = await startSession(deps, req, res, user, amr, idp);
   await auditSignIn(deps, req, user, target.client.clientId, session.sid, amr);
   respond(await issueCode(deps, restoreRequest(target.client, record.params), session));
 }

@@ -181,7 +181,7 @@ export function deviceDecision(deps: DeviceDependencies) {
     const { session } = visitor;
     const approved = await deps.store.deviceCodes.approve(
       target.userCodeHash,
-      { userId: visitor.user.id, sessionIdHash: session.idHash, sid: session.sid, amr: session.amr, authTime: session.authTime },
+      { userId: visitor.user.id, sessionIdHash: session.idHash, sid: session.sid, amr: session.amr, idp: session.idp ?? null, authTime: session.authTime },
       now,
     );
     if (!approved) {

@@ -34,6 +34,7 @@ export const newPasswordStep: SignInStep = {
     const id = await createStepChallenge(deps, browser, 'new_password', user.id, () => ({
       factors: progress.factors,
       flags: progress.flags,
+      idp: progress.idp ?? null,
       enrolment: null,
       password: passwordFingerprint(user.passwordHash),
     }));

@@ -56,7 +56,9 @@ async function policyOf(deps: SecondFactorPageDependencies, progress: SignInProg
 export const secondFactorStep: SignInStep = {
   name: 'second_factor',
   async run(deps, req, res, progress) {
-    if (!progress.factors.includes('pwd') || progress.factors.includes('mfa')) return 'continue';
+    // A first factor of ours (a password) or an upstream's (`fed`, issue 23, whose own second factor counted only if
+    // the provider is trusted for it and then arrived as `mfa` already).
+    if (!(progress.factors.includes('pwd') || progress.factors.includes('fed')) || progress.factors.includes('mfa')) return 'continue';
     const { user, target } = progress;
     const held = await heldFactors(deps.store, user.id);
     let enrol: boolean;
@@ -80,7 +82,7 @@ export const secondFactorStep: SignInStep = {
     const browser = deps.cookies.read(req, 'browser');
     // Both kinds of sign-in form set this cookie before they are shown.
     if (!browser) throw expiredSignIn();
-    const id = await createChallenge(deps, browser, user.id, progress.factors, progress.flags, enrol);
+    const id = await createChallenge(deps, browser, user.id, progress.factors, progress.flags, enrol, progress.idp ?? null);
     const query = new URLSearchParams({ challenge: id, ...targetFields(target) });
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, `${deps.config.basePath}${routes.secondFactor}?${query.toString()}`);
@@ -125,10 +127,11 @@ function enrolmentAad(userId: string, challengeIdHash: string): string {
 }
 
 /** A challenge naming who passed which factors, bound to this browser, with a new secret when it sets one up; returns its id. */
-async function createChallenge(deps: SecondFactorPageDependencies, browser: string, userId: string, factors: string[], flags: SignInFlag[], enrol: boolean): Promise<string> {
+async function createChallenge(deps: SecondFactorPageDependencies, browser: string, userId: string, factors: string[], flags: SignInFlag[], enrol: boolean, idp: string | null): Promise<string> {
   return createStepChallenge(deps, browser, 'second_factor', userId, async (idHash) => ({
     factors,
     flags,
+    idp,
     enrolment: enrol ? (await deps.secretBox()).seal(newTotpSecret(), enrolmentAad(userId, idHash)) : null,
   }));
 }
@@ -264,6 +267,6 @@ async function confirmInSignIn(deps: SignInStepDependencies, req: Request, res: 
   tellSecondFactorChanged(deps, step.progress.user, TOTP_ON, req.ip ?? null);
   if (!(await deps.store.signInChallenges.consume(step.challenge.idHash, 'second_factor', deps.clock.now()))) throw expiredSignIn();
   const browser = deps.cookies.read(req, 'browser') ?? '';
-  const id = await createChallenge(deps, browser, step.progress.user.id, signedInWith(step.value.factors), step.value.flags, false);
+  const id = await createChallenge(deps, browser, step.progress.user.id, signedInWith(step.value.factors), step.value.flags, false, step.value.idp ?? null);
   render(res, { ...step, id, csrfToken: stepCsrf(browser, 'second_factor', id) }, { mode: 'codes', codes });
 }

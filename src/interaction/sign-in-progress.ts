@@ -29,6 +29,8 @@ export interface SignInProgress {
   /** The RFC 8176 `amr` values earned so far. */
   factors: string[];
   flags: SignInFlag[];
+  /** The upstream provider or directory the first factor came from (issue 23; the session's `idp`); absent or null for none. */
+  idp?: string | null;
   /** The person's groups once a step has read them (personGroups); never carried between pages. */
   groups?: readonly MemberGroup[];
 }
@@ -57,6 +59,8 @@ const CHALLENGE_LIFETIME_MS = 10 * 60 * 1000;
 export interface ChallengeValue {
   factors: string[];
   flags: SignInFlag[];
+  /** SignInProgress.idp, carried from one step's page to the next. */
+  idp?: string | null;
   enrolment: string | null;
   password?: string | null;
 }
@@ -64,7 +68,8 @@ export interface ChallengeValue {
 const ENROLMENT_TOKEN = 'enrol=';
 const FLAG_TOKEN = 'flag=';
 const PASSWORD_TOKEN = 'pwd-hash=';
-const SPECIAL_TOKENS = [ENROLMENT_TOKEN, FLAG_TOKEN, PASSWORD_TOKEN];
+const IDP_TOKEN = 'idp=';
+const SPECIAL_TOKENS = [ENROLMENT_TOKEN, FLAG_TOKEN, PASSWORD_TOKEN, IDP_TOKEN];
 
 /** Names the stored password hash a step was started over, without copying the hash into another table. */
 export function passwordFingerprint(passwordHash: string): string {
@@ -73,11 +78,15 @@ export function passwordFingerprint(passwordHash: string): string {
 
 const FLAGS: readonly SignInFlag[] = ['password_breached'];
 
-/** Space-separated tokens: the factors as they are, `flag=<name>` per flag, `enrol=<sealed secret>`, `pwd-hash=<fingerprint>`. */
-export function encodeChallengeValue({ factors, flags, enrolment, password = null }: ChallengeValue): string {
+/**
+ * Space-separated tokens: the factors as they are, `flag=<name>` per flag, `enrol=<sealed secret>`,
+ * `pwd-hash=<fingerprint>`, `idp=<provider slug>` (a slug has no space).
+ */
+export function encodeChallengeValue({ factors, flags, enrolment, password = null, idp = null }: ChallengeValue): string {
   const tokens = [...factors, ...flags.map((flag) => FLAG_TOKEN + flag)];
   if (enrolment !== null) tokens.push(ENROLMENT_TOKEN + enrolment);
   if (password !== null) tokens.push(PASSWORD_TOKEN + password);
+  if (idp) tokens.push(IDP_TOKEN + idp);
   return tokens.join(' ');
 }
 
@@ -90,6 +99,7 @@ export function parseChallengeValue(value: string): ChallengeValue {
     flags: FLAGS.filter((flag) => flags.includes(flag)),
     enrolment: after(ENROLMENT_TOKEN)[0] ?? null,
     password: after(PASSWORD_TOKEN)[0] ?? null,
+    idp: after(IDP_TOKEN)[0] ?? null,
   };
 }
 
@@ -145,5 +155,5 @@ export async function stepStateOf(deps: SignInStepDependencies, req: Request, pu
   if (!user || user.disabled) throw expiredSignIn();
   const target = await targetOf(deps, req, fields);
   const value = parseChallengeValue(challenge.value);
-  return { id, challenge, value, progress: { user, target, factors: value.factors, flags: value.flags }, csrfToken: stepCsrf(browser, purpose, id) };
+  return { id, challenge, value, progress: { user, target, factors: value.factors, flags: value.flags, idp: value.idp ?? null }, csrfToken: stepCsrf(browser, purpose, id) };
 }

@@ -54,5 +54,5 @@ export async function proceed(deps: SignInStepDependencies, req: Request, res: R
       return;
     }
   }
-  await completeSignIn(deps, req, res, progress.target, progress.user, progress.factors, respond);
+  await completeSignIn(deps, req, res, progress.target, progress.user, progress.factors, respond, progress.idp ?? null);
 }

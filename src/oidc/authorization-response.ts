@@ -40,6 +40,7 @@ export async function issueCode({ store, clock, config }: CodeIssuer, request: A
     sessionIdHash: session.idHash,
     sid: session.sid,
     amr: session.amr,
+    idp: session.idp ?? null,
     redirectUri: request.redirectUri,
     scope: request.scope.join(' '),
     nonce: request.nonce ?? null,

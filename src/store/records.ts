@@ -11,11 +11,17 @@ export interface UserRecord {
   isAdmin: boolean;
   disabled: boolean;
   emailVerified: boolean;
+  /**
+   * False for an account made at a federated sign-in (issue 23) until its owner sets a password: its hash is of a
+   * random secret nobody knows. Every change of `passwordHash` (but a rehash) sets it true, in the store.
+   */
+  hasPassword: boolean;
   createdAt: number;
   updatedAt: number;
 }
 
-export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt'>;
+/** `hasPassword` defaults to true. */
+export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt' | 'hasPassword'> & { hasPassword?: boolean };
 export type UserPatch = Partial<Pick<UserRecord, 'email' | 'name' | 'passwordHash' | 'isAdmin' | 'disabled' | 'emailVerified'>>;
 
 export type ClientType = 'public' | 'confidential';
@@ -139,6 +145,8 @@ export interface SessionRecord {
   userId: string;
   /** RFC 8176 authentication method references, e.g. ['pwd']. */
   amr: string[];
+  /** The upstream provider's slug when the sign-in went through one (the ID token's `idp` claim, issue 23); null otherwise. */
+  idp?: string | null;
   /** When the person signed in (OIDC `auth_time`): what ID tokens and `max_age` go by. Never moved by a re-entered password. */
   authTime: number;
   /**
@@ -162,6 +170,8 @@ export interface AuthorizationCodeRecord {
   /** The session's public id, for the ID token's `sid`. */
   sid: string | null;
   amr: string[];
+  /** The session's upstream provider (SessionRecord.idp), for the ID token's `idp` claim. */
+  idp?: string | null;
   redirectUri: string;
   scope: string;
   nonce: string | null;
@@ -191,6 +201,8 @@ export interface RefreshTokenRecord {
   sessionIdHash: string | null;
   sid: string | null;
   amr: string[];
+  /** The session's upstream provider (SessionRecord.idp), carried from the code. */
+  idp?: string | null;
   scope: string;
   authTime: number;
   /** The grant's APIs (RFC 8707), carried from its code: a refresh may narrow to one of them (issue 22). */
@@ -528,6 +540,8 @@ export interface DeviceCodeRecord {
   sessionIdHash: string | null;
   sid: string | null;
   amr: string[];
+  /** The approving session's upstream provider (SessionRecord.idp). */
+  idp?: string | null;
   authTime: number | null;
   decidedAt: number | null;
   /** Set once, by the token request that received the tokens. */
@@ -542,6 +556,8 @@ export interface DeviceApproval {
   sessionIdHash: string | null;
   sid: string | null;
   amr: string[];
+  /** The approving session's upstream provider (SessionRecord.idp). */
+  idp?: string | null;
   authTime: number;
 }
 
@@ -551,3 +567,76 @@ export interface DevicePoll {
   /** The device polled before its interval had passed: answer slow_down (the interval has grown by 5 s already). */
   tooSoon: boolean;
 }
+
+/** The kinds of upstream an identity can come from (issue 23, src/federation/). */
+export type ProviderKind = 'oidc' | 'oauth2' | 'ldap';
+
+/** What an upstream's groups do to the person's Gatehouse groups at each sign-in. */
+export type ProviderGroupsMode = 'ignore' | 'merge' | 'replace';
+
+/**
+ * An upstream identity provider or directory. `settings` is the kind's non-secret settings as a JSON object
+ * (src/federation/provider-settings.ts parses and checks it); `secret` is sealed (aad `identity-provider:<slug>`).
+ */
+export interface IdentityProviderRecord {
+  /** `[a-z0-9][a-z0-9-]{0,39}`: in URLs (`/federation/<slug>/callback`) and `gatehouse_provider=<slug>`. */
+  slug: string;
+  kind: ProviderKind;
+  /** The display name ("Acme Google Workspace"). */
+  name: string;
+  /** The login button's text; null: "Continue with <name>". */
+  buttonLabel: string | null;
+  iconUrl: string | null;
+  enabled: boolean;
+  /** JSON text of the kind's settings. */
+  settings: string;
+  /** The sealed client secret (oidc, oauth2) or service account password (ldap); null when none. */
+  secret: string | null;
+  jit: boolean;
+  /** Lower-case domains; [] allows every domain. */
+  allowedDomains: string[];
+  /** Authoritative for its allowed domains: a verified email links an existing account of that address. */
+  trustEmail: boolean;
+  /** The upstream's `mfa`/`hwk` counts as the sign-in's second factor. */
+  trustMfa: boolean;
+  groupsMode: ProviderGroupsMode;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewIdentityProvider = Omit<IdentityProviderRecord, 'createdAt' | 'updatedAt'>;
+export type IdentityProviderPatch = Partial<Omit<IdentityProviderRecord, 'slug' | 'kind' | 'createdAt' | 'updatedAt'>>;
+
+/** An upstream identity linked to a Gatehouse account (at most one per provider and account). */
+export interface FederatedIdentityRecord {
+  providerSlug: string;
+  /** The upstream's stable id (ID token `sub`, OAuth 2 user id, directory entryUUID/objectGUID or DN). */
+  subject: string;
+  userId: string;
+  /** The upstream's email as last seen. */
+  email: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export type NewFederatedIdentity = Omit<FederatedIdentityRecord, 'lastUsedAt'>;
+
+export type FederationStateKind = 'login' | 'link';
+
+/** A federated sign-in in progress (migrations/sqlite/0014_federation.sql): bound to a browser, used once. */
+export interface FederationStateRecord {
+  idHash: string;
+  kind: FederationStateKind;
+  providerSlug: string;
+  /** SHA-256 of the browser cookie it is bound to. */
+  browserHash: string;
+  /** 'link': the existing account the person must prove they own; null for 'login'. */
+  userId: string | null;
+  /** Sealed (aad `federation-state:<idHash>`): what the kind needs (src/federation/federation-state.ts). */
+  value: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export type NewFederationState = Omit<FederationStateRecord, 'usedAt'>;

@@ -1,6 +1,14 @@
 // The one storage interface. Every method is async so that an engine with a network round trip (PostgreSQL)
 // fits without touching a caller. Methods are named for their intent; single-use operations are atomic.
 import type {
+  FederatedIdentityRecord,
+  FederationStateKind,
+  FederationStateRecord,
+  IdentityProviderPatch,
+  IdentityProviderRecord,
+  NewFederatedIdentity,
+  NewFederationState,
+  NewIdentityProvider,
   ApiPatch,
   ApiRecord,
   ApiUse,
@@ -489,6 +497,50 @@ export interface SignInChallengeRepository {
   deleteExpired(now: number): Promise<number>;
 }
 
+/** Upstream identity providers and directories (issue 23). */
+export interface IdentityProviderRepository {
+  /** Throws ConflictError when the slug is taken. */
+  create(provider: NewIdentityProvider, now: number): Promise<IdentityProviderRecord>;
+  findBySlug(slug: string): Promise<IdentityProviderRecord | null>;
+  /** Every provider, in name order then slug (a deployment has a handful: no paging). */
+  list(): Promise<IdentityProviderRecord[]>;
+  /** Null when there is none. */
+  update(slug: string, patch: IdentityProviderPatch, now: number): Promise<IdentityProviderRecord | null>;
+  /** Deletes the provider with its linked identities and states (ON DELETE CASCADE); false when there was none. */
+  delete(slug: string): Promise<boolean>;
+  /** How many accounts are linked to each provider (slug → count; providers with none are absent). */
+  linkCounts(): Promise<Map<string, number>>;
+}
+
+/** Upstream identities linked to accounts: one account per upstream identity, one identity per provider and account. */
+export interface FederatedIdentityRepository {
+  /**
+   * Links; throws ConflictError when the upstream identity is linked already (to anyone) or the account already has
+   * an identity of this provider. Of concurrent callers linking the same identity exactly one wins.
+   */
+  link(identity: NewFederatedIdentity): Promise<FederatedIdentityRecord>;
+  find(providerSlug: string, subject: string): Promise<FederatedIdentityRecord | null>;
+  /** The account's identity of this provider, if linked. */
+  findForUser(userId: string, providerSlug: string): Promise<FederatedIdentityRecord | null>;
+  /** The account's identities, in provider slug order. */
+  listForUser(userId: string): Promise<FederatedIdentityRecord[]>;
+  /** Records a sign-in through the identity and the upstream's email as seen now. */
+  touch(providerSlug: string, subject: string, email: string | null, now: number): Promise<void>;
+  /** Removes the account's identity of this provider; false when there was none. */
+  unlink(userId: string, providerSlug: string): Promise<boolean>;
+}
+
+/** Federated sign-ins in progress (FederationStateRecord): each used at most once. */
+export interface FederationStateRepository {
+  create(state: NewFederationState): Promise<void>;
+  /** Marks the live (unused, unexpired at `now`) state of this kind used and returns it; exactly one of concurrent callers wins. */
+  consume(idHash: string, kind: FederationStateKind, now: number): Promise<FederationStateRecord | null>;
+  /** The newest live 'link' state bound to this browser for this account, if any (not consumed). */
+  findLiveLink(browserHash: string, userId: string, now: number): Promise<FederationStateRecord | null>;
+  /** Removes states that expired before `now`; returns how many. */
+  deleteExpired(now: number): Promise<number>;
+}
+
 /** One consistent view of the tables `idp export` moves (src/store/transfer/tables.ts). */
 export interface TransferReader {
   count(table: TransferTable): Promise<number>;
@@ -521,6 +573,9 @@ export interface Store {
   readonly apis: ApiRepository;
   readonly deviceCodes: DeviceCodeRepository;
   readonly clientAssertions: ClientAssertionRepository;
+  readonly identityProviders: IdentityProviderRepository;
+  readonly federatedIdentities: FederatedIdentityRepository;
+  readonly federationStates: FederationStateRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;

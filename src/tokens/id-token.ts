@@ -18,6 +18,8 @@ export interface IdTokenInput {
   nonce: string | null;
   sid: string | null;
   amr: readonly string[];
+  /** The upstream provider the sign-in went through (issue 23): the `idp` claim; null or absent for none. */
+  idp?: string | null;
   accessToken: string;
 }
 
@@ -44,5 +46,7 @@ export function signIdToken(key: SigningKey, input: IdTokenInput): Promise<strin
     ...(input.sid !== null ? { sid: input.sid } : {}),
     at_hash: accessTokenHash(input.accessToken),
     ...(input.amr.length > 0 ? { amr: [...input.amr], acr: acrOf(input.amr) } : {}),
+    // Not registered by OIDC Core; the name Keycloak (`identity_provider`), Azure AD and Okta use for the same fact.
+    ...(input.idp ? { idp: input.idp } : {}),
   });
 }

@@ -113,6 +113,7 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
       sessionIdHash: consumed.sessionIdHash,
       sid: consumed.sid,
       amr: consumed.amr,
+      idp: consumed.idp ?? null,
       facts,
     },
     audience,

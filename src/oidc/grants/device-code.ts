@@ -83,6 +83,7 @@ async function redeemApproval(deps: GrantDependencies, client: ClientRecord, rec
       sessionIdHash: consumed.sessionIdHash,
       sid: consumed.sid,
       amr: consumed.amr,
+      idp: consumed.idp ?? null,
       facts,
     },
     audience,

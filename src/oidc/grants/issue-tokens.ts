@@ -42,6 +42,8 @@ export interface Grant {
   sessionIdHash: string | null;
   sid: string | null;
   amr: string[];
+  /** The upstream provider of the sign-in (SessionRecord.idp), carried like `amr`. */
+  idp: string | null;
   /** The person's groups and attribute values, read for this response (src/oidc/grants/access-check.ts). */
   facts: ClaimFacts;
 }
@@ -89,6 +91,7 @@ function planRefreshToken(grant: Grant, refresh: RefreshPlan | null, config: Con
       sessionIdHash: grant.sessionIdHash,
       sid: grant.sid,
       amr: grant.amr,
+      idp: grant.idp,
       scope: refresh.scope.join(' '),
       resources: grant.resources,
       authTime: grant.authTime,
@@ -119,6 +122,7 @@ async function signTokens(key: SigningKey, config: Config, grant: Grant, accessT
     nonce: grant.nonce,
     sid: grant.sid,
     amr: grant.amr,
+    idp: grant.idp,
     accessToken: finished,
   });
   return { accessToken: finished, idToken };

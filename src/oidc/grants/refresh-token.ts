@@ -156,6 +156,7 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
       sessionIdHash: rotated.sessionIdHash,
       sid: rotated.sid,
       amr: rotated.amr,
+      idp: rotated.idp ?? null,
       facts,
       // RFC 6749 §6: the new refresh token keeps the whole original scope; rotation never moves the absolute end.
     },
@@ -216,6 +217,7 @@ async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, p
       sessionIdHash: record.sessionIdHash,
       sid: record.sid,
       amr: record.amr,
+      idp: record.idp ?? null,
       facts,
     },
     audience,
