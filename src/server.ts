@@ -43,8 +43,8 @@ async function main(): Promise<void> {
   // The HTTP application (Express and every route, the larger part of the code) is loaded while the store opens
   // (on SQLite, a thread of its own that boots in parallel), instead of before: neither waits for the other.
   const [services, { createApp }] = await Promise.all([openServices(config, systemClock, logger), import('./http/app.js')]);
-  const { store, keyRing, sessionEnd, mailer } = services;
-  server.on('request', createApp({ config, store, keyRing, clock: systemClock, logger, sessionEnd, mailer, breachedPasswords: services.breachedPasswords }));
+  const { store, keyRing, sessionEnd, mailer, federation } = services;
+  server.on('request', createApp({ config, store, keyRing, clock: systemClock, logger, sessionEnd, mailer, breachedPasswords: services.breachedPasswords, federation }));
   try {
     const address = await listen(server, config);
     logger.info({ issuer: config.issuer, host: address.address, port: address.port, tls: config.tls !== null, kid: keyRing.signingKey.kid }, 'Gatehouse is listening');

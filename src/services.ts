@@ -1,11 +1,13 @@
 // Opens what the server and the `idp` tool share: the store (migrated) and the signing keys.
 import { BreachedPasswords } from './auth/breached-passwords.js';
+import { openSecretBox, type SecretBox } from './auth/secret-box.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { BackchannelLogout } from './logout/backchannel.js';
 import { SessionTerminator } from './logout/session-end.js';
 import { ConfigError } from './errors.js';
+import { createFederation, type Federation } from './federation/federation.js';
 import { openMailer, type Mailer } from './mail/mailer.js';
 import { claimCatalogOf, type ClaimCatalog } from './oidc/claim-catalog.js';
 import { DatabaseKeyStore } from './signing/database-key-store.js';
@@ -78,6 +80,8 @@ export interface Services {
   breachedPasswords: BreachedPasswords | null;
   /** The attribute definitions as tokens and discovery release them, cached a few seconds (one per process). */
   claimCatalog: ClaimCatalog;
+  /** Upstream identity providers' clients and directories' connection pools (issue 23), one per process. */
+  federation: Federation;
   close(): Promise<void>;
 }
 
@@ -96,6 +100,14 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
     // Loaded before the first request, so that discovery's fast path has its document from the start.
     await claimCatalog.definitions();
     const mailer = openMailer(config, logger);
+    // The secret box opens a provider's sealed secret at its first use (in SQLite mode it may create the key file).
+    let box: Promise<SecretBox> | undefined;
+    const federation = createFederation(config, () =>
+      (box ??= openSecretBox(config).catch((error: unknown) => {
+        box = undefined;
+        throw error;
+      })),
+    );
     return {
       store,
       keyRing,
@@ -103,8 +115,11 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
       mailer,
       breachedPasswords,
       claimCatalog,
+      federation,
       close: async () => {
         stopFollowing();
+        // Pooled directory connections hold sockets: closed before anything they could still use.
+        await federation.close();
         await mailer.close();
         // Abandoned deliveries are audited before the store closes.
         await backchannel.close();

@@ -1,12 +1,15 @@
 // The account page at /account, for the signed-in person: every route behind requireAccount; every POST
 // parses its form and checks the CSRF token before any handler runs (as on the admin screens). State changes
 // happen only on POST, each answered with a 303 back to the page (or the page itself with its errors). The
-// guard sits on the routes rather than the whole prefix, so an unknown path under /account is a plain 404.
+// guard sits on the routes rather than the whole prefix, so an unknown path under /account is a plain 404. With it,
+// every route reads the person's linked sign-in providers (linked-identities.ts: issue 23), which the page shows
+// whichever handler renders it.
 import express, { type Router } from 'express';
 import { checkedForm } from '../http/middleware/checked-form.js';
 import { requireAccount } from './access.js';
 import type { AccountDependencies } from './context.js';
 import { checkAccountCsrf } from './csrf.js';
+import { linkedSignIn, passwordHeldHere, removeIdentity } from './linked-identities.js';
 import { changePassword } from './password.js';
 import { changeEmail, changeName, resendVerification } from './profile.js';
 import { accountPage } from './render.js';
@@ -17,13 +20,13 @@ import { confirmTwoFactor, replaceRecoveryCodes, startTwoFactorSetup, turnOffTwo
 
 export function accountRouter(deps: AccountDependencies): Router {
   const router = express.Router();
-  const signedIn = requireAccount(deps);
+  const signedIn = [requireAccount(deps), linkedSignIn(deps)];
   const checkedForms = checkedForm(checkAccountCsrf);
   router.get('/', signedIn, accountPage(deps));
   router.post('/name', signedIn, checkedForms, changeName(deps));
   router.post('/email', signedIn, checkedForms, changeEmail(deps));
   router.post('/email/verification', signedIn, checkedForms, resendVerification(deps));
-  router.post('/password', signedIn, checkedForms, changePassword(deps));
+  router.post('/password', signedIn, checkedForms, passwordHeldHere(deps), changePassword(deps));
   router.post('/sessions/sign-out', signedIn, checkedForms, signOutSession(deps));
   router.post('/sessions/sign-out-all', signedIn, checkedForms, signOutEverywhere(deps));
   router.get('/two-factor', signedIn, twoFactorSetupPage(deps));
@@ -36,5 +39,6 @@ export function accountRouter(deps: AccountDependencies): Router {
   router.post('/passkeys', signedIn, parseJson, checkAccountCsrf, addPasskey(deps), jsonRefusal);
   router.post('/passkeys/rename', signedIn, checkedForms, renamePasskey(deps));
   router.post('/passkeys/remove', signedIn, checkedForms, removePasskey(deps));
+  router.post('/identities/remove', signedIn, checkedForms, removeIdentity(deps));
   return router;
 }

@@ -1,6 +1,7 @@
 // The admin screens under /admin: every route behind requireAdmin; every POST parses its form and checks the
 // CSRF token before any handler runs. State changes happen only on POST. Each screen registers its own routes.
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { openSecretBox, type SecretBox } from '../auth/secret-box.js';
 import { checkedForm } from '../http/middleware/checked-form.js';
 import { requireAdmin } from './access.js';
 import { apiRoutes } from './apis.js';
@@ -12,6 +13,9 @@ import { checkAdminCsrf } from './csrf.js';
 import { dashboardPage } from './dashboard.js';
 import { groupRoutes } from './groups.js';
 import { keyRoutes } from './keys.js';
+import type { ProviderDependencies } from './provider-pages.js';
+import { providerRoutes } from './providers.js';
+import { userIdentityRoutes } from './user-identities.js';
 import { userRoutes } from './users.js';
 
 /** Ends the administrator's session everywhere it signed in (back-channel logout included), as /logout would. */
@@ -28,12 +32,13 @@ const checkedForms = checkedForm(checkAdminCsrf);
 
 /**
  * The API form (a row of two fields per scope, up to 100 scopes) and the client form (a box per API and per scope
- * it may request, and a pasted JWKS of up to 64 KiB) need more than the 100 parameters and 32 kB every other form
+ * it may request, and a pasted JWKS of up to 64 KiB) and the provider form (a directory's CA certificates, up to
+ * 64 KiB of PEM: issue 23) need more than the 100 parameters and 32 kB every other form
  * gets (src/http/middleware/parse-form.ts). Still bounded; read only for an administrator (requireAdmin runs first).
  */
 // body-parser types its middleware for Node's IncomingMessage; ours take Express's Request, which extends it.
 const largeFormParser: RequestHandler = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 1000 });
-const LARGE_FORMS = /^\/(apis|clients)(\/|$)/;
+const LARGE_FORMS = /^\/(apis|clients|providers)(\/|$)/;
 
 function checkedLargeForms(req: Request, res: Response, next: NextFunction): void {
   largeFormParser(req, res, (error?: unknown) => {
@@ -49,7 +54,26 @@ function checkedLargeForms(req: Request, res: Response, next: NextFunction): voi
   });
 }
 
-export function adminRouter(deps: AdminDependencies): Router {
+/**
+ * The admin screens' dependencies; `secretBox` seals the providers' secrets (issue 23) and should be the app's own
+ * (src/http/app.ts). Without it, one is opened here from the same configuration on first use (the key file's creation
+ * is race-safe: every opener reads the same key).
+ */
+export type AdminRouterDependencies = AdminDependencies & { secretBox?: () => Promise<SecretBox> };
+
+function withSecretBox(deps: AdminRouterDependencies): ProviderDependencies {
+  if (deps.secretBox) return { ...deps, secretBox: deps.secretBox };
+  let box: Promise<SecretBox> | undefined;
+  const secretBox = () =>
+    (box ??= openSecretBox(deps.config).catch((error: unknown) => {
+      box = undefined;
+      throw error;
+    }));
+  return { ...deps, secretBox };
+}
+
+export function adminRouter(given: AdminRouterDependencies): Router {
+  const deps = withSecretBox(given);
   const router = express.Router();
   router.use(requireAdmin(deps));
   // Every POST is parsed and checked; other methods pass through untouched.
@@ -57,10 +81,12 @@ export function adminRouter(deps: AdminDependencies): Router {
   router.get('/', dashboardPage(deps));
   router.post('/sign-out', signOut(deps));
   userRoutes(router, deps);
+  userIdentityRoutes(router, deps);
   groupRoutes(router, deps);
   attributeRoutes(router, deps);
   clientRoutes(router, deps);
   apiRoutes(router, deps);
+  providerRoutes(router, deps);
   keyRoutes(router, deps);
   auditRoutes(router, deps);
   return router;

@@ -1,6 +1,7 @@
 // One user's page: their details and edit form, their live sessions with the applications each signed in to,
 // the password and access forms, their groups and attribute values with their forms (issue 21: group-members.ts,
-// attribute-values.ts), and what the audit log says about them. Every answer about a user (the
+// attribute-values.ts), their linked sign-in providers with "Unlink" (issue 23: user-identities.ts), and what the
+// audit log says about them. Every answer about a user (the
 // page itself, a form sent back with its errors, a generated password shown once) is rendered here.
 import type { Request, Response } from 'express';
 import { routes } from '../http/routes.js';
@@ -12,6 +13,7 @@ import { eventRows } from './audit-view.js';
 import { adminOf, type AdminDependencies } from './context.js';
 import { attributesPath, groupsPath, memberGroupView, noticeIn, USER_PAGE_NOTICES } from './group-pages.js';
 import { formatTime, renderAdmin } from './render.js';
+import { IDENTITY_NOTICES, identityViews } from './user-identities.js';
 import { noticeOf, type FieldErrors } from './user-forms.js';
 
 /** How many of the user's newest audit events the page shows. */
@@ -20,7 +22,17 @@ const RECENT_EVENTS = 10;
 /** The user an admin URL names; the ids are random, so an unknown one is a plain 404. */
 /** How a user reads in a list row or on their page: never the password hash. */
 export function userView(user: UserRecord) {
-  return { id: user.id, email: user.email, name: user.name, isAdmin: user.isAdmin, disabled: user.disabled, emailVerified: user.emailVerified, created: formatTime(user.createdAt) };
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    isAdmin: user.isAdmin,
+    disabled: user.disabled,
+    emailVerified: user.emailVerified,
+    // False for an account made at a first federated sign-in (issue 23): it has only an unusable random hash.
+    hasPassword: user.hasPassword,
+    created: formatTime(user.createdAt),
+  };
 }
 
 export async function userById(store: Store, id: string | string[] | undefined): Promise<UserRecord> {
@@ -117,11 +129,12 @@ async function groupsAndAttributesOf(deps: AdminDependencies, user: UserRecord, 
 }
 
 export async function renderUserPage(deps: AdminDependencies, req: Request, res: Response, user: UserRecord, state: UserPageState = {}, status = 200): Promise<void> {
-  const [sessions, events, secondFactors, membership] = await Promise.all([
+  const [sessions, events, secondFactors, membership, identities] = await Promise.all([
     sessionsOf(deps, res, user),
     deps.store.audit.list({ limit: RECENT_EVENTS, filter: { subject: user.id } }),
     secondFactorsOf(deps.store, user.id),
     groupsAndAttributesOf(deps, user, state),
+    identityViews(deps, user),
   ]);
   const path = (suffix: string) => userPath(deps, user.id, suffix);
   renderAdmin(
@@ -152,10 +165,11 @@ export async function renderUserPage(deps: AdminDependencies, req: Request, res:
       passwordErrors: state.passwordErrors ?? {},
       alert: state.alert ?? null,
       // A form sent back with errors is about that form, not about the change the query string reported.
-      notice: status === 200 ? (noticeOf(req) ?? noticeIn(req, USER_PAGE_NOTICES)) : null,
+      notice: status === 200 ? (noticeOf(req) ?? noticeIn(req, USER_PAGE_NOTICES) ?? noticeIn(req, IDENTITY_NOTICES)) : null,
       generatedPassword: state.generatedPassword ?? null,
       sessions,
       secondFactors,
+      identities,
       events: await eventRows(deps, events),
       ...membership,
     },

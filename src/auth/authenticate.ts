@@ -1,5 +1,6 @@
-// Checks an email and password. Every failure (unknown email, wrong password, disabled account) takes the
-// same path and about the same time, so the answer never reveals whether an account exists.
+// Checks an email and password. Every failure (unknown email, wrong password, disabled account, an account with
+// no password of its own) takes the same path and about the same time, so the answer never reveals whether an
+// account exists.
 import argon2 from 'argon2';
 import type { Clock } from '../clock.js';
 import type { UserRecord } from '../store/records.js';
@@ -20,6 +21,17 @@ function dummy(): Promise<string> {
 }
 
 /**
+ * The hashing slot of a password check made elsewhere (a directory's bind, src/federation/directory-sign-in.ts):
+ * the gate asked again once the turn has come and one verification of the dummy hash, exactly what an unknown
+ * email costs, so that throttling and timing are those of a password. False when the gate refused it. The dummy
+ * never matches, and the mismatch is not counted here: the caller counts the outcome it learns afterwards.
+ */
+export async function takeHashingSlot(password: string, gate: HashingGate): Promise<boolean> {
+  const uncounted: HashingGate = { admit: () => gate.admit(), mismatched: async () => undefined };
+  return (await verifyPasswordGated(await dummy(), password, uncounted)) !== 'refused';
+}
+
+/**
  * Why a sign-in failed, for the audit log only: the person is told the same thing whatever the reason, except
  * `throttled` (the gate refused it in the hashing slot), which says when to try again.
  */
@@ -35,10 +47,13 @@ export async function checkCredentials(store: Store, clock: Clock, email: string
   // Stryker disable next-line MethodExpression: equivalent; findByEmail trims too, and a blank address names no account (emails are checked when set)
   const user = email.trim() ? await store.users.findByEmail(email) : null;
   // The password is used exactly as typed: no trimming, no case folding (only NFKC, as when it was set).
-  const hash = user?.passwordHash ?? (await dummy());
+  // An account made at a federated sign-in has no password of its own (issue 23, UserRecord.hasPassword): nothing
+  // typed ever opens it, yet it costs the same verification as any other, of the dummy hash (which never matches).
+  const usable = user !== null && user.hasPassword !== false;
+  const hash = usable ? user.passwordHash : await dummy();
   const verdict = gate ? await verifyPasswordGated(hash, password, gate) : (await verifyPassword(hash, password)) ? 'match' : 'mismatch';
   if (verdict === 'refused') return { user: null, reason: 'throttled', userId: user?.id ?? null };
-  const matches = verdict === 'match';
+  const matches = verdict === 'match' && usable;
   if (!user) return { user: null, reason: 'unknown_account', userId: null };
   if (!matches) return { user: null, reason: 'wrong_password', userId: user.id };
   if (user.disabled) return { user: null, reason: 'account_disabled', userId: user.id };

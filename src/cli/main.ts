@@ -6,6 +6,7 @@ import { registerAuditCommands } from './audit.js';
 import { registerClientCommands } from './client.js';
 import { registerGroupCommands } from './group.js';
 import { registerKeyCommands } from './keys.js';
+import { registerProviderCommands } from './provider.js';
 import { registerTransferCommands } from './transfer.js';
 import { registerUserCommands } from './user.js';
 
@@ -18,6 +19,7 @@ registerClientCommands(program);
 registerGroupCommands(program);
 registerAttributeCommands(program);
 registerApiCommands(program);
+registerProviderCommands(program);
 registerKeyCommands(program);
 registerTransferCommands(program);
 registerAuditCommands(program);

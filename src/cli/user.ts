@@ -1,9 +1,11 @@
-// `idp user …`: create, list, show, disable, enable, delete, set-password, sessions, sign-out, reset-mfa, set-attribute.
+// `idp user …`: create, list, show, disable, enable, delete, set-password, sessions, sign-out, reset-mfa, set-attribute,
+// and (issue 23) unlink: remove an identity of an upstream provider linked to the account.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { formatAttributeValue, setUserAttribute } from '../manage/attributes.js';
+import { unlinkIdentity } from '../manage/providers.js';
 import { createUser, deleteUser, findUser, resetSecondFactors, setDisabled, setPassword, signOutEverywhere } from '../manage/users.js';
-import type { UserRecord } from '../store/records.js';
+import type { FederatedIdentityRecord, UserRecord } from '../store/records.js';
 import { iso, pageOptions, pageRequest, pageText, print, readStdin, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
 
 interface PasswordOptions {
@@ -18,11 +20,18 @@ function userJson(user: UserRecord) {
     email: user.email,
     name: user.name,
     email_verified: user.emailVerified,
+    /** False for an account made at a federated sign-in that has never had a password set. */
+    has_password: user.hasPassword,
     admin: user.isAdmin,
     disabled: user.disabled,
     created_at: iso(user.createdAt),
     updated_at: iso(user.updatedAt),
   };
+}
+
+/** An upstream identity linked to the account (issue 23). */
+function identityJson(identity: FederatedIdentityRecord) {
+  return { provider: identity.providerSlug, subject: identity.subject, email: identity.email, linked_at: iso(identity.createdAt), last_used_at: iso(identity.lastUsedAt) };
 }
 
 function userLine(user: UserRecord): string {
@@ -73,11 +82,16 @@ export function registerUserCommands(program: Command): void {
         // Issue 21: the person's groups (what the groups claim and access rules read) and attribute values.
         const groups = await ctx.store.groups.groupsOf(found.id);
         const attributes = await ctx.store.attributes.valuesOf(found.id);
-        const json = { ...userJson(found), groups: groups.map((group) => ({ id: group.id, name: group.name })), attributes };
+        const identities = (await ctx.store.federatedIdentities.listForUser(found.id)).map(identityJson);
+        const json = { ...userJson(found), groups: groups.map((group) => ({ id: group.id, name: group.name })), attributes, identities };
         const lines = Object.entries(userJson(found)).map(([key, value]) => `${key}: ${value ?? ''}`);
         lines.push(`groups: ${groups.map((group) => group.name).join(', ')}`);
         const values = Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1));
         lines.push(values.length ? 'attributes:' : 'attributes: (none)', ...values.map(([name, value]) => `  ${name}: ${formatAttributeValue(value)}`));
+        lines.push(
+          identities.length ? 'linked identities:' : 'linked identities: (none)',
+          ...identities.map((identity) => `  ${identity.provider}\t${identity.subject}\t${identity.email ?? ''}\tlinked ${identity.linked_at}\tlast used ${identity.last_used_at ?? 'never'}`),
+        );
         print(options, json, lines.join('\n'));
       }),
     );
@@ -178,6 +192,22 @@ export function registerUserCommands(program: Command): void {
           options,
           { id: set.user.id, email: set.user.email, name: set.definition.name, claim: set.definition.claim, value: set.value },
           set.value === null ? `cleared ${set.definition.name} of ${who}` : `set ${set.definition.name} of ${who} to ${formatAttributeValue(set.value)}`,
+        );
+      }),
+    );
+
+  takesId(user.command('unlink <emailOrId>'))
+    .description("remove the link of a user's account to an upstream provider (idp provider list); the account stays")
+    .requiredOption('--provider <slug>', 'the provider whose identity to unlink')
+    .option('--json', 'print JSON')
+    .action((emailOrId: string, options: OutputOptions & { provider: string }) =>
+      withContext(async (ctx) => {
+        const found = await findUser(ctx.store, emailOrId);
+        const removed = await unlinkIdentity(ctx, found.id, options.provider, { byOwner: false });
+        print(
+          options,
+          { id: found.id, email: found.email, unlinked: identityJson(removed) },
+          `unlinked ${removed.providerSlug} identity ${removed.subject} from ${found.id} <${found.email}>`,
         );
       }),
     );

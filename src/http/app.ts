@@ -12,6 +12,9 @@ import { Sessions } from '../auth/sessions.js';
 import { Throttle } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import { createFederation, type Federation } from '../federation/federation.js';
+import { federationCallback } from '../interaction/federation-callback.js';
+import { federationStart } from '../interaction/federation-start.js';
 import { forgotPasswordPage, forgotPasswordSubmit } from '../interaction/forgot-password.js';
 import { loginPage, loginSubmit } from '../interaction/login.js';
 import { newPasswordPage, newPasswordSubmit } from '../interaction/new-password.js';
@@ -59,26 +62,35 @@ export interface AppDependencies {
   breachedPasswords?: BreachedPasswords | null;
   /** The services' claim catalog (src/services.ts); absent, the store's one (claimCatalogOf), the same instance. */
   claimCatalog?: ClaimCatalog;
+  /**
+   * Upstream clients and directories (issue 23), the services' (src/services.ts closes them); absent, the app makes
+   * its own, and its owner closes them with the listener's `close()`.
+   */
+  federation?: Federation;
 }
 
-export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-
 /** The request listener of the server: discovery and JWKS on the node:http fast path, everything else through Express. */
+export type RequestListener = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /** Closes what the app made for itself (a federation not passed in: its directories' pooled connections). */
+  close(): Promise<void>;
+};
+
 export function createApp(deps: AppDependencies): RequestListener {
   const claimCatalog = deps.claimCatalog ?? claimCatalogOf(deps.store, deps.clock);
   const discovery = new DiscoveryDocuments(deps.config, claimCatalog);
   const documents = publicDocuments(deps.config, deps.keyRing, deps.logger, discovery);
-  const app = createExpressApp(deps, claimCatalog, discovery);
-  return (req, res) => {
+  const { app, close } = createExpressApp(deps, claimCatalog, discovery);
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (!documents(req, res)) app(req, res);
   };
+  return Object.assign(listener, { close });
 }
 
 function createExpressApp(
-  { config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null }: AppDependencies,
+  { config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null, federation: given }: AppDependencies,
   claimCatalog: ClaimCatalog,
   discovery: DiscoveryDocuments,
-): Express {
+): { app: Express; close(): Promise<void> } {
   const app = express();
   app.disable('x-powered-by');
   // Our cacheable documents carry their own precomputed ETags.
@@ -99,7 +111,8 @@ function createExpressApp(
       box = undefined;
       throw error;
     }));
-  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords, claimCatalog };
+  const federation = given ?? createFederation(config, secretBox);
+  const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords, claimCatalog, federation };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox, breachedPasswords };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog };
   const device = { store, clock, config, cookies, sessions, throttle, secretBox, claimCatalog };
@@ -119,6 +132,9 @@ function createExpressApp(
   router.post(routes.newPassword, parseForm, newPasswordSubmit(signIn));
   router.post(routes.passkeySignInOptions, parseJson, passkeySignInOptions(signIn), jsonRefusal);
   router.post(routes.passkeySignIn, parseJson, passkeySignIn(signIn), jsonRefusal);
+  // Issue 23: a sign-in at an upstream provider, and its one redirect URI per provider.
+  router.get(`${routes.federation}/:slug/start`, federationStart(signIn));
+  router.get(`${routes.federation}/:slug/callback`, federationCallback(signIn));
 
   router.get(routes.forgotPassword, forgotPasswordPage(self));
   router.post(routes.forgotPassword, parseForm, forgotPasswordSubmit(self));
@@ -128,7 +144,7 @@ function createExpressApp(
   router.post(routes.verifyEmail, parseForm, verifyEmailSubmit(self));
   router.use(routes.account, accountRouter(self));
 
-  router.use(routes.admin, adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd, mailer, logger, throttle, breachedPasswords }));
+  router.use(routes.admin, adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd, mailer, logger, throttle, breachedPasswords, secretBox }));
 
   // RFC 8628 §3.3: where a person types a device's code; signed-in pages like the account's.
   router.get(routes.device, devicePage(device));
@@ -166,7 +182,8 @@ function createExpressApp(
   app.use(config.basePath || '/', router);
   app.use(notFound);
   app.use(errorHandler(config));
-  return app;
+  // Stryker disable next-line ArrowFunction,BlockStatement: closing the services' federation is their owner's (src/services.ts)
+  return { app, close: async () => (given ? undefined : federation.close()) };
 }
 
 /** The UMD build of @simplewebauthn/browser (global `SimpleWebAuthnBrowser`); its package exports no subpaths, so found beside its entry. */

@@ -2,8 +2,14 @@
 // (OWASP Forgot Password Cheat Sheet). If one does, it gets a single-use link (account-links.ts); the mail is
 // prepared after the answer is sent, so the answer's timing does not tell either. Requests are throttled per
 // address typed and per client address, like sign-ins: nobody can flood a mailbox or spray the form.
+// A person whose password a directory keeps (issue 23) gets no link: the mail says where their password is
+// changed instead. The page says the same thing to everyone either way.
 import type { Request, Response } from 'express';
 import { inBackground, mailPasswordReset, RESET_LINK_LIFETIME_MS, type AccountMailDependencies } from '../auth/account-links.js';
+import { passwordKeeper } from '../federation/directory-sign-in.js';
+import { settingsOf } from '../federation/provider-settings.js';
+import { renderMail } from '../mail/templates.js';
+import type { IdentityProviderRecord, UserRecord } from '../store/records.js';
 import { retryAfterSeconds, tryAgainIn, type Throttle } from '../auth/throttle.js';
 import { ValidationError } from '../errors.js';
 import type { Cookies } from '../http/cookies.js';
@@ -20,6 +26,21 @@ const PURPOSE = 'forgot-password';
 function renderForm(deps: SelfServiceDependencies, req: Request, res: Response, email: string, error: string | null, status: number): void {
   res.setHeader('Cache-Control', 'no-store');
   res.status(status).render('forgot-password', { title: 'Reset your password', email, error, csrfToken: browserCsrfToken(deps.cookies, req, res, PURPOSE) });
+}
+
+/** Where a directory's person changes their password: the directory's own page (passwordResetUrl), if it has one. */
+function directoryResetUrl(provider: IdentityProviderRecord): string | null {
+  try {
+    return settingsOf(provider as IdentityProviderRecord & { kind: 'ldap' }).passwordResetUrl;
+  } catch {
+    return null;
+  }
+}
+
+/** No link: "your password is managed by <directory>", with its password page when it has one. */
+async function mailPasswordManaged(deps: SelfServiceDependencies, user: UserRecord, provider: IdentityProviderRecord): Promise<void> {
+  const mail = await renderMail('password-managed', { template: 'password-managed', name: user.name, issuer: deps.config.issuer, provider: provider.name, resetUrl: directoryResetUrl(provider) });
+  await deps.mailer.send({ to: user.email, ...mail });
 }
 
 /** GET /forgot-password */
@@ -69,6 +90,12 @@ export function forgotPasswordSubmit(deps: SelfServiceDependencies) {
       const user = await deps.store.users.findByEmail(email);
       // A disabled account cannot sign in with any password: no link would help, and none is sent.
       if (!user || user.disabled) return;
+      const keeper = await passwordKeeper(deps.store, user);
+      if (keeper) {
+        await mailPasswordManaged(deps, user, keeper);
+        await deps.store.audit.append({ at: deps.clock.now(), type: 'password_reset.requested', actor: 'anonymous', subject: user.id, ip, details: { provider: keeper.slug, link: false } });
+        return;
+      }
       await mailPasswordReset(deps, user);
       await deps.store.audit.append({ at: deps.clock.now(), type: 'password_reset.requested', actor: 'anonymous', subject: user.id, ip, details: {} });
     });

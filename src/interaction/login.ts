@@ -5,20 +5,27 @@
 // Once the password is right, the sign-in goes through its steps (sign-in-steps.ts: a second factor, a new password
 // when this one is in the breach corpus, the application's access rule) before it completes.
 // Every attempt, successful or not, is recorded in the audit log.
+// Under the form, one link per enabled upstream provider ("Continue with <name>", issue 23: federation-start.ts),
+// and, when a provider's sign-in found an existing account with the person's email (`link=<slug>`), the notice
+// that they must sign in to it once here to link that provider (link-step.ts).
 import type { Request, Response } from 'express';
 import { randomSecret } from '../auth/secrets.js';
 import { retryAfterSeconds } from '../auth/throttle.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
-import { formActionPolicy } from '../http/middleware/security-headers.js';
-import type { ClientRecord, UserRecord } from '../store/records.js';
+import type { Federation } from '../federation/federation.js';
+import type { LoginStateTarget } from '../federation/federation-state.js';
+import { formActionPolicy, imagePolicy } from '../http/middleware/security-headers.js';
+import type { ClientRecord } from '../store/records.js';
 import { applicationTarget, type SignInTarget } from './complete-sign-in.js';
+import { browserProvider, providerButtons, type ProviderButton } from './federation-providers.js';
 import { checkCsrf, checkCsrfToken, csrfTokenFor, type BoundRequest } from './pending-request.js';
 import { safeReturnPath } from './return-to.js';
 import { attemptSignIn, type SignInAttempt } from './sign-in-attempt.js';
 import type { SignInStepDependencies } from './sign-in-progress.js';
 import { proceed } from './sign-in-steps.js';
 
-export type LoginDependencies = SignInStepDependencies;
+/** `federation`: the upstream clients and directories (a directory checks the password typed here: sign-in-attempt.ts). */
+export type LoginDependencies = SignInStepDependencies & { federation: Federation };
 
 const GENERIC_FAILURE = 'Incorrect email or password.';
 
@@ -28,6 +35,15 @@ interface LoginForm {
   /** The hidden fields that say where the sign-in goes on. */
   hidden: Record<string, string>;
   csrfToken: string;
+  /** `form-action` widened to the application's origin (formActionPolicy); null for our own pages. */
+  redirectUri: string | null;
+}
+
+/** What the page shows besides the form: the providers' buttons, and the notice of a pending link. */
+interface Federated {
+  providers: ProviderButton[];
+  /** The display name of the provider waiting to be linked (`link=<slug>`), or null. */
+  linkName: string | null;
 }
 
 function text(value: unknown): string {
@@ -39,27 +55,54 @@ function returnCsrf(browser: string, returnTo: string): string {
   return csrfTokenFor(browser, `return\0${returnTo}`);
 }
 
-function renderForm(res: Response, form: LoginForm, email: string, error: string | null, csp: string | null): void {
+function renderForm(res: Response, form: LoginForm, federated: Federated, email: string, error: string | null): void {
   res.setHeader('Cache-Control', 'no-store');
-  if (csp) res.setHeader('Content-Security-Policy', csp);
-  res.render('login', { title: 'Sign in', ...form, email, error });
+  // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
+  if (form.redirectUri !== null) res.setHeader('Content-Security-Policy', formActionPolicy(res, form.redirectUri));
+  const icons = federated.providers.flatMap((provider) => (provider.iconUrl ? [provider.iconUrl] : []));
+  if (icons.length > 0) res.setHeader('Content-Security-Policy', imagePolicy(res, icons));
+  res.render('login', { title: 'Sign in', ...form, ...federated, email, error });
+}
+
+/**
+ * The buttons for this target, and the pending link named by `link` (a provider that still exists; the login
+ * page cannot know whether this browser holds a link state, and need not: the notice only explains). The slug
+ * rides along in the form, so a mistyped password does not lose the notice.
+ */
+async function federatedOf(deps: LoginDependencies, target: LoginStateTarget, link: unknown): Promise<Federated> {
+  const linking = await browserProvider(deps.store, link);
+  return { providers: await providerButtons(deps.store, deps.config.basePath, target), linkName: linking?.name ?? null };
+}
+
+/** The hidden `link` field that keeps the notice on the page again after a refused attempt. */
+function withLink(hidden: Record<string, string>, federated: Federated, link: unknown): Record<string, string> {
+  return federated.linkName !== null && typeof link === 'string' ? { ...hidden, link } : hidden;
 }
 
 function applicationForm(bound: BoundRequest, client: ClientRecord): LoginForm {
-  return { clientName: client.name, hidden: { request: bound.id }, csrfToken: bound.csrfToken };
+  return { clientName: client.name, hidden: { request: bound.id }, csrfToken: bound.csrfToken, redirectUri: bound.record.params.redirect_uri ?? '' };
 }
 
-/** 401 for wrong credentials; 429 with Retry-After when throttled (RFC 6585 §4). */
+function returnForm(returnTo: string, csrfToken: string): LoginForm {
+  return { clientName: null, hidden: { return_to: returnTo }, csrfToken, redirectUri: null };
+}
+
+/**
+ * 401 for wrong credentials; 429 with Retry-After when throttled (RFC 6585 §4); 503 when the directory that
+ * decides for this person is not answering (issue 23: never a local fallback).
+ */
 function refuse(deps: LoginDependencies, res: Response, attempt: Exclude<SignInAttempt, { outcome: 'signed_in' }>): void {
   if (attempt.outcome === 'throttled') {
     res.status(429).setHeader('Retry-After', String(retryAfterSeconds(attempt.retryAt, deps.clock.now())));
+  } else if (attempt.outcome === 'unavailable') {
+    res.status(503);
   } else {
     res.status(401);
   }
 }
 
 function failureMessage(attempt: Exclude<SignInAttempt, { outcome: 'signed_in' }>): string {
-  return attempt.outcome === 'throttled' ? attempt.message : GENERIC_FAILURE;
+  return attempt.outcome === 'throttled' || attempt.outcome === 'unavailable' ? attempt.message : GENERIC_FAILURE;
 }
 
 export function loginPage(deps: LoginDependencies) {
@@ -78,12 +121,15 @@ export function loginPage(deps: LoginDependencies) {
         browser = randomSecret();
         deps.cookies.set(res, 'browser', browser);
       }
-      renderForm(res, { clientName: null, hidden: { return_to: returnTo }, csrfToken: returnCsrf(browser, returnTo) }, '', null, null);
+      const federated = await federatedOf(deps, { return_to: returnTo }, req.query.link);
+      const form = returnForm(returnTo, returnCsrf(browser, returnTo));
+      renderForm(res, { ...form, hidden: withLink(form.hidden, federated, req.query.link) }, federated, '', null);
       return;
     }
     const { bound, client } = await applicationTarget(deps, req, requestId);
-    // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
-    renderForm(res, applicationForm(bound, client), bound.record.params.login_hint ?? '', null, formActionPolicy(res, bound.record.params.redirect_uri ?? ''));
+    const federated = await federatedOf(deps, { request: bound.id }, req.query.link);
+    const form = applicationForm(bound, client);
+    renderForm(res, { ...form, hidden: withLink(form.hidden, federated, req.query.link) }, federated, bound.record.params.login_hint ?? '', null);
   };
 }
 
@@ -101,10 +147,12 @@ export function loginSubmit(deps: LoginDependencies) {
     const attempt = await attemptSignIn(deps, req, email, text(body.password), client.clientId);
     if (attempt.outcome !== 'signed_in') {
       refuse(deps, res, attempt);
-      renderForm(res, applicationForm(bound, client), email.length <= 254 ? email : '', failureMessage(attempt), formActionPolicy(res, bound.record.params.redirect_uri ?? ''));
+      const federated = await federatedOf(deps, { request: bound.id }, body.link);
+      const form = applicationForm(bound, client);
+      renderForm(res, { ...form, hidden: withLink(form.hidden, federated, body.link) }, federated, email.length <= 254 ? email : '', failureMessage(attempt));
       return;
     }
-    await passwordAccepted(deps, req, res, target, attempt.user, text(body.password));
+    await passwordAccepted(deps, req, res, target, attempt, text(body.password));
   };
 }
 
@@ -112,9 +160,17 @@ export function loginSubmit(deps: LoginDependencies) {
  * The password was right: the steps that follow it. Whether it is in the breach corpus is known only now, while it
  * is at hand; the step that asks for a new one comes after every other factor.
  */
-async function passwordAccepted(deps: LoginDependencies, req: Request, res: Response, target: SignInTarget, user: UserRecord, password: string): Promise<void> {
-  const breached = (await deps.breachedPasswords?.contains(password)) === true;
-  await proceed(deps, req, res, { user, target, factors: ['pwd'], flags: breached ? ['password_breached'] : [] });
+async function passwordAccepted(
+  deps: LoginDependencies,
+  req: Request,
+  res: Response,
+  target: SignInTarget,
+  { user, idp }: Extract<SignInAttempt, { outcome: 'signed_in' }>,
+  password: string,
+): Promise<void> {
+  // A directory's password (idp: its slug) is the directory's to judge: the breach corpus is consulted for ours only.
+  const breached = idp === null && (await deps.breachedPasswords?.contains(password)) === true;
+  await proceed(deps, req, res, { user, target, factors: ['pwd'], flags: breached ? ['password_breached'] : [], idp });
 }
 
 /** A sign-in to one of our own pages (`return_to`): no application, no code; back to the page. */
@@ -129,8 +185,10 @@ async function returnSignIn(deps: LoginDependencies, req: Request, res: Response
   const attempt = await attemptSignIn(deps, req, email, text(body.password), null);
   if (attempt.outcome !== 'signed_in') {
     refuse(deps, res, attempt);
-    renderForm(res, { clientName: null, hidden: { return_to: returnTo }, csrfToken }, email.length <= 254 ? email : '', failureMessage(attempt), null);
+    const federated = await federatedOf(deps, { return_to: returnTo }, body.link);
+    const form = returnForm(returnTo, csrfToken);
+    renderForm(res, { ...form, hidden: withLink(form.hidden, federated, body.link) }, federated, email.length <= 254 ? email : '', failureMessage(attempt));
     return;
   }
-  await passwordAccepted(deps, req, res, { kind: 'page', returnTo }, attempt.user, text(body.password));
+  await passwordAccepted(deps, req, res, { kind: 'page', returnTo }, attempt, text(body.password));
 }

@@ -14,7 +14,8 @@ import { sentence } from '../http/sentence.js';
 import { routes } from '../http/routes.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { endAccess } from '../manage/users.js';
-import type { AccountTokenRecord, UserRecord } from '../store/records.js';
+import { passwordKeeper } from '../federation/directory-sign-in.js';
+import type { AccountTokenRecord, IdentityProviderRecord, UserRecord } from '../store/records.js';
 import { browserCsrfToken, checkBrowserCsrf, field, renderLinkExpired } from './browser-csrf.js';
 import type { SelfServiceDependencies } from './forgot-password.js';
 
@@ -49,6 +50,23 @@ function renderForm(deps: ResetDependencies, req: Request, res: Response, token:
   });
 }
 
+/**
+ * A directory keeps this person's password (issue 23): a link mailed before the account was linked to it sets
+ * nothing (a local password would never be used, and would suggest it is). Nothing is written.
+ */
+function managedByDirectory(deps: ResetDependencies, res: Response, provider: IdentityProviderRecord): void {
+  renderLinkExpired(
+    res,
+    {
+      title: 'Your password is kept elsewhere',
+      message: `You sign in with your ${provider.name} password, which is changed there, not here. This link sets no password.`,
+      retryPath: `${deps.config.basePath}${routes.login}`,
+      retryLabel: 'Sign in',
+    },
+    403,
+  );
+}
+
 /** The token's user, if the token is live, the account can still sign in, and its address is still the one the link went to. */
 async function liveUser(deps: ResetDependencies, token: string): Promise<{ record: AccountTokenRecord; user: UserRecord } | null> {
   const record = await findLinkToken(deps, 'password_reset', token);
@@ -56,15 +74,27 @@ async function liveUser(deps: ResetDependencies, token: string): Promise<{ recor
   return record && user && !user.disabled && linkStillApplies(record, user) ? { record, user } : null;
 }
 
+/** The live link's user, unless a directory keeps their password (then refused, and answered here). */
+async function resettable(deps: ResetDependencies, res: Response, token: string): Promise<{ record: AccountTokenRecord; user: UserRecord } | null> {
+  const live = await liveUser(deps, token);
+  if (!live) {
+    linkExpired(deps, res);
+    return null;
+  }
+  const keeper = await passwordKeeper(deps.store, live.user);
+  if (keeper) {
+    managedByDirectory(deps, res, keeper);
+    return null;
+  }
+  return live;
+}
+
 /** GET /reset-password?token=… : never uses the token (mail scanners open links too). */
 export function resetPasswordPage(deps: ResetDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
-    const live = await liveUser(deps, token);
-    if (!live) {
-      linkExpired(deps, res);
-      return;
-    }
+    const live = await resettable(deps, res, token);
+    if (!live) return;
     renderForm(deps, req, res, token, live.user, {}, 200);
   };
 }
@@ -74,11 +104,8 @@ export function resetPasswordSubmit(deps: ResetDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     checkBrowserCsrf(deps.cookies, req, PURPOSE, 'Open the link from the email again.');
     const token = field(req, 'token');
-    const live = await liveUser(deps, token);
-    if (!live) {
-      linkExpired(deps, res);
-      return;
-    }
+    const live = await resettable(deps, res, token);
+    if (!live) return;
     const password = field(req, 'password');
     const errors: FieldErrors = {};
     try {

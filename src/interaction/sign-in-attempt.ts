@@ -2,10 +2,15 @@
 // steps): throttled on arrival and again when its turn to hash comes, so that a refused attempt never reaches
 // argon2; then checked, counted if it failed, and audited. The answer a person sees depends only on the
 // outcome, never on whether the account exists.
+// A directory person's password (issue 23) is checked by their directory instead (src/federation/directory-
+// sign-in.ts), under the same gate, counted and audited the same way.
 import type { Request } from 'express';
 import { checkCredentials, MAX_CREDENTIAL_BYTES } from '../auth/authenticate.js';
-import { tryAgainIn, type Refusal, type Throttle, type ThrottledBy } from '../auth/throttle.js';
+import type { SecretBox } from '../auth/secret-box.js';
+import { tryAgainIn, type Refusal, type Throttle, type ThrottleGate, type ThrottledBy } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
+import { directorySignIn, type DirectoryAttempt } from '../federation/directory-sign-in.js';
+import type { Federation } from '../federation/federation.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { auditFailure } from './sign-in-audit.js';
@@ -14,13 +19,19 @@ export interface SignInAttemptDependencies {
   store: Store;
   clock: Clock;
   throttle: Throttle;
+  /** The directories (LDAP) that check their people's passwords. */
+  federation: Federation;
+  secretBox: () => Promise<SecretBox>;
 }
 
 export type SignInAttempt =
-  | { outcome: 'signed_in'; user: UserRecord }
+  /** `idp`: the directory's slug when a directory checked the password (the session's `idp`); null for a local password. */
+  | { outcome: 'signed_in'; user: UserRecord; idp: string | null }
   | { outcome: 'refused' }
   /** Too many attempts: `message` says plainly when to try again; `retryAt` gives the Retry-After header. */
-  | { outcome: 'throttled'; retryAt: number; message: string };
+  | { outcome: 'throttled'; retryAt: number; message: string }
+  /** The person's directory did not answer (503): `message` names it and says to try again later. No local fallback. */
+  | { outcome: 'unavailable'; message: string };
 
 const THROTTLED_MESSAGE: Record<ThrottledBy, string> = {
   account: 'Too many failed sign-in attempts for this account.',
@@ -32,10 +43,12 @@ export async function attemptSignIn(deps: SignInAttemptDependencies, req: Reques
   // Read into a constant: gate.refusal itself changes while the password waits for its turn to hash (gate.admit).
   const onArrival = gate.refusal;
   if (onArrival) return throttled(deps, req, email, onArrival, clientId);
+  const directory = await directorySignIn(deps, req, email, password, gate, await accountOf(deps, email));
+  if (directory.outcome !== 'local') return directoryOutcome(deps, req, email, gate, directory, clientId);
   const check = await checkCredentials(deps.store, deps.clock, email, password, gate);
   if (check.user) {
     await gate.succeeded();
-    return { outcome: 'signed_in', user: check.user };
+    return { outcome: 'signed_in', user: check.user, idp: null };
   }
   // Refused once its turn to hash came: the failures before it in line reached the limit.
   // Stryker disable next-line LogicalOperator: equivalent; gate.refusal is set exactly when the gate refused in the hashing slot, which is when the reason is 'throttled'
@@ -49,6 +62,42 @@ export async function attemptSignIn(deps: SignInAttemptDependencies, req: Reques
   return { outcome: 'refused' };
 }
 
+/** The account of the email typed, if any (nothing looked up for a blank or oversized one). */
+async function accountOf(deps: SignInAttemptDependencies, email: string): Promise<UserRecord | null> {
+  // Stryker disable next-line MethodExpression: equivalent; findByEmail trims too, and no account has a blank email
+  return email.trim() && Buffer.byteLength(email) <= MAX_CREDENTIAL_BYTES ? deps.store.users.findByEmail(email) : null;
+}
+
+/** A directory's answer: counted on the gate and audited exactly as a local password's would be. */
+async function directoryOutcome(
+  deps: SignInAttemptDependencies,
+  req: Request,
+  email: string,
+  gate: ThrottleGate,
+  attempt: Exclude<DirectoryAttempt, { outcome: 'local' }>,
+  clientId: string | null,
+): Promise<SignInAttempt> {
+  switch (attempt.outcome) {
+    case 'signed_in':
+      await gate.succeeded();
+      return { outcome: 'signed_in', user: attempt.user, idp: attempt.provider.slug };
+    case 'throttled':
+      // Stryker disable next-line LogicalOperator: equivalent; takeHashingSlot refuses exactly when the gate sets its refusal
+      return gate.refusal ? throttled(deps, req, email, gate.refusal, clientId) : { outcome: 'refused' };
+    case 'unavailable':
+      // Not the person's failure: nothing counted. Recorded, so an administrator sees the directory's outage.
+      req.log.warn({ client: clientId, provider: attempt.provider.slug }, 'sign-in unavailable: the directory did not answer');
+      await auditFailure(deps, req, 'directory_unavailable', null, clientId, { provider: attempt.provider.slug });
+      return { outcome: 'unavailable', message: attempt.message };
+    case 'refused':
+      await gate.failed();
+      // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line only; the refusal itself is audited below
+      req.log.info({ client: clientId, provider: attempt.provider }, 'sign-in refused');
+      await auditFailure(deps, req, attempt.reason, attempt.userId, clientId, attempt.provider === null ? {} : { provider: attempt.provider });
+      return { outcome: 'refused' };
+  }
+}
+
 async function throttled(deps: SignInAttemptDependencies, req: Request, email: string, { by, retryAt }: Refusal, clientId: string | null): Promise<SignInAttempt> {
   // Bounded per address (Throttle.mayAuditRefusal): a blocked guesser cannot grow the audit log without end.
   // Stryker disable next-line StringLiteral: equivalent; the scope only names this budget's counter, and no other counter is named ''
@@ -60,8 +109,7 @@ async function throttled(deps: SignInAttemptDependencies, req: Request, email: s
 
 /** The account's owner sees it among their security events; an address with no account is recorded without one. */
 async function auditThrottled(deps: SignInAttemptDependencies, req: Request, email: string, by: ThrottledBy, retryAt: number, clientId: string | null): Promise<void> {
-  // Stryker disable next-line MethodExpression: equivalent; findByEmail trims too, and no account has a blank email
-  const user = email.trim() && Buffer.byteLength(email) <= MAX_CREDENTIAL_BYTES ? await deps.store.users.findByEmail(email) : null;
+  const user = await accountOf(deps, email);
   await deps.store.audit.append({
     at: deps.clock.now(),
     type: 'signin.throttled',

@@ -12,15 +12,24 @@ interface AuditDependencies {
 }
 
 /**
+ * Why a directory (LDAP) sign-in failed (issue 23, src/federation/directory-sign-in.ts): its entry's password was
+ * wrong, the entry is locked, the person's directory is disabled here (fail closed), the account was refused by the
+ * linking rules, or the directory did not answer.
+ */
+export type DirectoryFailure = 'wrong_password' | 'account_locked' | 'unknown_account' | 'account_disabled' | 'provider_disabled' | 'account_refused' | 'directory_unavailable';
+
+/**
  * A refused sign-in step (a password, a second-factor code, a passkey; or a request asking for a second factor
- * the person does not have), with why; the person stays anonymous.
+ * the person does not have), with why; the person stays anonymous. `details` adds to the reason (a directory
+ * sign-in's `provider`).
  */
 export async function auditFailure(
   deps: AuditDependencies,
   req: Request,
-  reason: CredentialFailure | 'wrong_second_factor' | 'passkey_refused' | 'second_factor_missing',
+  reason: CredentialFailure | DirectoryFailure | 'wrong_second_factor' | 'passkey_refused' | 'second_factor_missing',
   userId: string | null,
   clientId: string | null,
+  details: Record<string, unknown> = {},
 ): Promise<void> {
   await deps.store.audit.append({
     at: deps.clock.now(),
@@ -30,7 +39,7 @@ export async function auditFailure(
     clientId,
     ip: req.ip ?? null,
     outcome: 'failure',
-    details: { reason },
+    details: { ...details, reason },
   });
 }
 

@@ -10,10 +10,11 @@
 // After the last step the sign-in completes (complete-sign-in.ts: a session, the audit, the code or the page).
 // Between pages the only state is the pending request (or `return_to`) and a challenge in the store bound to this
 // browser, holding a SignInProgress (sign-in-progress.ts); cookies are set only here in interaction/ and in http/.
-// Later steps (federation links, consent) slot in as one more entry of signInSteps().
+// Later steps (consent) slot in as one more entry of signInSteps().
 import type { Request, Response } from 'express';
 import { accessStep } from './access-step.js';
 import { completeSignIn } from './complete-sign-in.js';
+import { linkStep } from './link-step.js';
 import { newPasswordStep } from './new-password.js';
 import { secondFactorStep } from './second-factor.js';
 import type { SignInProgress, SignInStepDependencies } from './sign-in-progress.js';
@@ -27,7 +28,7 @@ export interface SignInStep {
   run(deps: SignInStepDependencies, req: Request, res: Response, progress: SignInProgress, viaScript: boolean): Promise<StepDecision>;
 }
 
-export type StepName = 'second_factor' | 'new_password' | 'access';
+export type StepName = 'second_factor' | 'new_password' | 'link' | 'access';
 
 /**
  * The order matters: the second factor comes before the new password, so a password found in a breach corpus
@@ -35,10 +36,12 @@ export type StepName = 'second_factor' | 'new_password' | 'access';
  * for a weaker sign-in). The access rule (issue 21) comes last: whether an account may use an application is told
  * only to whoever passed every factor the account owes, not to someone holding its password alone; and a breached
  * password is replaced even by a person the application then refuses (the password is the account's, whatever
- * application they were going to). A function, not a constant: the step modules import `proceed` from here in turn.
+ * application they were going to). A pending link to an upstream identity (issue 23, link-step.ts) is made only
+ * for whoever passed every factor the account owes, and before the access rule: the identity is theirs whether
+ * or not this application admits them. A function, not a constant: the step modules import `proceed` from here in turn.
  */
 function signInSteps(): readonly SignInStep[] {
-  return [secondFactorStep, newPasswordStep, accessStep];
+  return [secondFactorStep, newPasswordStep, linkStep, accessStep];
 }
 
 /**

@@ -50,7 +50,17 @@ export interface SecondFactorChangedMail extends Recipient {
   accountLink: string;
 }
 
-export type MailData = PasswordResetMail | PasswordChangedMail | EmailVerificationMail | EmailChangedMail | SecondFactorChangedMail;
+/**
+ * Instead of a reset link, to a person whose password a directory keeps (issue 23): `provider` names it, `resetUrl`
+ * is its own password page (LdapSettings.passwordResetUrl), or null ("ask your administrator").
+ */
+export interface PasswordManagedMail extends Recipient {
+  template: 'password-managed';
+  provider: string;
+  resetUrl: string | null;
+}
+
+export type MailData = PasswordResetMail | PasswordChangedMail | EmailVerificationMail | EmailChangedMail | SecondFactorChangedMail | PasswordManagedMail;
 export type MailTemplate = MailData['template'];
 
 export interface RenderedMail {
@@ -73,6 +83,8 @@ function subjectOf(data: MailData, host: string): string {
       return `The email address of your account at ${host} was changed`;
     case 'second-factor-changed':
       return `How you sign in at ${host} changed`;
+    case 'password-managed':
+      return `Your password for ${host} is kept by ${data.provider}`;
   }
 }
 

@@ -17,7 +17,7 @@ export interface TransferDeps {
   transferKey: Buffer;
   /**
    * This store's box for secrets at rest (src/auth/secret-box.ts): opens them for an export, seals them on an
-   * import. Asked for only when there is a TOTP secret or a recovery code to move (with SQLite it may create
+   * import. Asked for only when there is a TOTP secret, a recovery code or a provider's secret to move (with SQLite it may create
    * KEYS_DIR/secrets.key).
    */
   secretBox: () => Promise<SecretBox>;

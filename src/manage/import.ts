@@ -1,10 +1,10 @@
 // `idp import`: reads an `idp export` file into an empty store. Everything is checked before anything is kept:
 // the header, the schema version, every signing key (decrypted and matched to its kid before a row is
 // written), every row's table and columns, and the counts the header promised. The rows go in one
-// transaction; the keys are stored after it commits, into an empty key store. TOTP secrets are opened with
-// TRANSFER_KEY and sealed under this store's secrets key as their rows go in (transfer-secrets.ts): one that
-// does not open fails the whole import. Keyed recovery codes are moved to this store's key likewise, so they go
-// on working whatever secrets key the target has.
+// transaction; the keys are stored after it commits, into an empty key store. TOTP secrets and identity providers'
+// secrets are opened with TRANSFER_KEY and sealed under this store's secrets key as their rows go in
+// (transfer-secrets.ts): one that does not open fails the whole import. Keyed recovery codes are moved to this
+// store's key likewise, so they go on working whatever secrets key the target has.
 import { secretBox, type SecretBox } from '../auth/secret-box.js';
 import { ConflictError, KeyStoreError, ValidationError } from '../errors.js';
 import { decryptPrivateKey } from '../signing/key-encryption.js';

@@ -8,7 +8,10 @@
 // import opens it with TRANSFER_KEY and seals it under the target's key (transfer-secrets.ts). A secret that does
 // not open fails the export or the whole import, naming the user id. Keyed recovery codes (`recovery_codes.code_hash`
 // in the `h1:` form, src/auth/recovery-codes.ts) are moved from the source's key to the target's the same way, so
-// printed codes keep working; legacy (plain SHA-256) codes and every other row travel as they are.
+// printed codes keep working. The secrets of upstream identity providers (`identity_providers.secret`, issue 23) move
+// like TOTP secrets, with `identity-provider:<slug>` as associated data; a provider's other settings (its CA
+// certificates among them) travel as they are. Sign-ins through a provider in progress (`federation_states`) are not
+// exported: they last minutes. Legacy (plain SHA-256) recovery codes and every other row travel as they are.
 import { z } from 'zod';
 
 export const FORMAT = 'gatehouse-export';

@@ -5,19 +5,22 @@
 // Recovery codes in the keyed format (`h1:`, src/auth/recovery-codes.ts) move the same way: the source's lookup
 // key is taken off and TRANSFER_KEY's put on, then TRANSFER_KEY's off and the target's on, so the codes people
 // printed keep working in a store with another secrets key. Legacy codes (plain SHA-256) travel as they are.
-// Every other row travels as it is.
+// The secrets of upstream identity providers (issue 23: `identity_providers.secret`, a client secret or a directory's
+// bind password, associated data `identity-provider:<slug>`) move like TOTP secrets. Every other row travels as it is.
 import { rekeyRecoveryCodeHash } from '../auth/recovery-codes.js';
 import type { SecretBox } from '../auth/secret-box.js';
 import { totpSecretAad } from '../auth/totp.js';
 import { KeyStoreError } from '../errors.js';
+import { providerSecretAad } from '../federation/provider-settings.js';
 import type { TransferRow } from '../store/transfer/tables.js';
 
 const SEALED_TABLE = 'totp_credentials';
 const RECOVERY_CODES_TABLE = 'recovery_codes';
+const PROVIDERS_TABLE = 'identity_providers';
 
 /** Whether rows of this table hold a value under a store's key, so that moving them needs the boxes. */
 export function holdsSealedSecrets(tableName: string): boolean {
-  return tableName === SEALED_TABLE || tableName === RECOVERY_CODES_TABLE;
+  return tableName === SEALED_TABLE || tableName === RECOVERY_CODES_TABLE || tableName === PROVIDERS_TABLE;
 }
 
 /**
@@ -26,6 +29,7 @@ export function holdsSealedSecrets(tableName: string): boolean {
  */
 export function resealRow(tableName: string, row: TransferRow, from: SecretBox, to: SecretBox, cannotOpen: string): TransferRow {
   if (tableName === RECOVERY_CODES_TABLE) return rekeyRecoveryCodes(row, from, to);
+  if (tableName === PROVIDERS_TABLE) return resealProviderSecret(row, from, to, cannotOpen);
   if (!holdsSealedSecrets(tableName)) return row;
   const { user_id: userId, sealed_secret: sealed } = row;
   if (typeof userId !== 'string' || typeof sealed !== 'string') {
@@ -54,4 +58,21 @@ function rekeyRecoveryCodes(row: TransferRow, from: SecretBox, to: SecretBox): T
   const moved = rekeyRecoveryCodeHash(stored, from, to);
   if (moved === null) throw new KeyStoreError(`a recovery code of user ${userId} is not in a format this version reads`);
   return { ...row, code_hash: moved };
+}
+
+/** A provider row with its secret (when it has one) opened by `from` and sealed by `to`, bound to its slug. */
+function resealProviderSecret(row: TransferRow, from: SecretBox, to: SecretBox, cannotOpen: string): TransferRow {
+  const { slug, secret: sealed } = row;
+  if (typeof slug !== 'string') throw new KeyStoreError(`an ${PROVIDERS_TABLE} row has no slug`);
+  if (sealed === null) return row;
+  if (typeof sealed !== 'string') throw new KeyStoreError(`the secret of identity provider ${slug} is not text`);
+  const aad = providerSecretAad(slug);
+  let secret: string;
+  try {
+    secret = from.open(sealed, aad);
+  } catch (error) {
+    if (!(error instanceof KeyStoreError)) throw error;
+    throw new KeyStoreError(`the secret of identity provider ${slug} cannot be decrypted: ${cannotOpen}`);
+  }
+  return { ...row, secret: to.seal(secret, aad) };
 }

@@ -4,6 +4,7 @@
 // A session whose person the application's access rule refuses (issue 21) gets the "You don't have access" page,
 // or, for prompt=none, access_denied at once; the session stays, for the applications they may use.
 // Sending the browser to the login page stores a pending request: admitted per client address (F9 of issue 19).
+// `gatehouse_provider=<slug>` sends it to that upstream provider's sign-in instead of the login page (issue 23).
 import type { Request, Response } from 'express';
 import { groupsRequireMfa, mayUse, restricted } from '../auth/access-rules.js';
 import { satisfiesMfaPolicy, type MfaPolicyInput } from '../auth/mfa-policy.js';
@@ -11,6 +12,7 @@ import type { ActiveSession, Sessions } from '../auth/sessions.js';
 import { retryAfterSeconds, tryAgainIn, type Throttle } from '../auth/throttle.js';
 import { InvalidRequest, LoginRequired } from '../errors.js';
 import { accessDenied, renderAccessDenied } from '../interaction/access-denied.js';
+import { browserProvider, federationStartUrl } from '../interaction/federation-providers.js';
 import { startPendingRequest, type PendingDependencies } from '../interaction/pending-request.js';
 import { auditAccessDenied } from '../interaction/sign-in-audit.js';
 import type { KeyRing } from '../signing/key-ring.js';
@@ -89,9 +91,27 @@ export function authorizeEndpoint(deps: AuthorizeDependencies) {
     if (request.prompt.has('none')) {
       throw new AuthorizationErrorRedirect(new LoginRequired('the user must sign in'), target);
     }
-    if (!(await admitted(deps, req, res, request))) return;
-    res.redirect(303, await startPendingRequest(deps, req, res, request));
+    if (!(await admitted(deps, req, res, request.client.clientId))) return;
+    const loginUrl = await startPendingRequest(deps, req, res, request);
+    res.redirect(303, (await providerStart(deps, params ?? {}, loginUrl)) ?? loginUrl);
   };
+}
+
+/**
+ * `gatehouse_provider=<slug>` (issue 23): an application that already knows where its person signs in (a button of
+ * its own, a tenant's domain) sends them straight to that upstream provider, as Keycloak's `kc_idp_hint` does. It
+ * counts only once the request needs a sign-in: a usable session and prompt=none answer as before. The pending
+ * request is stored first, so the upstream's answer continues it, and the person can still come back to the login
+ * page and use a password. A slug naming no enabled browser provider is ignored: the login page, never an error
+ * (the application may name a provider the operator has since turned off).
+ */
+async function providerStart(deps: AuthorizeDependencies, params: Record<string, unknown>, loginUrl: string): Promise<string | null> {
+  const slug = params.gatehouse_provider;
+  if (typeof slug !== 'string' || slug === '') return null;
+  const provider = await browserProvider(deps.store, slug);
+  if (!provider) return null;
+  const requestId = new URL(loginUrl, 'http://gatehouse.invalid').searchParams.get('request') ?? '';
+  return federationStartUrl(deps.config.basePath, provider.slug, { request: requestId });
 }
 
 /**
@@ -100,9 +120,11 @@ export function authorizeEndpoint(deps: AuthorizeDependencies) {
  * redirect to the client with `temporarily_unavailable` (RFC 6749 §4.1.2.1): the refusal is about this address,
  * not the application, whose usual answer to an error is to start the sign-in again, spending more of the
  * budget; and a redirect would hand an abuser's flood on to the application. The request that uses up the
- * budget is audited once (admission.throttled); the refusals that follow are logged, not stored.
+ * budget is audited once (admission.throttled); the refusals that follow are logged, not stored. A federated
+ * sign-in's start and callback (src/interaction/federation-start.ts, federation-callback.ts) spend the same budget:
+ * the start stores a row as this does, and both are steps of a sign-in this endpoint began.
  */
-async function admitted(deps: AuthorizeDependencies, req: Request, res: Response, request: AuthorizationRequest): Promise<boolean> {
+export async function admitted(deps: Pick<AuthorizeDependencies, 'store' | 'clock' | 'throttle'>, req: Request, res: Response, clientId: string | null): Promise<boolean> {
   const admission = await deps.throttle.admitAddress('authorize', req.ip);
   const now = deps.clock.now();
   if (admission.allowed) {
@@ -112,7 +134,7 @@ async function admitted(deps: AuthorizeDependencies, req: Request, res: Response
         type: 'admission.throttled',
         actor: 'anonymous',
         subject: null,
-        clientId: request.client.clientId,
+        clientId,
         ip: req.ip ?? null,
         outcome: 'failure',
         details: { scope: 'authorize', retry_after: retryAfterSeconds(admission.blockedUntil, now) },

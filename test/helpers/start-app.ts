@@ -63,19 +63,19 @@ export async function startApp({ env = {}, basePath = '', clock = systemClock }:
   });
   const logger = createLogger(config.logLevel, sink);
   const services = await openServices(config, clock, logger);
-  server.on(
-    'request',
-    createApp({
-      config,
-      store: services.store,
-      keyRing: services.keyRing,
-      clock,
-      logger,
-      sessionEnd: services.sessionEnd,
-      mailer: services.mailer,
-      breachedPasswords: services.breachedPasswords,
-    }),
-  );
+  // The services' federation: services.close() closes it (its directory pools hold sockets).
+  const listener = createApp({
+    config,
+    store: services.store,
+    keyRing: services.keyRing,
+    clock,
+    logger,
+    sessionEnd: services.sessionEnd,
+    mailer: services.mailer,
+    breachedPasswords: services.breachedPasswords,
+    federation: services.federation,
+  });
+  server.on('request', listener);
   return {
     ...services,
     url: `http://127.0.0.1:${port}${config.basePath}`,
@@ -87,6 +87,7 @@ export async function startApp({ env = {}, basePath = '', clock = systemClock }:
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close();
       await services.close();
       await database.drop();
       remove();

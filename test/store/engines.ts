@@ -163,7 +163,7 @@ export const T0 = 1_700_000_000_000;
 export const MINUTE = 60_000;
 
 export function newUser(id: string, email: string, overrides: Partial<NewUser> = {}): NewUser {
-  return { id, email, name: null, passwordHash: `$argon2id$v=19$${id}`, isAdmin: false, disabled: false, emailVerified: false, ...overrides };
+  return { id, email, name: null, passwordHash: `$argon2id$v=19$${id}`, isAdmin: false, disabled: false, emailVerified: false, hasPassword: true, ...overrides };
 }
 
 /** What a client created without them has for the fields NewClient leaves optional. */
@@ -213,7 +213,7 @@ export function newKey(kid: string, createdAt: number, overrides: Partial<Signin
 }
 
 export function newSession(idHash: string, userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return { idHash, sid: `sid-${idHash}`, userId, amr: ['pwd'], authTime: T0, createdAt: T0, lastSeenAt: T0, expiresAt: T0 + 60 * MINUTE, reauthenticatedAt: null, ...overrides };
+  return { idHash, sid: `sid-${idHash}`, userId, amr: ['pwd'], authTime: T0, createdAt: T0, lastSeenAt: T0, expiresAt: T0 + 60 * MINUTE, reauthenticatedAt: null, idp: null, ...overrides };
 }
 
 export function newCode(codeHash: string, userId: string, clientId: string, overrides: Partial<NewAuthorizationCode> = {}): NewAuthorizationCode {
@@ -225,6 +225,7 @@ export function newCode(codeHash: string, userId: string, clientId: string, over
     sessionIdHash: null,
     sid: `sid-${codeHash}`,
     amr: ['pwd'],
+    idp: null,
     redirectUri: `https://${clientId}.example/cb`,
     scope: 'openid email',
     nonce: null,
@@ -247,6 +248,7 @@ export function newToken(tokenHash: string, userId: string, clientId: string, ov
     sessionIdHash: null,
     sid: null,
     amr: ['pwd', 'mfa'],
+    idp: null,
     scope: 'openid offline_access',
     authTime: T0,
     resources: [],

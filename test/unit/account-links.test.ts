@@ -12,6 +12,7 @@ const USER: UserRecord = {
   isAdmin: false,
   disabled: false,
   emailVerified: false,
+  hasPassword: true,
   createdAt: 0,
   updatedAt: 0,
 };

@@ -23,7 +23,7 @@ const POLL = statement(
 );
 const APPROVE = statement(
   'deviceCodes.approve',
-  "UPDATE device_codes SET status = 'approved', user_id = $1, session_id_hash = $2, sid = $3, amr = $4, auth_time = $5, decided_at = $6 " +
+  "UPDATE device_codes SET status = 'approved', user_id = $1, session_id_hash = $2, sid = $3, amr = $4, idp = $8, auth_time = $5, decided_at = $6 " +
     `WHERE user_code_hash = $7 AND status = 'pending' AND expires_at > $6 RETURNING ${COLUMNS}`,
 );
 const DENY = statement('deviceCodes.deny', "UPDATE device_codes SET status = 'denied', decided_at = $1 WHERE user_code_hash = $2 AND status = 'pending' AND expires_at > $1");
@@ -63,7 +63,7 @@ export class PostgresDeviceCodeRepository implements DeviceCodeRepository {
   }
 
   async approve(userCodeHash: string, approval: DeviceApproval, now: number): Promise<DeviceCodeRecord | null> {
-    const values = [approval.userId, approval.sessionIdHash, approval.sid, JSON.stringify(approval.amr), approval.authTime, now, userCodeHash];
+    const values = [approval.userId, approval.sessionIdHash, approval.sid, JSON.stringify(approval.amr), approval.authTime, now, userCodeHash, approval.idp ?? null];
     const row = (await query<DeviceCodeRow>(this.pool, APPROVE, values)).rows[0];
     return row ? toRecord(row) : null;
   }

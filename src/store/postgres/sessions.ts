@@ -3,7 +3,7 @@ import type { SessionRepository } from '../store.js';
 import { isForeignKeyViolation, query, statement, type PostgresPool } from './database.js';
 import { COLUMNS, toRecord, toValues, type SessionRow } from '../rows/sessions.js';
 
-const INSERT = statement('sessions.insert', `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`);
+const INSERT = statement('sessions.insert', `INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`);
 const LIVE_BY_ID = statement('sessions.liveById', `SELECT ${COLUMNS} FROM sessions WHERE id_hash = $1 AND expires_at > $2`);
 const LIVE_BY_SID = statement('sessions.liveBySid', `SELECT ${COLUMNS} FROM sessions WHERE sid = $1 AND expires_at > $2`);
 const COUNT_LIVE = statement('sessions.countLive', 'SELECT count(*) AS n FROM sessions WHERE expires_at > $1');

@@ -6,6 +6,7 @@ import type { UserListOptions, UserRepository, UserUpdateOptions } from '../stor
 import { inTransaction, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 import {
   COLUMNS,
+  createdRecord,
   emailTaken,
   endsAdmin,
   endsMailedLinks,
@@ -15,13 +16,14 @@ import {
   normalizeSearch,
   PATCH_COLUMNS,
   RETIRED_SUBJECT_MESSAGE,
+  setsPassword,
   toRecord,
   type UserRow,
 } from '../rows/users.js';
 import { PostgresGroupMembers, POSTGRES_MEMBER_LIST_TUNING, type PostgresMemberListTuning } from './group-members.js';
 import { PostgresUserSearch, POSTGRES_SEARCH_TUNING, type PostgresSearchTuning } from './user-search.js';
 
-const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`);
+const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`);
 const BY_ID = statement('users.byId', `SELECT ${COLUMNS} FROM users WHERE id = $1`);
 const BY_EMAIL = statement('users.byEmail', `SELECT ${COLUMNS} FROM users WHERE email_normalized = $1`);
 const FIRST_PAGE = statement('users.firstPage', `SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT $1`);
@@ -81,6 +83,7 @@ export class PostgresUserRepository implements UserRepository {
         user.isAdmin,
         user.disabled,
         user.emailVerified,
+        user.hasPassword ?? true,
         now,
         now,
       ]);
@@ -90,7 +93,7 @@ export class PostgresUserRepository implements UserRepository {
       if (isUniqueViolation(error)) throw emailTaken(user.email);
       throw error;
     }
-    return { ...user, createdAt: now, updatedAt: now };
+    return createdRecord(user, now);
   }
 
   async findById(id: string): Promise<UserRecord | null> {
@@ -136,6 +139,8 @@ export class PostgresUserRepository implements UserRepository {
       if (key === 'email') assign('email_normalized', normalizeEmail(value as string));
       if (key === 'name') assign('name_normalized', normalizeName(value as string | null));
     }
+    // A password the person chose (not the same one rehashed) marks the account as having one (issue 23).
+    if (setsPassword(patch, options)) assignments.push('has_password = TRUE');
     assign('updated_at', now);
     const nowParameter = `$${values.length}`;
     values.push(id);

@@ -21,11 +21,13 @@ export interface CodeRow {
   replayed_at: number | null;
   /** A JSON array of API identifiers (RFC 8707), '[]' for none. */
   resources: string;
+  /** The session's upstream provider (migration 0014); NULL for a sign-in at Gatehouse itself. */
+  idp: string | null;
 }
 
 export const COLUMNS =
   'code_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, redirect_uri, scope, nonce, code_challenge, ' +
-  'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at, resources';
+  'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at, resources, idp';
 
 export function toRecord(row: CodeRow): AuthorizationCodeRecord {
   return {
@@ -36,6 +38,7 @@ export function toRecord(row: CodeRow): AuthorizationCodeRecord {
     sessionIdHash: row.session_id_hash,
     sid: row.sid,
     amr: JSON.parse(row.amr) as string[],
+    idp: row.idp,
     redirectUri: row.redirect_uri,
     scope: row.scope,
     nonce: row.nonce,

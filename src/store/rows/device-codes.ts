@@ -20,6 +20,8 @@ export interface DeviceCodeRow {
   sid: string | null;
   /** JSON array, written by the approval; NULL before it. */
   amr: string | null;
+  /** The approving session's upstream provider (migration 0014); NULL before the approval and for a sign-in at Gatehouse. */
+  idp: string | null;
   auth_time: number | null;
   decided_at: number | null;
   consumed_at: number | null;
@@ -27,7 +29,7 @@ export interface DeviceCodeRow {
 
 export const COLUMNS =
   'device_code_hash, user_code_hash, client_id, scope, resources, created_at, expires_at, poll_interval, last_polled_at, status, ' +
-  'user_id, session_id_hash, sid, amr, auth_time, decided_at, consumed_at';
+  'user_id, session_id_hash, sid, amr, idp, auth_time, decided_at, consumed_at';
 
 /** The columns through the table's name (a poll on PostgreSQL joins the row's previous state). */
 export const QUALIFIED_COLUMNS = COLUMNS.split(',')
@@ -69,6 +71,7 @@ export function toRecord(row: DeviceCodeRow): DeviceCodeRecord {
     sessionIdHash: row.session_id_hash,
     sid: row.sid,
     amr: row.amr === null ? [] : (JSON.parse(row.amr) as string[]),
+    idp: row.idp,
     authTime: row.auth_time,
     decidedAt: row.decided_at,
     consumedAt: row.consumed_at,

@@ -19,9 +19,11 @@ export interface RefreshTokenRow {
   revoked_at: number | null;
   /** A JSON array of API identifiers (RFC 8707), '[]' for none. */
   resources: string;
+  /** The session's upstream provider, carried from the code (migration 0014); NULL for a sign-in at Gatehouse itself. */
+  idp: string | null;
 }
 
-export const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at, resources';
+export const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at, resources, idp';
 
 export function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
   return {
@@ -32,6 +34,7 @@ export function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
     sessionIdHash: row.session_id_hash,
     sid: row.sid,
     amr: JSON.parse(row.amr) as string[],
+    idp: row.idp,
     scope: row.scope,
     authTime: row.auth_time,
     resources: JSON.parse(row.resources) as string[],

@@ -11,9 +11,11 @@ export interface SessionRow {
   last_seen_at: number;
   expires_at: number;
   reauthenticated_at: number | null;
+  /** The upstream provider's slug (migration 0014); NULL for a sign-in at Gatehouse itself. */
+  idp: string | null;
 }
 
-export const COLUMNS = 'id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at, reauthenticated_at';
+export const COLUMNS = 'id_hash, sid, user_id, amr, auth_time, created_at, last_seen_at, expires_at, reauthenticated_at, idp';
 
 export function toRecord(row: SessionRow): SessionRecord {
   return {
@@ -26,12 +28,13 @@ export function toRecord(row: SessionRow): SessionRecord {
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
     reauthenticatedAt: row.reauthenticated_at,
+    idp: row.idp,
   };
 }
 
-export type SessionValues = [string, string, string, string, number, number, number, number, number | null];
+export type SessionValues = [string, string, string, string, number, number, number, number, number | null, string | null];
 
 /** A session's values in COLUMNS order. */
 export function toValues(session: SessionRecord): SessionValues {
-  return [session.idHash, session.sid, session.userId, JSON.stringify(session.amr), session.authTime, session.createdAt, session.lastSeenAt, session.expiresAt, session.reauthenticatedAt ?? null];
+  return [session.idHash, session.sid, session.userId, JSON.stringify(session.amr), session.authTime, session.createdAt, session.lastSeenAt, session.expiresAt, session.reauthenticatedAt ?? null, session.idp ?? null];
 }

@@ -1,6 +1,6 @@
 // The users table's columns, its patchable fields and how a row becomes a record, shared by every engine.
 import { ConflictError, LastAdminError } from '../../errors.js';
-import type { UserPatch, UserRecord } from '../records.js';
+import type { NewUser, UserPatch, UserRecord } from '../records.js';
 
 export interface UserRow {
   id: string;
@@ -14,11 +14,13 @@ export interface UserRow {
   is_admin: number | boolean;
   disabled: number | boolean;
   email_verified: number | boolean;
+  /** 0 or 1 on SQLite, a boolean on PostgreSQL (migration 0014): false for an account made at a federated sign-in. */
+  has_password: number | boolean;
   created_at: number;
   updated_at: number;
 }
 
-export const COLUMNS = 'id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, created_at, updated_at';
+export const COLUMNS = 'id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, has_password, created_at, updated_at';
 
 export const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   email: 'email',
@@ -38,6 +40,7 @@ export function toRecord(row: UserRow): UserRecord {
     isAdmin: Boolean(row.is_admin),
     disabled: Boolean(row.disabled),
     emailVerified: Boolean(row.email_verified),
+    hasPassword: Boolean(row.has_password),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -67,12 +70,26 @@ export function endsAdmin(patch: UserPatch): boolean {
   return patch.isAdmin === false || patch.disabled === true;
 }
 
+/** A new user's record as create() returns it: `hasPassword` defaults to true (NewUser). */
+export function createdRecord(user: NewUser, now: number): UserRecord {
+  return { ...user, hasPassword: user.hasPassword ?? true, createdAt: now, updatedAt: now };
+}
+
+/**
+ * Whether the patch sets a password the person chose, which marks the account as having one (has_password, issue
+ * 23): every change of the hash but a rehash, which hashes the same password again (and of an account without a
+ * password, the same random secret: still no password anyone knows).
+ */
+export function setsPassword(patch: UserPatch, options: { rehash?: boolean } = {}): boolean {
+  return patch.passwordHash !== undefined && !options.rehash;
+}
+
 /**
  * Whether the patch gives the user a new email or password, which ends every mailed link still unused
  * (UserRepository.update): each engine writes both in one transaction or statement.
  */
 export function endsMailedLinks(patch: UserPatch, options: { rehash?: boolean } = {}): boolean {
-  return patch.email !== undefined || (patch.passwordHash !== undefined && !options.rehash);
+  return patch.email !== undefined || setsPassword(patch, options);
 }
 
 /**

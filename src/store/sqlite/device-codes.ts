@@ -34,8 +34,8 @@ export class SqliteDeviceCodeRepository implements DeviceCodeRepository {
       const row = this.pollStmt.get({ hash, now, grow: tooSoon ? SLOW_DOWN_SECONDS : 0 });
       return row ? { record: toRecord(row), tooSoon: Boolean(tooSoon) } : null;
     });
-    this.approveStmt = db.prepare<[string, string | null, string | null, string, number, number, string, number], DeviceCodeRow>(
-      "UPDATE device_codes SET status = 'approved', user_id = ?, session_id_hash = ?, sid = ?, amr = ?, auth_time = ?, decided_at = ? " +
+    this.approveStmt = db.prepare<[string, string | null, string | null, string, string | null, number, number, string, number], DeviceCodeRow>(
+      "UPDATE device_codes SET status = 'approved', user_id = ?, session_id_hash = ?, sid = ?, amr = ?, idp = ?, auth_time = ?, decided_at = ? " +
         `WHERE user_code_hash = ? AND status = 'pending' AND expires_at > ? RETURNING ${COLUMNS}`,
     );
     this.denyStmt = db.prepare<[number, string, number]>("UPDATE device_codes SET status = 'denied', decided_at = ? WHERE user_code_hash = ? AND status = 'pending' AND expires_at > ?");
@@ -71,7 +71,7 @@ export class SqliteDeviceCodeRepository implements DeviceCodeRepository {
   }
 
   async approve(userCodeHash: string, approval: DeviceApproval, now: number): Promise<DeviceCodeRecord | null> {
-    const row = this.approveStmt.get(approval.userId, approval.sessionIdHash, approval.sid, JSON.stringify(approval.amr), approval.authTime, now, userCodeHash, now);
+    const row = this.approveStmt.get(approval.userId, approval.sessionIdHash, approval.sid, JSON.stringify(approval.amr), approval.idp ?? null, approval.authTime, now, userCodeHash, now);
     return row ? toRecord(row) : null;
   }
 

@@ -18,7 +18,7 @@ export class SqliteSessionRepository implements SessionRepository {
   private readonly deleteExpiredStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liveById = db.prepare<[string, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id_hash = ? AND expires_at > ?`);
     this.liveBySid = db.prepare<[string, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE sid = ? AND expires_at > ?`);
     this.countLiveStmt = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM sessions WHERE expires_at > ?');

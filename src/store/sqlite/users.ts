@@ -6,6 +6,7 @@ import type { UserListOptions, UserRepository, UserUpdateOptions } from '../stor
 import { isUniqueViolation, type SqliteDatabase } from './database.js';
 import {
   COLUMNS,
+  createdRecord,
   emailTaken,
   endsAdmin,
   endsMailedLinks,
@@ -15,6 +16,7 @@ import {
   normalizeSearch,
   PATCH_COLUMNS,
   RETIRED_SUBJECT_MESSAGE,
+  setsPassword,
   toRecord,
   type UserRow,
 } from '../rows/users.js';
@@ -55,7 +57,7 @@ export class SqliteUserRepository implements UserRepository {
     searchTuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING,
     memberTuning: SqliteMemberListTuning = SQLITE_MEMBER_LIST_TUNING,
   ) {
-    this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
     this.byEmail = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized = ?`);
     this.firstPage = db.prepare<[number], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT ?`);
@@ -89,6 +91,7 @@ export class SqliteUserRepository implements UserRepository {
         Number(user.isAdmin),
         Number(user.disabled),
         Number(user.emailVerified),
+        Number(user.hasPassword ?? true),
         now,
         now,
       );
@@ -97,7 +100,7 @@ export class SqliteUserRepository implements UserRepository {
       if (isUniqueViolation(error)) throw emailTaken(user.email);
       throw error;
     }
-    return { ...user, createdAt: now, updatedAt: now };
+    return createdRecord(user, now);
   }
 
   async findById(id: string): Promise<UserRecord | null> {
@@ -142,6 +145,8 @@ export class SqliteUserRepository implements UserRepository {
         values.push(normalizeName(value as string | null));
       }
     }
+    // A password the person chose (not the same one rehashed) marks the account as having one (issue 23).
+    if (setsPassword(patch, options)) assignments.push('has_password = 1');
     const guarded = endsAdmin(patch);
     const onlyIf = options.onlyIfEmail === undefined ? null : normalizeEmail(options.onlyIfEmail);
     const onlyIfHash = options.onlyIfPasswordHash ?? null;

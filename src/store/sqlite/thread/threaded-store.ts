@@ -17,7 +17,10 @@ import type {
   ClientAssertionRepository,
   ClientRepository,
   DeviceCodeRepository,
+  FederatedIdentityRepository,
+  FederationStateRepository,
   GroupRepository,
+  IdentityProviderRepository,
   IssuanceRepository,
   PasskeyRepository,
   RecoveryCodeRepository,
@@ -90,6 +93,10 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
     deleteExpired: 'write',
   },
   clientAssertions: { use: 'write', deleteExpired: 'write' },
+  identityProviders: { create: 'write', findBySlug: 'read', list: 'read', update: 'write', delete: 'write', linkCounts: 'read' },
+  federatedIdentities: { link: 'write', find: 'read', findForUser: 'read', listForUser: 'read', touch: 'write', unlink: 'write' },
+  // Consuming a state is one conditional UPDATE: it runs on the thread like every single-use write.
+  federationStates: { create: 'write', consume: 'write', findLiveLink: 'read', deleteExpired: 'write' },
   signingKeys: { insert: 'write', insertUnlessScheduled: 'write', list: 'read', update: 'write' },
   sessions: {
     create: 'write',
@@ -150,6 +157,9 @@ export class ThreadedSqliteStore implements Store {
   readonly apis: ApiRepository;
   readonly deviceCodes: DeviceCodeRepository;
   readonly clientAssertions: ClientAssertionRepository;
+  readonly identityProviders: IdentityProviderRepository;
+  readonly federatedIdentities: FederatedIdentityRepository;
+  readonly federationStates: FederationStateRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;
@@ -181,6 +191,9 @@ export class ThreadedSqliteStore implements Store {
     this.apis = this.repository('apis');
     this.deviceCodes = this.repository('deviceCodes');
     this.clientAssertions = this.repository('clientAssertions');
+    this.identityProviders = this.repository('identityProviders');
+    this.federatedIdentities = this.repository('federatedIdentities');
+    this.federationStates = this.repository('federationStates');
     this.signingKeys = this.repository('signingKeys');
     this.sessions = this.repository('sessions');
     this.codes = this.repository('codes');
