@@ -102,12 +102,12 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
     const mailer = openMailer(config, logger);
     // The secret box opens a provider's sealed secret at its first use (in SQLite mode it may create the key file).
     let box: Promise<SecretBox> | undefined;
-    const federation = createFederation(config, () =>
+    const secretBox = () =>
       (box ??= openSecretBox(config).catch((error: unknown) => {
         box = undefined;
         throw error;
-      })),
-    );
+      }));
+    const federation = createFederation(config, secretBox);
     return {
       store,
       keyRing,

@@ -28,23 +28,22 @@ export function requireRecentSignInForProvider(deps: ProviderDependencies, isSen
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const body = bodyOf(req.body);
     const relayed = secretWithheld(body);
-    const kept: Record<string, unknown> = {};
-    for (const field of SECRET_FIELDS) {
-      if (!Object.hasOwn(body, field)) continue;
-      kept[field] = body[field];
-      delete body[field];
-    }
+    const kept = Object.fromEntries(Object.entries(body).filter(([name]) => SECRET_FIELDS.includes(name)));
     const typed = Object.values(kept).some((value) => value !== '');
     res.locals.providerSecretTyped = typed;
-    if (typed) body[WITHHELD_FIELD] = '1';
-    let passed = false;
-    await guard(req, res, () => {
-      passed = true;
+    req.body = { ...Object.fromEntries(Object.entries(body).filter(([name]) => !SECRET_FIELDS.includes(name))), ...(typed ? { [WITHHELD_FIELD]: '1' } : {}) };
+    // The guard either calls next (a recent sign-in, or a password confirmed now) or answers with the password page.
+    const passed = await new Promise<boolean>((resolve, reject) => {
+      guard(req, res, () => {
+        resolve(true);
+      }).then(() => {
+        resolve(false);
+      }, reject);
     });
     if (!passed) return;
-    // Going ahead: the action gets the form as it was sent.
-    Object.assign(body, kept);
-    if (!relayed) delete body[WITHHELD_FIELD];
+    // Going ahead: the action gets the form as it was sent (less the password the guard took).
+    const checked = bodyOf(req.body);
+    req.body = { ...Object.fromEntries(Object.entries(checked).filter(([name]) => relayed || name !== WITHHELD_FIELD)), ...kept };
     next();
   };
 }

@@ -12,7 +12,7 @@
 import * as oidc from 'openid-client';
 import { UpstreamSignInFailed } from '../errors.js';
 import type { OAuth2Settings } from './provider-settings.js';
-import { callbackAt, type KindClient, type KindClientOptions } from './oidc-upstream.js';
+import { backstopSeconds, callbackAt, type KindClient, type KindClientOptions } from './oidc-upstream.js';
 import { checkCallback, checkUpstreamUrl, needsInsecureRequests, unavailable, upstreamFailure, upstreamFetch, type UpstreamFetch } from './upstream-fetch.js';
 
 export function createOAuth2Upstream(settings: OAuth2Settings, options: KindClientOptions): KindClient {
@@ -42,8 +42,10 @@ export function createOAuth2Upstream(settings: OAuth2Settings, options: KindClie
 
   const configure = (): oidc.Configuration => {
     const config = new oidc.Configuration(metadata, settings.clientId, undefined, oidc.ClientSecretPost(secret));
-    config.timeout = Math.max(1, Math.ceil(timeoutMs / 1000));
+    config.timeout = backstopSeconds(timeoutMs);
     config[oidc.customFetch] = fetcher;
+    // Plain http only ever on a loopback host (checkUpstreamUrl above, and upstreamFetch on every request).
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- deprecated only to stand out as development use
     if (needsInsecureRequests(authorizationUrl, tokenUrl, userinfoUrl)) oidc.allowInsecureRequests(config);
     return config;
   };

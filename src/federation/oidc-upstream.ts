@@ -12,7 +12,7 @@ import * as oidc from 'openid-client';
 import { UpstreamSignInFailed } from '../errors.js';
 import type { UpstreamAuthorization } from './federation.js';
 import { claimAt, type ClaimMapping, type OidcSettings } from './provider-settings.js';
-import { checkCallback, checkUpstreamUrl, needsInsecureRequests, upstreamFailure, upstreamFetch, type UpstreamFetch } from './upstream-fetch.js';
+import { checkCallback, checkUpstreamUrl, mismatch, needsInsecureRequests, unavailable, upstreamFailure, upstreamFetch, type UpstreamFetch } from './upstream-fetch.js';
 
 /** Discovery documents are trusted this long (then fetched again at the next sign-in). */
 export const DISCOVERY_TTL_MS = 60 * 60 * 1000;
@@ -36,9 +36,12 @@ export interface KindClientOptions {
   secret: string;
 }
 
-/** openid-client's `timeout` is in seconds; the customFetch enforces the exact bound. */
-function timeoutSeconds(timeoutMs: number): number {
-  return Math.max(1, Math.ceil(timeoutMs / 1000));
+/**
+ * openid-client's own `timeout` (whole seconds): a backstop a second beyond ours. The bound that counts is
+ * upstreamFetch's, to the millisecond, on each request and its body.
+ */
+export function backstopSeconds(timeoutMs: number): number {
+  return Math.ceil(timeoutMs / 1000) + 1;
 }
 
 /** The callback URL as openid-client must see it: our registered redirect URI with the callback's query. */
@@ -79,15 +82,17 @@ export function createOidcUpstream(settings: OidcSettings, options: KindClientOp
     // One discovery request at a time per client, whoever asks.
     pending ??= oidc
       .discovery(issuer, settings.clientId, undefined, oidc.ClientSecretBasic(secret), {
+        // Plain http only ever on a loopback host (checkUpstreamUrl, and upstreamFetch on every request).
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- deprecated only to stand out; see above
         execute: insecure ? [oidc.allowInsecureRequests] : [],
         [oidc.customFetch]: baseFetch,
-        timeout: timeoutSeconds(timeoutMs),
+        timeout: backstopSeconds(timeoutMs),
       })
       .then((config) => {
         // A plain JSON copy: serverMetadata() carries helper functions a Configuration cannot clone.
         const metadata = JSON.parse(JSON.stringify(config.serverMetadata())) as oidc.ServerMetadata;
         for (const endpoint of ['authorization_endpoint', 'token_endpoint'] as const) {
-          if (typeof metadata[endpoint] !== 'string') throw new UpstreamSignInFailed(`${name} is not available right now. Try again later.`, `discovery names no ${endpoint}`);
+          if (typeof metadata[endpoint] !== 'string') throw new UpstreamSignInFailed(unavailable(name), `discovery names no ${endpoint}`);
           checkUpstreamUrl(metadata[endpoint], name);
         }
         discovered = { metadata, at: Date.now() };
@@ -106,8 +111,9 @@ export function createOidcUpstream(settings: OidcSettings, options: KindClientOp
   /** A Configuration of its own per call, from the cached metadata, so the JWKS cache is ours to decide. */
   const configure = (metadata: oidc.ServerMetadata, fetcher: UpstreamFetch): oidc.Configuration => {
     const config = new oidc.Configuration(metadata, settings.clientId, undefined, oidc.ClientSecretBasic(secret));
-    config.timeout = timeoutSeconds(timeoutMs);
+    config.timeout = backstopSeconds(timeoutMs);
     config[oidc.customFetch] = fetcher;
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- loopback http only (see discover)
     if (insecure) oidc.allowInsecureRequests(config);
     oidc.enableNonRepudiationChecks(config);
     return config;
@@ -136,22 +142,24 @@ export function createOidcUpstream(settings: OidcSettings, options: KindClientOp
     async finishSignIn(callbackUrl, expected, redirectUri) {
       const metadata = await discover();
       checkCallback(name, callbackUrl.searchParams, expected.state, metadata.issuer, metadata.authorization_response_iss_parameter_supported === true);
-      if (!expected.nonce) throw new UpstreamSignInFailed(`${name} is not available right now. Try again later.`, 'no nonce kept for an OpenID Connect sign-in', 400);
+      if (!expected.nonce) throw new UpstreamSignInFailed(mismatch(name), 'no nonce kept for an OpenID Connect sign-in', 400);
       const tokenEndpoint = new URL(String(metadata.token_endpoint)).href;
       const known = new Set((jwksCache?.jwks.keys ?? []).map((key) => key.kid));
-      let config: oidc.Configuration | undefined;
       // Watches the token endpoint's answer: an ID token signed with a key the kept JWKS does not have → this
       // sign-in fetches the JWKS again (the kept one stays until then, for every other sign-in).
       const fetcher: UpstreamFetch = async (url, init) => {
         const response = await baseFetch(url, init);
-        if (config && response.ok && jwksCache && new URL(url).href === tokenEndpoint) {
-          const body = (await response.clone().json().catch(() => ({}))) as { id_token?: unknown };
+        if (response.ok && jwksCache && new URL(url).href === tokenEndpoint) {
+          const body = (await response
+            .clone()
+            .json()
+            .catch(() => ({}))) as { id_token?: unknown };
           const kid = kidOf(body.id_token);
           if (kid === undefined || !known.has(kid)) oidc.setJwksCache(config, {} as oidc.ExportedJWKSCache);
         }
         return response;
       };
-      config = configure(metadata, fetcher);
+      const config = configure(metadata, fetcher);
       if (jwksCache) oidc.setJwksCache(config, jwksCache);
       let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
       try {
@@ -166,7 +174,7 @@ export function createOidcUpstream(settings: OidcSettings, options: KindClientOp
       }
       jwksCache = oidc.getJwksCache(config) ?? jwksCache;
       const idClaims = tokens.claims();
-      if (!idClaims) throw new UpstreamSignInFailed(`${name} is not available right now. Try again later.`, 'no ID token in the token response');
+      if (!idClaims) throw new UpstreamSignInFailed(unavailable(name), 'no ID token in the token response');
       const claims: Record<string, unknown> = { ...idClaims };
       if (metadata.userinfo_endpoint && missesClaims(claims, settings.claims)) {
         try {

@@ -83,7 +83,7 @@ async function boundedBody(response: Response): Promise<Uint8Array> {
     throw new UpstreamBodyTooLarge();
   }
   if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

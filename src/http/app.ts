@@ -90,7 +90,7 @@ function createExpressApp(
   { config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null, federation: given }: AppDependencies,
   claimCatalog: ClaimCatalog,
   discovery: DiscoveryDocuments,
-): { app: Express; close(): Promise<void> } {
+): { app: Express; close: () => Promise<void> } {
   const app = express();
   app.disable('x-powered-by');
   // Our cacheable documents carry their own precomputed ETags.

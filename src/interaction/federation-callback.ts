@@ -104,7 +104,8 @@ async function signInWith(
   } catch (error) {
     if (!(error instanceof UpstreamSignInFailed)) throw error;
     await auditFederated(deps, req, provider, target, { reason: upstreamReason(error) });
-    return renderFederationFailure(req, res, deps.config.basePath, provider, error, target);
+    renderFederationFailure(req, res, deps.config.basePath, provider, error, target);
+    return;
   }
   let resolution;
   try {
@@ -112,13 +113,16 @@ async function signInWith(
   } catch (error) {
     if (!(error instanceof UpstreamSignInFailed)) throw error;
     await auditFederated(deps, req, provider, target, { reason: 'account_refused' });
-    return renderFederationFailure(req, res, deps.config.basePath, provider, error, target);
+    renderFederationFailure(req, res, deps.config.basePath, provider, error, target);
+    return;
   }
   if (resolution.kind === 'prove_ownership') {
     // An account with this email exists and the upstream is not authoritative for it: its owner signs in to it
     // once, in this browser, and the link step (link-step.ts) links the identity. Nothing else happens now.
     await auditFederated(deps, req, provider, target, { reason: 'link_required', userId: resolution.user.id });
-    res.redirect(303, `${deps.config.basePath}${routes.login}?${new URLSearchParams({ ...targetFields(target), link: provider.slug }).toString()}`);
+    const query = new URLSearchParams(targetFields(target));
+    query.set('link', provider.slug);
+    res.redirect(303, `${deps.config.basePath}${routes.login}?${query.toString()}`);
     return;
   }
   const factors = upstreamFactors(provider, identity);

@@ -56,8 +56,9 @@ export function federationStart(deps: LoginDependencies) {
       authorization = await client.beginSignIn(federationCallbackUri(deps.config.issuer, provider.slug), loginHint ? { loginHint } : undefined);
     } catch (error) {
       // Discovery failed (the upstream is down or too slow): nothing was stored, the person may sign in another way.
-      if (error instanceof UpstreamSignInFailed) return renderFederationFailure(req, res, deps.config.basePath, provider, error, target);
-      throw error;
+      if (!(error instanceof UpstreamSignInFailed)) throw error;
+      renderFederationFailure(req, res, deps.config.basePath, provider, error, target);
+      return;
     }
     await storeLoginState(deps, {
       state: authorization.state,

@@ -172,7 +172,7 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
     expect(text).toContain('\nbutton: Sign in with GitHub\n');
     expect(text).toContain('\nclient secret: set (never shown)\n');
     expect(text).toContain('\n  userinfoUrl: https://api.github.example/user\n');
-    await ok(oidcArgs());
+    await ok([...oidcArgs(), '--json']);
     expect((await idp(['provider', 'list'])).stdout).toBe('acme\toidc\tAcme Workspace\tenabled\t0 linked\ngithub\toauth2\tGitHub\tdisabled\t0 linked\n');
     expect((await ok<{ providers: ProviderJson[] }>(['provider', 'list', '--json'])).providers.map((p) => [p.slug, p.hasSecret])).toEqual([
       ['acme', true],
@@ -213,8 +213,8 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
   });
 
   it('updates settings, flags and lists, clears optional ones, rotates the secret, audits the field names only', async () => {
-    await ok(ldapArgs());
-    await ok(oidcArgs());
+    await ok([...ldapArgs(), '--json']);
+    await ok([...oidcArgs(), '--json']);
     const updated = await ok([
       'provider',
       'update',
@@ -261,7 +261,7 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
   });
 
   it('deletes a provider without asking, unlinking its accounts and saying how many', async () => {
-    await ok(oidcArgs());
+    await ok([...oidcArgs(), '--json']);
     const ada = await ok<{ id: string }>(['user', 'create', '--email', 'ada@example.com', '--password', 'a long enough password 1', '--json']);
     await withStore((store) => store.federatedIdentities.link({ providerSlug: 'acme', subject: 'sub-ada', userId: ada.id, email: 'ada@acme.example', createdAt: Date.now() }));
     expect((await ok(['provider', 'show', 'acme', '--json'])).linked).toBe(1);
@@ -271,7 +271,7 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
     expect(await withStore((store) => store.federatedIdentities.listForUser(ada.id))).toEqual([]);
     expect(await withStore((store) => store.users.findById(ada.id))).not.toBeNull();
     expect(await events('provider.deleted')).toEqual([expect.objectContaining({ actor: 'cli', subject: 'acme', details: { provider: 'acme', linked: 1 } })]);
-    await ok(ldapArgs());
+    await ok([...ldapArgs(), '--json']);
     expect(await ok<{ deleted: boolean; slug: string; linked: number }>(['provider', 'delete', 'corp', '--json'])).toEqual({ deleted: true, slug: 'corp', name: 'Corp directory', linked: 0 });
   });
 
@@ -298,7 +298,7 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
 
   describe('refuses bad input with a clear message, a non-zero exit, and writes nothing', () => {
     beforeEach(async () => {
-      await ok(oidcArgs());
+      await ok([...oidcArgs(), '--json']);
     });
 
     it('a bad slug, a taken slug, an unknown kind', async () => {
@@ -340,8 +340,8 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
 
   describe('linked identities on the user commands', () => {
     it('idp user show lists them; idp user unlink removes one, audited with the actor cli', async () => {
-      await ok(oidcArgs());
-      await ok(ldapArgs());
+      await ok([...oidcArgs(), '--json']);
+      await ok([...ldapArgs(), '--json']);
       const ada = await ok<{ id: string }>(['user', 'create', '--email', 'ada@example.com', '--password', 'a long enough password 1', '--json']);
       await withStore(async (store) => {
         await store.federatedIdentities.link({ providerSlug: 'acme', subject: 'sub-ada', userId: ada.id, email: 'ada@acme.example', createdAt: Date.parse('2026-01-02T03:04:05Z') });

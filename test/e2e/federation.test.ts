@@ -176,11 +176,15 @@ describe('signing in through an upstream provider and a directory, in a real bro
     page.on('request', (request) => {
       if (request.url().startsWith(idp.config.issuer)) seenAtGatehouse.push(new URL(request.url()).pathname);
     });
-    // The application's library adds the parameter to its authorization request (here, on its way out).
-    await page.route(
-      (url) => url.href.startsWith(`${idp.config.issuer}/authorize?`),
-      (route) => route.continue({ url: `${route.request().url()}&gatehouse_provider=${UPSTREAM}` }),
-    );
+    // The application's library adds the parameter to its authorization request: here, to the redirect its page
+    // answers (a browser does not let a test rewrite a request it was redirected to, only the answer before it).
+    await page.route(`${relying.baseUrl}/`, async (route) => {
+      const response = await route.fetch({ maxRedirects: 0 });
+      const location = new URL(response.headers().location ?? '');
+      expect(location.href.startsWith(`${idp.config.issuer}/authorize?`)).toBe(true);
+      location.searchParams.set('gatehouse_provider', UPSTREAM);
+      await route.fulfill({ response, headers: { ...response.headers(), location: location.href } });
+    });
     const signInsBefore = relying.signIns.length;
     await page.goto(`${relying.baseUrl}/`);
     await signInUpstream(page, 'u-ada');

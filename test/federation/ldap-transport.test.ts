@@ -120,6 +120,8 @@ describe('TLS', () => {
       const directory = await directoryOf(slapd, { url: `ldap://127.0.0.1:${relay.port}` });
       await signsInAlice(directory);
       relay.dropAll();
+      // Let the close reach this process (bounded).
+      for (let attempt = 0; attempt < 100 && relay.active > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 10));
       await new Promise((resolve) => setTimeout(resolve, 50));
       await signsInAlice(directory);
       expect(relay.total).toBe(2);

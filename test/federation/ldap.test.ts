@@ -159,6 +159,22 @@ describe('the empty password', () => {
   });
 });
 
+describe('a locked entry', () => {
+  test('is refused before its bind is even tried (no failed-bind count at the directory)', async () => {
+    const relay = await tcpProxy(Number(new URL(slapd.url).port));
+    try {
+      const directory = await directories.directoryFor(provider({ url: `ldap://127.0.0.1:${relay.port}`, startTls: false, ca: null, groupBase: null }));
+      expect(await directory.authenticate('carol@example.org', slapd.users.carol.password)).toMatchObject({ outcome: 'refused', reason: 'locked' });
+      const sent = Buffer.concat(relay.fromClients).toString('latin1');
+      expect(sent).toContain('carol@example.org');
+      expect(sent).not.toContain(slapd.users.carol.dn);
+      expect(sent).not.toContain(slapd.users.carol.password);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
 describe('the service account', () => {
   test('refused by the directory: DirectoryUnavailable naming the directory, no password in the error', async () => {
     const directory = await directories.directoryFor(provider({}, 'wrong-service-password'));
@@ -190,6 +206,47 @@ describe('the connection pool', () => {
       authenticated(await directory.authenticate('alice@example.org', slapd.users.alice.password));
       expect(relay.total).toBeLessThanOrEqual(4);
     } finally {
+      await relay.stop();
+    }
+  });
+});
+
+describe('queueing for a connection', () => {
+  test('counts toward the timeout: a check that waited behind a hung one does not get a fresh timeout', async () => {
+    const relay = await tcpProxy(Number(new URL(slapd.url).port));
+    const own = createDirectories({ timeoutMs: 400, secretBox: async () => box, maxConnections: 1 });
+    try {
+      const directory = await own.directoryFor(provider({ url: `ldap://127.0.0.1:${relay.port}` }));
+      relay.holding = true;
+      const first = directory.authenticate('alice@example.org', slapd.users.alice.password).catch((error: unknown) => error);
+      const queued = directory.authenticate('bob@example.org', slapd.users.bob.password).catch((error: unknown) => error);
+      expect(await first).toBeInstanceOf(DirectoryUnavailable);
+      // The directory answers again, but the queued check's time is already spent.
+      relay.resume();
+      expect(await queued).toBeInstanceOf(DirectoryUnavailable);
+      authenticated(await directory.authenticate('bob@example.org', slapd.users.bob.password));
+      expect(relay.peak).toBe(1);
+    } finally {
+      await own.close();
+      await relay.stop();
+    }
+  });
+});
+
+describe('idle connections', () => {
+  test('are closed after idleMs, and a later sign-in opens a new one', async () => {
+    const relay = await tcpProxy(Number(new URL(slapd.url).port));
+    const own = createDirectories({ timeoutMs: 5000, secretBox: async () => box, idleMs: 100 });
+    try {
+      const directory = await own.directoryFor(provider({ url: `ldap://127.0.0.1:${relay.port}` }));
+      authenticated(await directory.authenticate('alice@example.org', slapd.users.alice.password));
+      expect(relay.active).toBe(1);
+      for (let attempt = 0; attempt < 200 && relay.active > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(relay.active).toBe(0);
+      authenticated(await directory.authenticate('alice@example.org', slapd.users.alice.password));
+      expect(relay.total).toBe(2);
+    } finally {
+      await own.close();
       await relay.stop();
     }
   });

@@ -17,7 +17,10 @@ const CLIENT_SECRET = `ghsecret-${randomBytes(12).toString('hex')}`;
 const box = secretBox(randomBytes(32));
 const OCTOCAT = { id: 583231, login: 'octocat', name: 'The Octocat', email: ' octocat@github.example ', company: '@github' };
 
-function githubRow(github: FakeGitHub, overrides: { claims?: Partial<typeof OAUTH2_CLAIMS>; updatedAt?: number; urls?: Partial<Record<'authorizationUrl' | 'tokenUrl' | 'userinfoUrl', string>> } = {}) {
+function githubRow(
+  github: FakeGitHub,
+  overrides: { claims?: Partial<typeof OAUTH2_CLAIMS>; updatedAt?: number; urls?: Partial<Record<'authorizationUrl' | 'tokenUrl' | 'userinfoUrl', string>> } = {},
+) {
   return providerRecord(box, {
     slug: 'github',
     kind: 'oauth2',
@@ -132,7 +135,12 @@ describe('an upstream OAuth 2 provider (GitHub)', () => {
     const client = await newClients().clientFor(githubRow(github));
     const { authorization, callback } = await signIn(client);
     const other = await client.beginSignIn(REDIRECT_URI);
-    const failure = await refusal(client.finishSignIn(callback, { ...authorization, codeVerifier: other.codeVerifier }, REDIRECT_URI), callback.searchParams.get('code'), authorization.codeVerifier, other.codeVerifier);
+    const failure = await refusal(
+      client.finishSignIn(callback, { ...authorization, codeVerifier: other.codeVerifier }, REDIRECT_URI),
+      callback.searchParams.get('code'),
+      authorization.codeVerifier,
+      other.codeVerifier,
+    );
     expect(failure.status).toBe(502);
     expect(failure.message).toBe('GitHub is not available right now. Try again later.');
     expect(failure.detail).toContain('bad_verification_code');

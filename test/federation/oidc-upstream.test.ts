@@ -238,7 +238,9 @@ describe('an upstream OpenID Connect provider', () => {
 
   it('refuses an answer larger than 1 MiB, with or without a Content-Length, and a redirect (502)', async () => {
     const upstream = await upstreamStarted;
-    const big = JSON.stringify({ issuer: upstream.issuer, padding: 'x'.repeat(1024 * 1024) });
+    // The upstream's real discovery document, padded: only its size is wrong.
+    const real = (await (await fetch(`${upstream.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const big = JSON.stringify({ ...real, padding: 'x'.repeat(1024 * 1024) });
     const answers: ((res: import('node:http').ServerResponse) => void)[] = [
       (res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big) }).end(big),
       (res) => {
@@ -256,7 +258,11 @@ describe('an upstream OpenID Connect provider', () => {
           answer(res);
           return true;
         };
-        const failure = await refusal(newClients().clientFor(oidcRow(upstream)).then((client) => client.beginSignIn(REDIRECT_URI)));
+        const failure = await refusal(
+          newClients()
+            .clientFor(oidcRow(upstream))
+            .then((client) => client.beginSignIn(REDIRECT_URI)),
+        );
         expect(failure.status).toBe(502);
         expect(failure.message).toBe('Acme SSO is not available right now. Try again later.');
       }
@@ -274,11 +280,23 @@ describe('an upstream OpenID Connect provider', () => {
     upstream.override = (req, res) => {
       if (!req.url?.startsWith('/.well-known/openid-configuration')) return false;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ issuer: upstream.issuer, authorization_endpoint: `${upstream.issuer}/auth`, token_endpoint: 'http://idp.example.com/token', jwks_uri: `${upstream.issuer}/jwks`, response_types_supported: ['code'] }));
+      res.end(
+        JSON.stringify({
+          issuer: upstream.issuer,
+          authorization_endpoint: `${upstream.issuer}/auth`,
+          token_endpoint: 'http://idp.example.com/token',
+          jwks_uri: `${upstream.issuer}/jwks`,
+          response_types_supported: ['code'],
+        }),
+      );
       return true;
     };
     try {
-      const discovered = await refusal(newClients().clientFor(oidcRow(upstream)).then((client) => client.beginSignIn(REDIRECT_URI)));
+      const discovered = await refusal(
+        newClients()
+          .clientFor(oidcRow(upstream))
+          .then((client) => client.beginSignIn(REDIRECT_URI)),
+      );
       expect(discovered.status).toBe(502);
       expect(discovered.detail).toContain('http://idp.example.com');
     } finally {

@@ -184,11 +184,7 @@ async function launchFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub>
     let answer: Record<string, string>;
     if (clientId !== options.clientId || clientSecret !== options.clientSecret) {
       answer = { error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' };
-    } else if (
-      !issued ||
-      issued.redirectUri !== body.redirect_uri ||
-      (issued.codeChallenge !== null && (!body.code_verifier || s256(body.code_verifier) !== issued.codeChallenge))
-    ) {
+    } else if (!issued || issued.redirectUri !== body.redirect_uri || (issued.codeChallenge !== null && (!body.code_verifier || s256(body.code_verifier) !== issued.codeChallenge))) {
       answer = { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' };
     } else {
       const token = `gho_${randomBytes(18).toString('hex')}`;

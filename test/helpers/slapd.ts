@@ -97,8 +97,25 @@ export async function makeCa(dir: string, name = 'Gatehouse Test CA'): Promise<{
   const certFile = path.join(dir, 'ca.pem');
   const keyFile = path.join(dir, 'ca.key');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
-    '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   return { certFile, keyFile, pem: readFileSync(certFile, 'utf8') };
 }
@@ -317,11 +334,15 @@ export interface TcpProxy {
   fromClients: Buffer[];
   /** Cuts every open connection (a directory restart, a firewall timeout). */
   dropAll(): void;
+  /** While true, what clients send is kept back (a directory that does not answer); resume() sends it on. */
+  holding: boolean;
+  resume(): void;
   stop(): Promise<void>;
 }
 
 export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  const held: [net.Socket, Buffer][] = [];
   const state: TcpProxy = {
     port: 0,
     active: 0,
@@ -330,6 +351,11 @@ export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
     fromClients: [],
     dropAll: () => {
       for (const socket of sockets) socket.destroy();
+    },
+    holding: false,
+    resume: () => {
+      state.holding = false;
+      for (const [upstream, chunk] of held.splice(0)) if (!upstream.destroyed) upstream.write(chunk);
     },
     stop: async () => undefined,
   };
@@ -340,8 +366,11 @@ export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
     const upstream = net.connect(targetPort, '127.0.0.1');
     sockets.add(client);
     sockets.add(upstream);
-    client.on('data', (chunk: Buffer) => state.fromClients.push(Buffer.from(chunk)));
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => {
+      state.fromClients.push(Buffer.from(chunk));
+      if (state.holding) held.push([upstream, chunk]);
+      else upstream.write(chunk);
+    });
     upstream.pipe(client);
     let closed = false;
     const end = () => {

@@ -20,9 +20,11 @@ import type { IdentityProviderRecord } from '../../src/store/records.js';
 /** What an account's ID token and userinfo say (the standard claims, plus `groups` and the ID token's `amr`). */
 export interface UpstreamAccount {
   email?: string;
-  email_verified?: boolean;
+  /** Usually a boolean; any JSON value to test that only `true` counts. */
+  email_verified?: unknown;
   name?: string;
-  groups?: string[] | string;
+  /** Usually an array of names or one name; any JSON value to test the mapping. */
+  groups?: unknown;
   /** RFC 8176 methods the sign-in reports (`['pwd', 'mfa']`); absent: no `amr` claim. */
   amr?: string[];
   /** Any other claim, released with the `profile` scope. */
@@ -305,8 +307,11 @@ export async function completeUpstreamSignIn(authorizationUrl: string, accountId
     const body = await response.text();
     const form = /<form method="post" action="([^"]+)"/.exec(body);
     if (response.status !== 200 || !form?.[1]) throw new Error(`the upstream answered ${response.status} at ${url.pathname}: ${body.slice(0, 300)}`);
-    url = new URL(form[1].replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code))), url);
-    const fields = options.deny ? { deny: '1' } : { account: accountId };
+    url = new URL(
+      form[1].replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code))),
+      url,
+    );
+    const fields: Record<string, string> = options.deny ? { deny: '1' } : { account: accountId };
     init = { method: 'POST', body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   }
   throw new Error('too many redirects at the upstream');

@@ -44,13 +44,32 @@ describe('account page: linked sign-in providers (issue 23)', () => {
   async function federatedPerson(slug: string): Promise<SignedInPerson> {
     serial += 1;
     const user = await app.store.users.create(
-      { id: randomId(), email: `fed${serial}@example.com`, name: 'Fed Person', passwordHash: await hashPassword(randomSecret()), isAdmin: false, disabled: false, emailVerified: true, hasPassword: false },
+      {
+        id: randomId(),
+        email: `fed${serial}@example.com`,
+        name: 'Fed Person',
+        passwordHash: await hashPassword(randomSecret()),
+        isAdmin: false,
+        disabled: false,
+        emailVerified: true,
+        hasPassword: false,
+      },
       app.clock.now(),
     );
     await link(user, slug);
     const secret = randomSecret();
     const now = app.clock.now();
-    await app.store.sessions.create({ idHash: hashSecret(secret), sid: randomId(), userId: user.id, amr: ['fed'], idp: slug, authTime: now, createdAt: now, lastSeenAt: now, expiresAt: now + 3_600_000 });
+    await app.store.sessions.create({
+      idHash: hashSecret(secret),
+      sid: randomId(),
+      userId: user.id,
+      amr: ['fed'],
+      idp: slug,
+      authTime: now,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + 3_600_000,
+    });
     const browser = new Browser();
     // The session cookie's name over http (src/http/cookies.ts: __Host-gatehouse_ only over https).
     browser.setCookie(new URL(app.url).origin, 'gatehouse_session', secret);
@@ -60,7 +79,14 @@ describe('account page: linked sign-in providers (issue 23)', () => {
   beforeAll(async () => {
     app = await startApp();
     acme = await provider({ name: 'Acme <Workspace>' });
-    github = await provider({ name: 'GitHub', kind: 'oauth2', issuer: undefined, authorizationUrl: 'https://gh.example/a', tokenUrl: 'https://gh.example/t', userinfoUrl: 'https://gh.example/u' });
+    github = await provider({
+      name: 'GitHub',
+      kind: 'oauth2',
+      issuer: undefined,
+      authorizationUrl: 'https://gh.example/a',
+      tokenUrl: 'https://gh.example/t',
+      userinfoUrl: 'https://gh.example/u',
+    });
   });
 
   afterAll(async () => {
@@ -187,7 +213,11 @@ describe('account page: linked sign-in providers (issue 23)', () => {
     const page = await person.page();
     expect(passwordSection(page)).toContain('Your password is managed by Corp Directory');
     expect(passwordSection(page)).toContain('href="https://password.corp.example/"');
-    const answer = await person.post('/account/password', { current_password: 'correct horse battery staple', new_password: 'a brand new passphrase for me', confirm_password: 'a brand new passphrase for me' });
+    const answer = await person.post('/account/password', {
+      current_password: 'correct horse battery staple',
+      new_password: 'a brand new passphrase for me',
+      confirm_password: 'a brand new passphrase for me',
+    });
     expect(answer.status).toBe(409);
     expect((await app.store.users.findById(user.id))?.passwordHash).toBe(user.passwordHash);
   });

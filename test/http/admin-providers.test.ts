@@ -16,8 +16,29 @@ import { formFields, type Browser, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addUser } from '../helpers/oidc.js';
 import type { RunningApp } from '../helpers/start-app.js';
-import { expectAnonymousSentToLogin, expectCsrfRefused, expectNonAdminRefused, expectStaleAdminAsked, expectStrictAdminPage, expectStrictAdminPages, signedInNonAdmin, type AdminRoute } from './admin-access-checks.js';
-import { appWithAdminPerTest, asStaleAdmin as staleAdmin, eventsSince, fieldError, inputTag, isConfirmPage, lastEventId, noticeOf, textareaText, XSS, XSS_ESCAPED } from './admin-screen-helpers.js';
+import {
+  expectAnonymousSentToLogin,
+  expectCsrfRefused,
+  expectNonAdminRefused,
+  expectStaleAdminAsked,
+  expectStrictAdminPage,
+  expectStrictAdminPages,
+  signedInNonAdmin,
+  type AdminRoute,
+} from './admin-access-checks.js';
+import {
+  appWithAdminPerTest,
+  asStaleAdmin as staleAdmin,
+  eventsSince,
+  fieldError,
+  inputTag,
+  isConfirmPage,
+  lastEventId,
+  noticeOf,
+  textareaText,
+  XSS,
+  XSS_ESCAPED,
+} from './admin-screen-helpers.js';
 
 const OIDC_SECRET = 'oidc-secret-never-shown-41c7';
 const OAUTH2_SECRET = 'oauth2-secret-never-shown-9d02';
@@ -162,7 +183,10 @@ describe('admin: the providers screens (issue 23)', () => {
     it('lets a stale sign-in rename a provider without the password (the name grants nothing)', async () => {
       const renamed = await provider();
       await asStaleAdmin(async (stale) => {
-        const answer = await stale.post(`/admin/providers/${renamed.slug}`, oidcForm({ slug: renamed.slug, name: 'Renamed only', issuer: 'https://issuer.example', client_id: 'c', scopes: 'openid email profile', client_secret: '' }));
+        const answer = await stale.post(
+          `/admin/providers/${renamed.slug}`,
+          oidcForm({ slug: renamed.slug, name: 'Renamed only', issuer: 'https://issuer.example', client_id: 'c', scopes: 'openid email profile', client_secret: '' }),
+        );
         expect(answer.status, answer.body).toBe(303);
       });
       expect((await app.store.identityProviders.findBySlug(renamed.slug))?.name).toBe('Renamed only');
@@ -194,7 +218,15 @@ describe('admin: the providers screens (issue 23)', () => {
   describe('the list', () => {
     it('shows each provider’s name, slug, kind, whether enabled and how many accounts are linked, names escaped', async () => {
       const listed = await provider({ name: `Listed ${XSS}` });
-      const off = await provider({ name: 'Switched off', enabled: false, kind: 'oauth2', issuer: undefined, authorizationUrl: 'https://gh.example/a', tokenUrl: 'https://gh.example/t', userinfoUrl: 'https://gh.example/u' });
+      const off = await provider({
+        name: 'Switched off',
+        enabled: false,
+        kind: 'oauth2',
+        issuer: undefined,
+        authorizationUrl: 'https://gh.example/a',
+        tokenUrl: 'https://gh.example/t',
+        userinfoUrl: 'https://gh.example/u',
+      });
       await linkPerson(listed.slug, 'one');
       await linkPerson(listed.slug, 'two');
       const page = await admin.page('/admin/providers');
@@ -231,11 +263,23 @@ describe('admin: the providers screens (issue 23)', () => {
 
     it('creates an OpenID Connect provider: the secret sealed, audited as the administrator, the callback URL shown', async () => {
       const before = await lastEventId(app);
-      const answer = await admin.post('/admin/providers?kind=oidc', oidcForm({ slug: 'acme-oidc', jit: 'on', allowed_domains: 'acme.example\r\n\r\nAcme.Example\r\nother.example', trust_email: 'on', groups_mode: 'merge' }));
+      const answer = await admin.post(
+        '/admin/providers?kind=oidc',
+        oidcForm({ slug: 'acme-oidc', jit: 'on', allowed_domains: 'acme.example\r\n\r\nAcme.Example\r\nother.example', trust_email: 'on', groups_mode: 'merge' }),
+      );
       expect(answer.status, answer.body).toBe(303);
       expect(new URL(answer.location ?? '').pathname).toBe('/admin/providers/acme-oidc');
       const stored = await app.store.identityProviders.findBySlug('acme-oidc');
-      expect(stored).toMatchObject({ kind: 'oidc', name: 'Acme Workspace', enabled: true, jit: true, trustEmail: true, trustMfa: false, groupsMode: 'merge', allowedDomains: ['acme.example', 'other.example'] });
+      expect(stored).toMatchObject({
+        kind: 'oidc',
+        name: 'Acme Workspace',
+        enabled: true,
+        jit: true,
+        trustEmail: true,
+        trustMfa: false,
+        groupsMode: 'merge',
+        allowedDomains: ['acme.example', 'other.example'],
+      });
       expect(JSON.parse(stored?.settings ?? '{}')).toMatchObject({ issuer: 'https://accounts.acme.example', clientId: 'gatehouse', scopes: ['openid', 'email', 'profile'] });
       expect(stored?.secret).not.toContain(OIDC_SECRET);
       expect(await openSecret(stored as IdentityProviderRecord)).toBe(OIDC_SECRET);
@@ -270,7 +314,10 @@ describe('admin: the providers screens (issue 23)', () => {
     });
 
     it('creates an LDAP directory with StartTLS, its CA certificate and attribute names; no callback URL', async () => {
-      const answer = await admin.post('/admin/providers?kind=ldap', ldapForm({ slug: 'corp-dir', ca: CA_PEM, group_base: 'ou=groups,dc=corp,dc=example', password_reset_url: 'https://password.corp.example/' }));
+      const answer = await admin.post(
+        '/admin/providers?kind=ldap',
+        ldapForm({ slug: 'corp-dir', ca: CA_PEM, group_base: 'ou=groups,dc=corp,dc=example', password_reset_url: 'https://password.corp.example/' }),
+      );
       expect(answer.status, answer.body).toBe(303);
       const stored = (await app.store.identityProviders.findBySlug('corp-dir')) as IdentityProviderRecord;
       expect(JSON.parse(stored.settings)).toMatchObject({

@@ -32,7 +32,16 @@ describe('admin: a person’s linked identities (issue 23)', () => {
   /** An account made at a first federated sign-in: no password. */
   const federatedUser = async () =>
     app.store.users.create(
-      { id: randomId(), email: `${unique('fed')}@example.com`, name: 'Fed', passwordHash: await hashPassword(randomSecret()), isAdmin: false, disabled: false, emailVerified: true, hasPassword: false },
+      {
+        id: randomId(),
+        email: `${unique('fed')}@example.com`,
+        name: 'Fed',
+        passwordHash: await hashPassword(randomSecret()),
+        isAdmin: false,
+        disabled: false,
+        emailVerified: true,
+        hasPassword: false,
+      },
       app.clock.now(),
     );
   const identitiesSection = (body: string) => {

@@ -5,6 +5,7 @@
 // person sees a page (never a stack trace), and the application's pending request stays usable: they can go back
 // and sign in with a password.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { THROTTLE_RULES } from '../../src/auth/throttle.js';
 import { createProvider } from '../../src/manage/providers.js';
 import { Browser, type Page } from '../helpers/browser.js';
 import { addClient, addUser, authorizationUrl, open, submitLogin, type TestClient } from '../helpers/oidc.js';
@@ -23,6 +24,7 @@ import {
   UPSTREAM_CLIENT_SECRET,
   upToCallback,
 } from './federation-helpers.js';
+import { requestFrom } from './from-address.js';
 
 describe('federated sign-in refusals (issue 23)', () => {
   let app: RunningApp;
@@ -133,6 +135,26 @@ describe('federated sign-in refusals (issue 23)', () => {
       expect(row?.value).not.toContain(new URL(login.url).searchParams.get('request'));
       expect(row?.value).toMatch(/^v1\./);
     });
+  });
+
+  it('admits starts and callbacks per client address, as /authorize: past the budget a 429 page, and nothing stored or consumed', async () => {
+    const browser = new Browser();
+    const { callback } = await upToCallback(browser, app, client, upstream, 'acme', 'person-1');
+    const login = await open(browser, app, (await authorizationUrl(client)).url);
+    const ip = '127.0.4.1';
+    const rule = THROTTLE_RULES.admission;
+    for (let i = 0; i < rule.limit; i++) await app.store.throttle.attempt(`authorize:address:${ip}`, rule, app.clock.now());
+    const cookie = `gatehouse_browser=${browser.cookie(origin, 'gatehouse_browser') ?? ''}`;
+    const before = { states: await states(), ...(await footprint(app)) };
+    for (const url of [providerLink(login, 'acme') ?? '', callback.toString()]) {
+      const refused = await requestFrom(ip, url, { headers: { Cookie: cookie } });
+      expect(refused.status, url).toBe(429);
+      expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+      expect(refused.body).toContain('too_many_requests');
+    }
+    expect({ states: await states(), ...(await footprint(app)) }).toEqual(before);
+    // The callback's state was not used up: from an address within its budget it completes.
+    expect((await browser.get(callback.toString())).status).toBe(303);
   });
 
   describe('the callback', () => {
