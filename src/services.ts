@@ -107,7 +107,7 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
         box = undefined;
         throw error;
       }));
-    const federation = createFederation(config, secretBox);
+    const federation = createFederation(config, secretBox, logger);
     return {
       store,
       keyRing,

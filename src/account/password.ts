@@ -10,7 +10,6 @@ import { refuseBreached } from '../auth/breached-passwords.js';
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { passwordKeeper } from '../federation/directory-sign-in.js';
 import type { UserRecord } from '../store/records.js';
 import { accountPath } from './access.js';
 import { accountOf, type AccountDependencies } from './context.js';
@@ -40,12 +39,6 @@ async function newPasswordErrors(deps: AccountDependencies, user: UserRecord, fo
 export function changePassword(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user, session } = accountOf(res);
-    // A directory keeps this person's password (issue 23): a local one would never be used. Nothing is written.
-    const keeper = await passwordKeeper(deps.store, user);
-    if (keeper) {
-      await renderAccountPage(deps, req, res, { errors: { password: { new_password: `Your password is kept by ${keeper.name}: change it there.` } } }, 403);
-      return;
-    }
     const form = parseAccountForm(passwordSchema, req);
     // The new password is judged before the current one is checked: a form that fails anyway spends no guess.
     const errors = await newPasswordErrors(deps, user, form);

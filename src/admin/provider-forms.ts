@@ -245,7 +245,8 @@ export function providerInputOf(form: ProviderForm, secret: string): { input: Pr
     input = {
       ...common,
       url: form.url.trim(),
-      startTls: form.startTls,
+      // ldaps:// is TLS already: the box (ticked by default) says nothing there, rather than being refused.
+      startTls: /^ldaps:/i.test(form.url.trim()) ? undefined : form.startTls,
       ca: optional(form.ca),
       bindDn: form.bindDn.trim(),
       userBase: form.userBase.trim(),

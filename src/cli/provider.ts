@@ -73,7 +73,12 @@ function settingOptions(command: Command, update: boolean): Command {
     .option('--trust-mfa', "the upstream's own second factor (amr mfa/hwk) counts as the sign-in's second factor")
     .option('--groups <mode>', "what the upstream's groups do to the person's Gatehouse groups: ignore (default), merge or replace")
     .option('--allowed-domain <domain>', `an email domain that may sign in (repeatable${update ? '; replaces the list' : ''}; none: every domain)`, collectSome);
-  if (update) command.option('--no-jit', 'no accounts made at sign-in').option('--no-trust-email', 'never link on email alone').option('--no-trust-mfa', 'a local second factor is required where policy says').option('--no-allowed-domain', 'every domain may sign in');
+  if (update)
+    command
+      .option('--no-jit', 'no accounts made at sign-in')
+      .option('--no-trust-email', 'never link on email alone')
+      .option('--no-trust-mfa', 'a local second factor is required where policy says')
+      .option('--no-allowed-domain', 'every domain may sign in');
   command
     .option('--issuer <url>', 'oidc: the issuer (https; its discovery document is read from it)')
     .option('--client-id <id>', 'oidc, oauth2: the client id the upstream issued')
@@ -131,7 +136,10 @@ async function readText(field: string, file: string, what: string): Promise<stri
 async function secretFrom(inline: string | undefined, file: string | undefined, flag: string, warnings: string[]): Promise<string | undefined> {
   if (inline !== undefined && file !== undefined) throw new ValidationError(flag, `give either --${flag} or --${flag}-file, not both`);
   if (file !== undefined) return (await readText(flag, file, flag.replace(/-/g, ' '))).replace(/\r?\n$/, '');
-  if (inline !== undefined) warnings.push(`the ${flag.replace(/-/g, ' ')} given with --${flag} is visible to other local users in the process list while idp runs, and may stay in your shell history: prefer --${flag}-file`);
+  if (inline !== undefined)
+    warnings.push(
+      `the ${flag.replace(/-/g, ' ')} given with --${flag} is visible to other local users in the process list while idp runs, and may stay in your shell history: prefer --${flag}-file`,
+    );
   return inline;
 }
 
@@ -201,8 +209,7 @@ function providerContext(ctx: CommandContext): ProviderContext {
 }
 
 /** The exact redirect URI to register at the upstream (oidc, oauth2). */
-const callbackOf = (ctx: CommandContext, view: ProviderView) =>
-  view.kind === 'ldap' ? null : `${ctx.config.issuer}${routes.federation}/${encodeURIComponent(view.slug)}/callback`;
+const callbackOf = (ctx: CommandContext, view: ProviderView) => (view.kind === 'ldap' ? null : `${ctx.config.issuer}${routes.federation}/${encodeURIComponent(view.slug)}/callback`);
 
 function providerJson(ctx: CommandContext, view: ProviderView) {
   return { ...view, callbackUrl: callbackOf(ctx, view), createdAt: iso(view.createdAt), updatedAt: iso(view.updatedAt) };
@@ -212,7 +219,7 @@ const yes = (flag: boolean) => (flag ? 'yes' : 'no');
 
 function providerText(ctx: CommandContext, view: ProviderView): string[] {
   const settings = Object.entries(view.settings as Record<string, unknown>).map(([key, value]) => {
-    if (key === 'ca') return `  ca: ${value === null ? "(the system's CAs)" : `${String(value).match(/BEGIN CERTIFICATE/g)?.length ?? 0} certificate(s)`}`;
+    if (key === 'ca') return `  ca: ${typeof value === 'string' ? `${value.match(/BEGIN CERTIFICATE/g)?.length ?? 0} certificate(s)` : "(the system's CAs)"}`;
     return `  ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`;
   });
   const callback = callbackOf(ctx, view);
@@ -294,17 +301,19 @@ export function registerProviderCommands(program: Command): void {
       }),
     );
 
-  settingOptions(provider.command('update <slug>').description("change a provider's settings or secret (the slug and kind never change)").option('--name <name>', 'the new display name'), true).action(
-    (slug: string, options: ProviderOptions) =>
-      withContext(async (ctx) => {
-        const warnings: string[] = [];
-        const changes = await providerChanges(options, warnings);
-        if (Object.keys(changes).length === 0) throw new ValidationError('provider', 'nothing to change: give the flags of the settings to change (idp provider update --help)');
-        const { provider: updated, changed } = await updateProvider(providerContext(ctx), slug, changes);
-        const view = providerView(updated, (await ctx.store.identityProviders.linkCounts()).get(updated.slug) ?? 0);
-        if (changed.includes('startTls') || changed.includes('url')) plainTextWarning(view, warnings);
-        print(options, { ...providerJson(ctx, view), changed, warnings }, withWarnings([`provider ${updated.slug}: ${changed.length ? `changed ${changed.join(', ')}` : 'no change'}`], warnings));
-      }),
+  settingOptions(
+    provider.command('update <slug>').description("change a provider's settings or secret (the slug and kind never change)").option('--name <name>', 'the new display name'),
+    true,
+  ).action((slug: string, options: ProviderOptions) =>
+    withContext(async (ctx) => {
+      const warnings: string[] = [];
+      const changes = await providerChanges(options, warnings);
+      if (Object.keys(changes).length === 0) throw new ValidationError('provider', 'nothing to change: give the flags of the settings to change (idp provider update --help)');
+      const { provider: updated, changed } = await updateProvider(providerContext(ctx), slug, changes);
+      const view = providerView(updated, (await ctx.store.identityProviders.linkCounts()).get(updated.slug) ?? 0);
+      if (changed.includes('startTls') || changed.includes('url')) plainTextWarning(view, warnings);
+      print(options, { ...providerJson(ctx, view), changed, warnings }, withWarnings([`provider ${updated.slug}: ${changed.length ? `changed ${changed.join(', ')}` : 'no change'}`], warnings));
+    }),
   );
 
   provider

@@ -204,11 +204,7 @@ export function registerUserCommands(program: Command): void {
       withContext(async (ctx) => {
         const found = await findUser(ctx.store, emailOrId);
         const removed = await unlinkIdentity(ctx, found.id, options.provider, { byOwner: false });
-        print(
-          options,
-          { id: found.id, email: found.email, unlinked: identityJson(removed) },
-          `unlinked ${removed.providerSlug} identity ${removed.subject} from ${found.id} <${found.email}>`,
-        );
+        print(options, { id: found.id, email: found.email, unlinked: identityJson(removed) }, `unlinked ${removed.providerSlug} identity ${removed.subject} from ${found.id} <${found.email}>`);
       }),
     );
 }

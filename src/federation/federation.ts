@@ -4,6 +4,7 @@
 // (Directory). Both end in an UpstreamIdentity that src/federation/linking.ts turns into a Gatehouse account.
 import type { Config } from '../config.js';
 import type { SecretBox } from '../auth/secret-box.js';
+import type { Logger } from '../logger.js';
 import type { IdentityProviderRecord } from '../store/records.js';
 import { createDirectories } from './directories.js';
 import { createUpstreamClients } from './upstreams.js';
@@ -97,9 +98,10 @@ export interface Federation {
   close(): Promise<void>;
 }
 
-export function createFederation(config: Pick<Config, 'federationTimeoutMs'>, secretBox: () => Promise<SecretBox>): Federation {
+/** `logger` hears of directory misconfigurations (an email matching two entries); never of credentials. */
+export function createFederation(config: Pick<Config, 'federationTimeoutMs'>, secretBox: () => Promise<SecretBox>, logger?: Pick<Logger, 'warn'>): Federation {
   const upstreams = createUpstreamClients({ timeoutMs: config.federationTimeoutMs, secretBox });
-  const directories = createDirectories({ timeoutMs: config.federationTimeoutMs, secretBox });
+  const directories = createDirectories({ timeoutMs: config.federationTimeoutMs, secretBox, ...(logger ? { logger } : {}) });
   return {
     upstreams,
     directories,

@@ -111,7 +111,7 @@ function createExpressApp(
       box = undefined;
       throw error;
     }));
-  const federation = given ?? createFederation(config, secretBox);
+  const federation = given ?? createFederation(config, secretBox, logger);
   const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords, claimCatalog, federation };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox, breachedPasswords };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog };

@@ -75,10 +75,12 @@ export function renderFederationFailure(
   error: UpstreamSignInFailed,
   target: SignInTarget | null,
 ): void {
-  // Stryker disable next-line all: a log line only; the detail (what the upstream said) goes nowhere else
-  const fields = { provider: provider.slug, status: error.status, detail: error.detail };
+  // The detail (what the upstream said, unescaped) goes to the log only.
   // Stryker disable next-line all: a log line only
+  const fields = { provider: provider.slug, status: error.status, detail: error.detail };
+  // Stryker disable next-line all: a log line only (an upstream down or too slow is the operator's to see)
   if (error.status >= 500) req.log.warn(fields, 'federated sign-in failed');
+  // Stryker disable next-line all: a log line only
   else req.log.info(fields, 'federated sign-in failed');
   res.setHeader('Cache-Control', 'no-store');
   res.status(error.status);

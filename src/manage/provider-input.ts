@@ -94,7 +94,10 @@ export function checkKind(kind: string): ProviderKind {
 
 export function checkSlug(slug: string): string {
   if (!SLUG_PATTERN.test(slug)) {
-    throw refuse('slug', `${JSON.stringify(slug.slice(0, 60))} is not a valid slug: 1 to 40 lower-case letters, digits or -, not starting with - (it appears in URLs: /federation/<slug>/callback)`);
+    throw refuse(
+      'slug',
+      `${JSON.stringify(slug.slice(0, 60))} is not a valid slug: 1 to 40 lower-case letters, digits or -, not starting with - (it appears in URLs: /federation/<slug>/callback)`,
+    );
   }
   return slug;
 }
@@ -239,7 +242,8 @@ export function checkLdapUrl(value: string): string {
   }
   if (!url.hostname) throw problem('names no host');
   if (url.username || url.password) throw problem('must not contain credentials');
-  if ((url.pathname !== '' && url.pathname !== '/') || url.search || text.includes('#')) throw problem('must be only ldap://host:port or ldaps://host:port (the base DN and filter are settings of their own)');
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search || text.includes('#'))
+    throw problem('must be only ldap://host:port or ldaps://host:port (the base DN and filter are settings of their own)');
   return `${url.protocol.toLowerCase()}//${url.host}`;
 }
 
@@ -264,10 +268,12 @@ export function checkUserFilter(filter: string): string {
   const text = checkText('userFilter', filter, MAX_DN, 'the user filter');
   if (!text.includes('{email}')) throw refuse('userFilter', 'the user filter must contain {email}, where the address typed at sign-in goes, such as (&(objectClass=inetOrgPerson)(mail={email}))');
   let depth = 0;
-  for (const [index, char] of [...text].entries()) {
+  // Parentheses are ASCII: UTF-16 code units find them whatever else the filter holds.
+  for (let index = 0; index < text.length; index++) {
+    const char = text.charAt(index);
     if (char === '(') depth++;
     else if (char === ')') depth--;
-    if (depth < 0 || (depth === 0 && index < [...text].length - 1)) {
+    if (depth < 0 || (depth === 0 && index < text.length - 1)) {
       throw refuse('userFilter', 'the user filter must be one filter in balanced parentheses, such as (&(objectClass=inetOrgPerson)(mail={email}))');
     }
   }
@@ -312,7 +318,8 @@ export function checkLdapAttributes(current: LdapSettings['attributes'], changes
 /** Refuses a given field the kind does not have (absent and undefined fields are not given). */
 export function refuseForeignFields(kind: ProviderKind, input: Partial<ProviderInput>): void {
   const allowed = new Set<string>([...COMMON_FIELDS, ...KIND_FIELDS[kind]]);
-  for (const [field, value] of Object.entries(input)) {
+  // An input from a form or a script may hold a field set to undefined: that is not giving it.
+  for (const [field, value] of Object.entries(input) as [string, unknown][]) {
     if (value === undefined) continue;
     if (!allowed.has(field)) throw refuse(field, `${field} is not a setting of an ${kind} provider`);
   }

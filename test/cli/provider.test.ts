@@ -41,7 +41,8 @@ const BIND_DN = 'cn=gatehouse,ou=services,dc=corp,dc=example';
 const USER_BASE = 'ou=people,dc=corp,dc=example';
 const FILTER = '(&(objectClass=inetOrgPerson)(mail={email}))';
 
-describe('idp provider (the command-line tool, run as a child process)', () => {
+// Some tests run a dozen `idp` processes (about 2 s each on PostgreSQL on a shared 2-core machine).
+describe('idp provider (the command-line tool, run as a child process)', { timeout: 90_000 }, () => {
   let tool: ToolStore;
   let files: { dir: string; remove: () => void };
   const idp = (args: string[]) => runIdp(args, tool.env);
@@ -64,8 +65,42 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
     const provider = await withStore((store) => store.identityProviders.findBySlug(slug));
     return (await openSecretBox(tool.config)).open(provider?.secret ?? '', providerSecretAad(slug));
   };
-  const oidcArgs = () => ['provider', 'create', '--slug', 'acme', '--kind', 'oidc', '--name', 'Acme Workspace', '--issuer', ISSUER, '--client-id', 'gatehouse', '--client-secret-file', file('oidc.secret', `${OIDC_SECRET}\n`)];
-  const ldapArgs = () => ['provider', 'create', '--slug', 'corp', '--kind', 'ldap', '--name', 'Corp directory', '--url', 'ldap://127.0.0.1:3389', '--bind-dn', BIND_DN, '--bind-password-file', file('bind.secret', LDAP_PASSWORD), '--user-base', USER_BASE, '--user-filter', FILTER];
+  const oidcArgs = () => [
+    'provider',
+    'create',
+    '--slug',
+    'acme',
+    '--kind',
+    'oidc',
+    '--name',
+    'Acme Workspace',
+    '--issuer',
+    ISSUER,
+    '--client-id',
+    'gatehouse',
+    '--client-secret-file',
+    file('oidc.secret', `${OIDC_SECRET}\n`),
+  ];
+  const ldapArgs = () => [
+    'provider',
+    'create',
+    '--slug',
+    'corp',
+    '--kind',
+    'ldap',
+    '--name',
+    'Corp directory',
+    '--url',
+    'ldap://127.0.0.1:3389',
+    '--bind-dn',
+    BIND_DN,
+    '--bind-password-file',
+    file('bind.secret', LDAP_PASSWORD),
+    '--user-base',
+    USER_BASE,
+    '--user-filter',
+    FILTER,
+  ];
 
   beforeEach(async () => {
     tool = await toolStore();
@@ -181,7 +216,19 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
   });
 
   it('creates LDAP directories: StartTLS by default, ldaps:// without it, the CA file stored, plain text only with a warning', async () => {
-    const created = await ok([...ldapArgs(), '--ca-file', file('ca.pem', CA_PEM), '--group-base', 'ou=groups,dc=corp,dc=example', '--member-of-attribute', 'memberOf', '--password-reset-url', 'https://password.corp.example', '--jit', '--json']);
+    const created = await ok([
+      ...ldapArgs(),
+      '--ca-file',
+      file('ca.pem', CA_PEM),
+      '--group-base',
+      'ou=groups,dc=corp,dc=example',
+      '--member-of-attribute',
+      'memberOf',
+      '--password-reset-url',
+      'https://password.corp.example',
+      '--jit',
+      '--json',
+    ]);
     expect(created).toMatchObject({
       kind: 'ldap',
       jit: true,
@@ -202,10 +249,50 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
     expect(await openedSecret('corp')).toBe(LDAP_PASSWORD);
     expect((await idp(['provider', 'show', 'corp'])).stdout).toContain('\n  ca: 1 certificate(s)\n');
 
-    const secure = await ok(['provider', 'create', '--slug', 'ad', '--kind', 'ldap', '--name', 'AD', '--url', 'ldaps://dc.corp.example', '--bind-dn', BIND_DN, '--bind-password-file', file('ad.secret', 'x'), '--user-base', USER_BASE, '--user-filter', '(userPrincipalName={email})', '--json']);
+    const secure = await ok([
+      'provider',
+      'create',
+      '--slug',
+      'ad',
+      '--kind',
+      'ldap',
+      '--name',
+      'AD',
+      '--url',
+      'ldaps://dc.corp.example',
+      '--bind-dn',
+      BIND_DN,
+      '--bind-password-file',
+      file('ad.secret', 'x'),
+      '--user-base',
+      USER_BASE,
+      '--user-filter',
+      '(userPrincipalName={email})',
+      '--json',
+    ]);
     expect(secure.settings).toMatchObject({ url: 'ldaps://dc.corp.example', startTls: false });
 
-    const plain = await idp(['provider', 'create', '--slug', 'plain', '--kind', 'ldap', '--name', 'Plain', '--url', 'ldap://127.0.0.1:389', '--bind-dn', BIND_DN, '--bind-password', 'typed', '--user-base', USER_BASE, '--user-filter', FILTER, '--no-starttls']);
+    const plain = await idp([
+      'provider',
+      'create',
+      '--slug',
+      'plain',
+      '--kind',
+      'ldap',
+      '--name',
+      'Plain',
+      '--url',
+      'ldap://127.0.0.1:389',
+      '--bind-dn',
+      BIND_DN,
+      '--bind-password',
+      'typed',
+      '--user-base',
+      USER_BASE,
+      '--user-filter',
+      FILTER,
+      '--no-starttls',
+    ]);
     expect(plain.stderr).toBe('');
     expect(plain.stdout).toContain('\nwarning: the bind password given with --bind-password is visible to other local users');
     expect(plain.stdout).toContain('\nwarning: StartTLS is off on ldap://: the bind password and every password typed at sign-in cross the network in plain text\n');
@@ -244,7 +331,21 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
     expect(text.stdout).toBe('provider corp: changed enabled\n');
     expect((await idp(['provider', 'update', 'corp', '--enabled'])).stdout).toBe('provider corp: no change\n');
 
-    const oidc = await ok(['provider', 'update', 'acme', '--client-secret-file', file('new.secret', 'new-oidc-secret'), '--scope', 'profile', '--claim-groups', 'roles', '--trust-mfa', '--groups', 'replace', '--json']);
+    const oidc = await ok([
+      'provider',
+      'update',
+      'acme',
+      '--client-secret-file',
+      file('new.secret', 'new-oidc-secret'),
+      '--scope',
+      'profile',
+      '--claim-groups',
+      'roles',
+      '--trust-mfa',
+      '--groups',
+      'replace',
+      '--json',
+    ]);
     expect(oidc.changed).toEqual(['trustMfa', 'groupsMode', 'scopes', 'claims', 'clientSecret']);
     expect(oidc.settings).toMatchObject({ scopes: ['openid', 'profile'], claims: { groups: 'roles' } });
     expect((await ok(['provider', 'update', 'acme', '--no-claim-groups', '--no-trust-mfa', '--json'])).settings).toMatchObject({ claims: { groups: null } });
@@ -308,13 +409,28 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
     });
 
     it('an issuer over http on a host that is not loopback', () =>
-      refused(['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', 'http://accounts.x.example', '--client-id', 'c', '--client-secret', 's'], /^idp: issuer "http:\/\/accounts\.x\.example" uses http on a host that is not loopback/));
+      refused(
+        ['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', 'http://accounts.x.example', '--client-id', 'c', '--client-secret', 's'],
+        /^idp: issuer "http:\/\/accounts\.x\.example" uses http on a host that is not loopback/,
+      ));
 
     it('a missing secret, or one given twice, or a secret file that cannot be read', async () => {
-      await refused(['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', ISSUER, '--client-id', 'c'], 'an oidc provider needs the client secret the upstream issued');
-      await refused([...ldapArgs().filter((arg, i, all) => arg !== '--bind-password-file' && all[i - 1] !== '--bind-password-file'), '--slug', 'y'], /^idp: an ldap directory needs the bind password of its service account\n$/);
-      await refused(['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', ISSUER, '--client-id', 'c', '--client-secret', 's', '--client-secret-file', file('s', 's')], 'give either --client-secret or --client-secret-file, not both');
-      await refused(['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', ISSUER, '--client-id', 'c', '--client-secret-file', path.join(files.dir, 'nope')], /^idp: cannot read the client secret file .*nope: ENOENT\n$/);
+      await refused(
+        ['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', ISSUER, '--client-id', 'c'],
+        'an oidc provider needs the client secret the upstream issued',
+      );
+      await refused(
+        [...ldapArgs().filter((arg, i, all) => arg !== '--bind-password-file' && all[i - 1] !== '--bind-password-file'), '--slug', 'y'],
+        /^idp: an ldap directory needs the bind password of its service account\n$/,
+      );
+      await refused(
+        ['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', ISSUER, '--client-id', 'c', '--client-secret', 's', '--client-secret-file', file('s', 's')],
+        'give either --client-secret or --client-secret-file, not both',
+      );
+      await refused(
+        ['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', ISSUER, '--client-id', 'c', '--client-secret-file', path.join(files.dir, 'nope')],
+        /^idp: cannot read the client secret file .*nope: ENOENT\n$/,
+      );
     });
 
     it('StartTLS on ldaps://, a filter without {email} or unbalanced, a bad CA file', async () => {
@@ -329,12 +445,20 @@ describe('idp provider (the command-line tool, run as a child process)', () => {
     });
 
     it('a setting of another kind, an update of the kind or of nothing, an unknown provider, --enabled with --disabled', async () => {
-      await refused(['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', ISSUER, '--client-id', 'c', '--client-secret', 's', '--url', 'ldap://x'], 'url is not a setting of an oidc provider');
+      await refused(
+        ['provider', 'create', '--slug', 'x', '--kind', 'oidc', '--name', 'X', '--issuer', ISSUER, '--client-id', 'c', '--client-secret', 's', '--url', 'ldap://x'],
+        'url is not a setting of an oidc provider',
+      );
       await refused(['provider', 'update', 'acme', '--bind-dn', 'cn=x'], 'bindDn is not a setting of an oidc provider');
       await refused(['provider', 'update', 'acme'], /^idp: nothing to change/);
       await refused(['provider', 'update', 'acme', '--enabled', '--disabled'], 'give either --enabled or --disabled, not both');
       await refused(['provider', 'update', 'acme', '--issuer', 'https://x.example/#f'], /must not have a fragment/);
-      for (const args of [['provider', 'show', 'nope'], ['provider', 'update', 'nope', '--name', 'x'], ['provider', 'delete', 'nope']]) await refused(args, 'no identity provider "nope"');
+      for (const args of [
+        ['provider', 'show', 'nope'],
+        ['provider', 'update', 'nope', '--name', 'x'],
+        ['provider', 'delete', 'nope'],
+      ])
+        await refused(args, 'no identity provider "nope"');
     });
   });
 

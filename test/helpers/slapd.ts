@@ -227,6 +227,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const temp = tempDir();
   const dir = temp.dir;
   let child: ChildProcess | null = null;
+  let guard: ChildProcess | null = null;
   try {
     const configDir = path.join(dir, 'slapd.d');
     mkdirSync(configDir);
@@ -263,6 +264,15 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     started.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     started.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+    // A test file that fails before its afterAll, or a worker that is killed, must not leave a slapd behind: a
+    // watchdog shell reads a pipe from this process and, when the pipe closes (this process is gone), kills
+    // slapd and removes the directory. stop() kills the watchdog first.
+    const watchdog = (guard = spawn('/bin/sh', ['-c', 'cat >/dev/null; kill -KILL "$0" 2>/dev/null; rm -rf "$1"', String(started.pid), dir], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    }));
+    watchdog.on('error', () => undefined);
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
     await waitUntilAnswering(url, started, () => output);
     await ldapTool('ldapadd', url, readFileSync(path.join(FIXTURES, 'groups.ldif'), 'utf8'));
 
@@ -285,6 +295,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       async stop() {
         if (stopped) return;
         stopped = true;
+        watchdog.kill('SIGKILL');
         if (started.exitCode === null && started.signalCode === null) {
           started.kill('SIGTERM');
           const killer = setTimeout(() => started.kill('SIGKILL'), 5000);
@@ -296,6 +307,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       },
     };
   } catch (error) {
+    guard?.kill('SIGKILL');
     if (child && child.exitCode === null) child.kill('SIGKILL');
     temp.remove();
     throw error;

@@ -340,6 +340,13 @@ describe('admin: the providers screens (issue 23)', () => {
       expectNoSecret(page);
     });
 
+    it('creates an ldaps:// directory with the StartTLS box left ticked: TLS already, so StartTLS is off', async () => {
+      const answer = await admin.post('/admin/providers?kind=ldap', ldapForm({ slug: 'corp-ldaps', url: 'ldaps://ldap.corp.example:636' }));
+      expect(answer.status, answer.body).toBe(303);
+      const stored = (await app.store.identityProviders.findBySlug('corp-ldaps')) as IdentityProviderRecord;
+      expect(JSON.parse(stored.settings)).toMatchObject({ url: 'ldaps://ldap.corp.example:636', startTls: false });
+    });
+
     it('refuses each mistake at its field, keeps the form, echoes no secret and writes nothing', async () => {
       const cases: [string, Record<string, string>, string, number][] = [
         ['oidc', oidcForm({ slug: 'bad-issuer', issuer: 'http://accounts.example' }), 'issuer', 400],

@@ -7,7 +7,18 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach } from 'vitest';
-import type { NewAccessToken, NewApi, NewAuthorizationCode, NewClient, NewRefreshToken, NewUser, SessionRecord, SigningKeyRecord } from '../../src/store/records.js';
+import type {
+  NewAccessToken,
+  NewApi,
+  NewAuthorizationCode,
+  NewClient,
+  NewFederationState,
+  NewIdentityProvider,
+  NewRefreshToken,
+  NewUser,
+  SessionRecord,
+  SigningKeyRecord,
+} from '../../src/store/records.js';
 import { openPostgresPool } from '../../src/store/postgres/database.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { PostgresMemberListTuning } from '../../src/store/postgres/group-members.js';
@@ -295,6 +306,31 @@ export function newAccessToken(jti: string, overrides: Partial<NewAccessToken> =
     expiresAt: T0 + 10 * MINUTE,
     ...overrides,
   };
+}
+
+/** An OpenID Connect upstream (issue 23) with the settings and sealed secret as opaque text, everything else off. */
+export function newProvider(slug: string, name: string, overrides: Partial<NewIdentityProvider> = {}): NewIdentityProvider {
+  return {
+    slug,
+    kind: 'oidc',
+    name,
+    buttonLabel: null,
+    iconUrl: null,
+    enabled: true,
+    settings: JSON.stringify({ issuer: `https://${slug}.example`, clientId: `gatehouse-${slug}`, scopes: ['openid', 'email'] }),
+    secret: `sealed-secret-of-${slug}`,
+    jit: false,
+    allowedDomains: [],
+    trustEmail: false,
+    trustMfa: false,
+    groupsMode: 'ignore',
+    ...overrides,
+  };
+}
+
+/** A federated sign-in in progress: a 'login' state of provider acme, bound to browser b1, for ten minutes. */
+export function newFederationState(idHash: string, overrides: Partial<NewFederationState> = {}): NewFederationState {
+  return { idHash, kind: 'login', providerSlug: 'acme', browserHash: 'b1', userId: null, value: `sealed-${idHash}`, createdAt: T0, expiresAt: T0 + 10 * MINUTE, ...overrides };
 }
 
 /** Users u1 and u2 and client rp, for the rows that reference both a user and a client. */

@@ -62,7 +62,16 @@ describe('idp export and idp import with identity providers and linked identitie
       await store.federatedIdentities.link({ providerSlug: 'corp', subject: 'entry-uuid-ada', userId: 'u-ada', email: null, createdAt: linkedAt });
       await store.federatedIdentities.link({ providerSlug: 'github', subject: '12345', userId: 'u-ada', email: 'ada@users.github.example', createdAt: linkedAt });
       // A sign-in in progress: not moved.
-      await store.federationStates.create({ idHash: 'state-hash', kind: 'login', providerSlug: 'acme', browserHash: 'browser-hash', userId: null, value: 'sealed', createdAt: Date.now(), expiresAt: Date.now() + 600_000 });
+      await store.federationStates.create({
+        idHash: 'state-hash',
+        kind: 'login',
+        providerSlug: 'acme',
+        browserHash: 'browser-hash',
+        userId: null,
+        value: 'sealed',
+        createdAt: Date.now(),
+        expiresAt: Date.now() + 600_000,
+      });
       expect(await openedSecrets(store, sourceBox)).toEqual(SECRETS);
     });
     expected = await source.withStore(federationData);
@@ -127,7 +136,12 @@ describe('idp export and idp import with identity providers and linked identitie
       expect(shown.code, shown.stderr).toBe(0);
       expect(JSON.parse(shown.stdout)).toMatchObject({ kind: 'ldap', hasSecret: true, linked: 1, settings: { url: 'ldaps://dc.corp.example', startTls: false, ca: `${CA_PEM.trim()}\n` } });
       const user = await runIdp(['user', 'show', 'u-ada', '--json'], target.env);
-      expect(JSON.parse(user.stdout)).toMatchObject({ identities: [{ provider: 'corp', subject: 'entry-uuid-ada' }, { provider: 'github', subject: '12345' }] });
+      expect(JSON.parse(user.stdout)).toMatchObject({
+        identities: [
+          { provider: 'corp', subject: 'entry-uuid-ada' },
+          { provider: 'github', subject: '12345' },
+        ],
+      });
     });
   });
 

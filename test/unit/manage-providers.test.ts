@@ -69,7 +69,20 @@ async function refusal(input: ProviderInput): Promise<ValidationError> {
 describe('creating a provider', () => {
   it('stores an OpenID Connect provider with the defaults, its secret sealed to its slug, audited without the secret', async () => {
     const created = await createProvider(ctx, { ...OIDC_INPUT, scopes: ['email'] });
-    expect(created).toMatchObject({ slug: 'acme', kind: 'oidc', name: 'Acme Workspace', buttonLabel: null, iconUrl: null, enabled: true, jit: false, allowedDomains: [], trustEmail: false, trustMfa: false, groupsMode: 'ignore', createdAt: T0 });
+    expect(created).toMatchObject({
+      slug: 'acme',
+      kind: 'oidc',
+      name: 'Acme Workspace',
+      buttonLabel: null,
+      iconUrl: null,
+      enabled: true,
+      jit: false,
+      allowedDomains: [],
+      trustEmail: false,
+      trustMfa: false,
+      groupsMode: 'ignore',
+      createdAt: T0,
+    });
     // openid is always asked for, first.
     expect(JSON.parse(created.settings)).toEqual({ issuer: 'https://accounts.acme.example', clientId: 'gatehouse', scopes: ['openid', 'email'], claims: OIDC_CLAIMS });
     expect(created.secret).not.toContain(OIDC_SECRET);
@@ -97,7 +110,16 @@ describe('creating a provider', () => {
       claims: { name: 'login', groups: 'orgs', attributes: { department: 'company' } },
     });
     const provider = await findProvider(store, 'github');
-    expect(provider).toMatchObject({ buttonLabel: 'Sign in with GitHub', iconUrl: 'https://github.example/icon.svg', enabled: false, jit: true, allowedDomains: ['example.com', 'example.org'], trustEmail: true, trustMfa: true, groupsMode: 'merge' });
+    expect(provider).toMatchObject({
+      buttonLabel: 'Sign in with GitHub',
+      iconUrl: 'https://github.example/icon.svg',
+      enabled: false,
+      jit: true,
+      allowedDomains: ['example.com', 'example.org'],
+      trustEmail: true,
+      trustMfa: true,
+      groupsMode: 'merge',
+    });
     expect(await settingsOf('github')).toEqual({
       authorizationUrl: OAUTH2_INPUT.authorizationUrl,
       tokenUrl: OAUTH2_INPUT.tokenUrl,
@@ -243,7 +265,7 @@ describe('updating a provider', () => {
     expect(JSON.stringify(await store.audit.list({ limit: 100 }))).not.toMatch(/a new password|ldap-bind-password/);
   });
 
-  it('clears optional settings with null, replaces lists, and takes a new scheme\'s StartTLS default', async () => {
+  it("clears optional settings with null, replaces lists, and takes a new scheme's StartTLS default", async () => {
     await createProvider(ctx, { ...LDAP_INPUT, ca: CA_PEM, groupBase: 'ou=groups,dc=corp', allowedDomains: ['corp.example'] } as ProviderInput);
     const cleared = await updateProvider(ctx, 'corp-ldap', { ca: null, groupBase: null, allowedDomains: [], url: 'ldaps://dc.corp.example' });
     expect(cleared.changed).toEqual(['allowedDomains', 'url', 'startTls', 'ca', 'groupBase']);
@@ -258,7 +280,13 @@ describe('updating a provider', () => {
 
   it('replaces an OpenID Connect secret and settings, keeping openid among the scopes', async () => {
     await createProvider(ctx, OIDC_INPUT);
-    const { changed, provider } = await updateProvider(ctx, 'acme', { clientSecret: 'rotated', scopes: ['profile'], claims: { groups: 'roles' }, buttonLabel: 'Acme SSO', iconUrl: 'https://acme.example/i.svg' });
+    const { changed, provider } = await updateProvider(ctx, 'acme', {
+      clientSecret: 'rotated',
+      scopes: ['profile'],
+      claims: { groups: 'roles' },
+      buttonLabel: 'Acme SSO',
+      iconUrl: 'https://acme.example/i.svg',
+    });
     expect(changed).toEqual(['buttonLabel', 'iconUrl', 'scopes', 'claims', 'clientSecret']);
     expect(box.open(provider.secret ?? '', providerSecretAad('acme'))).toBe('rotated');
     expect(await settingsOf('acme')).toMatchObject({ scopes: ['openid', 'profile'], claims: { ...OIDC_CLAIMS, groups: 'roles' } });
@@ -342,12 +370,22 @@ describe("an account's linked identities", () => {
     expect(removed).toMatchObject({ providerSlug: 'acme', userId: 'u-bob' });
     expect((await events('identity.unlinked'))[0]).toMatchObject({ actor: 'u-bob', subject: 'u-bob', details: { provider: 'acme' } });
     // A passkey is a way in.
-    await store.passkeys.create({ credentialId: 'cred-1', userId: 'u-bob', name: 'Laptop', publicKey: 'pk', counter: 0, transports: [], deviceType: 'singleDevice', backedUp: false, createdAt: T0 });
+    await store.passkeys.create({
+      credentialId: 'cred-1',
+      userId: 'u-bob',
+      name: 'Laptop',
+      publicKey: 'pk',
+      counter: 0,
+      transports: [],
+      deviceType: 'singleDevice',
+      backedUp: false,
+      createdAt: T0,
+    });
     await unlinkIdentity(ctx, 'u-bob', 'github', { byOwner: true });
     expect(await store.federatedIdentities.listForUser('u-bob')).toEqual([]);
   });
 
-  it('keeps a directory person\'s local password from counting while another enabled directory is linked; an admin unlinks anything', async () => {
+  it("keeps a directory person's local password from counting while another enabled directory is linked; an admin unlinks anything", async () => {
     await addUser('u-ada');
     await createProvider(ctx, OIDC_INPUT);
     await createProvider(ctx, LDAP_INPUT);
