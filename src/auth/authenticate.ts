@@ -27,7 +27,7 @@ function dummy(): Promise<string> {
  * never matches, and the mismatch is not counted here: the caller counts the outcome it learns afterwards.
  */
 export async function takeHashingSlot(password: string, gate: HashingGate): Promise<boolean> {
-  const uncounted: HashingGate = { admit: () => gate.admit(), mismatched: async () => undefined };
+  const uncounted: HashingGate = { admit: () => gate.admit(), mismatched: () => Promise.resolve() };
   return (await verifyPasswordGated(await dummy(), password, uncounted)) !== 'refused';
 }
 
@@ -49,7 +49,7 @@ export async function checkCredentials(store: Store, clock: Clock, email: string
   // The password is used exactly as typed: no trimming, no case folding (only NFKC, as when it was set).
   // An account made at a federated sign-in has no password of its own (issue 23, UserRecord.hasPassword): nothing
   // typed ever opens it, yet it costs the same verification as any other, of the dummy hash (which never matches).
-  const usable = user !== null && user.hasPassword !== false;
+  const usable = user?.hasPassword === true;
   const hash = usable ? user.passwordHash : await dummy();
   const verdict = gate ? await verifyPasswordGated(hash, password, gate) : (await verifyPassword(hash, password)) ? 'match' : 'mismatch';
   if (verdict === 'refused') return { user: null, reason: 'throttled', userId: user?.id ?? null };

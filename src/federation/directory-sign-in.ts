@@ -38,7 +38,7 @@ export type DirectoryAttempt =
   /** The gate refused it once its turn to hash came (gate.refusal says until when). */
   | { outcome: 'throttled' }
   /** The directory did not answer: `message` for the form (503). */
-  | { outcome: 'unavailable'; provider: IdentityProviderRecord; message: string };
+  | { outcome: 'unavailable'; provider: IdentityProviderRecord; userId: string | null; message: string };
 
 /** What the person reads when their directory is down: its name, and that it is not their fault. */
 export function unavailableMessage(provider: Pick<IdentityProviderRecord, 'name'>): string {
@@ -72,13 +72,7 @@ async function directoryOf(deps: DirectorySignInDependencies, user: UserRecord):
 }
 
 /** A directory found the person and the password is right: their account by the linking rules, synced. */
-async function account(
-  deps: DirectorySignInDependencies,
-  req: Request,
-  provider: IdentityProviderRecord,
-  entry: DirectoryEntry,
-  expected: UserRecord | null,
-): Promise<DirectoryAttempt> {
+async function account(deps: DirectorySignInDependencies, req: Request, provider: IdentityProviderRecord, entry: DirectoryEntry, expected: UserRecord | null): Promise<DirectoryAttempt> {
   if (expected?.disabled) return { outcome: 'refused', reason: 'account_disabled', userId: expected.id, provider: provider.slug };
   try {
     const resolved = await resolveAccount({ ...deps, logger: req.log }, provider, identityOf(entry), null, 'directory');
@@ -126,7 +120,7 @@ export async function directorySignIn(
     if ('disabled' in linked) return { outcome: 'refused', reason: 'provider_disabled', userId: localUser.id, provider: linked.disabled };
     const provider = linked.enabled;
     const result = await check(deps, req, provider, localUser.email, password);
-    if (!result) return { outcome: 'unavailable', provider, message: unavailableMessage(provider) };
+    if (!result) return { outcome: 'unavailable', provider, userId: localUser.id, message: unavailableMessage(provider) };
     return decide(deps, req, provider, result, localUser);
   }
   const directories = (await deps.store.identityProviders.list()).filter((provider) => provider.kind === 'ldap' && provider.enabled);
@@ -135,7 +129,7 @@ export async function directorySignIn(
   // In name order (IdentityProviderRepository.list): the first directory that knows the email decides.
   for (const provider of directories) {
     const result = await check(deps, req, provider, email.trim(), password);
-    if (!result) return { outcome: 'unavailable', provider, message: unavailableMessage(provider) };
+    if (!result) return { outcome: 'unavailable', provider, userId: null, message: unavailableMessage(provider) };
     if (result.outcome !== 'not_found') return decide(deps, req, provider, result, null);
   }
   return { outcome: 'refused', reason: 'unknown_account', userId: null, provider: null };

@@ -72,7 +72,13 @@ export function upstreamFactors(provider: Pick<IdentityProviderRecord, 'trustMfa
 /** The email's domain, lower-cased (the part after the last `@`); null when there is none. */
 export function domainOf(email: string): string | null {
   const at = email.lastIndexOf('@');
-  const domain = at < 0 ? '' : email.slice(at + 1).trim().toLowerCase();
+  const domain =
+    at < 0
+      ? ''
+      : email
+          .slice(at + 1)
+          .trim()
+          .toLowerCase();
   return domain || null;
 }
 
@@ -225,6 +231,8 @@ export async function resolveAccount(
   browser: string | null,
   via: 'browser' | 'directory',
 ): Promise<AccountResolution> {
+  // The callers only offer enabled providers; a row disabled meanwhile signs nobody in (fail closed).
+  if (!provider.enabled) throw refused(`Signing in with ${provider.name} is turned off. Ask your administrator.`, 'provider disabled');
   for (let round = 0; round < 2; round += 1) {
     // (1) Linked already: that account, whatever the email says now.
     const link = await deps.store.federatedIdentities.find(provider.slug, identity.subject);
@@ -258,6 +266,12 @@ export async function resolveAccount(
   throw refused(`Signing in with ${provider.name} did not complete. Try again.`, 'account resolution raced twice');
 }
 
+/** The string values of a JSON object (own properties), nothing else. */
+function stringsOf(value: unknown): Record<string, string> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
 function readPending(text: string): PendingLink | null {
   try {
     const value = JSON.parse(text) as Partial<PendingLink>;
@@ -268,7 +282,7 @@ function readPending(text: string): PendingLink | null {
       emailVerified: value.emailVerified === true,
       name: typeof value.name === 'string' ? value.name : null,
       groups: Array.isArray(value.groups) ? value.groups.filter((group): group is string => typeof group === 'string') : [],
-      attributes: value.attributes && typeof value.attributes === 'object' && !Array.isArray(value.attributes) ? (value.attributes as Record<string, string>) : {},
+      attributes: stringsOf(value.attributes),
       amr: Array.isArray(value.amr) ? value.amr.filter((amr): amr is string => typeof amr === 'string') : [],
     };
   } catch {
@@ -294,7 +308,7 @@ export async function completePendingLink(deps: LinkingDependencies, browser: st
     req.log.info({ provider: state.providerSlug }, 'pending link dropped: the provider is gone or disabled');
     return false;
   }
-  let pending: PendingLink | null = null;
+  let pending: PendingLink | null;
   try {
     pending = readPending((await deps.secretBox()).open(state.value, federationStateAad(state.idHash)));
   } catch (error) {

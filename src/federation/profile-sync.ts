@@ -34,8 +34,11 @@ export function federationActor(provider: Pick<IdentityProviderRecord, 'slug'>):
 /** An upstream's name as an account name: control characters dropped, trimmed, cut to the account's limit; null when blank. */
 export function accountName(name: string | null): string | null {
   if (name === null) return null;
-  // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, MAX_NAME_LENGTH).trim();
+  const cleaned = name
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .trim()
+    .slice(0, MAX_NAME_LENGTH)
+    .trim();
   return cleaned || null;
 }
 
@@ -87,7 +90,12 @@ async function syncAccount(deps: ProfileSyncDependencies, provider: IdentityProv
  */
 async function syncGroups(deps: ProfileSyncDependencies, provider: IdentityProviderRecord, user: UserRecord, identity: UpstreamIdentity): Promise<void> {
   if (provider.groupsMode === 'ignore') return;
-  const named = new Set(identity.groups.slice(0, MAX_GROUPS).map((group) => group.trim().toLowerCase()).filter((group) => group !== ''));
+  const named = new Set(
+    identity.groups
+      .slice(0, MAX_GROUPS)
+      .map((group) => group.trim().toLowerCase())
+      .filter((group) => group !== ''),
+  );
   const current = await deps.store.groups.groupsOf(user.id);
   const member = new Set(current.map((group) => group.id));
   for (const name of named) {

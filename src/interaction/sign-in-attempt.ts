@@ -87,7 +87,7 @@ async function directoryOutcome(
     case 'unavailable':
       // Not the person's failure: nothing counted. Recorded, so an administrator sees the directory's outage.
       req.log.warn({ client: clientId, provider: attempt.provider.slug }, 'sign-in unavailable: the directory did not answer');
-      await auditFailure(deps, req, 'directory_unavailable', null, clientId, { provider: attempt.provider.slug });
+      await auditFailure(deps, req, 'directory_unavailable', attempt.userId, clientId, { provider: attempt.provider.slug });
       return { outcome: 'unavailable', message: attempt.message };
     case 'refused':
       await gate.failed();

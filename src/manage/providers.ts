@@ -1,6 +1,6 @@
 // Upstream identity providers and directories (issue 23): the rules shared by the `idp provider` tool and the admin
-// screens (src/admin/provider*.ts), and the linked identities of an account (the account page, the admin user page,
-// `idp user unlink`). Every field is checked (provider-input.ts) before anything is written; the client secret or
+// screens (src/admin/provider*.ts), with the linked identities of an account re-exported from provider-identities.ts
+// (the account page, the admin user page, `idp user unlink`). Every field is checked (provider-input.ts) before anything is written; the client secret or
 // the service account's password is sealed at once (aad `identity-provider:<slug>`) and never shown again: views
 // say `hasSecret`. Every change is audited, naming the fields changed, never a secret's value.
 import { timingSafeEqual } from 'node:crypto';
@@ -18,7 +18,7 @@ import {
   type OidcSettings,
   type SettingsOf,
 } from '../federation/provider-settings.js';
-import type { FederatedIdentityRecord, IdentityProviderPatch, IdentityProviderRecord, ProviderGroupsMode, ProviderKind, UserRecord } from '../store/records.js';
+import type { IdentityProviderPatch, IdentityProviderRecord, ProviderGroupsMode, ProviderKind } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import {
   checkAllowedDomains,
@@ -47,6 +47,7 @@ import {
 import { audit, type ManageContext } from './users.js';
 
 export type { ProviderChanges, ProviderInput } from './provider-input.js';
+export { LAST_WAY_TO_SIGN_IN, signInMethods, unlinkIdentity, type SignInMethods } from './provider-identities.js';
 
 /** The management context with the box that seals the providers' secrets. */
 export interface ProviderContext extends ManageContext {
@@ -196,7 +197,6 @@ export async function createProvider(ctx: ProviderContext, input: ProviderInput)
   const slug = checkSlug(input.slug);
   const kind = checkKind(input.kind);
   refuseForeignFields(kind, input);
-  if (input.name === undefined) throw new ValidationError('name', 'the provider needs a name');
   const { slug: _slug, kind: _kind, ...changes } = input;
   const common = commonPatch(changes);
   const settings = applySettings(kind, defaultSettings(kind), changes, true);
@@ -304,56 +304,4 @@ export async function deleteProvider(ctx: ManageContext, slug: string): Promise<
   if (!(await ctx.store.identityProviders.delete(provider.slug))) throw notFound(slug);
   await audit(ctx, 'provider.deleted', provider.slug, { provider: provider.slug, linked });
   return { provider, linked };
-}
-
-export interface SignInMethods {
-  /** A password that signs in: set (hasPassword), and not superseded by a link to an enabled LDAP directory. */
-  password: boolean;
-  passkeys: number;
-  identities: FederatedIdentityRecord[];
-}
-
-/** The enabled providers among these slugs. */
-async function enabledProviders(store: Store, slugs: readonly string[]): Promise<IdentityProviderRecord[]> {
-  const found = await Promise.all(slugs.map((slug) => store.identityProviders.findBySlug(slug)));
-  return found.filter((provider): provider is IdentityProviderRecord => provider !== null && provider.enabled);
-}
-
-/** How a person can sign in; the account pages list it, unlinkIdentity keeps at least one. */
-export async function signInMethods(store: Store, user: UserRecord): Promise<SignInMethods> {
-  const [identities, passkeys] = await Promise.all([store.federatedIdentities.listForUser(user.id), store.passkeys.listForUser(user.id)]);
-  const enabled = await enabledProviders(
-    store,
-    identities.map((identity) => identity.providerSlug),
-  );
-  // A person linked to an enabled directory signs in with its password: the local one is never tried.
-  return { password: user.hasPassword && !enabled.some((provider) => provider.kind === 'ldap'), passkeys: passkeys.length, identities };
-}
-
-export const LAST_WAY_TO_SIGN_IN = 'This is the last way you can sign in to your account: set a password or add a passkey before removing it.';
-
-/**
- * Removes the account's identity of provider `slug`, audited `identity.unlinked` (actor: the person or the admin).
- * `byOwner`: the person themselves, who may not remove the last way they can sign in: what remains must be a usable
- * password (set, and no other link to an enabled directory), a passkey, or another identity of an enabled provider.
- * An administrator may (they can set a password or send a reset link).
- */
-export async function unlinkIdentity(ctx: ManageContext, userId: string, slug: string, options: { byOwner: boolean }): Promise<FederatedIdentityRecord> {
-  const user = await ctx.store.users.findById(userId);
-  if (!user) throw new NotFoundError(`no user ${JSON.stringify(userId)}`);
-  const identity = await ctx.store.federatedIdentities.findForUser(user.id, slug);
-  if (!identity) throw new NotFoundError(`the account is not linked to ${JSON.stringify(slug)}`);
-  if (options.byOwner) {
-    const others = (await ctx.store.federatedIdentities.listForUser(user.id)).filter((other) => other.providerSlug !== slug);
-    const remaining = await enabledProviders(
-      ctx.store,
-      others.map((other) => other.providerSlug),
-    );
-    const password = user.hasPassword && !remaining.some((provider) => provider.kind === 'ldap');
-    const passkeys = (await ctx.store.passkeys.listForUser(user.id)).length;
-    if (!password && passkeys === 0 && remaining.length === 0) throw new ValidationError('identity', LAST_WAY_TO_SIGN_IN);
-  }
-  if (!(await ctx.store.federatedIdentities.unlink(user.id, slug))) throw new NotFoundError(`the account is not linked to ${JSON.stringify(slug)}`);
-  await audit(ctx, 'identity.unlinked', user.id, { provider: slug });
-  return identity;
 }

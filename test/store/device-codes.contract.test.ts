@@ -23,7 +23,7 @@ function deviceCode(hash: string, overrides: Partial<NewDeviceCode> = {}): NewDe
   };
 }
 
-const APPROVAL: DeviceApproval = { userId: 'u1', sessionIdHash: 's1', sid: 'sid-s1', amr: ['pwd', 'otp'], authTime: T0 - MINUTE };
+const APPROVAL: DeviceApproval = { userId: 'u1', sessionIdHash: 's1', sid: 'sid-s1', amr: ['pwd', 'otp'], idp: null, authTime: T0 - MINUTE };
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('store contract on %s', (_name, engine) => {
   let store: Store;
@@ -46,6 +46,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
         sessionIdHash: null,
         sid: null,
         amr: [],
+        idp: null,
         authTime: null,
         decidedAt: null,
         consumedAt: null,

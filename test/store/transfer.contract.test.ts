@@ -6,7 +6,23 @@ import { ConflictError } from '../../src/errors.js';
 import type { Store, TransferBatch } from '../../src/store/store.js';
 import { NOT_TRANSFERRED, TRANSFER_TABLES, transferTable, type TransferRow } from '../../src/store/transfer/tables.js';
 import { expectUnbrokenChain } from './chain-check.js';
-import { engines, newAccessToken, newApi, newClient, newOrdersApi, newCode, newSession, newToken, newUser, T0, MINUTE, type Engine, type OpenedStore } from './engines.js';
+import {
+  engines,
+  newAccessToken,
+  newApi,
+  newClient,
+  newFederationState,
+  newOrdersApi,
+  newCode,
+  newProvider,
+  newSession,
+  newToken,
+  newUser,
+  T0,
+  MINUTE,
+  type Engine,
+  type OpenedStore,
+} from './engines.js';
 
 /**
  * A little of everything, with the awkward values: booleans both ways, NULLs, a consumed code, a rotated token,
@@ -19,7 +35,7 @@ const JWKS = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1B
 
 async function seed(store: Store): Promise<void> {
   await store.users.create(newUser('u1', 'Ada@Example.com', { name: 'Ada', isAdmin: true, emailVerified: true }), T0);
-  await store.users.create(newUser('u2', 'grace@example.com', { disabled: true }), T0 + 1);
+  await store.users.create(newUser('u2', 'grace@example.com', { disabled: true, hasPassword: false }), T0 + 1);
   await store.users.create(newUser('gone', 'gone@example.com'), T0);
   await store.users.delete('gone');
   // Groups, their members and the client rules naming them, and attributes with values (issue 21).
@@ -66,6 +82,20 @@ async function seed(store: Store): Promise<void> {
   await store.attributes.setValue('u1', 'department', 'R&D "labs"', T0);
   await store.attributes.setValue('u1', 'projects', ['a', 'b, c'], T0);
   await store.attributes.setValue('u2', 'department', 'Sales', T0);
+  // Upstream providers and linked identities (issue 23): settings as written, a sealed secret and none, booleans
+  // both ways; the upstream provider a sign-in went through on its session, code, refresh token and device approval.
+  await store.identityProviders.create(
+    newProvider('acme', 'Acme ✓', { buttonLabel: 'Acme SSO', jit: true, allowedDomains: ['example.com'], trustEmail: true, trustMfa: true, groupsMode: 'replace' }),
+    T0,
+  );
+  await store.identityProviders.create(newProvider('corp-dir', 'Directory', { kind: 'ldap', enabled: false, secret: null, settings: '{"url":"ldaps://dir.example"}' }), T0 + 1);
+  await store.federatedIdentities.link({ providerSlug: 'acme', subject: 'sub-1', userId: 'u1', email: 'ada@example.com', createdAt: T0 });
+  await store.federatedIdentities.touch('acme', 'sub-1', 'ada@example.com', T0 + 2);
+  await store.federatedIdentities.link({ providerSlug: 'corp-dir', subject: 'cn=grace', userId: 'u2', email: null, createdAt: T0 + 1 });
+  await store.federationStates.create(newFederationState('fs-1', { kind: 'link', userId: 'u1' }));
+  await store.sessions.create(newSession('s-fed', 'u1', { amr: ['fed'], idp: 'acme' }));
+  await store.codes.create(newCode('c-fed', 'u1', 'rp', { sessionIdHash: 's-fed', amr: ['fed'], idp: 'acme' }));
+  await store.refreshTokens.create(newToken('t-fed', 'u1', 'rp', { grantId: 'grant-fed', amr: ['fed'], idp: 'acme' }));
   await store.sessions.create(newSession('s1', 'u1'));
   await store.sessions.addClient('sid-s1', 'rp', T0 + 2);
   await store.authorizationRequests.create({ idHash: 'r1', browserHash: 'b1', clientId: 'spa', params: { scope: 'openid', state: 'ü ✓' }, createdAt: T0, expiresAt: T0 + MINUTE });
@@ -95,6 +125,8 @@ async function seed(store: Store): Promise<void> {
   await store.deviceCodes.poll('d-pending', T0 + 2);
   await store.deviceCodes.create(device('d-approved'));
   await store.deviceCodes.approve('user-d-approved', { userId: 'u1', sessionIdHash: 's1', sid: 'sid-s1', amr: ['pwd', 'otp'], authTime: T0 }, T0 + 3);
+  await store.deviceCodes.create(device('d-fed'));
+  await store.deviceCodes.approve('user-d-fed', { userId: 'u1', sessionIdHash: 's-fed', sid: 'sid-s-fed', amr: ['fed'], idp: 'acme', authTime: T0 }, T0 + 3);
   await store.deviceCodes.create(device('d-denied'));
   await store.deviceCodes.deny('user-d-denied', T0 + 3);
   await store.clientAssertions.use('m2m', 'jti-used', T0 + 5 * MINUTE);
@@ -154,9 +186,38 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
     await withStores([from, to], async (source, target) => {
       await seed(source);
       const tables = await readAll(source);
-      expect(tables.get('users')?.map((row) => [row.id, row.is_admin, row.disabled, row.name])).toEqual([
-        ['u1', true, false, 'Ada'],
-        ['u2', false, true, null],
+      expect(tables.get('users')?.map((row) => [row.id, row.is_admin, row.disabled, row.name, row.has_password])).toEqual([
+        ['u1', true, false, 'Ada', true],
+        ['u2', false, true, null, false],
+      ]);
+      // Issue 23: the providers as stored (the sealed secret as is, for the transfer to re-seal), their identities.
+      expect(tables.get('identity_providers')).toEqual([
+        {
+          slug: 'acme',
+          kind: 'oidc',
+          name: 'Acme ✓',
+          button_label: 'Acme SSO',
+          icon_url: null,
+          enabled: true,
+          settings: newProvider('acme', 'Acme ✓').settings,
+          secret: 'sealed-secret-of-acme',
+          jit: true,
+          allowed_domains: '["example.com"]',
+          trust_email: true,
+          trust_mfa: true,
+          groups_mode: 'replace',
+          created_at: T0,
+          updated_at: T0,
+        },
+        expect.objectContaining({ slug: 'corp-dir', kind: 'ldap', enabled: false, secret: null, jit: false, settings: '{"url":"ldaps://dir.example"}', groups_mode: 'ignore' }),
+      ]);
+      expect(tables.get('federated_identities')).toEqual([
+        { provider_slug: 'acme', subject: 'sub-1', user_id: 'u1', email: 'ada@example.com', created_at: T0, last_used_at: T0 + 2 },
+        { provider_slug: 'corp-dir', subject: 'cn=grace', user_id: 'u2', email: null, created_at: T0 + 1, last_used_at: null },
+      ]);
+      expect(tables.get('sessions')?.map((row) => [row.id_hash, row.idp])).toEqual([
+        ['s-fed', 'acme'],
+        ['s1', null],
       ]);
       expect(tables.get('audit_events')?.map((row) => row.id)).toEqual([1, 2, 3, 4]);
       expect(tables.get('retired_subjects')?.map((row) => row.id)).toEqual(['gone']);
@@ -249,6 +310,24 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       const next = await target.audit.append({ at: T0 + 9, type: 'import.done', actor: 'cli', subject: null, ip: null, details: {} });
       expect(next).toMatchObject({ id: 5, prevHash: chain[3]?.hash });
       await expectUnbrokenChain(target);
+      // Issue 23: providers, linked identities, accounts without a password and the idp of sign-ins in progress move;
+      // federated sign-ins in progress do not.
+      expect(await target.identityProviders.list()).toEqual(await source.identityProviders.list());
+      expect(await target.identityProviders.linkCounts()).toEqual(
+        new Map([
+          ['acme', 1],
+          ['corp-dir', 1],
+        ]),
+      );
+      expect(await target.federatedIdentities.listForUser('u1')).toEqual(await source.federatedIdentities.listForUser('u1'));
+      expect(await target.federatedIdentities.find('corp-dir', 'cn=grace')).toMatchObject({ userId: 'u2' });
+      expect(await target.users.findById('u2')).toMatchObject({ hasPassword: false });
+      expect(await target.federationStates.findLiveLink('b1', 'u1', T0)).toBeNull();
+      expect(await source.federationStates.findLiveLink('b1', 'u1', T0)).not.toBeNull();
+      expect(await target.sessions.findLive('s-fed', T0)).toEqual(await source.sessions.findLive('s-fed', T0));
+      expect(await target.codes.consume('c-fed', T0 + 1)).toMatchObject({ idp: 'acme' });
+      expect(await target.refreshTokens.rotate('t-fed', T0 + 1)).toMatchObject({ idp: 'acme' });
+      expect(await target.deviceCodes.consume('d-fed', T0 + 4)).toMatchObject({ idp: 'acme', amr: ['fed'] });
       // A deleted user's id stays retired.
       await expect(target.users.create(newUser('gone', 'back@example.com'), T0 + 9)).rejects.toThrow('this user id belonged to a deleted user and is never reused');
     });

@@ -54,7 +54,8 @@ describe('syncProfile on a real store', () => {
 
   const deps = () => ({ store, clock });
   const groupsOf = async (user = ada) => (await store.groups.groupsOf(user.id)).map((group) => group.name);
-  const events = async (type: string) => (await store.audit.list({ limit: 100, filter: { type } })).map((event) => ({ actor: event.actor, subject: event.subject, details: event.details })).reverse();
+  const events = async (type: string) =>
+    (await store.audit.list({ limit: 100, filter: { type } })).map((event) => ({ actor: event.actor, subject: event.subject, details: event.details })).reverse();
 
   it('ignore: touches no group', async () => {
     const acme = await provider({ groupsMode: 'ignore' });

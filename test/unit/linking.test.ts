@@ -64,7 +64,8 @@ describe('resolveAccount and completePendingLink on a real store', () => {
   });
 
   const provider = (overrides: Partial<NewIdentityProvider> = {}): Promise<IdentityProviderRecord> => store.identityProviders.create(providerRow(overrides), T0);
-  const localUser = (email: string, overrides: Partial<UserRecord> = {}) => store.users.create(newUser(`u-${email}`, email, { passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$ZGlnZXN0', ...overrides }), T0);
+  const localUser = (email: string, overrides: Partial<UserRecord> = {}) =>
+    store.users.create(newUser(`u-${email}`, email, { passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$ZGlnZXN0', ...overrides }), T0);
 
   /** Everything resolveAccount could write. */
   const snapshot = async () => ({
@@ -113,6 +114,14 @@ describe('resolveAccount and completePendingLink on a real store', () => {
     await expect(resolveAccount(deps, acme, identity(), BROWSER, 'browser')).rejects.toMatchObject({ status: 403 });
   });
 
+  it('refuses every identity of a disabled provider, linked or not, and writes nothing', async () => {
+    const acme = await provider({ enabled: false });
+    await refused(() => resolveAccount(deps, acme, identity(), BROWSER, 'browser'), UpstreamSignInFailed, /Signing in with Acme Workspace is turned off/);
+    const ada = await localUser('ada@example.org');
+    await store.federatedIdentities.link({ providerSlug: 'acme', subject: 'acme-sub-1', userId: ada.id, email: null, createdAt: T0 });
+    await refused(() => resolveAccount(deps, acme, identity(), BROWSER, 'browser'), UpstreamSignInFailed, /turned off/);
+  });
+
   it('refuses an identity without an email, or with one that is not an address', async () => {
     const acme = await provider();
     await refused(() => resolveAccount(deps, acme, identity({ email: null }), BROWSER, 'browser'), UpstreamSignInFailed, /Acme Workspace did not give an email address/);
@@ -124,7 +133,11 @@ describe('resolveAccount and completePendingLink on a real store', () => {
     const acme = await provider({ allowedDomains: ['example.org'] });
     for (const email of ['ada@evil-example.org', 'ada@mail.example.org', 'ada@example.org.evil.test', 'ada@example.com']) {
       const domain = email.split('@')[1] ?? '';
-      await refused(() => resolveAccount(deps, acme, identity({ email }), BROWSER, 'browser'), UpstreamSignInFailed, new RegExp(`Accounts from ${domain.replaceAll('.', '\\.')} cannot sign in with Acme Workspace`));
+      await refused(
+        () => resolveAccount(deps, acme, identity({ email }), BROWSER, 'browser'),
+        UpstreamSignInFailed,
+        new RegExp(`Accounts from ${domain.replaceAll('.', '\\.')} cannot sign in with Acme Workspace`),
+      );
     }
     // Upper case in the address is the same domain.
     const resolved = await resolveAccount(deps, acme, identity({ email: 'Ada@EXAMPLE.org' }), BROWSER, 'browser');

@@ -7,10 +7,7 @@ import { query, statement, type PostgresPool } from './database.js';
 const INSERT = statement('federationStates.insert', `INSERT INTO federation_states (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)`);
 // One conditional statement, so of any number of concurrent callbacks presenting one state exactly one sees a row:
 // the others wait for its row lock, re-check the WHERE clause against the committed row, and match nothing.
-const CONSUME = statement(
-  'federationStates.consume',
-  `UPDATE federation_states SET used_at = $1 WHERE id_hash = $2 AND kind = $3 AND used_at IS NULL AND expires_at > $1 RETURNING ${COLUMNS}`,
-);
+const CONSUME = statement('federationStates.consume', `UPDATE federation_states SET used_at = $1 WHERE id_hash = $2 AND kind = $3 AND used_at IS NULL AND expires_at > $1 RETURNING ${COLUMNS}`);
 // federation_states_by_browser (browser_hash, user_id) finds the few candidates.
 const LIVE_LINK = statement(
   'federationStates.liveLink',

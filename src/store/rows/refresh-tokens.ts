@@ -23,7 +23,8 @@ export interface RefreshTokenRow {
   idp: string | null;
 }
 
-export const COLUMNS = 'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at, resources, idp';
+export const COLUMNS =
+  'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at, resources, idp';
 
 export function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
   return {

@@ -36,5 +36,16 @@ export type SessionValues = [string, string, string, string, number, number, num
 
 /** A session's values in COLUMNS order. */
 export function toValues(session: SessionRecord): SessionValues {
-  return [session.idHash, session.sid, session.userId, JSON.stringify(session.amr), session.authTime, session.createdAt, session.lastSeenAt, session.expiresAt, session.reauthenticatedAt ?? null, session.idp ?? null];
+  return [
+    session.idHash,
+    session.sid,
+    session.userId,
+    JSON.stringify(session.amr),
+    session.authTime,
+    session.createdAt,
+    session.lastSeenAt,
+    session.expiresAt,
+    session.reauthenticatedAt ?? null,
+    session.idp ?? null,
+  ];
 }
