@@ -11,21 +11,15 @@ import type { IdentityProviderRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { manageContext, type AdminDependencies } from './context.js';
 import { KIND_LABELS } from './provider-forms.js';
-import { formatTime, renderAdmin, type AdminSection } from './render.js';
+import { formatTime, renderAdmin } from './render.js';
 
 /** The admin screens' dependencies, with the box that seals a provider's secret (the one the sign-in pages open). */
 export interface ProviderDependencies extends AdminDependencies {
   secretBox: () => Promise<SecretBox>;
 }
 
-/**
- * The navigation section of these screens. AdminSection (render.ts) does not name it yet; the layout
- * (views/admin/partials/head.ejs) marks the "Providers" link current by this key.
- */
-const PROVIDERS_SECTION = 'providers' as AdminSection;
-
 export function renderProviders(res: Response, view: string, page: { title: string; [field: string]: unknown }, status = 200): void {
-  renderAdmin(res, `providers/${view}`, { ...page, section: PROVIDERS_SECTION }, status);
+  renderAdmin(res, `providers/${view}`, { ...page, section: 'providers' }, status);
 }
 
 export function providersPath(deps: AdminDependencies, suffix = ''): string {

@@ -1,7 +1,6 @@
 // The admin screens under /admin: every route behind requireAdmin; every POST parses its form and checks the
 // CSRF token before any handler runs. State changes happen only on POST. Each screen registers its own routes.
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
-import { openSecretBox, type SecretBox } from '../auth/secret-box.js';
 import { checkedForm } from '../http/middleware/checked-form.js';
 import { requireAdmin } from './access.js';
 import { apiRoutes } from './apis.js';
@@ -54,26 +53,10 @@ function checkedLargeForms(req: Request, res: Response, next: NextFunction): voi
   });
 }
 
-/**
- * The admin screens' dependencies; `secretBox` seals the providers' secrets (issue 23) and should be the app's own
- * (src/http/app.ts). Without it, one is opened here from the same configuration on first use (the key file's creation
- * is race-safe: every opener reads the same key).
- */
-export type AdminRouterDependencies = AdminDependencies & { secretBox?: () => Promise<SecretBox> };
+/** The admin screens' dependencies, with the app's secret box (src/http/app.ts), which seals the providers' secrets (issue 23). */
+export type AdminRouterDependencies = ProviderDependencies;
 
-function withSecretBox(deps: AdminRouterDependencies): ProviderDependencies {
-  if (deps.secretBox) return { ...deps, secretBox: deps.secretBox };
-  let box: Promise<SecretBox> | undefined;
-  const secretBox = () =>
-    (box ??= openSecretBox(deps.config).catch((error: unknown) => {
-      box = undefined;
-      throw error;
-    }));
-  return { ...deps, secretBox };
-}
-
-export function adminRouter(given: AdminRouterDependencies): Router {
-  const deps = withSecretBox(given);
+export function adminRouter(deps: AdminRouterDependencies): Router {
   const router = express.Router();
   router.use(requireAdmin(deps));
   // Every POST is parsed and checked; other methods pass through untouched.
