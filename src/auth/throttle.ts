@@ -70,7 +70,7 @@ export type ThrottleScope = 'signin' | 'reset' | 'verify' | 'second_factor';
  * Unauthenticated requests that store a row, admitted per address: GET /authorize's pending sign-in, a passkey
  * sign-in's challenge, a device authorization (a public device client authenticates with its client_id alone).
  */
-export type AdmissionScope = 'authorize' | 'passkey_options' | 'device_authorization';
+export type AdmissionScope = 'authorize' | 'passkey_options' | 'device_authorization' | 'federation';
 
 /** Audit events of refused attempts, bounded per address (THROTTLE_RULES.refusalAudit). */
 export type RefusalAuditScope = 'signin_refusal_audit' | 'reset_refusal_audit';

@@ -251,6 +251,17 @@ function plainTextWarning(view: ProviderView, warnings: string[]): void {
   }
 }
 
+/**
+ * Settings that do less, or more, than they seem to: linking on a trusted email needs the domains the upstream is
+ * authoritative for; accounts made at first sign-in with no domain allowed are open to anyone the upstream signs in
+ * (any Google or GitHub account, for a public one). A directory is the organisation's own: its people are the point.
+ */
+function policyWarnings(view: ProviderView, warnings: string[]): void {
+  if (view.allowedDomains.length > 0) return;
+  if (view.trustEmail) warnings.push('--trust-email links existing accounts only for the allowed domains: with no --allowed-domain it has no effect');
+  if (view.jit && view.kind !== 'ldap') warnings.push(`--jit with no --allowed-domain: anyone ${view.name} signs in gets an account here`);
+}
+
 const withWarnings = (text: string[], warnings: string[]) => [...text, ...warnings.map((warning) => `warning: ${warning}`)].join('\n');
 
 export function registerProviderCommands(program: Command): void {
@@ -271,6 +282,7 @@ export function registerProviderCommands(program: Command): void {
       const created = await createProvider(providerContext(ctx), { ...changes, slug: options.slug, kind: options.kind as ProviderKind, name: options.name });
       const view = providerView(created, 0);
       plainTextWarning(view, warnings);
+      policyWarnings(view, warnings);
       const callback = callbackOf(ctx, view);
       const text = [`created ${view.kind} provider ${view.slug} (${view.name})`, ...(callback ? [`register this redirect URI at the upstream: ${callback}`] : [])];
       print(options, { ...providerJson(ctx, view), warnings }, withWarnings(text, warnings));

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.js';
 import { checkEmail } from '../manage/users.js';
 import type { IdentityProviderRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+import { federationStateAad } from './federation-state.js';
 import type { UpstreamIdentity } from './federation.js';
 import { accountName, syncProfile } from './profile-sync.js';
 
@@ -48,11 +49,6 @@ interface PendingLink {
   groups: string[];
   attributes: Record<string, string>;
   amr: string[];
-}
-
-/** Associated data sealing a federation state's value to its row (src/auth/secret-box.ts). */
-export function federationStateAad(idHash: string): string {
-  return `federation-state:${idHash}`;
 }
 
 /**

@@ -62,7 +62,7 @@ export function federationCallback(deps: LoginDependencies) {
     const slug = text(req.params.slug);
     const state = text(req.query.state);
     if (!state) throw expiredState();
-    if (!(await admitted(deps, req, res, null))) return;
+    if (!(await admitted(deps, req, res, null, 'federation'))) return;
     const record = await deps.store.federationStates.consume(hashSecret(state), 'login', deps.clock.now());
     if (!record) throw expiredState();
     const refuse = async (provider: Pick<IdentityProviderRecord, 'slug'>, reason: FederatedFailureReason, target: SignInTarget | null = null) =>

@@ -43,7 +43,7 @@ export function federationStart(deps: LoginDependencies) {
     const provider = await browserProvider(deps.store, req.params.slug);
     if (!provider) throw noSuchProvider();
     const { target, state: where, loginHint } = await startTarget(deps, req);
-    if (!(await admitted(deps, req, res, target.kind === 'application' ? target.client.clientId : null))) return;
+    if (!(await admitted(deps, req, res, target.kind === 'application' ? target.client.clientId : null, 'federation'))) return;
     // A pending request's browser cookie was checked above; a sign-in to our own pages may be this browser's first visit.
     let browser = deps.cookies.read(req, 'browser');
     if (!browser) {

@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
 import { groupsRequireMfa, mayUse, restricted } from '../auth/access-rules.js';
 import { satisfiesMfaPolicy, type MfaPolicyInput } from '../auth/mfa-policy.js';
 import type { ActiveSession, Sessions } from '../auth/sessions.js';
-import { retryAfterSeconds, tryAgainIn, type Throttle } from '../auth/throttle.js';
+import { retryAfterSeconds, tryAgainIn, type AdmissionScope, type Throttle } from '../auth/throttle.js';
 import { InvalidRequest, LoginRequired } from '../errors.js';
 import { accessDenied, renderAccessDenied } from '../interaction/access-denied.js';
 import { browserProvider, federationStartUrl } from '../interaction/federation-providers.js';
@@ -121,11 +121,18 @@ async function providerStart(deps: AuthorizeDependencies, params: Record<string,
  * not the application, whose usual answer to an error is to start the sign-in again, spending more of the
  * budget; and a redirect would hand an abuser's flood on to the application. The request that uses up the
  * budget is audited once (admission.throttled); the refusals that follow are logged, not stored. A federated
- * sign-in's start and callback (src/interaction/federation-start.ts, federation-callback.ts) spend the same budget:
- * the start stores a row as this does, and both are steps of a sign-in this endpoint began.
+ * sign-in's start and callback (src/interaction/federation-start.ts, federation-callback.ts) are admitted the same
+ * way under a budget of their own (`federation`): the start stores a row as this does, and a federated sign-in
+ * must not spend three units of the authorization budget.
  */
-export async function admitted(deps: Pick<AuthorizeDependencies, 'store' | 'clock' | 'throttle'>, req: Request, res: Response, clientId: string | null): Promise<boolean> {
-  const admission = await deps.throttle.admitAddress('authorize', req.ip);
+export async function admitted(
+  deps: Pick<AuthorizeDependencies, 'store' | 'clock' | 'throttle'>,
+  req: Request,
+  res: Response,
+  clientId: string | null,
+  scope: AdmissionScope = 'authorize',
+): Promise<boolean> {
+  const admission = await deps.throttle.admitAddress(scope, req.ip);
   const now = deps.clock.now();
   if (admission.allowed) {
     if (admission.blockedUntil !== null) {
@@ -137,13 +144,13 @@ export async function admitted(deps: Pick<AuthorizeDependencies, 'store' | 'cloc
         clientId,
         ip: req.ip ?? null,
         outcome: 'failure',
-        details: { scope: 'authorize', retry_after: retryAfterSeconds(admission.blockedUntil, now) },
+        details: { scope, retry_after: retryAfterSeconds(admission.blockedUntil, now) },
       });
     }
     return true;
   }
   // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line, not stored or shown; what the person and the store see is tested
-  req.log.info({ scope: 'authorize', retryAt: admission.retryAt }, 'sign-in not started: too many from this address');
+  req.log.info({ scope, retryAt: admission.retryAt }, 'sign-in not started: too many from this address');
   res.status(429).setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
   res.render('error', {
     status: 429,

@@ -148,6 +148,14 @@ describe('idp provider (the command-line tool, run as a child process)', { timeo
       ].join('\n'),
     );
     expect(await openedSecret('acme-2')).toBe('inline-secret');
+
+    // Settings that do less, or more, than they seem to are said aloud.
+    const open = await ok(['provider', 'update', 'acme-2', '--jit', '--trust-email', '--json']);
+    expect(open.warnings).toEqual([
+      '--trust-email links existing accounts only for the allowed domains: with no --allowed-domain it has no effect',
+      '--jit with no --allowed-domain: anyone Acme 2 signs in gets an account here',
+    ]);
+    expect((await ok(['provider', 'update', 'acme-2', '--allowed-domain', 'acme.example', '--json'])).warnings).toEqual([]);
   });
 
   it('creates an OAuth 2 provider with its claim mapping; shows and lists it without its secret', async () => {
