@@ -324,6 +324,7 @@ export function registerProviderCommands(program: Command): void {
       const { provider: updated, changed } = await updateProvider(providerContext(ctx), slug, changes);
       const view = providerView(updated, (await ctx.store.identityProviders.linkCounts()).get(updated.slug) ?? 0);
       if (changed.includes('startTls') || changed.includes('url')) plainTextWarning(view, warnings);
+      if (['jit', 'trustEmail', 'allowedDomains'].some((field) => changed.includes(field))) policyWarnings(view, warnings);
       print(options, { ...providerJson(ctx, view), changed, warnings }, withWarnings([`provider ${updated.slug}: ${changed.length ? `changed ${changed.join(', ')}` : 'no change'}`], warnings));
     }),
   );

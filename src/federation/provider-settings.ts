@@ -45,7 +45,7 @@ const scopes = z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/)).max(30);
 
 const oidcSettingsSchema = z.strictObject({
   /** The issuer identifier; discovery is read from `<issuer>/.well-known/openid-configuration`. */
-  issuer: z.string().url(),
+  issuer: z.url(),
   clientId: z.string().min(1).max(255),
   /** Always includes `openid`. */
   scopes,
@@ -53,9 +53,9 @@ const oidcSettingsSchema = z.strictObject({
 });
 
 const oauth2SettingsSchema = z.strictObject({
-  authorizationUrl: z.string().url(),
-  tokenUrl: z.string().url(),
-  userinfoUrl: z.string().url(),
+  authorizationUrl: z.url(),
+  tokenUrl: z.url(),
+  userinfoUrl: z.url(),
   clientId: z.string().min(1).max(255),
   scopes,
   claims: claimMappingSchema,
@@ -84,7 +84,7 @@ const ldapSettingsSchema = z.strictObject({
   groupBase: z.string().min(1).max(1024).nullable(),
   attributes: ldapAttributesSchema,
   /** The directory's own password-change page, shown to its people instead of a reset link; null: "ask your administrator". */
-  passwordResetUrl: z.string().url().nullable(),
+  passwordResetUrl: z.url().nullable(),
 });
 
 export type OidcSettings = z.infer<typeof oidcSettingsSchema>;

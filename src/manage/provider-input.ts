@@ -99,8 +99,12 @@ export function checkSlug(slug: string): string {
       `${JSON.stringify(slug.slice(0, 60))} is not a valid slug: 1 to 40 lower-case letters, digits or -, not starting with - (it appears in URLs: /federation/<slug>/callback)`,
     );
   }
+  // The admin screens' "New provider" page is /admin/providers/new: a provider of that slug would have no page.
+  if (RESERVED_SLUGS.includes(slug)) throw refuse('slug', `"${slug}" is reserved; choose another slug`);
   return slug;
 }
+
+const RESERVED_SLUGS: readonly string[] = ['new'];
 
 /** Trimmed text of 1..max characters without control characters. */
 function checkText(field: string, value: string, max: number, what: string): string {

@@ -176,6 +176,7 @@ describe('creating a provider', () => {
     const cases: [ProviderInput, string, RegExp][] = [
       [{ ...OIDC_INPUT, slug: 'Acme' }, 'slug', /not a valid slug/],
       [{ ...OIDC_INPUT, slug: '-acme' }, 'slug', /not a valid slug/],
+      [{ ...OIDC_INPUT, slug: 'new' }, 'slug', /reserved/],
       [{ ...OIDC_INPUT, slug: 'a'.repeat(41) }, 'slug', /not a valid slug/],
       [{ ...OIDC_INPUT, slug: 'a/b' }, 'slug', /not a valid slug/],
       [{ ...OIDC_INPUT, kind: 'saml' as never }, 'kind', /oidc, oauth2 or ldap/],
