@@ -5,21 +5,22 @@ import { describe, expect, it } from 'vitest';
 import { encodeChallengeValue, parseChallengeValue, passwordFingerprint, stepCsrf } from '../../src/interaction/sign-in-progress.js';
 
 describe('sign-in progress in a challenge', () => {
-  it('round-trips factors, flags, an enrolment secret and a password fingerprint', () => {
+  it('round-trips factors, flags, an enrolment secret, a password fingerprint and the upstream provider', () => {
     const value = {
-      factors: ['pwd', 'otp', 'mfa'],
+      factors: ['fed', 'otp', 'mfa'],
       flags: ['password_breached' as const],
       enrolment: 'sealed.secret-value',
       password: passwordFingerprint('$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$ZGlnZXN0'),
+      idp: 'acme-sso',
     };
     const encoded = encodeChallengeValue(value);
-    expect(encoded).toBe(`pwd otp mfa flag=password_breached enrol=sealed.secret-value pwd-hash=${value.password}`);
+    expect(encoded).toBe(`fed otp mfa flag=password_breached enrol=sealed.secret-value pwd-hash=${value.password} idp=acme-sso`);
     expect(parseChallengeValue(encoded)).toEqual(value);
   });
 
   it("reads the values written before flags existed (the second step's factors and enrolment only)", () => {
-    expect(parseChallengeValue('pwd')).toEqual({ factors: ['pwd'], flags: [], enrolment: null, password: null });
-    expect(parseChallengeValue('pwd enrol=abc')).toEqual({ factors: ['pwd'], flags: [], enrolment: 'abc', password: null });
+    expect(parseChallengeValue('pwd')).toEqual({ factors: ['pwd'], flags: [], enrolment: null, password: null, idp: null });
+    expect(parseChallengeValue('pwd enrol=abc')).toEqual({ factors: ['pwd'], flags: [], enrolment: 'abc', password: null, idp: null });
     expect(encodeChallengeValue({ factors: ['pwd'], flags: [], enrolment: null })).toBe('pwd');
   });
 
