@@ -137,13 +137,13 @@ describe('federated sign-in refusals (issue 23)', () => {
     });
   });
 
-  it('admits starts and callbacks per client address, as /authorize: past the budget a 429 page, and nothing stored or consumed', async () => {
+  it('admits starts and callbacks per client address under a budget of their own: past it a 429 page, nothing stored or consumed, /authorize unaffected', async () => {
     const browser = new Browser();
     const { callback } = await upToCallback(browser, app, client, upstream, 'acme', 'person-1');
     const login = await open(browser, app, (await authorizationUrl(client)).url);
     const ip = '127.0.4.1';
     const rule = THROTTLE_RULES.admission;
-    for (let i = 0; i < rule.limit; i++) await app.store.throttle.attempt(`authorize:address:${ip}`, rule, app.clock.now());
+    for (let i = 0; i < rule.limit; i++) await app.store.throttle.attempt(`federation:address:${ip}`, rule, app.clock.now());
     const cookie = `gatehouse_browser=${browser.cookie(origin, 'gatehouse_browser') ?? ''}`;
     const before = { states: await states(), ...(await footprint(app)) };
     for (const url of [providerLink(login, 'acme') ?? '', callback.toString()]) {
@@ -153,6 +153,8 @@ describe('federated sign-in refusals (issue 23)', () => {
       expect(refused.body).toContain('too_many_requests');
     }
     expect({ states: await states(), ...(await footprint(app)) }).toEqual(before);
+    // A federated sign-in spends its own budget, not the authorization endpoint's: that address may still start one.
+    expect((await requestFrom(ip, (await authorizationUrl(client)).url)).status).toBe(303);
     // The callback's state was not used up: from an address within its budget it completes.
     expect((await browser.get(callback.toString())).status).toBe(303);
   });
