@@ -18,28 +18,14 @@ import type { IdentityProviderRecord, NewIdentityProvider, UserRecord } from '..
 import type { Store } from '../../src/store/store.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
 import { manageStorePerTest, refusedWithoutWriting } from '../helpers/manage-store.js';
-import { newUser, T0 } from '../store/engines.js';
+import { newProvider, newUser, T0 } from '../store/engines.js';
 
 const BROWSER = 'browser-cookie-of-the-person';
 const OTHER_BROWSER = 'browser-cookie-of-someone-else';
 
 function providerRow(overrides: Partial<NewIdentityProvider> = {}): NewIdentityProvider {
-  return {
-    slug: 'acme',
-    kind: 'oidc',
-    name: 'Acme Workspace',
-    buttonLabel: null,
-    iconUrl: null,
-    enabled: true,
-    settings: JSON.stringify({ issuer: 'https://accounts.acme.test', clientId: 'gatehouse', scopes: ['openid', 'email', 'profile'], claims: OIDC_CLAIMS }),
-    secret: null,
-    jit: true,
-    allowedDomains: [],
-    trustEmail: false,
-    trustMfa: false,
-    groupsMode: 'ignore',
-    ...overrides,
-  };
+  const settings = { issuer: 'https://accounts.acme.test', clientId: 'gatehouse', scopes: ['openid', 'email', 'profile'], claims: OIDC_CLAIMS };
+  return newProvider('acme', 'Acme Workspace', { settings: JSON.stringify(settings), secret: null, jit: true, ...overrides });
 }
 
 function identity(overrides: Partial<UpstreamIdentity> = {}): UpstreamIdentity {
