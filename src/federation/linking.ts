@@ -208,7 +208,11 @@ export async function resolveAccount(
 
     // (4) An account of that email exists.
     if (existing.disabled) throw disabledAccount();
-    if (authoritative(provider, identity, domain)) return linkExisting(deps, provider, identity, existing, via === 'directory' ? 'directory' : 'verified_email');
+    // Only to an account whose own address is verified: an account made earlier by someone else under that address
+    // (a just-in-time account from a provider that never verified it, an administrator's unconfirmed entry) waits
+    // for proof like any other, so the real owner's provider never signs them in to an account a stranger holds
+    // a way into (the "pre-hijacked account" class).
+    if (existing.emailVerified && authoritative(provider, identity, domain)) return linkExisting(deps, provider, identity, existing, via === 'directory' ? 'directory' : 'verified_email');
     if (browser === null) {
       throw refused(`An account with this email already exists. Ask your administrator to link it to ${provider.name}.`, 'existing account, no browser to prove ownership in');
     }

@@ -155,6 +155,10 @@ describe('resolveAccount and completePendingLink on a real store', () => {
     expect(await store.federatedIdentities.listForUser(ada.id)).toEqual([]);
 
     const authoritative = await provider({ slug: 'acme', trustEmail: true, allowedDomains: ['example.org'] });
+    // Not while the account's own address is unverified: whoever made it may not be its owner (pre-hijacking).
+    expect(await resolveAccount(deps, authoritative, identity(), BROWSER, 'browser')).toMatchObject({ kind: 'prove_ownership' });
+    expect(await store.federatedIdentities.listForUser(ada.id)).toEqual([]);
+    await store.users.update(ada.id, { emailVerified: true }, T0);
     const resolved = await resolveAccount(deps, authoritative, identity(), BROWSER, 'browser');
     expect(resolved).toMatchObject({ kind: 'signed_in', linked: true, user: { id: ada.id, hasPassword: true } });
     expect(await store.federatedIdentities.find('acme', 'acme-sub-1')).toMatchObject({ userId: ada.id });
@@ -166,6 +170,7 @@ describe('resolveAccount and completePendingLink on a real store', () => {
     const ada = await localUser('ada@example.org');
     await refused(() => resolveAccount(deps, ldap, identity(), null, 'directory'), UpstreamSignInFailed, /already exists\. Ask your administrator to link it to Corp Directory/);
     await store.identityProviders.update('corp', { trustEmail: true, allowedDomains: ['example.org'] }, T0);
+    await store.users.update(ada.id, { emailVerified: true }, T0);
     const trusted = (await store.identityProviders.findBySlug('corp')) as IdentityProviderRecord;
     expect(await resolveAccount(deps, trusted, identity(), null, 'directory')).toMatchObject({ kind: 'signed_in', linked: true, user: { id: ada.id } });
     expect(await linkedAudits()).toEqual([{ subject: ada.id, details: { provider: 'corp', via: 'directory' } }]);
