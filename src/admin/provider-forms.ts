@@ -3,11 +3,12 @@
 // (src/manage/providers.ts, the rules `idp provider` uses) only when it is posted. The fields shown depend on the
 // provider's kind (chosen before the form, fixed afterwards). The secret (an OAuth client secret, a directory's bind
 // password) is never part of the form as shown: it is read from the body on its own, and a page never carries it.
-import { ConflictError, ValidationError } from '../errors.js';
-import type { ProviderInput } from '../manage/providers.js';
+// The rules' refusals find their way back to the form's fields through provider-refusal.ts.
+import { ValidationError } from '../errors.js';
+import type { ProviderInput, ProviderView } from '../manage/providers.js';
 import type { ProviderKind } from '../store/records.js';
 import { bodyOf, lines, sent, shown, type FormBody } from './client-form-text.js';
-import { sentence, type FieldErrors } from './user-forms.js';
+import type { FieldErrors } from './user-forms.js';
 
 export const PROVIDER_KINDS: readonly ProviderKind[] = ['oidc', 'oauth2', 'ldap'];
 
@@ -70,6 +71,9 @@ export type ProviderForm = { kind: ProviderKind } & Record<TextKey, string> & Re
 export const SECRET_FIELD: Readonly<Record<ProviderKind, string>> = { oidc: 'client_secret', oauth2: 'client_secret', ldap: 'bind_password' };
 export const SECRET_FIELDS: readonly string[] = ['client_secret', 'bind_password'];
 
+/** Every field of the form, by its name in the body (the secret's included). */
+export const FORM_FIELDS: ReadonlySet<string> = new Set<string>([...TEXT_FIELDS.map(([, field]) => field), ...CHECKBOXES.map(([, field]) => field), ...SECRET_FIELDS]);
+
 /** The new form of a kind: its defaults, as the CLI has them (enabled; StartTLS on; GitHub-like claim paths). */
 export function emptyProviderForm(kind: ProviderKind): ProviderForm {
   const blank = Object.fromEntries(TEXT_FIELDS.map(([key]) => [key, ''])) as Record<TextKey, string>;
@@ -95,9 +99,8 @@ const ownField = (kinds: readonly ProviderKind[] | null, kind: ProviderKind) => 
 
 /** A field sent twice is a forged or broken form: refused whole, as everywhere else (a 400 page). */
 function refuseRepeated(form: FormBody): void {
-  const names = new Set<string>([...TEXT_FIELDS.map(([, field]) => field), ...CHECKBOXES.map(([, field]) => field), ...SECRET_FIELDS, 'kind']);
   for (const [name, value] of Object.entries(form)) {
-    if (Array.isArray(value) && names.has(name)) throw new ValidationError(name, `The form field “${name}” was sent more than once.`);
+    if (Array.isArray(value) && (FORM_FIELDS.has(name) || name === 'kind')) throw new ValidationError(name, `The form field “${name}” was sent more than once.`);
   }
 }
 
@@ -124,27 +127,14 @@ export function secretOf(body: unknown, kind: ProviderKind): string {
 }
 
 /** What a provider's view (src/manage/providers.ts providerView) shows in the edit form. */
-export interface StoredProvider {
-  slug: string;
-  kind: ProviderKind;
-  name: string;
-  buttonLabel: string | null;
-  iconUrl: string | null;
-  enabled: boolean;
-  jit: boolean;
-  allowedDomains: string[];
-  trustEmail: boolean;
-  trustMfa: boolean;
-  groupsMode: string;
-  settings: Record<string, unknown>;
-}
+export type StoredProvider = Omit<ProviderView, 'hasSecret' | 'linked' | 'createdAt' | 'updatedAt'>;
 
 const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
 const objectOf = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
 
 /** A stored provider in the edit form. */
 export function providerFormOf(provider: StoredProvider): ProviderForm {
-  const s = provider.settings;
+  const s: Record<string, unknown> = provider.settings;
   const claims = objectOf(s.claims);
   const attributes = objectOf(s.attributes);
   const kind = provider.kind;
@@ -258,60 +248,4 @@ export function providerInputOf(form: ProviderForm, secret: string): { input: Pr
     };
   }
   return { input, errors };
-}
-
-/** The shared rules' field names (ProviderInput's, the settings' dotted paths) → the form's. */
-const RULE_FIELDS: Readonly<Record<string, string>> = {
-  slug: 'slug',
-  name: 'name',
-  buttonLabel: 'button_label',
-  iconUrl: 'icon_url',
-  allowedDomains: 'allowed_domains',
-  groupsMode: 'groups_mode',
-  issuer: 'issuer',
-  clientId: 'client_id',
-  clientSecret: 'client_secret',
-  secret: 'secret',
-  scopes: 'scopes',
-  authorizationUrl: 'authorization_url',
-  tokenUrl: 'token_url',
-  userinfoUrl: 'userinfo_url',
-  'claims.subject': 'claim_subject',
-  'claims.email': 'claim_email',
-  'claims.emailVerified': 'claim_email_verified',
-  'claims.name': 'claim_name',
-  'claims.groups': 'claim_groups',
-  url: 'url',
-  startTls: 'starttls',
-  ca: 'ca',
-  bindDn: 'bind_dn',
-  bindPassword: 'bind_password',
-  userBase: 'user_base',
-  userFilter: 'user_filter',
-  groupBase: 'group_base',
-  'attributes.email': 'attr_email',
-  'attributes.name': 'attr_name',
-  'attributes.memberOf': 'attr_member_of',
-  passwordResetUrl: 'password_reset_url',
-};
-
-/** The form field the shared rules' field name stands for (snake_case names are the form's already). */
-export function formFieldOf(ruleField: string, kind: ProviderKind): string {
-  const field = RULE_FIELDS[ruleField] ?? RULE_FIELDS[ruleField.replace(/^settings\./, '')] ?? ruleField;
-  return field === 'secret' ? SECRET_FIELD[kind] : field;
-}
-
-/** Every field id the form can show an error at, so that an error at another name goes above the form. */
-const FORM_FIELDS = new Set<string>([...TEXT_FIELDS.map(([, field]) => field), ...CHECKBOXES.map(([, field]) => field), ...SECRET_FIELDS]);
-
-/**
- * A refusal of the shared rules as a message next to its field, with the status the page answers: a slug taken at
- * the slug, a rule's mistake at the field it names (else above the form, under `form`). Anything else is not the
- * form's and goes to the error page.
- */
-export function providerRefusal(error: unknown, kind: ProviderKind): { errors: FieldErrors; status: number } | null {
-  if (error instanceof ConflictError) return { errors: { slug: sentence(error.message) }, status: error.status };
-  if (!(error instanceof ValidationError)) return null;
-  const field = formFieldOf(error.field, kind);
-  return { errors: { [FORM_FIELDS.has(field) ? field : 'form']: sentence(error.message) }, status: error.status };
 }

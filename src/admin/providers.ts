@@ -27,13 +27,13 @@ import {
   PROVIDER_KINDS,
   providerFormOf,
   providerInputOf,
-  providerRefusal,
   readProviderForm,
   sameSignInSettings,
   SECRET_FIELD,
   secretOf,
   type ProviderForm,
 } from './provider-forms.js';
+import { providerRefusal } from './provider-refusal.js';
 import { callbackUrl, providerBySlug, providerContext, providerPath, providerRow, providersPath, renderProviders, type ProviderDependencies } from './provider-pages.js';
 import type { FieldErrors } from './user-forms.js';
 

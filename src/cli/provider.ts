@@ -2,60 +2,20 @@
 // and LDAP directories people may sign in with. Every change goes through src/manage/providers.ts, so the rules and
 // the audit events are the admin screens'. A secret is never printed: show and list say `hasSecret`. What the tool
 // has to warn about (a secret typed on the command line, plain-text LDAP) goes with its answer, on standard output
-// (`warnings` in --json), so that standard error stays for refusals.
-import { readFile } from 'node:fs/promises';
+// (`warnings` in --json), so that standard error stays for refusals. The flags become ProviderInput fields in
+// provider-options.ts.
 import type { Command } from 'commander';
 import { openSecretBox, type SecretBox } from '../auth/secret-box.js';
 import { ValidationError } from '../errors.js';
 import { buttonLabelOf } from '../federation/provider-settings.js';
 import { routes } from '../http/routes.js';
 import { createProvider, deleteProvider, findProvider, listProviders, providerView, updateProvider, type ProviderContext, type ProviderView } from '../manage/providers.js';
-import type { ProviderChanges } from '../manage/provider-input.js';
-import type { ProviderGroupsMode, ProviderKind } from '../store/records.js';
+import type { ProviderKind } from '../store/records.js';
+import { providerChanges, type ProviderOptions } from './provider-options.js';
 import { iso, print, withContext, type CommandContext, type OutputOptions } from './run.js';
 
 /** Repeatable, and undefined when never given (an update replaces a list only when the flag is there). */
 const collectSome = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
-interface ProviderOptions extends OutputOptions {
-  name?: string;
-  buttonLabel?: string | false;
-  iconUrl?: string | false;
-  enabled?: boolean;
-  disabled?: boolean;
-  jit?: boolean;
-  trustEmail?: boolean;
-  trustMfa?: boolean;
-  groups?: string;
-  allowedDomain?: string[] | false;
-  issuer?: string;
-  clientId?: string;
-  clientSecret?: string;
-  clientSecretFile?: string;
-  scope?: string[];
-  authorizationUrl?: string;
-  tokenUrl?: string;
-  userinfoUrl?: string;
-  claimSubject?: string;
-  claimEmail?: string;
-  claimEmailVerified?: string | false;
-  claimName?: string | false;
-  claimGroups?: string | false;
-  attribute?: string[] | false;
-  url?: string;
-  bindDn?: string;
-  bindPassword?: string;
-  bindPasswordFile?: string;
-  userBase?: string;
-  userFilter?: string;
-  starttls?: boolean;
-  caFile?: string | false;
-  groupBase?: string | false;
-  emailAttribute?: string;
-  nameAttribute?: string | false;
-  memberOfAttribute?: string | false;
-  passwordResetUrl?: string | false;
-}
 
 /** The flags create and update share; `update` adds the --no-… forms that clear or turn off. */
 function settingOptions(command: Command, update: boolean): Command {
@@ -119,87 +79,6 @@ function settingOptions(command: Command, update: boolean): Command {
   clears('member-of-attribute', 'no memberOf read');
   clears('password-reset-url', '"ask your administrator"');
   return command.option('--json', 'print JSON');
-}
-
-/** A value given with --foo, cleared with --no-foo (false → null), absent → undefined. */
-const clearable = (value: string | false | undefined): string | null | undefined => (value === false ? null : value);
-
-async function readText(field: string, file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ValidationError(field, `cannot read the ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
-
-/** One secret from its inline flag or its file (without the file's final line break), with a warning for the former. */
-async function secretFrom(inline: string | undefined, file: string | undefined, flag: string, warnings: string[]): Promise<string | undefined> {
-  if (inline !== undefined && file !== undefined) throw new ValidationError(flag, `give either --${flag} or --${flag}-file, not both`);
-  if (file !== undefined) return (await readText(flag, file, flag.replace(/-/g, ' '))).replace(/\r?\n$/, '');
-  if (inline !== undefined)
-    warnings.push(
-      `the ${flag.replace(/-/g, ' ')} given with --${flag} is visible to other local users in the process list while idp runs, and may stay in your shell history: prefer --${flag}-file`,
-    );
-  return inline;
-}
-
-function parseAttributes(values: string[]): Record<string, string> {
-  const attributes: Record<string, string> = {};
-  for (const value of values) {
-    const at = value.indexOf('=');
-    if (at <= 0) throw new ValidationError('attribute', `--attribute ${JSON.stringify(value)} must be NAME=PATH, such as department=org.department`);
-    attributes[value.slice(0, at)] = value.slice(at + 1);
-  }
-  return attributes;
-}
-
-/** What the flags give, as ProviderInput fields; absent flags stay absent. */
-async function providerChanges(options: ProviderOptions, warnings: string[]): Promise<ProviderChanges> {
-  if (options.enabled && options.disabled) throw new ValidationError('enabled', 'give either --enabled or --disabled, not both');
-  const changes: ProviderChanges = {};
-  const set = <K extends keyof ProviderChanges>(key: K, value: ProviderChanges[K] | undefined) => {
-    if (value !== undefined) changes[key] = value;
-  };
-  set('name', options.name);
-  set('buttonLabel', clearable(options.buttonLabel));
-  set('iconUrl', clearable(options.iconUrl));
-  set('enabled', options.disabled ? false : options.enabled ? true : undefined);
-  set('jit', options.jit);
-  set('trustEmail', options.trustEmail);
-  set('trustMfa', options.trustMfa);
-  // The manage layer checks the word: a script may send anything.
-  set('groupsMode', options.groups as ProviderGroupsMode | undefined);
-  set('allowedDomains', options.allowedDomain === false ? [] : options.allowedDomain);
-  set('issuer', options.issuer);
-  set('clientId', options.clientId);
-  set('clientSecret', await secretFrom(options.clientSecret, options.clientSecretFile, 'client-secret', warnings));
-  set('scopes', options.scope);
-  set('authorizationUrl', options.authorizationUrl);
-  set('tokenUrl', options.tokenUrl);
-  set('userinfoUrl', options.userinfoUrl);
-  const claims = {
-    subject: options.claimSubject,
-    email: options.claimEmail,
-    emailVerified: clearable(options.claimEmailVerified),
-    name: clearable(options.claimName),
-    groups: clearable(options.claimGroups),
-    attributes: options.attribute === false ? {} : options.attribute === undefined ? undefined : parseAttributes(options.attribute),
-  };
-  const givenClaims = Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined));
-  if (Object.keys(givenClaims).length > 0) changes.claims = givenClaims;
-  set('url', options.url);
-  set('bindDn', options.bindDn);
-  set('bindPassword', await secretFrom(options.bindPassword, options.bindPasswordFile, 'bind-password', warnings));
-  set('userBase', options.userBase);
-  set('userFilter', options.userFilter);
-  set('startTls', options.starttls);
-  if (options.caFile !== undefined) changes.ca = options.caFile === false ? null : await readText('ca', options.caFile, 'CA');
-  set('groupBase', clearable(options.groupBase));
-  const attributes = { email: options.emailAttribute, name: clearable(options.nameAttribute), memberOf: clearable(options.memberOfAttribute) };
-  const givenAttributes = Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== undefined));
-  if (Object.keys(givenAttributes).length > 0) changes.attributes = givenAttributes;
-  set('passwordResetUrl', clearable(options.passwordResetUrl));
-  return changes;
 }
 
 function providerContext(ctx: CommandContext): ProviderContext {

@@ -2,28 +2,24 @@
 // to its account; an unknown one with an email becomes an account just in time (when the provider may create
 // them) or is linked to the existing account of that email, but only where the provider is authoritative for the
 // email's domain. Anywhere else the person proves they own the existing account by signing in to it once in the
-// same browser (the 'link' federation state, completePendingLink): an upstream that merely asserts an email
-// (unverified, or for a domain it does not own) never takes over someone's account (the classic account
-// pre-hijacking and "nOAuth" attacks). A disabled account never signs in, whatever the upstream says.
+// same browser (the 'link' federation state of pending-link.ts, then completePendingLink): an upstream that merely
+// asserts an email (unverified, or for a domain it does not own) never takes over someone's account (the classic
+// account pre-hijacking and "nOAuth" attacks). A disabled account never signs in, whatever the upstream says.
 // Refusals throw UpstreamSignInFailed (403) with the page's message and write nothing; the caller audits them.
 import type { Request } from 'express';
 import { hashPassword } from '../auth/password-hash.js';
-import type { SecretBox } from '../auth/secret-box.js';
-import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
-import type { Clock } from '../clock.js';
+import { randomId, randomSecret } from '../auth/secrets.js';
 import { ConflictError, UpstreamSignInFailed, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkEmail } from '../manage/users.js';
 import type { IdentityProviderRecord, UserRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
-import { federationStateAad } from './federation-state.js';
 import type { UpstreamIdentity } from './federation.js';
+import { savePendingLink, takePendingLink, type PendingLinkDependencies } from './pending-link.js';
 import { accountName, syncProfile } from './profile-sync.js';
 
-export interface LinkingDependencies {
-  store: Store;
-  clock: Clock;
-  secretBox: () => Promise<SecretBox>;
+export { LINK_STATE_LIFETIME_MS } from './pending-link.js';
+
+export interface LinkingDependencies extends PendingLinkDependencies {
   /** Where ignored upstream values (an unknown attribute, an unreadable value) are noted; none: not noted. */
   logger?: Pick<Logger, 'info' | 'warn'>;
 }
@@ -36,20 +32,6 @@ export type AccountResolution =
 
 /** How a link came to be (`identity.linked` details.via). */
 export type LinkVia = 'jit' | 'verified_email' | 'proven' | 'directory';
-
-/** Long enough to remember the account's password and pass its second factor; short enough to go stale on a shared computer. */
-export const LINK_STATE_LIFETIME_MS = 10 * 60 * 1000;
-
-/** The 'link' state's sealed value: the upstream identity waiting to be linked. */
-interface PendingLink {
-  subject: string;
-  email: string | null;
-  emailVerified: boolean;
-  name: string | null;
-  groups: string[];
-  attributes: Record<string, string>;
-  amr: string[];
-}
 
 /**
  * The sign-in's `amr` (RFC 8176): `fed`, plus the upstream's own second factor only where the provider is trusted
@@ -188,33 +170,6 @@ async function linkExisting(deps: LinkingDependencies, provider: IdentityProvide
   return signInLinked(deps, provider, identity, user.id, true);
 }
 
-/** The 'link' state: the identity waits, sealed and bound to this browser and to the account, for proof of ownership. */
-async function awaitProof(deps: LinkingDependencies, provider: IdentityProviderRecord, identity: UpstreamIdentity, user: UserRecord, browser: string): Promise<AccountResolution> {
-  const idHash = hashSecret(randomSecret());
-  const pending: PendingLink = {
-    subject: identity.subject,
-    email: identity.email,
-    emailVerified: identity.emailVerified,
-    name: identity.name,
-    groups: identity.groups,
-    attributes: identity.attributes,
-    amr: identity.amr,
-  };
-  const value = (await deps.secretBox()).seal(JSON.stringify(pending), federationStateAad(idHash));
-  const now = deps.clock.now();
-  await deps.store.federationStates.create({
-    idHash,
-    kind: 'link',
-    providerSlug: provider.slug,
-    browserHash: hashSecret(browser),
-    userId: user.id,
-    value,
-    createdAt: now,
-    expiresAt: now + LINK_STATE_LIFETIME_MS,
-  });
-  return { kind: 'prove_ownership', user };
-}
-
 /**
  * The account an upstream identity signs in to, by the rules of the design ("Accounts"). `browser` is this
  * browser's cookie (the 'link' state is bound to it); null for a directory sign-in, which has no second visit.
@@ -253,37 +208,19 @@ export async function resolveAccount(
 
     // (4) An account of that email exists.
     if (existing.disabled) throw disabledAccount();
-    if (authoritative(provider, identity, domain)) return linkExisting(deps, provider, identity, existing, via === 'directory' ? 'directory' : 'verified_email');
+    // Only to an account whose own address is verified: an account made earlier by someone else under that address
+    // (a just-in-time account from a provider that never verified it, an administrator's unconfirmed entry) waits
+    // for proof like any other, so the real owner's provider never signs them in to an account a stranger holds
+    // a way into (the "pre-hijacked account" class).
+    if (existing.emailVerified && authoritative(provider, identity, domain)) return linkExisting(deps, provider, identity, existing, via === 'directory' ? 'directory' : 'verified_email');
     if (browser === null) {
       throw refused(`An account with this email already exists. Ask your administrator to link it to ${provider.name}.`, 'existing account, no browser to prove ownership in');
     }
-    return awaitProof(deps, provider, identity, existing, browser);
+    // The identity waits (the 'link' state) for the account's owner to sign in to it in this browser.
+    await savePendingLink(deps, provider, identity, existing, browser);
+    return { kind: 'prove_ownership', user: existing };
   }
   throw refused(`Signing in with ${provider.name} did not complete. Try again.`, 'account resolution raced twice');
-}
-
-/** The string values of a JSON object (own properties), nothing else. */
-function stringsOf(value: unknown): Record<string, string> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-}
-
-function readPending(text: string): PendingLink | null {
-  try {
-    const value = JSON.parse(text) as Partial<PendingLink>;
-    if (typeof value.subject !== 'string' || !value.subject) return null;
-    return {
-      subject: value.subject,
-      email: typeof value.email === 'string' ? value.email : null,
-      emailVerified: value.emailVerified === true,
-      name: typeof value.name === 'string' ? value.name : null,
-      groups: Array.isArray(value.groups) ? value.groups.filter((group): group is string => typeof group === 'string') : [],
-      attributes: stringsOf(value.attributes),
-      amr: Array.isArray(value.amr) ? value.amr.filter((amr): amr is string => typeof amr === 'string') : [],
-    };
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -294,27 +231,9 @@ function readPending(text: string): PendingLink | null {
  */
 export async function completePendingLink(deps: LinkingDependencies, browser: string, user: UserRecord, req: Request): Promise<boolean> {
   const now = deps.clock.now();
-  const live = await deps.store.federationStates.findLiveLink(hashSecret(browser), user.id, now);
-  if (!live || live.userId !== user.id) return false;
-  const state = await deps.store.federationStates.consume(live.idHash, 'link', now);
-  // Another tab of this browser used it first.
-  if (!state || state.userId !== user.id) return false;
-  const provider = await deps.store.identityProviders.findBySlug(state.providerSlug);
-  if (!provider || !provider.enabled) {
-    req.log.info({ provider: state.providerSlug }, 'pending link dropped: the provider is gone or disabled');
-    return false;
-  }
-  let pending: PendingLink | null;
-  try {
-    pending = readPending((await deps.secretBox()).open(state.value, federationStateAad(state.idHash)));
-  } catch (error) {
-    req.log.warn({ err: error, provider: provider.slug }, 'pending link dropped: its value does not open');
-    return false;
-  }
-  if (!pending) {
-    req.log.warn({ provider: provider.slug }, 'pending link dropped: its value is not readable');
-    return false;
-  }
+  const taken = await takePendingLink(deps, browser, user, req, now);
+  if (!taken) return false;
+  const { provider, pending } = taken;
   try {
     await deps.store.federatedIdentities.link({ providerSlug: provider.slug, subject: pending.subject, userId: user.id, email: pending.email, createdAt: now });
   } catch (error) {
@@ -323,8 +242,7 @@ export async function completePendingLink(deps: LinkingDependencies, browser: st
     return false;
   }
   await auditLinked(deps, provider, user, 'proven', req.ip ?? null);
-  const identity: UpstreamIdentity = { ...pending };
-  await syncProfile(deps, provider, user, identity);
+  await syncProfile(deps, provider, user, pending);
   await deps.store.federatedIdentities.touch(provider.slug, pending.subject, pending.email, now);
   return true;
 }

@@ -18,32 +18,27 @@ import {
   type OidcSettings,
   type SettingsOf,
 } from '../federation/provider-settings.js';
-import type { IdentityProviderPatch, IdentityProviderRecord, ProviderGroupsMode, ProviderKind } from '../store/records.js';
+import type { IdentityProviderPatch, IdentityProviderRecord, ProviderKind } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import {
   checkAllowedDomains,
   checkButtonLabel,
-  checkCa,
   checkClaims,
   checkClientId,
-  checkDn,
   checkGroupsMode,
   checkHttpsUrl,
   checkKind,
-  checkLdapAttributes,
-  checkLdapUrl,
   checkOptionalUrl,
   checkProviderName,
   checkScopes,
   checkSecret,
   checkSlug,
-  checkStartTls,
-  checkUserFilter,
   refuseForeignFields,
   SECRET_FIELD,
   type ProviderChanges,
   type ProviderInput,
 } from './provider-input.js';
+import { checkCa, checkDn, checkLdapAttributes, checkLdapUrl, checkStartTls, checkUserFilter } from './provider-ldap-input.js';
 import { audit, type ManageContext } from './users.js';
 
 export type { ProviderChanges, ProviderInput } from './provider-input.js';
@@ -54,26 +49,13 @@ export interface ProviderContext extends ManageContext {
   secretBox: () => Promise<SecretBox>;
 }
 
-/** What the tool, the admin screens and `--json` show of a provider: never its secret. */
-export interface ProviderView {
-  slug: string;
-  kind: ProviderKind;
-  name: string;
-  buttonLabel: string | null;
-  iconUrl: string | null;
-  enabled: boolean;
-  jit: boolean;
-  allowedDomains: string[];
-  trustEmail: boolean;
-  trustMfa: boolean;
-  groupsMode: ProviderGroupsMode;
+/** What the tool, the admin screens and `--json` show of a provider: the stored row's fields, never its secret. */
+export interface ProviderView extends Omit<IdentityProviderRecord, 'settings' | 'secret'> {
   /** The kind's settings as stored (no secret is among them). */
   settings: OidcSettings | OAuth2Settings | LdapSettings;
   hasSecret: boolean;
   /** How many accounts are linked to it. */
   linked: number;
-  createdAt: number;
-  updatedAt: number;
 }
 
 export function providerView(record: IdentityProviderRecord, linked: number): ProviderView {

@@ -8,8 +8,9 @@ import { DirectoryUnavailable } from '../../src/errors.js';
 import { createDirectories } from '../../src/federation/directories.js';
 import type { Directory } from '../../src/federation/federation.js';
 import { LdapDirectory } from '../../src/federation/ldap.js';
-import { providerSecretAad, type LdapSettings } from '../../src/federation/provider-settings.js';
+import type { LdapSettings } from '../../src/federation/provider-settings.js';
 import type { IdentityProviderRecord } from '../../src/store/records.js';
+import { providerRecord } from '../helpers/federation-fixtures.js';
 import { ldapSettingsFor, makeCa, silentServer, startSlapd, tcpProxy, type Slapd } from '../helpers/slapd.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -36,23 +37,7 @@ afterAll(async () => {
 
 function row(settings: LdapSettings, servicePassword: string): IdentityProviderRecord {
   version += 1;
-  return {
-    slug: 'corp',
-    kind: 'ldap',
-    name: 'Corp Directory',
-    buttonLabel: null,
-    iconUrl: null,
-    enabled: true,
-    settings: JSON.stringify(settings),
-    secret: box.seal(servicePassword, providerSecretAad('corp')),
-    jit: false,
-    allowedDomains: [],
-    trustEmail: false,
-    trustMfa: false,
-    groupsMode: 'ignore',
-    createdAt: 1,
-    updatedAt: version,
-  };
+  return providerRecord(box, { slug: 'corp', kind: 'ldap', name: 'Corp Directory', settings, secret: servicePassword, updatedAt: version });
 }
 
 function directoryOf(target: Slapd, overrides: Partial<LdapSettings> = {}): Promise<Directory> {

@@ -6,8 +6,9 @@ import { secretBox, type SecretBox } from '../../src/auth/secret-box.js';
 import { DirectoryUnavailable, ValidationError } from '../../src/errors.js';
 import { createDirectories } from '../../src/federation/directories.js';
 import type { DirectoryCheck } from '../../src/federation/federation.js';
-import { providerSecretAad, type LdapSettings } from '../../src/federation/provider-settings.js';
+import type { LdapSettings } from '../../src/federation/provider-settings.js';
 import type { IdentityProviderRecord } from '../../src/store/records.js';
+import { providerRecord } from '../helpers/federation-fixtures.js';
 import { ldapSettingsFor, startSlapd, tcpProxy, type Slapd } from '../helpers/slapd.js';
 
 let slapd: Slapd;
@@ -30,23 +31,7 @@ afterAll(async () => {
 /** A provider row for this slapd; each call is a new row version (a fresh directory and pool). */
 function provider(overrides: Partial<LdapSettings> = {}, servicePassword = slapd.servicePassword, slug = 'corp'): IdentityProviderRecord {
   version += 1;
-  return {
-    slug,
-    kind: 'ldap',
-    name: 'Corp Directory',
-    buttonLabel: null,
-    iconUrl: null,
-    enabled: true,
-    settings: JSON.stringify(ldapSettingsFor(slapd, overrides)),
-    secret: box.seal(servicePassword, providerSecretAad(slug)),
-    jit: false,
-    allowedDomains: [],
-    trustEmail: false,
-    trustMfa: false,
-    groupsMode: 'ignore',
-    createdAt: 1,
-    updatedAt: version,
-  };
+  return providerRecord(box, { slug, kind: 'ldap', name: 'Corp Directory', settings: ldapSettingsFor(slapd, overrides), secret: servicePassword, updatedAt: version });
 }
 
 function authenticated(check: DirectoryCheck) {

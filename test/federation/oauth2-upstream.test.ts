@@ -3,18 +3,16 @@
 // answered with 200, the user-info mapping (a numeric id), and what the person is told when it goes wrong.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { secretBox } from '../../src/auth/secret-box.js';
-import { UpstreamSignInFailed } from '../../src/errors.js';
 import { OAUTH2_CLAIMS } from '../../src/federation/provider-settings.js';
 import type { UpstreamClient } from '../../src/federation/federation.js';
-import { createUpstreamClients } from '../../src/federation/upstreams.js';
 import { completeGitHubSignIn, startFakeGitHub, type FakeGitHub } from '../helpers/fake-github.js';
-import { providerRecord } from '../helpers/upstream-oidc.js';
+import { providerRecord } from '../helpers/federation-fixtures.js';
+import { upstreamTestSetup, withParam } from './upstream-test-setup.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/federation/github/callback';
 const CLIENT_ID = 'Iv1.gatehouse';
 const CLIENT_SECRET = `ghsecret-${randomBytes(12).toString('hex')}`;
-const box = secretBox(randomBytes(32));
+const { box, newClients, refusal } = upstreamTestSetup(CLIENT_SECRET);
 const OCTOCAT = { id: 583231, login: 'octocat', name: 'The Octocat', email: ' octocat@github.example ', company: '@github' };
 
 function githubRow(
@@ -39,24 +37,6 @@ function githubRow(
   });
 }
 
-/** The refusal, checked to hold no secret, code, token or verifier (`secrets`) in its message or its detail. */
-async function refusal(promise: Promise<unknown>, ...secrets: (string | null | undefined)[]): Promise<UpstreamSignInFailed> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UpstreamSignInFailed);
-  const failure = error as UpstreamSignInFailed;
-  for (const text of [failure.message, failure.detail ?? '']) {
-    for (const secret of [CLIENT_SECRET, ...secrets]) if (secret) expect(text).not.toContain(secret);
-  }
-  return failure;
-}
-
-function newClients(timeoutMs = 5000) {
-  return createUpstreamClients({ timeoutMs, secretBox: async () => box });
-}
-
 async function signIn(client: UpstreamClient) {
   const authorization = await client.beginSignIn(REDIRECT_URI);
   return { authorization, callback: await completeGitHubSignIn(authorization.url) };
@@ -67,8 +47,7 @@ describe('an upstream OAuth 2 provider (GitHub)', () => {
 
   it('signs in with PKCE and state, asks the token endpoint for JSON, and maps GET /user', async () => {
     const github = await githubStarted;
-    const clients = createUpstreamClients({ timeoutMs: 5000, secretBox: async () => box });
-    const client = await clients.clientFor(githubRow(github, { claims: { attributes: { company: 'company', handle: 'login' } } }));
+    const client = await newClients().clientFor(githubRow(github, { claims: { attributes: { company: 'company', handle: 'login' } } }));
     const authorization = await client.beginSignIn(REDIRECT_URI);
     expect(authorization.nonce).toBeNull();
     const url = new URL(authorization.url);
@@ -96,10 +75,7 @@ describe('an upstream OAuth 2 provider (GitHub)', () => {
     const client = await newClients().clientFor(githubRow(github));
     const { authorization, callback } = await signIn(client);
     const tokenRequests = github.tokenRequests.length;
-    for (const state of [`${authorization.state}x`, null]) {
-      const tampered = new URL(callback);
-      if (state === null) tampered.searchParams.delete('state');
-      else tampered.searchParams.set('state', state);
+    for (const tampered of [withParam(callback, 'state', `${authorization.state}x`), withParam(callback, 'state', null)]) {
       const failure = await refusal(client.finishSignIn(tampered, authorization, REDIRECT_URI), callback.searchParams.get('code'), authorization.codeVerifier);
       expect(failure.status).toBe(400);
       expect(failure.message).toBe('This answer from GitHub does not belong to a sign-in started in this browser. Please start again.');
@@ -111,8 +87,7 @@ describe('an upstream OAuth 2 provider (GitHub)', () => {
     const github = await githubStarted;
     const client = await newClients().clientFor(githubRow(github));
     const { authorization, callback } = await signIn(client);
-    const mixedUp = new URL(callback);
-    mixedUp.searchParams.set('iss', 'https://attacker.example');
+    const mixedUp = withParam(callback, 'iss', 'https://attacker.example');
     expect((await refusal(client.finishSignIn(mixedUp, authorization, REDIRECT_URI))).status).toBe(400);
   });
 

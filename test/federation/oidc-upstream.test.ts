@@ -3,17 +3,16 @@
 // and what the person is told when the upstream refuses, is down, is slow or answers too much.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { secretBox } from '../../src/auth/secret-box.js';
-import { UpstreamSignInFailed } from '../../src/errors.js';
 import type { UpstreamAuthorization, UpstreamClient } from '../../src/federation/federation.js';
 import { OIDC_CLAIMS } from '../../src/federation/provider-settings.js';
-import { createUpstreamClients } from '../../src/federation/upstreams.js';
-import { completeUpstreamSignIn, providerRecord, startUpstreamOidc, type UpstreamAccount, type UpstreamOidc } from '../helpers/upstream-oidc.js';
+import { providerRecord } from '../helpers/federation-fixtures.js';
+import { completeUpstreamSignIn, startUpstreamOidc, type UpstreamAccount, type UpstreamOidc } from '../helpers/upstream-oidc.js';
+import { upstreamTestSetup, withParam } from './upstream-test-setup.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/federation/acme/callback';
 const CLIENT_ID = 'gatehouse-test';
 const CLIENT_SECRET = `secret-${randomBytes(12).toString('hex')}`;
-const box = secretBox(randomBytes(32));
+const { box, newClients, refusal } = upstreamTestSetup(CLIENT_SECRET);
 
 const ACCOUNTS: Record<string, UpstreamAccount> = {
   alice: { email: ' Alice@Example.COM ', email_verified: true, name: 'Alice Liddell', groups: ['admins', 'staff', 7], amr: ['pwd', 'mfa'], department: 'Looking glass' },
@@ -36,33 +35,6 @@ function oidcRow(upstream: UpstreamOidc, overrides: { claims?: Partial<typeof OI
     secret: CLIENT_SECRET,
     updatedAt: overrides.updatedAt ?? 0,
   });
-}
-
-/** The refusal, checked to hold no secret, code, token or verifier (`secrets`) in its message or its detail. */
-async function refusal(promise: Promise<unknown>, ...secrets: (string | null | undefined)[]): Promise<UpstreamSignInFailed> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UpstreamSignInFailed);
-  const failure = error as UpstreamSignInFailed;
-  // Never a secret, a code, a token or a verifier in what is shown or logged.
-  for (const text of [failure.message, failure.detail ?? '']) {
-    for (const secret of [CLIENT_SECRET, ...secrets]) if (secret) expect(text).not.toContain(secret);
-  }
-  return failure;
-}
-
-function newClients(timeoutMs = 5000) {
-  return createUpstreamClients({ timeoutMs, secretBox: async () => box });
-}
-
-/** A callback URL with one query parameter changed (null: removed). */
-function withParam(callback: URL, name: string, value: string | null): URL {
-  const changed = new URL(callback);
-  if (value === null) changed.searchParams.delete(name);
-  else changed.searchParams.set(name, value);
-  return changed;
 }
 
 async function signIn(client: UpstreamClient, accountId: string): Promise<{ authorization: UpstreamAuthorization; callback: URL }> {

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'ldapts';
 import { LDAP_ATTRIBUTES, type LdapSettings } from '../../src/federation/provider-settings.js';
+import { freePort } from './processes.js';
 import { tempDir } from './temp-dir.js';
 
 const SLAPD = '/usr/sbin/slapd';
@@ -77,17 +78,6 @@ function run(file: string, args: string[], input?: string): Promise<string> {
       else resolve(stdout);
     });
     child.stdin?.end(input ?? '');
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 
@@ -399,12 +389,7 @@ export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
     client.on('error', end);
     upstream.on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.port = (server.address() as net.AddressInfo).port;
-  state.stop = async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  await listenWithStop(server, sockets, state);
   return state;
 }
 
@@ -418,11 +403,16 @@ export async function silentServer(): Promise<{ port: number; connections: numbe
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
   });
+  await listenWithStop(server, sockets, state);
+  return state;
+}
+
+/** Listens on a free loopback port (into `state.port`); `state.stop` then cuts every connection and closes. */
+async function listenWithStop(server: net.Server, sockets: Set<net.Socket>, state: { port: number; stop(): Promise<void> }): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.port = (server.address() as net.AddressInfo).port;
   state.stop = async () => {
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  return state;
 }

@@ -13,9 +13,6 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Configuration, type JWK } from 'oidc-provider';
 import { afterAll } from 'vitest';
 import { listenOnLoopback } from './fake-github.js';
-import type { SecretBox } from '../../src/auth/secret-box.js';
-import { providerSecretAad } from '../../src/federation/provider-settings.js';
-import type { IdentityProviderRecord } from '../../src/store/records.js';
 
 /** What an account's ID token and userinfo say (the standard claims, plus `groups` and the ID token's `amr`). */
 export interface UpstreamAccount {
@@ -315,31 +312,4 @@ export async function completeUpstreamSignIn(authorizationUrl: string, accountId
     init = { method: 'POST', body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   }
   throw new Error('too many redirects at the upstream');
-}
-
-/**
- * A provider row as the store would hold it (for tests that use src/federation/upstreams.ts without a store):
- * the settings as JSON, the secret sealed under `box` with the provider's aad.
- */
-export function providerRecord(
-  box: SecretBox,
-  fields: { slug: string; kind: 'oidc' | 'oauth2'; name: string; settings: Record<string, unknown>; secret: string; updatedAt?: number },
-): IdentityProviderRecord {
-  return {
-    slug: fields.slug,
-    kind: fields.kind,
-    name: fields.name,
-    buttonLabel: null,
-    iconUrl: null,
-    enabled: true,
-    settings: JSON.stringify(fields.settings),
-    secret: box.seal(fields.secret, providerSecretAad(fields.slug)),
-    jit: false,
-    allowedDomains: [],
-    trustEmail: false,
-    trustMfa: false,
-    groupsMode: 'ignore',
-    createdAt: 0,
-    updatedAt: fields.updatedAt ?? 0,
-  };
 }

@@ -5,21 +5,15 @@
 // account with no password (made at a first federated sign-in): no current password asked for, "Forgot password"
 // pointed to instead, a forged password change refused; and of a person whose password a directory holds.
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { openSecretBox } from '../../src/auth/secret-box.js';
-import { hashPassword } from '../../src/auth/password-hash.js';
 import { hashSecret, randomId, randomSecret } from '../../src/auth/secrets.js';
-import { createProvider, type ProviderInput } from '../../src/manage/providers.js';
 import type { IdentityProviderRecord, UserRecord } from '../../src/store/records.js';
 import { Browser, type Page } from '../helpers/browser.js';
+import { identitiesSection, linkedIdentityFixtures } from '../helpers/federation-fixtures.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { csrfOf, lastEventId, newPerson, personIn, signedInPerson, type SignedInPerson } from './account-helpers.js';
 
 /** The "Linked sign-in providers" section alone. */
-function identitiesSection(page: Page): string {
-  const start = page.body.indexOf('id="identities-heading"');
-  if (start === -1) throw new Error('no linked sign-in providers section on the page');
-  return page.body.slice(start, page.body.indexOf('</section>', start));
-}
+const sectionOf = (page: Page): string => identitiesSection(page.body);
 
 function passwordSection(page: Page): string {
   const start = page.body.indexOf('id="password-heading"');
@@ -28,34 +22,16 @@ function passwordSection(page: Page): string {
 
 describe('account page: linked sign-in providers (issue 23)', () => {
   let app: RunningApp;
-  let serial = 0;
   let acme: IdentityProviderRecord;
   let github: IdentityProviderRecord;
 
-  const ctx = () => ({ store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', secretBox: () => openSecretBox(app.config) });
-  const provider = (input: Partial<ProviderInput>): Promise<IdentityProviderRecord> => {
-    serial += 1;
-    return createProvider(ctx(), { slug: `p${serial}`, kind: 'oidc', name: `Provider ${serial}`, issuer: 'https://issuer.example', clientId: 'c', clientSecret: 'secret', ...input });
-  };
-  const link = (user: UserRecord, slug: string, email: string | null = `${user.id}@upstream.example`) =>
-    app.store.federatedIdentities.link({ providerSlug: slug, subject: `sub-${slug}-${user.id}`, userId: user.id, email, createdAt: app.clock.now() });
+  const fixtures = linkedIdentityFixtures(() => app);
+  const provider = fixtures.provider;
+  const link = (user: UserRecord, slug: string, email: string | null = `${user.id}@upstream.example`) => fixtures.link(user, slug, email);
 
   /** An account made at a first federated sign-in (no password), signed in through that provider (a session of its own). */
   async function federatedPerson(slug: string): Promise<SignedInPerson> {
-    serial += 1;
-    const user = await app.store.users.create(
-      {
-        id: randomId(),
-        email: `fed${serial}@example.com`,
-        name: 'Fed Person',
-        passwordHash: await hashPassword(randomSecret()),
-        isAdmin: false,
-        disabled: false,
-        emailVerified: true,
-        hasPassword: false,
-      },
-      app.clock.now(),
-    );
+    const user = await fixtures.federatedUser('Fed Person');
     await link(user, slug);
     const secret = randomSecret();
     const now = app.clock.now();
@@ -102,7 +78,7 @@ describe('account page: linked sign-in providers (issue 23)', () => {
     await link(stranger, acme.slug, 'stranger@acme.example');
     const person = await signedInPerson(app, user);
     const page = await person.page();
-    const section = identitiesSection(page);
+    const section = sectionOf(page);
     expect(section).toContain('Acme &lt;Workspace&gt;');
     expect(section).not.toContain('Acme <Workspace>');
     expect(section).toContain('ada@acme.example');
@@ -117,7 +93,7 @@ describe('account page: linked sign-in providers (issue 23)', () => {
 
   it('says so when nothing is linked', async () => {
     const person = await signedInPerson(app, await newPerson(app, 'unlinked'));
-    expect(identitiesSection(await person.page())).toContain('No other provider signs you in');
+    expect(sectionOf(await person.page())).toContain('No other provider signs you in');
   });
 
   it('removes the person’s own link, audited as them, and says so', async () => {
@@ -132,7 +108,7 @@ describe('account page: linked sign-in providers (issue 23)', () => {
     const events = (await app.store.audit.list({ limit: 10 })).filter((event) => event.id > before);
     expect(events.map((event) => [event.type, event.actor, event.subject, event.details])).toEqual([['identity.unlinked', user.id, user.id, { provider: acme.slug }]]);
     const page = await person.page('?done=identity-removed');
-    expect(identitiesSection(page)).toContain('The provider was removed from your account.');
+    expect(sectionOf(page)).toContain('The provider was removed from your account.');
   });
 
   it('refuses to remove the last way to sign in, with a clear message, writing nothing', async () => {
@@ -140,7 +116,7 @@ describe('account page: linked sign-in providers (issue 23)', () => {
     const before = await lastEventId(app);
     const answer = await person.post('/account/identities/remove', { provider: acme.slug });
     expect(answer.status).toBe(409);
-    expect(identitiesSection(answer)).toContain('This is the last way you can sign in to your account');
+    expect(sectionOf(answer)).toContain('This is the last way you can sign in to your account');
     expect(await app.store.federatedIdentities.findForUser(person.user.id, acme.slug)).not.toBeNull();
     expect(await lastEventId(app)).toBe(before);
     // With a second link, either may go.

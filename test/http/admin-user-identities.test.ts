@@ -3,14 +3,11 @@
 // able to unlink even the last way the person can sign in, "No password set" for an account made at a first
 // federated sign-in, and who may do it (anonymous, not an administrator, no CSRF token).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/auth/password-hash.js';
-import { openSecretBox } from '../../src/auth/secret-box.js';
-import { randomId, randomSecret } from '../../src/auth/secrets.js';
-import { createProvider, type ProviderInput } from '../../src/manage/providers.js';
 import type { IdentityProviderRecord, UserRecord } from '../../src/store/records.js';
 import { signedInAdmin, type SignedInAdmin } from '../helpers/admin.js';
 import type { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { identitiesSection, linkedIdentityFixtures } from '../helpers/federation-fixtures.js';
 import { addUser } from '../helpers/oidc.js';
 import type { RunningApp } from '../helpers/start-app.js';
 import { expectAnonymousSentToLogin, expectCsrfRefused, expectNonAdminRefused, expectStrictAdminPage, signedInNonAdmin, type AdminRoute } from './admin-access-checks.js';
@@ -24,31 +21,9 @@ describe('admin: a person’s linked identities (issue 23)', () => {
   let acme: IdentityProviderRecord;
 
   const unique = (prefix: string) => `${prefix}-${(serial += 1)}`;
-  const ctx = () => ({ store: app.store, clock: app.clock, passwordMinLength: app.config.passwordMinLength, actor: 'test', secretBox: () => openSecretBox(app.config) });
-  const provider = (input: Partial<ProviderInput> = {}): Promise<IdentityProviderRecord> =>
-    createProvider(ctx(), { slug: unique('p'), kind: 'oidc', name: `Provider ${serial}`, issuer: 'https://issuer.example', clientId: 'c', clientSecret: 'secret', ...input });
-  const link = (user: UserRecord, slug: string, email: string | null) =>
-    app.store.federatedIdentities.link({ providerSlug: slug, subject: `sub-${slug}-${user.id}`, userId: user.id, email, createdAt: app.clock.now() });
+  const { provider, link, federatedUser: newFederatedUser } = linkedIdentityFixtures(() => app);
   /** An account made at a first federated sign-in: no password. */
-  const federatedUser = async () =>
-    app.store.users.create(
-      {
-        id: randomId(),
-        email: `${unique('fed')}@example.com`,
-        name: 'Fed',
-        passwordHash: await hashPassword(randomSecret()),
-        isAdmin: false,
-        disabled: false,
-        emailVerified: true,
-        hasPassword: false,
-      },
-      app.clock.now(),
-    );
-  const identitiesSection = (body: string) => {
-    const start = body.indexOf('id="identities-heading"');
-    if (start === -1) throw new Error('no linked sign-in providers section');
-    return body.slice(start, body.indexOf('</section>', start));
-  };
+  const federatedUser = () => newFederatedUser('Fed');
 
   appWithAdminPerTest(clock, { started: (started) => (app = started), signedIn: (signedIn) => (admin = signedIn) });
 

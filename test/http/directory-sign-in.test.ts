@@ -7,45 +7,29 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argon2VerificationsPerformed } from '../../src/auth/password-hash.js';
 import { openSecretBox } from '../../src/auth/secret-box.js';
-import { providerSecretAad, type LdapSettings } from '../../src/federation/provider-settings.js';
+import type { LdapSettings } from '../../src/federation/provider-settings.js';
 import { setPassword } from '../../src/manage/users.js';
 import type { IdentityProviderRecord, NewIdentityProvider, UserRecord } from '../../src/store/records.js';
 import { Browser, formFields, type Page } from '../helpers/browser.js';
+import { sealedProvider } from '../helpers/federation-fixtures.js';
 import { addClient, addUser, authorizationUrl, manage, open, PASSWORD, redeemRaw, submitLogin } from '../helpers/oidc.js';
 import { ldapSettingsFor, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { signInFormFrom, loginAlertOf } from '../helpers/sign-in-form.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 const GENERIC = 'Incorrect email or password.';
 const LOCAL_PASSWORD = 'a local password an admin once set';
 
-const alertOf = (page: Page) => /<p class="alert" role="alert" id="login-error">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
-
 /** An ldap identity_providers row for `slapd` (the service account's password sealed as the app seals it). */
 export async function addDirectory(
   app: RunningApp,
   slapd: Pick<Slapd, 'url' | 'caPem' | 'serviceDn' | 'userBase' | 'groupBase' | 'servicePassword'>,
-  row: Partial<NewIdentityProvider> & { slug: string },
+  row: Omit<Partial<NewIdentityProvider>, 'settings' | 'secret'> & { slug: string },
   settings: Partial<LdapSettings> = {},
 ): Promise<IdentityProviderRecord> {
   const box = await openSecretBox(app.config);
-  return app.store.identityProviders.create(
-    {
-      kind: 'ldap',
-      name: 'Corp Directory',
-      buttonLabel: null,
-      iconUrl: null,
-      enabled: true,
-      settings: JSON.stringify(ldapSettingsFor(slapd as Slapd, settings)),
-      secret: box.seal(slapd.servicePassword, providerSecretAad(row.slug)),
-      jit: true,
-      allowedDomains: [],
-      trustEmail: false,
-      trustMfa: false,
-      groupsMode: 'ignore',
-      ...row,
-    },
-    app.clock.now(),
-  );
+  const fields = { kind: 'ldap' as const, name: 'Corp Directory', jit: true, ...row, settings: ldapSettingsFor(slapd as Slapd, settings), secret: slapd.servicePassword };
+  return app.store.identityProviders.create(sealedProvider(box, fields), app.clock.now());
 }
 
 describe('signing in with a directory password', () => {
@@ -67,14 +51,7 @@ describe('signing in with a directory password', () => {
   });
 
   /** The sign-in form of /account in a new browser from a new address, and a way to submit it. */
-  async function signInForm(ip = `198.51.100.${++address}`) {
-    const browser = new Browser();
-    const headers = { 'X-Forwarded-For': ip };
-    const first = await browser.request(`${app.url}/login?return_to=${encodeURIComponent('/account')}`, { headers });
-    expect(first.status, first.body).toBe(200);
-    const fields = formFields(first.body);
-    return { browser, submit: (email: string, password: string) => browser.postForm(`${app.url}/login`, { ...fields, email, password }, headers) };
-  }
+  const signInForm = (ip = `198.51.100.${++address}`) => signInFormFrom(app, ip);
 
   const audits = (type: string) => app.store.audit.list({ limit: 100, filter: { type } });
   const accountOf = async (email: string) => app.store.users.findByEmail(email);
@@ -110,13 +87,13 @@ describe('signing in with a directory password', () => {
     // The hashing slot is taken as for a password: one verification of the decoy hash, before the directory is asked.
     expect(argon2VerificationsPerformed().count - before).toBe(1);
     expect(wrong.status).toBe(401);
-    expect(alertOf(wrong)).toBe(GENERIC);
+    expect(loginAlertOf(wrong)).toBe(GENERIC);
     const locked = await form.submit(slapd.users.carol.email, slapd.users.carol.password);
     expect(locked.status).toBe(401);
-    expect(alertOf(locked)).toBe(GENERIC);
+    expect(loginAlertOf(locked)).toBe(GENERIC);
     const unknown = await form.submit('nobody@example.org', 'whatever it is');
     expect(unknown.status).toBe(401);
-    expect(alertOf(unknown)).toBe(GENERIC);
+    expect(loginAlertOf(unknown)).toBe(GENERIC);
     expect(locked.body.replace(slapd.users.carol.email, 'X')).toBe(unknown.body.replace('nobody@example.org', 'X'));
 
     // Nobody was made an account by a failure.
@@ -133,7 +110,7 @@ describe('signing in with a directory password', () => {
     const right = await form.submit('erin@example.org', 'erin-password-6');
     expect(right.status).toBe(429);
     expect(right.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(alertOf(right)).toMatch(/Too many failed sign-in attempts for this account\. Try again in/);
+    expect(loginAlertOf(right)).toMatch(/Too many failed sign-in attempts for this account\. Try again in/);
     expect(await accountOf('erin@example.org')).toBeNull();
     expect((await audits('signin.throttled')).length).toBeGreaterThan(0);
   });
@@ -145,7 +122,7 @@ describe('signing in with a directory password', () => {
     const form = await signInForm();
     const local = await form.submit(alice.email, LOCAL_PASSWORD);
     expect(local.status).toBe(401);
-    expect(alertOf(local)).toBe(GENERIC);
+    expect(loginAlertOf(local)).toBe(GENERIC);
     const [failure] = await audits('signin.failed');
     expect(failure).toMatchObject({ subject: alice.id, details: { reason: 'wrong_password', provider: 'corp' } });
     const directory = await form.submit(alice.email, slapd.users.alice.password);
@@ -164,7 +141,7 @@ describe('signing in with a directory password', () => {
       for (const password of [LOCAL_PASSWORD, slapd.users.bob.password]) {
         const answer = await form.submit(bob.email, password);
         expect(answer.status).toBe(401);
-        expect(alertOf(answer)).toBe(GENERIC);
+        expect(loginAlertOf(answer)).toBe(GENERIC);
       }
       const [failure] = await audits('signin.failed');
       expect(failure).toMatchObject({ subject: bob.id, details: { reason: 'provider_disabled', provider: 'corp' } });
@@ -183,7 +160,7 @@ describe('signing in with a directory password', () => {
     try {
       const answer = await (await signInForm()).submit('fay@example.org', 'fay-password-7');
       expect(answer.status).toBe(401);
-      expect(alertOf(answer)).toBe(GENERIC);
+      expect(loginAlertOf(answer)).toBe(GENERIC);
       expect(await accountOf('fay@example.org')).toBeNull();
       const [failure] = await audits('signin.failed');
       expect(failure).toMatchObject({ subject: null, details: { reason: 'account_refused', provider: 'corp' } });
@@ -279,7 +256,7 @@ describe('a directory that does not answer', () => {
     await app.store.federatedIdentities.link({ providerSlug: 'down', subject: 'dora-entry-uuid', userId: dora.id, email: dora.email, createdAt: Date.now() });
     const answer = await submit(dora.email, PASSWORD);
     expect(answer.status).toBe(503);
-    expect(alertOf(answer)).toBe('The directory Down Directory is not answering. Try again later.');
+    expect(loginAlertOf(answer)).toBe('The directory Down Directory is not answering. Try again later.');
     expect(await app.store.sessions.listForUser(dora.id, Date.now())).toEqual([]);
     expect(answer.headers.getSetCookie().some((cookie) => cookie.startsWith('session='))).toBe(false);
     const [event] = await app.store.audit.list({ limit: 1, filter: { type: 'signin.failed' } });
@@ -289,7 +266,7 @@ describe('a directory that does not answer', () => {
   it('answers 503 for an email no account has: the directory might know it (fail closed)', async () => {
     const answer = await submit('someone.new@example.org', 'any password');
     expect(answer.status).toBe(503);
-    expect(alertOf(answer)).toMatch(/Down Directory is not answering/);
+    expect(loginAlertOf(answer)).toMatch(/Down Directory is not answering/);
   });
 
   it('leaves local people alone: their password still signs them in', async () => {

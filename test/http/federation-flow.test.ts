@@ -58,6 +58,8 @@ describe('federated sign-in through the browser (issue 23)', () => {
         'unknown-1': { email: 'stranger@example.com', email_verified: true, name: 'Stranger' },
         'claims-ada': { email: 'ada@example.com', email_verified: false, name: 'Not Really Ada' },
         'corp-bob': { email: 'bob@corp.example', email_verified: true, name: 'Bob at Corp' },
+        squatter: { email: 'carol@corp.example', email_verified: false, name: 'Not Carol' },
+        'corp-carol': { email: 'carol@corp.example', email_verified: true, name: 'Carol at Corp' },
         'disabled-1': { email: 'gone@example.com', email_verified: true, name: 'Gone' },
       },
     });
@@ -211,9 +213,27 @@ describe('federated sign-in through the browser (issue 23)', () => {
 
     it('links at once when the provider is authoritative for the domain and the email verified', async () => {
       const bob = await addUser(app, 'bob@corp.example', { name: 'Bob' });
+      await app.store.users.update(bob.id, { emailVerified: true }, app.clock.now());
       const { start, answer } = await federatedSignIn(new Browser(), app, client, upstream, 'corp', 'corp-bob');
       expect(await idTokenOf(answer, start)).toMatchObject({ sub: bob.id, amr: ['fed'], idp: 'corp' });
       expect(await app.store.federatedIdentities.find('corp', 'corp-bob')).toMatchObject({ userId: bob.id });
+    });
+
+    it('never links the real owner to an account a stranger made first under that address (pre-hijacking)', async () => {
+      // A provider that makes accounts for any address it does not verify: a stranger claims carol@corp.example.
+      const squatted = await federatedSignIn(new Browser(), app, client, upstream, 'acme', 'squatter');
+      expect(squatted.answer.status, squatted.answer.body).toBe(303);
+      const account = await app.store.users.findByEmail('carol@corp.example');
+      expect(account).toMatchObject({ emailVerified: false, hasPassword: false });
+      // Carol's own, authoritative provider does not sign her in to that account: it asks for proof she cannot give.
+      const before = await footprint(app);
+      const browser = new Browser();
+      const { answer } = await federatedSignIn(browser, app, client, upstream, 'corp', 'corp-carol');
+      expect(answer.status, answer.body).toBe(303);
+      expect(new URL(answer.location ?? '').searchParams.get('link')).toBe('corp');
+      expect(sessionCookie(browser)).toBeUndefined();
+      expect(await footprint(app)).toEqual(before);
+      expect(await app.store.federatedIdentities.find('corp', 'corp-carol')).toBeNull();
     });
   });
 

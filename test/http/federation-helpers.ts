@@ -2,11 +2,11 @@
 // real upstream OpenID Connect provider (test/helpers/upstream-oidc.ts), and a Browser that clicks the login
 // page's "Continue with <provider>" link, signs in at the upstream and comes back to the callback.
 import { expect } from 'vitest';
-import { openSecretBox } from '../../src/auth/secret-box.js';
-import { createProvider, type ProviderContext, type ProviderInput } from '../../src/manage/providers.js';
+import { createProvider, type ProviderInput } from '../../src/manage/providers.js';
 import type { IdentityProviderRecord } from '../../src/store/records.js';
 import type { Browser, Page } from '../helpers/browser.js';
-import { authorizationUrl, manage, open, type AuthorizationStart, type TestClient } from '../helpers/oidc.js';
+import { providerContext } from '../helpers/federation-fixtures.js';
+import { authorizationUrl, open, type AuthorizationStart, type TestClient } from '../helpers/oidc.js';
 import { countRows } from '../helpers/rows.js';
 import type { RunningApp } from '../helpers/start-app.js';
 import { completeUpstreamSignIn, type UpstreamOidc } from '../helpers/upstream-oidc.js';
@@ -20,9 +20,7 @@ export function callbackUris(app: RunningApp, slugs: readonly string[]): string[
   return slugs.map((slug) => `${app.config.issuer}/federation/${slug}/callback`);
 }
 
-export function providerContext(app: RunningApp): ProviderContext {
-  return { ...manage(app), secretBox: () => openSecretBox(app.config) };
-}
+export { providerContext };
 
 /** An OpenID Connect provider at `upstream`, as the `idp provider create --kind oidc` tool would make it. */
 export function addOidcProvider(app: RunningApp, upstream: UpstreamOidc, input: Partial<ProviderInput> & { slug: string }): Promise<IdentityProviderRecord> {
@@ -67,17 +65,10 @@ export interface FederatedSignIn {
 }
 
 /** From the application's authorization request to Gatehouse's answer at the callback, signed in upstream as `account`. */
-export async function federatedSignIn(
-  browser: Browser,
-  app: RunningApp,
-  client: TestClient,
-  upstream: UpstreamOidc,
-  slug: string,
-  account: string,
-  extra: Record<string, string> = {},
-): Promise<FederatedSignIn> {
-  const { start, login, callback } = await upToCallback(browser, app, client, upstream, slug, account, extra);
-  return { start, login, callback, answer: await browser.get(callback.toString()) };
+export async function federatedSignIn(...args: Parameters<typeof upToCallback>): Promise<FederatedSignIn> {
+  const [browser] = args;
+  const reached = await upToCallback(...args);
+  return { ...reached, answer: await browser.get(reached.callback.toString()) };
 }
 
 /** The same, stopping before the callback is opened (a test opens it its own way). */

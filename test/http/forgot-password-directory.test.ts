@@ -4,9 +4,9 @@
 // nor does the account page's password form.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSecretBox } from '../../src/auth/secret-box.js';
-import { providerSecretAad } from '../../src/federation/provider-settings.js';
 import type { UserRecord } from '../../src/store/records.js';
 import { Browser, formFields, type Page } from '../helpers/browser.js';
+import { sealedProvider } from '../helpers/federation-fixtures.js';
 import { addUser, PASSWORD } from '../helpers/oidc.js';
 import { readOutbox, waitForMail } from '../helpers/outbox.js';
 import { queryRows } from '../helpers/rows.js';
@@ -34,24 +34,7 @@ describe('"Forgot password?" for people whose password a directory keeps', () =>
       attributes: { email: 'mail', name: 'displayName', memberOf: null },
       passwordResetUrl,
     };
-    await app.store.identityProviders.create(
-      {
-        slug,
-        kind: 'ldap',
-        name,
-        buttonLabel: null,
-        iconUrl: null,
-        enabled,
-        settings: JSON.stringify(settings),
-        secret: box.seal('service-secret', providerSecretAad(slug)),
-        jit: true,
-        allowedDomains: [],
-        trustEmail: false,
-        trustMfa: false,
-        groupsMode: 'ignore',
-      },
-      app.clock.now(),
-    );
+    await app.store.identityProviders.create(sealedProvider(box, { slug, kind: 'ldap', name, enabled, jit: true, settings, secret: 'service-secret' }), app.clock.now());
   }
 
   const link = (user: UserRecord, slug: string) =>

@@ -1,11 +1,12 @@
 // Store contract: upstream identities linked to accounts (FederatedIdentityRepository, issue 23): one account per
 // upstream identity, one identity per provider and account, decided by the database when links race. Shared
 // engines, setup and builders: ./engines.ts.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import type { NewFederatedIdentity } from '../../src/store/records.js';
 import type { Store } from '../../src/store/store.js';
-import { engines, MINUTE, newProvider, newUser, T0, type OpenedStore } from './engines.js';
+import { federationStorePerTest } from '../helpers/federation-fixtures.js';
+import { engines, MINUTE, newProvider, T0, type OpenedStore } from './engines.js';
 
 function identity(providerSlug: string, subject: string, userId: string, overrides: Partial<NewFederatedIdentity> = {}): NewFederatedIdentity {
   return { providerSlug, subject, userId, email: `${subject}@upstream.example`, createdAt: T0, ...overrides };
@@ -15,23 +16,14 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
   let opened: OpenedStore;
   let store: Store;
 
-  beforeEach(async () => {
-    opened = await engine.open();
-    store = opened.store;
-    for (const [id, email] of [
-      ['u1', 'one@example.com'],
-      ['u2', 'two@example.com'],
-      ['u3', 'three@example.com'],
-    ] as const) {
-      await store.users.create(newUser(id, email), T0);
-    }
-    await store.identityProviders.create(newProvider('acme', 'Acme'), T0);
-    await store.identityProviders.create(newProvider('github', 'GitHub', { kind: 'oauth2' }), T0);
-  });
-
-  afterEach(async () => {
-    await opened.destroy();
-  });
+  federationStorePerTest(
+    engine,
+    { users: { u1: 'one@example.com', u2: 'two@example.com', u3: 'three@example.com' }, providers: [newProvider('acme', 'Acme'), newProvider('github', 'GitHub', { kind: 'oauth2' })] },
+    (fresh) => {
+      opened = fresh;
+      store = fresh.store;
+    },
+  );
 
   describe('federated identities', () => {
     it('links an upstream identity and finds it by provider and subject, and by account and provider', async () => {

@@ -1,9 +1,10 @@
 // Store contract: federated sign-ins in progress (FederationStateRepository, issue 23): bound to a browser, of one
 // kind, used at most once, gone once expired. Shared engines, setup and builders: ./engines.ts.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sweepExpired } from '../../src/store/housekeeping.js';
 import type { Store } from '../../src/store/store.js';
-import { engines, MINUTE, newFederationState, newProvider, newUser, T0, type OpenedStore } from './engines.js';
+import { federationStorePerTest } from '../helpers/federation-fixtures.js';
+import { engines, MINUTE, newFederationState, newProvider, T0, type OpenedStore } from './engines.js';
 
 const TTL = 10 * MINUTE;
 
@@ -11,16 +12,9 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
   let opened: OpenedStore;
   let store: Store;
 
-  beforeEach(async () => {
-    opened = await engine.open();
-    store = opened.store;
-    await store.users.create(newUser('u1', 'one@example.com'), T0);
-    await store.users.create(newUser('u2', 'two@example.com'), T0);
-    await store.identityProviders.create(newProvider('acme', 'Acme'), T0);
-  });
-
-  afterEach(async () => {
-    await opened.destroy();
+  federationStorePerTest(engine, { users: { u1: 'one@example.com', u2: 'two@example.com' }, providers: [newProvider('acme', 'Acme')] }, (fresh) => {
+    opened = fresh;
+    store = fresh.store;
   });
 
   describe('federation states', () => {

@@ -12,7 +12,7 @@ import { providerSecretAad } from '../../src/federation/provider-settings.js';
 import { createProvider, type ProviderContext } from '../../src/manage/providers.js';
 import type { Store } from '../../src/store/store.js';
 import { CA_PEM, LDAP_INPUT, LDAP_PASSWORD, OAUTH2_INPUT, OAUTH2_SECRET, OIDC_INPUT, OIDC_SECRET } from '../cli/provider-fixtures.js';
-import { toolStore, type TestEngine, type ToolStore } from '../helpers/cli-store.js';
+import { runIdpJson, toolStore, type TestEngine, type ToolStore } from '../helpers/cli-store.js';
 import { TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { runIdp } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -80,10 +80,7 @@ describe('idp export and idp import with identity providers and linked identitie
     expect(expected.identities.map((identities) => identities.length)).toEqual([2, 1]);
     expect(expected.identities[1]?.[0]?.lastUsedAt).toBe(Date.parse('2026-01-02T03:05:05Z'));
     dump = path.join(files.dir, 'gatehouse.jsonl');
-    const exported = await runIdp(['export', '--output', dump, '--json'], { ...source.env, TRANSFER_KEY });
-    expect(exported.stderr).toBe('');
-    expect(exported.code).toBe(0);
-    expect(JSON.parse(exported.stdout)).toMatchObject({ rows: { identity_providers: 3, federated_identities: 3 } });
+    expect(await runIdpJson(['export', '--output', dump, '--json'], { ...source.env, TRANSFER_KEY })).toMatchObject({ rows: { identity_providers: 3, federated_identities: 3 } });
   });
 
   afterAll(async () => {
@@ -111,10 +108,7 @@ describe('idp export and idp import with identity providers and linked identitie
     let target: ToolStore;
     beforeAll(async () => {
       target = await toolStore(engine);
-      const imported = await runIdp(['import', '--input', dump, '--json'], { ...target.env, TRANSFER_KEY });
-      expect(imported.stderr).toBe('');
-      expect(imported.code).toBe(0);
-      expect(JSON.parse(imported.stdout)).toMatchObject({ rows: { identity_providers: 3, federated_identities: 3 } });
+      expect(await runIdpJson(['import', '--input', dump, '--json'], { ...target.env, TRANSFER_KEY })).toMatchObject({ rows: { identity_providers: 3, federated_identities: 3 } });
     });
     afterAll(async () => {
       await target?.drop();

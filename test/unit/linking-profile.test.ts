@@ -11,7 +11,7 @@ import type { IdentityProviderRecord, NewIdentityProvider, UserRecord } from '..
 import type { Store } from '../../src/store/store.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
 import { manageStorePerTest, type ManageStore } from '../helpers/manage-store.js';
-import { newUser, T0 } from '../store/engines.js';
+import { newProvider, newUser, T0 } from '../store/engines.js';
 
 function identity(overrides: Partial<UpstreamIdentity> = {}): UpstreamIdentity {
   return { subject: 'sub-1', email: 'ada@example.org', emailVerified: true, name: 'Ada Lovelace', groups: [], attributes: {}, amr: [], ...overrides };
@@ -31,25 +31,7 @@ describe('syncProfile on a real store', () => {
 
   async function provider(overrides: Partial<NewIdentityProvider> = {}, attributes: Record<string, string> = {}): Promise<IdentityProviderRecord> {
     const settings = { issuer: 'https://accounts.acme.test', clientId: 'gatehouse', scopes: ['openid'], claims: { ...OIDC_CLAIMS, attributes } };
-    return store.identityProviders.create(
-      {
-        slug: 'acme',
-        kind: 'oidc',
-        name: 'Acme',
-        buttonLabel: null,
-        iconUrl: null,
-        enabled: true,
-        settings: JSON.stringify(settings),
-        secret: null,
-        jit: true,
-        allowedDomains: [],
-        trustEmail: false,
-        trustMfa: false,
-        groupsMode: 'ignore',
-        ...overrides,
-      },
-      T0,
-    );
+    return store.identityProviders.create(newProvider('acme', 'Acme', { settings: JSON.stringify(settings), secret: null, jit: true, ...overrides }), T0);
   }
 
   const deps = () => ({ store, clock });

@@ -18,28 +18,14 @@ import type { IdentityProviderRecord, NewIdentityProvider, UserRecord } from '..
 import type { Store } from '../../src/store/store.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
 import { manageStorePerTest, refusedWithoutWriting } from '../helpers/manage-store.js';
-import { newUser, T0 } from '../store/engines.js';
+import { newProvider, newUser, T0 } from '../store/engines.js';
 
 const BROWSER = 'browser-cookie-of-the-person';
 const OTHER_BROWSER = 'browser-cookie-of-someone-else';
 
 function providerRow(overrides: Partial<NewIdentityProvider> = {}): NewIdentityProvider {
-  return {
-    slug: 'acme',
-    kind: 'oidc',
-    name: 'Acme Workspace',
-    buttonLabel: null,
-    iconUrl: null,
-    enabled: true,
-    settings: JSON.stringify({ issuer: 'https://accounts.acme.test', clientId: 'gatehouse', scopes: ['openid', 'email', 'profile'], claims: OIDC_CLAIMS }),
-    secret: null,
-    jit: true,
-    allowedDomains: [],
-    trustEmail: false,
-    trustMfa: false,
-    groupsMode: 'ignore',
-    ...overrides,
-  };
+  const settings = { issuer: 'https://accounts.acme.test', clientId: 'gatehouse', scopes: ['openid', 'email', 'profile'], claims: OIDC_CLAIMS };
+  return newProvider('acme', 'Acme Workspace', { settings: JSON.stringify(settings), secret: null, jit: true, ...overrides });
 }
 
 function identity(overrides: Partial<UpstreamIdentity> = {}): UpstreamIdentity {
@@ -169,6 +155,10 @@ describe('resolveAccount and completePendingLink on a real store', () => {
     expect(await store.federatedIdentities.listForUser(ada.id)).toEqual([]);
 
     const authoritative = await provider({ slug: 'acme', trustEmail: true, allowedDomains: ['example.org'] });
+    // Not while the account's own address is unverified: whoever made it may not be its owner (pre-hijacking).
+    expect(await resolveAccount(deps, authoritative, identity(), BROWSER, 'browser')).toMatchObject({ kind: 'prove_ownership' });
+    expect(await store.federatedIdentities.listForUser(ada.id)).toEqual([]);
+    await store.users.update(ada.id, { emailVerified: true }, T0);
     const resolved = await resolveAccount(deps, authoritative, identity(), BROWSER, 'browser');
     expect(resolved).toMatchObject({ kind: 'signed_in', linked: true, user: { id: ada.id, hasPassword: true } });
     expect(await store.federatedIdentities.find('acme', 'acme-sub-1')).toMatchObject({ userId: ada.id });
@@ -180,6 +170,7 @@ describe('resolveAccount and completePendingLink on a real store', () => {
     const ada = await localUser('ada@example.org');
     await refused(() => resolveAccount(deps, ldap, identity(), null, 'directory'), UpstreamSignInFailed, /already exists\. Ask your administrator to link it to Corp Directory/);
     await store.identityProviders.update('corp', { trustEmail: true, allowedDomains: ['example.org'] }, T0);
+    await store.users.update(ada.id, { emailVerified: true }, T0);
     const trusted = (await store.identityProviders.findBySlug('corp')) as IdentityProviderRecord;
     expect(await resolveAccount(deps, trusted, identity(), null, 'directory')).toMatchObject({ kind: 'signed_in', linked: true, user: { id: ada.id } });
     expect(await linkedAudits()).toEqual([{ subject: ada.id, details: { provider: 'corp', via: 'directory' } }]);
