@@ -67,6 +67,8 @@ function valueOf(column: string, user: SeedUser, passwordHash: string): string |
       return user.disabled;
     case 'email_verified':
       return user.emailVerified;
+    case 'has_password':
+      return true;
     case 'created_at':
       return user.createdAt;
     case 'updated_at':
@@ -80,6 +82,7 @@ const POSTGRES_TYPES: Record<string, string> = {
   is_admin: 'boolean',
   disabled: 'boolean',
   email_verified: 'boolean',
+  has_password: 'boolean',
   created_at: 'bigint',
   updated_at: 'bigint',
 };

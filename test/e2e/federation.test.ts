@@ -121,7 +121,14 @@ describe('signing in through an upstream provider and a directory, in a real bro
       ...['--scope', 'openid', '--scope', 'email', '--scope', 'profile', '--scope', 'groups', '--claim-groups', 'groups'],
       ...['--groups', 'merge', '--trust-mfa', '--jit'],
     ]);
-    expect(made).toMatchObject({ slug: UPSTREAM, kind: 'oidc', hasSecret: true, callbackUrl: callback, warnings: [] });
+    // Just-in-time accounts for any domain the upstream speaks for: allowed here (a test upstream), and said plainly.
+    expect(made).toMatchObject({
+      slug: UPSTREAM,
+      kind: 'oidc',
+      hasSecret: true,
+      callbackUrl: callback,
+      warnings: [`--jit with no --allowed-domain: anyone ${UPSTREAM_NAME} signs in gets an account here`],
+    });
     expect(JSON.stringify(made)).not.toContain(UPSTREAM_SECRET);
     await provider([
       ...['--slug', DIRECTORY, '--kind', 'ldap', '--name', DIRECTORY_NAME, '--url', slapd.url, '--starttls', '--ca-file', slapd.caFile],
