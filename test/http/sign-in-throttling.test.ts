@@ -5,15 +5,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ARGON2_CONCURRENCY, argon2Verifications } from '../../src/auth/password-hash.js';
 import type { UserRecord } from '../../src/store/records.js';
 import { signedInAdmin } from '../helpers/admin.js';
-import { Browser, formFields, type Page } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addUser, PASSWORD } from '../helpers/oidc.js';
+import { loginAlertOf, signInFormFrom } from '../helpers/sign-in-form.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 const MINUTE = 60_000;
 const WRONG = 'not the right password at all';
 
-const alertOf = (page: Page) => /<p class="alert" role="alert" id="login-error">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
+const alertOf = loginAlertOf;
 
 describe('sign-in throttling per account and per client address', () => {
   let app: RunningApp;
@@ -39,18 +39,7 @@ describe('sign-in throttling per account and per client address', () => {
   });
 
   /** A browser on the sign-in form of /account from one client address, and a way to submit it. */
-  async function signInForm(ip = `198.51.100.${++address}`) {
-    const browser = new Browser();
-    const headers = { 'X-Forwarded-For': ip };
-    const first = await browser.request(`${app.url}/login?return_to=${encodeURIComponent('/account')}`, { headers });
-    expect(first.status, first.body).toBe(200);
-    const fields = formFields(first.body);
-    return {
-      browser,
-      ip,
-      submit: (email: string, password: string) => browser.postForm(`${app.url}/login`, { ...fields, email, password }, headers),
-    };
-  }
+  const signInForm = (ip = `198.51.100.${++address}`) => signInFormFrom(app, ip);
 
   async function auditOf(type: string) {
     return app.store.audit.list({ limit: 100, filter: { type } });
