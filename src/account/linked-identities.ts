@@ -23,6 +23,7 @@ import { accountOf, type AccountDependencies } from './context.js';
 import { parseAccountForm, sentence } from './forms.js';
 import { renderAccountPage } from './render.js';
 import { formatTime } from './time.js';
+import { settingsOf } from '../federation/provider-settings.js';
 
 export interface LinkedIdentityView {
   slug: string;
@@ -62,8 +63,7 @@ function directoryOf(providers: Map<string, IdentityProviderRecord>, slugs: read
     if (provider?.kind !== 'ldap' || !provider.enabled) continue;
     let passwordResetUrl: string | null = null;
     try {
-      const settings = JSON.parse(provider.settings) as { passwordResetUrl?: unknown };
-      passwordResetUrl = typeof settings.passwordResetUrl === 'string' ? settings.passwordResetUrl : null;
+      passwordResetUrl = settingsOf(provider as IdentityProviderRecord & { kind: 'ldap' }).passwordResetUrl;
     } catch {
       // A row edited by hand: the page still says who holds the password, without a link.
     }

@@ -20,7 +20,9 @@ import { confirmTwoFactor, replaceRecoveryCodes, startTwoFactorSetup, turnOffTwo
 
 export function accountRouter(deps: AccountDependencies): Router {
   const router = express.Router();
+  // The linked-providers section is read only where the account page may be rendered, not for the passkey script's JSON.
   const signedIn = [requireAccount(deps), linkedSignIn(deps)];
+  const signedInJson = requireAccount(deps);
   const checkedForms = checkedForm(checkAccountCsrf);
   router.get('/', signedIn, accountPage(deps));
   router.post('/name', signedIn, checkedForms, changeName(deps));
@@ -35,8 +37,8 @@ export function accountRouter(deps: AccountDependencies): Router {
   router.post('/two-factor/recovery-codes', signedIn, checkedForms, replaceRecoveryCodes(deps));
   router.post('/two-factor/remove', signedIn, checkedForms, turnOffTwoFactor(deps));
   // Adding a passkey is driven by a script (public/passkeys.js): JSON in, JSON out, refusals too.
-  router.post('/passkeys/options', signedIn, parseJson, checkAccountCsrf, passkeyRegistrationOptions(deps), jsonRefusal);
-  router.post('/passkeys', signedIn, parseJson, checkAccountCsrf, addPasskey(deps), jsonRefusal);
+  router.post('/passkeys/options', signedInJson, parseJson, checkAccountCsrf, passkeyRegistrationOptions(deps), jsonRefusal);
+  router.post('/passkeys', signedInJson, parseJson, checkAccountCsrf, addPasskey(deps), jsonRefusal);
   router.post('/passkeys/rename', signedIn, checkedForms, renamePasskey(deps));
   router.post('/passkeys/remove', signedIn, checkedForms, removePasskey(deps));
   router.post('/identities/remove', signedIn, checkedForms, removeIdentity(deps));

@@ -39,13 +39,17 @@ export type CredentialFailure = 'unknown_account' | 'wrong_password' | 'account_
 
 export type CredentialCheck = { user: UserRecord } | { user: null; reason: CredentialFailure; userId: string | null };
 
-/** With a gate (the throttle), the hash is checked only if the gate admits it once the hashing slot is ours. */
-export async function checkCredentials(store: Store, clock: Clock, email: string, password: string, gate?: HashingGate): Promise<CredentialCheck> {
+/**
+ * With a gate (the throttle), the hash is checked only if the gate admits it once the hashing slot is ours.
+ * `account`: the account of `email` when the caller has read it already (sign-in-attempt.ts reads it once to ask
+ * whether a directory decides), so that a sign-in reads it once; absent, it is looked up here.
+ */
+export async function checkCredentials(store: Store, clock: Clock, email: string, password: string, gate?: HashingGate, account?: UserRecord | null): Promise<CredentialCheck> {
   if (Buffer.byteLength(email) > MAX_CREDENTIAL_BYTES || Buffer.byteLength(password) > MAX_CREDENTIAL_BYTES) {
     return { user: null, reason: 'input_too_long', userId: null };
   }
   // Stryker disable next-line MethodExpression: equivalent; findByEmail trims too, and a blank address names no account (emails are checked when set)
-  const user = email.trim() ? await store.users.findByEmail(email) : null;
+  const user = account !== undefined ? account : email.trim() ? await store.users.findByEmail(email) : null;
   // The password is used exactly as typed: no trimming, no case folding (only NFKC, as when it was set).
   // An account made at a federated sign-in has no password of its own (issue 23, UserRecord.hasPassword): nothing
   // typed ever opens it, yet it costs the same verification as any other, of the dummy hash (which never matches).

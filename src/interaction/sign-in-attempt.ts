@@ -43,9 +43,10 @@ export async function attemptSignIn(deps: SignInAttemptDependencies, req: Reques
   // Read into a constant: gate.refusal itself changes while the password waits for its turn to hash (gate.admit).
   const onArrival = gate.refusal;
   if (onArrival) return throttled(deps, req, email, onArrival, clientId);
-  const directory = await directorySignIn(deps, req, email, password, gate, await accountOf(deps, email));
+  const account = await accountOf(deps, email);
+  const directory = await directorySignIn(deps, req, email, password, gate, account);
   if (directory.outcome !== 'local') return directoryOutcome(deps, req, email, gate, directory, clientId);
-  const check = await checkCredentials(deps.store, deps.clock, email, password, gate);
+  const check = await checkCredentials(deps.store, deps.clock, email, password, gate, account);
   if (check.user) {
     await gate.succeeded();
     return { outcome: 'signed_in', user: check.user, idp: null };
