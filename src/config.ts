@@ -95,7 +95,22 @@ export interface Config {
    * application names nobody itself. Null: "your administrator".
    */
   accessContact: string | null;
+  /**
+   * DYNAMIC_REGISTRATION (issue 24, RFC 7591): 'closed' (default: POST /register refuses, discovery does not
+   * advertise it), 'token' (an initial access token from `idp registration token create` is required) or 'open'
+   * (anyone may register; throttled per address).
+   */
+  dynamicRegistration: DynamicRegistrationMode;
+  /**
+   * REGISTRATION_ALLOW_PRIVATE_URLS (default false, whatever the issuer): whether a dynamically registered client's
+   * jwks_uri and backchannel_logout_uri may resolve to a private, loopback, link-local or cloud-metadata address.
+   * Strangers register those clients, so this is stricter than ALLOW_PRIVATE_CLIENT_URLS (which it never widens:
+   * both must allow). Tests and a demo on loopback set it.
+   */
+  registrationAllowPrivateUrls: boolean;
 }
+
+export type DynamicRegistrationMode = 'closed' | 'token' | 'open';
 
 /** The longest ACCESS_CONTACT, in Unicode code points: a name, an address or a short sentence. */
 export const MAX_ACCESS_CONTACT_LENGTH = 200;
@@ -382,5 +397,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     // Issue 23: every call to an upstream identity provider or directory ends within this many milliseconds (a
     // page says the provider did not answer; nothing waits for ever, nothing falls back to a local password).
     federationTimeoutMs: parseWith(env, 'FEDERATION_TIMEOUT_MS', integer(100, 60_000), 10_000),
+    dynamicRegistration: parseWith(env, 'DYNAMIC_REGISTRATION', oneOf(['closed', 'token', 'open'] as const), 'closed'),
+    registrationAllowPrivateUrls: parseWith(env, 'REGISTRATION_ALLOW_PRIVATE_URLS', oneOf(['true', 'false'] as const), 'false') === 'true',
   };
 }

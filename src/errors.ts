@@ -175,6 +175,30 @@ export class AccessDenied extends OAuthError {
   override readonly status = 403;
 }
 
+/** prompt=none, and the application needs a consent the person has not given (OIDC Core §3.1.2.6; issue 24). */
+export class ConsentRequired extends OAuthError {
+  readonly error = 'consent_required';
+}
+
+/** RFC 7591 §3.2.2 `invalid_redirect_uri`: a redirect URI of a registration request is refused (nothing stored). */
+export class InvalidRedirectUri extends OAuthError {
+  readonly error = 'invalid_redirect_uri';
+}
+
+/** RFC 7591 §3.2.2 `invalid_client_metadata`: another metadata field is refused (nothing stored). */
+export class InvalidClientMetadata extends OAuthError {
+  readonly error = 'invalid_client_metadata';
+}
+
+/**
+ * Dynamic client registration is closed on this server (DYNAMIC_REGISTRATION=closed), or the initial access token
+ * is missing or not usable: RFC 7591 §3 leaves the refusal to the server; RFC 6750 §3.1 names it for a bearer token.
+ */
+export class RegistrationClosed extends OAuthError {
+  readonly error = 'access_denied';
+  override readonly status = 403;
+}
+
 /** The `request` parameter (a request object) is not supported (OIDC Core §6.1). */
 export class RequestNotSupported extends OAuthError {
   readonly error = 'request_not_supported';

@@ -13,6 +13,7 @@ import { Throttle } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { createFederation, type Federation } from '../federation/federation.js';
+import { consentPage, consentSubmit } from '../interaction/consent.js';
 import { federationCallback } from '../interaction/federation-callback.js';
 import { federationStart } from '../interaction/federation-start.js';
 import { forgotPasswordPage, forgotPasswordSubmit } from '../interaction/forgot-password.js';
@@ -34,6 +35,7 @@ import { deviceAuthorizationEndpoint } from '../oidc/device-authorization.js';
 import { discoveryHandler, DiscoveryDocuments } from '../oidc/discovery.js';
 import { jwksHandler } from '../oidc/jwks.js';
 import { introspectionEndpoint } from '../oidc/introspection.js';
+import { registrationRouter } from '../oidc/registration.js';
 import { revocationEndpoint } from '../oidc/revocation.js';
 import { noStore, tokenEndpoint } from '../oidc/token.js';
 import { userinfoEndpoint } from '../oidc/userinfo.js';
@@ -135,6 +137,8 @@ function createExpressApp(
   // Issue 23: a sign-in at an upstream provider, and its one redirect URI per provider.
   router.get(`${routes.federation}/:slug/start`, federationStart(signIn));
   router.get(`${routes.federation}/:slug/callback`, federationCallback(signIn));
+  router.get(routes.consent, consentPage(signIn));
+  router.post(routes.consent, parseForm, consentSubmit(signIn));
 
   router.get(routes.forgotPassword, forgotPasswordPage(self));
   router.post(routes.forgotPassword, parseForm, forgotPasswordSubmit(self));
@@ -163,6 +167,8 @@ function createExpressApp(
   router.get(routes.userinfo, apiCors, userinfoEndpoint(grants));
   router.post(routes.userinfo, apiCors, parseForm, userinfoEndpoint(grants));
 
+  // RFC 7591 POST /register and RFC 7592 /register/<client_id> (JSON bodies; CORS as the other machine endpoints).
+  router.use(routes.registration, registrationRouter({ store, clock, config, throttle, logger }));
   router.get(routes.health, healthHandler);
   router.get(routes.readiness, readinessHandler(store));
   router.get(routes.home, (_req, res) => {

@@ -22,6 +22,10 @@ export const routes = {
   verifyEmail: '/verify-email',
   /** Issue 23: `/federation/<slug>/start` and the exact redirect URI `/federation/<slug>/callback` per provider. */
   federation: '/federation',
+  /** Issue 24: the consent page (GET shows it for `?request=<pending id>`, POST decides). */
+  consent: '/consent',
+  /** Issue 24: RFC 7591 POST /register; the RFC 7592 client configuration endpoint is `/register/<client_id>`. */
+  registration: '/register',
   account: '/account',
   admin: '/admin',
   health: '/healthz',
@@ -44,7 +48,7 @@ export const advertisedEndpoints = {
 } as const satisfies Record<string, RouteName>;
 
 /** Paths that machines call: an unknown path below them answers JSON, any other unknown path an HTML page. */
-const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, routes.token, routes.userinfo, routes.introspection, routes.revocation, routes.deviceAuthorization];
+const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, routes.token, routes.userinfo, routes.introspection, routes.revocation, routes.deviceAuthorization, routes.registration];
 
 export function isApiPath(path: string): boolean {
   return API_PATHS.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));

@@ -76,9 +76,24 @@ export interface ClientRecord {
   jwks: string | null;
   /** Where the client publishes its JWKS (https, or http on loopback); fetched and cached by src/oidc/client-jwks.ts. */
   jwksUri: string | null;
+  /**
+   * Issue 24: a third party's application (consent is asked for what it requests: src/auth/consent-policy.ts), or
+   * the organisation's own (false: no consent asked unless it sends prompt=consent, as before).
+   */
+  thirdParty: boolean;
+  /** How it was registered: by an administrator (CLI, admin screens, import) or through POST /register (RFC 7591). */
+  origin: ClientOrigin;
+  /** RFC 7591 §2 client_uri, policy_uri, tos_uri: shown on the consent screen (https), never fetched by the server. */
+  clientUri: string | null;
+  policyUri: string | null;
+  tosUri: string | null;
+  /** SHA-256 (hashSecret) of the RFC 7592 registration access token; null for clients an administrator created. */
+  registrationTokenHash: string | null;
   createdAt: number;
   updatedAt: number;
 }
+
+export type ClientOrigin = 'admin' | 'dynamic';
 
 export type AccessPolicy = 'everyone' | 'groups';
 
@@ -104,8 +119,33 @@ export type NewClient = Omit<
   | 'accessContact'
   | 'jwks'
   | 'jwksUri'
+  | 'thirdParty'
+  | 'origin'
+  | 'clientUri'
+  | 'policyUri'
+  | 'tosUri'
+  | 'registrationTokenHash'
 > &
-  Partial<Pick<ClientRecord, 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact' | 'jwks' | 'jwksUri'>> & {
+  Partial<
+    Pick<
+      ClientRecord,
+      | 'accessPolicy'
+      | 'accessGroups'
+      | 'groupsClaim'
+      | 'claimGroups'
+      | 'initiateLoginUri'
+      | 'logoUri'
+      | 'accessContact'
+      | 'jwks'
+      | 'jwksUri'
+      | 'thirdParty'
+      | 'origin'
+      | 'clientUri'
+      | 'policyUri'
+      | 'tosUri'
+      | 'registrationTokenHash'
+    >
+  > & {
     requireMfa?: boolean;
     refreshReuseGrace?: number | null;
   };
@@ -640,3 +680,45 @@ export interface FederationStateRecord {
 }
 
 export type NewFederationState = Omit<FederationStateRecord, 'usedAt'>;
+
+/**
+ * What a person allowed an application (issue 24, OIDC Core §3.1.2.4): the union of the scopes of every consent they
+ * gave it. One per person and application.
+ */
+export interface ConsentRecord {
+  userId: string;
+  clientId: string;
+  /** Scope names, in the order first granted. */
+  scopes: string[];
+  grantedAt: number;
+  updatedAt: number;
+  /** The last time a code was issued under it (ConsentRepository.touch); null until then. */
+  lastUsedAt: number | null;
+}
+
+/** An initial access token for POST /register (RFC 7591 §3), as stored: only its hash. */
+export interface RegistrationTokenRecord {
+  /** Public id (randomId), for listing and revoking; never the token. */
+  id: string;
+  tokenHash: string;
+  /** Registrations it may still make; null: unlimited until it expires. */
+  usesLeft: number | null;
+  /** Registrations it made so far. */
+  used: number;
+  /** Who created it (an admin's user id, or `cli`). */
+  createdBy: string;
+  createdAt: number;
+  /** null: never expires (it can still be revoked). */
+  expiresAt: number | null;
+}
+
+export type NewRegistrationToken = Omit<RegistrationTokenRecord, 'used'>;
+
+/** An application holding live refresh tokens of a person (RefreshTokenRepository.clientsOfUser). */
+export interface ClientTokenSummary {
+  clientId: string;
+  /** The union of the live tokens' scopes. */
+  scopes: string[];
+  /** When the newest live token was issued (a refresh rotates, so this is the last time it was used). */
+  lastIssuedAt: number;
+}

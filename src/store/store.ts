@@ -1,6 +1,10 @@
 // The one storage interface. Every method is async so that an engine with a network round trip (PostgreSQL)
 // fits without touching a caller. Methods are named for their intent; single-use operations are atomic.
 import type {
+  ClientTokenSummary,
+  ConsentRecord,
+  NewRegistrationToken,
+  RegistrationTokenRecord,
   FederatedIdentityRecord,
   FederationStateKind,
   FederationStateRecord,
@@ -138,6 +142,12 @@ export interface ClientRepository {
   count(): Promise<number>;
   update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null>;
   delete(clientId: string): Promise<boolean>;
+  /**
+   * Issue 24 (RFC 7592 §2.2): replaces a dynamically registered client's registration access token hash, only while
+   * it still is `expected` (one conditional write: of two updates racing with the same token, one wins). Sets
+   * updatedAt. False when the client is gone or its hash is no longer `expected`.
+   */
+  rotateRegistrationToken(clientId: string, expected: string, next: string, now: number): Promise<boolean>;
 }
 
 /**
@@ -303,6 +313,8 @@ export interface AuthorizationCodeRepository {
    * session it came from); returns how many.
    */
   revokeForSession(sessionIdHash: string, now: number): Promise<number>;
+  /** Issue 24: marks every unused code of the user for the client used (access removed); returns how many. */
+  revokeForUserClient(userId: string, clientId: string, now: number): Promise<number>;
   /** Records that the code was presented again; the first time is kept. */
   markReplayed(codeHash: string, now: number): Promise<void>;
   /** Removes codes that expired before `now`; returns how many. */
@@ -337,6 +349,13 @@ export interface RefreshTokenRepository {
   revokeForSession(sessionIdHash: string, now: number, options: { keepOffline: boolean }): Promise<number>;
   /** The grants that have a token issued with tokens signed by `kid`. */
   grantsSignedBy(kid: string): Promise<GrantReference[]>;
+  /**
+   * Issue 24: the applications holding live (unexpired, unrotated, unrevoked at `now`) refresh tokens of the user,
+   * newest first by their last token, with the union of those tokens' scopes.
+   */
+  clientsOfUser(userId: string, now: number): Promise<ClientTokenSummary[]>;
+  /** Issue 24: revokes every live token of the user at the client (access removed); returns how many. */
+  revokeForUserClient(userId: string, clientId: string, now: number): Promise<number>;
 }
 
 export interface AuthorizationRequestRepository {
@@ -359,6 +378,8 @@ export interface AccessTokenRepository {
   revoke(jti: string, now: number): Promise<boolean>;
   /** Revokes every live access token bound to a session; returns how many. */
   revokeForSession(sessionIdHash: string, now: number): Promise<number>;
+  /** Issue 24: revokes every live recorded access token of the user at the client; returns how many. */
+  revokeForUserClient(userId: string, clientId: string, now: number): Promise<number>;
   /** The grants that have a recorded access token signed by `kid`. */
   grantsSignedBy(kid: string): Promise<GrantReference[]>;
   deleteExpired(now: number): Promise<number>;
@@ -541,6 +562,41 @@ export interface FederationStateRepository {
   deleteExpired(now: number): Promise<number>;
 }
 
+/** What people allowed applications (issue 24, ConsentRecord). */
+export interface ConsentRepository {
+  find(userId: string, clientId: string): Promise<ConsentRecord | null>;
+  /**
+   * Records that the person allowed these scopes: a new row, or the union with the row's scopes (kept in their
+   * order, new ones appended), in one statement (an upsert, so two consents racing both land). Sets updatedAt (and
+   * grantedAt when new) to `now`; returns the row as stored.
+   */
+  grant(userId: string, clientId: string, scopes: readonly string[], now: number): Promise<ConsentRecord>;
+  /** Sets lastUsedAt (a code was issued under the consent); nothing when there is no row. */
+  touch(userId: string, clientId: string, now: number): Promise<void>;
+  /** The person's consents, most recently updated first. */
+  listForUser(userId: string): Promise<ConsentRecord[]>;
+  /** Deletes the consent; false when there was none (of two concurrent removals, one gets true). */
+  revoke(userId: string, clientId: string): Promise<boolean>;
+}
+
+/** Initial access tokens for dynamic client registration (RegistrationTokenRecord). */
+export interface RegistrationTokenRepository {
+  create(token: NewRegistrationToken): Promise<RegistrationTokenRecord>;
+  /** The token if it is known, unexpired at `now` and has uses left (usesLeft null or > 0); nothing changes. */
+  findUsable(tokenHash: string, now: number): Promise<RegistrationTokenRecord | null>;
+  /**
+   * Spends one use of a usable token in one conditional write (uses_left decremented unless null, used
+   * incremented): of concurrent callers on its last use exactly one wins. Null when it was not usable.
+   */
+  use(tokenHash: string, now: number): Promise<RegistrationTokenRecord | null>;
+  /** Every token, newest first (expired and used-up ones too, until deleted). */
+  list(): Promise<RegistrationTokenRecord[]>;
+  /** Deletes (revokes) a token by its public id; false when there was none. */
+  delete(id: string): Promise<boolean>;
+  /** Removes tokens that expired before `now`; returns how many. */
+  deleteExpired(now: number): Promise<number>;
+}
+
 /** One consistent view of the tables `idp export` moves (src/store/transfer/tables.ts). */
 export interface TransferReader {
   count(table: TransferTable): Promise<number>;
@@ -576,6 +632,8 @@ export interface Store {
   readonly identityProviders: IdentityProviderRepository;
   readonly federatedIdentities: FederatedIdentityRepository;
   readonly federationStates: FederationStateRepository;
+  readonly consents: ConsentRepository;
+  readonly registrationTokens: RegistrationTokenRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;
