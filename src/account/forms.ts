@@ -37,6 +37,7 @@ const NOTICES: Record<string, string> = {
   'password-changed': 'Your password was changed, and your other sessions were signed out.',
   'signed-out': 'That session was signed out.',
   'two-factor-off': 'Two-step verification is off. Your recovery codes no longer work.',
+  'app-removed': 'The application’s access was removed: its tokens no longer work, and it will ask again before it can use your account.',
 };
 
 export function noticeOf(req: Request): string | null {

@@ -1,5 +1,5 @@
 // The account page: the applications the person can open from it, their details, the forms to change them,
-// their sessions and their security events.
+// the applications connected to the account (issue 24), their sessions and their security events.
 // Every answer about the account (the page itself, a form sent back with its errors, a notice) is rendered
 // here, so a form with errors comes back on the full page with the other sections as they are.
 import type { Request, Response } from 'express';
@@ -14,6 +14,7 @@ import { passkeyNotice, passkeyPaths, passkeyViews } from './passkeys.js';
 import { imagePolicy } from '../http/middleware/security-headers.js';
 import { yourApplications } from './applications.js';
 import { yourDetails } from './details.js';
+import { connectedAppsOf } from './connected-apps.js';
 
 /** What the forms show: the account as stored, or what was posted when a form comes back with errors. Never a password. */
 export interface FormValues {
@@ -32,17 +33,18 @@ export interface PageState {
 export async function renderAccountPage(deps: AccountDependencies, req: Request, res: Response, state: PageState = {}, status = 200): Promise<void> {
   const { user, session, csrfToken } = accountOf(res);
   const clientName = clientNamer(deps.store);
-  const [sessions, events, twoFactor, passkeys, applications, details] = await Promise.all([
+  const [sessions, events, twoFactor, passkeys, applications, details, connectedApps] = await Promise.all([
     sessionViews(deps.store, user.id, session.idHash, deps.clock.now(), clientName),
     securityEvents(deps.store, user.id, clientName),
     twoFactorView(deps.store, user.id),
     passkeyViews(deps.store, user.id),
     yourApplications(deps.store, deps.config.issuer, user),
     yourDetails(deps.store, user.id),
+    connectedAppsOf(deps, user),
   ]);
   const path = (suffix: string) => accountPath(deps, suffix);
   // The applications' logos come from their own servers: the page's policy admits those origins, and no other.
-  const logos = applications.flatMap((application) => (application.logoUri === null ? [] : [application.logoUri]));
+  const logos = [...applications, ...connectedApps.apps].flatMap((application) => (application.logoUri === null ? [] : [application.logoUri]));
   if (logos.length > 0) res.setHeader('Content-Security-Policy', imagePolicy(res, logos));
   res.status(status).render('account/index', {
     title: 'Your account',
@@ -70,6 +72,7 @@ export async function renderAccountPage(deps: AccountDependencies, req: Request,
     events,
     applications,
     details,
+    connectedApps,
   });
 }
 

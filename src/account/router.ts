@@ -8,6 +8,7 @@ import express, { type Router } from 'express';
 import { checkedForm } from '../http/middleware/checked-form.js';
 import { requireAccount } from './access.js';
 import type { AccountDependencies } from './context.js';
+import { removeConnectedApp } from './connected-apps.js';
 import { checkAccountCsrf } from './csrf.js';
 import { linkedSignIn, passwordHeldHere, removeIdentity } from './linked-identities.js';
 import { changePassword } from './password.js';
@@ -42,5 +43,7 @@ export function accountRouter(deps: AccountDependencies): Router {
   router.post('/passkeys/rename', signedIn, checkedForms, renamePasskey(deps));
   router.post('/passkeys/remove', signedIn, checkedForms, removePasskey(deps));
   router.post('/identities/remove', signedIn, checkedForms, removeIdentity(deps));
+  // Issue 24: "Remove access" of one of the person's connected apps (connected-apps.ts).
+  router.post('/connected-apps/remove', signedIn, checkedForms, removeConnectedApp(deps));
   return router;
 }

@@ -19,6 +19,8 @@ export interface ClientForm extends ClientAccessForm {
   pkceOptional: boolean;
   /** Everyone signing in to it passes a second factor. */
   requireMfa: boolean;
+  /** A third party's application (issue 24): people are asked to allow what it requests. */
+  thirdParty: boolean;
   /** Seconds, as typed; empty for the server's REFRESH_REUSE_GRACE. */
   refreshReuseGrace: string;
   /** A machine client (client credentials only, issue 22): chosen at registration. */
@@ -45,6 +47,7 @@ const ERROR_FIELD: Record<string, string> = {
   client_type: 'client_type',
   pkce: 'pkce',
   require_mfa: 'require_mfa',
+  third_party: 'third_party',
   refresh_reuse_grace: 'refresh_reuse_grace',
   machine: 'machine',
   device: 'device',
@@ -61,6 +64,7 @@ export const EMPTY_CLIENT_FORM: ClientForm = {
   clientType: 'confidential',
   pkceOptional: false,
   requireMfa: false,
+  thirdParty: false,
   refreshReuseGrace: '',
   machine: false,
   device: false,
@@ -93,6 +97,7 @@ export function readClientForm(body: unknown, fallback: ClientForm = EMPTY_CLIEN
     clientType: shown(form, 'client_type') || EMPTY_CLIENT_FORM.clientType,
     pkceOptional: shown(form, 'pkce') === 'optional',
     requireMfa: shown(form, 'require_mfa') === 'on',
+    thirdParty: shown(form, 'third_party') === 'on',
     refreshReuseGrace: shown(form, 'refresh_reuse_grace'),
   };
 }
@@ -130,6 +135,7 @@ export function clientFormOf(client: ClientRecord, groupNames: ReadonlyMap<strin
     clientType: client.clientType,
     pkceOptional: !client.pkceRequired,
     requireMfa: client.requireMfa,
+    thirdParty: client.thirdParty,
     refreshReuseGrace: client.refreshReuseGrace === null ? '' : String(client.refreshReuseGrace),
   };
 }
@@ -158,6 +164,9 @@ function graceOf(body: unknown, typed: string): number | null | undefined {
 export async function clientSettings(store: Store, body: unknown): Promise<ClientSettings> {
   refuseRepeated(body);
   const form = readClientForm(body);
+  const thirdParty = shown(bodyOf(body), 'third_party');
+  // Unticking it skips the consent screen: only this form's own value counts as ticked.
+  if (thirdParty !== '' && thirdParty !== 'on') throw new ValidationError('third_party', 'this box is ticked or not: any other value is not from this form');
   const backchannel = form.backchannelLogoutUri.trim();
   const access = await accessSettings(store, typedAccess(bodyOf(body)));
   return {
@@ -167,6 +176,8 @@ export async function clientSettings(store: Store, body: unknown): Promise<Clien
     backchannelLogoutUri: backchannel === '' ? null : backchannel,
     // An unticked box is not sent: absent means off, on the edit form as on the registration form.
     requireMfa: form.requireMfa,
+    // Unticked is first-party (issue 24): consent is then asked only when the application sends prompt=consent.
+    thirdParty: form.thirdParty,
     refreshReuseGrace: graceOf(body, form.refreshReuseGrace),
     // Absent from the form leaves the keys as they are; empty clears (src/manage/client-keys.ts plannedKeys).
     jwks: sent(bodyOf(body), 'jwks') ? form.jwks : undefined,

@@ -21,6 +21,10 @@ export interface ClientRow {
   firstRedirectUri: string;
   redirectUriCount: number;
   created: string;
+  /** A third party's application: consent is asked (issue 24). */
+  thirdParty: boolean;
+  /** Registered by a stranger through POST /register (RFC 7591), not by an administrator. */
+  registeredDynamically: boolean;
 }
 
 export interface ClientFacts extends ClientRow {
@@ -40,6 +44,10 @@ export interface ClientFacts extends ClientRow {
   /** Its registered keys, each described ("RSA 2048 RS256 kid=…"): never the key material itself. */
   keys: string[];
   jwksUri: string | null;
+  /** RFC 7591 §2 client_uri, policy_uri, tos_uri: what the consent screen links to (issue 24). */
+  clientUri: string | null;
+  policyUri: string | null;
+  tosUri: string | null;
 }
 
 /** One API grant of a client as its page shows it. */
@@ -75,6 +83,8 @@ export function clientRow(deps: AdminDependencies, client: ClientRecord): Client
     firstRedirectUri: client.redirectUris[0] ?? '',
     redirectUriCount: client.redirectUris.length,
     created: formatTime(client.createdAt),
+    thirdParty: client.thirdParty,
+    registeredDynamically: client.origin === 'dynamic',
   };
 }
 
@@ -99,6 +109,9 @@ export function clientFacts(deps: AdminDependencies, client: ClientRecord): Clie
     privateKeyJwt: client.tokenEndpointAuthMethod === 'private_key_jwt',
     keys: jwksKeys(client.jwks).map(describeKey),
     jwksUri: client.jwksUri,
+    clientUri: client.clientUri,
+    policyUri: client.policyUri,
+    tosUri: client.tosUri,
   };
 }
 

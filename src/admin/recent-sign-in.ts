@@ -13,9 +13,12 @@
 //     on), changing or removing from a group that requires a second factor, deleting one;
 //   - attributes: changing a definition's claim or scope, deleting one, setting a person's value (claims that
 //     applications act on);
-//   - signing keys: a rotation, a revocation.
+//   - signing keys: a rotation, a revocation;
+//   - dynamic registration (issue 24): creating an initial access token (whoever holds it registers applications);
+//     switching a client between third-party and first-party is a client edit like any other but the name.
 // Not sensitive: renaming a user, a client or an API (the name grants nothing), email verification, disabling,
-// enabling and signing out (they take access away), creating a group or an API (an API grants nothing until a
+// enabling and signing out, revoking an initial access token, removing a person's connected app (they take access
+// away), creating a group or an API (an API grants nothing until a
 // client is granted it), a description, a definition's visibility, clearing a value, and reading anything.
 // A stale session's form is answered with a page asking for the password, which posts the same fields back with
 // it; the action then goes ahead. Forms can also carry the password up front (`confirm_password`,

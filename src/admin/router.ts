@@ -14,6 +14,8 @@ import { groupRoutes } from './groups.js';
 import { keyRoutes } from './keys.js';
 import type { ProviderDependencies } from './provider-pages.js';
 import { providerRoutes } from './providers.js';
+import { registrationRoutes } from './registration.js';
+import { userConnectedAppRoutes } from './user-connected-apps.js';
 import { userIdentityRoutes } from './user-identities.js';
 import { userRoutes } from './users.js';
 
@@ -65,9 +67,11 @@ export function adminRouter(deps: AdminRouterDependencies): Router {
   router.post('/sign-out', signOut(deps));
   userRoutes(router, deps);
   userIdentityRoutes(router, deps);
+  userConnectedAppRoutes(router, deps);
   groupRoutes(router, deps);
   attributeRoutes(router, deps);
   clientRoutes(router, deps);
+  registrationRoutes(router, deps);
   apiRoutes(router, deps);
   providerRoutes(router, deps);
   keyRoutes(router, deps);

@@ -1,8 +1,8 @@
 // One user's page: their details and edit form, their live sessions with the applications each signed in to,
 // the password and access forms, their groups and attribute values with their forms (issue 21: group-members.ts,
-// attribute-values.ts), their linked sign-in providers with "Unlink" (issue 23: user-identities.ts), and what the
-// audit log says about them. Every answer about a user (the
-// page itself, a form sent back with its errors, a generated password shown once) is rendered here.
+// attribute-values.ts), their linked sign-in providers with "Unlink" (issue 23: user-identities.ts), their connected
+// apps with "Remove access" (issue 24: user-connected-apps.ts), and what the audit log says about them. Every answer
+// about a user (the page itself, a form sent back with its errors, a generated password shown once) is rendered here.
 import type { Request, Response } from 'express';
 import { routes } from '../http/routes.js';
 import { NotFoundError } from '../errors.js';
@@ -14,6 +14,7 @@ import { adminOf, type AdminDependencies } from './context.js';
 import { attributesPath, groupsPath, memberGroupView, noticeIn, USER_PAGE_NOTICES } from './group-pages.js';
 import { formatTime, renderAdmin } from './render.js';
 import { IDENTITY_NOTICES, identityViews } from './user-identities.js';
+import { CONNECTED_APP_NOTICES, connectedAppRows } from './user-connected-apps.js';
 import { noticeOf, type FieldErrors } from './user-forms.js';
 
 /** How many of the user's newest audit events the page shows. */
@@ -129,12 +130,13 @@ async function groupsAndAttributesOf(deps: AdminDependencies, user: UserRecord, 
 }
 
 export async function renderUserPage(deps: AdminDependencies, req: Request, res: Response, user: UserRecord, state: UserPageState = {}, status = 200): Promise<void> {
-  const [sessions, events, secondFactors, membership, identities] = await Promise.all([
+  const [sessions, events, secondFactors, membership, identities, connectedApps] = await Promise.all([
     sessionsOf(deps, res, user),
     deps.store.audit.list({ limit: RECENT_EVENTS, filter: { subject: user.id } }),
     secondFactorsOf(deps.store, user.id),
     groupsAndAttributesOf(deps, user, state),
     identityViews(deps, user),
+    connectedAppRows(deps, user),
   ]);
   const path = (suffix: string) => userPath(deps, user.id, suffix);
   renderAdmin(
@@ -165,11 +167,12 @@ export async function renderUserPage(deps: AdminDependencies, req: Request, res:
       passwordErrors: state.passwordErrors ?? {},
       alert: state.alert ?? null,
       // A form sent back with errors is about that form, not about the change the query string reported.
-      notice: status === 200 ? (noticeOf(req) ?? noticeIn(req, USER_PAGE_NOTICES) ?? noticeIn(req, IDENTITY_NOTICES)) : null,
+      notice: status === 200 ? (noticeOf(req) ?? noticeIn(req, USER_PAGE_NOTICES) ?? noticeIn(req, IDENTITY_NOTICES) ?? noticeIn(req, CONNECTED_APP_NOTICES)) : null,
       generatedPassword: state.generatedPassword ?? null,
       sessions,
       secondFactors,
       identities,
+      connectedApps,
       events: await eventRows(deps, events),
       ...membership,
     },

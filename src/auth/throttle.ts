@@ -55,6 +55,14 @@ export const THROTTLE_RULES = {
    * client, so a success must not buy a fresh budget. Window blocks: past the limit even the right code waits for
    * the window to end.
    */
+  /**
+   * Per client address, dynamic client registrations (POST /register, RFC 7591; issue 24) and their updates (PUT
+   * /register/<client_id>, RFC 7592): 20 an hour, every request counted whatever becomes of it. A registration
+   * stores a client (a row that stays until someone deletes it) and makes the server resolve the host names it gives
+   * (jwks_uri, backchannel_logout_uri): a developer registers a handful, a script flooding the clients table or
+   * using the server to probe DNS is stopped. RFC 7591 §5 leaves the limit to the server.
+   */
+  registration: { limit: 20, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
   deviceCodeBrowser: { limit: 10, windowMs: 15 * MINUTE, block: { kind: 'window' }, memoryMs: 15 * MINUTE },
   deviceCodePerson: { limit: 50, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
   deviceCodeAddress: { limit: 50, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
@@ -68,9 +76,15 @@ export type ThrottleScope = 'signin' | 'reset' | 'verify' | 'second_factor';
 
 /**
  * Unauthenticated requests that store a row, admitted per address: GET /authorize's pending sign-in, a passkey
- * sign-in's challenge, a device authorization (a public device client authenticates with its client_id alone).
+ * sign-in's challenge, a device authorization (a public device client authenticates with its client_id alone);
+ * and, under their own rule (THROTTLE_RULES.registration), dynamic client registrations and their updates.
  */
-export type AdmissionScope = 'authorize' | 'passkey_options' | 'device_authorization' | 'federation';
+export type AdmissionScope = 'authorize' | 'passkey_options' | 'device_authorization' | 'federation' | 'registration';
+
+/** The rule of each admission scope: THROTTLE_RULES.admission, except registration's own. */
+function admissionRule(scope: AdmissionScope): ThrottleRule {
+  return scope === 'registration' ? THROTTLE_RULES.registration : THROTTLE_RULES.admission;
+}
 
 /** Audit events of refused attempts, bounded per address (THROTTLE_RULES.refusalAudit). */
 export type RefusalAuditScope = 'signin_refusal_audit' | 'reset_refusal_audit';
@@ -252,12 +266,12 @@ export class Throttle {
   }
 
   /**
-   * Admits one unauthenticated request that stores a row (THROTTLE_RULES.admission), counted on its address
-   * whatever becomes of it; refused, counting and storing nothing, once the address has used its budget. Read
-   * first, so that refusing a flood costs no write.
+   * Admits one unauthenticated request that stores a row (THROTTLE_RULES.admission; a registration:
+   * THROTTLE_RULES.registration), counted on its address whatever becomes of it; refused, counting and storing
+   * nothing, once the address has used its budget. Read first, so that refusing a flood costs no write.
    */
   async admitAddress(scope: AdmissionScope, ip: string | undefined): Promise<AddressAdmission> {
-    return this.admitUnder(scope, THROTTLE_RULES.admission, ip);
+    return this.admitUnder(scope, admissionRule(scope), ip);
   }
 
   /**

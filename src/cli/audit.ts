@@ -5,8 +5,7 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { auditJsonLines } from '../audit/export.js';
 import { keyedPart, verifyAuditChain, type ChainVerification } from '../audit/verify.js';
-import { ValidationError } from '../errors.js';
-import { print, withContext, type OutputOptions } from './run.js';
+import { parseTime, print, withContext, type OutputOptions } from './run.js';
 
 function verificationJson(result: ChainVerification) {
   return result.intact
@@ -19,18 +18,9 @@ function verificationText(result: ChainVerification): string {
   return result.brokenAt === null ? `broken at the end of the log: ${result.message}` : `broken at event #${result.brokenAt}: ${result.message}`;
 }
 
-/**
- * `--since` as milliseconds: an ISO 8601 date (`2025-01-31`, midnight UTC) or date and time, in UTC unless it
- * names an offset (JavaScript would read a bare date and time as local time; the admin screens show UTC).
- */
+/** `--since` as milliseconds (parseTime: UTC unless it names an offset). */
 export function parseSince(value: string): number {
-  const match = /^(\d{4})-(\d{2})-(\d{2})(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(value);
-  // Date.parse rolls 2025-02-30 over into March: only a calendar day that reads back the same is one.
-  const day = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
-  const real = match !== null && day !== null && day.getUTCFullYear() === Number(match[1]) && day.getUTCMonth() === Number(match[2]) - 1 && day.getUTCDate() === Number(match[3]);
-  const ms = real ? Date.parse(match[4] && !match[8] ? `${value}Z` : value) : NaN;
-  if (Number.isNaN(ms)) throw new ValidationError('since', `--since must be an ISO 8601 date or time, e.g. 2025-01-31 or 2025-01-31T12:00:00Z (got ${JSON.stringify(value)})`);
-  return ms;
+  return parseTime(value, '--since', 'since');
 }
 
 /**

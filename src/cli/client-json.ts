@@ -1,5 +1,6 @@
 // How `idp client` prints an application: its registration as RFC 7591 (and OIDC Registration) names the
-// fields, with its groups by name, and (issue 22) its keys and the APIs it may request or introspect.
+// fields, with its groups by name, and (issue 22) its keys and the APIs it may request or introspect, and (issue 24)
+// whether it is third-party and how it was registered (never its registration access token's hash).
 import { formatGroupsClaim } from '../manage/clients.js';
 import { describeKey, jwksKeys } from '../manage/client-keys.js';
 import type { ClientApiAccess, ClientRecord } from '../store/records.js';
@@ -70,6 +71,13 @@ export function clientJson(client: ClientRecord, views: ClientViews) {
     logo_uri: client.logoUri,
     /** null: the server's ACCESS_CONTACT. */
     access_contact: client.accessContact,
+    /** Issue 24: a third party's application (consent is asked) or the organisation's own. */
+    third_party: client.thirdParty,
+    /** 'admin' (the CLI, the admin screens, an import) or 'dynamic' (POST /register). */
+    origin: client.origin,
+    client_uri: client.clientUri,
+    policy_uri: client.policyUri,
+    tos_uri: client.tosUri,
     jwks: client.jwks === null ? null : (JSON.parse(client.jwks) as { keys: unknown[] }),
     jwks_uri: client.jwksUri,
     ...apisJson(views.apis.get(client.clientId) ?? []),

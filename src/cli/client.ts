@@ -1,12 +1,14 @@
 // `idp client …`: create, list, show, delete, rotate-secret, require-mfa, refresh-reuse-grace, (issue 21) set-access,
 // set-groups-claim, set-initiate-login-uri, set-logo-uri, set-access-contact, and (issue 22) set-apis, set-jwks,
-// use-secret, with `create --machine | --device | --api | --introspect-api | --jwks-uri | --jwks-file`. The context carries the server's
+// use-secret, with `create --machine | --device | --api | --introspect-api | --jwks-uri | --jwks-file`, and (issue 24)
+// `create --third-party | --client-uri | --policy-uri | --tos-uri` and `update` (--third-party | --first-party and
+// those pages). The context carries the server's
 // configuration, so a back-channel logout URI is held to the same address rule as on the admin screens
 // (ALLOW_PRIVATE_CLIENT_URLS, src/manage/client-urls.ts). The tool needs no re-authentication: whoever runs
 // it already holds the server's configuration and store.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
-import { createClient, deleteClient, findClient, graceFromText, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa } from '../manage/clients.js';
+import { createClient, deleteClient, findClient, graceFromText, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa, setClientThirdParty } from '../manage/clients.js';
 import { registerClientAccessCommands } from './client-access.js';
 import { apiSettings, readJwksFile, registerClientApiCommands, withSecretJson, withSecretText } from './client-apis.js';
 import { clientJson, clientText, clientViews, oneClientJson } from './client-json.js';
@@ -38,6 +40,10 @@ export function registerClientCommands(program: Command): void {
     .option('--introspect-api <uri>', "an API whose tokens it may introspect (the API's own credentials); repeatable", collect, [])
     .option('--jwks-uri <uri>', 'authenticate with private_key_jwt, its public keys published at this https URI (no secret)')
     .option('--jwks-file <file>', 'authenticate with private_key_jwt, its public keys in this JWKS file (no secret)')
+    .option('--third-party', "a third party's application: people are asked to consent to what it requests (default: first-party, the organisation's own)")
+    .option('--client-uri <uri>', 'its home page, shown on the consent screen (https)')
+    .option('--policy-uri <uri>', 'its privacy policy, linked from the consent screen (https)')
+    .option('--tos-uri <uri>', 'its terms of service, linked from the consent screen (https)')
     .option('--json', 'print JSON')
     .action(
       (
@@ -62,6 +68,10 @@ export function registerClientCommands(program: Command): void {
           introspectApi: string[];
           jwksUri?: string;
           jwksFile?: string;
+          thirdParty?: boolean;
+          clientUri?: string;
+          policyUri?: string;
+          tosUri?: string;
         },
       ) =>
         withContext(async (ctx) => {
@@ -88,6 +98,10 @@ export function registerClientCommands(program: Command): void {
             jwks,
             jwksUri: options.jwksUri,
             apis: apiSettings(options.api, options.introspectApi),
+            thirdParty: options.thirdParty ?? false,
+            clientUri: options.clientUri,
+            policyUri: options.policyUri,
+            tosUri: options.tosUri,
           });
           print(options, await withSecretJson(ctx.store, created), withSecretText(created, 'created'));
         }),
@@ -123,7 +137,16 @@ export function registerClientCommands(program: Command): void {
     withContext(async (ctx) => {
       const page = await ctx.store.clients.list(pageRequest(options));
       const views = await clientViews(ctx.store, page.items);
-      const lines = page.items.map((c) => [c.clientId, c.name, c.clientType, ...(c.grantTypes.includes('client_credentials') ? ['machine'] : [])].join('\t'));
+      const lines = page.items.map((c) =>
+        [
+          c.clientId,
+          c.name,
+          c.clientType,
+          ...(c.grantTypes.includes('client_credentials') ? ['machine'] : []),
+          ...(c.thirdParty ? ['third-party'] : []),
+          ...(c.origin === 'dynamic' ? ['registered dynamically'] : []),
+        ].join('\t'),
+      );
       print(options, { clients: page.items.map((c) => clientJson(c, views)), next: page.next }, pageText(lines, page.next, '(no clients)'));
     }),
   );
@@ -135,6 +158,33 @@ export function registerClientCommands(program: Command): void {
       withContext(async (ctx) => {
         const json = await oneClientJson(ctx.store, await findClient(ctx, clientId));
         print(options, json, clientText(json));
+      }),
+    );
+
+  takesId(client.command('update'))
+    .description('change whose application it is (--third-party, --first-party) and the pages it names (each: a URI, or none to clear)')
+    .argument('<client_id>')
+    .option('--third-party', "a third party's application: people are asked to consent to what it requests")
+    .option('--first-party', "the organisation's own: no consent is asked (unless it sends prompt=consent)")
+    .option('--client-uri <uri|none>', 'its home page, shown on the consent screen')
+    .option('--policy-uri <uri|none>', 'its privacy policy')
+    .option('--tos-uri <uri|none>', 'its terms of service')
+    .option('--json', 'print JSON')
+    .action((clientId: string, options: OutputOptions & { thirdParty?: boolean; firstParty?: boolean; clientUri?: string; policyUri?: string; tosUri?: string }) =>
+      withContext(async (ctx) => {
+        if (options.thirdParty && options.firstParty) throw new ValidationError('third_party', 'give --third-party or --first-party, not both');
+        const page = (uri: string | undefined) => (uri === 'none' ? null : uri);
+        const settings = {
+          ...(options.thirdParty ? { thirdParty: true } : options.firstParty ? { thirdParty: false } : {}),
+          ...{ clientUri: page(options.clientUri), policyUri: page(options.policyUri), tosUri: page(options.tosUri) },
+        };
+        if (Object.values(settings).every((value) => value === undefined)) {
+          throw new ValidationError('client', 'give at least one of --third-party, --first-party, --client-uri, --policy-uri, --tos-uri');
+        }
+        const update = await setClientThirdParty(ctx, clientId, settings);
+        const json = await oneClientJson(ctx.store, update.client);
+        const what = `${json.third_party ? 'third-party' : 'first-party'} (${update.changed.join(', ')} changed)`;
+        print(options, { ...json, changed: update.changed }, `client ${update.client.clientId}: ${update.changed.length ? what : 'no change'}`);
       }),
     );
 

@@ -7,6 +7,7 @@ import { registerClientCommands } from './client.js';
 import { registerGroupCommands } from './group.js';
 import { registerKeyCommands } from './keys.js';
 import { registerProviderCommands } from './provider.js';
+import { registerRegistrationCommands } from './registration.js';
 import { registerTransferCommands } from './transfer.js';
 import { registerUserCommands } from './user.js';
 
@@ -20,6 +21,7 @@ registerGroupCommands(program);
 registerAttributeCommands(program);
 registerApiCommands(program);
 registerProviderCommands(program);
+registerRegistrationCommands(program);
 registerKeyCommands(program);
 registerTransferCommands(program);
 registerAuditCommands(program);

@@ -17,6 +17,8 @@ import type { ListOptions } from '../store/store.js';
 
 export interface CommandContext extends ManageContext {
   config: Config;
+  /** Always there in the tool: a command that ends sessions or removes an application's access tells the clients. */
+  sessionEnd: SessionTerminator;
 }
 
 export interface OutputOptions {
@@ -62,7 +64,14 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     const sessionEnd = new SessionTerminator(
       store,
       systemClock,
-      new BackchannelLogout({ store, clock: systemClock, issuer: config.issuer, allowPrivateAddresses: config.allowPrivateClientUrls, signingKey }),
+      new BackchannelLogout({
+        store,
+        clock: systemClock,
+        issuer: config.issuer,
+        allowPrivateAddresses: config.allowPrivateClientUrls,
+        registrationAllowPrivateAddresses: config.registrationAllowPrivateUrls,
+        signingKey,
+      }),
     );
     // Mail (a new account's verification link) goes where the server's goes; only problems are reported, on stderr.
     const logger = createLogger('warn', process.stderr);
@@ -135,3 +144,18 @@ export function collect(value: string, previous: string[]): string[] {
 }
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * A time given on the command line (`--since`, `--expires`) as milliseconds: an ISO 8601 date (`2025-01-31`,
+ * midnight UTC) or date and time, in UTC unless it names an offset (JavaScript would read a bare date and time as
+ * local time; the admin screens show UTC). A ValidationError at `field` otherwise.
+ */
+export function parseTime(value: string, option: string, field: string): number {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(value);
+  // Date.parse rolls 2025-02-30 over into March: only a calendar day that reads back the same is one.
+  const day = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
+  const real = match !== null && day !== null && day.getUTCFullYear() === Number(match[1]) && day.getUTCMonth() === Number(match[2]) - 1 && day.getUTCDate() === Number(match[3]);
+  const ms = real ? Date.parse(match[4] && !match[8] ? `${value}Z` : value) : NaN;
+  if (Number.isNaN(ms)) throw new ValidationError(field, `${option} must be an ISO 8601 date or time, e.g. 2025-01-31 or 2025-01-31T12:00:00Z (got ${JSON.stringify(value)})`);
+  return ms;
+}

@@ -1,11 +1,13 @@
 // `idp user …`: create, list, show, disable, enable, delete, set-password, sessions, sign-out, reset-mfa, set-attribute,
-// and (issue 23) unlink: remove an identity of an upstream provider linked to the account.
+// and (issue 23) unlink: remove an identity of an upstream provider linked to the account, and (issue 24, user-apps.ts)
+// apps and remove-app: a person's connected applications.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { formatAttributeValue, setUserAttribute } from '../manage/attributes.js';
 import { unlinkIdentity } from '../manage/providers.js';
 import { createUser, deleteUser, findUser, resetSecondFactors, setDisabled, setPassword, signOutEverywhere } from '../manage/users.js';
 import type { FederatedIdentityRecord, UserRecord } from '../store/records.js';
+import { registerUserAppCommands } from './user-apps.js';
 import { iso, pageOptions, pageRequest, pageText, print, readStdin, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
 
 interface PasswordOptions {
@@ -207,4 +209,6 @@ export function registerUserCommands(program: Command): void {
         print(options, { id: found.id, email: found.email, unlinked: identityJson(removed) }, `unlinked ${removed.providerSlug} identity ${removed.subject} from ${found.id} <${found.email}>`);
       }),
     );
+
+  registerUserAppCommands(user);
 }

@@ -50,6 +50,7 @@ import { parseForm } from './middleware/parse-form.js';
 import { publicDocuments } from './public-documents.js';
 import { requestLog } from './middleware/request-log.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import type { Resolver } from './outbound-request.js';
 import { routes, routeUrl } from './routes.js';
 
 export interface AppDependencies {
@@ -69,6 +70,8 @@ export interface AppDependencies {
    * its own, and its owner closes them with the listener's `close()`.
    */
   federation?: Federation;
+  /** Name resolution for the URLs clients register (issue 24: checked at registration); the system's when absent (tests inject one). */
+  resolve?: Resolver;
 }
 
 /** The request listener of the server: discovery and JWKS on the node:http fast path, everything else through Express. */
@@ -89,7 +92,7 @@ export function createApp(deps: AppDependencies): RequestListener {
 }
 
 function createExpressApp(
-  { config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null, federation: given }: AppDependencies,
+  { config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null, federation: given, resolve }: AppDependencies,
   claimCatalog: ClaimCatalog,
   discovery: DiscoveryDocuments,
 ): { app: Express; close: () => Promise<void> } {
@@ -168,7 +171,7 @@ function createExpressApp(
   router.post(routes.userinfo, apiCors, parseForm, userinfoEndpoint(grants));
 
   // RFC 7591 POST /register and RFC 7592 /register/<client_id> (JSON bodies; CORS as the other machine endpoints).
-  router.use(routes.registration, registrationRouter({ store, clock, config, throttle, logger }));
+  router.use(routes.registration, registrationRouter({ store, clock, config, throttle, logger, resolve }));
   router.get(routes.health, healthHandler);
   router.get(routes.readiness, readinessHandler(store));
   router.get(routes.home, (_req, res) => {

@@ -12,7 +12,9 @@
 import { lookup as systemLookup } from 'node:dns/promises';
 import type { RequestOptions } from 'node:http';
 import { isIP, type LookupFunction } from 'node:net';
+import type { Config } from '../config.js';
 import { hostOf, isSpecialPurposeAddress } from '../manage/client-urls.js';
+import type { ClientRecord } from '../store/records.js';
 
 export interface ResolvedAddress {
   address: string;
@@ -29,6 +31,18 @@ export interface OutboundAddressPolicy {
   allowPrivateAddresses: boolean;
   /** Name resolution; the system's when absent (tests inject one). */
   resolve?: Resolver;
+}
+
+/**
+ * Whether requests to a client's URLs (its jwks_uri, its back-channel logout URI) may go to special-purpose
+ * addresses. An administrator's client: when ALLOW_PRIVATE_CLIENT_URLS says so (development, or an application on
+ * the organisation's own network). A client anyone registered through POST /register (issue 24, origin 'dynamic'):
+ * only when REGISTRATION_ALLOW_PRIVATE_URLS says so too, since its URLs are a stranger's choice (server-side request
+ * forgery, CWE-918): a development default of the first must not open the organisation's network to strangers.
+ */
+export function allowsPrivateAddresses(config: Pick<Config, 'allowPrivateClientUrls' | 'registrationAllowPrivateUrls'>, client: Pick<ClientRecord, 'origin'>): boolean {
+  if (!config.allowPrivateClientUrls) return false;
+  return client.origin !== 'dynamic' || config.registrationAllowPrivateUrls;
 }
 
 /** The host is, or resolves to, an address this server does not send requests to; nothing was sent. */

@@ -1,12 +1,15 @@
 // Where every sign-in ends once the person is authenticated, whichever factors they used: a session with its
 // `amr` (RFC 8176), the audit record, and the way on: a code to the application that asked (the pending
-// authorization request is used up exactly once), or back to our own page.
+// authorization request is used up exactly once), or back to our own page. An application the person has not yet
+// allowed what it asks for (issue 24: a third party's, or prompt=consent; consent-need.ts) gets no code here: the
+// session starts, and the browser goes on to the consent page with the pending request still unused (consent.ts
+// uses it up once the person decides). That holds for every way of signing in, the passkey's JSON answer too.
 import type { Request, Response } from 'express';
 import type { Sessions } from '../auth/sessions.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
-import { issueCode } from '../oidc/authorization-response.js';
 import { restoreRequest } from '../oidc/authorization-request.js';
 import type { ClientRecord, SessionRecord, UserRecord } from '../store/records.js';
+import { codeUnderConsent, consentNeed, consentUrl } from './consent-need.js';
 import { findPendingRequest, type BoundRequest, type PendingDependencies } from './pending-request.js';
 import { safeReturnPath } from './return-to.js';
 import { auditSignIn } from './sign-in-audit.js';
@@ -77,9 +80,17 @@ export async function completeSignIn(
     respond(target.returnTo);
     return;
   }
+  const need = await consentNeed(deps, restoreRequest(target.client, target.bound.record.params), user.id);
+  if (need.ask.length > 0) {
+    const session = await startSession(deps, req, res, user, amr, idp);
+    await auditSignIn(deps, req, user, target.client.clientId, session.sid, amr);
+    res.setHeader('Cache-Control', 'no-store');
+    respond(consentUrl(deps.config.basePath, target.bound.id));
+    return;
+  }
   const record = await deps.store.authorizationRequests.consume(target.bound.record.idHash, deps.clock.now());
   if (!record) throw expiredSignIn();
   const session = await startSession(deps, req, res, user, amr, idp);
   await auditSignIn(deps, req, user, target.client.clientId, session.sid, amr);
-  respond(await issueCode(deps, restoreRequest(target.client, record.params), session));
+  respond(await codeUnderConsent(deps, restoreRequest(target.client, record.params), session, need));
 }

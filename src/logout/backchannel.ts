@@ -8,14 +8,20 @@
 // answer that changes between the check and the connection (DNS rebinding) cannot redirect it. The audit log
 // says only what kind of failure it was (FailureReason), never the network's error text, so that it is no port
 // scanner's read-out.
+//
+// Issue 24: strangers register clients once dynamic registration is open, so the address rule is per client
+// (allowsPrivateAddresses, src/http/outbound-request.ts): a dynamically registered client's receiver may be on a
+// private address only when both ALLOW_PRIVATE_CLIENT_URLS and REGISTRATION_ALLOW_PRIVATE_URLS say so. And when a
+// person removes an application's access, the application hears of it too: per session it took part in (`sid` and
+// `sub`), or, when there is none, once for the person (`sub` only, Back-Channel Logout 1.0 §2.4).
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { Clock } from '../clock.js';
-import { checkedConnection, RefusedAddressError, type OutboundAddressPolicy, type Resolver } from '../http/outbound-request.js';
+import { allowsPrivateAddresses, checkedConnection, RefusedAddressError, type OutboundAddressPolicy, type Resolver } from '../http/outbound-request.js';
 import type { Logger } from '../logger.js';
 import type { SigningKey } from '../signing/key-store.js';
-import type { ClientRecord, SessionRecord } from '../store/records.js';
+import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { signLogoutToken } from './logout-token.js';
 
@@ -56,6 +62,11 @@ export interface BackchannelDependencies {
   logger?: Logger;
   /** config.allowPrivateClientUrls (whose default, read once in src/config.ts, follows the issuer). */
   allowPrivateAddresses: boolean;
+  /**
+   * config.registrationAllowPrivateUrls: a dynamically registered client's receiver may be on a private address
+   * only when this and allowPrivateAddresses are both true. Absent: false.
+   */
+  registrationAllowPrivateAddresses?: boolean;
   resolve?: Resolver;
   timers?: Timers;
 }
@@ -91,10 +102,18 @@ function sleep(timers: Timers, ms: number, signal: AbortSignal): { done: Promise
   return { done, cancel };
 }
 
+/**
+ * Whom a logout token is about: a session of a person (`sid` and `sub`), or every session of the person at the client
+ * (`sid` null: `sub` only, Back-Channel Logout 1.0 §2.4). A SessionRecord is one.
+ */
+export interface LogoutSubject {
+  userId: string;
+  sid: string | null;
+}
+
 export class BackchannelLogout {
   private readonly pending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
-  private readonly addresses: OutboundAddressPolicy;
   private readonly timers: Timers;
 
   constructor(
@@ -104,15 +123,15 @@ export class BackchannelLogout {
     // Every waiting logout and retry listens here, and each removes its listener when it ends: many at once
     // (a busy server, a user with many sessions) is load, not the leak Node warns of after 10.
     setMaxListeners(0, this.stopping.signal);
-    this.addresses = { allowPrivateAddresses: deps.allowPrivateAddresses, resolve: deps.resolve };
     this.timers = deps.timers ?? systemTimers;
   }
 
   /**
-   * Notifies the clients of an ended session. Resolves once every client answered its first attempt or
-   * `firstRoundWaitMs` passed, whichever is first; never rejects.
+   * Notifies the clients of an ended session (or, with `sid` null, of the person's every session with them).
+   * Resolves once every client answered its first attempt or `firstRoundWaitMs` passed, whichever is first; never
+   * rejects.
    */
-  async notify(session: SessionRecord, clients: ClientRecord[]): Promise<void> {
+  async notify(session: LogoutSubject, clients: ClientRecord[]): Promise<void> {
     const deliveries = clients.filter((client) => client.backchannelLogoutUri !== null).map((client) => this.track(this.deliver(session, client)));
     if (deliveries.length === 0) return;
     const firstRound = Promise.all(deliveries.map((delivery) => delivery.firstAttempt));
@@ -152,7 +171,7 @@ export class BackchannelLogout {
     return delivery;
   }
 
-  private deliver(session: SessionRecord, client: ClientRecord): { firstAttempt: Promise<void>; done: Promise<void> } {
+  private deliver(session: LogoutSubject, client: ClientRecord): { firstAttempt: Promise<void>; done: Promise<void> } {
     let firstAttemptDone!: () => void;
     const firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
     const done = (async () => {
@@ -179,7 +198,7 @@ export class BackchannelLogout {
     return { firstAttempt, done };
   }
 
-  private async attempt(session: SessionRecord, client: ClientRecord): Promise<Outcome> {
+  private async attempt(session: LogoutSubject, client: ClientRecord): Promise<Outcome> {
     const logoutToken = await signLogoutToken(await this.deps.signingKey(), {
       issuer: this.deps.issuer,
       clientId: client.clientId,
@@ -190,7 +209,7 @@ export class BackchannelLogout {
     const timeout = new AbortController();
     const cancelTimeout = this.timers.schedule(this.options.timeoutMs, () => timeout.abort());
     try {
-      const status = await this.post(client.backchannelLogoutUri ?? '', new URLSearchParams({ logout_token: logoutToken }).toString(), AbortSignal.any([timeout.signal, this.stopping.signal]));
+      const status = await this.post(client, new URLSearchParams({ logout_token: logoutToken }).toString(), AbortSignal.any([timeout.signal, this.stopping.signal]));
       // §2.8: 200 OK, though some frameworks answer 204 for an empty body.
       if (status === 200 || status === 204) return { delivered: true, status };
       return { delivered: false, reason: 'http_status', status };
@@ -204,9 +223,16 @@ export class BackchannelLogout {
     }
   }
 
-  /** POSTs the form and resolves with the answer's status; the body is never read. */
-  private post(uri: string, form: string, signal: AbortSignal): Promise<number> {
+  /** The address rule for this client's receiver (see the head of this file). */
+  private addressesFor(client: ClientRecord): OutboundAddressPolicy {
+    const config = { allowPrivateClientUrls: this.deps.allowPrivateAddresses, registrationAllowPrivateUrls: this.deps.registrationAllowPrivateAddresses ?? false };
+    return { allowPrivateAddresses: allowsPrivateAddresses(config, client), resolve: this.deps.resolve };
+  }
+
+  /** POSTs the form to the client's back-channel logout URI and resolves with the answer's status; the body is never read. */
+  private post(client: ClientRecord, form: string, signal: AbortSignal): Promise<number> {
     return new Promise<number>((resolve, reject) => {
+      const uri = client.backchannelLogoutUri ?? '';
       const url = URL.canParse(uri) ? new URL(uri) : null;
       if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
         reject(new Error('not an http(s) URL'));
@@ -215,7 +241,7 @@ export class BackchannelLogout {
       // A refused address literal throws here; a name is checked by the connection's own `lookup`.
       let connection: ReturnType<typeof checkedConnection>;
       try {
-        connection = checkedConnection(url, this.addresses);
+        connection = checkedConnection(url, this.addressesFor(client));
       } catch (error) {
         reject(error instanceof Error ? error : new Error(String(error)));
         return;
@@ -241,12 +267,14 @@ export class BackchannelLogout {
     });
   }
 
-  private async record(session: SessionRecord, client: ClientRecord, outcome: Outcome, attempts: number): Promise<void> {
+  private async record(session: LogoutSubject, client: ClientRecord, outcome: Outcome, attempts: number): Promise<void> {
+    // A token about the person's every session names no sid (and the audit entry none either).
+    const sid = session.sid === null ? {} : { sid: session.sid };
     const details = outcome.delivered
-      ? { client_id: client.clientId, sid: session.sid, attempts, status: outcome.status }
+      ? { client_id: client.clientId, ...sid, attempts, status: outcome.status }
       : {
           client_id: client.clientId,
-          sid: session.sid,
+          ...sid,
           attempts,
           reason: outcome.reason,
           ...(outcome.status === undefined ? {} : { status: outcome.status }),

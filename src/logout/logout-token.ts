@@ -1,5 +1,7 @@
 // The logout token of Back-Channel Logout 1.0 §2.4: a JWT naming the session that ended, never a nonce,
-// typed so that it can never be mistaken for an ID token (RFC 8725 §3.11).
+// typed so that it can never be mistaken for an ID token (RFC 8725 §3.11). §2.4 requires `sub`, `sid` or both:
+// a session's end names both; the removal of an application's access (issue 24) when the person has no session
+// the application took part in names only `sub` ("log out every session of this person with you").
 import { randomId } from '../auth/secrets.js';
 import type { SigningKey } from '../signing/key-store.js';
 import { signJwt } from '../tokens/sign-jwt.js';
@@ -13,7 +15,8 @@ export interface LogoutTokenInput {
   issuer: string;
   clientId: string;
   userId: string;
-  sid: string;
+  /** The session that ended; null (or absent) for every session of the person at the client. */
+  sid?: string | null;
   now: number;
 }
 
@@ -28,7 +31,7 @@ export function signLogoutToken(key: SigningKey, input: LogoutTokenInput): Promi
       exp: iat + LOGOUT_TOKEN_LIFETIME_SECONDS,
       jti: randomId(),
       sub: input.userId,
-      sid: input.sid,
+      ...(input.sid ? { sid: input.sid } : {}),
       events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
     },
     LOGOUT_TOKEN_TYPE,

@@ -1,6 +1,9 @@
 // Ending sign-in sessions, whatever the cause (logout, an administrator, a disabled user, a new password, a
 // revoked key): the session goes, the codes minted in it and the tokens bound to it are revoked, and every client
 // that received tokens in it hears of it by back-channel logout. The one path, so that no cause forgets a step.
+// Issue 24 adds its counterpart for one application: when a person's access to an application is removed
+// (src/manage/consents.ts), removeClient revokes what that application holds of theirs and tells it, while the
+// person's sessions stay.
 import type { Clock } from '../clock.js';
 import type { ClientRecord, SessionRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -54,6 +57,30 @@ export class SessionTerminator {
     const sessions = await this.store.sessions.listForUser(userId, this.clock.now());
     await Promise.all(sessions.map((session) => this.end(session, options)));
     return sessions.length;
+  }
+
+  /**
+   * Takes everything an application holds of a person: every unused code, live refresh token and recorded access
+   * token of the user at the client is revoked, whatever the session (offline_access included). Then the client
+   * is told by back-channel logout: one logout token per live session of the person it received tokens in (`sid`
+   * and `sub`: those sessions end at the client), or, when it took part in none still live, one with `sub` only
+   * (Back-Channel Logout 1.0 §2.4: every session of the person at the client). The person's sessions here stay.
+   * Resolves with how many codes and tokens were revoked, once the client was told (bounded by the back-channel
+   * wait).
+   */
+  async removeClient(userId: string, client: ClientRecord): Promise<number> {
+    const now = this.clock.now();
+    const sessions = await this.store.sessions.listForUser(userId, now);
+    const took = await Promise.all(sessions.map(async (session) => ((await this.store.sessions.clientsOf(session.sid)).includes(client.clientId) ? session : null)));
+    const revoked =
+      (await this.store.codes.revokeForUserClient(userId, client.clientId, now)) +
+      (await this.store.refreshTokens.revokeForUserClient(userId, client.clientId, now)) +
+      (await this.store.accessTokens.revokeForUserClient(userId, client.clientId, now));
+    const backchannel = this.backchannel;
+    if (!backchannel) return revoked;
+    const subjects = took.filter((session): session is SessionRecord => session !== null);
+    await Promise.all((subjects.length > 0 ? subjects : [{ userId, sid: null }]).map((subject) => backchannel.notify(subject, [client])));
+    return revoked;
   }
 
   /** Waits for back-channel retries still running (the `idp` tool, before it exits). */

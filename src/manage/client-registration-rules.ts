@@ -102,11 +102,6 @@ export function grantTypesOf(shape: ClientShape, device: boolean): string[] {
   return shape.code ? [...DEFAULT_GRANT_TYPES, DEVICE_CODE_GRANT] : [DEVICE_CODE_GRANT, 'refresh_token'];
 }
 
-/** The OIDC scopes of a new client: none for a machine (they release claims about a person). */
-export function scopesOf(shape: ClientShape): string[] {
-  return shape.machine ? [] : DEFAULT_SCOPES;
-}
-
 function checkName(name: string): string {
   const trimmed = name.trim();
   if (!trimmed) throw new ValidationError('name', 'the client needs a name');

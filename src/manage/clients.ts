@@ -6,18 +6,37 @@
 // and holds no secret. Giving keys to a client that has a secret drops the secret (the keys replace it);
 // rotateClientSecret refuses a client with keys, and useClientSecret switches one back (its keys go, a new secret is
 // shown once). A private_key_jwt client cannot lose its keys otherwise: it would have no way to authenticate.
+// Issue 24: a client is first-party (the default for an administrator's) or third-party (always, at first, for one
+// registered through POST /register, origin 'dynamic'), and may name its home page, policy and terms; those rules
+// are src/manage/client-third-party.ts's. Dynamic registration (src/oidc/registration.ts) registers through
+// createClient, so that every rule here applies to strangers' clients too.
 import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
 import type { Config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { ClientPatch, ClientRecord } from '../store/records.js';
+import type { ClientApiAccess, ClientPatch, ClientRecord, NewClient } from '../store/records.js';
 import { accessChanges, accessFields, accessFieldsAsGiven, DEFAULT_ACCESS, formatGroupsClaim, type AccessFields, type AccessSettings } from './client-access.js';
 import { grantSummary, NO_APIS, planClientApis, writeGrants, type ClientApiSettings } from './client-apis.js';
-import { addressRule, checkRegistration, grantTypesOf, newClientShape, scopesOf, shapeOf, type UrlRules } from './client-registration-rules.js';
-import { keysChange, plannedKeys, USE_SECRET, type ClientKeys } from './client-keys.js';
+import { addressRule, checkRegistration, grantTypesOf, newClientShape, shapeOf, type UrlRules } from './client-registration-rules.js';
+import { keysChange, plannedKeys, type ClientKeys } from './client-keys.js';
+import {
+  authMethodOf,
+  checkOrigin,
+  checkScopes,
+  NO_THIRD_PARTY,
+  scopesChange,
+  secretMethodChange,
+  thirdPartyChanges,
+  thirdPartyFields,
+  type RegistrationOrigin,
+  type ThirdPartySettings,
+} from './client-third-party.js';
 import { audit, type ManageContext } from './users.js';
 
 export { formatGroupsClaim, parseGroupsClaim, resolveGroupLists } from './client-access.js';
 export { DEFAULT_GRANT_TYPES, DEFAULT_SCOPES, graceFromText } from './client-registration-rules.js';
+export { setClientAccess, setClientKeys, setClientRefreshReuseGrace, setClientRequireMfa, setClientThirdParty } from './client-rules.js';
+export { rotateClientSecret, useClientSecret } from './client-secrets.js';
+export type { ThirdPartySettings } from './client-third-party.js';
 
 /**
  * The management context with the configuration's rule for the URLs Gatehouse itself requests
@@ -32,9 +51,10 @@ export interface ClientContext extends ManageContext {
  * What may change after registration too (updateClient); checked by the same rules as at creation. The access
  * settings (AccessSettings, src/manage/client-access.ts: accessPolicy, accessGroups and claimGroups as group
  * names or ids, groupsClaim as 'all' | 'listed' | 'prefix:P', initiateLoginUri, logoUri, accessContact) keep
- * their value when absent; null or empty text clears an optional URI or the contact.
+ * their value when absent; null or empty text clears an optional URI or the contact. So do the issue-24 settings
+ * (ThirdPartySettings, src/manage/client-third-party.ts: thirdParty, clientUri, policyUri, tosUri).
  */
-export interface ClientSettings extends AccessSettings {
+export interface ClientSettings extends AccessSettings, ThirdPartySettings {
   name: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
@@ -54,9 +74,16 @@ export interface ClientSettings extends AccessSettings {
    */
   jwks?: string | null;
   jwksUri?: string | null;
+  /**
+   * A client with a secret sends it in the form (client_secret_post) rather than the Authorization header
+   * (client_secret_basic); absent keeps it (basic for a new client). True is refused for a public or keys client.
+   */
+  secretPost?: boolean;
+  /** The OIDC scopes it may request: a subset of DEFAULT_SCOPES with openid; absent keeps them (all of them, none for a machine, when new). */
+  scopes?: string[];
 }
 
-export interface NewClientInput extends ClientSettings {
+export interface NewClientInput extends ClientSettings, RegistrationOrigin {
   isPublic?: boolean;
   /** 'optional' only for confidential clients (the OpenID certification suite's static client needs it). */
   pkce?: 'required' | 'optional';
@@ -82,46 +109,56 @@ export async function findClient(ctx: ManageContext, clientId: string): Promise<
   return client;
 }
 
-/**
- * Registers a client; every rule is checked (and every API named looked up) before anything is written. Audited as
- * `client.created` with its kind, authentication method and API grants.
- */
-export async function createClient(ctx: ClientContext, input: NewClientInput): Promise<ClientWithSecret> {
+/** A new client as its settings make it, every rule checked; only its id and secret are still to come. */
+interface PlannedClient {
+  fields: Omit<NewClient, 'clientId' | 'secretHash'>;
+  apis: ClientApiAccess[];
+  /** It authenticates with a secret (confidential, no keys). */
+  withSecret: boolean;
+}
+
+/** Every rule of createClient, every API and group named looked up: a ValidationError or NotFoundError, nothing written. */
+async function planClient(ctx: ClientContext, input: NewClientInput): Promise<PlannedClient> {
   const isPublic = input.isPublic ?? false;
-  const device = input.device ?? false;
   const shape = newClientShape(input);
-  const { machine } = shape;
   const rules = { backchannel: addressRule(ctx.config, 'backchannel_logout_uri'), jwksUri: addressRule(ctx.config, 'jwks_uri') };
   const { name, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, refreshReuseGrace } = checkRegistration(input, shape, rules);
   // RFC 9700 §2.1.1: a public client has no other defence against code interception.
   if (isPublic && input.pkce === 'optional') throw new ValidationError('pkce', 'PKCE cannot be optional for a public client');
   const keys = plannedKeys(input, isPublic) ?? NO_KEYS;
   const privateKeyJwt = keys.jwks !== null || keys.jwksUri !== null;
-  const grantTypes = grantTypesOf(shape, device);
+  const grantTypes = grantTypesOf(shape, input.device ?? false);
   const clientType = isPublic ? 'public' : 'confidential';
+  const tokenEndpointAuthMethod = authMethodOf(isPublic, privateKeyJwt, input.secretPost);
+  const scopes = checkScopes(input.scopes, shape);
+  const thirdParty = thirdPartyFields({ ...input, thirdParty: input.thirdParty ?? input.origin === 'dynamic' }, NO_THIRD_PARTY, shape);
+  const origin = checkOrigin(input);
   const access = await accessFields(ctx.store, input, DEFAULT_ACCESS);
   const apis = await planClientApis(ctx.store, { clientType, grantTypes }, input.apis ?? NO_APIS);
-  const clientSecret = isPublic || privateKeyJwt ? null : randomSecret();
-  const client = await ctx.store.clients.create(
-    {
-      clientId: randomId(),
-      name,
-      clientType,
-      secretHash: clientSecret === null ? null : hashSecret(clientSecret),
-      tokenEndpointAuthMethod: isPublic ? 'none' : privateKeyJwt ? 'private_key_jwt' : 'client_secret_basic',
-      redirectUris,
-      postLogoutRedirectUris,
-      backchannelLogoutUri,
-      grantTypes,
-      scopes: scopesOf(shape),
-      pkceRequired: input.pkce !== 'optional',
-      requireMfa: input.requireMfa ?? false,
-      refreshReuseGrace: refreshReuseGrace ?? null,
-      ...keys,
-      ...access,
-    },
-    ctx.clock.now(),
-  );
+  const fields = {
+    ...{ name, clientType, tokenEndpointAuthMethod, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, grantTypes, scopes },
+    ...{ pkceRequired: input.pkce !== 'optional', requireMfa: input.requireMfa ?? false, refreshReuseGrace: refreshReuseGrace ?? null },
+    ...{ ...keys, ...access, ...thirdParty, ...origin },
+  } satisfies PlannedClient['fields'];
+  return { fields, apis, withSecret: !isPublic && !privateKeyJwt };
+}
+
+/**
+ * Checks a registration by every rule of createClient without writing anything (POST /register checks before it
+ * spends a use of an initial access token: a refused registration spends nothing).
+ */
+export async function checkNewClient(ctx: ClientContext, input: NewClientInput): Promise<void> {
+  await planClient(ctx, input);
+}
+
+/**
+ * Registers a client; every rule is checked (and every API named looked up) before anything is written. Audited as
+ * `client.created` with its kind, authentication method, API grants, scopes, third_party and origin.
+ */
+export async function createClient(ctx: ClientContext, input: NewClientInput): Promise<ClientWithSecret> {
+  const { fields, apis, withSecret } = await planClient(ctx, input);
+  const clientSecret = withSecret ? randomSecret() : null;
+  const client = await ctx.store.clients.create({ ...fields, clientId: randomId(), secretHash: clientSecret === null ? null : hashSecret(clientSecret) }, ctx.clock.now());
   if (apis.length > 0) {
     try {
       await writeGrants(ctx.store, client.clientId, apis);
@@ -136,9 +173,9 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
     'client.created',
     client.clientId,
     {
-      public: isPublic,
-      machine,
-      device,
+      public: client.clientType === 'public',
+      machine: input.machine ?? false,
+      device: input.device ?? false,
       token_endpoint_auth_method: client.tokenEndpointAuthMethod,
       grant_types: client.grantTypes,
       pkce_required: client.pkceRequired,
@@ -151,6 +188,9 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
       jwks: client.jwks !== null,
       jwks_uri: client.jwksUri,
       apis: grantSummary(apis),
+      scope: client.scopes.join(' '),
+      third_party: client.thirdParty,
+      origin: client.origin,
     },
     client.clientId,
   );
@@ -198,8 +238,23 @@ function plannedUpdate(client: ClientRecord, input: ClientSettings, access: Acce
     patch.refreshReuseGrace = settings.refreshReuseGrace;
     changed.push('refresh_reuse_grace');
   }
+  const shape = shapeOf(client);
+  const scopes = scopesChange(client, input.scopes, shape);
+  if (scopes !== undefined) {
+    patch.scopes = scopes;
+    changed.push('scope');
+  }
+  const method = secretMethodChange(keys.patch.tokenEndpointAuthMethod ?? client.tokenEndpointAuthMethod, input.secretPost);
+  if (method !== (keys.patch.tokenEndpointAuthMethod ?? client.tokenEndpointAuthMethod)) {
+    patch.tokenEndpointAuthMethod = method;
+    changed.push('token_endpoint_auth_method');
+  }
   const accessChange = accessChanges(client, access);
-  return { patch: { ...patch, ...keys.patch, ...accessChange.patch }, changed: [...changed, ...keys.changed, ...accessChange.changed] };
+  const thirdParty = thirdPartyChanges(client, thirdPartyFields(input, client, shape));
+  return {
+    patch: { ...patch, ...keys.patch, ...accessChange.patch, ...thirdParty.patch },
+    changed: [...changed, ...keys.changed, ...accessChange.changed, ...thirdParty.changed],
+  };
 }
 
 /**
@@ -213,9 +268,10 @@ export function clientChanges(client: ClientRecord, input: ClientSettings): stri
 }
 
 /**
- * Replaces a client's name and URIs (and its multi-factor rule, when given), checked by the rules of createClient. Only a real change is written and
- * audited (`client.updated`, naming the changed settings); its type, kind (machine, device), PKCE rule and secret
- * stay as registered, except that keys given to a client with a secret replace the secret (private_key_jwt).
+ * Replaces a client's name and URIs (and the other settings given), checked by the rules of createClient. Only a real
+ * change is written and audited (`client.updated`, naming the changed settings, with third_party and origin); its
+ * type, kind (machine, device), PKCE rule, origin and secret stay as registered, except that keys given to a client
+ * with a secret replace the secret (private_key_jwt).
  * The address rule applies to a new back-channel logout URI (or JWKS URI) only: one stored before the rule (or while the
  * configuration allowed it) does not block editing the rest, and each delivery to it is still checked.
  */
@@ -233,84 +289,14 @@ export async function updateClient(ctx: ClientContext, clientId: string, input: 
   if (changed.length === 0) return { client, changed };
   const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
-  await audit(ctx, 'client.updated', clientId, { changed }, clientId);
+  await audit(ctx, 'client.updated', clientId, { changed, third_party: updated.thirdParty, origin: updated.origin }, clientId);
   return { client: updated, changed };
-}
-
-export async function rotateClientSecret(ctx: ManageContext, clientId: string): Promise<ClientWithSecret> {
-  const client = await findClient(ctx, clientId);
-  if (client.clientType === 'public') throw new ValidationError('client', `client ${clientId} is public and has no secret`);
-  if (client.tokenEndpointAuthMethod === 'private_key_jwt') {
-    throw new ValidationError('client', `client ${clientId} authenticates with its keys (private_key_jwt) and has no secret to rotate; ${USE_SECRET}`);
-  }
-  const clientSecret = randomSecret();
-  const updated = await ctx.store.clients.update(clientId, { secretHash: hashSecret(clientSecret) }, ctx.clock.now());
-  if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
-  await audit(ctx, 'client.secret_rotated', clientId, {}, clientId);
-  return { client: updated, clientSecret };
-}
-
-/**
- * Switches a private_key_jwt client to a secret: its keys are removed, and the new secret is returned once (as at
- * registration). Audited as `client.updated` naming the method, the keys and the secret.
- */
-export async function useClientSecret(ctx: ManageContext, clientId: string): Promise<ClientWithSecret> {
-  const client = await findClient(ctx, clientId);
-  if (client.tokenEndpointAuthMethod !== 'private_key_jwt') {
-    throw new ValidationError('client', client.clientType === 'public' ? `client ${clientId} is public and has no secret` : `client ${clientId} already authenticates with a secret`);
-  }
-  const clientSecret = randomSecret();
-  const patch: ClientPatch = { tokenEndpointAuthMethod: 'client_secret_basic', secretHash: hashSecret(clientSecret), jwks: null, jwksUri: null };
-  const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
-  if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
-  const changed = ['token_endpoint_auth_method', ...(client.jwks === null ? [] : ['jwks']), ...(client.jwksUri === null ? [] : ['jwks_uri']), 'client_secret'];
-  await audit(ctx, 'client.updated', clientId, { changed }, clientId);
-  return { client: updated, clientSecret };
 }
 
 export async function deleteClient(ctx: ManageContext, clientId: string): Promise<ClientRecord> {
   const client = await findClient(ctx, clientId);
   // Its codes and refresh tokens go with it (ON DELETE CASCADE).
   if (!(await ctx.store.clients.delete(clientId))) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
-  await audit(ctx, 'client.deleted', clientId, { name: client.name }, clientId);
+  await audit(ctx, 'client.deleted', clientId, { name: client.name, third_party: client.thirdParty, origin: client.origin }, clientId);
   return client;
-}
-
-/** Changes some of the client's rules, its registration otherwise as it is. */
-async function setClientRule(ctx: ClientContext, clientId: string, rule: Pick<ClientSettings, 'requireMfa' | 'refreshReuseGrace' | 'jwks' | 'jwksUri'> & AccessSettings): Promise<ClientUpdate> {
-  const client = await findClient(ctx, clientId);
-  return updateClient(ctx, clientId, {
-    name: client.name,
-    redirectUris: client.redirectUris,
-    postLogoutRedirectUris: client.postLogoutRedirectUris,
-    backchannelLogoutUri: client.backchannelLogoutUri,
-    ...rule,
-  });
-}
-
-/** Turns the client's "require multi-factor" rule on or off (`idp client require-mfa`). */
-export function setClientRequireMfa(ctx: ClientContext, clientId: string, requireMfa: boolean): Promise<ClientUpdate> {
-  return setClientRule(ctx, clientId, { requireMfa });
-}
-
-/** Sets the client's refresh reuse grace in seconds, or null for the server's (`idp client refresh-reuse-grace`). */
-export function setClientRefreshReuseGrace(ctx: ClientContext, clientId: string, refreshReuseGrace: number | null): Promise<ClientUpdate> {
-  return setClientRule(ctx, clientId, { refreshReuseGrace });
-}
-
-/**
- * Changes some of the client's access settings (who may use it, its groups claim, its login URI, logo and
- * contact), the rest as it is: `idp client set-access`, `set-groups-claim`, `set-initiate-login-uri`, … .
- */
-export function setClientAccess(ctx: ClientContext, clientId: string, settings: AccessSettings): Promise<ClientUpdate> {
-  return setClientRule(ctx, clientId, settings);
-}
-
-/**
- * Gives the client its public keys, inline or by URI (`idp client set-jwks`): a client with a secret becomes a
- * private_key_jwt client and its secret is removed; one with keys has them replaced.
- */
-export async function setClientKeys(ctx: ClientContext, clientId: string, keys: { jwks?: string | null; jwksUri?: string | null }): Promise<ClientUpdate> {
-  if (!keys.jwks === !keys.jwksUri) throw new ValidationError('jwks', 'give the client keys inline (a JWKS) or by reference (a JWKS URI): one of the two');
-  return setClientRule(ctx, clientId, { jwks: keys.jwks ?? null, jwksUri: keys.jwksUri ?? null });
 }

@@ -168,6 +168,9 @@ export function storedParams(request: AuthorizationRequest): Record<string, stri
     ['code_challenge', request.codeChallenge],
     ['login_hint', request.loginHint],
     ['acr_values', request.acrValues.length > 0 ? request.acrValues.join(' ') : undefined],
+    // Issue 24: prompt=consent must still ask after the login page (src/interaction/consent.ts). The other prompts
+    // were answered at /authorize (login: the form is shown; none: never stored), so only consent is kept.
+    ['prompt', request.prompt.has('consent') ? 'consent' : undefined],
   ];
   // Stryker disable next-line MethodExpression: equivalent; the store keeps params as JSON.stringify, which leaves out undefined values
   return Object.fromEntries(entries.filter((entry): entry is [string, string] => entry[1] !== undefined));
@@ -186,7 +189,7 @@ export function restoreRequest(client: ClientRecord, params: Record<string, stri
     resources: (params.resource ?? '').split(' ').filter(Boolean),
     nonce: params.nonce,
     codeChallenge: params.code_challenge,
-    prompt: new Set(),
+    prompt: params.prompt === 'consent' ? new Set(['consent']) : new Set(),
     maxAge: undefined,
     loginHint: params.login_hint,
     idTokenHint: undefined,

@@ -5,20 +5,24 @@
 // or, for prompt=none, access_denied at once; the session stays, for the applications they may use.
 // Sending the browser to the login page stores a pending request: admitted per client address (F9 of issue 19).
 // `gatehouse_provider=<slug>` sends it to that upstream provider's sign-in instead of the login page (issue 23).
+// A session that would answer with a code first asks whether the person allowed the application what it asks for
+// (issue 24, src/auth/consent-policy.ts): a third party's application, or prompt=consent. Not yet allowed: the
+// pending request is stored (admitted as above) and the browser goes to the consent page; for prompt=none,
+// consent_required at once (OIDC Core §3.1.2.6: no page may be shown).
 import type { Request, Response } from 'express';
 import { groupsRequireMfa, mayUse, restricted } from '../auth/access-rules.js';
 import { satisfiesMfaPolicy, type MfaPolicyInput } from '../auth/mfa-policy.js';
 import type { ActiveSession, Sessions } from '../auth/sessions.js';
 import { retryAfterSeconds, tryAgainIn, type AdmissionScope, type Throttle } from '../auth/throttle.js';
-import { InvalidRequest, LoginRequired } from '../errors.js';
+import { ConsentRequired, InvalidRequest, LoginRequired } from '../errors.js';
 import { accessDenied, renderAccessDenied } from '../interaction/access-denied.js';
+import { codeUnderConsent, consentNeed, consentUrl, requestIdOf } from '../interaction/consent-need.js';
 import { browserProvider, federationStartUrl } from '../interaction/federation-providers.js';
 import { startPendingRequest, type PendingDependencies } from '../interaction/pending-request.js';
 import { auditAccessDenied } from '../interaction/sign-in-audit.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import type { ClaimCatalog } from './claim-catalog.js';
 import { AuthorizationErrorRedirect, parseAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
-import { issueCode } from './authorization-response.js';
 import { verifyIdTokenHint } from './id-token-hint.js';
 
 export interface AuthorizeDependencies extends PendingDependencies {
@@ -37,16 +41,17 @@ async function hintedSubject(keyRing: KeyRing, issuer: string, hint: string): Pr
 }
 
 /** What a live session does for this request: answers it, leaves it to the sign-in form, or is refused access. */
-type SessionAnswer = 'code' | 'sign_in' | 'denied';
+export type SessionAnswer = 'code' | 'sign_in' | 'denied';
 
 /**
  * Whether the session may answer this request without the form: prompt=login, max_age and id_token_hint may
  * forbid it, and a session signed in with one factor does not answer a request that needs two (the person steps
  * up): one of their groups may need two (everywhere). A person the application's access rule does not admit is
  * refused. The person's groups are read once (one indexed query) and only when they can change the answer: the
- * application is restricted, or the session has one factor and nothing else asks for two.
+ * application is restricted, or the session has one factor and nothing else asks for two. The consent page asks it
+ * again of a pending request (interaction/consent.ts), whatever session the browser holds by then.
  */
-async function sessionAnswer(deps: AuthorizeDependencies, request: AuthorizationRequest, active: ActiveSession, hintedSub: string | undefined): Promise<SessionAnswer> {
+export async function sessionAnswer(deps: Pick<AuthorizeDependencies, 'clock' | 'config' | 'store'>, request: AuthorizationRequest, active: ActiveSession, hintedSub: string | undefined): Promise<SessionAnswer> {
   if (request.prompt.has('login')) return 'sign_in';
   // max_age=0 always asks again (OIDC Core §3.1.2.1).
   if (request.maxAge !== undefined && deps.clock.now() - active.session.authTime >= request.maxAge * 1000) return 'sign_in';
@@ -77,8 +82,15 @@ export function authorizeEndpoint(deps: AuthorizeDependencies) {
     const active = await deps.sessions.current(req);
     const answer = active ? await sessionAnswer(deps, request, active, hintedSub) : 'sign_in';
     if (active && answer === 'code') {
-      await deps.sessions.touch(active.session);
-      res.redirect(303, await issueCode(deps, request, active.session));
+      const need = await consentNeed(deps, request, active.user.id);
+      if (need.ask.length === 0) {
+        await deps.sessions.touch(active.session);
+        res.redirect(303, await codeUnderConsent(deps, request, active.session, need));
+        return;
+      }
+      if (request.prompt.has('none')) throw new AuthorizationErrorRedirect(new ConsentRequired('the user has not allowed this application what it asks for'), target);
+      if (!(await admitted(deps, req, res, request.client.clientId))) return;
+      res.redirect(303, consentUrl(deps.config.basePath, requestIdOf(await startPendingRequest(deps, req, res, request))));
       return;
     }
     if (active && answer === 'denied') {
@@ -110,8 +122,7 @@ async function providerStart(deps: AuthorizeDependencies, params: Record<string,
   if (typeof slug !== 'string' || slug === '') return null;
   const provider = await browserProvider(deps.store, slug);
   if (!provider) return null;
-  const requestId = new URL(loginUrl, 'http://gatehouse.invalid').searchParams.get('request') ?? '';
-  return federationStartUrl(deps.config.basePath, provider.slug, { request: requestId });
+  return federationStartUrl(deps.config.basePath, provider.slug, { request: requestIdOf(loginUrl) });
 }
 
 /**

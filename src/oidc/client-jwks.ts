@@ -9,13 +9,15 @@
 // whose connections cannot be given one. Such a refusal is logged as `refused_address`. A set is kept 5 minutes
 // per client and URI; a `kid` it does not hold makes it fetched again at once (the client rotated its key, OIDC
 // Core §10.1.1), but at most once per 30 s per client, so that assertions naming made-up kids cannot turn us into
-// a stream of requests to the client's host.
+// a stream of requests to the client's host. A client registered by anyone through POST /register (issue 24, origin
+// 'dynamic') reaches a special-purpose address only when REGISTRATION_ALLOW_PRIVATE_URLS allows it too
+// (allowsPrivateAddresses): its jwks_uri is a stranger's choice.
 import http from 'node:http';
 import https from 'node:https';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.js';
 import { isLoopbackHostname, type Config } from '../config.js';
-import { checkedConnection, RefusedAddressError, type Resolver } from '../http/outbound-request.js';
+import { allowsPrivateAddresses, checkedConnection, RefusedAddressError, type Resolver } from '../http/outbound-request.js';
 import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
@@ -29,6 +31,11 @@ export interface JwksFetchOptions {
 }
 
 export interface ClientKeysOptions extends JwksFetchOptions {
+  /**
+   * config.registrationAllowPrivateUrls: whether a dynamically registered client's jwks_uri may be on a
+   * special-purpose address as well (allowsPrivateAddresses; never without `allowPrivateAddresses`). Absent: not.
+   */
+  registrationAllowPrivateUrls?: boolean;
   /** How long a fetched set is used before it is fetched again. */
   cacheMs: number;
   /** The least time between two fetches caused by an unknown kid, per client. */
@@ -222,13 +229,21 @@ export class ClientKeys {
     }
     const uri = client.jwksUri;
     if (uri === null) throw new JwksUnavailable('the client has registered no keys');
+    // The address rule of this client: an administrator's, or a stranger's (origin 'dynamic').
+    const fetchOptions: JwksFetchOptions = {
+      ...this.options,
+      allowPrivateAddresses: allowsPrivateAddresses(
+        { allowPrivateClientUrls: this.options.allowPrivateAddresses, registrationAllowPrivateUrls: this.options.registrationAllowPrivateUrls ?? false },
+        client,
+      ),
+    };
     return async (header, token) => {
       const slot = this.slot(`${client.clientId}\n${uri}`);
       const now = this.clock.now();
       let entry = slot.entry;
       let fresh = false;
       if (entry === null || now - entry.fetchedAt >= this.options.cacheMs) {
-        entry = await this.fetchInto(slot, uri);
+        entry = await this.fetchInto(slot, uri, fetchOptions);
         fresh = true;
       }
       try {
@@ -239,7 +254,7 @@ export class ClientKeys {
         if (!(error instanceof errors.JWKSNoMatchingKey) || fresh) throw error;
         if (slot.refetchedAt !== null && now - slot.refetchedAt < this.options.refetchIntervalMs) throw error;
         slot.refetchedAt = now;
-        entry = await this.fetchInto(slot, uri);
+        entry = await this.fetchInto(slot, uri, fetchOptions);
         return entry.resolver(header, token);
       }
     };
@@ -261,13 +276,13 @@ export class ClientKeys {
     return slot;
   }
 
-  private fetchInto(slot: Slot, uri: string): Promise<Entry> {
+  private fetchInto(slot: Slot, uri: string, options: JwksFetchOptions): Promise<Entry> {
     // A host that just failed is not asked again at once: a client whose JWKS is down cannot, by retrying (or a
     // stranger, by naming it), make every request wait for another timeout.
     const { failure } = slot;
     if (failure !== null && this.clock.now() - failure.at < this.options.failureBackoffMs) return Promise.reject(failure.error);
     if (slot.pending === null) {
-      const pending = this.load(slot, uri);
+      const pending = this.load(slot, uri, options);
       slot.pending = pending;
       // Cleared once settled (also when the fetch failed at once), so that the next request may fetch again.
       pending.then(
@@ -278,9 +293,9 @@ export class ClientKeys {
     return slot.pending;
   }
 
-  private async load(slot: Slot, uri: string): Promise<Entry> {
+  private async load(slot: Slot, uri: string, options: JwksFetchOptions): Promise<Entry> {
     try {
-      const jwks = await this.fetchSet(uri, this.options);
+      const jwks = await this.fetchSet(uri, options);
       const entry = { resolver: localSet(jwks), fetchedAt: this.clock.now() };
       slot.entry = entry;
       slot.failure = null;
@@ -297,13 +312,18 @@ const perStore = new WeakMap<Store, ClientKeys>();
 
 /**
  * The app's ClientKeys: one per store, so that every endpoint of one app shares the cache (and tests' apps do not).
- * `config.allowPrivateClientUrls` decides whether a jwks_uri may be on a special-purpose address; without a config
- * it may not (fail closed). The first call for a store decides (there is one config per app).
+ * `config.allowPrivateClientUrls` decides whether a jwks_uri may be on a special-purpose address, and for a
+ * dynamically registered client `config.registrationAllowPrivateUrls` too (allowsPrivateAddresses); without a config
+ * (or without the second setting) it may not (fail closed). The first call for a store decides (one config per app).
  */
-export function clientKeysOf(store: Store, clock: Clock, config?: Pick<Config, 'allowPrivateClientUrls'>): ClientKeys {
+export function clientKeysOf(store: Store, clock: Clock, config?: Pick<Config, 'allowPrivateClientUrls'> & Partial<Pick<Config, 'registrationAllowPrivateUrls'>>): ClientKeys {
   let keys = perStore.get(store);
   if (!keys) {
-    keys = new ClientKeys(clock, { ...DEFAULT_CLIENT_KEYS_OPTIONS, allowPrivateAddresses: config?.allowPrivateClientUrls ?? false });
+    keys = new ClientKeys(clock, {
+      ...DEFAULT_CLIENT_KEYS_OPTIONS,
+      allowPrivateAddresses: config?.allowPrivateClientUrls ?? false,
+      registrationAllowPrivateUrls: config?.registrationAllowPrivateUrls ?? false,
+    });
     perStore.set(store, keys);
   }
   return keys;

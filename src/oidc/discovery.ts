@@ -53,6 +53,9 @@ export function providerMetadata(config: Config, definitions: readonly Attribute
     // Back-Channel Logout 1.0 §2.1: logout tokens always carry the session's `sid`.
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
+    // RFC 8414 §2, OIDC Discovery 1.0 §3: only when someone may register (issue 24). RFC 7592 §3 defines no field for
+    // the client configuration endpoint: each registration response names it (registration_client_uri).
+    ...(config.dynamicRegistration === 'open' || config.dynamicRegistration === 'token' ? { registration_endpoint: routeUrl(config.issuer, 'registration') } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 // Removes rows that can no longer be used (expired codes, pending sign-ins, sessions, access-token records, throttle
-// counters, mailed account tokens, sign-in challenges, device authorizations, client assertion jtis and federated
-// sign-ins in progress), so the tables stay small. Revoked or rotated refresh tokens are kept until they expire:
-// reuse detection needs them.
+// counters, mailed account tokens, sign-in challenges, device authorizations, client assertion jtis, federated
+// sign-ins in progress, expired initial access tokens for dynamic registration), so the tables stay small. A used-up
+// registration token without an expiry stays listed until an administrator revokes it. Revoked or rotated refresh
+// tokens are kept until they expire: reuse detection needs them.
 // What unauthenticated requests store is bounded by this sweep and the per-address admission limits together
 // (THROTTLE_RULES.admission in src/auth/throttle.ts): a pending sign-in (30 minutes) or a passkey challenge
 // (5 minutes), used or not, is removed within ten minutes of its expiry, so an address holds at most the rows of
@@ -26,6 +27,7 @@ export async function sweepExpired(store: Store, now: number): Promise<number> {
     store.deviceCodes.deleteExpired(now),
     store.clientAssertions.deleteExpired(now),
     store.federationStates.deleteExpired(now),
+    store.registrationTokens.deleteExpired(now),
   ]);
   return counts.reduce((sum, count) => sum + count, 0);
 }

@@ -180,7 +180,7 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     expect((JSON.parse(off.stdout) as { require_mfa: boolean }).require_mfa).toBe(false);
     expect(await withStore(async (store) => (await store.clients.findById(client.client_id))?.requireMfa)).toBe(false);
     const [event] = await withStore((store) => store.audit.list({ limit: 1, filter: { type: 'client.updated' } }));
-    expect(event?.details).toEqual({ changed: ['require_mfa'] });
+    expect(event?.details).toEqual({ changed: ['require_mfa'], third_party: false, origin: 'admin' });
   });
 
   it('registers a client with --refresh-reuse-grace, changes it with refresh-reuse-grace, and gives it back to REFRESH_REUSE_GRACE with "default"', async () => {
@@ -196,7 +196,7 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     expect(reset.stdout).toContain('refresh reuse grace the server setting');
     expect(await withStore(async (store) => (await store.clients.findById(client.client_id))?.refreshReuseGrace)).toBeNull();
     const [event] = await withStore((store) => store.audit.list({ limit: 1, filter: { type: 'client.updated' } }));
-    expect(event?.details).toEqual({ changed: ['refresh_reuse_grace'] });
+    expect(event?.details).toEqual({ changed: ['refresh_reuse_grace'], third_party: false, origin: 'admin' });
   });
 
   it.each(['301', '-5', 'soon'])('refuses a refresh reuse grace of %j, registering nothing', async (grace) => {
@@ -237,5 +237,97 @@ describe('idp client (the command-line tool, run as a child process)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('on or off');
     expect(await withStore(async (store) => (await store.clients.findById(clientId))?.requireMfa)).toBe(false);
+  });
+
+  describe('third-party applications (issue 24)', () => {
+    interface ThirdPartyJson extends ClientJson {
+      third_party: boolean;
+      origin: string;
+      client_uri: string | null;
+      policy_uri: string | null;
+      tos_uri: string | null;
+    }
+    const created = async (args: string[]) => {
+      const result = await idp(['client', 'create', '--name', 'Planner', '--redirect-uri', 'https://planner.example/cb', ...args, '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as ThirdPartyJson;
+    };
+
+    it('registers first-party by default, as before, and shows third_party and origin', async () => {
+      const client = await created([]);
+      expect(client).toMatchObject({ third_party: false, origin: 'admin', client_uri: null, policy_uri: null, tos_uri: null });
+      const shown = await idp(['client', 'show', client.client_id]);
+      expect(shown.stdout).toContain('\nthird_party: false\norigin: admin\n');
+      expect((await idp(['client', 'list'])).stdout).toBe(`${client.client_id}\tPlanner\tconfidential\n`);
+    });
+
+    it('registers a third-party client with --third-party and its pages, shown by show and list', async () => {
+      const client = await created(['--third-party', '--client-uri', 'https://planner.example/', '--policy-uri', 'https://planner.example/privacy', '--tos-uri', 'https://planner.example/terms']);
+      expect(client).toMatchObject({
+        third_party: true,
+        origin: 'admin',
+        client_uri: 'https://planner.example/',
+        policy_uri: 'https://planner.example/privacy',
+        tos_uri: 'https://planner.example/terms',
+      });
+      expect(JSON.parse((await idp(['client', 'show', '--json', client.client_id])).stdout)).toMatchObject({ third_party: true, client_uri: 'https://planner.example/' });
+      expect((await idp(['client', 'list'])).stdout).toBe(`${client.client_id}\tPlanner\tconfidential\tthird-party\n`);
+      expect(await withStore(async (store) => (await store.clients.findById(client.client_id))?.thirdParty)).toBe(true);
+      const [event] = await withStore((store) => store.audit.list({ limit: 1, filter: { type: 'client.created' } }));
+      expect(event?.details).toMatchObject({ third_party: true, origin: 'admin' });
+    });
+
+    it('labels a dynamically registered client in the list', async () => {
+      const client = await created(['--third-party']);
+      await withStore((store) => store.clients.update(client.client_id, { origin: 'dynamic' }, Date.now()));
+      expect((await idp(['client', 'list'])).stdout).toBe(`${client.client_id}\tPlanner\tconfidential\tthird-party\tregistered dynamically\n`);
+    });
+
+    it('switches a client with update --first-party / --third-party and changes or clears its pages, auditing what changed', async () => {
+      const client = await created(['--third-party', '--client-uri', 'https://planner.example/']);
+      const adopted = await idp(['client', 'update', client.client_id, '--first-party', '--client-uri', 'none', '--tos-uri', 'https://planner.example/terms', '--json']);
+      expect(adopted.stderr).toBe('');
+      expect(JSON.parse(adopted.stdout)).toMatchObject({ third_party: false, client_uri: null, tos_uri: 'https://planner.example/terms', changed: ['third_party', 'client_uri', 'tos_uri'] });
+      const [event] = await withStore((store) => store.audit.list({ limit: 1, filter: { type: 'client.updated' } }));
+      expect(event?.details).toEqual({ changed: ['third_party', 'client_uri', 'tos_uri'], third_party: false, origin: 'admin' });
+      expect((await idp(['client', 'update', client.client_id, '--first-party'])).stdout).toBe(`client ${client.client_id}: no change\n`);
+      expect((await idp(['client', 'update', client.client_id, '--third-party'])).stdout).toBe(`client ${client.client_id}: third-party (third_party changed)\n`);
+      expect(await withStore(async (store) => (await store.clients.findById(client.client_id))?.thirdParty)).toBe(true);
+    });
+
+    describe('refuses bad input, writing nothing', () => {
+      it.each([
+        ['a home page over http on a public host', ['--client-uri', 'http://planner.example/'], /^idp: client_uri "http:\/\/planner.example\/" uses http on a host that is not loopback/],
+        ['a policy page that is not a URL', ['--policy-uri', 'privacy'], /^idp: policy_uri "privacy" is not an absolute URL/],
+        ['a third-party machine client', ['--machine', '--third-party'], /cannot be third-party/],
+      ])('on create: %s', async (_what, args, message) => {
+        const result = await idp(['client', 'create', '--name', 'Bad', ...(args.includes('--machine') ? [] : ['--redirect-uri', 'https://bad.example/cb']), ...args]);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(await clientCount()).toBe(0);
+      });
+
+      it.each([
+        ['both --third-party and --first-party', ['--third-party', '--first-party'], 'idp: give --third-party or --first-party, not both\n'],
+        ['nothing to change', [], 'idp: give at least one of --third-party, --first-party, --client-uri, --policy-uri, --tos-uri\n'],
+        ['terms with a fragment', ['--tos-uri', 'https://planner.example/terms#top'], 'idp: tos_uri "https://planner.example/terms#top" must not have a fragment\n'],
+      ])('on update: %s', async (_what, args, message) => {
+        const client = await created([]);
+        const before = await withStore(async (store) => ({ client: await store.clients.findById(client.client_id), audit: await store.audit.count({}) }));
+        const result = await idp(['client', 'update', client.client_id, ...args]);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toBe(message);
+        expect(await withStore(async (store) => ({ client: await store.clients.findById(client.client_id), audit: await store.audit.count({}) }))).toEqual(before);
+      });
+
+      it('on update: an unknown client', async () => {
+        const result = await idp(['client', 'update', 'no-such-client', '--third-party']);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe('idp: no client "no-such-client"\n');
+      });
+    });
   });
 });

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
+import type { Resolver } from '../../src/http/outbound-request.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { openServices, type Services } from '../../src/services.js';
 import { freshPostgresSchema, TEST_KEY_ENCRYPTION_KEY } from './postgres.js';
@@ -29,6 +30,8 @@ export interface StartOptions {
   basePath?: string;
   /** Time for the app (lifetimes, expiry); the system clock by default. */
   clock?: Clock;
+  /** Name resolution for the URLs clients register (POST /register checks them); the system's by default. */
+  resolve?: Resolver;
 }
 
 /**
@@ -44,7 +47,7 @@ async function storeEnv(): Promise<{ env: Record<string, string>; drop(): Promis
   return { env: { DATABASE_URL: schemaUrl, DATABASE_POOL_SIZE: '4', KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, KEY_REFRESH_INTERVAL: '1' }, drop };
 }
 
-export async function startApp({ env = {}, basePath = '', clock = systemClock }: StartOptions = {}): Promise<RunningApp> {
+export async function startApp({ env = {}, basePath = '', clock = systemClock, resolve }: StartOptions = {}): Promise<RunningApp> {
   const { dir, remove } = tempDir();
   const database = await storeEnv();
   const server = http.createServer();
@@ -74,6 +77,7 @@ export async function startApp({ env = {}, basePath = '', clock = systemClock }:
     mailer: services.mailer,
     breachedPasswords: services.breachedPasswords,
     federation: services.federation,
+    resolve,
   });
   server.on('request', listener);
   return {

@@ -4,6 +4,7 @@
 // is src/admin/recent-sign-in.ts's, tested end to end in admin-reauthentication.test.ts). Each screen's own test
 // file covers what its routes do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret, randomId, randomSecret } from '../../src/auth/secrets.js';
 import type { UserRecord } from '../../src/store/records.js';
 import { addAdmin, signedInAdmin, signInToAdmin, type SignedInAdmin } from '../helpers/admin.js';
 import { Browser, formFields } from '../helpers/browser.js';
@@ -13,7 +14,7 @@ import { startApp, type RunningApp } from '../helpers/start-app.js';
 
 interface AdminRoute {
   method: 'GET' | 'POST';
-  /** The path; `:user`, `:client` and `:kid` are replaced with a real user id, client id and key id. */
+  /** The path; `:user`, `:client`, `:kid` and `:token` are replaced with a real user id, client id, key id and initial access token id. */
   path: string;
   /** A valid form for a POST (the CSRF token is added by the test). */
   form?: Record<string, string>;
@@ -40,6 +41,8 @@ const ROUTES: AdminRoute[] = [
   { method: 'POST', path: '/admin/users/:user/enable' },
   { method: 'POST', path: '/admin/users/:user/sign-out-everywhere' },
   { method: 'POST', path: '/admin/users/:user/sessions/:sid/revoke' },
+  // Issue 24: taking an application's access away is not sensitive, as signing out is not.
+  { method: 'POST', path: '/admin/users/:user/connected-apps/:client/remove' },
   { method: 'GET', path: '/admin/users/:user/delete' },
   { method: 'POST', path: '/admin/users/:user/delete', sensitive: true },
   { method: 'GET', path: '/admin/audit' },
@@ -64,9 +67,14 @@ const ROUTES: AdminRoute[] = [
   },
   { method: 'POST', path: '/admin/clients/:client', form: { name: 'Test app', redirect_uris: 'https://rp.example/callback', backchannel_logout_uri: 'https://evil.example/bc' }, sensitive: true },
   { method: 'POST', path: '/admin/clients/:client', form: { name: 'Test app', redirect_uris: 'https://rp.example/callback', require_mfa: 'on' }, sensitive: true },
+  { method: 'POST', path: '/admin/clients/:client', form: { name: 'Test app', redirect_uris: 'https://rp.example/callback', third_party: 'on' }, sensitive: true },
   { method: 'POST', path: '/admin/clients/:client/rotate-secret', sensitive: true },
   { method: 'GET', path: '/admin/clients/:client/delete' },
   { method: 'POST', path: '/admin/clients/:client/delete', sensitive: true },
+  // Issue 24: dynamic client registration's mode and initial access tokens.
+  { method: 'GET', path: '/admin/registration' },
+  { method: 'POST', path: '/admin/registration/tokens', form: { uses: '1', expires: '' }, sensitive: true },
+  { method: 'POST', path: '/admin/registration/tokens/:token/revoke' },
   { method: 'GET', path: '/admin/keys' },
   { method: 'POST', path: '/admin/keys/rotate', sensitive: true },
   { method: 'GET', path: '/admin/keys/:kid/revoke' },
@@ -83,7 +91,9 @@ describe('admin screens: access control (issue 7, OWASP ASVS V4)', () => {
   let client: TestClient;
 
   let targetSid = 'no-session';
-  const fill = (path: string) => path.replace(':user', target.id).replace(':client', client.clientId).replace(':kid', app.keyRing.signingKey.kid).replace(':sid', targetSid);
+  const tokenId = randomId();
+  const fill = (path: string) =>
+    path.replace(':user', target.id).replace(':client', client.clientId).replace(':kid', app.keyRing.signingKey.kid).replace(':sid', targetSid).replace(':token', tokenId);
 
   beforeAll(async () => {
     clock = new FakeClock();
@@ -93,6 +103,7 @@ describe('admin screens: access control (issue 7, OWASP ASVS V4)', () => {
     target = await addUser(app, 'target@example.com', { name: 'Target Person' });
     await addUser(app, 'plain@example.com', { name: 'Plain Person' });
     client = await addClient(app);
+    await app.store.registrationTokens.create({ id: tokenId, tokenHash: hashSecret(randomSecret()), usesLeft: null, createdBy: 'cli', createdAt: clock.now(), expiresAt: null });
     const targetBrowser = new Browser();
     expect((await signInToAdmin(app, 'target@example.com', targetBrowser)).status).toBe(303);
     targetSid = (await app.store.sessions.listForUser(target.id, clock.now()))[0]?.sid ?? targetSid;

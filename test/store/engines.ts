@@ -15,6 +15,7 @@ import type {
   NewFederationState,
   NewIdentityProvider,
   NewRefreshToken,
+  NewRegistrationToken,
   NewUser,
   SessionRecord,
   SigningKeyRecord,
@@ -190,6 +191,13 @@ export const CLIENT_DEFAULTS = {
   accessContact: null,
   jwks: null,
   jwksUri: null,
+  // Issue 24: the organisation's own application, created by an administrator.
+  thirdParty: false,
+  origin: 'admin',
+  clientUri: null,
+  policyUri: null,
+  tosUri: null,
+  registrationTokenHash: null,
 } as const;
 
 export function newClient(clientId: string, name: string, overrides: Partial<NewClient> = {}): NewClient {
@@ -331,6 +339,11 @@ export function newProvider(slug: string, name: string, overrides: Partial<NewId
 /** A federated sign-in in progress: a 'login' state of provider acme, bound to browser b1, for ten minutes. */
 export function newFederationState(idHash: string, overrides: Partial<NewFederationState> = {}): NewFederationState {
   return { idHash, kind: 'login', providerSlug: 'acme', browserHash: 'b1', userId: null, value: `sealed-${idHash}`, createdAt: T0, expiresAt: T0 + 10 * MINUTE, ...overrides };
+}
+
+/** An initial access token for POST /register (issue 24): one use, ten minutes, created by the tool. */
+export function newRegistrationToken(id: string, overrides: Partial<NewRegistrationToken> = {}): NewRegistrationToken {
+  return { id, tokenHash: `hash-of-${id}`, usesLeft: 1, createdBy: 'cli', createdAt: T0, expiresAt: T0 + 10 * MINUTE, ...overrides };
 }
 
 /** Users u1 and u2 and client rp, for the rows that reference both a user and a client. */

@@ -15,6 +15,7 @@ import {
   newOrdersApi,
   newCode,
   newProvider,
+  newRegistrationToken,
   newSession,
   newToken,
   newUser,
@@ -67,6 +68,26 @@ async function seed(store: Store): Promise<void> {
   );
   await store.clients.create(newClient('tv', 'Television', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none', jwksUri: null }), T0);
   await store.clients.create(newClient('cli', 'CLI', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://cli.example/jwks.json' }), T0);
+  // Issue 24: a dynamically registered third-party client with the pages it names, consents (the union of two, one
+  // used), and initial access tokens: one partly used, one unlimited without an expiry.
+  await store.clients.create(
+    newClient('dyn', 'Registered ✓', {
+      thirdParty: true,
+      origin: 'dynamic',
+      clientUri: 'https://dyn.example/',
+      policyUri: 'https://dyn.example/privacy?a=1&b="2"',
+      tosUri: null,
+      registrationTokenHash: 'hash-of-rat',
+    }),
+    T0,
+  );
+  await store.consents.grant('u1', 'dyn', ['openid', 'email'], T0 + 1);
+  await store.consents.grant('u1', 'dyn', ['offline_access', 'openid'], T0 + 2);
+  await store.consents.touch('u1', 'dyn', T0 + 3);
+  await store.consents.grant('u2', 'dyn', ['openid'], T0 + 4);
+  await store.registrationTokens.create(newRegistrationToken('rt-1', { usesLeft: 2 }));
+  await store.registrationTokens.use('hash-of-rt-1', T0 + 1);
+  await store.registrationTokens.create(newRegistrationToken('rt-open', { usesLeft: null, expiresAt: null, createdBy: 'u1' }));
   await store.apis.create(newOrdersApi('See "orders" ✓', ''), T0);
   await store.apis.create(newApi('api-billing', 'Billing', 'http://127.0.0.1:9000/billing'), T0 + 1);
   await store.apis.setGrants('rp', [
@@ -224,6 +245,7 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(tables.get('audit_chain_head')).toHaveLength(1);
       expect(tables.get('clients')?.map((row) => [row.client_id, row.require_mfa, row.jwks_uri])).toEqual([
         ['cli', false, 'https://cli.example/jwks.json'],
+        ['dyn', false, null],
         ['m2m', false, null],
         ['rp', true, null],
         ['spa', false, null],
@@ -328,6 +350,25 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(await target.codes.consume('c-fed', T0 + 1)).toMatchObject({ idp: 'acme' });
       expect(await target.refreshTokens.rotate('t-fed', T0 + 1)).toMatchObject({ idp: 'acme' });
       expect(await target.deviceCodes.consume('d-fed', T0 + 4)).toMatchObject({ idp: 'acme', amr: ['fed'] });
+      // Issue 24: third-party clients with their fields, consents and initial access tokens (uses left included).
+      expect(tables.get('clients')?.find((row) => row.client_id === 'dyn')).toMatchObject({
+        third_party: true,
+        origin: 'dynamic',
+        client_uri: 'https://dyn.example/',
+        policy_uri: 'https://dyn.example/privacy?a=1&b="2"',
+        tos_uri: null,
+        registration_token_hash: 'hash-of-rat',
+      });
+      expect(tables.get('clients')?.find((row) => row.client_id === 'rp')).toMatchObject({ third_party: false, origin: 'admin', registration_token_hash: null });
+      expect(await target.clients.findById('dyn')).toEqual(await source.clients.findById('dyn'));
+      expect(await target.clients.rotateRegistrationToken('dyn', 'hash-of-rat', 'hash-of-rat-2', T0 + 5)).toBe(true);
+      expect(await target.consents.listForUser('u1')).toEqual(await source.consents.listForUser('u1'));
+      expect(await target.consents.find('u1', 'dyn')).toEqual({ userId: 'u1', clientId: 'dyn', scopes: ['openid', 'email', 'offline_access'], grantedAt: T0 + 1, updatedAt: T0 + 2, lastUsedAt: T0 + 3 });
+      expect(await target.consents.find('u2', 'dyn')).toMatchObject({ scopes: ['openid'] });
+      expect(await target.registrationTokens.list()).toEqual(await source.registrationTokens.list());
+      expect(await target.registrationTokens.use('hash-of-rt-1', T0 + 2)).toMatchObject({ usesLeft: 0, used: 2 });
+      expect(await target.registrationTokens.use('hash-of-rt-1', T0 + 2)).toBeNull();
+      expect(await target.registrationTokens.findUsable('hash-of-rt-open', T0 + 2)).toMatchObject({ usesLeft: null, expiresAt: null, createdBy: 'u1' });
       // A deleted user's id stays retired.
       await expect(target.users.create(newUser('gone', 'back@example.com'), T0 + 9)).rejects.toThrow('this user id belonged to a deleted user and is never reused');
     });

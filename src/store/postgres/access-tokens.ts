@@ -11,6 +11,11 @@ const REVOKE = statement('accessTokens.revoke', 'UPDATE access_tokens SET revoke
 const REVOKE_FOR_SESSION = statement('accessTokens.revokeForSession', 'UPDATE access_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL');
 const GRANTS_BY_KID = statement('accessTokens.grantsByKid', 'SELECT DISTINCT grant_id, session_id_hash FROM access_tokens WHERE kid = $1 ORDER BY grant_id');
 const DELETE_EXPIRED = statement('accessTokens.deleteExpired', 'DELETE FROM access_tokens WHERE expires_at <= $1');
+// Only live tokens: an expired one is refused anyway (findLive). access_tokens_by_user finds the person's.
+const REVOKE_FOR_USER_CLIENT = statement(
+  'accessTokens.revokeForUserClient',
+  'UPDATE access_tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL AND expires_at > $1',
+);
 
 export class PostgresAccessTokenRepository implements AccessTokenRepository {
   constructor(private readonly pool: PostgresPool) {}
@@ -38,6 +43,10 @@ export class PostgresAccessTokenRepository implements AccessTokenRepository {
 
   async revokeForSession(sessionIdHash: string, now: number): Promise<number> {
     return (await query(this.pool, REVOKE_FOR_SESSION, [now, sessionIdHash])).rowCount ?? 0;
+  }
+
+  async revokeForUserClient(userId: string, clientId: string, now: number): Promise<number> {
+    return (await query(this.pool, REVOKE_FOR_USER_CLIENT, [now, userId, clientId])).rowCount ?? 0;
   }
 
   async grantsSignedBy(kid: string): Promise<GrantReference[]> {

@@ -9,8 +9,8 @@ import {
   COLUMNS,
   GROUP_ROLES,
   groupIdList,
-  groupsClaimColumn,
   INSERT_PLACEHOLDERS,
+  insertValues,
   PATCH_COLUMNS,
   patchValue,
   selectColumns,
@@ -31,6 +31,12 @@ const FIRST_PAGE = statement('clients.firstPage', `SELECT ${SELECT} FROM clients
 const NEXT_PAGE = statement('clients.nextPage', `SELECT ${SELECT} FROM clients WHERE (name, client_id) > ($1, $2) ORDER BY name, client_id LIMIT $3`);
 const COUNT = statement('clients.count', 'SELECT count(*) AS n FROM clients');
 const DELETE = statement('clients.delete', 'DELETE FROM clients WHERE client_id = $1');
+// One conditional statement: of two updates presenting the same registration access token, the second waits for the
+// first's row lock, re-checks the WHERE clause against the committed row, and matches nothing.
+const ROTATE_TOKEN = statement(
+  'clients.rotateRegistrationToken',
+  'UPDATE clients SET registration_token_hash = $1, updated_at = $2 WHERE client_id = $3 AND registration_token_hash = $4',
+);
 const KNOWN_GROUPS = statement('clients.knownGroups', 'SELECT id FROM groups WHERE id = ANY($1::text[])');
 const INSERT_GROUPS = statement('clients.insertGroups', 'INSERT INTO client_groups (client_id, group_id, role) SELECT $1, unnest($3::text[]), $2');
 const DELETE_GROUPS = statement('clients.deleteGroups', 'DELETE FROM client_groups WHERE client_id = $1 AND role = $2');
@@ -63,30 +69,7 @@ export class PostgresClientRepository implements ClientRepository {
       createdAt: now,
       updatedAt: now,
     };
-    const values = [
-      client.clientId,
-      client.name,
-      client.clientType,
-      client.secretHash,
-      client.tokenEndpointAuthMethod,
-      JSON.stringify(client.redirectUris),
-      JSON.stringify(client.postLogoutRedirectUris),
-      client.backchannelLogoutUri,
-      JSON.stringify(client.grantTypes),
-      JSON.stringify(client.scopes),
-      client.pkceRequired,
-      record.requireMfa,
-      record.refreshReuseGrace,
-      record.accessPolicy,
-      groupsClaimColumn(record.groupsClaim),
-      record.initiateLoginUri,
-      record.logoUri,
-      record.accessContact,
-      record.jwks,
-      record.jwksUri,
-      now,
-      now,
-    ];
+    const values = insertValues(record);
     try {
       if (record.accessGroups.length === 0 && record.claimGroups.length === 0) {
         // No rules: one statement, as before issue 21.
@@ -164,5 +147,9 @@ export class PostgresClientRepository implements ClientRepository {
 
   async delete(clientId: string): Promise<boolean> {
     return ((await query(this.pool, DELETE, [clientId])).rowCount ?? 0) > 0;
+  }
+
+  async rotateRegistrationToken(clientId: string, expected: string, next: string, now: number): Promise<boolean> {
+    return ((await query(this.pool, ROTATE_TOKEN, [next, now, clientId, expected])).rowCount ?? 0) === 1;
   }
 }

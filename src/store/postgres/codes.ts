@@ -12,6 +12,11 @@ const DELETE_EXPIRED = statement('codes.deleteExpired', 'DELETE FROM authorizati
 // Marked used rather than deleted: a code presented later is still recognised (find) and answered as a replay.
 const REVOKE_FOR_USER = statement('codes.revokeForUser', 'UPDATE authorization_codes SET consumed_at = $1 WHERE user_id = $2 AND consumed_at IS NULL');
 const REVOKE_FOR_SESSION = statement('codes.revokeForSession', 'UPDATE authorization_codes SET consumed_at = $1 WHERE session_id_hash = $2 AND consumed_at IS NULL');
+// Only unexpired codes: an expired one is refused anyway. authorization_codes_by_user finds the person's.
+const REVOKE_FOR_USER_CLIENT = statement(
+  'codes.revokeForUserClient',
+  'UPDATE authorization_codes SET consumed_at = $1 WHERE user_id = $2 AND client_id = $3 AND consumed_at IS NULL AND expires_at > $1',
+);
 const MARK_REPLAYED = statement('codes.markReplayed', 'UPDATE authorization_codes SET replayed_at = $1 WHERE code_hash = $2 AND replayed_at IS NULL');
 
 export class PostgresAuthorizationCodeRepository implements AuthorizationCodeRepository {
@@ -58,6 +63,10 @@ export class PostgresAuthorizationCodeRepository implements AuthorizationCodeRep
   }
 
   /** A code counts as expired from its expires_at on, as in consume. */
+  async revokeForUserClient(userId: string, clientId: string, now: number): Promise<number> {
+    return (await query(this.pool, REVOKE_FOR_USER_CLIENT, [now, userId, clientId])).rowCount ?? 0;
+  }
+
   async markReplayed(codeHash: string, now: number): Promise<void> {
     await query(this.pool, MARK_REPLAYED, [now, codeHash]);
   }

@@ -10,6 +10,7 @@ import { PostgresAuthorizationRequestRepository } from './authorization-requests
 import { PostgresClientAssertionRepository } from './client-assertions.js';
 import { PostgresClientRepository } from './clients.js';
 import { PostgresAuthorizationCodeRepository } from './codes.js';
+import { PostgresConsentRepository } from './consents.js';
 import { PostgresDeviceCodeRepository } from './device-codes.js';
 import { PostgresFederatedIdentityRepository } from './federated-identities.js';
 import { PostgresFederationStateRepository } from './federation-states.js';
@@ -19,6 +20,7 @@ import { PostgresIdentityProviderRepository } from './identity-providers.js';
 import { PostgresPasskeyRepository } from './passkeys.js';
 import { PostgresRecoveryCodeRepository } from './recovery-codes.js';
 import { PostgresRefreshTokenRepository } from './refresh-tokens.js';
+import { PostgresRegistrationTokenRepository } from './registration-tokens.js';
 import { PostgresSessionRepository } from './sessions.js';
 import { PostgresSignInChallengeRepository } from './sign-in-challenges.js';
 import { PostgresSigningKeyRepository } from './signing-keys.js';
@@ -44,6 +46,8 @@ export class PostgresStore implements Store {
   readonly identityProviders: PostgresIdentityProviderRepository;
   readonly federatedIdentities: PostgresFederatedIdentityRepository;
   readonly federationStates: PostgresFederationStateRepository;
+  readonly consents: PostgresConsentRepository;
+  readonly registrationTokens: PostgresRegistrationTokenRepository;
   readonly signingKeys: PostgresSigningKeyRepository;
   readonly sessions: PostgresSessionRepository;
   readonly codes: PostgresAuthorizationCodeRepository;
@@ -76,6 +80,8 @@ export class PostgresStore implements Store {
     this.identityProviders = new PostgresIdentityProviderRepository(pool);
     this.federatedIdentities = new PostgresFederatedIdentityRepository(pool);
     this.federationStates = new PostgresFederationStateRepository(pool);
+    this.consents = new PostgresConsentRepository(pool);
+    this.registrationTokens = new PostgresRegistrationTokenRepository(pool);
     this.signingKeys = new PostgresSigningKeyRepository(pool);
     this.sessions = new PostgresSessionRepository(pool);
     this.codes = new PostgresAuthorizationCodeRepository(pool);

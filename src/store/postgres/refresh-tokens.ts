@@ -1,7 +1,16 @@
-import type { GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
+import type { ClientTokenSummary, GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
 import type { RefreshTokenRepository } from '../store.js';
 import { query, statement, type PostgresPool, type Statement } from './database.js';
-import { COLUMNS, toRecord, type RefreshTokenRow } from '../rows/refresh-tokens.js';
+import {
+  CLIENT_SCOPES,
+  clientSummaries,
+  COLUMNS,
+  countLive,
+  toRecord,
+  type ClientScopeRow,
+  type RefreshTokenRow,
+  type RevokedRow,
+} from '../rows/refresh-tokens.js';
 
 /**
  * Whether the space-separated scope holds offline_access, compared exactly (RFC 6749 §3.3: scope tokens are
@@ -27,6 +36,13 @@ const REVOKE_FOR_SESSION = statement('refreshTokens.revokeForSession', 'UPDATE r
 const REVOKE_ONLINE_FOR_SESSION = statement(
   'refreshTokens.revokeOnlineForSession',
   `UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL AND NOT ${OFFLINE}`,
+);
+const CLIENT_SCOPES_OF_USER = statement('refreshTokens.clientScopesOfUser', CLIENT_SCOPES.replace('{user}', '$1').replace('{now}', '$2'));
+// Every unrevoked, unexpired token of the person at the client, rotated ones too (a retry within the reuse grace
+// presents a rotated token); refresh_tokens_by_user finds them.
+const REVOKE_FOR_USER_CLIENT = statement(
+  'refreshTokens.revokeForUserClient',
+  'UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL AND expires_at > $1 RETURNING rotated_at IS NULL AS live',
 );
 const GRANTS_BY_KID = statement('refreshTokens.grantsByKid', 'SELECT DISTINCT grant_id, session_id_hash FROM refresh_tokens WHERE kid = $1 ORDER BY grant_id');
 
@@ -94,5 +110,16 @@ export class PostgresRefreshTokenRepository implements RefreshTokenRepository {
   async grantsSignedBy(kid: string): Promise<GrantReference[]> {
     const { rows } = await query<{ grant_id: string; session_id_hash: string | null }>(this.pool, GRANTS_BY_KID, [kid]);
     return rows.map((row) => ({ grantId: row.grant_id, sessionIdHash: row.session_id_hash }));
+  }
+
+  async clientsOfUser(userId: string, now: number): Promise<ClientTokenSummary[]> {
+    return clientSummaries((await query<ClientScopeRow>(this.pool, CLIENT_SCOPES_OF_USER, [userId, now])).rows);
+  }
+
+  /** Swept twice, as the family sweeps above are: a refresh that won its rotation meanwhile cannot leave a live successor. */
+  async revokeForUserClient(userId: string, clientId: string, now: number): Promise<number> {
+    const first = (await query<RevokedRow>(this.pool, REVOKE_FOR_USER_CLIENT, [now, userId, clientId])).rows;
+    const second = (await query<RevokedRow>(this.pool, REVOKE_FOR_USER_CLIENT, [now, userId, clientId])).rows;
+    return countLive(first) + countLive(second);
   }
 }

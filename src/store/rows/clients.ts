@@ -1,6 +1,6 @@
 // The clients table's columns, its patchable fields and how a row becomes a record, shared by every engine.
 import { NotFoundError } from '../../errors.js';
-import type { AccessPolicy, ClientPatch, ClientRecord, ClientType, GroupsClaimMode, TokenEndpointAuthMethod } from '../records.js';
+import type { AccessPolicy, ClientOrigin, ClientPatch, ClientRecord, ClientType, GroupsClaimMode, TokenEndpointAuthMethod } from '../records.js';
 
 export interface ClientRow {
   client_id: string;
@@ -25,6 +25,13 @@ export interface ClientRow {
   /** private_key_jwt (issue 22): an inline public JWKS (JSON text) or where to fetch one, never both. */
   jwks: string | null;
   jwks_uri: string | null;
+  /** Issue 24 (migration 0015): 0 or 1 on SQLite, a boolean on PostgreSQL. */
+  third_party: number | boolean;
+  origin: string;
+  client_uri: string | null;
+  policy_uri: string | null;
+  tos_uri: string | null;
+  registration_token_hash: string | null;
   created_at: number;
   updated_at: number;
   /** The client's client_groups rows of each role, as a JSON array of group ids (read in the same query). */
@@ -36,7 +43,8 @@ export interface ClientRow {
 export const COLUMNS =
   'client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, ' +
   'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, refresh_reuse_grace, ' +
-  'access_policy, groups_claim, initiate_login_uri, logo_uri, access_contact, jwks, jwks_uri, created_at, updated_at';
+  'access_policy, groups_claim, initiate_login_uri, logo_uri, access_contact, jwks, jwks_uri, ' +
+  'third_party, origin, client_uri, policy_uri, tos_uri, registration_token_hash, created_at, updated_at';
 
 export const INSERT_PLACEHOLDERS = COLUMNS.split(',').length;
 
@@ -50,6 +58,43 @@ export function selectColumns(groupIds: (role: 'access' | 'claim') => string): s
     .map((column) => `clients.${column.trim()}`)
     .join(', ');
   return `${own}, ${groupIds('access')} AS access_groups, ${groupIds('claim')} AS claim_groups`;
+}
+
+/** A column's value as both drivers take it (SQLite's turns booleans into 0 and 1 first). */
+export type ColumnValue = string | number | boolean | null;
+
+/** A new client's row in COLUMNS order: lists as JSON text, a groups-claim mode as its text. */
+export function insertValues(record: ClientRecord): ColumnValue[] {
+  return [
+    record.clientId,
+    record.name,
+    record.clientType,
+    record.secretHash,
+    record.tokenEndpointAuthMethod,
+    JSON.stringify(record.redirectUris),
+    JSON.stringify(record.postLogoutRedirectUris),
+    record.backchannelLogoutUri,
+    JSON.stringify(record.grantTypes),
+    JSON.stringify(record.scopes),
+    record.pkceRequired,
+    record.requireMfa,
+    record.refreshReuseGrace,
+    record.accessPolicy,
+    groupsClaimColumn(record.groupsClaim),
+    record.initiateLoginUri,
+    record.logoUri,
+    record.accessContact,
+    record.jwks,
+    record.jwksUri,
+    record.thirdParty,
+    record.origin,
+    record.clientUri,
+    record.policyUri,
+    record.tosUri,
+    record.registrationTokenHash,
+    record.createdAt,
+    record.updatedAt,
+  ];
 }
 
 /** The patchable fields stored in a column of their own; the two group lists are client_groups rows. */
@@ -75,6 +120,12 @@ export const PATCH_COLUMNS: Record<keyof ColumnPatch, string> = {
   accessContact: 'access_contact',
   jwks: 'jwks',
   jwksUri: 'jwks_uri',
+  thirdParty: 'third_party',
+  origin: 'origin',
+  clientUri: 'client_uri',
+  policyUri: 'policy_uri',
+  tosUri: 'tos_uri',
+  registrationTokenHash: 'registration_token_hash',
 };
 
 /** The roles a client names groups in, with the record field holding each list. */
@@ -105,10 +156,29 @@ export function groupIdList(ids: readonly string[]): string[] {
   return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** A NewClient's issue-21 and issue-22 fields with their defaults (everyone, every group, none named, no URIs, no keys). */
-export function accessDefaults(
-  client: Partial<Pick<ClientRecord, 'accessPolicy' | 'accessGroups' | 'groupsClaim' | 'claimGroups' | 'initiateLoginUri' | 'logoUri' | 'accessContact' | 'jwks' | 'jwksUri'>>,
-) {
+/** The fields a NewClient may leave out (issue 21, 22 and 24). */
+type OptionalClientFields =
+  | 'accessPolicy'
+  | 'accessGroups'
+  | 'groupsClaim'
+  | 'claimGroups'
+  | 'initiateLoginUri'
+  | 'logoUri'
+  | 'accessContact'
+  | 'jwks'
+  | 'jwksUri'
+  | 'thirdParty'
+  | 'origin'
+  | 'clientUri'
+  | 'policyUri'
+  | 'tosUri'
+  | 'registrationTokenHash';
+
+/**
+ * A NewClient's optional fields with their defaults: everyone, every group, none named, no URIs, no keys, and
+ * (issue 24) the organisation's own application, created by an administrator, without a registration token.
+ */
+export function accessDefaults(client: Partial<Pick<ClientRecord, OptionalClientFields>>) {
   return {
     accessPolicy: client.accessPolicy ?? 'everyone',
     accessGroups: groupIdList(client.accessGroups ?? []),
@@ -119,7 +189,21 @@ export function accessDefaults(
     accessContact: client.accessContact ?? null,
     jwks: client.jwks ?? null,
     jwksUri: client.jwksUri ?? null,
+    thirdParty: client.thirdParty ?? false,
+    origin: client.origin ?? 'admin',
+    clientUri: client.clientUri ?? null,
+    policyUri: client.policyUri ?? null,
+    tosUri: client.tosUri ?? null,
+    registrationTokenHash: client.registrationTokenHash ?? null,
   } satisfies Partial<ClientRecord>;
+}
+
+/**
+ * Anything but 'admin' (the column's CHECK allows only 'dynamic' besides) is read as 'dynamic', the origin with the
+ * narrower rules (private addresses refused): fail closed.
+ */
+function origin(column: string): ClientOrigin {
+  return column === 'admin' ? 'admin' : 'dynamic';
 }
 
 /** Anything but 'everyone' (a damaged row) admits only the listed groups' members: fail closed. */
@@ -151,13 +235,19 @@ export function toRecord(row: ClientRow): ClientRecord {
     accessContact: row.access_contact,
     jwks: row.jwks,
     jwksUri: row.jwks_uri,
+    thirdParty: Boolean(row.third_party),
+    origin: origin(row.origin),
+    clientUri: row.client_uri,
+    policyUri: row.policy_uri,
+    tosUri: row.tos_uri,
+    registrationTokenHash: row.registration_token_hash,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
 /** The column form of one patched value: arrays as JSON text, a groups-claim mode as its text. */
-export function patchValue(key: keyof ColumnPatch, value: ColumnPatch[keyof ColumnPatch]): string | number | boolean | null {
+export function patchValue(key: keyof ColumnPatch, value: ColumnPatch[keyof ColumnPatch]): ColumnValue {
   if (key === 'groupsClaim') return groupsClaimColumn(value as GroupsClaimMode);
   if (Array.isArray(value)) return JSON.stringify(value);
   return (value as string | number | boolean | null | undefined) ?? null;

@@ -8,8 +8,8 @@ import {
   COLUMNS,
   GROUP_ROLES,
   groupIdList,
-  groupsClaimColumn,
   INSERT_PLACEHOLDERS,
+  insertValues,
   PATCH_COLUMNS,
   patchValue,
   selectColumns,
@@ -38,6 +38,7 @@ export class SqliteClientRepository implements ClientRepository {
   private readonly nextPage;
   private readonly countStmt;
   private readonly deleteStmt;
+  private readonly rotateTokenStmt;
   private readonly knownGroups;
   private readonly insertGroups;
   private readonly deleteGroups;
@@ -51,36 +52,17 @@ export class SqliteClientRepository implements ClientRepository {
     this.nextPage = db.prepare<[string, string, number], ClientRow>(`SELECT ${SELECT} FROM clients WHERE (name, client_id) > (?, ?) ORDER BY name, client_id LIMIT ?`);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM clients');
     this.deleteStmt = db.prepare('DELETE FROM clients WHERE client_id = ?');
+    // One conditional statement: of two updates presenting the same registration access token, one sees its row.
+    this.rotateTokenStmt = db.prepare<[string, number, string, string]>(
+      'UPDATE clients SET registration_token_hash = ?, updated_at = ? WHERE client_id = ? AND registration_token_hash = ?',
+    );
     this.knownGroups = db.prepare<[string], string>('SELECT id FROM groups WHERE id IN (SELECT value FROM json_each(?))').pluck();
     this.insertGroups = db.prepare<[string, string, string]>('INSERT INTO client_groups (client_id, group_id, role) SELECT ?, value, ? FROM json_each(?)');
     this.deleteGroups = db.prepare<[string, string]>('DELETE FROM client_groups WHERE client_id = ? AND role = ?');
     // The client and its group rules are one write: a rule naming a group that is not there writes nothing at all.
-    this.createTx = db.transaction((client: NewClient, record: ClientRecord, now: number) => {
-      this.insertStmt.run(
-        client.clientId,
-        client.name,
-        client.clientType,
-        client.secretHash,
-        client.tokenEndpointAuthMethod,
-        JSON.stringify(client.redirectUris),
-        JSON.stringify(client.postLogoutRedirectUris),
-        client.backchannelLogoutUri,
-        JSON.stringify(client.grantTypes),
-        JSON.stringify(client.scopes),
-        Number(client.pkceRequired),
-        Number(record.requireMfa),
-        record.refreshReuseGrace,
-        record.accessPolicy,
-        groupsClaimColumn(record.groupsClaim),
-        record.initiateLoginUri,
-        record.logoUri,
-        record.accessContact,
-        record.jwks,
-        record.jwksUri,
-        now,
-        now,
-      );
-      for (const { role, field } of GROUP_ROLES) this.writeGroups(client.clientId, role, record[field]);
+    this.createTx = db.transaction((record: ClientRecord) => {
+      this.insertStmt.run(...insertValues(record).map((value) => (typeof value === 'boolean' ? Number(value) : value)));
+      for (const { role, field } of GROUP_ROLES) this.writeGroups(record.clientId, role, record[field]);
     });
     this.updateTx = db.transaction((clientId: string, patch: ClientPatch, now: number): ClientRow | undefined => {
       // Only the patched columns are written, so two concurrent edits of different fields both survive.
@@ -124,7 +106,7 @@ export class SqliteClientRepository implements ClientRepository {
       updatedAt: now,
     };
     try {
-      this.createTx(client, record, now);
+      this.createTx(record);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a client with the id ${client.clientId} already exists`);
       if (isForeignKeyViolation(error)) throw unknownGroup(null);
@@ -167,5 +149,9 @@ export class SqliteClientRepository implements ClientRepository {
 
   async delete(clientId: string): Promise<boolean> {
     return this.deleteStmt.run(clientId).changes > 0;
+  }
+
+  async rotateRegistrationToken(clientId: string, expected: string, next: string, now: number): Promise<boolean> {
+    return this.rotateTokenStmt.run(next, now, clientId, expected).changes === 1;
   }
 }

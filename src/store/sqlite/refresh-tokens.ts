@@ -1,7 +1,16 @@
-import type { GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
+import type { ClientTokenSummary, GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
 import type { RefreshTokenRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
-import { COLUMNS, toRecord, type RefreshTokenRow } from '../rows/refresh-tokens.js';
+import {
+  CLIENT_SCOPES,
+  clientSummaries,
+  COLUMNS,
+  countLive,
+  toRecord,
+  type ClientScopeRow,
+  type RefreshTokenRow,
+  type RevokedRow,
+} from '../rows/refresh-tokens.js';
 
 /** Whether the space-separated scope holds offline_access, compared exactly (LIKE would ignore case and treat _ as a wildcard). */
 const OFFLINE = "instr(' ' || scope || ' ', ' offline_access ') > 0";
@@ -15,6 +24,8 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
   private readonly revokeForSessionStmt;
   private readonly revokeOnlineForSessionStmt;
   private readonly grantsByKid;
+  private readonly clientScopesStmt;
+  private readonly revokeForUserClientStmt;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?) ON CONFLICT (token_hash) DO NOTHING`);
@@ -29,6 +40,13 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
     this.revokeForSessionStmt = db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE session_id_hash = ? AND revoked_at IS NULL');
     this.revokeOnlineForSessionStmt = db.prepare(`UPDATE refresh_tokens SET revoked_at = ? WHERE session_id_hash = ? AND revoked_at IS NULL AND NOT ${OFFLINE}`);
     this.grantsByKid = db.prepare<[string], { grant_id: string; session_id_hash: string | null }>('SELECT DISTINCT grant_id, session_id_hash FROM refresh_tokens WHERE kid = ? ORDER BY grant_id');
+    this.clientScopesStmt = db.prepare<[{ user: string; now: number }], ClientScopeRow>(CLIENT_SCOPES.replace('{user}', '@user').replace('{now}', '@now'));
+    // Every unrevoked, unexpired token of the person at the client, rotated ones too (a retry within the reuse grace
+    // presents a rotated token). INDEXED BY, because without statistics the planner prefers refresh_tokens_by_client,
+    // which holds every person's tokens at the client; a person holds few.
+    this.revokeForUserClientStmt = db.prepare<[number, string, string, number], RevokedRow>(
+      'UPDATE refresh_tokens INDEXED BY refresh_tokens_by_user SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL AND expires_at > ? RETURNING rotated_at IS NULL AS live',
+    );
   }
 
   async create(token: NewRefreshToken): Promise<void> {
@@ -81,5 +99,13 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
 
   async grantsSignedBy(kid: string): Promise<GrantReference[]> {
     return this.grantsByKid.all(kid).map((row) => ({ grantId: row.grant_id, sessionIdHash: row.session_id_hash }));
+  }
+
+  async clientsOfUser(userId: string, now: number): Promise<ClientTokenSummary[]> {
+    return clientSummaries(this.clientScopesStmt.all({ user: userId, now }));
+  }
+
+  async revokeForUserClient(userId: string, clientId: string, now: number): Promise<number> {
+    return countLive(this.revokeForUserClientStmt.all(now, userId, clientId, now));
   }
 }

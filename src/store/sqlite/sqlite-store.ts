@@ -11,6 +11,7 @@ import { SqliteAuthorizationRequestRepository } from './authorization-requests.j
 import { SqliteClientAssertionRepository } from './client-assertions.js';
 import { SqliteClientRepository } from './clients.js';
 import { SqliteAuthorizationCodeRepository } from './codes.js';
+import { SqliteConsentRepository } from './consents.js';
 import { SqliteDeviceCodeRepository } from './device-codes.js';
 import { SqliteFederatedIdentityRepository } from './federated-identities.js';
 import { SqliteFederationStateRepository } from './federation-states.js';
@@ -20,6 +21,7 @@ import { SqliteIdentityProviderRepository } from './identity-providers.js';
 import { SqlitePasskeyRepository } from './passkeys.js';
 import { SqliteRecoveryCodeRepository } from './recovery-codes.js';
 import { SqliteRefreshTokenRepository } from './refresh-tokens.js';
+import { SqliteRegistrationTokenRepository } from './registration-tokens.js';
 import { SqliteSessionRepository } from './sessions.js';
 import { SqliteSignInChallengeRepository } from './sign-in-challenges.js';
 import { SqliteSigningKeyRepository } from './signing-keys.js';
@@ -47,6 +49,8 @@ export class SqliteStore implements Store {
   readonly identityProviders: SqliteIdentityProviderRepository;
   readonly federatedIdentities: SqliteFederatedIdentityRepository;
   readonly federationStates: SqliteFederationStateRepository;
+  readonly consents: SqliteConsentRepository;
+  readonly registrationTokens: SqliteRegistrationTokenRepository;
   readonly signingKeys: SqliteSigningKeyRepository;
   readonly sessions: SqliteSessionRepository;
   readonly codes: SqliteAuthorizationCodeRepository;
@@ -79,6 +83,8 @@ export class SqliteStore implements Store {
     this.identityProviders = new SqliteIdentityProviderRepository(db);
     this.federatedIdentities = new SqliteFederatedIdentityRepository(db);
     this.federationStates = new SqliteFederationStateRepository(db);
+    this.consents = new SqliteConsentRepository(db);
+    this.registrationTokens = new SqliteRegistrationTokenRepository(db);
     this.signingKeys = new SqliteSigningKeyRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.codes = new SqliteAuthorizationCodeRepository(db);

@@ -4,6 +4,7 @@
 // encrypted rows with PostgreSQL), re-encrypted for the journey; nor are federated sign-ins in progress
 // (NOT_TRANSFERRED). A test checks this list against both schemas.
 import { ConflictError } from '../../errors.js';
+import { GRANT_TABLES } from './grant-tables.js';
 
 export type ColumnKind = 'text' | 'int' | 'bool';
 
@@ -67,6 +68,14 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
       access_contact: 'text',
       jwks: 'text',
       jwks_uri: 'text',
+      // Issue 24: first- or third-party, how it was registered, the pages it names, its registration access token's
+      // hash (a dynamically registered client keeps managing itself after the move).
+      third_party: 'bool',
+      origin: 'text',
+      client_uri: 'text',
+      policy_uri: 'text',
+      tos_uri: 'text',
+      registration_token_hash: 'text',
       created_at: ts,
       updated_at: ts,
     },
@@ -154,130 +163,20 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
     orderBy: ['provider_slug', 'subject'],
   },
   {
-    name: 'sessions',
-    columns: {
-      id_hash: 'text',
-      sid: 'text',
-      user_id: 'text',
-      amr: 'text',
-      auth_time: ts,
-      created_at: ts,
-      last_seen_at: ts,
-      expires_at: ts,
-      reauthenticated_at: ts,
-      idp: 'text',
-    },
-    orderBy: ['id_hash'],
+    // Issue 24: what people allowed third-party applications (after the users and the clients they name), so that
+    // nobody is asked again after a move; `scopes` is JSON text, moved as written.
+    name: 'consents',
+    columns: { user_id: 'text', client_id: 'text', scopes: 'text', granted_at: ts, updated_at: ts, last_used_at: ts },
+    orderBy: ['user_id', 'client_id'],
   },
   {
-    name: 'session_clients',
-    columns: { sid: 'text', client_id: 'text', first_issued_at: ts },
-    orderBy: ['sid', 'client_id'],
+    // Initial access tokens (hashes only) with the uses they have left: an import hands out no fresh budget.
+    name: 'registration_tokens',
+    columns: { id: 'text', token_hash: 'text', uses_left: 'int', used: 'int', created_by: 'text', created_at: ts, expires_at: ts },
+    orderBy: ['id'],
   },
-  {
-    name: 'authorization_requests',
-    columns: { id_hash: 'text', browser_hash: 'text', client_id: 'text', params: 'text', created_at: ts, expires_at: ts, consumed_at: ts },
-    orderBy: ['id_hash'],
-  },
-  {
-    name: 'authorization_codes',
-    columns: {
-      code_hash: 'text',
-      grant_id: 'text',
-      client_id: 'text',
-      user_id: 'text',
-      session_id_hash: 'text',
-      redirect_uri: 'text',
-      scope: 'text',
-      nonce: 'text',
-      code_challenge: 'text',
-      code_challenge_method: 'text',
-      auth_time: ts,
-      created_at: ts,
-      expires_at: ts,
-      consumed_at: ts,
-      sid: 'text',
-      amr: 'text',
-      replayed_at: ts,
-      resources: 'text',
-      idp: 'text',
-    },
-    orderBy: ['code_hash'],
-  },
-  {
-    name: 'refresh_tokens',
-    columns: {
-      token_hash: 'text',
-      grant_id: 'text',
-      client_id: 'text',
-      user_id: 'text',
-      session_id_hash: 'text',
-      scope: 'text',
-      auth_time: ts,
-      created_at: ts,
-      expires_at: ts,
-      rotated_at: ts,
-      revoked_at: ts,
-      sid: 'text',
-      amr: 'text',
-      grant_expires_at: ts,
-      kid: 'text',
-      resources: 'text',
-      idp: 'text',
-    },
-    orderBy: ['token_hash'],
-  },
-  {
-    name: 'access_tokens',
-    columns: {
-      jti: 'text',
-      grant_id: 'text',
-      client_id: 'text',
-      user_id: 'text',
-      session_id_hash: 'text',
-      created_at: ts,
-      expires_at: ts,
-      revoked_at: ts,
-      kid: 'text',
-      format: 'text',
-      audience: 'text',
-      scope: 'text',
-      auth_time: ts,
-    },
-    orderBy: ['jti'],
-  },
-  {
-    // Device authorizations in progress move as pending authorization requests do: a device polling across the
-    // move gets its tokens, and a code spent before it stays spent.
-    name: 'device_codes',
-    columns: {
-      device_code_hash: 'text',
-      user_code_hash: 'text',
-      client_id: 'text',
-      scope: 'text',
-      resources: 'text',
-      created_at: ts,
-      expires_at: ts,
-      poll_interval: 'int',
-      last_polled_at: ts,
-      status: 'text',
-      user_id: 'text',
-      session_id_hash: 'text',
-      sid: 'text',
-      amr: 'text',
-      idp: 'text',
-      auth_time: ts,
-      decided_at: ts,
-      consumed_at: ts,
-    },
-    orderBy: ['device_code_hash'],
-  },
-  {
-    // Used client assertion jtis move too: an import must not make a captured assertion usable again.
-    name: 'client_assertion_jtis',
-    columns: { client_id: 'text', jti: 'text', expires_at: ts },
-    orderBy: ['client_id', 'jti'],
-  },
+  // Sign-ins and what they issued (./grant-tables.ts).
+  ...GRANT_TABLES,
   {
     // Counters move too: an import must not hand an attacker a fresh budget.
     name: 'throttle_counters',

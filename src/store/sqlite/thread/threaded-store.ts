@@ -16,6 +16,7 @@ import type {
   AuthorizationRequestRepository,
   ClientAssertionRepository,
   ClientRepository,
+  ConsentRepository,
   DeviceCodeRepository,
   FederatedIdentityRepository,
   FederationStateRepository,
@@ -25,6 +26,7 @@ import type {
   PasskeyRepository,
   RecoveryCodeRepository,
   RefreshTokenRepository,
+  RegistrationTokenRepository,
   SessionRepository,
   SignInChallengeRepository,
   SigningKeyRepository,
@@ -52,7 +54,7 @@ type Side = 'read' | 'write';
  */
 const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
   users: { create: 'write', findById: 'read', findByEmail: 'read', list: 'read', count: 'read', update: 'write', delete: 'write' },
-  clients: { create: 'write', findById: 'read', list: 'read', count: 'read', update: 'write', delete: 'write' },
+  clients: { create: 'write', findById: 'read', list: 'read', count: 'read', update: 'write', delete: 'write', rotateRegistrationToken: 'write' },
   groups: {
     create: 'write',
     findById: 'read',
@@ -97,6 +99,10 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
   federatedIdentities: { link: 'write', find: 'read', findForUser: 'read', listForUser: 'read', touch: 'write', unlink: 'write' },
   // Consuming a state is one conditional UPDATE: it runs on the thread like every single-use write.
   federationStates: { create: 'write', consume: 'write', findLiveLink: 'read', deleteExpired: 'write' },
+  // A grant is one upsert computing the union with the stored row: it runs on the thread, where writes take turns.
+  consents: { find: 'read', grant: 'write', touch: 'write', listForUser: 'read', revoke: 'write' },
+  // A use is one conditional UPDATE: it runs on the thread like every single-use write.
+  registrationTokens: { create: 'write', findUsable: 'read', use: 'write', list: 'read', delete: 'write', deleteExpired: 'write' },
   signingKeys: { insert: 'write', insertUnlessScheduled: 'write', list: 'read', update: 'write' },
   sessions: {
     create: 'write',
@@ -112,8 +118,27 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
     clientsOf: 'read',
     deleteExpired: 'write',
   },
-  codes: { create: 'write', consume: 'write', find: 'read', revokeForUser: 'write', revokeForSession: 'write', markReplayed: 'write', deleteExpired: 'write' },
-  refreshTokens: { create: 'write', find: 'read', rotate: 'write', revokeGrant: 'write', revokeForUser: 'write', revokeForSession: 'write', grantsSignedBy: 'read' },
+  codes: {
+    create: 'write',
+    consume: 'write',
+    find: 'read',
+    revokeForUser: 'write',
+    revokeForSession: 'write',
+    revokeForUserClient: 'write',
+    markReplayed: 'write',
+    deleteExpired: 'write',
+  },
+  refreshTokens: {
+    create: 'write',
+    find: 'read',
+    rotate: 'write',
+    revokeGrant: 'write',
+    revokeForUser: 'write',
+    revokeForSession: 'write',
+    grantsSignedBy: 'read',
+    clientsOfUser: 'read',
+    revokeForUserClient: 'write',
+  },
   authorizationRequests: { create: 'write', findLive: 'read', consume: 'write', deleteExpired: 'write' },
   accessTokens: {
     create: 'write',
@@ -122,6 +147,7 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
     revokeForUser: 'write',
     revoke: 'write',
     revokeForSession: 'write',
+    revokeForUserClient: 'write',
     grantsSignedBy: 'read',
     deleteExpired: 'write',
   },
@@ -160,6 +186,8 @@ export class ThreadedSqliteStore implements Store {
   readonly identityProviders: IdentityProviderRepository;
   readonly federatedIdentities: FederatedIdentityRepository;
   readonly federationStates: FederationStateRepository;
+  readonly consents: ConsentRepository;
+  readonly registrationTokens: RegistrationTokenRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;
@@ -194,6 +222,8 @@ export class ThreadedSqliteStore implements Store {
     this.identityProviders = this.repository('identityProviders');
     this.federatedIdentities = this.repository('federatedIdentities');
     this.federationStates = this.repository('federationStates');
+    this.consents = this.repository('consents');
+    this.registrationTokens = this.repository('registrationTokens');
     this.signingKeys = this.repository('signingKeys');
     this.sessions = this.repository('sessions');
     this.codes = this.repository('codes');
