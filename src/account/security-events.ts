@@ -50,6 +50,9 @@ const SENTENCES: Record<string, string> = {
   'device.approved': 'A device was allowed to sign in to an application with a code',
   'device.denied': 'A device’s request to sign in with a code was denied',
   'device.code_throttled': 'Device codes held back after too many wrong ones',
+  'consent.granted': 'An application was allowed to access your account',
+  'consent.denied': 'An application’s request to access your account was denied',
+  'consent.revoked': 'An application’s access to your account was removed',
 };
 
 /** Why a session ended (SessionEndReason), as the end of a sentence. */

@@ -22,7 +22,7 @@ export interface ClientAuthDependencies {
    * The issuer and its endpoints (what a client assertion's `aud` must name), and whether a jwks_uri may be on a
    * private or special-purpose address (ALLOW_PRIVATE_CLIENT_URLS, src/http/outbound-request.ts).
    */
-  config: Pick<Config, 'issuer' | 'allowPrivateClientUrls'>;
+  config: Pick<Config, 'issuer' | 'allowPrivateClientUrls' | 'registrationAllowPrivateUrls'>;
   /** The private_key_jwt clients' keys; by default one cache per store (src/oidc/client-jwks.ts). */
   clientKeys?: ClientKeys;
 }

@@ -88,9 +88,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('third-pa
     const other = await opened.second();
     let results: boolean[];
     try {
-      results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).clients.rotateRegistrationToken('dyn', 'hash-of-rat-1', `hash-of-next-${i}`, T0 + 1 + i)),
-      );
+      results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).clients.rotateRegistrationToken('dyn', 'hash-of-rat-1', `hash-of-next-${i}`, T0 + 1 + i)));
     } finally {
       await other.close();
     }

@@ -363,7 +363,14 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(await target.clients.findById('dyn')).toEqual(await source.clients.findById('dyn'));
       expect(await target.clients.rotateRegistrationToken('dyn', 'hash-of-rat', 'hash-of-rat-2', T0 + 5)).toBe(true);
       expect(await target.consents.listForUser('u1')).toEqual(await source.consents.listForUser('u1'));
-      expect(await target.consents.find('u1', 'dyn')).toEqual({ userId: 'u1', clientId: 'dyn', scopes: ['openid', 'email', 'offline_access'], grantedAt: T0 + 1, updatedAt: T0 + 2, lastUsedAt: T0 + 3 });
+      expect(await target.consents.find('u1', 'dyn')).toEqual({
+        userId: 'u1',
+        clientId: 'dyn',
+        scopes: ['openid', 'email', 'offline_access'],
+        grantedAt: T0 + 1,
+        updatedAt: T0 + 2,
+        lastUsedAt: T0 + 3,
+      });
       expect(await target.consents.find('u2', 'dyn')).toMatchObject({ scopes: ['openid'] });
       expect(await target.registrationTokens.list()).toEqual(await source.registrationTokens.list());
       expect(await target.registrationTokens.use('hash-of-rt-1', T0 + 2)).toMatchObject({ usesLeft: 0, used: 2 });

@@ -33,10 +33,7 @@ const COUNT = statement('clients.count', 'SELECT count(*) AS n FROM clients');
 const DELETE = statement('clients.delete', 'DELETE FROM clients WHERE client_id = $1');
 // One conditional statement: of two updates presenting the same registration access token, the second waits for the
 // first's row lock, re-checks the WHERE clause against the committed row, and matches nothing.
-const ROTATE_TOKEN = statement(
-  'clients.rotateRegistrationToken',
-  'UPDATE clients SET registration_token_hash = $1, updated_at = $2 WHERE client_id = $3 AND registration_token_hash = $4',
-);
+const ROTATE_TOKEN = statement('clients.rotateRegistrationToken', 'UPDATE clients SET registration_token_hash = $1, updated_at = $2 WHERE client_id = $3 AND registration_token_hash = $4');
 const KNOWN_GROUPS = statement('clients.knownGroups', 'SELECT id FROM groups WHERE id = ANY($1::text[])');
 const INSERT_GROUPS = statement('clients.insertGroups', 'INSERT INTO client_groups (client_id, group_id, role) SELECT $1, unnest($3::text[]), $2');
 const DELETE_GROUPS = statement('clients.deleteGroups', 'DELETE FROM client_groups WHERE client_id = $1 AND role = $2');

@@ -1,16 +1,7 @@
 import type { ClientTokenSummary, GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
 import type { RefreshTokenRepository } from '../store.js';
 import { query, statement, type PostgresPool, type Statement } from './database.js';
-import {
-  CLIENT_SCOPES,
-  clientSummaries,
-  COLUMNS,
-  countLive,
-  toRecord,
-  type ClientScopeRow,
-  type RefreshTokenRow,
-  type RevokedRow,
-} from '../rows/refresh-tokens.js';
+import { CLIENT_SCOPES, clientSummaries, COLUMNS, countLive, toRecord, type ClientScopeRow, type RefreshTokenRow, type RevokedRow } from '../rows/refresh-tokens.js';
 
 /**
  * Whether the space-separated scope holds offline_access, compared exactly (RFC 6749 §3.3: scope tokens are

@@ -11,10 +11,7 @@ const USABLE_BY_HASH = statement('registrationTokens.usable', `SELECT ${COLUMNS}
 // One conditional statement: of any number of registrations racing for a token's last use, the others wait for the
 // winner's row lock, re-check the WHERE clause against the committed row (uses_left now 0) and match nothing.
 // NULL - 1 is NULL: an unlimited token stays unlimited.
-const USE = statement(
-  'registrationTokens.use',
-  `UPDATE registration_tokens SET uses_left = uses_left - 1, used = used + 1 WHERE token_hash = $1 AND ${USABLE_AT} RETURNING ${COLUMNS}`,
-);
+const USE = statement('registrationTokens.use', `UPDATE registration_tokens SET uses_left = uses_left - 1, used = used + 1 WHERE token_hash = $1 AND ${USABLE_AT} RETURNING ${COLUMNS}`);
 const LIST = statement('registrationTokens.list', `SELECT ${COLUMNS} FROM registration_tokens ORDER BY created_at DESC, id DESC`);
 const DELETE = statement('registrationTokens.delete', 'DELETE FROM registration_tokens WHERE id = $1');
 // registration_tokens_by_expiry; a token without an expiry (NULL) never goes this way.

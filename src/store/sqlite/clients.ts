@@ -53,9 +53,7 @@ export class SqliteClientRepository implements ClientRepository {
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM clients');
     this.deleteStmt = db.prepare('DELETE FROM clients WHERE client_id = ?');
     // One conditional statement: of two updates presenting the same registration access token, one sees its row.
-    this.rotateTokenStmt = db.prepare<[string, number, string, string]>(
-      'UPDATE clients SET registration_token_hash = ?, updated_at = ? WHERE client_id = ? AND registration_token_hash = ?',
-    );
+    this.rotateTokenStmt = db.prepare<[string, number, string, string]>('UPDATE clients SET registration_token_hash = ?, updated_at = ? WHERE client_id = ? AND registration_token_hash = ?');
     this.knownGroups = db.prepare<[string], string>('SELECT id FROM groups WHERE id IN (SELECT value FROM json_each(?))').pluck();
     this.insertGroups = db.prepare<[string, string, string]>('INSERT INTO client_groups (client_id, group_id, role) SELECT ?, value, ? FROM json_each(?)');
     this.deleteGroups = db.prepare<[string, string]>('DELETE FROM client_groups WHERE client_id = ? AND role = ?');

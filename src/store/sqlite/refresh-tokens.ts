@@ -1,16 +1,7 @@
 import type { ClientTokenSummary, GrantReference, NewRefreshToken, RefreshTokenRecord } from '../records.js';
 import type { RefreshTokenRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
-import {
-  CLIENT_SCOPES,
-  clientSummaries,
-  COLUMNS,
-  countLive,
-  toRecord,
-  type ClientScopeRow,
-  type RefreshTokenRow,
-  type RevokedRow,
-} from '../rows/refresh-tokens.js';
+import { CLIENT_SCOPES, clientSummaries, COLUMNS, countLive, toRecord, type ClientScopeRow, type RefreshTokenRow, type RevokedRow } from '../rows/refresh-tokens.js';
 
 /** Whether the space-separated scope holds offline_access, compared exactly (LIKE would ignore case and treat _ as a wildcard). */
 const OFFLINE = "instr(' ' || scope || ' ', ' offline_access ') > 0";
