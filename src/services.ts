@@ -95,7 +95,15 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
     breachedPasswords = config.breachedPasswordsFile ? await BreachedPasswords.open(config.breachedPasswordsFile) : null;
     const keyRing = await KeyRing.open(openKeyStore(config, store), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
-    const backchannel = new BackchannelLogout({ store, clock, issuer: config.issuer, allowPrivateAddresses: config.allowPrivateClientUrls, registrationAllowPrivateAddresses: config.registrationAllowPrivateUrls, signingKey: () => keyRing.signingKey, logger });
+    const backchannel = new BackchannelLogout({
+      store,
+      clock,
+      issuer: config.issuer,
+      allowPrivateAddresses: config.allowPrivateClientUrls,
+      registrationAllowPrivateAddresses: config.registrationAllowPrivateUrls,
+      signingKey: () => keyRing.signingKey,
+      logger,
+    });
     const claimCatalog = claimCatalogOf(store, clock);
     // Loaded before the first request, so that discovery's fast path has its document from the start.
     await claimCatalog.definitions();

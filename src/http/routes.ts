@@ -48,7 +48,18 @@ export const advertisedEndpoints = {
 } as const satisfies Record<string, RouteName>;
 
 /** Paths that machines call: an unknown path below them answers JSON, any other unknown path an HTML page. */
-const API_PATHS = ['/.well-known/', routes.jwks, routes.health, routes.readiness, routes.token, routes.userinfo, routes.introspection, routes.revocation, routes.deviceAuthorization, routes.registration];
+const API_PATHS = [
+  '/.well-known/',
+  routes.jwks,
+  routes.health,
+  routes.readiness,
+  routes.token,
+  routes.userinfo,
+  routes.introspection,
+  routes.revocation,
+  routes.deviceAuthorization,
+  routes.registration,
+];
 
 export function isApiPath(path: string): boolean {
   return API_PATHS.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));

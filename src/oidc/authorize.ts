@@ -51,7 +51,12 @@ export type SessionAnswer = 'code' | 'sign_in' | 'denied';
  * application is restricted, or the session has one factor and nothing else asks for two. The consent page asks it
  * again of a pending request (interaction/consent.ts), whatever session the browser holds by then.
  */
-export async function sessionAnswer(deps: Pick<AuthorizeDependencies, 'clock' | 'config' | 'store'>, request: AuthorizationRequest, active: ActiveSession, hintedSub: string | undefined): Promise<SessionAnswer> {
+export async function sessionAnswer(
+  deps: Pick<AuthorizeDependencies, 'clock' | 'config' | 'store'>,
+  request: AuthorizationRequest,
+  active: ActiveSession,
+  hintedSub: string | undefined,
+): Promise<SessionAnswer> {
   if (request.prompt.has('login')) return 'sign_in';
   // max_age=0 always asks again (OIDC Core §3.1.2.1).
   if (request.maxAge !== undefined && deps.clock.now() - active.session.authTime >= request.maxAge * 1000) return 'sign_in';

@@ -29,7 +29,12 @@ describe('consent: a third party’s application', () => {
     gadget = await addThirdParty(
       app,
       { name: 'Gadget', redirectUris: ['https://callback.gadget.example/cb'] },
-      { clientUri: 'https://www.gadget.example/about', policyUri: 'https://www.gadget.example/privacy', tosUri: 'https://legal.gadget.example/terms', logoUri: 'https://cdn.gadget.example/logo.png' },
+      {
+        clientUri: 'https://www.gadget.example/about',
+        policyUri: 'https://www.gadget.example/privacy',
+        tosUri: 'https://legal.gadget.example/terms',
+        logoUri: 'https://cdn.gadget.example/logo.png',
+      },
     );
   });
   afterAll(() => app.stop());
@@ -100,7 +105,11 @@ describe('consent: Allow, remembering, new scopes, prompt', () => {
     expect(tokens.refresh_token).toBeTruthy();
     expect(await consentOf(app, ada.id, gadget)).toMatchObject({ scopes: ['openid', 'email', 'profile', 'offline_access'], lastUsedAt: clock.now() });
     const [granted] = await app.store.audit.list({ limit: 1, filter: { type: 'consent.granted', subject: ada.id } });
-    expect(granted).toMatchObject({ actor: ada.id, clientId: gadget.clientId, details: { client_id: gadget.clientId, scopes: ['openid', 'email', 'profile', 'offline_access'], added: ['openid', 'email', 'profile', 'offline_access'] } });
+    expect(granted).toMatchObject({
+      actor: ada.id,
+      clientId: gadget.clientId,
+      details: { client_id: gadget.clientId, scopes: ['openid', 'email', 'profile', 'offline_access'], added: ['openid', 'email', 'profile', 'offline_access'] },
+    });
   });
 
   it('a remembered consent skips the page: single sign-on in the same browser, and a fresh sign-in in another', async () => {
@@ -201,7 +210,17 @@ describe('consent: Allow, remembering, new scopes, prompt', () => {
   it('a passkey sign-in goes on to the consent page too (its script follows the JSON redirect)', async () => {
     const ada = await person();
     const key = new SoftKey(app.url, ada.id);
-    await app.store.passkeys.create({ credentialId: key.id, userId: ada.id, name: 'Key', publicKey: b64u(key.cose()), counter: 0, transports: ['internal'], deviceType: 'singleDevice', backedUp: false, createdAt: clock.now() });
+    await app.store.passkeys.create({
+      credentialId: key.id,
+      userId: ada.id,
+      name: 'Key',
+      publicKey: b64u(key.cose()),
+      counter: 0,
+      transports: ['internal'],
+      deviceType: 'singleDevice',
+      backedUp: false,
+      createdAt: clock.now(),
+    });
     const browser = new Browser();
     const start = await authorizationUrl(gadget);
     const login = await open(browser, app, start.url);
