@@ -21,6 +21,10 @@ export interface ClientForm extends ClientAccessForm {
   requireMfa: boolean;
   /** A third party's application (issue 24): people are asked to allow what it requests. */
   thirdParty: boolean;
+  /** RFC 7591 §2 client_uri, policy_uri, tos_uri as typed: the pages the consent screen links to (issue 24). */
+  clientUri: string;
+  policyUri: string;
+  tosUri: string;
   /** Seconds, as typed; empty for the server's REFRESH_REUSE_GRACE. */
   refreshReuseGrace: string;
   /** A machine client (client credentials only, issue 22): chosen at registration. */
@@ -48,6 +52,9 @@ const ERROR_FIELD: Record<string, string> = {
   pkce: 'pkce',
   require_mfa: 'require_mfa',
   third_party: 'third_party',
+  client_uri: 'client_uri',
+  policy_uri: 'policy_uri',
+  tos_uri: 'tos_uri',
   refresh_reuse_grace: 'refresh_reuse_grace',
   machine: 'machine',
   device: 'device',
@@ -65,6 +72,9 @@ export const EMPTY_CLIENT_FORM: ClientForm = {
   pkceOptional: false,
   requireMfa: false,
   thirdParty: false,
+  clientUri: '',
+  policyUri: '',
+  tosUri: '',
   refreshReuseGrace: '',
   machine: false,
   device: false,
@@ -77,17 +87,21 @@ export const EMPTY_CLIENT_FORM: ClientForm = {
 /**
  * What was posted, for redisplay; never throws. An access field the form did not have shows `fallback`'s (the
  * client's settings when an edit is refused), as the shared rules leave that setting as it is; so do the kind (fixed
- * at registration: the edit form has no such boxes), the keys and the APIs (`apis`: every API the form offered).
+ * at registration: the edit form has no such boxes), the keys, the home page, policy and terms (a machine client's
+ * edit form has none) and the APIs (`apis`: every API the form offered).
  */
 export function readClientForm(body: unknown, fallback: ClientForm = EMPTY_CLIENT_FORM, apis: readonly ApiRecord[] = []): ClientForm {
   const form = bodyOf(body);
-  const kept = (name: string, key: 'jwks' | 'jwksUri') => (sent(form, name) ? shown(form, name) : fallback[key]);
+  const kept = (name: string, key: 'jwks' | 'jwksUri' | 'clientUri' | 'policyUri' | 'tosUri') => (sent(form, name) ? shown(form, name) : fallback[key]);
   const ticked = (name: string, key: 'machine' | 'device') => (sent(form, name) ? shown(form, name) === 'on' : fallback[key]);
   return {
     machine: ticked('machine', 'machine'),
     device: ticked('device', 'device'),
     jwks: kept('jwks', 'jwks'),
     jwksUri: kept('jwks_uri', 'jwksUri'),
+    clientUri: kept('client_uri', 'clientUri'),
+    policyUri: kept('policy_uri', 'policyUri'),
+    tosUri: kept('tos_uri', 'tosUri'),
     apiGrants: readApiGrants(form, apis, fallback.apiGrants),
     ...readAccessForm(form, fallback),
     name: shown(form, 'name'),
@@ -136,6 +150,9 @@ export function clientFormOf(client: ClientRecord, groupNames: ReadonlyMap<strin
     pkceOptional: !client.pkceRequired,
     requireMfa: client.requireMfa,
     thirdParty: client.thirdParty,
+    clientUri: client.clientUri ?? '',
+    policyUri: client.policyUri ?? '',
+    tosUri: client.tosUri ?? '',
     refreshReuseGrace: client.refreshReuseGrace === null ? '' : String(client.refreshReuseGrace),
   };
 }
@@ -168,6 +185,8 @@ export async function clientSettings(store: Store, body: unknown): Promise<Clien
   // Unticking it skips the consent screen: only this form's own value counts as ticked.
   if (thirdParty !== '' && thirdParty !== 'on') throw new ValidationError('third_party', 'this box is ticked or not: any other value is not from this form');
   const backchannel = form.backchannelLogoutUri.trim();
+  // Absent from the form (a machine client's edit form has none) leaves a page as it is; empty clears it.
+  const page = (name: string, typed: string) => (sent(bodyOf(body), name) ? typed.trim() : undefined);
   const access = await accessSettings(store, typedAccess(bodyOf(body)));
   return {
     name: form.name,
@@ -178,6 +197,10 @@ export async function clientSettings(store: Store, body: unknown): Promise<Clien
     requireMfa: form.requireMfa,
     // Unticked is first-party (issue 24): consent is then asked only when the application sends prompt=consent.
     thirdParty: form.thirdParty,
+    // Checked by the shared rules (src/manage/client-third-party.ts): https, or http on a loopback host; no fragment.
+    clientUri: page('client_uri', form.clientUri),
+    policyUri: page('policy_uri', form.policyUri),
+    tosUri: page('tos_uri', form.tosUri),
     refreshReuseGrace: graceOf(body, form.refreshReuseGrace),
     // Absent from the form leaves the keys as they are; empty clears (src/manage/client-keys.ts plannedKeys).
     jwks: sent(bodyOf(body), 'jwks') ? form.jwks : undefined,

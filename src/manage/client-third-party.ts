@@ -58,6 +58,8 @@ export function thirdPartyFields(input: ThirdPartySettings, current: ThirdPartyF
   const next: ThirdPartyFields = { ...current, thirdParty };
   for (const [key, field] of PAGES) {
     const value = checkPageUri(input[key], field);
+    // Nobody ever sees a machine client's pages: no person signs in to it, so no consent screen shows them.
+    if (shape.machine && value) throw new ValidationError(field, `a machine client signs in no person: no consent screen would show its ${field}`);
     if (value !== undefined) next[key] = value;
   }
   return next;

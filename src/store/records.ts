@@ -103,13 +103,8 @@ export type AccessPolicy = 'everyone' | 'groups';
  */
 export type GroupsClaimMode = { kind: 'all' } | { kind: 'listed' } | { kind: 'prefix'; prefix: string };
 
-/** The issue-21 and issue-22 fields take their defaults (everyone, all groups, none listed, no URIs, no keys) unless given. */
-export type NewClient = Omit<
-  ClientRecord,
-  | 'createdAt'
-  | 'updatedAt'
-  | 'requireMfa'
-  | 'refreshReuseGrace'
+/** The fields a NewClient may leave out (issues 21, 22 and 24); src/store/rows/clients.ts gives their defaults. */
+export type OptionalClientField =
   | 'accessPolicy'
   | 'accessGroups'
   | 'groupsClaim'
@@ -124,28 +119,11 @@ export type NewClient = Omit<
   | 'clientUri'
   | 'policyUri'
   | 'tosUri'
-  | 'registrationTokenHash'
-> &
-  Partial<
-    Pick<
-      ClientRecord,
-      | 'accessPolicy'
-      | 'accessGroups'
-      | 'groupsClaim'
-      | 'claimGroups'
-      | 'initiateLoginUri'
-      | 'logoUri'
-      | 'accessContact'
-      | 'jwks'
-      | 'jwksUri'
-      | 'thirdParty'
-      | 'origin'
-      | 'clientUri'
-      | 'policyUri'
-      | 'tosUri'
-      | 'registrationTokenHash'
-    >
-  > & {
+  | 'registrationTokenHash';
+
+/** The issue-21, 22 and 24 fields take their defaults (everyone, all groups, none listed, no URIs, no keys, first-party) unless given. */
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'requireMfa' | 'refreshReuseGrace' | OptionalClientField> &
+  Partial<Pick<ClientRecord, OptionalClientField>> & {
     requireMfa?: boolean;
     refreshReuseGrace?: number | null;
   };

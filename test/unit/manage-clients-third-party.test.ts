@@ -81,6 +81,8 @@ describe('third-party clients and their registration metadata, on a real store',
       ['scopes without openid', { scopes: ['email'] }, /must include openid/],
       ['a third-party machine', { machine: true, redirectUris: [], thirdParty: true }, /machine client .* cannot be third-party/],
       ['scopes for a machine', { machine: true, redirectUris: [], scopes: ['openid'] }, /holds no OpenID Connect scopes/],
+      ['a home page for a machine', { machine: true, redirectUris: [], clientUri: 'https://planner.example/' }, /machine client signs in no person: no consent screen would show its client_uri/],
+      ['terms for a machine', { machine: true, redirectUris: [], tosUri: 'https://planner.example/terms' }, /no consent screen would show its tos_uri/],
     ];
     for (const [what, input, message] of cases) {
       it(what, async () => {

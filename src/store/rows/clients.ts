@@ -1,6 +1,6 @@
 // The clients table's columns, its patchable fields and how a row becomes a record, shared by every engine.
 import { NotFoundError } from '../../errors.js';
-import type { AccessPolicy, ClientOrigin, ClientPatch, ClientRecord, ClientType, GroupsClaimMode, TokenEndpointAuthMethod } from '../records.js';
+import type { AccessPolicy, ClientOrigin, ClientPatch, ClientRecord, ClientType, GroupsClaimMode, OptionalClientField, TokenEndpointAuthMethod } from '../records.js';
 
 export interface ClientRow {
   client_id: string;
@@ -156,29 +156,11 @@ export function groupIdList(ids: readonly string[]): string[] {
   return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** The fields a NewClient may leave out (issue 21, 22 and 24). */
-type OptionalClientFields =
-  | 'accessPolicy'
-  | 'accessGroups'
-  | 'groupsClaim'
-  | 'claimGroups'
-  | 'initiateLoginUri'
-  | 'logoUri'
-  | 'accessContact'
-  | 'jwks'
-  | 'jwksUri'
-  | 'thirdParty'
-  | 'origin'
-  | 'clientUri'
-  | 'policyUri'
-  | 'tosUri'
-  | 'registrationTokenHash';
-
 /**
  * A NewClient's optional fields with their defaults: everyone, every group, none named, no URIs, no keys, and
  * (issue 24) the organisation's own application, created by an administrator, without a registration token.
  */
-export function accessDefaults(client: Partial<Pick<ClientRecord, OptionalClientFields>>) {
+export function accessDefaults(client: Partial<Pick<ClientRecord, OptionalClientField>>) {
   return {
     accessPolicy: client.accessPolicy ?? 'everyone',
     accessGroups: groupIdList(client.accessGroups ?? []),
