@@ -4,6 +4,7 @@
 // never offers a door that would then be shut. The link carries `iss` (required by §4, so the application knows
 // which provider to ask) and `login_hint` (the person's address, §3.1.2.1), added to whatever query it has.
 import { mayUse, restricted } from '../auth/access-rules.js';
+import { browserUrl, logoUrl } from '../http/browser-url.js';
 import type { ClientRecord, MemberGroup, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
@@ -23,23 +24,13 @@ export const APPLICATION_PAGE_SIZE = 200;
  */
 export const MAX_APPLICATION_PAGES = 50;
 
-/** The URI only if it is one a browser should be sent to: https, or http (loopback; the registration rules decide). */
-function webUrl(uri: string, schemes: readonly string[]): URL | null {
-  try {
-    const url = new URL(uri);
-    return schemes.includes(url.protocol) ? url : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The link that starts a sign-in at the application. The registration rules already refuse any other scheme;
  * the check is repeated here because the value lands in an href on a signed-in page (a row from an old import
  * must not become a javascript: link).
  */
 export function initiateLoginHref(initiateLoginUri: string, issuer: string, email: string): string | null {
-  const url = webUrl(initiateLoginUri, ['https:', 'http:']);
+  const url = browserUrl(initiateLoginUri, ['https:', 'http:']);
   if (!url || url.hash !== '') return null;
   url.searchParams.set('iss', issuer);
   url.searchParams.set('login_hint', email);
@@ -50,9 +41,7 @@ function applicationView(client: ClientRecord, issuer: string, email: string): A
   if (client.initiateLoginUri === null) return null;
   const href = initiateLoginHref(client.initiateLoginUri, issuer, email);
   if (href === null) return null;
-  // The logo is fetched by the person's browser from the application's server: https only, never mixed content.
-  const logo = client.logoUri === null ? null : webUrl(client.logoUri, ['https:']);
-  return { name: client.name, logoUri: logo ? logo.toString() : null, href };
+  return { name: client.name, logoUri: logoUrl(client.logoUri), href };
 }
 
 /**

@@ -16,10 +16,11 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '../errors.js';
+import { linkedPage, logoUrl, type LinkedPage } from '../http/browser-url.js';
 import { connectedApps, removeClientAccess, type ConnectedApp } from '../manage/consents.js';
 import { claimCatalogOf } from '../oidc/claim-catalog.js';
 import { describeScopes } from '../interaction/scope-sentences.js';
-import type { ClientRecord, UserRecord } from '../store/records.js';
+import type { UserRecord } from '../store/records.js';
 import { accountPath } from './access.js';
 import { accountOf, type AccountDependencies } from './context.js';
 import { parseAccountForm } from './forms.js';
@@ -31,7 +32,7 @@ export interface ConnectedAppView {
   /** An https image, or null: the page then shows the name alone. */
   logoUri: string | null;
   /** The application's home page (client_uri), an http(s) URL, or null. */
-  homePage: { href: string; host: string } | null;
+  homePage: LinkedPage | null;
   /** Sentences about the person's own details ("See your email address"). */
   about: string[];
   /** Each API it may call for the person, with what it may do there. */
@@ -55,32 +56,6 @@ const NOTHING_TO_REMOVE = 'That application has no access to your account. It ma
 /** Generous bound: client ids are ours (randomId) or an import's; anything longer names nothing. */
 const removeSchema = z.object({ client: z.string().max(512).default('') });
 
-/** The URL if a browser should be sent to it or load it from there: one of `schemes`, no credentials in it. */
-function webUrl(uri: string | null, schemes: readonly string[]): URL | null {
-  if (uri === null) return null;
-  try {
-    const url = new URL(uri);
-    return schemes.includes(url.protocol) && url.username === '' && url.password === '' ? url : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The logo is loaded by the person's browser from the application's server: https only, never mixed content. */
-export function logoOf(client: Pick<ClientRecord, 'logoUri'>): string | null {
-  return webUrl(client.logoUri, ['https:'])?.toString() ?? null;
-}
-
-/**
- * The home page as a link and its host name as text. The registration rules allow https (and http on loopback);
- * the check is repeated because the value lands in an href on a signed-in page (a row from an old import must not
- * become a javascript: link).
- */
-export function homePageOf(client: Pick<ClientRecord, 'clientUri'>): ConnectedAppView['homePage'] {
-  const url = webUrl(client.clientUri, ['https:', 'http:']);
-  return url ? { href: url.toString(), host: url.hostname } : null;
-}
-
 /** The APIs the application may request tokens for: their scopes are described under the API's name. */
 async function requestableApis(deps: Pick<AccountDependencies, 'store'>, clientId: string): Promise<string[]> {
   const access = await deps.store.apis.accessOf(clientId);
@@ -93,8 +68,8 @@ async function appView(deps: Pick<AccountDependencies, 'store' | 'clock'>, app: 
   return {
     clientId: client.clientId,
     name: client.name,
-    logoUri: logoOf(client),
-    homePage: homePageOf(client),
+    logoUri: logoUrl(client.logoUri),
+    homePage: linkedPage(client.clientUri),
     about: described.about,
     // An API none of whose scopes the person gave says nothing about what the application may do.
     apis: described.apis.filter((api) => api.scopes.length > 0),

@@ -4,6 +4,7 @@
 // a year) only when posted. The expiry is a date and time in UTC, as every time on these screens is; an explicit
 // offset (ISO 8601, as `idp registration token create --expires` takes) is honoured.
 import { ValidationError } from '../errors.js';
+import { timeFromText } from '../manage/time-text.js';
 import { bodyOf, shown } from './client-form-text.js';
 
 export interface TokenForm {
@@ -24,14 +25,10 @@ export function readTokenForm(body: unknown): TokenForm {
   return { uses: shown(form, 'uses').trim(), expires: shown(form, 'expires').trim() };
 }
 
-/** A date, an optional time (minutes, seconds, fraction) and an optional zone: Z or ±HH:MM. */
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?))?(Z|[+-]\d{2}:\d{2})?$/;
-
 /** The expiry as epoch milliseconds; a time without a zone is UTC. Throws a ValidationError at `expires`. */
 export function expiryFromText(text: string): number {
-  const match = DATE_TIME.exec(text);
-  const at = match ? Date.parse(`${match[1]}T${match[2] ?? '00:00'}${match[3] ?? 'Z'}`) : Number.NaN;
-  if (!Number.isFinite(at)) throw new ValidationError('expires', 'the expiry must be a date and time such as 2030-01-31T18:00 (UTC), or empty for never');
+  const at = timeFromText(text);
+  if (at === null) throw new ValidationError('expires', 'the expiry must be a date and time such as 2030-01-31T18:00 (UTC), or empty for never');
   return at;
 }
 

@@ -7,7 +7,7 @@ import type { Request, Response, Router } from 'express';
 import { NotFoundError } from '../errors.js';
 import { connectedApps, removeClientAccess } from '../manage/consents.js';
 import type { UserRecord } from '../store/records.js';
-import { clientRow, clientsPath } from './client-pages.js';
+import { clientRow } from './client-pages.js';
 import { manageContext, type AdminDependencies } from './context.js';
 import { formatTime } from './render.js';
 import { userById, userPath } from './user-page.js';
@@ -34,13 +34,13 @@ export interface ConnectedAppRow {
 export async function connectedAppRows(deps: AdminDependencies, user: UserRecord): Promise<ConnectedAppRow[]> {
   const apps = await connectedApps(deps, user.id);
   return apps.map((app) => {
-    const row = clientRow(deps, app.client);
+    const { clientId, name, path, thirdParty, registeredDynamically } = clientRow(deps, app.client);
     return {
-      clientId: app.client.clientId,
-      name: app.client.name,
-      clientPath: clientsPath(deps, app.client.clientId),
-      thirdParty: row.thirdParty,
-      registeredDynamically: row.registeredDynamically,
+      clientId,
+      name,
+      clientPath: path,
+      thirdParty,
+      registeredDynamically,
       scopes: app.scopes.join(' '),
       allowed: app.consentedAt === null ? 'not asked' : formatTime(app.consentedAt),
       lastUsed: app.lastUsedAt === null ? 'never' : formatTime(app.lastUsedAt),

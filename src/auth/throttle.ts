@@ -55,6 +55,9 @@ export const THROTTLE_RULES = {
    * client, so a success must not buy a fresh budget. Window blocks: past the limit even the right code waits for
    * the window to end.
    */
+  deviceCodeBrowser: { limit: 10, windowMs: 15 * MINUTE, block: { kind: 'window' }, memoryMs: 15 * MINUTE },
+  deviceCodePerson: { limit: 50, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
+  deviceCodeAddress: { limit: 50, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
   /**
    * Per client address, dynamic client registrations (POST /register, RFC 7591; issue 24) and their updates (PUT
    * /register/<client_id>, RFC 7592): 20 an hour, every request counted whatever becomes of it. A registration
@@ -63,9 +66,6 @@ export const THROTTLE_RULES = {
    * using the server to probe DNS is stopped. RFC 7591 §5 leaves the limit to the server.
    */
   registration: { limit: 20, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
-  deviceCodeBrowser: { limit: 10, windowMs: 15 * MINUTE, block: { kind: 'window' }, memoryMs: 15 * MINUTE },
-  deviceCodePerson: { limit: 50, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
-  deviceCodeAddress: { limit: 50, windowMs: HOUR, block: { kind: 'window' }, memoryMs: HOUR },
 } as const satisfies Record<string, ThrottleRule>;
 
 /**

@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config.js';
 import type { Command } from 'commander';
 import { ConfigError, GatehouseError, ValidationError } from '../errors.js';
 import type { ManageContext } from '../manage/users.js';
+import { timeFromText } from '../manage/time-text.js';
 import { createLogger } from '../logger.js';
 import { BackchannelLogout } from '../logout/backchannel.js';
 import { openMailer } from '../mail/mailer.js';
@@ -151,11 +152,7 @@ export const iso = (ms: number | null): string | null => (ms === null ? null : n
  * local time; the admin screens show UTC). A ValidationError at `field` otherwise.
  */
 export function parseTime(value: string, option: string, field: string): number {
-  const match = /^(\d{4})-(\d{2})-(\d{2})(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(value);
-  // Date.parse rolls 2025-02-30 over into March: only a calendar day that reads back the same is one.
-  const day = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
-  const real = match !== null && day !== null && day.getUTCFullYear() === Number(match[1]) && day.getUTCMonth() === Number(match[2]) - 1 && day.getUTCDate() === Number(match[3]);
-  const ms = real ? Date.parse(match[4] && !match[8] ? `${value}Z` : value) : NaN;
-  if (Number.isNaN(ms)) throw new ValidationError(field, `${option} must be an ISO 8601 date or time, e.g. 2025-01-31 or 2025-01-31T12:00:00Z (got ${JSON.stringify(value)})`);
+  const ms = timeFromText(value);
+  if (ms === null) throw new ValidationError(field, `${option} must be an ISO 8601 date or time, e.g. 2025-01-31 or 2025-01-31T12:00:00Z (got ${JSON.stringify(value)})`);
   return ms;
 }

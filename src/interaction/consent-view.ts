@@ -5,6 +5,7 @@
 // DENY, security-headers.ts); its CSP admits the logo's origin only (img-src) and the application's origin as the
 // form's redirect target (form-action). Logos and links are shown to the browser, never fetched by the server.
 import type { Response } from 'express';
+import { linkedPage, logoUrl, type LinkedPage } from '../http/browser-url.js';
 import { formActionPolicy, imagePolicy } from '../http/middleware/security-headers.js';
 import { routes } from '../http/routes.js';
 import type { ClaimCatalog } from '../oidc/claim-catalog.js';
@@ -13,22 +14,16 @@ import type { ClientRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { describeScopes, type RequestView } from './scope-sentences.js';
 
-/** A page the application names (RFC 7591 §2 client_uri, policy_uri, tos_uri): where it links, and its host. */
-export interface NamedPage {
-  href: string;
-  host: string;
-}
-
 export interface ConsentPageView {
   title: string;
   clientName: string;
   /** An https logo only (the CSP admits its origin); null for none. */
   logoUrl: string | null;
-  homePage: NamedPage | null;
+  homePage: LinkedPage | null;
   /** The host of the redirect URI: where the answer goes, whatever the application calls itself. */
   returnHost: string;
-  policy: NamedPage | null;
-  terms: NamedPage | null;
+  policy: LinkedPage | null;
+  terms: LinkedPage | null;
   /** A third party's application: the page says it is not the organisation's own. */
   thirdParty: boolean;
   /** What the person is asked to allow now. */
@@ -40,18 +35,6 @@ export interface ConsentPageView {
   otherAccountUrl: string;
   requestId: string;
   csrfToken: string;
-}
-
-/** `url` as a link of the page, when it is an http(s) URL (a stored value is checked again: never a javascript: link). */
-export function namedPage(url: string | null): NamedPage | null {
-  if (!url) return null;
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
-    return { href: parsed.href, host: parsed.hostname };
-  } catch {
-    return null;
-  }
 }
 
 /** An API listed with none of the scopes in question says nothing about them (its audience is the administrator's grant). */
@@ -76,15 +59,14 @@ export async function consentView(deps: { store: Store; claimCatalog: Pick<Claim
     describeScopes(deps.store, deps.claimCatalog, client, ask, request.resources),
     describeScopes(deps.store, deps.claimCatalog, client, before, request.resources),
   ]);
-  const logo = namedPage(client.logoUri);
   return {
     title: `Allow ${client.name} to use your account?`,
     clientName: client.name,
-    logoUrl: logo && logo.href.startsWith('https:') ? logo.href : null,
-    homePage: namedPage(client.clientUri),
-    returnHost: namedPage(request.redirectUri)?.host ?? request.redirectUri,
-    policy: namedPage(client.policyUri),
-    terms: namedPage(client.tosUri),
+    logoUrl: logoUrl(client.logoUri),
+    homePage: linkedPage(client.clientUri),
+    returnHost: linkedPage(request.redirectUri)?.host ?? request.redirectUri,
+    policy: linkedPage(client.policyUri),
+    terms: linkedPage(client.tosUri),
     thirdParty: client.thirdParty,
     asks: withScopes(asks),
     allowed: withScopes(allowed),

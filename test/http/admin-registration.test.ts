@@ -95,6 +95,7 @@ describe('admin: the Registration screen (issue 24)', () => {
         ['more than 10,000 uses', { uses: '10001', expires: '' }, 'uses'],
         ['a negative number of uses', { uses: '-1', expires: '' }, 'uses'],
         ['an expiry that is not a date', { uses: '', expires: 'next tuesday' }, 'expires'],
+        ['an expiry on a day that does not exist', { uses: '', expires: '2030-02-30T10:00' }, 'expires'],
         ['an expiry in the past', { uses: '', expires: localInput(Date.now() - DAY) }, 'expires'],
         ['an expiry beyond a year', { uses: '', expires: localInput(Date.now() + 400 * DAY) }, 'expires'],
       ];
