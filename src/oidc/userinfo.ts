@@ -1,8 +1,10 @@
 // The UserInfo endpoint (OIDC Core §5.3): the claims the access token's scopes release, `sub` first, with the
 // person's groups and attribute values as they are now (issue 21), filtered by the token's client's groups-claim
-// mode. The bearer token comes in the Authorization header or, for POST, the form body (RFC 6750 §2.1, §2.2).
+// mode, for as long as the client's access rule still admits the person. The bearer token comes in the
+// Authorization header or, for POST, the form body (RFC 6750 §2.1, §2.2).
 import type { Request, Response } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
+import { mayUse } from '../auth/access-rules.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { InvalidRequest, InvalidToken } from '../errors.js';
@@ -20,12 +22,6 @@ export interface UserinfoDependencies {
   keyRing: KeyRing;
   claimCatalog: ClaimCatalog;
 }
-
-/**
- * Userinfo does not decide access (the token endpoint does, at every refresh: src/oidc/grants/access-check.ts), so
- * the groups are read only when the scope releases them, whatever the client's access rule.
- */
-const NOT_DECIDING_ACCESS = { accessPolicy: 'everyone' } as const;
 
 function bearerToken(req: Request): string {
   const header = req.headers.authorization;
@@ -71,8 +67,15 @@ export function userinfoEndpoint({ store, clock, config, keyRing, claimCatalog }
     const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
     // The groups claim is filtered by the mode of the client the token was issued to; a deleted client's tokens
     // are gone with it, and one missing here is refused the same way.
-    const [client, facts] = await Promise.all([store.clients.findById(record.clientId), loadClaimFacts(store, claimCatalog, NOT_DECIDING_ACCESS, user.id, scope)]);
+    const client = await store.clients.findById(record.clientId);
     if (!client) throw new InvalidToken('the access token is no longer valid');
+    // The access rule is checked here too, with the membership as it is now (issue 21): a person taken out of the
+    // application's groups is refused at once, not only at the next refresh (src/oidc/grants/access-check.ts, which
+    // also revokes the grant). loadClaimFacts reads the groups whenever the client is restricted.
+    const facts = await loadClaimFacts(store, claimCatalog, client, user.id, scope);
+    if (!mayUse(client, facts.groups ?? [])) {
+      throw new InvalidToken('the access token is no longer valid', `access rule of ${client.clientId} refuses user ${user.id}`);
+    }
     res.json({ sub: user.id, ...scopedClaims(user, scope, client, facts) });
   };
 }

@@ -1,6 +1,6 @@
 // Issue 21: an application restricted to groups admits only their members at the token endpoint too. Taking a
 // person out of the group (or the group out of the application's rule) stops their refresh tokens for it at the
-// next use: invalid_grant, the grant revoked (refresh and access tokens), audited `token.denied`; a code minted
+// next use (and their access tokens at userinfo at once): invalid_grant, the grant revoked (refresh and access tokens), audited `token.denied`; a code minted
 // before the removal is refused at its exchange. Driven by a real relying-party library (openid-client); groups and
 // rules are set with the store's methods.
 import * as oidc from 'openid-client';
@@ -87,6 +87,21 @@ describe('the access rule at the token endpoint', () => {
     expectRefused(await refresh(app, client, tokens.refresh_token ?? ''), 'invalid_grant', 'the user may not use this application');
     expect(await family(app, grantId)).toEqual({ refresh: { live: 0, rotated: 0, revoked: 1 }, access: { live: 0, revoked: 1 } });
     expect((await deniedEvents())[0]?.details).toMatchObject({ reason: 'access_rule', grant_id: grantId });
+  });
+
+  it('refuses the access token at userinfo as soon as the person left the group, before any refresh', async () => {
+    const { tokens, grantId } = await tokensFor();
+    const before = await userinfo(tokens.access_token);
+    expect(before.status).toBe(200);
+    expect(await before.json()).toMatchObject({ sub: ada.id, groups: ['payroll'] });
+    await app.store.groups.removeMember(payroll.id, ada.id);
+    const after = await userinfo(tokens.access_token);
+    expect(after.status).toBe(401);
+    expect(after.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    // Back in the group, the same token is answered again: userinfo refuses, only the token endpoint revokes.
+    await app.store.groups.addMember(payroll.id, ada.id, now());
+    expect((await userinfo(tokens.access_token)).status).toBe(200);
+    expect((await family(app, grantId)).access.live).toBe(1);
   });
 
   it('refuses a refresh when the rule names no group any more (fails closed)', async () => {
