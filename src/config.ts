@@ -5,7 +5,9 @@ import path from 'node:path';
 // here is our own), a fraction of its start-up cost (about 15 ms and 2.5 MiB of the server's start).
 import * as z from 'zod/mini';
 import { codePointLength } from './code-points.js';
+import { parseBrandConfig, type BrandConfig } from './branding/brand-config.js';
 import { ConfigError } from './errors.js';
+import { LANGUAGES, type Language } from './i18n/languages.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
@@ -108,6 +110,13 @@ export interface Config {
    * both must allow). Tests and a demo on loopback set it.
    */
   registrationAllowPrivateUrls: boolean;
+  /**
+   * DEFAULT_LOCALE (issue 25): the language of a page when neither the request's ui_locales, nor the person's pick,
+   * nor their browser's Accept-Language names one we ship (src/i18n/page-locale.ts). Default 'en'.
+   */
+  defaultLocale: Language;
+  /** BRAND_* (issue 25): the organisation's name, logo, favicon, colour and extra CSS (src/branding/brand-config.ts). */
+  brand: BrandConfig;
 }
 
 export type DynamicRegistrationMode = 'closed' | 'token' | 'open';
@@ -399,5 +408,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     federationTimeoutMs: parseWith(env, 'FEDERATION_TIMEOUT_MS', integer(100, 60_000), 10_000),
     dynamicRegistration: parseWith(env, 'DYNAMIC_REGISTRATION', oneOf(['closed', 'token', 'open'] as const), 'closed'),
     registrationAllowPrivateUrls: parseWith(env, 'REGISTRATION_ALLOW_PRIVATE_URLS', oneOf(['true', 'false'] as const), 'false') === 'true',
+    defaultLocale: parseWith(env, 'DEFAULT_LOCALE', oneOf(LANGUAGES), 'en'),
+    brand: parseBrandConfig(env, cwd),
   };
 }

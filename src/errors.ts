@@ -4,12 +4,23 @@
 /** Base of every expected error: a public message and an optional internal detail for the log. */
 export abstract class GatehouseError extends Error {
   abstract readonly status: number;
+  /**
+   * Issue 25: the translation of the message a person reads on a page (locales/*.json key and its values); the
+   * English `message` stays what logs, JSON answers and the CLI say. Set with `shown`; read by src/i18n/error-text.ts.
+   */
+  text?: { key: string; values?: Record<string, unknown> };
   constructor(
     message: string,
     readonly detail?: string,
   ) {
     super(message);
     this.name = new.target.name;
+  }
+
+  /** The same error, shown to people as the translation `key` (with `values`). */
+  shown(key: string, values?: Record<string, unknown>): this {
+    this.text = { key, values };
+    return this;
   }
 }
 

@@ -40,6 +40,11 @@ import { revocationEndpoint } from '../oidc/revocation.js';
 import { noStore, tokenEndpoint } from '../oidc/token.js';
 import { userinfoEndpoint } from '../oidc/userinfo.js';
 import { packageRoot, publicDir, viewsDir } from '../paths.js';
+import { brandAssetRouter } from '../branding/brand-routes.js';
+import { BrandService } from '../branding/brand-service.js';
+import { languageSwitch } from '../i18n/language-switch.js';
+import { localization } from '../i18n/localization.js';
+import { pageDefaults } from '../i18n/page-defaults.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import type { Store } from '../store/store.js';
 import { Cookies } from './cookies.js';
@@ -72,6 +77,8 @@ export interface AppDependencies {
   federation?: Federation;
   /** Name resolution for the URLs clients register (issue 24: checked at registration); the system's when absent (tests inject one). */
   resolve?: Resolver;
+  /** Issue 25: the effective brand; absent, the app makes its own from the configuration and the store. */
+  brands?: BrandService;
 }
 
 /** The request listener of the server: discovery and JWKS on the node:http fast path, everything else through Express. */
@@ -92,7 +99,7 @@ export function createApp(deps: AppDependencies): RequestListener {
 }
 
 function createExpressApp(
-  { config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null, federation: given, resolve }: AppDependencies,
+  { config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null, federation: given, resolve, brands: givenBrands }: AppDependencies,
   claimCatalog: ClaimCatalog,
   discovery: DiscoveryDocuments,
 ): { app: Express; close: () => Promise<void> } {
@@ -105,6 +112,9 @@ function createExpressApp(
   app.set('view engine', 'ejs');
   app.set('view cache', true);
   app.locals.basePath = config.basePath;
+  // Issue 25: what a page rendered outside the localization middleware (a path outside the base path) still has;
+  // every page under it gets its own through res.locals (src/i18n/localization.ts).
+  Object.assign(app.locals, pageDefaults(config));
 
   const cookies = new Cookies(config);
   const sessions = new Sessions(store, clock, config.lifetimes, cookies, sessionEnd);
@@ -121,11 +131,16 @@ function createExpressApp(
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox, breachedPasswords };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog };
   const device = { store, clock, config, cookies, sessions, throttle, secretBox, claimCatalog };
+  const brands = givenBrands ?? new BrandService(config, store, clock);
 
   const router = express.Router();
   router.options([routes.discovery, routes.jwks], publicDocumentCors);
   router.get(routes.discovery, publicDocumentCors, discoveryHandler(config, discovery));
   router.get(routes.jwks, publicDocumentCors, jwksHandler(keyRing, config.jwksMaxAge));
+  // Issue 25: every page a person sees gets its language, brand and language switcher.
+  router.use(localization({ config, cookies, brands }));
+  router.post(routes.language, parseForm, languageSwitch({ config, cookies, sessions, store, clock }));
+  router.use(routes.branding, brandAssetRouter({ brands }));
 
   router.get(routes.authorization, authorizeEndpoint(signIn));
   router.post(routes.authorization, parseForm, authorizeEndpoint(signIn));

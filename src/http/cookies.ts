@@ -4,7 +4,11 @@ import { parse, serialize, type SerializeOptions } from 'cookie';
 import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
 
-export type CookieName = 'session' | 'browser';
+/**
+ * `language`: the switcher's choice (issue 25); `time_zone`: the browser's IANA zone, written by
+ * public/time-zone.js (so not httpOnly: it is no secret and only ever read as a zone name Intl knows).
+ */
+export type CookieName = 'session' | 'browser' | 'language' | 'time_zone';
 
 export class Cookies {
   private readonly secure: boolean;

@@ -26,6 +26,10 @@ export const routes = {
   consent: '/consent',
   /** Issue 24: RFC 7591 POST /register; the RFC 7592 client configuration endpoint is `/register/<client_id>`. */
   registration: '/register',
+  /** Issue 25: the language switcher's form (POST). */
+  language: '/language',
+  /** Issue 25: the brand's logo, favicon and theme, from our origin (`/branding/logo`, `/branding/favicon`, `/branding/theme.css`). */
+  branding: '/branding',
   account: '/account',
   admin: '/admin',
   health: '/healthz',

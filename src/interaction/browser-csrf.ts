@@ -1,19 +1,14 @@
 // CSRF tokens for the forms a person fills in before signing in (forgot password, reset, verify email): bound
 // to the browser's own random cookie and to the form's purpose, so that no other site can post them for it.
 import type { Request, Response } from 'express';
-import { randomSecret } from '../auth/secrets.js';
 import { ForbiddenForm } from '../errors.js';
 import type { Cookies } from '../http/cookies.js';
 import { checkCsrfToken, csrfTokenFor } from './pending-request.js';
+import { browserSecretOf } from './browser-secret.js';
 
 /** The token for the form, setting the browser cookie first when the browser has none. */
 export function browserCsrfToken(cookies: Cookies, req: Request, res: Response, purpose: string): string {
-  let browser = cookies.read(req, 'browser');
-  if (!browser) {
-    browser = randomSecret();
-    cookies.set(res, 'browser', browser);
-  }
-  return csrfTokenFor(browser, purpose);
+  return csrfTokenFor(browserSecretOf(cookies, req, res), purpose);
 }
 
 /** Refuses the form (403) unless it carries this browser's token for the purpose. */

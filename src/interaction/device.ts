@@ -31,7 +31,6 @@ import type { ClaimCatalog } from '../oidc/claim-catalog.js';
 import { formatUserCode, normaliseUserCode, userCodeHash } from '../oidc/user-code.js';
 import type { ClientRecord, DeviceCodeRecord, SessionRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import { randomSecret } from '../auth/secrets.js';
 import { accessContact } from './access-denied.js';
 import { field } from './browser-csrf.js';
 import { deviceCsrfToken, openDecision, sealDecision } from './device-binding.js';
@@ -39,6 +38,7 @@ import { describeRequest } from './device-scopes.js';
 import { checkCsrfToken } from './pending-request.js';
 import { loginUrlFor } from './return-to.js';
 import { auditAccessDenied } from './sign-in-audit.js';
+import { browserSecretOf } from './browser-secret.js';
 
 export interface DeviceDependencies {
   store: Store;
@@ -89,12 +89,10 @@ async function signedIn(deps: DeviceDependencies, req: Request, res: Response, c
     res.redirect(303, loginUrlFor(deps.config.basePath, devicePath(deps.config, code)));
     return null;
   }
-  let browser = deps.cookies.read(req, 'browser');
-  if (!browser) {
-    if (req.method !== 'GET') throw new ForbiddenForm(`This browser did not keep the cookie the form needs. Allow cookies for this site. ${FORM_ADVICE}`);
-    browser = randomSecret();
-    deps.cookies.set(res, 'browser', browser);
+  if (!deps.cookies.read(req, 'browser') && req.method !== 'GET') {
+    throw new ForbiddenForm(`This browser did not keep the cookie the form needs. Allow cookies for this site. ${FORM_ADVICE}`);
   }
+  const browser = browserSecretOf(deps.cookies, req, res);
   await deps.sessions.touch(active.session);
   return { user: active.user, session: active.session, browser, csrfToken: deviceCsrfToken(browser, active.session) };
 }

@@ -5,7 +5,6 @@
 // sealed, browser-bound, single-use 'login' state (src/federation/federation-state.ts), and sends the browser there.
 // Like /authorize it stores a row for anyone who asks, so it is admitted per client address first.
 import type { Request, Response } from 'express';
-import { randomSecret } from '../auth/secrets.js';
 import { NotFoundError, UntrustedAuthorizationRequest, UpstreamSignInFailed } from '../errors.js';
 import { storeLoginState, type LoginStateTarget } from '../federation/federation-state.js';
 import { admitted } from '../oidc/authorize.js';
@@ -14,6 +13,7 @@ import { renderFederationFailure } from './federation-failure.js';
 import { browserProvider, federationCallbackUri } from './federation-providers.js';
 import type { LoginDependencies } from './login.js';
 import { safeReturnPath } from './return-to.js';
+import { browserSecretOf } from './browser-secret.js';
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -45,11 +45,7 @@ export function federationStart(deps: LoginDependencies) {
     const { target, state: where, loginHint } = await startTarget(deps, req);
     if (!(await admitted(deps, req, res, target.kind === 'application' ? target.client.clientId : null, 'federation'))) return;
     // A pending request's browser cookie was checked above; a sign-in to our own pages may be this browser's first visit.
-    let browser = deps.cookies.read(req, 'browser');
-    if (!browser) {
-      browser = randomSecret();
-      deps.cookies.set(res, 'browser', browser);
-    }
+    const browser = browserSecretOf(deps.cookies, req, res);
     let authorization;
     try {
       const client = await deps.federation.upstreams.clientFor(provider);

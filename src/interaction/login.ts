@@ -9,7 +9,6 @@
 // and, when a provider's sign-in found an existing account with the person's email (`link=<slug>`), the notice
 // that they must sign in to it once here to link that provider (link-step.ts).
 import type { Request, Response } from 'express';
-import { randomSecret } from '../auth/secrets.js';
 import { retryAfterSeconds } from '../auth/throttle.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
 import type { Federation } from '../federation/federation.js';
@@ -23,6 +22,7 @@ import { safeReturnPath } from './return-to.js';
 import { attemptSignIn, type SignInAttempt } from './sign-in-attempt.js';
 import type { SignInStepDependencies } from './sign-in-progress.js';
 import { proceed } from './sign-in-steps.js';
+import { browserSecretOf } from './browser-secret.js';
 
 /** `federation`: the upstream clients and directories (a directory checks the password typed here: sign-in-attempt.ts). */
 export type LoginDependencies = SignInStepDependencies & { federation: Federation };
@@ -116,11 +116,7 @@ export function loginPage(deps: LoginDependencies) {
         res.redirect(303, returnTo);
         return;
       }
-      let browser = deps.cookies.read(req, 'browser');
-      if (!browser) {
-        browser = randomSecret();
-        deps.cookies.set(res, 'browser', browser);
-      }
+      const browser = browserSecretOf(deps.cookies, req, res);
       const federated = await federatedOf(deps, { return_to: returnTo }, req.query.link);
       const form = returnForm(returnTo, returnCsrf(browser, returnTo));
       renderForm(res, { ...form, hidden: withLink(form.hidden, federated, req.query.link) }, federated, '', null);

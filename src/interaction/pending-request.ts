@@ -10,8 +10,10 @@ import { ForbiddenForm } from '../errors.js';
 import type { Cookies } from '../http/cookies.js';
 import { routes } from '../http/routes.js';
 import { storedParams, type AuthorizationRequest } from '../oidc/authorization-request.js';
+import { preferRequestLocales } from '../i18n/page-locale.js';
 import type { AuthorizationRequestRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+import { browserSecretOf } from './browser-secret.js';
 
 /** How long someone may take to sign in before the application has to start over. */
 const PENDING_LIFETIME_MS = 30 * 60 * 1000;
@@ -32,11 +34,7 @@ export function csrfTokenFor(browserSecret: string, requestId: string): string {
  * caller admits it first, per client address (authorize.ts, Throttle.admitAddress).
  */
 export async function startPendingRequest(deps: PendingDependencies, req: Request, res: Response, request: AuthorizationRequest): Promise<string> {
-  let browser = deps.cookies.read(req, 'browser');
-  if (!browser) {
-    browser = randomSecret();
-    deps.cookies.set(res, 'browser', browser);
-  }
+  const browser = browserSecretOf(deps.cookies, req, res);
   const id = randomSecret();
   const now = deps.clock.now();
   await deps.store.authorizationRequests.create({
@@ -60,6 +58,8 @@ export interface BoundRequest {
 export async function findPendingRequest(deps: PendingDependencies, req: Request, id: string): Promise<BoundRequest | null> {
   const record = await deps.store.authorizationRequests.findLive(hashSecret(id), deps.clock.now());
   if (!record) return null;
+  // Issue 25: every page of this sign-in (and a refusal of it) speaks the language the application asked for.
+  preferRequestLocales(req, record.params.ui_locales);
   const browser = deps.cookies.read(req, 'browser');
   if (!browser || !constantTimeEqual(hashSecret(browser), record.browserHash)) {
     throw new ForbiddenForm('This sign-in was started in another browser, or this browser does not keep cookies. Go back to the application and start again here.');

@@ -34,6 +34,11 @@ export interface AuthorizationRequest {
   idTokenHint: string | undefined;
   /** acr_values, most preferred first (OIDC Core §3.1.2.1); values we do not issue are kept and ignored. */
   acrValues: string[];
+  /**
+   * ui_locales (OIDC Core §3.1.2.1), most preferred first, as BCP 47 tags; the pages of this sign-in use the first
+   * one Gatehouse ships (src/i18n/page-locale.ts). Tags we do not ship are kept and ignored, as the spec says.
+   */
+  uiLocales: string[];
 }
 
 /** Where an error may be sent once the client and redirect URI are trusted. */
@@ -110,6 +115,13 @@ function parseAcrValues(value: string | undefined): string[] {
   return values;
 }
 
+/** At most 10 tags of at most 35 characters (RFC 5646 §4.4.1's practical bound), letters, digits and hyphens. */
+function parseUiLocales(value: string | undefined): string[] {
+  const tags = (value ?? '').split(' ').filter(Boolean);
+  if (tags.length > 10) throw new InvalidRequest('ui_locales holds too many values');
+  return tags.filter((tag) => /^[A-Za-z0-9-]{1,35}$/.test(tag));
+}
+
 function parsePkce(client: ClientRecord, challenge: string | undefined, method: string | undefined): string | undefined {
   if (challenge === undefined) {
     if (method !== undefined) throw new InvalidRequest('code_challenge_method was sent without code_challenge');
@@ -149,6 +161,7 @@ export async function parseAuthorizationRequest(store: Store, params: RawParams,
       loginHint: get('login_hint'),
       idTokenHint: get('id_token_hint'),
       acrValues: parseAcrValues(get('acr_values')),
+      uiLocales: parseUiLocales(get('ui_locales')),
     };
   } catch (error) {
     if (error instanceof OAuthError) throw new AuthorizationErrorRedirect(error, target);
@@ -168,6 +181,8 @@ export function storedParams(request: AuthorizationRequest): Record<string, stri
     ['code_challenge', request.codeChallenge],
     ['login_hint', request.loginHint],
     ['acr_values', request.acrValues.length > 0 ? request.acrValues.join(' ') : undefined],
+    // Issue 25: the sign-in's pages are in the language the application asked for.
+    ['ui_locales', request.uiLocales.length > 0 ? request.uiLocales.join(' ') : undefined],
     // Issue 24: prompt=consent must still ask after the login page (src/interaction/consent.ts). The other prompts
     // were answered at /authorize (login: the form is shown; none: never stored), so only consent is kept.
     ['prompt', request.prompt.has('consent') ? 'consent' : undefined],
@@ -194,6 +209,7 @@ export function restoreRequest(client: ClientRecord, params: Record<string, stri
     loginHint: params.login_hint,
     idTokenHint: undefined,
     acrValues: storedAcrValues(params),
+    uiLocales: (params.ui_locales ?? '').split(' ').filter(Boolean),
   };
 }
 

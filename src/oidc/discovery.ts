@@ -15,6 +15,7 @@ import { ACR_VALUES_SUPPORTED } from '../auth/mfa-policy.js';
 import { ASSERTION_SIGNING_ALGS } from './client-assertion.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth.js';
 import { GRANT_TYPES_SUPPORTED } from './token.js';
+import { LANGUAGES } from '../i18n/languages.js';
 
 /** Ours first, then the attributes' (each once: an attribute may use a built-in scope such as profile). */
 function merged(builtin: readonly string[], extra: readonly string[]): string[] {
@@ -48,6 +49,10 @@ export function providerMetadata(config: Config, definitions: readonly Attribute
     claims_parameter_supported: false,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
+    // Issue 25 (OIDC Discovery §3): the pages speak every language we ship, DEFAULT_LOCALE first. Claim values are
+    // released as stored, without language tags (OIDC Core §5.2), so only the organisation's language is named.
+    ui_locales_supported: [config.defaultLocale, ...LANGUAGES.filter((language) => language !== config.defaultLocale)],
+    claims_locales_supported: [config.defaultLocale],
     // RFC 9207: the authorization response names its issuer, against mix-up attacks.
     authorization_response_iss_parameter_supported: true,
     // Back-Channel Logout 1.0 §2.1: logout tokens always carry the session's `sid`.

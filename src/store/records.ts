@@ -16,13 +16,21 @@ export interface UserRecord {
    * random secret nobody knows. Every change of `passwordHash` (but a rehash) sets it true, in the store.
    */
   hasPassword: boolean;
+  /** Issue 25: the language the person picked (one Gatehouse ships, src/i18n/languages.ts), or null. */
+  locale: string | null;
+  /** Issue 25: the IANA time zone their dates are shown in, or null (the browser's, else UTC). */
+  timeZone: string | null;
   createdAt: number;
   updatedAt: number;
 }
 
-/** `hasPassword` defaults to true. */
-export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt' | 'hasPassword'> & { hasPassword?: boolean };
-export type UserPatch = Partial<Pick<UserRecord, 'email' | 'name' | 'passwordHash' | 'isAdmin' | 'disabled' | 'emailVerified'>>;
+/** `hasPassword` defaults to true; `locale` and `timeZone` to null. */
+export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt' | 'hasPassword' | 'locale' | 'timeZone'> & {
+  hasPassword?: boolean;
+  locale?: string | null;
+  timeZone?: string | null;
+};
+export type UserPatch = Partial<Pick<UserRecord, 'email' | 'name' | 'passwordHash' | 'isAdmin' | 'disabled' | 'emailVerified' | 'locale' | 'timeZone'>>;
 
 export type ClientType = 'public' | 'confidential';
 /** private_key_jwt (RFC 7523 §2.2, OIDC Core §9): a confidential client without a secret, proving itself with its key. */
@@ -700,3 +708,29 @@ export interface ClientTokenSummary {
   /** When the newest live token was issued (a refresh rotates, so this is the last time it was used). */
   lastIssuedAt: number;
 }
+
+/** An image of the brand (issue 25), as uploaded or fetched: its bytes and the type they were checked to be. */
+export interface BrandImage {
+  contentType: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp' | 'image/svg+xml' | 'image/x-icon';
+  data: Buffer;
+}
+
+/**
+ * What the admin "Branding" screen saved (issue 25); each null field means "as configured" (BRAND_*). `version`
+ * grows by one at every save (asset URLs carry it; saves compare-and-set on it).
+ */
+export interface BrandingRecord {
+  name: string | null;
+  /** #rrggbb, lower case. */
+  color: string | null;
+  logo: BrandImage | null;
+  favicon: BrandImage | null;
+  css: string | null;
+  version: number;
+  updatedAt: number;
+  /** The administrator's user id; null for an import. */
+  updatedBy: string | null;
+}
+
+/** The fields a save sets; an absent field keeps its value, null returns it to the configuration's. */
+export type BrandingPatch = Partial<Pick<BrandingRecord, 'name' | 'color' | 'logo' | 'favicon' | 'css'>>;

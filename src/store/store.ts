@@ -41,6 +41,8 @@ import type {
   AuditFilter,
   AuthorizationRequestRecord,
   AuthorizationCodeRecord,
+  BrandingPatch,
+  BrandingRecord,
   ClientPatch,
   GrantReference,
   ClientRecord,
@@ -579,6 +581,20 @@ export interface ConsentRepository {
   revoke(userId: string, clientId: string): Promise<boolean>;
 }
 
+/** The admin "Branding" screen's saved brand (issue 25, BrandingRecord): one row at most. */
+export interface BrandingRepository {
+  /** The saved brand, or null when none was ever saved. */
+  get(): Promise<BrandingRecord | null>;
+  /** The saved brand's version without its images (0 when none): what a cache polls. */
+  version(): Promise<number>;
+  /**
+   * Applies the patch if the saved version is still `expectedVersion` (0: nothing saved yet), in one conditional
+   * write, and returns the new row (version + 1). Null when another save came first: of two concurrent saves of
+   * the same version exactly one wins, and the other writes nothing.
+   */
+  save(patch: BrandingPatch, expectedVersion: number, updatedBy: string | null, now: number): Promise<BrandingRecord | null>;
+}
+
 /** Initial access tokens for dynamic client registration (RegistrationTokenRecord). */
 export interface RegistrationTokenRepository {
   create(token: NewRegistrationToken): Promise<RegistrationTokenRecord>;
@@ -634,6 +650,7 @@ export interface Store {
   readonly federationStates: FederationStateRepository;
   readonly consents: ConsentRepository;
   readonly registrationTokens: RegistrationTokenRepository;
+  readonly branding: BrandingRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;

@@ -51,6 +51,8 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
+      ui_locales_supported: ['en', 'de', 'fr', 'es', 'ja', 'ar'],
+      claims_locales_supported: ['en'],
       authorization_response_iss_parameter_supported: true,
       backchannel_logout_supported: true,
       backchannel_logout_session_supported: true,
