@@ -3,11 +3,31 @@
 // served from our origin); this script only carries their options and answers to and from Gatehouse as JSON.
 // Everything it needs comes from data attributes: the CSP allows no inline script. Without WebAuthn (or without
 // this script) the passkey controls stay hidden and the password form works alone.
+// Its own messages are the page's, in the page's language (issue 25): an element `[data-passkey-messages]` carries
+// them as data attributes (data-cancelled, data-already-registered, data-unsupported, data-unreachable,
+// data-signed-out, data-failed); the English below is for a page that has none. The server's refusals arrive
+// already translated (the JSON `message`).
 (function () {
   'use strict';
 
   var lib = window.SimpleWebAuthnBrowser;
   if (!lib || !lib.browserSupportsWebAuthn()) return;
+
+  var ENGLISH = {
+    cancelled: 'The passkey request was cancelled or timed out. Try again when you are ready.',
+    alreadyRegistered: 'This passkey is already registered here.',
+    unsupported: 'Your browser could not use a passkey here.',
+    unreachable: 'Gatehouse could not be reached. Check your connection and try again.',
+    signedOut: 'You were signed out. Reload the page and sign in again.',
+    failed: 'Something went wrong. Reload the page and try again.',
+  };
+  var messages = document.querySelector('[data-passkey-messages]');
+
+  /** The page's text for `name` (a camelCase key; dataset maps data-already-registered to alreadyRegistered). */
+  function text(name) {
+    var given = messages && messages.dataset[name];
+    return given || ENGLISH[name];
+  }
 
   function show(box, message) {
     box.textContent = message;
@@ -16,9 +36,9 @@
 
   /** What a failed ceremony says to the person: cancelling is common and is no error of theirs. */
   function ceremonyMessage(error) {
-    if (error && error.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out. Try again when you are ready.';
-    if (error && error.name === 'InvalidStateError') return 'This passkey is already registered here.';
-    return (error && error.message) || 'Your browser could not use a passkey here.';
+    if (error && error.name === 'NotAllowedError') return text('cancelled');
+    if (error && error.name === 'InvalidStateError') return text('alreadyRegistered');
+    return (error && error.message) || text('unsupported');
   }
 
   /** POSTs JSON; resolves to the answer's JSON, or rejects with the message to show. */
@@ -32,14 +52,14 @@
         body: JSON.stringify(body),
       });
     } catch (networkError) {
-      throw new Error('Gatehouse could not be reached. Check your connection and try again.', { cause: networkError });
+      throw new Error(text('unreachable'), { cause: networkError });
     }
     var type = response.headers.get('Content-Type') || '';
     var data = type.indexOf('application/json') === 0 ? await response.json() : null;
     if (response.ok && data) return data;
     if (data && typeof data.message === 'string') throw new Error(data.message);
     // A signed-out account page is redirected to the login page, which is no JSON.
-    throw new Error(response.redirected ? 'You were signed out. Reload the page and sign in again.' : 'Something went wrong. Reload the page and try again.');
+    throw new Error(response.redirected ? text('signedOut') : text('failed'));
   }
 
   function setUpSignIn(block) {

@@ -4,6 +4,7 @@
 // (OWASP ASVS V8.2.1): they show a person's address, sessions and security events.
 import type { NextFunction, Request, Response } from 'express';
 import { routes } from '../http/routes.js';
+import { preferAccount } from '../i18n/page-locale.js';
 import { loginUrlFor } from '../interaction/return-to.js';
 import type { AccountDependencies, AccountState } from './context.js';
 import { accountCsrfToken } from './csrf.js';
@@ -29,6 +30,9 @@ export function requireAccount(deps: AccountDependencies) {
       return;
     }
     await deps.sessions.touch(active.session);
+    // Issue 25: the language and time zone saved on the account count for every account page (and the mails sent
+    // from one), above the browser's Accept-Language; the switcher's cookie still wins (src/i18n/page-locale.ts).
+    preferAccount(req, active.user);
     const state: AccountState = { user: active.user, session: active.session, csrfToken: accountCsrfToken(secret) };
     res.locals.account = state;
     next();

@@ -19,12 +19,11 @@ import { NotFoundError } from '../errors.js';
 import { linkedPage, logoUrl, type LinkedPage } from '../http/browser-url.js';
 import { connectedApps, removeClientAccess, type ConnectedApp } from '../manage/consents.js';
 import { claimCatalogOf } from '../oidc/claim-catalog.js';
-import { describeScopes } from '../interaction/scope-sentences.js';
+import { describeScopes, type SentenceLocale } from '../interaction/scope-sentences.js';
 import type { UserRecord } from '../store/records.js';
 import { accountPath } from './access.js';
 import { accountOf, type AccountDependencies } from './context.js';
 import { parseAccountForm } from './forms.js';
-import { formatTime } from './time.js';
 
 export interface ConnectedAppView {
   clientId: string;
@@ -37,10 +36,10 @@ export interface ConnectedAppView {
   about: string[];
   /** Each API it may call for the person, with what it may do there. */
   apis: { name: string; scopes: string[] }[];
-  /** "Last used <time>", or null when it was allowed but never used since. */
-  lastUsed: string | null;
-  /** When the person allowed it, or null (a first-party application holding tokens: nothing was asked). */
-  allowed: string | null;
+  /** When it was last used (ms), or null when it was allowed but never used since. */
+  lastUsed: number | null;
+  /** When the person allowed it (ms), or null (a first-party application holding tokens: nothing was asked). */
+  allowed: number | null;
   /** It holds refresh tokens: it can act while the person is away. */
   holdsTokens: boolean;
 }
@@ -62,9 +61,9 @@ async function requestableApis(deps: Pick<AccountDependencies, 'store'>, clientI
   return access.filter((grant) => grant.role === 'request').map((grant) => grant.api.identifier);
 }
 
-async function appView(deps: Pick<AccountDependencies, 'store' | 'clock'>, app: ConnectedApp): Promise<ConnectedAppView> {
+async function appView(deps: Pick<AccountDependencies, 'store' | 'clock'>, app: ConnectedApp, locale: SentenceLocale): Promise<ConnectedAppView> {
   const { client } = app;
-  const described = await describeScopes(deps.store, claimCatalogOf(deps.store, deps.clock), client, app.scopes, await requestableApis(deps, client.clientId));
+  const described = await describeScopes(deps.store, claimCatalogOf(deps.store, deps.clock), client, app.scopes, await requestableApis(deps, client.clientId), locale);
   return {
     clientId: client.clientId,
     name: client.name,
@@ -73,16 +72,16 @@ async function appView(deps: Pick<AccountDependencies, 'store' | 'clock'>, app: 
     about: described.about,
     // An API none of whose scopes the person gave says nothing about what the application may do.
     apis: described.apis.filter((api) => api.scopes.length > 0),
-    lastUsed: app.lastUsedAt === null ? null : formatTime(app.lastUsedAt),
-    allowed: app.consentedAt === null ? null : formatTime(app.consentedAt),
+    lastUsed: app.lastUsedAt,
+    allowed: app.consentedAt,
     holdsTokens: app.holdsTokens,
   };
 }
 
-/** The person's connected apps, most recently used first (connectedApps' order). */
-export async function connectedAppsOf(deps: AccountDependencies, user: Pick<UserRecord, 'id'>): Promise<ConnectedAppsSection> {
+/** The person's connected apps, most recently used first (connectedApps' order), described in the page's language. */
+export async function connectedAppsOf(deps: AccountDependencies, user: Pick<UserRecord, 'id'>, locale: SentenceLocale): Promise<ConnectedAppsSection> {
   const apps = await connectedApps(deps, user.id);
-  return { apps: await Promise.all(apps.map((app) => appView(deps, app))), removePath: accountPath(deps, '/connected-apps/remove') };
+  return { apps: await Promise.all(apps.map((app) => appView(deps, app, locale))), removePath: accountPath(deps, '/connected-apps/remove') };
 }
 
 /** POST /account/connected-apps/remove (`client`: the client id of one of this person's connected apps). */
@@ -90,14 +89,14 @@ export function removeConnectedApp(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user } = accountOf(res);
     const { client } = parseAccountForm(removeSchema, req);
-    if (client === '') throw new NotFoundError(NOTHING_TO_REMOVE);
+    if (client === '') throw new NotFoundError(NOTHING_TO_REMOVE).shown('account.errors.nothingToRemove');
     const ctx = { store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: user.id, ip: req.ip ?? null, sessionEnd: deps.sessionEnd };
     try {
       // Keyed by the signed-in person: an application they have nothing with is a NotFoundError, nothing written.
       await removeClientAccess(ctx, user.id, client, { actor: user.id, kind: 'self' });
     } catch (error) {
       // The shared rule words it for the command line; the page says it to the person.
-      if (error instanceof NotFoundError) throw new NotFoundError(NOTHING_TO_REMOVE);
+      if (error instanceof NotFoundError) throw new NotFoundError(NOTHING_TO_REMOVE).shown('account.errors.nothingToRemove');
       throw error;
     }
     res.redirect(303, accountPath(deps, '?done=app-removed'));

@@ -5,7 +5,10 @@
 // sign-in throttle, and a refused check never reaches argon2.
 import type { Request } from 'express';
 import { checkSecondFactor, hasSecondFactor } from '../auth/second-factor.js';
-import { checkPasswordThrottled, tryAgainIn, type ThrottledBy } from '../auth/throttle.js';
+import { checkPasswordThrottled, type ThrottledBy } from '../auth/throttle.js';
+import type { Translate } from '../i18n/catalog.js';
+import { localeOf } from '../i18n/page-locale.js';
+import { retryWhen } from '../interaction/retry-time.js';
 import type { SessionRecord, UserRecord } from '../store/records.js';
 import type { AccountDependencies } from './context.js';
 
@@ -16,17 +19,18 @@ export type PasswordCheck =
   /** Too many failures: `retryAt` gives the Retry-After header, `message` says plainly when to try again. */
   | { outcome: 'throttled'; retryAt: number; message: string };
 
-const THROTTLED_MESSAGE: Record<ThrottledBy, string> = {
-  account: 'Too many wrong passwords for this account.',
-  address: 'Too many wrong passwords from your network.',
+const THROTTLED_MESSAGE: Record<ThrottledBy, (t: Translate, when: string) => string> = {
+  account: (t, when) => t('account.errors.passwordsThrottledAccount', { when }),
+  address: (t, when) => t('account.errors.passwordsThrottledAddress', { when }),
 };
 
 /** What the account page calls the check in the audit log (`account.password_check_failed`, `…_throttled`). */
 const AUDIT_PREFIX = 'account.password_check';
 
 export async function checkCurrentPassword(deps: AccountDependencies, req: Request, user: UserRecord, password: string): Promise<PasswordCheck> {
+  const { t, language } = localeOf(req);
   // Nothing typed is no guess: it is not counted, and costs no argon2.
-  if (password === '') return { outcome: 'wrong', message: 'Enter your current password.' };
+  if (password === '') return { outcome: 'wrong', message: t('account.errors.currentPasswordMissing') };
   const check = await checkPasswordThrottled(deps.throttle, user.email, req.ip, user.passwordHash, password);
   const now = deps.clock.now();
   if (check.outcome === 'throttled') {
@@ -41,12 +45,12 @@ export async function checkCurrentPassword(deps: AccountDependencies, req: Reque
       details: { by, retry_at: new Date(retryAt).toISOString() },
     });
     req.log.info({ by }, 'account password check throttled');
-    return { outcome: 'throttled', retryAt, message: `${THROTTLED_MESSAGE[by]} Try again ${tryAgainIn(retryAt, now)}.` };
+    return { outcome: 'throttled', retryAt, message: THROTTLED_MESSAGE[by](t, retryWhen(language, retryAt, now)) };
   }
   if (check.outcome === 'mismatch') {
     // Counted as a failure on the sign-in counters by checkPasswordThrottled.
     await deps.store.audit.append({ at: now, type: `${AUDIT_PREFIX}_failed`, actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure', details: {} });
-    return { outcome: 'wrong', message: 'That is not your current password.' };
+    return { outcome: 'wrong', message: t('account.errors.currentPasswordWrong') };
   }
   return { outcome: 'confirmed' };
 }
@@ -76,16 +80,15 @@ export type FactorCheck = PasswordCheck;
 export async function checkCurrentFactor(deps: AccountDependencies, req: Request, user: UserRecord, session: SessionRecord, code: string): Promise<FactorCheck> {
   const now = deps.clock.now();
   if (recentMultiFactor(session, now)) return { outcome: 'confirmed' };
-  if (!(await hasSecondFactor(deps.store, user.id))) {
-    return { outcome: 'wrong', message: 'This needs a sign-in with your passkey in the last 15 minutes. Sign out, sign in again with “Use a passkey”, then come back.' };
-  }
-  if (code.trim() === '') return { outcome: 'wrong', message: 'Enter a code from your authenticator app, or one of your recovery codes.' };
+  const { t, language } = localeOf(req);
+  if (!(await hasSecondFactor(deps.store, user.id))) return { outcome: 'wrong', message: t('account.errors.passkeySignInNeeded') };
+  if (code.trim() === '') return { outcome: 'wrong', message: t('account.errors.codeMissing') };
   const check = await checkSecondFactor(deps, user, code, req.ip);
   if (check.outcome === 'accepted') return { outcome: 'confirmed' };
   if (check.outcome === 'throttled') {
     req.log.info({ by: check.refusal.by }, 'account second-factor check throttled');
-    return { outcome: 'throttled', retryAt: check.refusal.retryAt, message: `Too many wrong codes for this account. Try again ${tryAgainIn(check.refusal.retryAt, now)}.` };
+    return { outcome: 'throttled', retryAt: check.refusal.retryAt, message: t('account.errors.codesThrottled', { when: retryWhen(language, check.refusal.retryAt, now) }) };
   }
   await deps.store.audit.append({ at: now, type: 'account.second_factor_check_failed', actor: user.id, subject: user.id, ip: req.ip ?? null, outcome: 'failure', details: {} });
-  return { outcome: 'wrong', message: 'That code is not right. Enter the 6-digit code your app shows now, or a recovery code.' };
+  return { outcome: 'wrong', message: t('account.errors.codeWrong') };
 }

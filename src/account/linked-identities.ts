@@ -20,17 +20,19 @@ import { unlinkIdentity } from '../manage/providers.js';
 import type { IdentityProviderRecord, UserRecord } from '../store/records.js';
 import { accountPath } from './access.js';
 import { accountOf, type AccountDependencies } from './context.js';
-import { parseAccountForm, sentence } from './forms.js';
+import { parseAccountForm, refusalText } from './forms.js';
+import type { Translate } from '../i18n/catalog.js';
+import { localeOf } from '../i18n/page-locale.js';
 import { renderAccountPage } from './render.js';
-import { formatTime } from './time.js';
 import { settingsOf } from '../federation/provider-settings.js';
 
 export interface LinkedIdentityView {
   slug: string;
   provider: string;
   email: string | null;
-  linked: string;
-  lastUsed: string | null;
+  /** When (ms); the view shows it in the person's language and time zone. */
+  linked: number;
+  lastUsed: number | null;
 }
 
 /** What the account page's "Linked sign-in providers" and "Password" sections show (views/account/partials). */
@@ -50,8 +52,8 @@ export interface LinkedSignIn {
   passwordError: string | null;
 }
 
-const NOTICES: Record<string, string> = {
-  'identity-removed': 'The provider was removed from your account. It no longer signs you in.',
+const NOTICES: Record<string, (t: Translate) => string> = {
+  'identity-removed': (t) => t('account.notices.identityRemoved'),
 };
 
 const removeSchema = z.object({ provider: z.string().max(100).default('') });
@@ -73,6 +75,7 @@ function directoryOf(providers: Map<string, IdentityProviderRecord>, slugs: read
 }
 
 export async function linkedSignInOf(deps: AccountDependencies, req: Request, user: UserRecord): Promise<LinkedSignIn> {
+  const { t } = localeOf(req);
   const [identities, list] = await Promise.all([deps.store.federatedIdentities.listForUser(user.id), deps.store.identityProviders.list()]);
   const providers = new Map(list.map((provider) => [provider.slug, provider]));
   const done = req.method === 'GET' ? req.query.done : undefined;
@@ -82,8 +85,8 @@ export async function linkedSignInOf(deps: AccountDependencies, req: Request, us
         slug: identity.providerSlug,
         provider: providers.get(identity.providerSlug)?.name ?? identity.providerSlug,
         email: identity.email,
-        linked: formatTime(identity.createdAt),
-        lastUsed: identity.lastUsedAt === null ? null : formatTime(identity.lastUsedAt),
+        linked: identity.createdAt,
+        lastUsed: identity.lastUsedAt,
       }))
       .sort((a, b) => a.provider.localeCompare(b.provider) || a.slug.localeCompare(b.slug)),
     removePath: accountPath(deps, '/identities/remove'),
@@ -93,7 +96,7 @@ export async function linkedSignInOf(deps: AccountDependencies, req: Request, us
       identities.map((identity) => identity.providerSlug),
     ),
     forgotPasswordPath: `${deps.config.basePath}${routes.forgotPassword}`,
-    notice: typeof done === 'string' && Object.hasOwn(NOTICES, done) ? (NOTICES[done] ?? null) : null,
+    notice: typeof done === 'string' && Object.hasOwn(NOTICES, done) ? (NOTICES[done]?.(t) ?? null) : null,
     error: null,
     passwordError: null,
   };
@@ -121,13 +124,15 @@ export function removeIdentity(deps: AccountDependencies) {
     const { provider: slug } = parseAccountForm(removeSchema, req);
     // This account's link only: anyone else's is not found here, and nothing is written.
     if (slug === '' || !(await deps.store.federatedIdentities.findForUser(user.id, slug))) {
-      throw new NotFoundError('That provider is not linked to your account. It may have been removed already.');
+      throw new NotFoundError('That provider is not linked to your account. It may have been removed already.').shown('account.errors.notLinked');
     }
     try {
       await unlinkIdentity({ store: deps.store, clock: deps.clock, passwordMinLength: deps.config.passwordMinLength, actor: user.id, ip: req.ip ?? null }, user.id, slug, { byOwner: true });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      sectionOf(res).error = sentence(error.message);
+      // The one refusal of unlinkIdentity for the owner: it is the last way they can sign in.
+      const { t } = localeOf(req);
+      sectionOf(res).error = error.text ? refusalText(t, error) : t('account.errors.lastWayToSignIn');
       await renderAccountPage(deps, req, res, {}, 409);
       return;
     }
@@ -143,9 +148,10 @@ export function removeIdentity(deps: AccountDependencies) {
 export function passwordHeldHere(deps: AccountDependencies) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const section = sectionOf(res);
+    const { t } = localeOf(req);
     let refusal: string | null = null;
-    if (section.directory) refusal = `Your password is managed by ${section.directory.name}: change it there.`;
-    else if (!section.hasPassword) refusal = 'Your account has no password yet. To set one, use “Forgot password”: we mail you a link to choose it.';
+    if (section.directory) refusal = t('account.errors.passwordAtDirectory', { provider: section.directory.name });
+    else if (!section.hasPassword) refusal = t('account.errors.noPassword');
     if (refusal === null) {
       next();
       return;

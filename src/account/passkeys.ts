@@ -17,13 +17,14 @@ import { accountOf, auditAccount, type AccountDependencies } from './context.js'
 import { checkCurrentFactor, checkCurrentPassword } from './current-password.js';
 import { parseAccountForm } from './forms.js';
 import { renderAccountPage } from './render.js';
-import { formatTime } from './time.js';
+import { localeOf } from '../i18n/page-locale.js';
 
 export interface PasskeyView {
   credentialId: string;
   name: string;
-  created: string;
-  lastUsed: string | null;
+  /** When (ms); the view shows it in the person's language and time zone. */
+  created: number;
+  lastUsed: number | null;
   /** A synced passkey (multi-device) rather than one bound to its authenticator. */
   synced: boolean;
 }
@@ -32,8 +33,8 @@ export async function passkeyViews(store: Store, userId: string): Promise<Passke
   return (await store.passkeys.listForUser(userId)).map((passkey) => ({
     credentialId: passkey.credentialId,
     name: passkey.name,
-    created: formatTime(passkey.createdAt),
-    lastUsed: passkey.lastUsedAt === null ? null : formatTime(passkey.lastUsedAt),
+    created: passkey.createdAt,
+    lastUsed: passkey.lastUsedAt,
     synced: passkey.deviceType === 'multiDevice',
   }));
 }
@@ -45,18 +46,6 @@ export function passkeyPaths(deps: Pick<AccountDependencies, 'config'>) {
     passkeyRename: accountPath(deps, '/passkeys/rename'),
     passkeyRemove: accountPath(deps, '/passkeys/remove'),
   };
-}
-
-const NOTICES: Record<string, string> = {
-  'passkey-added': 'Your passkey was added. You can sign in with it instead of your password.',
-  'passkey-renamed': 'Your passkey was renamed.',
-  'passkey-removed': 'Your passkey was removed. It no longer signs you in.',
-};
-
-/** What `?done=` says after a passkey change (unknown words say nothing). */
-export function passkeyNotice(req: Request): string | null {
-  const done = req.query.done;
-  return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? (NOTICES[done] ?? null) : null;
 }
 
 const text = z.string().max(1024).default('');
@@ -71,6 +60,7 @@ const removeSchema = z.object({ credential_id: text, current_password: text, cod
 export function passkeyRegistrationOptions(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user, session } = accountOf(res);
+    const { t } = localeOf(req);
     const check = await checkCurrentPassword(deps, req, user, stringOf(jsonBody(req).current_password));
     if (check.outcome === 'throttled') {
       res.setHeader('Retry-After', String(retryAfterSeconds(check.retryAt, deps.clock.now())));
@@ -83,7 +73,7 @@ export function passkeyRegistrationOptions(deps: AccountDependencies) {
     }
     const existing = await deps.store.passkeys.listForUser(user.id);
     if (existing.length >= MAX_PASSKEYS) {
-      refuseJson(res, 400, 'too_many', `You have ${MAX_PASSKEYS} passkeys, the most an account can have. Remove one first.`);
+      refuseJson(res, 400, 'too_many', t('account.errors.tooManyPasskeys', { max: MAX_PASSKEYS }));
       return;
     }
     res.setHeader('Cache-Control', 'no-store');
@@ -95,33 +85,34 @@ export function passkeyRegistrationOptions(deps: AccountDependencies) {
 export function addPasskey(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user, session } = accountOf(res);
+    const { t } = localeOf(req);
     const body = jsonBody(req);
     const name = passkeyName(stringOf(body.name));
     if (name === null) {
-      refuseJson(res, 400, 'invalid_name', `Give the passkey a name of at most ${MAX_PASSKEY_NAME_LENGTH} characters.`);
+      refuseJson(res, 400, 'invalid_name', t('account.errors.passkeyNameInvalid', { max: MAX_PASSKEY_NAME_LENGTH }));
       return;
     }
     const parsed = registrationResponseSchema.safeParse(body.response);
     if (!parsed.success) {
-      refuseJson(res, 400, 'invalid_request', 'The passkey’s answer could not be read. Try again.');
+      refuseJson(res, 400, 'invalid_request', t('account.errors.passkeyUnreadable'));
       return;
     }
     const result = await registerPasskey(deps, user, session.idHash, stringOf(body.challengeId), parsed.data, name);
     if (result.outcome === 'expired') {
-      refuseJson(res, 400, 'expired', 'This request expired or was already answered. Start again with your password.');
+      refuseJson(res, 400, 'expired', t('account.errors.passkeyExpired'));
       return;
     }
     if (result.outcome === 'duplicate') {
-      refuseJson(res, 409, 'duplicate', 'This passkey is already registered.');
+      refuseJson(res, 409, 'duplicate', t('account.errors.passkeyDuplicate'));
       return;
     }
     if (result.outcome === 'refused') {
       req.log.info({ detail: result.detail }, 'passkey registration refused');
-      refuseJson(res, 400, 'not_accepted', 'The passkey could not be added. Try again, with an authenticator that asks for your PIN, fingerprint or face.');
+      refuseJson(res, 400, 'not_accepted', t('account.errors.passkeyNotAccepted'));
       return;
     }
     await auditAccount(deps, req, user, 'account.passkey_added', { credential_id: result.passkey.credentialId, name, device_type: result.passkey.deviceType });
-    tellSecondFactorChanged(deps, user, `A passkey named “${name}” was added; it can sign in to your account without a password.`, req.ip ?? null);
+    tellSecondFactorChanged(deps, user, { passkeyAdded: name }, req.ip ?? null, localeOf(req).language);
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json({ redirect: accountPath(deps, '?done=passkey-added') });
   };
@@ -139,7 +130,7 @@ export function renamePasskey(deps: AccountDependencies) {
     const form = parseAccountForm(renameSchema, req);
     const name = passkeyName(form.name);
     if (name === null) {
-      await refuseForm(deps, req, res, form.credential_id, 'name', `Use at most ${MAX_PASSKEY_NAME_LENGTH} characters.`, 400);
+      await refuseForm(deps, req, res, form.credential_id, 'name', localeOf(req).t('account.errors.passkeyNameTooLong', { max: MAX_PASSKEY_NAME_LENGTH }), 400);
       return;
     }
     // Only the person's own passkeys can be named: another's credential id renames nothing.
@@ -174,7 +165,7 @@ export function removePasskey(deps: AccountDependencies) {
     const removed = await deps.store.passkeys.remove(user.id, form.credential_id);
     if (removed) {
       await auditAccount(deps, req, user, 'account.passkey_removed', { credential_id: form.credential_id });
-      tellSecondFactorChanged(deps, user, 'A passkey was removed from your account.', req.ip ?? null);
+      tellSecondFactorChanged(deps, user, 'passkey-removed', req.ip ?? null, localeOf(req).language);
     }
     res.redirect(303, accountPath(deps, removed ? '?done=passkey-removed' : ''));
   };

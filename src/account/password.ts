@@ -14,24 +14,33 @@ import type { UserRecord } from '../store/records.js';
 import { accountPath } from './access.js';
 import { accountOf, type AccountDependencies } from './context.js';
 import { checkCurrentPassword } from './current-password.js';
-import { parseAccountForm, passwordSchema, sentence, type FieldErrors } from './forms.js';
+import { parseAccountForm, passwordSchema, refusalText, type FieldErrors } from './forms.js';
+import type { Brand } from '../branding/brand.js';
+import type { Translate } from '../i18n/catalog.js';
+import { localeOf } from '../i18n/page-locale.js';
 import { refuseCurrentPassword } from './refusal.js';
 import { renderAccountPage } from './render.js';
 
 /**
- * The new password's errors: the policy's (with the person's name and this issuer's host), the breach corpus's,
+ * The new password's errors: the policy's (with the person's name, this issuer's host and the brand's name), the breach corpus's,
  * and a confirmation that does not match.
  */
-async function newPasswordErrors(deps: AccountDependencies, user: UserRecord, form: { new_password: string; confirm_password: string }): Promise<FieldErrors> {
+async function newPasswordErrors(
+  deps: AccountDependencies,
+  t: Translate,
+  user: UserRecord,
+  form: { new_password: string; confirm_password: string },
+  serviceName: string | undefined,
+): Promise<FieldErrors> {
   const errors: FieldErrors = {};
   try {
-    checkPasswordPolicy(form.new_password, { email: user.email, name: user.name, minLength: deps.config.passwordMinLength, issuer: deps.config.issuer });
+    checkPasswordPolicy(form.new_password, { email: user.email, name: user.name, minLength: deps.config.passwordMinLength, issuer: deps.config.issuer, serviceName });
     await refuseBreached(deps.breachedPasswords, form.new_password);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    errors.new_password = sentence(error.message);
+    errors.new_password = refusalText(t, error);
   }
-  if (form.confirm_password !== form.new_password) errors.confirm_password = 'The two new passwords are not the same.';
+  if (form.confirm_password !== form.new_password) errors.confirm_password = t('account.errors.passwordsDiffer');
   return errors;
 }
 
@@ -41,8 +50,10 @@ export function changePassword(deps: AccountDependencies) {
     const { user, session } = accountOf(res);
     const form = parseAccountForm(passwordSchema, req);
     // The new password is judged before the current one is checked: a form that fails anyway spends no guess.
-    const errors = await newPasswordErrors(deps, user, form);
-    if (form.current_password === '') errors.current_password = 'Enter your current password.';
+    const { t, language } = localeOf(req);
+    // The organisation's name (the brand the page shows) is a word of this service, like the issuer's host.
+    const errors = await newPasswordErrors(deps, t, user, form, (res.locals.brand as Brand | undefined)?.name);
+    if (form.current_password === '') errors.current_password = t('account.errors.currentPasswordMissing');
     if (Object.keys(errors).length > 0) {
       await renderAccountPage(deps, req, res, { errors: { password: errors } }, 400);
       return;
@@ -54,7 +65,7 @@ export function changePassword(deps: AccountDependencies) {
     }
     const ip = req.ip ?? null;
     if (!(await deps.store.users.update(user.id, { passwordHash: await hashPassword(form.new_password) }, deps.clock.now()))) {
-      throw new NotFoundError('This account no longer exists.');
+      throw new NotFoundError('This account no longer exists.').shown('account.errors.accountGone');
     }
     const others = (await deps.store.sessions.listForUser(user.id, deps.clock.now())).filter((other) => other.idHash !== session.idHash);
     await Promise.all(others.map((other) => deps.sessionEnd.end(other, { reason: 'password_set', actor: user.id, keepOffline: false })));
@@ -69,7 +80,7 @@ export function changePassword(deps: AccountDependencies) {
     await deps.store.signInChallenges.deleteForUser(user.id, 'second_factor');
     await deps.store.signInChallenges.deleteForUser(user.id, 'new_password');
     await deps.store.audit.append({ at: deps.clock.now(), type: 'account.password_changed', actor: user.id, subject: user.id, ip, details: { sessions_ended: others.length } });
-    inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, user, ip));
+    inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, user, ip, language));
     res.redirect(303, accountPath(deps, '?done=password-changed'));
   };
 }

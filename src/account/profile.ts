@@ -3,25 +3,44 @@
 // not enough to move the account, and with it its password resets, to another mailbox.
 import type { Request, Response } from 'express';
 import { inBackground, mailVerification } from '../auth/account-links.js';
-import { retryAfterSeconds, tryAgainIn } from '../auth/throttle.js';
+import { retryAfterSeconds } from '../auth/throttle.js';
 import { requestEmailChange, type EmailChangeRequest } from '../auth/email-verification.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import type { Translate } from '../i18n/catalog.js';
+import { localeOf } from '../i18n/page-locale.js';
+import { retryWhen } from '../interaction/retry-time.js';
 import { checkEmail, checkName } from '../manage/users.js';
 import { accountPath } from './access.js';
 import { accountOf, type AccountDependencies } from './context.js';
 import { checkCurrentPassword } from './current-password.js';
-import { emailSchema, nameSchema, parseAccountForm, sentence } from './forms.js';
+import { emailSchema, nameSchema, parseAccountForm, refusalText } from './forms.js';
 import { refuseCurrentPassword } from './refusal.js';
 import { renderAccountPage } from './render.js';
 
 /** Runs a rule: its value, or the message its ValidationError shows next to the field (anything else goes on). */
-function checked<T>(rule: () => T): { ok: true; value: T } | { ok: false; error: string } {
+function checked<T>(rule: () => T, say: (error: ValidationError) => string): { ok: true; value: T } | { ok: false; error: string } {
   try {
     return { ok: true, value: rule() };
   } catch (error) {
-    if (error instanceof ValidationError) return { ok: false, error: sentence(error.message) };
+    if (error instanceof ValidationError) return { ok: false, error: say(error) };
     throw error;
   }
+}
+
+/**
+ * checkName's refusals (src/manage/users.ts words them for the command line) in the page's language: a control
+ * character, or a name longer than the limit its message names.
+ */
+function nameRefusal(t: Translate, error: ValidationError): string {
+  if (error.text) return refusalText(t, error);
+  if (/control characters/.test(error.message)) return t('account.errors.nameControl');
+  const max = /\d+/.exec(error.message)?.[0];
+  return max ? t('account.errors.nameTooLong', { max }) : refusalText(t, error);
+}
+
+/** checkEmail's refusal: the address as typed, quoted, is not one. */
+function emailRefusal(t: Translate, typed: string): (error: ValidationError) => string {
+  return (error) => (error.text ? refusalText(t, error) : t('account.errors.emailInvalid', { email: JSON.stringify(typed) }));
 }
 
 /** POST /account/name (`name`; empty removes it). */
@@ -29,7 +48,11 @@ export function changeName(deps: AccountDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const { user } = accountOf(res);
     const form = parseAccountForm(nameSchema, req);
-    const name = checked(() => checkName(form.name));
+    const { t } = localeOf(req);
+    const name = checked(
+      () => checkName(form.name),
+      (error) => nameRefusal(t, error),
+    );
     if (!name.ok) {
       await renderAccountPage(deps, req, res, { values: { name: form.name }, errors: { name: { name: name.error } } }, 400);
       return;
@@ -39,7 +62,7 @@ export function changeName(deps: AccountDependencies) {
       return;
     }
     const now = deps.clock.now();
-    if (!(await deps.store.users.update(user.id, { name: name.value }, now))) throw new NotFoundError('This account no longer exists.');
+    if (!(await deps.store.users.update(user.id, { name: name.value }, now))) throw new NotFoundError('This account no longer exists.').shown('account.errors.accountGone');
     await deps.store.audit.append({ at: now, type: 'account.name_changed', actor: user.id, subject: user.id, ip: req.ip ?? null, details: {} });
     res.redirect(303, accountPath(deps, '?done=name-changed'));
   };
@@ -55,7 +78,8 @@ export function changeEmail(deps: AccountDependencies) {
     const { user } = accountOf(res);
     const form = parseAccountForm(emailSchema, req);
     const values = { email: form.email };
-    const email = checked(() => checkEmail(form.email));
+    const { t, language } = localeOf(req);
+    const email = checked(() => checkEmail(form.email), emailRefusal(t, form.email));
     if (!email.ok) {
       await renderAccountPage(deps, req, res, { values, errors: { email: { email: email.error } } }, 400);
       return;
@@ -67,11 +91,11 @@ export function changeEmail(deps: AccountDependencies) {
     }
     let requested: EmailChangeRequest;
     try {
-      requested = await requestEmailChange(deps, user, email.value, req.ip ?? null);
+      requested = await requestEmailChange(deps, user, email.value, req.ip ?? null, language);
     } catch (error) {
       // The one rule only known once the password was right: a different spelling of the account's own address.
       if (!(error instanceof ValidationError)) throw error;
-      await renderAccountPage(deps, req, res, { values, errors: { email: { email: sentence(error.message) } } }, 400);
+      await renderAccountPage(deps, req, res, { values, errors: { email: { email: refusalText(t, error) } } }, 400);
       return;
     }
     if (requested.outcome === 'unchanged') {
@@ -79,7 +103,7 @@ export function changeEmail(deps: AccountDependencies) {
       return;
     }
     // Answered with the page itself: the address is not put in a URL, where a crafted link could say anything.
-    await renderAccountPage(deps, req, res, { notice: `We sent a link to ${requested.email}. Your address changes when you open it.` });
+    await renderAccountPage(deps, req, res, { notice: t('account.notices.emailLinkSent', { email: requested.email }) });
   };
 }
 
@@ -105,10 +129,12 @@ export function resendVerification(deps: AccountDependencies) {
         details: { by: admission.by },
       });
       res.setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
-      await renderAccountPage(deps, req, res, { notice: `Too many links asked for. Try again ${tryAgainIn(admission.retryAt, now)}.` }, 429);
+      const { t, language } = localeOf(req);
+      await renderAccountPage(deps, req, res, { notice: t('account.notices.tooManyLinks', { when: retryWhen(language, admission.retryAt, now) }) }, 429);
       return;
     }
-    inBackground(deps.logger, 'verification mail', () => mailVerification(deps, user, user.email, false));
+    const language = localeOf(req).language;
+    inBackground(deps.logger, 'verification mail', () => mailVerification(deps, user, user.email, false, language));
     res.redirect(303, accountPath(deps, '?done=verification-sent'));
   };
 }

@@ -12,6 +12,7 @@ import { removeConnectedApp } from './connected-apps.js';
 import { checkAccountCsrf } from './csrf.js';
 import { linkedSignIn, passwordHeldHere, removeIdentity } from './linked-identities.js';
 import { changePassword } from './password.js';
+import { changePreferences } from './preferences.js';
 import { changeEmail, changeName, resendVerification } from './profile.js';
 import { accountPage } from './render.js';
 import { signOutEverywhere, signOutSession } from './sessions.js';
@@ -45,5 +46,7 @@ export function accountRouter(deps: AccountDependencies): Router {
   router.post('/identities/remove', signedIn, checkedForms, removeIdentity(deps));
   // Issue 24: "Remove access" of one of the person's connected apps (connected-apps.ts).
   router.post('/connected-apps/remove', signedIn, checkedForms, removeConnectedApp(deps));
+  // Issue 25: "Language and region" (preferences.ts).
+  router.post('/preferences', signedIn, checkedForms, changePreferences(deps));
   return router;
 }

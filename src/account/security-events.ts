@@ -1,84 +1,92 @@
-// The recent security events of the signed-in person's own account, as plain sentences. Only events whose
-// subject is this account are read (the store filters by subject), so nobody sees another person's events.
+// The recent security events of the signed-in person's own account, as plain sentences in the page's language
+// (the `account.events` and `account.sessionEnds` keys). Only events whose subject is this account are read (the
+// store filters by subject), so nobody sees another person's events.
 import type { AuditEventRecord, ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import { formatTime } from './time.js';
+import type { Translate } from '../i18n/catalog.js';
 
 /** How many of the newest events the page shows. */
 export const RECENT_EVENTS = 20;
 
-const SENTENCES: Record<string, string> = {
-  'signin.succeeded': 'Signed in',
-  'signin.failed': 'Failed sign-in attempt',
-  'signin.throttled': 'Sign-in attempts blocked after too many failures',
-  'password_reset.requested': 'Password reset link requested',
-  'password_reset.completed': 'Password reset with an emailed link',
-  'account.password_changed': 'Password changed',
-  'account.name_changed': 'Name changed',
-  'account.signed_out_everywhere': 'Signed out everywhere',
-  'account.password_check_failed': 'Wrong current password entered on this page',
-  'account.password_check_throttled': 'Password attempts on this page blocked after too many failures',
-  'account.second_factor_check_failed': 'Wrong second-factor code entered on this page',
-  'account.totp_setup_started': 'Setting up an authenticator app started',
-  'account.totp_enabled': 'Two-step verification turned on',
-  'account.totp_disabled': 'Two-step verification turned off',
-  'account.recovery_codes_replaced': 'New recovery codes made; the old ones no longer work',
-  'account.passkey_added': 'Passkey added',
-  'account.passkey_removed': 'Passkey removed',
-  'email.change_requested': 'Change of email address requested',
-  'email.changed': 'Email address changed',
-  'email.verified': 'Email address verified',
-  'email.verification_throttled': 'Verification links held back after too many requests',
-  'email.confirmation_refused': 'An old email link was refused: the address changed after it was sent',
-  'admin.reauthenticated': 'Password confirmed on the admin screens',
-  'admin.reauthentication_failed': 'Wrong password entered on the admin screens',
-  'session.revoked_by_admin': 'Signed out by an administrator',
-  'user.created': 'Account created',
-  'user.password_set': 'Password set by an administrator',
-  'user.disabled': 'Account disabled by an administrator',
-  'user.enabled': 'Account enabled by an administrator',
-  'user.signed_out_everywhere': 'Signed out everywhere by an administrator',
-  'user.second_factors_reset': 'Second factors removed by an administrator',
-  'code.reused': 'A sign-in code was used twice, or after it was withdrawn (a sign-out or a new password); the tokens issued with it were revoked',
-  'refresh_token.reused': 'An application’s refresh token was used twice; its access was revoked',
-  'token.revoked': 'An application gave up its access',
-  'signin.denied': 'Sign-in refused: the application is only for members of certain groups',
-  'token.denied': 'An application’s access ended: it is only for members of certain groups',
-  'group.member_added': 'Added to a group by an administrator',
-  'group.member_removed': 'Removed from a group by an administrator',
-  'user.attribute_set': 'Account details changed by an administrator',
-  'device.approved': 'A device was allowed to sign in to an application with a code',
-  'device.denied': 'A device’s request to sign in with a code was denied',
-  'device.code_throttled': 'Device codes held back after too many wrong ones',
-  'consent.granted': 'An application was allowed to access your account',
-  'consent.denied': 'An application’s request to access your account was denied',
-  'consent.revoked': 'An application’s access to your account was removed',
+const SENTENCES: Record<string, (t: Translate) => string> = {
+  'signin.succeeded': (t) => t('account.events.signinSucceeded'),
+  'signin.failed': (t) => t('account.events.signinFailed'),
+  'signin.throttled': (t) => t('account.events.signinThrottled'),
+  'password_reset.requested': (t) => t('account.events.passwordResetRequested'),
+  'password_reset.completed': (t) => t('account.events.passwordResetCompleted'),
+  'account.password_changed': (t) => t('account.events.accountPasswordChanged'),
+  'account.name_changed': (t) => t('account.events.accountNameChanged'),
+  'account.signed_out_everywhere': (t) => t('account.events.accountSignedOutEverywhere'),
+  'account.password_check_failed': (t) => t('account.events.accountPasswordCheckFailed'),
+  'account.password_check_throttled': (t) => t('account.events.accountPasswordCheckThrottled'),
+  'account.second_factor_check_failed': (t) => t('account.events.accountSecondFactorCheckFailed'),
+  'account.totp_setup_started': (t) => t('account.events.accountTotpSetupStarted'),
+  'account.totp_enabled': (t) => t('account.events.accountTotpEnabled'),
+  'account.totp_disabled': (t) => t('account.events.accountTotpDisabled'),
+  'account.recovery_codes_replaced': (t) => t('account.events.accountRecoveryCodesReplaced'),
+  'account.passkey_added': (t) => t('account.events.accountPasskeyAdded'),
+  'account.passkey_removed': (t) => t('account.events.accountPasskeyRemoved'),
+  'email.change_requested': (t) => t('account.events.emailChangeRequested'),
+  'email.changed': (t) => t('account.events.emailChanged'),
+  'email.verified': (t) => t('account.events.emailVerified'),
+  'email.verification_throttled': (t) => t('account.events.emailVerificationThrottled'),
+  'email.confirmation_refused': (t) => t('account.events.emailConfirmationRefused'),
+  'admin.reauthenticated': (t) => t('account.events.adminReauthenticated'),
+  'admin.reauthentication_failed': (t) => t('account.events.adminReauthenticationFailed'),
+  'session.revoked_by_admin': (t) => t('account.events.sessionRevokedByAdmin'),
+  'user.created': (t) => t('account.events.userCreated'),
+  'user.password_set': (t) => t('account.events.userPasswordSet'),
+  'user.disabled': (t) => t('account.events.userDisabled'),
+  'user.enabled': (t) => t('account.events.userEnabled'),
+  'user.signed_out_everywhere': (t) => t('account.events.userSignedOutEverywhere'),
+  'user.second_factors_reset': (t) => t('account.events.userSecondFactorsReset'),
+  'code.reused': (t) => t('account.events.codeReused'),
+  'refresh_token.reused': (t) => t('account.events.refreshTokenReused'),
+  'token.revoked': (t) => t('account.events.tokenRevoked'),
+  'signin.denied': (t) => t('account.events.signinDenied'),
+  'token.denied': (t) => t('account.events.tokenDenied'),
+  'group.member_added': (t) => t('account.events.groupMemberAdded'),
+  'group.member_removed': (t) => t('account.events.groupMemberRemoved'),
+  'user.attribute_set': (t) => t('account.events.userAttributeSet'),
+  'device.approved': (t) => t('account.events.deviceApproved'),
+  'device.denied': (t) => t('account.events.deviceDenied'),
+  'device.code_throttled': (t) => t('account.events.deviceCodeThrottled'),
+  'consent.granted': (t) => t('account.events.consentGranted'),
+  'consent.denied': (t) => t('account.events.consentDenied'),
+  'consent.revoked': (t) => t('account.events.consentRevoked'),
+  'user.preferences_changed': (t) => t('account.events.userPreferencesChanged'),
 };
 
 /** Why a session ended (SessionEndReason), as the end of a sentence. */
-const SESSION_ENDS: Record<string, string> = {
-  logout: 'Signed out',
-  password_set: 'Signed out after a password change',
-  admin: 'Signed out by an administrator',
-  user_disabled: 'Signed out: the account was disabled',
-  signed_in_again: 'Session replaced by a new sign-in in the same browser',
-  key_revoked: 'Signed out: a signing key was withdrawn',
+const SESSION_ENDS: Record<string, (t: Translate) => string> = {
+  logout: (t) => t('account.sessionEnds.logout'),
+  password_set: (t) => t('account.sessionEnds.passwordSet'),
+  admin: (t) => t('account.sessionEnds.admin'),
+  user_disabled: (t) => t('account.sessionEnds.userDisabled'),
+  signed_in_again: (t) => t('account.sessionEnds.signedInAgain'),
+  key_revoked: (t) => t('account.sessionEnds.keyRevoked'),
 };
 
+/** The event types and session-end reasons that have a sentence of their own (tests check each one's text). */
+export const EVENT_TYPES = Object.keys(SENTENCES);
+export const SESSION_END_REASONS = Object.keys(SESSION_ENDS);
+
 /** The sentence for an event; a type this page does not know is shown as it is. */
-export function eventSentence(event: AuditEventRecord): string {
+export function eventSentence(t: Translate, event: Pick<AuditEventRecord, 'type' | 'details'>): string {
   if (event.type === 'session.ended') {
     const reason = event.details.reason;
-    return (typeof reason === 'string' && Object.hasOwn(SESSION_ENDS, reason) ? SESSION_ENDS[reason] : undefined) ?? 'Session ended';
+    const known = typeof reason === 'string' && Object.hasOwn(SESSION_ENDS, reason) ? SESSION_ENDS[reason] : undefined;
+    return known ? known(t) : t('account.sessionEnds.ended');
   }
   const known = Object.hasOwn(SENTENCES, event.type) ? SENTENCES[event.type] : undefined;
-  if (known) return known;
-  if (event.type.startsWith('user.')) return 'Changed by an administrator';
+  if (known) return known(t);
+  if (event.type.startsWith('user.')) return t('account.events.changedByAdministrator');
   return event.type;
 }
 
 export interface SecurityEventView {
-  at: string;
+  /** When (ms); the view shows it in the person's language and time zone. */
+  at: number;
   text: string;
   /** Only for what the person did or what was tried against them: an administrator's address is theirs to keep. */
   ip: string | null;
@@ -86,15 +94,15 @@ export interface SecurityEventView {
   failure: boolean;
 }
 
-export async function securityEvents(store: Store, userId: string, clientName: (clientId: string) => Promise<string>): Promise<SecurityEventView[]> {
+export async function securityEvents(store: Store, t: Translate, userId: string, clientName: (clientId: string) => Promise<string>): Promise<SecurityEventView[]> {
   const events = await store.audit.list({ limit: RECENT_EVENTS, filter: { subject: userId } });
   return Promise.all(
     // The store already filters by subject; checked again so that a filter bug can never show another person's events.
     events
       .filter((event) => event.subject === userId)
       .map(async (event) => ({
-        at: formatTime(event.at),
-        text: eventSentence(event),
+        at: event.at,
+        text: eventSentence(t, event),
         ip: event.actor === userId || event.actor === 'anonymous' ? event.ip : null,
         application: event.clientId ? await clientName(event.clientId) : null,
         failure: event.outcome === 'failure',
@@ -103,10 +111,10 @@ export async function securityEvents(store: Store, userId: string, clientName: (
 }
 
 /** Names clients by id, looking each up once however many rows share it. */
-export function clientNamer(store: Store): (clientId: string) => Promise<string> {
+export function clientNamer(store: Store, t: Translate): (clientId: string) => Promise<string> {
   const clients = new Map<string, Promise<ClientRecord | null>>();
   return async (clientId) => {
     if (!clients.has(clientId)) clients.set(clientId, store.clients.findById(clientId));
-    return (await clients.get(clientId))?.name ?? 'An application that was removed';
+    return (await clients.get(clientId))?.name ?? t('account.events.removedApplication');
   };
 }

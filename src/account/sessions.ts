@@ -7,13 +7,13 @@ import type { Store } from '../store/store.js';
 import { accountLoginUrl, accountPath } from './access.js';
 import { accountOf, type AccountDependencies } from './context.js';
 import { parseAccountForm, sessionSchema } from './forms.js';
-import { formatTime } from './time.js';
 
 export interface SessionView {
   sid: string;
   applications: string[];
-  signedIn: string;
-  lastSeen: string;
+  /** When (ms): the view shows it in the person's language and time zone (dates.dateTime). */
+  signedIn: number;
+  lastSeen: number;
   /** The session of the browser looking at the page ("this device"). */
   current: boolean;
 }
@@ -26,8 +26,8 @@ export async function sessionViews(store: Store, userId: string, currentIdHash: 
     ordered.map(async (session) => ({
       sid: session.sid,
       applications: await Promise.all((await store.sessions.clientsOf(session.sid)).map(clientName)),
-      signedIn: formatTime(session.authTime),
-      lastSeen: formatTime(session.lastSeenAt),
+      signedIn: session.authTime,
+      lastSeen: session.lastSeenAt,
       current: session.idHash === currentIdHash,
     })),
   );
@@ -43,7 +43,7 @@ export function signOutSession(deps: AccountDependencies) {
     const { user, session: current } = accountOf(res);
     const { sid } = parseAccountForm(sessionSchema, req);
     const session = sid ? await deps.store.sessions.findLiveBySid(sid, deps.clock.now()) : null;
-    if (!session || session.userId !== user.id) throw new NotFoundError('This session has already ended.');
+    if (!session || session.userId !== user.id) throw new NotFoundError('This session has already ended.').shown('account.errors.sessionEnded');
     if (session.idHash === current.idHash) {
       await deps.sessions.end({ session, user });
       deps.cookies.clear(res, 'session');

@@ -3,15 +3,14 @@
 import type { Store } from '../store/store.js';
 import { accountPath } from './access.js';
 import type { AccountDependencies } from './context.js';
-import { formatTime } from './time.js';
 
-export type TwoFactorView = { state: 'off' } | { state: 'pending' } | { state: 'on'; since: string; recoveryCodesLeft: number };
+export type TwoFactorView = { state: 'off' } | { state: 'pending' } | { state: 'on'; since: number; recoveryCodesLeft: number };
 
 export async function twoFactorView(store: Store, userId: string): Promise<TwoFactorView> {
   const credential = await store.totp.find(userId);
   if (!credential) return { state: 'off' };
   if (credential.confirmedAt === null) return { state: 'pending' };
-  return { state: 'on', since: formatTime(credential.confirmedAt), recoveryCodesLeft: await store.recoveryCodes.countUnused(userId) };
+  return { state: 'on', since: credential.confirmedAt, recoveryCodesLeft: await store.recoveryCodes.countUnused(userId) };
 }
 
 export function twoFactorPaths(deps: Pick<AccountDependencies, 'config'>) {

@@ -7,7 +7,8 @@
 import type { Request, Response } from 'express';
 import { tellSecondFactorChanged } from '../auth/account-links.js';
 import { retryAfterSeconds } from '../auth/throttle.js';
-import { beginEnrolment, confirmEnrolment, enrolmentDisplay, issueRecoveryCodes, TOTP_ON } from '../auth/totp-enrolment.js';
+import { beginEnrolment, confirmEnrolment, enrolmentDisplay, issueRecoveryCodes } from '../auth/totp-enrolment.js';
+import { localeOf } from '../i18n/page-locale.js';
 import type { UserRecord } from '../store/records.js';
 import { accountPath } from './access.js';
 import { accountOf, auditAccount, type AccountDependencies } from './context.js';
@@ -18,10 +19,10 @@ import { renderAccountPage } from './render.js';
 import { twoFactorPaths } from './two-factor-view.js';
 
 /** What the account layout needs on every page (the header's name and sign-out form). */
-function layout(deps: AccountDependencies, res: Response) {
+function layout(deps: AccountDependencies, req: Request, res: Response) {
   const { user, session, csrfToken } = accountOf(res);
   return {
-    title: 'Two-step verification',
+    title: localeOf(req).t('account.twoFactor.heading'),
     csrfToken,
     user: { name: user.name, email: user.email },
     currentSid: session.sid,
@@ -30,24 +31,24 @@ function layout(deps: AccountDependencies, res: Response) {
   };
 }
 
-function renderCodes(deps: AccountDependencies, res: Response, codes: string[], heading: string): void {
-  res.render('account/two-factor', { ...layout(deps, res), mode: 'codes', heading, codes, error: null });
+function renderCodes(deps: AccountDependencies, req: Request, res: Response, codes: string[], heading: string): void {
+  res.render('account/two-factor', { ...layout(deps, req, res), mode: 'codes', heading, codes, error: null });
 }
 
 /** GET /account/two-factor: the QR code and the secret of an authenticator being set up. */
 export function twoFactorSetupPage(deps: AccountDependencies) {
-  return async (_req: Request, res: Response): Promise<void> => {
-    await renderSetup(deps, res, null, 200);
+  return async (req: Request, res: Response): Promise<void> => {
+    await renderSetup(deps, req, res, null, 200);
   };
 }
 
-async function renderSetup(deps: AccountDependencies, res: Response, error: string | null, status: number): Promise<void> {
+async function renderSetup(deps: AccountDependencies, req: Request, res: Response, error: string | null, status: number): Promise<void> {
   const display = await enrolmentDisplay(deps, accountOf(res).user);
   if (!display) {
     res.redirect(303, accountPath(deps));
     return;
   }
-  res.status(status).render('account/two-factor', { ...layout(deps, res), mode: 'setup', heading: 'Set up your authenticator app', ...display, error });
+  res.status(status).render('account/two-factor', { ...layout(deps, req, res), mode: 'setup', heading: localeOf(req).t('account.twoFactor.setupHeading'), ...display, error });
 }
 
 /** Checks the form's current password; on a refusal answers with the page (400 or 429) and returns false. */
@@ -95,12 +96,13 @@ export function confirmTwoFactor(deps: AccountDependencies) {
     const form = parseAccountForm(codeSchema, req);
     const codes = await confirmEnrolment(deps, user.id, form.code);
     if (!codes) {
-      await renderSetup(deps, res, 'That code is not right. Enter the 6-digit code your app shows now.', 400);
+      await renderSetup(deps, req, res, localeOf(req).t('account.errors.setupCodeWrong'), 400);
       return;
     }
     await auditAccount(deps, req, user, 'account.totp_enabled');
-    tellSecondFactorChanged(deps, user, TOTP_ON, req.ip ?? null);
-    renderCodes(deps, res, codes, 'Two-step verification is on');
+    const { t, language } = localeOf(req);
+    tellSecondFactorChanged(deps, user, 'totp-on', req.ip ?? null, language);
+    renderCodes(deps, req, res, codes, t('account.twoFactor.onHeading'));
   };
 }
 
@@ -116,8 +118,9 @@ export function replaceRecoveryCodes(deps: AccountDependencies) {
     if (!(await passwordAndFactorConfirmed(deps, req, res, user))) return;
     const codes = await issueRecoveryCodes(deps, user.id);
     await auditAccount(deps, req, user, 'account.recovery_codes_replaced');
-    tellSecondFactorChanged(deps, user, 'New recovery codes were made for your account; the old ones no longer work.', req.ip ?? null);
-    renderCodes(deps, res, codes, 'Your new recovery codes');
+    const { t, language } = localeOf(req);
+    tellSecondFactorChanged(deps, user, 'recovery-codes', req.ip ?? null, language);
+    renderCodes(deps, req, res, codes, t('account.twoFactor.newCodesHeading'));
   };
 }
 
@@ -135,7 +138,7 @@ export function turnOffTwoFactor(deps: AccountDependencies) {
     await deps.store.recoveryCodes.removeAll(user.id);
     if (removed) {
       await auditAccount(deps, req, user, 'account.totp_disabled');
-      tellSecondFactorChanged(deps, user, 'Two-step verification was turned off: signing in no longer asks for a code from an authenticator app.', req.ip ?? null);
+      tellSecondFactorChanged(deps, user, 'totp-off', req.ip ?? null, localeOf(req).language);
     }
     res.redirect(303, accountPath(deps, '?done=two-factor-off'));
   };

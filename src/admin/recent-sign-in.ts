@@ -15,7 +15,9 @@
 //     applications act on);
 //   - signing keys: a rotation, a revocation;
 //   - dynamic registration (issue 24): creating an initial access token (whoever holds it registers applications);
-//     switching a client between third-party and first-party is a client edit like any other but the name.
+//     switching a client between third-party and first-party is a client edit like any other but the name;
+//   - branding (issue 25): any change to the saved brand (its name, logo and look are what people trust the login
+//     page by; its stylesheet can hide or restyle anything on every page).
 // Not sensitive: renaming a user, a client or an API (the name grants nothing), email verification, disabling,
 // enabling and signing out, revoking an initial access token, removing a person's connected app (they take access
 // away), creating a group or an API (an API grants nothing until a
@@ -42,6 +44,12 @@ export type SensitivePredicate = (req: Request, res: Response) => boolean | Prom
 export interface RecentSignInOptions {
   /** The label of a secret field asked for again on the confirmation page (SECRET_FIELDS). */
   retypeLabel?: string;
+  /**
+   * Answers instead of the confirmation page, for a form it cannot post back (an upload: a page cannot hold the
+   * chosen files): the route shows its own form again, with `error` (null: the password was missing) at its
+   * password field, under `status`.
+   */
+  answer?: (req: Request, res: Response, refusal: { error: string | null; status: number }) => Promise<void>;
 }
 
 export function requireRecentSignIn(deps: AdminDependencies, isSensitive: SensitivePredicate = () => true, options: RecentSignInOptions = {}) {
@@ -91,6 +99,10 @@ export function requireRecentSignIn(deps: AdminDependencies, isSensitive: Sensit
         details: { sid: admin.session.sid },
       });
       error = 'That password is not correct.';
+    }
+    if (options.answer) {
+      await options.answer(req, res, { error, status });
+      return;
     }
     const fields = Object.entries(body)
       .filter(([name]) => !NOT_ECHOED.has(name) && !SECRET_FIELDS.has(name))

@@ -6,6 +6,8 @@ import { requireAdmin } from './access.js';
 import { apiRoutes } from './apis.js';
 import { attributeRoutes } from './attributes.js';
 import { auditRoutes } from './audit.js';
+import { brandingRoutes } from './branding.js';
+import { checkedBrandingForm } from './branding-upload.js';
 import { clientRoutes } from './clients.js';
 import { adminOf, type AdminDependencies } from './context.js';
 import { checkAdminCsrf } from './csrf.js';
@@ -40,6 +42,7 @@ const checkedForms = checkedForm(checkAdminCsrf);
 // body-parser types its middleware for Node's IncomingMessage; ours take Express's Request, which extends it.
 const largeFormParser: RequestHandler = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 1000 });
 const LARGE_FORMS = /^\/(apis|clients|providers)(\/|$)/;
+const BRANDING_FORM = /^\/branding\/?$/i;
 
 function checkedLargeForms(req: Request, res: Response, next: NextFunction): void {
   largeFormParser(req, res, (error?: unknown) => {
@@ -61,8 +64,14 @@ export type AdminRouterDependencies = ProviderDependencies;
 export function adminRouter(deps: AdminRouterDependencies): Router {
   const router = express.Router();
   router.use(requireAdmin(deps));
-  // Every POST is parsed and checked; other methods pass through untouched.
-  router.use((req, res, next) => (req.method !== 'POST' ? next() : LARGE_FORMS.test(req.path) ? checkedLargeForms(req, res, next) : checkedForms(req, res, next)));
+  // Every POST is parsed and checked; other methods pass through untouched. The Branding form uploads images
+  // (multipart/form-data, issue 25: branding-upload.ts).
+  router.use((req, res, next) => {
+    if (req.method !== 'POST') next();
+    else if (BRANDING_FORM.test(req.path)) checkedBrandingForm(req, res, next);
+    else if (LARGE_FORMS.test(req.path)) checkedLargeForms(req, res, next);
+    else checkedForms(req, res, next);
+  });
   router.get('/', dashboardPage(deps));
   router.post('/sign-out', signOut(deps));
   userRoutes(router, deps);
@@ -75,6 +84,7 @@ export function adminRouter(deps: AdminRouterDependencies): Router {
   apiRoutes(router, deps);
   providerRoutes(router, deps);
   keyRoutes(router, deps);
+  brandingRoutes(router, deps);
   auditRoutes(router, deps);
   return router;
 }

@@ -5,12 +5,16 @@
 // account's address only while the account still has it, a change link moves the account to its address, a reset
 // link works only while its address is the account's. A new email or password ends every link still unused
 // (UserRepository.update).
+import { BrandService } from '../branding/brand-service.js';
+import type { Brand } from '../branding/brand.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { routeUrl, type RouteName } from '../http/routes.js';
+import { languageOfTag, type Language } from '../i18n/languages.js';
+import { localeFor, type PageLocale } from '../i18n/page-locale.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
-import { renderMail, type MailTemplate } from '../mail/templates.js';
+import { renderMail, type MailData, type MailTemplate, type SecondFactorChangedMail } from '../mail/templates.js';
 import { normalizeEmail } from '../store/normalize-email.js';
 import type { AccountTokenPurpose, AccountTokenRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -75,12 +79,29 @@ export function consumeLinkToken(deps: Pick<AccountMailDependencies, 'store' | '
   return token ? deps.store.accountTokens.consume(hashSecret(token), purpose, deps.clock.now()) : Promise.resolve(null);
 }
 
-async function send(deps: AccountMailDependencies, to: string, template: MailTemplate, data: Parameters<typeof renderMail>[1]): Promise<void> {
-  const mail = await renderMail(template, data);
+/**
+ * The language and time zone of a mail to `user` (issue 25): the language saved on their account, else the one of
+ * the page that caused the mail (`requestLanguage`: a reset asked for on a French page is French), else
+ * DEFAULT_LOCALE; times in their saved time zone, else UTC (named in the mail).
+ */
+export function recipientLocale(config: Pick<Config, 'defaultLocale'>, user: Pick<UserRecord, 'locale' | 'timeZone'>, requestLanguage?: Language): PageLocale {
+  const language = languageOfTag(user.locale ?? '') ?? requestLanguage ?? config.defaultLocale;
+  return localeFor(language, user.timeZone);
+}
+
+/** The brand the mails carry: the one the pages show (the admin screen's, else BRAND_*, else Gatehouse's). */
+export function mailBrand(deps: Pick<AccountMailDependencies, 'config' | 'store' | 'clock'>): Promise<Brand> {
+  return new BrandService(deps.config, deps.store, deps.clock).current();
+}
+
+type DataOf<T extends MailTemplate> = Extract<MailData, { template: T }>;
+
+async function send<T extends MailTemplate>(deps: AccountMailDependencies, to: string, user: UserRecord, data: DataOf<T>, requestLanguage: Language | undefined): Promise<void> {
+  const mail = await renderMail<T>(data.template as T, data, recipientLocale(deps.config, user, requestLanguage), await mailBrand(deps));
   await deps.mailer.send({ to, ...mail });
 }
 
-/** A UTC time as the mails show it. */
+/** A UTC time as the mails showed it before issue 25 (kept for the CLI's and tests' use; mails now use Intl). */
 export function mailTime(ms: number): string {
   return new Date(ms)
     .toISOString()
@@ -88,55 +109,59 @@ export function mailTime(ms: number): string {
     .replace(/\.\d{3}Z$/, ' UTC');
 }
 
-export async function mailPasswordReset(deps: AccountMailDependencies, user: UserRecord): Promise<void> {
+export async function mailPasswordReset(deps: AccountMailDependencies, user: UserRecord, requestLanguage?: Language): Promise<void> {
   const link = await issueLink(deps, 'password_reset', user, user.email);
-  await send(deps, user.email, 'password-reset', { template: 'password-reset', name: user.name, issuer: deps.config.issuer, link, minutes: RESET_LINK_LIFETIME_MS / 60_000 });
+  await send(deps, user.email, user, { template: 'password-reset', name: user.name, issuer: deps.config.issuer, link, minutes: RESET_LINK_LIFETIME_MS / 60_000 }, requestLanguage);
 }
 
 /**
  * Verifies `email`: the user's own address (an `email_verification` link), or (`change`) the one they asked to move
  * to (an `email_change` link), which takes effect only when verified.
  */
-export async function mailVerification(deps: AccountMailDependencies, user: UserRecord, email: string, change: boolean): Promise<void> {
+export async function mailVerification(deps: AccountMailDependencies, user: UserRecord, email: string, change: boolean, requestLanguage?: Language): Promise<void> {
   const link = await issueLink(deps, change ? 'email_change' : 'email_verification', user, email);
-  await send(deps, email, 'email-verification', { template: 'email-verification', name: user.name, issuer: deps.config.issuer, link, hours: VERIFICATION_LINK_LIFETIME_MS / 3_600_000, change });
+  await send(deps, email, user, { template: 'email-verification', name: user.name, issuer: deps.config.issuer, link, hours: VERIFICATION_LINK_LIFETIME_MS / 3_600_000, change }, requestLanguage);
 }
 
-export async function mailPasswordChanged(deps: AccountMailDependencies, user: UserRecord, ip: string | null): Promise<void> {
-  await send(deps, user.email, 'password-changed', {
-    template: 'password-changed',
-    name: user.name,
-    issuer: deps.config.issuer,
-    at: mailTime(deps.clock.now()),
-    ip,
-    forgotLink: routeUrl(deps.config.issuer, 'forgotPassword'),
-  });
+export async function mailPasswordChanged(deps: AccountMailDependencies, user: UserRecord, ip: string | null, requestLanguage?: Language): Promise<void> {
+  await send(
+    deps,
+    user.email,
+    user,
+    { template: 'password-changed', name: user.name, issuer: deps.config.issuer, at: deps.clock.now(), ip, forgotLink: routeUrl(deps.config.issuer, 'forgotPassword') },
+    requestLanguage,
+  );
 }
 
 /**
- * Told when a second factor is added or removed (`change`, a sentence: "Two-step verification was turned on."):
- * someone who learnt the password and set up their own authenticator is noticed by the account's owner.
+ * Told when a second factor is added or removed (`change`: which, e.g. 'totp-on'; an English sentence from an
+ * older caller is printed as given): someone who learnt the password and set up their own authenticator is
+ * noticed by the account's owner.
  */
-export async function mailSecondFactorChanged(deps: AccountMailDependencies, user: UserRecord, change: string, ip: string | null): Promise<void> {
-  await send(deps, user.email, 'second-factor-changed', {
-    template: 'second-factor-changed',
-    name: user.name,
-    issuer: deps.config.issuer,
-    change,
-    at: mailTime(deps.clock.now()),
-    ip,
-    accountLink: routeUrl(deps.config.issuer, 'account'),
-  });
+export async function mailSecondFactorChanged(
+  deps: AccountMailDependencies,
+  user: UserRecord,
+  change: SecondFactorChangedMail['change'],
+  ip: string | null,
+  requestLanguage?: Language,
+): Promise<void> {
+  await send(
+    deps,
+    user.email,
+    user,
+    { template: 'second-factor-changed', name: user.name, issuer: deps.config.issuer, change, at: deps.clock.now(), ip, accountLink: routeUrl(deps.config.issuer, 'account') },
+    requestLanguage,
+  );
 }
 
 /** The same mail, sent after the answer (a mail server's delay never holds up the page). */
-export function tellSecondFactorChanged(deps: AccountMailDependencies, user: UserRecord, change: string, ip: string | null): void {
-  inBackground(deps.logger, 'second-factor mail', () => mailSecondFactorChanged(deps, user, change, ip));
+export function tellSecondFactorChanged(deps: AccountMailDependencies, user: UserRecord, change: SecondFactorChangedMail['change'], ip: string | null, requestLanguage?: Language): void {
+  inBackground(deps.logger, 'second-factor mail', () => mailSecondFactorChanged(deps, user, change, ip, requestLanguage));
 }
 
 /** Told to the old address: if someone else took the account, its owner hears of it. */
-export async function mailEmailChanged(deps: AccountMailDependencies, user: UserRecord, oldEmail: string): Promise<void> {
-  await send(deps, oldEmail, 'email-changed', { template: 'email-changed', name: user.name, issuer: deps.config.issuer, newEmail: user.email, at: mailTime(deps.clock.now()) });
+export async function mailEmailChanged(deps: AccountMailDependencies, user: UserRecord, oldEmail: string, requestLanguage?: Language): Promise<void> {
+  await send(deps, oldEmail, user, { template: 'email-changed', name: user.name, issuer: deps.config.issuer, newEmail: user.email, at: deps.clock.now() }, requestLanguage);
 }
 
 /**

@@ -2,12 +2,13 @@
 // refusal of passwords that are commonly used, expected or compromised, at any minimum length: on a list of
 // passwords seen in breaches (src/auth/common-passwords.ts), repetitive or sequential, or built from words of
 // the context (the service's name, its address, the person's email and name), judged by zxcvbn
-// (src/auth/password-strength.ts). Each refusal says why in one plain sentence.
+// (src/auth/password-strength.ts). Each refusal says why in one plain sentence: in English in its message (logs, JSON,
+// the CLI), and as a translation key a page shows in its own language (GatehouseError.shown, section `password`).
 import { codePointLength } from '../code-points.js';
 import { ValidationError } from '../errors.js';
 import { isCommonPassword } from './common-passwords.js';
 import { normalizePassword } from './password-hash.js';
-import { contextWords, minGuessesFor, passwordWeakness, REASONS } from './password-strength.js';
+import { contextWords, minGuessesFor, passwordWeakness, REASON_KEYS, REASONS } from './password-strength.js';
 
 export const PASSWORD_MAX_LENGTH = 256;
 /** The service's name as people see it, until it can be configured. */
@@ -34,7 +35,7 @@ export interface PasswordContext {
   name?: string | null;
   /** config.issuer: its host is a word of this service. Every form passes it; only generated passwords go without. */
   issuer?: string;
-  /** The service's name as people see it; DEFAULT_SERVICE_NAME when absent. */
+  /** The service's name as people see it (the brand name when one is configured); DEFAULT_SERVICE_NAME when absent. */
   serviceName?: string;
 }
 
@@ -44,12 +45,14 @@ export function checkPasswordPolicy(password: string, context: PasswordContext):
   const normalized = normalizePassword(password);
   // Length counts characters (code points), not UTF-16 units or bytes.
   const length = codePointLength(normalized);
-  if (length < minLength) throw new ValidationError('password', `the password must be at least ${minLength} characters long`);
-  if (length > PASSWORD_MAX_LENGTH) throw new ValidationError('password', `the password must be at most ${PASSWORD_MAX_LENGTH} characters long`);
+  if (length < minLength) throw new ValidationError('password', `the password must be at least ${minLength} characters long`).shown('password.tooShort', { count: minLength });
+  if (length > PASSWORD_MAX_LENGTH) {
+    throw new ValidationError('password', `the password must be at most ${PASSWORD_MAX_LENGTH} characters long`).shown('password.tooLong', { count: PASSWORD_MAX_LENGTH });
+  }
   if (derivedFromEmail(normalized.toLowerCase(), email)) {
-    throw new ValidationError('password', 'the password must not contain the name part of the email address');
+    throw new ValidationError('password', 'the password must not contain the name part of the email address').shown('password.emailName');
   }
   const words = contextWords({ email, name: context.name, issuer: context.issuer, serviceName: context.serviceName ?? DEFAULT_SERVICE_NAME });
   const weakness = passwordWeakness(normalized, words, { listed: isCommonPassword(normalized), minGuesses: minGuessesFor(minLength) });
-  if (weakness !== null) throw new ValidationError('password', `the password ${REASONS[weakness]}`);
+  if (weakness !== null) throw new ValidationError('password', `the password ${REASONS[weakness]}`).shown(REASON_KEYS[weakness]);
 }

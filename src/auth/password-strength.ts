@@ -40,6 +40,22 @@ export const REASONS = {
 
 export type Weakness = keyof typeof REASONS;
 
+/**
+ * The translation of each reason as a person reads it on a page (issue 25, locales/*.json section `password`):
+ * "The password …." in the page's language. The English texts are REASONS as sentences.
+ */
+export const REASON_KEYS: Record<Weakness, string> = {
+  account: 'password.account',
+  service: 'password.service',
+  repeat: 'password.repeat',
+  sequence: 'password.sequence',
+  keyboard: 'password.keyboard',
+  date: 'password.date',
+  breached: 'password.breached',
+  words: 'password.words',
+  guessable: 'password.guessable',
+};
+
 /** zxcvbn's score 4 (see the threshold above). */
 export const MIN_GUESSES = 1e10;
 /**

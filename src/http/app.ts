@@ -41,7 +41,7 @@ import { noStore, tokenEndpoint } from '../oidc/token.js';
 import { userinfoEndpoint } from '../oidc/userinfo.js';
 import { packageRoot, publicDir, viewsDir } from '../paths.js';
 import { brandAssetRouter } from '../branding/brand-routes.js';
-import { BrandService } from '../branding/brand-service.js';
+import { brandsOf, type BrandService } from '../branding/brand-service.js';
 import { languageSwitch } from '../i18n/language-switch.js';
 import { localization } from '../i18n/localization.js';
 import { pageDefaults } from '../i18n/page-defaults.js';
@@ -131,7 +131,7 @@ function createExpressApp(
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox, breachedPasswords };
   const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog };
   const device = { store, clock, config, cookies, sessions, throttle, secretBox, claimCatalog };
-  const brands = givenBrands ?? new BrandService(config, store, clock);
+  const brands = givenBrands ?? brandsOf(config, store, clock, { logger, resolve });
 
   const router = express.Router();
   router.options([routes.discovery, routes.jwks], publicDocumentCors);

@@ -1,6 +1,10 @@
 // The one place an error becomes a response: a redirect to the client (authorization errors once the client
 // and redirect URI are trusted), JSON for machines, or an HTML page for people. The public message goes to
 // the requester; the internal detail and stack go only to the log.
+// A page is in the page's language (issue 25): its title and, for an error that carries a translation
+// (GatehouseError.shown), its message. Any other message (a protocol's error_description, written for developers)
+// stays English: on a page in another language it comes under a sentence in that language saying what happened,
+// marked lang="en" so it is read out as English. JSON answers are always the English message.
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config.js';
 import {
@@ -17,16 +21,21 @@ import {
   RouteNotFoundError,
   UntrustedAuthorizationRequest,
 } from '../errors.js';
+import type { Translate } from '../i18n/catalog.js';
+import type { Language } from '../i18n/languages.js';
 import { AuthorizationErrorRedirect } from '../oidc/authorization-request.js';
 import { errorRedirect } from '../oidc/authorization-response.js';
 import { isApiPath } from './routes.js';
 
+/** What machines are told (JSON: `error`, `error_description`); the page tells people in their language. */
 interface ErrorView {
   status: number;
   error: string;
   description: string;
-  title: string;
 }
+
+/** The description the server gives of a failure it does not explain (the stack goes to the log). */
+const SERVER_ERROR = 'The server could not complete the request.';
 
 const HTTP_ERROR_CODES: Record<number, string> = {
   400: 'invalid_request',
@@ -40,29 +49,64 @@ const HTTP_ERROR_CODES: Record<number, string> = {
   503: 'temporarily_unavailable',
 };
 
-function titleOf(error: unknown, status: number): string {
-  if (error instanceof UntrustedAuthorizationRequest) return 'Sign-in cannot continue';
-  if (error instanceof ForbiddenForm) return 'This form cannot be accepted';
-  if (error instanceof LogoutRefused) return 'Sign-out cannot continue';
-  if (error instanceof AdminOnly) return 'Administrators only';
-  if (error instanceof UpstreamSignInFailed) return 'Sign-in did not complete';
-  if (error instanceof DirectoryUnavailable) return 'Sign-in is not available right now';
-  return status === 404 ? 'Page not found' : 'Something went wrong';
+/** The page's heading, by what went wrong. */
+function titleOf(t: Translate, error: unknown, status: number): string {
+  if (error instanceof UntrustedAuthorizationRequest) return t('errorPage.title.signIn');
+  if (error instanceof ForbiddenForm) return t('errorPage.title.form');
+  if (error instanceof LogoutRefused) return t('errorPage.title.signOut');
+  if (error instanceof AdminOnly) return t('errorPage.title.adminOnly');
+  if (error instanceof UpstreamSignInFailed) return t('errorPage.title.upstream');
+  if (error instanceof DirectoryUnavailable) return t('errorPage.title.directory');
+  return status === 404 ? t('errorPage.title.notFound') : t('errorPage.title.generic');
+}
+
+/** What happened, in the page's language, for a message that has no translation of its own. */
+function leadOf(t: Translate, error: unknown, status: number): string {
+  if (error instanceof UntrustedAuthorizationRequest) return t('errorPage.lead.signIn');
+  if (error instanceof ForbiddenForm) return t('errorPage.lead.form');
+  if (error instanceof LogoutRefused) return t('errorPage.lead.signOut');
+  if (error instanceof AdminOnly) return t('errorPage.lead.adminOnly');
+  if (error instanceof UpstreamSignInFailed) return t('errorPage.lead.upstream');
+  if (error instanceof DirectoryUnavailable) return t('errorPage.lead.directory');
+  if (status === 404) return t('errorPage.lead.notFound');
+  if (status === 401 || status === 403) return t('errorPage.lead.forbidden');
+  if (status === 409) return t('errorPage.lead.conflict');
+  if (status === 413) return t('errorPage.lead.tooLarge');
+  if (status === 429) return t('errorPage.lead.tooMany');
+  if (status >= 500) return t('errorPage.lead.unavailable');
+  return t('errorPage.lead.badRequest');
 }
 
 function describe(error: unknown): ErrorView {
   if (error instanceof OAuthError) {
-    return { status: error.status, error: error.error, description: error.description, title: titleOf(error, error.status) };
+    return { status: error.status, error: error.error, description: error.description };
   }
   if (error instanceof GatehouseError) {
-    return { status: error.status, error: HTTP_ERROR_CODES[error.status] ?? 'server_error', description: error.message, title: titleOf(error, error.status) };
+    return { status: error.status, error: HTTP_ERROR_CODES[error.status] ?? 'server_error', description: error.message };
   }
   // Errors from Express and body parsers carry a 4xx `status` and a message safe to show (`expose`).
   const status = (error as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
-    return { status, error: HTTP_ERROR_CODES[status] ?? 'invalid_request', description: (error as Error).message, title: titleOf(error, status) };
+    return { status, error: HTTP_ERROR_CODES[status] ?? 'invalid_request', description: (error as Error).message };
   }
-  return { status: 500, error: 'server_error', description: 'The server could not complete the request.', title: titleOf(error, 500) };
+  return { status: 500, error: 'server_error', description: SERVER_ERROR };
+}
+
+/** The page's translator and language: the localization middleware's (res.locals), else the app's defaults. */
+function pageLocale(req: Request, res: Response): { t: Translate; language: Language } {
+  const locals = res.locals as { t?: Translate; lang?: Language };
+  const defaults = req.app.locals as { t: Translate; lang: Language };
+  return { t: locals.t ?? defaults.t, language: locals.lang ?? defaults.lang };
+}
+
+/** The page: `description` in the page's language; `original`, the English message it stands for, when it had to. */
+function errorPage(req: Request, res: Response, error: unknown, view: ErrorView) {
+  const { t, language } = pageLocale(req, res);
+  const page = { status: view.status, error: view.error, title: titleOf(t, error, view.status), requestId: req.id };
+  if (error instanceof GatehouseError && error.text) return { ...page, description: t(error.text.key, error.text.values), original: null };
+  if (view.description === SERVER_ERROR) return { ...page, description: t('errorPage.serverError'), original: null };
+  if (language === 'en') return { ...page, description: view.description, original: null };
+  return { ...page, description: leadOf(t, error, view.status), original: view.description };
 }
 
 function wantsJson(req: Request): boolean {
@@ -103,7 +147,7 @@ export function errorHandler(config: Config) {
     if (wantsJson(req)) {
       res.json({ error: view.error, error_description: view.description });
     } else {
-      res.render('error', { ...view, requestId: req.id });
+      res.render('error', errorPage(req, res, error, view));
     }
   };
 }

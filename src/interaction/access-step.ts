@@ -27,7 +27,7 @@ export const accessStep: SignInStep = {
     await auditAccessDenied(deps, req, user.id, target.client.clientId);
     if (viaScript) {
       // A passkey's sign-in is driven by a script on the login page, which shows the message (no page can be sent).
-      refuseJson(res, 403, 'access_denied', accessDeniedMessage(deps.config, target.client));
+      refuseJson(res, 403, 'access_denied', accessDeniedMessage(req, deps.config, target.client));
       return 'answered';
     }
     const request = restoreRequest(target.client, record.params);

@@ -11,12 +11,30 @@ export function browserCsrfToken(cookies: Cookies, req: Request, res: Response, 
   return csrfTokenFor(browserSecretOf(cookies, req, res), purpose);
 }
 
-/** Refuses the form (403) unless it carries this browser's token for the purpose. */
-export function checkBrowserCsrf(cookies: Cookies, req: Request, purpose: string, advice: string): void {
+/** The translations (issue 25) of a form's two refusals, each the whole sentence with the form's own advice. */
+export interface CsrfRefusalTexts {
+  /** "This browser did not keep the cookie the form needs. … <advice>" */
+  noCookie: string;
+  /** "The form has expired or did not come from this site. <advice>" */
+  expired: string;
+}
+
+/**
+ * Refuses the form (403) unless it carries this browser's token for the purpose. The English `advice` ends the
+ * message logs keep; `texts` are the keys of what the page shows (without them, the English message).
+ */
+export function checkBrowserCsrf(cookies: Cookies, req: Request, purpose: string, advice: string, texts?: CsrfRefusalTexts): void {
   const browser = cookies.read(req, 'browser');
-  if (!browser) throw new ForbiddenForm(`This browser did not keep the cookie the form needs. Allow cookies for this site. ${advice}`);
+  if (!browser) {
+    const refusal = new ForbiddenForm(`This browser did not keep the cookie the form needs. Allow cookies for this site. ${advice}`);
+    throw texts ? refusal.shown(texts.noCookie) : refusal;
+  }
   const presented = (req.body as Record<string, unknown> | undefined)?.csrf;
-  checkCsrfToken(csrfTokenFor(browser, purpose), typeof presented === 'string' ? presented : '', advice);
+  try {
+    checkCsrfToken(csrfTokenFor(browser, purpose), typeof presented === 'string' ? presented : '', advice);
+  } catch (error) {
+    throw texts && error instanceof ForbiddenForm ? error.shown(texts.expired) : error;
+  }
 }
 
 /** A form field as a string ('' when absent or repeated). */

@@ -22,7 +22,12 @@ export interface CompletionDependencies extends PendingDependencies {
 export type SignInTarget = { kind: 'application'; bound: BoundRequest; client: ClientRecord } | { kind: 'page'; returnTo: string };
 
 export function expiredSignIn(): UntrustedAuthorizationRequest {
-  return new UntrustedAuthorizationRequest('This sign-in link has expired or was already used. Go back to the application and sign in again.');
+  return new UntrustedAuthorizationRequest('This sign-in link has expired or was already used. Go back to the application and sign in again.').shown('login.expired');
+}
+
+/** A `return_to` that is not one of our pages (return-to.ts). */
+export function invalidSignInLink(): UntrustedAuthorizationRequest {
+  return new UntrustedAuthorizationRequest('This sign-in link is not valid. Open the page you wanted again.').shown('login.invalidLink');
 }
 
 /** The application's pending request `id`, bound to this browser; refused when it expired or was used. */
@@ -38,7 +43,7 @@ export async function applicationTarget(deps: PendingDependencies, req: Request,
 export async function targetOf(deps: PendingDependencies, req: Request, fields: { request?: unknown; return_to?: unknown }): Promise<SignInTarget> {
   if (typeof fields.request === 'string' && fields.request !== '') return applicationTarget(deps, req, fields.request);
   const returnTo = safeReturnPath(deps.config.basePath, fields.return_to);
-  if (!returnTo) throw new UntrustedAuthorizationRequest('This sign-in link is not valid. Open the page you wanted again.');
+  if (!returnTo) throw invalidSignInLink();
   return { kind: 'page', returnTo };
 }
 

@@ -4,6 +4,7 @@
 // and Deny. The page is never cached and never framed (the site-wide frame-ancestors 'none' and X-Frame-Options:
 // DENY, security-headers.ts); its CSP admits the logo's origin only (img-src) and the application's origin as the
 // form's redirect target (form-action). Logos and links are shown to the browser, never fetched by the server.
+// Everything is in the page's language (issue 25; section `consent`, the sentences of section `scopes`).
 import type { Response } from 'express';
 import { linkedPage, logoUrl, type LinkedPage } from '../http/browser-url.js';
 import { formActionPolicy, imagePolicy } from '../http/middleware/security-headers.js';
@@ -12,7 +13,7 @@ import type { ClaimCatalog } from '../oidc/claim-catalog.js';
 import type { AuthorizationRequest } from '../oidc/authorization-request.js';
 import type { ClientRecord, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import { describeScopes, type RequestView } from './scope-sentences.js';
+import { describeScopes, type RequestView, type SentenceLocale } from './scope-sentences.js';
 
 export interface ConsentPageView {
   title: string;
@@ -50,17 +51,19 @@ export interface ConsentViewInput {
   ask: readonly string[];
   requestId: string;
   csrfToken: string;
+  /** The page's language (localeOf(req)). */
+  locale: SentenceLocale;
 }
 
 export async function consentView(deps: { store: Store; claimCatalog: Pick<ClaimCatalog, 'definitions'>; config: { basePath: string } }, input: ConsentViewInput): Promise<ConsentPageView> {
-  const { client, request, user, ask } = input;
+  const { client, request, user, ask, locale } = input;
   const before = request.scope.filter((scope) => !ask.includes(scope));
   const [asks, allowed] = await Promise.all([
-    describeScopes(deps.store, deps.claimCatalog, client, ask, request.resources),
-    describeScopes(deps.store, deps.claimCatalog, client, before, request.resources),
+    describeScopes(deps.store, deps.claimCatalog, client, ask, request.resources, locale),
+    describeScopes(deps.store, deps.claimCatalog, client, before, request.resources, locale),
   ]);
   return {
-    title: `Allow ${client.name} to use your account?`,
+    title: locale.t('consent.title', { app: client.name }),
     clientName: client.name,
     logoUrl: logoUrl(client.logoUri),
     homePage: linkedPage(client.clientUri),

@@ -14,11 +14,13 @@
 //   sends the code; Deny audits `consent.denied` and sends access_denied with the state and our issuer (RFC 6749
 //   §4.1.2.1, RFC 9207); nothing is granted.
 // Every refusal writes nothing. The device flow's approval page (device.ts) is its own explicit consent, per code.
+// The page is in the request's ui_locales, else the person's language (issue 25, src/i18n/page-locale.ts).
 import type { Request, Response } from 'express';
 import { csrfTokenFor, checkCsrfToken, type BoundRequest } from './pending-request.js';
 import type { ActiveSession } from '../auth/sessions.js';
-import { AccessDenied, ValidationError } from '../errors.js';
+import { AccessDenied, ForbiddenForm, ValidationError } from '../errors.js';
 import { routes } from '../http/routes.js';
+import { localeOf, preferAccount } from '../i18n/page-locale.js';
 import type { ClaimCatalog } from '../oidc/claim-catalog.js';
 import { restoreRequest, type AuthorizationRequest } from '../oidc/authorization-request.js';
 import { errorRedirect, issueCode } from '../oidc/authorization-response.js';
@@ -69,6 +71,7 @@ export function consentPage(deps: ConsentDependencies) {
     res.setHeader('Cache-Control', 'no-store');
     const { bound, client } = await applicationTarget(deps, req, text(req.query.request));
     const active = await deps.sessions.current(req);
+    if (active) preferAccount(req, active.user);
     const request = restoreRequest(client, bound.record.params);
     const answer = active ? await sessionAnswer(deps, request, active, undefined) : 'sign_in';
     if (!active || answer === 'sign_in') {
@@ -88,7 +91,7 @@ export function consentPage(deps: ConsentDependencies) {
       res.redirect(303, await codeUnderConsent(deps, used, active.session, need));
       return;
     }
-    const view = await consentView(deps, { client, request, user: active.user, ask: need.ask, requestId: bound.id, csrfToken: consentCsrf(deps, req, bound, active) });
+    const view = await consentView(deps, { client, request, user: active.user, ask: need.ask, requestId: bound.id, csrfToken: consentCsrf(deps, req, bound, active), locale: localeOf(req) });
     renderConsent(res, view, request.redirectUri);
   };
 }
@@ -100,9 +103,14 @@ export function consentSubmit(deps: ConsentDependencies) {
     const { bound, client } = await applicationTarget(deps, req, text(body.request));
     const active = await deps.sessions.current(req);
     if (!active) throw expiredSignIn();
-    checkCsrfToken(consentCsrf(deps, req, bound, active), text(body.csrf), FORM_ADVICE);
+    preferAccount(req, active.user);
+    try {
+      checkCsrfToken(consentCsrf(deps, req, bound, active), text(body.csrf), FORM_ADVICE);
+    } catch (error) {
+      throw error instanceof ForbiddenForm ? error.shown('consent.formExpired') : error;
+    }
     const decision = body.decision;
-    if (decision !== 'allow' && decision !== 'deny') throw new ValidationError('decision', 'Choose Allow or Deny.');
+    if (decision !== 'allow' && decision !== 'deny') throw new ValidationError('decision', 'Choose Allow or Deny.').shown('consent.chooseDecision');
     // The session must still answer the request as when the page was shown (a group's second factor, the access
     // rule): if not, the page decides again, and nothing is used.
     if ((await sessionAnswer(deps, restoreRequest(client, bound.record.params), active, undefined)) !== 'code') {

@@ -5,15 +5,16 @@
 import type { ClientRecord, DeviceCodeRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { ClaimCatalog } from '../oidc/claim-catalog.js';
-import { describeScopes, type RequestView } from './scope-sentences.js';
+import { describeScopes, type RequestView, type SentenceLocale } from './scope-sentences.js';
 
 export type { ApiRequestView, RequestView } from './scope-sentences.js';
 
-/** What the pending authorization asks for, read for the approval page. */
+/** What the pending authorization asks for, read for the approval page, in the page's language. */
 export function describeRequest(
   deps: { store: Store; claimCatalog: Pick<ClaimCatalog, 'definitions'> },
   client: Pick<ClientRecord, 'name'>,
   record: Pick<DeviceCodeRecord, 'scope' | 'resources'>,
+  locale?: SentenceLocale,
 ): Promise<RequestView> {
-  return describeScopes(deps.store, deps.claimCatalog, client, record.scope.split(' ').filter(Boolean), record.resources);
+  return describeScopes(deps.store, deps.claimCatalog, client, record.scope.split(' ').filter(Boolean), record.resources, locale);
 }

@@ -14,19 +14,21 @@
 //   signs in again, coming back here with the code. The login page answers a signed-in browser by sending it straight
 //   back (login.ts), and a new sign-in replaces the browser's session anyway (Sessions.start).
 // Every page: signed-in only (anonymous visitors sign in and come back, return-to.ts), never cached, never framed
-// (the site-wide headers, security-headers.ts), no inline script or style.
+// (the site-wide headers, security-headers.ts), no inline script or style; in the language of the person signed in
+// (issue 25: the switcher's cookie, else the one saved on their account, src/i18n/page-locale.ts).
 import type { Request, Response } from 'express';
 import { groupsRequireMfa, mayUse } from '../auth/access-rules.js';
 import { satisfiesMfaPolicy } from '../auth/mfa-policy.js';
 import type { SecretBox } from '../auth/secret-box.js';
 import { heldFactors } from '../auth/second-factor.js';
 import type { Sessions } from '../auth/sessions.js';
-import { retryAfterSeconds, tryAgainIn, type DeviceCodeCounter, type DeviceCodeRefusal, type Throttle } from '../auth/throttle.js';
+import { retryAfterSeconds, type DeviceCodeCounter, type DeviceCodeRefusal, type Throttle } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { ForbiddenForm, ValidationError } from '../errors.js';
 import type { Cookies } from '../http/cookies.js';
 import { routes } from '../http/routes.js';
+import { localeOf, preferAccount } from '../i18n/page-locale.js';
 import type { ClaimCatalog } from '../oidc/claim-catalog.js';
 import { formatUserCode, normaliseUserCode, userCodeHash } from '../oidc/user-code.js';
 import type { ClientRecord, DeviceCodeRecord, SessionRecord, UserRecord } from '../store/records.js';
@@ -39,6 +41,7 @@ import { checkCsrfToken } from './pending-request.js';
 import { loginUrlFor } from './return-to.js';
 import { auditAccessDenied } from './sign-in-audit.js';
 import { browserSecretOf } from './browser-secret.js';
+import { retryWhen } from './retry-time.js';
 
 export interface DeviceDependencies {
   store: Store;
@@ -62,15 +65,20 @@ interface Visitor {
   csrfToken: string;
 }
 
-const WRONG_CODE = 'That code is not right, or it has expired. Check the code your device shows and type it again.';
-const GONE = 'That code has expired or has already been used. Start again on your device to get a new code.';
 const FORM_ADVICE = 'Open the device page again and enter the code.';
 
-const THROTTLED: Record<DeviceCodeCounter, string> = {
-  browser: 'Too many wrong codes were entered in this browser.',
-  person: 'Too many wrong codes were entered for your account.',
-  address: 'Too many wrong codes were entered from your network.',
-};
+/** The throttled form's sentence, by the counter that ran out (literal keys: test/unit/locales.test.ts checks them). */
+function throttledText(req: Request, by: DeviceCodeCounter, when: string): string {
+  const { t } = localeOf(req);
+  switch (by) {
+    case 'browser':
+      return t('device.throttled.browser', { when });
+    case 'person':
+      return t('device.throttled.person', { when });
+    default:
+      return t('device.throttled.address', { when });
+  }
+}
 
 /** /device, with the code to fill in (already normalised), under the issuer's base path. */
 function devicePath(config: Pick<Config, 'basePath'>, code: string | null): string {
@@ -89,8 +97,9 @@ async function signedIn(deps: DeviceDependencies, req: Request, res: Response, c
     res.redirect(303, loginUrlFor(deps.config.basePath, devicePath(deps.config, code)));
     return null;
   }
+  preferAccount(req, active.user);
   if (!deps.cookies.read(req, 'browser') && req.method !== 'GET') {
-    throw new ForbiddenForm(`This browser did not keep the cookie the form needs. Allow cookies for this site. ${FORM_ADVICE}`);
+    throw new ForbiddenForm(`This browser did not keep the cookie the form needs. Allow cookies for this site. ${FORM_ADVICE}`).shown('device.noCookie');
   }
   const browser = browserSecretOf(deps.cookies, req, res);
   await deps.sessions.touch(active.session);
@@ -98,18 +107,22 @@ async function signedIn(deps: DeviceDependencies, req: Request, res: Response, c
 }
 
 function checkFormCsrf(visitor: Visitor, req: Request): void {
-  checkCsrfToken(visitor.csrfToken, field(req, 'csrf'), FORM_ADVICE);
+  try {
+    checkCsrfToken(visitor.csrfToken, field(req, 'csrf'), FORM_ADVICE);
+  } catch (error) {
+    throw error instanceof ForbiddenForm ? error.shown('device.formExpired') : error;
+  }
 }
 
-function renderCodeForm(res: Response, visitor: Visitor, code: string, error: string | null): void {
-  res.render('device', { title: 'Connect a device', email: visitor.user.email, csrfToken: visitor.csrfToken, code, error });
+function renderCodeForm(req: Request, res: Response, visitor: Visitor, code: string, error: string | null): void {
+  res.render('device', { title: localeOf(req).t('device.title'), email: visitor.user.email, csrfToken: visitor.csrfToken, code, error });
 }
 
 /** RFC 6585 §4: 429 with Retry-After, the form kept for later; nothing was looked up. */
-function refuseThrottled(deps: DeviceDependencies, res: Response, visitor: Visitor, refusal: DeviceCodeRefusal): void {
+function refuseThrottled(deps: DeviceDependencies, req: Request, res: Response, visitor: Visitor, refusal: DeviceCodeRefusal): void {
   const now = deps.clock.now();
   res.status(429).setHeader('Retry-After', String(retryAfterSeconds(refusal.retryAt, now)));
-  renderCodeForm(res, visitor, '', `${THROTTLED[refusal.by]} Try again ${tryAgainIn(refusal.retryAt, now)}.`);
+  renderCodeForm(req, res, visitor, '', throttledText(req, refusal.by, retryWhen(localeOf(req).language, refusal.retryAt, now)));
 }
 
 export function devicePage(deps: DeviceDependencies) {
@@ -117,7 +130,7 @@ export function devicePage(deps: DeviceDependencies) {
     const code = normaliseUserCode(req.query.user_code);
     const visitor = await signedIn(deps, req, res, code);
     if (!visitor) return;
-    renderCodeForm(res, visitor, code ? formatUserCode(code) : '', null);
+    renderCodeForm(req, res, visitor, code ? formatUserCode(code) : '', null);
   };
 }
 
@@ -130,7 +143,7 @@ export function deviceCodeSubmit(deps: DeviceDependencies) {
     checkFormCsrf(visitor, req);
     const gate = await deps.throttle.deviceCodeGate(visitor.browser, visitor.user.id, req.ip);
     if (gate.refusal) {
-      refuseThrottled(deps, res, visitor, gate.refusal);
+      refuseThrottled(deps, req, res, visitor, gate.refusal);
       return;
     }
     const record = code ? await deps.store.deviceCodes.findPending(userCodeHash(code), deps.clock.now()) : null;
@@ -140,11 +153,11 @@ export function deviceCodeSubmit(deps: DeviceDependencies) {
       const block = await gate.failed();
       if (block) await auditThrottled(deps, req, visitor, block);
       res.status(400);
-      renderCodeForm(res, visitor, typed.length <= 64 ? typed : '', WRONG_CODE);
+      renderCodeForm(req, res, visitor, typed.length <= 64 ? typed : '', localeOf(req).t('device.wrongCode'));
       return;
     }
     if (!(await admitted(deps, req, res, visitor, client, code))) return;
-    await renderApproval(deps, res, visitor, record, client, code);
+    await renderApproval(deps, req, res, visitor, record, client, code);
   };
 }
 
@@ -154,24 +167,24 @@ export function deviceDecision(deps: DeviceDependencies) {
     if (!visitor) return;
     checkFormCsrf(visitor, req);
     const target = openDecision(await deps.secretBox(), visitor.browser, visitor.session, field(req, 'request'));
-    if (!target) throw new ForbiddenForm(`This form was not made in this browser, or you have signed in again since. ${FORM_ADVICE}`);
+    if (!target) throw new ForbiddenForm(`This form was not made in this browser, or you have signed in again since. ${FORM_ADVICE}`).shown('device.notThisBrowser');
     const decision = field(req, 'decision');
-    if (decision !== 'allow' && decision !== 'deny') throw new ValidationError('decision', 'Choose Allow or Deny.');
+    if (decision !== 'allow' && decision !== 'deny') throw new ValidationError('decision', 'Choose Allow or Deny.').shown('device.chooseDecision');
     const now = deps.clock.now();
     const record = await deps.store.deviceCodes.findPending(target.userCodeHash, now);
     const client = record && record.deviceCodeHash === target.deviceCodeHash ? await deps.store.clients.findById(record.clientId) : null;
     if (!record || !client) {
-      gone(res, visitor);
+      gone(req, res, visitor);
       return;
     }
     if (decision === 'deny') {
       // Saying no needs no rule: anyone who has the code may stop the device.
       if (!(await deps.store.deviceCodes.deny(target.userCodeHash, now))) {
-        gone(res, visitor);
+        gone(req, res, visitor);
         return;
       }
       await auditDecision(deps, req, visitor, record, 'device.denied');
-      renderDone(res, client, 'denied');
+      renderDone(req, res, client, 'denied');
       return;
     }
     // Checked again: the rules or the person's groups may have changed since the approval page was shown.
@@ -183,11 +196,11 @@ export function deviceDecision(deps: DeviceDependencies) {
       now,
     );
     if (!approved) {
-      gone(res, visitor);
+      gone(req, res, visitor);
       return;
     }
     await auditDecision(deps, req, visitor, record, 'device.approved');
-    renderDone(res, client, 'approved');
+    renderDone(req, res, client, 'approved');
   };
 }
 
@@ -204,9 +217,9 @@ export function deviceSignInAgain(deps: DeviceDependencies) {
 }
 
 /** The authorization is no longer pending (decided, expired, swept): the form again, to start over. */
-function gone(res: Response, visitor: Visitor): void {
+function gone(req: Request, res: Response, visitor: Visitor): void {
   res.status(400);
-  renderCodeForm(res, visitor, '', GONE);
+  renderCodeForm(req, res, visitor, '', localeOf(req).t('device.gone'));
 }
 
 /**
@@ -218,18 +231,19 @@ async function admitted(deps: DeviceDependencies, req: Request, res: Response, v
   const groups = await deps.store.groups.groupsOf(visitor.user.id);
   const groupRequiresMfa = groupsRequireMfa(groups);
   if (!satisfiesMfaPolicy(visitor.session.amr, { requireMfa: deps.config.requireMfa, client, acrValues: [], groupRequiresMfa })) {
-    await renderStepUp(deps, res, visitor, client, code, groupRequiresMfa);
+    await renderStepUp(deps, req, res, visitor, client, code, groupRequiresMfa);
     return false;
   }
   if (!mayUse(client, groups)) {
     await auditAccessDenied(deps, req, visitor.user.id, client.clientId);
     // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line only
     req.log.info({ clientId: client.clientId }, 'device approval refused by the access rule');
+    const { t } = localeOf(req);
     res.status(403).render('device-access-denied', {
-      title: `You don't have access to ${client.name}`,
+      title: t('device.denied.title', { app: client.name }),
       clientName: client.name,
       email: visitor.user.email,
-      contact: accessContact(deps.config, client),
+      contact: accessContact(deps.config, client, t('accessDenied.yourAdministrator')),
     });
     return false;
   }
@@ -242,11 +256,11 @@ async function admitted(deps: DeviceDependencies, req: Request, res: Response, v
  * chosen; with neither, the sign-in sets one up only where the operator's rule reaches a sign-in to our own pages
  * (REQUIRE_MFA, a group): an application's own rule needs the account page first.
  */
-async function renderStepUp(deps: DeviceDependencies, res: Response, visitor: Visitor, client: ClientRecord, code: string | null, groupRequiresMfa: boolean): Promise<void> {
+async function renderStepUp(deps: DeviceDependencies, req: Request, res: Response, visitor: Visitor, client: ClientRecord, code: string | null, groupRequiresMfa: boolean): Promise<void> {
   const held = await heldFactors(deps.store, visitor.user.id);
   const mode = held.totp ? 'totp' : held.passkeys > 0 ? 'passkey' : deps.config.requireMfa || groupRequiresMfa ? 'enrol' : 'setup';
   res.status(403).render('device-step-up', {
-    title: 'Two-step verification needed',
+    title: localeOf(req).t('device.stepUp.title'),
     clientName: client.name,
     email: visitor.user.email,
     mode,
@@ -256,10 +270,11 @@ async function renderStepUp(deps: DeviceDependencies, res: Response, visitor: Vi
   });
 }
 
-async function renderApproval(deps: DeviceDependencies, res: Response, visitor: Visitor, record: DeviceCodeRecord, client: ClientRecord, code: string): Promise<void> {
-  const [box, request] = await Promise.all([deps.secretBox(), describeRequest(deps, client, record)]);
+async function renderApproval(deps: DeviceDependencies, req: Request, res: Response, visitor: Visitor, record: DeviceCodeRecord, client: ClientRecord, code: string): Promise<void> {
+  const locale = localeOf(req);
+  const [box, request] = await Promise.all([deps.secretBox(), describeRequest(deps, client, record, locale)]);
   res.render('device-approve', {
-    title: `Allow ${client.name} to use your account?`,
+    title: locale.t('device.approve.title', { app: client.name }),
     clientName: client.name,
     email: visitor.user.email,
     code: formatUserCode(code),
@@ -269,9 +284,10 @@ async function renderApproval(deps: DeviceDependencies, res: Response, visitor: 
   });
 }
 
-function renderDone(res: Response, client: ClientRecord, outcome: 'approved' | 'denied'): void {
+function renderDone(req: Request, res: Response, client: ClientRecord, outcome: 'approved' | 'denied'): void {
+  const { t } = localeOf(req);
   res.render('device-done', {
-    title: outcome === 'approved' ? 'Device connected' : 'Device not connected',
+    title: outcome === 'approved' ? t('device.done.approvedTitle') : t('device.done.deniedTitle'),
     clientName: client.name,
     outcome,
   });

@@ -33,7 +33,7 @@ function text(value: unknown): string {
 }
 
 function expiredState(): UntrustedAuthorizationRequest {
-  return new UntrustedAuthorizationRequest('This sign-in has expired or was already used. Start again.');
+  return new UntrustedAuthorizationRequest('This sign-in has expired or was already used. Start again.').shown('federation.expired');
 }
 
 /**
@@ -70,16 +70,16 @@ export function federationCallback(deps: LoginDependencies) {
     const browser = deps.cookies.read(req, 'browser');
     if (!browser || !constantTimeEqual(hashSecret(browser), record.browserHash)) {
       await refuse({ slug: record.providerSlug }, 'other_browser');
-      throw new ForbiddenForm('This sign-in was started in another browser, or this browser does not keep cookies. Start again here.');
+      throw new ForbiddenForm('This sign-in was started in another browser, or this browser does not keep cookies. Start again here.').shown('federation.otherBrowser');
     }
     if (record.providerSlug !== slug) {
       await refuse({ slug: record.providerSlug }, 'provider_mismatch');
-      throw new UntrustedAuthorizationRequest('This sign-in answer came back to the wrong provider. Start again.');
+      throw new UntrustedAuthorizationRequest('This sign-in answer came back to the wrong provider. Start again.').shown('federation.wrongProvider');
     }
     const provider = await browserProvider(deps.store, slug);
     if (!provider) {
       await refuse({ slug }, 'provider_disabled');
-      throw new UntrustedAuthorizationRequest('This sign-in option was turned off. Go back and choose another way to sign in.');
+      throw new UntrustedAuthorizationRequest('This sign-in option was turned off. Go back and choose another way to sign in.').shown('federation.optionOff');
     }
     const value = await openLoginState(deps.secretBox, record);
     const target = await stateTarget(deps, req, value);

@@ -2,9 +2,13 @@
 // An upstream that refused, failed or was too slow is the person's to hear about plainly, with a way back to the
 // login page: the application's pending request is not used up by it, so they can still sign in another way
 // (a password, another provider). The page shows the error's public message only; its detail goes to the log.
+// In the page's language (issue 25): the message's translation when it carries one; else, on a page not in English,
+// a sentence by status naming the provider, with the English message beneath it (marked lang="en").
 import type { Request, Response } from 'express';
 import type { UpstreamSignInFailed } from '../errors.js';
 import { routes } from '../http/routes.js';
+import type { Translate } from '../i18n/catalog.js';
+import { localeOf } from '../i18n/page-locale.js';
 import type { IdentityProviderRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
@@ -66,12 +70,28 @@ const ERROR_CODES: Record<UpstreamSignInFailed['status'], string> = {
   504: 'upstream_timeout',
 };
 
+/** What a person reads of an upstream's failure in a language its message has no translation in, by status. */
+function leadOf(t: Translate, status: UpstreamSignInFailed['status'], provider: string): string {
+  if (status === 403) return t('federation.lead.refused', { provider });
+  if (status === 504) return t('federation.lead.timeout', { provider });
+  if (status === 502) return t('federation.lead.unavailable', { provider });
+  return t('federation.lead.invalid', { provider });
+}
+
+/** The description in the page's language, and the English original when it had to be told in other words. */
+function describeFailure(req: Request, provider: Pick<IdentityProviderRecord, 'name'>, error: UpstreamSignInFailed): { description: string; original: string | null } {
+  const { t, language } = localeOf(req);
+  if (error.text) return { description: t(error.text.key, error.text.values), original: null };
+  if (language === 'en') return { description: error.message, original: null };
+  return { description: leadOf(t, error.status, provider.name), original: error.message };
+}
+
 /** The page of a failed federated sign-in, with the way back to the login page when the target is still live. */
 export function renderFederationFailure(
   req: Request,
   res: Response,
   basePath: string,
-  provider: Pick<IdentityProviderRecord, 'slug'>,
+  provider: Pick<IdentityProviderRecord, 'slug' | 'name'>,
   error: UpstreamSignInFailed,
   target: SignInTarget | null,
 ): void {
@@ -85,8 +105,8 @@ export function renderFederationFailure(
   res.setHeader('Cache-Control', 'no-store');
   res.status(error.status);
   res.render('federation-error', {
-    title: 'Sign-in did not complete',
-    description: error.message,
+    title: localeOf(req).t('federation.title'),
+    ...describeFailure(req, provider, error),
     status: error.status,
     error: ERROR_CODES[error.status],
     requestId: req.id,

@@ -2,8 +2,8 @@
 // directories (an LDAP directory checks the password typed into our own form). Their URLs are ours and fixed per
 // provider: `/federation/<slug>/start` begins a sign-in there, `/federation/<slug>/callback` is the one redirect URI
 // the upstream knows (registered there by the operator, matched exactly: RFC 9700 §4.1.3).
-import { buttonLabelOf } from '../federation/provider-settings.js';
 import type { LoginStateTarget } from '../federation/federation-state.js';
+import type { Translate } from '../i18n/catalog.js';
 import { routes } from '../http/routes.js';
 import type { IdentityProviderRecord, ProviderKind } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -44,12 +44,15 @@ export interface ProviderButton {
   iconUrl: string | null;
 }
 
-/** The buttons of the enabled browser providers, in name order (the store's). */
-export async function providerButtons(store: Store, basePath: string, target: LoginStateTarget): Promise<ProviderButton[]> {
+/**
+ * The buttons of the enabled browser providers, in name order (the store's). A label the operator wrote is shown as
+ * written; the default one, "Continue with <name>", in the page's language (`t`, issue 25).
+ */
+export async function providerButtons(store: Store, basePath: string, target: LoginStateTarget, t: Translate): Promise<ProviderButton[]> {
   const providers = (await store.identityProviders.list()).filter(signsInThroughBrowser);
   return providers.map((provider) => ({
     slug: provider.slug,
-    label: buttonLabelOf(provider),
+    label: provider.buttonLabel ?? t('federation.continueWith', { provider: provider.name }),
     href: federationStartUrl(basePath, provider.slug, target),
     iconUrl: provider.iconUrl?.startsWith('https://') ? provider.iconUrl : null,
   }));

@@ -5,10 +5,10 @@
 // sealed, browser-bound, single-use 'login' state (src/federation/federation-state.ts), and sends the browser there.
 // Like /authorize it stores a row for anyone who asks, so it is admitted per client address first.
 import type { Request, Response } from 'express';
-import { NotFoundError, UntrustedAuthorizationRequest, UpstreamSignInFailed } from '../errors.js';
+import { NotFoundError, UpstreamSignInFailed } from '../errors.js';
 import { storeLoginState, type LoginStateTarget } from '../federation/federation-state.js';
 import { admitted } from '../oidc/authorize.js';
-import { applicationTarget, type SignInTarget } from './complete-sign-in.js';
+import { applicationTarget, invalidSignInLink, type SignInTarget } from './complete-sign-in.js';
 import { renderFederationFailure } from './federation-failure.js';
 import { browserProvider, federationCallbackUri } from './federation-providers.js';
 import type { LoginDependencies } from './login.js';
@@ -21,7 +21,7 @@ function text(value: unknown): string {
 
 /** The 404 of a provider that does not exist, is turned off, or is a directory (no browser sign-in). */
 export function noSuchProvider(): NotFoundError {
-  return new NotFoundError('This sign-in option does not exist. Go back and choose another way to sign in.');
+  return new NotFoundError('This sign-in option does not exist. Go back and choose another way to sign in.').shown('federation.noSuchOption');
 }
 
 /** What the sign-in continues, from the start URL's query; refused as the login page refuses it. */
@@ -33,7 +33,7 @@ async function startTarget(deps: LoginDependencies, req: Request): Promise<{ tar
     return { target, state: { request: requestId }, ...(loginHint ? { loginHint } : {}) };
   }
   const returnTo = safeReturnPath(deps.config.basePath, req.query.return_to);
-  if (!returnTo) throw new UntrustedAuthorizationRequest('This sign-in link is not valid. Open the page you wanted again.');
+  if (!returnTo) throw invalidSignInLink();
   return { target: { kind: 'page', returnTo }, state: { return_to: returnTo } };
 }
 

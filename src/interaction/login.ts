@@ -8,14 +8,18 @@
 // Under the form, one link per enabled upstream provider ("Continue with <name>", issue 23: federation-start.ts),
 // and, when a provider's sign-in found an existing account with the person's email (`link=<slug>`), the notice
 // that they must sign in to it once here to link that provider (link-step.ts).
+// The page is in the sign-in's language (issue 25: the application's ui_locales, kept with the pending request,
+// else the person's choice or browser's), and shows the application's https logo beside its name.
 import type { Request, Response } from 'express';
 import { retryAfterSeconds } from '../auth/throttle.js';
 import { UntrustedAuthorizationRequest } from '../errors.js';
 import type { Federation } from '../federation/federation.js';
 import type { LoginStateTarget } from '../federation/federation-state.js';
+import { logoUrl } from '../http/browser-url.js';
 import { formActionPolicy, imagePolicy } from '../http/middleware/security-headers.js';
+import { localeOf } from '../i18n/page-locale.js';
 import type { ClientRecord } from '../store/records.js';
-import { applicationTarget, type SignInTarget } from './complete-sign-in.js';
+import { applicationTarget, invalidSignInLink, type SignInTarget } from './complete-sign-in.js';
 import { browserProvider, providerButtons, type ProviderButton } from './federation-providers.js';
 import { checkCsrf, checkCsrfToken, csrfTokenFor, type BoundRequest } from './pending-request.js';
 import { safeReturnPath } from './return-to.js';
@@ -27,11 +31,11 @@ import { browserSecretOf } from './browser-secret.js';
 /** `federation`: the upstream clients and directories (a directory checks the password typed here: sign-in-attempt.ts). */
 export type LoginDependencies = SignInStepDependencies & { federation: Federation };
 
-const GENERIC_FAILURE = 'Incorrect email or password.';
-
 interface LoginForm {
   /** Who the person signs in to, shown under the heading; null for our own pages. */
   clientName: string | null;
+  /** The application's logo (https only: the CSP admits its origin alone); null for none or our own pages. */
+  clientLogoUrl: string | null;
   /** The hidden fields that say where the sign-in goes on. */
   hidden: Record<string, string>;
   csrfToken: string;
@@ -55,13 +59,14 @@ function returnCsrf(browser: string, returnTo: string): string {
   return csrfTokenFor(browser, `return\0${returnTo}`);
 }
 
-function renderForm(res: Response, form: LoginForm, federated: Federated, email: string, error: string | null): void {
+function renderForm(req: Request, res: Response, form: LoginForm, federated: Federated, email: string, error: string | null): void {
   res.setHeader('Cache-Control', 'no-store');
   // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
   if (form.redirectUri !== null) res.setHeader('Content-Security-Policy', formActionPolicy(res, form.redirectUri));
-  const icons = federated.providers.flatMap((provider) => (provider.iconUrl ? [provider.iconUrl] : []));
-  if (icons.length > 0) res.setHeader('Content-Security-Policy', imagePolicy(res, icons));
-  res.render('login', { title: 'Sign in', ...form, ...federated, email, error });
+  // img-src widened by exactly the origins of the images shown: the providers' icons and the application's logo.
+  const images = [...federated.providers.flatMap((provider) => (provider.iconUrl ? [provider.iconUrl] : [])), ...(form.clientLogoUrl ? [form.clientLogoUrl] : [])];
+  if (images.length > 0) res.setHeader('Content-Security-Policy', imagePolicy(res, images));
+  res.render('login', { title: localeOf(req).t('login.title'), ...form, ...federated, email, error });
 }
 
 /**
@@ -69,9 +74,9 @@ function renderForm(res: Response, form: LoginForm, federated: Federated, email:
  * page cannot know whether this browser holds a link state, and need not: the notice only explains). The slug
  * rides along in the form, so a mistyped password does not lose the notice.
  */
-async function federatedOf(deps: LoginDependencies, target: LoginStateTarget, link: unknown): Promise<Federated> {
+async function federatedOf(deps: LoginDependencies, req: Request, target: LoginStateTarget, link: unknown): Promise<Federated> {
   const linking = await browserProvider(deps.store, link);
-  return { providers: await providerButtons(deps.store, deps.config.basePath, target), linkName: linking?.name ?? null };
+  return { providers: await providerButtons(deps.store, deps.config.basePath, target, localeOf(req).t), linkName: linking?.name ?? null };
 }
 
 /** The hidden `link` field that keeps the notice on the page again after a refused attempt. */
@@ -80,11 +85,17 @@ function withLink(hidden: Record<string, string>, federated: Federated, link: un
 }
 
 function applicationForm(bound: BoundRequest, client: ClientRecord): LoginForm {
-  return { clientName: client.name, hidden: { request: bound.id }, csrfToken: bound.csrfToken, redirectUri: bound.record.params.redirect_uri ?? '' };
+  return {
+    clientName: client.name,
+    clientLogoUrl: logoUrl(client.logoUri),
+    hidden: { request: bound.id },
+    csrfToken: bound.csrfToken,
+    redirectUri: bound.record.params.redirect_uri ?? '',
+  };
 }
 
 function returnForm(returnTo: string, csrfToken: string): LoginForm {
-  return { clientName: null, hidden: { return_to: returnTo }, csrfToken, redirectUri: null };
+  return { clientName: null, clientLogoUrl: null, hidden: { return_to: returnTo }, csrfToken, redirectUri: null };
 }
 
 /**
@@ -101,8 +112,9 @@ function refuse(deps: LoginDependencies, res: Response, attempt: Exclude<SignInA
   }
 }
 
-function failureMessage(attempt: Exclude<SignInAttempt, { outcome: 'signed_in' }>): string {
-  return attempt.outcome === 'throttled' || attempt.outcome === 'unavailable' ? attempt.message : GENERIC_FAILURE;
+/** The same words whether or not the account exists (OWASP ASVS V2.2); throttling and a silent directory say so. */
+function failureMessage(req: Request, attempt: Exclude<SignInAttempt, { outcome: 'signed_in' }>): string {
+  return attempt.outcome === 'throttled' || attempt.outcome === 'unavailable' ? attempt.message : localeOf(req).t('login.incorrect');
 }
 
 export function loginPage(deps: LoginDependencies) {
@@ -117,15 +129,15 @@ export function loginPage(deps: LoginDependencies) {
         return;
       }
       const browser = browserSecretOf(deps.cookies, req, res);
-      const federated = await federatedOf(deps, { return_to: returnTo }, req.query.link);
+      const federated = await federatedOf(deps, req, { return_to: returnTo }, req.query.link);
       const form = returnForm(returnTo, returnCsrf(browser, returnTo));
-      renderForm(res, { ...form, hidden: withLink(form.hidden, federated, req.query.link) }, federated, '', null);
+      renderForm(req, res, { ...form, hidden: withLink(form.hidden, federated, req.query.link) }, federated, '', null);
       return;
     }
     const { bound, client } = await applicationTarget(deps, req, requestId);
-    const federated = await federatedOf(deps, { request: bound.id }, req.query.link);
+    const federated = await federatedOf(deps, req, { request: bound.id }, req.query.link);
     const form = applicationForm(bound, client);
-    renderForm(res, { ...form, hidden: withLink(form.hidden, federated, req.query.link) }, federated, bound.record.params.login_hint ?? '', null);
+    renderForm(req, res, { ...form, hidden: withLink(form.hidden, federated, req.query.link) }, federated, bound.record.params.login_hint ?? '', null);
   };
 }
 
@@ -143,9 +155,9 @@ export function loginSubmit(deps: LoginDependencies) {
     const attempt = await attemptSignIn(deps, req, email, text(body.password), client.clientId);
     if (attempt.outcome !== 'signed_in') {
       refuse(deps, res, attempt);
-      const federated = await federatedOf(deps, { request: bound.id }, body.link);
+      const federated = await federatedOf(deps, req, { request: bound.id }, body.link);
       const form = applicationForm(bound, client);
-      renderForm(res, { ...form, hidden: withLink(form.hidden, federated, body.link) }, federated, email.length <= 254 ? email : '', failureMessage(attempt));
+      renderForm(req, res, { ...form, hidden: withLink(form.hidden, federated, body.link) }, federated, email.length <= 254 ? email : '', failureMessage(req, attempt));
       return;
     }
     await passwordAccepted(deps, req, res, target, attempt, text(body.password));
@@ -172,18 +184,18 @@ async function passwordAccepted(
 /** A sign-in to one of our own pages (`return_to`): no application, no code; back to the page. */
 async function returnSignIn(deps: LoginDependencies, req: Request, res: Response, body: Record<string, unknown>): Promise<void> {
   const returnTo = safeReturnPath(deps.config.basePath, body.return_to);
-  if (!returnTo) throw new UntrustedAuthorizationRequest('This sign-in link is not valid. Open the page you wanted again.');
+  if (!returnTo) throw invalidSignInLink();
   const browser = deps.cookies.read(req, 'browser');
-  if (!browser) throw new UntrustedAuthorizationRequest('This browser did not keep the sign-in cookie. Allow cookies for this site and open the page again.');
+  if (!browser) throw new UntrustedAuthorizationRequest('This browser did not keep the sign-in cookie. Allow cookies for this site and open the page again.').shown('login.noCookie');
   const csrfToken = returnCsrf(browser, returnTo);
   checkCsrfToken(csrfToken, text(body.csrf), 'Open the page you wanted again.');
   const email = text(body.email);
   const attempt = await attemptSignIn(deps, req, email, text(body.password), null);
   if (attempt.outcome !== 'signed_in') {
     refuse(deps, res, attempt);
-    const federated = await federatedOf(deps, { return_to: returnTo }, body.link);
+    const federated = await federatedOf(deps, req, { return_to: returnTo }, body.link);
     const form = returnForm(returnTo, csrfToken);
-    renderForm(res, { ...form, hidden: withLink(form.hidden, federated, body.link) }, federated, email.length <= 254 ? email : '', failureMessage(attempt));
+    renderForm(req, res, { ...form, hidden: withLink(form.hidden, federated, body.link) }, federated, email.length <= 254 ? email : '', failureMessage(req, attempt));
     return;
   }
   await passwordAccepted(deps, req, res, { kind: 'page', returnTo }, attempt, text(body.password));

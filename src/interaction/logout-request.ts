@@ -1,5 +1,6 @@
 // What an end-session request asks for (RP-Initiated Logout 1.0 §2, §3): which client, whether its hint is
 // ours, and whether the post-logout redirect it names was registered (exact match, or no redirect at all).
+// Refusals carry their translation for the page (issue 25, section `logout`); the English message for the log.
 import { LogoutRefused } from '../errors.js';
 import { verifyIdTokenHint, type IdTokenHint } from '../oidc/id-token-hint.js';
 import type { KeyRing } from '../signing/key-ring.js';
@@ -28,7 +29,7 @@ export interface LogoutRequestDependencies {
 function single(params: Record<string, unknown>, name: string): string | undefined {
   const value = params[name];
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw new LogoutRefused(`The sign-out request has more than one ${name}.`);
+  if (typeof value !== 'string') throw new LogoutRefused(`The sign-out request has more than one ${name}.`).shown('logout.repeated', { name });
   return value;
 }
 
@@ -42,11 +43,11 @@ export async function parseLogoutRequest(deps: LogoutRequestDependencies, params
   const hintRejected = rawHint !== undefined && hint === null;
   // §2: when both are present, the client_id must be one the hint was issued to.
   if (hint && clientId !== undefined && !hint.audience.includes(clientId)) {
-    throw new LogoutRefused('The sign-out request names a different application than the ID token it carries.');
+    throw new LogoutRefused('The sign-out request names a different application than the ID token it carries.').shown('logout.otherApplication');
   }
   const identifiedClientId = clientId ?? (hint?.audience.length === 1 ? hint.audience[0] : undefined);
   const client = identifiedClientId === undefined ? null : await deps.store.clients.findById(identifiedClientId);
-  if (clientId !== undefined && !client) throw new LogoutRefused('The sign-out request comes from an unknown application.');
+  if (clientId !== undefined && !client) throw new LogoutRefused('The sign-out request comes from an unknown application.').shown('logout.unknownApplication');
 
   const registered = !hintRejected && client !== null && requestedUri !== undefined && client.postLogoutRedirectUris.includes(requestedUri);
   return {

@@ -4,16 +4,18 @@
 // one; the person picks a new password under the usual policy, and the sign-in then goes on where it was going
 // (the application's pending request resumes). Choosing it has the effects of a password change elsewhere: the
 // account's other sessions end and its tokens are revoked (whoever else knew the old one is out), the owner is
-// mailed, and it is audited.
+// mailed, and it is audited. The page is in the sign-in's language (issue 25); a refused password says why in it.
 import type { Request, Response } from 'express';
 import { inBackground, mailPasswordChanged } from '../auth/account-links.js';
 import { refuseBreached } from '../auth/breached-passwords.js';
+import type { Brand } from '../branding/brand.js';
 import { hashPassword } from '../auth/password-hash.js';
 import { checkPasswordPolicy } from '../auth/password-policy.js';
 import { ValidationError } from '../errors.js';
-import { sentence } from '../http/sentence.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
 import { routes } from '../http/routes.js';
+import { errorText } from '../i18n/error-text.js';
+import { localeOf } from '../i18n/page-locale.js';
 import { endAccess } from '../manage/users.js';
 import { expiredSignIn, targetClientId, targetFields } from './complete-sign-in.js';
 import { checkCsrfToken } from './pending-request.js';
@@ -59,14 +61,14 @@ function field(body: Record<string, unknown>, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-function render(deps: SignInStepDependencies, res: Response, state: StepState, errors: FieldErrors, status = 200): void {
+function render(deps: SignInStepDependencies, req: Request, res: Response, state: StepState, errors: FieldErrors, status = 200): void {
   const { target, user } = state.progress;
   res.setHeader('Cache-Control', 'no-store');
   // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
   // Stryker disable next-line StringLiteral: equivalent; a pending request always holds its redirect_uri (authorize.ts checked it)
   if (target.kind === 'application') res.setHeader('Content-Security-Policy', formActionPolicy(res, target.bound.record.params.redirect_uri ?? ''));
   res.status(status).render('new-password', {
-    title: 'Choose a new password',
+    title: localeOf(req).t('newPassword.title'),
     clientName: target.kind === 'application' ? target.client.name : null,
     email: user.email,
     hidden: { challenge: state.id, ...targetFields(target) },
@@ -76,26 +78,44 @@ function render(deps: SignInStepDependencies, res: Response, state: StepState, e
   });
 }
 
-/** The policy's refusal, the corpus's, and a confirmation that does not match; empty when the password will do. */
-async function newPasswordErrors(deps: SignInStepDependencies, progress: SignInProgress, password: string, confirm: string): Promise<FieldErrors> {
+/** The name people know this service by (the brand's, issue 25): a password must not be built from it either. */
+function serviceNameOf(res: Response): string | undefined {
+  const brand = (res.locals as { brand?: Brand }).brand;
+  return brand?.name;
+}
+
+/**
+ * The policy's refusal, the corpus's, and a confirmation that does not match, in the page's language; empty when
+ * the password will do.
+ */
+async function newPasswordErrors(deps: SignInStepDependencies, req: Request, res: Response, progress: SignInProgress, password: string, confirm: string): Promise<FieldErrors> {
   const errors: FieldErrors = {};
+  const { t } = localeOf(req);
   try {
-    checkPasswordPolicy(password, { email: progress.user.email, name: progress.user.name, issuer: deps.config.issuer, minLength: deps.config.passwordMinLength });
+    checkPasswordPolicy(password, {
+      email: progress.user.email,
+      name: progress.user.name,
+      issuer: deps.config.issuer,
+      minLength: deps.config.passwordMinLength,
+      serviceName: serviceNameOf(res),
+    });
     // The same one again, or another from the corpus, would be asked for again at the next sign-in.
     await refuseBreached(deps.breachedPasswords, password);
   } catch (error) {
     // Stryker disable next-line ConditionalExpression: only an unexpected failure (a corpus found corrupt while looking up) is rethrown here
     if (!(error instanceof ValidationError)) throw error;
-    errors.password = sentence(error.message);
+    // Every refusal of the policy carries its translation; refuseBreached's has none of its own yet (it gives the
+    // policy's `breached` reason in English), so it is told with that reason's.
+    errors.password = errorText(t, error.text ? error : error.shown('password.breached'));
   }
-  if (!errors.password && confirm !== password) errors.confirm = 'The two passwords are not the same.';
+  if (!errors.password && confirm !== password) errors.confirm = t('newPassword.mismatch');
   return errors;
 }
 
 /** GET /login/new-password */
 export function newPasswordPage(deps: SignInStepDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
-    render(deps, res, await stepStateOf(deps, req, 'new_password', req.query), {});
+    render(deps, req, res, await stepStateOf(deps, req, 'new_password', req.query), {});
   };
 }
 
@@ -108,9 +128,9 @@ export function newPasswordSubmit(deps: SignInStepDependencies) {
     // Only over the password this sign-in passed: one set meanwhile elsewhere (reset, account page, admin) stands.
     if (state.value.password !== passwordFingerprint(state.progress.user.passwordHash)) throw expiredSignIn();
     const password = field(body, 'password');
-    const errors = await newPasswordErrors(deps, state.progress, password, field(body, 'confirm'));
+    const errors = await newPasswordErrors(deps, req, res, state.progress, password, field(body, 'confirm'));
     if (errors.password || errors.confirm) {
-      render(deps, res, state, errors, 400);
+      render(deps, req, res, state, errors, 400);
       return;
     }
 

@@ -2,14 +2,18 @@
 // POST /login/passkey/options gives the WebAuthn options and a challenge bound to this browser's cookie;
 // POST /login/passkey checks the authenticator's answer and ends the sign-in like every other (complete-sign-in.ts),
 // answering the next URL as JSON for the script to follow. Both take JSON and the login form's CSRF token, and
-// answer every refusal as JSON `{ error, message }`, the message for the page to show.
+// answer every refusal as JSON `{ error, message }`, the message for the page to show, in the page's language
+// (issue 25: the sign-in's ui_locales, else the person's choice or browser's; `error` stays the code scripts read).
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { authenticationResponseSchema, passkeyAmr, signInOptions, verifySignIn } from '../auth/passkeys.js';
 import { hashSecret } from '../auth/secrets.js';
-import { retryAfterSeconds, tryAgainIn, type Throttle } from '../auth/throttle.js';
+import { retryAfterSeconds, type Throttle } from '../auth/throttle.js';
 import { ForbiddenForm, GatehouseError, UntrustedAuthorizationRequest, ValidationError } from '../errors.js';
+import { errorText } from '../i18n/error-text.js';
+import { localeOf } from '../i18n/page-locale.js';
 import { targetClientId, targetOf, type SignInTarget } from './complete-sign-in.js';
 import { checkCsrfToken, csrfTokenFor } from './pending-request.js';
+import { tryAgainText } from './sign-in-attempt.js';
 import { auditFailure } from './sign-in-audit.js';
 import type { SignInStepDependencies } from './sign-in-progress.js';
 import { proceed } from './sign-in-steps.js';
@@ -18,9 +22,6 @@ export type PasskeySignInDependencies = SignInStepDependencies & { throttle: Thr
 
 /** JSON bodies, only on the passkey routes; as small as the forms' limit (an answer is a few kilobytes). */
 export const parseJson = express.json({ limit: '32kb' });
-
-const NOT_ACCEPTED = 'This passkey was not accepted. Try again, or sign in with your password.';
-const EXPIRED = 'This passkey request expired or was already answered. Try again.';
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -60,14 +61,14 @@ export function jsonRefusal(error: unknown, req: Request, res: Response, next: N
   }
   if (error instanceof GatehouseError && error.status < 500) {
     req.log.info({ error: error.name, detail: error.detail }, 'request refused');
-    refuseJson(res, error.status, errorCode(error), error.message);
+    refuseJson(res, error.status, errorCode(error), errorText(localeOf(req).t, error));
     return;
   }
   // Body parser errors (malformed JSON, too large) carry a 4xx status.
   const status = (error as { status?: unknown }).status;
   // Stryker disable next-line LogicalOperator: body-parser's errors (http-errors) have a numeric 4xx status and expose true, every other error neither, so no error tells a weakened conjunction apart
   if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
-    refuseJson(res, status, status === 413 ? 'request_too_large' : 'invalid_request', 'The request could not be read. Reload the page and try again.');
+    refuseJson(res, status, status === 413 ? 'request_too_large' : 'invalid_request', localeOf(req).t('passkey.unreadableRequest'));
     return;
   }
   next(error);
@@ -85,7 +86,7 @@ interface CheckedTarget {
  */
 async function checkedTarget(deps: PasskeySignInDependencies, req: Request, body: Record<string, unknown>): Promise<CheckedTarget> {
   const browser = deps.cookies.read(req, 'browser');
-  if (!browser) throw new ForbiddenForm('This browser did not keep the sign-in cookie. Allow cookies for this site and open the page again.');
+  if (!browser) throw new ForbiddenForm('This browser did not keep the sign-in cookie. Allow cookies for this site and open the page again.').shown('login.noCookie');
   const target = await targetOf(deps, req, { request: body.request, return_to: body.return_to });
   const expected = target.kind === 'application' ? target.bound.csrfToken : csrfTokenFor(browser, `return\0${target.returnTo}`);
   checkCsrfToken(expected, text(body.csrf), 'Reload the sign-in page and try again.');
@@ -106,7 +107,8 @@ export function passkeySignInOptions(deps: PasskeySignInDependencies) {
     if (!admission.allowed) {
       req.log.info({ scope: 'passkey_options', retryAt: admission.retryAt }, 'passkey challenge not issued: too many from this address');
       res.setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
-      refuseJson(res, 429, 'throttled', `Too many passkey sign-ins were started from your network. Try again ${tryAgainIn(admission.retryAt, now)}.`);
+      const { t } = localeOf(req);
+      refuseJson(res, 429, 'throttled', t('passkey.tooManyStarted', { tryAgain: tryAgainText(t, admission.retryAt, now) }));
       return;
     }
     if (admission.blockedUntil !== null) {
@@ -140,9 +142,11 @@ export function passkeySignIn(deps: PasskeySignInDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const body = jsonBody(req);
     const { browser, target } = await checkedTarget(deps, req, body);
+    // After checkedTarget: the pending request (and its ui_locales) is known.
+    const { t } = localeOf(req);
     const parsed = authenticationResponseSchema.safeParse(body.response);
     if (!parsed.success) {
-      refuseJson(res, 400, 'invalid_request', 'The passkey’s answer could not be read. Try again.');
+      refuseJson(res, 400, 'invalid_request', t('passkey.unreadableAnswer'));
       return;
     }
     const answer = parsed.data;
@@ -151,12 +155,12 @@ export function passkeySignIn(deps: PasskeySignInDependencies) {
     const gate = await deps.throttle.gate('second_factor', throttleKey(user?.email, req.ip), req.ip);
     if (gate.refusal) {
       res.setHeader('Retry-After', String(retryAfterSeconds(gate.refusal.retryAt, deps.clock.now())));
-      refuseJson(res, 429, 'throttled', `Too many failed attempts. Try again ${tryAgainIn(gate.refusal.retryAt, deps.clock.now())}.`);
+      refuseJson(res, 429, 'throttled', t('passkey.tooManyFailed', { tryAgain: tryAgainText(t, gate.refusal.retryAt, deps.clock.now()) }));
       return;
     }
     const result = await verifySignIn(deps, hashSecret(browser), text(body.challengeId), answer, passkey);
     if (result.outcome === 'expired') {
-      refuseJson(res, 400, 'expired', EXPIRED);
+      refuseJson(res, 400, 'expired', t('passkey.expired'));
       return;
     }
     if (result.outcome === 'refused' || !user || user.disabled) {
@@ -164,7 +168,7 @@ export function passkeySignIn(deps: PasskeySignInDependencies) {
       const reason = result.outcome === 'refused' ? 'passkey_refused' : 'account_disabled';
       req.log.info({ reason, detail: result.outcome === 'refused' ? result.detail : undefined }, 'passkey sign-in refused');
       await auditFailure(deps, req, reason, user?.id ?? null, targetClientId(target));
-      refuseJson(res, 401, 'not_accepted', NOT_ACCEPTED);
+      refuseJson(res, 401, 'not_accepted', t('passkey.notAccepted'));
       return;
     }
     await gate.succeeded();

@@ -9,29 +9,29 @@
 //   pending one, and the owner is mailed once it is on. Where only the request asked (acr_values), the application
 //   is answered `unmet_authentication_requirements` (OpenID Connect Unmet Authentication Requirements 1.0).
 // It is the first of the sign-in steps (sign-in-steps.ts); between its pages the progress travels in a challenge
-// (sign-in-progress.ts).
+// (sign-in-progress.ts). Its pages are in the sign-in's language (issue 25).
 import type { Request, Response } from 'express';
 import { groupsRequireMfa } from '../auth/access-rules.js';
 import { enrolmentRequired, mfaRequired, type MfaPolicyInput } from '../auth/mfa-policy.js';
 import { checkSecondFactor, heldFactors, type SecondFactorCheck, type SecondFactorDependencies } from '../auth/second-factor.js';
 import { tellSecondFactorChanged, type AccountMailDependencies } from '../auth/account-links.js';
 import { bindAuthenticator, displayOf, TOTP_ON, type EnrolmentDisplay } from '../auth/totp-enrolment.js';
-import { retryAfterSeconds, tryAgainIn } from '../auth/throttle.js';
+import { retryAfterSeconds } from '../auth/throttle.js';
 import { newTotpSecret } from '../auth/totp.js';
 import { KeyStoreError, UnmetAuthenticationRequirements } from '../errors.js';
 import { formActionPolicy } from '../http/middleware/security-headers.js';
 import { routes } from '../http/routes.js';
+import { localeOf } from '../i18n/page-locale.js';
 import { AuthorizationErrorRedirect, restoreRequest, storedAcrValues } from '../oidc/authorization-request.js';
 import type { UserRecord } from '../store/records.js';
 import { expiredSignIn, targetClientId, targetFields, type CompletionDependencies, type SignInTarget } from './complete-sign-in.js';
 import { checkCsrfToken } from './pending-request.js';
+import { tryAgainText } from './sign-in-attempt.js';
 import { auditFailure } from './sign-in-audit.js';
 import { createStepChallenge, personGroups, stepCsrf, stepStateOf, type SignInFlag, type SignInProgress, type SignInStepDependencies, type StepState } from './sign-in-progress.js';
 import { proceed, type SignInStep } from './sign-in-steps.js';
 
 export type SecondFactorPageDependencies = CompletionDependencies & SecondFactorDependencies & Pick<AccountMailDependencies, 'mailer' | 'logger'>;
-
-const WRONG_CODE = 'That code is not right. Check your authenticator app and try again.';
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -71,7 +71,7 @@ export const secondFactorStep: SignInStep = {
         // Nothing asks for more (a passkey alone is no second step after a password): the password is enough.
         return 'continue';
       } else if (held.passkeys > 0) {
-        usePasskeyInstead(deps, res, target);
+        usePasskeyInstead(deps, req, res, target);
         return 'answered';
       } else if (enrolmentRequired(policy)) {
         enrol = true;
@@ -109,11 +109,11 @@ async function unmetRequirements(deps: SecondFactorPageDependencies, req: Reques
 }
 
 /** A person with a passkey but no authenticator app, asked for two factors: the passkey is both; nothing is set up. */
-function usePasskeyInstead(deps: SecondFactorPageDependencies, res: Response, target: SignInTarget): void {
+function usePasskeyInstead(deps: SecondFactorPageDependencies, req: Request, res: Response, target: SignInTarget): void {
   res.setHeader('Cache-Control', 'no-store');
   const back = new URLSearchParams(targetFields(target));
   res.status(403).render('second-factor', {
-    title: 'Two-step verification',
+    title: localeOf(req).t('secondFactor.title'),
     clientName: target.kind === 'application' ? target.client.name : null,
     mode: 'passkey',
     loginUrl: `${deps.config.basePath}${routes.login}?${back.toString()}`,
@@ -172,12 +172,12 @@ interface View {
   codes?: string[];
 }
 
-function render(res: Response, step: Step, view: View): void {
+function render(req: Request, res: Response, step: Step, view: View): void {
   res.setHeader('Cache-Control', 'no-store');
   // The form posts here, then we redirect to the application: Chrome applies form-action to that redirect.
   if (step.progress.target.kind === 'application') res.setHeader('Content-Security-Policy', formActionPolicy(res, step.progress.target.bound.record.params.redirect_uri ?? ''));
   res.render('second-factor', {
-    title: 'Two-step verification',
+    title: localeOf(req).t('secondFactor.title'),
     clientName: step.progress.target.kind === 'application' ? step.progress.target.client.name : null,
     hidden: { challenge: step.id, ...targetFields(step.progress.target) },
     csrfToken: step.csrfToken,
@@ -192,14 +192,14 @@ export function secondFactorPage(deps: SignInStepDependencies) {
     const step = await stepStateOf(deps, req, 'second_factor', req.query);
     const mode = await modeOf(deps, step);
     if (mode === 'verified') {
-      render(res, step, { mode: 'continue' });
+      render(req, res, step, { mode: 'continue' });
       return;
     }
     if (mode === 'code') {
-      render(res, step, { mode: 'code' });
+      render(req, res, step, { mode: 'code' });
       return;
     }
-    render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, await enrolmentSecret(deps, step)) });
+    render(req, res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, await enrolmentSecret(deps, step)) });
   };
 }
 
@@ -231,12 +231,13 @@ function signedInWith(factors: readonly string[]): string[] {
 async function refuse(deps: SecondFactorPageDependencies, req: Request, res: Response, step: Step, check: Exclude<SecondFactorCheck, { outcome: 'accepted' }>): Promise<void> {
   if (check.outcome === 'throttled') {
     res.status(429).setHeader('Retry-After', String(retryAfterSeconds(check.refusal.retryAt, deps.clock.now())));
-    render(res, step, { mode: 'code', error: `Too many wrong codes for this account. Try again ${tryAgainIn(check.refusal.retryAt, deps.clock.now())}.` });
+    const { t } = localeOf(req);
+    render(req, res, step, { mode: 'code', error: t('secondFactor.throttled', { tryAgain: tryAgainText(t, check.refusal.retryAt, deps.clock.now()) }) });
     return;
   }
   await auditFailure(deps, req, 'wrong_second_factor', step.progress.user.id, targetClientId(step.progress.target));
   res.status(401);
-  render(res, step, { mode: 'code', error: WRONG_CODE });
+  render(req, res, step, { mode: 'code', error: localeOf(req).t('secondFactor.wrongCode') });
 }
 
 /**
@@ -252,7 +253,7 @@ async function confirmInSignIn(deps: SignInStepDependencies, req: Request, res: 
   if (bound.outcome === 'taken') throw expiredSignIn();
   if (bound.outcome === 'wrong_code') {
     res.status(400);
-    render(res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, secret), error: 'That code is not right. Enter the 6-digit code your app shows now.' });
+    render(req, res, step, { mode: 'enrol', enrolment: await displayOf(deps, step.progress.user, secret), error: localeOf(req).t('secondFactor.wrongEnrolCode') });
     return;
   }
   const { codes } = bound;
@@ -268,5 +269,5 @@ async function confirmInSignIn(deps: SignInStepDependencies, req: Request, res: 
   if (!(await deps.store.signInChallenges.consume(step.challenge.idHash, 'second_factor', deps.clock.now()))) throw expiredSignIn();
   const browser = deps.cookies.read(req, 'browser') ?? '';
   const id = await createChallenge(deps, browser, step.progress.user.id, signedInWith(step.value.factors), step.value.flags, false, step.value.idp ?? null);
-  render(res, { ...step, id, csrfToken: stepCsrf(browser, 'second_factor', id) }, { mode: 'codes', codes });
+  render(req, res, { ...step, id, csrfToken: stepCsrf(browser, 'second_factor', id) }, { mode: 'codes', codes });
 }

@@ -4,13 +4,16 @@
 // outcome, never on whether the account exists.
 // A directory person's password (issue 23) is checked by their directory instead (src/federation/directory-
 // sign-in.ts), under the same gate, counted and audited the same way.
+// The messages are in the page's language (issue 25: src/i18n/page-locale.ts).
 import type { Request } from 'express';
 import { checkCredentials, MAX_CREDENTIAL_BYTES } from '../auth/authenticate.js';
 import type { SecretBox } from '../auth/secret-box.js';
-import { tryAgainIn, type Refusal, type Throttle, type ThrottleGate, type ThrottledBy } from '../auth/throttle.js';
+import { retryAfterSeconds, type Refusal, type Throttle, type ThrottleGate, type ThrottledBy } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import { directorySignIn, type DirectoryAttempt } from '../federation/directory-sign-in.js';
 import type { Federation } from '../federation/federation.js';
+import type { Translate } from '../i18n/catalog.js';
+import { localeOf } from '../i18n/page-locale.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { auditFailure } from './sign-in-audit.js';
@@ -33,10 +36,21 @@ export type SignInAttempt =
   /** The person's directory did not answer (503): `message` names it and says to try again later. No local fallback. */
   | { outcome: 'unavailable'; message: string };
 
-const THROTTLED_MESSAGE: Record<ThrottledBy, string> = {
-  account: 'Too many failed sign-in attempts for this account.',
-  address: 'Too many failed sign-in attempts from your network.',
-};
+/**
+ * "Try again in 45 seconds.", "… in 2 minutes.", "… in 1 hour.": when to try again, in words a person reads at a
+ * glance, in the page's language (the rounding of src/auth/throttle.ts tryAgainIn, which the logs and CLI keep).
+ */
+export function tryAgainText(t: Translate, retryAt: number, now: number): string {
+  const seconds = retryAfterSeconds(retryAt, now);
+  if (seconds < 60) return t('login.tryAgain.seconds', { count: seconds });
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return t('login.tryAgain.minutes', { count: minutes });
+  return t('login.tryAgain.hours', { count: Math.ceil(minutes / 60) });
+}
+
+function throttledMessage(t: Translate, by: ThrottledBy, tryAgain: string): string {
+  return by === 'account' ? t('login.throttledAccount', { tryAgain }) : t('login.throttledAddress', { tryAgain });
+}
 
 export async function attemptSignIn(deps: SignInAttemptDependencies, req: Request, email: string, password: string, clientId: string | null): Promise<SignInAttempt> {
   const gate = await deps.throttle.gate('signin', email, req.ip);
@@ -89,7 +103,7 @@ async function directoryOutcome(
       // Not the person's failure: nothing counted. Recorded, so an administrator sees the directory's outage.
       req.log.warn({ client: clientId, provider: attempt.provider.slug }, 'sign-in unavailable: the directory did not answer');
       await auditFailure(deps, req, 'directory_unavailable', attempt.userId, clientId, { provider: attempt.provider.slug });
-      return { outcome: 'unavailable', message: attempt.message };
+      return { outcome: 'unavailable', message: localeOf(req).t('login.directoryUnavailable', { provider: attempt.provider.name }) };
     case 'refused':
       await gate.failed();
       // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line only; the refusal itself is audited below
@@ -105,7 +119,8 @@ async function throttled(deps: SignInAttemptDependencies, req: Request, email: s
   if (await deps.throttle.mayAuditRefusal('signin_refusal_audit', req.ip)) await auditThrottled(deps, req, email, by, retryAt, clientId);
   // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line only; the refusal is audited above (within its budget)
   req.log.info({ client: clientId, by }, 'sign-in throttled');
-  return { outcome: 'throttled', retryAt, message: `${THROTTLED_MESSAGE[by]} Try again ${tryAgainIn(retryAt, deps.clock.now())}.` };
+  const { t } = localeOf(req);
+  return { outcome: 'throttled', retryAt, message: throttledMessage(t, by, tryAgainText(t, retryAt, deps.clock.now())) };
 }
 
 /** The account's owner sees it among their security events; an address with no account is recorded without one. */

@@ -1,7 +1,12 @@
 // The mails Gatehouse sends, each a pair of views (views/mail/<template>.text.ejs and .html.ejs) rendered from
-// plain data. The subject is decided here, per template, so every caller words it the same way.
+// plain data, in the recipient's language and time zone (issue 25: `locale`, decided by the caller, see
+// recipientLocale in src/auth/account-links.ts) and under the organisation's brand (its name signs the mail; the
+// HTML part shows its logo and colour). The subject is decided here, per template, so every caller words it the
+// same way. Texts come from the `mail` section of locales/<lng>.json.
 import path from 'node:path';
 import ejs from 'ejs';
+import type { Brand } from '../branding/brand.js';
+import type { PageLocale } from '../i18n/page-locale.js';
 import { viewsDir } from '../paths.js';
 
 interface Recipient {
@@ -18,10 +23,10 @@ export interface PasswordResetMail extends Recipient {
   minutes: number;
 }
 
-/** Notice after a reset or a change; `at` is a formatted UTC time, `ip` where the change came from. */
+/** Notice after a reset or a change; `at` when (ms, shown in the recipient's time zone), `ip` where it came from. */
 export interface PasswordChangedMail extends Recipient {
   template: 'password-changed';
-  at: string;
+  at: number;
   ip: string | null;
   forgotLink: string;
 }
@@ -38,14 +43,22 @@ export interface EmailVerificationMail extends Recipient {
 export interface EmailChangedMail extends Recipient {
   template: 'email-changed';
   newEmail: string;
-  at: string;
+  at: number;
 }
 
-/** A second factor was added or removed (`change` says which, as a sentence), so a stranger's change is noticed. */
+/** What changed in how a person signs in, each told by its own sentence in the mail's language. */
+export type SecondFactorChangeKind = 'totp-on' | 'totp-off' | 'recovery-codes' | 'passkey-removed' | 'factors-reset';
+export type SecondFactorChange = SecondFactorChangeKind | { passkeyAdded: string };
+
+/**
+ * A second factor was added or removed (`change` says which), so a stranger's change is noticed. `change` may
+ * still be an English sentence from a caller written before issue 25: printed as given (two known ones are
+ * recognised and translated, see LEGACY_SENTENCES).
+ */
 export interface SecondFactorChangedMail extends Recipient {
   template: 'second-factor-changed';
-  change: string;
-  at: string;
+  change: SecondFactorChange | (string & {});
+  at: number;
   ip: string | null;
   accountLink: string;
 }
@@ -71,26 +84,55 @@ export interface RenderedMail {
 
 const mailViews = path.join(viewsDir, 'mail');
 
-function subjectOf(data: MailData, host: string): string {
+type Translate = PageLocale['t'];
+
+function subjectOf(data: MailData, t: Translate, host: string): string {
   switch (data.template) {
     case 'password-reset':
-      return `Reset your password at ${host}`;
+      return t('mail.passwordReset.subject', { host });
     case 'password-changed':
-      return `Your password at ${host} was changed`;
+      return t('mail.passwordChanged.subject', { host });
     case 'email-verification':
-      return data.change ? `Confirm your new email address at ${host}` : `Verify your email address at ${host}`;
+      return data.change ? t('mail.emailVerification.subjectChange', { host }) : t('mail.emailVerification.subject', { host });
     case 'email-changed':
-      return `The email address of your account at ${host} was changed`;
+      return t('mail.emailChanged.subject', { host });
     case 'second-factor-changed':
-      return `How you sign in at ${host} changed`;
+      return t('mail.secondFactorChanged.subject', { host });
     case 'password-managed':
-      return `Your password for ${host} is kept by ${data.provider}`;
+      return t('mail.passwordManaged.subject', { host, provider: data.provider });
   }
 }
 
-/** "1 minute", "30 minutes". */
-function quantity(count: number, unit: string): string {
-  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+/** The sentences callers passed before the kinds existed (src/auth/totp-enrolment.ts TOTP_ON, src/manage/users.ts). */
+const LEGACY_SENTENCES: Record<string, SecondFactorChangeKind> = {
+  'Two-step verification was turned on: signing in now asks for a code from an authenticator app.': 'totp-on',
+  'An administrator removed the second factors of your account (authenticator app, recovery codes and passkeys): you sign in with your password, and can set up new ones.': 'factors-reset',
+};
+
+/** The sentence that tells a second-factor change, in the mail's language. */
+export function secondFactorSentence(t: Translate, change: SecondFactorChange | (string & {})): string {
+  if (typeof change === 'object') return t('mail.secondFactorChanged.passkeyAdded', { name: change.passkeyAdded });
+  switch (Object.hasOwn(LEGACY_SENTENCES, change) ? LEGACY_SENTENCES[change] : change) {
+    case 'totp-on':
+      return t('mail.secondFactorChanged.totpOn');
+    case 'totp-off':
+      return t('mail.secondFactorChanged.totpOff');
+    case 'recovery-codes':
+      return t('mail.secondFactorChanged.recoveryCodes');
+    case 'passkey-removed':
+      return t('mail.secondFactorChanged.passkeyRemoved');
+    case 'factors-reset':
+      return t('mail.secondFactorChanged.factorsReset');
+    default:
+      return change;
+  }
+}
+
+/** "30 minutes", "24 Stunden", "٣٠ دقيقة": how long a link works, in the mail's language and plural rules. */
+function validFor(data: MailData, t: Translate): string {
+  if ('minutes' in data) return t('mail.minutes', { count: data.minutes });
+  if ('hours' in data) return t('mail.hours', { count: data.hours });
+  return '';
 }
 
 /**
@@ -103,19 +145,34 @@ function verbatim(value: unknown): string {
   throw new TypeError(`a text mail view printed a value of type ${typeof value}`);
 }
 
-/** Renders views/mail/<template>.text.ejs and .html.ejs; the subject is decided here per template. */
-export async function renderMail<T extends MailTemplate>(template: T, data: Extract<MailData, { template: NoInfer<T> }>): Promise<RenderedMail> {
+/**
+ * Renders views/mail/<template>.text.ejs and .html.ejs in `locale`'s language (times in its time zone), signed
+ * with `brand`'s name; the HTML part shows its logo (an absolute URL on the issuer's origin: a mail has no page to
+ * be relative to) and its colour. The subject is decided here per template.
+ */
+export async function renderMail<T extends MailTemplate>(template: T, data: Extract<MailData, { template: NoInfer<T> }>, locale: PageLocale, brand: Brand): Promise<RenderedMail> {
   // The data names its template too, so that TypeScript checks its fields; the two must agree.
   if (data.template !== template) throw new Error(`renderMail(${JSON.stringify(template)}) was given the data of ${JSON.stringify(data.template)}`);
-  const host = new URL(data.issuer).host;
-  const subject = subjectOf(data, host);
+  const mail: MailData = data;
+  const { t } = locale;
+  const issuer = new URL(data.issuer);
+  const host = issuer.host;
+  const subject = subjectOf(data, t, host);
   const view = {
     ...data,
+    t,
+    lang: locale.language,
+    dir: locale.dir,
+    at: 'at' in data ? locale.dates.dateTime(data.at) : '',
+    ...(mail.template === 'second-factor-changed' ? { change: secondFactorSentence(t, mail.change) } : {}),
     subject,
     host,
-    site: `Gatehouse at ${host}`,
-    greeting: data.name ? `Hello ${data.name},` : 'Hello,',
-    validFor: 'minutes' in data ? quantity(data.minutes, 'minute') : 'hours' in data ? quantity(data.hours, 'hour') : '',
+    site: t('mail.site', { brand: brand.name, host }),
+    brandName: brand.name,
+    logoUrl: brand.logoUrl === null ? null : `${issuer.origin}${brand.logoUrl}`,
+    color: brand.color,
+    greeting: data.name ? t('mail.greeting', { name: data.name }) : t('mail.greetingAnonymous'),
+    validFor: validFor(data, t),
   };
   // Each file is always compiled with the same options (text: verbatim, HTML: escaped), so ejs's cache, keyed by
   // file name, never hands a text view to an HTML render or the reverse.

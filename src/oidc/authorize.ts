@@ -9,16 +9,20 @@
 // (issue 24, src/auth/consent-policy.ts): a third party's application, or prompt=consent. Not yet allowed: the
 // pending request is stored (admitted as above) and the browser goes to the consent page; for prompt=none,
 // consent_required at once (OIDC Core §3.1.2.6: no page may be shown).
+// The pages shown here (an error, "You don't have access", too many sign-ins) are in the request's ui_locales when it
+// names a language we ship (OIDC Core §3.1.2.1; issue 25), even when the request itself is refused.
 import type { Request, Response } from 'express';
 import { groupsRequireMfa, mayUse, restricted } from '../auth/access-rules.js';
 import { satisfiesMfaPolicy, type MfaPolicyInput } from '../auth/mfa-policy.js';
 import type { ActiveSession, Sessions } from '../auth/sessions.js';
-import { retryAfterSeconds, tryAgainIn, type AdmissionScope, type Throttle } from '../auth/throttle.js';
+import { retryAfterSeconds, type AdmissionScope, type Throttle } from '../auth/throttle.js';
 import { ConsentRequired, InvalidRequest, LoginRequired } from '../errors.js';
+import { localeOf, preferRequestLocales } from '../i18n/page-locale.js';
 import { accessDenied, renderAccessDenied } from '../interaction/access-denied.js';
 import { codeUnderConsent, consentNeed, consentUrl, requestIdOf } from '../interaction/consent-need.js';
 import { browserProvider, federationStartUrl } from '../interaction/federation-providers.js';
 import { startPendingRequest, type PendingDependencies } from '../interaction/pending-request.js';
+import { tryAgainText } from '../interaction/sign-in-attempt.js';
 import { auditAccessDenied } from '../interaction/sign-in-audit.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import type { ClaimCatalog } from './claim-catalog.js';
@@ -76,6 +80,9 @@ export function authorizeEndpoint(deps: AuthorizeDependencies) {
     res.setHeader('Cache-Control', 'no-store');
     // Express 5 leaves req.body undefined when no body was parsed (a POST without a form).
     const params = (req.method === 'POST' ? req.body : req.query) as Record<string, unknown> | undefined;
+    // Before the request is checked: a refused one's page is in the language it asked for too (the parser bounds
+    // and filters the tags of an accepted one; here a string is all that counts, read as the parser reads it).
+    if (typeof params?.ui_locales === 'string') preferRequestLocales(req, params.ui_locales.split(' ').filter(Boolean).slice(0, 10));
     const request = await parseAuthorizationRequest(deps.store, params ?? {}, deps.claimCatalog);
     const target = { redirectUri: request.redirectUri, state: request.state };
     let hintedSub: string | undefined;
@@ -168,11 +175,13 @@ export async function admitted(
   // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line, not stored or shown; what the person and the store see is tested
   req.log.info({ scope, retryAt: admission.retryAt }, 'sign-in not started: too many from this address');
   res.status(429).setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
+  const { t } = localeOf(req);
   res.render('error', {
     status: 429,
     error: 'too_many_requests',
-    title: 'Too many sign-ins started',
-    description: `Too many sign-ins were started from your network in the last few minutes. Try again ${tryAgainIn(admission.retryAt, now)}.`,
+    title: t('login.tooManyStarted.title'),
+    description: t('login.tooManyStarted.text', { tryAgain: tryAgainText(t, admission.retryAt, now) }),
+    original: null,
     requestId: req.id,
   });
   return false;

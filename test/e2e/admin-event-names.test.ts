@@ -3,6 +3,7 @@
 import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAdmin } from '../helpers/admin.js';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { addClient, PASSWORD } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -31,11 +32,14 @@ describe('the audit log in a real browser names people and applications', () => 
     page.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
     });
+    const audit = new AccessibilityAudit(idp.config.issuer);
     await page.goto(`${idp.config.issuer}/admin/audit`);
+    await audit.check(page, 'login page');
     await page.getByLabel('Email').fill('root@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${idp.config.issuer}/admin/audit`, { timeout: 10_000 });
+    await audit.check(page, 'admin audit log');
 
     const row = page.getByRole('row').filter({ hasText: 'token.issued' });
     const person = row.getByRole('link', { name: 'root@example.com', exact: true }).first();
@@ -47,7 +51,9 @@ describe('the audit log in a real browser names people and applications', () => 
     await application.click();
     await page.waitForURL(`${idp.config.issuer}/admin/clients/${clientId}`, { timeout: 10_000 });
     await expect.poll(() => page.textContent('h1')).toBe('Payroll');
+    await audit.check(page, 'admin client page');
     expect(violations).toEqual([]);
+    audit.expectNone();
     await context.close();
   });
 });

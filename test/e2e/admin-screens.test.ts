@@ -5,6 +5,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAdmin } from '../helpers/admin.js';
@@ -21,8 +22,12 @@ describe('the admin screens in a real browser', () => {
   let browser: Browser;
   let relying: RelyingApp | undefined;
 
+  let audit: AccessibilityAudit;
+
+  /** Each screen shot is also checked with axe (WCAG 2.2 AA). */
   async function screenshot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(ARTIFACTS, `admin-${name}.png`), fullPage: true });
+    await audit.check(page, `admin ${name}`);
   }
 
   /** Collects every CSP refusal the page reports: our pages must need no inline script or style. */
@@ -53,10 +58,12 @@ describe('the admin screens in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const violations = watchCsp(page);
+    audit = new AccessibilityAudit(idp.config.issuer);
 
     // Anonymous: the admin home sends the browser to the login page, which comes back after signing in.
     await page.goto(`${idp.config.issuer}/admin`);
     expect(page.url().startsWith(`${idp.config.issuer}/login?return_to=`)).toBe(true);
+    await audit.check(page, 'login page');
     await page.getByLabel('Email').fill('root@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -110,6 +117,7 @@ describe('the admin screens in a real browser', () => {
     await theirPage.goto(`${reserved.baseUrl}/`);
     expect(theirPage.url().startsWith(`${idp.config.issuer}/login?`)).toBe(true);
     await expect.poll(() => theirPage.textContent('main')).toContain('to continue to Team wiki');
+    await audit.check(theirPage, 'login page for an application');
     await theirPage.getByLabel('Email').fill(NEW_PERSON);
     await theirPage.getByLabel('Password').fill(NEW_PASSWORD);
     await theirPage.getByRole('button', { name: 'Sign in' }).click();
@@ -122,6 +130,7 @@ describe('the admin screens in a real browser', () => {
     await expect.poll(() => page.textContent('main')).toContain('Team wiki');
     await screenshot(page, '7-user-with-session');
     expect(violations).toEqual([]);
+    audit.expectNone();
     await theirs.close();
     await context.close();
   });

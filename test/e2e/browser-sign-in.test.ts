@@ -1,6 +1,7 @@
 // A person in headless Chromium signs in to an express-openid-connect application through our login page,
 // then reaches a second application without the form (single sign-on).
 import { type Browser } from 'playwright-core';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/manage/clients.js';
@@ -48,6 +49,8 @@ describe('signing in with a real browser and a real relying-party library', () =
     await page.goto(`${wiki.baseUrl}/`);
     expect(page.url().startsWith(`${idp.config.issuer}/login?`)).toBe(true);
     await expect.poll(() => page.textContent('main')).toContain('to continue to Team wiki');
+    const audit = new AccessibilityAudit(idp.config.issuer);
+    await audit.check(page, 'login page');
     await page.getByLabel('Email').fill('ada@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -58,6 +61,7 @@ describe('signing in with a real browser and a real relying-party library', () =
     await page.waitForURL(`${crm.baseUrl}/`, { timeout: 10_000 });
     expect(await page.textContent('body')).toMatch(/^Hello ada@example\.com \(/);
     expect(violations).toEqual([]);
+    audit.expectNone();
     await context.close();
   });
 
@@ -71,6 +75,9 @@ describe('signing in with a real browser and a real relying-party library', () =
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.textContent('[role=alert]')).toBe('Incorrect email or password.');
     expect(page.url().startsWith(`${idp.config.issuer}/login`)).toBe(true);
+    const audit = new AccessibilityAudit(idp.config.issuer);
+    await audit.check(page, 'login page with a wrong password');
+    audit.expectNone();
     await context.close();
   });
 });

@@ -10,6 +10,7 @@ import readline from 'node:readline';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { startDemo, type RunningDemo } from '../helpers/demo.js';
 
@@ -76,6 +77,8 @@ describe('examples/device-cli: a command-line tool signed in with the device flo
     // The person, on another device: the page asks them to sign in first, then for the code.
     await page.goto(verificationUri!);
     await page.waitForURL((url) => url.href.startsWith(`${demo.summary.issuer}/login`), NAVIGATION);
+    const audit = new AccessibilityAudit(demo.summary.issuer);
+    await audit.check(page, 'login page');
     await page.getByLabel('Email').fill(demo.summary.user.email);
     await page.getByLabel('Password').fill(demo.summary.user.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -83,6 +86,7 @@ describe('examples/device-cli: a command-line tool signed in with the device flo
     // Typed as people type it: lower case, no dash.
     await page.getByLabel('Code').fill(userCode!.replace('-', '').toLowerCase());
     await shot('10-device-code');
+    await audit.check(page, 'device code page');
     await page.getByRole('button', { name: 'Continue' }).click();
     await expect.poll(() => page.getByTestId('device-client').textContent(), NAVIGATION).toBe('Example device CLI (openid-client)');
     expect(await page.getByTestId('device-user-code').textContent()).toBe(userCode);
@@ -90,8 +94,11 @@ describe('examples/device-cli: a command-line tool signed in with the device flo
     expect(asks).toContain('Demo API');
     expect(asks).toContain('Read who you are');
     await shot('11-device-approve');
+    await audit.check(page, 'device approval page');
     await page.getByRole('button', { name: 'Allow' }).click();
     await expect.poll(() => page.getByTestId('device-outcome').textContent(), NAVIGATION).toMatch(/^You allowed Example device CLI/);
+    await audit.check(page, 'device connected page');
+    audit.expectNone();
 
     // The tool polls every 5 s (the interval Gatehouse gives): the approval reaches it at its next poll.
     expect(await cli.exited).toBe(0);

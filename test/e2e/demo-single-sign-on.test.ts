@@ -14,6 +14,7 @@ import { decodeJwt, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { startDemo, type RunningDemo } from '../helpers/demo.js';
 
@@ -62,6 +63,9 @@ describe('the demo: single sign-on and logout everywhere across three applicatio
     await page.waitForURL(onLoginPage, NAVIGATION);
     await expect.poll(() => page.textContent('main')).toContain('to continue to Example app 1');
     await shot(page, '01-login-page');
+    const audit = new AccessibilityAudit(demo.summary.issuer);
+    await audit.check(page, 'login page');
+    audit.expectNone();
 
     await page.getByLabel('Email').fill(demo.summary.user.email);
     await page.getByLabel('Password').fill(demo.summary.user.password);
@@ -199,6 +203,9 @@ describe('the demo: single sign-on and logout everywhere across three applicatio
     await expect.poll(() => page.textContent('[role=alert]')).toBe('Incorrect email or password.');
     expect(new URL(page.url()).origin).toBe(demo.summary.issuer);
     await shot(page, '09-wrong-password');
+    const audit = new AccessibilityAudit(demo.summary.issuer);
+    await audit.check(page, 'login page with a wrong password');
+    audit.expectNone();
   });
 });
 

@@ -12,6 +12,7 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/manage/clients.js';
 import type { UserRecord } from '../../src/store/records.js';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { addUser, manage, PASSWORD } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -25,6 +26,7 @@ describe('the device authorization grant with openid-client and a person in a re
   let ada: UserRecord;
   let tool: oidc.Configuration;
   const violations: string[] = [];
+  let audit: AccessibilityAudit;
 
   async function watchedPage(context: BrowserContext): Promise<Page> {
     const page = await context.newPage();
@@ -39,11 +41,13 @@ describe('the device authorization grant with openid-client and a person in a re
     const page = await watchedPage(context);
     await page.goto(start.verification_uri_complete ?? '');
     expect(page.url().startsWith(`${idp.config.issuer}/login?`)).toBe(true);
+    await audit.check(page, 'login page');
     await page.getByLabel('Email').fill(ada.email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${idp.config.issuer}/device?user_code=${start.user_code}`, { timeout: 10_000 });
     expect(await page.getByLabel('Code').inputValue()).toBe(start.user_code);
+    await audit.check(page, 'device code page');
     return page;
   }
 
@@ -55,6 +59,7 @@ describe('the device authorization grant with openid-client and a person in a re
     const { client } = await createClient(manage(idp), { name: TOOL, redirectUris: [], isPublic: true, device: true });
     tool = await oidc.discovery(new URL(idp.config.issuer), client.clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
     browser = await launchChromium();
+    audit = new AccessibilityAudit(idp.config.issuer);
   });
 
   afterAll(async () => {
@@ -78,9 +83,11 @@ describe('the device authorization grant with openid-client and a person in a re
     expect(asks.split('\n').map((line) => line.trim())).toEqual(['Know who you are', 'See your name', `Stay signed in to ${TOOL} while you're away`]);
     expect(await page.getByTestId('device-user-code').textContent()).toBe(start.user_code);
     await page.screenshot({ path: path.join(ARTIFACTS, 'device-2-approve.png'), fullPage: true });
+    await audit.check(page, 'device approval page');
     await page.getByRole('button', { name: 'Allow' }).click();
     await expect.poll(() => page.textContent('h1')).toBe('Device connected');
     await page.screenshot({ path: path.join(ARTIFACTS, 'device-3-connected.png'), fullPage: true });
+    await audit.check(page, 'device connected page');
 
     const tokens = await polling;
     expect(tokens.token_type).toBe('bearer');
@@ -95,6 +102,7 @@ describe('the device authorization grant with openid-client and a person in a re
     const userinfo = await oidc.fetchUserInfo(tool, tokens.access_token, ada.id);
     expect(userinfo).toMatchObject({ sub: ada.id, name: 'Ada Lovelace' });
     expect(violations).toEqual([]);
+    audit.expectNone();
     await context.close();
   });
 
@@ -109,8 +117,10 @@ describe('the device authorization grant with openid-client and a person in a re
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('button', { name: 'Deny' }).click();
     await expect.poll(() => page.textContent('h1')).toBe('Device not connected');
+    await audit.check(page, 'device denied page');
     expect(await polling).toBe('access_denied');
     expect(violations).toEqual([]);
+    audit.expectNone();
     await context.close();
   });
 });

@@ -12,9 +12,10 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/manage/clients.js';
 import { createGroup } from '../../src/manage/groups.js';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { runIdpJson } from '../helpers/cli-store.js';
 import { addUser, manage, PASSWORD } from '../helpers/oidc.js';
@@ -44,9 +45,12 @@ describe('signing in through an upstream provider and a directory, in a real bro
   let relying: RelyingApp;
   /** Every CSP refusal any of our pages reported. */
   const violations: string[] = [];
+  /** axe (WCAG 2.2 AA) on each of our pages a test shows; a test fails on any violation. */
+  let audit: AccessibilityAudit;
 
   async function screenshot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(ARTIFACTS, `federation-${name}.png`), fullPage: true });
+    await audit.check(page, name);
   }
 
   /** A fresh browser profile (no session anywhere) with its CSP refusals collected. */
@@ -143,6 +147,11 @@ describe('signing in through an upstream provider and a directory, in a real bro
     browser = await launchChromium();
   });
 
+  beforeEach(() => {
+    audit = new AccessibilityAudit(idp.config.issuer);
+  });
+  afterEach(() => audit.expectNone());
+
   afterAll(async () => {
     await browser?.close();
     await relying?.stop();
@@ -219,6 +228,7 @@ describe('signing in through an upstream provider and a directory, in a real bro
       await page.getByRole('button', { name: 'Sign in' }).click();
       await expect.poll(() => page.textContent('[role=alert]'), { timeout: 10_000 }).toBe('Incorrect email or password.');
       expect(page.url().startsWith(`${idp.config.issuer}/login`)).toBe(true);
+      await audit.check(page, 'login page with a refused directory password');
     }
     expect(await idp.store.users.findByEmail(bob.email)).toBeNull();
     expect(await idp.store.users.findByEmail(carol.email)).toBeNull();

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAdmin } from '../helpers/admin.js';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { addUser, PASSWORD } from '../helpers/oidc.js';
 import { reserve, startRelyingApp, type ClaimsPage, type RelyingApp } from '../helpers/relying-app.js';
@@ -31,9 +32,12 @@ describe('groups and access rules from the admin screens, in a real browser', ()
   let relying: RelyingApp | undefined;
   /** Every CSP refusal any page of the test reported. */
   const violations: string[] = [];
+  /** axe (WCAG 2.2 AA) on each of our pages the journey shows. */
+  let audit: AccessibilityAudit;
 
   async function screenshot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(ARTIFACTS, `groups-${name}.png`), fullPage: true });
+    await audit.check(page, name);
   }
 
   /** A page whose CSP refusals are collected: our pages must need no inline script or style. */
@@ -60,6 +64,7 @@ describe('groups and access rules from the admin screens, in a real browser', ()
     await page.goto(`${relying.baseUrl}/`);
     expect(page.url().startsWith(`${idp.config.issuer}/login?`)).toBe(true);
     await expect.poll(() => page.textContent('main')).toContain(`to continue to ${APPLICATION}`);
+    await audit.check(page, 'login page');
     await signInAt(page, email);
     return { context, page };
   }
@@ -103,6 +108,7 @@ describe('groups and access rules from the admin screens, in a real browser', ()
     await addUser(idp, GRACE, { name: 'Grace Hopper' });
     await addUser(idp, ALAN, { name: 'Alan Turing' });
     browser = await launchChromium();
+    audit = new AccessibilityAudit(idp.config.issuer);
   });
 
   afterAll(async () => {
@@ -120,10 +126,12 @@ describe('groups and access rules from the admin screens, in a real browser', ()
     await page.goto(`${idp.config.issuer}/admin`);
     await signInAt(page, ADMIN);
     await page.waitForURL(`${idp.config.issuer}/admin`, { timeout: 10_000 });
+    await audit.check(page, 'admin dashboard');
 
     // A group, from the Groups screen.
     await nav.getByRole('link', { name: 'Groups' }).click();
     await expect.poll(() => page.textContent('h1')).toBe('Groups');
+    await audit.check(page, 'admin groups');
     await page.getByLabel('Name', { exact: true }).fill(GROUP);
     await page.getByLabel('Description (optional)').fill('Those who may edit the team wiki');
     await page.getByRole('button', { name: 'Create group' }).click();
@@ -180,6 +188,7 @@ describe('groups and access rules from the admin screens, in a real browser', ()
     const uses = page.getByRole('region', { name: 'Applications that use this group' });
     expect(await uses.textContent()).toContain(APPLICATION);
     expect(await uses.textContent()).toContain(clientId);
+    await audit.check(page, 'admin group page');
 
     // Grace signs in to the application, which asks for the groups scope: her groups arrive in all three places.
     relying = startRelyingApp(reserved, idp.config.issuer, clientId, clientSecret, { scope: 'openid email groups' });
@@ -229,7 +238,9 @@ describe('groups and access rules from the admin screens, in a real browser', ()
     await nav.getByRole('link', { name: 'Audit log' }).click();
     const log = (await page.textContent('main')) ?? '';
     for (const event of ['group.created', 'group.member_added', 'group.member_removed', 'signin.denied']) expect(log).toContain(event);
+    await audit.check(page, 'admin audit log');
     expect(violations).toEqual([]);
+    audit.expectNone();
     await admin.close();
   });
 });

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { decodeJwt } from 'jose';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { addClient, addUser, authorizationUrl, PASSWORD, redeemRaw, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -71,7 +72,9 @@ describe('passkeys in a real browser with a virtual authenticator', () => {
     });
 
     // Signed in with the password, the person adds a passkey named "Test key".
+    const audit = new AccessibilityAudit(idp.config.issuer);
     await page.goto(`${idp.config.issuer}/account`);
+    await audit.check(page, 'login page (passkey button shown)');
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -81,6 +84,7 @@ describe('passkeys in a real browser with a virtual authenticator', () => {
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await page.waitForURL(`${idp.config.issuer}/account?done=passkey-added`, { timeout: 10_000 });
     expect(await page.textContent('[data-testid="passkeys-list"]')).toContain('Test key');
+    await audit.check(page, 'account page with a passkey');
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(credentials).toHaveLength(1);
     expect(credentials[0]?.isResidentCredential).toBe(true);
@@ -113,7 +117,9 @@ describe('passkeys in a real browser with a virtual authenticator', () => {
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await expect.poll(() => page.textContent('#passkey-error'), { timeout: 10_000 }).toBe('This passkey was not accepted. Try again, or sign in with your password.');
     expect(page.url().startsWith(`${idp.config.issuer}/login?`)).toBe(true);
+    await audit.check(page, 'login page with a refused passkey');
     expect(violations).toEqual([]);
+    audit.expectNone();
     await context.close();
   });
 });

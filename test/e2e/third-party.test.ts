@@ -18,6 +18,7 @@ import * as oidc from 'openid-client';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../src/store/records.js';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { runIdpJson } from '../helpers/cli-store.js';
 import { addUser, PASSWORD } from '../helpers/oidc.js';
@@ -131,9 +132,12 @@ describe('a third-party application: dynamic registration, consent, connected ap
   let rp: ThirdPartyApp;
   let person: UserRecord;
   const violations: string[] = [];
+  /** axe (WCAG 2.2 AA) on each of our pages the journey shows. */
+  let audit: AccessibilityAudit;
 
   async function screenshot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(ARTIFACTS, `third-party-${name}.png`), fullPage: true });
+    await audit.check(page, name);
   }
 
   /** A fresh browser profile whose CSP refusals are collected and whose navigations to our pages are listed. */
@@ -219,6 +223,7 @@ describe('a third-party application: dynamic registration, consent, connected ap
     person = await addUser(idp, PERSON, { name: 'Grace Hopper' });
     rp = startThirdPartyApp(await reserve('127.0.0.61'));
     browser = await launchChromium();
+    audit = new AccessibilityAudit(idp.config.issuer);
   });
 
   afterAll(async () => {
@@ -289,6 +294,7 @@ describe('a third-party application: dynamic registration, consent, connected ap
       const { context, page, visited } = await freshPage();
       await startAtApplication(page, { scope: 'openid email offline_access' });
       expect(page.url().startsWith(`${idp.config.issuer}/login?`)).toBe(true);
+      await audit.check(page, 'login page');
       await page.getByLabel('Email').fill(PERSON);
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -380,6 +386,7 @@ describe('a third-party application: dynamic registration, consent, connected ap
       expect(listed).toContain('See your email address');
       expect(listed).toContain(`Stay signed in to ${RENAMED} while you're away`);
       expect(listed).toMatch(/Last used/);
+      await audit.check(page, 'account page with connected apps');
       await connected.screenshot({ path: path.join(ARTIFACTS, 'third-party-3-connected-apps.png') });
       await connected.getByRole('button', { name: /Remove access/ }).click();
       await expect.poll(async () => (await page.getByRole('region', { name: 'Connected apps' }).textContent()) ?? '', { timeout: 10_000 }).not.toContain(RENAMED);
@@ -421,6 +428,7 @@ describe('a third-party application: dynamic registration, consent, connected ap
       for (const type of ['registration_token.created', 'client.registered', 'consent.denied', 'consent.granted', 'consent.revoked', 'client.deleted']) expect(events).toContain(type);
       expect(rp.errors).toEqual([]);
       expect(violations).toEqual([]);
+      audit.expectNone();
       await context.close();
     },
   );

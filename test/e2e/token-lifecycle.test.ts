@@ -16,8 +16,9 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AccessibilityAudit } from '../helpers/axe.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/manage/clients.js';
 import { rotateKey, type KeyContext, type Rotation } from '../../src/manage/keys.js';
 import { openKeyStore } from '../../src/services.js';
@@ -117,6 +118,7 @@ describe('the token lifecycle with a real browser and a real relying-party libra
     await page.goto(`${app.baseUrl}/`);
     expect(page.url().startsWith(`${idp.config.issuer}/login?`)).toBe(true);
     await expect.poll(() => page.textContent('main')).toContain(`to continue to ${appName}`);
+    await audit.check(page, `login page for ${appName}`);
     if (shot) await screenshot(page, shot);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
@@ -183,6 +185,13 @@ describe('the token lifecycle with a real browser and a real relying-party libra
       if (frame === crmTab.mainFrame()) crmPagesShown.push(frame.url());
     });
   });
+
+  /** axe (WCAG 2.2 AA) on each of our pages a step shows; the step fails on any violation. */
+  let audit: AccessibilityAudit;
+  beforeEach(() => {
+    audit = new AccessibilityAudit(idp.config.issuer);
+  });
+  afterEach(() => audit.expectNone());
 
   afterAll(async () => {
     await browser?.close();

@@ -20,4 +20,4 @@ export async function signInFormFrom(app: RunningApp, ip: string) {
 }
 
 /** The login form's error message, or null when it shows none. */
-export const loginAlertOf = (page: Page): string | null => /<p class="alert" role="alert" id="login-error">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
+export const loginAlertOf = (page: Page): string | null => /id="login-error">\s*<p class="error-summary-title">[^<]*<\/p>\s*<p>([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;

@@ -103,5 +103,5 @@ export async function footprint(app: RunningApp): Promise<{ users: number; ident
 
 /** The message of a page (the error page's paragraph, or the login form's alert). */
 export function messageOf(page: Page): string {
-  return /<h1>[^<]*<\/h1>\s*<p>([^<]*)<\/p>/.exec(page.body)?.[1] ?? /role="alert" id="login-error">([^<]*)</.exec(page.body)?.[1] ?? '';
+  return /<h1>[^<]*<\/h1>\s*<p>([^<]*)<\/p>/.exec(page.body)?.[1] ?? /id="login-error">\s*<p class="error-summary-title">[^<]*<\/p>\s*<p>([^<]*)</.exec(page.body)?.[1] ?? '';
 }

@@ -12,7 +12,7 @@ import { startApp, type RunningApp } from '../helpers/start-app.js';
 const WRONG = 'not the right password at all';
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
-const alertOf = (page: Page) => /<p class="alert" role="alert" id="login-error">([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
+const alertOf = (page: Page) => /id="login-error">\s*<p class="error-summary-title">[^<]*<\/p>\s*<p>([^<]*)<\/p>/.exec(page.body)?.[1] ?? null;
 const setCookie = (page: Page, name: string) => page.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
 /** A Content-Security-Policy header as directive → values. */
 const directives = (csp: string) =>

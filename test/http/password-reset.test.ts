@@ -71,7 +71,9 @@ describe('password reset by mail', () => {
     const known = await requestReset(ada.email);
     expect(known.status).toBe(200);
     expect(unknown.status).toBe(200);
-    expect(known.body.replace(ada.email, 'X')).toBe(unknown.body.replace('nobody.here@example.com', 'X'));
+    // Each browser has its own CSRF token (the language switcher's form): the rest is the same to the byte.
+    const same = (body: string, email: string) => body.replace(email, 'X').replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value=""');
+    expect(same(known.body, ada.email)).toBe(same(unknown.body, 'nobody.here@example.com'));
     expect(known.body).toContain('Check your email');
 
     const link = await resetLink(ada.email);

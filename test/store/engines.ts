@@ -175,7 +175,20 @@ export const T0 = 1_700_000_000_000;
 export const MINUTE = 60_000;
 
 export function newUser(id: string, email: string, overrides: Partial<NewUser> = {}): NewUser {
-  return { id, email, name: null, passwordHash: `$argon2id$v=19$${id}`, isAdmin: false, disabled: false, emailVerified: false, hasPassword: true, ...overrides };
+  return {
+    id,
+    email,
+    name: null,
+    passwordHash: `$argon2id$v=19$${id}`,
+    isAdmin: false,
+    disabled: false,
+    emailVerified: false,
+    hasPassword: true,
+    // Issue 25: no language or time zone chosen.
+    locale: null,
+    timeZone: null,
+    ...overrides,
+  };
 }
 
 /** What a client created without them has for the fields NewClient leaves optional. */

@@ -34,9 +34,16 @@ import {
  */
 const JWKS = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }] });
 
+const LOGO = { contentType: 'image/png', data: Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256)) } as const;
+const FAVICON = { contentType: 'image/svg+xml', data: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') } as const;
+
 async function seed(store: Store): Promise<void> {
-  await store.users.create(newUser('u1', 'Ada@Example.com', { name: 'Ada', isAdmin: true, emailVerified: true }), T0);
+  await store.users.create(newUser('u1', 'Ada@Example.com', { name: 'Ada', isAdmin: true, emailVerified: true, locale: 'de', timeZone: 'Europe/Berlin' }), T0);
   await store.users.create(newUser('u2', 'grace@example.com', { disabled: true, hasPassword: false }), T0 + 1);
+  // Issue 25: a language without a time zone; the saved brand, at version 2, with images of every byte value.
+  await store.users.update('u2', { locale: 'ar' }, T0 + 1);
+  await store.branding.save({ name: 'Acme ✓', color: '#0a5fff', logo: LOGO, favicon: FAVICON }, 0, 'u1', T0);
+  await store.branding.save({ css: ':root { --accent: #0a5fff } /* "✓" */' }, 1, null, T0 + 1);
   await store.users.create(newUser('gone', 'gone@example.com'), T0);
   await store.users.delete('gone');
   // Groups, their members and the client rules naming them, and attributes with values (issue 21).
@@ -207,9 +214,25 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
     await withStores([from, to], async (source, target) => {
       await seed(source);
       const tables = await readAll(source);
-      expect(tables.get('users')?.map((row) => [row.id, row.is_admin, row.disabled, row.name, row.has_password])).toEqual([
-        ['u1', true, false, 'Ada', true],
-        ['u2', false, true, null, false],
+      expect(tables.get('users')?.map((row) => [row.id, row.is_admin, row.disabled, row.name, row.has_password, row.locale, row.time_zone])).toEqual([
+        ['u1', true, false, 'Ada', true, 'de', 'Europe/Berlin'],
+        ['u2', false, true, null, false, 'ar', null],
+      ]);
+      // Issue 25: the brand's one row, its images as base64 text.
+      expect(tables.get('branding')).toEqual([
+        {
+          id: 1,
+          name: 'Acme ✓',
+          color: '#0a5fff',
+          logo: LOGO.data.toString('base64'),
+          logo_type: 'image/png',
+          favicon: FAVICON.data.toString('base64'),
+          favicon_type: 'image/svg+xml',
+          css: ':root { --accent: #0a5fff } /* "✓" */',
+          version: 2,
+          updated_at: T0 + 1,
+          updated_by: null,
+        },
       ]);
       // Issue 23: the providers as stored (the sealed secret as is, for the transfer to re-seal), their identities.
       expect(tables.get('identity_providers')).toEqual([
@@ -376,6 +399,16 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(await target.registrationTokens.use('hash-of-rt-1', T0 + 2)).toMatchObject({ usesLeft: 0, used: 2 });
       expect(await target.registrationTokens.use('hash-of-rt-1', T0 + 2)).toBeNull();
       expect(await target.registrationTokens.findUsable('hash-of-rt-open', T0 + 2)).toMatchObject({ usesLeft: null, expiresAt: null, createdBy: 'u1' });
+      // Issue 25: people's language and time zone, and the brand byte for byte at its version, whose next save goes on.
+      expect(await target.users.findById('u1')).toMatchObject({ locale: 'de', timeZone: 'Europe/Berlin' });
+      expect(await target.users.findById('u2')).toEqual(await source.users.findById('u2'));
+      const brand = await target.branding.get();
+      expect(brand).toEqual(await source.branding.get());
+      expect(brand?.logo?.data.equals(LOGO.data)).toBe(true);
+      expect(Buffer.isBuffer(brand?.favicon?.data)).toBe(true);
+      expect(await target.branding.version()).toBe(2);
+      expect(await target.branding.save({ name: 'Stale' }, 1, 'u1', T0 + 5)).toBeNull();
+      expect(await target.branding.save({ name: 'Moved' }, 2, 'u1', T0 + 5)).toMatchObject({ name: 'Moved', version: 3, css: brand?.css });
       // A deleted user's id stays retired.
       await expect(target.users.create(newUser('gone', 'back@example.com'), T0 + 9)).rejects.toThrow('this user id belonged to a deleted user and is never reused');
     });
@@ -419,6 +452,20 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('loading 
       // The store is still usable, and still counts as empty.
       await target.transfer.load(batchesOf(new Map([['users', tables.get('users') ?? []]])));
       expect((await target.users.list({ limit: 10 })).items).toHaveLength(2);
+    });
+  });
+
+  it('refuses an image that is not base64 as an export writes it (an altered file), and writes nothing', async () => {
+    await withStores([engine, engine], async (source, target) => {
+      await seed(source);
+      const tables = await readAll(source);
+      const [brand] = tables.get('branding') ?? [];
+      for (const altered of ['not base64!', 'QUJD\nRA==', 'QUJDRA']) {
+        tables.set('branding', [{ ...brand, logo: altered }]);
+        await expect(target.transfer.load(batchesOf(tables))).rejects.toThrow('branding.logo of the export is not base64');
+        expect(await target.branding.get()).toBeNull();
+        expect((await target.users.list({ limit: 10 })).items).toEqual([]);
+      }
     });
   });
 

@@ -13,6 +13,8 @@ const USER: UserRecord = {
   disabled: false,
   emailVerified: false,
   hasPassword: true,
+  locale: null,
+  timeZone: null,
   createdAt: 0,
   updatedAt: 0,
 };

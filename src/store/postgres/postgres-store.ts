@@ -7,6 +7,7 @@ import { PostgresApiRepository } from './apis.js';
 import { PostgresAuditRepository } from './audit.js';
 import { PostgresAttributeRepository } from './attributes.js';
 import { PostgresAuthorizationRequestRepository } from './authorization-requests.js';
+import { PostgresBrandingRepository } from './branding.js';
 import { PostgresClientAssertionRepository } from './client-assertions.js';
 import { PostgresClientRepository } from './clients.js';
 import { PostgresAuthorizationCodeRepository } from './codes.js';
@@ -48,6 +49,7 @@ export class PostgresStore implements Store {
   readonly federationStates: PostgresFederationStateRepository;
   readonly consents: PostgresConsentRepository;
   readonly registrationTokens: PostgresRegistrationTokenRepository;
+  readonly branding: PostgresBrandingRepository;
   readonly signingKeys: PostgresSigningKeyRepository;
   readonly sessions: PostgresSessionRepository;
   readonly codes: PostgresAuthorizationCodeRepository;
@@ -82,6 +84,7 @@ export class PostgresStore implements Store {
     this.federationStates = new PostgresFederationStateRepository(pool);
     this.consents = new PostgresConsentRepository(pool);
     this.registrationTokens = new PostgresRegistrationTokenRepository(pool);
+    this.branding = new PostgresBrandingRepository(pool);
     this.signingKeys = new PostgresSigningKeyRepository(pool);
     this.sessions = new PostgresSessionRepository(pool);
     this.codes = new PostgresAuthorizationCodeRepository(pool);

@@ -3,7 +3,7 @@
 // emptiness check and the rows.
 import type pg from 'pg';
 import type { TransferBatch, TransferReader, TransferRepository } from '../store.js';
-import { assertEmpty, TRANSFER_TABLES, type TransferRow, type TransferTable } from '../transfer/tables.js';
+import { assertEmpty, bytesOf, isBinary, TRANSFER_TABLES, type TransferRow, type TransferTable, type TransferValue } from '../transfer/tables.js';
 import { appliedPostgresMigrations, inTransaction, type PostgresPool } from './database.js';
 
 /** Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table. */
@@ -18,10 +18,19 @@ function toPortable(table: TransferTable, row: Record<string, unknown>): Transfe
   return out;
 }
 
-/** A text column's value: every one is TEXT in the schema (JSON too, kept as written), so pg reads a string. */
+/**
+ * A text column's value: every one is TEXT in the schema (JSON too, kept as written), so pg reads a string; but the
+ * binary ones (TransferTable.binary), BYTEA, which pg reads as a Buffer and which travel as base64.
+ */
 function textOf(table: TransferTable, column: string, value: unknown): string {
+  if (isBinary(table, column) && Buffer.isBuffer(value)) return value.toString('base64');
   if (typeof value === 'string') return value;
   throw new Error(`${table.name}.${column} was read as ${typeof value}, not text: the transfer table list and the schema disagree`);
+}
+
+/** A portable value as the column takes it: a binary column's base64 as its bytes, anything else as it is. */
+function toPostgres(table: TransferTable, column: string, value: TransferValue): TransferValue | Buffer {
+  return typeof value === 'string' && isBinary(table, column) ? bytesOf(table, column, value) : value;
 }
 
 async function insertRows(client: pg.PoolClient, table: TransferTable, rows: TransferRow[]): Promise<void> {
@@ -29,7 +38,7 @@ async function insertRows(client: pg.PoolClient, table: TransferTable, rows: Tra
   for (let start = 0; start < rows.length; start += INSERT_ROWS) {
     const slice = rows.slice(start, start + INSERT_ROWS);
     const values: unknown[] = [];
-    const tuples = slice.map((row) => `(${columns.map((column) => `$${values.push(row[column] ?? null)}`).join(', ')})`);
+    const tuples = slice.map((row) => `(${columns.map((column) => `$${values.push(toPostgres(table, column, row[column] ?? null))}`).join(', ')})`);
     // The audit log's id is GENERATED ALWAYS: the exported ids are kept, so its order and references survive.
     const overriding = table.identity ? ' OVERRIDING SYSTEM VALUE' : '';
     await client.query(`INSERT INTO ${table.name} (${columns.join(', ')})${overriding} VALUES ${tuples.join(', ')}`, values);

@@ -23,7 +23,7 @@ import {
 import { PostgresGroupMembers, POSTGRES_MEMBER_LIST_TUNING, type PostgresMemberListTuning } from './group-members.js';
 import { PostgresUserSearch, POSTGRES_SEARCH_TUNING, type PostgresSearchTuning } from './user-search.js';
 
-const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`);
+const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`);
 const BY_ID = statement('users.byId', `SELECT ${COLUMNS} FROM users WHERE id = $1`);
 const BY_EMAIL = statement('users.byEmail', `SELECT ${COLUMNS} FROM users WHERE email_normalized = $1`);
 const FIRST_PAGE = statement('users.firstPage', `SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT $1`);
@@ -84,6 +84,8 @@ export class PostgresUserRepository implements UserRepository {
         user.disabled,
         user.emailVerified,
         user.hasPassword ?? true,
+        user.locale ?? null,
+        user.timeZone ?? null,
         now,
         now,
       ]);

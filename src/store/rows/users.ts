@@ -16,11 +16,14 @@ export interface UserRow {
   email_verified: number | boolean;
   /** 0 or 1 on SQLite, a boolean on PostgreSQL (migration 0014): false for an account made at a federated sign-in. */
   has_password: number | boolean;
+  /** Issue 25 (migration 0016): the language the person picked and the time zone of their dates; NULL when not chosen. */
+  locale: string | null;
+  time_zone: string | null;
   created_at: number;
   updated_at: number;
 }
 
-export const COLUMNS = 'id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, has_password, created_at, updated_at';
+export const COLUMNS = 'id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, has_password, locale, time_zone, created_at, updated_at';
 
 export const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   email: 'email',
@@ -29,6 +32,8 @@ export const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   isAdmin: 'is_admin',
   disabled: 'disabled',
   emailVerified: 'email_verified',
+  locale: 'locale',
+  timeZone: 'time_zone',
 };
 
 export function toRecord(row: UserRow): UserRecord {
@@ -41,6 +46,8 @@ export function toRecord(row: UserRow): UserRecord {
     disabled: Boolean(row.disabled),
     emailVerified: Boolean(row.email_verified),
     hasPassword: Boolean(row.has_password),
+    locale: row.locale,
+    timeZone: row.time_zone,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -70,9 +77,9 @@ export function endsAdmin(patch: UserPatch): boolean {
   return patch.isAdmin === false || patch.disabled === true;
 }
 
-/** A new user's record as create() returns it: `hasPassword` defaults to true (NewUser). */
+/** A new user's record as create() returns it: `hasPassword` defaults to true, `locale` and `timeZone` to null (NewUser). */
 export function createdRecord(user: NewUser, now: number): UserRecord {
-  return { ...user, hasPassword: user.hasPassword ?? true, createdAt: now, updatedAt: now };
+  return { ...user, hasPassword: user.hasPassword ?? true, locale: user.locale ?? null, timeZone: user.timeZone ?? null, createdAt: now, updatedAt: now };
 }
 
 /**

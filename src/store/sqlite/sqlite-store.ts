@@ -8,6 +8,7 @@ import { SqliteApiRepository } from './apis.js';
 import { SqliteAuditRepository } from './audit.js';
 import { SqliteAttributeRepository } from './attributes.js';
 import { SqliteAuthorizationRequestRepository } from './authorization-requests.js';
+import { SqliteBrandingRepository } from './branding.js';
 import { SqliteClientAssertionRepository } from './client-assertions.js';
 import { SqliteClientRepository } from './clients.js';
 import { SqliteAuthorizationCodeRepository } from './codes.js';
@@ -51,6 +52,7 @@ export class SqliteStore implements Store {
   readonly federationStates: SqliteFederationStateRepository;
   readonly consents: SqliteConsentRepository;
   readonly registrationTokens: SqliteRegistrationTokenRepository;
+  readonly branding: SqliteBrandingRepository;
   readonly signingKeys: SqliteSigningKeyRepository;
   readonly sessions: SqliteSessionRepository;
   readonly codes: SqliteAuthorizationCodeRepository;
@@ -85,6 +87,7 @@ export class SqliteStore implements Store {
     this.federationStates = new SqliteFederationStateRepository(db);
     this.consents = new SqliteConsentRepository(db);
     this.registrationTokens = new SqliteRegistrationTokenRepository(db);
+    this.branding = new SqliteBrandingRepository(db);
     this.signingKeys = new SqliteSigningKeyRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.codes = new SqliteAuthorizationCodeRepository(db);

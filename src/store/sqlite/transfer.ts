@@ -1,17 +1,19 @@
 // `idp export` and `idp import` on SQLite: one read transaction (WAL gives it a snapshot while servers write)
 // and one IMMEDIATE write transaction. The `idp` process is the connection's only user while either runs.
 import type { TransferBatch, TransferReader, TransferRepository } from '../store.js';
-import { assertEmpty, TRANSFER_TABLES, type TransferRow, type TransferTable } from '../transfer/tables.js';
+import { assertEmpty, bytesOf, isBinary, TRANSFER_TABLES, type TransferRow, type TransferTable } from '../transfer/tables.js';
 import { appliedSqliteMigrations, type SqliteDatabase } from './database.js';
 
 type SqliteValue = string | number | bigint | Buffer | null;
 
-/** SQLite keeps booleans as 0 and 1; the portable form is true and false. */
+/** SQLite keeps booleans as 0 and 1; the portable form is true and false. Bytes (a BLOB) travel as base64. */
 function toPortable(table: TransferTable, row: Record<string, SqliteValue>): TransferRow {
   const out: TransferRow = {};
   for (const [column, kind] of Object.entries(table.columns)) {
     const value = row[column] ?? null;
-    out[column] = value === null ? null : kind === 'bool' ? value === 1 : kind === 'int' ? Number(value) : String(value);
+    if (value === null) out[column] = null;
+    else if (Buffer.isBuffer(value)) out[column] = value.toString('base64');
+    else out[column] = kind === 'bool' ? value === 1 : kind === 'int' ? Number(value) : String(value);
   }
   return out;
 }
@@ -19,6 +21,7 @@ function toPortable(table: TransferTable, row: Record<string, SqliteValue>): Tra
 function toSqlite(table: TransferTable, row: TransferRow): SqliteValue[] {
   return Object.keys(table.columns).map((column) => {
     const value = row[column] ?? null;
+    if (typeof value === 'string' && isBinary(table, column)) return bytesOf(table, column, value);
     return typeof value === 'boolean' ? (value ? 1 : 0) : value;
   });
 }

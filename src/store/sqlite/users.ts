@@ -57,7 +57,7 @@ export class SqliteUserRepository implements UserRepository {
     searchTuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING,
     memberTuning: SqliteMemberListTuning = SQLITE_MEMBER_LIST_TUNING,
   ) {
-    this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
     this.byEmail = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized = ?`);
     this.firstPage = db.prepare<[number], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT ?`);
@@ -92,6 +92,8 @@ export class SqliteUserRepository implements UserRepository {
         Number(user.disabled),
         Number(user.emailVerified),
         Number(user.hasPassword ?? true),
+        user.locale ?? null,
+        user.timeZone ?? null,
         now,
         now,
       );

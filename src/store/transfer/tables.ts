@@ -3,7 +3,7 @@
 // whichever engine wrote it. Signing keys are not here: they move through the key stores (files with SQLite,
 // encrypted rows with PostgreSQL), re-encrypted for the journey; nor are federated sign-ins in progress
 // (NOT_TRANSFERRED). A test checks this list against both schemas.
-import { ConflictError } from '../../errors.js';
+import { ConflictError, ValidationError } from '../../errors.js';
 import { GRANT_TABLES } from './grant-tables.js';
 
 export type ColumnKind = 'text' | 'int' | 'bool';
@@ -15,6 +15,11 @@ export interface TransferTable {
   orderBy: readonly string[];
   /** A column the database numbers itself (the audit log's id), written as is and the numbering moved past it. */
   identity?: string;
+  /**
+   * Columns of bytes (BLOB / BYTEA): 'text' in `columns`, as the file holds them as base64 (RFC 4648 §4, padded), which
+   * each engine turns back into the same bytes (bytesOf).
+   */
+  binary?: readonly string[];
 }
 
 const ts = 'int' as const;
@@ -40,6 +45,9 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
       disabled: 'bool',
       email_verified: 'bool',
       has_password: 'bool',
+      // Issue 25: the language and time zone the person chose (their pages and mails keep them after a move).
+      locale: 'text',
+      time_zone: 'text',
       created_at: ts,
       updated_at: ts,
     },
@@ -175,6 +183,26 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
     columns: { id: 'text', token_hash: 'text', uses_left: 'int', used: 'int', created_by: 'text', created_at: ts, expires_at: ts },
     orderBy: ['id'],
   },
+  {
+    // Issue 25: what the admin "Branding" screen saved (one row at most), its images as base64, with its version (so
+    // the assets' URLs and the next save's compare-and-set go on from it).
+    name: 'branding',
+    columns: {
+      id: ts,
+      name: 'text',
+      color: 'text',
+      logo: 'text',
+      logo_type: 'text',
+      favicon: 'text',
+      favicon_type: 'text',
+      css: 'text',
+      version: ts,
+      updated_at: ts,
+      updated_by: 'text',
+    },
+    orderBy: ['id'],
+    binary: ['logo', 'favicon'],
+  },
   // Sign-ins and what they issued (./grant-tables.ts).
   ...GRANT_TABLES,
   {
@@ -265,6 +293,22 @@ export type TransferRow = Record<string, TransferValue>;
 
 export function transferTable(name: string): TransferTable | undefined {
   return TRANSFER_TABLES.find((table) => table.name === name);
+}
+
+/** Whether `column` of `table` holds bytes, carried as base64 text (TransferTable.binary). */
+export function isBinary(table: TransferTable, column: string): boolean {
+  return table.binary?.includes(column) ?? false;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The bytes a binary column's portable value stands for. Only padded base64 as an export writes it is read: Node's
+ * decoder skips what it does not know, so an altered value would otherwise load as other bytes without a word.
+ */
+export function bytesOf(table: TransferTable, column: string, value: string): Buffer {
+  if (!BASE64.test(value)) throw new ValidationError('input', `${table.name}.${column} of the export is not base64`);
+  return Buffer.from(value, 'base64');
 }
 
 /** Refuses to write into a store that holds anything, naming what it holds. */

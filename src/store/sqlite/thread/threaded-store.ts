@@ -14,6 +14,7 @@ import type {
   AuditRepository,
   AuthorizationCodeRepository,
   AuthorizationRequestRepository,
+  BrandingRepository,
   ClientAssertionRepository,
   ClientRepository,
   ConsentRepository,
@@ -36,6 +37,7 @@ import type {
   TransferRepository,
   UserRepository,
 } from '../../store.js';
+import { withBuffers } from '../../rows/branding.js';
 import { openSqliteDatabase, secureDatabaseFiles } from '../database.js';
 import { SqliteStore } from '../sqlite-store.js';
 import type { CommitCounts } from './group-commit.js';
@@ -103,6 +105,8 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
   consents: { find: 'read', grant: 'write', touch: 'write', listForUser: 'read', revoke: 'write' },
   // A use is one conditional UPDATE: it runs on the thread like every single-use write.
   registrationTokens: { create: 'write', findUsable: 'read', use: 'write', list: 'read', delete: 'write', deleteExpired: 'write' },
+  // A save is one conditional write (compare-and-set on the version): it runs on the thread, where writes take turns.
+  branding: { get: 'read', version: 'read', save: 'write' },
   signingKeys: { insert: 'write', insertUnlessScheduled: 'write', list: 'read', update: 'write' },
   sessions: {
     create: 'write',
@@ -188,6 +192,7 @@ export class ThreadedSqliteStore implements Store {
   readonly federationStates: FederationStateRepository;
   readonly consents: ConsentRepository;
   readonly registrationTokens: RegistrationTokenRepository;
+  readonly branding: BrandingRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly sessions: SessionRepository;
   readonly codes: AuthorizationCodeRepository;
@@ -224,6 +229,9 @@ export class ThreadedSqliteStore implements Store {
     this.federationStates = this.repository('federationStates');
     this.consents = this.repository('consents');
     this.registrationTokens = this.repository('registrationTokens');
+    const branding = this.repository('branding');
+    // The saved row comes back from the thread by structured clone, its images' Buffers as plain Uint8Arrays.
+    this.branding = { ...branding, save: async (...args) => withBuffers(await branding.save(...args)) };
     this.signingKeys = this.repository('signingKeys');
     this.sessions = this.repository('sessions');
     this.codes = this.repository('codes');

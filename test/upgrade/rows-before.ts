@@ -1,0 +1,23 @@
+// Databases as earlier issues left them, for the upgrade tests of later migrations on both engines (plain SQL both
+// engines take: TRUE/FALSE for booleans). Issue 21's rows (schema 0012) are in test/store/before-0013.ts.
+import { rowsAt0012 } from '../store/before-0013.js';
+
+/** Schema 0014's rows: issue 21's database with an upstream provider and a linked identity (issue 23). */
+export function rowsAt0014(now: number): string[] {
+  return [
+    ...rowsAt0012(now),
+    'INSERT INTO identity_providers (slug, kind, name, button_label, icon_url, enabled, settings, secret, jit, allowed_domains, trust_email, trust_mfa, groups_mode, created_at, updated_at) ' +
+      `VALUES ('acme', 'oidc', 'Acme', NULL, NULL, TRUE, '{}', 'sealed', FALSE, '[]', FALSE, FALSE, 'ignore', ${now}, ${now})`,
+    `INSERT INTO federated_identities (provider_slug, subject, user_id, email, created_at, last_used_at) VALUES ('acme', 'sub-1', 'u1', NULL, ${now}, NULL)`,
+  ];
+}
+
+/** Schema 0015's rows: the above with a third-party client, a consent and an initial access token (issue 24). */
+export function rowsAt0015(now: number): string[] {
+  return [
+    ...rowsAt0014(now),
+    "UPDATE clients SET third_party = TRUE, client_uri = 'https://spa.example/' WHERE client_id = 'spa'",
+    `INSERT INTO consents (user_id, client_id, scopes, granted_at, updated_at, last_used_at) VALUES ('u2', 'spa', '["openid"]', ${now}, ${now}, NULL)`,
+    `INSERT INTO registration_tokens (id, token_hash, uses_left, used, created_by, created_at, expires_at) VALUES ('rt1', 'hash-of-rt1', 2, 0, 'cli', ${now}, NULL)`,
+  ];
+}
