@@ -81,8 +81,9 @@
 
     function showLogo() {
       var file = logoInput && logoInput.files && logoInput.files[0];
-      if (!file || !logoShown || typeof FileReader === 'undefined') return;
-      var reader = new FileReader();
+      var Reader = window.FileReader;
+      if (!file || !logoShown || typeof Reader !== 'function') return;
+      var reader = new Reader();
       reader.addEventListener('load', function () {
         if (typeof reader.result !== 'string') return;
         logoShown.setAttribute('src', reader.result);

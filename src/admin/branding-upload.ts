@@ -30,7 +30,9 @@ function refusalOf(error: unknown): unknown {
     case 'LIMIT_FILE_SIZE':
       return new BrandingUploadRefused(field, `The ${field} is larger than ${MAX_IMAGE_BYTES / 1024} KiB.`);
     case 'LIMIT_FIELD_VALUE':
-      return field === 'css' ? new BrandingUploadRefused('css', `The extra CSS is longer than ${MAX_BRAND_CSS_BYTES / 1024} KiB.`) : new BrandingUploadRefused('form', 'A field of the form is too long.');
+      return field === 'css'
+        ? new BrandingUploadRefused('css', `The extra CSS is longer than ${MAX_BRAND_CSS_BYTES / 1024} KiB.`)
+        : new BrandingUploadRefused('form', 'A field of the form is too long.');
     case 'LIMIT_UNEXPECTED_FILE':
     case 'LIMIT_FILE_COUNT':
       return new BrandingUploadRefused('form', 'The form sent a file it does not take: only one logo and one favicon.');

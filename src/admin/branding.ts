@@ -67,7 +67,9 @@ function imageFacts(field: 'logo' | 'favicon', variable: string, saved: Branding
 function contrastText(color: string): string {
   const ratio = brandContrast(color);
   const shown = (Math.floor(ratio * 100) / 100).toFixed(2);
-  return ratio >= MIN_TEXT_CONTRAST ? `${shown}:1 against the page and the buttons' white text: passes WCAG AA (${MIN_TEXT_CONTRAST}:1)` : `${shown}:1: below the ${MIN_TEXT_CONTRAST}:1 WCAG AA requires`;
+  return ratio >= MIN_TEXT_CONTRAST
+    ? `${shown}:1 against the page and the buttons' white text: passes WCAG AA (${MIN_TEXT_CONTRAST}:1)`
+    : `${shown}:1: below the ${MIN_TEXT_CONTRAST}:1 WCAG AA requires`;
 }
 
 interface PageState {
@@ -249,6 +251,10 @@ export function brandingRoutes(router: Router, deps: AdminDependencies): void {
   router.get('/branding/preview.css', preview());
   // Every change is sensitive; a refused password shows this form again rather than the confirmation page, which
   // could not carry the chosen files.
-  router.post('/branding', requireRecentSignIn(deps, () => true, { answer: passwordRefused(deps) }), save(deps));
+  router.post(
+    '/branding',
+    requireRecentSignIn(deps, () => true, { answer: passwordRefused(deps) }),
+    save(deps),
+  );
   router.use('/branding', uploadRefused(deps));
 }

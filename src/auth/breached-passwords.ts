@@ -34,7 +34,7 @@ export function breachKey(password: string): string {
  * corpus configured: nothing to refuse.
  */
 export async function refuseBreached(corpus: BreachedPasswords | null | undefined, password: string): Promise<void> {
-  if (corpus && (await corpus.contains(password))) throw new ValidationError('password', `the password ${REASONS.breached}`);
+  if (corpus && (await corpus.contains(password))) throw new ValidationError('password', `the password ${REASONS.breached}`).shown('password.breached');
 }
 
 /** The corpus is not what it should be (found while looking up, past the sample taken at opening). */

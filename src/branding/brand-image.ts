@@ -13,7 +13,7 @@ export type BrandImageType = BrandImage['contentType'];
 export const IMAGE_TYPES_TEXT = 'PNG, JPEG, GIF, WebP, SVG or ICO';
 
 const startsWith = (data: Buffer, bytes: readonly number[], offset = 0): boolean => data.length >= offset + bytes.length && bytes.every((byte, i) => data[offset + i] === byte);
-const ascii = (text: string): number[] => [...text].map((c) => c.charCodeAt(0));
+const ascii = (text: string): number[] => Array.from(Buffer.from(text, 'latin1'));
 
 /**
  * Whether the bytes are an SVG document: UTF-8 text whose first element is <svg, after an optional byte order

@@ -39,8 +39,17 @@ function serve(brands: BrandService, pick: (assets: BrandAssets) => BrandAsset |
 
 export function brandAssetRouter({ brands }: { brands: BrandService }): Router {
   const router = express.Router();
-  router.get('/logo', serve(brands, (assets) => assets.logo, 'logo', { crossOrigin: true }));
-  router.get('/favicon', serve(brands, (assets) => assets.favicon, 'favicon'));
-  router.get('/theme.css', serve(brands, (assets) => assets.theme, 'theme'));
+  router.get(
+    '/logo',
+    serve(brands, (assets) => assets.logo, 'logo', { crossOrigin: true }),
+  );
+  router.get(
+    '/favicon',
+    serve(brands, (assets) => assets.favicon, 'favicon'),
+  );
+  router.get(
+    '/theme.css',
+    serve(brands, (assets) => assets.theme, 'theme'),
+  );
   return router;
 }

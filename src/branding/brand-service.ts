@@ -220,7 +220,10 @@ export class BrandService implements BrandSource {
     } catch (error) {
       // The URL may carry a token in its query: the log names its origin and path only.
       const url = new URL(source.url);
-      this.logger?.warn({ variable, url: `${url.origin}${url.pathname}`, problem: error instanceof Error ? error.message : String(error) }, 'the brand image could not be fetched; pages show no logo');
+      this.logger?.warn(
+        { variable, url: `${url.origin}${url.pathname}`, problem: error instanceof Error ? error.message : String(error) },
+        'the brand image could not be fetched; pages show no logo',
+      );
       return null;
     }
   }

@@ -89,7 +89,7 @@ function refused(message: string, detail?: string): UpstreamSignInFailed {
 }
 
 function disabledAccount(): UpstreamSignInFailed {
-  return refused('This account is disabled. Ask your administrator.', 'the account is disabled');
+  return refused('This account is disabled. Ask your administrator.', 'the account is disabled').shown('federation.account.disabled');
 }
 
 async function auditLinked(deps: LinkingDependencies, provider: IdentityProviderRecord, user: UserRecord, via: LinkVia, ip: string | null): Promise<void> {
@@ -100,7 +100,7 @@ async function auditLinked(deps: LinkingDependencies, provider: IdentityProvider
 async function signInLinked(deps: LinkingDependencies, provider: IdentityProviderRecord, identity: UpstreamIdentity, userId: string, linked: boolean): Promise<AccountResolution> {
   const user = await deps.store.users.findById(userId);
   // ON DELETE CASCADE removes links with their account: a link to nobody cannot be read, but say so plainly if it is.
-  if (!user) throw refused('This account no longer exists. Ask your administrator.', `linked user ${userId} is gone`);
+  if (!user) throw refused('This account no longer exists. Ask your administrator.', `linked user ${userId} is gone`).shown('federation.account.gone');
   if (user.disabled) throw disabledAccount();
   const synced = await syncProfile(deps, provider, user, identity);
   await deps.store.federatedIdentities.touch(provider.slug, identity.subject, identity.email, deps.clock.now());
@@ -155,7 +155,9 @@ async function createLinkedAccount(deps: LinkingDependencies, provider: Identity
 async function linkExisting(deps: LinkingDependencies, provider: IdentityProviderRecord, identity: UpstreamIdentity, user: UserRecord, via: LinkVia): Promise<AccountResolution> {
   if (await deps.store.federatedIdentities.findForUser(user.id, provider.slug)) {
     // The account has another identity of this provider: one per provider and account (the store's unique index).
-    throw refused(`An account with this email is linked to another ${provider.name} identity already.`, 'account already linked to this provider');
+    throw refused(`An account with this email is linked to another ${provider.name} identity already.`, 'account already linked to this provider').shown('federation.account.linkedElsewhere', {
+      provider: provider.name,
+    });
   }
   try {
     await deps.store.federatedIdentities.link({ providerSlug: provider.slug, subject: identity.subject, userId: user.id, email: identity.email, createdAt: deps.clock.now() });
@@ -163,7 +165,10 @@ async function linkExisting(deps: LinkingDependencies, provider: IdentityProvide
     if (!(error instanceof ConflictError)) throw error;
     // A concurrent sign-in of the same identity linked it: whoever won, the link now decides.
     const link = await deps.store.federatedIdentities.find(provider.slug, identity.subject);
-    if (!link) throw refused(`An account with this email is linked to another ${provider.name} identity already.`, 'link conflict');
+    if (!link)
+      throw refused(`An account with this email is linked to another ${provider.name} identity already.`, 'link conflict').shown('federation.account.linkedElsewhere', {
+        provider: provider.name,
+      });
     return signInLinked(deps, provider, identity, link.userId, false);
   }
   await auditLinked(deps, provider, user, via, null);
@@ -183,7 +188,8 @@ export async function resolveAccount(
   via: 'browser' | 'directory',
 ): Promise<AccountResolution> {
   // The callers only offer enabled providers; a row disabled meanwhile signs nobody in (fail closed).
-  if (!provider.enabled) throw refused(`Signing in with ${provider.name} is turned off. Ask your administrator.`, 'provider disabled');
+  if (!provider.enabled)
+    throw refused(`Signing in with ${provider.name} is turned off. Ask your administrator.`, 'provider disabled').shown('federation.account.providerOff', { provider: provider.name });
   for (let round = 0; round < 2; round += 1) {
     // (1) Linked already: that account, whatever the email says now.
     const link = await deps.store.federatedIdentities.find(provider.slug, identity.subject);
@@ -191,16 +197,20 @@ export async function resolveAccount(
 
     // (2) An email is what an account is found or made by; its domain must be one the provider may speak for.
     const given = identity.email?.trim() ?? '';
-    if (!given) throw refused(`${provider.name} did not give an email address.`, 'no email');
+    if (!given) throw refused(`${provider.name} did not give an email address.`, 'no email').shown('federation.account.noEmail', { provider: provider.name });
     const email = validEmail(given);
-    if (!email) throw refused(`${provider.name} gave an email address that is not valid here.`, 'invalid email');
+    if (!email) throw refused(`${provider.name} gave an email address that is not valid here.`, 'invalid email').shown('federation.account.invalidEmail', { provider: provider.name });
     const domain = domainOf(email);
-    if (!domainAllowed(provider, domain)) throw refused(`Accounts from ${domain ?? 'that address'} cannot sign in with ${provider.name}.`, 'domain not allowed');
+    if (!domainAllowed(provider, domain))
+      throw refused(`Accounts from ${domain ?? 'that address'} cannot sign in with ${provider.name}.`, 'domain not allowed').shown('federation.account.domainRefused', {
+        domain: domain ?? '—',
+        provider: provider.name,
+      });
 
     const existing = await deps.store.users.findByEmail(email);
     if (!existing) {
       // (3) No account: made just in time, if the provider may.
-      if (!provider.jit) throw refused(`You have no account here yet. Ask your administrator.`, 'no account and provider.jit is off');
+      if (!provider.jit) throw refused(`You have no account here yet. Ask your administrator.`, 'no account and provider.jit is off').shown('federation.account.noAccount');
       const made = await createLinkedAccount(deps, provider, identity, email);
       if (made) return made;
       continue; // An account of this email appeared meanwhile (not from this identity): apply the rules to it.
@@ -214,13 +224,16 @@ export async function resolveAccount(
     // a way into (the "pre-hijacked account" class).
     if (existing.emailVerified && authoritative(provider, identity, domain)) return linkExisting(deps, provider, identity, existing, via === 'directory' ? 'directory' : 'verified_email');
     if (browser === null) {
-      throw refused(`An account with this email already exists. Ask your administrator to link it to ${provider.name}.`, 'existing account, no browser to prove ownership in');
+      throw refused(`An account with this email already exists. Ask your administrator to link it to ${provider.name}.`, 'existing account, no browser to prove ownership in').shown(
+        'federation.account.exists',
+        { provider: provider.name },
+      );
     }
     // The identity waits (the 'link' state) for the account's owner to sign in to it in this browser.
     await savePendingLink(deps, provider, identity, existing, browser);
     return { kind: 'prove_ownership', user: existing };
   }
-  throw refused(`Signing in with ${provider.name} did not complete. Try again.`, 'account resolution raced twice');
+  throw refused(`Signing in with ${provider.name} did not complete. Try again.`, 'account resolution raced twice').shown('federation.account.raced', { provider: provider.name });
 }
 
 /**

@@ -82,13 +82,14 @@ export function createOAuth2Upstream(settings: OAuth2Settings, options: KindClie
       let claims: unknown;
       try {
         const response = await oidc.fetchProtectedResource(config, accessToken, userinfoUrl, 'GET', null, new Headers({ accept: 'application/json' }));
-        if (response.status !== 200) throw new UpstreamSignInFailed(unavailable(name), `userinfo: the upstream answered ${response.status}`);
+        if (response.status !== 200)
+          throw new UpstreamSignInFailed(unavailable(name), `userinfo: the upstream answered ${response.status}`).shown('federation.upstream.unavailable', { provider: name });
         claims = await response.json();
       } catch (error) {
         throw upstreamFailure(name, 'userinfo', error);
       }
       if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
-        throw new UpstreamSignInFailed(unavailable(name), 'userinfo: the answer is not a JSON object');
+        throw new UpstreamSignInFailed(unavailable(name), 'userinfo: the answer is not a JSON object').shown('federation.upstream.unavailable', { provider: name });
       }
       return { claims: claims as Record<string, unknown>, amr: [] };
     },

@@ -92,7 +92,8 @@ export function createOidcUpstream(settings: OidcSettings, options: KindClientOp
         // A plain JSON copy: serverMetadata() carries helper functions a Configuration cannot clone.
         const metadata = JSON.parse(JSON.stringify(config.serverMetadata())) as oidc.ServerMetadata;
         for (const endpoint of ['authorization_endpoint', 'token_endpoint'] as const) {
-          if (typeof metadata[endpoint] !== 'string') throw new UpstreamSignInFailed(unavailable(name), `discovery names no ${endpoint}`);
+          if (typeof metadata[endpoint] !== 'string')
+            throw new UpstreamSignInFailed(unavailable(name), `discovery names no ${endpoint}`).shown('federation.upstream.unavailable', { provider: name });
           checkUpstreamUrl(metadata[endpoint], name);
         }
         discovered = { metadata, at: Date.now() };
@@ -142,7 +143,7 @@ export function createOidcUpstream(settings: OidcSettings, options: KindClientOp
     async finishSignIn(callbackUrl, expected, redirectUri) {
       const metadata = await discover();
       checkCallback(name, callbackUrl.searchParams, expected.state, metadata.issuer, metadata.authorization_response_iss_parameter_supported === true);
-      if (!expected.nonce) throw new UpstreamSignInFailed(mismatch(name), 'no nonce kept for an OpenID Connect sign-in', 400);
+      if (!expected.nonce) throw new UpstreamSignInFailed(mismatch(name), 'no nonce kept for an OpenID Connect sign-in', 400).shown('federation.upstream.mismatch', { provider: name });
       const tokenEndpoint = new URL(String(metadata.token_endpoint)).href;
       const known = new Set((jwksCache?.jwks.keys ?? []).map((key) => key.kid));
       // Watches the token endpoint's answer: an ID token signed with a key the kept JWKS does not have → this
@@ -174,7 +175,7 @@ export function createOidcUpstream(settings: OidcSettings, options: KindClientOp
       }
       jwksCache = oidc.getJwksCache(config) ?? jwksCache;
       const idClaims = tokens.claims();
-      if (!idClaims) throw new UpstreamSignInFailed(unavailable(name), 'no ID token in the token response');
+      if (!idClaims) throw new UpstreamSignInFailed(unavailable(name), 'no ID token in the token response').shown('federation.upstream.unavailable', { provider: name });
       const claims: Record<string, unknown> = { ...idClaims };
       if (metadata.userinfo_endpoint && missesClaims(claims, settings.claims)) {
         try {

@@ -62,10 +62,10 @@ export function checkUpstreamUrl(value: string, name: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new UpstreamSignInFailed(unavailable(name), 'an upstream URL is not a URL');
+    throw new UpstreamSignInFailed(unavailable(name), 'an upstream URL is not a URL').shown('federation.upstream.unavailable', { provider: name });
   }
   if (!isAllowedUpstreamUrl(url)) {
-    throw new UpstreamSignInFailed(unavailable(name), `upstream URL refused (https, or http on a loopback host only): ${url.origin}`);
+    throw new UpstreamSignInFailed(unavailable(name), `upstream URL refused (https, or http on a loopback host only): ${url.origin}`).shown('federation.upstream.unavailable', { provider: name });
   }
   return url;
 }
@@ -189,16 +189,18 @@ export function upstreamFailure(name: string, step: string, error: unknown): Ups
   if (known) return known;
   const detail = `${step}: ${chain.map(describe).join(' <- ')}`.slice(0, 1000);
   if (chain.some((e) => e.name === 'TimeoutError' || codeOf(e) === 'OAUTH_TIMEOUT' || codeOf(e) === 'UND_ERR_HEADERS_TIMEOUT')) {
-    return new UpstreamSignInFailed(tooSlow(name), detail, 504);
+    return new UpstreamSignInFailed(tooSlow(name), detail, 504).shown('federation.upstream.tooSlow', { provider: name });
   }
   if (chain.some((e) => UNVERIFIABLE_CODES.has(codeOf(e) ?? '') || e.message === 'JWT signature verification failed')) {
-    return new UpstreamSignInFailed(unverifiable(name), detail, 502);
+    return new UpstreamSignInFailed(unverifiable(name), detail, 502).shown('federation.upstream.unverifiable', { provider: name });
   }
   const oauthError = chain.find((e): e is ResponseBodyError => e instanceof ResponseBodyError);
   if (oauthError) {
-    return new UpstreamSignInFailed(unavailable(name), `${step}: the upstream answered ${oauthError.status} ${safeErrorCode(oauthError.error)}`, 502);
+    return new UpstreamSignInFailed(unavailable(name), `${step}: the upstream answered ${oauthError.status} ${safeErrorCode(oauthError.error)}`, 502).shown('federation.upstream.unavailable', {
+      provider: name,
+    });
   }
-  return new UpstreamSignInFailed(unavailable(name), detail, 502);
+  return new UpstreamSignInFailed(unavailable(name), detail, 502).shown('federation.upstream.unavailable', { provider: name });
 }
 
 /**
@@ -213,18 +215,21 @@ export function upstreamFailure(name: string, step: string, error: unknown): Ups
 export function checkCallback(name: string, params: URLSearchParams, expectedState: string, issuer: string, issAdvertised: boolean): void {
   const iss = params.getAll('iss');
   if (iss.length > 1 || (iss.length === 1 && iss[0] !== issuer) || (iss.length === 0 && issAdvertised)) {
-    throw new UpstreamSignInFailed(mismatch(name), iss.length === 0 ? 'callback without the iss parameter the upstream advertises' : 'callback iss names another issuer', 400);
+    throw new UpstreamSignInFailed(mismatch(name), iss.length === 0 ? 'callback without the iss parameter the upstream advertises' : 'callback iss names another issuer', 400).shown(
+      'federation.upstream.mismatch',
+      { provider: name },
+    );
   }
   const state = params.getAll('state');
   if (state.length !== 1 || !constantTimeEqual(state[0] ?? '', expectedState)) {
-    throw new UpstreamSignInFailed(mismatch(name), state.length === 0 ? 'callback without state' : 'callback state does not match', 400);
+    throw new UpstreamSignInFailed(mismatch(name), state.length === 0 ? 'callback without state' : 'callback state does not match', 400).shown('federation.upstream.mismatch', { provider: name });
   }
   if (params.has('error')) {
     const code = safeErrorCode(params.get('error'));
-    throw new UpstreamSignInFailed(`${name} did not sign you in (${code}).`, `the upstream answered error=${code}`, 403);
+    throw new UpstreamSignInFailed(`${name} did not sign you in (${code}).`, `the upstream answered error=${code}`, 403).shown('federation.upstream.declined', { provider: name, code });
   }
   if (params.getAll('code').length !== 1 || !params.get('code')) {
-    throw new UpstreamSignInFailed(mismatch(name), 'callback without exactly one code', 400);
+    throw new UpstreamSignInFailed(mismatch(name), 'callback without exactly one code', 400).shown('federation.upstream.mismatch', { provider: name });
   }
 }
 

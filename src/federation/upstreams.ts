@@ -39,7 +39,10 @@ export function mapIdentity(name: string, mapping: ClaimMapping, answer: Upstrea
   // As given (a `sub` is compared exactly, OIDC Core §2), a number as its decimal text.
   const subject = typeof rawSubject === 'string' && rawSubject !== '' ? rawSubject : typeof rawSubject === 'number' && Number.isSafeInteger(rawSubject) ? String(rawSubject) : null;
   if (subject === null) {
-    throw new UpstreamSignInFailed(`${name} did not say who you are. Ask your administrator to check this provider's settings.`, `no subject at the claim path ${mapping.subject}`, 502);
+    throw new UpstreamSignInFailed(`${name} did not say who you are. Ask your administrator to check this provider's settings.`, `no subject at the claim path ${mapping.subject}`, 502).shown(
+      'federation.upstream.noSubject',
+      { provider: name },
+    );
   }
   const email = claimAt(answer.claims, mapping.email);
   const attributes: Record<string, string> = {};
@@ -64,9 +67,12 @@ export function createUpstreamClients(options: UpstreamClientsOptions): Upstream
 
   const build = async (provider: IdentityProviderRecord): Promise<UpstreamClient> => {
     if (provider.kind !== 'oidc' && provider.kind !== 'oauth2') {
-      throw new UpstreamSignInFailed(unavailable(provider.name), `provider ${provider.slug} is of kind ${provider.kind}, not a browser sign-in`);
+      throw new UpstreamSignInFailed(unavailable(provider.name), `provider ${provider.slug} is of kind ${provider.kind}, not a browser sign-in`).shown('federation.upstream.unavailable', {
+        provider: provider.name,
+      });
     }
-    if (provider.secret === null) throw new UpstreamSignInFailed(unavailable(provider.name), `provider ${provider.slug} has no client secret`);
+    if (provider.secret === null)
+      throw new UpstreamSignInFailed(unavailable(provider.name), `provider ${provider.slug} has no client secret`).shown('federation.upstream.unavailable', { provider: provider.name });
     const secret = (await options.secretBox()).open(provider.secret, providerSecretAad(provider.slug));
     const kindOptions = { name: provider.name, timeoutMs: options.timeoutMs, secret };
     let kind: KindClient;

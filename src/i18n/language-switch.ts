@@ -14,6 +14,7 @@ import { isLanguage } from './languages.js';
 import { LANGUAGE_FORM_PURPOSE } from './localization.js';
 import { safeReturnPath } from './return-path.js';
 
+const CSRF_REFUSALS = { noCookie: 'language.noCookie', expired: 'language.formExpired' };
 const LANGUAGE_COOKIE_SECONDS = 365 * 24 * 60 * 60;
 
 export interface LanguageSwitchDependencies {
@@ -26,9 +27,9 @@ export interface LanguageSwitchDependencies {
 
 export function languageSwitch({ config, cookies, sessions, store, clock }: LanguageSwitchDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
-    checkBrowserCsrf(cookies, req, LANGUAGE_FORM_PURPOSE, 'Reload the page and choose the language again.');
+    checkBrowserCsrf(cookies, req, LANGUAGE_FORM_PURPOSE, 'Reload the page and choose the language again.', CSRF_REFUSALS);
     const language = field(req, 'lang');
-    if (!isLanguage(language)) throw new ValidationError('lang', 'that language is not available');
+    if (!isLanguage(language)) throw new ValidationError('lang', 'that language is not available').shown('language.unavailable');
     const returnTo = safeReturnPath(field(req, 'return_to'), config.basePath) ?? `${config.basePath}/`;
     cookies.set(res, 'language', language, LANGUAGE_COOKIE_SECONDS);
     const active = await sessions.current(req);

@@ -62,7 +62,9 @@ export async function findPendingRequest(deps: PendingDependencies, req: Request
   preferRequestLocales(req, record.params.ui_locales);
   const browser = deps.cookies.read(req, 'browser');
   if (!browser || !constantTimeEqual(hashSecret(browser), record.browserHash)) {
-    throw new ForbiddenForm('This sign-in was started in another browser, or this browser does not keep cookies. Go back to the application and start again here.');
+    throw new ForbiddenForm('This sign-in was started in another browser, or this browser does not keep cookies. Go back to the application and start again here.').shown(
+      'errorPage.otherBrowser',
+    );
   }
   return { id, record, csrfToken: csrfTokenFor(browser, id) };
 }
@@ -73,5 +75,5 @@ export function checkCsrf(bound: BoundRequest, presented: string): void {
 
 /** Refuses a form whose CSRF token is not the expected one (compared in constant time). */
 export function checkCsrfToken(expected: string, presented: string, advice: string): void {
-  if (!constantTimeEqual(expected, presented)) throw new ForbiddenForm(`The form has expired or did not come from this site. ${advice}`);
+  if (!constantTimeEqual(expected, presented)) throw new ForbiddenForm(`The form has expired or did not come from this site. ${advice}`).shown('errorPage.lead.form');
 }

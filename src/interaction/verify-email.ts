@@ -42,7 +42,6 @@ async function liveToken(deps: SelfServiceDependencies, req: Request, token: str
   return record;
 }
 
-
 /** GET /verify-email?token=… */
 export function verifyEmailPage(deps: SelfServiceDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
@@ -85,7 +84,12 @@ export function verifyEmailSubmit(deps: SelfServiceDependencies) {
     if (result.outcome === 'unavailable') {
       renderLinkExpired(
         res,
-        { title: t('verifyEmail.notChangedTitle'), message: t(result.text.key, result.text.values), retryPath: `${deps.config.basePath}${routes.account}`, retryLabel: t('verifyEmail.goToAccount') },
+        {
+          title: t('verifyEmail.notChangedTitle'),
+          message: t(result.text.key, result.text.values),
+          retryPath: `${deps.config.basePath}${routes.account}`,
+          retryLabel: t('verifyEmail.goToAccount'),
+        },
         409,
       );
       return;

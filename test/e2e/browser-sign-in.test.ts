@@ -73,7 +73,7 @@ describe('signing in with a real browser and a real relying-party library', () =
     await page.getByLabel('Email').fill('ada@example.com');
     await page.getByLabel('Password').fill('not the right password at all');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.textContent('[role=alert]')).toBe('Incorrect email or password.');
+    await expect.poll(() => page.textContent('[role=alert].error-summary p:not(.error-summary-title)')).toBe('Incorrect email or password.');
     expect(page.url().startsWith(`${idp.config.issuer}/login`)).toBe(true);
     const audit = new AccessibilityAudit(idp.config.issuer);
     await audit.check(page, 'login page with a wrong password');

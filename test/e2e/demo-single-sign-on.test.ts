@@ -200,7 +200,7 @@ describe('the demo: single sign-on and logout everywhere across three applicatio
     await page.getByLabel('Email').fill(demo.summary.user.email);
     await page.getByLabel('Password').fill('not the password of this person');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.textContent('[role=alert]')).toBe('Incorrect email or password.');
+    await expect.poll(() => page.textContent('[role=alert].error-summary p:not(.error-summary-title)')).toBe('Incorrect email or password.');
     expect(new URL(page.url()).origin).toBe(demo.summary.issuer);
     await shot(page, '09-wrong-password');
     const audit = new AccessibilityAudit(demo.summary.issuer);

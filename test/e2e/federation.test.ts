@@ -226,7 +226,7 @@ describe('signing in through an upstream provider and a directory, in a real bro
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await expect.poll(() => page.textContent('[role=alert]'), { timeout: 10_000 }).toBe('Incorrect email or password.');
+      await expect.poll(() => page.textContent('[role=alert].error-summary p:not(.error-summary-title)'), { timeout: 10_000 }).toBe('Incorrect email or password.');
       expect(page.url().startsWith(`${idp.config.issuer}/login`)).toBe(true);
       await audit.check(page, 'login page with a refused directory password');
     }

@@ -177,7 +177,7 @@ describe('groups and access rules from the admin screens, in a real browser', ()
     await page.getByLabel(/^Initiate login URI/).fill(initiateLoginUri);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect.poll(() => page.getByRole('status').textContent(), { timeout: 10_000 }).toContain('The changes were saved.');
-    const access = page.getByRole('region', { name: 'Access' });
+    const access = page.getByRole('region', { name: 'Access' }).first();
     expect(await access.textContent()).toMatch(new RegExp(`Who may use it\\s*members of ${GROUP}`));
     expect(await access.textContent()).toMatch(new RegExp(`Groups in tokens\\s*only ${GROUP}`));
     expect(await access.textContent()).toContain(initiateLoginUri);
@@ -185,7 +185,7 @@ describe('groups and access rules from the admin screens, in a real browser', ()
 
     // The group's page names the application that depends on it.
     await page.goto(groupPage);
-    const uses = page.getByRole('region', { name: 'Applications that use this group' });
+    const uses = page.getByRole('region', { name: 'Applications that use this group' }).first();
     expect(await uses.textContent()).toContain(APPLICATION);
     expect(await uses.textContent()).toContain(clientId);
     await audit.check(page, 'admin group page');
@@ -203,7 +203,7 @@ describe('groups and access rules from the admin screens, in a real browser', ()
 
     // Her account page lists it under "Your applications"; its link starts a sign-in there, which single sign-on answers.
     await grace.page.goto(`${idp.config.issuer}/account`);
-    const applications = grace.page.getByRole('region', { name: 'Your applications' });
+    const applications = grace.page.getByRole('region', { name: 'Your applications' }).first();
     const link = applications.getByRole('link', { name: APPLICATION });
     const href = new URL((await link.getAttribute('href')) ?? '');
     expect(`${href.origin}${href.pathname}`).toBe(initiateLoginUri);

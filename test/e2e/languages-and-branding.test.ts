@@ -101,13 +101,22 @@ describe('the login page in the person’s language, and the switcher', () => {
   it('shows the login page in Arabic for ui_locales=ar, right to left, with the layout mirrored', async () => {
     const { context, page } = await loginPage({ locale: 'en-US' }, { ui_locales: 'ar' });
     await expectLoginPageIn(page, 'ar');
-    // Mirrored: a field's label starts at the card's right edge, and the skip link appears at the top right.
-    const card = (await page.locator('main .card').boundingBox())!;
-    const label = (await page.locator('label[for=email]').boundingBox())!;
+    // Mirrored: a field's label is written from the right edge of the field, the heading from the card's right, and
+    // the skip link appears at the top right.
+    const words = (selector: string) =>
+      page.locator(selector).evaluate((element) => {
+        const scope = globalThis as unknown as { document: { createRange(): { selectNodeContents(node: unknown): void; getBoundingClientRect(): { left: number; right: number } } } };
+        const range = scope.document.createRange();
+        range.selectNodeContents(element);
+        const { left, right } = range.getBoundingClientRect();
+        return { left, right };
+      });
     const input = (await page.locator('#email').boundingBox())!;
-    expect(Math.abs(label.x + label.width - (input.x + input.width)), 'the label ends where the field ends').toBeLessThanOrEqual(1);
-    expect(card.x + card.width - (label.x + label.width), 'the label sits against the right padding').toBeLessThan(card.width / 4);
-    expect(label.x - card.x, 'and far from the left').toBeGreaterThan(card.width / 2);
+    const label = await words('label[for=email]');
+    expect(Math.abs(label.right - (input.x + input.width)), 'the label ends where the field ends, on the right').toBeLessThanOrEqual(1);
+    expect(label.left - input.x, 'and starts far from the left').toBeGreaterThan(input.width / 2);
+    const heading = await words('main h1');
+    expect(Math.abs(heading.right - (input.x + input.width)), 'the heading starts on the right').toBeLessThanOrEqual(1);
     await page.locator('.skip-link').focus();
     const skip = (await page.locator('.skip-link').boundingBox())!;
     expect(skip.x + skip.width / 2).toBeGreaterThan(page.viewportSize()!.width / 2);
@@ -120,13 +129,11 @@ describe('the login page in the person’s language, and the switcher', () => {
     await context.close();
   });
 
-  it('shows the login page in Japanese to a browser that asks for Japanese (Accept-Language), and to one that asks for ja-JP first among others', async () => {
-    for (const options of [{ locale: 'ja-JP' }, { locale: 'ja-JP', extraHTTPHeaders: { 'Accept-Language': 'ja-JP,ja;q=0.9,en;q=0.5' } }]) {
-      const { context, page } = await loginPage(options);
-      await expectLoginPageIn(page, 'ja');
-      await context.close();
-    }
+  it('shows the login page in Japanese to a browser that asks for Japanese (Accept-Language)', async () => {
+    const { context, page } = await loginPage({ locale: 'ja-JP' });
+    await expectLoginPageIn(page, 'ja');
     expect(violations).toEqual([]);
+    await context.close();
   });
 
   it('switches the language with the footer’s switcher, remembers it in this browser, and lets ui_locales win', async () => {
@@ -138,7 +145,7 @@ describe('the login page in the person’s language, and the switcher', () => {
     // Back on the same page (the same pending sign-in), now in German.
     await expectLoginPageIn(page, 'de');
     expect(page.url()).toBe(at);
-    expect((await context.cookies()).find((cookie) => cookie.name === 'language')?.value).toBe('de');
+    expect((await context.cookies()).find((cookie) => cookie.name.endsWith('gatehouse_language'))?.value).toBe('de');
 
     // Remembered: the next sign-in in this browser is German without asking; ui_locales beats the cookie.
     await page.goto((await authorizationUrl(client)).url.href);

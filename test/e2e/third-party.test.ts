@@ -379,7 +379,7 @@ describe('a third-party application: dynamic registration, consent, connected ap
 
       // On the account page, Connected apps: the application, its home page's host, what it may do; Remove access.
       await page.goto(`${idp.config.issuer}/account`);
-      const connected = page.getByRole('region', { name: 'Connected apps' });
+      const connected = page.getByRole('region', { name: 'Connected apps' }).first();
       const listed = (await connected.textContent()) ?? '';
       expect(listed).toContain(RENAMED);
       expect(listed).toContain(HOME_HOST);
@@ -389,8 +389,11 @@ describe('a third-party application: dynamic registration, consent, connected ap
       await audit.check(page, 'account page with connected apps');
       await connected.screenshot({ path: path.join(ARTIFACTS, 'third-party-3-connected-apps.png') });
       await connected.getByRole('button', { name: /Remove access/ }).click();
-      await expect.poll(async () => (await page.getByRole('region', { name: 'Connected apps' }).textContent()) ?? '', { timeout: 10_000 }).not.toContain(RENAMED);
-      await page.getByRole('region', { name: 'Connected apps' }).screenshot({ path: path.join(ARTIFACTS, 'third-party-4-access-removed.png') });
+      await expect.poll(async () => (await page.getByRole('region', { name: 'Connected apps' }).first().textContent()) ?? '', { timeout: 10_000 }).not.toContain(RENAMED);
+      await page
+        .getByRole('region', { name: 'Connected apps' })
+        .first()
+        .screenshot({ path: path.join(ARTIFACTS, 'third-party-4-access-removed.png') });
       // The person removed an application, not their sign-in: the account page is still theirs.
       expect(page.url().startsWith(`${idp.config.issuer}/account`)).toBe(true);
 

@@ -41,7 +41,8 @@ describe('account page: sessions', () => {
     const current = rowOf(sessions, here.sid);
     expect(current).toContain('<span class="badge badge-info">this device</span>');
     expect(current).toContain(`<td>Wiki ${ESCAPED}, CRM</td>`);
-    expect(current.match(/<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC<\/time>/g)).toHaveLength(2);
+    // Issue 25: in the page's language and the person's time zone (none saved, none sent by the browser: UTC, named).
+    expect(current.match(/<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z">[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M UTC<\/time>/g)).toHaveLength(2);
     expect(current).toContain('<button type="submit" class="secondary">Sign out</button>');
     const other = rowOf(sessions, phone.sid);
     expect(other).toContain('<td>CRM</td>');
@@ -169,7 +170,7 @@ describe('account page: security events', () => {
       ['failed Failed sign-in attempt', '', '127.0.0.1'],
       ['Account created', '', ''],
     ]);
-    for (const row of rows) expect(row[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    for (const row of rows) expect(row[0]).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M UTC$/);
   });
 
   it('never shows another person’s events, and hides an administrator’s address', async () => {

@@ -68,7 +68,10 @@ describe('"Forgot password?" for people whose password a directory keeps', () =>
   it('answers as for anyone, and mails where to change the password instead of a reset link', async () => {
     const local = await addUser(app, 'local@example.org');
     const pages = await Promise.all([requestReset(dora.email), requestReset(local.email), requestReset('nobody@example.org')]);
-    const [directoryPage, localPage, unknownPage] = pages.map((page, i) => page.body.replace([dora.email, local.email, 'nobody@example.org'][i] ?? '', 'X'));
+    // Each browser has its own CSRF token (the language switcher's form): the rest is the same to the byte.
+    const [directoryPage, localPage, unknownPage] = pages.map((page, i) =>
+      page.body.replace([dora.email, local.email, 'nobody@example.org'][i] ?? '', 'X').replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value=""'),
+    );
     expect(pages.map((page) => page.status)).toEqual([200, 200, 200]);
     expect(directoryPage).toBe(localPage);
     expect(directoryPage).toBe(unknownPage);

@@ -10,10 +10,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/password-hash.js';
+import { randomId } from '../../src/auth/secrets.js';
+import { totpCodeAt, totpStep } from '../../src/auth/totp.js';
 import { translatorFor } from '../../src/i18n/catalog.js';
 import { tryAgainText } from '../../src/interaction/sign-in-attempt.js';
+import { createProvider } from '../../src/manage/providers.js';
 import { corpusOf } from '../helpers/breach-corpus.js';
 import { Browser, formAction, formFields, type Page } from '../helpers/browser.js';
+import { providerContext } from '../helpers/federation-fixtures.js';
 import { addClient, authorizationUrl, PASSWORD, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { newPerson, signInToAccount } from './account-helpers.js';
@@ -136,6 +140,27 @@ describe('the sign-in pages in the person’s language (issue 25)', () => {
       expect(answer.body).not.toMatch(/<input[^>]*autofocus/);
     });
 
+    it('the second step set up at sign-in, in Japanese: its texts, a wrong code in the error summary, the key left to right', async () => {
+      const strict = await addClient(app, { name: 'Payroll MFA', requireMfa: true });
+      const user = await newPerson(app, 'enrol');
+      const browser = new Browser();
+      const login = await browser.follow(await browser.get((await authorizationUrl(strict, { ui_locales: 'ja' })).url.toString()), origin);
+      const step = await browser.follow(await browser.postForm(formAction(login.body, login.url), { ...formFields(login.body), email: user.email, password: PASSWORD }), origin);
+      expect(step.status, step.body).toBe(200);
+      expect(htmlOf(step)).toEqual(['ja', 'ltr']);
+      expect(h1Of(step)).toBe('2 段階認証を設定する');
+      expect(step.body).toMatch(/<code class="secret" dir="ltr" data-testid="totp-secret">[A-Z2-7 ]+<\/code>/);
+      expect(step.body).toContain('<button type="submit">オンにして続行</button>');
+      // A code the authenticator shows at no step the server accepts (now, or one step either side).
+      const secret = (/data-testid="totp-secret">([^<]+)</.exec(step.body)?.[1] ?? '').replace(/\s+/g, '');
+      const current = [-1, 0, 1].map((offset) => totpCodeAt(secret, totpStep(app.clock.now()) + offset));
+      const code = ['000000', '111111', '222222', '333333'].find((candidate) => !current.includes(candidate)) ?? '';
+      const wrong = await browser.postForm(formAction(step.body, step.url), { ...formFields(step.body), code });
+      expect(wrong.status).toBe(400);
+      expect(wrong.body).toMatch(/id="code-error">\s*<p class="error-summary-title">[^<]+<\/p>\s*<p>コードが正しくありません。アプリに現在表示されている 6 桁のコードを入力してください。<\/p>/);
+      expect(wrong.body).toContain('aria-describedby="code-error" aria-invalid="true"');
+    });
+
     it('a new password the policy refuses (the brand’s name; too short): the German reason, nothing written', async () => {
       const user = await newPerson(app, 'breached');
       await app.store.users.update(user.id, { passwordHash: await hashPassword(BREACHED) }, app.clock.now());
@@ -156,6 +181,49 @@ describe('the sign-in pages in the person’s language (issue 25)', () => {
       const breached = await submit(BREACHED);
       expect(breached.body).toContain('<p class="field-error" id="password-error">Das Passwort steht auf einer Liste von Passwörtern, die bei Datenlecks bekannt geworden sind.</p>');
       expect((await app.store.users.findById(user.id))?.passwordHash).toBe(before);
+    });
+
+    it('an application the person may not use: its refusal page in the sign-in’s language, the default contact translated', async () => {
+      const payroll = await addClient(app, { name: 'Payroll', redirectUris: ['https://payroll.example/cb'] });
+      const group = await app.store.groups.create({ id: randomId(), name: 'payroll-staff', description: '' }, app.clock.now());
+      await app.store.clients.update(payroll.clientId, { accessPolicy: 'groups', accessGroups: [group.id], accessContact: null }, app.clock.now());
+      const user = await newPerson(app, 'outsider');
+      const browser = new Browser();
+      let login = await browser.request((await authorizationUrl(payroll, { ui_locales: 'de' })).url.toString());
+      login = await browser.follow(login, origin);
+      const answer = await browser.postForm(formAction(login.body, login.url), { ...formFields(login.body), email: user.email, password: PASSWORD });
+      expect(answer.status).toBe(403);
+      expect(htmlOf(answer)).toEqual(['de', 'ltr']);
+      expect(h1Of(answer)).toBe('Sie haben keinen Zugriff auf Payroll');
+      expect(answer.body).toContain(`<p>Das Konto <strong>${user.email}</strong> darf <strong>Payroll</strong> nicht verwenden.</p>`);
+      expect(answer.body).toContain('data-testid="access-contact">Um Zugriff zu erhalten, wenden Sie sich an Ihre Administratorin oder Ihren Administrator.</p>');
+      expect(answer.body).toMatch(/data-testid="access-back">Zurück zu Payroll<\/a>/);
+    });
+
+    it('a provider that cannot be reached: its button and its failure page in the sign-in’s language, with no English left', async () => {
+      await createProvider(providerContext(app), {
+        kind: 'oidc',
+        slug: 'down',
+        name: 'Northwind',
+        issuer: 'http://127.0.0.1:9/down',
+        clientId: 'gatehouse',
+        clientSecret: 'a client secret, long and random enough',
+      });
+      try {
+        const browser = new Browser();
+        const login = await loginPage(browser, { ui_locales: 'es' });
+        const link = /<a class="button secondary provider" href="([^"]*)" data-provider="down">([^<]*)<\/a>/.exec(login.body);
+        expect(link?.[2]).toBe('Continuar con Northwind');
+        const failed = await browser.get(new URL((link?.[1] ?? '').replace(/&amp;/g, '&'), login.url).toString());
+        expect(failed.status).toBe(502);
+        expect(htmlOf(failed)).toEqual(['es', 'ltr']);
+        expect(h1Of(failed)).toBe('El inicio de sesión no se ha completado');
+        expect(failed.body).toContain('<p>Northwind no está disponible en este momento. Inténtelo de nuevo más tarde.</p>');
+        expect(failed.body).not.toContain('Northwind is not available right now');
+        expect(failed.body).toMatch(/>Volver al inicio de sesión<\/a>/);
+      } finally {
+        await app.store.identityProviders.delete('down');
+      }
     });
 
     it('a passkey answer that cannot be read: the script is told in the page’s language', async () => {

@@ -12,7 +12,6 @@ import {
   mailPasswordChanged,
   mailPasswordReset,
   mailSecondFactorChanged,
-  mailTime,
   mailVerification,
   tellSecondFactorChanged,
 } from '../../src/auth/account-links.js';
@@ -26,6 +25,10 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { addUser } from '../helpers/oidc.js';
 import { readOutbox, waitForMail } from '../helpers/outbox.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { localeFor } from '../../src/i18n/page-locale.js';
+
+/** A time as the mails show it to a person with no saved language or time zone (issue 25: Intl, in English, UTC). */
+const shownTime = (at: number): string => localeFor('en', null).dates.dateTime(at);
 
 const HOUR = 3_600_000;
 
@@ -95,8 +98,9 @@ describe('mailed links and notices: edge cases', () => {
       const cy = await addUser(app, 'cy.notice@example.com');
       await mailPasswordChanged(mail(), cy, '198.51.100.7');
       const notice = await waitForMail(app.config.dataDir, cy.email, { subject: /^Your password at .* was changed/ });
-      expect(notice.text).toContain(`on ${mailTime(clock.now())} from the address 198.51.100.7.`);
-      expect(mailTime(clock.now())).toBe('2026-12-06 14:03:09 UTC');
+      expect(notice.text).toContain(`on ${shownTime(clock.now())} from the address 198.51.100.7.`);
+      // Issue 25: in the recipient's language (none saved: DEFAULT_LOCALE) and time zone (none saved: UTC, named).
+      expect(shownTime(clock.now())).toBe('Dec 6, 2026, 2:03 PM UTC');
       expect(notice.links).toContain(`${app.url}/forgot-password`);
     });
 
@@ -104,7 +108,7 @@ describe('mailed links and notices: edge cases', () => {
       const dee = await addUser(app, 'dee.new@example.com');
       await mailEmailChanged(mail(), dee, 'dee.old@example.com');
       const notice = await waitForMail(app.config.dataDir, 'dee.old@example.com', { subject: /^The email address of your account at .* was changed/ });
-      expect(notice.text).toContain(`on ${mailTime(clock.now())} to:`);
+      expect(notice.text).toContain(`on ${shownTime(clock.now())} to:`);
       expect(notice.text).toContain('dee.new@example.com');
     });
 
@@ -113,7 +117,7 @@ describe('mailed links and notices: edge cases', () => {
       await mailSecondFactorChanged(mail(), eve, 'Two-step verification was turned on.', '198.51.100.8');
       const now = await waitForMail(app.config.dataDir, eve.email, { subject: /^How you sign in at .* changed/ });
       expect(now.text).toContain('Two-step verification was turned on.');
-      expect(now.text).toContain(`on ${mailTime(clock.now())} from the address 198.51.100.8.`);
+      expect(now.text).toContain(`on ${shownTime(clock.now())} from the address 198.51.100.8.`);
       expect(now.links).toContain(`${app.url}/account`);
 
       tellSecondFactorChanged(mail(), eve, 'A passkey was removed.', null);
@@ -198,7 +202,7 @@ describe('mailed links and notices: edge cases', () => {
       const ian = await addUser(app, 'ian@example.com');
       const record = await used(ian, 'email_verification', ian.email);
       await app.store.users.update(ian.id, { disabled: true }, clock.now());
-      expect(await confirmEmail(mail(), record, null)).toEqual({ outcome: 'unavailable', reason: 'This account is no longer active.' });
+      expect(await confirmEmail(mail(), record, null)).toEqual({ outcome: 'unavailable', reason: 'This account is no longer active.', text: { key: 'verifyEmail.inactive' } });
       expect((await user(ian.id)).emailVerified).toBe(false);
       expect(await app.store.audit.count({ subject: ian.id, type: 'email.' })).toBe(0);
     });
@@ -214,7 +218,7 @@ describe('mailed links and notices: edge cases', () => {
     it('verifies nothing with a link of another purpose (a used reset link)', async () => {
       const kim = await addUser(app, 'kim@example.com');
       const record = await used(kim, 'password_reset', kim.email);
-      expect(await confirmEmail(mail(), record, null)).toEqual({ outcome: 'unavailable', reason: 'This link is not an email confirmation.' });
+      expect(await confirmEmail(mail(), record, null)).toEqual({ outcome: 'unavailable', reason: 'This link is not an email confirmation.', text: { key: 'verifyEmail.notConfirmation' } });
       expect((await user(kim.id)).emailVerified).toBe(false);
       expect(await app.store.audit.count({ subject: kim.id, type: 'email.' })).toBe(0);
     });

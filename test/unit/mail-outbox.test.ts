@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { openMailer, type Mailer, type MailMessage } from '../../src/mail/mailer.js';
+import { defaultBrand } from '../../src/branding/brand.js';
+import { localeFor } from '../../src/i18n/page-locale.js';
 import { renderMail } from '../../src/mail/templates.js';
 import { readOutbox, waitForMail } from '../helpers/outbox.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -30,7 +32,10 @@ function open(env: Record<string, string> = {}): Mailer {
 }
 
 async function resetMail(to: string): Promise<MailMessage> {
-  return { to, ...(await renderMail('password-reset', { template: 'password-reset', name: 'Ann', issuer: 'https://id.example.com', link: LINK, minutes: 30 })) };
+  return {
+    to,
+    ...(await renderMail('password-reset', { template: 'password-reset', name: 'Ann', issuer: 'https://id.example.com', link: LINK, minutes: 30 }, localeFor('en', null), defaultBrand)),
+  };
 }
 
 const simple = (to: string, subject: string): MailMessage => ({ to, subject, text: `about ${subject}\n`, html: `<p>about ${subject}</p>` });

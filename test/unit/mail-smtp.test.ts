@@ -9,6 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { openMailer, type Mailer } from '../../src/mail/mailer.js';
+import { defaultBrand } from '../../src/branding/brand.js';
+import { localeFor } from '../../src/i18n/page-locale.js';
 import { renderMail } from '../../src/mail/templates.js';
 import { parseMail, type ReceivedMail } from '../helpers/outbox.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -83,7 +85,10 @@ function open(smtpUrl: string, env: Record<string, string> = {}): Mailer {
 }
 
 async function resetMail(to: string) {
-  return { to, ...(await renderMail('password-reset', { template: 'password-reset', name: 'Ann', issuer: 'https://id.example.com', link: LINK, minutes: 30 })) };
+  return {
+    to,
+    ...(await renderMail('password-reset', { template: 'password-reset', name: 'Ann', issuer: 'https://id.example.com', link: LINK, minutes: 30 }, localeFor('en', null), defaultBrand)),
+  };
 }
 
 beforeEach(() => {
