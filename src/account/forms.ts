@@ -49,9 +49,6 @@ const NOTICES: Record<string, (t: Translate) => string> = {
   'preferences-saved': (t) => t('account.notices.preferencesSaved'),
 };
 
-/** The words `?done=` may carry (tests check each has its text). */
-export const NOTICE_WORDS = Object.keys(NOTICES);
-
 export function noticeOf(req: Request, t: Translate): string | null {
   const done = req.query.done;
   return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? (NOTICES[done]?.(t) ?? null) : null;

@@ -67,10 +67,6 @@ const SESSION_ENDS: Record<string, (t: Translate) => string> = {
   key_revoked: (t) => t('account.sessionEnds.keyRevoked'),
 };
 
-/** The event types and session-end reasons that have a sentence of their own (tests check each one's text). */
-export const EVENT_TYPES = Object.keys(SENTENCES);
-export const SESSION_END_REASONS = Object.keys(SESSION_ENDS);
-
 /** The sentence for an event; a type this page does not know is shown as it is. */
 export function eventSentence(t: Translate, event: Pick<AuditEventRecord, 'type' | 'details'>): string {
   if (event.type === 'session.ended') {

@@ -5,7 +5,7 @@
 // account's address only while the account still has it, a change link moves the account to its address, a reset
 // link works only while its address is the account's. A new email or password ends every link still unused
 // (UserRepository.update).
-import { BrandService } from '../branding/brand-service.js';
+import { brandsOf } from '../branding/brand-service.js';
 import type { Brand } from '../branding/brand.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -91,13 +91,13 @@ export function recipientLocale(config: Pick<Config, 'defaultLocale'>, user: Pic
 
 /** The brand the mails carry: the one the pages show (the admin screen's, else BRAND_*, else Gatehouse's). */
 export function mailBrand(deps: Pick<AccountMailDependencies, 'config' | 'store' | 'clock'>): Promise<Brand> {
-  return new BrandService(deps.config, deps.store, deps.clock).current();
+  return brandsOf(deps.config, deps.store, deps.clock).current();
 }
 
 type DataOf<T extends MailTemplate> = Extract<MailData, { template: T }>;
 
 async function send<T extends MailTemplate>(deps: AccountMailDependencies, to: string, user: UserRecord, data: DataOf<T>, requestLanguage: Language | undefined): Promise<void> {
-  const mail = await renderMail<T>(data.template as T, data, recipientLocale(deps.config, user, requestLanguage), await mailBrand(deps));
+  const mail = await renderMail<T>(data.template, data, recipientLocale(deps.config, user, requestLanguage), await mailBrand(deps));
   await deps.mailer.send({ to, ...mail });
 }
 

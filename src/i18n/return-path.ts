@@ -4,10 +4,27 @@ import type { Request } from 'express';
 
 const MAX_RETURN_PATH = 2048;
 
-/** The page being rendered, as a path the switcher can return to (a POST's page is GET the same path). */
+/**
+ * The fields of a form that say which flow a page belongs to: the pending sign-in (`request`) and the page of ours
+ * a sign-in returns to (`return_to`). A page answering a POST (a form shown again with its error) is the GET of
+ * the same path with them, so switching language there does not lose the sign-in.
+ */
+const FLOW_FIELDS = ['request', 'return_to'] as const;
+
+/** The page being rendered, as a path the switcher can return to. */
 export function returnPathOf(req: Request, basePath: string): string {
-  const path = req.method === 'GET' ? req.originalUrl : req.originalUrl.split('?')[0];
-  return safeReturnPath(path ?? '', basePath) ?? `${basePath}/`;
+  let path = req.originalUrl;
+  if (req.method !== 'GET') {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const query = new URLSearchParams();
+    for (const name of FLOW_FIELDS) {
+      const value = body[name];
+      if (typeof value === 'string' && value.length > 0 && value.length <= MAX_RETURN_PATH) query.set(name, value);
+    }
+    const bare = req.originalUrl.split('?')[0] ?? '';
+    path = query.size > 0 ? `${bare}?${query.toString()}` : bare;
+  }
+  return safeReturnPath(path, basePath) ?? `${basePath}/`;
 }
 
 /** The path if it is one of ours, else null. */

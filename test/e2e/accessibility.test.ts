@@ -133,20 +133,24 @@ describe('every page a person sees passes axe-core (WCAG 2.2 AA) in English, Ara
         await page.locator('main h1').waitFor(NAVIGATION);
         await check('device done page');
 
-        // The account page; the pages anyone reaches: forgot password, logout, errors.
+        // The account page; error pages; a mailed link that no longer works; logout and after.
         await page.goto(`${idp.config.issuer}/account`);
         await check('account page');
-        await page.goto(`${idp.config.issuer}/logout`);
-        await check('logout page');
         await page.goto(`${idp.config.issuer}/authorize?client_id=nobody-registered-this&response_type=code`);
         await check('authorization error page');
         await page.goto(`${idp.config.issuer}/no-such-page`);
         await check('not found page');
-        const anonymous = await browser.newContext(variant.options);
-        const fresh = await anonymous.newPage();
-        await fresh.goto(`${idp.config.issuer}/forgot-password`);
-        await audit.check(fresh, 'forgot password page');
-        await anonymous.close();
+        await page.goto(`${idp.config.issuer}/reset-password?token=not-a-link-anyone-was-sent`);
+        await check('expired link page');
+        await page.goto(`${idp.config.issuer}/logout`);
+        await check('logout page');
+        await submit(page);
+        await page.waitForURL((url) => !url.pathname.startsWith('/logout') || url.search === '', NAVIGATION);
+        await page.locator('main h1').waitFor(NAVIGATION);
+        await check('signed out page');
+        // Someone who is not signed in: forgot password.
+        await page.goto(`${idp.config.issuer}/forgot-password`);
+        await check('forgot password page');
         audit.expectNone();
       } catch (error) {
         await page.screenshot({ path: path.join(ARTIFACTS, `a11y-${index}-failure.png`), fullPage: true });

@@ -64,14 +64,12 @@ export class Browser {
   }
 }
 
-/** The hidden and visible fields of the first form on a page, as a person submitting it would send them. */
+/** The hidden and visible fields of the forms on a page (but the language switcher), as a person submitting it would send them. */
 export function formFields(html: string): Record<string, string> {
   const fields: Record<string, string> = {};
-  // The first form only: every page also ends with the language switcher's form (issue 25).
-  const start = html.search(/<form\b/);
-  const end = start < 0 ? -1 : html.indexOf('</form>', start);
-  const form = start < 0 || end < 0 ? html : html.slice(start, end);
-  for (const match of form.matchAll(/<input\b([^>]*)>/g)) {
+  // Every page also ends with the language switcher's form (issue 25): its fields are not the page's.
+  const page = html.replace(/<form\b[^>]*class="language-switcher"[\s\S]*?<\/form>/g, '');
+  for (const match of page.matchAll(/<input\b([^>]*)>/g)) {
     const attributes = match[1] ?? '';
     const name = /\bname="([^"]*)"/.exec(attributes)?.[1];
     const value = /\bvalue="([^"]*)"/.exec(attributes)?.[1] ?? '';

@@ -3,11 +3,14 @@
 // switcher last, the time-zone script), "Language and region" (saved on the account, CSRF-checked, audited,
 // refused with nothing written), dates in the person's time zone, and the mails sent from the page in the saved
 // language, else in the page's.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCodeAt, totpStep } from '../../src/auth/totp.js';
 import { PASSWORD } from '../helpers/oidc.js';
 import { waitForMail } from '../helpers/outbox.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import type { Page } from '../helpers/browser.js';
 import { lastEventId, newPerson, signedInPerson, type SignedInPerson } from './account-helpers.js';
 
@@ -252,6 +255,37 @@ describe('account page: languages, region and brand (issue 25)', () => {
       expect(mail.text).toContain('تم تفعيل التحقق بخطوتين');
       expect(mail.html).toContain('<html lang="ar" dir="rtl">');
       expect(mail.text).not.toMatch(/Two-step|Hello/);
+    });
+  });
+
+  describe('a brand with a logo and a colour', () => {
+    let branded: RunningApp;
+    let removeLogo: () => void;
+
+    beforeAll(async () => {
+      const logo = tempDir();
+      removeLogo = logo.remove;
+      const file = path.join(logo.dir, 'logo.png');
+      // The smallest PNG: a signature, a 1×1 IHDR, an IDAT and IEND (the brand service checks the magic bytes).
+      writeFileSync(file, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64'));
+      branded = await startApp({ env: { BRAND_NAME: 'Acme Login', BRAND_LOGO: file, BRAND_COLOR: '#0b57d0' } });
+    });
+    afterAll(async () => {
+      await branded?.stop();
+      removeLogo?.();
+    });
+
+    it('shows them in the account header, and in the mails: the logo as an absolute URL, links in the colour', async () => {
+      const user = await newPerson(branded, 'branded');
+      const person = await signedInPerson(branded, user);
+      const page = await person.page();
+      const logo = /<img class="brand-logo" src="([^"]+)" alt="" height="32">/.exec(page.body)?.[1] ?? '';
+      expect(logo).toMatch(/^\/branding\/logo\?v=/);
+      expect((await person.post('/account/email/verification')).status).toBe(303);
+      const mail = await waitForMail(branded.config.dataDir, user.email, { subject: /^Verify your email address/ });
+      expect(mail.html).toContain(`<img src="${new URL(branded.url).origin}${logo.replace(/&/g, '&amp;')}" alt="Acme Login" height="40">`);
+      expect(mail.html).toMatch(/<a href="[^"]+" style="color: #0b57d0">/);
+      expect(mail.text).toContain(`Acme Login at ${new URL(branded.url).host}`);
     });
   });
 });

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { dateFormatter, validTimeZone } from '../../src/i18n/format.js';
 import { directionOf, firstLanguageOf, languageOfTag } from '../../src/i18n/languages.js';
 import { chooseLanguage } from '../../src/i18n/page-locale.js';
-import { safeReturnPath } from '../../src/i18n/return-path.js';
+import type { Request } from 'express';
+import { returnPathOf, safeReturnPath } from '../../src/i18n/return-path.js';
 
 describe('chooseLanguage', () => {
   it('takes ui_locales first, then the pick, the account, Accept-Language and the default, each only for a language we ship', () => {
@@ -42,6 +43,18 @@ describe('safeReturnPath', () => {
     }
     expect(safeReturnPath('/account', '/idp')).toBeNull();
     expect(safeReturnPath('/idpx', '/idp')).toBeNull();
+  });
+});
+
+describe('returnPathOf', () => {
+  const request = (method: string, originalUrl: string, body?: Record<string, unknown>) => ({ method, originalUrl, body }) as unknown as Request;
+
+  it('returns a GET to its own address, and a form shown again after a POST to the GET of its flow', () => {
+    expect(returnPathOf(request('GET', '/login?request=abc'), '')).toBe('/login?request=abc');
+    expect(returnPathOf(request('POST', '/login', { request: 'abc', email: 'ada@example.com', password: 'secret', csrf: 'x' }), '')).toBe('/login?request=abc');
+    expect(returnPathOf(request('POST', '/login', { return_to: '/admin/users', password: 'secret' }), '')).toBe('/login?return_to=%2Fadmin%2Fusers');
+    expect(returnPathOf(request('POST', '/forgot-password', { email: 'ada@example.com' }), '')).toBe('/forgot-password');
+    expect(returnPathOf(request('GET', '//evil.example/x'), '/idp')).toBe('/idp/');
   });
 });
 
