@@ -82,7 +82,7 @@ export default defineConfig(
   // They read JSON off the wire, rows and child processes' output on purpose untyped and check it with expect();
   // the strict set (no-unsafe-*, no-non-null-assertion) would ask for a cast on each read that checks nothing.
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'stryker/**', 'scripts/**/*.mjs', 'bin/*.js', '*.mjs', '*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/*.ts', 'stryker/**', 'scripts/**/*.mjs', 'bin/*.js', '*.mjs', '*.ts'],
     extends: [tseslint.configs.recommended],
     languageOptions: { globals: nodeGlobals },
     rules: {

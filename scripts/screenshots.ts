@@ -34,7 +34,7 @@ const FONTS_NEEDED: Record<string, string> = { ja: 'fonts-ipafont-gothic' };
 /** Refuses to start when fontconfig knows no font for a language (Chromium would draw empty boxes). */
 function checkFonts(): void {
   for (const [language, debianPackage] of Object.entries(FONTS_NEEDED)) {
-    let fonts = '';
+    let fonts: string;
     try {
       fonts = execFileSync('fc-list', [`:lang=${language}`], { encoding: 'utf8' });
     } catch {
