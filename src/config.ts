@@ -304,9 +304,15 @@ function mailDomain(issuer: string): string {
   return isIP(hostname) === 4 ? `[${hostname}]` : hostname;
 }
 
-function parseMailFrom(env: Env, issuer: string): string {
+function parseMailFrom(env: Env, issuer: string, brandName: string | null): string {
   const raw = read(env, 'MAIL_FROM');
-  if (raw === undefined) return `Gatehouse <no-reply@${mailDomain(issuer)}>`;
+  // Issue 25: mails come from the organisation's name (BRAND_NAME) unless MAIL_FROM says otherwise; quoted as an
+  // RFC 5322 quoted-string, so a name with a comma or a parenthesis stays one display name.
+  if (raw === undefined) {
+    const name = brandName ?? 'Gatehouse';
+    const displayName = /^[\p{L}\p{N} ]+$/u.test(name) ? name : `"${name.replace(/["\\]/g, '\\$&')}"`;
+    return `${displayName} <no-reply@${mailDomain(issuer)}>`;
+  }
   if (!BARE_ADDRESS.test(raw) && !NAMED_ADDRESS.test(raw)) {
     throw new ConfigError('MAIL_FROM', `must be an address (no-reply@example.com) or a name and an address (Gatehouse <no-reply@example.com>), on one line (got ${JSON.stringify(raw)})`);
   }
@@ -338,6 +344,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   const tls = certFile && keyFile ? { certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile) } : null;
 
+  const brand = parseBrandConfig(env, cwd);
   const { issuer, basePath } = parseIssuer(read(env, 'ISSUER') ?? `${tls ? 'https' : 'http'}://localhost:${port}`);
   const dataDir = path.resolve(cwd, read(env, 'DATA_DIR') ?? './data');
 
@@ -394,7 +401,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     discoveryMaxAge: parseWith(env, 'DISCOVERY_MAX_AGE', integer(0, DAY), HOUR),
     logLevel: parseWith(env, 'LOG_LEVEL', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info'),
     smtpUrl: parseSmtpUrl(env),
-    mailFrom: parseMailFrom(env, issuer),
+    mailFrom: parseMailFrom(env, issuer, brand.name),
     requireMfa: parseWith(env, 'REQUIRE_MFA', oneOf(['true', 'false'] as const), 'false') === 'true',
     // Server-side requests to an address the administrator names can reach what only this host can (a cloud
     // metadata service, an admin port): outside development they are refused unless the operator says otherwise.
@@ -409,6 +416,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dynamicRegistration: parseWith(env, 'DYNAMIC_REGISTRATION', oneOf(['closed', 'token', 'open'] as const), 'closed'),
     registrationAllowPrivateUrls: parseWith(env, 'REGISTRATION_ALLOW_PRIVATE_URLS', oneOf(['true', 'false'] as const), 'false') === 'true',
     defaultLocale: parseWith(env, 'DEFAULT_LOCALE', oneOf(LANGUAGES), 'en'),
-    brand: parseBrandConfig(env, cwd),
+    brand,
   };
 }

@@ -27,17 +27,6 @@ function checked<T>(rule: () => T, say: (error: ValidationError) => string): { o
   }
 }
 
-/**
- * checkName's refusals (src/manage/users.ts words them for the command line) in the page's language: a control
- * character, or a name longer than the limit its message names.
- */
-function nameRefusal(t: Translate, error: ValidationError): string {
-  if (error.text) return refusalText(t, error);
-  if (/control characters/.test(error.message)) return t('account.errors.nameControl');
-  const max = /\d+/.exec(error.message)?.[0];
-  return max ? t('account.errors.nameTooLong', { max }) : refusalText(t, error);
-}
-
 /** checkEmail's refusal: the address as typed, quoted, is not one. */
 function emailRefusal(t: Translate, typed: string): (error: ValidationError) => string {
   return (error) => (error.text ? refusalText(t, error) : t('account.errors.emailInvalid', { email: JSON.stringify(typed) }));
@@ -51,7 +40,7 @@ export function changeName(deps: AccountDependencies) {
     const { t } = localeOf(req);
     const name = checked(
       () => checkName(form.name),
-      (error) => nameRefusal(t, error),
+      (error) => refusalText(t, error),
     );
     if (!name.ok) {
       await renderAccountPage(deps, req, res, { values: { name: form.name }, errors: { name: { name: name.error } } }, 400);

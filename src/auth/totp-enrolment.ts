@@ -18,9 +18,6 @@ export interface EnrolmentDependencies {
   config: { issuer: string };
 }
 
-/** What the owner's notice mail says when an authenticator is confirmed, wherever that happened. */
-export const TOTP_ON = 'Two-step verification was turned on: signing in now asks for a code from an authenticator app.';
-
 /** What the person scans or types: the QR code (our own SVG) and the key in groups of four. */
 export interface EnrolmentDisplay {
   qr: string;

@@ -156,7 +156,7 @@ export function newPasswordSubmit(deps: SignInStepDependencies) {
       details: { during: 'sign-in', reason: 'breached' },
     });
     // Stryker disable next-line StringLiteral: the label of a log line
-    inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, updated, ip));
+    inBackground(deps.logger, 'password-changed mail', () => mailPasswordChanged(deps, updated, ip, localeOf(req).language));
     // The breached password is replaced (the only flag so far): this step has nothing left to ask.
     // Stryker disable next-line ArrayDeclaration: equivalent; a flag no step knows asks nothing
     await proceed(deps, req, res, { ...state.progress, user: updated, flags: [] });

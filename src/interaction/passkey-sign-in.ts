@@ -108,7 +108,7 @@ export function passkeySignInOptions(deps: PasskeySignInDependencies) {
       req.log.info({ scope: 'passkey_options', retryAt: admission.retryAt }, 'passkey challenge not issued: too many from this address');
       res.setHeader('Retry-After', String(retryAfterSeconds(admission.retryAt, now)));
       const { t } = localeOf(req);
-      refuseJson(res, 429, 'throttled', t('passkey.tooManyStarted', { tryAgain: tryAgainText(t, admission.retryAt, now) }));
+      refuseJson(res, 429, 'throttled', t('passkey.tooManyStarted', { tryAgain: tryAgainText(localeOf(req), admission.retryAt, now) }));
       return;
     }
     if (admission.blockedUntil !== null) {
@@ -155,7 +155,7 @@ export function passkeySignIn(deps: PasskeySignInDependencies) {
     const gate = await deps.throttle.gate('second_factor', throttleKey(user?.email, req.ip), req.ip);
     if (gate.refusal) {
       res.setHeader('Retry-After', String(retryAfterSeconds(gate.refusal.retryAt, deps.clock.now())));
-      refuseJson(res, 429, 'throttled', t('passkey.tooManyFailed', { tryAgain: tryAgainText(t, gate.refusal.retryAt, deps.clock.now()) }));
+      refuseJson(res, 429, 'throttled', t('passkey.tooManyFailed', { tryAgain: tryAgainText(localeOf(req), gate.refusal.retryAt, deps.clock.now()) }));
       return;
     }
     const result = await verifySignIn(deps, hashSecret(browser), text(body.challengeId), answer, passkey);

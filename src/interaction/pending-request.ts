@@ -75,5 +75,5 @@ export function checkCsrf(bound: BoundRequest, presented: string): void {
 
 /** Refuses a form whose CSRF token is not the expected one (compared in constant time). */
 export function checkCsrfToken(expected: string, presented: string, advice: string): void {
-  if (!constantTimeEqual(expected, presented)) throw new ForbiddenForm(`The form has expired or did not come from this site. ${advice}`).shown('errorPage.lead.form');
+  if (!constantTimeEqual(expected, presented)) throw new ForbiddenForm(`The form has expired or did not come from this site. ${advice}`);
 }

@@ -15,7 +15,7 @@ import { groupsRequireMfa } from '../auth/access-rules.js';
 import { enrolmentRequired, mfaRequired, type MfaPolicyInput } from '../auth/mfa-policy.js';
 import { checkSecondFactor, heldFactors, type SecondFactorCheck, type SecondFactorDependencies } from '../auth/second-factor.js';
 import { tellSecondFactorChanged, type AccountMailDependencies } from '../auth/account-links.js';
-import { bindAuthenticator, displayOf, TOTP_ON, type EnrolmentDisplay } from '../auth/totp-enrolment.js';
+import { bindAuthenticator, displayOf, type EnrolmentDisplay } from '../auth/totp-enrolment.js';
 import { retryAfterSeconds } from '../auth/throttle.js';
 import { newTotpSecret } from '../auth/totp.js';
 import { KeyStoreError, UnmetAuthenticationRequirements } from '../errors.js';
@@ -232,7 +232,7 @@ async function refuse(deps: SecondFactorPageDependencies, req: Request, res: Res
   if (check.outcome === 'throttled') {
     res.status(429).setHeader('Retry-After', String(retryAfterSeconds(check.refusal.retryAt, deps.clock.now())));
     const { t } = localeOf(req);
-    render(req, res, step, { mode: 'code', error: t('secondFactor.throttled', { tryAgain: tryAgainText(t, check.refusal.retryAt, deps.clock.now()) }) });
+    render(req, res, step, { mode: 'code', error: t('secondFactor.throttled', { tryAgain: tryAgainText(localeOf(req), check.refusal.retryAt, deps.clock.now()) }) });
     return;
   }
   await auditFailure(deps, req, 'wrong_second_factor', step.progress.user.id, targetClientId(step.progress.target));
@@ -265,7 +265,7 @@ async function confirmInSignIn(deps: SignInStepDependencies, req: Request, res: 
     ip: req.ip ?? null,
     details: { during: 'sign-in' },
   });
-  tellSecondFactorChanged(deps, step.progress.user, TOTP_ON, req.ip ?? null);
+  tellSecondFactorChanged(deps, step.progress.user, 'totp-on', req.ip ?? null, localeOf(req).language);
   if (!(await deps.store.signInChallenges.consume(step.challenge.idHash, 'second_factor', deps.clock.now()))) throw expiredSignIn();
   const browser = deps.cookies.read(req, 'browser') ?? '';
   const id = await createChallenge(deps, browser, step.progress.user.id, signedInWith(step.value.factors), step.value.flags, false, step.value.idp ?? null);

@@ -8,14 +8,15 @@
 import type { Request } from 'express';
 import { checkCredentials, MAX_CREDENTIAL_BYTES } from '../auth/authenticate.js';
 import type { SecretBox } from '../auth/secret-box.js';
-import { retryAfterSeconds, type Refusal, type Throttle, type ThrottleGate, type ThrottledBy } from '../auth/throttle.js';
+import { type Refusal, type Throttle, type ThrottleGate, type ThrottledBy } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import { directorySignIn, type DirectoryAttempt } from '../federation/directory-sign-in.js';
 import type { Federation } from '../federation/federation.js';
 import type { Translate } from '../i18n/catalog.js';
-import { localeOf } from '../i18n/page-locale.js';
+import { localeOf, type PageLocale } from '../i18n/page-locale.js';
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+import { retryWhen } from './retry-time.js';
 import { auditFailure } from './sign-in-audit.js';
 
 export interface SignInAttemptDependencies {
@@ -38,14 +39,11 @@ export type SignInAttempt =
 
 /**
  * "Try again in 45 seconds.", "… in 2 minutes.", "… in 1 hour.": when to try again, in words a person reads at a
- * glance, in the page's language (the rounding of src/auth/throttle.ts tryAgainIn, which the logs and CLI keep).
+ * glance, in the page's language (src/interaction/retry-time.ts: the rounding of src/auth/throttle.ts tryAgainIn,
+ * which the logs and CLI keep, said by Intl).
  */
-export function tryAgainText(t: Translate, retryAt: number, now: number): string {
-  const seconds = retryAfterSeconds(retryAt, now);
-  if (seconds < 60) return t('login.tryAgain.seconds', { count: seconds });
-  const minutes = Math.ceil(seconds / 60);
-  if (minutes < 60) return t('login.tryAgain.minutes', { count: minutes });
-  return t('login.tryAgain.hours', { count: Math.ceil(minutes / 60) });
+export function tryAgainText(locale: Pick<PageLocale, 't' | 'language'>, retryAt: number, now: number): string {
+  return locale.t('login.tryAgain', { when: retryWhen(locale.language, retryAt, now) });
 }
 
 function throttledMessage(t: Translate, by: ThrottledBy, tryAgain: string): string {
@@ -120,7 +118,7 @@ async function throttled(deps: SignInAttemptDependencies, req: Request, email: s
   // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line only; the refusal is audited above (within its budget)
   req.log.info({ client: clientId, by }, 'sign-in throttled');
   const { t } = localeOf(req);
-  return { outcome: 'throttled', retryAt, message: throttledMessage(t, by, tryAgainText(t, retryAt, deps.clock.now())) };
+  return { outcome: 'throttled', retryAt, message: throttledMessage(t, by, tryAgainText(localeOf(req), retryAt, deps.clock.now())) };
 }
 
 /** The account's owner sees it among their security events; an address with no account is recorded without one. */

@@ -57,7 +57,7 @@ export type SecondFactorChange = SecondFactorChangeKind | { passkeyAdded: string
  */
 export interface SecondFactorChangedMail extends Recipient {
   template: 'second-factor-changed';
-  change: SecondFactorChange | (string & {});
+  change: SecondFactorChange;
   at: number;
   ip: string | null;
   accountLink: string;
@@ -103,16 +103,10 @@ function subjectOf(data: MailData, t: Translate, host: string): string {
   }
 }
 
-/** The sentences callers passed before the kinds existed (src/auth/totp-enrolment.ts TOTP_ON, src/manage/users.ts). */
-const LEGACY_SENTENCES: Record<string, SecondFactorChangeKind> = {
-  'Two-step verification was turned on: signing in now asks for a code from an authenticator app.': 'totp-on',
-  'An administrator removed the second factors of your account (authenticator app, recovery codes and passkeys): you sign in with your password, and can set up new ones.': 'factors-reset',
-};
-
 /** The sentence that tells a second-factor change, in the mail's language. */
-export function secondFactorSentence(t: Translate, change: SecondFactorChange | (string & {})): string {
+export function secondFactorSentence(t: Translate, change: SecondFactorChange): string {
   if (typeof change === 'object') return t('mail.secondFactorChanged.passkeyAdded', { name: change.passkeyAdded });
-  switch (Object.hasOwn(LEGACY_SENTENCES, change) ? LEGACY_SENTENCES[change] : change) {
+  switch (change) {
     case 'totp-on':
       return t('mail.secondFactorChanged.totpOn');
     case 'totp-off':
@@ -123,8 +117,6 @@ export function secondFactorSentence(t: Translate, change: SecondFactorChange | 
       return t('mail.secondFactorChanged.passkeyRemoved');
     case 'factors-reset':
       return t('mail.secondFactorChanged.factorsReset');
-    default:
-      return change;
   }
 }
 

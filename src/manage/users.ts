@@ -47,8 +47,8 @@ export function checkEmail(email: string): string {
 export function checkName(name: string | undefined): string | null {
   if (name === undefined) return null;
   const trimmed = name.trim();
-  if (trimmed.length > MAX_NAME_LENGTH) throw new ValidationError('name', `the name must be at most ${MAX_NAME_LENGTH} characters long`);
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ValidationError('name', 'the name must not contain control characters');
+  if (trimmed.length > MAX_NAME_LENGTH) throw new ValidationError('name', `the name must be at most ${MAX_NAME_LENGTH} characters long`).shown('account.errors.nameTooLong', { max: MAX_NAME_LENGTH });
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ValidationError('name', 'the name must not contain control characters').shown('account.errors.nameControl');
   return trimmed || null;
 }
 
@@ -210,8 +210,7 @@ export async function resetSecondFactors(ctx: ManageContext, emailOrId: string):
   await audit(ctx, 'user.second_factors_reset', user.id, { totp, recovery_codes: recoveryCodes, passkeys });
   if (ctx.mail) {
     // The reset is done either way: a mail that cannot be sent now is logged.
-    const change = 'An administrator removed the second factors of your account (authenticator app, recovery codes and passkeys): you sign in with your password, and can set up new ones.';
-    await mailSecondFactorChanged(ctx.mail, user, change, ctx.ip ?? null).catch((error: unknown) => ctx.mail?.logger.error({ err: error }, 'mailing the second-factor notice failed'));
+    await mailSecondFactorChanged(ctx.mail, user, 'factors-reset', ctx.ip ?? null).catch((error: unknown) => ctx.mail?.logger.error({ err: error }, 'mailing the second-factor notice failed'));
   }
   return { user, totp, recoveryCodes, passkeys };
 }

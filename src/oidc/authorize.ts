@@ -180,7 +180,7 @@ export async function admitted(
     status: 429,
     error: 'too_many_requests',
     title: t('login.tooManyStarted.title'),
-    description: t('login.tooManyStarted.text', { tryAgain: tryAgainText(t, admission.retryAt, now) }),
+    description: t('login.tooManyStarted.text', { tryAgain: tryAgainText(localeOf(req), admission.retryAt, now) }),
     original: null,
     requestId: req.id,
   });

@@ -78,6 +78,18 @@ export function formFields(html: string): Record<string, string> {
   return fields;
 }
 
+/** The fields of the language switcher's form (issue 25), the last form of every page a person sees. */
+export function switcherFields(html: string): Record<string, string> {
+  const form = /<form\b[^>]*class="language-switcher"[\s\S]*?<\/form>/.exec(html)?.[0];
+  if (!form) throw new Error('no language switcher on the page');
+  const fields: Record<string, string> = {};
+  for (const match of form.matchAll(/<input\b([^>]*)>/g)) {
+    const name = /\bname="([^"]*)"/.exec(match[1] ?? '')?.[1];
+    if (name) fields[name] = (/\bvalue="([^"]*)"/.exec(match[1] ?? '')?.[1] ?? '').replace(/&amp;/g, '&');
+  }
+  return fields;
+}
+
 export function formAction(html: string, base: string): string {
   const action = /<form\b[^>]*\baction="([^"]*)"/.exec(html)?.[1];
   if (!action) throw new Error('no form on the page');

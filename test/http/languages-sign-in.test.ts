@@ -13,10 +13,11 @@ import { hashPassword } from '../../src/auth/password-hash.js';
 import { randomId } from '../../src/auth/secrets.js';
 import { totpCodeAt, totpStep } from '../../src/auth/totp.js';
 import { translatorFor } from '../../src/i18n/catalog.js';
+import type { Language } from '../../src/i18n/languages.js';
 import { tryAgainText } from '../../src/interaction/sign-in-attempt.js';
 import { createProvider } from '../../src/manage/providers.js';
 import { corpusOf } from '../helpers/breach-corpus.js';
-import { Browser, formAction, formFields, type Page } from '../helpers/browser.js';
+import { Browser, formAction, formFields, switcherFields, type Page } from '../helpers/browser.js';
 import { providerContext } from '../helpers/federation-fixtures.js';
 import { addClient, authorizationUrl, PASSWORD, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
@@ -35,9 +36,7 @@ const h1Of = (page: Page) => /<h1>([^<]*)<\/h1>/.exec(page.body)?.[1] ?? null;
 
 /** The fields of the language switcher, the last form of every page (views/partials/language-switcher.ejs). */
 function switcherOf(page: Page): Record<string, string> {
-  const start = page.body.search(/<form method="post" action="[^"]*\/language"/);
-  expect(start, page.body).toBeGreaterThan(-1);
-  return formFields(page.body.slice(start));
+  return switcherFields(page.body);
 }
 
 describe('the sign-in pages in the person’s language (issue 25)', () => {
@@ -257,12 +256,13 @@ describe('the sign-in pages in the person’s language (issue 25)', () => {
 
     it('says when to try again in words of the language, with its plural forms', () => {
       const now = 1_000_000;
-      expect(tryAgainText(translatorFor('en'), now + 1_000, now)).toBe('Try again in 1 second.');
-      expect(tryAgainText(translatorFor('en'), now + 5 * 60_000, now)).toBe('Try again in 5 minutes.');
-      expect(tryAgainText(translatorFor('de'), now + 60 * 60_000, now)).toBe('Versuchen Sie es in 1 Stunde erneut.');
-      expect(tryAgainText(translatorFor('ar'), now + 2 * 60_000, now)).toBe('يُرجى المحاولة مرة أخرى بعد دقيقتين.');
-      expect(tryAgainText(translatorFor('ar'), now + 3 * 60_000, now)).toBe('يُرجى المحاولة مرة أخرى بعد 3 دقائق.');
-      expect(tryAgainText(translatorFor('ja'), now + 45_000, now)).toBe('45 秒後にもう一度お試しください。');
+      const said = (language: Language, wait: number) => tryAgainText({ t: translatorFor(language), language }, now + wait, now);
+      expect(said('en', 1_000)).toBe('Try again in 1 second.');
+      expect(said('en', 5 * 60_000)).toBe('Try again in 5 minutes.');
+      expect(said('de', 60 * 60_000)).toBe('Versuchen Sie es in 1 Stunde erneut.');
+      expect(said('ar', 2 * 60_000)).toBe('حاول مرة أخرى خلال دقيقتين.');
+      expect(said('ar', 3 * 60_000)).toBe('حاول مرة أخرى خلال 3 دقائق.');
+      expect(said('ja', 45_000)).toBe('45 秒後にもう一度お試しください。');
     });
   });
 

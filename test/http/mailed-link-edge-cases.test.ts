@@ -114,15 +114,15 @@ describe('mailed links and notices: edge cases', () => {
 
     it('tells of a second factor added or removed, now or after the answer, with the change, its time, where it came from and the account page', async () => {
       const eve = await addUser(app, 'eve.factor@example.com');
-      await mailSecondFactorChanged(mail(), eve, 'Two-step verification was turned on.', '198.51.100.8');
+      await mailSecondFactorChanged(mail(), eve, 'totp-on', '198.51.100.8');
       const now = await waitForMail(app.config.dataDir, eve.email, { subject: /^How you sign in at .* changed/ });
-      expect(now.text).toContain('Two-step verification was turned on.');
+      expect(now.text).toContain('Two-step verification was turned on: signing in now asks for a code from an authenticator app.');
       expect(now.text).toContain(`on ${shownTime(clock.now())} from the address 198.51.100.8.`);
       expect(now.links).toContain(`${app.url}/account`);
 
-      tellSecondFactorChanged(mail(), eve, 'A passkey was removed.', null);
+      tellSecondFactorChanged(mail(), eve, 'passkey-removed', null);
       const later = await waitForMail(app.config.dataDir, eve.email, { subject: /^How you sign in at .* changed/, skip: 1 });
-      expect(later.text).toContain('A passkey was removed.');
+      expect(later.text).toContain('A passkey was removed from your account.');
       expect(later.text).not.toContain('from the address');
     });
   });
@@ -151,7 +151,7 @@ describe('mailed links and notices: edge cases', () => {
 
     it('logs a second-factor notice that could not be sent as that, for the operator', async () => {
       const una = await addUser(app, 'una.factor@example.com');
-      tellSecondFactorChanged(brokenMail(), una, 'Two-step verification was turned off.', null);
+      tellSecondFactorChanged(brokenMail(), una, 'totp-off', null);
       expect(await failure('second-factor mail failed')).toEqual([expect.objectContaining({ level: 50, err: expect.objectContaining({ syscall: 'mkdir' }) })]);
     });
 

@@ -389,6 +389,10 @@ describe('MAIL_FROM (the From of every mail)', () => {
   it('writes an IP address issuer host as an RFC 5321 §4.1.3 address literal', () => {
     expect(loadConfig({ ISSUER: 'http://127.0.0.1:3000' }, CWD).mailFrom).toBe('Gatehouse <no-reply@[127.0.0.1]>');
     expect(loadConfig({ ISSUER: 'http://[::1]:3000' }, CWD).mailFrom).toBe('Gatehouse <no-reply@[IPv6:::1]>');
+    // Issue 25: from the organisation's name when BRAND_NAME is set, quoted when it holds more than letters and spaces.
+    expect(loadConfig({ ISSUER: 'https://sso.example.com', BRAND_NAME: 'Acme Login' }, CWD).mailFrom).toBe('Acme Login <no-reply@sso.example.com>');
+    expect(loadConfig({ ISSUER: 'https://sso.example.com', BRAND_NAME: 'Acme, Inc. "SSO"' }, CWD).mailFrom).toBe('"Acme, Inc. \\"SSO\\"" <no-reply@sso.example.com>');
+    expect(loadConfig({ ISSUER: 'https://sso.example.com', BRAND_NAME: 'Acme', MAIL_FROM: 'it@example.com' }, CWD).mailFrom).toBe('it@example.com');
   });
 
   it.each([
