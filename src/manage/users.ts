@@ -47,7 +47,8 @@ export function checkEmail(email: string): string {
 export function checkName(name: string | undefined): string | null {
   if (name === undefined) return null;
   const trimmed = name.trim();
-  if (trimmed.length > MAX_NAME_LENGTH) throw new ValidationError('name', `the name must be at most ${MAX_NAME_LENGTH} characters long`).shown('account.errors.nameTooLong', { max: MAX_NAME_LENGTH });
+  if (trimmed.length > MAX_NAME_LENGTH)
+    throw new ValidationError('name', `the name must be at most ${MAX_NAME_LENGTH} characters long`).shown('account.errors.nameTooLong', { max: MAX_NAME_LENGTH });
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ValidationError('name', 'the name must not contain control characters').shown('account.errors.nameControl');
   return trimmed || null;
 }
