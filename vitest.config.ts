@@ -32,8 +32,10 @@ export default defineConfig({
               test: {
                 name: 'postgres',
                 include: ['test/http/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/e2e/**/*.test.ts'],
-                // The demo is SQLite by design (a fresh data directory); the same journey runs once.
-                exclude: [...configDefaults.exclude, '.stryker-tmp/**', 'reports/**', 'test/e2e/demo-*.test.ts'],
+                // The demo is SQLite by design (a fresh data directory); the same journey runs once. The accessibility
+                // and languages suites judge markup, styles and texts, which no engine changes (the branding store
+                // and screens run on both engines in test/store and test/http): they run once too.
+                exclude: [...configDefaults.exclude, '.stryker-tmp/**', 'reports/**', 'test/e2e/demo-*.test.ts', 'test/e2e/accessibility.test.ts', 'test/e2e/languages-and-branding.test.ts'],
                 env: { GATEHOUSE_TEST_ENGINE: 'postgres' },
               },
             },
