@@ -50,6 +50,18 @@ describe('the single node', () => {
       mailFrom: 'IdP <idp@example.com>',
     });
   });
+
+  it('passes the language and the brand from .env (issue 25), and starts without them', () => {
+    const environment = service('gatehouse').environment ?? {};
+    expect(loadConfig(interpolate(environment), '/app')).toMatchObject({ defaultLocale: 'en', brand: { name: null, color: null, logo: null } });
+    const vars = { DEFAULT_LOCALE: 'de', BRAND_NAME: 'Acme Login', BRAND_COLOR: '#0B5FFF', BRAND_LOGO: 'https://cdn.example.com/acme.png' };
+    expect(loadConfig(interpolate(environment, vars), '/app')).toMatchObject({
+      defaultLocale: 'de',
+      brand: { name: 'Acme Login', color: '#0b5fff', logo: { kind: 'url', url: 'https://cdn.example.com/acme.png' } },
+      mailFrom: 'Acme Login <no-reply@localhost>',
+    });
+    expect(loadConfig(interpolate(service('gatehouse-a').environment, { ...dotEnv, ...vars }), '/app')).toMatchObject({ defaultLocale: 'de', brand: { name: 'Acme Login' } });
+  });
 });
 
 /** Whether a node of this environment accepts and delivers to back-channel logout URIs on private addresses. */
