@@ -1,7 +1,7 @@
-// The address rule of every request Gatehouse makes itself to an address a client registered: the back-channel
-// logout POST (src/logout/backchannel.ts) and the jwks_uri GET (src/oidc/client-jwks.ts). Pointed at a cloud
-// metadata service (169.254.169.254), an internal admin port or a database, such a request would make Gatehouse a
-// probe of what only it can reach (server-side request forgery, CWE-918, OWASP ASVS V12.6.1). So, outside
+// The address rule of every request Gatehouse makes itself to an address someone else named: the back-channel
+// logout POST (src/logout/backchannel.ts) and the GETs of src/http/bounded-get.ts (a jwks_uri, a brand image).
+// Pointed at a cloud metadata service (169.254.169.254), an internal admin port or a database, such a request
+// would make Gatehouse a probe of what only it can reach (server-side request forgery, CWE-918, OWASP ASVS V12.6.1). So, outside
 // development (ALLOW_PRIVATE_CLIENT_URLS, config.allowPrivateClientUrls), a private, loopback, link-local or other
 // special-purpose address (src/manage/client-urls.ts) is refused before any connection: an address literal here,
 // since Node connects to a literal without asking `lookup`; a host name in the request's own `lookup`, on every

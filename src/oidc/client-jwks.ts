@@ -12,12 +12,11 @@
 // a stream of requests to the client's host. A client registered by anyone through POST /register (issue 24, origin
 // 'dynamic') reaches a special-purpose address only when REGISTRATION_ALLOW_PRIVATE_URLS allows it too
 // (allowsPrivateAddresses): its jwks_uri is a stranger's choice.
-import http from 'node:http';
-import https from 'node:https';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.js';
 import { isLoopbackHostname, type Config } from '../config.js';
-import { allowsPrivateAddresses, checkedConnection, RefusedAddressError, type Resolver } from '../http/outbound-request.js';
+import { BoundedGetFailed, boundedGet } from '../http/bounded-get.js';
+import { allowsPrivateAddresses, type Resolver } from '../http/outbound-request.js';
 import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
@@ -76,92 +75,20 @@ function checkedUrl(uri: string): URL {
   throw new JwksUnavailable('jwks_uri must use https (http only on a loopback host)');
 }
 
-const REDIRECT = new Set([301, 302, 303, 307, 308]);
-
-/** A network failure, for the log: its code only (ECONNREFUSED, ENOTFOUND, a TLS code), never its text. */
-function networkFailure(error: unknown): JwksUnavailable {
-  if (error instanceof JwksUnavailable) return error;
-  if (error instanceof RefusedAddressError) return new JwksUnavailable('jwks_uri could not be fetched (refused_address)');
-  const code = (error as { code?: unknown } | null)?.code;
-  return new JwksUnavailable(`jwks_uri could not be fetched (${typeof code === 'string' ? code : 'connection_failed'})`.slice(0, 200));
-}
-
-/** Why the answer's status and headers make it no JWKS worth reading; null when the body may be read. */
-function refusalOf(response: http.IncomingMessage, maxBytes: number): string | null {
-  const status = response.statusCode ?? 0;
-  // Not followed: the Location could name any address, this server's neighbours included.
-  if (REDIRECT.has(status)) return 'jwks_uri could not be fetched (redirect)';
-  if (status !== 200) return `jwks_uri answered HTTP ${status}`;
-  if (!JSON_CONTENT_TYPE.test(response.headers['content-type'] ?? '')) return 'jwks_uri did not answer with JSON';
-  // identity was asked for: a compressed body would need inflating, and its limit would then be the inflated size.
-  const encoding = response.headers['content-encoding'];
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return 'jwks_uri answered with an encoded body';
-  const declared = Number(response.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return `the JWKS is larger than ${maxBytes} bytes`;
-  return null;
-}
-
-/**
- * GETs the URL and resolves with the body as text: a 200 with a JSON content type, read up to `maxBytes` (a larger
- * one is abandoned at once, never read whole), all within `timeoutMs`. Anything else rejects with JwksUnavailable.
- */
-function getJson(url: URL, options: JwksFetchOptions): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    let connection: ReturnType<typeof checkedConnection>;
-    try {
-      connection = checkedConnection(url, { allowPrivateAddresses: options.allowPrivateAddresses, resolve: options.resolve });
-    } catch (error) {
-      reject(networkFailure(error));
-      return;
-    }
-    let settled = false;
-    let request: http.ClientRequest | null = null;
-    const finish = (outcome: { text: string } | { error: JwksUnavailable }) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if ('text' in outcome) {
-        resolve(outcome.text);
-      } else {
-        // Drops the connection, and with it whatever of the answer is still to come.
-        request?.destroy();
-        reject(outcome.error);
-      }
-    };
-    const fail = (message: string) => finish({ error: new JwksUnavailable(message) });
-    // One timer from the request to the body's last byte: a server that trickles its answer is cut off too.
-    const timer = setTimeout(() => fail(`jwks_uri did not answer within ${options.timeoutMs} ms`), options.timeoutMs);
-    request = (url.protocol === 'https:' ? https : http).request(
-      url,
-      {
-        method: 'GET',
-        headers: { accept: 'application/jwk-set+json, application/json', 'accept-encoding': 'identity' },
-        ...connection,
-      },
-      (response) => {
-        const refusal = refusalOf(response, options.maxBytes);
-        if (refusal !== null) {
-          fail(refusal);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.byteLength;
-          if (size > options.maxBytes) fail(`the JWKS is larger than ${options.maxBytes} bytes`);
-          else chunks.push(chunk);
-        });
-        response.on('end', () => finish({ text: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', (error) => finish({ error: networkFailure(error) }));
-        // The connection closed before the body was complete (after 'end', finish is a no-op).
-        response.on('close', () => {
-          if (!response.complete) fail('jwks_uri could not be fetched (connection_failed)');
-        });
-      },
-    );
-    request.on('error', (error) => finish({ error: networkFailure(error) }));
-    request.end();
-  });
+/** The GET of the jwks_uri (src/http/bounded-get.ts), its body as text; any failure is JwksUnavailable. */
+async function getJson(url: URL, options: JwksFetchOptions): Promise<string> {
+  try {
+    const body = await boundedGet(url, {
+      ...options,
+      accept: 'application/jwk-set+json, application/json',
+      subject: 'jwks_uri',
+      tooLarge: `the JWKS is larger than ${options.maxBytes} bytes`,
+      refuse: (response) => (JSON_CONTENT_TYPE.test(response.headers['content-type'] ?? '') ? null : 'jwks_uri did not answer with JSON'),
+    });
+    return body.toString('utf8');
+  } catch (error) {
+    throw error instanceof BoundedGetFailed ? new JwksUnavailable(error.message) : error;
+  }
 }
 
 /** Fetches a JWKS; any failure is JwksUnavailable with a short reason (never the network's full error text). */
