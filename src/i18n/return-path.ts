@@ -11,10 +11,20 @@ const MAX_RETURN_PATH = 2048;
  */
 const FLOW_FIELDS = ['request', 'return_to'] as const;
 
+/** Query parameters that are credentials (OIDC Core §3.1.2.1, RP-Initiated Logout §2): never copied into a page. */
+const CREDENTIAL_PARAMETERS = ['id_token_hint'] as const;
+
 /** The page being rendered, as a path the switcher can return to. */
 export function returnPathOf(req: Request, basePath: string): string {
   let path = req.originalUrl;
-  if (req.method !== 'GET') {
+  if (req.method === 'GET') {
+    const [bare = '', search] = path.split(/\?(.*)/s);
+    const query = new URLSearchParams(search ?? '');
+    if (CREDENTIAL_PARAMETERS.some((name) => query.has(name))) {
+      for (const name of CREDENTIAL_PARAMETERS) query.delete(name);
+      path = query.size > 0 ? `${bare}?${query.toString()}` : bare;
+    }
+  } else {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const query = new URLSearchParams();
     for (const name of FLOW_FIELDS) {

@@ -55,6 +55,9 @@ describe('returnPathOf', () => {
     expect(returnPathOf(request('POST', '/login', { return_to: '/admin/users', password: 'secret' }), '')).toBe('/login?return_to=%2Fadmin%2Fusers');
     expect(returnPathOf(request('POST', '/forgot-password', { email: 'ada@example.com' }), '')).toBe('/forgot-password');
     expect(returnPathOf(request('GET', '//evil.example/x'), '/idp')).toBe('/idp/');
+    // An ID token hint is a credential: an error page of /authorize does not copy it into its form.
+    expect(returnPathOf(request('GET', '/authorize?client_id=a&id_token_hint=eyJ.x.y&ui_locales=de'), '')).toBe('/authorize?client_id=a&ui_locales=de');
+    expect(returnPathOf(request('GET', '/authorize?id_token_hint=eyJ.x.y'), '')).toBe('/authorize');
   });
 });
 
