@@ -9,15 +9,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { readMigrations } from '../../src/store/migrate.js';
-import { appliedPostgresMigrations, migratePostgres, openPostgresPool } from '../../src/store/postgres/database.js';
-import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { appliedSqliteMigrations, migrateSqlite, openSqliteDatabase } from '../../src/store/sqlite/database.js';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/thread/threaded-store.js';
 import type { Store } from '../../src/store/store.js';
-import { freshPostgresSchema, TEST_DATABASE_URL } from '../helpers/postgres.js';
+import { TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { RP_REFRESH_TOKEN } from '../store/before-0013.js';
 import { newRegistrationToken } from '../store/engines.js';
-import { rowsAt0014 } from './rows-before.js';
+import { rowsAt0014, upgradedPostgres } from './rows-before.js';
 
 const BEFORE_0015 = 14;
 const NOW = Date.now();
@@ -101,35 +99,6 @@ describe('migration 0015 over a database written before it (schema 0014)', () =>
   });
 
   it.skipIf(!TEST_DATABASE_URL)('on PostgreSQL', async () => {
-    const url = TEST_DATABASE_URL ?? '';
-    const { schema, drop } = await freshPostgresSchema(url);
-    try {
-      const pool = openPostgresPool({ url, poolSize: 1, schema });
-      try {
-        await migratePostgres(
-          pool,
-          readMigrations('postgres').filter((migration) => migration.version <= BEFORE_0015),
-        );
-        expect((await appliedPostgresMigrations(pool)).at(-1)).toBe(BEFORE_0015);
-        for (const sql of rowsAt0014(NOW)) await pool.query(sql);
-      } finally {
-        await pool.end();
-      }
-      const store = await openPostgresStore({ url, poolSize: 2, schema });
-      try {
-        const check = openPostgresPool({ url, poolSize: 1, schema });
-        let applied: number[];
-        try {
-          applied = await appliedPostgresMigrations(check);
-        } finally {
-          await check.end();
-        }
-        await expectMigrated(store, applied);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await drop();
-    }
+    await upgradedPostgres(TEST_DATABASE_URL ?? '', BEFORE_0015, rowsAt0014(NOW), expectMigrated);
   });
 });

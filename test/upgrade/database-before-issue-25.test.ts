@@ -8,14 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMigrations } from '../../src/store/migrate.js';
-import { appliedPostgresMigrations, migratePostgres, openPostgresPool } from '../../src/store/postgres/database.js';
-import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { appliedSqliteMigrations, migrateSqlite, openSqliteDatabase } from '../../src/store/sqlite/database.js';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/thread/threaded-store.js';
 import type { Store } from '../../src/store/store.js';
 import { transferTable, type TransferRow } from '../../src/store/transfer/tables.js';
-import { freshPostgresSchema, TEST_DATABASE_URL } from '../helpers/postgres.js';
-import { rowsAt0015 } from './rows-before.js';
+import { TEST_DATABASE_URL } from '../helpers/postgres.js';
+import { rowsAt0015, upgradedPostgres } from './rows-before.js';
 
 const BEFORE_0016 = 15;
 const NOW = Date.now();
@@ -107,35 +105,6 @@ describe('migration 0016 over a database written before it (schema 0015)', () =>
   });
 
   it.skipIf(!TEST_DATABASE_URL)('on PostgreSQL', async () => {
-    const url = TEST_DATABASE_URL ?? '';
-    const { schema, drop } = await freshPostgresSchema(url);
-    try {
-      const pool = openPostgresPool({ url, poolSize: 1, schema });
-      try {
-        await migratePostgres(
-          pool,
-          readMigrations('postgres').filter((migration) => migration.version <= BEFORE_0016),
-        );
-        expect((await appliedPostgresMigrations(pool)).at(-1)).toBe(BEFORE_0016);
-        for (const sql of rowsAt0015(NOW)) await pool.query(sql);
-      } finally {
-        await pool.end();
-      }
-      const store = await openPostgresStore({ url, poolSize: 2, schema });
-      try {
-        const check = openPostgresPool({ url, poolSize: 1, schema });
-        let applied: number[];
-        try {
-          applied = await appliedPostgresMigrations(check);
-        } finally {
-          await check.end();
-        }
-        await expectMigrated(store, applied);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await drop();
-    }
+    await upgradedPostgres(TEST_DATABASE_URL ?? '', BEFORE_0016, rowsAt0015(NOW), expectMigrated);
   });
 });
