@@ -22,6 +22,7 @@ import {
   UntrustedAuthorizationRequest,
 } from '../errors.js';
 import type { Translate } from '../i18n/catalog.js';
+import { shownError } from '../i18n/error-text.js';
 import type { Language } from '../i18n/languages.js';
 import { AuthorizationErrorRedirect } from '../oidc/authorization-request.js';
 import { errorRedirect } from '../oidc/authorization-response.js';
@@ -103,10 +104,8 @@ function pageLocale(req: Request, res: Response): { t: Translate; language: Lang
 function errorPage(req: Request, res: Response, error: unknown, view: ErrorView) {
   const { t, language } = pageLocale(req, res);
   const page = { status: view.status, error: view.error, title: titleOf(t, error, view.status), requestId: req.id };
-  if (error instanceof GatehouseError && error.text) return { ...page, description: t(error.text.key, error.text.values), original: null };
   if (view.description === SERVER_ERROR) return { ...page, description: t('errorPage.serverError'), original: null };
-  if (language === 'en') return { ...page, description: view.description, original: null };
-  return { ...page, description: leadOf(t, error, view.status), original: view.description };
+  return { ...page, ...shownError({ t, language }, error, view.description, () => leadOf(t, error, view.status)) };
 }
 
 function wantsJson(req: Request): boolean {

@@ -8,6 +8,7 @@ import type { Request, Response } from 'express';
 import type { UpstreamSignInFailed } from '../errors.js';
 import { routes } from '../http/routes.js';
 import type { Translate } from '../i18n/catalog.js';
+import { shownError } from '../i18n/error-text.js';
 import { localeOf } from '../i18n/page-locale.js';
 import type { IdentityProviderRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -80,10 +81,8 @@ function leadOf(t: Translate, status: UpstreamSignInFailed['status'], provider: 
 
 /** The description in the page's language, and the English original when it had to be told in other words. */
 function describeFailure(req: Request, provider: Pick<IdentityProviderRecord, 'name'>, error: UpstreamSignInFailed): { description: string; original: string | null } {
-  const { t, language } = localeOf(req);
-  if (error.text) return { description: t(error.text.key, error.text.values), original: null };
-  if (language === 'en') return { description: error.message, original: null };
-  return { description: leadOf(t, error.status, provider.name), original: error.message };
+  const locale = localeOf(req);
+  return shownError(locale, error, error.message, () => leadOf(locale.t, error.status, provider.name));
 }
 
 /** The page of a failed federated sign-in, with the way back to the login page when the target is still live. */
