@@ -9,10 +9,9 @@ import { ValidationError } from '../errors.js';
 import { isCommonPassword } from './common-passwords.js';
 import { normalizePassword } from './password-hash.js';
 import { contextWords, minGuessesFor, passwordWeakness, REASON_KEYS, REASONS } from './password-strength.js';
+import { DEFAULT_BRAND_NAME } from '../branding/brand.js';
 
 export const PASSWORD_MAX_LENGTH = 256;
-/** The service's name as people see it, until it can be configured. */
-export const DEFAULT_SERVICE_NAME = 'Gatehouse';
 /** Local parts shorter than this are too short to judge "contains" by (every password holds an "a"). */
 const MIN_LOCAL_PART_TO_MATCH = 3;
 
@@ -35,8 +34,8 @@ export interface PasswordContext {
   name?: string | null;
   /** config.issuer: its host is a word of this service. Every form passes it; only generated passwords go without. */
   issuer?: string;
-  /** The service's name as people see it (the brand name when one is configured); DEFAULT_SERVICE_NAME when absent. */
-  serviceName?: string;
+  /** The name people know the service by (the brand's, issue 25): judged as a word of it beside "Gatehouse". */
+  serviceName?: string | null;
 }
 
 /** Throws ValidationError('password', …) saying plainly what is wrong. */
@@ -52,7 +51,7 @@ export function checkPasswordPolicy(password: string, context: PasswordContext):
   if (derivedFromEmail(normalized.toLowerCase(), email)) {
     throw new ValidationError('password', 'the password must not contain the name part of the email address').shown('password.emailName');
   }
-  const words = contextWords({ email, name: context.name, issuer: context.issuer, serviceName: context.serviceName ?? DEFAULT_SERVICE_NAME });
+  const words = contextWords({ email, name: context.name, issuer: context.issuer, serviceName: [DEFAULT_BRAND_NAME, context.serviceName ?? ''].join(' ') });
   const weakness = passwordWeakness(normalized, words, { listed: isCommonPassword(normalized), minGuesses: minGuessesFor(minLength) });
   if (weakness !== null) throw new ValidationError('password', `the password ${REASONS[weakness]}`).shown(REASON_KEYS[weakness]);
 }

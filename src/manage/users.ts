@@ -33,7 +33,7 @@ export interface ManageContext {
  * Where a password is set: the issuer's host is one of the words it must not be built from (src/auth/password-
  * policy.ts). The admin screens and the `idp` tool pass their configuration; without it only that word is missed.
  */
-export type PasswordSettingContext = ManageContext & { config?: Pick<Config, 'issuer'> };
+export type PasswordSettingContext = ManageContext & { config?: Pick<Config, 'issuer' | 'brand'> };
 
 const emailSchema = z.email().max(254);
 const MAX_NAME_LENGTH = 200;
@@ -70,7 +70,7 @@ export interface NewUserInput {
 export async function createUser(ctx: PasswordSettingContext, input: NewUserInput): Promise<UserRecord> {
   const email = checkEmail(input.email);
   const name = checkName(input.name);
-  checkPasswordPolicy(input.password, { email, name, minLength: ctx.passwordMinLength, issuer: ctx.config?.issuer });
+  checkPasswordPolicy(input.password, { email, name, minLength: ctx.passwordMinLength, issuer: ctx.config?.issuer, serviceName: ctx.config?.brand.name });
   await refuseBreached(ctx.breachedPasswords, input.password);
   // Checked before hashing so a duplicate costs no argon2 work; the unique index still decides a race.
   if (await ctx.store.users.findByEmail(email)) throw new ConflictError(`a user with the email ${email} already exists`);
@@ -88,7 +88,7 @@ export async function createUser(ctx: PasswordSettingContext, input: NewUserInpu
 
 export async function setPassword(ctx: PasswordSettingContext, emailOrId: string, password: string): Promise<UserRecord> {
   const user = await findUser(ctx.store, emailOrId);
-  checkPasswordPolicy(password, { email: user.email, name: user.name, minLength: ctx.passwordMinLength, issuer: ctx.config?.issuer });
+  checkPasswordPolicy(password, { email: user.email, name: user.name, minLength: ctx.passwordMinLength, issuer: ctx.config?.issuer, serviceName: ctx.config?.brand.name });
   await refuseBreached(ctx.breachedPasswords, password);
   // The store ends the user's mailed links with the new password (UserRepository.update).
   const updated = await ctx.store.users.update(user.id, { passwordHash: await hashPassword(password) }, ctx.clock.now());

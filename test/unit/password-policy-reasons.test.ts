@@ -74,13 +74,15 @@ describe('context-specific words: the person, the service and its address', () =
     expect(reasonOf('hopperhopper2024', grace)).toBe(ACCOUNT);
   });
 
-  it('refuses a password built on the service\'s name, "Gatehouse" unless another is given', () => {
+  it('refuses a password built on the service\'s name: "Gatehouse", and the brand\'s when one is given (issue 25)', () => {
     expect(reasonOf('Gatehouse2024!!!')).toBe(SERVICE);
     expect(reasonOf('gatehouse rocks!')).toBe(SERVICE);
     expect(reasonOf('my gatehouse pass')).toBe(SERVICE);
     const acme = { ...CONTEXT, serviceName: 'Acme Portal' };
     expect(reasonOf('acmeportal2024!!', acme)).toBe(SERVICE);
     expect(reasonOf('portal portal 99', acme)).toBe(SERVICE);
+    // A branded service is still the Gatehouse its people may know it as.
+    expect(reasonOf('Gatehouse2024!!!', acme)).toBe(SERVICE);
   });
 
   it("refuses a password built on the issuer's host, or on its labels", () => {
