@@ -117,6 +117,24 @@ export interface Config {
   defaultLocale: Language;
   /** BRAND_* (issue 25): the organisation's name, logo, favicon, colour and extra CSS (src/branding/brand-config.ts). */
   brand: BrandConfig;
+  /**
+   * Issue 26, metrics (src/metrics/). METRICS_TOKEN: the bearer token `GET /metrics` requires (at least 32
+   * characters); METRICS_PORT: a listener of its own on 127.0.0.1 serving only /metrics. Neither set: no metrics.
+   * With both, the metrics listener asks for the token too.
+   */
+  metrics: { token: string | null; port: number | null };
+  /**
+   * Issue 26, the delivery queue (src/delivery/): the wait before the second attempt (DELIVERY_RETRY_BASE seconds,
+   * default 10; doubled at each further attempt, at most an hour) and the attempts before a delivery is dead
+   * (DELIVERY_MAX_ATTEMPTS, default 10).
+   */
+  delivery: { retryBaseSeconds: number; maxAttempts: number };
+  /**
+   * Issue 26, KEY_ACTIVATION_REQUIRES_READY: an automatic rotation's key activates only once every active client
+   * has fetched the JWKS since the key was published, or KEY_READY_DEADLINE seconds (default 7 days) after its
+   * scheduled activation, whichever is first (src/signing/key-readiness.ts).
+   */
+  keyReadiness: { required: boolean; deadlineSeconds: number };
 }
 
 export type DynamicRegistrationMode = 'closed' | 'token' | 'open';
@@ -330,6 +348,19 @@ function oneLineText(max: number) {
   );
 }
 
+/**
+ * METRICS_TOKEN: compared in constant time with the bearer token of a scrape; long enough not to be guessed, and
+ * made of the characters an Authorization header carries as they are (RFC 6750 §2.1 b64token). Never echoed.
+ */
+function parseMetricsToken(env: Env): string | null {
+  const token = read(env, 'METRICS_TOKEN');
+  if (token === undefined) return null;
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token) || token.length < 32) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 32 characters of A-Z a-z 0-9 - . _ ~ + / (e.g. from `openssl rand -hex 32`)');
+  }
+  return token;
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const { database, keyEncryptionKey } = parseDatabase(env);
@@ -417,5 +448,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     registrationAllowPrivateUrls: parseWith(env, 'REGISTRATION_ALLOW_PRIVATE_URLS', oneOf(['true', 'false'] as const), 'false') === 'true',
     defaultLocale: parseWith(env, 'DEFAULT_LOCALE', oneOf(LANGUAGES), 'en'),
     brand,
+    metrics: {
+      token: parseMetricsToken(env),
+      port: parseWith<number | null>(env, 'METRICS_PORT', integer(1, 65535), null),
+    },
+    delivery: {
+      retryBaseSeconds: parseWith(env, 'DELIVERY_RETRY_BASE', integer(1, HOUR), 10),
+      maxAttempts: parseWith(env, 'DELIVERY_MAX_ATTEMPTS', integer(1, 30), 10),
+    },
+    keyReadiness: {
+      required: parseWith(env, 'KEY_ACTIVATION_REQUIRES_READY', oneOf(['true', 'false'] as const), 'false') === 'true',
+      deadlineSeconds: parseWith(env, 'KEY_READY_DEADLINE', integer(0, 90 * DAY), 7 * DAY),
+    },
   };
 }

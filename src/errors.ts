@@ -232,6 +232,31 @@ export class InvalidToken extends OAuthError {
   }
 }
 
+/**
+ * Issue 26: the bearer token is good but lacks the scope the call needs (RFC 6750 §3.1): 403, and the challenge
+ * names the scope.
+ */
+export class InsufficientScope extends OAuthError {
+  readonly error = 'insufficient_scope';
+  override readonly status = 403;
+  constructor(
+    readonly scope: string,
+    message = `this call needs the scope ${scope}`,
+  ) {
+    super(message);
+  }
+}
+
+/** Issue 26: an If-Match that no longer matches (RFC 9110 §13.1.1): someone else changed the resource since it was read. */
+export class PreconditionFailed extends GatehouseError {
+  readonly status = 412;
+}
+
+/** Issue 26: an update without If-Match where one is required (RFC 6585 §3), so that no script overwrites another's change unknowingly. */
+export class PreconditionRequired extends GatehouseError {
+  readonly status = 428;
+}
+
 /** The authorization request cannot be trusted enough to redirect (unknown client, unregistered redirect_uri): an HTML page, never a redirect. */
 export class UntrustedAuthorizationRequest extends GatehouseError {
   readonly status = 400;

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import { accountRouter } from '../account/router.js';
+import { managementApiRouter } from '../api/router.js';
 import { adminRouter } from '../admin/router.js';
 import type { BreachedPasswords } from '../auth/breached-passwords.js';
 import { Sessions } from '../auth/sessions.js';
@@ -28,6 +29,7 @@ import { deviceCodeSubmit, deviceDecision, devicePage, deviceSignInAgain } from 
 import { endSessionEndpoint } from '../interaction/logout.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
+import { metricsEndpoint } from '../metrics/metrics-endpoint.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { authorizeEndpoint } from '../oidc/authorize.js';
 import { claimCatalogOf, type ClaimCatalog } from '../oidc/claim-catalog.js';
@@ -187,6 +189,10 @@ function createExpressApp(
 
   // RFC 7591 POST /register and RFC 7592 /register/<client_id> (JSON bodies; CORS as the other machine endpoints).
   router.use(routes.registration, registrationRouter({ store, clock, config, throttle, logger, resolve }));
+  // Issue 26: Prometheus metrics (only with METRICS_TOKEN: src/metrics/) and the management API (its own JSON
+  // bodies, bearer tokens and RFC 9457 problems: src/api/).
+  router.get(routes.metrics, metricsEndpoint({ config }));
+  router.use(routes.managementApi, managementApiRouter({ config, store, clock, keyRing, sessionEnd, mailer, logger, breachedPasswords, secretBox }));
   router.get(routes.health, healthHandler);
   router.get(routes.readiness, readinessHandler(store));
   router.get(routes.home, (_req, res) => {

@@ -32,6 +32,10 @@ export const routes = {
   branding: '/branding',
   account: '/account',
   admin: '/admin',
+  /** Issue 26: Prometheus metrics (METRICS_TOKEN; or only on METRICS_PORT's listener). */
+  metrics: '/metrics',
+  /** Issue 26: the management API (`/api/v1/openapi.json` describes it). */
+  managementApi: '/api/v1',
   health: '/healthz',
   readiness: '/readyz',
   static: '/static',
@@ -63,6 +67,8 @@ const API_PATHS = [
   routes.revocation,
   routes.deviceAuthorization,
   routes.registration,
+  routes.metrics,
+  routes.managementApi,
 ];
 
 export function isApiPath(path: string): boolean {

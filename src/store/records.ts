@@ -734,3 +734,95 @@ export interface BrandingRecord {
 
 /** The fields a save sets; an absent field keeps its value, null returns it to the configuration's. */
 export type BrandingPatch = Partial<Pick<BrandingRecord, 'name' | 'color' | 'logo' | 'favicon' | 'css'>>;
+
+// ---- Issue 26 (migration 0017): running Gatehouse in production ----
+
+/** The management API's scopes (src/api/): one per noun, each covering reading and changing it. */
+export const MANAGE_SCOPES = ['manage:users', 'manage:groups', 'manage:clients', 'manage:apis', 'manage:keys'] as const;
+export type ManageScope = (typeof MANAGE_SCOPES)[number];
+
+/** An administrator's personal token for the management API (`idp admin token create`); the token itself only as its hash. */
+export interface AdminTokenRecord {
+  /** Public id (listing, revoking); not the token. */
+  id: string;
+  /** SHA-256 of the token, base64url (hashSecret). */
+  tokenHash: string;
+  /** The administrator it acts as; null: the operator who ran the tool (actor `cli`). */
+  userId: string | null;
+  scopes: ManageScope[];
+  description: string | null;
+  /** Who made it: `cli` or an administrator's user id. */
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+export type NewAdminToken = Omit<AdminTokenRecord, 'revokedAt' | 'lastUsedAt'>;
+
+/** A webhook endpoint for audit events (Standard Webhooks signatures, src/delivery/). */
+export interface WebhookRecord {
+  id: string;
+  /** https (or http on a loopback issuer), checked as a client's back-channel URI is (src/manage/client-urls.ts). */
+  url: string;
+  description: string | null;
+  /** The signing secret sealed by the secret box (src/auth/secret-box.ts); opened only to sign. */
+  secretSealed: string;
+  /** Event types (`user.created`), families (`user.*`) or `*`, sorted. */
+  eventTypes: string[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+export type NewWebhook = Omit<WebhookRecord, 'createdAt' | 'updatedAt'>;
+export type WebhookPatch = Partial<Pick<WebhookRecord, 'url' | 'description' | 'secretSealed' | 'eventTypes' | 'enabled'>>;
+
+export type DeliveryKind = 'webhook' | 'backchannel_logout';
+/** pending: to be attempted at nextAttemptAt (or leased now); delivered; dead: attempts exhausted (the dead-letter state). */
+export type DeliveryState = 'pending' | 'delivered' | 'dead';
+
+/** One durable delivery: of an audit event to a webhook endpoint, or of a logout to a client. */
+export interface DeliveryRecord {
+  id: string;
+  kind: DeliveryKind;
+  /** kind webhook: the endpoint; else null. */
+  webhookId: string | null;
+  /** kind backchannel_logout: the client told; else null. */
+  clientId: string | null;
+  /** kind webhook: the audit event (AuditEventRecord.id) the body is made of; else null. */
+  eventId: number | null;
+  /** The audit event's type (webhook), or `logout` (back-channel). */
+  eventType: string;
+  /** kind backchannel_logout: JSON of the LogoutSubject ({"userId", "sid"}); null for webhooks (the body is the event). */
+  payload: string | null;
+  state: DeliveryState;
+  /** Attempts made so far. */
+  attempts: number;
+  nextAttemptAt: number;
+  /** The node holding the lease (a random id per process) and until when; null when nobody holds it. */
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  /** The HTTP status of the last attempt, if it got an answer. */
+  lastStatus: number | null;
+  /** What went wrong last, coarse (`timeout`, `connection_failed`, `http_status`, `refused_address`, …); never a network error's text. */
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+export type NewDelivery = Pick<DeliveryRecord, 'id' | 'kind' | 'webhookId' | 'clientId' | 'eventId' | 'eventType' | 'payload' | 'nextAttemptAt'> & {
+  /** Lease it at once to this owner until then (the first attempt is made right away by the enqueuing node). */
+  lease?: { owner: string; until: number };
+};
+
+/** The outcome of one attempt, written only while the attempting node holds the lease. */
+export type DeliverySettlement =
+  { state: 'delivered'; status: number } | { state: 'pending'; nextAttemptAt: number; status: number | null; error: string } | { state: 'dead'; status: number | null; error: string };
+
+/** What is known of one client's use of the keys (best effort: src/signing/key-readiness.ts). */
+export interface ClientSightingSummary {
+  clientId: string;
+  /** The last client-authenticated request seen from it. */
+  lastSeenAt: number;
+  /** The last JWKS fetch from an address and User-Agent it authenticated from; null if none seen. */
+  lastJwksFetchAt: number | null;
+}

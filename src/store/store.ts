@@ -1,6 +1,15 @@
 // The one storage interface. Every method is async so that an engine with a network round trip (PostgreSQL)
 // fits without touching a caller. Methods are named for their intent; single-use operations are atomic.
 import type {
+  AdminTokenRecord,
+  ClientSightingSummary,
+  DeliveryRecord,
+  DeliverySettlement,
+  NewAdminToken,
+  NewDelivery,
+  NewWebhook,
+  WebhookPatch,
+  WebhookRecord,
   ClientTokenSummary,
   ConsentRecord,
   NewRegistrationToken,
@@ -297,6 +306,12 @@ export interface SessionRepository {
   clientsOf(sid: string): Promise<string[]>;
   /** Removes sessions that expired before `now` (with their client lists); returns how many. */
   deleteExpired(now: number): Promise<number>;
+  /**
+   * Issue 26: deletes up to `limit` sessions expired at `now` (absolute or idle lifetime, as deleteExpired decides)
+   * and returns each with the clients it gave tokens to, so that housekeeping can tell them by back-channel logout.
+   * Each session is returned by exactly one caller, however many nodes run housekeeping at once.
+   */
+  takeExpired(now: number, limit: number): Promise<{ session: SessionRecord; clientIds: string[] }[]>;
 }
 
 export interface AuthorizationCodeRepository {
@@ -418,6 +433,8 @@ export interface AuditRepository {
   chain(afterId: number, limit: number): Promise<AuditEventRecord[]>;
   /** Null until the first event is appended. */
   head(): Promise<AuditChainHead | null>;
+  /** Issue 26: one event (a webhook delivery's body is made of it); null when there is none. */
+  findById(id: number): Promise<AuditEventRecord | null>;
 }
 
 /**
@@ -613,6 +630,80 @@ export interface RegistrationTokenRepository {
   deleteExpired(now: number): Promise<number>;
 }
 
+// ---- Issue 26 (migration 0017) ----
+
+/** An administrator's personal tokens for the management API (AdminTokenRecord). */
+export interface AdminTokenRepository {
+  create(token: NewAdminToken): Promise<AdminTokenRecord>;
+  /** The token with this hash if it is neither expired at `now` nor revoked; nothing changes. */
+  findLive(tokenHash: string, now: number): Promise<AdminTokenRecord | null>;
+  findById(id: string): Promise<AdminTokenRecord | null>;
+  /** Every token, newest first (expired and revoked ones too, until deleted). */
+  list(): Promise<AdminTokenRecord[]>;
+  /** Revokes a live token; false when there is none or it was revoked already. */
+  revoke(id: string, now: number): Promise<boolean>;
+  /** Revokes every live token acting as this user (their admin rights were taken, they were disabled); returns how many. */
+  revokeForUser(userId: string, now: number): Promise<number>;
+  /** Records a use (at most once a minute is enough: callers may skip it). */
+  touch(id: string, now: number): Promise<void>;
+  /** Removes tokens expired or revoked before `before`; returns how many. */
+  deleteEnded(before: number): Promise<number>;
+}
+
+/** Webhook endpoints (WebhookRecord). */
+export interface WebhookRepository {
+  create(webhook: NewWebhook, now: number): Promise<WebhookRecord>;
+  findById(id: string): Promise<WebhookRecord | null>;
+  /** Every endpoint, oldest first. */
+  list(): Promise<WebhookRecord[]>;
+  update(id: string, patch: WebhookPatch, now: number): Promise<WebhookRecord | null>;
+  /** Deletes the endpoint and its deliveries; false when there was none. */
+  delete(id: string): Promise<boolean>;
+}
+
+/**
+ * The durable delivery queue (DeliveryRecord), shared by every node. Webhook deliveries are written by
+ * AuditRepository.append itself, in the event's transaction (one per enabled endpoint whose patterns match); this
+ * repository enqueues back-channel logouts and moves deliveries through their states.
+ */
+export interface DeliveryRepository {
+  enqueue(deliveries: NewDelivery[], now: number): Promise<DeliveryRecord[]>;
+  /**
+   * Leases up to `limit` pending deliveries due at `now` whose lease is free or lapsed, for `owner` until
+   * `leaseUntil`, each in one conditional write: of nodes claiming at once, each delivery goes to exactly one.
+   * Oldest due first.
+   */
+  claimDue(owner: string, now: number, leaseUntil: number, limit: number): Promise<DeliveryRecord[]>;
+  /**
+   * Writes an attempt's outcome (attempts + 1, the lease released) only while `owner` still holds the lease; null
+   * otherwise (the lease lapsed and another node took it), and nothing written.
+   */
+  settle(id: string, owner: string, settlement: DeliverySettlement, now: number): Promise<DeliveryRecord | null>;
+  /** "Redeliver": a delivered or dead delivery back to pending, due now, its attempts kept; null when none or still pending. */
+  redeliver(id: string, now: number): Promise<DeliveryRecord | null>;
+  findById(id: string): Promise<DeliveryRecord | null>;
+  /** A webhook endpoint's deliveries, newest first (keyset pages). */
+  listForWebhook(webhookId: string, options: ListOptions): Promise<Page<DeliveryRecord>>;
+  /** A client's back-channel logout deliveries, newest first (keyset pages). */
+  listForClient(clientId: string, options: ListOptions): Promise<Page<DeliveryRecord>>;
+  /** How many are pending, and how many dead (metrics, the admin screens). */
+  counts(): Promise<{ pending: number; dead: number }>;
+  /** Removes delivered and dead deliveries last changed before `before`; returns how many. */
+  deleteSettledBefore(before: number): Promise<number>;
+}
+
+/** Where clients authenticate from and whether a JWKS fetch came from there (key rotation readiness, best effort). */
+export interface ClientSightingRepository {
+  /** The client authenticated from this address and User-Agent at `now` (an upsert). */
+  saw(clientId: string, address: string, userAgent: string, now: number): Promise<void>;
+  /** A JWKS fetch came from this address and User-Agent: every client seen there is marked; returns how many. */
+  jwksFetched(address: string, userAgent: string, now: number): Promise<number>;
+  /** Every client seen at or after `since`, with its last sighting and last JWKS fetch, by client id. */
+  summary(since: number): Promise<ClientSightingSummary[]>;
+  /** Removes sightings older than `before`; returns how many. */
+  deleteBefore(before: number): Promise<number>;
+}
+
 /** One consistent view of the tables `idp export` moves (src/store/transfer/tables.ts). */
 export interface TransferReader {
   count(table: TransferTable): Promise<number>;
@@ -666,6 +757,11 @@ export interface Store {
   readonly signInChallenges: SignInChallengeRepository;
   readonly issuance: IssuanceRepository;
   readonly transfer: TransferRepository;
+  /** Issue 26. */
+  readonly adminTokens: AdminTokenRepository;
+  readonly webhooks: WebhookRepository;
+  readonly deliveries: DeliveryRepository;
+  readonly clientSightings: ClientSightingRepository;
   /** Resolves when the store answers a trivial query (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

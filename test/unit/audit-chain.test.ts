@@ -191,6 +191,7 @@ describe('the audit hash chain (src/audit/verify.ts)', () => {
         append: (event) => store.audit.append(event),
         list: (options) => store.audit.list(options),
         count: (filter) => store.audit.count(filter),
+        findById: (id) => store.audit.findById(id),
       },
     };
     expect(await verifyAuditChain(racing, { batchSize: 3 })).toMatchObject({ intact: true, events: 6, lastId: id(5) });

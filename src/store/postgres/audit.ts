@@ -81,4 +81,9 @@ export class PostgresAuditRepository implements AuditRepository {
     const row = (await query<AuditChainHeadRow>(this.pool, HEAD)).rows[0];
     return row ? toHead(row) : null;
   }
+
+  // PLACEHOLDER (issue 26 foundation, owner H5): one event by id.
+  async findById(_id: number): Promise<AuditEventRecord | null> {
+    throw new Error('not implemented yet (issue 26)');
+  }
 }

@@ -8,6 +8,10 @@ import { PostgresAuditRepository } from './audit.js';
 import { PostgresAttributeRepository } from './attributes.js';
 import { PostgresAuthorizationRequestRepository } from './authorization-requests.js';
 import { PostgresBrandingRepository } from './branding.js';
+import { PostgresAdminTokenRepository } from './admin-tokens.js';
+import { PostgresWebhookRepository } from './webhooks.js';
+import { PostgresDeliveryRepository } from './deliveries.js';
+import { PostgresClientSightingRepository } from './client-sightings.js';
 import { PostgresClientAssertionRepository } from './client-assertions.js';
 import { PostgresClientRepository } from './clients.js';
 import { PostgresAuthorizationCodeRepository } from './codes.js';
@@ -65,6 +69,10 @@ export class PostgresStore implements Store {
   readonly signInChallenges: PostgresSignInChallengeRepository;
   readonly issuance: PostgresIssuanceRepository;
   readonly transfer: PostgresTransferRepository;
+  readonly adminTokens: PostgresAdminTokenRepository;
+  readonly webhooks: PostgresWebhookRepository;
+  readonly deliveries: PostgresDeliveryRepository;
+  readonly clientSightings: PostgresClientSightingRepository;
   private ending: Promise<void> | undefined;
 
   /** Expects a migrated database; openPostgresStore is the usual way in. */
@@ -85,6 +93,10 @@ export class PostgresStore implements Store {
     this.consents = new PostgresConsentRepository(pool);
     this.registrationTokens = new PostgresRegistrationTokenRepository(pool);
     this.branding = new PostgresBrandingRepository(pool);
+    this.adminTokens = new PostgresAdminTokenRepository(pool);
+    this.webhooks = new PostgresWebhookRepository(pool);
+    this.deliveries = new PostgresDeliveryRepository(pool);
+    this.clientSightings = new PostgresClientSightingRepository(pool);
     this.signingKeys = new PostgresSigningKeyRepository(pool);
     this.sessions = new PostgresSessionRepository(pool);
     this.codes = new PostgresAuthorizationCodeRepository(pool);

@@ -82,4 +82,9 @@ export class PostgresSessionRepository implements SessionRepository {
   async deleteExpired(now: number): Promise<number> {
     return (await query(this.pool, DELETE_EXPIRED, [now])).rowCount ?? 0;
   }
+
+  // PLACEHOLDER (issue 26 foundation, owner H6): expired sessions taken with their clients.
+  async takeExpired(_now: number, _limit: number): Promise<{ session: SessionRecord; clientIds: string[] }[]> {
+    throw new Error('not implemented yet (issue 26)');
+  }
 }

@@ -84,4 +84,9 @@ export class SqliteAuditRepository implements AuditRepository {
     // Each SQL text is always read as the same row type: the one its caller gave it.
     return prepared as Database.Statement<unknown[], R>;
   }
+
+  // PLACEHOLDER (issue 26 foundation, owner H5): one event by id.
+  async findById(_id: number): Promise<AuditEventRecord | null> {
+    throw new Error('not implemented yet (issue 26)');
+  }
 }

@@ -89,4 +89,9 @@ export class SqliteSessionRepository implements SessionRepository {
   async deleteExpired(now: number): Promise<number> {
     return this.deleteExpiredStmt.run(now).changes;
   }
+
+  // PLACEHOLDER (issue 26 foundation, owner H6): expired sessions taken with their clients.
+  async takeExpired(_now: number, _limit: number): Promise<{ session: SessionRecord; clientIds: string[] }[]> {
+    throw new Error('not implemented yet (issue 26)');
+  }
 }

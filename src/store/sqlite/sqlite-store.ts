@@ -9,6 +9,10 @@ import { SqliteAuditRepository } from './audit.js';
 import { SqliteAttributeRepository } from './attributes.js';
 import { SqliteAuthorizationRequestRepository } from './authorization-requests.js';
 import { SqliteBrandingRepository } from './branding.js';
+import { SqliteAdminTokenRepository } from './admin-tokens.js';
+import { SqliteWebhookRepository } from './webhooks.js';
+import { SqliteDeliveryRepository } from './deliveries.js';
+import { SqliteClientSightingRepository } from './client-sightings.js';
 import { SqliteClientAssertionRepository } from './client-assertions.js';
 import { SqliteClientRepository } from './clients.js';
 import { SqliteAuthorizationCodeRepository } from './codes.js';
@@ -68,6 +72,10 @@ export class SqliteStore implements Store {
   readonly signInChallenges: SqliteSignInChallengeRepository;
   readonly issuance: SqliteIssuanceRepository;
   readonly transfer: SqliteTransferRepository;
+  readonly adminTokens: SqliteAdminTokenRepository;
+  readonly webhooks: SqliteWebhookRepository;
+  readonly deliveries: SqliteDeliveryRepository;
+  readonly clientSightings: SqliteClientSightingRepository;
   private readonly pingStmt;
 
   /** Expects a migrated database; openSqliteStore is the usual way in. */
@@ -88,6 +96,10 @@ export class SqliteStore implements Store {
     this.consents = new SqliteConsentRepository(db);
     this.registrationTokens = new SqliteRegistrationTokenRepository(db);
     this.branding = new SqliteBrandingRepository(db);
+    this.adminTokens = new SqliteAdminTokenRepository(db);
+    this.webhooks = new SqliteWebhookRepository(db);
+    this.deliveries = new SqliteDeliveryRepository(db);
+    this.clientSightings = new SqliteClientSightingRepository(db);
     this.signingKeys = new SqliteSigningKeyRepository(db);
     this.sessions = new SqliteSessionRepository(db);
     this.codes = new SqliteAuthorizationCodeRepository(db);

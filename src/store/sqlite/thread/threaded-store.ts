@@ -7,6 +7,10 @@ import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../../../errors.js';
 import { packageRoot } from '../../../paths.js';
 import type {
+  AdminTokenRepository,
+  ClientSightingRepository,
+  DeliveryRepository,
+  WebhookRepository,
   AccessTokenRepository,
   AccountTokenRepository,
   ApiRepository,
@@ -121,6 +125,7 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
     addClient: 'write',
     clientsOf: 'read',
     deleteExpired: 'write',
+    takeExpired: 'write',
   },
   codes: {
     create: 'write',
@@ -155,7 +160,21 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
     grantsSignedBy: 'read',
     deleteExpired: 'write',
   },
-  audit: { append: 'write', list: 'read', count: 'read', chain: 'read', head: 'read' },
+  audit: { append: 'write', list: 'read', count: 'read', chain: 'read', head: 'read', findById: 'read' },
+  adminTokens: { create: 'write', findLive: 'read', findById: 'read', list: 'read', revoke: 'write', revokeForUser: 'write', touch: 'write', deleteEnded: 'write' },
+  webhooks: { create: 'write', findById: 'read', list: 'read', update: 'write', delete: 'write' },
+  deliveries: {
+    enqueue: 'write',
+    claimDue: 'write',
+    settle: 'write',
+    redeliver: 'write',
+    findById: 'read',
+    listForWebhook: 'read',
+    listForClient: 'read',
+    counts: 'read',
+    deleteSettledBefore: 'write',
+  },
+  clientSightings: { saw: 'write', jwksFetched: 'write', summary: 'read', deleteBefore: 'write' },
   // An attempt reads and writes its counter in one transaction: the whole call runs on the thread.
   throttle: { attempt: 'write', peek: 'read', refund: 'write', clear: 'write', deleteExpired: 'write' },
   accountTokens: { create: 'write', findLive: 'read', consume: 'write', revokeForUser: 'write', deleteExpired: 'write' },
@@ -207,6 +226,10 @@ export class ThreadedSqliteStore implements Store {
   readonly passkeys: PasskeyRepository;
   readonly signInChallenges: SignInChallengeRepository;
   readonly issuance: IssuanceRepository;
+  readonly adminTokens: AdminTokenRepository;
+  readonly webhooks: WebhookRepository;
+  readonly deliveries: DeliveryRepository;
+  readonly clientSightings: ClientSightingRepository;
   private readonly pending = new Map<number, Pending>();
   private readonly outbox: StoreCall[] = [];
   private nextId = 1;
@@ -246,6 +269,10 @@ export class ThreadedSqliteStore implements Store {
     this.passkeys = this.repository('passkeys');
     this.signInChallenges = this.repository('signInChallenges');
     this.issuance = this.repository('issuance');
+    this.adminTokens = this.repository('adminTokens');
+    this.webhooks = this.repository('webhooks');
+    this.deliveries = this.repository('deliveries');
+    this.clientSightings = this.repository('clientSightings');
     worker.on('message', (replies: StoreReply[]) => this.settle(replies));
     worker.on('error', (error) => this.fail(new StoreUnavailableError(`the SQLite thread failed: ${error.message}`)));
     worker.on('exit', () => this.fail(new StoreUnavailableError('the SQLite thread has stopped')));

@@ -1,0 +1,18 @@
+// PLACEHOLDER (issue 26 foundation): its owner replaces every method with the engine's statements.
+import type { WebhookRepository } from '../store.js';
+import type { SqliteDatabase } from './database.js';
+
+function notYet(): never {
+  throw new Error('not implemented yet (issue 26)');
+}
+
+export class SqliteWebhookRepository implements WebhookRepository {
+  constructor(private readonly db: SqliteDatabase) {
+    void this.db;
+  }
+  create: WebhookRepository['create'] = async () => notYet();
+  findById: WebhookRepository['findById'] = async () => notYet();
+  list: WebhookRepository['list'] = async () => notYet();
+  update: WebhookRepository['update'] = async () => notYet();
+  delete: WebhookRepository['delete'] = async () => notYet();
+}
