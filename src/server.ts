@@ -7,6 +7,8 @@ import { systemClock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError, GatehouseError } from './errors.js';
 import { createLogger } from './logger.js';
+import { endExpiredSessions } from './logout/expired-sessions.js';
+import { startMetricsListener } from './metrics/metrics-listener.js';
 import { openServices } from './services.js';
 import { startAutoRotation } from './signing/auto-rotation.js';
 import { keyPolicy } from './signing/key-schedule.js';
@@ -54,8 +56,21 @@ async function main(): Promise<void> {
     throw new ConfigError('PORT', code === 'EADDRINUSE' ? `${config.port} is already in use on ${config.host}` : `cannot be bound on ${config.host}: ${(error as Error).message}`);
   }
 
-  const stopHousekeeping = startHousekeeping(store, systemClock, logger);
-  const stopRotation = startAutoRotation({ keyRing, store, clock: systemClock, policy: keyPolicy(config), logger });
+  // Issue 26: METRICS_PORT's own listener on 127.0.0.1, serving only /metrics (src/metrics/metrics-listener.ts).
+  const metricsListener = await startMetricsListener({ config, keyRing, clock: systemClock, logger }).catch(async (error: unknown) => {
+    server.close();
+    await services.close();
+    throw new ConfigError('METRICS_PORT', `cannot be bound on 127.0.0.1: ${(error as Error).message}`);
+  });
+  if (metricsListener) logger.info({ host: '127.0.0.1', port: metricsListener.port }, 'metrics are served on their own listener');
+
+  // Issue 26: sessions over by time end as by a logout, their applications told (src/logout/expired-sessions.ts).
+  const endExpired = { store, sessionEnd, idleSeconds: config.lifetimes.sessionIdle };
+  const stopHousekeeping = startHousekeeping(store, systemClock, logger, { endExpiredSessions: (now) => endExpiredSessions(endExpired, now) });
+  const stopRotation = startAutoRotation({ keyRing, store, clock: systemClock, policy: keyPolicy(config), logger, keyReadiness: config.keyReadiness });
+  // Issue 26: webhooks and back-channel logouts due now (left by a stopped node too) and then every few seconds;
+  // services.close() stops it before the store (src/delivery/queue.ts).
+  services.deliveries.start();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -65,6 +80,7 @@ async function main(): Promise<void> {
     server.close(() => {
       // A failure to close the store is said, and the exit code says the shutdown was not clean.
       stopRotation()
+        .then(() => metricsListener?.close())
         .then(() => services.close())
         .then(
           () => process.exit(0),

@@ -7,8 +7,13 @@ import type { Logger } from './logger.js';
 import { BackchannelLogout } from './logout/backchannel.js';
 import { SessionTerminator } from './logout/session-end.js';
 import { ConfigError } from './errors.js';
+import { BackchannelSender } from './delivery/backchannel-sender.js';
+import { DeliveryQueue } from './delivery/queue.js';
+import { WebhookSender } from './delivery/webhook-sender.js';
 import { createFederation, type Federation } from './federation/federation.js';
 import { openMailer, type Mailer } from './mail/mailer.js';
+import { ensureManagementApi } from './manage/management-api.js';
+import { instrumentStore } from './metrics/instrument-store.js';
 import { claimCatalogOf, type ClaimCatalog } from './oidc/claim-catalog.js';
 import { DatabaseKeyStore } from './signing/database-key-store.js';
 import { FileKeyStore } from './signing/file-key-store.js';
@@ -82,44 +87,63 @@ export interface Services {
   claimCatalog: ClaimCatalog;
   /** Upstream identity providers' clients and directories' connection pools (issue 23), one per process. */
   federation: Federation;
+  /** Issue 26: the durable delivery queue (webhooks, back-channel logout); started by src/server.ts after listen. */
+  deliveries: DeliveryQueue;
   close(): Promise<void>;
 }
 
 /** The store and the key ring, which follows key changes made by other processes until close(). */
 export async function openServices(config: Config, clock: Clock, logger: Logger): Promise<Services> {
   // A database file readable by others is made private at start: the operator hears of it in the log.
-  const store = await openStore(config, { server: true, warn: (message) => logger.warn(message) });
+  // Issue 26: every repository call timed, and the audit log's sign-ins counted (src/metrics/instrument-store.ts).
+  const store = instrumentStore(await openStore(config, { server: true, warn: (message) => logger.warn(message) }));
   let breachedPasswords: BreachedPasswords | null = null;
   try {
     // Fails closed: a corpus that is missing or not what it should be stops the start, it is never skipped.
     breachedPasswords = config.breachedPasswordsFile ? await BreachedPasswords.open(config.breachedPasswordsFile) : null;
     const keyRing = await KeyRing.open(openKeyStore(config, store), clock, keyPolicy(config).retirementDelayMs);
     const stopFollowing = keyRing.follow((error) => logger.error({ err: error }, 'reloading signing keys failed; still serving the previous keys'));
-    const backchannel = new BackchannelLogout({
-      store,
-      clock,
-      issuer: config.issuer,
-      allowPrivateAddresses: config.allowPrivateClientUrls,
-      registrationAllowPrivateAddresses: config.registrationAllowPrivateUrls,
-      signingKey: () => keyRing.signingKey,
-      logger,
-    });
-    const claimCatalog = claimCatalogOf(store, clock);
-    // Loaded before the first request, so that discovery's fast path has its document from the start.
-    await claimCatalog.definitions();
-    const mailer = openMailer(config, logger);
-    // The secret box opens a provider's sealed secret at its first use (in SQLite mode it may create the key file).
+    // The secret box opens a provider's or a webhook's sealed secret at its first use (in SQLite mode it may create the key file).
     let box: Promise<SecretBox> | undefined;
     const secretBox = () =>
       (box ??= openSecretBox(config).catch((error: unknown) => {
         box = undefined;
         throw error;
       }));
+    // Issue 26: the durable delivery queue of webhooks and back-channel logouts (src/delivery/queue.ts), one per
+    // process; src/server.ts starts it once the server listens, close() closes it before the store.
+    const deliveries = new DeliveryQueue({
+      store,
+      clock,
+      logger,
+      config: config.delivery,
+      senders: [
+        new WebhookSender({ store, clock, secretBox, allowPrivateAddresses: config.allowPrivateClientUrls }),
+        new BackchannelSender({
+          store,
+          clock,
+          issuer: config.issuer,
+          signingKey: () => keyRing.signingKey,
+          logger,
+          allowPrivateAddresses: config.allowPrivateClientUrls,
+          registrationAllowPrivateAddresses: config.registrationAllowPrivateUrls,
+        }),
+      ],
+    });
+    // Ended sessions' logouts go through the queue: first attempts at once, retries the queue's (src/logout/backchannel.ts).
+    const backchannel = new BackchannelLogout({ store, clock, queue: deliveries, logger });
+    const claimCatalog = claimCatalogOf(store, clock);
+    // Loaded before the first request, so that discovery's fast path has its document from the start.
+    await claimCatalog.definitions();
+    // Issue 26: the management API's own API record, made or corrected for this issuer before any token request.
+    await ensureManagementApi(store, config, clock);
+    const mailer = openMailer(config, logger);
     const federation = createFederation(config, secretBox, logger);
     return {
       store,
       keyRing,
       sessionEnd: new SessionTerminator(store, clock, backchannel),
+      deliveries,
       mailer,
       breachedPasswords,
       claimCatalog,
@@ -129,8 +153,10 @@ export async function openServices(config: Config, clock: Clock, logger: Logger)
         // Pooled directory connections hold sockets: closed before anything they could still use.
         await federation.close();
         await mailer.close();
-        // Abandoned deliveries are audited before the store closes.
+        // No logout waits any longer for its first attempts; the queue's close() then aborts them.
         await backchannel.close();
+        // Attempts in flight are aborted and settled (due again at once, for another node or the next start).
+        await deliveries.close();
         await breachedPasswords?.close();
         await store.close();
       },

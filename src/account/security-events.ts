@@ -65,6 +65,7 @@ const SESSION_ENDS: Record<string, (t: Translate) => string> = {
   user_disabled: (t) => t('account.sessionEnds.userDisabled'),
   signed_in_again: (t) => t('account.sessionEnds.signedInAgain'),
   key_revoked: (t) => t('account.sessionEnds.keyRevoked'),
+  expired: (t) => t('account.sessionEnds.expired'),
 };
 
 /** The sentence for an event; a type this page does not know is shown as it is. */

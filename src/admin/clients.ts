@@ -18,6 +18,7 @@ import { clientFormOf, EMPTY_CLIENT_FORM, errorSummary, fieldErrorsOf, newClient
 import { groupNamesById } from './client-access-form.js';
 import { clientAccessFacts, groupChoices } from './client-access-facts.js';
 import { apiChoiceRecords, apiChoices, apiSettingsOf, changesGrants } from './client-api-form.js';
+import { clientDeliveryRoutes, recentDeliveries } from './client-deliveries.js';
 import { bodyOf } from './client-form-text.js';
 import { clientApiFacts, clientFacts, clientRow, clientsPath, noticeFor, queryText } from './client-pages.js';
 import type { ClientRecord } from '../store/records.js';
@@ -95,7 +96,13 @@ function create(deps: AdminDependencies) {
 }
 
 async function renderDetail(deps: AdminDependencies, req: Request, res: Response, client: ClientRecord, form: ClientForm, errors: FieldErrors, status = 200): Promise<void> {
-  const [access, groups, apis, grants] = await Promise.all([clientAccessFacts(deps, client), groupChoices(deps), apiChoices(deps), deps.store.apis.accessOf(client.clientId)]);
+  const [access, groups, apis, grants, deliveries] = await Promise.all([
+    clientAccessFacts(deps, client),
+    groupChoices(deps),
+    apiChoices(deps),
+    deps.store.apis.accessOf(client.clientId),
+    recentDeliveries(deps, client),
+  ]);
   renderAdmin(
     res,
     'clients/show',
@@ -108,6 +115,7 @@ async function renderDetail(deps: AdminDependencies, req: Request, res: Response
       groups,
       apis,
       grants: clientApiFacts(deps, grants),
+      deliveries,
       form,
       errors,
       errorLinks: errorSummary(errors, form),
@@ -238,4 +246,6 @@ export function clientRoutes(router: Router, deps: AdminDependencies): void {
   router.get('/clients/:id/delete', deletePage(deps));
   // Deleting stops every sign-in to the application.
   router.post('/clients/:id/delete', requireRecentSignIn(deps, knownClient(deps)), remove(deps));
+  // Issue 26: its back-channel logout log, and Redeliver.
+  clientDeliveryRoutes(router, deps);
 }

@@ -1,13 +1,15 @@
-// The Signing keys screens: every key's state and timeline, a scheduled (or emergency) rotation, and the
-// revocation of a compromised key. The rules and audit events are src/manage/keys.ts, as for `idp keys`; after
-// a change the running server's key ring reloads at once, so the JWKS and token signing follow without waiting
-// for the key store's watch.
+// The Signing keys screens: every key's state and timeline, before an activation the applications that have not
+// fetched the new key yet (issue 26), a scheduled (or emergency) rotation, and the revocation of a compromised
+// key. The rules and audit events are src/manage/keys.ts, as for `idp keys`; after a change the running server's
+// key ring reloads at once, so the JWKS and token signing follow without waiting for the key store's watch.
 import type { Request, Response, Router } from 'express';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { keySchedule, revokeKey, rotateKey, type KeyContext } from '../manage/keys.js';
+import { readiness } from '../signing/key-readiness.js';
 import { keyPolicy } from '../signing/key-schedule.js';
 import { manageContext, type AdminDependencies } from './context.js';
 import { noticeFor } from './client-pages.js';
+import { readinessView } from './key-readiness-view.js';
 import { duration, keysPath, keyView } from './key-view.js';
 import { requireRecentSignIn } from './recent-sign-in.js';
 import { renderAdmin } from './render.js';
@@ -28,6 +30,8 @@ function listPage(deps: AdminDependencies) {
     const ctx = keyContext(deps, req, res);
     const schedule = await keySchedule(ctx);
     const pending = schedule.keys.find((timeline) => timeline.state === 'pending');
+    // Issue 26: before the next activation, which applications have not fetched the new key (best effort).
+    const ready = readinessView(deps, await readiness(deps.store, { schedule }, schedule.at));
     renderAdmin(res, 'keys/list', {
       title: 'Signing keys',
       section: 'keys',
@@ -35,6 +39,7 @@ function listPage(deps: AdminDependencies) {
       keys: schedule.keys.map((timeline) => keyView(deps, timeline, schedule)),
       signingKid: schedule.signingKey?.kid ?? null,
       pending: pending ? keyView(deps, pending, schedule) : null,
+      readiness: ready,
       prepublish: duration(ctx.policy.prepublishMs),
       jwksMaxAge: duration(deps.config.jwksMaxAge * 1000),
       rotateAction: `${keysPath(deps)}/rotate`,

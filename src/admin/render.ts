@@ -4,7 +4,7 @@
 import type { Response } from 'express';
 import { adminOf } from './context.js';
 
-export type AdminSection = 'dashboard' | 'users' | 'groups' | 'attributes' | 'clients' | 'registration' | 'apis' | 'providers' | 'keys' | 'branding' | 'audit';
+export type AdminSection = 'dashboard' | 'users' | 'groups' | 'attributes' | 'clients' | 'registration' | 'apis' | 'providers' | 'keys' | 'branding' | 'webhooks' | 'audit';
 
 export interface AdminPage {
   title: string;

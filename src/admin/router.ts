@@ -20,6 +20,7 @@ import { registrationRoutes } from './registration.js';
 import { userConnectedAppRoutes } from './user-connected-apps.js';
 import { userIdentityRoutes } from './user-identities.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** Ends the administrator's session everywhere it signed in (back-channel logout included), as /logout would. */
 function signOut(deps: AdminDependencies) {
@@ -85,6 +86,7 @@ export function adminRouter(deps: AdminRouterDependencies): Router {
   providerRoutes(router, deps);
   keyRoutes(router, deps);
   brandingRoutes(router, deps);
+  webhookRoutes(router, deps);
   auditRoutes(router, deps);
   return router;
 }

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import argon2 from 'argon2';
 import pLimit from 'p-limit';
+import { metrics } from '../metrics/metrics.js';
 import { canonicalArgon2 } from './phc.js';
 
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -20,11 +21,24 @@ export function normalizePassword(password: string): string {
  */
 const THREAD_POOL_SIZE = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 export const ARGON2_CONCURRENCY = Math.max(1, Math.min(Math.floor(THREAD_POOL_SIZE / 2), os.availableParallelism()));
-const argon2Slot = pLimit(ARGON2_CONCURRENCY);
+const slots = pLimit(ARGON2_CONCURRENCY);
+
+/** A hashing slot, measured (issue 26): the queue's depth, the wait for a slot, the hashes running (gatehouse_password_hash_*). */
+function argon2Slot<T>(work: () => Promise<T>): Promise<T> {
+  const queued = metrics.passwordHashQueued();
+  return slots(async () => {
+    const finished = queued.started();
+    try {
+      return await work();
+    } finally {
+      finished();
+    }
+  });
+}
 
 /** Hashes running and waiting now (for tests and diagnostics). */
 export function argon2Load(): { running: number; waiting: number } {
-  return { running: argon2Slot.activeCount, waiting: argon2Slot.pendingCount };
+  return { running: slots.activeCount, waiting: slots.pendingCount };
 }
 
 let verifications = 0;

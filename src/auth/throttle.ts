@@ -8,6 +8,7 @@
 // one address can leave in the store.
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Clock } from '../clock.js';
+import { metrics } from '../metrics/metrics.js';
 import { normalizeEmail } from '../store/normalize-email.js';
 import type { ThrottleCounter, ThrottleRule } from '../store/throttle-counter.js';
 import type { Store } from '../store/store.js';
@@ -203,6 +204,8 @@ export class Throttle {
       return { refusal, accountCounted: counters[1] !== null };
     };
     let state = await read();
+    // Issue 26: each refusal counted once, on arrival or once its turn to hash came (gatehouse_throttled_requests_total).
+    if (state.refusal) metrics.throttled(scope);
     const count = async () => {
       const now = this.clock.now();
       await Promise.all(all.map((guard) => this.store.throttle.attempt(guard.key, guard.rule, now)));
@@ -213,6 +216,7 @@ export class Throttle {
       admit: async () => {
         state = await read();
         gate.refusal = state.refusal;
+        if (state.refusal) metrics.throttled(scope);
         return state.refusal === null;
       },
       mismatched: count,
@@ -233,11 +237,15 @@ export class Throttle {
     const now = this.clock.now();
     const [address, accountGuard] = guards(scope, account, ip);
     const first = await this.store.throttle.attempt(address.key, address.rule, now);
-    if (!first.allowed) return { allowed: false, retryAt: first.retryAt, by: 'address' };
+    if (!first.allowed) {
+      metrics.throttled(scope);
+      return { allowed: false, retryAt: first.retryAt, by: 'address' };
+    }
     const second = await this.store.throttle.attempt(accountGuard.key, accountGuard.rule, now);
     if (!second.allowed) {
       // The address was not at fault: the refused request does not count on it (a window counter's refund is exact).
       await this.store.throttle.refund(address.key, address.rule, now);
+      metrics.throttled(scope);
       return { allowed: false, retryAt: second.retryAt, by: 'account' };
     }
     return { allowed: true };
@@ -259,9 +267,16 @@ export class Throttle {
     const key = addressKey('client', ip);
     const now = this.clock.now();
     const blocked = blockedUntil(await this.store.throttle.peek(key, now), now);
-    if (blocked !== null) return { counted: false, retryAt: blocked };
+    // Issue 26: a failure not counted is answered 429, a request refused by the throttle (rule `client`).
+    if (blocked !== null) {
+      metrics.throttled('client');
+      return { counted: false, retryAt: blocked };
+    }
     const verdict = await this.store.throttle.attempt(key, THROTTLE_RULES.address, now);
-    if (!verdict.allowed) return { counted: false, retryAt: verdict.retryAt };
+    if (!verdict.allowed) {
+      metrics.throttled('client');
+      return { counted: false, retryAt: verdict.retryAt };
+    }
     return { counted: true, blockedUntil: await this.blockStartedBy(verdict.attempts, key, THROTTLE_RULES.address, now) };
   }
 
@@ -271,7 +286,9 @@ export class Throttle {
    * nothing, once the address has used its budget. Read first, so that refusing a flood costs no write.
    */
   async admitAddress(scope: AdmissionScope, ip: string | undefined): Promise<AddressAdmission> {
-    return this.admitUnder(scope, admissionRule(scope), ip);
+    const admission = await this.admitUnder(scope, admissionRule(scope), ip);
+    if (!admission.allowed) metrics.throttled(scope);
+    return admission;
   }
 
   /**
@@ -302,8 +319,10 @@ export class Throttle {
       }
       return refusal;
     };
+    const refusal = await latest(this.clock.now());
+    if (refusal) metrics.throttled('device_code');
     return {
-      refusal: await latest(this.clock.now()),
+      refusal,
       failed: async () => {
         const now = this.clock.now();
         const verdicts = await Promise.all(counters.map((counter) => this.store.throttle.attempt(counter.key, counter.rule, now)));

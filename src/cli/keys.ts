@@ -5,6 +5,7 @@ import { loadConfig } from '../config.js';
 import { migrateDatabase, openKeyStore } from '../services.js';
 import { keyPolicy, type KeyTimeline } from '../signing/key-schedule.js';
 import { describeKey, type SigningKey } from '../signing/key-store.js';
+import { notReadyClients, readiness, type ClientReadiness } from '../signing/key-readiness.js';
 import { iso, print, runCommand, withContext, type CommandContext, type OutputOptions, takesId } from './run.js';
 
 function keyContext(ctx: CommandContext): KeyContext {
@@ -33,6 +34,26 @@ function keyJson({ key, state, retiresAt }: KeyTimeline<SigningKey>, now: number
     retirement_decided: info.retiredAt !== null,
     revoked_at: iso(info.revokedAt),
   };
+}
+
+/** Issue 26: an application not known to have fetched the JWKS since the new key was published (src/signing/key-readiness.ts). */
+function notReadyJson(client: ClientReadiness) {
+  return { client_id: client.clientId, name: client.name, state: client.state, last_seen_at: iso(client.lastSeenAt), last_jwks_fetch_at: iso(client.lastJwksFetchAt) };
+}
+
+/** The warning `idp keys rotate` prints on stderr (text output; --json has `not_ready`). */
+function notReadyWarning(kid: string, immediate: boolean, activatesAt: string, clients: ClientReadiness[]): string {
+  const consequence = immediate ? 'they refuse the tokens it signs until they do' : `they must before it signs at ${activatesAt}`;
+  const lines = clients.map(
+    (client) =>
+      `  ${client.name} (${client.clientId}): ` +
+      (client.lastJwksFetchAt === null ? 'no JWKS fetch seen from where it authenticates' : `last JWKS fetch ${iso(client.lastJwksFetchAt)}`),
+  );
+  return [
+    `idp: warning: ${clients.length} application(s) have not fetched the JWKS since ${kid} was published; ${consequence}:`,
+    ...lines,
+    'idp: the admin Signing keys screen shows which have fetched it since (best effort: a JWKS fetched through another address or a shared cache is not seen)',
+  ].join('\n');
 }
 
 function keyLine(timeline: KeyTimeline<SigningKey>, now: number): string {
@@ -67,14 +88,18 @@ export function registerKeyCommands(program: Command): void {
       withContext(async (ctx) => {
         const { key, previous, immediate } = await rotateKey(keyContext(ctx), { immediately: options.now === true });
         const now = ctx.clock.now();
-        const json = { ...keyJson(key, now), previous_kid: previous?.kid ?? null };
         const kid = key.key.kid;
+        // Issue 26: who has not fetched the JWKS since the key was published (all tracked, a moment after): the
+        // applications to watch before it signs. A manual rotation is never held (KEY_ACTIVATION_REQUIRES_READY).
+        const notReady = notReadyClients(await readiness(ctx.store, { schedule: { keys: [key] } }, now, kid));
+        const json = { ...keyJson(key, now), previous_kid: previous?.kid ?? null, not_ready: notReady.map(notReadyJson) };
         const text = !immediate
           ? `new signing key ${kid} is published now and signs from ${json.activates_at}` + (previous ? `; until then ${previous.kid} signs, and it stays published until its tokens expire` : '')
           : `new signing key ${kid} is active now` +
             (previous ? `; ${previous.kid} stays published until its tokens expire` : '') +
             (options.now ? `\nrelying parties with a cached copy of the JWKS reject tokens signed by ${kid} until they fetch it again (up to JWKS_MAX_AGE=${ctx.config.jwksMaxAge} s)` : '');
         print(options, json, text);
+        if (!options.json && notReady.length > 0) process.stderr.write(notReadyWarning(kid, immediate, json.activates_at ?? '', notReady) + '\n');
       }),
     );
 

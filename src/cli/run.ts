@@ -5,8 +5,11 @@ import { loadConfig, type Config } from '../config.js';
 import type { Command } from 'commander';
 import { ConfigError, GatehouseError, ValidationError } from '../errors.js';
 import type { ManageContext } from '../manage/users.js';
+import { ensureManagementApi } from '../manage/management-api.js';
 import { timeFromText } from '../manage/time-text.js';
 import { createLogger } from '../logger.js';
+import { BackchannelSender } from '../delivery/backchannel-sender.js';
+import { DeliveryQueue } from '../delivery/queue.js';
 import { BackchannelLogout } from '../logout/backchannel.js';
 import { openMailer } from '../mail/mailer.js';
 import { SessionTerminator } from '../logout/session-end.js';
@@ -52,6 +55,11 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
   return runCommand(async () => {
     const config = loadConfig();
     const store = await openStore(config);
+    // Issue 26: the management API's record, as a server start makes it, so that `idp client create --api` can name it.
+    await ensureManagementApi(store, config, systemClock).catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
     // A new password set here is checked against the breach corpus, as on every form (fails closed when unusable).
     const breachedPasswords = config.breachedPasswordsFile
       ? await BreachedPasswords.open(config.breachedPasswordsFile).catch(async (error: unknown) => {
@@ -62,20 +70,22 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     // The keys are opened only if a command ends a session and must sign a logout token.
     let keyRing: Promise<KeyRing> | undefined;
     const signingKey = async (): Promise<SigningKey> => (await (keyRing ??= KeyRing.open(openKeyStore(config, store), systemClock, keyPolicy(config).retirementDelayMs))).signingKey;
-    const sessionEnd = new SessionTerminator(
-      store,
-      systemClock,
-      new BackchannelLogout({
-        store,
-        clock: systemClock,
-        issuer: config.issuer,
-        allowPrivateAddresses: config.allowPrivateClientUrls,
-        registrationAllowPrivateAddresses: config.registrationAllowPrivateUrls,
-        signingKey,
-      }),
-    );
-    // Mail (a new account's verification link) goes where the server's goes; only problems are reported, on stderr.
+    // Only problems are reported, on stderr.
     const logger = createLogger('warn', process.stderr);
+    // Issue 26: back-channel logouts are durable deliveries. The tool makes the first attempts itself; its queue is
+    // never started, so a retry is made by a running server (any node), since the deliveries are in the store.
+    const sender = new BackchannelSender({
+      store,
+      clock: systemClock,
+      issuer: config.issuer,
+      allowPrivateAddresses: config.allowPrivateClientUrls,
+      registrationAllowPrivateAddresses: config.registrationAllowPrivateUrls,
+      signingKey,
+      logger,
+    });
+    const queue = new DeliveryQueue({ store, clock: systemClock, logger, config: config.delivery, senders: [sender] });
+    const sessionEnd = new SessionTerminator(store, systemClock, new BackchannelLogout({ store, clock: systemClock, queue, logger }));
+    // Mail (a new account's verification link) goes where the server's goes.
     const mailer = openMailer(config, logger);
     const mail = { store, clock: systemClock, config, mailer, logger };
     try {
@@ -83,7 +93,7 @@ export function withContext(command: (ctx: CommandContext) => Promise<void>): Pr
     } finally {
       await breachedPasswords?.close();
       await mailer.close();
-      // Back-channel retries finish, and are audited, before the process exits, even after a failed command.
+      // Back-channel first attempts finish, and are settled, before the process exits, even after a failed command.
       await sessionEnd.drain();
       await store.close();
     }

@@ -30,6 +30,7 @@ import { endSessionEndpoint } from '../interaction/logout.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import { metricsEndpoint } from '../metrics/metrics-endpoint.js';
+import { measuredListener } from '../metrics/http-metrics.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { authorizeEndpoint } from '../oidc/authorize.js';
 import { claimCatalogOf, type ClaimCatalog } from '../oidc/claim-catalog.js';
@@ -47,6 +48,7 @@ import { brandsOf, type BrandService } from '../branding/brand-service.js';
 import { languageSwitch } from '../i18n/language-switch.js';
 import { localization } from '../i18n/localization.js';
 import { pageDefaults } from '../i18n/page-defaults.js';
+import { ClientSightings } from '../signing/client-sightings.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import type { Store } from '../store/store.js';
 import { Cookies } from './cookies.js';
@@ -92,18 +94,22 @@ export type RequestListener = ((req: IncomingMessage, res: ServerResponse) => vo
 export function createApp(deps: AppDependencies): RequestListener {
   const claimCatalog = deps.claimCatalog ?? claimCatalogOf(deps.store, deps.clock);
   const discovery = new DiscoveryDocuments(deps.config, claimCatalog);
-  const documents = publicDocuments(deps.config, deps.keyRing, deps.logger, discovery);
-  const { app, close } = createExpressApp(deps, claimCatalog, discovery);
-  const listener = (req: IncomingMessage, res: ServerResponse) => {
+  // Issue 26: client authentications and JWKS fetches, recorded for key rotation readiness (best effort).
+  const sightings = new ClientSightings({ store: deps.store, clock: deps.clock, logger: deps.logger });
+  const documents = publicDocuments(deps.config, deps.keyRing, deps.logger, discovery, sightings);
+  const { app, close } = createExpressApp(deps, claimCatalog, discovery, sightings);
+  // Issue 26: every request counted and timed per route, the node:http fast path included (src/metrics/).
+  const listener = measuredListener(deps.config.basePath, (req: IncomingMessage, res: ServerResponse) => {
     if (!documents(req, res)) app(req, res);
-  };
-  return Object.assign(listener, { close });
+  });
+  return Object.assign(listener, { close: async () => Promise.all([sightings.settled(), close()]).then(() => undefined) });
 }
 
 function createExpressApp(
   { config, store, keyRing, clock, logger, sessionEnd, mailer, breachedPasswords = null, federation: given, resolve, brands: givenBrands }: AppDependencies,
   claimCatalog: ClaimCatalog,
   discovery: DiscoveryDocuments,
+  sightings: ClientSightings,
 ): { app: Express; close: () => Promise<void> } {
   const app = express();
   app.disable('x-powered-by');
@@ -131,14 +137,14 @@ function createExpressApp(
   const federation = given ?? createFederation(config, secretBox, logger);
   const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords, claimCatalog, federation };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox, breachedPasswords };
-  const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog };
+  const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog, sightings };
   const device = { store, clock, config, cookies, sessions, throttle, secretBox, claimCatalog };
   const brands = givenBrands ?? brandsOf(config, store, clock, { logger, resolve });
 
   const router = express.Router();
   router.options([routes.discovery, routes.jwks], publicDocumentCors);
   router.get(routes.discovery, publicDocumentCors, discoveryHandler(config, discovery));
-  router.get(routes.jwks, publicDocumentCors, jwksHandler(keyRing, config.jwksMaxAge));
+  router.get(routes.jwks, publicDocumentCors, jwksHandler(keyRing, config.jwksMaxAge, sightings));
   // Issue 25: every page a person sees gets its language, brand and language switcher.
   router.use(localization({ config, cookies, brands }));
   router.post(routes.language, parseForm, languageSwitch({ config, cookies, sessions, store, clock }));
@@ -191,7 +197,7 @@ function createExpressApp(
   router.use(routes.registration, registrationRouter({ store, clock, config, throttle, logger, resolve }));
   // Issue 26: Prometheus metrics (only with METRICS_TOKEN: src/metrics/) and the management API (its own JSON
   // bodies, bearer tokens and RFC 9457 problems: src/api/).
-  router.get(routes.metrics, metricsEndpoint({ config }));
+  router.get(routes.metrics, metricsEndpoint({ config, keyRing, clock }));
   router.use(routes.managementApi, managementApiRouter({ config, store, clock, keyRing, sessionEnd, mailer, logger, breachedPasswords, secretBox }));
   router.get(routes.health, healthHandler);
   router.get(routes.readiness, readinessHandler(store));

@@ -10,7 +10,9 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { DiscoveryDocuments } from '../oidc/discovery.js';
 import type { KeyRing } from '../signing/key-ring.js';
+import type { ClientSightings } from '../signing/client-sightings.js';
 import { ifNoneMatchHits, type CachedDocument } from './cached-document.js';
+import { clientAddress } from './client-address.js';
 import { PUBLIC_DOCUMENT_PREFLIGHT } from './middleware/cors.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { routes } from './routes.js';
@@ -47,9 +49,11 @@ interface Served {
   /** Null: not ready without waiting (discovery before the claim catalog first loaded); Express answers instead. */
   current: () => CachedDocument | null;
   answers: (document: CachedDocument) => Answers;
+  /** Told of every GET answered 200 or 304 (the JWKS: key rotation readiness, src/signing/client-sightings.ts). */
+  fetched?: (req: IncomingMessage, etag: string) => void;
 }
 
-export function publicDocuments(config: Config, keyRing: KeyRing, logger: Logger, discovery: DiscoveryDocuments): PublicDocumentHandler {
+export function publicDocuments(config: Config, keyRing: KeyRing, logger: Logger, discovery: DiscoveryDocuments, sightings: ClientSightings | null = null): PublicDocumentHandler {
   // Helmet's CORP is same-origin; these documents are read cross-origin, as the cors middleware says.
   const base = helmetHeaders(config.issuer.startsWith('https:')).filter(([name]) => name.toLowerCase() !== 'cross-origin-resource-policy');
   const common: Headers = [...base, ['Access-Control-Allow-Origin', '*'], ['Cross-Origin-Resource-Policy', 'cross-origin']];
@@ -73,7 +77,7 @@ export function publicDocuments(config: Config, keyRing: KeyRing, logger: Logger
   const documents = new Map<string, Served>([
     // Re-serialised when an attribute scope or claim is defined (src/oidc/discovery.ts DiscoveryDocuments).
     [config.basePath + routes.discovery, served('application/json; charset=utf-8', config.discoveryMaxAge, () => discovery.current())],
-    [config.basePath + routes.jwks, served('application/jwk-set+json; charset=utf-8', config.jwksMaxAge, () => keyRing.jwks)],
+    [config.basePath + routes.jwks, { ...served('application/jwk-set+json; charset=utf-8', config.jwksMaxAge, () => keyRing.jwks), fetched: jwksFetched(config, sightings) }],
   ]);
 
   return (req, res) => {
@@ -92,9 +96,17 @@ export function publicDocuments(config: Config, keyRing: KeyRing, logger: Logger
       const answers = document.answers(current);
       if (ifNoneMatchHits(req.headers['if-none-match'], current.etag)) res.writeHead(304, ['X-Request-Id', id, ...answers.notModified]).end();
       else res.writeHead(200, ['X-Request-Id', id, ...answers.ok]).end(req.method === 'HEAD' ? undefined : current.body);
+      if (req.method === 'GET') document.fetched?.(req, current.etag);
     }
     // Fetched by every relying party on a schedule: logged at debug, where they do not drown the sign-ins.
     if (logger.isLevelEnabled('debug')) logger.debug({ reqId: id, method: req.method, path: req.url, status: res.statusCode }, 'request');
     return true;
   };
+}
+
+/** Attributes a JWKS fetch to the address Express would give the same request (TRUST_PROXY), and its User-Agent. */
+function jwksFetched(config: Config, sightings: ClientSightings | null): Served['fetched'] {
+  if (!sightings) return undefined;
+  const addressOf = clientAddress(config.trustProxy);
+  return (req, etag) => sightings.jwksFetched(addressOf(req), req.headers['user-agent'], etag);
 }

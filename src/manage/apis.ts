@@ -10,7 +10,7 @@
 // endpoints accept. That is why creating or changing an API needs the issuer (ApiContext).
 import { randomId } from '../auth/secrets.js';
 import type { Config } from '../config.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, PreconditionFailed, ValidationError } from '../errors.js';
 import type { AccessTokenFormat, ApiAudience, ApiPatch, ApiRecord, ApiScope, ApiUse } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { checkClientUri } from './redirect-uris.js';
@@ -165,6 +165,18 @@ async function refuseAttributeScopes(store: Store, scopes: readonly ApiScope[]):
 }
 
 const notFound = (idOrIdentifier: string) => new NotFoundError(`no API ${JSON.stringify(idOrIdentifier)}`);
+/** Issue 26: Gatehouse's own management API (src/manage/management-api.ts) keeps what makes it Gatehouse's. */
+export const BUILT_IN_API = "the management API is built in: its name, identifier, scopes and audience are Gatehouse's (its token lifetime and format may change)";
+const BUILT_IN_FIELDS: readonly (keyof ApiPatch)[] = ['name', 'identifier', 'scopes', 'accepts'];
+
+/** Issue 26 (the management API's If-Match): the version the caller read, when it names one. */
+export interface ApiWriteOptions {
+  expectedVersion?: number;
+}
+
+function staleVersion(api: ApiRecord): PreconditionFailed {
+  return new PreconditionFailed(`the API ${api.identifier} has changed since it was read (version ${api.version} now): read it again`);
+}
 const taken = (identifier: string) => new ConflictError(`an API with the identifier ${identifier} already exists`);
 
 /** An API by its identifier (anything with a colon: identifiers are absolute URIs) or its id. */
@@ -233,9 +245,14 @@ const FIELD_NAMES: Record<keyof ApiPatch, string> = {
  * it names it again (and a new identifier is held to the rule of the head of this file). A scope removed is no longer
  * granted to any client, also where a client's grant lists it (src/oidc/resource.ts apiTarget); a client granted "all
  * scopes" gains the scopes added.
+ *
+ * Issue 26: the built-in management API refuses a change of name, identifier, scopes or audience (ConflictError);
+ * with `expectedVersion` (the API's If-Match) the write happens only while the API is at that version, else
+ * PreconditionFailed and nothing written.
  */
-export async function updateApi(ctx: ApiContext, idOrIdentifier: string, changes: Partial<ApiInput>): Promise<{ api: ApiRecord; changed: string[] }> {
+export async function updateApi(ctx: ApiContext, idOrIdentifier: string, changes: Partial<ApiInput>, options: ApiWriteOptions = {}): Promise<{ api: ApiRecord; changed: string[] }> {
   const api = await findApi(ctx.store, idOrIdentifier);
+  if (options.expectedVersion !== undefined && api.version !== options.expectedVersion) throw staleVersion(api);
   const patch: ApiPatch = {};
   if (changes.name !== undefined) {
     const name = checkApiName(changes.name);
@@ -267,13 +284,18 @@ export async function updateApi(ctx: ApiContext, idOrIdentifier: string, changes
   }
   const changed = (Object.keys(patch) as (keyof ApiPatch)[]).map((field) => FIELD_NAMES[field]);
   if (changed.length === 0) return { api, changed };
+  if (api.builtIn && BUILT_IN_FIELDS.some((field) => patch[field] !== undefined)) throw new ConflictError(BUILT_IN_API);
   if (patch.scopes) await refuseAttributeScopes(ctx.store, patch.scopes);
   if (patch.identifier !== undefined) {
     const holder = await ctx.store.apis.findByIdentifier(patch.identifier);
     if (holder && holder.id !== api.id) throw taken(patch.identifier);
   }
-  const updated = await ctx.store.apis.update(api.id, patch, ctx.clock.now());
-  if (!updated) throw notFound(idOrIdentifier);
+  // One conditional write when a version is expected: of two updates that read the same version, one wins.
+  const updated = await ctx.store.apis.update(api.id, patch, ctx.clock.now(), options.expectedVersion === undefined ? undefined : { onlyIfVersion: options.expectedVersion });
+  if (!updated) {
+    const now = await ctx.store.apis.findById(api.id);
+    throw now ? staleVersion(now) : notFound(idOrIdentifier);
+  }
   await audit(ctx, 'api.updated', api.id, { changed, name: updated.name, identifier: updated.identifier, ...(patch.identifier === undefined ? {} : { previous_identifier: api.identifier }) });
   return { api: updated, changed };
 }
@@ -282,9 +304,13 @@ export async function updateApi(ctx: ApiContext, idOrIdentifier: string, changes
  * Deletes an API and every client grant naming it (ON DELETE CASCADE). Returns the clients that named it, read just
  * before, so that the caller can tell the administrator. Tokens already minted for it stay valid until they expire
  * (revoke them through their clients if needed); refreshing to it is refused from now on (invalid_target).
+ * The built-in management API is never deleted (ConflictError).
  */
-export async function deleteApi(ctx: ManageContext, idOrIdentifier: string): Promise<{ api: ApiRecord; uses: ApiUse[] }> {
+export async function deleteApi(ctx: ManageContext, idOrIdentifier: string, options: ApiWriteOptions = {}): Promise<{ api: ApiRecord; uses: ApiUse[] }> {
   const api = await findApi(ctx.store, idOrIdentifier);
+  if (api.builtIn) throw new ConflictError(BUILT_IN_API);
+  // The store's delete takes no version: a change landing between this read and the delete is deleted with it.
+  if (options.expectedVersion !== undefined && api.version !== options.expectedVersion) throw staleVersion(api);
   const uses = await ctx.store.apis.usesOf(api.id);
   if (!(await ctx.store.apis.delete(api.id))) throw notFound(idOrIdentifier);
   await audit(ctx, 'api.deleted', api.id, { name: api.name, identifier: api.identifier, clients: uses.map((use) => use.clientId) });

@@ -6,10 +6,13 @@
 // key is taken off and TRANSFER_KEY's put on, then TRANSFER_KEY's off and the target's on, so the codes people
 // printed keep working in a store with another secrets key. Legacy codes (plain SHA-256) travel as they are.
 // The secrets of upstream identity providers (issue 23: `identity_providers.secret`, a client secret or a directory's
-// bind password, associated data `identity-provider:<slug>`) move like TOTP secrets. Every other row travels as it is.
+// bind password, associated data `identity-provider:<slug>`) move like TOTP secrets, and so do webhook endpoints'
+// signing secrets (issue 26: `webhooks.secret_sealed`, associated data `webhook:<id>`), so that receivers go on
+// verifying with the secret they hold. Every other row travels as it is.
 import { rekeyRecoveryCodeHash } from '../auth/recovery-codes.js';
 import type { SecretBox } from '../auth/secret-box.js';
 import { totpSecretAad } from '../auth/totp.js';
+import { webhookSecretAad } from '../delivery/webhook-signature.js';
 import { KeyStoreError } from '../errors.js';
 import { providerSecretAad } from '../federation/provider-settings.js';
 import type { TransferRow } from '../store/transfer/tables.js';
@@ -17,10 +20,11 @@ import type { TransferRow } from '../store/transfer/tables.js';
 const SEALED_TABLE = 'totp_credentials';
 const RECOVERY_CODES_TABLE = 'recovery_codes';
 const PROVIDERS_TABLE = 'identity_providers';
+const WEBHOOKS_TABLE = 'webhooks';
 
 /** Whether rows of this table hold a value under a store's key, so that moving them needs the boxes. */
 export function holdsSealedSecrets(tableName: string): boolean {
-  return tableName === SEALED_TABLE || tableName === RECOVERY_CODES_TABLE || tableName === PROVIDERS_TABLE;
+  return tableName === SEALED_TABLE || tableName === RECOVERY_CODES_TABLE || tableName === PROVIDERS_TABLE || tableName === WEBHOOKS_TABLE;
 }
 
 /**
@@ -30,6 +34,7 @@ export function holdsSealedSecrets(tableName: string): boolean {
 export function resealRow(tableName: string, row: TransferRow, from: SecretBox, to: SecretBox, cannotOpen: string): TransferRow {
   if (tableName === RECOVERY_CODES_TABLE) return rekeyRecoveryCodes(row, from, to);
   if (tableName === PROVIDERS_TABLE) return resealProviderSecret(row, from, to, cannotOpen);
+  if (tableName === WEBHOOKS_TABLE) return resealWebhookSecret(row, from, to, cannotOpen);
   if (!holdsSealedSecrets(tableName)) return row;
   const { user_id: userId, sealed_secret: sealed } = row;
   if (typeof userId !== 'string' || typeof sealed !== 'string') {
@@ -75,4 +80,19 @@ function resealProviderSecret(row: TransferRow, from: SecretBox, to: SecretBox, 
     throw new KeyStoreError(`the secret of identity provider ${slug} cannot be decrypted: ${cannotOpen}`);
   }
   return { ...row, secret: to.seal(secret, aad) };
+}
+
+/** A webhook endpoint's row with its signing secret opened by `from` and sealed by `to`, bound to the endpoint's id. */
+function resealWebhookSecret(row: TransferRow, from: SecretBox, to: SecretBox, cannotOpen: string): TransferRow {
+  const { id, secret_sealed: sealed } = row;
+  if (typeof id !== 'string' || typeof sealed !== 'string') throw new KeyStoreError(`a ${WEBHOOKS_TABLE} row has no id or no sealed secret`);
+  const aad = webhookSecretAad(id);
+  let secret: string;
+  try {
+    secret = from.open(sealed, aad);
+  } catch (error) {
+    if (!(error instanceof KeyStoreError)) throw error;
+    throw new KeyStoreError(`the signing secret of webhook ${id} cannot be decrypted: ${cannotOpen}`);
+  }
+  return { ...row, secret_sealed: to.seal(secret, aad) };
 }

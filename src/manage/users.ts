@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import type { SessionEndReason, SessionTerminator } from '../logout/session-end.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { SessionRecord, UserPatch, UserRecord } from '../store/records.js';
+import { revokeAdminTokensOf } from './admin-tokens.js';
 import type { Store } from '../store/store.js';
 
 export interface ManageContext {
@@ -104,6 +105,8 @@ export async function setDisabled(ctx: ManageContext, emailOrId: string, disable
   const updated = await ctx.store.users.update(user.id, { disabled }, ctx.clock.now());
   if (!updated) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
   if (disabled) await endAccess(ctx, user.id, 'user_disabled');
+  // Issue 26: a personal admin token dies with its administrator's rights (src/manage/admin-tokens.ts).
+  if (disabled) await revokeAdminTokensOf(ctx, user.id);
   await audit(ctx, disabled ? 'user.disabled' : 'user.enabled', user.id, {});
   return updated;
 }
@@ -168,6 +171,8 @@ export async function updateUser(ctx: ManageContext, emailOrId: string, changes:
   if (!updated) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
   await audit(ctx, 'user.updated', user.id, { fields: changed });
   if (patch.isAdmin !== undefined) await audit(ctx, patch.isAdmin ? 'user.admin_granted' : 'user.admin_revoked', user.id, {});
+  // Issue 26: a personal admin token dies with its administrator's rights (src/manage/admin-tokens.ts).
+  if (patch.isAdmin === false) await revokeAdminTokensOf(ctx, user.id);
   return { user: updated, changed };
 }
 

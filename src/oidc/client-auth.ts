@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { ClientAuthenticationThrottled, InvalidClient, InvalidRequest } from '../errors.js';
 import { routes, routeUrl, type RouteName } from '../http/routes.js';
+import type { ClientSightings } from '../signing/client-sightings.js';
 import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { assertionIssuer, JWT_BEARER_ASSERTION, verifyClientAssertion, type AssertionFailure } from './client-assertion.js';
@@ -25,6 +26,8 @@ export interface ClientAuthDependencies {
   config: Pick<Config, 'issuer' | 'allowPrivateClientUrls' | 'registrationAllowPrivateUrls'>;
   /** The private_key_jwt clients' keys; by default one cache per store (src/oidc/client-jwks.ts). */
   clientKeys?: ClientKeys;
+  /** Issue 26: told where each confidential client authenticated from (key rotation readiness); absent, nobody is. */
+  sightings?: ClientSightings;
 }
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
@@ -121,7 +124,11 @@ export type ClientAuthFailure = 'unknown_client' | 'wrong_secret' | 'missing_sec
 export async function authenticateClient(deps: ClientAuthDependencies, req: Request): Promise<ClientRecord> {
   const credentials = presented(req);
   const verified = await verify(deps, req, credentials);
-  if ('client' in verified) return verified.client;
+  if ('client' in verified) {
+    // A public client proves nothing by its client id alone: only authenticated clients are sighted.
+    if (verified.client.clientType !== 'public') deps.sightings?.saw(verified.client.clientId, req.ip, req.headers['user-agent']);
+    return verified.client;
+  }
   const failure = await deps.throttle.clientFailure(req.ip);
   const now = deps.clock.now();
   if (!failure.counted) {

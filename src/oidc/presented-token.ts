@@ -28,6 +28,9 @@ export type PresentedToken =
    */
   | { type: 'access_token'; clientId: string; claims: AccessTokenClaims | null; record: AccessTokenRecord | null };
 
+/** What finding an access token needs (issue 26: the management API's authentication uses it too). */
+export type TokenLookupDependencies = Pick<GrantDependencies, 'store' | 'clock' | 'config' | 'keyRing'>;
+
 export interface TokenRequest {
   token: string;
   hint: TokenType | null;
@@ -55,7 +58,7 @@ function ownClaims(payload: JWTPayload, issuer: string): AccessTokenClaims | nul
  * type (an ID token is typ JWT). An expired token is still recognised, so that revocation can tell the
  * client it is not its own; jose authenticates the token and checks typ and iss before it looks at exp.
  */
-async function accessTokenClaims(deps: GrantDependencies, token: string): Promise<AccessTokenClaims | null> {
+async function accessTokenClaims(deps: TokenLookupDependencies, token: string): Promise<AccessTokenClaims | null> {
   try {
     const { payload } = await jwtVerify(token, deps.keyRing.verificationKeys, {
       issuer: deps.config.issuer,
@@ -73,7 +76,7 @@ async function accessTokenClaims(deps: GrantDependencies, token: string): Promis
   }
 }
 
-async function findRefreshToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
+async function findRefreshToken(deps: TokenLookupDependencies, token: string): Promise<PresentedToken | null> {
   const record = await deps.store.refreshTokens.find(hashSecret(token));
   return record ? { type: 'refresh_token', clientId: record.clientId, record } : null;
 }
@@ -87,7 +90,7 @@ function consistentRecord(record: AccessTokenRecord, claims: AccessTokenClaims):
   return record.userId === null ? claims.sub === record.clientId : record.userId === claims.sub;
 }
 
-async function findJwtAccessToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
+async function findJwtAccessToken(deps: TokenLookupDependencies, token: string): Promise<PresentedToken | null> {
   const claims = await accessTokenClaims(deps, token);
   if (!claims) return null;
   const record = await deps.store.accessTokens.findLive(claims.jti, deps.clock.now());
@@ -98,7 +101,7 @@ async function findJwtAccessToken(deps: GrantDependencies, token: string): Promi
  * An opaque access token, by the hash its record is keyed by. Only a live one is found: once expired or revoked
  * nothing tells whose it was, and both endpoints answer as for an unknown token.
  */
-async function findOpaqueAccessToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
+async function findOpaqueAccessToken(deps: TokenLookupDependencies, token: string): Promise<PresentedToken | null> {
   const record = await deps.store.accessTokens.findLive(hashSecret(token), deps.clock.now());
   // A JWT's record is keyed by its jti, which nobody presents as a token; the format makes sure.
   if (record === null || record.format !== 'opaque') return null;
@@ -108,8 +111,11 @@ async function findOpaqueAccessToken(deps: GrantDependencies, token: string): Pr
 // Three dot-separated parts (RFC 7515 §7.1); an opaque token (base64url, src/auth/secrets.ts randomSecret) has none.
 const looksLikeJwt = (token: string) => token.split('.').length === 3;
 
-/** A JWT-shaped token is one of our JWTs or nothing; any other may be an opaque access token. */
-function findAccessToken(deps: GrantDependencies, token: string): Promise<PresentedToken | null> {
+/**
+ * A JWT-shaped token is one of our JWTs or nothing; any other may be an opaque access token. Exported for the
+ * management API (src/api/authenticate.ts), which accepts access tokens as a resource server does.
+ */
+export function findAccessToken(deps: TokenLookupDependencies, token: string): Promise<PresentedToken | null> {
   return looksLikeJwt(token) ? findJwtAccessToken(deps, token) : findOpaqueAccessToken(deps, token);
 }
 
@@ -117,7 +123,7 @@ function findAccessToken(deps: GrantDependencies, token: string): Promise<Presen
  * Finds the token, trying the hinted type first. RFC 7009 §2.1: a token not found under its hint is searched
  * for under every other type; without a usable hint, the token's shape picks the likelier lookup first.
  */
-export async function findPresentedToken(deps: GrantDependencies, { token, hint }: TokenRequest): Promise<PresentedToken | null> {
+export async function findPresentedToken(deps: TokenLookupDependencies, { token, hint }: TokenRequest): Promise<PresentedToken | null> {
   // Stryker disable next-line LogicalOperator,StringLiteral: equivalent; the hint and the token's shape only order the two lookups, both are tried, and a token matches at most one
   const first = hint ?? (looksLikeJwt(token) ? 'access_token' : 'refresh_token');
   // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: equivalent; the hint and the token's shape only order the two lookups, both are tried, and a token matches at most one

@@ -2,6 +2,7 @@
 // Every answer, success or error, is JSON that no cache may keep (RFC 6749 §5.1).
 import type { NextFunction, Request, Response } from 'express';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import { metrics } from '../metrics/metrics.js';
 import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, type ClientRecord } from '../store/records.js';
 import { authenticateClient, type ClientAuthDependencies } from './client-auth.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
@@ -41,6 +42,9 @@ export function tokenEndpoint(deps: GrantDependencies & ClientAuthDependencies) 
     const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
     if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type ${grantType}`);
-    res.json(await grant(deps, client, body));
+    const tokens = await grant(deps, client, body);
+    // Issue 26: gatehouse_tokens_issued_total{grant}; grantType is one of GRANTS' keys, a bounded label.
+    metrics.tokensIssued(grantType);
+    res.json(tokens);
   };
 }

@@ -1,8 +1,10 @@
 // Automatic rotation in the running server: every KEY_ROTATION_INTERVAL a new key is scheduled, published
 // KEY_PREPUBLISH before it signs. Checked at start and periodically; a late check only delays the rotation.
 import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
+import { checkActivationHold } from './activation-hold.js';
 import type { KeyRing } from './key-ring.js';
 import { nextAutomaticActivation, type KeyPolicy } from './key-schedule.js';
 import type { SigningKey } from './key-store.js';
@@ -14,6 +16,8 @@ export interface AutoRotationDependencies {
   clock: Clock;
   policy: KeyPolicy;
   logger?: Logger;
+  /** Issue 26, KEY_ACTIVATION_REQUIRES_READY: each check may hold the next activation (activation-hold.ts); absent, never. */
+  keyReadiness?: Config['keyReadiness'];
 }
 
 const HOUR_MS = 3600 * 1000;
@@ -45,12 +49,16 @@ export async function rotateIfDue(deps: AutoRotationDependencies): Promise<Signi
 
 /**
  * Checks now and then every `everyMs` (by default a tenth of KEY_PREPUBLISH, at most an hour) until the returned
- * function is called; that function resolves once a check in progress has finished, so the store can close.
+ * function is called, each time followed by the activation hold's check (KEY_ACTIVATION_REQUIRES_READY); that
+ * function resolves once a check in progress has finished, so the store can close.
  */
 export function startAutoRotation(deps: AutoRotationDependencies, everyMs = Math.min(HOUR_MS, Math.max(1000, deps.policy.prepublishMs / 10))): () => Promise<void> {
   let running: Promise<void> | null = null;
   const run = () => {
     running ??= rotateIfDue(deps)
+      .then(async () => {
+        if (deps.keyReadiness) await checkActivationHold({ ...deps, keyReadiness: deps.keyReadiness, checkIntervalMs: everyMs });
+      })
       .then(
         () => undefined,
         (error: unknown) => deps.logger?.error({ err: error }, 'automatic key rotation failed; will try again'),

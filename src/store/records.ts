@@ -22,10 +22,12 @@ export interface UserRecord {
   timeZone: string | null;
   createdAt: number;
   updatedAt: number;
+  /** Issue 26: 1 when created, one more at every update (the management API's ETag; UpdateOptions.onlyIfVersion). */
+  version: number;
 }
 
 /** `hasPassword` defaults to true; `locale` and `timeZone` to null. */
-export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt' | 'hasPassword' | 'locale' | 'timeZone'> & {
+export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt' | 'version' | 'hasPassword' | 'locale' | 'timeZone'> & {
   hasPassword?: boolean;
   locale?: string | null;
   timeZone?: string | null;
@@ -99,6 +101,8 @@ export interface ClientRecord {
   registrationTokenHash: string | null;
   createdAt: number;
   updatedAt: number;
+  /** Issue 26: 1 when created, one more at every update of the client's own row (not of its API grants). */
+  version: number;
 }
 
 export type ClientOrigin = 'admin' | 'dynamic';
@@ -130,12 +134,12 @@ export type OptionalClientField =
   | 'registrationTokenHash';
 
 /** The issue-21, 22 and 24 fields take their defaults (everyone, all groups, none listed, no URIs, no keys, first-party) unless given. */
-export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'requireMfa' | 'refreshReuseGrace' | OptionalClientField> &
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'version' | 'requireMfa' | 'refreshReuseGrace' | OptionalClientField> &
   Partial<Pick<ClientRecord, OptionalClientField>> & {
     requireMfa?: boolean;
     refreshReuseGrace?: number | null;
   };
-export type ClientPatch = Partial<Omit<ClientRecord, 'clientId' | 'createdAt' | 'updatedAt'>>;
+export type ClientPatch = Partial<Omit<ClientRecord, 'clientId' | 'createdAt' | 'updatedAt' | 'version'>>;
 
 /**
  * A signing key as the store keeps it (PostgreSQL mode). Facts, not a state: the state at a time (pending,
@@ -358,6 +362,8 @@ export interface GroupRecord {
   requireMfa: boolean;
   createdAt: number;
   updatedAt: number;
+  /** Issue 26: 1 when created, one more at every update (memberships are their own resource: they leave it alone). */
+  version: number;
 }
 
 export interface GroupSummary extends GroupRecord {
@@ -514,11 +520,19 @@ export interface ApiRecord {
   /** 'jwt' (RFC 9068) or 'opaque' (a random string the API introspects, RFC 7662). */
   tokenFormat: AccessTokenFormat;
   accepts: ApiAudience;
+  /**
+   * Issue 26: Gatehouse's own management API (src/manage/management-api.ts makes it): its identifier and scopes are
+   * Gatehouse's, so it cannot be renamed, re-scoped or deleted.
+   */
+  builtIn: boolean;
   createdAt: number;
   updatedAt: number;
+  /** Issue 26: 1 when created, one more at every update (not at a change of the clients' grants on it). */
+  version: number;
 }
 
-export type NewApi = Omit<ApiRecord, 'createdAt' | 'updatedAt'>;
+/** `builtIn` defaults to false. */
+export type NewApi = Omit<ApiRecord, 'createdAt' | 'updatedAt' | 'version' | 'builtIn'> & { builtIn?: boolean };
 export type ApiPatch = Partial<Pick<ApiRecord, 'name' | 'identifier' | 'scopes' | 'tokenLifetime' | 'tokenFormat' | 'accepts'>>;
 
 /** 'request': the client may ask for tokens for the API; 'introspect': it may introspect the API's tokens (the API's own credentials). */

@@ -98,7 +98,16 @@ export interface GroupListOptions extends ListOptions {
   search?: string;
 }
 
-export interface UserUpdateOptions {
+/**
+ * Issue 26: the condition of a conditional update (the management API's If-Match): write only while the record's
+ * version is this one, in the same UPDATE statement; otherwise null, and nothing written (one conditional write: of
+ * two updates presenting the same version, one wins). The caller tells "gone" from "changed" by reading it again.
+ */
+export interface UpdateOptions {
+  onlyIfVersion?: number;
+}
+
+export interface UserUpdateOptions extends UpdateOptions {
   /**
    * Writes only while the user's address is this one (compared as normalizeEmail compares them); otherwise null,
    * and nothing written. A mailed link acts on the account only while it has the address the link went to, and an
@@ -126,7 +135,8 @@ export interface UserRepository {
   list(options: UserListOptions): Promise<Page<UserRecord>>;
   count(): Promise<number>;
   /**
-   * Returns the updated user, or null when there is none (or `options.onlyIfEmail` does not match); throws
+   * Returns the updated user, or null when there is none (or `options.onlyIfEmail`, `onlyIfPasswordHash` or
+   * `onlyIfVersion` does not match); throws
    * ConflictError on a taken email, and
    * LastAdminError when the change would leave no enabled admin where there was one (decided atomically).
    *
@@ -151,7 +161,8 @@ export interface ClientRepository {
   /** Keyset pagination in name order. */
   list(options: ListOptions): Promise<Page<ClientRecord>>;
   count(): Promise<number>;
-  update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null>;
+  /** Null when there is none (or `options.onlyIfVersion` does not match). */
+  update(clientId: string, patch: ClientPatch, now: number, options?: UpdateOptions): Promise<ClientRecord | null>;
   delete(clientId: string): Promise<boolean>;
   /**
    * Issue 24 (RFC 7592 §2.2): replaces a dynamically registered client's registration access token hash, only while
@@ -174,8 +185,8 @@ export interface GroupRepository {
   /** Keyset pagination in (case-insensitive) name order, with each group's member count. */
   list(options: GroupListOptions): Promise<Page<GroupSummary>>;
   count(): Promise<number>;
-  /** Null when there is none; throws ConflictError when a new name is taken. */
-  update(id: string, patch: GroupPatch, now: number): Promise<GroupRecord | null>;
+  /** Null when there is none (or `options.onlyIfVersion` does not match); throws ConflictError when a new name is taken. */
+  update(id: string, patch: GroupPatch, now: number, options?: UpdateOptions): Promise<GroupRecord | null>;
   delete(id: string): Promise<boolean>;
   /** True when added, false when already a member; throws NotFoundError when the group or the user is gone. */
   addMember(groupId: string, userId: string, now: number): Promise<boolean>;
@@ -220,8 +231,11 @@ export interface ApiRepository {
   /** Keyset pagination in name order (then id). */
   list(options: ListOptions): Promise<Page<ApiRecord>>;
   count(): Promise<number>;
-  /** Null when there is none; `scopes`, when given, replaces the whole list; throws ConflictError when a new identifier is taken. */
-  update(id: string, patch: ApiPatch, now: number): Promise<ApiRecord | null>;
+  /**
+   * Null when there is none (or `options.onlyIfVersion` does not match); `scopes`, when given, replaces the whole
+   * list; throws ConflictError when a new identifier is taken.
+   */
+  update(id: string, patch: ApiPatch, now: number, options?: UpdateOptions): Promise<ApiRecord | null>;
   delete(id: string): Promise<boolean>;
   /** The clients naming the API, in client name order. */
   usesOf(apiId: string): Promise<ApiUse[]>;
@@ -307,11 +321,12 @@ export interface SessionRepository {
   /** Removes sessions that expired before `now` (with their client lists); returns how many. */
   deleteExpired(now: number): Promise<number>;
   /**
-   * Issue 26: deletes up to `limit` sessions expired at `now` (absolute or idle lifetime, as deleteExpired decides)
-   * and returns each with the clients it gave tokens to, so that housekeeping can tell them by back-channel logout.
-   * Each session is returned by exactly one caller, however many nodes run housekeeping at once.
+   * Issue 26: deletes up to `limit` sessions over at `now` (earliest expiry first): expired (as deleteExpired decides),
+   * or, with `idleSince`, last seen at or before it (idled out: now − SESSION_IDLE_TTL, as Sessions.current
+   * decides). Returns each with the clients it gave tokens to, so that housekeeping can tell them by back-channel
+   * logout. Each session is returned by exactly one caller, however many nodes run housekeeping at once.
    */
-  takeExpired(now: number, limit: number): Promise<{ session: SessionRecord; clientIds: string[] }[]>;
+  takeExpired(now: number, limit: number, idleSince?: number): Promise<{ session: SessionRecord; clientIds: string[] }[]>;
 }
 
 export interface AuthorizationCodeRepository {

@@ -8,9 +8,13 @@ import { expect } from 'vitest';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** What a relying party does with a logout token (Back-Channel Logout 1.0 §2.6), against the issuer's keys. */
-export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, issuer: string, audience: string): Promise<JWTVerifyResult> {
+/**
+ * What a relying party does with a logout token (Back-Channel Logout 1.0 §2.6), against the issuer's keys; `at`: the
+ * time it is checked at (an app on a fake clock), now when absent.
+ */
+export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, issuer: string, audience: string, at?: number): Promise<JWTVerifyResult> {
   const verified = await jwtVerify(token, keys, {
+    ...(at === undefined ? {} : { currentDate: new Date(at) }),
     issuer,
     audience,
     typ: 'logout+jwt',
@@ -48,14 +52,14 @@ export class LogoutReceiver {
     readonly url: string,
   ) {}
 
-  static async start(): Promise<LogoutReceiver> {
+  /** `port`: a given one (a receiver that was closed comes back at the same URL); a free one when absent. */
+  static async start(port = 0): Promise<LogoutReceiver> {
     const server = http.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
+      server.listen(port, '127.0.0.1', resolve);
     });
-    const { port } = server.address() as AddressInfo;
-    const receiver = new LogoutReceiver(server, `http://127.0.0.1:${port}/backchannel-logout`);
+    const receiver = new LogoutReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/backchannel-logout`);
     server.on('request', (req, res) => receiver.handle(req, res));
     return receiver;
   }
@@ -65,6 +69,11 @@ export class LogoutReceiver {
     this.queued.push(...answers);
     this.fallback = then;
     return this;
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return Number(new URL(this.url).port);
   }
 
   /** The logout tokens received so far, in order. */

@@ -35,7 +35,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
         accessContact: 'the help desk, ext. 42',
       });
       const created = await store.clients.create(input, T0);
-      expect(created).toEqual({ ...CLIENT_DEFAULTS, ...input, accessGroups: ['g1', 'g3'], createdAt: T0, updatedAt: T0 });
+      expect(created).toEqual({ ...CLIENT_DEFAULTS, ...input, accessGroups: ['g1', 'g3'], createdAt: T0, updatedAt: T0, version: 1 });
       expect(await store.clients.findById('rp')).toEqual(created);
       expect((await store.clients.list({ limit: 10 })).items).toEqual([created]);
       expect(await store.groups.usesOf('g3')).toEqual([{ clientId: 'rp', name: 'RP', roles: ['access'] }]);

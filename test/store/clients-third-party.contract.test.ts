@@ -37,7 +37,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('third-pa
   it('keeps a dynamically registered client’s fields as given, read back by findById and list', async () => {
     const input = newClient('dyn', 'Registered', REGISTERED);
     const created = await store.clients.create(input, T0);
-    expect(created).toEqual({ ...CLIENT_DEFAULTS, ...input, createdAt: T0, updatedAt: T0 });
+    expect(created).toEqual({ ...CLIENT_DEFAULTS, ...input, createdAt: T0, updatedAt: T0, version: 1 });
     expect(await store.clients.findById('dyn')).toEqual(created);
     expect((await store.clients.list({ limit: 10 })).items).toEqual([created]);
   });
@@ -46,7 +46,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('third-pa
     await store.clients.create(newClient('dyn', 'Registered', REGISTERED), T0);
     const before = await store.clients.findById('dyn');
     // An administrator adopting the application: first-party.
-    expect(await store.clients.update('dyn', { thirdParty: false }, T0 + 1)).toEqual({ ...before, thirdParty: false, updatedAt: T0 + 1 });
+    expect(await store.clients.update('dyn', { thirdParty: false }, T0 + 1)).toEqual({ ...before, thirdParty: false, updatedAt: T0 + 1, version: 2 });
     expect(await store.clients.update('dyn', { clientUri: null, policyUri: null, tosUri: 'https://app.example/tos2', registrationTokenHash: null }, T0 + 2)).toEqual({
       ...before,
       thirdParty: false,
@@ -55,6 +55,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('third-pa
       tosUri: 'https://app.example/tos2',
       registrationTokenHash: null,
       updatedAt: T0 + 2,
+      version: 3,
     });
     expect(await store.clients.update('dyn', { origin: 'admin', thirdParty: true }, T0 + 3)).toMatchObject({ origin: 'admin', thirdParty: true });
     expect(await store.clients.findById('dyn')).toMatchObject({ origin: 'admin', thirdParty: true, tosUri: 'https://app.example/tos2', name: 'Registered', updatedAt: T0 + 3 });

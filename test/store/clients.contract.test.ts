@@ -20,7 +20,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
         pkceRequired: false,
       });
       const created = await store.clients.create(input, T0);
-      expect(created).toEqual({ ...input, ...CLIENT_DEFAULTS, createdAt: T0, updatedAt: T0 });
+      expect(created).toEqual({ ...input, ...CLIENT_DEFAULTS, createdAt: T0, updatedAt: T0, version: 1 });
       expect(await store.clients.findById('rp')).toEqual(created);
     });
 
@@ -42,7 +42,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     it('turns the second-factor demand on and off by a patch, touching nothing else', async () => {
       await store.clients.create(newClient('rp', 'RP'), T0);
       const before = await store.clients.findById('rp');
-      expect(await store.clients.update('rp', { requireMfa: true }, T0 + 1)).toEqual({ ...before, requireMfa: true, updatedAt: T0 + 1 });
+      expect(await store.clients.update('rp', { requireMfa: true }, T0 + 1)).toEqual({ ...before, requireMfa: true, updatedAt: T0 + 1, version: 2 });
       expect(await store.clients.findById('rp')).toMatchObject({ requireMfa: true, pkceRequired: true });
       expect(await store.clients.update('rp', { requireMfa: false }, T0 + 2)).toMatchObject({ requireMfa: false });
       expect(await store.clients.findById('rp')).toMatchObject({ requireMfa: false, updatedAt: T0 + 2 });
@@ -78,6 +78,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
         refreshReuseGrace: null,
         createdAt: T0,
         updatedAt: T0 + MINUTE,
+        version: 2,
       };
       expect(updated).toEqual(expected);
       expect(await store.clients.findById('rp')).toEqual(expected);
@@ -138,7 +139,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       const jwks = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] });
       const machine = newClient('m2m', 'Nightly job', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', redirectUris: [], grantTypes: ['client_credentials'], scopes: [], jwks });
       const created = await store.clients.create(machine, T0);
-      expect(created).toEqual({ ...machine, ...CLIENT_DEFAULTS, jwks, createdAt: T0, updatedAt: T0 });
+      expect(created).toEqual({ ...machine, ...CLIENT_DEFAULTS, jwks, createdAt: T0, updatedAt: T0, version: 1 });
       expect(await store.clients.findById('m2m')).toEqual(created);
       await store.clients.create(newClient('cli', 'CLI', { secretHash: null, tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://cli.example/jwks.json' }), T0);
       expect(await store.clients.findById('cli')).toMatchObject({ jwks: null, jwksUri: 'https://cli.example/jwks.json', secretHash: null });

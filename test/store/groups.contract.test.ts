@@ -30,7 +30,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
   describe('groups', () => {
     it('creates a group and reads it back by id and by name in any case, shown as entered', async () => {
       const created = await store.groups.create(newGroup('g1', 'Staff.Admins', { description: 'The admins', requireMfa: true }), T0);
-      expect(created).toEqual({ id: 'g1', name: 'Staff.Admins', description: 'The admins', requireMfa: true, createdAt: T0, updatedAt: T0 });
+      expect(created).toEqual({ id: 'g1', name: 'Staff.Admins', description: 'The admins', requireMfa: true, createdAt: T0, updatedAt: T0, version: 1 });
       expect(await store.groups.findById('g1')).toEqual(created);
       expect(await store.groups.findByName('staff.admins')).toEqual(created);
       expect(await store.groups.findByName('STAFF.ADMINS')).toEqual(created);
@@ -57,7 +57,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     it('renames a group (a change of case too), which then answers to its new name only', async () => {
       await store.groups.create(newGroup('g1', 'staff', { description: 'kept' }), T0);
       const renamed = await store.groups.update('g1', { name: 'Employees' }, T0 + MINUTE);
-      expect(renamed).toEqual({ id: 'g1', name: 'Employees', description: 'kept', requireMfa: false, createdAt: T0, updatedAt: T0 + MINUTE });
+      expect(renamed).toEqual({ id: 'g1', name: 'Employees', description: 'kept', requireMfa: false, createdAt: T0, updatedAt: T0 + MINUTE, version: 2 });
       expect(await store.groups.findByName('staff')).toBeNull();
       expect(await store.groups.findByName('employees')).toEqual(renamed);
       expect(await store.groups.update('g1', { name: 'EMPLOYEES' }, T0 + 2 * MINUTE)).toMatchObject({ name: 'EMPLOYEES' });
@@ -179,7 +179,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
         ['delta', 0],
         ['echo', 0],
       ]);
-      expect(first.items[0]).toEqual({ id: 'g1', name: 'Alpha', description: '', requireMfa: false, createdAt: T0 + 1, updatedAt: T0 + 1, memberCount: 6 });
+      expect(first.items[0]).toEqual({ id: 'g1', name: 'Alpha', description: '', requireMfa: false, createdAt: T0 + 1, updatedAt: T0 + 1, version: 1, memberCount: 6 });
       expect(await store.groups.count()).toBe(5);
     });
 

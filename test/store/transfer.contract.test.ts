@@ -3,6 +3,7 @@
 // is all or nothing and only into an empty store.
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.js';
+import { MANAGE_SCOPES } from '../../src/store/records.js';
 import type { Store, TransferBatch } from '../../src/store/store.js';
 import { NOT_TRANSFERRED, TRANSFER_TABLES, transferTable, type TransferRow } from '../../src/store/transfer/tables.js';
 import { expectUnbrokenChain } from './chain-check.js';
@@ -33,6 +34,8 @@ import {
  * client assertion jtis.
  */
 const JWKS = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }] });
+
+const DAY = 24 * 60 * MINUTE;
 
 const LOGO = { contentType: 'image/png', data: Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256)) } as const;
 const FAVICON = { contentType: 'image/svg+xml', data: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') } as const;
@@ -101,10 +104,31 @@ async function seed(store: Store): Promise<void> {
     { apiId: 'api-orders', role: 'request', scopes: ['orders:read'] },
     { apiId: 'api-billing', role: 'request', scopes: null },
   ]);
+  // Issue 26: the built-in management API, granted to the machine, and an API whose updates moved its version on.
+  await store.apis.create(newApi('api-manage', 'Gatehouse management API', 'https://idp.example/api/v1', { scopes: [{ name: 'manage:users', description: 'Users' }], builtIn: true }), T0 + 2);
+  await store.apis.update('api-billing', { name: 'Billing ✓' }, T0 + 3);
   await store.apis.setGrants('m2m', [
     { apiId: 'api-billing', role: 'request', scopes: [] },
+    { apiId: 'api-manage', role: 'request', scopes: ['manage:users'] },
     { apiId: 'api-orders', role: 'introspect', scopes: null },
   ]);
+  // Issue 26: personal tokens for the management API (one acting as an admin and used, one the operator's and
+  // revoked), and webhook endpoints with their patterns, enabled and not, their secrets sealed.
+  await store.adminTokens.create({
+    id: 'at-1',
+    tokenHash: 'hash-of-at-1',
+    userId: 'u1',
+    scopes: ['manage:users', 'manage:clients'],
+    description: 'Provisioning ✓',
+    createdBy: 'u1',
+    createdAt: T0,
+    expiresAt: T0 + 90 * DAY,
+  });
+  await store.adminTokens.touch('at-1', T0 + 3);
+  await store.adminTokens.create({ id: 'at-2', tokenHash: 'hash-of-at-2', userId: null, scopes: [...MANAGE_SCOPES], description: null, createdBy: 'cli', createdAt: T0 + 1, expiresAt: T0 + DAY });
+  await store.adminTokens.revoke('at-2', T0 + 2);
+  await store.webhooks.create({ id: 'wh-1', url: 'https://siem.example/hook', description: 'SIEM ✓', secretSealed: 'sealed-wh-1', eventTypes: ['signin.failed', 'user.*'], enabled: true }, T0);
+  await store.webhooks.create({ id: 'wh-2', url: 'https://off.example/hook', description: null, secretSealed: 'sealed-wh-2', eventTypes: ['*'], enabled: false }, T0 + 1);
   await store.attributes.define({ name: 'department', type: 'string', claim: 'department', scope: 'org', userVisible: true }, T0);
   await store.attributes.define({ name: 'projects', type: 'list', claim: 'projects', scope: 'org', userVisible: false }, T0);
   await store.attributes.setValue('u1', 'department', 'R&D "labs"', T0);
@@ -276,13 +300,34 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       ]);
       expect(tables.get('client_apis')?.map((row) => [row.client_id, row.api_id, row.role, row.scopes])).toEqual([
         ['m2m', 'api-billing', 'request', '[]'],
+        ['m2m', 'api-manage', 'request', '["manage:users"]'],
         ['m2m', 'api-orders', 'introspect', null],
         ['rp', 'api-billing', 'request', null],
         ['rp', 'api-orders', 'request', '["orders:read"]'],
       ]);
-      expect(tables.get('apis')?.map((row) => [row.id, row.token_lifetime])).toEqual([
-        ['api-billing', null],
-        ['api-orders', 900],
+      expect(tables.get('apis')?.map((row) => [row.id, row.token_lifetime, row.built_in, row.version])).toEqual([
+        ['api-billing', null, false, 2],
+        ['api-manage', null, true, 1],
+        ['api-orders', 900, false, 1],
+      ]);
+      // Issue 26: versions move (an If-Match read before the move holds after it), tokens as hashes, sealed secrets as
+      // stored (the transfer re-seals them), patterns apart; the delivery queue and the sightings do not move.
+      expect(tables.get('users')?.map((row) => [row.id, row.version])).toEqual([
+        ['u1', 1],
+        ['u2', 2],
+      ]);
+      expect(tables.get('admin_tokens')?.map((row) => [row.id, row.token_hash, row.user_id, row.scopes, row.revoked_at, row.last_used_at])).toEqual([
+        ['at-1', 'hash-of-at-1', 'u1', 'manage:users manage:clients', null, T0 + 3],
+        ['at-2', 'hash-of-at-2', null, MANAGE_SCOPES.join(' '), T0 + 2, null],
+      ]);
+      expect(tables.get('webhooks')?.map((row) => [row.id, row.secret_sealed, row.enabled])).toEqual([
+        ['wh-1', 'sealed-wh-1', true],
+        ['wh-2', 'sealed-wh-2', false],
+      ]);
+      expect(tables.get('webhook_event_types')).toEqual([
+        { webhook_id: 'wh-1', pattern: 'signin.failed' },
+        { webhook_id: 'wh-1', pattern: 'user.*' },
+        { webhook_id: 'wh-2', pattern: '*' },
       ]);
       expect(tables.get('passkeys')?.map((row) => [row.credential_id, row.backed_up, row.counter])).toEqual([
         ['pk-1', true, 0],
@@ -411,6 +456,12 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(await target.branding.save({ name: 'Moved' }, 2, 'u1', T0 + 5)).toMatchObject({ name: 'Moved', version: 3, css: brand?.css });
       // A deleted user's id stays retired.
       await expect(target.users.create(newUser('gone', 'back@example.com'), T0 + 9)).rejects.toThrow('this user id belonged to a deleted user and is never reused');
+      // Issue 26: the management API's tokens and webhooks as the application reads them.
+      expect(await target.adminTokens.list()).toEqual(await source.adminTokens.list());
+      expect(await target.adminTokens.findLive('hash-of-at-1', T0 + 4)).toMatchObject({ id: 'at-1', userId: 'u1' });
+      expect(await target.adminTokens.findLive('hash-of-at-2', T0 + 4)).toBeNull();
+      expect(await target.webhooks.list()).toEqual(await source.webhooks.list());
+      expect(await target.apis.findById('api-manage')).toEqual(await source.apis.findById('api-manage'));
     });
   });
 
@@ -427,6 +478,17 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
 });
 
 describe.each(engines.map((engine) => [engine.name, engine] as const))('loading on %s', (_name, engine) => {
+  it('loads into a store whose only row is its own built-in management API, which the export’s takes the place of', async () => {
+    await withStores([engine, engine], async (source, target) => {
+      await seed(source);
+      await target.apis.create(newApi('api-own', 'Gatehouse management API', 'https://other.example/api/v1', { builtIn: true }), T0);
+      await target.transfer.load(batchesOf(await readAll(source)));
+      expect(await target.apis.findById('api-own')).toBeNull();
+      expect(await target.apis.findById('api-manage')).toEqual(await source.apis.findById('api-manage'));
+      expect(await target.apis.accessOf('m2m')).toEqual(await source.apis.accessOf('m2m'));
+    });
+  });
+
   it('writes nothing when reading the batches fails part-way (a truncated file)', async () => {
     await withStores([engine, engine], async (source, target) => {
       await seed(source);
@@ -495,7 +557,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('loading 
     }
   });
 
-  it('names every column of every table the database has, but the migrations, the signing keys (moved by the key stores) and the federated sign-ins in progress', async () => {
+  it('names every column of every table the database has, but the migrations, the signing keys (moved by the key stores) and the state left behind (federated sign-ins in progress, the delivery queue, the sightings)', async () => {
     const opened = await engine.open();
     try {
       const expected = Object.fromEntries(TRANSFER_TABLES.map((table) => [table.name, Object.keys(table.columns).sort()]));

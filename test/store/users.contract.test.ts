@@ -14,7 +14,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     it('creates a user and finds it again by id with every field and both timestamps', async () => {
       const input = newUser('u1', 'Alice@Example.com', { name: 'Alice', isAdmin: true, disabled: true, emailVerified: true });
       const created = await store.users.create(input, T0);
-      expect(created).toEqual({ ...input, createdAt: T0, updatedAt: T0 });
+      expect(created).toEqual({ ...input, createdAt: T0, updatedAt: T0, version: 1 });
       expect(await store.users.findById('u1')).toEqual(created);
     });
 
@@ -44,7 +44,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     it('updates only the patched fields and stamps updatedAt', async () => {
       await store.users.create(newUser('u1', 'a@example.com', { name: 'A' }), T0);
       const updated = await store.users.update('u1', { isAdmin: true, passwordHash: 'new-hash' }, T0 + MINUTE);
-      expect(updated).toEqual({ ...newUser('u1', 'a@example.com', { name: 'A', isAdmin: true, passwordHash: 'new-hash' }), createdAt: T0, updatedAt: T0 + MINUTE });
+      expect(updated).toEqual({ ...newUser('u1', 'a@example.com', { name: 'A', isAdmin: true, passwordHash: 'new-hash' }), createdAt: T0, updatedAt: T0 + MINUTE, version: 2 });
       expect(await store.users.findById('u1')).toEqual(updated);
     });
 

@@ -17,6 +17,7 @@ const USER: UserRecord = {
   timeZone: null,
   createdAt: 0,
   updatedAt: 0,
+  version: 1,
 };
 
 function link(purpose: AccountTokenPurpose, email: string, userId = USER.id): AccountTokenRecord {

@@ -8,13 +8,13 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomId } from '../../src/auth/secrets.js';
 import { NotFoundError } from '../../src/errors.js';
-import { BackchannelLogout } from '../../src/logout/backchannel.js';
 import { SessionTerminator } from '../../src/logout/session-end.js';
 import { createClient } from '../../src/manage/clients.js';
 import { connectedApps, removeClientAccess, type RemovalActor } from '../../src/manage/consents.js';
 import type { ManageContext } from '../../src/manage/users.js';
 import type { AuditEventRecord, UserRecord } from '../../src/store/records.js';
 import type { Store } from '../../src/store/store.js';
+import { ownBackchannel, type OwnBackchannel } from '../helpers/backchannel.js';
 import { Browser } from '../helpers/browser.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
 import { BACKCHANNEL_LOGOUT_EVENT, LogoutReceiver } from '../helpers/logout-receiver.js';
@@ -128,7 +128,7 @@ describe('removing an application’s access on a running app: revoked tokens an
   let app: RunningApp;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
   let receivers: LogoutReceiver[] = [];
-  let extraDeliveries: BackchannelLogout[] = [];
+  let extraDeliveries: OwnBackchannel[] = [];
   let people = 0;
 
   async function receiver(): Promise<LogoutReceiver> {
@@ -176,7 +176,7 @@ describe('removing an application’s access on a running app: revoked tokens an
     jwks = createRemoteJWKSet(new URL(`${app.config.issuer}/jwks`));
   });
   afterEach(async () => {
-    await Promise.all(extraDeliveries.map((backchannel) => backchannel.close()));
+    await Promise.all(extraDeliveries.map((own) => own.close()));
     extraDeliveries = [];
     await Promise.all(receivers.map((open) => open.close()));
     receivers = [];
@@ -297,16 +297,9 @@ describe('removing an application’s access on a running app: revoked tokens an
     }
 
     function terminator(registrationAllowPrivateAddresses: boolean): SessionTerminator {
-      const backchannel = new BackchannelLogout({
-        store: app.store,
-        clock: app.clock,
-        issuer: app.config.issuer,
-        allowPrivateAddresses: true,
-        registrationAllowPrivateAddresses,
-        signingKey: () => app.keyRing.signingKey,
-      });
-      extraDeliveries.push(backchannel);
-      return new SessionTerminator(app.store, app.clock, backchannel);
+      const own = ownBackchannel(app, { sender: { allowPrivateAddresses: true, registrationAllowPrivateAddresses } });
+      extraDeliveries.push(own);
+      return own.sessionEnd;
     }
 
     it('refuses its private address unless REGISTRATION_ALLOW_PRIVATE_URLS allows it too (ALLOW_PRIVATE_CLIENT_URLS alone does not)', async () => {

@@ -9,8 +9,10 @@ import {
   checkGrants,
   clientNotFound,
   COLUMNS,
+  createdRecord,
   grantScopesColumn,
   identifierTaken,
+  INSERT_COLUMNS,
   PATCH_COLUMNS,
   patchValue,
   scopesColumn,
@@ -21,10 +23,10 @@ import {
   type ApiUseRow,
   type ClientApiAccessRow,
 } from '../rows/apis.js';
-import type { ApiRepository, ListOptions } from '../store.js';
+import type { ApiRepository, ListOptions, UpdateOptions } from '../store.js';
 import { inTransaction, isAnyForeignKeyViolation, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 
-const INSERT = statement('apis.insert', `INSERT INTO apis (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`);
+const INSERT = statement('apis.insert', `INSERT INTO apis (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`);
 const BY_ID = statement('apis.byId', `SELECT ${COLUMNS} FROM apis WHERE id = $1`);
 const BY_IDENTIFIER = statement('apis.byIdentifier', `SELECT ${COLUMNS} FROM apis WHERE identifier = $1`);
 // name and id are COLLATE "C": pages come in the same (bytewise) order as on SQLite.
@@ -58,9 +60,9 @@ export class PostgresApiRepository implements ApiRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async create(api: NewApi, now: number): Promise<ApiRecord> {
-    const record: ApiRecord = { ...api, scopes: api.scopes.map((scope) => ({ name: scope.name, description: scope.description })), createdAt: now, updatedAt: now };
+    const record = createdRecord(api, now);
     try {
-      await query(this.pool, INSERT, [record.id, record.name, record.identifier, scopesColumn(record.scopes), record.tokenLifetime, record.tokenFormat, record.accepts, now, now]);
+      await query(this.pool, INSERT, [record.id, record.name, record.identifier, scopesColumn(record.scopes), record.tokenLifetime, record.tokenFormat, record.accepts, record.builtIn, now, now]);
     } catch (error) {
       const taken = takenConstraint(error);
       if (taken === 'id') throw apiIdTaken(api.id);
@@ -96,7 +98,7 @@ export class PostgresApiRepository implements ApiRepository {
     return (await query<{ n: number }>(this.pool, COUNT)).rows[0]?.n ?? 0;
   }
 
-  async update(id: string, patch: ApiPatch, now: number): Promise<ApiRecord | null> {
+  async update(id: string, patch: ApiPatch, now: number, options: UpdateOptions = {}): Promise<ApiRecord | null> {
     // Only the patched columns are written, so two concurrent edits of different fields both survive.
     const assignments: string[] = [];
     const values: unknown[] = [];
@@ -107,9 +109,16 @@ export class PostgresApiRepository implements ApiRepository {
     }
     values.push(now);
     assignments.push(`updated_at = $${values.length}`);
+    // Issue 26: every update grows the version, and `onlyIfVersion` is a condition of this same statement.
+    assignments.push('version = version + 1');
     values.push(id);
+    const conditions = [`id = $${values.length}`];
+    if (options.onlyIfVersion !== undefined) {
+      values.push(options.onlyIfVersion);
+      conditions.push(`version = $${values.length}`);
+    }
     try {
-      const { rows } = await query<ApiRow>(this.pool, `UPDATE apis SET ${assignments.join(', ')} WHERE id = $${values.length} RETURNING ${COLUMNS}`, values);
+      const { rows } = await query<ApiRow>(this.pool, `UPDATE apis SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${COLUMNS}`, values);
       return rows[0] ? toRecord(rows[0]) : null;
     } catch (error) {
       if (takenConstraint(error) === 'identifier') throw identifierTaken(patch.identifier ?? '');

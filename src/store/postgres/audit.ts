@@ -4,6 +4,7 @@ import type { AuditChainHead, AuditEventRecord, AuditFilter, NewAuditEvent } fro
 import type { AuditRepository } from '../store.js';
 import { inTransaction, query, statement, type PostgresPool } from './database.js';
 import { chainedFields, COLUMNS, toHead, toRecord, type AuditChainHeadRow, type AuditRow } from '../rows/audit.js';
+import { offeredToWebhooks, patternMatches } from '../rows/deliveries.js';
 
 /**
  * Reads the head and locks it until the append commits, creating it on the first append: a row that does not
@@ -16,13 +17,22 @@ const LOCK_HEAD = statement(
   'INSERT INTO audit_chain_head (singleton, last_id, last_hash) VALUES (1, 0, $1) ' + 'ON CONFLICT (singleton) DO UPDATE SET singleton = audit_chain_head.singleton RETURNING last_id, last_hash',
 );
 // The event and the head's move in one statement: one round trip fewer while the head is locked.
-const INSERT_AND_MOVE_HEAD = statement(
-  'audit.insertAndMoveHead',
+const INSERT_EVENT =
   'WITH event AS (INSERT INTO audit_events (at, type, actor, subject, client_id, ip, outcome, details, prev_hash, hash) ' +
-    `VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}), ` +
-    'moved AS (UPDATE audit_chain_head SET last_id = (SELECT id FROM event), last_hash = $10 WHERE singleton = 1) ' +
+  `VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}), ` +
+  'moved AS (UPDATE audit_chain_head SET last_id = (SELECT id FROM event), last_hash = $10 WHERE singleton = 1)';
+const INSERT_AND_MOVE_HEAD = statement('audit.insertAndMoveHead', `${INSERT_EVENT} SELECT * FROM event`);
+// Issue 26: and one delivery per enabled webhook endpoint whose event types match, in the same statement, so an
+// event is never recorded without its deliveries (nor the reverse), on whichever node appends it. The foreign key
+// to the event is checked at the statement's end, when the event's row is there.
+const INSERT_MOVE_HEAD_AND_FAN_OUT = statement(
+  'audit.insertMoveHeadAndFanOut',
+  `${INSERT_EVENT}, fanned AS (INSERT INTO deliveries (id, kind, webhook_id, event_id, event_type, state, attempts, next_attempt_at, created_at, updated_at) ` +
+    "SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'webhook', w.id, (SELECT id FROM event), $2, 'pending', 0, $1, $1, $1 FROM webhooks w " +
+    `WHERE w.enabled AND EXISTS (SELECT 1 FROM webhook_event_types p WHERE p.webhook_id = w.id AND ${patternMatches('$2::text')})) ` +
     'SELECT * FROM event',
 );
+const BY_ID = statement('audit.byId', `SELECT ${COLUMNS} FROM audit_events WHERE id = $1`);
 const CHAIN = statement('audit.chain', `SELECT ${COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`);
 const HEAD = statement('audit.head', 'SELECT last_id, last_hash FROM audit_chain_head WHERE singleton = 1');
 
@@ -47,9 +57,10 @@ export class PostgresAuditRepository implements AuditRepository {
       const head = (await client.query<AuditChainHeadRow>({ name: LOCK_HEAD.name, text: LOCK_HEAD.text, values: [GENESIS_HASH] })).rows[0];
       const prevHash = head?.last_hash ?? GENESIS_HASH;
       const hash = eventHash(prevHash, fields, this.chainKey);
+      const insert = offeredToWebhooks(event) ? INSERT_MOVE_HEAD_AND_FAN_OUT : INSERT_AND_MOVE_HEAD;
       const { rows } = await client.query<AuditRow>({
-        name: INSERT_AND_MOVE_HEAD.name,
-        text: INSERT_AND_MOVE_HEAD.text,
+        name: insert.name,
+        text: insert.text,
         values: [fields.at, fields.type, fields.actor, fields.subject, fields.clientId, fields.ip, fields.outcome, fields.detailsJson, prevHash, hash],
       });
       return rows[0];
@@ -82,8 +93,8 @@ export class PostgresAuditRepository implements AuditRepository {
     return row ? toHead(row) : null;
   }
 
-  // PLACEHOLDER (issue 26 foundation, owner H5): one event by id.
-  async findById(_id: number): Promise<AuditEventRecord | null> {
-    throw new Error('not implemented yet (issue 26)');
+  async findById(id: number): Promise<AuditEventRecord | null> {
+    const row = (await query<AuditRow>(this.pool, BY_ID, [id])).rows[0];
+    return row ? toRecord(row) : null;
   }
 }

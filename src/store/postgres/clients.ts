@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { ConflictError } from '../../errors.js';
 import { decodeCursor, toPage } from '../cursor.js';
 import type { ClientPatch, ClientRecord, NewClient } from '../records.js';
-import type { ClientRepository, ListOptions } from '../store.js';
+import type { ClientRepository, ListOptions, UpdateOptions } from '../store.js';
 import { inTransaction, isAnyForeignKeyViolation, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 import {
   accessDefaults,
@@ -33,7 +33,10 @@ const COUNT = statement('clients.count', 'SELECT count(*) AS n FROM clients');
 const DELETE = statement('clients.delete', 'DELETE FROM clients WHERE client_id = $1');
 // One conditional statement: of two updates presenting the same registration access token, the second waits for the
 // first's row lock, re-checks the WHERE clause against the committed row, and matches nothing.
-const ROTATE_TOKEN = statement('clients.rotateRegistrationToken', 'UPDATE clients SET registration_token_hash = $1, updated_at = $2 WHERE client_id = $3 AND registration_token_hash = $4');
+const ROTATE_TOKEN = statement(
+  'clients.rotateRegistrationToken',
+  'UPDATE clients SET registration_token_hash = $1, updated_at = $2, version = version + 1 WHERE client_id = $3 AND registration_token_hash = $4',
+);
 const KNOWN_GROUPS = statement('clients.knownGroups', 'SELECT id FROM groups WHERE id = ANY($1::text[])');
 const INSERT_GROUPS = statement('clients.insertGroups', 'INSERT INTO client_groups (client_id, group_id, role) SELECT $1, unnest($3::text[]), $2');
 const DELETE_GROUPS = statement('clients.deleteGroups', 'DELETE FROM client_groups WHERE client_id = $1 AND role = $2');
@@ -65,6 +68,7 @@ export class PostgresClientRepository implements ClientRepository {
       ...accessDefaults(client),
       createdAt: now,
       updatedAt: now,
+      version: 1,
     };
     const values = insertValues(record);
     try {
@@ -107,7 +111,7 @@ export class PostgresClientRepository implements ClientRepository {
     return (await query<{ n: number }>(this.pool, COUNT)).rows[0]?.n ?? 0;
   }
 
-  async update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null> {
+  async update(clientId: string, patch: ClientPatch, now: number, options: UpdateOptions = {}): Promise<ClientRecord | null> {
     // Only the patched columns are written, so two concurrent edits of different fields both survive.
     const assignments: string[] = [];
     const values: unknown[] = [];
@@ -118,8 +122,15 @@ export class PostgresClientRepository implements ClientRepository {
     }
     values.push(now);
     assignments.push(`updated_at = $${values.length}`);
+    // Issue 26: every update grows the version, and `onlyIfVersion` is a condition of this same statement.
+    assignments.push('version = version + 1');
     values.push(clientId);
-    const text = `UPDATE clients SET ${assignments.join(', ')} WHERE client_id = $${values.length}`;
+    const conditions = [`client_id = $${values.length}`];
+    if (options.onlyIfVersion !== undefined) {
+      values.push(options.onlyIfVersion);
+      conditions.push(`version = $${values.length}`);
+    }
+    const text = `UPDATE clients SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')}`;
     try {
       const row = await inTransaction(this.pool, async (connection) => {
         // The client's row first: its lock makes a second update of the same client wait for this one to commit, and

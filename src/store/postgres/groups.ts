@@ -7,6 +7,7 @@ import {
   COLUMNS,
   groupIdTaken,
   groupNotFound,
+  INSERT_COLUMNS,
   memberNotFound,
   nameKey,
   nameTaken,
@@ -20,7 +21,7 @@ import {
   type GroupUseRow,
   type MemberGroupRow,
 } from '../rows/groups.js';
-import type { GroupListOptions, GroupRepository } from '../store.js';
+import type { GroupListOptions, GroupRepository, UpdateOptions } from '../store.js';
 import { isAnyForeignKeyViolation, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 
 /** A correlated count over group_members' primary key (group_id, user_id): one index range per group of the page. */
@@ -36,7 +37,7 @@ function page(name: string, after: boolean, search: boolean) {
   return statement(name, `SELECT ${SUMMARY} FROM groups ${where}ORDER BY name_key, id LIMIT $1`);
 }
 
-const INSERT = statement('groups.insert', `INSERT INTO groups (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`);
+const INSERT = statement('groups.insert', `INSERT INTO groups (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`);
 const BY_ID = statement('groups.byId', `SELECT ${COLUMNS} FROM groups WHERE id = $1`);
 const BY_NAME = statement('groups.byName', `SELECT ${COLUMNS} FROM groups WHERE name_key = $1`);
 const PAGES = {
@@ -71,7 +72,7 @@ export class PostgresGroupRepository implements GroupRepository {
   constructor(private readonly pool: PostgresPool) {}
 
   async create(group: NewGroup, now: number): Promise<GroupRecord> {
-    const record: GroupRecord = { id: group.id, name: group.name, description: group.description, requireMfa: group.requireMfa ?? false, createdAt: now, updatedAt: now };
+    const record: GroupRecord = { id: group.id, name: group.name, description: group.description, requireMfa: group.requireMfa ?? false, createdAt: now, updatedAt: now, version: 1 };
     try {
       await query(this.pool, INSERT, [record.id, record.name, nameKey(record.name), record.description, record.requireMfa, now, now]);
     } catch (error) {
@@ -108,7 +109,7 @@ export class PostgresGroupRepository implements GroupRepository {
     return (await query<{ n: number }>(this.pool, COUNT)).rows[0]?.n ?? 0;
   }
 
-  async update(id: string, patch: GroupPatch, now: number): Promise<GroupRecord | null> {
+  async update(id: string, patch: GroupPatch, now: number, options: UpdateOptions = {}): Promise<GroupRecord | null> {
     const assignments: string[] = [];
     const values: unknown[] = [];
     const assign = (column: string, value: unknown) => {
@@ -122,9 +123,16 @@ export class PostgresGroupRepository implements GroupRepository {
     if (patch.description !== undefined) assign('description', patch.description);
     if (patch.requireMfa !== undefined) assign('require_mfa', patch.requireMfa);
     assign('updated_at', now);
+    // Issue 26: every update grows the version, and `onlyIfVersion` is a condition of this same statement.
+    assignments.push('version = version + 1');
     values.push(id);
+    const conditions = [`id = $${values.length}`];
+    if (options.onlyIfVersion !== undefined) {
+      values.push(options.onlyIfVersion);
+      conditions.push(`version = $${values.length}`);
+    }
     try {
-      const { rows } = await query<GroupRow>(this.pool, `UPDATE groups SET ${assignments.join(', ')} WHERE id = $${values.length} RETURNING ${COLUMNS}`, values);
+      const { rows } = await query<GroupRow>(this.pool, `UPDATE groups SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${COLUMNS}`, values);
       return rows[0] ? toRecord(rows[0]) : null;
     } catch (error) {
       if (takenConstraint(error) === 'name') throw nameTaken(patch.name ?? '');

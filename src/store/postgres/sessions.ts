@@ -21,6 +21,19 @@ const ADD_CLIENT = statement(
 );
 const CLIENTS_OF = statement('sessions.clientsOf', 'SELECT client_id FROM session_clients WHERE sid = $1 ORDER BY first_issued_at, client_id');
 const DELETE_EXPIRED = statement('sessions.deleteExpired', 'DELETE FROM sessions WHERE expires_at <= $1');
+// One statement, one winner per session however many nodes run it: the rows are locked as they are chosen, and
+// those another caller holds are skipped (SKIP LOCKED); a session touched meanwhile is checked again under its
+// lock. Every part of the statement reads the snapshot taken at its start, so the client list is read as it was
+// before the delete (whose ON DELETE CASCADE runs at the statement's end). No session is last seen at a negative
+// instant: without an idle cutoff ($3 = -1) only the expiry counts.
+const TAKE_EXPIRED = statement(
+  'sessions.takeExpired',
+  `WITH taken AS (DELETE FROM sessions WHERE id_hash IN (` +
+    `SELECT id_hash FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $3 ORDER BY expires_at, id_hash LIMIT $2 FOR UPDATE SKIP LOCKED` +
+    `) RETURNING ${COLUMNS}) ` +
+    `SELECT taken.*, ARRAY(SELECT client_id FROM session_clients c WHERE c.sid = taken.sid ORDER BY first_issued_at, client_id) AS client_ids ` +
+    `FROM taken ORDER BY expires_at, id_hash`,
+);
 
 export class PostgresSessionRepository implements SessionRepository {
   constructor(private readonly pool: PostgresPool) {}
@@ -83,8 +96,9 @@ export class PostgresSessionRepository implements SessionRepository {
     return (await query(this.pool, DELETE_EXPIRED, [now])).rowCount ?? 0;
   }
 
-  // PLACEHOLDER (issue 26 foundation, owner H6): expired sessions taken with their clients.
-  async takeExpired(_now: number, _limit: number): Promise<{ session: SessionRecord; clientIds: string[] }[]> {
-    throw new Error('not implemented yet (issue 26)');
+  async takeExpired(now: number, limit: number, idleSince?: number): Promise<{ session: SessionRecord; clientIds: string[] }[]> {
+    if (limit < 1) return [];
+    const { rows } = await query<SessionRow & { client_ids: string[] }>(this.pool, TAKE_EXPIRED, [now, limit, idleSince ?? -1]);
+    return rows.map((row) => ({ session: toRecord(row), clientIds: row.client_ids }));
   }
 }

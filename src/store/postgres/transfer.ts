@@ -3,7 +3,7 @@
 // emptiness check and the rows.
 import type pg from 'pg';
 import type { TransferBatch, TransferReader, TransferRepository } from '../store.js';
-import { assertEmpty, bytesOf, isBinary, TRANSFER_TABLES, type TransferRow, type TransferTable, type TransferValue } from '../transfer/tables.js';
+import { assertEmpty, bytesOf, countOf, isBinary, replacedRows, TRANSFER_TABLES, type TransferRow, type TransferTable, type TransferValue } from '../transfer/tables.js';
 import { appliedPostgresMigrations, inTransaction, type PostgresPool } from './database.js';
 
 /** Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table. */
@@ -75,8 +75,9 @@ export class PostgresTransferRepository implements TransferRepository {
       const names = TRANSFER_TABLES.map((table) => table.name);
       await client.query(`LOCK TABLE ${names.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
       const counts = new Map<string, number>();
-      for (const name of names) counts.set(name, Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows[0]?.n ?? 0));
+      for (const table of TRANSFER_TABLES) counts.set(table.name, Number((await client.query<{ n: string }>(countOf(table))).rows[0]?.n ?? 0));
       assertEmpty(counts);
+      for (const statement of replacedRows()) await client.query(statement);
       for await (const { table, rows } of batches) await insertRows(client, table, rows);
       for (const table of TRANSFER_TABLES) {
         if (!table.identity) continue;

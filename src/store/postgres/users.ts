@@ -11,6 +11,7 @@ import {
   endsAdmin,
   endsMailedLinks,
   idRetired,
+  INSERT_COLUMNS,
   lastAdmin,
   normalizeName,
   normalizeSearch,
@@ -23,7 +24,7 @@ import {
 import { PostgresGroupMembers, POSTGRES_MEMBER_LIST_TUNING, type PostgresMemberListTuning } from './group-members.js';
 import { PostgresUserSearch, POSTGRES_SEARCH_TUNING, type PostgresSearchTuning } from './user-search.js';
 
-const INSERT = statement('users.insert', `INSERT INTO users (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`);
+const INSERT = statement('users.insert', `INSERT INTO users (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`);
 const BY_ID = statement('users.byId', `SELECT ${COLUMNS} FROM users WHERE id = $1`);
 const BY_EMAIL = statement('users.byEmail', `SELECT ${COLUMNS} FROM users WHERE email_normalized = $1`);
 const FIRST_PAGE = statement('users.firstPage', `SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT $1`);
@@ -38,6 +39,7 @@ const COUNT = statement('users.count', 'SELECT count(*) AS n FROM users');
 const LOCK_ENABLED_ADMINS = statement('users.lockEnabledAdmins', 'SELECT id FROM users WHERE is_admin AND NOT disabled ORDER BY id FOR UPDATE');
 const DELETE = statement('users.delete', 'DELETE FROM users WHERE id = $1');
 const BY_ID_AND_EMAIL = statement('users.byIdAndEmail', 'SELECT id FROM users WHERE id = $1 AND email_normalized = $2');
+const BY_ID_AND_VERSION = statement('users.byIdAndVersion', 'SELECT id FROM users WHERE id = $1 AND version = $2');
 
 function isRetiredSubject(error: unknown): boolean {
   return error instanceof pg.DatabaseError && error.code === '23505' && error.message.startsWith(RETIRED_SUBJECT_MESSAGE);
@@ -51,6 +53,11 @@ async function refuseLastAdmin(client: pg.PoolClient, id: string): Promise<void>
 
 async function hasEmail(client: pg.PoolClient, id: string, email: string): Promise<boolean> {
   const { rows } = await client.query<{ id: string }>({ name: BY_ID_AND_EMAIL.name, text: BY_ID_AND_EMAIL.text, values: [id, normalizeEmail(email)] });
+  return rows.length > 0;
+}
+
+async function hasVersion(client: pg.PoolClient, id: string, version: number): Promise<boolean> {
+  const { rows } = await client.query<{ id: string }>({ name: BY_ID_AND_VERSION.name, text: BY_ID_AND_VERSION.text, values: [id, version] });
   return rows.length > 0;
 }
 
@@ -145,6 +152,8 @@ export class PostgresUserRepository implements UserRepository {
     if (setsPassword(patch, options)) assignments.push('has_password = TRUE');
     assign('updated_at', now);
     const nowParameter = `$${values.length}`;
+    // Issue 26: every update grows the version, and `onlyIfVersion` is a condition of this same statement.
+    assignments.push('version = version + 1');
     values.push(id);
     const conditions = [`id = $${values.length}`];
     if (options.onlyIfEmail !== undefined) {
@@ -154,6 +163,10 @@ export class PostgresUserRepository implements UserRepository {
     if (options.onlyIfPasswordHash !== undefined) {
       values.push(options.onlyIfPasswordHash);
       conditions.push(`password_hash = $${values.length}`);
+    }
+    if (options.onlyIfVersion !== undefined) {
+      values.push(options.onlyIfVersion);
+      conditions.push(`version = $${values.length}`);
     }
     let text = `UPDATE users SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${COLUMNS}`;
     if (endsMailedLinks(patch, options)) {
@@ -169,6 +182,7 @@ export class PostgresUserRepository implements UserRepository {
             // A user not at the address the write is conditioned on is left alone (null), as on SQLite, rather than
             // refused as the last admin; the UPDATE's own condition still decides a change made in between.
             if (options.onlyIfEmail !== undefined && !(await hasEmail(client, id, options.onlyIfEmail))) return { rows: [] as UserRow[] };
+            if (options.onlyIfVersion !== undefined && !(await hasVersion(client, id, options.onlyIfVersion))) return { rows: [] as UserRow[] };
             await refuseLastAdmin(client, id);
             return client.query<UserRow>(text, values);
           })

@@ -1,7 +1,7 @@
 // The apis and client_apis tables' columns and how rows become records, shared by every engine (issue 22,
 // migration 0013).
 import { ConflictError, NotFoundError } from '../../errors.js';
-import type { AccessTokenFormat, ApiAudience, ApiPatch, ApiRecord, ApiScope, ApiUse, ClientApiAccess, ClientApiGrant, ClientApiRole } from '../records.js';
+import type { AccessTokenFormat, ApiAudience, ApiPatch, ApiRecord, ApiScope, ApiUse, ClientApiAccess, ClientApiGrant, ClientApiRole, NewApi } from '../records.js';
 
 export interface ApiRow {
   id: string;
@@ -12,8 +12,12 @@ export interface ApiRow {
   token_lifetime: number | null;
   token_format: string;
   accepts: string;
+  /** Issue 26 (migration 0017): 0 or 1 on SQLite, a boolean on PostgreSQL. */
+  built_in: number | boolean;
   created_at: number;
   updated_at: number;
+  /** Issue 26: 1 at the insert (the column's default), one more at every update. */
+  version: number;
 }
 
 /** One grant with its API's columns (accessOf): the grant's own scopes are `grant_scopes`. */
@@ -29,7 +33,11 @@ export interface ApiUseRow {
   role: string;
 }
 
-export const COLUMNS = 'id, name, identifier, scopes, token_lifetime, token_format, accepts, created_at, updated_at';
+/** The columns an INSERT gives, in order (the version starts at the column's default, 1). */
+export const INSERT_COLUMNS = 'id, name, identifier, scopes, token_lifetime, token_format, accepts, built_in, created_at, updated_at';
+
+/** The columns a read selects. */
+export const COLUMNS = `${INSERT_COLUMNS}, version`;
 
 /** The columns through the table's name, for the statements that join client_apis (which has `scopes` too). */
 export const QUALIFIED_COLUMNS = COLUMNS.split(',')
@@ -48,6 +56,18 @@ export const PATCH_COLUMNS: Record<keyof ApiPatch, string> = {
   tokenFormat: 'token_format',
   accepts: 'accepts',
 };
+
+/** A new API's record as create() returns it: the scopes with their name and description only, not built in unless said. */
+export function createdRecord(api: NewApi, now: number): ApiRecord {
+  return {
+    ...api,
+    scopes: api.scopes.map((scope) => ({ name: scope.name, description: scope.description })),
+    builtIn: api.builtIn ?? false,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+}
 
 /** The scopes as stored: each with its name and description only, in the given order. */
 export function scopesColumn(scopes: readonly ApiScope[]): string {
@@ -88,8 +108,10 @@ export function toRecord(row: ApiRow): ApiRecord {
     tokenLifetime: row.token_lifetime,
     tokenFormat: tokenFormat(row.token_format),
     accepts: audience(row.accepts),
+    builtIn: Boolean(row.built_in),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: row.version,
   };
 }
 

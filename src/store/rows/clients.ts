@@ -34,6 +34,8 @@ export interface ClientRow {
   registration_token_hash: string | null;
   created_at: number;
   updated_at: number;
+  /** Issue 26 (migration 0017): 1 at the insert (the column's default), one more at every update. */
+  version: number;
   /** The client's client_groups rows of each role, as a JSON array of group ids (read in the same query). */
   access_groups: string;
   claim_groups: string;
@@ -49,12 +51,14 @@ export const COLUMNS =
 export const INSERT_PLACEHOLDERS = COLUMNS.split(',').length;
 
 /**
- * What a read selects: the columns and each role's group ids, aggregated by a correlated subquery so that a client
- * (on the token path, at every request) is one query, however many groups it names. `groupIds` is the engine's
- * aggregate of the group ids of one role: SQLite's json_group_array, PostgreSQL's json_agg.
+ * What a read selects: the columns (with the version, which an INSERT leaves to its default) and each role's group
+ * ids, aggregated by a correlated subquery so that a client (on the token path, at every request) is one query,
+ * however many groups it names. `groupIds` is the engine's aggregate of the group ids of one role: SQLite's
+ * json_group_array, PostgreSQL's json_agg.
  */
 export function selectColumns(groupIds: (role: 'access' | 'claim') => string): string {
-  const own = COLUMNS.split(',')
+  const own = `${COLUMNS}, version`
+    .split(',')
     .map((column) => `clients.${column.trim()}`)
     .join(', ');
   return `${own}, ${groupIds('access')} AS access_groups, ${groupIds('claim')} AS claim_groups`;
@@ -63,7 +67,7 @@ export function selectColumns(groupIds: (role: 'access' | 'claim') => string): s
 /** A column's value as both drivers take it (SQLite's turns booleans into 0 and 1 first). */
 export type ColumnValue = string | number | boolean | null;
 
-/** A new client's row in COLUMNS order: lists as JSON text, a groups-claim mode as its text. */
+/** A new client's row in COLUMNS order: lists as JSON text, a groups-claim mode as its text (the version is the default, 1). */
 export function insertValues(record: ClientRecord): ColumnValue[] {
   return [
     record.clientId,
@@ -225,6 +229,7 @@ export function toRecord(row: ClientRow): ClientRecord {
     registrationTokenHash: row.registration_token_hash,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: row.version,
   };
 }
 

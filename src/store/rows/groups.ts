@@ -11,6 +11,8 @@ export interface GroupRow {
   require_mfa: number | boolean;
   created_at: number;
   updated_at: number;
+  /** Issue 26 (migration 0017): 1 at the insert (the column's default), one more at every update. */
+  version: number;
 }
 
 export interface GroupSummaryRow extends GroupRow {
@@ -30,7 +32,11 @@ export interface GroupUseRow {
   role: string;
 }
 
-export const COLUMNS = 'id, name, name_key, description, require_mfa, created_at, updated_at';
+/** The columns an INSERT gives, in order (the version starts at the column's default, 1). */
+export const INSERT_COLUMNS = 'id, name, name_key, description, require_mfa, created_at, updated_at';
+
+/** The columns a read selects. */
+export const COLUMNS = `${INSERT_COLUMNS}, version`;
 
 /** The columns through the table's name, for statements that join another table with an `id` or `name` of its own. */
 export const QUALIFIED_COLUMNS = COLUMNS.split(',')
@@ -53,6 +59,7 @@ export function toRecord(row: GroupRow): GroupRecord {
     requireMfa: Boolean(row.require_mfa),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: row.version,
   };
 }
 

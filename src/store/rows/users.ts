@@ -21,9 +21,15 @@ export interface UserRow {
   time_zone: string | null;
   created_at: number;
   updated_at: number;
+  /** Issue 26 (migration 0017): 1 at the insert (the column's default), one more at every update. */
+  version: number;
 }
 
-export const COLUMNS = 'id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, has_password, locale, time_zone, created_at, updated_at';
+/** The columns an INSERT gives, in order (the version starts at the column's default, 1). */
+export const INSERT_COLUMNS = 'id, email, email_normalized, name, name_normalized, password_hash, is_admin, disabled, email_verified, has_password, locale, time_zone, created_at, updated_at';
+
+/** The columns a read selects. */
+export const COLUMNS = `${INSERT_COLUMNS}, version`;
 
 export const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   email: 'email',
@@ -50,6 +56,7 @@ export function toRecord(row: UserRow): UserRecord {
     timeZone: row.time_zone,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: row.version,
   };
 }
 
@@ -79,7 +86,7 @@ export function endsAdmin(patch: UserPatch): boolean {
 
 /** A new user's record as create() returns it: `hasPassword` defaults to true, `locale` and `timeZone` to null (NewUser). */
 export function createdRecord(user: NewUser, now: number): UserRecord {
-  return { ...user, hasPassword: user.hasPassword ?? true, locale: user.locale ?? null, timeZone: user.timeZone ?? null, createdAt: now, updatedAt: now };
+  return { ...user, hasPassword: user.hasPassword ?? true, locale: user.locale ?? null, timeZone: user.timeZone ?? null, createdAt: now, updatedAt: now, version: 1 };
 }
 
 /**

@@ -8,8 +8,10 @@ import {
   checkGrants,
   clientNotFound,
   COLUMNS,
+  createdRecord,
   grantScopesColumn,
   identifierTaken,
+  INSERT_COLUMNS,
   PATCH_COLUMNS,
   patchValue,
   scopesColumn,
@@ -20,7 +22,7 @@ import {
   type ApiUseRow,
   type ClientApiAccessRow,
 } from '../rows/apis.js';
-import type { ApiRepository, ListOptions } from '../store.js';
+import type { ApiRepository, ListOptions, UpdateOptions } from '../store.js';
 import { isForeignKeyViolation, type SqliteDatabase } from './database.js';
 
 /** Which uniqueness a failed write broke: the id is the primary key, the identifier is UNIQUE. */
@@ -47,7 +49,7 @@ export class SqliteApiRepository implements ApiRepository {
   private readonly setGrantsTx;
 
   constructor(private readonly db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO apis (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO apis (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], ApiRow>(`SELECT ${COLUMNS} FROM apis WHERE id = ?`);
     this.byIdentifier = db.prepare<[string], ApiRow>(`SELECT ${COLUMNS} FROM apis WHERE identifier = ?`);
     this.firstPage = db.prepare<[number], ApiRow>(`SELECT ${COLUMNS} FROM apis ORDER BY name, id LIMIT ?`);
@@ -77,9 +79,9 @@ export class SqliteApiRepository implements ApiRepository {
   }
 
   async create(api: NewApi, now: number): Promise<ApiRecord> {
-    const record: ApiRecord = { ...api, scopes: api.scopes.map((scope) => ({ name: scope.name, description: scope.description })), createdAt: now, updatedAt: now };
+    const record = createdRecord(api, now);
     try {
-      this.insertStmt.run(record.id, record.name, record.identifier, scopesColumn(record.scopes), record.tokenLifetime, record.tokenFormat, record.accepts, now, now);
+      this.insertStmt.run(record.id, record.name, record.identifier, scopesColumn(record.scopes), record.tokenLifetime, record.tokenFormat, record.accepts, Number(record.builtIn), now, now);
     } catch (error) {
       const taken = takenColumn(error);
       if (taken === 'id') throw apiIdTaken(api.id);
@@ -115,7 +117,7 @@ export class SqliteApiRepository implements ApiRepository {
     return this.countStmt.get() ?? 0;
   }
 
-  async update(id: string, patch: ApiPatch, now: number): Promise<ApiRecord | null> {
+  async update(id: string, patch: ApiPatch, now: number, options: UpdateOptions = {}): Promise<ApiRecord | null> {
     // Only the patched columns are written, so two concurrent edits of different fields both survive.
     const assignments: string[] = [];
     const values: (string | number | null)[] = [];
@@ -124,8 +126,12 @@ export class SqliteApiRepository implements ApiRepository {
       assignments.push(`${PATCH_COLUMNS[key]} = ?`);
       values.push(patchValue(key, value));
     }
+    // Issue 26: every update grows the version, and `onlyIfVersion` is a condition of this same statement.
+    const condition = options.onlyIfVersion === undefined ? '' : ' AND version = ?';
     try {
-      const row = this.db.prepare<unknown[], ApiRow>(`UPDATE apis SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE id = ? RETURNING ${COLUMNS}`).get(...values, now, id);
+      const row = this.db
+        .prepare<unknown[], ApiRow>(`UPDATE apis SET ${[...assignments, 'updated_at = ?', 'version = version + 1'].join(', ')} WHERE id = ?${condition} RETURNING ${COLUMNS}`)
+        .get(...values, now, id, ...(options.onlyIfVersion === undefined ? [] : [options.onlyIfVersion]));
       return row ? toRecord(row) : null;
     } catch (error) {
       if (takenColumn(error) === 'identifier') throw identifierTaken(patch.identifier ?? '');

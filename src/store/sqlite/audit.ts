@@ -5,11 +5,13 @@ import type { AuditChainHead, AuditEventRecord, AuditFilter, NewAuditEvent } fro
 import type { AuditRepository } from '../store.js';
 import type { SqliteDatabase } from './database.js';
 import { chainedFields, COLUMNS, toHead, toRecord, type AuditChainHeadRow, type AuditRow } from '../rows/audit.js';
+import { offeredToWebhooks, patternMatches } from '../rows/deliveries.js';
 
 export class SqliteAuditRepository implements AuditRepository {
   private readonly appendTx;
   private readonly headStmt;
   private readonly chainStmt;
+  private readonly byIdStmt;
   /** The filtered queries, prepared once per combination of filters (a few dozen at most). */
   private readonly filtered = new Map<string, Database.Statement>();
 
@@ -20,6 +22,14 @@ export class SqliteAuditRepository implements AuditRepository {
   ) {
     this.headStmt = db.prepare<[], AuditChainHeadRow>('SELECT last_id, last_hash FROM audit_chain_head WHERE singleton = 1');
     this.chainStmt = db.prepare<[number, number], AuditRow>(`SELECT ${COLUMNS} FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`);
+    this.byIdStmt = db.prepare<[number], AuditRow>(`SELECT ${COLUMNS} FROM audit_events WHERE id = ?`);
+    // Issue 26: one delivery per enabled webhook endpoint whose event types match, written with the event itself,
+    // so an event is never recorded without its deliveries (nor the reverse), whichever node or process appends it.
+    const fanOutStmt = db.prepare<[{ event: number; type: string; at: number }]>(
+      'INSERT INTO deliveries (id, kind, webhook_id, event_id, event_type, state, attempts, next_attempt_at, created_at, updated_at) ' +
+        "SELECT 'msg_' || lower(hex(randomblob(16))), 'webhook', w.id, @event, @type, 'pending', 0, @at, @at, @at FROM webhooks w " +
+        `WHERE w.enabled = 1 AND EXISTS (SELECT 1 FROM webhook_event_types p WHERE p.webhook_id = w.id AND ${patternMatches('@type')})`,
+    );
     const insertStmt = db.prepare<[number, string, string, string | null, string | null, string | null, string, string, string, string], AuditRow>(
       `INSERT INTO audit_events (at, type, actor, subject, client_id, ip, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
     );
@@ -40,6 +50,7 @@ export class SqliteAuditRepository implements AuditRepository {
       const row = insertStmt.get(fields.at, fields.type, fields.actor, fields.subject, fields.clientId, fields.ip, fields.outcome, fields.detailsJson, prevHash, hash);
       if (!row) throw new Error('INSERT … RETURNING returned no row');
       moveHeadStmt.run(row.id, hash);
+      if (offeredToWebhooks(event)) fanOutStmt.run({ event: row.id, type: row.type, at: row.at });
       return row;
     });
   }
@@ -85,8 +96,8 @@ export class SqliteAuditRepository implements AuditRepository {
     return prepared as Database.Statement<unknown[], R>;
   }
 
-  // PLACEHOLDER (issue 26 foundation, owner H5): one event by id.
-  async findById(_id: number): Promise<AuditEventRecord | null> {
-    throw new Error('not implemented yet (issue 26)');
+  async findById(id: number): Promise<AuditEventRecord | null> {
+    const row = this.byIdStmt.get(id);
+    return row ? toRecord(row) : null;
   }
 }

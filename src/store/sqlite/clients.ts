@@ -1,7 +1,7 @@
 import { ConflictError } from '../../errors.js';
 import { decodeCursor, toPage } from '../cursor.js';
 import type { ClientPatch, ClientRecord, NewClient } from '../records.js';
-import type { ClientRepository, ListOptions } from '../store.js';
+import type { ClientRepository, ListOptions, UpdateOptions } from '../store.js';
 import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from './database.js';
 import {
   accessDefaults,
@@ -53,7 +53,9 @@ export class SqliteClientRepository implements ClientRepository {
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM clients');
     this.deleteStmt = db.prepare('DELETE FROM clients WHERE client_id = ?');
     // One conditional statement: of two updates presenting the same registration access token, one sees its row.
-    this.rotateTokenStmt = db.prepare<[string, number, string, string]>('UPDATE clients SET registration_token_hash = ?, updated_at = ? WHERE client_id = ? AND registration_token_hash = ?');
+    this.rotateTokenStmt = db.prepare<[string, number, string, string]>(
+      'UPDATE clients SET registration_token_hash = ?, updated_at = ?, version = version + 1 WHERE client_id = ? AND registration_token_hash = ?',
+    );
     this.knownGroups = db.prepare<[string], string>('SELECT id FROM groups WHERE id IN (SELECT value FROM json_each(?))').pluck();
     this.insertGroups = db.prepare<[string, string, string]>('INSERT INTO client_groups (client_id, group_id, role) SELECT ?, value, ? FROM json_each(?)');
     this.deleteGroups = db.prepare<[string, string]>('DELETE FROM client_groups WHERE client_id = ? AND role = ?');
@@ -62,7 +64,7 @@ export class SqliteClientRepository implements ClientRepository {
       this.insertStmt.run(...insertValues(record).map((value) => (typeof value === 'boolean' ? Number(value) : value)));
       for (const { role, field } of GROUP_ROLES) this.writeGroups(record.clientId, role, record[field]);
     });
-    this.updateTx = db.transaction((clientId: string, patch: ClientPatch, now: number): ClientRow | undefined => {
+    this.updateTx = db.transaction((clientId: string, patch: ClientPatch, now: number, onlyIfVersion: number | null): ClientRow | undefined => {
       // Only the patched columns are written, so two concurrent edits of different fields both survive.
       const assignments: string[] = [];
       const values: (string | number | null)[] = [];
@@ -71,7 +73,11 @@ export class SqliteClientRepository implements ClientRepository {
         assignments.push(`${PATCH_COLUMNS[key]} = ?`);
         values.push(toColumn(key, value));
       }
-      const updated = this.db.prepare(`UPDATE clients SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE client_id = ?`).run(...values, now, clientId);
+      // Issue 26: every update grows the version, and `onlyIfVersion` is a condition of this same statement.
+      const condition = onlyIfVersion === null ? '' : ' AND version = ?';
+      const updated = this.db
+        .prepare(`UPDATE clients SET ${[...assignments, 'updated_at = ?', 'version = version + 1'].join(', ')} WHERE client_id = ?${condition}`)
+        .run(...values, now, clientId, ...(onlyIfVersion === null ? [] : [onlyIfVersion]));
       if (updated.changes === 0) return undefined;
       // A role's rules are replaced only when its list is in the patch.
       for (const { role, field } of GROUP_ROLES) {
@@ -102,6 +108,7 @@ export class SqliteClientRepository implements ClientRepository {
       ...accessDefaults(client),
       createdAt: now,
       updatedAt: now,
+      version: 1,
     };
     try {
       this.createTx(record);
@@ -134,10 +141,10 @@ export class SqliteClientRepository implements ClientRepository {
     return this.countStmt.get()?.n ?? 0;
   }
 
-  async update(clientId: string, patch: ClientPatch, now: number): Promise<ClientRecord | null> {
+  async update(clientId: string, patch: ClientPatch, now: number, options: UpdateOptions = {}): Promise<ClientRecord | null> {
     let row: ClientRow | undefined;
     try {
-      row = this.updateTx(clientId, patch, now);
+      row = this.updateTx(clientId, patch, now, options.onlyIfVersion ?? null);
     } catch (error) {
       if (isForeignKeyViolation(error)) throw unknownGroup(null);
       throw error;

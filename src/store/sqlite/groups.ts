@@ -6,6 +6,7 @@ import {
   COLUMNS,
   groupIdTaken,
   groupNotFound,
+  INSERT_COLUMNS,
   memberNotFound,
   nameKey,
   nameTaken,
@@ -19,7 +20,7 @@ import {
   type GroupUseRow,
   type MemberGroupRow,
 } from '../rows/groups.js';
-import type { GroupListOptions, GroupRepository } from '../store.js';
+import type { GroupListOptions, GroupRepository, UpdateOptions } from '../store.js';
 import { isForeignKeyViolation, type SqliteDatabase } from './database.js';
 
 /** A correlated count over group_members' primary key (group_id, user_id): one index range per group of the page. */
@@ -56,7 +57,7 @@ export class SqliteGroupRepository implements GroupRepository {
   private readonly usesOfStmt;
 
   constructor(private readonly db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO groups (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO groups (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], GroupRow>(`SELECT ${COLUMNS} FROM groups WHERE id = ?`);
     this.byName = db.prepare<[string], GroupRow>(`SELECT ${COLUMNS} FROM groups WHERE name_key = ?`);
     type PageParameters = { key?: string; id?: string; term?: string; limit: number };
@@ -85,7 +86,7 @@ export class SqliteGroupRepository implements GroupRepository {
   }
 
   async create(group: NewGroup, now: number): Promise<GroupRecord> {
-    const record: GroupRecord = { id: group.id, name: group.name, description: group.description, requireMfa: group.requireMfa ?? false, createdAt: now, updatedAt: now };
+    const record: GroupRecord = { id: group.id, name: group.name, description: group.description, requireMfa: group.requireMfa ?? false, createdAt: now, updatedAt: now, version: 1 };
     try {
       this.insertStmt.run(record.id, record.name, nameKey(record.name), record.description, Number(record.requireMfa), now, now);
     } catch (error) {
@@ -124,7 +125,7 @@ export class SqliteGroupRepository implements GroupRepository {
     return this.countStmt.get() ?? 0;
   }
 
-  async update(id: string, patch: GroupPatch, now: number): Promise<GroupRecord | null> {
+  async update(id: string, patch: GroupPatch, now: number, options: UpdateOptions = {}): Promise<GroupRecord | null> {
     const assignments: string[] = [];
     const values: (string | number)[] = [];
     if (patch.name !== undefined) {
@@ -139,8 +140,12 @@ export class SqliteGroupRepository implements GroupRepository {
       assignments.push('require_mfa = ?');
       values.push(Number(patch.requireMfa));
     }
+    // Issue 26: every update grows the version, and `onlyIfVersion` is a condition of this same statement.
+    const condition = options.onlyIfVersion === undefined ? '' : ' AND version = ?';
     try {
-      const row = this.db.prepare<unknown[], GroupRow>(`UPDATE groups SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE id = ? RETURNING ${COLUMNS}`).get(...values, now, id);
+      const row = this.db
+        .prepare<unknown[], GroupRow>(`UPDATE groups SET ${[...assignments, 'updated_at = ?', 'version = version + 1'].join(', ')} WHERE id = ?${condition} RETURNING ${COLUMNS}`)
+        .get(...values, now, id, ...(options.onlyIfVersion === undefined ? [] : [options.onlyIfVersion]));
       return row ? toRecord(row) : null;
     } catch (error) {
       if (isUniqueCode(error) === 'name') throw nameTaken(patch.name ?? '');

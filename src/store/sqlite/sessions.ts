@@ -16,6 +16,8 @@ export class SqliteSessionRepository implements SessionRepository {
   private readonly addClientStmt;
   private readonly clientsOfStmt;
   private readonly deleteExpiredStmt;
+  private readonly overStmt;
+  private readonly takeTx;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -32,6 +34,21 @@ export class SqliteSessionRepository implements SessionRepository {
     this.addClientStmt = db.prepare('INSERT INTO session_clients (sid, client_id, first_issued_at) SELECT sid, ?, ? FROM sessions WHERE sid = ? ON CONFLICT (sid, client_id) DO NOTHING');
     this.deleteExpiredStmt = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
     this.clientsOfStmt = db.prepare<[string], { client_id: string }>('SELECT client_id FROM session_clients WHERE sid = ? ORDER BY first_issued_at, client_id');
+    // No session is last seen at a negative instant: without an idle cutoff only the expiry counts.
+    this.overStmt = db.prepare<[number, number, number], SessionRow>(
+      `SELECT ${COLUMNS} FROM sessions WHERE expires_at <= ? OR last_seen_at <= ? ORDER BY expires_at, id_hash LIMIT ?`,
+    );
+    // Reading the sessions and their clients, then deleting them, must see no other writer in between: run as
+    // `.immediate` (the `idp` tool's direct connection takes the write lock first; on the writer thread it is a
+    // savepoint inside the batch's BEGIN IMMEDIATE, see audit.ts). Deleting the session deletes its client list
+    // (ON DELETE CASCADE), so the list is read first.
+    this.takeTx = db.transaction((now: number, limit: number, idleSince: number) =>
+      this.overStmt.all(now, idleSince, limit).map((row) => {
+        const clientIds = this.clientsOfStmt.all(row.sid).map((client) => client.client_id);
+        this.deleteStmt.run(row.id_hash);
+        return { session: toRecord(row), clientIds };
+      }),
+    );
   }
 
   async create(session: SessionRecord): Promise<void> {
@@ -90,8 +107,8 @@ export class SqliteSessionRepository implements SessionRepository {
     return this.deleteExpiredStmt.run(now).changes;
   }
 
-  // PLACEHOLDER (issue 26 foundation, owner H6): expired sessions taken with their clients.
-  async takeExpired(_now: number, _limit: number): Promise<{ session: SessionRecord; clientIds: string[] }[]> {
-    throw new Error('not implemented yet (issue 26)');
+  async takeExpired(now: number, limit: number, idleSince?: number): Promise<{ session: SessionRecord; clientIds: string[] }[]> {
+    if (limit < 1) return [];
+    return this.takeTx.immediate(now, limit, idleSince ?? -1);
   }
 }

@@ -1,7 +1,7 @@
 // `idp export` and `idp import` on SQLite: one read transaction (WAL gives it a snapshot while servers write)
 // and one IMMEDIATE write transaction. The `idp` process is the connection's only user while either runs.
 import type { TransferBatch, TransferReader, TransferRepository } from '../store.js';
-import { assertEmpty, bytesOf, isBinary, TRANSFER_TABLES, type TransferRow, type TransferTable } from '../transfer/tables.js';
+import { assertEmpty, bytesOf, countOf, isBinary, replacedRows, TRANSFER_TABLES, type TransferRow, type TransferTable } from '../transfer/tables.js';
 import { appliedSqliteMigrations, type SqliteDatabase } from './database.js';
 
 type SqliteValue = string | number | bigint | Buffer | null;
@@ -58,7 +58,8 @@ export class SqliteTransferRepository implements TransferRepository {
     const { db } = this;
     db.exec('BEGIN IMMEDIATE');
     try {
-      assertEmpty(new Map(TRANSFER_TABLES.map((table) => [table.name, (db.prepare(`SELECT count(*) AS n FROM ${table.name}`).get() as { n: number }).n])));
+      assertEmpty(new Map(TRANSFER_TABLES.map((table) => [table.name, (db.prepare(countOf(table)).get() as { n: number }).n])));
+      for (const statement of replacedRows()) db.prepare(statement).run();
       const inserts = new Map(
         TRANSFER_TABLES.map((table) => {
           const columns = Object.keys(table.columns);

@@ -11,6 +11,7 @@ import {
   endsAdmin,
   endsMailedLinks,
   idRetired,
+  INSERT_COLUMNS,
   lastAdmin,
   normalizeName,
   normalizeSearch,
@@ -57,7 +58,7 @@ export class SqliteUserRepository implements UserRepository {
     searchTuning: SqliteSearchTuning = SQLITE_SEARCH_TUNING,
     memberTuning: SqliteMemberListTuning = SQLITE_MEMBER_LIST_TUNING,
   ) {
-    this.insertStmt = db.prepare(`INSERT INTO users (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO users (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
     this.byEmail = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_normalized = ?`);
     this.firstPage = db.prepare<[number], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY email_normalized LIMIT ?`);
@@ -66,13 +67,13 @@ export class SqliteUserRepository implements UserRepository {
     this.members = new SqliteGroupMembers(db, memberTuning);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
     this.deleteStmt = db.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_LAST_ADMIN}`);
-    // A guarded write that changed nothing either found no user (or not at the address it was to have) or refused
-    // the last admin: the look-up that tells which runs in the same transaction, so no other connection's write
-    // lands in between.
-    this.guardedTx = db.transaction((write: () => unknown, id: string, emailNormalized: string | null): unknown => {
+    // A guarded write that changed nothing either found no user (or not at the address, or the version, it was to
+    // have) or refused the last admin: the look-up that tells which runs in the same transaction, so no other
+    // connection's write lands in between.
+    this.guardedTx = db.transaction((write: () => unknown, id: string, emailNormalized: string | null, version: number | null = null): unknown => {
       const result = write();
       const user = result ? undefined : this.byId.get(id);
-      if (user && (emailNormalized === null || user.email_normalized === emailNormalized)) throw lastAdmin();
+      if (user && (emailNormalized === null || user.email_normalized === emailNormalized) && (version === null || user.version === version)) throw lastAdmin();
       return result;
     });
     this.endMailedLinks = db.prepare<[number, string]>('UPDATE account_tokens SET used_at = ? WHERE user_id = ? AND used_at IS NULL');
@@ -152,20 +153,28 @@ export class SqliteUserRepository implements UserRepository {
     const guarded = endsAdmin(patch);
     const onlyIf = options.onlyIfEmail === undefined ? null : normalizeEmail(options.onlyIfEmail);
     const onlyIfHash = options.onlyIfPasswordHash ?? null;
-    const conditions = ['id = ?', ...(onlyIf === null ? [] : ['email_normalized = ?']), ...(onlyIfHash === null ? [] : ['password_hash = ?']), ...(guarded ? [NOT_LAST_ADMIN] : [])];
+    const onlyIfVersion = options.onlyIfVersion ?? null;
+    const conditions = [
+      'id = ?',
+      ...(onlyIf === null ? [] : ['email_normalized = ?']),
+      ...(onlyIfHash === null ? [] : ['password_hash = ?']),
+      ...(onlyIfVersion === null ? [] : ['version = ?']),
+      ...(guarded ? [NOT_LAST_ADMIN] : []),
+    ];
+    // Issue 26: every update grows the version, and `onlyIfVersion` is a condition of this same statement.
     const statement: Database.Statement<unknown[], UserRow> = this.db.prepare<unknown[], UserRow>(
-      `UPDATE users SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${COLUMNS}`,
+      `UPDATE users SET ${[...assignments, 'updated_at = ?', 'version = version + 1'].join(', ')} WHERE ${conditions.join(' AND ')} RETURNING ${COLUMNS}`,
     );
     const endsLinks = endsMailedLinks(patch, options);
     try {
       // A new email or password and the end of the mailed links are one write: no link outlives the change.
       const write = () => {
-        const updated = statement.get(...values, now, id, ...(onlyIf === null ? [] : [onlyIf]), ...(onlyIfHash === null ? [] : [onlyIfHash]));
+        const updated = statement.get(...values, now, id, ...(onlyIf === null ? [] : [onlyIf]), ...(onlyIfHash === null ? [] : [onlyIfHash]), ...(onlyIfVersion === null ? [] : [onlyIfVersion]));
         if (updated && endsLinks) this.endMailedLinks.run(now, id);
         return updated;
       };
       let row: UserRow | undefined;
-      if (guarded) row = this.guardedTx(write, id, onlyIf) as UserRow | undefined;
+      if (guarded) row = this.guardedTx(write, id, onlyIf, onlyIfVersion) as UserRow | undefined;
       else row = endsLinks ? (this.inTransaction(write) as UserRow | undefined) : write();
       return row ? toRecord(row) : null;
     } catch (error) {

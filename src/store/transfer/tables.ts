@@ -1,8 +1,8 @@
 // The tables `idp export` and `idp import` move, in an order that satisfies every foreign key, with each
 // column's portable kind. A JSON line holds a row as these kinds (text, a safe integer, a boolean or null),
 // whichever engine wrote it. Signing keys are not here: they move through the key stores (files with SQLite,
-// encrypted rows with PostgreSQL), re-encrypted for the journey; nor are federated sign-ins in progress
-// (NOT_TRANSFERRED). A test checks this list against both schemas.
+// encrypted rows with PostgreSQL), re-encrypted for the journey; nor are federated sign-ins in progress, the
+// delivery queue and the applications' sightings (NOT_TRANSFERRED). A test checks this list against both schemas.
 import { ConflictError, ValidationError } from '../../errors.js';
 import { GRANT_TABLES } from './grant-tables.js';
 
@@ -20,6 +20,11 @@ export interface TransferTable {
    * each engine turns back into the same bytes (bytesOf).
    */
   binary?: readonly string[];
+  /**
+   * A condition (SQL both engines read) true for the rows a new store makes by itself, which an import replaces: an
+   * empty target may hold them, and they are deleted before the export's rows go in (the built-in management API).
+   */
+  regenerated?: string;
 }
 
 const ts = 'int' as const;
@@ -50,6 +55,8 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
       time_zone: 'text',
       created_at: ts,
       updated_at: ts,
+      // Issue 26: the management API's ETag; it moves, so that an If-Match read before the move still holds after it.
+      version: 'int',
     },
     orderBy: ['id'],
   },
@@ -86,6 +93,7 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
       registration_token_hash: 'text',
       created_at: ts,
       updated_at: ts,
+      version: 'int',
     },
     orderBy: ['client_id'],
   },
@@ -101,10 +109,17 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
       token_lifetime: 'int',
       token_format: 'text',
       accepts: 'text',
+      // Issue 26: the management API's own record stays the built-in one (src/manage/management-api.ts finds it so).
+      built_in: 'bool',
       created_at: ts,
       updated_at: ts,
+      version: 'int',
     },
     orderBy: ['id'],
+    // Every start (and every `idp` command, `idp import` too) makes the built-in row for its issuer: the target's is
+    // replaced by the export's, which keeps its id, so the clients granted it keep their grants; the next start
+    // sets its identifier to the target's issuer.
+    regenerated: 'built_in',
   },
   {
     name: 'client_apis',
@@ -115,7 +130,7 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
     // Groups (issue 21) after the users and the clients their rows name: memberships and client rules move with them,
     // so that an imported server admits to each application exactly whom the old one did.
     name: 'groups',
-    columns: { id: 'text', name: 'text', name_key: 'text', description: 'text', require_mfa: 'bool', created_at: ts, updated_at: ts },
+    columns: { id: 'text', name: 'text', name_key: 'text', description: 'text', require_mfa: 'bool', created_at: ts, updated_at: ts, version: 'int' },
     orderBy: ['id'],
   },
   {
@@ -182,6 +197,37 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
     name: 'registration_tokens',
     columns: { id: 'text', token_hash: 'text', uses_left: 'int', used: 'int', created_by: 'text', created_at: ts, expires_at: ts },
     orderBy: ['id'],
+  },
+  {
+    // Issue 26: administrators' personal tokens for the management API (hashes only, after the users they act as):
+    // scripts keep working after a move, and a revoked or expired token stays so.
+    name: 'admin_tokens',
+    columns: {
+      id: 'text',
+      token_hash: 'text',
+      user_id: 'text',
+      scopes: 'text',
+      description: 'text',
+      created_by: 'text',
+      created_at: ts,
+      expires_at: ts,
+      revoked_at: ts,
+      last_used_at: ts,
+    },
+    orderBy: ['id'],
+  },
+  {
+    // Issue 26: webhook endpoints and the events each receives. The signing secret is sealed under the source's secret
+    // box and re-sealed under the target's by the transfer (src/manage/transfer-secrets.ts), as TOTP secrets are, so
+    // receivers verify the target's signatures with the secret they have.
+    name: 'webhooks',
+    columns: { id: 'text', url: 'text', description: 'text', secret_sealed: 'text', enabled: 'bool', created_at: ts, updated_at: ts },
+    orderBy: ['id'],
+  },
+  {
+    name: 'webhook_event_types',
+    columns: { webhook_id: 'text', pattern: 'text' },
+    orderBy: ['webhook_id', 'pattern'],
   },
   {
     // Issue 25: what the admin "Branding" screen saved (one row at most), its images as base64, with its version (so
@@ -285,8 +331,15 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
   },
 ];
 
-/** Tables left out on purpose besides the signing keys: short-lived, each started again after a move. */
-export const NOT_TRANSFERRED: readonly string[] = ['federation_states'];
+/**
+ * Tables left out on purpose besides the signing keys, in the order of their names: state, not configuration.
+ * - client_sightings (issue 26): where applications were seen and when they fetched the JWKS, best-effort evidence
+ *   for the next key rotation; the target gathers its own as applications come to it.
+ * - deliveries (issue 26): the delivery queue. A webhook delivery or a back-channel logout still pending at the move
+ *   is not sent by the target (its event stays in the audit log); the target's webhooks receive the events it makes.
+ * - federation_states: federated sign-ins in progress last minutes; one that crosses the move starts again.
+ */
+export const NOT_TRANSFERRED: readonly string[] = ['client_sightings', 'deliveries', 'federation_states'];
 
 export type TransferValue = string | number | boolean | null;
 export type TransferRow = Record<string, TransferValue>;
@@ -312,6 +365,16 @@ export function bytesOf(table: TransferTable, column: string, value: string): Bu
 }
 
 /** Refuses to write into a store that holds anything, naming what it holds. */
+/** The query counting a table's rows for the emptiness check: those a new store made by itself (`regenerated`) aside. */
+export function countOf(table: TransferTable): string {
+  return `SELECT count(*) AS n FROM ${table.name}${table.regenerated ? ` WHERE NOT (${table.regenerated})` : ''}`;
+}
+
+/** Deletes, inside the load's transaction, the rows the export's take the place of (`regenerated`). */
+export function replacedRows(): string[] {
+  return TRANSFER_TABLES.filter((table) => table.regenerated).map((table) => `DELETE FROM ${table.name} WHERE ${table.regenerated}`);
+}
+
 export function assertEmpty(counts: ReadonlyMap<string, number>): void {
   const held = [...counts].filter(([, n]) => n > 0).map(([name, n]) => `${n} ${name}`);
   if (held.length > 0) {

@@ -1,0 +1,22 @@
+// The files of prom-client that src/metrics/prom.ts loads one by one (the package's own types, re-declared for its
+// file paths: each file's module.exports is the class or function the package's index exports under that name).
+declare module 'prom-client/lib/registry.js' {
+  import { Registry } from 'prom-client';
+  export default Registry;
+}
+declare module 'prom-client/lib/counter.js' {
+  import { Counter } from 'prom-client';
+  export default Counter;
+}
+declare module 'prom-client/lib/gauge.js' {
+  import { Gauge } from 'prom-client';
+  export default Gauge;
+}
+declare module 'prom-client/lib/histogram.js' {
+  import { Histogram } from 'prom-client';
+  export default Histogram;
+}
+declare module 'prom-client/lib/defaultMetrics.js' {
+  import { collectDefaultMetrics } from 'prom-client';
+  export default collectDefaultMetrics;
+}
