@@ -88,6 +88,8 @@ async function renderDetail(deps: AdminDependencies, req: Request, res: Response
       errors,
       action: apiPath(deps, api.id),
       deletePath: apiPath(deps, api.id, '/delete'),
+      // Issue 26: the management API is never deleted (src/manage/apis.ts); its page says so instead of offering it.
+      builtIn: api.builtIn,
       listPath: apisPath(deps),
       defaultLifetime: deps.config.lifetimes.accessToken,
     },

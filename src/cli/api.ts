@@ -17,6 +17,8 @@ export function apiJson(api: ApiRecord) {
     token_lifetime: api.tokenLifetime,
     token_format: api.tokenFormat,
     accepts: api.accepts,
+    /** Issue 26: Gatehouse's own management API, which keeps its name, identifier, scopes and audience. */
+    built_in: api.builtIn,
     created_at: iso(api.createdAt),
     updated_at: iso(api.updatedAt),
   };
@@ -33,6 +35,7 @@ function apiText(api: ApiRecord): string[] {
     `token_lifetime: ${api.tokenLifetime === null ? '(ACCESS_TOKEN_TTL)' : `${api.tokenLifetime} s`}`,
     `token_format: ${api.tokenFormat}`,
     `accepts: ${api.accepts}`,
+    ...(api.builtIn ? ['built_in: yes (the management API: its name, identifier, scopes and audience are fixed)'] : []),
     'scopes:',
     ...api.scopes.map((scope) => `  ${scope.name}${scope.description ? `\t${scope.description}` : ''}`),
   ];

@@ -46,8 +46,7 @@ function notReadyWarning(kid: string, immediate: boolean, activatesAt: string, c
   const consequence = immediate ? 'they refuse the tokens it signs until they do' : `they must before it signs at ${activatesAt}`;
   const lines = clients.map(
     (client) =>
-      `  ${client.name} (${client.clientId}): ` +
-      (client.lastJwksFetchAt === null ? 'no JWKS fetch seen from where it authenticates' : `last JWKS fetch ${iso(client.lastJwksFetchAt)}`),
+      `  ${client.name} (${client.clientId}): ` + (client.lastJwksFetchAt === null ? 'no JWKS fetch seen from where it authenticates' : `last JWKS fetch ${iso(client.lastJwksFetchAt)}`),
   );
   return [
     `idp: warning: ${clients.length} application(s) have not fetched the JWKS since ${kid} was published; ${consequence}:`,
@@ -81,7 +80,9 @@ export function registerKeyCommands(program: Command): void {
 
   keys
     .command('rotate')
-    .description('publish a new signing key now; it signs after KEY_PREPUBLISH, and the current key stays published until its tokens expire')
+    .description(
+      'publish a new signing key now; it signs after KEY_PREPUBLISH, and the current key stays published until its tokens expire. Names (on stderr; --json: not_ready) the applications that have not fetched the JWKS since',
+    )
     .option('--now', 'sign with the new key at once (emergencies: relying parties with a cached key set reject its tokens until they fetch it again)')
     .option('--json', 'print JSON')
     .action((options: OutputOptions & { now?: boolean }) =>

@@ -158,13 +158,12 @@ export class DeliveryQueue {
     }
     this.polling = (async () => {
       try {
-        do {
-          this.pollAgain = false;
-          // A full batch means more may be due: the next one at once, up to a bound, so a burst drains quickly.
-          for (let batch = 0; batch < MAX_BATCHES_PER_POLL && !this.closed; batch++) {
-            if ((await this.runOnce()) < CLAIM_LIMIT) break;
-          }
-        } while (this.pollAgain && !this.closed);
+        this.pollAgain = false;
+        // A full batch means more may be due, and a kick() during the poll asks for another look: the next batch
+        // at once, up to a bound, so a burst drains quickly without starving the rest of the process.
+        for (let batch = 0; batch < MAX_BATCHES_PER_POLL && !this.closed; batch++) {
+          if ((await this.runOnce()) < CLAIM_LIMIT && !this.takeKick()) break;
+        }
       } catch (error) {
         this.options.logger.warn({ err: error }, 'claiming due deliveries failed; will try again');
       } finally {
@@ -173,6 +172,13 @@ export class DeliveryQueue {
       }
     })();
     return this.polling;
+  }
+
+  /** Whether kick() asked for another round since the last call; clears the request. */
+  private takeKick(): boolean {
+    const requested = this.pollAgain;
+    this.pollAgain = false;
+    return requested;
   }
 
   private async attemptAndSettle(delivery: DeliveryRecord): Promise<DeliveryRecord | null> {
@@ -200,7 +206,8 @@ export class DeliveryQueue {
       return null;
     }
     if (settled.state === 'pending') {
-      if (!result.delivered) this.options.logger.info({ delivery: settled.id, kind: settled.kind, attempts: settled.attempts, reason: result.reason, status: result.status }, 'a delivery failed; it will be retried');
+      if (!result.delivered)
+        this.options.logger.info({ delivery: settled.id, kind: settled.kind, attempts: settled.attempts, reason: result.reason, status: result.status }, 'a delivery failed; it will be retried');
       return settled;
     }
     if (settled.state === 'dead') await this.auditDead(settled, result, now);

@@ -150,8 +150,9 @@ export class BackchannelLogout {
    * Stops every logout's wait at once (server shutdown). The attempts themselves are the queue's: its close()
    * aborts them, and what was not delivered stays pending for another node or the next start.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.stopping.abort();
+    return Promise.resolve();
   }
 
   private async enqueue(subject: LogoutSubject, clients: ClientRecord[], leased: boolean): Promise<DeliveryRecord[]> {

@@ -8,7 +8,7 @@ import { signJwt } from '../tokens/sign-jwt.js';
 
 export const LOGOUT_TOKEN_TYPE = 'logout+jwt';
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-/** Long enough for the retries, short enough that a captured token is soon useless. */
+/** Each attempt signs a token of its own (src/delivery/backchannel-sender.ts): a captured token is soon useless. */
 export const LOGOUT_TOKEN_LIFETIME_SECONDS = 120;
 
 export interface LogoutTokenInput {

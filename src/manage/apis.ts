@@ -309,10 +309,13 @@ export async function updateApi(ctx: ApiContext, idOrIdentifier: string, changes
 export async function deleteApi(ctx: ManageContext, idOrIdentifier: string, options: ApiWriteOptions = {}): Promise<{ api: ApiRecord; uses: ApiUse[] }> {
   const api = await findApi(ctx.store, idOrIdentifier);
   if (api.builtIn) throw new ConflictError(BUILT_IN_API);
-  // The store's delete takes no version: a change landing between this read and the delete is deleted with it.
   if (options.expectedVersion !== undefined && api.version !== options.expectedVersion) throw staleVersion(api);
   const uses = await ctx.store.apis.usesOf(api.id);
-  if (!(await ctx.store.apis.delete(api.id))) throw notFound(idOrIdentifier);
+  // One conditional write when a version is expected: a change landing after the read keeps the API.
+  if (!(await ctx.store.apis.delete(api.id, options.expectedVersion === undefined ? undefined : { onlyIfVersion: options.expectedVersion }))) {
+    const now = await ctx.store.apis.findById(api.id);
+    throw now ? staleVersion(now) : notFound(idOrIdentifier);
+  }
   await audit(ctx, 'api.deleted', api.id, { name: api.name, identifier: api.identifier, clients: uses.map((use) => use.clientId) });
   return { api, uses };
 }

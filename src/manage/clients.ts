@@ -12,7 +12,7 @@
 // createClient, so that every rule here applies to strangers' clients too.
 import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
 import type { Config } from '../config.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, PreconditionFailed, ValidationError } from '../errors.js';
 import type { ClientApiAccess, ClientPatch, ClientRecord, NewClient } from '../store/records.js';
 import { accessChanges, accessFields, accessFieldsAsGiven, DEFAULT_ACCESS, formatGroupsClaim, type AccessFields, type AccessSettings } from './client-access.js';
 import { grantSummary, NO_APIS, planClientApis, writeGrants, type ClientApiSettings } from './client-apis.js';
@@ -102,6 +102,23 @@ export interface ClientWithSecret {
 }
 
 const NO_KEYS: ClientKeys = { jwks: null, jwksUri: null };
+
+/** Issue 26 (the management API's If-Match): the version the caller read, when it names one. */
+export interface ClientWriteOptions {
+  expectedVersion?: number;
+}
+
+function staleVersion(client: ClientRecord): PreconditionFailed {
+  return new PreconditionFailed(`the client ${client.clientId} has changed since it was read (version ${client.version} now): read it again`);
+}
+
+/** After a conditional write matched nothing: the client changed (PreconditionFailed) or is gone (NotFoundError). */
+async function lostWrite(ctx: ManageContext, clientId: string): Promise<never> {
+  const now = await ctx.store.clients.findById(clientId);
+  throw now ? staleVersion(now) : new NotFoundError(`no client ${JSON.stringify(clientId)}`);
+}
+
+const versionCondition = (options: ClientWriteOptions) => (options.expectedVersion === undefined ? undefined : { onlyIfVersion: options.expectedVersion });
 
 export async function findClient(ctx: ManageContext, clientId: string): Promise<ClientRecord> {
   const client = await ctx.store.clients.findById(clientId);
@@ -274,9 +291,12 @@ export function clientChanges(client: ClientRecord, input: ClientSettings): stri
  * with a secret replace the secret (private_key_jwt).
  * The address rule applies to a new back-channel logout URI (or JWKS URI) only: one stored before the rule (or while the
  * configuration allowed it) does not block editing the rest, and each delivery to it is still checked.
+ * Issue 26: with `options.expectedVersion` (the management API's If-Match) it writes only while the client is at that
+ * version (PreconditionFailed otherwise, nothing written); deleteClient takes the same option.
  */
-export async function updateClient(ctx: ClientContext, clientId: string, input: ClientSettings): Promise<ClientUpdate> {
+export async function updateClient(ctx: ClientContext, clientId: string, input: ClientSettings, options: ClientWriteOptions = {}): Promise<ClientUpdate> {
   const client = await findClient(ctx, clientId);
+  if (options.expectedVersion !== undefined && client.version !== options.expectedVersion) throw staleVersion(client);
   const newBackchannel = (input.backchannelLogoutUri ?? null) !== client.backchannelLogoutUri;
   const newJwksUri = Boolean(input.jwksUri) && input.jwksUri !== client.jwksUri;
   const rules: UrlRules = {
@@ -287,16 +307,17 @@ export async function updateClient(ctx: ClientContext, clientId: string, input: 
   plannedUpdate(client, input, accessFieldsAsGiven(input, client), rules);
   const { patch, changed } = plannedUpdate(client, input, await accessFields(ctx.store, input, client), rules);
   if (changed.length === 0) return { client, changed };
-  const updated = await ctx.store.clients.update(clientId, patch, ctx.clock.now());
-  if (!updated) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
+  // With a version expected, one conditional write: of two updates that read the same version, one wins.
+  const updated = (await ctx.store.clients.update(clientId, patch, ctx.clock.now(), versionCondition(options))) ?? (await lostWrite(ctx, clientId));
   await audit(ctx, 'client.updated', clientId, { changed, third_party: updated.thirdParty, origin: updated.origin }, clientId);
   return { client: updated, changed };
 }
 
-export async function deleteClient(ctx: ManageContext, clientId: string): Promise<ClientRecord> {
+export async function deleteClient(ctx: ManageContext, clientId: string, options: ClientWriteOptions = {}): Promise<ClientRecord> {
   const client = await findClient(ctx, clientId);
-  // Its codes and refresh tokens go with it (ON DELETE CASCADE).
-  if (!(await ctx.store.clients.delete(clientId))) throw new NotFoundError(`no client ${JSON.stringify(clientId)}`);
+  if (options.expectedVersion !== undefined && client.version !== options.expectedVersion) throw staleVersion(client);
+  // Its codes and refresh tokens go with it (ON DELETE CASCADE); with a version expected, only while it has that one.
+  if (!(await ctx.store.clients.delete(clientId, versionCondition(options)))) await lostWrite(ctx, clientId);
   await audit(ctx, 'client.deleted', clientId, { name: client.name, third_party: client.thirdParty, origin: client.origin }, clientId);
   return client;
 }

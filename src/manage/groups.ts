@@ -3,10 +3,10 @@
 // Applications refer to a group by its id (src/store/records.ts ClientRecord.accessGroups); people and scripts
 // name it, so every function here takes a name (compared case-insensitively) or an id.
 import { randomId } from '../auth/secrets.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, PreconditionFailed, ValidationError } from '../errors.js';
 import type { GroupPatch, GroupRecord, GroupUse, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import { audit, findUser, type ManageContext } from './users.js';
+import { audit, findUser, onlyIfVersion, type ManageContext, type VersionCondition } from './users.js';
 
 /**
  * Letters, digits, dot, underscore and hyphen: safe in a token claim, a URL path, a shell word and a
@@ -33,14 +33,37 @@ export function checkGroupDescription(text: string): string {
   return trimmed;
 }
 
-const notFound = (nameOrId: string) => new NotFoundError(`no group ${JSON.stringify(nameOrId)}`);
+const notFound = (nameOrId: GroupRef) => new NotFoundError(`no group ${JSON.stringify(typeof nameOrId === 'string' ? nameOrId : nameOrId.id)}`);
+const stale = (group: GroupRecord) => new PreconditionFailed(`the group ${group.name} has changed since it was read: read it again`);
+
+/**
+ * A group as people name it (its name, or its id), or exactly by id (`{ id }`: the management API, whose paths carry
+ * ids: an id is never taken for another group's name).
+ */
+export type GroupRef = string | { id: string };
+
+/** PreconditionFailed when the group is not at the version the caller read. */
+function checkVersion(group: GroupRecord, condition: VersionCondition): void {
+  if (condition.expectedVersion !== undefined && group.version !== condition.expectedVersion) throw stale(group);
+}
+
+/** Why a conditional write of the group wrote nothing: another change came first (412), or it is gone (404). */
+async function notWritten(store: Store, group: GroupRecord, nameOrId: GroupRef): Promise<Error> {
+  const now = await store.groups.findById(group.id);
+  return now ? stale(now) : notFound(nameOrId);
+}
 const taken = (name: string) => new ConflictError(`a group named ${JSON.stringify(name)} already exists (names are compared without regard to case)`);
 
 /**
  * Finds a group by name (case-insensitively) or, failing that, by id. Names come first: they are what people
  * type, and an id (22 random characters) is not a name anyone gives a group by chance.
  */
-export async function findGroup(store: Store, nameOrId: string): Promise<GroupRecord> {
+export async function findGroup(store: Store, nameOrId: GroupRef): Promise<GroupRecord> {
+  if (typeof nameOrId !== 'string') {
+    const byId = await store.groups.findById(nameOrId.id);
+    if (!byId) throw notFound(nameOrId);
+    return byId;
+  }
   const wanted = nameOrId.trim();
   if (!wanted) throw new NotFoundError('no group "": give a group name or id');
   const group = (GROUP_NAME_PATTERN.test(wanted) ? await store.groups.findByName(wanted) : null) ?? (await store.groups.findById(wanted));
@@ -79,24 +102,42 @@ export async function renameGroup(ctx: ManageContext, nameOrId: string, newName:
 }
 
 export interface GroupChanges {
+  /** Issue 26 (the management API's PATCH): a rename in the same write as the other changes, as renameGroup checks it. */
+  name?: string;
   description?: string;
   requireMfa?: boolean;
 }
 
-/** Changes a group's description or its multi-factor rule; only a real change is written and audited. */
-export async function updateGroup(ctx: ManageContext, nameOrId: string, changes: GroupChanges): Promise<GroupRecord> {
+/**
+ * Changes a group's name, description or multi-factor rule; only a real change is written and audited (a new name as
+ * `group.renamed`, the rest as `group.updated`). With `condition.expectedVersion`, one conditional write.
+ */
+export async function updateGroup(ctx: ManageContext, nameOrId: GroupRef, changes: GroupChanges, condition: VersionCondition = {}): Promise<GroupRecord> {
   const group = await findGroup(ctx.store, nameOrId);
+  checkVersion(group, condition);
   const patch: GroupPatch = {};
+  if (changes.name !== undefined) {
+    const name = checkGroupName(changes.name);
+    if (name !== group.name) {
+      // Another case of its own name is a rename of this group, not a clash.
+      const holder = await ctx.store.groups.findByName(name);
+      if (holder && holder.id !== group.id) throw taken(name);
+      patch.name = name;
+    }
+  }
   if (changes.description !== undefined) {
     const description = checkGroupDescription(changes.description);
     if (description !== group.description) patch.description = description;
   }
   if (changes.requireMfa !== undefined && changes.requireMfa !== group.requireMfa) patch.requireMfa = changes.requireMfa;
-  const fields = Object.keys(patch).map((field) => (field === 'requireMfa' ? 'require_mfa' : field));
-  if (fields.length === 0) return group;
-  const updated = await ctx.store.groups.update(group.id, patch, ctx.clock.now());
-  if (!updated) throw notFound(nameOrId);
-  await audit(ctx, 'group.updated', group.id, { name: group.name, fields, ...(patch.requireMfa === undefined ? {} : { require_mfa: patch.requireMfa }) });
+  const fields = Object.keys(patch)
+    .filter((field) => field !== 'name')
+    .map((field) => (field === 'requireMfa' ? 'require_mfa' : field));
+  if (fields.length === 0 && patch.name === undefined) return group;
+  const updated = await ctx.store.groups.update(group.id, patch, ctx.clock.now(), onlyIfVersion(condition));
+  if (!updated) throw await notWritten(ctx.store, group, nameOrId);
+  if (patch.name !== undefined) await audit(ctx, 'group.renamed', group.id, { from: group.name, to: updated.name });
+  if (fields.length > 0) await audit(ctx, 'group.updated', group.id, { name: updated.name, fields, ...(patch.requireMfa === undefined ? {} : { require_mfa: patch.requireMfa }) });
   return updated;
 }
 
@@ -105,16 +146,17 @@ export async function updateGroup(ctx: ManageContext, nameOrId: string, changes:
  * applications that named it, read just before: an application restricted to it alone now admits nobody (fails
  * closed, src/auth/access-rules.ts), which the caller tells the administrator.
  */
-export async function deleteGroup(ctx: ManageContext, nameOrId: string): Promise<{ group: GroupRecord; uses: GroupUse[] }> {
+export async function deleteGroup(ctx: ManageContext, nameOrId: GroupRef, condition: VersionCondition = {}): Promise<{ group: GroupRecord; uses: GroupUse[] }> {
   const group = await findGroup(ctx.store, nameOrId);
+  checkVersion(group, condition);
   const uses = await ctx.store.groups.usesOf(group.id);
-  if (!(await ctx.store.groups.delete(group.id))) throw notFound(nameOrId);
+  if (!(await ctx.store.groups.delete(group.id, onlyIfVersion(condition)))) throw await notWritten(ctx.store, group, nameOrId);
   await audit(ctx, 'group.deleted', group.id, { name: group.name, clients: uses.map((use) => use.clientId) });
   return { group, uses };
 }
 
 /** Puts a person in a group; already a member: nothing written (`added` false). */
-export async function addMember(ctx: ManageContext, groupNameOrId: string, userEmailOrId: string): Promise<{ group: GroupRecord; user: UserRecord; added: boolean }> {
+export async function addMember(ctx: ManageContext, groupNameOrId: GroupRef, userEmailOrId: string): Promise<{ group: GroupRecord; user: UserRecord; added: boolean }> {
   const group = await findGroup(ctx.store, groupNameOrId);
   const user = await findUser(ctx.store, userEmailOrId);
   const added = await ctx.store.groups.addMember(group.id, user.id, ctx.clock.now());
@@ -126,7 +168,7 @@ export async function addMember(ctx: ManageContext, groupNameOrId: string, userE
  * Takes a person out of a group; not a member: nothing written (`removed` false). Their next sign-in, single
  * sign-on answer, code exchange or refresh at an application restricted to the group is refused.
  */
-export async function removeMember(ctx: ManageContext, groupNameOrId: string, userEmailOrId: string): Promise<{ group: GroupRecord; user: UserRecord; removed: boolean }> {
+export async function removeMember(ctx: ManageContext, groupNameOrId: GroupRef, userEmailOrId: string): Promise<{ group: GroupRecord; user: UserRecord; removed: boolean }> {
   const group = await findGroup(ctx.store, groupNameOrId);
   const user = await findUser(ctx.store, userEmailOrId);
   const removed = await ctx.store.groups.removeMember(group.id, user.id);

@@ -1,6 +1,6 @@
 // Signing-key rotation and revocation: the rules shared by the `idp` tool and (later) the admin screens.
 // Every operation checks before it writes, and is recorded in the audit log.
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { SessionTerminator } from '../logout/session-end.js';
 import { revokeGrant } from '../oidc/grants/revoke-grant.js';
 import { computeSchedule, type KeyPolicy, type KeyTimeline, type Schedule } from '../signing/key-schedule.js';
@@ -38,12 +38,15 @@ export interface Rotation {
  * Adds a key, published now. It signs after KEY_PREPUBLISH, once every cached copy of the JWKS has it; with
  * `immediately` (an emergency) it signs at once, and relying parties with a cached JWKS refuse its tokens until
  * they fetch it again. A key set with no signing key gets an active key, there being no one to wait for.
+ * Issue 26: `activatesAt` (the management API's POST /keys/rotate) schedules the activation later than KEY_PREPUBLISH,
+ * never earlier (that is what `immediately` is for), and within a year.
  */
-export async function rotateKey(ctx: KeyContext, options: { immediately: boolean }): Promise<Rotation> {
+export async function rotateKey(ctx: KeyContext, options: { immediately: boolean; activatesAt?: number }): Promise<Rotation> {
   const now = ctx.clock.now();
+  const scheduled = checkActivation(options.activatesAt, now, ctx.policy.prepublishMs);
   const before = computeSchedule(await ctx.keys.list(), now, ctx.policy.retirementDelayMs);
   const immediate = options.immediately || before.signingKey === null;
-  const created = await ctx.keys.rotate(now, immediate ? now : now + ctx.policy.prepublishMs);
+  const created = await ctx.keys.rotate(now, immediate ? now : (scheduled ?? now + ctx.policy.prepublishMs));
   const after = computeSchedule([created, ...before.keys.map((t) => t.key)], now, ctx.policy.retirementDelayMs);
   const previous = before.signingKey;
   await audit(ctx, immediate ? 'key.activated_now' : 'key.rotation_scheduled', created.kid, {
@@ -51,6 +54,19 @@ export async function rotateKey(ctx: KeyContext, options: { immediately: boolean
     previous_kid: previous?.kid ?? null,
   });
   return { key: timelineOf(after, created.kid), previous, immediate };
+}
+
+const MAX_ACTIVATION_DELAY_MS = 365 * 24 * 60 * 60 * 1000;
+
+function checkActivation(activatesAt: number | undefined, now: number, prepublishMs: number): number | null {
+  if (activatesAt === undefined) return null;
+  if (!Number.isFinite(activatesAt)) throw new ValidationError('activates_at', 'the activation must be a date and time');
+  // Relying parties cache the JWKS: a key must be published that long before it signs.
+  if (activatesAt < now + prepublishMs) {
+    throw new ValidationError('activates_at', `the activation must be at least KEY_PREPUBLISH (${Math.round(prepublishMs / 1000)} s) from now, so that cached copies of the JWKS have the key first; rotate immediately for an emergency`);
+  }
+  if (activatesAt > now + MAX_ACTIVATION_DELAY_MS) throw new ValidationError('activates_at', 'the activation must be within a year from now');
+  return activatesAt;
 }
 
 export interface Revocation {

@@ -9,7 +9,7 @@ import { randomId } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { SessionEndReason, SessionTerminator } from '../logout/session-end.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, PreconditionFailed, ValidationError } from '../errors.js';
 import type { SessionRecord, UserPatch, UserRecord } from '../store/records.js';
 import { revokeAdminTokensOf } from './admin-tokens.js';
 import type { Store } from '../store/store.js';
@@ -52,6 +52,32 @@ export function checkName(name: string | undefined): string | null {
     throw new ValidationError('name', `the name must be at most ${MAX_NAME_LENGTH} characters long`).shown('account.errors.nameTooLong', { max: MAX_NAME_LENGTH });
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ValidationError('name', 'the name must not contain control characters').shown('account.errors.nameControl');
   return trimmed || null;
+}
+
+/**
+ * Issue 26 (the management API's If-Match): the version the caller read. With it, a change is made only while the
+ * record is still at that version (one conditional write), else PreconditionFailed and nothing written.
+ */
+export interface VersionCondition {
+  expectedVersion?: number;
+}
+
+/** The store's condition for a write under `condition`. */
+export const onlyIfVersion = (condition: VersionCondition) => (condition.expectedVersion === undefined ? undefined : { onlyIfVersion: condition.expectedVersion });
+
+function staleUser(user: UserRecord): PreconditionFailed {
+  return new PreconditionFailed(`the user ${user.email} has changed since it was read: read it again`);
+}
+
+/** PreconditionFailed when the user is not at the version the caller read. */
+function checkVersion(user: UserRecord, condition: VersionCondition): void {
+  if (condition.expectedVersion !== undefined && user.version !== condition.expectedVersion) throw staleUser(user);
+}
+
+/** Why a conditional write of user `id` wrote nothing: another change came first (412), or the user is gone (404). */
+async function notWritten(store: Store, id: string, emailOrId: string): Promise<Error> {
+  const now = await store.users.findById(id);
+  return now ? staleUser(now) : new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
 }
 
 /** Finds a user by email (anything with an @) or by id. */
@@ -111,16 +137,21 @@ export async function setDisabled(ctx: ManageContext, emailOrId: string, disable
   return updated;
 }
 
-export async function deleteUser(ctx: ManageContext, emailOrId: string): Promise<UserRecord> {
+/**
+ * Deletes a user. With `condition.expectedVersion`, the first write (disabling them, or the delete itself for a user
+ * already disabled) is made only at that version: once it is made, the deletion goes through.
+ */
+export async function deleteUser(ctx: ManageContext, emailOrId: string, condition: VersionCondition = {}): Promise<UserRecord> {
   const user = await findUser(ctx.store, emailOrId);
+  checkVersion(user, condition);
   // Disabled first: the store refuses it atomically (LastAdminError) before any session is ended when this is
   // the last enabled admin, and nobody can sign in as the user while their sessions end.
-  if (!user.disabled && !(await ctx.store.users.update(user.id, { disabled: true }, ctx.clock.now()))) {
-    throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
+  if (!user.disabled && !(await ctx.store.users.update(user.id, { disabled: true }, ctx.clock.now(), onlyIfVersion(condition)))) {
+    throw await notWritten(ctx.store, user.id, emailOrId);
   }
   // The clients hear of the sessions' end first; the rows then go with the user (ON DELETE CASCADE).
   await ctx.sessionEnd?.endAllForUser(user.id, { reason: 'user_deleted', actor: ctx.actor, keepOffline: false });
-  if (!(await ctx.store.users.delete(user.id))) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
+  if (!(await ctx.store.users.delete(user.id, user.disabled ? onlyIfVersion(condition) : undefined))) throw await notWritten(ctx.store, user.id, emailOrId);
   await audit(ctx, 'user.deleted', user.id, {});
   return user;
 }
@@ -131,6 +162,8 @@ export interface UserChanges {
   name?: string;
   emailVerified?: boolean;
   isAdmin?: boolean;
+  /** Issue 26 (the management API's PATCH): as setDisabled, in the same write as the other changes. */
+  disabled?: boolean;
 }
 
 /** The message of the one refusal no store rule covers: an administrator demoting themselves. */
@@ -139,10 +172,12 @@ export const OWN_ADMIN_ACCESS = 'You cannot remove your own administrator access
 /**
  * Edits a user: validated like createUser, only the fields that differ are written. Audits `user.updated` with
  * the changed field names, and `user.admin_granted` / `user.admin_revoked` when the flag moves. Removing the
- * last enabled admin's flag is refused by the store (LastAdminError).
+ * last enabled admin's flag is refused by the store (LastAdminError). Issue 26: `disabled` too (as setDisabled:
+ * access ended, `user.disabled` / `user.enabled`), and with `condition.expectedVersion` one conditional write.
  */
-export async function updateUser(ctx: ManageContext, emailOrId: string, changes: UserChanges): Promise<{ user: UserRecord; changed: (keyof UserPatch)[] }> {
+export async function updateUser(ctx: ManageContext, emailOrId: string, changes: UserChanges, condition: VersionCondition = {}): Promise<{ user: UserRecord; changed: (keyof UserPatch)[] }> {
   const user = await findUser(ctx.store, emailOrId);
+  checkVersion(user, condition);
   const patch: UserPatch = {};
   if (changes.email !== undefined) {
     const email = checkEmail(changes.email);
@@ -158,6 +193,7 @@ export async function updateUser(ctx: ManageContext, emailOrId: string, changes:
     if (!changes.isAdmin && user.id === ctx.actor) throw new ValidationError('admin', OWN_ADMIN_ACCESS);
     patch.isAdmin = changes.isAdmin;
   }
+  if (changes.disabled !== undefined && changes.disabled !== user.disabled) patch.disabled = changes.disabled;
   const changed = Object.keys(patch) as (keyof UserPatch)[];
   if (changed.length === 0) return { user, changed };
   // A new address ends every link mailed before it (UserRepository.update): a verification link to a mistyped
@@ -167,12 +203,15 @@ export async function updateUser(ctx: ManageContext, emailOrId: string, changes:
     const holder = await ctx.store.users.findByEmail(patch.email);
     if (holder && holder.id !== user.id) throw new ConflictError(`a user with the email ${patch.email} already exists`);
   }
-  const updated = await ctx.store.users.update(user.id, patch, ctx.clock.now());
-  if (!updated) throw new NotFoundError(`no user ${JSON.stringify(emailOrId)}`);
+  const updated = await ctx.store.users.update(user.id, patch, ctx.clock.now(), onlyIfVersion(condition));
+  if (!updated) throw await notWritten(ctx.store, user.id, emailOrId);
   await audit(ctx, 'user.updated', user.id, { fields: changed });
   if (patch.isAdmin !== undefined) await audit(ctx, patch.isAdmin ? 'user.admin_granted' : 'user.admin_revoked', user.id, {});
+  // Disabled in an edit (the management API's PATCH): everything setDisabled does after its write.
+  if (patch.disabled === true) await endAccess(ctx, user.id, 'user_disabled');
+  if (patch.disabled !== undefined) await audit(ctx, patch.disabled ? 'user.disabled' : 'user.enabled', user.id, {});
   // Issue 26: a personal admin token dies with its administrator's rights (src/manage/admin-tokens.ts).
-  if (patch.isAdmin === false) await revokeAdminTokensOf(ctx, user.id);
+  if (patch.isAdmin === false || patch.disabled === true) await revokeAdminTokensOf(ctx, user.id);
   return { user: updated, changed };
 }
 

@@ -4,8 +4,7 @@
 import { Registry } from './prom.js';
 import { hashSecret, secretMatchesHash } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
-import type { KeyRing } from '../signing/key-ring.js';
-import { keyRegistry } from './key-gauges.js';
+import { keyRegistry, type KeySchedule } from './key-gauges.js';
 import { registry } from './metrics.js';
 
 let processMetrics: Promise<Registry> | null = null;
@@ -25,12 +24,12 @@ export function processRegistry(): Promise<Registry> {
 }
 
 /** Ours and the key gauges: the part `promtool check metrics` lints (prom-client's process metrics are not ours to fix). */
-export function ownRegistry(keyRing: Pick<KeyRing, 'schedule'>, clock: Clock): Registry {
+export function ownRegistry(keyRing: KeySchedule, clock: Clock): Registry {
   return Registry.merge([registry, keyRegistry(keyRing, clock)]);
 }
 
 /** Everything one endpoint serves. */
-export async function scrapeRegistry(keyRing: Pick<KeyRing, 'schedule'>, clock: Clock): Promise<Registry> {
+export async function scrapeRegistry(keyRing: KeySchedule, clock: Clock): Promise<Registry> {
   return Registry.merge([ownRegistry(keyRing, clock), await processRegistry()]);
 }
 

@@ -3,10 +3,12 @@
 // per served endpoint, since each has its own key ring (tests run several apps in one process).
 import { Gauge, Registry } from './prom.js';
 import type { Clock } from '../clock.js';
-import type { KeyRing } from '../signing/key-ring.js';
+import type { KeyFacts, Schedule } from '../signing/key-schedule.js';
 
-/** What the gauges read: a key ring's schedule (only its keys' states and times). */
-type KeySchedule = Pick<KeyRing, 'schedule'>;
+/** What the gauges read: a key ring's schedule (KeyRing.schedule), only its keys' states and times. */
+export interface KeySchedule {
+  readonly schedule: Pick<Schedule<KeyFacts>, 'keys' | 'published'>;
+}
 
 export function keyRegistry(keyRing: KeySchedule, clock: Clock): Registry {
   const registry = new Registry();

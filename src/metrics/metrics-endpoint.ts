@@ -6,13 +6,13 @@ import type { RequestHandler } from 'express';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { InvalidToken } from '../errors.js';
-import type { KeyRing } from '../signing/key-ring.js';
 import type { Registry } from './prom.js';
+import type { KeySchedule } from './key-gauges.js';
 import { scrapeAccess, scrapeRegistry } from './exposition.js';
 
 export interface MetricsEndpointDependencies {
   config: Pick<Config, 'metrics'>;
-  keyRing: Pick<KeyRing, 'schedule'>;
+  keyRing: KeySchedule;
   clock: Clock;
 }
 

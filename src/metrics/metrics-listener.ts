@@ -7,13 +7,13 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { routes } from '../http/routes.js';
 import type { Logger } from '../logger.js';
-import type { KeyRing } from '../signing/key-ring.js';
 import type { Registry } from './prom.js';
+import type { KeySchedule } from './key-gauges.js';
 import { scrapeAccess, scrapeRegistry, type ScrapeVerdict } from './exposition.js';
 
 export interface MetricsListenerDependencies {
   config: Pick<Config, 'metrics'>;
-  keyRing: Pick<KeyRing, 'schedule'>;
+  keyRing: KeySchedule;
   clock: Clock;
   logger: Logger;
 }

@@ -94,7 +94,7 @@ export class ClientSightings {
     const last = this.jwks.get(key);
     // The first fetch after the key set changed is always written: it is the one readiness waits for.
     const write = !last || last.etag !== etag || now - last.writtenAt >= JWKS_DEBOUNCE_MS;
-    remember(this.jwks, key, { writtenAt: write || !last ? now : last.writtenAt, etag, fetchedAt: now });
+    remember(this.jwks, key, { writtenAt: last && !write ? last.writtenAt : now, etag, fetchedAt: now });
     if (write) this.enqueue(() => this.deps.store.clientSightings.jwksFetched(origin.address, origin.userAgent, now));
   }
 

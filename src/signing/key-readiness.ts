@@ -67,12 +67,7 @@ export function stateFor(lastJwksFetchAt: number | null, key: Pick<PendingKey, '
  * Readiness for the key `kid`, or the pending key activating first, at `now`. `keys` is the running server's
  * KeyRing, or any holder of a schedule (the `idp` tool passes the timeline of the key it just made).
  */
-export async function readiness(
-  store: Pick<Store, 'clientSightings' | 'clients'>,
-  keys: { schedule: Pick<Schedule<KeyFacts>, 'keys'> },
-  now: number,
-  kid?: string,
-): Promise<Readiness> {
+export async function readiness(store: Pick<Store, 'clientSightings' | 'clients'>, keys: { schedule: Pick<Schedule<KeyFacts>, 'keys'> }, now: number, kid?: string): Promise<Readiness> {
   const pendingKey = pendingKeyOf(keys.schedule, kid);
   if (!pendingKey) return { pendingKey: null, clients: [] };
   const summaries = await store.clientSightings.summary(now - ACTIVE_CLIENT_WINDOW_MS);

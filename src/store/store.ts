@@ -150,9 +150,10 @@ export interface UserRepository {
   /**
    * Deletes the user with their sessions, codes and refresh tokens; false when there was none. The id is
    * retired: no user is ever created with it again (ConflictError), so a `sub` never names two people.
-   * Throws LastAdminError when it would delete the last enabled admin.
+   * Throws LastAdminError when it would delete the last enabled admin. Issue 26: with `options.onlyIfVersion`, only
+   * while the user is at that version (false otherwise, and nothing deleted).
    */
-  delete(id: string): Promise<boolean>;
+  delete(id: string, options?: UpdateOptions): Promise<boolean>;
 }
 
 export interface ClientRepository {
@@ -163,7 +164,8 @@ export interface ClientRepository {
   count(): Promise<number>;
   /** Null when there is none (or `options.onlyIfVersion` does not match). */
   update(clientId: string, patch: ClientPatch, now: number, options?: UpdateOptions): Promise<ClientRecord | null>;
-  delete(clientId: string): Promise<boolean>;
+  /** False when there is none (or, issue 26, `options.onlyIfVersion` does not match: nothing deleted). */
+  delete(clientId: string, options?: UpdateOptions): Promise<boolean>;
   /**
    * Issue 24 (RFC 7592 §2.2): replaces a dynamically registered client's registration access token hash, only while
    * it still is `expected` (one conditional write: of two updates racing with the same token, one wins). Sets
@@ -187,7 +189,8 @@ export interface GroupRepository {
   count(): Promise<number>;
   /** Null when there is none (or `options.onlyIfVersion` does not match); throws ConflictError when a new name is taken. */
   update(id: string, patch: GroupPatch, now: number, options?: UpdateOptions): Promise<GroupRecord | null>;
-  delete(id: string): Promise<boolean>;
+  /** False when there is none (or, issue 26, `options.onlyIfVersion` does not match: nothing deleted). */
+  delete(id: string, options?: UpdateOptions): Promise<boolean>;
   /** True when added, false when already a member; throws NotFoundError when the group or the user is gone. */
   addMember(groupId: string, userId: string, now: number): Promise<boolean>;
   /** False when the person was not a member. */
@@ -236,7 +239,8 @@ export interface ApiRepository {
    * list; throws ConflictError when a new identifier is taken.
    */
   update(id: string, patch: ApiPatch, now: number, options?: UpdateOptions): Promise<ApiRecord | null>;
-  delete(id: string): Promise<boolean>;
+  /** False when there is none (or, issue 26, `options.onlyIfVersion` does not match: nothing deleted). */
+  delete(id: string, options?: UpdateOptions): Promise<boolean>;
   /** The clients naming the API, in client name order. */
   usesOf(apiId: string): Promise<ApiUse[]>;
   /** The client's grants, each with its API, in API name order: one query (the token path reads it when a resource is named). */

@@ -119,16 +119,13 @@ describe('idp api (the command-line tool, run as a child process)', () => {
     await createOrders();
     await ok(['api', 'create', '--name', 'Billing', '--identifier', 'https://billing.example', '--scope', 'b', '--json']);
     const all = await ok<{ apis: ApiJson[]; next: null }>(['api', 'list', '--json']);
-    expect(all.apis.map((api) => api.name)).toEqual(['Billing', 'Orders']);
-    const page = await ok<{ apis: ApiJson[]; next: string }>(['api', 'list', '--limit', '1', '--json']);
-    expect(page.apis.map((api) => api.name)).toEqual(['Billing']);
-    expect((await ok<{ apis: ApiJson[] }>(['api', 'list', '--limit', '1', '--after', page.next, '--json'])).apis.map((api) => api.name)).toEqual(['Orders']);
+    // Issue 26: every store has Gatehouse's own management API (src/manage/management-api.ts).
+    expect(all.apis.map((api) => api.name)).toEqual(['Billing', 'Gatehouse management API', 'Orders']);
+    const page = await ok<{ apis: ApiJson[]; next: string }>(['api', 'list', '--limit', '2', '--json']);
+    expect(page.apis.map((api) => api.name)).toEqual(['Billing', 'Gatehouse management API']);
+    expect((await ok<{ apis: ApiJson[] }>(['api', 'list', '--limit', '2', '--after', page.next, '--json'])).apis.map((api) => api.name)).toEqual(['Orders']);
     const text = (await idp(['api', 'list'])).stdout.split('\n');
-    expect(text[1]).toMatch(new RegExp(`^[A-Za-z0-9_-]{22}\\t${ORDERS}\\tOrders\\torders:read orders:write$`));
-    await withStore(async (store) => {
-      for (const api of all.apis) await store.apis.delete(api.id);
-    });
-    expect((await idp(['api', 'list'])).stdout).toBe('(no APIs)\n');
+    expect(text[2]).toMatch(new RegExp(`^[A-Za-z0-9_-]{22}\\t${ORDERS}\\tOrders\\torders:read orders:write$`));
   });
 
   it('shows an API by identifier or id, with the applications that may request or introspect its tokens', async () => {
@@ -225,5 +222,16 @@ describe("idp api: an identifier that is Gatehouse's own address", () => {
     expect((await refused(['api', 'create', '--name', 'Mine', '--identifier', own, '--scope', 'read'], /^idp: the identifier is this server's own address/)).stderr).toContain(message);
     await runIdpJson(['api', 'create', '--name', 'Orders', '--identifier', ORDERS, '--scope', 'read', '--json'], tool.env);
     expect((await refused(['api', 'update', ORDERS, '--identifier', own], /^idp: the identifier is this server's own address/)).stderr).toContain(message);
+  });
+
+  it('keeps the built-in management API (issue 26): it is not deleted, renamed or re-scoped, writing nothing', async () => {
+    const management = `${tool.config.issuer}/api/v1`;
+    const builtIn = "the management API is built in: its name, identifier, scopes and audience are Gatehouse's (its token lifetime and format may change)";
+    await refused(['api', 'delete', management], builtIn);
+    await refused(['api', 'update', management, '--scope', 'manage:everything'], builtIn);
+    await refused(['api', 'update', management, '--name', 'Mine'], builtIn);
+    const shown = await runIdpJson<{ identifier: string; scopes: { name: string }[]; accepts: string }>(['api', 'show', management, '--json'], tool.env);
+    expect(shown).toMatchObject({ identifier: management, accepts: 'machines', built_in: true });
+    expect(shown.scopes.map((scope) => scope.name)).toEqual(['manage:users', 'manage:groups', 'manage:clients', 'manage:apis', 'manage:keys']);
   });
 });

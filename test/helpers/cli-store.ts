@@ -6,6 +6,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
+import { systemClock } from '../../src/clock.js';
+import { ensureManagementApi } from '../../src/manage/management-api.js';
 import { openStore } from '../../src/services.js';
 import type { Store } from '../../src/store/store.js';
 import { runIdp } from './processes.js';
@@ -92,6 +94,9 @@ export async function toolStore(engine: TestEngine = testEngine): Promise<ToolSt
     async withStore(use) {
       const store = await openStore(config);
       try {
+        // As every `idp` command and server start does (issue 26), so that a test's reading before a command and after
+        // it differ only by what the command did.
+        await ensureManagementApi(store, config, systemClock);
         return await use(store);
       } finally {
         await store.close();

@@ -1,7 +1,7 @@
 // OpenID Connect Back-Channel Logout 1.0: when a sign-in session ends (logout, a new sign-in, an administrator
 // disabling or deleting the person, the `idp` tool), every application that received tokens in it gets a
 // signed logout token by a server-to-server POST, within a bounded time, and the session's tokens die.
-import { createRemoteJWKSet, decodeJwt, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeJwt } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomId } from '../../src/auth/secrets.js';
 import type { BackchannelLogout, Resolver } from '../../src/logout/backchannel.js';
@@ -237,6 +237,22 @@ describe('Back-Channel Logout 1.0', () => {
       expect(redirecting.received).toHaveLength(1);
       expect(elsewhere.received).toEqual([]);
     });
+
+    it('sends nothing for a client that no longer has a back-channel URI when its turn comes: the delivery is dead, as gone', async () => {
+      const user = await person();
+      const at = await receiver();
+      const record = await clientRecord('Gone', at.url);
+      const { backchannel, queue } = own();
+      const session = sessionRecord(user.id);
+      // Queued for the queue's next run, as expired sessions' logouts are.
+      await backchannel.notify(session, [record], 'queued');
+      await app.store.clients.update(record.clientId, { backchannelLogoutUri: null }, Date.now());
+      await queue.runOnce();
+
+      expect((await app.store.deliveries.listForClient(record.clientId, { after: null, limit: 10 })).items).toMatchObject([{ state: 'dead', attempts: 1, lastError: 'gone' }]);
+      expect(await backchannelEvents(session.sid, 1)).toMatchObject([{ type: 'logout.backchannel_failed', details: { client_id: record.clientId, attempts: 1, reason: 'gone' } }]);
+      expect(at.received).toEqual([]);
+    });
   });
 
   describe('receivers on private addresses (issue 19, N1: no probing of internal hosts)', () => {
@@ -251,6 +267,11 @@ describe('Back-Channel Logout 1.0', () => {
     async function clientRecord(name: string, uri: string): Promise<ClientRecord> {
       const registered = await addClient(app, { name, redirectUris: [`https://${name.toLowerCase()}.example/cb`], backchannelLogoutUri: uri });
       return (await app.store.clients.findById(registered.clientId)) ?? expect.fail('the client was not stored');
+    }
+
+    /** The client with this back-channel URI written straight to the store (each attempt reads the client as stored). */
+    async function storedWith(record: ClientRecord, uri: string): Promise<ClientRecord> {
+      return (await app.store.clients.update(record.clientId, { backchannelLogoutUri: uri }, Date.now())) ?? expect.fail('the client was not updated');
     }
 
     /** Notifies one client and returns its single audit event, once its first attempt is over. */
@@ -290,7 +311,8 @@ describe('Back-Channel Logout 1.0', () => {
           { address: '::ffff:10.0.0.1', family: 6 },
         ];
       };
-      const record = { ...(await clientRecord('Rebound', 'https://rp.example/bc')), backchannelLogoutUri: 'https://rebound.example/bc' };
+      // Stored as it might have been registered when the name resolved to a public address.
+      const record = await storedWith(await clientRecord('Rebound', 'https://rp.example/bc'), 'https://rebound.example/bc');
       const event = await deliverOnce(direct({ ...publicIssuer, resolve }), user.id, record);
       expect(event).toMatchObject({ details: { attempts: 1, reason: 'refused_address' } });
       expect(asked).toEqual(['rebound.example']);
@@ -305,7 +327,7 @@ describe('Back-Channel Logout 1.0', () => {
         asked.push(hostname);
         return [{ address: '127.0.0.1', family: 4 }];
       };
-      const record = { ...(await clientRecord('Checked', at.url)), backchannelLogoutUri: at.url.replace('127.0.0.1', 'receiver.invalid') };
+      const record = await storedWith(await clientRecord('Checked', at.url), at.url.replace('127.0.0.1', 'receiver.invalid'));
       const event = await deliverOnce(direct({ allowPrivateAddresses: true, resolve }), user.id, record);
       expect(event).toMatchObject({ type: 'logout.backchannel_delivered', details: { attempts: 1, status: 200 } });
       expect(at.received).toHaveLength(1);

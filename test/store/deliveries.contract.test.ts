@@ -4,6 +4,7 @@
 // holds the lease; redeliver brings a settled delivery back. Shared engines, setup and builders: ./engines.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
+import { SETTLED_DELIVERIES_KEPT_MS, sweepExpired } from '../../src/store/housekeeping.js';
 import type { NewAuditEvent, NewDelivery, NewWebhook } from '../../src/store/records.js';
 import { patternMatchesType } from '../../src/store/rows/deliveries.js';
 import type { Store } from '../../src/store/store.js';
@@ -97,7 +98,9 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('the deli
   it('enqueues back-channel deliveries, leased at once when asked, and skips a client that no longer exists', async () => {
     await store.clients.create(newClient('rp', 'RP'), T0);
     const written = await store.deliveries.enqueue([logout('d1', 'rp', { lease: { owner: 'node-a', until: T0 + MINUTE } }), logout('d2', 'gone-client')], T0);
-    expect(written).toEqual([expect.objectContaining({ id: 'd1', state: 'pending', attempts: 0, leaseOwner: 'node-a', leaseUntil: T0 + MINUTE, clientId: 'rp', payload: logout('d1', 'rp').payload })]);
+    expect(written).toEqual([
+      expect.objectContaining({ id: 'd1', state: 'pending', attempts: 0, leaseOwner: 'node-a', leaseUntil: T0 + MINUTE, clientId: 'rp', payload: logout('d1', 'rp').payload }),
+    ]);
     expect(await store.deliveries.findById('d2')).toBeNull();
     expect(await store.deliveries.enqueue([], T0)).toEqual([]);
     // Leased: not due for anybody else until the lease lapses.
@@ -107,7 +110,15 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('the deli
 
   it('claims due deliveries oldest first, up to the limit, and leaves those not yet due', async () => {
     await store.clients.create(newClient('rp', 'RP'), T0);
-    await store.deliveries.enqueue([logout('late', 'rp', { nextAttemptAt: T0 + 3 }), logout('b', 'rp', { nextAttemptAt: T0 + 1 }), logout('a', 'rp', { nextAttemptAt: T0 + 1 }), logout('future', 'rp', { nextAttemptAt: T0 + MINUTE })], T0);
+    await store.deliveries.enqueue(
+      [
+        logout('late', 'rp', { nextAttemptAt: T0 + 3 }),
+        logout('b', 'rp', { nextAttemptAt: T0 + 1 }),
+        logout('a', 'rp', { nextAttemptAt: T0 + 1 }),
+        logout('future', 'rp', { nextAttemptAt: T0 + MINUTE }),
+      ],
+      T0,
+    );
     const claimed = await store.deliveries.claimDue('node-a', T0 + 5, T0 + MINUTE, 2);
     expect(claimed.map((d) => d.id)).toEqual(['a', 'b']);
     expect(claimed.every((d) => d.leaseOwner === 'node-a' && d.leaseUntil === T0 + MINUTE && d.updatedAt === T0 + 5)).toBe(true);
@@ -159,7 +170,14 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('the deli
     await store.deliveries.settle('d1', 'node-a', { state: 'dead', status: null, error: 'refused_address' }, T0 + 1);
     expect(await store.deliveries.redeliver('d2', T0 + 2)).toBeNull();
     expect(await store.deliveries.redeliver('nothing', T0 + 2)).toBeNull();
-    expect(await store.deliveries.redeliver('d1', T0 + 5)).toMatchObject({ state: 'pending', attempts: 1, nextAttemptAt: T0 + 5, updatedAt: T0 + 5, lastError: 'refused_address', leaseOwner: null });
+    expect(await store.deliveries.redeliver('d1', T0 + 5)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      nextAttemptAt: T0 + 5,
+      updatedAt: T0 + 5,
+      lastError: 'refused_address',
+      leaseOwner: null,
+    });
     expect(await store.deliveries.redeliver('d1', T0 + 6)).toBeNull();
     expect((await store.deliveries.claimDue('node-b', T0 + 5, T0 + MINUTE, 10)).map((d) => d.id)).toEqual(['d1']);
   });
@@ -174,7 +192,12 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('the deli
     const listed = [...first.items, ...second.items, ...third.items];
     // Newest first; the three of one millisecond in some fixed order, each once.
     expect(listed.map((d) => d.eventType).slice(0, 2)).toEqual(['user.e4', 'user.e3']);
-    expect(listed.map((d) => d.eventType).slice(2).sort()).toEqual(['user.e0', 'user.e1', 'user.e2']);
+    expect(
+      listed
+        .map((d) => d.eventType)
+        .slice(2)
+        .sort(),
+    ).toEqual(['user.e0', 'user.e1', 'user.e2']);
     expect(new Set(listed.map((d) => d.id)).size).toBe(5);
     expect(third.next).toBeNull();
     await expect(store.deliveries.listForWebhook('all', { limit: 2, after: 'not-a-cursor' })).rejects.toThrow(ValidationError);
@@ -191,7 +214,11 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('the deli
     expect(await store.deliveries.counts()).toEqual({ pending: 5, dead: 1 });
     expect(await store.deliveries.deleteSettledBefore(T0 + 31)).toBe(1);
     expect(await store.deliveries.findById(a!.id)).toBeNull();
-    expect(await store.deliveries.deleteSettledBefore(T0 + 100)).toBe(1);
+    // Housekeeping keeps settled deliveries 30 days after they settled, pending ones for ever.
+    await sweepExpired(store, T0 + 40 + SETTLED_DELIVERIES_KEPT_MS);
+    expect(await store.deliveries.findById(b!.id)).not.toBeNull();
+    await sweepExpired(store, T0 + 41 + SETTLED_DELIVERIES_KEPT_MS);
+    expect(await store.deliveries.findById(b!.id)).toBeNull();
     expect(await store.deliveries.counts()).toEqual({ pending: 5, dead: 0 });
   });
 

@@ -12,6 +12,7 @@ interface Noun {
   create(store: Store): Promise<{ version: number }>;
   update(store: Store, label: string, at: number, options?: UpdateOptions): Promise<{ version: number; label: string } | null>;
   read(store: Store): Promise<{ version: number; label: string } | null>;
+  remove(store: Store, options?: UpdateOptions): Promise<boolean>;
 }
 
 const NOUNS: Noun[] = [
@@ -20,24 +21,28 @@ const NOUNS: Noun[] = [
     create: (store) => store.users.create(newUser('u1', 'a@example.com', { name: 'first' }), T0),
     update: async (store, label, at, options) => withLabel(await store.users.update('u1', { name: label }, at, options), (user) => user.name),
     read: async (store) => withLabel(await store.users.findById('u1'), (user) => user.name),
+    remove: (store, options) => store.users.delete('u1', options),
   },
   {
     name: 'clients',
     create: (store) => store.clients.create(newClient('rp', 'first'), T0),
     update: async (store, label, at, options) => withLabel(await store.clients.update('rp', { name: label }, at, options), (client) => client.name),
     read: async (store) => withLabel(await store.clients.findById('rp'), (client) => client.name),
+    remove: (store, options) => store.clients.delete('rp', options),
   },
   {
     name: 'groups',
     create: (store) => store.groups.create({ id: 'g1', name: 'first', description: '' }, T0),
     update: async (store, label, at, options) => withLabel(await store.groups.update('g1', { name: label }, at, options), (group) => group.name),
     read: async (store) => withLabel(await store.groups.findById('g1'), (group) => group.name),
+    remove: (store, options) => store.groups.delete('g1', options),
   },
   {
     name: 'apis',
     create: (store) => store.apis.create(newApi('api-1', 'first', 'https://api.example'), T0),
     update: async (store, label, at, options) => withLabel(await store.apis.update('api-1', { name: label }, at, options), (api) => api.name),
     read: async (store) => withLabel(await store.apis.findById('api-1'), (api) => api.name),
+    remove: (store, options) => store.apis.delete('api-1', options),
   },
 ];
 
@@ -74,6 +79,16 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('versions
       expect(winners).toHaveLength(1);
       expect(await noun.read(store)).toEqual({ version: 2, label: winners[0]?.label });
     });
+
+    it('deletes only at the version given, when one is given', async () => {
+      await noun.create(store);
+      await noun.update(store, 'second', T0 + 1);
+      expect(await noun.remove(store, { onlyIfVersion: 1 })).toBe(false);
+      expect(await noun.read(store)).toEqual({ version: 2, label: 'second' });
+      expect(await noun.remove(store, { onlyIfVersion: 2 })).toBe(true);
+      expect(await noun.read(store)).toBeNull();
+      expect(await noun.remove(store, { onlyIfVersion: 2 })).toBe(false);
+    });
   });
 
   it('refuses a stale version before the last-admin rule: the change is not made, whatever it would have done', async () => {
@@ -81,6 +96,8 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('versions
     await store.users.update('admin', { name: 'Ada' }, T0 + 1);
     expect(await store.users.update('admin', { disabled: true }, T0 + 2, { onlyIfVersion: 1 })).toBeNull();
     await expect(store.users.update('admin', { disabled: true }, T0 + 2, { onlyIfVersion: 2 })).rejects.toBeInstanceOf(LastAdminError);
+    expect(await store.users.delete('admin', { onlyIfVersion: 1 })).toBe(false);
+    await expect(store.users.delete('admin', { onlyIfVersion: 2 })).rejects.toBeInstanceOf(LastAdminError);
     expect(await store.users.findById('admin')).toMatchObject({ disabled: false, version: 2 });
   });
 

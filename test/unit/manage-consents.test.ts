@@ -239,7 +239,7 @@ describe('removing an application’s access on a running app: revoked tokens an
     expect(payload).not.toHaveProperty('sid');
     expect((await refresh(app, planner, tokens.refresh_token)).status).toBe(400);
     const [delivered] = await auditOf('logout.backchannel_delivered', planner.clientId);
-    expect(delivered?.details).toEqual({ client_id: planner.clientId, attempts: 1, status: 200 });
+    expect(delivered?.details).toEqual({ client_id: planner.clientId, attempts: 1, status: 200, delivery_id: expect.stringMatching(/^msg_/) });
   });
 
   it('takes back a consent the person gave, telling the application with sub only; a second removal finds nothing and sends nothing', async () => {

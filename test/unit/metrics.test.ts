@@ -132,7 +132,7 @@ describe('instrumentStore on a real SQLite store', () => {
   const count = async (operation: string) => valueOf(await samples(), `gatehouse_store_operation_duration_seconds_count{operation="${operation}"}`);
 
   beforeAll(() => {
-    raw = openSqliteStore({ file: path.join(dir, 'gatehouse.db'), synchronous: 'normal' });
+    raw = openSqliteStore({ file: path.join(dir, 'gatehouse.db'), synchronous: 'NORMAL' });
     store = instrumentStore(raw);
   });
   afterAll(async () => {
@@ -163,7 +163,7 @@ describe('instrumentStore on a real SQLite store', () => {
   });
 
   it('passes a failure through unchanged, timed, and counts nothing for an event that was not stored', async () => {
-    const other = openSqliteStore({ file: path.join(dir, 'closed.db'), synchronous: 'normal' });
+    const other = openSqliteStore({ file: path.join(dir, 'closed.db'), synchronous: 'NORMAL' });
     const closed = instrumentStore(other);
     await other.close();
     const appends = await count('audit.append');

@@ -34,6 +34,7 @@ const FIRST_PAGE = statement('apis.firstPage', `SELECT ${COLUMNS} FROM apis ORDE
 const NEXT_PAGE = statement('apis.nextPage', `SELECT ${COLUMNS} FROM apis WHERE (name, id) > ($1, $2) ORDER BY name, id LIMIT $3`);
 const COUNT = statement('apis.count', 'SELECT count(*) AS n FROM apis');
 const DELETE = statement('apis.delete', 'DELETE FROM apis WHERE id = $1');
+const DELETE_VERSION = statement('apis.deleteVersion', 'DELETE FROM apis WHERE id = $1 AND version = $2');
 const USES_OF = statement(
   'apis.usesOf',
   'SELECT clients.client_id, clients.name, client_apis.role FROM client_apis JOIN clients ON clients.client_id = client_apis.client_id ' +
@@ -126,9 +127,11 @@ export class PostgresApiRepository implements ApiRepository {
     }
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, options: UpdateOptions = {}): Promise<boolean> {
     // The grants naming it go with it (ON DELETE CASCADE).
-    return ((await query(this.pool, DELETE, [id])).rowCount ?? 0) > 0;
+    const version = options.onlyIfVersion;
+    const result = version === undefined ? await query(this.pool, DELETE, [id]) : await query(this.pool, DELETE_VERSION, [id, version]);
+    return (result.rowCount ?? 0) > 0;
   }
 
   async usesOf(apiId: string): Promise<ApiUse[]> {

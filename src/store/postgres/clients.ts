@@ -31,6 +31,7 @@ const FIRST_PAGE = statement('clients.firstPage', `SELECT ${SELECT} FROM clients
 const NEXT_PAGE = statement('clients.nextPage', `SELECT ${SELECT} FROM clients WHERE (name, client_id) > ($1, $2) ORDER BY name, client_id LIMIT $3`);
 const COUNT = statement('clients.count', 'SELECT count(*) AS n FROM clients');
 const DELETE = statement('clients.delete', 'DELETE FROM clients WHERE client_id = $1');
+const DELETE_VERSION = statement('clients.deleteVersion', 'DELETE FROM clients WHERE client_id = $1 AND version = $2');
 // One conditional statement: of two updates presenting the same registration access token, the second waits for the
 // first's row lock, re-checks the WHERE clause against the committed row, and matches nothing.
 const ROTATE_TOKEN = statement(
@@ -153,8 +154,10 @@ export class PostgresClientRepository implements ClientRepository {
     }
   }
 
-  async delete(clientId: string): Promise<boolean> {
-    return ((await query(this.pool, DELETE, [clientId])).rowCount ?? 0) > 0;
+  async delete(clientId: string, options: UpdateOptions = {}): Promise<boolean> {
+    const version = options.onlyIfVersion;
+    const result = version === undefined ? await query(this.pool, DELETE, [clientId]) : await query(this.pool, DELETE_VERSION, [clientId, version]);
+    return (result.rowCount ?? 0) > 0;
   }
 
   async rotateRegistrationToken(clientId: string, expected: string, next: string, now: number): Promise<boolean> {

@@ -48,6 +48,7 @@ const PAGES = {
 };
 const COUNT = statement('groups.count', 'SELECT count(*) AS n FROM groups');
 const DELETE = statement('groups.delete', 'DELETE FROM groups WHERE id = $1');
+const DELETE_VERSION = statement('groups.deleteVersion', 'DELETE FROM groups WHERE id = $1 AND version = $2');
 // ON CONFLICT covers the primary key only: a missing group or user still fails its foreign key.
 const ADD = statement('groups.addMember', 'INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3) ON CONFLICT (group_id, user_id) DO NOTHING');
 const REMOVE = statement('groups.removeMember', 'DELETE FROM group_members WHERE group_id = $1 AND user_id = $2');
@@ -140,9 +141,11 @@ export class PostgresGroupRepository implements GroupRepository {
     }
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, options: UpdateOptions = {}): Promise<boolean> {
     // Its memberships and the client rules naming it go with it (ON DELETE CASCADE).
-    return ((await query(this.pool, DELETE, [id])).rowCount ?? 0) > 0;
+    const version = options.onlyIfVersion;
+    const result = version === undefined ? await query(this.pool, DELETE, [id]) : await query(this.pool, DELETE_VERSION, [id, version]);
+    return (result.rowCount ?? 0) > 0;
   }
 
   async addMember(groupId: string, userId: string, now: number): Promise<boolean> {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { decodeCursor, toPage } from '../cursor.js';
 import { normalizeEmail } from '../normalize-email.js';
 import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
-import type { UserListOptions, UserRepository, UserUpdateOptions } from '../store.js';
+import type { UpdateOptions, UserListOptions, UserRepository, UserUpdateOptions } from '../store.js';
 import { inTransaction, isUniqueViolation, query, statement, type PostgresPool } from './database.js';
 import {
   COLUMNS,
@@ -38,6 +38,7 @@ const COUNT = statement('users.count', 'SELECT count(*) AS n FROM users');
  */
 const LOCK_ENABLED_ADMINS = statement('users.lockEnabledAdmins', 'SELECT id FROM users WHERE is_admin AND NOT disabled ORDER BY id FOR UPDATE');
 const DELETE = statement('users.delete', 'DELETE FROM users WHERE id = $1');
+const DELETE_VERSION = statement('users.deleteVersion', 'DELETE FROM users WHERE id = $1 AND version = $2');
 const BY_ID_AND_EMAIL = statement('users.byIdAndEmail', 'SELECT id FROM users WHERE id = $1 AND email_normalized = $2');
 const BY_ID_AND_VERSION = statement('users.byIdAndVersion', 'SELECT id FROM users WHERE id = $1 AND version = $2');
 
@@ -194,11 +195,16 @@ export class PostgresUserRepository implements UserRepository {
     }
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, options: UpdateOptions = {}): Promise<boolean> {
     // The user's sessions, codes and tokens go with them (ON DELETE CASCADE); a trigger retires the id.
+    const version = options.onlyIfVersion;
     return inTransaction(this.pool, async (client) => {
+      // A user at another version is left alone (false), as on SQLite, rather than refused as the last admin; the
+      // DELETE's own condition still decides a change made in between.
+      if (version !== undefined && !(await hasVersion(client, id, version))) return false;
       await refuseLastAdmin(client, id);
-      return ((await client.query({ name: DELETE.name, text: DELETE.text, values: [id] })).rowCount ?? 0) > 0;
+      const sql = version === undefined ? { ...DELETE, values: [id] } : { ...DELETE_VERSION, values: [id, version] };
+      return ((await client.query(sql)).rowCount ?? 0) > 0;
     });
   }
 }

@@ -66,7 +66,10 @@ export class PostgresWebhookRepository implements WebhookRepository {
         await client.query({ name: INSERT_PATTERNS.name, text: INSERT_PATTERNS.text, values: [id, sortedPatterns(patch.eventTypes)] });
       }
       const patterns = await client.query<WebhookPatternRow>({ name: PATTERNS_OF.name, text: PATTERNS_OF.text, values: [id] });
-      return toRecord(row, patterns.rows.map(({ pattern }) => pattern));
+      return toRecord(
+        row,
+        patterns.rows.map(({ pattern }) => pattern),
+      );
     });
   }
 

@@ -41,6 +41,7 @@ export class SqliteApiRepository implements ApiRepository {
   private readonly nextPage;
   private readonly countStmt;
   private readonly deleteStmt;
+  private readonly deleteVersionStmt;
   private readonly usesOfStmt;
   private readonly accessOfStmt;
   private readonly clientExists;
@@ -56,6 +57,7 @@ export class SqliteApiRepository implements ApiRepository {
     this.nextPage = db.prepare<[string, string, number], ApiRow>(`SELECT ${COLUMNS} FROM apis WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`);
     this.countStmt = db.prepare<[], number>('SELECT count(*) FROM apis').pluck();
     this.deleteStmt = db.prepare<[string]>('DELETE FROM apis WHERE id = ?');
+    this.deleteVersionStmt = db.prepare<[string, number]>('DELETE FROM apis WHERE id = ? AND version = ?');
     // client_apis_by_api (api_id, client_id) finds the grants, each client by its primary key.
     this.usesOfStmt = db.prepare<[string], ApiUseRow>(
       'SELECT clients.client_id, clients.name, client_apis.role FROM client_apis CROSS JOIN clients ON clients.client_id = client_apis.client_id ' +
@@ -139,9 +141,10 @@ export class SqliteApiRepository implements ApiRepository {
     }
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, options: UpdateOptions = {}): Promise<boolean> {
     // The grants naming it go with it (ON DELETE CASCADE).
-    return this.deleteStmt.run(id).changes > 0;
+    const version = options.onlyIfVersion;
+    return (version === undefined ? this.deleteStmt.run(id) : this.deleteVersionStmt.run(id, version)).changes > 0;
   }
 
   async usesOf(apiId: string): Promise<ApiUse[]> {

@@ -38,6 +38,7 @@ export class SqliteClientRepository implements ClientRepository {
   private readonly nextPage;
   private readonly countStmt;
   private readonly deleteStmt;
+  private readonly deleteVersionStmt;
   private readonly rotateTokenStmt;
   private readonly knownGroups;
   private readonly insertGroups;
@@ -52,6 +53,7 @@ export class SqliteClientRepository implements ClientRepository {
     this.nextPage = db.prepare<[string, string, number], ClientRow>(`SELECT ${SELECT} FROM clients WHERE (name, client_id) > (?, ?) ORDER BY name, client_id LIMIT ?`);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM clients');
     this.deleteStmt = db.prepare('DELETE FROM clients WHERE client_id = ?');
+    this.deleteVersionStmt = db.prepare('DELETE FROM clients WHERE client_id = ? AND version = ?');
     // One conditional statement: of two updates presenting the same registration access token, one sees its row.
     this.rotateTokenStmt = db.prepare<[string, number, string, string]>(
       'UPDATE clients SET registration_token_hash = ?, updated_at = ?, version = version + 1 WHERE client_id = ? AND registration_token_hash = ?',
@@ -152,8 +154,9 @@ export class SqliteClientRepository implements ClientRepository {
     return row ? toRecord(row) : null;
   }
 
-  async delete(clientId: string): Promise<boolean> {
-    return this.deleteStmt.run(clientId).changes > 0;
+  async delete(clientId: string, options: UpdateOptions = {}): Promise<boolean> {
+    const version = options.onlyIfVersion;
+    return (version === undefined ? this.deleteStmt.run(clientId) : this.deleteVersionStmt.run(clientId, version)).changes > 0;
   }
 
   async rotateRegistrationToken(clientId: string, expected: string, next: string, now: number): Promise<boolean> {

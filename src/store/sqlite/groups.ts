@@ -50,6 +50,7 @@ export class SqliteGroupRepository implements GroupRepository {
   private readonly pages;
   private readonly countStmt;
   private readonly deleteStmt;
+  private readonly deleteVersionStmt;
   private readonly addStmt;
   private readonly removeStmt;
   private readonly countMembersStmt;
@@ -69,6 +70,7 @@ export class SqliteGroupRepository implements GroupRepository {
     };
     this.countStmt = db.prepare<[], number>('SELECT count(*) FROM groups').pluck();
     this.deleteStmt = db.prepare<[string]>('DELETE FROM groups WHERE id = ?');
+    this.deleteVersionStmt = db.prepare<[string, number]>('DELETE FROM groups WHERE id = ? AND version = ?');
     // ON CONFLICT covers the primary key only: a missing group or user still fails its foreign key.
     this.addStmt = db.prepare<[string, string, number]>('INSERT INTO group_members (group_id, user_id, added_at) VALUES (?, ?, ?) ON CONFLICT (group_id, user_id) DO NOTHING');
     this.removeStmt = db.prepare<[string, string]>('DELETE FROM group_members WHERE group_id = ? AND user_id = ?');
@@ -153,9 +155,10 @@ export class SqliteGroupRepository implements GroupRepository {
     }
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, options: UpdateOptions = {}): Promise<boolean> {
     // Its memberships and the client rules naming it go with it (ON DELETE CASCADE).
-    return this.deleteStmt.run(id).changes > 0;
+    const version = options.onlyIfVersion;
+    return (version === undefined ? this.deleteStmt.run(id) : this.deleteVersionStmt.run(id, version)).changes > 0;
   }
 
   async addMember(groupId: string, userId: string, now: number): Promise<boolean> {

@@ -35,9 +35,7 @@ export class SqliteSessionRepository implements SessionRepository {
     this.deleteExpiredStmt = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
     this.clientsOfStmt = db.prepare<[string], { client_id: string }>('SELECT client_id FROM session_clients WHERE sid = ? ORDER BY first_issued_at, client_id');
     // No session is last seen at a negative instant: without an idle cutoff only the expiry counts.
-    this.overStmt = db.prepare<[number, number, number], SessionRow>(
-      `SELECT ${COLUMNS} FROM sessions WHERE expires_at <= ? OR last_seen_at <= ? ORDER BY expires_at, id_hash LIMIT ?`,
-    );
+    this.overStmt = db.prepare<[number, number, number], SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE expires_at <= ? OR last_seen_at <= ? ORDER BY expires_at, id_hash LIMIT ?`);
     // Reading the sessions and their clients, then deleting them, must see no other writer in between: run as
     // `.immediate` (the `idp` tool's direct connection takes the write lock first; on the writer thread it is a
     // savepoint inside the batch's BEGIN IMMEDIATE, see audit.ts). Deleting the session deletes its client list

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { decodeCursor, toPage } from '../cursor.js';
 import { normalizeEmail } from '../normalize-email.js';
 import type { NewUser, Page, UserPatch, UserRecord } from '../records.js';
-import type { UserListOptions, UserRepository, UserUpdateOptions } from '../store.js';
+import type { UpdateOptions, UserListOptions, UserRepository, UserUpdateOptions } from '../store.js';
 import { isUniqueViolation, type SqliteDatabase } from './database.js';
 import {
   COLUMNS,
@@ -45,6 +45,7 @@ export class SqliteUserRepository implements UserRepository {
   private readonly members;
   private readonly countStmt;
   private readonly deleteStmt;
+  private readonly deleteVersionStmt;
   private readonly guardedTx;
   private readonly endMailedLinks;
   private readonly inTransaction;
@@ -67,6 +68,7 @@ export class SqliteUserRepository implements UserRepository {
     this.members = new SqliteGroupMembers(db, memberTuning);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
     this.deleteStmt = db.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_LAST_ADMIN}`);
+    this.deleteVersionStmt = db.prepare(`DELETE FROM users WHERE id = ? AND version = ? AND ${NOT_LAST_ADMIN}`);
     // A guarded write that changed nothing either found no user (or not at the address, or the version, it was to
     // have) or refused the last admin: the look-up that tells which runs in the same transaction, so no other
     // connection's write lands in between.
@@ -183,8 +185,10 @@ export class SqliteUserRepository implements UserRepository {
     }
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, options: UpdateOptions = {}): Promise<boolean> {
     // The user's sessions, codes and tokens go with them (ON DELETE CASCADE); a trigger retires the id.
-    return this.guardedTx(() => this.deleteStmt.run(id).changes > 0, id, null) as boolean;
+    const version = options.onlyIfVersion;
+    if (version === undefined) return this.guardedTx(() => this.deleteStmt.run(id).changes > 0, id, null) as boolean;
+    return this.guardedTx(() => this.deleteVersionStmt.run(id, version).changes > 0, id, null, version) as boolean;
   }
 }

@@ -55,7 +55,12 @@ export class SqliteWebhookRepository implements WebhookRepository {
 
   async findById(id: string): Promise<WebhookRecord | null> {
     const row = this.byId.get(id);
-    return row ? toRecord(row, this.patternsOf.all(id).map(({ pattern }) => pattern)) : null;
+    return row
+      ? toRecord(
+          row,
+          this.patternsOf.all(id).map(({ pattern }) => pattern),
+        )
+      : null;
   }
 
   async list(): Promise<WebhookRecord[]> {
@@ -66,7 +71,12 @@ export class SqliteWebhookRepository implements WebhookRepository {
 
   async update(id: string, patch: WebhookPatch, now: number): Promise<WebhookRecord | null> {
     const row = this.updateTx.immediate(id, patch, now);
-    return row ? toRecord(row, this.patternsOf.all(id).map(({ pattern }) => pattern)) : null;
+    return row
+      ? toRecord(
+          row,
+          this.patternsOf.all(id).map(({ pattern }) => pattern),
+        )
+      : null;
   }
 
   async delete(id: string): Promise<boolean> {
