@@ -50,7 +50,8 @@ function hasBody(req: Request): boolean {
   return Number.isFinite(length) && length > 0;
 }
 
-const parseJson = express.json({ limit: '1mb', strict: true, type: 'application/json' });
+// body-parser types its middleware for Node's IncomingMessage; ours take Express's Request, which extends it.
+const parseJson: RequestHandler = express.json({ limit: '1mb', strict: true, type: 'application/json' });
 
 /** application/json only (415 otherwise), at most 1 MiB (413), objects and arrays only; no body where none is taken. */
 function readBody(operation: ApiOperation): RequestHandler {
@@ -66,7 +67,7 @@ function readBody(operation: ApiOperation): RequestHandler {
   };
 }
 
-function parsePart<Schema extends z.ZodType>(schema: Schema | undefined, value: unknown, prefix: string | null, name: string): unknown {
+function parsePart(schema: z.ZodType | undefined, value: unknown, prefix: string | null, name: string): unknown {
   if (schema === undefined) {
     const empty = value === undefined || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
     if (!empty) throw new ApiProblem('validation', `this operation takes no ${name}`, [{ field: prefix ?? 'body', message: `no ${name} is taken` }]);

@@ -79,15 +79,14 @@ function responsesOf(operation: ApiOperation): JsonSchema {
     ['403', problemResponse(`The token lacks the scope ${operation.scope}.`)],
     ...(operation.params ? [['404', problemResponse('Not found.')] as [string, JsonSchema]] : []),
     ...(operation.method !== 'get' ? [['409', problemResponse('The change conflicts with the current state (a name taken, the last administrator).')] as [string, JsonSchema]] : []),
-    ...(operation.ifMatch ? [['412', problemResponse('If-Match is not the current ETag.')] as [string, JsonSchema], ['428', problemResponse('If-Match is missing.')] as [string, JsonSchema]] : []),
-    ...(operation.body ? [['413', problemResponse('The body is larger than 1 MiB.')] as [string, JsonSchema], ['415', problemResponse('The body is not application/json.')] as [string, JsonSchema]] : []),
+    ...(operation.ifMatch
+      ? [['412', problemResponse('If-Match is not the current ETag.')] as [string, JsonSchema], ['428', problemResponse('If-Match is missing.')] as [string, JsonSchema]]
+      : []),
+    ...(operation.body
+      ? [['413', problemResponse('The body is larger than 1 MiB.')] as [string, JsonSchema], ['415', problemResponse('The body is not application/json.')] as [string, JsonSchema]]
+      : []),
   ];
-  return Object.fromEntries([
-    success(operation.status),
-    ...(operation.alsoStatus ?? []).map(success),
-    ...problems,
-    ['default', problemResponse('Any other failure.')],
-  ]);
+  return Object.fromEntries([success(operation.status), ...(operation.alsoStatus ?? []).map(success), ...problems, ['default', problemResponse('Any other failure.')]]);
 }
 
 function operationObject(operation: ApiOperation): JsonSchema {

@@ -44,7 +44,7 @@ export interface ApiContext<Params, Query, Body> {
    * router has already answered 428 without If-Match, 412 for an ETag not of this resource): pass it to the manage
    * function as `expectedVersion`, which makes its write conditional on it.
    */
-  expectedVersion(): number;
+  expectedVersion: () => number;
   req: Request;
 }
 
@@ -93,7 +93,7 @@ export interface ApiOperation extends Omit<OperationSpec<z.ZodType, z.ZodType, z
 export function defineOperation<Params extends z.ZodType = Absent, Query extends z.ZodType = Absent, Body extends z.ZodType = Absent, Response extends z.ZodType = Absent>(
   spec: OperationSpec<Params, Query, Body, Response>,
 ): ApiOperation {
-  return spec as unknown as ApiOperation;
+  return spec;
 }
 
 /** The Express path of an OpenAPI path: `/users/{id}` → `/users/:id`. */

@@ -22,5 +22,6 @@ export function patchOf<Shape extends z.ZodRawShape>(shape: Shape) {
   return z
     .strictObject(shape)
     .partial()
-    .refine((body) => Object.values(body).some((value) => value !== undefined), { message: 'give at least one field to change' });
+    .refine((body) => Object.values(body).some((value) => value !== undefined), { error: 'give at least one field to change' })
+    .meta({ minProperties: 1 });
 }

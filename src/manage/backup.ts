@@ -96,7 +96,11 @@ export function planBackup(config: Config, request: BackupRequest): BackupPlan {
  */
 export async function backupStore(ctx: BackupContext, plan: BackupPlan): Promise<BackupResult> {
   const temporary = temporaryBeside(plan.output, 'partial');
-  createPrivateFile(temporary);
+  try {
+    createPrivateFile(temporary);
+  } catch (error) {
+    throw new ValidationError('output', `cannot write in ${path.dirname(plan.output)}: ${(error as Error).message}`);
+  }
   let at: number;
   let schemaVersion: number;
   try {

@@ -63,7 +63,10 @@ function checkActivation(activatesAt: number | undefined, now: number, prepublis
   if (!Number.isFinite(activatesAt)) throw new ValidationError('activates_at', 'the activation must be a date and time');
   // Relying parties cache the JWKS: a key must be published that long before it signs.
   if (activatesAt < now + prepublishMs) {
-    throw new ValidationError('activates_at', `the activation must be at least KEY_PREPUBLISH (${Math.round(prepublishMs / 1000)} s) from now, so that cached copies of the JWKS have the key first; rotate immediately for an emergency`);
+    throw new ValidationError(
+      'activates_at',
+      `the activation must be at least KEY_PREPUBLISH (${Math.round(prepublishMs / 1000)} s) from now, so that cached copies of the JWKS have the key first; rotate immediately for an emergency`,
+    );
   }
   if (activatesAt > now + MAX_ACTIVATION_DELAY_MS) throw new ValidationError('activates_at', 'the activation must be within a year from now');
   return activatesAt;

@@ -45,19 +45,21 @@ export interface RestoreResult {
 }
 
 /** Opens the input and checks it is a sound Gatehouse database this version can take; returns it open, and its version. */
-function openInput(input: string, target: string): { db: SqliteDatabase; version: number; sealedRows: number } {
+function openInput(input: string, target: string): { db: SqliteDatabase; close: () => void; version: number; sealedRows: number } {
   if (!existsSync(input)) throw new ValidationError('input', `cannot read ${input}: there is no such file`);
   if (!statSync(input).isFile()) throw new ValidationError('input', `${input} is not a file`);
   if (path.resolve(input) === path.resolve(target)) throw new ValidationError('input', `${input} is the configured database itself: restore from a backup file`);
-  let db: SqliteDatabase;
+  let reading: ReturnType<typeof openForReading> | undefined;
   try {
-    db = openForReading(input);
+    reading = openForReading(input);
     // The header is read at the first statement, not at open: a file that is not a database fails here.
-    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    reading.db.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (error) {
+    reading?.close();
     if ((error as { code?: unknown }).code === 'SQLITE_NOTADB') throw new ValidationError('input', `${input} is not a SQLite database`);
     throw new ValidationError('input', `cannot read ${input}: ${(error as Error).message}`);
   }
+  const { db, close } = reading;
   try {
     const problem = integrityProblem(db);
     if (problem !== null) throw new ValidationError('input', `${input} fails SQLite's integrity check (${problem}): restore another backup`);
@@ -84,9 +86,9 @@ function openInput(input: string, target: string): { db: SqliteDatabase; version
       db,
       TRANSFER_TABLES.filter((table) => holdsSealedSecrets(table.name)),
     );
-    return { db, version, sealedRows: [...sealed.values()].reduce((sum, n) => sum + n, 0) };
+    return { db, close, version, sealedRows: [...sealed.values()].reduce((sum, n) => sum + n, 0) };
   } catch (error) {
-    db.close();
+    close();
     throw error;
   }
 }
@@ -144,7 +146,7 @@ export async function restoreStore(ctx: RestoreContext, request: { input: string
     if (temporary !== null) removeWithCompanions(temporary);
     throw error;
   } finally {
-    opened.db.close();
+    opened.close();
   }
   try {
     // Migrated forward and audited under the temporary name: the store takes its place only once both are done.

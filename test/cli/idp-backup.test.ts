@@ -116,7 +116,7 @@ describe.runIf(testEngine === 'sqlite')('idp backup and idp restore on SQLite', 
       expect(statSync(backup).mode & 0o777).toBe(0o600);
     });
 
-    it('refuses to write over the live database even with --force, and into a directory that does not exist', async () => {
+    it('refuses to write over the live database even with --force, into a directory that does not exist, and without a database', async () => {
       const live = await runIdp(['backup', '--output', source.config.sqliteFile, '--force'], idpEnv(source));
       expect(live.code).toBe(1);
       expect(live.stderr).toBe(`idp: ${source.config.sqliteFile} is the live database (or one of its files): back up to another file\n`);
@@ -125,6 +125,11 @@ describe.runIf(testEngine === 'sqlite')('idp backup and idp restore on SQLite', 
       expect(missing.code).toBe(1);
       expect(missing.stderr).toBe(`idp: the directory ${path.dirname(nowhere)} does not exist: create it first\n`);
       expect(existsSync(path.dirname(nowhere))).toBe(false);
+      const empty = { DATA_DIR: file('no-data'), KEYS_DIR: file('no-keys') };
+      const nothing = await runIdp(['backup', '--output', file('nothing.sqlite')], empty);
+      expect(nothing.code).toBe(1);
+      expect(nothing.stderr).toBe(`idp: there is no database to back up at ${path.join(empty.DATA_DIR, 'idp.sqlite')} (DATA_DIR is ${empty.DATA_DIR})\n`);
+      expect([existsSync(empty.DATA_DIR), existsSync(file('nothing.sqlite'))]).toEqual([false, false]);
     });
   });
 

@@ -107,7 +107,11 @@ export class ManagementApi {
       return;
     }
     expect(Object.keys(content), `${operation.operationId} ${status} content type`).toContain(contentType);
-    this.validate(`#/paths/${escapePointer(template)}/${method.toLowerCase()}/responses/${declared}/content/${escapePointer(contentType)}/schema`, answer.body, `${operation.operationId} ${status}`);
+    this.validate(
+      `#/paths/${escapePointer(template)}/${method.toLowerCase()}/responses/${declared}/content/${escapePointer(contentType)}/schema`,
+      answer.body,
+      `${operation.operationId} ${status}`,
+    );
   }
 
   private validate(pointer: string, body: unknown, label: string): void {

@@ -71,6 +71,9 @@ const ROUTES: AdminRoute[] = [
   { method: 'POST', path: '/admin/clients/:client/rotate-secret', sensitive: true },
   { method: 'GET', path: '/admin/clients/:client/delete' },
   { method: 'POST', path: '/admin/clients/:client/delete', sensitive: true },
+  // Issue 26: the client's back-channel logout log; Redeliver only re-sends to the registered URI (not sensitive).
+  { method: 'GET', path: '/admin/clients/:client/deliveries' },
+  { method: 'POST', path: '/admin/clients/:client/deliveries/msg_none/redeliver' },
   // Issue 24: dynamic client registration's mode and initial access tokens.
   { method: 'GET', path: '/admin/registration' },
   { method: 'POST', path: '/admin/registration/tokens', form: { uses: '1', expires: '' }, sensitive: true },

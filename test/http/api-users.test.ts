@@ -133,9 +133,7 @@ describe('management API users: If-Match (RFC 9110 §13.1.1, RFC 6585 §3)', () 
 
   it('lets one of two changes racing with the same ETag through and refuses the other (412)', async () => {
     const { id, etag } = await createUser('race@example.com');
-    const answers = await Promise.all(
-      ['Left', 'Right'].map((name) => api.call('PATCH', `/users/${id}`, { token, body: { name }, headers: { 'if-match': etag } })),
-    );
+    const answers = await Promise.all(['Left', 'Right'].map((name) => api.call('PATCH', `/users/${id}`, { token, body: { name }, headers: { 'if-match': etag } })));
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 412]);
     const winner = answers.find((answer) => answer.status === 200)?.body as { name: string };
     expect(await app.store.users.findById(id)).toMatchObject({ name: winner.name, version: 2 });

@@ -18,6 +18,7 @@ import { createWebhook, updateWebhook, type WebhookContext } from '../../src/man
 import { registry } from '../../src/metrics/metrics.js';
 import type { DeliveryRecord } from '../../src/store/records.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { parseSamples, valueOf } from './metrics-helpers.js';
@@ -209,7 +210,7 @@ describe('webhooks: audit events delivered from the durable queue (issue 26)', (
       for (const queue of queues.splice(0)) await queue.close();
     });
 
-    function queueWith(options: { allowPrivateAddresses?: boolean; timeoutMs?: number; maxAttempts?: number; resolve?: Resolver }) {
+    function queueWith(options: { allowPrivateAddresses?: boolean; timeoutMs?: number; maxAttempts?: number; resolve?: Resolver; timers?: ManualTimers }) {
       const sender = new WebhookSender({
         store: app.store,
         clock,
@@ -225,10 +226,38 @@ describe('webhooks: audit events delivered from the durable queue (issue 26)', (
         config: { retryBaseSeconds: 10, maxAttempts: options.maxAttempts ?? 3 },
         senders: [sender],
         owner: `test-${queues.length}`,
+        timers: options.timers,
       });
       queues.push(queue);
       return queue;
     }
+
+    it('polls on its own once started (at once, then every min(5 s, DELIVERY_RETRY_BASE)) and stops polling when closed', async () => {
+      const timers = new ManualTimers();
+      const queue = queueWith({ timers });
+      const { id } = await addWebhook(['polled.*']);
+      await emit('polled.first');
+      queue.start();
+      queue.start();
+      expect(timers.pending).toBe(1);
+      /** Bounded wait for the queue's own poll to settle the endpoint's deliveries. */
+      const settled = async (count: number) => {
+        for (let i = 0; i < 500; i++) {
+          const { items } = await app.store.deliveries.listForWebhook(id, { limit: 10 });
+          if (items.filter((delivery) => delivery.state === 'delivered').length === count) return;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        throw new Error(`the queue did not deliver ${count}`);
+      };
+      await timers.runNext(0);
+      await settled(1);
+      await emit('polled.second');
+      await timers.runNext(5_000);
+      await settled(2);
+      await timers.runNext(5_000);
+      await queue.close();
+      expect(timers.pending).toBe(0);
+    });
 
     it('refuses a special-purpose address outside development without connecting, literal or resolved: dead at once, never retried', async () => {
       const asked: string[] = [];

@@ -41,7 +41,16 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
     it('updates only the patched fields, replaces the scope list whole, and stamps updatedAt', async () => {
       await store.apis.create(ORDERS, T0);
       const updated = await store.apis.update('api-orders', { name: 'Orders v2', scopes: [{ name: 'orders:all', description: '' }], tokenLifetime: null }, T0 + MINUTE);
-      expect(updated).toEqual({ ...ORDERS, name: 'Orders v2', scopes: [{ name: 'orders:all', description: '' }], tokenLifetime: null, builtIn: false, createdAt: T0, updatedAt: T0 + MINUTE, version: 2 });
+      expect(updated).toEqual({
+        ...ORDERS,
+        name: 'Orders v2',
+        scopes: [{ name: 'orders:all', description: '' }],
+        tokenLifetime: null,
+        builtIn: false,
+        createdAt: T0,
+        updatedAt: T0 + MINUTE,
+        version: 2,
+      });
       expect(await store.apis.findById('api-orders')).toEqual(updated);
       expect(await store.apis.update('api-orders', { tokenFormat: 'jwt', accepts: 'machines', identifier: 'https://orders.example/v2' }, T0 + 2 * MINUTE)).toMatchObject({
         name: 'Orders v2',

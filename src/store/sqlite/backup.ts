@@ -45,14 +45,32 @@ export async function copyDatabase(source: SqliteDatabase, target: string): Prom
   await source.backup(target, { progress: () => ALL_PAGES });
 }
 
-/** Opens an existing database file for reading only; SQLite's error (SQLITE_NOTADB, SQLITE_CANTOPEN…) is thrown as is. */
-export function openForReading(file: string): SqliteDatabase {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+/**
+ * Opens an existing database file for reading only; SQLite's error (SQLITE_NOTADB, SQLITE_CANTOPEN…) is thrown as
+ * is. A file in WAL mode (a copy of a live database rather than an `idp backup`) gets a `-wal` and `-shm` beside it,
+ * which a read-only connection never deletes: `close` closes the connection and removes those it made.
+ */
+export function openForReading(file: string): { db: SqliteDatabase; close: () => void } {
+  const existing = new Set(companionsOf(file).filter((companion) => existsSync(companion)));
+  const tidy = () => {
+    for (const companion of companionsOf(file)) if (!existing.has(companion)) rmSync(companion, { force: true });
+  };
+  let db: SqliteDatabase;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    tidy();
+    throw error;
+  }
+  const close = () => {
+    db.close();
+    tidy();
+  };
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    return db;
+    return { db, close };
   } catch (error) {
-    db.close();
+    close();
     throw error;
   }
 }
