@@ -3,10 +3,13 @@
 // problems for every refusal, including an unknown path (404) or method (405). Bearer tokens only (src/api/
 // authenticate.ts); no cookies, so no CSRF to guard against and no CORS: it is for scripts, not for browser pages.
 import express, { type Request, type Response, type Router } from 'express';
+import { apisOperations } from './apis.js';
+import { clientOperations } from './clients.js';
 import { callerOf, operationRoute, type ApiLocals } from './dispatch.js';
 import { auditCall } from './api-audit.js';
 import type { ManagementApiDependencies } from './dependencies.js';
 import { groupOperations } from './groups.js';
+import { keyOperations } from './keys.js';
 import { openApiDocument } from './openapi.js';
 import { expressPath, pathParameters, type ApiOperation } from './operation.js';
 import { ApiProblem, problemMiddleware } from './problem.js';
@@ -15,7 +18,7 @@ import { userOperations } from './users.js';
 export type { ManagementApiDependencies } from './dependencies.js';
 
 /** Every operation of the API, noun by noun; a new noun adds its array here. */
-export const NOUNS: readonly (readonly ApiOperation[])[] = [userOperations, groupOperations];
+export const NOUNS: readonly (readonly ApiOperation[])[] = [userOperations, groupOperations, clientOperations, apisOperations, keyOperations];
 
 export const OPENAPI_PATH = '/openapi.json';
 
