@@ -6,12 +6,11 @@
 // takes a compromised key out of the JWKS at once and revokes what it signed. After either, this server's key ring
 // reloads at once; other nodes follow their key store.
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { keySchedule, revokeKey, rotateKey, type KeyContext } from '../manage/keys.js';
 import { notReadyClients, readiness, type ClientReadiness } from '../signing/key-readiness.js';
 import { keyPolicy, type KeyTimeline } from '../signing/key-schedule.js';
 import { describeKey, type SigningKey } from '../signing/key-store.js';
-import { NotFoundError } from '../errors.js';
 import type { ManagementApiDependencies } from './dependencies.js';
 import { defineOperation, type ApiContext, type ApiOperation } from './operation.js';
 import { iso, timestamp } from './schemas.js';

@@ -193,9 +193,11 @@ describe.runIf(testEngine === 'sqlite')('idp backup and idp restore on SQLite', 
       expect(readdirSync(source.config.dataDir).filter((name) => name.startsWith('.'))).toEqual([]);
     });
 
-    it('migrates a backup of an earlier schema version forward, into a store that an idp command already opened', async () => {
+    it('migrates a database of an earlier schema version forward, into a store that an idp command already opened', async () => {
+      // In WAL mode, as a copy of a stopped server's database would be: read without leaving a -wal or -shm beside it.
       const older = file('older.sqlite');
       const db = new Database(older);
+      db.pragma('journal_mode = WAL');
       migrateSqlite(db, readMigrations('sqlite').slice(0, -1));
       db.close();
       const env = restoreEnv('from-older');
@@ -205,6 +207,7 @@ describe.runIf(testEngine === 'sqlite')('idp backup and idp restore on SQLite', 
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toBe(`restored ${older} into ${path.join(env.DATA_DIR, 'idp.sqlite')} (migrated from schema version ${SCHEMA_VERSION - 1} to ${SCHEMA_VERSION})\n`);
+      expect(readdirSync(files.dir).filter((name) => name.startsWith('older.sqlite'))).toEqual(['older.sqlite']);
       const migrated = JSON.parse((await runIdp(['migrate', '--json'], env)).stdout) as unknown;
       expect(migrated).toEqual({ applied: [], version: SCHEMA_VERSION });
     });

@@ -187,7 +187,7 @@ describe('back-channel logout through the delivery queue (retries, dead letters,
       return (await app.store.deliveries.settle(queued?.id ?? '', 'test', { state: 'dead', status: 503, error: 'http_status' }, now)) ?? expect.fail('not settled');
     }
 
-    it('lists the deliveries newest first with state, attempts and last answer, and Redeliver sends a dead one again', async () => {
+    it('shows each delivery with its state, attempts and last answer on the client page, and Redeliver sends a dead one again', async () => {
       const user = await person();
       const at = await receiver();
       const wiki = await client('Logged <b>app</b>', at);
@@ -214,6 +214,31 @@ describe('back-channel logout through the delivery queue (retries, dead letters,
       await app.deliveries.runOnce();
       expect(await app.store.deliveries.findById(dead.id)).toMatchObject({ state: 'delivered', attempts: 2, lastStatus: 200 });
       expect((await verify(at.tokens[0] ?? '', wiki.clientId)).sid).toBe('sid-dead');
+    });
+
+    it('sends the logout of a session an administrator ended, after the receiver comes back, and the log shows it delivered', async () => {
+      const user = await person();
+      const first = await receiver();
+      const wiki = await client('Admin ended', first);
+      const tokens = await tokensFor(app, wiki, new Browser(), 'openid', user.email);
+      const sid = String(decodeJwt(tokens.id_token).sid);
+      const port = first.port;
+      await first.close();
+
+      const answer = await admin.post(`/admin/users/${encodeURIComponent(user.id)}/sessions/${encodeURIComponent(sid)}/revoke`, {});
+      expect(answer.status, answer.body).toBe(303);
+      const pending = await onlyDelivery(wiki);
+      expect(pending).toMatchObject({ state: 'pending', attempts: 1, lastError: 'connection_failed' });
+      let log = await admin.page(`/admin/clients/${encodeURIComponent(wiki.clientId)}/deliveries`);
+      // A pending delivery has no Redeliver button: the queue tries it again by itself.
+      expect(new RegExp(`<tr data-delivery="${pending.id}">[\\s\\S]*?</tr>`).exec(log.body)?.[0]).toMatch(/badge-warn">pending<[\s\S]*<code>connection_failed<\/code>[\s\S]*<td>\s*—\s*<\/td>/);
+
+      const back = await receiver(port);
+      clock.advance(pending.nextAttemptAt - clock.now());
+      await app.deliveries.runOnce();
+      expect((await verify(back.tokens[0] ?? '', wiki.clientId)).sid).toBe(sid);
+      log = await admin.page(`/admin/clients/${encodeURIComponent(wiki.clientId)}/deliveries`);
+      expect(new RegExp(`<tr data-delivery="${pending.id}">[\\s\\S]*?</tr>`).exec(log.body)?.[0]).toContain('badge-ok">delivered<');
     });
 
     it("refuses to redeliver a pending delivery (409), another client's (404) or one without the CSRF token (403), writing nothing", async () => {

@@ -11,7 +11,18 @@ import { validateOpenApiDocument } from '../helpers/openapi.js';
 
 const noop = async () => ({});
 const op = (overrides: Partial<ApiOperation>): ApiOperation =>
-  defineOperation({ operationId: 'getThing', method: 'get', path: '/things/{id}', scope: 'manage:users', tag: 'things', summary: 's', params: z.strictObject({ id: z.string() }), status: 204, handler: noop, ...overrides } as never);
+  defineOperation({
+    operationId: 'getThing',
+    method: 'get',
+    path: '/things/{id}',
+    scope: 'manage:users',
+    tag: 'things',
+    summary: 's',
+    params: z.strictObject({ id: z.string() }),
+    status: 204,
+    handler: noop,
+    ...overrides,
+  } as never);
 
 describe('management API operations', () => {
   it('refuses a table with a repeated operation id or route, or path parameters that do not match the schema', () => {
@@ -23,7 +34,10 @@ describe('management API operations', () => {
 
   it('describes every operation in a valid OpenAPI 3.1 document, each secured by its scope', async () => {
     const operations = apiOperations();
-    const document = openApiDocument({ issuer: 'https://idp.example' }, operations) as { servers: { url: string }[]; paths: Record<string, Record<string, { operationId: string; security: unknown }>> };
+    const document = openApiDocument({ issuer: 'https://idp.example' }, operations) as {
+      servers: { url: string }[];
+      paths: Record<string, Record<string, { operationId: string; security: unknown }>>;
+    };
     expect(await validateOpenApiDocument(document)).toMatchObject({ valid: true });
     expect(document.servers).toEqual([{ url: 'https://idp.example/api/v1' }]);
     const described = Object.values(document.paths).flatMap((methods) => Object.values(methods));
