@@ -81,7 +81,9 @@ export function clientJson(client: ClientRecord): z.input<typeof clientSchema> {
 }
 
 /** The answer of create and rotate: the client, and its new secret, shown this once (null for a client without one). */
-export const clientWithSecretSchema = clientSchema.extend({ client_secret: z.string().nullable().describe('Shown only in this answer; null for a client without a secret.') }).meta({ title: 'ClientWithSecret' });
+export const clientWithSecretSchema = clientSchema
+  .extend({ client_secret: z.string().nullable().describe('Shown only in this answer; null for a client without a secret.') })
+  .meta({ title: 'ClientWithSecret' });
 
 const apiGrant = z.strictObject({
   identifier: z.string().max(512).describe('The API’s identifier (or id).'),
@@ -133,7 +135,10 @@ export const clientSettingsShape = {
   client_uri: optionalUri,
   policy_uri: optionalUri,
   tos_uri: optionalUri,
-  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).max(20) }).nullable().describe('Its public keys: it then authenticates with private_key_jwt.'),
+  jwks: z
+    .strictObject({ keys: z.array(z.record(z.string(), z.unknown())).max(20) })
+    .nullable()
+    .describe('Its public keys: it then authenticates with private_key_jwt.'),
   jwks_uri: optionalUri.describe('Where it publishes its public keys: it then authenticates with private_key_jwt.'),
 };
 

@@ -7,14 +7,26 @@
 // new keys): the caller could then act with scopes it does not hold. So these are refused (403 insufficient_scope)
 // unless the caller holds every management scope involved.
 import { z } from 'zod';
-import { InsufficientScope } from '../errors.js';
+import { InsufficientScope, ValidationError } from '../errors.js';
 import { findApi } from '../manage/apis.js';
 import { clientApis, setClientApis, type ClientApiSettings } from '../manage/client-apis.js';
 import { createClient, deleteClient, findClient, rotateClientSecret, updateClient } from '../manage/clients.js';
 import { MANAGE_SCOPES, type ClientApiAccess, type ClientRecord, type ManageScope } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { ApiCaller } from './caller.js';
-import { clientApiSettings, clientApisInput, clientApisJson, clientApisSchema, clientJson, clientSchema, clientSettings, clientSettingsShape, clientWithSecretSchema, newClientBody, newClientInput } from './client-schemas.js';
+import {
+  clientApiSettings,
+  clientApisInput,
+  clientApisJson,
+  clientApisSchema,
+  clientJson,
+  clientSchema,
+  clientSettings,
+  clientSettingsShape,
+  clientWithSecretSchema,
+  newClientBody,
+  newClientInput,
+} from './client-schemas.js';
 import { defineOperation, type ApiOperation } from './operation.js';
 import { pageOf, pageQuery, readPage } from './paging.js';
 import { patchOf, resourceId } from './schemas.js';
@@ -23,6 +35,24 @@ const TAG = 'clients';
 const SCOPE = 'manage:clients';
 
 const clientParams = z.strictObject({ client_id: resourceId });
+
+/** The manage rules name some fields as the `idp` tool's flags do; the API's problems name the body's fields. */
+const API_FIELDS: Readonly<Record<string, string>> = {
+  name: 'client_name',
+  redirect_uri: 'redirect_uris',
+  post_logout_redirect_uri: 'post_logout_redirect_uris',
+  pkce: 'pkce_required',
+};
+
+async function asApiFields<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    const field = error instanceof ValidationError ? API_FIELDS[error.field] : undefined;
+    if (error instanceof ValidationError && field !== undefined && field !== error.field) throw new ValidationError(field, error.message);
+    throw error;
+  }
+}
 const etagOf = (client: ClientRecord) => ({ id: client.clientId, version: client.version });
 
 /** The management scopes these grants give (a grant of the built-in API with no list: all of them). */
@@ -86,7 +116,7 @@ const createClientOperation = defineOperation({
   async handler({ deps, manage, caller, body }) {
     const apis = clientApiSettings({ apis: body.apis ?? [], introspect_apis: body.introspect_apis ?? [] });
     requireHeld(caller, await plannedManagementScopes(deps.store, apis), 'granting the management API');
-    const { client, clientSecret } = await createClient(manage, newClientInput(body, apis));
+    const { client, clientSecret } = await asApiFields(createClient(manage, newClientInput(body, apis)));
     return { body: { ...clientJson(client), client_secret: clientSecret }, etag: etagOf(client), location: `/clients/${client.clientId}` };
   },
 });
@@ -127,7 +157,7 @@ const updateClientOperation = defineOperation({
   async handler({ deps, manage, caller, params, body, expectedVersion }) {
     const current = await findClient(manage, params.client_id);
     if (body.jwks !== undefined || body.jwks_uri !== undefined) requireHeld(caller, await heldByClient(deps.store, current.clientId), 'changing the keys of a client granted the management API');
-    const { client } = await updateClient(manage, current.clientId, clientSettings(body, current), { expectedVersion: expectedVersion() });
+    const { client } = await asApiFields(updateClient(manage, current.clientId, clientSettings(body, current), { expectedVersion: expectedVersion() }));
     return { body: clientJson(client), etag: etagOf(client) };
   },
 });

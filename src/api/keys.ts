@@ -76,7 +76,13 @@ function keyContext(deps: ManagementApiDependencies, manage: ApiContext<unknown,
   return { ...manage, keys: deps.keyRing.keyStore, policy: keyPolicy(deps.config) };
 }
 
-const kidParams = z.strictObject({ kid: z.string().min(1).max(200).regex(/^[A-Za-z0-9._~:-]+$/, 'not a key id') });
+const kidParams = z.strictObject({
+  kid: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9._~:-]+$/, 'not a key id'),
+});
 
 const listKeys = defineOperation({
   operationId: 'listKeys',
@@ -178,4 +184,5 @@ const revoke = defineOperation({
   },
 });
 
-export const keyOperations: readonly ApiOperation[] = [listKeys, getKey, rotate, revoke];
+// The literal path before the templated one, so that a reader matching paths in order (as the tests do) finds it.
+export const keyOperations: readonly ApiOperation[] = [listKeys, rotate, getKey, revoke];

@@ -61,7 +61,9 @@ describe('idp admin token (the command-line tool, run as a child process)', () =
   });
 
   it('creates a token acting as an enabled administrator, with chosen scopes, an expiry and a description; in text the token on its own line', async () => {
-    const admin = await tool.withStore((store) => store.users.create({ id: 'admin-1', email: 'admin@example.com', name: null, passwordHash: UNUSABLE_HASH, isAdmin: true, disabled: false, emailVerified: true }, Date.now()));
+    const admin = await tool.withStore((store) =>
+      store.users.create({ id: 'admin-1', email: 'admin@example.com', name: null, passwordHash: UNUSABLE_HASH, isAdmin: true, disabled: false, emailVerified: true }, Date.now()),
+    );
     const expires = new Date(Date.now() + 7 * DAY).toISOString();
     const token = await created(['--user', 'admin@example.com', '--scope', 'manage:users', '--scope', 'manage:groups', '--expires', expires, '--description', 'provisioning']);
     expect(token).toMatchObject({ user_id: admin.id, scopes: ['manage:users', 'manage:groups'], expires_at: expires, description: 'provisioning' });

@@ -46,7 +46,16 @@ async function tokenOf(client: Machine, scope?: string): Promise<string> {
 /** An access token the app's own key signs and its store records, as the token endpoint would (for what it never issues). */
 async function mintedToken(input: { audience: string; subject: string; clientId: string; userId: string | null; scope: string }): Promise<string> {
   const now = app.clock.now();
-  const planned = planAccessToken({ issuer: app.config.issuer, audience: input.audience, clientId: input.clientId, subject: input.subject, scope: input.scope.split(' '), authTime: now, now, lifetimeSeconds: 600 });
+  const planned = planAccessToken({
+    issuer: app.config.issuer,
+    audience: input.audience,
+    clientId: input.clientId,
+    subject: input.subject,
+    scope: input.scope.split(' '),
+    authTime: now,
+    now,
+    lifetimeSeconds: 600,
+  });
   const key = app.keyRing.signingKey;
   await app.store.accessTokens.create(accessTokenRecord(planned, { grantId: randomId(), userId: input.userId, sessionIdHash: null, kid: key.kid, createdAt: now }));
   return finishAccessToken(key, planned);
@@ -74,7 +83,11 @@ describe('the built-in management API record', () => {
 
   it('is corrected at the next start when changed by hand, keeping its row and the clients granted it', async () => {
     const granted = await machine(['manage:users']);
-    await app.store.apis.update(builtIn.id, { identifier: 'https://old-issuer.example/api/v1', scopes: [{ name: 'manage:users', description: 'x' }], accepts: 'both', tokenLifetime: 300 }, app.clock.now());
+    await app.store.apis.update(
+      builtIn.id,
+      { identifier: 'https://old-issuer.example/api/v1', scopes: [{ name: 'manage:users', description: 'x' }], accepts: 'both', tokenLifetime: 300 },
+      app.clock.now(),
+    );
     const corrected = await ensureManagementApi(app.store, app.config, app.clock);
     expect(corrected).toMatchObject({ id: builtIn.id, identifier: builtIn.identifier, scopes: builtIn.scopes, accepts: 'machines', tokenLifetime: 300 });
     expect(await app.store.apis.accessOf(granted.clientId)).toMatchObject([{ apiId: builtIn.id, role: 'request', scopes: ['manage:users'] }]);
@@ -136,7 +149,10 @@ describe('a machine client’s access token', () => {
 
   it('is refused for another API’s audience, when issued to a person, or signed by a key that is not ours', async () => {
     const client = await machine(['manage:users']);
-    const otherApi = await app.store.apis.create({ id: randomId(), name: 'Orders', identifier: 'https://orders.example/api', scopes: [{ name: 'manage:users', description: '' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both' }, app.clock.now());
+    const otherApi = await app.store.apis.create(
+      { id: randomId(), name: 'Orders', identifier: 'https://orders.example/api', scopes: [{ name: 'manage:users', description: '' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both' },
+      app.clock.now(),
+    );
     const foreignAudience = await mintedToken({ audience: otherApi.identifier, subject: client.clientId, clientId: client.clientId, userId: null, scope: 'manage:users' });
     const person = await createUser(operatorContext(app), { email: 'person@example.com', password: PASSWORD, isAdmin: true });
     const persons = await mintedToken({ audience: builtIn.identifier, subject: person.id, clientId: client.clientId, userId: person.id, scope: 'manage:users' });
@@ -224,7 +240,7 @@ describe('the Authorization header (RFC 6750 §2.1, §3.1)', () => {
   it('takes the scheme in any case, and answers a bare challenge to no token, another scheme, or a token in the query', async () => {
     const { token } = await personalToken(app);
     expect((await api.call('GET', '/users', { headers: { authorization: `bearer ${token}` } })).status).toBe(200);
-    for (const headers of [{}, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }]) {
+    for (const headers of [{}, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }] as Record<string, string>[]) {
       const answer = await api.call('GET', '/users', { headers });
       expect(answer.status).toBe(401);
       expect(answer.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse"');

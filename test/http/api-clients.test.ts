@@ -40,7 +40,8 @@ async function clientCredentials(clientId: string, secret: string): Promise<numb
     await oidc.clientCredentialsGrant(config, { resource: ORDERS, scope: 'orders:read' });
     return 200;
   } catch (error) {
-    if (error instanceof oidc.ResponseBodyError) return error.status;
+    // A refusal: 400 as a body error, 401 (invalid_client) as a WWW-Authenticate challenge.
+    if (error instanceof oidc.ResponseBodyError || error instanceof oidc.WWWAuthenticateChallengeError) return error.status;
     throw error;
   }
 }
@@ -49,7 +50,10 @@ beforeAll(async () => {
   app = await startApp();
   api = await ManagementApi.open(app.url);
   ({ token } = await personalToken(app));
-  orders = await app.store.apis.create({ id: randomId(), name: 'Orders', identifier: ORDERS, scopes: [{ name: 'orders:read', description: '' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both' }, app.clock.now());
+  orders = await app.store.apis.create(
+    { id: randomId(), name: 'Orders', identifier: ORDERS, scopes: [{ name: 'orders:read', description: '' }], tokenLifetime: null, tokenFormat: 'jwt', accepts: 'both' },
+    app.clock.now(),
+  );
 });
 
 afterAll(async () => {
@@ -59,7 +63,13 @@ afterAll(async () => {
 describe('management API clients: register, read, list, change, delete', () => {
   it('registers a client, answering its secret once (stored as a hash), and reads it back without it', async () => {
     const { client, etag } = await create({ client_name: 'Shop', redirect_uris: ['https://shop.example/callback'], post_logout_redirect_uris: ['https://shop.example/'] });
-    expect(client).toMatchObject({ client_name: 'Shop', client_type: 'confidential', token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code', 'refresh_token'], origin: 'admin' });
+    expect(client).toMatchObject({
+      client_name: 'Shop',
+      client_type: 'confidential',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      origin: 'admin',
+    });
     expect(client.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(etag).toMatch(/^"1-[A-Za-z0-9_-]{12}"$/);
     expect((await app.store.clients.findById(client.client_id))?.secretHash).toBe(hashSecret(client.client_secret ?? ''));
@@ -117,9 +127,7 @@ describe('management API clients: register, read, list, change, delete', () => {
 
   it('lets exactly one of two changes made with the same ETag win (412 for the other)', async () => {
     const { client, etag } = await create({ client_name: 'Raced', redirect_uris: ['https://race.example/cb'] });
-    const answers = await Promise.all(
-      ['First', 'Second'].map((name) => api.call('PATCH', `/clients/${client.client_id}`, { token, body: { client_name: name }, headers: { 'if-match': etag } })),
-    );
+    const answers = await Promise.all(['First', 'Second'].map((name) => api.call('PATCH', `/clients/${client.client_id}`, { token, body: { client_name: name }, headers: { 'if-match': etag } })));
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 412]);
     const winner = answers.find((answer) => answer.status === 200)?.body as ClientBody;
     expect((await app.store.clients.findById(client.client_id))?.name).toBe(winner.client_name);
@@ -134,12 +142,15 @@ describe('management API clients: refusals write nothing', () => {
       [{ client_name: 'Plain http', redirect_uris: ['http://shop.example/cb'] }, 'redirect_uris'],
       [{ client_name: '', redirect_uris: ['https://shop.example/cb'] }, 'client_name'],
       [{ client_name: 'Typo', redirect_uri: ['https://shop.example/cb'] }, 'body'],
-      [{ client_name: 'Public', client_type: 'public', pkce_required: false, redirect_uris: ['https://shop.example/cb'] }, 'pkce'],
+      [{ client_name: 'Public', client_type: 'public', pkce_required: false, redirect_uris: ['https://shop.example/cb'] }, 'pkce_required'],
     ];
     for (const [body, field] of cases) {
       const answer = await api.call('POST', '/clients', { token, body });
       expect(answer.status, JSON.stringify(body)).toBe(400);
-      expect((answer.body as { errors: { field: string }[] }).errors.map((error) => error.field), JSON.stringify(answer.body)).toContain(field);
+      expect(
+        (answer.body as { errors: { field: string }[] }).errors.map((error) => error.field),
+        JSON.stringify(answer.body),
+      ).toContain(field);
     }
     const unknownApi = await api.call('POST', '/clients', { token, body: { client_name: 'No API', machine: true, apis: [{ identifier: 'https://nowhere.example' }] } });
     expect(unknownApi.status).toBe(404);
@@ -174,7 +185,10 @@ describe('management API clients: refusals write nothing', () => {
     expect(await app.store.clients.findById(powerful.client_id)).toMatchObject({ secretHash, jwks: null, version: 1 });
     expect(await app.store.apis.accessOf(withinOwn.client.client_id)).toMatchObject([{ scopes: ['manage:clients'] }]);
     // What it already holds may stay as it is, and a rename takes no management scope.
-    const kept = await api.call('PUT', `/clients/${powerful.client_id}/apis`, { token: clientsOnly, body: { apis: [{ identifier: management, scopes: ['manage:users'] }, { identifier: orders.identifier }], introspect_apis: [] } });
+    const kept = await api.call('PUT', `/clients/${powerful.client_id}/apis`, {
+      token: clientsOnly,
+      body: { apis: [{ identifier: management, scopes: ['manage:users'] }, { identifier: orders.identifier }], introspect_apis: [] },
+    });
     expect(kept.status).toBe(200);
     expect((await api.call('PATCH', `/clients/${powerful.client_id}`, { token: clientsOnly, body: { client_name: 'Renamed' }, headers: { 'if-match': etag } })).status).toBe(200);
   });
