@@ -2,28 +2,23 @@
 // logout token, signed by the key that signs at that moment (new iat, jti and exp at every attempt, so a retry an
 // hour later is not refused as stale), POSTed to the client's back-channel logout URI as it is registered now.
 //
-// The receiver's address is an administrator's choice (or, for a dynamically registered client, a stranger's), and
-// this server makes the request from inside its network: outside development, private, loopback, link-local and
-// other special-purpose addresses are refused (src/manage/client-urls.ts) on every address the host name resolves
-// to at each attempt, and the connection goes to an address that was checked (the request's own `lookup`,
-// src/http/outbound-request.ts), so a DNS answer that changes between the check and the connection (DNS
-// rebinding) cannot redirect it. The rule is per client (allowsPrivateAddresses): a dynamically registered
-// client's receiver may be private only when both ALLOW_PRIVATE_CLIENT_URLS and REGISTRATION_ALLOW_PRIVATE_URLS
-// say so. A redirect is not followed (it would hand the token to an address the client did not register), and
-// the answer's body is never read.
+// The receiver's address is an administrator's choice (or, for a dynamically registered client, a stranger's): the
+// POST follows the outbound rules of outbound-post.ts (special-purpose addresses refused at each attempt, DNS
+// rebinding safe, no redirects, the body never read). The address rule is per client (allowsPrivateAddresses): a
+// dynamically registered client's receiver may be private only when both ALLOW_PRIVATE_CLIENT_URLS and
+// REGISTRATION_ALLOW_PRIVATE_URLS say so.
 //
 // Once a delivery is settled (delivered, or dead after its last attempt), it is audited as before issue 26:
 // `logout.backchannel_delivered` or `logout.backchannel_failed`, with only a coarse reason (FailureReason), never
 // the network's error text, so that the audit log is no port scanner's read-out.
-import http from 'node:http';
-import https from 'node:https';
 import type { Clock } from '../clock.js';
-import { allowsPrivateAddresses, checkedConnection, RefusedAddressError, type OutboundAddressPolicy, type Resolver } from '../http/outbound-request.js';
+import { allowsPrivateAddresses, type OutboundAddressPolicy, type Resolver } from '../http/outbound-request.js';
 import type { Logger } from '../logger.js';
 import { signLogoutToken } from '../logout/logout-token.js';
 import type { SigningKey } from '../signing/key-store.js';
 import type { ClientRecord, DeliveryRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+import { postOnce } from './outbound-post.js';
 import type { AttemptResult, DeliverySender } from './sender.js';
 
 /** The longest one attempt waits for the receiver's answer. */
@@ -85,18 +80,16 @@ export class BackchannelSender implements DeliverySender {
       sid: subject.sid,
       now: this.deps.clock.now(),
     });
-    const timeout = AbortSignal.timeout(this.deps.timeoutMs ?? BACKCHANNEL_ATTEMPT_TIMEOUT_MS);
-    try {
-      const status = await this.post(client, new URLSearchParams({ logout_token: logoutToken }).toString(), AbortSignal.any([timeout, signal]));
+    return postOnce({
+      url: client.backchannelLogoutUri,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-store' },
+      body: new URLSearchParams({ logout_token: logoutToken }).toString(),
+      addresses: this.addressesFor(client),
+      timeoutMs: this.deps.timeoutMs ?? BACKCHANNEL_ATTEMPT_TIMEOUT_MS,
+      signal,
       // §2.8: 200 OK, though some frameworks answer 204 for an empty body.
-      if (status === 200 || status === 204) return { delivered: true, status };
-      return { delivered: false, reason: 'http_status', status };
-    } catch (error) {
-      if (signal.aborted) return { delivered: false, reason: 'shutdown' };
-      if (timeout.aborted) return { delivered: false, reason: 'timeout' };
-      if (error instanceof RefusedAddressError) return { delivered: false, reason: 'refused_address' };
-      return { delivered: false, reason: 'connection_failed' };
-    }
+      accepts: (status) => status === 200 || status === 204,
+    });
   }
 
   /** Audits the delivery's end, as back-channel logout always has. */
@@ -124,42 +117,5 @@ export class BackchannelSender implements DeliverySender {
   private addressesFor(client: ClientRecord): OutboundAddressPolicy {
     const config = { allowPrivateClientUrls: this.deps.allowPrivateAddresses, registrationAllowPrivateUrls: this.deps.registrationAllowPrivateAddresses ?? false };
     return { allowPrivateAddresses: allowsPrivateAddresses(config, client), resolve: this.deps.resolve };
-  }
-
-  /** POSTs the form to the client's back-channel logout URI and resolves with the answer's status; the body is never read. */
-  private post(client: ClientRecord, form: string, signal: AbortSignal): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      const uri = client.backchannelLogoutUri ?? '';
-      const url = URL.canParse(uri) ? new URL(uri) : null;
-      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-        reject(new Error('not an http(s) URL'));
-        return;
-      }
-      // A refused address literal throws here; a name is checked by the connection's own `lookup`.
-      let connection: ReturnType<typeof checkedConnection>;
-      try {
-        connection = checkedConnection(url, this.addressesFor(client));
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      const request = (url.protocol === 'https:' ? https : http).request(
-        url,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(form) },
-          // A connection of its own (agent: false), to an address just checked.
-          ...connection,
-          signal,
-        },
-        (response) => {
-          // Only the status counts; a redirect is not followed, and an endless body is not read.
-          resolve(response.statusCode ?? 0);
-          response.destroy();
-        },
-      );
-      request.on('error', reject);
-      request.end(form);
-    });
   }
 }

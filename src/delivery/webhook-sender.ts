@@ -5,17 +5,14 @@
 // answer's body is never read.
 //
 // The URL is an administrator's choice and the request leaves from inside the organisation's network: as for a
-// client's back-channel logout URI, outside development (ALLOW_PRIVATE_CLIENT_URLS) a private, loopback,
-// link-local or other special-purpose address is refused, on every address the host name resolves to at each
-// attempt, and the connection goes to an address that was checked (src/http/outbound-request.ts), so a DNS answer
-// that changes between the check and the connection (DNS rebinding) cannot redirect it.
-import http from 'node:http';
-import https from 'node:https';
+// client's back-channel logout URI, the POST follows the outbound rules of outbound-post.ts (outside development,
+// ALLOW_PRIVATE_CLIENT_URLS, special-purpose addresses are refused at each attempt; DNS rebinding safe).
 import type { SecretBox } from '../auth/secret-box.js';
 import type { Clock } from '../clock.js';
-import { checkedConnection, RefusedAddressError, type Resolver } from '../http/outbound-request.js';
+import type { Resolver } from '../http/outbound-request.js';
 import type { AuditEventRecord, DeliveryRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+import { postOnce } from './outbound-post.js';
 import type { AttemptResult, DeliverySender } from './sender.js';
 import { webhookHeaders, webhookSecretAad } from './webhook-signature.js';
 
@@ -71,46 +68,14 @@ export class WebhookSender implements DeliverySender {
     const secret = (await this.deps.secretBox()).open(webhook.secretSealed, webhookSecretAad(webhook.id));
     const body = webhookBody(event);
     const headers = webhookHeaders(secret, delivery.id, Math.floor(this.deps.clock.now() / 1000), body);
-    const timeout = AbortSignal.timeout(this.deps.timeoutMs ?? WEBHOOK_ATTEMPT_TIMEOUT_MS);
-    try {
-      const status = await this.post(webhook.url, headers, body, AbortSignal.any([timeout, signal]));
-      if (status >= 200 && status < 300) return { delivered: true, status };
-      return { delivered: false, reason: 'http_status', status };
-    } catch (error) {
-      if (signal.aborted) return { delivered: false, reason: 'shutdown' };
-      if (timeout.aborted) return { delivered: false, reason: 'timeout' };
-      if (error instanceof RefusedAddressError) return { delivered: false, reason: 'refused_address' };
-      return { delivered: false, reason: 'connection_failed' };
-    }
-  }
-
-  /** POSTs the body and resolves with the answer's status; the answer's body is never read. */
-  private post(uri: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      const url = URL.canParse(uri) ? new URL(uri) : null;
-      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-        // Checked when the endpoint was saved; a row altered since is refused like a special-purpose address.
-        reject(new RefusedAddressError());
-        return;
-      }
-      let connection: ReturnType<typeof checkedConnection>;
-      try {
-        // A refused address literal throws here; a name is checked by the connection's own `lookup`.
-        connection = checkedConnection(url, { allowPrivateAddresses: this.deps.allowPrivateAddresses, resolve: this.deps.resolve });
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      const request = (url.protocol === 'https:' ? https : http).request(
-        url,
-        { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, ...connection, signal },
-        (response) => {
-          resolve(response.statusCode ?? 0);
-          response.destroy();
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
+    return postOnce({
+      url: webhook.url,
+      headers,
+      body,
+      addresses: { allowPrivateAddresses: this.deps.allowPrivateAddresses, resolve: this.deps.resolve },
+      timeoutMs: this.deps.timeoutMs ?? WEBHOOK_ATTEMPT_TIMEOUT_MS,
+      signal,
+      accepts: (status) => status >= 200 && status < 300,
     });
   }
 }

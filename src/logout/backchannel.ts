@@ -10,7 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { LogoutSubject } from '../delivery/backchannel-sender.js';
-import { LEASE_MS, newDeliveryId } from '../delivery/queue.js';
+import { LEASE_MS, newDeliveryId, systemTimers, type Timers } from '../delivery/queue.js';
 import type { Logger } from '../logger.js';
 import type { ClientRecord, DeliveryRecord, NewDelivery } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -28,19 +28,8 @@ export interface BackchannelOptions {
 
 export const DEFAULT_BACKCHANNEL_OPTIONS: BackchannelOptions = { firstRoundWaitMs: 2000, leaseMs: LEASE_MS };
 
-/** The first-round wait: tests drive it by hand. */
-export interface Timers {
-  /** Calls `fire` after `ms` unless the returned function is called first. Never holds a process open. */
-  schedule(ms: number, fire: () => void): () => void;
-}
-
-export const systemTimers: Timers = {
-  schedule(ms, fire) {
-    const timer = setTimeout(fire, ms);
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
-};
+// The first-round wait uses the queue's timers (tests drive them by hand); re-exported where the back-channel tests find them.
+export { systemTimers, type Timers } from '../delivery/queue.js';
 
 /** What this needs of the delivery queue (DeliveryQueue, src/delivery/queue.ts). */
 export interface LogoutQueue {
