@@ -16,7 +16,7 @@
 // Secrets are looked up by their SHA-256 hash (an index lookup), never compared in the open.
 import type { Request } from 'express';
 import { InvalidToken } from '../errors.js';
-import { ADMIN_TOKEN_PREFIX, liveAdminToken } from '../manage/admin-tokens.js';
+import { ADMIN_TOKEN_PREFIX, isManageScope, liveAdminToken } from '../manage/admin-tokens.js';
 import { managementApiIdentifier } from '../manage/management-api.js';
 import { findAccessToken, type TokenLookupDependencies } from '../oidc/presented-token.js';
 import { MANAGE_SCOPES, type AccessTokenRecord, type ManageScope } from '../store/records.js';
@@ -49,8 +49,6 @@ async function personalTokenCaller(deps: AuthenticationDependencies, token: stri
 }
 
 const audiences = (aud: unknown): string[] => (typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((value): value is string => typeof value === 'string') : []);
-
-const isManageScope = (scope: string): scope is ManageScope => (MANAGE_SCOPES as readonly string[]).includes(scope);
 
 /** The management scopes the client holds on the management API now: null when it has no grant on it any more. */
 async function grantedScopes(deps: AuthenticationDependencies, record: AccessTokenRecord, identifier: string): Promise<ReadonlySet<string> | null> {

@@ -462,6 +462,17 @@ describe('admin: the APIs screens (issue 22)', () => {
       const lonely = await api();
       expect((await admin.page(`/admin/apis/${lonely.id}/delete`)).body).toContain('<p>No client is granted this API.</p>');
     });
+
+    it('never offers to delete the built-in management API (issue 26), and refuses it if asked', async () => {
+      const builtIn = await app.store.apis.findByIdentifier(`${app.config.issuer}/api/v1`);
+      const page = await admin.page(`/admin/apis/${builtIn?.id}`);
+      expect(page.body).toContain('<h2>Built in</h2>');
+      expect(page.body).not.toContain('Delete this API…');
+      const before = await lastEventId(app);
+      expect((await admin.post(`/admin/apis/${builtIn?.id}/delete`, {})).status).toBe(409);
+      expect(await app.store.apis.findById(builtIn?.id ?? '')).toMatchObject({ builtIn: true });
+      expect(await eventsSince(app, before)).toEqual([]);
+    });
   });
 });
 
