@@ -77,6 +77,9 @@ function valueOf(column: string, user: SeedUser, passwordHash: string): string |
     case 'locale':
     case 'time_zone':
       return null;
+    // Issue 26: the management API's ETag version, 1 for a row never updated.
+    case 'version':
+      return 1;
     default:
       throw new Error(`the users table has a column the seeding does not know: ${column} (bench/admin-users/seed.ts)`);
   }
@@ -89,6 +92,7 @@ const POSTGRES_TYPES: Record<string, string> = {
   has_password: 'boolean',
   created_at: 'bigint',
   updated_at: 'bigint',
+  version: 'bigint',
 };
 
 /** Returns the milliseconds each insert took: the users (with the migrations), then the groups. */

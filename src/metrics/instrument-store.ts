@@ -68,15 +68,17 @@ function timed<T>(operation: string, started: number, result: T): T {
 }
 
 function instrumentRepository<R extends object>(name: string, repository: R): R {
-  const wrappers = new Map<string | symbol, unknown>();
+  // Keyed by the method itself, not its name: a method replaced on the repository (a test's interposer, an engine
+  // swapping one at run time) is timed as it is now, never by a wrapper of the one it replaced.
+  const wrappers = new WeakMap<(...args: unknown[]) => unknown, unknown>();
   return new Proxy(repository, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function' || typeof property !== 'string') return value;
-      let wrapper = wrappers.get(property);
+      const method = value as (...args: unknown[]) => unknown;
+      let wrapper = wrappers.get(method);
       if (!wrapper) {
         const operation = `${name}.${property}`;
-        const method = value as (...args: unknown[]) => unknown;
         const tap = name === 'audit' && property === 'append';
         wrapper = (...args: unknown[]) => {
           const started = performance.now();
@@ -90,7 +92,7 @@ function instrumentRepository<R extends object>(name: string, repository: R): R 
             );
           return result;
         };
-        wrappers.set(property, wrapper);
+        wrappers.set(method, wrapper);
       }
       return wrapper;
     },
