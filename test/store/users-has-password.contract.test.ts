@@ -17,7 +17,7 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       expect(await store.users.create(withoutTheField, T0)).toMatchObject({ id: 'u1', hasPassword: true });
       expect(await store.users.create(newUser('u2', 'two@example.com', { hasPassword: false }), T0)).toMatchObject({ id: 'u2', hasPassword: false });
       expect(await store.users.findById('u1')).toMatchObject({ hasPassword: true });
-      expect(await store.users.findById('u2')).toEqual({ ...newUser('u2', 'two@example.com', { hasPassword: false }), createdAt: T0, updatedAt: T0 });
+      expect(await store.users.findById('u2')).toEqual({ ...newUser('u2', 'two@example.com', { hasPassword: false }), createdAt: T0, updatedAt: T0, version: 1 });
       expect(await store.users.findByEmail('TWO@example.com')).toMatchObject({ hasPassword: false });
       expect((await store.users.list({ limit: 10 })).items.map((user) => [user.id, user.hasPassword])).toEqual([
         ['u1', true],

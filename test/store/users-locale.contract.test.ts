@@ -18,9 +18,9 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('store co
       const plain: NewUser = withoutThem;
       expect(await store.users.create(plain, T0)).toMatchObject({ id: 'u1', locale: null, timeZone: null });
       const chosen = newUser('u2', 'two@example.com', { name: 'Zoë', locale: 'de', timeZone: 'Europe/Berlin' });
-      expect(await store.users.create(chosen, T0)).toEqual({ ...chosen, createdAt: T0, updatedAt: T0 });
-      expect(await store.users.findById('u1')).toEqual({ ...newUser('u1', 'one@example.com'), createdAt: T0, updatedAt: T0 });
-      expect(await store.users.findById('u2')).toEqual({ ...chosen, createdAt: T0, updatedAt: T0 });
+      expect(await store.users.create(chosen, T0)).toEqual({ ...chosen, createdAt: T0, updatedAt: T0, version: 1 });
+      expect(await store.users.findById('u1')).toEqual({ ...newUser('u1', 'one@example.com'), createdAt: T0, updatedAt: T0, version: 1 });
+      expect(await store.users.findById('u2')).toEqual({ ...chosen, createdAt: T0, updatedAt: T0, version: 1 });
       expect(await store.users.findByEmail('TWO@example.com')).toMatchObject({ locale: 'de', timeZone: 'Europe/Berlin' });
       const pairs = (users: { id: string; locale: string | null; timeZone: string | null }[]) => users.map((user) => [user.id, user.locale, user.timeZone]);
       expect(pairs((await store.users.list({ limit: 10 })).items)).toEqual([
