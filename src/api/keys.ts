@@ -7,13 +7,13 @@
 // reloads at once; other nodes follow their key store.
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { keyJson, notReadyJson } from '../manage/key-json.js';
 import { keySchedule, revokeKey, rotateKey, type KeyContext } from '../manage/keys.js';
-import { notReadyClients, readiness, type ClientReadiness } from '../signing/key-readiness.js';
-import { keyPolicy, type KeyTimeline } from '../signing/key-schedule.js';
-import { describeKey, type SigningKey } from '../signing/key-store.js';
+import { notReadyClients, readiness } from '../signing/key-readiness.js';
+import { keyPolicy } from '../signing/key-schedule.js';
 import type { ManagementApiDependencies } from './dependencies.js';
 import { defineOperation, type ApiContext, type ApiOperation } from './operation.js';
-import { iso, timestamp } from './schemas.js';
+import { timestamp } from './schemas.js';
 
 const TAG = 'keys';
 const SCOPE = 'manage:keys';
@@ -37,39 +37,12 @@ export const keySchema = z
   })
   .meta({ title: 'SigningKey' });
 
-function keyJson({ key, state, retiresAt }: KeyTimeline<SigningKey>, now: number): z.input<typeof keySchema> {
-  const info = describeKey(key);
-  const past = (time: number | null) => (time !== null && time <= now ? iso(time) : null);
-  return {
-    kid: info.kid,
-    alg: info.alg,
-    bits: info.bits,
-    state,
-    published: state === 'pending' || state === 'active' || state === 'published',
-    created_at: iso(info.createdAt),
-    activates_at: iso(info.activatedAt),
-    activated_at: past(info.activatedAt),
-    retires_at: retiresAt === null ? null : iso(retiresAt),
-    retired_at: past(retiresAt),
-    retirement_decided: info.retiredAt !== null,
-    revoked_at: info.revokedAt === null ? null : iso(info.revokedAt),
-  };
-}
-
 const notReadySchema = z.strictObject({
   client_id: z.string(),
   name: z.string(),
   state: z.enum(['ready', 'waiting', 'unknown']),
   last_seen_at: timestamp,
   last_jwks_fetch_at: at,
-});
-
-const notReadyJson = (client: ClientReadiness): z.input<typeof notReadySchema> => ({
-  client_id: client.clientId,
-  name: client.name,
-  state: client.state,
-  last_seen_at: iso(client.lastSeenAt),
-  last_jwks_fetch_at: client.lastJwksFetchAt === null ? null : iso(client.lastJwksFetchAt),
 });
 
 function keyContext(deps: ManagementApiDependencies, manage: ApiContext<unknown, unknown, unknown>['manage']): KeyContext {

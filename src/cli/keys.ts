@@ -1,10 +1,11 @@
 // `idp keys …` and `idp migrate`.
 import type { Command } from 'commander';
+import { keyJson, notReadyJson } from '../manage/key-json.js';
 import { keySchedule, revokeKey, rotateKey, type KeyContext } from '../manage/keys.js';
 import { loadConfig } from '../config.js';
 import { migrateDatabase, openKeyStore } from '../services.js';
 import { keyPolicy, type KeyTimeline } from '../signing/key-schedule.js';
-import { describeKey, type SigningKey } from '../signing/key-store.js';
+import type { SigningKey } from '../signing/key-store.js';
 import { notReadyClients, readiness, type ClientReadiness } from '../signing/key-readiness.js';
 import { iso, print, runCommand, withContext, type CommandContext, type OutputOptions, takesId } from './run.js';
 
@@ -17,30 +18,6 @@ function keyContext(ctx: CommandContext): KeyContext {
  * tells a stored retirement (decided by the server when the key stopped signing, or set by hand), which no change
  * of token lifetimes moves, from one expected from this configuration's lifetimes (src/signing/key-retirement.ts).
  */
-function keyJson({ key, state, retiresAt }: KeyTimeline<SigningKey>, now: number) {
-  const info = describeKey(key);
-  const past = (at: number | null) => (at !== null && at <= now ? at : null);
-  return {
-    kid: info.kid,
-    alg: info.alg,
-    bits: info.bits,
-    state,
-    published: state === 'pending' || state === 'active' || state === 'published',
-    created_at: iso(info.createdAt),
-    activates_at: iso(info.activatedAt),
-    activated_at: iso(past(info.activatedAt)),
-    retires_at: iso(retiresAt),
-    retired_at: iso(past(retiresAt)),
-    retirement_decided: info.retiredAt !== null,
-    revoked_at: iso(info.revokedAt),
-  };
-}
-
-/** Issue 26: an application not known to have fetched the JWKS since the new key was published (src/signing/key-readiness.ts). */
-function notReadyJson(client: ClientReadiness) {
-  return { client_id: client.clientId, name: client.name, state: client.state, last_seen_at: iso(client.lastSeenAt), last_jwks_fetch_at: iso(client.lastJwksFetchAt) };
-}
-
 /** The warning `idp keys rotate` prints on stderr (text output; --json has `not_ready`). */
 function notReadyWarning(kid: string, immediate: boolean, activatesAt: string, clients: ClientReadiness[]): string {
   const consequence = immediate ? 'they refuse the tokens it signs until they do' : `they must before it signs at ${activatesAt}`;
@@ -100,7 +77,7 @@ export function registerKeyCommands(program: Command): void {
             (previous ? `; ${previous.kid} stays published until its tokens expire` : '') +
             (options.now ? `\nrelying parties with a cached copy of the JWKS reject tokens signed by ${kid} until they fetch it again (up to JWKS_MAX_AGE=${ctx.config.jwksMaxAge} s)` : '');
         print(options, json, text);
-        if (!options.json && notReady.length > 0) process.stderr.write(notReadyWarning(kid, immediate, json.activates_at ?? '', notReady) + '\n');
+        if (!options.json && notReady.length > 0) process.stderr.write(notReadyWarning(kid, immediate, json.activates_at, notReady) + '\n');
       }),
     );
 
