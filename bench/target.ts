@@ -2,7 +2,8 @@
 // confidential client and the one user it was configured with, and its process (for RSS and stopping).
 import type { ChildProcess } from 'node:child_process';
 
-export type TargetName = 'gatehouse' | 'oidc-provider' | 'gatehouse-postgres';
+/** The peer's set-ups (bench/peer/same-work.ts): 'oidc-provider' is the default one (in memory, opaque access tokens). */
+export type TargetName = 'gatehouse' | 'gatehouse-postgres' | 'oidc-provider' | 'oidc-provider-same-work' | 'oidc-provider-same-work-postgres';
 
 export interface BenchClient {
   clientId: string;
@@ -28,6 +29,8 @@ export interface Target {
   coldStartMs: number;
   /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited and its files are removed. */
   stop(): Promise<void>;
+  /** Stops the process and starts it again on the same port, database and keys (the peer's; for its smoke test). */
+  restart?(): Promise<Target>;
 }
 
 /** The same user and password on every target; the argon2id parameters are Gatehouse's (m=19456, t=2, p=1). */

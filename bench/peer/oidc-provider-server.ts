@@ -1,14 +1,19 @@
 // The peer under benchmark: panva's oidc-provider (v9, Koa) configured as Gatehouse is, run as a child process
 // (dist/bench/peer/oidc-provider-server.js). Everything comes from the environment:
 //   PORT, ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, USER_EMAIL, PASSWORD_HASH (argon2id PHC string),
-//   SIGNING_JWK (private RSA-2048 JWK, JSON); optional USER_NAME, USER_ID, COOKIE_KEY.
-// One RS256 key, one confidential client (client_secret_basic, PKCE S256 required), one in-memory account whose
-// password is checked with argon2.verify, a refresh token on every code exchange rotated on every use, consent
-// skipped for the client, the default in-memory adapter, and nothing logged per request.
+//   SIGNING_JWK (private RSA-2048 JWK, JSON); optional USER_NAME, USER_ID, COOKIE_KEY (fixed across a restart
+//   by bench/servers/oidc-provider.ts), PEER_SETUP (default or same-work, bench/peer/same-work.ts) and, for
+//   same-work, PEER_DATABASE (sqlite:<file> or postgres:<url>).
+// One RS256 key, one confidential client (client_secret_basic, PKCE S256 required), one account whose password
+// is checked with argon2.verify, a refresh token on every code exchange rotated on every use, consent skipped for
+// the client, and nothing logged per request. The default set-up stores in oidc-provider's in-memory adapter and
+// issues opaque access tokens; same-work stores through a durable adapter and issues JWT access tokens. In both,
+// the account itself stays in memory (findAccount), as the one bench user needs no store.
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import argon2 from 'argon2';
 import Provider, { type Account, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
+import { jwtAccessTokens, openPeerAdapter, peerSetup } from './same-work.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -27,6 +32,9 @@ const signingJwk = JSON.parse(required('SIGNING_JWK')) as JWK;
 const userName = process.env.USER_NAME || 'Bench User';
 const accountId = process.env.USER_ID || randomUUID();
 const cookieKey = process.env.COOKIE_KEY || randomBytes(32).toString('base64url');
+const setup = peerSetup(process.env.PEER_SETUP);
+if (setup === 'default' && process.env.PEER_DATABASE) throw new Error('PEER_DATABASE is for PEER_SETUP=same-work; the default set-up stores in memory');
+const durable = setup === 'same-work' ? await openPeerAdapter(required('PEER_DATABASE')) : null;
 
 if (signingJwk.kty !== 'RSA' || typeof signingJwk.d !== 'string') throw new Error('SIGNING_JWK must be a private RSA JWK');
 
@@ -88,7 +96,9 @@ const configuration: Configuration = {
     devInteractions: { enabled: false },
     revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
     introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
+    ...(setup === 'same-work' ? { resourceIndicators: jwtAccessTokens(SCOPES) } : {}),
   },
+  ...(durable ? { adapter: durable.factory } : {}),
 };
 
 const provider = new Provider(issuer, configuration);
@@ -246,7 +256,10 @@ let stopping = false;
 function shutdown(): void {
   if (stopping) return;
   stopping = true;
-  server.close(() => process.exit(0));
+  // The durable adapter closes after the last request (SQLite checkpoints its WAL, the pool ends).
+  server.close(() => {
+    void (durable?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  });
   server.closeIdleConnections();
   // Requests in flight get a moment; kept-alive sockets do not hold the exit.
   setTimeout(() => server.closeAllConnections(), 1000).unref();

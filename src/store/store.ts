@@ -427,15 +427,23 @@ export interface IssuedTokens {
   /** The session the tokens were issued in, which now counts the client among its own (back-channel logout). */
   sessionClient: { sid: string; clientId: string; at: number } | null;
   refreshToken: NewRefreshToken | null;
+  /**
+   * Issue 27: the single-use credential the response spends, by its hash: the authorization code redeemed (as
+   * AuthorizationCodeRepository.consume spends it) or the refresh token rotated (as RefreshTokenRepository.rotate does). Spent
+   * by the same one conditional statement, so of concurrent spenders exactly one wins; a loser records nothing.
+   */
+  spends?: { kind: 'authorization_code' | 'refresh_token'; hash: string; at: number } | null;
 }
 
 export interface IssuanceRepository {
   /**
-   * Records the access token, the session's client and the refresh token of one response. SQLite writes them in
-   * one transaction (one commit, one sync to disk, instead of three on the event loop); PostgreSQL sends them at
-   * once on separate connections. Either way all three are stored before it resolves.
+   * Spends `spends` (when given) and records the access token, the session's client and the refresh token of one
+   * response. SQLite does it all in one transaction (one commit, one sync to disk); PostgreSQL spends first, then
+   * sends the records at once on separate connections. Either way everything is stored before it resolves.
+   * Resolves false, having recorded nothing, when the credential was spent already (or is unknown, expired,
+   * revoked): another request won it.
    */
-  record(issued: IssuedTokens): Promise<void>;
+  record(issued: IssuedTokens): Promise<boolean>;
 }
 
 export interface AuditRepository {

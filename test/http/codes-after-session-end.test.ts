@@ -131,11 +131,13 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
   it("leaves no working token when the session ends while the code's tokens are being issued", async () => {
     const victim = await newPerson(app, 'race');
     const minted = await hijackersCode(victim);
-    // The logout lands at the one instant a check before issuing cannot see: after it, while the tokens are recorded.
+    // The logout lands at the one instant a check before issuing cannot see: once the code is spent and the tokens
+    // recorded (one write, issue 27), before the answer leaves.
     const issuance = {
-      async record(issued: IssuedTokens): Promise<void> {
+      async record(issued: IssuedTokens): Promise<boolean> {
+        const recorded = await app.store.issuance.record(issued);
         await app.sessionEnd.end(minted.session, { reason: 'logout', actor: victim.id, keepOffline: true });
-        await app.store.issuance.record(issued);
+        return recorded;
       },
     };
     const store = Object.assign(Object.create(app.store) as Store, { issuance });
@@ -155,6 +157,28 @@ describe('codes do not outlive their session or the password (issue 19, F5)', ()
     expect(response.refresh_token).toEqual(expect.any(String));
     expect((await fetch(`${app.url}/userinfo`, { headers: { Authorization: `Bearer ${response.access_token}` } })).status).toBe(401);
     expectInvalidGrant(await refresh(app, client, response.refresh_token ?? ''));
+    expect(await liveTokens(victim.id)).toEqual({ refresh: 0, access: 0 });
+  });
+
+  it('refuses, as a session that ended and not as a replay, a code whose session ends after its checks and before it is spent', async () => {
+    const victim = await newPerson(app, 'race-before');
+    const minted = await hijackersCode(victim);
+    // Ending the session spends its codes: the redemption's own spend, made with the tokens' records, then loses.
+    const issuance = {
+      async record(issued: IssuedTokens): Promise<boolean> {
+        await app.sessionEnd.end(minted.session, { reason: 'logout', actor: victim.id, keepOffline: true });
+        return app.store.issuance.record(issued);
+      },
+    };
+    const store = Object.assign(Object.create(app.store) as Store, { issuance });
+    const registered = (await app.store.clients.findById(client.clientId)) as ClientRecord;
+    const redemption = authorizationCodeGrant(
+      { store, clock: app.clock, config: app.config, keyRing: app.keyRing, secretBox: () => openSecretBox(app.config), claimCatalog: app.claimCatalog },
+      registered,
+      { code: minted.code, redirect_uri: client.redirectUri, code_verifier: minted.start.codeVerifier },
+    );
+    await expect(redemption).rejects.toThrow(/sign-in session of this code has ended/);
+    expect((await app.store.codes.find(hashSecret(minted.code)))?.replayedAt).toBeNull();
     expect(await liveTokens(victim.id)).toEqual({ refresh: 0, access: 0 });
   });
 

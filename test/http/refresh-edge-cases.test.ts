@@ -72,15 +72,16 @@ describe('refresh token grant: edge cases', () => {
     it('revokes the successor of a refresh whose family was revoked by a reuse while it was being signed; the answer still goes out', async () => {
       const first = await tokens('openid offline_access');
       const { grantId } = await stored(app, first.refresh_token);
-      // The winner has rotated the token and is recording its successor: a reuse of the spent token arrives now
-      // and revokes the family before the successor exists.
+      // The winner has rotated the token and recorded its successor in one write (issue 27): a reuse of the spent
+      // token arrives before the answer leaves, and revokes the family.
       const issuance = app.store.issuance;
       const record = issuance.record;
       let reuse: Awaited<ReturnType<typeof refresh>> | undefined;
       issuance.record = async (input) => {
         issuance.record = record;
+        const recorded = await record.call(issuance, input);
         reuse = await refresh(app, client, first.refresh_token);
-        return record.call(issuance, input);
+        return recorded;
       };
       let winner: Awaited<ReturnType<typeof refresh>>;
       try {

@@ -62,7 +62,7 @@ describe('a refresh retried within its grace: sessions and revocations', () => {
     const issuance = {
       async record(issued: IssuedTokens) {
         await revokeGrant(app.store, grantId, clock.now());
-        await app.store.issuance.record(issued);
+        return app.store.issuance.record(issued);
       },
     };
     const store = Object.assign(Object.create(app.store) as Store, { issuance });

@@ -7,7 +7,7 @@ import { hashSecret } from '../../src/auth/secrets.js';
 import { InvalidGrant } from '../../src/errors.js';
 import { authorizationCodeGrant } from '../../src/oidc/grants/authorization-code.js';
 import type { AuditEventRecord, ClientRecord, UserRecord } from '../../src/store/records.js';
-import type { AuthorizationCodeRepository, IssuedTokens, Store } from '../../src/store/store.js';
+import type { IssuedTokens, Store } from '../../src/store/store.js';
 import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addClient, addUser, authorizationUrl, signIn, type AuthorizationStart, type TestClient } from '../helpers/oidc.js';
@@ -102,14 +102,15 @@ describe('codes presented again (RFC 6749 §4.1.2)', () => {
   it('answers invalid_grant "already been used" to the redemption that loses the race for a code, and audits it as reuse', async () => {
     const issued = await code();
     const grantId = await grantIdOf(issued);
-    // The other redemption spends the code between this one's checks and its own attempt to spend it.
-    const codes = Object.assign(Object.create(app.store.codes) as AuthorizationCodeRepository, {
-      async consume(codeHash: string, now: number) {
-        expect(await app.store.codes.consume(codeHash, now)).not.toBeNull();
-        return app.store.codes.consume(codeHash, now);
+    // The other redemption spends the code between this one's checks and its own attempt to spend it, which is
+    // made with the tokens' records (issue 27).
+    const issuance = {
+      async record(tokens: IssuedTokens): Promise<boolean> {
+        expect(await app.store.codes.consume(hashSecret(issued.code), app.clock.now())).not.toBeNull();
+        return app.store.issuance.record(tokens);
       },
-    });
-    const store = Object.assign(Object.create(app.store) as Store, { codes });
+    };
+    const store = Object.assign(Object.create(app.store) as Store, { issuance });
 
     const redemption = authorizationCodeGrant(deps(store), await registered(), {
       code: issued.code,
@@ -125,11 +126,12 @@ describe('codes presented again (RFC 6749 §4.1.2)', () => {
   it('leaves no working token when the code is replayed while its tokens are being issued', async () => {
     const issued = await code();
     const grantId = await grantIdOf(issued);
-    // The replay lands at the one instant the replay check before issuing cannot see: after it, before the tokens are recorded.
+    // The replay lands once the code is spent and the tokens recorded (one write, issue 27), before the answer leaves.
     const issuance = {
-      async record(tokens: IssuedTokens): Promise<void> {
+      async record(tokens: IssuedTokens): Promise<boolean> {
+        const recorded = await app.store.issuance.record(tokens);
         expectInvalidGrant(await redeem(issued), /already been used/);
-        await app.store.issuance.record(tokens);
+        return recorded;
       },
     };
     const store = Object.assign(Object.create(app.store) as Store, { issuance });
@@ -149,12 +151,14 @@ describe('codes presented again (RFC 6749 §4.1.2)', () => {
   it('still answers with working tokens when the spent code is swept away while they are being issued', async () => {
     const issued = await code();
     const grantId = await grantIdOf(issued);
-    // A sweep of expired codes (every code, from where it stands) runs while the tokens are recorded.
+    // A sweep of expired codes (every code, from where it stands) runs once the code is spent and the tokens
+    // recorded, before the check for a replay that arrived meanwhile.
     const issuance = {
-      async record(tokens: IssuedTokens): Promise<void> {
+      async record(tokens: IssuedTokens): Promise<boolean> {
+        const recorded = await app.store.issuance.record(tokens);
         await app.store.codes.deleteExpired(app.clock.now() + 365 * 24 * 3600_000);
         expect(await app.store.codes.find(hashSecret(issued.code))).toBeNull();
-        await app.store.issuance.record(tokens);
+        return recorded;
       },
     };
     const store = Object.assign(Object.create(app.store) as Store, { issuance });

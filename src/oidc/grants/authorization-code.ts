@@ -12,7 +12,7 @@ import { grantAudience } from '../grant-audience.js';
 import { oneResource } from '../resource.js';
 import { revokeGrant } from './revoke-grant.js';
 import { admittedClaimFacts } from './access-check.js';
-import { issueTokens, mayRefresh, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
+import { issueTokensSpending, mayRefresh, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 
 /** RFC 6749 §4.1.2: a code used twice revokes every token issued from it. */
 /** A spent or misdirected code came back: its grant is compromised. The audit trail names the grant, never the code. */
@@ -83,48 +83,61 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   // Stryker disable next-line MethodExpression: equivalent; a stored scope is the granted names joined by one space, openid always among them, so no empty name to drop.
   const audience = await grantAudience(deps, client, { grantResources: record.resources, grantScope: record.scope.split(' ').filter(Boolean), requested: requestedResource });
 
-  const consumed = await deps.store.codes.consume(codeHash, now);
-  if (!consumed) {
-    // Lost a race with another redemption of the same code: that is reuse too.
-    await revokeReplayedCode(deps, record, client);
-    throw new InvalidGrant('the authorization code has already been used');
-  }
-  const user = await deps.store.users.findById(consumed.userId);
-  if (!user || user.disabled) throw new InvalidGrant('the user can no longer sign in');
+  // The person, the session and the access rule are checked on the code as found; the code is spent in the same
+  // write as the tokens' records (issue 27). A refused code is spent all the same: it is worth nothing after.
+  const refuse = async (error: Error): Promise<Error> => {
+    await deps.store.codes.consume(codeHash, now);
+    return error;
+  };
+  const user = await deps.store.users.findById(record.userId);
+  if (!user || user.disabled) throw await refuse(new InvalidGrant('the user can no longer sign in'));
   // The session ended (logout, a new password, an administrator) since the code was minted: the sign-in it
-  // stood for is over, and nothing may be issued from it. The code stays spent.
-  if (!(await sessionLives(deps, consumed))) throw new InvalidGrant('the sign-in session of this code has ended');
+  // stood for is over, and nothing may be issued from it.
+  if (!(await sessionLives(deps, record))) throw await refuse(new InvalidGrant('the sign-in session of this code has ended'));
   // Stryker disable next-line MethodExpression: equivalent; a stored scope is the granted names joined by one space, openid always among them, so no empty name to drop.
-  const scope = consumed.scope.split(' ').filter(Boolean);
+  const scope = record.scope.split(' ').filter(Boolean);
   // Issue 21: the person must still be admitted by the client's access rule (a group taken away since the
-  // sign-in); refused, the grant is revoked and nothing is issued. The code stays spent.
-  const facts = await admittedClaimFacts(deps, client, { grantId: consumed.grantId, userId: user.id, scope, grantType: 'authorization_code' });
-  const refresh = mayRefresh(client, scope, consumed.sessionIdHash) ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 } : null;
-  const response = await issueTokens(
+  // sign-in); refused, the grant is revoked and nothing is issued.
+  let facts;
+  try {
+    facts = await admittedClaimFacts(deps, client, { grantId: record.grantId, userId: user.id, scope, grantType: 'authorization_code' });
+  } catch (error) {
+    throw await refuse(error as Error);
+  }
+  const refresh = mayRefresh(client, scope, record.sessionIdHash) ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 } : null;
+  const response = await issueTokensSpending(
     deps,
     {
-      grantId: consumed.grantId,
+      grantId: record.grantId,
       client,
       user,
       scope,
-      resources: consumed.resources,
-      authTime: consumed.authTime,
-      nonce: consumed.nonce,
-      sessionIdHash: consumed.sessionIdHash,
-      sid: consumed.sid,
-      amr: consumed.amr,
-      idp: consumed.idp ?? null,
+      resources: record.resources,
+      authTime: record.authTime,
+      nonce: record.nonce,
+      sessionIdHash: record.sessionIdHash,
+      sid: record.sid,
+      amr: record.amr,
+      idp: record.idp ?? null,
       facts,
     },
     audience,
     refresh,
+    { kind: 'authorization_code', hash: codeHash, at: now },
   );
+  if (response === null) {
+    // Ending a session spends its codes: a session that ended since the check above is no replay.
+    if (!(await sessionLives(deps, record))) throw new InvalidGrant('the sign-in session of this code has ended');
+    // Lost a race with another redemption of the same code: that is reuse too.
+    await revokeReplayedCode(deps, record, client);
+    throw new InvalidGrant('the authorization code has already been used');
+  }
   // A replay that arrived while we were signing revoked the grant before our tokens existed, and a session that
   // ended meanwhile revoked its tokens before ours were recorded: revoke again so they cannot escape (an offline
   // refresh token too: the code was redeemed after its session ended). The answer still goes out; the client
   // learns the tokens are dead at its next call.
   const replayed = (await deps.store.codes.find(codeHash))?.replayedAt != null;
-  if (replayed || !(await sessionLives(deps, consumed))) await revokeGrant(deps.store, consumed.grantId, deps.clock.now());
+  if (replayed || !(await sessionLives(deps, record))) await revokeGrant(deps.store, record.grantId, deps.clock.now());
   return response;
 }
 

@@ -10,7 +10,7 @@ import type { SecretBox } from '../../auth/secret-box.js';
 import type { KeyRing } from '../../signing/key-ring.js';
 import type { SigningKey } from '../../signing/key-store.js';
 import type { ClientRecord, NewRefreshToken, UserRecord } from '../../store/records.js';
-import type { Store } from '../../store/store.js';
+import type { IssuedTokens, Store } from '../../store/store.js';
 import { accessTokenRecord, finishAccessToken, planAccessToken, type PlannedAccessToken } from '../../tokens/access-token.js';
 import { signIdToken } from '../../tokens/id-token.js';
 import type { ClaimCatalog } from '../claim-catalog.js';
@@ -133,7 +133,28 @@ async function signTokens(key: SigningKey, config: Config, grant: Grant, accessT
  * audience's scope, lifetime and format, and the person's released groups and attribute claims as the grant's scope
  * releases them (RFC 9068 §2.2.3.1), whatever the audience.
  */
-export async function issueTokens({ store, clock, config, keyRing }: GrantDependencies, grant: Grant, audience: Audience, refresh: RefreshPlan | null): Promise<TokenResponse> {
+export async function issueTokens(deps: GrantDependencies, grant: Grant, audience: Audience, refresh: RefreshPlan | null): Promise<TokenResponse> {
+  const response = await issueTokensSpending(deps, grant, audience, refresh, null);
+  // Stryker disable next-line all: unreachable; a response that spends nothing is always recorded.
+  if (response === null) throw new Error('a token response that spends nothing was not recorded');
+  return response;
+}
+
+/** The single-use credential a response spends (IssuedTokens.spends): the code redeemed, the refresh token rotated. */
+export type Spent = NonNullable<IssuedTokens['spends']>;
+
+/**
+ * issueTokens for a grant that spends a code or a refresh token (issue 27): the credential is spent in the same
+ * write as the records, while the tokens are signed, so a token response commits once. Null when another request
+ * spent it first: nothing was recorded, and the signed tokens are dropped unseen.
+ */
+export async function issueTokensSpending(
+  { store, clock, config, keyRing }: GrantDependencies,
+  grant: Grant,
+  audience: Audience,
+  refresh: RefreshPlan | null,
+  spends: Spent | null,
+): Promise<TokenResponse | null> {
   const now = clock.now();
   const key = keyRing.signingKey;
   const accessToken = planAccessToken({
@@ -153,14 +174,16 @@ export async function issueTokens({ store, clock, config, keyRing }: GrantDepend
   // the session's (for back-channel logout), the refresh token by its hash. Everything recorded is known before
   // signing, so the commit's wait for the disk overlaps the signatures instead of following them. A failed
   // signature leaves records of tokens nobody holds, which expire unused.
-  const [signed] = await Promise.all([
+  const [signed, recorded] = await Promise.all([
     signTokens(key, config, grant, accessToken, now),
     store.issuance.record({
       accessToken: accessTokenRecord(accessToken, { grantId: grant.grantId, userId: grant.user.id, sessionIdHash: grant.sessionIdHash, kid: key.kid, createdAt: now }),
       sessionClient: grant.sid === null ? null : { sid: grant.sid, clientId: grant.client.clientId, at: now },
       refreshToken: refreshToken?.record ?? null,
+      spends,
     }),
   ]);
+  if (!recorded) return null;
   const response: TokenResponse = {
     access_token: signed.accessToken,
     token_type: 'Bearer',

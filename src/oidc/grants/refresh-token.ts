@@ -12,7 +12,7 @@ import { grantAudience, type Audience } from '../grant-audience.js';
 import { oneResource } from '../resource.js';
 import { revokeGrant } from './revoke-grant.js';
 import { admittedClaimFacts } from './access-check.js';
-import { issueTokens, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
+import { issueTokens, issueTokensSpending, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
 import { isOffline, refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
 import { reuseGraceOf, successorToken, withinGrace } from './refresh-retry.js';
 
@@ -132,43 +132,44 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
   // Issue 21: the client's access rule, with the membership as it is now; refused, the family is revoked.
   const facts = await admittedClaimFacts(deps, client, { grantId: current.grantId, userId: current.userId, scope, grantType: 'refresh_token' });
 
-  const rotated = await deps.store.refreshTokens.rotate(tokenHash, now);
-  // Another request with the same token won the race: reuse, or a retry if the grace covers it (two tabs).
-  if (!rotated) {
-    const latest = (await deps.store.refreshTokens.find(tokenHash)) ?? record;
-    return retryWithinGrace(deps, client, token, withinClientScopes(latest, client), { scope: requestedScope, resource: requestedResource });
-  }
   // An application that refreshes is in use, so the sign-in session its token depends on should not idle out.
   // Stryker disable next-line ConditionalExpression: equivalent for `sessionIdHash !== null` -> true; refreshTokenStatus refuses a token without offline_access and without a session (the whole-condition mutants die in refresh-edge-cases.test.ts)
-  if (!isOffline(current) && rotated.sessionIdHash !== null) await deps.store.sessions.touch(rotated.sessionIdHash, now);
+  if (!isOffline(current) && current.sessionIdHash !== null) await deps.store.sessions.touch(current.sessionIdHash, now);
 
-  const response = await issueTokens(
+  // Issue 27: the token is rotated (spent) in the same write as the successor's records, while they are signed.
+  const response = await issueTokensSpending(
     deps,
     {
-      grantId: rotated.grantId,
+      grantId: current.grantId,
       client,
       user: status.user,
       scope,
-      resources: rotated.resources,
-      authTime: rotated.authTime,
+      resources: current.resources,
+      authTime: current.authTime,
       // OIDC Core §12.2: a refreshed ID token should carry no nonce.
       nonce: null,
-      sessionIdHash: rotated.sessionIdHash,
-      sid: rotated.sid,
-      amr: rotated.amr,
-      idp: rotated.idp ?? null,
+      sessionIdHash: current.sessionIdHash,
+      sid: current.sid,
+      amr: current.amr,
+      idp: current.idp ?? null,
       facts,
       // RFC 6749 §6: the new refresh token keeps the whole original scope; rotation never moves the absolute end.
     },
     audience,
-    { scope: granted, grantExpiresAt: rotated.grantExpiresAt, token: successorToken(await deps.secretBox(), token) },
+    { scope: granted, grantExpiresAt: current.grantExpiresAt, token: successorToken(await deps.secretBox(), token) },
+    { kind: 'refresh_token', hash: tokenHash, at: now },
   );
+  // Another request with the same token won the race: reuse, or a retry if the grace covers it (two tabs).
+  if (response === null) {
+    const latest = (await deps.store.refreshTokens.find(tokenHash)) ?? record;
+    return retryWithinGrace(deps, client, token, withinClientScopes(latest, client), { scope: requestedScope, resource: requestedResource });
+  }
 
   // A reuse noticed while we were signing revoked the family before our successor existed (revoking a grant
   // also stamps the rotated token we spent). Revoke again so that the successor cannot escape. The answer still
   // goes out: this request won the rotation, and a client holding revoked tokens learns it at its next call.
   const spent = await deps.store.refreshTokens.find(tokenHash);
-  if (spent === null || spent.revokedAt !== null) await revokeFamily(deps, rotated);
+  if (spent === null || spent.revokedAt !== null) await revokeFamily(deps, current);
   return response;
 }
 

@@ -110,7 +110,7 @@ export class PostgresStore implements Store {
     this.recoveryCodes = new PostgresRecoveryCodeRepository(pool);
     this.passkeys = new PostgresPasskeyRepository(pool);
     this.signInChallenges = new PostgresSignInChallengeRepository(pool);
-    this.issuance = new PostgresIssuanceRepository(this.accessTokens, this.sessions, this.refreshTokens);
+    this.issuance = new PostgresIssuanceRepository(this.accessTokens, this.sessions, this.refreshTokens, this.codes);
     this.transfer = new PostgresTransferRepository(pool);
   }
 

@@ -59,6 +59,11 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
     return row ? toRecord(row) : null;
   }
 
+  /** consume(), synchronously and without the row: for a caller's transaction (issuance.ts). */
+  consumeNow(codeHash: string, now: number): boolean {
+    return this.consumeStmt.get(now, codeHash, now) !== undefined;
+  }
+
   async find(codeHash: string): Promise<AuthorizationCodeRecord | null> {
     const row = this.byHash.get(codeHash);
     return row ? toRecord(row) : null;

@@ -75,6 +75,11 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
     return row ? toRecord(row) : null;
   }
 
+  /** rotate(), synchronously and without the row: for a caller's transaction (issuance.ts). */
+  rotateNow(tokenHash: string, now: number): boolean {
+    return this.rotateStmt.get(now, tokenHash, now) !== undefined;
+  }
+
   async revokeGrant(grantId: string, now: number): Promise<number> {
     return this.revokeGrantStmt.run(now, grantId).changes;
   }

@@ -114,7 +114,7 @@ export class SqliteStore implements Store {
     this.recoveryCodes = new SqliteRecoveryCodeRepository(db);
     this.passkeys = new SqlitePasskeyRepository(db);
     this.signInChallenges = new SqliteSignInChallengeRepository(db);
-    this.issuance = new SqliteIssuanceRepository(db, this.accessTokens, this.sessions, this.refreshTokens);
+    this.issuance = new SqliteIssuanceRepository(db, this.accessTokens, this.sessions, this.refreshTokens, this.codes);
     this.transfer = new SqliteTransferRepository(db);
     this.pingStmt = db.prepare('SELECT 1');
   }
