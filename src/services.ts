@@ -14,6 +14,7 @@ import { createFederation, type Federation } from './federation/federation.js';
 import { openMailer, type Mailer } from './mail/mailer.js';
 import { ensureManagementApi } from './manage/management-api.js';
 import { instrumentStore } from './metrics/instrument-store.js';
+import { metricsServed } from './metrics/served.js';
 import { claimCatalogOf, type ClaimCatalog } from './oidc/claim-catalog.js';
 import { DatabaseKeyStore } from './signing/database-key-store.js';
 import { FileKeyStore } from './signing/file-key-store.js';
@@ -95,8 +96,10 @@ export interface Services {
 /** The store and the key ring, which follows key changes made by other processes until close(). */
 export async function openServices(config: Config, clock: Clock, logger: Logger): Promise<Services> {
   // A database file readable by others is made private at start: the operator hears of it in the log.
-  // Issue 26: every repository call timed, and the audit log's sign-ins counted (src/metrics/instrument-store.ts).
-  const store = instrumentStore(await openStore(config, { server: true, warn: (message) => logger.warn(message) }));
+  // Issue 26: every repository call timed, and the audit log's sign-ins counted (src/metrics/instrument-store.ts),
+  // when metrics are served: a server nobody scrapes pays nothing for them (issue 27).
+  const opened = await openStore(config, { server: true, warn: (message) => logger.warn(message) });
+  const store = metricsServed(config) ? instrumentStore(opened) : opened;
   let breachedPasswords: BreachedPasswords | null = null;
   try {
     // Fails closed: a corpus that is missing or not what it should be stops the start, it is never skipped.

@@ -30,6 +30,7 @@ import { endSessionEndpoint } from '../interaction/logout.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import { metricsEndpoint } from '../metrics/metrics-endpoint.js';
+import { metricsServed } from '../metrics/served.js';
 import { measuredListener } from '../metrics/http-metrics.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { authorizeEndpoint } from '../oidc/authorize.js';
@@ -98,10 +99,12 @@ export function createApp(deps: AppDependencies): RequestListener {
   const sightings = new ClientSightings({ store: deps.store, clock: deps.clock, logger: deps.logger });
   const documents = publicDocuments(deps.config, deps.keyRing, deps.logger, discovery, sightings);
   const { app, close } = createExpressApp(deps, claimCatalog, discovery, sightings);
-  // Issue 26: every request counted and timed per route, the node:http fast path included (src/metrics/).
-  const listener = measuredListener(deps.config.basePath, (req: IncomingMessage, res: ServerResponse) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     if (!documents(req, res)) app(req, res);
-  });
+  };
+  // Issue 26: every request counted and timed per route, the node:http fast path included (src/metrics/), when
+  // metrics are served (issue 27: otherwise nobody reads them).
+  const listener = metricsServed(deps.config) ? measuredListener(deps.config.basePath, serve) : serve;
   return Object.assign(listener, { close: async () => Promise.all([sightings.settled(), close()]).then(() => undefined) });
 }
 
