@@ -14,27 +14,10 @@ import type { ClientSightings } from '../signing/client-sightings.js';
 import { ifNoneMatchHits, type CachedDocument } from './cached-document.js';
 import { clientAddress } from './client-address.js';
 import { PUBLIC_DOCUMENT_PREFLIGHT } from './middleware/cors.js';
-import { securityHeaders } from './middleware/security-headers.js';
+import { capturedSecurityHeaders } from './middleware/security-headers.js';
 import { routes } from './routes.js';
 
 type Headers = [string, string][];
-
-/** The headers helmet sets on every response, read by running it once against a recording response. */
-function helmetHeaders(https: boolean): Headers {
-  const recorded: Headers = [];
-  const res = {
-    setHeader: (name: string, value: string | number) => recorded.push([name, String(value)]),
-    removeHeader: (name: string) => recorded.splice(0, recorded.length, ...recorded.filter(([n]) => n.toLowerCase() !== name.toLowerCase())),
-    getHeader: () => undefined,
-  };
-  // A property, not a local: TypeScript would take a local `false` for false still after the callback set it.
-  const finished = { called: false };
-  securityHeaders({ https })({ headers: {} } as never, res as never, () => {
-    finished.called = true;
-  });
-  if (!finished.called) throw new Error('helmet did not finish synchronously');
-  return recorded;
-}
 
 export type PublicDocumentHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
@@ -55,7 +38,7 @@ interface Served {
 
 export function publicDocuments(config: Config, keyRing: KeyRing, logger: Logger, discovery: DiscoveryDocuments, sightings: ClientSightings | null = null): PublicDocumentHandler {
   // Helmet's CORP is same-origin; these documents are read cross-origin, as the cors middleware says.
-  const base = helmetHeaders(config.issuer.startsWith('https:')).filter(([name]) => name.toLowerCase() !== 'cross-origin-resource-policy');
+  const base = capturedSecurityHeaders(config.issuer.startsWith('https:')).filter(([name]) => name.toLowerCase() !== 'cross-origin-resource-policy');
   const common: Headers = [...base, ['Access-Control-Allow-Origin', '*'], ['Cross-Origin-Resource-Policy', 'cross-origin']];
   const preflight = [...common, ...PUBLIC_DOCUMENT_PREFLIGHT].flat();
 

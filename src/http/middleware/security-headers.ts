@@ -1,5 +1,5 @@
 // Security headers on every response (OWASP ASVS V14.4), via helmet.
-import type { Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 
 const CSP_DIRECTIVES = {
@@ -67,7 +67,7 @@ export function imagePolicy(res: Pick<Response, 'getHeader'>, imageUrls: readonl
 }
 
 /** `https` is false only for a loopback development issuer, where HSTS and upgrades would break the page. */
-export function securityHeaders({ https }: { https: boolean }) {
+function helmetMiddleware({ https }: { https: boolean }) {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: true,
@@ -79,4 +79,37 @@ export function securityHeaders({ https }: { https: boolean }) {
     // Discovery and JWKS are fetched cross-origin by relying applications; cors.ts widens CORP there.
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
+}
+
+type Headers = [string, string][];
+
+/**
+ * The headers helmet sets on every response, read by running it once against a recording response. Helmet's
+ * answer depends on its options alone (no directive of ours is a function of the request), so it is the same for
+ * every request: helmet stays the one source of truth, and a request pays for setting the headers only (issue 27:
+ * helmet's dozen nested middlewares ran on every token request).
+ */
+export function capturedSecurityHeaders(https: boolean): Headers {
+  const recorded: Headers = [];
+  const res = {
+    setHeader: (name: string, value: string | number) => recorded.push([name, String(value)]),
+    removeHeader: (name: string) => recorded.splice(0, recorded.length, ...recorded.filter(([n]) => n.toLowerCase() !== name.toLowerCase())),
+    getHeader: () => undefined,
+  };
+  // A property, not a local: TypeScript would take a local `false` for false still after the callback set it.
+  const finished = { called: false };
+  helmetMiddleware({ https })({ headers: {} } as never, res as never, () => {
+    finished.called = true;
+  });
+  if (!finished.called) throw new Error('helmet did not finish synchronously');
+  return recorded;
+}
+
+/** `https` is false only for a loopback development issuer, where HSTS and upgrades would break the page. */
+export function securityHeaders({ https }: { https: boolean }) {
+  const headers = capturedSecurityHeaders(https);
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
 }
