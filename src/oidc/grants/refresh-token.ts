@@ -4,8 +4,9 @@
 // again means two parties hold the family, and the server cannot tell which is honest, so the family dies,
 // unless the same client presents it again within the reuse grace (refresh-retry.ts).
 import { hashSecret } from '../../auth/secrets.js';
+import { activityDue } from '../../auth/sessions.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../../errors.js';
-import type { ClientRecord, RefreshTokenRecord } from '../../store/records.js';
+import type { ClientRecord, RefreshTokenRecord, SessionRecord } from '../../store/records.js';
 import { CLIENT_REGISTERED_SCOPES } from '../claims.js';
 import { field } from '../form-field.js';
 import { grantAudience, type Audience } from '../grant-audience.js';
@@ -13,7 +14,7 @@ import { oneResource } from '../resource.js';
 import { revokeGrant } from './revoke-grant.js';
 import { admittedClaimFacts } from './access-check.js';
 import { issueTokens, issueTokensSpending, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
-import { isOffline, refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
+import { refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
 import { reuseGraceOf, successorToken, withinGrace } from './refresh-retry.js';
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces.
@@ -42,6 +43,11 @@ async function reused(deps: GrantDependencies, client: ClientRecord, record: Ref
     // Stryker disable next-line StringLiteral: log-only detail, never sent to the client; its wording is not behaviour.
     `refresh token reuse by ${client.clientId}; grant ${record.grantId} revoked`,
   );
+}
+
+/** The session-bound token's session was seen now (an offline token's session, if any, is not its concern). */
+async function recordActivity(deps: GrantDependencies, session: SessionRecord | null, now: number): Promise<void> {
+  if (session !== null && activityDue(session.lastSeenAt, now, deps.config.lifetimes.sessionIdle)) await deps.store.sessions.touch(session.idHash, now);
 }
 
 const REFUSALS: Record<RefreshTokenProblem, string> = {
@@ -132,9 +138,9 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
   // Issue 21: the client's access rule, with the membership as it is now; refused, the family is revoked.
   const facts = await admittedClaimFacts(deps, client, { grantId: current.grantId, userId: current.userId, scope, grantType: 'refresh_token' });
 
-  // An application that refreshes is in use, so the sign-in session its token depends on should not idle out.
-  // Stryker disable next-line ConditionalExpression: equivalent for `sessionIdHash !== null` -> true; refreshTokenStatus refuses a token without offline_access and without a session (the whole-condition mutants die in refresh-edge-cases.test.ts)
-  if (!isOffline(current) && current.sessionIdHash !== null) await deps.store.sessions.touch(current.sessionIdHash, now);
+  // An application that refreshes is in use, so the sign-in session its token depends on should not idle out
+  // (recorded as the browser's activity is: at most once per granule, src/auth/sessions.ts).
+  await recordActivity(deps, status.session, now);
 
   // Issue 27: the token is rotated (spent) in the same write as the successor's records, while they are signed.
   const response = await issueTokensSpending(
@@ -202,7 +208,7 @@ async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, p
   const audience = await grantAudience(deps, client, { grantResources: record.resources, grantScope: scope, requested: ask.resource });
   keepsOpenid(granted, scope, audience);
   const facts = await admittedClaimFacts(deps, client, { grantId: record.grantId, userId: record.userId, scope, grantType: 'refresh_token' });
-  if (!isOffline(record) && record.sessionIdHash !== null) await deps.store.sessions.touch(record.sessionIdHash, now);
+  await recordActivity(deps, status.session, now);
 
   // The successor is recorded by whichever of the rotation and this retry gets there first, and only once.
   const response = await issueTokens(
