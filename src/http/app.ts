@@ -5,9 +5,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { type Express } from 'express';
-import { accountRouter } from '../account/router.js';
-import { managementApiRouter } from '../api/router.js';
-import { adminRouter } from '../admin/router.js';
 import type { BreachedPasswords } from '../auth/breached-passwords.js';
 import { Sessions } from '../auth/sessions.js';
 import { Throttle } from '../auth/throttle.js';
@@ -31,6 +28,7 @@ import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import { metricsEndpoint } from '../metrics/metrics-endpoint.js';
 import { metricsServed } from '../metrics/served.js';
+import { lazyRouter } from './lazy-router.js';
 import { measuredListener } from '../metrics/http-metrics.js';
 import type { SessionTerminator } from '../logout/session-end.js';
 import { authorizeEndpoint } from '../oidc/authorize.js';
@@ -39,7 +37,6 @@ import { deviceAuthorizationEndpoint } from '../oidc/device-authorization.js';
 import { discoveryHandler, DiscoveryDocuments } from '../oidc/discovery.js';
 import { jwksHandler } from '../oidc/jwks.js';
 import { introspectionEndpoint } from '../oidc/introspection.js';
-import { registrationRouter } from '../oidc/registration.js';
 import { revocationEndpoint } from '../oidc/revocation.js';
 import { noStore, tokenEndpoint } from '../oidc/token.js';
 import { userinfoEndpoint } from '../oidc/userinfo.js';
@@ -175,9 +172,19 @@ function createExpressApp(
   router.post(routes.resetPassword, parseForm, resetPasswordSubmit(self));
   router.get(routes.verifyEmail, verifyEmailPage(self));
   router.post(routes.verifyEmail, parseForm, verifyEmailSubmit(self));
-  router.use(routes.account, accountRouter(self));
+  // Issue 27: the account pages, the administrator's screens, dynamic registration and the management API load at
+  // their first request (src/http/lazy-router.ts).
+  router.use(
+    routes.account,
+    lazyRouter(async () => (await import('../account/router.js')).accountRouter(self)),
+  );
 
-  router.use(routes.admin, adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd, mailer, logger, throttle, breachedPasswords, secretBox }));
+  router.use(
+    routes.admin,
+    lazyRouter(async () =>
+      (await import('../admin/router.js')).adminRouter({ config, store, clock, keyRing, cookies, sessions, sessionEnd, mailer, logger, throttle, breachedPasswords, secretBox }),
+    ),
+  );
 
   // RFC 8628 §3.3: where a person types a device's code; signed-in pages like the account's.
   router.get(routes.device, devicePage(device));
@@ -197,11 +204,17 @@ function createExpressApp(
   router.post(routes.userinfo, apiCors, parseForm, userinfoEndpoint(grants));
 
   // RFC 7591 POST /register and RFC 7592 /register/<client_id> (JSON bodies; CORS as the other machine endpoints).
-  router.use(routes.registration, registrationRouter({ store, clock, config, throttle, logger, resolve }));
+  router.use(
+    routes.registration,
+    lazyRouter(async () => (await import('../oidc/registration.js')).registrationRouter({ store, clock, config, throttle, logger, resolve })),
+  );
   // Issue 26: Prometheus metrics (only with METRICS_TOKEN: src/metrics/) and the management API (its own JSON
   // bodies, bearer tokens and RFC 9457 problems: src/api/).
   router.get(routes.metrics, metricsEndpoint({ config, keyRing, clock }));
-  router.use(routes.managementApi, managementApiRouter({ config, store, clock, keyRing, sessionEnd, mailer, logger, breachedPasswords, secretBox }));
+  router.use(
+    routes.managementApi,
+    lazyRouter(async () => (await import('../api/router.js')).managementApiRouter({ config, store, clock, keyRing, sessionEnd, mailer, logger, breachedPasswords, secretBox })),
+  );
   router.get(routes.health, healthHandler);
   router.get(routes.readiness, readinessHandler(store));
   router.get(routes.home, (_req, res) => {
