@@ -13,6 +13,9 @@ export interface Answer {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
+/** A request's error, marked with whether it went out on a kept-alive socket used before. */
+type RequestError = Error & { reusedSocket?: boolean };
+
 export function closeAgent(): void {
   agent.destroy();
 }
@@ -36,7 +39,18 @@ export class VirtualUser {
   private readonly cookies = new Map<string, Map<string, string>>();
   private readonly localAddress = nextLoopbackAddress();
 
-  request(method: 'GET' | 'POST', url: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {
+  async request(method: 'GET' | 'POST', url: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {
+    try {
+      return await this.send(method, url, body, headers);
+    } catch (error) {
+      // Node's documented keep-alive race (http, request.reusedSocket): the server closed an idle kept-alive socket
+      // just as this request went out on it, so the server never saw the request. Sent again once, on a new socket.
+      if ((error as RequestError).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') return this.send(method, url, body, headers);
+      throw error;
+    }
+  }
+
+  private send(method: 'GET' | 'POST', url: string, body: string | undefined, headers: Record<string, string>): Promise<Answer> {
     const target = new URL(url);
     const jar = this.cookies.get(target.origin);
     const all: Record<string, string> = { ...headers };
@@ -56,7 +70,10 @@ export class VirtualUser {
         });
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (error: RequestError) => {
+        error.reusedSocket = req.reusedSocket;
+        reject(error);
+      });
       req.end(body);
     });
   }
