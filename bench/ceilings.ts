@@ -1,6 +1,7 @@
 // What the machine can do at most, measured in the same run as the servers and while they are idle: RS256
 // signatures per second from OpenSSL itself (`openssl speed rsa2048`, one core and `-multi <cores>`: the
-// physical limit), from jose's SignJWT as the servers sign (1, the thread pool's size and 16 in flight), and
+// physical limit), from jose's SignJWT as oidc-provider signs (1, the thread pool's size and 16 in flight; Gatehouse
+// makes the same OpenSSL call through node:crypto's sign, src/tokens/sign-jwt.ts), and
 // argon2id verifications per second with Gatehouse's parameters at the pool's size. A server can approach these
 // ceilings, never pass them; only ceilings from the same run on the same machine mean anything (issue 27).
 import { execFile } from 'node:child_process';

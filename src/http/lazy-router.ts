@@ -12,6 +12,7 @@ export function lazyRouter(load: () => Promise<RequestHandler>): RequestHandler 
       loaded = undefined;
       throw error;
     });
-    loaded.then((router) => router(req, res, next), next);
+    // A load that fails, or a router that throws as it starts, goes to the error handler; nothing is left unhandled.
+    loaded.then((router) => router(req, res, next)).catch(next);
   };
 }
