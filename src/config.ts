@@ -67,6 +67,11 @@ export interface Config {
   /** REQUIRE_MFA: every sign-in ends with a second factor; a person without one sets it up first. */
   requireMfa: boolean;
   /**
+   * REQUIRE_PAR (issue 28, RFC 9126 §5): every authorization request must come through the pushed authorization
+   * request endpoint (`request_uri`); a client may require it for itself alone (requirePushedAuthorizationRequests).
+   */
+  requirePar: boolean;
+  /**
    * ALLOW_PRIVATE_CLIENT_URLS: whether a client's back-channel logout URI and jwks_uri may name a private,
    * loopback, link-local or other special-purpose address (src/manage/client-urls.ts), at registration and at
    * each request.
@@ -434,6 +439,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     smtpUrl: parseSmtpUrl(env),
     mailFrom: parseMailFrom(env, issuer, brand.name),
     requireMfa: parseWith(env, 'REQUIRE_MFA', oneOf(['true', 'false'] as const), 'false') === 'true',
+    requirePar: parseWith(env, 'REQUIRE_PAR', oneOf(['true', 'false'] as const), 'false') === 'true',
     // Server-side requests to an address the administrator names can reach what only this host can (a cloud
     // metadata service, an admin port): outside development they are refused unless the operator says otherwise.
     allowPrivateClientUrls: parseWith(env, 'ALLOW_PRIVATE_CLIENT_URLS', oneOf(['true', 'false'] as const), isLoopbackIssuer(issuer) ? 'true' : 'false') === 'true',

@@ -220,6 +220,39 @@ export class RequestUriNotSupported extends OAuthError {
   readonly error = 'request_uri_not_supported';
 }
 
+/** Issue 28: the request object (`request`, RFC 9101 §6.1) is invalid: unsigned, wrongly signed, foreign, expired or replayed. */
+export class InvalidRequestObject extends OAuthError {
+  readonly error = 'invalid_request_object';
+}
+
+/** Issue 28: the `request_uri` is not one we issued, or is expired, used or another client's (RFC 9126 §4, RFC 9101 §6.2). */
+export class InvalidRequestUri extends OAuthError {
+  readonly error = 'invalid_request_uri';
+}
+
+/**
+ * Issue 28: a DPoP proof is missing where required, malformed, or does not match the request (RFC 9449 §7.1, §5): 400
+ * `invalid_dpop_proof` at the token endpoint; at a protected resource (userinfo) the error handler answers 401 with
+ * a `DPoP` challenge.
+ */
+export class InvalidDpopProof extends OAuthError {
+  readonly error = 'invalid_dpop_proof';
+}
+
+/**
+ * Issue 28: the DPoP proof lacks the server's current nonce (RFC 9449 §8, §9): 400 at the token endpoint, 401 with a
+ * `DPoP` challenge at userinfo; either way the answer carries a fresh `DPoP-Nonce`.
+ */
+export class UseDpopNonce extends OAuthError {
+  readonly error = 'use_dpop_nonce';
+  constructor(
+    readonly nonce: string,
+    message = 'the DPoP proof must carry the nonce this server provides in the DPoP-Nonce header',
+  ) {
+    super(message);
+  }
+}
+
 /** The bearer token at a protected resource is missing, malformed, expired or revoked (RFC 6750 §3.1). */
 export class InvalidToken extends OAuthError {
   readonly error = 'invalid_token';

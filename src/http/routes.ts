@@ -10,6 +10,8 @@ export const routes = {
   revocation: '/revoke',
   introspection: '/introspect',
   deviceAuthorization: '/device_authorization',
+  /** Issue 28: pushed authorization requests (RFC 9126 §2). */
+  pushedAuthorization: '/par',
   device: '/device',
   endSession: '/logout',
   login: '/login',
@@ -53,6 +55,7 @@ export const advertisedEndpoints = {
   introspection_endpoint: 'introspection',
   end_session_endpoint: 'endSession',
   device_authorization_endpoint: 'deviceAuthorization',
+  pushed_authorization_request_endpoint: 'pushedAuthorization',
 } as const satisfies Record<string, RouteName>;
 
 /** Paths that machines call: an unknown path below them answers JSON, any other unknown path an HTML page. */
@@ -66,6 +69,7 @@ const API_PATHS = [
   routes.introspection,
   routes.revocation,
   routes.deviceAuthorization,
+  routes.pushedAuthorization,
   routes.registration,
   routes.metrics,
   routes.managementApi,

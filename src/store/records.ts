@@ -99,6 +99,16 @@ export interface ClientRecord {
   tosUri: string | null;
   /** SHA-256 (hashSecret) of the RFC 7592 registration access token; null for clients an administrator created. */
   registrationTokenHash: string | null;
+  /**
+   * Issue 28 (RFC 9126 §6): this client's authorization requests must come through the pushed authorization request
+   * endpoint; REQUIRE_PAR requires it of every client. Default false.
+   */
+  requirePushedAuthorizationRequests: boolean;
+  /**
+   * Issue 28 (RFC 9449 §5.2): every token request of this client must carry a DPoP proof, so its access tokens are
+   * always sender-constrained. Default false.
+   */
+  dpopBoundAccessTokens: boolean;
   createdAt: number;
   updatedAt: number;
   /** Issue 26: 1 when created, one more at every update of the client's own row (not of its API grants). */
@@ -131,7 +141,9 @@ export type OptionalClientField =
   | 'clientUri'
   | 'policyUri'
   | 'tosUri'
-  | 'registrationTokenHash';
+  | 'registrationTokenHash'
+  | 'requirePushedAuthorizationRequests'
+  | 'dpopBoundAccessTokens';
 
 /** The issue-21, 22 and 24 fields take their defaults (everyone, all groups, none listed, no URIs, no keys, first-party) unless given. */
 export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'version' | 'requireMfa' | 'refreshReuseGrace' | OptionalClientField> &
@@ -213,6 +225,11 @@ export interface AuthorizationCodeRecord {
    * tokens may be for one of them, never another (issue 22).
    */
   resources: string[];
+  /**
+   * Issue 28 (RFC 9449 §10): the JWK SHA-256 thumbprint (RFC 7638) of the key the code is bound to, from the request's
+   * `dpop_jkt` or the DPoP proof sent with its pushed request; the token request must prove that key. Null: unbound.
+   */
+  dpopJkt?: string | null;
   createdAt: number;
   expiresAt: number;
   consumedAt: number | null;
@@ -244,6 +261,11 @@ export interface RefreshTokenRecord {
   grantExpiresAt: number;
   /** The key that signed the tokens issued with this one; revoking that key revokes the grant. */
   kid: string | null;
+  /**
+   * Issue 28 (RFC 9449 §5, §5.0): a public client's refresh token issued under a DPoP proof is bound to that key's
+   * thumbprint (RFC 7638); only a proof of the same key refreshes it. Null: unbound (confidential clients, bearer).
+   */
+  jkt?: string | null;
   /** Set when the token was exchanged for its successor. */
   rotatedAt: number | null;
   revokedAt: number | null;
@@ -265,6 +287,28 @@ export interface AuthorizationRequestRecord {
 }
 
 export type NewAuthorizationRequest = Omit<AuthorizationRequestRecord, 'consumedAt'>;
+
+/**
+ * Issue 28: a pushed authorization request (RFC 9126 §2), kept until its `request_uri` is used once or expires (60 s).
+ * Found by the SHA-256 (hashSecret) of the random part of its request_uri; the client is the one that pushed it.
+ */
+export interface PushedRequestRecord {
+  uriHash: string;
+  clientId: string;
+  /**
+   * The parameters as pushed, once checked (the request object's, when one was sent), to be parsed again by the
+   * authorization endpoint exactly as if sent to it directly; with `dpop_jkt` set from the push's DPoP proof.
+   */
+  params: Record<string, string | string[]>;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+export type NewPushedRequest = Omit<PushedRequestRecord, 'consumedAt'>;
+
+/** Issue 28: the kinds of single-use JWT ids remembered for a while (UsedJtiRepository). */
+export type UsedJtiKind = 'request_object' | 'dpop_proof';
 
 export type AccessTokenFormat = 'jwt' | 'opaque';
 
@@ -288,6 +332,11 @@ export interface AccessTokenRecord {
   scope: string | null;
   /** When the person signed in (ms); null for a machine's token and for tokens recorded before issue 22. */
   authTime: number | null;
+  /**
+   * Issue 28 (RFC 9449 §6): the thumbprint (RFC 7638) of the DPoP key the token is bound to (`cnf.jkt`), null for a
+   * bearer token. An opaque token's binding lives only here; introspection reports it as `cnf`.
+   */
+  jkt?: string | null;
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;

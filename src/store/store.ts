@@ -63,6 +63,9 @@ import type {
   NewRefreshToken,
   NewUser,
   NewPasskey,
+  NewPushedRequest,
+  PushedRequestRecord,
+  UsedJtiKind,
   NewSignInChallenge,
   NewTotpCredential,
   Page,
@@ -279,6 +282,31 @@ export interface DeviceCodeRepository {
 export interface ClientAssertionRepository {
   /** True when this (client, jti) was not seen before and is now recorded; false for a replay. One winner. */
   use(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+/**
+ * Issue 28: pushed authorization requests (RFC 9126). A request_uri is single use: consume is one conditional write,
+ * and of concurrent consumers exactly one gets the record.
+ */
+export interface PushedRequestRepository {
+  create(request: NewPushedRequest): Promise<void>;
+  /**
+   * Marks the request consumed and returns it, if it exists, belongs to `clientId`, is unexpired at `now` and was not
+   * consumed before; otherwise null, and nothing changes (a stranger's client_id does not spend someone else's URI).
+   */
+  consume(uriHash: string, clientId: string, now: number): Promise<PushedRequestRecord | null>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+/**
+ * Issue 28: JWT ids that may be used once while their JWT could still be accepted: a request object's `jti` (scope:
+ * the client id, RFC 9101 §10.8) and a DPoP proof's `jti` (scope: the proof key's thumbprint, RFC 9449 §11.1). Shared
+ * by every node through the store.
+ */
+export interface UsedJtiRepository {
+  /** True when (kind, scope, jti) was not seen before and is now recorded until `expiresAt`; false for a replay. One winner. */
+  use(kind: UsedJtiKind, scope: string, jti: string, expiresAt: number): Promise<boolean>;
   deleteExpired(now: number): Promise<number>;
 }
 
@@ -763,6 +791,9 @@ export interface Store {
   readonly apis: ApiRepository;
   readonly deviceCodes: DeviceCodeRepository;
   readonly clientAssertions: ClientAssertionRepository;
+  /** Issue 28. */
+  readonly pushedRequests: PushedRequestRepository;
+  readonly usedJtis: UsedJtiRepository;
   readonly identityProviders: IdentityProviderRepository;
   readonly federatedIdentities: FederatedIdentityRepository;
   readonly federationStates: FederationStateRepository;
