@@ -37,6 +37,10 @@ export interface ClientForm extends ClientAccessForm {
   jwksUri: string;
   /** The APIs it may request tokens for, or introspect. */
   apiGrants: ClientApiForm;
+  /** Issue 28 (RFC 9126 §6): its authorization requests only through the pushed authorization request endpoint. */
+  requirePar: boolean;
+  /** Issue 28 (RFC 9449 §5.2): every token request with a DPoP proof. */
+  dpopBound: boolean;
 }
 
 /** A message per field, keyed by the field names of ValidationError (`redirect_uri`, not `redirect_uris`). */
@@ -60,8 +64,16 @@ const ERROR_FIELD: Record<string, string> = {
   device: 'device',
   jwks: 'jwks',
   jwks_uri: 'jwks_uri',
+  require_pushed_authorization_requests: 'require_pushed_authorization_requests',
+  dpop_bound_access_tokens: 'dpop_bound_access_tokens',
   ...ACCESS_ERROR_FIELDS,
 };
+
+/** Issue 28's boxes: form field (named as RFC 9126 §6 and RFC 9449 §5.2 name the metadata) → ClientForm key. */
+const SENDER_CONSTRAINT_BOXES = [
+  ['require_pushed_authorization_requests', 'requirePar'],
+  ['dpop_bound_access_tokens', 'dpopBound'],
+] as const;
 
 export const EMPTY_CLIENT_FORM: ClientForm = {
   name: '',
@@ -81,6 +93,8 @@ export const EMPTY_CLIENT_FORM: ClientForm = {
   jwks: '',
   jwksUri: '',
   apiGrants: EMPTY_API_GRANTS,
+  requirePar: false,
+  dpopBound: false,
   ...EMPTY_ACCESS_FORM,
 };
 
@@ -113,6 +127,8 @@ export function readClientForm(body: unknown, fallback: ClientForm = EMPTY_CLIEN
     requireMfa: shown(form, 'require_mfa') === 'on',
     thirdParty: shown(form, 'third_party') === 'on',
     refreshReuseGrace: shown(form, 'refresh_reuse_grace'),
+    requirePar: shown(form, 'require_pushed_authorization_requests') === 'on',
+    dpopBound: shown(form, 'dpop_bound_access_tokens') === 'on',
   };
 }
 
@@ -154,6 +170,8 @@ export function clientFormOf(client: ClientRecord, groupNames: ReadonlyMap<strin
     policyUri: client.policyUri ?? '',
     tosUri: client.tosUri ?? '',
     refreshReuseGrace: client.refreshReuseGrace === null ? '' : String(client.refreshReuseGrace),
+    requirePar: client.requirePushedAuthorizationRequests,
+    dpopBound: client.dpopBoundAccessTokens,
   };
 }
 
@@ -184,6 +202,11 @@ export async function clientSettings(store: Store, body: unknown): Promise<Clien
   const thirdParty = shown(bodyOf(body), 'third_party');
   // Unticking it skips the consent screen: only this form's own value counts as ticked.
   if (thirdParty !== '' && thirdParty !== 'on') throw new ValidationError('third_party', 'this box is ticked or not: any other value is not from this form');
+  // Unticking either weakens the client's protection: only this form's own value counts as ticked.
+  for (const [box] of SENDER_CONSTRAINT_BOXES) {
+    const value = shown(bodyOf(body), box);
+    if (value !== '' && value !== 'on') throw new ValidationError(box, 'this box is ticked or not: any other value is not from this form');
+  }
   const backchannel = form.backchannelLogoutUri.trim();
   // Absent from the form (a machine client's edit form has none) leaves a page as it is; empty clears it.
   const page = (name: string, typed: string) => (sent(bodyOf(body), name) ? typed.trim() : undefined);
@@ -205,6 +228,10 @@ export async function clientSettings(store: Store, body: unknown): Promise<Clien
     // Absent from the form leaves the keys as they are; empty clears (src/manage/client-keys.ts plannedKeys).
     jwks: sent(bodyOf(body), 'jwks') ? form.jwks : undefined,
     jwksUri: sent(bodyOf(body), 'jwks_uri') ? form.jwksUri.trim() : undefined,
+    // Issue 28: an unticked box is not sent, so absent is off (views/admin/clients/protection-fields.ejs: every
+    // form that posts here has both boxes, but a machine client's, which has no PAR box: it cannot require PAR).
+    requirePushedAuthorizationRequests: form.requirePar,
+    dpopBoundAccessTokens: form.dpopBound,
     ...access,
   };
 }

@@ -48,6 +48,10 @@ export interface ClientFacts extends ClientRow {
   clientUri: string | null;
   policyUri: string | null;
   tosUri: string | null;
+  /** Issue 28 (RFC 9126 §6): whether its requests must be pushed, as shown: by itself, by the server (REQUIRE_PAR), or not. */
+  pushedRequests: string;
+  /** Issue 28 (RFC 9449 §5.2): every token request must carry a DPoP proof. */
+  dpopBound: boolean;
 }
 
 /** One API grant of a client as its page shows it. */
@@ -112,6 +116,8 @@ export function clientFacts(deps: AdminDependencies, client: ClientRecord): Clie
     clientUri: client.clientUri,
     policyUri: client.policyUri,
     tosUri: client.tosUri,
+    pushedRequests: client.requirePushedAuthorizationRequests ? 'required' : deps.config.requirePar ? 'required by the server (REQUIRE_PAR)' : 'not required',
+    dpopBound: client.dpopBoundAccessTokens,
   };
 }
 

@@ -9,6 +9,11 @@
 //   identifier (the issuer's /api/v1). A token issued to a person is refused: people manage through personal tokens.
 //   Its scopes are the token's `scope`, narrowed to what the client is granted on the management API now, so that
 //   withdrawing a grant takes effect at once rather than at the token's expiry; no grant left, no token.
+// - Issue 28: a DPoP-bound access token (RFC 9449) is refused here outright, whichever scheme it comes with. The API
+//   takes bearer tokens only: a machine client asks for its management token without a DPoP proof (a client
+//   registered with dpop_bound_access_tokens cannot, and uses a personal token instead). Accepting it as a bearer
+//   token would make the binding worthless (RFC 9449 §7.2); accepting the DPoP scheme would need nonces and replay
+//   state for an API that scripts call from the operator's own machines, where a personal token does the job.
 //
 // Every refusal is InvalidToken (401 with `WWW-Authenticate: Bearer error="invalid_token"`, RFC 6750 §3.1), the
 // public message saying no more than which rule failed, the detail for the log only. A request with no token at all
@@ -33,7 +38,7 @@ function bearerToken(req: Request): string {
   const header = req.headers.authorization;
   if (header === undefined || header.trim() === '') throw new InvalidToken('an access token or personal admin token is required', undefined, { challengeOnly: true });
   // Another scheme (Basic): authentication this API does not take, answered with the challenge that names its own.
-  if (!SCHEME.test(header)) throw new InvalidToken('send the token as "Authorization: Bearer <token>"', undefined, { challengeOnly: true });
+  if (!SCHEME.test(header)) throw new InvalidToken('send the token with the Bearer scheme (Authorization: Bearer <token>)', undefined, { challengeOnly: true });
   const match = BEARER.exec(header);
   if (!match?.[1]) throw new InvalidToken('the Authorization header is not a well-formed bearer token');
   return match[1];
@@ -67,6 +72,10 @@ async function accessTokenCaller(deps: AuthenticationDependencies, token: string
   // The record's audience is the one the token was minted for; a JWT must say so itself too (RFC 9068 §4).
   if (record.audience !== identifier || (claims !== null && !audiences(claims.aud).includes(identifier))) {
     throw new InvalidToken('the access token is not for the management API', `audience ${JSON.stringify(record.audience)}`);
+  }
+  // RFC 9449 §7.2: a bound token is never honoured as a bearer token (the header above was Bearer).
+  if ((record.jkt ?? null) !== null || (claims !== null && claims.cnf !== undefined)) {
+    throw new InvalidToken('the access token is DPoP-bound: the management API accepts bearer tokens only; ask for its token without a DPoP proof', `client ${record.clientId}`);
   }
   if (record.userId !== null)
     throw new InvalidToken("the access token was issued to a person: use a personal admin token (idp admin token create) or a machine client's token", `user ${record.userId}`);

@@ -42,6 +42,8 @@ export const clientSchema = z
     tos_uri: z.string().nullable(),
     jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
     jwks_uri: z.string().nullable(),
+    require_pushed_authorization_requests: z.boolean().describe('RFC 9126 §6: its authorization requests must come through the pushed authorization request endpoint.'),
+    dpop_bound_access_tokens: z.boolean().describe('RFC 9449 §5.2: every token request must carry a DPoP proof (its access tokens are always DPoP-bound).'),
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -75,6 +77,8 @@ export function clientJson(client: ClientRecord): z.input<typeof clientSchema> {
     tos_uri: client.tosUri,
     jwks: client.jwks === null ? null : (JSON.parse(client.jwks) as { keys: Record<string, unknown>[] }),
     jwks_uri: client.jwksUri,
+    require_pushed_authorization_requests: client.requirePushedAuthorizationRequests,
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     created_at: iso(client.createdAt),
     updated_at: iso(client.updatedAt),
   };
@@ -140,6 +144,8 @@ export const clientSettingsShape = {
     .nullable()
     .describe('Its public keys: it then authenticates with private_key_jwt.'),
   jwks_uri: optionalUri.describe('Where it publishes its public keys: it then authenticates with private_key_jwt.'),
+  require_pushed_authorization_requests: z.boolean().describe('RFC 9126 §6: authorization requests only through the pushed authorization request endpoint (false by default).'),
+  dpop_bound_access_tokens: z.boolean().describe('RFC 9449 §5.2: every token request must carry a DPoP proof (false by default).'),
 };
 
 type SettingsBody = Partial<{ [K in keyof typeof clientSettingsShape]: z.output<(typeof clientSettingsShape)[K]> }>;
@@ -173,6 +179,8 @@ export function clientSettings(body: SettingsBody, current: ClientRecord | null)
     tosUri: body.tos_uri,
     jwks: body.jwks === undefined ? undefined : body.jwks === null ? null : JSON.stringify(body.jwks),
     jwksUri: body.jwks_uri,
+    requirePushedAuthorizationRequests: body.require_pushed_authorization_requests,
+    dpopBoundAccessTokens: body.dpop_bound_access_tokens,
   });
 }
 

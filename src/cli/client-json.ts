@@ -1,6 +1,7 @@
 // How `idp client` prints an application: its registration as RFC 7591 (and OIDC Registration) names the
 // fields, with its groups by name, and (issue 22) its keys and the APIs it may request or introspect, and (issue 24)
-// whether it is third-party and how it was registered (never its registration access token's hash).
+// whether it is third-party and how it was registered (never its registration access token's hash), and (issue 28)
+// whether it must push its authorization requests and bind its access tokens with DPoP.
 import { formatGroupsClaim } from '../manage/clients.js';
 import { describeKey, jwksKeys } from '../manage/client-keys.js';
 import type { ClientApiAccess, ClientRecord } from '../store/records.js';
@@ -80,6 +81,10 @@ export function clientJson(client: ClientRecord, views: ClientViews) {
     tos_uri: client.tosUri,
     jwks: client.jwks === null ? null : (JSON.parse(client.jwks) as { keys: unknown[] }),
     jwks_uri: client.jwksUri,
+    /** RFC 9126 §6: authorization requests only through /par (REQUIRE_PAR requires it of every client). */
+    require_pushed_authorization_requests: client.requirePushedAuthorizationRequests,
+    /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     ...apisJson(views.apis.get(client.clientId) ?? []),
     created_at: iso(client.createdAt),
     updated_at: iso(client.updatedAt),

@@ -2,17 +2,29 @@
 // set-groups-claim, set-initiate-login-uri, set-logo-uri, set-access-contact, and (issue 22) set-apis, set-jwks,
 // use-secret, with `create --machine | --device | --api | --introspect-api | --jwks-uri | --jwks-file`, and (issue 24)
 // `create --third-party | --client-uri | --policy-uri | --tos-uri` and `update` (--third-party | --first-party and
-// those pages). The context carries the server's
+// those pages), and (issue 28) `create --require-par | --dpop-bound` and `update --[no-]require-par --[no-]dpop-bound`
+// (RFC 9126 §6 require_pushed_authorization_requests, RFC 9449 §5.2 dpop_bound_access_tokens). The context carries the server's
 // configuration, so a back-channel logout URI is held to the same address rule as on the admin screens
 // (ALLOW_PRIVATE_CLIENT_URLS, src/manage/client-urls.ts). The tool needs no re-authentication: whoever runs
 // it already holds the server's configuration and store.
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
-import { createClient, deleteClient, findClient, graceFromText, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa, setClientThirdParty } from '../manage/clients.js';
+import { createClient, deleteClient, findClient, graceFromText, rotateClientSecret, setClientRefreshReuseGrace, setClientRequireMfa, setClientSettings } from '../manage/clients.js';
 import { registerClientAccessCommands } from './client-access.js';
 import { apiSettings, readJwksFile, registerClientApiCommands, withSecretJson, withSecretText } from './client-apis.js';
 import { clientJson, clientText, clientViews, oneClientJson } from './client-json.js';
 import { collect, pageOptions, pageRequest, pageText, print, withContext, type OutputOptions, type PageOptions, takesId } from './run.js';
+
+/** `idp client update`'s options (commander's names). */
+interface UpdateOptions {
+  thirdParty?: boolean;
+  firstParty?: boolean;
+  clientUri?: string;
+  policyUri?: string;
+  tosUri?: string;
+  requirePar?: boolean;
+  dpopBound?: boolean;
+}
 
 export function registerClientCommands(program: Command): void {
   const client = program.command('client').description('manage relying applications');
@@ -44,6 +56,8 @@ export function registerClientCommands(program: Command): void {
     .option('--client-uri <uri>', 'its home page, shown on the consent screen (https)')
     .option('--policy-uri <uri>', 'its privacy policy, linked from the consent screen (https)')
     .option('--tos-uri <uri>', 'its terms of service, linked from the consent screen (https)')
+    .option('--require-par', 'its authorization requests must come through the pushed authorization request endpoint (RFC 9126)')
+    .option('--dpop-bound', 'every token request must carry a DPoP proof: its access tokens are always bound to its key (RFC 9449)')
     .option('--json', 'print JSON')
     .action(
       (
@@ -72,6 +86,8 @@ export function registerClientCommands(program: Command): void {
           clientUri?: string;
           policyUri?: string;
           tosUri?: string;
+          requirePar?: boolean;
+          dpopBound?: boolean;
         },
       ) =>
         withContext(async (ctx) => {
@@ -102,6 +118,8 @@ export function registerClientCommands(program: Command): void {
             clientUri: options.clientUri,
             policyUri: options.policyUri,
             tosUri: options.tosUri,
+            requirePushedAuthorizationRequests: options.requirePar ?? false,
+            dpopBoundAccessTokens: options.dpopBound ?? false,
           });
           print(options, await withSecretJson(ctx.store, created), withSecretText(created, 'created'));
         }),
@@ -145,6 +163,8 @@ export function registerClientCommands(program: Command): void {
           ...(c.grantTypes.includes('client_credentials') ? ['machine'] : []),
           ...(c.thirdParty ? ['third-party'] : []),
           ...(c.origin === 'dynamic' ? ['registered dynamically'] : []),
+          ...(c.requirePushedAuthorizationRequests ? ['requires PAR'] : []),
+          ...(c.dpopBoundAccessTokens ? ['DPoP-bound'] : []),
         ].join('\t'),
       );
       print(options, { clients: page.items.map((c) => clientJson(c, views)), next: page.next }, pageText(lines, page.next, '(no clients)'));
@@ -162,26 +182,34 @@ export function registerClientCommands(program: Command): void {
     );
 
   takesId(client.command('update'))
-    .description('change whose application it is (--third-party, --first-party) and the pages it names (each: a URI, or none to clear)')
+    .description(
+      'change whose application it is (--third-party, --first-party), the pages it names (each: a URI, or none to clear) and whether it must push its requests (--[no-]require-par) and bind its tokens with DPoP (--[no-]dpop-bound)',
+    )
     .argument('<client_id>')
     .option('--third-party', "a third party's application: people are asked to consent to what it requests")
     .option('--first-party', "the organisation's own: no consent is asked (unless it sends prompt=consent)")
     .option('--client-uri <uri|none>', 'its home page, shown on the consent screen')
     .option('--policy-uri <uri|none>', 'its privacy policy')
     .option('--tos-uri <uri|none>', 'its terms of service')
+    .option('--require-par', 'its authorization requests must come through the pushed authorization request endpoint (RFC 9126)')
+    .option('--no-require-par', 'its authorization requests may also be sent to the authorization endpoint directly (unless REQUIRE_PAR)')
+    .option('--dpop-bound', 'every token request must carry a DPoP proof (RFC 9449)')
+    .option('--no-dpop-bound', 'a DPoP proof is optional: a token request without one gets a bearer token')
     .option('--json', 'print JSON')
-    .action((clientId: string, options: OutputOptions & { thirdParty?: boolean; firstParty?: boolean; clientUri?: string; policyUri?: string; tosUri?: string }) =>
+    .action((clientId: string, options: OutputOptions & UpdateOptions) =>
       withContext(async (ctx) => {
         if (options.thirdParty && options.firstParty) throw new ValidationError('third_party', 'give --third-party or --first-party, not both');
         const page = (uri: string | undefined) => (uri === 'none' ? null : uri);
         const settings = {
           ...(options.thirdParty ? { thirdParty: true } : options.firstParty ? { thirdParty: false } : {}),
           ...{ clientUri: page(options.clientUri), policyUri: page(options.policyUri), tosUri: page(options.tosUri) },
+          // Commander: absent unless --require-par (true) or --no-require-par (false) was given; the same for DPoP.
+          ...{ requirePushedAuthorizationRequests: options.requirePar, dpopBoundAccessTokens: options.dpopBound },
         };
         if (Object.values(settings).every((value) => value === undefined)) {
-          throw new ValidationError('client', 'give at least one of --third-party, --first-party, --client-uri, --policy-uri, --tos-uri');
+          throw new ValidationError('client', 'give at least one of --third-party, --first-party, --client-uri, --policy-uri, --tos-uri, --[no-]require-par, --[no-]dpop-bound');
         }
-        const update = await setClientThirdParty(ctx, clientId, settings);
+        const update = await setClientSettings(ctx, clientId, settings);
         const json = await oneClientJson(ctx.store, update.client);
         const what = `${json.third_party ? 'third-party' : 'first-party'} (${update.changed.join(', ')} changed)`;
         print(options, { ...json, changed: update.changed }, `client ${update.client.clientId}: ${update.changed.length ? what : 'no change'}`);

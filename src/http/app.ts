@@ -35,9 +35,11 @@ import { authorizeEndpoint } from '../oidc/authorize.js';
 import { claimCatalogOf, type ClaimCatalog } from '../oidc/claim-catalog.js';
 import { deviceAuthorizationEndpoint } from '../oidc/device-authorization.js';
 import { discoveryHandler, DiscoveryDocuments } from '../oidc/discovery.js';
+import { DpopProofs } from '../oidc/dpop.js';
 import { jwksHandler } from '../oidc/jwks.js';
 import { introspectionEndpoint } from '../oidc/introspection.js';
 import { revocationEndpoint } from '../oidc/revocation.js';
+import { parEndpoint } from '../oidc/par.js';
 import { noStore, tokenEndpoint } from '../oidc/token.js';
 import { userinfoEndpoint } from '../oidc/userinfo.js';
 import { packageRoot, publicDir, viewsDir } from '../paths.js';
@@ -137,7 +139,9 @@ function createExpressApp(
   const federation = given ?? createFederation(config, secretBox, logger);
   const signIn = { store, clock, config, keyRing, cookies, sessions, sessionEnd, throttle, secretBox, mailer, logger, breachedPasswords, claimCatalog, federation };
   const self = { store, clock, config, cookies, sessions, sessionEnd, throttle, mailer, logger, secretBox, breachedPasswords };
-  const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog, sightings };
+  // Issue 28: DPoP proofs (RFC 9449), one checker per app: at /token, /par, /userinfo and the management API.
+  const dpopProofs = new DpopProofs({ store, clock, config, secretBox });
+  const grants = { store, clock, config, keyRing, sessionEnd, throttle, secretBox, claimCatalog, sightings, dpopProofs };
   const device = { store, clock, config, cookies, sessions, throttle, secretBox, claimCatalog };
   const brands = givenBrands ?? brandsOf(config, store, clock, { logger, resolve });
 
@@ -195,8 +199,10 @@ function createExpressApp(
   router.get(routes.endSession, endSessionEndpoint(signIn));
   router.post(routes.endSession, parseForm, endSessionEndpoint(signIn));
 
-  router.options([routes.token, routes.userinfo, routes.revocation, routes.introspection, routes.deviceAuthorization], apiCors);
+  router.options([routes.token, routes.userinfo, routes.revocation, routes.introspection, routes.deviceAuthorization, routes.pushedAuthorization], apiCors);
   router.post(routes.token, apiCors, noStore, parseForm, tokenEndpoint(grants));
+  // Issue 28: pushed authorization requests (RFC 9126); browser-based public clients push too, hence CORS.
+  router.post(routes.pushedAuthorization, apiCors, noStore, parseForm, parEndpoint(grants));
   router.post(routes.deviceAuthorization, apiCors, noStore, parseForm, deviceAuthorizationEndpoint(grants));
   router.post(routes.revocation, apiCors, noStore, parseForm, revocationEndpoint(grants));
   router.post(routes.introspection, apiCors, noStore, parseForm, introspectionEndpoint(grants));

@@ -15,17 +15,20 @@ import {
   DirectoryUnavailable,
   GatehouseError,
   InvalidClient,
+  InvalidDpopProof,
   InvalidToken,
   LogoutRefused,
   OAuthError,
   RouteNotFoundError,
   UntrustedAuthorizationRequest,
+  UseDpopNonce,
 } from '../errors.js';
 import type { Translate } from '../i18n/catalog.js';
 import { shownError } from '../i18n/error-text.js';
 import type { Language } from '../i18n/languages.js';
 import { AuthorizationErrorRedirect } from '../oidc/authorization-request.js';
 import { errorRedirect } from '../oidc/authorization-response.js';
+import { DPOP_SIGNING_ALGS } from '../oidc/dpop.js';
 import { isApiPath } from './routes.js';
 
 /** What machines are told (JSON: `error`, `error_description`); the page tells people in their language. */
@@ -112,11 +115,50 @@ function wantsJson(req: Request): boolean {
   return isApiPath(req.path) || req.accepts(['html', 'json']) === 'json';
 }
 
-/** RFC 6749 §5.2 and RFC 6750 §3: the challenges that go with 401 answers. */
+/**
+ * Issue 28: what a protected resource rendered here (userinfo; the management API has its own problem renderer and
+ * takes no DPoP, src/api/authenticate.ts) tells the error handler about the request it answers. `dpop`: the request used the DPoP scheme, or presented a DPoP-bound token as a bearer token; its refusals
+ * then carry the DPoP challenge (RFC 9449 §7.1), which names the error and the proof algorithms we accept.
+ */
+interface ProtectedResourceLocals {
+  protectedResource?: { dpop: boolean };
+}
+
+/** Marks the response as a protected resource's (a DPoP proof refusal is then 401 with a challenge, not 400). */
+export function markProtectedResource(res: Response, { dpop }: { dpop: boolean }): void {
+  (res.locals as ProtectedResourceLocals).protectedResource = { dpop };
+}
+
+const protectedResourceOf = (res: Response) => (res.locals as ProtectedResourceLocals).protectedResource;
+
+const isDpopRefusal = (error: unknown): error is InvalidDpopProof | UseDpopNonce => error instanceof InvalidDpopProof || error instanceof UseDpopNonce;
+
+/**
+ * RFC 9449 §7.1 and §9: a protected resource answers a refused DPoP proof (invalid_dpop_proof, use_dpop_nonce) with
+ * 401 and a DPoP challenge, where the token endpoint answers 400 (§5, RFC 6749 §5.2).
+ */
+function statusOf(res: Response, error: unknown, view: ErrorView): number {
+  return isDpopRefusal(error) && protectedResourceOf(res) ? 401 : view.status;
+}
+
+/** RFC 9449 §7.1: `DPoP` with the error (none for a request without a token, as RFC 6750 §3.1 does) and `algs`. */
+function dpopChallenge(error: string | null, description: string): string {
+  const parts = ['realm="gatehouse"', ...(error === null ? [] : [`error="${error}"`, `error_description="${description}"`]), `algs="${DPOP_SIGNING_ALGS.join(' ')}"`];
+  return `DPoP ${parts.join(', ')}`;
+}
+
+/** RFC 6749 §5.2, RFC 6750 §3 and RFC 9449 §7.1, §8, §9: the challenges and headers that go with refusals. */
 function setChallenge(res: Response, error: unknown, view: ErrorView): void {
   if (error instanceof ClientAuthenticationThrottled) res.setHeader('Retry-After', String(error.retryAfterSeconds));
   if (error instanceof InvalidClient && error.usedAuthorizationHeader) res.setHeader('WWW-Authenticate', 'Basic realm="gatehouse"');
-  if (error instanceof InvalidToken) {
+  // RFC 9449 §8, §9: the nonce to use next, wherever it was asked for (token endpoint, /par, a resource).
+  if (error instanceof UseDpopNonce) res.setHeader('DPoP-Nonce', error.nonce);
+  const resource = protectedResourceOf(res);
+  if (resource && isDpopRefusal(error)) {
+    res.setHeader('WWW-Authenticate', dpopChallenge(error.error, view.description));
+  } else if (error instanceof InvalidToken && resource?.dpop) {
+    res.setHeader('WWW-Authenticate', dpopChallenge(error.challengeOnly ? null : 'invalid_token', view.description));
+  } else if (error instanceof InvalidToken) {
     res.setHeader('WWW-Authenticate', error.challengeOnly ? 'Bearer realm="gatehouse"' : `Bearer realm="gatehouse", error="invalid_token", error_description="${view.description}"`);
   }
 }
@@ -137,7 +179,8 @@ export function errorHandler(config: Config) {
       res.redirect(303, errorRedirect(config, error.error, error.target));
       return;
     }
-    const view = describe(error);
+    const described = describe(error);
+    const view = { ...described, status: statusOf(res, error, described) };
     if (view.status >= 500) req.log.error({ err: error }, 'request failed');
     else req.log.info({ error: view.error, detail: (error as GatehouseError).detail }, 'request refused');
     res.setHeader('Cache-Control', 'no-store');

@@ -1,8 +1,9 @@
 // One setting of a registered application at a time (`idp client require-mfa`, `refresh-reuse-grace`, `set-access`,
-// `set-jwks`, `set-third-party`, …): the registration otherwise as it is, through updateClient's rules and audit
+// `set-jwks`, `update`, …): the registration otherwise as it is, through updateClient's rules and audit
 // (src/manage/clients.ts, which re-exports these).
 import { ValidationError } from '../errors.js';
 import type { AccessSettings } from './client-access.js';
+import type { SenderConstraintSettings } from './client-sender-constraints.js';
 import type { ThirdPartySettings } from './client-third-party.js';
 import { findClient, updateClient, type ClientContext, type ClientSettings, type ClientUpdate } from './clients.js';
 
@@ -10,7 +11,7 @@ import { findClient, updateClient, type ClientContext, type ClientSettings, type
 async function setClientRule(
   ctx: ClientContext,
   clientId: string,
-  rule: Pick<ClientSettings, 'requireMfa' | 'refreshReuseGrace' | 'jwks' | 'jwksUri'> & AccessSettings & ThirdPartySettings,
+  rule: Pick<ClientSettings, 'requireMfa' | 'refreshReuseGrace' | 'jwks' | 'jwksUri'> & AccessSettings & ThirdPartySettings & SenderConstraintSettings,
 ): Promise<ClientUpdate> {
   const client = await findClient(ctx, clientId);
   return updateClient(ctx, clientId, {
@@ -46,6 +47,15 @@ export function setClientAccess(ctx: ClientContext, clientId: string, settings: 
  * administrator's decision: its people are no longer asked for consent.
  */
 export function setClientThirdParty(ctx: ClientContext, clientId: string, settings: ThirdPartySettings): Promise<ClientUpdate> {
+  return setClientRule(ctx, clientId, settings);
+}
+
+/**
+ * Changes whose application it is, the pages it names and (issue 28) whether it must push its authorization requests
+ * (RFC 9126 §6) and bind its access tokens with DPoP (RFC 9449 §5.2), in one update (`idp client update`), the rest
+ * as it is: one write, one `client.updated` naming every setting that changed.
+ */
+export function setClientSettings(ctx: ClientContext, clientId: string, settings: ThirdPartySettings & SenderConstraintSettings): Promise<ClientUpdate> {
   return setClientRule(ctx, clientId, settings);
 }
 

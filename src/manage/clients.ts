@@ -10,6 +10,8 @@
 // registered through POST /register, origin 'dynamic'), and may name its home page, policy and terms; those rules
 // are src/manage/client-third-party.ts's. Dynamic registration (src/oidc/registration.ts) registers through
 // createClient, so that every rule here applies to strangers' clients too.
+// Issue 28: a client may be required to push its authorization requests (RFC 9126 §6) and to bind its access tokens
+// with DPoP (RFC 9449 §5.2); those rules are src/manage/client-sender-constraints.ts's.
 import { hashSecret, randomId, randomSecret } from '../auth/secrets.js';
 import type { Config } from '../config.js';
 import { NotFoundError, PreconditionFailed, ValidationError } from '../errors.js';
@@ -18,6 +20,7 @@ import { accessChanges, accessFields, accessFieldsAsGiven, DEFAULT_ACCESS, forma
 import { grantSummary, NO_APIS, planClientApis, writeGrants, type ClientApiSettings } from './client-apis.js';
 import { addressRule, checkRegistration, grantTypesOf, newClientShape, shapeOf, type UrlRules } from './client-registration-rules.js';
 import { keysChange, plannedKeys, type ClientKeys } from './client-keys.js';
+import { NO_SENDER_CONSTRAINTS, senderConstraintChanges, senderConstraintFields, type SenderConstraintSettings } from './client-sender-constraints.js';
 import {
   authMethodOf,
   checkOrigin,
@@ -34,9 +37,10 @@ import { audit, type ManageContext } from './users.js';
 
 export { formatGroupsClaim, parseGroupsClaim, resolveGroupLists } from './client-access.js';
 export { DEFAULT_GRANT_TYPES, DEFAULT_SCOPES, graceFromText } from './client-registration-rules.js';
-export { setClientAccess, setClientKeys, setClientRefreshReuseGrace, setClientRequireMfa, setClientThirdParty } from './client-rules.js';
+export { setClientAccess, setClientKeys, setClientRefreshReuseGrace, setClientRequireMfa, setClientSettings, setClientThirdParty } from './client-rules.js';
 export { rotateClientSecret, useClientSecret } from './client-secrets.js';
 export type { ThirdPartySettings } from './client-third-party.js';
+export type { SenderConstraintSettings } from './client-sender-constraints.js';
 
 /**
  * The management context with the configuration's rule for the URLs Gatehouse itself requests
@@ -52,9 +56,11 @@ export interface ClientContext extends ManageContext {
  * settings (AccessSettings, src/manage/client-access.ts: accessPolicy, accessGroups and claimGroups as group
  * names or ids, groupsClaim as 'all' | 'listed' | 'prefix:P', initiateLoginUri, logoUri, accessContact) keep
  * their value when absent; null or empty text clears an optional URI or the contact. So do the issue-24 settings
- * (ThirdPartySettings, src/manage/client-third-party.ts: thirdParty, clientUri, policyUri, tosUri).
+ * (ThirdPartySettings, src/manage/client-third-party.ts: thirdParty, clientUri, policyUri, tosUri) and the issue-28 ones
+ * (SenderConstraintSettings, src/manage/client-sender-constraints.ts: requirePushedAuthorizationRequests,
+ * dpopBoundAccessTokens).
  */
-export interface ClientSettings extends AccessSettings, ThirdPartySettings {
+export interface ClientSettings extends AccessSettings, ThirdPartySettings, SenderConstraintSettings {
   name: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
@@ -150,12 +156,13 @@ async function planClient(ctx: ClientContext, input: NewClientInput): Promise<Pl
   const scopes = checkScopes(input.scopes, shape);
   const thirdParty = thirdPartyFields({ ...input, thirdParty: input.thirdParty ?? input.origin === 'dynamic' }, NO_THIRD_PARTY, shape);
   const origin = checkOrigin(input);
+  const constraints = senderConstraintFields(input, NO_SENDER_CONSTRAINTS, shape);
   const access = await accessFields(ctx.store, input, DEFAULT_ACCESS);
   const apis = await planClientApis(ctx.store, { clientType, grantTypes }, input.apis ?? NO_APIS);
   const fields = {
     ...{ name, clientType, tokenEndpointAuthMethod, redirectUris, postLogoutRedirectUris, backchannelLogoutUri, grantTypes, scopes },
     ...{ pkceRequired: input.pkce !== 'optional', requireMfa: input.requireMfa ?? false, refreshReuseGrace: refreshReuseGrace ?? null },
-    ...{ ...keys, ...access, ...thirdParty, ...origin },
+    ...{ ...keys, ...access, ...thirdParty, ...origin, ...constraints },
   } satisfies PlannedClient['fields'];
   return { fields, apis, withSecret: !isPublic && !privateKeyJwt };
 }
@@ -170,7 +177,8 @@ export async function checkNewClient(ctx: ClientContext, input: NewClientInput):
 
 /**
  * Registers a client; every rule is checked (and every API named looked up) before anything is written. Audited as
- * `client.created` with its kind, authentication method, API grants, scopes, third_party and origin.
+ * `client.created` with its kind, authentication method, API grants, scopes, third_party, origin and (issue 28) whether
+ * it must push its requests and bind its tokens with DPoP.
  */
 export async function createClient(ctx: ClientContext, input: NewClientInput): Promise<ClientWithSecret> {
   const { fields, apis, withSecret } = await planClient(ctx, input);
@@ -208,6 +216,8 @@ export async function createClient(ctx: ClientContext, input: NewClientInput): P
       scope: client.scopes.join(' '),
       third_party: client.thirdParty,
       origin: client.origin,
+      require_pushed_authorization_requests: client.requirePushedAuthorizationRequests,
+      dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     },
     client.clientId,
   );
@@ -268,9 +278,10 @@ function plannedUpdate(client: ClientRecord, input: ClientSettings, access: Acce
   }
   const accessChange = accessChanges(client, access);
   const thirdParty = thirdPartyChanges(client, thirdPartyFields(input, client, shape));
+  const constraints = senderConstraintChanges(client, senderConstraintFields(input, client, shape));
   return {
-    patch: { ...patch, ...keys.patch, ...accessChange.patch, ...thirdParty.patch },
-    changed: [...changed, ...keys.changed, ...accessChange.changed, ...thirdParty.changed],
+    patch: { ...patch, ...keys.patch, ...accessChange.patch, ...thirdParty.patch, ...constraints.patch },
+    changed: [...changed, ...keys.changed, ...accessChange.changed, ...thirdParty.changed, ...constraints.changed],
   };
 }
 

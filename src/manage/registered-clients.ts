@@ -148,6 +148,9 @@ function replacementOf(request: ClientRegistrationRequest): ClientSettings {
     initiateLoginUri: settings.initiateLoginUri ?? null,
     secretPost: request.tokenEndpointAuthMethod === 'client_secret_basic' || request.tokenEndpointAuthMethod === 'client_secret_post' ? settings.secretPost : undefined,
     scopes: settings.scopes ?? DEFAULT_SCOPES,
+    // Issue 28 (RFC 9126 §6, RFC 9449 §5.2): omitted is false, as at registration.
+    requirePushedAuthorizationRequests: settings.requirePushedAuthorizationRequests ?? false,
+    dpopBoundAccessTokens: settings.dpopBoundAccessTokens ?? false,
     ...(settings.jwks !== undefined ? { jwks: settings.jwks, jwksUri: null } : {}),
     ...(settings.jwksUri !== undefined ? { jwksUri: settings.jwksUri, jwks: null } : {}),
   };

@@ -21,6 +21,8 @@ const REPOSITORIES: Record<RepositoryName, true> = {
   apis: true,
   deviceCodes: true,
   clientAssertions: true,
+  pushedRequests: true,
+  usedJtis: true,
   identityProviders: true,
   federatedIdentities: true,
   federationStates: true,

@@ -1,10 +1,15 @@
 // Reads and checks an authorization request (OIDC Core §3.1.2.1, RFC 6749 §4.1.1, RFC 7636 §4.3) in the
 // order that decides how errors are shown: until client_id and redirect_uri are trusted, an HTML page and
 // never a redirect; afterwards, a redirect to the client carrying `error` and the exact `state`.
-import { InvalidRequest, OAuthError, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType, UntrustedAuthorizationRequest } from '../errors.js';
+// Issue 28: the outer client_id first, then where the parameters come from (src/oidc/request-sources.ts: a pushed
+// request's request_uri, RFC 9126; a signed request object, RFC 9101; or the request itself), then today's checks on
+// those parameters alone. The pushed request endpoint (src/oidc/par.ts) runs the same checks on what is pushed.
+import { InvalidRequest, OAuthError, UnsupportedResponseType, UntrustedAuthorizationRequest } from '../errors.js';
 import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { ClaimCatalog } from './claim-catalog.js';
+import { spendRequestObject } from './request-object.js';
+import { requestSource, type RequestSourceDependencies } from './request-sources.js';
 import { grantRequestedScope } from './requested-scope.js';
 import { resourceParameter } from './resource.js';
 
@@ -17,6 +22,8 @@ type Prompt = (typeof PROMPT_VALUES)[number];
 const MAX_PARAM_LENGTH = 4096;
 /** RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is exactly 43 characters. */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** RFC 9449 §10: dpop_jkt is a JWK SHA-256 thumbprint (RFC 7638), base64url: 43 characters. */
+const JWK_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
 export interface AuthorizationRequest {
   client: ClientRecord;
@@ -39,6 +46,16 @@ export interface AuthorizationRequest {
    * one Gatehouse ships (src/i18n/page-locale.ts). Tags we do not ship are kept and ignored, as the spec says.
    */
   uiLocales: string[];
+  /**
+   * Issue 28 (RFC 9449 §10): the thumbprint of the DPoP key the code is bound to, from `dpop_jkt` or the DPoP proof
+   * sent with the pushed request; the token request must prove that key. Absent: unbound.
+   */
+  dpopJkt?: string;
+}
+
+/** What parsing a request needs: the store, the claim catalog, and what deciding its source needs (time, keys, REQUIRE_PAR). */
+export interface AuthorizationParseDependencies extends RequestSourceDependencies {
+  claimCatalog: Pick<ClaimCatalog, 'definitions'>;
 }
 
 /** Where an error may be sent once the client and redirect URI are trusted. */
@@ -68,12 +85,18 @@ function single(params: RawParams, name: string, onDuplicate: (message: string) 
   return value === '' ? undefined : value;
 }
 
-async function trustedTarget(store: Store, params: RawParams): Promise<{ client: ClientRecord; target: RedirectTarget }> {
-  const untrusted = (message: string) => new UntrustedAuthorizationRequest(message);
+const untrusted = (message: string) => new UntrustedAuthorizationRequest(message);
+
+/** The client the request names (RFC 9101 §5, RFC 9126 §4: client_id is always sent outside, beside request or request_uri). */
+async function namedClient(store: Store, params: RawParams): Promise<ClientRecord> {
   const clientId = single(params, 'client_id', untrusted);
   if (!clientId) throw untrusted('The application did not say who it is (client_id is missing).');
   const client = await store.clients.findById(clientId);
   if (!client) throw untrusted('The application that sent you here is not registered with this sign-in service.');
+  return client;
+}
+
+function trustedTarget(client: ClientRecord, params: RawParams): RedirectTarget {
   const redirectUri = single(params, 'redirect_uri', untrusted);
   if (!redirectUri) throw untrusted('The application did not say where to send you back (redirect_uri is missing).');
   // Exact string comparison (OIDC Core §3.1.2.1, RFC 9700 §4.1.3): no normalisation, no prefix matching.
@@ -90,7 +113,17 @@ async function trustedTarget(store: Store, params: RawParams): Promise<{ client:
           typeof rawState[0] === 'string'
         ? rawState[0]
         : undefined;
-  return { client, target: { redirectUri, state } };
+  return { redirectUri, state };
+}
+
+/** The target of the outer parameters when it can be trusted, for errors in the request's source; else null (a page). */
+function outerTarget(client: ClientRecord, params: RawParams): RedirectTarget | null {
+  try {
+    return trustedTarget(client, params);
+  } catch (error) {
+    if (error instanceof UntrustedAuthorizationRequest) return null;
+    throw error;
+  }
 }
 
 function parsePrompt(value: string | undefined): Set<Prompt> {
@@ -134,12 +167,58 @@ function parsePkce(client: ClientRecord, challenge: string | undefined, method: 
   return challenge;
 }
 
-export async function parseAuthorizationRequest(store: Store, params: RawParams, catalog: Pick<ClaimCatalog, 'definitions'>): Promise<AuthorizationRequest> {
-  const { client, target } = await trustedTarget(store, params);
+function parseDpopJkt(value: string | undefined): string | undefined {
+  if (value !== undefined && !JWK_THUMBPRINT.test(value)) throw new InvalidRequest('dpop_jkt must be a JWK SHA-256 thumbprint: 43 base64url characters');
+  return value;
+}
+
+/** An authorization request and the parameters it was read from (a pushed request's or a request object's, if so). */
+export interface ResolvedAuthorizationRequest {
+  request: AuthorizationRequest;
+  params: RawParams;
+}
+
+/**
+ * The authorization endpoint's parse: the client, the source of the parameters, their checks; the request object's
+ * jti is spent last, so that a refused request uses nothing up (but a pushed request_uri, spent when presented).
+ */
+export async function resolveAuthorizationRequest(deps: AuthorizationParseDependencies, outer: RawParams): Promise<ResolvedAuthorizationRequest> {
+  const client = await namedClient(deps.store, outer);
+  // An unusable request_uri or request object goes back to the outer redirect_uri, with the outer state, when it is
+  // registered (RFC 9101 §6.3, OIDC Core §6.3); without one, the refusal is our page (JSON to a client asking for it).
+  const refuse = (error: unknown): Error => {
+    const target = error instanceof OAuthError ? outerTarget(client, outer) : null;
+    return target ? new AuthorizationErrorRedirect(error as OAuthError, target) : (error as Error);
+  };
+  let source: Awaited<ReturnType<typeof requestSource>>;
+  try {
+    source = await requestSource(deps, client, outer);
+  } catch (error) {
+    throw refuse(error);
+  }
+  const request = await checkedRequest(deps.store, deps.claimCatalog, client, source.params);
+  if (source.requestObject) {
+    try {
+      await spendRequestObject(deps.store, client, source.requestObject);
+    } catch (error) {
+      throw refuse(error);
+    }
+  }
+  return { request, params: source.params };
+}
+
+export async function parseAuthorizationRequest(deps: AuthorizationParseDependencies, params: RawParams): Promise<AuthorizationRequest> {
+  return (await resolveAuthorizationRequest(deps, params)).request;
+}
+
+/**
+ * Today's checks of the effective parameters of `client`'s request: an untrusted client or redirect URI is
+ * UntrustedAuthorizationRequest, anything after it an AuthorizationErrorRedirect. Writes nothing.
+ */
+export async function checkedRequest(store: Store, catalog: Pick<ClaimCatalog, 'definitions'>, client: ClientRecord, params: RawParams): Promise<AuthorizationRequest> {
+  const target = trustedTarget(client, params);
   try {
     const get = (name: string) => single(params, name, (message) => new InvalidRequest(message));
-    if (params.request !== undefined) throw new RequestNotSupported('request objects are not supported');
-    if (params.request_uri !== undefined) throw new RequestUriNotSupported('request_uri is not supported');
     const state = get('state');
     const responseType = get('response_type');
     if (responseType === undefined) throw new InvalidRequest('response_type is missing');
@@ -162,6 +241,7 @@ export async function parseAuthorizationRequest(store: Store, params: RawParams,
       idTokenHint: get('id_token_hint'),
       acrValues: parseAcrValues(get('acr_values')),
       uiLocales: parseUiLocales(get('ui_locales')),
+      dpopJkt: parseDpopJkt(get('dpop_jkt')),
     };
   } catch (error) {
     if (error instanceof OAuthError) throw new AuthorizationErrorRedirect(error, target);
@@ -186,6 +266,8 @@ export function storedParams(request: AuthorizationRequest): Record<string, stri
     // Issue 24: prompt=consent must still ask after the login page (src/interaction/consent.ts). The other prompts
     // were answered at /authorize (login: the form is shown; none: never stored), so only consent is kept.
     ['prompt', request.prompt.has('consent') ? 'consent' : undefined],
+    // Issue 28 (RFC 9449 §10): the code issued at the end of the sign-in is bound to this key.
+    ['dpop_jkt', request.dpopJkt],
   ];
   // Stryker disable next-line MethodExpression: equivalent; the store keeps params as JSON.stringify, which leaves out undefined values
   return Object.fromEntries(entries.filter((entry): entry is [string, string] => entry[1] !== undefined));
@@ -210,6 +292,7 @@ export function restoreRequest(client: ClientRecord, params: Record<string, stri
     idTokenHint: undefined,
     acrValues: storedAcrValues(params),
     uiLocales: (params.ui_locales ?? '').split(' ').filter(Boolean),
+    dpopJkt: params.dpop_jkt,
   };
 }
 

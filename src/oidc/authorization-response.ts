@@ -48,6 +48,8 @@ export async function issueCode({ store, clock, config }: CodeIssuer, request: A
     codeChallengeMethod: request.codeChallenge ? 'S256' : null,
     authTime: session.authTime,
     resources: request.resources,
+    // Issue 28 (RFC 9449 §10): redeemed only with a DPoP proof of this key.
+    dpopJkt: request.dpopJkt ?? null,
     createdAt: now,
     expiresAt: now + config.lifetimes.authorizationCode * 1000,
   });

@@ -26,7 +26,7 @@ import { tryAgainText } from '../interaction/sign-in-attempt.js';
 import { auditAccessDenied } from '../interaction/sign-in-audit.js';
 import type { KeyRing } from '../signing/key-ring.js';
 import type { ClaimCatalog } from './claim-catalog.js';
-import { AuthorizationErrorRedirect, parseAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
+import { AuthorizationErrorRedirect, resolveAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
 import { verifyIdTokenHint } from './id-token-hint.js';
 
 export interface AuthorizeDependencies extends PendingDependencies {
@@ -83,7 +83,8 @@ export function authorizeEndpoint(deps: AuthorizeDependencies) {
     // Before the request is checked: a refused one's page is in the language it asked for too (the parser bounds
     // and filters the tags of an accepted one; here a string is all that counts, read as the parser reads it).
     if (typeof params?.ui_locales === 'string') preferRequestLocales(req, params.ui_locales.split(' ').filter(Boolean).slice(0, 10));
-    const request = await parseAuthorizationRequest(deps.store, params ?? {}, deps.claimCatalog);
+    // Issue 28: `resolved` are the parameters the request is made of: a pushed request's or a request object's, if so.
+    const { request, params: resolved } = await resolveAuthorizationRequest(deps, params ?? {});
     const target = { redirectUri: request.redirectUri, state: request.state };
     let hintedSub: string | undefined;
     try {
@@ -117,7 +118,7 @@ export function authorizeEndpoint(deps: AuthorizeDependencies) {
     }
     if (!(await admitted(deps, req, res, request.client.clientId))) return;
     const loginUrl = await startPendingRequest(deps, req, res, request);
-    res.redirect(303, (await providerStart(deps, params ?? {}, loginUrl)) ?? loginUrl);
+    res.redirect(303, (await providerStart(deps, resolved, loginUrl)) ?? loginUrl);
   };
 }
 

@@ -1,7 +1,7 @@
 // Client authentication at the token endpoint (RFC 6749 §2.3.1, OIDC Core §9): client_secret_basic,
 // client_secret_post, private_key_jwt (RFC 7523 §2.2, src/oidc/client-assertion.ts), or none for public clients,
-// who are then bound by PKCE instead. The revocation, introspection and device authorization endpoints
-// authenticate clients the same way, through authenticateClient.
+// who are then bound by PKCE instead. The revocation, introspection, device authorization and pushed authorization
+// request (RFC 9126 §2) endpoints authenticate clients the same way, through authenticateClient.
 import type { Request } from 'express';
 import { secretMatchesHash } from '../auth/secrets.js';
 import { retryAfterSeconds, type Throttle } from '../auth/throttle.js';
@@ -152,7 +152,7 @@ function methodOf(credentials: PresentedCredentials): string {
 type Verified = { client: ClientRecord } | { refused: ClientAuthFailure; detail: string; clientId: string | null };
 
 /** The endpoints that authenticate clients; an assertion may name the one it is sent to (RFC 7523 §3 (3)). */
-const CLIENT_AUTH_ENDPOINTS: RouteName[] = ['token', 'introspection', 'revocation', 'deviceAuthorization'];
+const CLIENT_AUTH_ENDPOINTS: RouteName[] = ['token', 'introspection', 'revocation', 'deviceAuthorization', 'pushedAuthorization'];
 
 /**
  * What a client assertion's `aud` may be: the issuer, the token endpoint, and the URL of the endpoint called (found

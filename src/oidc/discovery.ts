@@ -13,6 +13,8 @@ import { BUILTIN_CLAIMS, BUILTIN_SCOPES } from './claims.js';
 import type { AttributeDefinition } from '../store/records.js';
 import { ACR_VALUES_SUPPORTED } from '../auth/mfa-policy.js';
 import { ASSERTION_SIGNING_ALGS } from './client-assertion.js';
+import { REQUEST_OBJECT_SIGNING_ALGS } from './request-object.js';
+import { DPOP_SIGNING_ALGS } from './dpop.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth.js';
 import { GRANT_TYPES_SUPPORTED } from './token.js';
 import { LANGUAGES } from '../i18n/languages.js';
@@ -47,8 +49,17 @@ export function providerMetadata(config: Config, definitions: readonly Attribute
     acr_values_supported: ACR_VALUES_SUPPORTED,
     prompt_values_supported: [...PROMPT_VALUES],
     claims_parameter_supported: false,
-    request_parameter_supported: false,
+    // Issue 28: signed request objects by value (RFC 9101 §10.5; OIDC Discovery §3), asymmetric algorithms only.
+    request_parameter_supported: true,
+    request_object_signing_alg_values_supported: REQUEST_OBJECT_SIGNING_ALGS,
+    // False: we fetch no request_uri a client hosts (OIDC Core §6.2). The request_uri values /par hands out are
+    // accepted all the same; RFC 9126 §4 needs no request_uri support advertised for them, and advertising it would
+    // tell clients we fetch theirs. require_request_uri_registration is left out: it means nothing without that.
     request_uri_parameter_supported: false,
+    // RFC 9126 §5: whether every client must push (REQUIRE_PAR); a client's own flag is in its registration.
+    require_pushed_authorization_requests: config.requirePar,
+    // Issue 28: the algorithms a DPoP proof may be signed with (RFC 9449 §5.1), asymmetric only.
+    dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS,
     // Issue 25 (OIDC Discovery §3): the pages speak every language we ship, DEFAULT_LOCALE first. Claim values are
     // released as stored, without language tags (OIDC Core §5.2), so only the organisation's language is named.
     ui_locales_supported: [config.defaultLocale, ...LANGUAGES.filter((language) => language !== config.defaultLocale)],

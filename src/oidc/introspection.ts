@@ -3,16 +3,22 @@
 // Anything unknown, expired, revoked, rotated, of a disabled or deleted user, of an ended session or of anyone else
 // is `{"active": false}` and nothing more (§2.2), so that the answer never tells a client why, nor anything about
 // tokens that are neither its own nor for its API.
+// Issue 28 (RFC 9449 §6.2): a DPoP-bound token is described with its `cnf` (`jkt`, the key's RFC 7638 thumbprint) and
+// `token_type: DPoP`, so that a resource server using introspection can check the proof's key against it.
 import type { Request, Response } from 'express';
 import type { ClientRecord } from '../store/records.js';
 import { authenticateClient, type ClientAuthDependencies } from './client-auth.js';
-import type { GrantDependencies } from './grants/issue-tokens.js';
+import { boundJkt } from '../tokens/access-token.js';
+import { tokenTypeOf, type GrantDependencies } from './grants/issue-tokens.js';
 import { refreshTokenStatus } from './grants/refresh-token-status.js';
 import { findPresentedToken, tokenRequest, type PresentedToken } from './presented-token.js';
 
 const INACTIVE = { active: false } as const;
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** RFC 9449 §6.2: the confirmation members of a token bound to a DPoP key; nothing for a bearer token. */
+const confirmation = (jkt: string | null | undefined) => (typeof jkt === 'string' ? { cnf: { jkt } } : {});
 
 async function describeRefreshToken(deps: GrantDependencies, found: Extract<PresentedToken, { type: 'refresh_token' }>): Promise<Record<string, unknown>> {
   const { record } = found;
@@ -28,6 +34,8 @@ async function describeRefreshToken(deps: GrantDependencies, found: Extract<Pres
     iat: seconds(record.createdAt),
     iss: deps.config.issuer,
     token_type: 'refresh_token',
+    // A public client's refresh token bound to its DPoP key (RFC 9449 §5) says so too.
+    ...confirmation(record.jkt),
   };
 }
 
@@ -53,10 +61,13 @@ async function describeAccessToken(deps: GrantDependencies, found: FoundAccessTo
       iat: seconds(record.createdAt),
       iss: deps.config.issuer,
       aud: record.audience,
-      token_type: 'Bearer',
+      token_type: tokenTypeOf(record.jkt ?? null),
       ...(record.authTime !== null ? { auth_time: seconds(record.authTime) } : {}),
+      ...confirmation(record.jkt),
     };
   }
+  // The signed claim is the binding a resource server reads in the JWT; the record says the same.
+  const jkt = boundJkt(claims);
   return {
     active: true,
     scope: claims.scope,
@@ -68,8 +79,9 @@ async function describeAccessToken(deps: GrantDependencies, found: FoundAccessTo
     aud: claims.aud,
     jti: claims.jti,
     // §2.2 token_type is the type of RFC 6749 §7.1, as the token endpoint named it.
-    token_type: 'Bearer',
+    token_type: tokenTypeOf(jkt),
     auth_time: claims.auth_time,
+    ...confirmation(jkt),
   };
 }
 

@@ -11,6 +11,8 @@
 // carry `sid`), `token_endpoint_auth_signing_alg` (checked: an assertion may use any supported algorithm). Unknown
 // fields are ignored (RFC 7591 §2); a few known ones asking for what Gatehouse does not do (encrypted responses,
 // request_uris, a sector identifier, pairwise subjects) are refused rather than silently not honoured.
+// Issue 28: `require_pushed_authorization_requests` (RFC 9126 §6) and `dpop_bound_access_tokens` (RFC 9449 §5.2),
+// booleans, absent or null meaning false; stored and echoed (src/oidc/registration-response.ts).
 import { z } from 'zod';
 import { isLoopbackHostname } from '../config.js';
 import { InvalidClientMetadata, InvalidRedirectUri, ValidationError, type OAuthError } from '../errors.js';
@@ -50,6 +52,8 @@ const metadataSchema = z.object({
   token_endpoint_auth_signing_alg: optional(z.enum(ASSERTION_SIGNING_ALGS as [string, ...string[]])),
   subject_type: optional(z.literal('public')),
   userinfo_signed_response_alg: optional(z.literal('none')),
+  require_pushed_authorization_requests: optional(z.boolean()),
+  dpop_bound_access_tokens: optional(z.boolean()),
 });
 
 type Metadata = z.output<typeof metadataSchema>;
@@ -78,6 +82,8 @@ const EXPECTED: Record<keyof Metadata, string> = {
   token_endpoint_auth_signing_alg: `one of ${ASSERTION_SIGNING_ALGS.join(', ')}`,
   subject_type: 'public (pairwise subjects are not supported)',
   userinfo_signed_response_alg: 'none or absent (userinfo answers are plain JSON)',
+  require_pushed_authorization_requests: 'true or false',
+  dpop_bound_access_tokens: 'true or false',
 };
 
 /** Known fields asking for what Gatehouse does not do: refused, so that the client does not count on it. */
@@ -88,8 +94,8 @@ const REFUSED_FIELDS: Record<string, string> = {
   id_token_encrypted_response_enc: 'ID tokens are signed, never encrypted',
   userinfo_encrypted_response_alg: 'userinfo answers are never encrypted',
   userinfo_encrypted_response_enc: 'userinfo answers are never encrypted',
-  request_object_encryption_alg: 'request objects are not supported',
-  request_object_encryption_enc: 'request objects are not supported',
+  request_object_encryption_alg: 'request objects are signed, never encrypted',
+  request_object_encryption_enc: 'request objects are signed, never encrypted',
 };
 
 /** What the server assigns or issues: never taken from a registration request (RFC 7591 §3.1, RFC 7592 §2.2). */
@@ -279,6 +285,8 @@ export function readClientMetadata(body: unknown, rules: MetadataRules): ClientR
       ...(jwksUri !== null ? { jwksUri } : {}),
       scopes: scopesOf(metadata.scope),
       ...pages,
+      requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests ?? false,
+      dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
     },
     tokenEndpointAuthMethod,
     code,

@@ -52,6 +52,9 @@ export function clientInformation(client: ClientRecord, issuer: string, issued: 
     ...optional('jwks_uri', client.jwksUri),
     id_token_signed_response_alg: 'RS256',
     subject_type: 'public',
+    // Issue 28: always echoed, false included, so that a client reads back what it is held to.
+    require_pushed_authorization_requests: client.requirePushedAuthorizationRequests,
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
   });
   return answer;
 }

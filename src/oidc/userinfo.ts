@@ -1,7 +1,8 @@
 // The UserInfo endpoint (OIDC Core §5.3): the claims the access token's scopes release, `sub` first, with the
 // person's groups and attribute values as they are now (issue 21), filtered by the token's client's groups-claim
 // mode, for as long as the client's access rule still admits the person. The bearer token comes in the
-// Authorization header or, for POST, the form body (RFC 6750 §2.1, §2.2).
+// Authorization header or, for POST, the form body (RFC 6750 §2.1, §2.2); a DPoP-bound token (issue 28) only in the
+// header, as `DPoP <token>` with a proof (RFC 9449 §7.1; the steps in src/oidc/resource-dpop.ts).
 import type { Request, Response } from 'express';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { mayUse } from '../auth/access-rules.js';
@@ -14,6 +15,8 @@ import type { Store } from '../store/store.js';
 import { ACCESS_TOKEN_TYPE } from '../tokens/access-token.js';
 import type { ClaimCatalog } from './claim-catalog.js';
 import { loadClaimFacts, scopedClaims } from './claims.js';
+import type { DpopProofs } from './dpop.js';
+import { authorizationToken, boundKey, nonceForDpopRequest, presentedProof, requireBinding, type AuthorizationToken } from './resource-dpop.js';
 
 export interface UserinfoDependencies {
   store: Store;
@@ -21,27 +24,30 @@ export interface UserinfoDependencies {
   config: Config;
   keyRing: KeyRing;
   claimCatalog: ClaimCatalog;
+  dpopProofs: DpopProofs;
 }
 
-function bearerToken(req: Request): string {
-  const header = req.headers.authorization;
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent for `header !== undefined` -> true and for ||, as test(undefined) reads 'undefined' (the whole-condition mutants skipped with them die in userinfo.test.ts)
-  const fromHeader = header !== undefined && /^Bearer /i.test(header) ? header.slice(7).trim() : undefined;
+function presentedToken(req: Request): AuthorizationToken {
+  const fromHeader = authorizationToken(req.headers.authorization);
   // Stryker disable next-line ConditionalExpression: equivalent; only the POST route parses a form, so a GET has no req.body
   const body = req.method === 'POST' ? ((req.body ?? {}) as Record<string, unknown>).access_token : undefined;
   if (body !== undefined && typeof body !== 'string') throw new InvalidRequest('access_token is included more than once');
   // RFC 6750 §2: a client MUST NOT use more than one method to send the token.
-  if (fromHeader !== undefined && body !== undefined) throw new InvalidRequest('the access token was sent in more than one way');
-  const token = fromHeader ?? body;
-  if (!token) throw new InvalidToken('an access token is required', undefined, { challengeOnly: true });
-  return token;
+  if (fromHeader !== null && body !== undefined) throw new InvalidRequest('the access token was sent in more than one way');
+  // The form body carries bearer tokens only (RFC 6750 §2.2; RFC 9449 §7.1 defines the header alone).
+  const presented = fromHeader ?? (body === undefined ? null : { scheme: 'Bearer' as const, token: body });
+  if (!presented?.token) throw new InvalidToken('an access token is required', undefined, { challengeOnly: true });
+  return presented;
 }
 
-export function userinfoEndpoint({ store, clock, config, keyRing, claimCatalog }: UserinfoDependencies) {
+export function userinfoEndpoint({ store, clock, config, keyRing, claimCatalog, dpopProofs }: UserinfoDependencies) {
   const audience = routeUrl(config.issuer, 'userinfo');
   return async (req: Request, res: Response): Promise<void> => {
     res.setHeader('Cache-Control', 'no-store');
-    const token = bearerToken(req);
+    await nonceForDpopRequest(req, res, dpopProofs);
+    const presented = presentedToken(req);
+    const token = presented.token;
+    const proof = await presentedProof(req, res, dpopProofs, 'userinfo', presented);
     let payload;
     try {
       ({ payload } = await jwtVerify(token, keyRing.verificationKeys, {
@@ -58,6 +64,7 @@ export function userinfoEndpoint({ store, clock, config, keyRing, claimCatalog }
     // Stryker disable next-line ConditionalExpression: equivalent; findLive of a missing jti finds no record, as null stands for
     const record = typeof payload.jti === 'string' ? await store.accessTokens.findLive(payload.jti, clock.now()) : null;
     if (!record) throw new InvalidToken('the access token has been revoked');
+    requireBinding(res, presented, proof, boundKey(record.jkt, payload));
     // A machine's token (client_credentials, issue 22) has no person to describe; its audience is an API anyway.
     if (record.userId === null) throw new InvalidToken('the access token is not for a person');
     if (record.userId !== payload.sub) throw new InvalidToken('the access token has been revoked');
@@ -76,6 +83,9 @@ export function userinfoEndpoint({ store, clock, config, keyRing, claimCatalog }
     if (!mayUse(client, facts.groups ?? [])) {
       throw new InvalidToken('the access token is no longer valid', `access rule of ${client.clientId} refuses user ${user.id}`);
     }
-    res.json({ sub: user.id, ...scopedClaims(user, scope, client, facts) });
+    const claims = scopedClaims(user, scope, client, facts);
+    // RFC 9449 §11.1: the proof's jti is spent only now, when nothing else can refuse the request.
+    if (proof) await dpopProofs.spend(proof);
+    res.json({ sub: user.id, ...claims });
   };
 }

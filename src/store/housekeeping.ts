@@ -1,6 +1,7 @@
 // Removes rows that can no longer be used (expired codes, pending sign-ins, sessions, access-token records, throttle
 // counters, mailed account tokens, sign-in challenges, device authorizations, client assertion jtis, federated
-// sign-ins in progress, expired initial access tokens for dynamic registration), so the tables stay small. A used-up
+// sign-ins in progress, expired initial access tokens for dynamic registration, and (issue 28) pushed authorization
+// requests and used request-object and DPoP-proof jtis), so the tables stay small. A used-up
 // registration token without an expiry stays listed until an administrator revokes it. Revoked or rotated refresh
 // tokens are kept until they expire: reuse detection needs them.
 // What unauthenticated requests store is bounded by this sweep and the per-address admission limits together
@@ -43,6 +44,9 @@ export async function sweepExpired(store: Store, now: number, options: SweepOpti
     store.signInChallenges.deleteExpired(now),
     store.deviceCodes.deleteExpired(now),
     store.clientAssertions.deleteExpired(now),
+    // Issue 28: a request_uri lives 60 s (RFC 9126 §2.2); a jti only as long as its JWT could be accepted.
+    store.pushedRequests.deleteExpired(now),
+    store.usedJtis.deleteExpired(now),
     store.federationStates.deleteExpired(now),
     store.registrationTokens.deleteExpired(now),
     // Issue 26: personal admin tokens stay listed (as revoked or expired) for 30 days after they end, then go.

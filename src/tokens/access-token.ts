@@ -26,6 +26,11 @@ export interface AccessTokenInput {
   format?: AccessTokenFormat;
   /** `groups` and attribute claims (src/oidc/claims.ts releasedClaims); the token's own claims win over them. */
   claims?: Record<string, unknown>;
+  /**
+   * Issue 28: the RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1 `cnf.jkt`); null or absent
+   * for a bearer token.
+   */
+  jkt?: string | null;
 }
 
 /** An access token's facts, fixed before it is signed: the store records them while the signature is computed. */
@@ -58,6 +63,9 @@ export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
   // An opaque token's record is keyed by its hash, never by a jti of its own that someone could present.
   if (opaqueToken === null) claims.jti = jti;
   if (input.authTime !== null) claims.auth_time = Math.floor(input.authTime / 1000);
+  // RFC 9449 §6.1: the confirmation claim a resource server compares with the proof's key. For an opaque token it is
+  // what introspection tells (§6.2), from the record.
+  if (typeof input.jkt === 'string') claims.cnf = { jkt: input.jkt };
   return { jti, expiresAt: (iat + input.lifetimeSeconds) * 1000, claims, format, opaqueToken };
 }
 
@@ -78,6 +86,12 @@ export interface AccessTokenOwner {
   createdAt: number;
 }
 
+/** The DPoP key thumbprint a planned token is bound to (its `cnf.jkt`), null for a bearer token. */
+export function boundJkt(claims: Record<string, unknown>): string | null {
+  const cnf = claims.cnf as { jkt?: unknown } | undefined;
+  return typeof cnf?.jkt === 'string' ? cnf.jkt : null;
+}
+
 /** The record the store keeps of a planned token (with its audience, scope and auth_time, for introspection). */
 export function accessTokenRecord(planned: PlannedAccessToken, owner: AccessTokenOwner): NewAccessToken {
   const { claims } = planned;
@@ -93,6 +107,7 @@ export function accessTokenRecord(planned: PlannedAccessToken, owner: AccessToke
     audience: claims.aud as string,
     scope: claims.scope as string,
     authTime: typeof claims.auth_time === 'number' ? claims.auth_time * 1000 : null,
+    jkt: boundJkt(claims),
     createdAt: owner.createdAt,
     expiresAt: planned.expiresAt,
   };

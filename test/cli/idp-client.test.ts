@@ -311,7 +311,7 @@ describe('idp client (the command-line tool, run as a child process)', () => {
 
       it.each([
         ['both --third-party and --first-party', ['--third-party', '--first-party'], 'idp: give --third-party or --first-party, not both\n'],
-        ['nothing to change', [], 'idp: give at least one of --third-party, --first-party, --client-uri, --policy-uri, --tos-uri\n'],
+        ['nothing to change', [], 'idp: give at least one of --third-party, --first-party, --client-uri, --policy-uri, --tos-uri, --[no-]require-par, --[no-]dpop-bound\n'],
         ['terms with a fragment', ['--tos-uri', 'https://planner.example/terms#top'], 'idp: tos_uri "https://planner.example/terms#top" must not have a fragment\n'],
       ])('on update: %s', async (_what, args, message) => {
         const client = await created([]);

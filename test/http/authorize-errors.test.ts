@@ -107,8 +107,9 @@ describe('authorization endpoint errors (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1
         'invalid_request',
       ],
       ['a malformed code_challenge', () => valid({ code_challenge: 'short' }), 'invalid_request'],
-      ['a request object', () => valid({ request: 'eyJhbGciOiJub25lIn0.e30.' }), 'request_not_supported'],
-      ['a request_uri', () => valid({ request_uri: 'https://rp.example/req' }), 'request_uri_not_supported'],
+      // Issue 28: request objects are supported, unsigned ones refused (RFC 9101); only /par's request_uri values are.
+      ['an unsigned request object', () => valid({ request: 'eyJhbGciOiJub25lIn0.e30.' }), 'invalid_request_object'],
+      ['a request_uri that is not one /par gave out', () => valid({ request_uri: 'https://rp.example/req' }), 'request_uri_not_supported'],
       ['an unknown prompt value', () => valid({ prompt: 'dance' }), 'invalid_request'],
       ['prompt=none with login', () => valid({ prompt: 'none login' }), 'invalid_request'],
       ['prompt=none without a session', () => valid({ prompt: 'none' }), 'login_required'],

@@ -19,7 +19,7 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
     expect(metadata.issuer).toBe(app.config.issuer);
   });
 
-  it('lists exactly what is implemented: code flow with S256 PKCE, RS256 only (never none), no request objects, refresh, revocation, introspection and logout', async () => {
+  it('lists exactly what is implemented: code flow with S256 PKCE, RS256 only (never none), signed request objects, pushed requests, refresh, revocation, introspection and logout', async () => {
     const metadata = (await (await fetch(discoveryUrl())).json()) as Record<string, unknown>;
     const issuer = app.config.issuer;
     expect(metadata).toEqual({
@@ -32,6 +32,7 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
       introspection_endpoint: `${issuer}/introspect`,
       end_session_endpoint: `${issuer}/logout`,
       device_authorization_endpoint: `${issuer}/device_authorization`,
+      pushed_authorization_request_endpoint: `${issuer}/par`,
       scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'groups'],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
@@ -49,8 +50,11 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
       acr_values_supported: ['urn:gatehouse:acr:password', 'urn:gatehouse:acr:mfa'],
       prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
       claims_parameter_supported: false,
-      request_parameter_supported: false,
+      request_parameter_supported: true,
+      request_object_signing_alg_values_supported: ['PS256', 'ES256', 'RS256'],
       request_uri_parameter_supported: false,
+      require_pushed_authorization_requests: false,
+      dpop_signing_alg_values_supported: ['ES256', 'PS256', 'EdDSA', 'RS256'],
       ui_locales_supported: ['en', 'de', 'fr', 'es', 'ja', 'ar'],
       claims_locales_supported: ['en'],
       authorization_response_iss_parameter_supported: true,
@@ -68,11 +72,12 @@ describe('discovery (OpenID Connect Discovery 1.0 §4)', () => {
       'end_session_endpoint',
       'introspection_endpoint',
       'jwks_uri',
+      'pushed_authorization_request_endpoint',
       'revocation_endpoint',
       'token_endpoint',
       'userinfo_endpoint',
     ]);
-    const postOnly = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'device_authorization_endpoint'];
+    const postOnly = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'device_authorization_endpoint', 'pushed_authorization_request_endpoint'];
     for (const [key, url] of urls) {
       const response = await fetch(String(url), { method: postOnly.includes(key) ? 'POST' : 'GET' });
       // Served: answered by its route (a refusal of the empty request is fine), neither missing nor failing.

@@ -211,6 +211,9 @@ export const CLIENT_DEFAULTS = {
   policyUri: null,
   tosUri: null,
   registrationTokenHash: null,
+  // Issue 28: neither pushed requests nor DPoP required.
+  requirePushedAuthorizationRequests: false,
+  dpopBoundAccessTokens: false,
 } as const;
 
 export function newClient(clientId: string, name: string, overrides: Partial<NewClient> = {}): NewClient {
@@ -265,6 +268,8 @@ export function newCode(codeHash: string, userId: string, clientId: string, over
     codeChallengeMethod: null,
     authTime: T0,
     resources: [],
+    // Issue 28: unbound (RFC 9449 §10).
+    dpopJkt: null,
     createdAt: T0,
     expiresAt: T0 + MINUTE,
     ...overrides,
@@ -287,6 +292,8 @@ export function newToken(tokenHash: string, userId: string, clientId: string, ov
     createdAt: T0,
     grantExpiresAt: T0 + 30 * 24 * 60 * MINUTE,
     kid: null,
+    // Issue 28: unbound (a bearer refresh token).
+    jkt: null,
     expiresAt: T0 + 30 * 24 * 60 * MINUTE,
     ...overrides,
   };
@@ -323,6 +330,8 @@ export function newAccessToken(jti: string, overrides: Partial<NewAccessToken> =
     audience: 'https://idp.example/userinfo',
     scope: 'openid email',
     authTime: T0,
+    // Issue 28: a bearer token.
+    jkt: null,
     createdAt: T0,
     expiresAt: T0 + 10 * MINUTE,
     ...overrides,

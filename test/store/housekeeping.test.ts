@@ -87,4 +87,23 @@ describe.each(engines.map((engine) => [engine.name, engine] as const))('housekee
     expect(await store.clientAssertions.use('rp', 'jti-expired', T0 + MINUTE)).toBe(true);
     expect(await sweepExpired(store, T0 + MINUTE)).toBe(3);
   });
+
+  it('removes expired pushed requests, spent or not, and expired used jtis (issue 28), and keeps live ones', async () => {
+    await seedUserAndClient(store);
+    const pushed = (uriHash: string, expiresAt: number) => ({ uriHash, clientId: 'rp', params: { scope: 'openid' }, createdAt: expiresAt - MINUTE, expiresAt });
+    await store.pushedRequests.create(pushed('p-expired', T0));
+    await store.pushedRequests.create(pushed('p-spent-expired', T0));
+    expect(await store.pushedRequests.consume('p-spent-expired', 'rp', T0 - 1)).not.toBeNull();
+    await store.pushedRequests.create(pushed('p-live', T0 + MINUTE));
+    await store.usedJtis.use('dpop_proof', 'key-thumbprint', 'proof-expired', T0);
+    await store.usedJtis.use('request_object', 'rp', 'object-expired', T0);
+    await store.usedJtis.use('dpop_proof', 'key-thumbprint', 'proof-live', T0 + MINUTE);
+
+    expect(await sweepExpired(store, T0)).toBe(4);
+    expect(await store.usedJtis.use('dpop_proof', 'key-thumbprint', 'proof-live', T0 + MINUTE)).toBe(false);
+    expect(await store.usedJtis.use('dpop_proof', 'key-thumbprint', 'proof-expired', T0 + MINUTE)).toBe(true);
+    expect(await store.pushedRequests.consume('p-live', 'rp', T0)).not.toBeNull();
+    // p-live, proof-live and proof-expired (used again above, until T0 + MINUTE).
+    expect(await sweepExpired(store, T0 + MINUTE)).toBe(3);
+  });
 });

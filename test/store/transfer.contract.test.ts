@@ -31,11 +31,15 @@ import {
  * a deleted user (whose id is retired), audit events with and without an application and an outcome, second
  * factors confirmed and pending, used and not, and (issue 22) APIs with grants of every kind, private_key_jwt
  * clients, resources on codes and refresh tokens, a machine's opaque token, device authorizations and used
- * client assertion jtis.
+ * client assertion jtis, and (issue 28) the PAR and DPoP client flags, DPoP-bound tokens and code, pushed requests and
+ * used request-object and proof jtis.
  */
 const JWKS = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }] });
 
 const DAY = 24 * 60 * MINUTE;
+
+/** Issue 28: a DPoP key's RFC 7638 thumbprint. */
+const JKT = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
 
 const LOGO = { contentType: 'image/png', data: Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256)) } as const;
 const FAVICON = { contentType: 'image/svg+xml', data: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') } as const;
@@ -182,6 +186,25 @@ async function seed(store: Store): Promise<void> {
   await store.deviceCodes.create(device('d-denied'));
   await store.deviceCodes.deny('user-d-denied', T0 + 3);
   await store.clientAssertions.use('m2m', 'jti-used', T0 + 5 * MINUTE);
+  // Issue 28: a client requiring PAR and DPoP, DPoP-bound tokens and code, pushed requests (one spent), used jtis.
+  await store.clients.create(
+    newClient('fapi', 'FAPI ✓', { clientType: 'public', secretHash: null, tokenEndpointAuthMethod: 'none', requirePushedAuthorizationRequests: true, dpopBoundAccessTokens: true }),
+    T0,
+  );
+  await store.codes.create(newCode('c-dpop', 'u1', 'fapi', { dpopJkt: JKT }));
+  await store.refreshTokens.create(newToken('t-dpop', 'u1', 'fapi', { grantId: 'grant-dpop', jkt: JKT }));
+  await store.accessTokens.create(newAccessToken('j-dpop', { clientId: 'fapi', jkt: JKT, expiresAt: T0 + MINUTE }));
+  await store.pushedRequests.create({
+    uriHash: 'par-live',
+    clientId: 'fapi',
+    params: { scope: 'openid', dpop_jkt: JKT, resource: ['https://orders.example/api'] },
+    createdAt: T0,
+    expiresAt: T0 + MINUTE,
+  });
+  await store.pushedRequests.create({ uriHash: 'par-spent', clientId: 'fapi', params: { scope: 'openid' }, createdAt: T0, expiresAt: T0 + MINUTE });
+  await store.pushedRequests.consume('par-spent', 'fapi', T0 + 1);
+  await store.usedJtis.use('dpop_proof', JKT, 'proof-used', T0 + 2 * MINUTE);
+  await store.usedJtis.use('request_object', 'fapi', 'ro-used', T0 + 60 * MINUTE);
   await store.totp.begin({ userId: 'u1', sealedSecret: 'sealed-u1', createdAt: T0 });
   await store.totp.confirm('u1', 56_666_666, T0 + 1);
   await store.totp.begin({ userId: 'u2', sealedSecret: 'sealed-u2', createdAt: T0 });
@@ -293,6 +316,7 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(tables.get('clients')?.map((row) => [row.client_id, row.require_mfa, row.jwks_uri])).toEqual([
         ['cli', false, 'https://cli.example/jwks.json'],
         ['dyn', false, null],
+        ['fapi', false, null],
         ['m2m', false, null],
         ['rp', true, null],
         ['spa', false, null],
@@ -393,6 +417,25 @@ describe.each(pairs)('moving a store %s', (_name, from, to) => {
       expect(await target.deviceCodes.find('d-pending')).toMatchObject({ interval: 10, lastPolledAt: T0 + 2 });
       expect(await target.deviceCodes.consume('d-approved', T0 + 4)).toMatchObject({ userId: 'u1', amr: ['pwd', 'otp'], sid: 'sid-s1' });
       expect(await target.clientAssertions.use('m2m', 'jti-used', T0 + 5 * MINUTE)).toBe(false);
+      // Issue 28: the client's requirements, the DPoP bindings, pushed requests (the spent one stays spent) and used jtis.
+      expect(tables.get('clients')?.map((row) => [row.client_id, row.require_pushed_authorization_requests, row.dpop_bound_access_tokens])).toContainEqual(['fapi', true, true]);
+      expect(await target.clients.findById('fapi')).toEqual(await source.clients.findById('fapi'));
+      expect(await target.clients.findById('fapi')).toMatchObject({ requirePushedAuthorizationRequests: true, dpopBoundAccessTokens: true });
+      expect(await target.clients.findById('rp')).toMatchObject({ requirePushedAuthorizationRequests: false, dpopBoundAccessTokens: false });
+      expect(await target.codes.find('c-dpop')).toMatchObject({ dpopJkt: JKT });
+      expect(await target.codes.find('c2')).toMatchObject({ dpopJkt: null });
+      expect(await target.refreshTokens.find('t-dpop')).toEqual(await source.refreshTokens.find('t-dpop'));
+      expect(await target.refreshTokens.find('t-dpop')).toMatchObject({ jkt: JKT });
+      expect(await target.accessTokens.findLive('j-dpop', T0)).toMatchObject({ jkt: JKT });
+      expect(await target.accessTokens.findLive('j1', T0)).toMatchObject({ jkt: null });
+      expect(await target.pushedRequests.consume('par-spent', 'fapi', T0 + 2)).toBeNull();
+      expect(await target.pushedRequests.consume('par-live', 'fapi', T0 + 2)).toMatchObject({
+        params: { scope: 'openid', dpop_jkt: JKT, resource: ['https://orders.example/api'] },
+        consumedAt: T0 + 2,
+      });
+      expect(await target.usedJtis.use('dpop_proof', JKT, 'proof-used', T0 + 2 * MINUTE)).toBe(false);
+      expect(await target.usedJtis.use('request_object', 'fapi', 'ro-used', T0 + 60 * MINUTE)).toBe(false);
+      expect(await target.usedJtis.use('request_object', 'fapi', 'fresh', T0 + 60 * MINUTE)).toBe(true);
       // The chain verifies after the move as before it, and goes on from the imported head.
       const chain = await expectUnbrokenChain(target);
       expect(chain).toEqual(await expectUnbrokenChain(source));

@@ -29,6 +29,11 @@ export function rowsAt0015(now: number): string[] {
   ];
 }
 
+/** Schema 0017's rows: the above with a client edited twice since (its version, issue 26). */
+export function rowsAt0017(now: number): string[] {
+  return [...rowsAt0015(now), "UPDATE clients SET version = 3 WHERE client_id = 'rp'"];
+}
+
 /**
  * A PostgreSQL schema migrated up to `version` holding `rows`, then opened as the server opens it (the store runs
  * the later migrations): `check` gets the store and the migrations applied. The schema is dropped afterwards.

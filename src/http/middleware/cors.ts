@@ -1,9 +1,9 @@
-// CORS for what browser-based relying parties call from other origins: discovery, JWKS, token, userinfo.
+// CORS for what browser-based relying parties call from other origins: discovery, JWKS, token, userinfo, par.
 // No cookies are involved (credentials are never allowed), so any origin may call. Written out rather than
 // taken from a package: it is a few headers on hot paths. Never used on the authorization endpoint or login.
 import type { NextFunction, Request, Response } from 'express';
 
-export function cors({ methods, headers }: { methods: string; headers: string }) {
+export function cors({ methods, headers, expose = 'ETag, WWW-Authenticate' }: { methods: string; headers: string; expose?: string }) {
   return (req: Request, res: Response, next: NextFunction): void => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
@@ -14,7 +14,7 @@ export function cors({ methods, headers }: { methods: string; headers: string })
       res.status(204).end();
       return;
     }
-    res.setHeader('Access-Control-Expose-Headers', 'ETag, WWW-Authenticate');
+    res.setHeader('Access-Control-Expose-Headers', expose);
     next();
   };
 }
@@ -30,5 +30,8 @@ export const PUBLIC_DOCUMENT_PREFLIGHT: [string, string][] = [
   ['Access-Control-Max-Age', '86400'],
 ];
 
-/** Token and userinfo: POST forms and bearer tokens. */
-export const apiCors = cors({ methods: 'GET, POST', headers: 'Authorization, Content-Type' });
+/**
+ * Token, userinfo and the other machine endpoints: POST forms and bearer tokens. Issue 28: a browser-based client
+ * sends its DPoP proof in the `DPoP` header and must read the server's nonce from `DPoP-Nonce` (RFC 9449 §4.1, §8).
+ */
+export const apiCors = cors({ methods: 'GET, POST', headers: 'Authorization, Content-Type, DPoP', expose: 'ETag, WWW-Authenticate, DPoP-Nonce' });

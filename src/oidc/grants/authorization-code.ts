@@ -12,7 +12,7 @@ import { grantAudience } from '../grant-audience.js';
 import { oneResource } from '../resource.js';
 import { revokeGrant } from './revoke-grant.js';
 import { admittedClaimFacts } from './access-check.js';
-import { issueTokensSpending, mayRefresh, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
+import { BEARER_REQUEST, issueTokensSpending, mayRefresh, refreshJkt, type GrantDependencies, type TokenRequestContext, type TokenResponse } from './issue-tokens.js';
 
 /** RFC 6749 §4.1.2: a code used twice revokes every token issued from it. */
 /** A spent or misdirected code came back: its grant is compromised. The audit trail names the grant, never the code. */
@@ -44,7 +44,24 @@ function checkPkce(code: AuthorizationCodeRecord, verifier: string | undefined):
   }
 }
 
-export async function authorizationCodeGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
+/**
+ * RFC 9449 §10: a code whose authorization request named a DPoP key (`dpop_jkt`, or the proof sent to /par, §10.1)
+ * is redeemed only with a proof of that key. Refused before the code is spent: the client holding the key may still
+ * redeem it, and whoever stole it without the key gains nothing.
+ */
+function checkDpopBinding(code: AuthorizationCodeRecord, proved: string | null): void {
+  const bound = code.dpopJkt ?? null;
+  if (bound === null || bound === proved) return;
+  if (proved === null) throw new InvalidGrant('this authorization code is bound to a DPoP key: send a DPoP proof made with that key');
+  throw new InvalidGrant('the DPoP proof was made with another key than the one this authorization code is bound to (dpop_jkt)');
+}
+
+export async function authorizationCodeGrant(
+  deps: GrantDependencies,
+  client: ClientRecord,
+  body: Record<string, unknown>,
+  context: TokenRequestContext = BEARER_REQUEST,
+): Promise<TokenResponse> {
   const code = field(body, 'code');
   if (!code) throw new InvalidRequest('code is missing');
   const redirectUri = field(body, 'redirect_uri');
@@ -76,6 +93,7 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   if (redirectUri === undefined) throw new InvalidRequest('redirect_uri is missing');
   if (redirectUri !== record.redirectUri) throw new InvalidGrant('redirect_uri does not match the authorization request');
   checkPkce(record, verifier);
+  checkDpopBinding(record, context.dpopJkt);
   // RFC 8707 §2.2: at most one resource, one the authorization request named. Decided after the checks that catch a
   // leaked code (which revoke its grant) and before the code is spent, so that a refused resource leaves the code for
   // a corrected request.
@@ -104,7 +122,9 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
   } catch (error) {
     throw await refuse(error as Error);
   }
-  const refresh = mayRefresh(client, scope, record.sessionIdHash) ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 } : null;
+  const refresh = mayRefresh(client, scope, record.sessionIdHash)
+    ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000, jkt: refreshJkt(client, context.dpopJkt) }
+    : null;
   const response = await issueTokensSpending(
     deps,
     {
@@ -120,6 +140,7 @@ export async function authorizationCodeGrant(deps: GrantDependencies, client: Cl
       amr: record.amr,
       idp: record.idp ?? null,
       facts,
+      dpopJkt: context.dpopJkt,
     },
     audience,
     refresh,

@@ -10,12 +10,12 @@ import type { ClientRecord } from '../../store/records.js';
 import { accessTokenRecord, finishAccessToken, planAccessToken } from '../../tokens/access-token.js';
 import { field } from '../form-field.js';
 import { oneResource, targetAmong, type ApiTarget } from '../resource.js';
-import type { GrantDependencies } from './issue-tokens.js';
+import { BEARER_REQUEST, tokenTypeOf, type GrantDependencies, type TokenRequestContext, type TokenType } from './issue-tokens.js';
 
 /** RFC 6749 §4.4.3, §5.1: an access token and its scope, nothing else. */
 export interface ClientCredentialsResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: TokenType;
   expires_in: number;
   scope: string;
 }
@@ -53,7 +53,12 @@ function grantedScope(requested: string | undefined, allowed: readonly string[])
   return allowed.filter((scope) => wanted.has(scope));
 }
 
-export async function clientCredentialsGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>): Promise<ClientCredentialsResponse> {
+export async function clientCredentialsGrant(
+  deps: GrantDependencies,
+  client: ClientRecord,
+  body: Record<string, unknown>,
+  context: TokenRequestContext = BEARER_REQUEST,
+): Promise<ClientCredentialsResponse> {
   // RFC 6749 §4.4: MUST only be used by confidential clients.
   if (client.clientType !== 'confidential') throw new UnauthorizedClient('a public client cannot use the client_credentials grant');
   const requested = field(body, 'scope');
@@ -73,6 +78,8 @@ export async function clientCredentialsGrant(deps: GrantDependencies, client: Cl
     now,
     lifetimeSeconds,
     format: api.tokenFormat,
+    // Issue 28 (RFC 9449 §5): a machine that proves a DPoP key gets a token bound to it.
+    jkt: context.dpopJkt,
   });
   // Recorded (for revocation and introspection) while it is signed, as every access token is (issue-tokens.ts).
   const [accessToken] = await Promise.all([
@@ -92,5 +99,5 @@ export async function clientCredentialsGrant(deps: GrantDependencies, client: Cl
     ip: null,
     details: { api: api.identifier, scope: scope.join(' ') },
   });
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: lifetimeSeconds, scope: scope.join(' ') };
+  return { access_token: accessToken, token_type: tokenTypeOf(context.dpopJkt), expires_in: lifetimeSeconds, scope: scope.join(' ') };
 }

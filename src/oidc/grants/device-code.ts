@@ -16,10 +16,15 @@ import { field } from '../form-field.js';
 import { grantAudience } from '../grant-audience.js';
 import { oneResource } from '../resource.js';
 import { admittedClaimFacts } from './access-check.js';
-import { issueTokens, mayRefresh, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
+import { BEARER_REQUEST, issueTokens, mayRefresh, refreshJkt, type GrantDependencies, type TokenRequestContext, type TokenResponse } from './issue-tokens.js';
 import { revokeGrant } from './revoke-grant.js';
 
-export async function deviceCodeGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
+export async function deviceCodeGrant(
+  deps: GrantDependencies,
+  client: ClientRecord,
+  body: Record<string, unknown>,
+  context: TokenRequestContext = BEARER_REQUEST,
+): Promise<TokenResponse> {
   const deviceCode = field(body, 'device_code');
   if (!deviceCode) throw new InvalidRequest('device_code is missing');
   // RFC 8707 §2.2: read (and its form checked) before the poll, so that a malformed request records nothing.
@@ -49,11 +54,17 @@ export async function deviceCodeGrant(deps: GrantDependencies, client: ClientRec
     throw new AuthorizationPending('the user has not yet approved the request');
   }
   if (record.status === 'denied') throw new DeviceAuthorizationDenied('the user denied the request');
-  return redeemApproval(deps, client, record, requestedResource);
+  return redeemApproval(deps, client, record, requestedResource, context);
 }
 
 /** The approved authorization: checked, spent once, and turned into tokens. */
-async function redeemApproval(deps: GrantDependencies, client: ClientRecord, record: DeviceCodeRecord, requestedResource: string | undefined): Promise<TokenResponse> {
+async function redeemApproval(
+  deps: GrantDependencies,
+  client: ClientRecord,
+  record: DeviceCodeRecord,
+  requestedResource: string | undefined,
+  context: TokenRequestContext,
+): Promise<TokenResponse> {
   // Stryker disable next-line MethodExpression: equivalent; a stored scope is the granted names joined by one space
   const scope = record.scope.split(' ').filter(Boolean);
   // Decided before the code is spent, so that a refused resource leaves it for a corrected request.
@@ -68,7 +79,10 @@ async function redeemApproval(deps: GrantDependencies, client: ClientRecord, rec
   // Issue 21: the person must still be admitted by the client's access rule (the page checked it when they approved).
   const facts = await admittedClaimFacts(deps, client, { grantId, userId: user.id, scope, grantType: DEVICE_CODE_GRANT });
   const now = deps.clock.now();
-  const refresh = mayRefresh(client, scope, consumed.sessionIdHash) ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000 } : null;
+  // Issue 28 (RFC 9449 §5): the device's DPoP key, if it sent a proof with this poll, binds its tokens.
+  const refresh = mayRefresh(client, scope, consumed.sessionIdHash)
+    ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000, jkt: refreshJkt(client, context.dpopJkt) }
+    : null;
   const response = await issueTokens(
     deps,
     {
@@ -85,6 +99,7 @@ async function redeemApproval(deps: GrantDependencies, client: ClientRecord, rec
       amr: consumed.amr,
       idp: consumed.idp ?? null,
       facts,
+      dpopJkt: context.dpopJkt,
     },
     audience,
     refresh,

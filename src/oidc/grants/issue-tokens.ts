@@ -28,6 +28,30 @@ export interface GrantDependencies {
   claimCatalog: ClaimCatalog;
 }
 
+/**
+ * Issue 28: what the token request proved besides the client: the RFC 7638 thumbprint of the key of its DPoP proof
+ * (RFC 9449 §5), null when it sent none. The access token is bound to it; a public client's refresh token too.
+ */
+export interface TokenRequestContext {
+  dpopJkt: string | null;
+}
+
+/** A token request without a DPoP proof: bearer tokens. */
+export const BEARER_REQUEST: TokenRequestContext = { dpopJkt: null };
+
+/** RFC 9449 §5: a token bound to a DPoP key is of type DPoP; any other is a bearer token (RFC 6750). */
+export type TokenType = 'Bearer' | 'DPoP';
+
+export const tokenTypeOf = (jkt: string | null): TokenType => (jkt === null ? 'Bearer' : 'DPoP');
+
+/**
+ * RFC 9449 §5: a public client's refresh token is bound to its DPoP key (a confidential client's is already bound
+ * to its credentials, so it stays unbound and the client may change keys). A token already bound stays bound to its key.
+ */
+export function refreshJkt(client: ClientRecord, proved: string | null, bound: string | null = null): string | null {
+  return bound ?? (client.clientType === 'public' ? proved : null);
+}
+
 /** Everything a grant carries from the moment the person signed in. */
 export interface Grant {
   grantId: string;
@@ -46,6 +70,8 @@ export interface Grant {
   idp: string | null;
   /** The person's groups and attribute values, read for this response (src/oidc/grants/access-check.ts). */
   facts: ClaimFacts;
+  /** Issue 28: the DPoP key (RFC 7638 thumbprint) the access token is bound to (`cnf.jkt`); null for a bearer token. */
+  dpopJkt: string | null;
 }
 
 /** The refresh token to issue with the response. */
@@ -59,11 +85,13 @@ export interface RefreshPlan {
    * otherwise. A derived token already recorded is handed out again and recorded once.
    */
   token?: string;
+  /** Issue 28: the DPoP key the refresh token is bound to (refreshJkt); null: unbound. */
+  jkt: string | null;
 }
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: TokenType;
   expires_in: number;
   /** Only when the grant has openid (a device grant may not; a machine's never does). */
   id_token?: string;
@@ -100,6 +128,7 @@ function planRefreshToken(grant: Grant, refresh: RefreshPlan | null, config: Con
       expiresAt: Math.min(refresh.grantExpiresAt, now + config.lifetimes.refreshTokenIdle * 1000),
       grantExpiresAt: refresh.grantExpiresAt,
       kid,
+      jkt: refresh.jkt,
     },
   };
 }
@@ -168,6 +197,7 @@ export async function issueTokensSpending(
     lifetimeSeconds: audience.lifetimeSeconds,
     format: audience.format,
     claims: releasedClaims(grant.scope, grant.client, grant.facts),
+    jkt: grant.dpopJkt,
   });
   const refreshToken = planRefreshToken(grant, refresh, config, now, key.kid);
   // Recorded together, before the response leaves: the access token by jti (for revocation), the client among
@@ -186,7 +216,7 @@ export async function issueTokensSpending(
   if (!recorded) return null;
   const response: TokenResponse = {
     access_token: signed.accessToken,
-    token_type: 'Bearer',
+    token_type: tokenTypeOf(grant.dpopJkt),
     expires_in: audience.lifetimeSeconds,
     ...(signed.idToken !== null ? { id_token: signed.idToken } : {}),
     scope: audience.scope.join(' '),

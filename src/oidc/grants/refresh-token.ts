@@ -13,7 +13,15 @@ import { grantAudience, type Audience } from '../grant-audience.js';
 import { oneResource } from '../resource.js';
 import { revokeGrant } from './revoke-grant.js';
 import { admittedClaimFacts } from './access-check.js';
-import { issueTokens, issueTokensSpending, type GrantDependencies, type TokenResponse } from './issue-tokens.js';
+import {
+  BEARER_REQUEST,
+  issueTokens,
+  issueTokensSpending,
+  refreshJkt,
+  type GrantDependencies,
+  type TokenRequestContext,
+  type TokenResponse,
+} from './issue-tokens.js';
 import { refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
 import { reuseGraceOf, successorToken, withinGrace } from './refresh-retry.js';
 
@@ -103,7 +111,23 @@ function withinClientScopes(record: RefreshTokenRecord, client: ClientRecord): R
   return { ...record, scope: kept.join(' ') };
 }
 
-export async function refreshTokenGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
+/**
+ * Issue 28 (RFC 9449 §5): a refresh token bound to a DPoP key refreshes only with a proof of that key. Refused
+ * before anything is spent or revoked: the token stolen without its key is useless, and its holder keeps it.
+ */
+function checkDpopBinding(record: RefreshTokenRecord, proved: string | null): void {
+  const bound = record.jkt ?? null;
+  if (bound === null || bound === proved) return;
+  if (proved === null) throw new InvalidGrant('this refresh token is bound to a DPoP key: send a DPoP proof made with that key');
+  throw new InvalidGrant('the DPoP proof was made with another key than the one this refresh token is bound to');
+}
+
+export async function refreshTokenGrant(
+  deps: GrantDependencies,
+  client: ClientRecord,
+  body: Record<string, unknown>,
+  context: TokenRequestContext = BEARER_REQUEST,
+): Promise<TokenResponse> {
   const token = field(body, 'refresh_token');
   if (!token) throw new InvalidRequest('refresh_token is missing');
   const requestedScope = field(body, 'scope');
@@ -121,12 +145,13 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
       `refresh token of ${record.clientId} presented by ${client.clientId}; grant ${record.grantId} revoked`,
     );
   }
+  checkDpopBinding(record, context.dpopJkt);
   // RFC 8707 §2.2: a refresh may narrow to one of the grant's resources (grant-audience.ts checks which).
   const requestedResource = oneResource(body);
   const current = withinClientScopes(record, client);
   const status = await refreshTokenStatus(deps.store, deps.config.lifetimes, current, now);
   if (!status.usable) {
-    if (status.problem === 'rotated') return retryWithinGrace(deps, client, token, current, { scope: requestedScope, resource: requestedResource });
+    if (status.problem === 'rotated') return retryWithinGrace(deps, client, token, current, { scope: requestedScope, resource: requestedResource, context });
     throw await refused(deps, record, status.problem);
   }
   const granted = current.scope.split(' ');
@@ -159,16 +184,23 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
       amr: current.amr,
       idp: current.idp ?? null,
       facts,
+      dpopJkt: context.dpopJkt,
       // RFC 6749 §6: the new refresh token keeps the whole original scope; rotation never moves the absolute end.
+      // RFC 9449 §5: a bound token's successor stays bound to its key.
     },
     audience,
-    { scope: granted, grantExpiresAt: current.grantExpiresAt, token: successorToken(await deps.secretBox(), token) },
+    {
+      scope: granted,
+      grantExpiresAt: current.grantExpiresAt,
+      token: successorToken(await deps.secretBox(), token),
+      jkt: refreshJkt(client, context.dpopJkt, current.jkt ?? null),
+    },
     { kind: 'refresh_token', hash: tokenHash, at: now },
   );
   // Another request with the same token won the race: reuse, or a retry if the grace covers it (two tabs).
   if (response === null) {
     const latest = (await deps.store.refreshTokens.find(tokenHash)) ?? record;
-    return retryWithinGrace(deps, client, token, withinClientScopes(latest, client), { scope: requestedScope, resource: requestedResource });
+    return retryWithinGrace(deps, client, token, withinClientScopes(latest, client), { scope: requestedScope, resource: requestedResource, context });
   }
 
   // A reuse noticed while we were signing revoked the family before our successor existed (revoking a grant
@@ -188,6 +220,8 @@ export async function refreshTokenGrant(deps: GrantDependencies, client: ClientR
 interface RefreshAsk {
   scope: string | undefined;
   resource: string | undefined;
+  /** Issue 28: the DPoP key the request proved. */
+  context: TokenRequestContext;
 }
 
 async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, presented: string, record: RefreshTokenRecord, ask: RefreshAsk): Promise<TokenResponse> {
@@ -226,9 +260,10 @@ async function retryWithinGrace(deps: GrantDependencies, client: ClientRecord, p
       amr: record.amr,
       idp: record.idp ?? null,
       facts,
+      dpopJkt: ask.context.dpopJkt,
     },
     audience,
-    { scope: granted, grantExpiresAt: record.grantExpiresAt, token: successor },
+    { scope: granted, grantExpiresAt: record.grantExpiresAt, token: successor, jkt: refreshJkt(client, ask.context.dpopJkt, record.jkt ?? null) },
   );
   await deps.store.audit.append({
     at: now,

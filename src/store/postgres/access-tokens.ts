@@ -3,7 +3,7 @@ import type { AccessTokenRepository } from '../store.js';
 import { query, statement, type PostgresPool } from './database.js';
 import { COLUMNS, toRecord, toValues, type AccessTokenRow } from '../rows/access-tokens.js';
 
-const INSERT = statement('accessTokens.insert', `INSERT INTO access_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`);
+const INSERT = statement('accessTokens.insert', `INSERT INTO access_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`);
 const LIVE_BY_JTI = statement('accessTokens.liveByJti', `SELECT ${COLUMNS} FROM access_tokens WHERE jti = $1 AND revoked_at IS NULL AND expires_at > $2`);
 const REVOKE_GRANT = statement('accessTokens.revokeGrant', 'UPDATE access_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL');
 const REVOKE_FOR_USER = statement('accessTokens.revokeForUser', 'UPDATE access_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL');

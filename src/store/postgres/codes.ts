@@ -3,7 +3,7 @@ import type { AuthorizationCodeRepository } from '../store.js';
 import { query, statement, type PostgresPool } from './database.js';
 import { COLUMNS, toRecord, type CodeRow } from '../rows/codes.js';
 
-const INSERT = statement('codes.insert', `INSERT INTO authorization_codes (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL, $16, $17)`);
+const INSERT = statement('codes.insert', `INSERT INTO authorization_codes (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL, $16, $17, $18)`);
 // One conditional statement, so of any number of concurrent redeemers exactly one sees a row (RFC 6749 §4.1.2):
 // the others wait for its row lock, re-check the WHERE clause against the committed row, and match nothing.
 const CONSUME = statement('codes.consume', `UPDATE authorization_codes SET consumed_at = $1 WHERE code_hash = $2 AND consumed_at IS NULL AND expires_at > $3 RETURNING ${COLUMNS}`);
@@ -41,6 +41,7 @@ export class PostgresAuthorizationCodeRepository implements AuthorizationCodeRep
       code.expiresAt,
       JSON.stringify(code.resources),
       code.idp ?? null,
+      code.dpopJkt ?? null,
     ]);
   }
 

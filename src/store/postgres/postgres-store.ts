@@ -13,6 +13,8 @@ import { PostgresWebhookRepository } from './webhooks.js';
 import { PostgresDeliveryRepository } from './deliveries.js';
 import { PostgresClientSightingRepository } from './client-sightings.js';
 import { PostgresClientAssertionRepository } from './client-assertions.js';
+import { PostgresPushedRequestRepository } from './pushed-requests.js';
+import { PostgresUsedJtiRepository } from './used-jtis.js';
 import { PostgresClientRepository } from './clients.js';
 import { PostgresAuthorizationCodeRepository } from './codes.js';
 import { PostgresConsentRepository } from './consents.js';
@@ -48,6 +50,8 @@ export class PostgresStore implements Store {
   readonly apis: PostgresApiRepository;
   readonly deviceCodes: PostgresDeviceCodeRepository;
   readonly clientAssertions: PostgresClientAssertionRepository;
+  readonly pushedRequests: PostgresPushedRequestRepository;
+  readonly usedJtis: PostgresUsedJtiRepository;
   readonly identityProviders: PostgresIdentityProviderRepository;
   readonly federatedIdentities: PostgresFederatedIdentityRepository;
   readonly federationStates: PostgresFederationStateRepository;
@@ -87,6 +91,8 @@ export class PostgresStore implements Store {
     this.apis = new PostgresApiRepository(pool);
     this.deviceCodes = new PostgresDeviceCodeRepository(pool);
     this.clientAssertions = new PostgresClientAssertionRepository(pool);
+    this.pushedRequests = new PostgresPushedRequestRepository(pool);
+    this.usedJtis = new PostgresUsedJtiRepository(pool);
     this.identityProviders = new PostgresIdentityProviderRepository(pool);
     this.federatedIdentities = new PostgresFederatedIdentityRepository(pool);
     this.federationStates = new PostgresFederationStateRepository(pool);

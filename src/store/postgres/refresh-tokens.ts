@@ -11,7 +11,7 @@ const OFFLINE = "strpos(' ' || scope || ' ', ' offline_access ') > 0";
 
 const INSERT = statement(
   'refreshTokens.insert',
-  `INSERT INTO refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, $15) ON CONFLICT (token_hash) DO NOTHING`,
+  `INSERT INTO refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14, $15, $16) ON CONFLICT (token_hash) DO NOTHING`,
 );
 const BY_HASH = statement('refreshTokens.byHash', `SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = $1`);
 // One conditional statement, so of any number of concurrent rotations exactly one sees a row (RFC 9700 §4.14.2):
@@ -72,6 +72,7 @@ export class PostgresRefreshTokenRepository implements RefreshTokenRepository {
       token.kid,
       JSON.stringify(token.resources),
       token.idp ?? null,
+      token.jkt ?? null,
     ]);
   }
 

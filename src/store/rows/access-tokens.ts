@@ -17,9 +17,11 @@ export interface AccessTokenRow {
   audience: string | null;
   scope: string | null;
   auth_time: number | null;
+  /** Issue 28 (migration 0018): the DPoP key's thumbprint (RFC 7638); NULL for a bearer token. */
+  jkt: string | null;
 }
 
-export const COLUMNS = 'jti, grant_id, client_id, user_id, session_id_hash, kid, created_at, expires_at, revoked_at, format, audience, scope, auth_time';
+export const COLUMNS = 'jti, grant_id, client_id, user_id, session_id_hash, kid, created_at, expires_at, revoked_at, format, audience, scope, auth_time, jkt';
 
 /** Anything but 'opaque' is read as 'jwt': the column's CHECK allows nothing else. */
 function format(column: string): AccessTokenFormat {
@@ -38,6 +40,7 @@ export function toRecord(row: AccessTokenRow): AccessTokenRecord {
     audience: row.audience,
     scope: row.scope,
     authTime: row.auth_time,
+    jkt: row.jkt,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -58,6 +61,7 @@ export type AccessTokenValues = [
   audience: string | null,
   scope: string | null,
   authTime: number | null,
+  jkt: string | null,
 ];
 
 /** A new token's values in COLUMNS order, for every engine's INSERT; a new token is not revoked (revoked_at NULL). */
@@ -76,5 +80,6 @@ export function toValues(token: NewAccessToken): AccessTokenValues {
     token.audience,
     token.scope,
     token.authTime,
+    token.jkt ?? null,
   ];
 }

@@ -32,6 +32,9 @@ export interface ClientRow {
   policy_uri: string | null;
   tos_uri: string | null;
   registration_token_hash: string | null;
+  /** Issue 28 (migration 0018): 0 or 1 on SQLite, booleans on PostgreSQL. */
+  require_pushed_authorization_requests: number | boolean;
+  dpop_bound_access_tokens: number | boolean;
   created_at: number;
   updated_at: number;
   /** Issue 26 (migration 0017): 1 at the insert (the column's default), one more at every update. */
@@ -46,7 +49,8 @@ export const COLUMNS =
   'client_id, name, client_type, secret_hash, token_endpoint_auth_method, redirect_uris, ' +
   'post_logout_redirect_uris, backchannel_logout_uri, grant_types, scopes, pkce_required, require_mfa, refresh_reuse_grace, ' +
   'access_policy, groups_claim, initiate_login_uri, logo_uri, access_contact, jwks, jwks_uri, ' +
-  'third_party, origin, client_uri, policy_uri, tos_uri, registration_token_hash, created_at, updated_at';
+  'third_party, origin, client_uri, policy_uri, tos_uri, registration_token_hash, ' +
+  'require_pushed_authorization_requests, dpop_bound_access_tokens, created_at, updated_at';
 
 export const INSERT_PLACEHOLDERS = COLUMNS.split(',').length;
 
@@ -96,6 +100,8 @@ export function insertValues(record: ClientRecord): ColumnValue[] {
     record.policyUri,
     record.tosUri,
     record.registrationTokenHash,
+    record.requirePushedAuthorizationRequests,
+    record.dpopBoundAccessTokens,
     record.createdAt,
     record.updatedAt,
   ];
@@ -130,6 +136,8 @@ export const PATCH_COLUMNS: Record<keyof ColumnPatch, string> = {
   policyUri: 'policy_uri',
   tosUri: 'tos_uri',
   registrationTokenHash: 'registration_token_hash',
+  requirePushedAuthorizationRequests: 'require_pushed_authorization_requests',
+  dpopBoundAccessTokens: 'dpop_bound_access_tokens',
 };
 
 /** The roles a client names groups in, with the record field holding each list. */
@@ -161,8 +169,9 @@ export function groupIdList(ids: readonly string[]): string[] {
 }
 
 /**
- * A NewClient's optional fields with their defaults: everyone, every group, none named, no URIs, no keys, and
- * (issue 24) the organisation's own application, created by an administrator, without a registration token.
+ * A NewClient's optional fields with their defaults: everyone, every group, none named, no URIs, no keys,
+ * (issue 24) the organisation's own application, created by an administrator, without a registration token, and
+ * (issue 28) neither pushed requests nor DPoP required.
  */
 export function accessDefaults(client: Partial<Pick<ClientRecord, OptionalClientField>>) {
   return {
@@ -181,6 +190,9 @@ export function accessDefaults(client: Partial<Pick<ClientRecord, OptionalClient
     policyUri: client.policyUri ?? null,
     tosUri: client.tosUri ?? null,
     registrationTokenHash: client.registrationTokenHash ?? null,
+    // Issue 28: neither PAR nor DPoP required unless asked for.
+    requirePushedAuthorizationRequests: client.requirePushedAuthorizationRequests ?? false,
+    dpopBoundAccessTokens: client.dpopBoundAccessTokens ?? false,
   } satisfies Partial<ClientRecord>;
 }
 
@@ -227,6 +239,8 @@ export function toRecord(row: ClientRow): ClientRecord {
     policyUri: row.policy_uri,
     tosUri: row.tos_uri,
     registrationTokenHash: row.registration_token_hash,
+    requirePushedAuthorizationRequests: Boolean(row.require_pushed_authorization_requests),
+    dpopBoundAccessTokens: Boolean(row.dpop_bound_access_tokens),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,

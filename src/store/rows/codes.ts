@@ -23,11 +23,13 @@ export interface CodeRow {
   resources: string;
   /** The session's upstream provider (migration 0014); NULL for a sign-in at Gatehouse itself. */
   idp: string | null;
+  /** Issue 28 (migration 0018): the DPoP key's thumbprint (RFC 7638) the code is bound to (RFC 9449 §10); NULL: unbound. */
+  dpop_jkt: string | null;
 }
 
 export const COLUMNS =
   'code_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, redirect_uri, scope, nonce, code_challenge, ' +
-  'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at, resources, idp';
+  'code_challenge_method, auth_time, created_at, expires_at, consumed_at, replayed_at, resources, idp, dpop_jkt';
 
 export function toRecord(row: CodeRow): AuthorizationCodeRecord {
   return {
@@ -46,6 +48,7 @@ export function toRecord(row: CodeRow): AuthorizationCodeRecord {
     codeChallengeMethod: row.code_challenge_method as AuthorizationCodeRecord['codeChallengeMethod'],
     authTime: row.auth_time,
     resources: JSON.parse(row.resources) as string[],
+    dpopJkt: row.dpop_jkt,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     consumedAt: row.consumed_at,

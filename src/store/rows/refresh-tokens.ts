@@ -21,10 +21,12 @@ export interface RefreshTokenRow {
   resources: string;
   /** The session's upstream provider, carried from the code (migration 0014); NULL for a sign-in at Gatehouse itself. */
   idp: string | null;
+  /** Issue 28 (migration 0018): the DPoP key's thumbprint (RFC 7638) a public client's token is bound to; NULL: unbound. */
+  jkt: string | null;
 }
 
 export const COLUMNS =
-  'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at, resources, idp';
+  'token_hash, grant_id, client_id, user_id, session_id_hash, sid, amr, scope, auth_time, created_at, expires_at, grant_expires_at, kid, rotated_at, revoked_at, resources, idp, jkt';
 
 export function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
   return {
@@ -43,6 +45,7 @@ export function toRecord(row: RefreshTokenRow): RefreshTokenRecord {
     expiresAt: row.expires_at,
     grantExpiresAt: row.grant_expires_at ?? row.expires_at,
     kid: row.kid,
+    jkt: row.jkt,
     rotatedAt: row.rotated_at,
     revokedAt: row.revoked_at,
   };

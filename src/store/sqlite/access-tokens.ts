@@ -15,7 +15,7 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
   private readonly revokeForUserClientStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare<AccessTokenValues>(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertStmt = db.prepare<AccessTokenValues>(`INSERT INTO access_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.liveByJti = db.prepare<[string, number], AccessTokenRow>(`SELECT ${COLUMNS} FROM access_tokens WHERE jti = ? AND revoked_at IS NULL AND expires_at > ?`);
     this.revokeGrantStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL');
     this.revokeForUserStmt = db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');

@@ -14,7 +14,7 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
   private readonly revokeForUserClientStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO authorization_codes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)`);
+    this.insertStmt = db.prepare(`INSERT INTO authorization_codes (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)`);
     // One conditional statement, so of any number of concurrent redeemers exactly one sees a row (RFC 6749 §4.1.2).
     this.consumeStmt = db.prepare<[number, string, number], CodeRow>(
       `UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL AND expires_at > ? RETURNING ${COLUMNS}`,
@@ -51,6 +51,7 @@ export class SqliteAuthorizationCodeRepository implements AuthorizationCodeRepos
       code.expiresAt,
       JSON.stringify(code.resources),
       code.idp ?? null,
+      code.dpopJkt ?? null,
     );
   }
 

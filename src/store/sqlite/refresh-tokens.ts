@@ -19,7 +19,7 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
   private readonly revokeForUserClientStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare(`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?) ON CONFLICT (token_hash) DO NOTHING`);
+    this.insertStmt = db.prepare(`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?) ON CONFLICT (token_hash) DO NOTHING`);
     this.byHash = db.prepare<[string], RefreshTokenRow>(`SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = ?`);
     // One conditional statement, so of any number of concurrent rotations exactly one sees a row (RFC 9700 §4.14.2).
     this.rotateStmt = db.prepare<[number, string, number], RefreshTokenRow>(
@@ -62,6 +62,7 @@ export class SqliteRefreshTokenRepository implements RefreshTokenRepository {
       token.kid,
       JSON.stringify(token.resources),
       token.idp ?? null,
+      token.jkt ?? null,
     );
   }
 

@@ -14,6 +14,8 @@ import { SqliteWebhookRepository } from './webhooks.js';
 import { SqliteDeliveryRepository } from './deliveries.js';
 import { SqliteClientSightingRepository } from './client-sightings.js';
 import { SqliteClientAssertionRepository } from './client-assertions.js';
+import { SqlitePushedRequestRepository } from './pushed-requests.js';
+import { SqliteUsedJtiRepository } from './used-jtis.js';
 import { SqliteClientRepository } from './clients.js';
 import { SqliteAuthorizationCodeRepository } from './codes.js';
 import { SqliteConsentRepository } from './consents.js';
@@ -51,6 +53,8 @@ export class SqliteStore implements Store {
   readonly apis: SqliteApiRepository;
   readonly deviceCodes: SqliteDeviceCodeRepository;
   readonly clientAssertions: SqliteClientAssertionRepository;
+  readonly pushedRequests: SqlitePushedRequestRepository;
+  readonly usedJtis: SqliteUsedJtiRepository;
   readonly identityProviders: SqliteIdentityProviderRepository;
   readonly federatedIdentities: SqliteFederatedIdentityRepository;
   readonly federationStates: SqliteFederationStateRepository;
@@ -90,6 +94,8 @@ export class SqliteStore implements Store {
     this.apis = new SqliteApiRepository(db);
     this.deviceCodes = new SqliteDeviceCodeRepository(db);
     this.clientAssertions = new SqliteClientAssertionRepository(db);
+    this.pushedRequests = new SqlitePushedRequestRepository(db);
+    this.usedJtis = new SqliteUsedJtiRepository(db);
     this.identityProviders = new SqliteIdentityProviderRepository(db);
     this.federatedIdentities = new SqliteFederatedIdentityRepository(db);
     this.federationStates = new SqliteFederationStateRepository(db);

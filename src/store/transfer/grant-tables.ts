@@ -34,6 +34,13 @@ export const GRANT_TABLES: readonly TransferTable[] = [
     orderBy: ['id_hash'],
   },
   {
+    // Issue 28: pushed authorization requests (RFC 9126) move as pending authorization requests do: a request_uri
+    // spent before the move stays spent, one pushed just before it still works once.
+    name: 'pushed_requests',
+    columns: { uri_hash: 'text', client_id: 'text', params: 'text', created_at: ts, expires_at: ts, consumed_at: ts },
+    orderBy: ['uri_hash'],
+  },
+  {
     name: 'authorization_codes',
     columns: {
       code_hash: 'text',
@@ -55,6 +62,8 @@ export const GRANT_TABLES: readonly TransferTable[] = [
       replayed_at: ts,
       resources: 'text',
       idp: 'text',
+      // Issue 28: the DPoP key the code is bound to (RFC 9449 §10).
+      dpop_jkt: 'text',
     },
     orderBy: ['code_hash'],
   },
@@ -78,6 +87,8 @@ export const GRANT_TABLES: readonly TransferTable[] = [
       kid: 'text',
       resources: 'text',
       idp: 'text',
+      // Issue 28: a public client's refresh token stays bound to its DPoP key (RFC 9449 §5).
+      jkt: 'text',
     },
     orderBy: ['token_hash'],
   },
@@ -97,6 +108,8 @@ export const GRANT_TABLES: readonly TransferTable[] = [
       audience: 'text',
       scope: 'text',
       auth_time: ts,
+      // Issue 28: an opaque token's DPoP binding lives only here (introspection's cnf, RFC 9449 §6.2).
+      jkt: 'text',
     },
     orderBy: ['jti'],
   },
@@ -131,5 +144,11 @@ export const GRANT_TABLES: readonly TransferTable[] = [
     name: 'client_assertion_jtis',
     columns: { client_id: 'text', jti: 'text', expires_at: ts },
     orderBy: ['client_id', 'jti'],
+  },
+  {
+    // Issue 28: so do used request-object and DPoP-proof jtis (RFC 9101 §10.8, RFC 9449 §11.1).
+    name: 'used_jtis',
+    columns: { kind: 'text', scope: 'text', jti: 'text', expires_at: ts },
+    orderBy: ['kind', 'scope', 'jti'],
   },
 ];

@@ -91,6 +91,10 @@ export const TRANSFER_TABLES: readonly TransferTable[] = [
       policy_uri: 'text',
       tos_uri: 'text',
       registration_token_hash: 'text',
+      // Issue 28: whether the client must push its requests (RFC 9126 §6) and prove a DPoP key (RFC 9449 §5.2): an
+      // imported server holds it to the same.
+      require_pushed_authorization_requests: 'bool',
+      dpop_bound_access_tokens: 'bool',
       created_at: ts,
       updated_at: ts,
       version: 'int',

@@ -29,6 +29,7 @@ import type {
   IdentityProviderRepository,
   IssuanceRepository,
   PasskeyRepository,
+  PushedRequestRepository,
   RecoveryCodeRepository,
   RefreshTokenRepository,
   RegistrationTokenRepository,
@@ -39,6 +40,7 @@ import type {
   ThrottleRepository,
   TotpRepository,
   TransferRepository,
+  UsedJtiRepository,
   UserRepository,
 } from '../../store.js';
 import { withBuffers } from '../../rows/branding.js';
@@ -101,6 +103,9 @@ const METHODS: { [R in ThreadedRepository]: Record<keyof Store[R], Side> } = {
     deleteExpired: 'write',
   },
   clientAssertions: { use: 'write', deleteExpired: 'write' },
+  // Issue 28: consuming a request_uri and using a jti are each one conditional write: they run on the thread.
+  pushedRequests: { create: 'write', consume: 'write', deleteExpired: 'write' },
+  usedJtis: { use: 'write', deleteExpired: 'write' },
   identityProviders: { create: 'write', findBySlug: 'read', list: 'read', update: 'write', delete: 'write', linkCounts: 'read' },
   federatedIdentities: { link: 'write', find: 'read', findForUser: 'read', listForUser: 'read', touch: 'write', unlink: 'write' },
   // Consuming a state is one conditional UPDATE: it runs on the thread like every single-use write.
@@ -206,6 +211,8 @@ export class ThreadedSqliteStore implements Store {
   readonly apis: ApiRepository;
   readonly deviceCodes: DeviceCodeRepository;
   readonly clientAssertions: ClientAssertionRepository;
+  readonly pushedRequests: PushedRequestRepository;
+  readonly usedJtis: UsedJtiRepository;
   readonly identityProviders: IdentityProviderRepository;
   readonly federatedIdentities: FederatedIdentityRepository;
   readonly federationStates: FederationStateRepository;
@@ -247,6 +254,8 @@ export class ThreadedSqliteStore implements Store {
     this.apis = this.repository('apis');
     this.deviceCodes = this.repository('deviceCodes');
     this.clientAssertions = this.repository('clientAssertions');
+    this.pushedRequests = this.repository('pushedRequests');
+    this.usedJtis = this.repository('usedJtis');
     this.identityProviders = this.repository('identityProviders');
     this.federatedIdentities = this.repository('federatedIdentities');
     this.federationStates = this.repository('federationStates');
