@@ -210,11 +210,6 @@ export class RegistrationClosed extends OAuthError {
   override readonly status = 403;
 }
 
-/** The `request` parameter (a request object) is not supported (OIDC Core §6.1). */
-export class RequestNotSupported extends OAuthError {
-  readonly error = 'request_not_supported';
-}
-
 /** The `request_uri` parameter is not supported (OIDC Core §6.2). */
 export class RequestUriNotSupported extends OAuthError {
   readonly error = 'request_uri_not_supported';

@@ -8,6 +8,7 @@
 // Order: the DPoP proof is checked (no write), the client authenticated, the request checked (no write); only then are
 // the proof's and the request object's jti spent and the request stored: a refused push writes nothing.
 import type { Request, Response } from 'express';
+import { retryAfterSeconds } from '../auth/throttle.js';
 import { InvalidRequest, UntrustedAuthorizationRequest } from '../errors.js';
 import type { PushedRequestRecord } from '../store/records.js';
 import { AuthorizationErrorRedirect, checkedRequest, type AuthorizationParseDependencies, type AuthorizationRequest, type RawParams } from './authorization-request.js';
@@ -45,6 +46,18 @@ function storable(params: RawParams): PushedRequestRecord['params'] {
   return kept;
 }
 
+/** Throttle.admitAddress('authorize'); past the budget, 429 with Retry-After (RFC 9126 §2.3, RFC 6585 §4), nothing stored. */
+async function admittedPush(deps: ParDependencies, req: Request, res: Response): Promise<boolean> {
+  const admission = await deps.throttle.admitAddress('authorize', req.ip);
+  if (admission.allowed) return true;
+  const seconds = retryAfterSeconds(admission.retryAt, deps.clock.now());
+  // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line only
+  req.log.info({ retryAt: admission.retryAt }, 'pushed authorization request refused: too many from this address');
+  res.status(429).setHeader('Retry-After', String(seconds));
+  res.json({ error: 'temporarily_unavailable', error_description: `too many authorization requests from this address; try again in ${seconds} seconds` });
+  return false;
+}
+
 export function parEndpoint(deps: ParDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const body = (req.body ?? {}) as RawParams;
@@ -54,6 +67,10 @@ export function parEndpoint(deps: ParDependencies) {
     const client = await authenticateClient(deps, req);
     const source = await pushedSource(deps, client, body);
     const request = await checkedPush(deps, client, source.params);
+    // A public client's push is anyone's (its client_id is public): the rows one address may leave are bounded, under
+    // the authorization endpoint's budget. A confidential client pushes from its own server for all its users, so
+    // it is not counted per address: it authenticated, and an administrator can disable it.
+    if (client.clientType === 'public' && !(await admittedPush(deps, req, res))) return;
     let params = source.params;
     if (proof) {
       // RFC 9449 §10.1: dpop_jkt beside a proof names the same key, or the request is contradictory.

@@ -290,7 +290,7 @@ export type NewAuthorizationRequest = Omit<AuthorizationRequestRecord, 'consumed
 
 /**
  * Issue 28: a pushed authorization request (RFC 9126 §2), kept until its `request_uri` is used once or expires (60 s).
- * Found by the SHA-256 (hashSecret) of the random part of its request_uri; the client is the one that pushed it.
+ * Found by the SHA-256 (hashSecret) of its whole request_uri; the client is the one that pushed it.
  */
 export interface PushedRequestRecord {
   uriHash: string;

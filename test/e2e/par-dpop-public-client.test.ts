@@ -153,11 +153,13 @@ describe('a public client runs PAR + PKCE + DPoP end to end', () => {
     await signIn(spaPage, 'login page after a pushed request');
     spa = await written<SpaResult>(spaPage, '#result');
 
-    // RFC 9449 §8: the first proof, without a nonce, is refused with ours; every later call reuses it, which the
-    // application could do only because CORS lets it read DPoP-Nonce. Every answer carries a fresh one.
+    // RFC 9449 §8: the first proof of each page (the handle keeps nonces in memory), without a nonce, is refused with
+    // ours; the calls after it reuse that nonce, which the application can do only because CORS lets it read
+    // DPoP-Nonce. Every answer carries a fresh one.
     expect(calls).toEqual([
       { path: '/par', status: 400, nonce: true },
       { path: '/par', status: 201, nonce: true },
+      { path: '/token', status: 400, nonce: true },
       { path: '/token', status: 200, nonce: true },
       { path: '/userinfo', status: 200, nonce: true },
       { path: '/token', status: 200, nonce: true },

@@ -10,6 +10,8 @@ import { Browser } from '../helpers/browser.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { addClient, addUser, redeem, signIn, type AuthorizationStart, type TestClient } from '../helpers/oidc.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { THROTTLE_RULES, Throttle } from '../../src/auth/throttle.js';
+import { requestFrom } from './from-address.js';
 import { assertion, jwksOf, newKey, type SigningKey } from './client-credentials-helpers.js';
 import { authorizeUrl, basic, CHALLENGE, expectErrorPage, expectErrorRedirect, openAt, push, pushedRequests, writes } from './par-helpers.js';
 
@@ -294,5 +296,45 @@ describe('PAR required (RFC 9126 §5, §6)', () => {
     } finally {
       await strict.stop();
     }
+  });
+});
+
+describe('pushes by public clients are admitted per address (the authorization endpoint budget)', () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    // A clock that stands still, so that the Retry-After is exact.
+    app = await startApp({ clock: new FakeClock() });
+  });
+  afterAll(() => app.stop());
+
+  it('answers 429 with Retry-After to a public client past the budget, storing nothing; a confidential client on that address still pushes', async () => {
+    const spa = await addClient(app, { redirectUris: ['http://127.0.0.1:9/spa'], isPublic: true });
+    const server = await addClient(app, { redirectUris: ['https://server.example/cb'] });
+    const ip = '127.0.3.1';
+    // The budget spent as /authorize would spend it (600 pending requests from this address in 10 minutes).
+    const throttle = new Throttle(app.store, app.clock);
+    for (let i = 0; i < THROTTLE_RULES.admission.limit; i++) expect((await throttle.admitAddress('authorize', ip)).allowed).toBe(true);
+    const form = (client: TestClient) =>
+      new URLSearchParams({
+        client_id: client.clientId,
+        response_type: 'code',
+        redirect_uri: client.redirectUri,
+        scope: 'openid',
+        code_challenge: CHALLENGE,
+        code_challenge_method: 'S256',
+      }).toString();
+    const before = await pushedRequests(app);
+    const refused = await requestFrom(ip, `${app.config.issuer}/par`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form(spa) });
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe(String(THROTTLE_RULES.admission.windowMs / 1000));
+    expect(refused.json).toEqual({ error: 'temporarily_unavailable', error_description: 'too many authorization requests from this address; try again in 600 seconds' });
+    expect(await pushedRequests(app)).toBe(before);
+    const confidential = await requestFrom(ip, `${app.config.issuer}/par`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...basic(server.clientId, server.clientSecret ?? '') },
+      body: form(server),
+    });
+    expect(confidential.status, confidential.body).toBe(201);
   });
 });

@@ -56,12 +56,7 @@ function checkDpopBinding(code: AuthorizationCodeRecord, proved: string | null):
   throw new InvalidGrant('the DPoP proof was made with another key than the one this authorization code is bound to (dpop_jkt)');
 }
 
-export async function authorizationCodeGrant(
-  deps: GrantDependencies,
-  client: ClientRecord,
-  body: Record<string, unknown>,
-  context: TokenRequestContext = BEARER_REQUEST,
-): Promise<TokenResponse> {
+export async function authorizationCodeGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>, context: TokenRequestContext = BEARER_REQUEST): Promise<TokenResponse> {
   const code = field(body, 'code');
   if (!code) throw new InvalidRequest('code is missing');
   const redirectUri = field(body, 'redirect_uri');
@@ -122,9 +117,7 @@ export async function authorizationCodeGrant(
   } catch (error) {
     throw await refuse(error as Error);
   }
-  const refresh = mayRefresh(client, scope, record.sessionIdHash)
-    ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000, jkt: refreshJkt(client, context.dpopJkt) }
-    : null;
+  const refresh = mayRefresh(client, scope, record.sessionIdHash) ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000, jkt: refreshJkt(client, context.dpopJkt) } : null;
   const response = await issueTokensSpending(
     deps,
     {

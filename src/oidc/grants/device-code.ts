@@ -19,12 +19,7 @@ import { admittedClaimFacts } from './access-check.js';
 import { BEARER_REQUEST, issueTokens, mayRefresh, refreshJkt, type GrantDependencies, type TokenRequestContext, type TokenResponse } from './issue-tokens.js';
 import { revokeGrant } from './revoke-grant.js';
 
-export async function deviceCodeGrant(
-  deps: GrantDependencies,
-  client: ClientRecord,
-  body: Record<string, unknown>,
-  context: TokenRequestContext = BEARER_REQUEST,
-): Promise<TokenResponse> {
+export async function deviceCodeGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>, context: TokenRequestContext = BEARER_REQUEST): Promise<TokenResponse> {
   const deviceCode = field(body, 'device_code');
   if (!deviceCode) throw new InvalidRequest('device_code is missing');
   // RFC 8707 §2.2: read (and its form checked) before the poll, so that a malformed request records nothing.
@@ -80,9 +75,7 @@ async function redeemApproval(
   const facts = await admittedClaimFacts(deps, client, { grantId, userId: user.id, scope, grantType: DEVICE_CODE_GRANT });
   const now = deps.clock.now();
   // Issue 28 (RFC 9449 §5): the device's DPoP key, if it sent a proof with this poll, binds its tokens.
-  const refresh = mayRefresh(client, scope, consumed.sessionIdHash)
-    ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000, jkt: refreshJkt(client, context.dpopJkt) }
-    : null;
+  const refresh = mayRefresh(client, scope, consumed.sessionIdHash) ? { scope, grantExpiresAt: now + deps.config.lifetimes.refreshToken * 1000, jkt: refreshJkt(client, context.dpopJkt) } : null;
   const response = await issueTokens(
     deps,
     {

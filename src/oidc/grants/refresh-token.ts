@@ -13,15 +13,7 @@ import { grantAudience, type Audience } from '../grant-audience.js';
 import { oneResource } from '../resource.js';
 import { revokeGrant } from './revoke-grant.js';
 import { admittedClaimFacts } from './access-check.js';
-import {
-  BEARER_REQUEST,
-  issueTokens,
-  issueTokensSpending,
-  refreshJkt,
-  type GrantDependencies,
-  type TokenRequestContext,
-  type TokenResponse,
-} from './issue-tokens.js';
+import { BEARER_REQUEST, issueTokens, issueTokensSpending, refreshJkt, type GrantDependencies, type TokenRequestContext, type TokenResponse } from './issue-tokens.js';
 import { refreshTokenStatus, type RefreshTokenProblem } from './refresh-token-status.js';
 import { reuseGraceOf, successorToken, withinGrace } from './refresh-retry.js';
 
@@ -122,12 +114,7 @@ function checkDpopBinding(record: RefreshTokenRecord, proved: string | null): vo
   throw new InvalidGrant('the DPoP proof was made with another key than the one this refresh token is bound to');
 }
 
-export async function refreshTokenGrant(
-  deps: GrantDependencies,
-  client: ClientRecord,
-  body: Record<string, unknown>,
-  context: TokenRequestContext = BEARER_REQUEST,
-): Promise<TokenResponse> {
+export async function refreshTokenGrant(deps: GrantDependencies, client: ClientRecord, body: Record<string, unknown>, context: TokenRequestContext = BEARER_REQUEST): Promise<TokenResponse> {
   const token = field(body, 'refresh_token');
   if (!token) throw new InvalidRequest('refresh_token is missing');
   const requestedScope = field(body, 'scope');
