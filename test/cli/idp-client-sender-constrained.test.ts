@@ -1,14 +1,13 @@
 // `idp client …` for issue 28 as child processes: `create --require-par --dpop-bound` and `update --[no-]require-par
 // --[no-]dpop-bound` (RFC 9126 §6 require_pushed_authorization_requests, RFC 9449 §5.2 dpop_bound_access_tokens),
 // shown by `show` and `list`, read back through the store as the running server reads it. Every refusal exits 1 with
-// one line on stderr and writes nothing. SQLite only: the store's columns are proven on both engines by test/store,
-// and these commands go through the same manage layer whatever the engine (kept out of the PostgreSQL run for time).
+// one line on stderr and writes nothing. On both engines, as every `idp` suite (test/helpers/cli-store.ts).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import type { Store } from '../../src/store/store.js';
-import { runIdpJson, testEngine, toolStore, type ClientJsonBase, type ToolStore } from '../helpers/cli-store.js';
+import { runIdpJson, toolStore, type ClientJsonBase, type ToolStore } from '../helpers/cli-store.js';
 import { cliRefusals, writtenReaders } from '../helpers/cli-refusals.js';
 import { runIdp } from '../helpers/processes.js';
 
@@ -18,7 +17,7 @@ interface ClientJson extends ClientJsonBase {
   changed?: string[];
 }
 
-describe.skipIf(testEngine !== 'sqlite')('idp client --require-par / --dpop-bound (the command-line tool, run as a child process)', () => {
+describe('idp client --require-par / --dpop-bound (the command-line tool, run as a child process)', () => {
   let tool: ToolStore;
   const idp = (args: string[]) => runIdp(args, tool.env);
   const ok = (args: string[]) => runIdpJson<ClientJson>(args, tool.env);
