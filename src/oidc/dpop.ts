@@ -3,9 +3,9 @@
 // was made, a unique id and the server's nonce. Checked in full as RFC 9449 §4.3 lists, before anything is written:
 // a refused proof spends nothing. Its `jti` is spent afterwards, in a step of its own (`spend`), once the client is
 // authenticated, so that a stranger cannot burn a client's proof by sending it first with a wrong password.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { SecretBox } from '../auth/secret-box.js';
+import { constantTimeEqual, hashSecret } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { InvalidDpopProof, UseDpopNonce } from '../errors.js';
@@ -77,9 +77,9 @@ export function normalisedHtu(value: string): string | null {
   return url.href;
 }
 
-/** RFC 9449 §4.2: `ath`, the base64url SHA-256 of the access token. */
+/** RFC 9449 §4.2: `ath`, the base64url SHA-256 of the access token: the digest hashSecret makes. */
 export function accessTokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hashSecret(token);
 }
 
 /** The one DPoP header's value; null without one. Refuses two (RFC 9449 §4.3 (1)) and oversized ones. */
@@ -128,14 +128,10 @@ async function verifiedPayload(proof: string, alg: string, jwk: JWK, now: number
   }
 }
 
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 export class DpopProofs {
   private nonces: DpopNonces | undefined;
+  /** Each endpoint's expected `htu`, normalised once: the issuer does not change while the app runs. */
+  private readonly htus = new Map<RouteName, string | null>();
 
   constructor(private readonly deps: DpopDependencies) {}
 
@@ -152,7 +148,7 @@ export class DpopProofs {
     const { jti, htm, htu, iat } = payload;
     if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw refuse(`the DPoP proof jti must be text of 1 to ${MAX_JTI_LENGTH} characters`);
     if (htm !== req.method) throw refuse('the DPoP proof htm does not match the request method');
-    const expected = normalisedHtu(routeUrl(this.deps.config.issuer, check.route));
+    const expected = this.htuOf(check.route);
     if (typeof htu !== 'string' || normalisedHtu(htu) !== expected) throw refuse('the DPoP proof htu does not match the request URL');
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw refuse('the DPoP proof must have a numeric iat');
     const nowSeconds = now / 1000;
@@ -161,7 +157,7 @@ export class DpopProofs {
     if (check.accessToken !== undefined) {
       // RFC 9449 §4.3 (12), §7.1: at a resource, the proof names the token it goes with.
       if (typeof payload.ath !== 'string') throw refuse('the DPoP proof must carry ath, the hash of the access token');
-      if (!sameText(payload.ath, accessTokenHash(check.accessToken))) throw refuse('the DPoP proof ath does not match the access token');
+      if (!constantTimeEqual(payload.ath, accessTokenHash(check.accessToken))) throw refuse('the DPoP proof ath does not match the access token');
     }
     // RFC 9449 §8, §9: last, so that use_dpop_nonce means the proof is otherwise good and only needs our nonce.
     const nonces = await this.nonceSource();
@@ -184,6 +180,11 @@ export class DpopProofs {
     return (await this.nonceSource()).issue();
   }
 
+  private htuOf(route: RouteName): string | null {
+    if (!this.htus.has(route)) this.htus.set(route, normalisedHtu(routeUrl(this.deps.config.issuer, route)));
+    return this.htus.get(route) ?? null;
+  }
+
   private async nonceSource(): Promise<DpopNonces> {
     this.nonces ??= dpopNoncesOf(this.deps.clock, await this.deps.secretBox());
     return this.nonces;
@@ -191,14 +192,15 @@ export class DpopProofs {
 }
 
 /** Whether the request carries a DPoP header (even a malformed one). */
-export function hasDpopHeader(req: DpopRequest): boolean {
+function hasDpopHeader(req: DpopRequest): boolean {
   return (req.headersDistinct.dpop?.length ?? 0) > 0;
 }
 
 /**
- * Sets a fresh `DPoP-Nonce` on the response (RFC 9449 §8.1): every answer of an endpoint that received a DPoP proof
- * carries one, success or error, so that the client's next proof can include it.
+ * Sets a fresh `DPoP-Nonce` on the response to a request that carried a DPoP header (RFC 9449 §8.1, §9): every such
+ * answer of /token, /par and /userinfo carries one, success or error, so that the client's next proof can include it.
+ * Set before the request is checked; the error handler keeps it.
  */
-export async function sendDpopNonce(res: { setHeader(name: string, value: string): unknown }, proofs: DpopProofs): Promise<void> {
-  res.setHeader('DPoP-Nonce', await proofs.nonce());
+export async function nonceForDpopRequest(req: DpopRequest, res: { setHeader(name: string, value: string): unknown }, proofs: DpopProofs): Promise<void> {
+  if (hasDpopHeader(req)) res.setHeader('DPoP-Nonce', await proofs.nonce());
 }

@@ -8,14 +8,14 @@
 // Order: the DPoP proof is checked (no write), the client authenticated, the request checked (no write); only then are
 // the proof's and the request object's jti spent and the request stored: a refused push writes nothing.
 import type { Request, Response } from 'express';
-import { retryAfterSeconds } from '../auth/throttle.js';
 import { InvalidRequest, UntrustedAuthorizationRequest } from '../errors.js';
 import type { PushedRequestRecord } from '../store/records.js';
 import { AuthorizationErrorRedirect, checkedRequest, type AuthorizationParseDependencies, type AuthorizationRequest, type RawParams } from './authorization-request.js';
 import { authenticateClient, type ClientAuthDependencies } from './client-auth.js';
-import { hasDpopHeader, sendDpopNonce, type DpopProofs } from './dpop.js';
+import { nonceForDpopRequest, type DpopProofs } from './dpop.js';
 import { PAR_LIFETIME_SECONDS, storePushedRequest } from './pushed-request-uri.js';
 import { spendRequestObject } from './request-object.js';
+import { refuseThrottled } from './registration-http.js';
 import { pushedSource } from './request-sources.js';
 
 export type ParDependencies = ClientAuthDependencies &
@@ -46,15 +46,16 @@ function storable(params: RawParams): PushedRequestRecord['params'] {
   return kept;
 }
 
-/** Throttle.admitAddress('authorize'); past the budget, 429 with Retry-After (RFC 9126 §2.3, RFC 6585 §4), nothing stored. */
+/**
+ * Throttle.admitAddress('authorize'); past the budget, 429 with Retry-After (RFC 9126 §2.3, RFC 6585 §4) as the
+ * registration endpoints answer it (refuseThrottled), nothing stored.
+ */
 async function admittedPush(deps: ParDependencies, req: Request, res: Response): Promise<boolean> {
   const admission = await deps.throttle.admitAddress('authorize', req.ip);
   if (admission.allowed) return true;
-  const seconds = retryAfterSeconds(admission.retryAt, deps.clock.now());
   // Stryker disable next-line CallExpression,ObjectLiteral,StringLiteral: a log line only
   req.log.info({ retryAt: admission.retryAt }, 'pushed authorization request refused: too many from this address');
-  res.status(429).setHeader('Retry-After', String(seconds));
-  res.json({ error: 'temporarily_unavailable', error_description: `too many authorization requests from this address; try again in ${seconds} seconds` });
+  refuseThrottled(res, admission.retryAt, deps.clock, 'authorization requests');
   return false;
 }
 
@@ -62,7 +63,7 @@ export function parEndpoint(deps: ParDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const body = (req.body ?? {}) as RawParams;
     // RFC 9449 §8.1: every answer to a request with a proof, error or not, gives the nonce for the next one.
-    if (hasDpopHeader(req)) await sendDpopNonce(res, deps.dpopProofs);
+    await nonceForDpopRequest(req, res, deps.dpopProofs);
     const proof = await deps.dpopProofs.check(req, { route: 'pushedAuthorization' });
     const client = await authenticateClient(deps, req);
     const source = await pushedSource(deps, client, body);

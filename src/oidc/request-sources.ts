@@ -10,6 +10,7 @@ import type { ClientRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { RawParams } from './authorization-request.js';
 import { clientKeysOf, type ClientKeys } from './client-jwks.js';
+import { field } from './form-field.js';
 import { consumePushedRequest, isPushedRequestUri } from './pushed-request-uri.js';
 import { verifyRequestObject, type VerifiedRequestObject } from './request-object.js';
 
@@ -34,14 +35,6 @@ export function parRequired(config: Pick<Config, 'requirePar'>, client: ClientRe
   return config.requirePar || client.requirePushedAuthorizationRequests;
 }
 
-/** One text value of `name`, or an invalid_request for a repeated one (RFC 6749 §3.1). */
-function one(params: RawParams, name: string): string | undefined {
-  const value = params[name];
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw new InvalidRequest(`${name} is included more than once`);
-  return value;
-}
-
 function verified(deps: RequestSourceDependencies, client: ClientRecord, request: string): Promise<VerifiedRequestObject> {
   return verifyRequestObject({ keys: keysOf(deps), issuer: deps.config.issuer, now: deps.clock.now() }, client, request);
 }
@@ -55,8 +48,8 @@ export function keysOf(deps: RequestSourceDependencies): ClientKeys {
  * it may be redirected). A pushed request is spent here, as soon as it is presented: single use, whatever follows.
  */
 export async function requestSource(deps: RequestSourceDependencies, client: ClientRecord, params: RawParams): Promise<RequestSource> {
-  const requestUri = one(params, 'request_uri');
-  const request = one(params, 'request');
+  const requestUri = field(params, 'request_uri');
+  const request = field(params, 'request');
   // RFC 9101 §5: one or the other, never both.
   if (requestUri !== undefined && request !== undefined) throw new InvalidRequest('request and request_uri cannot both be sent');
   if (requestUri !== undefined) {
@@ -81,10 +74,10 @@ export async function requestSource(deps: RequestSourceDependencies, client: Cli
  * pushed request cannot itself name a request_uri.
  */
 export async function pushedSource(deps: RequestSourceDependencies, client: ClientRecord, body: RawParams): Promise<RequestSource> {
-  const clientId = one(body, 'client_id');
+  const clientId = field(body, 'client_id');
   if (clientId !== undefined && clientId !== client.clientId) throw new InvalidRequest('client_id differs from the authenticated client');
   if (body.request_uri !== undefined) throw new InvalidRequest('request_uri cannot be sent to the pushed authorization request endpoint');
-  const request = one(body, 'request');
+  const request = field(body, 'request');
   if (request !== undefined) {
     const object = await verified(deps, client, request);
     return { params: object.params, via: 'request_object', requestObject: object };

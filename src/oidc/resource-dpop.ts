@@ -2,7 +2,7 @@
 // access token comes as `Authorization: DPoP <token>` with a `DPoP` proof for this request (htm, htu, our nonce, and
 // `ath`, the hash of that very token); a bearer token as `Authorization: Bearer <token>` (RFC 6750 §2.1). The steps:
 //
-//   0. nonceForDpopRequest: any request that carried a DPoP header is answered with a fresh DPoP-Nonce, success or
+//   0. nonceForDpopRequest (src/oidc/dpop.ts): any request that carried a DPoP header is answered with a fresh DPoP-Nonce, success or
 //      refusal (RFC 9449 §8, §9), whatever else is wrong with it.
 //   1. presentedProof: before the token is looked at, the proof of a DPoP request is checked (writes nothing), so
 //      that a client without our nonce learns it first (use_dpop_nonce, RFC 9449 §9).
@@ -15,7 +15,7 @@ import type { Request, Response } from 'express';
 import { InvalidDpopProof, InvalidToken } from '../errors.js';
 import { markProtectedResource } from '../http/error-handler.js';
 import type { RouteName } from '../http/routes.js';
-import { hasDpopHeader, sendDpopNonce, type DpopProof, type DpopProofs } from './dpop.js';
+import type { DpopProof, DpopProofs } from './dpop.js';
 
 export type TokenScheme = 'Bearer' | 'DPoP';
 
@@ -33,11 +33,6 @@ export function authorizationToken(header: string | undefined): AuthorizationTok
   if (/^Bearer /i.test(header)) return { scheme: 'Bearer', token: header.slice(7).trim() };
   if (/^DPoP /i.test(header)) return { scheme: 'DPoP', token: header.slice(5).trim() };
   return null;
-}
-
-/** Step 0: the nonce for the next proof, on every answer to a request that carried a DPoP header. */
-export async function nonceForDpopRequest(req: Request, res: Response, proofs: DpopProofs): Promise<void> {
-  if (hasDpopHeader(req)) await sendDpopNonce(res, proofs);
 }
 
 /**

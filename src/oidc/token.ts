@@ -10,7 +10,7 @@ import { CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, type ClientRecord } from '
 import { authenticateClient, type ClientAuthDependencies } from './client-auth.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
-import { hasDpopHeader, sendDpopNonce, type DpopProofs } from './dpop.js';
+import { nonceForDpopRequest, type DpopProofs } from './dpop.js';
 import { deviceCodeGrant } from './grants/device-code.js';
 import type { GrantDependencies, TokenRequestContext, TokenResponse } from './grants/issue-tokens.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
@@ -40,7 +40,7 @@ export function tokenEndpoint(deps: TokenEndpointDependencies) {
   return async (req: Request, res: Response): Promise<void> => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     // RFC 9449 §8: the nonce goes out with every answer, errors included (set now, the error handler keeps it).
-    if (hasDpopHeader(req)) await sendDpopNonce(res, deps.dpopProofs);
+    await nonceForDpopRequest(req, res, deps.dpopProofs);
     const proof = await deps.dpopProofs.check(req, { route: 'token' });
     // Guard-rail: the client is authenticated before anything touches the code or refresh token.
     const client = await authenticateClient(deps, req);

@@ -15,8 +15,8 @@ import type { Store } from '../store/store.js';
 import { ACCESS_TOKEN_TYPE } from '../tokens/access-token.js';
 import type { ClaimCatalog } from './claim-catalog.js';
 import { loadClaimFacts, scopedClaims } from './claims.js';
-import type { DpopProofs } from './dpop.js';
-import { authorizationToken, boundKey, nonceForDpopRequest, presentedProof, requireBinding, type AuthorizationToken } from './resource-dpop.js';
+import { nonceForDpopRequest, type DpopProofs } from './dpop.js';
+import { authorizationToken, boundKey, presentedProof, requireBinding, type AuthorizationToken } from './resource-dpop.js';
 
 export interface UserinfoDependencies {
   store: Store;

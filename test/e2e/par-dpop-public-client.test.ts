@@ -12,8 +12,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { createHash, randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +24,7 @@ import { stored } from '../helpers/refresh.js';
 import { reserve } from '../helpers/relying-app.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
 import { createClient } from '../../src/manage/clients.js';
+import { makeProof, proofKey, type ProofKey } from '../http/dpop-resource-helpers.js';
 
 const ADA = 'ada@example.com';
 const SPA_SCRIPT = fileURLToPath(new URL('./browser-client/par-dpop-spa.js', import.meta.url));
@@ -232,18 +232,15 @@ describe('a public client runs PAR + PKCE + DPoP end to end', () => {
     const userinfoUrl = () => `${idp.config.issuer}/userinfo`;
     const tokenUrl = () => `${idp.config.issuer}/token`;
     /** The thief's own key: its proofs are right in every way but the key. */
-    let thief: { privateKey: CryptoKey; jwk: JWK };
+    let thief: ProofKey;
 
     beforeAll(async () => {
-      const { privateKey, publicKey } = await generateKeyPair('ES256');
-      thief = { privateKey, jwk: await exportJWK(publicKey) };
+      thief = await proofKey();
     });
 
     /** A DPoP proof by the thief's key for this request (RFC 9449 §4.2), with our nonce and, at a resource, `ath`. */
     function thiefProof(htm: string, htu: string, nonce: string | null, accessToken?: string): Promise<string> {
-      const ath = accessToken === undefined ? {} : { ath: createHash('sha256').update(accessToken).digest('base64url') };
-      const claims = { jti: randomUUID(), htm, htu, iat: Math.floor(Date.now() / 1000), ...(nonce === null ? {} : { nonce }), ...ath };
-      return new SignJWT(claims).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: thief.jwk }).sign(thief.privateKey);
+      return makeProof(thief, { htm, htu, accessToken, ...(nonce === null ? {} : { nonce }) });
     }
 
     /** `send` with a proof without a nonce, which is refused with our nonce; then again with it, as a client library would. */

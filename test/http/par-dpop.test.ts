@@ -3,28 +3,14 @@
 // `dpop_jkt` does at /authorize. With openid-client v6's DPoP handle as the real client (it answers use_dpop_nonce by
 // retrying with our nonce), and hand-made proofs for the refusals: no nonce, a wrong htu, a replay, a dpop_jkt that
 // names another key; a refused push stores nothing, and a proof refused with the client's credentials is not spent.
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomId } from '../../src/auth/secrets.js';
 import { Browser } from '../helpers/browser.js';
 import { addClient, addUser, signIn, type TestClient } from '../helpers/oidc.js';
 import { queryRows } from '../helpers/rows.js';
 import { startApp, type RunningApp } from '../helpers/start-app.js';
+import { makeProof, proofKey, type ProofClaims, type ProofKey } from './dpop-resource-helpers.js';
 import { authorizeUrl, basic, CHALLENGE, push, pushedRequests } from './par-helpers.js';
-
-interface ProofKey {
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
-  jwk: JWK;
-  jkt: string;
-}
-
-async function proofKey(): Promise<ProofKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  return { privateKey, publicKey, jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
-}
 
 describe('DPoP at the pushed authorization request endpoint (RFC 9449 §10.1)', () => {
   let app: RunningApp;
@@ -55,11 +41,9 @@ describe('DPoP at the pushed authorization request endpoint (RFC 9449 §10.1)', 
   });
   const credentials = () => basic(client.clientId, client.clientSecret ?? '');
 
-  /** A DPoP proof for POST /par by `signer`, now; claims changed or added by `claims` (undefined leaves one out). */
-  function proof(claims: Record<string, unknown> = {}, signer: ProofKey = key): Promise<string> {
-    const payload: Record<string, unknown> = { jti: randomId(), htm: 'POST', htu: `${app.config.issuer}/par`, iat: Math.floor(Date.now() / 1000), nonce, ...claims };
-    for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
-    return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: signer.jwk }).sign(signer.privateKey);
+  /** A DPoP proof for POST /par by `signer`, now, with our nonce; claims changed by `claims` (nonce: undefined leaves it out). */
+  function proof(claims: Partial<ProofClaims> = {}, signer: ProofKey = key): Promise<string> {
+    return makeProof(signer, { htm: 'POST', htu: `${app.config.issuer}/par`, nonce, ...claims });
   }
 
   const storedJkts = async () => (await queryRows<{ params: string }>(app, 'SELECT params FROM pushed_requests')).map((row) => (JSON.parse(row.params) as Record<string, unknown>).dpop_jkt);
@@ -77,7 +61,7 @@ describe('DPoP at the pushed authorization request endpoint (RFC 9449 §10.1)', 
     const callback = await signIn(new Browser(), app, { url, state, nonce: '', codeVerifier }, 'ada@example.com');
     expect(callback.searchParams.get('code')).toEqual(expect.any(String));
     const rows = await queryRows<{ dpop_jkt: string | null }>(app, 'SELECT dpop_jkt FROM authorization_codes');
-    expect(rows.map((row) => row.dpop_jkt)).toEqual([await calculateJwkThumbprint(await exportJWK(pair.publicKey), 'sha256')]);
+    expect(rows.map((row) => row.dpop_jkt)).toEqual([(await proofKey(pair)).jkt]);
     // The code is redeemed with a proof of the same key, for a DPoP-bound access token.
     const tokens = await oidc.authorizationCodeGrant(client.config, callback, { pkceCodeVerifier: codeVerifier, expectedState: state }, undefined, { DPoP: handle });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
